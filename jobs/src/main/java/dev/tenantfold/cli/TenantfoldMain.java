@@ -1,0 +1,121 @@
+package dev.tenantfold.cli;
+
+import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.demo.EmbeddedDemo;
+import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.job.MigrationJob;
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.report.SummaryPrinter;
+import java.io.File;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point for {@code bin/tenantfold}, {@code spark-submit} and EMR steps alike.
+ *
+ * <pre>
+ * tenantfold run --config FILE [--set key=value ...]
+ * tenantfold demo [--keep-running]
+ * </pre>
+ */
+public final class TenantfoldMain {
+  private static final Logger LOG = LoggerFactory.getLogger(TenantfoldMain.class);
+  static final String USAGE = """
+      Usage:
+        tenantfold run --config FILE [--set key=value ...]   consolidate the configured tenants
+        tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
+      Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
+                  2 usage or configuration error; 3 some tenant failed validation and was not published.""";
+
+  private TenantfoldMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+      (args.length == 0 ? err : out).println(USAGE);
+      return args.length == 0 ? ExitCode.USAGE : ExitCode.OK;
+    }
+    try {
+      return switch (args[0]) {
+        case "run" -> runCommand(parse(args), out);
+        case "demo" -> EmbeddedDemo.run(out);
+        default -> throw new ConfigError("Unknown command '" + args[0] + "'");
+      };
+    } catch (ConfigError e) {
+      err.println("tenantfold: " + e.getMessage());
+      err.println(USAGE);
+      return ExitCode.USAGE;
+    } catch (Exception e) {
+      LOG.error("Run failed", e);
+      err.println("tenantfold: run failed: " + Redaction.redactText(String.valueOf(e.getMessage()), List.of()));
+      return ExitCode.ERROR;
+    }
+  }
+
+  record Arguments(File config, List<String> overrides) {}
+
+  static Arguments parse(String[] args) {
+    File config = null;
+    List<String> overrides = new ArrayList<>();
+    for (int i = 1; i < args.length; i++) {
+      switch (args[i]) {
+        case "--config" -> config = new File(value(args, ++i, "--config"));
+        case "--set" -> overrides.add(value(args, ++i, "--set"));
+        default -> throw new ConfigError("Unknown option '" + args[i] + "' for '" + args[0] + "'");
+      }
+    }
+    if (config == null) {
+      throw new ConfigError("'" + args[0] + "' needs --config FILE");
+    }
+    return new Arguments(config, overrides);
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw new ConfigError("Option " + option + " needs a value");
+    }
+    return args[i];
+  }
+
+  static int runCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    return runJob(config, out);
+  }
+
+  /** Runs the migration with a Spark session of its own (stopped in finally) and prints the summary. */
+  public static int runJob(TenantfoldConfig config, PrintStream out) throws Exception {
+    LOG.info("Effective configuration (secrets masked):\n{}", config.renderMasked());
+    SparkSession spark = sparkSession(config);
+    try {
+      long start = System.nanoTime();
+      RunResult result = new MigrationJob(config, spark).execute();
+      SummaryPrinter.print(result, out);
+      out.printf("Run took %.1f s (Spark start-up excluded)%n", (System.nanoTime() - start) / 1e9);
+      return result.exitCode();
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** Uses the session spark-submit configured; otherwise a local one from {@code tenantfold.spark}. */
+  public static SparkSession sparkSession(TenantfoldConfig config) {
+    SparkConf conf = new SparkConf();
+    SparkSession.Builder builder = SparkSession.builder().appName(config.options().sparkAppName());
+    if (!conf.contains("spark.master")) {
+      builder.master(config.options().sparkMaster())
+          .config("spark.ui.enabled", "false")
+          .config("spark.driver.bindAddress", "127.0.0.1")
+          .config("spark.driver.host", "127.0.0.1");
+    }
+    return builder.config("spark.ui.showConsoleProgress", "false").getOrCreate();
+  }
+}

@@ -1,0 +1,151 @@
+package dev.tenantfold.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValueType;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Typed, path-aware access to one HOCON block. Every error names the full key path, and {@link
+ * #rejectUnknown} makes a typo fail loudly instead of silently falling back to a default.
+ */
+public final class ConfigReader {
+  private final Config config;
+  private final String path;
+
+  public ConfigReader(Config config, String path) {
+    this.config = config;
+    this.path = path;
+  }
+
+  public String path() {
+    return path;
+  }
+
+  public String key(String name) {
+    return path.isEmpty() ? name : path + "." + name;
+  }
+
+  public ConfigReader block(String name) {
+    if (!config.hasPath(name)) {
+      return new ConfigReader(com.typesafe.config.ConfigFactory.empty(), key(name));
+    }
+    try {
+      return new ConfigReader(config.getConfig(name), key(name));
+    } catch (ConfigException.WrongType e) {
+      throw new ConfigError("Cannot read " + key(name) + ": expected an object { ... }");
+    }
+  }
+
+  public boolean has(String name) {
+    return config.hasPath(name);
+  }
+
+  public String requiredString(String name, String hint) {
+    if (!config.hasPath(name) || config.getIsNull(name)) {
+      throw new ConfigError("Missing required config key " + key(name) + ": " + hint);
+    }
+    String value = string(name);
+    if (value.isBlank()) {
+      throw new ConfigError("Config key " + key(name) + " is empty: " + hint);
+    }
+    return value;
+  }
+
+  public String string(String name) {
+    try {
+      return config.getString(name);
+    } catch (ConfigException.Missing e) {
+      throw new ConfigError("Missing required config key " + key(name));
+    } catch (ConfigException e) {
+      throw new ConfigError("Cannot read " + key(name) + " as a string: " + e.getMessage());
+    }
+  }
+
+  public String optionalString(String name, String fallback) {
+    return config.hasPath(name) && !config.getIsNull(name) ? string(name) : fallback;
+  }
+
+  public int positiveInt(String name) {
+    int value;
+    try {
+      value = config.getInt(name);
+    } catch (ConfigException e) {
+      throw new ConfigError("Cannot read " + key(name) + " as a whole number: " + e.getMessage());
+    }
+    if (value < 1) {
+      throw new ConfigError("Config key " + key(name) + " must be at least 1, got " + value);
+    }
+    return value;
+  }
+
+  public long positiveLong(String name) {
+    long value;
+    try {
+      value = config.getLong(name);
+    } catch (ConfigException e) {
+      throw new ConfigError("Cannot read " + key(name) + " as a whole number: " + e.getMessage());
+    }
+    if (value < 1) {
+      throw new ConfigError("Config key " + key(name) + " must be at least 1, got " + value);
+    }
+    return value;
+  }
+
+  public boolean bool(String name) {
+    try {
+      return config.getBoolean(name);
+    } catch (ConfigException e) {
+      throw new ConfigError("Cannot read " + key(name) + " as true/false: " + e.getMessage());
+    }
+  }
+
+  public Duration duration(String name) {
+    try {
+      return config.getDuration(name);
+    } catch (ConfigException e) {
+      throw new ConfigError("Cannot read " + key(name) + " as a duration (e.g. 30s): " + e.getMessage());
+    }
+  }
+
+  public List<String> stringList(String name) {
+    try {
+      if (config.getValue(name).valueType() == ConfigValueType.STRING) {
+        return List.of(config.getString(name));
+      }
+      return List.copyOf(config.getStringList(name));
+    } catch (ConfigException e) {
+      throw new ConfigError("Cannot read " + key(name) + " as a list of strings: " + e.getMessage());
+    }
+  }
+
+  public List<ConfigReader> objectList(String name) {
+    if (!config.hasPath(name)) {
+      return List.of();
+    }
+    List<? extends Config> items;
+    try {
+      items = config.getConfigList(name);
+    } catch (ConfigException e) {
+      throw new ConfigError("Cannot read " + key(name) + " as a list of objects: " + e.getMessage());
+    }
+    return java.util.stream.IntStream.range(0, items.size())
+        .mapToObj(i -> new ConfigReader(items.get(i), key(name) + "[" + i + "]"))
+        .toList();
+  }
+
+  /** Fails naming the first key of this block that is not one of {@code known}. */
+  public void rejectUnknown(Set<String> known) {
+    Set<String> unknown = new TreeSet<>(config.root().keySet());
+    unknown.removeAll(known);
+    if (!unknown.isEmpty()) {
+      String first = unknown.iterator().next();
+      throw new ConfigError(
+          "Unknown config key " + key(first) + ": allowed keys here are " + new TreeSet<>(known)
+              + " (check the spelling; see README.md 'Configuration')");
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package dev.tenantfold.config;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * Tuning of extract, load, publish and the local Spark session. Grouped here because each is a few
+ * scalars; stages read only their own fields.
+ */
+public record JobOptions(
+    long rowsPerPartition,
+    int maxPartitionsPerTable,
+    int tenantParallelism,
+    int transferAttempts,
+    boolean analyzeStaging,
+    boolean keepFailedStaging,
+    Duration publishLockTimeout,
+    String sparkMaster,
+    String sparkAppName) {
+
+  static JobOptions from(ConfigReader root) {
+    ConfigReader extract = root.block("extract");
+    extract.rejectUnknown(Set.of("rows-per-partition", "max-partitions-per-table", "tenant-parallelism", "transfer-attempts"));
+    ConfigReader load = root.block("load");
+    load.rejectUnknown(Set.of("analyze", "keep-failed-staging"));
+    ConfigReader publish = root.block("publish");
+    publish.rejectUnknown(Set.of("lock-timeout"));
+    ConfigReader spark = root.block("spark");
+    spark.rejectUnknown(Set.of("master", "app-name"));
+    return new JobOptions(
+        extract.positiveLong("rows-per-partition"),
+        extract.positiveInt("max-partitions-per-table"),
+        extract.positiveInt("tenant-parallelism"),
+        extract.positiveInt("transfer-attempts"),
+        load.bool("analyze"),
+        load.bool("keep-failed-staging"),
+        publish.duration("lock-timeout"),
+        spark.string("master"),
+        spark.string("app-name"));
+  }
+}

@@ -1,0 +1,42 @@
+package dev.tenantfold.config;
+
+import dev.tenantfold.jdbc.JdbcEndpoint;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * One source tenant. Only live JDBC sources exist so far; a snapshot-export source kind will sit
+ * beside {@code jdbc} as another optional block.
+ */
+public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas) {
+  private static final Pattern TENANT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+  public TenantConfig {
+    schemas = List.copyOf(schemas);
+  }
+
+  static TenantConfig from(ConfigReader c) {
+    c.rejectUnknown(Set.of("id", "jdbc"));
+    String id = c.requiredString("id", "give every tenant an id, e.g. id = acme");
+    if (!TENANT_ID.matcher(id).matches()) {
+      throw new ConfigError(
+          "Config key " + c.key("id") + " = '" + id
+              + "' is not a valid tenant id: use letters, digits, '_', '-' or '.', starting with a letter or digit, at most 63 characters");
+    }
+    if (!c.has("jdbc")) {
+      throw new ConfigError("Missing required config key " + c.key("jdbc") + ": tenant " + id + " needs a source, e.g. jdbc { url = ..., user = ..., password = ... }");
+    }
+    ConfigReader jdbc = c.block("jdbc");
+    jdbc.rejectUnknown(Set.of("url", "user", "password", "schemas"));
+    String url = jdbc.requiredString("url", "set tenant " + id + "'s JDBC URL, e.g. jdbc:postgresql://host:5432/" + id);
+    if (!url.startsWith("jdbc:postgresql:")) {
+      throw new ConfigError("Config key " + jdbc.key("url") + " must be a jdbc:postgresql: URL (tenant " + id + ")");
+    }
+    List<String> schemas = jdbc.has("schemas") ? jdbc.stringList("schemas") : List.of("public");
+    if (schemas.isEmpty()) {
+      throw new ConfigError("Config key " + jdbc.key("schemas") + " is empty: list at least one source schema (tenant " + id + ")");
+    }
+    return new TenantConfig(id, new JdbcEndpoint(url, jdbc.optionalString("user", null), jdbc.optionalString("password", null)), schemas);
+  }
+}

@@ -1,0 +1,153 @@
+package dev.tenantfold.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The whole job configuration, parsed once and validated at construction. Layers, lowest first:
+ * {@code reference.conf} in the jar, the {@code --config} file, then {@code --set key=value}
+ * overrides; {@code ${?ENV}} substitutions resolve after layering.
+ */
+public record TenantfoldConfig(
+    String tenantColumn,
+    TargetConfig target,
+    List<TenantConfig> tenants,
+    TablesConfig tables,
+    String reportDir,
+    JobOptions options,
+    Config raw) {
+  public static final String ROOT = "tenantfold";
+  private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|token).*");
+  private static final Pattern COLUMN_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+  public TenantfoldConfig {
+    tenants = List.copyOf(tenants);
+  }
+
+  /** Loads the layered configuration; {@code file} may be null (reference and overrides only). */
+  public static TenantfoldConfig load(File file, List<String> overrides) {
+    Config layered = ConfigFactory.empty();
+    for (String override : overrides) {
+      layered = parseOverride(override).withFallback(layered);
+    }
+    if (file != null) {
+      if (!file.isFile()) {
+        throw new ConfigError("Cannot read config file " + file + ": no such file (pass --config FILE)");
+      }
+      try {
+        layered = layered.withFallback(ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false)));
+      } catch (ConfigException e) {
+        throw new ConfigError("Cannot parse config file " + file + ": " + e.getMessage(), e);
+      }
+    }
+    return fromConfig(layered);
+  }
+
+  /** Validates an already-layered config (file and overrides), adding reference defaults. */
+  public static TenantfoldConfig fromConfig(Config userConfig) {
+    Set<String> topLevel = new HashSet<>(userConfig.root().keySet());
+    topLevel.remove(ROOT);
+    if (!topLevel.isEmpty()) {
+      throw new ConfigError("Unknown top-level config key " + topLevel.iterator().next() + ": all settings live under '" + ROOT + " { ... }'");
+    }
+    Config resolved;
+    try {
+      resolved = userConfig.withFallback(ConfigFactory.defaultReference()).resolve(ConfigResolveOptions.defaults());
+    } catch (ConfigException.UnresolvedSubstitution e) {
+      throw new ConfigError("Cannot resolve config substitution: " + e.getMessage() + " (set the environment variable or use ${?VAR} for an optional one)", e);
+    } catch (ConfigException e) {
+      throw new ConfigError("Invalid configuration: " + e.getMessage(), e);
+    }
+    ConfigReader root = new ConfigReader(resolved.getConfig(ROOT), ROOT);
+    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "publish", "report", "spark"));
+    String tenantColumn = root.string("tenant-column");
+    if (!COLUMN_NAME.matcher(tenantColumn).matches()) {
+      throw new ConfigError("Config key " + root.key("tenant-column") + " = '" + tenantColumn + "' must be a lower-case SQL column name");
+    }
+    TargetConfig target = TargetConfig.from(root.block("target"));
+    List<TenantConfig> tenants = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    for (ConfigReader t : root.objectList("tenants")) {
+      TenantConfig tenant = TenantConfig.from(t);
+      if (!ids.add(tenant.id())) {
+        throw new ConfigError("Duplicate tenant id '" + tenant.id() + "' at " + t.key("id") + ": tenant ids must be unique");
+      }
+      tenants.add(tenant);
+    }
+    if (tenants.isEmpty()) {
+      throw new ConfigError("Config key " + root.key("tenants") + " is empty: list at least one tenant { id, jdbc { url, user, password } }");
+    }
+    ConfigReader report = root.block("report");
+    report.rejectUnknown(Set.of("dir"));
+    return new TenantfoldConfig(
+        tenantColumn, target, tenants, TablesConfig.from(root.block("tables")), report.string("dir"), JobOptions.from(root), resolved);
+  }
+
+  static Config parseOverride(String override) {
+    int eq = override.indexOf('=');
+    if (eq <= 0) {
+      throw new ConfigError("Cannot parse --set '" + override + "': expected key=value, e.g. --set target.schema=warehouse");
+    }
+    String key = override.substring(0, eq).trim();
+    String value = override.substring(eq + 1);
+    if (!key.startsWith(ROOT + ".")) {
+      key = ROOT + "." + key;
+    }
+    try {
+      String trimmed = value.trim();
+      if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
+        return ConfigFactory.parseString(key + " = " + trimmed);
+      }
+      return ConfigFactory.empty().withValue(key, ConfigValueFactory.fromAnyRef(value));
+    } catch (ConfigException e) {
+      throw new ConfigError("Cannot parse --set '" + override.substring(0, eq) + "=...': " + e.getMessage(), e);
+    }
+  }
+
+  /** The effective configuration as HOCON with every password-like value masked, for the run log. */
+  public String renderMasked() {
+    Config masked = maskSecrets(raw.getConfig(ROOT));
+    String text = masked.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
+    // Passwords can also hide in JDBC URL parameters.
+    return dev.tenantfold.jdbc.Redaction.redactText(text, secrets());
+  }
+
+  static Config maskSecrets(Config config) {
+    Config out = config;
+    for (Map.Entry<String, ConfigValue> e : config.entrySet()) {
+      if (SECRET_KEY.matcher(e.getKey()).matches()) {
+        out = out.withValue(e.getKey(), ConfigValueFactory.fromAnyRef("****"));
+      }
+    }
+    // Tenants are a list: entrySet does not descend into it.
+    if (out.hasPath("tenants")) {
+      List<Object> tenants = new ArrayList<>();
+      for (Config tenant : out.getConfigList("tenants")) {
+        tenants.add(maskSecrets(tenant).root().unwrapped());
+      }
+      out = out.withValue("tenants", ConfigValueFactory.fromIterable(tenants));
+    }
+    return out;
+  }
+
+  /** Every password in the configuration, so free text (exceptions) can be scrubbed of them. */
+  public List<String> secrets() {
+    List<String> out = new ArrayList<>();
+    out.add(target.endpoint().password());
+    tenants.forEach(t -> out.add(t.jdbc().password()));
+    return out.stream().filter(s -> s != null && !s.isEmpty()).toList();
+  }
+}

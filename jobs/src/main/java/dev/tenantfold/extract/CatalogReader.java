@@ -1,0 +1,185 @@
+package dev.tenantfold.extract;
+
+import dev.tenantfold.config.TablesConfig;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads tables, columns, types, primary and foreign keys and size estimates from a PostgreSQL
+ * catalog. Used on sources (inside the tenant's snapshot) and on the target (existing tables).
+ */
+public final class CatalogReader {
+  private static final String TABLES_SQL = """
+      SELECT c.oid, n.nspname, c.relname, c.relkind = 'p' AS partitioned,
+             CASE WHEN c.relkind = 'p' THEN
+               (SELECT coalesce(sum(greatest(pc.reltuples, 0)), 0)::bigint
+                  FROM pg_partition_tree(c.oid) pt JOIN pg_class pc ON pc.oid = pt.relid WHERE pt.isleaf)
+             ELSE c.reltuples::bigint END AS reltuples,
+             c.relpages::bigint AS relpages,
+             (pg_relation_size(c.oid) / current_setting('block_size')::int)::bigint AS pages
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+       ORDER BY c.relname, n.nspname
+      """;
+  private static final String COLUMNS_SQL = """
+      SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
+             t.typtype, t.typcategory = 'A' AS is_array, et.typtype AS elem_typtype,
+             CASE WHEN t.typtype = 'e' THEN t.typname WHEN et.typtype = 'e' THEN et.typname END AS enum_name,
+             CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS domain_base
+        FROM pg_attribute a
+        JOIN pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+       WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
+       ORDER BY a.attnum
+      """;
+  private static final String PRIMARY_KEY_SQL = """
+      SELECT a.attname
+        FROM pg_index i
+        JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
+        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+       WHERE i.indrelid = ? AND i.indisprimary
+       ORDER BY k.ord
+      """;
+  private static final String FOREIGN_KEYS_SQL = """
+      SELECT con.conname,
+             ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, ord)
+                     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.ord) AS cols,
+             rc.relname AS ref_table,
+             ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, ord)
+                     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.ord) AS ref_cols
+        FROM pg_constraint con JOIN pg_class rc ON rc.oid = con.confrelid
+       WHERE con.conrelid = ? AND con.contype = 'f'
+       ORDER BY con.conname
+      """;
+  private static final String ENUMS_SQL = """
+      SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)
+        FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
+        JOIN pg_namespace n ON n.oid = t.typnamespace
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+       GROUP BY t.typname
+      """;
+
+  private CatalogReader() {}
+
+  /** Reads every selected table of {@code schemas}; fails naming the table if a type is unsupported. */
+  public static TenantCatalog read(Connection conn, String tenantId, List<String> schemas, TablesConfig tables) throws SQLException {
+    List<TableSpec> specs = new ArrayList<>();
+    Map<String, String> seen = new HashMap<>();
+    try (PreparedStatement ps = conn.prepareStatement(TABLES_SQL)) {
+      ps.setArray(1, conn.createArrayOf("text", schemas.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String schema = rs.getString(2);
+          String name = rs.getString(3);
+          if (!tables.selects(name)) {
+            continue;
+          }
+          String earlier = seen.put(name, schema);
+          if (earlier != null) {
+            throw new SQLException("Cannot consolidate tenant " + tenantId + ": table " + name + " exists in schemas " + earlier
+                + " and " + schema + ", which would share one target table; exclude one with tables.exclude or list one schema in jdbc.schemas");
+          }
+          long oid = rs.getLong(1);
+          long reltuples = rs.getLong(5);
+          long relpages = rs.getLong(6);
+          long pages = rs.getLong(7);
+          specs.add(new TableSpec(schema, name, columns(conn, oid, tenantId, schema + "." + name), primaryKey(conn, oid),
+              foreignKeys(conn, oid), estimateRows(reltuples, relpages, pages), pages, rs.getBoolean(4)));
+        }
+      }
+    }
+    return new TenantCatalog(tenantId, serverVersion(conn), specs, enums(conn));
+  }
+
+  static long estimateRows(long reltuples, long relpages, long pages) {
+    if (reltuples > 0 && relpages > 0) {
+      return Math.max(reltuples, Math.round((double) reltuples / relpages * pages));
+    }
+    if (reltuples > 0) {
+      return reltuples;
+    }
+    // Never analyzed: assume ~60 rows a page so a large fresh table still splits.
+    return pages * 60;
+  }
+
+  public static int serverVersion(Connection conn) throws SQLException {
+    try (var st = conn.createStatement(); ResultSet rs = st.executeQuery("SHOW server_version_num")) {
+      rs.next();
+      return Integer.parseInt(rs.getString(1));
+    }
+  }
+
+  private static List<ColumnSpec> columns(Connection conn, long oid, String tenantId, String table) throws SQLException {
+    List<ColumnSpec> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(COLUMNS_SQL)) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String name = rs.getString(1);
+          String type = rs.getString(2);
+          String typtype = rs.getString(4);
+          boolean isArray = rs.getBoolean(5);
+          String elemTyptype = rs.getString(6);
+          if ("c".equals(typtype) || "c".equals(elemTyptype)) {
+            throw new SQLException("Cannot extract tenant " + tenantId + " table " + table + " column " + name
+                + ": composite type " + type + " is not supported; exclude the table or change the column to jsonb");
+          }
+          if ("d".equals(typtype)) {
+            // Domains load as their base type; the domain's CHECK held in the source already.
+            type = rs.getString(8);
+          }
+          out.add(new ColumnSpec(name, type, rs.getBoolean(3), rs.getString(7), isArray));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> primaryKey(Connection conn, long oid) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(PRIMARY_KEY_SQL)) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<ForeignKeySpec> foreignKeys(Connection conn, long oid) throws SQLException {
+    List<ForeignKeySpec> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(FOREIGN_KEYS_SQL)) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new ForeignKeySpec(rs.getString(1), strings(rs.getArray(2)), rs.getString(3), strings(rs.getArray(4))));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, EnumSpec> enums(Connection conn) throws SQLException {
+    Map<String, EnumSpec> out = new HashMap<>();
+    try (var st = conn.createStatement(); ResultSet rs = st.executeQuery(ENUMS_SQL)) {
+      while (rs.next()) {
+        out.put(rs.getString(1), new EnumSpec(rs.getString(1), strings(rs.getArray(2))));
+      }
+    }
+    return out;
+  }
+
+  private static List<String> strings(Array array) throws SQLException {
+    return array == null ? List.of() : Arrays.asList((String[]) array.getArray());
+  }
+}

@@ -1,0 +1,44 @@
+package dev.tenantfold.extract;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A source table: columns in ordinal order, primary key, foreign keys, and the planner's size
+ * estimates ({@code reltuples}, {@code relpages}), read from the tenant's catalog.
+ */
+public record TableSpec(
+    String schema,
+    String name,
+    List<ColumnSpec> columns,
+    List<String> primaryKey,
+    List<ForeignKeySpec> foreignKeys,
+    long estimatedRows,
+    long pages,
+    boolean partitioned) {
+
+  public TableSpec {
+    columns = List.copyOf(columns);
+    primaryKey = List.copyOf(primaryKey);
+    foreignKeys = List.copyOf(foreignKeys);
+  }
+
+  public String qualifiedName() {
+    return schema + "." + name;
+  }
+
+  public Optional<ColumnSpec> column(String columnName) {
+    return columns.stream().filter(c -> c.name().equals(columnName)).findFirst();
+  }
+
+  /** The single integer primary-key column, if there is one: the best range-partitioning key. */
+  public Optional<ColumnSpec> integerKey() {
+    if (primaryKey.size() != 1) {
+      return Optional.empty();
+    }
+    return column(primaryKey.get(0)).filter(c -> switch (c.type()) {
+      case "smallint", "integer", "bigint" -> true;
+      default -> false;
+    });
+  }
+}

@@ -1,0 +1,17 @@
+package dev.tenantfold.extract;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** What one tenant's database holds: the selected tables and the enum types they use. */
+public record TenantCatalog(String tenantId, int serverVersionNum, List<TableSpec> tables, Map<String, EnumSpec> enums) {
+  public TenantCatalog {
+    tables = List.copyOf(tables);
+    enums = Map.copyOf(enums);
+  }
+
+  public Optional<TableSpec> table(String name) {
+    return tables.stream().filter(t -> t.name().equals(name)).findFirst();
+  }
+}

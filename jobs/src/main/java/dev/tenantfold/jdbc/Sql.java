@@ -1,0 +1,64 @@
+package dev.tenantfold.jdbc;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** PostgreSQL identifier and literal quoting, and name shortening to the 63-byte identifier limit. */
+public final class Sql {
+  private static final int MAX_IDENTIFIER_BYTES = 63;
+
+  private Sql() {}
+
+  public static String ident(String name) {
+    return '"' + name.replace("\"", "\"\"") + '"';
+  }
+
+  public static String qualified(String schema, String name) {
+    return ident(schema) + "." + ident(name);
+  }
+
+  public static String idents(List<String> names) {
+    return names.stream().map(Sql::ident).collect(Collectors.joining(", "));
+  }
+
+  public static String literal(String value) {
+    if (value == null) {
+      return "NULL";
+    }
+    return "'" + value.replace("'", "''") + "'";
+  }
+
+  /**
+   * A name that fits PostgreSQL's identifier limit: kept as is when short enough, otherwise cut and
+   * suffixed with a hash of the full name so distinct long names stay distinct.
+   */
+  public static String boundedName(String name) {
+    if (name.getBytes(StandardCharsets.UTF_8).length <= MAX_IDENTIFIER_BYTES) {
+      return name;
+    }
+    String hash = sha1Hex(name).substring(0, 10);
+    StringBuilder cut = new StringBuilder();
+    for (int i = 0; i < name.length(); ) {
+      int cp = name.codePointAt(i);
+      String next = cut + new String(Character.toChars(cp));
+      if (next.getBytes(StandardCharsets.UTF_8).length > MAX_IDENTIFIER_BYTES - 11) {
+        break;
+      }
+      cut.appendCodePoint(cp);
+      i += Character.charCount(cp);
+    }
+    return cut + "_" + hash;
+  }
+
+  static String sha1Hex(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package dev.tenantfold.job;
+
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.conform.TargetSchemaPlanner;
+import dev.tenantfold.extract.CatalogReader;
+import dev.tenantfold.extract.TenantCatalog;
+import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.load.TargetDdl;
+import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.report.ReportWriter;
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.report.TableResult;
+import dev.tenantfold.report.TenantResult;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code run} command: plan the target schema from every tenant's catalog, migrate tenants
+ * (each independently, {@code extract.tenant-parallelism} at a time), then record and report.
+ * A tenant that fails fails alone; the result says which and why.
+ */
+public final class MigrationJob {
+  private static final Logger LOG = LoggerFactory.getLogger(MigrationJob.class);
+  private static final DateTimeFormatter RUN_ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+  private final TenantfoldConfig config;
+  private final SparkSession spark;
+
+  public MigrationJob(TenantfoldConfig config, SparkSession spark) {
+    this.config = config;
+    this.spark = spark;
+  }
+
+  public static String newRunId(Instant now) {
+    return RUN_ID_TIME.format(now) + "-" + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
+  }
+
+  public RunResult execute() throws SQLException {
+    Instant started = Instant.now();
+    String runId = newRunId(started);
+    LOG.info("Starting run {} for {} tenants", runId, config.tenants().size());
+    ReportStore reports = new ReportStore(config.target().reportSchema());
+    List<TenantResult> results = new ArrayList<>();
+    try (Connection target = config.target().endpoint().connect("tenantfold-driver")) {
+      reports.ensureTables(target);
+      reports.startRun(target, runId, started);
+
+      Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
+      Map<String, TenantResult> failed = new LinkedHashMap<>();
+      readCatalogs(catalogs, failed);
+      TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
+      TargetSchema schema = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn());
+      schema.rejectedTenants().forEach((tenantId, why) -> {
+        catalogs.remove(tenantId);
+        failed.put(tenantId, TenantResult.failed(tenantId, "Cannot conform tenant " + tenantId + ": " + why, List.of(), 0));
+      });
+      new TargetDdl(config.target().schema(), config.tenantColumn()).apply(target, schema);
+
+      Map<String, Future<TenantResult>> running = new LinkedHashMap<>();
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      ExecutorService pool = Executors.newFixedThreadPool(config.options().tenantParallelism(), r -> {
+        Thread t = new Thread(r, "tenantfold-tenant");
+        t.setDaemon(true);
+        return t;
+      });
+      try {
+        for (TenantConfig tenant : config.tenants()) {
+          TenantCatalog catalog = catalogs.get(tenant.id());
+          if (catalog != null) {
+            running.put(tenant.id(), pool.submit(() -> new TenantMigration(config, tenant, catalog, schema, runId, jsc, reports).execute()));
+          }
+        }
+        for (TenantConfig tenant : config.tenants()) {
+          if (failed.containsKey(tenant.id())) {
+            TenantResult f = failed.get(tenant.id());
+            reports.recordTables(target, runId, List.of(TableResult.failed(tenant.id(), "*", f.message())));
+            results.add(f);
+          } else {
+            results.add(await(tenant.id(), running.get(tenant.id())));
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      Instant finished = Instant.now();
+      RunResult provisional = new RunResult(runId, started, finished, results, null);
+      reports.finishRun(target, runId, finished, provisional.statusLabel());
+      String reportPath = writeReport(provisional);
+      return new RunResult(runId, started, finished, results, reportPath);
+    }
+  }
+
+  private void readCatalogs(Map<String, TenantCatalog> catalogs, Map<String, TenantResult> failed) {
+    for (int i = 0; i < config.tenants().size(); i++) {
+      TenantConfig tenant = config.tenants().get(i);
+      try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
+        TenantCatalog catalog = CatalogReader.read(conn, tenant.id(), tenant.schemas(), config.tables());
+        for (String name : config.tables().explicitNames()) {
+          if (catalog.table(name).isEmpty()) {
+            throw new SQLException("table " + name + " (named in tenantfold.tables.include) does not exist in schemas "
+                + tenant.schemas() + "; create it or remove it from the include list");
+          }
+        }
+        catalogs.put(tenant.id(), catalog);
+      } catch (SQLException | RuntimeException e) {
+        String message = "Cannot read tenant " + tenant.id() + " (" + tenant.jdbc().describe() + "): "
+            + Redaction.redactText(e.getMessage(), config.secrets()) + " (check tenantfold.tenants[" + i + "].jdbc)";
+        LOG.error(message);
+        failed.put(tenant.id(), TenantResult.failed(tenant.id(), message, List.of(), 0));
+      }
+    }
+  }
+
+  private TenantResult await(String tenantId, Future<TenantResult> future) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return TenantResult.failed(tenantId, "Interrupted while migrating tenant " + tenantId, List.of(), 0);
+    } catch (java.util.concurrent.ExecutionException e) {
+      return TenantResult.failed(tenantId, "Cannot migrate tenant " + tenantId + ": "
+          + Redaction.redactText(String.valueOf(e.getCause().getMessage()), config.secrets()), List.of(), 0);
+    }
+  }
+
+  private String writeReport(RunResult run) {
+    try {
+      return ReportWriter.write(config.reportDir(), run, spark.sparkContext().hadoopConfiguration());
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());
+      return null;
+    }
+  }
+}

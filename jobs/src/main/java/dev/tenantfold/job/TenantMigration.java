@@ -1,0 +1,260 @@
+package dev.tenantfold.job;
+
+import static dev.tenantfold.jdbc.Sql.ident;
+import static dev.tenantfold.jdbc.Sql.qualified;
+
+import dev.tenantfold.config.JobOptions;
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.conform.TargetTable;
+import dev.tenantfold.extract.CatalogReader;
+import dev.tenantfold.extract.PartitionPlanner;
+import dev.tenantfold.extract.PartitionPlanner.KeyBounds;
+import dev.tenantfold.extract.ReadPartition;
+import dev.tenantfold.extract.SourceQuery;
+import dev.tenantfold.extract.SourceSnapshot;
+import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.extract.TenantCatalog;
+import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.load.CopyTransfer;
+import dev.tenantfold.load.StagingTable;
+import dev.tenantfold.load.TenantPublisher;
+import dev.tenantfold.load.TransferOutcome;
+import dev.tenantfold.load.TransferUnit;
+import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.report.TableResult;
+import dev.tenantfold.report.TenantResult;
+import dev.tenantfold.validate.RowCountCheck;
+import dev.tenantfold.validate.TableStatus;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One tenant through extract, load, validate and publish. {@link #execute()} reads like the plan:
+ * open the snapshot, stage every table, transfer all partitions as one Spark job while the source
+ * counts run in the same snapshot, build keys, validate, then publish all tables at once or drop
+ * the staging. Every failure ends as a {@link TenantResult}, never as an escaped exception.
+ */
+final class TenantMigration {
+  private static final Logger LOG = LoggerFactory.getLogger(TenantMigration.class);
+
+  private final TenantfoldConfig config;
+  private final TenantConfig tenant;
+  private final TenantCatalog plannedCatalog;
+  private final TargetSchema target;
+  private final String runId;
+  private final JavaSparkContext spark;
+  private final ReportStore reports;
+
+  TenantMigration(TenantfoldConfig config, TenantConfig tenant, TenantCatalog plannedCatalog, TargetSchema target, String runId,
+      JavaSparkContext spark, ReportStore reports) {
+    this.config = config;
+    this.tenant = tenant;
+    this.plannedCatalog = plannedCatalog;
+    this.target = target;
+    this.runId = runId;
+    this.spark = spark;
+    this.reports = reports;
+  }
+
+  TenantResult execute() {
+    long start = System.nanoTime();
+    List<StagingTable> staged = new ArrayList<>();
+    try (Connection targetConn = config.target().endpoint().connect("tenantfold-driver-" + tenant.id())) {
+      targetConn.setAutoCommit(true);
+      List<TableResult> results;
+      try {
+        results = stageAndValidate(targetConn, staged);
+      } catch (SQLException | RuntimeException e) {
+        dropStaging(targetConn, staged);
+        return TenantResult.failed(tenant.id(), redact(e.getMessage()), List.of(), millisSince(start));
+      }
+      boolean valid = results.stream().allMatch(r -> r.status() == TableStatus.OK);
+      if (!valid) {
+        List<TableResult> unpublished = results.stream().map(r -> r.withPublished(false, r.status() == TableStatus.OK
+            ? "not published: another table of this tenant failed validation" : r.message())).toList();
+        reports.recordTables(targetConn, runId, unpublished);
+        if (!config.options().keepFailedStaging()) {
+          dropStaging(targetConn, staged);
+        }
+        return new TenantResult(tenant.id(), false, "", unpublished, millisSince(start));
+      }
+      List<TableResult> published = results.stream().map(r -> r.withPublished(true, r.message())).toList();
+      try {
+        TenantPublisher.publish(targetConn, tenant.id(), staged, config.options().publishLockTimeout(),
+            conn -> reports.recordTables(conn, runId, published));
+      } catch (SQLException e) {
+        dropStaging(targetConn, staged);
+        String message = "Cannot publish tenant " + tenant.id() + ": " + redact(e.getMessage())
+            + " (the previously published data is unchanged; raise tenantfold.publish.lock-timeout if readers held locks)";
+        List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
+        reports.recordTables(targetConn, runId, failed);
+        return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
+      }
+      LOG.info("Published tenant {}: {} tables", tenant.id(), published.size());
+      return new TenantResult(tenant.id(), true, "", published, millisSince(start));
+    } catch (SQLException | RuntimeException e) {
+      return TenantResult.failed(tenant.id(), "Cannot migrate tenant " + tenant.id() + ": " + redact(e.getMessage()), List.of(), millisSince(start));
+    }
+  }
+
+  private List<TableResult> stageAndValidate(Connection targetConn, List<StagingTable> staged) throws SQLException {
+    JobOptions options = config.options();
+    Map<String, List<ReadPartition>> plans = new LinkedHashMap<>();
+    Map<String, Long> sourceCounts;
+    List<TransferOutcome> outcomes;
+    try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
+      TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());
+      requireUnchanged(catalog);
+      List<TransferUnit> units = new ArrayList<>();
+      for (TargetTable table : target.tables().values()) {
+        StagingTable staging = StagingTable.of(config.target().stagingSchema(), runId, config.target().schema(), table, config.tenantColumn(),
+            tenant.id());
+        staging.create(targetConn);
+        staged.add(staging);
+        Optional<TableSpec> source = catalog.table(table.name());
+        if (source.isEmpty()) {
+          plans.put(table.name(), List.of());
+          continue;
+        }
+        List<ReadPartition> partitions = PartitionPlanner.plan(source.get(), bounds(snapshot.connection(), source.get()),
+            catalog.serverVersionNum(), options.rowsPerPartition(), options.maxPartitionsPerTable());
+        plans.put(table.name(), partitions);
+        for (ReadPartition p : partitions) {
+          units.add(new TransferUnit(runId, tenant.id(), table.name(), p.index(), p.count(), tenant.jdbc(), snapshot.id(),
+              SourceQuery.copyOut(SourceQuery.select(tenant.id(), source.get(), table, p)), config.target().endpoint(), staging.copyInSql(),
+              reports.ledgerTable(), options.transferAttempts()));
+        }
+      }
+      // Source counts run in the exporting transaction while Spark streams the partitions.
+      CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> countSource(snapshot.connection(), catalog));
+      outcomes = transfer(units);
+      sourceCounts = join(counts);
+    }
+    List<TableResult> results = new ArrayList<>();
+    for (StagingTable staging : staged) {
+      String table = staging.table().name();
+      List<TransferOutcome> mine = outcomes.stream().filter(o -> o.table().equals(table)).toList();
+      Optional<TransferOutcome> failure = mine.stream().filter(TransferOutcome::failed).findFirst();
+      if (failure.isPresent()) {
+        results.add(TableResult.failed(tenant.id(), table, failure.get().error()));
+        continue;
+      }
+      staging.buildKeys(targetConn, options.analyzeStaging());
+      long extracted = mine.stream().mapToLong(TransferOutcome::extractedRows).sum();
+      long copied = mine.stream().mapToLong(TransferOutcome::loadedRows).sum();
+      RowCountCheck check = new RowCountCheck(sourceCounts.getOrDefault(table, 0L), extracted, copied, staging.countRows(targetConn));
+      String note = sourceCounts.containsKey(table) ? check.message() : appendNote(check.message(), "table absent in this tenant's source");
+      results.add(new TableResult(tenant.id(), table, check.sourceRows(), extracted, 0, 0, check.stagedRows(), plans.get(table).size(),
+          check.status(), false, note));
+    }
+    return results;
+  }
+
+  private List<TransferOutcome> transfer(List<TransferUnit> units) {
+    if (units.isEmpty()) {
+      return List.of();
+    }
+    List<TransferUnit> ordered = units.stream().sorted(Comparator.comparing(TransferUnit::table)).toList();
+    spark.setJobGroup("tenantfold-" + runId + "-" + tenant.id(), "tenant " + tenant.id() + ": stream " + units.size() + " partitions", true);
+    try {
+      return spark.parallelize(ordered, ordered.size()).map(CopyTransfer::run).collect();
+    } finally {
+      spark.clearJobGroup();
+    }
+  }
+
+  /** Fails the tenant if its schema changed between planning and the snapshot: a new column would be silently lost. */
+  private void requireUnchanged(TenantCatalog inSnapshot) throws SQLException {
+    for (TableSpec planned : plannedCatalog.tables()) {
+      Optional<TableSpec> now = inSnapshot.table(planned.name());
+      if (now.isEmpty() || !now.get().columns().equals(planned.columns())) {
+        throw new SQLException("Cannot extract tenant " + tenant.id() + " table " + planned.name()
+            + ": its definition changed while the run was planning; run again");
+      }
+    }
+    for (TableSpec now : inSnapshot.tables()) {
+      if (plannedCatalog.table(now.name()).isEmpty()) {
+        throw new SQLException("Cannot extract tenant " + tenant.id() + ": table " + now.name() + " appeared while the run was planning; run again");
+      }
+    }
+  }
+
+  private static Optional<KeyBounds> bounds(Connection snapshotConn, TableSpec table) throws SQLException {
+    if (table.integerKey().isEmpty()) {
+      return Optional.empty();
+    }
+    String key = ident(table.integerKey().get().name());
+    try (Statement st = snapshotConn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT min(" + key + "), max(" + key + ") FROM " + qualified(table.schema(), table.name()))) {
+      rs.next();
+      long min = rs.getLong(1);
+      return rs.wasNull() ? Optional.empty() : Optional.of(new KeyBounds(min, rs.getLong(2)));
+    }
+  }
+
+  private Map<String, Long> countSource(Connection snapshotConn, TenantCatalog catalog) {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    try (Statement st = snapshotConn.createStatement()) {
+      for (TableSpec table : catalog.tables()) {
+        if (target.table(table.name()).isEmpty()) {
+          continue;
+        }
+        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + qualified(table.schema(), table.name()))) {
+          rs.next();
+          counts.put(table.name(), rs.getLong(1));
+        }
+      }
+    } catch (SQLException e) {
+      throw new CompletionException(new SQLException("Cannot count source rows of tenant " + tenant.id() + ": " + e.getMessage(), e));
+    }
+    return counts;
+  }
+
+  private static <T> T join(CompletableFuture<T> future) throws SQLException {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof SQLException sql) {
+        throw sql;
+      }
+      throw e;
+    }
+  }
+
+  private void dropStaging(Connection conn, List<StagingTable> staged) {
+    for (StagingTable s : staged) {
+      try {
+        s.drop(conn);
+      } catch (SQLException e) {
+        LOG.warn("Cannot drop staging table {} of tenant {}: {}", s.qualifiedName(), tenant.id(), e.getMessage());
+      }
+    }
+  }
+
+  private static String appendNote(String message, String note) {
+    return message.isEmpty() ? note : message + "; " + note;
+  }
+
+  private String redact(String message) {
+    return Redaction.redactText(message, config.secrets());
+  }
+
+  private static long millisSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+}

@@ -1,0 +1,143 @@
+package dev.tenantfold.load;
+
+
+import dev.tenantfold.extract.SourceSnapshot;
+import dev.tenantfold.jdbc.Redaction;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.copy.PGCopyOutputStream;
+import org.postgresql.core.BaseConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams one partition as COPY from source to target inside a Spark task: {@code COPY (SELECT ...)
+ * TO STDOUT} on the source, in the tenant's exported snapshot, piped straight into {@code COPY ...
+ * FROM STDIN} on the staging table. No row is materialised; memory is one COPY buffer.
+ *
+ * <p>Exactly once: the load commits together with a ledger row keyed by (run, tenant, table,
+ * partition). A retried or speculative attempt finds the ledger row and reports the committed
+ * counts instead of loading again, so Spark's re-execution never duplicates rows.
+ */
+public final class CopyTransfer {
+  private static final Logger LOG = LoggerFactory.getLogger(CopyTransfer.class);
+  private static final int COPY_BUFFER_BYTES = 1 << 16;
+
+  private CopyTransfer() {}
+
+  public static TransferOutcome run(TransferUnit unit) {
+    long start = System.nanoTime();
+    String lastError = null;
+    for (int attempt = 1; attempt <= unit.attempts(); attempt++) {
+      try {
+        TransferOutcome outcome = attempt(unit, attempt, start);
+        LOG.info("Transferred {}: {} rows in {} ms{}", unit.describe(), outcome.loadedRows(), outcome.millis(),
+            outcome.fromLedger() ? " (already committed by an earlier attempt)" : "");
+        return outcome;
+      } catch (SQLException | RuntimeException e) {
+        lastError = Redaction.redactText(e.getMessage(), List.of(secret(unit.source()), secret(unit.target())));
+        LOG.warn("Attempt {}/{} to transfer {} failed: {}", attempt, unit.attempts(), unit.describe(), lastError);
+        if (!retryable(e) || attempt == unit.attempts()) {
+          break;
+        }
+        sleep(500L * attempt);
+      }
+    }
+    return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), 0, 0, elapsedMillis(start), unit.attempts(), false,
+        "Cannot transfer " + unit.describe() + ": " + lastError);
+  }
+
+  private static TransferOutcome attempt(TransferUnit unit, int attempt, long start) throws SQLException {
+    try (Connection target = unit.target().connect("tenantfold-load-" + unit.tenantId());
+        Connection source = unit.source().connect("tenantfold-extract-" + unit.tenantId())) {
+      target.setAutoCommit(false);
+      if (!claim(target, unit)) {
+        long[] counts = committedCounts(target, unit);
+        target.rollback();
+        return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), counts[0], counts[1], elapsedMillis(start), attempt, true, null);
+      }
+      SourceSnapshot.importInto(source, unit.snapshotId());
+      long extracted;
+      long loaded;
+      PGCopyOutputStream into = new PGCopyOutputStream(target.unwrap(PGConnection.class), unit.copyInSql(), COPY_BUFFER_BYTES);
+      try {
+        extracted = new CopyManager(source.unwrap(BaseConnection.class)).copyOut(unit.copyOutSql(), into);
+        loaded = into.endCopy();
+      } catch (java.io.IOException e) {
+        throw new SQLException("COPY stream broke: " + e.getMessage(), e);
+      } finally {
+        if (into.isActive()) {
+          into.cancelCopy();
+        }
+      }
+      try (PreparedStatement ps = target.prepareStatement("UPDATE " + unit.ledgerTable()
+          + " SET rows_extracted = ?, rows_loaded = ?, finished_at = clock_timestamp() WHERE run_id = ? AND tenant_id = ? AND table_name = ? AND part = ?")) {
+        ps.setLong(1, extracted);
+        ps.setLong(2, loaded);
+        bindKey(ps, 3, unit);
+        ps.executeUpdate();
+      }
+      target.commit();
+      source.rollback();
+      return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), extracted, loaded, elapsedMillis(start), attempt, false, null);
+    }
+  }
+
+  /** Inserts the ledger row; false when an earlier attempt committed this partition already. */
+  private static boolean claim(Connection target, TransferUnit unit) throws SQLException {
+    try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + unit.ledgerTable()
+        + " (run_id, tenant_id, table_name, part) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+      bindKey(ps, 1, unit);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  private static long[] committedCounts(Connection target, TransferUnit unit) throws SQLException {
+    try (PreparedStatement ps = target.prepareStatement("SELECT rows_extracted, rows_loaded FROM " + unit.ledgerTable()
+        + " WHERE run_id = ? AND tenant_id = ? AND table_name = ? AND part = ?")) {
+      bindKey(ps, 1, unit);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new long[] {rs.getLong(1), rs.getLong(2)};
+      }
+    }
+  }
+
+  private static void bindKey(PreparedStatement ps, int first, TransferUnit unit) throws SQLException {
+    ps.setString(first, unit.runId());
+    ps.setString(first + 1, unit.tenantId());
+    ps.setString(first + 2, unit.table());
+    ps.setInt(first + 3, unit.partition());
+  }
+
+  /** Connection drops and serialization failures are worth another attempt; SQL errors in our statements are not. */
+  private static boolean retryable(Exception e) {
+    if (e instanceof SQLException sql && sql.getSQLState() != null) {
+      String state = sql.getSQLState();
+      return state.startsWith("08") || state.equals("40001") || state.equals("40P01") || state.equals("57P01");
+    }
+    return false;
+  }
+
+  private static String secret(dev.tenantfold.jdbc.JdbcEndpoint endpoint) {
+    return endpoint.password();
+  }
+
+  private static long elapsedMillis(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+}

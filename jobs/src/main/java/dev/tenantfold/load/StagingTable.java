@@ -1,0 +1,86 @@
+package dev.tenantfold.load;
+
+import static dev.tenantfold.jdbc.Sql.ident;
+import static dev.tenantfold.jdbc.Sql.literal;
+import static dev.tenantfold.jdbc.Sql.qualified;
+
+import dev.tenantfold.conform.TargetTable;
+import dev.tenantfold.jdbc.Sql;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One tenant's rows of one table for one run, loaded before anything is published. Created like
+ * the target table plus {@code CHECK (tenant = 'id')}, which lets ATTACH PARTITION skip its
+ * validation scan; its primary key, built after the load, becomes the partition's index as is.
+ */
+public record StagingTable(String schema, String name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
+
+  public static StagingTable of(String stagingSchema, String runId, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
+    String name = Sql.boundedName(table.name() + "__" + tenantId + "__" + runId.replace("-", "_").toLowerCase());
+    return new StagingTable(stagingSchema, name, targetSchema, table, tenantColumn, tenantId);
+  }
+
+  public String qualifiedName() {
+    return qualified(schema, name);
+  }
+
+  /** The partition's name once published: {@code <table>__<tenant>} in the target schema. */
+  public String partitionName() {
+    return Sql.boundedName(table.name() + "__" + tenantId);
+  }
+
+  /** Column list in target order, tenant column first: what COPY writes. */
+  public List<String> copyColumns() {
+    List<String> cols = new ArrayList<>();
+    cols.add(tenantColumn);
+    cols.addAll(table.columnNames());
+    return cols;
+  }
+
+  public String copyInSql() {
+    return "COPY " + qualifiedName() + " (" + Sql.idents(copyColumns()) + ") FROM STDIN";
+  }
+
+  public void create(Connection conn) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
+      st.execute("DROP TABLE IF EXISTS " + qualifiedName());
+      st.execute("CREATE TABLE " + qualifiedName() + " (LIKE " + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS)");
+      st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(Sql.boundedName("tenant_" + name))
+          + " CHECK (" + ident(tenantColumn) + " = " + literal(tenantId) + ")");
+    }
+  }
+
+  /** Builds the primary key after the data is in: one sorted build instead of per-row index upkeep. */
+  public void buildKeys(Connection conn, boolean analyze) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      if (!table.primaryKey().isEmpty()) {
+        List<String> pk = new ArrayList<>();
+        pk.add(tenantColumn);
+        pk.addAll(table.primaryKey());
+        st.execute("ALTER TABLE " + qualifiedName() + " ADD PRIMARY KEY (" + Sql.idents(pk) + ")");
+      }
+      if (analyze) {
+        st.execute("ANALYZE " + qualifiedName());
+      }
+    }
+  }
+
+  public long countRows(Connection conn) throws SQLException {
+    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + qualifiedName())) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  public void drop(Connection conn) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.execute("DROP TABLE IF EXISTS " + qualifiedName());
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package dev.tenantfold.load;
+
+import static dev.tenantfold.jdbc.Sql.ident;
+import static dev.tenantfold.jdbc.Sql.literal;
+import static dev.tenantfold.jdbc.Sql.qualified;
+
+import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.conform.TargetTable;
+import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.extract.EnumSpec;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Creates or evolves the consolidated tables: each is {@code PARTITION BY LIST (tenant column)},
+ * one partition per tenant, so a tenant can be swapped in atomically. Existing tables gain missing
+ * columns (nullable); an existing table that is not list-partitioned by the tenant column is an
+ * error, never silently rewritten.
+ */
+public final class TargetDdl {
+  private final String schema;
+  private final String tenantColumn;
+
+  public TargetDdl(String schema, String tenantColumn) {
+    this.schema = schema;
+    this.tenantColumn = tenantColumn;
+  }
+
+  public void apply(Connection conn, TargetSchema target) throws SQLException {
+    boolean autoCommit = conn.getAutoCommit();
+    conn.setAutoCommit(true);
+    try (Statement st = conn.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
+      for (EnumSpec e : target.enums().values()) {
+        ensureEnum(conn, st, e);
+      }
+      for (TargetTable table : target.tables().values()) {
+        ensureTable(conn, st, table);
+      }
+    } finally {
+      conn.setAutoCommit(autoCommit);
+    }
+  }
+
+  private void ensureEnum(Connection conn, Statement st, EnumSpec e) throws SQLException {
+    List<String> existing = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace"
+            + " WHERE n.nspname = ? AND t.typname = ? ORDER BY e.enumsortorder")) {
+      ps.setString(1, schema);
+      ps.setString(2, e.name());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          existing.add(rs.getString(1));
+        }
+      }
+    }
+    if (existing.isEmpty()) {
+      st.execute("CREATE TYPE " + qualified(schema, e.name()) + " AS ENUM ("
+          + String.join(", ", e.labels().stream().map(dev.tenantfold.jdbc.Sql::literal).toList()) + ")");
+      return;
+    }
+    for (String label : e.labels()) {
+      if (!existing.contains(label)) {
+        st.execute("ALTER TYPE " + qualified(schema, e.name()) + " ADD VALUE IF NOT EXISTS " + literal(label));
+      }
+    }
+  }
+
+  private void ensureTable(Connection conn, Statement st, TargetTable table) throws SQLException {
+    String partitionKey = partitionKey(conn, table.name());
+    if (partitionKey == null) {
+      st.execute(createSql(table));
+      return;
+    }
+    if (!partitionKey.equals("LIST (" + tenantColumn + ")") && !partitionKey.equals("LIST (" + ident(tenantColumn) + ")")) {
+      throw new SQLException("Cannot publish into existing table " + schema + "." + table.name() + ": it is not partitioned by LIST ("
+          + tenantColumn + ") (found: " + (partitionKey.isEmpty() ? "not partitioned" : partitionKey)
+          + "); rename or drop it, or set tenantfold.target.schema to another schema");
+    }
+    Set<String> present = new HashSet<>();
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
+      ps.setString(1, qualified(schema, table.name()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          present.add(rs.getString(1));
+        }
+      }
+    }
+    for (ColumnSpec c : table.columns()) {
+      if (!present.contains(c.name())) {
+        st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ADD COLUMN " + ident(c.name()) + " " + c.targetType(schema));
+      }
+    }
+  }
+
+  /** {@code pg_get_partkeydef} of the table; "" when it exists unpartitioned, null when absent. */
+  private String partitionKey(Connection conn, String table) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT c.relkind, pg_get_partkeydef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE n.nspname = ? AND c.relname = ?")) {
+      ps.setString(1, schema);
+      ps.setString(2, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        String def = rs.getString(2);
+        return def == null ? "" : def;
+      }
+    }
+  }
+
+  String createSql(TargetTable table) {
+    StringBuilder sql = new StringBuilder("CREATE TABLE ").append(qualified(schema, table.name())).append(" (\n  ")
+        .append(ident(tenantColumn)).append(" text NOT NULL");
+    for (ColumnSpec c : table.columns()) {
+      sql.append(",\n  ").append(ident(c.name())).append(' ').append(c.targetType(schema));
+      if (c.notNull()) {
+        sql.append(" NOT NULL");
+      }
+    }
+    if (!table.primaryKey().isEmpty()) {
+      List<String> pk = new ArrayList<>();
+      pk.add(tenantColumn);
+      pk.addAll(table.primaryKey());
+      sql.append(",\n  PRIMARY KEY (").append(dev.tenantfold.jdbc.Sql.idents(pk)).append(')');
+    }
+    return sql.append("\n) PARTITION BY LIST (").append(ident(tenantColumn)).append(')').toString();
+  }
+}

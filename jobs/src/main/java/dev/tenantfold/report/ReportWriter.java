@@ -1,0 +1,76 @@
+package dev.tenantfold.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Writes {@code <report.dir>/<run_id>/report.json} through Hadoop's FileSystem, so a local path and
+ * an {@code s3a://} URI work alike (S3A when hadoop-aws is on the classpath, as on EMR).
+ */
+public final class ReportWriter {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private ReportWriter() {}
+
+  public static String write(String reportDir, RunResult run, Configuration hadoopConf) throws IOException {
+    Path dir = new Path(new Path(toUri(reportDir)), run.runId());
+    Path file = new Path(dir, "report.json");
+    FileSystem fs = file.getFileSystem(hadoopConf);
+    fs.mkdirs(dir);
+    try (OutputStream out = fs.create(file, true)) {
+      JSON.writeValue(out, toJson(run));
+    }
+    return fs.makeQualified(file).toString();
+  }
+
+  private static URI toUri(String dir) {
+    if (dir.contains("://")) {
+      return URI.create(dir);
+    }
+    return new java.io.File(dir).getAbsoluteFile().toURI();
+  }
+
+  public static ObjectNode toJson(RunResult run) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("run_id", run.runId());
+    root.put("started_at", run.startedAt().toString());
+    root.put("finished_at", run.finishedAt().toString());
+    root.put("status", run.statusLabel());
+    root.put("exit_code", run.exitCode());
+    root.put("published_rows", run.publishedRows());
+    ArrayNode tenants = root.putArray("tenants");
+    ArrayNode tables = root.putArray("table_results");
+    for (TenantResult t : run.tenants()) {
+      ObjectNode tn = tenants.addObject();
+      tn.put("tenant_id", t.tenantId());
+      tn.put("status", t.status().name());
+      tn.put("published", t.published());
+      tn.put("message", t.message());
+      tn.put("millis", t.millis());
+      for (TableResult r : t.tables()) {
+        ObjectNode rn = tables.addObject();
+        rn.put("run_id", run.runId());
+        rn.put("tenant_id", r.tenantId());
+        rn.put("table_name", r.tableName());
+        rn.put("source_rows", r.sourceRows());
+        rn.put("extracted_rows", r.extractedRows());
+        rn.put("duplicates_removed", r.duplicatesRemoved());
+        rn.put("rejected_rows", r.rejectedRows());
+        rn.put("loaded_rows", r.loadedRows());
+        rn.put("partitions", r.partitions());
+        rn.put("status", r.status().name());
+        rn.put("published", r.published());
+        rn.put("message", r.message());
+      }
+    }
+    return root;
+  }
+}

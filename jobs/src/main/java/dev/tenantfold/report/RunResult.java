@@ -1,0 +1,41 @@
+package dev.tenantfold.report;
+
+import dev.tenantfold.validate.TableStatus;
+import java.time.Instant;
+import java.util.List;
+
+/** A whole run. Totals and the exit code are derived from the tenant entries, never kept on the side. */
+public record RunResult(String runId, Instant startedAt, Instant finishedAt, List<TenantResult> tenants, String reportPath) {
+  public RunResult {
+    tenants = List.copyOf(tenants);
+  }
+
+  public TableStatus status() {
+    return tenants.stream().map(TenantResult::status).reduce(TableStatus.OK, TableStatus::worst);
+  }
+
+  public boolean allPublished() {
+    return tenants.stream().allMatch(TenantResult::published);
+  }
+
+  public long publishedRows() {
+    return tenants.stream().filter(TenantResult::published).flatMap(t -> t.tables().stream()).mapToLong(TableResult::loadedRows).sum();
+  }
+
+  /** 0 all published; 3 every tenant ran but some did not validate; 1 an error stopped some tenant. */
+  public int exitCode() {
+    return switch (status()) {
+      case OK -> allPublished() ? 0 : 1;
+      case MISMATCH -> 3;
+      case FAILED -> 1;
+    };
+  }
+
+  public String statusLabel() {
+    return switch (status()) {
+      case OK -> allPublished() ? "succeeded" : "failed";
+      case MISMATCH -> "validation_failed";
+      case FAILED -> "failed";
+    };
+  }
+}
