@@ -59,6 +59,8 @@ final class TenantMigration {
   private final String runId;
   private final JavaSparkContext spark;
   private final ReportStore reports;
+  private final Map<String, Long> stageMillis = new LinkedHashMap<>();
+  private long stageStart = System.nanoTime();
 
   TenantMigration(TenantfoldConfig config, TenantConfig tenant, TenantCatalog plannedCatalog, TargetSchema target, String runId,
       JavaSparkContext spark, ReportStore reports) {
@@ -84,6 +86,7 @@ final class TenantMigration {
         return TenantResult.failed(tenant.id(), redact(e.getMessage()), List.of(), millisSince(start));
       }
       boolean valid = results.stream().allMatch(r -> r.status() == TableStatus.OK);
+      stageStart = System.nanoTime();
       if (!valid) {
         List<TableResult> unpublished = results.stream().map(r -> r.withPublished(false, r.status() == TableStatus.OK
             ? "not published: another table of this tenant failed validation" : r.message())).toList();
@@ -91,7 +94,7 @@ final class TenantMigration {
         if (!config.options().keepFailedStaging()) {
           dropStaging(targetConn, staged);
         }
-        return new TenantResult(tenant.id(), false, "", unpublished, millisSince(start));
+        return new TenantResult(tenant.id(), false, "", unpublished, millisSince(start), stageMillis);
       }
       List<TableResult> published = results.stream().map(r -> r.withPublished(true, r.message())).toList();
       try {
@@ -105,8 +108,9 @@ final class TenantMigration {
         reports.recordTables(targetConn, runId, failed);
         return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
       }
-      LOG.info("Published tenant {}: {} tables", tenant.id(), published.size());
-      return new TenantResult(tenant.id(), true, "", published, millisSince(start));
+      endStage("publish");
+      LOG.info("Published tenant {}: {} tables in {} ms {}", tenant.id(), published.size(), millisSince(start), stageMillis);
+      return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
     } catch (SQLException | RuntimeException e) {
       return TenantResult.failed(tenant.id(), "Cannot migrate tenant " + tenant.id() + ": " + redact(e.getMessage()), List.of(), millisSince(start));
     }
@@ -140,11 +144,16 @@ final class TenantMigration {
               reports.ledgerTable(), options.transferAttempts()));
         }
       }
+      endStage("plan");
       // Source counts run in the exporting transaction while Spark streams the partitions.
       CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> countSource(snapshot.connection(), catalog));
       outcomes = transfer(units);
+      endStage("transfer");
       sourceCounts = join(counts);
+      endStage("source_count_wait");
     }
+    long keysNanos = 0;
+    long validateNanos = 0;
     List<TableResult> results = new ArrayList<>();
     for (StagingTable staging : staged) {
       String table = staging.table().name();
@@ -154,15 +163,28 @@ final class TenantMigration {
         results.add(TableResult.failed(tenant.id(), table, failure.get().error()));
         continue;
       }
+      long t0 = System.nanoTime();
       staging.buildKeys(targetConn, options.analyzeStaging());
+      long t1 = System.nanoTime();
+      keysNanos += t1 - t0;
+      long stagedRows = staging.countRows(targetConn);
+      validateNanos += System.nanoTime() - t1;
       long extracted = mine.stream().mapToLong(TransferOutcome::extractedRows).sum();
       long copied = mine.stream().mapToLong(TransferOutcome::loadedRows).sum();
-      RowCountCheck check = new RowCountCheck(sourceCounts.getOrDefault(table, 0L), extracted, copied, staging.countRows(targetConn));
+      RowCountCheck check = new RowCountCheck(sourceCounts.getOrDefault(table, 0L), extracted, copied, stagedRows);
       String note = sourceCounts.containsKey(table) ? check.message() : appendNote(check.message(), "table absent in this tenant's source");
       results.add(new TableResult(tenant.id(), table, check.sourceRows(), extracted, 0, 0, check.stagedRows(), plans.get(table).size(),
           check.status(), false, note));
     }
+    stageMillis.put("keys", keysNanos / 1_000_000);
+    stageMillis.put("validate", validateNanos / 1_000_000);
     return results;
+  }
+
+  private void endStage(String name) {
+    long now = System.nanoTime();
+    stageMillis.put(name, (now - stageStart) / 1_000_000);
+    stageStart = now;
   }
 
   private List<TransferOutcome> transfer(List<TransferUnit> units) {

@@ -55,6 +55,8 @@ public final class ReportWriter {
       tn.put("published", t.published());
       tn.put("message", t.message());
       tn.put("millis", t.millis());
+      ObjectNode stages = tn.putObject("stage_millis");
+      t.stageMillis().forEach(stages::put);
       for (TableResult r : t.tables()) {
         ObjectNode rn = tables.addObject();
         rn.put("run_id", run.runId());

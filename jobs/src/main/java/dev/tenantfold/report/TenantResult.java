@@ -1,12 +1,22 @@
 package dev.tenantfold.report;
 
 import dev.tenantfold.validate.TableStatus;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** One tenant's outcome; its status is the worst of its tables' (or FAILED with a tenant-level message). */
-public record TenantResult(String tenantId, boolean published, String message, List<TableResult> tables, long millis) {
+/**
+ * One tenant's outcome; its status is the worst of its tables' (or FAILED with a tenant-level
+ * message). {@code stageMillis} holds wall time per stage (plan, transfer, keys, validate, publish).
+ */
+public record TenantResult(String tenantId, boolean published, String message, List<TableResult> tables, long millis, Map<String, Long> stageMillis) {
   public TenantResult {
     tables = List.copyOf(tables);
+    stageMillis = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(stageMillis));
+  }
+
+  public TenantResult(String tenantId, boolean published, String message, List<TableResult> tables, long millis) {
+    this(tenantId, published, message, tables, millis, Map.of());
   }
 
   public TableStatus status() {

@@ -1,0 +1,69 @@
+package dev.tenantfold.testing;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One real embedded PostgreSQL server per test JVM (started on first use, stopped at exit); every
+ * test class creates fresh databases on it with {@link #createDatabase(String)}.
+ */
+public final class TestPostgres {
+  private static final AtomicInteger SEQUENCE = new AtomicInteger();
+  private static EmbeddedPostgres server;
+
+  private TestPostgres() {}
+
+  public static synchronized EmbeddedPostgres server() {
+    if (server == null) {
+      try {
+        server = EmbeddedPostgres.builder().setServerConfig("max_connections", "200").start();
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot start embedded PostgreSQL", e);
+      }
+      EmbeddedPostgres started = server;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          started.close();
+        } catch (IOException ignored) {
+          // JVM is exiting.
+        }
+      }));
+    }
+    return server;
+  }
+
+  /** Creates a new, empty database named {@code prefix_N} and returns its JDBC URL. */
+  public static String createDatabase(String prefix) {
+    String name = (prefix + "_" + SEQUENCE.incrementAndGet()).toLowerCase();
+    try (Connection conn = DriverManager.getConnection(server().getJdbcUrl("postgres", "postgres"));
+        Statement st = conn.createStatement()) {
+      st.execute("CREATE DATABASE " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot create test database " + name, e);
+    }
+    return url(name);
+  }
+
+  public static String url(String database) {
+    return "jdbc:postgresql://localhost:" + server().getPort() + "/" + database;
+  }
+
+  public static Connection connect(String url) throws SQLException {
+    return DriverManager.getConnection(url, "postgres", "postgres");
+  }
+
+  /** Runs SQL statements (separated by semicolons in one string) on the database at {@code url}. */
+  public static void execute(String url, String sql) {
+    try (Connection conn = connect(url); Statement st = conn.createStatement()) {
+      st.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot run SQL on " + url + ": " + e.getMessage(), e);
+    }
+  }
+}
