@@ -66,4 +66,30 @@ public final class TestPostgres {
       throw new IllegalStateException("Cannot run SQL on " + url + ": " + e.getMessage(), e);
     }
   }
+
+  /**
+   * Creates a login role that must authenticate with {@code password} (scram), by prepending a
+   * pg_hba.conf rule for it and reloading; the embedded server trusts every other role.
+   */
+  public static synchronized void createPasswordRole(String role, String password) {
+    String admin = server().getJdbcUrl("postgres", "postgres");
+    try (Connection conn = DriverManager.getConnection(admin); Statement st = conn.createStatement()) {
+      st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + role + "') THEN CREATE ROLE " + role
+          + " LOGIN SUPERUSER PASSWORD '" + password + "'; END IF; END $$");
+      String hbaFile;
+      try (var rs = st.executeQuery("SHOW hba_file")) {
+        rs.next();
+        hbaFile = rs.getString(1);
+      }
+      java.nio.file.Path hba = java.nio.file.Path.of(hbaFile);
+      String current = java.nio.file.Files.readString(hba);
+      String rule = "host all " + role + " all scram-sha-256\n";
+      if (!current.contains(rule)) {
+        java.nio.file.Files.writeString(hba, rule + current);
+      }
+      st.execute("SELECT pg_reload_conf()");
+    } catch (SQLException | IOException e) {
+      throw new IllegalStateException("Cannot create password role " + role, e);
+    }
+  }
 }

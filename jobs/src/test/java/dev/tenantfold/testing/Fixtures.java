@@ -1,0 +1,78 @@
+package dev.tenantfold.testing;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.demo.DemoData;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Named builders for tenant databases and job configurations used across integration tests. */
+public final class Fixtures {
+  private Fixtures() {}
+
+  /** A tenant database holding the demo schema with awkward values and {@code customers} bulk customers. */
+  public static String demoTenant(String label, int customers) {
+    String url = TestPostgres.createDatabase("tenant_" + label);
+    try (Connection conn = TestPostgres.connect(url)) {
+      DemoData.createTenant(conn, label, customers);
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot create demo tenant " + label, e);
+    }
+    return url;
+  }
+
+  public static String emptyWarehouse() {
+    return TestPostgres.createDatabase("warehouse");
+  }
+
+  /** A config builder: target, tenants (id -> url), and any extra settings as key -> value. */
+  public static final class ConfigBuilder {
+    private final String targetUrl;
+    private final Map<String, Map<String, Object>> tenants = new LinkedHashMap<>();
+    private Config extra = ConfigFactory.empty();
+
+    public ConfigBuilder(String targetUrl) {
+      this.targetUrl = targetUrl;
+    }
+
+    public ConfigBuilder tenant(String id, String url) {
+      return tenant(id, url, "postgres", "postgres");
+    }
+
+    public ConfigBuilder tenant(String id, String url, String user, String password) {
+      Map<String, Object> jdbc = new LinkedHashMap<>();
+      jdbc.put("url", url);
+      jdbc.put("user", user);
+      jdbc.put("password", password);
+      tenants.put(id, Map.of("id", id, "jdbc", jdbc));
+      return this;
+    }
+
+    public ConfigBuilder set(String key, Object value) {
+      extra = extra.withValue("tenantfold." + key, ConfigValueFactory.fromAnyRef(value));
+      return this;
+    }
+
+    public TenantfoldConfig build(Path reportDir) {
+      List<Object> list = new ArrayList<>(tenants.values());
+      Config c = extra
+          .withValue("tenantfold.target.url", ConfigValueFactory.fromAnyRef(targetUrl))
+          .withValue("tenantfold.target.user", ConfigValueFactory.fromAnyRef("postgres"))
+          .withValue("tenantfold.target.password", ConfigValueFactory.fromAnyRef("postgres"))
+          .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(list))
+          .withValue("tenantfold.report.dir", ConfigValueFactory.fromAnyRef(reportDir.toString()));
+      return TenantfoldConfig.fromConfig(c);
+    }
+  }
+
+  public static ConfigBuilder config(String targetUrl) {
+    return new ConfigBuilder(targetUrl);
+  }
+}
