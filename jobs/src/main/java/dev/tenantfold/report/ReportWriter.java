@@ -24,6 +24,8 @@ public final class ReportWriter {
     Path dir = new Path(new Path(toUri(reportDir)), run.runId());
     Path file = new Path(dir, "report.json");
     FileSystem fs = file.getFileSystem(hadoopConf);
+    // No .crc side files next to a local report: analysts open the folder.
+    fs.setWriteChecksum(false);
     fs.mkdirs(dir);
     try (OutputStream out = fs.create(file, true)) {
       JSON.writeValue(out, toJson(run));

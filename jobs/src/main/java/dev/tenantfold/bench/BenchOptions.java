@@ -1,0 +1,111 @@
+package dev.tenantfold.bench;
+
+import dev.tenantfold.config.ConfigError;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What {@code bench/run} was asked to do, parsed and validated once.
+ *
+ * <pre>
+ * bench/run [--rows N] [--tenants K] [--skip-spark-jdbc] [--server JDBC_URL] [--user NAME]
+ *           [--set key=value ...] [--out FILE]
+ * </pre>
+ *
+ * <p>{@code serverUrl} is null for the embedded PostgreSQL; otherwise it names the maintenance
+ * database of an existing server (its password comes from {@code BENCH_PG_PASSWORD}, never from
+ * the command line). {@code tenantfoldOverrides} are {@code tenantfold.*} settings for the
+ * tenantfold run, as {@code bin/tenantfold --set} takes them.
+ */
+record BenchOptions(
+    long rowsPerTenant,
+    int tenants,
+    boolean skipSparkJdbc,
+    String serverUrl,
+    String user,
+    String password,
+    List<String> tenantfoldOverrides,
+    String outFile) {
+  static final long DEFAULT_ROWS = 500_000;
+  static final int DEFAULT_TENANTS = 4;
+  static final String USAGE = """
+      Usage: bench/run [--rows N] [--tenants K] [--skip-spark-jdbc] [--server JDBC_URL] [--user NAME] [--set key=value ...] [--out FILE]
+        --rows N           rows per tenant (default 500000)
+        --tenants K        source tenant databases (default 4)
+        --skip-spark-jdbc  do not time Spark's stock JDBC read/write path (the slowest)
+        --server JDBC_URL  use an existing PostgreSQL server instead of an embedded one, e.g.
+                           jdbc:postgresql://localhost:5432/postgres (also BENCH_PG_URL; password in BENCH_PG_PASSWORD).
+                           The benchmark drops and recreates databases named tenantfold_bench_* there.
+        --user NAME        user for --server (default postgres; also BENCH_PG_USER)
+        --set key=value    a tenantfold.* setting for the tenantfold run, e.g. --set extract.rows-per-partition=250000
+        --out FILE         also write the markdown results to FILE""";
+
+  BenchOptions {
+    tenantfoldOverrides = List.copyOf(tenantfoldOverrides);
+    if (rowsPerTenant < 1) {
+      throw new ConfigError("--rows must be at least 1 (got " + rowsPerTenant + ")");
+    }
+    if (tenants < 1 || tenants > 99) {
+      throw new ConfigError("--tenants must be between 1 and 99 (got " + tenants + ")");
+    }
+    if (serverUrl != null && !serverUrl.startsWith("jdbc:postgresql://")) {
+      throw new ConfigError("--server must be a jdbc:postgresql://host:port/database URL (set --server or BENCH_PG_URL)");
+    }
+  }
+
+  long totalRows() {
+    return rowsPerTenant * tenants;
+  }
+
+  boolean embedded() {
+    return serverUrl == null;
+  }
+
+  static BenchOptions parse(String[] args) {
+    long rows = DEFAULT_ROWS;
+    int tenants = DEFAULT_TENANTS;
+    boolean skipSparkJdbc = false;
+    String server = emptyToNull(System.getenv("BENCH_PG_URL"));
+    String user = System.getenv().getOrDefault("BENCH_PG_USER", "postgres");
+    List<String> overrides = new ArrayList<>();
+    String out = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--rows" -> rows = number(value(args, ++i, "--rows"), "--rows");
+        case "--tenants" -> tenants = (int) number(value(args, ++i, "--tenants"), "--tenants");
+        case "--skip-spark-jdbc" -> skipSparkJdbc = true;
+        case "--server" -> server = value(args, ++i, "--server");
+        case "--user" -> user = value(args, ++i, "--user");
+        case "--set" -> overrides.add(value(args, ++i, "--set"));
+        case "--out" -> out = value(args, ++i, "--out");
+        default -> throw new ConfigError("Unknown option '" + args[i] + "'");
+      }
+    }
+    return new BenchOptions(rows, tenants, skipSparkJdbc, server, user, emptyToNull(System.getenv("BENCH_PG_PASSWORD")), overrides, out);
+  }
+
+  @Override
+  public String toString() {
+    return "BenchOptions[rowsPerTenant=" + rowsPerTenant + ", tenants=" + tenants + ", skipSparkJdbc=" + skipSparkJdbc + ", server="
+        + (serverUrl == null ? "embedded" : dev.tenantfold.jdbc.Redaction.redactUrl(serverUrl)) + ", user=" + user + ", password=****]";
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw new ConfigError("Option " + option + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static long number(String text, String option) {
+    try {
+      return Long.parseLong(text.replace("_", "").replace(",", ""));
+    } catch (NumberFormatException e) {
+      throw new ConfigError("Option " + option + " needs a whole number (got '" + text + "')");
+    }
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+}

@@ -1,0 +1,25 @@
+package dev.tenantfold.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** The machine the figures were taken on, so they are never quoted without it. */
+record MachineInfo(int cores, String cpuModel, long memoryBytes, String javaVersion, long maxHeapBytes) {
+
+  static MachineInfo current() {
+    long memory = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os ? os.getTotalMemorySize() : -1;
+    return new MachineInfo(Runtime.getRuntime().availableProcessors(), cpuModel().orElse("unknown CPU"), memory,
+        System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version"), Runtime.getRuntime().maxMemory());
+  }
+
+  private static Optional<String> cpuModel() {
+    try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+      return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+}

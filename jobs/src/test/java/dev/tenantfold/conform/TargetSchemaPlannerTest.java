@@ -1,0 +1,70 @@
+package dev.tenantfold.conform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.extract.EnumSpec;
+import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.extract.TenantCatalog;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TargetSchemaPlannerTest {
+  private static ColumnSpec col(String name, String type, boolean notNull) {
+    return new ColumnSpec(name, type, notNull, null, false);
+  }
+
+  private static TenantCatalog tenant(String id, TableSpec... tables) {
+    return new TenantCatalog(id, 160000, List.of(tables), Map.of("mood", new EnumSpec("mood", List.of("sad", id))));
+  }
+
+  private static TableSpec orders(ColumnSpec... columns) {
+    return new TableSpec("public", "orders", List.of(columns), List.of("id"), List.of(), 10, 1, false);
+  }
+
+  @Test
+  void unionsColumnsAndRelaxesNotNullForTenantsThatLackThem() {
+    TargetSchema schema = TargetSchemaPlanner.plan(null, List.of(
+        tenant("a", orders(col("id", "bigint", true), col("total", "numeric(12,2)", true))),
+        tenant("b", orders(col("id", "bigint", true), col("coupon", "text", true)))), "tenant_id");
+
+    TargetTable orders = schema.table("orders").orElseThrow();
+    assertThat(orders.columns()).containsExactly(col("id", "bigint", true), col("total", "numeric(12,2)", false), col("coupon", "text", false));
+    assertThat(orders.primaryKey()).containsExactly("id");
+    assertThat(schema.rejectedTenants()).isEmpty();
+    assertThat(schema.enums().get("mood").labels()).containsExactly("sad", "a", "b");
+  }
+
+  @Test
+  void rejectsOnlyTheTenantWhoseTypesDisagree() {
+    TargetSchema schema = TargetSchemaPlanner.plan(null, List.of(
+        tenant("a", orders(col("id", "bigint", true), col("total", "numeric(12,2)", false))),
+        tenant("b", orders(col("id", "bigint", true), col("total", "text", false))),
+        tenant("c", orders(col("id", "bigint", true)))), "tenant_id");
+
+    assertThat(schema.rejectedTenants()).containsOnlyKeys("b");
+    assertThat(schema.rejectedTenants().get("b")).contains("orders", "total", "text", "numeric(12,2)", "tenant a");
+    assertThat(schema.table("orders").orElseThrow().columnNames()).containsExactly("id", "total");
+  }
+
+  @Test
+  void rejectsATenantThatAlreadyHasTheTenantColumn() {
+    TargetSchema schema = TargetSchemaPlanner.plan(null, List.of(tenant("a", orders(col("id", "bigint", true), col("tenant_id", "text", false)))),
+        "tenant_id");
+    assertThat(schema.rejectedTenants().get("a")).contains("tenantfold.tenant-column");
+  }
+
+  @Test
+  void keepsExistingTargetColumnsFirstAndIgnoresUnrelatedTargetTables() {
+    TenantCatalog existing = new TenantCatalog("target", 160000, List.of(
+        new TableSpec("public", "orders", List.of(col("tenant_id", "text", true), col("id", "bigint", true), col("legacy", "text", false)),
+            List.of("tenant_id", "id"), List.of(), 0, 0, true),
+        new TableSpec("public", "unrelated", List.of(col("x", "int", false)), List.of(), List.of(), 0, 0, false)), Map.of());
+    TargetSchema schema = TargetSchemaPlanner.plan(existing, List.of(tenant("a", orders(col("id", "bigint", true), col("total", "numeric", false)))),
+        "tenant_id");
+
+    assertThat(schema.tables()).containsOnlyKeys("orders");
+    assertThat(schema.table("orders").orElseThrow().columnNames()).containsExactly("id", "legacy", "total");
+  }
+}

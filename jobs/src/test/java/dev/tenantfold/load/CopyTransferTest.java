@@ -1,0 +1,74 @@
+package dev.tenantfold.load;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tenantfold.extract.SourceSnapshot;
+import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.testing.RowSets;
+import dev.tenantfold.testing.TestPostgres;
+import org.junit.jupiter.api.Test;
+
+/** A partition transfer is exactly-once: the ledger turns a re-executed Spark task into a no-op. */
+class CopyTransferTest {
+  @Test
+  void reExecutedTransferDoesNotDuplicateRowsAndAFailedOneLeavesNone() throws Exception {
+    String source = TestPostgres.createDatabase("transfer_source");
+    String target = TestPostgres.createDatabase("transfer_target");
+    TestPostgres.execute(source, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, E'v\\t' || g FROM generate_series(1, 5000) g");
+    TestPostgres.execute(target, "CREATE TABLE staged (tenant_id text, id int, v text)");
+    ReportStore reports = new ReportStore("tenantfold");
+    try (var conn = TestPostgres.connect(target)) {
+      reports.ensureTables(conn);
+    }
+    JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
+    JdbcEndpoint tgt = new JdbcEndpoint(target, "postgres", "postgres");
+
+    try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
+      TransferUnit unit = new TransferUnit("run1", "acme", "t", 0, 2, src, snapshot.id(),
+          "COPY (SELECT 'acme', id, v FROM t WHERE id <= 3000) TO STDOUT", tgt, "COPY staged (tenant_id, id, v) FROM STDIN",
+          reports.ledgerTable(), 2);
+
+      TransferOutcome first = CopyTransfer.run(unit);
+      TransferOutcome retried = CopyTransfer.run(unit);
+
+      assertThat(first.failed()).as("first attempt error: %s", first.error()).isFalse();
+      assertThat(first.loadedRows()).isEqualTo(3000);
+      assertThat(first.fromLedger()).isFalse();
+      assertThat(retried.fromLedger()).isTrue();
+      assertThat(retried.loadedRows()).as("counts reported from the ledger").isEqualTo(3000);
+      assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).isEqualTo(3000);
+
+      TransferUnit broken = new TransferUnit("run1", "acme", "t", 1, 2, src, snapshot.id(),
+          "COPY (SELECT 'acme', id, v, 'one column too many' FROM t WHERE id > 3000) TO STDOUT", tgt,
+          "COPY staged (tenant_id, id, v) FROM STDIN", reports.ledgerTable(), 2);
+      TransferOutcome failed = CopyTransfer.run(broken);
+      assertThat(failed.failed()).isTrue();
+      assertThat(failed.error()).contains("tenant acme table t partition 2/2");
+      assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).as("a failed COPY leaves no rows").isEqualTo(3000);
+      assertThat(RowSets.count(target, "SELECT count(*) FROM tenantfold.load_ledger WHERE part = 1")).as("nor a ledger row").isZero();
+    }
+  }
+
+  @Test
+  void transferReadsTheExportedSnapshotNotTheLatestData() throws Exception {
+    String source = TestPostgres.createDatabase("snapshot_source");
+    String target = TestPostgres.createDatabase("snapshot_target");
+    TestPostgres.execute(source, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
+    TestPostgres.execute(target, "CREATE TABLE staged (tenant_id text, id int)");
+    ReportStore reports = new ReportStore("tenantfold");
+    try (var conn = TestPostgres.connect(target)) {
+      reports.ensureTables(conn);
+    }
+    JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
+    try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
+      TestPostgres.execute(source, "INSERT INTO t SELECT generate_series(101, 150); DELETE FROM t WHERE id <= 10");
+      TransferOutcome outcome = CopyTransfer.run(new TransferUnit("run1", "acme", "t", 0, 1, src, snapshot.id(),
+          "COPY (SELECT 'acme', id FROM t) TO STDOUT", new JdbcEndpoint(target, "postgres", "postgres"), "COPY staged (tenant_id, id) FROM STDIN",
+          reports.ledgerTable(), 1));
+      assertThat(outcome.loadedRows()).isEqualTo(100);
+    }
+    assertThat(RowSets.count(target, "SELECT min(id) FROM staged")).isEqualTo(1);
+    assertThat(RowSets.count(target, "SELECT max(id) FROM staged")).isEqualTo(100);
+  }
+}
