@@ -62,6 +62,17 @@ public final class MigrationJob {
       reports.ensureTables(target);
       reports.startRun(target, runId, started);
 
+      try {
+        return migrate(target, reports, runId, started, results);
+      } catch (SQLException | RuntimeException e) {
+        reports.finishRun(target, runId, Instant.now(), "failed");
+        throw e;
+      }
+    }
+  }
+
+  private RunResult migrate(Connection target, ReportStore reports, String runId, Instant started, List<TenantResult> results)
+      throws SQLException {
       Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
       Map<String, TenantResult> failed = new LinkedHashMap<>();
       readCatalogs(catalogs, failed);
@@ -104,7 +115,6 @@ public final class MigrationJob {
       reports.finishRun(target, runId, finished, provisional.statusLabel());
       String reportPath = writeReport(provisional);
       return new RunResult(runId, started, finished, results, reportPath);
-    }
   }
 
   private void readCatalogs(Map<String, TenantCatalog> catalogs, Map<String, TenantResult> failed) {
