@@ -8,7 +8,7 @@ import java.util.List;
  * What {@code bench/run} was asked to do, parsed and validated once.
  *
  * <pre>
- * bench/run [--rows N] [--tenants K] [--skip-spark-jdbc] [--server JDBC_URL] [--user NAME]
+ * bench/run [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R] [--server JDBC_URL] [--user NAME]
  *           [--set key=value ...] [--out FILE]
  * </pre>
  *
@@ -21,6 +21,7 @@ record BenchOptions(
     long rowsPerTenant,
     int tenants,
     boolean skipSparkJdbc,
+    int repeat,
     String serverUrl,
     String user,
     String password,
@@ -29,10 +30,11 @@ record BenchOptions(
   static final long DEFAULT_ROWS = 500_000;
   static final int DEFAULT_TENANTS = 4;
   static final String USAGE = """
-      Usage: bench/run [--rows N] [--tenants K] [--skip-spark-jdbc] [--server JDBC_URL] [--user NAME] [--set key=value ...] [--out FILE]
+      Usage: bench/run [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R] [--server JDBC_URL] [--user NAME] [--set key=value ...] [--out FILE]
         --rows N           rows per tenant (default 500000)
         --tenants K        source tenant databases (default 4)
         --skip-spark-jdbc  do not time Spark's stock JDBC read/write path (the slowest)
+        --repeat R         time every path R times and report the median (default 1)
         --server JDBC_URL  use an existing PostgreSQL server instead of an embedded one, e.g.
                            jdbc:postgresql://localhost:5432/postgres (also BENCH_PG_URL; password in BENCH_PG_PASSWORD).
                            The benchmark drops and recreates databases named tenantfold_bench_* there.
@@ -47,6 +49,9 @@ record BenchOptions(
     }
     if (tenants < 1 || tenants > 99) {
       throw new ConfigError("--tenants must be between 1 and 99 (got " + tenants + ")");
+    }
+    if (repeat < 1) {
+      throw new ConfigError("--repeat must be at least 1 (got " + repeat + ")");
     }
     if (serverUrl != null && !serverUrl.startsWith("jdbc:postgresql://")) {
       throw new ConfigError("--server must be a jdbc:postgresql://host:port/database URL (set --server or BENCH_PG_URL)");
@@ -65,6 +70,7 @@ record BenchOptions(
     long rows = DEFAULT_ROWS;
     int tenants = DEFAULT_TENANTS;
     boolean skipSparkJdbc = false;
+    int repeat = 1;
     String server = emptyToNull(System.getenv("BENCH_PG_URL"));
     String user = System.getenv().getOrDefault("BENCH_PG_USER", "postgres");
     List<String> overrides = new ArrayList<>();
@@ -74,6 +80,7 @@ record BenchOptions(
         case "--rows" -> rows = number(value(args, ++i, "--rows"), "--rows");
         case "--tenants" -> tenants = (int) number(value(args, ++i, "--tenants"), "--tenants");
         case "--skip-spark-jdbc" -> skipSparkJdbc = true;
+        case "--repeat" -> repeat = (int) number(value(args, ++i, "--repeat"), "--repeat");
         case "--server" -> server = value(args, ++i, "--server");
         case "--user" -> user = value(args, ++i, "--user");
         case "--set" -> overrides.add(value(args, ++i, "--set"));
@@ -81,12 +88,12 @@ record BenchOptions(
         default -> throw new ConfigError("Unknown option '" + args[i] + "'");
       }
     }
-    return new BenchOptions(rows, tenants, skipSparkJdbc, server, user, emptyToNull(System.getenv("BENCH_PG_PASSWORD")), overrides, out);
+    return new BenchOptions(rows, tenants, skipSparkJdbc, repeat, server, user, emptyToNull(System.getenv("BENCH_PG_PASSWORD")), overrides, out);
   }
 
   @Override
   public String toString() {
-    return "BenchOptions[rowsPerTenant=" + rowsPerTenant + ", tenants=" + tenants + ", skipSparkJdbc=" + skipSparkJdbc + ", server="
+    return "BenchOptions[rowsPerTenant=" + rowsPerTenant + ", tenants=" + tenants + ", skipSparkJdbc=" + skipSparkJdbc + ", repeat=" + repeat + ", server="
         + (serverUrl == null ? "embedded" : dev.tenantfold.jdbc.Redaction.redactUrl(serverUrl)) + ", user=" + user + ", password=****]";
   }
 

@@ -38,7 +38,7 @@ final class OrdersDataset {
              round((g %% 100000) * 1.2345, 4), 1 + g %% 20, CASE WHEN g %% 10 <> 0 THEN (g %% 5000) / 7.0 END,
              timestamptz '2021-01-01 00:00:00+00' + g * interval '17.123 seconds', date '2021-01-01' + (g %% 1500)::int, g %% 3 <> 0,
              CASE WHEN g %% 13 <> 0 THEN 'order ' || g || ' for customer ' || (g %% 100000) END, md5(g::text)::uuid
-        FROM generate_series(1, %d) g""";
+        FROM generate_series(1::bigint, %d) g""";
 
   private OrdersDataset() {}
 

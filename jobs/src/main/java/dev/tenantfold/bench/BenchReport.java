@@ -1,0 +1,99 @@
+package dev.tenantfold.bench;
+
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.report.TenantResult;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Everything one {@code bench/run} invocation measured, rendered as markdown for the terminal and
+ * for {@code docs/benchmarks.md}. Ratios are computed here from the measurements, never kept on
+ * the side. {@code tenantfoldRun} (the kept trial's) is null when the tenantfold path did not run.
+ */
+record BenchReport(
+    String command,
+    BenchOptions options,
+    MachineInfo machine,
+    String server,
+    String postgresVersion,
+    Map<String, String> serverSettings,
+    String sparkVersion,
+    Map<String, Long> setupMillis,
+    List<Measurement> measurements,
+    RunResult tenantfoldRun,
+    double loadAtStart,
+    double loadAtEnd) {
+
+  private static final double MIB = 1024.0 * 1024.0;
+
+  BenchReport {
+    setupMillis = Map.copyOf(setupMillis);
+    measurements = List.copyOf(measurements);
+  }
+
+  String markdown() {
+    StringBuilder md = new StringBuilder();
+    line(md, "### %d tenants x %,d rows = %,d rows", options.tenants(), options.rowsPerTenant(), options.totalRows());
+    md.append('\n');
+    line(md, "- Command: `%s`", command);
+    line(md, "- Machine: %d cores, %s, %.1f GiB RAM", machine.cores(), machine.cpuModel(), machine.memoryBytes() / (MIB * 1024));
+    line(md, "- Java: %s, driver max heap %.0f MiB; Spark %s, master local[2]", machine.javaVersion(), machine.maxHeapBytes() / MIB, sparkVersion);
+    line(md, "- PostgreSQL: %s (%s)", postgresVersion, server);
+    StringBuilder settings = new StringBuilder();
+    serverSettings.forEach((k, v) -> settings.append(settings.length() == 0 ? "" : ", ").append(k).append('=').append(v));
+    line(md, "- Server settings: %s", settings);
+    line(md, "- Load average (1 min): %.2f at start, %.2f at end", loadAtStart, loadAtEnd);
+    md.append('\n');
+    md.append("| Set-up step | Seconds |\n|---|---:|\n");
+    for (String step : List.of("JVM start to main", "Generate data", "Spark session start-up", "First Spark job (warm-up)")) {
+      if (setupMillis.containsKey(step)) {
+        line(md, "| %s | %.1f |", step, setupMillis.get(step) / 1000.0);
+      }
+    }
+    md.append('\n');
+    md.append("| Path | Rows | Seconds | Rows/s | Throughput vs raw pipe | Peak heap used (MiB) | Peak heap after GC (MiB) | GCs | Notes |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    double baseline = measurements.isEmpty() ? Double.NaN : measurements.get(0).rowsPerSecond();
+    for (Measurement m : measurements) {
+      String rows = m.complete() ? String.format(Locale.ROOT, "%,d", m.rows())
+          : String.format(Locale.ROOT, "%,d of %,d", m.rows(), m.expectedRows());
+      line(md, "| %s | %s | %.1f | %,.0f | %.2fx | %.0f | %.0f | %d | %s |", m.path(), rows, m.seconds(), m.rowsPerSecond(), m.rowsPerSecond() / baseline,
+          m.heap().peakUsed() / MIB, m.heap().peakAfterGc() / MIB, m.heap().collections(), m.note());
+    }
+    if (tenantfoldRun != null) {
+      md.append('\n');
+      appendStages(md);
+    }
+    return md.toString();
+  }
+
+  private void appendStages(StringBuilder md) {
+    Set<String> stages = new LinkedHashSet<>();
+    tenantfoldRun.tenants().forEach(t -> stages.addAll(t.stageMillis().keySet()));
+    if (stages.isEmpty()) {
+      md.append("tenantfold reported no per-stage times.\n");
+      return;
+    }
+    md.append("tenantfold per-tenant stage times (seconds; tenants run ").append("in parallel, so they add up to more than the wall time):\n\n");
+    md.append("| Tenant | Total");
+    stages.forEach(s -> md.append(" | ").append(s));
+    md.append(" |\n|---|---:");
+    stages.forEach(s -> md.append("|---:"));
+    md.append("|\n");
+    for (TenantResult t : tenantfoldRun.tenants()) {
+      md.append("| ").append(t.tenantId()).append(String.format(Locale.ROOT, " | %.1f", t.millis() / 1000.0));
+      for (String s : stages) {
+        Long ms = t.stageMillis().get(s);
+        md.append(ms == null ? " | -" : String.format(Locale.ROOT, " | %.1f", ms / 1000.0));
+      }
+      md.append(" |\n");
+    }
+  }
+
+  private static void line(StringBuilder md, String format, Object... args) {
+    md.append(String.format(Locale.ROOT, format, args)).append('\n');
+  }
+}
