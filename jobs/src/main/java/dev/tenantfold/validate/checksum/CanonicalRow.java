@@ -1,0 +1,285 @@
+package dev.tenantfold.validate.checksum;
+
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The canonical form in Java: renders values as Spark hands them over (see docs/checksums.md for the
+ * accepted representations) to the same canonical text {@link ChecksumSql} computes in PostgreSQL,
+ * encodes fields, and hashes rows and keys. Pure functions, no Spark dependency.
+ */
+public final class CanonicalRow {
+  private static final HexFormat HEX = HexFormat.of();
+  /** PostgreSQL counts timestamps from 2000-01-01; Spark from 1970-01-01. */
+  private static final long MICROS_1970_TO_2000 = 946_684_800_000_000L;
+
+  private CanonicalRow() {}
+
+  /** A row's hash: the md5 as hex, its two 64-bit halves (big-endian, signed), and its bucket. */
+  public record Hash(String hex, long a, long b, int bucket) implements Serializable {}
+
+  /** Length-prefixed field: {@code <UTF-8 byte length>:<value>}, or {@code N} for NULL. */
+  public static void appendField(StringBuilder out, String value) {
+    if (value == null) {
+      out.append('N');
+    } else {
+      out.append(value.getBytes(StandardCharsets.UTF_8).length).append(':').append(value);
+    }
+  }
+
+  /** The encoded fields of {@code values}, concatenated: the text that is hashed. */
+  public static String encode(List<String> values) {
+    StringBuilder out = new StringBuilder();
+    for (String value : values) {
+      appendField(out, value);
+    }
+    return out.toString();
+  }
+
+  public static byte[] md5(String text) {
+    try {
+      return MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("Cannot compute checksums: this JVM has no MD5", e);
+    }
+  }
+
+  /** Hash of an encoded row, bucketed by {@code bucketSource} (the encoded key, or null to use the row's own md5). */
+  public static Hash hash(String encodedRow, String encodedKey, int buckets) {
+    byte[] row = md5(encodedRow);
+    byte[] bucketBytes = encodedKey == null ? row : md5(encodedKey);
+    long first32 = ((bucketBytes[0] & 0xffL) << 24) | ((bucketBytes[1] & 0xffL) << 16) | ((bucketBytes[2] & 0xffL) << 8) | (bucketBytes[3] & 0xffL);
+    return new Hash(HEX.formatHex(row), toLong(row, 0), toLong(row, 8), (int) (first32 % buckets));
+  }
+
+  private static long toLong(byte[] bytes, int offset) {
+    long v = 0;
+    for (int i = offset; i < offset + 8; i++) {
+      v = (v << 8) | (bytes[i] & 0xffL);
+    }
+    return v;
+  }
+
+  /** The canonical text of {@code value} (null for NULL); arrays are rendered element-wise. */
+  public static String render(CanonicalType type, Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (!type.array()) {
+      return scalar(type, value);
+    }
+    List<Object> elements = new ArrayList<>();
+    List<Integer> shape = new ArrayList<>();
+    flatten(value, 0, elements, shape);
+    StringBuilder out = new StringBuilder();
+    if (!elements.isEmpty()) {
+      for (int length : shape) {
+        out.append("[1:").append(length).append(']');
+      }
+    }
+    out.append('{');
+    for (Object element : elements) {
+      appendField(out, element == null ? null : scalar(type, element));
+    }
+    return out.append('}').toString();
+  }
+
+  private static void flatten(Object value, int depth, List<Object> out, List<Integer> shape) {
+    List<?> list = elements(value);
+    if (shape.size() == depth) {
+      shape.add(list.size());
+    } else if (shape.get(depth) != list.size()) {
+      throw new IllegalArgumentException("Cannot checksum a ragged nested array: PostgreSQL arrays are rectangular");
+    }
+    for (Object element : list) {
+      if (element != null && isArray(element)) {
+        flatten(element, depth + 1, out, shape);
+      } else {
+        out.add(element);
+      }
+    }
+  }
+
+  private static boolean isArray(Object value) {
+    return value instanceof List || value instanceof scala.collection.Seq || (value instanceof Object[]);
+  }
+
+  private static List<?> elements(Object value) {
+    if (value instanceof List<?> list) {
+      return list;
+    }
+    if (value instanceof scala.collection.Seq<?> seq) {
+      return scala.jdk.javaapi.CollectionConverters.asJava(seq);
+    }
+    if (value instanceof Object[] array) {
+      return Arrays.asList(array);
+    }
+    throw new IllegalArgumentException("Cannot checksum " + value.getClass().getName() + " as an array");
+  }
+
+  static String scalar(CanonicalType type, Object value) {
+    return switch (type.kind()) {
+      case TEXT -> value.toString();
+      case CHAR -> stripTrailingSpaces(value.toString());
+      case UUID -> value.toString().toLowerCase(Locale.ROOT);
+      case BOOLEAN -> bool(value);
+      case INTEGER, NUMERIC -> numeric(value);
+      case FLOAT -> floating(value);
+      case TIMESTAMP -> timestamp(value);
+      case DATE -> date(value);
+      case BYTEA -> bytea(value);
+      case INTERVAL -> interval(value);
+    };
+  }
+
+  private static String stripTrailingSpaces(String s) {
+    int end = s.length();
+    while (end > 0 && s.charAt(end - 1) == ' ') {
+      end--;
+    }
+    return s.substring(0, end);
+  }
+
+  private static String bool(Object value) {
+    if (value instanceof Boolean b) {
+      return b.toString();
+    }
+    return switch (value.toString().trim().toLowerCase(Locale.ROOT)) {
+      case "t", "true" -> "true";
+      case "f", "false" -> "false";
+      default -> throw new IllegalArgumentException("Cannot checksum " + value + " as a boolean");
+    };
+  }
+
+  /** Plain decimal notation, trailing fractional zeros and a bare point removed. */
+  static String numeric(Object value) {
+    if (value instanceof BigDecimal d) {
+      return trimFraction(d.toPlainString());
+    }
+    if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte || value instanceof BigInteger) {
+      return value.toString();
+    }
+    if (value instanceof scala.math.BigDecimal d) {
+      return trimFraction(d.bigDecimal().toPlainString());
+    }
+    if (value instanceof org.apache.spark.sql.types.Decimal d) {
+      return trimFraction(d.toJavaBigDecimal().toPlainString());
+    }
+    return trimFraction(value.toString().trim());
+  }
+
+  private static String trimFraction(String text) {
+    if (text.indexOf('.') < 0) {
+      return text;
+    }
+    int end = text.length();
+    while (text.charAt(end - 1) == '0') {
+      end--;
+    }
+    if (text.charAt(end - 1) == '.') {
+      end--;
+    }
+    return text.substring(0, end);
+  }
+
+  static String floating(Object value) {
+    double d;
+    if (value instanceof Double v) {
+      d = v;
+    } else if (value instanceof Float v) {
+      d = v; // widening float to double is exact
+    } else if (value instanceof Number n) {
+      d = n.doubleValue();
+    } else {
+      d = Double.parseDouble(value.toString().trim());
+    }
+    if (Double.isNaN(d)) {
+      return "NaN";
+    }
+    return hex64(Double.doubleToRawLongBits(d));
+  }
+
+  /** 16 lower-case hex digits, two's complement: what encode(int8send(v), 'hex') prints. */
+  static String hex64(long v) {
+    String hex = Long.toHexString(v);
+    return "0".repeat(16 - hex.length()) + hex;
+  }
+
+  static String timestamp(Object value) {
+    long micros;
+    if (value instanceof Long l) {
+      micros = l;
+    } else if (value instanceof LocalDateTime t) {
+      micros = micros(t.toEpochSecond(ZoneOffset.UTC), t.getNano());
+    } else if (value instanceof Instant t) {
+      micros = micros(t.getEpochSecond(), t.getNano());
+    } else if (value instanceof Timestamp t) {
+      micros = micros(t.toInstant().getEpochSecond(), t.getNanos());
+    } else {
+      throw new IllegalArgumentException("Cannot checksum " + value.getClass().getName() + " as a timestamp");
+    }
+    // Spark's extreme values stand for +/-infinity, which PostgreSQL sends as the int64 extremes.
+    long since2000 = micros == Long.MAX_VALUE || micros == Long.MIN_VALUE ? micros : Math.subtractExact(micros, MICROS_1970_TO_2000);
+    return hex64(since2000);
+  }
+
+  static String date(Object value) {
+    long days;
+    if (value instanceof Integer i) {
+      days = i;
+    } else if (value instanceof Long l) {
+      days = l;
+    } else if (value instanceof LocalDate d) {
+      days = d.toEpochDay();
+    } else if (value instanceof java.sql.Date d) {
+      days = d.toLocalDate().toEpochDay();
+    } else {
+      throw new IllegalArgumentException("Cannot checksum " + value.getClass().getName() + " as a date");
+    }
+    if (days == Integer.MAX_VALUE) {
+      return "infinity";
+    }
+    if (days == Integer.MIN_VALUE) {
+      return "-infinity";
+    }
+    return Long.toString(days);
+  }
+
+  private static String bytea(Object value) {
+    if (value instanceof byte[] bytes) {
+      return HEX.formatHex(bytes);
+    }
+    String text = value.toString();
+    if (text.startsWith("\\x")) {
+      return text.substring(2).toLowerCase(Locale.ROOT);
+    }
+    throw new IllegalArgumentException("Cannot checksum " + value.getClass().getName() + " as bytea: expected bytes or \\x hex text");
+  }
+
+  private static String interval(Object value) {
+    PostgresInterval interval = value instanceof org.apache.spark.unsafe.types.CalendarInterval ci
+        ? new PostgresInterval(ci.months, ci.days, ci.microseconds)
+        : PostgresInterval.parse(value.toString());
+    return interval.canonical();
+  }
+
+  // Plain (wrapping) arithmetic on purpose: the intermediate product may leave the long range near
+  // the +/-infinity sentinels while the result, when representable, is still exact.
+  private static long micros(long epochSecond, int nanos) {
+    return epochSecond * 1_000_000L + nanos / 1_000;
+  }
+}

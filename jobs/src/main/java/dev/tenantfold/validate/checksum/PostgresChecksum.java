@@ -1,0 +1,62 @@
+package dev.tenantfold.validate.checksum;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs {@link ChecksumSql} on a PostgreSQL connection (a source inside its snapshot transaction, or
+ * the target) and reads the results. Only per-bucket aggregates cross the network for the checksum;
+ * drill-down reads the rows of the given buckets only.
+ */
+public final class PostgresChecksum {
+  private PostgresChecksum() {}
+
+  /** Per-bucket aggregates of the rows {@code sql} selects. */
+  public static TableChecksum checksum(Connection conn, ChecksumSql sql) throws SQLException {
+    requireUtf8(conn);
+    Map<Integer, BucketDigest> buckets = new HashMap<>();
+    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql.bucketDigests())) {
+      while (rs.next()) {
+        buckets.put(rs.getInt(1), new BucketDigest(rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+      }
+    }
+    return new TableChecksum(sql.spec().buckets(), buckets);
+  }
+
+  /** The rows of {@code buckets}, with key, digest and canonical column values. */
+  public static List<DrillDownRow> drillDown(Connection conn, ChecksumSql sql, Collection<Integer> buckets) throws SQLException {
+    requireUtf8(conn);
+    List<DrillDownRow> rows = new ArrayList<>();
+    if (buckets.isEmpty()) {
+      return rows;
+    }
+    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql.drillDown(buckets))) {
+      while (rs.next()) {
+        Array values = rs.getArray(4);
+        rows.add(new DrillDownRow(rs.getInt(1), rs.getString(2), rs.getString(3), Arrays.asList((String[]) values.getArray())));
+        values.free();
+      }
+    }
+    return rows;
+  }
+
+  /** md5 hashes the database's bytes: only UTF8 databases hash the same bytes Spark does. */
+  private static void requireUtf8(Connection conn) throws SQLException {
+    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SHOW server_encoding")) {
+      rs.next();
+      String encoding = rs.getString(1);
+      if (!"UTF8".equalsIgnoreCase(encoding)) {
+        throw new SQLException("Cannot checksum a " + encoding + " database: the canonical form hashes UTF-8 bytes, so only UTF8 databases compare with Spark");
+      }
+    }
+  }
+}

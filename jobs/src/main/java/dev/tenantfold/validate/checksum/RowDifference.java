@@ -1,0 +1,31 @@
+package dev.tenantfold.validate.checksum;
+
+import java.util.List;
+
+/**
+ * One key whose rows differ between source and target.
+ *
+ * @param key the encoded canonical key (the row digest for a table without a key)
+ * @param kind what differs
+ * @param sourceRows rows with this key in the source
+ * @param targetRows rows with this key in the target
+ * @param changedColumns for {@link Kind#CHANGED} (and a duplicate whose copies differ from the
+ *     source), the columns whose canonical values differ, in digest order; empty otherwise
+ */
+public record RowDifference(String key, Kind kind, int sourceRows, int targetRows, List<String> changedColumns) {
+
+  public enum Kind {
+    /** The source has rows with this key (or more copies of this row) that the target lacks. */
+    MISSING_IN_TARGET,
+    /** The target has rows with a key the source does not have. */
+    EXTRA_IN_TARGET,
+    /** Same number of rows for the key on both sides, different values. */
+    CHANGED,
+    /** The target holds more rows for the key than the source: a duplicated row. */
+    DUPLICATED_IN_TARGET
+  }
+
+  public RowDifference {
+    changedColumns = List.copyOf(changedColumns);
+  }
+}

@@ -1,0 +1,184 @@
+package dev.tenantfold.validate.checksum;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DateType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.types.TimestampType;
+
+/**
+ * The checksum over a {@code Dataset<Row>} (rows of a Parquet snapshot export), bit-identical to
+ * {@link ChecksumSql} in PostgreSQL for the same {@link ChecksumSpec}. Pure transformations from
+ * rows to aggregates; {@link #checksum} and {@link #drillDown} collect the (small) results.
+ *
+ * <p>Timestamps and dates are turned into microseconds and days by Spark itself
+ * ({@code unix_micros}, {@code unix_date}) so no calendar conversion happens in Java; every other
+ * value is rendered by {@link CanonicalRow}. The per-bucket sums are taken as decimal(20,0) because
+ * ANSI mode makes long overflow an error, then reduced modulo 2^64.
+ */
+public final class SparkChecksum {
+  private static final BigDecimal TWO_POW_64 = new BigDecimal(ChecksumSql.TWO_POW_64);
+  private static final BigDecimal TWO_POW_63 = new BigDecimal(ChecksumSql.TWO_POW_63);
+  private static final StructType HASHES = new StructType()
+      .add("bucket", DataTypes.IntegerType, false)
+      .add("a", DataTypes.LongType, false)
+      .add("b", DataTypes.LongType, false);
+  private static final StructType DRILL_DOWN = new StructType()
+      .add("bucket", DataTypes.IntegerType, false)
+      .add("key_text", DataTypes.StringType, false)
+      .add("row_digest", DataTypes.StringType, false)
+      .add("column_values", DataTypes.createArrayType(DataTypes.StringType, true), false);
+
+  private SparkChecksum() {}
+
+  /** {@code bucket int, row_count bigint, digest_a bigint, digest_b bigint}, one row per non-empty bucket. */
+  public static Dataset<Row> bucketDigests(Dataset<Row> rows, ChecksumSpec spec) {
+    Dataset<Row> hashes = prepared(rows, spec).flatMap(new RowHasher(spec, false, null), Encoders.row(HASHES));
+    return hashes.groupBy("bucket")
+        .agg(count(lit(1)).as("row_count"),
+            sum(col("a").cast(DataTypes.createDecimalType(20, 0))).as("sum_a"),
+            sum(col("b").cast(DataTypes.createDecimalType(20, 0))).as("sum_b"))
+        .select(col("bucket"), col("row_count"), signed64(col("sum_a")).as("digest_a"), signed64(col("sum_b")).as("digest_b"))
+        .orderBy("bucket");
+  }
+
+  /** {@code bucket int, key_text string, row_digest string, column_values array<string>} for the rows of {@code buckets}. */
+  public static Dataset<Row> drillDownRows(Dataset<Row> rows, ChecksumSpec spec, Collection<Integer> buckets) {
+    return prepared(rows, spec).flatMap(new RowHasher(spec, true, new TreeSet<>(buckets)), Encoders.row(DRILL_DOWN));
+  }
+
+  /** Collects {@link #bucketDigests}: at most {@link ChecksumSpec#buckets()} rows reach the driver. */
+  public static TableChecksum checksum(Dataset<Row> rows, ChecksumSpec spec) {
+    Map<Integer, BucketDigest> buckets = new HashMap<>();
+    for (Row row : bucketDigests(rows, spec).collectAsList()) {
+      buckets.put(row.getInt(0), new BucketDigest(row.getLong(1), row.getLong(2), row.getLong(3)));
+    }
+    return new TableChecksum(spec.buckets(), buckets);
+  }
+
+  /** Collects {@link #drillDownRows}. */
+  public static List<DrillDownRow> drillDown(Dataset<Row> rows, ChecksumSpec spec, Collection<Integer> buckets) {
+    List<DrillDownRow> out = new ArrayList<>();
+    if (buckets.isEmpty()) {
+      return out;
+    }
+    for (Row row : drillDownRows(rows, spec, buckets).collectAsList()) {
+      out.add(new DrillDownRow(row.getInt(0), row.getString(1), row.getString(2), row.getList(3)));
+    }
+    return out;
+  }
+
+  private static Column signed64(Column sum) {
+    Column m = pmod(sum, lit(TWO_POW_64));
+    return when(m.geq(lit(TWO_POW_63)), m.minus(lit(TWO_POW_64))).otherwise(m).cast(DataTypes.LongType);
+  }
+
+  /** The spec's columns in digest order, timestamps and dates already turned into numbers. */
+  private static Dataset<Row> prepared(Dataset<Row> rows, ChecksumSpec spec) {
+    Map<String, StructField> fields = new HashMap<>();
+    for (StructField field : rows.schema().fields()) {
+      fields.put(field.name().toLowerCase(Locale.ROOT), field);
+    }
+    List<Column> columns = new ArrayList<>();
+    for (int i = 0; i < spec.columns().size(); i++) {
+      String name = spec.columns().get(i).name();
+      StructField field = fields.get(name.toLowerCase(Locale.ROOT));
+      if (field == null) {
+        throw new IllegalArgumentException("Cannot checksum dataset: column " + name + " is missing; it has "
+            + List.of(rows.schema().fieldNames()));
+      }
+      columns.add(transport(col("`" + field.name().replace("`", "``") + "`"), field.dataType()).as("c" + i));
+    }
+    return rows.select(columns.toArray(new Column[0]));
+  }
+
+  private static Column transport(Column c, DataType type) {
+    if (type instanceof TimestampType) {
+      return functions.unix_micros(c);
+    }
+    if (type instanceof DateType) {
+      return functions.unix_date(c);
+    }
+    if (type instanceof ArrayType array && needsTransport(array.elementType())) {
+      return functions.transform(c, e -> transport(e, array.elementType()));
+    }
+    return c;
+  }
+
+  private static boolean needsTransport(DataType type) {
+    return type instanceof TimestampType || type instanceof DateType
+        || (type instanceof ArrayType array && needsTransport(array.elementType()));
+  }
+
+  /** Renders, encodes and hashes rows; with {@code drillDown}, keeps only rows of the wanted buckets. */
+  private static final class RowHasher implements FlatMapFunction<Row, Row> {
+    private final ChecksumSpec spec;
+    private final CanonicalType[] types;
+    private final int[] keyPositions;
+    private final boolean drillDown;
+    private final Set<Integer> buckets;
+
+    RowHasher(ChecksumSpec spec, boolean drillDown, Set<Integer> buckets) {
+      this.spec = spec;
+      this.types = spec.columns().stream().map(CanonicalType::of).toArray(CanonicalType[]::new);
+      this.keyPositions = spec.keyPositions();
+      this.drillDown = drillDown;
+      this.buckets = buckets;
+    }
+
+    @Override
+    public Iterator<Row> call(Row row) {
+      String[] values = new String[types.length];
+      StringBuilder encoded = new StringBuilder();
+      for (int i = 0; i < types.length; i++) {
+        values[i] = CanonicalRow.render(types[i], row.get(i));
+        CanonicalRow.appendField(encoded, values[i]);
+      }
+      String key = null;
+      if (spec.keyed()) {
+        StringBuilder k = new StringBuilder();
+        for (int p : keyPositions) {
+          CanonicalRow.appendField(k, values[p]);
+        }
+        key = k.toString();
+      }
+      CanonicalRow.Hash hash = CanonicalRow.hash(encoded.toString(), key, spec.buckets());
+      if (!drillDown) {
+        return Collections.singletonList(RowFactory.create(hash.bucket(), hash.a(), hash.b())).iterator();
+      }
+      if (!buckets.contains(hash.bucket())) {
+        return Collections.emptyIterator();
+      }
+      return Collections.singletonList(
+          RowFactory.create(hash.bucket(), key == null ? hash.hex() : key, hash.hex(),
+              scala.jdk.javaapi.CollectionConverters.asScala(java.util.Arrays.asList(values)).toSeq())).iterator();
+    }
+  }
+}

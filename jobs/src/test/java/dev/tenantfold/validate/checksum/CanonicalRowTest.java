@@ -1,0 +1,71 @@
+package dev.tenantfold.validate.checksum;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tenantfold.extract.ColumnSpec;
+import java.math.BigDecimal;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The Java side of the canonical form, without a database or Spark. */
+class CanonicalRowTest {
+
+  private static CanonicalType type(String pgType) {
+    return CanonicalType.of(new ColumnSpec("c", pgType, false, null, pgType.endsWith("[]")));
+  }
+
+  @Test
+  void fieldsAreLengthPrefixedInUtf8BytesAndNullIsDistinctFromEmpty() {
+    assertThat(CanonicalRow.encode(Arrays.asList(null, "", "é", "1:a"))).as("encoded fields").isEqualTo("N0:2:é3:1:a");
+    assertThat(CanonicalRow.encode(Arrays.asList("ab", "c"))).as("field boundaries are part of the text")
+        .isNotEqualTo(CanonicalRow.encode(Arrays.asList("a", "bc")));
+  }
+
+  @Test
+  void numbersRenderByValue() {
+    assertThat(CanonicalRow.render(type("numeric(10,2)"), new BigDecimal("1.50"))).as("numeric(10,2) 1.50").isEqualTo("1.5");
+    assertThat(CanonicalRow.render(type("numeric(12,4)"), new BigDecimal("1.5000"))).as("numeric(12,4) 1.5000").isEqualTo("1.5");
+    assertThat(CanonicalRow.render(type("numeric(12,4)"), new BigDecimal("100.0000"))).as("integral numeric").isEqualTo("100");
+    assertThat(CanonicalRow.render(type("numeric"), "NaN")).as("numeric NaN as text").isEqualTo("NaN");
+    assertThat(CanonicalRow.render(type("numeric(30,20)"), new BigDecimal("1E-20"))).as("no exponent").isEqualTo("0.00000000000000000001");
+    assertThat(CanonicalRow.render(type("integer"), 7)).as("integer").isEqualTo(CanonicalRow.render(type("bigint"), 7L));
+  }
+
+  @Test
+  void floatsRenderTheirBitsAfterWideningToDouble() {
+    assertThat(CanonicalRow.render(type("real"), 0.1f)).as("real 0.1 widened exactly")
+        .isEqualTo(CanonicalRow.render(type("double precision"), (double) 0.1f)).isEqualTo("3fb99999a0000000");
+    assertThat(CanonicalRow.render(type("double precision"), -0.0)).as("-0 keeps its sign").isEqualTo("8000000000000000");
+    assertThat(CanonicalRow.render(type("double precision"), Double.longBitsToDouble(0xfff8000000000001L))).as("any NaN").isEqualTo("NaN");
+  }
+
+  @Test
+  void intervalsParsePostgresStyleText() {
+    assertThat(PostgresInterval.parse("1 year 2 mons 3 days 04:05:06.789")).isEqualTo(new PostgresInterval(14, 3, 14706789000L));
+    assertThat(PostgresInterval.parse("1 year 2 mons 3 days 04:05:06.789").canonical()).as("interval_send hex")
+        .isEqualTo("000000036c97ca88000000030000000e");
+    assertThat(PostgresInterval.parse("1 year -2 mons +3 days -04:05:06.5")).isEqualTo(new PostgresInterval(10, 3, -14706500000L));
+    assertThat(PostgresInterval.parse("-00:00:00.5")).isEqualTo(new PostgresInterval(0, 0, -500000));
+    assertThat(PostgresInterval.parse("100:00:00")).isEqualTo(new PostgresInterval(0, 0, 360000000000L));
+    assertThatThrownBy(() -> PostgresInterval.parse("P1Y2M")).as("ISO 8601 style").hasMessageContaining("IntervalStyle = postgres");
+  }
+
+  @Test
+  void arraysKeepShapeAndNullElements() {
+    assertThat(CanonicalRow.render(type("text[]"), Arrays.asList("a", null, ""))).isEqualTo("[1:3]{1:aN0:}");
+    assertThat(CanonicalRow.render(type("integer[]"), List.of(List.of(1, 2), List.of(3, 4)))).isEqualTo("[1:2][1:2]{1:11:21:31:4}");
+    assertThat(CanonicalRow.render(type("text[]"), List.of())).isEqualTo("{}");
+    assertThat(CanonicalRow.render(type("character(3)"), "ab ")).as("char padding").isEqualTo("ab");
+  }
+
+  @Test
+  void specDigestsColumnsInNameOrderAndValidatesKeys() {
+    ChecksumSpec spec = ChecksumSpec.of(List.of(new ColumnSpec("b", "text", false, null, false), new ColumnSpec("a", "integer", true, null, false)),
+        List.of("a"));
+    assertThat(spec.columnNames()).as("digest order").containsExactly("a", "b");
+    assertThatThrownBy(() -> ChecksumSpec.of(spec.columns(), List.of("tenant_id"))).as("key outside the columns")
+        .hasMessageContaining("key column tenant_id");
+  }
+}

@@ -1,0 +1,102 @@
+package dev.tenantfold.validate.checksum;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.testing.LocalSpark;
+import dev.tenantfold.testing.TestPostgres;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The SQL checksum in PostgreSQL and the Spark checksum over a Parquet export agree bit for bit. */
+class ChecksumEngineAgreementTest {
+  private static String url;
+  private static SparkSession spark;
+  private static List<ColumnSpec> columns;
+
+  @TempDir
+  static Path dir;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    url = TestPostgres.createDatabase("checksum_agree");
+    TestPostgres.execute(url, ChecksumFixtures.CORPUS);
+    spark = LocalSpark.session();
+    columns = ChecksumFixtures.columns(url, "corpus");
+  }
+
+  @Test
+  void corpusChecksumsAgreeBetweenPostgresAndSpark() throws Exception {
+    ChecksumSpec spec = new ChecksumSpec(columns, List.of("id"), 16);
+    Dataset<Row> exported = ChecksumFixtures.parquetExport(spark, url, "corpus", columns, dir);
+    List<Integer> all = IntStream.range(0, spec.buckets()).boxed().toList();
+    ChecksumSql sql = new ChecksumSql(spec, "corpus", null);
+
+    List<DrillDownRow> pgRows;
+    TableChecksum pg;
+    try (Connection conn = TestPostgres.connect(url)) {
+      pgRows = PostgresChecksum.drillDown(conn, sql, all);
+      pg = PostgresChecksum.checksum(conn, sql);
+    }
+    List<DrillDownRow> sparkRows = SparkChecksum.drillDown(exported, spec, all);
+
+    // Column by column first: a disagreement names the column and both canonical values.
+    assertThat(pgRows).as("rows in PostgreSQL").hasSize(8);
+    assertThat(canonicalValues(spec, sparkRows)).as("canonical values from Spark vs PostgreSQL")
+        .containsExactlyInAnyOrderElementsOf(canonicalValues(spec, pgRows));
+    assertThat(sparkRows).as("drill-down rows from Spark").containsExactlyInAnyOrderElementsOf(pgRows);
+    TableChecksum fromSpark = SparkChecksum.checksum(exported, spec);
+    assertThat(fromSpark).as("per-bucket checksum from Spark").isEqualTo(pg);
+    assertThat(ChecksumComparison.compare(pg, fromSpark).matches()).as("comparison verdict").isTrue();
+    assertThat(pg.totalRows()).as("rows counted").isEqualTo(8);
+  }
+
+  @Test
+  void keylessChecksumsAgreeBetweenPostgresAndSpark() throws Exception {
+    List<ColumnSpec> noId = columns.stream().filter(c -> !c.name().equals("id")).toList();
+    ChecksumSpec spec = new ChecksumSpec(noId, List.of(), ChecksumSpec.DEFAULT_BUCKETS);
+    Dataset<Row> exported = ChecksumFixtures.parquetExport(spark, url, "corpus", noId, dir);
+    TableChecksum pg;
+    try (Connection conn = TestPostgres.connect(url)) {
+      pg = PostgresChecksum.checksum(conn, new ChecksumSql(spec, "corpus", null));
+    }
+    assertThat(SparkChecksum.checksum(exported, spec)).as("keyless per-bucket checksum from Spark").isEqualTo(pg);
+  }
+
+  @Test
+  void postgresChecksumDoesNotDependOnSessionSettings() throws Exception {
+    ChecksumSpec spec = ChecksumSpec.of(columns, List.of("id"));
+    ChecksumSql sql = new ChecksumSql(spec, "corpus", null);
+    TableChecksum plain;
+    TableChecksum tweaked;
+    try (Connection conn = TestPostgres.connect(url)) {
+      plain = PostgresChecksum.checksum(conn, sql);
+      try (Statement st = conn.createStatement()) {
+        st.execute("SET TimeZone = 'Pacific/Chatham'; SET DateStyle = 'ISO, DMY'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 0; "
+            + "SET bytea_output = 'escape'");
+      }
+      tweaked = PostgresChecksum.checksum(conn, sql);
+    }
+    assertThat(tweaked).as("checksum under other TimeZone, DateStyle, IntervalStyle, extra_float_digits, bytea_output").isEqualTo(plain);
+  }
+
+  private static List<String> canonicalValues(ChecksumSpec spec, List<DrillDownRow> rows) {
+    List<String> out = new ArrayList<>();
+    for (DrillDownRow row : rows) {
+      for (int i = 0; i < spec.columnNames().size(); i++) {
+        out.add(row.key() + " " + spec.columnNames().get(i) + " = " + row.values().get(i));
+      }
+    }
+    return out;
+  }
+}

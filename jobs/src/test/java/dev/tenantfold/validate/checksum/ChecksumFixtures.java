@@ -1,0 +1,216 @@
+package dev.tenantfold.validate.checksum;
+
+import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.testing.TestPostgres;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/** Tables of awkward values and a JDBC reader that hands rows to Spark the way a Parquet export does. */
+final class ChecksumFixtures {
+  private static final Pattern NUMERIC = Pattern.compile("numeric\\((\\d+),(\\d+)\\)");
+
+  private ChecksumFixtures() {}
+
+  /** Every supported type, one row per awkward value; {@code id} is the key. */
+  static final String CORPUS = """
+      CREATE TYPE mood AS ENUM ('ok', 'meh', 'with space', 'quote''s');
+      CREATE TABLE corpus (
+        id bigint PRIMARY KEY, t text, vc varchar(32), ch char(4), i2 smallint, i4 integer, i8 bigint,
+        n numeric(30,6), nu numeric, f4 real, f8 double precision, ts timestamptz, tsn timestamp, d date,
+        tm time, ttz timetz, b bytea, ta text[], ia integer[], ia2 integer[][], na numeric(10,2)[], fa float8[],
+        ea mood[], e mood, j json, jb jsonb, u uuid, iv interval, bo boolean
+      );
+      INSERT INTO corpus VALUES
+        (1, E'tab\\there, newline\\nthere, cr\\rhere', 'a', 'DE', 32767, 2147483647, 9223372036854775807,
+         123456789012345678901234.123456, 3.14159265358979323846264338327950288419716939937510, 1.4e-45, 4.9e-324,
+         '2024-02-29 23:59:59.999999+00', '2024-02-29 23:59:59.999999', '2024-02-29', '23:59:59.999999', '12:34:56.789+05:30',
+         E'\\\\x00ff00deadbeef00', ARRAY['a,b', 'quote"d', NULL, '', E'back\\\\slash', 'NULL', '{}'], ARRAY[1, NULL, -2147483648],
+         '{{1,2},{3,NULL}}', ARRAY[1.50, NULL, -0.01], ARRAY['NaN', 'Infinity', '-Infinity', '-0', '0', NULL]::float8[],
+         ARRAY['ok', NULL, 'with space', 'quote''s']::mood[], 'quote''s', '{"spaced" :  1,"x":[ 1 ,2 ]}',
+         '{"k": "v", "nested": {"arr": [1, 2.50, null]}, "u": "\\u00e9"}', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11',
+         '1 year 2 mons 3 days 04:05:06.789', true),
+        (2, '', '', '', -32768, -2147483648, -9223372036854775808, -0.000001, 'NaN', 'NaN', 'NaN',
+         '-infinity', '-infinity', '-infinity', '00:00:00', '00:00:00+00', '', '{}', '{}', '{}', '{}', '{}', '{}', 'ok',
+         '""', '""', '00000000-0000-0000-0000-000000000000', '-1 days', false),
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+        (4, 'unicode: Zürich 東京 emoji 🎉 and ''single'' "double"', 'Zürich', 'ä  ', 0, 0, 0, 0, 'Infinity', 'Infinity', 'Infinity',
+         'infinity', 'infinity', 'infinity', '24:00:00', '23:59:59-12', E'\\\\x5c0a09', ARRAY[NULL]::text[], ARRAY[NULL]::int[],
+         '{{NULL}}', ARRAY[NULL]::numeric[], ARRAY[NULL]::float8[], ARRAY[NULL]::mood[], 'meh', 'null', 'null',
+         'ffffffff-ffff-ffff-ffff-ffffffffffff', '1 year -2 mons +3 days -04:05:06.5', NULL),
+        (5, E'\\\\N', '\\.', ' x  ', 1, 1, 1, 100, 100.000, '-Infinity', '-Infinity', '1970-01-01 00:00:00+00', '1970-01-01 00:00:00',
+         '1970-01-01', '12:00:00.5', '12:00:00.5-00:30', '\\x00', ARRAY[''], ARRAY[0], '{{1},{2},{3}}', ARRAY[0.00], ARRAY[4.9e-324],
+         ARRAY['ok']::mood[], 'with space', '[]', '[]', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '-00:00:00.5', true),
+        (6, E'ctrl \\x01 chars \\x7f', 'N', 'N', -1, -1, -1, -99999999.999999, -1e-40, '-0', '-0', '0001-01-01 00:00:00+00',
+         '0001-01-01 00:00:00', '0001-01-01', '00:00:00.000001', '00:00:00.000001+14', NULL, ARRAY['N', '1:a'], NULL, NULL, NULL, NULL,
+         NULL, NULL, '{"a":1}', '{"a":1}', NULL, '0', false),
+        (7, '3:abc', '0:', '1:x', 2, 2, 2, 2.5, 2.50, 3.4028235e38, 1.7976931348623157e308, '2038-01-19 03:14:08.5+09',
+         '4713-01-01 00:00:00 BC', '4713-01-01 BC', '01:02:03', '01:02:03+01', E'\\\\x00000000', ARRAY['x', 'y'], ARRAY[2, 3], '{{5,6}}',
+         ARRAY[99999999.99], ARRAY[1.7976931348623157e308, -2.2250738585072014e-308], '{}', 'ok', '  {"a" : 1}  ', '{"b": [1, {"c": null}]}',
+         '12345678-90ab-cdef-1234-567890abcdef', '100 hours', true),
+        (8, 'trailing space ', 'trailing ', 'ab', 3, 3, 3, 0.1, 0.1, 0.1, 0.1, '2024-03-31 01:59:59.5-05', '99999-12-31 23:59:59.999999',
+         '5874897-12-31', '13:14:15', '13:14:15+00', E'\\\\xff', ARRAY['trailing '], ARRAY[3], '{{1,2,3},{4,5,6}}', ARRAY[-0.10],
+         ARRAY[0.1], '{meh,ok}', 'meh', '{"unicode": "\\u00e9 東京"}', '{"unicode": "\\u00e9 東京"}', 'abcdefab-cdef-abcd-efab-cdefabcdefab',
+         '-178000000 years', true);
+      """;
+
+  static List<ColumnSpec> columns(String url, String table, String... excluded) throws SQLException {
+    String sql = """
+        SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+               CASE WHEN t.typtype = 'e' THEN t.typname WHEN et.typtype = 'e' THEN et.typname END, t.typcategory = 'A'
+          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+         WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+        """;
+    List<ColumnSpec> out = new ArrayList<>();
+    try (Connection conn = TestPostgres.connect(url); PreparedStatement ps = conn.prepareStatement(sql)) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (!Arrays.asList(excluded).contains(rs.getString(1))) {
+            out.add(new ColumnSpec(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4), rs.getBoolean(5)));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Reads {@code table} over JDBC, types each column as the Parquet snapshot export does (see
+   * docs/checksums.md), writes it to Parquet under {@code dir} and reads it back.
+   */
+  static Dataset<Row> parquetExport(SparkSession spark, String url, String table, List<ColumnSpec> columns, Path dir) throws Exception {
+    List<StructField> fields = new ArrayList<>();
+    for (ColumnSpec c : columns) {
+      fields.add(DataTypes.createStructField(c.name(), sparkType(c), true));
+    }
+    StructType schema = DataTypes.createStructType(fields);
+    List<Row> rows = new ArrayList<>();
+    try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT * FROM " + table)) {
+      while (rs.next()) {
+        Object[] values = new Object[columns.size()];
+        for (int i = 0; i < columns.size(); i++) {
+          values[i] = value(rs, columns.get(i), fields.get(i).dataType());
+        }
+        rows.add(RowFactory.create(values));
+      }
+    }
+    spark.conf().set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS");
+    spark.conf().set("spark.sql.parquet.datetimeRebaseModeInWrite", "CORRECTED");
+    spark.conf().set("spark.sql.parquet.datetimeRebaseModeInRead", "CORRECTED");
+    Path out = Files.createTempDirectory(dir, table);
+    spark.createDataFrame(rows, schema).repartition(3).write().mode("overwrite").parquet(out.toString());
+    return spark.read().parquet(out.toString());
+  }
+
+  private static DataType sparkType(ColumnSpec c) {
+    String type = c.type().replace("[]", "");
+    DataType scalar;
+    Matcher numeric = NUMERIC.matcher(type);
+    if (c.enumType() != null) {
+      scalar = DataTypes.StringType;
+    } else if (numeric.matches() && Integer.parseInt(numeric.group(1)) <= 38) {
+      scalar = DataTypes.createDecimalType(Integer.parseInt(numeric.group(1)), Integer.parseInt(numeric.group(2)));
+    } else {
+      scalar = switch (type) {
+        case "smallint" -> DataTypes.ShortType;
+        case "integer" -> DataTypes.IntegerType;
+        case "bigint" -> DataTypes.LongType;
+        case "real" -> DataTypes.FloatType;
+        case "double precision" -> DataTypes.DoubleType;
+        case "timestamp with time zone" -> DataTypes.TimestampType;
+        case "timestamp without time zone" -> DataTypes.TimestampNTZType;
+        case "date" -> DataTypes.DateType;
+        case "bytea" -> DataTypes.BinaryType;
+        case "boolean" -> DataTypes.BooleanType;
+        default -> DataTypes.StringType;
+      };
+    }
+    if (!c.array()) {
+      return scalar;
+    }
+    DataType array = DataTypes.createArrayType(scalar, true);
+    return c.name().equals("ia2") ? DataTypes.createArrayType(array, true) : array;
+  }
+
+  private static Object value(ResultSet rs, ColumnSpec c, DataType type) throws SQLException {
+    String name = c.name();
+    if (rs.getObject(name) == null) {
+      return null;
+    }
+    if (c.array()) {
+      Array array = rs.getArray(name);
+      return list((Object[]) array.getArray());
+    }
+    if (type == DataTypes.ShortType) {
+      return rs.getShort(name);
+    } else if (type == DataTypes.IntegerType) {
+      return rs.getInt(name);
+    } else if (type == DataTypes.LongType) {
+      return rs.getLong(name);
+    } else if (type == DataTypes.FloatType) {
+      return rs.getFloat(name);
+    } else if (type == DataTypes.DoubleType) {
+      return rs.getDouble(name);
+    } else if (type == DataTypes.TimestampType) {
+      OffsetDateTime t = rs.getObject(name, OffsetDateTime.class);
+      return t.equals(OffsetDateTime.MAX) ? instant(Long.MAX_VALUE) : t.equals(OffsetDateTime.MIN) ? instant(Long.MIN_VALUE) : t.toInstant();
+    } else if (type == DataTypes.TimestampNTZType) {
+      LocalDateTime t = rs.getObject(name, LocalDateTime.class);
+      return t.equals(LocalDateTime.MAX) ? local(Long.MAX_VALUE) : t.equals(LocalDateTime.MIN) ? local(Long.MIN_VALUE) : t;
+    } else if (type == DataTypes.DateType) {
+      LocalDate d = rs.getObject(name, LocalDate.class);
+      return d.equals(LocalDate.MAX) ? LocalDate.ofEpochDay(Integer.MAX_VALUE) : d.equals(LocalDate.MIN) ? LocalDate.ofEpochDay(Integer.MIN_VALUE) : d;
+    } else if (type == DataTypes.BinaryType) {
+      return rs.getBytes(name);
+    } else if (type == DataTypes.BooleanType) {
+      return rs.getBoolean(name);
+    } else if (type instanceof org.apache.spark.sql.types.DecimalType) {
+      BigDecimal d = rs.getBigDecimal(name);
+      return d;
+    }
+    return rs.getString(name);
+  }
+
+  private static List<Object> list(Object[] array) {
+    List<Object> out = new ArrayList<>();
+    for (Object o : array) {
+      out.add(o instanceof Object[] nested ? list(nested) : o);
+    }
+    return out;
+  }
+
+  private static Instant instant(long micros) {
+    return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+  }
+
+  private static LocalDateTime local(long micros) {
+    return LocalDateTime.ofInstant(instant(micros), ZoneOffset.UTC);
+  }
+}
