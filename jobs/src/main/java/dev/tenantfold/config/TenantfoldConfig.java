@@ -28,6 +28,7 @@ public record TenantfoldConfig(
     TablesConfig tables,
     String reportDir,
     JobOptions options,
+    dev.tenantfold.validate.ValidateConfig validate,
     Config raw) {
   public static final String ROOT = "tenantfold";
   private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|token).*");
@@ -72,7 +73,7 @@ public record TenantfoldConfig(
       throw new ConfigError("Invalid configuration: " + e.getMessage(), e);
     }
     ConfigReader root = new ConfigReader(resolved.getConfig(ROOT), ROOT);
-    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "publish", "report", "spark"));
+    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark"));
     String tenantColumn = root.string("tenant-column");
     if (!COLUMN_NAME.matcher(tenantColumn).matches()) {
       throw new ConfigError("Config key " + root.key("tenant-column") + " = '" + tenantColumn + "' must be a lower-case SQL column name");
@@ -93,7 +94,8 @@ public record TenantfoldConfig(
     ConfigReader report = root.block("report");
     report.rejectUnknown(Set.of("dir"));
     return new TenantfoldConfig(
-        tenantColumn, target, tenants, TablesConfig.from(root.block("tables")), report.string("dir"), JobOptions.from(root), resolved);
+        tenantColumn, target, tenants, TablesConfig.from(root.block("tables")), report.string("dir"), JobOptions.from(root),
+        dev.tenantfold.validate.ValidateConfig.from(root.block("validate")), resolved);
   }
 
   static Config parseOverride(String override) {

@@ -60,7 +60,7 @@ public final class MigrationJob {
     List<TenantResult> results = new ArrayList<>();
     try (Connection target = config.target().endpoint().connect("tenantfold-driver")) {
       reports.ensureTables(target);
-      reports.startRun(target, runId, started);
+      reports.startRun(target, runId, started, "run");
 
       try {
         return migrate(target, reports, runId, started, results);
@@ -104,17 +104,24 @@ public final class MigrationJob {
             reports.recordTables(target, runId, List.of(TableResult.failed(tenant.id(), "*", f.message())));
             results.add(f);
           } else {
-            results.add(await(tenant.id(), running.get(tenant.id())));
+            TenantResult r = await(tenant.id(), running.get(tenant.id()));
+            if (!r.published()) {
+              LOG.warn("Tenant {} not published ({}): {}", r.tenantId(), r.status(), r.message().isEmpty()
+                  ? r.tables().stream().filter(t -> t.status() != dev.tenantfold.validate.TableStatus.OK)
+                      .map(t -> t.tableName() + ": " + t.message()).toList()
+                  : r.message());
+            }
+            results.add(r);
           }
         }
       } finally {
         pool.shutdownNow();
       }
       Instant finished = Instant.now();
-      RunResult provisional = new RunResult(runId, started, finished, results, null);
+      RunResult provisional = new RunResult(runId, "run", started, finished, results, null);
       reports.finishRun(target, runId, finished, provisional.statusLabel());
       String reportPath = writeReport(provisional);
-      return new RunResult(runId, started, finished, results, reportPath);
+      return new RunResult(runId, "run", started, finished, results, reportPath);
   }
 
   private void readCatalogs(Map<String, TenantCatalog> catalogs, Map<String, TenantResult> failed) {

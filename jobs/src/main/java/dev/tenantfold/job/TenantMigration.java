@@ -25,8 +25,14 @@ import dev.tenantfold.load.TransferUnit;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.TableResult;
 import dev.tenantfold.report.TenantResult;
+import dev.tenantfold.validate.ChecksumCheck;
+import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.RowCountCheck;
 import dev.tenantfold.validate.TableStatus;
+import dev.tenantfold.validate.TableValidator;
+import dev.tenantfold.validate.checksum.ChecksumSql;
+import dev.tenantfold.validate.checksum.PostgresChecksum;
+import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -118,13 +124,13 @@ final class TenantMigration {
 
   private List<TableResult> stageAndValidate(Connection targetConn, List<StagingTable> staged) throws SQLException {
     JobOptions options = config.options();
+    int buckets = config.validate().buckets();
     Map<String, List<ReadPartition>> plans = new LinkedHashMap<>();
-    Map<String, Long> sourceCounts;
-    List<TransferOutcome> outcomes;
     try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
       TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());
       requireUnchanged(catalog);
       List<TransferUnit> units = new ArrayList<>();
+      Map<String, ChecksumSql> sourceSql = new LinkedHashMap<>();
       for (TargetTable table : target.tables().values()) {
         StagingTable staging = StagingTable.of(config.target().stagingSchema(), runId, config.target().schema(), table, config.tenantColumn(),
             tenant.id());
@@ -135,6 +141,7 @@ final class TenantMigration {
           plans.put(table.name(), List.of());
           continue;
         }
+        sourceSql.put(table.name(), ChecksumQueries.source(table, source.get(), buckets));
         List<ReadPartition> partitions = PartitionPlanner.plan(source.get(), bounds(snapshot.connection(), source.get()),
             catalog.serverVersionNum(), options.rowsPerPartition(), options.maxPartitionsPerTable());
         plans.put(table.name(), partitions);
@@ -145,13 +152,22 @@ final class TenantMigration {
         }
       }
       endStage("plan");
-      // Source counts run in the exporting transaction while Spark streams the partitions.
-      CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> countSource(snapshot.connection(), catalog));
-      outcomes = transfer(units);
+      // Source checksums (row counts included) run in the exporting transaction while Spark streams the partitions.
+      CompletableFuture<Map<String, TableChecksum>> sourceSums =
+          CompletableFuture.supplyAsync(() -> checksumSource(snapshot.connection(), sourceSql));
+      List<TransferOutcome> outcomes = transfer(units);
       endStage("transfer");
-      sourceCounts = join(counts);
-      endStage("source_count_wait");
+      Map<String, TableChecksum> sourceChecksums = join(sourceSums);
+      endStage("source_checksum_wait");
+      // The snapshot stays open: drilling into a mismatch must see the source as it was extracted.
+      return validateStaged(snapshot.connection(), targetConn, staged, outcomes, sourceSql, sourceChecksums, plans);
     }
+  }
+
+  private List<TableResult> validateStaged(Connection sourceConn, Connection targetConn, List<StagingTable> staged, List<TransferOutcome> outcomes,
+      Map<String, ChecksumSql> sourceSql, Map<String, TableChecksum> sourceChecksums, Map<String, List<ReadPartition>> plans) throws SQLException {
+    int buckets = config.validate().buckets();
+    TableValidator validator = new TableValidator(config.validate());
     long keysNanos = 0;
     long validateNanos = 0;
     List<TableResult> results = new ArrayList<>();
@@ -164,21 +180,50 @@ final class TenantMigration {
         continue;
       }
       long t0 = System.nanoTime();
-      staging.buildKeys(targetConn, options.analyzeStaging());
+      staging.buildKeys(targetConn, config.options().analyzeStaging());
       long t1 = System.nanoTime();
       keysNanos += t1 - t0;
-      long stagedRows = staging.countRows(targetConn);
+      ChecksumSql targetSql = ChecksumQueries.target(staging.table(), staging.qualifiedName(), null, buckets);
+      TableChecksum targetSums = PostgresChecksum.checksum(targetConn, targetSql);
+      boolean present = sourceSql.containsKey(table);
+      TableChecksum sourceSums = present ? sourceChecksums.get(table) : new TableChecksum(buckets, Map.of());
+      ChecksumSql sourceQuery = present ? sourceSql.get(table) : targetSql;
+      ChecksumCheck checksum = validator.compare(sourceSums, targetSums, present ? sourceConn : targetConn, sourceQuery, targetConn, targetSql);
       validateNanos += System.nanoTime() - t1;
       long extracted = mine.stream().mapToLong(TransferOutcome::extractedRows).sum();
       long copied = mine.stream().mapToLong(TransferOutcome::loadedRows).sum();
-      RowCountCheck check = new RowCountCheck(sourceCounts.getOrDefault(table, 0L), extracted, copied, stagedRows);
-      String note = sourceCounts.containsKey(table) ? check.message() : appendNote(check.message(), "table absent in this tenant's source");
-      results.add(new TableResult(tenant.id(), table, check.sourceRows(), extracted, 0, 0, check.stagedRows(), plans.get(table).size(),
-          check.status(), false, note));
+      RowCountCheck counts = new RowCountCheck(sourceSums.totalRows(), extracted, copied, targetSums.totalRows());
+      TableStatus status = counts.status().worst(checksum.status());
+      String message = joinMessages(counts.message(), checksum.message());
+      if (!present) {
+        message = joinMessages(message, "table absent in this tenant's source");
+      }
+      results.add(new TableResult(tenant.id(), table, counts.sourceRows(), extracted, 0, 0, counts.stagedRows(), plans.get(table).size(), status,
+          false, message, checksum));
     }
     stageMillis.put("keys", keysNanos / 1_000_000);
     stageMillis.put("validate", validateNanos / 1_000_000);
     return results;
+  }
+
+  private Map<String, TableChecksum> checksumSource(Connection snapshotConn, Map<String, ChecksumSql> sourceSql) {
+    Map<String, TableChecksum> sums = new LinkedHashMap<>();
+    for (Map.Entry<String, ChecksumSql> e : sourceSql.entrySet()) {
+      try {
+        sums.put(e.getKey(), PostgresChecksum.checksum(snapshotConn, e.getValue()));
+      } catch (SQLException ex) {
+        throw new CompletionException(new SQLException("Cannot checksum tenant " + tenant.id() + " table " + e.getKey() + " in the source: "
+            + ex.getMessage(), ex));
+      }
+    }
+    return sums;
+  }
+
+  private static String joinMessages(String a, String b) {
+    if (a.isEmpty()) {
+      return b;
+    }
+    return b.isEmpty() ? a : a + "; " + b;
   }
 
   private void endStage(String name) {
@@ -229,24 +274,6 @@ final class TenantMigration {
     }
   }
 
-  private Map<String, Long> countSource(Connection snapshotConn, TenantCatalog catalog) {
-    Map<String, Long> counts = new LinkedHashMap<>();
-    try (Statement st = snapshotConn.createStatement()) {
-      for (TableSpec table : catalog.tables()) {
-        if (target.table(table.name()).isEmpty()) {
-          continue;
-        }
-        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + qualified(table.schema(), table.name()))) {
-          rs.next();
-          counts.put(table.name(), rs.getLong(1));
-        }
-      }
-    } catch (SQLException e) {
-      throw new CompletionException(new SQLException("Cannot count source rows of tenant " + tenant.id() + ": " + e.getMessage(), e));
-    }
-    return counts;
-  }
-
   private static <T> T join(CompletableFuture<T> future) throws SQLException {
     try {
       return future.join();
@@ -266,10 +293,6 @@ final class TenantMigration {
         LOG.warn("Cannot drop staging table {} of tenant {}: {}", s.qualifiedName(), tenant.id(), e.getMessage());
       }
     }
-  }
-
-  private static String appendNote(String message, String note) {
-    return message.isEmpty() ? note : message + "; " + note;
   }
 
   private String redact(String message) {

@@ -10,6 +10,8 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
+import dev.tenantfold.validate.ChecksumCheck;
+import dev.tenantfold.validate.checksum.RowDifference;
 
 /**
  * The reconciliation tables in the target's report schema: {@code runs}, {@code table_results} and
@@ -36,6 +38,15 @@ public final class ReportStore {
           + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, source_rows bigint, extracted_rows bigint,"
           + " duplicates_removed bigint, rejected_rows bigint, loaded_rows bigint, status text NOT NULL, published boolean NOT NULL,"
           + " message text, PRIMARY KEY (run_id, tenant_id, table_name))");
+      // Columns added after the first release: an existing report schema is upgraded in place.
+      st.execute("ALTER TABLE " + qualified(schema, "runs") + " ADD COLUMN IF NOT EXISTS command text NOT NULL DEFAULT 'run'");
+      st.execute("ALTER TABLE " + qualified(schema, "table_results")
+          + " ADD COLUMN IF NOT EXISTS source_checksum text, ADD COLUMN IF NOT EXISTS target_checksum text,"
+          + " ADD COLUMN IF NOT EXISTS buckets_compared int, ADD COLUMN IF NOT EXISTS mismatched_buckets int");
+      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "mismatches") + " ("
+          + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key text NOT NULL, kind text NOT NULL,"
+          + " columns text[] NOT NULL, source_rows int NOT NULL, target_rows int NOT NULL)");
+      st.execute("CREATE INDEX IF NOT EXISTS mismatches_run ON " + qualified(schema, "mismatches") + " (run_id, tenant_id, table_name)");
       st.execute("CREATE TABLE IF NOT EXISTS " + ledgerTable() + " ("
           + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, part int NOT NULL, rows_extracted bigint,"
           + " rows_loaded bigint, started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz,"
@@ -43,10 +54,12 @@ public final class ReportStore {
     }
   }
 
-  public void startRun(Connection conn, String runId, Instant startedAt) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "runs") + " (run_id, started_at, status) VALUES (?, ?, 'running')")) {
+  public void startRun(Connection conn, String runId, Instant startedAt, String command) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "runs")
+        + " (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)")) {
       ps.setString(1, runId);
       ps.setTimestamp(2, Timestamp.from(startedAt));
+      ps.setString(3, command);
       ps.executeUpdate();
     }
   }
@@ -62,11 +75,14 @@ public final class ReportStore {
 
   public void recordTables(Connection conn, String runId, List<TableResult> tables) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "table_results")
-        + " (run_id, tenant_id, table_name, source_rows, extracted_rows, duplicates_removed, rejected_rows, loaded_rows, status, published, message)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        + " (run_id, tenant_id, table_name, source_rows, extracted_rows, duplicates_removed, rejected_rows, loaded_rows, status, published, message,"
+        + " source_checksum, target_checksum, buckets_compared, mismatched_buckets)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         + " ON CONFLICT (run_id, tenant_id, table_name) DO UPDATE SET source_rows = EXCLUDED.source_rows, extracted_rows = EXCLUDED.extracted_rows,"
         + " duplicates_removed = EXCLUDED.duplicates_removed, rejected_rows = EXCLUDED.rejected_rows, loaded_rows = EXCLUDED.loaded_rows,"
-        + " status = EXCLUDED.status, published = EXCLUDED.published, message = EXCLUDED.message")) {
+        + " status = EXCLUDED.status, published = EXCLUDED.published, message = EXCLUDED.message,"
+        + " source_checksum = EXCLUDED.source_checksum, target_checksum = EXCLUDED.target_checksum,"
+        + " buckets_compared = EXCLUDED.buckets_compared, mismatched_buckets = EXCLUDED.mismatched_buckets")) {
       for (TableResult t : tables) {
         ps.setString(1, runId);
         ps.setString(2, t.tenantId());
@@ -79,9 +95,42 @@ public final class ReportStore {
         ps.setString(9, t.status().name());
         ps.setBoolean(10, t.published());
         ps.setString(11, t.message());
+        ChecksumCheck c = t.checksum();
+        ps.setString(12, c == null ? null : c.sourceDigest());
+        ps.setString(13, c == null ? null : c.targetDigest());
+        ps.setObject(14, c == null ? null : c.buckets(), java.sql.Types.INTEGER);
+        ps.setObject(15, c == null ? null : c.mismatchedBuckets(), java.sql.Types.INTEGER);
         ps.addBatch();
       }
       ps.executeBatch();
+    }
+    recordMismatches(conn, runId, tables);
+  }
+
+  private void recordMismatches(Connection conn, String runId, List<TableResult> tables) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "mismatches")
+        + " (run_id, tenant_id, table_name, key, kind, columns, source_rows, target_rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      int batched = 0;
+      for (TableResult t : tables) {
+        if (t.checksum() == null) {
+          continue;
+        }
+        for (RowDifference d : t.checksum().listed()) {
+          ps.setString(1, runId);
+          ps.setString(2, t.tenantId());
+          ps.setString(3, t.tableName());
+          ps.setString(4, d.key());
+          ps.setString(5, d.kind().name());
+          ps.setArray(6, conn.createArrayOf("text", d.changedColumns().toArray()));
+          ps.setInt(7, d.sourceRows());
+          ps.setInt(8, d.targetRows());
+          ps.addBatch();
+          batched++;
+        }
+      }
+      if (batched > 0) {
+        ps.executeBatch();
+      }
     }
   }
 }

@@ -43,6 +43,7 @@ public final class ReportWriter {
   public static ObjectNode toJson(RunResult run) {
     ObjectNode root = JSON.createObjectNode();
     root.put("run_id", run.runId());
+    root.put("command", run.command());
     root.put("started_at", run.startedAt().toString());
     root.put("finished_at", run.finishedAt().toString());
     root.put("status", run.statusLabel());
@@ -73,6 +74,25 @@ public final class ReportWriter {
         rn.put("status", r.status().name());
         rn.put("published", r.published());
         rn.put("message", r.message());
+        if (r.checksum() != null) {
+          ObjectNode c = rn.putObject("checksum");
+          c.put("source", r.checksum().sourceDigest());
+          c.put("target", r.checksum().targetDigest());
+          c.put("buckets_compared", r.checksum().buckets());
+          c.put("mismatched_buckets", r.checksum().mismatchedBuckets());
+          c.put("drilled_buckets", r.checksum().drilledBuckets());
+          ObjectNode kinds = c.putObject("differences");
+          r.checksum().differenceCounts().forEach((kind, n) -> kinds.put(kind.name(), n));
+          ArrayNode keys = c.putArray("mismatches");
+          for (var d : r.checksum().listed()) {
+            ObjectNode k = keys.addObject();
+            k.put("key", d.key());
+            k.put("kind", d.kind().name());
+            k.putPOJO("columns", d.changedColumns());
+            k.put("source_rows", d.sourceRows());
+            k.put("target_rows", d.targetRows());
+          }
+        }
       }
     }
     return root;

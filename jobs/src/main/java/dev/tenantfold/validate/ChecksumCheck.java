@@ -1,0 +1,57 @@
+package dev.tenantfold.validate;
+
+import dev.tenantfold.validate.checksum.BucketDigest;
+import dev.tenantfold.validate.checksum.RowDifference;
+import dev.tenantfold.validate.checksum.TableChecksum;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The checksum verdict of one tenant table: both sides' whole-table digests, how many buckets
+ * differ, and the differing keys found by drilling into those buckets. Counts by kind are exact
+ * for the drilled buckets; {@code listed} is capped by {@code validate.max-listed-keys}.
+ */
+public record ChecksumCheck(
+    String sourceDigest,
+    String targetDigest,
+    int buckets,
+    int mismatchedBuckets,
+    int drilledBuckets,
+    Map<RowDifference.Kind, Long> differenceCounts,
+    List<RowDifference> listed) {
+
+  public ChecksumCheck {
+    differenceCounts = differenceCounts.isEmpty() ? Map.of() : new EnumMap<>(differenceCounts);
+    listed = List.copyOf(listed);
+  }
+
+  public TableStatus status() {
+    return mismatchedBuckets == 0 ? TableStatus.OK : TableStatus.MISMATCH;
+  }
+
+  public String message() {
+    if (mismatchedBuckets == 0) {
+      return "";
+    }
+    String kinds = differenceCounts.entrySet().stream().filter(e -> e.getValue() > 0)
+        .map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(", "));
+    String columns = listed.stream().flatMap(d -> d.changedColumns().stream()).distinct().sorted().collect(Collectors.joining(", "));
+    return "checksums differ in " + mismatchedBuckets + " of " + buckets + " buckets"
+        + (kinds.isEmpty() ? "" : ": " + kinds)
+        + (columns.isEmpty() ? "" : " (changed columns: " + columns + ")")
+        + (drilledBuckets < mismatchedBuckets ? "; drilled into " + drilledBuckets + " of them (raise tenantfold.validate.max-drilldown-scans for more)" : "");
+  }
+
+  /** A whole-table digest for the report: the sums of every bucket's digests, as 32 hex digits. */
+  public static String digest(TableChecksum checksum) {
+    long a = 0;
+    long b = 0;
+    for (BucketDigest d : checksum.byBucket().values()) {
+      a += d.digestA();
+      b += d.digestB();
+    }
+    return String.format("%016x%016x", a, b);
+  }
+}

@@ -1,0 +1,14 @@
+package dev.tenantfold.validate;
+
+import dev.tenantfold.config.ConfigReader;
+import java.util.Set;
+
+/** Settings of the validate stage: checksum buckets and how far a mismatch is drilled into. */
+public record ValidateConfig(int buckets, int maxListedKeys, long drilldownRowsPerScan, int maxDrilldownScans) {
+
+  public static ValidateConfig from(ConfigReader c) {
+    c.rejectUnknown(Set.of("buckets", "max-listed-keys", "drilldown-rows-per-scan", "max-drilldown-scans"));
+    return new ValidateConfig(c.positiveInt("buckets"), c.positiveInt("max-listed-keys"), c.positiveLong("drilldown-rows-per-scan"),
+        c.positiveInt("max-drilldown-scans"));
+  }
+}
