@@ -4,6 +4,7 @@ import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.demo.EmbeddedDemo;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.job.AuditJob;
 import dev.tenantfold.job.MigrationJob;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
@@ -11,6 +12,7 @@ import java.io.File;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -29,6 +31,8 @@ public final class TenantfoldMain {
   static final String USAGE = """
       Usage:
         tenantfold run --config FILE [--set key=value ...]   consolidate the configured tenants
+        tenantfold validate --config FILE [--tenant ID] [--table T] [--set key=value ...]
+                                                             re-validate published data against the live sources
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
                   2 usage or configuration error; 3 some tenant failed validation and was not published.""";
@@ -47,6 +51,7 @@ public final class TenantfoldMain {
     try {
       return switch (args[0]) {
         case "run" -> runCommand(parse(args), out);
+        case "validate" -> validateCommand(parse(args), out);
         case "demo" -> EmbeddedDemo.run(out);
         default -> throw new ConfigError("Unknown command '" + args[0] + "'");
       };
@@ -61,22 +66,44 @@ public final class TenantfoldMain {
     }
   }
 
-  record Arguments(File config, List<String> overrides) {}
+  record Arguments(File config, List<String> overrides, Optional<String> tenant, Optional<String> table) {}
 
   static Arguments parse(String[] args) {
     File config = null;
     List<String> overrides = new ArrayList<>();
+    Optional<String> tenant = Optional.empty();
+    Optional<String> table = Optional.empty();
+    boolean validate = args[0].equals("validate");
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--config" -> config = new File(value(args, ++i, "--config"));
         case "--set" -> overrides.add(value(args, ++i, "--set"));
+        case "--tenant" -> tenant = Optional.of(validateOnly(validate, args, ++i, "--tenant"));
+        case "--table" -> table = Optional.of(validateOnly(validate, args, ++i, "--table"));
         default -> throw new ConfigError("Unknown option '" + args[i] + "' for '" + args[0] + "'");
       }
     }
     if (config == null) {
       throw new ConfigError("'" + args[0] + "' needs --config FILE");
     }
-    return new Arguments(config, overrides);
+    return new Arguments(config, overrides, tenant, table);
+  }
+
+  private static String validateOnly(boolean validate, String[] args, int i, String option) {
+    if (!validate) {
+      throw new ConfigError("Option " + option + " is for 'validate' only");
+    }
+    return value(args, i, option);
+  }
+
+  static int validateCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    LOG.info("Effective configuration (secrets masked):\n{}", config.renderMasked());
+    long start = System.nanoTime();
+    RunResult result = new AuditJob(config, args.tenant(), args.table()).execute();
+    SummaryPrinter.print(result, out);
+    out.printf("Validation took %.1f s%n", (System.nanoTime() - start) / 1e9);
+    return result.exitCode();
   }
 
   private static String value(String[] args, int i, String option) {

@@ -4,28 +4,43 @@ import java.io.PrintStream;
 
 /** The table printed at the end of every run: one line per tenant table, then the verdict. */
 public final class SummaryPrinter {
+  private static final int KEYS_SHOWN = 5;
+
   private SummaryPrinter() {}
 
   public static void print(RunResult run, PrintStream out) {
+    boolean audit = "validate".equals(run.command());
     String format = "%-16s %-24s %12s %12s %12s %10s %-9s %s%n";
     out.println();
-    out.printf("Tenantfold run %s: %s (exit code %d)%n", run.runId(), run.statusLabel(), run.exitCode());
-    out.printf(format, "TENANT", "TABLE", "SOURCE", "EXTRACTED", "LOADED", "STATUS", "PUBLISHED", "MESSAGE");
+    out.printf("Tenantfold %s %s: %s (exit code %d)%n", run.command(), run.runId(), run.statusLabel(), run.exitCode());
+    out.printf(format, "TENANT", "TABLE", "SOURCE", "EXTRACTED", audit ? "PUBLISHED" : "LOADED", "STATUS", audit ? "" : "PUBLISHED", "MESSAGE");
     for (TenantResult t : run.tenants()) {
       if (t.tables().isEmpty()) {
         out.printf(format, t.tenantId(), "-", "-", "-", "-", t.status(), "no", nullToEmpty(t.message()));
       }
       for (TableResult r : t.tables()) {
-        out.printf(format, r.tenantId(), r.tableName(), r.sourceRows(), r.extractedRows(), r.loadedRows(), r.status(), r.published() ? "yes" : "no",
-            nullToEmpty(r.message()));
+        out.printf(format, r.tenantId(), r.tableName(), r.sourceRows(), audit ? "-" : r.extractedRows(), r.loadedRows(), r.status(),
+            audit ? "-" : r.published() ? "yes" : "no", nullToEmpty(r.message()));
+        if (r.checksum() != null) {
+          r.checksum().listed().stream().limit(KEYS_SHOWN).forEach(d -> out.printf("    %-20s key %s%s%n", d.kind(), d.key(),
+              d.changedColumns().isEmpty() ? "" : " columns " + d.changedColumns()));
+          if (r.checksum().listed().size() > KEYS_SHOWN) {
+            out.printf("    ... %d more listed in the report%n", r.checksum().listed().size() - KEYS_SHOWN);
+          }
+        }
       }
       if (!t.tables().isEmpty() && t.message() != null && !t.message().isEmpty()) {
         out.printf("  tenant %s: %s%n", t.tenantId(), t.message());
       }
     }
+    String report = run.reportPath() == null ? "no report file written" : "report: " + run.reportPath();
+    if (audit) {
+      long matching = run.tenants().stream().filter(t -> t.status() == dev.tenantfold.validate.TableStatus.OK).count();
+      out.printf("%d of %d tenants match their sources; %s%n", matching, run.tenants().size(), report);
+      return;
+    }
     long publishedTenants = run.tenants().stream().filter(TenantResult::published).count();
-    out.printf("%d of %d tenants published, %d rows; %s%n", publishedTenants, run.tenants().size(), run.publishedRows(),
-        run.reportPath() == null ? "no report file written" : "report: " + run.reportPath());
+    out.printf("%d of %d tenants published, %d rows; %s%n", publishedTenants, run.tenants().size(), run.publishedRows(), report);
   }
 
   private static String nullToEmpty(String s) {
