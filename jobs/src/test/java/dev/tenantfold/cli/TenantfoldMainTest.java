@@ -37,6 +37,8 @@ class TenantfoldMainTest {
     Files.writeString(conf, "tenantfold { target { url = \"jdbc:postgresql://h/db\" }, tenants = [ { id = a, jdbc { url = \"jdbc:postgresql://h/a\", pasword = x } } ] }");
     assertThat(main("run", "--config", conf.toString())).isEqualTo(2);
     assertThat(err.toString()).contains("tenantfold.tenants[0].jdbc.pasword");
+    assertThat(main("run", "--config", conf.toString(), "--tenant", "a")).isEqualTo(2);
+    assertThat(err.toString()).contains("--tenant is for 'validate' only");
   }
 
   @Test
