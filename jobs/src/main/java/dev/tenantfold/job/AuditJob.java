@@ -130,7 +130,7 @@ public final class AuditJob {
         CompletableFuture<TableChecksum> sourceFuture = source.isEmpty() ? CompletableFuture.completedFuture(new TableChecksum(buckets, Map.of()))
             : CompletableFuture.supplyAsync(() -> checksum(snapshot.connection(), sourceSql));
         TableChecksum targetSums = PostgresChecksum.checksum(target, targetSql);
-        TableChecksum sourceSums = join(sourceFuture);
+        TableChecksum sourceSums = Futures.join(sourceFuture);
         ChecksumCheck check = validator.compare(sourceSums, targetSums, source.isPresent() ? snapshot.connection() : target, sourceSql, target,
             targetSql);
         String message = check.message();
@@ -160,15 +160,5 @@ public final class AuditJob {
     }
   }
 
-  private static TableChecksum join(CompletableFuture<TableChecksum> future) throws SQLException {
-    try {
-      return future.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof SQLException sql) {
-        throw sql;
-      }
-      throw e;
-    }
-  }
 
 }

@@ -157,7 +157,7 @@ final class TenantMigration {
           CompletableFuture.supplyAsync(() -> checksumSource(snapshot.connection(), sourceSql));
       List<TransferOutcome> outcomes = transfer(units);
       endStage("transfer");
-      Map<String, TableChecksum> sourceChecksums = join(sourceSums);
+      Map<String, TableChecksum> sourceChecksums = Futures.join(sourceSums);
       endStage("source_checksum_wait");
       // The snapshot stays open: drilling into a mismatch must see the source as it was extracted.
       return validateStaged(snapshot.connection(), targetConn, staged, outcomes, sourceSql, sourceChecksums, plans);
@@ -274,16 +274,6 @@ final class TenantMigration {
     }
   }
 
-  private static <T> T join(CompletableFuture<T> future) throws SQLException {
-    try {
-      return future.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof SQLException sql) {
-        throw sql;
-      }
-      throw e;
-    }
-  }
 
   private void dropStaging(Connection conn, List<StagingTable> staged) {
     for (StagingTable s : staged) {

@@ -49,20 +49,7 @@ class ChecksumValidationTest {
     });
     List<String> before = RowSets.rows(warehouse, "SELECT ROW(o.*)::text FROM public.orders o");
     // A target that rewrites one value in flight: same row count, different data.
-    TestPostgres.execute(warehouse, """
-        CREATE FUNCTION nudge() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN IF NEW.id = 42 THEN NEW.total := NEW.total + 0.0001; END IF; RETURN NEW; END $$;
-        CREATE FUNCTION add_nudge() RETURNS event_trigger LANGUAGE plpgsql AS $$
-        DECLARE obj record;
-        BEGIN
-          FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP
-            IF obj.object_identity LIKE 'tenantfold_staging.orders%' THEN
-              EXECUTE format('CREATE TRIGGER nudge BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION nudge()', obj.object_identity);
-            END IF;
-          END LOOP;
-        END $$;
-        CREATE EVENT TRIGGER nudge_staging ON ddl_command_end EXECUTE FUNCTION add_nudge();
-        """);
+    Fixtures.stagingTrigger(warehouse, "orders", "IF NEW.id = 42 THEN NEW.total := NEW.total + 0.0001; END IF; RETURN NEW;");
 
     RunResult result = new MigrationJob(config, spark).execute();
 

@@ -141,20 +141,7 @@ class MigrationJobTest {
     assertThat(run(Fixtures.config(warehouse).tenant("acme", acme).build(reports)).exitCode()).isZero();
     List<String> before = RowSets.rows(warehouse, "SELECT ROW(c.*)::text FROM public.customers c");
     // A misbehaving target: every new staging table of order_items silently drops a row in ten.
-    TestPostgres.execute(warehouse, """
-        CREATE FUNCTION drop_some() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN IF NEW.line_no = 2 AND NEW.order_id % 10 = 0 THEN RETURN NULL; END IF; RETURN NEW; END $$;
-        CREATE FUNCTION add_lossy_trigger() RETURNS event_trigger LANGUAGE plpgsql AS $$
-        DECLARE obj record;
-        BEGIN
-          FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP
-            IF obj.object_identity LIKE 'tenantfold_staging.order_items%' THEN
-              EXECUTE format('CREATE TRIGGER lossy BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION drop_some()', obj.object_identity);
-            END IF;
-          END LOOP;
-        END $$;
-        CREATE EVENT TRIGGER lossy_staging ON ddl_command_end EXECUTE FUNCTION add_lossy_trigger();
-        """);
+    Fixtures.stagingTrigger(warehouse, "order_items", "IF NEW.line_no = 2 AND NEW.order_id % 10 = 0 THEN RETURN NULL; END IF; RETURN NEW;");
     TestPostgres.execute(acme, "UPDATE customers SET name = name || ' (v2)' WHERE id < 10");
 
     RunResult result = run(Fixtures.config(warehouse).tenant("acme", acme).build(reports));

@@ -75,4 +75,24 @@ public final class Fixtures {
   public static ConfigBuilder config(String targetUrl) {
     return new ConfigBuilder(targetUrl);
   }
+
+  /**
+   * Makes the target misbehave: every staging table created for {@code table} from now on gets a
+   * BEFORE INSERT row trigger running {@code body} (plpgsql; return NULL to drop the row).
+   */
+  public static void stagingTrigger(String warehouseUrl, String table, String body) {
+    TestPostgres.execute(warehouseUrl, """
+        CREATE FUNCTION tamper_%1$s() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN %2$s END $$;
+        CREATE FUNCTION add_tamper_%1$s() RETURNS event_trigger LANGUAGE plpgsql AS $$
+        DECLARE obj record;
+        BEGIN
+          FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP
+            IF obj.object_identity LIKE 'tenantfold_staging.%1$s%%' THEN
+              EXECUTE format('CREATE TRIGGER tamper BEFORE INSERT ON %%s FOR EACH ROW EXECUTE FUNCTION tamper_%1$s()', obj.object_identity);
+            END IF;
+          END LOOP;
+        END $$;
+        CREATE EVENT TRIGGER tamper_%1$s ON ddl_command_end EXECUTE FUNCTION add_tamper_%1$s();
+        """.formatted(table, body));
+  }
 }

@@ -1,0 +1,21 @@
+package dev.tenantfold.job;
+
+import java.sql.SQLException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/** Work run beside a Spark job on a driver thread, with its SQL failure rethrown as itself. */
+final class Futures {
+  private Futures() {}
+
+  static <T> T join(CompletableFuture<T> future) throws SQLException {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof SQLException sql) {
+        throw sql;
+      }
+      throw e;
+    }
+  }
+}
