@@ -54,13 +54,14 @@ record BenchReport(
       }
     }
     md.append('\n');
-    md.append("| Path | Rows | Seconds | Rows/s | Throughput vs raw pipe | Peak heap used (MiB) | Peak heap after GC (MiB) | GCs | Notes |\n");
+    md.append("| Path | Rows | Seconds | Rows/s | Time vs raw pipe | Peak heap used (MiB) | Peak heap after GC (MiB) | GCs | Notes |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
-    double baseline = measurements.isEmpty() ? Double.NaN : measurements.get(0).rowsPerSecond();
+    // Time ratios, as the goal is phrased ("within 2x the raw pipe's time"): 1.25x means 25% slower.
+    double baseline = measurements.isEmpty() ? Double.NaN : measurements.get(0).seconds();
     for (Measurement m : measurements) {
       String rows = m.complete() ? String.format(Locale.ROOT, "%,d", m.rows())
           : String.format(Locale.ROOT, "%,d of %,d", m.rows(), m.expectedRows());
-      line(md, "| %s | %s | %.1f | %,.0f | %.2fx | %.0f | %.0f | %d | %s |", m.path(), rows, m.seconds(), m.rowsPerSecond(), m.rowsPerSecond() / baseline,
+      line(md, "| %s | %s | %.1f | %,.0f | %.2fx | %.0f | %.0f | %d | %s |", m.path(), rows, m.seconds(), m.rowsPerSecond(), m.seconds() / baseline,
           m.heap().peakUsed() / MIB, m.heap().peakAfterGc() / MIB, m.heap().collections(), m.note());
     }
     if (tenantfoldRun != null) {
