@@ -29,10 +29,17 @@ public final class CanonicalRow {
 
   private CanonicalRow() {}
 
-  /** A row's hash: the md5 as hex, its two 64-bit halves (big-endian, signed), and its bucket. */
+  /** Ends every non-NULL field of the row text; U+FFFF and U+FFFE are noncharacters, absent from real text. */
+  public static final char TERMINATOR = '\uFFFF';
+  /** Stands for a NULL field in the row text. */
+  public static final char NULL_MARKER = '\uFFFE';
+  /** Odd multiplier of the integer-key bucket mix (MurmurHash2's m); below 2^31 so no product overflows. */
+  static final long MIX = 0x5bd1e995L;
+
+  /** A row's hash: the sha256 as hex, its first two 64-bit words (big-endian, signed), and its bucket. */
   public record Hash(String hex, long a, long b, int bucket) implements Serializable {}
 
-  /** Length-prefixed field: {@code <UTF-8 byte length>:<value>}, or {@code N} for NULL. */
+  /** Length-prefixed field: {@code <UTF-8 byte length>:<value>}, or {@code N} for NULL (the drill-down key text). */
   public static void appendField(StringBuilder out, String value) {
     if (value == null) {
       out.append('N');
@@ -41,7 +48,7 @@ public final class CanonicalRow {
     }
   }
 
-  /** The encoded fields of {@code values}, concatenated: the text that is hashed. */
+  /** The length-prefixed fields of {@code values}, concatenated: the drill-down's key text. */
   public static String encode(List<String> values) {
     StringBuilder out = new StringBuilder();
     for (String value : values) {
@@ -50,20 +57,58 @@ public final class CanonicalRow {
     return out.toString();
   }
 
-  public static byte[] md5(String text) {
-    try {
-      return MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("Cannot compute checksums: this JVM has no MD5", e);
+  /** Row-text field: the value followed by U+FFFF, or U+FFFE for NULL. */
+  public static void appendTerminated(StringBuilder out, String value) {
+    if (value == null) {
+      out.append(NULL_MARKER);
+    } else {
+      out.append(value).append(TERMINATOR);
     }
   }
 
-  /** Hash of an encoded row, bucketed by {@code bucketSource} (the encoded key, or null to use the row's own md5). */
-  public static Hash hash(String encodedRow, String encodedKey, int buckets) {
-    byte[] row = md5(encodedRow);
-    byte[] bucketBytes = encodedKey == null ? row : md5(encodedKey);
-    long first32 = ((bucketBytes[0] & 0xffL) << 24) | ((bucketBytes[1] & 0xffL) << 16) | ((bucketBytes[2] & 0xffL) << 8) | (bucketBytes[3] & 0xffL);
-    return new Hash(HEX.formatHex(row), toLong(row, 0), toLong(row, 8), (int) (first32 % buckets));
+  /** The row text of {@code values}: what is hashed. */
+  public static String rowText(List<String> values) {
+    StringBuilder out = new StringBuilder();
+    for (String value : values) {
+      appendTerminated(out, value);
+    }
+    return out.toString();
+  }
+
+  public static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("Cannot compute checksums: this JVM has no SHA-256", e);
+    }
+  }
+
+  /** Hash of a row text, bucketed by the hash of {@code keyText} (a row text of the key columns), or by the row's own hash when null. */
+  public static Hash hash(String rowText, String keyText, int buckets) {
+    byte[] row = sha256(rowText);
+    return hash(row, first32(keyText == null ? row : sha256(keyText)) % buckets);
+  }
+
+  /** Hash of a row text whose single integer key column has canonical text {@code key} (null for NULL). */
+  public static Hash hashWithIntegerKey(String rowText, String key, int buckets) {
+    return hash(sha256(rowText), integerBucket(key, buckets));
+  }
+
+  /** The bucket of an integer key: a multiplicative mix of its value, the same arithmetic as the SQL. */
+  static int integerBucket(String key, int buckets) {
+    if (key == null) {
+      return 0;
+    }
+    long k = Long.parseLong(key);
+    return (int) ((((k ^ (k >> 32)) & 0xffffffffL) * MIX >> 15) % buckets);
+  }
+
+  private static Hash hash(byte[] row, long bucket) {
+    return new Hash(HEX.formatHex(row), toLong(row, 0), toLong(row, 8), (int) bucket);
+  }
+
+  private static long first32(byte[] bytes) {
+    return ((bytes[0] & 0xffL) << 24) | ((bytes[1] & 0xffL) << 16) | ((bytes[2] & 0xffL) << 8) | (bytes[3] & 0xffL);
   }
 
   private static long toLong(byte[] bytes, int offset) {
@@ -85,17 +130,69 @@ public final class CanonicalRow {
     List<Object> elements = new ArrayList<>();
     List<Integer> shape = new ArrayList<>();
     flatten(value, 0, elements, shape);
+    if (type.elementsAsText()) {
+      return nested(type, value);
+    }
     StringBuilder out = new StringBuilder();
-    if (!elements.isEmpty()) {
+    if (shape.size() > 1 && !elements.isEmpty()) {
       for (int length : shape) {
         out.append("[1:").append(length).append(']');
       }
+      out.append('=');
     }
     out.append('{');
-    for (Object element : elements) {
-      appendField(out, element == null ? null : scalar(type, element));
+    for (int i = 0; i < elements.size(); i++) {
+      if (i > 0) {
+        out.append(',');
+      }
+      appendArrayElement(out, elements.get(i) == null ? null : scalar(type, elements.get(i)));
     }
     return out.append('}').toString();
+  }
+
+  /** PostgreSQL's text output of the array as text[], nested braces per dimension. */
+  private static String nested(CanonicalType type, Object value) {
+    StringBuilder out = new StringBuilder("{");
+    List<?> list = elements(value);
+    for (int i = 0; i < list.size(); i++) {
+      if (i > 0) {
+        out.append(',');
+      }
+      Object element = list.get(i);
+      if (element != null && isArray(element)) {
+        out.append(nested(type, element));
+      } else {
+        appendArrayElement(out, element == null ? null : scalar(type, element));
+      }
+    }
+    return out.append('}').toString();
+  }
+
+  /** One element as PostgreSQL's array output prints it (array_out: locale-independent quoting). */
+  static void appendArrayElement(StringBuilder out, String value) {
+    if (value == null) {
+      out.append("NULL");
+      return;
+    }
+    boolean quote = value.isEmpty() || value.equalsIgnoreCase("NULL");
+    for (int i = 0; i < value.length() && !quote; i++) {
+      char ch = value.charAt(i);
+      quote = ch == '"' || ch == '\\' || ch == '{' || ch == '}' || ch == ',' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'
+          || ch == 0x0b || ch == '\f';
+    }
+    if (!quote) {
+      out.append(value);
+      return;
+    }
+    out.append('"');
+    for (int i = 0; i < value.length(); i++) {
+      char ch = value.charAt(i);
+      if (ch == '"' || ch == '\\') {
+        out.append('\\');
+      }
+      out.append(ch);
+    }
+    out.append('"');
   }
 
   private static void flatten(Object value, int depth, List<Object> out, List<Integer> shape) {

@@ -87,6 +87,17 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
     };
   }
 
+  /**
+   * Whether an element's canonical text is its text output after a cast to text (text, varchar,
+   * char, enum, json, uuid, boolean, integers): such arrays render as PostgreSQL's own text[] output.
+   */
+  public boolean elementsAsText() {
+    return switch (kind) {
+      case TEXT, CHAR, UUID, BOOLEAN, INTEGER -> true;
+      default -> false;
+    };
+  }
+
   /** Whether the column is {@code timestamp with time zone} (as opposed to a wall-clock timestamp). */
   static boolean withTimeZone(ColumnSpec column) {
     return column.type().toLowerCase(Locale.ROOT).contains("with time zone");

@@ -10,9 +10,9 @@ import java.util.stream.Collectors;
 
 /**
  * Generates the checksum queries run inside PostgreSQL (a source snapshot or the target). Both scan
- * the table once and stream: canonical values are computed in a subquery fenced with
- * {@code OFFSET 0} so each is evaluated once per row, hashed with {@code md5}, and folded into one
- * hash-aggregate group per bucket, so memory does not grow with the table.
+ * the table once and stream: canonical values are joined into one row text, hashed with
+ * {@code sha256} in a subquery fenced with {@code OFFSET 0} (so the hash is computed once per row),
+ * and folded into one hash-aggregate group per bucket, so memory does not grow with the table.
  *
  * <p>The canonical form, the field encoding and the hash are defined in docs/checksums.md;
  * {@link CanonicalRow} is the same definition in Java and the two must agree bit for bit.
@@ -34,24 +34,23 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
   /**
    * Per-bucket aggregates, ordered by bucket: {@code bucket int, row_count bigint, digest_a bigint,
    * digest_b bigint}, where the digests are the sums modulo 2^64 (as signed bigint) of the first and
-   * second 64 bits of each row's md5. Buckets without rows are absent.
+   * second 64 bits of each row's sha256. Buckets without rows are absent.
    */
   public String bucketDigests() {
     return "SELECT bucket, row_count, " + signed64("sum_a") + " AS digest_a, " + signed64("sum_b") + " AS digest_b\n"
-        + "  FROM (SELECT bucket, count(*) AS row_count, sum(a) AS sum_a, sum(b) AS sum_b\n"
-        + "          FROM (SELECT " + bucketExpression() + " AS bucket,\n"
-        + "                       ('x' || substr(row_md5, 1, 16))::bit(64)::bigint AS a,\n"
-        + "                       ('x' || substr(row_md5, 17, 16))::bit(64)::bigint AS b\n"
-        + "                  FROM (" + hashed(false) + ") h) r\n"
+        + "  FROM (SELECT bucket, count(*) AS row_count, sum(" + int64("h", 0) + ") AS sum_a, sum(" + int64("h", 8) + ") AS sum_b\n"
+        + "          FROM (" + hashed(false) + ") h\n"
         + "         GROUP BY bucket) g\n"
         + " ORDER BY bucket";
   }
 
   /**
-   * Rows of the given buckets, ordered by key: {@code bucket int, key_text text, row_digest text,
-   * column_values text[]}. {@code key_text} is the encoded canonical key (the row digest for a table
-   * without a key), {@code row_digest} the row's md5 in hex, and {@code column_values} the canonical
-   * value of each column in {@link ChecksumSpec#columnNames()} order, NULL for NULL.
+   * Rows of the given buckets, ordered by {@code key_text COLLATE "C", row_digest COLLATE "C"} (byte
+   * order, the same on every database, so two sides can be merged as sorted streams): {@code bucket
+   * int, key_text text, row_digest text, column_values text[]}. {@code key_text} is the
+   * length-prefixed canonical key ({@link CanonicalRow#encode}; the row digest for a table without a
+   * key), {@code row_digest} the row's sha256 in hex, and {@code column_values} the canonical value
+   * of each column in {@link ChecksumSpec#columnNames()} order, NULL for NULL.
    */
   public String drillDown(Collection<Integer> buckets) {
     String list = buckets.stream().distinct().sorted().map(String::valueOf).collect(Collectors.joining(","));
@@ -59,12 +58,13 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
     for (int i = 0; i < spec.columns().size(); i++) {
       values.add("c" + i);
     }
-    return "SELECT bucket, key_text, row_md5 AS row_digest, column_values\n"
-        + "  FROM (SELECT " + bucketExpression() + " AS bucket, " + (spec.keyed() ? "key_text" : "row_md5 AS key_text")
-        + ", row_md5, ARRAY[" + String.join(", ", values) + "]::text[] AS column_values\n"
-        + "          FROM (" + hashed(true) + ") h) d\n"
-        + " WHERE bucket = ANY ('{" + list + "}'::int[])\n"
-        + " ORDER BY key_text, row_digest";
+    String key = spec.keyed() ? prefixedFields(spec.keyPositions()) : "encode(h, 'hex')";
+    return "SELECT bucket, key_text, row_digest, column_values\n"
+        + "  FROM (SELECT bucket, " + key + " AS key_text, encode(h, 'hex') AS row_digest, ARRAY[" + String.join(", ", values)
+        + "]::text[] AS column_values\n"
+        + "          FROM (" + hashed(true) + ") h\n"
+        + "         WHERE bucket = ANY ('{" + list + "}'::int[])) d\n"
+        + " ORDER BY key_text COLLATE \"C\", row_digest COLLATE \"C\"";
   }
 
   /** {@code SELECT count(*)} over the same rows, the baseline the checksum's cost is measured against. */
@@ -72,19 +72,36 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
     return "SELECT count(*) FROM " + from + where();
   }
 
+  /**
+   * The row hash {@code h} (sha256 of the row text) and the bucket, fenced with {@code OFFSET 0} so
+   * the hash is computed once although the fold reads it sixteen times.
+   */
   private String hashed(boolean withValues) {
     List<String> items = new ArrayList<>();
-    items.add("md5(" + encodedFields(allPositions()) + ") AS row_md5");
+    items.add("sha256(textsend(" + rowText(allPositions()) + ")) AS h");
     if (spec.keyed()) {
-      String key = encodedFields(spec.keyPositions());
-      items.add(withValues ? key + " AS key_text, md5(" + key + ") AS key_md5" : "md5(" + key + ") AS key_md5");
+      items.add(keyBucket() + " AS bucket");
     }
     if (withValues) {
       for (int i = 0; i < spec.columns().size(); i++) {
         items.add("c" + i);
       }
     }
-    return "SELECT " + String.join(", ", items) + "\n                  FROM (" + canonical() + ") c OFFSET 0";
+    String inner = "SELECT " + String.join(",\n                       ", items) + "\n                  FROM (" + canonical() + ") c OFFSET 0";
+    if (spec.keyed()) {
+      return inner;
+    }
+    // Without a key a row is bucketed by its own hash.
+    return "SELECT h, " + bucketOf("h") + " AS bucket" + (withValues ? ", " + String.join(", ", columnAliases()) : "")
+        + " FROM (" + inner + ") k";
+  }
+
+  private List<String> columnAliases() {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < spec.columns().size(); i++) {
+      out.add("c" + i);
+    }
+    return out;
   }
 
   private String canonical() {
@@ -93,16 +110,46 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
       ColumnSpec column = spec.columns().get(i);
       items.add(columnExpression(column) + " AS c" + i);
     }
-    return "SELECT " + String.join(",\n                               ", items) + "\n                          FROM " + from + where() + " OFFSET 0";
+    if (integerKey()) {
+      items.add(ident(spec.keyColumns().get(0)) + "::bigint AS k");
+    }
+    return "SELECT " + String.join(",\n                               ", items) + "\n                          FROM " + from + where();
   }
 
   private String where() {
     return predicate == null || predicate.isBlank() ? "" : " WHERE " + predicate;
   }
 
-  private String bucketExpression() {
-    String md5 = spec.keyed() ? "key_md5" : "row_md5";
-    return "(('x' || substr(" + md5 + ", 1, 8))::bit(32)::bigint % " + spec.buckets() + ")::int";
+  /** Whether the key is one integer column, bucketed by a multiplicative mix of its value instead of a hash. */
+  private boolean integerKey() {
+    return spec.keyColumns().size() == 1
+        && CanonicalType.of(spec.columns().get(spec.keyPositions()[0])).kind() == CanonicalType.Kind.INTEGER
+        && !CanonicalType.of(spec.columns().get(spec.keyPositions()[0])).array();
+  }
+
+  private String keyBucket() {
+    if (integerKey()) {
+      // CanonicalRow.integerBucket: all intermediate values stay below 2^63.
+      return "coalesce((((((k # (k >> 32)) & 4294967295) * " + CanonicalRow.MIX + ") >> 15) % " + spec.buckets() + ")::int, 0)";
+    }
+    return bucketOf("sha256(textsend(" + rowText(spec.keyPositions()) + "))");
+  }
+
+  /** First 32 bits of a sha256, unsigned, modulo the bucket count. */
+  private String bucketOf(String hash) {
+    return "(((get_byte(" + hash + ", 0)::bigint << 24) | (get_byte(" + hash + ", 1) << 16) | (get_byte(" + hash + ", 2) << 8) | get_byte("
+        + hash + ", 3)) % " + spec.buckets() + ")::int";
+  }
+
+  /** Bytes {@code offset .. offset+7} of {@code hash}, big-endian, as a signed bigint. */
+  private static String int64(String hash, int offset) {
+    List<String> parts = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      String b = "get_byte(" + hash + ", " + (offset + i) + ")" + (i <= 4 ? "::bigint" : "");
+      int shift = 8 * (7 - i);
+      parts.add(shift == 0 ? b : "(" + b + " << " + shift + ")");
+    }
+    return "(" + String.join(" | ", parts) + ")";
   }
 
   private int[] allPositions() {
@@ -113,7 +160,23 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
     return all;
   }
 
-  private static String encodedFields(int[] positions) {
+  /**
+   * The row text: every field terminated by U+FFFF, a NULL written as U+FFFE. A NOT NULL column
+   * needs no NULL marker (a nullable column holding the same value renders the same text).
+   */
+  private String rowText(int[] positions) {
+    List<String> fields = new ArrayList<>();
+    for (int p : positions) {
+      String c = "c" + p;
+      fields.add(spec.columns().get(p).notNull() ? c + " || " + TERMINATOR : "coalesce(" + c + " || " + TERMINATOR + ", " + NULL_MARKER + ")");
+    }
+    return String.join(" || ", fields);
+  }
+
+  static final String TERMINATOR = "U&'\\FFFF'";
+  static final String NULL_MARKER = "U&'\\FFFE'";
+
+  private static String prefixedFields(int[] positions) {
     List<String> fields = new ArrayList<>();
     for (int p : positions) {
       fields.add(field("c" + p));
@@ -121,7 +184,7 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
     return String.join(" || ", fields);
   }
 
-  /** Length-prefixed value, {@code N} for NULL: {@code octet_length || ':' || value}. */
+  /** Length-prefixed value, {@code N} for NULL: {@code octet_length || ':' || value} (the drill-down key text). */
   static String field(String value) {
     return "coalesce(octet_length(" + value + ")::text || ':' || " + value + ", 'N')";
   }
@@ -138,12 +201,15 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
     if (!type.array()) {
       return scalarExpression(type, CanonicalType.withTimeZone(column), x);
     }
-    // One subquery per non-NULL array: unnest walks the elements in storage order, every
-    // dimension flattened; array_dims keeps the shape (and a lower bound other than 1).
+    if (type.elementsAsText()) {
+      // The elements' canonical text is their text output: PostgreSQL's array output of text[].
+      return x + "::text[]::text";
+    }
+    // Elements rendered one by one in storage order (every dimension flattened) and printed as a
+    // one-dimensional text[]; any other shape is prefixed with array_dims and '='.
     String element = scalarExpression(type, CanonicalType.withTimeZone(column), "e");
-    return "CASE WHEN " + x + " IS NULL THEN NULL ELSE coalesce(array_dims(" + x + "), '') || '{' || "
-        + "(SELECT coalesce(string_agg(" + field("ce") + ", '' ORDER BY o), '') FROM (SELECT " + element
-        + " AS ce, o FROM unnest(" + x + ") WITH ORDINALITY u(e, o) OFFSET 0) s) || '}' END";
+    return "CASE WHEN " + x + " IS NULL THEN NULL ELSE (CASE WHEN array_ndims(" + x + ") > 1 OR array_lower(" + x + ", 1) <> 1 THEN array_dims("
+        + x + ") || '=' ELSE '' END) || ARRAY(SELECT " + element + " FROM unnest(" + x + ") WITH ORDINALITY u(e, o) ORDER BY o)::text END";
   }
 
   private static String scalarExpression(CanonicalType type, boolean withTimeZone, String x) {
@@ -161,11 +227,8 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
   }
 
   private static String numeric(int scale, String x) {
-    if (scale == CanonicalType.UNBOUNDED_SCALE) {
-      return "CASE WHEN scale(" + x + ") > 0 THEN rtrim(rtrim(" + x + "::text, '0'), '.') ELSE " + x + "::text END";
-    }
-    // A declared scale > 0 prints a decimal point in every finite value; NaN has no trailing '0' or '.'.
-    return scale > 0 ? "rtrim(rtrim(" + x + "::text, '0'), '.')" : x + "::text";
+    // trim_scale (PostgreSQL 13+) drops trailing fractional zeros; a declared scale <= 0 has none.
+    return scale > 0 || scale == CanonicalType.UNBOUNDED_SCALE ? "trim_scale(" + x + ")::text" : x + "::text";
   }
 
   /** interval_send: int64 microseconds, int32 days, int32 months, big-endian. */

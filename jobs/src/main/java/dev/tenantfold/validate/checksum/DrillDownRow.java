@@ -9,7 +9,7 @@ import java.util.List;
  *
  * @param bucket the row's bucket
  * @param key the encoded canonical key; the row digest for a table without a key
- * @param rowDigest the row's md5 in hex
+ * @param rowDigest the row's sha256 in hex
  * @param values canonical value per column in {@link ChecksumSpec#columnNames()} order, null for NULL
  */
 public record DrillDownRow(int bucket, String key, String rowDigest, List<String> values) implements Serializable {

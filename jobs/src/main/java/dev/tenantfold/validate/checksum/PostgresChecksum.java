@@ -49,7 +49,7 @@ public final class PostgresChecksum {
     return rows;
   }
 
-  /** md5 hashes the database's bytes: only UTF8 databases hash the same bytes Spark does. */
+  /** sha256 hashes the database's bytes: only UTF8 databases hash the same bytes Spark does. */
   private static void requireUtf8(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SHOW server_encoding")) {
       rs.next();

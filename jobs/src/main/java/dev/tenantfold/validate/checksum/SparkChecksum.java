@@ -69,9 +69,11 @@ public final class SparkChecksum {
         .orderBy("bucket");
   }
 
-  /** {@code bucket int, key_text string, row_digest string, column_values array<string>} for the rows of {@code buckets}. */
+  /** {@code bucket int, key_text string, row_digest string, column_values array<string>} for the rows of {@code buckets}, sorted by key text then digest. */
   public static Dataset<Row> drillDownRows(Dataset<Row> rows, ChecksumSpec spec, Collection<Integer> buckets) {
-    return prepared(rows, spec).flatMap(new RowHasher(spec, true, new TreeSet<>(buckets)), Encoders.row(DRILL_DOWN));
+    // Spark compares strings by their UTF-8 bytes: the same order as PostgreSQL's COLLATE "C".
+    return prepared(rows, spec).flatMap(new RowHasher(spec, true, new TreeSet<>(buckets)), Encoders.row(DRILL_DOWN))
+        .sort(col("key_text"), col("row_digest"));
   }
 
   /** Collects {@link #bucketDigests}: at most {@link ChecksumSpec#buckets()} rows reach the driver. */
@@ -142,6 +144,7 @@ public final class SparkChecksum {
     private final ChecksumSpec spec;
     private final CanonicalType[] types;
     private final int[] keyPositions;
+    private final boolean integerKey;
     private final boolean drillDown;
     private final Set<Integer> buckets;
 
@@ -149,6 +152,7 @@ public final class SparkChecksum {
       this.spec = spec;
       this.types = spec.columns().stream().map(CanonicalType::of).toArray(CanonicalType[]::new);
       this.keyPositions = spec.keyPositions();
+      this.integerKey = keyPositions.length == 1 && types[keyPositions[0]].kind() == CanonicalType.Kind.INTEGER && !types[keyPositions[0]].array();
       this.drillDown = drillDown;
       this.buckets = buckets;
     }
@@ -156,20 +160,31 @@ public final class SparkChecksum {
     @Override
     public Iterator<Row> call(Row row) {
       String[] values = new String[types.length];
-      StringBuilder encoded = new StringBuilder();
+      StringBuilder text = new StringBuilder();
       for (int i = 0; i < types.length; i++) {
         values[i] = CanonicalRow.render(types[i], row.get(i));
-        CanonicalRow.appendField(encoded, values[i]);
+        CanonicalRow.appendTerminated(text, values[i]);
       }
       String key = null;
-      if (spec.keyed()) {
+      CanonicalRow.Hash hash;
+      if (integerKey) {
+        hash = CanonicalRow.hashWithIntegerKey(text.toString(), values[keyPositions[0]], spec.buckets());
+      } else if (spec.keyed()) {
+        StringBuilder k = new StringBuilder();
+        for (int p : keyPositions) {
+          CanonicalRow.appendTerminated(k, values[p]);
+        }
+        hash = CanonicalRow.hash(text.toString(), k.toString(), spec.buckets());
+      } else {
+        hash = CanonicalRow.hash(text.toString(), null, spec.buckets());
+      }
+      if (drillDown && spec.keyed()) {
         StringBuilder k = new StringBuilder();
         for (int p : keyPositions) {
           CanonicalRow.appendField(k, values[p]);
         }
         key = k.toString();
       }
-      CanonicalRow.Hash hash = CanonicalRow.hash(encoded.toString(), key, spec.buckets());
       if (!drillDown) {
         return Collections.singletonList(RowFactory.create(hash.bucket(), hash.a(), hash.b())).iterator();
       }

@@ -24,6 +24,13 @@ class CanonicalRowTest {
   }
 
   @Test
+  void rowTextTerminatesFieldsAndMarksNull() {
+    assertThat(CanonicalRow.rowText(Arrays.asList(null, "", "a"))).as("row text").isEqualTo("\uFFFE\uFFFFa\uFFFF");
+    assertThat(CanonicalRow.rowText(Arrays.asList("ab", "c"))).as("field boundaries are part of the text")
+        .isNotEqualTo(CanonicalRow.rowText(Arrays.asList("a", "bc")));
+  }
+
+  @Test
   void numbersRenderByValue() {
     assertThat(CanonicalRow.render(type("numeric(10,2)"), new BigDecimal("1.50"))).as("numeric(10,2) 1.50").isEqualTo("1.5");
     assertThat(CanonicalRow.render(type("numeric(12,4)"), new BigDecimal("1.5000"))).as("numeric(12,4) 1.5000").isEqualTo("1.5");
@@ -54,8 +61,11 @@ class CanonicalRowTest {
 
   @Test
   void arraysKeepShapeAndNullElements() {
-    assertThat(CanonicalRow.render(type("text[]"), Arrays.asList("a", null, ""))).isEqualTo("[1:3]{1:aN0:}");
-    assertThat(CanonicalRow.render(type("integer[]"), List.of(List.of(1, 2), List.of(3, 4)))).isEqualTo("[1:2][1:2]{1:11:21:31:4}");
+    assertThat(CanonicalRow.render(type("text[]"), Arrays.asList("a", null, "", "NULL", "x y", "q\"\\"))).as("array_out quoting")
+        .isEqualTo("{a,NULL,\"\",\"NULL\",\"x y\",\"q\\\"\\\\\"}");
+    assertThat(CanonicalRow.render(type("integer[]"), List.of(List.of(1, 2), List.of(3, 4)))).isEqualTo("{{1,2},{3,4}}");
+    assertThat(CanonicalRow.render(type("double precision[]"), List.of(List.of(1.0, 2.0)))).as("element-wise kinds flatten with dims")
+        .isEqualTo("[1:1][1:2]={3ff0000000000000,4000000000000000}");
     assertThat(CanonicalRow.render(type("text[]"), List.of())).isEqualTo("{}");
     assertThat(CanonicalRow.render(type("character(3)"), "ab ")).as("char padding").isEqualTo("ab");
   }

@@ -74,6 +74,26 @@ class ChecksumEngineAgreementTest {
   }
 
   @Test
+  void subqueryRelationAndDrillDownInByteOrder() throws Exception {
+    // A target missing a column reads it as NULL through a parenthesised subquery with an alias.
+    List<ColumnSpec> some = columns.stream().filter(c -> List.of("id", "t", "vc", "ta").contains(c.name())).toList();
+    ChecksumSpec spec = new ChecksumSpec(some, List.of("t"), 4);
+    ChecksumSql plain = new ChecksumSql(spec, "(SELECT \"id\", \"t\", \"vc\", \"ta\" FROM \"public\".\"corpus\") src", null);
+    ChecksumSql withNull = new ChecksumSql(spec, "(SELECT \"id\", \"t\", NULL::varchar(32) AS \"vc\", \"ta\" FROM \"public\".\"corpus\") src", "\"id\" <> 3");
+    List<Integer> all = IntStream.range(0, spec.buckets()).boxed().toList();
+    try (Connection conn = TestPostgres.connect(url)) {
+      assertThat(PostgresChecksum.checksum(conn, plain)).as("checksum through a subquery").isEqualTo(PostgresChecksum.checksum(conn,
+          new ChecksumSql(spec, "corpus", null)));
+      List<DrillDownRow> rows = PostgresChecksum.drillDown(conn, withNull, all);
+      assertThat(rows).as("rows through a subquery with a predicate").hasSize(7);
+      List<String> order = rows.stream().map(r -> r.key() + "\u0000" + r.rowDigest()).toList();
+      List<String> byteOrder = order.stream().sorted(java.util.Comparator.comparing(
+          (String s) -> s.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned)).toList();
+      assertThat(order).as("drill-down ordered by key_text, row_digest in byte order").isEqualTo(byteOrder);
+    }
+  }
+
+  @Test
   void postgresChecksumDoesNotDependOnSessionSettings() throws Exception {
     ChecksumSpec spec = ChecksumSpec.of(columns, List.of("id"));
     ChecksumSql sql = new ChecksumSql(spec, "corpus", null);
