@@ -37,6 +37,9 @@ public final class TenantfoldMain {
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
                   2 usage or configuration error; 3 some tenant failed validation and was not published.""";
 
+  /** Passwords of the loaded configuration, for scrubbing run-level errors; empty until it loads. */
+  private static volatile List<String> secrets = List.of();
+
   private TenantfoldMain() {}
 
   public static void main(String[] args) {
@@ -60,8 +63,10 @@ public final class TenantfoldMain {
       err.println(USAGE);
       return ExitCode.USAGE;
     } catch (Exception e) {
-      LOG.error("Run failed", e);
-      err.println("tenantfold: run failed: " + Redaction.redactText(String.valueOf(e.getMessage()), List.of()));
+      // No stack trace: exception texts can carry row values or connection details; the message is scrubbed.
+      String message = Redaction.sqlMessage(e, secrets);
+      LOG.error("Run failed: {}", message);
+      err.println("tenantfold: run failed: " + message);
       return ExitCode.ERROR;
     }
   }
@@ -98,6 +103,7 @@ public final class TenantfoldMain {
 
   static int validateCommand(Arguments args, PrintStream out) throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
     LOG.info("Effective configuration (secrets masked):\n{}", config.renderMasked());
     long start = System.nanoTime();
     RunResult result = new AuditJob(config, args.tenant(), args.table()).execute();
@@ -115,6 +121,7 @@ public final class TenantfoldMain {
 
   static int runCommand(Arguments args, PrintStream out) throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
     return runJob(config, out);
   }
 

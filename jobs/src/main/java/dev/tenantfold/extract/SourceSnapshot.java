@@ -46,6 +46,38 @@ public final class SourceSnapshot implements AutoCloseable {
     try (Statement st = conn.createStatement()) {
       // Must be the transaction's first statement; the id cannot be a bind parameter.
       st.execute("SET TRANSACTION SNAPSHOT " + Sql.literal(snapshotId));
+      // A TRUNCATE or ALTER queued behind the exporter's locks would block this reader, and the
+      // exporter waits for the readers: fail the read instead of hanging the tenant.
+      st.execute("SET lock_timeout = '60s'");
+    }
+  }
+
+  /**
+   * Takes ACCESS SHARE locks on {@code tables} in the exporting transaction, as pg_dump does:
+   * TRUNCATE and table rewrites (ALTER TABLE ... TYPE, VACUUM FULL, pg_repack) are not MVCC-safe,
+   * and one committed during the extract would make every snapshot reader see an empty table that
+   * validates against itself. The locks hold them off until the tenant is done. A rewrite that
+   * slipped in between the export and the lock is detected by comparing the file node the snapshot
+   * sees with the current one, and fails the tenant.
+   */
+  public void lockTables(String tenantId, java.util.List<TableSpec> tables) throws SQLException {
+    if (tables.isEmpty()) {
+      return;
+    }
+    java.util.List<String> names = tables.stream().map(t -> Sql.qualified(t.schema(), t.name())).toList();
+    try (Statement st = connection.createStatement()) {
+      st.execute("LOCK TABLE " + String.join(", ", names) + " IN ACCESS SHARE MODE");
+    }
+    try (java.sql.PreparedStatement ps = connection.prepareStatement(
+        "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = ANY (?::text[]::regclass[])"
+            + " AND c.relkind = 'r' AND c.relfilenode IS DISTINCT FROM pg_relation_filenode(c.oid)")) {
+      ps.setArray(1, connection.createArrayOf("text", names.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          throw new SQLException("Cannot extract tenant " + tenantId + " table " + rs.getString(1)
+              + ": it was truncated or rewritten while the snapshot was being taken; run again");
+        }
+      }
     }
   }
 

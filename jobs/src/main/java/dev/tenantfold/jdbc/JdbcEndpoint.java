@@ -22,8 +22,16 @@ public record JdbcEndpoint(String url, String user, String password) implements 
     }
     props.setProperty("ApplicationName", applicationName);
     props.setProperty("connectTimeout", "20");
-    // Keep server-side rendering of values independent of the client's locale and defaults.
-    props.setProperty("options", "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3");
+    props.setProperty("tcpKeepAlive", "true");
+    props.setProperty("options", String.join(" ",
+        // Value rendering independent of the server's and client's defaults.
+        "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3",
+        // Fail instead of silently reading a row-level-security-filtered subset of a table.
+        "-c row_security=off",
+        // Parameter groups often set these; a long COPY or an idle snapshot exporter must survive them.
+        "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0",
+        // Notice a vanished client (a lost executor) within minutes, releasing its locks.
+        "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6"));
     return DriverManager.getConnection(url, props);
   }
 

@@ -32,4 +32,17 @@ public final class Redaction {
     }
     return out;
   }
+
+  /**
+   * The message of a database error without the server's DETAIL and WHERE lines, which can carry
+   * row values ("Failing row contains ..."), scrubbed of the given secrets.
+   */
+  public static String sqlMessage(Throwable e, Iterable<String> secrets) {
+    String message = e.getMessage();
+    if (e instanceof org.postgresql.util.PSQLException psql && psql.getServerErrorMessage() != null) {
+      var server = psql.getServerErrorMessage();
+      message = server.getSeverity() + ": " + server.getMessage();
+    }
+    return redactText(message, secrets);
+  }
 }

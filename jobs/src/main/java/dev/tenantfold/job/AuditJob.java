@@ -121,6 +121,7 @@ public final class AuditJob {
     List<TableResult> results = new ArrayList<>();
     try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
       TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());
+      snapshot.lockTables(tenant.id(), catalog.tables());
       for (TargetTable table : tables) {
         Optional<TableSpec> source = catalog.table(table.name());
         ChecksumSql targetSql = ChecksumQueries.target(table, qualified(config.target().schema(), table.name()),
@@ -146,7 +147,7 @@ public final class AuditJob {
       return new TenantResult(tenant.id(), false, "", results, (System.nanoTime() - start) / 1_000_000);
     } catch (SQLException | RuntimeException e) {
       String message = "Cannot validate tenant " + tenant.id() + " (" + tenant.jdbc().describe() + "): "
-          + Redaction.redactText(String.valueOf(e.getMessage()), config.secrets());
+          + Redaction.sqlMessage(e, config.secrets());
       LOG.error(message);
       return TenantResult.failed(tenant.id(), message, results, (System.nanoTime() - start) / 1_000_000);
     }

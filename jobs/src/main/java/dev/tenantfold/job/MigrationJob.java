@@ -138,7 +138,7 @@ public final class MigrationJob {
         catalogs.put(tenant.id(), catalog);
       } catch (SQLException | RuntimeException e) {
         String message = "Cannot read tenant " + tenant.id() + " (" + tenant.jdbc().describe() + "): "
-            + Redaction.redactText(e.getMessage(), config.secrets()) + " (check tenantfold.tenants[" + i + "].jdbc)";
+            + Redaction.sqlMessage(e, config.secrets()) + " (check tenantfold.tenants[" + i + "].jdbc)";
         LOG.error(message);
         failed.put(tenant.id(), TenantResult.failed(tenant.id(), message, List.of(), 0));
       }
@@ -153,7 +153,7 @@ public final class MigrationJob {
       return TenantResult.failed(tenantId, "Interrupted while migrating tenant " + tenantId, List.of(), 0);
     } catch (java.util.concurrent.ExecutionException e) {
       return TenantResult.failed(tenantId, "Cannot migrate tenant " + tenantId + ": "
-          + Redaction.redactText(String.valueOf(e.getCause().getMessage()), config.secrets()), List.of(), 0);
+          + Redaction.sqlMessage(e.getCause(), config.secrets()), List.of(), 0);
     }
   }
 

@@ -89,7 +89,7 @@ final class TenantMigration {
         results = stageAndValidate(targetConn, staged);
       } catch (SQLException | RuntimeException e) {
         dropStaging(targetConn, staged);
-        return TenantResult.failed(tenant.id(), redact(e.getMessage()), List.of(), millisSince(start));
+        return TenantResult.failed(tenant.id(), redact(e), List.of(), millisSince(start));
       }
       boolean valid = results.stream().allMatch(r -> r.status() == TableStatus.OK);
       stageStart = System.nanoTime();
@@ -108,7 +108,7 @@ final class TenantMigration {
             conn -> reports.recordTables(conn, runId, published));
       } catch (SQLException e) {
         dropStaging(targetConn, staged);
-        String message = "Cannot publish tenant " + tenant.id() + ": " + redact(e.getMessage())
+        String message = "Cannot publish tenant " + tenant.id() + ": " + redact(e)
             + " (the previously published data is unchanged; raise tenantfold.publish.lock-timeout if readers held locks)";
         List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
         reports.recordTables(targetConn, runId, failed);
@@ -118,7 +118,7 @@ final class TenantMigration {
       LOG.info("Published tenant {}: {} tables in {} ms {}", tenant.id(), published.size(), millisSince(start), stageMillis);
       return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
     } catch (SQLException | RuntimeException e) {
-      return TenantResult.failed(tenant.id(), "Cannot migrate tenant " + tenant.id() + ": " + redact(e.getMessage()), List.of(), millisSince(start));
+      return TenantResult.failed(tenant.id(), "Cannot migrate tenant " + tenant.id() + ": " + redact(e), List.of(), millisSince(start));
     }
   }
 
@@ -129,6 +129,7 @@ final class TenantMigration {
     try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
       TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());
       requireUnchanged(catalog);
+      snapshot.lockTables(tenant.id(), catalog.tables());
       List<TransferUnit> units = new ArrayList<>();
       Map<String, ChecksumSql> sourceSql = new LinkedHashMap<>();
       for (TargetTable table : target.tables().values()) {
@@ -285,8 +286,8 @@ final class TenantMigration {
     }
   }
 
-  private String redact(String message) {
-    return Redaction.redactText(message, config.secrets());
+  private String redact(Throwable e) {
+    return Redaction.sqlMessage(e, config.secrets());
   }
 
   private static long millisSince(long startNanos) {

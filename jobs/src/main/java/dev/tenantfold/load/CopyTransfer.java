@@ -40,7 +40,7 @@ public final class CopyTransfer {
             outcome.fromLedger() ? " (already committed by an earlier attempt)" : "");
         return outcome;
       } catch (SQLException | RuntimeException e) {
-        lastError = Redaction.redactText(e.getMessage(), List.of(secret(unit.source()), secret(unit.target())));
+        lastError = Redaction.sqlMessage(e, java.util.Arrays.asList(secret(unit.source()), secret(unit.target())));
         LOG.warn("Attempt {}/{} to transfer {} failed: {}", attempt, unit.attempts(), unit.describe(), lastError);
         if (!retryable(e) || attempt == unit.attempts()) {
           break;

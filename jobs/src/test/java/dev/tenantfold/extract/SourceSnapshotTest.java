@@ -1,0 +1,66 @@
+package dev.tenantfold.extract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The exported snapshot against writes that are not MVCC-safe. */
+class SourceSnapshotTest {
+  private static final TablesConfig ALL = new TablesConfig(List.of("*"), List.of());
+
+  @Test
+  void aTruncateBetweenExportAndLockFailsTheTenantInsteadOfReadingAnEmptyTable() throws Exception {
+    String url = TestPostgres.createDatabase("snap_truncate");
+    TestPostgres.execute(url, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000)");
+    try (SourceSnapshot snapshot = SourceSnapshot.export(new JdbcEndpoint(url, "postgres", "postgres"), "acme")) {
+      TenantCatalog catalog = CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL);
+      TestPostgres.execute(url, "TRUNCATE t");
+      assertThatThrownBy(() -> snapshot.lockTables("acme", catalog.tables())).isInstanceOf(SQLException.class)
+          .hasMessageContaining("tenant acme table t").hasMessageContaining("truncated or rewritten").hasMessageContaining("run again");
+    }
+  }
+
+  @Test
+  void locksHoldOffATruncateUntilTheTenantIsDone() throws Exception {
+    String url = TestPostgres.createDatabase("snap_lock");
+    TestPostgres.execute(url, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000)");
+    CompletableFuture<Void> truncate;
+    try (SourceSnapshot snapshot = SourceSnapshot.export(new JdbcEndpoint(url, "postgres", "postgres"), "acme")) {
+      snapshot.lockTables("acme", CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL).tables());
+      truncate = CompletableFuture.runAsync(() -> TestPostgres.execute(url, "TRUNCATE t"));
+      Thread.sleep(300);
+      assertThat(truncate).as("TRUNCATE waits for the snapshot's lock").isNotDone();
+      try (Statement st = snapshot.connection().createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM t")) {
+        rs.next();
+        assertThat(rs.getLong(1)).isEqualTo(1000);
+      }
+    }
+    truncate.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void rowLevelSecurityFailsTheReadInsteadOfFilteringRows() throws Exception {
+    String url = TestPostgres.createDatabase("snap_rls");
+    TestPostgres.execute(url, """
+        CREATE TABLE t (id int PRIMARY KEY, owner text); INSERT INTO t SELECT g, CASE WHEN g % 2 = 0 THEN 'app' ELSE 'other' END FROM generate_series(1, 10) g;
+        DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tf_rls_reader') THEN CREATE ROLE tf_rls_reader LOGIN; END IF; END $$;
+        GRANT SELECT ON t TO tf_rls_reader;
+        ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY only_app ON t FOR SELECT USING (owner = 'app');
+        """);
+    try (Connection conn = new JdbcEndpoint(url, "tf_rls_reader", null).connect("test"); Statement st = conn.createStatement()) {
+      assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM t")).hasMessageContaining("row-level security");
+    }
+  }
+}
