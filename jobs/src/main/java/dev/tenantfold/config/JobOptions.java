@@ -27,6 +27,10 @@ public record JobOptions(
     publish.rejectUnknown(Set.of("lock-timeout"));
     ConfigReader spark = root.block("spark");
     spark.rejectUnknown(Set.of("master", "app-name"));
+    Duration lockTimeout = publish.duration("lock-timeout");
+    if (lockTimeout.toMillis() < 1) {
+      throw new ConfigError("Config key " + publish.key("lock-timeout") + " must be positive (0 would wait forever), got " + lockTimeout);
+    }
     return new JobOptions(
         extract.positiveLong("rows-per-partition"),
         extract.positiveInt("max-partitions-per-table"),
@@ -34,7 +38,7 @@ public record JobOptions(
         extract.positiveInt("transfer-attempts"),
         load.bool("analyze"),
         load.bool("keep-failed-staging"),
-        publish.duration("lock-timeout"),
+        lockTimeout,
         spark.string("master"),
         spark.string("app-name"));
   }

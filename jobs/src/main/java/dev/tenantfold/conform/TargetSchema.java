@@ -20,4 +20,11 @@ public record TargetSchema(SortedMap<String, TargetTable> tables, Map<String, En
   public Optional<TargetTable> table(String name) {
     return Optional.ofNullable(tables.get(name));
   }
+
+  /** This schema without {@code tableNames} (tables the target could not create). */
+  public TargetSchema without(java.util.Collection<String> tableNames) {
+    SortedMap<String, TargetTable> kept = new TreeMap<>(tables);
+    tableNames.forEach(kept::remove);
+    return new TargetSchema(kept, enums, rejectedTenants);
+  }
 }

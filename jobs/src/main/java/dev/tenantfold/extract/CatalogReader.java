@@ -31,12 +31,15 @@ public final class CatalogReader {
       """;
   private static final String COLUMNS_SQL = """
       SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
-             t.typtype, t.typcategory = 'A' AS is_array, et.typtype AS elem_typtype,
-             CASE WHEN t.typtype = 'e' THEN t.typname WHEN et.typtype = 'e' THEN et.typname END AS enum_name,
-             CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS domain_base
+             bt.typtype, t.typcategory = 'A' AS is_array, bet.typtype AS elem_typtype,
+             CASE WHEN bt.typtype = 'e' THEN bt.typname WHEN bet.typtype = 'e' THEN bet.typname END AS enum_name,
+             CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
+                  WHEN et.typtype = 'd' THEN format_type(et.typbasetype, et.typtypmod) || '[]' END AS domain_base
         FROM pg_attribute a
         JOIN pg_type t ON t.oid = a.atttypid
+        JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
         LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+        LEFT JOIN pg_type bet ON bet.oid = CASE WHEN et.typtype = 'd' THEN et.typbasetype ELSE et.oid END
        WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
        ORDER BY a.attnum
       """;
@@ -132,8 +135,8 @@ public final class CatalogReader {
             throw new SQLException("Cannot extract tenant " + tenantId + " table " + table + " column " + name
                 + ": composite type " + type + " is not supported; exclude the table or change the column to jsonb");
           }
-          if ("d".equals(typtype)) {
-            // Domains load as their base type; the domain's CHECK held in the source already.
+          if (rs.getString(8) != null) {
+            // Domains (and arrays of them) load as their base type; the domain's CHECK held in the source already.
             type = rs.getString(8);
           }
           out.add(new ColumnSpec(name, type, rs.getBoolean(3), rs.getString(7), isArray));

@@ -22,7 +22,7 @@ public final class SourceQuery {
     for (ColumnSpec column : target.columns()) {
       items.add(source.column(column.name()).isPresent() ? ident(column.name()) : "NULL");
     }
-    String sql = "SELECT " + String.join(", ", items) + " FROM " + qualified(source.schema(), source.name());
+    String sql = "SELECT " + String.join(", ", items) + " FROM " + source.readRelation();
     return partition.wholeTable() ? sql : sql + " WHERE " + partition.predicate();
   }
 

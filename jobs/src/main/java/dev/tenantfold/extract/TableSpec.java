@@ -27,6 +27,15 @@ public record TableSpec(
     return schema + "." + name;
   }
 
+  /**
+   * The relation to read in a FROM clause: {@code ONLY} for plain tables, so a legacy inheritance
+   * parent does not also return its children's rows (each child is consolidated as its own table);
+   * a declaratively partitioned table is read with its partitions.
+   */
+  public String readRelation() {
+    return (partitioned ? "" : "ONLY ") + dev.tenantfold.jdbc.Sql.qualified(schema, name);
+  }
+
   public Optional<ColumnSpec> column(String columnName) {
     return columns.stream().filter(c -> c.name().equals(columnName)).findFirst();
   }

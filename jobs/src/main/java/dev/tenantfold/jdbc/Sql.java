@@ -54,6 +54,11 @@ public final class Sql {
     return cut + "_" + hash;
   }
 
+  /** Eight hex digits of the SHA-1 of {@code s}: a short, stable disambiguator for generated names. */
+  public static String shortHash(String s) {
+    return sha1Hex(s).substring(0, 8);
+  }
+
   static String sha1Hex(String s) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));

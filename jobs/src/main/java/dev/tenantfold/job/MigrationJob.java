@@ -77,12 +77,27 @@ public final class MigrationJob {
       Map<String, TenantResult> failed = new LinkedHashMap<>();
       readCatalogs(catalogs, failed);
       TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
-      TargetSchema schema = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn());
-      schema.rejectedTenants().forEach((tenantId, why) -> {
+      TargetSchema planned = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn());
+      planned.rejectedTenants().forEach((tenantId, why) -> {
         catalogs.remove(tenantId);
         failed.put(tenantId, TenantResult.failed(tenantId, "Cannot conform tenant " + tenantId + ": " + why, List.of(), 0));
       });
-      new TargetDdl(config.target().schema(), config.tenantColumn()).apply(target, schema);
+      Map<String, String> failedTables =
+          new TargetDdl(config.target().schema(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
+      // A table the target cannot hold fails the tenants that have it; the others go on without it.
+      for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
+        List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.name())).map(t -> failedTables.get(t.name())).toList();
+        if (!reasons.isEmpty()) {
+          catalogs.remove(catalog.tenantId());
+          failed.put(catalog.tenantId(), TenantResult.failed(catalog.tenantId(), "Cannot migrate tenant " + catalog.tenantId() + ": "
+              + String.join("; ", reasons), List.of(), 0));
+        }
+      }
+      TargetSchema schema = planned.without(failedTables.keySet());
+      // Once, before tenants run in parallel: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
+      try (var st = target.createStatement()) {
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + dev.tenantfold.jdbc.Sql.ident(config.target().stagingSchema()));
+      }
 
       Map<String, Future<TenantResult>> running = new LinkedHashMap<>();
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());

@@ -45,6 +45,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -154,14 +156,21 @@ final class TenantMigration {
       }
       endStage("plan");
       // Source checksums (row counts included) run in the exporting transaction while Spark streams the partitions.
-      CompletableFuture<Map<String, TableChecksum>> sourceSums =
-          CompletableFuture.supplyAsync(() -> checksumSource(snapshot.connection(), sourceSql));
-      List<TransferOutcome> outcomes = transfer(units);
-      endStage("transfer");
-      Map<String, TableChecksum> sourceChecksums = Futures.join(sourceSums);
-      endStage("source_checksum_wait");
-      // The snapshot stays open: drilling into a mismatch must see the source as it was extracted.
-      return validateStaged(snapshot.connection(), targetConn, staged, outcomes, sourceSql, sourceChecksums, plans);
+      // A thread of this tenant's own: the common pool would queue tenants' checksums behind each other.
+      ExecutorService checksumThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-checksum-" + tenant.id()));
+      Map<String, TableChecksum> sourceChecksums;
+      try {
+        CompletableFuture<Map<String, TableChecksum>> sourceSums =
+            CompletableFuture.supplyAsync(() -> checksumSource(snapshot.connection(), sourceSql), checksumThread);
+        List<TransferOutcome> outcomes = transfer(units);
+        endStage("transfer");
+        sourceChecksums = Futures.join(sourceSums);
+        endStage("source_checksum_wait");
+        // The snapshot stays open: drilling into a mismatch must see the source as it was extracted.
+        return validateStaged(snapshot.connection(), targetConn, staged, outcomes, sourceSql, sourceChecksums, plans);
+      } finally {
+        checksumThread.shutdownNow();
+      }
     }
   }
 
@@ -181,16 +190,27 @@ final class TenantMigration {
         continue;
       }
       long t0 = System.nanoTime();
-      staging.buildKeys(targetConn, config.options().analyzeStaging());
-      long t1 = System.nanoTime();
-      keysNanos += t1 - t0;
-      ChecksumSql targetSql = ChecksumQueries.target(staging.table(), staging.qualifiedName(), null, buckets);
-      TableChecksum targetSums = PostgresChecksum.checksum(targetConn, targetSql);
+      long t1 = t0;
+      ChecksumCheck checksum;
+      TableChecksum sourceSums;
+      TableChecksum targetSums;
       boolean present = sourceSql.containsKey(table);
-      TableChecksum sourceSums = present ? sourceChecksums.get(table) : new TableChecksum(buckets, Map.of());
-      ChecksumSql sourceQuery = present ? sourceSql.get(table) : targetSql;
-      ChecksumCheck checksum = validator.compare(sourceSums, targetSums, present ? sourceConn : targetConn, sourceQuery, targetConn, targetSql);
-      validateNanos += System.nanoTime() - t1;
+      try {
+        staging.buildKeys(targetConn, config.options().analyzeStaging());
+        t1 = System.nanoTime();
+        keysNanos += t1 - t0;
+        ChecksumSql targetSql = ChecksumQueries.target(staging.table(), staging.qualifiedName(), null, buckets);
+        targetSums = PostgresChecksum.checksum(targetConn, targetSql);
+        sourceSums = present ? sourceChecksums.get(table) : new TableChecksum(buckets, Map.of());
+        ChecksumSql sourceQuery = present ? sourceSql.get(table) : targetSql;
+        checksum = validator.compare(sourceSums, targetSums, present ? sourceConn : targetConn, sourceQuery, targetConn, targetSql);
+      } catch (SQLException e) {
+        // Every table still gets its verdict; this one failed.
+        results.add(TableResult.failed(tenant.id(), table, "Cannot validate tenant " + tenant.id() + " table " + table + ": " + redact(e)));
+        continue;
+      } finally {
+        validateNanos += System.nanoTime() - t1;
+      }
       long extracted = mine.stream().mapToLong(TransferOutcome::extractedRows).sum();
       long copied = mine.stream().mapToLong(TransferOutcome::loadedRows).sum();
       RowCountCheck counts = new RowCountCheck(sourceSums.totalRows(), extracted, copied, targetSums.totalRows());

@@ -21,7 +21,9 @@ import java.util.List;
 public record StagingTable(String schema, String name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
 
   public static StagingTable of(String stagingSchema, String runId, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
-    String name = Sql.boundedName(table.name() + "__" + tenantId + "__" + runId.replace("-", "_").toLowerCase());
+    // The hash of the exact triple keeps (table a__b, tenant c) and (table a, tenant b__c) apart.
+    String name = Sql.boundedName(table.name() + "__" + tenantId + "__" + runId.replace("-", "_").toLowerCase() + "_"
+        + Sql.shortHash(table.name() + "\0" + tenantId + "\0" + runId));
     return new StagingTable(stagingSchema, name, targetSchema, table, tenantColumn, tenantId);
   }
 
@@ -48,7 +50,6 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
 
   public void create(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {
-      st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
       st.execute("DROP TABLE IF EXISTS " + qualifiedName());
       st.execute("CREATE TABLE " + qualifiedName() + " (LIKE " + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS)");
       st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(Sql.boundedName("tenant_" + name))
@@ -63,7 +64,9 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
         List<String> pk = new ArrayList<>();
         pk.add(tenantColumn);
         pk.addAll(table.primaryKey());
-        st.execute("ALTER TABLE " + qualifiedName() + " ADD PRIMARY KEY (" + Sql.idents(pk) + ")");
+        // Named explicitly: PostgreSQL's default name truncates the table name and could collide.
+        st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(Sql.boundedName(name + "_pk")) + " PRIMARY KEY ("
+            + Sql.idents(pk) + ")");
       }
       if (analyze) {
         st.execute("ANALYZE " + qualifiedName());

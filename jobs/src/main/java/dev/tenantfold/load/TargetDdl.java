@@ -33,20 +33,39 @@ public final class TargetDdl {
     this.tenantColumn = tenantColumn;
   }
 
-  public void apply(Connection conn, TargetSchema target) throws SQLException {
+  /**
+   * Creates or evolves every table; returns, per table that could not be created or evolved (an
+   * extension type the target lacks, an incompatible existing table), the reason. Each table's DDL
+   * is its own transaction, so one table's failure leaves the others ready.
+   */
+  public java.util.Map<String, String> apply(Connection conn, TargetSchema target, java.time.Duration lockTimeout) throws SQLException {
+    java.util.Map<String, String> failed = new java.util.TreeMap<>();
     boolean autoCommit = conn.getAutoCommit();
     conn.setAutoCommit(true);
     try (Statement st = conn.createStatement()) {
+      // ALTER TABLE waits for readers of the table: bounded like the publish.
+      st.execute("SET lock_timeout = " + literal(lockTimeout.toMillis() + "ms"));
       st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
       for (EnumSpec e : target.enums().values()) {
         ensureEnum(conn, st, e);
       }
       for (TargetTable table : target.tables().values()) {
-        ensureTable(conn, st, table);
+        conn.setAutoCommit(false);
+        try {
+          ensureTable(conn, st, table);
+          conn.commit();
+        } catch (SQLException e) {
+          conn.rollback();
+          failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": " + e.getMessage());
+        } finally {
+          conn.setAutoCommit(true);
+        }
       }
+      st.execute("RESET lock_timeout");
     } finally {
       conn.setAutoCommit(autoCommit);
     }
+    return failed;
   }
 
   private void ensureEnum(Connection conn, Statement st, EnumSpec e) throws SQLException {
@@ -86,18 +105,25 @@ public final class TargetDdl {
           + "); rename or drop it, or set tenantfold.target.schema to another schema");
     }
     Set<String> present = new HashSet<>();
+    Set<String> notNull = new HashSet<>();
     try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
+        "SELECT a.attname, a.attnotnull FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
       ps.setString(1, qualified(schema, table.name()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           present.add(rs.getString(1));
+          if (rs.getBoolean(2)) {
+            notNull.add(rs.getString(1));
+          }
         }
       }
     }
     for (ColumnSpec c : table.columns()) {
       if (!present.contains(c.name())) {
         st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ADD COLUMN " + ident(c.name()) + " " + c.targetType(schema));
+      } else if (notNull.contains(c.name()) && !c.notNull() && !table.primaryKey().contains(c.name())) {
+        // A tenant lacks the column (it loads NULL) or allows NULL in it: the shared column must too.
+        st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name()) + " DROP NOT NULL");
       }
     }
   }

@@ -25,7 +25,7 @@ public final class ChecksumQueries {
 
   public static ChecksumSql source(TargetTable table, TableSpec source, int buckets) {
     ChecksumSpec spec = spec(table, buckets);
-    String relation = qualified(source.schema(), source.name());
+    String relation = source.readRelation();
     if (table.columns().stream().allMatch(c -> source.column(c.name()).isPresent())) {
       return new ChecksumSql(spec, relation, null);
     }

@@ -8,7 +8,12 @@ public record ValidateConfig(int buckets, int maxListedKeys, long drilldownRowsP
 
   public static ValidateConfig from(ConfigReader c) {
     c.rejectUnknown(Set.of("buckets", "max-listed-keys", "drilldown-rows-per-scan", "max-drilldown-scans"));
-    return new ValidateConfig(c.positiveInt("buckets"), c.positiveInt("max-listed-keys"), c.positiveLong("drilldown-rows-per-scan"),
+    int buckets = c.positiveInt("buckets");
+    if (buckets > dev.tenantfold.validate.checksum.ChecksumSpec.MAX_BUCKETS) {
+      throw new dev.tenantfold.config.ConfigError("Config key " + c.key("buckets") + " must be at most "
+          + dev.tenantfold.validate.checksum.ChecksumSpec.MAX_BUCKETS + ", got " + buckets);
+    }
+    return new ValidateConfig(buckets, c.positiveInt("max-listed-keys"), c.positiveLong("drilldown-rows-per-scan"),
         c.positiveInt("max-drilldown-scans"));
   }
 }

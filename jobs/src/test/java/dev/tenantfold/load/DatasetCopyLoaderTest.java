@@ -99,7 +99,7 @@ class DatasetCopyLoaderTest {
     String source = TestPostgres.createDatabase("dataset_source");
     String target = TestPostgres.createDatabase("dataset_target");
     TestPostgres.execute(source, ENUM + "; CREATE TABLE awkward (" + COLUMNS + "); " + ROWS);
-    TestPostgres.execute(target, ENUM + "; CREATE TABLE awkward (tenant_id text NOT NULL, " + COLUMNS + ")");
+    TestPostgres.execute(target, ENUM + "; CREATE TABLE awkward (tenant_id text NOT NULL, " + COLUMNS + "); CREATE SCHEMA tenantfold_staging");
     ReportStore reports = new ReportStore("tenantfold");
     List<ColumnSpec> columns = ParquetExports.columns(source, "awkward");
     StagingTable staging = StagingTable.of("tenantfold_staging", "run-" + java8Api, "public", new TargetTable("awkward", columns, List.of("id")),
