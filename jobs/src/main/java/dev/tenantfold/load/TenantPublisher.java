@@ -23,14 +23,46 @@ import java.util.List;
 public final class TenantPublisher {
   private TenantPublisher() {}
 
-  /** Runs the swap; {@code inTransaction} runs last, before COMMIT (the report rows). */
+  /** Longest single wait for the tables' locks; readers queue behind a waiting publish, so keep it short. */
+  private static final long ATTEMPT_LOCK_WAIT_MILLIS = 2_000;
+
+  /**
+   * Runs the swap; {@code inTransaction} runs last, before COMMIT (the report rows). All parent
+   * tables are locked up front, in name order, each attempt waiting at most a couple of seconds so
+   * readers of every tenant are not stuck behind a waiting publish; attempts repeat with backoff
+   * until {@code lockTimeout} has passed, then the publish fails and nothing changes.
+   */
   public static void publish(Connection conn, String tenantId, List<StagingTable> staged, Duration lockTimeout, TransactionWork inTransaction)
+      throws SQLException {
+    long deadline = System.nanoTime() + lockTimeout.toNanos();
+    for (int attempt = 1; ; attempt++) {
+      long remaining = (deadline - System.nanoTime()) / 1_000_000;
+      try {
+        swap(conn, tenantId, staged, Math.max(1, Math.min(ATTEMPT_LOCK_WAIT_MILLIS, remaining)), inTransaction);
+        return;
+      } catch (SQLException e) {
+        boolean lockBusy = "55P03".equals(e.getSQLState());
+        if (!lockBusy || System.nanoTime() >= deadline) {
+          throw lockBusy ? new SQLException("could not lock the target tables within " + lockTimeout.toSeconds() + " s ("
+              + attempt + " attempts): long-running queries hold them", e.getSQLState(), e) : e;
+        }
+        sleep(Math.min(200L * attempt, 2_000));
+      }
+    }
+  }
+
+  private static void swap(Connection conn, String tenantId, List<StagingTable> staged, long lockWaitMillis, TransactionWork inTransaction)
       throws SQLException {
     boolean autoCommit = conn.getAutoCommit();
     conn.setAutoCommit(false);
+    List<StagingTable> ordered = staged.stream().sorted(Comparator.comparing(t -> t.table().name())).toList();
     try (Statement st = conn.createStatement()) {
-      st.execute("SET LOCAL lock_timeout = " + literal(lockTimeout.toMillis() + "ms"));
-      for (StagingTable s : staged.stream().sorted(Comparator.comparing(t -> t.table().name())).toList()) {
+      st.execute("SET LOCAL lock_timeout = " + literal(lockWaitMillis + "ms"));
+      if (!ordered.isEmpty()) {
+        st.execute("LOCK TABLE " + String.join(", ", ordered.stream().map(s -> qualified(s.targetSchema(), s.table().name())).toList())
+            + " IN ACCESS EXCLUSIVE MODE");
+      }
+      for (StagingTable s : ordered) {
         String parent = qualified(s.targetSchema(), s.table().name());
         String previous = existingPartition(conn, parent, tenantId);
         if (previous != null) {
@@ -44,10 +76,26 @@ public final class TenantPublisher {
       inTransaction.run(conn);
       conn.commit();
     } catch (SQLException | RuntimeException e) {
-      conn.rollback();
+      try {
+        conn.rollback();
+      } catch (SQLException rollbackFailure) {
+        e.addSuppressed(rollbackFailure);
+      }
       throw e;
     } finally {
-      conn.setAutoCommit(autoCommit);
+      try {
+        conn.setAutoCommit(autoCommit);
+      } catch (SQLException ignored) {
+        // The connection is gone; the caller reports the original failure.
+      }
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

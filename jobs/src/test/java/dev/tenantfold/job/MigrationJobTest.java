@@ -210,6 +210,75 @@ class MigrationJobTest {
     assertThat(RowSets.count(bank, "SELECT count(*) FROM ledger")).as("the tenant kept writing after the snapshot").isGreaterThan(ledgerRows);
   }
 
+  @Test
+  void aPublishThatCannotGetItsLocksFailsAndLeavesThePublishedTenantAsItWas() throws Exception {
+    String acme = Fixtures.demoTenant("acme", 60);
+    String warehouse = Fixtures.emptyWarehouse();
+    assertThat(run(Fixtures.config(warehouse).tenant("acme", acme).build(reports)).exitCode()).isZero();
+    List<String> before = RowSets.rows(warehouse, "SELECT ROW(i.*)::text FROM public.order_items i");
+    TestPostgres.execute(acme, "DELETE FROM order_items WHERE line_no = 2");
+
+    RunResult blocked;
+    try (var reader = TestPostgres.connect(warehouse); var st = reader.createStatement()) {
+      reader.setAutoCommit(false);
+      st.execute("LOCK TABLE public.order_items IN ACCESS SHARE MODE");
+      blocked = run(Fixtures.config(warehouse).tenant("acme", acme).set("publish.lock-timeout", "3s").build(reports));
+      reader.rollback();
+    }
+
+    assertThat(blocked.exitCode()).isEqualTo(1);
+    assertThat(tenant(blocked, "acme").published()).isFalse();
+    assertThat(tenant(blocked, "acme").message()).contains("Cannot publish tenant acme", "could not lock", "publish.lock-timeout");
+    assertThat(RowSets.rows(warehouse, "SELECT ROW(i.*)::text FROM public.order_items i")).as("published rows unchanged").isEqualTo(before);
+    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM pg_tables WHERE schemaname = 'tenantfold_staging'")).as("staging dropped").isZero();
+
+    RunResult retried = run(Fixtures.config(warehouse).tenant("acme", acme).build(reports));
+    assertThat(retried.exitCode()).isZero();
+    RowSets.assertSameRows(acme, warehouse, "acme", "order_items", DEMO_COLUMNS.get("order_items"));
+  }
+
+  @Test
+  void theTargetEvolvesWhenATenantLacksAColumnOrBringsANewOne() throws Exception {
+    String alpha = TestPostgres.createDatabase("tenant_alpha");
+    String beta = TestPostgres.createDatabase("tenant_beta");
+    TestPostgres.execute(alpha, "CREATE TABLE t (id int PRIMARY KEY, code text NOT NULL); INSERT INTO t VALUES (1, 'a1'), (2, '')");
+    TestPostgres.execute(beta, "CREATE TABLE t (id int PRIMARY KEY, extra numeric(6,2)); INSERT INTO t VALUES (1, 1.50), (3, NULL)");
+    String warehouse = Fixtures.emptyWarehouse();
+    assertThat(run(Fixtures.config(warehouse).tenant("alpha", alpha).build(reports)).exitCode()).isZero();
+
+    RunResult both = run(Fixtures.config(warehouse).tenant("alpha", alpha).tenant("beta", beta).build(reports));
+
+    assertThat(both.exitCode()).as("tenants: %s", both.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT ROW(tenant_id, id, code, extra)::text FROM public.t"))
+        .containsExactly("(alpha,1,a1,)", "(alpha,2,\"\",)", "(beta,1,,1.50)", "(beta,3,,)");
+    assertThat(table(both, "beta", "t").checksum().mismatchedBuckets()).isZero();
+  }
+
+  @Test
+  void domainsArraysOfDomainsAndInheritanceLoadIntoAnotherSchema() throws Exception {
+    String gamma = TestPostgres.createDatabase("tenant_gamma");
+    TestPostgres.execute(gamma, """
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+        CREATE DOMAIN feeling AS mood;
+        CREATE TABLE d (id int PRIMARY KEY, p posint, ps posint[], f feeling, fs feeling[]);
+        INSERT INTO d VALUES (1, 5, '{1,2,NULL}', 'happy', '{sad,ok}'), (2, NULL, NULL, NULL, '{}');
+        CREATE TABLE base (id int, note text);
+        CREATE TABLE child (extra text) INHERITS (base);
+        INSERT INTO base VALUES (1, 'parent row');
+        INSERT INTO child VALUES (2, 'child row', 'x');
+        """);
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult result = run(Fixtures.config(warehouse).tenant("gamma", gamma).set("target.schema", "wh").build(reports));
+
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT ROW(id, p, ps, f, fs)::text FROM wh.d"))
+        .containsExactly("(1,5,\"{1,2,NULL}\",happy,\"{sad,ok}\")", "(2,,,,{})");
+    assertThat(RowSets.rows(warehouse, "SELECT note FROM wh.base")).as("the parent's own rows only").containsExactly("parent row");
+    assertThat(RowSets.rows(warehouse, "SELECT note FROM wh.child")).containsExactly("child row");
+  }
+
   private static TenantResult tenant(RunResult result, String id) {
     return result.tenants().stream().filter(t -> t.tenantId().equals(id)).findFirst().orElseThrow();
   }
