@@ -68,8 +68,9 @@ public final class AuditJob {
     String runId = MigrationJob.newRunId(started);
     ReportStore reports = new ReportStore(config.target().reportSchema());
     try (Connection target = config.target().endpoint().connect("tenantfold-validate")) {
-      reports.ensureTables(target);
+      // The table filter is checked before anything is written.
       List<TargetTable> tables = publishedTables(target);
+      reports.ensureTables(target);
       reports.startRun(target, runId, started, "validate");
       List<TenantResult> results = new ArrayList<>();
       for (TenantConfig tenant : config.tenants()) {
@@ -135,14 +136,30 @@ public final class AuditJob {
         ChecksumCheck check = validator.compare(sourceSums, targetSums, source.isPresent() ? snapshot.connection() : target, sourceSql, target,
             targetSql);
         String message = check.message();
+        TableStatus status = check.status();
+        List<String> notInTarget = source.map(s -> s.columns().stream().map(c -> c.name()).filter(c -> table.column(c).isEmpty()).toList())
+            .orElse(List.of());
+        if (!notInTarget.isEmpty()) {
+          // Data the target cannot hold at all: a column added in the source after the migration.
+          status = TableStatus.MISMATCH;
+          message = "source columns missing in the target: " + notInTarget + (message.isEmpty() ? "" : "; " + message);
+        }
         if (sourceSums.totalRows() != targetSums.totalRows()) {
           message = "row counts differ: source " + sourceSums.totalRows() + ", published " + targetSums.totalRows() + "; " + message;
         }
         if (source.isEmpty()) {
           message = (message.isEmpty() ? "" : message + "; ") + "table absent in this tenant's source";
         }
-        results.add(new TableResult(tenant.id(), table.name(), sourceSums.totalRows(), 0, 0, 0, targetSums.totalRows(), 0, check.status(), false,
+        results.add(new TableResult(tenant.id(), table.name(), sourceSums.totalRows(), 0, 0, 0, targetSums.totalRows(), 0, status, false,
             message, check));
+      }
+      if (tableFilter.isEmpty()) {
+        for (TableSpec extra : catalog.tables()) {
+          if (tables.stream().noneMatch(t -> t.name().equals(extra.name()))) {
+            results.add(new TableResult(tenant.id(), extra.name(), 0, 0, 0, 0, 0, 0, TableStatus.MISMATCH, false,
+                "table " + extra.qualifiedName() + " exists in the source but has no consolidated table in the target", null));
+          }
+        }
       }
       return new TenantResult(tenant.id(), false, "", results, (System.nanoTime() - start) / 1_000_000);
     } catch (SQLException | RuntimeException e) {

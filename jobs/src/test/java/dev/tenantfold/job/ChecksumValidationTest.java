@@ -114,6 +114,12 @@ class ChecksumValidationTest {
     RunResult onlyGlobexOrders = new AuditJob(config, Optional.of("globex"), Optional.of("orders")).execute();
     assertThat(onlyGlobexOrders.exitCode()).as("globex orders were not touched").isZero();
     assertThat(onlyGlobexOrders.tenants().get(0).tables()).extracting(TableResult::tableName).containsExactly("orders");
+    TestPostgres.execute(globex, "ALTER TABLE customers ADD COLUMN vat_id text; UPDATE customers SET vat_id = 'DE1' WHERE id = 2;"
+        + " CREATE TABLE coupons (code text PRIMARY KEY)");
+    RunResult drifted = new AuditJob(config, Optional.of("globex"), Optional.empty()).execute();
+    assertThat(drifted.exitCode()).as("source data the target cannot hold").isEqualTo(3);
+    assertThat(table(drifted, "customers").message()).contains("source columns missing in the target: [vat_id]");
+    assertThat(table(drifted, "coupons").message()).contains("exists in the source but has no consolidated table");
     assertThatThrownBy(() -> new AuditJob(config, Optional.of("nobody"), Optional.empty())).isInstanceOf(ConfigError.class)
         .hasMessageContaining("nobody").hasMessageContaining("tenantfold.tenants");
   }
