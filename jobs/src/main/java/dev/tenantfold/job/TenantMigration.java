@@ -197,6 +197,7 @@ final class TenantMigration {
       boolean present = sourceSql.containsKey(table);
       try {
         staging.buildKeys(targetConn, config.options().analyzeStaging());
+        staging.buildParentIndexes(targetConn);
         t1 = System.nanoTime();
         keysNanos += t1 - t0;
         ChecksumSql targetSql = ChecksumQueries.target(staging.table(), staging.qualifiedName(), null, buckets);

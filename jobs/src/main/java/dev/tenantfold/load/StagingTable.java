@@ -74,6 +74,36 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
     }
   }
 
+  /**
+   * Builds on the staging table every secondary index the consolidated parent has (indexes users
+   * added for their queries), so ATTACH PARTITION finds them and builds nothing inside the publish
+   * transaction, where it would hold the tables' locks for the whole build.
+   */
+  public void buildParentIndexes(Connection conn) throws SQLException {
+    List<String> definitions = new ArrayList<>();
+    try (java.sql.PreparedStatement ps = conn.prepareStatement(
+        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = ?::regclass AND NOT i.indisprimary ORDER BY i.indexrelid")) {
+      ps.setString(1, qualified(targetSchema, table.name()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          definitions.add(rs.getString(1));
+        }
+      }
+    }
+    try (Statement st = conn.createStatement()) {
+      for (int i = 0; i < definitions.size(); i++) {
+        String def = definitions.get(i);
+        // "CREATE [UNIQUE] INDEX name ON ONLY schema.table USING method (...)": keep the kind and the tail.
+        int using = def.indexOf(" USING ");
+        if (using < 0) {
+          throw new SQLException("Cannot copy index definition for staging table " + qualifiedName() + ": " + def);
+        }
+        String kind = def.startsWith("CREATE UNIQUE INDEX") ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+        st.execute(kind + ident(Sql.boundedName(name + "_ix" + i)) + " ON " + qualifiedName() + def.substring(using));
+      }
+    }
+  }
+
   public long countRows(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + qualifiedName())) {
       rs.next();

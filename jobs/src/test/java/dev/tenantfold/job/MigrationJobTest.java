@@ -232,8 +232,13 @@ class MigrationJobTest {
     assertThat(RowSets.rows(warehouse, "SELECT ROW(i.*)::text FROM public.order_items i")).as("published rows unchanged").isEqualTo(before);
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM pg_tables WHERE schemaname = 'tenantfold_staging'")).as("staging dropped").isZero();
 
+    // An index analysts added to the consolidated table: the new partition gets it before the swap.
+    TestPostgres.execute(warehouse, "CREATE INDEX items_by_sku ON public.order_items (tenant_id, sku)");
     RunResult retried = run(Fixtures.config(warehouse).tenant("acme", acme).build(reports));
     assertThat(retried.exitCode()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        + " WHERE i.inhparent = 'items_by_sku'::regclass")).as("built on staging before the swap, not by ATTACH under lock")
+        .singleElement().asString().endsWith("_ix0");
     RowSets.assertSameRows(acme, warehouse, "acme", "order_items", DEMO_COLUMNS.get("order_items"));
   }
 
