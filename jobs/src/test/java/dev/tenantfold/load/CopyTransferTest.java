@@ -7,6 +7,7 @@ import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** A partition transfer is exactly-once: the ledger turns a re-executed Spark task into a no-op. */
@@ -48,6 +49,34 @@ class CopyTransferTest {
       assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).as("a failed COPY leaves no rows").isEqualTo(3000);
       assertThat(RowSets.count(target, "SELECT count(*) FROM tenantfold.load_ledger WHERE part = 1")).as("nor a ledger row").isZero();
     }
+  }
+
+  @Test
+  void twoAttemptsAtOnceLoadThePartitionOnce() throws Exception {
+    String source = TestPostgres.createDatabase("speculative_source");
+    String target = TestPostgres.createDatabase("speculative_target");
+    TestPostgres.execute(source, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 200000)");
+    TestPostgres.execute(target, "CREATE TABLE staged (tenant_id text, id int)");
+    ReportStore reports = new ReportStore("tenantfold");
+    try (var conn = TestPostgres.connect(target)) {
+      reports.ensureTables(conn);
+    }
+    JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
+    try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
+      TransferUnit unit = new TransferUnit("run1", "acme", "t", 0, 1, src, snapshot.id(), "COPY (SELECT 'acme', id FROM t) TO STDOUT",
+          new JdbcEndpoint(target, "postgres", "postgres"), "COPY staged (tenant_id, id) FROM STDIN", reports.ledgerTable(), 1);
+      // A speculative copy of a task: the second claim waits on the first's uncommitted ledger row.
+      var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> CopyTransfer.run(unit));
+      var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> CopyTransfer.run(unit));
+      List<TransferOutcome> outcomes = List.of(first.get(), second.get());
+
+      assertThat(outcomes).allSatisfy(o -> {
+        assertThat(o.failed()).as("error: %s", o.error()).isFalse();
+        assertThat(o.loadedRows()).isEqualTo(200000);
+      });
+      assertThat(outcomes).filteredOn(TransferOutcome::fromLedger).hasSize(1);
+    }
+    assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).isEqualTo(200000);
   }
 
   @Test
