@@ -4,10 +4,7 @@ package dev.tenantfold.load;
 import dev.tenantfold.extract.SourceSnapshot;
 import dev.tenantfold.jdbc.Redaction;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.List;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.copy.PGCopyOutputStream;
@@ -56,10 +53,12 @@ public final class CopyTransfer {
     try (Connection target = unit.target().connect("tenantfold-load-" + unit.tenantId());
         Connection source = unit.source().connect("tenantfold-extract-" + unit.tenantId())) {
       target.setAutoCommit(false);
-      if (!claim(target, unit)) {
-        long[] counts = committedCounts(target, unit);
+      LoadLedger ledger = new LoadLedger(unit.ledgerTable(), unit.runId(), unit.tenantId(), unit.table(), unit.partition());
+      if (!ledger.claim(target)) {
+        LoadLedger.Counts counts = ledger.committed(target);
         target.rollback();
-        return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), counts[0], counts[1], elapsedMillis(start), attempt, true, null);
+        return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), counts.extracted(), counts.loaded(), elapsedMillis(start),
+            attempt, true, null);
       }
       SourceSnapshot.importInto(source, unit.snapshotId());
       long extracted;
@@ -75,44 +74,11 @@ public final class CopyTransfer {
           into.cancelCopy();
         }
       }
-      try (PreparedStatement ps = target.prepareStatement("UPDATE " + unit.ledgerTable()
-          + " SET rows_extracted = ?, rows_loaded = ?, finished_at = clock_timestamp() WHERE run_id = ? AND tenant_id = ? AND table_name = ? AND part = ?")) {
-        ps.setLong(1, extracted);
-        ps.setLong(2, loaded);
-        bindKey(ps, 3, unit);
-        ps.executeUpdate();
-      }
+      ledger.record(target, extracted, loaded);
       target.commit();
       source.rollback();
       return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), extracted, loaded, elapsedMillis(start), attempt, false, null);
     }
-  }
-
-  /** Inserts the ledger row; false when an earlier attempt committed this partition already. */
-  private static boolean claim(Connection target, TransferUnit unit) throws SQLException {
-    try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + unit.ledgerTable()
-        + " (run_id, tenant_id, table_name, part) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-      bindKey(ps, 1, unit);
-      return ps.executeUpdate() == 1;
-    }
-  }
-
-  private static long[] committedCounts(Connection target, TransferUnit unit) throws SQLException {
-    try (PreparedStatement ps = target.prepareStatement("SELECT rows_extracted, rows_loaded FROM " + unit.ledgerTable()
-        + " WHERE run_id = ? AND tenant_id = ? AND table_name = ? AND part = ?")) {
-      bindKey(ps, 1, unit);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return new long[] {rs.getLong(1), rs.getLong(2)};
-      }
-    }
-  }
-
-  private static void bindKey(PreparedStatement ps, int first, TransferUnit unit) throws SQLException {
-    ps.setString(first, unit.runId());
-    ps.setString(first + 1, unit.tenantId());
-    ps.setString(first + 2, unit.table());
-    ps.setInt(first + 3, unit.partition());
   }
 
   /** Connection drops and serialization failures are worth another attempt; SQL errors in our statements are not. */

@@ -3,8 +3,6 @@ package dev.tenantfold.load;
 import dev.tenantfold.jdbc.Redaction;
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,12 +13,8 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DateType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.sql.types.TimestampType;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.PGCopyOutputStream;
 import org.postgresql.util.PSQLException;
@@ -88,27 +82,9 @@ public final class DatasetCopyLoader {
     Column[] columns = new Column[fields.length];
     for (int i = 0; i < fields.length; i++) {
       String name = fields[i].name();
-      columns[i] = transport(functions.col("`" + name.replace("`", "``") + "`"), fields[i].dataType()).as(name);
+      columns[i] = dev.tenantfold.extract.ExportTemporals.asEpochNumbers(functions.col("`" + name.replace("`", "``") + "`"), fields[i].dataType()).as(name);
     }
     return rows.select(columns);
-  }
-
-  private static Column transport(Column c, DataType type) {
-    if (type instanceof TimestampType) {
-      return functions.unix_micros(c);
-    }
-    if (type instanceof DateType) {
-      return functions.unix_date(c);
-    }
-    if (type instanceof ArrayType array && needsTransport(array.elementType())) {
-      return functions.transform(c, e -> transport(e, array.elementType()));
-    }
-    return c;
-  }
-
-  private static boolean needsTransport(DataType type) {
-    return type instanceof TimestampType || type instanceof DateType
-        || (type instanceof ArrayType array && needsTransport(array.elementType()));
   }
 
   /** One task: claim the partition in the ledger, stream its rows into COPY, record the counts, commit. */
@@ -144,10 +120,12 @@ public final class DatasetCopyLoader {
     try (Connection target = load.target().connect("tenantfold-load-" + load.tenantId())) {
       target.setAutoCommit(false);
       try {
-        if (!claim(target, load, partition)) {
-          long[] counts = committedCounts(target, load, partition);
+        LoadLedger ledger = new LoadLedger(load.ledgerTable(), load.runId(), load.tenantId(), load.table(), partition);
+        if (!ledger.claim(target)) {
+          LoadLedger.Counts counts = ledger.committed(target);
           target.rollback();
-          return new TransferOutcome(load.tenantId(), load.table(), partition, counts[0], counts[1], elapsedMillis(start), attempt, true, null);
+          return new TransferOutcome(load.tenantId(), load.table(), partition, counts.extracted(), counts.loaded(), elapsedMillis(start), attempt,
+              true, null);
         }
         CopyTextEncoder encoder = new CopyTextEncoder(load.columns(), schema);
         long loaded;
@@ -164,13 +142,7 @@ public final class DatasetCopyLoader {
             into.cancelCopy();
           }
         }
-        try (PreparedStatement ps = target.prepareStatement("UPDATE " + load.ledgerTable()
-            + " SET rows_extracted = ?, rows_loaded = ?, finished_at = clock_timestamp() WHERE run_id = ? AND tenant_id = ? AND table_name = ? AND part = ?")) {
-          ps.setLong(1, progress.rows);
-          ps.setLong(2, loaded);
-          bindKey(ps, 3, load, partition);
-          ps.executeUpdate();
-        }
+        ledger.record(target, progress.rows, loaded);
         target.commit();
         return new TransferOutcome(load.tenantId(), load.table(), partition, progress.rows, loaded, elapsedMillis(start), attempt, false, null);
       } catch (SQLException | IOException | RuntimeException e) {
@@ -178,33 +150,6 @@ public final class DatasetCopyLoader {
         throw e;
       }
     }
-  }
-
-  /** Inserts the ledger row; false when an earlier attempt committed this partition already. */
-  private static boolean claim(Connection target, DatasetLoad load, int partition) throws SQLException {
-    try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + load.ledgerTable()
-        + " (run_id, tenant_id, table_name, part) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-      bindKey(ps, 1, load, partition);
-      return ps.executeUpdate() == 1;
-    }
-  }
-
-  private static long[] committedCounts(Connection target, DatasetLoad load, int partition) throws SQLException {
-    try (PreparedStatement ps = target.prepareStatement("SELECT rows_extracted, rows_loaded FROM " + load.ledgerTable()
-        + " WHERE run_id = ? AND tenant_id = ? AND table_name = ? AND part = ?")) {
-      bindKey(ps, 1, load, partition);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return new long[] {rs.getLong(1), rs.getLong(2)};
-      }
-    }
-  }
-
-  private static void bindKey(PreparedStatement ps, int first, DatasetLoad load, int partition) throws SQLException {
-    ps.setString(first, load.runId());
-    ps.setString(first + 1, load.tenantId());
-    ps.setString(first + 2, load.table());
-    ps.setInt(first + 3, partition);
   }
 
   private static void rollbackQuietly(Connection target) {

@@ -25,13 +25,9 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.DateType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.sql.types.TimestampType;
 
 /**
  * The checksum over a {@code Dataset<Row>} (rows of a Parquet snapshot export), bit-identical to
@@ -116,27 +112,9 @@ public final class SparkChecksum {
         throw new IllegalArgumentException("Cannot checksum dataset: column " + name + " is missing; it has "
             + List.of(rows.schema().fieldNames()));
       }
-      columns.add(transport(col("`" + field.name().replace("`", "``") + "`"), field.dataType()).as("c" + i));
+      columns.add(dev.tenantfold.extract.ExportTemporals.asEpochNumbers(col("`" + field.name().replace("`", "``") + "`"), field.dataType()).as("c" + i));
     }
     return rows.select(columns.toArray(new Column[0]));
-  }
-
-  private static Column transport(Column c, DataType type) {
-    if (type instanceof TimestampType) {
-      return functions.unix_micros(c);
-    }
-    if (type instanceof DateType) {
-      return functions.unix_date(c);
-    }
-    if (type instanceof ArrayType array && needsTransport(array.elementType())) {
-      return functions.transform(c, e -> transport(e, array.elementType()));
-    }
-    return c;
-  }
-
-  private static boolean needsTransport(DataType type) {
-    return type instanceof TimestampType || type instanceof DateType
-        || (type instanceof ArrayType array && needsTransport(array.elementType()));
   }
 
   /** Renders, encodes and hashes rows; with {@code drillDown}, keeps only rows of the wanted buckets. */
