@@ -60,6 +60,9 @@ public final class MigrationJob {
     List<TenantResult> results = new ArrayList<>();
     try (Connection target = config.target().endpoint().connect("tenantfold-driver")) {
       reports.ensureTables(target);
+      for (String abandoned : reports.sweepAbandoned(target, config.target().stagingSchema())) {
+        LOG.warn("Run {} was left running by a driver that stopped: marked abandoned, its staging tables dropped", abandoned);
+      }
       reports.startRun(target, runId, started, "run");
 
       try {

@@ -54,7 +54,77 @@ public final class ReportStore {
     }
   }
 
+  /**
+   * Marks runs whose driver died ({@code running}, but nobody holds their advisory lock) as {@code
+   * abandoned} and drops their staging tables. Returns the run ids swept.
+   */
+  public List<String> sweepAbandoned(Connection conn, String stagingSchema) throws SQLException {
+    List<String> running = new java.util.ArrayList<>();
+    try (Statement st = conn.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT run_id FROM " + qualified(schema, "runs") + " WHERE status = 'running'")) {
+      while (rs.next()) {
+        running.add(rs.getString(1));
+      }
+    }
+    List<String> swept = new java.util.ArrayList<>();
+    for (String runId : running) {
+      if (!tryLock(conn, runId)) {
+        continue;
+      }
+      try {
+        List<String> tables = new java.util.ArrayList<>();
+        try (PreparedStatement ps = conn.prepareStatement("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+            + " WHERE schemaname = ? AND strpos(tablename, ?) > 0")) {
+          ps.setString(1, stagingSchema);
+          ps.setString(2, "__" + runId.replace("-", "_").toLowerCase());
+          try (java.sql.ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              tables.add(rs.getString(1));
+            }
+          }
+        }
+        try (Statement st = conn.createStatement()) {
+          for (String table : tables) {
+            st.execute("DROP TABLE IF EXISTS " + table);
+          }
+        }
+        // finishRun releases the lock.
+        finishRun(conn, runId, Instant.now(), "abandoned");
+        swept.add(runId);
+      } catch (SQLException | RuntimeException e) {
+        unlock(conn, runId);
+        throw e;
+      }
+    }
+    return swept;
+  }
+
+  private static boolean tryLock(Connection conn, String runId) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT pg_try_advisory_lock(hashtextextended('tenantfold run ' || ?, 0))")) {
+      ps.setString(1, runId);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  private static void unlock(Connection conn, String runId) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT pg_advisory_unlock(hashtextextended('tenantfold run ' || ?, 0))")) {
+      ps.setString(1, runId);
+      ps.execute();
+    }
+  }
+
+  /**
+   * Records the run as {@code running} and takes its advisory lock on {@code conn}, held until
+   * {@link #finishRun} or until the driver's connection ends: how a later run tells a live run from
+   * one whose driver died.
+   */
   public void startRun(Connection conn, String runId, Instant startedAt, String command) throws SQLException {
+    if (!tryLock(conn, runId)) {
+      throw new SQLException("Cannot start run " + runId + ": its lock is held");
+    }
     try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "runs")
         + " (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)")) {
       ps.setString(1, runId);
@@ -71,6 +141,7 @@ public final class ReportStore {
       ps.setString(3, runId);
       ps.executeUpdate();
     }
+    unlock(conn, runId);
   }
 
   public void recordTables(Connection conn, String runId, List<TableResult> tables) throws SQLException {

@@ -284,6 +284,31 @@ class MigrationJobTest {
     assertThat(RowSets.rows(warehouse, "SELECT note FROM wh.child")).containsExactly("child row");
   }
 
+  @Test
+  void aRunWhoseDriverDiedIsMarkedAbandonedAndItsStagingDroppedButALiveOneIsLeftAlone() throws Exception {
+    String acme = Fixtures.demoTenant("acme", 20);
+    String warehouse = Fixtures.emptyWarehouse();
+    assertThat(run(Fixtures.config(warehouse).tenant("acme", acme).build(reports)).exitCode()).isZero();
+    TestPostgres.execute(warehouse, """
+        INSERT INTO tenantfold.runs (run_id, started_at, status) VALUES ('20260101T000000Z-dead', now(), 'running'),
+          ('20260101T000000Z-live', now(), 'running');
+        CREATE TABLE tenantfold_staging.orders__acme__20260101t000000z_dead_0badc0de (x int);
+        CREATE TABLE tenantfold_staging.orders__acme__20260101t000000z_live_0badc0de (x int);
+        """);
+    RunResult next;
+    try (var live = TestPostgres.connect(warehouse); var st = live.createStatement()) {
+      // Another driver still running: it holds its run's lock.
+      st.execute("SELECT pg_advisory_lock(hashtextextended('tenantfold run ' || '20260101T000000Z-live', 0))");
+      next = run(Fixtures.config(warehouse).tenant("acme", acme).build(reports));
+    }
+
+    assertThat(next.exitCode()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT run_id || ' ' || status FROM tenantfold.runs WHERE run_id LIKE '20260101%'"))
+        .containsExactlyInAnyOrder("20260101T000000Z-dead abandoned", "20260101T000000Z-live running");
+    assertThat(RowSets.rows(warehouse, "SELECT tablename FROM pg_tables WHERE schemaname = 'tenantfold_staging'"))
+        .containsExactly("orders__acme__20260101t000000z_live_0badc0de");
+  }
+
   private static TenantResult tenant(RunResult result, String id) {
     return result.tenants().stream().filter(t -> t.tenantId().equals(id)).findFirst().orElseThrow();
   }
