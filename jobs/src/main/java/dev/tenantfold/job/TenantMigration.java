@@ -109,6 +109,12 @@ final class TenantMigration {
         TenantPublisher.publish(targetConn, tenant.id(), staged, config.options().publishLockTimeout(),
             conn -> reports.recordTables(conn, runId, published));
       } catch (SQLException e) {
+        if (publishCommitted()) {
+          // The connection broke after the server committed (the report rows commit with the swap).
+          endStage("publish");
+          LOG.warn("Publish of tenant {} reported an error ({}) but had committed", tenant.id(), redact(e));
+          return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
+        }
         dropStaging(targetConn, staged);
         String message = "Cannot publish tenant " + tenant.id() + ": " + redact(e)
             + " (the previously published data is unchanged; raise tenantfold.publish.lock-timeout if readers held locks)";
@@ -296,6 +302,16 @@ final class TenantMigration {
     }
   }
 
+
+  /** Whether this run's publish of the tenant committed, asked on a fresh connection. */
+  private boolean publishCommitted() {
+    try (Connection conn = config.target().endpoint().connect("tenantfold-publish-check-" + tenant.id())) {
+      return reports.publishedTables(conn, runId, tenant.id()) > 0;
+    } catch (SQLException e) {
+      LOG.warn("Cannot tell whether tenant {} was published: {}", tenant.id(), redact(e));
+      return false;
+    }
+  }
 
   private void dropStaging(Connection conn, List<StagingTable> staged) {
     for (StagingTable s : staged) {

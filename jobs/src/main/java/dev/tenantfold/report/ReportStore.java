@@ -144,6 +144,19 @@ public final class ReportStore {
     unlock(conn, runId);
   }
 
+  /** How many tables of the tenant this run recorded as published: non-zero once its publish committed. */
+  public long publishedTables(Connection conn, String runId, String tenantId) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT count(*) FROM " + qualified(schema, "table_results")
+        + " WHERE run_id = ? AND tenant_id = ? AND published")) {
+      ps.setString(1, runId);
+      ps.setString(2, tenantId);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
   public void recordTables(Connection conn, String runId, List<TableResult> tables) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "table_results")
         + " (run_id, tenant_id, table_name, source_rows, extracted_rows, duplicates_removed, rejected_rows, loaded_rows, status, published, message,"
