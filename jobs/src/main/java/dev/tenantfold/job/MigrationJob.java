@@ -40,6 +40,8 @@ public final class MigrationJob {
   private static final Logger LOG = LoggerFactory.getLogger(MigrationJob.class);
   private static final DateTimeFormatter RUN_ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
+  private static final int MIN_SOURCE_VERSION = 130000;
+
   private final TenantfoldConfig config;
   private final SparkSession spark;
 
@@ -147,6 +149,10 @@ public final class MigrationJob {
       TenantConfig tenant = config.tenants().get(i);
       try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
         TenantCatalog catalog = CatalogReader.read(conn, tenant.id(), tenant.schemas(), config.tables());
+        if (catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
+          throw new SQLException("the server runs PostgreSQL " + catalog.serverVersionNum() / 10000
+              + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a restored copy on a newer version");
+        }
         for (String name : config.tables().explicitNames()) {
           if (catalog.table(name).isEmpty()) {
             throw new SQLException("table " + name + " (named in tenantfold.tables.include) does not exist in schemas "
