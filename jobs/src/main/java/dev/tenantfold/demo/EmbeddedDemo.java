@@ -47,7 +47,13 @@ public final class EmbeddedDemo {
           .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(tenants))
           .withValue("tenantfold.report.dir", ConfigValueFactory.fromAnyRef(System.getProperty("tenantfold.demo.report-dir", "target/demo-reports")))
           .withValue("tenantfold.extract.rows-per-partition", ConfigValueFactory.fromAnyRef(25_000));
-      int code = TenantfoldMain.runJob(TenantfoldConfig.fromConfig(user), out);
+      TenantfoldConfig config = TenantfoldConfig.fromConfig(user);
+      int code = TenantfoldMain.runJob(config, out);
+      out.println();
+      out.println("Auditing the published data against the sources (tenantfold validate):");
+      dev.tenantfold.report.RunResult audit = new dev.tenantfold.job.AuditJob(config, java.util.Optional.empty(), java.util.Optional.empty()).execute();
+      dev.tenantfold.report.SummaryPrinter.print(audit, out);
+      code = code != 0 ? code : audit.exitCode();
       try (Connection conn = DriverManager.getConnection(pg.getJdbcUrl("postgres", "warehouse"));
           Statement st = conn.createStatement();
           var rs = st.executeQuery("SELECT tenant_id, count(*) FROM public.orders GROUP BY tenant_id ORDER BY 1")) {

@@ -10,16 +10,17 @@ public final class SummaryPrinter {
 
   public static void print(RunResult run, PrintStream out) {
     boolean audit = "validate".equals(run.command());
-    String format = "%-16s %-24s %12s %12s %12s %10s %-9s %s%n";
+    String format = "%-16s %-24s %12s %12s %12s %-14s %10s %-9s %s%n";
     out.println();
     out.printf("Tenantfold %s %s: %s (exit code %d)%n", run.command(), run.runId(), run.statusLabel(), run.exitCode());
-    out.printf(format, "TENANT", "TABLE", "SOURCE", "EXTRACTED", audit ? "PUBLISHED" : "LOADED", "STATUS", audit ? "" : "PUBLISHED", "MESSAGE");
+    out.printf(format, "TENANT", "TABLE", "SOURCE", "EXTRACTED", audit ? "PUBLISHED" : "LOADED", "CHECKSUM", "STATUS", audit ? "" : "PUBLISHED",
+        "MESSAGE");
     for (TenantResult t : run.tenants()) {
       if (t.tables().isEmpty()) {
-        out.printf(format, t.tenantId(), "-", "-", "-", "-", t.status(), "no", nullToEmpty(t.message()));
+        out.printf(format, t.tenantId(), "-", "-", "-", "-", "-", t.status(), "no", nullToEmpty(t.message()));
       }
       for (TableResult r : t.tables()) {
-        out.printf(format, r.tenantId(), r.tableName(), r.sourceRows(), audit ? "-" : r.extractedRows(), r.loadedRows(), r.status(),
+        out.printf(format, r.tenantId(), r.tableName(), r.sourceRows(), audit ? "-" : r.extractedRows(), r.loadedRows(), checksum(r), r.status(),
             audit ? "-" : r.published() ? "yes" : "no", nullToEmpty(r.message()));
         if (r.checksum() != null) {
           r.checksum().listed().stream().limit(KEYS_SHOWN).forEach(d -> out.printf("    %-20s key %s%s%n", d.kind(), d.key(),
@@ -41,6 +42,14 @@ public final class SummaryPrinter {
     }
     long publishedTenants = run.tenants().stream().filter(TenantResult::published).count();
     out.printf("%d of %d tenants published, %d rows; %s%n", publishedTenants, run.tenants().size(), run.publishedRows(), report);
+  }
+
+  /** "match" when every bucket agrees, else how many of how many buckets differ. */
+  private static String checksum(TableResult r) {
+    if (r.checksum() == null) {
+      return "-";
+    }
+    return r.checksum().mismatchedBuckets() == 0 ? "match" : r.checksum().mismatchedBuckets() + "/" + r.checksum().buckets() + " differ";
   }
 
   private static String nullToEmpty(String s) {
