@@ -66,12 +66,18 @@ public final class SourceSnapshot implements AutoCloseable {
     }
     java.util.List<String> names = tables.stream().map(t -> Sql.qualified(t.schema(), t.name())).toList();
     try (Statement st = connection.createStatement()) {
+      // Like pg_dump's --lock-wait-timeout: a lock queued behind DDL fails the tenant instead of waiting for ever.
+      st.execute("SET LOCAL lock_timeout = '60s'");
       st.execute("LOCK TABLE " + String.join(", ", names) + " IN ACCESS SHARE MODE");
     }
+    // Every relation holding rows: the tables and, for partitioned ones, each leaf partition.
     try (java.sql.PreparedStatement ps = connection.prepareStatement(
-        "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = ANY (?::text[]::regclass[])"
+        "SELECT c.oid::regclass::text FROM pg_class c"
+            + " WHERE (c.oid = ANY (?::text[]::regclass[])"
+            + "   OR c.oid IN (SELECT pt.relid FROM unnest(?::text[]::regclass[]) t(oid), pg_partition_tree(t.oid) pt))"
             + " AND c.relkind = 'r' AND c.relfilenode IS DISTINCT FROM pg_relation_filenode(c.oid)")) {
       ps.setArray(1, connection.createArrayOf("text", names.toArray()));
+      ps.setArray(2, connection.createArrayOf("text", names.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
           throw new SQLException("Cannot extract tenant " + tenantId + " table " + rs.getString(1)

@@ -33,7 +33,12 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
 
   /** The partition's name once published: {@code <table>__<tenant>} in the target schema. */
   public String partitionName() {
-    return Sql.boundedName(table.name() + "__" + tenantId);
+    String name = table.name() + "__" + tenantId;
+    // (table a__b, tenant c) and (table a, tenant b__c) would share a name: add the pair's hash then.
+    if (table.name().contains("__") || tenantId.contains("__")) {
+      name += "_" + Sql.shortHash(table.name() + "\0" + tenantId);
+    }
+    return Sql.boundedName(name);
   }
 
   /** Column list in target order, tenant column first: what COPY writes. */
@@ -80,26 +85,41 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
    * transaction, where it would hold the tables' locks for the whole build.
    */
   public void buildParentIndexes(Connection conn) throws SQLException {
-    List<String> definitions = new ArrayList<>();
-    try (java.sql.PreparedStatement ps = conn.prepareStatement(
-        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = ?::regclass AND NOT i.indisprimary ORDER BY i.indexrelid")) {
+    record ParentIndex(String definition, String prefix, String constraintDefinition) {}
+    List<ParentIndex> indexes = new ArrayList<>();
+    try (java.sql.PreparedStatement ps = conn.prepareStatement("""
+        SELECT pg_get_indexdef(i.indexrelid),
+               CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END || quote_ident(ic.relname)
+                 || ' ON ONLY ' || quote_ident(n.nspname) || '.' || quote_ident(tc.relname) || ' USING ',
+               (SELECT pg_get_constraintdef(con.oid) FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid)
+          FROM pg_index i
+          JOIN pg_class ic ON ic.oid = i.indexrelid
+          JOIN pg_class tc ON tc.oid = i.indrelid
+          JOIN pg_namespace n ON n.oid = tc.relnamespace
+         WHERE i.indrelid = ?::regclass AND NOT i.indisprimary
+         ORDER BY i.indexrelid
+        """)) {
       ps.setString(1, qualified(targetSchema, table.name()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          definitions.add(rs.getString(1));
+          indexes.add(new ParentIndex(rs.getString(1), rs.getString(2), rs.getString(3)));
         }
       }
     }
     try (Statement st = conn.createStatement()) {
-      for (int i = 0; i < definitions.size(); i++) {
-        String def = definitions.get(i);
-        // "CREATE [UNIQUE] INDEX name ON ONLY schema.table USING method (...)": keep the kind and the tail.
-        int using = def.indexOf(" USING ");
-        if (using < 0) {
-          throw new SQLException("Cannot copy index definition for staging table " + qualifiedName() + ": " + def);
+      for (int i = 0; i < indexes.size(); i++) {
+        ParentIndex index = indexes.get(i);
+        String name = ident(Sql.boundedName(this.name + "_ix" + i));
+        if (index.constraintDefinition() != null) {
+          // A UNIQUE or EXCLUDE constraint: ATTACH only pairs a constraint's index with a constraint's index.
+          st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + name + " " + index.constraintDefinition());
+        } else if (index.definition().startsWith(index.prefix())) {
+          String kind = index.prefix().startsWith("CREATE UNIQUE") ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+          st.execute(kind + name + " ON " + qualifiedName() + " USING " + index.definition().substring(index.prefix().length()));
+        } else {
+          throw new SQLException("Cannot copy index of " + qualified(targetSchema, table.name()) + " onto staging: unexpected definition "
+              + index.definition());
         }
-        String kind = def.startsWith("CREATE UNIQUE INDEX") ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
-        st.execute(kind + ident(Sql.boundedName(name + "_ix" + i)) + " ON " + qualifiedName() + def.substring(using));
       }
     }
   }

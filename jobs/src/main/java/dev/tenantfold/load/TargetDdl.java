@@ -56,13 +56,16 @@ public final class TargetDdl {
           conn.commit();
         } catch (SQLException e) {
           conn.rollback();
-          failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": " + e.getMessage());
+          failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": "
+              + dev.tenantfold.jdbc.Redaction.sqlMessage(e, java.util.List.of()));
         } finally {
           conn.setAutoCommit(true);
         }
       }
-      st.execute("RESET lock_timeout");
     } finally {
+      try (Statement reset = conn.createStatement()) {
+        reset.execute("RESET lock_timeout");
+      }
       conn.setAutoCommit(autoCommit);
     }
     return failed;

@@ -32,6 +32,25 @@ class SourceSnapshotTest {
   }
 
   @Test
+  void aTruncatedPartitionOfAPartitionedTableIsCaughtToo() throws Exception {
+    String url = TestPostgres.createDatabase("snap_truncate_part");
+    TestPostgres.execute(url, """
+        CREATE TABLE p (id int, region text) PARTITION BY LIST (region);
+        CREATE TABLE p_eu PARTITION OF p FOR VALUES IN ('eu');
+        CREATE TABLE p_us PARTITION OF p FOR VALUES IN ('us');
+        INSERT INTO p SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END FROM generate_series(1, 100) g;
+        """);
+    try (SourceSnapshot snapshot = SourceSnapshot.export(new JdbcEndpoint(url, "postgres", "postgres"), "acme")) {
+      // Before the catalog read: reading a partitioned table's catalog already locks its partitions.
+      TestPostgres.execute(url, "TRUNCATE p_us");
+      TenantCatalog catalog = CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL);
+      assertThat(catalog.tables()).extracting(TableSpec::name).containsExactly("p");
+      assertThatThrownBy(() -> snapshot.lockTables("acme", catalog.tables())).isInstanceOf(SQLException.class)
+          .hasMessageContaining("p_us").hasMessageContaining("truncated or rewritten");
+    }
+  }
+
+  @Test
   void locksHoldOffATruncateUntilTheTenantIsDone() throws Exception {
     String url = TestPostgres.createDatabase("snap_lock");
     TestPostgres.execute(url, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000)");

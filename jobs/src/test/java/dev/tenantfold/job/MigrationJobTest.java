@@ -233,12 +233,17 @@ class MigrationJobTest {
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM pg_tables WHERE schemaname = 'tenantfold_staging'")).as("staging dropped").isZero();
 
     // An index analysts added to the consolidated table: the new partition gets it before the swap.
-    TestPostgres.execute(warehouse, "CREATE INDEX items_by_sku ON public.order_items (tenant_id, sku)");
+    TestPostgres.execute(warehouse, "CREATE INDEX items_by_sku ON public.order_items (tenant_id, sku);"
+        + " CREATE INDEX \"odd USING name\" ON public.order_items (lower(sku)) WHERE qty > 1;"
+        + " ALTER TABLE public.order_items ADD CONSTRAINT one_sku_per_line UNIQUE (tenant_id, order_id, line_no, sku)");
     RunResult retried = run(Fixtures.config(warehouse).tenant("acme", acme).build(reports));
     assertThat(retried.exitCode()).isZero();
     assertThat(RowSets.rows(warehouse, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
         + " WHERE i.inhparent = 'items_by_sku'::regclass")).as("built on staging before the swap, not by ATTACH under lock")
         .singleElement().asString().endsWith("_ix0");
+    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        + " WHERE i.inhparent IN ('\"odd USING name\"'::regclass, 'one_sku_per_line'::regclass) AND c.relname LIKE '%\\_ix_'"))
+        .as("expression/partial index and unique constraint copied too").isEqualTo(2);
     RowSets.assertSameRows(acme, warehouse, "acme", "order_items", DEMO_COLUMNS.get("order_items"));
   }
 
