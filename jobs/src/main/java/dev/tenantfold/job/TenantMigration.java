@@ -105,11 +105,13 @@ final class TenantMigration {
         return new TenantResult(tenant.id(), false, "", unpublished, millisSince(start), stageMillis);
       }
       List<TableResult> published = results.stream().map(r -> r.withPublished(true, r.message())).toList();
+      int publishPid = targetConn.unwrap(org.postgresql.PGConnection.class).getBackendPID();
       try {
         TenantPublisher.publish(targetConn, tenant.id(), staged, config.options().publishLockTimeout(),
             conn -> reports.recordTables(conn, runId, published));
       } catch (SQLException e) {
-        if (publishCommitted()) {
+        // Only a lost connection leaves the outcome open; any other failure was rolled back.
+        if (!targetConn.isValid(5) && publishCommitted(publishPid)) {
           // The connection broke after the server committed (the report rows commit with the swap).
           endStage("publish");
           LOG.warn("Publish of tenant {} reported an error ({}) but had committed", tenant.id(), redact(e));
@@ -303,10 +305,31 @@ final class TenantMigration {
   }
 
 
-  /** Whether this run's publish of the tenant committed, asked on a fresh connection. */
-  private boolean publishCommitted() {
-    try (Connection conn = config.target().endpoint().connect("tenantfold-publish-check-" + tenant.id())) {
+  /**
+   * Whether this run's publish of the tenant committed, asked on a fresh connection once the
+   * publishing session ({@code pid}) is gone: a session whose client vanished may still finish its
+   * COMMIT, so it is ended first and its outcome read after.
+   */
+  private boolean publishCommitted(int pid) {
+    try (Connection conn = config.target().endpoint().connect("tenantfold-publish-check-" + tenant.id());
+        java.sql.PreparedStatement terminate = conn.prepareStatement("SELECT pg_terminate_backend(?)");
+        java.sql.PreparedStatement alive = conn.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
+      terminate.setInt(1, pid);
+      terminate.execute();
+      alive.setInt(1, pid);
+      for (int i = 0; i < 300; i++) {
+        try (ResultSet rs = alive.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) == 0) {
+            break;
+          }
+        }
+        Thread.sleep(100);
+      }
       return reports.publishedTables(conn, runId, tenant.id()) > 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     } catch (SQLException e) {
       LOG.warn("Cannot tell whether tenant {} was published: {}", tenant.id(), redact(e));
       return false;
