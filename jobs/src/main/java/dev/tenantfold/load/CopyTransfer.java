@@ -39,13 +39,13 @@ public final class CopyTransfer {
       } catch (SQLException | RuntimeException e) {
         lastError = Redaction.sqlMessage(e, java.util.Arrays.asList(secret(unit.source()), secret(unit.target())));
         LOG.warn("Attempt {}/{} to transfer {} failed: {}", attempt, unit.attempts(), unit.describe(), lastError);
-        if (!retryable(e) || attempt == unit.attempts()) {
+        if (!Attempts.retryable(e) || attempt == unit.attempts()) {
           break;
         }
-        sleep(500L * attempt);
+        Attempts.sleep(500L * attempt);
       }
     }
-    return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), 0, 0, elapsedMillis(start), unit.attempts(), false,
+    return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), 0, 0, Attempts.elapsedMillis(start), unit.attempts(), false,
         "Cannot transfer " + unit.describe() + ": " + lastError);
   }
 
@@ -57,7 +57,7 @@ public final class CopyTransfer {
       if (!ledger.claim(target)) {
         LoadLedger.Counts counts = ledger.committed(target);
         target.rollback();
-        return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), counts.extracted(), counts.loaded(), elapsedMillis(start),
+        return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), counts.extracted(), counts.loaded(), Attempts.elapsedMillis(start),
             attempt, true, null);
       }
       SourceSnapshot.importInto(source, unit.snapshotId());
@@ -77,33 +77,15 @@ public final class CopyTransfer {
       ledger.record(target, extracted, loaded);
       target.commit();
       source.rollback();
-      return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), extracted, loaded, elapsedMillis(start), attempt, false, null);
+      return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), extracted, loaded, Attempts.elapsedMillis(start), attempt, false, null);
     }
   }
 
-  /** Connection drops and serialization failures are worth another attempt; SQL errors in our statements are not. */
-  private static boolean retryable(Exception e) {
-    if (e instanceof SQLException sql && sql.getSQLState() != null) {
-      String state = sql.getSQLState();
-      return state.startsWith("08") || state.equals("40001") || state.equals("40P01") || state.equals("57P01");
-    }
-    return false;
-  }
 
   private static String secret(dev.tenantfold.jdbc.JdbcEndpoint endpoint) {
     return endpoint.password();
   }
 
-  private static long elapsedMillis(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1_000_000;
-  }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 
 }

@@ -92,7 +92,7 @@ public final class DatasetCopyLoader {
     long start = System.nanoTime();
     String describe = load.describe(partition, partitionCount);
     if (!rows.hasNext()) {
-      return new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, elapsedMillis(start), 0, false, null);
+      return new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, Attempts.elapsedMillis(start), 0, false, null);
     }
     String lastError = null;
     for (int attempt = 1; attempt <= load.attempts(); attempt++) {
@@ -105,13 +105,13 @@ public final class DatasetCopyLoader {
       } catch (SQLException | IOException | RuntimeException e) {
         lastError = Redaction.redactText(message(e, progress), Arrays.asList(load.target().password()));
         LOG.warn("Attempt {}/{} to load {} failed: {}", attempt, load.attempts(), describe, lastError);
-        if (progress.streaming || !retryable(e) || attempt == load.attempts()) {
+        if (progress.streaming || !Attempts.retryable(e) || attempt == load.attempts()) {
           break;
         }
-        sleep(500L * attempt);
+        Attempts.sleep(500L * attempt);
       }
     }
-    return new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, elapsedMillis(start), load.attempts(), false,
+    return new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, Attempts.elapsedMillis(start), load.attempts(), false,
         "Cannot load " + describe + ": " + lastError);
   }
 
@@ -124,7 +124,7 @@ public final class DatasetCopyLoader {
         if (!ledger.claim(target)) {
           LoadLedger.Counts counts = ledger.committed(target);
           target.rollback();
-          return new TransferOutcome(load.tenantId(), load.table(), partition, counts.extracted(), counts.loaded(), elapsedMillis(start), attempt,
+          return new TransferOutcome(load.tenantId(), load.table(), partition, counts.extracted(), counts.loaded(), Attempts.elapsedMillis(start), attempt,
               true, null);
         }
         CopyTextEncoder encoder = new CopyTextEncoder(load.columns(), schema);
@@ -144,7 +144,7 @@ public final class DatasetCopyLoader {
         }
         ledger.record(target, progress.rows, loaded);
         target.commit();
-        return new TransferOutcome(load.tenantId(), load.table(), partition, progress.rows, loaded, elapsedMillis(start), attempt, false, null);
+        return new TransferOutcome(load.tenantId(), load.table(), partition, progress.rows, loaded, Attempts.elapsedMillis(start), attempt, false, null);
       } catch (SQLException | IOException | RuntimeException e) {
         rollbackQuietly(target);
         throw e;
@@ -185,30 +185,8 @@ public final class DatasetCopyLoader {
     return String.join("; ", parts);
   }
 
-  /** Connection drops and serialization failures are worth another attempt; SQL errors in our statements are not. */
-  private static boolean retryable(Throwable e) {
-    Throwable cause = e;
-    while (cause instanceof IOException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof SQLException sql && sql.getSQLState() != null) {
-      String state = sql.getSQLState();
-      return state.startsWith("08") || state.equals("40001") || state.equals("40P01") || state.equals("57P01");
-    }
-    return false;
-  }
 
-  private static long elapsedMillis(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1_000_000;
-  }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 
   /** How far an attempt got: once rows were taken from the iterator, it cannot be tried again. */
   private static final class Progress {

@@ -46,7 +46,7 @@ public final class TenantPublisher {
           throw lockBusy ? new SQLException("could not lock the target tables within " + lockTimeout.toSeconds() + " s ("
               + attempt + " attempts): long-running queries hold them", e.getSQLState(), e) : e;
         }
-        sleep(Math.min(200L * attempt, 2_000));
+        Attempts.sleep(Math.min(200L * attempt, 2_000));
       }
     }
   }
@@ -91,13 +91,6 @@ public final class TenantPublisher {
     }
   }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 
   /** The partition of {@code parent} holding {@code tenantId}, as a quoted qualified name, or null. */
   static String existingPartition(Connection conn, String parent, String tenantId) throws SQLException {
