@@ -121,7 +121,13 @@ final class TenantMigration {
         String message = "Cannot publish tenant " + tenant.id() + ": " + redact(e)
             + " (the previously published data is unchanged; raise tenantfold.publish.lock-timeout if readers held locks)";
         List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
-        reports.recordTables(targetConn, runId, failed);
+        if (targetConn.isValid(5)) {
+          reports.recordTables(targetConn, runId, failed);
+        } else {
+          try (Connection fresh = config.target().endpoint().connect("tenantfold-report-" + tenant.id())) {
+            reports.recordTables(fresh, runId, failed);
+          }
+        }
         return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
       }
       endStage("publish");
@@ -337,11 +343,30 @@ final class TenantMigration {
   }
 
   private void dropStaging(Connection conn, List<StagingTable> staged) {
+    if (staged.isEmpty()) {
+      return;
+    }
+    try {
+      if (!conn.isValid(5)) {
+        // The failure took the connection with it: clean up on a fresh one.
+        try (Connection fresh = config.target().endpoint().connect("tenantfold-cleanup-" + tenant.id())) {
+          dropEach(fresh, staged);
+        }
+        return;
+      }
+    } catch (SQLException e) {
+      LOG.warn("Cannot reconnect to drop the staging tables of tenant {}: {}", tenant.id(), redact(e));
+      return;
+    }
+    dropEach(conn, staged);
+  }
+
+  private void dropEach(Connection conn, List<StagingTable> staged) {
     for (StagingTable s : staged) {
       try {
         s.drop(conn);
       } catch (SQLException e) {
-        LOG.warn("Cannot drop staging table {} of tenant {}: {}", s.qualifiedName(), tenant.id(), e.getMessage());
+        LOG.warn("Cannot drop staging table {} of tenant {}: {}", s.qualifiedName(), tenant.id(), redact(e));
       }
     }
   }

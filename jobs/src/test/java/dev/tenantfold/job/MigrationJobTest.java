@@ -314,6 +314,33 @@ class MigrationJobTest {
         .containsExactly("orders__acme__20260101t000000z_live_0badc0de");
   }
 
+  @Test
+  void aConnectionLostAtPublishCommitLeavesThePublishedTenantAndNoStaging() throws Exception {
+    String acme = Fixtures.demoTenant("acme", 40);
+    String warehouse = Fixtures.emptyWarehouse();
+    assertThat(run(Fixtures.config(warehouse).tenant("acme", acme).build(reports)).exitCode()).isZero();
+    List<String> before = RowSets.rows(warehouse, "SELECT ROW(c.*)::text FROM public.customers c");
+    TestPostgres.execute(acme, "UPDATE customers SET name = 'changed' WHERE id = 1");
+    // The publishing session dies at COMMIT (a deferred trigger on the report row it writes last).
+    TestPostgres.execute(warehouse, """
+        CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.published THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NULL; END $$;
+        CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON tenantfold.table_results
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION die_at_commit();
+        """);
+
+    RunResult result = run(Fixtures.config(warehouse).tenant("acme", acme).build(reports));
+
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(tenant(result, "acme").published()).isFalse();
+    assertThat(tenant(result, "acme").message()).contains("Cannot publish tenant acme");
+    assertThat(RowSets.rows(warehouse, "SELECT ROW(c.*)::text FROM public.customers c")).as("published rows unchanged").isEqualTo(before);
+    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM pg_tables WHERE schemaname = 'tenantfold_staging'"))
+        .as("staging dropped on a fresh connection").isZero();
+    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM tenantfold.table_results WHERE run_id = '" + result.runId()
+        + "' AND NOT published")).as("the failure recorded on a fresh connection").isEqualTo(4);
+  }
+
   private static TenantResult tenant(RunResult result, String id) {
     return result.tenants().stream().filter(t -> t.tenantId().equals(id)).findFirst().orElseThrow();
   }
