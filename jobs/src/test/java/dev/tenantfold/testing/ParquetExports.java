@@ -69,7 +69,12 @@ public final class ParquetExports {
    * Spark type where the catalog cannot tell (format_type shows {@code integer[][]} as {@code integer[]}).
    */
   public static Dataset<Row> export(SparkSession spark, String url, String table, Path dir, Map<String, DataType> overrides) throws Exception {
-    List<ColumnSpec> columns = columns(url, table);
+    return export(spark, url, table, columns(url, table), dir, overrides);
+  }
+
+  /** The same, for the given columns of the table only. */
+  public static Dataset<Row> export(SparkSession spark, String url, String table, List<ColumnSpec> columns, Path dir,
+      Map<String, DataType> overrides) throws Exception {
     List<StructField> fields = new ArrayList<>();
     for (ColumnSpec c : columns) {
       fields.add(DataTypes.createStructField(c.name(), overrides.getOrDefault(c.name(), sparkType(c)), true));
@@ -78,7 +83,8 @@ public final class ParquetExports {
     List<Row> rows = new ArrayList<>();
     try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement()) {
       st.execute("SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3");
-      try (ResultSet rs = st.executeQuery("SELECT * FROM " + table)) {
+      String list = String.join(", ", columns.stream().map(c -> dev.tenantfold.jdbc.Sql.ident(c.name())).toList());
+      try (ResultSet rs = st.executeQuery("SELECT " + list + " FROM " + table)) {
         while (rs.next()) {
           Object[] values = new Object[columns.size()];
           for (int i = 0; i < columns.size(); i++) {

@@ -1,38 +1,25 @@
 package dev.tenantfold.validate.checksum;
 
 import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.testing.ParquetExports;
 import dev.tenantfold.testing.TestPostgres;
-import java.math.BigDecimal;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
-import org.apache.spark.sql.types.StructType;
 
 /** Tables of awkward values and a JDBC reader that hands rows to Spark the way a Parquet export does. */
 final class ChecksumFixtures {
-  private static final Pattern NUMERIC = Pattern.compile("numeric\\((\\d+),(\\d+)\\)");
 
   private ChecksumFixtures() {}
 
@@ -102,115 +89,11 @@ final class ChecksumFixtures {
 
   /**
    * Reads {@code table} over JDBC, types each column as the Parquet snapshot export does (see
-   * docs/checksums.md), writes it to Parquet under {@code dir} and reads it back.
+   * docs/checksums.md), writes it to Parquet under {@code dir} and reads it back. The corpus's
+   * {@code ia2} is two-dimensional, which format_type does not show.
    */
   static Dataset<Row> parquetExport(SparkSession spark, String url, String table, List<ColumnSpec> columns, Path dir) throws Exception {
-    List<StructField> fields = new ArrayList<>();
-    for (ColumnSpec c : columns) {
-      fields.add(DataTypes.createStructField(c.name(), sparkType(c), true));
-    }
-    StructType schema = DataTypes.createStructType(fields);
-    List<Row> rows = new ArrayList<>();
-    try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery("SELECT * FROM " + table)) {
-      while (rs.next()) {
-        Object[] values = new Object[columns.size()];
-        for (int i = 0; i < columns.size(); i++) {
-          values[i] = value(rs, columns.get(i), fields.get(i).dataType());
-        }
-        rows.add(RowFactory.create(values));
-      }
-    }
-    spark.conf().set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS");
-    spark.conf().set("spark.sql.parquet.datetimeRebaseModeInWrite", "CORRECTED");
-    spark.conf().set("spark.sql.parquet.datetimeRebaseModeInRead", "CORRECTED");
-    Path out = Files.createTempDirectory(dir, table);
-    spark.createDataFrame(rows, schema).repartition(3).write().mode("overwrite").parquet(out.toString());
-    return spark.read().parquet(out.toString());
-  }
-
-  private static DataType sparkType(ColumnSpec c) {
-    String type = c.type().replace("[]", "");
-    DataType scalar;
-    Matcher numeric = NUMERIC.matcher(type);
-    if (c.enumType() != null) {
-      scalar = DataTypes.StringType;
-    } else if (numeric.matches() && Integer.parseInt(numeric.group(1)) <= 38) {
-      scalar = DataTypes.createDecimalType(Integer.parseInt(numeric.group(1)), Integer.parseInt(numeric.group(2)));
-    } else {
-      scalar = switch (type) {
-        case "smallint" -> DataTypes.ShortType;
-        case "integer" -> DataTypes.IntegerType;
-        case "bigint" -> DataTypes.LongType;
-        case "real" -> DataTypes.FloatType;
-        case "double precision" -> DataTypes.DoubleType;
-        case "timestamp with time zone" -> DataTypes.TimestampType;
-        case "timestamp without time zone" -> DataTypes.TimestampNTZType;
-        case "date" -> DataTypes.DateType;
-        case "bytea" -> DataTypes.BinaryType;
-        case "boolean" -> DataTypes.BooleanType;
-        default -> DataTypes.StringType;
-      };
-    }
-    if (!c.array()) {
-      return scalar;
-    }
-    DataType array = DataTypes.createArrayType(scalar, true);
-    return c.name().equals("ia2") ? DataTypes.createArrayType(array, true) : array;
-  }
-
-  private static Object value(ResultSet rs, ColumnSpec c, DataType type) throws SQLException {
-    String name = c.name();
-    if (rs.getObject(name) == null) {
-      return null;
-    }
-    if (c.array()) {
-      Array array = rs.getArray(name);
-      return list((Object[]) array.getArray());
-    }
-    if (type == DataTypes.ShortType) {
-      return rs.getShort(name);
-    } else if (type == DataTypes.IntegerType) {
-      return rs.getInt(name);
-    } else if (type == DataTypes.LongType) {
-      return rs.getLong(name);
-    } else if (type == DataTypes.FloatType) {
-      return rs.getFloat(name);
-    } else if (type == DataTypes.DoubleType) {
-      return rs.getDouble(name);
-    } else if (type == DataTypes.TimestampType) {
-      OffsetDateTime t = rs.getObject(name, OffsetDateTime.class);
-      return t.equals(OffsetDateTime.MAX) ? instant(Long.MAX_VALUE) : t.equals(OffsetDateTime.MIN) ? instant(Long.MIN_VALUE) : t.toInstant();
-    } else if (type == DataTypes.TimestampNTZType) {
-      LocalDateTime t = rs.getObject(name, LocalDateTime.class);
-      return t.equals(LocalDateTime.MAX) ? local(Long.MAX_VALUE) : t.equals(LocalDateTime.MIN) ? local(Long.MIN_VALUE) : t;
-    } else if (type == DataTypes.DateType) {
-      LocalDate d = rs.getObject(name, LocalDate.class);
-      return d.equals(LocalDate.MAX) ? LocalDate.ofEpochDay(Integer.MAX_VALUE) : d.equals(LocalDate.MIN) ? LocalDate.ofEpochDay(Integer.MIN_VALUE) : d;
-    } else if (type == DataTypes.BinaryType) {
-      return rs.getBytes(name);
-    } else if (type == DataTypes.BooleanType) {
-      return rs.getBoolean(name);
-    } else if (type instanceof org.apache.spark.sql.types.DecimalType) {
-      BigDecimal d = rs.getBigDecimal(name);
-      return d;
-    }
-    return rs.getString(name);
-  }
-
-  private static List<Object> list(Object[] array) {
-    List<Object> out = new ArrayList<>();
-    for (Object o : array) {
-      out.add(o instanceof Object[] nested ? list(nested) : o);
-    }
-    return out;
-  }
-
-  private static Instant instant(long micros) {
-    return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
-  }
-
-  private static LocalDateTime local(long micros) {
-    return LocalDateTime.ofInstant(instant(micros), ZoneOffset.UTC);
+    Map<String, DataType> overrides = Map.of("ia2", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType, true), true));
+    return ParquetExports.export(spark, url, table, columns, dir, overrides);
   }
 }
