@@ -12,23 +12,28 @@ import org.junit.jupiter.api.Test;
 
 /** A partition transfer is exactly-once: the ledger turns a re-executed Spark task into a no-op. */
 class CopyTransferTest {
+  private static final String LEDGER = new ReportStore("tenantfold").ledgerTable();
+
+  /** A fresh database set up by {@code sql}, with the report tables (and so the ledger) in place. */
+  private static String database(String name, String sql) throws Exception {
+    String url = TestPostgres.createDatabase(name);
+    TestPostgres.execute(url, sql);
+    try (var conn = TestPostgres.connect(url)) {
+      new ReportStore("tenantfold").ensureTables(conn);
+    }
+    return url;
+  }
   @Test
   void reExecutedTransferDoesNotDuplicateRowsAndAFailedOneLeavesNone() throws Exception {
-    String source = TestPostgres.createDatabase("transfer_source");
-    String target = TestPostgres.createDatabase("transfer_target");
-    TestPostgres.execute(source, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, E'v\\t' || g FROM generate_series(1, 5000) g");
-    TestPostgres.execute(target, "CREATE TABLE staged (tenant_id text, id int, v text)");
-    ReportStore reports = new ReportStore("tenantfold");
-    try (var conn = TestPostgres.connect(target)) {
-      reports.ensureTables(conn);
-    }
+    String source = database("transfer_source", "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, E'v\\t' || g FROM generate_series(1, 5000) g");
+    String target = database("transfer_target", "CREATE TABLE staged (tenant_id text, id int, v text)");
     JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
     JdbcEndpoint tgt = new JdbcEndpoint(target, "postgres", "postgres");
 
     try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
       TransferUnit unit = new TransferUnit("run1", "acme", "t", 0, 2, src, snapshot.id(),
           "COPY (SELECT 'acme', id, v FROM t WHERE id <= 3000) TO STDOUT", tgt, "COPY staged (tenant_id, id, v) FROM STDIN",
-          reports.ledgerTable(), 2);
+          LEDGER, 2);
 
       TransferOutcome first = CopyTransfer.run(unit);
       TransferOutcome retried = CopyTransfer.run(unit);
@@ -42,7 +47,7 @@ class CopyTransferTest {
 
       TransferUnit broken = new TransferUnit("run1", "acme", "t", 1, 2, src, snapshot.id(),
           "COPY (SELECT 'acme', id, v, 'one column too many' FROM t WHERE id > 3000) TO STDOUT", tgt,
-          "COPY staged (tenant_id, id, v) FROM STDIN", reports.ledgerTable(), 2);
+          "COPY staged (tenant_id, id, v) FROM STDIN", LEDGER, 2);
       TransferOutcome failed = CopyTransfer.run(broken);
       assertThat(failed.failed()).isTrue();
       assertThat(failed.error()).contains("tenant acme table t partition 2/2");
@@ -53,18 +58,12 @@ class CopyTransferTest {
 
   @Test
   void twoAttemptsAtOnceLoadThePartitionOnce() throws Exception {
-    String source = TestPostgres.createDatabase("speculative_source");
-    String target = TestPostgres.createDatabase("speculative_target");
-    TestPostgres.execute(source, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 200000)");
-    TestPostgres.execute(target, "CREATE TABLE staged (tenant_id text, id int)");
-    ReportStore reports = new ReportStore("tenantfold");
-    try (var conn = TestPostgres.connect(target)) {
-      reports.ensureTables(conn);
-    }
+    String source = database("speculative_source", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 200000)");
+    String target = database("speculative_target", "CREATE TABLE staged (tenant_id text, id int)");
     JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
     try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
       TransferUnit unit = new TransferUnit("run1", "acme", "t", 0, 1, src, snapshot.id(), "COPY (SELECT 'acme', id FROM t) TO STDOUT",
-          new JdbcEndpoint(target, "postgres", "postgres"), "COPY staged (tenant_id, id) FROM STDIN", reports.ledgerTable(), 1);
+          new JdbcEndpoint(target, "postgres", "postgres"), "COPY staged (tenant_id, id) FROM STDIN", LEDGER, 1);
       // A speculative copy of a task: the second claim waits on the first's uncommitted ledger row.
       var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> CopyTransfer.run(unit));
       var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> CopyTransfer.run(unit));
@@ -81,20 +80,14 @@ class CopyTransferTest {
 
   @Test
   void transferReadsTheExportedSnapshotNotTheLatestData() throws Exception {
-    String source = TestPostgres.createDatabase("snapshot_source");
-    String target = TestPostgres.createDatabase("snapshot_target");
-    TestPostgres.execute(source, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
-    TestPostgres.execute(target, "CREATE TABLE staged (tenant_id text, id int)");
-    ReportStore reports = new ReportStore("tenantfold");
-    try (var conn = TestPostgres.connect(target)) {
-      reports.ensureTables(conn);
-    }
+    String source = database("snapshot_source", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
+    String target = database("snapshot_target", "CREATE TABLE staged (tenant_id text, id int)");
     JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
     try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
       TestPostgres.execute(source, "INSERT INTO t SELECT generate_series(101, 150); DELETE FROM t WHERE id <= 10");
       TransferOutcome outcome = CopyTransfer.run(new TransferUnit("run1", "acme", "t", 0, 1, src, snapshot.id(),
           "COPY (SELECT 'acme', id FROM t) TO STDOUT", new JdbcEndpoint(target, "postgres", "postgres"), "COPY staged (tenant_id, id) FROM STDIN",
-          reports.ledgerTable(), 1));
+          LEDGER, 1));
       assertThat(outcome.loadedRows()).isEqualTo(100);
     }
     assertThat(RowSets.count(target, "SELECT min(id) FROM staged")).isEqualTo(1);
