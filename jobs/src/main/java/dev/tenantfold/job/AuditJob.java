@@ -78,7 +78,8 @@ public final class AuditJob {
           continue;
         }
         TenantResult result = audit(tenant, tables, target);
-        reports.recordTables(target, runId, result.tables().isEmpty() ? List.of(TableResult.failed(tenant.id(), "*", result.message())) : result.tables());
+        reports.recordTables(target, runId, result.tables());
+        reports.recordTenantFailure(target, runId, result);
         results.add(result);
       }
       Instant finished = Instant.now();

@@ -11,8 +11,8 @@ import dev.tenantfold.load.TargetDdl;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
-import dev.tenantfold.report.TableResult;
 import dev.tenantfold.report.TenantResult;
+import dev.tenantfold.validate.TableStatus;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -119,20 +119,15 @@ public final class MigrationJob {
           }
         }
         for (TenantConfig tenant : config.tenants()) {
-          if (failed.containsKey(tenant.id())) {
-            TenantResult f = failed.get(tenant.id());
-            reports.recordTables(target, runId, List.of(TableResult.failed(tenant.id(), "*", f.message())));
-            results.add(f);
-          } else {
-            TenantResult r = await(tenant.id(), running.get(tenant.id()));
-            if (!r.published()) {
-              LOG.warn("Tenant {} not published ({}): {}", r.tenantId(), r.status(), r.message().isEmpty()
-                  ? r.tables().stream().filter(t -> t.status() != dev.tenantfold.validate.TableStatus.OK)
-                      .map(t -> t.tableName() + ": " + t.message()).toList()
-                  : r.message());
-            }
-            results.add(r);
+          TenantResult r = failed.containsKey(tenant.id()) ? failed.get(tenant.id()) : await(tenant.id(), running.get(tenant.id()));
+          // Tenants that failed before any table had a verdict: their table rows were never written.
+          reports.recordTenantFailure(target, runId, r);
+          if (!r.published()) {
+            LOG.warn("Tenant {} not published ({}): {}", r.tenantId(), r.status(), r.message().isEmpty()
+                ? r.tables().stream().filter(t -> t.status() != TableStatus.OK).map(t -> t.tableName() + ": " + t.message()).toList()
+                : r.message());
           }
+          results.add(r);
         }
       } finally {
         pool.shutdownNow();

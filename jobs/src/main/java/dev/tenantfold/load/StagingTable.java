@@ -124,12 +124,6 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
     }
   }
 
-  public long countRows(Connection conn) throws SQLException {
-    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + qualifiedName())) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
 
   public void drop(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {

@@ -157,6 +157,13 @@ public final class ReportStore {
     }
   }
 
+  /** A tenant that failed before any of its tables got a verdict is recorded as one row, table {@code *}. */
+  public void recordTenantFailure(Connection conn, String runId, TenantResult tenant) throws SQLException {
+    if (tenant.tables().isEmpty() && !tenant.message().isEmpty()) {
+      recordTables(conn, runId, List.of(TableResult.failed(tenant.tenantId(), "*", tenant.message())));
+    }
+  }
+
   public void recordTables(Connection conn, String runId, List<TableResult> tables) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "table_results")
         + " (run_id, tenant_id, table_name, source_rows, extracted_rows, duplicates_removed, rejected_rows, loaded_rows, status, published, message,"

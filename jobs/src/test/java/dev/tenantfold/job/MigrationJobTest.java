@@ -131,6 +131,8 @@ class MigrationJobTest {
     assertThat(RowSets.rows(warehouse, "SELECT ROW(o.*)::text FROM public.orders o WHERE tenant_id = 'globex'"))
         .as("globex's earlier published rows").isEqualTo(globexBefore);
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.orders WHERE tenant_id IN ('initech', 'umbrella')")).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id FROM tenantfold.table_results WHERE run_id = '" + result.runId()
+        + "' AND table_name = '*' AND status = 'FAILED'")).as("failed tenants recorded").containsExactlyInAnyOrder("globex", "initech", "umbrella");
     RowSets.assertSameRows(acme, warehouse, "acme", "customers", DEMO_COLUMNS.get("customers"));
   }
 
