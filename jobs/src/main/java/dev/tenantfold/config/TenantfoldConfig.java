@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.validate.ValidateConfig;
 
 /**
  * The whole job configuration, parsed once and validated at construction. Layers, lowest first:
@@ -28,7 +30,7 @@ public record TenantfoldConfig(
     TablesConfig tables,
     String reportDir,
     JobOptions options,
-    dev.tenantfold.validate.ValidateConfig validate,
+    ValidateConfig validate,
     Config raw) {
   public static final String ROOT = "tenantfold";
   private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|token).*");
@@ -95,7 +97,7 @@ public record TenantfoldConfig(
     report.rejectUnknown(Set.of("dir"));
     return new TenantfoldConfig(
         tenantColumn, target, tenants, TablesConfig.from(root.block("tables")), report.string("dir"), JobOptions.from(root),
-        dev.tenantfold.validate.ValidateConfig.from(root.block("validate")), resolved);
+        ValidateConfig.from(root.block("validate")), resolved);
   }
 
   static Config parseOverride(String override) {
@@ -124,7 +126,7 @@ public record TenantfoldConfig(
     Config masked = maskSecrets(raw.getConfig(ROOT));
     String text = masked.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
     // Passwords can also hide in JDBC URL parameters.
-    return dev.tenantfold.jdbc.Redaction.redactText(text, secrets());
+    return Redaction.redactText(text, secrets());
   }
 
   static Config maskSecrets(Config config) {

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.Collection;
 
 /**
  * The one schema every tenant conforms to, plus the tenants that could not conform (a tenant
@@ -22,7 +23,7 @@ public record TargetSchema(SortedMap<String, TargetTable> tables, Map<String, En
   }
 
   /** This schema without {@code tableNames} (tables the target could not create). */
-  public TargetSchema without(java.util.Collection<String> tableNames) {
+  public TargetSchema without(Collection<String> tableNames) {
     SortedMap<String, TargetTable> kept = new TreeMap<>(tables);
     tableNames.forEach(kept::remove);
     return new TargetSchema(kept, enums, rejectedTenants);

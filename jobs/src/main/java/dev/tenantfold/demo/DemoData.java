@@ -3,6 +3,7 @@ package dev.tenantfold.demo;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import dev.tenantfold.jdbc.Sql;
 
 /**
  * Synthetic single-tenant databases: customers, orders and order items linked by foreign keys, an
@@ -108,7 +109,7 @@ public final class DemoData {
     try (Statement st = conn.createStatement()) {
       st.execute(SCHEMA);
       st.execute(AWKWARD_ROWS);
-      st.execute(String.format(BULK_ROWS, dev.tenantfold.jdbc.Sql.literal(tenantLabel), customers));
+      st.execute(String.format(BULK_ROWS, Sql.literal(tenantLabel), customers));
     }
   }
 }

@@ -12,6 +12,10 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import dev.tenantfold.job.AuditJob;
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.report.SummaryPrinter;
+import java.util.Optional;
 
 /**
  * {@code tenantfold demo}: an embedded PostgreSQL holding three synthetic tenant databases and an
@@ -51,8 +55,8 @@ public final class EmbeddedDemo {
       int code = TenantfoldMain.runJob(config, out);
       out.println();
       out.println("Auditing the published data against the sources (tenantfold validate):");
-      dev.tenantfold.report.RunResult audit = new dev.tenantfold.job.AuditJob(config, java.util.Optional.empty(), java.util.Optional.empty()).execute();
-      dev.tenantfold.report.SummaryPrinter.print(audit, out);
+      RunResult audit = new AuditJob(config, Optional.empty(), Optional.empty()).execute();
+      SummaryPrinter.print(audit, out);
       code = code != 0 ? code : audit.exitCode();
       try (Connection conn = DriverManager.getConnection(pg.getJdbcUrl("postgres", "warehouse"));
           Statement st = conn.createStatement();

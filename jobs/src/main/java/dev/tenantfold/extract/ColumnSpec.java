@@ -1,6 +1,7 @@
 package dev.tenantfold.extract;
 
 import java.io.Serializable;
+import dev.tenantfold.jdbc.Sql;
 
 /**
  * A source column as the catalog describes it. {@code type} is PostgreSQL's {@code format_type}
@@ -13,6 +14,6 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
     if (enumType == null) {
       return type;
     }
-    return dev.tenantfold.jdbc.Sql.qualified(targetSchema, enumType) + (array ? "[]" : "");
+    return Sql.qualified(targetSchema, enumType) + (array ? "[]" : "");
   }
 }

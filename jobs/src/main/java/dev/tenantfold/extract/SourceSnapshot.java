@@ -6,6 +6,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.PreparedStatement;
+import java.util.List;
 
 /**
  * A REPEATABLE READ transaction on a tenant database whose snapshot is exported with {@code
@@ -60,18 +62,18 @@ public final class SourceSnapshot implements AutoCloseable {
    * slipped in between the export and the lock is detected by comparing the file node the snapshot
    * sees with the current one, and fails the tenant.
    */
-  public void lockTables(String tenantId, java.util.List<TableSpec> tables) throws SQLException {
+  public void lockTables(String tenantId, List<TableSpec> tables) throws SQLException {
     if (tables.isEmpty()) {
       return;
     }
-    java.util.List<String> names = tables.stream().map(t -> Sql.qualified(t.schema(), t.name())).toList();
+    List<String> names = tables.stream().map(t -> Sql.qualified(t.schema(), t.name())).toList();
     try (Statement st = connection.createStatement()) {
       // Like pg_dump's --lock-wait-timeout: a lock queued behind DDL fails the tenant instead of waiting for ever.
       st.execute("SET LOCAL lock_timeout = '60s'");
       st.execute("LOCK TABLE " + String.join(", ", names) + " IN ACCESS SHARE MODE");
     }
     // Every relation holding rows: the tables and, for partitioned ones, each leaf partition.
-    try (java.sql.PreparedStatement ps = connection.prepareStatement(
+    try (PreparedStatement ps = connection.prepareStatement(
         "SELECT c.oid::regclass::text FROM pg_class c"
             + " WHERE (c.oid = ANY (?::text[]::regclass[])"
             + "   OR c.oid IN (SELECT pt.relid FROM unnest(?::text[]::regclass[]) t(oid), pg_partition_tree(t.oid) pt))"

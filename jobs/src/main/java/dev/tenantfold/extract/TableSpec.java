@@ -2,6 +2,7 @@ package dev.tenantfold.extract;
 
 import java.util.List;
 import java.util.Optional;
+import dev.tenantfold.jdbc.Sql;
 
 /**
  * A source table: columns in ordinal order, primary key, foreign keys, and the planner's size
@@ -33,7 +34,7 @@ public record TableSpec(
    * a declaratively partitioned table is read with its partitions.
    */
   public String readRelation() {
-    return (partitioned ? "" : "ONLY ") + dev.tenantfold.jdbc.Sql.qualified(schema, name);
+    return (partitioned ? "" : "ONLY ") + Sql.qualified(schema, name);
   }
 
   public Optional<ColumnSpec> column(String columnName) {

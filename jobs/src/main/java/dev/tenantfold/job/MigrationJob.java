@@ -30,6 +30,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.tenantfold.jdbc.Sql;
 
 /**
  * The {@code run} command: plan the target schema from every tenant's catalog, migrate tenants
@@ -101,7 +102,7 @@ public final class MigrationJob {
       TargetSchema schema = planned.without(failedTables.keySet());
       // Once, before tenants run in parallel: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
       try (var st = target.createStatement()) {
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + dev.tenantfold.jdbc.Sql.ident(config.target().stagingSchema()));
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().stagingSchema()));
       }
 
       Map<String, Future<TenantResult>> running = new LinkedHashMap<>();

@@ -50,6 +50,7 @@ import java.util.concurrent.Executors;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.sql.PreparedStatement;
 
 /**
  * One tenant through extract, load, validate and publish. {@link #execute()} reads like the plan:
@@ -318,8 +319,8 @@ final class TenantMigration {
    */
   private boolean publishCommitted(int pid) {
     try (Connection conn = config.target().endpoint().connect("tenantfold-publish-check-" + tenant.id());
-        java.sql.PreparedStatement terminate = conn.prepareStatement("SELECT pg_terminate_backend(?)");
-        java.sql.PreparedStatement alive = conn.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
+        PreparedStatement terminate = conn.prepareStatement("SELECT pg_terminate_backend(?)");
+        PreparedStatement alive = conn.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
       terminate.setInt(1, pid);
       terminate.execute();
       alive.setInt(1, pid);

@@ -11,6 +11,8 @@ import org.postgresql.copy.PGCopyOutputStream;
 import org.postgresql.core.BaseConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.tenantfold.jdbc.JdbcEndpoint;
+import java.util.Arrays;
 
 /**
  * Streams one partition as COPY from source to target inside a Spark task: {@code COPY (SELECT ...)
@@ -37,7 +39,7 @@ public final class CopyTransfer {
             outcome.fromLedger() ? " (already committed by an earlier attempt)" : "");
         return outcome;
       } catch (SQLException | RuntimeException e) {
-        lastError = Redaction.sqlMessage(e, java.util.Arrays.asList(secret(unit.source()), secret(unit.target())));
+        lastError = Redaction.sqlMessage(e, Arrays.asList(secret(unit.source()), secret(unit.target())));
         LOG.warn("Attempt {}/{} to transfer {} failed: {}", attempt, unit.attempts(), unit.describe(), lastError);
         if (!Attempts.retryable(e) || attempt == unit.attempts()) {
           break;
@@ -82,7 +84,7 @@ public final class CopyTransfer {
   }
 
 
-  private static String secret(dev.tenantfold.jdbc.JdbcEndpoint endpoint) {
+  private static String secret(JdbcEndpoint endpoint) {
     return endpoint.password();
   }
 

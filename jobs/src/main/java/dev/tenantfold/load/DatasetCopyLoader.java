@@ -21,6 +21,7 @@ import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.tenantfold.extract.ExportTemporals;
 
 /**
  * Loads a {@code Dataset<Row>} whose rows exist only in Spark (a Parquet snapshot export, the
@@ -82,7 +83,7 @@ public final class DatasetCopyLoader {
     Column[] columns = new Column[fields.length];
     for (int i = 0; i < fields.length; i++) {
       String name = fields[i].name();
-      columns[i] = dev.tenantfold.extract.ExportTemporals.asEpochNumbers(functions.col("`" + name.replace("`", "``") + "`"), fields[i].dataType()).as(name);
+      columns[i] = ExportTemporals.asEpochNumbers(functions.col("`" + name.replace("`", "``") + "`"), fields[i].dataType()).as(name);
     }
     return rows.select(columns);
   }

@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.sql.PreparedStatement;
 
 /**
  * One tenant's rows of one table for one run, loaded before anything is published. Created like
@@ -87,7 +88,7 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
   public void buildParentIndexes(Connection conn) throws SQLException {
     record ParentIndex(String definition, String prefix, String constraintDefinition) {}
     List<ParentIndex> indexes = new ArrayList<>();
-    try (java.sql.PreparedStatement ps = conn.prepareStatement("""
+    try (PreparedStatement ps = conn.prepareStatement("""
         SELECT pg_get_indexdef(i.indexrelid),
                CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END || quote_ident(ic.relname)
                  || ' ON ONLY ' || quote_ident(n.nspname) || '.' || quote_ident(tc.relname) || ' USING ',

@@ -17,6 +17,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.jdbc.Sql;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Creates or evolves the consolidated tables: each is {@code PARTITION BY LIST (tenant column)},
@@ -38,8 +43,8 @@ public final class TargetDdl {
    * extension type the target lacks, an incompatible existing table), the reason. Each table's DDL
    * is its own transaction, so one table's failure leaves the others ready.
    */
-  public java.util.Map<String, String> apply(Connection conn, TargetSchema target, java.time.Duration lockTimeout) throws SQLException {
-    java.util.Map<String, String> failed = new java.util.TreeMap<>();
+  public Map<String, String> apply(Connection conn, TargetSchema target, Duration lockTimeout) throws SQLException {
+    Map<String, String> failed = new TreeMap<>();
     boolean autoCommit = conn.getAutoCommit();
     conn.setAutoCommit(true);
     try (Statement st = conn.createStatement()) {
@@ -57,7 +62,7 @@ public final class TargetDdl {
         } catch (SQLException e) {
           conn.rollback();
           failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": "
-              + dev.tenantfold.jdbc.Redaction.sqlMessage(e, java.util.List.of()));
+              + Redaction.sqlMessage(e, List.of()));
         } finally {
           conn.setAutoCommit(true);
         }
@@ -86,7 +91,7 @@ public final class TargetDdl {
     }
     if (existing.isEmpty()) {
       st.execute("CREATE TYPE " + qualified(schema, e.name()) + " AS ENUM ("
-          + String.join(", ", e.labels().stream().map(dev.tenantfold.jdbc.Sql::literal).toList()) + ")");
+          + String.join(", ", e.labels().stream().map(Sql::literal).toList()) + ")");
       return;
     }
     for (String label : e.labels()) {
@@ -161,7 +166,7 @@ public final class TargetDdl {
       List<String> pk = new ArrayList<>();
       pk.add(tenantColumn);
       pk.addAll(table.primaryKey());
-      sql.append(",\n  PRIMARY KEY (").append(dev.tenantfold.jdbc.Sql.idents(pk)).append(')');
+      sql.append(",\n  PRIMARY KEY (").append(Sql.idents(pk)).append(')');
     }
     return sql.append("\n) PARTITION BY LIST (").append(ident(tenantColumn)).append(')').toString();
   }

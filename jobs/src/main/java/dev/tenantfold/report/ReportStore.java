@@ -12,6 +12,8 @@ import java.time.Instant;
 import java.util.List;
 import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.checksum.RowDifference;
+import java.sql.ResultSet;
+import java.util.ArrayList;
 
 /**
  * The reconciliation tables in the target's report schema: {@code runs}, {@code table_results} and
@@ -59,25 +61,25 @@ public final class ReportStore {
    * abandoned} and drops their staging tables. Returns the run ids swept.
    */
   public List<String> sweepAbandoned(Connection conn, String stagingSchema) throws SQLException {
-    List<String> running = new java.util.ArrayList<>();
+    List<String> running = new ArrayList<>();
     try (Statement st = conn.createStatement();
-        java.sql.ResultSet rs = st.executeQuery("SELECT run_id FROM " + qualified(schema, "runs") + " WHERE status = 'running'")) {
+        ResultSet rs = st.executeQuery("SELECT run_id FROM " + qualified(schema, "runs") + " WHERE status = 'running'")) {
       while (rs.next()) {
         running.add(rs.getString(1));
       }
     }
-    List<String> swept = new java.util.ArrayList<>();
+    List<String> swept = new ArrayList<>();
     for (String runId : running) {
       if (!tryLock(conn, runId)) {
         continue;
       }
       try {
-        List<String> tables = new java.util.ArrayList<>();
+        List<String> tables = new ArrayList<>();
         try (PreparedStatement ps = conn.prepareStatement("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
             + " WHERE schemaname = ? AND strpos(tablename, ?) > 0")) {
           ps.setString(1, stagingSchema);
           ps.setString(2, "__" + runId.replace("-", "_").toLowerCase());
-          try (java.sql.ResultSet rs = ps.executeQuery()) {
+          try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               tables.add(rs.getString(1));
             }
@@ -102,7 +104,7 @@ public final class ReportStore {
   private static boolean tryLock(Connection conn, String runId) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("SELECT pg_try_advisory_lock(hashtextextended('tenantfold run ' || ?, 0))")) {
       ps.setString(1, runId);
-      try (java.sql.ResultSet rs = ps.executeQuery()) {
+      try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getBoolean(1);
       }
@@ -150,7 +152,7 @@ public final class ReportStore {
         + " WHERE run_id = ? AND tenant_id = ? AND published")) {
       ps.setString(1, runId);
       ps.setString(2, tenantId);
-      try (java.sql.ResultSet rs = ps.executeQuery()) {
+      try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getLong(1);
       }

@@ -1,6 +1,7 @@
 package dev.tenantfold.report;
 
 import java.io.PrintStream;
+import dev.tenantfold.validate.TableStatus;
 
 /** The table printed at the end of every run: one line per tenant table, then the verdict. */
 public final class SummaryPrinter {
@@ -36,7 +37,7 @@ public final class SummaryPrinter {
     }
     String report = run.reportPath() == null ? "no report file written" : "report: " + run.reportPath();
     if (audit) {
-      long matching = run.tenants().stream().filter(t -> t.status() == dev.tenantfold.validate.TableStatus.OK).count();
+      long matching = run.tenants().stream().filter(t -> t.status() == TableStatus.OK).count();
       out.printf("%d of %d tenants match their sources; %s%n", matching, run.tenants().size(), report);
       return;
     }

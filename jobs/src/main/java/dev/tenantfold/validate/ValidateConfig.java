@@ -2,6 +2,8 @@ package dev.tenantfold.validate;
 
 import dev.tenantfold.config.ConfigReader;
 import java.util.Set;
+import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.validate.checksum.ChecksumSpec;
 
 /** Settings of the validate stage: checksum buckets and how far a mismatch is drilled into. */
 public record ValidateConfig(int buckets, int maxListedKeys, long drilldownRowsPerScan, int maxDrilldownScans) {
@@ -9,9 +11,9 @@ public record ValidateConfig(int buckets, int maxListedKeys, long drilldownRowsP
   public static ValidateConfig from(ConfigReader c) {
     c.rejectUnknown(Set.of("buckets", "max-listed-keys", "drilldown-rows-per-scan", "max-drilldown-scans"));
     int buckets = c.positiveInt("buckets");
-    if (buckets > dev.tenantfold.validate.checksum.ChecksumSpec.MAX_BUCKETS) {
-      throw new dev.tenantfold.config.ConfigError("Config key " + c.key("buckets") + " must be at most "
-          + dev.tenantfold.validate.checksum.ChecksumSpec.MAX_BUCKETS + ", got " + buckets);
+    if (buckets > ChecksumSpec.MAX_BUCKETS) {
+      throw new ConfigError("Config key " + c.key("buckets") + " must be at most "
+          + ChecksumSpec.MAX_BUCKETS + ", got " + buckets);
     }
     return new ValidateConfig(buckets, c.positiveInt("max-listed-keys"), c.positiveLong("drilldown-rows-per-scan"),
         c.positiveInt("max-drilldown-scans"));

@@ -3,6 +3,7 @@ package dev.tenantfold.validate.checksum;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.List;
+import java.util.ArrayList;
 
 /**
  * One row of a drill-down, from either engine.
@@ -16,6 +17,6 @@ public record DrillDownRow(int bucket, String key, String rowDigest, List<String
 
   public DrillDownRow {
     // List.copyOf rejects nulls, and NULL values are the point.
-    values = Collections.unmodifiableList(new java.util.ArrayList<>(values));
+    values = Collections.unmodifiableList(new ArrayList<>(values));
   }
 }

@@ -28,6 +28,8 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import dev.tenantfold.extract.ExportTemporals;
+import java.util.Arrays;
 
 /**
  * The checksum over a {@code Dataset<Row>} (rows of a Parquet snapshot export), bit-identical to
@@ -112,7 +114,7 @@ public final class SparkChecksum {
         throw new IllegalArgumentException("Cannot checksum dataset: column " + name + " is missing; it has "
             + List.of(rows.schema().fieldNames()));
       }
-      columns.add(dev.tenantfold.extract.ExportTemporals.asEpochNumbers(col("`" + field.name().replace("`", "``") + "`"), field.dataType()).as("c" + i));
+      columns.add(ExportTemporals.asEpochNumbers(col("`" + field.name().replace("`", "``") + "`"), field.dataType()).as("c" + i));
     }
     return rows.select(columns.toArray(new Column[0]));
   }
@@ -171,7 +173,7 @@ public final class SparkChecksum {
       }
       return Collections.singletonList(
           RowFactory.create(hash.bucket(), key == null ? hash.hex() : key, hash.hex(),
-              scala.jdk.javaapi.CollectionConverters.asScala(java.util.Arrays.asList(values)).toSeq())).iterator();
+              scala.jdk.javaapi.CollectionConverters.asScala(Arrays.asList(values)).toSeq())).iterator();
     }
   }
 }
