@@ -5,13 +5,19 @@ import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.demo.EmbeddedDemo;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.job.AuditJob;
+import dev.tenantfold.job.CleanupJob;
+import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.MigrationJob;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
 import java.io.File;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.Optional;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -30,9 +36,11 @@ public final class TenantfoldMain {
   private static final Logger LOG = LoggerFactory.getLogger(TenantfoldMain.class);
   static final String USAGE = """
       Usage:
-        tenantfold run --config FILE [--set key=value ...]   consolidate the configured tenants
+        tenantfold run --config FILE [--set key=value ...] [--allow-shrink TENANT ...] [--resume RUN_ID | --only-failed]
+                                                             consolidate the configured tenants
         tenantfold validate --config FILE [--tenant ID] [--table T] [--set key=value ...]
                                                              re-validate published data against the live sources
+        tenantfold cleanup --config FILE [--dry-run]         list and drop staging tables that dead or failed runs left
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
                   2 usage or configuration error; 3 some tenant failed validation and was not published.""";
@@ -55,6 +63,7 @@ public final class TenantfoldMain {
       return switch (args[0]) {
         case "run" -> runCommand(parse(args), out);
         case "validate" -> validateCommand(parse(args), out);
+        case "cleanup" -> cleanupCommand(parse(args), out);
         case "demo" -> EmbeddedDemo.run(out);
         default -> throw new ConfigError("Unknown command '" + args[0] + "'");
       };
@@ -71,34 +80,58 @@ public final class TenantfoldMain {
     }
   }
 
-  record Arguments(File config, List<String> overrides, Optional<String> tenant, Optional<String> table) {}
+  record Arguments(File config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
+      Optional<String> resume, boolean onlyFailed, boolean dryRun) {}
+
+  /** The options each command takes, besides --config and --set. */
+  private static final Map<String, Set<String>> OPTIONS = Map.of(
+      "run", Set.of("--allow-shrink", "--resume", "--only-failed"),
+      "validate", Set.of("--tenant", "--table"),
+      "cleanup", Set.of("--dry-run"));
 
   static Arguments parse(String[] args) {
     File config = null;
     List<String> overrides = new ArrayList<>();
     Optional<String> tenant = Optional.empty();
     Optional<String> table = Optional.empty();
-    boolean validate = args[0].equals("validate");
+    Set<String> allowShrink = new LinkedHashSet<>();
+    Optional<String> resume = Optional.empty();
+    boolean onlyFailed = false;
+    boolean dryRun = false;
+    Set<String> allowed = OPTIONS.getOrDefault(args[0], Set.of());
     for (int i = 1; i < args.length; i++) {
-      switch (args[i]) {
-        case "--config" -> config = new File(value(args, ++i, "--config"));
-        case "--set" -> overrides.add(value(args, ++i, "--set"));
-        case "--tenant" -> tenant = Optional.of(validateOnly(validate, args, ++i, "--tenant"));
-        case "--table" -> table = Optional.of(validateOnly(validate, args, ++i, "--table"));
-        default -> throw new ConfigError("Unknown option '" + args[i] + "' for '" + args[0] + "'");
+      String option = args[i];
+      if (!option.equals("--config") && !option.equals("--set") && !allowed.contains(option)) {
+        List<String> valid = new ArrayList<>(List.of("--config", "--set"));
+        valid.addAll(new TreeSet<>(allowed));
+        throw new ConfigError("Unknown option '" + option + "' for '" + args[0] + "' (valid: " + String.join(", ", valid) + ")");
+      }
+      switch (option) {
+        case "--config" -> config = new File(value(args, ++i, option));
+        case "--set" -> overrides.add(value(args, ++i, option));
+        case "--tenant" -> tenant = Optional.of(value(args, ++i, option));
+        case "--table" -> table = Optional.of(value(args, ++i, option));
+        case "--allow-shrink" -> allowShrink.add(value(args, ++i, option));
+        case "--resume" -> resume = Optional.of(value(args, ++i, option));
+        case "--only-failed" -> onlyFailed = true;
+        case "--dry-run" -> dryRun = true;
+        default -> throw new IllegalStateException(option);
       }
     }
     if (config == null) {
       throw new ConfigError("'" + args[0] + "' needs --config FILE");
     }
-    return new Arguments(config, overrides, tenant, table);
+    if (resume.isPresent() && onlyFailed) {
+      throw new ConfigError("Options --resume RUN_ID and --only-failed exclude each other: --only-failed resumes the latest run");
+    }
+    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun);
   }
 
-  private static String validateOnly(boolean validate, String[] args, int i, String option) {
-    if (!validate) {
-      throw new ConfigError("Option " + option + " is for 'validate' only");
-    }
-    return value(args, i, option);
+  static int cleanupCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    new CleanupJob(config, args.dryRun()).execute(out);
+    return ExitCode.OK;
   }
 
   static int validateCommand(Arguments args, PrintStream out) throws Exception {
@@ -122,16 +155,20 @@ public final class TenantfoldMain {
   static int runCommand(Arguments args, PrintStream out) throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
-    return runJob(config, out);
+    return runJob(config, new RunOptions(args.allowShrink(), args.resume(), args.onlyFailed()), out);
   }
 
   /** Runs the migration with a Spark session of its own (stopped in finally) and prints the summary. */
   public static int runJob(TenantfoldConfig config, PrintStream out) throws Exception {
+    return runJob(config, RunOptions.defaults(), out);
+  }
+
+  static int runJob(TenantfoldConfig config, RunOptions options, PrintStream out) throws Exception {
     LOG.info("Effective configuration (secrets masked):\n{}", config.renderMasked());
     SparkSession spark = sparkSession(config);
     try {
       long start = System.nanoTime();
-      RunResult result = new MigrationJob(config, spark).execute();
+      RunResult result = new MigrationJob(config, spark, options).execute();
       SummaryPrinter.print(result, out);
       out.printf("Run took %.1f s (Spark start-up excluded)%n", (System.nanoTime() - start) / 1e9);
       return result.exitCode();

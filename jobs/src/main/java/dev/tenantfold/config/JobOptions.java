@@ -1,6 +1,7 @@
 package dev.tenantfold.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -15,8 +16,18 @@ public record JobOptions(
     boolean analyzeStaging,
     boolean keepFailedStaging,
     Duration publishLockTimeout,
+    List<String> allowShrink,
     String sparkMaster,
     String sparkAppName) {
+
+  public JobOptions {
+    allowShrink = List.copyOf(allowShrink);
+  }
+
+  /** Whether {@code publish.allow-shrink} lets the tenant publish less than before. */
+  public boolean allowsShrink(String tenantId) {
+    return allowShrink.contains("*") || allowShrink.contains(tenantId);
+  }
 
   static JobOptions from(ConfigReader root) {
     ConfigReader extract = root.block("extract");
@@ -24,7 +35,7 @@ public record JobOptions(
     ConfigReader load = root.block("load");
     load.rejectUnknown(Set.of("analyze", "keep-failed-staging"));
     ConfigReader publish = root.block("publish");
-    publish.rejectUnknown(Set.of("lock-timeout"));
+    publish.rejectUnknown(Set.of("lock-timeout", "allow-shrink"));
     ConfigReader spark = root.block("spark");
     spark.rejectUnknown(Set.of("master", "app-name"));
     Duration lockTimeout = publish.duration("lock-timeout");
@@ -39,6 +50,7 @@ public record JobOptions(
         load.bool("analyze"),
         load.bool("keep-failed-staging"),
         lockTimeout,
+        publish.stringList("allow-shrink"),
         spark.string("master"),
         spark.string("app-name"));
   }

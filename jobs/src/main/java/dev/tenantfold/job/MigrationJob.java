@@ -1,5 +1,6 @@
 package dev.tenantfold.job;
 
+import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
@@ -7,7 +8,13 @@ import dev.tenantfold.conform.TargetSchemaPlanner;
 import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.load.TargetDdl;
+import dev.tenantfold.validate.ShrinkGuard;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
@@ -45,10 +52,22 @@ public final class MigrationJob {
 
   private final TenantfoldConfig config;
   private final SparkSession spark;
+  private final RunOptions options;
 
   public MigrationJob(TenantfoldConfig config, SparkSession spark) {
+    this(config, spark, RunOptions.defaults());
+  }
+
+  public MigrationJob(TenantfoldConfig config, SparkSession spark, RunOptions options) {
     this.config = config;
     this.spark = spark;
+    this.options = options;
+    for (String id : options.allowShrink()) {
+      if (!id.equals("*") && config.tenants().stream().noneMatch(t -> t.id().equals(id))) {
+        throw new ConfigError("Cannot allow tenant '" + id + "' to shrink (--allow-shrink): it is not in tenantfold.tenants (known: "
+            + config.tenants().stream().map(TenantConfig::id).toList() + ")");
+      }
+    }
   }
 
   public static String newRunId(Instant now) {
@@ -60,89 +79,217 @@ public final class MigrationJob {
     String runId = newRunId(started);
     LOG.info("Starting run {} for {} tenants", runId, config.tenants().size());
     ReportStore reports = new ReportStore(config.target().reportSchema());
-    List<TenantResult> results = new ArrayList<>();
-    try (Connection target = config.target().endpoint().connect("tenantfold-driver")) {
-      reports.ensureTables(target);
-      for (String abandoned : reports.sweepAbandoned(target, config.target().stagingSchema())) {
-        LOG.warn("Run {} was left running by a driver that stopped: marked abandoned, its staging tables dropped", abandoned);
+    StagingRegistry registry = new StagingRegistry(config.target().reportSchema());
+    // The run's lock lives on this session's connection; a replacement connection takes it again.
+    try (TargetSession session = new TargetSession(config.target().endpoint(), runId, "driver", conn -> {
+      if (!reports.relock(conn, runId)) {
+        LOG.warn("Run {} lost its lock with its connection and another session holds it now", runId);
       }
+    })) {
+      Connection target = session.connection();
+      reports.ensureTables(target);
+      registry.ensureTable(target);
+      Optional<ReportStore.PastRun> resumed = resumedRun(target, reports);
+      sweep(target, reports, registry, runId);
       reports.startRun(target, runId, started, "run");
-
+      resumed.ifPresent(past -> {
+        try {
+          reports.recordResumedFrom(target, runId, past.runId());
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      });
       try {
-        return migrate(target, reports, runId, started, results);
+        return migrate(session, reports, registry, runId, started, resumed);
       } catch (SQLException | RuntimeException e) {
-        reports.finishRun(target, runId, Instant.now(), "failed");
+        // The run itself failed (planning, target DDL): record it and drop what it staged, on a live connection.
+        try {
+          Connection conn = session.connection();
+          dropOwnStaging(conn, registry, runId);
+          reports.finishRun(conn, runId, Instant.now(), "failed");
+        } catch (SQLException | RuntimeException cleanup) {
+          e.addSuppressed(cleanup);
+        }
         throw e;
       }
     }
   }
 
-  private RunResult migrate(Connection target, ReportStore reports, String runId, Instant started, List<TenantResult> results)
-      throws SQLException {
-      Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
-      Map<String, TenantResult> failed = new LinkedHashMap<>();
-      readCatalogs(catalogs, failed);
-      TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
-      TargetSchema planned = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn());
-      planned.rejectedTenants().forEach((tenantId, why) -> {
-        catalogs.remove(tenantId);
-        failed.put(tenantId, TenantResult.failed(tenantId, "Cannot conform tenant " + tenantId + ": " + why, List.of(), 0));
-      });
-      Map<String, String> failedTables =
-          new TargetDdl(config.target().schema(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
-      // A table the target cannot hold fails the tenants that have it; the others go on without it.
-      for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
-        List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.name())).map(t -> failedTables.get(t.name())).toList();
-        if (!reasons.isEmpty()) {
-          catalogs.remove(catalog.tenantId());
-          failed.put(catalog.tenantId(), TenantResult.failed(catalog.tenantId(), "Cannot migrate tenant " + catalog.tenantId() + ": "
-              + String.join("; ", reasons), List.of(), 0));
-        }
-      }
-      TargetSchema schema = planned.without(failedTables.keySet());
-      // Once, before tenants run in parallel: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
-      try (var st = target.createStatement()) {
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().stagingSchema()));
-      }
-
-      Map<String, Future<TenantResult>> running = new LinkedHashMap<>();
-      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      ExecutorService pool = Executors.newFixedThreadPool(config.options().tenantParallelism(), r -> {
-        Thread t = new Thread(r, "tenantfold-tenant");
-        t.setDaemon(true);
-        return t;
-      });
-      try {
-        for (TenantConfig tenant : config.tenants()) {
-          TenantCatalog catalog = catalogs.get(tenant.id());
-          if (catalog != null) {
-            running.put(tenant.id(), pool.submit(() -> new TenantMigration(config, tenant, catalog, schema, runId, jsc, reports).execute()));
-          }
-        }
-        for (TenantConfig tenant : config.tenants()) {
-          TenantResult r = failed.containsKey(tenant.id()) ? failed.get(tenant.id()) : await(tenant.id(), running.get(tenant.id()));
-          // Tenants that failed before any table had a verdict: their table rows were never written.
-          reports.recordTenantFailure(target, runId, r);
-          if (!r.published()) {
-            LOG.warn("Tenant {} not published ({}): {}", r.tenantId(), r.status(), r.message().isEmpty()
-                ? r.tables().stream().filter(t -> t.status() != TableStatus.OK).map(t -> t.tableName() + ": " + t.message()).toList()
-                : r.message());
-          }
-          results.add(r);
-        }
-      } finally {
-        pool.shutdownNow();
-      }
-      Instant finished = Instant.now();
-      RunResult provisional = new RunResult(runId, "run", started, finished, results, null);
-      reports.finishRun(target, runId, finished, provisional.statusLabel());
-      String reportPath = writeReport(provisional);
-      return new RunResult(runId, "run", started, finished, results, reportPath);
+  /** The run {@code --resume} or {@code --only-failed} names, checked before anything is written. */
+  private Optional<ReportStore.PastRun> resumedRun(Connection target, ReportStore reports) throws SQLException {
+    if (!options.resuming()) {
+      return Optional.empty();
+    }
+    Optional<ReportStore.PastRun> past = reports.pastRun(target, options.resumeRunId());
+    String which = options.resumeRunId().map(id -> "run " + id).orElse("the latest run");
+    if (past.isEmpty()) {
+      throw new ConfigError("Cannot resume " + which + ": no such run in " + config.target().reportSchema() + ".runs");
+    }
+    if (!past.get().command().equals("run")) {
+      throw new ConfigError("Cannot resume run " + past.get().runId() + ": it was a '" + past.get().command() + "', not a 'run'");
+    }
+    if (past.get().status().equals("running")) {
+      throw new ConfigError("Cannot resume run " + past.get().runId() + ": it is still running (or its driver just died: wait for it, "
+          + "or run tenantfold cleanup)");
+    }
+    return past;
   }
 
-  private void readCatalogs(Map<String, TenantCatalog> catalogs, Map<String, TenantResult> failed) {
-    for (int i = 0; i < config.tenants().size(); i++) {
-      TenantConfig tenant = config.tenants().get(i);
+  /** Marks runs whose driver died as abandoned and drops the staging tables that dead or finished runs left. */
+  private void sweep(Connection target, ReportStore reports, StagingRegistry registry, String runId) throws SQLException {
+    for (String abandoned : reports.sweepAbandoned(target, config.target().stagingSchema())) {
+      LOG.warn("Run {} was left running by a driver that stopped: marked abandoned", abandoned);
+    }
+    List<String> live = new ArrayList<>(reports.runningRuns(target));
+    live.add(runId);
+    List<StagingRegistry.Leftover> leftovers = registry.leftovers(target, live, false);
+    for (StagingRegistry.Leftover leftover : leftovers) {
+      try {
+        registry.drop(target, leftover);
+      } catch (SQLException e) {
+        LOG.warn("Cannot drop staging table {} left by run {}: {}", leftover.qualifiedName(), leftover.runId(),
+            Redaction.sqlMessage(e, config.secrets()));
+      }
+    }
+    if (!leftovers.isEmpty()) {
+      LOG.warn("Dropped {} staging tables left by earlier runs {}", leftovers.size(),
+          leftovers.stream().map(StagingRegistry.Leftover::runId).distinct().toList());
+    }
+  }
+
+  /** Drops every staging table this run still has (tenants whose own cleanup could not reach the target). */
+  private void dropOwnStaging(Connection conn, StagingRegistry registry, String runId) throws SQLException {
+    List<String> others = new ArrayList<>(new ReportStore(config.target().reportSchema()).runningRuns(conn));
+    others.remove(runId);
+    for (StagingRegistry.Leftover leftover : registry.leftovers(conn, others, false)) {
+      if (leftover.runId().equals(runId)) {
+        registry.drop(conn, leftover);
+      }
+    }
+  }
+
+  private RunResult migrate(TargetSession session, ReportStore reports, StagingRegistry registry, String runId, Instant started,
+      Optional<ReportStore.PastRun> resumed) throws SQLException {
+    List<String> notes = new ArrayList<>();
+    Set<String> skipped = new LinkedHashSet<>();
+    resumed.ifPresent(past -> {
+      skipped.addAll(past.publishedTenants());
+      skipped.retainAll(config.tenants().stream().map(TenantConfig::id).toList());
+      notes.add("resumes run " + past.runId() + ": " + (skipped.isEmpty() ? "no tenant published there, all run again"
+          : "skipped tenants " + skipped + ", published there"));
+    });
+    List<TenantConfig> tenants = config.tenants().stream().filter(t -> !skipped.contains(t.id())).toList();
+    Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
+    Map<String, TenantResult> failed = new LinkedHashMap<>();
+    readCatalogs(tenants, catalogs, failed);
+    Connection target = session.connection();
+    TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
+    Map<String, ShrinkGuard> guards = new LinkedHashMap<>();
+    for (TenantConfig tenant : tenants) {
+      guards.put(tenant.id(), shrinkGuard(target, reports, existing, tenant.id()));
+      TenantCatalog catalog = catalogs.get(tenant.id());
+      if (catalog == null) {
+        continue;
+      }
+      Optional<String> refused = guards.get(tenant.id()).refuseVanished(catalog.tables().stream().map(TableSpec::name).toList(), tenant.schemas());
+      if (refused.isEmpty() && catalog.tables().isEmpty() && !allowsShrink(tenant.id())) {
+        int i = config.tenants().indexOf(tenant);
+        refused = Optional.of("Cannot read tenant " + tenant.id() + ": schemas " + tenant.schemas() + " hold no table that tenantfold.tables"
+            + " selects; check tenantfold.tenants[" + i + "].jdbc.schemas and that the URL names the right database");
+      }
+      if (refused.isPresent()) {
+        LOG.error(refused.get());
+        catalogs.remove(tenant.id());
+        failed.put(tenant.id(), TenantResult.failed(tenant.id(), refused.get(), List.of(), 0));
+      }
+    }
+    TargetSchema planned = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn());
+    planned.rejectedTenants().forEach((tenantId, why) -> {
+      catalogs.remove(tenantId);
+      failed.put(tenantId, TenantResult.failed(tenantId, "Cannot conform tenant " + tenantId + ": " + why, List.of(), 0));
+    });
+    Map<String, String> failedTables =
+        new TargetDdl(config.target().schema(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
+    // A table the target cannot hold fails the tenants that have it; the others go on without it.
+    for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
+      List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.name())).map(t -> failedTables.get(t.name())).toList();
+      if (!reasons.isEmpty()) {
+        catalogs.remove(catalog.tenantId());
+        failed.put(catalog.tenantId(), TenantResult.failed(catalog.tenantId(), "Cannot migrate tenant " + catalog.tenantId() + ": "
+            + String.join("; ", reasons), List.of(), 0));
+      }
+    }
+    TargetSchema schema = planned.without(failedTables.keySet());
+    // Once, before tenants run in parallel: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
+    try (var st = target.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().stagingSchema()));
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().partitionSchema()));
+    }
+
+    List<TenantResult> results = new ArrayList<>();
+    Map<String, Future<TenantResult>> running = new LinkedHashMap<>();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    ExecutorService pool = Executors.newFixedThreadPool(config.options().tenantParallelism(), r -> {
+      Thread t = new Thread(r, "tenantfold-tenant");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      for (TenantConfig tenant : tenants) {
+        TenantCatalog catalog = catalogs.get(tenant.id());
+        if (catalog != null) {
+          ShrinkGuard guard = guards.get(tenant.id());
+          running.put(tenant.id(), pool.submit(() -> new TenantMigration(config, tenant, catalog, schema, runId, jsc, reports, registry, guard)
+              .execute()));
+        }
+      }
+      for (TenantConfig tenant : tenants) {
+        TenantResult r = failed.containsKey(tenant.id()) ? failed.get(tenant.id()) : await(tenant.id(), running.get(tenant.id()));
+        if (!r.published()) {
+          LOG.warn("Tenant {} not published ({}): {}", r.tenantId(), r.status(), r.message().isEmpty()
+              ? r.tables().stream().filter(t -> t.status() != TableStatus.OK).map(t -> t.tableName() + ": " + t.message()).toList()
+              : r.message());
+        }
+        results.add(r);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    // From here on the target's own record decides: a connection lost on the way is replaced.
+    Connection conn = session.connection();
+    for (TenantResult r : results) {
+      if (!r.published()) {
+        // Tenants that failed before any table had a verdict, and verdicts a tenant could not record itself.
+        reports.recordTenantFailure(conn, runId, r);
+        reports.recordTables(conn, runId, r.tables());
+      }
+    }
+    dropOwnStaging(conn, registry, runId);
+    Instant finished = Instant.now();
+    RunResult provisional = new RunResult(runId, "run", started, finished, results, null, notes);
+    reports.finishRun(conn, runId, finished, provisional.statusLabel());
+    String reportPath = writeReport(provisional);
+    return new RunResult(runId, "run", started, finished, results, reportPath, notes);
+  }
+
+  /** What the tenant has published in the consolidated tables this run covers (tables still in the target). */
+  private ShrinkGuard shrinkGuard(Connection target, ReportStore reports, TenantCatalog existing, String tenantId) throws SQLException {
+    Map<String, ShrinkGuard.Published> published = new LinkedHashMap<>();
+    reports.publishedByTable(target, tenantId).forEach((table, p) -> {
+      if (existing.table(table).isPresent()) {
+        published.put(table, new ShrinkGuard.Published(table, p.runId(), p.rows()));
+      }
+    });
+    return new ShrinkGuard(tenantId, published, allowsShrink(tenantId));
+  }
+
+  private boolean allowsShrink(String tenantId) {
+    return config.options().allowsShrink(tenantId) || options.allowShrink().contains(tenantId) || options.allowShrink().contains("*");
+  }
+
+  private void readCatalogs(List<TenantConfig> tenants, Map<String, TenantCatalog> catalogs, Map<String, TenantResult> failed) {
+    for (TenantConfig tenant : tenants) {
+      int i = config.tenants().indexOf(tenant);
       try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
         TenantCatalog catalog = CatalogReader.read(conn, tenant.id(), tenant.schemas(), config.tables());
         if (catalog.serverVersionNum() < MIN_SOURCE_VERSION) {

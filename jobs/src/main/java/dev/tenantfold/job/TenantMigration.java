@@ -3,7 +3,6 @@ package dev.tenantfold.job;
 import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
-import dev.tenantfold.config.JobOptions;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
@@ -18,8 +17,16 @@ import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.load.CopyTransfer;
+import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.load.StagingTable;
 import dev.tenantfold.load.TenantPublisher;
+import dev.tenantfold.load.TenantPublisher.Publication;
+import dev.tenantfold.jdbc.SessionName;
+import dev.tenantfold.validate.ShrinkGuard;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
 import dev.tenantfold.load.TransferOutcome;
 import dev.tenantfold.load.TransferUnit;
 import dev.tenantfold.report.ReportStore;
@@ -55,8 +62,10 @@ import java.sql.PreparedStatement;
 /**
  * One tenant through extract, load, validate and publish. {@link #execute()} reads like the plan:
  * open the snapshot, stage every table, transfer all partitions as one Spark job while the source
- * counts run in the same snapshot, build keys, validate, then publish all tables at once or drop
- * the staging. Every failure ends as a {@link TenantResult}, never as an escaped exception.
+ * counts run in the same snapshot, build keys, validate, refuse to shrink published data unless
+ * allowed, then publish all tables at once or drop the staging. Every failure ends as a {@link
+ * TenantResult} naming the step that failed, never as an escaped exception; a lost target
+ * connection is replaced so the outcome can still be recorded and the staging dropped.
  */
 final class TenantMigration {
   private static final Logger LOG = LoggerFactory.getLogger(TenantMigration.class);
@@ -68,11 +77,19 @@ final class TenantMigration {
   private final String runId;
   private final JavaSparkContext spark;
   private final ReportStore reports;
+  private final StagingRegistry registry;
+  private final ShrinkGuard guard;
   private final Map<String, Long> stageMillis = new LinkedHashMap<>();
   private long stageStart = System.nanoTime();
+  /** The step under way, for the message when it fails ("Cannot transfer tenant acme: ..."). */
+  private String step = "plan";
+
+  /** One table of this tenant: where it comes from, where it is staged, how it is read and checked. */
+  private record TablePlan(TargetTable table, Optional<TableSpec> source, StagingTable staging, List<ReadPartition> partitions,
+      Optional<ChecksumSql> sourceChecksum) {}
 
   TenantMigration(TenantfoldConfig config, TenantConfig tenant, TenantCatalog plannedCatalog, TargetSchema target, String runId,
-      JavaSparkContext spark, ReportStore reports) {
+      JavaSparkContext spark, ReportStore reports, StagingRegistry registry, ShrinkGuard guard) {
     this.config = config;
     this.tenant = tenant;
     this.plannedCatalog = plannedCatalog;
@@ -80,124 +97,168 @@ final class TenantMigration {
     this.runId = runId;
     this.spark = spark;
     this.reports = reports;
+    this.registry = registry;
+    this.guard = guard;
   }
 
   TenantResult execute() {
     long start = System.nanoTime();
     List<StagingTable> staged = new ArrayList<>();
-    try (Connection targetConn = config.target().endpoint().connect("tenantfold-driver-" + tenant.id())) {
-      targetConn.setAutoCommit(true);
+    try (TargetSession session = new TargetSession(config.target().endpoint(), runId, "tenant-" + tenant.id())) {
       List<TableResult> results;
       try {
-        results = stageAndValidate(targetConn, staged);
+        results = stageAndValidate(session, staged).stream().map(this::guarded).toList();
       } catch (SQLException | RuntimeException e) {
-        dropStaging(targetConn, staged);
-        return TenantResult.failed(tenant.id(), redact(e), List.of(), millisSince(start));
+        String message = "Cannot " + step + " tenant " + tenant.id() + ": " + redact(e);
+        dropStaging(session, staged);
+        return TenantResult.failed(tenant.id(), message, List.of(), millisSince(start));
       }
-      boolean valid = results.stream().allMatch(r -> r.status() == TableStatus.OK);
       stageStart = System.nanoTime();
-      if (!valid) {
-        List<TableResult> unpublished = results.stream().map(r -> r.withPublished(false, r.status() == TableStatus.OK
-            ? "not published: another table of this tenant failed validation" : r.message())).toList();
-        reports.recordTables(targetConn, runId, unpublished);
-        if (!config.options().keepFailedStaging()) {
-          dropStaging(targetConn, staged);
-        }
-        return new TenantResult(tenant.id(), false, "", unpublished, millisSince(start), stageMillis);
+      if (!results.stream().allMatch(r -> r.status() == TableStatus.OK)) {
+        return unpublished(session, staged, results, start);
       }
-      List<TableResult> published = results.stream().map(r -> r.withPublished(true, r.message())).toList();
-      int publishPid = targetConn.unwrap(org.postgresql.PGConnection.class).getBackendPID();
-      try {
-        TenantPublisher.publish(targetConn, tenant.id(), staged, config.options().publishLockTimeout(),
-            conn -> reports.recordTables(conn, runId, published));
-      } catch (SQLException e) {
-        // Only a lost connection leaves the outcome open; any other failure was rolled back.
-        if (!targetConn.isValid(5) && publishCommitted(publishPid)) {
-          // The connection broke after the server committed (the report rows commit with the swap).
-          endStage("publish");
-          LOG.warn("Publish of tenant {} reported an error ({}) but had committed", tenant.id(), redact(e));
-          return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
-        }
-        dropStaging(targetConn, staged);
-        String message = "Cannot publish tenant " + tenant.id() + ": " + redact(e)
-            + " (the previously published data is unchanged; raise tenantfold.publish.lock-timeout if readers held locks)";
-        List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
-        if (targetConn.isValid(5)) {
-          reports.recordTables(targetConn, runId, failed);
-        } else {
-          try (Connection fresh = config.target().endpoint().connect("tenantfold-report-" + tenant.id())) {
-            reports.recordTables(fresh, runId, failed);
-          }
-        }
-        return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
-      }
-      endStage("publish");
-      LOG.info("Published tenant {}: {} tables in {} ms {}", tenant.id(), published.size(), millisSince(start), stageMillis);
-      return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
-    } catch (SQLException | RuntimeException e) {
-      return TenantResult.failed(tenant.id(), "Cannot migrate tenant " + tenant.id() + ": " + redact(e), List.of(), millisSince(start));
+      return publish(session, staged, results, start);
     }
   }
 
-  private List<TableResult> stageAndValidate(Connection targetConn, List<StagingTable> staged) throws SQLException {
-    JobOptions options = config.options();
-    int buckets = config.validate().buckets();
-    Map<String, List<ReadPartition>> plans = new LinkedHashMap<>();
+  /** The table's verdict with the rows published before, failed if it would empty a published table. */
+  private TableResult guarded(TableResult r) {
+    TableResult withPrevious = r.withPreviousRows(guard.published(r.tableName()).map(p -> OptionalLong.of(p.rows())).orElse(OptionalLong.empty()));
+    if (r.status() != TableStatus.OK) {
+      return withPrevious;
+    }
+    return guard.refuseEmptied(r.tableName(), r.loadedRows()).map(withPrevious::refused).orElse(withPrevious);
+  }
+
+  private TenantResult unpublished(TargetSession session, List<StagingTable> staged, List<TableResult> results, long start) {
+    List<TableResult> unpublished = results.stream().map(r -> r.withPublished(false, r.status() == TableStatus.OK
+        ? "not published: another table of this tenant failed validation" : r.message())).toList();
+    try {
+      reports.recordTables(session.connection(), runId, unpublished);
+    } catch (SQLException e) {
+      // The run records every tenant's tables again at its end, on a connection of its own.
+      LOG.warn("Cannot record the results of tenant {} yet: {}", tenant.id(), redact(e));
+    }
+    if (config.options().keepFailedStaging()) {
+      try {
+        registry.mark(session.connection(), staged, "kept");
+      } catch (SQLException e) {
+        LOG.warn("Cannot mark the staging tables of tenant {} as kept: {}", tenant.id(), redact(e));
+      }
+    } else {
+      dropStaging(session, staged);
+    }
+    return new TenantResult(tenant.id(), false, "", unpublished, millisSince(start), stageMillis);
+  }
+
+  private TenantResult publish(TargetSession session, List<StagingTable> staged, List<TableResult> results, long start) {
+    List<TableResult> published = results.stream().map(r -> r.withPublished(true, r.message())).toList();
+    Set<String> stagedTables = staged.stream().map(s -> s.table().name()).collect(Collectors.toSet());
+    // Reached only when the guard allowed it: tables the tenant no longer has leave with this publish.
+    List<String> retired = guard.vanishedTables(stagedTables).stream().filter(t -> config.tables().selects(t)).toList();
+    Publication publication = new Publication(tenant.id(), staged, retired, config.target().schema(), config.target().partitionSchema());
+    int publishPid = -1;
+    try {
+      Connection conn = session.connection();
+      publishPid = conn.unwrap(PGConnection.class).getBackendPID();
+      TenantPublisher.publish(conn, publication, config.options().publishLockTimeout(), c -> {
+        reports.recordTables(c, runId, published);
+        registry.mark(c, staged, "published");
+      });
+    } catch (SQLException e) {
+      // Only a lost connection leaves the outcome open; any other failure was rolled back.
+      if (session.lost() && publishPid > 0 && publishCommitted(publishPid)) {
+        // The connection broke after the server committed (the report rows commit with the swap).
+        endStage("publish");
+        LOG.warn("Publish of tenant {} reported an error ({}) but had committed", tenant.id(), redact(e));
+        return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
+      }
+      dropStaging(session, staged);
+      String message = "Cannot publish tenant " + tenant.id() + ": " + redact(e) + " (the previously published data is unchanged"
+          + ("55P03".equals(e.getSQLState()) ? "; raise tenantfold.publish.lock-timeout if readers held locks)" : ")");
+      List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
+      try {
+        reports.recordTables(session.connection(), runId, failed);
+      } catch (SQLException recordFailure) {
+        LOG.warn("Cannot record the failed publish of tenant {} yet: {}", tenant.id(), redact(recordFailure));
+      }
+      return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
+    }
+    endStage("publish");
+    if (!retired.isEmpty()) {
+      LOG.warn("Tenant {} no longer has tables {}: its partitions of them were dropped (allowed by --allow-shrink)", tenant.id(), retired);
+    }
+    LOG.info("Published tenant {}: {} tables in {} ms {}", tenant.id(), published.size(), millisSince(start), stageMillis);
+    return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
+  }
+
+  private List<TableResult> stageAndValidate(TargetSession session, List<StagingTable> staged) throws SQLException {
+    step = "open the source snapshot of";
     try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
+      step = "read the catalog of";
       TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());
       requireUnchanged(catalog);
       snapshot.lockTables(tenant.id(), catalog.tables());
-      List<TransferUnit> units = new ArrayList<>();
-      Map<String, ChecksumSql> sourceSql = new LinkedHashMap<>();
+      step = "stage";
+      List<TablePlan> plans = new ArrayList<>();
       for (TargetTable table : target.tables().values()) {
-        StagingTable staging = StagingTable.of(config.target().stagingSchema(), runId, config.target().schema(), table, config.tenantColumn(),
-            tenant.id());
-        staging.create(targetConn);
-        staged.add(staging);
-        Optional<TableSpec> source = catalog.table(table.name());
-        if (source.isEmpty()) {
-          plans.put(table.name(), List.of());
-          continue;
-        }
-        sourceSql.put(table.name(), ChecksumQueries.source(table, source.get(), buckets));
-        List<ReadPartition> partitions = PartitionPlanner.plan(source.get(), bounds(snapshot.connection(), source.get()),
-            catalog.serverVersionNum(), options.rowsPerPartition(), options.maxPartitionsPerTable());
-        plans.put(table.name(), partitions);
-        for (ReadPartition p : partitions) {
-          units.add(new TransferUnit(runId, tenant.id(), table.name(), p.index(), p.count(), tenant.jdbc(), snapshot.id(),
-              SourceQuery.copyOut(SourceQuery.select(tenant.id(), source.get(), table, p)), config.target().endpoint(), staging.copyInSql(),
-              reports.ledgerTable(), options.transferAttempts()));
+        plans.add(planTable(session.connection(), snapshot, catalog, table, staged));
+      }
+      List<TransferUnit> units = new ArrayList<>();
+      for (TablePlan plan : plans) {
+        for (ReadPartition p : plan.partitions()) {
+          units.add(new TransferUnit(runId, tenant.id(), plan.table().name(), p.index(), p.count(), tenant.jdbc(), snapshot.id(),
+              SourceQuery.copyOut(SourceQuery.select(tenant.id(), plan.source().orElseThrow(), plan.table(), p)), config.target().endpoint(),
+              plan.staging().copyInSql(), reports.ledgerTable(), config.options().transferAttempts()));
         }
       }
       endStage("plan");
       // Source checksums (row counts included) run in the exporting transaction while Spark streams the partitions.
       // A thread of this tenant's own: the common pool would queue tenants' checksums behind each other.
       ExecutorService checksumThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-checksum-" + tenant.id()));
-      Map<String, TableChecksum> sourceChecksums;
       try {
         CompletableFuture<Map<String, TableChecksum>> sourceSums =
-            CompletableFuture.supplyAsync(() -> checksumSource(snapshot.connection(), sourceSql), checksumThread);
+            CompletableFuture.supplyAsync(() -> checksumSource(snapshot.connection(), plans), checksumThread);
+        step = "transfer";
         List<TransferOutcome> outcomes = transfer(units);
         endStage("transfer");
-        sourceChecksums = Futures.join(sourceSums);
+        step = "checksum the source of";
+        Map<String, TableChecksum> sourceChecksums = Futures.join(sourceSums);
         endStage("source_checksum_wait");
+        step = "validate";
         // The snapshot stays open: drilling into a mismatch must see the source as it was extracted.
-        return validateStaged(snapshot.connection(), targetConn, staged, outcomes, sourceSql, sourceChecksums, plans);
+        return validateStaged(snapshot.connection(), session, plans, outcomes, sourceChecksums);
       } finally {
         checksumThread.shutdownNow();
       }
     }
   }
 
-  private List<TableResult> validateStaged(Connection sourceConn, Connection targetConn, List<StagingTable> staged, List<TransferOutcome> outcomes,
-      Map<String, ChecksumSql> sourceSql, Map<String, TableChecksum> sourceChecksums, Map<String, List<ReadPartition>> plans) throws SQLException {
+  private TablePlan planTable(Connection targetConn, SourceSnapshot snapshot, TenantCatalog catalog, TargetTable table, List<StagingTable> staged)
+      throws SQLException {
+    // Recorded before it is created: whatever happens next, cleanup finds it.
+    StagingTable staging = StagingTable.of(registry.register(targetConn, runId, tenant.id(), table.name(), config.target().stagingSchema()),
+        config.target().schema(), table, config.tenantColumn(), tenant.id());
+    staged.add(staging);
+    staging.create(targetConn);
+    Optional<TableSpec> source = catalog.table(table.name());
+    if (source.isEmpty()) {
+      return new TablePlan(table, source, staging, List.of(), Optional.empty());
+    }
+    List<ReadPartition> partitions = PartitionPlanner.plan(source.get(), bounds(snapshot.connection(), source.get()), catalog.serverVersionNum(),
+        config.options().rowsPerPartition(), config.options().maxPartitionsPerTable());
+    return new TablePlan(table, source, staging, partitions, Optional.of(ChecksumQueries.source(table, source.get(), config.validate().buckets())));
+  }
+
+  private List<TableResult> validateStaged(Connection sourceConn, TargetSession session, List<TablePlan> plans, List<TransferOutcome> outcomes,
+      Map<String, TableChecksum> sourceChecksums) {
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     long keysNanos = 0;
     long validateNanos = 0;
     List<TableResult> results = new ArrayList<>();
-    for (StagingTable staging : staged) {
-      String table = staging.table().name();
+    for (TablePlan plan : plans) {
+      String table = plan.table().name();
       List<TransferOutcome> mine = outcomes.stream().filter(o -> o.table().equals(table)).toList();
       Optional<TransferOutcome> failure = mine.stream().filter(TransferOutcome::failed).findFirst();
       if (failure.isPresent()) {
@@ -206,23 +267,25 @@ final class TenantMigration {
       }
       long t0 = System.nanoTime();
       long t1 = t0;
+      String tableStep = "build the keys of";
       ChecksumCheck checksum;
       TableChecksum sourceSums;
       TableChecksum targetSums;
-      boolean present = sourceSql.containsKey(table);
       try {
-        staging.buildKeys(targetConn, config.options().analyzeStaging());
-        staging.buildParentIndexes(targetConn);
+        Connection targetConn = session.connection();
+        plan.staging().buildKeys(targetConn, config.options().analyzeStaging());
+        plan.staging().buildParentIndexes(targetConn);
         t1 = System.nanoTime();
         keysNanos += t1 - t0;
-        ChecksumSql targetSql = ChecksumQueries.target(staging.table(), staging.qualifiedName(), null, buckets);
+        tableStep = "validate";
+        ChecksumSql targetSql = ChecksumQueries.target(plan.table(), plan.staging().qualifiedName(), null, buckets);
         targetSums = PostgresChecksum.checksum(targetConn, targetSql);
-        sourceSums = present ? sourceChecksums.get(table) : new TableChecksum(buckets, Map.of());
-        ChecksumSql sourceQuery = present ? sourceSql.get(table) : targetSql;
-        checksum = validator.compare(sourceSums, targetSums, present ? sourceConn : targetConn, sourceQuery, targetConn, targetSql);
+        sourceSums = plan.sourceChecksum().isPresent() ? sourceChecksums.get(table) : new TableChecksum(buckets, Map.of());
+        checksum = validator.compare(sourceSums, targetSums, plan.sourceChecksum().isPresent() ? sourceConn : targetConn,
+            plan.sourceChecksum().orElse(targetSql), targetConn, targetSql);
       } catch (SQLException e) {
         // Every table still gets its verdict; this one failed.
-        results.add(TableResult.failed(tenant.id(), table, "Cannot validate tenant " + tenant.id() + " table " + table + ": " + redact(e)));
+        results.add(TableResult.failed(tenant.id(), table, "Cannot " + tableStep + " tenant " + tenant.id() + " table " + table + ": " + redact(e)));
         continue;
       } finally {
         validateNanos += System.nanoTime() - t1;
@@ -232,10 +295,10 @@ final class TenantMigration {
       RowCountCheck counts = new RowCountCheck(sourceSums.totalRows(), extracted, copied, targetSums.totalRows());
       TableStatus status = counts.status().worst(checksum.status());
       String message = joinMessages(counts.message(), checksum.message());
-      if (!present) {
+      if (plan.source().isEmpty()) {
         message = joinMessages(message, "table absent in this tenant's source");
       }
-      results.add(new TableResult(tenant.id(), table, counts.sourceRows(), extracted, 0, 0, counts.stagedRows(), plans.get(table).size(), status,
+      results.add(new TableResult(tenant.id(), table, counts.sourceRows(), extracted, 0, 0, counts.stagedRows(), plan.partitions().size(), status,
           false, message, checksum));
     }
     stageMillis.put("keys", keysNanos / 1_000_000);
@@ -243,13 +306,16 @@ final class TenantMigration {
     return results;
   }
 
-  private Map<String, TableChecksum> checksumSource(Connection snapshotConn, Map<String, ChecksumSql> sourceSql) {
+  private Map<String, TableChecksum> checksumSource(Connection snapshotConn, List<TablePlan> plans) {
     Map<String, TableChecksum> sums = new LinkedHashMap<>();
-    for (Map.Entry<String, ChecksumSql> e : sourceSql.entrySet()) {
+    for (TablePlan plan : plans) {
+      if (plan.sourceChecksum().isEmpty()) {
+        continue;
+      }
       try {
-        sums.put(e.getKey(), PostgresChecksum.checksum(snapshotConn, e.getValue()));
+        sums.put(plan.table().name(), PostgresChecksum.checksum(snapshotConn, plan.sourceChecksum().get()));
       } catch (SQLException ex) {
-        throw new CompletionException(new SQLException("Cannot checksum tenant " + tenant.id() + " table " + e.getKey() + " in the source: "
+        throw new CompletionException(new SQLException("Cannot checksum tenant " + tenant.id() + " table " + plan.table().name() + " in the source: "
             + ex.getMessage(), ex));
       }
     }
@@ -318,7 +384,7 @@ final class TenantMigration {
    * COMMIT, so it is ended first and its outcome read after.
    */
   private boolean publishCommitted(int pid) {
-    try (Connection conn = config.target().endpoint().connect("tenantfold-publish-check-" + tenant.id());
+    try (Connection conn = config.target().endpoint().connect(SessionName.of(runId, "publish-check-" + tenant.id()));
         PreparedStatement terminate = conn.prepareStatement("SELECT pg_terminate_backend(?)");
         PreparedStatement alive = conn.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
       terminate.setInt(1, pid);
@@ -343,32 +409,32 @@ final class TenantMigration {
     }
   }
 
-  private void dropStaging(Connection conn, List<StagingTable> staged) {
+  /** Drops the tenant's staging tables, on a fresh connection when the failure took the old one. */
+  private void dropStaging(TargetSession session, List<StagingTable> staged) {
     if (staged.isEmpty()) {
       return;
     }
+    Connection conn;
     try {
-      if (!conn.isValid(5)) {
-        // The failure took the connection with it: clean up on a fresh one.
-        try (Connection fresh = config.target().endpoint().connect("tenantfold-cleanup-" + tenant.id())) {
-          dropEach(fresh, staged);
-        }
-        return;
-      }
+      conn = session.connection();
     } catch (SQLException e) {
-      LOG.warn("Cannot reconnect to drop the staging tables of tenant {}: {}", tenant.id(), redact(e));
+      LOG.warn("Cannot reconnect to drop the staging tables of tenant {} (the next run or tenantfold cleanup drops them): {}", tenant.id(),
+          redact(e));
       return;
     }
-    dropEach(conn, staged);
-  }
-
-  private void dropEach(Connection conn, List<StagingTable> staged) {
+    List<StagingTable> dropped = new ArrayList<>();
     for (StagingTable s : staged) {
       try {
         s.drop(conn);
+        dropped.add(s);
       } catch (SQLException e) {
         LOG.warn("Cannot drop staging table {} of tenant {}: {}", s.qualifiedName(), tenant.id(), redact(e));
       }
+    }
+    try {
+      registry.mark(conn, dropped, "dropped");
+    } catch (SQLException e) {
+      LOG.warn("Cannot record the dropped staging tables of tenant {}: {}", tenant.id(), redact(e));
     }
   }
 

@@ -12,6 +12,7 @@ import org.postgresql.core.BaseConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.jdbc.SessionName;
 import java.util.Arrays;
 
 /**
@@ -52,7 +53,7 @@ public final class CopyTransfer {
   }
 
   private static TransferOutcome attempt(TransferUnit unit, int attempt, long start) throws SQLException {
-    try (Connection target = unit.target().connect("tenantfold-load-" + unit.tenantId());
+    try (Connection target = unit.target().connect(SessionName.of(unit.runId(), "load-" + unit.tenantId()));
         Connection source = unit.source().connect("tenantfold-extract-" + unit.tenantId())) {
       target.setAutoCommit(false);
       LoadLedger ledger = new LoadLedger(unit.ledgerTable(), unit.runId(), unit.tenantId(), unit.table(), unit.partition());

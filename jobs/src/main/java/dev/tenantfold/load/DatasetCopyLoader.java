@@ -118,7 +118,7 @@ public final class DatasetCopyLoader {
 
   private static TransferOutcome attempt(DatasetLoad load, StructType schema, int partition, Iterator<Row> rows, int attempt, long start,
       Progress progress) throws SQLException, IOException {
-    try (Connection target = load.target().connect("tenantfold-load-" + load.tenantId())) {
+    try (Connection target = load.target().connect(dev.tenantfold.jdbc.SessionName.of(load.runId(), "load-" + load.tenantId()))) {
       target.setAutoCommit(false);
       try {
         LoadLedger ledger = new LoadLedger(load.ledgerTable(), load.runId(), load.tenantId(), load.table(), partition);

@@ -19,21 +19,24 @@ import java.sql.PreparedStatement;
  * the target table plus {@code CHECK (tenant = 'id')}, which lets ATTACH PARTITION skip its
  * validation scan; its primary key, built after the load, becomes the partition's index as is.
  */
-public record StagingTable(String schema, String name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
+public record StagingTable(long id, String schema, String name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
 
-  public static StagingTable of(String stagingSchema, String runId, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
-    // The hash of the exact triple keeps (table a__b, tenant c) and (table a, tenant b__c) apart.
-    String name = Sql.boundedName(table.name() + "__" + tenantId + "__" + runId.replace("-", "_").toLowerCase() + "_"
-        + Sql.shortHash(table.name() + "\0" + tenantId + "\0" + runId));
-    return new StagingTable(stagingSchema, name, targetSchema, table, tenantColumn, tenantId);
+  /** A registered staging name: see {@link StagingRegistry#register}. */
+  public record Name(long id, String schema, String name) {}
+
+  public static StagingTable of(Name name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
+    return new StagingTable(name.id(), name.schema(), name.name(), targetSchema, table, tenantColumn, tenantId);
   }
 
   public String qualifiedName() {
     return qualified(schema, name);
   }
 
-  /** The partition's name once published: {@code <table>__<tenant>} in the target schema. */
-  public String partitionName() {
+  /**
+   * The name the partition would like once published, {@code <table>__<tenant>}; the publisher
+   * picks a free variant when another relation holds it.
+   */
+  public String preferredPartitionName() {
     String name = table.name() + "__" + tenantId;
     // (table a__b, tenant c) and (table a, tenant b__c) would share a name: add the pair's hash then.
     if (table.name().contains("__") || tenantId.contains("__")) {
@@ -56,9 +59,9 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
 
   public void create(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {
-      st.execute("DROP TABLE IF EXISTS " + qualifiedName());
+      // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that name is an error, not ours to drop.
       st.execute("CREATE TABLE " + qualifiedName() + " (LIKE " + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS)");
-      st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(Sql.boundedName("tenant_" + name))
+      st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(name + "_tenant")
           + " CHECK (" + ident(tenantColumn) + " = " + literal(tenantId) + ")");
     }
   }
@@ -71,7 +74,7 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
         pk.add(tenantColumn);
         pk.addAll(table.primaryKey());
         // Named explicitly: PostgreSQL's default name truncates the table name and could collide.
-        st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(Sql.boundedName(name + "_pk")) + " PRIMARY KEY ("
+        st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(name + "_pk") + " PRIMARY KEY ("
             + Sql.idents(pk) + ")");
       }
       if (analyze) {
@@ -110,7 +113,7 @@ public record StagingTable(String schema, String name, String targetSchema, Targ
     try (Statement st = conn.createStatement()) {
       for (int i = 0; i < indexes.size(); i++) {
         ParentIndex index = indexes.get(i);
-        String name = ident(Sql.boundedName(this.name + "_ix" + i));
+        String name = ident(this.name + "_ix" + i);
         if (index.constraintDefinition() != null) {
           // A UNIQUE or EXCLUDE constraint: ATTACH only pairs a constraint's index with a constraint's index.
           st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + name + " " + index.constraintDefinition());

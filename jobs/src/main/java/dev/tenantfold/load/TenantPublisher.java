@@ -4,12 +4,15 @@ import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
+import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 
@@ -32,13 +35,13 @@ public final class TenantPublisher {
    * readers of every tenant are not stuck behind a waiting publish; attempts repeat with backoff
    * until {@code lockTimeout} has passed, then the publish fails and nothing changes.
    */
-  public static void publish(Connection conn, String tenantId, List<StagingTable> staged, Duration lockTimeout, TransactionWork inTransaction)
+  public static void publish(Connection conn, Publication publication, Duration lockTimeout, TransactionWork inTransaction)
       throws SQLException {
     long deadline = System.nanoTime() + lockTimeout.toNanos();
     for (int attempt = 1; ; attempt++) {
       long remaining = (deadline - System.nanoTime()) / 1_000_000;
       try {
-        swap(conn, tenantId, staged, Math.max(1, Math.min(ATTEMPT_LOCK_WAIT_MILLIS, remaining)), inTransaction);
+        swap(conn, publication, Math.max(1, Math.min(ATTEMPT_LOCK_WAIT_MILLIS, remaining)), inTransaction);
         return;
       } catch (SQLException e) {
         boolean lockBusy = "55P03".equals(e.getSQLState());
@@ -51,16 +54,42 @@ public final class TenantPublisher {
     }
   }
 
-  private static void swap(Connection conn, String tenantId, List<StagingTable> staged, long lockWaitMillis, TransactionWork inTransaction)
-      throws SQLException {
+  /**
+   * What one tenant's publish changes: the staged tables become its partitions (in {@code
+   * partitionSchema}), and its partitions of {@code retiredTables} (tables its source no longer
+   * has, when the run allows the tenant to shrink) are dropped.
+   */
+  public record Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema) {
+    public Publication {
+      staged = List.copyOf(staged);
+      retiredTables = List.copyOf(retiredTables);
+    }
+  }
+
+  private static void swap(Connection conn, Publication publication, long lockWaitMillis, TransactionWork inTransaction) throws SQLException {
+    String tenantId = publication.tenantId();
     boolean autoCommit = conn.getAutoCommit();
     conn.setAutoCommit(false);
-    List<StagingTable> ordered = staged.stream().sorted(Comparator.comparing(t -> t.table().name())).toList();
+    List<StagingTable> ordered = publication.staged().stream().sorted(Comparator.comparing(t -> t.table().name())).toList();
+    List<String> parents = new ArrayList<>();
+    ordered.forEach(s -> parents.add(s.table().name()));
+    parents.addAll(publication.retiredTables());
+    Collections.sort(parents);
     try (Statement st = conn.createStatement()) {
       st.execute("SET LOCAL lock_timeout = " + literal(lockWaitMillis + "ms"));
-      if (!ordered.isEmpty()) {
-        st.execute("LOCK TABLE " + String.join(", ", ordered.stream().map(s -> qualified(s.targetSchema(), s.table().name())).toList())
+      if (!parents.isEmpty()) {
+        st.execute("LOCK TABLE " + String.join(", ", parents.stream().map(p -> qualified(publication.targetSchema(), p)).toList())
             + " IN ACCESS EXCLUSIVE MODE");
+      }
+      // Partition names are chosen under this lock, so two publishes cannot pick the same free name.
+      st.execute("SELECT pg_advisory_xact_lock(hashtextextended('tenantfold partition names', 0))");
+      for (String retired : publication.retiredTables()) {
+        String parent = qualified(publication.targetSchema(), retired);
+        String previous = existingPartition(conn, parent, tenantId);
+        if (previous != null) {
+          st.execute("ALTER TABLE " + parent + " DETACH PARTITION " + previous);
+          st.execute("DROP TABLE " + previous);
+        }
       }
       for (StagingTable s : ordered) {
         String parent = qualified(s.targetSchema(), s.table().name());
@@ -70,8 +99,10 @@ public final class TenantPublisher {
           st.execute("DROP TABLE " + previous);
         }
         st.execute("ALTER TABLE " + parent + " ATTACH PARTITION " + s.qualifiedName() + " FOR VALUES IN (" + literal(tenantId) + ")");
-        st.execute("ALTER TABLE " + s.qualifiedName() + " SET SCHEMA " + ident(s.targetSchema()));
-        st.execute("ALTER TABLE " + qualified(s.targetSchema(), s.name()) + " RENAME TO " + ident(s.partitionName()));
+        String name = freeName(conn, List.of(publication.partitionSchema(), s.schema()), s.preferredPartitionName());
+        // Renamed while still in staging (its registered name is unique there), then moved: the move cannot collide.
+        st.execute("ALTER TABLE " + s.qualifiedName() + " RENAME TO " + ident(name));
+        st.execute("ALTER TABLE " + qualified(s.schema(), name) + " SET SCHEMA " + ident(publication.partitionSchema()));
       }
       inTransaction.run(conn);
       conn.commit();
@@ -91,6 +122,26 @@ public final class TenantPublisher {
     }
   }
 
+  /**
+   * {@code preferred}, or {@code preferred_2}, {@code _3}, ... : the first name no relation holds
+   * in any of {@code schemas} (the partition schema, and the staging schema where the rename happens).
+   */
+  static String freeName(Connection conn, List<String> schemas, String preferred) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        + " WHERE n.nspname = ANY (?) AND c.relname = ?)")) {
+      for (int i = 1; ; i++) {
+        String candidate = i == 1 ? preferred : Sql.boundedName(preferred + "_" + i);
+        ps.setArray(1, conn.createArrayOf("text", schemas.toArray()));
+        ps.setString(2, candidate);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (!rs.getBoolean(1)) {
+            return candidate;
+          }
+        }
+      }
+    }
+  }
 
   /** The partition of {@code parent} holding {@code tenantId}, as a quoted qualified name, or null. */
   static String existingPartition(Connection conn, String parent, String tenantId) throws SQLException {

@@ -14,6 +14,10 @@ import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.checksum.RowDifference;
 import java.sql.ResultSet;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import dev.tenantfold.jdbc.SessionName;
 
 /**
  * The reconciliation tables in the target's report schema: {@code runs}, {@code table_results} and
@@ -45,6 +49,8 @@ public final class ReportStore {
       st.execute("ALTER TABLE " + qualified(schema, "table_results")
           + " ADD COLUMN IF NOT EXISTS source_checksum text, ADD COLUMN IF NOT EXISTS target_checksum text,"
           + " ADD COLUMN IF NOT EXISTS buckets_compared int, ADD COLUMN IF NOT EXISTS mismatched_buckets int");
+      st.execute("ALTER TABLE " + qualified(schema, "runs") + " ADD COLUMN IF NOT EXISTS resumed_from text");
+      st.execute("ALTER TABLE " + qualified(schema, "table_results") + " ADD COLUMN IF NOT EXISTS previous_rows bigint");
       st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "mismatches") + " ("
           + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key text NOT NULL, kind text NOT NULL,"
           + " columns text[] NOT NULL, source_rows int NOT NULL, target_rows int NOT NULL)");
@@ -73,6 +79,11 @@ public final class ReportStore {
       if (!tryLock(conn, runId)) {
         continue;
       }
+      if (hasSessions(conn, runId)) {
+        // Its driver lost the lock's connection but is still working (it takes the lock again on a fresh one).
+        unlock(conn, runId);
+        continue;
+      }
       try {
         List<String> tables = new ArrayList<>();
         try (PreparedStatement ps = conn.prepareStatement("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
@@ -99,6 +110,101 @@ public final class ReportStore {
       }
     }
     return swept;
+  }
+
+  /** Whether any session of the run is connected (application names carry the run id: {@link SessionName}). */
+  private static boolean hasSessions(Connection conn, String runId) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name LIKE ?"
+        + " AND pid <> pg_backend_pid())")) {
+      ps.setString(1, SessionName.likePattern(runId));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** Runs recorded as {@code running}: after {@link #sweepAbandoned}, the live ones. */
+  public List<String> runningRuns(Connection conn) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT run_id FROM " + qualified(schema, "runs") + " WHERE status = 'running'")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  /** Takes the run's advisory lock again on a fresh connection after the one holding it died. */
+  public boolean relock(Connection conn, String runId) throws SQLException {
+    return tryLock(conn, runId);
+  }
+
+  /** What a tenant has published, per table: the latest publishing run and the rows it loaded. */
+  public record PublishedTable(String tableName, String runId, long rows) {}
+
+  /** The latest published row count of each table of the tenant, from the runs that published it. */
+  public Map<String, PublishedTable> publishedByTable(Connection conn, String tenantId) throws SQLException {
+    Map<String, PublishedTable> out = new LinkedHashMap<>();
+    try (PreparedStatement ps = conn.prepareStatement("SELECT DISTINCT ON (t.table_name) t.table_name, t.run_id, t.loaded_rows FROM "
+        + qualified(schema, "table_results") + " t JOIN " + qualified(schema, "runs") + " r USING (run_id)"
+        + " WHERE t.tenant_id = ? AND t.published AND t.table_name <> '*' ORDER BY t.table_name, r.started_at DESC")) {
+      ps.setString(1, tenantId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), new PublishedTable(rs.getString(1), rs.getString(2), rs.getLong(3)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A past run, for {@code --resume}: its command and the tenants it published. */
+  public record PastRun(String runId, String command, String status, List<String> publishedTenants) {}
+
+  /** The run {@code runId}, or the latest {@code run} command when empty; empty when there is none. */
+  public Optional<PastRun> pastRun(Connection conn, Optional<String> runId) throws SQLException {
+    String sql = "SELECT run_id, command, status FROM " + qualified(schema, "runs")
+        + (runId.isPresent() ? " WHERE run_id = ?" : " WHERE command = 'run' ORDER BY started_at DESC LIMIT 1");
+    String id;
+    String command;
+    String status;
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      if (runId.isPresent()) {
+        ps.setString(1, runId.get());
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        id = rs.getString(1);
+        command = rs.getString(2);
+        status = rs.getString(3);
+      }
+    }
+    List<String> published = new ArrayList<>();
+    // A resumed run skipped what its predecessors published: follow the chain of resumed runs.
+    try (PreparedStatement ps = conn.prepareStatement("WITH RECURSIVE chain(run_id) AS (SELECT ?::text UNION SELECT r.resumed_from FROM "
+        + qualified(schema, "runs") + " r JOIN chain c ON r.run_id = c.run_id WHERE r.resumed_from IS NOT NULL)"
+        + " SELECT DISTINCT tenant_id FROM " + qualified(schema, "table_results")
+        + " WHERE run_id IN (SELECT run_id FROM chain) AND published ORDER BY tenant_id")) {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          published.add(rs.getString(1));
+        }
+      }
+    }
+    return Optional.of(new PastRun(id, command, status, published));
+  }
+
+  public void recordResumedFrom(Connection conn, String runId, String resumedFrom) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("UPDATE " + qualified(schema, "runs") + " SET resumed_from = ? WHERE run_id = ?")) {
+      ps.setString(1, resumedFrom);
+      ps.setString(2, runId);
+      ps.executeUpdate();
+    }
   }
 
   private static boolean tryLock(Connection conn, String runId) throws SQLException {
@@ -169,13 +275,14 @@ public final class ReportStore {
   public void recordTables(Connection conn, String runId, List<TableResult> tables) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "table_results")
         + " (run_id, tenant_id, table_name, source_rows, extracted_rows, duplicates_removed, rejected_rows, loaded_rows, status, published, message,"
-        + " source_checksum, target_checksum, buckets_compared, mismatched_buckets)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        + " source_checksum, target_checksum, buckets_compared, mismatched_buckets, previous_rows)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         + " ON CONFLICT (run_id, tenant_id, table_name) DO UPDATE SET source_rows = EXCLUDED.source_rows, extracted_rows = EXCLUDED.extracted_rows,"
         + " duplicates_removed = EXCLUDED.duplicates_removed, rejected_rows = EXCLUDED.rejected_rows, loaded_rows = EXCLUDED.loaded_rows,"
         + " status = EXCLUDED.status, published = EXCLUDED.published, message = EXCLUDED.message,"
         + " source_checksum = EXCLUDED.source_checksum, target_checksum = EXCLUDED.target_checksum,"
-        + " buckets_compared = EXCLUDED.buckets_compared, mismatched_buckets = EXCLUDED.mismatched_buckets")) {
+        + " buckets_compared = EXCLUDED.buckets_compared, mismatched_buckets = EXCLUDED.mismatched_buckets,"
+        + " previous_rows = EXCLUDED.previous_rows")) {
       for (TableResult t : tables) {
         ps.setString(1, runId);
         ps.setString(2, t.tenantId());
@@ -193,6 +300,7 @@ public final class ReportStore {
         ps.setString(13, c == null ? null : c.targetDigest());
         ps.setObject(14, c == null ? null : c.buckets(), java.sql.Types.INTEGER);
         ps.setObject(15, c == null ? null : c.mismatchedBuckets(), java.sql.Types.INTEGER);
+        ps.setObject(16, t.previousRows().isPresent() ? t.previousRows().getAsLong() : null, java.sql.Types.BIGINT);
         ps.addBatch();
       }
       ps.executeBatch();
@@ -201,6 +309,19 @@ public final class ReportStore {
   }
 
   private void recordMismatches(Connection conn, String runId, List<TableResult> tables) throws SQLException {
+    // Recording a table again replaces its keys: recordTables is idempotent.
+    try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + qualified(schema, "mismatches")
+        + " WHERE run_id = ? AND tenant_id = ? AND table_name = ?")) {
+      for (TableResult t : tables) {
+        ps.setString(1, runId);
+        ps.setString(2, t.tenantId());
+        ps.setString(3, t.tableName());
+        ps.addBatch();
+      }
+      if (!tables.isEmpty()) {
+        ps.executeBatch();
+      }
+    }
     try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "mismatches")
         + " (run_id, tenant_id, table_name, key, kind, columns, source_rows, target_rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
       int batched = 0;

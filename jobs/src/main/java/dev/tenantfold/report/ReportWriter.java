@@ -49,6 +49,7 @@ public final class ReportWriter {
     root.put("status", run.statusLabel());
     root.put("exit_code", run.exitCode());
     root.put("published_rows", run.publishedRows());
+    root.putPOJO("notes", run.notes());
     ArrayNode tenants = root.putArray("tenants");
     ArrayNode tables = root.putArray("table_results");
     for (TenantResult t : run.tenants()) {
@@ -70,6 +71,11 @@ public final class ReportWriter {
         rn.put("duplicates_removed", r.duplicatesRemoved());
         rn.put("rejected_rows", r.rejectedRows());
         rn.put("loaded_rows", r.loadedRows());
+        if (r.previousRows().isPresent()) {
+          rn.put("previous_rows", r.previousRows().getAsLong());
+        } else {
+          rn.putNull("previous_rows");
+        }
         rn.put("partitions", r.partitions());
         rn.put("status", r.status().name());
         rn.put("published", r.published());

@@ -5,9 +5,15 @@ import java.time.Instant;
 import java.util.List;
 
 /** A whole run. Totals and the exit code are derived from the tenant entries, never kept on the side. */
-public record RunResult(String runId, String command, Instant startedAt, Instant finishedAt, List<TenantResult> tenants, String reportPath) {
+public record RunResult(String runId, String command, Instant startedAt, Instant finishedAt, List<TenantResult> tenants, String reportPath,
+    List<String> notes) {
   public RunResult {
     tenants = List.copyOf(tenants);
+    notes = List.copyOf(notes);
+  }
+
+  public RunResult(String runId, String command, Instant startedAt, Instant finishedAt, List<TenantResult> tenants, String reportPath) {
+    this(runId, command, startedAt, finishedAt, tenants, reportPath, List.of());
   }
 
   public TableStatus status() {

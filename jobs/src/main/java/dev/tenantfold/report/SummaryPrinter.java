@@ -14,6 +14,7 @@ public final class SummaryPrinter {
     String format = "%-16s %-24s %12s %12s %12s %-14s %10s %-9s %s%n";
     out.println();
     out.printf("Tenantfold %s %s: %s (exit code %d)%n", run.command(), run.runId(), run.statusLabel(), run.exitCode());
+    run.notes().forEach(n -> out.println("Note: " + n));
     out.printf(format, "TENANT", "TABLE", "SOURCE", "EXTRACTED", audit ? "PUBLISHED" : "LOADED", "CHECKSUM", "STATUS", audit ? "" : "PUBLISHED",
         "MESSAGE");
     for (TenantResult t : run.tenants()) {

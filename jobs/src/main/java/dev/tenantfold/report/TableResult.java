@@ -2,10 +2,12 @@ package dev.tenantfold.report;
 
 import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.TableStatus;
+import java.util.OptionalLong;
 
 /**
  * One tenant table in one run: the counts at every hop, the checksum verdict (null when the table
- * never got that far), the overall verdict and whether it is published.
+ * never got that far), the overall verdict, whether it is published, and how many rows the tenant
+ * had published in this table before (empty when never).
  */
 public record TableResult(
     String tenantId,
@@ -19,11 +21,29 @@ public record TableResult(
     TableStatus status,
     boolean published,
     String message,
-    ChecksumCheck checksum) {
+    ChecksumCheck checksum,
+    OptionalLong previousRows) {
+
+  public TableResult(String tenantId, String tableName, long sourceRows, long extractedRows, long duplicatesRemoved, long rejectedRows,
+      long loadedRows, int partitions, TableStatus status, boolean published, String message, ChecksumCheck checksum) {
+    this(tenantId, tableName, sourceRows, extractedRows, duplicatesRemoved, rejectedRows, loadedRows, partitions, status, published, message,
+        checksum, OptionalLong.empty());
+  }
 
   public TableResult withPublished(boolean value, String newMessage) {
     return new TableResult(tenantId, tableName, sourceRows, extractedRows, duplicatesRemoved, rejectedRows, loadedRows, partitions, status, value,
-        newMessage, checksum);
+        newMessage, checksum, previousRows);
+  }
+
+  /** The same verdict, failed with {@code reason} (a guard refused to publish it). */
+  public TableResult refused(String reason) {
+    return new TableResult(tenantId, tableName, sourceRows, extractedRows, duplicatesRemoved, rejectedRows, loadedRows, partitions, TableStatus.FAILED,
+        false, reason, checksum, previousRows);
+  }
+
+  public TableResult withPreviousRows(OptionalLong rows) {
+    return new TableResult(tenantId, tableName, sourceRows, extractedRows, duplicatesRemoved, rejectedRows, loadedRows, partitions, status, published,
+        message, checksum, rows);
   }
 
   public static TableResult failed(String tenantId, String tableName, String message) {

@@ -102,10 +102,13 @@ class DatasetCopyLoaderTest {
     TestPostgres.execute(target, ENUM + "; CREATE TABLE awkward (tenant_id text NOT NULL, " + COLUMNS + "); CREATE SCHEMA tenantfold_staging");
     ReportStore reports = new ReportStore("tenantfold");
     List<ColumnSpec> columns = ParquetExports.columns(source, "awkward");
-    StagingTable staging = StagingTable.of("tenantfold_staging", "run-" + java8Api, "public", new TargetTable("awkward", columns, List.of("id")),
-        "tenant_id", "acme");
+    StagingTable staging;
     try (Connection conn = TestPostgres.connect(target)) {
       reports.ensureTables(conn);
+      StagingRegistry registry = new StagingRegistry("tenantfold");
+      registry.ensureTable(conn);
+      staging = StagingTable.of(registry.register(conn, "run-" + java8Api, "acme", "awkward", "tenantfold_staging"), "public",
+          new TargetTable("awkward", columns, List.of("id")), "tenant_id", "acme");
       staging.create(conn);
     }
 

@@ -55,6 +55,17 @@ public final class Fixtures {
       return this;
     }
 
+    /** A tenant whose tables live in {@code schemas} (the default is [public]). */
+    public ConfigBuilder tenantInSchemas(String id, String url, List<String> schemas) {
+      Map<String, Object> jdbc = new LinkedHashMap<>();
+      jdbc.put("url", url);
+      jdbc.put("user", "postgres");
+      jdbc.put("password", "postgres");
+      jdbc.put("schemas", schemas);
+      tenants.put(id, Map.of("id", id, "jdbc", jdbc));
+      return this;
+    }
+
     public ConfigBuilder set(String key, Object value) {
       extra = extra.withValue("tenantfold." + key, ConfigValueFactory.fromAnyRef(value));
       return this;
@@ -87,7 +98,7 @@ public final class Fixtures {
         DECLARE obj record;
         BEGIN
           FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP
-            IF obj.object_identity LIKE 'tenantfold_staging.%1$s%%' THEN
+            IF obj.object_identity ~ '^tenantfold_staging[.]s[0-9]+_%1$s__' THEN
               EXECUTE format('CREATE TRIGGER tamper BEFORE INSERT ON %%s FOR EACH ROW EXECUTE FUNCTION tamper_%1$s()', obj.object_identity);
             END IF;
           END LOOP;

@@ -1,0 +1,95 @@
+package dev.tenantfold.job;
+
+import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.load.StagingRegistry;
+import dev.tenantfold.report.ReportStore;
+import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code cleanup} command: marks runs whose driver died as abandoned, then lists and drops the
+ * staging tables that dead, failed or finished runs left, including those kept for inspection
+ * ({@code load.keep-failed-staging}), and tables in the staging schema that no run recorded (left by
+ * versions before the registry). Live runs' staging is never touched. {@code --dry-run} only lists.
+ */
+public final class CleanupJob {
+  private final TenantfoldConfig config;
+  private final boolean dryRun;
+
+  public CleanupJob(TenantfoldConfig config, boolean dryRun) {
+    this.config = config;
+    this.dryRun = dryRun;
+  }
+
+  /** What was (or, on a dry run, would be) dropped. */
+  public record Result(List<String> dropped, List<String> liveRuns) {
+    public Result {
+      dropped = List.copyOf(dropped);
+      liveRuns = List.copyOf(liveRuns);
+    }
+  }
+
+  public Result execute(PrintStream out) throws SQLException {
+    ReportStore reports = new ReportStore(config.target().reportSchema());
+    StagingRegistry registry = new StagingRegistry(config.target().reportSchema());
+    String runId = MigrationJob.newRunId(java.time.Instant.now());
+    try (TargetSession session = new TargetSession(config.target().endpoint(), runId, "cleanup")) {
+      Connection conn = session.connection();
+      reports.ensureTables(conn);
+      registry.ensureTable(conn);
+      if (!dryRun) {
+        for (String abandoned : reports.sweepAbandoned(conn, config.target().stagingSchema())) {
+          out.printf("run %s: its driver stopped; marked abandoned%n", abandoned);
+        }
+      }
+      List<String> live = reports.runningRuns(conn);
+      List<String> dropped = new ArrayList<>();
+      for (StagingRegistry.Leftover leftover : registry.leftovers(conn, live, true)) {
+        out.printf("%s %s (run %s, tenant %s, table %s, %s)%n", dryRun ? "would drop" : "dropped", leftover.qualifiedName(), leftover.runId(),
+            leftover.tenantId(), leftover.tableName(), leftover.state());
+        if (!dryRun) {
+          registry.drop(conn, leftover);
+        }
+        dropped.add(leftover.qualifiedName());
+      }
+      if (live.isEmpty()) {
+        for (String table : unregistered(conn, registry)) {
+          out.printf("%s %s (not recorded by any run)%n", dryRun ? "would drop" : "dropped", table);
+          if (!dryRun) {
+            try (Statement st = conn.createStatement()) {
+              st.execute("DROP TABLE IF EXISTS " + table);
+            }
+          }
+          dropped.add(table);
+        }
+      } else {
+        out.printf("runs still running: %s (their staging is left alone)%n", live);
+      }
+      out.printf("%d staging tables %s%n", dropped.size(), dryRun ? "would be dropped (dry run: nothing changed)" : "dropped");
+      return new Result(dropped, live);
+    }
+  }
+
+  /** Tables in the staging schema that the registry does not know. */
+  private List<String> unregistered(Connection conn, StagingRegistry registry) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement("SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
+        + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('r', 'p')"
+        + " AND NOT EXISTS (SELECT 1 FROM " + registry.table() + " o WHERE o.schema_name = n.nspname AND o.object_name = c.relname"
+        + " AND o.state <> 'dropped') ORDER BY 1")) {
+      ps.setString(1, config.target().stagingSchema());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+}
