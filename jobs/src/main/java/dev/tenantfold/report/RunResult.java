@@ -16,6 +16,11 @@ public record RunResult(String runId, String command, Instant startedAt, Instant
     this(runId, command, startedAt, finishedAt, tenants, reportPath, List.of());
   }
 
+  /** The tenant's result in this run, if it ran. */
+  public java.util.Optional<TenantResult> tenant(String tenantId) {
+    return tenants.stream().filter(t -> t.tenantId().equals(tenantId)).findFirst();
+  }
+
   public TableStatus status() {
     return tenants.stream().map(TenantResult::status).reduce(TableStatus.OK, TableStatus::worst);
   }

@@ -19,6 +19,11 @@ public record TenantResult(String tenantId, boolean published, String message, L
     this(tenantId, published, message, tables, millis, Map.of());
   }
 
+  /** The table's result, if the tenant got that far. */
+  public java.util.Optional<TableResult> table(String tableName) {
+    return tables.stream().filter(t -> t.tableName().equals(tableName)).findFirst();
+  }
+
   public TableStatus status() {
     TableStatus worst = message == null || message.isEmpty() ? TableStatus.OK : TableStatus.FAILED;
     for (TableResult t : tables) {

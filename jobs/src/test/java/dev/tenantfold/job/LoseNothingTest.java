@@ -287,11 +287,11 @@ class LoseNothingTest {
     }
   }
 
-  private static TenantResult tenant(RunResult run, String id) {
-    return run.tenants().stream().filter(t -> t.tenantId().equals(id)).findFirst().orElseThrow();
+  private static TenantResult tenant(RunResult result, String id) {
+    return result.tenant(id).orElseThrow(() -> new AssertionError("tenant " + id + " did not run: " + result.tenants()));
   }
 
-  private static TableResult table(RunResult run, String tenantId, String table) {
-    return tenant(run, tenantId).tables().stream().filter(t -> t.tableName().equals(table)).findFirst().orElseThrow();
+  private static TableResult table(RunResult result, String tenantId, String table) {
+    return tenant(result, tenantId).table(table).orElseThrow(() -> new AssertionError("no result for " + tenantId + "." + table));
   }
 }

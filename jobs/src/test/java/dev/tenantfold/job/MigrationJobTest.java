@@ -344,11 +344,10 @@ class MigrationJobTest {
   }
 
   private static TenantResult tenant(RunResult result, String id) {
-    return result.tenants().stream().filter(t -> t.tenantId().equals(id)).findFirst().orElseThrow();
+    return result.tenant(id).orElseThrow(() -> new AssertionError("tenant " + id + " did not run: " + result.tenants()));
   }
 
   private static TableResult table(RunResult result, String tenantId, String table) {
-    return tenant(result, tenantId).tables().stream().filter(t -> t.tableName().equals(table)).findFirst()
-        .orElseThrow(() -> new AssertionError("no result for " + tenantId + "." + table + " in " + tenant(result, tenantId)));
+    return tenant(result, tenantId).table(table).orElseThrow(() -> new AssertionError("no result for " + tenantId + "." + table));
   }
 }
