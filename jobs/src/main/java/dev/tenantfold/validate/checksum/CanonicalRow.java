@@ -29,10 +29,16 @@ public final class CanonicalRow {
 
   private CanonicalRow() {}
 
-  /** Ends every non-NULL field of the row text; U+FFFF and U+FFFE are noncharacters, absent from real text. */
-  public static final char TERMINATOR = '\uFFFF';
-  /** Stands for a NULL field in the row text. */
-  public static final char NULL_MARKER = '\uFFFE';
+  /**
+   * The row text's escape character, a Unicode noncharacter: inside a value it is doubled, and it
+   * introduces {@link #VALUE_END} and {@link #NULL_FIELD}. Every U+FFFF of a row text therefore
+   * starts a two-character token, which makes the row text injective for every input.
+   */
+  public static final char ESCAPE = '\uFFFF';
+  /** After {@link #ESCAPE}: the end of a non-NULL value. */
+  public static final char VALUE_END = '\uFFFE';
+  /** After {@link #ESCAPE} where a field starts: the field is NULL. */
+  public static final char NULL_FIELD = 'N';
   /** Odd multiplier of the integer-key bucket mix (MurmurHash2's m); below 2^31 so no product overflows. */
   static final long MIX = 0x5bd1e995L;
 
@@ -57,20 +63,28 @@ public final class CanonicalRow {
     return out.toString();
   }
 
-  /** Row-text field: the value followed by U+FFFF, or U+FFFE for NULL. */
-  public static void appendTerminated(StringBuilder out, String value) {
+  /**
+   * Row-text field: the value with every U+FFFF doubled, then U+FFFF U+FFFE; NULL is U+FFFF N.
+   * Self-delimiting, so the concatenated fields of a row decode to exactly one list of values.
+   */
+  public static void appendRowField(StringBuilder out, String value) {
     if (value == null) {
-      out.append(NULL_MARKER);
-    } else {
-      out.append(value).append(TERMINATOR);
+      out.append(ESCAPE).append(NULL_FIELD);
+      return;
     }
+    int from = 0;
+    for (int i = value.indexOf(ESCAPE); i >= 0; i = value.indexOf(ESCAPE, i + 1)) {
+      out.append(value, from, i + 1).append(ESCAPE);
+      from = i + 1;
+    }
+    out.append(value, from, value.length()).append(ESCAPE).append(VALUE_END);
   }
 
   /** The row text of {@code values}: what is hashed. */
   public static String rowText(List<String> values) {
     StringBuilder out = new StringBuilder();
     for (String value : values) {
-      appendTerminated(out, value);
+      appendRowField(out, value);
     }
     return out.toString();
   }
@@ -240,7 +254,125 @@ public final class CanonicalRow {
       case DATE -> date(value);
       case BYTEA -> bytea(value);
       case INTERVAL -> interval(value);
+      case XML -> xml(value.toString());
     };
+  }
+
+  /**
+   * PostgreSQL's output text of an xml value given its stored text (or its output text, which
+   * renders the same), without leading newlines. {@code xml_out} re-prints the declaration: a
+   * version-1.0 declaration without {@code standalone} is dropped together with one newline after
+   * it, an encoding is always dropped, any other declaration is normalised; a declaration it cannot
+   * parse is left as stored. Dropping every leading newline makes the form a fixpoint: COPY can
+   * remove one newline per pass, so a value and any number of COPYs of it render the same.
+   */
+  static String xml(String stored) {
+    String out = xmlOutput(stored);
+    int start = 0;
+    while (start < out.length() && out.charAt(start) == '\n') {
+      start++;
+    }
+    return out.substring(start);
+  }
+
+  /** xml_out's handling of the declaration (parse_xml_decl, print_xml_decl in PostgreSQL's xml.c), before the newline trim. */
+  private static String xmlOutput(String s) {
+    int n = s.length();
+    // Anything but a blank after "<?xml" is a processing instruction or a malformed declaration:
+    // PostgreSQL prints the value as stored.
+    if (!s.startsWith("<?xml") || !xmlBlankAt(s, 5)) {
+      return s;
+    }
+    int p = skipXmlBlanks(s, 5);
+    if (!s.startsWith("version", p)) {
+      return s;
+    }
+    p = skipXmlBlanks(s, p + 7);
+    if (p >= n || s.charAt(p) != '=') {
+      return s;
+    }
+    p = skipXmlBlanks(s, p + 1);
+    int close = quotedEnd(s, p);
+    if (close < 0) {
+      return s;
+    }
+    String version = s.substring(p + 1, close);
+    p = close + 1;
+    int save = p;
+    p = skipXmlBlanks(s, p);
+    if (s.startsWith("encoding", p)) {
+      p = skipXmlBlanks(s, p + 8);
+      if (!xmlBlankAt(s, save) || p >= n || s.charAt(p) != '=') {
+        return s;
+      }
+      close = quotedEnd(s, skipXmlBlanks(s, p + 1));
+      if (close < 0) {
+        return s;
+      }
+      p = close + 1;
+    } else {
+      p = save;
+    }
+    save = p;
+    p = skipXmlBlanks(s, p);
+    String standalone = null;
+    if (s.startsWith("standalone", p)) {
+      p = skipXmlBlanks(s, p + 10);
+      if (!xmlBlankAt(s, save) || p >= n || s.charAt(p) != '=') {
+        return s;
+      }
+      p = skipXmlBlanks(s, p + 1);
+      if (s.startsWith("'yes'", p) || s.startsWith("\"yes\"", p)) {
+        standalone = "yes";
+        p += 5;
+      } else if (s.startsWith("'no'", p) || s.startsWith("\"no\"", p)) {
+        standalone = "no";
+        p += 4;
+      } else {
+        return s;
+      }
+    } else {
+      p = save;
+    }
+    p = skipXmlBlanks(s, p);
+    if (!s.startsWith("?>", p)) {
+      return s;
+    }
+    p += 2;
+    for (int i = 0; i < p; i++) {
+      if (s.charAt(i) > 127) {
+        return s;
+      }
+    }
+    String rest = s.substring(p);
+    if (!version.equals("1.0") || standalone != null) {
+      return "<?xml version=\"" + version + "\"" + (standalone == null ? "" : " standalone=\"" + standalone + "\"") + "?>" + rest;
+    }
+    return rest.startsWith("\n") ? rest.substring(1) : rest;
+  }
+
+  /** XML's blanks (libxml's xmlIsBlank_ch): space, tab, LF, CR. */
+  private static boolean xmlBlankAt(String s, int i) {
+    if (i >= s.length()) {
+      return false;
+    }
+    char ch = s.charAt(i);
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+  }
+
+  private static int skipXmlBlanks(String s, int i) {
+    while (xmlBlankAt(s, i)) {
+      i++;
+    }
+    return i;
+  }
+
+  /** The index of the quote closing the value quoted at {@code p}, or -1 when there is none. */
+  private static int quotedEnd(String s, int p) {
+    if (p >= s.length() || (s.charAt(p) != '\'' && s.charAt(p) != '"')) {
+      return -1;
+    }
+    return s.indexOf(s.charAt(p), p + 1);
   }
 
   private static String stripTrailingSpaces(String s) {

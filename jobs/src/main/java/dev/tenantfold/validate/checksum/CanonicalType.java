@@ -45,7 +45,12 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
     /** Lower-case hex of the bytes, no {@code \x} prefix. */
     BYTEA,
     /** 32 hex digits: PostgreSQL's int64 microseconds, int32 days, int32 months. */
-    INTERVAL
+    INTERVAL,
+    /**
+     * PostgreSQL's output text of the xml value (what COPY sends: a default declaration dropped,
+     * others normalised) without leading newlines, so a value and its COPY agree.
+     */
+    XML
   }
 
   /** The canonical type of {@code column}; unknown types render as their PostgreSQL text output. */
@@ -83,6 +88,7 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
       case "bytea" -> Kind.BYTEA;
       case "boolean" -> Kind.BOOLEAN;
       case "uuid" -> Kind.UUID;
+      case "xml" -> Kind.XML;
       default -> Kind.TEXT;
     };
   }
@@ -94,6 +100,18 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
   public boolean elementsAsText() {
     return switch (kind) {
       case TEXT, CHAR, UUID, BOOLEAN, INTEGER -> true;
+      default -> false;
+    };
+  }
+
+  /**
+   * Whether the canonical text can contain any character, U+FFFF included (text, char, xml and
+   * everything rendered as its text output), as opposed to only ASCII (numbers, hex, booleans,
+   * uuids). The SQL row text escapes U+FFFF only in the former; in the latter escaping changes nothing.
+   */
+  public boolean anyCharacter() {
+    return switch (kind) {
+      case TEXT, CHAR, XML -> true;
       default -> false;
     };
   }

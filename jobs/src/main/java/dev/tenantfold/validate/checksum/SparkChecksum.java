@@ -143,7 +143,7 @@ public final class SparkChecksum {
       StringBuilder text = new StringBuilder();
       for (int i = 0; i < types.length; i++) {
         values[i] = CanonicalRow.render(types[i], row.get(i));
-        CanonicalRow.appendTerminated(text, values[i]);
+        CanonicalRow.appendRowField(text, values[i]);
       }
       String key = null;
       CanonicalRow.Hash hash;
@@ -152,7 +152,7 @@ public final class SparkChecksum {
       } else if (spec.keyed()) {
         StringBuilder k = new StringBuilder();
         for (int p : keyPositions) {
-          CanonicalRow.appendTerminated(k, values[p]);
+          CanonicalRow.appendRowField(k, values[p]);
         }
         hash = CanonicalRow.hash(text.toString(), k.toString(), spec.buckets());
       } else {

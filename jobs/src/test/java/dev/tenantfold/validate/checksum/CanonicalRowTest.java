@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tenantfold.extract.ColumnSpec;
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /** The Java side of the canonical form, without a database or Spark. */
@@ -24,10 +28,80 @@ class CanonicalRowTest {
   }
 
   @Test
-  void rowTextTerminatesFieldsAndMarksNull() {
-    assertThat(CanonicalRow.rowText(Arrays.asList(null, "", "a"))).as("row text").isEqualTo("\uFFFE\uFFFFa\uFFFF");
+  void rowTextEscapesU_FFFFEndsValuesAndMarksNull() {
+    assertThat(CanonicalRow.rowText(Arrays.asList(null, "", "a", "x\uFFFFy\uFFFE"))).as("row text")
+        .isEqualTo("\uFFFFN" + "\uFFFF\uFFFE" + "a\uFFFF\uFFFE" + "x\uFFFF\uFFFFy\uFFFE\uFFFF\uFFFE");
     assertThat(CanonicalRow.rowText(Arrays.asList("ab", "c"))).as("field boundaries are part of the text")
         .isNotEqualTo(CanonicalRow.rowText(Arrays.asList("a", "bc")));
+    assertThat(CanonicalRow.rowText(Arrays.asList("s\uFFFF", "u"))).as("issue 12: U+FFFF moved to the next column")
+        .isNotEqualTo(CanonicalRow.rowText(Arrays.asList("s", "\uFFFFu")));
+  }
+
+  /** Every field value of up to two characters over an alphabet of the characters the encodings treat specially, and NULL. */
+  private static List<String> awkwardFields(String alphabet) {
+    List<String> out = new ArrayList<>();
+    out.add(null);
+    out.add("");
+    for (char a : alphabet.toCharArray()) {
+      out.add(String.valueOf(a));
+      for (char b : alphabet.toCharArray()) {
+        out.add("" + a + b);
+      }
+    }
+    return out;
+  }
+
+  /** Asserts that {@code encoding} maps every list of three awkward fields to a different text. */
+  private static void assertInjectiveOnThreeFields(String what, String alphabet, Function<List<String>, String> encoding) {
+    List<String> fields = awkwardFields(alphabet);
+    Map<String, List<String>> seen = new HashMap<>();
+    for (String a : fields) {
+      for (String b : fields) {
+        for (String c : fields) {
+          List<String> row = Arrays.asList(a, b, c);
+          List<String> earlier = seen.putIfAbsent(encoding.apply(row), row);
+          assertThat(earlier).as(what + ": " + row + " encodes like " + earlier).isNull();
+        }
+      }
+    }
+    assertThat(seen).as(what + ": distinct texts").hasSize(fields.size() * fields.size() * fields.size());
+  }
+
+  @Test
+  void rowTextIsInjective() {
+    assertInjectiveOnThreeFields("row text", "a\uFFFF\uFFFEN", CanonicalRow::rowText);
+  }
+
+  @Test
+  void keyTextIsInjective() {
+    assertInjectiveOnThreeFields("drill-down key text", "1:N\uFFFF", CanonicalRow::encode);
+  }
+
+  @Test
+  void arrayTextIsInjectiveAndRowsOfArraysToo() {
+    CanonicalType textArray = type("text[]");
+    assertInjectiveOnThreeFields("text[] of three elements", "\uFFFF\uFFFE,\"\\{ N", row -> CanonicalRow.render(textArray, row));
+    // Arrays of arrays: the same elements split between two array columns and a text column.
+    assertInjectiveOnThreeFields("row of text[], text, text[]", "\uFFFF{},", row -> CanonicalRow.rowText(Arrays.asList(
+        CanonicalRow.render(textArray, row.get(0) == null ? null : List.of(row.get(0))), row.get(1),
+        CanonicalRow.render(textArray, row.get(2) == null ? null : Arrays.asList(row.get(2), null)))));
+  }
+
+  @Test
+  void xmlRendersAsPostgresOutputsItWithoutLeadingNewlines() {
+    CanonicalType xml = type("xml");
+    assertThat(CanonicalRow.render(xml, "<?xml version=\"1.0\"?><r/>")).as("default declaration dropped").isEqualTo("<r/>");
+    assertThat(CanonicalRow.render(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<r/>")).as("encoding dropped, one newline eaten")
+        .isEqualTo("<r/>");
+    assertThat(CanonicalRow.render(xml, "\n\n<r/>")).as("leading newlines").isEqualTo("<r/>");
+    assertThat(CanonicalRow.render(xml, "<?xml version='1.0'  standalone='yes' ?>\n<r/>")).as("standalone declaration normalised")
+        .isEqualTo("<?xml version=\"1.0\" standalone=\"yes\"?>\n<r/>");
+    assertThat(CanonicalRow.render(xml, "<?xml version=\"1.1\"?><r/>")).as("version 1.1 kept").isEqualTo("<?xml version=\"1.1\"?><r/>");
+    assertThat(CanonicalRow.render(xml, "<?xml-stylesheet href=\"s\"?><r/>")).as("a processing instruction is no declaration")
+        .isEqualTo("<?xml-stylesheet href=\"s\"?><r/>");
+    assertThat(CanonicalRow.render(xml, "<r>\n</r>")).as("inner whitespace kept").isNotEqualTo(CanonicalRow.render(xml, "<r></r>"));
+    assertThat(CanonicalRow.render(type("xml[]"), Arrays.asList("<?xml version=\"1.0\"?><r/>", null, "<a>x y</a>"))).as("xml[]")
+        .isEqualTo("{<r/>,NULL,\"<a>x y</a>\"}");
   }
 
   @Test

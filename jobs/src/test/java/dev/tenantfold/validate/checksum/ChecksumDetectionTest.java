@@ -3,7 +3,10 @@ package dev.tenantfold.validate.checksum;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
 import java.util.List;
 import java.util.stream.Stream;
@@ -12,6 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.core.BaseConnection;
 
 /**
  * The SQL checksum of a tenant's rows in a shared target against its source: every kind of damage
@@ -33,6 +38,25 @@ class ChecksumDetectionTest {
       INSERT INTO events SELECT timestamp '2024-01-01' + g * interval '1 minute', 'k' || (g % 5) FROM generate_series(1, 100) g;
       INSERT INTO events VALUES ('2024-01-01', 'twin'), ('2024-01-01', 'twin');
       CREATE TABLE events_target (tenant_id text NOT NULL, occurred_at timestamp, kind text);
+      CREATE TABLE shifty (id bigint PRIMARY KEY, "select" text, "user" text, "users" text[], "where" text);
+      CREATE TABLE shifty_target (tenant_id text NOT NULL, id bigint, "select" text, "user" text, "users" text[], "where" text);
+      CREATE TABLE docs (id bigint PRIMARY KEY, doc xml, docs xml[]);
+      CREATE TABLE docs_target (tenant_id text NOT NULL, id bigint, doc xml, docs xml[]);
+      CREATE TABLE docs_reloaded (tenant_id text NOT NULL, id bigint, doc xml, docs xml[]);
+      INSERT INTO docs VALUES
+        (1, '<?xml version="1.0"?><r/>', ARRAY['<?xml version="1.0"?><r/>', NULL, '<a>x y</a>']::xml[]),
+        (2, '<?xml version="1.0" encoding="UTF-8"?><r>é</r>', ARRAY[E'<?xml version="1.0"?>\n<r/>']::xml[]),
+        (3, E'<?xml version="1.0"?>\n<r/>', NULL),
+        (4, E'<?xml version="1.0"?>\n\n<r/>', ARRAY[E'<?xml version="1.0"?>\n\n<r/>', E'\n<r/>']::xml[]),
+        (5, $$<?xml version='1.0'  standalone='yes' ?><r/>$$, ARRAY['<?xml version="1.0" standalone="no"?><r/>']::xml[]),
+        (6, '<?xml version="1.1"?><r/>', '{}'),
+        (7, '<r/>', ARRAY['<r/>']::xml[]),
+        (8, E'\n<r/>', NULL),
+        (9, 'text only, no element', ARRAY['', 'NULL']::xml[]),
+        (10, NULL, ARRAY[NULL]::xml[]),
+        (11, E'<?xml version="1.0"?>\r\n<r/>', NULL),
+        (12, '<?xml version="1.0"?><!DOCTYPE r><r/>', NULL),
+        (13, '<?xml version="1.0"?><?xml-stylesheet href="s.xsl"?><r/>', NULL);
       """;
   private static final String RESET = """
       TRUNCATE items_target, events_target;
@@ -44,6 +68,8 @@ class ChecksumDetectionTest {
   private static String url;
   private static List<ColumnSpec> itemColumns;
   private static List<ColumnSpec> eventColumns;
+  private static List<ColumnSpec> shiftyColumns;
+  private static List<ColumnSpec> docColumns;
 
   @BeforeAll
   static void setUp() throws Exception {
@@ -51,6 +77,8 @@ class ChecksumDetectionTest {
     TestPostgres.execute(url, SOURCE);
     itemColumns = ChecksumFixtures.columns(url, "items");
     eventColumns = ChecksumFixtures.columns(url, "events");
+    shiftyColumns = ChecksumFixtures.columns(url, "shifty");
+    docColumns = ChecksumFixtures.columns(url, "docs");
   }
 
   static Stream<Arguments> damage() {
@@ -135,6 +163,73 @@ class ChecksumDetectionTest {
     assertThat(comparison.mismatches()).as("buckets differing after numeric(10,2)->numeric(12,4), varchar->text, integer->bigint, "
         + "real->double precision, char(2)->char(5) and a shuffled row order").isEmpty();
     assertThat(comparison.targetRows()).as("rows compared").isEqualTo(501);
+  }
+
+  /**
+   * Noncharacters U+FFFF and U+FFFE moved across a field boundary: each pair of rows is different
+   * data that once produced the same row text. Columns in digest order: select, user, users, where.
+   */
+  static Stream<Arguments> noncharacterShifts() {
+    return Stream.of(
+        Arguments.of("U+FFFF moved from the end of one text column to the start of the next",
+            "U&'s\\FFFF', 'u', ARRAY['x'], 'w'", "'s', U&'\\FFFFu', ARRAY['x'], 'w'", List.of("select", "user")),
+        Arguments.of("NULL next to U+FFFE and a shifted U+FFFF",
+            "NULL, U&'u\\FFFFv', ARRAY['x'], 'w'", "U&'\\FFFEu', 'v', ARRAY['x'], 'w'", List.of("select", "user")),
+        Arguments.of("U+FFFE text against NULL and a shifted U+FFFF",
+            "U&'\\FFFE', 'u', NULL, 'w'", "NULL, U&'\\FFFFu', NULL, 'w'", List.of("select", "user")),
+        Arguments.of("array text moved through U+FFFF into the neighbouring text columns",
+            "'s', U&'u\\FFFF{a}', ARRAY['b'], 'w'", "'s', 'u', ARRAY['a'], U&'{b}\\FFFFw'", List.of("user", "users", "where")),
+        Arguments.of("U+FFFF moved between array elements",
+            "'s', 'u', ARRAY[U&'a\\FFFF', 'b'], 'w'", "'s', 'u', ARRAY['a', U&'\\FFFFb'], 'w'", List.of("users")),
+        Arguments.of("U+FFFE element instead of a NULL element",
+            "'s', 'u', ARRAY[U&'\\FFFE', 'b'], 'w'", "'s', 'u', ARRAY[NULL, 'b'], 'w'", List.of("users")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("noncharacterShifts")
+  void noncharactersShiftedBetweenFieldsAreChanged(String name, String source, String target, List<String> changedColumns) throws Exception {
+    TestPostgres.execute(url, "TRUNCATE shifty, shifty_target; INSERT INTO shifty VALUES (1, " + source + "), (2, 'same', NULL, NULL, '');"
+        + "INSERT INTO shifty_target VALUES ('acme', 1, " + target + "), ('acme', 2, 'same', NULL, NULL, '')");
+    ChecksumSpec spec = new ChecksumSpec(shiftyColumns, List.of("id"), 8);
+
+    RowComparison rows = compare(new ChecksumSql(spec, "shifty", null), new ChecksumSql(spec, "shifty_target", TENANT), 10);
+
+    assertThat(rows.listed()).as(name + ": differences listed")
+        .containsExactly(new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, changedColumns));
+    assertThat(rows.totalDifferences()).as(name + ": differences counted").isEqualTo(1);
+  }
+
+  @Test
+  void xmlWithDeclarationMatchesWhatCopyLoadedAndAChangedXmlIsCaught() throws Exception {
+    // The load path: COPY TO STDOUT on the source piped into COPY FROM STDIN on the target, twice
+    // (a target loaded from a loaded target must still match: the canonical form is a fixpoint).
+    copy("SELECT 'acme', * FROM docs", "docs_target");
+    copy("SELECT * FROM docs_target", "docs_reloaded");
+    ChecksumSpec spec = new ChecksumSpec(docColumns, List.of("id"), 4);
+    ChecksumSql source = new ChecksumSql(spec, "docs", null);
+    try (Connection conn = TestPostgres.connect(url)) {
+      assertThat(RowSets.rows(url, "SELECT id::text FROM docs s JOIN docs_target t USING (id) WHERE s.doc::text <> t.doc::text ORDER BY id"))
+          .as("values whose stored text COPY changed").containsExactlyInAnyOrder("1", "2", "3", "4", "5", "8", "11", "12", "13");
+      TableChecksum expected = PostgresChecksum.checksum(conn, source);
+      assertThat(PostgresChecksum.checksum(conn, new ChecksumSql(spec, "docs_target", TENANT))).as("xml after one COPY").isEqualTo(expected);
+      assertThat(PostgresChecksum.checksum(conn, new ChecksumSql(spec, "docs_reloaded", TENANT))).as("xml after two COPYs").isEqualTo(expected);
+    }
+
+    TestPostgres.execute(url, "UPDATE docs_target SET doc = '<r a=\"1\"/>' WHERE id = 1; UPDATE docs_target SET docs = ARRAY['<r/>']::xml[] WHERE id = 4");
+    RowComparison rows = compare(source, new ChecksumSql(spec, "docs_target", TENANT), 10);
+    assertThat(rows.listed()).as("changed xml values").containsExactly(
+        new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, List.of("doc")),
+        new RowDifference(key(4), RowDifference.Kind.CHANGED, 1, 1, List.of("docs")));
+  }
+
+  /** Runs {@code COPY (query) TO STDOUT} and pipes it into {@code COPY table FROM STDIN}, as the loader does. */
+  private static void copy(String query, String table) throws Exception {
+    TestPostgres.execute(url, "TRUNCATE " + table);
+    try (Connection in = TestPostgres.connect(url); Connection out = TestPostgres.connect(url)) {
+      ByteArrayOutputStream text = new ByteArrayOutputStream();
+      new CopyManager(in.unwrap(BaseConnection.class)).copyOut("COPY (" + query + ") TO STDOUT", text);
+      new CopyManager(out.unwrap(BaseConnection.class)).copyIn("COPY " + table + " FROM STDIN", new ByteArrayInputStream(text.toByteArray()));
+    }
   }
 
   @Test

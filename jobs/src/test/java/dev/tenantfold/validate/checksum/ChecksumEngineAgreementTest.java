@@ -7,6 +7,7 @@ import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.TestPostgres;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,14 +52,14 @@ class ChecksumEngineAgreementTest {
     List<DrillDownRow> sparkRows = SparkChecksum.drillDown(exported, spec, all);
 
     // Column by column first: a disagreement names the column and both canonical values.
-    assertThat(pgRows).as("rows in PostgreSQL").hasSize(8);
+    assertThat(pgRows).as("rows in PostgreSQL").hasSize(10);
     assertThat(canonicalValues(spec, sparkRows)).as("canonical values from Spark vs PostgreSQL")
         .containsExactlyInAnyOrderElementsOf(canonicalValues(spec, pgRows));
     assertThat(sparkRows).as("drill-down rows from Spark").containsExactlyInAnyOrderElementsOf(pgRows);
     TableChecksum fromSpark = SparkChecksum.checksum(exported, spec);
     assertThat(fromSpark).as("per-bucket checksum from Spark").isEqualTo(pg);
     assertThat(ChecksumComparison.compare(pg, fromSpark).matches()).as("comparison verdict").isTrue();
-    assertThat(pg.totalRows()).as("rows counted").isEqualTo(8);
+    assertThat(pg.totalRows()).as("rows counted").isEqualTo(10);
   }
 
   @Test
@@ -85,12 +86,55 @@ class ChecksumEngineAgreementTest {
       assertThat(PostgresChecksum.checksum(conn, plain)).as("checksum through a subquery").isEqualTo(PostgresChecksum.checksum(conn,
           new ChecksumSql(spec, "corpus", null)));
       List<DrillDownRow> rows = PostgresChecksum.drillDown(conn, withNull, all);
-      assertThat(rows).as("rows through a subquery with a predicate").hasSize(7);
+      assertThat(rows).as("rows through a subquery with a predicate").hasSize(9);
       List<String> order = rows.stream().map(r -> r.key() + "\u0000" + r.rowDigest()).toList();
       List<String> byteOrder = order.stream().sorted(java.util.Comparator.comparing(
           (String s) -> s.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned)).toList();
       assertThat(order).as("drill-down ordered by key_text, row_digest in byte order").isEqualTo(byteOrder);
     }
+  }
+
+  @Test
+  void xmlCanonicalTextAgreesWithPostgresForTheStoredText() throws Exception {
+    // The stored text (xml::text keeps the declaration COPY drops) rendered in Java must equal the
+    // SQL canonical expression over the xml value, for every form a declaration can take.
+    String values = """
+        ('<?xml version="1.0"?><r/>'), ('<?xml version="1.0" encoding="UTF-8"?><r>é</r>'), (E'<?xml version="1.0"?>\\n<r/>'),
+        (E'<?xml version="1.0"?>\\n\\n<r/>'), (E'<?xml version="1.0"?>\\r\\n<r/>'), ($$<?xml version='1.0'  standalone='yes' ?><r/>$$),
+        ($$<?xml version="1.0" encoding='latin1' standalone="no"?>
+<r/>$$), ('<?xml version="1.1"?><r/>'), (E'<?xml\\tversion="1.0"?><r/>'),
+        ('<?xml version="1.0"?>'), ('<?xml version="1.0"?><!DOCTYPE r><r/>'), ('<?xml-stylesheet href="s.xsl"?><r/>'),
+        (E'\\n\\n<r/>'), (E' \\n<r/>'), (''), ('plain'), ('<r>é 東京</r>'), (NULL)
+        """;
+    ColumnSpec xml = new ColumnSpec("v", "xml", false, null, false);
+    List<String> javaRendered = new ArrayList<>();
+    List<String> sqlRendered = new ArrayList<>();
+    try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT \"v\"::text, " + ChecksumSql.columnExpression(xml) + " FROM (SELECT column1::xml AS \"v\" FROM (VALUES "
+            + values + ") t) s")) {
+      while (rs.next()) {
+        javaRendered.add(rs.getString(1) + " -> " + CanonicalRow.render(CanonicalType.of(xml), rs.getString(1)));
+        sqlRendered.add(rs.getString(1) + " -> " + rs.getString(2));
+      }
+    }
+    assertThat(javaRendered).as("xml canonical text from Java vs PostgreSQL").hasSize(18).containsExactlyElementsOf(sqlRendered);
+  }
+
+  @Test
+  void xmlChecksumsAgreeWhetherSparkGetsTheStoredTextOrTheOutputText() throws Exception {
+    List<ColumnSpec> xmlColumns = columns.stream().filter(c -> List.of("id", "x", "xa").contains(c.name())).toList();
+    ChecksumSpec spec = new ChecksumSpec(xmlColumns, List.of("id"), 4);
+    TableChecksum pg;
+    try (Connection conn = TestPostgres.connect(url)) {
+      pg = PostgresChecksum.checksum(conn, new ChecksumSql(spec, "corpus", null));
+    }
+    // An export that carries xml as its stored text keeps the declarations the output text drops.
+    TestPostgres.execute(url, "DROP VIEW IF EXISTS corpus_stored_xml; CREATE VIEW corpus_stored_xml AS SELECT id, x::text AS x, xa::text[] AS xa FROM corpus");
+    Dataset<Row> stored = ChecksumFixtures.parquetExport(spark, url, "corpus_stored_xml", xmlColumns, dir);
+    Dataset<Row> output = ChecksumFixtures.parquetExport(spark, url, "corpus", xmlColumns, dir);
+    assertThat(stored.filter("x LIKE '<?xml version=\"1.0\"?>%'").count()).as("stored texts with a declaration").isPositive();
+    assertThat(SparkChecksum.checksum(stored, spec)).as("Spark over the stored text").isEqualTo(pg);
+    assertThat(SparkChecksum.checksum(output, spec)).as("Spark over the output text").isEqualTo(pg);
   }
 
   @Test
