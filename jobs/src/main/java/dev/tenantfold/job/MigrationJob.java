@@ -89,7 +89,7 @@ public final class MigrationJob {
         failed.put(tenantId, TenantResult.failed(tenantId, "Cannot conform tenant " + tenantId + ": " + why, List.of(), 0));
       });
       Map<String, String> failedTables =
-          new TargetDdl(config.target().schema(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
+          TargetDdl.of(config.target(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
       // A table the target cannot hold fails the tenants that have it; the others go on without it.
       for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
         List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.name())).map(t -> failedTables.get(t.name())).toList();

@@ -72,6 +72,7 @@ public final class TenantPublisher {
         st.execute("ALTER TABLE " + parent + " ATTACH PARTITION " + s.qualifiedName() + " FOR VALUES IN (" + literal(tenantId) + ")");
         st.execute("ALTER TABLE " + s.qualifiedName() + " SET SCHEMA " + ident(s.targetSchema()));
         st.execute("ALTER TABLE " + qualified(s.targetSchema(), s.name()) + " RENAME TO " + ident(s.partitionName()));
+        RowLevelSecurity.protectPartition(conn, parent, qualified(s.targetSchema(), s.partitionName()));
       }
       inTransaction.run(conn);
       conn.commit();
