@@ -63,8 +63,9 @@ public final class TargetDdl {
 
   /**
    * Creates or evolves every table; returns, per table that could not be created or evolved (an
-   * extension type the target lacks, an incompatible existing table), the reason. Each table's DDL
-   * is its own transaction, so one table's failure leaves the others ready.
+   * extension type the target lacks, an incompatible existing table, a schema or enum type the
+   * loader may not create), the reason. Each table's DDL is its own transaction, so one table's
+   * failure leaves the others ready.
    */
   public Map<String, String> apply(Connection conn, TargetSchema target, Duration lockTimeout) throws SQLException {
     Map<String, String> failed = new TreeMap<>();
@@ -72,16 +73,25 @@ public final class TargetDdl {
     conn.setAutoCommit(false);
     String timeout = "SET LOCAL lock_timeout = " + literal(lockTimeout.toMillis() + "ms");
     try (Statement st = conn.createStatement()) {
+      String schemaProblem = null;
       try {
         serialize(st, timeout);
         st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
-        for (EnumSpec e : target.enums().values()) {
-          ensureEnum(conn, st, e);
-        }
         conn.commit();
       } catch (SQLException e) {
         conn.rollback();
-        throw e;
+        schemaProblem = "Cannot create target schema " + schema + ": " + reason(e);
+      }
+      Map<String, String> enumProblems = new TreeMap<>();
+      for (EnumSpec e : schemaProblem == null ? target.enums().values() : List.<EnumSpec>of()) {
+        try {
+          serialize(st, timeout);
+          ensureEnum(conn, st, e);
+          conn.commit();
+        } catch (SQLException ex) {
+          conn.rollback();
+          enumProblems.put(e.name(), "Cannot create or extend enum type " + schema + "." + e.name() + ": " + reason(ex));
+        }
       }
       String roleProblem = null;
       if (rowLevelSecurity.isPresent()) {
@@ -94,8 +104,13 @@ public final class TargetDdl {
         }
       }
       for (TargetTable table : target.tables().values()) {
-        if (roleProblem != null) {
-          failed.put(table.name(), roleProblem);
+        Optional<String> problem = Optional.ofNullable(schemaProblem).or(() -> table.columns().stream()
+            .filter(c -> c.enumType() != null && enumProblems.containsKey(c.enumType())).map(c -> enumProblems.get(c.enumType())).findFirst());
+        if (problem.isEmpty() && roleProblem != null) {
+          problem = Optional.of(roleProblem);
+        }
+        if (problem.isPresent()) {
+          failed.put(table.name(), problem.get());
           continue;
         }
         try {
@@ -108,14 +123,24 @@ public final class TargetDdl {
           conn.commit();
         } catch (SQLException e) {
           conn.rollback();
-          failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": "
-              + Redaction.sqlMessage(e, List.of()));
+          failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": " + reason(e));
         }
       }
     } finally {
       conn.setAutoCommit(autoCommit);
     }
     return failed;
+  }
+
+  /** The server's message, and for a missing privilege the grant that would fix it. */
+  private String reason(SQLException e) {
+    String message = Redaction.sqlMessage(e, List.of());
+    if (!"42501".equals(e.getSQLState())) {
+      return message;
+    }
+    return message + " (the loader role needs CREATE on the database and on schema " + schema + ", and must own the consolidated tables:"
+        + " GRANT CREATE ON SCHEMA " + ident(schema) + " TO <loader>, or set tenantfold.target.schema to a schema the loader creates;"
+        + " see docs/security.md)";
   }
 
   /**
