@@ -62,7 +62,7 @@ public final class MigrationJob {
     ReportStore reports = new ReportStore(config.target().reportSchema());
     List<TenantResult> results = new ArrayList<>();
     try (Connection target = config.target().endpoint().connect("tenantfold-driver")) {
-      reports.ensureTables(target);
+      TargetDdl.serialized(target, () -> reports.ensureTables(target));
       for (String abandoned : reports.sweepAbandoned(target, config.target().stagingSchema())) {
         LOG.warn("Run {} was left running by a driver that stopped: marked abandoned, its staging tables dropped", abandoned);
       }
@@ -101,9 +101,11 @@ public final class MigrationJob {
       }
       TargetSchema schema = planned.without(failedTables.keySet());
       // Once, before tenants run in parallel: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
-      try (var st = target.createStatement()) {
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().stagingSchema()));
-      }
+      TargetDdl.serialized(target, () -> {
+        try (var st = target.createStatement()) {
+          st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().stagingSchema()));
+        }
+      });
 
       Map<String, Future<TenantResult>> running = new LinkedHashMap<>();
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());

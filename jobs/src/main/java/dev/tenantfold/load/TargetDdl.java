@@ -132,6 +132,28 @@ public final class TargetDdl {
     return failed;
   }
 
+  /**
+   * Runs {@code work} (autocommit DDL of another component: the report tables, the staging schema)
+   * while holding the same lock as this class's DDL, so concurrent runs on a fresh target do not
+   * collide in {@code CREATE SCHEMA IF NOT EXISTS} or {@code CREATE TABLE IF NOT EXISTS}.
+   */
+  public static void serialized(Connection conn, DdlWork work) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.execute(DDL_LOCK.replace("pg_advisory_xact_lock", "pg_advisory_lock"));
+      try {
+        work.run();
+      } finally {
+        st.execute(DDL_LOCK.replace("pg_advisory_xact_lock", "pg_advisory_unlock"));
+      }
+    }
+  }
+
+  /** DDL that {@link #serialized} runs under the target DDL lock. */
+  @FunctionalInterface
+  public interface DdlWork {
+    void run() throws SQLException;
+  }
+
   /** The server's message, and for a missing privilege the grant that would fix it. */
   private String reason(SQLException e) {
     String message = Redaction.sqlMessage(e, List.of());
