@@ -135,21 +135,25 @@ public final class RowLevelSecurity {
 
   private void grant(Connection conn, Statement st, String parent, Access access) throws SQLException {
     String role = applicationRole.get();
-    String privileges = access == Access.TENANT ? "SELECT, INSERT, UPDATE, DELETE" : "SELECT";
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT has_schema_privilege(?, ?, 'USAGE'), has_table_privilege(?, ?::regclass, ?)")) {
+    List<String> privileges = access == Access.TENANT ? List.of("SELECT", "INSERT", "UPDATE", "DELETE") : List.of("SELECT");
+    StringBuilder sql = new StringBuilder("SELECT has_schema_privilege(?, ?, 'USAGE'), true");
+    privileges.forEach(p -> sql.append(" AND has_table_privilege(?, ?::regclass, '").append(p).append("')"));
+    try (PreparedStatement ps = conn.prepareStatement(sql.toString())) {
       ps.setString(1, role);
       ps.setString(2, schema);
-      ps.setString(3, role);
-      ps.setString(4, parent);
-      ps.setString(5, privileges);
+      for (int i = 0; i < privileges.size(); i++) {
+        ps.setString(3 + 2 * i, role);
+        ps.setString(4 + 2 * i, parent);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
+        // Granted only when missing: concurrent GRANTs on one object fail with "tuple concurrently updated".
         if (!rs.getBoolean(1)) {
           st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + ident(role));
         }
-        // has_table_privilege with a list is true when ANY is held: grant again, it is idempotent and takes no table lock.
-        st.execute("GRANT " + privileges + " ON " + parent + " TO " + ident(role));
+        if (!rs.getBoolean(2)) {
+          st.execute("GRANT " + String.join(", ", privileges) + " ON " + parent + " TO " + ident(role));
+        }
       }
     }
   }

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
@@ -66,6 +67,41 @@ class TargetDdlTest {
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void rowLevelSecurityIsSetUpOnceKeptOnTheNextRunAndFollowsAChangedSetting() throws Exception {
+    String warehouse = TestPostgres.createDatabase("warehouse_rls");
+    TargetDdl ddl = new TargetDdl("wh", "tenant_id", Optional.of(new RowLevelSecurity("wh", "tenant_id", "app.tenant_id", Optional.empty())));
+    try (Connection conn = TestPostgres.connect(warehouse)) {
+      assertThat(ddl.apply(conn, schema(), Duration.ofSeconds(10))).isEmpty();
+    }
+    String policies = "SELECT c.relname || ' ' || p.oid || ' ' || pg_get_expr(p.polqual, p.polrelid) || ' ' || c.relforcerowsecurity"
+        + " FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.polname = 'tenantfold_tenant_isolation'";
+    List<String> first = RowSets.rows(warehouse, policies);
+    assertThat(first).hasSize(3).allSatisfy(p -> assertThat(p).contains("current_setting('app.tenant_id'::text, true)").endsWith(" true"));
+
+    try (Connection conn = TestPostgres.connect(warehouse)) {
+      assertThat(ddl.apply(conn, schema(), Duration.ofSeconds(10))).isEmpty();
+    }
+    assertThat(RowSets.rows(warehouse, policies)).as("policies after a second run (same oids: not recreated)").isEqualTo(first);
+
+    TargetDdl renamed = new TargetDdl("wh", "tenant_id", Optional.of(new RowLevelSecurity("wh", "tenant_id", "crm.tenant", Optional.empty())));
+    try (Connection conn = TestPostgres.connect(warehouse)) {
+      assertThat(renamed.apply(conn, schema(), Duration.ofSeconds(10))).isEmpty();
+    }
+    assertThat(RowSets.rows(warehouse, policies)).hasSize(3).allSatisfy(p -> assertThat(p).contains("current_setting('crm.tenant'::text, true)"));
+  }
+
+  @Test
+  void aMissingApplicationRoleFailsEveryTableNamingTheKey() throws Exception {
+    String warehouse = TestPostgres.createDatabase("warehouse_rls");
+    TargetDdl ddl = new TargetDdl("wh", "tenant_id",
+        Optional.of(new RowLevelSecurity("wh", "tenant_id", "app.tenant_id", Optional.of("tf_no_such_role"))));
+    try (Connection conn = TestPostgres.connect(warehouse)) {
+      assertThat(ddl.apply(conn, schema(), Duration.ofSeconds(10))).hasSize(3)
+          .allSatisfy((table, why) -> assertThat(why).contains("tf_no_such_role", "does not exist", "tenantfold.target.application-role"));
     }
   }
 }
