@@ -1,20 +1,70 @@
 package dev.tenantfold.config;
 
 import dev.tenantfold.jdbc.JdbcEndpoint;
+import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
-/** The consolidated Aurora/PostgreSQL database: where tables, staging and report tables live. */
-public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSchema, String stagingSchema, String partitionSchema) {
+/**
+ * The consolidated Aurora/PostgreSQL database: where tables, staging and report tables live, and
+ * whether its consolidated tables isolate tenants with row-level security (docs/security.md).
+ *
+ * @param rowLevelSecurity  {@code target.row-level-security}: policies on every consolidated table
+ *     let a session see and write only the rows of the tenant named in {@code tenantSetting}
+ * @param tenantSetting     {@code target.tenant-setting}: the session setting the policies read
+ *     ({@code SET app.tenant_id = 'acme'})
+ * @param applicationRole   {@code target.application-role}: a role granted USAGE on the target
+ *     schema and SELECT, INSERT, UPDATE, DELETE on the consolidated tables (never on partitions)
+ */
+public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSchema, String stagingSchema, String partitionSchema,
+    boolean rowLevelSecurity,
+    String tenantSetting, Optional<String> applicationRole) {
+  /** A customized option name: a dot between two plain identifiers (PostgreSQL needs the prefix). */
+  private static final Pattern SETTING = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_.]*");
+  private static final Pattern ROLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$-]{0,62}");
+
+  /** Only the settings; the endpoint is validated by {@link #from}. */
+  public TargetConfig(JdbcEndpoint endpoint, String schema, String reportSchema, String stagingSchema) {
+    this(endpoint, schema, reportSchema, stagingSchema, "tenantfold_partitions", false, "app.tenant_id", Optional.empty());
+  }
 
   static TargetConfig from(ConfigReader c) {
-    c.rejectUnknown(Set.of("url", "user", "password", "schema", "report-schema", "staging-schema", "partition-schema"));
+    c.rejectUnknown(Set.of("url", "user", "password", "schema", "report-schema", "staging-schema", "partition-schema", "row-level-security", "tenant-setting",
+        "application-role"));
     String url = c.requiredString("url", "set the target database JDBC URL, e.g. jdbc:postgresql://host:5432/warehouse");
+    if (!url.startsWith("jdbc:postgresql:")) {
+      // Another driver would only fail once Spark is up, as an error of the run (exit 1) instead of a usage error.
+      throw new ConfigError("Cannot use " + c.key("url") + ": the target must be PostgreSQL, a jdbc:postgresql: URL (got "
+          + scheme(url) + "), e.g. jdbc:postgresql://host:5432/warehouse");
+    }
     JdbcEndpoint endpoint = new JdbcEndpoint(url, c.optionalString("user", null), c.optionalString("password", null));
     String partitionSchema = c.string("partition-schema");
     if (partitionSchema.equals(c.string("schema"))) {
       throw new ConfigError("Config key " + c.key("partition-schema") + " must differ from " + c.key("schema")
           + ": tenant partitions live apart from the consolidated tables so their names can never collide");
     }
-    return new TargetConfig(endpoint, c.string("schema"), c.string("report-schema"), c.string("staging-schema"), partitionSchema);
+    String setting = c.string("tenant-setting");
+    if (!SETTING.matcher(setting).matches()) {
+      throw new ConfigError("Cannot use " + c.key("tenant-setting") + " = '" + setting
+          + "': row-level security policies need a custom setting name with a prefix, e.g. app.tenant_id");
+    }
+    Optional<String> role = Optional.ofNullable(c.optionalString("application-role", null)).filter(r -> !r.isBlank());
+    if (role.isPresent() && !ROLE.matcher(role.get()).matches()) {
+      throw new ConfigError("Cannot use " + c.key("application-role") + " = '" + role.get() + "': expected a role name (letters, digits, _)");
+    }
+    boolean rls = c.bool("row-level-security");
+    if (role.isPresent() && !rls) {
+      // Granting the consolidated tables to an application without policies would show it every tenant.
+      throw new ConfigError("Cannot grant the consolidated tables to " + c.key("application-role") + " = " + role.get()
+          + " without row-level security: set " + c.key("row-level-security") + " = true, or remove the role");
+    }
+    return new TargetConfig(endpoint, c.string("schema"), c.string("report-schema"), c.string("staging-schema"), partitionSchema, rls, setting,
+        role);
+  }
+
+  /** The URL's driver prefix only ({@code jdbc:mysql:}): the rest of a URL may carry credentials. */
+  private static String scheme(String url) {
+    var m = Pattern.compile("^jdbc:[A-Za-z0-9]{1,20}:").matcher(url);
+    return m.find() ? m.group() : "a URL not starting with jdbc:";
   }
 }

@@ -13,6 +13,7 @@ import dev.tenantfold.extract.SourceSnapshot;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.load.RowLevelSecurity;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
@@ -122,6 +123,7 @@ public final class AuditJob {
     TableValidator validator = new TableValidator(config.validate());
     List<TableResult> results = new ArrayList<>();
     try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
+      RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
       TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());
       snapshot.lockTables(tenant.id(), catalog.tables());
       for (TargetTable table : tables) {

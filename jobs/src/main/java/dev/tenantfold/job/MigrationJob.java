@@ -87,8 +87,10 @@ public final class MigrationJob {
       }
     })) {
       Connection target = session.connection();
-      reports.ensureTables(target);
-      registry.ensureTable(target);
+      TargetDdl.serialized(target, () -> {
+        reports.ensureTables(target);
+        registry.ensureTable(target);
+      });
       Optional<ReportStore.PastRun> resumed = resumedRun(target, reports);
       sweep(target, reports, registry, runId);
       reports.startRun(target, runId, started, "run");
@@ -209,7 +211,7 @@ public final class MigrationJob {
       failed.put(tenantId, TenantResult.failed(tenantId, "Cannot conform tenant " + tenantId + ": " + why, List.of(), 0));
     });
     Map<String, String> failedTables =
-        new TargetDdl(config.target().schema(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
+        TargetDdl.of(config.target(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
     // A table the target cannot hold fails the tenants that have it; the others go on without it.
     for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
       List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.name())).map(t -> failedTables.get(t.name())).toList();
@@ -221,10 +223,12 @@ public final class MigrationJob {
     }
     TargetSchema schema = planned.without(failedTables.keySet());
     // Once, before tenants run in parallel: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
-    try (var st = target.createStatement()) {
-      st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().stagingSchema()));
-      st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().partitionSchema()));
-    }
+    TargetDdl.serialized(target, () -> {
+      try (var st = target.createStatement()) {
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().stagingSchema()));
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().partitionSchema()));
+      }
+    });
 
     List<TenantResult> results = new ArrayList<>();
     Map<String, Future<TenantResult>> running = new LinkedHashMap<>();

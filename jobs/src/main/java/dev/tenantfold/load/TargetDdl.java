@@ -4,6 +4,7 @@ import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
+import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.ColumnSpec;
@@ -21,59 +22,158 @@ import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.jdbc.Sql;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * Creates or evolves the consolidated tables: each is {@code PARTITION BY LIST (tenant column)},
  * one partition per tenant, so a tenant can be swapped in atomically. Existing tables gain missing
  * columns (nullable); an existing table that is not list-partitioned by the tenant column is an
- * error, never silently rewritten.
+ * error, never silently rewritten. With row-level security configured, every table also gets its
+ * tenant isolation ({@link RowLevelSecurity}).
+ *
+ * <p>Two runs may start on the same target at once. PostgreSQL's {@code IF NOT EXISTS} and our
+ * look-then-create are not atomic (two {@code CREATE TYPE} or {@code CREATE TABLE} of one name
+ * collide on {@code pg_type_typname_nsp_index}), so every DDL transaction here first takes a
+ * transaction-level advisory lock on one fixed key: concurrent runs apply their DDL one after the
+ * other, each seeing what the other created.
  */
 public final class TargetDdl {
+  /** The advisory lock key all target DDL of every run serializes on (per database). */
+  static final String DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('tenantfold target ddl', 0))";
+
   private final String schema;
   private final String tenantColumn;
+  private final Optional<RowLevelSecurity> rowLevelSecurity;
 
   public TargetDdl(String schema, String tenantColumn) {
+    this(schema, tenantColumn, Optional.empty());
+  }
+
+  public TargetDdl(String schema, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
     this.schema = schema;
     this.tenantColumn = tenantColumn;
+    this.rowLevelSecurity = rowLevelSecurity;
+  }
+
+  /** The DDL {@code target} asks for: its schema, and row-level security when configured. */
+  public static TargetDdl of(TargetConfig target, String tenantColumn) {
+    return new TargetDdl(target.schema(), tenantColumn, RowLevelSecurity.of(target, tenantColumn));
   }
 
   /**
    * Creates or evolves every table; returns, per table that could not be created or evolved (an
-   * extension type the target lacks, an incompatible existing table), the reason. Each table's DDL
-   * is its own transaction, so one table's failure leaves the others ready.
+   * extension type the target lacks, an incompatible existing table, a schema or enum type the
+   * loader may not create), the reason. Each table's DDL is its own transaction, so one table's
+   * failure leaves the others ready.
    */
   public Map<String, String> apply(Connection conn, TargetSchema target, Duration lockTimeout) throws SQLException {
     Map<String, String> failed = new TreeMap<>();
     boolean autoCommit = conn.getAutoCommit();
-    conn.setAutoCommit(true);
+    conn.setAutoCommit(false);
+    String timeout = "SET LOCAL lock_timeout = " + literal(lockTimeout.toMillis() + "ms");
     try (Statement st = conn.createStatement()) {
-      // ALTER TABLE waits for readers of the table: bounded like the publish.
-      st.execute("SET lock_timeout = " + literal(lockTimeout.toMillis() + "ms"));
-      st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
-      for (EnumSpec e : target.enums().values()) {
-        ensureEnum(conn, st, e);
+      String schemaProblem = null;
+      try {
+        serialize(st, timeout);
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
+        conn.commit();
+      } catch (SQLException e) {
+        conn.rollback();
+        schemaProblem = "Cannot create target schema " + schema + ": " + reason(e);
+      }
+      Map<String, String> enumProblems = new TreeMap<>();
+      for (EnumSpec e : schemaProblem == null ? target.enums().values() : List.<EnumSpec>of()) {
+        try {
+          serialize(st, timeout);
+          ensureEnum(conn, st, e);
+          conn.commit();
+        } catch (SQLException ex) {
+          conn.rollback();
+          enumProblems.put(e.name(), "Cannot create or extend enum type " + schema + "." + e.name() + ": " + reason(ex));
+        }
+      }
+      String roleProblem = null;
+      if (rowLevelSecurity.isPresent()) {
+        try {
+          rowLevelSecurity.get().checkApplicationRole(conn);
+        } catch (SQLException e) {
+          roleProblem = e.getMessage();
+        } finally {
+          conn.rollback();
+        }
       }
       for (TargetTable table : target.tables().values()) {
-        conn.setAutoCommit(false);
+        Optional<String> problem = Optional.ofNullable(schemaProblem).or(() -> table.columns().stream()
+            .filter(c -> c.enumType() != null && enumProblems.containsKey(c.enumType())).map(c -> enumProblems.get(c.enumType())).findFirst());
+        if (problem.isEmpty() && roleProblem != null) {
+          problem = Optional.of(roleProblem);
+        }
+        if (problem.isPresent()) {
+          failed.put(table.name(), problem.get());
+          continue;
+        }
         try {
+          serialize(st, timeout);
           ensureTable(conn, st, table);
+          if (rowLevelSecurity.isPresent()) {
+            // Shared reference tables (a coming feature) pass Access.SHARED here.
+            rowLevelSecurity.get().protect(conn, table.name(), RowLevelSecurity.Access.TENANT);
+          }
           conn.commit();
         } catch (SQLException e) {
           conn.rollback();
-          failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": "
-              + Redaction.sqlMessage(e, List.of()));
-        } finally {
-          conn.setAutoCommit(true);
+          failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": " + reason(e));
         }
       }
     } finally {
-      try (Statement reset = conn.createStatement()) {
-        reset.execute("RESET lock_timeout");
-      }
       conn.setAutoCommit(autoCommit);
     }
     return failed;
+  }
+
+  /**
+   * Runs {@code work} (autocommit DDL of another component: the report tables, the staging schema)
+   * while holding the same lock as this class's DDL, so concurrent runs on a fresh target do not
+   * collide in {@code CREATE SCHEMA IF NOT EXISTS} or {@code CREATE TABLE IF NOT EXISTS}.
+   */
+  public static void serialized(Connection conn, DdlWork work) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.execute(DDL_LOCK.replace("pg_advisory_xact_lock", "pg_advisory_lock"));
+      try {
+        work.run();
+      } finally {
+        st.execute(DDL_LOCK.replace("pg_advisory_xact_lock", "pg_advisory_unlock"));
+      }
+    }
+  }
+
+  /** DDL that {@link #serialized} runs under the target DDL lock. */
+  @FunctionalInterface
+  public interface DdlWork {
+    void run() throws SQLException;
+  }
+
+  /** The server's message, and for a missing privilege the grant that would fix it. */
+  private String reason(SQLException e) {
+    String message = Redaction.sqlMessage(e, List.of());
+    if (!"42501".equals(e.getSQLState())) {
+      return message;
+    }
+    return message + " (the loader role needs CREATE on the database and on schema " + schema + ", and must own the consolidated tables:"
+        + " GRANT CREATE ON SCHEMA " + ident(schema) + " TO <loader>, or set tenantfold.target.schema to a schema the loader creates;"
+        + " see docs/security.md)";
+  }
+
+  /**
+   * Starts a DDL transaction: waits for any other run's DDL transaction (no lock timeout: theirs
+   * are bounded by their own), then bounds the waits for table locks (ALTER TABLE waits for
+   * readers of the table) like the publish.
+   */
+  private static void serialize(Statement st, String lockTimeout) throws SQLException {
+    st.execute("SET LOCAL lock_timeout = 0");
+    st.execute(DDL_LOCK);
+    st.execute(lockTimeout);
   }
 
   private void ensureEnum(Connection conn, Statement st, EnumSpec e) throws SQLException {

@@ -103,6 +103,7 @@ public final class TenantPublisher {
         // Renamed while still in staging (its registered name is unique there), then moved: the move cannot collide.
         st.execute("ALTER TABLE " + s.qualifiedName() + " RENAME TO " + ident(name));
         st.execute("ALTER TABLE " + qualified(s.schema(), name) + " SET SCHEMA " + ident(publication.partitionSchema()));
+        RowLevelSecurity.protectPartition(conn, parent, qualified(publication.partitionSchema(), name));
       }
       inTransaction.run(conn);
       conn.commit();
