@@ -127,7 +127,7 @@ public final class RowLevelSecurity {
       if (applicationRole.isPresent()) {
         grant(conn, st, parent, access);
       }
-      for (String partition : partitions(conn, parent)) {
+      for (String partition : unprotectedPartitions(conn, parent)) {
         protectPartition(conn, partition);
       }
     }
@@ -255,10 +255,12 @@ public final class RowLevelSecurity {
     }
   }
 
-  private static List<String> partitions(Connection conn, String parent) throws SQLException {
+  /** Partitions without row-level security or with privileges of other roles: one catalog query per table, however many tenants. */
+  private static List<String> unprotectedPartitions(Connection conn, String parent) throws SQLException {
     List<String> out = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement("SELECT format('%I.%I', n.nspname, c.relname) FROM pg_inherits i"
-        + " JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.inhparent = ?::regclass ORDER BY 1")) {
+        + " JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.inhparent = ?::regclass"
+        + " AND (NOT c.relrowsecurity OR EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)) ORDER BY 1")) {
       ps.setString(1, parent);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
