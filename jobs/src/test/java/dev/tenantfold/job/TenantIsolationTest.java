@@ -56,10 +56,11 @@ class TenantIsolationTest {
     assertIsolated(warehouse);
 
     // A DBA grants the application every table of the schema, partitions included: the partitions still show nothing ...
-    TestPostgres.execute(warehouse, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + APP);
+    TestPostgres.execute(warehouse, "GRANT USAGE ON SCHEMA tenantfold_partitions TO " + APP
+        + "; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public, tenantfold_partitions TO " + APP);
     try (Connection app = session(warehouse, "acme"); Statement st = app.createStatement()) {
-      assertThat(count(st, "SELECT count(*) FROM public.customers__globex")).as("globex's partition read directly by acme").isZero();
-      assertThat(st.executeUpdate("DELETE FROM public.customers__globex")).as("rows deleted through globex's partition").isZero();
+      assertThat(count(st, "SELECT count(*) FROM tenantfold_partitions.customers__globex")).as("globex's partition read directly by acme").isZero();
+      assertThat(st.executeUpdate("DELETE FROM tenantfold_partitions.customers__globex")).as("rows deleted through globex's partition").isZero();
     }
     // ... and a re-publish keeps tenants apart, even when every new staging table (a partition-to-be) is granted to the application.
     TestPostgres.execute(warehouse, "ALTER DEFAULT PRIVILEGES IN SCHEMA tenantfold_staging GRANT SELECT, DELETE ON TABLES TO " + APP);
@@ -127,7 +128,7 @@ class TenantIsolationTest {
           .isZero();
       assertThatThrownBy(() -> st.executeUpdate("UPDATE public.customers SET tenant_id = 'globex' WHERE id = 1"))
           .as("acme moving its row to globex").hasMessageContaining("row-level security");
-      assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM public.customers__globex")).as("globex's partition read directly by acme")
+      assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM tenantfold_partitions.customers__globex")).as("globex's partition read directly by acme")
           .satisfiesAnyOf(e -> assertThat(e).hasMessageContaining("permission denied"), e -> assertThat(e).hasMessageContaining("row-level security"));
       assertThatThrownBy(() -> st.execute("TRUNCATE public.customers")).as("acme truncating the shared table").hasMessageContaining("permission denied");
       // Its own tenant it can write.
