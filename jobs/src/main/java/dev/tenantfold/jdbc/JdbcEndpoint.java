@@ -110,7 +110,7 @@ public record JdbcEndpoint(String url, String user, String password, String side
     String reason = e.getMessage();
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof UnknownHostException) {
-        reason = "unknown host " + String.join(",", hosts(url)).replaceAll(":\\d+", "") + " (check the host name and DNS)";
+        reason = "unknown host " + String.join(",", hosts(url)).replaceAll(":\\d+", "") + ": check the host name in the URL and DNS";
         break;
       }
       if (t instanceof NoRouteToHostException) {

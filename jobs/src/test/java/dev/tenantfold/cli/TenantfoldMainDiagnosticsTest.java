@@ -84,6 +84,32 @@ class TenantfoldMainDiagnosticsTest {
   }
 
   @Test
+  void aQuotedSetValueIsReadWithoutItsQuotesAndAnUnknownHostFailsOnlyItsTenant() throws Exception {
+    String acme = Fixtures.demoTenant("quoted", 5);
+    String warehouse = Fixtures.emptyWarehouse();
+    Path conf = dir.resolve("two.conf");
+    Files.writeString(conf, """
+        tenantfold {
+          target { url = "%s", user = postgres, password = postgres }
+          tenants = [
+            { id = acme, jdbc { url = "%s", user = postgres, password = postgres } }
+            { id = ghost, jdbc { url = "jdbc:postgresql://ghost.invalid/ghost", user = postgres, password = "Tenant-Pa55-Secret" } }
+          ]
+          report.dir = "%s"
+        }
+        """.formatted(warehouse, acme, dir.resolve("reports")));
+
+    // What a shell passes for --set 'target.schema="wh"'.
+    int code = main("run", "--config", conf.toString(), "--set", "target.schema=\"wh\"");
+
+    assertThat(code).as(output()).isEqualTo(1);
+    assertThat(RowSets.rows(warehouse, "SELECT nspname FROM pg_namespace WHERE nspname LIKE '%wh%' ORDER BY 1")).containsExactly("wh");
+    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM wh.orders WHERE tenant_id = 'acme'")).isPositive();
+    assertThat(out.toString()).contains("Cannot connect to the source of tenant ghost (host ghost.invalid:5432/ghost): unknown host ghost.invalid")
+        .doesNotContain("Tenant-Pa55-Secret");
+  }
+
+  @Test
   void aTenantUrlThatIsNotJdbcPostgresqlIsAConfigurationError() throws Exception {
     int code = main("run", "--config", config("jdbc:postgresql://h/wh", "acme", "postgresql://bob:Url-Secret@db.example/acme").toString());
 
