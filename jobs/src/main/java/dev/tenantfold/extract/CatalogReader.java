@@ -116,11 +116,13 @@ public final class CatalogReader {
       if (!rs.next() || !"SQL_ASCII".equals(rs.getString(2))) {
         return;
       }
-      String who = "target".equals(tenantId) ? "the target" : "tenant " + tenantId;
+      boolean target = "target".equals(tenantId);
+      String who = target ? "the target" : "tenant " + tenantId;
+      String urlKey = target ? "tenantfold.target.url" : "tenant " + tenantId + "'s jdbc.url";
       throw new SQLException("Cannot read " + who + ": database " + rs.getString(1) + " has encoding SQL_ASCII, which passes bytes through"
           + " without conversion, so its text cannot be converted to UTF-8 reliably; convert it to a UTF8 database first (pg_dump --encoding=<the"
           + " encoding the applications really wrote, e.g. LATIN1>, then restore into a database created with ENCODING 'UTF8') and point"
-          + " jdbc.url at the copy", "22021");
+          + " " + urlKey + " at the copy", "22021");
     }
   }
 

@@ -180,8 +180,8 @@ public final class AuditJob {
     TableChecksum none = new TableChecksum(buckets, Map.of());
     ChecksumCheck check = new ChecksumCheck(ChecksumCheck.digest(sourceSums), ChecksumCheck.digest(none), buckets,
         sourceSums.byBucket().size(), 0, Map.of(), List.of());
-    String message = "table " + source.qualifiedName() + " is missing in the target (no consolidated table " + source.name()
-        + " in target schema " + config.target().schema() + "): its " + sourceSums.totalRows()
+    String message = "table " + source.qualifiedName() + " is missing in the target: it exists in the source but has no consolidated table in"
+        + " target schema " + config.target().schema() + ", so its " + sourceSums.totalRows()
         + " source rows are not published; run tenantfold run to consolidate it, or exclude it with tenantfold.tables.exclude";
     return new TableResult(tenant.id(), source.name(), sourceSums.totalRows(), 0, 0, 0, 0, 0, TableStatus.MISMATCH, false, message, check);
   }
