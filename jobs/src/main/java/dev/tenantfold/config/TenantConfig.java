@@ -1,6 +1,8 @@
 package dev.tenantfold.config;
 
 import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.jdbc.Redaction;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -10,6 +12,7 @@ import java.util.regex.Pattern;
  * beside {@code jdbc} as another optional block.
  */
 public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas) {
+  private static final String JDBC_PREFIX = "jdbc:postgresql:";
   private static final Pattern TENANT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
   public TenantConfig {
@@ -30,13 +33,16 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas) {
     ConfigReader jdbc = c.block("jdbc");
     jdbc.rejectUnknown(Set.of("url", "user", "password", "schemas"));
     String url = jdbc.requiredString("url", "set tenant " + id + "'s JDBC URL, e.g. jdbc:postgresql://host:5432/" + id);
-    if (!url.startsWith("jdbc:postgresql:")) {
-      throw new ConfigError("Config key " + jdbc.key("url") + " must be a jdbc:postgresql: URL (tenant " + id + ")");
+    String password = jdbc.optionalString("password", null);
+    if (!url.startsWith(JDBC_PREFIX)) {
+      // Redacted: a URL can carry a password in its user info or parameters.
+      throw new ConfigError("Cannot read config key " + jdbc.key("url") + ": tenant " + id + "'s URL must start with " + JDBC_PREFIX
+          + " (got " + Redaction.redactText(Redaction.redactUrl(url), Arrays.asList(password)) + "); write it as jdbc:postgresql://host:5432/database, e.g. jdbc:postgresql://db.example:5432/" + id);
     }
     List<String> schemas = jdbc.has("schemas") ? jdbc.stringList("schemas") : List.of("public");
     if (schemas.isEmpty()) {
       throw new ConfigError("Config key " + jdbc.key("schemas") + " is empty: list at least one source schema (tenant " + id + ")");
     }
-    return new TenantConfig(id, new JdbcEndpoint(url, jdbc.optionalString("user", null), jdbc.optionalString("password", null)), schemas);
+    return new TenantConfig(id, new JdbcEndpoint(url, jdbc.optionalString("user", null), password, "the source of tenant " + id), schemas);
   }
 }

@@ -34,6 +34,8 @@ public record TenantfoldConfig(
     Config raw) {
   public static final String ROOT = "tenantfold";
   private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|token).*");
+  /** One JSON/HOCON double-quoted string (escapes allowed), or one triple-quoted string. */
+  private static final Pattern QUOTED_STRING = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|\"\"\"(?s:.*?)\"\"\"");
   private static final Pattern COLUMN_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
   public TenantfoldConfig {
@@ -110,15 +112,36 @@ public record TenantfoldConfig(
     if (!key.startsWith(ROOT + ".")) {
       key = ROOT + "." + key;
     }
+    String shownKey = override.substring(0, eq).trim();
     try {
       String trimmed = value.trim();
       if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
         return ConfigFactory.parseString(key + " = " + trimmed);
       }
+      if (trimmed.startsWith("\"")) {
+        return ConfigFactory.empty().withValue(key, quotedString(shownKey, trimmed));
+      }
+      // Anything else is taken verbatim: URLs with '=' or '?', values with spaces.
       return ConfigFactory.empty().withValue(key, ConfigValueFactory.fromAnyRef(value));
     } catch (ConfigException e) {
-      throw new ConfigError("Cannot parse --set '" + override.substring(0, eq) + "=...': " + e.getMessage(), e);
+      // The parser's message quotes the value: keep it out when the value may be a secret.
+      String reason = SECRET_KEY.matcher(key).matches() ? "invalid HOCON value" : e.getMessage();
+      throw new ConfigError("Cannot parse --set '" + shownKey + "=...': " + reason, e);
     }
+  }
+
+  /**
+   * A {@code --set} value in double quotes is one HOCON quoted string: the quotes delimit it and
+   * escapes apply ({@code "wh"} is {@code wh}, {@code "a\"b"} is {@code a"b}), as in the config file.
+   * Shells often pass the quotes through ({@code --set 'target.schema="wh"'}); taking them literally
+   * would create a schema named {@code "wh"}.
+   */
+  private static ConfigValue quotedString(String shownKey, String quoted) {
+    if (!QUOTED_STRING.matcher(quoted).matches()) {
+      throw new ConfigError("Cannot parse --set '" + shownKey + "=...': a value that starts with a double quote must be one quoted string,"
+          + " e.g. --set '" + shownKey + "=\"value\"' (escape a quote inside as \\\"); leave the quotes off for a plain value");
+    }
+    return ConfigFactory.parseString("v = " + quoted).getValue("v");
   }
 
   /** The effective configuration as HOCON with every password-like value masked, for the run log. */

@@ -74,6 +74,7 @@ public final class CatalogReader {
 
   /** Reads every selected table of {@code schemas}; fails naming the table if a type is unsupported. */
   public static TenantCatalog read(Connection conn, String tenantId, List<String> schemas, TablesConfig tables) throws SQLException {
+    requireConvertibleEncoding(conn, tenantId);
     List<TableSpec> specs = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
     try (PreparedStatement ps = conn.prepareStatement(TABLES_SQL)) {
@@ -100,6 +101,29 @@ public final class CatalogReader {
       }
     }
     return new TenantCatalog(tenantId, serverVersion(conn), specs, enums(conn));
+  }
+
+  /**
+   * Refuses a SQL_ASCII database before anything is extracted. Every other server encoding (LATIN1,
+   * WIN1252, EUC_JP, ...) is converted by the server to the UTF8 client encoding pgjdbc sets, in
+   * COPY output and query results alike. SQL_ASCII declares no encoding: the server passes its
+   * bytes through unconverted and unchecked, so the target would receive (and the checksums would
+   * hash) bytes whose meaning nobody knows.
+   */
+  static void requireConvertibleEncoding(Connection conn, String tenantId) throws SQLException {
+    try (var st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT datname, pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()")) {
+      if (!rs.next() || !"SQL_ASCII".equals(rs.getString(2))) {
+        return;
+      }
+      boolean target = "target".equals(tenantId);
+      String who = target ? "the target" : "tenant " + tenantId;
+      String urlKey = target ? "tenantfold.target.url" : "tenant " + tenantId + "'s jdbc.url";
+      throw new SQLException("Cannot read " + who + ": database " + rs.getString(1) + " has encoding SQL_ASCII, which passes bytes through"
+          + " without conversion, so its text cannot be converted to UTF-8 reliably; convert it to a UTF8 database first (pg_dump --encoding=<the"
+          + " encoding the applications really wrote, e.g. LATIN1>, then restore into a database created with ENCODING 'UTF8') and point"
+          + " " + urlKey + " at the copy", "22021");
+    }
   }
 
   static long estimateRows(long reltuples, long relpages, long pages) {

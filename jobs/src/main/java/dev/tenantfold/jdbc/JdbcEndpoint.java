@@ -1,17 +1,55 @@
 package dev.tenantfold.jdbc;
 
 import java.io.Serializable;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Properties;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.ServerVersion;
+import org.postgresql.util.PSQLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where and as whom to connect. Serializable because Spark tasks open their own connections; its
  * {@code toString} never shows the password or credentials embedded in the URL.
+ *
+ * @param side what this database is to the job, for messages: {@code "the source of tenant acme"},
+ *     {@code "the target"}; null when not known ({@code "the database"})
  */
-public record JdbcEndpoint(String url, String user, String password) implements Serializable {
+public record JdbcEndpoint(String url, String user, String password, String side) implements Serializable {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcEndpoint.class);
+  static final int CONNECT_TIMEOUT_SECONDS = 20;
+  /**
+   * How often a backend running a query checks that its client is still there (PostgreSQL 14+).
+   * Without it a killed driver's long checksum query runs to its end, holding its snapshot and locks:
+   * a backend notices a vanished client only when it writes, and an aggregate writes nothing.
+   */
+  static final String CLIENT_CONNECTION_CHECK_INTERVAL = "10s";
 
+  public JdbcEndpoint(String url, String user, String password) {
+    this(url, user, password, null);
+  }
+
+  /** The same endpoint described as {@code side} in connection errors. */
+  public JdbcEndpoint withSide(String newSide) {
+    return new JdbcEndpoint(url, user, password, newSide);
+  }
+
+  /**
+   * Opens a session with the job's settings. A connection that cannot be opened fails with
+   * "Cannot connect to <side> (host <host:port/database>): <reason>", without the password or URL
+   * parameters, and with the driver's SQLState (so retries still recognise a connection failure).
+   */
   public Connection connect(String applicationName) throws SQLException {
     Properties props = new Properties();
     if (user != null) {
@@ -21,7 +59,7 @@ public record JdbcEndpoint(String url, String user, String password) implements 
       props.setProperty("password", password);
     }
     props.setProperty("ApplicationName", applicationName);
-    props.setProperty("connectTimeout", "20");
+    props.setProperty("connectTimeout", String.valueOf(CONNECT_TIMEOUT_SECONDS));
     props.setProperty("tcpKeepAlive", "true");
     props.setProperty("options", String.join(" ",
         // Value rendering independent of the server's and client's defaults.
@@ -32,7 +70,103 @@ public record JdbcEndpoint(String url, String user, String password) implements 
         "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0",
         // Notice a vanished client (a lost executor) within minutes, releasing its locks.
         "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6"));
-    return DriverManager.getConnection(url, props);
+    Connection conn;
+    try {
+      conn = DriverManager.getConnection(url, props);
+    } catch (SQLException e) {
+      throw new SQLException("Cannot connect to " + sideOrDefault() + " (host " + hostDescription(url) + "): " + reason(e), e.getSQLState(), e);
+    }
+    try {
+      checkClientWhileQuerying(conn);
+    } catch (SQLException | RuntimeException e) {
+      conn.close();
+      throw e;
+    }
+    return conn;
+  }
+
+  /**
+   * Sets {@code client_connection_check_interval} on PostgreSQL 14 and later. Not a startup option:
+   * a PostgreSQL 13 server refuses a connection whose options name a parameter it does not know.
+   */
+  private static void checkClientWhileQuerying(Connection conn) throws SQLException {
+    if (!conn.unwrap(BaseConnection.class).haveMinimumServerVersion(ServerVersion.v14)) {
+      return;
+    }
+    try (Statement st = conn.createStatement()) {
+      st.execute("SET client_connection_check_interval = '" + CLIENT_CONNECTION_CHECK_INTERVAL + "'");
+    } catch (SQLException e) {
+      // Platforms without the kernel support refuse a non-zero value; the session works without it.
+      LOG.debug("client_connection_check_interval not set: {}", e.getMessage());
+    }
+  }
+
+  private String sideOrDefault() {
+    return side == null || side.isBlank() ? "the database" : side;
+  }
+
+  /** Why the connection failed, in words, without the password. */
+  private String reason(SQLException e) {
+    String reason = e.getMessage();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof UnknownHostException) {
+        reason = "unknown host " + String.join(",", hosts(url)).replaceAll(":\\d+", "") + ": check the host name in the URL and DNS";
+        break;
+      }
+      if (t instanceof NoRouteToHostException) {
+        reason = "no route to host: check the host name and the network between here and it";
+        break;
+      }
+      if (t instanceof ConnectException) {
+        reason = "connection refused: check host and port, and that PostgreSQL accepts TCP connections there";
+        break;
+      }
+      if (t instanceof SocketTimeoutException) {
+        reason = "no answer within " + CONNECT_TIMEOUT_SECONDS + " s: check host and port, and firewalls or security groups on the way";
+        break;
+      }
+      if (t instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
+        // The server's primary line only ("FATAL: password authentication failed for user ...").
+        reason = psql.getServerErrorMessage().getSeverity() + ": " + psql.getServerErrorMessage().getMessage();
+        break;
+      }
+    }
+    return Redaction.redactText(reason, Arrays.asList(password));
+  }
+
+  /** {@code host:port/database} of a JDBC URL (default port 5432), without user info or parameters. */
+  static String hostDescription(String url) {
+    String redacted = Redaction.redactUrl(url);
+    String database = "";
+    if (redacted != null) {
+      String rest = redacted.replaceFirst("^jdbc:postgresql:", "");
+      int slash = rest.startsWith("//") ? rest.indexOf('/', 2) : rest.indexOf('/');
+      database = rest.startsWith("//") ? (slash < 0 ? "" : rest.substring(slash)) : "/" + rest.replaceFirst("^/", "");
+    }
+    return String.join(",", hosts(url)) + database;
+  }
+
+  /** The {@code host:port} entries of a JDBC URL; {@code localhost:5432} when it names none. */
+  static List<String> hosts(String url) {
+    String redacted = Redaction.redactUrl(url);
+    List<String> out = new ArrayList<>();
+    if (redacted == null || !redacted.startsWith("jdbc:postgresql://")) {
+      out.add("localhost:5432");
+      return out;
+    }
+    String rest = redacted.substring("jdbc:postgresql://".length());
+    int slash = rest.indexOf('/');
+    String hostList = slash < 0 ? rest : rest.substring(0, slash);
+    for (String host : hostList.split(",")) {
+      if (host.isEmpty()) {
+        out.add("localhost:5432");
+      } else if (host.matches(".*:\\d+") && !(host.startsWith("[") && host.endsWith("]"))) {
+        out.add(host);
+      } else {
+        out.add(host + ":5432");
+      }
+    }
+    return out;
   }
 
   /** Host, port and database only: safe for logs and reports. */
@@ -42,6 +176,6 @@ public record JdbcEndpoint(String url, String user, String password) implements 
 
   @Override
   public String toString() {
-    return "JdbcEndpoint[url=" + Redaction.redactUrl(url) + ", user=" + user + ", password=****]";
+    return "JdbcEndpoint[url=" + Redaction.redactUrl(url) + ", user=" + user + ", password=****" + (side == null ? "" : ", side=" + side) + "]";
   }
 }

@@ -159,8 +159,7 @@ public final class AuditJob {
       if (tableFilter.isEmpty()) {
         for (TableSpec extra : catalog.tables()) {
           if (tables.stream().noneMatch(t -> t.name().equals(extra.name()))) {
-            results.add(new TableResult(tenant.id(), extra.name(), 0, 0, 0, 0, 0, 0, TableStatus.MISMATCH, false,
-                "table " + extra.qualifiedName() + " exists in the source but has no consolidated table in the target", null));
+            results.add(missingInTarget(tenant, extra, snapshot.connection(), buckets));
           }
         }
       }
@@ -171,6 +170,22 @@ public final class AuditJob {
       LOG.error(message);
       return TenantResult.failed(tenant.id(), message, results, (System.nanoTime() - start) / 1_000_000);
     }
+  }
+
+  /**
+   * A source table with no consolidated table in the target: still checksummed in the snapshot, so
+   * the report shows how many source rows the target lacks, and a MISMATCH rather than an empty match.
+   */
+  private TableResult missingInTarget(TenantConfig tenant, TableSpec source, Connection snapshot, int buckets) throws SQLException {
+    TargetTable asInSource = new TargetTable(source.name(), source.columns(), source.primaryKey());
+    TableChecksum sourceSums = PostgresChecksum.checksum(snapshot, ChecksumQueries.source(asInSource, source, buckets));
+    TableChecksum none = new TableChecksum(buckets, Map.of());
+    ChecksumCheck check = new ChecksumCheck(ChecksumCheck.digest(sourceSums), ChecksumCheck.digest(none), buckets,
+        sourceSums.byBucket().size(), 0, Map.of(), List.of());
+    String message = "table " + source.qualifiedName() + " is missing in the target: it exists in the source but has no consolidated table in"
+        + " target schema " + config.target().schema() + ", so its " + sourceSums.totalRows()
+        + " source rows are not published; run tenantfold run to consolidate it, or exclude it with tenantfold.tables.exclude";
+    return new TableResult(tenant.id(), source.name(), sourceSums.totalRows(), 0, 0, 0, 0, 0, TableStatus.MISMATCH, false, message, check);
   }
 
   private static TableChecksum checksum(Connection conn, ChecksumSql sql) {
