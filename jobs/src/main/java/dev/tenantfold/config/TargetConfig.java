@@ -37,7 +37,7 @@ public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSc
       throw new ConfigError("Cannot use " + c.key("url") + ": the target must be PostgreSQL, a jdbc:postgresql: URL (got "
           + scheme(url) + "), e.g. jdbc:postgresql://host:5432/warehouse");
     }
-    JdbcEndpoint endpoint = new JdbcEndpoint(url, c.optionalString("user", null), c.optionalString("password", null));
+    JdbcEndpoint endpoint = new JdbcEndpoint(url, c.optionalString("user", null), c.optionalString("password", null), "the target");
     String partitionSchema = c.string("partition-schema");
     if (partitionSchema.equals(c.string("schema"))) {
       throw new ConfigError("Config key " + c.key("partition-schema") + " must differ from " + c.key("schema")
