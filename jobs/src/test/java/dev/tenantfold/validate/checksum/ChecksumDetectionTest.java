@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -220,6 +221,29 @@ class ChecksumDetectionTest {
     assertThat(rows.listed()).as("changed xml values").containsExactly(
         new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, List.of("doc")),
         new RowDifference(key(4), RowDifference.Kind.CHANGED, 1, 1, List.of("docs")));
+  }
+
+  @Test
+  void textUnderANondeterministicCollationIsDigestedAndACaseChangeCaught() throws Exception {
+    try {
+      TestPostgres.execute(url, "CREATE COLLATION IF NOT EXISTS case_insensitive (provider = icu, locale = 'und-u-ks-level2', deterministic = false)");
+    } catch (IllegalStateException e) {
+      Assumptions.abort("this PostgreSQL has no ICU: " + e.getMessage());
+    }
+    TestPostgres.execute(url, """
+        DROP TABLE IF EXISTS mails, mails_target;
+        CREATE TABLE mails (id bigint PRIMARY KEY, email text COLLATE case_insensitive, tags text[] COLLATE case_insensitive);
+        CREATE TABLE mails_target (tenant_id text NOT NULL, id bigint, email text COLLATE case_insensitive, tags text[] COLLATE case_insensitive);
+        INSERT INTO mails VALUES (1, 'Ann@Example.com', ARRAY['A']), (2, 'bob@example.com', ARRAY['b']);
+        INSERT INTO mails_target VALUES ('acme', 1, 'ann@example.com', ARRAY['A']), ('acme', 2, 'bob@example.com', ARRAY['B']);
+        """);
+    ChecksumSpec spec = new ChecksumSpec(ChecksumFixtures.columns(url, "mails"), List.of("id"), 4);
+
+    RowComparison rows = compare(new ChecksumSql(spec, "mails", null), new ChecksumSql(spec, "mails_target", TENANT), 10);
+
+    assertThat(rows.listed()).as("case changes the collation calls equal").containsExactly(
+        new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, List.of("email")),
+        new RowDifference(key(2), RowDifference.Kind.CHANGED, 1, 1, List.of("tags")));
   }
 
   /** Runs {@code COPY (query) TO STDOUT} and pipes it into {@code COPY table FROM STDIN}, as the loader does. */
