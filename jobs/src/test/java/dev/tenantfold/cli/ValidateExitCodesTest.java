@@ -2,7 +2,10 @@ package dev.tenantfold.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tenantfold.job.MigrationJob;
+import dev.tenantfold.report.RunResult;
 import dev.tenantfold.testing.Fixtures;
+import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
 import java.io.ByteArrayOutputStream;
@@ -43,11 +46,10 @@ class ValidateExitCodesTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    ByteArrayOutputStream sink = new ByteArrayOutputStream();
-    PrintStream print = new PrintStream(sink, true, StandardCharsets.UTF_8);
-    int code = TenantfoldMain.run(new String[] {"run", "--config", conf("all", List.of("acme", acme), List.of("globex", globex),
-        List.of("initech", initech)).toString()}, print, print);
-    assertThat(code).as("publishing run:%n%s", sink).isZero();
+    // Published through the job on the shared Spark session: the command under test here is validate.
+    RunResult published = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).tenant("initech", initech)
+        .build(dir.resolve("reports")), LocalSpark.session()).execute();
+    assertThat(published.exitCode()).as("publishing run: %s", published.tenants()).isZero();
   }
 
   /** A config file for the given tenants, each as (id, url). */
