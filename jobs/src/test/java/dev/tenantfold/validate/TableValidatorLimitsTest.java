@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -112,6 +113,15 @@ class TableValidatorLimitsTest {
     assertThat(check.drilledBuckets()).as("buckets of ~62 rows drilled with scans of 10 rows").isZero();
     assertThat(check.listed()).as("listed").isEmpty();
     assertThat(check.status()).as("verdict").isEqualTo(TableStatus.MISMATCH);
+  }
+
+  @Test
+  @Disabled("bug: buckets skipped for being larger than validate.drilldown-rows-per-scan are reported as 'drilled into 0 of them"
+      + " (raise tenantfold.validate.max-drilldown-scans for more)': more scans cannot drill them, only a larger drilldown-rows-per-scan can")
+  void aBucketTooLargeToDrillNamesTheSettingThatWouldDrillIt() throws Exception {
+    ChecksumCheck check = validate(new ValidateConfig(BUCKETS, 100, 10, 8));
+
+    assertThat(check.message()).as("advice for buckets of ~62 rows with scans of 10 rows").contains("tenantfold.validate.drilldown-rows-per-scan");
   }
 
   private static ChecksumCheck validate(ValidateConfig config) throws Exception {
