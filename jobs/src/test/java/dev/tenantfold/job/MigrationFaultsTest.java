@@ -79,6 +79,24 @@ class MigrationFaultsTest {
   }
 
   @Test
+  void aTargetConnectionCutMidCopyIsRetriedAndLoadsEveryRowExactlyOnce() throws Exception {
+    String acme = tenantWithLines("cut_target_acme", 30000);
+    String warehouse = Fixtures.emptyWarehouse();
+    RunResult result;
+    try (CuttingProxy proxy = CuttingProxy.cutOnce(warehouse, "FROM STDIN", 100_000)) {
+      result = run(Fixtures.config(proxy.url(warehouse)).tenant("acme", acme)
+          .set("extract.rows-per-partition", 10000).set("extract.transfer-attempts", 2).build(reports));
+      assertThat(proxy.cuts()).as("COPY IN connections cut mid-stream").isEqualTo(1);
+    }
+
+    assertThat(result.exitCode()).as("exit code; tenants: %s", result.tenants()).isZero();
+    RowSets.assertSameRows(acme, warehouse, "acme", "lines", LINE_COLUMNS);
+    assertThat(RowSets.rows(warehouse, "SELECT count(*) || ' ' || sum(rows_loaded) FROM tenantfold.load_ledger"
+        + " WHERE run_id = '" + result.runId() + "' AND table_name = 'lines'"))
+        .as("ledger: one committed row per partition").containsExactly(table(result, "acme", "lines").partitions() + " 30000");
+  }
+
+  @Test
   void withOneTransferAttemptTheSameCutFailsTheTenantAndPublishesNothing() throws Exception {
     String acme = tenantWithLines("cut_once_acme", 30000);
     String globex = tenantWithLines("cut_once_globex", 500);

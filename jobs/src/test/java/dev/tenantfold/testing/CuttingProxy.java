@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
 
 /**
  * A loopback TCP proxy in front of a PostgreSQL server that cuts a connection once, mid-stream: the
- * first connection whose client sends {@code trigger} (e.g. {@code "COPY ("}) is closed abruptly after
- * the server has sent it {@code cutAfterBytes} more bytes. Every other connection passes untouched.
+ * first connection whose client sends {@code trigger} (e.g. {@code "COPY ("} for a source's COPY OUT,
+ * {@code "FROM STDIN"} for a target's COPY IN) is reset after {@code cutAfterBytes} more bytes went
+ * through it in either direction. Every other connection passes untouched.
  * Point a JDBC URL at {@link #url(String)} to route through it.
  */
 public final class CuttingProxy implements AutoCloseable {
@@ -103,6 +104,7 @@ public final class CuttingProxy implements AutoCloseable {
     private final Socket client;
     private final Socket server;
     private volatile boolean doomed;
+    private final java.util.concurrent.atomic.AtomicLong sinceTrigger = new java.util.concurrent.atomic.AtomicLong();
 
     Connection(Socket client, Socket server) {
       this.client = client;
@@ -127,6 +129,10 @@ public final class CuttingProxy implements AutoCloseable {
           }
           out.write(buf, 0, n);
           out.flush();
+          if (doomed && sinceTrigger.addAndGet(n) >= cutAfterBytes) {
+            cut();
+            return;
+          }
         }
       } catch (IOException e) {
         // Either side went away (or we cut it): the other pump ends too.
@@ -137,27 +143,31 @@ public final class CuttingProxy implements AutoCloseable {
 
     void pumpDown() {
       byte[] buf = new byte[8192];
-      long sentSinceTrigger = 0;
       try (InputStream in = server.getInputStream(); OutputStream out = client.getOutputStream()) {
         int n;
         while ((n = in.read(buf)) > 0) {
           out.write(buf, 0, n);
           out.flush();
-          if (doomed) {
-            sentSinceTrigger += n;
-            if (sentSinceTrigger >= cutAfterBytes) {
-              cuts.incrementAndGet();
-              // RST rather than FIN: the connection is lost, not politely closed.
-              client.setSoLinger(true, 0);
-              server.setSoLinger(true, 0);
-              closeBoth();
-              return;
-            }
+          if (doomed && sinceTrigger.addAndGet(n) >= cutAfterBytes) {
+            cut();
+            return;
           }
         }
       } catch (IOException e) {
         // See pumpUp.
       } finally {
+        closeBoth();
+      }
+    }
+
+    private final AtomicBoolean cutDone = new AtomicBoolean();
+
+    private void cut() throws IOException {
+      if (cutDone.compareAndSet(false, true)) {
+        cuts.incrementAndGet();
+        // RST rather than FIN: the connection is lost, not politely closed.
+        client.setSoLinger(true, 0);
+        server.setSoLinger(true, 0);
         closeBoth();
       }
     }
