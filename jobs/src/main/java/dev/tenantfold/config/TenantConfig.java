@@ -4,14 +4,15 @@ import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.Redaction;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * One source tenant. Only live JDBC sources exist so far; a snapshot-export source kind will sit
- * beside {@code jdbc} as another optional block.
+ * One source tenant: exactly one of a live database ({@code jdbc}) or an RDS snapshot export
+ * ({@code export}). {@code jdbc} is null for an export tenant.
  */
-public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas) {
+public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, Optional<ExportConfig> export) {
   private static final String JDBC_PREFIX = "jdbc:postgresql:";
   private static final Pattern TENANT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
@@ -19,16 +20,43 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas) {
     schemas = List.copyOf(schemas);
   }
 
+  public TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas) {
+    this(id, jdbc, schemas, Optional.empty());
+  }
+
+  public boolean isExport() {
+    return export.isPresent();
+  }
+
+  /** The passwords this tenant's config holds. */
+  public List<String> passwords() {
+    List<String> out = new java.util.ArrayList<>();
+    if (jdbc != null) {
+      out.add(jdbc.password());
+    }
+    export.flatMap(ExportConfig::catalog).ifPresent(c -> out.add(c.password()));
+    return out;
+  }
+
   static TenantConfig from(ConfigReader c) {
-    c.rejectUnknown(Set.of("id", "jdbc"));
+    c.rejectUnknown(Set.of("id", "jdbc", "export"));
     String id = c.requiredString("id", "give every tenant an id, e.g. id = acme");
     if (!TENANT_ID.matcher(id).matches()) {
       throw new ConfigError(
           "Config key " + c.key("id") + " = '" + id
               + "' is not a valid tenant id: use letters, digits, '_', '-' or '.', starting with a letter or digit, at most 63 characters");
     }
+    if (c.has("jdbc") && c.has("export")) {
+      throw new ConfigError("Cannot read tenant " + id + " at " + c.key("id").replaceAll("\\.id$", "") + ": it has both jdbc and export;"
+          + " a tenant is read from exactly one source: remove one of the two blocks");
+    }
+    if (c.has("export")) {
+      ExportConfig export = ExportConfig.from(c.block("export"), id);
+      return new TenantConfig(id, null, export.schemas(), Optional.of(export));
+    }
     if (!c.has("jdbc")) {
-      throw new ConfigError("Missing required config key " + c.key("jdbc") + ": tenant " + id + " needs a source, e.g. jdbc { url = ..., user = ..., password = ... }");
+      throw new ConfigError("Missing required config key " + c.key("jdbc") + ": tenant " + id + " needs a source, e.g. jdbc { url = ..., user = ..., password = ... }"
+          + " or export { path = ..., database = ... }");
     }
     ConfigReader jdbc = c.block("jdbc");
     jdbc.rejectUnknown(Set.of("url", "user", "password", "schemas"));

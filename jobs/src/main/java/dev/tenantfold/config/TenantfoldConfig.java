@@ -174,7 +174,7 @@ public record TenantfoldConfig(
   public List<String> secrets() {
     List<String> out = new ArrayList<>();
     out.add(target.endpoint().password());
-    tenants.forEach(t -> out.add(t.jdbc().password()));
+    tenants.forEach(t -> out.addAll(t.passwords()));
     return out.stream().filter(s -> s != null && !s.isEmpty()).toList();
   }
 }

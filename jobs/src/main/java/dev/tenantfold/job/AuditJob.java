@@ -122,6 +122,10 @@ public final class AuditJob {
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     List<TableResult> results = new ArrayList<>();
+    if (tenant.isExport()) {
+      return TenantResult.failed(tenant.id(), "Cannot validate tenant " + tenant.id() + ": it is read from a snapshot export, and validate"
+          + " audits published data against live sources only; run tenantfold run again to re-check it against its export", List.of(), 0);
+    }
     try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
       TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());

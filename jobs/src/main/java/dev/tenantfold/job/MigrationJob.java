@@ -10,6 +10,8 @@ import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.load.StagingRegistry;
+import dev.tenantfold.source.JdbcTenantSource;
+import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.load.TargetDdl;
 import dev.tenantfold.validate.ShrinkGuard;
 import java.util.LinkedHashSet;
@@ -243,7 +245,8 @@ public final class MigrationJob {
         TenantCatalog catalog = catalogs.get(tenant.id());
         if (catalog != null) {
           ShrinkGuard guard = guards.get(tenant.id());
-          running.put(tenant.id(), pool.submit(() -> new TenantMigration(config, tenant, catalog, schema, runId, jsc, reports, registry, guard)
+          TenantSource source = sourceOf(tenant, runId, jsc);
+          running.put(tenant.id(), pool.submit(() -> new TenantMigration(config, tenant, catalog, schema, runId, source, reports, registry, guard)
               .execute()));
         }
       }
@@ -276,6 +279,12 @@ public final class MigrationJob {
     return new RunResult(runId, "run", started, finished, results, reportPath, notes);
   }
 
+  /** The tenant's source: its live database (an export source comes with export tenants). */
+  private TenantSource sourceOf(TenantConfig tenant, String runId, JavaSparkContext jsc) {
+    return new JdbcTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(),
+        new ReportStore(config.target().reportSchema()).ledgerTable(), jsc);
+  }
+
   /** What the tenant has published in the consolidated tables this run covers (tables still in the target). */
   private ShrinkGuard shrinkGuard(Connection target, ReportStore reports, TenantCatalog existing, String tenantId) throws SQLException {
     Map<String, ShrinkGuard.Published> published = new LinkedHashMap<>();
@@ -294,8 +303,8 @@ public final class MigrationJob {
   private void readCatalogs(List<TenantConfig> tenants, Map<String, TenantCatalog> catalogs, Map<String, TenantResult> failed) {
     for (TenantConfig tenant : tenants) {
       int i = config.tenants().indexOf(tenant);
-      try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
-        TenantCatalog catalog = CatalogReader.read(conn, tenant.id(), tenant.schemas(), config.tables());
+      try {
+        TenantCatalog catalog = sourceOf(tenant, "plan", null).readCatalog(config.tables());
         if (catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
           throw new SQLException("the server runs PostgreSQL " + catalog.serverVersionNum() / 10000
               + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a restored copy on a newer version");
@@ -308,8 +317,8 @@ public final class MigrationJob {
         }
         catalogs.put(tenant.id(), catalog);
       } catch (SQLException | RuntimeException e) {
-        String message = "Cannot read tenant " + tenant.id() + " (" + tenant.jdbc().describe() + "): "
-            + Redaction.sqlMessage(e, config.secrets()) + " (check tenantfold.tenants[" + i + "].jdbc)";
+        String message = "Cannot read tenant " + tenant.id() + " (" + sourceOf(tenant, "plan", null).describe() + "): "
+            + Redaction.sqlMessage(e, config.secrets()) + " (check tenantfold.tenants[" + i + "]." + (tenant.isExport() ? "export" : "jdbc") + ")";
         LOG.error(message);
         failed.put(tenant.id(), TenantResult.failed(tenant.id(), message, List.of(), 0));
       }

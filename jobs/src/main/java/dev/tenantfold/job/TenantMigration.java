@@ -1,23 +1,19 @@
 package dev.tenantfold.job;
 
-import static dev.tenantfold.jdbc.Sql.ident;
-import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetTable;
-import dev.tenantfold.extract.CatalogReader;
-import dev.tenantfold.extract.PartitionPlanner;
-import dev.tenantfold.extract.PartitionPlanner.KeyBounds;
-import dev.tenantfold.extract.ReadPartition;
-import dev.tenantfold.extract.SourceQuery;
-import dev.tenantfold.extract.SourceSnapshot;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
-import dev.tenantfold.load.CopyTransfer;
 import dev.tenantfold.load.StagingRegistry;
+import dev.tenantfold.source.StagedTable;
+import dev.tenantfold.source.StagedTenant;
+import dev.tenantfold.source.TablePlan;
+import dev.tenantfold.source.TenantSource;
+import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.load.StagingTable;
 import dev.tenantfold.load.TenantPublisher;
 import dev.tenantfold.load.TenantPublisher.Publication;
@@ -27,8 +23,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
-import dev.tenantfold.load.TransferOutcome;
-import dev.tenantfold.load.TransferUnit;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.TableResult;
 import dev.tenantfold.report.TenantResult;
@@ -37,24 +31,15 @@ import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.RowCountCheck;
 import dev.tenantfold.validate.TableStatus;
 import dev.tenantfold.validate.TableValidator;
-import dev.tenantfold.validate.checksum.ChecksumSql;
-import dev.tenantfold.validate.checksum.PostgresChecksum;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.sql.PreparedStatement;
@@ -75,7 +60,7 @@ final class TenantMigration {
   private final TenantCatalog plannedCatalog;
   private final TargetSchema target;
   private final String runId;
-  private final JavaSparkContext spark;
+  private final TenantSource source;
   private final ReportStore reports;
   private final StagingRegistry registry;
   private final ShrinkGuard guard;
@@ -84,18 +69,14 @@ final class TenantMigration {
   /** The step under way, for the message when it fails ("Cannot transfer tenant acme: ..."). */
   private String step = "plan";
 
-  /** One table of this tenant: where it comes from, where it is staged, how it is read and checked. */
-  private record TablePlan(TargetTable table, Optional<TableSpec> source, StagingTable staging, List<ReadPartition> partitions,
-      Optional<ChecksumSql> sourceChecksum) {}
-
   TenantMigration(TenantfoldConfig config, TenantConfig tenant, TenantCatalog plannedCatalog, TargetSchema target, String runId,
-      JavaSparkContext spark, ReportStore reports, StagingRegistry registry, ShrinkGuard guard) {
+      TenantSource source, ReportStore reports, StagingRegistry registry, ShrinkGuard guard) {
     this.config = config;
     this.tenant = tenant;
     this.plannedCatalog = plannedCatalog;
     this.target = target;
     this.runId = runId;
-    this.spark = spark;
+    this.source = source;
     this.reports = reports;
     this.registry = registry;
     this.guard = guard;
@@ -193,83 +174,49 @@ final class TenantMigration {
   }
 
   private List<TableResult> stageAndValidate(TargetSession session, List<StagingTable> staged) throws SQLException {
-    step = "open the source snapshot of";
-    try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
+    step = "open the source of";
+    try (TenantSource opened = source) {
       step = "read the catalog of";
-      TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());
+      TenantCatalog catalog = opened.open(config.tables());
       requireUnchanged(catalog);
-      snapshot.lockTables(tenant.id(), catalog.tables());
       step = "stage";
       List<TablePlan> plans = new ArrayList<>();
       for (TargetTable table : target.tables().values()) {
-        plans.add(planTable(session.connection(), snapshot, catalog, table, staged));
-      }
-      List<TransferUnit> units = new ArrayList<>();
-      for (TablePlan plan : plans) {
-        for (ReadPartition p : plan.partitions()) {
-          units.add(new TransferUnit(runId, tenant.id(), plan.table().name(), p.index(), p.count(), tenant.jdbc(), snapshot.id(),
-              SourceQuery.copyOut(SourceQuery.select(tenant.id(), plan.source().orElseThrow(), plan.table(), p)), config.target().endpoint(),
-              plan.staging().copyInSql(), reports.ledgerTable(), config.options().transferAttempts()));
-        }
+        // Recorded before it is created: whatever happens next, cleanup finds it.
+        StagingTable staging = StagingTable.of(registry.register(session.connection(), runId, tenant.id(), table.name(),
+            config.target().stagingSchema()), config.target().schema(), table, config.tenantColumn(), tenant.id());
+        staged.add(staging);
+        staging.create(session.connection());
+        plans.add(new TablePlan(table, catalog.table(table.name()), staging));
       }
       endStage("plan");
-      // Source checksums (row counts included) run in the exporting transaction while Spark streams the partitions.
-      // A thread of this tenant's own: the common pool would queue tenants' checksums behind each other.
-      ExecutorService checksumThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-checksum-" + tenant.id()));
-      try {
-        CompletableFuture<Map<String, TableChecksum>> sourceSums =
-            CompletableFuture.supplyAsync(() -> checksumSource(snapshot.connection(), plans), checksumThread);
-        step = "transfer";
-        List<TransferOutcome> outcomes = transfer(units);
-        endStage("transfer");
-        step = "checksum the source of";
-        Map<String, TableChecksum> sourceChecksums = Futures.join(sourceSums);
-        endStage("source_checksum_wait");
-        step = "validate";
-        // The snapshot stays open: drilling into a mismatch must see the source as it was extracted.
-        return validateStaged(snapshot.connection(), session, plans, outcomes, sourceChecksums);
-      } finally {
-        checksumThread.shutdownNow();
-      }
+      step = "transfer";
+      StagedTenant moved = opened.stage(plans);
+      stageMillis.putAll(moved.stageMillis());
+      stageStart = System.nanoTime();
+      step = "validate";
+      // The source stays open: drilling into a mismatch must see it as it was extracted.
+      return validateStaged(session, plans, moved);
     }
   }
 
-  private TablePlan planTable(Connection targetConn, SourceSnapshot snapshot, TenantCatalog catalog, TargetTable table, List<StagingTable> staged)
-      throws SQLException {
-    // Recorded before it is created: whatever happens next, cleanup finds it.
-    StagingTable staging = StagingTable.of(registry.register(targetConn, runId, tenant.id(), table.name(), config.target().stagingSchema()),
-        config.target().schema(), table, config.tenantColumn(), tenant.id());
-    staged.add(staging);
-    staging.create(targetConn);
-    Optional<TableSpec> source = catalog.table(table.name());
-    if (source.isEmpty()) {
-      return new TablePlan(table, source, staging, List.of(), Optional.empty());
-    }
-    List<ReadPartition> partitions = PartitionPlanner.plan(source.get(), bounds(snapshot.connection(), source.get()), catalog.serverVersionNum(),
-        config.options().rowsPerPartition(), config.options().maxPartitionsPerTable());
-    return new TablePlan(table, source, staging, partitions, Optional.of(ChecksumQueries.source(table, source.get(), config.validate().buckets())));
-  }
-
-  private List<TableResult> validateStaged(Connection sourceConn, TargetSession session, List<TablePlan> plans, List<TransferOutcome> outcomes,
-      Map<String, TableChecksum> sourceChecksums) {
+  private List<TableResult> validateStaged(TargetSession session, List<TablePlan> plans, StagedTenant moved) {
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     long keysNanos = 0;
     long validateNanos = 0;
     List<TableResult> results = new ArrayList<>();
     for (TablePlan plan : plans) {
-      String table = plan.table().name();
-      List<TransferOutcome> mine = outcomes.stream().filter(o -> o.table().equals(table)).toList();
-      Optional<TransferOutcome> failure = mine.stream().filter(TransferOutcome::failed).findFirst();
-      if (failure.isPresent()) {
-        results.add(TableResult.failed(tenant.id(), table, failure.get().error()));
+      String table = plan.name();
+      StagedTable stagedTable = moved.table(table).orElseThrow();
+      if (stagedTable.failure().isPresent()) {
+        results.add(TableResult.failed(tenant.id(), table, stagedTable.failure().get()));
         continue;
       }
       long t0 = System.nanoTime();
       long t1 = t0;
       String tableStep = "build the keys of";
       ChecksumCheck checksum;
-      TableChecksum sourceSums;
       TableChecksum targetSums;
       try {
         Connection targetConn = session.connection();
@@ -278,11 +225,11 @@ final class TenantMigration {
         t1 = System.nanoTime();
         keysNanos += t1 - t0;
         tableStep = "validate";
-        ChecksumSql targetSql = ChecksumQueries.target(plan.table(), plan.staging().qualifiedName(), null, buckets);
-        targetSums = PostgresChecksum.checksum(targetConn, targetSql);
-        sourceSums = plan.sourceChecksum().isPresent() ? sourceChecksums.get(table) : new TableChecksum(buckets, Map.of());
-        checksum = validator.compare(sourceSums, targetSums, plan.sourceChecksum().isPresent() ? sourceConn : targetConn,
-            plan.sourceChecksum().orElse(targetSql), targetConn, targetSql);
+        ChecksumSide targetSide = ChecksumSide.sql(targetConn, ChecksumQueries.target(plan.table(), plan.staging().qualifiedName(), null, buckets));
+        targetSums = targetSide.checksum();
+        // A table the tenant lacks has no source side: whatever was staged is extra.
+        checksum = validator.compare(stagedTable.sourceChecksum(), targetSums, stagedTable.present() ? stagedTable.sourceSide() : targetSide,
+            targetSide);
       } catch (SQLException e) {
         // Every table still gets its verdict; this one failed.
         results.add(TableResult.failed(tenant.id(), table, "Cannot " + tableStep + " tenant " + tenant.id() + " table " + table + ": " + redact(e)));
@@ -290,36 +237,19 @@ final class TenantMigration {
       } finally {
         validateNanos += System.nanoTime() - t1;
       }
-      long extracted = mine.stream().mapToLong(TransferOutcome::extractedRows).sum();
-      long copied = mine.stream().mapToLong(TransferOutcome::loadedRows).sum();
-      RowCountCheck counts = new RowCountCheck(sourceSums.totalRows(), extracted, copied, targetSums.totalRows());
+      RowCountCheck counts = new RowCountCheck(stagedTable.sourceChecksum().totalRows(), stagedTable.extractedRows(), stagedTable.loadedRows(),
+          targetSums.totalRows());
       TableStatus status = counts.status().worst(checksum.status());
       String message = joinMessages(counts.message(), checksum.message());
       if (plan.source().isEmpty()) {
         message = joinMessages(message, "table absent in this tenant's source");
       }
-      results.add(new TableResult(tenant.id(), table, counts.sourceRows(), extracted, 0, 0, counts.stagedRows(), plan.partitions().size(), status,
-          false, message, checksum));
+      results.add(new TableResult(tenant.id(), table, counts.sourceRows(), stagedTable.extractedRows(), 0, 0, counts.stagedRows(),
+          stagedTable.partitions(), status, false, message, checksum));
     }
     stageMillis.put("keys", keysNanos / 1_000_000);
     stageMillis.put("validate", validateNanos / 1_000_000);
     return results;
-  }
-
-  private Map<String, TableChecksum> checksumSource(Connection snapshotConn, List<TablePlan> plans) {
-    Map<String, TableChecksum> sums = new LinkedHashMap<>();
-    for (TablePlan plan : plans) {
-      if (plan.sourceChecksum().isEmpty()) {
-        continue;
-      }
-      try {
-        sums.put(plan.table().name(), PostgresChecksum.checksum(snapshotConn, plan.sourceChecksum().get()));
-      } catch (SQLException ex) {
-        throw new CompletionException(new SQLException("Cannot checksum tenant " + tenant.id() + " table " + plan.table().name() + " in the source: "
-            + ex.getMessage(), ex));
-      }
-    }
-    return sums;
   }
 
   private static String joinMessages(String a, String b) {
@@ -335,18 +265,7 @@ final class TenantMigration {
     stageStart = now;
   }
 
-  private List<TransferOutcome> transfer(List<TransferUnit> units) {
-    if (units.isEmpty()) {
-      return List.of();
-    }
-    List<TransferUnit> ordered = units.stream().sorted(Comparator.comparing(TransferUnit::table)).toList();
-    spark.setJobGroup("tenantfold-" + runId + "-" + tenant.id(), "tenant " + tenant.id() + ": stream " + units.size() + " partitions", true);
-    try {
-      return spark.parallelize(ordered, ordered.size()).map(CopyTransfer::run).collect();
-    } finally {
-      spark.clearJobGroup();
-    }
-  }
+
 
   /** Fails the tenant if its schema changed between planning and the snapshot: a new column would be silently lost. */
   private void requireUnchanged(TenantCatalog inSnapshot) throws SQLException {
@@ -364,18 +283,7 @@ final class TenantMigration {
     }
   }
 
-  private static Optional<KeyBounds> bounds(Connection snapshotConn, TableSpec table) throws SQLException {
-    if (table.integerKey().isEmpty()) {
-      return Optional.empty();
-    }
-    String key = ident(table.integerKey().get().name());
-    try (Statement st = snapshotConn.createStatement();
-        ResultSet rs = st.executeQuery("SELECT min(" + key + "), max(" + key + ") FROM " + qualified(table.schema(), table.name()))) {
-      rs.next();
-      long min = rs.getLong(1);
-      return rs.wasNull() ? Optional.empty() : Optional.of(new KeyBounds(min, rs.getLong(2)));
-    }
-  }
+
 
 
   /**

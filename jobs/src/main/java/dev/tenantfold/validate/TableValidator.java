@@ -3,7 +3,6 @@ package dev.tenantfold.validate;
 import dev.tenantfold.validate.checksum.ChecksumComparison;
 import dev.tenantfold.validate.checksum.ChecksumSql;
 import dev.tenantfold.validate.checksum.DrillDownRow;
-import dev.tenantfold.validate.checksum.PostgresChecksum;
 import dev.tenantfold.validate.checksum.RowComparison;
 import dev.tenantfold.validate.checksum.RowDifference;
 import dev.tenantfold.validate.checksum.TableChecksum;
@@ -33,6 +32,11 @@ public final class TableValidator {
    */
   public ChecksumCheck compare(TableChecksum sourceSums, TableChecksum targetSums, Connection source, ChecksumSql sourceSql, Connection target,
       ChecksumSql targetSql) throws SQLException {
+    return compare(sourceSums, targetSums, ChecksumSide.sql(source, sourceSql), ChecksumSide.sql(target, targetSql));
+  }
+
+  /** Compares two sides' sums; drills into differing buckets through each side. */
+  public ChecksumCheck compare(TableChecksum sourceSums, TableChecksum targetSums, ChecksumSide source, ChecksumSide target) throws SQLException {
     ChecksumComparison comparison = ChecksumComparison.compare(sourceSums, targetSums);
     List<Integer> mismatched = comparison.mismatchedBuckets();
     Map<RowDifference.Kind, Long> counts = new EnumMap<>(RowDifference.Kind.class);
@@ -40,7 +44,7 @@ public final class TableValidator {
     int drilled = 0;
     int scans = 0;
     int next = 0;
-    List<String> columnNames = sourceSql.spec().columnNames();
+    List<String> columnNames = source.spec().columnNames();
     while (next < mismatched.size() && scans < config.maxDrilldownScans()) {
       List<Integer> batch = new ArrayList<>();
       long rows = 0;
@@ -62,8 +66,8 @@ public final class TableValidator {
       if (batch.isEmpty()) {
         continue;
       }
-      List<DrillDownRow> sourceRows = PostgresChecksum.drillDown(source, sourceSql, batch);
-      List<DrillDownRow> targetRows = PostgresChecksum.drillDown(target, targetSql, batch);
+      List<DrillDownRow> sourceRows = source.drillDown(batch);
+      List<DrillDownRow> targetRows = target.drillDown(batch);
       RowComparison found = RowComparison.classify(columnNames, sourceRows, targetRows, config.maxListedKeys() - listed.size());
       found.counts().forEach((kind, n) -> counts.merge(kind, n, Long::sum));
       listed.addAll(found.listed());

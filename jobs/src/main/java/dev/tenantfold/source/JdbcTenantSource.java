@@ -1,0 +1,217 @@
+package dev.tenantfold.source;
+
+import static dev.tenantfold.jdbc.Sql.ident;
+import static dev.tenantfold.jdbc.Sql.qualified;
+
+import dev.tenantfold.config.JobOptions;
+import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.extract.CatalogReader;
+import dev.tenantfold.extract.PartitionPlanner;
+import dev.tenantfold.extract.PartitionPlanner.KeyBounds;
+import dev.tenantfold.extract.ReadPartition;
+import dev.tenantfold.extract.SourceQuery;
+import dev.tenantfold.extract.SourceSnapshot;
+import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.extract.TenantCatalog;
+import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.load.CopyTransfer;
+import dev.tenantfold.load.TransferOutcome;
+import dev.tenantfold.load.TransferUnit;
+import dev.tenantfold.validate.ChecksumQueries;
+import dev.tenantfold.validate.ChecksumSide;
+import dev.tenantfold.validate.checksum.ChecksumSql;
+import dev.tenantfold.validate.checksum.PostgresChecksum;
+import dev.tenantfold.validate.checksum.TableChecksum;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * A live tenant database, read in one exported snapshot: every partition of every table is one
+ * Spark task streaming {@code COPY (SELECT ...) TO STDOUT} from the snapshot into {@code COPY
+ * staging FROM STDIN} ({@link CopyTransfer}), while the source checksums run in the exporting
+ * transaction itself, so the rows and the numbers they are checked against are one instant.
+ */
+public final class JdbcTenantSource implements TenantSource {
+  private final TenantConfig tenant;
+  private final String runId;
+  private final JobOptions options;
+  private final int buckets;
+  private final JdbcEndpoint target;
+  private final String ledgerTable;
+  private final JavaSparkContext spark;
+  private SourceSnapshot snapshot;
+  private TenantCatalog catalog;
+  private Instant openedAt;
+
+  public JdbcTenantSource(TenantConfig tenant, String runId, JobOptions options, int buckets, JdbcEndpoint target, String ledgerTable,
+      JavaSparkContext spark) {
+    this.tenant = tenant;
+    this.runId = runId;
+    this.options = options;
+    this.buckets = buckets;
+    this.target = target;
+    this.ledgerTable = ledgerTable;
+    this.spark = spark;
+  }
+
+  @Override
+  public String kind() {
+    return "jdbc";
+  }
+
+  @Override
+  public String describe() {
+    return "live database " + tenant.jdbc().describe();
+  }
+
+  @Override
+  public Optional<Instant> pointInTime() {
+    return Optional.ofNullable(openedAt);
+  }
+
+  @Override
+  public TenantCatalog readCatalog(TablesConfig tables) throws SQLException {
+    try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
+      return CatalogReader.read(conn, tenant.id(), tenant.schemas(), tables);
+    }
+  }
+
+  @Override
+  public TenantCatalog open(TablesConfig tables) throws SQLException {
+    snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id());
+    openedAt = Instant.now();
+    catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), tables);
+    snapshot.lockTables(tenant.id(), catalog.tables());
+    return catalog;
+  }
+
+  @Override
+  public StagedTenant stage(List<TablePlan> plans) throws SQLException {
+    Map<String, Long> millis = new LinkedHashMap<>();
+    long t0 = System.nanoTime();
+    Map<String, List<ReadPartition>> partitions = new LinkedHashMap<>();
+    Map<String, ChecksumSql> sourceSql = new LinkedHashMap<>();
+    List<TransferUnit> units = new ArrayList<>();
+    for (TablePlan plan : plans) {
+      if (plan.source().isEmpty()) {
+        continue;
+      }
+      TableSpec source = plan.source().get();
+      List<ReadPartition> parts = PartitionPlanner.plan(source, bounds(snapshot.connection(), source), catalog.serverVersionNum(),
+          options.rowsPerPartition(), options.maxPartitionsPerTable());
+      partitions.put(plan.name(), parts);
+      sourceSql.put(plan.name(), ChecksumQueries.source(plan.table(), source, buckets));
+      for (ReadPartition p : parts) {
+        units.add(new TransferUnit(runId, tenant.id(), plan.name(), p.index(), p.count(), tenant.jdbc(), snapshot.id(),
+            SourceQuery.copyOut(SourceQuery.select(tenant.id(), source, plan.table(), p)), target, plan.staging().copyInSql(), ledgerTable,
+            options.transferAttempts()));
+      }
+    }
+    millis.put("partitions", (System.nanoTime() - t0) / 1_000_000);
+    // Source checksums (row counts included) run in the exporting transaction while Spark streams the partitions.
+    // A thread of this tenant's own: the common pool would queue tenants' checksums behind each other.
+    ExecutorService checksumThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-checksum-" + tenant.id()));
+    try {
+      long t1 = System.nanoTime();
+      CompletableFuture<Map<String, TableChecksum>> sums =
+          CompletableFuture.supplyAsync(() -> checksums(snapshot.connection(), sourceSql), checksumThread);
+      List<TransferOutcome> outcomes = transfer(units);
+      long t2 = System.nanoTime();
+      millis.put("transfer", (t2 - t1) / 1_000_000);
+      Map<String, TableChecksum> sourceChecksums = join(sums);
+      millis.put("source_checksum_wait", (System.nanoTime() - t2) / 1_000_000);
+      List<StagedTable> staged = new ArrayList<>();
+      for (TablePlan plan : plans) {
+        String name = plan.name();
+        List<TransferOutcome> mine = outcomes.stream().filter(o -> o.table().equals(name)).toList();
+        Optional<TransferOutcome> failure = mine.stream().filter(TransferOutcome::failed).findFirst();
+        if (failure.isPresent()) {
+          staged.add(StagedTable.failed(name, failure.get().error()));
+        } else if (plan.source().isEmpty()) {
+          staged.add(StagedTable.loaded(name, 0, 0, 0, new TableChecksum(buckets, Map.of()), null));
+        } else {
+          staged.add(StagedTable.loaded(name, mine.stream().mapToLong(TransferOutcome::extractedRows).sum(),
+              mine.stream().mapToLong(TransferOutcome::loadedRows).sum(), partitions.get(name).size(), sourceChecksums.get(name),
+              // The snapshot stays open until close(): drilling into a mismatch sees the source as it was extracted.
+              ChecksumSide.sql(snapshot.connection(), sourceSql.get(name))));
+        }
+      }
+      return new StagedTenant(staged, millis);
+    } finally {
+      checksumThread.shutdownNow();
+    }
+  }
+
+  private Map<String, TableChecksum> checksums(Connection snapshotConn, Map<String, ChecksumSql> sourceSql) {
+    Map<String, TableChecksum> sums = new LinkedHashMap<>();
+    for (Map.Entry<String, ChecksumSql> e : sourceSql.entrySet()) {
+      try {
+        sums.put(e.getKey(), PostgresChecksum.checksum(snapshotConn, e.getValue()));
+      } catch (SQLException ex) {
+        throw new CompletionException(new SQLException("Cannot checksum tenant " + tenant.id() + " table " + e.getKey() + " in the source: "
+            + ex.getMessage(), ex.getSQLState(), ex));
+      }
+    }
+    return sums;
+  }
+
+  private static <T> T join(CompletableFuture<T> future) throws SQLException {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof SQLException sql) {
+        throw sql;
+      }
+      throw e;
+    }
+  }
+
+  private List<TransferOutcome> transfer(List<TransferUnit> units) {
+    if (units.isEmpty()) {
+      return List.of();
+    }
+    List<TransferUnit> ordered = units.stream().sorted(Comparator.comparing(TransferUnit::table)).toList();
+    spark.setJobGroup("tenantfold-" + runId + "-" + tenant.id(), "tenant " + tenant.id() + ": stream " + units.size() + " partitions", true);
+    try {
+      return spark.parallelize(ordered, ordered.size()).map(CopyTransfer::run).collect();
+    } finally {
+      spark.clearJobGroup();
+    }
+  }
+
+  private static Optional<KeyBounds> bounds(Connection snapshotConn, TableSpec table) throws SQLException {
+    if (table.integerKey().isEmpty()) {
+      return Optional.empty();
+    }
+    String key = ident(table.integerKey().get().name());
+    try (Statement st = snapshotConn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT min(" + key + "), max(" + key + ") FROM " + qualified(table.schema(), table.name()))) {
+      rs.next();
+      long min = rs.getLong(1);
+      return rs.wasNull() ? Optional.empty() : Optional.of(new KeyBounds(min, rs.getLong(2)));
+    }
+  }
+
+  @Override
+  public void close() throws SQLException {
+    if (snapshot != null) {
+      snapshot.close();
+      snapshot = null;
+    }
+  }
+}
