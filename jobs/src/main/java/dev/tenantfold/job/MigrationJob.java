@@ -10,6 +10,7 @@ import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.load.StagingRegistry;
+import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.JdbcTenantSource;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.load.TargetDdl;
@@ -281,8 +282,12 @@ public final class MigrationJob {
 
   /** The tenant's source: its live database (an export source comes with export tenants). */
   private TenantSource sourceOf(TenantConfig tenant, String runId, JavaSparkContext jsc) {
-    return new JdbcTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(),
-        new ReportStore(config.target().reportSchema()).ledgerTable(), jsc);
+    String ledger = new ReportStore(config.target().reportSchema()).ledgerTable();
+    if (tenant.isExport()) {
+      return new ExportTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(), ledger,
+          config.tenantColumn(), spark);
+    }
+    return new JdbcTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(), ledger, jsc);
   }
 
   /** What the tenant has published in the consolidated tables this run covers (tables still in the target). */
@@ -305,7 +310,7 @@ public final class MigrationJob {
       int i = config.tenants().indexOf(tenant);
       try {
         TenantCatalog catalog = sourceOf(tenant, "plan", null).readCatalog(config.tables());
-        if (catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
+        if (!tenant.isExport() && catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
           throw new SQLException("the server runs PostgreSQL " + catalog.serverVersionNum() / 10000
               + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a restored copy on a newer version");
         }

@@ -1,0 +1,186 @@
+package dev.tenantfold.source;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.tenantfold.config.ExportConfig;
+import dev.tenantfold.config.JobOptions;
+import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.extract.CatalogReader;
+import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.extract.TenantCatalog;
+import dev.tenantfold.extract.export.ExportCatalog;
+import dev.tenantfold.extract.export.ExportException;
+import dev.tenantfold.extract.export.ExportedTable;
+import dev.tenantfold.extract.export.RdsExport;
+import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.load.DatasetCopyLoader;
+import dev.tenantfold.load.DatasetLoad;
+import dev.tenantfold.load.DatasetLoadResult;
+import dev.tenantfold.validate.ChecksumQueries;
+import dev.tenantfold.validate.ChecksumSide;
+import dev.tenantfold.validate.checksum.ChecksumSpec;
+import dev.tenantfold.validate.checksum.SparkChecksum;
+import dev.tenantfold.validate.checksum.TableChecksum;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * A tenant read from an RDS snapshot export (Parquet on S3 or a local folder): the rows pass
+ * through Spark, restored to their PostgreSQL values ({@link RdsExport#rows}), load with {@link
+ * DatasetCopyLoader} (one exactly-once COPY per Spark partition) and are checksummed by Spark with
+ * the same digest the target side computes in SQL. The export is immutable, so it is its own
+ * snapshot: the point in time is the export's snapshot time.
+ */
+public final class ExportTenantSource implements TenantSource {
+  private final TenantConfig tenant;
+  private final ExportConfig export;
+  private final String runId;
+  private final JobOptions options;
+  private final int buckets;
+  private final JdbcEndpoint target;
+  private final String ledgerTable;
+  private final String tenantColumn;
+  private final SparkSession spark;
+  private RdsExport opened;
+
+  public ExportTenantSource(TenantConfig tenant, String runId, JobOptions options, int buckets, JdbcEndpoint target, String ledgerTable,
+      String tenantColumn, SparkSession spark) {
+    this.tenant = tenant;
+    this.export = tenant.export().orElseThrow();
+    this.runId = runId;
+    this.options = options;
+    this.buckets = buckets;
+    this.target = target;
+    this.ledgerTable = ledgerTable;
+    this.tenantColumn = tenantColumn;
+    this.spark = spark;
+  }
+
+  @Override
+  public String kind() {
+    return "export";
+  }
+
+  @Override
+  public String describe() {
+    return opened == null ? "snapshot export at " + export.path()
+        : "snapshot export " + opened.taskId() + " (snapshot " + opened.snapshotTime() + ") at " + export.path();
+  }
+
+  @Override
+  public Optional<Instant> pointInTime() {
+    return opened == null ? Optional.empty() : Optional.of(opened.snapshotTime());
+  }
+
+  @Override
+  public TenantCatalog readCatalog(TablesConfig tables) throws SQLException {
+    RdsExport rds = openExport();
+    Optional<TenantCatalog> jdbc = Optional.empty();
+    if (export.catalog().isPresent()) {
+      try (Connection conn = export.catalog().get().connect("tenantfold-catalog-" + tenant.id())) {
+        jdbc = Optional.of(CatalogReader.read(conn, tenant.id(), export.schemas(), tables));
+      }
+    }
+    ExportCatalog catalog = rds.catalog(tenant.id(), jdbc);
+    List<TableSpec> selected = catalog.catalog().tables().stream()
+        .filter(t -> export.schemas().contains(t.schema()) && tables.selects(t.name())).toList();
+    try {
+      // Only what this run reads must be complete: a table the selection leaves out may be skipped.
+      new ExportCatalog(new TenantCatalog(tenant.id(), catalog.catalog().serverVersionNum(), selected, catalog.catalog().enums()),
+          catalog.unknownTypes().stream().filter(u -> selected.stream().anyMatch(t -> t.name().equals(u.table()))).toList(),
+          catalog.missingTables().stream().filter(m -> tables.selects(m.table())).toList(), catalog.columnMismatches(),
+          catalog.primaryKeysKnown()).requireComplete();
+    } catch (ExportException e) {
+      throw new SQLException(e.getMessage(), e);
+    }
+    return new TenantCatalog(tenant.id(), catalog.catalog().serverVersionNum(), selected, catalog.catalog().enums());
+  }
+
+  @Override
+  public TenantCatalog open(TablesConfig tables) throws SQLException {
+    return readCatalog(tables);
+  }
+
+  private RdsExport openExport() throws SQLException {
+    if (opened == null) {
+      try {
+        opened = RdsExport.open(spark.sparkContext().hadoopConfiguration(), export.path(), export.database());
+      } catch (ExportException e) {
+        throw new SQLException("Cannot read the export of tenant " + tenant.id() + ": " + e.getMessage(), e);
+      }
+    }
+    return opened;
+  }
+
+  @Override
+  public StagedTenant stage(List<TablePlan> plans) throws SQLException {
+    Map<String, Long> millis = new LinkedHashMap<>();
+    long start = System.nanoTime();
+    List<StagedTable> staged = new ArrayList<>();
+    for (TablePlan plan : plans) {
+      staged.add(stageTable(plan));
+    }
+    millis.put("transfer", (System.nanoTime() - start) / 1_000_000);
+    return new StagedTenant(staged, millis);
+  }
+
+  private StagedTable stageTable(TablePlan plan) {
+    ChecksumSpec spec = ChecksumQueries.spec(plan.table(), buckets);
+    if (plan.source().isEmpty()) {
+      return StagedTable.loaded(plan.name(), 0, 0, 0, new TableChecksum(buckets, Map.of()), null);
+    }
+    TableSpec source = plan.source().get();
+    Optional<ExportedTable> table = opened.table(source.schema(), source.name());
+    if (table.isEmpty()) {
+      return StagedTable.failed(plan.name(), "Cannot read tenant " + tenant.id() + " table " + source.schema() + "." + source.name()
+          + " from " + describe() + ": the export does not hold it");
+    }
+    try {
+      Dataset<Row> rows = opened.rows(spark, table.get(), plan.table().columns());
+      List<Column> withTenant = new ArrayList<>();
+      withTenant.add(lit(tenant.id()).as(tenantColumn));
+      for (ColumnSpec c : plan.table().columns()) {
+        withTenant.add(col(c.name()));
+      }
+      spark.sparkContext().setJobGroup("tenantfold-" + runId + "-" + tenant.id(), "tenant " + tenant.id() + ": load " + plan.name()
+          + " from its export", true);
+      try {
+        DatasetLoadResult loaded = DatasetCopyLoader.load(rows.select(withTenant.toArray(Column[]::new)),
+            DatasetLoad.into(plan.staging(), runId, target, ledgerTable, options.transferAttempts()));
+        if (loaded.failed()) {
+          return StagedTable.failed(plan.name(), String.join("; ", loaded.errors()));
+        }
+        TableChecksum sums = SparkChecksum.checksum(rows, spec);
+        if (table.get().rowCount().isPresent() && table.get().rowCount().getAsLong() != sums.totalRows()) {
+          return StagedTable.failed(plan.name(), "Cannot trust tenant " + tenant.id() + " table " + plan.name() + " from " + describe()
+              + ": its metadata counts " + table.get().rowCount().getAsLong() + " rows, its Parquet files hold " + sums.totalRows());
+        }
+        return StagedTable.loaded(plan.name(), loaded.sentRows(), loaded.loadedRows(), loaded.partitions().size(), sums,
+            ChecksumSide.spark(rows, spec));
+      } finally {
+        spark.sparkContext().clearJobGroup();
+      }
+    } catch (ExportException | RuntimeException e) {
+      return StagedTable.failed(plan.name(), "Cannot load tenant " + tenant.id() + " table " + plan.name() + " from " + describe() + ": "
+          + e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    // The export is files: nothing to release.
+  }
+}
