@@ -55,6 +55,18 @@ public final class Fixtures {
       return this;
     }
 
+    /** A tenant read from the RDS snapshot export at {@code path}, its catalog read over JDBC from {@code catalogUrl} (null: none). */
+    public ConfigBuilder exportTenant(String id, String path, String database, String catalogUrl) {
+      Map<String, Object> export = new LinkedHashMap<>();
+      export.put("path", path);
+      export.put("database", database);
+      if (catalogUrl != null) {
+        export.put("catalog", Map.of("url", catalogUrl, "user", "postgres", "password", "postgres"));
+      }
+      tenants.put(id, Map.of("id", id, "export", export));
+      return this;
+    }
+
     /** A tenant whose tables live in {@code schemas} (the default is [public]). */
     public ConfigBuilder tenantInSchemas(String id, String url, List<String> schemas) {
       Map<String, Object> jdbc = new LinkedHashMap<>();

@@ -1,0 +1,89 @@
+package dev.tenantfold.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.testing.Fixtures;
+import dev.tenantfold.testing.LocalSpark;
+import dev.tenantfold.testing.RdsExportFixture;
+import dev.tenantfold.testing.RowSets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Export tenants end to end: the same target rows as over JDBC, mixed with JDBC tenants, and skipped tables failing alone. */
+class ExportTenantTest {
+  private static final List<String> TABLES = List.of("customers", "orders", "order_items", "events");
+  private static final Map<String, List<String>> ORDER = Map.of(
+      "customers", List.of("id"), "orders", List.of("id"), "order_items", List.of("order_id", "line_no"), "events", List.of("occurred_at", "kind"));
+  private static SparkSession spark;
+
+  @TempDir
+  Path tmp;
+
+  @BeforeAll
+  static void startSpark() {
+    spark = LocalSpark.session();
+  }
+
+  private static String database(String url) {
+    return url.substring(url.lastIndexOf('/') + 1);
+  }
+
+  @Test
+  void aTenantConsolidatedFromItsExportEqualsTheSameTenantOverJdbc() throws Exception {
+    String acme = Fixtures.demoTenant("acme", 120);
+    RdsExportFixture.Written export = RdsExportFixture.write(spark, acme, tmp.resolve("export"), database(acme), TABLES,
+        RdsExportFixture.Options.defaults());
+    String overJdbc = Fixtures.emptyWarehouse();
+    String fromExport = Fixtures.emptyWarehouse();
+
+    RunResult jdbc = new MigrationJob(Fixtures.config(overJdbc).tenant("acme", acme).build(tmp.resolve("r1")), spark).execute();
+    RunResult exported = new MigrationJob(Fixtures.config(fromExport).exportTenant("acme", export.root(), database(acme), acme)
+        .build(tmp.resolve("r2")), spark).execute();
+
+    assertThat(jdbc.exitCode()).as("%s", jdbc.tenants()).isZero();
+    assertThat(exported.exitCode()).as("%s", exported.tenants()).isZero();
+    for (String table : TABLES) {
+      String rows = "SELECT ROW(t.*)::text FROM public." + table + " t ORDER BY " + String.join(", ", ORDER.get(table)) + ", ROW(t.*)::text";
+      assertThat(RowSets.rows(fromExport, rows)).as(table + " from the export").isNotEmpty().isEqualTo(RowSets.rows(overJdbc, rows));
+      assertThat(RowSets.rows(fromExport, "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+          + " WHERE i.inhparent = 'public." + table + "'::regclass")).containsExactly("FOR VALUES IN ('acme')");
+    }
+    assertThat(exported.tenant("acme").orElseThrow().tables()).allSatisfy(t -> assertThat(t.checksum().mismatchedBuckets()).isZero());
+  }
+
+  @Test
+  void jdbcAndExportTenantsShareTablesAndASkippedTableFailsOnlyItsTenant() throws Exception {
+    String acme = Fixtures.demoTenant("acme", 40);
+    String globex = Fixtures.demoTenant("globex", 30);
+    String initech = Fixtures.demoTenant("initech", 20);
+    RdsExportFixture.Written globexExport = RdsExportFixture.write(spark, globex, tmp.resolve("globex"), database(globex), TABLES,
+        RdsExportFixture.Options.defaults());
+    RdsExportFixture.Written initechExport = RdsExportFixture.write(spark, initech, tmp.resolve("initech"), database(initech), TABLES,
+        RdsExportFixture.Options.defaults().skip("orders", "PERMISSIONS_DO_NOT_EXIST"));
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult result = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme)
+        .exportTenant("globex", globexExport.root(), database(globex), globex)
+        .exportTenant("initech", initechExport.root(), database(initech), initech)
+        .build(tmp.resolve("reports")), spark).execute();
+
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.tenant("acme").orElseThrow().published()).isTrue();
+    assertThat(result.tenant("globex").orElseThrow().published()).as("%s", result.tenant("globex")).isTrue();
+    assertThat(result.tenant("initech").orElseThrow().published()).isFalse();
+    assertThat(result.tenant("initech").orElseThrow().message()).contains("orders", "PERMISSIONS_DO_NOT_EXIST");
+    for (String table : TABLES) {
+      String rows = "SELECT ROW(t.*)::text FROM public." + table + " t ORDER BY " + String.join(", ", ORDER.get(table)) + ", ROW(t.*)::text";
+      String sourceRows = rows.replace("public." + table + " t", "(SELECT 'globex'::text AS tenant_id, * FROM public." + table + ") t");
+      assertThat(RowSets.rows(warehouse, rows.replace(" t ORDER", " t WHERE tenant_id = 'globex' ORDER")))
+          .as("globex's " + table + " from its export").isNotEmpty().isEqualTo(RowSets.rows(globex, sourceRows));
+    }
+    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.orders WHERE tenant_id = 'initech'")).isZero();
+  }
+}
