@@ -58,6 +58,7 @@ public final class RdsExportFixture {
     String status = "COMPLETE";
     Instant snapshotTime = Instant.parse("2026-11-25T16:33:38.123Z");
     boolean batchFolders = true;
+    boolean typed = false;
     final Map<String, String> skipped = new HashMap<>();
     final Set<String> withoutFiles = new HashSet<>();
     final Set<String> truncated = new HashSet<>();
@@ -86,6 +87,15 @@ public final class RdsExportFixture {
     /** The older layout: parts directly in the table folder, no batch folders. */
     public Options withoutBatchFolders() {
       batchFolders = false;
+      return this;
+    }
+
+    /**
+     * Typed Parquet columns instead of AWS's strings ({@link ParquetExports}: decimal, timestamp,
+     * date, lists), as other export tools write them; the reader must accept both.
+     */
+    public Options typedParquet() {
+      typed = true;
       return this;
     }
 
@@ -149,8 +159,9 @@ public final class RdsExportFixture {
           m.put("originalDateTimePrecision", c.dateTimePrecision);
         }
         Path tableDir = root.resolve(folder(database)).resolve(folder(schema) + "." + folder(table));
-        long rows = writeParquet(spark, jdbcUrl, schema, table, columns, options.droppedParquetColumns.get(table), tableDir,
-            options.batchFolders);
+        long rows = options.typed
+            ? writeTypedParquet(spark, jdbcUrl, schema, table, tableDir, options.batchFolders)
+            : writeParquet(spark, jdbcUrl, schema, table, columns, options.droppedParquetColumns.get(table), tableDir, options.batchFolders);
         counts.put(table, rows);
         entry.put("status", "COMPLETE");
         entry.put("sizeGB", 0.0);
@@ -342,6 +353,29 @@ public final class RdsExportFixture {
     try (Stream<Path> s = Files.list(staging.resolve("out"))) {
       parts = s.filter(p -> p.getFileName().toString().startsWith("part-") && p.getFileName().toString().endsWith(".parquet")).sorted().toList();
     }
+    placeParts(parts, table, tableDir, batchFolders);
+    deleteTree(staging);
+    return rows.size();
+  }
+
+  private static long writeTypedParquet(SparkSession spark, String url, String schema, String table, Path tableDir, boolean batchFolders)
+      throws IOException {
+    Path staging = Files.createTempDirectory("rds-typed-" + table.replace(' ', '_'));
+    String qualified = Sql.qualified(schema, table);
+    org.apache.spark.sql.Dataset<Row> written;
+    try {
+      written = ParquetExports.export(spark, url, qualified, ParquetExports.columns(url, qualified), staging, Map.of());
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot write typed Parquet of " + qualified + ": " + e.getMessage(), e);
+    }
+    long rows = written.count();
+    List<Path> parts = Stream.of(written.inputFiles()).map(f -> Path.of(java.net.URI.create(f))).sorted().toList();
+    placeParts(parts, table, tableDir, batchFolders);
+    deleteTree(staging);
+    return rows;
+  }
+
+  private static void placeParts(List<Path> parts, String table, Path tableDir, boolean batchFolders) throws IOException {
     Files.createDirectories(tableDir);
     Files.writeString(tableDir.resolve("_SUCCESS"), "");
     for (int i = 0; i < parts.size(); i++) {
@@ -355,8 +389,6 @@ public final class RdsExportFixture {
       Files.move(parts.get(i), dir.resolve(name));
     }
     Files.writeString(tableDir.resolve("export-notes.txt"), "not Parquet: ignored by readers");
-    deleteTree(staging);
-    return rows.size();
   }
 
   private static Object value(ResultSet rs, int column, DataType type) throws SQLException {
