@@ -170,6 +170,12 @@ public record TenantfoldConfig(
     return out;
   }
 
+  /** The masked rendering: the record's default would print every password held in {@code raw}. */
+  @Override
+  public String toString() {
+    return "TenantfoldConfig[" + renderMasked() + "]";
+  }
+
   /** Every password in the configuration, so free text (exceptions) can be scrubbed of them. */
   public List<String> secrets() {
     List<String> out = new ArrayList<>();

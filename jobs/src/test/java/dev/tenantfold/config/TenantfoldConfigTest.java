@@ -47,6 +47,12 @@ class TenantfoldConfigTest {
   }
 
   @Test
+  void toStringShowsTheConfigurationWithoutAnyPassword() throws Exception {
+    String text = TenantfoldConfig.load(write(VALID), List.of()).toString();
+    assertThat(text).contains("acme", "warehouse").doesNotContain("target-secret-1", "url-secret-2", "tenant-secret-3");
+  }
+
+  @Test
   void rejectsUnknownKeysNamingThePath() throws Exception {
     String typo = VALID.replace("tables {", "extract { rows-per-partiton = 5 }\n tables {");
     assertThatThrownBy(() -> TenantfoldConfig.load(write(typo), List.of()))
