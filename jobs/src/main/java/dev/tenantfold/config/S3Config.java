@@ -23,6 +23,7 @@ public record S3Config(Optional<String> endpoint, String region, boolean pathSty
     Optional<String> secretKey) {
   static final Set<String> KEYS = Set.of("endpoint", "region", "path-style-access", "access-key", "secret-key");
   /** S3A's provider for fs.s3a.access.key / fs.s3a.secret.key. */
+  static final String CENTRAL_ENDPOINT = "s3.amazonaws.com";
   static final String SIMPLE_CREDENTIALS = "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider";
 
   public S3Config {
@@ -84,11 +85,16 @@ public record S3Config(Optional<String> endpoint, String region, boolean pathSty
    * configuration it was created with.
    */
   public void applyTo(Configuration conf) {
-    endpoint.ifPresent(e -> {
-      conf.set("fs.s3a.endpoint", e);
+    if (endpoint.isPresent()) {
+      conf.set("fs.s3a.endpoint", endpoint.get());
       // S3A honours a scheme in the endpoint; a bare host name follows this flag.
-      conf.setBoolean("fs.s3a.connection.ssl.enabled", !"http".equals(schemeOf(e)));
-    });
+      conf.setBoolean("fs.s3a.connection.ssl.enabled", !"http".equals(schemeOf(endpoint.get())));
+    } else if (conf.getTrimmed("fs.s3a.endpoint", "").isEmpty()) {
+      // AWS (and no endpoint from the cluster's core-site.xml): with the central endpoint S3A 3.4 turns on the SDK's cross-region access, so a bucket
+      // outside the configured region (an export in eu-west-1 while region = us-east-1) is still
+      // found; with only a region set, such a bucket fails with a 301 redirect.
+      conf.set("fs.s3a.endpoint", CENTRAL_ENDPOINT);
+    }
     conf.set("fs.s3a.endpoint.region", region);
     conf.setBoolean("fs.s3a.path.style.access", pathStyleAccess);
     if (accessKey.isPresent()) {
