@@ -177,7 +177,12 @@ public final class TenantfoldMain {
     }
   }
 
-  /** Uses the session spark-submit configured; otherwise a local one from {@code tenantfold.spark}. */
+  /**
+   * Uses the session spark-submit configured; otherwise a local one from {@code tenantfold.spark}.
+   * The {@code tenantfold.s3} settings go onto the session's Hadoop configuration (which job code
+   * and every executor read), not into spark.* properties, so the S3 keys never show in Spark's
+   * environment tab or event log.
+   */
   public static SparkSession sparkSession(TenantfoldConfig config) {
     SparkConf conf = new SparkConf();
     SparkSession.Builder builder = SparkSession.builder().appName(config.options().sparkAppName());
@@ -187,6 +192,8 @@ public final class TenantfoldMain {
           .config("spark.driver.bindAddress", "127.0.0.1")
           .config("spark.driver.host", "127.0.0.1");
     }
-    return builder.config("spark.ui.showConsoleProgress", "false").getOrCreate();
+    SparkSession session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate();
+    config.s3().applyTo(session.sparkContext().hadoopConfiguration());
+    return session;
   }
 }

@@ -31,9 +31,10 @@ public record TenantfoldConfig(
     String reportDir,
     JobOptions options,
     ValidateConfig validate,
+    S3Config s3,
     Config raw) {
   public static final String ROOT = "tenantfold";
-  private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|token).*");
+  private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|token|access-key).*");
   /** One JSON/HOCON double-quoted string (escapes allowed), or one triple-quoted string. */
   private static final Pattern QUOTED_STRING = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|\"\"\"(?s:.*?)\"\"\"");
   private static final Pattern COLUMN_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
@@ -77,7 +78,7 @@ public record TenantfoldConfig(
       throw new ConfigError("Invalid configuration: " + e.getMessage(), e);
     }
     ConfigReader root = new ConfigReader(resolved.getConfig(ROOT), ROOT);
-    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark"));
+    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3"));
     String tenantColumn = root.string("tenant-column");
     if (!COLUMN_NAME.matcher(tenantColumn).matches()) {
       throw new ConfigError("Config key " + root.key("tenant-column") + " = '" + tenantColumn + "' must be a lower-case SQL column name");
@@ -99,7 +100,7 @@ public record TenantfoldConfig(
     report.rejectUnknown(Set.of("dir"));
     return new TenantfoldConfig(
         tenantColumn, target, tenants, TablesConfig.from(root.block("tables")), report.string("dir"), JobOptions.from(root),
-        ValidateConfig.from(root.block("validate")), resolved);
+        ValidateConfig.from(root.block("validate")), S3Config.from(root.block("s3")), resolved);
   }
 
   static Config parseOverride(String override) {
@@ -176,11 +177,13 @@ public record TenantfoldConfig(
     return "TenantfoldConfig[" + renderMasked() + "]";
   }
 
-  /** Every password in the configuration, so free text (exceptions) can be scrubbed of them. */
+  /** Every password and S3 key in the configuration, so free text (exceptions) can be scrubbed of them. */
   public List<String> secrets() {
     List<String> out = new ArrayList<>();
     out.add(target.endpoint().password());
     tenants.forEach(t -> out.addAll(t.passwords()));
+    s3.accessKey().ifPresent(out::add);
+    s3.secretKey().ifPresent(out::add);
     return out.stream().filter(s -> s != null && !s.isEmpty()).toList();
   }
 }
