@@ -21,6 +21,7 @@ import java.util.Set;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
+import dev.tenantfold.report.SourceInfo;
 import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.validate.TableStatus;
 import java.sql.Connection;
@@ -242,17 +243,23 @@ public final class MigrationJob {
       return t;
     });
     try {
+      Map<String, TenantSource> sources = new LinkedHashMap<>();
       for (TenantConfig tenant : tenants) {
         TenantCatalog catalog = catalogs.get(tenant.id());
         if (catalog != null) {
           ShrinkGuard guard = guards.get(tenant.id());
           TenantSource source = sourceOf(tenant, runId, jsc);
+          sources.put(tenant.id(), source);
           running.put(tenant.id(), pool.submit(() -> new TenantMigration(config, tenant, catalog, schema, runId, source, reports, registry, guard)
               .execute()));
         }
       }
       for (TenantConfig tenant : tenants) {
         TenantResult r = failed.containsKey(tenant.id()) ? failed.get(tenant.id()) : await(tenant.id(), running.get(tenant.id()));
+        TenantSource source = sources.get(tenant.id());
+        if (source != null) {
+          r = r.withSource(new SourceInfo(source.kind(), source.describe(), source.pointInTime()));
+        }
         if (!r.published()) {
           LOG.warn("Tenant {} not published ({}): {}", r.tenantId(), r.status(), r.message().isEmpty()
               ? r.tables().stream().filter(t -> t.status() != TableStatus.OK).map(t -> t.tableName() + ": " + t.message()).toList()

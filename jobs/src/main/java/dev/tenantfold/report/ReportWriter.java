@@ -59,6 +59,12 @@ public final class ReportWriter {
       tn.put("published", t.published());
       tn.put("message", t.message());
       tn.put("millis", t.millis());
+      t.source().ifPresent(src -> {
+        ObjectNode sn = tn.putObject("source");
+        sn.put("kind", src.kind());
+        sn.put("description", src.description());
+        sn.put("point_in_time", src.pointInTime().map(Object::toString).orElse(null));
+      });
       ObjectNode stages = tn.putObject("stage_millis");
       t.stageMillis().forEach(stages::put);
       for (TableResult r : t.tables()) {

@@ -32,6 +32,8 @@ public final class SummaryPrinter {
           }
         }
       }
+      t.source().ifPresent(src -> out.printf("  tenant %s read from %s%s%n", t.tenantId(), src.description(),
+          src.pointInTime().map(at -> " as of " + at).orElse("")));
       if (!t.tables().isEmpty() && t.message() != null && !t.message().isEmpty()) {
         out.printf("  tenant %s: %s%n", t.tenantId(), t.message());
       }

@@ -7,6 +7,7 @@ import dev.tenantfold.testing.Fixtures;
 import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.RdsExportFixture;
 import dev.tenantfold.testing.RowSets;
+import dev.tenantfold.testing.S3Server;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +56,39 @@ class ExportTenantTest {
           + " WHERE i.inhparent = 'public." + table + "'::regclass")).containsExactly("FOR VALUES IN ('acme')");
     }
     assertThat(exported.tenant("acme").orElseThrow().tables()).allSatisfy(t -> assertThat(t.checksum().mismatchedBuckets()).isZero());
+    assertThat(exported.tenant("acme").orElseThrow().source()).hasValueSatisfying(src -> {
+      assertThat(src.kind()).isEqualTo("export");
+      assertThat(src.description()).contains(export.taskId());
+      assertThat(src.pointInTime()).isPresent();
+    });
+    assertThat(jdbc.tenant("acme").orElseThrow().source()).hasValueSatisfying(src -> assertThat(src.kind()).isEqualTo("jdbc"));
+    assertThat(java.nio.file.Files.readString(tmp.resolve("r2").resolve(exported.runId()).resolve("report.json")))
+        .contains("\"kind\" : \"export\"", export.taskId());
+  }
+
+  @Test
+  void anExportOnS3ConsolidatesLikeTheSameTenantOverJdbc() throws Exception {
+    String acme = Fixtures.demoTenant("acme", 30);
+    RdsExportFixture.Written export = RdsExportFixture.write(spark, acme, tmp.resolve("export"), database(acme), TABLES,
+        RdsExportFixture.Options.defaults());
+    S3Server s3 = S3Server.get();
+    s3.createBucket("exports");
+    s3.putDirectory(tmp.resolve("export"), "exports", "acme/" + export.taskId());
+    s3.applyTo(spark.sparkContext().hadoopConfiguration());
+    String overJdbc = Fixtures.emptyWarehouse();
+    String fromS3 = Fixtures.emptyWarehouse();
+
+    RunResult jdbc = new MigrationJob(Fixtures.config(overJdbc).tenant("acme", acme).build(tmp.resolve("r1")), spark).execute();
+    // s3:// is read as s3a://.
+    RunResult exported = new MigrationJob(Fixtures.config(fromS3).exportTenant("acme", "s3://exports/acme/" + export.taskId(), database(acme), acme)
+        .build(tmp.resolve("r2")), spark).execute();
+
+    assertThat(jdbc.exitCode()).isZero();
+    assertThat(exported.exitCode()).as("%s", exported.tenants()).isZero();
+    for (String table : TABLES) {
+      String rows = "SELECT ROW(t.*)::text FROM public." + table + " t ORDER BY " + String.join(", ", ORDER.get(table)) + ", ROW(t.*)::text";
+      assertThat(RowSets.rows(fromS3, rows)).as(table + " from the export on S3").isNotEmpty().isEqualTo(RowSets.rows(overJdbc, rows));
+    }
   }
 
   @Test
