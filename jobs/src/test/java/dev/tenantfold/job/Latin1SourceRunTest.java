@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,8 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  * A LATIN1 source into the UTF8 target: the server converts what it sends, and the source-side
  * checksum computed in the LATIN1 database equals the target side for non-ASCII values.
  */
-@Disabled("Needs the validate/checksum change (ChecksumSql.convertingToUtf8, PostgresChecksum.forServerEncoding) reported on feat/smallfixes;"
-    + " today PostgresChecksum refuses every non-UTF8 database and ChecksumSql's U&'\\FFFF' terminator cannot exist in LATIN1")
 class Latin1SourceRunTest {
   private static SparkSession spark;
 

@@ -20,8 +20,12 @@ import java.util.stream.Collectors;
  * @param spec the columns, key and bucket count
  * @param from the relation to read, already quoted, e.g. {@code Sql.qualified("public", "orders")}
  * @param predicate an extra WHERE condition, e.g. {@code "tenant_id" = 'acme'}, or null for all rows
+ * @param convertToUtf8 the database's encoding is not UTF8 (LATIN1, WIN1252, ...): each field is then
+ *     hashed as its UTF-8 bytes ({@code convert_to}) joined with the markers' UTF-8 bytes, exactly the
+ *     bytes a UTF8 database hashes for the same values (such encodings cannot hold U+FFFF, so no value
+ *     needs escaping), and key lengths and order are taken over the UTF-8 bytes too
  */
-public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
+public record ChecksumSql(ChecksumSpec spec, String from, String predicate, boolean convertToUtf8) {
   static final String TWO_POW_64 = "18446744073709551616";
   static final String TWO_POW_63 = "9223372036854775808";
 
@@ -29,6 +33,15 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
     if (from == null || from.isBlank()) {
       throw new IllegalArgumentException("Cannot generate checksum SQL: no relation to read");
     }
+  }
+
+  public ChecksumSql(ChecksumSpec spec, String from, String predicate) {
+    this(spec, from, predicate, false);
+  }
+
+  /** The same checksum for a database whose encoding is not UTF8. */
+  public ChecksumSql convertingToUtf8() {
+    return new ChecksumSql(spec, from, predicate, true);
   }
 
   /**
@@ -64,7 +77,8 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
         + "]::text[] AS column_values\n"
         + "          FROM (" + hashed(true) + ") h\n"
         + "         WHERE bucket = ANY ('{" + list + "}'::int[])) d\n"
-        + " ORDER BY key_text COLLATE \"C\", row_digest COLLATE \"C\"";
+        + (convertToUtf8 ? " ORDER BY convert_to(key_text, 'UTF8'), row_digest COLLATE \"C\""
+            : " ORDER BY key_text COLLATE \"C\", row_digest COLLATE \"C\"");
   }
 
   /** {@code SELECT count(*)} over the same rows, the baseline the checksum's cost is measured against. */
@@ -78,7 +92,7 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
    */
   private String hashed(boolean withValues) {
     List<String> items = new ArrayList<>();
-    items.add("sha256(textsend(" + rowText(allPositions()) + ")) AS h");
+    items.add("sha256(" + rowBytes(allPositions()) + ") AS h");
     if (spec.keyed()) {
       items.add(keyBucket() + " AS bucket");
     }
@@ -132,7 +146,7 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
       // CanonicalRow.integerBucket: all intermediate values stay below 2^63.
       return "coalesce((((((k # (k >> 32)) & 4294967295) * " + CanonicalRow.MIX + ") >> 15) % " + spec.buckets() + ")::int, 0)";
     }
-    return bucketOf("sha256(textsend(" + rowText(spec.keyPositions()) + "))");
+    return bucketOf("sha256(" + rowBytes(spec.keyPositions()) + ")");
   }
 
   /** First 32 bits of a sha256, unsigned, modulo the bucket count. */
@@ -178,15 +192,32 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
     return String.join(" || ", fields);
   }
 
+  /** The row text's UTF-8 bytes: one conversion of the whole text, or field by field when the database is not UTF8. */
+  private String rowBytes(int[] positions) {
+    if (!convertToUtf8) {
+      return "textsend(" + rowText(positions) + ")";
+    }
+    List<String> fields = new ArrayList<>();
+    for (int p : positions) {
+      String field = "convert_to(c" + p + ", 'UTF8') || " + VALUE_END_UTF8;
+      fields.add(spec.columns().get(p).notNull() ? field : "coalesce(" + field + ", " + NULL_FIELD_UTF8 + ")");
+    }
+    return String.join(" || ", fields);
+  }
+
+  /** U+FFFF U+FFFE and U+FFFF N as UTF-8 bytes, for databases whose encoding cannot write them as text. */
+  static final String VALUE_END_UTF8 = "'\\xefbfbfefbfbe'::bytea";
+  static final String NULL_FIELD_UTF8 = "'\\xefbfbf4e'::bytea";
+
   static final String ESCAPE = "U&'\\FFFF'";
   static final String ESCAPE_TWICE = "U&'\\FFFF\\FFFF'";
   static final String VALUE_END = "U&'\\FFFF\\FFFE'";
   static final String NULL_FIELD = "U&'\\FFFFN'";
 
-  private static String prefixedFields(int[] positions) {
+  private String prefixedFields(int[] positions) {
     List<String> fields = new ArrayList<>();
     for (int p : positions) {
-      fields.add(field("c" + p));
+      fields.add(convertToUtf8 ? utf8Field("c" + p) : field("c" + p));
     }
     return String.join(" || ", fields);
   }
@@ -194,6 +225,11 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate) {
   /** Length-prefixed value, {@code N} for NULL: {@code octet_length || ':' || value} (the drill-down key text). */
   static String field(String value) {
     return "coalesce(octet_length(" + value + ")::text || ':' || " + value + ", 'N')";
+  }
+
+  /** {@link #field} with the length in UTF-8 bytes, the same prefix a UTF8 database writes. */
+  static String utf8Field(String value) {
+    return "coalesce(octet_length(convert_to(" + value + ", 'UTF8'))::text || ':' || " + value + ", 'N')";
   }
 
   private static String signed64(String sum) {
