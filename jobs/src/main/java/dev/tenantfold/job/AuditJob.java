@@ -15,6 +15,7 @@ import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.load.RowLevelSecurity;
 import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.source.Futures;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.TableResult;

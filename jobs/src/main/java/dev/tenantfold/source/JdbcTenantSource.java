@@ -133,7 +133,7 @@ public final class JdbcTenantSource implements TenantSource {
       List<TransferOutcome> outcomes = transfer(units);
       long t2 = System.nanoTime();
       millis.put("transfer", (t2 - t1) / 1_000_000);
-      Map<String, TableChecksum> sourceChecksums = join(sums);
+      Map<String, TableChecksum> sourceChecksums = Futures.join(sums);
       millis.put("source_checksum_wait", (System.nanoTime() - t2) / 1_000_000);
       List<StagedTable> staged = new ArrayList<>();
       for (TablePlan plan : plans) {
@@ -168,17 +168,6 @@ public final class JdbcTenantSource implements TenantSource {
       }
     }
     return sums;
-  }
-
-  private static <T> T join(CompletableFuture<T> future) throws SQLException {
-    try {
-      return future.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof SQLException sql) {
-        throw sql;
-      }
-      throw e;
-    }
   }
 
   private List<TransferOutcome> transfer(List<TransferUnit> units) {

@@ -19,21 +19,15 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Checksums in a run (before publish) and in the validate command (after publish), end to end. */
 class ChecksumValidationTest {
-  private static SparkSession spark;
+  private static final SparkSession spark = LocalSpark.session();
 
   @TempDir
   Path reports;
-
-  @BeforeAll
-  static void startSpark() {
-    spark = LocalSpark.session();
-  }
 
   @Test
   void aValueChangedOnTheWayIsCaughtBeforePublishWithKeyAndColumn() throws Exception {

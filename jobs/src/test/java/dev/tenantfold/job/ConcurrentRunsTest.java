@@ -12,21 +12,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Two runs started at once on a fresh target (issue 12, item 6): both create what they need and publish. */
 class ConcurrentRunsTest {
-  private static SparkSession spark;
+  private static final SparkSession spark = LocalSpark.session();
 
   @TempDir
   Path reports;
-
-  @BeforeAll
-  static void startSpark() {
-    spark = LocalSpark.session();
-  }
 
   @Test
   void twoRunsOnAFreshTargetBothPublish() throws Exception {

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,15 +20,10 @@ class ExportTenantTest {
   private static final List<String> TABLES = List.of("customers", "orders", "order_items", "events");
   private static final Map<String, List<String>> ORDER = Map.of(
       "customers", List.of("id"), "orders", List.of("id"), "order_items", List.of("order_id", "line_no"), "events", List.of("occurred_at", "kind"));
-  private static SparkSession spark;
+  private static final SparkSession spark = LocalSpark.session();
 
   @TempDir
   Path tmp;
-
-  @BeforeAll
-  static void startSpark() {
-    spark = LocalSpark.session();
-  }
 
   private static String database(String url) {
     return url.substring(url.lastIndexOf('/') + 1);

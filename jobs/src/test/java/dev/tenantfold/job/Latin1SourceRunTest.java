@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,15 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
  * checksum computed in the LATIN1 database equals the target side for non-ASCII values.
  */
 class Latin1SourceRunTest {
-  private static SparkSession spark;
+  private static final SparkSession spark = LocalSpark.session();
 
   @TempDir
   Path reports;
-
-  @BeforeAll
-  static void startSpark() {
-    spark = LocalSpark.session();
-  }
 
   private static String latin1Tenant() {
     String name = "latin1_run_" + ProcessHandle.current().pid() + "_" + System.nanoTime() % 100000;

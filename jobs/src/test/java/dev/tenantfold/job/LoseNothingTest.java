@@ -22,7 +22,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,15 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 class LoseNothingTest {
   private static final List<String> CUSTOMER_COLUMNS = List.of("id", "name", "email", "country", "created_at", "tags", "profile", "balance",
       "external_id");
-  private static SparkSession spark;
+  private static final SparkSession spark = LocalSpark.session();
 
   @TempDir
   Path reports;
-
-  @BeforeAll
-  static void startSpark() {
-    spark = LocalSpark.session();
-  }
 
   private RunResult run(TenantfoldConfig config) throws Exception {
     return new MigrationJob(config, spark).execute();

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,15 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MigrationFaultsTest {
   private static final List<String> LINE_COLUMNS = List.of("id", "account", "memo");
-  private static SparkSession spark;
+  private static final SparkSession spark = LocalSpark.session();
 
   @TempDir
   Path reports;
-
-  @BeforeAll
-  static void startSpark() {
-    spark = LocalSpark.session();
-  }
 
   private RunResult run(TenantfoldConfig config) throws Exception {
     return new MigrationJob(config, spark).execute();

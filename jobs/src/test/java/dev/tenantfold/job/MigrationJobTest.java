@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,15 +29,10 @@ class MigrationJobTest {
       "order_items", List.of("order_id", "line_no", "sku", "qty", "unit_price"),
       "events", List.of("occurred_at", "kind", "payload", "amounts"));
 
-  private static SparkSession spark;
+  private static final SparkSession spark = LocalSpark.session();
 
   @TempDir
   Path reports;
-
-  @BeforeAll
-  static void startSpark() {
-    spark = LocalSpark.session();
-  }
 
   private RunResult run(TenantfoldConfig config) throws Exception {
     return new MigrationJob(config, spark).execute();

@@ -27,7 +27,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -83,15 +82,10 @@ class DatasetCopyLoaderTest {
         FROM generate_series(100, 3099) g;
       """;
 
-  private static SparkSession spark;
+  private static final SparkSession spark = LocalSpark.session();
 
   @TempDir
   static Path tmp;
-
-  @BeforeAll
-  static void start() {
-    spark = LocalSpark.session();
-  }
 
   @ParameterizedTest(name = "java8API={0}")
   @ValueSource(booleans = {false, true})

@@ -1,14 +1,14 @@
-package dev.tenantfold.job;
+package dev.tenantfold.source;
 
 import java.sql.SQLException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /** Work run beside a Spark job on a driver thread, with its SQL failure rethrown as itself. */
-final class Futures {
+public final class Futures {
   private Futures() {}
 
-  static <T> T join(CompletableFuture<T> future) throws SQLException {
+  public static <T> T join(CompletableFuture<T> future) throws SQLException {
     try {
       return future.join();
     } catch (CompletionException e) {
