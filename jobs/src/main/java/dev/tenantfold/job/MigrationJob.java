@@ -4,6 +4,7 @@ import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.conform.BorrowedKeys;
 import dev.tenantfold.conform.TargetSchemaPlanner;
 import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.TenantCatalog;
@@ -190,6 +191,13 @@ public final class MigrationJob {
     readCatalogs(tenants, catalogs, failed);
     Connection target = session.connection();
     TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
+    for (TenantConfig tenant : tenants) {
+      if (catalogs.containsKey(tenant.id()) && tenant.isExport() && tenant.export().get().catalog().isEmpty()) {
+        // Export metadata holds no primary keys: take the ones the target or the other tenants have.
+        List<TenantCatalog> others = catalogs.values().stream().filter(c -> !c.tenantId().equals(tenant.id())).toList();
+        catalogs.put(tenant.id(), BorrowedKeys.fill(catalogs.get(tenant.id()), others, existing, config.tenantColumn()));
+      }
+    }
     Map<String, ShrinkGuard> guards = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
       guards.put(tenant.id(), shrinkGuard(target, reports, existing, tenant.id()));

@@ -95,12 +95,22 @@ public final class ExportTenantSource implements TenantSource {
       }
     }
     ExportCatalog catalog = rds.catalog(tenant.id(), jdbc);
+    // Tables RDS listed but did not export (no permission, a '/' in the name, unlogged, ...): with or without a catalog, never silent.
+    List<String> skipped = rds.tables().stream()
+        .filter(t -> !t.exported() && export.schemas().contains(t.schema()) && tables.selects(t.table()))
+        .map(t -> "tenant " + tenant.id() + " table " + t.qualifiedName() + ": not exported (status " + t.status()
+            + (t.warningMessage() == null ? "" : ", " + t.warningMessage()) + ")")
+        .toList();
+    if (!skipped.isEmpty() && jdbc.isEmpty()) {
+      throw new SQLException("Cannot plan tenant " + tenant.id() + " from its export: " + String.join("; ", skipped)
+          + " (export it again with the permissions it needs, or leave the table out with tenantfold.tables.exclude)");
+    }
     List<TableSpec> selected = catalog.catalog().tables().stream()
         .filter(t -> export.schemas().contains(t.schema()) && tables.selects(t.name())).toList();
     try {
       // Only what this run reads must be complete: a table the selection leaves out may be skipped.
       new ExportCatalog(new TenantCatalog(tenant.id(), catalog.catalog().serverVersionNum(), selected, catalog.catalog().enums()),
-          catalog.unknownTypes().stream().filter(u -> selected.stream().anyMatch(t -> t.name().equals(u.table()))).toList(),
+          catalog.unknownTypes().stream().filter(u -> selected.stream().anyMatch(t -> t.qualifiedName().equals(u.table()))).toList(),
           catalog.missingTables().stream().filter(m -> tables.selects(m.table())).toList(), catalog.columnMismatches(),
           catalog.primaryKeysKnown()).requireComplete();
     } catch (ExportException e) {
@@ -139,8 +149,15 @@ public final class ExportTenantSource implements TenantSource {
 
   private StagedTable stageTable(TablePlan plan) {
     ChecksumSpec spec = ChecksumQueries.spec(plan.table(), buckets);
-    if (plan.source().isEmpty()) {
+    if (plan.source().isEmpty() && export.catalog().isPresent()) {
+      // The tenant's own catalog says it has no such table: nothing to load, as for a JDBC tenant.
       return StagedTable.loaded(plan.name(), 0, 0, 0, new TableChecksum(buckets, Map.of()), null);
+    }
+    if (plan.source().isEmpty()) {
+      // Other tenants (or the target) have it and nothing tells whether this tenant does: an export lacking it is more likely incomplete.
+      return StagedTable.failed(plan.name(), "Cannot read tenant " + tenant.id() + " table " + plan.name() + " from " + describe()
+          + ": the export holds no such table in schemas " + export.schemas() + ", though the consolidated table has it (RDS skips"
+          + " tables it cannot export); export it again, or leave the table out with tenantfold.tables.exclude");
     }
     TableSpec source = plan.source().get();
     Optional<ExportedTable> table = opened.table(source.schema(), source.name());

@@ -8,6 +8,7 @@ import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.RdsExportFixture;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.S3Server;
+import dev.tenantfold.testing.TestPostgres;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -113,5 +114,37 @@ class ExportTenantTest {
           .as("globex's " + table + " from its export").isNotEmpty().isEqualTo(RowSets.rows(globex, sourceRows));
     }
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.orders WHERE tenant_id = 'initech'")).isZero();
+  }
+
+  @Test
+  void withoutACatalogASkippedTableOrATableOtherTenantsHaveFailsTheExportTenantAlone() throws Exception {
+    String acme = TestPostgres.createDatabase("plain_acme");
+    String globex = TestPostgres.createDatabase("plain_globex");
+    String initech = TestPostgres.createDatabase("plain_initech");
+    for (String db : List.of(acme, globex, initech)) {
+      TestPostgres.execute(db, "CREATE TABLE things (id int PRIMARY KEY, label text, qty bigint);"
+          + " INSERT INTO things SELECT g, 'thing ' || g, g * 3 FROM generate_series(1, 50) g;"
+          + " CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'a'), (2, 'b')");
+    }
+    RdsExportFixture.Written skipped = RdsExportFixture.write(spark, globex, tmp.resolve("globex"), database(globex),
+        List.of("things", "notes"), RdsExportFixture.Options.defaults().skip("notes", "PERMISSIONS_DO_NOT_EXIST"));
+    // initech's export simply lacks notes, which the other tenants have.
+    RdsExportFixture.Written lacking = RdsExportFixture.write(spark, initech, tmp.resolve("initech"), database(initech), List.of("things"),
+        RdsExportFixture.Options.defaults());
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult result = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme)
+        .exportTenant("globex", skipped.root(), database(globex), null)
+        .exportTenant("initech", lacking.root(), database(initech), null)
+        .build(tmp.resolve("reports")), spark).execute();
+
+    assertThat(result.tenant("acme").orElseThrow().published()).isTrue();
+    assertThat(result.tenant("globex").orElseThrow().published()).isFalse();
+    assertThat(result.tenant("globex").orElseThrow().message()).contains("public.notes", "PERMISSIONS_DO_NOT_EXIST");
+    assertThat(result.tenant("initech").orElseThrow().published()).isFalse();
+    assertThat(result.tenant("initech").orElseThrow().table("notes").orElseThrow().message()).contains("the export holds no such table");
+    assertThat(result.tenant("initech").orElseThrow().table("things").orElseThrow().status()).as("things, keyed like acme's, validates")
+        .isEqualTo(dev.tenantfold.validate.TableStatus.OK);
+    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.things WHERE tenant_id IN ('globex', 'initech')")).isZero();
   }
 }
