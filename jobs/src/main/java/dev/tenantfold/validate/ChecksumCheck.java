@@ -41,7 +41,7 @@ public record ChecksumCheck(
     return "checksums differ in " + mismatchedBuckets + " of " + buckets + " buckets"
         + (kinds.isEmpty() ? "" : ": " + kinds)
         + (columns.isEmpty() ? "" : " (changed columns: " + columns + ")")
-        + (drilledBuckets < mismatchedBuckets ? "; drilled into " + drilledBuckets + " of them (raise tenantfold.validate.max-drilldown-scans for more)" : "");
+        + (drilledBuckets < mismatchedBuckets ? "; drilled into " + drilledBuckets + " of them (raise tenantfold.validate.max-drilldown-scans for more scans, or tenantfold.validate.drilldown-rows-per-scan when a bucket holds more rows than one scan)" : "");
   }
 
   /** A whole-table digest for the report: the sums of every bucket's digests, as 32 hex digits. */

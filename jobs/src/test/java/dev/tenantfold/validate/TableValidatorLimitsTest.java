@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -116,8 +115,6 @@ class TableValidatorLimitsTest {
   }
 
   @Test
-  @Disabled("bug: buckets skipped for being larger than validate.drilldown-rows-per-scan are reported as 'drilled into 0 of them"
-      + " (raise tenantfold.validate.max-drilldown-scans for more)': more scans cannot drill them, only a larger drilldown-rows-per-scan can")
   void aBucketTooLargeToDrillNamesTheSettingThatWouldDrillIt() throws Exception {
     ChecksumCheck check = validate(new ValidateConfig(BUCKETS, 100, 10, 8));
 
