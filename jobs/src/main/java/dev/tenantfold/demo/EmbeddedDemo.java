@@ -6,20 +6,24 @@ import dev.tenantfold.cli.TenantfoldMain;
 import dev.tenantfold.config.TenantfoldConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.SparkSession;
 import dev.tenantfold.job.AuditJob;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
 import java.util.Optional;
 
 /**
- * {@code tenantfold demo}: an embedded PostgreSQL holding three synthetic tenant databases and an
- * empty warehouse, consolidated by the real pipeline with default settings.
+ * {@code tenantfold demo}: an embedded PostgreSQL holding four synthetic tenant databases and an
+ * empty warehouse, consolidated by the real pipeline with default settings: three read live over
+ * JDBC, one from an RDS-shaped snapshot export of its database.
  */
 public final class EmbeddedDemo {
   private static final Map<String, Integer> TENANTS = Map.of("acme", 20_000, "globex", 5_000, "initech", 1_000);
@@ -44,6 +48,22 @@ public final class EmbeddedDemo {
         out.printf("Created tenant database %s (%,d customers, %,d orders, %,d order items, %,d events)%n", tenant, TENANTS.get(tenant),
             TENANTS.get(tenant) * 3, TENANTS.get(tenant) * 6, TENANTS.get(tenant));
       }
+      // A fourth tenant, read from an RDS-shaped snapshot export (Parquet in a local folder; s3a:// works the same).
+      try (Connection conn = DriverManager.getConnection(admin); Statement st = conn.createStatement()) {
+        st.execute("CREATE DATABASE umbrella");
+      }
+      String umbrella = pg.getJdbcUrl("postgres", "umbrella");
+      try (Connection conn = DriverManager.getConnection(umbrella)) {
+        DemoData.createTenant(conn, "umbrella", 2_000);
+      }
+      Path exportRoot = Files.createTempDirectory("tenantfold-demo-export");
+      SparkSession spark = SparkSession.builder().appName("tenantfold").master("local[2]").config("spark.ui.enabled", "false")
+          .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1").config("spark.ui.showConsoleProgress", "false")
+          .getOrCreate();
+      String task = DemoExport.write(spark, umbrella, "umbrella", List.of("customers", "orders", "order_items", "events"), exportRoot);
+      tenants.add(Map.of("id", "umbrella", "export", Map.of("path", exportRoot.toString(), "database", "umbrella",
+          "catalog", Map.of("url", umbrella, "user", "postgres", "password", "demo-secret"))));
+      out.printf("Created tenant database umbrella (2,000 customers) and its snapshot export %s in %s%n", task, exportRoot);
       var user = ConfigFactory.empty()
           .withValue("tenantfold.target.url", ConfigValueFactory.fromAnyRef(pg.getJdbcUrl("postgres", "warehouse")))
           .withValue("tenantfold.target.user", ConfigValueFactory.fromAnyRef("postgres"))

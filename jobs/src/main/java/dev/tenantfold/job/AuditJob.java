@@ -62,6 +62,10 @@ public final class AuditJob {
         throw new ConfigError("Cannot validate tenant '" + id + "': it is not in tenantfold.tenants (known: "
             + config.tenants().stream().map(TenantConfig::id).toList() + ")");
       }
+      if (config.tenants().stream().anyMatch(t -> t.id().equals(id) && t.isExport())) {
+        throw new ConfigError("Cannot validate tenant '" + id + "': it is read from a snapshot export, and validate audits published"
+            + " data against live sources only; run tenantfold run again to re-check it against its export");
+      }
     });
   }
 
@@ -75,8 +79,14 @@ public final class AuditJob {
       reports.ensureTables(target);
       reports.startRun(target, runId, started, "validate");
       List<TenantResult> results = new ArrayList<>();
+      List<String> notes = new ArrayList<>();
       for (TenantConfig tenant : config.tenants()) {
         if (tenantFilter.isPresent() && !tenantFilter.get().equals(tenant.id())) {
+          continue;
+        }
+        if (tenant.isExport()) {
+          notes.add("tenant " + tenant.id() + " skipped: it is read from a snapshot export; validate audits live sources only"
+              + " (tenantfold run re-checks it against its export)");
           continue;
         }
         TenantResult result = audit(tenant, tables, target);
@@ -85,7 +95,7 @@ public final class AuditJob {
         results.add(result);
       }
       Instant finished = Instant.now();
-      RunResult provisional = new RunResult(runId, "validate", started, finished, results, null);
+      RunResult provisional = new RunResult(runId, "validate", started, finished, results, null, notes);
       reports.finishRun(target, runId, finished, provisional.statusLabel());
       String path = null;
       try {
@@ -93,7 +103,7 @@ public final class AuditJob {
       } catch (java.io.IOException | RuntimeException e) {
         LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());
       }
-      return new RunResult(runId, "validate", started, finished, results, path);
+      return new RunResult(runId, "validate", started, finished, results, path, notes);
     }
   }
 
@@ -123,10 +133,6 @@ public final class AuditJob {
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     List<TableResult> results = new ArrayList<>();
-    if (tenant.isExport()) {
-      return TenantResult.failed(tenant.id(), "Cannot validate tenant " + tenant.id() + ": it is read from a snapshot export, and validate"
-          + " audits published data against live sources only; run tenantfold run again to re-check it against its export", List.of(), 0);
-    }
     try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
       TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());
