@@ -39,8 +39,9 @@ class ExportTenantTest {
     String fromExport = Fixtures.emptyWarehouse();
 
     RunResult jdbc = new MigrationJob(Fixtures.config(overJdbc).tenant("acme", acme).build(tmp.resolve("r1")), spark).execute();
-    RunResult exported = new MigrationJob(Fixtures.config(fromExport).exportTenant("acme", export.root(), database(acme), acme)
-        .build(tmp.resolve("r2")), spark).execute();
+    dev.tenantfold.config.TenantfoldConfig exportConfig = Fixtures.config(fromExport).exportTenant("acme", export.root(), database(acme), acme)
+        .build(tmp.resolve("r2"));
+    RunResult exported = new MigrationJob(exportConfig, spark).execute();
 
     assertThat(jdbc.exitCode()).as("%s", jdbc.tenants()).isZero();
     assertThat(exported.exitCode()).as("%s", exported.tenants()).isZero();
@@ -57,6 +58,11 @@ class ExportTenantTest {
       assertThat(src.pointInTime()).isPresent();
     });
     assertThat(jdbc.tenant("acme").orElseThrow().source()).hasValueSatisfying(src -> assertThat(src.kind()).isEqualTo("jdbc"));
+    RunResult audit = new AuditJob(exportConfig, java.util.Optional.empty(), java.util.Optional.empty()).execute();
+    assertThat(audit.exitCode()).isZero();
+    assertThat(audit.notes()).singleElement().asString().contains("tenant acme skipped", "snapshot export");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AuditJob(exportConfig, java.util.Optional.of("acme"), java.util.Optional.empty()))
+        .isInstanceOf(dev.tenantfold.config.ConfigError.class).hasMessageContaining("read from a snapshot export");
     assertThat(java.nio.file.Files.readString(tmp.resolve("r2").resolve(exported.runId()).resolve("report.json")))
         .contains("\"kind\" : \"export\"", export.taskId());
   }
