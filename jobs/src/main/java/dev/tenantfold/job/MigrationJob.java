@@ -166,12 +166,8 @@ public final class MigrationJob {
 
   /** Drops every staging table this run still has (tenants whose own cleanup could not reach the target). */
   private void dropOwnStaging(Connection conn, StagingRegistry registry, String runId) throws SQLException {
-    List<String> others = new ArrayList<>(new ReportStore(config.target().reportSchema()).runningRuns(conn));
-    others.remove(runId);
-    for (StagingRegistry.Leftover leftover : registry.leftovers(conn, others, false)) {
-      if (leftover.runId().equals(runId)) {
-        registry.drop(conn, leftover);
-      }
+    for (StagingRegistry.Leftover leftover : registry.ofRun(conn, runId)) {
+      registry.drop(conn, leftover);
     }
   }
 
@@ -282,7 +278,8 @@ public final class MigrationJob {
     Connection conn = session.connection();
     for (TenantResult r : results) {
       if (!r.published()) {
-        // Tenants that failed before any table had a verdict, and verdicts a tenant could not record itself.
+        // The one place unpublished verdicts are written (published ones commit with their swap): tenants that
+        // failed before any table had a verdict get one row, table '*'.
         reports.recordTenantFailure(conn, runId, r);
         reports.recordTables(conn, runId, r.tables());
       }

@@ -111,15 +111,10 @@ final class TenantMigration {
     return guard.refuseEmptied(r.tableName(), r.loadedRows()).map(withPrevious::refused).orElse(withPrevious);
   }
 
+  /** Drops (or keeps) the staging of a tenant that does not publish; the run records its verdicts. */
   private TenantResult unpublished(TargetSession session, List<StagingTable> staged, List<TableResult> results, long start) {
     List<TableResult> unpublished = results.stream().map(r -> r.withPublished(false, r.status() == TableStatus.OK
         ? "not published: another table of this tenant failed validation" : r.message())).toList();
-    try {
-      reports.recordTables(session.connection(), runId, unpublished);
-    } catch (SQLException e) {
-      // The run records every tenant's tables again at its end, on a connection of its own.
-      LOG.warn("Cannot record the results of tenant {} yet: {}", tenant.id(), redact(e));
-    }
     if (config.options().keepFailedStaging()) {
       try {
         registry.mark(session.connection(), staged, "kept");
@@ -158,11 +153,6 @@ final class TenantMigration {
       String message = "Cannot publish tenant " + tenant.id() + ": " + redact(e) + " (the previously published data is unchanged"
           + ("55P03".equals(e.getSQLState()) ? "; raise tenantfold.publish.lock-timeout if readers held locks)" : ")");
       List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
-      try {
-        reports.recordTables(session.connection(), runId, failed);
-      } catch (SQLException recordFailure) {
-        LOG.warn("Cannot record the failed publish of tenant {} yet: {}", tenant.id(), redact(recordFailure));
-      }
       return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
     }
     endStage("publish");

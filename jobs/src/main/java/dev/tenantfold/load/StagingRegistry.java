@@ -128,6 +128,21 @@ public final class StagingRegistry {
     return out;
   }
 
+  /** Staging tables of {@code runId} still recorded as {@code created}: what its tenants could not drop themselves. */
+  public List<Leftover> ofRun(Connection conn, String runId) throws SQLException {
+    List<Leftover> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement("SELECT id, run_id, tenant_id, table_name, schema_name, object_name, state FROM " + table()
+        + " WHERE state = 'created' AND run_id = ? ORDER BY id")) {
+      ps.setString(1, runId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Leftover(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7)));
+        }
+      }
+    }
+    return out;
+  }
+
   /** Drops a leftover and records it as dropped; a table already gone is recorded as dropped too. */
   public void drop(Connection conn, Leftover leftover) throws SQLException {
     try (Statement st = conn.createStatement()) {
