@@ -8,6 +8,7 @@ import dev.tenantfold.job.AuditJob;
 import dev.tenantfold.job.CleanupJob;
 import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.MigrationJob;
+import dev.tenantfold.job.PlanJob;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
 import java.io.File;
@@ -28,6 +29,7 @@ import org.slf4j.LoggerFactory;
  * Entry point for {@code bin/tenantfold}, {@code spark-submit} and EMR steps alike.
  *
  * <pre>
+ * tenantfold plan --config FILE [--out plan.json]
  * tenantfold run --config FILE [--set key=value ...]
  * tenantfold demo [--keep-running]
  * </pre>
@@ -36,6 +38,8 @@ public final class TenantfoldMain {
   private static final Logger LOG = LoggerFactory.getLogger(TenantfoldMain.class);
   static final String USAGE = """
       Usage:
+        tenantfold plan --config FILE [--out plan.json] [--set key=value ...]
+                                                             show the target schema, the drift between tenants and the rules; moves no data
         tenantfold run --config FILE [--set key=value ...] [--allow-shrink TENANT ...] [--resume RUN_ID | --only-failed]
                                                              consolidate the configured tenants
         tenantfold validate --config FILE [--tenant ID] [--table T] [--set key=value ...]
@@ -43,7 +47,7 @@ public final class TenantfoldMain {
         tenantfold cleanup --config FILE [--dry-run]         list and drop staging tables that dead or failed runs left
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
-                  2 usage or configuration error; 3 some tenant failed validation and was not published.""";
+                  2 usage or configuration error (or a plan with errors); 3 some tenant failed validation and was not published.""";
 
   /** Passwords of the loaded configuration, for scrubbing run-level errors; empty until it loads. */
   private static volatile List<String> secrets = List.of();
@@ -61,6 +65,7 @@ public final class TenantfoldMain {
     }
     try {
       return switch (args[0]) {
+        case "plan" -> planCommand(parse(args), out);
         case "run" -> runCommand(parse(args), out);
         case "validate" -> validateCommand(parse(args), out);
         case "cleanup" -> cleanupCommand(parse(args), out);
@@ -81,13 +86,14 @@ public final class TenantfoldMain {
   }
 
   record Arguments(File config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
-      Optional<String> resume, boolean onlyFailed, boolean dryRun) {}
+      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out) {}
 
   /** The options each command takes, besides --config and --set. */
   private static final Map<String, Set<String>> OPTIONS = Map.of(
       "run", Set.of("--allow-shrink", "--resume", "--only-failed"),
       "validate", Set.of("--tenant", "--table"),
-      "cleanup", Set.of("--dry-run"));
+      "cleanup", Set.of("--dry-run"),
+      "plan", Set.of("--out"));
 
   static Arguments parse(String[] args) {
     File config = null;
@@ -98,6 +104,7 @@ public final class TenantfoldMain {
     Optional<String> resume = Optional.empty();
     boolean onlyFailed = false;
     boolean dryRun = false;
+    Optional<String> out = Optional.empty();
     Set<String> allowed = OPTIONS.getOrDefault(args[0], Set.of());
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
@@ -115,6 +122,7 @@ public final class TenantfoldMain {
         case "--resume" -> resume = Optional.of(value(args, ++i, option));
         case "--only-failed" -> onlyFailed = true;
         case "--dry-run" -> dryRun = true;
+        case "--out" -> out = Optional.of(value(args, ++i, option));
         default -> throw new IllegalStateException(option);
       }
     }
@@ -124,7 +132,23 @@ public final class TenantfoldMain {
     if (resume.isPresent() && onlyFailed) {
       throw new ConfigError("Options --resume RUN_ID and --only-failed exclude each other: --only-failed resumes the latest run");
     }
-    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun);
+    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out);
+  }
+
+  /** Plans without moving data: exit 0 when a run could proceed with every tenant, 2 when the plan has errors. */
+  static int planCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    // Spark only when an export tenant's metadata must be read through it: planning JDBC tenants is a few catalog queries.
+    SparkSession spark = config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
+    try {
+      PlanJob.Outcome outcome = new PlanJob(config, spark).execute(out, args.out());
+      return outcome.clean() ? ExitCode.OK : ExitCode.USAGE;
+    } finally {
+      if (spark != null) {
+        spark.stop();
+      }
+    }
   }
 
   static int cleanupCommand(Arguments args, PrintStream out) throws Exception {

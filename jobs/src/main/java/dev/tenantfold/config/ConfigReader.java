@@ -44,6 +44,33 @@ public final class ConfigReader {
     return config.hasPath(name);
   }
 
+  /** Whether {@code name} holds an object {@code { ... }} (as opposed to a string, number or list). */
+  public boolean isObject(String name) {
+    return config.hasPath(name) && config.getValue(name).valueType() == ConfigValueType.OBJECT;
+  }
+
+  /** The keys of this block, in sorted order (for blocks keyed by user-chosen names, like rules). */
+  public java.util.SortedSet<String> keys() {
+    return new TreeSet<>(config.root().keySet());
+  }
+
+  /** A whole number of at least 0, or {@code fallback} when absent. */
+  public long nonNegativeLong(String name, long fallback) {
+    if (!config.hasPath(name)) {
+      return fallback;
+    }
+    long value;
+    try {
+      value = config.getLong(name);
+    } catch (ConfigException e) {
+      throw new ConfigError("Cannot read " + key(name) + " as a whole number: " + e.getMessage());
+    }
+    if (value < 0) {
+      throw new ConfigError("Config key " + key(name) + " must be at least 0, got " + value);
+    }
+    return value;
+  }
+
   public String requiredString(String name, String hint) {
     if (!config.hasPath(name) || config.getIsNull(name)) {
       throw new ConfigError("Missing required config key " + key(name) + ": " + hint);

@@ -17,6 +17,13 @@ public record TablesConfig(List<String> include, List<String> exclude) {
     return new TablesConfig(c.stringList("include"), c.stringList("exclude"));
   }
 
+  /** This selection without {@code tableNames} (tables a rule excludes). */
+  public TablesConfig excluding(java.util.Collection<String> tableNames) {
+    List<String> more = new java.util.ArrayList<>(exclude);
+    more.addAll(tableNames);
+    return new TablesConfig(include, more);
+  }
+
   public boolean selects(String tableName) {
     return include.stream().anyMatch(p -> glob(p, tableName)) && exclude.stream().noneMatch(p -> glob(p, tableName));
   }

@@ -28,6 +28,7 @@ public record TenantfoldConfig(
     TargetConfig target,
     List<TenantConfig> tenants,
     TablesConfig tables,
+    RulesConfig rules,
     String reportDir,
     JobOptions options,
     ValidateConfig validate,
@@ -78,7 +79,7 @@ public record TenantfoldConfig(
       throw new ConfigError("Invalid configuration: " + e.getMessage(), e);
     }
     ConfigReader root = new ConfigReader(resolved.getConfig(ROOT), ROOT);
-    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3"));
+    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3", "rules"));
     String tenantColumn = root.string("tenant-column");
     if (!COLUMN_NAME.matcher(tenantColumn).matches()) {
       throw new ConfigError("Config key " + root.key("tenant-column") + " = '" + tenantColumn + "' must be a lower-case SQL column name");
@@ -96,10 +97,11 @@ public record TenantfoldConfig(
     if (tenants.isEmpty()) {
       throw new ConfigError("Config key " + root.key("tenants") + " is empty: list at least one tenant { id, jdbc { url, user, password } }");
     }
+    RulesConfig rules = RulesConfig.from(root.block("rules"));
     ConfigReader report = root.block("report");
     report.rejectUnknown(Set.of("dir"));
     return new TenantfoldConfig(
-        tenantColumn, target, tenants, TablesConfig.from(root.block("tables")), report.string("dir"), JobOptions.from(root),
+        tenantColumn, target, tenants, TablesConfig.from(root.block("tables")).excluding(rules.excludedTables()), rules, report.string("dir"), JobOptions.from(root),
         ValidateConfig.from(root.block("validate")), S3Config.from(root.block("s3")), resolved);
   }
 

@@ -1,31 +1,102 @@
 package dev.tenantfold.conform;
 
+import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.extract.EnumSpec;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.Collection;
 
 /**
- * The one schema every tenant conforms to, plus the tenants that could not conform (a tenant
- * whose table disagrees on a column's type fails alone, with the reason, instead of failing all).
+ * The plan: the one schema every tenant conforms to, the rules each table's rows go through, what
+ * drifted between the tenants and how it was reconciled, and the errors that keep tenants out (a
+ * tenant whose column cannot widen to the others' fails alone, with the reason, instead of failing
+ * all).
  */
-public record TargetSchema(SortedMap<String, TargetTable> tables, Map<String, EnumSpec> enums, Map<String, String> rejectedTenants) {
+public record TargetSchema(
+    SortedMap<String, TargetTable> tables,
+    Map<String, EnumSpec> enums,
+    RulesConfig rules,
+    List<Drift> drift,
+    List<PlanError> errors) {
   public TargetSchema {
     tables = new TreeMap<>(tables);
     enums = Map.copyOf(enums);
-    rejectedTenants = Map.copyOf(rejectedTenants);
+    drift = List.copyOf(drift);
+    errors = List.copyOf(errors);
+  }
+
+  /** A schema without rules, drift or errors (tests, and tables built by hand). */
+  public TargetSchema(SortedMap<String, TargetTable> tables, Map<String, EnumSpec> enums, Map<String, String> rejectedTenants) {
+    this(tables, enums, RulesConfig.none(), List.of(),
+        rejectedTenants.entrySet().stream().map(e -> PlanError.tenant(e.getKey(), e.getValue())).toList());
   }
 
   public Optional<TargetTable> table(String name) {
     return Optional.ofNullable(tables.get(name));
   }
 
+  /** Per tenant that cannot conform, the first reason (in plan order). */
+  public Map<String, String> rejectedTenants() {
+    Map<String, String> rejected = new LinkedHashMap<>();
+    errors.forEach(e -> rejected.putIfAbsent(e.tenantId(), e.message()));
+    return rejected;
+  }
+
+  public boolean hasErrors() {
+    return !errors.isEmpty();
+  }
+
+  /** The rule of {@code table} (one that changes nothing when none is configured). */
+  public RulesConfig.TableRule rule(String table) {
+    return rules.forTable(table);
+  }
+
   /** This schema without {@code tableNames} (tables the target could not create). */
   public TargetSchema without(Collection<String> tableNames) {
     SortedMap<String, TargetTable> kept = new TreeMap<>(tables);
     tableNames.forEach(kept::remove);
-    return new TargetSchema(kept, enums, rejectedTenants);
+    return new TargetSchema(kept, enums, rules, drift, errors);
+  }
+
+  /**
+   * One difference between tenants and how the plan resolves it.
+   *
+   * @param table the consolidated table
+   * @param column the column, or null for the table as a whole
+   * @param kind what differs
+   * @param detail a sentence a reviewer reads, e.g. "integer in [a], bigint in [b]: bigint"
+   */
+  public record Drift(String table, String column, Kind kind, String detail) {
+    /** What differs. */
+    public enum Kind {
+      /** The table exists only in some tenants; the others contribute no rows. */
+      TABLE_IN_SOME,
+      /** The column exists only in some tenants; the others load NULL or the rule's default. */
+      COLUMN_IN_SOME,
+      /** The column's types differ; every tenant's values are widened to one type. */
+      TYPE_WIDENED,
+      /** An existing target column is widened (ALTER ... TYPE) to hold the tenants' values. */
+      TARGET_WIDENED,
+      /** A rule applies (cast, exclude, default, dedup, reject threshold). */
+      RULE
+    }
+  }
+
+  /**
+   * Why a tenant cannot conform: names the tenant, table, column and both types where they apply.
+   *
+   * @param tenantId the tenant that is kept out
+   * @param table the table, or null
+   * @param column the column, or null
+   * @param message the whole sentence, with what to do
+   */
+  public record PlanError(String tenantId, String table, String column, String message) {
+    static PlanError tenant(String tenantId, String message) {
+      return new PlanError(tenantId, null, null, message);
+    }
   }
 }

@@ -1,5 +1,11 @@
 package dev.tenantfold.conform;
 
+import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.RulesConfig;
+import dev.tenantfold.config.RulesConfig.ColumnRule;
+import dev.tenantfold.config.RulesConfig.TableRule;
+import dev.tenantfold.conform.TargetSchema.Drift;
+import dev.tenantfold.conform.TargetSchema.PlanError;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.extract.EnumSpec;
 import dev.tenantfold.extract.TableSpec;
@@ -10,85 +16,157 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * Merges the tables that exist in the target already and every tenant's catalog into one target
- * schema. Pure: catalogs in, schema out. Columns are the union, in first-seen order (existing
- * target columns first); a column a tenant lacks loads as NULL. A tenant whose column type or
- * primary key disagrees with what is already planned is rejected with the reason.
- *
- * <p>Type reconciliation (widening, casts) belongs to the schema-drift work; here types must match.
+ * schema, under the configured rules. Pure: catalogs and rules in, plan out. Columns are the union,
+ * in first-seen order (existing target columns first); a column a tenant lacks loads as NULL (or the
+ * rule's default). Types that differ widen along {@link TypeLattice}; a rule's cast decides a
+ * column's type outright. A tenant whose column cannot widen to what is planned, or whose primary
+ * key differs, is kept out with the reason (the first tenant in config order sets the shape).
  */
 public final class TargetSchemaPlanner {
+  private static final String TARGET = "the existing target table";
+
   private TargetSchemaPlanner() {}
 
   public static TargetSchema plan(TenantCatalog existingTarget, List<TenantCatalog> tenants, String tenantColumn) {
+    return plan(existingTarget, tenants, tenantColumn, RulesConfig.none());
+  }
+
+  public static TargetSchema plan(TenantCatalog existingTarget, List<TenantCatalog> tenants, String tenantColumn, RulesConfig rules) {
+    checkRules(existingTarget, tenants, tenantColumn, rules);
     Map<String, Draft> drafts = new LinkedHashMap<>();
     Map<String, EnumSpec> enums = new TreeMap<>();
-    Map<String, String> rejected = new LinkedHashMap<>();
+    List<PlanError> errors = new ArrayList<>();
     if (existingTarget != null) {
       for (TableSpec table : existingTarget.tables()) {
         List<ColumnSpec> cols = table.columns().stream().filter(c -> !c.name().equals(tenantColumn)).toList();
         List<String> pk = table.primaryKey().stream().filter(c -> !c.equals(tenantColumn)).toList();
-        drafts.put(table.name(), new Draft(table.name(), cols, pk, "the existing target table"));
+        drafts.put(table.name(), Draft.ofTarget(table.name(), cols, pk));
       }
       mergeEnums(enums, existingTarget.enums());
     }
+    List<String> accepted = new ArrayList<>();
     for (TenantCatalog tenant : tenants) {
-      Optional<String> conflict = conflict(drafts, tenant, tenantColumn);
-      if (conflict.isPresent()) {
-        rejected.put(tenant.tenantId(), conflict.get());
+      List<TableSpec> tables = tenant.tables().stream().map(t -> withoutExcluded(t, rules.forTable(t.name()))).toList();
+      List<PlanError> problems = conflicts(drafts, tenant.tenantId(), tables, tenantColumn, rules);
+      if (!problems.isEmpty()) {
+        errors.addAll(problems);
         continue;
       }
-      for (TableSpec table : tenant.tables()) {
-        Draft draft = drafts.get(table.name());
-        if (draft == null) {
-          draft = new Draft(table.name(), table.columns(), table.primaryKey(), "tenant " + tenant.tenantId());
-          drafts.put(table.name(), draft);
-        } else {
-          draft.absorb(table.columns());
-        }
-        draft.fromTenant = true;
+      accepted.add(tenant.tenantId());
+      for (TableSpec table : tables) {
+        drafts.computeIfAbsent(table.name(), n -> Draft.ofTenant(n, table.primaryKey(), tenant.tenantId())).absorb(tenant.tenantId(), table,
+            rules.forTable(table.name()));
       }
       mergeEnums(enums, tenant.enums());
     }
     Map<String, TargetTable> tables = new TreeMap<>();
+    List<Drift> drift = new ArrayList<>();
     // Only tables some tenant has are managed; other tables in the target schema are left alone.
-    drafts.values().stream().filter(d -> d.fromTenant).forEach(d -> tables.put(d.name, d.build()));
-    return new TargetSchema(new TreeMap<>(tables), enums, rejected);
+    for (Draft d : drafts.values()) {
+      if (!d.tenants.isEmpty()) {
+        TableRule rule = rules.forTable(d.name);
+        tables.put(d.name, d.build(rule));
+        drift.addAll(d.drift(accepted, rule));
+      }
+    }
+    return new TargetSchema(new TreeMap<>(tables), enums, rules, drift, errors);
   }
 
-  private static Optional<String> conflict(Map<String, Draft> drafts, TenantCatalog tenant, String tenantColumn) {
-    for (TableSpec table : tenant.tables()) {
+  /** The tenant's table without the columns a rule excludes. */
+  private static TableSpec withoutExcluded(TableSpec table, TableRule rule) {
+    if (rule.columns().values().stream().noneMatch(ColumnRule::exclude)) {
+      return table;
+    }
+    List<ColumnSpec> kept = table.columns().stream().filter(c -> !rule.column(c.name()).map(ColumnRule::exclude).orElse(false)).toList();
+    return new TableSpec(table.schema(), table.name(), kept, table.primaryKey(), table.foreignKeys(), table.estimatedRows(), table.pages(),
+        table.partitioned());
+  }
+
+  private static List<PlanError> conflicts(Map<String, Draft> drafts, String tenantId, List<TableSpec> tables, String tenantColumn,
+      RulesConfig rules) {
+    List<PlanError> errors = new ArrayList<>();
+    for (TableSpec table : tables) {
       if (table.column(tenantColumn).isPresent()) {
-        return Optional.of("table " + table.qualifiedName() + " already has a column named " + tenantColumn
-            + ", the tenant column; set tenantfold.tenant-column to another name");
+        errors.add(new PlanError(tenantId, table.name(), tenantColumn, "Cannot conform tenant " + tenantId + ": table " + table.qualifiedName()
+            + " already has a column named " + tenantColumn + ", the tenant column; set tenantfold.tenant-column to another name"));
+        continue;
       }
       Draft draft = drafts.get(table.name());
       if (draft == null) {
         continue;
       }
       if (!draft.primaryKey.equals(table.primaryKey())) {
-        return Optional.of("table " + table.name() + " has primary key " + table.primaryKey() + " but " + draft.origin
-            + " has " + draft.primaryKey + "; the target needs one key per table");
+        errors.add(new PlanError(tenantId, table.name(), null, "Cannot conform tenant " + tenantId + ": table " + table.name() + " has primary key "
+            + table.primaryKey() + " but " + draft.origin + " has " + draft.primaryKey + "; the target needs one key per table"));
+        continue;
       }
+      TableRule rule = rules.forTable(table.name());
       for (ColumnSpec column : table.columns()) {
-        ColumnSpec planned = draft.columns.get(column.name());
-        if (planned != null && !sameType(planned, column)) {
-          return Optional.of("table " + table.name() + " column " + column.name() + " is " + column.type() + " but "
-              + draft.origin + " has " + planned.type() + "; align the types in the source or exclude the table");
+        DraftColumn planned = draft.columns.get(column.name());
+        if (planned == null || rule.column(column.name()).flatMap(ColumnRule::cast).isPresent()) {
+          continue;
+        }
+        if (planned.widenedWith(column).isEmpty()) {
+          errors.add(new PlanError(tenantId, table.name(), column.name(), "Cannot conform tenant " + tenantId + ": table " + table.name()
+              + " column " + column.name() + " is " + describe(column) + " but " + planned.holders() + " " + describe(planned.spec)
+              + ", which do not widen to one type; give a cast: tenantfold.rules." + table.name() + ".columns." + column.name()
+              + ".cast = TYPE (rows that do not cast are rejected), exclude the column or the table, or align the sources"));
         }
       }
     }
-    return Optional.empty();
+    return errors;
   }
 
-  private static boolean sameType(ColumnSpec a, ColumnSpec b) {
-    if (a.enumType() != null || b.enumType() != null) {
-      return a.array() == b.array() && a.enumType() != null && a.enumType().equals(b.enumType());
+  /** Every table and column a rule names exists somewhere (a tenant or the target); a typo is a config error, not a silent no-op. */
+  private static void checkRules(TenantCatalog existingTarget, List<TenantCatalog> tenants, String tenantColumn, RulesConfig rules) {
+    List<TenantCatalog> all = new ArrayList<>(tenants);
+    if (existingTarget != null) {
+      all.add(existingTarget);
     }
-    return a.type().equals(b.type());
+    for (TableRule rule : rules.tables().values()) {
+      if (rule.exclude()) {
+        continue;
+      }
+      List<TableSpec> specs = all.stream().flatMap(c -> c.table(rule.table()).stream()).toList();
+      if (specs.isEmpty()) {
+        throw new ConfigError("Cannot apply rule " + rule.path() + ": no tenant has a table named " + rule.table() + " (check the name;"
+            + " tables named in rules are matched on the table name)");
+      }
+      Set<String> columns = specs.stream().flatMap(t -> t.columns().stream()).map(ColumnSpec::name).collect(Collectors.toCollection(LinkedHashSet::new));
+      for (ColumnRule column : rule.columns().values()) {
+        if (!columns.contains(column.column())) {
+          throw new ConfigError("Cannot apply rule " + column.path() + ": table " + rule.table() + " has no column " + column.column()
+              + " in any tenant (columns: " + columns + ")");
+        }
+        if (column.column().equals(tenantColumn)) {
+          throw new ConfigError("Cannot apply rule " + column.path() + ": " + tenantColumn + " is the tenant column");
+        }
+        if (column.exclude() && specs.stream().anyMatch(t -> t.primaryKey().contains(column.column()))) {
+          throw new ConfigError("Cannot apply rule " + column.path() + ": column " + column.column() + " is part of the primary key of "
+              + rule.table() + "; a key column cannot be excluded");
+        }
+      }
+      rule.dedup().ifPresent(dedup -> {
+        List<String> named = new ArrayList<>(dedup.key());
+        dedup.keep().forEach(k -> named.add(k.column()));
+        for (String name : named) {
+          if (!columns.contains(name) || rule.column(name).map(ColumnRule::exclude).orElse(false)) {
+            throw new ConfigError("Cannot apply rule " + dedup.path() + ": table " + rule.table() + " has no column " + name + " to deduplicate by"
+                + " (columns: " + columns + ")");
+          }
+        }
+      });
+    }
+  }
+
+  static String describe(ColumnSpec column) {
+    return column.enumType() != null ? "enum " + column.enumType() + (column.array() ? "[]" : "") : column.type();
   }
 
   private static void mergeEnums(Map<String, EnumSpec> into, Map<String, EnumSpec> from) {
@@ -104,40 +182,136 @@ public final class TargetSchemaPlanner {
     }
   }
 
+  /** One planned column: its widened type so far, where it came from, and every tenant's own type. */
+  private static final class DraftColumn {
+    ColumnSpec spec;
+    final ColumnSpec targetSpec;
+    final Map<String, ColumnSpec> byTenant = new LinkedHashMap<>();
+
+    DraftColumn(ColumnSpec spec, boolean inTarget) {
+      this.spec = spec;
+      this.targetSpec = inTarget ? spec : null;
+    }
+
+    /** Who gave the column its planned type, for messages: "tenant a has", "the existing target table and tenants a, b have". */
+    String holders() {
+      List<String> tenants = List.copyOf(byTenant.keySet());
+      String who = tenants.isEmpty() ? "" : (tenants.size() == 1 ? "tenant " : "tenants ") + String.join(", ", tenants);
+      if (targetSpec != null) {
+        return TARGET + (who.isEmpty() ? " has" : " and " + who + " have");
+      }
+      return who + (tenants.size() == 1 ? " has" : " have");
+    }
+
+    /** The column widened to also hold {@code other}'s values; empty when they do not widen. */
+    Optional<ColumnSpec> widenedWith(ColumnSpec other) {
+      if (spec.enumType() != null || other.enumType() != null) {
+        boolean same = spec.enumType() != null && spec.enumType().equals(other.enumType()) && spec.array() == other.array();
+        return same ? Optional.of(spec) : Optional.empty();
+      }
+      return TypeLattice.widen(spec.type(), other.type()).map(t -> new ColumnSpec(spec.name(), t, spec.notNull(), null, t.endsWith("[]")));
+    }
+  }
+
   private static final class Draft {
     final String name;
-    final LinkedHashMap<String, ColumnSpec> columns = new LinkedHashMap<>();
+    final LinkedHashMap<String, DraftColumn> columns = new LinkedHashMap<>();
     final List<String> primaryKey;
     final String origin;
-    boolean fromTenant;
+    final boolean inTarget;
+    final Set<String> tenants = new LinkedHashSet<>();
 
-    Draft(String name, List<ColumnSpec> columns, List<String> primaryKey, String origin) {
+    private Draft(String name, List<String> primaryKey, String origin, boolean inTarget) {
       this.name = name;
-      columns.forEach(c -> this.columns.put(c.name(), c));
       this.primaryKey = List.copyOf(primaryKey);
       this.origin = origin;
+      this.inTarget = inTarget;
     }
 
-    void absorb(List<ColumnSpec> tenantColumns) {
-      for (ColumnSpec c : tenantColumns) {
-        ColumnSpec planned = columns.get(c.name());
+    static Draft ofTarget(String name, List<ColumnSpec> columns, List<String> primaryKey) {
+      Draft d = new Draft(name, primaryKey, TARGET, true);
+      columns.forEach(c -> d.columns.put(c.name(), new DraftColumn(c, true)));
+      return d;
+    }
+
+    static Draft ofTenant(String name, List<String> primaryKey, String tenantId) {
+      return new Draft(name, primaryKey, "tenant " + tenantId, false);
+    }
+
+    void absorb(String tenantId, TableSpec table, TableRule rule) {
+      tenants.add(tenantId);
+      for (ColumnSpec c : table.columns()) {
+        DraftColumn planned = columns.get(c.name());
         if (planned == null) {
-          // A column only some tenants have: nullable, the others load NULL.
-          columns.put(c.name(), new ColumnSpec(c.name(), c.type(), false, c.enumType(), c.array()));
-        } else if (planned.notNull() && !c.notNull()) {
-          columns.put(c.name(), new ColumnSpec(c.name(), planned.type(), false, planned.enumType(), planned.array()));
+          planned = new DraftColumn(c, false);
+          columns.put(c.name(), planned);
+        } else if (rule.column(c.name()).flatMap(ColumnRule::cast).isEmpty()) {
+          planned.spec = planned.widenedWith(c).orElseThrow();
         }
-      }
-      for (Map.Entry<String, ColumnSpec> e : columns.entrySet()) {
-        boolean tenantHas = tenantColumns.stream().anyMatch(c -> c.name().equals(e.getKey()));
-        if (!tenantHas && e.getValue().notNull() && !primaryKey.contains(e.getKey())) {
-          e.setValue(new ColumnSpec(e.getKey(), e.getValue().type(), false, e.getValue().enumType(), e.getValue().array()));
-        }
+        planned.byTenant.put(tenantId, c);
       }
     }
 
-    TargetTable build() {
-      return new TargetTable(name, new ArrayList<>(columns.values()), primaryKey);
+    /** Whether no tenant loads NULL into the column: each has it NOT NULL, or lacks it and the rule's default fills it. */
+    boolean everyTenantNotNull(DraftColumn c, TableRule rule) {
+      boolean defaulted = rule.column(c.spec.name()).flatMap(ColumnRule::defaultValue).isPresent();
+      return !c.byTenant.isEmpty() && tenants.stream().allMatch(t -> c.byTenant.containsKey(t) ? c.byTenant.get(t).notNull() : defaulted);
+    }
+
+    TargetTable build(TableRule rule) {
+      List<ColumnSpec> built = new ArrayList<>();
+      for (DraftColumn c : columns.values()) {
+        Optional<String> cast = rule.column(c.spec.name()).flatMap(ColumnRule::cast);
+        String type = cast.orElse(c.spec.type());
+        boolean enumColumn = cast.isEmpty() && c.spec.enumType() != null;
+        // NOT NULL holds only where every tenant guarantees it (a cast keeps NULL as NULL); an existing nullable target column stays nullable.
+        boolean notNull = primaryKey.contains(c.spec.name())
+            || (everyTenantNotNull(c, rule) && (c.targetSpec == null || c.targetSpec.notNull()));
+        built.add(new ColumnSpec(c.spec.name(), type, notNull, enumColumn ? c.spec.enumType() : null, enumColumn ? c.spec.array() : type.endsWith("[]")));
+      }
+      return new TargetTable(name, built, primaryKey);
+    }
+
+    List<Drift> drift(List<String> accepted, TableRule rule) {
+      List<Drift> out = new ArrayList<>();
+      List<String> lacking = accepted.stream().filter(t -> !tenants.contains(t)).toList();
+      if (!lacking.isEmpty()) {
+        out.add(new Drift(name, null, Drift.Kind.TABLE_IN_SOME, "only in " + List.copyOf(tenants) + "; " + lacking + " have no such table"));
+      }
+      TargetTable built = build(rule);
+      for (DraftColumn c : columns.values()) {
+        String column = c.spec.name();
+        ColumnSpec planned = built.column(column).orElseThrow();
+        List<String> without = tenants.stream().filter(t -> !c.byTenant.containsKey(t)).toList();
+        if (!without.isEmpty()) {
+          String fill = rule.column(column).flatMap(ColumnRule::defaultValue).map(v -> "the default '" + v + "'").orElse("NULL");
+          out.add(new Drift(name, column, Drift.Kind.COLUMN_IN_SOME, "in " + List.copyOf(c.byTenant.keySet()) + (c.targetSpec != null ? " and the target" : "")
+              + ", missing in " + without + ": they load " + fill));
+        }
+        Map<String, List<String>> tenantsByType = new LinkedHashMap<>();
+        c.byTenant.forEach((tenant, spec) -> tenantsByType.computeIfAbsent(describe(spec), k -> new ArrayList<>()).add(tenant));
+        String plannedType = describe(planned);
+        if (tenantsByType.size() > 1 || (tenantsByType.size() == 1 && !tenantsByType.containsKey(plannedType))) {
+          String types = tenantsByType.entrySet().stream().map(e -> e.getKey() + " in " + e.getValue()).collect(Collectors.joining(", "));
+          boolean cast = rule.column(column).flatMap(ColumnRule::cast).isPresent();
+          out.add(new Drift(name, column, Drift.Kind.TYPE_WIDENED, types + (cast ? ": cast to " : ": widened to ") + plannedType));
+        }
+        if (c.targetSpec != null && !describe(c.targetSpec).equals(plannedType)) {
+          out.add(new Drift(name, column, Drift.Kind.TARGET_WIDENED, "target column is " + describe(c.targetSpec) + ": altered to " + plannedType));
+        }
+      }
+      for (ColumnRule column : rule.columns().values()) {
+        String what = column.exclude() ? "excluded (not loaded)" : column.cast().map(t -> "cast to " + t + " (rows that do not cast are rejected)")
+            .orElse("") + column.defaultValue().map(v -> (column.cast().isPresent() ? "; " : "") + "default '" + v + "' where a tenant lacks it").orElse("");
+        out.add(new Drift(name, column.column(), Drift.Kind.RULE, what));
+      }
+      rule.dedup().ifPresent(d -> out.add(new Drift(name, null, Drift.Kind.RULE, d.exact() ? "deduplicated: identical rows collapse to one"
+          : "deduplicated: one row per " + d.key() + (d.keep().isEmpty() ? "" : ", keeping the first by " + d.keep().stream()
+              .map(k -> k.column() + (k.descending() ? " desc" : "")).toList()) + ", ties by the row's text")));
+      if (rule.maxRejectedRows() > 0) {
+        out.add(new Drift(name, null, Drift.Kind.RULE, "up to " + rule.maxRejectedRows() + " rejected rows per tenant before the tenant fails"));
+      }
+      return out;
     }
   }
 }

@@ -4,9 +4,6 @@ import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
-import dev.tenantfold.conform.BorrowedKeys;
-import dev.tenantfold.conform.TargetSchemaPlanner;
-import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.extract.TableSpec;
@@ -20,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
 import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.report.PlanWriter;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SourceInfo;
@@ -52,8 +50,6 @@ import dev.tenantfold.jdbc.Sql;
 public final class MigrationJob {
   private static final Logger LOG = LoggerFactory.getLogger(MigrationJob.class);
   private static final DateTimeFormatter RUN_ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
-
-  private static final int MIN_SOURCE_VERSION = 130000;
 
   private final TenantfoldConfig config;
   private final SparkSession spark;
@@ -182,18 +178,13 @@ public final class MigrationJob {
           : "skipped tenants " + skipped + ", published there"));
     });
     List<TenantConfig> tenants = config.tenants().stream().filter(t -> !skipped.contains(t.id())).toList();
-    Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
-    Map<String, TenantResult> failed = new LinkedHashMap<>();
-    readCatalogs(tenants, catalogs, failed);
     Connection target = session.connection();
-    TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
-    for (TenantConfig tenant : tenants) {
-      if (catalogs.containsKey(tenant.id()) && tenant.isExport() && tenant.export().get().catalog().isEmpty()) {
-        // Export metadata holds no primary keys: take the ones the target or the other tenants have.
-        List<TenantCatalog> others = catalogs.values().stream().filter(c -> !c.tenantId().equals(tenant.id())).toList();
-        catalogs.put(tenant.id(), BorrowedKeys.fill(catalogs.get(tenant.id()), others, existing, config.tenantColumn()));
-      }
-    }
+    Planning planning = new Planning(config, tenant -> sourceOf(tenant, "plan", null));
+    Planning.Catalogs read = planning.read(target, tenants);
+    Map<String, TenantCatalog> catalogs = new LinkedHashMap<>(read.tenants());
+    Map<String, TenantResult> failed = new LinkedHashMap<>();
+    read.unreadable().forEach((id, message) -> failed.put(id, TenantResult.failed(id, message, List.of(), 0)));
+    TenantCatalog existing = read.target();
     Map<String, ShrinkGuard> guards = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
       guards.put(tenant.id(), shrinkGuard(target, reports, existing, tenant.id()));
@@ -213,11 +204,12 @@ public final class MigrationJob {
         failed.put(tenant.id(), TenantResult.failed(tenant.id(), refused.get(), List.of(), 0));
       }
     }
-    TargetSchema planned = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn());
+    TargetSchema planned = planning.schema(existing, catalogs);
     planned.rejectedTenants().forEach((tenantId, why) -> {
       catalogs.remove(tenantId);
-      failed.put(tenantId, TenantResult.failed(tenantId, "Cannot conform tenant " + tenantId + ": " + why, List.of(), 0));
+      failed.put(tenantId, TenantResult.failed(tenantId, why, List.of(), 0));
     });
+    reports.recordPlan(target, runId, PlanWriter.json(planned));
     Map<String, String> failedTables =
         TargetDdl.of(config.target(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
     // A table the target cannot hold fails the tenants that have it; the others go on without it.
@@ -288,12 +280,16 @@ public final class MigrationJob {
     Instant finished = Instant.now();
     RunResult provisional = new RunResult(runId, "run", started, finished, results, null, notes);
     reports.finishRun(conn, runId, finished, provisional.statusLabel());
-    String reportPath = writeReport(provisional);
+    String reportPath = writeReport(provisional, planned);
     return new RunResult(runId, "run", started, finished, results, reportPath, notes);
   }
 
-  /** The tenant's source: its live database (an export source comes with export tenants). */
   private TenantSource sourceOf(TenantConfig tenant, String runId, JavaSparkContext jsc) {
+    return sourceOf(config, spark, tenant, runId, jsc);
+  }
+
+  /** The tenant's source: its live database or its snapshot export. {@code jsc} may be null when only the catalog is read. */
+  static TenantSource sourceOf(TenantfoldConfig config, SparkSession spark, TenantConfig tenant, String runId, JavaSparkContext jsc) {
     String ledger = new ReportStore(config.target().reportSchema()).ledgerTable();
     if (tenant.isExport()) {
       return new ExportTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(), ledger,
@@ -317,31 +313,6 @@ public final class MigrationJob {
     return config.options().allowsShrink(tenantId) || options.allowShrink().contains(tenantId) || options.allowShrink().contains("*");
   }
 
-  private void readCatalogs(List<TenantConfig> tenants, Map<String, TenantCatalog> catalogs, Map<String, TenantResult> failed) {
-    for (TenantConfig tenant : tenants) {
-      int i = config.tenants().indexOf(tenant);
-      try {
-        TenantCatalog catalog = sourceOf(tenant, "plan", null).readCatalog(config.tables());
-        if (!tenant.isExport() && catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
-          throw new SQLException("the server runs PostgreSQL " + catalog.serverVersionNum() / 10000
-              + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a restored copy on a newer version");
-        }
-        for (String name : config.tables().explicitNames()) {
-          if (catalog.table(name).isEmpty()) {
-            throw new SQLException("table " + name + " (named in tenantfold.tables.include) does not exist in schemas "
-                + tenant.schemas() + "; create it or remove it from the include list");
-          }
-        }
-        catalogs.put(tenant.id(), catalog);
-      } catch (SQLException | RuntimeException e) {
-        String message = "Cannot read tenant " + tenant.id() + " (" + sourceOf(tenant, "plan", null).describe() + "): "
-            + Redaction.sqlMessage(e, config.secrets()) + " (check tenantfold.tenants[" + i + "]." + (tenant.isExport() ? "export" : "jdbc") + ")";
-        LOG.error(message);
-        failed.put(tenant.id(), TenantResult.failed(tenant.id(), message, List.of(), 0));
-      }
-    }
-  }
-
   private TenantResult await(String tenantId, Future<TenantResult> future) {
     try {
       return future.get();
@@ -354,8 +325,10 @@ public final class MigrationJob {
     }
   }
 
-  private String writeReport(RunResult run) {
+  private String writeReport(RunResult run, TargetSchema plan) {
     try {
+      // plan.json beside report.json: what this run followed, to compare with what `plan` showed.
+      ReportWriter.writeFile(config.reportDir(), run.runId(), "plan.json", PlanWriter.json(plan), spark.sparkContext().hadoopConfiguration());
       return ReportWriter.write(config.reportDir(), run, spark.sparkContext().hadoopConfiguration());
     } catch (java.io.IOException | RuntimeException e) {
       LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());

@@ -3,6 +3,7 @@ package dev.tenantfold.job;
 
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.conform.RowAccounting;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.TableSpec;
@@ -177,7 +178,7 @@ final class TenantMigration {
             config.target().stagingSchema()), config.target().schema(), table, config.tenantColumn(), tenant.id());
         staged.add(staging);
         staging.create(session.connection());
-        plans.add(new TablePlan(table, catalog.table(table.name()), staging));
+        plans.add(new TablePlan(table, catalog.table(table.name()), staging, target.rule(table.name())));
       }
       endStage("plan");
       step = "transfer";
@@ -227,6 +228,7 @@ final class TenantMigration {
       } finally {
         validateNanos += System.nanoTime() - t1;
       }
+      // With rules that drop rows, the source checksum counts the rows that should arrive; the accounting says where the others went.
       RowCountCheck counts = new RowCountCheck(stagedTable.sourceChecksum().totalRows(), stagedTable.extractedRows(), stagedTable.loadedRows(),
           targetSums.totalRows());
       TableStatus status = counts.status().worst(checksum.status());
@@ -234,12 +236,50 @@ final class TenantMigration {
       if (plan.source().isEmpty()) {
         message = joinMessages(message, "table absent in this tenant's source");
       }
-      results.add(new TableResult(tenant.id(), table, counts.sourceRows(), stagedTable.extractedRows(), 0, 0, counts.stagedRows(),
-          stagedTable.partitions(), status, false, message, checksum));
+      TableResult result = TableResult.checked(tenant.id(), table, counts, stagedTable.partitions(), status, message, checksum);
+      if (stagedTable.accounting().isPresent()) {
+        result = accounted(session, plan, result, stagedTable.accounting().get(), counts.sourceRows());
+      }
+      results.add(result);
     }
     stageMillis.put("keys", keysNanos / 1_000_000);
     stageMillis.put("validate", validateNanos / 1_000_000);
     return results;
+  }
+
+  /**
+   * The verdict of a table whose rules drop or reject rows: source rows = loaded + duplicates removed
+   * + rejected must hold, and the rejects must stay within the table's threshold. The rejected rows
+   * are recorded whatever the verdict, so the report shows them.
+   */
+  private TableResult accounted(TargetSession session, TablePlan plan, TableResult result, RowAccounting rows, long expectedRows) {
+    TableResult counted = result.withAccounting(rows);
+    if (rows.rejectedRows() > 0) {
+      try {
+        reports.recordRejects(session.connection(), runId, tenant.id(), plan.name(), rows.rejects());
+      } catch (SQLException e) {
+        return counted.refused("Cannot record the rejected rows of tenant " + tenant.id() + " table " + plan.name() + ": " + redact(e));
+      }
+    }
+    if (rows.expectedRows() != expectedRows) {
+      return counted.refused("rows unaccounted for: source " + rows.sourceRows() + " - duplicates removed " + rows.duplicatesRemoved()
+          + " - rejected " + rows.rejectedRows() + " = " + rows.expectedRows() + ", but the source snapshot holds " + expectedRows
+          + " rows to load; run again");
+    }
+    String notes = "";
+    if (rows.duplicatesRemoved() > 0) {
+      notes = rows.duplicatesRemoved() + " duplicate rows removed";
+    }
+    if (rows.rejectedRows() > plan.rule().maxRejectedRows()) {
+      RowAccounting.Reject first = rows.rejects().get(0);
+      return counted.refused(joinMessages(counted.message(), rows.rejectedRows() + " rows rejected, more than " + plan.rule().path()
+          + ".max-rejected-rows = " + plan.rule().maxRejectedRows() + " (first: key " + first.keyJson() + ", column " + first.column() + ": "
+          + first.reason() + "; all listed in " + config.target().reportSchema() + ".rejects)"));
+    }
+    if (rows.rejectedRows() > 0) {
+      notes = joinMessages(notes, rows.rejectedRows() + " rows rejected (listed in " + config.target().reportSchema() + ".rejects)");
+    }
+    return counted.withMessage(joinMessages(counted.message(), notes));
   }
 
   private static String joinMessages(String a, String b) {

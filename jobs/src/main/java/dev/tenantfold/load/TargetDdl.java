@@ -6,6 +6,7 @@ import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.conform.TypeLattice;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.extract.EnumSpec;
@@ -15,6 +16,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -41,6 +43,8 @@ import java.util.TreeMap;
 public final class TargetDdl {
   /** The advisory lock key all target DDL of every run serializes on (per database). */
   static final String DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('tenantfold target ddl', 0))";
+
+  private static final String ENUM = "(enum)";
 
   private final String schema;
   private final String tenantColumn;
@@ -212,14 +216,16 @@ public final class TargetDdl {
           + tenantColumn + ") (found: " + (partitionKey.isEmpty() ? "not partitioned" : partitionKey)
           + "); rename or drop it, or set tenantfold.target.schema to another schema");
     }
-    Set<String> present = new HashSet<>();
+    Map<String, String> present = new HashMap<>();
     Set<String> notNull = new HashSet<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT a.attname, a.attnotnull FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, a.attnotnull, format_type(a.atttypid, a.atttypmod), t.typtype = 'e'"
+        + " OR (t.typcategory = 'A' AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typtype = 'e'))"
+        + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
       ps.setString(1, qualified(schema, table.name()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          present.add(rs.getString(1));
+          // Enum columns keep their type (labels are added to the type itself): mark them so they are not compared.
+          present.put(rs.getString(1), rs.getBoolean(4) ? ENUM : rs.getString(3));
           if (rs.getBoolean(2)) {
             notNull.add(rs.getString(1));
           }
@@ -227,9 +233,21 @@ public final class TargetDdl {
       }
     }
     for (ColumnSpec c : table.columns()) {
-      if (!present.contains(c.name())) {
+      String existing = present.get(c.name());
+      if (existing == null) {
         st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ADD COLUMN " + ident(c.name()) + " " + c.targetType(schema));
-      } else if (notNull.contains(c.name()) && !c.notNull() && !table.primaryKey().contains(c.name())) {
+        continue;
+      }
+      if (!existing.equals(ENUM) && c.enumType() == null && !TypeLattice.normal(existing).equals(TypeLattice.normal(c.type()))) {
+        // Only along the lattice: every published value fits the wider type unchanged; a narrower one is refused.
+        if (!TypeLattice.holds(c.type(), existing)) {
+          throw new SQLException("Cannot change column " + c.name() + " of existing table " + schema + "." + table.name() + " from " + existing
+              + " to " + c.type() + ": that would narrow or convert published values (the target is only ever widened); cast the tenants'"
+              + " column to " + existing + " or wider with tenantfold.rules." + table.name() + ".columns." + c.name() + ".cast");
+        }
+        st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name()) + " TYPE " + c.type());
+      }
+      if (notNull.contains(c.name()) && !c.notNull() && !table.primaryKey().contains(c.name())) {
         // A tenant lacks the column (it loads NULL) or allows NULL in it: the shared column must too.
         st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name()) + " DROP NOT NULL");
       }

@@ -3,6 +3,8 @@ package dev.tenantfold.report;
 import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
+import dev.tenantfold.conform.RowAccounting;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -51,6 +53,12 @@ public final class ReportStore {
           + " ADD COLUMN IF NOT EXISTS buckets_compared int, ADD COLUMN IF NOT EXISTS mismatched_buckets int");
       st.execute("ALTER TABLE " + qualified(schema, "runs") + " ADD COLUMN IF NOT EXISTS resumed_from text");
       st.execute("ALTER TABLE " + qualified(schema, "table_results") + " ADD COLUMN IF NOT EXISTS previous_rows bigint");
+      // Rows a cast rule rejected (docs/reconcile.md), and the plan each run followed.
+      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "rejects") + " ("
+          + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key jsonb, column_name text NOT NULL, reason text NOT NULL,"
+          + " row_data jsonb NOT NULL)");
+      st.execute("CREATE INDEX IF NOT EXISTS rejects_run ON " + qualified(schema, "rejects") + " (run_id, tenant_id, table_name)");
+      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "plans") + " (run_id text PRIMARY KEY, plan jsonb NOT NULL)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "mismatches") + " ("
           + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key text NOT NULL, kind text NOT NULL,"
           + " columns text[] NOT NULL, source_rows int NOT NULL, target_rows int NOT NULL)");
@@ -266,6 +274,34 @@ public final class ReportStore {
   }
 
   /** A tenant that failed before any of its tables got a verdict is recorded as one row, table {@code *}. */
+  /** The rows of one tenant table that a cast rule rejected (the first of them, at most the threshold plus one). */
+  public void recordRejects(Connection conn, String runId, String tenantId, String table, List<RowAccounting.Reject> rejects) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "rejects")
+        + " (run_id, tenant_id, table_name, key, column_name, reason, row_data) VALUES (?, ?, ?, ?::jsonb, ?, ?, ?::jsonb)")) {
+      for (RowAccounting.Reject r : rejects) {
+        ps.setString(1, runId);
+        ps.setString(2, tenantId);
+        ps.setString(3, table);
+        ps.setString(4, r.keyJson());
+        ps.setString(5, r.column());
+        ps.setString(6, r.reason());
+        ps.setString(7, r.rowJson());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /** The plan a run followed (plan.json), so a reviewer can compare it with the one approved. */
+  public void recordPlan(Connection conn, String runId, String planJson) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "plans") + " (run_id, plan) VALUES (?, ?::jsonb)"
+        + " ON CONFLICT (run_id) DO UPDATE SET plan = EXCLUDED.plan")) {
+      ps.setString(1, runId);
+      ps.setString(2, planJson);
+      ps.executeUpdate();
+    }
+  }
+
   public void recordTenantFailure(Connection conn, String runId, TenantResult tenant) throws SQLException {
     if (tenant.tables().isEmpty() && !tenant.message().isEmpty()) {
       recordTables(conn, runId, List.of(TableResult.failed(tenant.tenantId(), "*", tenant.message())));

@@ -33,6 +33,28 @@ public final class ReportWriter {
     return fs.makeQualified(file).toString();
   }
 
+  /** Writes {@code <report.dir>/<run_id>/<name>} (plan.json, ...) and returns its qualified path. */
+  public static String writeFile(String reportDir, String runId, String name, String content, Configuration hadoopConf) throws IOException {
+    return write(new Path(new Path(new Path(toUri(reportDir)), runId), name), content, hadoopConf);
+  }
+
+  /** Writes {@code content} to {@code location} (a local path or a URI such as s3a://) and returns its qualified path. */
+  public static String writeTo(String location, String content, Configuration hadoopConf) throws IOException {
+    return write(new Path(toUri(location)), content, hadoopConf);
+  }
+
+  private static String write(Path file, String content, Configuration hadoopConf) throws IOException {
+    FileSystem fs = file.getFileSystem(hadoopConf);
+    fs.setWriteChecksum(false);
+    if (file.getParent() != null) {
+      fs.mkdirs(file.getParent());
+    }
+    try (OutputStream out = fs.create(file, true)) {
+      out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return fs.makeQualified(file).toString();
+  }
+
   private static URI toUri(String dir) {
     if (dir.contains("://")) {
       return URI.create(dir);

@@ -1,6 +1,8 @@
 package dev.tenantfold.report;
 
+import dev.tenantfold.conform.RowAccounting;
 import dev.tenantfold.validate.ChecksumCheck;
+import dev.tenantfold.validate.RowCountCheck;
 import dev.tenantfold.validate.TableStatus;
 import java.util.OptionalLong;
 
@@ -28,6 +30,25 @@ public record TableResult(
       long loadedRows, int partitions, TableStatus status, boolean published, String message, ChecksumCheck checksum) {
     this(tenantId, tableName, sourceRows, extractedRows, duplicatesRemoved, rejectedRows, loadedRows, partitions, status, published, message,
         checksum, OptionalLong.empty());
+  }
+
+  /** A table that reached validation: its counts at every hop and the checksum verdict. */
+  public static TableResult checked(String tenantId, String tableName, RowCountCheck counts, int partitions, TableStatus status, String message,
+      ChecksumCheck checksum) {
+    return new TableResult(tenantId, tableName, counts.sourceRows(), counts.extractedRows(), 0, 0, counts.stagedRows(), partitions, status, false,
+        message, checksum);
+  }
+
+  /** The same verdict with where the source rows went (rules that remove duplicates or reject rows). */
+  public TableResult withAccounting(RowAccounting rows) {
+    return new TableResult(tenantId, tableName, rows.sourceRows(), extractedRows, rows.duplicatesRemoved(), rows.rejectedRows(), loadedRows,
+        partitions, status, published, message, checksum, previousRows);
+  }
+
+  /** The same verdict with another message. */
+  public TableResult withMessage(String newMessage) {
+    return new TableResult(tenantId, tableName, sourceRows, extractedRows, duplicatesRemoved, rejectedRows, loadedRows, partitions, status,
+        published, newMessage, checksum, previousRows);
   }
 
   public TableResult withPublished(boolean value, String newMessage) {

@@ -6,11 +6,12 @@ import static dev.tenantfold.jdbc.Sql.qualified;
 import dev.tenantfold.config.JobOptions;
 import dev.tenantfold.config.TablesConfig;
 import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.conform.ConformedSource;
+import dev.tenantfold.conform.RowAccounting;
 import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.PartitionPlanner;
 import dev.tenantfold.extract.PartitionPlanner.KeyBounds;
 import dev.tenantfold.extract.ReadPartition;
-import dev.tenantfold.extract.SourceQuery;
 import dev.tenantfold.extract.SourceSnapshot;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
@@ -107,19 +108,25 @@ public final class JdbcTenantSource implements TenantSource {
     Map<String, List<ReadPartition>> partitions = new LinkedHashMap<>();
     Map<String, ChecksumSql> sourceSql = new LinkedHashMap<>();
     List<TransferUnit> units = new ArrayList<>();
+    Map<String, ConformedSource> accounted = new LinkedHashMap<>();
     for (TablePlan plan : plans) {
       if (plan.source().isEmpty()) {
         continue;
       }
       TableSpec source = plan.source().get();
-      List<ReadPartition> parts = PartitionPlanner.plan(source, bounds(snapshot.connection(), source), catalog.serverVersionNum(),
-          options.rowsPerPartition(), options.maxPartitionsPerTable());
+      ConformedSource conformed = plan.conformed().orElseThrow();
+      // Deduplication compares rows across the whole table: such a table is one read.
+      List<ReadPartition> parts = conformed.wholeTableOnly() ? List.of(new ReadPartition(0, 1, ""))
+          : PartitionPlanner.plan(source, bounds(snapshot.connection(), source), catalog.serverVersionNum(), options.rowsPerPartition(),
+              options.maxPartitionsPerTable());
       partitions.put(plan.name(), parts);
-      sourceSql.put(plan.name(), ChecksumQueries.source(plan.table(), source, buckets));
+      sourceSql.put(plan.name(), ChecksumQueries.source(conformed, buckets));
+      if (conformed.changesRows()) {
+        accounted.put(plan.name(), conformed);
+      }
       for (ReadPartition p : parts) {
         units.add(new TransferUnit(runId, tenant.id(), plan.name(), p.index(), p.count(), tenant.jdbc(), snapshot.id(),
-            SourceQuery.copyOut(SourceQuery.select(tenant.id(), source, plan.table(), p)), target, plan.staging().copyInSql(), ledgerTable,
-            options.transferAttempts()));
+            conformed.copyOut(tenant.id(), p), target, plan.staging().copyInSql(), ledgerTable, options.transferAttempts()));
       }
     }
     millis.put("partitions", (System.nanoTime() - t0) / 1_000_000);
@@ -128,8 +135,12 @@ public final class JdbcTenantSource implements TenantSource {
     ExecutorService checksumThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-checksum-" + tenant.id()));
     try {
       long t1 = System.nanoTime();
-      CompletableFuture<Map<String, TableChecksum>> sums =
-          CompletableFuture.supplyAsync(() -> checksums(snapshot.connection(), sourceSql), checksumThread);
+      Map<String, RowAccounting> accounting = new LinkedHashMap<>();
+      CompletableFuture<Map<String, TableChecksum>> sums = CompletableFuture.supplyAsync(() -> {
+        // Where dropped and rejected rows went, counted in the same snapshot as the checksums.
+        accounting.putAll(accounting(snapshot.connection(), accounted));
+        return checksums(snapshot.connection(), sourceSql);
+      }, checksumThread);
       List<TransferOutcome> outcomes = transfer(units);
       long t2 = System.nanoTime();
       millis.put("transfer", (t2 - t1) / 1_000_000);
@@ -145,10 +156,11 @@ public final class JdbcTenantSource implements TenantSource {
         } else if (plan.source().isEmpty()) {
           staged.add(StagedTable.loaded(name, 0, 0, 0, new TableChecksum(buckets, Map.of()), null));
         } else {
-          staged.add(StagedTable.loaded(name, mine.stream().mapToLong(TransferOutcome::extractedRows).sum(),
+          StagedTable loaded = StagedTable.loaded(name, mine.stream().mapToLong(TransferOutcome::extractedRows).sum(),
               mine.stream().mapToLong(TransferOutcome::loadedRows).sum(), partitions.get(name).size(), sourceChecksums.get(name),
               // The snapshot stays open until close(): drilling into a mismatch sees the source as it was extracted.
-              ChecksumSide.sql(snapshot.connection(), sourceSql.get(name))));
+              ChecksumSide.sql(snapshot.connection(), sourceSql.get(name)));
+          staged.add(accounting.containsKey(name) ? loaded.withAccounting(accounting.get(name)) : loaded);
         }
       }
       return new StagedTenant(staged, millis);
@@ -168,6 +180,39 @@ public final class JdbcTenantSource implements TenantSource {
       }
     }
     return sums;
+  }
+
+  /** Source rows, rows removed as duplicates and rejected rows (with the first of them) of each table whose rules drop rows. */
+  private Map<String, RowAccounting> accounting(Connection snapshotConn, Map<String, ConformedSource> tables) {
+    Map<String, RowAccounting> out = new LinkedHashMap<>();
+    for (Map.Entry<String, ConformedSource> e : tables.entrySet()) {
+      ConformedSource conformed = e.getValue();
+      try (Statement st = snapshotConn.createStatement()) {
+        long source;
+        long kept;
+        long rejected;
+        try (ResultSet rs = st.executeQuery(conformed.accountingSql())) {
+          rs.next();
+          source = rs.getLong(1);
+          kept = rs.getLong(2);
+          rejected = rs.getLong(3);
+        }
+        List<RowAccounting.Reject> rejects = new ArrayList<>();
+        Optional<String> rejectsSql = conformed.rejectsSql(conformed.rule().maxRejectedRows() + 1);
+        if (rejected > 0 && rejectsSql.isPresent()) {
+          try (ResultSet rs = st.executeQuery(rejectsSql.get())) {
+            while (rs.next()) {
+              rejects.add(new RowAccounting.Reject(rs.getString("key"), rs.getString("column_name"), rs.getString("reason"), rs.getString("row_data")));
+            }
+          }
+        }
+        out.put(e.getKey(), RowAccounting.counted(source, kept, rejected, rejects));
+      } catch (SQLException ex) {
+        throw new CompletionException(new SQLException("Cannot count the deduplicated and rejected rows of tenant " + tenant.id() + " table "
+            + e.getKey() + " in the source: " + ex.getMessage(), ex.getSQLState(), ex));
+      }
+    }
+    return out;
   }
 
   private List<TransferOutcome> transfer(List<TransferUnit> units) {

@@ -1,5 +1,7 @@
 package dev.tenantfold.source;
 
+import dev.tenantfold.conform.RowAccounting;
+
 import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.util.Optional;
@@ -10,7 +12,17 @@ import java.util.Optional;
  * or why the table failed.
  */
 public record StagedTable(String table, long extractedRows, long loadedRows, int partitions, Optional<String> failure,
-    TableChecksum sourceChecksum, ChecksumSide sourceSide) {
+    TableChecksum sourceChecksum, ChecksumSide sourceSide, Optional<RowAccounting> accounting) {
+
+  public StagedTable(String table, long extractedRows, long loadedRows, int partitions, Optional<String> failure, TableChecksum sourceChecksum,
+      ChecksumSide sourceSide) {
+    this(table, extractedRows, loadedRows, partitions, failure, sourceChecksum, sourceSide, Optional.empty());
+  }
+
+  /** The same table with where its source rows went (a table whose rules drop or reject rows). */
+  public StagedTable withAccounting(RowAccounting rows) {
+    return new StagedTable(table, extractedRows, loadedRows, partitions, failure, sourceChecksum, sourceSide, Optional.of(rows));
+  }
 
   public static StagedTable loaded(String table, long extractedRows, long loadedRows, int partitions, TableChecksum sourceChecksum,
       ChecksumSide sourceSide) {

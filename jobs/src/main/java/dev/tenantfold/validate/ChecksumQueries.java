@@ -1,20 +1,17 @@
 package dev.tenantfold.validate;
 
-import static dev.tenantfold.jdbc.Sql.ident;
-import static dev.tenantfold.jdbc.Sql.qualified;
-
+import dev.tenantfold.config.RulesConfig;
+import dev.tenantfold.conform.ConformedSource;
 import dev.tenantfold.conform.TargetTable;
-import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.validate.checksum.ChecksumSpec;
 import dev.tenantfold.validate.checksum.ChecksumSql;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Builds the two sides' checksum queries for one tenant table over the same column set: every
- * target column except the tenant column, keyed by the target's primary key. On the source, a
- * column this tenant lacks is read as NULL, exactly what was loaded for it.
+ * target column except the tenant column, keyed by the target's primary key. The source side reads
+ * the rows exactly as they were loaded ({@link ConformedSource}: missing columns NULL or defaulted,
+ * types widened or cast, duplicates removed, rejected rows left out).
  */
 public final class ChecksumQueries {
   private ChecksumQueries() {}
@@ -24,25 +21,16 @@ public final class ChecksumQueries {
   }
 
   public static ChecksumSql source(TargetTable table, TableSpec source, int buckets) {
-    ChecksumSpec spec = spec(table, buckets);
-    String relation = source.readRelation();
-    if (table.columns().stream().allMatch(c -> source.column(c.name()).isPresent())) {
-      return new ChecksumSql(spec, relation, null);
-    }
-    List<String> items = new ArrayList<>();
-    for (ColumnSpec c : table.columns()) {
-      items.add(source.column(c.name()).isPresent() ? ident(c.name()) : "NULL::" + nullType(c) + " AS " + ident(c.name()));
-    }
-    return new ChecksumSql(spec, "(SELECT " + String.join(", ", items) + " FROM " + relation + ") src", null);
+    return source(new ConformedSource(table, source, RulesConfig.none().forTable(table.name())), buckets);
+  }
+
+  /** The source side: the tenant's rows as {@link ConformedSource} loads them (deduplicated, cast, defaulted). */
+  public static ChecksumSql source(ConformedSource conformed, int buckets) {
+    return new ChecksumSql(spec(conformed.table(), buckets), conformed.checksumRelation(), null);
   }
 
   /** The target side: {@code relation} (staging or published table), filtered to the tenant when given. */
   public static ChecksumSql target(TargetTable table, String relation, String predicate, int buckets) {
     return new ChecksumSql(spec(table, buckets), relation, predicate);
-  }
-
-  private static String nullType(ColumnSpec c) {
-    // Enum types exist only in the target; a NULL canonicalises the same as any type.
-    return c.enumType() != null ? (c.array() ? "text[]" : "text") : c.type();
   }
 }

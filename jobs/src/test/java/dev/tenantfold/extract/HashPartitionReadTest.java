@@ -3,6 +3,8 @@ package dev.tenantfold.extract;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.config.RulesConfig;
+import dev.tenantfold.conform.ConformedSource;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.PartitionPlanner.KeyBounds;
 import dev.tenantfold.testing.RowSets;
@@ -96,12 +98,12 @@ class HashPartitionReadTest {
     List<String> union = new ArrayList<>();
     List<Integer> perPartition = new ArrayList<>();
     for (ReadPartition p : parts) {
-      List<String> rows = RowSets.rows(url, "SELECT q::text FROM (" + SourceQuery.select("acme", table, target, p) + ") q");
+      List<String> rows = RowSets.rows(url, "SELECT q::text FROM (" + new ConformedSource(target, table, RulesConfig.none().forTable(target.name())).select("acme", p.predicate()) + ") q");
       perPartition.add(rows.size());
       union.addAll(rows);
     }
     union.sort(null);
-    List<String> all = RowSets.rows(url, "SELECT q::text FROM (" + SourceQuery.select("acme", table, target, new ReadPartition(0, 1, "")) + ") q");
+    List<String> all = RowSets.rows(url, "SELECT q::text FROM (" + new ConformedSource(target, table, RulesConfig.none().forTable(target.name())).select("acme", "") + ") q");
     assertThat(all).as("rows of %s", table.name()).hasSizeGreaterThan(10000);
     assertThat(union).as("rows of %s read by the partitions %s (per partition: %s)", table.name(), parts, perPartition)
         .hasSameSizeAs(all).isEqualTo(all);

@@ -1,0 +1,172 @@
+package dev.tenantfold.config;
+
+import com.typesafe.config.ConfigUtil;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Per-table rules ({@code tenantfold.rules}): casts, excluded and defaulted columns, excluded
+ * tables, deduplication and the reject threshold. Parsed and checked for shape here; whether the
+ * named tables and columns exist is checked against the tenants' catalogs when the plan is made
+ * (docs/reconcile.md).
+ */
+public record RulesConfig(SortedMap<String, TableRule> tables) {
+  private static final Pattern TYPE_TEXT = Pattern.compile("[A-Za-z_][A-Za-z0-9_ ]*(\\(\\s*\\d+\\s*(,\\s*-?\\d+\\s*)?\\))?( with(out)? time zone)?(\\[\\])*");
+
+  public RulesConfig {
+    tables = new TreeMap<>(tables);
+  }
+
+  public static RulesConfig none() {
+    return new RulesConfig(new TreeMap<>());
+  }
+
+  public Optional<TableRule> table(String name) {
+    return Optional.ofNullable(tables.get(name));
+  }
+
+  /** Tables a rule excludes: they are not read, like {@code tables.exclude}. */
+  public List<String> excludedTables() {
+    return tables.values().stream().filter(TableRule::exclude).map(TableRule::table).toList();
+  }
+
+  /** The rule for {@code name}, or one that changes nothing. */
+  public TableRule forTable(String name) {
+    return tables.getOrDefault(name, TableRule.none(name));
+  }
+
+  static RulesConfig from(ConfigReader rules) {
+    SortedMap<String, TableRule> tables = new TreeMap<>();
+    for (String table : rules.keys()) {
+      String quoted = ConfigUtil.joinPath(table);
+      if (!rules.isObject(quoted)) {
+        throw new ConfigError("Cannot read " + rules.key(table) + ": expected a rule block { ... } for table " + table);
+      }
+      tables.put(table, TableRule.from(table, rules.block(quoted)));
+    }
+    return new RulesConfig(tables);
+  }
+
+  /** What happens to one table. {@code maxRejectedRows} rows may be rejected before its tenant fails. */
+  public record TableRule(String table, String path, Map<String, ColumnRule> columns, long maxRejectedRows, Optional<Dedup> dedup,
+      boolean exclude) {
+    public TableRule {
+      columns = Map.copyOf(columns);
+    }
+
+    static TableRule none(String table) {
+      return new TableRule(table, "tenantfold.rules." + table, Map.of(), 0, Optional.empty(), false);
+    }
+
+    public Optional<ColumnRule> column(String name) {
+      return Optional.ofNullable(columns.get(name));
+    }
+
+    /** Whether rows of this table are changed, dropped or rejected on the way (anything beyond renaming types). */
+    public boolean changesRows() {
+      return dedup.isPresent() || columns.values().stream().anyMatch(c -> c.cast().isPresent());
+    }
+
+    static TableRule from(String table, ConfigReader c) {
+      c.rejectUnknown(Set.of("columns", "max-rejected-rows", "dedup", "exclude"));
+      Map<String, ColumnRule> columns = new LinkedHashMap<>();
+      ConfigReader cols = c.block("columns");
+      for (String column : cols.keys()) {
+        String quoted = ConfigUtil.joinPath(column);
+        if (!cols.isObject(quoted)) {
+          throw new ConfigError("Cannot read " + cols.key(column) + ": expected { cast = TYPE } or { exclude = true } or { default = VALUE }");
+        }
+        columns.put(column, ColumnRule.from(column, cols.block(quoted)));
+      }
+      Optional<Dedup> dedup = Optional.empty();
+      if (c.has("dedup")) {
+        dedup = Optional.of(c.isObject("dedup") ? Dedup.keyed(c.block("dedup")) : Dedup.named(c, "dedup"));
+      }
+      boolean exclude = c.has("exclude") && c.bool("exclude");
+      if (exclude && (!columns.isEmpty() || dedup.isPresent())) {
+        throw new ConfigError("Config key " + c.key("exclude") + " = true leaves nothing for the other rules of table " + table
+            + " to act on: remove them or the exclude");
+      }
+      return new TableRule(table, c.path(), columns, c.nonNegativeLong("max-rejected-rows", 0), dedup, exclude);
+    }
+  }
+
+  /** What happens to one column: cast every tenant's value to {@code cast}, drop it, or fill it where a tenant lacks it. */
+  public record ColumnRule(String column, String path, Optional<String> cast, boolean exclude, Optional<String> defaultValue) {
+    static ColumnRule from(String column, ConfigReader c) {
+      c.rejectUnknown(Set.of("cast", "exclude", "default"));
+      Optional<String> cast = c.has("cast") ? Optional.of(c.requiredString("cast", "a PostgreSQL type such as bigint or \"numeric(14,4)\"").trim())
+          : Optional.empty();
+      cast.ifPresent(t -> {
+        if (!TYPE_TEXT.matcher(t).matches()) {
+          throw new ConfigError("Config key " + c.key("cast") + " = '" + t + "' is not a PostgreSQL type name (e.g. bigint, text, \"numeric(14,4)\")");
+        }
+      });
+      boolean exclude = c.has("exclude") && c.bool("exclude");
+      Optional<String> defaultValue = c.has("default") ? Optional.of(c.string("default")) : Optional.empty();
+      if (exclude && (cast.isPresent() || defaultValue.isPresent())) {
+        throw new ConfigError("Config key " + c.key("exclude") + " = true cannot be combined with cast or default: an excluded column is not loaded");
+      }
+      return new ColumnRule(column, c.path(), cast.map(t -> t.toLowerCase(Locale.ROOT)), exclude, defaultValue);
+    }
+  }
+
+  /**
+   * Deduplication of one table per tenant. Exact: rows identical in every column collapse to one.
+   * Keyed: one row per {@code key}, the first in {@code keep} order; ties broken by the row's whole
+   * text in byte order, so re-runs keep the same row.
+   */
+  public record Dedup(String path, List<String> key, List<SortKey> keep) {
+    public Dedup {
+      key = List.copyOf(key);
+      keep = List.copyOf(keep);
+    }
+
+    public boolean exact() {
+      return key.isEmpty();
+    }
+
+    static Dedup named(ConfigReader c, String name) {
+      String value = c.string(name).trim();
+      if (!value.equals("exact")) {
+        throw new ConfigError("Config key " + c.key(name) + " = '" + value + "': use dedup = exact, or dedup { key = [columns], keep = \"column desc\" }");
+      }
+      return new Dedup(c.key(name), List.of(), List.of());
+    }
+
+    static Dedup keyed(ConfigReader c) {
+      c.rejectUnknown(Set.of("key", "keep"));
+      List<String> key = c.has("key") ? c.stringList("key") : List.of();
+      if (key.isEmpty()) {
+        throw new ConfigError("Missing required config key " + c.key("key") + ": the columns that identify a row, e.g. key = [customer_id]");
+      }
+      List<SortKey> keep = new ArrayList<>();
+      if (c.has("keep")) {
+        for (String part : c.string("keep").split(",")) {
+          keep.add(SortKey.parse(part, c.key("keep")));
+        }
+      }
+      return new Dedup(c.path(), key, keep);
+    }
+  }
+
+  /** One column of a {@code keep} order. */
+  public record SortKey(String column, boolean descending) {
+    static SortKey parse(String text, String key) {
+      String[] words = text.trim().split("\\s+");
+      if (words.length == 0 || words[0].isEmpty() || words.length > 2
+          || (words.length == 2 && !words[1].equalsIgnoreCase("asc") && !words[1].equalsIgnoreCase("desc"))) {
+        throw new ConfigError("Cannot read " + key + ": '" + text.trim() + "' is not 'column [asc|desc]' (e.g. keep = \"updated_at desc, id\")");
+      }
+      return new SortKey(words[0], words.length == 2 && words[1].equalsIgnoreCase("desc"));
+    }
+  }
+}

@@ -1,0 +1,190 @@
+package dev.tenantfold.conform;
+
+import static dev.tenantfold.jdbc.Sql.ident;
+import static dev.tenantfold.jdbc.Sql.literal;
+
+import dev.tenantfold.config.RulesConfig.ColumnRule;
+import dev.tenantfold.config.RulesConfig.Dedup;
+import dev.tenantfold.config.RulesConfig.SortKey;
+import dev.tenantfold.config.RulesConfig.TableRule;
+import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.extract.ReadPartition;
+import dev.tenantfold.extract.TableSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * How one tenant's table becomes rows of the consolidated table, as SQL run in the tenant's
+ * snapshot: the one owner of that rule, used by the extract (COPY out) and by the source side of
+ * the checksum, so validation checks exactly what was loaded.
+ *
+ * <ol>
+ *   <li>deduplicate ({@code rules.T.dedup}): keyed keeps one row per key, the first by {@code keep}
+ *       (NULLs last), ties broken by the row's text in byte order; exact keeps one of each set of
+ *       rows whose text is identical;
+ *   <li>reject rows whose value of a cast column is not valid input for the cast type
+ *       ({@code pg_input_is_valid}, PostgreSQL 16+ on the source);
+ *   <li>conform every target column: the source column, cast to the target type where the types
+ *       differ (widening never fails; a rule's cast goes through the value's text), the rule's
+ *       default or NULL where the tenant lacks it.
+ * </ol>
+ */
+public record ConformedSource(TargetTable table, TableSpec source, TableRule rule) {
+  private static final String ROW = "d";
+
+  /** Whether rows are dropped or rejected on the way (the counts then need their own queries). */
+  public boolean changesRows() {
+    return rule.dedup().isPresent() || !castColumns().isEmpty();
+  }
+
+  /** Whether the table must be read as one partition (deduplication compares rows across the whole table). */
+  public boolean wholeTableOnly() {
+    return rule.dedup().isPresent();
+  }
+
+  /** The conformed rows with the tenant id first, for COPY out; {@code partitionPredicate} may be empty. */
+  public String select(String tenantId, String partitionPredicate) {
+    List<String> items = new ArrayList<>();
+    items.add(literal(tenantId) + "::text");
+    items.addAll(expressions(false));
+    return "SELECT " + String.join(", ", items) + " FROM " + deduped() + where(partitionPredicate);
+  }
+
+  /** {@link #select} as a {@code COPY ... TO STDOUT} of the rows of one read partition. */
+  public String copyOut(String tenantId, ReadPartition partition) {
+    return "COPY (" + select(tenantId, partition.wholeTable() ? "" : partition.predicate()) + ") TO STDOUT";
+  }
+
+  /**
+   * The relation the source checksum reads: the target's columns under their names, conformed as
+   * {@link #select} loads them; the bare table when nothing needs conforming.
+   */
+  public String checksumRelation() {
+    if (!changesRows() && table.columns().stream().allMatch(c -> source.column(c.name()).filter(s -> sameType(s, c)).isPresent())) {
+      return source.readRelation();
+    }
+    return "(SELECT " + String.join(", ", expressions(true)) + " FROM " + deduped() + where("") + ") src";
+  }
+
+  /**
+   * One row: {@code source_rows, kept_rows, rejected_rows}: the table's rows, those left after
+   * deduplication, and those among them that a cast rejects.
+   */
+  public String accountingSql() {
+    Optional<String> valid = castsValid();
+    return "SELECT (SELECT count(*) FROM " + source.readRelation() + "), count(*), "
+        + valid.map(v -> "count(*) FILTER (WHERE NOT (" + v + "))").orElse("0") + " FROM " + deduped();
+  }
+
+  /**
+   * Up to {@code limit} rejected rows: {@code key jsonb} (the source key's columns and values, null
+   * without a key), {@code column_name}, {@code reason} (PostgreSQL's message), {@code row_data jsonb}.
+   */
+  public Optional<String> rejectsSql(long limit) {
+    Optional<String> valid = castsValid();
+    if (valid.isEmpty()) {
+      return Optional.empty();
+    }
+    List<ColumnSpec> casts = castColumns();
+    StringBuilder column = new StringBuilder("CASE");
+    StringBuilder reason = new StringBuilder("CASE");
+    for (ColumnSpec c : casts) {
+      String type = rule.column(c.name()).flatMap(ColumnRule::cast).orElseThrow();
+      String v = ident(c.name());
+      column.append(" WHEN NOT ").append(validity(v, type)).append(" THEN ").append(literal(c.name()));
+      reason.append(" WHEN NOT ").append(validity(v, type)).append(" THEN (pg_input_error_info(").append(v).append("::text, ")
+          .append(literal(type)).append(")).message");
+    }
+    String key = source.primaryKey().isEmpty() ? "NULL::jsonb" : "jsonb_build_object(" + String.join(", ",
+        source.primaryKey().stream().map(k -> literal(k) + ", " + ident(k)).toList()) + ")";
+    return Optional.of("SELECT " + key + " AS key, " + column + " END AS column_name, " + reason + " END AS reason, to_jsonb(" + ROW
+        + ") AS row_data FROM " + deduped() + " WHERE NOT (" + valid.get() + ") LIMIT " + limit);
+  }
+
+  private String where(String partitionPredicate) {
+    List<String> conditions = new ArrayList<>();
+    castsValid().ifPresent(conditions::add);
+    if (partitionPredicate != null && !partitionPredicate.isEmpty()) {
+      conditions.add(partitionPredicate);
+    }
+    return conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
+  }
+
+  /** The source relation after deduplication, aliased {@code d}. */
+  private String deduped() {
+    String relation = source.readRelation() + " " + ROW;
+    if (rule.dedup().isEmpty()) {
+      return relation;
+    }
+    Dedup dedup = rule.dedup().get();
+    String rowText = "(" + ROW + ".*)::text COLLATE \"C\"";
+    if (dedup.exact()) {
+      return "(SELECT DISTINCT ON (" + rowText + ") * FROM " + relation + ") " + ROW;
+    }
+    List<String> order = new ArrayList<>();
+    dedup.key().forEach(k -> order.add(ident(k)));
+    for (SortKey k : dedup.keep()) {
+      order.add(ident(k.column()) + (k.descending() ? " DESC" : " ASC") + " NULLS LAST");
+    }
+    order.add(rowText);
+    return "(SELECT DISTINCT ON (" + String.join(", ", dedup.key().stream().map(k -> ident(k)).toList()) + ") * FROM " + relation
+        + " ORDER BY " + String.join(", ", order) + ") " + ROW;
+  }
+
+  private List<String> expressions(boolean named) {
+    List<String> items = new ArrayList<>();
+    for (ColumnSpec column : table.columns()) {
+      String expression = expression(column);
+      items.add(named && !expression.equals(ident(column.name())) ? expression + " AS " + ident(column.name()) : expression);
+    }
+    return items;
+  }
+
+  private String expression(ColumnSpec target) {
+    Optional<ColumnRule> columnRule = rule.column(target.name());
+    Optional<ColumnSpec> present = source.column(target.name());
+    if (present.isEmpty()) {
+      Optional<String> fallback = columnRule.flatMap(ColumnRule::defaultValue);
+      return (fallback.isPresent() ? literal(fallback.get()) : "NULL") + "::" + nullType(target);
+    }
+    String column = ident(target.name());
+    Optional<String> cast = columnRule.flatMap(ColumnRule::cast);
+    if (cast.isPresent()) {
+      return "(" + column + "::text)::" + cast.get();
+    }
+    return sameType(present.get(), target) ? column : column + "::" + target.type();
+  }
+
+  /** The conjunction of every cast column's validity, empty when no rule casts. */
+  private Optional<String> castsValid() {
+    List<String> checks = new ArrayList<>();
+    for (ColumnSpec c : castColumns()) {
+      checks.add(validity(ident(c.name()), rule.column(c.name()).flatMap(ColumnRule::cast).orElseThrow()));
+    }
+    return checks.isEmpty() ? Optional.empty() : Optional.of(String.join(" AND ", checks));
+  }
+
+  private static String validity(String column, String type) {
+    return "(" + column + " IS NULL OR pg_input_is_valid(" + column + "::text, " + literal(type) + "))";
+  }
+
+  /** Target columns this tenant has and a rule casts. */
+  private List<ColumnSpec> castColumns() {
+    return table.columns().stream().filter(c -> source.column(c.name()).isPresent())
+        .filter(c -> rule.column(c.name()).flatMap(ColumnRule::cast).isPresent()).toList();
+  }
+
+  private static boolean sameType(ColumnSpec source, ColumnSpec target) {
+    if (source.enumType() != null || target.enumType() != null) {
+      // Enum types exist in the target under the target schema; the source's labels load as they are.
+      return true;
+    }
+    return TypeLattice.normal(source.type()).equals(TypeLattice.normal(target.type()));
+  }
+
+  private static String nullType(ColumnSpec c) {
+    // Enum types exist only in the target; a NULL or a label canonicalises the same as text.
+    return c.enumType() != null ? (c.array() ? "text[]" : "text") : c.type();
+  }
+}

@@ -1,0 +1,71 @@
+package dev.tenantfold.job;
+
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.jdbc.SessionName;
+import dev.tenantfold.report.PlanWriter;
+import dev.tenantfold.report.ReportWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The {@code plan} command: reads every tenant's schema and the existing target, moves no data and
+ * writes nothing to the target, and shows the plan a run would follow ({@link Planning}, the same
+ * code {@code run} uses).
+ */
+public final class PlanJob {
+  private final TenantfoldConfig config;
+  private final SparkSession spark;
+
+  /** {@code spark} may be null when no tenant is an export (nothing is read through it then). */
+  public PlanJob(TenantfoldConfig config, SparkSession spark) {
+    this.config = config;
+    this.spark = spark;
+  }
+
+  /** The plan, and the tenants whose catalog could not be read at all. */
+  public record Outcome(TargetSchema plan, Map<String, String> unreadable, Optional<String> writtenTo) {
+    /** Whether a run could proceed with every tenant. */
+    public boolean clean() {
+      return unreadable.isEmpty() && !plan.hasErrors();
+    }
+  }
+
+  /** Plans, prints the plan to {@code out}, and writes plan.json to {@code outPath} (local path or s3a:// URI) when given. */
+  public Outcome execute(PrintStream out, Optional<String> outPath) throws SQLException, IOException {
+    Planning planning = new Planning(config, tenant -> MigrationJob.sourceOf(config, spark, tenant, "plan", null));
+    TargetSchema plan;
+    Map<String, String> unreadable;
+    try (Connection target = config.target().endpoint().connect(SessionName.of("plan", "catalog"))) {
+      Planning.Catalogs catalogs = planning.read(target, config.tenants());
+      unreadable = new LinkedHashMap<>(catalogs.unreadable());
+      plan = planning.schema(catalogs.target(), catalogs.tenants());
+    }
+    List<String> ids = config.tenants().stream().map(TenantConfig::id).toList();
+    PlanWriter.print(plan, ids, unreadable, out);
+    Optional<String> written = Optional.empty();
+    if (outPath.isPresent()) {
+      written = Optional.of(ReportWriter.writeTo(outPath.get(), PlanWriter.json(plan), hadoopConf()));
+      out.println("Plan written to " + written.get().replaceFirst("^file:", ""));
+    }
+    return new Outcome(plan, unreadable, written);
+  }
+
+  private Configuration hadoopConf() {
+    if (spark != null) {
+      return spark.sparkContext().hadoopConfiguration();
+    }
+    Configuration conf = new Configuration();
+    config.s3().applyTo(conf);
+    return conf;
+  }
+}

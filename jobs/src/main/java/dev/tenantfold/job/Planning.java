@@ -1,0 +1,115 @@
+package dev.tenantfold.job;
+
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.conform.BorrowedKeys;
+import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.conform.TargetSchemaPlanner;
+import dev.tenantfold.extract.CatalogReader;
+import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.extract.TenantCatalog;
+import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.source.TenantSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The planning both {@code plan} and {@code run} do, so they compute the same plan: read every
+ * tenant's catalog (no data), fill in what exports lack, and merge the catalogs with the existing
+ * target under the rules ({@link TargetSchemaPlanner}).
+ */
+final class Planning {
+  private static final Logger LOG = LoggerFactory.getLogger(Planning.class);
+  private static final int MIN_SOURCE_VERSION = 130000;
+
+  private final TenantfoldConfig config;
+  private final Function<TenantConfig, TenantSource> sources;
+
+  Planning(TenantfoldConfig config, Function<TenantConfig, TenantSource> sources) {
+    this.config = config;
+    this.sources = sources;
+  }
+
+  /** The catalogs read, and per tenant that could not be read, why. */
+  record Catalogs(TenantCatalog target, Map<String, TenantCatalog> tenants, Map<String, String> unreadable) {}
+
+  /** Reads the target's and every tenant's catalog; a tenant that cannot be read is named with the reason, the others go on. */
+  Catalogs read(Connection target, List<TenantConfig> tenants) throws SQLException {
+    Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
+    Map<String, String> unreadable = new LinkedHashMap<>();
+    for (TenantConfig tenant : tenants) {
+      int i = config.tenants().indexOf(tenant);
+      try {
+        TenantCatalog catalog = sources.apply(tenant).readCatalog(config.tables());
+        if (!tenant.isExport() && catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
+          throw new SQLException("the server runs PostgreSQL " + catalog.serverVersionNum() / 10000
+              + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a restored copy on a newer version");
+        }
+        for (String name : config.tables().explicitNames()) {
+          if (catalog.table(name).isEmpty()) {
+            throw new SQLException("table " + name + " (named in tenantfold.tables.include) does not exist in schemas "
+                + tenant.schemas() + "; create it or remove it from the include list");
+          }
+        }
+        catalogs.put(tenant.id(), catalog);
+      } catch (SQLException | RuntimeException e) {
+        String message = "Cannot read tenant " + tenant.id() + " (" + sources.apply(tenant).describe() + "): "
+            + Redaction.sqlMessage(e, config.secrets()) + " (check tenantfold.tenants[" + i + "]." + (tenant.isExport() ? "export" : "jdbc") + ")";
+        LOG.error(message);
+        unreadable.put(tenant.id(), message);
+      }
+    }
+    TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
+    for (TenantConfig tenant : tenants) {
+      if (catalogs.containsKey(tenant.id()) && tenant.isExport() && tenant.export().get().catalog().isEmpty()) {
+        // Export metadata holds no primary keys: take the ones the target or the other tenants have.
+        List<TenantCatalog> others = catalogs.values().stream().filter(c -> !c.tenantId().equals(tenant.id())).toList();
+        catalogs.put(tenant.id(), BorrowedKeys.fill(catalogs.get(tenant.id()), others, existing, config.tenantColumn()));
+      }
+    }
+    return new Catalogs(existing, catalogs, unreadable);
+  }
+
+  /**
+   * The plan for {@code catalogs} (in config order). Export tenants are read through Spark without
+   * the SQL that applies casts, defaults and deduplication: a table of theirs under such a rule is a
+   * plan error naming the tenant and the rule, not rows silently loaded unchanged.
+   */
+  TargetSchema schema(TenantCatalog existing, Map<String, TenantCatalog> catalogs) {
+    TargetSchema planned = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn(), config.rules());
+    List<TargetSchema.PlanError> errors = new ArrayList<>(planned.errors());
+    for (TenantConfig tenant : config.tenants()) {
+      TenantCatalog catalog = catalogs.get(tenant.id());
+      if (catalog == null || !tenant.isExport()) {
+        continue;
+      }
+      for (TableSpec table : catalog.tables()) {
+        var rule = config.rules().forTable(table.name());
+        boolean defaults = rule.columns().values().stream().anyMatch(c -> c.defaultValue().isPresent());
+        if (rule.changesRows() || defaults) {
+          errors.add(new TargetSchema.PlanError(tenant.id(), table.name(), null, "Cannot conform tenant " + tenant.id() + ": table "
+              + table.name() + " has rules (" + rule.path() + ": casts, defaults or dedup) that export tenants do not apply yet;"
+              + " read this tenant over JDBC, or drop the rule"));
+          break;
+        }
+      }
+    }
+    if (errors.size() == planned.errors().size()) {
+      return planned;
+    }
+    // A tenant kept out must not shape the plan: plan again without it.
+    Map<String, TenantCatalog> kept = new LinkedHashMap<>(catalogs);
+    errors.forEach(e -> kept.remove(e.tenantId()));
+    TargetSchema replanned = TargetSchemaPlanner.plan(existing, new ArrayList<>(kept.values()), config.tenantColumn(), config.rules());
+    List<TargetSchema.PlanError> all = new ArrayList<>(errors);
+    replanned.errors().stream().filter(e -> !all.contains(e)).forEach(all::add);
+    return new TargetSchema(replanned.tables(), replanned.enums(), replanned.rules(), replanned.drift(), all);
+  }
+}
