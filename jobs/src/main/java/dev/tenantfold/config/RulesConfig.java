@@ -43,7 +43,7 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
     return tables.getOrDefault(name, TableRule.none(name));
   }
 
-  static RulesConfig from(ConfigReader rules) {
+  public static RulesConfig from(ConfigReader rules) {
     SortedMap<String, TableRule> tables = new TreeMap<>();
     for (String table : rules.keys()) {
       String quoted = ConfigUtil.joinPath(table);

@@ -210,6 +210,7 @@ public final class MigrationJob {
       failed.put(tenantId, TenantResult.failed(tenantId, why, List.of(), 0));
     });
     reports.recordPlan(target, runId, PlanWriter.json(planned));
+    notes.add("followed plan " + PlanWriter.digest(planned) + " (plan.json beside report.json; compare with tenantfold plan)");
     Map<String, String> failedTables =
         TargetDdl.of(config.target(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
     // A table the target cannot hold fails the tenants that have it; the others go on without it.

@@ -11,18 +11,22 @@ public final class SummaryPrinter {
 
   public static void print(RunResult run, PrintStream out) {
     boolean audit = "validate".equals(run.command());
-    String format = "%-16s %-24s %12s %12s %12s %-14s %10s %-9s %s%n";
+    // Rules that remove or reject rows add two columns: source = loaded + duplicates + rejected, visibly.
+    boolean accounted = run.tenants().stream().flatMap(t -> t.tables().stream()).anyMatch(r -> r.duplicatesRemoved() > 0 || r.rejectedRows() > 0);
+    String format = "%-16s %-24s %12s %12s %12s " + (accounted ? "%10s %9s " : "%s%s") + "%-14s %10s %-9s %s%n";
     out.println();
     out.printf("Tenantfold %s %s: %s (exit code %d)%n", run.command(), run.runId(), run.statusLabel(), run.exitCode());
     run.notes().forEach(n -> out.println("Note: " + n));
-    out.printf(format, "TENANT", "TABLE", "SOURCE", "EXTRACTED", audit ? "PUBLISHED" : "LOADED", "CHECKSUM", "STATUS", audit ? "" : "PUBLISHED",
-        "MESSAGE");
+    out.printf(format, "TENANT", "TABLE", "SOURCE", "EXTRACTED", audit ? "PUBLISHED" : "LOADED", accounted ? "DUPLICATES" : "",
+        accounted ? "REJECTED" : "", "CHECKSUM", "STATUS", audit ? "" : "PUBLISHED", "MESSAGE");
     for (TenantResult t : run.tenants()) {
       if (t.tables().isEmpty()) {
-        out.printf(format, t.tenantId(), "-", "-", "-", "-", "-", t.status(), "no", nullToEmpty(t.message()));
+        out.printf(format, t.tenantId(), "-", "-", "-", "-", accounted ? "-" : "", accounted ? "-" : "", "-", t.status(), "no",
+            nullToEmpty(t.message()));
       }
       for (TableResult r : t.tables()) {
-        out.printf(format, r.tenantId(), r.tableName(), r.sourceRows(), audit ? "-" : r.extractedRows(), r.loadedRows(), checksum(r), r.status(),
+        out.printf(format, r.tenantId(), r.tableName(), r.sourceRows(), audit ? "-" : r.extractedRows(), r.loadedRows(),
+            accounted ? r.duplicatesRemoved() : "", accounted ? r.rejectedRows() : "", checksum(r), r.status(),
             audit ? "-" : r.published() ? "yes" : "no", nullToEmpty(r.message()));
         if (r.checksum() != null) {
           r.checksum().listed().stream().limit(KEYS_SHOWN).forEach(d -> out.printf("    %-20s key %s%s%n", d.kind(), d.key(),

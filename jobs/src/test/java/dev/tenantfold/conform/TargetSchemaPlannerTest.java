@@ -1,7 +1,12 @@
 package dev.tenantfold.conform;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.typesafe.config.ConfigFactory;
+import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.ConfigReader;
+import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.extract.EnumSpec;
 import dev.tenantfold.extract.TableSpec;
@@ -66,5 +71,31 @@ class TargetSchemaPlannerTest {
 
     assertThat(schema.tables()).containsOnlyKeys("orders");
     assertThat(schema.table("orders").orElseThrow().columnNames()).containsExactly("id", "legacy", "total");
+  }
+
+  @Test
+  void widensTypesAppliesRulesAndRecordsTheDrift() {
+    RulesConfig rules = RulesConfig.from(new ConfigReader(ConfigFactory.parseString("""
+        orders { columns { code { cast = bigint }, fax { exclude = true }, region { default = EU } } }
+        """), "tenantfold.rules"));
+    TargetSchema schema = TargetSchemaPlanner.plan(null, List.of(
+        tenant("a", orders(col("id", "integer", true), col("code", "text", false), col("fax", "text", false), col("region", "text", true))),
+        tenant("b", orders(col("id", "bigint", true), col("code", "integer", false)))), "tenant_id", rules);
+
+    assertThat(schema.errors()).isEmpty();
+    assertThat(schema.table("orders").orElseThrow().columns())
+        .containsExactly(col("id", "bigint", true), col("code", "bigint", false), col("region", "text", true));
+    assertThat(schema.drift()).extracting(d -> d.column() + ": " + d.detail()).contains(
+        "id: integer in [a], bigint in [b]: widened to bigint",
+        "code: text in [a], integer in [b]: cast to bigint",
+        "region: in [a], missing in [b]: they load the default 'EU'");
+  }
+
+  @Test
+  void aRuleNamingAnUnknownColumnIsAConfigError() {
+    RulesConfig rules = RulesConfig.from(new ConfigReader(ConfigFactory.parseString("orders { columns { nope { cast = bigint } } }"),
+        "tenantfold.rules"));
+    assertThatThrownBy(() -> TargetSchemaPlanner.plan(null, List.of(tenant("a", orders(col("id", "bigint", true)))), "tenant_id", rules))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.rules.orders.columns.nope").hasMessageContaining("has no column nope");
   }
 }
