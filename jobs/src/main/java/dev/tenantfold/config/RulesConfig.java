@@ -57,13 +57,13 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
 
   /** What happens to one table. {@code maxRejectedRows} rows may be rejected before its tenant fails. */
   public record TableRule(String table, String path, Map<String, ColumnRule> columns, long maxRejectedRows, Optional<Dedup> dedup,
-      boolean exclude) {
+      boolean exclude, Optional<Shared> shared) {
     public TableRule {
       columns = Map.copyOf(columns);
     }
 
     static TableRule none(String table) {
-      return new TableRule(table, "tenantfold.rules." + table, Map.of(), 0, Optional.empty(), false);
+      return new TableRule(table, "tenantfold.rules." + table, Map.of(), 0, Optional.empty(), false, Optional.empty());
     }
 
     public Optional<ColumnRule> column(String name) {
@@ -76,7 +76,7 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
     }
 
     static TableRule from(String table, ConfigReader c) {
-      c.rejectUnknown(Set.of("columns", "max-rejected-rows", "dedup", "exclude"));
+      c.rejectUnknown(Set.of("columns", "max-rejected-rows", "dedup", "exclude", "shared"));
       Map<String, ColumnRule> columns = new LinkedHashMap<>();
       ConfigReader cols = c.block("columns");
       for (String column : cols.keys()) {
@@ -91,11 +91,12 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
         dedup = Optional.of(c.isObject("dedup") ? Dedup.keyed(c.block("dedup")) : Dedup.named(c, "dedup"));
       }
       boolean exclude = c.has("exclude") && c.bool("exclude");
-      if (exclude && (!columns.isEmpty() || dedup.isPresent())) {
+      Optional<Shared> shared = c.has("shared") ? Optional.of(Shared.from(c.block("shared"))) : Optional.empty();
+      if (exclude && (!columns.isEmpty() || dedup.isPresent() || shared.isPresent())) {
         throw new ConfigError("Config key " + c.key("exclude") + " = true leaves nothing for the other rules of table " + table
             + " to act on: remove them or the exclude");
       }
-      return new TableRule(table, c.path(), columns, c.nonNegativeLong("max-rejected-rows", 0), dedup, exclude);
+      return new TableRule(table, c.path(), columns, c.nonNegativeLong("max-rejected-rows", 0), dedup, exclude, shared);
     }
   }
 
@@ -156,6 +157,45 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
       }
       return new Dedup(c.path(), key, keep);
     }
+  }
+
+  /**
+   * A shared reference table: loaded once, without the tenant column, keyed by the source key.
+   * Tenants' rows for one key must agree; {@code onConflict} decides when they do not: {@code fail}
+   * (the conflicting tenants do not publish), {@code first-tenant} (the first tenant in config order
+   * wins) or {@code tenant:<id>} (that tenant wins where it has the key, else the first).
+   */
+  public record Shared(String path, OnConflict onConflict, Optional<String> winner) {
+    /** What happens to rows that conflict. */
+    public enum OnConflict { FAIL, FIRST_TENANT, TENANT }
+
+    static Shared from(ConfigReader c) {
+      c.rejectUnknown(Set.of("on-conflict"));
+      String value = c.optionalString("on-conflict", "fail").trim();
+      if (value.equals("fail")) {
+        return new Shared(c.path(), OnConflict.FAIL, Optional.empty());
+      }
+      if (value.equals("first-tenant")) {
+        return new Shared(c.path(), OnConflict.FIRST_TENANT, Optional.empty());
+      }
+      if (value.startsWith("tenant:") && value.length() > "tenant:".length()) {
+        return new Shared(c.path(), OnConflict.TENANT, Optional.of(value.substring("tenant:".length())));
+      }
+      throw new ConfigError("Config key " + c.key("on-conflict") + " = '" + value + "': use fail, first-tenant or \"tenant:<id>\"");
+    }
+
+    public String describe() {
+      return switch (onConflict) {
+        case FAIL -> "fail";
+        case FIRST_TENANT -> "first-tenant";
+        case TENANT -> "tenant:" + winner.orElseThrow();
+      };
+    }
+  }
+
+  /** Tables declared shared. */
+  public List<String> sharedTables() {
+    return tables.values().stream().filter(t -> t.shared().isPresent()).map(TableRule::table).toList();
   }
 
   /** One column of a {@code keep} order. */

@@ -12,6 +12,7 @@ import java.io.File;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -98,6 +99,13 @@ public record TenantfoldConfig(
       throw new ConfigError("Config key " + root.key("tenants") + " is empty: list at least one tenant { id, jdbc { url, user, password } }");
     }
     RulesConfig rules = RulesConfig.from(root.block("rules"));
+    for (RulesConfig.TableRule rule : rules.tables().values()) {
+      Optional<String> winner = rule.shared().flatMap(RulesConfig.Shared::winner);
+      if (winner.isPresent() && !ids.contains(winner.get())) {
+        throw new ConfigError("Config key " + rule.shared().get().path() + ".on-conflict names tenant '" + winner.get()
+            + "', which is not in tenantfold.tenants (known: " + tenants.stream().map(TenantConfig::id).toList() + ")");
+      }
+    }
     ConfigReader report = root.block("report");
     report.rejectUnknown(Set.of("dir"));
     return new TenantfoldConfig(

@@ -152,6 +152,10 @@ public final class TargetSchemaPlanner {
               + rule.table() + "; a key column cannot be excluded");
         }
       }
+      if (rule.shared().isPresent() && specs.stream().anyMatch(t -> t.primaryKey().isEmpty())) {
+        throw new ConfigError("Cannot apply rule " + rule.shared().get().path() + ": table " + rule.table() + " has no primary key in every"
+            + " tenant; a shared table is keyed by the source key (add the key in the sources, or remove the rule)");
+      }
       rule.dedup().ifPresent(dedup -> {
         List<String> named = new ArrayList<>(dedup.key());
         dedup.keep().forEach(k -> named.add(k.column()));
@@ -308,6 +312,8 @@ public final class TargetSchemaPlanner {
       rule.dedup().ifPresent(d -> out.add(new Drift(name, null, Drift.Kind.RULE, d.exact() ? "deduplicated: identical rows collapse to one"
           : "deduplicated: one row per " + d.key() + (d.keep().isEmpty() ? "" : ", keeping the first by " + d.keep().stream()
               .map(k -> k.column() + (k.descending() ? " desc" : "")).toList()) + ", ties by the row's text")));
+      rule.shared().ifPresent(sh -> out.add(new Drift(name, null, Drift.Kind.RULE, "shared: one copy for every tenant, without the tenant"
+          + " column, keyed by " + primaryKey + "; rows that differ for one key: on-conflict = " + sh.describe())));
       if (rule.maxRejectedRows() > 0) {
         out.add(new Drift(name, null, Drift.Kind.RULE, "up to " + rule.maxRejectedRows() + " rejected rows per tenant before the tenant fails"));
       }

@@ -1,11 +1,13 @@
 package dev.tenantfold.job;
 
 import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.source.ExportTenantSource;
@@ -35,7 +37,9 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -234,7 +238,16 @@ public final class MigrationJob {
     List<TenantResult> results = new ArrayList<>();
     Map<String, Future<TenantResult>> running = new LinkedHashMap<>();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    ExecutorService pool = Executors.newFixedThreadPool(config.options().tenantParallelism(), r -> {
+    // One thread per tenant; the slots bound how many extract, load and validate at once. A tenant frees its slot when its
+    // heavy work is done, so tenants waiting for the others at the shared-table gate never starve the rest.
+    Semaphore slots = new Semaphore(config.options().tenantParallelism(), true);
+    List<String> runningIds = tenants.stream().map(TenantConfig::id).filter(catalogs::containsKey).toList();
+    Map<String, RulesConfig.Shared> sharedRules = new LinkedHashMap<>();
+    schema.tables().keySet().forEach(t -> schema.rule(t).shared().ifPresent(sh -> sharedRules.put(t, sh)));
+    SharedTableGate gate = new SharedTableGate(runningIds, sharedRules, config.tenantColumn(),
+        () -> config.target().endpoint().connect(SessionName.of(runId, "shared-tables")));
+    TenantMigration.RunContext context = new TenantMigration.RunContext(config, runId, schema, reports, registry, gate);
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, runningIds.size()), r -> {
       Thread t = new Thread(r, "tenantfold-tenant");
       t.setDaemon(true);
       return t;
@@ -247,8 +260,20 @@ public final class MigrationJob {
           ShrinkGuard guard = guards.get(tenant.id());
           TenantSource source = sourceOf(tenant, runId, jsc);
           sources.put(tenant.id(), source);
-          running.put(tenant.id(), pool.submit(() -> new TenantMigration(config, tenant, catalog, schema, runId, source, reports, registry, guard)
-              .execute()));
+          running.put(tenant.id(), pool.submit(() -> {
+            slots.acquire();
+            AtomicBoolean held = new AtomicBoolean(true);
+            Runnable release = () -> {
+              if (held.getAndSet(false)) {
+                slots.release();
+              }
+            };
+            try {
+              return new TenantMigration(context, tenant, catalog, source, guard, release).execute();
+            } finally {
+              release.run();
+            }
+          }));
         }
       }
       for (TenantConfig tenant : tenants) {
@@ -269,6 +294,8 @@ public final class MigrationJob {
     }
     // From here on the target's own record decides: a connection lost on the way is replaced.
     Connection conn = session.connection();
+    reports.recordSharedConflicts(conn, runId, gate.conflicts().stream()
+        .map(c -> new ReportStore.SharedConflict(c.table(), c.keyJson(), c.tenantId(), c.rowJson(), c.outcome())).toList());
     for (TenantResult r : results) {
       if (!r.published()) {
         // The one place unpublished verdicts are written (published ones commit with their swap): tenants that

@@ -65,22 +65,33 @@ final class TenantMigration {
   private final ReportStore reports;
   private final StagingRegistry registry;
   private final ShrinkGuard guard;
+  private final SharedTableGate gate;
+  private final Runnable stagingDone;
   private final Map<String, Long> stageMillis = new LinkedHashMap<>();
   private long stageStart = System.nanoTime();
   /** The step under way, for the message when it fails ("Cannot transfer tenant acme: ..."). */
   private String step = "plan";
 
-  TenantMigration(TenantfoldConfig config, TenantConfig tenant, TenantCatalog plannedCatalog, TargetSchema target, String runId,
-      TenantSource source, ReportStore reports, StagingRegistry registry, ShrinkGuard guard) {
-    this.config = config;
+  /**
+   * What every tenant of one run shares: the configuration, the run id, the plan, the report and
+   * staging records, the gate where tenants with shared tables meet before publishing, and the
+   * signal that a tenant's heavy work is done ({@code stagingDone}: frees its slot among
+   * {@code extract.tenant-parallelism}, so tenants waiting at the gate do not hold slots).
+   */
+  record RunContext(TenantfoldConfig config, String runId, TargetSchema plan, ReportStore reports, StagingRegistry registry, SharedTableGate gate) {}
+
+  TenantMigration(RunContext run, TenantConfig tenant, TenantCatalog plannedCatalog, TenantSource source, ShrinkGuard guard, Runnable stagingDone) {
+    this.config = run.config();
     this.tenant = tenant;
     this.plannedCatalog = plannedCatalog;
-    this.target = target;
-    this.runId = runId;
+    this.target = run.plan();
+    this.runId = run.runId();
     this.source = source;
-    this.reports = reports;
-    this.registry = registry;
+    this.reports = run.reports();
+    this.registry = run.registry();
     this.guard = guard;
+    this.gate = run.gate();
+    this.stagingDone = stagingDone;
   }
 
   TenantResult execute() {
@@ -94,13 +105,50 @@ final class TenantMigration {
         String message = "Cannot " + step + " tenant " + tenant.id() + ": " + redact(e);
         dropStaging(session, staged);
         return TenantResult.failed(tenant.id(), message, List.of(), millisSince(start));
+      } finally {
+        stagingDone.run();
       }
       stageStart = System.nanoTime();
       if (!results.stream().allMatch(r -> r.status() == TableStatus.OK)) {
+        gate.withdraw(tenant.id());
         return unpublished(session, staged, results, start);
       }
-      return publish(session, staged, results, start);
+      SharedTableGate.Decision shared;
+      try {
+        shared = gate.arrive(tenant.id(), sharedStaging(staged));
+      } catch (SQLException | InterruptedException e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        dropStaging(session, staged);
+        return TenantResult.failed(tenant.id(), "Cannot publish tenant " + tenant.id() + ": " + redact(e), List.of(), millisSince(start));
+      }
+      endStage("shared_wait");
+      if (shared.refused().isPresent()) {
+        String reason = shared.refused().get();
+        return unpublished(session, staged, results.stream().map(r -> target.rule(r.tableName()).shared().isPresent() ? r.refused(reason) : r)
+            .toList(), start);
+      }
+      return publish(session, staged, withOverruled(results, shared.overruledKeys()), start, shared.overruledKeys());
+    } finally {
+      // A tenant that never reached the gate (an error before it) must not keep the others waiting.
+      gate.withdraw(tenant.id());
     }
+  }
+
+  /** The tenant's staging of each shared table it has rows of. */
+  private Map<String, StagingTable> sharedStaging(List<StagingTable> staged) {
+    Map<String, StagingTable> out = new LinkedHashMap<>();
+    staged.stream().filter(StagingTable::shared).forEach(s -> out.put(s.table().name(), s));
+    return out;
+  }
+
+  /** Notes, on shared tables, how many of the tenant's rows another tenant's row overruled. */
+  private List<TableResult> withOverruled(List<TableResult> results, Map<String, List<String>> overruled) {
+    return results.stream().map(r -> overruled.containsKey(r.tableName()) ? r.withMessage(joinMessages(r.message(), overruled.get(r.tableName()).size()
+        + " rows overruled by other tenants' rows for the same key (" + target.rule(r.tableName()).shared().get().path()
+        + ".on-conflict = " + target.rule(r.tableName()).shared().get().describe() + "; listed in " + config.target().reportSchema()
+        + ".shared_conflicts)")) : r).toList();
   }
 
   /** The table's verdict with the rows published before, failed if it would empty a published table. */
@@ -128,12 +176,14 @@ final class TenantMigration {
     return new TenantResult(tenant.id(), false, "", unpublished, millisSince(start), stageMillis);
   }
 
-  private TenantResult publish(TargetSession session, List<StagingTable> staged, List<TableResult> results, long start) {
+  private TenantResult publish(TargetSession session, List<StagingTable> staged, List<TableResult> results, long start,
+      Map<String, List<String>> overruledShared) {
     List<TableResult> published = results.stream().map(r -> r.withPublished(true, r.message())).toList();
     Set<String> stagedTables = staged.stream().map(s -> s.table().name()).collect(Collectors.toSet());
     // Reached only when the guard allowed it: tables the tenant no longer has leave with this publish.
     List<String> retired = guard.vanishedTables(stagedTables).stream().filter(t -> config.tables().selects(t)).toList();
-    Publication publication = new Publication(tenant.id(), staged, retired, config.target().schema(), config.target().partitionSchema());
+    Publication publication = new Publication(tenant.id(), staged, retired, config.target().schema(), config.target().partitionSchema(),
+        overruledShared);
     int publishPid = -1;
     try {
       Connection conn = session.connection();
@@ -174,8 +224,10 @@ final class TenantMigration {
       List<TablePlan> plans = new ArrayList<>();
       for (TargetTable table : target.tables().values()) {
         // Recorded before it is created: whatever happens next, cleanup finds it.
-        StagingTable staging = StagingTable.of(registry.register(session.connection(), runId, tenant.id(), table.name(),
-            config.target().stagingSchema()), config.target().schema(), table, config.tenantColumn(), tenant.id());
+        StagingTable.Name name = registry.register(session.connection(), runId, tenant.id(), table.name(), config.target().stagingSchema());
+        StagingTable staging = target.rule(table.name()).shared().isPresent()
+            ? StagingTable.ofShared(name, config.target().schema(), table, config.tenantColumn(), tenant.id())
+            : StagingTable.of(name, config.target().schema(), table, config.tenantColumn(), tenant.id());
         staged.add(staging);
         staging.create(session.connection());
         plans.add(new TablePlan(table, catalog.table(table.name()), staging, target.rule(table.name())));

@@ -107,9 +107,12 @@ public final class RowLevelSecurity {
       if (!enabled) {
         st.execute("ALTER TABLE " + parent + " ENABLE ROW LEVEL SECURITY");
       }
-      if (!forced) {
+      if (!forced && access == Access.TENANT) {
         // Also the owner is filtered: an application connected as the owner by mistake still sees one tenant.
         st.execute("ALTER TABLE " + parent + " FORCE ROW LEVEL SECURITY");
+      } else if (forced && access == Access.SHARED) {
+        // Every tenant sees a shared table whole; the loader (its owner) must merge into it, which a read-only policy would refuse.
+        st.execute("ALTER TABLE " + parent + " NO FORCE ROW LEVEL SECURITY");
       }
       String policy = access == Access.TENANT ? TENANT_POLICY : SHARED_POLICY;
       String other = access == Access.TENANT ? SHARED_POLICY : TENANT_POLICY;

@@ -19,13 +19,23 @@ import java.sql.PreparedStatement;
  * the target table plus {@code CHECK (tenant = 'id')}, which lets ATTACH PARTITION skip its
  * validation scan; its primary key, built after the load, becomes the partition's index as is.
  */
-public record StagingTable(long id, String schema, String name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
+public record StagingTable(long id, String schema, String name, String targetSchema, TargetTable table, String tenantColumn, String tenantId,
+    boolean shared) {
 
   /** A registered staging name: see {@link StagingRegistry#register}. */
   public record Name(long id, String schema, String name) {}
 
   public static StagingTable of(Name name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
-    return new StagingTable(name.id(), name.schema(), name.name(), targetSchema, table, tenantColumn, tenantId);
+    return new StagingTable(name.id(), name.schema(), name.name(), targetSchema, table, tenantColumn, tenantId, false);
+  }
+
+  /**
+   * The staging of a tenant's rows of a shared reference table: like the shared table plus the
+   * tenant column (so it validates like any staging); its rows are merged into the shared table at
+   * publish instead of being attached as a partition.
+   */
+  public static StagingTable ofShared(Name name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
+    return new StagingTable(name.id(), name.schema(), name.name(), targetSchema, table, tenantColumn, tenantId, true);
   }
 
   public String qualifiedName() {
@@ -60,7 +70,8 @@ public record StagingTable(long id, String schema, String name, String targetSch
   public void create(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {
       // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that name is an error, not ours to drop.
-      st.execute("CREATE TABLE " + qualifiedName() + " (LIKE " + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS)");
+      st.execute("CREATE TABLE " + qualifiedName() + " (" + (shared ? ident(tenantColumn) + " text NOT NULL, " : "") + "LIKE "
+          + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS)");
       st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(name + "_tenant")
           + " CHECK (" + ident(tenantColumn) + " = " + literal(tenantId) + ")");
     }
@@ -89,6 +100,10 @@ public record StagingTable(long id, String schema, String name, String targetSch
    * transaction, where it would hold the tables' locks for the whole build.
    */
   public void buildParentIndexes(Connection conn) throws SQLException {
+    if (shared) {
+      // Never attached: its rows are merged into the shared table, whose indexes take them.
+      return;
+    }
     record ParentIndex(String definition, String prefix, String constraintDefinition) {}
     List<ParentIndex> indexes = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement("""

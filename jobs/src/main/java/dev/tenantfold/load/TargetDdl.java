@@ -119,10 +119,10 @@ public final class TargetDdl {
         }
         try {
           serialize(st, timeout);
-          ensureTable(conn, st, table);
+          boolean shared = target.rule(table.name()).shared().isPresent();
+          ensureTable(conn, st, table, shared);
           if (rowLevelSecurity.isPresent()) {
-            // Shared reference tables (a coming feature) pass Access.SHARED here.
-            rowLevelSecurity.get().protect(conn, table.name(), RowLevelSecurity.Access.TENANT);
+            rowLevelSecurity.get().protect(conn, table.name(), shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
           }
           conn.commit();
         } catch (SQLException e) {
@@ -205,13 +205,18 @@ public final class TargetDdl {
     }
   }
 
-  private void ensureTable(Connection conn, Statement st, TargetTable table) throws SQLException {
+  private void ensureTable(Connection conn, Statement st, TargetTable table, boolean shared) throws SQLException {
     String partitionKey = partitionKey(conn, table.name());
     if (partitionKey == null) {
-      st.execute(createSql(table));
+      st.execute(shared ? createSharedSql(table) : createSql(table));
       return;
     }
-    if (!partitionKey.equals("LIST (" + tenantColumn + ")") && !partitionKey.equals("LIST (" + ident(tenantColumn) + ")")) {
+    if (shared) {
+      if (!partitionKey.isEmpty()) {
+        throw new SQLException("Cannot use existing table " + schema + "." + table.name() + " as a shared table: it is partitioned (" + partitionKey
+            + "), as a per-tenant table is; drop or rename it, or remove the table's shared rule");
+      }
+    } else if (!partitionKey.equals("LIST (" + tenantColumn + ")") && !partitionKey.equals("LIST (" + ident(tenantColumn) + ")")) {
       throw new SQLException("Cannot publish into existing table " + schema + "." + table.name() + ": it is not partitioned by LIST ("
           + tenantColumn + ") (found: " + (partitionKey.isEmpty() ? "not partitioned" : partitionKey)
           + "); rename or drop it, or set tenantfold.target.schema to another schema");
@@ -269,6 +274,16 @@ public final class TargetDdl {
         return def == null ? "" : def;
       }
     }
+  }
+
+  /** A shared reference table: one copy for every tenant, no tenant column, keyed by the source key. */
+  String createSharedSql(TargetTable table) {
+    List<String> columns = new ArrayList<>();
+    for (ColumnSpec c : table.columns()) {
+      columns.add(ident(c.name()) + " " + c.targetType(schema) + (c.notNull() ? " NOT NULL" : ""));
+    }
+    columns.add("PRIMARY KEY (" + Sql.idents(table.primaryKey()) + ")");
+    return "CREATE TABLE " + qualified(schema, table.name()) + " (\n  " + String.join(",\n  ", columns) + "\n)";
   }
 
   String createSql(TargetTable table) {

@@ -1,5 +1,7 @@
 package dev.tenantfold.load;
 
+import dev.tenantfold.conform.TargetTable;
+
 import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
@@ -15,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Makes a tenant's staged tables visible together, in one transaction: for each table, detach and
@@ -59,10 +62,16 @@ public final class TenantPublisher {
    * partitionSchema}), and its partitions of {@code retiredTables} (tables its source no longer
    * has, when the run allows the tenant to shrink) are dropped.
    */
-  public record Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema) {
+  public record Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema,
+      Map<String, List<String>> overruledSharedKeys) {
     public Publication {
       staged = List.copyOf(staged);
       retiredTables = List.copyOf(retiredTables);
+      overruledSharedKeys = Map.copyOf(overruledSharedKeys);
+    }
+
+    public Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema) {
+      this(tenantId, staged, retiredTables, targetSchema, partitionSchema, Map.of());
     }
   }
 
@@ -93,6 +102,10 @@ public final class TenantPublisher {
       }
       for (StagingTable s : ordered) {
         String parent = qualified(s.targetSchema(), s.table().name());
+        if (s.shared()) {
+          mergeShared(conn, st, s, publication.overruledSharedKeys().getOrDefault(s.table().name(), List.of()));
+          continue;
+        }
         String previous = existingPartition(conn, parent, tenantId);
         if (previous != null) {
           st.execute("ALTER TABLE " + parent + " DETACH PARTITION " + previous);
@@ -121,6 +134,41 @@ public final class TenantPublisher {
         // The connection is gone; the caller reports the original failure.
       }
     }
+  }
+
+  /**
+   * Merges a tenant's rows of a shared table into it: rows another tenant's row overruled (by the
+   * table's on-conflict rule) are dropped from the staging first; the rest are upserted by key; then
+   * every remaining staged row must be in the shared table exactly, or the publish rolls back.
+   */
+  private static void mergeShared(Connection conn, Statement st, StagingTable s, List<String> overruledKeys) throws SQLException {
+    TargetTable table = s.table();
+    String parent = qualified(s.targetSchema(), table.name());
+    String keyJson = "jsonb_build_object(" + String.join(", ", table.primaryKey().stream().map(k -> literal(k) + ", " + ident(k)).toList()) + ")";
+    if (!overruledKeys.isEmpty()) {
+      try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + s.qualifiedName() + " WHERE " + keyJson + " = ANY (?::jsonb[])")) {
+        ps.setArray(1, conn.createArrayOf("text", overruledKeys.toArray()));
+        ps.executeUpdate();
+      }
+    }
+    String columns = Sql.idents(table.columnNames());
+    List<String> others = table.columnNames().stream().filter(c -> !table.primaryKey().contains(c)).toList();
+    String onConflict = others.isEmpty() ? "DO NOTHING" : "DO UPDATE SET " + String.join(", ", others.stream().map(c -> ident(c) + " = EXCLUDED." + ident(c))
+        .toList());
+    st.execute("INSERT INTO " + parent + " (" + columns + ") SELECT " + columns + " FROM " + s.qualifiedName() + " ON CONFLICT ("
+        + Sql.idents(table.primaryKey()) + ") " + onConflict);
+    String keyMatch = String.join(" AND ", table.primaryKey().stream().map(k -> "t." + ident(k) + " = s." + ident(k)).toList());
+    String sameValues = others.stream().map(c -> " AND t." + ident(c) + "::text IS NOT DISTINCT FROM s." + ident(c) + "::text")
+        .reduce("", String::concat);
+    try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + s.qualifiedName() + " s WHERE NOT EXISTS (SELECT 1 FROM " + parent + " t WHERE "
+        + keyMatch + sameValues + ")")) {
+      rs.next();
+      if (rs.getLong(1) > 0) {
+        throw new SQLException("Cannot merge tenant " + s.tenantId() + " into shared table " + parent + ": " + rs.getLong(1)
+            + " of its rows are not in it after the merge; nothing was published");
+      }
+    }
+    st.execute("DROP TABLE " + s.qualifiedName());
   }
 
   /**

@@ -59,6 +59,9 @@ public final class ReportStore {
           + " row_data jsonb NOT NULL)");
       st.execute("CREATE INDEX IF NOT EXISTS rejects_run ON " + qualified(schema, "rejects") + " (run_id, tenant_id, table_name)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "plans") + " (run_id text PRIMARY KEY, plan jsonb NOT NULL)");
+      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "shared_conflicts") + " ("
+          + "run_id text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, tenant_id text NOT NULL, row_data jsonb NOT NULL,"
+          + " outcome text NOT NULL)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "mismatches") + " ("
           + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key text NOT NULL, kind text NOT NULL,"
           + " columns text[] NOT NULL, source_rows int NOT NULL, target_rows int NOT NULL)");
@@ -286,6 +289,28 @@ public final class ReportStore {
         ps.setString(5, r.column());
         ps.setString(6, r.reason());
         ps.setString(7, r.rowJson());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /** One tenant's row of a shared-table key the tenants disagreed on, and what became of it. */
+  public record SharedConflict(String table, String keyJson, String tenantId, String rowJson, String outcome) {}
+
+  public void recordSharedConflicts(Connection conn, String runId, List<SharedConflict> conflicts) throws SQLException {
+    if (conflicts.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "shared_conflicts")
+        + " (run_id, table_name, key, tenant_id, row_data, outcome) VALUES (?, ?, ?::jsonb, ?, ?::jsonb, ?)")) {
+      for (SharedConflict c : conflicts) {
+        ps.setString(1, runId);
+        ps.setString(2, c.table());
+        ps.setString(3, c.keyJson());
+        ps.setString(4, c.tenantId());
+        ps.setString(5, c.rowJson());
+        ps.setString(6, c.outcome());
         ps.addBatch();
       }
       ps.executeBatch();

@@ -23,6 +23,7 @@ class RulesConfigTest {
         customer_status { dedup { key = [customer_id], keep = "updated_at desc, id" } }
         events { dedup = exact }
         audit_log { exclude = true }
+        countries { shared { on-conflict = "tenant:globex" } }
         """);
     TableRule customers = rules.forTable("customers");
     assertThat(customers.column("balance").orElseThrow().cast()).contains("numeric(14,4)");
@@ -37,6 +38,8 @@ class RulesConfigTest {
     assertThat(rules.forTable("events").dedup().orElseThrow().exact()).isTrue();
     assertThat(rules.excludedTables()).containsExactly("audit_log");
     assertThat(rules.forTable("orders").changesRows()).as("a table without rules").isFalse();
+    assertThat(rules.forTable("countries").shared().orElseThrow().describe()).isEqualTo("tenant:globex");
+    assertThat(rules.sharedTables()).containsExactly("countries");
   }
 
   @Test
@@ -55,7 +58,7 @@ class RulesConfigTest {
         .hasMessageContaining("tenantfold.rules.customers.max-rejected-rows must be at least 0");
     assertThatThrownBy(() -> parse("customers { columns { fax { exclude = true, default = x } } }")).isInstanceOf(ConfigError.class)
         .hasMessageContaining("tenantfold.rules.customers.columns.fax.exclude");
-    assertThatThrownBy(() -> parse("countries { shared { on-conflict = fail } }")).isInstanceOf(ConfigError.class)
-        .hasMessageContaining("Unknown config key tenantfold.rules.countries.shared");
+    assertThatThrownBy(() -> parse("countries { shared { on-conflict = last-tenant } }")).isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.rules.countries.shared.on-conflict = 'last-tenant'");
   }
 }
