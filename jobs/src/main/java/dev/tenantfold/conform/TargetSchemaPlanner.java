@@ -197,6 +197,21 @@ public final class TargetSchemaPlanner {
       this.targetSpec = inTarget ? spec : null;
     }
 
+    /**
+     * The planned column with its default: the existing target's, else the first tenant's that has
+     * one (a sequence-backed column in any tenant stays sequence-backed in the target).
+     */
+    ColumnSpec defaulted() {
+      List<ColumnSpec> holders = new ArrayList<>();
+      if (targetSpec != null) {
+        holders.add(targetSpec);
+      }
+      holders.addAll(byTenant.values());
+      boolean bySequence = holders.stream().anyMatch(ColumnSpec::generatedBySequence);
+      String expression = bySequence ? null : holders.stream().map(ColumnSpec::defaultExpression).filter(e -> e != null).findFirst().orElse(null);
+      return new ColumnSpec(spec.name(), spec.type(), spec.notNull(), spec.enumType(), spec.array(), expression, bySequence);
+    }
+
     /** Who gave the column its planned type, for messages: "tenant a has", "the existing target table and tenants a, b have". */
     String holders() {
       List<String> tenants = List.copyOf(byTenant.keySet());
@@ -213,7 +228,7 @@ public final class TargetSchemaPlanner {
         boolean same = spec.enumType() != null && spec.enumType().equals(other.enumType()) && spec.array() == other.array();
         return same ? Optional.of(spec) : Optional.empty();
       }
-      return TypeLattice.widen(spec.type(), other.type()).map(t -> new ColumnSpec(spec.name(), t, spec.notNull(), null, t.endsWith("[]")));
+      return TypeLattice.widen(spec.type(), other.type()).map(t -> spec.retyped(t, spec.notNull(), null, t.endsWith("[]")));
     }
   }
 
@@ -271,7 +286,7 @@ public final class TargetSchemaPlanner {
         // NOT NULL holds only where every tenant guarantees it (a cast keeps NULL as NULL); an existing nullable target column stays nullable.
         boolean notNull = primaryKey.contains(c.spec.name())
             || (everyTenantNotNull(c, rule) && (c.targetSpec == null || c.targetSpec.notNull()));
-        built.add(new ColumnSpec(c.spec.name(), type, notNull, enumColumn ? c.spec.enumType() : null, enumColumn ? c.spec.array() : type.endsWith("[]")));
+        built.add(c.defaulted().retyped(type, notNull, enumColumn ? c.spec.enumType() : null, enumColumn ? c.spec.array() : type.endsWith("[]")));
       }
       return new TargetTable(name, built, primaryKey);
     }

@@ -34,8 +34,10 @@ public final class CatalogReader {
              bt.typtype, t.typcategory = 'A' AS is_array, bet.typtype AS elem_typtype,
              CASE WHEN bt.typtype = 'e' THEN bt.typname WHEN bet.typtype = 'e' THEN bet.typname END AS enum_name,
              CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
-                  WHEN et.typtype = 'd' THEN format_type(et.typbasetype, et.typtypmod) || '[]' END AS domain_base
+                  WHEN et.typtype = 'd' THEN format_type(et.typbasetype, et.typtypmod) || '[]' END AS domain_base,
+             pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated
         FROM pg_attribute a
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         JOIN pg_type t ON t.oid = a.atttypid
         JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
         LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
@@ -163,7 +165,13 @@ public final class CatalogReader {
             // Domains (and arrays of them) load as their base type; the domain's CHECK held in the source already.
             type = rs.getString(8);
           }
-          out.add(new ColumnSpec(name, type, rs.getBoolean(3), rs.getString(7), isArray));
+          String defaultExpr = rs.getString(9);
+          boolean bySequence = rs.getBoolean(10) || (defaultExpr != null && defaultExpr.startsWith("nextval("));
+          if (rs.getBoolean(11)) {
+            // A generated column's expression is not a default: it loads as a plain column (its values come from the source).
+            defaultExpr = null;
+          }
+          out.add(new ColumnSpec(name, type, rs.getBoolean(3), rs.getString(7), isArray, bySequence ? null : defaultExpr, bySequence));
         }
       }
     }

@@ -41,6 +41,7 @@ import java.util.TreeMap;
  * other, each seeing what the other created.
  */
 public final class TargetDdl {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TargetDdl.class);
   /** The advisory lock key all target DDL of every run serializes on (per database). */
   static final String DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('tenantfold target ddl', 0))";
 
@@ -121,6 +122,7 @@ public final class TargetDdl {
           serialize(st, timeout);
           boolean shared = target.rule(table.name()).shared().isPresent();
           ensureTable(conn, st, table, shared);
+          ensureDefaults(conn, st, table);
           if (rowLevelSecurity.isPresent()) {
             rowLevelSecurity.get().protect(conn, table.name(), shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
           }
@@ -255,6 +257,55 @@ public final class TargetDdl {
       if (notNull.contains(c.name()) && !c.notNull() && !table.primaryKey().contains(c.name())) {
         // A tenant lacks the column (it loads NULL) or allows NULL in it: the shared column must too.
         st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name()) + " DROP NOT NULL");
+      }
+    }
+  }
+
+  /**
+   * The sequence an identity or serial column of a consolidated table draws from: one per column,
+   * shared by every tenant, so a new row's id never collides with any tenant's (docs/reconcile.md).
+   */
+  public static String sequenceName(String table, String column) {
+    return Sql.boundedName(table + "_" + column + "_seq");
+  }
+
+  /**
+   * Recreates the source's column defaults on the consolidated table: identity and serial columns
+   * get a sequence of the target's ({@link #sequenceName}, advanced past every tenant's largest
+   * value at each publish); other defaults are set as the source prints them. A default the target
+   * cannot evaluate (a function it lacks) is skipped with a warning, not a failed table. Existing
+   * defaults are left alone.
+   */
+  private void ensureDefaults(Connection conn, Statement st, TargetTable table) throws SQLException {
+    Map<String, String> current = new HashMap<>();
+    try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+        + " JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = ?::regclass")) {
+      ps.setString(1, qualified(schema, table.name()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          current.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    for (ColumnSpec c : table.columns()) {
+      if (current.containsKey(c.name())) {
+        continue;
+      }
+      String column = qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name());
+      if (c.generatedBySequence()) {
+        String sequence = qualified(schema, sequenceName(table.name(), c.name()));
+        st.execute("CREATE SEQUENCE IF NOT EXISTS " + sequence + " AS bigint");
+        st.execute("ALTER TABLE " + column + " SET DEFAULT nextval(" + literal(sequence) + "::regclass)");
+      } else if (c.defaultExpression() != null) {
+        st.execute("SAVEPOINT tenantfold_default");
+        try {
+          st.execute("ALTER TABLE " + column + " SET DEFAULT " + c.defaultExpression());
+          st.execute("RELEASE SAVEPOINT tenantfold_default");
+        } catch (SQLException e) {
+          st.execute("ROLLBACK TO SAVEPOINT tenantfold_default");
+          LOG.warn("Cannot recreate the default of {}.{} column {} ({}): {}; the column has no default", schema, table.name(), c.name(),
+              c.defaultExpression(), reason(e));
+        }
       }
     }
   }

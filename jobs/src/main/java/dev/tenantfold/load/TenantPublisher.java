@@ -102,6 +102,7 @@ public final class TenantPublisher {
       }
       for (StagingTable s : ordered) {
         String parent = qualified(s.targetSchema(), s.table().name());
+        advanceSequences(st, s);
         if (s.shared()) {
           mergeShared(conn, st, s, publication.overruledSharedKeys().getOrDefault(s.table().name(), List.of()));
           continue;
@@ -133,6 +134,21 @@ public final class TenantPublisher {
       } catch (SQLException ignored) {
         // The connection is gone; the caller reports the original failure.
       }
+    }
+  }
+
+  /**
+   * Moves the sequences of identity and serial columns past the largest value this tenant brings,
+   * so an application's next insert (any tenant) does not collide. Sequences only move forward.
+   */
+  private static void advanceSequences(Statement st, StagingTable s) throws SQLException {
+    for (var c : s.table().columns()) {
+      if (!c.generatedBySequence()) {
+        continue;
+      }
+      String sequence = qualified(s.targetSchema(), TargetDdl.sequenceName(s.table().name(), c.name()));
+      st.execute("SELECT setval(" + literal(sequence) + ", m) FROM (SELECT max(" + ident(c.name()) + ")::bigint AS m FROM " + s.qualifiedName()
+          + ") x WHERE m IS NOT NULL AND m > (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM " + sequence + ")");
     }
   }
 

@@ -1,0 +1,64 @@
+package dev.tenantfold.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.testing.Fixtures;
+import dev.tenantfold.testing.LocalSpark;
+import dev.tenantfold.testing.RowSets;
+import dev.tenantfold.testing.TestPostgres;
+import java.nio.file.Path;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An application inserts into the consolidated tables as it did into its own database: serial and
+ * identity columns draw from target sequences set past every tenant's largest value, and column
+ * defaults are there (issue 8's first slice).
+ */
+class DefaultsAndSequencesTest {
+  private static final SparkSession spark = LocalSpark.session();
+
+  @TempDir
+  Path reports;
+
+  private static String tenant(String name, int films) {
+    String url = TestPostgres.createDatabase(name);
+    TestPostgres.execute(url, """
+        CREATE FUNCTION local_code() RETURNS text LANGUAGE sql AS $$ SELECT 'L' $$;
+        CREATE TABLE film (film_id serial PRIMARY KEY, title text NOT NULL, rating text DEFAULT 'G',
+          last_update timestamptz NOT NULL DEFAULT now(), code text DEFAULT local_code());
+        INSERT INTO film (title) SELECT 'film ' || g FROM generate_series(1, %d) g;
+        CREATE TABLE item (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, label text DEFAULT 'none');
+        INSERT INTO item (label) SELECT 'item ' || g FROM generate_series(1, %d) g;
+        """.formatted(films, films / 10));
+    return url;
+  }
+
+  @Test
+  void insertsWithoutIdsDrawFromSequencesPastEveryTenantAndGetTheSourceDefaults() throws Exception {
+    String acme = tenant("acme", 50);
+    String globex = tenant("globex", 500);
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult result = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).build(reports), spark).execute();
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+
+    assertThat(RowSets.rows(warehouse, """
+        INSERT INTO public.film (tenant_id, title) VALUES ('acme', 'new one'), ('acme', 'new two')
+        RETURNING film_id || ' ' || rating || ' ' || (last_update > now() - interval '1 hour')
+        """)).as("serial ids past globex's 500, defaults filled").containsExactly("501 G true", "502 G true");
+    assertThat(RowSets.rows(warehouse, "INSERT INTO public.item (tenant_id) VALUES ('globex') RETURNING id || ' ' || label"))
+        .as("identity column of the source").containsExactly("51 none");
+    // A default calling a function the target lacks is skipped (warned), not a failed table.
+    assertThat(RowSets.rows(warehouse, "SELECT count(*) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+        + " WHERE d.adrelid = 'public.film'::regclass AND a.attname = 'code'")).containsExactly("0");
+
+    // A re-run moves the sequence only forward.
+    TestPostgres.execute(acme, "INSERT INTO film (film_id, title) VALUES (900, 'late')");
+    assertThat(new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).build(reports), spark).execute().exitCode()).isZero();
+    assertThat(RowSets.rows(warehouse, "INSERT INTO public.film (tenant_id, title) VALUES ('globex', 'after') RETURNING film_id::text"))
+        .containsExactly("901");
+  }
+}
