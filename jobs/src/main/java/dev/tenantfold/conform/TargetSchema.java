@@ -2,6 +2,7 @@ package dev.tenantfold.conform;
 
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.extract.EnumSpec;
+import dev.tenantfold.extract.TableObjects;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,12 +22,28 @@ public record TargetSchema(
     Map<String, EnumSpec> enums,
     RulesConfig rules,
     List<Drift> drift,
-    List<PlanError> errors) {
+    List<PlanError> errors,
+    Map<String, TableObjects> objects) {
   public TargetSchema {
     tables = new TreeMap<>(tables);
     enums = Map.copyOf(enums);
     drift = List.copyOf(drift);
     errors = List.copyOf(errors);
+    objects = Map.copyOf(objects);
+  }
+
+  public TargetSchema(SortedMap<String, TargetTable> tables, Map<String, EnumSpec> enums, RulesConfig rules, List<Drift> drift,
+      List<PlanError> errors) {
+    this(tables, enums, rules, drift, errors, Map.of());
+  }
+
+  /** The unique constraints, indexes and CHECK constraints of each table, as the tenants have them. */
+  public TargetSchema withObjects(Map<String, TableObjects> tableObjects) {
+    return new TargetSchema(tables, enums, rules, drift, errors, tableObjects);
+  }
+
+  public TableObjects objects(String table) {
+    return objects.getOrDefault(table, TableObjects.none());
   }
 
   /** A schema without rules, drift or errors (tests, and tables built by hand). */
@@ -59,7 +76,7 @@ public record TargetSchema(
   public TargetSchema without(Collection<String> tableNames) {
     SortedMap<String, TargetTable> kept = new TreeMap<>(tables);
     tableNames.forEach(kept::remove);
-    return new TargetSchema(kept, enums, rules, drift, errors);
+    return new TargetSchema(kept, enums, rules, drift, errors, objects);
   }
 
   /**

@@ -208,7 +208,7 @@ public final class MigrationJob {
         failed.put(tenant.id(), TenantResult.failed(tenant.id(), refused.get(), List.of(), 0));
       }
     }
-    TargetSchema planned = planning.schema(existing, catalogs);
+    TargetSchema planned = planning.withObjects(planning.schema(existing, catalogs), catalogs);
     planned.rejectedTenants().forEach((tenantId, why) -> {
       catalogs.remove(tenantId);
       failed.put(tenantId, TenantResult.failed(tenantId, why, List.of(), 0));

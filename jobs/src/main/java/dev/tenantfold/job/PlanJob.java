@@ -48,7 +48,7 @@ public final class PlanJob {
     try (Connection target = config.target().endpoint().connect(SessionName.of("plan", "catalog"))) {
       Planning.Catalogs catalogs = planning.read(target, config.tenants());
       unreadable = new LinkedHashMap<>(catalogs.unreadable());
-      plan = planning.schema(catalogs.target(), catalogs.tenants());
+      plan = planning.withObjects(planning.schema(catalogs.target(), catalogs.tenants()), catalogs.tenants());
     }
     List<String> ids = config.tenants().stream().map(TenantConfig::id).toList();
     PlanWriter.print(plan, ids, unreadable, out);

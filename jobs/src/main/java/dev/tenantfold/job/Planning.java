@@ -6,9 +6,11 @@ import dev.tenantfold.conform.BorrowedKeys;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetSchemaPlanner;
 import dev.tenantfold.extract.CatalogReader;
+import dev.tenantfold.extract.TableObjects;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.source.TenantSource;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -75,6 +77,41 @@ final class Planning {
       }
     }
     return new Catalogs(existing, catalogs, unreadable);
+  }
+
+  /**
+   * The plan with the unique constraints, indexes and CHECK constraints of each planned table, read
+   * from the tenants that have it (JDBC tenants, config order; by name, the first tenant's
+   * definition wins). A tenant that cannot be read here only contributes no objects.
+   */
+  TargetSchema withObjects(TargetSchema plan, Map<String, TenantCatalog> catalogs) {
+    Map<String, TableObjects> objects = new LinkedHashMap<>();
+    for (TenantConfig tenant : config.tenants()) {
+      TenantCatalog catalog = catalogs.get(tenant.id());
+      if (catalog == null || tenant.isExport() || plan.rejectedTenants().containsKey(tenant.id())) {
+        continue;
+      }
+      try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
+        for (TableSpec table : catalog.tables()) {
+          if (plan.table(table.name()).isEmpty()) {
+            continue;
+          }
+          TableObjects found = TableObjects.read(conn, Sql.qualified(table.schema(), table.name()));
+          objects.merge(table.name(), found, Planning::union);
+        }
+      } catch (SQLException e) {
+        LOG.warn("Cannot read the indexes and constraints of tenant {}: {}", tenant.id(), Redaction.sqlMessage(e, config.secrets()));
+      }
+    }
+    return plan.withObjects(objects);
+  }
+
+  private static TableObjects union(TableObjects a, TableObjects b) {
+    List<TableObjects.IndexSpec> indexes = new ArrayList<>(a.indexes());
+    b.indexes().stream().filter(i -> a.indexes().stream().noneMatch(x -> x.name().equals(i.name()))).forEach(indexes::add);
+    List<TableObjects.CheckSpec> checks = new ArrayList<>(a.checks());
+    b.checks().stream().filter(c -> a.checks().stream().noneMatch(x -> x.name().equals(c.name()))).forEach(checks::add);
+    return new TableObjects(indexes, checks);
   }
 
   /**

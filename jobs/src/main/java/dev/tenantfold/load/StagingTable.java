@@ -16,8 +16,9 @@ import java.sql.PreparedStatement;
 
 /**
  * One tenant's rows of one table for one run, loaded before anything is published. Created like
- * the target table plus {@code CHECK (tenant = 'id')}, which lets ATTACH PARTITION skip its
- * validation scan; its primary key, built after the load, becomes the partition's index as is.
+ * the target table (its defaults and CHECK constraints: ATTACH PARTITION wants the parent's CHECKs
+ * on the partition, and COPY enforces them on the way in) plus {@code CHECK (tenant = 'id')}, which
+ * lets ATTACH PARTITION skip its validation scan; its primary key, built after the load, becomes the partition's index as is.
  */
 public record StagingTable(long id, String schema, String name, String targetSchema, TargetTable table, String tenantColumn, String tenantId,
     boolean shared) {
@@ -71,7 +72,7 @@ public record StagingTable(long id, String schema, String name, String targetSch
     try (Statement st = conn.createStatement()) {
       // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that name is an error, not ours to drop.
       st.execute("CREATE TABLE " + qualifiedName() + " (" + (shared ? ident(tenantColumn) + " text NOT NULL, " : "") + "LIKE "
-          + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS)");
+          + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
       st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(name + "_tenant")
           + " CHECK (" + ident(tenantColumn) + " = " + literal(tenantId) + ")");
     }

@@ -7,6 +7,7 @@ import static dev.tenantfold.jdbc.Sql.qualified;
 import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TypeLattice;
+import dev.tenantfold.extract.TableObjects;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.extract.EnumSpec;
@@ -123,6 +124,7 @@ public final class TargetDdl {
           boolean shared = target.rule(table.name()).shared().isPresent();
           ensureTable(conn, st, table, shared);
           ensureDefaults(conn, st, table);
+          ensureObjects(conn, st, table, target.objects(table.name()), shared);
           if (rowLevelSecurity.isPresent()) {
             rowLevelSecurity.get().protect(conn, table.name(), shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
           }
@@ -306,6 +308,72 @@ public final class TargetDdl {
           LOG.warn("Cannot recreate the default of {}.{} column {} ({}): {}; the column has no default", schema, table.name(), c.name(),
               c.defaultExpression(), reason(e));
         }
+      }
+    }
+  }
+
+  /**
+   * Recreates the tenants' unique constraints, indexes and CHECK constraints on the consolidated
+   * table, tenant-aware: key columns get the tenant column first (a unique value is unique per
+   * tenant, as in its own database; a shared table keeps the source's key). Indexes of methods other
+   * than btree keep their own columns. Objects already there (by name) are left alone; one the
+   * target cannot build (an extension it lacks, existing rows that break a CHECK) is skipped with a
+   * warning, not a failed table. Staging tables copy them before publish ({@link StagingTable}), so
+   * the swap builds nothing.
+   */
+  private void ensureObjects(Connection conn, Statement st, TargetTable table, TableObjects objects, boolean shared) throws SQLException {
+    String parent = qualified(schema, table.name());
+    for (TableObjects.IndexSpec index : objects.indexes()) {
+      List<String> keys = new ArrayList<>();
+      if (!shared && index.method().equals("btree")) {
+        keys.add(ident(tenantColumn));
+      }
+      keys.addAll(index.keys());
+      String include = index.include().isEmpty() ? "" : " INCLUDE (" + String.join(", ", index.include()) + ")";
+      String sql = index.constraint()
+          ? "ALTER TABLE " + parent + " ADD CONSTRAINT " + ident(index.name()) + " UNIQUE (" + String.join(", ", keys) + ")" + include
+          : "CREATE " + (index.unique() ? "UNIQUE " : "") + "INDEX " + ident(index.name()) + " ON " + parent + " USING " + index.method() + " ("
+              + String.join(", ", keys) + ")" + include + (index.predicate() == null ? "" : " WHERE " + index.predicate());
+      if (!relationExists(conn, index.name())) {
+        tryDdl(st, sql, "index " + index.name() + " of " + parent);
+      }
+    }
+    for (TableObjects.CheckSpec check : objects.checks()) {
+      if (!constraintExists(conn, parent, check.name())) {
+        tryDdl(st, "ALTER TABLE " + parent + " ADD CONSTRAINT " + ident(check.name()) + " " + check.definition(), "constraint " + check.name()
+            + " of " + parent);
+      }
+    }
+  }
+
+  private void tryDdl(Statement st, String sql, String what) throws SQLException {
+    st.execute("SAVEPOINT tenantfold_object");
+    try {
+      st.execute(sql);
+      st.execute("RELEASE SAVEPOINT tenantfold_object");
+    } catch (SQLException e) {
+      st.execute("ROLLBACK TO SAVEPOINT tenantfold_object");
+      LOG.warn("Cannot recreate {} on the target: {} (skipped; the table is consolidated without it)", what, reason(e));
+    }
+  }
+
+  private boolean relationExists(Connection conn, String name) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        + " WHERE n.nspname = ? AND c.relname = ?")) {
+      ps.setString(1, schema);
+      ps.setString(2, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static boolean constraintExists(Connection conn, String table, String name) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM pg_constraint WHERE conrelid = ?::regclass AND conname = ?")) {
+      ps.setString(1, table);
+      ps.setString(2, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
       }
     }
   }

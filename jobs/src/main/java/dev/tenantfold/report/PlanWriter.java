@@ -64,6 +64,14 @@ public final class PlanWriter {
         cn.put("type", typeOf(c));
         cn.put("not_null", c.notNull());
       }
+      var objects = plan.objects(table.name());
+      if (!objects.indexes().isEmpty() || !objects.checks().isEmpty()) {
+        ArrayNode indexes = t.putArray("indexes");
+        objects.indexes().forEach(i -> indexes.add((i.unique() ? "UNIQUE " : "") + i.name() + " " + i.method() + " " + i.keys()
+            + (i.predicate() == null ? "" : " WHERE " + i.predicate())));
+        ArrayNode checks = t.putArray("checks");
+        objects.checks().forEach(c -> checks.add(c.name() + " " + c.definition()));
+      }
       TableRule rule = plan.rule(table.name());
       if (!rule.columns().isEmpty() || rule.dedup().isPresent() || rule.maxRejectedRows() > 0) {
         ObjectNode r = t.putObject("rule");
@@ -135,6 +143,10 @@ public final class PlanWriter {
         rows.add(new String[] {c.name(), typeOf(c), c.notNull() ? "NOT NULL" : "nullable"});
       }
       printTable(rows, out);
+      var objects = plan.objects(table.name());
+      objects.indexes().forEach(i -> out.printf("  %s %s on (%s%s)%n", i.unique() ? "unique" : "index", i.name(),
+          i.method().equals("btree") && !plan.rule(table.name()).shared().isPresent() ? "tenant column, " : "", String.join(", ", i.keys())));
+      objects.checks().forEach(c -> out.printf("  check %s %s%n", c.name(), c.definition()));
     }
     out.println();
     if (plan.drift().isEmpty()) {
