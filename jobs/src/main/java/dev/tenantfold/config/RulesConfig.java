@@ -57,13 +57,13 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
 
   /** What happens to one table. {@code maxRejectedRows} rows may be rejected before its tenant fails. */
   public record TableRule(String table, String path, Map<String, ColumnRule> columns, long maxRejectedRows, Optional<Dedup> dedup,
-      boolean exclude, Optional<Shared> shared) {
+      boolean exclude, Optional<Shared> shared, boolean quarantineDuplicates) {
     public TableRule {
       columns = Map.copyOf(columns);
     }
 
     static TableRule none(String table) {
-      return new TableRule(table, "tenantfold.rules." + table, Map.of(), 0, Optional.empty(), false, Optional.empty());
+      return new TableRule(table, "tenantfold.rules." + table, Map.of(), 0, Optional.empty(), false, Optional.empty(), false);
     }
 
     public Optional<ColumnRule> column(String name) {
@@ -76,7 +76,7 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
     }
 
     static TableRule from(String table, ConfigReader c) {
-      c.rejectUnknown(Set.of("columns", "max-rejected-rows", "dedup", "exclude", "shared"));
+      c.rejectUnknown(Set.of("columns", "max-rejected-rows", "dedup", "exclude", "shared", "quarantine-duplicates"));
       Map<String, ColumnRule> columns = new LinkedHashMap<>();
       ConfigReader cols = c.block("columns");
       for (String column : cols.keys()) {
@@ -96,7 +96,12 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
         throw new ConfigError("Config key " + c.key("exclude") + " = true leaves nothing for the other rules of table " + table
             + " to act on: remove them or the exclude");
       }
-      return new TableRule(table, c.path(), columns, c.nonNegativeLong("max-rejected-rows", 0), dedup, exclude, shared);
+      boolean quarantine = c.has("quarantine-duplicates") && c.bool("quarantine-duplicates");
+      if (quarantine && dedup.isEmpty()) {
+        throw new ConfigError("Config key " + c.key("quarantine-duplicates") + " = true needs a dedup rule on table " + table
+            + " (dedup = exact, or dedup { key = [...] })");
+      }
+      return new TableRule(table, c.path(), columns, c.nonNegativeLong("max-rejected-rows", 0), dedup, exclude, shared, quarantine);
     }
   }
 

@@ -102,6 +102,38 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
         + ") AS row_data FROM " + deduped() + " WHERE NOT (" + valid.get() + ") LIMIT " + limit);
   }
 
+  /**
+   * The rows deduplication removes, as COPY rows of {@code <report>.duplicates}: {@code run_id,
+   * tenant_id, table_name, key} (the dedup key's columns and values; null for exact dedup) and
+   * {@code row_data} (the whole source row). The same order as {@link #deduped} ranks them, so the
+   * rows listed are exactly the rows not kept. Empty without a dedup rule.
+   */
+  public Optional<String> duplicatesCopyOut(String runId, String tenantId) {
+    if (rule.dedup().isEmpty()) {
+      return Optional.empty();
+    }
+    Dedup dedup = rule.dedup().get();
+    String rowText = "(" + ROW + ".*)::text COLLATE \"C\"";
+    String partition;
+    List<String> order = new ArrayList<>();
+    String key;
+    if (dedup.exact()) {
+      partition = rowText;
+      key = "NULL::jsonb";
+    } else {
+      partition = String.join(", ", dedup.key().stream().map(k -> ident(k)).toList());
+      for (SortKey k : dedup.keep()) {
+        order.add(ident(k.column()) + (k.descending() ? " DESC" : " ASC") + " NULLS LAST");
+      }
+      order.add(rowText);
+      key = "jsonb_build_object(" + String.join(", ", dedup.key().stream().map(k -> literal(k) + ", x." + ident(k)).toList()) + ")";
+    }
+    String ranked = "SELECT " + ROW + ".*, row_number() OVER (PARTITION BY " + partition + (order.isEmpty() ? "" : " ORDER BY "
+        + String.join(", ", order)) + ") AS tenantfold_rank FROM " + source.readRelation() + " " + ROW;
+    return Optional.of("COPY (SELECT " + literal(runId) + ", " + literal(tenantId) + ", " + literal(table.name()) + ", " + key
+        + ", to_jsonb(x) - 'tenantfold_rank' FROM (" + ranked + ") x WHERE tenantfold_rank > 1) TO STDOUT");
+  }
+
   private String where(String partitionPredicate) {
     List<String> conditions = new ArrayList<>();
     castsValid().ifPresent(conditions::add);

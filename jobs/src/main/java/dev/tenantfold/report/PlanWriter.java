@@ -73,9 +73,13 @@ public final class PlanWriter {
         objects.checks().forEach(c -> checks.add(c.name() + " " + c.definition()));
       }
       TableRule rule = plan.rule(table.name());
-      if (!rule.columns().isEmpty() || rule.dedup().isPresent() || rule.maxRejectedRows() > 0) {
+      if (!rule.columns().isEmpty() || rule.dedup().isPresent() || rule.maxRejectedRows() > 0 || rule.shared().isPresent()) {
         ObjectNode r = t.putObject("rule");
         r.put("max_rejected_rows", rule.maxRejectedRows());
+        if (rule.quarantineDuplicates()) {
+          r.put("quarantine_duplicates", true);
+        }
+        rule.shared().ifPresent(sh -> r.put("shared_on_conflict", sh.describe()));
         rule.dedup().ifPresent(d -> {
           ObjectNode dn = r.putObject("dedup");
           dn.put("exact", d.exact());

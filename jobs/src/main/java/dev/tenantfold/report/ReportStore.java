@@ -58,6 +58,9 @@ public final class ReportStore {
           + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key jsonb, column_name text NOT NULL, reason text NOT NULL,"
           + " row_data jsonb NOT NULL)");
       st.execute("CREATE INDEX IF NOT EXISTS rejects_run ON " + qualified(schema, "rejects") + " (run_id, tenant_id, table_name)");
+      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "duplicates") + " ("
+          + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key jsonb, row_data jsonb NOT NULL)");
+      st.execute("CREATE INDEX IF NOT EXISTS duplicates_run ON " + qualified(schema, "duplicates") + " (run_id, tenant_id, table_name)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "plans") + " (run_id text PRIMARY KEY, plan jsonb NOT NULL)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "shared_conflicts") + " ("
           + "run_id text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, tenant_id text NOT NULL, row_data jsonb NOT NULL,"

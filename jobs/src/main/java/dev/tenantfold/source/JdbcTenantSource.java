@@ -24,6 +24,7 @@ import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.checksum.ChecksumSql;
 import dev.tenantfold.validate.checksum.PostgresChecksum;
 import dev.tenantfold.validate.checksum.TableChecksum;
+import dev.tenantfold.jdbc.SessionName;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -40,6 +41,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.copy.CopyOut;
+import org.postgresql.core.BaseConnection;
 
 /**
  * A live tenant database, read in one exported snapshot: every partition of every table is one
@@ -206,6 +211,9 @@ public final class JdbcTenantSource implements TenantSource {
             }
           }
         }
+        if (conformed.rule().quarantineDuplicates() && source > kept) {
+          quarantine(snapshotConn, conformed);
+        }
         out.put(e.getKey(), RowAccounting.counted(source, kept, rejected, rejects));
       } catch (SQLException ex) {
         throw new CompletionException(new SQLException("Cannot count the deduplicated and rejected rows of tenant " + tenant.id() + " table "
@@ -213,6 +221,35 @@ public final class JdbcTenantSource implements TenantSource {
       }
     }
     return out;
+  }
+
+  /**
+   * Streams the rows deduplication removed from the snapshot into {@code <report>.duplicates} (COPY
+   * out, COPY in; nothing held in memory), committed on its own: they are facts of this run whether
+   * or not the tenant publishes.
+   */
+  private void quarantine(Connection snapshotConn, ConformedSource conformed) throws SQLException {
+    // The report schema's duplicates table sits beside its load ledger.
+    String table = ledgerTable.substring(0, ledgerTable.lastIndexOf('.') + 1) + "\"duplicates\"";
+    try (Connection targetConn = target.connect(SessionName.of(runId, "duplicates-" + tenant.id()))) {
+      CopyOut out = new CopyManager(snapshotConn.unwrap(BaseConnection.class)).copyOut(conformed.duplicatesCopyOut(runId, tenant.id()).orElseThrow());
+      CopyIn in = new CopyManager(targetConn.unwrap(BaseConnection.class)).copyIn("COPY " + table
+          + " (run_id, tenant_id, table_name, key, row_data) FROM STDIN");
+      try {
+        byte[] chunk;
+        while ((chunk = out.readFromCopy()) != null) {
+          in.writeToCopy(chunk, 0, chunk.length);
+        }
+        in.endCopy();
+      } finally {
+        if (out.isActive()) {
+          out.cancelCopy();
+        }
+        if (in.isActive()) {
+          in.cancelCopy();
+        }
+      }
+    }
   }
 
   private List<TransferOutcome> transfer(List<TransferUnit> units) {

@@ -91,7 +91,7 @@ class ReconcileTest {
         "customers", Map.of(
             "columns", Map.of("fax", Map.of("exclude", true), "region", Map.of("default", "EU"), "legacy_code", Map.of("cast", "bigint")),
             "max-rejected-rows", 1),
-        "customer_status", Map.of("dedup", Map.of("key", List.of("customer_id"), "keep", "updated_at desc")),
+        "customer_status", Map.of("dedup", Map.of("key", List.of("customer_id"), "keep", "updated_at desc"), "quarantine-duplicates", true),
         "events", Map.of("dedup", "exact"));
   }
 
@@ -157,6 +157,11 @@ class ReconcileTest {
         .containsExactly("acme|1|new", "acme|2|dated", "globex|2|same");
     assertThat(RowSets.rows(warehouse, "SELECT concat_ws('|', tenant_id, kind, at) FROM public.events ORDER BY 1")).containsExactly(
         "acme|a|2020-01-01 00:00:00.123", "acme|b|2020-01-02 00:00:00", "acme|b|2020-01-02 00:00:00.001", "globex|c|2020-01-01 00:00:00.123456");
+
+    // The removed duplicates, kept in quarantine with their key: exactly the rows not published.
+    assertThat(RowSets.rows(warehouse, "SELECT concat_ws('|', tenant_id, key, row_data->>'status') FROM tenantfold.duplicates"
+        + " WHERE run_id = '" + second.runId() + "' AND table_name = 'customer_status'")).containsExactly(
+            "acme|{\"customer_id\": 1}|old", "acme|{\"customer_id\": 2}|undated", "globex|{\"customer_id\": 2}|same");
 
     // Every row accounted for: source = loaded + duplicates removed + rejected.
     assertCounts(table(second, "acme", "customer_status"), 4, 2, 2, 0);
