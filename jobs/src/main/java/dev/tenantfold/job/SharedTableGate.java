@@ -74,13 +74,17 @@ final class SharedTableGate {
 
   /** A tenant that will not publish (it failed before the gate): the others stop waiting for it. */
   synchronized void withdraw(String tenantId) {
-    if (pending.remove(tenantId)) {
+    if (active() && pending.remove(tenantId)) {
       settleIfLast();
     }
   }
 
   /** Waits for every tenant, then returns this tenant's decision. {@code staged}: its staging per shared table. */
   synchronized Decision arrive(String tenantId, Map<String, StagingTable> staged) throws SQLException, InterruptedException {
+    if (!active()) {
+      // No shared tables: nobody waits for anybody.
+      return Decision.publish();
+    }
     if (pending.remove(tenantId)) {
       arrived.put(tenantId, Map.copyOf(staged));
       settleIfLast();

@@ -123,7 +123,9 @@ final class TenantMigration {
         dropStaging(session, staged);
         return TenantResult.failed(tenant.id(), "Cannot publish tenant " + tenant.id() + ": " + redact(e), List.of(), millisSince(start));
       }
-      endStage("shared_wait");
+      if (gate.active()) {
+        endStage("shared_wait");
+      }
       if (shared.refused().isPresent()) {
         String reason = shared.refused().get();
         return unpublished(session, staged, results.stream().map(r -> target.rule(r.tableName()).shared().isPresent() ? r.refused(reason) : r)
