@@ -33,6 +33,11 @@ public record TablesConfig(List<String> include, List<String> exclude) {
     return include.stream().filter(p -> !p.contains("*") && !p.contains("?")).toList();
   }
 
+  /** Whether {@code pattern} (one of {@link #include}) matches {@code name}. */
+  public static boolean matches(String pattern, String name) {
+    return glob(pattern, name);
+  }
+
   static boolean glob(String pattern, String name) {
     StringBuilder regex = new StringBuilder();
     for (char ch : pattern.toCharArray()) {

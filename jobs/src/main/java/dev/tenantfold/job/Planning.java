@@ -1,5 +1,7 @@
 package dev.tenantfold.job;
 
+import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.TablesConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.BorrowedKeys;
@@ -68,6 +70,7 @@ final class Planning {
         unreadable.put(tenant.id(), message);
       }
     }
+    requireIncludesMatch(catalogs, unreadable);
     TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
     for (TenantConfig tenant : tenants) {
       if (catalogs.containsKey(tenant.id()) && tenant.isExport() && tenant.export().get().catalog().isEmpty()) {
@@ -77,6 +80,24 @@ final class Planning {
       }
     }
     return new Catalogs(existing, catalogs, unreadable);
+  }
+
+  /**
+   * An include pattern that matches no table of any tenant read can never select anything: a typo,
+   * or the wrong schemas. A config error (exit 2) naming the pattern, unless some tenant could not
+   * be read (it might hold the table).
+   */
+  private void requireIncludesMatch(Map<String, TenantCatalog> catalogs, Map<String, String> unreadable) {
+    if (!unreadable.isEmpty() || catalogs.isEmpty()) {
+      return;
+    }
+    for (String pattern : config.tables().include()) {
+      boolean matched = catalogs.values().stream().flatMap(c -> c.tables().stream()).anyMatch(t -> TablesConfig.matches(pattern, t.name()));
+      if (!matched && (pattern.contains("*") || pattern.contains("?"))) {
+        throw new ConfigError("Config key tenantfold.tables.include: pattern '" + pattern + "' matches no table in any tenant (tenants "
+            + catalogs.keySet() + ", schemas as configured per tenant); fix the pattern or the tenants' schemas");
+      }
+    }
   }
 
   /**

@@ -216,6 +216,11 @@ class ReconcileTest {
         new PrintStream(stderr, true, StandardCharsets.UTF_8));
     assertThat(typo).isEqualTo(2);
     assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("tenantfold.rules.customers.columns.legacy_cod", "has no column legacy_cod");
+    // An include pattern no tenant has a table for can never select anything: exit 2, naming it.
+    int nothing = TenantfoldMain.run(new String[] {"plan", "--config", conf.toString(), "--set", "tables.include=[\"custmers*\", \"events\"]"},
+        new PrintStream(stdout, true, StandardCharsets.UTF_8), new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    assertThat(nothing).isEqualTo(2);
+    assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("pattern 'custmers*' matches no table in any tenant");
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).as("plan created nothing").isZero();
   }
 
