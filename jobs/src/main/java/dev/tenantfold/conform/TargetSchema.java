@@ -2,8 +2,14 @@ package dev.tenantfold.conform;
 
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.extract.EnumSpec;
+import dev.tenantfold.extract.ForeignKeySpec;
 import dev.tenantfold.extract.TableObjects;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +50,60 @@ public record TargetSchema(
 
   public TableObjects objects(String table) {
     return objects.getOrDefault(table, TableObjects.none());
+  }
+
+  /**
+   * The foreign keys the target can enforce tenant-aware: both tables consolidated, not
+   * self-referencing, not in a cycle (a publish attaches referenced tables first), and referencing
+   * the referenced table's primary key or one of its unique constraints.
+   */
+  public List<ForeignKeySpec> foreignKeys(String table) {
+    Set<String> ordered = new LinkedHashSet<>(publishOrder());
+    return objects(table).foreignKeys().stream()
+        .filter(k -> tables.containsKey(k.referencedTable()) && !k.referencedTable().equals(table) && ordered.contains(table)
+            && ordered.contains(k.referencedTable()))
+        .filter(k -> referencesUniqueKey(k))
+        .toList();
+  }
+
+  private boolean referencesUniqueKey(ForeignKeySpec key) {
+    TargetTable referenced = tables.get(key.referencedTable());
+    Set<String> columns = new HashSet<>(key.referencedColumns());
+    if (new HashSet<>(referenced.primaryKey()).equals(columns)) {
+      return true;
+    }
+    return objects(key.referencedTable()).indexes().stream().anyMatch(i -> i.unique() && i.predicate() == null && i.include().isEmpty()
+        && new HashSet<>(i.keys()).equals(columns));
+  }
+
+  /**
+   * Tables in the order a publish attaches them: every table after the tables it references, then
+   * the tables caught in reference cycles (whose foreign keys are not enforced), by name.
+   */
+  public List<String> publishOrder() {
+    List<String> order = new ArrayList<>();
+    Set<String> remaining = new TreeSet<>(tables.keySet());
+    boolean progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (String table : List.copyOf(remaining)) {
+        boolean ready = objects(table).foreignKeys().stream().map(ForeignKeySpec::referencedTable)
+            .filter(r -> !r.equals(table) && tables.containsKey(r)).allMatch(r -> !remaining.contains(r));
+        if (ready) {
+          order.add(table);
+          remaining.remove(table);
+          progressed = true;
+        }
+      }
+    }
+    return order;
+  }
+
+  /** Tables whose references form a cycle: consolidated, without their foreign keys. */
+  public Set<String> inReferenceCycles() {
+    Set<String> cyclic = new TreeSet<>(tables.keySet());
+    cyclic.removeAll(publishOrder());
+    return cyclic;
   }
 
   /** A schema without rules, drift or errors (tests, and tables built by hand). */

@@ -13,14 +13,24 @@ import java.util.List;
  * unique constraints and indexes (other than the primary key) and CHECK constraints, read from the
  * tenant's catalog. Exclusion constraints and indexes on expressions over a whole row are not read.
  */
-public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks) {
+public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List<ForeignKeySpec> foreignKeys) {
   public TableObjects {
     indexes = List.copyOf(indexes);
     checks = List.copyOf(checks);
+    foreignKeys = List.copyOf(foreignKeys);
+  }
+
+  public TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks) {
+    this(indexes, checks, List.of());
   }
 
   public static TableObjects none() {
     return new TableObjects(List.of(), List.of());
+  }
+
+  /** The same objects with {@code keys} (the source table's foreign keys). */
+  public TableObjects withForeignKeys(List<ForeignKeySpec> keys) {
+    return new TableObjects(indexes, checks, keys);
   }
 
   /**

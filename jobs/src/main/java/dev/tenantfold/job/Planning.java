@@ -8,6 +8,7 @@ import dev.tenantfold.conform.BorrowedKeys;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetSchemaPlanner;
 import dev.tenantfold.extract.CatalogReader;
+import dev.tenantfold.extract.ForeignKeySpec;
 import dev.tenantfold.extract.TableObjects;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
@@ -117,7 +118,7 @@ final class Planning {
           if (plan.table(table.name()).isEmpty()) {
             continue;
           }
-          TableObjects found = TableObjects.read(conn, Sql.qualified(table.schema(), table.name()));
+          TableObjects found = TableObjects.read(conn, Sql.qualified(table.schema(), table.name())).withForeignKeys(table.foreignKeys());
           objects.merge(table.name(), found, Planning::union);
         }
       } catch (SQLException e) {
@@ -132,7 +133,9 @@ final class Planning {
     b.indexes().stream().filter(i -> a.indexes().stream().noneMatch(x -> x.name().equals(i.name()))).forEach(indexes::add);
     List<TableObjects.CheckSpec> checks = new ArrayList<>(a.checks());
     b.checks().stream().filter(c -> a.checks().stream().noneMatch(x -> x.name().equals(c.name()))).forEach(checks::add);
-    return new TableObjects(indexes, checks);
+    List<ForeignKeySpec> keys = new ArrayList<>(a.foreignKeys());
+    b.foreignKeys().stream().filter(k -> a.foreignKeys().stream().noneMatch(x -> x.name().equals(k.name()))).forEach(keys::add);
+    return new TableObjects(indexes, checks, keys);
   }
 
   /**

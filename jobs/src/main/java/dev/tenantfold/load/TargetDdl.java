@@ -7,6 +7,7 @@ import static dev.tenantfold.jdbc.Sql.qualified;
 import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TypeLattice;
+import dev.tenantfold.extract.ForeignKeySpec;
 import dev.tenantfold.extract.TableObjects;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.ColumnSpec;
@@ -133,6 +134,23 @@ public final class TargetDdl {
           conn.rollback();
           failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": " + reason(e));
         }
+      }
+      // Foreign keys last: both ends must exist, with their keys.
+      for (TargetTable table : target.tables().values()) {
+        if (failed.containsKey(table.name())) {
+          continue;
+        }
+        List<ForeignKeySpec> keys = target.foreignKeys(table.name()).stream().filter(k -> !failed.containsKey(k.referencedTable())).toList();
+        if (keys.isEmpty()) {
+          continue;
+        }
+        serialize(st, timeout);
+        ensureForeignKeys(conn, st, target, table, keys);
+        conn.commit();
+      }
+      if (!target.inReferenceCycles().isEmpty()) {
+        LOG.warn("Tables {} reference each other in a cycle (or depend on such tables): consolidated without their foreign keys",
+            target.inReferenceCycles());
       }
     } finally {
       conn.setAutoCommit(autoCommit);
@@ -343,6 +361,39 @@ public final class TargetDdl {
         tryDdl(st, "ALTER TABLE " + parent + " ADD CONSTRAINT " + ident(check.name()) + " " + check.definition(), "constraint " + check.name()
             + " of " + parent);
       }
+    }
+  }
+
+  /**
+   * Foreign keys, tenant-aware: a tenant's row can reference only its own rows ({@code (tenant,
+   * columns) REFERENCES parent (tenant, key)}); a shared table is referenced by the key alone. A
+   * key the existing rows break, or a shared table referencing a tenant table, is skipped with a
+   * warning.
+   */
+  private void ensureForeignKeys(Connection conn, Statement st, TargetSchema target, TargetTable table, List<ForeignKeySpec> keys)
+      throws SQLException {
+    String child = qualified(schema, table.name());
+    boolean childShared = target.rule(table.name()).shared().isPresent();
+    for (ForeignKeySpec key : keys) {
+      if (constraintExists(conn, child, key.name())) {
+        continue;
+      }
+      boolean parentShared = target.rule(key.referencedTable()).shared().isPresent();
+      if (childShared && !parentShared) {
+        LOG.warn("Cannot recreate foreign key {} of shared table {}: it references {}, a per-tenant table (skipped)", key.name(), child,
+            key.referencedTable());
+        continue;
+      }
+      List<String> columns = new ArrayList<>();
+      List<String> referenced = new ArrayList<>();
+      if (!parentShared) {
+        columns.add(tenantColumn);
+        referenced.add(tenantColumn);
+      }
+      columns.addAll(key.columns());
+      referenced.addAll(key.referencedColumns());
+      tryDdl(st, "ALTER TABLE " + child + " ADD CONSTRAINT " + ident(key.name()) + " FOREIGN KEY (" + Sql.idents(columns) + ") REFERENCES "
+          + qualified(schema, key.referencedTable()) + " (" + Sql.idents(referenced) + ")", "foreign key " + key.name() + " of " + child);
     }
   }
 

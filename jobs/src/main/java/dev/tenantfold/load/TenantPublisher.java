@@ -63,15 +63,21 @@ public final class TenantPublisher {
    * has, when the run allows the tenant to shrink) are dropped.
    */
   public record Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema,
-      Map<String, List<String>> overruledSharedKeys) {
+      Map<String, List<String>> overruledSharedKeys, List<String> order) {
     public Publication {
       staged = List.copyOf(staged);
       retiredTables = List.copyOf(retiredTables);
       overruledSharedKeys = Map.copyOf(overruledSharedKeys);
+      order = List.copyOf(order);
     }
 
     public Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema) {
-      this(tenantId, staged, retiredTables, targetSchema, partitionSchema, Map.of());
+      this(tenantId, staged, retiredTables, targetSchema, partitionSchema, Map.of(), List.of());
+    }
+
+    /** Tables in attach order: referenced tables before the tables referencing them ({@code order}), the rest by name. */
+    Comparator<String> attachOrder() {
+      return Comparator.<String>comparingInt(t -> order.contains(t) ? order.indexOf(t) : order.size()).thenComparing(Comparator.naturalOrder());
     }
   }
 
@@ -92,25 +98,29 @@ public final class TenantPublisher {
       }
       // Partition names are chosen under this lock, so two publishes cannot pick the same free name.
       st.execute("SELECT pg_advisory_xact_lock(hashtextextended('tenantfold partition names', 0))");
-      for (String retired : publication.retiredTables()) {
-        String parent = qualified(publication.targetSchema(), retired);
+      // Old partitions leave first, referencing tables before the tables they reference (a foreign key refuses the other order);
+      // new ones arrive referenced tables first, so each attach finds the rows its keys point to.
+      Comparator<String> attachOrder = publication.attachOrder();
+      List<String> leaving = new ArrayList<>(publication.retiredTables());
+      ordered.stream().filter(s -> !s.shared()).forEach(s -> leaving.add(s.table().name()));
+      leaving.sort(attachOrder.reversed());
+      for (String table : leaving) {
+        String parent = qualified(publication.targetSchema(), table);
         String previous = existingPartition(conn, parent, tenantId);
         if (previous != null) {
           st.execute("ALTER TABLE " + parent + " DETACH PARTITION " + previous);
+          // Dropped at once: a detached partition keeps its foreign keys, which would hold on to the rows it referenced.
           st.execute("DROP TABLE " + previous);
         }
       }
-      for (StagingTable s : ordered) {
+      List<StagingTable> arriving = new ArrayList<>(ordered);
+      arriving.sort(Comparator.comparing(s -> s.table().name(), attachOrder));
+      for (StagingTable s : arriving) {
         String parent = qualified(s.targetSchema(), s.table().name());
         advanceSequences(st, s);
         if (s.shared()) {
           mergeShared(conn, st, s, publication.overruledSharedKeys().getOrDefault(s.table().name(), List.of()));
           continue;
-        }
-        String previous = existingPartition(conn, parent, tenantId);
-        if (previous != null) {
-          st.execute("ALTER TABLE " + parent + " DETACH PARTITION " + previous);
-          st.execute("DROP TABLE " + previous);
         }
         st.execute("ALTER TABLE " + parent + " ATTACH PARTITION " + s.qualifiedName() + " FOR VALUES IN (" + literal(tenantId) + ")");
         String name = freeName(conn, List.of(publication.partitionSchema(), s.schema()), s.preferredPartitionName());
