@@ -6,6 +6,7 @@ import static dev.tenantfold.jdbc.Sql.qualified;
 import dev.tenantfold.config.JobOptions;
 import dev.tenantfold.config.TablesConfig;
 import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.PartitionPlanner;
 import dev.tenantfold.extract.PartitionPlanner.KeyBounds;
@@ -181,6 +182,15 @@ public final class JdbcTenantSource implements TenantSource {
     } finally {
       spark.clearJobGroup();
     }
+  }
+
+  @Override
+  public Optional<ChecksumSide> checksumSide(TargetTable table) {
+    if (snapshot == null) {
+      throw new IllegalStateException("Cannot checksum tenant " + tenant.id() + " table " + table.name() + ": the source is not open");
+    }
+    // The snapshot stays open until close(): drilling into a mismatch sees the source as it was read.
+    return catalog.table(table.name()).map(s -> ChecksumSide.sql(snapshot.connection(), ChecksumQueries.source(table, s, buckets)));
   }
 
   private static Optional<KeyBounds> bounds(Connection snapshotConn, TableSpec table) throws SQLException {
