@@ -59,7 +59,12 @@ public final class BorrowedKeys {
     Map<String, EnumSpec> enums = new LinkedHashMap<>(lacking.enums());
     List<TableSpec> tables = new ArrayList<>();
     for (TableSpec t : foldPartitions(lacking, others, target)) {
-      TableSpec typed = borrowTypes(lacking.tenantId(), t, others, target, enums);
+      Optional<TableSpec> known = borrowTypes(lacking.tenantId(), t, others, target, enums);
+      if (known.isEmpty()) {
+        // Left out of planning, so no consolidated table is made for it; the tenant fails naming the column when its source opens.
+        continue;
+      }
+      TableSpec typed = known.get();
       if (!typed.primaryKey().isEmpty()) {
         tables.add(typed);
         continue;
@@ -127,26 +132,31 @@ public final class BorrowedKeys {
       LOG.info("Tenant {}: export tables {} are the partitions of {} (as another tenant's catalog says): their rows load into its consolidated"
           + " table", lacking.tenantId(), leaves.stream().map(TableSpec::qualifiedName).toList(), parent.qualifiedName());
     }
-    Set<String> partitionedNames = new LinkedHashSet<>(parents.keySet());
-    others.forEach(o -> o.tables().stream().filter(TableSpec::partitioned).forEach(p -> partitionedNames.add(p.name())));
-    target.tables().forEach(p -> partitionedNames.add(p.name()));
+    Set<String> knownNames = new LinkedHashSet<>(parents.keySet());
+    others.forEach(o -> o.tables().forEach(p -> knownNames.add(p.name())));
+    target.tables().forEach(p -> knownNames.add(p.name()));
     for (TableSpec t : lacking.tables()) {
       if (folded.contains(t.qualifiedName())) {
         continue;
       }
-      partitionedNames.stream().filter(p -> looksLikePartition(t.name(), p)).findFirst().ifPresent(p -> LOG.warn(
-          "Tenant {}: table {} of the export is named like a partition of {}, but no tenant's catalog names it one: it loads as a table of its"
-              + " own (set export.catalog, or read a tenant that has the same partitions over JDBC, to load it into {})", lacking.tenantId(),
-          t.qualifiedName(), p, p));
+      Optional<String> parent = knownNames.stream().filter(p -> looksLikePartition(t.name(), p)).findFirst();
+      if (parent.isPresent()) {
+        LOG.warn("Tenant {}: table {} of the export is named like a partition of {}, but no tenant's catalog names it one: it loads as a table of"
+            + " its own (set export.catalog to load it into {})", lacking.tenantId(), t.qualifiedName(), parent.get(), parent.get());
+      } else if (t.name().matches(".+_[a-z]*\\d.*")) {
+        LOG.warn("Tenant {}: table {} of the export may be a leaf partition (its name ends like one), but no tenant's catalog names its parent:"
+            + " it loads as a table of its own (set export.catalog if it is a partition)", lacking.tenantId(), t.qualifiedName());
+      }
       out.add(t);
     }
     return out;
   }
 
-  /** {@code table} with every column whose exact type the target or another tenant has; unknown columns that stay unknown left out. */
-  private static TableSpec borrowTypes(String tenantId, TableSpec table, List<TenantCatalog> others, TenantCatalog target,
+  /** {@code table} with every column whose exact type the target or another tenant has; empty when a column's type stays unknown. */
+  private static Optional<TableSpec> borrowTypes(String tenantId, TableSpec table, List<TenantCatalog> others, TenantCatalog target,
       Map<String, EnumSpec> enums) {
     List<ColumnSpec> columns = new ArrayList<>();
+    boolean unknown = false;
     List<TenantCatalog> lenders = new ArrayList<>();
     lenders.add(target);
     lenders.addAll(others);
@@ -163,6 +173,7 @@ public final class BorrowedKeys {
       }
       if (lent.isEmpty()) {
         if (unknownType(c.type())) {
+          unknown = true;
           LOG.warn("Tenant {} table {} column {}: type unknown (the export metadata says {}) and no consolidated table or other tenant has"
               + " it with a matching type", tenantId, table.qualifiedName(), c.name(), c.type());
         } else {
@@ -181,8 +192,8 @@ public final class BorrowedKeys {
         columns.add(new ColumnSpec(c.name(), b.type(), c.notNull(), null, b.array()));
       }
     }
-    return new TableSpec(table.schema(), table.name(), columns, table.primaryKey(), table.foreignKeys(), table.estimatedRows(), table.pages(),
-        table.partitioned(), table.leafPartitions());
+    return unknown ? Optional.empty() : Optional.of(new TableSpec(table.schema(), table.name(), columns, table.primaryKey(), table.foreignKeys(),
+        table.estimatedRows(), table.pages(), table.partitioned(), table.leafPartitions()));
   }
 
   /**

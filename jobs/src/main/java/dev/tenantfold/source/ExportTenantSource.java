@@ -204,9 +204,12 @@ public final class ExportTenantSource implements TenantSource {
     }
     if (plan.source().isEmpty()) {
       // Other tenants (or the target) have it and nothing tells whether this tenant does: an export lacking it is more likely incomplete.
+      List<String> leafLike = catalog.tables().stream().map(TableSpec::name).filter(n -> n.startsWith(plan.name() + "_")).toList();
       return StagedTable.failed(plan.name(), "Cannot read tenant " + tenant.id() + " table " + plan.name() + " from " + describe()
           + ": the export holds no such table in schemas " + export.schemas() + ", though the consolidated table has it (RDS skips"
-          + " tables it cannot export); export it again, or leave the table out with tenantfold.tables.exclude");
+          + " tables it cannot export); export it again, or leave the table out with tenantfold.tables.exclude"
+          + (leafLike.isEmpty() ? "" : "; if its tables " + leafLike + " are partitions of " + plan.name() + ", no catalog says so: set"
+              + " export.catalog so their rows load into " + plan.name()));
     }
     TableSpec source = plan.source().get();
     try {
