@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -48,6 +49,14 @@ import org.apache.spark.sql.SparkSession;
  * snapshot: the point in time is the export's snapshot time.
  */
 public final class ExportTenantSource implements TenantSource {
+  /**
+   * Exports opened in this JVM, by path, database and {@link RdsExport#metadataFingerprint}: a run
+   * plans with one instance and migrates with another, and opening lists every table folder and
+   * reads both ends of every Parquet part (thousands of S3 requests for a large export); the second
+   * open then costs one listing of the root.
+   */
+  private static final Map<String, RdsExport> OPENED = new ConcurrentHashMap<>();
+  private static final int OPENED_LIMIT = 32;
   private final TenantConfig tenant;
   private final ExportConfig export;
   private final String runId;
@@ -175,10 +184,22 @@ public final class ExportTenantSource implements TenantSource {
 
   private RdsExport openExport() throws SQLException {
     if (opened == null) {
-      try {
-        opened = RdsExport.open(spark.sparkContext().hadoopConfiguration(), export.path(), export.database());
-      } catch (ExportException e) {
-        throw new SQLException("Cannot read the export of tenant " + tenant.id() + ": " + e.getMessage(), e);
+      org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+      String fingerprint = RdsExport.metadataFingerprint(conf, export.path());
+      String key = export.path() + "\n" + export.database() + "\n" + fingerprint;
+      opened = fingerprint.isEmpty() ? null : OPENED.get(key);
+      if (opened == null) {
+        try {
+          opened = RdsExport.open(conf, export.path(), export.database());
+        } catch (ExportException e) {
+          throw new SQLException("Cannot read the export of tenant " + tenant.id() + ": " + e.getMessage(), e);
+        }
+        if (!fingerprint.isEmpty()) {
+          if (OPENED.size() >= OPENED_LIMIT) {
+            OPENED.clear();
+          }
+          OPENED.put(key, opened);
+        }
       }
     }
     return opened;

@@ -198,6 +198,28 @@ public final class RdsExport implements Serializable {
     }
   }
 
+  /**
+   * The names, sizes and modification times of the export's metadata files at {@code root}, from
+   * one listing of the root: equal fingerprints mean the same completed export (RDS writes the
+   * metadata last and never changes a completed export). Empty when the root cannot be listed.
+   */
+  public static String metadataFingerprint(Configuration conf, String root) {
+    try {
+      Path rootPath = new Path(root);
+      List<String> parts = new ArrayList<>();
+      for (FileStatus f : rootPath.getFileSystem(conf).listStatus(rootPath)) {
+        String name = f.getPath().getName();
+        if (f.isFile() && (INFO.matcher(name).matches() || TABLES_INFO.matcher(name).matches())) {
+          parts.add(name + ":" + f.getLen() + ":" + f.getModificationTime());
+        }
+      }
+      parts.sort(null);
+      return String.join("/", parts);
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
   public String root() {
     return root;
   }
