@@ -133,8 +133,9 @@ public final class ExportTenantSource implements TenantSource {
     List<ExportCatalog.UnknownType> unknown = catalog.unknownTypes().stream()
         .filter(u -> selected.stream().anyMatch(t -> t.qualifiedName().equals(u.table()))).toList();
     ExportCatalog restricted = new ExportCatalog(new TenantCatalog(tenant.id(), catalog.catalog().serverVersionNum(), selected,
-        catalog.catalog().enums()), unknown, catalog.missingTables().stream().filter(m -> tables.selects(m.table())).toList(),
-        catalog.columnMismatches(), catalog.primaryKeysKnown());
+        // export.catalog was read with the selection already: every table it lists is one this run reads (a name like
+        // "public.orders" would not match an include pattern "orders").
+        catalog.catalog().enums()), unknown, catalog.missingTables(), catalog.columnMismatches(), catalog.primaryKeysKnown());
     try {
       // Only what this run reads must be complete: a table the selection leaves out may be skipped.
       new ExportCatalog(restricted.catalog(), jdbc.isPresent() ? unknown : List.of(), restricted.missingTables(), restricted.columnMismatches(),

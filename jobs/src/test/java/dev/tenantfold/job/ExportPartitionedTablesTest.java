@@ -83,6 +83,16 @@ class ExportPartitionedTablesTest {
     RunResult audit = new AuditJob(exportConfig, Optional.empty(), Optional.empty()).execute();
     assertThat(audit.exitCode()).as("validate reads the leaves as the parent: %s", audit.tenants()).isZero();
     assertThat(audit.tenant("globex").orElseThrow().table("payment").orElseThrow().sourceRows()).isEqualTo(90);
+
+    // A leaf RDS skipped is a hole in the parent: the tenant fails naming the leaf, its published rows stay.
+    RdsExportFixture.Written holed = RdsExportFixture.write(spark, globex, tmp.resolve("holed"), database(globex), TABLES,
+        RdsExportFixture.Options.defaults().taskId("tf-export-2").skip("payment_p2022_02", "PERMISSIONS_DO_NOT_EXIST"));
+    RunResult failed = new MigrationJob(Fixtures.config(fromExport).exportTenant("globex", holed.root(), database(globex), globex)
+        .build(tmp.resolve("r3")), spark).execute();
+    assertThat(failed.tenant("globex").orElseThrow().published()).isFalse();
+    assertThat(failed.tenant("globex").orElseThrow().message()).contains("public.payment_p2022_02 (a partition of public.payment)",
+        "PERMISSIONS_DO_NOT_EXIST");
+    assertThat(RowSets.rows(fromExport, PAYMENT_ROWS)).as("published rows unchanged").isEqualTo(RowSets.rows(overJdbc, PAYMENT_ROWS));
   }
 
   @Test
