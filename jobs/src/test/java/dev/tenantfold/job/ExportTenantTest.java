@@ -168,6 +168,22 @@ class ExportTenantTest {
   }
 
   @Test
+  void withACatalogAndAnIncludeListASkippedIncludedTableFailsItsTenant() throws Exception {
+    String globex = TestPostgres.createDatabase("include_globex");
+    TestPostgres.execute(globex, "CREATE TABLE things (id int PRIMARY KEY, label text); INSERT INTO things VALUES (1, 'g');"
+        + " CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'n')");
+    RdsExportFixture.Written skipped = RdsExportFixture.write(spark, globex, tmp.resolve("globex"), database(globex),
+        List.of("things", "notes"), RdsExportFixture.Options.defaults().skip("notes", "PERMISSIONS_DO_NOT_EXIST"));
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult result = new MigrationJob(Fixtures.config(warehouse).exportTenant("globex", skipped.root(), database(globex), globex)
+        .set("tables.include", List.of("things", "notes")).build(tmp.resolve("reports")), spark).execute();
+
+    assertThat(result.tenant("globex").orElseThrow().published()).isFalse();
+    assertThat(result.tenant("globex").orElseThrow().message()).contains("public.notes", "PERMISSIONS_DO_NOT_EXIST");
+  }
+
+  @Test
   void withoutACatalogASkippedTableOrATableOtherTenantsHaveFailsTheExportTenantAlone() throws Exception {
     String acme = TestPostgres.createDatabase("plain_acme");
     String globex = TestPostgres.createDatabase("plain_globex");
