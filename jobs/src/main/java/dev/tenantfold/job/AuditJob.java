@@ -33,6 +33,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,6 +64,8 @@ public final class AuditJob {
   private final Optional<String> tableFilter;
   private SparkSession spark;
   private boolean ownsSpark;
+  /** Catalogs of the tenants that lend keys, types and partition parents to export tenants without export.catalog. */
+  private Map<String, TenantCatalog> lenders;
 
   public AuditJob(TenantfoldConfig config, Optional<String> tenantFilter, Optional<String> tableFilter) {
     this(config, tenantFilter, tableFilter, null);
@@ -86,6 +89,7 @@ public final class AuditJob {
     Instant started = Instant.now();
     String runId = MigrationJob.newRunId(started);
     ReportStore reports = new ReportStore(config.target().reportSchema());
+    lenders = null;
     try (Connection target = config.target().endpoint().connect("tenantfold-validate")) {
       // The table filter is checked before anything is written.
       TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
@@ -165,7 +169,7 @@ public final class AuditJob {
             ident(config.tenantColumn()) + " = " + literal(tenant.id()), buckets));
         // Both sides scan at once: the source's where its rows live, the target's here.
         CompletableFuture<TableChecksum> sourceFuture = sourceSide.isEmpty() ? CompletableFuture.completedFuture(new TableChecksum(buckets, Map.of()))
-            : CompletableFuture.supplyAsync(() -> checksum(sourceSide.get()), sourceThread);
+            : CompletableFuture.supplyAsync(() -> checksum(sourceSide.get(), runId, tenant.id(), table.name()), sourceThread);
         TableChecksum targetSums = targetSide.checksum();
         TableChecksum sourceSums = Futures.join(sourceFuture);
         // A table the tenant lacks has no source side: the published rows face themselves, as in a run.
@@ -206,21 +210,26 @@ public final class AuditJob {
     }
   }
 
-  /** The planning catalogs of every other tenant (those that cannot be read are left out: they only lend knowledge). */
+  /**
+   * The planning catalogs of every other tenant that knows its own (JDBC, or export with
+   * export.catalog), read once per audit; those that cannot be read are left out: they only lend knowledge.
+   */
   private List<TenantCatalog> otherCatalogs(TenantConfig tenant, String runId, String ledgerTable) {
-    List<TenantCatalog> others = new ArrayList<>();
-    for (TenantConfig other : config.tenants()) {
-      if (other.id().equals(tenant.id()) || (other.isExport() && other.export().get().catalog().isEmpty())) {
-        continue;
-      }
-      try (TenantSource source = TenantSources.of(config, other, runId, ledgerTable, other.isExport() ? spark() : null)) {
-        others.add(source.readCatalog(config.tables()));
-      } catch (SQLException | RuntimeException e) {
-        LOG.warn("Cannot read the catalog of tenant {} to plan export tenant {} by it: {}", other.id(), tenant.id(),
-            Redaction.sqlMessage(e, config.secrets()));
+    if (lenders == null) {
+      lenders = new LinkedHashMap<>();
+      for (TenantConfig other : config.tenants()) {
+        if (other.isExport() && other.export().get().catalog().isEmpty()) {
+          continue;
+        }
+        try (TenantSource source = TenantSources.of(config, other, runId, ledgerTable, other.isExport() ? spark() : null)) {
+          lenders.put(other.id(), source.readCatalog(config.tables()));
+        } catch (SQLException | RuntimeException e) {
+          LOG.warn("Cannot read the catalog of tenant {} to plan export tenants without export.catalog by it: {}", other.id(),
+              Redaction.sqlMessage(e, config.secrets()));
+        }
       }
     }
-    return others;
+    return lenders.entrySet().stream().filter(e -> !e.getKey().equals(tenant.id())).map(Map.Entry::getValue).toList();
   }
 
   /**
@@ -239,11 +248,19 @@ public final class AuditJob {
     return new TableResult(tenant.id(), source.name(), sourceSums.totalRows(), 0, 0, 0, 0, 0, TableStatus.MISMATCH, false, message, check);
   }
 
-  private static TableChecksum checksum(ChecksumSide side) {
+  /** The source side's sums; a Spark side's jobs named after the run and tenant, as a run names them. */
+  private TableChecksum checksum(ChecksumSide side, String runId, String tenantId, String table) {
+    if (spark != null) {
+      spark.sparkContext().setJobGroup("tenantfold-" + runId + "-" + tenantId, "tenant " + tenantId + ": validate " + table, true);
+    }
     try {
       return side.checksum();
     } catch (SQLException e) {
       throw new CompletionException(e);
+    } finally {
+      if (spark != null) {
+        spark.sparkContext().clearJobGroup();
+      }
     }
   }
 
