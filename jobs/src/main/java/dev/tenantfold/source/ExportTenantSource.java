@@ -132,9 +132,9 @@ public final class ExportTenantSource implements TenantSource {
         .filter(t -> export.schemas().contains(t.schema()) && tables.selects(t.name())).toList();
     List<ExportCatalog.UnknownType> unknown = catalog.unknownTypes().stream()
         .filter(u -> selected.stream().anyMatch(t -> t.qualifiedName().equals(u.table()))).toList();
+    // Missing tables come from export.catalog, read with the selection already: each is one this run reads (and a name like
+    // "public.orders" would not match an include pattern "orders").
     ExportCatalog restricted = new ExportCatalog(new TenantCatalog(tenant.id(), catalog.catalog().serverVersionNum(), selected,
-        // export.catalog was read with the selection already: every table it lists is one this run reads (a name like
-        // "public.orders" would not match an include pattern "orders").
         catalog.catalog().enums()), unknown, catalog.missingTables(), catalog.columnMismatches(), catalog.primaryKeysKnown());
     try {
       // Only what this run reads must be complete: a table the selection leaves out may be skipped.
