@@ -85,7 +85,7 @@ public final class TargetSchemaPlanner {
     }
     List<ColumnSpec> kept = table.columns().stream().filter(c -> !rule.column(c.name()).map(ColumnRule::exclude).orElse(false)).toList();
     return new TableSpec(table.schema(), table.name(), kept, table.primaryKey(), table.foreignKeys(), table.estimatedRows(), table.pages(),
-        table.partitioned());
+        table.partitioned(), table.leafPartitions());
   }
 
   private static List<PlanError> conflicts(Map<String, Draft> drafts, String tenantId, List<TableSpec> tables, String tenantColumn,

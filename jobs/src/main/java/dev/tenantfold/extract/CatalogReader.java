@@ -64,6 +64,15 @@ public final class CatalogReader {
        WHERE con.conrelid = ? AND con.contype = 'f'
        ORDER BY con.conname
       """;
+  /** Every leaf partition of a partitioned table, at any depth, in any schema (pg_partition_tree: PostgreSQL 12+). */
+  private static final String LEAVES_SQL = """
+      SELECT n.nspname || '.' || c.relname
+        FROM pg_partition_tree(?::oid) pt
+        JOIN pg_class c ON c.oid = pt.relid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE pt.isleaf
+       ORDER BY n.nspname, c.relname
+      """;
   private static final String ENUMS_SQL = """
       SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)
         FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
@@ -97,8 +106,10 @@ public final class CatalogReader {
           long reltuples = rs.getLong(5);
           long relpages = rs.getLong(6);
           long pages = rs.getLong(7);
+          boolean partitioned = rs.getBoolean(4);
           specs.add(new TableSpec(schema, name, columns(conn, oid, tenantId, schema + "." + name), primaryKey(conn, oid),
-              foreignKeys(conn, oid), estimateRows(reltuples, relpages, pages), pages, rs.getBoolean(4)));
+              foreignKeys(conn, oid), estimateRows(reltuples, relpages, pages), pages, partitioned,
+              partitioned ? leafPartitions(conn, oid) : List.of()));
         }
       }
     }
@@ -198,6 +209,19 @@ public final class CatalogReader {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(new ForeignKeySpec(rs.getString(1), strings(rs.getArray(2)), rs.getString(3), strings(rs.getArray(4))));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> leafPartitions(Connection conn, long oid) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(LEAVES_SQL)) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
         }
       }
     }

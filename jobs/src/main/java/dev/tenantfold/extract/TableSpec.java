@@ -6,7 +6,9 @@ import dev.tenantfold.jdbc.Sql;
 
 /**
  * A source table: columns in ordinal order, primary key, foreign keys, and the planner's size
- * estimates ({@code reltuples}, {@code relpages}), read from the tenant's catalog.
+ * estimates ({@code reltuples}, {@code relpages}), read from the tenant's catalog. A declaratively
+ * partitioned table ({@code partitioned}) also names its leaf partitions ({@code schema.name}, at
+ * any depth): a snapshot export holds those instead of the parent.
  */
 public record TableSpec(
     String schema,
@@ -16,12 +18,20 @@ public record TableSpec(
     List<ForeignKeySpec> foreignKeys,
     long estimatedRows,
     long pages,
-    boolean partitioned) {
+    boolean partitioned,
+    List<String> leafPartitions) {
 
   public TableSpec {
     columns = List.copyOf(columns);
     primaryKey = List.copyOf(primaryKey);
     foreignKeys = List.copyOf(foreignKeys);
+    leafPartitions = List.copyOf(leafPartitions);
+  }
+
+  /** A table whose leaf partitions are not known (or a plain table). */
+  public TableSpec(String schema, String name, List<ColumnSpec> columns, List<String> primaryKey, List<ForeignKeySpec> foreignKeys,
+      long estimatedRows, long pages, boolean partitioned) {
+    this(schema, name, columns, primaryKey, foreignKeys, estimatedRows, pages, partitioned, List.of());
   }
 
   public String qualifiedName() {

@@ -5,46 +5,57 @@ import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetTable;
+import dev.tenantfold.conform.BorrowedKeys;
 import dev.tenantfold.extract.CatalogReader;
-import dev.tenantfold.extract.SourceSnapshot;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.load.RowLevelSecurity;
 import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.Futures;
+import dev.tenantfold.source.TenantSource;
+import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.TableResult;
 import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.ChecksumQueries;
+import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.TableStatus;
 import dev.tenantfold.validate.TableValidator;
-import dev.tenantfold.validate.checksum.ChecksumSql;
-import dev.tenantfold.validate.checksum.PostgresChecksum;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code validate} command: a post-cutover audit of published data against the live sources.
- * For each tenant it opens a snapshot of the source, checksums every consolidated table there and
- * the tenant's published rows in the target, and drills into differing buckets, exactly as a run
- * validates staging. It writes nothing but report rows; exit 0 when everything matches, 3 when not.
+ * The {@code validate} command: a post-cutover audit of published data against each tenant's
+ * source. Every tenant's source ({@link TenantSource}: a live database read in one snapshot, or its
+ * snapshot export) is opened once; for every consolidated table the source gives its side of the
+ * checksum where its rows live (SQL in the snapshot, Spark over the export), the target side is
+ * computed in SQL over the tenant's published rows, and {@link TableValidator} compares them and
+ * drills into differing buckets exactly as a run validates staging. It writes nothing but report
+ * rows; exit 0 when everything matches, 3 when not.
  */
 public final class AuditJob {
   private static final Logger LOG = LoggerFactory.getLogger(AuditJob.class);
@@ -52,19 +63,25 @@ public final class AuditJob {
   private final TenantfoldConfig config;
   private final Optional<String> tenantFilter;
   private final Optional<String> tableFilter;
+  private SparkSession spark;
+  private boolean ownsSpark;
+  /** Catalogs of the tenants that lend keys, types and partition parents to export tenants without export.catalog. */
+  private Map<String, TenantCatalog> lenders;
 
   public AuditJob(TenantfoldConfig config, Optional<String> tenantFilter, Optional<String> tableFilter) {
+    this(config, tenantFilter, tableFilter, null);
+  }
+
+  /** @param spark the session export tenants are read through; null: the active one, or a local one started (and stopped) when needed */
+  public AuditJob(TenantfoldConfig config, Optional<String> tenantFilter, Optional<String> tableFilter, SparkSession spark) {
     this.config = config;
     this.tenantFilter = tenantFilter;
     this.tableFilter = tableFilter;
+    this.spark = spark;
     tenantFilter.ifPresent(id -> {
       if (config.tenants().stream().noneMatch(t -> t.id().equals(id))) {
         throw new ConfigError("Cannot validate tenant '" + id + "': it is not in tenantfold.tenants (known: "
             + config.tenants().stream().map(TenantConfig::id).toList() + ")");
-      }
-      if (config.tenants().stream().anyMatch(t -> t.id().equals(id) && t.isExport())) {
-        throw new ConfigError("Cannot validate tenant '" + id + "': it is read from a snapshot export, and validate audits published"
-            + " data against live sources only; run tenantfold run again to re-check it against its export");
       }
     });
   }
@@ -73,43 +90,44 @@ public final class AuditJob {
     Instant started = Instant.now();
     String runId = MigrationJob.newRunId(started);
     ReportStore reports = new ReportStore(config.target().reportSchema());
+    lenders = null;
     try (Connection target = config.target().endpoint().connect("tenantfold-validate")) {
       // The table filter is checked before anything is written.
-      List<TargetTable> tables = publishedTables(target);
+      TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
+      List<TargetTable> tables = publishedTables(existing);
       reports.ensureTables(target);
       reports.startRun(target, runId, started, "validate");
       List<TenantResult> results = new ArrayList<>();
-      List<String> notes = new ArrayList<>();
       for (TenantConfig tenant : config.tenants()) {
         if (tenantFilter.isPresent() && !tenantFilter.get().equals(tenant.id())) {
           continue;
         }
-        if (tenant.isExport()) {
-          notes.add("tenant " + tenant.id() + " skipped: it is read from a snapshot export; validate audits live sources only"
-              + " (tenantfold run re-checks it against its export)");
-          continue;
-        }
-        TenantResult result = audit(tenant, tables, target);
+        TenantResult result = audit(tenant, runId, reports.ledgerTable(), tables, existing, target);
         reports.recordTables(target, runId, result.tables());
         reports.recordTenantFailure(target, runId, result);
         results.add(result);
       }
       Instant finished = Instant.now();
-      RunResult provisional = new RunResult(runId, "validate", started, finished, results, null, notes);
+      RunResult provisional = new RunResult(runId, "validate", started, finished, results, null, List.of());
       reports.finishRun(target, runId, finished, provisional.statusLabel());
       String path = null;
       try {
-        path = ReportWriter.write(config.reportDir(), provisional, new Configuration());
+        path = ReportWriter.write(config.reportDir(), provisional, spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
       } catch (java.io.IOException | RuntimeException e) {
         LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());
       }
-      return new RunResult(runId, "validate", started, finished, results, path, notes);
+      return new RunResult(runId, "validate", started, finished, results, path, List.of());
+    } finally {
+      if (ownsSpark) {
+        spark.stop();
+        spark = null;
+        ownsSpark = false;
+      }
     }
   }
 
   /** The consolidated tables as they exist in the target now, tenant column left out. */
-  private List<TargetTable> publishedTables(Connection target) throws SQLException {
-    TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
+  private List<TargetTable> publishedTables(TenantCatalog existing) {
     List<TargetTable> tables = new ArrayList<>();
     for (TableSpec t : existing.tables()) {
       if (!t.partitioned() || t.column(config.tenantColumn()).isEmpty()) {
@@ -128,30 +146,41 @@ public final class AuditJob {
     return tables;
   }
 
-  private TenantResult audit(TenantConfig tenant, List<TargetTable> tables, Connection target) {
+  private TenantResult audit(TenantConfig tenant, String runId, String ledgerTable, List<TargetTable> tables, TenantCatalog existing,
+      Connection target) {
     long start = System.nanoTime();
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     List<TableResult> results = new ArrayList<>();
-    try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id())) {
+    String where = tenant.isExport() ? "snapshot export at " + tenant.export().get().path() : tenant.jdbc().describe();
+    // A thread of this tenant's own for the source side, as in a run: the common pool would queue behind unrelated work.
+    ExecutorService sourceThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-audit-" + tenant.id()));
+    try (TenantSource source = TenantSources.of(config, tenant, runId, ledgerTable, tenant.isExport() ? spark() : null)) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
-      TenantCatalog catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), config.tables());
-      snapshot.lockTables(tenant.id(), catalog.tables());
+      if (source instanceof ExportTenantSource export && tenant.export().get().catalog().isEmpty()) {
+        // As a run plans it: keys, exact types and partition parents the export metadata cannot tell come from the target and the other tenants.
+        export.planWith(BorrowedKeys.fill(export.readCatalog(config.tables()), otherCatalogs(tenant, runId, ledgerTable), existing,
+            config.tenantColumn()));
+      }
+      TenantCatalog catalog = source.open(config.tables());
+      where = source.describe();
       for (TargetTable table : tables) {
-        Optional<TableSpec> source = catalog.table(table.name());
-        ChecksumSql targetSql = ChecksumQueries.target(table, qualified(config.target().schema(), table.name()),
-            ident(config.tenantColumn()) + " = " + literal(tenant.id()), buckets);
-        ChecksumSql sourceSql = source.map(s -> ChecksumQueries.source(table, s, buckets)).orElse(targetSql);
-        // Both sides scan at once: each in its own database.
-        CompletableFuture<TableChecksum> sourceFuture = source.isEmpty() ? CompletableFuture.completedFuture(new TableChecksum(buckets, Map.of()))
-            : CompletableFuture.supplyAsync(() -> checksum(snapshot.connection(), sourceSql));
-        TableChecksum targetSums = PostgresChecksum.checksum(target, targetSql);
+        Optional<ChecksumSide> sourceSide = source.checksumSide(table, config.rules().forTable(table.name()));
+        ChecksumSide targetSide = ChecksumSide.sql(target, ChecksumQueries.target(table, qualified(config.target().schema(), table.name()),
+            ident(config.tenantColumn()) + " = " + literal(tenant.id()), buckets));
+        // Both sides scan at once: the source's where its rows live, the target's here.
+        CompletableFuture<TableChecksum> sourceFuture = sourceSide.isEmpty() ? CompletableFuture.completedFuture(new TableChecksum(buckets, Map.of()))
+            : CompletableFuture.supplyAsync(() -> checksum(sourceSide.get(), runId, tenant.id(), table.name()), sourceThread);
+        TableChecksum targetSums = targetSide.checksum();
         TableChecksum sourceSums = Futures.join(sourceFuture);
-        ChecksumCheck check = validator.compare(sourceSums, targetSums, source.isPresent() ? snapshot.connection() : target, sourceSql, target,
-            targetSql);
+        // A table the tenant lacks has no source side: the published rows face themselves, as in a run.
+        ChecksumCheck check = validator.compare(sourceSums, targetSums, sourceSide.orElse(targetSide), targetSide);
         String message = check.message();
         TableStatus status = check.status();
-        List<String> notInTarget = source.map(s -> s.columns().stream().map(c -> c.name()).filter(c -> table.column(c).isEmpty()).toList())
+        Optional<TableSpec> own = catalog.table(table.name());
+        // Columns a rule excludes are not loaded by design.
+        List<String> notInTarget = own.map(s -> s.columns().stream().map(c -> c.name()).filter(c -> table.column(c).isEmpty())
+            .filter(c -> !config.rules().forTable(table.name()).column(c).map(RulesConfig.ColumnRule::exclude).orElse(false)).toList())
             .orElse(List.of());
         if (!notInTarget.isEmpty()) {
           // Data the target cannot hold at all: a column added in the source after the migration.
@@ -161,7 +190,7 @@ public final class AuditJob {
         if (sourceSums.totalRows() != targetSums.totalRows()) {
           message = "row counts differ: source " + sourceSums.totalRows() + ", published " + targetSums.totalRows() + "; " + message;
         }
-        if (source.isEmpty()) {
+        if (sourceSide.isEmpty()) {
           message = (message.isEmpty() ? "" : message + "; ") + "table absent in this tenant's source";
         }
         results.add(new TableResult(tenant.id(), table.name(), sourceSums.totalRows(), 0, 0, 0, targetSums.totalRows(), 0, status, false,
@@ -169,27 +198,51 @@ public final class AuditJob {
       }
       if (tableFilter.isEmpty()) {
         for (TableSpec extra : catalog.tables()) {
-          if (tables.stream().noneMatch(t -> t.name().equals(extra.name()))) {
-            results.add(missingInTarget(tenant, extra, snapshot.connection(), buckets));
+          // Shared tables hold every tenant's rows without the tenant column: validate does not re-check them (docs/reconcile.md).
+          if (tables.stream().noneMatch(t -> t.name().equals(extra.name())) && config.rules().forTable(extra.name()).shared().isEmpty()) {
+            results.add(missingInTarget(tenant, extra, source, buckets));
           }
         }
       }
       return new TenantResult(tenant.id(), false, "", results, (System.nanoTime() - start) / 1_000_000);
     } catch (SQLException | RuntimeException e) {
-      String message = "Cannot validate tenant " + tenant.id() + " (" + tenant.jdbc().describe() + "): "
-          + Redaction.sqlMessage(e, config.secrets());
+      String message = "Cannot validate tenant " + tenant.id() + " (" + where + "): " + Redaction.sqlMessage(e, config.secrets());
       LOG.error(message);
       return TenantResult.failed(tenant.id(), message, results, (System.nanoTime() - start) / 1_000_000);
+    } finally {
+      sourceThread.shutdownNow();
     }
   }
 
   /**
-   * A source table with no consolidated table in the target: still checksummed in the snapshot, so
+   * The planning catalogs of every other tenant that knows its own (JDBC, or export with
+   * export.catalog), read once per audit; those that cannot be read are left out: they only lend knowledge.
+   */
+  private List<TenantCatalog> otherCatalogs(TenantConfig tenant, String runId, String ledgerTable) {
+    if (lenders == null) {
+      lenders = new LinkedHashMap<>();
+      for (TenantConfig other : config.tenants()) {
+        if (other.isExport() && other.export().get().catalog().isEmpty()) {
+          continue;
+        }
+        try (TenantSource source = TenantSources.of(config, other, runId, ledgerTable, other.isExport() ? spark() : null)) {
+          lenders.put(other.id(), source.readCatalog(config.tables()));
+        } catch (SQLException | RuntimeException e) {
+          LOG.warn("Cannot read the catalog of tenant {} to plan export tenants without export.catalog by it: {}", other.id(),
+              Redaction.sqlMessage(e, config.secrets()));
+        }
+      }
+    }
+    return lenders.entrySet().stream().filter(e -> !e.getKey().equals(tenant.id())).map(Map.Entry::getValue).toList();
+  }
+
+  /**
+   * A source table with no consolidated table in the target: still checksummed in the source, so
    * the report shows how many source rows the target lacks, and a MISMATCH rather than an empty match.
    */
-  private TableResult missingInTarget(TenantConfig tenant, TableSpec source, Connection snapshot, int buckets) throws SQLException {
+  private TableResult missingInTarget(TenantConfig tenant, TableSpec source, TenantSource opened, int buckets) throws SQLException {
     TargetTable asInSource = new TargetTable(source.name(), source.columns(), source.primaryKey());
-    TableChecksum sourceSums = PostgresChecksum.checksum(snapshot, ChecksumQueries.source(asInSource, source, buckets));
+    TableChecksum sourceSums = opened.checksumSide(asInSource, config.rules().forTable(source.name())).orElseThrow().checksum();
     TableChecksum none = new TableChecksum(buckets, Map.of());
     ChecksumCheck check = new ChecksumCheck(ChecksumCheck.digest(sourceSums), ChecksumCheck.digest(none), buckets,
         sourceSums.byBucket().size(), 0, Map.of(), List.of());
@@ -199,13 +252,43 @@ public final class AuditJob {
     return new TableResult(tenant.id(), source.name(), sourceSums.totalRows(), 0, 0, 0, 0, 0, TableStatus.MISMATCH, false, message, check);
   }
 
-  private static TableChecksum checksum(Connection conn, ChecksumSql sql) {
+  /** The source side's sums; a Spark side's jobs named after the run and tenant, as a run names them. */
+  private TableChecksum checksum(ChecksumSide side, String runId, String tenantId, String table) {
+    if (spark != null) {
+      spark.sparkContext().setJobGroup("tenantfold-" + runId + "-" + tenantId, "tenant " + tenantId + ": validate " + table, true);
+    }
     try {
-      return PostgresChecksum.checksum(conn, sql);
+      return side.checksum();
     } catch (SQLException e) {
       throw new CompletionException(e);
+    } finally {
+      if (spark != null) {
+        spark.sparkContext().clearJobGroup();
+      }
     }
   }
 
-
+  /**
+   * The session export tenants are read through: the one given, the active or default one, or a
+   * local one (as {@code run} starts it) stopped when the audit ends.
+   */
+  private SparkSession spark() {
+    if (spark == null) {
+      scala.Option<SparkSession> active = SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession()
+          : SparkSession.getDefaultSession();
+      if (active.isDefined()) {
+        spark = active.get();
+      } else {
+        SparkSession.Builder builder = SparkSession.builder().appName(config.options().sparkAppName());
+        if (!new SparkConf().contains("spark.master")) {
+          builder.master(config.options().sparkMaster()).config("spark.ui.enabled", "false").config("spark.driver.bindAddress", "127.0.0.1")
+              .config("spark.driver.host", "127.0.0.1");
+        }
+        spark = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate();
+        ownsSpark = true;
+        config.s3().applyTo(spark.sparkContext().hadoopConfiguration());
+      }
+    }
+    return spark;
+  }
 }

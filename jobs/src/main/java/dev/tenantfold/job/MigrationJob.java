@@ -11,7 +11,7 @@ import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.source.ExportTenantSource;
-import dev.tenantfold.source.JdbcTenantSource;
+import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.load.TargetDdl;
 import dev.tenantfold.validate.ShrinkGuard;
@@ -40,7 +40,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -183,7 +182,7 @@ public final class MigrationJob {
     });
     List<TenantConfig> tenants = config.tenants().stream().filter(t -> !skipped.contains(t.id())).toList();
     Connection target = session.connection();
-    Planning planning = new Planning(config, tenant -> sourceOf(tenant, "plan", null));
+    Planning planning = new Planning(config, tenant -> sourceOf(tenant, "plan"));
     Planning.Catalogs read = planning.read(target, tenants);
     Map<String, TenantCatalog> catalogs = new LinkedHashMap<>(read.tenants());
     Map<String, TenantResult> failed = new LinkedHashMap<>();
@@ -237,7 +236,6 @@ public final class MigrationJob {
 
     List<TenantResult> results = new ArrayList<>();
     Map<String, Future<TenantResult>> running = new LinkedHashMap<>();
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     // One thread per tenant; the slots bound how many extract, load and validate at once. A tenant frees its slot when its
     // heavy work is done, so tenants waiting for the others at the shared-table gate never starve the rest.
     Semaphore slots = new Semaphore(config.options().tenantParallelism(), true);
@@ -258,7 +256,11 @@ public final class MigrationJob {
         TenantCatalog catalog = catalogs.get(tenant.id());
         if (catalog != null) {
           ShrinkGuard guard = guards.get(tenant.id());
-          TenantSource source = sourceOf(tenant, runId, jsc);
+          TenantSource source = sourceOf(tenant, runId);
+          if (source instanceof ExportTenantSource export && tenant.export().get().catalog().isEmpty()) {
+            // What planning filled in (borrowed keys and types, folded leaves) is what the run reads with.
+            export.planWith(catalog);
+          }
           sources.put(tenant.id(), source);
           running.put(tenant.id(), pool.submit(() -> {
             slots.acquire();
@@ -312,18 +314,8 @@ public final class MigrationJob {
     return new RunResult(runId, "run", started, finished, results, reportPath, notes);
   }
 
-  private TenantSource sourceOf(TenantConfig tenant, String runId, JavaSparkContext jsc) {
-    return sourceOf(config, spark, tenant, runId, jsc);
-  }
-
-  /** The tenant's source: its live database or its snapshot export. {@code jsc} may be null when only the catalog is read. */
-  static TenantSource sourceOf(TenantfoldConfig config, SparkSession spark, TenantConfig tenant, String runId, JavaSparkContext jsc) {
-    String ledger = new ReportStore(config.target().reportSchema()).ledgerTable();
-    if (tenant.isExport()) {
-      return new ExportTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(), ledger,
-          config.tenantColumn(), spark);
-    }
-    return new JdbcTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(), ledger, jsc);
+  private TenantSource sourceOf(TenantConfig tenant, String runId) {
+    return TenantSources.of(config, tenant, runId, new ReportStore(config.target().reportSchema()).ledgerTable(), spark);
   }
 
   /** What the tenant has published in the consolidated tables this run covers (tables still in the target). */

@@ -5,6 +5,8 @@ import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.report.PlanWriter;
+import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.report.ReportWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -42,7 +44,8 @@ public final class PlanJob {
 
   /** Plans, prints the plan to {@code out}, and writes plan.json to {@code outPath} (local path or s3a:// URI) when given. */
   public Outcome execute(PrintStream out, Optional<String> outPath) throws SQLException, IOException {
-    Planning planning = new Planning(config, tenant -> MigrationJob.sourceOf(config, spark, tenant, "plan", null));
+    Planning planning = new Planning(config, tenant -> TenantSources.of(config, tenant, "plan",
+        new ReportStore(config.target().reportSchema()).ledgerTable(), spark));
     TargetSchema plan;
     Map<String, String> unreadable;
     try (Connection target = config.target().endpoint().connect(SessionName.of("plan", "catalog"))) {

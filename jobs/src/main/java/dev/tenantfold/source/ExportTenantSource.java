@@ -5,8 +5,11 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.tenantfold.config.ExportConfig;
 import dev.tenantfold.config.JobOptions;
+import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TablesConfig;
 import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.conform.BorrowedKeys;
+import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.extract.TableSpec;
@@ -32,6 +35,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -45,6 +50,14 @@ import org.apache.spark.sql.SparkSession;
  * snapshot: the point in time is the export's snapshot time.
  */
 public final class ExportTenantSource implements TenantSource {
+  /**
+   * Exports opened in this JVM, by path, database and {@link RdsExport#metadataFingerprint}: a run
+   * plans with one instance and migrates with another, and opening lists every table folder and
+   * reads both ends of every Parquet part (thousands of S3 requests for a large export); the second
+   * open then costs one listing of the root.
+   */
+  private static final Map<String, RdsExport> OPENED = new ConcurrentHashMap<>();
+  private static final int OPENED_LIMIT = 32;
   private final TenantConfig tenant;
   private final ExportConfig export;
   private final String runId;
@@ -55,6 +68,8 @@ public final class ExportTenantSource implements TenantSource {
   private final String tenantColumn;
   private final SparkSession spark;
   private RdsExport opened;
+  private TenantCatalog planned;
+  private TenantCatalog catalog;
 
   public ExportTenantSource(TenantConfig tenant, String runId, JobOptions options, int buckets, JdbcEndpoint target, String ledgerTable,
       String tenantColumn, SparkSession spark) {
@@ -87,6 +102,15 @@ public final class ExportTenantSource implements TenantSource {
 
   @Override
   public TenantCatalog readCatalog(TablesConfig tables) throws SQLException {
+    return exportCatalog(tables).catalog();
+  }
+
+  /**
+   * The export's catalog restricted to the run's selection, checked complete: every table and
+   * column present, every type known. Without {@code export.catalog} an unknown type is left to
+   * planning ({@link BorrowedKeys}: the target or another tenant may know it) and checked in {@link #open}.
+   */
+  private ExportCatalog exportCatalog(TablesConfig tables) throws SQLException {
     RdsExport rds = openExport();
     Optional<TenantCatalog> jdbc = Optional.empty();
     if (export.catalog().isPresent()) {
@@ -107,29 +131,77 @@ public final class ExportTenantSource implements TenantSource {
     }
     List<TableSpec> selected = catalog.catalog().tables().stream()
         .filter(t -> export.schemas().contains(t.schema()) && tables.selects(t.name())).toList();
+    List<ExportCatalog.UnknownType> unknown = catalog.unknownTypes().stream()
+        .filter(u -> selected.stream().anyMatch(t -> t.qualifiedName().equals(u.table()))).toList();
+    // Missing tables come from export.catalog, read with the selection already: each is one this run reads (and a name like
+    // "public.orders" would not match an include pattern "orders").
+    ExportCatalog restricted = new ExportCatalog(new TenantCatalog(tenant.id(), catalog.catalog().serverVersionNum(), selected,
+        catalog.catalog().enums()), unknown, catalog.missingTables(), catalog.columnMismatches(), catalog.primaryKeysKnown());
     try {
       // Only what this run reads must be complete: a table the selection leaves out may be skipped.
-      new ExportCatalog(new TenantCatalog(tenant.id(), catalog.catalog().serverVersionNum(), selected, catalog.catalog().enums()),
-          catalog.unknownTypes().stream().filter(u -> selected.stream().anyMatch(t -> t.qualifiedName().equals(u.table()))).toList(),
-          catalog.missingTables().stream().filter(m -> tables.selects(m.table())).toList(), catalog.columnMismatches(),
-          catalog.primaryKeysKnown()).requireComplete();
+      new ExportCatalog(restricted.catalog(), jdbc.isPresent() ? unknown : List.of(), restricted.missingTables(), restricted.columnMismatches(),
+          restricted.primaryKeysKnown()).requireComplete();
     } catch (ExportException e) {
       throw new SQLException(e.getMessage(), e);
     }
-    return new TenantCatalog(tenant.id(), catalog.catalog().serverVersionNum(), selected, catalog.catalog().enums());
+    return restricted;
+  }
+
+  /**
+   * The catalog to open with instead of the export's own: what planning made of it (keys, types and
+   * partition parents borrowed by {@link BorrowedKeys#fill}). Without it, {@link #open} takes what
+   * {@code fill} last made of this export's catalog.
+   */
+  public void planWith(TenantCatalog planned) {
+    this.planned = planned;
   }
 
   @Override
   public TenantCatalog open(TablesConfig tables) throws SQLException {
-    return readCatalog(tables);
+    ExportCatalog own = exportCatalog(tables);
+    if (export.catalog().isPresent()) {
+      catalog = own.catalog();
+      return catalog;
+    }
+    Optional<TenantCatalog> fromPlan = planned != null ? Optional.of(planned) : BorrowedKeys.planned(own.catalog());
+    TenantCatalog resolved = fromPlan.orElse(own.catalog());
+    List<String> problems = new ArrayList<>();
+    for (ExportCatalog.UnknownType u : own.unknownTypes()) {
+      Optional<TableSpec> holder = resolved.tables().stream()
+          .filter(t -> t.qualifiedName().equals(u.table()) || t.leafPartitions().contains(u.table())).findFirst();
+      // Planning leaves out a column whose type it could not borrow.
+      boolean known = fromPlan.isPresent() && holder.flatMap(t -> t.column(u.column())).isPresent();
+      if (!known) {
+        problems.add(u.describe(tenant.id()).replace(", set export.catalog", "") + ", and neither the consolidated table in the target nor another"
+            + " tenant's table " + holder.map(TableSpec::name).orElse(u.table()) + " has column " + u.column() + " with a matching type to take it"
+            + " from; set export.catalog");
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new SQLException("Cannot plan tenant " + tenant.id() + " from its export: " + String.join("; ", problems));
+    }
+    catalog = resolved;
+    return catalog;
   }
 
   private RdsExport openExport() throws SQLException {
     if (opened == null) {
-      try {
-        opened = RdsExport.open(spark.sparkContext().hadoopConfiguration(), export.path(), export.database());
-      } catch (ExportException e) {
-        throw new SQLException("Cannot read the export of tenant " + tenant.id() + ": " + e.getMessage(), e);
+      org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+      String fingerprint = RdsExport.metadataFingerprint(conf, export.path());
+      String key = export.path() + "\n" + export.database() + "\n" + fingerprint;
+      opened = fingerprint.isEmpty() ? null : OPENED.get(key);
+      if (opened == null) {
+        try {
+          opened = RdsExport.open(conf, export.path(), export.database());
+        } catch (ExportException e) {
+          throw new SQLException("Cannot read the export of tenant " + tenant.id() + ": " + e.getMessage(), e);
+        }
+        if (!fingerprint.isEmpty()) {
+          if (OPENED.size() >= OPENED_LIMIT) {
+            OPENED.clear();
+          }
+          OPENED.put(key, opened);
+        }
       }
     }
     return opened;
@@ -155,18 +227,17 @@ public final class ExportTenantSource implements TenantSource {
     }
     if (plan.source().isEmpty()) {
       // Other tenants (or the target) have it and nothing tells whether this tenant does: an export lacking it is more likely incomplete.
+      List<String> leafLike = catalog.tables().stream().map(TableSpec::name).filter(n -> n.startsWith(plan.name() + "_")).toList();
       return StagedTable.failed(plan.name(), "Cannot read tenant " + tenant.id() + " table " + plan.name() + " from " + describe()
           + ": the export holds no such table in schemas " + export.schemas() + ", though the consolidated table has it (RDS skips"
-          + " tables it cannot export); export it again, or leave the table out with tenantfold.tables.exclude");
+          + " tables it cannot export); export it again, or leave the table out with tenantfold.tables.exclude"
+          + (leafLike.isEmpty() ? "" : "; if its tables " + leafLike + " are partitions of " + plan.name() + ", no catalog says so: set"
+              + " export.catalog so their rows load into " + plan.name()));
     }
     TableSpec source = plan.source().get();
-    Optional<ExportedTable> table = opened.table(source.schema(), source.name());
-    if (table.isEmpty()) {
-      return StagedTable.failed(plan.name(), "Cannot read tenant " + tenant.id() + " table " + source.schema() + "." + source.name()
-          + " from " + describe() + ": the export does not hold it");
-    }
     try {
-      Dataset<Row> rows = opened.rows(spark, table.get(), plan.table().columns());
+      List<ExportedTable> parts = opened.tablesOf(source);
+      Dataset<Row> rows = opened.rows(spark, parts, plan.table().columns());
       List<Column> withTenant = new ArrayList<>();
       withTenant.add(lit(tenant.id()).as(tenantColumn));
       for (ColumnSpec c : plan.table().columns()) {
@@ -181,9 +252,10 @@ public final class ExportTenantSource implements TenantSource {
           return StagedTable.failed(plan.name(), String.join("; ", loaded.errors()));
         }
         TableChecksum sums = SparkChecksum.checksum(rows, spec);
-        if (table.get().rowCount().isPresent() && table.get().rowCount().getAsLong() != sums.totalRows()) {
+        OptionalLong metadataRows = RdsExport.rowCount(parts);
+        if (metadataRows.isPresent() && metadataRows.getAsLong() != sums.totalRows()) {
           return StagedTable.failed(plan.name(), "Cannot trust tenant " + tenant.id() + " table " + plan.name() + " from " + describe()
-              + ": its metadata counts " + table.get().rowCount().getAsLong() + " rows, its Parquet files hold " + sums.totalRows());
+              + ": its metadata counts " + metadataRows.getAsLong() + " rows, its Parquet files hold " + sums.totalRows());
         }
         return StagedTable.loaded(plan.name(), loaded.sentRows(), loaded.loadedRows(), loaded.partitions().size(), sums,
             ChecksumSide.spark(rows, spec));
@@ -193,6 +265,23 @@ public final class ExportTenantSource implements TenantSource {
     } catch (ExportException | RuntimeException e) {
       return StagedTable.failed(plan.name(), "Cannot load tenant " + tenant.id() + " table " + plan.name() + " from " + describe() + ": "
           + e.getMessage());
+    }
+  }
+
+  @Override
+  public Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule) throws SQLException {
+    if (catalog == null) {
+      throw new IllegalStateException("Cannot checksum tenant " + tenant.id() + " table " + table.name() + ": the source is not open");
+    }
+    Optional<TableSpec> own = catalog.table(table.name());
+    if (own.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      Dataset<Row> rows = opened.rows(spark, opened.tablesOf(own.get()), table.columns());
+      return Optional.of(ChecksumSide.spark(rows, ChecksumQueries.spec(table, buckets)));
+    } catch (ExportException e) {
+      throw new SQLException("Cannot read tenant " + tenant.id() + " table " + table.name() + " from " + describe() + ": " + e.getMessage(), e);
     }
   }
 

@@ -15,6 +15,10 @@ public final class Futures {
       if (e.getCause() instanceof SQLException sql) {
         throw sql;
       }
+      if (e.getCause() instanceof RuntimeException r) {
+        // A Spark job's failure, rethrown as itself so its message is the one reported.
+        throw r;
+      }
       throw e;
     }
   }

@@ -4,10 +4,12 @@ import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.JobOptions;
+import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TablesConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.conform.ConformedSource;
 import dev.tenantfold.conform.RowAccounting;
+import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.PartitionPlanner;
 import dev.tenantfold.extract.PartitionPlanner.KeyBounds;
@@ -263,6 +265,17 @@ public final class JdbcTenantSource implements TenantSource {
     } finally {
       spark.clearJobGroup();
     }
+  }
+
+  @Override
+  public Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule) {
+    if (snapshot == null) {
+      throw new IllegalStateException("Cannot checksum tenant " + tenant.id() + " table " + table.name() + ": the source is not open");
+    }
+    // The snapshot stays open until close(): drilling into a mismatch sees the source as it was read.
+    // The rows as a run loads them (deduplicated, cast, defaulted), so validate checks what was published.
+    return catalog.table(table.name()).map(s -> ChecksumSide.sql(snapshot.connection(), ChecksumQueries.source(new ConformedSource(table, s, rule),
+        buckets)));
   }
 
   private static Optional<KeyBounds> bounds(Connection snapshotConn, TableSpec table) throws SQLException {

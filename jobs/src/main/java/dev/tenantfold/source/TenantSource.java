@@ -1,7 +1,10 @@
 package dev.tenantfold.source;
 
+import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.TenantCatalog;
+import dev.tenantfold.validate.ChecksumSide;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
@@ -9,10 +12,12 @@ import java.util.Optional;
 
 /**
  * Where one tenant's rows come from: a live database read in one exported snapshot ({@link
- * JdbcTenantSource}), or an RDS snapshot export on S3 (coming). The migration asks every source the
- * same questions in the same order: its catalog for planning; then, opened, its catalog as of the
- * rows it will deliver; then to move each planned table into staging and compute its side of the
- * checksum where its rows live.
+ * JdbcTenantSource}), or an RDS snapshot export ({@link ExportTenantSource}). The migration asks
+ * every source the same questions in the same order: its catalog for planning; then, opened, its
+ * catalog as of the rows it will deliver; then to move each planned table into staging and compute
+ * its side of the checksum where its rows live. {@code validate} asks an opened source for its side
+ * of the checksum only ({@link #checksumSide}), and compares it with the published rows exactly as a
+ * run compares it with staging.
  */
 public interface TenantSource extends AutoCloseable {
   /** {@code jdbc} or {@code export}: the report's source kind. */
@@ -32,6 +37,14 @@ public interface TenantSource extends AutoCloseable {
 
   /** Moves every planned table into its staging table; each table fails alone. */
   StagedTenant stage(List<TablePlan> plans) throws SQLException;
+
+  /**
+   * The opened source's side of the checksum of {@code table} (the consolidated table's columns,
+   * key and bucket count), computed where the rows live: SQL in the JDBC snapshot, Spark over the
+   * export's rows. A column this tenant lacks reads as NULL, as it was loaded. Empty when the
+   * opened catalog has no such table.
+   */
+  Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule) throws SQLException;
 
   @Override
   void close() throws SQLException;

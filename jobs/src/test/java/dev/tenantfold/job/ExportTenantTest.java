@@ -59,12 +59,57 @@ class ExportTenantTest {
     });
     assertThat(jdbc.tenant("acme").orElseThrow().source()).hasValueSatisfying(src -> assertThat(src.kind()).isEqualTo("jdbc"));
     RunResult audit = new AuditJob(exportConfig, java.util.Optional.empty(), java.util.Optional.empty()).execute();
-    assertThat(audit.exitCode()).isZero();
-    assertThat(audit.notes()).singleElement().asString().contains("tenant acme skipped", "snapshot export");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AuditJob(exportConfig, java.util.Optional.of("acme"), java.util.Optional.empty()))
-        .isInstanceOf(dev.tenantfold.config.ConfigError.class).hasMessageContaining("read from a snapshot export");
+    assertThat(audit.exitCode()).as("validate checks the export tenant against its export: %s", audit.tenants()).isZero();
+    assertThat(audit.notes()).as("no tenant skipped").isEmpty();
+    assertThat(audit.tenant("acme").orElseThrow().tables()).hasSize(TABLES.size())
+        .allSatisfy(t -> assertThat(t.status()).as(t.tableName()).isEqualTo(dev.tenantfold.validate.TableStatus.OK))
+        .allSatisfy(t -> assertThat(t.sourceRows()).as(t.tableName() + " rows read from the export").isPositive());
+    RunResult one = new AuditJob(exportConfig, java.util.Optional.of("acme"), java.util.Optional.of("orders")).execute();
+    assertThat(one.exitCode()).as("--tenant of an export tenant: %s", one.tenants()).isZero();
+    assertThat(one.tenant("acme").orElseThrow().tables()).extracting(t -> t.tableName()).containsExactly("orders");
     assertThat(java.nio.file.Files.readString(tmp.resolve("r2").resolve(exported.runId()).resolve("report.json")))
         .contains("\"kind\" : \"export\"", export.taskId());
+  }
+
+  @Test
+  void validateAuditsAnExportTenantsPublishedRowsAgainstItsExportAndNamesTheChangedKeys() throws Exception {
+    String acme = Fixtures.demoTenant("acme", 40);
+    String globex = Fixtures.demoTenant("globex", 30);
+    RdsExportFixture.Written globexExport = RdsExportFixture.write(spark, globex, tmp.resolve("globex"), database(globex), TABLES,
+        RdsExportFixture.Options.defaults());
+    String warehouse = Fixtures.emptyWarehouse();
+    dev.tenantfold.config.TenantfoldConfig config = Fixtures.config(warehouse).tenant("acme", acme)
+        .exportTenant("globex", globexExport.root(), database(globex), globex).build(tmp.resolve("reports"));
+    assertThat(new MigrationJob(config, spark).execute().exitCode()).isZero();
+
+    RunResult clean = new AuditJob(config, java.util.Optional.empty(), java.util.Optional.empty()).execute();
+    assertThat(clean.exitCode()).as("%s", clean.tenants()).isZero();
+    assertThat(clean.tenant("globex").orElseThrow().tables()).hasSize(TABLES.size())
+        .allSatisfy(t -> assertThat(t.status()).as(t.tableName()).isEqualTo(dev.tenantfold.validate.TableStatus.OK));
+    assertThat(clean.tenant("globex").orElseThrow().table("orders").orElseThrow().sourceRows())
+        .isEqualTo(RowSets.count(globex, "SELECT count(*) FROM orders"));
+
+    TestPostgres.execute(warehouse, """
+        UPDATE public.customers SET email = '' WHERE tenant_id = 'globex' AND id = 7;
+        DELETE FROM public.order_items WHERE tenant_id = 'globex' AND order_id = 3 AND line_no = 2;
+        """);
+    RunResult audit = new AuditJob(config, java.util.Optional.empty(), java.util.Optional.empty()).execute();
+
+    assertThat(audit.exitCode()).as("a validation failure: %s", audit.tenants()).isEqualTo(3);
+    assertThat(audit.tenant("acme").orElseThrow().tables()).allSatisfy(t -> assertThat(t.status()).isEqualTo(dev.tenantfold.validate.TableStatus.OK));
+    dev.tenantfold.report.TableResult customers = audit.tenant("globex").orElseThrow().table("customers").orElseThrow();
+    assertThat(customers.status()).isEqualTo(dev.tenantfold.validate.TableStatus.MISMATCH);
+    assertThat(customers.checksum().listed()).singleElement().satisfies(d -> {
+      assertThat(d.key()).isEqualTo("1:7");
+      assertThat(d.kind()).isEqualTo(dev.tenantfold.validate.checksum.RowDifference.Kind.CHANGED);
+      assertThat(d.changedColumns()).containsExactly("email");
+    });
+    dev.tenantfold.report.TableResult items = audit.tenant("globex").orElseThrow().table("order_items").orElseThrow();
+    assertThat(items.message()).contains("row counts differ");
+    assertThat(items.checksum().listed()).singleElement()
+        .satisfies(d -> assertThat(d.kind()).isEqualTo(dev.tenantfold.validate.checksum.RowDifference.Kind.MISSING_IN_TARGET));
+    assertThat(RowSets.rows(warehouse, "SELECT command || ' ' || status FROM tenantfold.runs WHERE run_id = '" + audit.runId() + "'"))
+        .containsExactly("validate validation_failed");
   }
 
   @Test
@@ -120,6 +165,22 @@ class ExportTenantTest {
           .as("globex's " + table + " from its export").isNotEmpty().isEqualTo(RowSets.rows(globex, sourceRows));
     }
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.orders WHERE tenant_id = 'initech'")).isZero();
+  }
+
+  @Test
+  void withACatalogAndAnIncludeListASkippedIncludedTableFailsItsTenant() throws Exception {
+    String globex = TestPostgres.createDatabase("include_globex");
+    TestPostgres.execute(globex, "CREATE TABLE things (id int PRIMARY KEY, label text); INSERT INTO things VALUES (1, 'g');"
+        + " CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'n')");
+    RdsExportFixture.Written skipped = RdsExportFixture.write(spark, globex, tmp.resolve("globex"), database(globex),
+        List.of("things", "notes"), RdsExportFixture.Options.defaults().skip("notes", "PERMISSIONS_DO_NOT_EXIST"));
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult result = new MigrationJob(Fixtures.config(warehouse).exportTenant("globex", skipped.root(), database(globex), globex)
+        .set("tables.include", List.of("things", "notes")).build(tmp.resolve("reports")), spark).execute();
+
+    assertThat(result.tenant("globex").orElseThrow().published()).isFalse();
+    assertThat(result.tenant("globex").orElseThrow().message()).contains("public.notes", "PERMISSIONS_DO_NOT_EXIST");
   }
 
   @Test

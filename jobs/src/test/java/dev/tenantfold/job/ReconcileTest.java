@@ -177,6 +177,11 @@ class ReconcileTest {
             "umbrella|{\"id\": 1}|legacy_code|invalid input syntax for type bigint: \"a\"|a",
             "umbrella|{\"id\": 2}|legacy_code|invalid input syntax for type bigint: \"b\"|b");
 
+    // validate compares the published rows with the deduplicated, cast, defaulted sources: they match.
+    RunResult audit = new AuditJob(Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).set("rules", rules()).build(reports),
+        Optional.empty(), Optional.empty()).execute();
+    assertThat(audit.exitCode()).as("validate: %s", audit.tenants()).isZero();
+
     // The run stored the plan it followed: beside report.json and in the report tables, with the digest the plan command showed.
     String stored = Files.readString(reports.resolve(second.runId()).resolve("plan.json"));
     assertThat(stored).contains("\"plan_digest\" : \"" + dev.tenantfold.report.PlanWriter.digest(plan.plan()) + "\"");

@@ -38,10 +38,14 @@ class SharedTablesTest {
     return url;
   }
 
+  private String acme;
+  private String globex;
+  private String initech;
+
   private RunResult run(String warehouse, String onConflict) throws Exception {
-    String acme = tenant("acme", "('DE', 'Germany'), ('FR', 'France')");
-    String globex = tenant("globex", "('DE', 'Germany'), ('FR', 'République française'), ('IT', 'Italy')");
-    String initech = tenant("initech", "('DE', 'Germany'), ('US', 'United States')");
+    acme = tenant("acme", "('DE', 'Germany'), ('FR', 'France')");
+    globex = tenant("globex", "('DE', 'Germany'), ('FR', 'République française'), ('IT', 'Italy')");
+    initech = tenant("initech", "('DE', 'Germany'), ('US', 'United States')");
     TenantfoldConfig config = Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).tenant("initech", initech)
         .set("rules", Map.of("countries", Map.of("shared", Map.of("on-conflict", onConflict))))
         // One slot: tenants finish their heavy work one after the other and wait for each other at the gate.
@@ -96,6 +100,11 @@ class SharedTablesTest {
     assertThat(RowSets.rows(warehouse, "SELECT code || ' ' || name FROM public.countries"))
         .containsExactly("DE Germany", "FR République française", "IT Italy", "US United States");
     assertThat(table(result, "acme", "countries").message()).contains("1 rows overruled");
+    // validate skips the shared table (it holds every tenant's rows) and checks the rest.
+    RunResult audit = new AuditJob(Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).tenant("initech", initech)
+        .set("rules", Map.of("countries", Map.of("shared", Map.of("on-conflict", "tenant:globex")))).build(reports),
+        java.util.Optional.empty(), java.util.Optional.empty()).execute();
+    assertThat(audit.exitCode()).as("validate: %s", audit.tenants()).isZero();
   }
 
   private static TenantResult tenant(RunResult run, String id) {

@@ -129,11 +129,13 @@ public final class RdsExportFixture {
 
   /**
    * Writes an export of {@code tables} ({@code table} or {@code schema.table}) of the database at
-   * {@code jdbcUrl} into {@code root}, as database {@code database}.
+   * {@code jdbcUrl} into {@code root}, as database {@code database}. A partitioned table is written
+   * as RDS writes it: its leaf partitions, each a table of the export, and no entry for the parent.
    */
   public static Written write(SparkSession spark, String jdbcUrl, Path root, String database, List<String> tables, Options options) {
     try {
       Files.createDirectories(root);
+      tables = withLeafPartitions(jdbcUrl, tables);
       Map<String, Long> counts = new HashMap<>();
       ArrayNode entries = JSON.createArrayNode();
       for (String name : tables) {
@@ -180,6 +182,35 @@ public final class RdsExportFixture {
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot export " + tables + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Every partitioned table of {@code tables} replaced by its leaf partitions ({@code schema.name}). */
+  private static List<String> withLeafPartitions(String url, List<String> tables) throws SQLException {
+    String sql = """
+        SELECT n.nspname || '.' || c.relname FROM pg_partition_tree(to_regclass(?)) pt
+          JOIN pg_class c ON c.oid = pt.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE pt.isleaf AND pt.relid <> to_regclass(?) ORDER BY 1
+        """;
+    List<String> out = new ArrayList<>();
+    try (Connection conn = TestPostgres.connect(url); PreparedStatement ps = conn.prepareStatement(sql)) {
+      for (String name : tables) {
+        String qualified = name.contains(".") ? name : "public." + name;
+        ps.setString(1, qualified);
+        ps.setString(2, qualified);
+        List<String> leaves = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            leaves.add(rs.getString(1));
+          }
+        }
+        if (leaves.isEmpty()) {
+          out.add(name);
+        } else {
+          out.addAll(leaves);
+        }
+      }
+    }
+    return out;
   }
 
   // ---- mutators: each turns a good export into one failure ----

@@ -5,7 +5,8 @@ import dev.tenantfold.extract.EnumSpec;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,25 +78,26 @@ public record ExportCatalog(
     List<UnknownType> unknown = new ArrayList<>();
     List<MissingTable> missing = new ArrayList<>();
     List<String> mismatches = new ArrayList<>();
+    // An export holds the leaf partitions of a partitioned table, not the parent: their rows are the parent's.
+    Map<String, TableSpec> parentOfLeaf = new HashMap<>();
+    jdbc.ifPresent(c -> c.tables().forEach(s -> s.leafPartitions().forEach(leaf -> parentOfLeaf.put(leaf, s))));
     for (ExportedTable t : export.tables()) {
       if (!t.exported()) {
+        continue;
+      }
+      TableSpec parent = parentOfLeaf.get(t.qualifiedName());
+      if (parent != null) {
+        compareColumns(tenantId, t, parent.columns(), " (a partition of " + parent.qualifiedName() + ")", mismatches);
         continue;
       }
       Optional<TableSpec> known = jdbc.flatMap(c -> c.tables().stream()
           .filter(s -> s.schema().equals(t.schema()) && s.name().equals(t.table())).findFirst());
       if (known.isPresent()) {
-        TableSpec spec = known.get();
-        Set<String> exported = new HashSet<>();
-        t.columns().forEach(c -> exported.add(c.columnName()));
-        for (ColumnSpec c : spec.columns()) {
-          if (!exported.remove(c.name())) {
-            mismatches.add("tenant " + tenantId + " table " + t.qualifiedName() + " column " + c.name()
-                + ": in export.catalog but not in the export (RDS skips columns it cannot export)");
-          }
+        if (!hasLeaves(known.get())) {
+          compareColumns(tenantId, t, known.get().columns(), "", mismatches);
+          tables.add(known.get());
         }
-        exported.forEach(name -> mismatches.add("tenant " + tenantId + " table " + t.qualifiedName() + " column " + name
-            + ": in the export but not in export.catalog"));
-        tables.add(spec);
+        // else: the parent's own entry; a partitioned table holds no rows of its own.
         continue;
       }
       List<ColumnSpec> columns = new ArrayList<>();
@@ -110,9 +112,26 @@ public record ExportCatalog(
     }
     jdbc.ifPresent(c -> {
       for (TableSpec s : c.tables()) {
+        if (hasLeaves(s)) {
+          tables.add(s);
+          for (String leaf : s.leafPartitions()) {
+            int dot = leaf.indexOf('.');
+            Optional<ExportedTable> e = export.table(leaf.substring(0, dot), leaf.substring(dot + 1));
+            if (e.isEmpty() || !e.get().exported()) {
+              String status = e.map(ExportedTable::status).orElse(null);
+              missing.add(new MissingTable(leaf + " (a partition of " + s.qualifiedName() + ")", status, e.map(ExportedTable::warningMessage).orElse(null)));
+            }
+          }
+          continue;
+        }
         Optional<ExportedTable> e = export.table(s.schema(), s.name());
         if (e.isEmpty()) {
-          missing.add(new MissingTable(s.qualifiedName(), null, null));
+          if (s.partitioned()) {
+            // A partitioned table without partitions holds no rows: nothing to export.
+            tables.add(s);
+          } else {
+            missing.add(new MissingTable(s.qualifiedName(), null, null));
+          }
         } else if (!e.get().exported()) {
           missing.add(new MissingTable(s.qualifiedName(), e.get().status(), e.get().warningMessage()));
         }
@@ -122,6 +141,24 @@ public record ExportCatalog(
     int version = jdbc.map(TenantCatalog::serverVersionNum).orElse(0);
     return new ExportCatalog(new TenantCatalog(tenantId, version, tables, new LinkedHashMap<>(enums)), unknown, missing, mismatches,
         jdbc.isPresent());
+  }
+
+  private static boolean hasLeaves(TableSpec table) {
+    return table.partitioned() && !table.leafPartitions().isEmpty();
+  }
+
+  /** Columns of export.catalog's table against the exported table's metadata: a column in one and not the other is named. */
+  private static void compareColumns(String tenantId, ExportedTable t, List<ColumnSpec> catalog, String note, List<String> mismatches) {
+    Set<String> exported = new LinkedHashSet<>();
+    t.columns().forEach(c -> exported.add(c.columnName()));
+    for (ColumnSpec c : catalog) {
+      if (!exported.remove(c.name())) {
+        mismatches.add("tenant " + tenantId + " table " + t.qualifiedName() + note + " column " + c.name()
+            + ": in export.catalog but not in the export (RDS skips columns it cannot export)");
+      }
+    }
+    exported.forEach(name -> mismatches.add("tenant " + tenantId + " table " + t.qualifiedName() + note + " column " + name
+        + ": in the export but not in export.catalog"));
   }
 
   record MappedType(String type, boolean array, String unknown) {}

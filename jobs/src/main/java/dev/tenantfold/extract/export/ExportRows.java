@@ -135,7 +135,7 @@ final class ExportRows {
     return scan.select(columns.toArray(new Column[0]));
   }
 
-  private static Dataset<Row> emptyRows(SparkSession spark, List<ColumnSpec> targetColumns) {
+  static Dataset<Row> emptyRows(SparkSession spark, List<ColumnSpec> targetColumns) {
     StructType schema = new StructType();
     for (ColumnSpec c : targetColumns) {
       schema = schema.add(c.name(), sparkType(c), true);

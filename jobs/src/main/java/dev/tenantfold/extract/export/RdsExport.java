@@ -3,6 +3,7 @@ package dev.tenantfold.extract.export;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import java.io.IOException;
 import java.io.InputStream;
@@ -197,6 +198,28 @@ public final class RdsExport implements Serializable {
     }
   }
 
+  /**
+   * The names, sizes and modification times of the export's metadata files at {@code root}, from
+   * one listing of the root: equal fingerprints mean the same completed export (RDS writes the
+   * metadata last and never changes a completed export). Empty when the root cannot be listed.
+   */
+  public static String metadataFingerprint(Configuration conf, String root) {
+    try {
+      Path rootPath = new Path(root);
+      List<String> parts = new ArrayList<>();
+      for (FileStatus f : rootPath.getFileSystem(conf).listStatus(rootPath)) {
+        String name = f.getPath().getName();
+        if (f.isFile() && (INFO.matcher(name).matches() || TABLES_INFO.matcher(name).matches())) {
+          parts.add(name + ":" + f.getLen() + ":" + f.getModificationTime());
+        }
+      }
+      parts.sort(null);
+      return String.join("/", parts);
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
   public String root() {
     return root;
   }
@@ -251,6 +274,69 @@ public final class RdsExport implements Serializable {
    */
   public Dataset<Row> rows(SparkSession spark, ExportedTable table, List<ColumnSpec> targetColumns) throws ExportException {
     return ExportRows.read(spark, this, conf(), table, targetColumns);
+  }
+
+  /**
+   * The exported tables holding {@code table}'s rows: its leaf partitions when it is a partitioned
+   * table whose leaves are known (the export holds those, not the parent), else the table itself.
+   *
+   * @throws ExportException naming every one the export lacks or did not export
+   */
+  public List<ExportedTable> tablesOf(TableSpec table) throws ExportException {
+    if (!table.partitioned() || table.leafPartitions().isEmpty()) {
+      Optional<ExportedTable> own = table(table.schema(), table.name());
+      if (own.isEmpty() && table.partitioned()) {
+        // A partitioned table without partitions holds no rows.
+        return List.of();
+      }
+      return List.of(own.orElseThrow(() -> new ExportException("Cannot read table " + table.qualifiedName() + " of " + describe()
+          + ": the export does not hold it")));
+    }
+    List<ExportedTable> leaves = new ArrayList<>();
+    List<String> lacking = new ArrayList<>();
+    for (String leaf : table.leafPartitions()) {
+      int dot = leaf.indexOf('.');
+      Optional<ExportedTable> t = table(leaf.substring(0, dot), leaf.substring(dot + 1));
+      if (t.isPresent() && t.get().exported()) {
+        leaves.add(t.get());
+      } else {
+        lacking.add(leaf + t.map(e -> " (status " + e.status() + (e.warningMessage() == null ? "" : ", " + e.warningMessage()) + ")")
+            .orElse(" (not in the export)"));
+      }
+    }
+    if (!lacking.isEmpty()) {
+      throw new ExportException("Cannot read table " + table.qualifiedName() + " of " + describe() + ": partitions " + lacking
+          + " were not exported", lacking, null);
+    }
+    return leaves;
+  }
+
+  /**
+   * The rows of {@code tables} (the leaf partitions of one table, or the table itself) as one
+   * Dataset of {@code targetColumns}, as {@link #rows(SparkSession, ExportedTable, List)} reads each.
+   */
+  public Dataset<Row> rows(SparkSession spark, List<ExportedTable> tables, List<ColumnSpec> targetColumns) throws ExportException {
+    if (tables.isEmpty()) {
+      return ExportRows.emptyRows(spark, targetColumns);
+    }
+    Dataset<Row> rows = null;
+    for (ExportedTable t : tables) {
+      Dataset<Row> one = rows(spark, t, targetColumns);
+      rows = rows == null ? one : rows.union(one);
+    }
+    return rows;
+  }
+
+  /** The metadata's row count of {@code tables} together, where it gives one for each. */
+  public static OptionalLong rowCount(List<ExportedTable> tables) {
+    long sum = 0;
+    for (ExportedTable t : tables) {
+      if (t.rowCount().isEmpty()) {
+        return OptionalLong.empty();
+      }
+      sum += t.rowCount().getAsLong();
+    }
+    return OptionalLong.of(sum);
   }
 
   Configuration conf() {

@@ -1,0 +1,25 @@
+package dev.tenantfold.source;
+
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.config.TenantfoldConfig;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+/** The source of one tenant as its config names it: a live database ({@code jdbc}) or a snapshot export ({@code export}). */
+public final class TenantSources {
+  private TenantSources() {}
+
+  /**
+   * @param ledgerTable the load ledger (qualified) Dataset and COPY transfers record their partitions in
+   * @param spark the session export tenants read through and JDBC tenants stream on; may be null for a
+   *     JDBC tenant that is only audited (never staged)
+   */
+  public static TenantSource of(TenantfoldConfig config, TenantConfig tenant, String runId, String ledgerTable, SparkSession spark) {
+    if (tenant.isExport()) {
+      return new ExportTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(), ledgerTable,
+          config.tenantColumn(), spark);
+    }
+    return new JdbcTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(), ledgerTable,
+        spark == null ? null : JavaSparkContext.fromSparkContext(spark.sparkContext()));
+  }
+}
