@@ -10,7 +10,6 @@ import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.MigrationJob;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
-import java.io.File;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -20,6 +19,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.Optional;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkUserAppException;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,8 +50,22 @@ public final class TenantfoldMain {
 
   private TenantfoldMain() {}
 
-  public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+  /**
+   * Exits with the job's code, except in spark-submit's cluster deploy mode, where the driver runs
+   * inside the cluster manager's wrapper: there success returns normally and a failure throws
+   * {@link SparkUserAppException}, because YARN's ApplicationMaster records {@code System.exit(0)}
+   * from user code as a FAILED attempt ("Shutdown hook called before final status was reported")
+   * and would retry it; with the exception it reports "User application exited with status N". A
+   * standalone cluster's driver ends FAILED either way (docs/runbook.md, README "Exit codes on a cluster").
+   */
+  public static void main(String[] args) throws SparkUserAppException {
+    int code = run(args, System.out, System.err);
+    if (!"cluster".equals(System.getProperty("spark.submit.deployMode"))) {
+      System.exit(code);
+    }
+    if (code != ExitCode.OK) {
+      throw new SparkUserAppException(code);
+    }
   }
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -80,7 +94,7 @@ public final class TenantfoldMain {
     }
   }
 
-  record Arguments(File config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
+  record Arguments(String config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
       Optional<String> resume, boolean onlyFailed, boolean dryRun) {}
 
   /** The options each command takes, besides --config and --set. */
@@ -90,7 +104,7 @@ public final class TenantfoldMain {
       "cleanup", Set.of("--dry-run"));
 
   static Arguments parse(String[] args) {
-    File config = null;
+    String config = null;
     List<String> overrides = new ArrayList<>();
     Optional<String> tenant = Optional.empty();
     Optional<String> table = Optional.empty();
@@ -107,7 +121,7 @@ public final class TenantfoldMain {
         throw new ConfigError("Unknown option '" + option + "' for '" + args[0] + "' (valid: " + String.join(", ", valid) + ")");
       }
       switch (option) {
-        case "--config" -> config = new File(value(args, ++i, option));
+        case "--config" -> config = value(args, ++i, option);
         case "--set" -> overrides.add(value(args, ++i, option));
         case "--tenant" -> tenant = Optional.of(value(args, ++i, option));
         case "--table" -> table = Optional.of(value(args, ++i, option));
@@ -119,7 +133,7 @@ public final class TenantfoldMain {
       }
     }
     if (config == null) {
-      throw new ConfigError("'" + args[0] + "' needs --config FILE");
+      throw new ConfigError("'" + args[0] + "' needs --config FILE (a local path, s3:// or s3a:// URI)");
     }
     if (resume.isPresent() && onlyFailed) {
       throw new ConfigError("Options --resume RUN_ID and --only-failed exclude each other: --only-failed resumes the latest run");

@@ -1,0 +1,168 @@
+package dev.tenantfold.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tenantfold.cluster.StandaloneCluster.Submission;
+import dev.tenantfold.testing.Fixtures;
+import dev.tenantfold.testing.RowSets;
+import dev.tenantfold.testing.TestPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged {@code -spark.jar} on a real Spark standalone cluster (master, worker, executors and
+ * cluster-mode drivers each in their own JVM; {@link StandaloneCluster}), submitted through
+ * {@code org.apache.spark.deploy.SparkSubmit} with the arguments an EMR step uses, in client and in
+ * cluster deploy mode: the target holds every source row, the exit code the submitter sees (or, in
+ * standalone cluster mode, the driver state the master reports) tells a validation failure from
+ * success, and no driver or executor log holds a tenant's password.
+ */
+class StandaloneClusterIT {
+  private static final Duration SUBMIT_TIMEOUT = Duration.ofMinutes(4);
+  private static final List<String> ORDERS = List.of("id", "customer_id", "status", "total", "placed_at", "note", "attachment", "raw");
+  private static final List<String> CUSTOMERS = List.of("id", "name", "email", "country", "tags", "profile", "balance");
+  private static final String LOADER = "tf_it_loader";
+  private static final String READER = "tf_it_reader";
+  private static final String LOADER_PASSWORD = "Loader-" + UUID.randomUUID();
+  private static final String READER_PASSWORD = "Reader-" + UUID.randomUUID();
+  private static final StandaloneCluster cluster = StandaloneCluster.get();
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void roles() {
+    TestPostgres.createPasswordRole(LOADER, LOADER_PASSWORD);
+    TestPostgres.createPasswordRole(READER, READER_PASSWORD);
+  }
+
+  @Test
+  void clientModeConsolidatesOnExecutorsAndExitsWithTheJobsCode() throws IOException {
+    Setup setup = setup("client");
+    List<Path> appsBefore = cluster.applicationDirs();
+
+    Submission ok = submit("client", setup.config());
+
+    assertThat(ok.exitCode()).as("spark-submit exit code in client mode:\n%s", ok.output()).isZero();
+    assertThat(ok.output()).contains("succeeded (exit code 0)", "2 of 2 tenants published");
+    setup.assertConsolidated();
+    List<Path> apps = new ArrayList<>(cluster.applicationDirs());
+    apps.removeAll(appsBefore);
+    assertThat(apps).as("the application ran executors launched by the worker").hasSize(1);
+    assertThat(apps.get(0).resolve("0").resolve("stderr")).as("executor 0 of %s, a JVM of its own", apps.get(0)).isRegularFile();
+    assertThat(Files.readString(apps.get(0).resolve("0").resolve("stderr"))).as("the executor ran our tasks")
+        .contains("Finished task");
+
+    Fixtures.stagingTrigger(setup.warehouse(), "orders", "IF NEW.id = 3 THEN RETURN NULL; END IF; RETURN NEW;");
+    Submission mismatch = submit("client", setup.config());
+
+    assertThat(mismatch.exitCode()).as("a validation failure is exit code 3 for the submitter:\n%s", mismatch.output()).isEqualTo(3);
+    assertNoPasswordIn(ok.output(), mismatch.output());
+  }
+
+  @Test
+  void clusterModeDriverStateTellsSuccessFromValidationFailure() throws IOException {
+    Setup setup = setup("cluster");
+
+    Submission ok = submit("cluster", setup.config());
+
+    String driver = ok.driverId().orElseThrow(() -> new AssertionError("no driver id in:\n" + ok.output()));
+    assertThat(ok.exitCode()).as("spark-submit exit code:\n%s", ok.output()).isZero();
+    assertThat(cluster.driverState(driver)).as("driver state; its log:\n%s", cluster.driverLog(driver)).isEqualTo("FINISHED");
+    assertThat(cluster.driverLog(driver)).contains("succeeded (exit code 0)");
+    setup.assertConsolidated();
+
+    Fixtures.stagingTrigger(setup.warehouse(), "orders", "IF NEW.id = 3 THEN RETURN NULL; END IF; RETURN NEW;");
+    Submission mismatch = submit("cluster", setup.config());
+
+    String failed = mismatch.driverId().orElseThrow(() -> new AssertionError("no driver id in:\n" + mismatch.output()));
+    // Spark's standalone client exits 0 whatever the driver's end (Client.scala, "exiting spark-submit JVM"): the
+    // submitter must ask the master, as emr/ and docs/runbook.md say. YARN (EMR) fails spark-submit itself.
+    assertThat(mismatch.exitCode()).as("standalone cluster-mode spark-submit exit code:\n%s", mismatch.output()).isZero();
+    assertThat(StandaloneSubmitter.exitCode(cluster, mismatch)).as("the exit code a submitter derives from the driver state").isEqualTo(1);
+    assertThat(cluster.driverState(failed)).as("driver state; its log:\n%s", cluster.driverLog(failed)).isEqualTo("FAILED");
+    assertThat(cluster.driverLog(failed)).contains("(exit code 3)", "User application exited with 3");
+    assertNoPasswordIn(ok.output(), mismatch.output());
+  }
+
+  private Submission submit(String deployMode, Path config) {
+    List<String> args = new ArrayList<>(List.of(
+        "--master", cluster.masterUrl(), "--deploy-mode", deployMode, "--class", "dev.tenantfold.cli.TenantfoldMain",
+        "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.cores=1", "--conf", "spark.cores.max=1",
+        "--conf", "spark.driver.memory=512m", "--conf", "spark.standalone.submit.waitAppCompletion=true"));
+    args.add(StandaloneSubmitter.sparkJar().toString());
+    args.addAll(List.of("run", "--config", config.toString()));
+    return cluster.submit(args, Map.of("TF_LOADER_PASSWORD", LOADER_PASSWORD, "TF_READER_PASSWORD", READER_PASSWORD), SUBMIT_TIMEOUT);
+  }
+
+  /** No password in the submitter's output, nor in any master, worker, driver or executor log. */
+  static void assertNoPasswordIn(String... outputs) {
+    List<String> secrets = List.of(LOADER_PASSWORD, READER_PASSWORD);
+    for (String output : outputs) {
+      for (String secret : secrets) {
+        assertThat(output).as("spark-submit output").doesNotContain(secret);
+      }
+    }
+    List<Path> files = cluster.allLogFiles();
+    assertThat(files).as("logs under %s", cluster.workDir()).anyMatch(p -> p.toString().endsWith("stderr"));
+    for (Path file : files) {
+      String text;
+      try {
+        text = Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      for (String secret : secrets) {
+        assertThat(text).as("log file %s", file).doesNotContain(secret);
+      }
+    }
+  }
+
+  /** Two JDBC tenants read by password roles (acme large enough for several partitions per table) and an empty warehouse. */
+  private Setup setup(String label) throws IOException {
+    String acme = Fixtures.demoTenant("acme_" + label, 300);
+    String globex = Fixtures.demoTenant("globex_" + label, 40);
+    String warehouse = Fixtures.emptyWarehouse();
+    Path config = dir.resolve("job.conf");
+    Files.writeString(config, jobConfig(warehouse, Map.of("acme", acme, "globex", globex), dir.resolve("reports")));
+    return new Setup(acme, globex, warehouse, config);
+  }
+
+  /** The job's HOCON as a user writes it: passwords from the environment. */
+  static String jobConfig(String warehouse, Map<String, String> tenants, Path reports) {
+    StringBuilder t = new StringBuilder();
+    tenants.forEach((id, url) -> t.append("    { id = ").append(id).append(", jdbc { url = \"").append(url).append("\", user = ")
+        .append(READER).append(", password = ${?TF_READER_PASSWORD} } }\n"));
+    return """
+        tenantfold {
+          target { url = "%s", user = %s, password = ${?TF_LOADER_PASSWORD} }
+          tenants = [
+        %s  ]
+          extract.rows-per-partition = 150
+          validate.buckets = 64
+          report.dir = "%s"
+        }
+        """.formatted(warehouse, LOADER, t, reports);
+  }
+
+  record Setup(String acme, String globex, String warehouse, Path config) {
+    void assertConsolidated() {
+      RowSets.assertSameRows(acme, warehouse, "acme", "orders", ORDERS);
+      RowSets.assertSameRows(acme, warehouse, "acme", "customers", CUSTOMERS);
+      RowSets.assertSameRows(globex, warehouse, "globex", "orders", ORDERS);
+      RowSets.assertSameRows(globex, warehouse, "globex", "customers", CUSTOMERS);
+      assertThat(RowSets.count(warehouse, "SELECT count(*) FROM tenantfold.load_ledger WHERE tenant_id = 'acme' AND table_name = 'orders'"))
+          .as("acme's orders were read in several partitions (Spark tasks)").isGreaterThan(1);
+    }
+  }
+}
