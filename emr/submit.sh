@@ -4,9 +4,10 @@
 #   emr/submit.sh CLUSTER_ID [STEPS_FILE]        # STEPS_FILE defaults to emr/steps.json, placeholders filled in
 #
 # Exit code: 0 when every step COMPLETED. Otherwise the Tenantfold exit code of the first step that did not
-# (3: a tenant failed validation and was not published; 1: an error), read from the YARN diagnostics that
-# spark-submit printed ("User application exited with status N") in the step's stderr under the cluster's
-# LogUri; 1 when that log is not there yet (EMR uploads step logs every few minutes). A step that EMR
+# (3: a tenant failed validation and was not published; 1: an error), read from the step's logs under the
+# cluster's LogUri: the YARN diagnostics spark-submit printed ("User application exited with status N",
+# cluster mode) or the job's summary ("(exit code N)", client mode); 1 when the logs are not there yet
+# (EMR uploads step logs every few minutes). A step that EMR
 # cancelled (the run failed, ActionOnFailure CANCEL_AND_WAIT) is reported, not waited for.
 set -euo pipefail
 cluster="${1:?usage: emr/submit.sh CLUSTER_ID [STEPS_FILE]}"
@@ -21,11 +22,16 @@ fi
 read -r -a step_ids <<<"$(aws emr add-steps --cluster-id "$cluster" --steps "file://$steps_file" --query 'StepIds' --output text)"
 echo "Added steps ${step_ids[*]} to $cluster" >&2
 
-job_status() {  # the Tenantfold exit code from a failed step's stderr, else 1
+job_status() {  # the Tenantfold exit code of a failed step, from its logs under the LogUri; else 1
   local step="$1" log_uri code
   log_uri="$(aws emr describe-cluster --cluster-id "$cluster" --query 'Cluster.LogUri' --output text)"
+  # Cluster mode (run): YARN's diagnostics, which spark-submit prints. Client mode (validate, cleanup): the summary.
   code="$(aws s3 cp "${log_uri%/}/$cluster/steps/$step/stderr.gz" - 2>/dev/null | gunzip -c 2>/dev/null \
     | grep -o 'User application exited with status [0-9]*' | tail -n 1 | grep -o '[0-9]*$' || true)"
+  if [[ -z "$code" ]]; then
+    code="$(aws s3 cp "${log_uri%/}/$cluster/steps/$step/stdout.gz" - 2>/dev/null | gunzip -c 2>/dev/null \
+      | grep -o '(exit code [0-9]*)' | tail -n 1 | grep -o '[0-9]*' || true)"
+  fi
   echo "${code:-1}"
 }
 

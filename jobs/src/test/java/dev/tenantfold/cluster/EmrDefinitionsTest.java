@@ -62,7 +62,11 @@ class EmrDefinitionsTest {
       assertThat(step.args().get(2)).as("every step fetches the passwords the same way").isEqualTo(prelude);
       assertThat(step.option("--class")).as("main class of %s", step.name()).isEqualTo(EmrDefinitions.MAIN_CLASS);
       assertThat(Class.forName(step.option("--class"))).isNotNull();
-      assertThat(step.option("--deploy-mode")).as("deploy mode of %s", step.name()).isEqualTo("cluster");
+      // run: cluster mode (the driver on a core node, YARN reports the job's end). validate and cleanup start no
+      // SparkContext, which YARN's ApplicationMaster requires in cluster mode ("User did not initialize spark
+      // context!", exit 13): they run in client mode on the primary node.
+      assertThat(step.option("--deploy-mode")).as("deploy mode of %s", step.name())
+          .isEqualTo(step.tenantfoldArgs().get(0).equals("run") ? "cluster" : "client");
       assertThat(step.option("--master")).isEqualTo("yarn");
       assertThat(step.sparkSubmitArgs()).as("YARN must not start a second attempt (a second run)").contains("spark.yarn.maxAppAttempts=1");
       List<String> cli = step.tenantfoldArgs();

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import dev.tenantfold.testing.S3Server;
 
 /**
  * A Spark standalone cluster on loopback for the tests of the packaged jar: one
@@ -46,6 +47,24 @@ public final class StandaloneCluster {
   private static final List<String> NOT_ON_CLUSTER = List.of("/org/junit/", "/org/opentest4j/", "/org/apiguardian/", "/org/assertj/",
       "/net/bytebuddy/", "/io/zonky/", "/org/postgresql/", "/com/typesafe/config/", "/org/apache/maven/", "/org/checkerframework/",
       "/org/tukaani/", "/org/apache/commons/commons-compress/");
+  /**
+   * The cluster's own defaults, as EMR keeps them in its spark-defaults.conf, so that a submission
+   * carries only what an EMR step carries: executor and driver sizes that fit the worker, C1-only
+   * JIT and the serial GC for short-lived test JVMs on 2 cores, and spark-submit waiting for a
+   * cluster-mode driver to end.
+   */
+  private static final String SPARK_DEFAULTS = """
+      spark.executor.memory 512m
+      spark.executor.cores 1
+      spark.cores.max 1
+      spark.driver.memory 512m
+      spark.driver.cores 1
+      spark.executor.extraJavaOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+      spark.driver.extraJavaOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+      spark.standalone.submit.waitAppCompletion true
+      spark.ui.enabled false
+      spark.ui.showConsoleProgress false
+      """;
   private static StandaloneCluster instance;
 
   private final Path home;
@@ -194,6 +213,9 @@ public final class StandaloneCluster {
       Files.createDirectories(home.resolve("hadoop-conf"));
       Files.createDirectories(home.resolve("work"));
       Files.createDirectories(home.resolve("logs"));
+      S3Server s3 = S3Server.get();
+      Files.writeString(home.resolve("conf").resolve("spark-defaults.conf"), SPARK_DEFAULTS);
+      Files.writeString(home.resolve("hadoop-conf").resolve("core-site.xml"), coreSite(s3));
       Map<String, String> env = new LinkedHashMap<>();
       env.put("SPARK_HOME", home.toString());
       env.put("SPARK_CONF_DIR", home.resolve("conf").toString());
@@ -202,6 +224,7 @@ public final class StandaloneCluster {
       env.put("SPARK_LOCAL_IP", "127.0.0.1");
       env.put("SPARK_LOCAL_HOSTNAME", "127.0.0.1");
       StandaloneCluster cluster = new StandaloneCluster(home, env, freePort(), freePort());
+      cluster.writeStubs();
       cluster.startDaemons();
       return cluster;
     } catch (IOException e) {
@@ -300,6 +323,104 @@ public final class StandaloneCluster {
         names.add(name);
       }
       Files.createSymbolicLink(jars.resolve(name), jar.toAbsolutePath());
+    }
+  }
+
+  /**
+   * The cluster's Hadoop configuration: {@code s3://} and {@code s3a://} on the test S3 server with
+   * its key pair, as an EMR cluster's core-site.xml and instance role make S3 reachable without
+   * anything in the job's arguments.
+   */
+  private static String coreSite(S3Server s3) {
+    Map<String, String> props = new LinkedHashMap<>();
+    props.put("fs.s3.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem");
+    props.put("fs.AbstractFileSystem.s3.impl", "org.apache.hadoop.fs.s3a.S3A");
+    props.put("fs.s3a.endpoint", s3.endpoint());
+    props.put("fs.s3a.endpoint.region", "us-east-1");
+    props.put("fs.s3a.path.style.access", "true");
+    props.put("fs.s3a.connection.ssl.enabled", "false");
+    props.put("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    props.put("fs.s3a.access.key", S3Server.ACCESS_KEY);
+    props.put("fs.s3a.secret.key", S3Server.SECRET_KEY);
+    StringBuilder xml = new StringBuilder("<?xml version=\"1.0\"?>\n<configuration>\n");
+    props.forEach((k, v) -> xml.append("  <property><name>").append(k).append("</name><value>").append(v).append("</value></property>\n"));
+    return xml.append("</configuration>\n").toString();
+  }
+
+  /** Folder with the stand-ins an EMR step finds on its PATH: {@code spark-submit} and {@code aws}. */
+  public Path binDir() {
+    return home.resolve("bin");
+  }
+
+  /**
+   * Writes {@code bin/spark-submit} (Spark's SparkSubmit with this cluster's classpath, {@code --master yarn}
+   * replaced by this master: the one difference to EMR) and {@code bin/aws} (answers
+   * {@code secretsmanager get-secret-value --secret-id ID} with the environment variable
+   * {@code TF_SECRET_<ID, non-alphanumerics as _>}, as Secrets Manager would).
+   */
+  private void writeStubs() throws IOException {
+    Path bin = Files.createDirectories(binDir());
+    StringBuilder java = new StringBuilder();
+    for (String part : javaCommand("512m")) {
+      java.append('\'').append(part.replace("'", "'\\''")).append("' ");
+    }
+    Path submit = bin.resolve("spark-submit");
+    Files.writeString(submit, """
+        #!/usr/bin/env bash
+        # Test stand-in for EMR's spark-submit: Spark's own SparkSubmit, on the standalone master instead of YARN.
+        args=()
+        while (( $# )); do
+          if [[ "$1" == --master && "${2:-}" == yarn ]]; then args+=(--master '%s'); shift 2; continue; fi
+          args+=("$1"); shift
+        done
+        exec %s org.apache.spark.deploy.SparkSubmit "${args[@]}"
+        """.formatted(masterUrl(), java));
+    Path aws = bin.resolve("aws");
+    Files.writeString(aws, """
+        #!/usr/bin/env bash
+        # Test stand-in for: aws secretsmanager get-secret-value --secret-id ID --query SecretString --output text
+        if [[ "${1:-} ${2:-}" != "secretsmanager get-secret-value" ]]; then echo "aws stub: unsupported: $*" >&2; exit 2; fi
+        id=""
+        while (( $# )); do if [[ "$1" == --secret-id ]]; then id="$2"; fi; shift; done
+        var="TF_SECRET_$(printf '%s' "$id" | tr -c 'A-Za-z0-9' '_')"
+        if [[ -z "${!var:-}" ]]; then echo "aws stub: no secret $id" >&2; exit 254; fi
+        printf '%s\n' "${!var}"
+        """);
+    for (Path script : List.of(submit, aws)) {
+      script.toFile().setExecutable(true);
+    }
+  }
+
+  /** The environment variable {@code bin/aws} answers secret {@code id} from. */
+  public static String secretVariable(String id) {
+    return "TF_SECRET_" + id.replaceAll("[^A-Za-z0-9]", "_");
+  }
+
+  /**
+   * Runs an EMR step's {@code Args} as command-runner.jar does (a process with those arguments, the
+   * stand-ins first on PATH) and waits; the driver id is read from the submitter's output.
+   */
+  public Submission runStep(List<String> args, Map<String, String> extraEnv, Duration timeout) {
+    try {
+      Path out = Files.createTempFile(logs, "step", ".log");
+      ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(out.toFile());
+      pb.environment().putAll(env);
+      pb.environment().putAll(extraEnv);
+      pb.environment().put("PATH", binDir() + File.pathSeparator + System.getenv("PATH"));
+      Process process = pb.start();
+      if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        throw new AssertionError("The step did not end within " + timeout.toSeconds() + " s:\n" + Files.readString(out));
+      }
+      String output = Files.readString(out);
+      Matcher m = DRIVER_ID.matcher(output);
+      return new Submission(process.exitValue(), output, m.find() ? Optional.of(m.group(1)) : Optional.empty());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot run the step " + args, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tenantfold.cluster.StandaloneCluster.Submission;
 import dev.tenantfold.testing.Fixtures;
 import dev.tenantfold.testing.RowSets;
+import dev.tenantfold.testing.S3Server;
 import dev.tenantfold.testing.TestPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The packaged {@code -spark.jar} on a real Spark standalone cluster (master, worker, executors and
  * cluster-mode drivers each in their own JVM; {@link StandaloneCluster}), submitted through
- * {@code org.apache.spark.deploy.SparkSubmit} with the arguments an EMR step uses, in client and in
- * cluster deploy mode: the target holds every source row, the exit code the submitter sees (or, in
+ * {@code org.apache.spark.deploy.SparkSubmit}: in client deploy mode directly, in cluster deploy mode
+ * as the steps of emr/steps.json (exactly their arguments: jar and config from S3, passwords from
+ * Secrets Manager): the target holds every source row, the exit code the submitter sees (or, in
  * standalone cluster mode, the driver state the master reports) tells a validation failure from
  * success, and no driver or executor log holds a tenant's password.
  */
@@ -70,36 +72,70 @@ class StandaloneClusterIT {
     assertNoPasswordIn(ok.output(), mismatch.output());
   }
 
+  /**
+   * Cluster deploy mode, the way EMR runs Tenantfold: exactly the arguments of emr/steps.json (placeholders
+   * filled in), run as command-runner.jar runs them, with the jar and the config in S3 and the passwords from
+   * "Secrets Manager" (a stand-in {@code aws}); only {@code --master yarn} becomes this standalone master.
+   */
   @Test
-  void clusterModeDriverStateTellsSuccessFromValidationFailure() throws IOException {
+  void clusterModeRunsTheEmrStepsAndTheDriverStateTellsSuccessFromValidationFailure() throws IOException {
     Setup setup = setup("cluster");
+    S3Server s3 = S3Server.get();
+    s3.createBucket("artifacts");
+    s3.createBucket("configs");
+    s3.client().putObject(b -> b.bucket("artifacts").key("tenantfold/tenantfold-spark.jar"),
+        software.amazon.awssdk.core.sync.RequestBody.fromFile(StandaloneSubmitter.sparkJar()));
+    s3.putString("configs", "tenantfold/job.conf", Files.readString(setup.config())
+        .replace("${?TF_LOADER_PASSWORD}", "${?WAREHOUSE_PASSWORD}").replace("${?TF_READER_PASSWORD}", "${?READER_PASSWORD}"));
+    Map<String, String> placeholders = Map.of("ARTIFACT_BUCKET", "artifacts", "CONFIG_BUCKET", "configs",
+        "SECRET_ENV", "WAREHOUSE_PASSWORD=tenantfold-it/warehouse READER_PASSWORD=tenantfold-it/reader");
+    Map<String, String> secrets = Map.of(StandaloneCluster.secretVariable("tenantfold-it/warehouse"), LOADER_PASSWORD,
+        StandaloneCluster.secretVariable("tenantfold-it/reader"), READER_PASSWORD);
+    Map<String, EmrDefinitions.Step> steps = new java.util.LinkedHashMap<>();
+    EmrDefinitions.steps().forEach(step -> steps.put(step.tenantfoldArgs().get(0), step));
+    List<String> outputs = new ArrayList<>();
 
-    Submission ok = submit("cluster", setup.config());
-
-    String driver = ok.driverId().orElseThrow(() -> new AssertionError("no driver id in:\n" + ok.output()));
-    assertThat(ok.exitCode()).as("spark-submit exit code:\n%s", ok.output()).isZero();
-    assertThat(cluster.driverState(driver)).as("driver state; its log:\n%s", cluster.driverLog(driver)).isEqualTo("FINISHED");
+    Submission run = runStep(steps.get("run"), placeholders, secrets);
+    outputs.add(run.output());
+    String driver = run.driverId().orElseThrow(() -> new AssertionError("no driver id for the run step in:\n" + run.output()));
+    assertThat(run.exitCode()).as("run step exit code:\n%s", run.output()).isZero();
+    assertThat(cluster.driverState(driver)).as("run driver state; its log:\n%s", cluster.driverLog(driver)).isEqualTo("FINISHED");
     assertThat(cluster.driverLog(driver)).contains("succeeded (exit code 0)");
+    // validate and cleanup run in client deploy mode (no SparkContext: YARN cluster mode would fail them).
+    for (String command : List.of("validate", "cleanup")) {
+      Submission step = runStep(steps.get(command), placeholders, secrets);
+      outputs.add(step.output());
+      assertThat(step.exitCode()).as("%s step exit code:\n%s", command, step.output()).isZero();
+    }
+    assertThat(outputs.get(1)).as("validate audited both tenants").contains("Validation took").doesNotContain("MISMATCH");
     setup.assertConsolidated();
+    assertThat(RowSets.rows(setup.warehouse(), "SELECT command || ':' || status FROM tenantfold.runs ORDER BY started_at"))
+        .as("the run and the validate steps recorded their runs").hasSize(2).first().isEqualTo("run:succeeded");
 
     Fixtures.stagingTrigger(setup.warehouse(), "orders", "IF NEW.id = 3 THEN RETURN NULL; END IF; RETURN NEW;");
-    Submission mismatch = submit("cluster", setup.config());
+    Submission mismatch = runStep(steps.get("run"), placeholders, secrets);
+    outputs.add(mismatch.output());
 
     String failed = mismatch.driverId().orElseThrow(() -> new AssertionError("no driver id in:\n" + mismatch.output()));
     // Spark's standalone client exits 0 whatever the driver's end (Client.scala, "exiting spark-submit JVM"): the
-    // submitter must ask the master, as emr/ and docs/runbook.md say. YARN (EMR) fails spark-submit itself.
+    // submitter must ask the master (docs/runbook.md). On YARN (EMR) spark-submit itself exits 1.
     assertThat(mismatch.exitCode()).as("standalone cluster-mode spark-submit exit code:\n%s", mismatch.output()).isZero();
     assertThat(StandaloneSubmitter.exitCode(cluster, mismatch)).as("the exit code a submitter derives from the driver state").isEqualTo(1);
     assertThat(cluster.driverState(failed)).as("driver state; its log:\n%s", cluster.driverLog(failed)).isEqualTo("FAILED");
-    assertThat(cluster.driverLog(failed)).contains("(exit code 3)", "User application exited with 3");
-    assertNoPasswordIn(ok.output(), mismatch.output());
+    assertThat(cluster.driverLog(failed)).as("what YARN's diagnostics would carry")
+        .contains("(exit code 3)", "User application exited with 3");
+    assertNoPasswordIn(outputs.toArray(String[]::new));
+  }
+
+  private Submission runStep(EmrDefinitions.Step step, Map<String, String> placeholders, Map<String, String> env) {
+    List<String> args = step.args().stream().map(a -> EmrDefinitions.fill(a, placeholders)).toList();
+    assertThat(String.join(" ", args)).as("every placeholder the step uses is filled").doesNotContainPattern("<[A-Z_]+>");
+    return cluster.runStep(args, env, SUBMIT_TIMEOUT);
   }
 
   private Submission submit(String deployMode, Path config) {
-    List<String> args = new ArrayList<>(List.of(
-        "--master", cluster.masterUrl(), "--deploy-mode", deployMode, "--class", "dev.tenantfold.cli.TenantfoldMain",
-        "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.cores=1", "--conf", "spark.cores.max=1",
-        "--conf", "spark.driver.memory=512m", "--conf", "spark.standalone.submit.waitAppCompletion=true"));
+    // Sizes come from the cluster's spark-defaults.conf, as on EMR.
+    List<String> args = new ArrayList<>(List.of("--master", cluster.masterUrl(), "--deploy-mode", deployMode, "--class", EmrDefinitions.MAIN_CLASS));
     args.add(StandaloneSubmitter.sparkJar().toString());
     args.addAll(List.of("run", "--config", config.toString()));
     return cluster.submit(args, Map.of("TF_LOADER_PASSWORD", LOADER_PASSWORD, "TF_READER_PASSWORD", READER_PASSWORD), SUBMIT_TIMEOUT);
