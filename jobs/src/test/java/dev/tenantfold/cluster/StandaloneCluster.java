@@ -274,7 +274,7 @@ public final class StandaloneCluster {
         throw new IllegalStateException(e);
       }
     }
-    stop();
+    stopDaemons();
     throw new IllegalStateException("Timed out after " + START_TIMEOUT.toSeconds() + " s waiting for " + what + "; last state " + last
         + "\n" + daemonLogs());
   }
@@ -431,6 +431,16 @@ public final class StandaloneCluster {
   }
 
   private void stop() {
+    stopDaemons();
+    // Links, logs and the worker's work dir: tens of MB per test run; failures have already shown their logs.
+    try (Stream<Path> walk = Files.walk(home)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException ignored) {
+      // The JVM is exiting.
+    }
+  }
+
+  private void stopDaemons() {
     for (int i = daemons.size() - 1; i >= 0; i--) {
       Process p = daemons.get(i);
       // The worker's executors and drivers first (children of the worker), then the daemon itself.

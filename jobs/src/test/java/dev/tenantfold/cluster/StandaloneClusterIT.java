@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tenantfold.cluster.StandaloneCluster.Submission;
 import dev.tenantfold.testing.Fixtures;
+import dev.tenantfold.testing.LocalSpark;
+import dev.tenantfold.testing.RdsExportFixture;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.S3Server;
 import dev.tenantfold.testing.TestPostgres;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * cluster-mode drivers each in their own JVM; {@link StandaloneCluster}), submitted through
  * {@code org.apache.spark.deploy.SparkSubmit}: in client deploy mode directly, in cluster deploy mode
  * as the steps of emr/steps.json (exactly their arguments: jar and config from S3, passwords from
- * Secrets Manager): the target holds every source row, the exit code the submitter sees (or, in
+ * Secrets Manager; a third tenant read from its snapshot export in S3): the target holds every source row, the exit code the submitter sees (or, in
  * standalone cluster mode, the driver state the master reports) tells a validation failure from
  * success, and no driver or executor log holds a tenant's password.
  */
@@ -85,8 +87,19 @@ class StandaloneClusterIT {
     s3.createBucket("configs");
     s3.client().putObject(b -> b.bucket("artifacts").key("tenantfold/tenantfold-spark.jar"),
         software.amazon.awssdk.core.sync.RequestBody.fromFile(StandaloneSubmitter.sparkJar()));
+    // A third tenant read from its RDS-shaped snapshot export in S3: its Parquet rows pass through the executors.
+    String initech = Fixtures.demoTenant("initech_cluster", 40);
+    String initechDb = initech.substring(initech.lastIndexOf('/') + 1);
+    RdsExportFixture.Written export = RdsExportFixture.write(LocalSpark.session(), initech, dir.resolve("export"), initechDb,
+        List.of("customers", "orders", "order_items", "events"), RdsExportFixture.Options.defaults());
+    s3.createBucket("exports");
+    s3.putDirectory(dir.resolve("export"), "exports", "initech/" + export.taskId());
+    String exportTenant = "    { id = initech, export { path = \"s3://exports/initech/" + export.taskId() + "\", database = " + initechDb
+        + ", catalog { url = \"" + initech + "\", user = " + READER + ", password = ${?READER_PASSWORD} } } }\n  ]\n";
     s3.putString("configs", "tenantfold/job.conf", Files.readString(setup.config())
-        .replace("${?TF_LOADER_PASSWORD}", "${?WAREHOUSE_PASSWORD}").replace("${?TF_READER_PASSWORD}", "${?READER_PASSWORD}"));
+        .replace("${?TF_LOADER_PASSWORD}", "${?WAREHOUSE_PASSWORD}").replace("${?TF_READER_PASSWORD}", "${?READER_PASSWORD}")
+        .replace("  ]\n", exportTenant)
+        .replace("  report.dir", "  s3 { endpoint = \"" + s3.endpoint() + "\", path-style-access = true }\n  report.dir"));
     Map<String, String> placeholders = Map.of("ARTIFACT_BUCKET", "artifacts", "CONFIG_BUCKET", "configs",
         "SECRET_ENV", "WAREHOUSE_PASSWORD=tenantfold-it/warehouse READER_PASSWORD=tenantfold-it/reader");
     Map<String, String> secrets = Map.of(StandaloneCluster.secretVariable("tenantfold-it/warehouse"), LOADER_PASSWORD,
@@ -109,6 +122,9 @@ class StandaloneClusterIT {
     }
     assertThat(outputs.get(1)).as("validate audited both tenants").contains("Validation took").doesNotContain("MISMATCH");
     setup.assertConsolidated();
+    RowSets.assertSameRows(initech, setup.warehouse(), "initech", "orders", ORDERS);
+    RowSets.assertSameRows(initech, setup.warehouse(), "initech", "customers", CUSTOMERS);
+    assertThat(cluster.driverLog(driver)).as("the export tenant published").contains("3 of 3 tenants published");
     assertThat(RowSets.rows(setup.warehouse(), "SELECT command || ':' || status FROM tenantfold.runs ORDER BY started_at"))
         .as("the run and the validate steps recorded their runs").hasSize(2).first().isEqualTo("run:succeeded");
 
