@@ -11,7 +11,6 @@ import dev.tenantfold.job.MigrationJob;
 import dev.tenantfold.job.PlanJob;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
-import java.io.File;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -21,6 +20,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.Optional;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkUserAppException;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +43,7 @@ public final class TenantfoldMain {
         tenantfold run --config FILE [--set key=value ...] [--allow-shrink TENANT ...] [--resume RUN_ID | --only-failed]
                                                              consolidate the configured tenants
         tenantfold validate --config FILE [--tenant ID] [--table T] [--set key=value ...]
-                                                             re-validate published data against the live sources
+                                                             re-validate published data against the sources (live or exports)
         tenantfold cleanup --config FILE [--dry-run]         list and drop staging tables that dead or failed runs left
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
@@ -54,8 +54,22 @@ public final class TenantfoldMain {
 
   private TenantfoldMain() {}
 
-  public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+  /**
+   * Exits with the job's code, except in spark-submit's cluster deploy mode, where the driver runs
+   * inside the cluster manager's wrapper: there success returns normally and a failure throws
+   * {@link SparkUserAppException}, because YARN's ApplicationMaster records {@code System.exit(0)}
+   * from user code as a FAILED attempt ("Shutdown hook called before final status was reported")
+   * and would retry it; with the exception it reports "User application exited with status N". A
+   * standalone cluster's driver ends FAILED either way (README "On a Spark cluster and Amazon EMR", docs/runbook.md).
+   */
+  public static void main(String[] args) throws SparkUserAppException {
+    int code = run(args, System.out, System.err);
+    if (!"cluster".equals(System.getProperty("spark.submit.deployMode"))) {
+      System.exit(code);
+    }
+    if (code != ExitCode.OK) {
+      throw new SparkUserAppException(code);
+    }
   }
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -85,7 +99,7 @@ public final class TenantfoldMain {
     }
   }
 
-  record Arguments(File config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
+  record Arguments(String config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
       Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out) {}
 
   /** The options each command takes, besides --config and --set. */
@@ -96,7 +110,7 @@ public final class TenantfoldMain {
       "plan", Set.of("--out"));
 
   static Arguments parse(String[] args) {
-    File config = null;
+    String config = null;
     List<String> overrides = new ArrayList<>();
     Optional<String> tenant = Optional.empty();
     Optional<String> table = Optional.empty();
@@ -114,7 +128,7 @@ public final class TenantfoldMain {
         throw new ConfigError("Unknown option '" + option + "' for '" + args[0] + "' (valid: " + String.join(", ", valid) + ")");
       }
       switch (option) {
-        case "--config" -> config = new File(value(args, ++i, option));
+        case "--config" -> config = value(args, ++i, option);
         case "--set" -> overrides.add(value(args, ++i, option));
         case "--tenant" -> tenant = Optional.of(value(args, ++i, option));
         case "--table" -> table = Optional.of(value(args, ++i, option));
@@ -127,7 +141,7 @@ public final class TenantfoldMain {
       }
     }
     if (config == null) {
-      throw new ConfigError("'" + args[0] + "' needs --config FILE");
+      throw new ConfigError("'" + args[0] + "' needs --config FILE (a local path, s3:// or s3a:// URI)");
     }
     if (resume.isPresent() && onlyFailed) {
       throw new ConfigError("Options --resume RUN_ID and --only-failed exclude each other: --only-failed resumes the latest run");
@@ -163,10 +177,18 @@ public final class TenantfoldMain {
     secrets = config.secrets();
     LOG.info("Effective configuration (secrets masked):\n{}", config.renderMasked());
     long start = System.nanoTime();
-    RunResult result = new AuditJob(config, args.tenant(), args.table()).execute();
-    SummaryPrinter.print(result, out);
-    out.printf("Validation took %.1f s%n", (System.nanoTime() - start) / 1e9);
-    return result.exitCode();
+    // Spark only when an export tenant's rows must be read through it.
+    SparkSession spark = config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
+    try {
+      RunResult result = new AuditJob(config, args.tenant(), args.table(), spark).execute();
+      SummaryPrinter.print(result, out);
+      out.printf("Validation took %.1f s%n", (System.nanoTime() - start) / 1e9);
+      return result.exitCode();
+    } finally {
+      if (spark != null) {
+        spark.stop();
+      }
+    }
   }
 
   private static String value(String[] args, int i, String option) {

@@ -3,7 +3,6 @@ package dev.tenantfold.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValue;
@@ -47,19 +46,20 @@ public record TenantfoldConfig(
 
   /** Loads the layered configuration; {@code file} may be null (reference and overrides only). */
   public static TenantfoldConfig load(File file, List<String> overrides) {
+    return load(file == null ? null : file.getPath(), overrides);
+  }
+
+  /**
+   * Loads the layered configuration from {@code location}: a local path or an {@code s3://} /
+   * {@code s3a://} URI ({@link ConfigSource}); null for reference and overrides only.
+   */
+  public static TenantfoldConfig load(String location, List<String> overrides) {
     Config layered = ConfigFactory.empty();
     for (String override : overrides) {
       layered = parseOverride(override).withFallback(layered);
     }
-    if (file != null) {
-      if (!file.isFile()) {
-        throw new ConfigError("Cannot read config file " + file + ": no such file (pass --config FILE)");
-      }
-      try {
-        layered = layered.withFallback(ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false)));
-      } catch (ConfigException e) {
-        throw new ConfigError("Cannot parse config file " + file + ": " + e.getMessage(), e);
-      }
+    if (location != null) {
+      layered = layered.withFallback(ConfigSource.parse(location, overrides));
     }
     return fromConfig(layered);
   }
