@@ -7,8 +7,9 @@ import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.job.AuditJob;
 import dev.tenantfold.job.CleanupJob;
 import dev.tenantfold.job.RunOptions;
-import dev.tenantfold.job.MigrationJob;
+import dev.tenantfold.job.Jobs;
 import dev.tenantfold.job.PlanJob;
+import dev.tenantfold.report.ExitCode;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
 import java.io.PrintStream;
@@ -19,7 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.Optional;
-import org.apache.spark.SparkConf;
 import org.apache.spark.SparkUserAppException;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -204,42 +204,13 @@ public final class TenantfoldMain {
     return runJob(config, new RunOptions(args.allowShrink(), args.resume(), args.onlyFailed()), out);
   }
 
-  /** Runs the migration with a Spark session of its own (stopped in finally) and prints the summary. */
-  public static int runJob(TenantfoldConfig config, PrintStream out) throws Exception {
-    return runJob(config, RunOptions.defaults(), out);
-  }
-
   static int runJob(TenantfoldConfig config, RunOptions options, PrintStream out) throws Exception {
-    LOG.info("Effective configuration (secrets masked):\n{}", config.renderMasked());
-    SparkSession spark = sparkSession(config);
-    try {
-      long start = System.nanoTime();
-      RunResult result = new MigrationJob(config, spark, options).execute();
-      SummaryPrinter.print(result, out);
-      out.printf("Run took %.1f s (Spark start-up excluded)%n", (System.nanoTime() - start) / 1e9);
-      return result.exitCode();
-    } finally {
-      spark.stop();
-    }
+    return Jobs.run(config, options, out);
   }
 
-  /**
-   * Uses the session spark-submit configured; otherwise a local one from {@code tenantfold.spark}.
-   * The {@code tenantfold.s3} settings go onto the session's Hadoop configuration (which job code
-   * and every executor read), not into spark.* properties, so the S3 keys never show in Spark's
-   * environment tab or event log.
-   */
+
   public static SparkSession sparkSession(TenantfoldConfig config) {
-    SparkConf conf = new SparkConf();
-    SparkSession.Builder builder = SparkSession.builder().appName(config.options().sparkAppName());
-    if (!conf.contains("spark.master")) {
-      builder.master(config.options().sparkMaster())
-          .config("spark.ui.enabled", "false")
-          .config("spark.driver.bindAddress", "127.0.0.1")
-          .config("spark.driver.host", "127.0.0.1");
-    }
-    SparkSession session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate();
-    config.s3().applyTo(session.sparkContext().hadoopConfiguration());
-    return session;
+    return Jobs.sparkSession(config);
   }
+
 }

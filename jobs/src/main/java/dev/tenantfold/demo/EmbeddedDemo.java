@@ -2,8 +2,9 @@ package dev.tenantfold.demo;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import dev.tenantfold.cli.TenantfoldMain;
 import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.job.Jobs;
+import dev.tenantfold.job.RunOptions;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -72,7 +73,7 @@ public final class EmbeddedDemo {
           .withValue("tenantfold.report.dir", ConfigValueFactory.fromAnyRef(System.getProperty("tenantfold.demo.report-dir", "target/demo-reports")))
           .withValue("tenantfold.extract.rows-per-partition", ConfigValueFactory.fromAnyRef(25_000));
       TenantfoldConfig config = TenantfoldConfig.fromConfig(user);
-      int code = TenantfoldMain.runJob(config, out);
+      int code = Jobs.run(config, RunOptions.defaults(), out);
       out.println();
       out.println("Auditing the published data against the sources (tenantfold validate):");
       RunResult audit = new AuditJob(config, Optional.empty(), Optional.empty()).execute();

@@ -41,9 +41,9 @@ public record RunResult(String runId, String command, Instant startedAt, Instant
   /** 0 all published; 3 every tenant ran but some did not validate; 1 an error stopped some tenant. */
   public int exitCode() {
     return switch (status()) {
-      case OK -> audit() || allPublished() ? 0 : 1;
-      case MISMATCH -> 3;
-      case FAILED -> 1;
+      case OK -> audit() || allPublished() ? ExitCode.OK : ExitCode.ERROR;
+      case MISMATCH -> ExitCode.VALIDATION_FAILED;
+      case FAILED -> ExitCode.ERROR;
     };
   }
 

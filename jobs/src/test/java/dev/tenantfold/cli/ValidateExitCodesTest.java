@@ -1,8 +1,11 @@
 package dev.tenantfold.cli;
 
+import dev.tenantfold.report.ExitCode;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tenantfold.job.MigrationJob;
+import dev.tenantfold.report.ExitCode;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.testing.Fixtures;
 import dev.tenantfold.testing.LocalSpark;
