@@ -86,10 +86,14 @@ final class RawParquetPipe {
     }
   }
 
-  /** COPY text format: {@code \N} for NULL; backslash, tab, newline and carriage return escaped. */
+  /** COPY text format: {@code \\N} for NULL; backslash, tab, newline and carriage return escaped (most values have none: appended whole). */
   private static void escape(String value, StringBuilder out) {
     if (value == null) {
       out.append("\\N");
+      return;
+    }
+    if (value.indexOf('\\') < 0 && value.indexOf('\t') < 0 && value.indexOf('\n') < 0 && value.indexOf('\r') < 0) {
+      out.append(value);
       return;
     }
     for (int i = 0; i < value.length(); i++) {
