@@ -131,12 +131,13 @@ public final class Benchmark {
       long warmUp = System.nanoTime();
       spark.range(1).count();
       setupMillis.put("First Spark job (warm-up)", millisSince(warmUp));
+      List<TimedPath> paths = new ArrayList<>();
       if (fromExports) {
         long writing = System.nanoTime();
         exports = ExportBench.write(spark, DATABASE_PREFIX + tenants.keySet().iterator().next(), tenants, PARALLELISM);
         setupMillis.put("Write the export (DemoExport)", millisSince(writing));
         exportBytes = exports.bytesOnDisk();
-        measureExportPaths(exports, spark, tenants, measurements);
+        paths.addAll(exportPaths(exports, spark, tenants));
       }
       if (!fromExports && !options.skipSparkJdbc()) {
         measurements.add(measure("Spark JDBC read + write (stock)", "spark_jdbc", target -> {
@@ -146,7 +147,7 @@ public final class Benchmark {
         }));
       }
       ExportBench tenantExports = exports;
-      Measurement tenantfold = measure("tenantfold run" + (fromExports ? " (export tenants)" : ""), "tenantfold", target -> {
+      TimedPath tenantfoldPath = new TimedPath("tenantfold run" + (fromExports ? " (export tenants)" : ""), "tenantfold", target -> {
         RunResult run = null;
         try {
           run = new MigrationJob(tenantfoldConfig(tenants, tenantExports, target), spark).execute();
@@ -161,8 +162,12 @@ public final class Benchmark {
           note.append("; ").append(t.tenantId()).append(" not published: ").append(t.message());
         });
         return note.toString();
-      });
-      measurements.add(tenantfold);
+      }, null);
+      paths.add(tenantfoldPath);
+      // Trials interleave (raw, ..., tenantfold, raw, ...): on a shared machine every path sees the same load.
+      List<Measurement> timed = measureInterleaved(paths);
+      measurements.addAll(timed);
+      Measurement tenantfold = timed.get(timed.size() - 1);
       tenantfoldRun = tenantfoldRuns.get(tenantfold.trial());
     } finally {
       spark.stop();
@@ -175,33 +180,66 @@ public final class Benchmark {
   }
 
   /** The raw Parquet pipe (the baseline for exports) and, with {@code --profile}, the parts of tenantfold's export path. */
-  private void measureExportPaths(ExportBench exports, SparkSession spark, Map<String, JdbcEndpoint> tenants, List<Measurement> measurements)
-      throws Exception {
+  private List<TimedPath> exportPaths(ExportBench exports, SparkSession spark, Map<String, JdbcEndpoint> tenants) {
     List<String> ids = List.copyOf(tenants.keySet());
-    measurements.add(measure("raw Parquet pipe, key before load", "raw_parquet_key_first", target -> {
+    List<TimedPath> paths = new ArrayList<>();
+    paths.add(new TimedPath("raw Parquet pipe, key before load", "raw_parquet_key_first", target -> {
       OrdersDataset.createTarget(target, true);
       RawParquetPipe.run(spark, exports.tableFolder(), ids, target);
       return "Spark reads the export's Parquet, values written to COPY as stored (text); PK (tenant_id, id) created before the load";
-    }));
-    measurements.add(measure("raw Parquet pipe, key after load", "raw_parquet_key_after", target -> {
+    }, null));
+    paths.add(new TimedPath("raw Parquet pipe, key after load", "raw_parquet_key_after", target -> {
       OrdersDataset.createTarget(target, false);
       long start = System.nanoTime();
       RawParquetPipe.run(spark, exports.tableFolder(), ids, target);
       long copied = System.nanoTime();
       OrdersDataset.addTargetKey(target);
       return String.format("COPY %.1f s + PK build %.1f s", (copied - start) / 1e9, (System.nanoTime() - copied) / 1e9);
-    }));
+    }, null));
     if (options.profile()) {
-      measurements.add(measureWithoutTarget("profile: read + restore only", "profile_restore", exports::restoreOnly,
+      paths.add(TimedPath.withoutTarget("profile: read + restore only", "profile_restore", exports::restoreOnly,
           "RdsExport.rows per tenant, every row taken from the iterator; no database"));
-      measurements.add(measure("profile: restore + DatasetCopyLoader", "profile_dataset_load", target -> {
+      paths.add(new TimedPath("profile: restore + DatasetCopyLoader", "profile_dataset_load", target -> {
         OrdersDataset.createTarget(target, false);
         exports.datasetLoad(target);
         return "restored rows, CopyTextEncoder, COPY + ledger, one transaction per partition, into a plain table; no staging, checksum, key, publish";
-      }));
-      measurements.add(measureWithoutTarget("profile: Spark checksum only", "profile_spark_checksum", exports::sparkChecksum,
+      }, null));
+      paths.add(TimedPath.withoutTarget("profile: Spark checksum only", "profile_spark_checksum", exports::sparkChecksum,
           "SparkChecksum of the restored rows, 1,024 buckets; no database"));
     }
+    return paths;
+  }
+
+  /**
+   * A timed path; {@code seen} is null for a path whose rows are counted in its target, else the
+   * holder of the rows a path that writes no table says it saw.
+   */
+  private record TimedPath(String name, String slug, LoadPath path, long[] seen) {
+    static TimedPath withoutTarget(String name, String slug, RowsPath rows, String note) {
+      long[] seen = new long[1];
+      return new TimedPath(name, slug, target -> {
+        seen[0] = rows.rows();
+        return note;
+      }, seen);
+    }
+  }
+
+  /** Times every path {@code --repeat} times, trial by trial across the paths, and keeps each path's median trial. */
+  private List<Measurement> measureInterleaved(List<TimedPath> paths) throws Exception {
+    List<List<Measurement>> trials = new ArrayList<>();
+    paths.forEach(p -> trials.add(new ArrayList<>()));
+    for (int i = 1; i <= options.repeat(); i++) {
+      for (int p = 0; p < paths.size(); p++) {
+        TimedPath path = paths.get(p);
+        trials.get(p).add(trial(path.name() + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""), path.slug(), path.path(),
+            path.seen()));
+      }
+    }
+    List<Measurement> out = new ArrayList<>();
+    for (int p = 0; p < paths.size(); p++) {
+      out.add(Measurement.median(paths.get(p).name(), trials.get(p)));
+    }
+    return out;
   }
 
   /** Generates the first tenant and copies it as a template for the others; returns tenant id to source. */
@@ -233,19 +271,6 @@ public final class Benchmark {
     List<Measurement> trials = new ArrayList<>();
     for (int i = 1; i <= options.repeat(); i++) {
       trials.add(trial(name + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""), slug, path, null));
-    }
-    return Measurement.median(name, trials);
-  }
-
-  /** Like {@link #measure}, for a path that writes no table: its rows are the ones it says it saw. */
-  private Measurement measureWithoutTarget(String name, String slug, RowsPath path, String note) throws Exception {
-    List<Measurement> trials = new ArrayList<>();
-    for (int i = 1; i <= options.repeat(); i++) {
-      long[] seen = new long[1];
-      trials.add(trial(name + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""), slug, target -> {
-        seen[0] = path.rows();
-        return note;
-      }, seen));
     }
     return Measurement.median(name, trials);
   }

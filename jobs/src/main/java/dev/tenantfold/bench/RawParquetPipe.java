@@ -86,7 +86,7 @@ final class RawParquetPipe {
     }
   }
 
-  /** COPY text format: {@code \\N} for NULL; backslash, tab, newline and carriage return escaped (most values have none: appended whole). */
+  /** COPY text format: {@code \N} for NULL; backslash, tab, newline and carriage return escaped (most values have none: appended whole). */
   private static void escape(String value, StringBuilder out) {
     if (value == null) {
       out.append("\\N");
