@@ -8,16 +8,21 @@ import java.util.List;
  * What {@code bench/run} was asked to do, parsed and validated once.
  *
  * <pre>
- * bench/run [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R] [--server JDBC_URL] [--user NAME]
- *           [--set key=value ...] [--out FILE]
+ * bench/run [--source jdbc|export] [--profile] [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R]
+ *           [--server JDBC_URL] [--user NAME] [--set key=value ...] [--out FILE]
  * </pre>
  *
  * <p>{@code serverUrl} is null for the embedded PostgreSQL; otherwise it names the maintenance
  * database of an existing server (its password comes from {@code BENCH_PG_PASSWORD}, never from
  * the command line). {@code tenantfoldOverrides} are {@code tenantfold.*} settings for the
- * tenantfold run, as {@code bin/tenantfold --set} takes them.
+ * tenantfold run, as {@code bin/tenantfold --set} takes them. {@code source} is where the tenants are
+ * read from: their live databases ({@code jdbc}) or RDS-shaped snapshot exports of them written to a
+ * local folder ({@code export}); {@code profile} adds, for exports, the paths that split
+ * tenantfold's time into restore, load and Spark checksum.
  */
 record BenchOptions(
+    Source source,
+    boolean profile,
     long rowsPerTenant,
     int tenants,
     boolean skipSparkJdbc,
@@ -27,10 +32,18 @@ record BenchOptions(
     String password,
     List<String> tenantfoldOverrides,
     String outFile) {
+  /** Where the benchmark tenants are read from. */
+  enum Source { JDBC, EXPORT }
+
   static final long DEFAULT_ROWS = 500_000;
   static final int DEFAULT_TENANTS = 4;
   static final String USAGE = """
-      Usage: bench/run [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R] [--server JDBC_URL] [--user NAME] [--set key=value ...] [--out FILE]
+      Usage: bench/run [--source jdbc|export] [--profile] [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R] [--server JDBC_URL] [--user NAME]
+                       [--set key=value ...] [--out FILE]
+        --source jdbc      read the tenants from their databases (default)
+        --source export    read them from RDS-shaped snapshot exports (gzip Parquet in a local folder), against the raw
+                           Parquet-to-COPY pipe on the same files
+        --profile          with --source export: also time restore only, the Dataset COPY load only and the Spark checksum only
         --rows N           rows per tenant (default 500000)
         --tenants K        source tenant databases (default 4)
         --skip-spark-jdbc  do not time Spark's stock JDBC read/write path (the slowest)
@@ -53,6 +66,9 @@ record BenchOptions(
     if (repeat < 1) {
       throw new ConfigError("--repeat must be at least 1 (got " + repeat + ")");
     }
+    if (profile && source != Source.EXPORT) {
+      throw new ConfigError("--profile needs --source export (it splits the export path's time)");
+    }
     if (serverUrl != null && !serverUrl.startsWith("jdbc:postgresql://")) {
       throw new ConfigError("--server must be a jdbc:postgresql://host:port/database URL (set --server or BENCH_PG_URL)");
     }
@@ -67,6 +83,8 @@ record BenchOptions(
   }
 
   static BenchOptions parse(String[] args) {
+    Source source = Source.JDBC;
+    boolean profile = false;
     long rows = DEFAULT_ROWS;
     int tenants = DEFAULT_TENANTS;
     boolean skipSparkJdbc = false;
@@ -77,6 +95,8 @@ record BenchOptions(
     String out = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
+        case "--source" -> source = source(value(args, ++i, "--source"));
+        case "--profile" -> profile = true;
         case "--rows" -> rows = number(value(args, ++i, "--rows"), "--rows");
         case "--tenants" -> tenants = (int) number(value(args, ++i, "--tenants"), "--tenants");
         case "--skip-spark-jdbc" -> skipSparkJdbc = true;
@@ -88,13 +108,21 @@ record BenchOptions(
         default -> throw new ConfigError("Unknown option '" + args[i] + "'");
       }
     }
-    return new BenchOptions(rows, tenants, skipSparkJdbc, repeat, server, user, emptyToNull(System.getenv("BENCH_PG_PASSWORD")), overrides, out);
+    return new BenchOptions(source, profile, rows, tenants, skipSparkJdbc, repeat, server, user, emptyToNull(System.getenv("BENCH_PG_PASSWORD")), overrides, out);
   }
 
   @Override
   public String toString() {
-    return "BenchOptions[rowsPerTenant=" + rowsPerTenant + ", tenants=" + tenants + ", skipSparkJdbc=" + skipSparkJdbc + ", repeat=" + repeat + ", server="
+    return "BenchOptions[source=" + source.name().toLowerCase(java.util.Locale.ROOT) + ", profile=" + profile + ", rowsPerTenant=" + rowsPerTenant + ", tenants=" + tenants + ", skipSparkJdbc=" + skipSparkJdbc + ", repeat=" + repeat + ", server="
         + (serverUrl == null ? "embedded" : dev.tenantfold.jdbc.Redaction.redactUrl(serverUrl)) + ", user=" + user + ", password=****]";
+  }
+
+  private static Source source(String text) {
+    return switch (text) {
+      case "jdbc" -> Source.JDBC;
+      case "export" -> Source.EXPORT;
+      default -> throw new ConfigError("Option --source needs jdbc or export (got '" + text + "')");
+    };
   }
 
   private static String value(String[] args, int i, String option) {

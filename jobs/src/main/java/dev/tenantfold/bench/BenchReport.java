@@ -11,7 +11,8 @@ import java.util.Set;
 /**
  * Everything one {@code bench/run} invocation measured, rendered as markdown for the terminal and
  * for {@code docs/benchmarks.md}. Ratios are computed here from the measurements, never kept on
- * the side. {@code tenantfoldRun} (the kept trial's) is null when the tenantfold path did not run.
+ * the side. {@code tenantfoldRun} (the kept trial's) is null when the tenantfold path did not run;
+ * {@code exportBytes} is the size of the snapshot export on disk, 0 when the tenants were read over JDBC.
  */
 record BenchReport(
     String command,
@@ -22,6 +23,7 @@ record BenchReport(
     Map<String, String> serverSettings,
     String sparkVersion,
     Map<String, Long> setupMillis,
+    long exportBytes,
     List<Measurement> measurements,
     RunResult tenantfoldRun,
     double loadAtStart,
@@ -36,7 +38,9 @@ record BenchReport(
 
   String markdown() {
     StringBuilder md = new StringBuilder();
-    line(md, "### %d tenants x %,d rows = %,d rows", options.tenants(), options.rowsPerTenant(), options.totalRows());
+    boolean fromExports = options.source() == BenchOptions.Source.EXPORT;
+    line(md, "### %d tenants x %,d rows = %,d rows%s", options.tenants(), options.rowsPerTenant(), options.totalRows(),
+        fromExports ? ", read from snapshot exports" : "");
     md.append('\n');
     line(md, "- Command: `%s`", command);
     line(md, "- Machine: %d cores, %s, %.1f GiB RAM", machine.cores(), machine.cpuModel(), machine.memoryBytes() / (MIB * 1024));
@@ -45,10 +49,15 @@ record BenchReport(
     StringBuilder settings = new StringBuilder();
     serverSettings.forEach((k, v) -> settings.append(settings.length() == 0 ? "" : ", ").append(k).append('=').append(v));
     line(md, "- Server settings: %s", settings);
+    if (fromExports) {
+      line(md, "- Export: one DemoExport of the first tenant (gzip Parquet, values as PostgreSQL text), %.1f MiB on local disk, read by every"
+          + " tenant; each tenant's catalog from its own database", exportBytes / MIB);
+    }
     line(md, "- Load average (1 min): %.2f at start, %.2f at end", loadAtStart, loadAtEnd);
     md.append('\n');
     md.append("| Set-up step | Seconds |\n|---|---:|\n");
-    for (String step : List.of("JVM start to main", "Generate data", "Spark session start-up", "First Spark job (warm-up)")) {
+    for (String step : List.of("JVM start to main", "Generate data", "Spark session start-up", "First Spark job (warm-up)",
+        "Write the export (DemoExport)")) {
       if (setupMillis.containsKey(step)) {
         line(md, "| %s | %.1f |", step, setupMillis.get(step) / 1000.0);
       }
@@ -92,6 +101,20 @@ record BenchReport(
       }
       md.append(" |\n");
     }
+    // Rows/s per stage: every tenant's rows over the stage's seconds summed over tenants (one tenant's throughput in that stage).
+    md.append("| rows/s per tenant in the stage | ");
+    long stageRows = options.rowsPerTenant() * tenantfoldRun.tenants().size();
+    long totalMillis = tenantfoldRun.tenants().stream().mapToLong(TenantResult::millis).sum();
+    md.append(rate(stageRows, totalMillis));
+    for (String s : stages) {
+      long millis = tenantfoldRun.tenants().stream().mapToLong(t -> t.stageMillis().getOrDefault(s, 0L)).sum();
+      md.append(" | ").append(rate(stageRows, millis));
+    }
+    md.append(" |\n");
+  }
+
+  private static String rate(long rows, long millis) {
+    return millis <= 0 ? "-" : String.format(Locale.ROOT, "%,.0f", rows * 1000.0 / millis);
   }
 
   private static void line(StringBuilder md, String format, Object... args) {

@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code tenantfold run} with default settings: {@link MigrationJob#execute()} on a session
  *       created beforehand, so JVM and Spark start-up are reported apart from the run.</li>
  * </ol>
+ * With {@code --source export} the tenants are read from an RDS-shaped snapshot export of their
+ * database instead ({@link ExportBench}), and the baseline is the raw Parquet pipe ({@link
+ * RawParquetPipe}): the same files read by Spark and COPYed as stored, with nothing else.
  * Rows are counted in each target afterwards. Each path starts after a CHECKPOINT and a full GC,
  * with a {@link HeapMonitor} recording the driver heap it needed. Markdown goes to stdout; logs go
  * to stderr. This is a measurement tool, not a test: it asserts nothing beyond the row counts.
@@ -50,6 +53,7 @@ public final class Benchmark {
   private final BenchOptions options;
   private final BenchServer server;
   private final Map<String, Long> setupMillis = new HashMap<>();
+  private long exportBytes;
 
   /** A path under test: loads every tenant into the (prepared, empty) target and returns a note for the table. */
   @FunctionalInterface
@@ -97,20 +101,23 @@ public final class Benchmark {
   private BenchReport execute(String command) throws Exception {
     double loadAtStart = MachineInfo.loadAverage();
     Map<String, JdbcEndpoint> tenants = generateTenants();
+    boolean fromExports = options.source() == BenchOptions.Source.EXPORT;
     List<Measurement> measurements = new ArrayList<>();
-    measurements.add(measure("raw COPY pipe, key before load", "raw_key_first", target -> {
-      OrdersDataset.createTarget(target, true);
-      RawCopyPipe.run(tenants, target, PARALLELISM);
-      return "PK (tenant_id, id) created before the load";
-    }));
-    measurements.add(measure("raw COPY pipe, key after load", "raw_key_after", target -> {
-      OrdersDataset.createTarget(target, false);
-      long start = System.nanoTime();
-      RawCopyPipe.run(tenants, target, PARALLELISM);
-      long copied = System.nanoTime();
-      OrdersDataset.addTargetKey(target);
-      return String.format("COPY %.1f s + PK build %.1f s", (copied - start) / 1e9, (System.nanoTime() - copied) / 1e9);
-    }));
+    if (!fromExports) {
+      measurements.add(measure("raw COPY pipe, key before load", "raw_key_first", target -> {
+        OrdersDataset.createTarget(target, true);
+        RawCopyPipe.run(tenants, target, PARALLELISM);
+        return "PK (tenant_id, id) created before the load";
+      }));
+      measurements.add(measure("raw COPY pipe, key after load", "raw_key_after", target -> {
+        OrdersDataset.createTarget(target, false);
+        long start = System.nanoTime();
+        RawCopyPipe.run(tenants, target, PARALLELISM);
+        long copied = System.nanoTime();
+        OrdersDataset.addTargetKey(target);
+        return String.format("COPY %.1f s + PK build %.1f s", (copied - start) / 1e9, (System.nanoTime() - copied) / 1e9);
+      }));
+    }
 
     RunResult tenantfoldRun = null;
     long sparkStart = System.nanoTime();
@@ -119,39 +126,120 @@ public final class Benchmark {
         .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1").getOrCreate();
     setupMillis.put("Spark session start-up", millisSince(sparkStart));
     List<RunResult> tenantfoldRuns = new ArrayList<>();
+    ExportBench exports = null;
     try {
       long warmUp = System.nanoTime();
       spark.range(1).count();
       setupMillis.put("First Spark job (warm-up)", millisSince(warmUp));
-      if (!options.skipSparkJdbc()) {
+      List<TimedPath> paths = new ArrayList<>();
+      if (fromExports) {
+        long writing = System.nanoTime();
+        exports = ExportBench.write(spark, DATABASE_PREFIX + tenants.keySet().iterator().next(), tenants, PARALLELISM);
+        setupMillis.put("Write the export (DemoExport)", millisSince(writing));
+        exportBytes = exports.bytesOnDisk();
+        paths.addAll(exportPaths(exports, spark, tenants));
+      }
+      if (!fromExports && !options.skipSparkJdbc()) {
         measurements.add(measure("Spark JDBC read + write (stock)", "spark_jdbc", target -> {
           OrdersDataset.createTarget(target, true);
           SparkJdbcCopy.run(spark, tenants, target);
           return "PK created before the load; fetchsize " + SparkJdbcCopy.FETCH_SIZE + ", batchsize 1000 (default)";
         }));
       }
-      Measurement tenantfold = measure("tenantfold run", "tenantfold", target -> {
+      ExportBench tenantExports = exports;
+      TimedPath tenantfoldPath = new TimedPath("tenantfold run" + (fromExports ? " (export tenants)" : ""), "tenantfold", target -> {
         RunResult run = null;
         try {
-          run = new MigrationJob(tenantfoldConfig(tenants, target), spark).execute();
+          run = new MigrationJob(tenantfoldConfig(tenants, tenantExports, target), spark).execute();
         } finally {
           // One entry per trial, so the kept trial's index finds its run.
           tenantfoldRuns.add(run);
         }
-        StringBuilder note = new StringBuilder("staging + PK after load + validate + publish; " + run.statusLabel() + " (exit code " + run.exitCode() + ")");
+        StringBuilder note = new StringBuilder((fromExports ? "restore + Dataset COPY into staging + Spark checksum" : "staging")
+            + " + PK after load + validate + publish; " + run.statusLabel() + " (exit code " + run.exitCode() + ")");
         run.tenants().stream().filter(t -> !t.published()).forEach(t -> {
           LOG.error("tenantfold did not publish tenant {}: {}", t.tenantId(), t.message());
           note.append("; ").append(t.tenantId()).append(" not published: ").append(t.message());
         });
         return note.toString();
-      });
-      measurements.add(tenantfold);
+      }, null);
+      paths.add(tenantfoldPath);
+      // Trials interleave (raw, ..., tenantfold, raw, ...): on a shared machine every path sees the same load.
+      List<Measurement> timed = measureInterleaved(paths);
+      measurements.addAll(timed);
+      Measurement tenantfold = timed.get(timed.size() - 1);
       tenantfoldRun = tenantfoldRuns.get(tenantfold.trial());
     } finally {
       spark.stop();
+      if (exports != null) {
+        exports.close();
+      }
     }
     return new BenchReport(command, options, MachineInfo.current(), server.description(), server.version(), server.settings(), spark.version(),
-        setupMillis, measurements, tenantfoldRun, loadAtStart, MachineInfo.loadAverage());
+        setupMillis, exportBytes, measurements, tenantfoldRun, loadAtStart, MachineInfo.loadAverage());
+  }
+
+  /** The raw Parquet pipe (the baseline for exports) and, with {@code --profile}, the parts of tenantfold's export path. */
+  private List<TimedPath> exportPaths(ExportBench exports, SparkSession spark, Map<String, JdbcEndpoint> tenants) {
+    List<String> ids = List.copyOf(tenants.keySet());
+    List<TimedPath> paths = new ArrayList<>();
+    paths.add(new TimedPath("raw Parquet pipe, key before load", "raw_parquet_key_first", target -> {
+      OrdersDataset.createTarget(target, true);
+      RawParquetPipe.run(spark, exports.tableFolder(), ids, target);
+      return "Spark reads the export's Parquet, values written to COPY as stored (text); PK (tenant_id, id) created before the load";
+    }, null));
+    paths.add(new TimedPath("raw Parquet pipe, key after load", "raw_parquet_key_after", target -> {
+      OrdersDataset.createTarget(target, false);
+      long start = System.nanoTime();
+      RawParquetPipe.run(spark, exports.tableFolder(), ids, target);
+      long copied = System.nanoTime();
+      OrdersDataset.addTargetKey(target);
+      return String.format("COPY %.1f s + PK build %.1f s", (copied - start) / 1e9, (System.nanoTime() - copied) / 1e9);
+    }, null));
+    if (options.profile()) {
+      paths.add(TimedPath.withoutTarget("profile: read + restore only", "profile_restore", exports::restoreOnly,
+          "RdsExport.rows per tenant, every row taken from the iterator; no database"));
+      paths.add(new TimedPath("profile: restore + DatasetCopyLoader", "profile_dataset_load", target -> {
+        OrdersDataset.createTarget(target, false);
+        exports.datasetLoad(target);
+        return "restored rows, CopyTextEncoder, COPY + ledger, one transaction per partition, into a plain table; no staging, checksum, key, publish";
+      }, null));
+      paths.add(TimedPath.withoutTarget("profile: Spark checksum only", "profile_spark_checksum", exports::sparkChecksum,
+          "SparkChecksum of the restored rows, 1,024 buckets; no database"));
+    }
+    return paths;
+  }
+
+  /**
+   * A timed path; {@code seen} is null for a path whose rows are counted in its target, else the
+   * holder of the rows a path that writes no table says it saw.
+   */
+  private record TimedPath(String name, String slug, LoadPath path, long[] seen) {
+    static TimedPath withoutTarget(String name, String slug, RowsPath rows, String note) {
+      long[] seen = new long[1];
+      return new TimedPath(name, slug, target -> {
+        seen[0] = rows.rows();
+        return note;
+      }, seen);
+    }
+  }
+
+  /** Times every path {@code --repeat} times, trial by trial across the paths, and keeps each path's median trial. */
+  private List<Measurement> measureInterleaved(List<TimedPath> paths) throws Exception {
+    List<List<Measurement>> trials = new ArrayList<>();
+    paths.forEach(p -> trials.add(new ArrayList<>()));
+    for (int i = 1; i <= options.repeat(); i++) {
+      for (int p = 0; p < paths.size(); p++) {
+        TimedPath path = paths.get(p);
+        trials.get(p).add(trial(path.name() + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""), path.slug(), path.path(),
+            path.seen()));
+      }
+    }
+    List<Measurement> out = new ArrayList<>();
+    for (int p = 0; p < paths.size(); p++) {
+      out.add(Measurement.median(paths.get(p).name(), trials.get(p)));
+    }
+    return out;
   }
 
   /** Generates the first tenant and copies it as a template for the others; returns tenant id to source. */
@@ -182,13 +270,19 @@ public final class Benchmark {
   private Measurement measure(String name, String slug, LoadPath path) throws Exception {
     List<Measurement> trials = new ArrayList<>();
     for (int i = 1; i <= options.repeat(); i++) {
-      trials.add(trial(name + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""), slug, path));
+      trials.add(trial(name + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""), slug, path, null));
     }
     return Measurement.median(name, trials);
   }
 
-  /** One timed load into a new target database; counts what it loaded, then drops the database. */
-  private Measurement trial(String name, String slug, LoadPath path) throws Exception {
+  /** A path that reads without writing: returns the rows it saw. */
+  @FunctionalInterface
+  private interface RowsPath {
+    long rows() throws Exception;
+  }
+
+  /** One timed load into a new target database; counts what it loaded (or takes {@code seen}), then drops the database. */
+  private Measurement trial(String name, String slug, LoadPath path, long[] seen) throws Exception {
     String database = DATABASE_PREFIX + "target_" + slug;
     server.recreateDatabase(database, null);
     JdbcEndpoint target = server.endpoint(database);
@@ -208,7 +302,7 @@ public final class Benchmark {
       heap = monitor.stop();
     }
     long nanos = System.nanoTime() - start;
-    long rows = countOrZero(target);
+    long rows = seen != null ? seen[0] : countOrZero(target);
     Measurement m = new Measurement(name, rows, options.totalRows(), nanos, heap, note);
     LOG.info("{}: {} rows in {} s ({} rows/s)", name, rows, String.format("%.1f", m.seconds()), String.format("%.0f", m.rowsPerSecond()));
     server.dropDatabase(database);
@@ -223,9 +317,10 @@ public final class Benchmark {
     }
   }
 
-  private TenantfoldConfig tenantfoldConfig(Map<String, JdbcEndpoint> tenants, JdbcEndpoint target) throws IOException {
+  private TenantfoldConfig tenantfoldConfig(Map<String, JdbcEndpoint> tenants, ExportBench exports, JdbcEndpoint target) throws IOException {
     List<Object> tenantList = new ArrayList<>();
-    tenants.forEach((id, source) -> tenantList.add(Map.of("id", id, "jdbc", credentials(source))));
+    tenants.forEach((id, source) -> tenantList.add(exports == null ? Map.of("id", id, "jdbc", credentials(source))
+        : Map.of("id", id, "export", exports.tenantExport(source))));
     Config config = ConfigFactory.empty()
         .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(tenantList))
         .withValue("tenantfold.tenant-column", ConfigValueFactory.fromAnyRef(OrdersDataset.TENANT_COLUMN))
@@ -246,7 +341,7 @@ public final class Benchmark {
     return TenantfoldConfig.fromConfig(config);
   }
 
-  private static Map<String, Object> credentials(JdbcEndpoint endpoint) {
+  static Map<String, Object> credentials(JdbcEndpoint endpoint) {
     Map<String, Object> jdbc = new LinkedHashMap<>();
     jdbc.put("url", endpoint.url());
     if (endpoint.user() != null) {

@@ -21,15 +21,16 @@ import org.apache.spark.sql.SparkSession;
  * Writes a demo tenant's database as an RDS snapshot export would look on S3, into a local folder:
  * {@code <root>/<database>/public.<table>/1/part-*.gz.parquet} holding every column as PostgreSQL's
  * text output (as RDS writes most types), beside {@code export_info_<task>.json} and {@code
- * export_tables_info_<task>_from_1_to_<n>.json}. Only for the demo: real exports come from RDS.
+ * export_tables_info_<task>_from_1_to_<n>.json}. For the demo and {@code bench/run --source export}:
+ * real exports come from RDS.
  */
-final class DemoExport {
+public final class DemoExport {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private DemoExport() {}
 
   /** Exports {@code tables} of the database at {@code url} under {@code root}; returns the export's task id. */
-  static String write(SparkSession spark, String url, String database, List<String> tables, Path root) throws SQLException, IOException {
+  public static String write(SparkSession spark, String url, String database, List<String> tables, Path root) throws SQLException, IOException {
     String task = "demo-export-" + database;
     ArrayNode perTable = JSON.createArrayNode();
     try (Connection conn = DriverManager.getConnection(url)) {
@@ -39,7 +40,8 @@ final class DemoExport {
         for (String[] c : columns) {
           select.add(Sql.ident(c[0]) + "::text AS " + Sql.ident(c[0]));
         }
-        spark.read().format("jdbc").option("url", url).option("query", "SELECT " + String.join(", ", select) + " FROM public." + Sql.ident(table))
+        // A fetch size makes pgjdbc stream through a cursor instead of holding the whole table in the heap.
+        spark.read().format("jdbc").option("url", url).option("fetchsize", "10000").option("query", "SELECT " + String.join(", ", select) + " FROM public." + Sql.ident(table))
             .load().write().option("compression", "gzip").parquet(root.resolve(database).resolve("public." + table).resolve("1").toString());
         ObjectNode entry = perTable.addObject();
         entry.put("target", database + ".public." + table);

@@ -1,94 +1,67 @@
 package dev.tenantfold.load;
 
-
 import dev.tenantfold.extract.SourceSnapshot;
-import dev.tenantfold.jdbc.Redaction;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyManager;
-import org.postgresql.copy.PGCopyOutputStream;
-import org.postgresql.core.BaseConnection;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import dev.tenantfold.jdbc.JdbcEndpoint;
-import dev.tenantfold.jdbc.SessionName;
 import java.util.Arrays;
+import java.util.List;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.core.BaseConnection;
 
 /**
  * Streams one partition as COPY from source to target inside a Spark task: {@code COPY (SELECT ...)
  * TO STDOUT} on the source, in the tenant's exported snapshot, piped straight into {@code COPY ...
  * FROM STDIN} on the staging table. No row is materialised; memory is one COPY buffer.
  *
- * <p>Exactly once: the load commits together with a ledger row keyed by (run, tenant, table,
- * partition). A retried or speculative attempt finds the ledger row and reports the committed
- * counts instead of loading again, so Spark's re-execution never duplicates rows.
+ * <p>Exactly once by {@link PartitionCopy}'s protocol: the load commits together with a ledger row
+ * keyed by (run, tenant, table, partition); a retried or speculative attempt finds the row and
+ * reports the committed counts instead of loading again. A stream that breaks midway can be tried
+ * again from the start: each attempt opens a new source connection in the same snapshot.
  */
 public final class CopyTransfer {
-  private static final Logger LOG = LoggerFactory.getLogger(CopyTransfer.class);
-  private static final int COPY_BUFFER_BYTES = 1 << 16;
-
   private CopyTransfer() {}
 
   public static TransferOutcome run(TransferUnit unit) {
-    long start = System.nanoTime();
-    String lastError = null;
-    for (int attempt = 1; attempt <= unit.attempts(); attempt++) {
+    PartitionCopy.Partition partition = new PartitionCopy.Partition("transfer", unit.runId(), unit.tenantId(), unit.table(), unit.partition(),
+        unit.partitionCount(), unit.target(), unit.copyInSql(), unit.ledgerTable(), unit.attempts());
+    return PartitionCopy.copy(partition, new SourceRows(unit));
+  }
+
+  /** The partition's rows: a source COPY in the tenant's snapshot, opened anew by each attempt. */
+  private record SourceRows(TransferUnit unit) implements PartitionCopy.Rows {
+    @Override
+    public PartitionCopy.RowStream open() throws SQLException {
+      Connection source = unit.source().connect("tenantfold-extract-" + unit.tenantId());
       try {
-        TransferOutcome outcome = attempt(unit, attempt, start);
-        LOG.info("Transferred {}: {} rows in {} ms{}", unit.describe(), outcome.loadedRows(), outcome.millis(),
-            outcome.fromLedger() ? " (already committed by an earlier attempt)" : "");
-        return outcome;
+        SourceSnapshot.importInto(source, unit.snapshotId());
       } catch (SQLException | RuntimeException e) {
-        lastError = Redaction.sqlMessage(e, Arrays.asList(secret(unit.source()), secret(unit.target())));
-        LOG.warn("Attempt {}/{} to transfer {} failed: {}", attempt, unit.attempts(), unit.describe(), lastError);
-        if (!Attempts.retryable(e) || attempt == unit.attempts()) {
-          break;
-        }
-        Attempts.sleep(500L * attempt);
+        source.close();
+        throw e;
       }
-    }
-    return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), 0, 0, Attempts.elapsedMillis(start), unit.attempts(), false,
-        "Cannot transfer " + unit.describe() + ": " + lastError);
-  }
+      return new PartitionCopy.RowStream() {
+        @Override
+        public long copyTo(OutputStream into, PartitionCopy.Progress progress) throws SQLException, IOException {
+          return new CopyManager(source.unwrap(BaseConnection.class)).copyOut(unit.copyOutSql(), into);
+        }
 
-  private static TransferOutcome attempt(TransferUnit unit, int attempt, long start) throws SQLException {
-    try (Connection target = unit.target().connect(SessionName.of(unit.runId(), "load-" + unit.tenantId()));
-        Connection source = unit.source().connect("tenantfold-extract-" + unit.tenantId())) {
-      target.setAutoCommit(false);
-      LoadLedger ledger = new LoadLedger(unit.ledgerTable(), unit.runId(), unit.tenantId(), unit.table(), unit.partition());
-      if (!ledger.claim(target)) {
-        LoadLedger.Counts counts = ledger.committed(target);
-        target.rollback();
-        return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), counts.extracted(), counts.loaded(), Attempts.elapsedMillis(start),
-            attempt, true, null);
-      }
-      SourceSnapshot.importInto(source, unit.snapshotId());
-      long extracted;
-      long loaded;
-      PGCopyOutputStream into = new PGCopyOutputStream(target.unwrap(PGConnection.class), unit.copyInSql(), COPY_BUFFER_BYTES);
-      try {
-        extracted = new CopyManager(source.unwrap(BaseConnection.class)).copyOut(unit.copyOutSql(), into);
-        loaded = into.endCopy();
-      } catch (java.io.IOException e) {
-        throw new SQLException("COPY stream broke: " + e.getMessage(), e);
-      } finally {
-        if (into.isActive()) {
-          into.cancelCopy();
+        @Override
+        public void close() throws SQLException {
+          // Ends the read-only snapshot transaction.
+          source.close();
         }
-      }
-      ledger.record(target, extracted, loaded);
-      target.commit();
-      source.rollback();
-      return new TransferOutcome(unit.tenantId(), unit.table(), unit.partition(), extracted, loaded, Attempts.elapsedMillis(start), attempt, false, null);
+      };
+    }
+
+    @Override
+    public boolean replayable() {
+      return true;
+    }
+
+    @Override
+    public List<String> secrets() {
+      return Arrays.asList(unit.source().password(), unit.target().password());
     }
   }
-
-
-  private static String secret(JdbcEndpoint endpoint) {
-    return endpoint.password();
-  }
-
-
-
 }

@@ -1,10 +1,7 @@
 package dev.tenantfold.load;
 
-import dev.tenantfold.jdbc.Redaction;
 import java.io.IOException;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.util.ArrayList;
+import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -15,10 +12,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.PGCopyOutputStream;
-import org.postgresql.util.PSQLException;
-import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import dev.tenantfold.extract.ExportTemporals;
@@ -27,10 +20,10 @@ import dev.tenantfold.extract.ExportTemporals;
  * Loads a {@code Dataset<Row>} whose rows exist only in Spark (a Parquet snapshot export, the
  * output of deduplication) into a staging table with PostgreSQL COPY, one stream per Spark
  * partition: each task encodes its rows with {@link CopyTextEncoder} into {@code COPY staging
- * (cols) FROM STDIN} through pgjdbc's {@link PGCopyOutputStream}. Memory per task is one 64 KB
+ * (cols) FROM STDIN} through pgjdbc's {@code PGCopyOutputStream}. Memory per task is one 64 KB
  * COPY buffer plus one encoded row; only per-partition counts come back to the driver.
  *
- * <p>Exactly once, with the same ledger protocol as {@link CopyTransfer}: a partition's COPY
+ * <p>Exactly once, by the same protocol as {@link CopyTransfer} ({@link PartitionCopy}): a partition's COPY
  * commits in one transaction with its row in the ledger, keyed by (run, tenant, table, Spark
  * partition id). A re-executed or speculative task finds the row and reports the committed counts
  * instead of loading again; a failed COPY rolls back and leaves neither rows nor a ledger row.
@@ -43,7 +36,6 @@ import dev.tenantfold.extract.ExportTemporals;
  */
 public final class DatasetCopyLoader {
   private static final Logger LOG = LoggerFactory.getLogger(DatasetCopyLoader.class);
-  private static final int COPY_BUFFER_BYTES = 1 << 16;
 
   private DatasetCopyLoader() {}
 
@@ -88,110 +80,46 @@ public final class DatasetCopyLoader {
     return rows.select(columns);
   }
 
-  /** One task: claim the partition in the ledger, stream its rows into COPY, record the counts, commit. */
+  /** One task: the partition's rows through {@link PartitionCopy}'s protocol; an empty partition claims nothing. */
   static TransferOutcome loadPartition(DatasetLoad load, StructType schema, int partition, int partitionCount, Iterator<Row> rows) {
-    long start = System.nanoTime();
-    String describe = load.describe(partition, partitionCount);
     if (!rows.hasNext()) {
-      return new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, Attempts.elapsedMillis(start), 0, false, null);
+      return new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, 0, 0, false, null);
     }
-    String lastError = null;
-    for (int attempt = 1; attempt <= load.attempts(); attempt++) {
-      Progress progress = new Progress();
-      try {
-        TransferOutcome outcome = attempt(load, schema, partition, rows, attempt, start, progress);
-        LOG.info("Loaded {}: {} rows in {} ms{}", describe, outcome.loadedRows(), outcome.millis(),
-            outcome.fromLedger() ? " (already committed by an earlier attempt)" : "");
-        return outcome;
-      } catch (SQLException | IOException | RuntimeException e) {
-        lastError = Redaction.redactText(message(e, progress), Arrays.asList(load.target().password()));
-        LOG.warn("Attempt {}/{} to load {} failed: {}", attempt, load.attempts(), describe, lastError);
-        if (progress.streaming || !Attempts.retryable(e) || attempt == load.attempts()) {
-          break;
-        }
-        Attempts.sleep(500L * attempt);
-      }
-    }
-    return new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, Attempts.elapsedMillis(start), load.attempts(), false,
-        "Cannot load " + describe + ": " + lastError);
+    return PartitionCopy.copy(new PartitionCopy.Partition("load", load.runId(), load.tenantId(), load.table(), partition, partitionCount,
+        load.target(), load.copyInSql(), load.ledgerTable(), load.attempts()), new SparkRows(load, schema, rows));
   }
 
-  private static TransferOutcome attempt(DatasetLoad load, StructType schema, int partition, Iterator<Row> rows, int attempt, long start,
-      Progress progress) throws SQLException, IOException {
-    try (Connection target = load.target().connect(dev.tenantfold.jdbc.SessionName.of(load.runId(), "load-" + load.tenantId()))) {
-      target.setAutoCommit(false);
-      try {
-        LoadLedger ledger = new LoadLedger(load.ledgerTable(), load.runId(), load.tenantId(), load.table(), partition);
-        if (!ledger.claim(target)) {
-          LoadLedger.Counts counts = ledger.committed(target);
-          target.rollback();
-          return new TransferOutcome(load.tenantId(), load.table(), partition, counts.extracted(), counts.loaded(), Attempts.elapsedMillis(start), attempt,
-              true, null);
-        }
-        CopyTextEncoder encoder = new CopyTextEncoder(load.columns(), schema);
-        long loaded;
-        PGCopyOutputStream into = new PGCopyOutputStream(target.unwrap(PGConnection.class), load.copyInSql(), COPY_BUFFER_BYTES);
-        try {
-          progress.streaming = true;
+  /** A Spark partition's rows, encoded by {@link CopyTextEncoder}: an iterator, read once, so an attempt that started streaming is final. */
+  private record SparkRows(DatasetLoad load, StructType schema, Iterator<Row> rows) implements PartitionCopy.Rows {
+    @Override
+    public PartitionCopy.RowStream open() {
+      CopyTextEncoder encoder = new CopyTextEncoder(load.columns(), schema);
+      return new PartitionCopy.RowStream() {
+        @Override
+        public long copyTo(OutputStream into, PartitionCopy.Progress progress) throws IOException {
+          progress.rows = 0;
           while (rows.hasNext()) {
             progress.rows++;
             encoder.write(rows.next(), into);
           }
-          loaded = into.endCopy();
-        } finally {
-          if (into.isActive()) {
-            into.cancelCopy();
-          }
+          return progress.rows;
         }
-        ledger.record(target, progress.rows, loaded);
-        target.commit();
-        return new TransferOutcome(load.tenantId(), load.table(), partition, progress.rows, loaded, Attempts.elapsedMillis(start), attempt, false, null);
-      } catch (SQLException | IOException | RuntimeException e) {
-        rollbackQuietly(target);
-        throw e;
-      }
+
+        @Override
+        public void close() {
+          // Nothing to release: the iterator belongs to the Spark task.
+        }
+      };
     }
-  }
 
-  private static void rollbackQuietly(Connection target) {
-    try {
-      target.rollback();
-    } catch (SQLException ignored) {
-      // The connection is closed next; the server rolls back an open transaction then anyway.
+    @Override
+    public boolean replayable() {
+      return false;
     }
-  }
 
-  /**
-   * The server's message rather than a wrapper's (pgjdbc reports a COPY the server aborted as an
-   * IOException "Write to copy failed" around the SQLException that says why), without the DETAIL
-   * and the row value in the WHERE line, but with the COPY line and column it names.
-   */
-  private static String message(Throwable e, Progress progress) {
-    List<String> parts = new ArrayList<>();
-    Throwable cause = e;
-    while (cause instanceof IOException && cause.getCause() != null) {
-      cause = cause.getCause();
+    @Override
+    public List<String> secrets() {
+      return Arrays.asList(load.target().password());
     }
-    if (cause instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
-      ServerErrorMessage server = psql.getServerErrorMessage();
-      String where = server.getWhere();
-      String at = where == null || !where.startsWith("COPY ") ? "" : " (" + where.split("\\R", 2)[0].replaceFirst(": \".*$", "") + ")";
-      parts.add(server.getSeverity() + ": " + server.getMessage() + at);
-    } else {
-      parts.add(cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());
-    }
-    if (progress.streaming) {
-      parts.add("after " + progress.rows + " rows of the partition were read; nothing of it was committed");
-    }
-    return String.join("; ", parts);
-  }
-
-
-
-
-  /** How far an attempt got: once rows were taken from the iterator, it cannot be tried again. */
-  private static final class Progress {
-    boolean streaming;
-    long rows;
   }
 }

@@ -34,7 +34,7 @@ public final class ReportStore {
   }
 
   public String ledgerTable() {
-    return qualified(schema, "load_ledger");
+    return dev.tenantfold.load.LoadLedger.tableIn(schema);
   }
 
   public void ensureTables(Connection conn) throws SQLException {
@@ -69,11 +69,8 @@ public final class ReportStore {
           + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key text NOT NULL, kind text NOT NULL,"
           + " columns text[] NOT NULL, source_rows int NOT NULL, target_rows int NOT NULL)");
       st.execute("CREATE INDEX IF NOT EXISTS mismatches_run ON " + qualified(schema, "mismatches") + " (run_id, tenant_id, table_name)");
-      st.execute("CREATE TABLE IF NOT EXISTS " + ledgerTable() + " ("
-          + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, part int NOT NULL, rows_extracted bigint,"
-          + " rows_loaded bigint, started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz,"
-          + " PRIMARY KEY (run_id, tenant_id, table_name, part))");
     }
+    dev.tenantfold.load.LoadLedger.createTable(conn, ledgerTable());
   }
 
   /**
