@@ -103,12 +103,12 @@ class StagingTableTest {
   void partitionNamesStayDistinctWhenTableAndTenantNamesShareTheSeparator() {
     TargetTable ab = new TargetTable("a__b", COLUMNS, List.of("id"));
     TargetTable a = new TargetTable("a", COLUMNS, List.of("id"));
-    StagingTable first = new StagingTable(1, STAGING, "s1_a__b__c", "public", ab, "tenant_id", "c");
-    StagingTable second = new StagingTable(2, STAGING, "s2_a__b__c", "public", a, "tenant_id", "b__c");
+    StagingTable first = StagingTable.of(new StagingTable.Name(1, STAGING, "s1_a__b__c"), "public", ab, "tenant_id", "c");
+    StagingTable second = StagingTable.of(new StagingTable.Name(2, STAGING, "s2_a__b__c"), "public", a, "tenant_id", "b__c");
     assertThat(first.preferredPartitionName()).as("(a__b, c) and (a, b__c)").isNotEqualTo(second.preferredPartitionName());
-    assertThat(new StagingTable(3, STAGING, "s3_orders__acme", "public", new TargetTable("orders", COLUMNS, List.of("id")), "tenant_id", "acme")
+    assertThat(StagingTable.of(new StagingTable.Name(3, STAGING, "s3_orders__acme"), "public", new TargetTable("orders", COLUMNS, List.of("id")), "tenant_id", "acme")
         .preferredPartitionName()).isEqualTo("orders__acme");
-    StagingTable longOne = new StagingTable(4, STAGING, "s4", "public", new TargetTable("t".repeat(60), COLUMNS, List.of("id")), "tenant_id",
+    StagingTable longOne = StagingTable.of(new StagingTable.Name(4, STAGING, "s4"), "public", new TargetTable("t".repeat(60), COLUMNS, List.of("id")), "tenant_id",
         "tenant_é".repeat(4));
     assertThat(bytes(longOne.preferredPartitionName())).as("a partition name fits in 63 bytes").isLessThanOrEqualTo(63);
   }
