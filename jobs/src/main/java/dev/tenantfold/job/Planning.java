@@ -139,9 +139,10 @@ final class Planning {
   }
 
   /**
-   * The plan for {@code catalogs} (in config order). Export tenants are read through Spark without
-   * the SQL that applies casts, defaults and deduplication: a table of theirs under such a rule is a
-   * plan error naming the tenant and the rule, not rows silently loaded unchanged.
+   * The plan for {@code catalogs} (in config order). Export tenants are read through Spark, which
+   * deduplicates but does not yet apply casts (with their rejects), defaults or the duplicates
+   * quarantine: a table of theirs under such a rule is a plan error naming the tenant and the rule,
+   * not rows silently loaded unchanged.
    */
   TargetSchema schema(TenantCatalog existing, Map<String, TenantCatalog> catalogs) {
     TargetSchema planned = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn(), config.rules());
@@ -153,10 +154,12 @@ final class Planning {
       }
       for (TableSpec table : catalog.tables()) {
         var rule = config.rules().forTable(table.name());
-        boolean defaults = rule.columns().values().stream().anyMatch(c -> c.defaultValue().isPresent());
-        if (rule.changesRows() || defaults) {
+        // Dedup runs in Spark for export tenants; casts (with rejects), defaults and the duplicates quarantine are SQL-only so far.
+        boolean unsupported = rule.quarantineDuplicates()
+            || rule.columns().values().stream().anyMatch(c -> c.defaultValue().isPresent() || c.cast().isPresent());
+        if (unsupported) {
           errors.add(new TargetSchema.PlanError(tenant.id(), table.name(), null, "Cannot conform tenant " + tenant.id() + ": table "
-              + table.name() + " has rules (" + rule.path() + ": casts, defaults or dedup) that export tenants do not apply yet;"
+              + table.name() + " has rules (" + rule.path() + ": casts, defaults or quarantine-duplicates) that export tenants do not apply yet;"
               + " read this tenant over JDBC, or drop the rule"));
           break;
         }

@@ -1,14 +1,17 @@
 package dev.tenantfold.source;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.lit;
 
 import dev.tenantfold.config.ExportConfig;
 import dev.tenantfold.config.JobOptions;
+import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TablesConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.conform.BorrowedKeys;
+import dev.tenantfold.conform.RowAccounting;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.ColumnSpec;
@@ -39,6 +42,9 @@ import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -219,6 +225,25 @@ public final class ExportTenantSource implements TenantSource {
     return new StagedTenant(staged, millis);
   }
 
+  /**
+   * One row per dedup key (the first by {@code keep}, NULLs last, ties by every column in order), or
+   * one row of each set of identical rows: the Spark side of the rule {@link
+   * dev.tenantfold.conform.ConformedSource} applies in SQL to JDBC tenants. Deterministic, so the
+   * load and the checksum, which read the rows separately, see the same rows.
+   */
+  static Dataset<Row> deduplicate(Dataset<Row> rows, RulesConfig.Dedup dedup, TargetTable table) {
+    if (dedup.exact()) {
+      return rows.dropDuplicates();
+    }
+    List<Column> order = new ArrayList<>();
+    for (RulesConfig.SortKey k : dedup.keep()) {
+      order.add(k.descending() ? col(k.column()).desc_nulls_last() : col(k.column()).asc_nulls_last());
+    }
+    table.columnNames().forEach(c -> order.add(col(c).asc_nulls_last()));
+    WindowSpec window = Window.partitionBy(dedup.key().stream().map(functions::col).toArray(Column[]::new)).orderBy(order.toArray(Column[]::new));
+    return rows.withColumn("tenantfold_rank", row_number().over(window)).where(col("tenantfold_rank").equalTo(1)).drop("tenantfold_rank");
+  }
+
   private StagedTable stageTable(TablePlan plan) {
     ChecksumSpec spec = ChecksumQueries.spec(plan.table(), buckets);
     if (plan.source().isEmpty() && export.catalog().isPresent()) {
@@ -237,7 +262,9 @@ public final class ExportTenantSource implements TenantSource {
     TableSpec source = plan.source().get();
     try {
       List<ExportedTable> parts = opened.tablesOf(source);
-      Dataset<Row> rows = opened.rows(spark, parts, plan.table().columns());
+      Dataset<Row> exported = opened.rows(spark, parts, plan.table().columns());
+      // A dedup rule runs here, in Spark, over the restored rows; load and checksum then read the same deduplicated rows.
+      Dataset<Row> rows = plan.rule().dedup().map(d -> deduplicate(exported, d, plan.table())).orElse(exported);
       List<Column> withTenant = new ArrayList<>();
       withTenant.add(lit(tenant.id()).as(tenantColumn));
       for (ColumnSpec c : plan.table().columns()) {
@@ -253,12 +280,15 @@ public final class ExportTenantSource implements TenantSource {
         }
         TableChecksum sums = SparkChecksum.checksum(rows, spec);
         OptionalLong metadataRows = RdsExport.rowCount(parts);
-        if (metadataRows.isPresent() && metadataRows.getAsLong() != sums.totalRows()) {
+        long exportedRows = plan.rule().dedup().isEmpty() ? sums.totalRows() : exported.count();
+        if (metadataRows.isPresent() && metadataRows.getAsLong() != exportedRows) {
           return StagedTable.failed(plan.name(), "Cannot trust tenant " + tenant.id() + " table " + plan.name() + " from " + describe()
-              + ": its metadata counts " + metadataRows.getAsLong() + " rows, its Parquet files hold " + sums.totalRows());
+              + ": its metadata counts " + metadataRows.getAsLong() + " rows, its Parquet files hold " + exportedRows);
         }
-        return StagedTable.loaded(plan.name(), loaded.sentRows(), loaded.loadedRows(), loaded.partitions().size(), sums,
+        StagedTable staged = StagedTable.loaded(plan.name(), loaded.sentRows(), loaded.loadedRows(), loaded.partitions().size(), sums,
             ChecksumSide.spark(rows, spec));
+        return plan.rule().dedup().isEmpty() ? staged
+            : staged.withAccounting(RowAccounting.counted(exportedRows, sums.totalRows(), 0, List.of()));
       } finally {
         spark.sparkContext().clearJobGroup();
       }
@@ -278,7 +308,9 @@ public final class ExportTenantSource implements TenantSource {
       return Optional.empty();
     }
     try {
-      Dataset<Row> rows = opened.rows(spark, opened.tablesOf(own.get()), table.columns());
+      Dataset<Row> exported = opened.rows(spark, opened.tablesOf(own.get()), table.columns());
+      // As the run loaded them: deduplicated by the table's rule.
+      Dataset<Row> rows = rule.dedup().map(d -> deduplicate(exported, d, table)).orElse(exported);
       return Optional.of(ChecksumSide.spark(rows, ChecksumQueries.spec(table, buckets)));
     } catch (ExportException e) {
       throw new SQLException("Cannot read tenant " + tenant.id() + " table " + table.name() + " from " + describe() + ": " + e.getMessage(), e);
