@@ -185,7 +185,8 @@ final class TenantMigration {
     // Reached only when the guard allowed it: tables the tenant no longer has leave with this publish.
     List<String> retired = guard.vanishedTables(stagedTables).stream().filter(t -> config.tables().selects(t)).toList();
     Publication publication = new Publication(tenant.id(), staged, retired, config.target().schema(), config.target().partitionSchema(),
-        overruledShared, target.publishOrder());
+        overruledShared, target.publishOrder(),
+        config.target().rowLevelSecurity() ? Optional.of(config.target().tenantSetting()) : Optional.empty());
     int publishPid = -1;
     try {
       Connection conn = session.connection();

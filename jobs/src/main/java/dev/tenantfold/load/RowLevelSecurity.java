@@ -224,6 +224,21 @@ public final class RowLevelSecurity {
     }
   }
 
+  /**
+   * The same for the rest of the current transaction only ({@code set_config(..., true)}): the
+   * publish runs as the tenant it publishes, so the foreign-key checks PostgreSQL runs when a
+   * partition is attached read the referenced tables through their forced policies (seeing that
+   * tenant's rows, the only ones its keys may reference) instead of failing under {@code
+   * row_security = off}.
+   */
+  public static void actAsTenantInTransaction(Connection conn, String tenantSetting, String tenantId) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT set_config('row_security', 'on', true), set_config(?, ?, true)")) {
+      ps.setString(1, tenantSetting);
+      ps.setString(2, tenantId);
+      ps.execute();
+    }
+  }
+
   private static boolean policyExists(Connection conn, String parent, String policy) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM pg_policy WHERE polrelid = ?::regclass AND polname = ?")) {
       ps.setString(1, parent);

@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Makes a tenant's staged tables visible together, in one transaction: for each table, detach and
@@ -63,7 +64,7 @@ public final class TenantPublisher {
    * has, when the run allows the tenant to shrink) are dropped.
    */
   public record Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema,
-      Map<String, List<String>> overruledSharedKeys, List<String> order) {
+      Map<String, List<String>> overruledSharedKeys, List<String> order, Optional<String> tenantSetting) {
     public Publication {
       staged = List.copyOf(staged);
       retiredTables = List.copyOf(retiredTables);
@@ -72,7 +73,7 @@ public final class TenantPublisher {
     }
 
     public Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema) {
-      this(tenantId, staged, retiredTables, targetSchema, partitionSchema, Map.of(), List.of());
+      this(tenantId, staged, retiredTables, targetSchema, partitionSchema, Map.of(), List.of(), Optional.empty());
     }
 
     /** Tables in attach order: referenced tables before the tables referencing them ({@code order}), the rest by name. */
@@ -95,6 +96,10 @@ public final class TenantPublisher {
       if (!parents.isEmpty()) {
         st.execute("LOCK TABLE " + String.join(", ", parents.stream().map(p -> qualified(publication.targetSchema(), p)).toList())
             + " IN ACCESS EXCLUSIVE MODE");
+      }
+      if (publication.tenantSetting().isPresent()) {
+        // Under row-level security the attach's foreign-key checks must read the referenced tables as this tenant.
+        RowLevelSecurity.actAsTenantInTransaction(conn, publication.tenantSetting().get(), tenantId);
       }
       // Partition names are chosen under this lock, so two publishes cannot pick the same free name.
       st.execute("SELECT pg_advisory_xact_lock(hashtextextended('tenantfold partition names', 0))");
