@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class EmrDefinitionsTest {
   private static final Set<String> ACTIONS_ON_FAILURE = Set.of("TERMINATE_JOB_FLOW", "TERMINATE_CLUSTER", "CANCEL_AND_WAIT", "CONTINUE");
   private static final Set<String> STATE_TYPES = Set.of("Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map");
-  private static final Set<String> COMMANDS = Set.of("run", "validate", "cleanup");
+  private static final Set<String> COMMANDS = Set.of("plan", "run", "validate", "cleanup");
   private static final Pattern PLACEHOLDER = Pattern.compile("<([A-Z][A-Z0-9_]*)>");
 
   @Test
@@ -55,14 +55,14 @@ class EmrDefinitionsTest {
       assertThat(s.path("Args").isArray()).as("Args of %s is a list", name).isTrue();
       s.path("Args").forEach(a -> assertThat(a.isTextual()).as("every Arg of %s is a string: %s", name, a).isTrue());
     }
-    assertThat(steps).extracting(s -> s.tenantfoldArgs().get(0)).as("one step per CLI command").containsExactly("run", "validate", "cleanup");
+    assertThat(steps).extracting(s -> s.tenantfoldArgs().get(0)).as("one step per CLI command").containsExactly("plan", "run", "validate", "cleanup");
     String prelude = steps.get(0).args().get(2);
     for (Step step : steps) {
       assertThat(step.args().subList(0, 2)).as("%s runs bash -c", step.name()).containsExactly("bash", "-c");
       assertThat(step.args().get(2)).as("every step fetches the passwords the same way").isEqualTo(prelude);
       assertThat(step.option("--class")).as("main class of %s", step.name()).isEqualTo(EmrDefinitions.MAIN_CLASS);
       assertThat(Class.forName(step.option("--class"))).isNotNull();
-      // run: cluster mode (the driver on a core node, YARN reports the job's end). validate and cleanup start no
+      // run: cluster mode (the driver on a core node, YARN reports the job's end). plan, validate and cleanup may start no
       // SparkContext, which YARN's ApplicationMaster requires in cluster mode ("User did not initialize spark
       // context!", exit 13): they run in client mode on the primary node.
       assertThat(step.option("--deploy-mode")).as("deploy mode of %s", step.name())
@@ -76,7 +76,8 @@ class EmrDefinitionsTest {
         assertThat(cli.get(i)).as("option of %s", step.name()).isIn("--config", "s3://<CONFIG_BUCKET>/tenantfold/job.conf", "--dry-run");
       }
     }
-    assertThat(steps.get(0).actionOnFailure()).as("a failed run cancels the validate and cleanup steps queued behind it").isEqualTo("CANCEL_AND_WAIT");
+    assertThat(steps.get(0).actionOnFailure()).as("a plan with errors cancels the run queued behind it").isEqualTo("CANCEL_AND_WAIT");
+    assertThat(steps.get(1).actionOnFailure()).as("a failed run cancels the validate and cleanup steps queued behind it").isEqualTo("CANCEL_AND_WAIT");
     assertThat(prelude).contains("exec spark-submit \"$@\"", "aws secretsmanager get-secret-value", "spark.yarn.appMasterEnv.");
   }
 

@@ -108,6 +108,11 @@ class StandaloneClusterIT {
     EmrDefinitions.steps().forEach(step -> steps.put(step.tenantfoldArgs().get(0), step));
     List<String> outputs = new ArrayList<>();
 
+    // plan first, as the steps queue it (client mode: a JDBC-only plan starts no SparkContext); it moves no data.
+    Submission plan = runStep(steps.get("plan"), placeholders, secrets);
+    assertThat(plan.exitCode()).as("plan step exit code:\n%s", plan.output()).isZero();
+    assertThat(plan.output()).contains("Verdict: a run can proceed");
+
     Submission run = runStep(steps.get("run"), placeholders, secrets);
     outputs.add(run.output());
     String driver = run.driverId().orElseThrow(() -> new AssertionError("no driver id for the run step in:\n" + run.output()));
