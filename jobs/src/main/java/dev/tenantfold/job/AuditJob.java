@@ -193,8 +193,7 @@ public final class AuditJob {
         if (sourceSide.isEmpty()) {
           message = (message.isEmpty() ? "" : message + "; ") + "table absent in this tenant's source";
         }
-        results.add(new TableResult(tenant.id(), table.name(), sourceSums.totalRows(), 0, 0, 0, targetSums.totalRows(), 0, status, false,
-            message, check));
+        results.add(TableResult.audited(tenant.id(), table.name(), sourceSums.totalRows(), targetSums.totalRows(), status, message, check));
       }
       if (tableFilter.isEmpty()) {
         for (TableSpec extra : catalog.tables()) {
@@ -249,7 +248,7 @@ public final class AuditJob {
     String message = "table " + source.qualifiedName() + " is missing in the target: it exists in the source but has no consolidated table in"
         + " target schema " + config.target().schema() + ", so its " + sourceSums.totalRows()
         + " source rows are not published; run tenantfold run to consolidate it, or exclude it with tenantfold.tables.exclude";
-    return new TableResult(tenant.id(), source.name(), sourceSums.totalRows(), 0, 0, 0, 0, 0, TableStatus.MISMATCH, false, message, check);
+    return TableResult.audited(tenant.id(), source.name(), sourceSums.totalRows(), 0, TableStatus.MISMATCH, message, check);
   }
 
   /** The source side's sums; a Spark side's jobs named after the run and tenant, as a run names them. */

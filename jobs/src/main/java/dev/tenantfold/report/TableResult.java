@@ -32,6 +32,12 @@ public record TableResult(
         checksum, OptionalLong.empty());
   }
 
+  /** A table {@code validate} audited: the source's rows against the published ones (nothing extracted or loaded). */
+  public static TableResult audited(String tenantId, String tableName, long sourceRows, long publishedRows, TableStatus status, String message,
+      ChecksumCheck checksum) {
+    return new TableResult(tenantId, tableName, sourceRows, 0, 0, 0, publishedRows, 0, status, false, message, checksum);
+  }
+
   /** A table that reached validation: its counts at every hop and the checksum verdict. */
   public static TableResult checked(String tenantId, String tableName, RowCountCheck counts, int partitions, TableStatus status, String message,
       ChecksumCheck checksum) {
