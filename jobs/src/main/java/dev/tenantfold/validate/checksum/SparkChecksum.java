@@ -1,7 +1,6 @@
 package dev.tenantfold.validate.checksum;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.sum;
@@ -19,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -48,6 +48,11 @@ public final class SparkChecksum {
       .add("bucket", DataTypes.IntegerType, false)
       .add("a", DataTypes.LongType, false)
       .add("b", DataTypes.LongType, false);
+  private static final StructType PARTIALS = new StructType()
+      .add("bucket", DataTypes.IntegerType, false)
+      .add("n", DataTypes.LongType, false)
+      .add("a", DataTypes.LongType, false)
+      .add("b", DataTypes.LongType, false);
   private static final StructType DRILL_DOWN = new StructType()
       .add("bucket", DataTypes.IntegerType, false)
       .add("key_text", DataTypes.StringType, false)
@@ -58,9 +63,11 @@ public final class SparkChecksum {
 
   /** {@code bucket int, row_count bigint, digest_a bigint, digest_b bigint}, one row per non-empty bucket. */
   public static Dataset<Row> bucketDigests(Dataset<Row> rows, ChecksumSpec spec) {
-    Dataset<Row> hashes = prepared(rows, spec).flatMap(new RowHasher(spec, false, null), Encoders.row(HASHES));
-    return hashes.groupBy("bucket")
-        .agg(count(lit(1)).as("row_count"),
+    // Each partition folds its rows into at most one row per bucket (sums modulo 2^64 in plain longs), so the shuffle and the
+    // decimal sums see buckets x partitions rows instead of one per table row.
+    Dataset<Row> partials = prepared(rows, spec).mapPartitions(new BucketFolder(spec), Encoders.row(PARTIALS));
+    return partials.groupBy("bucket")
+        .agg(sum(col("n")).as("row_count"),
             sum(col("a").cast(DataTypes.createDecimalType(20, 0))).as("sum_a"),
             sum(col("b").cast(DataTypes.createDecimalType(20, 0))).as("sum_b"))
         .select(col("bucket"), col("row_count"), signed64(col("sum_a")).as("digest_a"), signed64(col("sum_b")).as("digest_b"))
@@ -120,6 +127,39 @@ public final class SparkChecksum {
   }
 
   /** Renders, encodes and hashes rows; with {@code drillDown}, keeps only rows of the wanted buckets. */
+  /**
+   * Hashes a partition's rows ({@link RowHasher}) and folds them per bucket: row count and the two
+   * 64-bit halves summed with Java's wrapping arithmetic, which is the sum modulo 2^64 the digest is
+   * defined by. Memory: three longs per bucket.
+   */
+  private static final class BucketFolder implements MapPartitionsFunction<Row, Row> {
+    private final ChecksumSpec spec;
+
+    BucketFolder(ChecksumSpec spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      RowHasher hasher = new RowHasher(spec, false, null);
+      int buckets = spec.buckets();
+      java.util.Map<Integer, long[]> folded = new java.util.TreeMap<>();
+      while (rows.hasNext()) {
+        Iterator<Row> hashed = hasher.call(rows.next());
+        while (hashed.hasNext()) {
+          Row h = hashed.next();
+          long[] acc = folded.computeIfAbsent(h.getInt(0), b -> new long[3]);
+          acc[0]++;
+          acc[1] += h.getLong(1);
+          acc[2] += h.getLong(2);
+        }
+      }
+      java.util.List<Row> out = new java.util.ArrayList<>(Math.min(folded.size(), buckets));
+      folded.forEach((bucket, acc) -> out.add(RowFactory.create(bucket, acc[0], acc[1], acc[2])));
+      return out.iterator();
+    }
+  }
+
   private static final class RowHasher implements FlatMapFunction<Row, Row> {
     private final ChecksumSpec spec;
     private final CanonicalType[] types;
