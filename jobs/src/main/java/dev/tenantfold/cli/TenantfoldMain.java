@@ -77,6 +77,11 @@ public final class TenantfoldMain {
       (args.length == 0 ? err : out).println(USAGE);
       return args.length == 0 ? ExitCode.USAGE : ExitCode.OK;
     }
+    if (args.length > 1 && List.of(args).subList(1, args.length).stream().anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
+      // "tenantfold validate --help": the usage, on stdout, exit 0 (not "Unknown option").
+      out.println(USAGE);
+      return ExitCode.OK;
+    }
     try {
       return switch (args[0]) {
         case "plan" -> planCommand(parse(args), out);

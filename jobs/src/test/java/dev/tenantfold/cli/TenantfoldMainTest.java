@@ -39,6 +39,9 @@ class TenantfoldMainTest {
     assertThat(err.toString()).contains("tenantfold.tenants[0].jdbc.pasword");
     assertThat(main("run", "--config", conf.toString(), "--tenant", "a")).isEqualTo(2);
     assertThat(err.toString()).contains("Unknown option '--tenant' for 'run' (valid: --config, --set, --allow-shrink, --only-failed, --resume)");
+    // Help for a command is the usage, on stdout, exit 0.
+    assertThat(main("validate", "--help")).isZero();
+    assertThat(out.toString()).contains("tenantfold validate --config FILE", "tenantfold plan --config FILE", "Exit codes:");
   }
 
   @Test
