@@ -136,6 +136,26 @@ public final class RowLevelSecurity {
     }
   }
 
+  /**
+   * Lets the application role draw ids from a consolidated table's sequence (identity and serial
+   * columns): {@code USAGE}, granted only when missing.
+   */
+  public void grantSequence(Connection conn, Statement st, String sequence) throws SQLException {
+    if (applicationRole.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = conn.prepareStatement("SELECT has_sequence_privilege(?, ?, 'USAGE')")) {
+      ps.setString(1, applicationRole.get());
+      ps.setString(2, sequence);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          st.execute("GRANT USAGE ON SEQUENCE " + sequence + " TO " + ident(applicationRole.get()));
+        }
+      }
+    }
+  }
+
   private void grant(Connection conn, Statement st, String parent, Access access) throws SQLException {
     String role = applicationRole.get();
     List<String> privileges = access == Access.TENANT ? List.of("SELECT", "INSERT", "UPDATE", "DELETE") : List.of("SELECT");

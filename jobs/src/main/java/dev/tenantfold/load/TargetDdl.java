@@ -308,14 +308,21 @@ public final class TargetDdl {
       }
     }
     for (ColumnSpec c : table.columns()) {
+      String sequence = qualified(schema, sequenceName(table.name(), c.name()));
+      if (c.generatedBySequence() && rowLevelSecurity.isPresent() && current.containsKey(c.name()) && sequenceExists(conn, sequence)) {
+        // The application inserts without ids: it needs the sequence too (also when the role was configured after the first run).
+        rowLevelSecurity.get().grantSequence(conn, st, sequence);
+      }
       if (current.containsKey(c.name())) {
         continue;
       }
       String column = qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name());
       if (c.generatedBySequence()) {
-        String sequence = qualified(schema, sequenceName(table.name(), c.name()));
         st.execute("CREATE SEQUENCE IF NOT EXISTS " + sequence + " AS bigint");
         st.execute("ALTER TABLE " + column + " SET DEFAULT nextval(" + literal(sequence) + "::regclass)");
+        if (rowLevelSecurity.isPresent()) {
+          rowLevelSecurity.get().grantSequence(conn, st, sequence);
+        }
       } else if (c.defaultExpression() != null) {
         st.execute("SAVEPOINT tenantfold_default");
         try {
@@ -394,6 +401,16 @@ public final class TargetDdl {
       referenced.addAll(key.referencedColumns());
       tryDdl(st, "ALTER TABLE " + child + " ADD CONSTRAINT " + ident(key.name()) + " FOREIGN KEY (" + Sql.idents(columns) + ") REFERENCES "
           + qualified(schema, key.referencedTable()) + " (" + Sql.idents(referenced) + ")", "foreign key " + key.name() + " of " + child);
+    }
+  }
+
+  private static boolean sequenceExists(Connection conn, String sequence) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      ps.setString(1, sequence);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
     }
   }
 

@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.testing.Fixtures;
 import dev.tenantfold.testing.LocalSpark;
+import dev.tenantfold.testing.Roles;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DefaultsAndSequencesTest {
   private static final SparkSession spark = LocalSpark.session();
+  private static final String APP = "tf_sequences_app";
 
   @TempDir
   Path reports;
@@ -60,5 +65,25 @@ class DefaultsAndSequencesTest {
     assertThat(new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).build(reports), spark).execute().exitCode()).isZero();
     assertThat(RowSets.rows(warehouse, "INSERT INTO public.film (tenant_id, title) VALUES ('globex', 'after') RETURNING film_id::text"))
         .containsExactly("901");
+  }
+
+  @Test
+  void theApplicationRoleDrawsIdsUnderRowLevelSecurity() throws Exception {
+    String acme = tenant("acme", 20);
+    String globex = tenant("globex", 300);
+    String warehouse = Fixtures.emptyWarehouse();
+    Roles.ensure(APP, "LOGIN NOSUPERUSER NOBYPASSRLS");
+
+    RunResult result = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex)
+        .set("target.row-level-security", true).set("target.application-role", APP).build(reports), spark).execute();
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+
+    try (Connection app = Roles.connect(warehouse, APP); Statement st = app.createStatement()) {
+      st.execute("SET app.tenant_id = 'acme'");
+      try (ResultSet rs = st.executeQuery("INSERT INTO public.film (tenant_id, title) VALUES ('acme', 'by the app') RETURNING film_id")) {
+        rs.next();
+        assertThat(rs.getLong(1)).as("an id past globex's 300, drawn by the application role").isEqualTo(301);
+      }
+    }
   }
 }
