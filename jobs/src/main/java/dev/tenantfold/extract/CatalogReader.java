@@ -17,14 +17,20 @@ import java.util.Map;
  * catalog. Used on sources (inside the tenant's snapshot) and on the target (existing tables).
  */
 public final class CatalogReader {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CatalogReader.class);
   private static final String TABLES_SQL = """
       SELECT c.oid, n.nspname, c.relname, c.relkind = 'p' AS partitioned,
              CASE WHEN c.relkind = 'p' THEN
                (SELECT coalesce(sum(greatest(pc.reltuples, 0)), 0)::bigint
                   FROM pg_partition_tree(c.oid) pt JOIN pg_class pc ON pc.oid = pt.relid WHERE pt.isleaf)
              ELSE c.reltuples::bigint END AS reltuples,
-             c.relpages::bigint AS relpages,
-             (pg_relation_size(c.oid) / current_setting('block_size')::int)::bigint AS pages
+             CASE WHEN c.relkind = 'p' THEN
+               (SELECT coalesce(sum(pc.relpages), 0)::bigint FROM pg_partition_tree(c.oid) pt JOIN pg_class pc ON pc.oid = pt.relid WHERE pt.isleaf)
+             ELSE c.relpages::bigint END AS relpages,
+             -- A partitioned table has no storage of its own: its size is its leaves' (estimates for a never-analyzed table).
+             CASE WHEN c.relkind = 'p' THEN
+               (SELECT coalesce(sum(pg_relation_size(pt.relid)), 0) FROM pg_partition_tree(c.oid) pt WHERE pt.isleaf)
+             ELSE pg_relation_size(c.oid) END / current_setting('block_size')::int AS pages
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
        ORDER BY c.relname, n.nspname
@@ -107,7 +113,8 @@ public final class CatalogReader {
           long relpages = rs.getLong(6);
           long pages = rs.getLong(7);
           boolean partitioned = rs.getBoolean(4);
-          specs.add(new TableSpec(schema, name, columns(conn, oid, tenantId, schema + "." + name), primaryKey(conn, oid),
+          specs.add(new TableSpec(schema, name, columns(conn, oid, tenantId, schema + "." + name),
+              partitioned ? partitionedKey(conn, oid, tenantId, schema + "." + name) : primaryKey(conn, oid),
               foreignKeys(conn, oid), estimateRows(reltuples, relpages, pages), pages, partitioned,
               partitioned ? leafPartitions(conn, oid) : List.of()));
         }
@@ -200,6 +207,41 @@ public final class CatalogReader {
       }
     }
     return out;
+  }
+
+  /**
+   * The key of a partitioned table: its own, or, when only its partitions have one (PostgreSQL wants
+   * a parent's key to include the partition key, so schemas such as Pagila's {@code payment} put it
+   * on each partition), the key every leaf partition shares. Empty, with a log line, when the leaves
+   * disagree or one has none: the table is then consolidated without a key.
+   */
+  private static List<String> partitionedKey(Connection conn, long oid, String tenantId, String table) throws SQLException {
+    List<String> own = primaryKey(conn, oid);
+    if (!own.isEmpty()) {
+      return own;
+    }
+    List<String> shared = null;
+    try (PreparedStatement ps = conn.prepareStatement("SELECT relid::oid FROM pg_partition_tree(?::oid) WHERE isleaf")) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        List<Long> leaves = new ArrayList<>();
+        while (rs.next()) {
+          leaves.add(rs.getLong(1));
+        }
+        for (long leaf : leaves) {
+          List<String> key = primaryKey(conn, leaf);
+          if (key.isEmpty() || (shared != null && !shared.equals(key))) {
+            LOG.info("Tenant {} table {}: no primary key, and its partitions do not share one; consolidated without a key", tenantId, table);
+            return List.of();
+          }
+          shared = key;
+        }
+      }
+    }
+    if (shared != null) {
+      LOG.info("Tenant {} table {}: keyed by {}, the primary key all its partitions share", tenantId, table, shared);
+    }
+    return shared == null ? List.of() : shared;
   }
 
   private static List<ForeignKeySpec> foreignKeys(Connection conn, long oid) throws SQLException {
