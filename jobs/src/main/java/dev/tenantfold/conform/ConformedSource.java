@@ -9,6 +9,7 @@ import dev.tenantfold.config.RulesConfig.SortKey;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.extract.ReadPartition;
+import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.extract.TableSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,8 +97,7 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
       reason.append(" WHEN NOT ").append(validity(v, type)).append(" THEN (pg_input_error_info(").append(v).append("::text, ")
           .append(literal(type)).append(")).message");
     }
-    String key = source.primaryKey().isEmpty() ? "NULL::jsonb" : "jsonb_build_object(" + String.join(", ",
-        source.primaryKey().stream().map(k -> literal(k) + ", " + ident(k)).toList()) + ")";
+    String key = source.primaryKey().isEmpty() ? "NULL::jsonb" : Sql.keyJson(source.primaryKey(), "");
     return Optional.of("SELECT " + key + " AS key, " + column + " END AS column_name, " + reason + " END AS reason, to_jsonb(" + ROW
         + ") AS row_data FROM " + deduped() + " WHERE NOT (" + valid.get() + ") LIMIT " + limit);
   }
@@ -113,21 +113,9 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
       return Optional.empty();
     }
     Dedup dedup = rule.dedup().get();
-    String rowText = "(" + ROW + ".*)::text COLLATE \"C\"";
-    String partition;
-    List<String> order = new ArrayList<>();
-    String key;
-    if (dedup.exact()) {
-      partition = rowText;
-      key = "NULL::jsonb";
-    } else {
-      partition = String.join(", ", dedup.key().stream().map(k -> ident(k)).toList());
-      for (SortKey k : dedup.keep()) {
-        order.add(ident(k.column()) + (k.descending() ? " DESC" : " ASC") + " NULLS LAST");
-      }
-      order.add(rowText);
-      key = "jsonb_build_object(" + String.join(", ", dedup.key().stream().map(k -> literal(k) + ", x." + ident(k)).toList()) + ")";
-    }
+    String partition = dedup.exact() ? rowText() : dedupKey(dedup);
+    String key = dedup.exact() ? "NULL::jsonb" : Sql.keyJson(dedup.key(), "x");
+    List<String> order = dedup.exact() ? List.of() : keepOrder(dedup);
     String ranked = "SELECT " + ROW + ".*, row_number() OVER (PARTITION BY " + partition + (order.isEmpty() ? "" : " ORDER BY "
         + String.join(", ", order)) + ") AS tenantfold_rank FROM " + source.readRelation() + " " + ROW;
     return Optional.of("COPY (SELECT " + literal(runId) + ", " + literal(tenantId) + ", " + literal(table.name()) + ", " + key
@@ -150,18 +138,35 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
       return relation;
     }
     Dedup dedup = rule.dedup().get();
-    String rowText = "(" + ROW + ".*)::text COLLATE \"C\"";
     if (dedup.exact()) {
-      return "(SELECT DISTINCT ON (" + rowText + ") * FROM " + relation + ") " + ROW;
+      return "(SELECT DISTINCT ON (" + rowText() + ") * FROM " + relation + ") " + ROW;
     }
+    List<String> order = new ArrayList<>(dedup.key().stream().map(k -> ident(k)).toList());
+    order.addAll(keepOrder(dedup));
+    return "(SELECT DISTINCT ON (" + dedupKey(dedup) + ") * FROM " + relation + " ORDER BY " + String.join(", ", order) + ") " + ROW;
+  }
+
+  /** The whole row's text in byte order: exact dedup's identity, and the last tie-break of keyed dedup. */
+  private static String rowText() {
+    return "(" + ROW + ".*)::text COLLATE \"C\"";
+  }
+
+  private static String dedupKey(Dedup dedup) {
+    return String.join(", ", dedup.key().stream().map(k -> ident(k)).toList());
+  }
+
+  /**
+   * Which row of a key is kept: the {@code keep} columns (NULLs last), then the row's text. The one
+   * order both {@link #deduped} (DISTINCT ON keeps the first) and {@link #duplicatesCopyOut} (ranks
+   * after the first are removed) use, so the quarantine lists exactly the rows not kept.
+   */
+  private static List<String> keepOrder(Dedup dedup) {
     List<String> order = new ArrayList<>();
-    dedup.key().forEach(k -> order.add(ident(k)));
     for (SortKey k : dedup.keep()) {
       order.add(ident(k.column()) + (k.descending() ? " DESC" : " ASC") + " NULLS LAST");
     }
-    order.add(rowText);
-    return "(SELECT DISTINCT ON (" + String.join(", ", dedup.key().stream().map(k -> ident(k)).toList()) + ") * FROM " + relation
-        + " ORDER BY " + String.join(", ", order) + ") " + ROW;
+    order.add(rowText());
+    return order;
   }
 
   private List<String> expressions(boolean named) {

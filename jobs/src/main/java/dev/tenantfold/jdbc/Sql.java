@@ -25,6 +25,15 @@ public final class Sql {
     return names.stream().map(Sql::ident).collect(Collectors.joining(", "));
   }
 
+  /**
+   * A row's key as readable JSON, {@code {"order_id": 2002, "line_no": 2}}: the SQL expression over
+   * {@code columns}, each qualified by {@code alias} when it is not empty.
+   */
+  public static String keyJson(List<String> columns, String alias) {
+    String prefix = alias == null || alias.isEmpty() ? "" : alias + ".";
+    return "jsonb_build_object(" + String.join(", ", columns.stream().map(k -> literal(k) + ", " + prefix + ident(k)).toList()) + ")";
+  }
+
   public static String literal(String value) {
     if (value == null) {
       return "NULL";

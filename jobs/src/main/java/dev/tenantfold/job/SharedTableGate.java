@@ -4,6 +4,7 @@ import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
 
 import dev.tenantfold.config.RulesConfig.Shared;
+import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.load.StagingTable;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -148,7 +149,7 @@ final class SharedTableGate {
     StagingTable first = copies.get(0);
     List<String> key = first.table().primaryKey();
     List<String> others = first.table().columnNames().stream().filter(c -> !key.contains(c)).toList();
-    String keyJson = "jsonb_build_object(" + String.join(", ", key.stream().map(k -> literal(k) + ", " + ident(k)).toList()) + ")";
+    String keyJson = Sql.keyJson(key, "");
     // Compared as each value's text, as the publish verifies the merge.
     String rowText = "jsonb_build_array(" + String.join(", ", others.stream().map(c -> ident(c) + "::text").toList()) + ")::text";
     List<String> parts = new ArrayList<>();

@@ -175,7 +175,7 @@ public final class TenantPublisher {
   private static void mergeShared(Connection conn, Statement st, StagingTable s, List<String> overruledKeys) throws SQLException {
     TargetTable table = s.table();
     String parent = qualified(s.targetSchema(), table.name());
-    String keyJson = "jsonb_build_object(" + String.join(", ", table.primaryKey().stream().map(k -> literal(k) + ", " + ident(k)).toList()) + ")";
+    String keyJson = Sql.keyJson(table.primaryKey(), "");
     if (!overruledKeys.isEmpty()) {
       try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + s.qualifiedName() + " WHERE " + keyJson + " = ANY (?::jsonb[])")) {
         ps.setArray(1, conn.createArrayOf("text", overruledKeys.toArray()));
