@@ -5,6 +5,7 @@ import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.TargetConfig;
+import dev.tenantfold.jdbc.Queries;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -144,15 +145,8 @@ public final class RowLevelSecurity {
     if (applicationRole.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = conn.prepareStatement("SELECT has_sequence_privilege(?, ?, 'USAGE')")) {
-      ps.setString(1, applicationRole.get());
-      ps.setString(2, sequence);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        if (!rs.getBoolean(1)) {
-          st.execute("GRANT USAGE ON SEQUENCE " + sequence + " TO " + ident(applicationRole.get()));
-        }
-      }
+    if (!Queries.bool(conn, "SELECT has_sequence_privilege(?, ?, 'USAGE')", applicationRole.get(), sequence)) {
+      st.execute("GRANT USAGE ON SEQUENCE " + sequence + " TO " + ident(applicationRole.get()));
     }
   }
 
@@ -260,14 +254,9 @@ public final class RowLevelSecurity {
   }
 
   private static boolean policyExists(Connection conn, String parent, String policy) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM pg_policy WHERE polrelid = ?::regclass AND polname = ?")) {
-      ps.setString(1, parent);
-      ps.setString(2, policy);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
+    return Queries.exists(conn, "SELECT 1 FROM pg_policy WHERE polrelid = ?::regclass AND polname = ?", parent, policy);
   }
+
 
   /**
    * Whether {@code policy} exists as {@link #protect} creates it: command, PUBLIC, and the

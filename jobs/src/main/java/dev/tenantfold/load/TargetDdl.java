@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.jdbc.Queries;
 import dev.tenantfold.jdbc.Sql;
 import java.time.Duration;
 import java.util.Map;
@@ -405,13 +406,7 @@ public final class TargetDdl {
   }
 
   private static boolean sequenceExists(Connection conn, String sequence) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-      ps.setString(1, sequence);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getBoolean(1);
-      }
-    }
+    return Queries.bool(conn, "SELECT to_regclass(?) IS NOT NULL", sequence);
   }
 
   private void tryDdl(Statement st, String sql, String what) throws SQLException {
@@ -426,24 +421,12 @@ public final class TargetDdl {
   }
 
   private boolean relationExists(Connection conn, String name) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        + " WHERE n.nspname = ? AND c.relname = ?")) {
-      ps.setString(1, schema);
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
+    return Queries.exists(conn, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?",
+        schema, name);
   }
 
   private static boolean constraintExists(Connection conn, String table, String name) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM pg_constraint WHERE conrelid = ?::regclass AND conname = ?")) {
-      ps.setString(1, table);
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
+    return Queries.exists(conn, "SELECT 1 FROM pg_constraint WHERE conrelid = ?::regclass AND conname = ?", table, name);
   }
 
   /** {@code pg_get_partkeydef} of the table; "" when it exists unpartitioned, null when absent. */
