@@ -15,22 +15,26 @@ import java.util.regex.Pattern;
  *     ({@code SET app.tenant_id = 'acme'})
  * @param applicationRole   {@code target.application-role}: a role granted USAGE on the target
  *     schema and SELECT, INSERT, UPDATE, DELETE on the consolidated tables (never on partitions)
+ * @param compatSchemaPrefix {@code target.compat-schema-prefix}, present when {@code
+ *     target.compat-schemas} is on: each tenant gets a schema of this prefix and its id, with one
+ *     updatable view of its rows per consolidated table and its own views and functions recreated
  */
 public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSchema, String stagingSchema, String partitionSchema,
     boolean rowLevelSecurity,
-    String tenantSetting, Optional<String> applicationRole) {
+    String tenantSetting, Optional<String> applicationRole, Optional<String> compatSchemaPrefix) {
   /** A customized option name: a dot between two plain identifiers (PostgreSQL needs the prefix). */
   private static final Pattern SETTING = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_.]*");
+  private static final Pattern PREFIX = Pattern.compile("[a-z_][a-z0-9_]{0,30}");
   private static final Pattern ROLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$-]{0,62}");
 
   /** Only the settings; the endpoint is validated by {@link #from}. */
   public TargetConfig(JdbcEndpoint endpoint, String schema, String reportSchema, String stagingSchema) {
-    this(endpoint, schema, reportSchema, stagingSchema, "tenantfold_partitions", false, "app.tenant_id", Optional.empty());
+    this(endpoint, schema, reportSchema, stagingSchema, "tenantfold_partitions", false, "app.tenant_id", Optional.empty(), Optional.empty());
   }
 
   static TargetConfig from(ConfigReader c) {
     c.rejectUnknown(Set.of("url", "user", "password", "schema", "report-schema", "staging-schema", "partition-schema", "row-level-security", "tenant-setting",
-        "application-role"));
+        "application-role", "compat-schemas", "compat-schema-prefix"));
     String url = c.requiredString("url", "set the target database JDBC URL, e.g. jdbc:postgresql://host:5432/warehouse");
     if (!url.startsWith("jdbc:postgresql:")) {
       // Another driver would only fail once Spark is up, as an error of the run (exit 1) instead of a usage error.
@@ -58,13 +62,27 @@ public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSc
       throw new ConfigError("Cannot grant the consolidated tables to " + c.key("application-role") + " = " + role.get()
           + " without row-level security: set " + c.key("row-level-security") + " = true, or remove the role");
     }
+    Optional<String> compatPrefix = Optional.empty();
+    if (c.bool("compat-schemas")) {
+      String prefix = c.string("compat-schema-prefix");
+      if (!PREFIX.matcher(prefix).matches()) {
+        throw new ConfigError("Cannot use " + c.key("compat-schema-prefix") + " = '" + prefix
+            + "': expected the start of a schema name (lower-case letters, digits, _), e.g. tenant_");
+      }
+      compatPrefix = Optional.of(prefix);
+    }
     return new TargetConfig(endpoint, c.string("schema"), c.string("report-schema"), c.string("staging-schema"), partitionSchema, rls, setting,
-        role);
+        role, compatPrefix);
   }
 
   /** The URL's driver prefix only ({@code jdbc:mysql:}): the rest of a URL may carry credentials. */
   private static String scheme(String url) {
     var m = Pattern.compile("^jdbc:[A-Za-z0-9]{1,20}:").matcher(url);
     return m.find() ? m.group() : "a URL not starting with jdbc:";
+  }
+
+  /** The compatibility schema of {@code tenantId} (when {@code target.compat-schemas} is on). */
+  public Optional<String> compatSchema(String tenantId) {
+    return compatSchemaPrefix.map(p -> p + tenantId);
   }
 }

@@ -29,7 +29,8 @@ public record TargetSchema(
     RulesConfig rules,
     List<Drift> drift,
     List<PlanError> errors,
-    Map<String, TableObjects> objects) {
+    Map<String, TableObjects> objects,
+    CodePlan code) {
   public TargetSchema {
     tables = new TreeMap<>(tables);
     enums = Map.copyOf(enums);
@@ -39,13 +40,23 @@ public record TargetSchema(
   }
 
   public TargetSchema(SortedMap<String, TargetTable> tables, Map<String, EnumSpec> enums, RulesConfig rules, List<Drift> drift,
+      List<PlanError> errors, Map<String, TableObjects> objects) {
+    this(tables, enums, rules, drift, errors, objects, CodePlan.none());
+  }
+
+  public TargetSchema(SortedMap<String, TargetTable> tables, Map<String, EnumSpec> enums, RulesConfig rules, List<Drift> drift,
       List<PlanError> errors) {
     this(tables, enums, rules, drift, errors, Map.of());
   }
 
   /** The unique constraints, indexes and CHECK constraints of each table, as the tenants have them. */
   public TargetSchema withObjects(Map<String, TableObjects> tableObjects) {
-    return new TargetSchema(tables, enums, rules, drift, errors, tableObjects);
+    return new TargetSchema(tables, enums, rules, drift, errors, tableObjects, code);
+  }
+
+  /** The functions, triggers and views of each tenant, and where they are recreated. */
+  public TargetSchema withCode(CodePlan tenantCode) {
+    return new TargetSchema(tables, enums, rules, drift, errors, objects, tenantCode);
   }
 
   public TableObjects objects(String table) {
@@ -136,7 +147,7 @@ public record TargetSchema(
   public TargetSchema without(Collection<String> tableNames) {
     SortedMap<String, TargetTable> kept = new TreeMap<>(tables);
     tableNames.forEach(kept::remove);
-    return new TargetSchema(kept, enums, rules, drift, errors, objects);
+    return new TargetSchema(kept, enums, rules, drift, errors, objects, code);
   }
 
   /**

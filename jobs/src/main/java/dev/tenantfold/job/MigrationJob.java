@@ -214,6 +214,11 @@ public final class MigrationJob {
     });
     reports.recordPlan(target, runId, PlanWriter.json(planned));
     notes.add("followed plan " + PlanWriter.digest(planned) + " (plan.json beside report.json; compare with tenantfold plan)");
+    List<String> notRecreated = planned.code().notRecreated(planned).stream().map(e -> e.kind() + " " + e.name()).toList();
+    if (!notRecreated.isEmpty()) {
+      notes.add(notRecreated.size() + " functions, triggers or views not recreated (plan.json and tenantfold plan say why): "
+          + String.join(", ", notRecreated.subList(0, Math.min(10, notRecreated.size()))) + (notRecreated.size() > 10 ? ", ..." : ""));
+    }
     Map<String, String> failedTables =
         TargetDdl.of(config.target(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
     // A table the target cannot hold fails the tenants that have it; the others go on without it.

@@ -5,9 +5,11 @@ import dev.tenantfold.config.TablesConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.BorrowedKeys;
+import dev.tenantfold.conform.CodePlan;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetSchemaPlanner;
 import dev.tenantfold.extract.CatalogReader;
+import dev.tenantfold.extract.CodeObjects;
 import dev.tenantfold.extract.ForeignKeySpec;
 import dev.tenantfold.extract.TableObjects;
 import dev.tenantfold.extract.TableSpec;
@@ -109,6 +111,7 @@ final class Planning {
    */
   TargetSchema withObjects(TargetSchema plan, Map<String, TenantCatalog> catalogs) {
     Map<String, TableObjects> objects = new LinkedHashMap<>();
+    Map<String, CodeObjects> code = new LinkedHashMap<>();
     for (TenantConfig tenant : config.tenants()) {
       TenantCatalog catalog = catalogs.get(tenant.id());
       if (catalog == null || tenant.isExport() || plan.rejectedTenants().containsKey(tenant.id())) {
@@ -122,11 +125,14 @@ final class Planning {
           TableObjects found = TableObjects.read(conn, Sql.qualified(table.schema(), table.name())).withForeignKeys(table.foreignKeys());
           objects.merge(table.name(), found, Planning::union);
         }
+        // Last: it sets the session's search path, so definitions print names unqualified.
+        code.put(tenant.id(), CodeObjects.read(conn, tenant.schemas()));
       } catch (SQLException e) {
-        LOG.warn("Cannot read the indexes and constraints of tenant {}: {}", tenant.id(), Redaction.sqlMessage(e, config.secrets()));
+        LOG.warn("Cannot read the indexes, constraints, functions, triggers and views of tenant {}: {}", tenant.id(),
+            Redaction.sqlMessage(e, config.secrets()));
       }
     }
-    return plan.withObjects(objects);
+    return plan.withObjects(objects).withCode(new CodePlan(code, config.target().compatSchemaPrefix().isPresent()));
   }
 
   private static TableObjects union(TableObjects a, TableObjects b) {

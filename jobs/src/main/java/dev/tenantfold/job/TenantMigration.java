@@ -16,6 +16,7 @@ import dev.tenantfold.source.TablePlan;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.load.StagingTable;
+import dev.tenantfold.load.CompatSchemas;
 import dev.tenantfold.load.TenantPublisher;
 import dev.tenantfold.load.TenantPublisher.Publication;
 import dev.tenantfold.jdbc.SessionName;
@@ -194,6 +195,11 @@ final class TenantMigration {
       TenantPublisher.publish(conn, publication, config.options().publishLockTimeout(), c -> {
         reports.recordTables(c, runId, published);
         registry.mark(c, staged, "published");
+        Optional<String> compat = config.target().compatSchema(tenant.id());
+        if (compat.isPresent()) {
+          new CompatSchemas(config.target().schema(), config.tenantColumn(), config.target().applicationRole())
+              .rebuild(c, compat.get(), tenant.id(), target, target.code().tenant(tenant.id()));
+        }
       });
     } catch (SQLException e) {
       // Only a lost connection leaves the outcome open; any other failure was rolled back.

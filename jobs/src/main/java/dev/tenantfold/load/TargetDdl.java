@@ -5,8 +5,10 @@ import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.TargetConfig;
+import dev.tenantfold.conform.CodePlan;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TypeLattice;
+import dev.tenantfold.extract.CodeObjects;
 import dev.tenantfold.extract.ForeignKeySpec;
 import dev.tenantfold.extract.TableObjects;
 import dev.tenantfold.conform.TargetTable;
@@ -127,6 +129,7 @@ public final class TargetDdl {
           ensureTable(conn, st, table, shared);
           ensureDefaults(conn, st, table);
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
+          ensureTriggers(conn, st, table, target.code().triggers(target, table.name()));
           if (rowLevelSecurity.isPresent()) {
             rowLevelSecurity.get().protect(conn, table.name(), shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
           }
@@ -370,6 +373,31 @@ public final class TargetDdl {
             + " of " + parent);
       }
     }
+  }
+
+  /**
+   * Recreates the tenants' row triggers on the consolidated table, with the functions they execute
+   * in the target schema ({@link CodePlan#triggers}). A trigger on a partitioned table is cloned to
+   * every partition, including each tenant's staging table when it is attached; COPY into staging
+   * fires none, so loaded rows arrive as the source has them. A trigger already there (by name) is
+   * left alone; one the target cannot create is skipped with a warning.
+   */
+  private void ensureTriggers(Connection conn, Statement st, TargetTable table, CodePlan.TableTriggers code) throws SQLException {
+    if (code.triggers().isEmpty()) {
+      return;
+    }
+    String parent = qualified(schema, table.name());
+    for (CodeObjects.FunctionSpec function : code.functions()) {
+      tryDdl(st, function.definitionIn(ident(schema)), "function " + function.signature() + " for the triggers of " + parent);
+    }
+    // The definitions name the table and function unqualified: resolve them in the target schema.
+    st.execute("SET LOCAL search_path TO " + ident(schema) + ", pg_catalog");
+    for (CodeObjects.TriggerSpec trigger : code.triggers()) {
+      if (!Queries.exists(conn, "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ?", parent, trigger.name())) {
+        tryDdl(st, trigger.definition(), "trigger " + trigger.name() + " of " + parent);
+      }
+    }
+    st.execute("RESET search_path");
   }
 
   /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tenantfold.config.RulesConfig.TableRule;
+import dev.tenantfold.conform.CodePlan;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetSchema.Drift;
 import dev.tenantfold.conform.TargetSchema.PlanError;
@@ -107,6 +108,15 @@ public final class PlanWriter {
       dn.put("kind", d.kind().name());
       dn.put("detail", d.detail());
     }
+    ArrayNode code = root.putArray("code_objects");
+    for (CodePlan.Entry entry : plan.code().entries(plan)) {
+      ObjectNode cn = code.addObject();
+      cn.put("kind", entry.kind());
+      cn.put("name", entry.name());
+      cn.putPOJO("tenants", entry.tenants());
+      cn.put("outcome", entry.outcome().name());
+      cn.put("detail", entry.detail());
+    }
     ArrayNode errors = root.putArray("errors");
     for (PlanError e : plan.errors()) {
       ObjectNode en = errors.addObject();
@@ -161,6 +171,17 @@ public final class PlanWriter {
       rows.add(new String[] {"table", "column", "what", "resolution"});
       for (Drift d : plan.drift()) {
         rows.add(new String[] {d.table(), d.column() == null ? "" : d.column(), label(d.kind()), d.detail()});
+      }
+      printTable(rows, out);
+    }
+    List<CodePlan.Entry> code = plan.code().entries(plan);
+    if (!code.isEmpty()) {
+      out.println();
+      out.println("Functions, triggers and views:");
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"object", "tenants", "recreated", "where / why not"});
+      for (CodePlan.Entry e : code) {
+        rows.add(new String[] {e.kind() + " " + e.name(), String.join(",", e.tenants()), e.recreated() ? "yes" : "NO", e.detail()});
       }
       printTable(rows, out);
     }

@@ -1,0 +1,169 @@
+package dev.tenantfold.conform;
+
+import dev.tenantfold.extract.CodeObjects;
+import dev.tenantfold.extract.CodeObjects.FunctionSpec;
+import dev.tenantfold.extract.CodeObjects.TriggerSpec;
+import dev.tenantfold.extract.CodeObjects.ViewSpec;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What becomes of each tenant's functions, triggers and views: which are recreated where, and
+ * which are not and why. Nothing is dropped silently: every object read from a tenant is one entry,
+ * listed in the plan and the report.
+ *
+ * <p>Triggers on consolidated tables are recreated on the consolidated table, with the function
+ * they execute in the target schema: a row trigger sees one row of one tenant, so it stays exact.
+ * Views and other functions read tables by name; rewriting their SQL tenant-aware is not exact in
+ * general, so they are recreated per tenant inside the tenant's compatibility schema (where those
+ * names resolve to views of the tenant's rows only) when {@code target.compat-schemas} is on, and
+ * listed as not recreated otherwise.
+ */
+public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) {
+  public CodePlan {
+    tenants = Collections.unmodifiableMap(new LinkedHashMap<>(tenants));
+  }
+
+  /** No code read (export tenants only, or tests). */
+  public static CodePlan none() {
+    return new CodePlan(Map.of(), false);
+  }
+
+  /** The code of {@code tenantId}'s schemas (none for a tenant whose code was not read, such as an export). */
+  public CodeObjects tenant(String tenantId) {
+    return tenants.getOrDefault(tenantId, CodeObjects.none());
+  }
+
+  /** One object and its outcome. */
+  public record Entry(String kind, String name, List<String> tenants, Outcome outcome, String detail) {
+    public Entry {
+      tenants = List.copyOf(tenants);
+    }
+
+    public boolean recreated() {
+      return outcome != Outcome.NOT_RECREATED;
+    }
+  }
+
+  /** Where an object is recreated. */
+  public enum Outcome {
+    /** On the consolidated table (triggers) or in the target schema (the functions they execute). */
+    CONSOLIDATED,
+    /** In each tenant's compatibility schema. */
+    COMPAT_SCHEMAS,
+    NOT_RECREATED
+  }
+
+  /** The triggers to recreate on {@code table} and the functions they need, from the first tenant (config order) that has them. */
+  public record TableTriggers(List<TriggerSpec> triggers, List<FunctionSpec> functions) {
+    public TableTriggers {
+      triggers = List.copyOf(triggers);
+      functions = List.copyOf(functions);
+    }
+  }
+
+  /** The triggers of {@code table} the target recreates on the consolidated table. */
+  public TableTriggers triggers(TargetSchema plan, String table) {
+    List<TriggerSpec> triggers = new ArrayList<>();
+    List<FunctionSpec> functions = new ArrayList<>();
+    if (plan.table(table).isEmpty() || plan.rule(table).shared().isPresent()) {
+      return new TableTriggers(triggers, functions);
+    }
+    for (CodeObjects code : tenants.values()) {
+      for (TriggerSpec trigger : code.triggers()) {
+        if (!trigger.table().equals(table) || triggers.stream().anyMatch(t -> t.name().equals(trigger.name()))) {
+          continue;
+        }
+        Optional<FunctionSpec> function = triggerFunction(code, trigger);
+        if (function.isPresent()) {
+          triggers.add(trigger);
+          if (functions.stream().noneMatch(f -> f.signature().equals(function.get().signature()))) {
+            functions.add(function.get());
+          }
+        }
+      }
+    }
+    return new TableTriggers(triggers, functions);
+  }
+
+  /** Every object of every tenant, grouped by kind and name, with its outcome. */
+  public List<Entry> entries(TargetSchema plan) {
+    Map<String, Entry> entries = new LinkedHashMap<>();
+    Set<String> triggerFunctions = new LinkedHashSet<>();
+    for (var tenant : tenants.entrySet()) {
+      CodeObjects code = tenant.getValue();
+      for (TriggerSpec trigger : code.triggers()) {
+        Optional<FunctionSpec> function = triggerFunction(code, trigger);
+        Entry entry;
+        if (plan.table(trigger.table()).isEmpty()) {
+          entry = notRecreated("trigger", trigger, tenant.getKey(), "its table " + trigger.table() + " is not consolidated");
+        } else if (plan.rule(trigger.table()).shared().isPresent()) {
+          entry = notRecreated("trigger", trigger, tenant.getKey(),
+              "table " + trigger.table() + " is shared: tenants' rows are merged into it by key, and a trigger would change them during the merge");
+        } else if (function.isEmpty()) {
+          entry = notRecreated("trigger", trigger, tenant.getKey(), "it executes " + trigger.function()
+              + ", which is not a function of the tenant's schemas; recreate it by hand");
+        } else {
+          triggerFunctions.add(trigger.function());
+          entry = new Entry("trigger", trigger.table() + "." + trigger.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
+              "on the consolidated table " + trigger.table() + ", executing " + trigger.function());
+        }
+        add(entries, entry);
+      }
+    }
+    for (var tenant : tenants.entrySet()) {
+      for (FunctionSpec function : tenant.getValue().functions()) {
+        Entry entry;
+        if (function.definition() == null) {
+          entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.NOT_RECREATED,
+              "PostgreSQL prints no definition of an " + function.kind() + "; recreate it by hand");
+        } else if (triggerFunctions.contains(function.signature())) {
+          entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
+              "in the target schema, for the triggers that execute it" + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));
+        } else {
+          entry = perTenant(function.kind(), function.signature(), tenant.getKey(), compatSchemas);
+        }
+        add(entries, entry);
+      }
+      for (ViewSpec view : tenant.getValue().views()) {
+        add(entries, perTenant(view.kind(), view.name(), tenant.getKey(), compatSchemas));
+      }
+    }
+    return List.copyOf(entries.values());
+  }
+
+  /** The entries no tenant gets recreated. */
+  public List<Entry> notRecreated(TargetSchema plan) {
+    return entries(plan).stream().filter(e -> !e.recreated()).toList();
+  }
+
+  private static Entry perTenant(String kind, String name, String tenant, boolean compatSchemas) {
+    return compatSchemas
+        ? new Entry(kind, name, List.of(tenant), Outcome.COMPAT_SCHEMAS, "in each tenant's compatibility schema, over that tenant's rows")
+        : new Entry(kind, name, List.of(tenant), Outcome.NOT_RECREATED, "it reads tables by name, and a tenant-aware rewrite of its SQL is"
+            + " not exact in general; set tenantfold.target.compat-schemas = true to recreate it in each tenant's compatibility schema");
+  }
+
+  private static Entry notRecreated(String kind, TriggerSpec trigger, String tenant, String why) {
+    return new Entry(kind, trigger.table() + "." + trigger.name(), List.of(tenant), Outcome.NOT_RECREATED, why);
+  }
+
+  /** Entries of the same kind and name from several tenants merge into one listing every tenant. */
+  private static void add(Map<String, Entry> entries, Entry entry) {
+    entries.merge(entry.kind() + " " + entry.name(), entry, (a, b) -> {
+      List<String> tenants = new ArrayList<>(a.tenants());
+      b.tenants().stream().filter(t -> !tenants.contains(t)).forEach(tenants::add);
+      return new Entry(a.kind(), a.name(), tenants, a.outcome(), a.detail());
+    });
+  }
+
+  private static Optional<FunctionSpec> triggerFunction(CodeObjects code, TriggerSpec trigger) {
+    return code.functions().stream().filter(f -> f.signature().equals(trigger.function()) && f.definition() != null).findFirst();
+  }
+}

@@ -1,0 +1,160 @@
+package dev.tenantfold.extract;
+
+import dev.tenantfold.jdbc.Sql;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The code of one tenant's schemas that the consolidated tables do not carry by themselves:
+ * functions and procedures, triggers, views and materialized views, read from the tenant's catalog
+ * with the tenant's schemas on the search path, so definitions name their objects unqualified and
+ * can be recreated in another schema ({@code pg_get_viewdef}, {@code pg_get_triggerdef},
+ * {@code pg_get_functiondef}).
+ */
+public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, List<TriggerSpec> triggers) {
+  public CodeObjects {
+    views = List.copyOf(views);
+    functions = List.copyOf(functions);
+    triggers = List.copyOf(triggers);
+  }
+
+  public static CodeObjects none() {
+    return new CodeObjects(List.of(), List.of(), List.of());
+  }
+
+  /** A view or materialized view, in creation order (a view after the views it reads). */
+  public record ViewSpec(String name, boolean materialized, String definition) {
+    public String kind() {
+      return materialized ? "materialized view" : "view";
+    }
+  }
+
+  /**
+   * A function, procedure or aggregate: {@code signature} names it with its argument types
+   * ({@code last_day(timestamp with time zone)}); {@code definition} is a CREATE OR REPLACE
+   * statement whose name is {@code qualifiedName}, or null for an aggregate (PostgreSQL prints no
+   * definition for those).
+   */
+  public record FunctionSpec(String signature, String kind, String qualifiedName, String definition) {
+    /** The definition creating the function in {@code schema} instead (a quoted name). */
+    public String definitionIn(String schema) {
+      return definition.replaceFirst(Pattern.quote(qualifiedName) + "\\(",
+          Matcher.quoteReplacement(schema + "." + qualifiedName.substring(qualifiedName.indexOf('.') + 1)) + "(");
+    }
+  }
+
+  /**
+   * A user trigger on a table: {@code definition} is {@code pg_get_triggerdef} with the table and
+   * function unqualified; {@code function} is the signature of the function it executes.
+   */
+  public record TriggerSpec(String table, String name, String definition, String function) {}
+
+  private static final String VIEWS_SQL = """
+      SELECT c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = ANY (?) AND c.relkind IN ('v', 'm')
+       ORDER BY c.oid
+      """;
+  /** The views each view reads (through its rewrite rule), so views are created after what they read. */
+  private static final String VIEW_DEPENDENCIES_SQL = """
+      SELECT DISTINCT v.relname, u.relname
+        FROM pg_depend d
+        JOIN pg_rewrite r ON r.oid = d.objid
+        JOIN pg_class v ON v.oid = r.ev_class
+        JOIN pg_class u ON u.oid = d.refobjid
+        JOIN pg_namespace n ON n.oid = v.relnamespace
+       WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND u.oid <> v.oid
+         AND u.relkind IN ('v', 'm') AND n.nspname = ANY (?)
+      """;
+  private static final String FUNCTIONS_SQL = """
+      SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+             CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'window function' END,
+             quote_ident(n.nspname) || '.' || quote_ident(p.proname),
+             CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = ANY (?)
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+       ORDER BY p.oid
+      """;
+  private static final String TRIGGERS_SQL = """
+      SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid, true), p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+        FROM pg_trigger t
+        JOIN pg_class c ON c.oid = t.tgrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_proc p ON p.oid = t.tgfoid
+       WHERE n.nspname = ANY (?) AND NOT t.tgisinternal AND t.tgparentid = 0
+       ORDER BY c.relname, t.tgname
+      """;
+
+  /**
+   * Reads the code of {@code schemas}. Sets the session's search path to those schemas (the
+   * catalog session is read-only and its own), so definitions print unqualified names.
+   */
+  public static CodeObjects read(Connection conn, List<String> schemas) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.execute("SELECT set_config('search_path', " + Sql.literal(String.join(", ", schemas.stream()
+          .map(Sql::ident).toList())) + ", false)");
+    }
+    Array schemaArray = conn.createArrayOf("text", schemas.toArray());
+    List<ViewSpec> views = new ArrayList<>();
+    query(conn, VIEWS_SQL, schemaArray, rs -> views.add(new ViewSpec(rs.getString(1), rs.getBoolean(2), stripSemicolon(rs.getString(3)))));
+    List<String[]> dependencies = new ArrayList<>();
+    query(conn, VIEW_DEPENDENCIES_SQL, schemaArray, rs -> dependencies.add(new String[] {rs.getString(1), rs.getString(2)}));
+    List<FunctionSpec> functions = new ArrayList<>();
+    query(conn, FUNCTIONS_SQL, schemaArray, rs -> functions.add(new FunctionSpec(rs.getString(1), rs.getString(2), rs.getString(3),
+        rs.getString(4))));
+    List<TriggerSpec> triggers = new ArrayList<>();
+    query(conn, TRIGGERS_SQL, schemaArray, rs -> triggers.add(new TriggerSpec(rs.getString(1), rs.getString(2), rs.getString(3),
+        rs.getString(4))));
+    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers);
+  }
+
+  /** Views after the views they read; views in a cycle (impossible in PostgreSQL) keep their catalog order at the end. */
+  private static List<ViewSpec> dependencyOrder(List<ViewSpec> views, List<String[]> dependencies) {
+    List<ViewSpec> ordered = new ArrayList<>();
+    List<ViewSpec> remaining = new ArrayList<>(views);
+    boolean progressed = true;
+    while (progressed && !remaining.isEmpty()) {
+      progressed = false;
+      for (ViewSpec view : List.copyOf(remaining)) {
+        boolean ready = dependencies.stream().filter(d -> d[0].equals(view.name()))
+            .noneMatch(d -> remaining.stream().anyMatch(r -> r.name().equals(d[1])));
+        if (ready) {
+          ordered.add(view);
+          remaining.remove(view);
+          progressed = true;
+        }
+      }
+    }
+    ordered.addAll(remaining);
+    return ordered;
+  }
+
+  private static String stripSemicolon(String definition) {
+    String trimmed = definition.strip();
+    return trimmed.endsWith(";") ? trimmed.substring(0, trimmed.length() - 1) : trimmed;
+  }
+
+  private interface RowReader {
+    void read(ResultSet rs) throws SQLException;
+  }
+
+  private static void query(Connection conn, String sql, Array schemas, RowReader reader) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      ps.setArray(1, schemas);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          reader.read(rs);
+        }
+      }
+    }
+  }
+}

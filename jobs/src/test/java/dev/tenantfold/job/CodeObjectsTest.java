@@ -1,0 +1,134 @@
+package dev.tenantfold.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.testing.Fixtures;
+import dev.tenantfold.testing.LocalSpark;
+import dev.tenantfold.testing.RowSets;
+import dev.tenantfold.testing.TestPostgres;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Functions, triggers and views (issue 8): triggers fire on the consolidated tables, every object
+ * not recreated is listed in the plan and the run's notes, and a legacy application pointed at its
+ * tenant's compatibility schema keeps working unchanged: inserts without ids, updates, deletes,
+ * its views and functions, over its own rows only.
+ */
+class CodeObjectsTest {
+  private static final SparkSession spark = LocalSpark.session();
+
+  @TempDir
+  Path reports;
+
+  /** A Pagila-like schema: a last_update trigger, views over views, a materialized view, a SQL function and an aggregate. */
+  private static String tenant(String name, int films) {
+    String url = TestPostgres.createDatabase(name);
+    TestPostgres.execute(url, """
+        CREATE FUNCTION last_updated() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.last_update = now(); RETURN NEW; END $$;
+        CREATE TABLE film (film_id serial PRIMARY KEY, title text NOT NULL, rental_rate numeric(4,2) NOT NULL DEFAULT 4.99,
+          last_update timestamptz NOT NULL DEFAULT now());
+        CREATE TRIGGER last_updated BEFORE UPDATE ON film FOR EACH ROW EXECUTE FUNCTION last_updated();
+        CREATE TABLE inventory (inventory_id serial PRIMARY KEY, film_id int NOT NULL REFERENCES film, store int NOT NULL);
+        INSERT INTO film (title, last_update) SELECT '%1$s film ' || g, '2001-01-01' FROM generate_series(1, %2$d) g;
+        INSERT INTO inventory (film_id, store) SELECT 1 + g %% %2$d, g %% 2 FROM generate_series(1, %2$d * 3) g;
+        CREATE VIEW film_stock AS SELECT f.title, count(i.inventory_id) AS copies FROM film f LEFT JOIN inventory i USING (film_id) GROUP BY f.title;
+        CREATE VIEW well_stocked AS SELECT title FROM film_stock WHERE copies >= 3;
+        CREATE MATERIALIZED VIEW film_count AS SELECT count(*) AS n FROM film;
+        CREATE FUNCTION film_in_stock(p_film_id int) RETURNS SETOF int LANGUAGE sql AS $$
+          SELECT inventory_id FROM inventory WHERE film_id = p_film_id ORDER BY inventory_id $$;
+        CREATE AGGREGATE concat_all(text) (SFUNC = textcat, STYPE = text);
+        """.formatted(name, films));
+    return url;
+  }
+
+  @Test
+  void triggersFireOnTheConsolidatedTablesAndWhatIsNotRecreatedIsListed() throws Exception {
+    String acme = tenant("acme", 10);
+    String globex = tenant("globex", 20);
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult result = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).build(reports), spark).execute();
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+
+    assertThat(RowSets.rows(warehouse, "SELECT count(*) FROM public.film WHERE last_update = '2001-01-01'"))
+        .as("loading and publishing fire no trigger: rows arrive as the source has them").containsExactly("30");
+    assertThat(RowSets.rows(warehouse, "UPDATE public.film SET title = 'renamed' WHERE tenant_id = 'acme' AND film_id = 1"
+        + " RETURNING (last_update > now() - interval '1 hour')::text")).as("the source's trigger fires on the consolidated table")
+        .containsExactly("true");
+
+    assertThat(RowSets.rows(warehouse, "SELECT e->>'kind' || ' ' || (e->>'name') || ' ' || (e->>'outcome') FROM tenantfold.plans,"
+        + " jsonb_array_elements(plan->'code_objects') e"))
+        .contains("view film_stock NOT_RECREATED", "view well_stocked NOT_RECREATED", "materialized view film_count NOT_RECREATED",
+            "function film_in_stock(p_film_id integer) NOT_RECREATED", "aggregate concat_all(text) NOT_RECREATED",
+            "function last_updated() CONSOLIDATED", "trigger film.last_updated CONSOLIDATED");
+    assertThat(result.notes()).anySatisfy(n -> assertThat(n).contains("not recreated", "view film_stock", "aggregate concat_all(text)"));
+  }
+
+  @Test
+  void aLegacyApplicationKeepsWorkingAgainstItsCompatibilitySchema() throws Exception {
+    String acme = tenant("acme", 10);
+    String globex = tenant("globex", 20);
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult result = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex)
+        .set("target.compat-schemas", true).build(reports), spark).execute();
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+
+    for (String[] t : new String[][] {{"acme", acme}, {"globex", globex}}) {
+      for (String query : new String[] {"SELECT string_agg(title || ':' || copies, ',' ORDER BY title) FROM film_stock",
+          "SELECT string_agg(title, ',' ORDER BY title) FROM well_stocked", "SELECT n::text FROM film_count",
+          "SELECT string_agg(x::text, ',') FROM film_in_stock(2) x", "SELECT count(*)::text FROM film"}) {
+        assertThat(legacy(warehouse, "tenant_" + t[0], query)).as("%s in tenant_%s", query, t[0]).isEqualTo(legacy(t[1], "public", query));
+      }
+    }
+
+    // The application's own statements, unchanged: ids from the shared sequence, defaults, its tenant filled in.
+    assertThat(legacy(warehouse, "tenant_acme", "INSERT INTO film (title) VALUES ('new one') RETURNING film_id || ' ' || rental_rate"))
+        .isEqualTo("21 4.99");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id FROM public.film WHERE title = 'new one'")).containsExactly("acme");
+    assertThat(legacy(warehouse, "tenant_acme", "UPDATE film SET rental_rate = 0.99 WHERE film_id = 2 RETURNING title"))
+        .as("an update touches the tenant's row only").isEqualTo("acme film 2");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || rental_rate FROM public.film WHERE film_id = 2 ORDER BY 1"))
+        .containsExactly("acme 0.99", "globex 4.99");
+    assertThat(legacy(warehouse, "tenant_acme", "WITH d AS (DELETE FROM inventory WHERE film_id = 3 RETURNING 1) SELECT count(*)::text FROM d"))
+        .isEqualTo(RowSets.rows(acme, "SELECT count(*) FROM inventory WHERE film_id = 3").get(0));
+    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.inventory WHERE tenant_id = 'globex' AND film_id = 3"))
+        .as("the other tenant's rows are untouched").isEqualTo(RowSets.count(globex, "SELECT count(*) FROM inventory WHERE film_id = 3"));
+    assertThatThrownBy(() -> legacy(warehouse, "tenant_acme", "INSERT INTO film (title, tenant_id) VALUES ('smuggled', 'globex') RETURNING 1"))
+        .as("a row of another tenant is refused by the view's check option").hasMessageContaining("check option");
+    assertThat(RowSets.rows(warehouse, "SELECT e->>'kind' || ' ' || (e->>'name') || ' ' || (e->>'outcome') FROM tenantfold.plans,"
+        + " jsonb_array_elements(plan->'code_objects') e WHERE e->>'kind' LIKE '%view'"))
+        .containsExactlyInAnyOrder("view film_stock COMPAT_SCHEMAS", "view well_stocked COMPAT_SCHEMAS", "materialized view film_count COMPAT_SCHEMAS");
+
+    // A re-run rebuilds the schema with the republished data.
+    TestPostgres.execute(acme, "INSERT INTO film (title) VALUES ('late film')");
+    assertThat(new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).set("target.compat-schemas", true).build(reports), spark)
+        .execute().exitCode()).isZero();
+    assertThat(legacy(warehouse, "tenant_acme", "SELECT count(*)::text FROM film")).isEqualTo(legacy(acme, "public", "SELECT count(*)::text FROM film"));
+    assertThat(legacy(warehouse, "tenant_acme", "REFRESH MATERIALIZED VIEW film_count; SELECT n::text FROM film_count")).isEqualTo("11");
+  }
+
+  /** What the application sees: its session's search path set to {@code schema}, then {@code sql}'s one value. */
+  private static String legacy(String url, String schema, String sql) throws SQLException {
+    try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement()) {
+      st.execute("SET search_path TO " + schema);
+      st.execute(sql);
+      while (st.getResultSet() == null && (st.getMoreResults() || st.getUpdateCount() != -1)) {
+        // skip to the first result set
+      }
+      try (ResultSet rs = st.getResultSet()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+}
