@@ -1,6 +1,7 @@
 package dev.tenantfold.conform;
 
 import dev.tenantfold.extract.CodeObjects;
+import dev.tenantfold.extract.CodeObjects.DomainSpec;
 import dev.tenantfold.extract.CodeObjects.FunctionSpec;
 import dev.tenantfold.extract.CodeObjects.TriggerSpec;
 import dev.tenantfold.extract.CodeObjects.ViewSpec;
@@ -92,6 +93,11 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
     return new TableTriggers(triggers, functions);
   }
 
+  /** The definition of domain {@code name}: the first tenant's (config order) that has it. */
+  public Optional<DomainSpec> domain(String name) {
+    return tenants.values().stream().flatMap(c -> c.domains().stream()).filter(d -> d.name().equals(name)).findFirst();
+  }
+
   /** Every object of every tenant, grouped by kind and name, with its outcome. */
   public List<Entry> entries(TargetSchema plan) {
     Map<String, Entry> entries = new LinkedHashMap<>();
@@ -130,6 +136,16 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
           entry = perTenant(function.kind(), function.signature(), tenant.getKey(), compatSchemas);
         }
         add(entries, entry);
+      }
+      for (DomainSpec domain : tenant.getValue().domains()) {
+        Set<String> usedBy = new java.util.TreeSet<>();
+        plan.tables().values().forEach(t -> t.columns().stream().filter(c -> domain.name().equals(c.domain()))
+            .forEach(c -> usedBy.add(t.name() + "." + c.name())));
+        add(entries, usedBy.isEmpty()
+            ? new Entry("domain", domain.name(), List.of(tenant.getKey()), Outcome.NOT_RECREATED, "no consolidated column keeps it (a column"
+                + " of it in every tenant that has the column, over the planned type); such columns load as " + domain.baseType())
+            : new Entry("domain", domain.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED, "in the target schema, with its checks,"
+                + " for " + String.join(", ", usedBy)));
       }
       for (ViewSpec view : tenant.getValue().views()) {
         add(entries, perTenant(view.kind(), view.name(), tenant.getKey(), compatSchemas));

@@ -48,7 +48,7 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
   public String select(String tenantId, String partitionPredicate) {
     List<String> items = new ArrayList<>();
     items.add(literal(tenantId) + "::text");
-    items.addAll(expressions(false));
+    items.addAll(expressions(false, false));
     return "SELECT " + String.join(", ", items) + " FROM " + deduped() + where(partitionPredicate);
   }
 
@@ -65,7 +65,7 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
     if (!changesRows() && table.columns().stream().allMatch(c -> source.column(c.name()).filter(s -> sameType(s, c)).isPresent())) {
       return source.readRelation();
     }
-    return "(SELECT " + String.join(", ", expressions(true)) + " FROM " + deduped() + where("") + ") src";
+    return "(SELECT " + String.join(", ", expressions(true, true)) + " FROM " + deduped() + where("") + ") src";
   }
 
   /**
@@ -169,9 +169,13 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
     return order;
   }
 
-  private List<String> expressions(boolean named) {
+  /** The conformed columns; {@code generated}: with the generated columns too (the checksum reads them, COPY does not). */
+  private List<String> expressions(boolean named, boolean generated) {
     List<String> items = new ArrayList<>();
     for (ColumnSpec column : table.columns()) {
+      if (!generated && !column.loaded()) {
+        continue;
+      }
       String expression = expression(column);
       items.add(named && !expression.equals(ident(column.name())) ? expression + " AS " + ident(column.name()) : expression);
     }

@@ -209,7 +209,13 @@ public final class TargetSchemaPlanner {
       holders.addAll(byTenant.values());
       boolean bySequence = holders.stream().anyMatch(ColumnSpec::generatedBySequence);
       String expression = bySequence ? null : holders.stream().map(ColumnSpec::defaultExpression).filter(e -> e != null).findFirst().orElse(null);
-      return new ColumnSpec(spec.name(), spec.type(), spec.notNull(), spec.enumType(), spec.array(), expression, bySequence);
+      // Generated only when every holder generates it the same way (the target table's own definition decides once it exists).
+      String generated = targetSpec != null ? targetSpec.generatedExpression()
+          : holders.stream().map(ColumnSpec::generatedExpression).distinct().count() == 1 ? holders.get(0).generatedExpression() : null;
+      // A domain only when every holder declares the column with it (over the planned type: widening drops it).
+      String domain = spec.domain() != null && holders.stream().allMatch(h -> spec.domain().equals(h.domain())) ? spec.domain() : null;
+      return new ColumnSpec(spec.name(), spec.type(), spec.notNull(), spec.enumType(), spec.array(), generated == null ? expression : null,
+          generated == null && bySequence, generated, domain);
     }
 
     /** Who gave the column its planned type, for messages: "tenant a has", "the existing target table and tenants a, b have". */

@@ -41,7 +41,8 @@ public final class CatalogReader {
              CASE WHEN bt.typtype = 'e' THEN bt.typname WHEN bet.typtype = 'e' THEN bet.typname END AS enum_name,
              CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
                   WHEN et.typtype = 'd' THEN format_type(et.typbasetype, et.typtypmod) || '[]' END AS domain_base,
-             pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated
+             pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated,
+             CASE WHEN t.typtype = 'd' AND bt.typtype <> 'e' THEN t.typname END AS domain_name
         FROM pg_attribute a
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         JOIN pg_type t ON t.oid = a.atttypid
@@ -186,10 +187,12 @@ public final class CatalogReader {
           String defaultExpr = rs.getString(9);
           boolean bySequence = rs.getBoolean(10) || (defaultExpr != null && defaultExpr.startsWith("nextval("));
           if (rs.getBoolean(11)) {
-            // A generated column's expression is not a default: it loads as a plain column (its values come from the source).
-            defaultExpr = null;
+            // A generated column's expression is not a default: the target recreates the column generated, and computes it.
+            out.add(new ColumnSpec(name, type, rs.getBoolean(3), rs.getString(7), isArray, null, false, defaultExpr, rs.getString(12)));
+            continue;
           }
-          out.add(new ColumnSpec(name, type, rs.getBoolean(3), rs.getString(7), isArray, bySequence ? null : defaultExpr, bySequence));
+          out.add(new ColumnSpec(name, type, rs.getBoolean(3), rs.getString(7), isArray, bySequence ? null : defaultExpr, bySequence, null,
+              rs.getString(12)));
         }
       }
     }

@@ -19,15 +19,32 @@ import java.util.regex.Pattern;
  * can be recreated in another schema ({@code pg_get_viewdef}, {@code pg_get_triggerdef},
  * {@code pg_get_functiondef}).
  */
-public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, List<TriggerSpec> triggers) {
+public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, List<TriggerSpec> triggers, List<DomainSpec> domains) {
   public CodeObjects {
     views = List.copyOf(views);
     functions = List.copyOf(functions);
     triggers = List.copyOf(triggers);
+    domains = List.copyOf(domains);
   }
 
   public static CodeObjects none() {
-    return new CodeObjects(List.of(), List.of(), List.of());
+    return new CodeObjects(List.of(), List.of(), List.of(), List.of());
+  }
+
+  /**
+   * A domain: its base type, NOT NULL, default and CHECK constraints ({@code CONSTRAINT name CHECK
+   * (...)} as {@code pg_get_constraintdef} prints them).
+   */
+  public record DomainSpec(String name, String baseType, boolean notNull, String defaultExpression, List<String> constraints) {
+    public DomainSpec {
+      constraints = List.copyOf(constraints);
+    }
+
+    /** {@code CREATE DOMAIN qualifiedName AS ...}. */
+    public String createSql(String qualifiedName) {
+      return "CREATE DOMAIN " + qualifiedName + " AS " + baseType + (defaultExpression == null ? "" : " DEFAULT " + defaultExpression)
+          + (notNull ? " NOT NULL" : "") + (constraints.isEmpty() ? "" : " " + String.join(" ", constraints));
+    }
   }
 
   /** A view or materialized view, in creation order (a view after the views it reads). */
@@ -94,6 +111,15 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
        ORDER BY c.relname, t.tgname
       """;
 
+  private static final String DOMAINS_SQL = """
+      SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
+             ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid, true)
+                     FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname)
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+       WHERE n.nspname = ANY (?) AND t.typtype = 'd'
+       ORDER BY t.typname
+      """;
+
   /**
    * Reads the code of {@code schemas}. Sets the session's search path to those schemas (the
    * catalog session is read-only and its own), so definitions print unqualified names.
@@ -114,7 +140,10 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     List<TriggerSpec> triggers = new ArrayList<>();
     query(conn, TRIGGERS_SQL, schemaArray, rs -> triggers.add(new TriggerSpec(rs.getString(1), rs.getString(2), rs.getString(3),
         rs.getString(4))));
-    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers);
+    List<DomainSpec> domains = new ArrayList<>();
+    query(conn, DOMAINS_SQL, schemaArray, rs -> domains.add(new DomainSpec(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4),
+        List.of((String[]) rs.getArray(5).getArray()))));
+    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers, domains);
   }
 
   /** Views after the views they read; views in a cycle (impossible in PostgreSQL) keep their catalog order at the end. */

@@ -11,7 +11,40 @@ import dev.tenantfold.jdbc.Sql;
  * target column draws from a sequence of the target's own instead.
  */
 public record ColumnSpec(String name, String type, boolean notNull, String enumType, boolean array, String defaultExpression,
-    boolean generatedBySequence) implements Serializable {
+    boolean generatedBySequence, String generatedExpression, String domain) implements Serializable {
+
+  public ColumnSpec(String name, String type, boolean notNull, String enumType, boolean array, String defaultExpression,
+      boolean generatedBySequence) {
+    this(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, null, null);
+  }
+
+  /** The same column declared with domain {@code domainName} (in the target schema) over its type. */
+  public ColumnSpec withDomain(String domainName) {
+    return new ColumnSpec(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, generatedExpression, domainName);
+  }
+
+  /**
+   * A {@code GENERATED ALWAYS AS (generatedExpression) STORED} column: the target computes it, so
+   * it is not loaded (COPY lists only {@link #loaded()} columns) but is checksummed like any other.
+   */
+  public static ColumnSpec generated(String name, String type, boolean notNull, String expression) {
+    return new ColumnSpec(name, type, notNull, null, false, null, false, expression, null);
+  }
+
+  /** Whether rows carry this column's value in (false for a generated column, which the target computes). */
+  public boolean loaded() {
+    return generatedExpression == null;
+  }
+
+  /** The same column as a plain, loaded column (the tenants do not agree on its generation expression). */
+  public ColumnSpec notGenerated() {
+    return new ColumnSpec(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, null, domain);
+  }
+
+  /** {@code GENERATED ALWAYS AS (...) STORED}, or "" for a plain column. */
+  public String generatedClause() {
+    return generatedExpression == null ? "" : " GENERATED ALWAYS AS (" + generatedExpression + ") STORED";
+  }
 
   public ColumnSpec(String name, String type, boolean notNull, String enumType, boolean array) {
     this(name, type, notNull, enumType, array, null, false);
@@ -19,7 +52,9 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
 
   /** The same column with another type, nullability, enum and array flag; its default carried over. */
   public ColumnSpec retyped(String newType, boolean newNotNull, String newEnumType, boolean newArray) {
-    return new ColumnSpec(name, newType, newNotNull, newEnumType, newArray, defaultExpression, generatedBySequence);
+    // A domain is over one base type: a widened column leaves it.
+    return new ColumnSpec(name, newType, newNotNull, newEnumType, newArray, defaultExpression, generatedBySequence, generatedExpression,
+        newType.equals(type) ? domain : null);
   }
 
   /** The same column without its default (for comparisons that are about values only). */
@@ -29,6 +64,9 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
 
   /** The column type as the target must declare it: enums move into the target schema. */
   public String targetType(String targetSchema) {
+    if (domain != null) {
+      return Sql.qualified(targetSchema, domain);
+    }
     if (enumType == null) {
       return type;
     }

@@ -38,7 +38,7 @@ public record DatasetLoad(
   public static DatasetLoad into(StagingTable staging, String runId, JdbcEndpoint target, String ledgerTable, int attempts) {
     List<ColumnSpec> columns = new ArrayList<>();
     columns.add(new ColumnSpec(staging.tenantColumn(), "text", true, null, false));
-    columns.addAll(staging.table().columns());
+    staging.table().columns().stream().filter(ColumnSpec::loaded).forEach(columns::add);
     return new DatasetLoad(runId, staging.tenantId(), staging.table().name(), target, staging.copyInSql(), columns, ledgerTable, attempts);
   }
 

@@ -5,6 +5,7 @@ import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.conform.TargetTable;
+import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -60,7 +61,7 @@ public record StagingTable(long id, String schema, String name, String targetSch
   public List<String> copyColumns() {
     List<String> cols = new ArrayList<>();
     cols.add(tenantColumn);
-    cols.addAll(table.columnNames());
+    table.columns().stream().filter(ColumnSpec::loaded).map(ColumnSpec::name).forEach(cols::add);
     return cols;
   }
 
@@ -72,7 +73,7 @@ public record StagingTable(long id, String schema, String name, String targetSch
     try (Statement st = conn.createStatement()) {
       // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that name is an error, not ours to drop.
       st.execute("CREATE TABLE " + qualifiedName() + " (" + (shared ? ident(tenantColumn) + " text NOT NULL, " : "") + "LIKE "
-          + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
+          + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)");
       st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(name + "_tenant")
           + " CHECK (" + ident(tenantColumn) + " = " + literal(tenantId) + ")");
     }

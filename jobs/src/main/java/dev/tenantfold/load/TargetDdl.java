@@ -103,6 +103,26 @@ public final class TargetDdl {
           enumProblems.put(e.name(), "Cannot create or extend enum type " + schema + "." + e.name() + ": " + reason(ex));
         }
       }
+      // Domains before the tables whose columns use them; one the target cannot create fails those tables.
+      Map<String, String> domainProblems = new TreeMap<>();
+      Set<String> domains = new java.util.TreeSet<>();
+      target.tables().values().forEach(t -> t.columns().stream().map(ColumnSpec::domain).filter(d -> d != null).forEach(domains::add));
+      for (String domain : domains) {
+        try {
+          serialize(st, timeout);
+          if (!Queries.bool(conn, "SELECT to_regtype(?) IS NOT NULL", qualified(schema, domain))) {
+            var spec = target.code().domain(domain);
+            if (spec.isEmpty()) {
+              throw new SQLException("no tenant's catalog defines it");
+            }
+            st.execute(spec.get().createSql(qualified(schema, domain)));
+          }
+          conn.commit();
+        } catch (SQLException ex) {
+          conn.rollback();
+          domainProblems.put(domain, "Cannot create domain " + schema + "." + domain + ": " + reason(ex));
+        }
+      }
       String roleProblem = null;
       if (rowLevelSecurity.isPresent()) {
         try {
@@ -115,7 +135,9 @@ public final class TargetDdl {
       }
       for (TargetTable table : target.tables().values()) {
         Optional<String> problem = Optional.ofNullable(schemaProblem).or(() -> table.columns().stream()
-            .filter(c -> c.enumType() != null && enumProblems.containsKey(c.enumType())).map(c -> enumProblems.get(c.enumType())).findFirst());
+            .filter(c -> c.enumType() != null && enumProblems.containsKey(c.enumType())).map(c -> enumProblems.get(c.enumType())).findFirst())
+            .or(() -> table.columns().stream().filter(c -> c.domain() != null && domainProblems.containsKey(c.domain()))
+                .map(c -> domainProblems.get(c.domain())).findFirst());
         if (problem.isEmpty() && roleProblem != null) {
           problem = Optional.of(roleProblem);
         }
@@ -249,7 +271,9 @@ public final class TargetDdl {
     }
     Map<String, String> present = new HashMap<>();
     Set<String> notNull = new HashSet<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, a.attnotnull, format_type(a.atttypid, a.atttypmod), t.typtype = 'e'"
+    // A domain column compares by its base type (the domain itself is created and kept by ensureDomains).
+    try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, a.attnotnull, CASE WHEN t.typtype = 'd' THEN"
+        + " format_type(t.typbasetype, t.typtypmod) ELSE format_type(a.atttypid, a.atttypmod) END, t.typtype = 'e'"
         + " OR (t.typcategory = 'A' AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typtype = 'e'))"
         + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
       ps.setString(1, qualified(schema, table.name()));
@@ -266,7 +290,8 @@ public final class TargetDdl {
     for (ColumnSpec c : table.columns()) {
       String existing = present.get(c.name());
       if (existing == null) {
-        st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ADD COLUMN " + ident(c.name()) + " " + c.targetType(schema));
+        st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ADD COLUMN " + ident(c.name()) + " " + c.targetType(schema)
+            + c.generatedClause());
         continue;
       }
       if (!existing.equals(ENUM) && c.enumType() == null && !TypeLattice.normal(existing).equals(TypeLattice.normal(c.type()))) {
@@ -478,7 +503,7 @@ public final class TargetDdl {
   String createSharedSql(TargetTable table) {
     List<String> columns = new ArrayList<>();
     for (ColumnSpec c : table.columns()) {
-      columns.add(ident(c.name()) + " " + c.targetType(schema) + (c.notNull() ? " NOT NULL" : ""));
+      columns.add(ident(c.name()) + " " + c.targetType(schema) + c.generatedClause() + (c.notNull() ? " NOT NULL" : ""));
     }
     columns.add("PRIMARY KEY (" + Sql.idents(table.primaryKey()) + ")");
     return "CREATE TABLE " + qualified(schema, table.name()) + " (\n  " + String.join(",\n  ", columns) + "\n)";
@@ -488,7 +513,7 @@ public final class TargetDdl {
     StringBuilder sql = new StringBuilder("CREATE TABLE ").append(qualified(schema, table.name())).append(" (\n  ")
         .append(ident(tenantColumn)).append(" text NOT NULL");
     for (ColumnSpec c : table.columns()) {
-      sql.append(",\n  ").append(ident(c.name())).append(' ').append(c.targetType(schema));
+      sql.append(",\n  ").append(ident(c.name())).append(' ').append(c.targetType(schema)).append(c.generatedClause());
       if (c.notNull()) {
         sql.append(" NOT NULL");
       }

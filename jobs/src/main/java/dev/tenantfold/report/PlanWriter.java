@@ -64,6 +64,12 @@ public final class PlanWriter {
         cn.put("name", c.name());
         cn.put("type", typeOf(c));
         cn.put("not_null", c.notNull());
+        if (c.domain() != null) {
+          cn.put("domain", c.domain());
+        }
+        if (c.generatedExpression() != null) {
+          cn.put("generated", c.generatedExpression());
+        }
       }
       var objects = plan.objects(table.name());
       if (!objects.indexes().isEmpty() || !objects.checks().isEmpty()) {
@@ -154,7 +160,8 @@ public final class PlanWriter {
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"column", "type", "null"});
       for (ColumnSpec c : table.columns()) {
-        rows.add(new String[] {c.name(), typeOf(c), c.notNull() ? "NOT NULL" : "nullable"});
+        rows.add(new String[] {c.name(), (c.domain() != null ? c.domain() + " (" + typeOf(c) + ")" : typeOf(c))
+            + (c.generatedExpression() != null ? " generated as " + c.generatedExpression() : ""), c.notNull() ? "NOT NULL" : "nullable"});
       }
       printTable(rows, out);
       var objects = plan.objects(table.name());

@@ -267,9 +267,8 @@ public final class ExportTenantSource implements TenantSource {
       Dataset<Row> rows = plan.rule().dedup().map(d -> deduplicate(exported, d, plan.table())).orElse(exported);
       List<Column> withTenant = new ArrayList<>();
       withTenant.add(lit(tenant.id()).as(tenantColumn));
-      for (ColumnSpec c : plan.table().columns()) {
-        withTenant.add(col(c.name()));
-      }
+      // Generated columns are computed by the target, not loaded (the checksum still reads the exported values).
+      plan.table().columns().stream().filter(ColumnSpec::loaded).forEach(c -> withTenant.add(col(c.name())));
       spark.sparkContext().setJobGroup("tenantfold-" + runId + "-" + tenant.id(), "tenant " + tenant.id() + ": load " + plan.name()
           + " from its export", true);
       try {

@@ -117,6 +117,38 @@ class CodeObjectsTest {
     assertThat(legacy(warehouse, "tenant_acme", "REFRESH MATERIALIZED VIEW film_count; SELECT n::text FROM film_count")).isEqualTo("11");
   }
 
+  @Test
+  void generatedColumnsRecomputeAndDomainsKeepTheirChecks() throws Exception {
+    String[] urls = new String[2];
+    for (int i = 0; i < 2; i++) {
+      urls[i] = TestPostgres.createDatabase(i == 0 ? "acme" : "globex");
+      TestPostgres.execute(urls[i], """
+          CREATE DOMAIN year AS integer CONSTRAINT year_check CHECK (VALUE >= 1901 AND VALUE <= 2155);
+          CREATE TABLE film (film_id serial PRIMARY KEY, title text NOT NULL, release_year year, price numeric(6,2) NOT NULL,
+            price_with_tax numeric(8,2) GENERATED ALWAYS AS (price * 1.2) STORED);
+          INSERT INTO film (title, release_year, price) SELECT 'film ' || g, 1990 + g %% 30, g FROM generate_series(1, %d) g;
+          """.formatted(10 * (i + 1)));
+    }
+    String warehouse = Fixtures.emptyWarehouse();
+    var config = Fixtures.config(warehouse).tenant("acme", urls[0]).tenant("globex", urls[1]).build(reports);
+
+    RunResult result = new MigrationJob(config, spark).execute();
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+    assertThat(new AuditJob(config, java.util.Optional.empty(), java.util.Optional.empty()).execute().exitCode())
+        .as("validate agrees: the computed column checksums as the source's").isZero();
+
+    RowSets.assertSameRows(urls[1], warehouse, "globex", "film", java.util.List.of("film_id", "title", "release_year", "price", "price_with_tax"));
+    assertThat(RowSets.rows(warehouse, "SELECT format_type(atttypid, atttypmod) || ' ' || attgenerated::text FROM pg_attribute"
+        + " WHERE attrelid = 'public.film'::regclass AND attname IN ('release_year', 'price_with_tax') ORDER BY attname"))
+        .as("a generated column and a domain column, as in the source").containsExactly("numeric(8,2) s", "year ");
+    assertThat(RowSets.rows(warehouse, "UPDATE public.film SET price = 10 WHERE tenant_id = 'acme' AND film_id = 1 RETURNING price_with_tax::text"))
+        .as("the generated column recomputes").containsExactly("12.00");
+    assertThatThrownBy(() -> RowSets.rows(warehouse, "INSERT INTO public.film (tenant_id, title, release_year, price) VALUES ('acme', 'old', 1800, 1)"))
+        .as("the domain's CHECK holds in the target").hasMessageContaining("year_check");
+    assertThat(RowSets.rows(warehouse, "SELECT e->>'kind' || ' ' || (e->>'name') || ' ' || (e->>'outcome') FROM tenantfold.plans,"
+        + " jsonb_array_elements(plan->'code_objects') e")).contains("domain year CONSOLIDATED");
+  }
+
   /** What the application sees: its session's search path set to {@code schema}, then {@code sql}'s one value. */
   private static String legacy(String url, String schema, String sql) throws SQLException {
     try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement()) {
