@@ -82,7 +82,9 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
           continue;
         }
         Optional<FunctionSpec> function = triggerFunction(code, trigger);
-        if (function.isPresent()) {
+        if (trigger.builtInFunction()) {
+          triggers.add(trigger);
+        } else if (function.isPresent()) {
           triggers.add(trigger);
           if (functions.stream().noneMatch(f -> f.signature().equals(function.get().signature()))) {
             functions.add(function.get());
@@ -112,6 +114,9 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
         } else if (plan.rule(trigger.table()).shared().isPresent()) {
           entry = notRecreated("trigger", trigger, tenant.getKey(),
               "table " + trigger.table() + " is shared: tenants' rows are merged into it by key, and a trigger would change them during the merge");
+        } else if (trigger.builtInFunction()) {
+          entry = new Entry("trigger", trigger.table() + "." + trigger.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
+              "on the consolidated table " + trigger.table() + ", executing the built-in " + trigger.function());
         } else if (function.isEmpty()) {
           entry = notRecreated("trigger", trigger, tenant.getKey(), "it executes " + trigger.function()
               + ", which is not a function of the tenant's schemas; recreate it by hand");
@@ -128,7 +133,7 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
         Entry entry;
         if (function.definition() == null) {
           entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.NOT_RECREATED,
-              "PostgreSQL prints no definition of an " + function.kind() + "; recreate it by hand");
+              "a " + function.kind() + " (or a moving or ordered-set aggregate) is not recreated; recreate it by hand");
         } else if (triggerFunctions.contains(function.signature())) {
           entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
               "in the target schema, for the triggers that execute it" + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));
@@ -180,6 +185,7 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
   }
 
   private static Optional<FunctionSpec> triggerFunction(CodeObjects code, TriggerSpec trigger) {
-    return code.functions().stream().filter(f -> f.signature().equals(trigger.function()) && f.definition() != null).findFirst();
+    return code.functions().stream().filter(f -> f.signature().equals(trigger.function()) && f.definition() != null && f.kind().equals("function"))
+        .findFirst();
   }
 }

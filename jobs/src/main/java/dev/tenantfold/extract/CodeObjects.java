@@ -72,7 +72,7 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
    * A user trigger on a table: {@code definition} is {@code pg_get_triggerdef} with the table and
    * function unqualified; {@code function} is the signature of the function it executes.
    */
-  public record TriggerSpec(String table, String name, String definition, String function) {}
+  public record TriggerSpec(String table, String name, String definition, String function, boolean builtInFunction) {}
 
   private static final String VIEWS_SQL = """
       SELECT c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true)
@@ -95,14 +95,25 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
       SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
              CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'window function' END,
              quote_ident(n.nspname) || '.' || quote_ident(p.proname),
-             CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END
+             CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid)
+                  -- PostgreSQL prints no aggregate: build a plain one (no moving or ordered-set parts) from pg_aggregate.
+                  WHEN p.prokind = 'a' AND a.aggkind = 'n' AND a.aggmtransfn = 0 THEN
+                    'CREATE OR REPLACE AGGREGATE ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname)
+                    || '(' || pg_get_function_identity_arguments(p.oid) || ') (SFUNC = ' || a.aggtransfn::regproc::text
+                    || ', STYPE = ' || format_type(a.aggtranstype, NULL)
+                    || CASE WHEN a.aggfinalfn <> 0 THEN ', FINALFUNC = ' || a.aggfinalfn::regproc::text ELSE '' END
+                    || CASE WHEN a.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || a.aggcombinefn::regproc::text ELSE '' END
+                    || CASE WHEN a.agginitval IS NOT NULL THEN ', INITCOND = ' || quote_literal(a.agginitval) ELSE '' END || ')'
+             END
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid
        WHERE n.nspname = ANY (?)
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
        ORDER BY p.oid
       """;
   private static final String TRIGGERS_SQL = """
-      SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid, true), p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+      SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid, true), p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+             p.pronamespace = 'pg_catalog'::regnamespace
         FROM pg_trigger t
         JOIN pg_class c ON c.oid = t.tgrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -139,7 +150,7 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
         rs.getString(4))));
     List<TriggerSpec> triggers = new ArrayList<>();
     query(conn, TRIGGERS_SQL, schemaArray, rs -> triggers.add(new TriggerSpec(rs.getString(1), rs.getString(2), rs.getString(3),
-        rs.getString(4))));
+        rs.getString(4), rs.getBoolean(5))));
     List<DomainSpec> domains = new ArrayList<>();
     query(conn, DOMAINS_SQL, schemaArray, rs -> domains.add(new DomainSpec(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4),
         List.of((String[]) rs.getArray(5).getArray()))));

@@ -35,7 +35,9 @@ class CodeObjectsTest {
     TestPostgres.execute(url, """
         CREATE FUNCTION last_updated() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.last_update = now(); RETURN NEW; END $$;
         CREATE TABLE film (film_id serial PRIMARY KEY, title text NOT NULL, rental_rate numeric(4,2) NOT NULL DEFAULT 4.99,
-          last_update timestamptz NOT NULL DEFAULT now());
+          last_update timestamptz NOT NULL DEFAULT now(), fulltext tsvector);
+        CREATE TRIGGER film_fulltext BEFORE INSERT OR UPDATE ON film FOR EACH ROW
+          EXECUTE FUNCTION tsvector_update_trigger(fulltext, 'pg_catalog.english', title);
         CREATE TRIGGER last_updated BEFORE UPDATE ON film FOR EACH ROW EXECUTE FUNCTION last_updated();
         CREATE TABLE inventory (inventory_id serial PRIMARY KEY, film_id int NOT NULL REFERENCES film, store int NOT NULL);
         INSERT INTO film (title, last_update) SELECT '%1$s film ' || g, '2001-01-01' FROM generate_series(1, %2$d) g;
@@ -46,6 +48,7 @@ class CodeObjectsTest {
         CREATE FUNCTION film_in_stock(p_film_id int) RETURNS SETOF int LANGUAGE sql AS $$
           SELECT inventory_id FROM inventory WHERE film_id = p_film_id ORDER BY inventory_id $$;
         CREATE AGGREGATE concat_all(text) (SFUNC = textcat, STYPE = text);
+        CREATE VIEW title_chars AS SELECT length(concat_all(title)) AS n FROM film;
         """.formatted(name, films));
     return url;
   }
@@ -69,7 +72,9 @@ class CodeObjectsTest {
         + " jsonb_array_elements(plan->'code_objects') e"))
         .contains("view film_stock NOT_RECREATED", "view well_stocked NOT_RECREATED", "materialized view film_count NOT_RECREATED",
             "function film_in_stock(p_film_id integer) NOT_RECREATED", "aggregate concat_all(text) NOT_RECREATED",
-            "function last_updated() CONSOLIDATED", "trigger film.last_updated CONSOLIDATED");
+            "function last_updated() CONSOLIDATED", "trigger film.last_updated CONSOLIDATED", "trigger film.film_fulltext CONSOLIDATED");
+    assertThat(RowSets.rows(warehouse, "INSERT INTO public.film (tenant_id, title) VALUES ('acme', 'Blue Whale') RETURNING fulltext::text"))
+        .as("a trigger executing a built-in function").containsExactly("'blue':1 'whale':2");
     assertThat(result.notes()).anySatisfy(n -> assertThat(n).contains("not recreated", "view film_stock", "aggregate concat_all(text)"));
   }
 
@@ -86,7 +91,7 @@ class CodeObjectsTest {
     for (String[] t : new String[][] {{"acme", acme}, {"globex", globex}}) {
       for (String query : new String[] {"SELECT string_agg(title || ':' || copies, ',' ORDER BY title) FROM film_stock",
           "SELECT string_agg(title, ',' ORDER BY title) FROM well_stocked", "SELECT n::text FROM film_count",
-          "SELECT string_agg(x::text, ',') FROM film_in_stock(2) x", "SELECT count(*)::text FROM film"}) {
+          "SELECT string_agg(x::text, ',') FROM film_in_stock(2) x", "SELECT count(*)::text FROM film", "SELECT n::text FROM title_chars"}) {
         assertThat(legacy(warehouse, "tenant_" + t[0], query)).as("%s in tenant_%s", query, t[0]).isEqualTo(legacy(t[1], "public", query));
       }
     }
@@ -107,7 +112,8 @@ class CodeObjectsTest {
         .as("a row of another tenant is refused by the view's check option").hasMessageContaining("check option");
     assertThat(RowSets.rows(warehouse, "SELECT e->>'kind' || ' ' || (e->>'name') || ' ' || (e->>'outcome') FROM tenantfold.plans,"
         + " jsonb_array_elements(plan->'code_objects') e WHERE e->>'kind' LIKE '%view'"))
-        .containsExactlyInAnyOrder("view film_stock COMPAT_SCHEMAS", "view well_stocked COMPAT_SCHEMAS", "materialized view film_count COMPAT_SCHEMAS");
+        .containsExactlyInAnyOrder("view film_stock COMPAT_SCHEMAS", "view well_stocked COMPAT_SCHEMAS", "materialized view film_count COMPAT_SCHEMAS",
+            "view title_chars COMPAT_SCHEMAS");
 
     // A re-run rebuilds the schema with the republished data.
     TestPostgres.execute(acme, "INSERT INTO film (title) VALUES ('late film')");
