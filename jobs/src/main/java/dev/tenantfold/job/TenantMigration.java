@@ -42,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.sql.PreparedStatement;
@@ -189,6 +190,7 @@ final class TenantMigration {
         overruledShared, target.publishOrder(),
         config.target().rowLevelSecurity() ? Optional.of(config.target().tenantSetting()) : Optional.empty());
     int publishPid = -1;
+    AtomicReference<CompatSchemas.Rebuilt> compatRebuilt = new AtomicReference<>();
     try {
       Connection conn = session.connection();
       publishPid = conn.unwrap(PGConnection.class).getBackendPID();
@@ -197,8 +199,8 @@ final class TenantMigration {
         registry.mark(c, staged, "published");
         Optional<String> compat = config.target().compatSchema(tenant.id());
         if (compat.isPresent()) {
-          new CompatSchemas(config.target().schema(), config.tenantColumn(), config.target().applicationRole())
-              .rebuild(c, compat.get(), tenant.id(), target, target.code().tenant(tenant.id()));
+          compatRebuilt.set(new CompatSchemas(config.target().schema(), config.tenantColumn(), config.target().applicationRole())
+              .rebuild(c, compat.get(), tenant.id(), target, target.code().tenant(tenant.id())));
         }
       });
     } catch (SQLException e) {
@@ -216,6 +218,13 @@ final class TenantMigration {
       return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
     }
     endStage("publish");
+    if (compatRebuilt.get() != null) {
+      try {
+        CompatSchemas.refresh(session.connection(), tenant.id(), compatRebuilt.get());
+      } catch (SQLException e) {
+        LOG.warn("Tenant {}: cannot fill the materialized views of its compatibility schema: {}", tenant.id(), redact(e));
+      }
+    }
     if (!retired.isEmpty()) {
       LOG.warn("Tenant {} no longer has tables {}: its partitions of them were dropped (allowed by --allow-shrink)", tenant.id(), retired);
     }

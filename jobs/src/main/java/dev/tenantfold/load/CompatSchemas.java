@@ -12,7 +12,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * inside it, so names in their SQL resolve to the tenant's rows only.
  *
  * <p>Rebuilt whole inside the tenant's publish transaction: applications see the new data and the
- * new schema together. The schema belongs to Tenantfold: objects created in it by hand are dropped
+ * new schema together; materialized views are created empty there and filled right after the
+ * commit ({@link #refresh}), so the publish holds its locks no longer than the swap. The schema belongs to Tenantfold: objects created in it by hand are dropped
  * with it.
  */
 public final class CompatSchemas {
@@ -43,9 +46,32 @@ public final class CompatSchemas {
   }
 
   /** What the rebuild recreated and which of the tenant's objects it could not, with PostgreSQL's reason. */
-  public record Rebuilt(String schema, int tableViews, int objects, List<String> problems) {
+  public record Rebuilt(String schema, int tableViews, int objects, List<String> problems, List<String> materializedViews) {
     public Rebuilt {
       problems = List.copyOf(problems);
+      materializedViews = List.copyOf(materializedViews);
+    }
+  }
+
+  /**
+   * Fills the materialized views {@link #rebuild} created empty, each in its own transaction after
+   * the publish committed (filling them inside it would hold the consolidated tables' locks for as
+   * long as their queries run). One that fails stays empty, with a warning.
+   */
+  public static void refresh(Connection conn, String tenantId, Rebuilt rebuilt) throws SQLException {
+    boolean autoCommit = conn.getAutoCommit();
+    conn.setAutoCommit(true);
+    try (Statement st = conn.createStatement()) {
+      for (String view : rebuilt.materializedViews()) {
+        try {
+          st.execute("REFRESH MATERIALIZED VIEW " + view);
+        } catch (SQLException e) {
+          LOG.warn("Tenant {}: cannot fill materialized view {} of its compatibility schema: {} (left empty: REFRESH MATERIALIZED VIEW it)",
+              tenantId, view, e.getMessage().lines().findFirst().orElse(""));
+        }
+      }
+    } finally {
+      conn.setAutoCommit(autoCommit);
     }
   }
 
@@ -83,12 +109,18 @@ public final class CompatSchemas {
           pending.add(new String[] {function.kind() + " " + function.signature(), function.definitionIn(schema)});
         }
       }
+      Map<String, String> materialized = new LinkedHashMap<>();
       for (CodeObjects.ViewSpec view : code.views()) {
-        pending.add(new String[] {view.kind() + " " + view.name(),
-            "CREATE " + (view.materialized() ? "MATERIALIZED VIEW " : "VIEW ") + schema + "." + ident(view.name()) + " AS " + view.definition()});
+        String name = schema + "." + ident(view.name());
+        pending.add(new String[] {view.kind() + " " + view.name(), view.materialized()
+            ? "CREATE MATERIALIZED VIEW " + name + " AS " + view.definition() + " WITH NO DATA"
+            : "CREATE VIEW " + name + " AS " + view.definition()});
+        if (view.materialized()) {
+          materialized.put(view.kind() + " " + view.name(), name);
+        }
       }
       List<String> problems = new ArrayList<>();
-      int objects = createAll(st, pending, problems);
+      List<String> created = createAll(st, pending, problems);
       st.execute("RESET check_function_bodies");
       st.execute("RESET search_path");
       if (applicationRole.isPresent()) {
@@ -98,7 +130,9 @@ public final class CompatSchemas {
         st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + schema + " TO " + role);
       }
       problems.forEach(p -> LOG.warn("Tenant {}: compatibility schema {}: {}", tenantId, schemaName, p));
-      return new Rebuilt(schemaName, tables, objects, problems);
+      // Created empty: refresh() fills them after the publish commits.
+      List<String> toFill = materialized.entrySet().stream().filter(e -> created.contains(e.getKey())).map(Map.Entry::getValue).toList();
+      return new Rebuilt(schemaName, tables, created.size(), problems, toFill);
     }
   }
 
@@ -106,8 +140,8 @@ public final class CompatSchemas {
    * Creates each statement under a savepoint, again and again while any succeeds (an object may
    * need one created after it); what never succeeds becomes a problem with PostgreSQL's reason.
    */
-  private static int createAll(Statement st, List<String[]> pending, List<String> problems) throws SQLException {
-    int created = 0;
+  private static List<String> createAll(Statement st, List<String[]> pending, List<String> problems) throws SQLException {
+    List<String> created = new ArrayList<>();
     List<String> reasons = new ArrayList<>();
     boolean progressed = true;
     while (progressed && !pending.isEmpty()) {
@@ -119,7 +153,7 @@ public final class CompatSchemas {
           st.execute(object[1]);
           st.execute("RELEASE SAVEPOINT tenantfold_compat");
           pending.remove(object);
-          created++;
+          created.add(object[0]);
           progressed = true;
         } catch (SQLException e) {
           st.execute("ROLLBACK TO SAVEPOINT tenantfold_compat");
