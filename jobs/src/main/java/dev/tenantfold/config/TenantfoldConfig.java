@@ -163,6 +163,29 @@ public record TenantfoldConfig(
     return Redaction.redactText(text, secrets());
   }
 
+  /**
+   * The effective configuration, complete (defaults included) but compact: one {@code key = value}
+   * line per setting, sorted, each tenant on one line; passwords and S3 keys masked.
+   */
+  public String renderCompact() {
+    Config masked = maskSecrets(raw.getConfig(ROOT));
+    ConfigRenderOptions concise = ConfigRenderOptions.concise();
+    StringBuilder text = new StringBuilder();
+    for (Map.Entry<String, ConfigValue> e : new java.util.TreeMap<>(masked.entrySet().stream()
+        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue))).entrySet()) {
+      if (e.getKey().equals("tenants")) {
+        List<? extends ConfigValue> list = masked.getList("tenants");
+        for (int i = 0; i < list.size(); i++) {
+          text.append("  tenants[").append(i).append("] = ").append(list.get(i).render(concise)).append('\n');
+        }
+      } else {
+        text.append("  ").append(e.getKey()).append(" = ").append(e.getValue().render(concise)).append('\n');
+      }
+    }
+    // Passwords can also hide in JDBC URL parameters.
+    return Redaction.redactText(text.toString().stripTrailing(), secrets());
+  }
+
   static Config maskSecrets(Config config) {
     Config out = config;
     for (Map.Entry<String, ConfigValue> e : config.entrySet()) {

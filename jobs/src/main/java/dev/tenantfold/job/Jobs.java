@@ -18,7 +18,7 @@ public final class Jobs {
 
   /** Runs the migration with a Spark session of its own (stopped in finally), prints the summary, returns the exit code. */
   public static int run(TenantfoldConfig config, RunOptions options, PrintStream out) throws SQLException {
-    LOG.info("Effective configuration (secrets masked):\n{}", config.renderMasked());
+    LOG.info("Effective configuration (secrets masked):\n{}", config.renderCompact());
     SparkSession spark = sparkSession(config);
     try {
       long start = System.nanoTime();
