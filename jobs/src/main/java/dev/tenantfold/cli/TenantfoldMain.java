@@ -4,7 +4,6 @@ import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.demo.EmbeddedDemo;
 import dev.tenantfold.jdbc.Redaction;
-import dev.tenantfold.job.AuditJob;
 import dev.tenantfold.job.CleanupJob;
 import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.Jobs;
@@ -302,7 +301,7 @@ public final class TenantfoldMain {
     // Spark only when an export tenant's rows must be read through it.
     SparkSession spark = config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
     try {
-      RunResult result = new AuditJob(config, args.tenant(), args.table(), spark).execute();
+      RunResult result = Jobs.audit(config, args.tenant(), args.table(), spark, out);
       SummaryPrinter.print(result, out);
       out.printf("Validation took %.1f s%n", (System.nanoTime() - start) / 1e9);
       return result.exitCode();
