@@ -190,7 +190,7 @@ public final class ProgressReporter implements AutoCloseable {
       out.add(new Stat("plan", all.stream().filter(t -> t.past(Stage.PLAN)).count(), n, 0, 0, ""));
       long copied = all.stream().mapToLong(TenantView::copiedRows).sum();
       long estimate = all.stream().mapToLong(t -> Math.max(t.estimatedRows(), t.copiedRows())).sum();
-      long transferNanos = all.stream().mapToLong(TenantView::transferNanos).max().orElse(0);
+      long transferNanos = s.transferNanos();
       double average = transferNanos > 0 ? copied * 1e9 / transferNanos : 0;
       double rate = recentRate >= 0 ? recentRate : average;
       String rows = String.format(Locale.ROOT, "%,d rows%s, %,.0f rows/s", copied, estimate > copied ? String.format(Locale.ROOT, " of ~%,d", estimate) : "",

@@ -164,13 +164,19 @@ public final class ProgressTracker {
   public Snapshot snapshot() {
     long now = nanoTime.getAsLong();
     List<TenantView> views = new ArrayList<>();
+    long firstStart = Long.MAX_VALUE;
+    long lastEnd = Long.MIN_VALUE;
     for (String id : order) {
       Tenant t = tenants.get(id);
+      if (t.transferStart != UNSET) {
+        firstStart = Math.min(firstStart, t.transferStart - startNanos);
+        lastEnd = Math.max(lastEnd, (t.transferEnd == UNSET ? now : t.transferEnd) - startNanos);
+      }
       long transferNanos = t.transferStart == UNSET ? 0 : (t.transferEnd == UNSET ? now : t.transferEnd) - t.transferStart;
       views.add(new TenantView(id, t.stage, t.tables, t.estimatedRows, t.copiedRows, t.committedPartitions, transferNanos,
           t.tablesValidated.get(), t.rowsValidated.get(), t.validateStart == UNSET ? 0 : now - t.validateStart));
     }
-    return new Snapshot(command, runId, now - startNanos, views);
+    return new Snapshot(command, runId, now - startNanos, firstStart == Long.MAX_VALUE ? 0 : lastEnd - firstStart, views);
   }
 
   /** One tenant as of a snapshot. */
@@ -186,8 +192,11 @@ public final class ProgressTracker {
     }
   }
 
-  /** All tenants as of one instant. */
-  public record Snapshot(String command, String runId, long elapsedNanos, List<TenantView> tenants) {
+  /**
+   * All tenants as of one instant; {@code transferNanos} is the wall time from the first tenant's
+   * transfer start to the last one's end (or now), the window the rows moved in.
+   */
+  public record Snapshot(String command, String runId, long elapsedNanos, long transferNanos, List<TenantView> tenants) {
     public Snapshot {
       tenants = List.copyOf(tenants);
     }

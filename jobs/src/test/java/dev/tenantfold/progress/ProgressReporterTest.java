@@ -59,6 +59,29 @@ class ProgressReporterTest {
   }
 
   @Test
+  void theRateIsOverTheWallTimeRowsMovedInWhenTenantsTransferOneAfterTheOther() {
+    ProgressTracker tracker = new ProgressTracker("run", clock::get);
+    tracker.runStarted("r3");
+    tracker.tenants(List.of("a", "b", "c"));
+    tracker.tablesPlanned("a", 1, 1_000_000);
+    tracker.tablesPlanned("b", 1, 1_000_000);
+    tracker.tablesPlanned("c", 1, 1_000_000);
+    tracker.stage("a", Stage.TRANSFER);
+    clock.set(10_000_000_000L);
+    tracker.copied("a", 1_000_000, 1);
+    tracker.stage("a", Stage.VALIDATE);
+    tracker.stage("b", Stage.TRANSFER);
+    clock.set(20_000_000_000L);
+    tracker.copied("b", 1_000_000, 1);
+    tracker.stage("b", Stage.VALIDATE);
+    tracker.stage("c", Stage.TRANSFER);
+
+    String line = ProgressReporter.line(tracker.snapshot(), -1, LocalTime.NOON);
+
+    assertThat(line).contains("transfer 2/3 tenants, 2/3 tables, 2,000,000 rows of ~3,000,000, 100,000 rows/s, ~10s left");
+  }
+
+  @Test
   void anAuditCountsTablesAndRowsChecked() {
     ProgressTracker tracker = new ProgressTracker("validate", clock::get);
     tracker.runStarted("r2");
