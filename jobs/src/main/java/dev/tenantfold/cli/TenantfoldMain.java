@@ -4,7 +4,6 @@ import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.demo.EmbeddedDemo;
 import dev.tenantfold.jdbc.Redaction;
-import dev.tenantfold.job.AuditJob;
 import dev.tenantfold.job.CleanupJob;
 import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.Jobs;
@@ -12,6 +11,8 @@ import dev.tenantfold.job.PlanJob;
 import dev.tenantfold.report.ExitCode;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -20,6 +21,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.spark.SparkUserAppException;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -31,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * tenantfold plan --config FILE [--out plan.json]
  * tenantfold run --config FILE [--set key=value ...]
- * tenantfold demo [--keep-running]
+ * tenantfold demo
+ * tenantfold --help | help CMD | CMD --help | --version
  * </pre>
  */
 public final class TenantfoldMain {
@@ -46,6 +52,7 @@ public final class TenantfoldMain {
                                                              re-validate published data against the sources (live or exports)
         tenantfold cleanup --config FILE [--dry-run]         list and drop staging tables that dead or failed runs left
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
+        tenantfold help COMMAND | COMMAND --help             a command's options;  tenantfold --version  the version
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
                   2 usage or configuration error (or a plan with errors); 3 some tenant failed validation and was not published.""";
 
@@ -73,14 +80,25 @@ public final class TenantfoldMain {
   }
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-      (args.length == 0 ? err : out).println(USAGE);
-      return args.length == 0 ? ExitCode.USAGE : ExitCode.OK;
+    if (args.length == 0) {
+      err.println(USAGE);
+      return ExitCode.USAGE;
     }
-    if (args.length > 1 && List.of(args).subList(1, args.length).stream().anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
-      // "tenantfold validate --help": the usage, on stdout, exit 0 (not "Unknown option").
+    if (HELP_FLAGS.contains(args[0])) {
       out.println(USAGE);
       return ExitCode.OK;
+    }
+    if (args[0].equals("--version") || args[0].equals("-V") || args[0].equals("version")) {
+      out.println(versionLine());
+      return ExitCode.OK;
+    }
+    if (args[0].equals("help")) {
+      // "tenantfold help validate": that command's usage.
+      return help(args.length > 1 ? args[1] : null, out, err);
+    }
+    if (Stream.of(args).skip(1).anyMatch(HELP_FLAGS::contains)) {
+      // "tenantfold validate --help": the command's usage, on stdout, exit 0 (not "Unknown option").
+      return help(args[0], out, err);
     }
     try {
       return switch (args[0]) {
@@ -88,12 +106,12 @@ public final class TenantfoldMain {
         case "run" -> runCommand(parse(args), out);
         case "validate" -> validateCommand(parse(args), out);
         case "cleanup" -> cleanupCommand(parse(args), out);
-        case "demo" -> EmbeddedDemo.run(out);
-        default -> throw new ConfigError("Unknown command '" + args[0] + "'");
+        case "demo" -> demoCommand(args, out);
+        default -> throw new ConfigError("Unknown command '" + args[0] + "' (commands: " + String.join(", ", commands()) + ")");
       };
     } catch (ConfigError e) {
       err.println("tenantfold: " + e.getMessage());
-      err.println(USAGE);
+      err.println(commands().contains(args[0]) ? commandUsage(args[0]) + "\n(tenantfold --help lists every command)" : USAGE);
       return ExitCode.USAGE;
     } catch (Exception e) {
       // No stack trace: exception texts can carry row values or connection details; the message is scrubbed.
@@ -102,6 +120,106 @@ public final class TenantfoldMain {
       err.println("tenantfold: run failed: " + message);
       return ExitCode.ERROR;
     }
+  }
+
+  private static final Set<String> HELP_FLAGS = Set.of("--help", "-h");
+
+  /** What each option does, for {@code tenantfold CMD --help}. A command's synopsis is its line in {@link #USAGE}. */
+  private static final Map<String, String> OPTION_HELP = Map.ofEntries(
+      Map.entry("--config", "--config FILE        the job configuration: a local path, s3:// or s3a:// URI (README \"Configuration\")"),
+      Map.entry("--set", "--set key=value      override one key under tenantfold (repeatable), e.g. --set extract.tenant-parallelism=4"),
+      Map.entry("--out", "--out FILE           also write the plan as JSON to FILE"),
+      Map.entry("--allow-shrink", "--allow-shrink ID    let tenant ID publish fewer tables or rows than before (repeatable; * for all)"),
+      Map.entry("--resume", "--resume RUN_ID      run only the tenants run RUN_ID did not publish"),
+      Map.entry("--only-failed", "--only-failed        resume the latest run: only the tenants it did not publish"),
+      Map.entry("--tenant", "--tenant ID          audit only tenant ID"),
+      Map.entry("--table", "--table T            audit only table T"),
+      Map.entry("--dry-run", "--dry-run            list what would be dropped, drop nothing"));
+
+  /** The commands {@link #USAGE} lists, in its order ({@code help} aside). */
+  static List<String> commands() {
+    List<String> names = new ArrayList<>();
+    Matcher m = Pattern.compile("(?m)^\\s+tenantfold (\\w[\\w-]*)").matcher(USAGE);
+    while (m.find()) {
+      if (!names.contains(m.group(1)) && !m.group(1).equals("help")) {
+        names.add(m.group(1));
+      }
+    }
+    return names;
+  }
+
+  /** {@code tenantfold help CMD}: the command's usage (exit 0), or the overall usage when CMD is empty; an unknown CMD exits 2. */
+  static int help(String command, PrintStream out, PrintStream err) {
+    if (command == null || HELP_FLAGS.contains(command) || command.equals("help")) {
+      out.println(USAGE);
+      return ExitCode.OK;
+    }
+    if (!commands().contains(command)) {
+      err.println("tenantfold: Unknown command '" + command + "' (commands: " + String.join(", ", commands()) + ")");
+      return ExitCode.USAGE;
+    }
+    out.println(commandUsage(command));
+    return ExitCode.OK;
+  }
+
+  /** The command's lines of {@link #USAGE}, its options with what each does, and the exit codes. */
+  static String commandUsage(String command) {
+    StringBuilder text = new StringBuilder("Usage:\n");
+    boolean inCommand = false;
+    for (String line : USAGE.lines().toList()) {
+      if (line.matches("\\s+tenantfold \\S.*")) {
+        inCommand = line.trim().startsWith("tenantfold " + command + " ") || line.trim().equals("tenantfold " + command);
+      } else if (!line.startsWith(" ") || line.trim().startsWith("Exit codes")) {
+        inCommand = false;
+      }
+      if (inCommand) {
+        text.append(line).append('\n');
+      }
+    }
+    text.append("Options:\n");
+    for (String option : validOptions(command)) {
+      text.append("  ").append(OPTION_HELP.getOrDefault(option, option)).append('\n');
+    }
+    text.append("  --help               this help\n");
+    text.append(USAGE.substring(USAGE.indexOf("Exit codes:")));
+    return text.toString();
+  }
+
+  /** The options {@code command} accepts, in the order the usage lists them ({@code demo}: none). */
+  static List<String> validOptions(String command) {
+    if (!OPTIONS.containsKey(command)) {
+      return List.of();
+    }
+    List<String> valid = new ArrayList<>(List.of("--config", "--set"));
+    valid.addAll(new TreeSet<>(OPTIONS.get(command)));
+    return valid;
+  }
+
+  /** {@code tenantfold 0.1.0 (Spark 4.0.0, Scala 2.13, Java 17.0.12)}: the version from the jar (Maven-filtered resource). */
+  static String versionLine() {
+    String version = null;
+    try (InputStream in = TenantfoldMain.class.getResourceAsStream("/tenantfold-version.properties")) {
+      if (in != null) {
+        Properties props = new Properties();
+        props.load(in);
+        version = props.getProperty("version");
+      }
+    } catch (IOException e) {
+      // Fall through to the manifest.
+    }
+    if (version == null || version.startsWith("${")) {
+      version = Optional.ofNullable(TenantfoldMain.class.getPackage().getImplementationVersion()).orElse("unknown");
+    }
+    return "tenantfold " + version + " (Spark " + org.apache.spark.package$.MODULE$.SPARK_VERSION() + ", Scala "
+        + scala.util.Properties$.MODULE$.versionNumberString() + ", Java " + System.getProperty("java.version") + ")";
+  }
+
+  /** {@code demo} takes no options: anything else is a usage error naming that. */
+  private static int demoCommand(String[] args, PrintStream out) throws Exception {
+    if (args.length > 1) {
+      throw new ConfigError("Unknown option '" + args[1] + "' for 'demo' (it takes none besides --help)");
+    }
+    return EmbeddedDemo.run(out);
   }
 
   record Arguments(String config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
@@ -128,9 +246,7 @@ public final class TenantfoldMain {
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
       if (!option.equals("--config") && !option.equals("--set") && !allowed.contains(option)) {
-        List<String> valid = new ArrayList<>(List.of("--config", "--set"));
-        valid.addAll(new TreeSet<>(allowed));
-        throw new ConfigError("Unknown option '" + option + "' for '" + args[0] + "' (valid: " + String.join(", ", valid) + ")");
+        throw new ConfigError("Unknown option '" + option + "' for '" + args[0] + "' (valid: " + String.join(", ", validOptions(args[0])) + ")");
       }
       switch (option) {
         case "--config" -> config = value(args, ++i, option);
@@ -180,12 +296,12 @@ public final class TenantfoldMain {
   static int validateCommand(Arguments args, PrintStream out) throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
-    LOG.info("Effective configuration (secrets masked):\n{}", config.renderMasked());
+    LOG.info("Effective configuration (secrets masked):\n{}", config.renderCompact());
     long start = System.nanoTime();
     // Spark only when an export tenant's rows must be read through it.
     SparkSession spark = config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
     try {
-      RunResult result = new AuditJob(config, args.tenant(), args.table(), spark).execute();
+      RunResult result = Jobs.audit(config, args.tenant(), args.table(), spark, out);
       SummaryPrinter.print(result, out);
       out.printf("Validation took %.1f s%n", (System.nanoTime() - start) / 1e9);
       return result.exitCode();

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.progress.ProgressConfig;
 import dev.tenantfold.validate.ValidateConfig;
 
 /**
@@ -80,7 +81,7 @@ public record TenantfoldConfig(
       throw new ConfigError("Invalid configuration: " + e.getMessage(), e);
     }
     ConfigReader root = new ConfigReader(resolved.getConfig(ROOT), ROOT);
-    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3", "rules"));
+    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3", "rules", "progress"));
     String tenantColumn = root.string("tenant-column");
     if (!COLUMN_NAME.matcher(tenantColumn).matches()) {
       throw new ConfigError("Config key " + root.key("tenant-column") + " = '" + tenantColumn + "' must be a lower-case SQL column name");
@@ -108,6 +109,7 @@ public record TenantfoldConfig(
     }
     ConfigReader report = root.block("report");
     report.rejectUnknown(Set.of("dir"));
+    ProgressConfig.from(root.block("progress"));
     return new TenantfoldConfig(
         tenantColumn, target, tenants, TablesConfig.from(root.block("tables")).excluding(rules.excludedTables()), rules, report.string("dir"), JobOptions.from(root),
         ValidateConfig.from(root.block("validate")), S3Config.from(root.block("s3")), resolved);
@@ -161,6 +163,34 @@ public record TenantfoldConfig(
     String text = masked.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
     // Passwords can also hide in JDBC URL parameters.
     return Redaction.redactText(text, secrets());
+  }
+
+  /** How progress is shown ({@code tenantfold.progress}, checked when the configuration loads). */
+  public ProgressConfig progress() {
+    return ProgressConfig.from(new ConfigReader(raw.getConfig(ROOT), ROOT).block("progress"));
+  }
+
+  /**
+   * The effective configuration, complete (defaults included) but compact: one {@code key = value}
+   * line per setting, sorted, each tenant on one line; passwords and S3 keys masked.
+   */
+  public String renderCompact() {
+    Config masked = maskSecrets(raw.getConfig(ROOT));
+    ConfigRenderOptions concise = ConfigRenderOptions.concise();
+    StringBuilder text = new StringBuilder();
+    for (Map.Entry<String, ConfigValue> e : new java.util.TreeMap<>(masked.entrySet().stream()
+        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue))).entrySet()) {
+      if (e.getKey().equals("tenants")) {
+        List<? extends ConfigValue> list = masked.getList("tenants");
+        for (int i = 0; i < list.size(); i++) {
+          text.append("  tenants[").append(i).append("] = ").append(list.get(i).render(concise)).append('\n');
+        }
+      } else {
+        text.append("  ").append(e.getKey()).append(" = ").append(e.getValue().render(concise)).append('\n');
+      }
+    }
+    // Passwords can also hide in JDBC URL parameters.
+    return Redaction.redactText(text.toString().stripTrailing(), secrets());
   }
 
   static Config maskSecrets(Config config) {

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
-import dev.tenantfold.job.AuditJob;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
 import java.util.Optional;
@@ -76,7 +75,7 @@ public final class EmbeddedDemo {
       int code = Jobs.run(config, RunOptions.defaults(), out);
       out.println();
       out.println("Auditing the published data against the sources (tenantfold validate):");
-      RunResult audit = new AuditJob(config, Optional.empty(), Optional.empty()).execute();
+      RunResult audit = Jobs.audit(config, Optional.empty(), Optional.empty(), null, out);
       SummaryPrinter.print(audit, out);
       code = code != 0 ? code : audit.exitCode();
       try (Connection conn = DriverManager.getConnection(pg.getJdbcUrl("postgres", "warehouse"));

@@ -15,6 +15,8 @@ import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.load.RowLevelSecurity;
+import dev.tenantfold.progress.ProgressTracker;
+import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.Futures;
@@ -65,6 +67,7 @@ public final class AuditJob {
   private final Optional<String> tableFilter;
   private SparkSession spark;
   private boolean ownsSpark;
+  private ProgressTracker progress = ProgressTracker.none();
   /** Catalogs of the tenants that lend keys, types and partition parents to export tenants without export.catalog. */
   private Map<String, TenantCatalog> lenders;
 
@@ -86,6 +89,12 @@ public final class AuditJob {
     });
   }
 
+  /** Reports each tenant's tables as they are checked to {@code tracker}. */
+  public AuditJob withProgress(ProgressTracker tracker) {
+    this.progress = tracker;
+    return this;
+  }
+
   public RunResult execute() throws SQLException {
     Instant started = Instant.now();
     String runId = MigrationJob.newRunId(started);
@@ -97,12 +106,17 @@ public final class AuditJob {
       List<TargetTable> tables = publishedTables(existing);
       reports.ensureTables(target);
       reports.startRun(target, runId, started, "validate");
+      progress.runStarted(runId);
+      progress.tenants(config.tenants().stream().map(TenantConfig::id).filter(id -> tenantFilter.isEmpty() || tenantFilter.get().equals(id)).toList());
       List<TenantResult> results = new ArrayList<>();
       for (TenantConfig tenant : config.tenants()) {
         if (tenantFilter.isPresent() && !tenantFilter.get().equals(tenant.id())) {
           continue;
         }
+        progress.tablesPlanned(tenant.id(), tables.size(), 0);
+        progress.stage(tenant.id(), ProgressTracker.Stage.VALIDATE);
         TenantResult result = audit(tenant, runId, reports.ledgerTable(), tables, existing, target);
+        progress.finished(tenant.id(), result.status() == TableStatus.OK);
         reports.recordTables(target, runId, result.tables());
         reports.recordTenantFailure(target, runId, result);
         results.add(result);
@@ -174,7 +188,13 @@ public final class AuditJob {
         TableChecksum targetSums = targetSide.checksum();
         TableChecksum sourceSums = Futures.join(sourceFuture);
         // A table the tenant lacks has no source side: the published rows face themselves, as in a run.
-        ChecksumCheck check = validator.compare(sourceSums, targetSums, sourceSide.orElse(targetSide), targetSide);
+        SparkJobNames.setIfActive("validate", runId, "drill-down", tenant.id(), List.of(table.name()));
+        ChecksumCheck check;
+        try {
+          check = validator.compare(sourceSums, targetSums, sourceSide.orElse(targetSide), targetSide);
+        } finally {
+          SparkJobNames.clearIfActive();
+        }
         String message = check.message();
         TableStatus status = check.status();
         Optional<TableSpec> own = catalog.table(table.name());
@@ -194,6 +214,7 @@ public final class AuditJob {
           message = (message.isEmpty() ? "" : message + "; ") + "table absent in this tenant's source";
         }
         results.add(TableResult.audited(tenant.id(), table.name(), sourceSums.totalRows(), targetSums.totalRows(), status, message, check));
+        progress.tableValidated(tenant.id(), sourceSums.totalRows());
       }
       if (tableFilter.isEmpty()) {
         for (TableSpec extra : catalog.tables()) {
@@ -254,7 +275,7 @@ public final class AuditJob {
   /** The source side's sums; a Spark side's jobs named after the run and tenant, as a run names them. */
   private TableChecksum checksum(ChecksumSide side, String runId, String tenantId, String table) {
     if (spark != null) {
-      spark.sparkContext().setJobGroup("tenantfold-" + runId + "-" + tenantId, "tenant " + tenantId + ": validate " + table, true);
+      SparkJobNames.set(spark.sparkContext(), "validate", runId, "checksum", tenantId, List.of(table));
     }
     try {
       return side.checksum();
@@ -262,7 +283,7 @@ public final class AuditJob {
       throw new CompletionException(e);
     } finally {
       if (spark != null) {
-        spark.sparkContext().clearJobGroup();
+        SparkJobNames.clear(spark.sparkContext());
       }
     }
   }

@@ -1,10 +1,13 @@
 package dev.tenantfold.job;
 
 import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.progress.ProgressReporter;
+import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
 import java.io.PrintStream;
 import java.sql.SQLException;
+import java.util.Optional;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -18,16 +21,29 @@ public final class Jobs {
 
   /** Runs the migration with a Spark session of its own (stopped in finally), prints the summary, returns the exit code. */
   public static int run(TenantfoldConfig config, RunOptions options, PrintStream out) throws SQLException {
-    LOG.info("Effective configuration (secrets masked):\n{}", config.renderMasked());
+    LOG.info("Effective configuration (secrets masked):\n{}", config.renderCompact());
     SparkSession spark = sparkSession(config);
     try {
       long start = System.nanoTime();
-      RunResult result = new MigrationJob(config, spark, options).execute();
+      ProgressTracker progress = new ProgressTracker("run");
+      RunResult result;
+      try (ProgressReporter shown = ProgressReporter.start(progress, out, config.progress())) {
+        result = new MigrationJob(config, spark, options).withProgress(progress).execute();
+      }
       SummaryPrinter.print(result, out);
       out.printf("Run took %.1f s (Spark start-up excluded)%n", (System.nanoTime() - start) / 1e9);
       return result.exitCode();
     } finally {
       spark.stop();
+    }
+  }
+
+  /** Runs {@code validate} with live progress on {@code out}; {@code spark} may be null (a session is started if an export tenant needs one). */
+  public static RunResult audit(TenantfoldConfig config, Optional<String> tenant, Optional<String> table, SparkSession spark, PrintStream out)
+      throws SQLException {
+    ProgressTracker progress = new ProgressTracker("validate");
+    try (ProgressReporter shown = ProgressReporter.start(progress, out, config.progress())) {
+      return new AuditJob(config, tenant, table, spark).withProgress(progress).execute();
     }
   }
 

@@ -14,6 +14,8 @@ import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.load.TargetDdl;
+import dev.tenantfold.progress.CopyProgressProbe;
+import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.validate.ShrinkGuard;
 import java.util.LinkedHashSet;
 import java.util.Optional;
@@ -57,6 +59,7 @@ public final class MigrationJob {
   private final TenantfoldConfig config;
   private final SparkSession spark;
   private final RunOptions options;
+  private ProgressTracker progress = ProgressTracker.none();
 
   public MigrationJob(TenantfoldConfig config, SparkSession spark) {
     this(config, spark, RunOptions.defaults());
@@ -74,6 +77,12 @@ public final class MigrationJob {
     }
   }
 
+  /** Reports each tenant's stages, tables and copied rows to {@code tracker} while it runs. */
+  public MigrationJob withProgress(ProgressTracker tracker) {
+    this.progress = tracker;
+    return this;
+  }
+
   public static String newRunId(Instant now) {
     return RUN_ID_TIME.format(now) + "-" + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
   }
@@ -82,6 +91,7 @@ public final class MigrationJob {
     Instant started = Instant.now();
     String runId = newRunId(started);
     LOG.info("Starting run {} for {} tenants", runId, config.tenants().size());
+    progress.runStarted(runId);
     ReportStore reports = new ReportStore(config.target().reportSchema());
     StagingRegistry registry = new StagingRegistry(config.target().reportSchema());
     // The run's lock lives on this session's connection; a replacement connection takes it again.
@@ -181,6 +191,8 @@ public final class MigrationJob {
           : "skipped tenants " + skipped + ", published there"));
     });
     List<TenantConfig> tenants = config.tenants().stream().filter(t -> !skipped.contains(t.id())).toList();
+    progress.tenants(tenants.stream().map(TenantConfig::id).toList());
+    tenants.forEach(t -> progress.stage(t.id(), ProgressTracker.Stage.PLAN));
     Connection target = session.connection();
     Planning planning = new Planning(config, tenant -> sourceOf(tenant, "plan"));
     Planning.Catalogs read = planning.read(target, tenants);
@@ -249,7 +261,9 @@ public final class MigrationJob {
     schema.tables().keySet().forEach(t -> schema.rule(t).shared().ifPresent(sh -> sharedRules.put(t, sh)));
     SharedTableGate gate = new SharedTableGate(runningIds, sharedRules, config.tenantColumn(),
         () -> config.target().endpoint().connect(SessionName.of(runId, "shared-tables")));
-    TenantMigration.RunContext context = new TenantMigration.RunContext(config, runId, schema, reports, registry, gate);
+    failed.keySet().forEach(id -> progress.finished(id, false));
+    progress.countCopiesWith(new CopyProgressProbe(config.target().endpoint(), reports.ledgerTable(), runId, runningIds));
+    TenantMigration.RunContext context = new TenantMigration.RunContext(config, runId, schema, reports, registry, gate, progress);
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, runningIds.size()), r -> {
       Thread t = new Thread(r, "tenantfold-tenant");
       t.setDaemon(true);

@@ -10,6 +10,8 @@ import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.load.StagingRegistry;
+import dev.tenantfold.progress.ProgressTracker;
+import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.source.StagedTable;
 import dev.tenantfold.source.StagedTenant;
 import dev.tenantfold.source.TablePlan;
@@ -69,6 +71,7 @@ final class TenantMigration {
   private final ShrinkGuard guard;
   private final SharedTableGate gate;
   private final Runnable stagingDone;
+  private final ProgressTracker progress;
   private final Map<String, Long> stageMillis = new LinkedHashMap<>();
   private long stageStart = System.nanoTime();
   /** The step under way, for the message when it fails ("Cannot transfer tenant acme: ..."). */
@@ -80,7 +83,8 @@ final class TenantMigration {
    * signal that a tenant's heavy work is done ({@code stagingDone}: frees its slot among
    * {@code extract.tenant-parallelism}, so tenants waiting at the gate do not hold slots).
    */
-  record RunContext(TenantfoldConfig config, String runId, TargetSchema plan, ReportStore reports, StagingRegistry registry, SharedTableGate gate) {}
+  record RunContext(TenantfoldConfig config, String runId, TargetSchema plan, ReportStore reports, StagingRegistry registry, SharedTableGate gate,
+      ProgressTracker progress) {}
 
   TenantMigration(RunContext run, TenantConfig tenant, TenantCatalog plannedCatalog, TenantSource source, ShrinkGuard guard, Runnable stagingDone) {
     this.config = run.config();
@@ -94,9 +98,17 @@ final class TenantMigration {
     this.guard = guard;
     this.gate = run.gate();
     this.stagingDone = stagingDone;
+    this.progress = run.progress();
   }
 
   TenantResult execute() {
+    progress.stage(tenant.id(), ProgressTracker.Stage.PLAN);
+    TenantResult result = migrate();
+    progress.finished(tenant.id(), result.published());
+    return result;
+  }
+
+  private TenantResult migrate() {
     long start = System.nanoTime();
     List<StagingTable> staged = new ArrayList<>();
     try (TargetSession session = new TargetSession(config.target().endpoint(), runId, "tenant-" + tenant.id())) {
@@ -115,6 +127,7 @@ final class TenantMigration {
         gate.withdraw(tenant.id());
         return unpublished(session, staged, results, start);
       }
+      progress.stage(tenant.id(), ProgressTracker.Stage.PUBLISH);
       SharedTableGate.Decision shared;
       try {
         shared = gate.arrive(tenant.id(), sharedStaging(staged));
@@ -251,11 +264,14 @@ final class TenantMigration {
         plans.add(new TablePlan(table, catalog.table(table.name()), staging, target.rule(table.name())));
       }
       endStage("plan");
+      progress.tablesPlanned(tenant.id(), plans.size(), plans.stream().mapToLong(p -> p.source().map(s -> Math.max(0L, s.estimatedRows())).orElse(0L)).sum());
+      progress.stage(tenant.id(), ProgressTracker.Stage.TRANSFER);
       step = "transfer";
       StagedTenant moved = opened.stage(plans);
       stageMillis.putAll(moved.stageMillis());
       stageStart = System.nanoTime();
       step = "validate";
+      progress.stage(tenant.id(), ProgressTracker.Stage.VALIDATE);
       // The source stays open: drilling into a mismatch must see it as it was extracted.
       return validateStaged(session, plans, moved);
     }
@@ -272,8 +288,11 @@ final class TenantMigration {
       StagedTable stagedTable = moved.table(table).orElseThrow();
       if (stagedTable.failure().isPresent()) {
         results.add(TableResult.failed(tenant.id(), table, stagedTable.failure().get()));
+        progress.tableValidated(tenant.id(), 0);
         continue;
       }
+      // Drilling into an export tenant's mismatch runs Spark jobs on this thread: they say which table.
+      SparkJobNames.setIfActive("run", runId, "validate", tenant.id(), List.of(table));
       long t0 = System.nanoTime();
       long t1 = t0;
       String tableStep = "build the keys of";
@@ -297,6 +316,8 @@ final class TenantMigration {
         continue;
       } finally {
         validateNanos += System.nanoTime() - t1;
+        SparkJobNames.clearIfActive();
+        progress.tableValidated(tenant.id(), stagedTable.loadedRows());
       }
       // With rules that drop rows, the source checksum counts the rows that should arrive; the accounting says where the others went.
       RowCountCheck counts = new RowCountCheck(stagedTable.sourceChecksum().totalRows(), stagedTable.extractedRows(), stagedTable.loadedRows(),

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.lit;
 
+import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.config.ExportConfig;
 import dev.tenantfold.config.JobOptions;
 import dev.tenantfold.config.RulesConfig;
@@ -269,14 +270,14 @@ public final class ExportTenantSource implements TenantSource {
       withTenant.add(lit(tenant.id()).as(tenantColumn));
       // Generated columns are computed by the target, not loaded (the checksum still reads the exported values).
       plan.table().columns().stream().filter(ColumnSpec::loaded).forEach(c -> withTenant.add(col(c.name())));
-      spark.sparkContext().setJobGroup("tenantfold-" + runId + "-" + tenant.id(), "tenant " + tenant.id() + ": load " + plan.name()
-          + " from its export", true);
+      SparkJobNames.set(spark.sparkContext(), "run", runId, "transfer from export", tenant.id(), List.of(plan.name()));
       try {
         DatasetLoadResult loaded = DatasetCopyLoader.load(rows.select(withTenant.toArray(Column[]::new)),
             DatasetLoad.into(plan.staging(), runId, target, ledgerTable, options.transferAttempts()));
         if (loaded.failed()) {
           return StagedTable.failed(plan.name(), String.join("; ", loaded.errors()));
         }
+        SparkJobNames.describeNext(spark.sparkContext(), "run", runId, "source checksum", tenant.id(), List.of(plan.name()));
         TableChecksum sums = SparkChecksum.checksum(rows, spec);
         OptionalLong metadataRows = RdsExport.rowCount(parts);
         long exportedRows = plan.rule().dedup().isEmpty() ? sums.totalRows() : exported.count();
@@ -289,7 +290,7 @@ public final class ExportTenantSource implements TenantSource {
         return plan.rule().dedup().isEmpty() ? staged
             : staged.withAccounting(RowAccounting.counted(exportedRows, sums.totalRows(), 0, List.of()));
       } finally {
-        spark.sparkContext().clearJobGroup();
+        SparkJobNames.clear(spark.sparkContext());
       }
     } catch (ExportException | RuntimeException e) {
       return StagedTable.failed(plan.name(), "Cannot load tenant " + tenant.id() + " table " + plan.name() + " from " + describe() + ": "

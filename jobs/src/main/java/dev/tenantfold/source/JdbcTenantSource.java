@@ -21,6 +21,7 @@ import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.load.CopyTransfer;
 import dev.tenantfold.load.TransferOutcome;
 import dev.tenantfold.load.TransferUnit;
+import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.checksum.ChecksumSql;
@@ -259,11 +260,13 @@ public final class JdbcTenantSource implements TenantSource {
       return List.of();
     }
     List<TransferUnit> ordered = units.stream().sorted(Comparator.comparing(TransferUnit::table)).toList();
-    spark.setJobGroup("tenantfold-" + runId + "-" + tenant.id(), "tenant " + tenant.id() + ": stream " + units.size() + " partitions", true);
+    // One job streams every partition of every table of the tenant: its description names them all.
+    SparkJobNames.set(spark.sc(), "run", runId, "transfer (" + units.size() + " partitions)", tenant.id(),
+        ordered.stream().map(TransferUnit::table).distinct().toList());
     try {
       return spark.parallelize(ordered, ordered.size()).map(CopyTransfer::run).collect();
     } finally {
-      spark.clearJobGroup();
+      SparkJobNames.clear(spark.sc());
     }
   }
 
