@@ -166,7 +166,8 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
 
   private static Entry perTenant(String kind, String name, String tenant, boolean compatSchemas) {
     return compatSchemas
-        ? new Entry(kind, name, List.of(tenant), Outcome.COMPAT_SCHEMAS, "in each tenant's compatibility schema, over that tenant's rows")
+        ? new Entry(kind, name, List.of(tenant), Outcome.COMPAT_SCHEMAS, "in each tenant's compatibility schema, over that tenant's rows" + (kind.endsWith("view")
+            ? "; in the target schema as the union of every tenant's, tenant column first" : ""))
         : new Entry(kind, name, List.of(tenant), Outcome.NOT_RECREATED, "it reads tables by name, and a tenant-aware rewrite of its SQL is"
             + " not exact in general; set tenantfold.target.compat-schemas = true to recreate it in each tenant's compatibility schema");
   }

@@ -201,7 +201,8 @@ final class TenantMigration {
     List<String> retired = guard.vanishedTables(stagedTables).stream().filter(t -> config.tables().selects(t)).toList();
     Publication publication = new Publication(tenant.id(), staged, retired, config.target().schema(), config.target().partitionSchema(),
         overruledShared, target.publishOrder(),
-        config.target().rowLevelSecurity() ? Optional.of(config.target().tenantSetting()) : Optional.empty());
+        config.target().rowLevelSecurity() ? Optional.of(config.target().tenantSetting()) : Optional.empty(),
+        config.target().compatSchemaPrefix().isPresent() ? List.copyOf(target.tables().keySet()) : List.of());
     int publishPid = -1;
     AtomicReference<CompatSchemas.Rebuilt> compatRebuilt = new AtomicReference<>();
     try {
@@ -233,7 +234,8 @@ final class TenantMigration {
     endStage("publish");
     if (compatRebuilt.get() != null) {
       try {
-        CompatSchemas.refresh(session.connection(), tenant.id(), compatRebuilt.get());
+        new CompatSchemas(config.target().schema(), config.tenantColumn(), config.target().applicationRole())
+            .refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);
       } catch (SQLException e) {
         LOG.warn("Tenant {}: cannot fill the materialized views of its compatibility schema: {}", tenant.id(), redact(e));
       }

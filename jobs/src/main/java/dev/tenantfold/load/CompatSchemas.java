@@ -8,7 +8,9 @@ import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CodeObjects;
 import dev.tenantfold.jdbc.Sql;
+import dev.tenantfold.jdbc.Queries;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -34,6 +36,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class CompatSchemas {
   private static final Logger LOG = LoggerFactory.getLogger(CompatSchemas.class);
+  /** The comment that marks a compatibility schema, followed by its tenant id. */
+  private static final String MARK = "tenantfold compatibility schema of tenant ";
+  /** The comment that marks a union of the tenants' views in the target schema. */
+  private static final String UNION_MARK = "tenantfold: every tenant's view, united";
 
   private final String targetSchema;
   private final String tenantColumn;
@@ -58,18 +64,32 @@ public final class CompatSchemas {
    * the publish committed (filling them inside it would hold the consolidated tables' locks for as
    * long as their queries run). One that fails stays empty, with a warning.
    */
-  public static void refresh(Connection conn, String tenantId, Rebuilt rebuilt) throws SQLException {
+  public void refresh(Connection conn, String tenantId, Rebuilt rebuilt, TargetSchema plan) throws SQLException {
+    if (rebuilt.materializedViews().isEmpty()) {
+      return;
+    }
     boolean autoCommit = conn.getAutoCommit();
-    conn.setAutoCommit(true);
+    conn.setAutoCommit(false);
     try (Statement st = conn.createStatement()) {
+      // The tables first, in the order publishes lock them: a refresh holds its view exclusively while it reads the tables, and a
+      // publish rebuilding the unions reads that view while it holds the tables.
+      st.execute("LOCK TABLE " + String.join(", ", plan.tables().keySet().stream().sorted().map(t -> qualified(targetSchema, t)).toList())
+          + " IN ACCESS SHARE MODE");
       for (String view : rebuilt.materializedViews()) {
+        st.execute("SAVEPOINT tenantfold_refresh");
         try {
           st.execute("REFRESH MATERIALIZED VIEW " + view);
+          st.execute("RELEASE SAVEPOINT tenantfold_refresh");
         } catch (SQLException e) {
+          st.execute("ROLLBACK TO SAVEPOINT tenantfold_refresh");
           LOG.warn("Tenant {}: cannot fill materialized view {} of its compatibility schema: {} (left empty: REFRESH MATERIALIZED VIEW it)",
               tenantId, view, e.getMessage().lines().findFirst().orElse(""));
         }
       }
+      conn.commit();
+    } catch (SQLException e) {
+      conn.rollback();
+      throw e;
     } finally {
       conn.setAutoCommit(autoCommit);
     }
@@ -85,6 +105,7 @@ public final class CompatSchemas {
     try (Statement st = conn.createStatement()) {
       st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
       st.execute("CREATE SCHEMA " + schema);
+      st.execute("COMMENT ON SCHEMA " + schema + " IS " + literal(MARK + tenantId));
       int tables = 0;
       for (TargetTable table : plan.tables().values()) {
         String base = qualified(targetSchema, table.name());
@@ -129,11 +150,60 @@ public final class CompatSchemas {
         st.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + schema + " TO " + role);
         st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + schema + " TO " + role);
       }
+      problems.addAll(unionViews(conn, st, plan));
       problems.forEach(p -> LOG.warn("Tenant {}: compatibility schema {}: {}", tenantId, schemaName, p));
       // Created empty: refresh() fills them after the publish commits.
       List<String> toFill = materialized.entrySet().stream().filter(e -> created.contains(e.getKey())).map(Map.Entry::getValue).toList();
       return new Rebuilt(schemaName, tables, created.size(), problems, toFill);
     }
+  }
+
+  /**
+   * The tenants' views in the target schema, tenant-aware and exact: for each view name any
+   * compatibility schema holds, the union of every tenant's view with the tenant column first
+   * ({@code SELECT 'acme' AS tenant_id, * FROM tenant_acme.v UNION ALL ...}). Each tenant's view
+   * reads only its rows, so the union is what a rewrite of the view over the consolidated tables
+   * would have to return. Rebuilt with every compatibility schema (dropping one drops the unions
+   * over it); a relation of that name that Tenantfold did not create is left alone, and views
+   * whose columns differ between tenants are not united (both named as problems).
+   */
+  private List<String> unionViews(Connection conn, Statement st, TargetSchema plan) throws SQLException {
+    Map<String, List<String[]>> byName = new java.util.TreeMap<>();
+    try (ResultSet rs = st.executeQuery("SELECT c.relname, n.nspname, substr(obj_description(n.oid, 'pg_namespace'), " + (MARK.length() + 1)
+        + ") FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE obj_description(n.oid, 'pg_namespace') LIKE "
+        + literal(MARK + "%") + " AND c.relkind IN ('v', 'm') ORDER BY c.relname, n.nspname")) {
+      while (rs.next()) {
+        if (plan.table(rs.getString(1)).isEmpty()) {
+          byName.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new String[] {rs.getString(2), rs.getString(3)});
+        }
+      }
+    }
+    List<String> problems = new ArrayList<>();
+    for (var view : byName.entrySet()) {
+      String target = qualified(targetSchema, view.getKey());
+      boolean ours = Queries.exists(conn, "SELECT 1 FROM pg_class WHERE oid = to_regclass(?) AND obj_description(oid, 'pg_class') = ?", target,
+          UNION_MARK);
+      if (!ours && Queries.bool(conn, "SELECT to_regclass(?) IS NOT NULL", target)) {
+        problems.add("view " + view.getKey() + " not united in " + targetSchema + ": a relation of that name exists there");
+        continue;
+      }
+      List<String> parts = view.getValue().stream().map(v -> "SELECT " + literal(v[1]) + "::text AS " + ident(tenantColumn) + ", * FROM "
+          + ident(v[0]) + "." + ident(view.getKey())).toList();
+      st.execute("SAVEPOINT tenantfold_union");
+      try {
+        st.execute("DROP VIEW IF EXISTS " + target);
+        st.execute("CREATE VIEW " + target + " AS " + String.join(" UNION ALL ", parts));
+        st.execute("COMMENT ON VIEW " + target + " IS " + literal(UNION_MARK));
+        if (applicationRole.isPresent()) {
+          st.execute("GRANT SELECT ON " + target + " TO " + ident(applicationRole.get()));
+        }
+        st.execute("RELEASE SAVEPOINT tenantfold_union");
+      } catch (SQLException e) {
+        st.execute("ROLLBACK TO SAVEPOINT tenantfold_union");
+        problems.add("view " + view.getKey() + " not united in " + targetSchema + ": " + e.getMessage().lines().findFirst().orElse(""));
+      }
+    }
+    return problems;
   }
 
   /**

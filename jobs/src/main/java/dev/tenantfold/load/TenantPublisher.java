@@ -64,8 +64,9 @@ public final class TenantPublisher {
    * has, when the run allows the tenant to shrink) are dropped.
    */
   public record Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema,
-      Map<String, List<String>> overruledSharedKeys, List<String> order, Optional<String> tenantSetting) {
+      Map<String, List<String>> overruledSharedKeys, List<String> order, Optional<String> tenantSetting, List<String> alsoLocked) {
     public Publication {
+      alsoLocked = List.copyOf(alsoLocked);
       staged = List.copyOf(staged);
       retiredTables = List.copyOf(retiredTables);
       overruledSharedKeys = Map.copyOf(overruledSharedKeys);
@@ -73,7 +74,7 @@ public final class TenantPublisher {
     }
 
     public Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema) {
-      this(tenantId, staged, retiredTables, targetSchema, partitionSchema, Map.of(), List.of(), Optional.empty());
+      this(tenantId, staged, retiredTables, targetSchema, partitionSchema, Map.of(), List.of(), Optional.empty(), List.of());
     }
 
     /** Tables in attach order: referenced tables before the tables referencing them ({@code order}), the rest by name. */
@@ -90,6 +91,9 @@ public final class TenantPublisher {
     List<String> parents = new ArrayList<>();
     ordered.forEach(s -> parents.add(s.table().name()));
     parents.addAll(publication.retiredTables());
+    // Tables the transaction also reads (every consolidated table, for compatibility schemas): locked with the others, in the
+    // one order every publish uses, or two tenants holding different tables would each wait for the other's.
+    publication.alsoLocked().stream().filter(t -> !parents.contains(t)).forEach(parents::add);
     Collections.sort(parents);
     try (Statement st = conn.createStatement()) {
       st.execute("SET LOCAL lock_timeout = " + literal(lockWaitMillis + "ms"));

@@ -96,6 +96,13 @@ class CodeObjectsTest {
       }
     }
 
+    // In the target schema, each view is the union of every tenant's, tenant column first.
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM public.film_stock GROUP BY tenant_id"))
+        .containsExactly("acme 10", "globex 20");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || n FROM public.film_count")).containsExactly("acme 10", "globex 20");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || title FROM public.well_stocked WHERE title LIKE '% film 1'"))
+        .containsExactly("acme acme film 1", "globex globex film 1");
+
     // The application's own statements, unchanged: ids from the shared sequence, defaults, its tenant filled in.
     assertThat(legacy(warehouse, "tenant_acme", "INSERT INTO film (title) VALUES ('new one') RETURNING film_id || ' ' || rental_rate"))
         .isEqualTo("21 4.99");
