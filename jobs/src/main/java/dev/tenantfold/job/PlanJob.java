@@ -51,6 +51,15 @@ public final class PlanJob {
     try (Connection target = config.target().endpoint().connect(SessionName.of("plan", "catalog"))) {
       Planning.Catalogs catalogs = planning.read(target, config.tenants());
       unreadable = new LinkedHashMap<>(catalogs.unreadable());
+      for (TenantConfig tenant : config.tenants()) {
+        var catalog = catalogs.tenants().get(tenant.id());
+        if (catalog != null && catalog.tables().isEmpty()) {
+          // As run refuses it: a typo in schemas must not plan (or publish) a tenant with nothing.
+          unreadable.put(tenant.id(), "Tenant " + tenant.id() + ": schemas " + tenant.schemas() + " hold no table that tenantfold.tables"
+              + " selects; check tenantfold.tenants[" + config.tenants().indexOf(tenant) + "]." + (tenant.isExport() ? "export" : "jdbc")
+              + ".schemas and that it names the right database");
+        }
+      }
       plan = planning.withObjects(planning.schema(catalogs.target(), catalogs.tenants()), catalogs.tenants());
     }
     List<String> ids = config.tenants().stream().map(TenantConfig::id).toList();

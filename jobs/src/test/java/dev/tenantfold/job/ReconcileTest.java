@@ -229,6 +229,19 @@ class ReconcileTest {
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).as("plan created nothing").isZero();
   }
 
+  @Test
+  void planNamesATenantWhoseSchemasHoldNoTable() throws Exception {
+    String warehouse = Fixtures.emptyWarehouse();
+    var config = Fixtures.config(warehouse).tenant("acme", acme()).tenantInSchemas("globex", globex(), List.of("cd")).build(reports);
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+    PlanJob.Outcome plan = new PlanJob(config, spark).execute(new PrintStream(printed, true, StandardCharsets.UTF_8), Optional.empty());
+
+    assertThat(plan.clean()).as("a tenant with nothing to move is not a clean plan").isFalse();
+    assertThat(printed.toString(StandardCharsets.UTF_8)).contains("Tenant globex: schemas [cd] hold no table",
+        "tenantfold.tenants[1].jdbc.schemas", "Verdict: the plan has errors");
+  }
+
   private static void assertCounts(TableResult r, long source, long loaded, long duplicates, long rejected) {
     assertThat(List.of(r.sourceRows(), r.loadedRows(), r.duplicatesRemoved(), r.rejectedRows()))
         .as("%s/%s source, loaded, duplicates removed, rejected (%s)", r.tenantId(), r.tableName(), r.message())
