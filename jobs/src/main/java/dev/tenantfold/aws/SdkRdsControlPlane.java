@@ -38,9 +38,9 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
     this.poll = poll;
   }
 
-  /** A client for {@code aws}'s region and endpoint, polling every 30 s while waiting. */
+  /** A client for {@code aws}'s region and endpoint, polling every {@code aws.poll-interval} while waiting. */
   public static SdkRdsControlPlane of(AwsConfig aws) {
-    return new SdkRdsControlPlane(AwsClients.rds(aws), Duration.ofSeconds(30));
+    return new SdkRdsControlPlane(AwsClients.rds(aws), aws.pollInterval());
   }
 
   @Override

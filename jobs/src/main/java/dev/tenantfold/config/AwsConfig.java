@@ -1,6 +1,7 @@
 package dev.tenantfold.config;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 
@@ -12,17 +13,23 @@ import java.util.Set;
  * @param region                 {@code aws.region}; empty for the SDK's default region chain
  * @param rdsEndpoint            {@code aws.rds-endpoint}, e.g. {@code https://rds.eu-west-1.amazonaws.com}
  * @param secretsManagerEndpoint {@code aws.secretsmanager-endpoint}
+ * @param pollInterval           {@code aws.poll-interval}: how often waiting for a copy or an export
+ *     task asks RDS for its status (default 30 s)
  */
-public record AwsConfig(Optional<String> region, Optional<String> rdsEndpoint, Optional<String> secretsManagerEndpoint) {
-  static final Set<String> KEYS = Set.of("region", "rds-endpoint", "secretsmanager-endpoint");
+public record AwsConfig(Optional<String> region, Optional<String> rdsEndpoint, Optional<String> secretsManagerEndpoint, Duration pollInterval) {
+  static final Set<String> KEYS = Set.of("region", "rds-endpoint", "secretsmanager-endpoint", "poll-interval");
 
   public static AwsConfig defaults() {
-    return new AwsConfig(Optional.empty(), Optional.empty(), Optional.empty());
+    return new AwsConfig(Optional.empty(), Optional.empty(), Optional.empty(), Duration.ofSeconds(30));
   }
 
   static AwsConfig from(ConfigReader c) {
     c.rejectUnknown(KEYS);
-    return new AwsConfig(optional(c, "region"), endpoint(c, "rds-endpoint"), endpoint(c, "secretsmanager-endpoint"));
+    Duration poll = c.has("poll-interval") ? c.duration("poll-interval") : Duration.ofSeconds(30);
+    if (poll.isNegative() || poll.isZero()) {
+      throw new ConfigError("Config key " + c.key("poll-interval") + " must be positive, e.g. 30s");
+    }
+    return new AwsConfig(optional(c, "region"), endpoint(c, "rds-endpoint"), endpoint(c, "secretsmanager-endpoint"), poll);
   }
 
   private static Optional<String> endpoint(ConfigReader c, String name) {

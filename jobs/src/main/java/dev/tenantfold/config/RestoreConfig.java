@@ -7,7 +7,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * A tenant read from a temporary copy restored from its instance's backups ({@code jdbc.restore}):
+ * A tenant read from a temporary copy restored from its instance's backups (the tenant's
+ * {@code restore} block):
  * production is never read for its data. The copy is restored, awaited, read with the tenant's
  * {@code jdbc} settings (database, user, credentials, schemas; host and port become the copy's),
  * and deleted after the run unless {@code keep}.
