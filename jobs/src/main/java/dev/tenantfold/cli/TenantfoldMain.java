@@ -6,6 +6,8 @@ import dev.tenantfold.demo.EmbeddedDemo;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.job.AuditJob;
 import dev.tenantfold.job.CleanupJob;
+import dev.tenantfold.job.DiscoverJob;
+import dev.tenantfold.job.ExportTaskJob;
 import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.Jobs;
 import dev.tenantfold.job.PlanJob;
@@ -88,6 +90,8 @@ public final class TenantfoldMain {
         case "run" -> runCommand(parse(args), out);
         case "validate" -> validateCommand(parse(args), out);
         case "cleanup" -> cleanupCommand(parse(args), out);
+        case "export" -> exportCommand(parse(args), out);
+        case "discover" -> discoverCommand(parse(args), out);
         case "demo" -> EmbeddedDemo.run(out);
         default -> throw new ConfigError("Unknown command '" + args[0] + "'");
       };
@@ -105,14 +109,15 @@ public final class TenantfoldMain {
   }
 
   record Arguments(String config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
-      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out) {}
+      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out, Optional<String> snapshot) {}
 
   /** The options each command takes, besides --config and --set. */
   private static final Map<String, Set<String>> OPTIONS = Map.of(
       "run", Set.of("--allow-shrink", "--resume", "--only-failed"),
       "validate", Set.of("--tenant", "--table"),
       "cleanup", Set.of("--dry-run"),
-      "plan", Set.of("--out"));
+      "plan", Set.of("--out"),
+      "export", Set.of("--tenant", "--snapshot"));
 
   static Arguments parse(String[] args) {
     String config = null;
@@ -124,6 +129,7 @@ public final class TenantfoldMain {
     boolean onlyFailed = false;
     boolean dryRun = false;
     Optional<String> out = Optional.empty();
+    Optional<String> snapshot = Optional.empty();
     Set<String> allowed = OPTIONS.getOrDefault(args[0], Set.of());
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
@@ -142,6 +148,7 @@ public final class TenantfoldMain {
         case "--only-failed" -> onlyFailed = true;
         case "--dry-run" -> dryRun = true;
         case "--out" -> out = Optional.of(value(args, ++i, option));
+        case "--snapshot" -> snapshot = Optional.of(value(args, ++i, option));
         default -> throw new IllegalStateException(option);
       }
     }
@@ -151,7 +158,10 @@ public final class TenantfoldMain {
     if (resume.isPresent() && onlyFailed) {
       throw new ConfigError("Options --resume RUN_ID and --only-failed exclude each other: --only-failed resumes the latest run");
     }
-    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out);
+    if (args[0].equals("export") && tenant.isEmpty()) {
+      throw new ConfigError("'export' needs --tenant ID: the tenant whose snapshot is exported");
+    }
+    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out, snapshot);
   }
 
   /** Plans without moving data: exit 0 when a run could proceed with every tenant, 2 when the plan has errors. */
@@ -174,6 +184,20 @@ public final class TenantfoldMain {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
     new CleanupJob(config, args.dryRun()).execute(out);
+    return ExitCode.OK;
+  }
+
+  /** Exports the tenant's snapshot to S3: exit 0 once COMPLETE, 1 when FAILED or CANCELED. */
+  static int exportCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    return new ExportTaskJob(config).execute(args.tenant().orElseThrow(), args.snapshot(), out);
+  }
+
+  static int discoverCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    new DiscoverJob(config).execute(out);
     return ExitCode.OK;
   }
 

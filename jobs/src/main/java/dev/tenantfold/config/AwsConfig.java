@@ -15,12 +15,41 @@ import java.util.Set;
  * @param secretsManagerEndpoint {@code aws.secretsmanager-endpoint}
  * @param pollInterval           {@code aws.poll-interval}: how often waiting for a copy or an export
  *     task asks RDS for its status (default 30 s)
+ * @param export                 {@code aws.export}: where {@code tenantfold export} writes
+ * @param discoverTag            {@code aws.discover.tag}: the instance tag whose value is the tenant id
+ * @param discoverUser           {@code aws.discover.user}: the user the printed tenant blocks connect as
  */
-public record AwsConfig(Optional<String> region, Optional<String> rdsEndpoint, Optional<String> secretsManagerEndpoint, Duration pollInterval) {
-  static final Set<String> KEYS = Set.of("region", "rds-endpoint", "secretsmanager-endpoint", "poll-interval");
+public record AwsConfig(Optional<String> region, Optional<String> rdsEndpoint, Optional<String> secretsManagerEndpoint, Duration pollInterval,
+    ExportDestination export, String discoverTag, Optional<String> discoverUser) {
+  static final Set<String> KEYS = Set.of("region", "rds-endpoint", "secretsmanager-endpoint", "poll-interval", "export", "discover");
+
+  public AwsConfig(Optional<String> region, Optional<String> rdsEndpoint, Optional<String> secretsManagerEndpoint, Duration pollInterval) {
+    this(region, rdsEndpoint, secretsManagerEndpoint, pollInterval, ExportDestination.NONE, "tenant", Optional.empty());
+  }
 
   public static AwsConfig defaults() {
     return new AwsConfig(Optional.empty(), Optional.empty(), Optional.empty(), Duration.ofSeconds(30));
+  }
+
+  /**
+   * Where snapshot export tasks write ({@code aws.export}): bucket, optional prefix, the IAM role RDS
+   * writes with and the KMS key it encrypts with. Checked when {@code tenantfold export} runs.
+   */
+  public record ExportDestination(Optional<String> bucket, String prefix, Optional<String> iamRole, Optional<String> kmsKey) {
+    static final ExportDestination NONE = new ExportDestination(Optional.empty(), "", Optional.empty(), Optional.empty());
+
+    /** Fails naming the first missing key. */
+    public void require() {
+      if (bucket.isEmpty()) {
+        throw new ConfigError("Missing config key tenantfold.aws.export.bucket: name the S3 bucket export tasks write to");
+      }
+      if (iamRole.isEmpty()) {
+        throw new ConfigError("Missing config key tenantfold.aws.export.iam-role: the ARN of the role RDS writes the export with");
+      }
+      if (kmsKey.isEmpty()) {
+        throw new ConfigError("Missing config key tenantfold.aws.export.kms-key: the KMS key (ARN or alias ARN) the export is encrypted with");
+      }
+    }
   }
 
   static AwsConfig from(ConfigReader c) {
@@ -29,7 +58,14 @@ public record AwsConfig(Optional<String> region, Optional<String> rdsEndpoint, O
     if (poll.isNegative() || poll.isZero()) {
       throw new ConfigError("Config key " + c.key("poll-interval") + " must be positive, e.g. 30s");
     }
-    return new AwsConfig(optional(c, "region"), endpoint(c, "rds-endpoint"), endpoint(c, "secretsmanager-endpoint"), poll);
+    ConfigReader export = c.block("export");
+    export.rejectUnknown(Set.of("bucket", "prefix", "iam-role", "kms-key"));
+    ExportDestination destination = new ExportDestination(optional(export, "bucket"), optional(export, "prefix").orElse(""), optional(export, "iam-role"),
+        optional(export, "kms-key"));
+    ConfigReader discover = c.block("discover");
+    discover.rejectUnknown(Set.of("tag", "user"));
+    return new AwsConfig(optional(c, "region"), endpoint(c, "rds-endpoint"), endpoint(c, "secretsmanager-endpoint"), poll, destination,
+        optional(discover, "tag").orElse("tenant"), optional(discover, "user"));
   }
 
   private static Optional<String> endpoint(ConfigReader c, String name) {

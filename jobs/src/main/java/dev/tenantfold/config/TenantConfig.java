@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * {@code restore} is read from a temporary copy restored from its instance's backups, never from
  * the URL's host ({@link RestoreConfig}).
  */
-public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, Optional<ExportConfig> export, Optional<RestoreConfig> restore) {
+public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, Optional<ExportConfig> export, Optional<RestoreConfig> restore,
+    Optional<String> instance) {
   private static final String JDBC_PREFIX = "jdbc:postgresql:";
   private static final Pattern TENANT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
@@ -27,12 +28,17 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, O
   }
 
   public TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, Optional<ExportConfig> export) {
-    this(id, jdbc, schemas, export, Optional.empty());
+    this(id, jdbc, schemas, export, Optional.empty(), Optional.empty());
   }
 
   /** The same tenant read from {@code source} (a restored copy): same database, user, credentials, schemas. */
   public TenantConfig readingFrom(JdbcEndpoint source) {
-    return new TenantConfig(id, source, schemas, export, restore);
+    return new TenantConfig(id, source, schemas, export, restore, instance);
+  }
+
+  /** The RDS instance the tenant lives on: {@code instance}, else {@code restore.source-instance}. */
+  public Optional<String> rdsInstance() {
+    return instance.or(() -> restore.map(RestoreConfig::sourceInstance));
   }
 
   public boolean isExport() {
@@ -54,7 +60,7 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, O
   }
 
   static TenantConfig from(ConfigReader c, AwsConfig aws) {
-    c.rejectUnknown(Set.of("id", "jdbc", "export", "restore"));
+    c.rejectUnknown(Set.of("id", "jdbc", "export", "restore", "instance"));
     String id = c.requiredString("id", "give every tenant an id, e.g. id = acme");
     if (!TENANT_ID.matcher(id).matches()) {
       throw new ConfigError(
@@ -70,7 +76,8 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, O
     }
     if (c.has("export")) {
       ExportConfig export = ExportConfig.from(c.block("export"), id);
-      return new TenantConfig(id, null, export.schemas(), Optional.of(export));
+      return new TenantConfig(id, null, export.schemas(), Optional.of(export), Optional.empty(),
+          Optional.ofNullable(c.optionalString("instance", null)));
     }
     if (!c.has("jdbc")) {
       throw new ConfigError("Missing required config key " + c.key("jdbc") + ": tenant " + id + " needs a source, e.g. jdbc { url = ..., user = ..., password = ... }"
@@ -93,6 +100,6 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, O
     }
     Optional<RestoreConfig> restore = c.has("restore") ? Optional.of(RestoreConfig.from(c.block("restore"), id)) : Optional.empty();
     return new TenantConfig(id, new JdbcEndpoint(url, jdbc.optionalString("user", null), password, "the source of tenant " + id,
-        JdbcAuth.properties(jdbc, aws, "tenant " + id)), schemas, Optional.empty(), restore);
+        JdbcAuth.properties(jdbc, aws, "tenant " + id)), schemas, Optional.empty(), restore, Optional.ofNullable(c.optionalString("instance", null)));
   }
 }
