@@ -142,6 +142,53 @@ class RestoredCopyRunTest {
   }
 
   @Test
+  void theCopyIsReadWithThePasswordFromSecretsManagerOnDriverAndExecutors() throws Exception {
+    String production = tenantDatabases(true);
+    String warehouse = Fixtures.emptyWarehouse();
+    String password = "copy-Secret-" + System.nanoTime();
+    String arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-acme-copy";
+    try (Connection conn = DriverManager.getConnection(copyServer.getJdbcUrl("postgres", "postgres")); Statement st = conn.createStatement()) {
+      st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'copy_reader') THEN CREATE ROLE copy_reader LOGIN SUPERUSER; END IF; END $$");
+      st.execute("ALTER ROLE copy_reader PASSWORD '" + password + "'");
+      String hba;
+      try (var rs = st.executeQuery("SHOW hba_file")) {
+        rs.next();
+        hba = rs.getString(1);
+      }
+      String rule = "host all copy_reader all scram-sha-256\n";
+      String current = Files.readString(Path.of(hba));
+      if (!current.contains(rule)) {
+        Files.writeString(Path.of(hba), rule + current);
+      }
+      st.execute("SELECT pg_reload_conf()");
+    }
+    api.secret(arn, "{\"engine\":\"postgres\",\"username\":\"copy_reader\",\"password\":\"" + password + "\"}");
+    SecretPasswordPlugin.clearCache();
+    copyBecomesAvailable();
+    TenantfoldConfig config = TenantfoldConfig.fromConfig(ConfigFactory.parseString("tenantfold {\n"
+        + " aws { region = " + AwsApi.REGION + ", rds-endpoint = \"" + api.endpoint() + "\", secretsmanager-endpoint = \"" + api.endpoint()
+        + "\", poll-interval = 50ms }\n"
+        + " target { url = \"" + warehouse + "\", user = postgres, password = postgres }\n"
+        + " report.dir = \"" + reports + "\"\n"
+        + " extract.rows-per-partition = 1\n"
+        + " tenants = [ { id = acme, jdbc { url = \"" + production + "\", user = copy_reader, password-secret = \"" + arn + "\" }\n"
+        + "   restore { source-instance = acme-prod } } ]\n}"));
+
+    RunResult result;
+    try (dev.tenantfold.testing.LogCapture logs = dev.tenantfold.testing.LogCapture.start()) {
+      result = new MigrationJob(config, spark).execute();
+      assertThat(logs.log() + logs.console()).doesNotContain(password);
+    }
+
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT label FROM public.items WHERE tenant_id = 'acme' ORDER BY id")).containsExactly("copy", "copy, restored");
+    assertThat(result.tenants().get(0).table("items").orElseThrow().partitions()).as("read in Spark tasks, each connecting with the secret")
+        .isGreaterThan(1);
+    assertThat(spark.sparkContext().getConf().toDebugString() + Files.readString(reports.resolve(result.runId()).resolve("report.json")))
+        .doesNotContain(password);
+  }
+
+  @Test
   void aThrottledRestoreIsRetried() throws Exception {
     String production = tenantDatabases(true);
     String warehouse = Fixtures.emptyWarehouse();
