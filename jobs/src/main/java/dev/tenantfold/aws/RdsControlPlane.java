@@ -19,10 +19,11 @@ public interface RdsControlPlane extends AutoCloseable {
   String KEEP_TAG = "tenantfold:keep";
 
   /**
-   * Starts restoring a copy named {@code copyId} as {@code restore} says, tagged with {@code tags};
+   * Starts restoring a copy named {@code copyId} as {@code restore} says, tagged with {@code tags},
+   * with IAM database authentication on when {@code iamAuth} (a restore does not carry it over);
    * returns at once (the copy is still being created).
    */
-  RestoredCopy restore(String copyId, RestoreConfig restore, Map<String, String> tags);
+  RestoredCopy restore(String copyId, RestoreConfig restore, Map<String, String> tags, boolean iamAuth);
 
   /** Waits, logging progress, until the instance is available; fails when it is not within {@code timeout}. */
   DbInstance awaitAvailable(String instanceId, Duration timeout);

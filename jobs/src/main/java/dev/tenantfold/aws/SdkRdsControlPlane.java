@@ -44,7 +44,7 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
   }
 
   @Override
-  public RestoredCopy restore(String copyId, RestoreConfig restore, Map<String, String> tags) {
+  public RestoredCopy restore(String copyId, RestoreConfig restore, Map<String, String> tags, boolean iamAuth) {
     List<Tag> tagList = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
     switch (restore.from().kind()) {
       case LATEST_RESTORABLE_TIME -> {
@@ -56,7 +56,7 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
         rds.restoreDBInstanceToPointInTime(b -> b.sourceDBInstanceIdentifier(restore.sourceInstance()).targetDBInstanceIdentifier(copyId)
             .restoreTime(time).dbInstanceClass(restore.instanceClass().orElse(null)).dbSubnetGroupName(restore.subnetGroup().orElse(null))
             .vpcSecurityGroupIds(restore.securityGroups().isEmpty() ? null : restore.securityGroups()).multiAZ(false).publiclyAccessible(false)
-            .deletionProtection(false).tags(tagList));
+            .deletionProtection(false).enableIAMDatabaseAuthentication(iamAuth ? Boolean.TRUE : null).tags(tagList));
         return new RestoredCopy(copyId, restore.sourceInstance(), "latest-restorable-time", time);
       }
       default -> {
@@ -66,7 +66,7 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
         rds.restoreDBInstanceFromDBSnapshot(b -> b.dbSnapshotIdentifier(snapshot.dbSnapshotIdentifier()).dbInstanceIdentifier(copyId)
             .dbInstanceClass(restore.instanceClass().orElse(null)).dbSubnetGroupName(restore.subnetGroup().orElse(null))
             .vpcSecurityGroupIds(restore.securityGroups().isEmpty() ? null : restore.securityGroups()).multiAZ(false).publiclyAccessible(false)
-            .deletionProtection(false).tags(tagList));
+            .deletionProtection(false).enableIAMDatabaseAuthentication(iamAuth ? Boolean.TRUE : null).tags(tagList));
         Instant time = Optional.ofNullable(snapshot.originalSnapshotCreateTime()).orElse(snapshot.snapshotCreateTime());
         return new RestoredCopy(copyId, restore.sourceInstance(), "snapshot " + snapshot.dbSnapshotIdentifier(), time);
       }
@@ -81,7 +81,8 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
     while (true) {
       Duration left = Duration.ofNanos(deadline - System.nanoTime());
       if (left.isNegative() || left.isZero()) {
-        throw new IllegalStateException("Copy " + instanceId + " did not become available within " + timeout + " (restore.wait-timeout; last status "
+        throw new IllegalStateException("Copy " + instanceId + " did not become available within " + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+            + " (restore.wait-timeout; last status "
             + describe(instanceId).map(DBInstance::dbInstanceStatus).orElse("unknown") + ")");
       }
       Duration wait = left.compareTo(slice) < 0 ? left : slice;

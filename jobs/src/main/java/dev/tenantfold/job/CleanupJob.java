@@ -50,7 +50,7 @@ public final class CleanupJob {
       }
       List<String> live = reports.runningRuns(conn);
       // Restored copies tagged with runs no longer running (tenants with a restore block only).
-      RestoreStage.sweep(config, live, dryRun, out);
+      RestoreStage.sweep(config, conn, live, dryRun, out);
       List<String> dropped = new ArrayList<>();
       for (StagingRegistry.Leftover leftover : registry.leftovers(conn, live, true)) {
         out.printf("%s %s (run %s, tenant %s, table %s, %s)%n", dryRun ? "would drop" : "dropped", leftover.qualifiedName(), leftover.runId(),

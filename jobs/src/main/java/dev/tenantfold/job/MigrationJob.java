@@ -161,7 +161,7 @@ public final class MigrationJob {
       LOG.warn("Dropped {} staging tables left by earlier runs {}", leftovers.size(),
           leftovers.stream().map(StagingRegistry.Leftover::runId).distinct().toList());
     }
-    for (String copy : RestoreStage.sweep(config, live, false, null)) {
+    for (String copy : RestoreStage.sweep(config, target, live, false, null)) {
       LOG.warn("Deleted restored copy {} left by a run that is no longer running", copy);
     }
   }

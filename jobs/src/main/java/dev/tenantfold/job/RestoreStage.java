@@ -4,12 +4,16 @@ import dev.tenantfold.aws.DbInstance;
 import dev.tenantfold.aws.RdsControlPlane;
 import dev.tenantfold.aws.RestoredCopy;
 import dev.tenantfold.aws.SdkRdsControlPlane;
+import dev.tenantfold.config.JdbcAuth;
 import dev.tenantfold.config.RestoreConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.SourceInfo;
 import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,6 +44,9 @@ final class RestoreStage implements AutoCloseable {
   /** Copies asked for, by tenant: registered before the restore call, so an ambiguous failure still deletes. */
   private final Map<String, String> requested = new ConcurrentHashMap<>();
   private final Map<String, Long> deleteMillis = new ConcurrentHashMap<>();
+  /** Deletes the copies when the driver is stopped (SIGTERM, YARN kill) before {@link #close()}; a SIGKILL leaves them to the sweep. */
+  private final Thread onShutdown = new Thread(this::deleteCopies, "tenantfold-delete-copies");
+  private boolean hooked;
 
   RestoreStage(TenantfoldConfig config, String runId) {
     this(config, runId, () -> SdkRdsControlPlane.of(config.aws()));
@@ -89,6 +96,8 @@ final class RestoreStage implements AutoCloseable {
     if (restoring.isEmpty()) {
       return new Outcome(reading, failed, copies, millis);
     }
+    Runtime.getRuntime().addShutdownHook(onShutdown);
+    hooked = true;
     ExecutorService pool = Executors.newFixedThreadPool(restoring.size(), r -> {
       Thread t = new Thread(r, "tenantfold-restore");
       t.setDaemon(true);
@@ -133,7 +142,8 @@ final class RestoreStage implements AutoCloseable {
     tags.put(RdsControlPlane.KEEP_TAG, String.valueOf(restore.keep()));
     requested.put(tenant.id(), copyId);
     LOG.info("Restoring copy {} of instance {} for tenant {} ({})", copyId, restore.sourceInstance(), tenant.id(), restore.from());
-    RestoredCopy copy = rds().restore(copyId, restore, tags);
+    boolean iam = JdbcAuth.IAM_PLUGIN.equals(tenant.jdbc().properties().get(JdbcAuth.PLUGIN_PROPERTY));
+    RestoredCopy copy = rds().restore(copyId, restore, tags, iam);
     DbInstance available = rds().awaitAvailable(copyId, restore.waitTimeout());
     String url = copyUrl(tenant.jdbc().url(), available.host().orElseThrow(), available.port().orElse(5432));
     LOG.info("Tenant {} reads {} ({})", tenant.id(), copy.describe(), Redaction.redactUrl(url));
@@ -169,6 +179,13 @@ final class RestoreStage implements AutoCloseable {
   public void close() {
     try {
       deleteCopies();
+      if (hooked) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(onShutdown);
+        } catch (IllegalStateException e) {
+          // The JVM is shutting down: the hook runs (and finds nothing left to delete).
+        }
+      }
     } finally {
       if (rds != null) {
         rds.close();
@@ -177,18 +194,27 @@ final class RestoreStage implements AutoCloseable {
   }
 
   /**
-   * Deletes the copies that runs no longer running left (tagged with a run id not in {@code liveRuns},
-   * not kept); on a dry run only lists them. Only when some tenant restores: others make no AWS call.
+   * Deletes the copies that runs no longer running left (tagged with a run this target's
+   * {@code runs} table records as finished, failed or abandoned; not kept); on a dry run only lists
+   * them. A copy of a run this target does not know (another deployment in the same account) is
+   * left alone. Only when some tenant restores: others make no AWS call.
    */
-  static List<String> sweep(TenantfoldConfig config, List<String> liveRuns, boolean dryRun, PrintStream out) {
+  static List<String> sweep(TenantfoldConfig config, Connection target, List<String> liveRuns, boolean dryRun, PrintStream out) {
     if (!needed(config)) {
       return List.of();
     }
+    ReportStore reports = new ReportStore(config.target().reportSchema());
     List<String> swept = new ArrayList<>();
     try (RdsControlPlane rds = SdkRdsControlPlane.of(config.aws())) {
       for (DbInstance instance : rds.instances()) {
         String run = instance.tags().get(RdsControlPlane.RUN_TAG);
         if (run == null || liveRuns.contains(run) || "true".equals(instance.tags().get(RdsControlPlane.KEEP_TAG)) || "deleting".equals(instance.status())) {
+          continue;
+        }
+        Optional<ReportStore.PastRun> past = reports.pastRun(target, Optional.of(run));
+        if (past.isEmpty() || past.get().status().equals("running")) {
+          LOG.info("Leaving copy {}: run {} is {}", instance.id(), run, past.isEmpty() ? "not recorded in " + config.target().reportSchema()
+              + ".runs (another deployment's?)" : "still running");
           continue;
         }
         if (!dryRun) {
@@ -205,7 +231,7 @@ final class RestoreStage implements AutoCloseable {
               instance.tags().getOrDefault(RdsControlPlane.TENANT_TAG, "?"));
         }
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | SQLException e) {
       LOG.warn("Cannot list restored copies left by earlier runs: {}", e.getMessage());
     }
     return swept;
