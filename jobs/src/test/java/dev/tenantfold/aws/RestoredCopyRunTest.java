@@ -234,6 +234,24 @@ class RestoredCopyRunTest {
   }
 
   @Test
+  void aRunFailingAfterTheRestoreStillDeletesTheCopy() throws Exception {
+    String production = tenantDatabases(true);
+    String warehouse = Fixtures.emptyWarehouse();
+    // The target refuses the partition schema, which the run creates after planning, once every copy is restored.
+    TestPostgres.execute(warehouse, "CREATE FUNCTION refuse_partitions() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN"
+        + " IF current_query() LIKE '%tenantfold_partitions%' THEN RAISE EXCEPTION 'partition schema refused by the test'; END IF; END $$;"
+        + " CREATE EVENT TRIGGER refuse_partitions ON ddl_command_start WHEN TAG IN ('CREATE SCHEMA') EXECUTE FUNCTION refuse_partitions()");
+    copyBecomesAvailable();
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new MigrationJob(config(warehouse, production, "1m"), spark).execute())
+        .hasMessageContaining("partition schema refused by the test");
+
+    assertThat(api.requests("RestoreDBInstanceToPointInTime")).hasSize(1);
+    assertThat(deleted()).as("the copy's deletion, requested on the way out of the failed run").hasSize(1);
+    assertThat(RowSets.rows(warehouse, "SELECT status FROM tenantfold.runs")).containsExactly("failed");
+  }
+
+  @Test
   void cleanupDeletesCopiesOfRunsNoLongerRunningOnly() throws Exception {
     String production = tenantDatabases(true);
     String warehouse = Fixtures.emptyWarehouse();
