@@ -5,6 +5,8 @@ import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.demo.EmbeddedDemo;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.job.CleanupJob;
+import dev.tenantfold.job.DiscoverJob;
+import dev.tenantfold.job.ExportTaskJob;
 import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.Jobs;
 import dev.tenantfold.job.PlanJob;
@@ -51,6 +53,9 @@ public final class TenantfoldMain {
         tenantfold validate --config FILE [--tenant ID] [--table T] [--set key=value ...]
                                                              re-validate published data against the sources (live or exports)
         tenantfold cleanup --config FILE [--dry-run]         list and drop staging tables that dead or failed runs left
+        tenantfold export --config FILE --tenant ID [--snapshot SNAPSHOT_ID]
+                                                             start an RDS snapshot export of a tenant and wait for it
+        tenantfold discover --config FILE                    list RDS instances tagged as tenants, as a tenants block
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
         tenantfold help COMMAND | COMMAND --help             a command's options;  tenantfold --version  the version
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
@@ -106,6 +111,8 @@ public final class TenantfoldMain {
         case "run" -> runCommand(parse(args), out);
         case "validate" -> validateCommand(parse(args), out);
         case "cleanup" -> cleanupCommand(parse(args), out);
+        case "export" -> exportCommand(parse(args), out);
+        case "discover" -> discoverCommand(parse(args), out);
         case "demo" -> demoCommand(args, out);
         default -> throw new ConfigError("Unknown command '" + args[0] + "' (commands: " + String.join(", ", commands()) + ")");
       };
@@ -132,7 +139,8 @@ public final class TenantfoldMain {
       Map.entry("--allow-shrink", "--allow-shrink ID    let tenant ID publish fewer tables or rows than before (repeatable; * for all)"),
       Map.entry("--resume", "--resume RUN_ID      run only the tenants run RUN_ID did not publish"),
       Map.entry("--only-failed", "--only-failed        resume the latest run: only the tenants it did not publish"),
-      Map.entry("--tenant", "--tenant ID          audit only tenant ID"),
+      Map.entry("--tenant", "--tenant ID          validate: audit only tenant ID; export: the tenant to export"),
+      Map.entry("--snapshot", "--snapshot ID        export this snapshot instead of the tenant's latest"),
       Map.entry("--table", "--table T            audit only table T"),
       Map.entry("--dry-run", "--dry-run            list what would be dropped, drop nothing"));
 
@@ -223,14 +231,16 @@ public final class TenantfoldMain {
   }
 
   record Arguments(String config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
-      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out) {}
+      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out, Optional<String> snapshot) {}
 
   /** The options each command takes, besides --config and --set. */
   private static final Map<String, Set<String>> OPTIONS = Map.of(
       "run", Set.of("--allow-shrink", "--resume", "--only-failed"),
       "validate", Set.of("--tenant", "--table"),
       "cleanup", Set.of("--dry-run"),
-      "plan", Set.of("--out"));
+      "plan", Set.of("--out"),
+      "export", Set.of("--tenant", "--snapshot"),
+      "discover", Set.of());
 
   static Arguments parse(String[] args) {
     String config = null;
@@ -242,6 +252,7 @@ public final class TenantfoldMain {
     boolean onlyFailed = false;
     boolean dryRun = false;
     Optional<String> out = Optional.empty();
+    Optional<String> snapshot = Optional.empty();
     Set<String> allowed = OPTIONS.getOrDefault(args[0], Set.of());
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
@@ -258,6 +269,7 @@ public final class TenantfoldMain {
         case "--only-failed" -> onlyFailed = true;
         case "--dry-run" -> dryRun = true;
         case "--out" -> out = Optional.of(value(args, ++i, option));
+        case "--snapshot" -> snapshot = Optional.of(value(args, ++i, option));
         default -> throw new IllegalStateException(option);
       }
     }
@@ -267,7 +279,10 @@ public final class TenantfoldMain {
     if (resume.isPresent() && onlyFailed) {
       throw new ConfigError("Options --resume RUN_ID and --only-failed exclude each other: --only-failed resumes the latest run");
     }
-    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out);
+    if (args[0].equals("export") && tenant.isEmpty()) {
+      throw new ConfigError("'export' needs --tenant ID: the tenant whose snapshot is exported");
+    }
+    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out, snapshot);
   }
 
   /** Plans without moving data: exit 0 when a run could proceed with every tenant, 2 when the plan has errors. */
@@ -290,6 +305,20 @@ public final class TenantfoldMain {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
     new CleanupJob(config, args.dryRun()).execute(out);
+    return ExitCode.OK;
+  }
+
+  /** Exports the tenant's snapshot to S3: exit 0 once COMPLETE, 1 when FAILED or CANCELED. */
+  static int exportCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    return new ExportTaskJob(config).execute(args.tenant().orElseThrow(), args.snapshot(), out);
+  }
+
+  static int discoverCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    new DiscoverJob(config).execute(out);
     return ExitCode.OK;
   }
 

@@ -33,15 +33,22 @@ public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSc
   }
 
   static TargetConfig from(ConfigReader c) {
-    c.rejectUnknown(Set.of("url", "user", "password", "schema", "report-schema", "staging-schema", "partition-schema", "row-level-security", "tenant-setting",
-        "application-role", "compat-schemas", "compat-schema-prefix"));
+    return from(c, AwsConfig.defaults());
+  }
+
+  static TargetConfig from(ConfigReader c, AwsConfig aws) {
+    java.util.Set<String> keys = new java.util.HashSet<>(Set.of("url", "user", "password", "schema", "report-schema", "staging-schema", "partition-schema",
+        "row-level-security", "tenant-setting", "application-role", "compat-schemas", "compat-schema-prefix"));
+    keys.addAll(JdbcAuth.KEYS);
+    c.rejectUnknown(keys);
     String url = c.requiredString("url", "set the target database JDBC URL, e.g. jdbc:postgresql://host:5432/warehouse");
     if (!url.startsWith("jdbc:postgresql:")) {
       // Another driver would only fail once Spark is up, as an error of the run (exit 1) instead of a usage error.
       throw new ConfigError("Cannot use " + c.key("url") + ": the target must be PostgreSQL, a jdbc:postgresql: URL (got "
           + scheme(url) + "), e.g. jdbc:postgresql://host:5432/warehouse");
     }
-    JdbcEndpoint endpoint = new JdbcEndpoint(url, c.optionalString("user", null), c.optionalString("password", null), "the target");
+    JdbcEndpoint endpoint = new JdbcEndpoint(url, c.optionalString("user", null), c.optionalString("password", null), "the target",
+        JdbcAuth.properties(c, aws, "the target"));
     String partitionSchema = c.string("partition-schema");
     if (partitionSchema.equals(c.string("schema"))) {
       throw new ConfigError("Config key " + c.key("partition-schema") + " must differ from " + c.key("schema")

@@ -34,6 +34,7 @@ public record TenantfoldConfig(
     JobOptions options,
     ValidateConfig validate,
     S3Config s3,
+    AwsConfig aws,
     Config raw) {
   public static final String ROOT = "tenantfold";
   private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|token|access-key).*");
@@ -43,6 +44,12 @@ public record TenantfoldConfig(
 
   public TenantfoldConfig {
     tenants = List.copyOf(tenants);
+  }
+
+  /** The same configuration reading {@code tenant} as given (a tenant whose source became a restored copy). */
+  public TenantfoldConfig withTenant(TenantConfig tenant) {
+    List<TenantConfig> replaced = tenants.stream().map(t -> t.id().equals(tenant.id()) ? tenant : t).toList();
+    return new TenantfoldConfig(tenantColumn, target, replaced, tables, rules, reportDir, options, validate, s3, aws, raw);
   }
 
   /** Loads the layered configuration; {@code file} may be null (reference and overrides only). */
@@ -81,16 +88,17 @@ public record TenantfoldConfig(
       throw new ConfigError("Invalid configuration: " + e.getMessage(), e);
     }
     ConfigReader root = new ConfigReader(resolved.getConfig(ROOT), ROOT);
-    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3", "rules", "progress"));
+    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3", "rules", "progress", "aws"));
     String tenantColumn = root.string("tenant-column");
     if (!COLUMN_NAME.matcher(tenantColumn).matches()) {
       throw new ConfigError("Config key " + root.key("tenant-column") + " = '" + tenantColumn + "' must be a lower-case SQL column name");
     }
-    TargetConfig target = TargetConfig.from(root.block("target"));
+    AwsConfig aws = AwsConfig.from(root.block("aws"));
+    TargetConfig target = TargetConfig.from(root.block("target"), aws);
     List<TenantConfig> tenants = new ArrayList<>();
     Set<String> ids = new HashSet<>();
     for (ConfigReader t : root.objectList("tenants")) {
-      TenantConfig tenant = TenantConfig.from(t);
+      TenantConfig tenant = TenantConfig.from(t, aws);
       if (!ids.add(tenant.id())) {
         throw new ConfigError("Duplicate tenant id '" + tenant.id() + "' at " + t.key("id") + ": tenant ids must be unique");
       }
@@ -112,7 +120,7 @@ public record TenantfoldConfig(
     ProgressConfig.from(root.block("progress"));
     return new TenantfoldConfig(
         tenantColumn, target, tenants, TablesConfig.from(root.block("tables")).excluding(rules.excludedTables()), rules, report.string("dir"), JobOptions.from(root),
-        ValidateConfig.from(root.block("validate")), S3Config.from(root.block("s3")), resolved);
+        ValidateConfig.from(root.block("validate")), S3Config.from(root.block("s3")), aws, resolved);
   }
 
   static Config parseOverride(String override) {

@@ -12,6 +12,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.postgresql.core.BaseConnection;
 import org.postgresql.core.ServerVersion;
@@ -25,8 +26,11 @@ import org.slf4j.LoggerFactory;
  *
  * @param side what this database is to the job, for messages: {@code "the source of tenant acme"},
  *     {@code "the target"}; null when not known ({@code "the database"})
+ * @param properties further pgjdbc connection properties, none of them secret: TLS ({@code sslmode},
+ *     {@code sslrootcert}) and the authentication plugin that mints an IAM token or reads a Secrets
+ *     Manager secret for every new connection (config/JdbcAuth)
  */
-public record JdbcEndpoint(String url, String user, String password, String side) implements Serializable {
+public record JdbcEndpoint(String url, String user, String password, String side, Map<String, String> properties) implements Serializable {
   private static final Logger LOG = LoggerFactory.getLogger(JdbcEndpoint.class);
   static final int CONNECT_TIMEOUT_SECONDS = 20;
   /**
@@ -36,13 +40,26 @@ public record JdbcEndpoint(String url, String user, String password, String side
    */
   static final String CLIENT_CONNECTION_CHECK_INTERVAL = "10s";
 
+  public JdbcEndpoint {
+    properties = properties == null ? Map.of() : Map.copyOf(properties);
+  }
+
   public JdbcEndpoint(String url, String user, String password) {
     this(url, user, password, null);
   }
 
+  public JdbcEndpoint(String url, String user, String password, String side) {
+    this(url, user, password, side, Map.of());
+  }
+
   /** The same endpoint described as {@code side} in connection errors. */
   public JdbcEndpoint withSide(String newSide) {
-    return new JdbcEndpoint(url, user, password, newSide);
+    return new JdbcEndpoint(url, user, password, newSide, properties);
+  }
+
+  /** The same user, credentials and TLS settings at another URL (a restored copy of the same database). */
+  public JdbcEndpoint withUrl(String newUrl) {
+    return new JdbcEndpoint(newUrl, user, password, side, properties);
   }
 
   /**
@@ -52,6 +69,7 @@ public record JdbcEndpoint(String url, String user, String password, String side
    */
   public Connection connect(String applicationName) throws SQLException {
     Properties props = new Properties();
+    properties.forEach(props::setProperty);
     if (user != null) {
       props.setProperty("user", user);
     }
@@ -125,6 +143,17 @@ public record JdbcEndpoint(String url, String user, String password, String side
         reason = "no answer within " + CONNECT_TIMEOUT_SECONDS + " s: check host and port, and firewalls or security groups on the way";
         break;
       }
+      if (t.getMessage() != null && t.getMessage().contains("could not be verified by hostnameverifier")) {
+        reason = "TLS: the server's certificate does not name host " + String.join(",", hosts(url)).replaceAll(":\\d+", "") + " (sslmode "
+            + properties.get("sslmode") + "): use the host name the certificate was issued for (the RDS endpoint, not an IP address or alias)";
+        break;
+      }
+      if (t instanceof javax.net.ssl.SSLException) {
+        reason = "TLS handshake failed: the server's certificate is not trusted by " + (properties.containsKey("sslrootcert")
+            ? "ssl-root-cert " + properties.get("sslrootcert") + " (use the CA bundle that issued it, for RDS the region's bundle or global-bundle.pem)"
+            : "the default trust store (set ssl-root-cert)") + " (" + t.getMessage() + ")";
+        break;
+      }
       if (t instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
         // The server's primary line only ("FATAL: password authentication failed for user ...").
         reason = psql.getServerErrorMessage().getSeverity() + ": " + psql.getServerErrorMessage().getMessage();
@@ -176,6 +205,7 @@ public record JdbcEndpoint(String url, String user, String password, String side
 
   @Override
   public String toString() {
-    return "JdbcEndpoint[url=" + Redaction.redactUrl(url) + ", user=" + user + ", password=****" + (side == null ? "" : ", side=" + side) + "]";
+    return "JdbcEndpoint[url=" + Redaction.redactUrl(url) + ", user=" + user + ", password=****" + (side == null ? "" : ", side=" + side)
+        + (properties.isEmpty() ? "" : ", properties=" + properties.keySet()) + "]";
   }
 }

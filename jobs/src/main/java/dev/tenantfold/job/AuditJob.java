@@ -115,7 +115,11 @@ public final class AuditJob {
         }
         progress.tablesPlanned(tenant.id(), tables.size(), 0);
         progress.stage(tenant.id(), ProgressTracker.Stage.VALIDATE);
-        TenantResult result = audit(tenant, runId, reports.ledgerTable(), tables, existing, target);
+        // Re-validating would read the configured URL: production, which a tenant with a restore block is never read from.
+        TenantResult result = tenant.restore().isPresent() ? TenantResult.failed(tenant.id(), "Cannot validate tenant " + tenant.id()
+            + ": it is read from restored copies (restore block) and validate would read its configured instance; the run that published it"
+            + " validated it against its copy (report.json)", List.of(), 0)
+            : audit(tenant, runId, reports.ledgerTable(), tables, existing, target);
         progress.finished(tenant.id(), result.status() == TableStatus.OK);
         reports.recordTables(target, runId, result.tables());
         reports.recordTenantFailure(target, runId, result);

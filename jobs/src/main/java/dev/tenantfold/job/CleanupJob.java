@@ -16,7 +16,7 @@ import java.util.List;
  * The {@code cleanup} command: marks runs whose driver died as abandoned, then lists and drops the
  * staging tables that dead, failed or finished runs left, including those kept for inspection
  * ({@code load.keep-failed-staging}), and tables in the staging schema that no run recorded (left by
- * versions before the registry). Live runs' staging is never touched. {@code --dry-run} only lists.
+ * versions before the registry); and deletes the restored copies such runs left (tagged with their run). Live runs' staging is never touched. {@code --dry-run} only lists.
  */
 public final class CleanupJob {
   private final TenantfoldConfig config;
@@ -49,6 +49,8 @@ public final class CleanupJob {
         }
       }
       List<String> live = reports.runningRuns(conn);
+      // Restored copies tagged with runs no longer running (tenants with a restore block only).
+      RestoreStage.sweep(config, conn, live, dryRun, out);
       List<String> dropped = new ArrayList<>();
       for (StagingRegistry.Leftover leftover : registry.leftovers(conn, live, true)) {
         out.printf("%s %s (run %s, tenant %s, table %s, %s)%n", dryRun ? "would drop" : "dropped", leftover.qualifiedName(), leftover.runId(),

@@ -171,6 +171,9 @@ public final class MigrationJob {
       LOG.warn("Dropped {} staging tables left by earlier runs {}", leftovers.size(),
           leftovers.stream().map(StagingRegistry.Leftover::runId).distinct().toList());
     }
+    for (String copy : RestoreStage.sweep(config, target, live, false, null)) {
+      LOG.warn("Deleted restored copy {} left by a run that is no longer running", copy);
+    }
   }
 
   /** Drops every staging table this run still has (tenants whose own cleanup could not reach the target). */
@@ -180,8 +183,21 @@ public final class MigrationJob {
     }
   }
 
+  /**
+   * Restores the temporary copies tenants with a {@code restore} block read from, runs the tenants
+   * on the configuration that reads the copies, and deletes the copies whatever happens.
+   */
   private RunResult migrate(TargetSession session, ReportStore reports, StagingRegistry registry, String runId, Instant started,
       Optional<ReportStore.PastRun> resumed) throws SQLException {
+    List<String> publishedBefore = resumed.map(ReportStore.PastRun::publishedTenants).orElse(List.of());
+    try (RestoreStage restores = new RestoreStage(config, runId)) {
+      RestoreStage.Outcome restored = restores.restore(config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());
+      return new MigrationJob(restored.reading(), spark, options).migrateTenants(session, reports, registry, runId, started, resumed, restores, restored);
+    }
+  }
+
+  private RunResult migrateTenants(TargetSession session, ReportStore reports, StagingRegistry registry, String runId, Instant started,
+      Optional<ReportStore.PastRun> resumed, RestoreStage restores, RestoreStage.Outcome restored) throws SQLException {
     List<String> notes = new ArrayList<>();
     Set<String> skipped = new LinkedHashSet<>();
     resumed.ifPresent(past -> {
@@ -195,10 +211,11 @@ public final class MigrationJob {
     tenants.forEach(t -> progress.stage(t.id(), ProgressTracker.Stage.PLAN));
     Connection target = session.connection();
     Planning planning = new Planning(config, tenant -> sourceOf(tenant, "plan"));
-    Planning.Catalogs read = planning.read(target, tenants);
+    Planning.Catalogs read = planning.read(target, tenants.stream().filter(t -> !restored.failed().containsKey(t.id())).toList());
     Map<String, TenantCatalog> catalogs = new LinkedHashMap<>(read.tenants());
     Map<String, TenantResult> failed = new LinkedHashMap<>();
     read.unreadable().forEach((id, message) -> failed.put(id, TenantResult.failed(id, message, List.of(), 0)));
+    restored.failed().forEach((id, message) -> failed.put(id, TenantResult.failed(id, message, List.of(), restored.millis().getOrDefault(id, 0L))));
     TenantCatalog existing = read.target();
     Map<String, ShrinkGuard> guards = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
@@ -301,7 +318,7 @@ public final class MigrationJob {
         TenantResult r = failed.containsKey(tenant.id()) ? failed.get(tenant.id()) : await(tenant.id(), running.get(tenant.id()));
         TenantSource source = sources.get(tenant.id());
         if (source != null) {
-          r = r.withSource(new SourceInfo(source.kind(), source.describe(), source.pointInTime()));
+          r = r.withSource(restored.source(tenant.id()).orElse(new SourceInfo(source.kind(), source.describe(), source.pointInTime())));
         }
         if (!r.published()) {
           LOG.warn("Tenant {} not published ({}): {}", r.tenantId(), r.status(), r.message().isEmpty()
@@ -313,6 +330,9 @@ public final class MigrationJob {
     } finally {
       pool.shutdownNow();
     }
+    // The copies go as soon as no tenant reads them; restore and delete are stages of their tenants.
+    Map<String, Long> deleted = restores.deleteCopies();
+    results.replaceAll(r -> withCopyStages(r, restored.millis().get(r.tenantId()), deleted.get(r.tenantId())));
     // From here on the target's own record decides: a connection lost on the way is replaced.
     Connection conn = session.connection();
     reports.recordSharedConflicts(conn, runId, gate.conflicts().stream()
@@ -331,6 +351,21 @@ public final class MigrationJob {
     reports.finishRun(conn, runId, finished, provisional.statusLabel());
     String reportPath = writeReport(provisional, planned);
     return new RunResult(runId, "run", started, finished, results, reportPath, notes);
+  }
+
+  private static TenantResult withCopyStages(TenantResult r, Long restoreMillis, Long deleteMillis) {
+    if (restoreMillis == null && deleteMillis == null) {
+      return r;
+    }
+    Map<String, Long> stages = new LinkedHashMap<>();
+    if (restoreMillis != null) {
+      stages.put("restore", restoreMillis);
+    }
+    stages.putAll(r.stageMillis());
+    if (deleteMillis != null) {
+      stages.put("delete_copy", deleteMillis);
+    }
+    return new TenantResult(r.tenantId(), r.published(), r.message(), r.tables(), r.millis(), stages, r.source());
   }
 
   private TenantSource sourceOf(TenantConfig tenant, String runId) {
