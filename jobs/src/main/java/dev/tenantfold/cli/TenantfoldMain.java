@@ -9,6 +9,7 @@ import dev.tenantfold.job.CleanupJob;
 import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.Jobs;
 import dev.tenantfold.job.PlanJob;
+import dev.tenantfold.job.ReportJob;
 import dev.tenantfold.report.ExitCode;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
@@ -45,6 +46,8 @@ public final class TenantfoldMain {
         tenantfold validate --config FILE [--tenant ID] [--table T] [--set key=value ...]
                                                              re-validate published data against the sources (live or exports)
         tenantfold cleanup --config FILE [--dry-run]         list and drop staging tables that dead or failed runs left
+        tenantfold report --config FILE [--run-id ID] [--format html|json|csv] [--out PATH|-]
+                                                             render a past run (default the latest) from the report tables
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
                   2 usage or configuration error (or a plan with errors); 3 some tenant failed validation and was not published.""";
@@ -88,6 +91,7 @@ public final class TenantfoldMain {
         case "run" -> runCommand(parse(args), out);
         case "validate" -> validateCommand(parse(args), out);
         case "cleanup" -> cleanupCommand(parse(args), out);
+        case "report" -> reportCommand(parse(args), out);
         case "demo" -> EmbeddedDemo.run(out);
         default -> throw new ConfigError("Unknown command '" + args[0] + "'");
       };
@@ -105,14 +109,15 @@ public final class TenantfoldMain {
   }
 
   record Arguments(String config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
-      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out) {}
+      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out, Optional<String> runId, Optional<String> format) {}
 
   /** The options each command takes, besides --config and --set. */
   private static final Map<String, Set<String>> OPTIONS = Map.of(
       "run", Set.of("--allow-shrink", "--resume", "--only-failed"),
       "validate", Set.of("--tenant", "--table"),
       "cleanup", Set.of("--dry-run"),
-      "plan", Set.of("--out"));
+      "plan", Set.of("--out"),
+      "report", Set.of("--run-id", "--format", "--out"));
 
   static Arguments parse(String[] args) {
     String config = null;
@@ -124,6 +129,8 @@ public final class TenantfoldMain {
     boolean onlyFailed = false;
     boolean dryRun = false;
     Optional<String> out = Optional.empty();
+    Optional<String> runId = Optional.empty();
+    Optional<String> format = Optional.empty();
     Set<String> allowed = OPTIONS.getOrDefault(args[0], Set.of());
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
@@ -142,6 +149,8 @@ public final class TenantfoldMain {
         case "--only-failed" -> onlyFailed = true;
         case "--dry-run" -> dryRun = true;
         case "--out" -> out = Optional.of(value(args, ++i, option));
+        case "--run-id" -> runId = Optional.of(value(args, ++i, option));
+        case "--format" -> format = Optional.of(value(args, ++i, option));
         default -> throw new IllegalStateException(option);
       }
     }
@@ -151,7 +160,7 @@ public final class TenantfoldMain {
     if (resume.isPresent() && onlyFailed) {
       throw new ConfigError("Options --resume RUN_ID and --only-failed exclude each other: --only-failed resumes the latest run");
     }
-    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out);
+    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out, runId, format);
   }
 
   /** Plans without moving data: exit 0 when a run could proceed with every tenant, 2 when the plan has errors. */
@@ -168,6 +177,14 @@ public final class TenantfoldMain {
         spark.stop();
       }
     }
+  }
+
+  /** Renders a past run from the report tables: exit 0, or 2 for an unknown run or format. */
+  static int reportCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    new ReportJob(config, args.runId(), ReportJob.Format.parse(args.format().orElse("html")), args.out()).execute(out);
+    return ExitCode.OK;
   }
 
   static int cleanupCommand(Arguments args, PrintStream out) throws Exception {
@@ -187,6 +204,9 @@ public final class TenantfoldMain {
     try {
       RunResult result = new AuditJob(config, args.tenant(), args.table(), spark).execute();
       SummaryPrinter.print(result, out);
+      if (result.htmlReportPath() != null) {
+        out.println("HTML report: " + result.htmlReportPath());
+      }
       out.printf("Validation took %.1f s%n", (System.nanoTime() - start) / 1e9);
       return result.exitCode();
     } finally {

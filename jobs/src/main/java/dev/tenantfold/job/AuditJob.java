@@ -20,6 +20,7 @@ import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.Futures;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.source.TenantSources;
+import dev.tenantfold.report.ReportReader;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.TableResult;
@@ -109,11 +110,13 @@ public final class AuditJob {
       }
       Instant finished = Instant.now();
       RunResult provisional = new RunResult(runId, "validate", started, finished, results, null, List.of());
+      reports.recordOutcome(target, provisional);
       reports.finishRun(target, runId, finished, provisional.statusLabel());
       String path = null;
       try {
-        path = ReportWriter.write(config.reportDir(), provisional, spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
-      } catch (java.io.IOException | RuntimeException e) {
+        Optional<RunResult> previous = new ReportReader(config.target().reportSchema()).previous(target, provisional).map(ReportReader.StoredRun::run);
+        path = ReportWriter.write(config.reportDir(), provisional, previous, spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
+      } catch (java.io.IOException | SQLException | RuntimeException e) {
         LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());
       }
       return new RunResult(runId, "validate", started, finished, results, path, List.of());
