@@ -77,7 +77,7 @@ public final class HtmlReport {
       case FAILED -> "failed";
     };
     h.append("<header class=\"verdict ").append(cls).append("\" id=\"verdict\"><h1>").append(esc(headline(run, status, attention.size())))
-        .append("</h1>\n<p class=\"meta\">").append(esc(run.command())).append(" run <code>").append(esc(run.runId())).append("</code> &middot; started ")
+        .append("</h1>\n<p class=\"meta\">tenantfold ").append(esc(run.command())).append(" <code>").append(esc(run.runId())).append("</code> &middot; started ")
         .append(esc(WHEN.format(run.startedAt()))).append(" &middot; took ").append(esc(duration(Duration.between(run.startedAt(), run.finishedAt()))))
         .append(" &middot; exit code ").append(run.exitCode()).append(" &middot; status ").append(esc(status)).append("</p>\n");
     long tables = run.tenants().stream().mapToLong(t -> t.tables().size()).sum();
