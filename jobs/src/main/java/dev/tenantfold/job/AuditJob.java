@@ -114,9 +114,8 @@ public final class AuditJob {
       reports.finishRun(target, runId, finished, provisional.statusLabel());
       String path = null;
       try {
-        Optional<RunResult> previous = new ReportReader(config.target().reportSchema()).previous(target, provisional).map(ReportReader.StoredRun::run);
-        path = ReportWriter.write(config.reportDir(), provisional, previous, spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
-      } catch (java.io.IOException | SQLException | RuntimeException e) {
+        path = ReportWriter.write(config.reportDir(), provisional, previousRun(target, provisional), spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
+      } catch (java.io.IOException | RuntimeException e) {
         LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());
       }
       return new RunResult(runId, "validate", started, finished, results, path, List.of());
@@ -126,6 +125,16 @@ public final class AuditJob {
         spark = null;
         ownsSpark = false;
       }
+    }
+  }
+
+  /** The previous audit of these tenants, for report.html's comparison; empty when it cannot be read (the report is still written). */
+  private Optional<RunResult> previousRun(Connection target, RunResult run) {
+    try {
+      return new ReportReader(config.target().reportSchema()).previous(target, run).map(ReportReader.StoredRun::run);
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("Cannot read the previous audit for report.html: {}", e.getMessage());
+      return Optional.empty();
     }
   }
 

@@ -66,7 +66,7 @@ public final class ReportJob {
     String text;
     String id;
     try (Connection conn = config.target().endpoint().connect(SessionName.of("report", "reader"))) {
-      new ReportStore(schema).ensureTables(conn);
+      new ReportStore(schema).ensureReadable(conn);
       id = runId.isPresent() ? runId.get() : reader.latestRunId(conn)
           .orElseThrow(() -> new ConfigError("Cannot render a report: no run recorded in " + schema + ".runs (tenantfold.target.report-schema)"));
       ReportReader.StoredRun stored = reader.load(conn, id).orElseThrow(() -> new ConfigError("Cannot render run " + id + " (--run-id): no such run in "

@@ -121,6 +121,23 @@ public final class ReportSchema {
     }
   }
 
+  /**
+   * Whether the schema is already at {@link #CURRENT}, asked without writing (a reader may lack the
+   * CREATE privilege that migrating needs): false when it is older, has no version table, or is missing.
+   */
+  boolean current(Connection conn) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      ps.setString(1, t("schema_version"));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          return false;
+        }
+      }
+    }
+    return storedVersion(conn) == CURRENT;
+  }
+
   /** The highest version applied; 0 for a schema no release recorded a version in (created before versioning, or new). */
   int storedVersion(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(max(version), 0) FROM " + t("schema_version"))) {

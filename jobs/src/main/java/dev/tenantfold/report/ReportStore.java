@@ -43,6 +43,16 @@ public final class ReportStore {
    * Creates the report schema or migrates it forward to {@link ReportSchema#CURRENT}
    * (docs/report-schema.md), then the load ledger.
    */
+  /**
+   * For readers ({@code tenantfold report}): migrates only when the schema is older than this
+   * release, so a role with SELECT alone can read a current schema.
+   */
+  public void ensureReadable(Connection conn) throws SQLException {
+    if (!new ReportSchema(schema).current(conn)) {
+      ensureTables(conn);
+    }
+  }
+
   public void ensureTables(Connection conn) throws SQLException {
     new ReportSchema(schema).migrate(conn);
     dev.tenantfold.load.LoadLedger.createTable(conn, ledgerTable());

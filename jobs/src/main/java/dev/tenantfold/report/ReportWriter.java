@@ -18,6 +18,7 @@ import org.apache.hadoop.fs.Path;
  */
 public final class ReportWriter {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ReportWriter.class);
 
   private ReportWriter() {}
 
@@ -32,7 +33,13 @@ public final class ReportWriter {
    */
   public static String write(String reportDir, RunResult run, java.util.Optional<RunResult> previous, Configuration hadoopConf) throws IOException {
     String path = write(reportDir, run, hadoopConf);
-    writeFile(reportDir, run.runId(), "report.html", HtmlReport.render(run, run.statusLabel(), previous), hadoopConf);
+    try {
+      writeFile(reportDir, run.runId(), "report.html", HtmlReport.render(run, run.statusLabel(), previous), hadoopConf);
+    } catch (IOException | RuntimeException e) {
+      // report.json is the record; without the HTML view `tenantfold report` renders it later from the tables.
+      LOG.error("Cannot write report.html of run {} (report.json is written; tenantfold report --run-id {} renders it): {}", run.runId(),
+          run.runId(), e.getMessage());
+    }
     return path;
   }
 

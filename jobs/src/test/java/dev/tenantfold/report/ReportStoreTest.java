@@ -182,8 +182,10 @@ class ReportStoreTest {
     }
 
     try (Connection conn = TestPostgres.connect(url)) {
-      STORE.ensureTables(conn);
+      assertThat(new ReportSchema("tf_report").current(conn)).as("a version-1 schema is not current").isFalse();
+      STORE.ensureReadable(conn);
       assertThat(new ReportSchema("tf_report").storedVersion(conn)).isEqualTo(ReportSchema.CURRENT);
+      assertThat(new ReportSchema("tf_report").current(conn)).isTrue();
       ReportReader.StoredRun old = new ReportReader("tf_report").load(conn, "old").orElseThrow();
       assertThat(old.status()).isEqualTo("validation_failed");
       assertThat(old.run().exitCode()).as("the old run's verdict: a tenant failed").isEqualTo(1);
