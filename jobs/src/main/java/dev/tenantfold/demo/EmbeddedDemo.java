@@ -93,6 +93,9 @@ public final class EmbeddedDemo {
       out.println("Auditing the published data against the sources (tenantfold validate):");
       RunResult audit = new AuditJob(config, Optional.empty(), Optional.empty()).execute();
       SummaryPrinter.print(audit, out);
+      if (audit.htmlReportPath() != null) {
+        out.println("HTML report: " + audit.htmlReportPath());
+      }
       code = code != 0 ? code : audit.exitCode();
       try (Connection conn = DriverManager.getConnection(pg.getJdbcUrl("postgres", "warehouse"));
           Statement st = conn.createStatement();

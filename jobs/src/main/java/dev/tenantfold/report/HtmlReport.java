@@ -84,11 +84,11 @@ public final class HtmlReport {
     long problemTables = run.tenants().stream().flatMap(t -> t.tables().stream()).filter(t -> t.status() != TableStatus.OK).count();
     h.append("<ul class=\"counts\" id=\"counts\">")
         .append(count("tenants", run.tenants().size()))
-        .append(count(audit(run) ? "tenants matching" : "tenants published", audit(run)
+        .append(count(audit(run) ? "matching" : "published", audit(run)
             ? run.tenants().stream().filter(t -> t.status() == TableStatus.OK).count()
             : run.tenants().stream().filter(TenantResult::published).count()))
         .append(count("tables", tables))
-        .append(count("tables needing attention", problemTables))
+        .append(count(problemTables == 1 ? "table needs attention" : "tables need attention", problemTables))
         .append(count(audit(run) ? "rows audited" : "rows published", audit(run)
             ? run.tenants().stream().flatMap(t -> t.tables().stream()).mapToLong(TableResult::loadedRows).sum()
             : run.publishedRows()))

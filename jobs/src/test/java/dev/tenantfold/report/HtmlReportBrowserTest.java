@@ -60,7 +60,8 @@ class HtmlReportBrowserTest {
     browser.open(html);
 
     assertThat(text("#verdict h1")).as("the verdict, first").isEqualTo("Validation failed: 1 of 2 tenants need attention");
-    assertThat(text("#counts")).as("counts").contains("2 tenants", "1 tenants published", "8 tables", "1 tables needing attention");
+    assertThat(text("#counts")).as("counts").contains("2 tenants", "1 published", "8 tables", "1 table needs attention",
+        String.format(java.util.Locale.ROOT, "%,d rows published", runs.tampered().publishedRows()));
     assertThat(text("#attention")).contains("globex / order_items", "checksums differ in 1 of 1024 buckets");
     assertThat(text("#succeeded")).contains("1 tenant published", "acme");
     WebElement keys = browser.driver().findElement(By.cssSelector("details.diff table.keys"));
