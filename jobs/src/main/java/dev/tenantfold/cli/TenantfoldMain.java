@@ -10,6 +10,7 @@ import dev.tenantfold.job.ExportTaskJob;
 import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.Jobs;
 import dev.tenantfold.job.PlanJob;
+import dev.tenantfold.job.ReportJob;
 import dev.tenantfold.report.ExitCode;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
@@ -56,6 +57,8 @@ public final class TenantfoldMain {
         tenantfold export --config FILE --tenant ID [--snapshot SNAPSHOT_ID]
                                                              start an RDS snapshot export of a tenant and wait for it
         tenantfold discover --config FILE                    list RDS instances tagged as tenants, as a tenants block
+        tenantfold report --config FILE [--run-id ID] [--format html|json|csv] [--out PATH|-]
+                                                             render a past run (default the latest) from the report tables
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
         tenantfold help COMMAND | COMMAND --help             a command's options;  tenantfold --version  the version
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
@@ -113,6 +116,7 @@ public final class TenantfoldMain {
         case "cleanup" -> cleanupCommand(parse(args), out);
         case "export" -> exportCommand(parse(args), out);
         case "discover" -> discoverCommand(parse(args), out);
+        case "report" -> reportCommand(parse(args), out);
         case "demo" -> demoCommand(args, out);
         default -> throw new ConfigError("Unknown command '" + args[0] + "' (commands: " + String.join(", ", commands()) + ")");
       };
@@ -135,7 +139,9 @@ public final class TenantfoldMain {
   private static final Map<String, String> OPTION_HELP = Map.ofEntries(
       Map.entry("--config", "--config FILE        the job configuration: a local path, s3:// or s3a:// URI (README \"Configuration\")"),
       Map.entry("--set", "--set key=value      override one key under tenantfold (repeatable), e.g. --set extract.tenant-parallelism=4"),
-      Map.entry("--out", "--out FILE           also write the plan as JSON to FILE"),
+      Map.entry("--out", "--out FILE           plan: also write the plan as JSON to FILE; report: write there (- for stdout)"),
+      Map.entry("--run-id", "--run-id ID          report: the run to render (default: the latest)"),
+      Map.entry("--format", "--format F           report: html (default), json or csv"),
       Map.entry("--allow-shrink", "--allow-shrink ID    let tenant ID publish fewer tables or rows than before (repeatable; * for all)"),
       Map.entry("--resume", "--resume RUN_ID      run only the tenants run RUN_ID did not publish"),
       Map.entry("--only-failed", "--only-failed        resume the latest run: only the tenants it did not publish"),
@@ -231,7 +237,8 @@ public final class TenantfoldMain {
   }
 
   record Arguments(String config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
-      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out, Optional<String> snapshot) {}
+      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out, Optional<String> snapshot, Optional<String> runId,
+      Optional<String> format) {}
 
   /** The options each command takes, besides --config and --set. */
   private static final Map<String, Set<String>> OPTIONS = Map.of(
@@ -240,7 +247,8 @@ public final class TenantfoldMain {
       "cleanup", Set.of("--dry-run"),
       "plan", Set.of("--out"),
       "export", Set.of("--tenant", "--snapshot"),
-      "discover", Set.of());
+      "discover", Set.of(),
+      "report", Set.of("--run-id", "--format", "--out"));
 
   static Arguments parse(String[] args) {
     String config = null;
@@ -253,6 +261,8 @@ public final class TenantfoldMain {
     boolean dryRun = false;
     Optional<String> out = Optional.empty();
     Optional<String> snapshot = Optional.empty();
+    Optional<String> runId = Optional.empty();
+    Optional<String> format = Optional.empty();
     Set<String> allowed = OPTIONS.getOrDefault(args[0], Set.of());
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
@@ -270,6 +280,8 @@ public final class TenantfoldMain {
         case "--dry-run" -> dryRun = true;
         case "--out" -> out = Optional.of(value(args, ++i, option));
         case "--snapshot" -> snapshot = Optional.of(value(args, ++i, option));
+        case "--run-id" -> runId = Optional.of(value(args, ++i, option));
+        case "--format" -> format = Optional.of(value(args, ++i, option));
         default -> throw new IllegalStateException(option);
       }
     }
@@ -282,7 +294,7 @@ public final class TenantfoldMain {
     if (args[0].equals("export") && tenant.isEmpty()) {
       throw new ConfigError("'export' needs --tenant ID: the tenant whose snapshot is exported");
     }
-    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out, snapshot);
+    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out, snapshot, runId, format);
   }
 
   /** Plans without moving data: exit 0 when a run could proceed with every tenant, 2 when the plan has errors. */
@@ -299,6 +311,14 @@ public final class TenantfoldMain {
         spark.stop();
       }
     }
+  }
+
+  /** Renders a past run from the report tables: exit 0, or 2 for an unknown run or format. */
+  static int reportCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    new ReportJob(config, args.runId(), ReportJob.Format.parse(args.format().orElse("html")), args.out()).execute(out);
+    return ExitCode.OK;
   }
 
   static int cleanupCommand(Arguments args, PrintStream out) throws Exception {
@@ -332,6 +352,9 @@ public final class TenantfoldMain {
     try {
       RunResult result = Jobs.audit(config, args.tenant(), args.table(), spark, out);
       SummaryPrinter.print(result, out);
+      if (result.htmlReportPath() != null) {
+        out.println("HTML report: " + result.htmlReportPath());
+      }
       out.printf("Validation took %.1f s%n", (System.nanoTime() - start) / 1e9);
       return result.exitCode();
     } finally {

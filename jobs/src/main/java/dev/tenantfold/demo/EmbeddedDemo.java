@@ -31,6 +31,21 @@ public final class EmbeddedDemo {
   private EmbeddedDemo() {}
 
   public static int run(PrintStream out) throws Exception {
+    return run(out, (config, warehouse) -> {});
+  }
+
+  /**
+   * What runs after the demo while its PostgreSQL is still up: the demo's configuration and the
+   * warehouse's connection ({@code jdbc:postgresql://localhost:PORT/warehouse}, user postgres), for
+   * reading the report tables (the notebooks' CI test) before the server stops.
+   */
+  @FunctionalInterface
+  public interface WhileUp {
+    void accept(TenantfoldConfig config, String warehouseUrl) throws Exception;
+  }
+
+  /** The demo, then {@code whileUp} with the database still reachable. */
+  public static int run(PrintStream out, WhileUp whileUp) throws Exception {
     out.println("Starting an embedded PostgreSQL server...");
     try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setServerConfig("max_connections", "100").start()) {
       String admin = pg.getJdbcUrl("postgres", "postgres");
@@ -77,6 +92,9 @@ public final class EmbeddedDemo {
       out.println("Auditing the published data against the sources (tenantfold validate):");
       RunResult audit = Jobs.audit(config, Optional.empty(), Optional.empty(), null, out);
       SummaryPrinter.print(audit, out);
+      if (audit.htmlReportPath() != null) {
+        out.println("HTML report: " + audit.htmlReportPath());
+      }
       code = code != 0 ? code : audit.exitCode();
       try (Connection conn = DriverManager.getConnection(pg.getJdbcUrl("postgres", "warehouse"));
           Statement st = conn.createStatement();
@@ -86,6 +104,7 @@ public final class EmbeddedDemo {
           out.printf("  %-10s %,d%n", rs.getString(1), rs.getLong(2));
         }
       }
+      whileUp.accept(config, pg.getJdbcUrl("postgres", "warehouse"));
       return code;
     }
   }

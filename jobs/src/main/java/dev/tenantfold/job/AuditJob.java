@@ -22,6 +22,7 @@ import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.Futures;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.source.TenantSources;
+import dev.tenantfold.report.ReportReader;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.TableResult;
@@ -127,10 +128,11 @@ public final class AuditJob {
       }
       Instant finished = Instant.now();
       RunResult provisional = new RunResult(runId, "validate", started, finished, results, null, List.of());
+      reports.recordOutcome(target, provisional);
       reports.finishRun(target, runId, finished, provisional.statusLabel());
       String path = null;
       try {
-        path = ReportWriter.write(config.reportDir(), provisional, spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
+        path = ReportWriter.write(config.reportDir(), provisional, previousRun(target, provisional), spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
       } catch (java.io.IOException | RuntimeException e) {
         LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());
       }
@@ -141,6 +143,16 @@ public final class AuditJob {
         spark = null;
         ownsSpark = false;
       }
+    }
+  }
+
+  /** The previous audit of these tenants, for report.html's comparison; empty when it cannot be read (the report is still written). */
+  private Optional<RunResult> previousRun(Connection target, RunResult run) {
+    try {
+      return new ReportReader(config.target().reportSchema()).previous(target, run).map(ReportReader.StoredRun::run);
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("Cannot read the previous audit for report.html: {}", e.getMessage());
+      return Optional.empty();
     }
   }
 

@@ -31,6 +31,9 @@ public final class Jobs {
         result = new MigrationJob(config, spark, options).withProgress(progress).execute();
       }
       SummaryPrinter.print(result, out);
+      if (result.htmlReportPath() != null) {
+        out.println("HTML report: " + result.htmlReportPath());
+      }
       out.printf("Run took %.1f s (Spark start-up excluded)%n", (System.nanoTime() - start) / 1e9);
       return result.exitCode();
     } finally {

@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.PlanWriter;
+import dev.tenantfold.report.ReportReader;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SourceInfo;
@@ -348,8 +349,9 @@ public final class MigrationJob {
     dropOwnStaging(conn, registry, runId);
     Instant finished = Instant.now();
     RunResult provisional = new RunResult(runId, "run", started, finished, results, null, notes);
+    reports.recordOutcome(conn, provisional);
     reports.finishRun(conn, runId, finished, provisional.statusLabel());
-    String reportPath = writeReport(provisional, planned);
+    String reportPath = writeReport(provisional, planned, previousRun(conn, provisional));
     return new RunResult(runId, "run", started, finished, results, reportPath, notes);
   }
 
@@ -399,11 +401,21 @@ public final class MigrationJob {
     }
   }
 
-  private String writeReport(RunResult run, TargetSchema plan) {
+  /** The previous run of these tenants, for report.html's comparison; empty when it cannot be read (the report is still written). */
+  private Optional<RunResult> previousRun(Connection conn, RunResult run) {
+    try {
+      return new ReportReader(config.target().reportSchema()).previous(conn, run).map(ReportReader.StoredRun::run);
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("Cannot read the previous run for report.html: {}", Redaction.sqlMessage(e, config.secrets()));
+      return Optional.empty();
+    }
+  }
+
+  private String writeReport(RunResult run, TargetSchema plan, Optional<RunResult> previous) {
     try {
       // plan.json beside report.json: what this run followed, to compare with what `plan` showed.
       ReportWriter.writeFile(config.reportDir(), run.runId(), "plan.json", PlanWriter.json(plan), spark.sparkContext().hadoopConfiguration());
-      return ReportWriter.write(config.reportDir(), run, spark.sparkContext().hadoopConfiguration());
+      return ReportWriter.write(config.reportDir(), run, previous, spark.sparkContext().hadoopConfiguration());
     } catch (java.io.IOException | RuntimeException e) {
       LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());
       return null;

@@ -22,11 +22,13 @@ import java.util.Optional;
 import dev.tenantfold.jdbc.SessionName;
 
 /**
- * The reconciliation tables in the target's report schema: {@code runs}, {@code table_results} and
- * the {@code load_ledger} that makes partition loads exactly-once. A published tenant's rows are
+ * The reconciliation tables in the target's report schema (docs/report-schema.md, versioned by
+ * {@link ReportSchema}): {@code runs}, {@code tenant_results}, {@code table_results}, {@code mismatches}, ...
+ * and the {@code load_ledger} that makes partition loads exactly-once. A published tenant's rows are
  * written in its publish transaction, so the report never disagrees with the data.
  */
 public final class ReportStore {
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   private final String schema;
 
   public ReportStore(String schema) {
@@ -37,39 +39,22 @@ public final class ReportStore {
     return dev.tenantfold.load.LoadLedger.tableIn(schema);
   }
 
-  public void ensureTables(Connection conn) throws SQLException {
-    try (Statement st = conn.createStatement()) {
-      st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
-      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "runs") + " ("
-          + "run_id text PRIMARY KEY, started_at timestamptz NOT NULL, finished_at timestamptz, status text NOT NULL)");
-      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "table_results") + " ("
-          + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, source_rows bigint, extracted_rows bigint,"
-          + " duplicates_removed bigint, rejected_rows bigint, loaded_rows bigint, status text NOT NULL, published boolean NOT NULL,"
-          + " message text, PRIMARY KEY (run_id, tenant_id, table_name))");
-      // Columns added after the first release: an existing report schema is upgraded in place.
-      st.execute("ALTER TABLE " + qualified(schema, "runs") + " ADD COLUMN IF NOT EXISTS command text NOT NULL DEFAULT 'run'");
-      st.execute("ALTER TABLE " + qualified(schema, "table_results")
-          + " ADD COLUMN IF NOT EXISTS source_checksum text, ADD COLUMN IF NOT EXISTS target_checksum text,"
-          + " ADD COLUMN IF NOT EXISTS buckets_compared int, ADD COLUMN IF NOT EXISTS mismatched_buckets int");
-      st.execute("ALTER TABLE " + qualified(schema, "runs") + " ADD COLUMN IF NOT EXISTS resumed_from text");
-      st.execute("ALTER TABLE " + qualified(schema, "table_results") + " ADD COLUMN IF NOT EXISTS previous_rows bigint");
-      // Rows a cast rule rejected (docs/reconcile.md), and the plan each run followed.
-      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "rejects") + " ("
-          + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key jsonb, column_name text NOT NULL, reason text NOT NULL,"
-          + " row_data jsonb NOT NULL)");
-      st.execute("CREATE INDEX IF NOT EXISTS rejects_run ON " + qualified(schema, "rejects") + " (run_id, tenant_id, table_name)");
-      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "duplicates") + " ("
-          + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key jsonb, row_data jsonb NOT NULL)");
-      st.execute("CREATE INDEX IF NOT EXISTS duplicates_run ON " + qualified(schema, "duplicates") + " (run_id, tenant_id, table_name)");
-      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "plans") + " (run_id text PRIMARY KEY, plan jsonb NOT NULL)");
-      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "shared_conflicts") + " ("
-          + "run_id text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, tenant_id text NOT NULL, row_data jsonb NOT NULL,"
-          + " outcome text NOT NULL)");
-      st.execute("CREATE TABLE IF NOT EXISTS " + qualified(schema, "mismatches") + " ("
-          + "run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key text NOT NULL, kind text NOT NULL,"
-          + " columns text[] NOT NULL, source_rows int NOT NULL, target_rows int NOT NULL)");
-      st.execute("CREATE INDEX IF NOT EXISTS mismatches_run ON " + qualified(schema, "mismatches") + " (run_id, tenant_id, table_name)");
+  /**
+   * Creates the report schema or migrates it forward to {@link ReportSchema#CURRENT}
+   * (docs/report-schema.md), then the load ledger.
+   */
+  /**
+   * For readers ({@code tenantfold report}): migrates only when the schema is older than this
+   * release, so a role with SELECT alone can read a current schema.
+   */
+  public void ensureReadable(Connection conn) throws SQLException {
+    if (!new ReportSchema(schema).current(conn)) {
+      ensureTables(conn);
     }
+  }
+
+  public void ensureTables(Connection conn) throws SQLException {
+    new ReportSchema(schema).migrate(conn);
     dev.tenantfold.load.LoadLedger.createTable(conn, ledgerTable());
   }
 
@@ -336,14 +321,15 @@ public final class ReportStore {
   public void recordTables(Connection conn, String runId, List<TableResult> tables) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "table_results")
         + " (run_id, tenant_id, table_name, source_rows, extracted_rows, duplicates_removed, rejected_rows, loaded_rows, status, published, message,"
-        + " source_checksum, target_checksum, buckets_compared, mismatched_buckets, previous_rows)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        + " source_checksum, target_checksum, buckets_compared, mismatched_buckets, previous_rows, partitions, drilled_buckets, differences)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)"
         + " ON CONFLICT (run_id, tenant_id, table_name) DO UPDATE SET source_rows = EXCLUDED.source_rows, extracted_rows = EXCLUDED.extracted_rows,"
         + " duplicates_removed = EXCLUDED.duplicates_removed, rejected_rows = EXCLUDED.rejected_rows, loaded_rows = EXCLUDED.loaded_rows,"
         + " status = EXCLUDED.status, published = EXCLUDED.published, message = EXCLUDED.message,"
         + " source_checksum = EXCLUDED.source_checksum, target_checksum = EXCLUDED.target_checksum,"
         + " buckets_compared = EXCLUDED.buckets_compared, mismatched_buckets = EXCLUDED.mismatched_buckets,"
-        + " previous_rows = EXCLUDED.previous_rows")) {
+        + " previous_rows = EXCLUDED.previous_rows, partitions = EXCLUDED.partitions, drilled_buckets = EXCLUDED.drilled_buckets,"
+        + " differences = EXCLUDED.differences")) {
       for (TableResult t : tables) {
         ps.setString(1, runId);
         ps.setString(2, t.tenantId());
@@ -362,6 +348,9 @@ public final class ReportStore {
         ps.setObject(14, c == null ? null : c.buckets(), java.sql.Types.INTEGER);
         ps.setObject(15, c == null ? null : c.mismatchedBuckets(), java.sql.Types.INTEGER);
         ps.setObject(16, t.previousRows().isPresent() ? t.previousRows().getAsLong() : null, java.sql.Types.BIGINT);
+        ps.setInt(17, t.partitions());
+        ps.setObject(18, c == null ? null : c.drilledBuckets(), java.sql.Types.INTEGER);
+        ps.setString(19, c == null ? null : differencesJson(c));
         ps.addBatch();
       }
       ps.executeBatch();
@@ -384,7 +373,7 @@ public final class ReportStore {
       }
     }
     try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "mismatches")
-        + " (run_id, tenant_id, table_name, key, kind, columns, source_rows, target_rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+        + " (run_id, tenant_id, table_name, key, kind, columns, source_rows, target_rows) VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?)")) {
       int batched = 0;
       for (TableResult t : tables) {
         if (t.checksum() == null) {
@@ -406,6 +395,69 @@ public final class ReportStore {
       if (batched > 0) {
         ps.executeBatch();
       }
+    }
+  }
+
+  /** Counts of differing keys per kind, as a JSON object ({@code {"CHANGED": 1}}). */
+  private static String differencesJson(ChecksumCheck c) {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    c.differenceCounts().forEach((kind, n) -> counts.put(kind.name(), n));
+    return json(counts);
+  }
+
+  private static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Cannot render " + value + " as JSON", e);
+    }
+  }
+
+  /**
+   * What the table rows do not hold: each tenant's outcome, source and stage timings, and the run's
+   * notes. Written once the run has finished; recording a run again replaces its rows.
+   */
+  public void recordOutcome(Connection conn, RunResult run) throws SQLException {
+    try (PreparedStatement del = conn.prepareStatement("DELETE FROM " + qualified(schema, "tenant_results") + " WHERE run_id = ?");
+        PreparedStatement delStages = conn.prepareStatement("DELETE FROM " + qualified(schema, "stage_timings") + " WHERE run_id = ?")) {
+      del.setString(1, run.runId());
+      del.executeUpdate();
+      delStages.setString(1, run.runId());
+      delStages.executeUpdate();
+    }
+    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "tenant_results")
+        + " (run_id, tenant_id, status, published, message, millis, source_kind, source_description, source_point_in_time)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        PreparedStatement stages = conn.prepareStatement("INSERT INTO " + qualified(schema, "stage_timings")
+            + " (run_id, tenant_id, stage, position, millis) VALUES (?, ?, ?, ?, ?)")) {
+      for (TenantResult t : run.tenants()) {
+        ps.setString(1, run.runId());
+        ps.setString(2, t.tenantId());
+        ps.setString(3, t.status().name());
+        ps.setBoolean(4, t.published());
+        ps.setString(5, t.message());
+        ps.setLong(6, t.millis());
+        ps.setString(7, t.source().map(SourceInfo::kind).orElse(null));
+        ps.setString(8, t.source().map(SourceInfo::description).orElse(null));
+        ps.setTimestamp(9, t.source().flatMap(SourceInfo::pointInTime).map(Timestamp::from).orElse(null));
+        ps.addBatch();
+        int position = 0;
+        for (Map.Entry<String, Long> stage : t.stageMillis().entrySet()) {
+          stages.setString(1, run.runId());
+          stages.setString(2, t.tenantId());
+          stages.setString(3, stage.getKey());
+          stages.setInt(4, position++);
+          stages.setLong(5, stage.getValue());
+          stages.addBatch();
+        }
+      }
+      ps.executeBatch();
+      stages.executeBatch();
+    }
+    try (PreparedStatement ps = conn.prepareStatement("UPDATE " + qualified(schema, "runs") + " SET notes = ?::jsonb WHERE run_id = ?")) {
+      ps.setString(1, json(run.notes()));
+      ps.setString(2, run.runId());
+      ps.executeUpdate();
     }
   }
 }

@@ -12,25 +12,44 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Writes {@code <report.dir>/<run_id>/report.json} through Hadoop's FileSystem, so a local path and
- * an {@code s3a://} URI work alike (S3A when hadoop-aws is on the classpath, as on EMR).
+ * Writes {@code <report.dir>/<run_id>/report.json} and {@code report.html} beside it through
+ * Hadoop's FileSystem, so a local path and an {@code s3a://} URI work alike (S3A when hadoop-aws is
+ * on the classpath, as on EMR). Paths come back plain: a local file as its path, not a {@code file:} URI.
  */
 public final class ReportWriter {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ReportWriter.class);
 
   private ReportWriter() {}
 
+  /** Writes report.json alone; returns its path. */
   public static String write(String reportDir, RunResult run, Configuration hadoopConf) throws IOException {
-    Path dir = new Path(new Path(toUri(reportDir)), run.runId());
-    Path file = new Path(dir, "report.json");
-    FileSystem fs = file.getFileSystem(hadoopConf);
-    // No .crc side files next to a local report: analysts open the folder.
-    fs.setWriteChecksum(false);
-    fs.mkdirs(dir);
-    try (OutputStream out = fs.create(file, true)) {
-      JSON.writeValue(out, toJson(run));
+    return writeFile(reportDir, run.runId(), "report.json", json(run), hadoopConf);
+  }
+
+  /**
+   * Writes report.json and report.html ({@link HtmlReport}, compared with {@code previous}, the
+   * previous run of the same tenants, when there is one); returns report.json's path.
+   */
+  public static String write(String reportDir, RunResult run, java.util.Optional<RunResult> previous, Configuration hadoopConf) throws IOException {
+    String path = write(reportDir, run, hadoopConf);
+    try {
+      writeFile(reportDir, run.runId(), "report.html", HtmlReport.render(run, run.statusLabel(), previous), hadoopConf);
+    } catch (IOException | RuntimeException e) {
+      // report.json is the record; without the HTML view `tenantfold report` renders it later from the tables.
+      LOG.error("Cannot write report.html of run {} (report.json is written; tenantfold report --run-id {} renders it): {}", run.runId(),
+          run.runId(), e.getMessage());
     }
-    return fs.makeQualified(file).toString();
+    return path;
+  }
+
+  /** report.json's text. */
+  public static String json(RunResult run) {
+    try {
+      return JSON.writeValueAsString(toJson(run));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Cannot render report.json of run " + run.runId(), e);
+    }
   }
 
   /** Writes {@code <report.dir>/<run_id>/<name>} (plan.json, ...) and returns its qualified path. */
@@ -52,7 +71,12 @@ public final class ReportWriter {
     try (OutputStream out = fs.create(file, true)) {
       out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
-    return fs.makeQualified(file).toString();
+    return plain(fs.makeQualified(file).toString());
+  }
+
+  /** A local file's path without the {@code file:} scheme (what a person pastes into a browser or shell); other URIs as they are. */
+  public static String plain(String qualified) {
+    return qualified.startsWith("file:") ? new java.io.File(URI.create(qualified)).getPath() : qualified;
   }
 
   private static URI toUri(String dir) {
@@ -120,7 +144,8 @@ public final class ReportWriter {
           ArrayNode keys = c.putArray("mismatches");
           for (var d : r.checksum().listed()) {
             ObjectNode k = keys.addObject();
-            k.put("key", d.key());
+            // The readable key as a JSON object ({"order_id": 2002, "line_no": 2}), not as a string holding JSON.
+            k.putRawValue("key", new com.fasterxml.jackson.databind.util.RawValue(d.key()));
             k.put("kind", d.kind().name());
             k.putPOJO("columns", d.changedColumns());
             k.put("source_rows", d.sourceRows());

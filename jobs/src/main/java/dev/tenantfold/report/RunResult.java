@@ -16,6 +16,11 @@ public record RunResult(String runId, String command, Instant startedAt, Instant
     this(runId, command, startedAt, finishedAt, tenants, reportPath, List.of());
   }
 
+  /** report.html, written beside report.json; null when no report was written. */
+  public String htmlReportPath() {
+    return reportPath == null ? null : reportPath.replaceFirst("report\\.json$", "report.html");
+  }
+
   /** The tenant's result in this run, if it ran. */
   public java.util.Optional<TenantResult> tenant(String tenantId) {
     return tenants.stream().filter(t -> t.tenantId().equals(tenantId)).findFirst();

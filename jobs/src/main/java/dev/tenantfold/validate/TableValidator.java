@@ -44,7 +44,6 @@ public final class TableValidator {
     int drilled = 0;
     int scans = 0;
     int next = 0;
-    List<String> columnNames = source.spec().columnNames();
     while (next < mismatched.size() && scans < config.maxDrilldownScans()) {
       List<Integer> batch = new ArrayList<>();
       long rows = 0;
@@ -68,7 +67,7 @@ public final class TableValidator {
       }
       List<DrillDownRow> sourceRows = source.drillDown(batch);
       List<DrillDownRow> targetRows = target.drillDown(batch);
-      RowComparison found = RowComparison.classify(columnNames, sourceRows, targetRows, config.maxListedKeys() - listed.size());
+      RowComparison found = RowComparison.classify(source.spec(), sourceRows, targetRows, config.maxListedKeys() - listed.size());
       found.counts().forEach((kind, n) -> counts.merge(kind, n, Long::sum));
       listed.addAll(found.listed());
       drilled += batch.size();

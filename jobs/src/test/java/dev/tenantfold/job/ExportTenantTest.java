@@ -100,7 +100,7 @@ class ExportTenantTest {
     dev.tenantfold.report.TableResult customers = audit.tenant("globex").orElseThrow().table("customers").orElseThrow();
     assertThat(customers.status()).isEqualTo(dev.tenantfold.validate.TableStatus.MISMATCH);
     assertThat(customers.checksum().listed()).singleElement().satisfies(d -> {
-      assertThat(d.key()).isEqualTo("1:7");
+      assertThat(d.key()).as("the readable key, from the Spark side of the drill-down").isEqualTo("{\"id\": 7}");
       assertThat(d.kind()).isEqualTo(dev.tenantfold.validate.checksum.RowDifference.Kind.CHANGED);
       assertThat(d.changedColumns()).containsExactly("email");
     });

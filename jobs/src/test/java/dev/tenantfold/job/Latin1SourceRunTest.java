@@ -75,7 +75,7 @@ class Latin1SourceRunTest {
     assertThat(labels.status()).isEqualTo(TableStatus.MISMATCH);
     assertThat(labels.checksum().listed()).singleElement().satisfies(d -> {
       assertThat(d.kind()).isEqualTo(Kind.CHANGED);
-      assertThat(d.key()).as("UTF-8 length prefix").isEqualTo("4:clé");
+      assertThat(d.key()).as("the readable key, decoded from the UTF-8 canonical text").isEqualTo("{\"code\": \"clé\"}");
       assertThat(d.changedColumns()).containsExactly("label");
     });
   }

@@ -50,7 +50,7 @@ class ReportStoreTest {
     String url = reportDatabase("report_round_trip");
     Instant started = Instant.parse("2026-11-29T10:00:00Z");
     ChecksumCheck mismatch = new ChecksumCheck("src-digest", "tgt-digest", 1024, 2, 2, Map.of(RowDifference.Kind.CHANGED, 1L),
-        List.of(new RowDifference("42", RowDifference.Kind.CHANGED, 1, 1, List.of("total", "note"))));
+        List.of(new RowDifference("{\"id\": 42}", RowDifference.Kind.CHANGED, 1, 1, List.of("total", "note"))));
     try (Connection conn = TestPostgres.connect(url)) {
       STORE.startRun(conn, "r1", started, "run");
       assertThat(RowSets.rows(url, "SELECT run_id || ' ' || status || ' ' || command || ' ' || (finished_at IS NULL) FROM tf_report.runs"))
@@ -72,7 +72,7 @@ class ReportStoreTest {
             "globex orders 500 500 MISMATCH false src-digest tgt-digest 1024 2 1 row changed",
             "initech * 0 0 FAILED false Cannot connect to the source of tenant initech");
     assertThat(RowSets.rows(url, "SELECT concat_ws(' ', tenant_id, key, kind, array_to_string(columns, ','), source_rows, target_rows)"
-        + " FROM tf_report.mismatches")).as("the listed key of the mismatch").containsExactly("globex 42 CHANGED total,note 1 1");
+        + " FROM tf_report.mismatches")).as("the listed key of the mismatch").containsExactly("globex {\"id\": 42} CHANGED total,note 1 1");
 
     try (Connection conn = TestPostgres.connect(url)) {
       // The same table recorded again (a publish that rewrites its verdict) replaces the row and its keys.
@@ -126,6 +126,88 @@ class ReportStoreTest {
           Map.entry("items", new ReportStore.PublishedTable("items", "r1", 300)),
           Map.entry("orders", new ReportStore.PublishedTable("orders", "r2", 120)));
       assertThat(STORE.publishedByTable(conn, "globex")).containsOnlyKeys("orders");
+    }
+  }
+
+  @Test
+  void aRunReadsBackFromTheTablesAsItWasRecorded() throws Exception {
+    String url = reportDatabase("report_read_back");
+    Instant started = Instant.parse("2026-11-29T10:00:00Z");
+    ChecksumCheck mismatch = new ChecksumCheck("s", "t", 1024, 1, 1, Map.of(RowDifference.Kind.CHANGED, 1L),
+        List.of(new RowDifference("{\"order_id\": 2002}", RowDifference.Kind.CHANGED, 1, 1, List.of("qty"))));
+    TenantResult acme = new TenantResult("acme", true, "", List.of(ok("acme", "orders", 10, true)), 1200,
+        Map.of("plan", 100L), Optional.of(new SourceInfo("jdbc", "db:5432/acme", Optional.of(started))));
+    TenantResult globex = new TenantResult("globex", false, "", List.of(new TableResult("globex", "order_items", 6, 6, 0, 0, 6, 2,
+        TableStatus.MISMATCH, false, "checksums differ", mismatch)), 900, Map.of());
+    TenantResult initech = TenantResult.failed("initech", "Cannot connect to the source of tenant initech", List.of(), 5);
+    RunResult run = new RunResult("r1", "run", started, started.plusSeconds(30), List.of(acme, globex, initech), null, List.of("a note"));
+    try (Connection conn = TestPostgres.connect(url)) {
+      STORE.startRun(conn, "r1", started, "run");
+      for (TenantResult t : run.tenants()) {
+        STORE.recordTenantFailure(conn, "r1", t);
+        STORE.recordTables(conn, "r1", t.tables());
+      }
+      STORE.recordOutcome(conn, run);
+      STORE.finishRun(conn, "r1", run.finishedAt(), run.statusLabel());
+
+      ReportReader.StoredRun stored = new ReportReader("tf_report").load(conn, "r1").orElseThrow();
+      assertThat(stored.status()).isEqualTo("failed");
+      assertThat(stored.run().exitCode()).as("exit code derived as for the live run").isEqualTo(run.exitCode());
+      assertThat(stored.run().notes()).containsExactly("a note");
+      assertThat(stored.run().tenants()).as("tenants as recorded").usingRecursiveFieldByFieldElementComparatorIgnoringFields("stageMillis")
+          .containsExactlyElementsOf(run.tenants());
+      assertThat(stored.run().tenant("acme").orElseThrow().stageMillis()).containsEntry("plan", 100L);
+      assertThat(RowSets.rows(url, "SELECT key ->> 'order_id' FROM tf_report.mismatches")).as("the key is jsonb an analyst can query")
+          .containsExactly("2002");
+      assertThat(new ReportReader("tf_report").latestRunId(conn)).contains("r1");
+    }
+  }
+
+  @Test
+  void aVersionOneSchemaMigratesForwardAndItsRowsStayReadable() throws Exception {
+    String url = TestPostgres.createDatabase("report_v1");
+    // The shape every release before versioning created: no schema_version, mismatches.key as encoded text.
+    try (Connection conn = TestPostgres.connect(url); java.sql.Statement st = conn.createStatement()) {
+      st.execute("CREATE SCHEMA tf_report");
+      for (String sql : new ReportSchema("tf_report").migrations().get(0).statements()) {
+        st.execute(sql);
+      }
+      st.execute("INSERT INTO tf_report.runs (run_id, started_at, finished_at, status, command) VALUES"
+          + " ('old', '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z', 'validation_failed', 'run')");
+      st.execute("INSERT INTO tf_report.table_results (run_id, tenant_id, table_name, source_rows, extracted_rows, duplicates_removed, rejected_rows,"
+          + " loaded_rows, status, published, message, source_checksum, target_checksum, buckets_compared, mismatched_buckets) VALUES"
+          + " ('old', 'acme', 'order_items', 6, 6, 0, 0, 6, 'MISMATCH', false, 'checksums differ', 's', 't', 1024, 1),"
+          + " ('old', 'initech', '*', 0, 0, 0, 0, 0, 'FAILED', false, 'unreachable', NULL, NULL, NULL, NULL)");
+      st.execute("INSERT INTO tf_report.mismatches VALUES ('old', 'acme', 'order_items', '4:20021:2', 'CHANGED', '{qty}', 1, 1)");
+    }
+
+    try (Connection conn = TestPostgres.connect(url)) {
+      assertThat(new ReportSchema("tf_report").current(conn)).as("a version-1 schema is not current").isFalse();
+      STORE.ensureReadable(conn);
+      assertThat(new ReportSchema("tf_report").storedVersion(conn)).isEqualTo(ReportSchema.CURRENT);
+      assertThat(new ReportSchema("tf_report").current(conn)).isTrue();
+      ReportReader.StoredRun old = new ReportReader("tf_report").load(conn, "old").orElseThrow();
+      assertThat(old.status()).isEqualTo("validation_failed");
+      assertThat(old.run().exitCode()).as("the old run's verdict: a tenant failed").isEqualTo(1);
+      assertThat(old.run().tenant("initech").orElseThrow().message()).isEqualTo("unreachable");
+      assertThat(old.run().tenant("acme").orElseThrow().table("order_items").orElseThrow().checksum().listed())
+          .singleElement().satisfies(d -> {
+            assertThat(d.key()).as("an old key, kept as a JSON string").isEqualTo("\"4:20021:2\"");
+            assertThat(d.changedColumns()).containsExactly("qty");
+          });
+    }
+    assertThat(RowSets.rows(url, "SELECT version || ' ' || description FROM tf_report.schema_version ORDER BY version"))
+        .as("versions applied").hasSize(2).first().asString().startsWith("1 ");
+    assertThat(RowSets.rows(url, "SELECT jsonb_typeof(key) FROM tf_report.mismatches")).containsExactly("string");
+  }
+
+  @Test
+  void aSchemaFromANewerTenantfoldIsRefused() throws Exception {
+    String url = reportDatabase("report_newer");
+    TestPostgres.execute(url, "INSERT INTO tf_report.schema_version (version, description) VALUES (" + (ReportSchema.CURRENT + 1) + ", 'future')");
+    try (Connection conn = TestPostgres.connect(url)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> STORE.ensureTables(conn)).hasMessageContaining("tf_report")
+          .hasMessageContaining("newer than this Tenantfold").hasMessageContaining("tenantfold.target.report-schema");
     }
   }
 }

@@ -6,7 +6,6 @@ import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.testing.ParquetExports;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
-import dev.tenantfold.validate.checksum.CanonicalRow;
 import dev.tenantfold.validate.checksum.ChecksumComparison;
 import dev.tenantfold.validate.checksum.ChecksumSpec;
 import dev.tenantfold.validate.checksum.ChecksumSql;
@@ -54,7 +53,7 @@ class TableValidatorLimitsTest {
     missing = RowSets.count(url, "SELECT count(*) FROM src WHERE id % 97 = 1");
     extra = 40;
     differingKeys = RowSets.rows(url, "SELECT id::text FROM src WHERE id % 13 = 0 OR id % 97 = 1 UNION ALL SELECT g::text FROM generate_series(5001, 5040) g")
-        .stream().map(id -> CanonicalRow.encode(List.of(id))).collect(Collectors.toSet());
+        .stream().map(id -> "{\"id\": " + id + "}").collect(Collectors.toSet());
     List<ColumnSpec> columns = ParquetExports.columns(url, "src");
     ChecksumSpec spec = new ChecksumSpec(columns, List.of("id"), BUCKETS);
     source = new ChecksumSql(spec, "src", null);

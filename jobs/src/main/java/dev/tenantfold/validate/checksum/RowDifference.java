@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * One key whose rows differ between source and target.
  *
- * @param key the encoded canonical key (the row digest for a table without a key)
+ * @param key the key as readable JSON, column names and typed values ({@code {"order_id": 2002, "line_no": 2}});
+ *     for a table without a key, the row's columns ({@link ReadableKey})
  * @param kind what differs
  * @param sourceRows rows with this key in the source
  * @param targetRows rows with this key in the target

@@ -1,0 +1,79 @@
+package dev.tenantfold.report;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * A run as CSV: one row per tenant table (and one per tenant that failed before any table), with
+ * the columns an analyst filters on. RFC 4180 quoting, CRLF line ends, UTF-8; text cells a
+ * spreadsheet would run as a formula ({@code = + - @}) get a leading apostrophe. Hand-written: the
+ * quoting is six lines, not worth a library on the cluster classpath.
+ */
+public final class CsvReport {
+  static final List<String> HEADER = List.of("run_id", "command", "tenant_id", "table_name", "status", "published", "source_rows",
+      "extracted_rows", "duplicates_removed", "rejected_rows", "loaded_rows", "previous_rows", "checksum", "mismatched_buckets",
+      "buckets_compared", "differing_keys", "listed_keys", "changed_columns", "message", "source_kind", "source_point_in_time");
+  private static final int KEYS_IN_CELL = 20;
+
+  private CsvReport() {}
+
+  public static String render(RunResult run) {
+    StringBuilder out = new StringBuilder();
+    line(out, HEADER);
+    for (TenantResult t : run.tenants()) {
+      String kind = t.source().map(SourceInfo::kind).orElse("");
+      String at = t.source().flatMap(SourceInfo::pointInTime).map(Object::toString).orElse("");
+      if (t.tables().isEmpty()) {
+        line(out, List.of(run.runId(), run.command(), t.tenantId(), "", t.status().name(), Boolean.toString(t.published()), "", "", "", "", "", "",
+            "", "", "", "", "", "", text(t.message()), kind, at));
+      }
+      for (TableResult r : t.tables()) {
+        List<String> cells = new ArrayList<>(List.of(run.runId(), run.command(), t.tenantId(), text(r.tableName()), r.status().name(),
+            Boolean.toString(r.published()), Long.toString(r.sourceRows()), Long.toString(r.extractedRows()), Long.toString(r.duplicatesRemoved()),
+            Long.toString(r.rejectedRows()), Long.toString(r.loadedRows()), r.previousRows().isPresent() ? Long.toString(r.previousRows().getAsLong()) : ""));
+        if (r.checksum() == null) {
+          cells.addAll(List.of("", "", "", "", "", ""));
+        } else {
+          var c = r.checksum();
+          long differing = c.differenceCounts().values().stream().mapToLong(Long::longValue).sum();
+          cells.add(c.mismatchedBuckets() == 0 ? "match" : "differs");
+          cells.add(Integer.toString(c.mismatchedBuckets()));
+          cells.add(Integer.toString(c.buckets()));
+          cells.add(Long.toString(differing));
+          cells.add(text(c.listed().stream().limit(KEYS_IN_CELL).map(d -> d.kind() + " " + d.key()).collect(Collectors.joining("; "))
+              + (c.listed().size() > KEYS_IN_CELL ? "; ..." : "")));
+          cells.add(text(c.listed().stream().flatMap(d -> d.changedColumns().stream()).distinct().sorted().collect(Collectors.joining(" "))));
+        }
+        cells.addAll(List.of(text(r.message()), kind, at));
+        line(out, cells);
+      }
+    }
+    return out.toString();
+  }
+
+  /** A text cell that a spreadsheet must show, not evaluate. */
+  private static String text(String value) {
+    if (value == null || value.isEmpty()) {
+      return "";
+    }
+    char first = value.charAt(0);
+    return first == '=' || first == '+' || first == '-' || first == '@' ? "'" + value : value;
+  }
+
+  private static void line(StringBuilder out, List<String> cells) {
+    for (int i = 0; i < cells.size(); i++) {
+      if (i > 0) {
+        out.append(',');
+      }
+      String cell = cells.get(i);
+      if (cell.indexOf(',') >= 0 || cell.indexOf('"') >= 0 || cell.indexOf('\n') >= 0 || cell.indexOf('\r') >= 0) {
+        out.append('"').append(cell.replace("\"", "\"\"")).append('"');
+      } else {
+        out.append(cell);
+      }
+    }
+    out.append("\r\n");
+  }
+
+}
