@@ -193,7 +193,7 @@ public final class MigrationJob {
     List<String> publishedBefore = resumed.map(ReportStore.PastRun::publishedTenants).orElse(List.of());
     try (RestoreStage restores = new RestoreStage(config, runId)) {
       RestoreStage.Outcome restored = restores.restore(config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());
-      return new MigrationJob(restored.reading(), spark, options).migrateTenants(session, reports, registry, runId, started, resumed, restores, restored);
+      return new MigrationJob(restored.reading(), spark, options).withProgress(progress).migrateTenants(session, reports, registry, runId, started, resumed, restores, restored);
     }
   }
 

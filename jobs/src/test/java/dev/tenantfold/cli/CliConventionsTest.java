@@ -50,7 +50,7 @@ class CliConventionsTest {
     assertThat(out.toString()).contains("tenantfold run --config FILE", "--allow-shrink ID", "--resume RUN_ID", "--only-failed")
         .doesNotContain("tenantfold validate");
     assertThat(main("help", "frobnicate")).isEqualTo(2);
-    assertThat(err.toString()).contains("Unknown command 'frobnicate'", "plan, run, validate, cleanup, demo");
+    assertThat(err.toString()).contains("Unknown command 'frobnicate'", "plan, run, validate, cleanup, export, discover, report, demo");
   }
 
   @Test
