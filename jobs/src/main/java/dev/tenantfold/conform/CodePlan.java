@@ -95,6 +95,29 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
     return new TableTriggers(triggers, functions);
   }
 
+  /**
+   * The functions the planned column defaults of {@code table} call, from the first tenant (config
+   * order) whose default calls them: created in the target schema before the defaults.
+   */
+  public List<FunctionSpec> defaultFunctions(TargetSchema plan, String table) {
+    List<FunctionSpec> functions = new ArrayList<>();
+    Optional<TargetTable> planned = plan.table(table);
+    if (planned.isEmpty()) {
+      return functions;
+    }
+    for (CodeObjects code : tenants.values()) {
+      for (CodeObjects.DefaultCall call : code.defaultCalls()) {
+        boolean used = call.table().equals(table) && planned.get().column(call.column()).map(c -> c.defaultExpression() != null).orElse(false);
+        Optional<FunctionSpec> function = code.functions().stream().filter(f -> f.signature().equals(call.function()) && f.definition() != null
+            && f.kind().equals("function")).findFirst();
+        if (used && function.isPresent() && functions.stream().noneMatch(f -> f.signature().equals(call.function()))) {
+          functions.add(function.get());
+        }
+      }
+    }
+    return functions;
+  }
+
   /** The definition of domain {@code name}: the first tenant's (config order) that has it. */
   public Optional<DomainSpec> domain(String name) {
     return tenants.values().stream().flatMap(c -> c.domains().stream()).filter(d -> d.name().equals(name)).findFirst();
@@ -128,12 +151,17 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
         add(entries, entry);
       }
     }
+    Set<String> defaultFunctions = new LinkedHashSet<>();
+    plan.tables().keySet().forEach(t -> defaultFunctions(plan, t).forEach(f -> defaultFunctions.add(f.signature())));
     for (var tenant : tenants.entrySet()) {
       for (FunctionSpec function : tenant.getValue().functions()) {
         Entry entry;
         if (function.definition() == null) {
           entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.NOT_RECREATED,
               "a " + function.kind() + " (or a moving or ordered-set aggregate) is not recreated; recreate it by hand");
+        } else if (defaultFunctions.contains(function.signature())) {
+          entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
+              "in the target schema, for the column defaults that call it" + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));
         } else if (triggerFunctions.contains(function.signature())) {
           entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
               "in the target schema, for the triggers that execute it" + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));

@@ -19,17 +19,22 @@ import java.util.regex.Pattern;
  * can be recreated in another schema ({@code pg_get_viewdef}, {@code pg_get_triggerdef},
  * {@code pg_get_functiondef}).
  */
-public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, List<TriggerSpec> triggers, List<DomainSpec> domains) {
+public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, List<TriggerSpec> triggers, List<DomainSpec> domains,
+    List<DefaultCall> defaultCalls) {
   public CodeObjects {
     views = List.copyOf(views);
     functions = List.copyOf(functions);
     triggers = List.copyOf(triggers);
     domains = List.copyOf(domains);
+    defaultCalls = List.copyOf(defaultCalls);
   }
 
   public static CodeObjects none() {
-    return new CodeObjects(List.of(), List.of(), List.of(), List.of());
+    return new CodeObjects(List.of(), List.of(), List.of(), List.of(), List.of());
   }
+
+  /** A column default that calls {@code function} (a signature), a function of the tenant's schemas. */
+  public record DefaultCall(String table, String column, String function) {}
 
   /**
    * A domain: its base type, NOT NULL, default and CHECK constraints ({@code CONSTRAINT name CHECK
@@ -122,6 +127,17 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
        ORDER BY c.relname, t.tgname
       """;
 
+  private static final String DEFAULT_CALLS_SQL = """
+      SELECT DISTINCT c.relname, a.attname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+        FROM pg_attrdef d
+        JOIN pg_class c ON c.oid = d.adrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+        JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid AND dep.refclassid = 'pg_proc'::regclass
+        JOIN pg_proc p ON p.oid = dep.refobjid
+        JOIN pg_namespace pn ON pn.oid = p.pronamespace
+       WHERE n.nspname = ANY (?) AND pn.nspname = ANY (?)
+      """;
   private static final String DOMAINS_SQL = """
       SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
              ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid, true)
@@ -154,7 +170,17 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     List<DomainSpec> domains = new ArrayList<>();
     query(conn, DOMAINS_SQL, schemaArray, rs -> domains.add(new DomainSpec(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4),
         List.of((String[]) rs.getArray(5).getArray()))));
-    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers, domains);
+    List<DefaultCall> calls = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(DEFAULT_CALLS_SQL)) {
+      ps.setArray(1, schemaArray);
+      ps.setArray(2, schemaArray);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          calls.add(new DefaultCall(rs.getString(1), rs.getString(2), rs.getString(3)));
+        }
+      }
+    }
+    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers, domains, calls);
   }
 
   /** Views after the views they read; views in a cycle (impossible in PostgreSQL) keep their catalog order at the end. */

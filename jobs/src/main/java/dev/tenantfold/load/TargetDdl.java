@@ -149,7 +149,7 @@ public final class TargetDdl {
           serialize(st, timeout);
           boolean shared = target.rule(table.name()).shared().isPresent();
           ensureTable(conn, st, table, shared);
-          ensureDefaults(conn, st, table);
+          ensureDefaults(conn, st, table, target.code().defaultFunctions(target, table.name()));
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
           ensureTriggers(conn, st, table, target.code().triggers(target, table.name()));
           if (rowLevelSecurity.isPresent()) {
@@ -325,7 +325,12 @@ public final class TargetDdl {
    * cannot evaluate (a function it lacks) is skipped with a warning, not a failed table. Existing
    * defaults are left alone.
    */
-  private void ensureDefaults(Connection conn, Statement st, TargetTable table) throws SQLException {
+  private void ensureDefaults(Connection conn, Statement st, TargetTable table, List<CodeObjects.FunctionSpec> functions) throws SQLException {
+    for (CodeObjects.FunctionSpec function : functions) {
+      tryDdl(st, function.definitionIn(ident(schema)), "function " + function.signature() + " for the column defaults of " + table.name());
+    }
+    // Defaults print the functions they call unqualified (as the source's search path saw them): resolve them in the target schema.
+    st.execute("SET LOCAL search_path TO " + ident(schema) + ", pg_catalog");
     Map<String, String> current = new HashMap<>();
     try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
         + " JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = ?::regclass")) {
@@ -364,6 +369,7 @@ public final class TargetDdl {
         }
       }
     }
+    st.execute("RESET search_path");
   }
 
   /**

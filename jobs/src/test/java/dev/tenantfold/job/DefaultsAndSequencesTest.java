@@ -56,9 +56,11 @@ class DefaultsAndSequencesTest {
         """)).as("serial ids past globex's 500, defaults filled").containsExactly("501 G true", "502 G true");
     assertThat(RowSets.rows(warehouse, "INSERT INTO public.item (tenant_id) VALUES ('globex') RETURNING id || ' ' || label"))
         .as("identity column of the source").containsExactly("51 none");
-    // A default calling a function the target lacks is skipped (warned), not a failed table.
-    assertThat(RowSets.rows(warehouse, "SELECT count(*) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
-        + " WHERE d.adrelid = 'public.film'::regclass AND a.attname = 'code'")).containsExactly("0");
+    // A default calling a function of the tenant's schema gets the function in the target schema too.
+    assertThat(RowSets.rows(warehouse, "INSERT INTO public.film (tenant_id, title) VALUES ('globex', 'coded') RETURNING code"))
+        .as("the default calls local_code(), recreated in the target schema").containsExactly("L");
+    assertThat(RowSets.rows(warehouse, "SELECT e->>'name' || ' ' || (e->>'outcome') FROM tenantfold.plans, jsonb_array_elements(plan->'code_objects') e"
+        + " WHERE e->>'kind' = 'function'")).contains("local_code() CONSOLIDATED");
 
     // A re-run moves the sequence only forward.
     TestPostgres.execute(acme, "INSERT INTO film (film_id, title) VALUES (900, 'late')");
