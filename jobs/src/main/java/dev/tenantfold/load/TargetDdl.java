@@ -301,7 +301,17 @@ public final class TargetDdl {
               + " to " + c.type() + ": that would narrow or convert published values (the target is only ever widened); cast the tenants'"
               + " column to " + existing + " or wider with tenantfold.rules." + table.name() + ".columns." + c.name() + ".cast");
         }
-        st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name()) + " TYPE " + c.type());
+        try {
+          st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name()) + " TYPE " + c.type());
+        } catch (SQLException e) {
+          if (!"0A000".equals(e.getSQLState())) {
+            throw e;
+          }
+          // PostgreSQL cannot change the type of a column a view reads.
+          throw new SQLException("Cannot widen column " + c.name() + " of existing table " + schema + "." + table.name() + " from " + existing
+              + " to " + c.type() + ": views read it (" + reason(e) + "); drop those views and run again (compatibility schemas:"
+              + " DROP SCHEMA <prefix><tenant> CASCADE, which the next publish of each tenant rebuilds)", e.getSQLState(), e);
+        }
       }
       if (notNull.contains(c.name()) && !c.notNull() && !table.primaryKey().contains(c.name())) {
         // A tenant lacks the column (it loads NULL) or allows NULL in it: the shared column must too.

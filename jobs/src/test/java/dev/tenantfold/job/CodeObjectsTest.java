@@ -128,6 +128,16 @@ class CodeObjectsTest {
         .execute().exitCode()).isZero();
     assertThat(legacy(warehouse, "tenant_acme", "SELECT count(*)::text FROM film")).isEqualTo(legacy(acme, "public", "SELECT count(*)::text FROM film"));
     assertThat(legacy(warehouse, "tenant_acme", "REFRESH MATERIALIZED VIEW film_count; SELECT n::text FROM film_count")).isEqualTo("11");
+
+    // A tenant whose column must widen a column the compatibility views read: its tables fail with what to do, nothing else changes.
+    String initech = tenant("initech", 5);
+    TestPostgres.execute(initech, "ALTER TABLE film ALTER COLUMN rental_rate TYPE numeric(6,2)");
+    RunResult widened = new MigrationJob(Fixtures.config(warehouse).tenant("initech", initech).set("target.compat-schemas", true).build(reports),
+        spark).execute();
+    assertThat(widened.exitCode()).isEqualTo(1);
+    assertThat(widened.tenants().get(0).message() + widened.tenants().get(0).tables())
+        .contains("Cannot widen column rental_rate", "views read it", "DROP SCHEMA");
+    assertThat(legacy(warehouse, "tenant_acme", "SELECT count(*)::text FROM film")).isEqualTo("11");
   }
 
   @Test
