@@ -184,7 +184,32 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
         add(entries, perTenant(view.kind(), view.name(), tenant.getKey(), compatSchemas));
       }
     }
+    // One definition serves every tenant in the target schema: say so when the tenants' definitions differ.
+    entries.replaceAll((key, entry) -> entry.outcome() != Outcome.CONSOLIDATED ? entry : differing(entry));
     return List.copyOf(entries.values());
+  }
+
+  /** The entry with a note naming the tenants whose definition differs from the first tenant's, which is the one recreated. */
+  private Entry differing(Entry entry) {
+    Map<String, String> definitions = new LinkedHashMap<>();
+    for (String tenant : entry.tenants()) {
+      CodeObjects code = tenant(tenant);
+      Optional<String> definition = switch (entry.kind()) {
+        case "trigger" -> code.triggers().stream().filter(t -> (t.table() + "." + t.name()).equals(entry.name())).map(TriggerSpec::definition)
+            .findFirst();
+        case "domain" -> code.domains().stream().filter(d -> d.name().equals(entry.name())).map(d -> d.createSql(d.name())).findFirst();
+        default -> code.functions().stream().filter(f -> f.signature().equals(entry.name())).map(FunctionSpec::definition).findFirst();
+      };
+      definition.ifPresent(d -> definitions.put(tenant, d));
+    }
+    if (definitions.values().stream().distinct().count() <= 1) {
+      return entry;
+    }
+    String first = definitions.keySet().iterator().next();
+    List<String> others = definitions.entrySet().stream().filter(e -> !e.getValue().equals(definitions.get(first))).map(Map.Entry::getKey)
+        .toList();
+    return new Entry(entry.kind(), entry.name(), entry.tenants(), entry.outcome(), entry.detail() + "; the definitions differ: tenant "
+        + first + "'s is recreated, not that of " + String.join(", ", others));
   }
 
   /** The entries no tenant gets recreated. */

@@ -57,10 +57,15 @@ class CodeObjectsTest {
   void triggersFireOnTheConsolidatedTablesAndWhatIsNotRecreatedIsListed() throws Exception {
     String acme = tenant("acme", 10);
     String globex = tenant("globex", 20);
+    TestPostgres.execute(globex, "CREATE OR REPLACE FUNCTION last_updated() RETURNS trigger LANGUAGE plpgsql AS"
+        + " $$ BEGIN NEW.last_update = clock_timestamp(); RETURN NEW; END $$");
     String warehouse = Fixtures.emptyWarehouse();
 
     RunResult result = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).build(reports), spark).execute();
     assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT e->>'detail' FROM tenantfold.plans, jsonb_array_elements(plan->'code_objects') e"
+        + " WHERE e->>'name' = 'last_updated()'")).singleElement().asString()
+        .as("one function serves every tenant: the plan says whose").contains("the definitions differ: tenant acme's is recreated, not that of globex");
 
     assertThat(RowSets.rows(warehouse, "SELECT count(*) FROM public.film WHERE last_update = '2001-01-01'"))
         .as("loading and publishing fire no trigger: rows arrive as the source has them").containsExactly("30");
