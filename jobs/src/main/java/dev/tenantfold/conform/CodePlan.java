@@ -81,7 +81,7 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
         if (!trigger.table().equals(table) || triggers.stream().anyMatch(t -> t.name().equals(trigger.name()))) {
           continue;
         }
-        Optional<FunctionSpec> function = triggerFunction(code, trigger);
+        Optional<FunctionSpec> function = code.function(trigger.function());
         if (trigger.builtInFunction()) {
           triggers.add(trigger);
         } else if (function.isPresent()) {
@@ -108,8 +108,7 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
     for (CodeObjects code : tenants.values()) {
       for (CodeObjects.DefaultCall call : code.defaultCalls()) {
         boolean used = call.table().equals(table) && planned.get().column(call.column()).map(c -> c.defaultExpression() != null).orElse(false);
-        Optional<FunctionSpec> function = code.functions().stream().filter(f -> f.signature().equals(call.function()) && f.definition() != null
-            && f.kind().equals("function")).findFirst();
+        Optional<FunctionSpec> function = code.function(call.function());
         if (used && function.isPresent() && functions.stream().noneMatch(f -> f.signature().equals(call.function()))) {
           functions.add(function.get());
         }
@@ -130,7 +129,7 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
     for (var tenant : tenants.entrySet()) {
       CodeObjects code = tenant.getValue();
       for (TriggerSpec trigger : code.triggers()) {
-        Optional<FunctionSpec> function = triggerFunction(code, trigger);
+        Optional<FunctionSpec> function = code.function(trigger.function());
         Entry entry;
         if (plan.table(trigger.table()).isEmpty()) {
           entry = notRecreated("trigger", trigger, tenant.getKey(), "its table " + trigger.table() + " is not consolidated");
@@ -236,10 +235,5 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
       b.tenants().stream().filter(t -> !tenants.contains(t)).forEach(tenants::add);
       return new Entry(a.kind(), a.name(), tenants, a.outcome(), a.detail());
     });
-  }
-
-  private static Optional<FunctionSpec> triggerFunction(CodeObjects code, TriggerSpec trigger) {
-    return code.functions().stream().filter(f -> f.signature().equals(trigger.function()) && f.definition() != null && f.kind().equals("function"))
-        .findFirst();
   }
 }

@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,6 +32,11 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
 
   public static CodeObjects none() {
     return new CodeObjects(List.of(), List.of(), List.of(), List.of(), List.of());
+  }
+
+  /** The plain function (not a procedure or aggregate) of {@code signature} with a definition to recreate. */
+  public Optional<FunctionSpec> function(String signature) {
+    return functions.stream().filter(f -> f.signature().equals(signature) && f.definition() != null && f.kind().equals("function")).findFirst();
   }
 
   /** A column default that calls {@code function} (a signature), a function of the tenant's schemas. */
@@ -171,15 +177,7 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     query(conn, DOMAINS_SQL, schemaArray, rs -> domains.add(new DomainSpec(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4),
         List.of((String[]) rs.getArray(5).getArray()))));
     List<DefaultCall> calls = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(DEFAULT_CALLS_SQL)) {
-      ps.setArray(1, schemaArray);
-      ps.setArray(2, schemaArray);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          calls.add(new DefaultCall(rs.getString(1), rs.getString(2), rs.getString(3)));
-        }
-      }
-    }
+    query(conn, DEFAULT_CALLS_SQL, schemaArray, rs -> calls.add(new DefaultCall(rs.getString(1), rs.getString(2), rs.getString(3))));
     return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers, domains, calls);
   }
 
@@ -213,9 +211,12 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     void read(ResultSet rs) throws SQLException;
   }
 
+  /** Runs {@code sql}, every parameter of which is the schema array, and hands each row to {@code reader}. */
   private static void query(Connection conn, String sql, Array schemas, RowReader reader) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement(sql)) {
-      ps.setArray(1, schemas);
+      for (int i = 1; i <= ps.getParameterMetaData().getParameterCount(); i++) {
+        ps.setArray(i, schemas);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           reader.read(rs);

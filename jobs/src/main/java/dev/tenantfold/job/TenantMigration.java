@@ -213,8 +213,7 @@ final class TenantMigration {
         registry.mark(c, staged, "published");
         Optional<String> compat = config.target().compatSchema(tenant.id());
         if (compat.isPresent()) {
-          compatRebuilt.set(new CompatSchemas(config.target().schema(), config.tenantColumn(), config.target().applicationRole())
-              .rebuild(c, compat.get(), tenant.id(), target, target.code().tenant(tenant.id())));
+          compatRebuilt.set(CompatSchemas.of(config.target(), config.tenantColumn()).rebuild(c, compat.get(), tenant.id(), target, target.code().tenant(tenant.id())));
         }
       });
     } catch (SQLException e) {
@@ -234,8 +233,7 @@ final class TenantMigration {
     endStage("publish");
     if (compatRebuilt.get() != null) {
       try {
-        new CompatSchemas(config.target().schema(), config.tenantColumn(), config.target().applicationRole())
-            .refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);
+        CompatSchemas.of(config.target(), config.tenantColumn()).refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);
       } catch (SQLException e) {
         LOG.warn("Tenant {}: cannot fill the materialized views of its compatibility schema: {}", tenant.id(), redact(e));
       }

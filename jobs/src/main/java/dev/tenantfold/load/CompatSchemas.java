@@ -45,6 +45,11 @@ public final class CompatSchemas {
   private final String tenantColumn;
   private final Optional<String> applicationRole;
 
+  /** The compatibility schemas of {@code target}'s consolidated tables. */
+  public static CompatSchemas of(dev.tenantfold.config.TargetConfig target, String tenantColumn) {
+    return new CompatSchemas(target.schema(), tenantColumn, target.applicationRole());
+  }
+
   public CompatSchemas(String targetSchema, String tenantColumn, Optional<String> applicationRole) {
     this.targetSchema = targetSchema;
     this.tenantColumn = tenantColumn;

@@ -149,6 +149,9 @@ public final class TargetDdl {
           serialize(st, timeout);
           boolean shared = target.rule(table.name()).shared().isPresent();
           ensureTable(conn, st, table, shared);
+          // Definitions read from the sources (defaults, checks, triggers) name functions and tables unqualified: resolve them in the
+          // target schema, for this table's transaction.
+          st.execute("SET LOCAL search_path TO " + ident(schema) + ", pg_catalog");
           ensureDefaults(conn, st, table, target.code().defaultFunctions(target, table.name()));
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
           ensureTriggers(conn, st, table, target.code().triggers(target, table.name()));
@@ -339,8 +342,6 @@ public final class TargetDdl {
     for (CodeObjects.FunctionSpec function : functions) {
       tryDdl(st, function.definitionIn(ident(schema)), "function " + function.signature() + " for the column defaults of " + table.name());
     }
-    // Defaults print the functions they call unqualified (as the source's search path saw them): resolve them in the target schema.
-    st.execute("SET LOCAL search_path TO " + ident(schema) + ", pg_catalog");
     Map<String, String> current = new HashMap<>();
     try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
         + " JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = ?::regclass")) {
@@ -379,7 +380,6 @@ public final class TargetDdl {
         }
       }
     }
-    st.execute("RESET search_path");
   }
 
   /**
@@ -431,14 +431,11 @@ public final class TargetDdl {
     for (CodeObjects.FunctionSpec function : code.functions()) {
       tryDdl(st, function.definitionIn(ident(schema)), "function " + function.signature() + " for the triggers of " + parent);
     }
-    // The definitions name the table and function unqualified: resolve them in the target schema.
-    st.execute("SET LOCAL search_path TO " + ident(schema) + ", pg_catalog");
     for (CodeObjects.TriggerSpec trigger : code.triggers()) {
       if (!Queries.exists(conn, "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ?", parent, trigger.name())) {
         tryDdl(st, trigger.definition(), "trigger " + trigger.name() + " of " + parent);
       }
     }
-    st.execute("RESET search_path");
   }
 
   /**
