@@ -18,15 +18,39 @@ import java.util.regex.Pattern;
  * named tables and columns exist is checked against the tenants' catalogs when the plan is made
  * (docs/reconcile.md).
  */
-public record RulesConfig(SortedMap<String, TableRule> tables) {
+public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumUnion) {
   private static final Pattern TYPE_TEXT = Pattern.compile("[A-Za-z_][A-Za-z0-9_ ]*(\\(\\s*\\d+\\s*(,\\s*-?\\d+\\s*)?\\))?( with(out)? time zone)?(\\[\\])*");
 
   public RulesConfig {
     tables = new TreeMap<>(tables);
+    enumUnion = Set.copyOf(enumUnion);
+  }
+
+  public RulesConfig(SortedMap<String, TableRule> tables) {
+    this(tables, Set.of());
   }
 
   public static RulesConfig none() {
     return new RulesConfig(new TreeMap<>());
+  }
+
+  /** These rules, and {@code tenantfold.enum-union}: enum types (by key) whose labels may differ between tenants and are united. */
+  public RulesConfig withEnumUnion(java.util.Collection<String> enumKeys) {
+    return new RulesConfig(tables, new java.util.TreeSet<>(enumKeys));
+  }
+
+  /**
+   * Whether a rule named {@code ruleTable} is about the table {@code key}: the same key, or an
+   * unqualified rule name and the table's own name ({@code orders} names {@code sales.orders} when no
+   * other schema has an {@code orders}; the plan refuses the ambiguity).
+   */
+  public static boolean names(String ruleTable, String key) {
+    return ruleTable.equals(key) || (!ruleTable.contains(".") && SchemaMap.nameOf(key).equals(ruleTable));
+  }
+
+  /** The config path of a table's rule block: {@code tenantfold.rules.orders}, {@code tenantfold.rules."sales.orders"}. */
+  public static String path(String key) {
+    return ConfigUtil.joinPath(key);
   }
 
   public Optional<TableRule> table(String name) {
@@ -38,9 +62,13 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
     return tables.values().stream().filter(TableRule::exclude).map(TableRule::table).toList();
   }
 
-  /** The rule for {@code name}, or one that changes nothing. */
-  public TableRule forTable(String name) {
-    return tables.getOrDefault(name, TableRule.none(name));
+  /** The rule for the table {@code key}: by key, else by the table's own name ({@link #names}); or one that changes nothing. */
+  public TableRule forTable(String key) {
+    TableRule exact = tables.get(key);
+    if (exact != null) {
+      return exact;
+    }
+    return key.contains(".") ? tables.getOrDefault(SchemaMap.nameOf(key), TableRule.none(key)) : TableRule.none(key);
   }
 
   public static RulesConfig from(ConfigReader rules) {
@@ -63,7 +91,7 @@ public record RulesConfig(SortedMap<String, TableRule> tables) {
     }
 
     static TableRule none(String table) {
-      return new TableRule(table, "tenantfold.rules." + table, Map.of(), 0, Optional.empty(), false, Optional.empty(), false);
+      return new TableRule(table, "tenantfold.rules." + RulesConfig.path(table), Map.of(), 0, Optional.empty(), false, Optional.empty(), false);
     }
 
     public Optional<ColumnRule> column(String name) {

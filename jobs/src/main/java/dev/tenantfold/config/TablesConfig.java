@@ -4,7 +4,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-/** Which source tables to consolidate: names or globs ({@code *}, {@code ?}), matched on the table name. */
+/**
+ * Which source tables to consolidate: names or globs ({@code *}, {@code ?}). A pattern with a dot
+ * ({@code sales.*}, {@code hr.status_history}) matches {@code schema.table}; one without matches
+ * the table name in any schema.
+ */
 public record TablesConfig(List<String> include, List<String> exclude) {
 
   public TablesConfig {
@@ -24,18 +28,24 @@ public record TablesConfig(List<String> include, List<String> exclude) {
     return new TablesConfig(include, more);
   }
 
-  public boolean selects(String tableName) {
-    return include.stream().anyMatch(p -> glob(p, tableName)) && exclude.stream().noneMatch(p -> glob(p, tableName));
+  /** Whether the table of this key ({@code orders}, {@code sales.orders}: {@link SchemaMap#key}) is consolidated. */
+  public boolean selects(String key) {
+    return selects(SchemaMap.sourceSchemaOf(key), SchemaMap.nameOf(key));
+  }
+
+  /** Whether the table {@code name} of source schema {@code schema} is consolidated. */
+  public boolean selects(String schema, String name) {
+    return include.stream().anyMatch(p -> matches(p, schema, name)) && exclude.stream().noneMatch(p -> matches(p, schema, name));
+  }
+
+  /** Whether {@code pattern} matches the table {@code name} of {@code schema}: qualified patterns match {@code schema.name}. */
+  public static boolean matches(String pattern, String schema, String name) {
+    return pattern.contains(".") ? glob(pattern, schema + "." + name) : glob(pattern, name);
   }
 
   /** Include entries without wildcards: each must exist in every tenant. */
   public List<String> explicitNames() {
     return include.stream().filter(p -> !p.contains("*") && !p.contains("?")).toList();
-  }
-
-  /** Whether {@code pattern} (one of {@link #include}) matches {@code name}. */
-  public static boolean matches(String pattern, String name) {
-    return glob(pattern, name);
   }
 
   static boolean glob(String pattern, String name) {

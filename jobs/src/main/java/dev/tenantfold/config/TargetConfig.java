@@ -1,6 +1,7 @@
 package dev.tenantfold.config;
 
 import dev.tenantfold.jdbc.JdbcEndpoint;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -18,10 +19,12 @@ import java.util.regex.Pattern;
  * @param compatSchemaPrefix {@code target.compat-schema-prefix}, present when {@code
  *     target.compat-schemas} is on: each tenant gets a schema of this prefix and its id, with one
  *     updatable view of its rows per consolidated table and its own views and functions recreated
+ * @param schemas            {@code target.schema-map}: the target schema of each source schema's tables and types ({@code
+ *     public} into {@code schema}, others into their namesakes unless mapped)
  */
 public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSchema, String stagingSchema, String partitionSchema,
     boolean rowLevelSecurity,
-    String tenantSetting, Optional<String> applicationRole, Optional<String> compatSchemaPrefix) {
+    String tenantSetting, Optional<String> applicationRole, Optional<String> compatSchemaPrefix, SchemaMap schemas) {
   /** A customized option name: a dot between two plain identifiers (PostgreSQL needs the prefix). */
   private static final Pattern SETTING = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_.]*");
   private static final Pattern PREFIX = Pattern.compile("[a-z_][a-z0-9_]{0,30}");
@@ -29,7 +32,8 @@ public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSc
 
   /** Only the settings; the endpoint is validated by {@link #from}. */
   public TargetConfig(JdbcEndpoint endpoint, String schema, String reportSchema, String stagingSchema) {
-    this(endpoint, schema, reportSchema, stagingSchema, "tenantfold_partitions", false, "app.tenant_id", Optional.empty(), Optional.empty());
+    this(endpoint, schema, reportSchema, stagingSchema, "tenantfold_partitions", false, "app.tenant_id", Optional.empty(), Optional.empty(),
+        SchemaMap.of(schema));
   }
 
   static TargetConfig from(ConfigReader c) {
@@ -38,7 +42,7 @@ public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSc
 
   static TargetConfig from(ConfigReader c, AwsConfig aws) {
     java.util.Set<String> keys = new java.util.HashSet<>(Set.of("url", "user", "password", "schema", "report-schema", "staging-schema", "partition-schema",
-        "row-level-security", "tenant-setting", "application-role", "compat-schemas", "compat-schema-prefix"));
+        "row-level-security", "tenant-setting", "application-role", "compat-schemas", "compat-schema-prefix", "schema-map"));
     keys.addAll(JdbcAuth.KEYS);
     c.rejectUnknown(keys);
     String url = c.requiredString("url", "set the target database JDBC URL, e.g. jdbc:postgresql://host:5432/warehouse");
@@ -78,8 +82,15 @@ public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSc
       }
       compatPrefix = Optional.of(prefix);
     }
+    SchemaMap schemas = c.has("schema-map") ? SchemaMap.from(c.block("schema-map"), c.string("schema")) : SchemaMap.of(c.string("schema"));
+    for (String own : List.of(c.string("report-schema"), c.string("staging-schema"), partitionSchema)) {
+      if (schemas.mapped().containsValue(own)) {
+        throw new ConfigError("Cannot use " + c.key("schema-map") + ": it maps a source schema to " + own + ", which tenantfold keeps for its"
+            + " report, staging or partition tables; map it to another schema");
+      }
+    }
     return new TargetConfig(endpoint, c.string("schema"), c.string("report-schema"), c.string("staging-schema"), partitionSchema, rls, setting,
-        role, compatPrefix);
+        role, compatPrefix, schemas);
   }
 
   /** The URL's driver prefix only ({@code jdbc:mysql:}): the rest of a URL may carry credentials. */

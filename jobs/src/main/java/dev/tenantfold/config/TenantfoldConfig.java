@@ -88,7 +88,7 @@ public record TenantfoldConfig(
       throw new ConfigError("Invalid configuration: " + e.getMessage(), e);
     }
     ConfigReader root = new ConfigReader(resolved.getConfig(ROOT), ROOT);
-    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3", "rules", "progress", "aws"));
+    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3", "rules", "enum-union", "progress", "aws"));
     String tenantColumn = root.string("tenant-column");
     if (!COLUMN_NAME.matcher(tenantColumn).matches()) {
       throw new ConfigError("Config key " + root.key("tenant-column") + " = '" + tenantColumn + "' must be a lower-case SQL column name");
@@ -107,7 +107,7 @@ public record TenantfoldConfig(
     if (tenants.isEmpty()) {
       throw new ConfigError("Config key " + root.key("tenants") + " is empty: list at least one tenant { id, jdbc { url, user, password } }");
     }
-    RulesConfig rules = RulesConfig.from(root.block("rules"));
+    RulesConfig rules = RulesConfig.from(root.block("rules")).withEnumUnion(root.stringList("enum-union"));
     for (RulesConfig.TableRule rule : rules.tables().values()) {
       Optional<String> winner = rule.shared().flatMap(RulesConfig.Shared::winner);
       if (winner.isPresent() && !ids.contains(winner.get())) {

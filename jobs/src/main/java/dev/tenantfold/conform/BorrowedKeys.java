@@ -69,11 +69,11 @@ public final class BorrowedKeys {
         tables.add(typed);
         continue;
       }
-      Optional<List<String>> key = target.table(t.name()).map(s -> s.primaryKey().stream().filter(c -> !c.equals(tenantColumn)).toList())
+      Optional<List<String>> key = target.table(t.key()).map(s -> s.primaryKey().stream().filter(c -> !c.equals(tenantColumn)).toList())
           .filter(k -> usable(typed, k));
       for (TenantCatalog other : others) {
         if (key.isEmpty()) {
-          key = other.table(t.name()).map(TableSpec::primaryKey).filter(k -> usable(typed, k));
+          key = other.table(t.key()).map(TableSpec::primaryKey).filter(k -> usable(typed, k));
         }
       }
       tables.add(key.map(k -> new TableSpec(typed.schema(), typed.name(), typed.columns(), k, typed.foreignKeys(), typed.estimatedRows(),
@@ -109,9 +109,9 @@ public final class BorrowedKeys {
     Map<String, TableSpec> parents = new HashMap<>();
     for (TableSpec t : lacking.tables()) {
       TableSpec parent = parentOfLeaf.get(t.qualifiedName());
-      if (parent != null && lacking.table(parent.name()).isEmpty()) {
-        leavesByParent.computeIfAbsent(parent.name(), k -> new ArrayList<>()).add(t);
-        parents.put(parent.name(), parent);
+      if (parent != null && lacking.table(parent.key()).isEmpty()) {
+        leavesByParent.computeIfAbsent(parent.key(), k -> new ArrayList<>()).add(t);
+        parents.put(parent.key(), parent);
       }
     }
     List<TableSpec> out = new ArrayList<>();
@@ -164,7 +164,7 @@ public final class BorrowedKeys {
       Optional<ColumnSpec> lent = Optional.empty();
       TenantCatalog lender = null;
       for (TenantCatalog l : lenders) {
-        Optional<ColumnSpec> candidate = l.table(table.name()).flatMap(s -> s.column(c.name())).filter(b -> compatible(c, b));
+        Optional<ColumnSpec> candidate = l.table(table.key()).flatMap(s -> s.column(c.name())).filter(b -> compatible(c, b));
         if (candidate.isPresent()) {
           lent = candidate;
           lender = l;

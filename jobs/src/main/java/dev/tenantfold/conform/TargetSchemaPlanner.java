@@ -46,23 +46,27 @@ public final class TargetSchemaPlanner {
       for (TableSpec table : existingTarget.tables()) {
         List<ColumnSpec> cols = table.columns().stream().filter(c -> !c.name().equals(tenantColumn)).toList();
         List<String> pk = table.primaryKey().stream().filter(c -> !c.equals(tenantColumn)).toList();
-        drafts.put(table.name(), Draft.ofTarget(table.name(), cols, pk));
+        drafts.put(table.key(), Draft.ofTarget(table.key(), cols, pk));
       }
       mergeEnums(enums, existingTarget.enums());
     }
     List<String> accepted = new ArrayList<>();
+    // Per enum type, the labels of each accepted tenant (config order): they must agree, or the type must be listed in enum-union.
+    Map<String, Map<String, List<String>>> enumHolders = new LinkedHashMap<>();
     for (TenantCatalog tenant : tenants) {
-      List<TableSpec> tables = tenant.tables().stream().map(t -> withoutExcluded(t, rules.forTable(t.name()))).toList();
+      List<TableSpec> tables = tenant.tables().stream().map(t -> withoutExcluded(t, rules.forTable(t.key()))).toList();
       List<PlanError> problems = conflicts(drafts, tenant.tenantId(), tables, tenantColumn, rules);
+      problems.addAll(enumConflicts(enumHolders, tenant, tables, rules));
       if (!problems.isEmpty()) {
         errors.addAll(problems);
         continue;
       }
       accepted.add(tenant.tenantId());
       for (TableSpec table : tables) {
-        drafts.computeIfAbsent(table.name(), n -> Draft.ofTenant(n, table.primaryKey(), tenant.tenantId())).absorb(tenant.tenantId(), table,
-            rules.forTable(table.name()));
+        drafts.computeIfAbsent(table.key(), n -> Draft.ofTenant(n, table.primaryKey(), tenant.tenantId())).absorb(tenant.tenantId(), table,
+            rules.forTable(table.key()));
       }
+      tenant.enums().values().forEach(e -> enumHolders.computeIfAbsent(e.name(), k -> new LinkedHashMap<>()).put(tenant.tenantId(), e.labels()));
       mergeEnums(enums, tenant.enums());
     }
     Map<String, TargetTable> tables = new TreeMap<>();
@@ -93,29 +97,29 @@ public final class TargetSchemaPlanner {
     List<PlanError> errors = new ArrayList<>();
     for (TableSpec table : tables) {
       if (table.column(tenantColumn).isPresent()) {
-        errors.add(new PlanError(tenantId, table.name(), tenantColumn, "Cannot conform tenant " + tenantId + ": table " + table.qualifiedName()
+        errors.add(new PlanError(tenantId, table.key(), tenantColumn, "Cannot conform tenant " + tenantId + ": table " + table.qualifiedName()
             + " already has a column named " + tenantColumn + ", the tenant column; set tenantfold.tenant-column to another name"));
         continue;
       }
-      Draft draft = drafts.get(table.name());
+      Draft draft = drafts.get(table.key());
       if (draft == null) {
         continue;
       }
       if (!draft.primaryKey.equals(table.primaryKey())) {
-        errors.add(new PlanError(tenantId, table.name(), null, "Cannot conform tenant " + tenantId + ": table " + table.name() + " has primary key "
+        errors.add(new PlanError(tenantId, table.key(), null, "Cannot conform tenant " + tenantId + ": table " + table.key() + " has primary key "
             + table.primaryKey() + " but " + draft.origin + " has " + draft.primaryKey + "; the target needs one key per table"));
         continue;
       }
-      TableRule rule = rules.forTable(table.name());
+      TableRule rule = rules.forTable(table.key());
       for (ColumnSpec column : table.columns()) {
         DraftColumn planned = draft.columns.get(column.name());
         if (planned == null || rule.column(column.name()).flatMap(ColumnRule::cast).isPresent()) {
           continue;
         }
         if (planned.widenedWith(column).isEmpty()) {
-          errors.add(new PlanError(tenantId, table.name(), column.name(), "Cannot conform tenant " + tenantId + ": table " + table.name()
+          errors.add(new PlanError(tenantId, table.key(), column.name(), "Cannot conform tenant " + tenantId + ": table " + table.key()
               + " column " + column.name() + " is " + describe(column) + " but " + planned.holders() + " " + describe(planned.spec)
-              + ", which do not widen to one type; give a cast: tenantfold.rules." + table.name() + ".columns." + column.name()
+              + ", which do not widen to one type; give a cast: tenantfold.rules." + RulesConfig.path(table.key()) + ".columns." + column.name()
               + ".cast = TYPE (rows that do not cast are rejected), exclude the column or the table, or align the sources"));
         }
       }
@@ -133,10 +137,15 @@ public final class TargetSchemaPlanner {
       if (rule.exclude()) {
         continue;
       }
-      List<TableSpec> specs = all.stream().flatMap(c -> c.table(rule.table()).stream()).toList();
+      List<TableSpec> specs = all.stream().flatMap(c -> c.tables().stream()).filter(t -> RulesConfig.names(rule.table(), t.key())).toList();
       if (specs.isEmpty()) {
         throw new ConfigError("Cannot apply rule " + rule.path() + ": no tenant has a table named " + rule.table() + " (check the name;"
-            + " tables named in rules are matched on the table name)");
+            + " a table outside schema public is named schema.table, quoted: tenantfold.rules.\"sales.orders\")");
+      }
+      List<String> keys = specs.stream().map(TableSpec::key).distinct().toList();
+      if (keys.size() > 1) {
+        throw new ConfigError("Cannot apply rule " + rule.path() + ": tables " + keys + " are all named " + rule.table() + "; name one with its"
+            + " schema, quoted: tenantfold.rules.\"" + keys.get(keys.size() - 1) + "\"");
       }
       Set<String> columns = specs.stream().flatMap(t -> t.columns().stream()).map(ColumnSpec::name).collect(Collectors.toCollection(LinkedHashSet::new));
       for (ColumnRule column : rule.columns().values()) {
@@ -173,17 +182,76 @@ public final class TargetSchemaPlanner {
     return column.enumType() != null ? "enum " + column.enumType() + (column.array() ? "[]" : "") : column.type();
   }
 
+  /**
+   * The planned labels of every enum type: the union of what the target and the tenants have, each
+   * label after the one that precedes it where it was seen, so the source order is kept where the
+   * orders agree ({@link #enumConflicts} refuses tenants whose orders disagree).
+   */
   private static void mergeEnums(Map<String, EnumSpec> into, Map<String, EnumSpec> from) {
     for (EnumSpec e : from.values()) {
       EnumSpec existing = into.get(e.name());
-      if (existing == null) {
-        into.put(e.name(), e);
-      } else {
-        LinkedHashSet<String> labels = new LinkedHashSet<>(existing.labels());
-        labels.addAll(e.labels());
-        into.put(e.name(), new EnumSpec(e.name(), new ArrayList<>(labels)));
+      into.put(e.name(), existing == null ? e : new EnumSpec(e.name(), unite(existing.labels(), e.labels())));
+    }
+  }
+
+  /** {@code base} with the labels of {@code more} it lacks, each placed right after its predecessor in {@code more}. */
+  static List<String> unite(List<String> base, List<String> more) {
+    List<String> out = new ArrayList<>(base);
+    String previous = null;
+    for (String label : more) {
+      if (!out.contains(label)) {
+        out.add(previous == null ? 0 : out.indexOf(previous) + 1, label);
+      }
+      previous = label;
+    }
+    return out;
+  }
+
+  /**
+   * A tenant whose enum type (same schema and name) has other labels than the tenants before it is
+   * kept out with the labels of both, unless the type is listed in {@code tenantfold.enum-union}; then
+   * the labels unite, but only when their orders agree (a label's order is its meaning for {@code <}
+   * and {@code ORDER BY}).
+   */
+  private static List<PlanError> enumConflicts(Map<String, Map<String, List<String>>> holders, TenantCatalog tenant, List<TableSpec> tables,
+      RulesConfig rules) {
+    List<PlanError> errors = new ArrayList<>();
+    for (EnumSpec e : tenant.enums().values()) {
+      Map<String, List<String>> before = holders.getOrDefault(e.name(), Map.of());
+      String table = tables.stream().filter(t -> t.columns().stream().anyMatch(c -> e.name().equals(c.enumType()))).map(TableSpec::key)
+          .findFirst().orElse(null);
+      for (var other : before.entrySet()) {
+        if (other.getValue().equals(e.labels())) {
+          continue;
+        }
+        String both = "tenant " + tenant.tenantId() + " has labels " + e.labels() + ", tenant " + other.getKey() + " has " + other.getValue();
+        if (!rules.enumUnion().contains(e.name())) {
+          errors.add(new PlanError(tenant.tenantId(), table, null, "Cannot conform tenant " + tenant.tenantId() + ": enum type " + e.name()
+              + " differs between tenants (" + both + "); list it in tenantfold.enum-union = [" + e.name() + "] to unite the labels in source"
+              + " order, or align the sources"));
+          break;
+        }
+        List<String> united = unite(other.getValue(), e.labels());
+        if (!inOrder(united, e.labels()) || !inOrder(united, other.getValue())) {
+          errors.add(new PlanError(tenant.tenantId(), table, null, "Cannot conform tenant " + tenant.tenantId() + ": enum type " + e.name()
+              + " orders its labels differently in two tenants (" + both + "), so no union keeps both orders; align the sources"));
+          break;
+        }
       }
     }
+    return errors;
+  }
+
+  private static boolean inOrder(List<String> united, List<String> labels) {
+    int last = -1;
+    for (String label : labels) {
+      int at = united.indexOf(label);
+      if (at < last) {
+        return false;
+      }
+      last = at;
+    }
+    return true;
   }
 
   /** One planned column: its widened type so far, where it came from, and every tenant's own type. */

@@ -11,6 +11,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
+import dev.tenantfold.config.SchemaMap;
 
 /**
  * Reads tables, columns, types, primary and foreign keys and size estimates from a PostgreSQL
@@ -42,7 +44,9 @@ public final class CatalogReader {
              CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
                   WHEN et.typtype = 'd' THEN format_type(et.typbasetype, et.typtypmod) || '[]' END AS domain_base,
              pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated,
-             CASE WHEN t.typtype = 'd' AND bt.typtype <> 'e' THEN t.typname END AS domain_name
+             CASE WHEN t.typtype = 'd' AND bt.typtype <> 'e' THEN t.typname END AS domain_name,
+             CASE WHEN bt.typtype = 'e' THEN (SELECT nspname FROM pg_namespace WHERE oid = bt.typnamespace)
+                  WHEN bet.typtype = 'e' THEN (SELECT nspname FROM pg_namespace WHERE oid = bet.typnamespace) END AS enum_schema
         FROM pg_attribute a
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         JOIN pg_type t ON t.oid = a.atttypid
@@ -64,7 +68,7 @@ public final class CatalogReader {
       SELECT con.conname,
              ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, ord)
                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.ord) AS cols,
-             rc.relname AS ref_table,
+             rc.relname AS ref_table, (SELECT nspname FROM pg_namespace WHERE oid = rc.relnamespace) AS ref_schema,
              ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, ord)
                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.ord) AS ref_cols
         FROM pg_constraint con JOIN pg_class rc ON rc.oid = con.confrelid
@@ -81,47 +85,64 @@ public final class CatalogReader {
        ORDER BY n.nspname, c.relname
       """;
   private static final String ENUMS_SQL = """
-      SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)
+      SELECT n.nspname, t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)
         FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
         JOIN pg_namespace n ON n.oid = t.typnamespace
        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
-       GROUP BY t.typname
+       GROUP BY n.nspname, t.typname
       """;
 
   private CatalogReader() {}
 
   /** Reads every selected table of {@code schemas}; fails naming the table if a type is unsupported. */
   public static TenantCatalog read(Connection conn, String tenantId, List<String> schemas, TablesConfig tables) throws SQLException {
+    return read(conn, tenantId, schemas, tables, UnaryOperator.identity());
+  }
+
+  /**
+   * Reads the target's consolidated tables: those of every target schema the {@code sourceSchemas}
+   * map to, each keyed as the source table that consolidates into it ({@link SchemaMap#keyOfTarget}),
+   * so the plan merges them with the tenants' tables of the same key.
+   */
+  public static TenantCatalog readTarget(Connection conn, SchemaMap map, List<String> sourceSchemas, TablesConfig tables) throws SQLException {
+    return read(conn, "target", map.targetSchemas(sourceSchemas), tables, map::sourceSchemaFor);
+  }
+
+  /**
+   * Reads the selected tables of {@code schemas}; {@code sourceSchema} names the source schema each
+   * schema's objects are keyed by (itself for a tenant; the source schema mapped there for the target).
+   */
+  private static TenantCatalog read(Connection conn, String tenantId, List<String> schemas, TablesConfig tables, UnaryOperator<String> sourceSchema)
+      throws SQLException {
     requireConvertibleEncoding(conn, tenantId);
     List<TableSpec> specs = new ArrayList<>();
-    Map<String, String> seen = new HashMap<>();
     try (PreparedStatement ps = conn.prepareStatement(TABLES_SQL)) {
       ps.setArray(1, conn.createArrayOf("text", schemas.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          String schema = rs.getString(2);
+          String schema = sourceSchema.apply(rs.getString(2));
           String name = rs.getString(3);
-          if (!tables.selects(name)) {
+          if (!tables.selects(schema, name)) {
             continue;
           }
-          String earlier = seen.put(name, schema);
-          if (earlier != null) {
-            throw new SQLException("Cannot consolidate tenant " + tenantId + ": table " + name + " exists in schemas " + earlier
-                + " and " + schema + ", which would share one target table; exclude one with tables.exclude or list one schema in jdbc.schemas");
+          if (schema.contains(".") || (SchemaMap.DEFAULT_SOURCE.equals(schema) && name.contains("."))) {
+            throw new SQLException("Cannot consolidate tenant " + tenantId + ": table " + rs.getString(2) + "." + name + " has a '.' in its"
+                + " schema or table name, which tenantfold uses between schema and table; rename it, or leave it out with tenantfold.tables.exclude");
           }
           long oid = rs.getLong(1);
           long reltuples = rs.getLong(5);
           long relpages = rs.getLong(6);
           long pages = rs.getLong(7);
           boolean partitioned = rs.getBoolean(4);
-          specs.add(new TableSpec(schema, name, columns(conn, oid, tenantId, schema + "." + name),
-              partitioned ? partitionedKey(conn, oid, tenantId, schema + "." + name) : primaryKey(conn, oid),
-              foreignKeys(conn, oid), estimateRows(reltuples, relpages, pages), pages, partitioned,
+          String qualified = rs.getString(2) + "." + name;
+          specs.add(new TableSpec(schema, name, columns(conn, oid, tenantId, qualified, sourceSchema),
+              partitioned ? partitionedKey(conn, oid, tenantId, qualified) : primaryKey(conn, oid),
+              foreignKeys(conn, oid, sourceSchema), estimateRows(reltuples, relpages, pages), pages, partitioned,
               partitioned ? leafPartitions(conn, oid) : List.of()));
         }
       }
     }
-    return new TenantCatalog(tenantId, serverVersion(conn), specs, enums(conn));
+    return new TenantCatalog(tenantId, serverVersion(conn), specs, enums(conn, specs, sourceSchema));
   }
 
   /**
@@ -165,7 +186,8 @@ public final class CatalogReader {
     }
   }
 
-  private static List<ColumnSpec> columns(Connection conn, long oid, String tenantId, String table) throws SQLException {
+  private static List<ColumnSpec> columns(Connection conn, long oid, String tenantId, String table, UnaryOperator<String> sourceSchema)
+      throws SQLException {
     List<ColumnSpec> out = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement(COLUMNS_SQL)) {
       ps.setLong(1, oid);
@@ -184,14 +206,16 @@ public final class CatalogReader {
             // Domains (and arrays of them) load as their base type; the domain's CHECK held in the source already.
             type = rs.getString(8);
           }
+          // An enum is keyed like a table: qualified by its (source) schema unless that is public.
+          String enumKey = rs.getString(7) == null ? null : SchemaMap.key(sourceSchema.apply(rs.getString(13)), rs.getString(7));
           String defaultExpr = rs.getString(9);
           boolean bySequence = rs.getBoolean(10) || (defaultExpr != null && defaultExpr.startsWith("nextval("));
           if (rs.getBoolean(11)) {
             // A generated column's expression is not a default: the target recreates the column generated, and computes it.
-            out.add(new ColumnSpec(name, type, rs.getBoolean(3), rs.getString(7), isArray, null, false, defaultExpr, rs.getString(12)));
+            out.add(new ColumnSpec(name, type, rs.getBoolean(3), enumKey, isArray, null, false, defaultExpr, rs.getString(12)));
             continue;
           }
-          out.add(new ColumnSpec(name, type, rs.getBoolean(3), rs.getString(7), isArray, bySequence ? null : defaultExpr, bySequence, null,
+          out.add(new ColumnSpec(name, type, rs.getBoolean(3), enumKey, isArray, bySequence ? null : defaultExpr, bySequence, null,
               rs.getString(12)));
         }
       }
@@ -247,13 +271,14 @@ public final class CatalogReader {
     return shared == null ? List.of() : shared;
   }
 
-  private static List<ForeignKeySpec> foreignKeys(Connection conn, long oid) throws SQLException {
+  private static List<ForeignKeySpec> foreignKeys(Connection conn, long oid, UnaryOperator<String> sourceSchema) throws SQLException {
     List<ForeignKeySpec> out = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement(FOREIGN_KEYS_SQL)) {
       ps.setLong(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new ForeignKeySpec(rs.getString(1), strings(rs.getArray(2)), rs.getString(3), strings(rs.getArray(4))));
+          String referenced = SchemaMap.key(sourceSchema.apply(rs.getString(4)), rs.getString(3));
+          out.add(new ForeignKeySpec(rs.getString(1), strings(rs.getArray(2)), referenced, strings(rs.getArray(5))));
         }
       }
     }
@@ -273,15 +298,22 @@ public final class CatalogReader {
     return out;
   }
 
-  private static Map<String, EnumSpec> enums(Connection conn) throws SQLException {
+  /** The enum types the tables' columns use (only those: types of schemas not consolidated are not created), by key. */
+  private static Map<String, EnumSpec> enums(Connection conn, List<TableSpec> tables, UnaryOperator<String> sourceSchema) throws SQLException {
+    java.util.Set<String> used = new java.util.HashSet<>();
+    tables.forEach(t -> t.columns().stream().map(ColumnSpec::enumType).filter(e -> e != null).forEach(used::add));
     Map<String, EnumSpec> out = new HashMap<>();
     try (var st = conn.createStatement(); ResultSet rs = st.executeQuery(ENUMS_SQL)) {
       while (rs.next()) {
-        out.put(rs.getString(1), new EnumSpec(rs.getString(1), strings(rs.getArray(2))));
+        String key = SchemaMap.key(sourceSchema.apply(rs.getString(1)), rs.getString(2));
+        if (used.contains(key)) {
+          out.put(key, new EnumSpec(key, strings(rs.getArray(3))));
+        }
       }
     }
     return out;
   }
+
 
   private static List<String> strings(Array array) throws SQLException {
     return array == null ? List.of() : Arrays.asList((String[]) array.getArray());

@@ -123,7 +123,8 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
        ORDER BY p.oid
       """;
   private static final String TRIGGERS_SQL = """
-      SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid, true), p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+      -- Tables are keyed like the plan's: qualified by their schema unless that is public (SchemaMap.key).
+      SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, t.tgname, pg_get_triggerdef(t.oid, true), p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
              p.pronamespace = 'pg_catalog'::regnamespace
         FROM pg_trigger t
         JOIN pg_class c ON c.oid = t.tgrelid
@@ -134,7 +135,7 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
       """;
 
   private static final String DEFAULT_CALLS_SQL = """
-      SELECT DISTINCT c.relname, a.attname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+      SELECT DISTINCT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, a.attname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
         FROM pg_attrdef d
         JOIN pg_class c ON c.oid = d.adrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace

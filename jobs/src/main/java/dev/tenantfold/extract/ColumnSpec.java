@@ -1,6 +1,7 @@
 package dev.tenantfold.extract;
 
 import java.io.Serializable;
+import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.jdbc.Sql;
 
 /**
@@ -62,14 +63,17 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
     return new ColumnSpec(name, type, notNull, enumType, array);
   }
 
-  /** The column type as the target must declare it: enums move into the target schema. */
-  public String targetType(String targetSchema) {
+  /**
+   * The column type as the target must declare it: an enum (its key, {@link SchemaMap#key}) in the
+   * target schema its source schema maps to, a domain in the default target schema.
+   */
+  public String targetType(SchemaMap schemas) {
     if (domain != null) {
-      return Sql.qualified(targetSchema, domain);
+      return Sql.qualified(schemas.defaultSchema(), domain);
     }
     if (enumType == null) {
       return type;
     }
-    return Sql.qualified(targetSchema, enumType) + (array ? "[]" : "");
+    return schemas.relation(enumType) + (array ? "[]" : "");
   }
 }

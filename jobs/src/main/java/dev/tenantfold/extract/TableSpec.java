@@ -2,6 +2,7 @@ package dev.tenantfold.extract;
 
 import java.util.List;
 import java.util.Optional;
+import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.jdbc.Sql;
 
 /**
@@ -36,6 +37,14 @@ public record TableSpec(
 
   public String qualifiedName() {
     return schema + "." + name;
+  }
+
+  /**
+   * The table's key in the plan, the rules and the reports: its name, qualified by its schema
+   * unless that is {@code public} ({@link SchemaMap#key}).
+   */
+  public String key() {
+    return SchemaMap.key(schema, name);
   }
 
   /**

@@ -11,7 +11,8 @@ public record TenantCatalog(String tenantId, int serverVersionNum, List<TableSpe
     enums = Map.copyOf(enums);
   }
 
-  public Optional<TableSpec> table(String name) {
-    return tables.stream().filter(t -> t.name().equals(name)).findFirst();
+  /** The table of this key ({@link TableSpec#key}: {@code orders}, {@code sales.orders}). */
+  public Optional<TableSpec> table(String key) {
+    return tables.stream().filter(t -> t.key().equals(key)).findFirst();
   }
 }

@@ -103,7 +103,8 @@ public final class AuditJob {
     lenders = null;
     try (Connection target = config.target().endpoint().connect("tenantfold-validate")) {
       // The table filter is checked before anything is written.
-      TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
+      TenantCatalog existing = CatalogReader.readTarget(target, config.target().schemas(),
+          config.tenants().stream().flatMap(t -> t.schemas().stream()).distinct().toList(), config.tables());
       List<TargetTable> tables = publishedTables(existing);
       reports.ensureTables(target);
       reports.startRun(target, runId, started, "validate");
@@ -163,10 +164,10 @@ public final class AuditJob {
       if (!t.partitioned() || t.column(config.tenantColumn()).isEmpty()) {
         continue;
       }
-      if (tableFilter.isPresent() && !tableFilter.get().equals(t.name())) {
+      if (tableFilter.isPresent() && !tableFilter.get().equals(t.key())) {
         continue;
       }
-      tables.add(new TargetTable(t.name(), t.columns().stream().filter(c -> !c.name().equals(config.tenantColumn())).toList(),
+      tables.add(new TargetTable(t.key(), t.columns().stream().filter(c -> !c.name().equals(config.tenantColumn())).toList(),
           t.primaryKey().stream().filter(c -> !c.equals(config.tenantColumn())).toList()));
     }
     if (tableFilter.isPresent() && tables.isEmpty()) {
@@ -196,7 +197,7 @@ public final class AuditJob {
       where = source.describe();
       for (TargetTable table : tables) {
         Optional<ChecksumSide> sourceSide = source.checksumSide(table, config.rules().forTable(table.name()));
-        ChecksumSide targetSide = ChecksumSide.sql(target, ChecksumQueries.target(table, qualified(config.target().schema(), table.name()),
+        ChecksumSide targetSide = ChecksumSide.sql(target, ChecksumQueries.target(table, config.target().schemas().relation(table.name()),
             ident(config.tenantColumn()) + " = " + literal(tenant.id()), buckets));
         // Both sides scan at once: the source's where its rows live, the target's here.
         CompletableFuture<TableChecksum> sourceFuture = sourceSide.isEmpty() ? CompletableFuture.completedFuture(new TableChecksum(buckets, Map.of()))
@@ -235,7 +236,7 @@ public final class AuditJob {
       if (tableFilter.isEmpty()) {
         for (TableSpec extra : catalog.tables()) {
           // Shared tables hold every tenant's rows without the tenant column: validate does not re-check them (docs/reconcile.md).
-          if (tables.stream().noneMatch(t -> t.name().equals(extra.name())) && config.rules().forTable(extra.name()).shared().isEmpty()) {
+          if (tables.stream().noneMatch(t -> t.name().equals(extra.key())) && config.rules().forTable(extra.key()).shared().isEmpty()) {
             results.add(missingInTarget(tenant, extra, source, buckets));
           }
         }
@@ -277,15 +278,15 @@ public final class AuditJob {
    * the report shows how many source rows the target lacks, and a MISMATCH rather than an empty match.
    */
   private TableResult missingInTarget(TenantConfig tenant, TableSpec source, TenantSource opened, int buckets) throws SQLException {
-    TargetTable asInSource = new TargetTable(source.name(), source.columns(), source.primaryKey());
-    TableChecksum sourceSums = opened.checksumSide(asInSource, config.rules().forTable(source.name())).orElseThrow().checksum();
+    TargetTable asInSource = new TargetTable(source.key(), source.columns(), source.primaryKey());
+    TableChecksum sourceSums = opened.checksumSide(asInSource, config.rules().forTable(source.key())).orElseThrow().checksum();
     TableChecksum none = new TableChecksum(buckets, Map.of());
     ChecksumCheck check = new ChecksumCheck(ChecksumCheck.digest(sourceSums), ChecksumCheck.digest(none), buckets,
         sourceSums.byBucket().size(), 0, Map.of(), List.of());
     String message = "table " + source.qualifiedName() + " is missing in the target: it exists in the source but has no consolidated table in"
         + " target schema " + config.target().schema() + ", so its " + sourceSums.totalRows()
         + " source rows are not published; run tenantfold run to consolidate it, or exclude it with tenantfold.tables.exclude";
-    return TableResult.audited(tenant.id(), source.name(), sourceSums.totalRows(), 0, TableStatus.MISMATCH, message, check);
+    return TableResult.audited(tenant.id(), source.key(), sourceSums.totalRows(), 0, TableStatus.MISMATCH, message, check);
   }
 
   /** The source side's sums; a Spark side's jobs named after the run and tenant, as a run names them. */

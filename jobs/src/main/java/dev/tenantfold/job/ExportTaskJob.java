@@ -94,7 +94,9 @@ public final class ExportTaskJob {
       if (tables.isEmpty()) {
         out.add(database + "." + schema);
       } else {
-        tables.forEach(t -> out.add(database + "." + schema + "." + t));
+        // A qualified name (sales.orders) is exported from its own schema only.
+        tables.stream().filter(t -> !t.contains(".") || t.startsWith(schema + "."))
+            .forEach(t -> out.add(database + "." + (t.contains(".") ? t : schema + "." + t)));
       }
     }
     return out;

@@ -225,7 +225,7 @@ public final class MigrationJob {
       if (catalog == null) {
         continue;
       }
-      Optional<String> refused = guards.get(tenant.id()).refuseVanished(catalog.tables().stream().map(TableSpec::name).toList(), tenant.schemas());
+      Optional<String> refused = guards.get(tenant.id()).refuseVanished(catalog.tables().stream().map(TableSpec::key).toList(), tenant.schemas());
       if (refused.isEmpty() && catalog.tables().isEmpty() && !allowsShrink(tenant.id())) {
         int i = config.tenants().indexOf(tenant);
         refused = Optional.of("Cannot read tenant " + tenant.id() + ": schemas " + tenant.schemas() + " hold no table that tenantfold.tables"
@@ -253,7 +253,7 @@ public final class MigrationJob {
         TargetDdl.of(config.target(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
     // A table the target cannot hold fails the tenants that have it; the others go on without it.
     for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
-      List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.name())).map(t -> failedTables.get(t.name())).toList();
+      List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.key())).map(t -> failedTables.get(t.key())).toList();
       if (!reasons.isEmpty()) {
         catalogs.remove(catalog.tenantId());
         failed.put(catalog.tenantId(), TenantResult.failed(catalog.tenantId(), "Cannot migrate tenant " + catalog.tenantId() + ": "

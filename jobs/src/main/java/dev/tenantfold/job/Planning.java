@@ -60,7 +60,7 @@ final class Planning {
               + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a restored copy on a newer version");
         }
         for (String name : config.tables().explicitNames()) {
-          if (catalog.table(name).isEmpty()) {
+          if (catalog.tables().stream().noneMatch(t -> TablesConfig.matches(name, t.schema(), t.name()))) {
             throw new SQLException("table " + name + " (named in tenantfold.tables.include) does not exist in schemas "
                 + tenant.schemas() + "; create it or remove it from the include list");
           }
@@ -74,7 +74,7 @@ final class Planning {
       }
     }
     requireIncludesMatch(catalogs, unreadable);
-    TenantCatalog existing = CatalogReader.read(target, "target", List.of(config.target().schema()), config.tables());
+    TenantCatalog existing = CatalogReader.readTarget(target, config.target().schemas(), sourceSchemas(tenants), config.tables());
     for (TenantConfig tenant : tenants) {
       if (catalogs.containsKey(tenant.id()) && tenant.isExport() && tenant.export().get().catalog().isEmpty()) {
         // Export metadata holds no primary keys: take the ones the target or the other tenants have.
@@ -83,6 +83,28 @@ final class Planning {
       }
     }
     return new Catalogs(existing, catalogs, unreadable);
+  }
+
+  /**
+   * Two source tables the schema map sends to one target table ({@code schema-map { app = public }}
+   * while another schema public has the table too) would be merged silently: a config error naming
+   * both and the map.
+   */
+  private void requireOneTablePerRelation(TargetSchema plan) {
+    Map<String, String> byRelation = new LinkedHashMap<>();
+    for (String key : plan.tables().keySet()) {
+      String relation = config.target().schemas().relation(key);
+      String earlier = byRelation.put(relation, key);
+      if (earlier != null) {
+        throw new ConfigError("Config key tenantfold.target.schema-map sends tables " + earlier + " and " + key + " to one target table "
+            + relation + "; schemas are mapped, not merged: map the schemas apart, or leave one table out with tenantfold.tables.exclude");
+      }
+    }
+  }
+
+  /** Every source schema a tenant reads (configured or exported): the target schemas they map to are the target's to read. */
+  private static List<String> sourceSchemas(List<TenantConfig> tenants) {
+    return tenants.stream().flatMap(t -> t.schemas().stream()).distinct().toList();
   }
 
   /**
@@ -96,7 +118,7 @@ final class Planning {
       return;
     }
     for (String pattern : config.tables().include()) {
-      boolean matched = catalogs.values().stream().flatMap(c -> c.tables().stream()).anyMatch(t -> TablesConfig.matches(pattern, t.name()));
+      boolean matched = catalogs.values().stream().flatMap(c -> c.tables().stream()).anyMatch(t -> TablesConfig.matches(pattern, t.schema(), t.name()));
       if (!matched && (pattern.contains("*") || pattern.contains("?"))) {
         throw new ConfigError("Config key tenantfold.tables.include: pattern '" + pattern + "' matches no table in any tenant (tenants "
             + catalogs.keySet() + ", schemas as configured per tenant); fix the pattern or the tenants' schemas");
@@ -119,11 +141,11 @@ final class Planning {
       }
       try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
         for (TableSpec table : catalog.tables()) {
-          if (plan.table(table.name()).isEmpty()) {
+          if (plan.table(table.key()).isEmpty()) {
             continue;
           }
           TableObjects found = TableObjects.read(conn, Sql.qualified(table.schema(), table.name())).withForeignKeys(table.foreignKeys());
-          objects.merge(table.name(), found, Planning::union);
+          objects.merge(table.key(), found, Planning::union);
         }
         // Last: it sets the session's search path, so definitions print names unqualified.
         code.put(tenant.id(), CodeObjects.read(conn, tenant.schemas()));
@@ -153,6 +175,7 @@ final class Planning {
    */
   TargetSchema schema(TenantCatalog existing, Map<String, TenantCatalog> catalogs) {
     TargetSchema planned = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn(), config.rules());
+    requireOneTablePerRelation(planned);
     List<TargetSchema.PlanError> errors = new ArrayList<>(planned.errors());
     for (TenantConfig tenant : config.tenants()) {
       TenantCatalog catalog = catalogs.get(tenant.id());
@@ -160,13 +183,13 @@ final class Planning {
         continue;
       }
       for (TableSpec table : catalog.tables()) {
-        var rule = config.rules().forTable(table.name());
+        var rule = config.rules().forTable(table.key());
         // Dedup runs in Spark for export tenants; casts (with rejects), defaults and the duplicates quarantine are SQL-only so far.
         boolean unsupported = rule.quarantineDuplicates()
             || rule.columns().values().stream().anyMatch(c -> c.defaultValue().isPresent() || c.cast().isPresent());
         if (unsupported) {
-          errors.add(new TargetSchema.PlanError(tenant.id(), table.name(), null, "Cannot conform tenant " + tenant.id() + ": table "
-              + table.name() + " has rules (" + rule.path() + ": casts, defaults or quarantine-duplicates) that export tenants do not apply yet;"
+          errors.add(new TargetSchema.PlanError(tenant.id(), table.key(), null, "Cannot conform tenant " + tenant.id() + ": table "
+              + table.key() + " has rules (" + rule.path() + ": casts, defaults or quarantine-duplicates) that export tenants do not apply yet;"
               + " read this tenant over JDBC, or drop the rule"));
           break;
         }

@@ -199,7 +199,7 @@ final class TenantMigration {
     Set<String> stagedTables = staged.stream().map(s -> s.table().name()).collect(Collectors.toSet());
     // Reached only when the guard allowed it: tables the tenant no longer has leave with this publish.
     List<String> retired = guard.vanishedTables(stagedTables).stream().filter(t -> config.tables().selects(t)).toList();
-    Publication publication = new Publication(tenant.id(), staged, retired, config.target().schema(), config.target().partitionSchema(),
+    Publication publication = new Publication(tenant.id(), staged, retired, config.target().schemas(), config.target().partitionSchema(),
         overruledShared, target.publishOrder(),
         config.target().rowLevelSecurity() ? Optional.of(config.target().tenantSetting()) : Optional.empty(),
         config.target().compatSchemaPrefix().isPresent() ? List.copyOf(target.tables().keySet()) : List.of());
@@ -257,8 +257,8 @@ final class TenantMigration {
         // Recorded before it is created: whatever happens next, cleanup finds it.
         StagingTable.Name name = registry.register(session.connection(), runId, tenant.id(), table.name(), config.target().stagingSchema());
         StagingTable staging = target.rule(table.name()).shared().isPresent()
-            ? StagingTable.ofShared(name, config.target().schema(), table, config.tenantColumn(), tenant.id())
-            : StagingTable.of(name, config.target().schema(), table, config.tenantColumn(), tenant.id());
+            ? StagingTable.ofShared(name, config.target().schemas().targetSchemaOf(table.name()), table, config.tenantColumn(), tenant.id())
+            : StagingTable.of(name, config.target().schemas().targetSchemaOf(table.name()), table, config.tenantColumn(), tenant.id());
         staged.add(staging);
         staging.create(session.connection());
         plans.add(new TablePlan(table, catalog.table(table.name()), staging, target.rule(table.name())));
@@ -391,15 +391,15 @@ final class TenantMigration {
   /** Fails the tenant if its schema changed between planning and the snapshot: a new column would be silently lost. */
   private void requireUnchanged(TenantCatalog inSnapshot) throws SQLException {
     for (TableSpec planned : plannedCatalog.tables()) {
-      Optional<TableSpec> now = inSnapshot.table(planned.name());
+      Optional<TableSpec> now = inSnapshot.table(planned.key());
       if (now.isEmpty() || !now.get().columns().equals(planned.columns())) {
-        throw new SQLException("Cannot extract tenant " + tenant.id() + " table " + planned.name()
+        throw new SQLException("Cannot extract tenant " + tenant.id() + " table " + planned.key()
             + ": its definition changed while the run was planning; run again");
       }
     }
     for (TableSpec now : inSnapshot.tables()) {
-      if (plannedCatalog.table(now.name()).isEmpty()) {
-        throw new SQLException("Cannot extract tenant " + tenant.id() + ": table " + now.name() + " appeared while the run was planning; run again");
+      if (plannedCatalog.table(now.key()).isEmpty()) {
+        throw new SQLException("Cannot extract tenant " + tenant.id() + ": table " + now.key() + " appeared while the run was planning; run again");
       }
     }
   }

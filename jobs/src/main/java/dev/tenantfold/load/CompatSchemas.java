@@ -5,6 +5,7 @@ import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CodeObjects;
 import dev.tenantfold.jdbc.Sql;
@@ -42,16 +43,18 @@ public final class CompatSchemas {
   private static final String UNION_MARK = "tenantfold: every tenant's view, united";
 
   private final String targetSchema;
+  private final SchemaMap schemas;
   private final String tenantColumn;
   private final Optional<String> applicationRole;
 
   /** The compatibility schemas of {@code target}'s consolidated tables. */
   public static CompatSchemas of(dev.tenantfold.config.TargetConfig target, String tenantColumn) {
-    return new CompatSchemas(target.schema(), tenantColumn, target.applicationRole());
+    return new CompatSchemas(target.schemas(), tenantColumn, target.applicationRole());
   }
 
-  public CompatSchemas(String targetSchema, String tenantColumn, Optional<String> applicationRole) {
-    this.targetSchema = targetSchema;
+  public CompatSchemas(SchemaMap schemas, String tenantColumn, Optional<String> applicationRole) {
+    this.targetSchema = schemas.defaultSchema();
+    this.schemas = schemas;
     this.tenantColumn = tenantColumn;
     this.applicationRole = applicationRole;
   }
@@ -78,7 +81,7 @@ public final class CompatSchemas {
     try (Statement st = conn.createStatement()) {
       // The tables first, in the order publishes lock them: a refresh holds its view exclusively while it reads the tables, and a
       // publish rebuilding the unions reads that view while it holds the tables.
-      st.execute("LOCK TABLE " + String.join(", ", plan.tables().keySet().stream().sorted().map(t -> qualified(targetSchema, t)).toList())
+      st.execute("LOCK TABLE " + String.join(", ", plan.tables().keySet().stream().sorted().map(schemas::relation).toList())
           + " IN ACCESS SHARE MODE");
       for (String view : rebuilt.materializedViews()) {
         st.execute("SAVEPOINT tenantfold_refresh");
@@ -112,8 +115,14 @@ public final class CompatSchemas {
       st.execute("CREATE SCHEMA " + schema);
       st.execute("COMMENT ON SCHEMA " + schema + " IS " + literal(MARK + tenantId));
       int tables = 0;
+      List<String> outside = new ArrayList<>();
       for (TargetTable table : plan.tables().values()) {
-        String base = qualified(targetSchema, table.name());
+        if (table.name().contains(".")) {
+          // One schema per tenant mirrors one source schema: public's. Tables of other schemas are reached by their own names.
+          outside.add(table.name());
+          continue;
+        }
+        String base = schemas.relation(table.name());
         if (plan.rule(table.name()).shared().isPresent()) {
           st.execute("CREATE VIEW " + schema + "." + ident(table.name()) + " AS SELECT * FROM " + base);
         } else {
@@ -146,6 +155,10 @@ public final class CompatSchemas {
         }
       }
       List<String> problems = new ArrayList<>();
+      if (!outside.isEmpty()) {
+        problems.add("tables " + outside + ": outside schema public, not mirrored in the compatibility schema (query them by their own schema,"
+            + " filtered by " + tenantColumn + ")");
+      }
       List<String> created = createAll(st, pending, problems);
       st.execute("RESET check_function_bodies");
       st.execute("RESET search_path");

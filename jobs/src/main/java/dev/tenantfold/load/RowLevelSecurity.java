@@ -92,8 +92,7 @@ public final class RowLevelSecurity {
    * different, grants it to the application role and protects its partitions. Runs inside the
    * caller's transaction; changes nothing (takes no lock beyond a catalog read) when all is in place.
    */
-  public void protect(Connection conn, String table, Access access) throws SQLException {
-    String parent = qualified(schema, table);
+  public void protect(Connection conn, String tableSchema, String parent, Access access) throws SQLException {
     try (Statement st = conn.createStatement()) {
       boolean enabled;
       boolean forced;
@@ -129,7 +128,7 @@ public final class RowLevelSecurity {
         st.execute("DROP POLICY " + ident(other) + " ON " + parent);
       }
       if (applicationRole.isPresent()) {
-        grant(conn, st, parent, access);
+        grant(conn, st, tableSchema, parent, access);
       }
       for (String partition : unprotectedPartitions(conn, parent)) {
         protectPartition(conn, partition);
@@ -150,14 +149,14 @@ public final class RowLevelSecurity {
     }
   }
 
-  private void grant(Connection conn, Statement st, String parent, Access access) throws SQLException {
+  private void grant(Connection conn, Statement st, String tableSchema, String parent, Access access) throws SQLException {
     String role = applicationRole.get();
     List<String> privileges = access == Access.TENANT ? List.of("SELECT", "INSERT", "UPDATE", "DELETE") : List.of("SELECT");
     StringBuilder sql = new StringBuilder("SELECT has_schema_privilege(?, ?, 'USAGE'), true");
     privileges.forEach(p -> sql.append(" AND has_table_privilege(?, ?::regclass, '").append(p).append("')"));
     try (PreparedStatement ps = conn.prepareStatement(sql.toString())) {
       ps.setString(1, role);
-      ps.setString(2, schema);
+      ps.setString(2, tableSchema);
       for (int i = 0; i < privileges.size(); i++) {
         ps.setString(3 + 2 * i, role);
         ps.setString(4 + 2 * i, parent);
@@ -166,7 +165,7 @@ public final class RowLevelSecurity {
         rs.next();
         // Granted only when missing: concurrent GRANTs on one object fail with "tuple concurrently updated".
         if (!rs.getBoolean(1)) {
-          st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + ident(role));
+          st.execute("GRANT USAGE ON SCHEMA " + ident(tableSchema) + " TO " + ident(role));
         }
         if (!rs.getBoolean(2)) {
           st.execute("GRANT " + String.join(", ", privileges) + " ON " + parent + " TO " + ident(role));

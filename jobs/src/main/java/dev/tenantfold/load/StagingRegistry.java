@@ -73,7 +73,7 @@ public final class StagingRegistry {
   static String name(long id, String tableName, String tenantId) {
     String prefix = "s" + id + "_";
     StringBuilder out = new StringBuilder(prefix);
-    String rest = tableName + "__" + tenantId;
+    String rest = tableName.replace('.', '_') + "__" + tenantId;
     int bytes = prefix.length();
     for (int i = 0; i < rest.length(); ) {
       int cp = rest.codePointAt(i);

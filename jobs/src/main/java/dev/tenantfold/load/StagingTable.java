@@ -4,6 +4,7 @@ import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
+import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.jdbc.Sql;
@@ -44,14 +45,20 @@ public record StagingTable(long id, String schema, String name, String targetSch
     return qualified(schema, name);
   }
 
+  /** The consolidated table, quoted: {@code targetSchema} is the target schema of its source schema ({@link SchemaMap}). */
+  public String targetRelation() {
+    return qualified(targetSchema, SchemaMap.nameOf(table.name()));
+  }
+
   /**
    * The name the partition would like once published, {@code <table>__<tenant>}; the publisher
    * picks a free variant when another relation holds it.
    */
   public String preferredPartitionName() {
-    String name = table.name() + "__" + tenantId;
+    // Partitions of every target schema share the partition schema: sales.orders becomes sales__orders.
+    String name = table.name().replace(".", "__") + "__" + tenantId;
     // (table a__b, tenant c) and (table a, tenant b__c) would share a name: add the pair's hash then.
-    if (table.name().contains("__") || tenantId.contains("__")) {
+    if (name.indexOf("__") != name.lastIndexOf("__")) {
       name += "_" + Sql.shortHash(table.name() + "\0" + tenantId);
     }
     return Sql.boundedName(name);
@@ -73,7 +80,7 @@ public record StagingTable(long id, String schema, String name, String targetSch
     try (Statement st = conn.createStatement()) {
       // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that name is an error, not ours to drop.
       st.execute("CREATE TABLE " + qualifiedName() + " (" + (shared ? ident(tenantColumn) + " text NOT NULL, " : "") + "LIKE "
-          + qualified(targetSchema, table.name()) + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)");
+          + targetRelation() + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)");
       st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(name + "_tenant")
           + " CHECK (" + ident(tenantColumn) + " = " + literal(tenantId) + ")");
     }
@@ -120,7 +127,7 @@ public record StagingTable(long id, String schema, String name, String targetSch
          WHERE i.indrelid = ?::regclass AND NOT i.indisprimary
          ORDER BY i.indexrelid
         """)) {
-      ps.setString(1, qualified(targetSchema, table.name()));
+      ps.setString(1, targetRelation());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           indexes.add(new ParentIndex(rs.getString(1), rs.getString(2), rs.getString(3)));
@@ -138,7 +145,7 @@ public record StagingTable(long id, String schema, String name, String targetSch
           String kind = index.prefix().startsWith("CREATE UNIQUE") ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
           st.execute(kind + name + " ON " + qualifiedName() + " USING " + index.definition().substring(index.prefix().length()));
         } else {
-          throw new SQLException("Cannot copy index of " + qualified(targetSchema, table.name()) + " onto staging: unexpected definition "
+          throw new SQLException("Cannot copy index of " + targetRelation() + " onto staging: unexpected definition "
               + index.definition());
         }
       }

@@ -4,6 +4,8 @@ import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
+import dev.tenantfold.config.RulesConfig;
+import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.conform.CodePlan;
 import dev.tenantfold.conform.TargetSchema;
@@ -52,23 +54,30 @@ public final class TargetDdl {
 
   private static final String ENUM = "(enum)";
 
+  /** The default target schema: where domains and the functions of defaults and triggers are created. */
   private final String schema;
+  private final SchemaMap schemas;
   private final String tenantColumn;
   private final Optional<RowLevelSecurity> rowLevelSecurity;
 
   public TargetDdl(String schema, String tenantColumn) {
-    this(schema, tenantColumn, Optional.empty());
+    this(SchemaMap.of(schema), tenantColumn, Optional.empty());
   }
 
   public TargetDdl(String schema, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
-    this.schema = schema;
+    this(SchemaMap.of(schema), tenantColumn, rowLevelSecurity);
+  }
+
+  public TargetDdl(SchemaMap schemas, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
+    this.schema = schemas.defaultSchema();
+    this.schemas = schemas;
     this.tenantColumn = tenantColumn;
     this.rowLevelSecurity = rowLevelSecurity;
   }
 
-  /** The DDL {@code target} asks for: its schema, and row-level security when configured. */
+  /** The DDL {@code target} asks for: its schemas, and row-level security when configured. */
   public static TargetDdl of(TargetConfig target, String tenantColumn) {
-    return new TargetDdl(target.schema(), tenantColumn, RowLevelSecurity.of(target, tenantColumn));
+    return new TargetDdl(target.schemas(), tenantColumn, RowLevelSecurity.of(target, tenantColumn));
   }
 
   /**
@@ -83,24 +92,36 @@ public final class TargetDdl {
     conn.setAutoCommit(false);
     String timeout = "SET LOCAL lock_timeout = " + literal(lockTimeout.toMillis() + "ms");
     try (Statement st = conn.createStatement()) {
-      String schemaProblem = null;
-      try {
-        serialize(st, timeout);
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
-        conn.commit();
-      } catch (SQLException e) {
-        conn.rollback();
-        schemaProblem = "Cannot create target schema " + schema + ": " + reason(e);
+      // Each source schema's tables land in their own target schema (schemas are mapped, never flattened).
+      Set<String> targetSchemas = new java.util.LinkedHashSet<>();
+      targetSchemas.add(schema);
+      target.tables().keySet().forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
+      target.enums().keySet().forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
+      Map<String, String> schemaProblems = new TreeMap<>();
+      for (String s : targetSchemas) {
+        try {
+          serialize(st, timeout);
+          st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(s));
+          conn.commit();
+        } catch (SQLException e) {
+          conn.rollback();
+          schemaProblems.put(s, "Cannot create target schema " + s + ": " + reason(e));
+        }
       }
+      String schemaProblem = schemaProblems.get(schema);
       Map<String, String> enumProblems = new TreeMap<>();
-      for (EnumSpec e : schemaProblem == null ? target.enums().values() : List.<EnumSpec>of()) {
+      for (EnumSpec e : target.enums().values()) {
+        if (schemaProblems.containsKey(schemas.targetSchemaOf(e.name()))) {
+          enumProblems.put(e.name(), schemaProblems.get(schemas.targetSchemaOf(e.name())));
+          continue;
+        }
         try {
           serialize(st, timeout);
           ensureEnum(conn, st, e);
           conn.commit();
         } catch (SQLException ex) {
           conn.rollback();
-          enumProblems.put(e.name(), "Cannot create or extend enum type " + schema + "." + e.name() + ": " + reason(ex));
+          enumProblems.put(e.name(), "Cannot create or extend enum type " + schemas.relation(e.name()) + ": " + reason(ex));
         }
       }
       // Domains before the tables whose columns use them; one the target cannot create fails those tables.
@@ -134,7 +155,8 @@ public final class TargetDdl {
         }
       }
       for (TargetTable table : target.tables().values()) {
-        Optional<String> problem = Optional.ofNullable(schemaProblem).or(() -> table.columns().stream()
+        Optional<String> problem = Optional.ofNullable(schemaProblem).or(() -> Optional.ofNullable(schemaProblems.get(schemas.targetSchemaOf(table.name()))))
+            .or(() -> table.columns().stream()
             .filter(c -> c.enumType() != null && enumProblems.containsKey(c.enumType())).map(c -> enumProblems.get(c.enumType())).findFirst())
             .or(() -> table.columns().stream().filter(c -> c.domain() != null && domainProblems.containsKey(c.domain()))
                 .map(c -> domainProblems.get(c.domain())).findFirst());
@@ -151,17 +173,18 @@ public final class TargetDdl {
           ensureTable(conn, st, table, shared);
           // Definitions read from the sources (defaults, checks, triggers) name functions and tables unqualified: resolve them in the
           // target schema, for this table's transaction.
-          st.execute("SET LOCAL search_path TO " + ident(schema) + ", pg_catalog");
+          String own = schemas.targetSchemaOf(table.name());
+          st.execute("SET LOCAL search_path TO " + (own.equals(schema) ? "" : ident(own) + ", ") + ident(schema) + ", pg_catalog");
           ensureDefaults(conn, st, table, target.code().defaultFunctions(target, table.name()));
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
           ensureTriggers(conn, st, table, target.code().triggers(target, table.name()));
           if (rowLevelSecurity.isPresent()) {
-            rowLevelSecurity.get().protect(conn, table.name(), shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
+            rowLevelSecurity.get().protect(conn, own, schemas.relation(table.name()), shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
           }
           conn.commit();
         } catch (SQLException e) {
           conn.rollback();
-          failed.put(table.name(), "Cannot create or evolve target table " + schema + "." + table.name() + ": " + reason(e));
+          failed.put(table.name(), "Cannot create or evolve target table " + schemas.relation(table.name()) + ": " + reason(e));
         }
       }
       // Foreign keys last: both ends must exist, with their keys.
@@ -236,27 +259,33 @@ public final class TargetDdl {
     try (PreparedStatement ps = conn.prepareStatement(
         "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace"
             + " WHERE n.nspname = ? AND t.typname = ? ORDER BY e.enumsortorder")) {
-      ps.setString(1, schema);
-      ps.setString(2, e.name());
+      ps.setString(1, schemas.targetSchemaOf(e.name()));
+      ps.setString(2, SchemaMap.nameOf(e.name()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           existing.add(rs.getString(1));
         }
       }
     }
+    String type = schemas.relation(e.name());
     if (existing.isEmpty()) {
-      st.execute("CREATE TYPE " + qualified(schema, e.name()) + " AS ENUM ("
-          + String.join(", ", e.labels().stream().map(Sql::literal).toList()) + ")");
+      st.execute("CREATE TYPE " + type + " AS ENUM (" + String.join(", ", e.labels().stream().map(Sql::literal).toList()) + ")");
       return;
     }
-    for (String label : e.labels()) {
+    // A new label goes where the plan puts it (after its predecessor), so the order, and with it < and ORDER BY, stays the source's.
+    for (int i = 0; i < e.labels().size(); i++) {
+      String label = e.labels().get(i);
       if (!existing.contains(label)) {
-        st.execute("ALTER TYPE " + qualified(schema, e.name()) + " ADD VALUE IF NOT EXISTS " + literal(label));
+        String place = i > 0 && existing.contains(e.labels().get(i - 1)) ? " AFTER " + literal(e.labels().get(i - 1))
+            : i + 1 < e.labels().size() && existing.contains(e.labels().get(i + 1)) ? " BEFORE " + literal(e.labels().get(i + 1)) : "";
+        st.execute("ALTER TYPE " + type + " ADD VALUE IF NOT EXISTS " + literal(label) + place);
+        existing.add(label);
       }
     }
   }
 
   private void ensureTable(Connection conn, Statement st, TargetTable table, boolean shared) throws SQLException {
+    String relation = schemas.relation(table.name());
     String partitionKey = partitionKey(conn, table.name());
     if (partitionKey == null) {
       st.execute(shared ? createSharedSql(table) : createSql(table));
@@ -264,11 +293,11 @@ public final class TargetDdl {
     }
     if (shared) {
       if (!partitionKey.isEmpty()) {
-        throw new SQLException("Cannot use existing table " + schema + "." + table.name() + " as a shared table: it is partitioned (" + partitionKey
+        throw new SQLException("Cannot use existing table " + relation + " as a shared table: it is partitioned (" + partitionKey
             + "), as a per-tenant table is; drop or rename it, or remove the table's shared rule");
       }
     } else if (!partitionKey.equals("LIST (" + tenantColumn + ")") && !partitionKey.equals("LIST (" + ident(tenantColumn) + ")")) {
-      throw new SQLException("Cannot publish into existing table " + schema + "." + table.name() + ": it is not partitioned by LIST ("
+      throw new SQLException("Cannot publish into existing table " + relation + ": it is not partitioned by LIST ("
           + tenantColumn + ") (found: " + (partitionKey.isEmpty() ? "not partitioned" : partitionKey)
           + "); rename or drop it, or set tenantfold.target.schema to another schema");
     }
@@ -279,7 +308,7 @@ public final class TargetDdl {
         + " format_type(t.typbasetype, t.typtypmod) ELSE format_type(a.atttypid, a.atttypmod) END, t.typtype = 'e'"
         + " OR (t.typcategory = 'A' AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typtype = 'e'))"
         + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
-      ps.setString(1, qualified(schema, table.name()));
+      ps.setString(1, relation);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           // Enum columns keep their type (labels are added to the type itself): mark them so they are not compared.
@@ -293,32 +322,32 @@ public final class TargetDdl {
     for (ColumnSpec c : table.columns()) {
       String existing = present.get(c.name());
       if (existing == null) {
-        st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ADD COLUMN " + ident(c.name()) + " " + c.targetType(schema)
+        st.execute("ALTER TABLE " + relation + " ADD COLUMN " + ident(c.name()) + " " + c.targetType(schemas)
             + c.generatedClause());
         continue;
       }
       if (!existing.equals(ENUM) && c.enumType() == null && !TypeLattice.normal(existing).equals(TypeLattice.normal(c.type()))) {
         // Only along the lattice: every published value fits the wider type unchanged; a narrower one is refused.
         if (!TypeLattice.holds(c.type(), existing)) {
-          throw new SQLException("Cannot change column " + c.name() + " of existing table " + schema + "." + table.name() + " from " + existing
+          throw new SQLException("Cannot change column " + c.name() + " of existing table " + relation + " from " + existing
               + " to " + c.type() + ": that would narrow or convert published values (the target is only ever widened); cast the tenants'"
-              + " column to " + existing + " or wider with tenantfold.rules." + table.name() + ".columns." + c.name() + ".cast");
+              + " column to " + existing + " or wider with tenantfold.rules." + RulesConfig.path(table.name()) + ".columns." + c.name() + ".cast");
         }
         try {
-          st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name()) + " TYPE " + c.type());
+          st.execute("ALTER TABLE " + relation + " ALTER COLUMN " + ident(c.name()) + " TYPE " + c.type());
         } catch (SQLException e) {
           if (!"0A000".equals(e.getSQLState())) {
             throw e;
           }
           // PostgreSQL cannot change the type of a column a view reads.
-          throw new SQLException("Cannot widen column " + c.name() + " of existing table " + schema + "." + table.name() + " from " + existing
+          throw new SQLException("Cannot widen column " + c.name() + " of existing table " + relation + " from " + existing
               + " to " + c.type() + ": views read it (" + reason(e) + "); drop those views and run again (compatibility schemas:"
               + " DROP SCHEMA <prefix><tenant> CASCADE, which the next publish of each tenant rebuilds)", e.getSQLState(), e);
         }
       }
       if (notNull.contains(c.name()) && !c.notNull() && !table.primaryKey().contains(c.name())) {
         // A tenant lacks the column (it loads NULL) or allows NULL in it: the shared column must too.
-        st.execute("ALTER TABLE " + qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name()) + " DROP NOT NULL");
+        st.execute("ALTER TABLE " + relation + " ALTER COLUMN " + ident(c.name()) + " DROP NOT NULL");
       }
     }
   }
@@ -329,6 +358,11 @@ public final class TargetDdl {
    */
   public static String sequenceName(String table, String column) {
     return Sql.boundedName(table + "_" + column + "_seq");
+  }
+
+  /** The quoted name of {@link #sequenceName}'s sequence of the table {@code key}: in the table's own target schema. */
+  public static String sequence(SchemaMap schemas, String key, String column) {
+    return qualified(schemas.targetSchemaOf(key), sequenceName(SchemaMap.nameOf(key), column));
   }
 
   /**
@@ -345,7 +379,7 @@ public final class TargetDdl {
     Map<String, String> current = new HashMap<>();
     try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
         + " JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = ?::regclass")) {
-      ps.setString(1, qualified(schema, table.name()));
+      ps.setString(1, schemas.relation(table.name()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           current.put(rs.getString(1), rs.getString(2));
@@ -353,7 +387,7 @@ public final class TargetDdl {
       }
     }
     for (ColumnSpec c : table.columns()) {
-      String sequence = qualified(schema, sequenceName(table.name(), c.name()));
+      String sequence = sequence(schemas, table.name(), c.name());
       if (c.generatedBySequence() && rowLevelSecurity.isPresent() && current.containsKey(c.name()) && sequenceExists(conn, sequence)) {
         // The application inserts without ids: it needs the sequence too (also when the role was configured after the first run).
         rowLevelSecurity.get().grantSequence(conn, st, sequence);
@@ -361,7 +395,7 @@ public final class TargetDdl {
       if (current.containsKey(c.name())) {
         continue;
       }
-      String column = qualified(schema, table.name()) + " ALTER COLUMN " + ident(c.name());
+      String column = schemas.relation(table.name()) + " ALTER COLUMN " + ident(c.name());
       if (c.generatedBySequence()) {
         st.execute("CREATE SEQUENCE IF NOT EXISTS " + sequence + " AS bigint");
         st.execute("ALTER TABLE " + column + " SET DEFAULT nextval(" + literal(sequence) + "::regclass)");
@@ -375,7 +409,7 @@ public final class TargetDdl {
           st.execute("RELEASE SAVEPOINT tenantfold_default");
         } catch (SQLException e) {
           st.execute("ROLLBACK TO SAVEPOINT tenantfold_default");
-          LOG.warn("Cannot recreate the default of {}.{} column {} ({}): {}; the column has no default", schema, table.name(), c.name(),
+          LOG.warn("Cannot recreate the default of {} column {} ({}): {}; the column has no default", schemas.relation(table.name()), c.name(),
               c.defaultExpression(), reason(e));
         }
       }
@@ -392,7 +426,7 @@ public final class TargetDdl {
    * the swap builds nothing.
    */
   private void ensureObjects(Connection conn, Statement st, TargetTable table, TableObjects objects, boolean shared) throws SQLException {
-    String parent = qualified(schema, table.name());
+    String parent = schemas.relation(table.name());
     for (TableObjects.IndexSpec index : objects.indexes()) {
       List<String> keys = new ArrayList<>();
       if (!shared && index.method().equals("btree")) {
@@ -404,7 +438,7 @@ public final class TargetDdl {
           ? "ALTER TABLE " + parent + " ADD CONSTRAINT " + ident(index.name()) + " UNIQUE (" + String.join(", ", keys) + ")" + include
           : "CREATE " + (index.unique() ? "UNIQUE " : "") + "INDEX " + ident(index.name()) + " ON " + parent + " USING " + index.method() + " ("
               + String.join(", ", keys) + ")" + include + (index.predicate() == null ? "" : " WHERE " + index.predicate());
-      if (!relationExists(conn, index.name())) {
+      if (!relationExists(conn, schemas.targetSchemaOf(table.name()), index.name())) {
         tryDdl(st, sql, "index " + index.name() + " of " + parent);
       }
     }
@@ -427,7 +461,7 @@ public final class TargetDdl {
     if (code.triggers().isEmpty()) {
       return;
     }
-    String parent = qualified(schema, table.name());
+    String parent = schemas.relation(table.name());
     for (CodeObjects.FunctionSpec function : code.functions()) {
       tryDdl(st, function.definitionIn(ident(schema)), "function " + function.signature() + " for the triggers of " + parent);
     }
@@ -446,7 +480,7 @@ public final class TargetDdl {
    */
   private void ensureForeignKeys(Connection conn, Statement st, TargetSchema target, TargetTable table, List<ForeignKeySpec> keys)
       throws SQLException {
-    String child = qualified(schema, table.name());
+    String child = schemas.relation(table.name());
     boolean childShared = target.rule(table.name()).shared().isPresent();
     for (ForeignKeySpec key : keys) {
       if (constraintExists(conn, child, key.name())) {
@@ -467,7 +501,7 @@ public final class TargetDdl {
       columns.addAll(key.columns());
       referenced.addAll(key.referencedColumns());
       tryDdl(st, "ALTER TABLE " + child + " ADD CONSTRAINT " + ident(key.name()) + " FOREIGN KEY (" + Sql.idents(columns) + ") REFERENCES "
-          + qualified(schema, key.referencedTable()) + " (" + Sql.idents(referenced) + ")", "foreign key " + key.name() + " of " + child);
+          + schemas.relation(key.referencedTable()) + " (" + Sql.idents(referenced) + ")", "foreign key " + key.name() + " of " + child);
     }
   }
 
@@ -486,7 +520,7 @@ public final class TargetDdl {
     }
   }
 
-  private boolean relationExists(Connection conn, String name) throws SQLException {
+  private static boolean relationExists(Connection conn, String schema, String name) throws SQLException {
     return Queries.exists(conn, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?",
         schema, name);
   }
@@ -495,13 +529,13 @@ public final class TargetDdl {
     return Queries.exists(conn, "SELECT 1 FROM pg_constraint WHERE conrelid = ?::regclass AND conname = ?", table, name);
   }
 
-  /** {@code pg_get_partkeydef} of the table; "" when it exists unpartitioned, null when absent. */
-  private String partitionKey(Connection conn, String table) throws SQLException {
+  /** {@code pg_get_partkeydef} of the table {@code key}; "" when it exists unpartitioned, null when absent. */
+  private String partitionKey(Connection conn, String key) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement(
         "SELECT c.relkind, pg_get_partkeydef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
             + " WHERE n.nspname = ? AND c.relname = ?")) {
-      ps.setString(1, schema);
-      ps.setString(2, table);
+      ps.setString(1, schemas.targetSchemaOf(key));
+      ps.setString(2, SchemaMap.nameOf(key));
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return null;
@@ -516,17 +550,17 @@ public final class TargetDdl {
   String createSharedSql(TargetTable table) {
     List<String> columns = new ArrayList<>();
     for (ColumnSpec c : table.columns()) {
-      columns.add(ident(c.name()) + " " + c.targetType(schema) + c.generatedClause() + (c.notNull() ? " NOT NULL" : ""));
+      columns.add(ident(c.name()) + " " + c.targetType(schemas) + c.generatedClause() + (c.notNull() ? " NOT NULL" : ""));
     }
     columns.add("PRIMARY KEY (" + Sql.idents(table.primaryKey()) + ")");
-    return "CREATE TABLE " + qualified(schema, table.name()) + " (\n  " + String.join(",\n  ", columns) + "\n)";
+    return "CREATE TABLE " + schemas.relation(table.name()) + " (\n  " + String.join(",\n  ", columns) + "\n)";
   }
 
   String createSql(TargetTable table) {
-    StringBuilder sql = new StringBuilder("CREATE TABLE ").append(qualified(schema, table.name())).append(" (\n  ")
+    StringBuilder sql = new StringBuilder("CREATE TABLE ").append(schemas.relation(table.name())).append(" (\n  ")
         .append(ident(tenantColumn)).append(" text NOT NULL");
     for (ColumnSpec c : table.columns()) {
-      sql.append(",\n  ").append(ident(c.name())).append(' ').append(c.targetType(schema)).append(c.generatedClause());
+      sql.append(",\n  ").append(ident(c.name())).append(' ').append(c.targetType(schemas)).append(c.generatedClause());
       if (c.notNull()) {
         sql.append(" NOT NULL");
       }

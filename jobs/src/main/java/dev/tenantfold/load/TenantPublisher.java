@@ -1,5 +1,6 @@
 package dev.tenantfold.load;
 
+import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.conform.TargetTable;
 
 import static dev.tenantfold.jdbc.Sql.ident;
@@ -63,7 +64,7 @@ public final class TenantPublisher {
    * partitionSchema}), and its partitions of {@code retiredTables} (tables its source no longer
    * has, when the run allows the tenant to shrink) are dropped.
    */
-  public record Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema,
+  public record Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, SchemaMap schemas, String partitionSchema,
       Map<String, List<String>> overruledSharedKeys, List<String> order, Optional<String> tenantSetting, List<String> alsoLocked) {
     public Publication {
       alsoLocked = List.copyOf(alsoLocked);
@@ -74,7 +75,7 @@ public final class TenantPublisher {
     }
 
     public Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema) {
-      this(tenantId, staged, retiredTables, targetSchema, partitionSchema, Map.of(), List.of(), Optional.empty(), List.of());
+      this(tenantId, staged, retiredTables, SchemaMap.of(targetSchema), partitionSchema, Map.of(), List.of(), Optional.empty(), List.of());
     }
 
     /** Tables in attach order: referenced tables before the tables referencing them ({@code order}), the rest by name. */
@@ -98,7 +99,7 @@ public final class TenantPublisher {
     try (Statement st = conn.createStatement()) {
       st.execute("SET LOCAL lock_timeout = " + literal(lockWaitMillis + "ms"));
       if (!parents.isEmpty()) {
-        st.execute("LOCK TABLE " + String.join(", ", parents.stream().map(p -> qualified(publication.targetSchema(), p)).toList())
+        st.execute("LOCK TABLE " + String.join(", ", parents.stream().map(p -> publication.schemas().relation(p)).toList())
             + " IN ACCESS EXCLUSIVE MODE");
       }
       if (publication.tenantSetting().isPresent()) {
@@ -114,7 +115,7 @@ public final class TenantPublisher {
       ordered.stream().filter(s -> !s.shared()).forEach(s -> leaving.add(s.table().name()));
       leaving.sort(attachOrder.reversed());
       for (String table : leaving) {
-        String parent = qualified(publication.targetSchema(), table);
+        String parent = publication.schemas().relation(table);
         String previous = existingPartition(conn, parent, tenantId);
         if (previous != null) {
           st.execute("ALTER TABLE " + parent + " DETACH PARTITION " + previous);
@@ -125,7 +126,7 @@ public final class TenantPublisher {
       List<StagingTable> arriving = new ArrayList<>(ordered);
       arriving.sort(Comparator.comparing(s -> s.table().name(), attachOrder));
       for (StagingTable s : arriving) {
-        String parent = qualified(s.targetSchema(), s.table().name());
+        String parent = s.targetRelation();
         advanceSequences(st, s);
         if (s.shared()) {
           mergeShared(conn, st, s, publication.overruledSharedKeys().getOrDefault(s.table().name(), List.of()));
@@ -165,7 +166,7 @@ public final class TenantPublisher {
       if (!c.generatedBySequence()) {
         continue;
       }
-      String sequence = qualified(s.targetSchema(), TargetDdl.sequenceName(s.table().name(), c.name()));
+      String sequence = qualified(s.targetSchema(), TargetDdl.sequenceName(SchemaMap.nameOf(s.table().name()), c.name()));
       st.execute("SELECT setval(" + literal(sequence) + ", m) FROM (SELECT max(" + ident(c.name()) + ")::bigint AS m FROM " + s.qualifiedName()
           + ") x WHERE m IS NOT NULL AND m > (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM " + sequence + ")");
     }
@@ -178,7 +179,7 @@ public final class TenantPublisher {
    */
   private static void mergeShared(Connection conn, Statement st, StagingTable s, List<String> overruledKeys) throws SQLException {
     TargetTable table = s.table();
-    String parent = qualified(s.targetSchema(), table.name());
+    String parent = s.targetRelation();
     String keyJson = Sql.keyJson(table.primaryKey(), "");
     if (!overruledKeys.isEmpty()) {
       try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + s.qualifiedName() + " WHERE " + keyJson + " = ANY (?::jsonb[])")) {

@@ -128,7 +128,7 @@ public final class ExportTenantSource implements TenantSource {
     ExportCatalog catalog = rds.catalog(tenant.id(), jdbc);
     // Tables RDS listed but did not export (no permission, a '/' in the name, unlogged, ...): with or without a catalog, never silent.
     List<String> skipped = rds.tables().stream()
-        .filter(t -> !t.exported() && export.schemas().contains(t.schema()) && tables.selects(t.table()))
+        .filter(t -> !t.exported() && export.schemas().contains(t.schema()) && tables.selects(t.schema(), t.table()))
         .map(t -> "tenant " + tenant.id() + " table " + t.qualifiedName() + ": not exported (status " + t.status()
             + (t.warningMessage() == null ? "" : ", " + t.warningMessage()) + ")")
         .toList();
@@ -137,7 +137,7 @@ public final class ExportTenantSource implements TenantSource {
           + " (export it again with the permissions it needs, or leave the table out with tenantfold.tables.exclude)");
     }
     List<TableSpec> selected = catalog.catalog().tables().stream()
-        .filter(t -> export.schemas().contains(t.schema()) && tables.selects(t.name())).toList();
+        .filter(t -> export.schemas().contains(t.schema()) && tables.selects(t.schema(), t.name())).toList();
     List<ExportCatalog.UnknownType> unknown = catalog.unknownTypes().stream()
         .filter(u -> selected.stream().anyMatch(t -> t.qualifiedName().equals(u.table()))).toList();
     // Missing tables come from export.catalog, read with the selection already: each is one this run reads (and a name like

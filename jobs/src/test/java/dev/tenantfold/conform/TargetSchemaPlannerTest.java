@@ -21,7 +21,7 @@ class TargetSchemaPlannerTest {
   }
 
   private static TenantCatalog tenant(String id, TableSpec... tables) {
-    return new TenantCatalog(id, 160000, List.of(tables), Map.of("mood", new EnumSpec("mood", List.of("sad", id))));
+    return new TenantCatalog(id, 160000, List.of(tables), Map.of("mood", new EnumSpec("mood", List.of("sad"))));
   }
 
   private static TableSpec orders(ColumnSpec... columns) {
@@ -38,7 +38,28 @@ class TargetSchemaPlannerTest {
     assertThat(orders.columns()).containsExactly(col("id", "bigint", true), col("total", "numeric(12,2)", false), col("coupon", "text", false));
     assertThat(orders.primaryKey()).containsExactly("id");
     assertThat(schema.rejectedTenants()).isEmpty();
-    assertThat(schema.enums().get("mood").labels()).containsExactly("sad", "a", "b");
+    assertThat(schema.enums().get("mood").labels()).containsExactly("sad");
+  }
+
+  private static TenantCatalog withMood(String id, List<String> labels) {
+    return new TenantCatalog(id, 160000, List.of(orders(col("id", "bigint", true))), Map.of("mood", new EnumSpec("mood", labels)));
+  }
+
+  @Test
+  void enumLabelsThatDifferStopTheTenantUnlessUnitedInSourceOrder() {
+    List<TenantCatalog> tenants = List.of(withMood("a", List.of("sad", "ok", "happy")), withMood("b", List.of("sad", "meh", "ok")),
+        withMood("c", List.of("ok", "sad")));
+
+    TargetSchema strict = TargetSchemaPlanner.plan(null, tenants, "tenant_id");
+    assertThat(strict.rejectedTenants()).containsOnlyKeys("b", "c");
+    assertThat(strict.rejectedTenants().get("b")).contains("enum type mood differs between tenants",
+        "tenant b has labels [sad, meh, ok], tenant a has [sad, ok, happy]", "tenantfold.enum-union = [mood]");
+    assertThat(strict.enums().get("mood").labels()).containsExactly("sad", "ok", "happy");
+
+    TargetSchema united = TargetSchemaPlanner.plan(null, tenants, "tenant_id", RulesConfig.none().withEnumUnion(List.of("mood")));
+    assertThat(united.rejectedTenants()).as("c orders ok before sad, a after").containsOnlyKeys("c");
+    assertThat(united.rejectedTenants().get("c")).contains("orders its labels differently");
+    assertThat(united.enums().get("mood").labels()).containsExactly("sad", "meh", "ok", "happy");
   }
 
   @Test

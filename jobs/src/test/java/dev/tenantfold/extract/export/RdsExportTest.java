@@ -187,7 +187,7 @@ class RdsExportTest {
     StagingTable staging;
     String runId = "run-" + table.name().replace(' ', '_');
     try (Connection conn = TestPostgres.connect(target)) {
-      String ddl = table.columns().stream().map(c -> dev.tenantfold.jdbc.Sql.ident(c.name()) + " " + c.targetType("public"))
+      String ddl = table.columns().stream().map(c -> dev.tenantfold.jdbc.Sql.ident(c.name()) + " " + c.targetType(dev.tenantfold.config.SchemaMap.of("public")))
           .collect(Collectors.joining(", "));
       try (var st = conn.createStatement()) {
         st.execute("CREATE TABLE " + dev.tenantfold.jdbc.Sql.qualified("public", table.name()) + " (tenant_id text NOT NULL, " + ddl + ")");

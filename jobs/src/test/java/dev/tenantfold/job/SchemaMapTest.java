@@ -1,0 +1,127 @@
+package dev.tenantfold.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.testing.Fixtures;
+import dev.tenantfold.testing.LocalSpark;
+import dev.tenantfold.testing.RowSets;
+import dev.tenantfold.testing.TestPostgres;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Source schemas are mapped, not flattened (issue 8): two tables of one name in two schemas stay
+ * two tables, each schema's enum types stay its own, {@code schema-map} renames a target schema, and
+ * rules and include/exclude name tables as {@code schema.table}.
+ */
+class SchemaMapTest {
+  private static final SparkSession spark = LocalSpark.session();
+
+  @TempDir
+  Path reports;
+
+  /** A tenant with an {@code orders} table in public and in sales, each schema with its own {@code status} enum. */
+  private static String tenant(String name, String salesLabels, int salesOrders) {
+    String url = TestPostgres.createDatabase(name);
+    TestPostgres.execute(url, """
+        CREATE TYPE public.status AS ENUM ('open', 'closed');
+        CREATE TABLE public.customers (id int PRIMARY KEY, name text NOT NULL);
+        INSERT INTO public.customers VALUES (1, 'Ada'), (2, 'Grace');
+        CREATE TABLE public.orders (id serial PRIMARY KEY, customer_id int REFERENCES public.customers, state public.status NOT NULL);
+        INSERT INTO public.orders (customer_id, state) VALUES (1, 'open'), (2, 'closed');
+        CREATE SCHEMA sales;
+        CREATE TYPE sales.status AS ENUM (%s);
+        CREATE TABLE sales.orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES public.customers, state sales.status,
+          note text);
+        INSERT INTO sales.orders SELECT g, 1 + g %% 2, 'shipped', 'n' || g FROM generate_series(1, %d) g;
+        CREATE TABLE sales.scratch (id int PRIMARY KEY);
+        CREATE SCHEMA unused;
+        CREATE TYPE unused.mood AS ENUM ('happy');
+        """.formatted(salesLabels, salesOrders));
+    return url;
+  }
+
+  @Test
+  void schemasStayApartWithTheirOwnEnumsKeysAndRules() throws Exception {
+    String acme = tenant("sm_acme", "'new', 'shipped'", 5);
+    String globex = tenant("sm_globex", "'new', 'shipped'", 3);
+    String warehouse = Fixtures.emptyWarehouse();
+    var config = Fixtures.config(warehouse).tenantInSchemas("acme", acme, List.of("public", "sales"))
+        .tenantInSchemas("globex", globex, List.of("public", "sales"))
+        .set("target.schema-map", Map.of("sales", "sales_mt"))
+        .set("tables.exclude", List.of("sales.scratch"))
+        .set("rules", Map.of("sales.orders", Map.of("columns", Map.of("note", Map.of("exclude", true)))))
+        .build(reports);
+
+    RunResult run = new MigrationJob(config, spark).execute();
+
+    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM public.orders GROUP BY tenant_id ORDER BY 1"))
+        .containsExactly("acme 2", "globex 2");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM sales_mt.orders GROUP BY tenant_id ORDER BY 1"))
+        .containsExactly("acme 5", "globex 3");
+    assertThat(RowSets.rows(warehouse, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'sales_mt'"
+        + " AND table_name = 'orders' AND column_name = 'note'")).as("the rule named sales.orders excluded its column").containsExactly("0");
+    assertThat(RowSets.rows(warehouse, "SELECT to_regclass('sales_mt.scratch') IS NULL")).as("excluded as sales.scratch").containsExactly("t");
+    // Each schema's enum is its own type, with its own labels; a schema nothing consolidates brings no types.
+    assertThat(RowSets.rows(warehouse, "SELECT n.nspname || '.' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)"
+        + " FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace GROUP BY n.nspname, t.typname"
+        + " ORDER BY 1")).containsExactly("public.status open,closed", "sales_mt.status new,shipped");
+    assertThatThrownBy(() -> TestPostgres.execute(warehouse, "INSERT INTO public.orders (tenant_id, customer_id, state) VALUES ('acme', 1, 'shipped')"))
+        .as("sales' label is not valid for public.status").hasMessageContaining("invalid input value for enum");
+    // The cross-schema foreign key is tenant-aware and points at the mapped tables.
+    assertThat(RowSets.rows(warehouse, "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND conparentid = 0"
+        + " AND conrelid = 'sales_mt.orders'::regclass")).containsExactly("FOREIGN KEY (tenant_id, customer_id) REFERENCES customers(tenant_id, id)");
+    // The report names tables by key.
+    assertThat(RowSets.rows(warehouse, "SELECT DISTINCT table_name FROM tenantfold.table_results ORDER BY 1"))
+        .containsExactly("customers", "orders", "sales.orders");
+    RunResult audit = new AuditJob(config, java.util.Optional.empty(), java.util.Optional.empty()).execute();
+    assertThat(audit.exitCode()).as("validate agrees: %s", audit.tenants()).isZero();
+    // An insert without an id draws from public.orders' own sequence, past every tenant's values.
+    TestPostgres.execute(warehouse, "INSERT INTO public.orders (tenant_id, customer_id, state) VALUES ('acme', 1, 'open')");
+    assertThat(RowSets.rows(warehouse, "SELECT max(id) FROM public.orders WHERE tenant_id = 'acme'")).containsExactly("3");
+
+  }
+
+  @Test
+  void enumsWhoseLabelsDifferStopThePlanUnlessUnited() throws Exception {
+    String acme = tenant("sm_e_acme", "'new', 'shipped'", 2);
+    String globex = tenant("sm_e_globex", "'new', 'packed', 'shipped'", 2);
+    String warehouse = Fixtures.emptyWarehouse();
+    var builder = Fixtures.config(warehouse).tenantInSchemas("acme", acme, List.of("public", "sales"))
+        .tenantInSchemas("globex", globex, List.of("public", "sales"));
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PlanJob.Outcome plan = new PlanJob(builder.build(reports), spark).execute(new PrintStream(out, true, StandardCharsets.UTF_8),
+        java.util.Optional.empty());
+    assertThat(plan.clean()).isFalse();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("enum type sales.status differs between tenants",
+        "tenant globex has labels [new, packed, shipped], tenant acme has [new, shipped]", "tenantfold.enum-union = [sales.status]");
+
+    var united = builder.set("enum-union", List.of("sales.status")).build(reports);
+    RunResult run = new MigrationJob(united, spark).execute();
+    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'sales.status'::regtype"))
+        .as("the union, in source order").containsExactly("new,packed,shipped");
+  }
+
+  @Test
+  void aRuleNamingATableOfTwoSchemasMustSayWhichOne() {
+    String acme = tenant("sm_r_acme", "'new', 'shipped'", 1);
+    var config = Fixtures.config(Fixtures.emptyWarehouse()).tenantInSchemas("acme", acme, List.of("public", "sales"))
+        .set("rules", Map.of("orders", Map.of("max-rejected-rows", 1))).build(reports);
+
+    assertThatThrownBy(() -> new MigrationJob(config, spark).execute()).isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tables [orders, sales.orders] are all named orders").hasMessageContaining("tenantfold.rules.\"sales.orders\"");
+  }
+}
