@@ -10,18 +10,23 @@ import java.util.List;
 
 /**
  * The secondary objects of a source table that the consolidated table recreates tenant-aware:
- * unique constraints and indexes (other than the primary key) and CHECK constraints, read from the
- * tenant's catalog. Exclusion constraints and indexes on expressions over a whole row are not read.
+ * unique constraints and indexes (other than the primary key), CHECK constraints and exclusion
+ * constraints, read from the tenant's catalog.
  */
-public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List<ForeignKeySpec> foreignKeys) {
+public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List<ForeignKeySpec> foreignKeys, List<CheckSpec> exclusions) {
   public TableObjects {
     indexes = List.copyOf(indexes);
     checks = List.copyOf(checks);
     foreignKeys = List.copyOf(foreignKeys);
+    exclusions = List.copyOf(exclusions);
+  }
+
+  public TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List<ForeignKeySpec> foreignKeys) {
+    this(indexes, checks, foreignKeys, List.of());
   }
 
   public TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks) {
-    this(indexes, checks, List.of());
+    this(indexes, checks, List.of(), List.of());
   }
 
   public static TableObjects none() {
@@ -30,7 +35,7 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
 
   /** The same objects with {@code keys} (the source table's foreign keys). */
   public TableObjects withForeignKeys(List<ForeignKeySpec> keys) {
-    return new TableObjects(indexes, checks, keys);
+    return new TableObjects(indexes, checks, keys, exclusions);
   }
 
   /**
@@ -46,7 +51,10 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
     }
   }
 
-  /** A CHECK constraint: its name and {@code pg_get_constraintdef} text ({@code CHECK (...)}). */
+  /**
+   * A CHECK constraint: its name and {@code pg_get_constraintdef} text ({@code CHECK (...)}); also
+   * an exclusion constraint ({@code EXCLUDE USING gist (room WITH =, during WITH &&)}).
+   */
   public record CheckSpec(String name, String definition) {}
 
   private static final String INDEXES_SQL = """
@@ -64,6 +72,11 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
   private static final String CHECKS_SQL = """
       SELECT conname, pg_get_constraintdef(oid, true) FROM pg_constraint
        WHERE conrelid = ?::regclass AND contype = 'c' AND NOT connoinherit
+       ORDER BY conname
+      """;
+  private static final String EXCLUSIONS_SQL = """
+      SELECT conname, pg_get_constraintdef(oid, true) FROM pg_constraint
+       WHERE conrelid = ?::regclass AND contype = 'x'
        ORDER BY conname
       """;
 
@@ -90,6 +103,15 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
         }
       }
     }
-    return new TableObjects(indexes, checks);
+    List<CheckSpec> exclusions = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(EXCLUSIONS_SQL)) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          exclusions.add(new CheckSpec(rs.getString(1), rs.getString(2)));
+        }
+      }
+    }
+    return new TableObjects(indexes, checks, List.of(), exclusions);
   }
 }

@@ -164,7 +164,9 @@ final class Planning {
     b.checks().stream().filter(c -> a.checks().stream().noneMatch(x -> x.name().equals(c.name()))).forEach(checks::add);
     List<ForeignKeySpec> keys = new ArrayList<>(a.foreignKeys());
     b.foreignKeys().stream().filter(k -> a.foreignKeys().stream().noneMatch(x -> x.name().equals(k.name()))).forEach(keys::add);
-    return new TableObjects(indexes, checks, keys);
+    List<TableObjects.CheckSpec> exclusions = new ArrayList<>(a.exclusions());
+    b.exclusions().stream().filter(x -> a.exclusions().stream().noneMatch(y -> y.name().equals(x.name()))).forEach(exclusions::add);
+    return new TableObjects(indexes, checks, keys, exclusions);
   }
 
   /**

@@ -301,6 +301,7 @@ final class TenantMigration {
       try {
         Connection targetConn = session.connection();
         plan.staging().buildKeys(targetConn, config.options().analyzeStaging());
+        plan.staging().buildExclusions(targetConn, target.objects(plan.name()).exclusions());
         plan.staging().buildParentIndexes(targetConn);
         t1 = System.nanoTime();
         keysNanos += t1 - t0;

@@ -25,6 +25,8 @@ import java.sql.PreparedStatement;
 public record StagingTable(long id, String schema, String name, String targetSchema, TargetTable table, String tenantColumn, String tenantId,
     boolean shared) {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StagingTable.class);
+
   /** A registered staging name: see {@link StagingRegistry#register}. */
   public record Name(long id, String schema, String name) {}
 
@@ -99,6 +101,38 @@ public record StagingTable(long id, String schema, String name, String targetSch
       }
       if (analyze) {
         st.execute("ANALYZE " + qualifiedName());
+      }
+    }
+  }
+
+  /**
+   * The source's exclusion constraints, on this tenant's partition: PostgreSQL (before 17) refuses
+   * them on a partitioned table, and a partition holds one tenant's rows, so the constraint there
+   * means exactly what it meant in the tenant's database. Built after the load like the key; rows
+   * inserted later through the consolidated table are routed to the partition and checked there.
+   */
+  public void buildExclusions(Connection conn, List<dev.tenantfold.extract.TableObjects.CheckSpec> exclusions) throws SQLException {
+    if (shared) {
+      return;
+    }
+    boolean transaction = !conn.getAutoCommit();
+    try (Statement st = conn.createStatement()) {
+      for (int i = 0; i < exclusions.size(); i++) {
+        if (transaction) {
+          st.execute("SAVEPOINT tenantfold_exclusion");
+        }
+        try {
+          // Named by the staging name (unique): the constraint's index moves with the partition into the partition schema.
+          st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(Sql.boundedName(name + "_x" + i)) + " "
+              + exclusions.get(i).definition());
+        } catch (SQLException e) {
+          if (transaction) {
+            st.execute("ROLLBACK TO SAVEPOINT tenantfold_exclusion");
+          }
+          // As for other objects the target cannot build (an operator class of an extension it lacks, say btree_gist): skipped, said.
+          LOG.warn("Cannot recreate exclusion constraint {} of {} on tenant {}'s partition: {} (skipped; the rows are loaded without it)",
+              exclusions.get(i).name(), table.name(), tenantId, e.getMessage().lines().findFirst().orElse(""));
+        }
       }
     }
   }

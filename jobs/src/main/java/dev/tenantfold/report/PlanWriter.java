@@ -79,6 +79,10 @@ public final class PlanWriter {
         ArrayNode checks = t.putArray("checks");
         objects.checks().forEach(c -> checks.add(c.name() + " " + c.definition()));
       }
+      if (!objects.exclusions().isEmpty()) {
+        ArrayNode exclusions = t.putArray("exclusions");
+        objects.exclusions().forEach(c -> exclusions.add(c.name() + " " + c.definition() + " (on each tenant's partition)"));
+      }
       TableRule rule = plan.rule(table.name());
       if (!rule.columns().isEmpty() || rule.dedup().isPresent() || rule.maxRejectedRows() > 0 || rule.shared().isPresent()) {
         ObjectNode r = t.putObject("rule");
@@ -168,6 +172,7 @@ public final class PlanWriter {
       objects.indexes().forEach(i -> out.printf("  %s %s on (%s%s)%n", i.unique() ? "unique" : "index", i.name(),
           i.method().equals("btree") && !plan.rule(table.name()).shared().isPresent() ? "tenant column, " : "", String.join(", ", i.keys())));
       objects.checks().forEach(c -> out.printf("  check %s %s%n", c.name(), c.definition()));
+      objects.exclusions().forEach(c -> out.printf("  exclusion %s %s, on each tenant's partition%n", c.name(), c.definition()));
     }
     out.println();
     if (plan.drift().isEmpty()) {

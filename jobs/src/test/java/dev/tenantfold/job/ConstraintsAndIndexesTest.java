@@ -64,4 +64,30 @@ class ConstraintsAndIndexesTest {
     assertThatThrownBy(() -> TestPostgres.execute(warehouse, "INSERT INTO public.customers VALUES ('acme', 6, 'x@example.com', 'Ann', 1, true)"))
         .as("a second active Ann in acme").hasMessageContaining("(tenant_id, name)=(acme, Ann)");
   }
+
+  @Test
+  void exclusionConstraintsHoldOnEachTenantsPartition() throws Exception {
+    String schema = """
+        CREATE TABLE bookings (id int PRIMARY KEY, during tstzrange NOT NULL,
+          CONSTRAINT bookings_no_overlap EXCLUDE USING gist (during WITH &&));
+        """;
+    String acme = TestPostgres.createDatabase("excl_acme");
+    TestPostgres.execute(acme, schema + "INSERT INTO bookings VALUES (1, '[2026-01-01,2026-01-05)'), (2, '[2026-01-05,2026-01-09)');");
+    String globex = TestPostgres.createDatabase("excl_globex");
+    TestPostgres.execute(globex, schema + "INSERT INTO bookings VALUES (1, '[2026-01-02,2026-01-06)');");
+    String warehouse = Fixtures.emptyWarehouse();
+    var config = Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).build(reports);
+
+    RunResult run = new MigrationJob(config, spark).execute();
+    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    RunResult again = new MigrationJob(config, spark).execute();
+    assertThat(again.exitCode()).as("re-publish with the constraints on the partitions: %s", again.tenants()).isZero();
+
+    // Overlaps between tenants were never a conflict; within one tenant they still are, through the consolidated table.
+    assertThatThrownBy(() -> TestPostgres.execute(warehouse, "INSERT INTO public.bookings VALUES ('acme', 3, '[2026-01-03,2026-01-04)')"))
+        .hasMessageContaining("conflicting key value violates exclusion constraint");
+    TestPostgres.execute(warehouse, "INSERT INTO public.bookings VALUES ('globex', 3, '[2026-01-07,2026-01-08)')");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM public.bookings GROUP BY tenant_id ORDER BY 1"))
+        .containsExactly("acme 2", "globex 2");
+  }
 }
