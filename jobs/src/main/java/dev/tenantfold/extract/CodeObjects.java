@@ -150,7 +150,11 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
              ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid, true)
                      FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname)
         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-       WHERE n.nspname = ANY (?) AND t.typtype = 'd'
+       -- The schemas' own domains, and those their tables' columns use wherever they are defined (AdventureWorks keeps its
+       -- domains in public and its tables in five other schemas).
+       WHERE t.typtype = 'd' AND (n.nspname = ANY (?) OR t.oid IN (
+               SELECT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+                WHERE cn.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped))
        ORDER BY t.typname
       """;
 

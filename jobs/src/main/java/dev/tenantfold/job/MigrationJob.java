@@ -253,7 +253,7 @@ public final class MigrationJob {
         TargetDdl.of(config.target(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
     // A table the target cannot hold fails the tenants that have it; the others go on without it.
     for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
-      List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.key())).map(t -> failedTables.get(t.key())).toList();
+      List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.key())).map(t -> failedTables.get(t.key())).distinct().toList();
       if (!reasons.isEmpty()) {
         catalogs.remove(catalog.tenantId());
         failed.put(catalog.tenantId(), TenantResult.failed(catalog.tenantId(), "Cannot migrate tenant " + catalog.tenantId() + ": "
