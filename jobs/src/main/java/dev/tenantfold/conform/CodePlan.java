@@ -117,6 +117,11 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
     return functions;
   }
 
+  /** Every extension some tenant has installed, each once, in config order: the target creates them before defaults and triggers. */
+  public List<String> extensions() {
+    return tenants.values().stream().flatMap(c -> c.extensions().stream()).distinct().toList();
+  }
+
   /** The definition of domain {@code name}: the first tenant's (config order) that has it. */
   public Optional<DomainSpec> domain(String name) {
     return tenants.values().stream().flatMap(c -> c.domains().stream()).filter(d -> d.name().equals(name)).findFirst();

@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
  * {@code pg_get_functiondef}).
  */
 public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, List<TriggerSpec> triggers, List<DomainSpec> domains,
-    List<DefaultCall> defaultCalls) {
+    List<DefaultCall> defaultCalls, List<String> extensions) {
   public CodeObjects {
+    extensions = List.copyOf(extensions);
     views = List.copyOf(views);
     functions = List.copyOf(functions);
     triggers = List.copyOf(triggers);
@@ -31,7 +32,7 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
   }
 
   public static CodeObjects none() {
-    return new CodeObjects(List.of(), List.of(), List.of(), List.of(), List.of());
+    return new CodeObjects(List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
   }
 
   /** The plain function (not a procedure or aggregate) of {@code signature} with a definition to recreate. */
@@ -145,6 +146,10 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
         JOIN pg_namespace pn ON pn.oid = p.pronamespace
        WHERE n.nspname = ANY (?) AND pn.nspname = ANY (?)
       """;
+  /** The extensions installed in the tenant's database (plpgsql is in every one): defaults and triggers may call their functions. */
+  private static final String EXTENSIONS_SQL = """
+      SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY extname
+      """;
   private static final String DOMAINS_SQL = """
       SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
              ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid, true)
@@ -183,7 +188,9 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
         List.of((String[]) rs.getArray(5).getArray()))));
     List<DefaultCall> calls = new ArrayList<>();
     query(conn, DEFAULT_CALLS_SQL, schemaArray, rs -> calls.add(new DefaultCall(rs.getString(1), rs.getString(2), rs.getString(3))));
-    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers, domains, calls);
+    List<String> extensions = new ArrayList<>();
+    query(conn, EXTENSIONS_SQL, schemaArray, rs -> extensions.add(rs.getString(1)));
+    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers, domains, calls, extensions);
   }
 
   /** Views after the views they read; views in a cycle (impossible in PostgreSQL) keep their catalog order at the end. */

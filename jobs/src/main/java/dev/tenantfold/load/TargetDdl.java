@@ -109,6 +109,15 @@ public final class TargetDdl {
         }
       }
       String schemaProblem = schemaProblems.get(schema);
+      // The tenants' extensions (uuid-ossp for uuid_generate_v4() defaults, say), in the target schema where it can create them:
+      // without them their functions' defaults and triggers are skipped. One the target cannot create is a warning, not a failure.
+      for (String extension : schemaProblem == null ? target.code().extensions() : List.<String>of()) {
+        serialize(st, timeout);
+        if (!Queries.exists(conn, "SELECT 1 FROM pg_extension WHERE extname = ?", extension)) {
+          tryDdl(st, "CREATE EXTENSION IF NOT EXISTS " + ident(extension) + " SCHEMA " + ident(schema), "extension " + extension);
+        }
+        conn.commit();
+      }
       Map<String, String> enumProblems = new TreeMap<>();
       for (EnumSpec e : target.enums().values()) {
         if (schemaProblems.containsKey(schemas.targetSchemaOf(e.name()))) {

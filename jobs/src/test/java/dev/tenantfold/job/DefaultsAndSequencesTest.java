@@ -31,9 +31,10 @@ class DefaultsAndSequencesTest {
   private static String tenant(String name, int films) {
     String url = TestPostgres.createDatabase(name);
     TestPostgres.execute(url, """
+        CREATE EXTENSION "uuid-ossp";
         CREATE FUNCTION local_code() RETURNS text LANGUAGE sql AS $$ SELECT 'L' $$;
         CREATE TABLE film (film_id serial PRIMARY KEY, title text NOT NULL, rating text DEFAULT 'G',
-          last_update timestamptz NOT NULL DEFAULT now(), code text DEFAULT local_code());
+          last_update timestamptz NOT NULL DEFAULT now(), code text DEFAULT local_code(), guid uuid NOT NULL DEFAULT uuid_generate_v4());
         INSERT INTO film (title) SELECT 'film ' || g FROM generate_series(1, %d) g;
         CREATE TABLE item (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, label text DEFAULT 'none');
         INSERT INTO item (label) SELECT 'item ' || g FROM generate_series(1, %d) g;
@@ -59,6 +60,9 @@ class DefaultsAndSequencesTest {
     // A default calling a function of the tenant's schema gets the function in the target schema too.
     assertThat(RowSets.rows(warehouse, "INSERT INTO public.film (tenant_id, title) VALUES ('globex', 'coded') RETURNING code"))
         .as("the default calls local_code(), recreated in the target schema").containsExactly("L");
+    // A default calling an extension's function: the target gets the extension the tenants have.
+    assertThat(RowSets.rows(warehouse, "INSERT INTO public.film (tenant_id, title) VALUES ('acme', 'guided') RETURNING guid IS NOT NULL"))
+        .as("uuid-ossp created in the target, the default recreated").containsExactly("t");
     assertThat(RowSets.rows(warehouse, "SELECT e->>'name' || ' ' || (e->>'outcome') FROM tenantfold.plans, jsonb_array_elements(plan->'code_objects') e"
         + " WHERE e->>'kind' = 'function'")).contains("local_code() CONSOLIDATED");
 
