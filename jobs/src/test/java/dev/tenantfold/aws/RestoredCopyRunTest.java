@@ -230,6 +230,35 @@ class RestoredCopyRunTest {
   }
 
   @Test
+  void validateRefusesARestoredTenantAndTheKeptCopyValidatesAsTheRefusalSays() throws Exception {
+    String production = tenantDatabases(true);
+    String warehouse = Fixtures.emptyWarehouse();
+    copyBecomesAvailable();
+    String restore = "restore { source-instance = acme-prod, keep = true }";
+    java.util.function.Function<String, TenantfoldConfig> config = tenant -> TenantfoldConfig.fromConfig(ConfigFactory.parseString("tenantfold {\n"
+        + " aws { region = " + AwsApi.REGION + ", rds-endpoint = \"" + api.endpoint() + "\", poll-interval = 50ms }\n"
+        + " target { url = \"" + warehouse + "\", user = postgres, password = postgres }\n"
+        + " report.dir = \"" + reports + "\"\n"
+        + " tenants = [ { id = acme, " + tenant + " } ]\n}"));
+
+    RunResult run = new MigrationJob(config.apply("jdbc { url = \"" + production + "\", user = postgres, password = postgres }, " + restore), spark).execute();
+    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    assertThat(deleted()).as("restore.keep = true: the copy is left").isEmpty();
+    RunResult refused = new dev.tenantfold.job.AuditJob(config.apply("jdbc { url = \"" + production + "\", user = postgres, password = postgres }, "
+        + restore), java.util.Optional.empty(), java.util.Optional.empty(), spark).execute();
+
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.tenants().get(0).message()).contains("Cannot validate tenant acme").contains("restore.keep = true")
+        .contains("jdbc.url at the kept copy's endpoint").contains("aws rds delete-db-instance");
+    // As the message says: the tenant without its restore block, reading the kept copy (the endpoint RDS gave it).
+    String copyUrl = "jdbc:postgresql://localhost:" + copyServer.getPort() + production.substring(production.lastIndexOf('/'));
+    RunResult validated = new dev.tenantfold.job.AuditJob(config.apply("jdbc { url = \"" + copyUrl + "\", user = postgres, password = postgres }"),
+        java.util.Optional.empty(), java.util.Optional.empty(), spark).execute();
+    assertThat(validated.exitCode()).as("tenants: %s", validated.tenants()).isZero();
+    assertThat(productionTableScans(production)).as("scans of production's tables").isZero();
+  }
+
+  @Test
   void aThrottledRestoreIsRetried() throws Exception {
     String production = tenantDatabases(true);
     String warehouse = Fixtures.emptyWarehouse();
