@@ -198,23 +198,23 @@ final class RestoreStage implements AutoCloseable {
         + " time: run again once the change is older than the point restored (restore.from = latest-restorable-time lags production by about"
         + " 5 minutes; a snapshot holds the schema it was taken with)";
     for (TableSpec table : planned.tables()) {
-      Optional<TableSpec> there = onCopy.table(table.name());
+      Optional<TableSpec> there = onCopy.table(table.key());
       if (there.isEmpty()) {
-        return Optional.of(prefix + "table " + table.name() + " is not on the copy" + hint);
+        return Optional.of(prefix + "table " + table.key() + " is not on the copy" + hint);
       }
       if (!there.get().columns().equals(table.columns())) {
         List<String> plannedColumns = table.columns().stream().map(c -> c.name() + " " + c.type() + (c.notNull() ? " not null" : "")).toList();
         List<String> copyColumns = there.get().columns().stream().map(c -> c.name() + " " + c.type() + (c.notNull() ? " not null" : "")).toList();
-        return Optional.of(prefix + "table " + table.name() + " has columns " + copyColumns + " on the copy, planned " + plannedColumns + hint);
+        return Optional.of(prefix + "table " + table.key() + " has columns " + copyColumns + " on the copy, planned " + plannedColumns + hint);
       }
       if (!there.get().primaryKey().equals(table.primaryKey())) {
-        return Optional.of(prefix + "table " + table.name() + " has primary key " + there.get().primaryKey() + " on the copy, planned "
+        return Optional.of(prefix + "table " + table.key() + " has primary key " + there.get().primaryKey() + " on the copy, planned "
             + table.primaryKey() + hint);
       }
     }
     for (TableSpec table : onCopy.tables()) {
-      if (planned.table(table.name()).isEmpty()) {
-        return Optional.of(prefix + "table " + table.name() + " is on the copy but was not planned" + hint);
+      if (planned.table(table.key()).isEmpty()) {
+        return Optional.of(prefix + "table " + table.key() + " is on the copy but was not planned" + hint);
       }
     }
     return Optional.empty();
