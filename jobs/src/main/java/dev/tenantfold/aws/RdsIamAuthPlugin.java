@@ -1,6 +1,7 @@
 package dev.tenantfold.aws;
 
 import dev.tenantfold.config.JdbcAuth;
+import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -16,7 +17,8 @@ import software.amazon.awssdk.services.rds.RdsUtilities;
 /**
  * {@code jdbc.auth = iam}: pgjdbc calls this plugin each time a server asks a new connection for its
  * password, in the JVM that opens it (driver or executor), and it answers with a fresh RDS IAM
- * authentication token for the connection's host, port and user. Tokens live 15 minutes; minting
+ * authentication token for the connection's host, port and user: with several hosts in the URL, the
+ * one pgjdbc is connecting to ({@link ConnectingHost}). Tokens live 15 minutes; minting
  * one per connection is what lets a run of hours keep connecting. Signing is local (no AWS call);
  * credentials come from the SDK's default chain (the EMR instance role on a cluster).
  *
@@ -34,8 +36,10 @@ public final class RdsIamAuthPlugin implements AuthenticationPlugin {
 
   @Override
   public char[] getPassword(AuthenticationRequestType type) throws PSQLException {
-    String host = first(info.getProperty("PGHOST", "localhost"));
-    int port = Integer.parseInt(first(info.getProperty("PGPORT", "5432")));
+    // The host pgjdbc is connecting to (one of several when the URL lists several); the URL's first when unknown.
+    Optional<InetSocketAddress> connecting = ConnectingHost.current();
+    String host = connecting.map(InetSocketAddress::getHostString).orElseGet(() -> first(info.getProperty("PGHOST", "localhost")));
+    int port = connecting.map(InetSocketAddress::getPort).orElseGet(() -> Integer.parseInt(first(info.getProperty("PGPORT", "5432"))));
     String user = info.getProperty("user");
     try {
       return token(host, port, user, Optional.ofNullable(info.getProperty(JdbcAuth.REGION_PROPERTY))).toCharArray();
@@ -52,7 +56,7 @@ public final class RdsIamAuthPlugin implements AuthenticationPlugin {
     return utilities.generateAuthenticationToken(b -> b.hostname(host).port(port).username(user));
   }
 
-  /** The first of a multi-host list: a token is signed for one host. */
+  /** The first of a multi-host list (when the connecting host is not known: another socket factory). */
   private static String first(String list) {
     int comma = list.indexOf(',');
     return comma < 0 ? list : list.substring(0, comma);

@@ -79,6 +79,9 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
     long start = System.nanoTime();
     Duration slice = poll.multipliedBy(10);
     while (true) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new IllegalStateException("Stopped waiting for copy " + instanceId + ": the run no longer needs it");
+      }
       Duration left = Duration.ofNanos(deadline - System.nanoTime());
       if (left.isNegative() || left.isZero()) {
         throw new IllegalStateException("Copy " + instanceId + " did not become available within " + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
@@ -86,6 +89,20 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
             + describe(instanceId).map(DBInstance::dbInstanceStatus).orElse("unknown") + ")");
       }
       Duration wait = left.compareTo(slice) < 0 ? left : slice;
+      if (wait.compareTo(poll) < 0) {
+        // Less than one poll interval left: the waiter would give up at once, again and again. One last look when it is up.
+        try {
+          Thread.sleep(Math.max(1, wait.toMillis()));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("Stopped waiting for copy " + instanceId + ": the run no longer needs it");
+        }
+        Optional<DBInstance> last = describe(instanceId);
+        if (last.isPresent() && "available".equals(last.get().dbInstanceStatus()) && last.get().endpoint() != null) {
+          return of(last.get());
+        }
+        continue;
+      }
       try {
         WaiterResponse<DescribeDbInstancesResponse> response = rds.waiter().waitUntilDBInstanceAvailable(b -> b.dbInstanceIdentifier(instanceId),
             o -> o.waitTimeout(wait).maxAttempts(Integer.MAX_VALUE).backoffStrategy(

@@ -26,6 +26,9 @@ public final class JdbcAuth {
   /** The plugins, by name: config does not depend on the aws package (which depends on config). */
   public static final String IAM_PLUGIN = "dev.tenantfold.aws.RdsIamAuthPlugin";
   public static final String SECRET_PLUGIN = "dev.tenantfold.aws.SecretPasswordPlugin";
+  /** pgjdbc's socket factory property, and the factory that tells the IAM plugin which host is being connected to. */
+  public static final String SOCKET_FACTORY_PROPERTY = "socketFactory";
+  public static final String IAM_SOCKET_FACTORY = "dev.tenantfold.aws.ConnectingHost";
   /** Connection properties the plugins read; pgjdbc passes unknown properties through to them. */
   public static final String REGION_PROPERTY = "tenantfoldAwsRegion";
   public static final String SECRET_PROPERTY = "tenantfoldPasswordSecret";
@@ -33,6 +36,13 @@ public final class JdbcAuth {
   private static final Set<String> SSL_MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
 
   private JdbcAuth() {}
+
+  /** The keys a connection block holding {@code own} accepts: its own and the auth and TLS keys every connection block takes. */
+  static Set<String> withKeys(String... own) {
+    Set<String> keys = new java.util.HashSet<>(Set.of(own));
+    keys.addAll(KEYS);
+    return Set.copyOf(keys);
+  }
 
   /**
    * The driver properties of {@code jdbc}'s auth and TLS keys; fails on combinations that cannot
@@ -66,6 +76,8 @@ public final class JdbcAuth {
               + whose + ")");
         }
         props.put(PLUGIN_PROPERTY, IAM_PLUGIN);
+        // Tells the plugin which of the URL's hosts it signs for.
+        props.put(SOCKET_FACTORY_PROPERTY, IAM_SOCKET_FACTORY);
         aws.region().ifPresent(r -> props.put(REGION_PROPERTY, r));
       }
       default -> throw new ConfigError("Cannot use " + jdbc.key("auth") + " = '" + auth + "': expected password (the default) or iam");

@@ -41,10 +41,8 @@ public record TargetConfig(JdbcEndpoint endpoint, String schema, String reportSc
   }
 
   static TargetConfig from(ConfigReader c, AwsConfig aws) {
-    java.util.Set<String> keys = new java.util.HashSet<>(Set.of("url", "user", "password", "schema", "report-schema", "staging-schema", "partition-schema",
+    c.rejectUnknown(JdbcAuth.withKeys("url", "user", "password", "schema", "report-schema", "staging-schema", "partition-schema",
         "row-level-security", "tenant-setting", "application-role", "compat-schemas", "compat-schema-prefix", "schema-map"));
-    keys.addAll(JdbcAuth.KEYS);
-    c.rejectUnknown(keys);
     String url = c.requiredString("url", "set the target database JDBC URL, e.g. jdbc:postgresql://host:5432/warehouse");
     if (!url.startsWith("jdbc:postgresql:")) {
       // Another driver would only fail once Spark is up, as an error of the run (exit 1) instead of a usage error.

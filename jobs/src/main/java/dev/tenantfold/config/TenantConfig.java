@@ -75,7 +75,7 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, O
       throw new ConfigError("Cannot restore tenant " + id + " (" + c.key("restore") + "): it is read from an export; restore applies to jdbc tenants");
     }
     if (c.has("export")) {
-      ExportConfig export = ExportConfig.from(c.block("export"), id);
+      ExportConfig export = ExportConfig.from(c.block("export"), id, aws);
       return new TenantConfig(id, null, export.schemas(), Optional.of(export), Optional.empty(),
           Optional.ofNullable(c.optionalString("instance", null)));
     }
@@ -84,9 +84,7 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, O
           + " or export { path = ..., database = ... }");
     }
     ConfigReader jdbc = c.block("jdbc");
-    Set<String> keys = new java.util.HashSet<>(Set.of("url", "user", "password", "schemas"));
-    keys.addAll(JdbcAuth.KEYS);
-    jdbc.rejectUnknown(keys);
+    jdbc.rejectUnknown(JdbcAuth.withKeys("url", "user", "password", "schemas"));
     String url = jdbc.requiredString("url", "set tenant " + id + "'s JDBC URL, e.g. jdbc:postgresql://host:5432/" + id);
     String password = jdbc.optionalString("password", null);
     if (!url.startsWith(JDBC_PREFIX)) {

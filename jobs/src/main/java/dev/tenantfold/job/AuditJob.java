@@ -118,9 +118,7 @@ public final class AuditJob {
         progress.tablesPlanned(tenant.id(), tables.size(), 0);
         progress.stage(tenant.id(), ProgressTracker.Stage.VALIDATE);
         // Re-validating would read the configured URL: production, which a tenant with a restore block is never read from.
-        TenantResult result = tenant.restore().isPresent() ? TenantResult.failed(tenant.id(), "Cannot validate tenant " + tenant.id()
-            + ": it is read from restored copies (restore block) and validate would read its configured instance; the run that published it"
-            + " validated it against its copy (report.json)", List.of(), 0)
+        TenantResult result = tenant.restore().isPresent() ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
             : audit(tenant, runId, reports.ledgerTable(), tables, existing, target);
         progress.finished(tenant.id(), result.status() == TableStatus.OK);
         reports.recordTables(target, runId, result.tables());
@@ -145,6 +143,21 @@ public final class AuditJob {
         ownsSpark = false;
       }
     }
+  }
+
+  /**
+   * Why validate does not read a restored tenant, and how to validate it: validate restores no copy,
+   * and reading the configured database would read production, which restored tenants are never
+   * read from (and which has moved on from the copy's point in time the published rows come from).
+   */
+  private String restoredTenantRefusal(TenantConfig tenant) {
+    int i = config.tenants().indexOf(tenant);
+    String copy = "tf-" + tenant.id().toLowerCase(java.util.Locale.ROOT) + "-<run id>";
+    return "Cannot validate tenant " + tenant.id() + ": it is read from a restored copy (tenantfold.tenants[" + i + "].restore) and validate"
+        + " restores none; reading its configured database would read production. The run that published it validated it against its copy"
+        + " (report.json). To validate it again, run with restore.keep = true, then validate with a config whose tenant " + tenant.id()
+        + " has no restore block and jdbc.url at the kept copy's endpoint (" + copy + ", named in the report's source), and delete the copy"
+        + " after: aws rds delete-db-instance --db-instance-identifier " + copy + " --skip-final-snapshot --delete-automated-backups";
   }
 
   /** The previous audit of these tenants, for report.html's comparison; empty when it cannot be read (the report is still written). */

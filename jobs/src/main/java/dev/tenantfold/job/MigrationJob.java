@@ -185,20 +185,25 @@ public final class MigrationJob {
   }
 
   /**
-   * Restores the temporary copies tenants with a {@code restore} block read from, runs the tenants
-   * on the configuration that reads the copies, and deletes the copies whatever happens.
+   * Starts restoring the temporary copies tenants with a {@code restore} block read from, runs the
+   * tenants while the copies are restored (each restored tenant waits for its own copy), and deletes
+   * the copies whatever happens.
    */
   private RunResult migrate(TargetSession session, ReportStore reports, StagingRegistry registry, String runId, Instant started,
       Optional<ReportStore.PastRun> resumed) throws SQLException {
     List<String> publishedBefore = resumed.map(ReportStore.PastRun::publishedTenants).orElse(List.of());
     try (RestoreStage restores = new RestoreStage(config, runId)) {
-      RestoreStage.Outcome restored = restores.restore(config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());
-      return new MigrationJob(restored.reading(), spark, options).withProgress(progress).migrateTenants(session, reports, registry, runId, started, resumed, restores, restored);
+      restores.start(config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());
+      return migrateTenants(session, reports, registry, runId, started, resumed, restores);
     }
   }
 
+  /**
+   * Plans from every tenant's catalog (a restored tenant's is its configured database's: catalog
+   * queries only, never rows) and runs the tenants, {@code extract.tenant-parallelism} at a time.
+   */
   private RunResult migrateTenants(TargetSession session, ReportStore reports, StagingRegistry registry, String runId, Instant started,
-      Optional<ReportStore.PastRun> resumed, RestoreStage restores, RestoreStage.Outcome restored) throws SQLException {
+      Optional<ReportStore.PastRun> resumed, RestoreStage restores) throws SQLException {
     List<String> notes = new ArrayList<>();
     Set<String> skipped = new LinkedHashSet<>();
     resumed.ifPresent(past -> {
@@ -212,11 +217,10 @@ public final class MigrationJob {
     tenants.forEach(t -> progress.stage(t.id(), ProgressTracker.Stage.PLAN));
     Connection target = session.connection();
     Planning planning = new Planning(config, tenant -> sourceOf(tenant, "plan"));
-    Planning.Catalogs read = planning.read(target, tenants.stream().filter(t -> !restored.failed().containsKey(t.id())).toList());
+    Planning.Catalogs read = planning.read(target, tenants);
     Map<String, TenantCatalog> catalogs = new LinkedHashMap<>(read.tenants());
     Map<String, TenantResult> failed = new LinkedHashMap<>();
     read.unreadable().forEach((id, message) -> failed.put(id, TenantResult.failed(id, message, List.of(), 0)));
-    restored.failed().forEach((id, message) -> failed.put(id, TenantResult.failed(id, message, List.of(), restored.millis().getOrDefault(id, 0L))));
     TenantCatalog existing = read.target();
     Map<String, ShrinkGuard> guards = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
@@ -280,6 +284,8 @@ public final class MigrationJob {
     SharedTableGate gate = new SharedTableGate(runningIds, sharedRules, config.tenantColumn(),
         () -> config.target().endpoint().connect(SessionName.of(runId, "shared-tables")));
     failed.keySet().forEach(id -> progress.finished(id, false));
+    // A copy whose tenant will not run is not waited for.
+    failed.keySet().forEach(restores::abandon);
     progress.countCopiesWith(new CopyProgressProbe(config.target().endpoint(), reports.ledgerTable(), runId, runningIds));
     TenantMigration.RunContext context = new TenantMigration.RunContext(config, runId, schema, reports, registry, gate, progress);
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, runningIds.size()), r -> {
@@ -293,33 +299,29 @@ public final class MigrationJob {
         TenantCatalog catalog = catalogs.get(tenant.id());
         if (catalog != null) {
           ShrinkGuard guard = guards.get(tenant.id());
+          if (restores.restores(tenant.id())) {
+            // Its copy is read, not the configured database: the source is made once the copy is available.
+            running.put(tenant.id(), pool.submit(() -> runFromCopy(context, tenant, catalog, guard, slots, restores)));
+            continue;
+          }
           TenantSource source = sourceOf(tenant, runId);
           if (source instanceof ExportTenantSource export && tenant.export().get().catalog().isEmpty()) {
             // What planning filled in (borrowed keys and types, folded leaves) is what the run reads with.
             export.planWith(catalog);
           }
           sources.put(tenant.id(), source);
-          running.put(tenant.id(), pool.submit(() -> {
-            slots.acquire();
-            AtomicBoolean held = new AtomicBoolean(true);
-            Runnable release = () -> {
-              if (held.getAndSet(false)) {
-                slots.release();
-              }
-            };
-            try {
-              return new TenantMigration(context, tenant, catalog, source, guard, release).execute();
-            } finally {
-              release.run();
-            }
-          }));
+          running.put(tenant.id(), pool.submit(() -> runWithSlot(context, tenant, catalog, source, guard, slots)));
         }
       }
       for (TenantConfig tenant : tenants) {
         TenantResult r = failed.containsKey(tenant.id()) ? failed.get(tenant.id()) : await(tenant.id(), running.get(tenant.id()));
         TenantSource source = sources.get(tenant.id());
         if (source != null) {
-          r = r.withSource(restored.source(tenant.id()).orElse(new SourceInfo(source.kind(), source.describe(), source.pointInTime())));
+          r = r.withSource(new SourceInfo(source.kind(), source.describe(), source.pointInTime()));
+        }
+        Optional<SourceInfo> copy = restores.outcome(tenant.id()).flatMap(RestoreStage.CopyOutcome::source);
+        if (copy.isPresent()) {
+          r = r.withSource(copy.get());
         }
         if (!r.published()) {
           LOG.warn("Tenant {} not published ({}): {}", r.tenantId(), r.status(), r.message().isEmpty()
@@ -331,9 +333,10 @@ public final class MigrationJob {
     } finally {
       pool.shutdownNow();
     }
-    // The copies go as soon as no tenant reads them; restore and delete are stages of their tenants.
+    // Each copy went when its tenant was done (these are the ones left); restore and delete are stages of their tenants.
     Map<String, Long> deleted = restores.deleteCopies();
-    results.replaceAll(r -> withCopyStages(r, restored.millis().get(r.tenantId()), deleted.get(r.tenantId())));
+    results.replaceAll(r -> withCopyStages(r, restores.outcome(r.tenantId()).map(RestoreStage.CopyOutcome::millis).orElse(null),
+        deleted.get(r.tenantId())));
     // From here on the target's own record decides: a connection lost on the way is replaced.
     Connection conn = session.connection();
     reports.recordSharedConflicts(conn, runId, gate.conflicts().stream()
@@ -353,6 +356,59 @@ public final class MigrationJob {
     reports.finishRun(conn, runId, finished, provisional.statusLabel());
     String reportPath = writeReport(provisional, planned, previousRun(conn, provisional));
     return new RunResult(runId, "run", started, finished, results, reportPath, notes);
+  }
+
+  /** Runs a tenant once it holds one of the {@code extract.tenant-parallelism} slots; frees the slot when its heavy work is done. */
+  private static TenantResult runWithSlot(TenantMigration.RunContext context, TenantConfig tenant, TenantCatalog catalog, TenantSource source,
+      ShrinkGuard guard, Semaphore slots) throws InterruptedException {
+    slots.acquire();
+    AtomicBoolean held = new AtomicBoolean(true);
+    Runnable release = () -> {
+      if (held.getAndSet(false)) {
+        slots.release();
+      }
+    };
+    try {
+      return new TenantMigration(context, tenant, catalog, source, guard, release).execute();
+    } finally {
+      release.run();
+    }
+  }
+
+  /**
+   * Runs a restored tenant: waits for its copy without holding a slot (other tenants extract,
+   * validate and publish meanwhile), checks that the copy holds the catalog the run planned with,
+   * reads the copy, and deletes it as soon as the tenant is done. A tenant that cannot read its copy
+   * withdraws from the shared-table gate, so nobody waits for it.
+   */
+  private TenantResult runFromCopy(TenantMigration.RunContext context, TenantConfig tenant, TenantCatalog planned, ShrinkGuard guard,
+      Semaphore slots, RestoreStage restores) throws InterruptedException {
+    try {
+      progress.stage(tenant.id(), ProgressTracker.Stage.WAITING);
+      RestoreStage.CopyOutcome copy = restores.await(tenant.id());
+      if (copy.failure().isPresent()) {
+        progress.finished(tenant.id(), false);
+        return TenantResult.failed(tenant.id(), copy.failure().get(), List.of(), 0);
+      }
+      TenantConfig reading = copy.reading().orElseThrow();
+      TenantSource source = sourceOf(reading, context.runId());
+      Optional<String> differs;
+      try {
+        differs = RestoreStage.differences(tenant.id(), copy.copy().orElseThrow(), planned, source.readCatalog(config.tables()));
+      } catch (SQLException | RuntimeException e) {
+        differs = Optional.of("Cannot read tenant " + tenant.id() + " from " + copy.copy().get().describe() + ": "
+            + Redaction.sqlMessage(e, config.secrets()));
+      }
+      if (differs.isPresent()) {
+        LOG.error(differs.get());
+        progress.finished(tenant.id(), false);
+        return TenantResult.failed(tenant.id(), differs.get(), List.of(), 0);
+      }
+      return runWithSlot(context, reading, planned, source, guard, slots);
+    } finally {
+      context.gate().withdraw(tenant.id());
+      restores.deleteCopy(tenant.id());
+    }
   }
 
   private static TenantResult withCopyStages(TenantResult r, Long restoreMillis, Long deleteMillis) {

@@ -8,6 +8,8 @@ import dev.tenantfold.config.JdbcAuth;
 import dev.tenantfold.config.RestoreConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.SourceInfo;
@@ -20,20 +22,26 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The restore stage of a run: for every tenant with a {@code restore} block, restore a temporary
- * copy tagged with the run and the tenant (all tenants' restores at once), wait until it is
- * available, and hand back the tenant reading the copy's endpoint with its own jdbc settings.
- * {@link #close()} deletes every copy it asked for, whatever happened after (success, validation
- * failure, error); copies of runs whose driver died are deleted by {@link #sweep}.
+ * copy tagged with the run and the tenant, and wait until it is available. All restores start at
+ * once when the run starts ({@link #start}) and proceed while the run plans and other tenants
+ * extract, validate and publish: each restored tenant waits for its own copy ({@link #await}) and
+ * then reads the copy's endpoint with its own jdbc settings. Copies are deleted as soon as their
+ * tenant is done ({@link #deleteCopy}), and {@link #close()} deletes whatever is left, whatever
+ * happened (success, validation failure, error); copies of runs whose driver died are deleted by
+ * {@link #sweep}.
  */
 final class RestoreStage implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RestoreStage.class);
@@ -44,6 +52,11 @@ final class RestoreStage implements AutoCloseable {
   /** Copies asked for, by tenant: registered before the restore call, so an ambiguous failure still deletes. */
   private final Map<String, String> requested = new ConcurrentHashMap<>();
   private final Map<String, Long> deleteMillis = new ConcurrentHashMap<>();
+  /** The restores under way or done, by tenant, and when each started. */
+  private final Map<String, Future<Restored>> restoring = new ConcurrentHashMap<>();
+  private final Map<String, Long> startedNanos = new ConcurrentHashMap<>();
+  private final Map<String, CopyOutcome> outcomes = new ConcurrentHashMap<>();
+  private ExecutorService pool;
   /** Deletes the copies when the driver is stopped (SIGTERM, YARN kill) before {@link #close()}; a SIGKILL leaves them to the sweep. */
   private final Thread onShutdown = new Thread(this::deleteCopies, "tenantfold-delete-copies");
   private boolean hooked;
@@ -59,19 +72,21 @@ final class RestoreStage implements AutoCloseable {
   }
 
   /**
-   * What the restores gave: the configuration with restored tenants reading their copies, the
-   * tenants whose copy could not be had (and why), the copies and the restore time per tenant.
+   * What waiting for a tenant's copy gave: the tenant reading the copy and the copy, or why there is
+   * no copy to read; and the restore stage's time (from the restore call until available or failed).
    */
-  record Outcome(TenantfoldConfig reading, Map<String, String> failed, Map<String, RestoredCopy> copies, Map<String, Long> millis) {
-    Outcome {
-      failed = Map.copyOf(failed);
-      copies = Map.copyOf(copies);
-      millis = Map.copyOf(millis);
+  record CopyOutcome(Optional<TenantConfig> reading, Optional<RestoredCopy> copy, Optional<String> failure, long millis) {
+    static CopyOutcome available(TenantConfig reading, RestoredCopy copy, long millis) {
+      return new CopyOutcome(Optional.of(reading), Optional.of(copy), Optional.empty(), millis);
+    }
+
+    static CopyOutcome failed(String message, long millis) {
+      return new CopyOutcome(Optional.empty(), Optional.empty(), Optional.of(message), millis);
     }
 
     /** Where the tenant was read from, when it was a copy. */
-    Optional<SourceInfo> source(String tenantId) {
-      return Optional.ofNullable(copies.get(tenantId)).map(c -> new SourceInfo("copy", c.describe(), Optional.of(c.pointInTime())));
+    Optional<SourceInfo> source() {
+      return copy.map(c -> new SourceInfo("copy", c.describe(), Optional.of(c.pointInTime())));
     }
   }
 
@@ -86,48 +101,70 @@ final class RestoreStage implements AutoCloseable {
     return rds;
   }
 
-  /** Restores the copies of {@code tenants} that have a restore block, in parallel; the others read as configured. */
-  Outcome restore(List<TenantConfig> tenants) {
-    List<TenantConfig> restoring = tenants.stream().filter(t -> t.restore().isPresent()).toList();
-    TenantfoldConfig reading = config;
-    Map<String, String> failed = new LinkedHashMap<>();
-    Map<String, RestoredCopy> copies = new LinkedHashMap<>();
-    Map<String, Long> millis = new LinkedHashMap<>();
-    if (restoring.isEmpty()) {
-      return new Outcome(reading, failed, copies, millis);
+  /** Starts restoring the copies of {@code tenants} that have a restore block, all at once; returns without waiting. */
+  synchronized void start(List<TenantConfig> tenants) {
+    List<TenantConfig> restores = tenants.stream().filter(t -> t.restore().isPresent()).toList();
+    if (restores.isEmpty()) {
+      return;
     }
-    Runtime.getRuntime().addShutdownHook(onShutdown);
-    hooked = true;
-    ExecutorService pool = Executors.newFixedThreadPool(restoring.size(), r -> {
+    if (!hooked) {
+      Runtime.getRuntime().addShutdownHook(onShutdown);
+      hooked = true;
+    }
+    pool = Executors.newFixedThreadPool(restores.size(), r -> {
       Thread t = new Thread(r, "tenantfold-restore");
       t.setDaemon(true);
       return t;
     });
-    try {
-      Map<String, Future<Restored>> running = new LinkedHashMap<>();
-      restoring.forEach(t -> running.put(t.id(), pool.submit(() -> restoreOne(t))));
-      for (TenantConfig tenant : restoring) {
-        long start = System.nanoTime();
-        try {
-          Restored r = running.get(tenant.id()).get();
-          reading = reading.withTenant(r.tenant());
-          copies.put(tenant.id(), r.copy());
-          millis.put(tenant.id(), r.millis());
-        } catch (java.util.concurrent.ExecutionException e) {
-          String message = "Cannot restore a copy of tenant " + tenant.id() + " from instance " + tenant.restore().get().sourceInstance() + ": "
-              + Redaction.sqlMessage(e.getCause(), config.secrets());
-          LOG.error(message);
-          failed.put(tenant.id(), message);
-          millis.put(tenant.id(), (System.nanoTime() - start) / 1_000_000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          failed.put(tenant.id(), "Interrupted while restoring a copy of tenant " + tenant.id());
-        }
-      }
-    } finally {
-      pool.shutdownNow();
+    for (TenantConfig tenant : restores) {
+      startedNanos.put(tenant.id(), System.nanoTime());
+      restoring.put(tenant.id(), pool.submit(() -> restoreOne(tenant)));
     }
-    return new Outcome(reading, failed, copies, millis);
+  }
+
+  /** Whether {@code tenantId} reads a copy this stage restores. */
+  boolean restores(String tenantId) {
+    return restoring.containsKey(tenantId);
+  }
+
+  /** Waits until the tenant's copy is available (or its restore failed or timed out); the outcome is kept for the report. */
+  CopyOutcome await(String tenantId) {
+    CopyOutcome known = outcomes.get(tenantId);
+    if (known != null) {
+      return known;
+    }
+    TenantConfig tenant = config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow();
+    CopyOutcome outcome;
+    try {
+      Restored r = restoring.get(tenantId).get();
+      outcome = CopyOutcome.available(r.tenant(), r.copy(), r.millis());
+    } catch (ExecutionException e) {
+      String message = "Cannot restore a copy of tenant " + tenantId + " from instance " + tenant.restore().get().sourceInstance() + ": "
+          + Redaction.sqlMessage(e.getCause(), config.secrets());
+      LOG.error(message);
+      outcome = CopyOutcome.failed(message, millisSince(startedNanos.get(tenantId)));
+    } catch (CancellationException e) {
+      outcome = CopyOutcome.failed("Cannot restore a copy of tenant " + tenantId + ": the run stopped waiting for it", millisSince(startedNanos.get(tenantId)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CopyOutcome.failed("Interrupted while restoring a copy of tenant " + tenantId, millisSince(startedNanos.get(tenantId)));
+    }
+    outcomes.put(tenantId, outcome);
+    return outcome;
+  }
+
+  /** The restore stage's outcome of a tenant that waited for its copy. */
+  Optional<CopyOutcome> outcome(String tenantId) {
+    return Optional.ofNullable(outcomes.get(tenantId));
+  }
+
+  /** Stops restoring a copy no tenant will read (its tenant failed before reading) and deletes it. */
+  void abandon(String tenantId) {
+    Future<Restored> future = restoring.get(tenantId);
+    if (future != null) {
+      future.cancel(true);
+      deleteCopy(tenantId);
+    }
   }
 
   private record Restored(TenantConfig tenant, RestoredCopy copy, long millis) {}
@@ -147,30 +184,78 @@ final class RestoreStage implements AutoCloseable {
     DbInstance available = rds().awaitAvailable(copyId, restore.waitTimeout());
     String url = copyUrl(tenant.jdbc().url(), available.host().orElseThrow(), available.port().orElse(5432));
     LOG.info("Tenant {} reads {} ({})", tenant.id(), copy.describe(), Redaction.redactUrl(url));
-    return new Restored(tenant.readingFrom(tenant.jdbc().withUrl(url)), copy, (System.nanoTime() - start) / 1_000_000);
+    return new Restored(tenant.readingFrom(tenant.jdbc().withUrl(url)), copy, millisSince(start));
   }
 
   /**
-   * Deletes every copy asked for that is not kept ({@code restore.keep}); returns the time per
+   * Why the copy cannot be read with the plan, if it cannot: the run planned the target from the
+   * tenant's production catalog (read while the copy was being restored), so the copy must hold the
+   * same tables with the same columns, types and keys. Empty when they match.
+   */
+  static Optional<String> differences(String tenantId, RestoredCopy copy, TenantCatalog planned, TenantCatalog onCopy) {
+    String prefix = "Cannot read tenant " + tenantId + " from " + copy.describe() + ": ";
+    String hint = "; the run planned with the catalog of the configured (production) database, whose schema differs from the copy's point in"
+        + " time: run again once the change is older than the point restored (restore.from = latest-restorable-time lags production by about"
+        + " 5 minutes; a snapshot holds the schema it was taken with)";
+    for (TableSpec table : planned.tables()) {
+      Optional<TableSpec> there = onCopy.table(table.key());
+      if (there.isEmpty()) {
+        return Optional.of(prefix + "table " + table.key() + " is not on the copy" + hint);
+      }
+      if (!there.get().columns().equals(table.columns())) {
+        List<String> plannedColumns = table.columns().stream().map(c -> c.name() + " " + c.type() + (c.notNull() ? " not null" : "")).toList();
+        List<String> copyColumns = there.get().columns().stream().map(c -> c.name() + " " + c.type() + (c.notNull() ? " not null" : "")).toList();
+        return Optional.of(prefix + "table " + table.key() + " has columns " + copyColumns + " on the copy, planned " + plannedColumns + hint);
+      }
+      if (!there.get().primaryKey().equals(table.primaryKey())) {
+        return Optional.of(prefix + "table " + table.key() + " has primary key " + there.get().primaryKey() + " on the copy, planned "
+            + table.primaryKey() + hint);
+      }
+    }
+    for (TableSpec table : onCopy.tables()) {
+      if (planned.table(table.key()).isEmpty()) {
+        return Optional.of(prefix + "table " + table.key() + " is on the copy but was not planned" + hint);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Deletes the tenant's copy now (unless kept): its tenant is done reading it. */
+  void deleteCopy(String tenantId) {
+    String copyId = requested.remove(tenantId);
+    if (copyId == null) {
+      return;
+    }
+    TenantConfig tenant = config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow();
+    if (tenant.restore().get().keep()) {
+      LOG.warn("Keeping copy {} of tenant {} (restore.keep = true): delete it yourself when done", copyId, tenantId);
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      rds().delete(copyId);
+    } catch (RuntimeException e) {
+      LOG.warn("Cannot delete copy {} of tenant {} (the next run's sweep or tenantfold cleanup deletes it): {}", copyId, tenantId, e.getMessage());
+    }
+    deleteMillis.put(tenantId, millisSince(start));
+  }
+
+  /** The time deleting the tenant's copy took, once deleted. */
+  Optional<Long> deleteMillis(String tenantId) {
+    return Optional.ofNullable(deleteMillis.get(tenantId));
+  }
+
+  private static long millisSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  /**
+   * Deletes every copy still asked for that is not kept ({@code restore.keep}); returns the time per
    * tenant. A copy that cannot be deleted now stays tagged with the run for the sweep.
    */
   Map<String, Long> deleteCopies() {
     for (TenantConfig tenant : config.tenants()) {
-      String copyId = requested.remove(tenant.id());
-      if (copyId == null) {
-        continue;
-      }
-      if (tenant.restore().get().keep()) {
-        LOG.warn("Keeping copy {} of tenant {} (restore.keep = true): delete it yourself when done", copyId, tenant.id());
-        continue;
-      }
-      long start = System.nanoTime();
-      try {
-        rds().delete(copyId);
-      } catch (RuntimeException e) {
-        LOG.warn("Cannot delete copy {} of tenant {}: {}", copyId, tenant.id(), e.getMessage());
-      }
-      deleteMillis.put(tenant.id(), (System.nanoTime() - start) / 1_000_000);
+      deleteCopy(tenant.id());
     }
     return Map.copyOf(deleteMillis);
   }
@@ -178,6 +263,15 @@ final class RestoreStage implements AutoCloseable {
   @Override
   public void close() {
     try {
+      if (pool != null) {
+        // Restores still under way stop waiting; a restore call in flight finishes first, so its copy exists to be deleted.
+        pool.shutdownNow();
+        try {
+          pool.awaitTermination(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       deleteCopies();
       if (hooked) {
         try {

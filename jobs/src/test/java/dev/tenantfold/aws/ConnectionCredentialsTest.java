@@ -79,6 +79,32 @@ class ConnectionCredentialsTest {
   }
 
   @Test
+  void anExportTenantsCatalogConnectionTakesTheSameAuthAndTlsKeys() throws Exception {
+    TestPostgres.createPasswordRole("secret_reader", SECRET_PASSWORD);
+    api.secret(SECRET_ARN, "{\"username\":\"secret_reader\",\"password\":\"" + SECRET_PASSWORD + "\"}");
+    SecretPasswordPlugin.clearCache();
+    java.util.function.Function<String, TenantfoldConfig> exportTenant = catalog -> TenantfoldConfig.fromConfig(ConfigFactory.parseString(
+        "tenantfold { aws { region = " + AwsApi.REGION + ", secretsmanager-endpoint = \"" + api.endpoint() + "\" }, target { url = \"jdbc:postgresql://localhost/t\" },"
+            + " tenants = [ { id = acme, export { path = \"/tmp/export\", database = acme, catalog { " + catalog + " } } } ] }"));
+    JdbcEndpoint catalog = exportTenant.apply("url = \"" + TestPostgres.url("postgres") + "\", user = secret_reader, password-secret = \"" + SECRET_ARN + "\"")
+        .tenants().get(0).export().orElseThrow().catalog().orElseThrow();
+    assertThat(currentUser(catalog)).as("the catalog connection read its password from Secrets Manager").isEqualTo("secret_reader");
+    assertThat(exportTenant.apply("url = \"jdbc:postgresql://h/acme\", user = u, auth = iam").tenants().get(0).export().get().catalog().get().properties())
+        .containsEntry(dev.tenantfold.config.JdbcAuth.PLUGIN_PROPERTY, dev.tenantfold.config.JdbcAuth.IAM_PLUGIN);
+    JdbcEndpoint tlsCatalog = exportTenant.apply("url = \"jdbc:postgresql://localhost:" + tlsServer.getPort() + "/postgres\", user = postgres,"
+        + " ssl-root-cert = \"" + certs.caCert() + "\"").tenants().get(0).export().get().catalog().get();
+    assertThat(tlsCatalog.properties()).containsEntry("sslmode", "verify-full");
+    try (Connection conn = tlsCatalog.connect("test"); ResultSet rs = conn.createStatement().executeQuery("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")) {
+      rs.next();
+      assertThat(rs.getBoolean(1)).as("the catalog session is encrypted and verified").isTrue();
+    }
+    assertThatThrownBy(() -> exportTenant.apply("url = \"jdbc:postgresql://h/acme\", ssl-mode = verify-full")).isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.tenants[0].export.catalog.ssl-root-cert");
+    assertThatThrownBy(() -> exportTenant.apply("url = \"jdbc:postgresql://h/acme\", passwd = x")).isInstanceOf(ConfigError.class)
+        .hasMessageContaining("passwd");
+  }
+
+  @Test
   void aSecretWithoutPasswordKeyFailsNamingTheSecretNotItsText() {
     String arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:plain-XyZ";
     api.secret(arn, "just-the-password-text");
@@ -102,6 +128,20 @@ class ConnectionCredentialsTest {
     Thread.sleep(1100);
     String second = connectWithTokenOfThisSecond(endpoint, port);
     assertThat(second).as("the second connection authenticated with a new token, not the first one").isNotEqualTo(first);
+  }
+
+  @Test
+  void iamAuthSignsForTheHostPgjdbcConnectsTo() throws Exception {
+    int port = TestPostgres.server().getPort();
+    int closed;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      closed = free.getLocalPort();
+    }
+    TestPostgres.createPasswordRole("iam_reader", "not-the-token");
+    // The first host refuses connections: pgjdbc goes on to the second, and the token must be signed for that one.
+    TenantfoldConfig config = config("url = \"jdbc:postgresql://127.0.0.1:" + closed + ",localhost:" + port + "/postgres\", user = iam_reader, auth = iam");
+    String token = connectWithTokenOfThisSecond(config.tenants().get(0).jdbc(), port);
+    assertThat(token).startsWith("localhost:" + port + "/");
   }
 
   private static String connectWithTokenOfThisSecond(JdbcEndpoint endpoint, int port) throws Exception {
@@ -165,5 +205,6 @@ class ConnectionCredentialsTest {
   void pluginsAreFoundByTheNamesConfigUses() throws Exception {
     assertThat(Class.forName(dev.tenantfold.config.JdbcAuth.IAM_PLUGIN)).isEqualTo(RdsIamAuthPlugin.class);
     assertThat(Class.forName(dev.tenantfold.config.JdbcAuth.SECRET_PLUGIN)).isEqualTo(SecretPasswordPlugin.class);
+    assertThat(Class.forName(dev.tenantfold.config.JdbcAuth.IAM_SOCKET_FACTORY)).isEqualTo(ConnectingHost.class);
   }
 }

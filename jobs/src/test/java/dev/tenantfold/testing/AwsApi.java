@@ -82,6 +82,20 @@ public final class AwsApi implements AutoCloseable {
     }
   }
 
+  /**
+   * Answers {@code action} requests containing every {@code param=value} with {@code resultXml} while
+   * scenario {@code scenario} is in {@code state} ({@link Scenario#STARTED} at first); the test moves
+   * it on with {@code server().setScenarioState}.
+   */
+  public void rdsInState(String action, String scenario, String state, String resultXml, String... params) {
+    var request = post(urlEqualTo("/")).withRequestBody(containing("Action=" + action));
+    for (String p : params) {
+      request = request.withRequestBody(containing(p));
+    }
+    server.stubFor(request.inScenario(scenario).whenScenarioStateIs(state)
+        .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "text/xml").withBody(response(action, resultXml))));
+  }
+
   public void rdsError(String action, String code, int status, String message) {
     server.stubFor(post(urlEqualTo("/")).withRequestBody(containing("Action=" + action))
         .willReturn(aResponse().withStatus(status).withHeader("Content-Type", "text/xml").withBody(error(code, message))));
