@@ -17,8 +17,9 @@ import java.util.Optional;
 
 /**
  * How one tenant's table becomes rows of the consolidated table, as SQL run in the tenant's
- * snapshot: the one owner of that rule, used by the extract (COPY out) and by the source side of
- * the checksum, so validation checks exactly what was loaded.
+ * snapshot (or, for an export tenant whose rule only SQL applies, over its landing table in the
+ * target: {@link #appliesOnlyInSql}): the one owner of that rule, used by the extract (COPY out) and
+ * by the source side of the checksum, so validation checks exactly what was loaded.
  *
  * <ol>
  *   <li>deduplicate ({@code rules.T.dedup}): keyed keeps one row per key, the first by {@code keep}
