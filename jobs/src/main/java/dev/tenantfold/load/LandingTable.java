@@ -27,8 +27,9 @@ import java.util.List;
  *
  * <p>Types: each column as the tenant's catalog has it (a domain as its base type, generated
  * columns as plain columns holding the exported values); an enum column as the consolidated
- * table's enum type when the target column is one (labels then order as the target's enum, and
- * insert into staging as they are), else as text.
+ * table's enum type when the target column is one (labels then order as the target's enum, and a
+ * label the target's enum lacks fails the landing COPY, as it fails a JDBC tenant's staging COPY),
+ * else as text.
  */
 public record LandingTable(long id, String schema, String name, TableSpec source, TargetTable table, String targetSchema) {
 
@@ -102,9 +103,15 @@ public record LandingTable(long id, String schema, String name, TableSpec source
    * returns how many rows it inserted.
    */
   public long conformInto(Connection conn, StagingTable staging, ConformedSource conformed) throws SQLException {
+    List<String> columns = staging.copyColumns();
+    List<String> items = new ArrayList<>();
+    for (String c : columns) {
+      // The select types an enum column's NULL or default as text (COPY reads it as a label); an INSERT needs the enum type itself.
+      items.add(table.column(c).filter(t -> t.enumType() != null).map(t -> ident(c) + "::" + t.targetType(targetSchema)).orElse(ident(c)));
+    }
     try (Statement st = conn.createStatement()) {
-      return st.executeLargeUpdate("INSERT INTO " + staging.qualifiedName() + " (" + Sql.idents(staging.copyColumns()) + ") "
-          + conformed.select(staging.tenantId(), ""));
+      return st.executeLargeUpdate("INSERT INTO " + staging.qualifiedName() + " (" + Sql.idents(columns) + ") SELECT " + String.join(", ", items)
+          + " FROM (" + conformed.select(staging.tenantId(), "") + ") conformed (" + Sql.idents(columns) + ")");
     }
   }
 
