@@ -42,6 +42,8 @@ class ExportRulesTest {
         CREATE TABLE customer_status (customer_id int NOT NULL, status text, updated_at timestamp);
         INSERT INTO customer_status VALUES (1, 'old', '2020-01-01'), (1, 'new', '2021-01-01'), (2, 'undated', NULL), (2, 'dated', '2020-05-05'),
           (3, 'only', '2022-02-02'), (3, 'only', '2022-02-02');
+        CREATE TABLE countries (code char(2) PRIMARY KEY, name text NOT NULL);
+        INSERT INTO countries VALUES ('DE', 'Germany'), ('FR', 'France');
         """);
     return url;
   }
@@ -55,6 +57,8 @@ class ExportRulesTest {
         INSERT INTO customers VALUES (1, 'Eve', 3, '5', 'ok', 'FR');
         CREATE TABLE customer_status (customer_id int NOT NULL, status text, updated_at timestamp);
         INSERT INTO customer_status VALUES (1, 'x', '2020-01-01');
+        CREATE TABLE countries (code char(2) PRIMARY KEY, name text NOT NULL);
+        INSERT INTO countries VALUES ('DE', 'Germany'), ('FR', 'French Republic');
         """);
     return url;
   }
@@ -75,7 +79,9 @@ class ExportRulesTest {
     return Map.of(
         "customers", Map.of("columns", Map.of("region", Map.of("default", "EU"), "legacy_code", Map.of("cast", "bigint")),
             "max-rejected-rows", 1),
-        "customer_status", Map.of("dedup", Map.of("key", List.of("customer_id"), "keep", "updated_at desc"), "quarantine-duplicates", true));
+        "customer_status", Map.of("dedup", Map.of("key", List.of("customer_id"), "keep", "updated_at desc"), "quarantine-duplicates", true),
+        // globex is first in config order: its France wins over acme's.
+        "countries", Map.of("shared", Map.of("on-conflict", "first-tenant")));
   }
 
   @Test
@@ -85,7 +91,7 @@ class ExportRulesTest {
     String umbrella = umbrella();
     Path exports = tmp.resolve("exports");
     RdsExportFixture.Written acmeExport = RdsExportFixture.write(spark, acme, exports.resolve("acme"), database(acme),
-        List.of("customers", "customer_status"), RdsExportFixture.Options.defaults());
+        List.of("customers", "customer_status", "countries"), RdsExportFixture.Options.defaults());
     RdsExportFixture.Written umbrellaExport = RdsExportFixture.write(spark, umbrella, exports.resolve("umbrella"), database(umbrella),
         List.of("customers", "customer_status"), RdsExportFixture.Options.defaults());
     String overJdbc = Fixtures.emptyWarehouse();
@@ -104,7 +110,7 @@ class ExportRulesTest {
       assertThat(tenant(run, "umbrella").published()).as("umbrella fails alone, over its threshold").isFalse();
       assertThat(table(run, "umbrella", "customers").message()).contains("2 rows rejected, more than tenantfold.rules.customers.max-rejected-rows = 1");
     }
-    for (String table : List.of("customers", "customer_status")) {
+    for (String table : List.of("customers", "customer_status", "countries")) {
       String rows = "SELECT ROW(t.*)::text FROM public." + table + " t";
       assertThat(RowSets.rows(fromExport, rows)).as(table + " from the exports").isEqualTo(RowSets.rows(overJdbc, rows));
     }
@@ -126,9 +132,11 @@ class ExportRulesTest {
     assertThat(RowSets.count(fromExport, "SELECT count(*) FROM tenantfold.staging_objects WHERE state = 'created'"))
         .as("landing tables dropped with the staging").isZero();
 
-    // validate compares the published rows with the exports' rows conformed the same way.
+    // validate compares the published rows with the exports' rows conformed the same way; acme's France lost to globex's.
     RunResult audit = new AuditJob(exportConfig, Optional.of("acme"), Optional.empty(), spark).execute();
     assertThat(audit.exitCode()).as("validate: %s", audit.tenants()).isZero();
+    assertThat(table(audit, "acme", "countries").message()).contains("1 rows differ from the shared table as conflicts resolved by run "
+        + exported.runId());
     TestPostgres.execute(fromExport, "UPDATE public.customers SET region = 'US' WHERE tenant_id = 'acme' AND id = 3");
     RunResult changed = new AuditJob(exportConfig, Optional.of("acme"), Optional.of("customers"), spark).execute();
     assertThat(changed.exitCode()).as("validate after a change: %s", changed.tenants()).isEqualTo(3);
