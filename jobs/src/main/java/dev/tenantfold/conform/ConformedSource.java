@@ -17,8 +17,9 @@ import java.util.Optional;
 
 /**
  * How one tenant's table becomes rows of the consolidated table, as SQL run in the tenant's
- * snapshot: the one owner of that rule, used by the extract (COPY out) and by the source side of
- * the checksum, so validation checks exactly what was loaded.
+ * snapshot (or, for an export tenant whose rule only SQL applies, over its landing table in the
+ * target: {@link #appliesOnlyInSql}): the one owner of that rule, used by the extract (COPY out) and
+ * by the source side of the checksum, so validation checks exactly what was loaded.
  *
  * <ol>
  *   <li>deduplicate ({@code rules.T.dedup}): keyed keeps one row per key, the first by {@code keep}
@@ -37,6 +38,18 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
   /** Whether rows are dropped or rejected on the way (the counts then need their own queries). */
   public boolean changesRows() {
     return rule.dedup().isPresent() || !castColumns().isEmpty();
+  }
+
+  /**
+   * Whether the rule does something only this SQL applies (not the Spark path of an export tenant):
+   * a cast of a column the tenant has, a default for a column it lacks, or the duplicates quarantine.
+   * An export tenant's table with such a rule lands its rows in the target first and is conformed
+   * there by this SQL (docs/reconcile.md, "Export tenants").
+   */
+  public boolean appliesOnlyInSql() {
+    boolean defaulted = table.columns().stream().anyMatch(c -> source.column(c.name()).isEmpty()
+        && rule.column(c.name()).flatMap(ColumnRule::defaultValue).isPresent());
+    return !castColumns().isEmpty() || defaulted || (rule.quarantineDuplicates() && rule.dedup().isPresent());
   }
 
   /** Whether the table must be read as one partition (deduplication compares rows across the whole table). */
@@ -109,6 +122,14 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
    * rows listed are exactly the rows not kept. Empty without a dedup rule.
    */
   public Optional<String> duplicatesCopyOut(String runId, String tenantId) {
+    return duplicatesSelect(runId, tenantId).map(select -> "COPY (" + select + ") TO STDOUT");
+  }
+
+  /**
+   * {@link #duplicatesCopyOut}'s rows as a plain SELECT, for when the source relation is in the
+   * target itself (an export tenant's landing table): {@code INSERT INTO <report>.duplicates ... SELECT}.
+   */
+  public Optional<String> duplicatesSelect(String runId, String tenantId) {
     if (rule.dedup().isEmpty()) {
       return Optional.empty();
     }
@@ -118,8 +139,8 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
     List<String> order = dedup.exact() ? List.of() : keepOrder(dedup);
     String ranked = "SELECT " + ROW + ".*, row_number() OVER (PARTITION BY " + partition + (order.isEmpty() ? "" : " ORDER BY "
         + String.join(", ", order)) + ") AS tenantfold_rank FROM " + source.readRelation() + " " + ROW;
-    return Optional.of("COPY (SELECT " + literal(runId) + ", " + literal(tenantId) + ", " + literal(table.name()) + ", " + key
-        + ", to_jsonb(x) - 'tenantfold_rank' FROM (" + ranked + ") x WHERE tenantfold_rank > 1) TO STDOUT");
+    return Optional.of("SELECT " + literal(runId) + ", " + literal(tenantId) + ", " + literal(table.name()) + ", " + key
+        + ", to_jsonb(x) - 'tenantfold_rank' FROM (" + ranked + ") x WHERE tenantfold_rank > 1");
   }
 
   private String where(String partitionPredicate) {

@@ -14,12 +14,16 @@ import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.load.StagingRegistry;
+import dev.tenantfold.load.StagingTable;
 import dev.tenantfold.load.RowLevelSecurity;
 import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.Futures;
+import dev.tenantfold.source.StagedTable;
+import dev.tenantfold.source.TablePlan;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.report.ReportReader;
@@ -30,8 +34,10 @@ import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.ChecksumSide;
+import dev.tenantfold.validate.SharedTableCheck;
 import dev.tenantfold.validate.TableStatus;
 import dev.tenantfold.validate.TableValidator;
+import dev.tenantfold.validate.checksum.ChecksumComparison;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -106,6 +112,7 @@ public final class AuditJob {
       TenantCatalog existing = CatalogReader.readTarget(target, config.target().schemas(),
           config.tenants().stream().flatMap(t -> t.schemas().stream()).distinct().toList(), config.tables());
       List<TargetTable> tables = publishedTables(existing);
+      List<TargetTable> shared = sharedTables(existing);
       reports.ensureTables(target);
       reports.startRun(target, runId, started, "validate");
       progress.runStarted(runId);
@@ -115,11 +122,11 @@ public final class AuditJob {
         if (tenantFilter.isPresent() && !tenantFilter.get().equals(tenant.id())) {
           continue;
         }
-        progress.tablesPlanned(tenant.id(), tables.size(), 0);
+        progress.tablesPlanned(tenant.id(), tables.size() + shared.size(), 0);
         progress.stage(tenant.id(), ProgressTracker.Stage.VALIDATE);
         // Re-validating would read the configured URL: production, which a tenant with a restore block is never read from.
         TenantResult result = tenant.restore().isPresent() ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
-            : audit(tenant, runId, reports.ledgerTable(), tables, existing, target);
+            : audit(tenant, runId, reports.ledgerTable(), tables, shared, existing, target);
         progress.finished(tenant.id(), result.status() == TableStatus.OK);
         reports.recordTables(target, runId, result.tables());
         reports.recordTenantFailure(target, runId, result);
@@ -183,15 +190,23 @@ public final class AuditJob {
       tables.add(new TargetTable(t.key(), t.columns().stream().filter(c -> !c.name().equals(config.tenantColumn())).toList(),
           t.primaryKey().stream().filter(c -> !c.equals(config.tenantColumn())).toList()));
     }
-    if (tableFilter.isPresent() && tables.isEmpty()) {
+    if (tableFilter.isPresent() && tables.isEmpty() && sharedTables(existing).isEmpty()) {
       throw new ConfigError("Cannot validate table '" + tableFilter.get() + "': no consolidated table of that name in target schema "
           + config.target().schema());
     }
     return tables;
   }
 
-  private TenantResult audit(TenantConfig tenant, String runId, String ledgerTable, List<TargetTable> tables, TenantCatalog existing,
-      Connection target) {
+  /** The shared reference tables ({@code rules.T.shared}) as they exist in the target now: no tenant column, the source's key. */
+  private List<TargetTable> sharedTables(TenantCatalog existing) {
+    return existing.tables().stream()
+        .filter(t -> !t.partitioned() && config.rules().forTable(t.name()).shared().isPresent())
+        .filter(t -> tableFilter.isEmpty() || tableFilter.get().equals(t.name()))
+        .map(t -> new TargetTable(t.name(), t.columns(), t.primaryKey())).toList();
+  }
+
+  private TenantResult audit(TenantConfig tenant, String runId, String ledgerTable, List<TargetTable> tables, List<TargetTable> shared,
+      TenantCatalog existing, Connection target) {
     long start = System.nanoTime();
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
@@ -199,7 +214,8 @@ public final class AuditJob {
     String where = tenant.isExport() ? "snapshot export at " + tenant.export().get().path() : tenant.jdbc().describe();
     // A thread of this tenant's own for the source side, as in a run: the common pool would queue behind unrelated work.
     ExecutorService sourceThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-audit-" + tenant.id()));
-    try (TenantSource source = TenantSources.of(config, tenant, runId, ledgerTable, tenant.isExport() ? spark() : null)) {
+    // Shared tables copy the tenant's rows to the target (a Spark job for a JDBC tenant too).
+    try (TenantSource source = TenantSources.of(config, tenant, runId, ledgerTable, tenant.isExport() || !shared.isEmpty() ? spark() : null)) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
       if (source instanceof ExportTenantSource export && tenant.export().get().catalog().isEmpty()) {
         // As a run plans it: keys, exact types and partition parents the export metadata cannot tell come from the target and the other tenants.
@@ -246,9 +262,14 @@ public final class AuditJob {
         results.add(TableResult.audited(tenant.id(), table.name(), sourceSums.totalRows(), targetSums.totalRows(), status, message, check));
         progress.tableValidated(tenant.id(), sourceSums.totalRows());
       }
+      for (TargetTable table : shared) {
+        TableResult result = auditShared(tenant, source, catalog, table, runId, target, validator);
+        results.add(result);
+        progress.tableValidated(tenant.id(), result.sourceRows());
+      }
       if (tableFilter.isEmpty()) {
         for (TableSpec extra : catalog.tables()) {
-          // Shared tables hold every tenant's rows without the tenant column: validate does not re-check them (docs/reconcile.md).
+          // Shared tables are checked above, against the shared table.
           if (tables.stream().noneMatch(t -> t.name().equals(extra.key())) && config.rules().forTable(extra.key()).shared().isEmpty()) {
             results.add(missingInTarget(tenant, extra, source, buckets));
           }
@@ -261,6 +282,84 @@ public final class AuditJob {
       return TenantResult.failed(tenant.id(), message, results, (System.nanoTime() - start) / 1_000_000);
     } finally {
       sourceThread.shutdownNow();
+    }
+  }
+
+  /**
+   * One tenant's rows of a shared reference table against the published shared table: the rows, as
+   * the tenant's source conforms them, are copied into a registered staging table on the target
+   * (the run's transfer, checked against the source's checksum), then compared there with the shared
+   * table's rows of the same keys ({@link SharedTableCheck}). Keys whose rows another tenant's row
+   * overruled in the run that last published the tenant's rows ({@code shared_conflicts}) are
+   * resolved conflicts; every other difference is a mismatch, named by key. The copy is dropped.
+   */
+  private TableResult auditShared(TenantConfig tenant, TenantSource source, TenantCatalog catalog, TargetTable table, String runId,
+      Connection target, TableValidator validator) {
+    int buckets = config.validate().buckets();
+    Optional<TableSpec> own = catalog.table(table.name());
+    if (own.isEmpty()) {
+      TableChecksum none = new TableChecksum(buckets, Map.of());
+      return TableResult.audited(tenant.id(), table.name(), 0, 0, TableStatus.OK, "table absent in this tenant's source",
+          new ChecksumCheck(ChecksumCheck.digest(none), ChecksumCheck.digest(none), buckets, 0, 0, Map.of(), List.of()));
+    }
+    String reportSchema = config.target().reportSchema();
+    StagingRegistry registry = new StagingRegistry(reportSchema);
+    StagingTable copy = null;
+    String what = "tenant " + tenant.id() + " shared table " + table.name();
+    try {
+      registry.ensureTable(target);
+      copy = StagingTable.ofShared(registry.register(target, runId, tenant.id(), table.name(), config.target().stagingSchema()),
+          config.target().schemas().targetSchemaOf(table.name()), table, config.tenantColumn(), tenant.id());
+      copy.create(target);
+      StagedTable staged = source.stage(List.of(new TablePlan(table, own, copy, config.rules().forTable(table.name())))).table(table.name())
+          .orElseThrow();
+      if (staged.failure().isPresent()) {
+        return TableResult.failed(tenant.id(), table.name(), "Cannot copy the rows of " + what + " to the target to compare them: "
+            + staged.failure().get());
+      }
+      TableChecksum copied = ChecksumSide.sql(target, ChecksumQueries.target(table, copy.qualifiedName(), null, buckets)).checksum();
+      if (!ChecksumComparison.compare(staged.sourceChecksum(), copied).matches()) {
+        return TableResult.failed(tenant.id(), table.name(), "Cannot compare " + what + ": its rows copied to the target differ from its source ("
+            + staged.sourceChecksum().totalRows() + " rows in the source, " + copied.totalRows() + " copied); run validate again");
+      }
+      Optional<String> published = SharedTableGate.publishingRun(target, reportSchema, tenant.id(), table.name());
+      SharedTableCheck check = new SharedTableCheck(table, copy.qualifiedName(), config.target().schemas().relation(table.name()),
+          published.map(r -> SharedTableGate.resolvedKeysSql(reportSchema, r, tenant.id(), table.name())), buckets);
+      ChecksumSide tenantSide = ChecksumSide.sql(target, check.tenantSide());
+      ChecksumSide publishedSide = ChecksumSide.sql(target, check.publishedSide());
+      TableChecksum tenantSums = tenantSide.checksum();
+      TableChecksum publishedSums = publishedSide.checksum();
+      ChecksumCheck compared = validator.compare(tenantSums, publishedSums, tenantSide, publishedSide);
+      long resolved;
+      try (java.sql.Statement st = target.createStatement(); java.sql.ResultSet rs = st.executeQuery(check.resolvedRowsSql())) {
+        rs.next();
+        resolved = rs.getLong(1);
+      }
+      String message = "";
+      if (compared.status() != TableStatus.OK) {
+        List<String> keys = compared.listed().stream().map(d -> d.key()).limit(10).toList();
+        message = "shared table " + table.name() + ": rows of tenant " + tenant.id() + " differ from the published shared table"
+            + (keys.isEmpty() ? "" : " at keys " + String.join(", ", keys)) + ", and are not conflicts resolved "
+            + published.map(r -> "by run " + r).orElse("(no run published this tenant's rows of it)") + " in " + reportSchema
+            + ".shared_conflicts; " + compared.message();
+      } else if (resolved > 0) {
+        message = resolved + " rows differ from the shared table as conflicts resolved by run " + published.orElseThrow() + " (listed in "
+            + reportSchema + ".shared_conflicts)";
+      }
+      return TableResult.audited(tenant.id(), table.name(), staged.sourceChecksum().totalRows(), publishedSums.totalRows() + resolved,
+          compared.status(), message, compared);
+    } catch (SQLException | RuntimeException e) {
+      return TableResult.failed(tenant.id(), table.name(), "Cannot validate " + what + ": " + Redaction.sqlMessage(e, config.secrets()));
+    } finally {
+      if (copy != null) {
+        try {
+          copy.drop(target);
+          registry.mark(target, List.of(copy), "dropped");
+        } catch (SQLException e) {
+          LOG.warn("Cannot drop {} (copy of {}; the next run or tenantfold cleanup drops it): {}", copy.qualifiedName(), what,
+              Redaction.sqlMessage(e, config.secrets()));
+        }
+      }
     }
   }
 

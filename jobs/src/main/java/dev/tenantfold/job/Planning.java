@@ -170,42 +170,13 @@ final class Planning {
   }
 
   /**
-   * The plan for {@code catalogs} (in config order). Export tenants are read through Spark, which
-   * deduplicates but does not yet apply casts (with their rejects), defaults or the duplicates
-   * quarantine: a table of theirs under such a rule is a plan error naming the tenant and the rule,
-   * not rows silently loaded unchanged.
+   * The plan for {@code catalogs} (in config order). Export tenants apply every rule: dedup in
+   * Spark, and casts (with rejects), defaults and the duplicates quarantine over a landing table in
+   * the target ({@code source/ExportLanding}), so no rule keeps them out of the plan.
    */
   TargetSchema schema(TenantCatalog existing, Map<String, TenantCatalog> catalogs) {
     TargetSchema planned = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn(), config.rules());
     requireOneTablePerRelation(planned);
-    List<TargetSchema.PlanError> errors = new ArrayList<>(planned.errors());
-    for (TenantConfig tenant : config.tenants()) {
-      TenantCatalog catalog = catalogs.get(tenant.id());
-      if (catalog == null || !tenant.isExport()) {
-        continue;
-      }
-      for (TableSpec table : catalog.tables()) {
-        var rule = config.rules().forTable(table.key());
-        // Dedup runs in Spark for export tenants; casts (with rejects), defaults and the duplicates quarantine are SQL-only so far.
-        boolean unsupported = rule.quarantineDuplicates()
-            || rule.columns().values().stream().anyMatch(c -> c.defaultValue().isPresent() || c.cast().isPresent());
-        if (unsupported) {
-          errors.add(new TargetSchema.PlanError(tenant.id(), table.key(), null, "Cannot conform tenant " + tenant.id() + ": table "
-              + table.key() + " has rules (" + rule.path() + ": casts, defaults or quarantine-duplicates) that export tenants do not apply yet;"
-              + " read this tenant over JDBC, or drop the rule"));
-          break;
-        }
-      }
-    }
-    if (errors.size() == planned.errors().size()) {
-      return planned;
-    }
-    // A tenant kept out must not shape the plan: plan again without it.
-    Map<String, TenantCatalog> kept = new LinkedHashMap<>(catalogs);
-    errors.forEach(e -> kept.remove(e.tenantId()));
-    TargetSchema replanned = TargetSchemaPlanner.plan(existing, new ArrayList<>(kept.values()), config.tenantColumn(), config.rules());
-    List<TargetSchema.PlanError> all = new ArrayList<>(errors);
-    replanned.errors().stream().filter(e -> !all.contains(e)).forEach(all::add);
-    return new TargetSchema(replanned.tables(), replanned.enums(), replanned.rules(), replanned.drift(), all);
+    return planned;
   }
 }

@@ -30,6 +30,8 @@ import java.util.Set;
 final class SharedTableGate {
   /** Conflicting rows listed per table at most (all are counted). */
   static final int MAX_LISTED_ROWS = 10_000;
+  /** How {@code shared_conflicts.outcome} begins for a row another tenant's row overruled: a resolved conflict. */
+  static final String OVERRULED = "overruled by tenant ";
 
   private final List<String> tenantOrder;
   private final Map<String, Shared> rules;
@@ -144,6 +146,28 @@ final class SharedTableGate {
 
   private record Row(String tenantId, String text, String json) {}
 
+  /**
+   * The last run that published {@code tenantId}'s rows of shared table {@code table}: the run
+   * whose resolved conflicts explain where they differ from the shared table now.
+   */
+  static Optional<String> publishingRun(Connection conn, String reportSchema, String tenantId, String table) throws SQLException {
+    String sql = "SELECT t.run_id FROM " + Sql.qualified(reportSchema, "table_results") + " t JOIN " + Sql.qualified(reportSchema, "runs")
+        + " r USING (run_id) WHERE t.tenant_id = ? AND t.table_name = ? AND t.published ORDER BY r.started_at DESC, t.run_id DESC LIMIT 1";
+    try (java.sql.PreparedStatement ps = conn.prepareStatement(sql)) {
+      ps.setString(1, tenantId);
+      ps.setString(2, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  /** The keys (jsonb, column {@code key}) of {@code tenantId}'s rows of {@code table} that another tenant's row overruled in run {@code runId}. */
+  static String resolvedKeysSql(String reportSchema, String runId, String tenantId, String table) {
+    return "SELECT key FROM " + Sql.qualified(reportSchema, "shared_conflicts") + " WHERE run_id = " + literal(runId) + " AND tenant_id = "
+        + literal(tenantId) + " AND table_name = " + literal(table) + " AND starts_with(outcome, " + literal(OVERRULED) + ")";
+  }
+
   /** The rows of every key whose rows differ between tenants, by key (JSON text), tenants in config order. */
   private Map<String, List<Row>> conflictingRows(Connection conn, List<StagingTable> copies) throws SQLException {
     StagingTable first = copies.get(0);
@@ -193,7 +217,7 @@ final class SharedTableGate {
         overruled.computeIfAbsent(row.tenantId(), t -> new LinkedHashMap<>()).computeIfAbsent(table, t -> new ArrayList<>()).add(key);
       }
       listed.add(new Conflict(table, key, row.tenantId(), row.json(), kept ? "kept (on-conflict = " + rule.describe() + ")"
-          : "overruled by tenant " + winner.tenantId() + " (on-conflict = " + rule.describe() + ")"));
+          : OVERRULED + winner.tenantId() + " (on-conflict = " + rule.describe() + ")"));
     }
   }
 }

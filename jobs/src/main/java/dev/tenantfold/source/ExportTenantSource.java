@@ -10,8 +10,10 @@ import dev.tenantfold.config.JobOptions;
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.conform.BorrowedKeys;
+import dev.tenantfold.conform.ConformedSource;
 import dev.tenantfold.conform.RowAccounting;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CatalogReader;
@@ -26,6 +28,7 @@ import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.load.DatasetCopyLoader;
 import dev.tenantfold.load.DatasetLoad;
 import dev.tenantfold.load.DatasetLoadResult;
+import dev.tenantfold.load.LandingTable;
 import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.checksum.ChecksumSpec;
@@ -77,6 +80,9 @@ public final class ExportTenantSource implements TenantSource {
   private RdsExport opened;
   private TenantCatalog planned;
   private TenantCatalog catalog;
+  /** Where tables whose rules only SQL applies land ({@link ExportLanding}); null until {@link #landingIn}. */
+  private TargetConfig landingTarget;
+  private ExportLanding landing;
 
   public ExportTenantSource(TenantConfig tenant, String runId, JobOptions options, int buckets, JdbcEndpoint target, String ledgerTable,
       String tenantColumn, SparkSession spark) {
@@ -89,6 +95,23 @@ public final class ExportTenantSource implements TenantSource {
     this.ledgerTable = ledgerTable;
     this.tenantColumn = tenantColumn;
     this.spark = spark;
+  }
+
+  /** The target whose staging schema holds this tenant's landing tables (tables whose rules only SQL applies). */
+  public ExportTenantSource landingIn(TargetConfig target) {
+    this.landingTarget = target;
+    return this;
+  }
+
+  private ExportLanding landing() {
+    if (landingTarget == null) {
+      throw new IllegalStateException("Cannot land tenant " + tenant.id() + ": no target to land in (landingIn)");
+    }
+    if (landing == null) {
+      landing = new ExportLanding(tenant.id(), runId, buckets, options.transferAttempts(), target, ledgerTable, landingTarget.reportSchema(),
+          landingTarget.stagingSchema(), landingTarget.schemas(), spark);
+    }
+    return landing;
   }
 
   @Override
@@ -263,6 +286,9 @@ public final class ExportTenantSource implements TenantSource {
     TableSpec source = plan.source().get();
     try {
       List<ExportedTable> parts = opened.tablesOf(source);
+      if (plan.conformed().orElseThrow().appliesOnlyInSql()) {
+        return landed(plan, source, parts);
+      }
       Dataset<Row> exported = opened.rows(spark, parts, plan.table().columns());
       // A dedup rule runs here, in Spark, over the restored rows; load and checksum then read the same deduplicated rows.
       Dataset<Row> rows = plan.rule().dedup().map(d -> deduplicate(exported, d, plan.table())).orElse(exported);
@@ -298,6 +324,17 @@ public final class ExportTenantSource implements TenantSource {
     }
   }
 
+  /** A table whose rules only SQL applies: its rows land in the target, where {@link ConformedSource} conforms them into staging. */
+  private StagedTable landed(TablePlan plan, TableSpec source, List<ExportedTable> parts) throws ExportException {
+    try {
+      Dataset<Row> rows = opened.rows(spark, parts, LandingTable.columnsOf(source));
+      return landing().stage(plan, landing().land(source, plan.table(), plan.rule(), rows, RdsExport.rowCount(parts), describe(), "run"));
+    } catch (SQLException e) {
+      return StagedTable.failed(plan.name(), "Cannot load tenant " + tenant.id() + " table " + plan.name() + " from " + describe() + ": "
+          + e.getMessage());
+    }
+  }
+
   @Override
   public Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule) throws SQLException {
     if (catalog == null) {
@@ -308,6 +345,12 @@ public final class ExportTenantSource implements TenantSource {
       return Optional.empty();
     }
     try {
+      if (new ConformedSource(table, own.get(), rule).appliesOnlyInSql()) {
+        // As the run loaded them: landed in the target and conformed there.
+        Dataset<Row> rows = opened.rows(spark, opened.tablesOf(own.get()), LandingTable.columnsOf(own.get()));
+        return Optional.of(landing().sourceSide(landing().land(own.get(), table, rule, rows, OptionalLong.empty(), describe(), "validate")
+            .conformed()));
+      }
       Dataset<Row> exported = opened.rows(spark, opened.tablesOf(own.get()), table.columns());
       // As the run loaded them: deduplicated by the table's rule.
       Dataset<Row> rows = rule.dedup().map(d -> deduplicate(exported, d, table)).orElse(exported);
@@ -319,6 +362,9 @@ public final class ExportTenantSource implements TenantSource {
 
   @Override
   public void close() {
-    // The export is files: nothing to release.
+    // The export is files: only landing tables to drop.
+    if (landing != null) {
+      landing.close();
+    }
   }
 }

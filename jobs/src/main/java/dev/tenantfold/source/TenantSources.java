@@ -17,7 +17,7 @@ public final class TenantSources {
   public static TenantSource of(TenantfoldConfig config, TenantConfig tenant, String runId, String ledgerTable, SparkSession spark) {
     if (tenant.isExport()) {
       return new ExportTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(), ledgerTable,
-          config.tenantColumn(), spark);
+          config.tenantColumn(), spark).landingIn(config.target());
     }
     return new JdbcTenantSource(tenant, runId, config.options(), config.validate().buckets(), config.target().endpoint(), ledgerTable,
         spark == null ? null : JavaSparkContext.fromSparkContext(spark.sparkContext()));

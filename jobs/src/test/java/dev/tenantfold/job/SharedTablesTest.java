@@ -10,7 +10,9 @@ import dev.tenantfold.testing.Fixtures;
 import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
+import dev.tenantfold.validate.TableStatus;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -42,15 +44,22 @@ class SharedTablesTest {
   private String globex;
   private String initech;
 
+  private TenantfoldConfig config(String warehouse, String onConflict) {
+    return Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).tenant("initech", initech)
+        .set("rules", Map.of("countries", Map.of("shared", Map.of("on-conflict", onConflict))))
+        // One slot: tenants finish their heavy work one after the other and wait for each other at the gate.
+        .set("extract.tenant-parallelism", 1).build(reports);
+  }
+
+  private RunResult validate(String warehouse, String onConflict, String tenant) throws Exception {
+    return new AuditJob(config(warehouse, onConflict), java.util.Optional.ofNullable(tenant), java.util.Optional.empty(), spark).execute();
+  }
+
   private RunResult run(String warehouse, String onConflict) throws Exception {
     acme = tenant("acme", "('DE', 'Germany'), ('FR', 'France')");
     globex = tenant("globex", "('DE', 'Germany'), ('FR', 'République française'), ('IT', 'Italy')");
     initech = tenant("initech", "('DE', 'Germany'), ('US', 'United States')");
-    TenantfoldConfig config = Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).tenant("initech", initech)
-        .set("rules", Map.of("countries", Map.of("shared", Map.of("on-conflict", onConflict))))
-        // One slot: tenants finish their heavy work one after the other and wait for each other at the gate.
-        .set("extract.tenant-parallelism", 1).build(reports);
-    return new MigrationJob(config, spark).execute();
+    return new MigrationJob(config(warehouse, onConflict), spark).execute();
   }
 
   @Test
@@ -69,6 +78,10 @@ class SharedTablesTest {
         + " WHERE run_id = '" + result.runId() + "'")).containsExactly(
             "{\"code\": \"FR\"} | acme | France | not published (on-conflict = fail)",
             "{\"code\": \"FR\"} | globex | République française | not published (on-conflict = fail)");
+    // validate re-checks the published tenant's shared rows: all there.
+    RunResult audit = validate(warehouse, "fail", "initech");
+    assertThat(audit.exitCode()).as("validate initech: %s", audit.tenants()).isZero();
+    assertThat(table(audit, "initech", "countries").status()).isEqualTo(TableStatus.OK);
   }
 
   @Test
@@ -85,6 +98,30 @@ class SharedTablesTest {
         .containsExactly("acme 3", "globex 3", "initech 3");
     assertThat(table(result, "globex", "countries").message()).contains("1 rows overruled by other tenants' rows",
         "on-conflict = first-tenant");
+
+    // validate: globex's France differs from the shared row, a conflict its run resolved; every other row is there.
+    RunResult audit = validate(warehouse, "first-tenant", null);
+    assertThat(audit.exitCode()).as("validate: %s", audit.tenants()).isZero();
+    assertThat(table(audit, "globex", "countries").message()).contains("1 rows differ from the shared table as conflicts resolved by run "
+        + result.runId());
+    assertThat(List.of(table(audit, "acme", "countries").sourceRows(), table(audit, "globex", "countries").sourceRows())).containsExactly(2L, 3L);
+
+    // Someone changes a shared row in the target: every tenant with that key mismatches, named by key.
+    TestPostgres.execute(warehouse, "UPDATE public.countries SET name = 'Deutschland' WHERE code = 'DE'");
+    RunResult changed = validate(warehouse, "first-tenant", null);
+    assertThat(changed.exitCode()).as("validate after the change: %s", changed.tenants()).isEqualTo(3);
+    for (String tenant : List.of("acme", "globex", "initech")) {
+      TableResult countries = table(changed, tenant, "countries");
+      assertThat(countries.status()).as(tenant).isEqualTo(TableStatus.MISMATCH);
+      assertThat(countries.message()).as(tenant).contains("shared table countries: rows of tenant " + tenant
+          + " differ from the published shared table at keys {\"code\": \"DE\"}", "changed columns: name");
+      assertThat(table(changed, tenant, "orders").status()).as(tenant + " orders").isEqualTo(TableStatus.OK);
+    }
+    assertThat(RowSets.rows(warehouse, "SELECT concat_ws(' | ', tenant_id, key, kind) FROM tenantfold.mismatches WHERE run_id = '"
+        + changed.runId() + "' AND table_name = 'countries'")).containsExactlyInAnyOrder(
+            "acme | {\"code\": \"DE\"} | CHANGED", "globex | {\"code\": \"DE\"} | CHANGED", "initech | {\"code\": \"DE\"} | CHANGED");
+    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM tenantfold.staging_objects WHERE state = 'created'"))
+        .as("validate's copies dropped").isZero();
     assertThat(RowSets.rows(warehouse, "SELECT concat_ws(' | ', tenant_id, row_data->>'name', outcome) FROM tenantfold.shared_conflicts"
         + " WHERE run_id = '" + result.runId() + "'")).containsExactly(
             "acme | France | kept (on-conflict = first-tenant)",
@@ -100,11 +137,17 @@ class SharedTablesTest {
     assertThat(RowSets.rows(warehouse, "SELECT code || ' ' || name FROM public.countries"))
         .containsExactly("DE Germany", "FR République française", "IT Italy", "US United States");
     assertThat(table(result, "acme", "countries").message()).contains("1 rows overruled");
-    // validate skips the shared table (it holds every tenant's rows) and checks the rest.
-    RunResult audit = new AuditJob(Fixtures.config(warehouse).tenant("acme", acme).tenant("globex", globex).tenant("initech", initech)
-        .set("rules", Map.of("countries", Map.of("shared", Map.of("on-conflict", "tenant:globex")))).build(reports),
-        java.util.Optional.empty(), java.util.Optional.empty()).execute();
+    // validate re-checks every tenant's shared rows: acme's France lost to globex's, a resolved conflict.
+    RunResult audit = validate(warehouse, "tenant:globex", null);
     assertThat(audit.exitCode()).as("validate: %s", audit.tenants()).isZero();
+    assertThat(table(audit, "acme", "countries").message()).contains("1 rows differ from the shared table as conflicts resolved");
+
+    // A key deleted from the shared table is missing for the tenants that have it.
+    TestPostgres.execute(warehouse, "DELETE FROM public.countries WHERE code = 'IT'");
+    RunResult missing = validate(warehouse, "tenant:globex", null);
+    assertThat(missing.exitCode()).isEqualTo(3);
+    assertThat(table(missing, "globex", "countries").message()).contains("at keys {\"code\": \"IT\"}", "1 MISSING_IN_TARGET");
+    assertThat(table(missing, "acme", "countries").status()).isEqualTo(TableStatus.OK);
   }
 
   private static TenantResult tenant(RunResult run, String id) {
