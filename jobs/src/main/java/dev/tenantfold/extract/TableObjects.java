@@ -94,24 +94,20 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
         }
       }
     }
-    List<CheckSpec> checks = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(CHECKS_SQL)) {
+    return new TableObjects(indexes, constraints(conn, CHECKS_SQL, table), List.of(), constraints(conn, EXCLUSIONS_SQL, table));
+  }
+
+  /** The constraints {@code sql} selects of {@code table}, as name and definition. */
+  private static List<CheckSpec> constraints(Connection conn, String sql, String table) throws SQLException {
+    List<CheckSpec> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
       ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          checks.add(new CheckSpec(rs.getString(1), rs.getString(2)));
+          out.add(new CheckSpec(rs.getString(1), rs.getString(2)));
         }
       }
     }
-    List<CheckSpec> exclusions = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(EXCLUSIONS_SQL)) {
-      ps.setString(1, table);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          exclusions.add(new CheckSpec(rs.getString(1), rs.getString(2)));
-        }
-      }
-    }
-    return new TableObjects(indexes, checks, List.of(), exclusions);
+    return out;
   }
 }
