@@ -90,8 +90,12 @@ public final class CanonicalRow {
   }
 
   public static byte[] sha256(String text) {
+    return newSha256().digest(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static MessageDigest newSha256() {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("Cannot compute checksums: this JVM has no SHA-256", e);
     }
@@ -99,13 +103,65 @@ public final class CanonicalRow {
 
   /** Hash of a row text, bucketed by the hash of {@code keyText} (a row text of the key columns), or by the row's own hash when null. */
   public static Hash hash(String rowText, String keyText, int buckets) {
-    byte[] row = sha256(rowText);
-    return hash(row, first32(keyText == null ? row : sha256(keyText)) % buckets);
+    Hasher hasher = new Hasher();
+    hasher.hash(rowText, keyText, buckets);
+    return hasher.toHash();
   }
 
   /** Hash of a row text whose single integer key column has canonical text {@code key} (null for NULL). */
   public static Hash hashWithIntegerKey(String rowText, String key, int buckets) {
-    return hash(sha256(rowText), integerBucket(key, buckets));
+    Hasher hasher = new Hasher();
+    hasher.hashWithIntegerKey(rowText, key, buckets);
+    return hasher.toHash();
+  }
+
+  /**
+   * Hashes row after row with one SHA-256 instance, the hex text only on demand: what {@link #hash}
+   * and {@link #hashWithIntegerKey} compute, for a task hashing every row of a partition. Holds the
+   * last row's hash. Not thread-safe.
+   */
+  public static final class Hasher {
+    private final MessageDigest sha = newSha256();
+    private byte[] row;
+    private int bucket;
+
+    /** As {@link CanonicalRow#hash}. */
+    public void hash(CharSequence rowText, CharSequence keyText, int buckets) {
+      row = digest(rowText);
+      bucket = (int) (first32(keyText == null ? row : digest(keyText)) % buckets);
+    }
+
+    /** As {@link CanonicalRow#hashWithIntegerKey}. */
+    public void hashWithIntegerKey(CharSequence rowText, String key, int buckets) {
+      row = digest(rowText);
+      bucket = integerBucket(key, buckets);
+    }
+
+    private byte[] digest(CharSequence text) {
+      return sha.digest(text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The first 64 bits of the row's sha256, big-endian, signed. */
+    public long a() {
+      return toLong(row, 0);
+    }
+
+    /** The second 64 bits. */
+    public long b() {
+      return toLong(row, 8);
+    }
+
+    public int bucket() {
+      return bucket;
+    }
+
+    public String hex() {
+      return HEX.formatHex(row);
+    }
+
+    Hash toHash() {
+      return new Hash(hex(), a(), b(), bucket);
+    }
   }
 
   /** The bucket of an integer key: a multiplicative mix of its value, the same arithmetic as the SQL. */
@@ -115,10 +171,6 @@ public final class CanonicalRow {
     }
     long k = Long.parseLong(key);
     return (int) ((((k ^ (k >> 32)) & 0xffffffffL) * MIX >> 15) % buckets);
-  }
-
-  private static Hash hash(byte[] row, long bucket) {
-    return new Hash(HEX.formatHex(row), toLong(row, 0), toLong(row, 8), (int) bucket);
   }
 
   private static long first32(byte[] bytes) {
