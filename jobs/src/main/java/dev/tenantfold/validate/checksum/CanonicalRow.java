@@ -24,6 +24,7 @@ import java.util.Locale;
  */
 public final class CanonicalRow {
   private static final HexFormat HEX = HexFormat.of();
+  private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
   /** PostgreSQL counts timestamps from 2000-01-01; Spark from 1970-01-01. */
   private static final long MICROS_1970_TO_2000 = 946_684_800_000_000L;
 
@@ -121,24 +122,69 @@ public final class CanonicalRow {
    * last row's hash. Not thread-safe.
    */
   public static final class Hasher {
+    /** A text buffer grown past this by one huge row is given back after the row is hashed. */
+    private static final int RETAINED_BUFFER = 1 << 20;
     private final MessageDigest sha = newSha256();
-    private byte[] row;
+    private final byte[] row = new byte[32];
+    private final byte[] key = new byte[32];
+    private byte[] utf8 = new byte[1024];
     private int bucket;
 
     /** As {@link CanonicalRow#hash}. */
     public void hash(CharSequence rowText, CharSequence keyText, int buckets) {
-      row = digest(rowText);
-      bucket = (int) (first32(keyText == null ? row : digest(keyText)) % buckets);
+      digest(rowText, row);
+      if (keyText != null) {
+        digest(keyText, key);
+      }
+      bucket = (int) (first32(keyText == null ? row : key) % buckets);
     }
 
     /** As {@link CanonicalRow#hashWithIntegerKey}. */
     public void hashWithIntegerKey(CharSequence rowText, String key, int buckets) {
-      row = digest(rowText);
+      digest(rowText, row);
       bucket = integerBucket(key, buckets);
     }
 
-    private byte[] digest(CharSequence text) {
-      return sha.digest(text.toString().getBytes(StandardCharsets.UTF_8));
+    /**
+     * The sha256 of {@code text}'s UTF-8 bytes into {@code into}: encoded into a reused buffer
+     * rather than through a String and a new byte array per row; text with surrogates (rare: a
+     * character beyond the BMP, or a lone one) goes through {@link String#getBytes} so it hashes
+     * exactly as {@link CanonicalRow#sha256} does.
+     */
+    private void digest(CharSequence text, byte[] into) {
+      int n = text.length();
+      if (utf8.length < 3 * n) {
+        utf8 = new byte[Math.max(3 * n, 2 * utf8.length)];
+      }
+      byte[] buf = utf8;
+      int len = 0;
+      for (int i = 0; i < n; i++) {
+        char c = text.charAt(i);
+        if (c < 0x80) {
+          buf[len++] = (byte) c;
+        } else if (c < 0x800) {
+          buf[len++] = (byte) (0xc0 | (c >> 6));
+          buf[len++] = (byte) (0x80 | (c & 0x3f));
+        } else if (Character.isSurrogate(c)) {
+          byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+          buf = bytes;
+          len = bytes.length;
+          break;
+        } else {
+          buf[len++] = (byte) (0xe0 | (c >> 12));
+          buf[len++] = (byte) (0x80 | ((c >> 6) & 0x3f));
+          buf[len++] = (byte) (0x80 | (c & 0x3f));
+        }
+      }
+      sha.update(buf, 0, len);
+      try {
+        sha.digest(into, 0, into.length);
+      } catch (java.security.DigestException e) {
+        throw new IllegalStateException("Cannot compute checksums: SHA-256 did not fill 32 bytes", e);
+      }
+      if (utf8.length > RETAINED_BUFFER) {
+        utf8 = new byte[1024];
+      }
     }
 
     /** The first 64 bits of the row's sha256, big-endian, signed. */
@@ -496,8 +542,12 @@ public final class CanonicalRow {
 
   /** 16 lower-case hex digits, two's complement: what encode(int8send(v), 'hex') prints. */
   static String hex64(long v) {
-    String hex = Long.toHexString(v);
-    return "0".repeat(16 - hex.length()) + hex;
+    char[] digits = new char[16];
+    for (int i = 15; i >= 0; i--) {
+      digits[i] = HEX_DIGITS[(int) (v & 0xf)];
+      v >>>= 4;
+    }
+    return new String(digits);
   }
 
   static String timestamp(Object value) {
