@@ -239,9 +239,8 @@ final class ExportRows {
    *       {@code -Infinity}, {@code t} and {@code f};
    *   <li>dates: only the 10 characters {@code YYYY-MM-DD} (a year of four digits, AD), read in the
    *       proleptic Gregorian calendar as java.time does; {@code infinity} and BC dates go to the parser;
-   *   <li>timestamptz: only {@code YYYY-MM-DD HH:MM:SS[.f]} with an offset of {@code ±HH} or {@code
-   *       ±HH:MM} and a digit last, so an explicit offset (never the session time zone) applies;
-   *       offsets with seconds, BC, {@code infinity} and other years go to the parser.
+   *   <li>timestamptz: text with an explicit offset ({@code ±HH}, {@code ±HH:MM}, {@code ±HH:MM:SS}),
+   *       never the session time zone; what Spark cannot read ({@code infinity}, BC) goes to the parser.
    * </ul>
    * timestamp without time zone keeps the parser: Spark's cast would read the wall clock in the
    * session time zone.
@@ -251,19 +250,13 @@ final class ExportRows {
       case INT2, INT4, INT8, FLOAT4, FLOAT8, BOOLEAN -> Optional.of(c.try_cast(kind.sparkType));
       case DATE -> Optional.of(functions.when(functions.length(c).equalTo(10), c.try_cast(DataTypes.DateType)));
       case TIMESTAMPTZ -> {
-        Column n = functions.length(c);
-        Column offset = charAt(c, n.minus(2)).isin("+", "-").or(charAt(c, n.minus(5)).isin("+", "-").and(charAt(c, n.minus(2)).equalTo(":")));
-        Column shape = charAt(c, functions.lit(5)).equalTo("-").and(charAt(c, functions.lit(11)).equalTo(" "))
-            .and(charAt(c, n).between("0", "9"));
-        yield Optional.of(functions.when(n.between(22, 32).and(shape).and(offset), c.try_cast(DataTypes.TimestampType)));
+        // An offset after the time (a sign past the 19 characters of YYYY-MM-DD HH:MM:SS): without one Spark would read the
+        // wall clock in the session time zone. A search, not substrings: each substring copies the value's bytes.
+        Column offset = functions.locate("+", c, 20).gt(0).or(functions.locate("-", c, 20).gt(0));
+        yield Optional.of(functions.when(offset, c.try_cast(DataTypes.TimestampType)));
       }
       default -> Optional.empty();
     };
-  }
-
-  /** The character at 1-based position {@code at} of {@code c}. */
-  private static Column charAt(Column c, Column at) {
-    return functions.substr(c, at, functions.lit(1));
   }
 
   private static Column fromEpochNumbers(Column parsed, Kind kind, boolean array) {

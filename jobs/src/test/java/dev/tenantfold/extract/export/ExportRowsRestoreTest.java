@@ -25,8 +25,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The restore reads PostgreSQL's text output with Spark's own casts where they are exact and with
  * the parser elsewhere: for every kind, PostgreSQL's output of thousands of values (extremes,
- * random values, time zones with odd offsets, BC, infinity) restores to exactly what the parser
- * alone ({@link ExportRows#parse}) makes of each, whatever the session time zone.
+ * random values, time zones with odd offsets, BC, infinity; timestamptz text without an offset,
+ * which the parser reads as UTC) restores to exactly what the parser alone ({@link
+ * ExportRows#parse}) makes of each, whatever the session time zone.
  */
 class ExportRowsRestoreTest {
   private static final SparkSession spark = LocalSpark.session();
@@ -49,6 +50,7 @@ class ExportRowsRestoreTest {
       "timestamp with time zone | SELECT timestamptz '1800-01-01 00:00:00+00' + random() * interval '250 years' FROM generate_series(1, 3000) | America/St_Johns",
       "timestamp with time zone | SELECT timestamptz '1800-01-01 00:00:00+00' + random() * interval '250 years' FROM generate_series(1, 3000) | Europe/Amsterdam",
       "timestamp with time zone | SELECT timestamptz '1800-01-01 00:00:00+00' + random() * interval '250 years' FROM generate_series(1, 3000) | Pacific/Chatham",
+      "timestamp with time zone | SELECT timestamp '1800-01-01' + random() * interval '250 years' FROM generate_series(1, 500) UNION ALL SELECT timestamp '2024-02-29 23:59:59.999999' | UTC",
       "timestamp without time zone | SELECT x FROM (VALUES ('infinity'::timestamp), ('-infinity'), ('4713-01-01 00:00:00 BC'), ('2024-02-29 23:59:59.999999')) v(x) UNION ALL SELECT timestamp '0001-01-01' + random() * interval '9998 years' FROM generate_series(1, 3000) | UTC",
   })
   void builtInCastsRestoreExactlyWhatTheParserDoes(String type, String values, String zone) throws Exception {
