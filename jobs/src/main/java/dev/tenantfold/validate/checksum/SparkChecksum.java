@@ -132,7 +132,7 @@ public final class SparkChecksum {
    * as {@link #checksum}. Memory: three longs per bucket. Not thread-safe: one per task.
    *
    * @param spec what the checksum covers
-   * @param positions where each of {@link ChecksumSpec#columns()} is in the rows {@link #add} gets;
+   * @param positions where each of {@link ChecksumSpec#columns()} is in the rows {@link BucketFold#add} gets;
    *     values as {@link #checksum} reads them (timestamps and dates as epoch numbers, {@link ExportTemporals})
    */
   public static BucketFold fold(ChecksumSpec spec, int[] positions) {
