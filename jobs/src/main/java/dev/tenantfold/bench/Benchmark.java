@@ -155,7 +155,7 @@ public final class Benchmark {
           // One entry per trial, so the kept trial's index finds its run.
           tenantfoldRuns.add(run);
         }
-        StringBuilder note = new StringBuilder((fromExports ? "restore + Dataset COPY into staging + Spark checksum" : "staging")
+        StringBuilder note = new StringBuilder((fromExports ? "restore + Dataset COPY into staging, source checksum folded in the same pass" : "staging")
             + " + PK after load + validate + publish; " + run.statusLabel() + " (exit code " + run.exitCode() + ")");
         run.tenants().stream().filter(t -> !t.published()).forEach(t -> {
           LOG.error("tenantfold did not publish tenant {}: {}", t.tenantId(), t.message());

@@ -2,9 +2,11 @@ package dev.tenantfold.load;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -47,6 +49,22 @@ public final class DatasetCopyLoader {
    *     the load's columns or hold a type that has no COPY text form
    */
   public static DatasetLoadResult load(Dataset<Row> rows, DatasetLoad load) {
+    return run(rows, load, null).load();
+  }
+
+  /**
+   * Loads {@code rows} as {@link #load(Dataset, DatasetLoad)} does and folds every row into {@code
+   * fold} in the same pass: a partition that commits folds the rows it sent; a partition found
+   * committed by an earlier attempt of the run reads its rows again, without loading them, to fold
+   * them, and fails when they are not as many as that attempt committed (a partitioning that is not
+   * deterministic).
+   */
+  public static <T extends Serializable> DatasetLoadFold.Folded<T> load(Dataset<Row> rows, DatasetLoad load, DatasetLoadFold<T> fold) {
+    return run(rows, load, Objects.requireNonNull(fold, "fold"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends Serializable> DatasetLoadFold.Folded<T> run(Dataset<Row> rows, DatasetLoad load, DatasetLoadFold<T> fold) {
     StructType schema = rows.schema();
     try {
       new CopyTextEncoder(load.columns(), schema);
@@ -55,14 +73,19 @@ public final class DatasetCopyLoader {
     }
     JavaRDD<Row> rdd = transported(rows).javaRDD();
     int partitionCount = rdd.getNumPartitions();
-    List<TransferOutcome> outcomes = rdd
-        .mapPartitionsWithIndex((partition, it) -> List.of(loadPartition(load, schema, partition, partitionCount, it)).iterator(), false)
+    List<PartitionLoad> partitions = rdd
+        .mapPartitionsWithIndex((partition, it) -> List.of(loadPartition(load, schema, partition, partitionCount, it, fold)).iterator(), false)
         .collect();
+    List<TransferOutcome> outcomes = partitions.stream().map(PartitionLoad::outcome).toList();
+    List<T> folds = partitions.stream().filter(p -> p.fold() != null).map(p -> (T) p.fold()).toList();
     DatasetLoadResult result = new DatasetLoadResult(load.tenantId(), load.table(), outcomes);
     LOG.info("Loaded tenant {} table {} from a Dataset: {} rows in {} partitions ({} already committed, {} failed)", load.tenantId(),
         load.table(), result.loadedRows(), outcomes.size(), result.partitionsFromLedger(), result.errors().size());
-    return result;
+    return new DatasetLoadFold.Folded<>(result, folds);
   }
+
+  /** One partition's outcome and, when the load folds and the partition committed, its fold. */
+  record PartitionLoad(TransferOutcome outcome, Serializable fold) implements Serializable {}
 
   /**
    * The same rows with timestamps and dates as numbers ({@code unix_micros}, {@code unix_date}),
@@ -80,27 +103,80 @@ public final class DatasetCopyLoader {
     return rows.select(columns);
   }
 
-  /** One task: the partition's rows through {@link PartitionCopy}'s protocol; an empty partition claims nothing. */
-  static TransferOutcome loadPartition(DatasetLoad load, StructType schema, int partition, int partitionCount, Iterator<Row> rows) {
+  /**
+   * One task: the partition's rows through {@link PartitionCopy}'s protocol, folded on the way when
+   * {@code fold} is given; an empty partition claims nothing.
+   */
+  static <T extends Serializable> PartitionLoad loadPartition(DatasetLoad load, StructType schema, int partition, int partitionCount,
+      Iterator<Row> rows, DatasetLoadFold<T> fold) {
     if (!rows.hasNext()) {
-      return new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, 0, 0, false, null);
+      return new PartitionLoad(new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, 0, 0, false, null),
+          fold == null ? null : fold.start().result());
     }
-    return PartitionCopy.copy(new PartitionCopy.Partition("load", load.runId(), load.tenantId(), load.table(), partition, partitionCount,
-        load.target(), load.copyInSql(), load.ledgerTable(), load.attempts()), new SparkRows(load, schema, rows));
+    SparkRows sparkRows = new SparkRows(load, schema, rows, fold);
+    TransferOutcome outcome = PartitionCopy.copy(new PartitionCopy.Partition("load", load.runId(), load.tenantId(), load.table(), partition,
+        partitionCount, load.target(), load.copyInSql(), load.ledgerTable(), load.attempts()), sparkRows);
+    if (fold == null || outcome.failed()) {
+      return new PartitionLoad(outcome, null);
+    }
+    if (!outcome.fromLedger()) {
+      return new PartitionLoad(outcome, sparkRows.folded());
+    }
+    // Committed by an earlier attempt: nothing was read, so read the rows now, for the fold only.
+    DatasetLoadFold.Partial<T> again = fold.start();
+    long read = 0;
+    while (rows.hasNext()) {
+      again.add(rows.next());
+      read++;
+    }
+    if (read != outcome.extractedRows()) {
+      return new PartitionLoad(new TransferOutcome(load.tenantId(), load.table(), partition, outcome.extractedRows(), outcome.loadedRows(),
+          outcome.millis(), outcome.attempts(), true, "Cannot load " + load.describe(partition, partitionCount) + ": an earlier attempt of run "
+          + load.runId() + " committed " + outcome.extractedRows() + " rows of it, this attempt reads " + read + "; the Dataset's"
+          + " partitioning is not deterministic (see DatasetCopyLoader), so load the tenant again under a new run id"), null);
+    }
+    return new PartitionLoad(outcome, again.result());
   }
 
-  /** A Spark partition's rows, encoded by {@link CopyTextEncoder}: an iterator, read once, so an attempt that started streaming is final. */
-  private record SparkRows(DatasetLoad load, StructType schema, Iterator<Row> rows) implements PartitionCopy.Rows {
+  /**
+   * A Spark partition's rows, encoded by {@link CopyTextEncoder} and folded when the load folds: an
+   * iterator, read once, so an attempt that started streaming is final, and the fold of the last
+   * attempt opened is the committed one's.
+   */
+  private static final class SparkRows implements PartitionCopy.Rows {
+    private final DatasetLoad load;
+    private final StructType schema;
+    private final Iterator<Row> rows;
+    private final DatasetLoadFold<?> fold;
+    private DatasetLoadFold.Partial<?> partial;
+
+    SparkRows(DatasetLoad load, StructType schema, Iterator<Row> rows, DatasetLoadFold<?> fold) {
+      this.load = load;
+      this.schema = schema;
+      this.rows = rows;
+      this.fold = fold;
+    }
+
+    Serializable folded() {
+      return (Serializable) partial.result();
+    }
+
     @Override
     public PartitionCopy.RowStream open() {
       CopyTextEncoder encoder = new CopyTextEncoder(load.columns(), schema);
+      DatasetLoadFold.Partial<?> folding = fold == null ? null : fold.start();
+      partial = folding;
       return new PartitionCopy.RowStream() {
         @Override
         public long copyTo(OutputStream into, PartitionCopy.Progress progress) throws IOException {
           progress.rows = 0;
           while (rows.hasNext()) {
             progress.rows++;
-            encoder.write(rows.next(), into);
+            Row row = rows.next();
+            encoder.write(row, into);
+            if (folding != null) {
+              folding.add(row);
+            }
           }
           return progress.rows;
         }

@@ -27,6 +27,7 @@ import dev.tenantfold.extract.export.RdsExport;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.load.DatasetCopyLoader;
 import dev.tenantfold.load.DatasetLoad;
+import dev.tenantfold.load.DatasetLoadFold;
 import dev.tenantfold.load.DatasetLoadResult;
 import dev.tenantfold.load.LandingTable;
 import dev.tenantfold.validate.ChecksumQueries;
@@ -298,13 +299,22 @@ public final class ExportTenantSource implements TenantSource {
       plan.table().columns().stream().filter(ColumnSpec::loaded).forEach(c -> withTenant.add(col(c.name())));
       SparkJobNames.set(spark.sparkContext(), "run", runId, "transfer from export", tenant.id(), List.of(plan.name()));
       try {
-        DatasetLoadResult loaded = DatasetCopyLoader.load(rows.select(withTenant.toArray(Column[]::new)),
-            DatasetLoad.into(plan.staging(), runId, target, ledgerTable, options.transferAttempts()));
+        Dataset<Row> loadRows = rows.select(withTenant.toArray(Column[]::new));
+        DatasetLoad into = DatasetLoad.into(plan.staging(), runId, target, ledgerTable, options.transferAttempts());
+        // The source checksum folded in the load's own pass, unless the load lacks a digested (generated) column.
+        Optional<ChecksumFold> inLoad = ChecksumFold.over(spec, List.of(loadRows.columns()));
+        DatasetLoadFold.Folded<TableChecksum> folded = inLoad.isPresent() ? DatasetCopyLoader.load(loadRows, into, inLoad.get()) : null;
+        DatasetLoadResult loaded = folded != null ? folded.load() : DatasetCopyLoader.load(loadRows, into);
         if (loaded.failed()) {
           return StagedTable.failed(plan.name(), String.join("; ", loaded.errors()));
         }
-        SparkJobNames.describeNext(spark.sparkContext(), "run", runId, "source checksum", tenant.id(), List.of(plan.name()));
-        TableChecksum sums = SparkChecksum.checksum(rows, spec);
+        TableChecksum sums;
+        if (folded != null) {
+          sums = ChecksumFold.total(spec, folded.folds());
+        } else {
+          SparkJobNames.describeNext(spark.sparkContext(), "run", runId, "source checksum", tenant.id(), List.of(plan.name()));
+          sums = SparkChecksum.checksum(rows, spec);
+        }
         OptionalLong metadataRows = RdsExport.rowCount(parts);
         long exportedRows = plan.rule().dedup().isEmpty() ? sums.totalRows() : exported.count();
         if (metadataRows.isPresent() && metadataRows.getAsLong() != exportedRows) {

@@ -9,10 +9,15 @@ import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.source.ChecksumFold;
 import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.ParquetExports;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
+import dev.tenantfold.validate.ChecksumQueries;
+import dev.tenantfold.validate.checksum.ChecksumSpec;
+import dev.tenantfold.validate.checksum.PostgresChecksum;
+import dev.tenantfold.validate.checksum.TableChecksum;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Instant;
@@ -106,6 +111,8 @@ class DatasetCopyLoaderTest {
       staging.create(conn);
     }
 
+    ChecksumSpec spec = ChecksumQueries.spec(staging.table(), 64);
+    TableChecksum folded;
     spark.conf().set("spark.sql.datetime.java8API.enabled", java8Api);
     try {
       Dataset<Row> export = ParquetExports.export(spark, source, "awkward", tmp,
@@ -115,8 +122,11 @@ class DatasetCopyLoaderTest {
       assertThat(ts).as("the session hands timestamps out as %s; the load must not depend on it", java8Api ? "Instant" : "java.sql.Timestamp")
           .isInstanceOf(java8Api ? Instant.class : java.sql.Timestamp.class);
 
-      DatasetLoadResult result = DatasetCopyLoader.load(conformed,
-          DatasetLoad.into(staging, "run-" + java8Api, new JdbcEndpoint(target, "postgres", "postgres"), reports.ledgerTable(), 2));
+      DatasetLoadFold.Folded<TableChecksum> loaded = DatasetCopyLoader.load(conformed,
+          DatasetLoad.into(staging, "run-" + java8Api, new JdbcEndpoint(target, "postgres", "postgres"), reports.ledgerTable(), 2),
+          ChecksumFold.over(spec, List.of(conformed.columns())).orElseThrow());
+      DatasetLoadResult result = loaded.load();
+      folded = ChecksumFold.total(spec, loaded.folds());
 
       assertThat(result.errors()).as("partition errors").isEmpty();
       assertThat(result.partitions()).as("one outcome per Parquet partition").hasSize(conformed.javaRDD().getNumPartitions());
@@ -135,6 +145,10 @@ class DatasetCopyLoaderTest {
     extra.removeAll(expected);
     assertThat(missing).as("source rows not in staging (staging has instead: %s)", extra.stream().limit(5).toList()).isEmpty();
     assertThat(actual).as("every row identical, none twice").hasSameSizeAs(expected);
+    try (Connection conn = TestPostgres.connect(target)) {
+      assertThat(folded).as("the source checksum folded in the load pass, against SQL over staging")
+          .isEqualTo(PostgresChecksum.checksum(conn, ChecksumQueries.target(staging.table(), staging.qualifiedName(), "tenant_id = 'acme'", 64)));
+    }
   }
 
   @Test
@@ -222,6 +236,57 @@ class DatasetCopyLoaderTest {
     assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).isEqualTo(3000);
     assertThat(RowSets.count(target, "SELECT count(DISTINCT id) FROM staged")).as("each id once").isEqualTo(3000);
     assertThat(RowSets.count(target, "SELECT sum(rows_loaded) FROM tenantfold.load_ledger WHERE run_id = 'run1'")).isEqualTo(3000);
+  }
+
+  @Test
+  void aFoldingLoadFoldsEveryPartitionOnceAndReadsAgainWhatTheLedgerSaysIsCommitted() {
+    String target = TestPostgres.createDatabase("dataset_fold");
+    TestPostgres.execute(target, "CREATE TABLE staged (tenant_id text NOT NULL, id bigint)");
+    ReportStore reports = new ReportStore("tenantfold");
+    try (Connection conn = TestPostgres.connect(target)) {
+      reports.ensureTables(conn);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    DatasetLoad load = new DatasetLoad("run-fold", "acme", "t", new JdbcEndpoint(target, "postgres", "postgres"),
+        "COPY staged (tenant_id, id) FROM STDIN", List.of(new ColumnSpec("tenant_id", "text", true, null, false),
+            new ColumnSpec("id", "bigint", false, null, false)), reports.ledgerTable(), 2);
+    Dataset<Row> ids = spark.range(0, 3000, 1, 3).select(lit("acme").as("tenant_id"), col("id"));
+
+    DatasetLoadFold.Folded<long[]> first = DatasetCopyLoader.load(ids, load, new CountAndSum());
+    DatasetLoadFold.Folded<long[]> again = DatasetCopyLoader.load(ids, load, new CountAndSum());
+    DatasetLoadFold.Folded<long[]> changed = DatasetCopyLoader.load(ids.where(col("id").notEqual(2999)), load, new CountAndSum());
+
+    assertThat(first.load().errors()).isEmpty();
+    assertThat(first.folds()).as("one fold per committed partition: (rows, sum of ids)")
+        .containsExactly(new long[] {1000, 499_500}, new long[] {1000, 1_499_500}, new long[] {1000, 2_499_500});
+    assertThat(again.load().partitionsFromLedger()).as("a re-run of the run loads nothing").isEqualTo(3);
+    assertThat(again.folds()).as("but folds the committed partitions' rows again, each once").containsExactlyElementsOf(first.folds());
+    assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).as("nothing loaded twice").isEqualTo(3000);
+    assertThat(changed.load().errors()).as("a committed partition whose rows changed since").singleElement().asString()
+        .startsWith("Cannot load tenant acme table t partition 3/3: an earlier attempt of run run-fold committed 1000 rows of it, this attempt"
+            + " reads 999");
+    assertThat(changed.folds()).as("folds of the partitions that still agree").hasSize(2);
+  }
+
+  /** Rows and the sum of their ids (column 1): a fold simple enough to check by hand. */
+  private static final class CountAndSum implements DatasetLoadFold<long[]> {
+    @Override
+    public Partial<long[]> start() {
+      long[] acc = new long[2];
+      return new Partial<>() {
+        @Override
+        public void add(Row row) {
+          acc[0]++;
+          acc[1] += row.getLong(1);
+        }
+
+        @Override
+        public long[] result() {
+          return acc;
+        }
+      };
+    }
   }
 
   /** The export's columns as the loader takes them: tenant column first, then the target columns in target order. */

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -202,8 +203,13 @@ final class ExportRows {
       return source.sameType(kind.sparkType) || kind == Kind.NUMERIC || kind == Kind.TIMESTAMP ? c : c.cast(kind.sparkType);
     }
     if (source instanceof StringType) {
-      UserDefinedFunction parse = functions.udf(new ScalarParser(kind, column), kind.parsedType());
-      return fromEpochNumbers(parse.apply(c), kind, false);
+      if (kind == Kind.NUMERIC) {
+        return c; // numeric stays PostgreSQL's text: nothing to parse
+      }
+      Column parsed = fromEpochNumbers(functions.udf(new ScalarParser(kind, column), kind.parsedType()).apply(c), kind, false);
+      // Spark's own cast where it reads PostgreSQL's text exactly as the parser does (code-generated, no UDF round trip); the
+      // parser for everything else, and for what the cast cannot read, so a bad value still fails naming the column.
+      return builtInCast(c, kind).map(cast -> functions.coalesce(cast, parsed)).orElse(parsed);
     }
     if ((kind == Kind.TIMESTAMPTZ || kind == Kind.TIMESTAMP) && source instanceof LongType) {
       return functions.timestamp_micros(c);
@@ -222,6 +228,35 @@ final class ExportRows {
     }
     throw new IllegalArgumentException("Cannot read " + column + ": exported as " + source.simpleString()
         + ", which cannot be restored to it exactly");
+  }
+
+  /**
+   * Spark's {@code try_cast} where, for every text PostgreSQL outputs for the kind, it yields exactly
+   * the value {@link #parse} does, and NULL otherwise (then the parser decides):
+   * <ul>
+   *   <li>integers, floats and booleans: Spark's string casts parse with {@code Long.parseLong} /
+   *       {@code Double.parseDouble} semantics after trimming and read {@code NaN}, {@code Infinity},
+   *       {@code -Infinity}, {@code t} and {@code f};
+   *   <li>dates: only the 10 characters {@code YYYY-MM-DD} (a year of four digits, AD), read in the
+   *       proleptic Gregorian calendar as java.time does; {@code infinity} and BC dates go to the parser;
+   *   <li>timestamptz: text with an explicit offset ({@code ±HH}, {@code ±HH:MM}, {@code ±HH:MM:SS}),
+   *       never the session time zone; what Spark cannot read ({@code infinity}, BC) goes to the parser.
+   * </ul>
+   * timestamp without time zone keeps the parser: Spark's cast would read the wall clock in the
+   * session time zone.
+   */
+  static Optional<Column> builtInCast(Column c, Kind kind) {
+    return switch (kind) {
+      case INT2, INT4, INT8, FLOAT4, FLOAT8, BOOLEAN -> Optional.of(c.try_cast(kind.sparkType));
+      case DATE -> Optional.of(functions.when(functions.length(c).equalTo(10), c.try_cast(DataTypes.DateType)));
+      case TIMESTAMPTZ -> {
+        // An offset after the time (a sign past the 19 characters of YYYY-MM-DD HH:MM:SS): without one Spark would read the
+        // wall clock in the session time zone. A search, not substrings: each substring copies the value's bytes.
+        Column offset = functions.locate("+", c, 20).gt(0).or(functions.locate("-", c, 20).gt(0));
+        yield Optional.of(functions.when(offset, c.try_cast(DataTypes.TimestampType)));
+      }
+      default -> Optional.empty();
+    };
   }
 
   private static Column fromEpochNumbers(Column parsed, Kind kind, boolean array) {

@@ -24,6 +24,7 @@ import java.util.Locale;
  */
 public final class CanonicalRow {
   private static final HexFormat HEX = HexFormat.of();
+  private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
   /** PostgreSQL counts timestamps from 2000-01-01; Spark from 1970-01-01. */
   private static final long MICROS_1970_TO_2000 = 946_684_800_000_000L;
 
@@ -90,8 +91,12 @@ public final class CanonicalRow {
   }
 
   public static byte[] sha256(String text) {
+    return newSha256().digest(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static MessageDigest newSha256() {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("Cannot compute checksums: this JVM has no SHA-256", e);
     }
@@ -99,13 +104,110 @@ public final class CanonicalRow {
 
   /** Hash of a row text, bucketed by the hash of {@code keyText} (a row text of the key columns), or by the row's own hash when null. */
   public static Hash hash(String rowText, String keyText, int buckets) {
-    byte[] row = sha256(rowText);
-    return hash(row, first32(keyText == null ? row : sha256(keyText)) % buckets);
+    Hasher hasher = new Hasher();
+    hasher.hash(rowText, keyText, buckets);
+    return hasher.toHash();
   }
 
   /** Hash of a row text whose single integer key column has canonical text {@code key} (null for NULL). */
   public static Hash hashWithIntegerKey(String rowText, String key, int buckets) {
-    return hash(sha256(rowText), integerBucket(key, buckets));
+    Hasher hasher = new Hasher();
+    hasher.hashWithIntegerKey(rowText, key, buckets);
+    return hasher.toHash();
+  }
+
+  /**
+   * Hashes row after row with one SHA-256 instance, the hex text only on demand: what {@link #hash}
+   * and {@link #hashWithIntegerKey} compute, for a task hashing every row of a partition. Holds the
+   * last row's hash. Not thread-safe.
+   */
+  public static final class Hasher {
+    /** A text buffer grown past this by one huge row is given back after the row is hashed. */
+    private static final int RETAINED_BUFFER = 1 << 20;
+    private final MessageDigest sha = newSha256();
+    private final byte[] row = new byte[32];
+    private final byte[] key = new byte[32];
+    private byte[] utf8 = new byte[1024];
+    private int bucket;
+
+    /** As {@link CanonicalRow#hash}. */
+    public void hash(CharSequence rowText, CharSequence keyText, int buckets) {
+      digest(rowText, row);
+      if (keyText != null) {
+        digest(keyText, key);
+      }
+      bucket = (int) (first32(keyText == null ? row : key) % buckets);
+    }
+
+    /** As {@link CanonicalRow#hashWithIntegerKey}. */
+    public void hashWithIntegerKey(CharSequence rowText, String key, int buckets) {
+      digest(rowText, row);
+      bucket = integerBucket(key, buckets);
+    }
+
+    /**
+     * The sha256 of {@code text}'s UTF-8 bytes into {@code into}: encoded into a reused buffer
+     * rather than through a String and a new byte array per row; text with surrogates (rare: a
+     * character beyond the BMP, or a lone one) goes through {@link String#getBytes} so it hashes
+     * exactly as {@link CanonicalRow#sha256} does.
+     */
+    private void digest(CharSequence text, byte[] into) {
+      int n = text.length();
+      if (utf8.length < 3 * n) {
+        utf8 = new byte[Math.max(3 * n, 2 * utf8.length)];
+      }
+      byte[] buf = utf8;
+      int len = 0;
+      for (int i = 0; i < n; i++) {
+        char c = text.charAt(i);
+        if (c < 0x80) {
+          buf[len++] = (byte) c;
+        } else if (c < 0x800) {
+          buf[len++] = (byte) (0xc0 | (c >> 6));
+          buf[len++] = (byte) (0x80 | (c & 0x3f));
+        } else if (Character.isSurrogate(c)) {
+          byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+          buf = bytes;
+          len = bytes.length;
+          break;
+        } else {
+          buf[len++] = (byte) (0xe0 | (c >> 12));
+          buf[len++] = (byte) (0x80 | ((c >> 6) & 0x3f));
+          buf[len++] = (byte) (0x80 | (c & 0x3f));
+        }
+      }
+      sha.update(buf, 0, len);
+      try {
+        sha.digest(into, 0, into.length);
+      } catch (java.security.DigestException e) {
+        throw new IllegalStateException("Cannot compute checksums: SHA-256 did not fill 32 bytes", e);
+      }
+      if (utf8.length > RETAINED_BUFFER) {
+        utf8 = new byte[1024];
+      }
+    }
+
+    /** The first 64 bits of the row's sha256, big-endian, signed. */
+    public long a() {
+      return toLong(row, 0);
+    }
+
+    /** The second 64 bits. */
+    public long b() {
+      return toLong(row, 8);
+    }
+
+    public int bucket() {
+      return bucket;
+    }
+
+    public String hex() {
+      return HEX.formatHex(row);
+    }
+
+    Hash toHash() {
+      return new Hash(hex(), a(), b(), bucket);
+    }
   }
 
   /** The bucket of an integer key: a multiplicative mix of its value, the same arithmetic as the SQL. */
@@ -115,10 +217,6 @@ public final class CanonicalRow {
     }
     long k = Long.parseLong(key);
     return (int) ((((k ^ (k >> 32)) & 0xffffffffL) * MIX >> 15) % buckets);
-  }
-
-  private static Hash hash(byte[] row, long bucket) {
-    return new Hash(HEX.formatHex(row), toLong(row, 0), toLong(row, 8), (int) bucket);
   }
 
   private static long first32(byte[] bytes) {
@@ -444,8 +542,12 @@ public final class CanonicalRow {
 
   /** 16 lower-case hex digits, two's complement: what encode(int8send(v), 'hex') prints. */
   static String hex64(long v) {
-    String hex = Long.toHexString(v);
-    return "0".repeat(16 - hex.length()) + hex;
+    char[] digits = new char[16];
+    for (int i = 15; i >= 0; i--) {
+      digits[i] = HEX_DIGITS[(int) (v & 0xf)];
+      v >>>= 4;
+    }
+    return new String(digits);
   }
 
   static String timestamp(Object value) {

@@ -77,7 +77,7 @@ public final class SparkChecksum {
   /** {@code bucket int, key_text string, row_digest string, column_values array<string>} for the rows of {@code buckets}, sorted by key text then digest. */
   public static Dataset<Row> drillDownRows(Dataset<Row> rows, ChecksumSpec spec, Collection<Integer> buckets) {
     // Spark compares strings by their UTF-8 bytes: the same order as PostgreSQL's COLLATE "C".
-    return prepared(rows, spec).flatMap(new RowHasher(spec, true, new TreeSet<>(buckets)), Encoders.row(DRILL_DOWN))
+    return prepared(rows, spec).flatMap(new RowHasher(spec, identity(spec.columns().size()), true, new TreeSet<>(buckets)), Encoders.row(DRILL_DOWN))
         .sort(col("key_text"), col("row_digest"));
   }
 
@@ -126,11 +126,72 @@ public final class SparkChecksum {
     return rows.select(columns.toArray(new Column[0]));
   }
 
-  /** Renders, encodes and hashes rows; with {@code drillDown}, keeps only rows of the wanted buckets. */
+  /**
+   * Folds rows into the checksum's per-bucket sums one at a time, in the task that reads them: how a
+   * load computes the source side of the checksum in its own pass over the rows, with the same digest
+   * as {@link #checksum}. Memory: three longs per bucket. Not thread-safe: one per task.
+   *
+   * @param spec what the checksum covers
+   * @param positions where each of {@link ChecksumSpec#columns()} is in the rows {@link BucketFold#add} gets;
+   *     values as {@link #checksum} reads them (timestamps and dates as epoch numbers, {@link ExportTemporals})
+   */
+  public static BucketFold fold(ChecksumSpec spec, int[] positions) {
+    if (positions.length != spec.columns().size()) {
+      throw new IllegalArgumentException("Cannot fold a checksum: " + positions.length + " positions for the " + spec.columns().size()
+          + " columns " + spec.columnNames());
+    }
+    return new BucketFold(spec, positions.clone());
+  }
+
+  /** Per-bucket sums of the rows added so far; {@link #result} is the same {@link TableChecksum} {@link #checksum} gives for them. */
+  public static final class BucketFold {
+    /** Up to this many buckets the sums are one array; beyond, only the buckets rows fall into are kept. */
+    private static final int DENSE_BUCKETS = 1 << 16;
+    private final RowHasher hasher;
+    private final int buckets;
+    /** Row count, digest a, digest b per bucket (at 3 x bucket), summed modulo 2^64 in Java's wrapping arithmetic. */
+    private final long[] dense;
+    private final Map<Integer, long[]> sparse;
+
+    private BucketFold(ChecksumSpec spec, int[] positions) {
+      this.hasher = new RowHasher(spec, positions, false, null);
+      this.buckets = spec.buckets();
+      this.dense = buckets <= DENSE_BUCKETS ? new long[3 * buckets] : null;
+      this.sparse = dense == null ? new HashMap<>() : null;
+    }
+
+    public void add(Row row) {
+      hasher.digest(row);
+      long[] sums = dense;
+      int at = 3 * hasher.bucket;
+      if (sums == null) {
+        sums = sparse.computeIfAbsent(hasher.bucket, k -> new long[3]);
+        at = 0;
+      }
+      sums[at]++;
+      sums[at + 1] += hasher.a;
+      sums[at + 2] += hasher.b;
+    }
+
+    public TableChecksum result() {
+      Map<Integer, BucketDigest> out = new HashMap<>();
+      if (dense == null) {
+        sparse.forEach((bucket, sums) -> out.put(bucket, new BucketDigest(sums[0], sums[1], sums[2])));
+      } else {
+        for (int bucket = 0; bucket < buckets; bucket++) {
+          if (dense[3 * bucket] != 0) {
+            out.put(bucket, new BucketDigest(dense[3 * bucket], dense[3 * bucket + 1], dense[3 * bucket + 2]));
+          }
+        }
+      }
+      return new TableChecksum(buckets, out);
+    }
+  }
+
   /**
    * Hashes a partition's rows ({@link RowHasher}) and folds them per bucket: row count and the two
    * 64-bit halves summed with Java's wrapping arithmetic, which is the sum modulo 2^64 the digest is
-   * defined by. Memory: three longs per bucket.
+   * defined by.
    */
   private static final class BucketFolder implements MapPartitionsFunction<Row, Row> {
     private final ChecksumSpec spec;
@@ -141,79 +202,105 @@ public final class SparkChecksum {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-      RowHasher hasher = new RowHasher(spec, false, null);
-      int buckets = spec.buckets();
-      java.util.Map<Integer, long[]> folded = new java.util.TreeMap<>();
+      BucketFold fold = new BucketFold(spec, identity(spec.columns().size()));
       while (rows.hasNext()) {
-        Iterator<Row> hashed = hasher.call(rows.next());
-        while (hashed.hasNext()) {
-          Row h = hashed.next();
-          long[] acc = folded.computeIfAbsent(h.getInt(0), b -> new long[3]);
-          acc[0]++;
-          acc[1] += h.getLong(1);
-          acc[2] += h.getLong(2);
-        }
+        fold.add(rows.next());
       }
-      java.util.List<Row> out = new java.util.ArrayList<>(Math.min(folded.size(), buckets));
-      folded.forEach((bucket, acc) -> out.add(RowFactory.create(bucket, acc[0], acc[1], acc[2])));
+      List<Row> out = new ArrayList<>();
+      fold.result().byBucket().forEach((bucket, d) -> out.add(RowFactory.create(bucket, d.rowCount(), d.digestA(), d.digestB())));
       return out.iterator();
     }
   }
 
+  private static int[] identity(int n) {
+    int[] positions = new int[n];
+    for (int i = 0; i < n; i++) {
+      positions[i] = i;
+    }
+    return positions;
+  }
+
+  /**
+   * Renders, encodes and hashes rows, reusing one SHA-256 instance and one text buffer per task;
+   * with {@code drillDown}, keeps only rows of the wanted buckets. {@link #digest} leaves the row's
+   * hash in {@code a}, {@code b} and {@code bucket}.
+   */
   private static final class RowHasher implements FlatMapFunction<Row, Row> {
     private final ChecksumSpec spec;
     private final CanonicalType[] types;
+    private final int[] positions;
     private final int[] keyPositions;
     private final boolean integerKey;
     private final boolean drillDown;
     private final Set<Integer> buckets;
+    private transient CanonicalRow.Hasher sha;
+    private transient StringBuilder text;
+    private transient StringBuilder keyText;
+    private transient String[] values;
+    long a;
+    long b;
+    int bucket;
 
-    RowHasher(ChecksumSpec spec, boolean drillDown, Set<Integer> buckets) {
+    RowHasher(ChecksumSpec spec, int[] positions, boolean drillDown, Set<Integer> buckets) {
       this.spec = spec;
       this.types = spec.columns().stream().map(CanonicalType::of).toArray(CanonicalType[]::new);
+      this.positions = positions;
       this.keyPositions = spec.keyPositions();
       this.integerKey = keyPositions.length == 1 && types[keyPositions[0]].kind() == CanonicalType.Kind.INTEGER && !types[keyPositions[0]].array();
       this.drillDown = drillDown;
       this.buckets = buckets;
     }
 
-    @Override
-    public Iterator<Row> call(Row row) {
-      String[] values = new String[types.length];
-      StringBuilder text = new StringBuilder();
+    /** Renders and hashes {@code row}: its hash is left in {@link #a}, {@link #b}, {@link #bucket}, its rendered values in {@code values}. */
+    void digest(Row row) {
+      if (sha == null) {
+        sha = new CanonicalRow.Hasher();
+        text = new StringBuilder(256);
+        keyText = new StringBuilder(32);
+        values = new String[types.length];
+      }
+      text.setLength(0);
       for (int i = 0; i < types.length; i++) {
-        values[i] = CanonicalRow.render(types[i], row.get(i));
+        values[i] = CanonicalRow.render(types[i], row.get(positions[i]));
         CanonicalRow.appendRowField(text, values[i]);
       }
-      String key = null;
-      CanonicalRow.Hash hash;
       if (integerKey) {
-        hash = CanonicalRow.hashWithIntegerKey(text.toString(), values[keyPositions[0]], spec.buckets());
+        sha.hashWithIntegerKey(text, values[keyPositions[0]], spec.buckets());
       } else if (spec.keyed()) {
-        StringBuilder k = new StringBuilder();
+        keyText.setLength(0);
         for (int p : keyPositions) {
-          CanonicalRow.appendRowField(k, values[p]);
+          CanonicalRow.appendRowField(keyText, values[p]);
         }
-        hash = CanonicalRow.hash(text.toString(), k.toString(), spec.buckets());
+        sha.hash(text, keyText, spec.buckets());
       } else {
-        hash = CanonicalRow.hash(text.toString(), null, spec.buckets());
+        sha.hash(text, null, spec.buckets());
       }
-      if (drillDown && spec.keyed()) {
+      a = sha.a();
+      b = sha.b();
+      bucket = sha.bucket();
+    }
+
+    @Override
+    public Iterator<Row> call(Row row) {
+      digest(row);
+      if (!drillDown) {
+        return Collections.singletonList(RowFactory.create(bucket, a, b)).iterator();
+      }
+      if (!buckets.contains(bucket)) {
+        return Collections.emptyIterator();
+      }
+      String key = null;
+      if (spec.keyed()) {
         StringBuilder k = new StringBuilder();
         for (int p : keyPositions) {
           CanonicalRow.appendField(k, values[p]);
         }
         key = k.toString();
       }
-      if (!drillDown) {
-        return Collections.singletonList(RowFactory.create(hash.bucket(), hash.a(), hash.b())).iterator();
-      }
-      if (!buckets.contains(hash.bucket())) {
-        return Collections.emptyIterator();
-      }
+      String hex = sha.hex();
       return Collections.singletonList(
-          RowFactory.create(hash.bucket(), key == null ? hash.hex() : key, hash.hex(),
-              scala.jdk.javaapi.CollectionConverters.asScala(Arrays.asList(values)).toSeq())).iterator();
+          RowFactory.create(bucket, key == null ? hex : key, hex,
+              scala.jdk.javaapi.CollectionConverters.asScala(Arrays.asList(values.clone())).toSeq())).iterator();
     }
   }
 }

@@ -22,6 +22,24 @@ public record TableChecksum(int buckets, Map<Integer, BucketDigest> byBucket) im
     }
   }
 
+  /** The checksum of no rows. */
+  public static TableChecksum empty(int buckets) {
+    return new TableChecksum(buckets, Map.of());
+  }
+
+  /**
+   * The checksum of the rows of both, which must be disjoint sets (e.g. the partitions of one
+   * table): bucket by bucket, {@link BucketDigest#plus}.
+   */
+  public TableChecksum plus(TableChecksum other) {
+    if (other.buckets != buckets) {
+      throw new IllegalArgumentException("Cannot add checksums computed with different bucket counts: " + buckets + " and " + other.buckets);
+    }
+    Map<Integer, BucketDigest> sum = new TreeMap<>(byBucket);
+    other.byBucket.forEach((bucket, digest) -> sum.merge(bucket, digest, BucketDigest::plus));
+    return new TableChecksum(buckets, sum);
+  }
+
   public long totalRows() {
     return byBucket.values().stream().mapToLong(BucketDigest::rowCount).sum();
   }

@@ -14,7 +14,9 @@ import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.load.DatasetCopyLoader;
 import dev.tenantfold.load.DatasetLoad;
+import dev.tenantfold.load.DatasetLoadFold;
 import dev.tenantfold.load.DatasetLoadResult;
+import dev.tenantfold.source.ChecksumFold;
 import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.load.StagingTable;
 import dev.tenantfold.report.ReportStore;
@@ -23,6 +25,7 @@ import dev.tenantfold.testing.RdsExportFixture;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
 import dev.tenantfold.validate.ChecksumQueries;
+import dev.tenantfold.validate.checksum.ChecksumSpec;
 import dev.tenantfold.validate.checksum.PostgresChecksum;
 import dev.tenantfold.validate.checksum.SparkChecksum;
 import dev.tenantfold.validate.checksum.TableChecksum;
@@ -145,7 +148,8 @@ class RdsExportTest {
       TargetTable table = new TargetTable(spec.name(), spec.columns(), spec.primaryKey());
       Dataset<Row> rows = export.rows(spark, export.table(spec.schema(), spec.name()).orElseThrow(), spec.columns());
 
-      List<String> loadFailures = loadAndCompare(table, rows);
+      List<TableChecksum> folded = new ArrayList<>();
+      List<String> loadFailures = loadAndCompare(table, rows, folded);
       failures.addAll(loadFailures);
 
       TableChecksum sparkSide = SparkChecksum.checksum(rows, ChecksumQueries.spec(table, 64));
@@ -156,6 +160,10 @@ class RdsExportTest {
       if (!sparkSide.equals(sqlSide)) {
         failures.add(spec.name() + ": Spark checksum over the export differs from the SQL checksum of the source (" + sparkSide.totalRows()
             + " vs " + sqlSide.totalRows() + " rows)");
+      }
+      if (loadFailures.isEmpty() && !folded.get(0).equals(sqlSide)) {
+        failures.add(spec.name() + ": the checksum folded in the load pass differs from the SQL checksum of the source ("
+            + folded.get(0).totalRows() + " vs " + sqlSide.totalRows() + " rows)");
       }
     }
     assertThat(failures).as("tables whose rows or checksums differ").isEmpty();
@@ -182,8 +190,11 @@ class RdsExportTest {
     assertThat(failures).as("tables whose typed export checksums differently from the source").isEmpty();
   }
 
-  /** Loads {@code rows} into a fresh staging table and compares it with the source as PostgreSQL row text. */
-  private static List<String> loadAndCompare(TargetTable table, Dataset<Row> rows) throws Exception {
+  /**
+   * Loads {@code rows} into a fresh staging table, folding the source checksum in the load pass as
+   * a run does (into {@code folded}), and compares staging with the source as PostgreSQL row text.
+   */
+  private static List<String> loadAndCompare(TargetTable table, Dataset<Row> rows, List<TableChecksum> folded) throws Exception {
     StagingTable staging;
     String runId = "run-" + table.name().replace(' ', '_');
     try (Connection conn = TestPostgres.connect(target)) {
@@ -199,8 +210,13 @@ class RdsExportTest {
     List<Column> conformed = new ArrayList<>();
     conformed.add(lit("acme").as("tenant_id"));
     table.columns().forEach(c -> conformed.add(rows.col("`" + c.name() + "`")));
-    DatasetLoadResult result = DatasetCopyLoader.load(rows.select(conformed.toArray(new Column[0])),
-        DatasetLoad.into(staging, runId, new JdbcEndpoint(target, "postgres", "postgres"), new ReportStore("tenantfold").ledgerTable(), 1));
+    Dataset<Row> loadRows = rows.select(conformed.toArray(new Column[0]));
+    ChecksumSpec spec = ChecksumQueries.spec(table, 64);
+    DatasetLoadFold.Folded<TableChecksum> loaded = DatasetCopyLoader.load(loadRows,
+        DatasetLoad.into(staging, runId, new JdbcEndpoint(target, "postgres", "postgres"), new ReportStore("tenantfold").ledgerTable(), 1),
+        ChecksumFold.over(spec, List.of(loadRows.columns())).orElseThrow());
+    DatasetLoadResult result = loaded.load();
+    folded.add(ChecksumFold.total(spec, loaded.folds()));
     List<String> out = new ArrayList<>();
     if (!result.errors().isEmpty()) {
       out.add(table.name() + ": load errors " + result.errors());

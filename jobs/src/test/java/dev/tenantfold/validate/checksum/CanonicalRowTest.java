@@ -88,6 +88,35 @@ class CanonicalRowTest {
   }
 
   @Test
+  void aReusedHasherHashesEveryTextAsTheOneShotHashDoes() {
+    CanonicalRow.Hasher hasher = new CanonicalRow.Hasher();
+    List<String> texts = new ArrayList<>(List.of("", "plain ascii", "é ü ß", "\uFFFF\uFFFE\uFFFFN", "東京 \u0800 \u07ff", "emoji 🎉 pair",
+        "lone \uD800 high", "lone \uDC00 low", "x".repeat(5000) + "é".repeat(400_000)));
+    java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+    for (int i = 0; i < 2000; i++) {
+      StringBuilder text = new StringBuilder();
+      for (int j = random.nextInt(40); j > 0; j--) {
+        text.append((char) (random.nextBoolean() ? random.nextInt(0x80) : random.nextInt(0x10000)));
+      }
+      texts.add(text.toString());
+    }
+    for (String text : texts) {
+      CanonicalRow.Hash once = CanonicalRow.hash(text, "k" + text.length(), 1024);
+      hasher.hash(new StringBuilder(text), new StringBuilder("k" + text.length()), 1024);
+      assertThat(List.of(hasher.hex(), hasher.a(), hasher.b(), hasher.bucket())).as("hash of %s", text.length() > 40 ? text.length() + " chars" : text)
+          .isEqualTo(List.of(once.hex(), once.a(), once.b(), once.bucket()));
+      assertThat(hasher.hex()).isEqualTo(java.util.HexFormat.of().formatHex(CanonicalRow.sha256(text)));
+    }
+  }
+
+  @Test
+  void hex64PrintsSixteenLowerCaseDigitsOfTheTwosComplement() {
+    for (long v : new long[] {0, 1, -1, 255, Long.MIN_VALUE, Long.MAX_VALUE, 0x0123456789abcdefL}) {
+      assertThat(CanonicalRow.hex64(v)).as("%d", v).isEqualTo(String.format("%016x", v));
+    }
+  }
+
+  @Test
   void xmlRendersAsPostgresOutputsItWithoutLeadingNewlines() {
     CanonicalType xml = type("xml");
     assertThat(CanonicalRow.render(xml, "<?xml version=\"1.0\"?><r/>")).as("default declaration dropped").isEqualTo("<r/>");
