@@ -412,9 +412,15 @@ public final class TargetDdl {
           rowLevelSecurity.get().grantSequence(conn, st, sequence);
         }
       } else if (c.defaultExpression() != null) {
+        // A default of another source schema's table names its function qualified (sales.quote_ref()); it now lives in the target schema.
+        String expression = c.defaultExpression();
+        for (CodeObjects.FunctionSpec function : functions) {
+          String name = function.qualifiedName().substring(function.qualifiedName().indexOf('.') + 1);
+          expression = expression.replace(function.qualifiedName() + "(", ident(schema) + "." + name + "(");
+        }
         st.execute("SAVEPOINT tenantfold_default");
         try {
-          st.execute("ALTER TABLE " + column + " SET DEFAULT " + c.defaultExpression());
+          st.execute("ALTER TABLE " + column + " SET DEFAULT " + expression);
           st.execute("RELEASE SAVEPOINT tenantfold_default");
         } catch (SQLException e) {
           st.execute("ROLLBACK TO SAVEPOINT tenantfold_default");
