@@ -185,6 +185,12 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
                 + " for " + String.join(", ", usedBy)));
       }
       for (ViewSpec view : tenant.getValue().views()) {
+        if (!dev.tenantfold.config.SchemaMap.DEFAULT_SOURCE.equals(view.schema())) {
+          // A compatibility schema mirrors one source schema, public: a view of another schema would read tables it does not mirror.
+          add(entries, new Entry(view.kind(), view.schema() + "." + view.name(), List.of(tenant.getKey()), Outcome.NOT_RECREATED,
+              "compatibility schemas mirror schema public only; query its tables in their own target schema, filtered by the tenant column"));
+          continue;
+        }
         add(entries, perTenant(view.kind(), view.name(), tenant.getKey(), compatSchemas));
       }
     }

@@ -59,8 +59,8 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     }
   }
 
-  /** A view or materialized view, in creation order (a view after the views it reads). */
-  public record ViewSpec(String name, boolean materialized, String definition) {
+  /** A view or materialized view of {@code schema}, in creation order (a view after the views it reads). */
+  public record ViewSpec(String schema, String name, boolean materialized, String definition) {
     public String kind() {
       return materialized ? "materialized view" : "view";
     }
@@ -87,7 +87,7 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
   public record TriggerSpec(String table, String name, String definition, String function, boolean builtInFunction) {}
 
   private static final String VIEWS_SQL = """
-      SELECT c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true)
+      SELECT c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), n.nspname
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = ANY (?) AND c.relkind IN ('v', 'm')
        ORDER BY c.oid
@@ -174,7 +174,7 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     }
     Array schemaArray = conn.createArrayOf("text", schemas.toArray());
     List<ViewSpec> views = new ArrayList<>();
-    query(conn, VIEWS_SQL, schemaArray, rs -> views.add(new ViewSpec(rs.getString(1), rs.getBoolean(2), stripSemicolon(rs.getString(3)))));
+    query(conn, VIEWS_SQL, schemaArray, rs -> views.add(new ViewSpec(rs.getString(4), rs.getString(1), rs.getBoolean(2), stripSemicolon(rs.getString(3)))));
     List<String[]> dependencies = new ArrayList<>();
     query(conn, VIEW_DEPENDENCIES_SQL, schemaArray, rs -> dependencies.add(new String[] {rs.getString(1), rs.getString(2)}));
     List<FunctionSpec> functions = new ArrayList<>();

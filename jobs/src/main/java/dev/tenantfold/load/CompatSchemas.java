@@ -146,6 +146,10 @@ public final class CompatSchemas {
       }
       Map<String, String> materialized = new LinkedHashMap<>();
       for (CodeObjects.ViewSpec view : code.views()) {
+        if (!SchemaMap.DEFAULT_SOURCE.equals(view.schema())) {
+          // Not mirrored here (the plan lists it as not recreated): its tables live outside public.
+          continue;
+        }
         String name = schema + "." + ident(view.name());
         pending.add(new String[] {view.kind() + " " + view.name(), view.materialized()
             ? "CREATE MATERIALIZED VIEW " + name + " AS " + view.definition() + " WITH NO DATA"
