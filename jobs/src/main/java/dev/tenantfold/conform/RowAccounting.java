@@ -18,6 +18,33 @@ public record RowAccounting(long sourceRows, long duplicatesRemoved, long reject
     return new RowAccounting(sourceRows, sourceRows - keptRows, rejectedRows, rejects);
   }
 
+  /**
+   * Counts {@code conformed}'s rows where they are ({@code st}: the snapshot of a JDBC tenant, the
+   * landing table's database for an export tenant): source rows, rows kept after deduplication,
+   * rejected rows, and the first rejects up to one over the table's threshold.
+   */
+  public static RowAccounting count(java.sql.Statement st, ConformedSource conformed) throws java.sql.SQLException {
+    long source;
+    long kept;
+    long rejected;
+    try (java.sql.ResultSet rs = st.executeQuery(conformed.accountingSql())) {
+      rs.next();
+      source = rs.getLong(1);
+      kept = rs.getLong(2);
+      rejected = rs.getLong(3);
+    }
+    List<Reject> rejects = new java.util.ArrayList<>();
+    var rejectsSql = conformed.rejectsSql(conformed.rule().maxRejectedRows() + 1);
+    if (rejected > 0 && rejectsSql.isPresent()) {
+      try (java.sql.ResultSet rs = st.executeQuery(rejectsSql.get())) {
+        while (rs.next()) {
+          rejects.add(new Reject(rs.getString("key"), rs.getString("column_name"), rs.getString("reason"), rs.getString("row_data")));
+        }
+      }
+    }
+    return counted(source, kept, rejected, rejects);
+  }
+
   /** The rows that should reach the target. */
   public long expectedRows() {
     return sourceRows - duplicatesRemoved - rejectedRows;

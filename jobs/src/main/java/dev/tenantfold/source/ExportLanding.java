@@ -148,30 +148,13 @@ final class ExportLanding implements AutoCloseable {
   /** As {@code JdbcTenantSource} counts in the snapshot: source, kept after deduplication, rejected among them. */
   private RowAccounting accounting(Connection c, ConformedSource conformed) throws SQLException {
     try (Statement st = c.createStatement()) {
-      long source;
-      long kept;
-      long rejected;
-      try (ResultSet rs = st.executeQuery(conformed.accountingSql())) {
-        rs.next();
-        source = rs.getLong(1);
-        kept = rs.getLong(2);
-        rejected = rs.getLong(3);
-      }
-      List<RowAccounting.Reject> rejects = new ArrayList<>();
-      var rejectsSql = conformed.rejectsSql(conformed.rule().maxRejectedRows() + 1);
-      if (rejected > 0 && rejectsSql.isPresent()) {
-        try (ResultSet rs = st.executeQuery(rejectsSql.get())) {
-          while (rs.next()) {
-            rejects.add(new RowAccounting.Reject(rs.getString("key"), rs.getString("column_name"), rs.getString("reason"), rs.getString("row_data")));
-          }
-        }
-      }
-      if (conformed.rule().quarantineDuplicates() && source > kept) {
+      RowAccounting counted = RowAccounting.count(st, conformed);
+      if (conformed.rule().quarantineDuplicates() && counted.duplicatesRemoved() > 0) {
         // Facts of this run whether or not the tenant publishes: committed on their own (autocommit).
         st.executeUpdate("INSERT INTO " + qualified(reportSchema, "duplicates") + " (run_id, tenant_id, table_name, key, row_data) "
             + conformed.duplicatesSelect(runId, tenantId).orElseThrow());
       }
-      return RowAccounting.counted(source, kept, rejected, rejects);
+      return counted;
     }
   }
 

@@ -196,28 +196,11 @@ public final class JdbcTenantSource implements TenantSource {
     for (Map.Entry<String, ConformedSource> e : tables.entrySet()) {
       ConformedSource conformed = e.getValue();
       try (Statement st = snapshotConn.createStatement()) {
-        long source;
-        long kept;
-        long rejected;
-        try (ResultSet rs = st.executeQuery(conformed.accountingSql())) {
-          rs.next();
-          source = rs.getLong(1);
-          kept = rs.getLong(2);
-          rejected = rs.getLong(3);
-        }
-        List<RowAccounting.Reject> rejects = new ArrayList<>();
-        Optional<String> rejectsSql = conformed.rejectsSql(conformed.rule().maxRejectedRows() + 1);
-        if (rejected > 0 && rejectsSql.isPresent()) {
-          try (ResultSet rs = st.executeQuery(rejectsSql.get())) {
-            while (rs.next()) {
-              rejects.add(new RowAccounting.Reject(rs.getString("key"), rs.getString("column_name"), rs.getString("reason"), rs.getString("row_data")));
-            }
-          }
-        }
-        if (conformed.rule().quarantineDuplicates() && source > kept) {
+        RowAccounting counted = RowAccounting.count(st, conformed);
+        if (conformed.rule().quarantineDuplicates() && counted.duplicatesRemoved() > 0) {
           quarantine(snapshotConn, conformed);
         }
-        out.put(e.getKey(), RowAccounting.counted(source, kept, rejected, rejects));
+        out.put(e.getKey(), counted);
       } catch (SQLException ex) {
         throw new CompletionException(new SQLException("Cannot count the deduplicated and rejected rows of tenant " + tenant.id() + " table "
             + e.getKey() + " in the source: " + ex.getMessage(), ex.getSQLState(), ex));
