@@ -20,19 +20,19 @@ import org.apache.spark.sql.Row;
 public record ChecksumFold(ChecksumSpec spec, int[] positions) implements DatasetLoadFold<TableChecksum> {
 
   /**
-   * The fold over a load whose columns are {@code loadColumns} (the tenant column first); empty when
-   * the load does not carry every digested column (a generated column the target computes), whose
-   * checksum must then read the rows apart.
+   * The fold over a load whose columns are {@code loadColumns} (a staging load's tenant column first,
+   * which is never digested and never a source column's name; a landing table's own columns);
+   * empty when the load does not carry every digested column (a generated column the target
+   * computes), whose checksum must then read the rows apart.
    */
   public static Optional<ChecksumFold> over(ChecksumSpec spec, List<String> loadColumns) {
     int[] positions = new int[spec.columns().size()];
     for (int i = 0; i < positions.length; i++) {
-      // Past the tenant column, which is never digested.
-      int at = loadColumns.subList(1, loadColumns.size()).indexOf(spec.columns().get(i).name());
+      int at = loadColumns.indexOf(spec.columns().get(i).name());
       if (at < 0) {
         return Optional.empty();
       }
-      positions[i] = at + 1;
+      positions[i] = at;
     }
     return Optional.of(new ChecksumFold(spec, positions));
   }

@@ -19,7 +19,8 @@ import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.checksum.ChecksumComparison;
 import dev.tenantfold.validate.checksum.PostgresChecksum;
-import dev.tenantfold.validate.checksum.SparkChecksum;
+import dev.tenantfold.validate.checksum.ChecksumSpec;
+import dev.tenantfold.load.DatasetLoadFold;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -97,12 +98,16 @@ final class ExportLanding implements AutoCloseable {
     TableChecksum exported;
     DatasetLoadResult loaded;
     try {
-      loaded = DatasetCopyLoader.load(rows, landing.load(runId, tenantId, target, ledgerTable, attempts));
+      // The export's side of the landing check folded in the load's own pass (ChecksumFold), as a direct load's: one read of the Parquet.
+      ChecksumSpec spec = ChecksumQueries.spec(landing.asChecksummed(), buckets);
+      ChecksumFold fold = ChecksumFold.over(spec, List.of(rows.columns())).orElseThrow(() -> new SQLException("Cannot land tenant " + tenantId
+          + " table " + table.name() + ": the landing load lacks a checksummed column"));
+      DatasetLoadFold.Folded<TableChecksum> folded = DatasetCopyLoader.load(rows, landing.load(runId, tenantId, target, ledgerTable, attempts), fold);
+      loaded = folded.load();
       if (loaded.failed()) {
         throw new SQLException(String.join("; ", loaded.errors()));
       }
-      SparkJobNames.describeNext(spark.sparkContext(), command, runId, "landing checksum", tenantId, List.of(table.name()));
-      exported = SparkChecksum.checksum(rows, ChecksumQueries.spec(landing.asChecksummed(), buckets));
+      exported = ChecksumFold.total(spec, folded.folds());
     } finally {
       SparkJobNames.clear(spark.sparkContext());
     }
