@@ -118,4 +118,29 @@ public record SchemaMap(String defaultSchema, Map<String, String> mapped) {
     sourceSchemas.forEach(s -> out.add(targetSchema(s)));
     return new ArrayList<>(out);
   }
+
+  /**
+   * The target schemas {@code sourceSchemas} consolidate into, in the same order, each once: the
+   * target's search path for definitions read under the sources' path {@code sourceSchemas}, so an
+   * unqualified name finds the object it found in the source.
+   */
+  public List<String> searchPath(Collection<String> sourceSchemas) {
+    Set<String> out = new LinkedHashSet<>();
+    sourceSchemas.forEach(s -> out.add(targetSchema(s)));
+    return new ArrayList<>(out);
+  }
+
+  /**
+   * A definition read from a source (a default, a CHECK, a trigger or function definition) with its
+   * schema qualifiers ({@code 'x'::sales.status}, {@code sales.quote_ref()}) naming the target
+   * schemas those schemas map to; names in literals and function bodies are left as written.
+   */
+  public String requalify(String definition) {
+    return definition == null ? null : dev.tenantfold.jdbc.SqlText.renameSchemas(definition, this::targetSchemaIfConsolidated);
+  }
+
+  /** A schema's target schema, or the schema itself when it is a system schema (pg_catalog stays pg_catalog). */
+  private String targetSchemaIfConsolidated(String schema) {
+    return schema.startsWith("pg_") || schema.equals("information_schema") ? schema : targetSchema(schema);
+  }
 }

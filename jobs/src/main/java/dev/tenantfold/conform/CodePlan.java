@@ -20,20 +20,23 @@ import java.util.Set;
  * listed in the plan and the report.
  *
  * <p>Triggers on consolidated tables are recreated on the consolidated table, with the function
- * they execute in the target schema: a row trigger sees one row of one tenant, so it stays exact.
+ * they execute in the target schema its source schema maps to: a row trigger sees one row of one
+ * tenant, so it stays exact. Definitions were read under the tenants' schemas as the search path
+ * ({@code searchPath}: every tenant's schemas, config order), which the target replays mapped.
  * Views and other functions read tables by name; rewriting their SQL tenant-aware is not exact in
  * general, so they are recreated per tenant inside the tenant's compatibility schema (where those
  * names resolve to views of the tenant's rows only) when {@code target.compat-schemas} is on, and
  * listed as not recreated otherwise.
  */
-public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) {
+public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, List<String> searchPath) {
   public CodePlan {
     tenants = Collections.unmodifiableMap(new LinkedHashMap<>(tenants));
+    searchPath = List.copyOf(searchPath);
   }
 
   /** No code read (export tenants only, or tests). */
   public static CodePlan none() {
-    return new CodePlan(Map.of(), false);
+    return new CodePlan(Map.of(), false, List.of("public"));
   }
 
   /** The code of {@code tenantId}'s schemas (none for a tenant whose code was not read, such as an export). */
@@ -122,7 +125,7 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas) 
     return tenants.values().stream().flatMap(c -> c.extensions().stream()).distinct().toList();
   }
 
-  /** The definition of domain {@code name}: the first tenant's (config order) that has it. */
+  /** The definition of the domain keyed {@code name}: the first tenant's (config order) that has it. */
   public Optional<DomainSpec> domain(String name) {
     return tenants.values().stream().flatMap(c -> c.domains().stream()).filter(d -> d.name().equals(name)).findFirst();
   }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import dev.tenantfold.config.SchemaMap;
+import dev.tenantfold.jdbc.SearchPath;
 
 /**
  * Reads tables, columns, types, primary and foreign keys and size estimates from a PostgreSQL
@@ -46,7 +47,8 @@ public final class CatalogReader {
              pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated,
              CASE WHEN t.typtype = 'd' AND bt.typtype <> 'e' THEN t.typname END AS domain_name,
              CASE WHEN bt.typtype = 'e' THEN (SELECT nspname FROM pg_namespace WHERE oid = bt.typnamespace)
-                  WHEN bet.typtype = 'e' THEN (SELECT nspname FROM pg_namespace WHERE oid = bet.typnamespace) END AS enum_schema
+                  WHEN bet.typtype = 'e' THEN (SELECT nspname FROM pg_namespace WHERE oid = bet.typnamespace) END AS enum_schema,
+             (SELECT nspname FROM pg_namespace WHERE oid = t.typnamespace) AS type_schema
         FROM pg_attribute a
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         JOIN pg_type t ON t.oid = a.atttypid
@@ -96,7 +98,8 @@ public final class CatalogReader {
 
   /** Reads every selected table of {@code schemas}; fails naming the table if a type is unsupported. */
   public static TenantCatalog read(Connection conn, String tenantId, List<String> schemas, TablesConfig tables) throws SQLException {
-    return read(conn, tenantId, schemas, tables, UnaryOperator.identity());
+    // Defaults and generated expressions print names relative to the search path: the tenant's schemas, as the target replays them.
+    return SearchPath.with(conn, schemas, () -> read(conn, tenantId, schemas, tables, UnaryOperator.identity()));
   }
 
   /**
@@ -105,7 +108,8 @@ public final class CatalogReader {
    * so the plan merges them with the tenants' tables of the same key.
    */
   public static TenantCatalog readTarget(Connection conn, SchemaMap map, List<String> sourceSchemas, TablesConfig tables) throws SQLException {
-    return read(conn, "target", map.targetSchemas(sourceSchemas), tables, map::sourceSchemaFor);
+    return SearchPath.with(conn, map.searchPath(sourceSchemas),
+        () -> read(conn, "target", map.targetSchemas(sourceSchemas), tables, map::sourceSchemaFor));
   }
 
   /**
@@ -208,15 +212,17 @@ public final class CatalogReader {
           }
           // An enum is keyed like a table: qualified by its (source) schema unless that is public.
           String enumKey = rs.getString(7) == null ? null : SchemaMap.key(sourceSchema.apply(rs.getString(13)), rs.getString(7));
+          // A domain too: keyed by its schema, created in the target schema that schema maps to.
+          String domainKey = rs.getString(12) == null ? null : SchemaMap.key(sourceSchema.apply(rs.getString(14)), rs.getString(12));
           String defaultExpr = rs.getString(9);
           boolean bySequence = rs.getBoolean(10) || (defaultExpr != null && defaultExpr.startsWith("nextval("));
           if (rs.getBoolean(11)) {
             // A generated column's expression is not a default: the target recreates the column generated, and computes it.
-            out.add(new ColumnSpec(name, type, rs.getBoolean(3), enumKey, isArray, null, false, defaultExpr, rs.getString(12)));
+            out.add(new ColumnSpec(name, type, rs.getBoolean(3), enumKey, isArray, null, false, defaultExpr, domainKey));
             continue;
           }
           out.add(new ColumnSpec(name, type, rs.getBoolean(3), enumKey, isArray, bySequence ? null : defaultExpr, bySequence, null,
-              rs.getString(12)));
+              domainKey));
         }
       }
     }

@@ -1,16 +1,16 @@
 package dev.tenantfold.extract;
 
-import dev.tenantfold.jdbc.Sql;
+import dev.tenantfold.jdbc.SearchPath;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -44,12 +44,19 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
   public record DefaultCall(String table, String column, String function) {}
 
   /**
-   * A domain: its base type, NOT NULL, default and CHECK constraints ({@code CONSTRAINT name CHECK
+   * A domain: {@code name} is its key ({@code SchemaMap.key}: qualified unless in {@code public}),
+   * then its base type, NOT NULL, default and CHECK constraints ({@code CONSTRAINT name CHECK
    * (...)} as {@code pg_get_constraintdef} prints them).
    */
   public record DomainSpec(String name, String baseType, boolean notNull, String defaultExpression, List<String> constraints) {
     public DomainSpec {
       constraints = List.copyOf(constraints);
+    }
+
+    /** The same domain with {@code rewrite} applied to its base type, default and constraints (schema qualifiers mapped). */
+    public DomainSpec rewritten(UnaryOperator<String> rewrite) {
+      return new DomainSpec(name, rewrite.apply(baseType), notNull, defaultExpression == null ? null : rewrite.apply(defaultExpression),
+          constraints.stream().map(rewrite).toList());
     }
 
     /** {@code CREATE DOMAIN qualifiedName AS ...}. */
@@ -67,12 +74,18 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
   }
 
   /**
-   * A function, procedure or aggregate: {@code signature} names it with its argument types
-   * ({@code last_day(timestamp with time zone)}); {@code definition} is a CREATE OR REPLACE
-   * statement whose name is {@code qualifiedName}, or null for an aggregate (PostgreSQL prints no
-   * definition for those).
+   * A function, procedure or aggregate: {@code signature} names it by its key (qualified unless in
+   * {@code public}, as tables are) with its argument types ({@code last_day(timestamp with time
+   * zone)}, {@code sales.quote_ref()}); {@code definition} is a CREATE OR REPLACE statement whose
+   * name is {@code qualifiedName}, or null for an aggregate PostgreSQL prints no definition for.
    */
   public record FunctionSpec(String signature, String kind, String qualifiedName, String definition) {
+    /** The source schema the function is defined in. */
+    public String sourceSchema() {
+      String name = signature.substring(0, signature.indexOf('('));
+      return name.contains(".") ? name.substring(0, name.indexOf('.')) : "public";
+    }
+
     /** The definition creating the function in {@code schema} instead (a quoted name). */
     public String definitionIn(String schema) {
       return definition.replaceFirst(Pattern.quote(qualifiedName) + "\\(",
@@ -104,7 +117,7 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
          AND u.relkind IN ('v', 'm') AND n.nspname = ANY (?)
       """;
   private static final String FUNCTIONS_SQL = """
-      SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+      SELECT CASE WHEN n.nspname = 'public' THEN '' ELSE n.nspname || '.' END || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
              CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'window function' END,
              quote_ident(n.nspname) || '.' || quote_ident(p.proname),
              CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid)
@@ -125,18 +138,21 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
       """;
   private static final String TRIGGERS_SQL = """
       -- Tables are keyed like the plan's: qualified by their schema unless that is public (SchemaMap.key).
-      SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, t.tgname, pg_get_triggerdef(t.oid, true), p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+      SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, t.tgname, pg_get_triggerdef(t.oid, true),
+             CASE WHEN pn.nspname = 'public' THEN '' ELSE pn.nspname || '.' END || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
              p.pronamespace = 'pg_catalog'::regnamespace
         FROM pg_trigger t
         JOIN pg_class c ON c.oid = t.tgrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_proc p ON p.oid = t.tgfoid
+        JOIN pg_namespace pn ON pn.oid = p.pronamespace
        WHERE n.nspname = ANY (?) AND NOT t.tgisinternal AND t.tgparentid = 0
        ORDER BY c.relname, t.tgname
       """;
 
   private static final String DEFAULT_CALLS_SQL = """
-      SELECT DISTINCT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, a.attname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+      SELECT DISTINCT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, a.attname,
+             CASE WHEN pn.nspname = 'public' THEN '' ELSE pn.nspname || '.' END || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
         FROM pg_attrdef d
         JOIN pg_class c ON c.oid = d.adrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -151,7 +167,8 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
       SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY extname
       """;
   private static final String DOMAINS_SQL = """
-      SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
+      SELECT CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END,
+             format_type(t.typbasetype, t.typtypmod), t.typnotnull, pg_get_expr(t.typdefaultbin, 0),
              ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid, true)
                      FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname)
         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
@@ -160,18 +177,19 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
        WHERE t.typtype = 'd' AND (n.nspname = ANY (?) OR t.oid IN (
                SELECT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
                 WHERE cn.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped))
-       ORDER BY t.typname
+       ORDER BY n.nspname, t.typname
       """;
 
   /**
-   * Reads the code of {@code schemas}. Sets the session's search path to those schemas (the
-   * catalog session is read-only and its own), so definitions print unqualified names.
+   * Reads the code of {@code schemas} with those schemas as the search path, so definitions name
+   * objects unqualified where the path finds them; the target replays them under the mapped path
+   * ({@code SchemaMap.searchPath}).
    */
   public static CodeObjects read(Connection conn, List<String> schemas) throws SQLException {
-    try (Statement st = conn.createStatement()) {
-      st.execute("SELECT set_config('search_path', " + Sql.literal(String.join(", ", schemas.stream()
-          .map(Sql::ident).toList())) + ", false)");
-    }
+    return SearchPath.with(conn, schemas, () -> readUnderPath(conn, schemas));
+  }
+
+  private static CodeObjects readUnderPath(Connection conn, List<String> schemas) throws SQLException {
     Array schemaArray = conn.createArrayOf("text", schemas.toArray());
     List<ViewSpec> views = new ArrayList<>();
     query(conn, VIEWS_SQL, schemaArray, rs -> views.add(new ViewSpec(rs.getString(4), rs.getString(1), rs.getBoolean(2), stripSemicolon(rs.getString(3)))));

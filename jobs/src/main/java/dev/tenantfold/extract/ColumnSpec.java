@@ -2,7 +2,6 @@ package dev.tenantfold.extract;
 
 import java.io.Serializable;
 import dev.tenantfold.config.SchemaMap;
-import dev.tenantfold.jdbc.Sql;
 
 /**
  * A source column as the catalog describes it. {@code type} is PostgreSQL's {@code format_type}
@@ -19,7 +18,7 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
     this(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, null, null);
   }
 
-  /** The same column declared with domain {@code domainName} (in the target schema) over its type. */
+  /** The same column declared with domain {@code domainName} (a key, {@link SchemaMap#key}) over its type. */
   public ColumnSpec withDomain(String domainName) {
     return new ColumnSpec(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, generatedExpression, domainName);
   }
@@ -64,12 +63,12 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
   }
 
   /**
-   * The column type as the target must declare it: an enum (its key, {@link SchemaMap#key}) in the
-   * target schema its source schema maps to, a domain in the default target schema.
+   * The column type as the target must declare it: an enum or a domain (their keys, {@link
+   * SchemaMap#key}) in the target schema their source schema maps to.
    */
   public String targetType(SchemaMap schemas) {
     if (domain != null) {
-      return Sql.qualified(schemas.defaultSchema(), domain);
+      return schemas.relation(domain);
     }
     if (enumType == null) {
       return type;

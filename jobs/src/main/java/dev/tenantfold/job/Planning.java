@@ -15,6 +15,7 @@ import dev.tenantfold.extract.TableObjects;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.jdbc.SearchPath;
 import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.source.TenantSource;
 import java.sql.Connection;
@@ -140,21 +141,25 @@ final class Planning {
         continue;
       }
       try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
-        for (TableSpec table : catalog.tables()) {
-          if (plan.table(table.key()).isEmpty()) {
-            continue;
+        // Under the tenant's schemas as the search path, as its code and column defaults are read: the target replays them all
+        // under the mapped path (SchemaMap.searchPath).
+        Map<String, TableObjects> found = SearchPath.with(conn, tenant.schemas(), () -> {
+          Map<String, TableObjects> read = new LinkedHashMap<>();
+          for (TableSpec table : catalog.tables()) {
+            if (plan.table(table.key()).isPresent()) {
+              read.put(table.key(), TableObjects.read(conn, Sql.qualified(table.schema(), table.name())).withForeignKeys(table.foreignKeys()));
+            }
           }
-          TableObjects found = TableObjects.read(conn, Sql.qualified(table.schema(), table.name())).withForeignKeys(table.foreignKeys());
-          objects.merge(table.key(), found, Planning::union);
-        }
-        // Last: it sets the session's search path, so definitions print names unqualified.
+          return read;
+        });
+        found.forEach((key, tableObjects) -> objects.merge(key, tableObjects, Planning::union));
         code.put(tenant.id(), CodeObjects.read(conn, tenant.schemas()));
       } catch (SQLException e) {
         LOG.warn("Cannot read the indexes, constraints, functions, triggers and views of tenant {}: {}", tenant.id(),
             Redaction.sqlMessage(e, config.secrets()));
       }
     }
-    return plan.withObjects(objects).withCode(new CodePlan(code, config.target().compatSchemaPrefix().isPresent()));
+    return plan.withObjects(objects).withCode(new CodePlan(code, config.target().compatSchemaPrefix().isPresent(), sourceSchemas(config.tenants())));
   }
 
   private static TableObjects union(TableObjects a, TableObjects b) {

@@ -1,14 +1,17 @@
 package dev.tenantfold.job;
 
 
+import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.RowAccounting;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetTable;
+import dev.tenantfold.extract.TableObjects;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.jdbc.SearchPath;
 import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.progress.SparkJobNames;
@@ -301,7 +304,14 @@ final class TenantMigration {
       try {
         Connection targetConn = session.connection();
         plan.staging().buildKeys(targetConn, config.options().analyzeStaging());
-        plan.staging().buildExclusions(targetConn, target.objects(plan.name()).exclusions());
+        // Read under the tenants' schemas as the search path: replayed under the mapped path, qualifiers mapped.
+        SchemaMap schemas = config.target().schemas();
+        List<TableObjects.CheckSpec> exclusions = target.objects(plan.name()).exclusions().stream()
+            .map(x -> new TableObjects.CheckSpec(x.name(), schemas.requalify(x.definition()))).toList();
+        SearchPath.with(targetConn, schemas.searchPath(target.code().searchPath()), () -> {
+          plan.staging().buildExclusions(targetConn, exclusions);
+          return null;
+        });
         plan.staging().buildParentIndexes(targetConn);
         t1 = System.nanoTime();
         keysNanos += t1 - t0;

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Set;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.jdbc.Queries;
+import dev.tenantfold.jdbc.SearchPath;
 import dev.tenantfold.jdbc.Sql;
 import java.time.Duration;
 import java.util.Map;
@@ -54,7 +55,7 @@ public final class TargetDdl {
 
   private static final String ENUM = "(enum)";
 
-  /** The default target schema: where domains and the functions of defaults and triggers are created. */
+  /** The default target schema: where {@code public} consolidates and the tenants' extensions are created. */
   private final String schema;
   private final SchemaMap schemas;
   private final String tenantColumn;
@@ -97,6 +98,14 @@ public final class TargetDdl {
       targetSchemas.add(schema);
       target.tables().keySet().forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
       target.enums().keySet().forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
+      // Domains and functions live in the target schema their source schema maps to, as tables do (sales.quote_ref() in sales).
+      domainsUsed(target).forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
+      for (String key : target.tables().keySet()) {
+        target.code().defaultFunctions(target, key).forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
+        target.code().triggers(target, key).functions().forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
+      }
+      // Definitions were read under the tenants' schemas as the search path: they are replayed under the schemas those map to.
+      String searchPath = "SET LOCAL search_path TO " + SearchPath.of(replayPath(target));
       Map<String, String> schemaProblems = new TreeMap<>();
       for (String s : targetSchemas) {
         try {
@@ -135,22 +144,24 @@ public final class TargetDdl {
       }
       // Domains before the tables whose columns use them; one the target cannot create fails those tables.
       Map<String, String> domainProblems = new TreeMap<>();
-      Set<String> domains = new java.util.TreeSet<>();
-      target.tables().values().forEach(t -> t.columns().stream().map(ColumnSpec::domain).filter(d -> d != null).forEach(domains::add));
-      for (String domain : domains) {
+      for (String domain : domainsUsed(target)) {
         try {
           serialize(st, timeout);
-          if (!Queries.bool(conn, "SELECT to_regtype(?) IS NOT NULL", qualified(schema, domain))) {
+          st.execute(searchPath);
+          if (schemaProblems.containsKey(schemas.targetSchemaOf(domain))) {
+            throw new SQLException(schemaProblems.get(schemas.targetSchemaOf(domain)));
+          }
+          if (!Queries.bool(conn, "SELECT to_regtype(?) IS NOT NULL", schemas.relation(domain))) {
             var spec = target.code().domain(domain);
             if (spec.isEmpty()) {
               throw new SQLException("no tenant's catalog defines it");
             }
-            st.execute(spec.get().createSql(qualified(schema, domain)));
+            st.execute(spec.get().rewritten(schemas::requalify).createSql(schemas.relation(domain)));
           }
           conn.commit();
         } catch (SQLException ex) {
           conn.rollback();
-          domainProblems.put(domain, "Cannot create domain " + schema + "." + domain + ": " + reason(ex));
+          domainProblems.put(domain, "Cannot create domain " + schemas.relation(domain) + ": " + reason(ex));
         }
       }
       String roleProblem = null;
@@ -178,12 +189,10 @@ public final class TargetDdl {
         }
         try {
           serialize(st, timeout);
+          st.execute(searchPath);
           boolean shared = target.rule(table.name()).shared().isPresent();
           ensureTable(conn, st, table, shared);
-          // Definitions read from the sources (defaults, checks, triggers) name functions and tables unqualified: resolve them in the
-          // target schema, for this table's transaction.
           String own = schemas.targetSchemaOf(table.name());
-          st.execute("SET LOCAL search_path TO " + (own.equals(schema) ? "" : ident(own) + ", ") + ident(schema) + ", pg_catalog");
           ensureDefaults(conn, st, table, target.code().defaultFunctions(target, table.name()));
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
           ensureTriggers(conn, st, table, target.code().triggers(target, table.name()));
@@ -217,6 +226,29 @@ public final class TargetDdl {
       conn.setAutoCommit(autoCommit);
     }
     return failed;
+  }
+
+  /** The domains the planned columns are declared with (keys), each once. */
+  private static Set<String> domainsUsed(TargetSchema target) {
+    Set<String> domains = new java.util.TreeSet<>();
+    target.tables().values().forEach(t -> t.columns().stream().map(ColumnSpec::domain).filter(d -> d != null).forEach(domains::add));
+    return domains;
+  }
+
+  /**
+   * The search path the sources' definitions are replayed under: the target schemas of the
+   * tenants' schemas, in order ({@link SchemaMap#searchPath}), then {@code public}, where a type or
+   * function of an extension installed before the run may live.
+   */
+  private List<String> replayPath(TargetSchema target) {
+    List<String> path = new ArrayList<>(schemas.searchPath(target.code().searchPath()));
+    if (!path.contains(schema)) {
+      path.add(schema);
+    }
+    if (!path.contains(SchemaMap.DEFAULT_SOURCE)) {
+      path.add(SchemaMap.DEFAULT_SOURCE);
+    }
+    return path;
   }
 
   /**
@@ -332,7 +364,7 @@ public final class TargetDdl {
       String existing = present.get(c.name());
       if (existing == null) {
         st.execute("ALTER TABLE " + relation + " ADD COLUMN " + ident(c.name()) + " " + c.targetType(schemas)
-            + c.generatedClause());
+            + schemas.requalify(c.generatedClause()));
         continue;
       }
       if (!existing.equals(ENUM) && c.enumType() == null && !TypeLattice.normal(existing).equals(TypeLattice.normal(c.type()))) {
@@ -383,7 +415,7 @@ public final class TargetDdl {
    */
   private void ensureDefaults(Connection conn, Statement st, TargetTable table, List<CodeObjects.FunctionSpec> functions) throws SQLException {
     for (CodeObjects.FunctionSpec function : functions) {
-      tryDdl(st, function.definitionIn(ident(schema)), "function " + function.signature() + " for the column defaults of " + table.name());
+      tryDdl(st, schemas.requalify(function.definition()), "function " + function.signature() + " for the column defaults of " + table.name());
     }
     Map<String, String> current = new HashMap<>();
     try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
@@ -412,12 +444,8 @@ public final class TargetDdl {
           rowLevelSecurity.get().grantSequence(conn, st, sequence);
         }
       } else if (c.defaultExpression() != null) {
-        // A default of another source schema's table names its function qualified (sales.quote_ref()); it now lives in the target schema.
-        String expression = c.defaultExpression();
-        for (CodeObjects.FunctionSpec function : functions) {
-          String name = function.qualifiedName().substring(function.qualifiedName().indexOf('.') + 1);
-          expression = expression.replace(function.qualifiedName() + "(", ident(schema) + "." + name + "(");
-        }
+        // Qualified names (a shadowed function, a cast to another schema's enum) name the target schemas their schemas map to.
+        String expression = schemas.requalify(c.defaultExpression());
         st.execute("SAVEPOINT tenantfold_default");
         try {
           st.execute("ALTER TABLE " + column + " SET DEFAULT " + expression);
@@ -447,19 +475,19 @@ public final class TargetDdl {
       if (!shared && index.method().equals("btree")) {
         keys.add(ident(tenantColumn));
       }
-      keys.addAll(index.keys());
+      index.keys().forEach(k -> keys.add(schemas.requalify(k)));
       String include = index.include().isEmpty() ? "" : " INCLUDE (" + String.join(", ", index.include()) + ")";
       String sql = index.constraint()
           ? "ALTER TABLE " + parent + " ADD CONSTRAINT " + ident(index.name()) + " UNIQUE (" + String.join(", ", keys) + ")" + include
           : "CREATE " + (index.unique() ? "UNIQUE " : "") + "INDEX " + ident(index.name()) + " ON " + parent + " USING " + index.method() + " ("
-              + String.join(", ", keys) + ")" + include + (index.predicate() == null ? "" : " WHERE " + index.predicate());
+              + String.join(", ", keys) + ")" + include + (index.predicate() == null ? "" : " WHERE " + schemas.requalify(index.predicate()));
       if (!relationExists(conn, schemas.targetSchemaOf(table.name()), index.name())) {
         tryDdl(st, sql, "index " + index.name() + " of " + parent);
       }
     }
     for (TableObjects.CheckSpec check : objects.checks()) {
       if (!constraintExists(conn, parent, check.name())) {
-        tryDdl(st, "ALTER TABLE " + parent + " ADD CONSTRAINT " + ident(check.name()) + " " + check.definition(), "constraint " + check.name()
+        tryDdl(st, "ALTER TABLE " + parent + " ADD CONSTRAINT " + ident(check.name()) + " " + schemas.requalify(check.definition()), "constraint " + check.name()
             + " of " + parent);
       }
     }
@@ -478,11 +506,11 @@ public final class TargetDdl {
     }
     String parent = schemas.relation(table.name());
     for (CodeObjects.FunctionSpec function : code.functions()) {
-      tryDdl(st, function.definitionIn(ident(schema)), "function " + function.signature() + " for the triggers of " + parent);
+      tryDdl(st, schemas.requalify(function.definition()), "function " + function.signature() + " for the triggers of " + parent);
     }
     for (CodeObjects.TriggerSpec trigger : code.triggers()) {
       if (!Queries.exists(conn, "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ?", parent, trigger.name())) {
-        tryDdl(st, trigger.definition(), "trigger " + trigger.name() + " of " + parent);
+        tryDdl(st, schemas.requalify(trigger.definition()), "trigger " + trigger.name() + " of " + parent);
       }
     }
   }
@@ -565,7 +593,7 @@ public final class TargetDdl {
   String createSharedSql(TargetTable table) {
     List<String> columns = new ArrayList<>();
     for (ColumnSpec c : table.columns()) {
-      columns.add(ident(c.name()) + " " + c.targetType(schemas) + c.generatedClause() + (c.notNull() ? " NOT NULL" : ""));
+      columns.add(ident(c.name()) + " " + c.targetType(schemas) + schemas.requalify(c.generatedClause()) + (c.notNull() ? " NOT NULL" : ""));
     }
     columns.add("PRIMARY KEY (" + Sql.idents(table.primaryKey()) + ")");
     return "CREATE TABLE " + schemas.relation(table.name()) + " (\n  " + String.join(",\n  ", columns) + "\n)";
@@ -575,7 +603,7 @@ public final class TargetDdl {
     StringBuilder sql = new StringBuilder("CREATE TABLE ").append(schemas.relation(table.name())).append(" (\n  ")
         .append(ident(tenantColumn)).append(" text NOT NULL");
     for (ColumnSpec c : table.columns()) {
-      sql.append(",\n  ").append(ident(c.name())).append(' ').append(c.targetType(schemas)).append(c.generatedClause());
+      sql.append(",\n  ").append(ident(c.name())).append(' ').append(c.targetType(schemas)).append(schemas.requalify(c.generatedClause()));
       if (c.notNull()) {
         sql.append(" NOT NULL");
       }

@@ -123,19 +123,18 @@ class SchemaFidelityCorpusTest {
       "CREATE UNIQUE INDEX quotes_pkey ON ONLY sales.quotes USING btree (tenant_id, id)");
 
   /**
-   * The target's triggers: the source's, on the consolidated tables. Trigger functions are created
-   * in target.schema (README: "Domains, and the functions of defaults and triggers, are created in
-   * target.schema"), so sales' {@code shout()} is {@code public.shout()} there.
+   * The target's triggers: the source's, on the consolidated tables, with their functions in the
+   * target schema of the function's own schema (sales' {@code shout()} in sales).
    */
   private static final List<String> TARGET_TRIGGERS = List.of(
       "CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION touch()",
-      "CREATE TRIGGER quotes_shout BEFORE INSERT OR UPDATE ON sales.quotes FOR EACH ROW EXECUTE FUNCTION shout()");
+      "CREATE TRIGGER quotes_shout BEFORE INSERT OR UPDATE ON sales.quotes FOR EACH ROW EXECUTE FUNCTION sales.shout()");
 
   /**
    * The target's columns: the tenant column first, then the source's with their NOT NULL, defaults
    * and generation expressions. Identity columns become plain columns drawing from a target
    * sequence {@code <table>_<column>_seq} shared by every tenant (serial columns keep the same
-   * form); a default calling a function of sales calls it in target.schema, where it is created.
+   * form); a default calling a function of sales calls it in sales, where it is created.
    */
   private static final List<String> TARGET_COLUMNS = List.of(
       "customers.active boolean not null default true",
@@ -169,18 +168,18 @@ class SchemaFidelityCorpusTest {
       "sales.quotes.amount numeric(10,2) not null",
       "sales.quotes.code text not null",
       "sales.quotes.customer_id integer not null",
-      "sales.quotes.discount percent",
+      "sales.quotes.discount sales.percent",
       "sales.quotes.id bigint not null default nextval('sales.quotes_id_seq'::regclass)",
       "sales.quotes.net numeric(12,2) generated ((amount * ((100)::numeric - (discount)::numeric)) / (100)::numeric)",
       "sales.quotes.note text",
-      "sales.quotes.ref text not null default quote_ref()",
+      "sales.quotes.ref text not null default sales.quote_ref()",
       "sales.quotes.state sales.status not null default 'draft'::sales.status",
       "sales.quotes.tenant_id text not null");
 
-  /** Domains, with their NOT NULL, default and checks, in target.schema (README): sales' percent too. */
+  /** Domains, with their NOT NULL, default and checks, each in the target schema of its own schema: sales' percent in sales. */
   private static final List<String> TARGET_DOMAINS = List.of(
-      "public.percent numeric(5,2) not null default 0 percent_range CHECK (((VALUE >= (0)::numeric) AND (VALUE <= (100)::numeric)))",
-      "public.qty integer qty_positive CHECK ((VALUE > 0))");
+      "public.qty integer qty_positive CHECK ((VALUE > 0))",
+      "sales.percent numeric(5,2) not null default 0 percent_range CHECK (((VALUE >= (0)::numeric) AND (VALUE <= (100)::numeric)))");
 
   /** Enums stay per schema: two types named status, each with its own labels. */
   private static final List<String> TARGET_ENUMS = List.of("public.status open,paid,void", "sales.status draft,sent,accepted");
@@ -234,18 +233,19 @@ class SchemaFidelityCorpusTest {
     roundTrip(soft, acme, warehouse, INDEXES, TARGET_INDEXES, SchemaFidelityCorpusTest::tenantIndexed,
         List.of("CREATE UNIQUE INDEX payment_pkey ON ONLY public.payment USING btree (tenant_id, payment_id)",
             "CREATE UNIQUE INDEX quote_events_pkey ON ONLY sales.quote_events USING btree (tenant_id, event_id)"));
-    roundTrip(soft, acme, warehouse, TRIGGERS, TARGET_TRIGGERS, d -> d.replace("sales.shout()", "shout()"), List.of());
+    roundTrip(soft, acme, warehouse, TRIGGERS, TARGET_TRIGGERS, UnaryOperator.identity(), List.of());
     roundTrip(soft, acme, warehouse, COLUMNS, TARGET_COLUMNS, SchemaFidelityCorpusTest::targetColumn,
         List.of("customers.tenant_id text not null", "orders.tenant_id text not null", "payment.tenant_id text not null",
             "sales.quote_events.tenant_id text not null", "sales.quote_lines.tenant_id text not null",
             "sales.quotes.tenant_id text not null"));
-    roundTrip(soft, acme, warehouse, DOMAINS, TARGET_DOMAINS, d -> d.replace("sales.percent", "public.percent"), List.of());
+    roundTrip(soft, acme, warehouse, DOMAINS, TARGET_DOMAINS, UnaryOperator.identity(), List.of());
     roundTrip(soft, acme, warehouse, ENUMS, TARGET_ENUMS, UnaryOperator.identity(), List.of());
     // Nothing dropped silently: the plan says where each function, trigger, domain and view went.
     soft.assertThat(RowSets.rows(warehouse, "SELECT e->>'kind' || ' ' || (e->>'name') || ' ' || (e->>'outcome') FROM tenantfold.plans,"
         + " jsonb_array_elements(plan->'code_objects') e")).contains("trigger orders.orders_touch CONSOLIDATED",
-            "trigger sales.quotes.quotes_shout CONSOLIDATED", "function touch() CONSOLIDATED", "function shout() CONSOLIDATED",
-            "function region_code() CONSOLIDATED", "function quote_ref() CONSOLIDATED", "domain qty CONSOLIDATED", "domain percent CONSOLIDATED",
+            "trigger sales.quotes.quotes_shout CONSOLIDATED", "function touch() CONSOLIDATED", "function sales.shout() CONSOLIDATED",
+            "function region_code() CONSOLIDATED", "function sales.quote_ref() CONSOLIDATED", "domain qty CONSOLIDATED",
+            "domain sales.percent CONSOLIDATED",
             "view customer_spend COMPAT_SCHEMAS", "materialized view order_count COMPAT_SCHEMAS",
             "view sales.open_quotes NOT_RECREATED", "materialized view sales.quote_total NOT_RECREATED");
     soft.assertAll();
@@ -385,9 +385,7 @@ class SchemaFidelityCorpusTest {
     return column
         // Identity becomes a default drawing from the target's shared sequence.
         .replace("orders.id integer not null identity always", "orders.id integer not null default nextval('orders_id_seq'::regclass)")
-        .replace("sales.quotes.id bigint not null identity by default", "sales.quotes.id bigint not null default nextval('sales.quotes_id_seq'::regclass)")
-        // Domains and the functions of defaults live in target.schema.
-        .replace("sales.percent", "percent").replace("sales.quote_ref()", "quote_ref()");
+        .replace("sales.quotes.id bigint not null identity by default", "sales.quotes.id bigint not null default nextval('sales.quotes_id_seq'::regclass)");
   }
 
   private static String one(String url, String sql) {

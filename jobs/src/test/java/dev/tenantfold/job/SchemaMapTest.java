@@ -93,6 +93,67 @@ class SchemaMapTest {
 
   }
 
+  /**
+   * Functions, domains, defaults, CHECKs and triggers of two schemas with one name each stay their
+   * schema's own, also when {@code schema-map} renames the schema: {@code sales.label()} and a cast to
+   * {@code sales.status} are read qualified (public's objects of one name shadow them) and must name
+   * {@code sales_mt} in the target.
+   */
+  @Test
+  void functionsDomainsAndCastsOfTwoSchemasStayTheirSchemasOwn() throws Exception {
+    String fixture = """
+        CREATE TYPE public.status AS ENUM ('open', 'closed');
+        CREATE FUNCTION public.label() RETURNS text LANGUAGE sql AS $$ SELECT 'public' $$;
+        CREATE FUNCTION public.shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := lower(NEW.note); RETURN NEW; END $$;
+        CREATE DOMAIN public.code AS text CHECK (VALUE ~ '^P');
+        CREATE TABLE public.orders (id int PRIMARY KEY, code public.code, origin text DEFAULT label(), state public.status DEFAULT 'open',
+          note text);
+        CREATE TRIGGER shout BEFORE INSERT ON public.orders FOR EACH ROW EXECUTE FUNCTION public.shout();
+        INSERT INTO public.orders VALUES (1, 'P1', 'public', 'open', 'x');
+        CREATE SCHEMA sales;
+        CREATE TYPE sales.status AS ENUM ('new', 'shipped', 'void');
+        CREATE FUNCTION sales.label() RETURNS text LANGUAGE sql AS $$ SELECT 'sales' $$;
+        CREATE FUNCTION sales.shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := upper(NEW.note); RETURN NEW; END $$;
+        CREATE DOMAIN sales.code AS text CHECK (VALUE ~ '^S');
+        CREATE TABLE sales.orders (id int PRIMARY KEY, code sales.code, origin text DEFAULT sales.label(),
+          state sales.status DEFAULT 'new'::sales.status CHECK (state <> 'void'::sales.status), note text);
+        CREATE TRIGGER shout BEFORE INSERT ON sales.orders FOR EACH ROW EXECUTE FUNCTION sales.shout();
+        INSERT INTO sales.orders VALUES (1, 'S1', 'sales', 'shipped', 'Y');
+        """;
+    String acme = TestPostgres.createDatabase("sm_c_acme");
+    String globex = TestPostgres.createDatabase("sm_c_globex");
+    TestPostgres.execute(acme, fixture);
+    TestPostgres.execute(globex, fixture);
+    String warehouse = Fixtures.emptyWarehouse();
+    var config = Fixtures.config(warehouse).tenantInSchemas("acme", acme, List.of("public", "sales"))
+        .tenantInSchemas("globex", globex, List.of("public", "sales")).set("target.schema-map", Map.of("sales", "sales_mt")).build(reports);
+
+    RunResult run = new MigrationJob(config, spark).execute();
+
+    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        + " WHERE n.nspname IN ('public', 'sales_mt', 'sales') ORDER BY 1")).containsExactly("label()", "sales_mt.label()", "sales_mt.shout()", "shout()");
+    assertThat(RowSets.rows(warehouse, "SELECT t.oid::regtype::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+        + " WHERE t.typtype = 'd' AND n.nspname IN ('public', 'sales_mt', 'sales') ORDER BY 1")).containsExactly("code", "sales_mt.code");
+    // What an application sees: each schema's default, domain, CHECK and trigger, as in the tenant's database.
+    TestPostgres.execute(warehouse, "INSERT INTO sales_mt.orders (tenant_id, id, code, note) VALUES ('acme', 2, 'S2', 'Quiet')");
+    TestPostgres.execute(warehouse, "INSERT INTO public.orders (tenant_id, id, code, note) VALUES ('acme', 2, 'P2', 'Quiet')");
+    assertThat(RowSets.rows(warehouse, "SELECT origin || ' ' || state || ' ' || note FROM sales_mt.orders WHERE tenant_id = 'acme' AND id = 2"))
+        .containsExactly("sales new QUIET");
+    assertThat(RowSets.rows(warehouse, "SELECT origin || ' ' || state || ' ' || note FROM public.orders WHERE tenant_id = 'acme' AND id = 2"))
+        .containsExactly("public open quiet");
+    assertThatThrownBy(() -> TestPostgres.execute(warehouse, "INSERT INTO sales_mt.orders (tenant_id, id, code) VALUES ('acme', 3, 'P3')"))
+        .as("sales.code's check, not public's").hasMessageContaining("violates check constraint \"code_check\"");
+    assertThatThrownBy(() -> TestPostgres.execute(warehouse, "INSERT INTO public.orders (tenant_id, id, code) VALUES ('acme', 3, 'S3')"))
+        .hasMessageContaining("violates check constraint \"code_check\"");
+    assertThatThrownBy(() -> TestPostgres.execute(warehouse, "INSERT INTO sales_mt.orders (tenant_id, id, state) VALUES ('acme', 3, 'void')"))
+        .hasMessageContaining("violates check constraint \"orders_state_check\"");
+    assertThat(RowSets.rows(warehouse, "SELECT to_regnamespace('sales') IS NULL")).as("nothing lands in the source schema's name")
+        .containsExactly("t");
+    RunResult again = new MigrationJob(config, spark).execute();
+    assertThat(again.exitCode()).as("a re-run finds everything in place: %s", again.tenants()).isZero();
+  }
+
   @Test
   void enumsWhoseLabelsDifferStopThePlanUnlessUnited() throws Exception {
     String acme = tenant("sm_e_acme", "'new', 'shipped'", 2);
