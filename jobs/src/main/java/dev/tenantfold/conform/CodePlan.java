@@ -179,7 +179,7 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
       }
       for (DomainSpec domain : tenant.getValue().domains()) {
         Set<String> usedBy = new java.util.TreeSet<>();
-        plan.tables().values().forEach(t -> t.columns().stream().filter(c -> domain.name().equals(c.domain()))
+        plan.tables().values().forEach(t -> t.columns().stream().filter(c -> domain.name().equals(c.domainKey()))
             .forEach(c -> usedBy.add(t.name() + "." + c.name())));
         add(entries, usedBy.isEmpty()
             ? new Entry("domain", domain.name(), List.of(tenant.getKey()), Outcome.NOT_RECREATED, "no consolidated column keeps it (a column"

@@ -45,10 +45,11 @@ public final class CatalogReader {
              CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
                   WHEN et.typtype = 'd' THEN format_type(et.typbasetype, et.typtypmod) || '[]' END AS domain_base,
              pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated,
-             CASE WHEN t.typtype = 'd' AND bt.typtype <> 'e' THEN t.typname END AS domain_name,
+             -- A domain (also one over an enum), or an array of a domain over a non-enum type, marked [].
+             CASE WHEN t.typtype = 'd' THEN t.typname WHEN et.typtype = 'd' AND bet.typtype <> 'e' THEN et.typname || '[]' END AS domain_name,
              CASE WHEN bt.typtype = 'e' THEN (SELECT nspname FROM pg_namespace WHERE oid = bt.typnamespace)
                   WHEN bet.typtype = 'e' THEN (SELECT nspname FROM pg_namespace WHERE oid = bet.typnamespace) END AS enum_schema,
-             (SELECT nspname FROM pg_namespace WHERE oid = t.typnamespace) AS type_schema
+             (SELECT nspname FROM pg_namespace WHERE oid = CASE WHEN et.typtype = 'd' THEN et.typnamespace ELSE t.typnamespace END) AS type_schema
         FROM pg_attribute a
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         JOIN pg_type t ON t.oid = a.atttypid
@@ -207,7 +208,7 @@ public final class CatalogReader {
                 + ": composite type " + type + " is not supported; exclude the table or change the column to jsonb");
           }
           if (rs.getString(8) != null) {
-            // Domains (and arrays of them) load as their base type; the domain's CHECK held in the source already.
+            // A domain's column plans by its base type (widening, comparisons); the target declares it with the domain (targetType).
             type = rs.getString(8);
           }
           // An enum is keyed like a table: qualified by its (source) schema unless that is public.

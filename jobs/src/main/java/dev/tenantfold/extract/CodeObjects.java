@@ -175,7 +175,9 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
        -- The schemas' own domains, and those their tables' columns use wherever they are defined (AdventureWorks keeps its
        -- domains in public and its tables in five other schemas).
        WHERE t.typtype = 'd' AND (n.nspname = ANY (?) OR t.oid IN (
-               SELECT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+               -- A column's type, or its element type (an array of a domain).
+               SELECT unnest(ARRAY[a.atttypid, at.typelem]) FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+                 JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
                 WHERE cn.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped))
        ORDER BY n.nspname, t.typname
       """;

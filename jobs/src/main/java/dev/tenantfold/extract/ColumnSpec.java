@@ -18,7 +18,10 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
     this(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, null, null);
   }
 
-  /** The same column declared with domain {@code domainName} (a key, {@link SchemaMap#key}) over its type. */
+  /**
+   * The same column declared with domain {@code domainName}: its key ({@link SchemaMap#key}), with
+   * {@code []} appended for an array of the domain.
+   */
   public ColumnSpec withDomain(String domainName) {
     return new ColumnSpec(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, generatedExpression, domainName);
   }
@@ -29,6 +32,11 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
    */
   public static ColumnSpec generated(String name, String type, boolean notNull, String expression) {
     return new ColumnSpec(name, type, notNull, null, false, null, false, expression, null);
+  }
+
+  /** The key of the column's domain (of its elements, for an array of a domain), or null. */
+  public String domainKey() {
+    return domain == null || !domain.endsWith("[]") ? domain : domain.substring(0, domain.length() - 2);
   }
 
   /** Whether rows carry this column's value in (false for a generated column, which the target computes). */
@@ -68,7 +76,7 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
    */
   public String targetType(SchemaMap schemas) {
     if (domain != null) {
-      return schemas.relation(domain);
+      return schemas.relation(domainKey()) + (domain.endsWith("[]") ? "[]" : "");
     }
     if (enumType == null) {
       return type;

@@ -178,8 +178,8 @@ public final class TargetDdl {
         Optional<String> problem = Optional.ofNullable(schemaProblem).or(() -> Optional.ofNullable(schemaProblems.get(schemas.targetSchemaOf(table.name()))))
             .or(() -> table.columns().stream()
             .filter(c -> c.enumType() != null && enumProblems.containsKey(c.enumType())).map(c -> enumProblems.get(c.enumType())).findFirst())
-            .or(() -> table.columns().stream().filter(c -> c.domain() != null && domainProblems.containsKey(c.domain()))
-                .map(c -> domainProblems.get(c.domain())).findFirst());
+            .or(() -> table.columns().stream().filter(c -> c.domain() != null && domainProblems.containsKey(c.domainKey()))
+                .map(c -> domainProblems.get(c.domainKey())).findFirst());
         if (problem.isEmpty() && roleProblem != null) {
           problem = Optional.of(roleProblem);
         }
@@ -231,7 +231,7 @@ public final class TargetDdl {
   /** The domains the planned columns are declared with (keys), each once. */
   private static Set<String> domainsUsed(TargetSchema target) {
     Set<String> domains = new java.util.TreeSet<>();
-    target.tables().values().forEach(t -> t.columns().stream().map(ColumnSpec::domain).filter(d -> d != null).forEach(domains::add));
+    target.tables().values().forEach(t -> t.columns().stream().map(ColumnSpec::domainKey).filter(d -> d != null).forEach(domains::add));
     return domains;
   }
 
@@ -344,11 +344,12 @@ public final class TargetDdl {
     }
     Map<String, String> present = new HashMap<>();
     Set<String> notNull = new HashSet<>();
-    // A domain column compares by its base type (the domain itself is created and kept by ensureDomains).
+    // A domain column (an array of a domain) compares by its base type (the domain itself is created and kept with the table's DDL).
     try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, a.attnotnull, CASE WHEN t.typtype = 'd' THEN"
-        + " format_type(t.typbasetype, t.typtypmod) ELSE format_type(a.atttypid, a.atttypmod) END, t.typtype = 'e'"
-        + " OR (t.typcategory = 'A' AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typtype = 'e'))"
-        + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
+        + " format_type(t.typbasetype, t.typtypmod) WHEN e.typtype = 'd' THEN format_type(e.typbasetype, e.typtypmod) || '[]'"
+        + " ELSE format_type(a.atttypid, a.atttypmod) END, t.typtype = 'e' OR (t.typcategory = 'A' AND e.typtype = 'e')"
+        + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'"
+        + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
       ps.setString(1, relation);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -115,10 +115,12 @@ class SchemaMapTest {
         CREATE FUNCTION sales.label() RETURNS text LANGUAGE sql AS $$ SELECT 'sales' $$;
         CREATE FUNCTION sales.shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := upper(NEW.note); RETURN NEW; END $$;
         CREATE DOMAIN sales.code AS text CHECK (VALUE ~ '^S');
+        CREATE DOMAIN sales.live AS sales.status CHECK (VALUE <> 'void');
         CREATE TABLE sales.orders (id int PRIMARY KEY, code sales.code, origin text DEFAULT sales.label(),
-          state sales.status DEFAULT 'new'::sales.status CHECK (state <> 'void'::sales.status), note text);
+          state sales.status DEFAULT 'new'::sales.status CHECK (state <> 'void'::sales.status), note text, phase sales.live,
+          codes sales.code[]);
         CREATE TRIGGER shout BEFORE INSERT ON sales.orders FOR EACH ROW EXECUTE FUNCTION sales.shout();
-        INSERT INTO sales.orders VALUES (1, 'S1', 'sales', 'shipped', 'Y');
+        INSERT INTO sales.orders VALUES (1, 'S1', 'sales', 'shipped', 'Y', 'new', '{S1,S2}');
         """;
     String acme = TestPostgres.createDatabase("sm_c_acme");
     String globex = TestPostgres.createDatabase("sm_c_globex");
@@ -134,7 +136,17 @@ class SchemaMapTest {
     assertThat(RowSets.rows(warehouse, "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
         + " WHERE n.nspname IN ('public', 'sales_mt', 'sales') ORDER BY 1")).containsExactly("label()", "sales_mt.label()", "sales_mt.shout()", "shout()");
     assertThat(RowSets.rows(warehouse, "SELECT t.oid::regtype::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-        + " WHERE t.typtype = 'd' AND n.nspname IN ('public', 'sales_mt', 'sales') ORDER BY 1")).containsExactly("code", "sales_mt.code");
+        + " WHERE t.typtype = 'd' AND n.nspname IN ('public', 'sales_mt', 'sales') ORDER BY 1")).containsExactly("code", "sales_mt.code", "sales_mt.live");
+    // A domain over an enum and an array of a domain keep their domains (they loaded as their base types before).
+    assertThat(RowSets.rows(warehouse, "SELECT attname || ' ' || format_type(atttypid, atttypmod) FROM pg_attribute"
+        + " WHERE attrelid = 'sales_mt.orders'::regclass AND attname IN ('phase', 'codes') ORDER BY 1"))
+        .containsExactly("codes sales_mt.code[]", "phase sales_mt.live");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || phase || ' ' || codes::text FROM sales_mt.orders WHERE id = 1 ORDER BY 1"))
+        .containsExactly("acme new {S1,S2}", "globex new {S1,S2}");
+    assertThatThrownBy(() -> TestPostgres.execute(warehouse, "INSERT INTO sales_mt.orders (tenant_id, id, codes) VALUES ('acme', 4, '{S1,P1}')"))
+        .as("each element of the array is checked by the domain").hasMessageContaining("code_check");
+    assertThatThrownBy(() -> TestPostgres.execute(warehouse, "INSERT INTO sales_mt.orders (tenant_id, id, phase) VALUES ('acme', 4, 'void')"))
+        .hasMessageContaining("live_check");
     // What an application sees: each schema's default, domain, CHECK and trigger, as in the tenant's database.
     TestPostgres.execute(warehouse, "INSERT INTO sales_mt.orders (tenant_id, id, code, note) VALUES ('acme', 2, 'S2', 'Quiet')");
     TestPostgres.execute(warehouse, "INSERT INTO public.orders (tenant_id, id, code, note) VALUES ('acme', 2, 'P2', 'Quiet')");
