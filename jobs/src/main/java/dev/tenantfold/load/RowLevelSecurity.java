@@ -20,7 +20,9 @@ import java.util.Optional;
  * table gets {@code ENABLE} and {@code FORCE ROW LEVEL SECURITY} and one policy for all commands,
  * {@code USING} and {@code WITH CHECK} {@code tenant_id = current_setting('app.tenant_id', true)}:
  * a session sees, inserts, updates and deletes only the rows of the tenant it has set, and
- * nothing when it has set none.
+ * nothing when it has set none. The tenant column defaults to the same setting, so the
+ * application's inserts (and its triggers' inserts into other consolidated tables) need not name
+ * it.
  *
  * <p>The loader is exempt by what it does, not by a policy: the job runs with {@code row_security
  * = off}, under which a forced policy would be an error for the owner whatever the policy says, so
@@ -126,6 +128,13 @@ public final class RowLevelSecurity {
       }
       if (policyExists(conn, parent, other)) {
         st.execute("DROP POLICY " + ident(other) + " ON " + parent);
+      }
+      if (access == Access.TENANT && !Queries.exists(conn, "SELECT 1 FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid"
+          + " AND a.attnum = d.adnum WHERE d.adrelid = ?::regclass AND a.attname = ?", parent, tenantColumn)) {
+        // The session's tenant fills the tenant column: the application inserts as it did in its own database, and so does a
+        // trigger of one consolidated table that writes another (the policy's WITH CHECK still holds: it is the same setting).
+        st.execute("ALTER TABLE " + parent + " ALTER COLUMN " + ident(tenantColumn) + " SET DEFAULT current_setting(" + literal(setting)
+            + ", true)");
       }
       if (applicationRole.isPresent()) {
         grant(conn, st, tableSchema, parent, access);

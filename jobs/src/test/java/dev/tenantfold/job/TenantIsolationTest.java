@@ -133,7 +133,13 @@ class TenantIsolationTest {
       assertThatThrownBy(() -> st.execute("TRUNCATE public.customers")).as("acme truncating the shared table").hasMessageContaining("permission denied");
       // Its own tenant it can write.
       assertThat(st.executeUpdate("INSERT INTO public.customers (tenant_id, id, name, created_at) VALUES ('acme', 900001, 'x', now())")).isEqualTo(1);
-      assertThat(st.executeUpdate("DELETE FROM public.customers WHERE id = 900001")).isEqualTo(1);
+      // As in its own database, the application need not name the tenant: the session's tenant fills the column.
+      assertThat(st.executeUpdate("INSERT INTO public.customers (id, name, created_at) VALUES (900002, 'y', now())")).isEqualTo(1);
+      try (ResultSet rs = st.executeQuery("SELECT tenant_id FROM public.customers WHERE id = 900002")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("acme");
+      }
+      assertThat(st.executeUpdate("DELETE FROM public.customers WHERE id IN (900001, 900002)")).isEqualTo(2);
     }
     assertThat(RowSets.rows(warehouse, "SELECT ROW(c.*)::text FROM public.customers c WHERE tenant_id = 'globex'"))
         .as("globex's customers after acme's attempts").isEqualTo(globexBefore);
