@@ -228,12 +228,19 @@ class CodeObjectsTest {
     assertThatThrownBy(() -> legacy(warehouse, "tenant_acme, tenant_acme_sales", "INSERT INTO invoices (order_id, tenant_id) VALUES (1, 'globex')"
         + " RETURNING 1")).as("a row of another tenant is refused by the view's check option").hasMessageContaining("check option");
 
-    // A re-run rebuilds every schema of the tenant with the republished data.
+    // A re-run rebuilds every schema of the tenant with the republished data, and drops one of a source schema it no longer has. A
+    // view naming a schema no tenant consolidates reads the target's table of that name, every tenant's rows: it is not created.
     TestPostgres.execute(acme, "INSERT INTO sales.invoices (order_id) VALUES (2)");
+    TestPostgres.execute(warehouse, "CREATE SCHEMA tenant_acme_old; COMMENT ON SCHEMA tenant_acme_old IS 'tenantfold compatibility schema of"
+        + " tenant acme, source schema old'; CREATE SCHEMA audit; CREATE TABLE audit.log (x int); INSERT INTO audit.log VALUES (1)");
+    TestPostgres.execute(acme, "CREATE SCHEMA audit; CREATE TABLE audit.log (x int); CREATE VIEW public.audit_count AS SELECT count(*) FROM audit.log");
     assertThat(new MigrationJob(config, spark).execute().exitCode()).isZero();
     for (String query : TWO_SCHEMA_QUERIES) {
       assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", query)).as("re-run: %s", query).isEqualTo(legacy(acme, "public, sales", query));
     }
+
+    assertThat(RowSets.rows(warehouse, "SELECT (to_regnamespace('tenant_acme_old') IS NULL AND to_regclass('tenant_acme.audit_count') IS NULL)::text"))
+        .as("a stale schema of the tenant's is dropped; a view that would read a table outside its schemas is rolled back").containsExactly("true");
   }
 
   @Test
