@@ -2,11 +2,13 @@ package dev.tenantfold.config;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The names of the compatibility schemas ({@code target.compat-schemas}): one per tenant and
@@ -36,10 +38,10 @@ public final class CompatSchemaNames {
    * own schemas as configured, then {@code public}, then the other consolidated source schemas
    * (sorted), each once.
    */
-  public static List<String> mirrored(List<String> tenantSchemas, Iterable<String> consolidatedSchemas) {
+  public static List<String> mirrored(List<String> tenantSchemas, Collection<String> consolidatedSchemas) {
     Set<String> out = new LinkedHashSet<>(tenantSchemas);
     out.add(SchemaMap.DEFAULT_SOURCE);
-    new java.util.TreeSet<String>(toList(consolidatedSchemas)).forEach(out::add);
+    out.addAll(new TreeSet<>(consolidatedSchemas));
     return new ArrayList<>(out);
   }
 
@@ -81,15 +83,9 @@ public final class CompatSchemaNames {
         String other = owners.putIfAbsent(name, owner);
         if (other != null) {
           throw new ConfigError("Cannot use " + name + " as the compatibility schema of both " + other + " and " + owner
-              + " (names are <prefix><tenant>_<schema>); rename one tenant id or read the schema under another name");
+              + " (names are <prefix><tenant> for public, <prefix><tenant>_<schema> for others); give one of the tenants another id");
         }
       }
     }
-  }
-
-  private static List<String> toList(Iterable<String> values) {
-    List<String> out = new ArrayList<>();
-    values.forEach(out::add);
-    return out;
   }
 }

@@ -34,6 +34,12 @@ import org.slf4j.LoggerFactory;
  * another tenant); a shared table as it is; then the tenant's own functions and views recreated
  * inside it, so names in their SQL resolve to the tenant's rows only.
  *
+ * <p>One such schema per consolidated source schema, named by the source schema ({@link
+ * CompatSchemaNames}: {@code tenant_acme} for public, {@code tenant_acme_sales} for sales): each
+ * holds its schema's tables and the tenant's views and functions of it. Views are created with the
+ * tenant's schemas on the search path in the source's order, their schema qualifiers rewritten to
+ * the tenant's schemas ({@link CompatViewSql}), and each is checked to read nothing outside them.
+ *
  * <p>Rebuilt whole inside the tenant's publish transaction: applications see the new data and the
  * new schema together; materialized views are created empty there and filled right after the
  * commit ({@link #refresh}), so the publish holds its locks no longer than the swap. The schema belongs to Tenantfold: objects created in it by hand are dropped
@@ -41,7 +47,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class CompatSchemas {
   private static final Logger LOG = LoggerFactory.getLogger(CompatSchemas.class);
-  /** The comment that marks a compatibility schema, followed by its tenant id. */
+  /** The comment that marks a compatibility schema, followed by its tenant id (and {@link #SOURCE_MARK} and its source schema). */
   private static final String MARK = "tenantfold compatibility schema of tenant ";
   /** The comment that marks a union of the tenants' views in the target schema. */
   private static final String UNION_MARK = "tenantfold: every tenant's view, united";
@@ -258,8 +264,8 @@ public final class CompatSchemas {
   private record Pending(String label, String sql, String view) {}
 
   /**
-   * The tenants' views in the target schema, tenant-aware and exact: for each view name any
-   * compatibility schema holds, the union of every tenant's view with the tenant column first
+   * The tenants' views in the target schema of their source schema, tenant-aware and exact: for each
+   * view (source schema and name) any compatibility schema holds, the union of every tenant's view with the tenant column first
    * ({@code SELECT 'acme' AS tenant_id, * FROM tenant_acme.v UNION ALL ...}). Each tenant's view
    * reads only its rows, so the union is what a rewrite of the view over the consolidated tables
    * would have to return. Rebuilt with every compatibility schema (dropping one drops the unions

@@ -247,11 +247,21 @@ class CodeObjectsTest {
   void aSchemaMapRenamesTheTargetSchemaNotTheCompatibilitySchema() throws Exception {
     String acme = twoSchemaTenant("mapped", 3);
     String warehouse = Fixtures.emptyWarehouse();
+    dev.tenantfold.testing.Roles.ensure("tf_cs_app", "LOGIN NOSUPERUSER NOBYPASSRLS");
     RunResult result = new MigrationJob(Fixtures.config(warehouse).tenantInSchemas("acme", acme, java.util.List.of("public", "sales"))
-        .set("target.compat-schemas", true).set("target.schema-map", java.util.Map.of("sales", "sales_mt")).build(reports), spark).execute();
+        .set("target.compat-schemas", true).set("target.schema-map", java.util.Map.of("sales", "sales_mt"))
+        .set("target.row-level-security", true).set("target.application-role", "tf_cs_app").build(reports), spark).execute();
     assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
     for (String query : TWO_SCHEMA_QUERIES) {
       assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", query)).as("%s", query).isEqualTo(legacy(acme, "public, sales", query));
+    }
+    // The application role reaches every compatibility schema of the tenant (grants on each), with row-level security on.
+    try (Connection app = dev.tenantfold.testing.Roles.connect(warehouse, "tf_cs_app"); Statement st = app.createStatement()) {
+      st.execute("SET app.tenant_id = 'acme'; SET search_path TO tenant_acme, tenant_acme_sales");
+      try (ResultSet rs = st.executeQuery(TWO_SCHEMA_QUERIES[2])) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo(legacy(acme, "public, sales", TWO_SCHEMA_QUERIES[2]));
+      }
     }
     assertThat(RowSets.rows(warehouse, "SELECT to_regclass('sales_mt.big_orders') IS NOT NULL AND to_regclass('tenant_acme_sales.big_orders')"
         + " IS NOT NULL AND to_regnamespace('tenant_acme_sales_mt') IS NULL")).as("named by the source schema; united in the mapped one")
