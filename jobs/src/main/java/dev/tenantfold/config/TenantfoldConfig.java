@@ -107,6 +107,7 @@ public record TenantfoldConfig(
     if (tenants.isEmpty()) {
       throw new ConfigError("Config key " + root.key("tenants") + " is empty: list at least one tenant { id, jdbc { url, user, password } }");
     }
+    CompatSchemaNames.check(target, tenants);
     RulesConfig rules = RulesConfig.from(root.block("rules")).withEnumUnion(root.stringList("enum-union"));
     for (RulesConfig.TableRule rule : rules.tables().values()) {
       Optional<String> winner = rule.shared().flatMap(RulesConfig.Shared::winner);

@@ -26,7 +26,9 @@ import java.util.Set;
  * Views and other functions read tables by name; rewriting their SQL tenant-aware is not exact in
  * general, so they are recreated per tenant inside the tenant's compatibility schema (where those
  * names resolve to views of the tenant's rows only) when {@code target.compat-schemas} is on, and
- * listed as not recreated otherwise.
+ * listed as not recreated otherwise. A view of schema {@code sales} goes into the compatibility schema
+ * of {@code sales}, its schema qualifiers rewritten to the tenant's compatibility schemas
+ * ({@link CompatViewSql}); one whose qualifiers cannot be rewritten exactly is not recreated.
  */
 public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, List<String> searchPath) {
   public CodePlan {
@@ -187,14 +189,14 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
             : new Entry("domain", domain.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED, "in the target schema, with its checks,"
                 + " for " + String.join(", ", usedBy)));
       }
+      Map<String, Set<String>> mirrored = CompatViewSql.mirroredNames(plan, tenant.getValue(), CompatViewSql.sourceSchemas(plan,
+          tenant.getValue()));
       for (ViewSpec view : tenant.getValue().views()) {
-        if (!dev.tenantfold.config.SchemaMap.DEFAULT_SOURCE.equals(view.schema())) {
-          // A compatibility schema mirrors one source schema, public: a view of another schema would read tables it does not mirror.
-          add(entries, new Entry(view.kind(), view.schema() + "." + view.name(), List.of(tenant.getKey()), Outcome.NOT_RECREATED,
-              "compatibility schemas mirror schema public only; query its tables in their own target schema, filtered by the tenant column"));
-          continue;
-        }
-        add(entries, perTenant(view.kind(), view.name(), tenant.getKey(), compatSchemas));
+        String name = dev.tenantfold.config.SchemaMap.key(view.schema(), view.name());
+        // The verdict only: the load names the compatibility schemas, and sends qualifiers of types where the schema-map does.
+        CompatViewSql.Rewrite rewrite = CompatViewSql.rewrite(view.definition(), mirrored, s -> "compatibility schema of " + s, s -> s);
+        add(entries, !compatSchemas || rewrite.exact() ? perTenant(view.kind(), name, tenant.getKey(), compatSchemas)
+            : new Entry(view.kind(), name, List.of(tenant.getKey()), Outcome.NOT_RECREATED, rewrite.problem()));
       }
     }
     // One definition serves every tenant in the target schema: say so when the tenants' definitions differ.
@@ -232,8 +234,10 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
 
   private static Entry perTenant(String kind, String name, String tenant, boolean compatSchemas) {
     return compatSchemas
-        ? new Entry(kind, name, List.of(tenant), Outcome.COMPAT_SCHEMAS, "in each tenant's compatibility schema, over that tenant's rows" + (kind.endsWith("view")
-            ? "; in the target schema as the union of every tenant's, tenant column first" : ""))
+        ? new Entry(kind, name, List.of(tenant), Outcome.COMPAT_SCHEMAS, "in each tenant's compatibility schema"
+            + (kind.endsWith("view") && name.contains(".") ? " for source schema " + name.substring(0, name.indexOf('.')) + " (<prefix><tenant>_"
+                + name.substring(0, name.indexOf('.')) + ")" : "") + ", over that tenant's rows"
+            + (kind.endsWith("view") ? "; in the target schema as the union of every tenant's, tenant column first" : ""))
         : new Entry(kind, name, List.of(tenant), Outcome.NOT_RECREATED, "it reads tables by name, and a tenant-aware rewrite of its SQL is"
             + " not exact in general; set tenantfold.target.compat-schemas = true to recreate it in each tenant's compatibility schema");
   }

@@ -216,7 +216,8 @@ final class TenantMigration {
         registry.mark(c, staged, "published");
         Optional<String> compat = config.target().compatSchema(tenant.id());
         if (compat.isPresent()) {
-          compatRebuilt.set(CompatSchemas.of(config.target(), config.tenantColumn()).rebuild(c, compat.get(), tenant.id(), target, target.code().tenant(tenant.id())));
+          compatRebuilt.set(CompatSchemas.of(config.target(), config.tenantColumn()).rebuild(c, tenant.id(), tenant.schemas(), target,
+              target.code().tenant(tenant.id())));
         }
       });
     } catch (SQLException e) {

@@ -2,23 +2,27 @@ package dev.tenantfold.load;
 
 import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
-import static dev.tenantfold.jdbc.Sql.qualified;
 
-import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.config.CompatSchemaNames;
 import dev.tenantfold.config.SchemaMap;
+import dev.tenantfold.conform.CompatViewSql;
+import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CodeObjects;
 import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.jdbc.Queries;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +34,12 @@ import org.slf4j.LoggerFactory;
  * another tenant); a shared table as it is; then the tenant's own functions and views recreated
  * inside it, so names in their SQL resolve to the tenant's rows only.
  *
+ * <p>One such schema per consolidated source schema, named by the source schema ({@link
+ * CompatSchemaNames}: {@code tenant_acme} for public, {@code tenant_acme_sales} for sales): each
+ * holds its schema's tables and the tenant's views and functions of it. Views are created with the
+ * tenant's schemas on the search path in the source's order, their schema qualifiers rewritten to
+ * the tenant's schemas ({@link CompatViewSql}), and each is checked to read nothing outside them.
+ *
  * <p>Rebuilt whole inside the tenant's publish transaction: applications see the new data and the
  * new schema together; materialized views are created empty there and filled right after the
  * commit ({@link #refresh}), so the publish holds its locks no longer than the swap. The schema belongs to Tenantfold: objects created in it by hand are dropped
@@ -37,31 +47,48 @@ import org.slf4j.LoggerFactory;
  */
 public final class CompatSchemas {
   private static final Logger LOG = LoggerFactory.getLogger(CompatSchemas.class);
-  /** The comment that marks a compatibility schema, followed by its tenant id. */
+  /** The comment that marks a compatibility schema, followed by its tenant id (and {@link #SOURCE_MARK} and its source schema). */
   private static final String MARK = "tenantfold compatibility schema of tenant ";
   /** The comment that marks a union of the tenants' views in the target schema. */
   private static final String UNION_MARK = "tenantfold: every tenant's view, united";
+  /** Between the tenant id and the source schema in the comment of a compatibility schema of a schema other than public. */
+  private static final String SOURCE_MARK = ", source schema ";
+  /** The relations a view's rewrite rule reads outside the given schemas and the system catalogs. */
+  private static final String READS_SQL = """
+      SELECT DISTINCT format('%I.%I', n.nspname, u.relname)
+        FROM pg_rewrite r
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+        JOIN pg_class u ON u.oid = d.refobjid
+        JOIN pg_namespace n ON n.oid = u.relnamespace
+       WHERE r.ev_class = to_regclass(?) AND u.oid <> r.ev_class AND n.nspname <> ALL (?)
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+       ORDER BY 1
+      """;
 
   private final String targetSchema;
   private final SchemaMap schemas;
   private final String tenantColumn;
   private final Optional<String> applicationRole;
+  private final String prefix;
 
-  /** The compatibility schemas of {@code target}'s consolidated tables. */
+  /** The compatibility schemas of {@code target}'s consolidated tables ({@code target.compat-schemas} on). */
   public static CompatSchemas of(dev.tenantfold.config.TargetConfig target, String tenantColumn) {
-    return new CompatSchemas(target.schemas(), tenantColumn, target.applicationRole());
+    return new CompatSchemas(target.schemas(), tenantColumn, target.applicationRole(), target.compatSchemaPrefix().orElseThrow(
+        () -> new IllegalStateException("target.compat-schemas is off")));
   }
 
-  public CompatSchemas(SchemaMap schemas, String tenantColumn, Optional<String> applicationRole) {
+  public CompatSchemas(SchemaMap schemas, String tenantColumn, Optional<String> applicationRole, String prefix) {
     this.targetSchema = schemas.defaultSchema();
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
     this.applicationRole = applicationRole;
+    this.prefix = prefix;
   }
 
   /** What the rebuild recreated and which of the tenant's objects it could not, with PostgreSQL's reason. */
-  public record Rebuilt(String schema, int tableViews, int objects, List<String> problems, List<String> materializedViews) {
+  public record Rebuilt(List<String> schemas, int tableViews, int objects, List<String> problems, List<String> materializedViews) {
     public Rebuilt {
+      schemas = List.copyOf(schemas);
       problems = List.copyOf(problems);
       materializedViews = List.copyOf(materializedViews);
     }
@@ -104,85 +131,141 @@ public final class CompatSchemas {
   }
 
   /**
-   * Drops and recreates {@code schemaName} for {@code tenantId} on {@code conn}, inside the caller's
-   * transaction. A table view that cannot be created fails the rebuild (and with it the publish); a
-   * function or view of the tenant's that cannot is skipped, named in {@link Rebuilt#problems()}.
+   * Drops and recreates the compatibility schemas of {@code tenantId} on {@code conn}, inside the
+   * caller's transaction: one per source schema the tenant reads ({@code tenantSchemas}, its search
+   * path in the source) and per other consolidated source schema ({@link CompatSchemaNames}), after
+   * dropping every schema marked as the tenant's (also that of a source schema it no longer has). A
+   * table view that cannot be created fails the rebuild (and with it the publish); a function or
+   * view of the tenant's that cannot is skipped, named in {@link Rebuilt#problems()}.
    */
-  public Rebuilt rebuild(Connection conn, String schemaName, String tenantId, TargetSchema plan, CodeObjects code) throws SQLException {
-    String schema = ident(Sql.boundedName(schemaName));
+  public Rebuilt rebuild(Connection conn, String tenantId, List<String> tenantSchemas, TargetSchema plan, CodeObjects code)
+      throws SQLException {
+    List<String> sources = CompatSchemaNames.mirrored(tenantSchemas, CompatViewSql.sourceSchemas(plan, code));
+    Map<String, String> names = new LinkedHashMap<>();
+    sources.forEach(s -> names.put(s, CompatSchemaNames.of(prefix, tenantId, s)));
     try (Statement st = conn.createStatement()) {
-      st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-      st.execute("CREATE SCHEMA " + schema);
-      st.execute("COMMENT ON SCHEMA " + schema + " IS " + literal(MARK + tenantId));
+      dropAll(conn, st, tenantId, names);
+      for (String source : sources) {
+        String schema = ident(names.get(source));
+        st.execute("CREATE SCHEMA " + schema);
+        st.execute("COMMENT ON SCHEMA " + schema + " IS " + literal(mark(tenantId, source)));
+      }
       int tables = 0;
-      List<String> outside = new ArrayList<>();
       for (TargetTable table : plan.tables().values()) {
-        if (table.name().contains(".")) {
-          // One schema per tenant mirrors one source schema: public's. Tables of other schemas are reached by their own names.
-          outside.add(table.name());
-          continue;
-        }
+        String view = ident(names.get(SchemaMap.sourceSchemaOf(table.name()))) + "." + ident(SchemaMap.nameOf(table.name()));
         String base = schemas.relation(table.name());
         if (plan.rule(table.name()).shared().isPresent()) {
-          st.execute("CREATE VIEW " + schema + "." + ident(table.name()) + " AS SELECT * FROM " + base);
+          st.execute("CREATE VIEW " + view + " AS SELECT * FROM " + base);
         } else {
           List<String> columns = new ArrayList<>(table.columnNames());
           columns.add(tenantColumn);
-          st.execute("CREATE VIEW " + schema + "." + ident(table.name()) + " AS SELECT " + Sql.idents(columns) + " FROM " + base + " WHERE "
+          st.execute("CREATE VIEW " + view + " AS SELECT " + Sql.idents(columns) + " FROM " + base + " WHERE "
               + ident(tenantColumn) + " = " + literal(tenantId) + " WITH CASCADED CHECK OPTION");
-          st.execute("ALTER VIEW " + schema + "." + ident(table.name()) + " ALTER COLUMN " + ident(tenantColumn) + " SET DEFAULT "
-              + literal(tenantId));
+          st.execute("ALTER VIEW " + view + " ALTER COLUMN " + ident(tenantColumn) + " SET DEFAULT " + literal(tenantId));
         }
         tables++;
       }
-      // The tenant's code, with its names resolving here first: functions (bodies checked when called), then views in dependency order.
-      st.execute("SET LOCAL search_path TO " + schema + ", " + ident(targetSchema) + ", pg_catalog");
+      // The tenant's code, its names resolving as in the source: the tenant's compatibility schemas in its search-path order, then
+      // the target schemas (types, domains). Functions first (bodies checked when called), then views in dependency order.
+      Set<String> path = new LinkedHashSet<>();
+      tenantSchemas.stream().filter(names::containsKey).forEach(s -> path.add(ident(names.get(s))));
+      tenantSchemas.forEach(s -> path.add(ident(schemas.targetSchema(s))));
+      path.add(ident(targetSchema));
+      path.add("pg_catalog");
+      st.execute("SET LOCAL search_path TO " + String.join(", ", path));
       st.execute("SET LOCAL check_function_bodies = off");
-      List<String[]> pending = new ArrayList<>();
+      List<Pending> pending = new ArrayList<>();
       for (CodeObjects.FunctionSpec function : code.functions()) {
         if (function.definition() != null) {
-          pending.add(new String[] {function.kind() + " " + function.signature(), function.definitionIn(schema)});
-        }
-      }
-      Map<String, String> materialized = new LinkedHashMap<>();
-      for (CodeObjects.ViewSpec view : code.views()) {
-        if (!SchemaMap.DEFAULT_SOURCE.equals(view.schema())) {
-          // Not mirrored here (the plan lists it as not recreated): its tables live outside public.
-          continue;
-        }
-        String name = schema + "." + ident(view.name());
-        pending.add(new String[] {view.kind() + " " + view.name(), view.materialized()
-            ? "CREATE MATERIALIZED VIEW " + name + " AS " + view.definition() + " WITH NO DATA"
-            : "CREATE VIEW " + name + " AS " + view.definition()});
-        if (view.materialized()) {
-          materialized.put(view.kind() + " " + view.name(), name);
+          String source = CompatViewSql.sourceSchemaOf(function);
+          pending.add(new Pending(function.kind() + " " + function.signature(), function.definitionIn(ident(names.get(source))), null));
         }
       }
       List<String> problems = new ArrayList<>();
-      if (!outside.isEmpty()) {
-        problems.add("tables " + outside + ": outside schema public, not mirrored in the compatibility schema (query them by their own schema,"
-            + " filtered by " + tenantColumn + ")");
+      Map<String, Set<String>> mirrored = CompatViewSql.mirroredNames(plan, code, sources);
+      Map<String, String> materialized = new LinkedHashMap<>();
+      for (CodeObjects.ViewSpec view : code.views()) {
+        String label = view.kind() + " " + SchemaMap.key(view.schema(), view.name());
+        CompatViewSql.Rewrite rewrite = CompatViewSql.rewrite(view.definition(), mirrored, names::get, schemas::targetSchema);
+        if (!rewrite.exact()) {
+          problems.add(label + " not recreated: " + rewrite.problem());
+          continue;
+        }
+        String name = ident(names.get(view.schema())) + "." + ident(view.name());
+        pending.add(new Pending(label, view.materialized()
+            ? "CREATE MATERIALIZED VIEW " + name + " AS " + rewrite.definition() + " WITH NO DATA"
+            : "CREATE VIEW " + name + " AS " + rewrite.definition(), name));
+        if (view.materialized()) {
+          materialized.put(label, name);
+        }
       }
-      List<String> created = createAll(st, pending, problems);
+      List<String> created = createAll(conn, st, pending, List.copyOf(names.values()), problems);
       st.execute("RESET check_function_bodies");
       st.execute("RESET search_path");
       if (applicationRole.isPresent()) {
         String role = ident(applicationRole.get());
-        st.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + role);
-        st.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + schema + " TO " + role);
-        st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + schema + " TO " + role);
+        for (String schema : names.values()) {
+          st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + role);
+          st.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + ident(schema) + " TO " + role);
+          st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + ident(schema) + " TO " + role);
+        }
       }
       problems.addAll(unionViews(conn, st, plan));
-      problems.forEach(p -> LOG.warn("Tenant {}: compatibility schema {}: {}", tenantId, schemaName, p));
+      problems.forEach(p -> LOG.warn("Tenant {}: compatibility schemas {}: {}", tenantId, names.values(), p));
       // Created empty: refresh() fills them after the publish commits.
       List<String> toFill = materialized.entrySet().stream().filter(e -> created.contains(e.getKey())).map(Map.Entry::getValue).toList();
-      return new Rebuilt(schemaName, tables, created.size(), problems, toFill);
+      return new Rebuilt(List.copyOf(names.values()), tables, created.size(), problems, toFill);
     }
   }
 
+  /** The comment marking the compatibility schema of {@code tenantId}'s {@code sourceSchema}. */
+  private static String mark(String tenantId, String sourceSchema) {
+    return SchemaMap.DEFAULT_SOURCE.equals(sourceSchema) ? MARK + tenantId : MARK + tenantId + SOURCE_MARK + sourceSchema;
+  }
+
+  /** The tenant id and source schema a compatibility schema's comment names (its part after {@link #MARK}). */
+  private static String[] marked(String afterMark) {
+    int at = afterMark.indexOf(SOURCE_MARK);
+    return at < 0 ? new String[] {afterMark, SchemaMap.DEFAULT_SOURCE}
+        : new String[] {afterMark.substring(0, at), afterMark.substring(at + SOURCE_MARK.length())};
+  }
+
   /**
-   * The tenants' views in the target schema, tenant-aware and exact: for each view name any
-   * compatibility schema holds, the union of every tenant's view with the tenant column first
+   * Drops every schema marked as {@code tenantId}'s (also those of source schemas it no longer
+   * has), and refuses to drop a schema of one of {@code names} that Tenantfold did not create.
+   */
+  private static void dropAll(Connection conn, Statement st, String tenantId, Map<String, String> names) throws SQLException {
+    List<String> drop = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement("SELECT nspname, obj_description(oid, 'pg_namespace') FROM pg_namespace"
+        + " WHERE starts_with(coalesce(obj_description(oid, 'pg_namespace'), ''), ?) OR nspname = ANY (?) ORDER BY nspname")) {
+      ps.setString(1, MARK + tenantId);
+      ps.setArray(2, conn.createArrayOf("text", names.values().toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String schema = rs.getString(1);
+          String comment = rs.getString(2);
+          if (comment != null && comment.startsWith(MARK) && marked(comment.substring(MARK.length()))[0].equals(tenantId)) {
+            drop.add(schema);
+          } else if (names.containsValue(schema)) {
+            String source = names.entrySet().stream().filter(e -> e.getValue().equals(schema)).findFirst().orElseThrow().getKey();
+            throw new SQLException("Cannot rebuild " + schema + ", the compatibility schema of tenant " + tenantId + " for source schema "
+                + source + ": a schema of that name exists that Tenantfold did not create (no compatibility-schema comment on it);"
+                + " rename or drop it, or change tenantfold.target.compat-schema-prefix");
+          }
+        }
+      }
+    }
+    for (String schema : drop) {
+      st.execute("DROP SCHEMA " + ident(schema) + " CASCADE");
+    }
+  }
+
+  /** A statement creating one of the tenant's objects; {@code view}, when set, is checked to read its tenant's schemas only. */
+  private record Pending(String label, String sql, String view) {}
+
+  /**
+   * The tenants' views in the target schema of their source schema, tenant-aware and exact: for each
+   * view (source schema and name) any compatibility schema holds, the union of every tenant's view with the tenant column first
    * ({@code SELECT 'acme' AS tenant_id, * FROM tenant_acme.v UNION ALL ...}). Each tenant's view
    * reads only its rows, so the union is what a rewrite of the view over the consolidated tables
    * would have to return. Rebuilt with every compatibility schema (dropping one drops the unions
@@ -190,27 +273,31 @@ public final class CompatSchemas {
    * whose columns differ between tenants are not united (both named as problems).
    */
   private List<String> unionViews(Connection conn, Statement st, TargetSchema plan) throws SQLException {
-    Map<String, List<String[]>> byName = new java.util.TreeMap<>();
+    Map<String, List<String[]>> byKey = new java.util.TreeMap<>();
     try (ResultSet rs = st.executeQuery("SELECT c.relname, n.nspname, substr(obj_description(n.oid, 'pg_namespace'), " + (MARK.length() + 1)
-        + ") FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE obj_description(n.oid, 'pg_namespace') LIKE "
-        + literal(MARK + "%") + " AND c.relkind IN ('v', 'm') ORDER BY c.relname, n.nspname")) {
+        + ") FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE starts_with(obj_description(n.oid, 'pg_namespace'), "
+        + literal(MARK) + ") AND c.relkind IN ('v', 'm') ORDER BY c.relname, n.nspname")) {
       while (rs.next()) {
-        if (plan.table(rs.getString(1)).isEmpty()) {
-          byName.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new String[] {rs.getString(2), rs.getString(3)});
+        String[] owner = marked(rs.getString(3));
+        String key = SchemaMap.key(owner[1], rs.getString(1));
+        if (plan.table(key).isEmpty()) {
+          byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(new String[] {rs.getString(2), owner[0]});
         }
       }
     }
     List<String> problems = new ArrayList<>();
-    for (var view : byName.entrySet()) {
-      String target = qualified(targetSchema, view.getKey());
+    for (var view : byKey.entrySet()) {
+      String target = schemas.relation(view.getKey());
+      String where = schemas.targetSchemaOf(view.getKey());
+      String name = SchemaMap.nameOf(view.getKey());
       boolean ours = Queries.exists(conn, "SELECT 1 FROM pg_class WHERE oid = to_regclass(?) AND obj_description(oid, 'pg_class') = ?", target,
           UNION_MARK);
       if (!ours && Queries.bool(conn, "SELECT to_regclass(?) IS NOT NULL", target)) {
-        problems.add("view " + view.getKey() + " not united in " + targetSchema + ": a relation of that name exists there");
+        problems.add("view " + view.getKey() + " not united in " + where + ": a relation of that name exists there");
         continue;
       }
       List<String> parts = view.getValue().stream().map(v -> "SELECT " + literal(v[1]) + "::text AS " + ident(tenantColumn) + ", * FROM "
-          + ident(v[0]) + "." + ident(view.getKey())).toList();
+          + ident(v[0]) + "." + ident(name)).toList();
       st.execute("SAVEPOINT tenantfold_union");
       try {
         st.execute("DROP VIEW IF EXISTS " + target);
@@ -222,7 +309,7 @@ public final class CompatSchemas {
         st.execute("RELEASE SAVEPOINT tenantfold_union");
       } catch (SQLException e) {
         st.execute("ROLLBACK TO SAVEPOINT tenantfold_union");
-        problems.add("view " + view.getKey() + " not united in " + targetSchema + ": " + e.getMessage().lines().findFirst().orElse(""));
+        problems.add("view " + view.getKey() + " not united in " + where + ": " + e.getMessage().lines().findFirst().orElse(""));
       }
     }
     return problems;
@@ -230,30 +317,56 @@ public final class CompatSchemas {
 
   /**
    * Creates each statement under a savepoint, again and again while any succeeds (an object may
-   * need one created after it); what never succeeds becomes a problem with PostgreSQL's reason.
+   * need one created after it); what never succeeds becomes a problem with PostgreSQL's reason. A
+   * view that reads a relation outside {@code own} (a consolidated table of every tenant, through a
+   * qualifier left as it was or a name the compatibility schemas lack) is rolled back like a
+   * failure: it would show other tenants' rows.
    */
-  private static List<String> createAll(Statement st, List<String[]> pending, List<String> problems) throws SQLException {
+  private static List<String> createAll(Connection conn, Statement st, List<Pending> pending, List<String> own, List<String> problems)
+      throws SQLException {
     List<String> created = new ArrayList<>();
     List<String> reasons = new ArrayList<>();
     boolean progressed = true;
     while (progressed && !pending.isEmpty()) {
       progressed = false;
       reasons.clear();
-      for (String[] object : List.copyOf(pending)) {
+      for (Pending object : List.copyOf(pending)) {
         st.execute("SAVEPOINT tenantfold_compat");
         try {
-          st.execute(object[1]);
+          st.execute(object.sql());
+          List<String> foreign = object.view() == null ? List.of() : readsOutside(conn, object.view(), own);
+          if (!foreign.isEmpty()) {
+            st.execute("ROLLBACK TO SAVEPOINT tenantfold_compat");
+            reasons.add(object.label() + " not recreated: it would read " + String.join(", ", foreign) + ", outside the tenant's"
+                + " compatibility schemas (every tenant's rows)");
+            continue;
+          }
           st.execute("RELEASE SAVEPOINT tenantfold_compat");
           pending.remove(object);
-          created.add(object[0]);
+          created.add(object.label());
           progressed = true;
         } catch (SQLException e) {
           st.execute("ROLLBACK TO SAVEPOINT tenantfold_compat");
-          reasons.add(object[0] + " not recreated: " + e.getMessage().lines().findFirst().orElse(""));
+          reasons.add(object.label() + " not recreated: " + e.getMessage().lines().findFirst().orElse(""));
         }
       }
     }
     problems.addAll(reasons);
     return created;
+  }
+
+  /** The relations {@code view} reads outside the schemas {@code own} and the system catalogs. */
+  private static List<String> readsOutside(Connection conn, String view, List<String> own) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(READS_SQL)) {
+      ps.setString(1, view);
+      ps.setArray(2, conn.createArrayOf("text", own.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
   }
 }

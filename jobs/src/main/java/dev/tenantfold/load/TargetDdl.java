@@ -384,7 +384,7 @@ public final class TargetDdl {
           // PostgreSQL cannot change the type of a column a view reads.
           throw new SQLException("Cannot widen column " + c.name() + " of existing table " + relation + " from " + existing
               + " to " + c.type() + ": views read it (" + reason(e) + "); drop those views and run again (compatibility schemas:"
-              + " DROP SCHEMA <prefix><tenant> CASCADE, which the next publish of each tenant rebuilds)", e.getSQLState(), e);
+              + " DROP SCHEMA <prefix><tenant> and each <prefix><tenant>_<schema> CASCADE, which the next publish of each tenant rebuilds)", e.getSQLState(), e);
         }
       }
       if (notNull.contains(c.name()) && !c.notNull() && !table.primaryKey().contains(c.name())) {

@@ -145,6 +145,129 @@ class CodeObjectsTest {
     assertThat(legacy(warehouse, "tenant_acme", "SELECT count(*)::text FROM film")).isEqualTo("11");
   }
 
+  /**
+   * Two schemas, as an application with search path {@code public, sales} knows them: a table of
+   * each name in both ({@code orders}, so sales' views print {@code sales.orders} qualified), a view
+   * of sales reading a public table and a function of sales, one of public reading sales, a view over
+   * a view, a string literal that looks like a name, an enum of sales shadowed by one of public, and
+   * a view whose alias is the schema's name (not recreated: the rewrite could not tell them apart).
+   */
+  private static String twoSchemaTenant(String name, int customers) {
+    String url = TestPostgres.createDatabase("cs_" + name);
+    TestPostgres.execute(url, """
+        SET search_path TO public, sales;
+        CREATE SCHEMA sales;
+        CREATE TYPE public.state AS ENUM ('new');
+        CREATE TYPE sales.state AS ENUM ('open', 'closed');
+        CREATE TABLE public.customers (id serial PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE public.orders (id serial PRIMARY KEY, note text NOT NULL);
+        CREATE TABLE sales.orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES public.customers, amount numeric(10,2) NOT NULL,
+          state sales.state NOT NULL DEFAULT 'open');
+        CREATE TABLE sales.invoices (id serial PRIMARY KEY, order_id int NOT NULL REFERENCES sales.orders, paid boolean NOT NULL DEFAULT false);
+        CREATE FUNCTION sales.net(numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT round($1 * 0.8, 2) $$;
+        INSERT INTO public.customers (name) SELECT '%1$s ' || g FROM generate_series(1, %2$d) g;
+        INSERT INTO public.orders (note) SELECT 'note ' || g FROM generate_series(1, %2$d + 1) g;
+        INSERT INTO sales.orders (customer_id, amount, state) SELECT 1 + g %% %2$d, 5 * g, CASE WHEN g %% 3 = 0 THEN 'closed' ELSE 'open' END::sales.state
+          FROM generate_series(1, 2 * %2$d) g;
+        INSERT INTO sales.invoices (order_id, paid) SELECT g, g %% 2 = 0 FROM generate_series(1, 2 * %2$d) g;
+        CREATE VIEW public.customer_totals AS SELECT c.name, sum(o.amount) AS total FROM customers c JOIN sales.orders o ON o.customer_id = c.id
+          GROUP BY c.name;
+        CREATE VIEW public.notes AS SELECT count(*) AS n FROM orders;
+        CREATE VIEW sales.big_orders AS SELECT o.id, c.name, net(o.amount) AS net, 'sales.orders' AS source FROM sales.orders o
+          JOIN customers c ON c.id = o.customer_id WHERE o.amount > 10 AND o.state = 'open';
+        CREATE VIEW sales.unpaid AS SELECT i.id, b.name FROM invoices i JOIN big_orders b ON b.id = i.order_id WHERE NOT i.paid;
+        CREATE VIEW sales.aliased AS SELECT sales.id FROM sales.orders sales;
+        """.formatted(name, customers));
+    return url;
+  }
+
+  /** The queries an application of {@link #twoSchemaTenant} runs with its search path. */
+  private static final String[] TWO_SCHEMA_QUERIES = {"SELECT string_agg(name || ':' || total, ',' ORDER BY name) FROM customer_totals",
+      "SELECT string_agg(id || ':' || name || ':' || net || ':' || source, ',' ORDER BY id) FROM big_orders",
+      "SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM unpaid", "SELECT n::text FROM notes",
+      "SELECT count(*)::text FROM orders", "SELECT string_agg(id || ':' || paid, ',' ORDER BY id) FROM invoices"};
+
+  @Test
+  void anApplicationOfTwoSchemasKeepsItsSearchPathInTheCompatibilitySchemas() throws Exception {
+    String acme = twoSchemaTenant("acme", 4);
+    String globex = twoSchemaTenant("globex", 6);
+    String warehouse = Fixtures.emptyWarehouse();
+    var config = Fixtures.config(warehouse).tenantInSchemas("acme", acme, java.util.List.of("public", "sales"))
+        .tenantInSchemas("globex", globex, java.util.List.of("public", "sales")).set("target.compat-schemas", true).build(reports);
+
+    RunResult result = new MigrationJob(config, spark).execute();
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT e->>'kind' || ' ' || (e->>'name') || ' ' || (e->>'outcome') FROM tenantfold.plans,"
+        + " jsonb_array_elements(plan->'code_objects') e WHERE e->>'kind' LIKE '%view'"))
+        .containsExactlyInAnyOrder("view customer_totals COMPAT_SCHEMAS", "view notes COMPAT_SCHEMAS", "view sales.big_orders COMPAT_SCHEMAS",
+            "view sales.unpaid COMPAT_SCHEMAS", "view sales.aliased NOT_RECREATED");
+    assertThat(RowSets.rows(warehouse, "SELECT e->>'detail' FROM tenantfold.plans, jsonb_array_elements(plan->'code_objects') e"
+        + " WHERE e->>'name' = 'sales.aliased'")).singleElement().asString().contains("both as a schema and on its own");
+
+    for (String[] t : new String[][] {{"acme", acme}, {"globex", globex}}) {
+      String path = "tenant_" + t[0] + ", tenant_" + t[0] + "_sales";
+      for (String query : TWO_SCHEMA_QUERIES) {
+        assertThat(legacy(warehouse, path, query)).as("%s with search path %s", query, path).isEqualTo(legacy(t[1], "public, sales", query));
+      }
+    }
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM sales.unpaid GROUP BY tenant_id ORDER BY 1"))
+        .as("sales' views united in target schema sales").containsExactly("acme " + RowSets.count(acme, "SELECT count(*) FROM sales.unpaid"),
+            "globex " + RowSets.count(globex, "SELECT count(*) FROM sales.unpaid"));
+
+    // The application's writes, unchanged: into sales' tables through its search path, its tenant filled in, its rows only.
+    assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", "INSERT INTO invoices (order_id) VALUES (1) RETURNING paid::text"))
+        .isEqualTo("false");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM sales.invoices WHERE order_id = 1 GROUP BY tenant_id ORDER BY 1"))
+        .containsExactly("acme 2", "globex 1");
+    assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", "WITH u AS (UPDATE invoices SET paid = true WHERE order_id = 3 RETURNING 1)"
+        + " SELECT count(*)::text FROM u")).as("an update touches the tenant's row only").isEqualTo("1");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || paid FROM sales.invoices WHERE order_id = 3 ORDER BY 1"))
+        .containsExactly("acme true", "globex false");
+    assertThat(legacy(warehouse, "tenant_globex, tenant_globex_sales", "SELECT count(*)::text FROM unpaid"))
+        .as("another tenant's views do not see it").isEqualTo(legacy(globex, "public, sales", "SELECT count(*)::text FROM unpaid"));
+    assertThatThrownBy(() -> legacy(warehouse, "tenant_acme, tenant_acme_sales", "INSERT INTO invoices (order_id, tenant_id) VALUES (1, 'globex')"
+        + " RETURNING 1")).as("a row of another tenant is refused by the view's check option").hasMessageContaining("check option");
+
+    // A re-run rebuilds every schema of the tenant with the republished data, and drops one of a source schema it no longer has. A
+    // view naming a schema no tenant consolidates reads the target's table of that name, every tenant's rows: it is not created.
+    TestPostgres.execute(acme, "INSERT INTO sales.invoices (order_id) VALUES (2)");
+    TestPostgres.execute(warehouse, "CREATE SCHEMA tenant_acme_old; COMMENT ON SCHEMA tenant_acme_old IS 'tenantfold compatibility schema of"
+        + " tenant acme, source schema old'; CREATE SCHEMA audit; CREATE TABLE audit.log (x int); INSERT INTO audit.log VALUES (1)");
+    TestPostgres.execute(acme, "CREATE SCHEMA audit; CREATE TABLE audit.log (x int); CREATE VIEW public.audit_count AS SELECT count(*) FROM audit.log");
+    assertThat(new MigrationJob(config, spark).execute().exitCode()).isZero();
+    for (String query : TWO_SCHEMA_QUERIES) {
+      assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", query)).as("re-run: %s", query).isEqualTo(legacy(acme, "public, sales", query));
+    }
+
+    assertThat(RowSets.rows(warehouse, "SELECT (to_regnamespace('tenant_acme_old') IS NULL AND to_regclass('tenant_acme.audit_count') IS NULL)::text"))
+        .as("a stale schema of the tenant's is dropped; a view that would read a table outside its schemas is rolled back").containsExactly("true");
+  }
+
+  @Test
+  void aSchemaMapRenamesTheTargetSchemaNotTheCompatibilitySchema() throws Exception {
+    String acme = twoSchemaTenant("mapped", 3);
+    String warehouse = Fixtures.emptyWarehouse();
+    dev.tenantfold.testing.Roles.ensure("tf_cs_app", "LOGIN NOSUPERUSER NOBYPASSRLS");
+    RunResult result = new MigrationJob(Fixtures.config(warehouse).tenantInSchemas("acme", acme, java.util.List.of("public", "sales"))
+        .set("target.compat-schemas", true).set("target.schema-map", java.util.Map.of("sales", "sales_mt"))
+        .set("target.row-level-security", true).set("target.application-role", "tf_cs_app").build(reports), spark).execute();
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+    for (String query : TWO_SCHEMA_QUERIES) {
+      assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", query)).as("%s", query).isEqualTo(legacy(acme, "public, sales", query));
+    }
+    // The application role reaches every compatibility schema of the tenant (grants on each), with row-level security on.
+    try (Connection app = dev.tenantfold.testing.Roles.connect(warehouse, "tf_cs_app"); Statement st = app.createStatement()) {
+      st.execute("SET app.tenant_id = 'acme'; SET search_path TO tenant_acme, tenant_acme_sales");
+      try (ResultSet rs = st.executeQuery(TWO_SCHEMA_QUERIES[2])) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo(legacy(acme, "public, sales", TWO_SCHEMA_QUERIES[2]));
+      }
+    }
+    assertThat(RowSets.rows(warehouse, "SELECT to_regclass('sales_mt.big_orders') IS NOT NULL AND to_regclass('tenant_acme_sales.big_orders')"
+        + " IS NOT NULL AND to_regnamespace('tenant_acme_sales_mt') IS NULL")).as("named by the source schema; united in the mapped one")
+        .containsExactly("t");
+  }
+
   @Test
   void generatedColumnsRecomputeAndDomainsKeepTheirChecks() throws Exception {
     String[] urls = new String[2];

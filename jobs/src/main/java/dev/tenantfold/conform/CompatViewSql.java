@@ -1,0 +1,259 @@
+package dev.tenantfold.conform;
+
+import dev.tenantfold.config.SchemaMap;
+import dev.tenantfold.extract.CodeObjects;
+import dev.tenantfold.jdbc.Sql;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+
+/**
+ * A tenant's view definition made to read the tenant's compatibility schemas: the schema
+ * qualifiers PostgreSQL printed ({@code pg_get_viewdef} with the tenant's schemas on the search
+ * path qualifies a name only where it is shadowed or off the path: {@code sales.quotes}) are
+ * replaced by the compatibility schema of that source schema ({@code tenant_acme_sales.quotes}).
+ * Unqualified names need nothing: the views are created with the tenant's compatibility schemas on
+ * the search path in the source order, so they resolve as in the source.
+ *
+ * <p>Only whole qualified names outside string literals, quoted-identifier parts and comments are
+ * touched. A qualifier naming something the compatibility schemas do not hold (an enum type,
+ * {@code 'draft'::sales.status}) becomes the source schema's target schema, where such types are
+ * consolidated. The rewrite is refused (the view is not recreated, with the reason) where a
+ * qualifier could also be a table alias: the definition names the schema on its own somewhere
+ * ({@code FROM orders sales}), so {@code sales.quotes} might be an alias's column.
+ */
+public final class CompatViewSql {
+  private CompatViewSql() {}
+
+  /** The definition to create, or why the rewrite would not be exact ({@code definition} null then). */
+  public record Rewrite(String definition, String problem) {
+    static Rewrite of(String definition) {
+      return new Rewrite(definition, null);
+    }
+
+    static Rewrite inexact(String problem) {
+      return new Rewrite(null, problem);
+    }
+
+    public boolean exact() {
+      return problem == null;
+    }
+  }
+
+  /**
+   * What each mirrored source schema's compatibility schema holds for a tenant: the consolidated
+   * tables of that schema, the tenant's views and the tenant's functions of it (by name).
+   */
+  public static Map<String, Set<String>> mirroredNames(TargetSchema plan, CodeObjects code, Collection<String> sourceSchemas) {
+    Map<String, Set<String>> names = new LinkedHashMap<>();
+    sourceSchemas.forEach(s -> names.put(s, new TreeSet<>()));
+    for (String key : plan.tables().keySet()) {
+      Set<String> in = names.get(SchemaMap.sourceSchemaOf(key));
+      if (in != null) {
+        in.add(SchemaMap.nameOf(key));
+      }
+    }
+    for (CodeObjects.ViewSpec view : code.views()) {
+      names.computeIfAbsent(view.schema(), s -> new TreeSet<>()).add(view.name());
+    }
+    for (CodeObjects.FunctionSpec function : code.functions()) {
+      if (function.definition() != null) {
+        String[] parts = splitQualified(function.qualifiedName());
+        names.computeIfAbsent(parts[0], s -> new TreeSet<>()).add(parts[1]);
+      }
+    }
+    return names;
+  }
+
+  /**
+   * The source schemas a tenant's views and functions live in, with those of the consolidated
+   * tables, each once: the compatibility schemas the plan expects the tenant to get.
+   */
+  public static Set<String> sourceSchemas(TargetSchema plan, CodeObjects code) {
+    Set<String> out = new LinkedHashSet<>();
+    out.add(SchemaMap.DEFAULT_SOURCE);
+    plan.tables().keySet().forEach(k -> out.add(SchemaMap.sourceSchemaOf(k)));
+    code.views().forEach(v -> out.add(v.schema()));
+    code.functions().stream().filter(f -> f.definition() != null).forEach(f -> out.add(sourceSchemaOf(f)));
+    return out;
+  }
+
+  /**
+   * Rewrites {@code definition}'s qualifiers: a name {@code mirrored} holds under its source schema
+   * to {@code compatOf} that schema (an unquoted name), any other name of a mirrored source schema to
+   * {@code targetOf} it.
+   */
+  public static Rewrite rewrite(String definition, Map<String, Set<String>> mirrored, UnaryOperator<String> compatOf,
+      UnaryOperator<String> targetOf) {
+    List<Token> tokens = tokens(definition);
+    StringBuilder out = new StringBuilder();
+    int copied = 0;
+    Set<String> qualifiers = new TreeSet<>();
+    for (int i = 0; i < tokens.size(); i++) {
+      Token t = tokens.get(i);
+      if (!t.identifier() || !qualifies(tokens, i) || follows(tokens, i)) {
+        continue;
+      }
+      Set<String> names = mirrored.get(t.value());
+      if (names == null) {
+        continue;
+      }
+      String schema = names.contains(tokens.get(i + 2).value()) ? compatOf.apply(t.value()) : targetOf.apply(t.value());
+      if (schema.equals(t.value())) {
+        continue;
+      }
+      qualifiers.add(t.value());
+      out.append(definition, copied, t.start()).append(Sql.ident(schema));
+      copied = t.end();
+    }
+    out.append(definition.substring(copied));
+    for (int i = 0; i < tokens.size(); i++) {
+      Token t = tokens.get(i);
+      if (t.identifier() && qualifiers.contains(t.value()) && !qualifies(tokens, i) && !follows(tokens, i) && !calls(tokens, i)
+          && !(i > 0 && tokens.get(i - 1).identifier() && tokens.get(i - 1).text().equalsIgnoreCase("as"))) {
+        return Rewrite.inexact("it names " + t.value() + " both as a schema and on its own (an alias or column of that name?), so its"
+            + " qualified names cannot be told apart from an alias's columns; rename the alias in the source or recreate the view by hand");
+      }
+    }
+    return Rewrite.of(out.toString());
+  }
+
+  /** The source schema {@code function} is defined in. */
+  public static String sourceSchemaOf(CodeObjects.FunctionSpec function) {
+    return splitQualified(function.qualifiedName())[0];
+  }
+
+  /** {@code quote_ident(schema) || '.' || quote_ident(name)} split back into its two unquoted parts. */
+  static String[] splitQualified(String qualifiedName) {
+    List<Token> tokens = tokens(qualifiedName);
+    if (tokens.size() == 3 && tokens.get(0).identifier() && tokens.get(1).text().equals(".") && tokens.get(2).identifier()) {
+      return new String[] {tokens.get(0).value(), tokens.get(2).value()};
+    }
+    return new String[] {SchemaMap.DEFAULT_SOURCE, qualifiedName};
+  }
+
+  /** Token {@code i} is directly followed by {@code .} and a name. */
+  private static boolean qualifies(List<Token> tokens, int i) {
+    return i + 2 < tokens.size() && tokens.get(i + 1).text().equals(".") && tokens.get(i + 1).start() == tokens.get(i).end()
+        && tokens.get(i + 2).identifier() && tokens.get(i + 2).start() == tokens.get(i + 1).end();
+  }
+
+  /** Token {@code i} directly follows a {@code .}: a later part of a qualified name. */
+  private static boolean follows(List<Token> tokens, int i) {
+    return i > 0 && tokens.get(i - 1).text().equals(".") && tokens.get(i - 1).end() == tokens.get(i).start();
+  }
+
+  /** Token {@code i} is a function name: {@code (} follows. */
+  private static boolean calls(List<Token> tokens, int i) {
+    return i + 1 < tokens.size() && tokens.get(i + 1).text().equals("(");
+  }
+
+  /** A name (unquoted, folded to lower case; or quoted, unescaped) or one other character; literals and comments are skipped. */
+  private record Token(int start, int end, String text, String value, boolean identifier) {}
+
+  private static List<Token> tokens(String sql) {
+    List<Token> tokens = new ArrayList<>();
+    int i = 0;
+    int n = sql.length();
+    while (i < n) {
+      char c = sql.charAt(i);
+      if (c == '\'') {
+        boolean escapes = !tokens.isEmpty() && tokens.get(tokens.size() - 1).end() == i && tokens.get(tokens.size() - 1).text().equalsIgnoreCase("e");
+        if (escapes) {
+          tokens.remove(tokens.size() - 1);
+        }
+        i = endOfString(sql, i, escapes);
+      } else if (c == '"') {
+        int j = i + 1;
+        StringBuilder value = new StringBuilder();
+        while (j < n) {
+          if (sql.charAt(j) == '"') {
+            if (j + 1 < n && sql.charAt(j + 1) == '"') {
+              value.append('"');
+              j += 2;
+              continue;
+            }
+            break;
+          }
+          value.append(sql.charAt(j++));
+        }
+        int end = Math.min(j + 1, n);
+        tokens.add(new Token(i, end, sql.substring(i, end), value.toString(), true));
+        i = end;
+      } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
+        int nl = sql.indexOf('\n', i);
+        i = nl < 0 ? n : nl + 1;
+      } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+        int close = sql.indexOf("*/", i + 2);
+        i = close < 0 ? n : close + 2;
+      } else if (c == '$' && dollarTag(sql, i) != null) {
+        String tag = dollarTag(sql, i);
+        int close = sql.indexOf(tag, i + tag.length());
+        i = close < 0 ? n : close + tag.length();
+      } else if (Character.isLetter(c) || c == '_' || c > 127) {
+        int j = i + 1;
+        while (j < n && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_' || sql.charAt(j) == '$' || sql.charAt(j) > 127)) {
+          j++;
+        }
+        String text = sql.substring(i, j);
+        tokens.add(new Token(i, j, text, text.toLowerCase(Locale.ROOT), true));
+        i = j;
+      } else if (Character.isDigit(c)) {
+        int j = i + 1;
+        while (j < n && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_')) {
+          j++;
+        }
+        tokens.add(new Token(i, j, sql.substring(i, j), sql.substring(i, j), false));
+        i = j;
+      } else if (Character.isWhitespace(c)) {
+        i++;
+      } else {
+        tokens.add(new Token(i, i + 1, String.valueOf(c), String.valueOf(c), false));
+        i++;
+      }
+    }
+    return tokens;
+  }
+
+  /** The index after the string literal opening at {@code start} ({@code ''} inside; backslash escapes in an E'' string). */
+  private static int endOfString(String sql, int start, boolean escapes) {
+    int j = start + 1;
+    while (j < sql.length()) {
+      char c = sql.charAt(j);
+      if (escapes && c == '\\') {
+        j += 2;
+      } else if (c == '\'') {
+        if (j + 1 < sql.length() && sql.charAt(j + 1) == '\'') {
+          j += 2;
+        } else {
+          return j + 1;
+        }
+      } else {
+        j++;
+      }
+    }
+    return sql.length();
+  }
+
+  /** The dollar-quote tag opening at {@code i} ({@code $$}, {@code $body$}), or null. */
+  private static String dollarTag(String sql, int i) {
+    if (i > 0 && (Character.isLetterOrDigit(sql.charAt(i - 1)) || sql.charAt(i - 1) == '_')) {
+      return null;
+    }
+    int j = i + 1;
+    while (j < sql.length() && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_')) {
+      j++;
+    }
+    if (j < sql.length() && sql.charAt(j) == '$' && (j == i + 1 || !Character.isDigit(sql.charAt(i + 1)))) {
+      return sql.substring(i, j + 1);
+    }
+    return null;
+  }
+}
