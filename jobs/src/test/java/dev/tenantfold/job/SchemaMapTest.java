@@ -166,6 +166,33 @@ class SchemaMapTest {
     assertThat(again.exitCode()).as("a re-run finds everything in place: %s", again.tenants()).isZero();
   }
 
+  /**
+   * A tenant whose source lost a whole schema, published with {@code --allow-shrink}: its partitions
+   * of that schema's tables leave before the tables they reference are swapped (a foreign key from
+   * {@code sales.orders} to {@code customers} would refuse the other order), and the other tenant
+   * keeps everything.
+   */
+  @Test
+  void aTenantThatLostASchemaShrinksPastCrossSchemaForeignKeys() throws Exception {
+    String acme = tenant("sm_s_acme", "'new', 'shipped'", 4);
+    String globex = tenant("sm_s_globex", "'new', 'shipped'", 3);
+    String warehouse = Fixtures.emptyWarehouse();
+    var config = Fixtures.config(warehouse).tenantInSchemas("acme", acme, List.of("public", "sales"))
+        .tenantInSchemas("globex", globex, List.of("public", "sales")).build(reports);
+    assertThat(new MigrationJob(config, spark).execute().exitCode()).isZero();
+    TestPostgres.execute(acme, "DROP SCHEMA sales CASCADE");
+
+    RunResult refused = new MigrationJob(config, spark).execute();
+    assertThat(refused.exitCode()).as("the shrink guard: %s", refused.tenants()).isNotZero();
+    RunResult shrunk = new MigrationJob(config, spark, new RunOptions(java.util.Set.of("acme"), java.util.Optional.empty(), false)).execute();
+
+    assertThat(shrunk.exitCode()).as("tenants: %s", shrunk.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM sales.orders GROUP BY tenant_id ORDER BY 1"))
+        .containsExactly("globex 3");
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM public.customers GROUP BY tenant_id ORDER BY 1"))
+        .containsExactly("acme 2", "globex 2");
+  }
+
   @Test
   void enumsWhoseLabelsDifferStopThePlanUnlessUnited() throws Exception {
     String acme = tenant("sm_e_acme", "'new', 'shipped'", 2);
