@@ -286,6 +286,12 @@ class SchemaFidelityCorpusTest {
           "SELECT string_agg(email || ':' || spent, ',' ORDER BY email) FROM customer_spend")) {
         assertThat(session(warehouse, path, query)).as("%s in %s", query, path).isEqualTo(session(t[1], "public, sales", query));
       }
+      // Round trip of the views' DDL: each compatibility view prints as the tenant's own view does, under the matching search path.
+      for (String view : List.of("customer_spend", "order_count", "open_quotes", "quote_total")) {
+        String definition = "SELECT pg_get_viewdef('" + view + "'::regclass, true)";
+        assertThat(session(warehouse, path, definition)).as("pg_get_viewdef of %s in %s", view, path)
+            .isEqualTo(session(t[1], "public, sales", definition));
+      }
     }
     assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM sales.open_quotes GROUP BY tenant_id ORDER BY 1"))
         .as("sales' view united in target schema sales").containsExactly("acme " + RowSets.count(acme, "SELECT count(*) FROM sales.open_quotes"),
