@@ -14,6 +14,7 @@ import dev.tenantfold.extract.ForeignKeySpec;
 import dev.tenantfold.extract.TableObjects;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
+import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.jdbc.SearchPath;
 import dev.tenantfold.jdbc.Sql;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,7 +131,7 @@ final class Planning {
 
   /**
    * The plan with the unique constraints, indexes and CHECK constraints of each planned table, read
-   * from the tenants that have it (JDBC tenants, config order; by name, the first tenant's
+   * from the tenants that have it (JDBC tenants, and export tenants through their export.catalog, config order; by name, the first tenant's
    * definition wins). A tenant that cannot be read here only contributes no objects.
    */
   TargetSchema withObjects(TargetSchema plan, Map<String, TenantCatalog> catalogs) {
@@ -137,10 +139,12 @@ final class Planning {
     Map<String, CodeObjects> code = new LinkedHashMap<>();
     for (TenantConfig tenant : config.tenants()) {
       TenantCatalog catalog = catalogs.get(tenant.id());
-      if (catalog == null || tenant.isExport() || plan.rejectedTenants().containsKey(tenant.id())) {
+      // An export tenant's objects come from its export.catalog connection, when it has one (the export holds rows only).
+      Optional<JdbcEndpoint> source = tenant.isExport() ? tenant.export().get().catalog() : Optional.of(tenant.jdbc());
+      if (catalog == null || source.isEmpty() || plan.rejectedTenants().containsKey(tenant.id())) {
         continue;
       }
-      try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
+      try (Connection conn = source.get().connect("tenantfold-catalog-" + tenant.id())) {
         // Under the tenant's schemas as the search path, as its code and column defaults are read: the target replays them all
         // under the mapped path (SchemaMap.searchPath).
         Map<String, TableObjects> found = SearchPath.with(conn, tenant.schemas(), () -> {

@@ -52,6 +52,13 @@ class ExportTenantTest {
           + " WHERE i.inhparent = 'public." + table + "'::regclass")).containsExactly("FOR VALUES IN ('acme')");
     }
     assertThat(exported.tenant("acme").orElseThrow().tables()).allSatisfy(t -> assertThat(t.checksum().mismatchedBuckets()).isZero());
+    // The export holds rows only: the keys, foreign keys, checks and indexes come from export.catalog, as over JDBC.
+    String objects = "SELECT c.conrelid::regclass || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c"
+        + " JOIN pg_class t ON t.oid = c.conrelid WHERE t.relnamespace = 'public'::regnamespace AND t.relkind = 'p' UNION ALL"
+        + " SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
+        + " WHERE t.relnamespace = 'public'::regnamespace AND t.relkind = 'p' ORDER BY 1";
+    assertThat(RowSets.rows(fromExport, objects)).isEqualTo(RowSets.rows(overJdbc, objects))
+        .anySatisfy(o -> assertThat(o).contains("FOREIGN KEY (tenant_id,"));
     assertThat(exported.tenant("acme").orElseThrow().source()).hasValueSatisfying(src -> {
       assertThat(src.kind()).isEqualTo("export");
       assertThat(src.description()).contains(export.taskId());
