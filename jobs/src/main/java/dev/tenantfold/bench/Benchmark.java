@@ -40,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * With {@code --source export} the tenants are read from an RDS-shaped snapshot export of their
  * database instead ({@link ExportBench}), and the baseline is the raw Parquet pipe ({@link
  * RawParquetPipe}): the same files read by Spark and COPYed as stored, with nothing else.
+ * With {@code --constraints} only tenantfold runs, on {@link ApplicationDataset}'s three tables:
+ * the same rows with primary keys only and with the application's foreign keys, unique and CHECK
+ * constraints and index, trial by trial, compared stage by stage ({@link ConstraintCost}).
  * Rows are counted in each target afterwards. Each path starts after a CHECKPOINT and a full GC,
  * with a {@link HeapMonitor} recording the driver heap it needed. Markdown goes to stdout; logs go
  * to stderr. This is a measurement tool, not a test: it asserts nothing beyond the row counts.
