@@ -8,7 +8,7 @@ import java.util.List;
  * What {@code bench/run} was asked to do, parsed and validated once.
  *
  * <pre>
- * bench/run [--source jdbc|export] [--profile] [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R]
+ * bench/run [--source jdbc|export] [--profile] [--constraints] [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R]
  *           [--server JDBC_URL] [--user NAME] [--set key=value ...] [--out FILE]
  * </pre>
  *
@@ -18,11 +18,14 @@ import java.util.List;
  * tenantfold run, as {@code bin/tenantfold --set} takes them. {@code source} is where the tenants are
  * read from: their live databases ({@code jdbc}) or RDS-shaped snapshot exports of them written to a
  * local folder ({@code export}); {@code profile} adds, for exports, the paths that split
- * tenantfold's time into restore, load and Spark checksum.
+ * tenantfold's time into restore, load and Spark checksum. {@code constraints} times tenantfold on
+ * {@link ApplicationDataset}'s tables twice, with primary keys only and with the application's
+ * foreign keys, unique and CHECK constraints and index, instead of the raw paths on one table.
  */
 record BenchOptions(
     Source source,
     boolean profile,
+    boolean constraints,
     long rowsPerTenant,
     int tenants,
     boolean skipSparkJdbc,
@@ -38,13 +41,15 @@ record BenchOptions(
   static final long DEFAULT_ROWS = 500_000;
   static final int DEFAULT_TENANTS = 4;
   static final String USAGE = """
-      Usage: bench/run [--source jdbc|export] [--profile] [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R] [--server JDBC_URL] [--user NAME]
+      Usage: bench/run [--source jdbc|export] [--profile] [--constraints] [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R] [--server JDBC_URL] [--user NAME]
                        [--set key=value ...] [--out FILE]
         --source jdbc      read the tenants from their databases (default)
         --source export    read them from RDS-shaped snapshot exports (gzip Parquet in a local folder), against the raw
                            Parquet-to-COPY pipe on the same files
         --profile          with --source export: also time restore only, the Dataset COPY load only and the Spark checksum only
-        --rows N           rows per tenant (default 500000)
+        --constraints      time tenantfold on customers, orders and order_lines twice, interleaved: with primary keys only and
+                           with foreign keys, a unique and CHECK constraints and an index; reports what they add per stage
+        --rows N           rows per tenant (default 500000; with --constraints over the three tables)
         --tenants K        source tenant databases (default 4)
         --skip-spark-jdbc  do not time Spark's stock JDBC read/write path (the slowest)
         --repeat R         time every path R times and report the median (default 1)
@@ -69,6 +74,9 @@ record BenchOptions(
     if (profile && source != Source.EXPORT) {
       throw new ConfigError("--profile needs --source export (it splits the export path's time)");
     }
+    if (profile && constraints) {
+      throw new ConfigError("--profile and --constraints do not combine: --profile times the plain orders table's paths");
+    }
     if (serverUrl != null && !serverUrl.startsWith("jdbc:postgresql://")) {
       throw new ConfigError("--server must be a jdbc:postgresql://host:port/database URL (set --server or BENCH_PG_URL)");
     }
@@ -85,6 +93,7 @@ record BenchOptions(
   static BenchOptions parse(String[] args) {
     Source source = Source.JDBC;
     boolean profile = false;
+    boolean constraints = false;
     long rows = DEFAULT_ROWS;
     int tenants = DEFAULT_TENANTS;
     boolean skipSparkJdbc = false;
@@ -97,6 +106,7 @@ record BenchOptions(
       switch (args[i]) {
         case "--source" -> source = source(value(args, ++i, "--source"));
         case "--profile" -> profile = true;
+        case "--constraints" -> constraints = true;
         case "--rows" -> rows = number(value(args, ++i, "--rows"), "--rows");
         case "--tenants" -> tenants = (int) number(value(args, ++i, "--tenants"), "--tenants");
         case "--skip-spark-jdbc" -> skipSparkJdbc = true;
@@ -108,12 +118,12 @@ record BenchOptions(
         default -> throw new ConfigError("Unknown option '" + args[i] + "'");
       }
     }
-    return new BenchOptions(source, profile, rows, tenants, skipSparkJdbc, repeat, server, user, emptyToNull(System.getenv("BENCH_PG_PASSWORD")), overrides, out);
+    return new BenchOptions(source, profile, constraints, rows, tenants, skipSparkJdbc, repeat, server, user, emptyToNull(System.getenv("BENCH_PG_PASSWORD")), overrides, out);
   }
 
   @Override
   public String toString() {
-    return "BenchOptions[source=" + source.name().toLowerCase(java.util.Locale.ROOT) + ", profile=" + profile + ", rowsPerTenant=" + rowsPerTenant + ", tenants=" + tenants + ", skipSparkJdbc=" + skipSparkJdbc + ", repeat=" + repeat + ", server="
+    return "BenchOptions[source=" + source.name().toLowerCase(java.util.Locale.ROOT) + ", profile=" + profile + ", constraints=" + constraints + ", rowsPerTenant=" + rowsPerTenant + ", tenants=" + tenants + ", skipSparkJdbc=" + skipSparkJdbc + ", repeat=" + repeat + ", server="
         + (serverUrl == null ? "embedded" : dev.tenantfold.jdbc.Redaction.redactUrl(serverUrl)) + ", user=" + user + ", password=****]";
   }
 

@@ -13,6 +13,9 @@ import java.util.Set;
  * for {@code docs/benchmarks.md}. Ratios are computed here from the measurements, never kept on
  * the side. {@code tenantfoldRun} (the kept trial's) is null when the tenantfold path did not run;
  * {@code exportBytes} is the size of the snapshot export on disk, 0 when the tenants were read over JDBC.
+ * With {@code --constraints}, {@code tenantfoldRun} is the kept trial with the application's
+ * constraints, {@code keysOnlyRun} the kept trial of the same rows with primary keys only, and
+ * {@code constraintCost} compares the two; both are null otherwise.
  */
 record BenchReport(
     String command,
@@ -26,6 +29,8 @@ record BenchReport(
     long exportBytes,
     List<Measurement> measurements,
     RunResult tenantfoldRun,
+    RunResult keysOnlyRun,
+    ConstraintCost constraintCost,
     double loadAtStart,
     double loadAtEnd) {
 
@@ -39,8 +44,15 @@ record BenchReport(
   String markdown() {
     StringBuilder md = new StringBuilder();
     boolean fromExports = options.source() == BenchOptions.Source.EXPORT;
-    line(md, "### %d tenants x %,d rows = %,d rows%s", options.tenants(), options.rowsPerTenant(), options.totalRows(),
-        fromExports ? ", read from snapshot exports" : "");
+    if (options.constraints()) {
+      long rows = options.rowsPerTenant();
+      line(md, "### %d tenants x %,d rows (%,d customers, %,d orders, %,d order lines) = %,d rows, keys only and with constraints + FKs%s",
+          options.tenants(), ApplicationDataset.rowsPerTenant(rows), ApplicationDataset.customers(rows), ApplicationDataset.orders(rows),
+          2 * ApplicationDataset.orders(rows), options.tenants() * ApplicationDataset.rowsPerTenant(rows), fromExports ? ", read from snapshot exports" : "");
+    } else {
+      line(md, "### %d tenants x %,d rows = %,d rows%s", options.tenants(), options.rowsPerTenant(), options.totalRows(),
+          fromExports ? ", read from snapshot exports" : "");
+    }
     md.append('\n');
     line(md, "- Command: `%s`", command);
     line(md, "- Machine: %d cores, %s, %.1f GiB RAM", machine.cores(), machine.cpuModel(), machine.memoryBytes() / (MIB * 1024));
@@ -63,7 +75,7 @@ record BenchReport(
       }
     }
     md.append('\n');
-    md.append("| Path | Rows | Seconds | Rows/s | Time vs raw pipe | Peak heap used (MiB) | Peak heap after GC (MiB) | GCs | Notes |\n");
+    md.append("| Path | Rows | Seconds | Rows/s | Time vs ").append(options.constraints() ? "keys only" : "raw pipe").append(" | Peak heap used (MiB) | Peak heap after GC (MiB) | GCs | Notes |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
     // Time ratios, as the goal is phrased ("within 2x the raw pipe's time"): 1.25x means 25% slower.
     double baseline = measurements.isEmpty() ? Double.NaN : measurements.get(0).seconds();
@@ -73,14 +85,25 @@ record BenchReport(
       line(md, "| %s | %s | %.1f | %,.0f | %.2fx | %.0f | %.0f | %d | %s |", m.path(), rows, m.seconds(), m.rowsPerSecond(), m.seconds() / baseline,
           m.heap().peakUsed() / MIB, m.heap().peakAfterGc() / MIB, m.heap().collections(), m.note());
     }
+    if (constraintCost != null) {
+      md.append('\n');
+      constraintCost.appendTo(md);
+    }
+    if (keysOnlyRun != null) {
+      md.append("\nKeys only, the kept trial: ");
+      appendStages(md, keysOnlyRun);
+    }
     if (tenantfoldRun != null) {
       md.append('\n');
-      appendStages(md);
+      if (keysOnlyRun != null) {
+        md.append("Constraints + FKs, the kept trial: ");
+      }
+      appendStages(md, tenantfoldRun);
     }
     return md.toString();
   }
 
-  private void appendStages(StringBuilder md) {
+  private void appendStages(StringBuilder md, RunResult tenantfoldRun) {
     Set<String> stages = new LinkedHashSet<>();
     tenantfoldRun.tenants().forEach(t -> stages.addAll(t.stageMillis().keySet()));
     if (stages.isEmpty()) {
@@ -103,7 +126,8 @@ record BenchReport(
     }
     // Rows/s per stage: every tenant's rows over the stage's seconds summed over tenants (one tenant's throughput in that stage).
     md.append("| rows/s per tenant in the stage | ");
-    long stageRows = options.rowsPerTenant() * tenantfoldRun.tenants().size();
+    long stageRows = (options.constraints() ? ApplicationDataset.rowsPerTenant(options.rowsPerTenant()) : options.rowsPerTenant())
+        * tenantfoldRun.tenants().size();
     long totalMillis = tenantfoldRun.tenants().stream().mapToLong(TenantResult::millis).sum();
     md.append(rate(stageRows, totalMillis));
     for (String s : stages) {

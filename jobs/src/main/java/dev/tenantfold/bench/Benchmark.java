@@ -40,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * With {@code --source export} the tenants are read from an RDS-shaped snapshot export of their
  * database instead ({@link ExportBench}), and the baseline is the raw Parquet pipe ({@link
  * RawParquetPipe}): the same files read by Spark and COPYed as stored, with nothing else.
+ * With {@code --constraints} only tenantfold runs, on {@link ApplicationDataset}'s three tables:
+ * the same rows with primary keys only and with the application's foreign keys, unique and CHECK
+ * constraints and index, trial by trial, compared stage by stage ({@link ConstraintCost}).
  * Rows are counted in each target afterwards. Each path starts after a CHECKPOINT and a full GC,
  * with a {@link HeapMonitor} recording the driver heap it needed. Markdown goes to stdout; logs go
  * to stderr. This is a measurement tool, not a test: it asserts nothing beyond the row counts.
@@ -90,7 +93,7 @@ public final class Benchmark {
       if (options.outFile() != null) {
         Files.writeString(Path.of(options.outFile()), markdown, StandardCharsets.UTF_8);
       }
-      return report.measurements().stream().allMatch(Measurement::complete) ? 0 : 1;
+      return report.measurements().stream().allMatch(m -> m.complete() && !m.failed()) ? 0 : 1;
     } catch (Exception e) {
       LOG.error("Benchmark failed", e);
       System.err.println("bench: cannot finish the benchmark: " + e.getMessage());
@@ -100,10 +103,19 @@ public final class Benchmark {
 
   private BenchReport execute(String command) throws Exception {
     double loadAtStart = MachineInfo.loadAverage();
-    Map<String, JdbcEndpoint> tenants = generateTenants();
+    boolean constraints = options.constraints();
+    Map<String, JdbcEndpoint> tenants;
+    Map<String, JdbcEndpoint> constrainedTenants = Map.of();
+    if (constraints) {
+      List<Map<String, JdbcEndpoint>> both = generateApplicationTenants();
+      tenants = both.get(0);
+      constrainedTenants = both.get(1);
+    } else {
+      tenants = generateTenants();
+    }
     boolean fromExports = options.source() == BenchOptions.Source.EXPORT;
     List<Measurement> measurements = new ArrayList<>();
-    if (!fromExports) {
+    if (!fromExports && !constraints) {
       measurements.add(measure("raw COPY pipe, key before load", "raw_key_first", target -> {
         OrdersDataset.createTarget(target, true);
         RawCopyPipe.run(tenants, target, PARALLELISM);
@@ -120,12 +132,15 @@ public final class Benchmark {
     }
 
     RunResult tenantfoldRun = null;
+    RunResult keysOnlyRun = null;
+    ConstraintCost constraintCost = null;
     long sparkStart = System.nanoTime();
     SparkSession spark = SparkSession.builder().appName("tenantfold-bench").master("local[" + PARALLELISM + "]")
         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1").getOrCreate();
     setupMillis.put("Spark session start-up", millisSince(sparkStart));
     List<RunResult> tenantfoldRuns = new ArrayList<>();
+    List<RunResult> keysOnlyRuns = new ArrayList<>();
     ExportBench exports = null;
     try {
       long warmUp = System.nanoTime();
@@ -134,41 +149,43 @@ public final class Benchmark {
       List<TimedPath> paths = new ArrayList<>();
       if (fromExports) {
         long writing = System.nanoTime();
-        exports = ExportBench.write(spark, DATABASE_PREFIX + tenants.keySet().iterator().next(), tenants, PARALLELISM);
+        // One export serves both schemas of --constraints: the rows are the same, each tenant reads its types and objects from its catalog.
+        exports = ExportBench.write(spark, DATABASE_PREFIX + tenants.keySet().iterator().next(), tenants, PARALLELISM,
+            constraints ? ApplicationDataset.TABLES : List.of(OrdersDataset.TABLE));
         setupMillis.put("Write the export (DemoExport)", millisSince(writing));
         exportBytes = exports.bytesOnDisk();
-        paths.addAll(exportPaths(exports, spark, tenants));
+        if (!constraints) {
+          paths.addAll(exportPaths(exports, spark, tenants));
+        }
       }
-      if (!fromExports && !options.skipSparkJdbc()) {
+      if (!fromExports && !options.skipSparkJdbc() && !constraints) {
         measurements.add(measure("Spark JDBC read + write (stock)", "spark_jdbc", target -> {
           OrdersDataset.createTarget(target, true);
           SparkJdbcCopy.run(spark, tenants, target);
           return "PK created before the load; fetchsize " + SparkJdbcCopy.FETCH_SIZE + ", batchsize 1000 (default)";
         }));
       }
-      ExportBench tenantExports = exports;
-      TimedPath tenantfoldPath = new TimedPath("tenantfold run" + (fromExports ? " (export tenants)" : ""), "tenantfold", target -> {
-        RunResult run = null;
-        try {
-          run = new MigrationJob(tenantfoldConfig(tenants, tenantExports, target), spark).execute();
-        } finally {
-          // One entry per trial, so the kept trial's index finds its run.
-          tenantfoldRuns.add(run);
-        }
-        StringBuilder note = new StringBuilder((fromExports ? "restore + Dataset COPY into staging, source checksum folded in the same pass" : "staging")
-            + " + PK after load + validate + publish; " + run.statusLabel() + " (exit code " + run.exitCode() + ")");
-        run.tenants().stream().filter(t -> !t.published()).forEach(t -> {
-          LOG.error("tenantfold did not publish tenant {}: {}", t.tenantId(), t.message());
-          note.append("; ").append(t.tenantId()).append(" not published: ").append(t.message());
-        });
-        return note.toString();
-      }, null);
-      paths.add(tenantfoldPath);
+      String suffix = fromExports ? " (export tenants)" : "";
+      if (constraints) {
+        paths.add(tenantfoldPath("tenantfold run, keys only" + suffix, "tenantfold_keys", spark, tenants, exports, ApplicationDataset.Schema.KEYS,
+            keysOnlyRuns));
+        paths.add(tenantfoldPath("tenantfold run, constraints + FKs" + suffix, "tenantfold_constraints", spark, constrainedTenants, exports,
+            ApplicationDataset.Schema.CONSTRAINTS, tenantfoldRuns));
+      } else {
+        paths.add(tenantfoldPath("tenantfold run" + suffix, "tenantfold", spark, tenants, exports, null, tenantfoldRuns));
+      }
       // Trials interleave (raw, ..., tenantfold, raw, ...): on a shared machine every path sees the same load.
-      List<Measurement> timed = measureInterleaved(paths);
+      // With --constraints the two schemas also swap places every other trial, so neither always runs first (the first trial of all pays for
+      // warming up the JVM's code for the path).
+      List<Measurement> timed = measureInterleaved(paths, constraints);
       measurements.addAll(timed);
       Measurement tenantfold = timed.get(timed.size() - 1);
       tenantfoldRun = tenantfoldRuns.get(tenantfold.trial());
+      if (constraints) {
+        Measurement keysOnly = timed.get(timed.size() - 2);
+        keysOnlyRun = keysOnlyRuns.get(keysOnly.trial());
+        constraintCost = new ConstraintCost(keysOnlyRuns, tenantfoldRuns, keysOnly, tenantfold);
+      }
     } finally {
       spark.stop();
       if (exports != null) {
@@ -176,7 +193,44 @@ public final class Benchmark {
       }
     }
     return new BenchReport(command, options, MachineInfo.current(), server.description(), server.version(), server.settings(), spark.version(),
-        setupMillis, exportBytes, measurements, tenantfoldRun, loadAtStart, MachineInfo.loadAverage());
+        setupMillis, exportBytes, measurements, tenantfoldRun, keysOnlyRun, constraintCost, loadAtStart, MachineInfo.loadAverage());
+  }
+
+  /**
+   * The {@code tenantfold run} path: {@link MigrationJob#execute()} of every tenant into the
+   * trial's target; each trial's result goes to {@code runs} (null when it threw), so the kept
+   * trial's index finds its run. With a {@code schema} ({@code --constraints}) it also checks that
+   * the target holds exactly the objects that schema's sources have, else the trial fails: a
+   * comparison where tenantfold skipped the constraints would measure nothing.
+   */
+  private TimedPath tenantfoldPath(String name, String slug, SparkSession spark, Map<String, JdbcEndpoint> tenants, ExportBench exports,
+      ApplicationDataset.Schema schema, List<RunResult> runs) {
+    boolean fromExports = exports != null;
+    return new TimedPath(name, slug, target -> {
+      RunResult run = null;
+      try {
+        run = new MigrationJob(tenantfoldConfig(tenants, exports, target), spark).execute();
+      } finally {
+        runs.add(run);
+      }
+      StringBuilder note = new StringBuilder((fromExports ? "restore + Dataset COPY into staging, source checksum folded in the same pass" : "staging")
+          + " + PK after load + validate + publish; " + run.statusLabel() + " (exit code " + run.exitCode() + ")");
+      run.tenants().stream().filter(t -> !t.published()).forEach(t -> {
+        LOG.error("tenantfold did not publish tenant {}: {}", t.tenantId(), t.message());
+        note.append("; ").append(t.tenantId()).append(" not published: ").append(t.message());
+      });
+      if (schema != null) {
+        ApplicationDataset.TargetObjects found = ApplicationDataset.objects(target);
+        ApplicationDataset.TargetObjects expected = schema == ApplicationDataset.Schema.CONSTRAINTS ? ApplicationDataset.EXPECTED
+            : new ApplicationDataset.TargetObjects(0, 0, 0, 0);
+        if (!found.equals(expected)) {
+          throw new IllegalStateException("Cannot compare the schemas: the target of '" + name + "' has " + found + " on customers, orders and"
+              + " order_lines, expected " + expected + " (" + schema.description + " in the sources); see the run's warnings");
+        }
+        note.append("; sources: ").append(schema.description).append("; target: ").append(found);
+      }
+      return note.toString();
+    }, null);
   }
 
   /** The raw Parquet pipe (the baseline for exports) and, with {@code --profile}, the parts of tenantfold's export path. */
@@ -224,12 +278,16 @@ public final class Benchmark {
     }
   }
 
-  /** Times every path {@code --repeat} times, trial by trial across the paths, and keeps each path's median trial. */
-  private List<Measurement> measureInterleaved(List<TimedPath> paths) throws Exception {
+  /**
+   * Times every path {@code --repeat} times, trial by trial across the paths, and keeps each path's
+   * median trial; with {@code alternate}, every second round runs the paths in reverse order.
+   */
+  private List<Measurement> measureInterleaved(List<TimedPath> paths, boolean alternate) throws Exception {
     List<List<Measurement>> trials = new ArrayList<>();
     paths.forEach(p -> trials.add(new ArrayList<>()));
     for (int i = 1; i <= options.repeat(); i++) {
-      for (int p = 0; p < paths.size(); p++) {
+      for (int k = 0; k < paths.size(); k++) {
+        int p = alternate && i % 2 == 0 ? paths.size() - 1 - k : k;
         TimedPath path = paths.get(p);
         trials.get(p).add(trial(path.name() + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""), path.slug(), path.path(),
             path.seen()));
@@ -240,6 +298,42 @@ public final class Benchmark {
       out.add(Measurement.median(paths.get(p).name(), trials.get(p)));
     }
     return out;
+  }
+
+  /**
+   * For {@code --constraints}: the first tenant's database is generated with primary keys only,
+   * copied as a template for the other keys-only tenants and for the first constrained one, which
+   * gets the application's constraints and is the template of the other constrained tenants; returns
+   * tenant id to source, keys only first. Both variants hold the same rows under the same tenant ids.
+   */
+  private List<Map<String, JdbcEndpoint>> generateApplicationTenants() throws SQLException {
+    long start = System.nanoTime();
+    Map<String, JdbcEndpoint> keysOnly = new LinkedHashMap<>();
+    Map<String, JdbcEndpoint> constrained = new LinkedHashMap<>();
+    String firstKeysOnly = null;
+    String firstConstrained = null;
+    for (int i = 1; i <= options.tenants(); i++) {
+      String tenantId = String.format("tenant_%02d", i);
+      String keysDatabase = DATABASE_PREFIX + tenantId;
+      String constrainedDatabase = DATABASE_PREFIX + "fk_" + tenantId;
+      server.recreateDatabase(keysDatabase, firstKeysOnly);
+      if (firstKeysOnly == null) {
+        LOG.info("Generating {} rows over customers, orders and order_lines in {}", ApplicationDataset.rowsPerTenant(options.rowsPerTenant()),
+            keysDatabase);
+        ApplicationDataset.createSource(server.endpoint(keysDatabase), options.rowsPerTenant());
+        firstKeysOnly = keysDatabase;
+      }
+      server.recreateDatabase(constrainedDatabase, firstConstrained == null ? firstKeysOnly : firstConstrained);
+      if (firstConstrained == null) {
+        ApplicationDataset.addConstraints(server.endpoint(constrainedDatabase));
+        firstConstrained = constrainedDatabase;
+      }
+      keysOnly.put(tenantId, server.endpoint(keysDatabase));
+      constrained.put(tenantId, server.endpoint(constrainedDatabase));
+    }
+    setupMillis.put("Generate data", millisSince(start));
+    LOG.info("Generated {} tenants in two schemas in {} ms", options.tenants(), setupMillis.get("Generate data"));
+    return List.of(keysOnly, constrained);
   }
 
   /** Generates the first tenant and copies it as a template for the others; returns tenant id to source. */
@@ -303,15 +397,20 @@ public final class Benchmark {
     }
     long nanos = System.nanoTime() - start;
     long rows = seen != null ? seen[0] : countOrZero(target);
-    Measurement m = new Measurement(name, rows, options.totalRows(), nanos, heap, note);
+    Measurement m = new Measurement(name, rows, expectedRows(), nanos, heap, note);
     LOG.info("{}: {} rows in {} s ({} rows/s)", name, rows, String.format("%.1f", m.seconds()), String.format("%.0f", m.rowsPerSecond()));
     server.dropDatabase(database);
     return m;
   }
 
-  private static long countOrZero(JdbcEndpoint target) {
+  /** Rows every path must deliver: over the three tables with {@code --constraints}, else the orders table's. */
+  private long expectedRows() {
+    return options.constraints() ? ApplicationDataset.rowsPerTenant(options.rowsPerTenant()) * options.tenants() : options.totalRows();
+  }
+
+  private long countOrZero(JdbcEndpoint target) {
     try {
-      return OrdersDataset.countTarget(target);
+      return options.constraints() ? ApplicationDataset.count(target) : OrdersDataset.countTarget(target);
     } catch (SQLException e) {
       return 0;
     }

@@ -70,11 +70,12 @@ final class ExportBench implements AutoCloseable {
     this.parallelism = parallelism;
   }
 
-  /** Writes the export of the first tenant's database ({@code database}) into a new temporary folder. */
-  static ExportBench write(SparkSession spark, String database, Map<String, JdbcEndpoint> tenants, int parallelism) throws SQLException, IOException {
+  /** Writes the export of {@code tables} of the first tenant's database ({@code database}) into a new temporary folder. */
+  static ExportBench write(SparkSession spark, String database, Map<String, JdbcEndpoint> tenants, int parallelism, List<String> tables)
+      throws SQLException, IOException {
     Path root = Files.createTempDirectory("tenantfold-bench-export");
     JdbcEndpoint first = tenants.values().iterator().next();
-    DemoExport.write(spark, withCredentials(first), database, List.of(OrdersDataset.TABLE), root);
+    DemoExport.write(spark, withCredentials(first), database, tables, root);
     return new ExportBench(spark, root, database, new LinkedHashMap<>(tenants), parallelism);
   }
 

@@ -43,6 +43,11 @@ record Measurement(String path, long rows, long expectedRows, long nanos, HeapMo
     return rows / seconds();
   }
 
+  /** True when the kept trial's path threw (its note says why). */
+  boolean failed() {
+    return note.startsWith("FAILED");
+  }
+
   boolean complete() {
     return rows == expectedRows;
   }

@@ -18,7 +18,7 @@ final class OrdersDataset {
   static final List<String> COLUMNS =
       List.of("id", "customer_id", "status", "currency", "total", "quantity", "weight_kg", "placed_at", "ship_by", "paid", "note", "external_id");
 
-  private static final String COLUMN_DEFINITIONS = """
+  static final String COLUMN_DEFINITIONS = """
         id bigint NOT NULL,
         customer_id bigint NOT NULL,
         status text NOT NULL,
@@ -34,11 +34,14 @@ final class OrdersDataset {
 
   private static final String GENERATE = """
       INSERT INTO orders
-      SELECT g, 1 + (g * 7919) %% 100000, (ARRAY['new', 'paid', 'shipped', 'cancelled'])[1 + g %% 4], (ARRAY['USD', 'EUR', 'JPY'])[1 + g %% 3],
+      SELECT g, 1 + (g * 7919) %% %d, (ARRAY['new', 'paid', 'shipped', 'cancelled'])[1 + g %% 4], (ARRAY['USD', 'EUR', 'JPY'])[1 + g %% 3],
              round((g %% 100000) * 1.2345, 4), 1 + g %% 20, CASE WHEN g %% 10 <> 0 THEN (g %% 5000) / 7.0 END,
              timestamptz '2021-01-01 00:00:00+00' + g * interval '17.123 seconds', date '2021-01-01' + (g %% 1500)::int, g %% 3 <> 0,
              CASE WHEN g %% 13 <> 0 THEN 'order ' || g || ' for customer ' || (g %% 100000) END, md5(g::text)::uuid
         FROM generate_series(1::bigint, %d) g""";
+
+  /** Customer ids of the plain data set: 1 to 100,000. */
+  private static final long CUSTOMERS = 100_000;
 
   private OrdersDataset() {}
 
@@ -47,10 +50,15 @@ final class OrdersDataset {
     try (Connection conn = source.connect("tenantfold-bench-generate"); Statement st = conn.createStatement()) {
       conn.setAutoCommit(true);
       st.execute("CREATE TABLE " + TABLE + " (\n" + COLUMN_DEFINITIONS + ",\n  PRIMARY KEY (id)\n)");
-      st.execute(String.format(GENERATE, rows));
+      st.execute(generateSql(rows, CUSTOMERS));
       // Set hint bits and the visibility map now, so whichever path reads first does not pay for it.
       st.execute("VACUUM (FREEZE, ANALYZE) " + TABLE);
     }
+  }
+
+  /** Fills an existing {@code orders} with {@code rows} rows whose {@code customer_id} runs over 1 to {@code customers}. */
+  static String generateSql(long rows, long customers) {
+    return String.format(GENERATE, customers, rows);
   }
 
   /**
