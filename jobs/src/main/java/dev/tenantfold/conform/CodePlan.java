@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * What becomes of each tenant's functions, triggers and views: which are recreated where, and
@@ -127,6 +128,11 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
     return tenants.values().stream().flatMap(c -> c.extensions().stream()).distinct().toList();
   }
 
+  /** The definition of the composite type keyed {@code name}: the first tenant's (config order) that has it. */
+  public Optional<CodeObjects.CompositeSpec> composite(String name) {
+    return tenants.values().stream().flatMap(c -> c.composites().stream()).filter(t -> t.name().equals(name)).findFirst();
+  }
+
   /** The definition of the domain keyed {@code name}: the first tenant's (config order) that has it. */
   public Optional<DomainSpec> domain(String name) {
     return tenants.values().stream().flatMap(c -> c.domains().stream()).filter(d -> d.name().equals(name)).findFirst();
@@ -189,6 +195,16 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
             : new Entry("domain", domain.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED, "in the target schema, with its checks,"
                 + " for " + String.join(", ", usedBy)));
       }
+      for (CodeObjects.CompositeSpec type : tenant.getValue().composites()) {
+        Set<String> usedBy = new java.util.TreeSet<>();
+        plan.tables().values().forEach(t -> t.columns().stream().filter(c -> type.name().equals(c.domainKey()))
+            .forEach(c -> usedBy.add(t.name() + "." + c.name())));
+        add(entries, usedBy.isEmpty()
+            ? new Entry("composite type", type.name(), List.of(tenant.getKey()), Outcome.NOT_RECREATED, "no consolidated column keeps it"
+                + " (the tenants declare the column with different types)")
+            : new Entry("composite type", type.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED, "in the target schema of its own"
+                + " schema, for " + String.join(", ", usedBy)));
+      }
       Map<String, Set<String>> mirrored = CompatViewSql.mirroredNames(plan, tenant.getValue(), CompatViewSql.sourceSchemas(plan,
           tenant.getValue()));
       for (ViewSpec view : tenant.getValue().views()) {
@@ -213,6 +229,8 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
         case "trigger" -> code.triggers().stream().filter(t -> (t.table() + "." + t.name()).equals(entry.name())).map(TriggerSpec::definition)
             .findFirst();
         case "domain" -> code.domains().stream().filter(d -> d.name().equals(entry.name())).map(d -> d.createSql(d.name())).findFirst();
+        case "composite type" -> code.composites().stream().filter(t -> t.name().equals(entry.name()))
+            .map(t -> t.createSql(t.name(), UnaryOperator.identity())).findFirst();
         default -> code.functions().stream().filter(f -> f.signature().equals(entry.name())).map(FunctionSpec::definition).findFirst();
       };
       definition.ifPresent(d -> definitions.put(tenant, d));

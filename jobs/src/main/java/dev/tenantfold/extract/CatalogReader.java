@@ -46,10 +46,12 @@ public final class CatalogReader {
                   WHEN et.typtype = 'd' THEN format_type(et.typbasetype, et.typtypmod) || '[]' END AS domain_base,
              pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated,
              -- A domain (also one over an enum), or an array of a domain over a non-enum type, marked [].
-             CASE WHEN t.typtype = 'd' THEN t.typname WHEN et.typtype = 'd' AND bet.typtype <> 'e' THEN et.typname || '[]' END AS domain_name,
+             CASE WHEN t.typtype IN ('d', 'c') THEN t.typname WHEN et.typtype = 'd' AND bet.typtype <> 'e' THEN et.typname || '[]' END AS domain_name,
              CASE WHEN bt.typtype = 'e' THEN (SELECT nspname FROM pg_namespace WHERE oid = bt.typnamespace)
                   WHEN bet.typtype = 'e' THEN (SELECT nspname FROM pg_namespace WHERE oid = bet.typnamespace) END AS enum_schema,
-             (SELECT nspname FROM pg_namespace WHERE oid = CASE WHEN et.typtype = 'd' THEN et.typnamespace ELSE t.typnamespace END) AS type_schema
+             (SELECT nspname FROM pg_namespace WHERE oid = CASE WHEN et.typtype = 'd' THEN et.typnamespace ELSE t.typnamespace END) AS type_schema,
+             -- A composite type of its own (CREATE TYPE ... AS), not the row type of a table.
+             t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c') AS standalone_composite
         FROM pg_attribute a
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         JOIN pg_type t ON t.oid = a.atttypid
@@ -203,9 +205,10 @@ public final class CatalogReader {
           String typtype = rs.getString(4);
           boolean isArray = rs.getBoolean(5);
           String elemTyptype = rs.getString(6);
-          if ("c".equals(typtype) || "c".equals(elemTyptype)) {
+          if (("c".equals(typtype) && !rs.getBoolean(15)) || "c".equals(elemTyptype)) {
             throw new SQLException("Cannot extract tenant " + tenantId + " table " + table + " column " + name
-                + ": composite type " + type + " is not supported; exclude the table or change the column to jsonb");
+                + ": type " + type + " (a table's row type, a domain over a composite type, or an array of composites) is not supported"
+                + " (composite types of their own are); exclude the table or change the column to jsonb");
           }
           if (rs.getString(8) != null) {
             // A domain's column plans by its base type (widening, comparisons); the target declares it with the domain (targetType).
@@ -213,8 +216,13 @@ public final class CatalogReader {
           }
           // An enum is keyed like a table: qualified by its (source) schema unless that is public.
           String enumKey = rs.getString(7) == null ? null : SchemaMap.key(sourceSchema.apply(rs.getString(13)), rs.getString(7));
-          // A domain too: keyed by its schema, created in the target schema that schema maps to.
+          // A domain or composite type too: keyed by its schema, created in the target schema that schema maps to.
           String domainKey = rs.getString(12) == null ? null : SchemaMap.key(sourceSchema.apply(rs.getString(14)), rs.getString(12));
+          if (rs.getBoolean(15)) {
+            // A composite has no base type to plan by: its key names it alike in every tenant and in the target, however a search
+            // path would print it.
+            type = domainKey;
+          }
           String defaultExpr = rs.getString(9);
           boolean bySequence = rs.getBoolean(10) || (defaultExpr != null && defaultExpr.startsWith("nextval("));
           if (rs.getBoolean(11)) {

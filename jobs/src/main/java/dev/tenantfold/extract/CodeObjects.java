@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
  * {@code pg_get_functiondef}).
  */
 public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, List<TriggerSpec> triggers, List<DomainSpec> domains,
-    List<DefaultCall> defaultCalls, List<String> extensions) {
+    List<DefaultCall> defaultCalls, List<String> extensions, List<CompositeSpec> composites) {
   public CodeObjects {
+    composites = List.copyOf(composites);
     extensions = List.copyOf(extensions);
     views = List.copyOf(views);
     functions = List.copyOf(functions);
@@ -32,7 +33,7 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
   }
 
   public static CodeObjects none() {
-    return new CodeObjects(List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+    return new CodeObjects(List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
   }
 
   /** The plain function (not a procedure or aggregate) of {@code signature} with a definition to recreate. */
@@ -63,6 +64,21 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     public String createSql(String qualifiedName) {
       return "CREATE DOMAIN " + qualifiedName + " AS " + baseType + (defaultExpression == null ? "" : " DEFAULT " + defaultExpression)
           + (notNull ? " NOT NULL" : "") + (constraints.isEmpty() ? "" : " " + String.join(" ", constraints));
+    }
+  }
+
+  /**
+   * A composite type of its own ({@code CREATE TYPE name AS (...)}) a consolidated column is
+   * declared with: {@code name} is its key, {@code fields} its attributes as {@code name type}.
+   */
+  public record CompositeSpec(String name, List<String> fields) {
+    public CompositeSpec {
+      fields = List.copyOf(fields);
+    }
+
+    /** {@code CREATE TYPE qualifiedName AS (...)}, each field's type passed through {@code rewrite} (schema qualifiers mapped). */
+    public String createSql(String qualifiedName, UnaryOperator<String> rewrite) {
+      return "CREATE TYPE " + qualifiedName + " AS (" + String.join(", ", fields.stream().map(rewrite).toList()) + ")";
     }
   }
 
@@ -182,6 +198,16 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
        ORDER BY n.nspname, t.typname
       """;
 
+  private static final String COMPOSITES_SQL = """
+      SELECT CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END,
+             ARRAY(SELECT quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                    WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class r ON r.oid = t.typrelid AND r.relkind = 'c'
+       WHERE t.oid IN (SELECT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+                        WHERE cn.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped)
+       ORDER BY n.nspname, t.typname
+      """;
+
   /**
    * Reads the code of {@code schemas} with those schemas as the search path, so definitions name
    * objects unqualified where the path finds them; the target replays them under the mapped path
@@ -210,7 +236,9 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     query(conn, DEFAULT_CALLS_SQL, schemaArray, rs -> calls.add(new DefaultCall(rs.getString(1), rs.getString(2), rs.getString(3))));
     List<String> extensions = new ArrayList<>();
     query(conn, EXTENSIONS_SQL, schemaArray, rs -> extensions.add(rs.getString(1)));
-    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers, domains, calls, extensions);
+    List<CompositeSpec> composites = new ArrayList<>();
+    query(conn, COMPOSITES_SQL, schemaArray, rs -> composites.add(new CompositeSpec(rs.getString(1), List.of((String[]) rs.getArray(2).getArray()))));
+    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers, domains, calls, extensions, composites);
   }
 
   /** Views after the views they read; views in a cycle (impossible in PostgreSQL) keep their catalog order at the end. */

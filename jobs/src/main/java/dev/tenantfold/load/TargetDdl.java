@@ -22,6 +22,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -142,16 +143,24 @@ public final class TargetDdl {
           enumProblems.put(e.name(), "Cannot create or extend enum type " + schemas.relation(e.name()) + ": " + reason(ex));
         }
       }
-      // Domains before the tables whose columns use them; one the target cannot create fails those tables.
+      // Composite types and domains before the tables whose columns use them (composites first: a domain is over a base type);
+      // one the target cannot create fails those tables.
       Map<String, String> domainProblems = new TreeMap<>();
-      for (String domain : domainsUsed(target)) {
+      List<String> types = new ArrayList<>(domainsUsed(target));
+      types.sort(Comparator.comparing((String k) -> target.code().composite(k).isEmpty()));
+      for (String domain : types) {
+        var composite = target.code().composite(domain);
         try {
           serialize(st, timeout);
           st.execute(searchPath);
           if (schemaProblems.containsKey(schemas.targetSchemaOf(domain))) {
             throw new SQLException(schemaProblems.get(schemas.targetSchemaOf(domain)));
           }
-          if (!Queries.bool(conn, "SELECT to_regtype(?) IS NOT NULL", schemas.relation(domain))) {
+          if (composite.isPresent()) {
+            if (!Queries.bool(conn, "SELECT to_regtype(?) IS NOT NULL", schemas.relation(domain))) {
+              st.execute(composite.get().createSql(schemas.relation(domain), schemas::requalify));
+            }
+          } else if (!Queries.bool(conn, "SELECT to_regtype(?) IS NOT NULL", schemas.relation(domain))) {
             var spec = target.code().domain(domain);
             if (spec.isEmpty()) {
               throw new SQLException("no tenant's catalog defines it");
@@ -161,7 +170,8 @@ public final class TargetDdl {
           conn.commit();
         } catch (SQLException ex) {
           conn.rollback();
-          domainProblems.put(domain, "Cannot create domain " + schemas.relation(domain) + ": " + reason(ex));
+          domainProblems.put(domain, "Cannot create " + (composite.isPresent() ? "composite type " : "domain ") + schemas.relation(domain) + ": "
+              + reason(ex));
         }
       }
       String roleProblem = null;
@@ -347,13 +357,13 @@ public final class TargetDdl {
     // A domain column (an array of a domain) compares by its base type (the domain itself is created and kept with the table's DDL).
     try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, a.attnotnull, CASE WHEN t.typtype = 'd' THEN"
         + " format_type(t.typbasetype, t.typtypmod) WHEN e.typtype = 'd' THEN format_type(e.typbasetype, e.typtypmod) || '[]'"
-        + " ELSE format_type(a.atttypid, a.atttypmod) END, t.typtype = 'e' OR (t.typcategory = 'A' AND e.typtype = 'e')"
+        + " ELSE format_type(a.atttypid, a.atttypmod) END, t.typtype IN ('e', 'c') OR (t.typcategory = 'A' AND e.typtype = 'e')"
         + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'"
         + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
       ps.setString(1, relation);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          // Enum columns keep their type (labels are added to the type itself): mark them so they are not compared.
+          // Enum and composite columns keep their type (labels are added to the type itself): mark them so they are not compared.
           present.put(rs.getString(1), rs.getBoolean(4) ? ENUM : rs.getString(3));
           if (rs.getBoolean(2)) {
             notNull.add(rs.getString(1));

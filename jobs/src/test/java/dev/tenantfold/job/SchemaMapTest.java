@@ -106,21 +106,23 @@ class SchemaMapTest {
         CREATE FUNCTION public.label() RETURNS text LANGUAGE sql AS $$ SELECT 'public' $$;
         CREATE FUNCTION public.shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := lower(NEW.note); RETURN NEW; END $$;
         CREATE DOMAIN public.code AS text CHECK (VALUE ~ '^P');
+        CREATE TYPE public.addr AS (line text);
         CREATE TABLE public.orders (id int PRIMARY KEY, code public.code, origin text DEFAULT label(), state public.status DEFAULT 'open',
-          note text);
+          note text, ship public.addr);
         CREATE TRIGGER shout BEFORE INSERT ON public.orders FOR EACH ROW EXECUTE FUNCTION public.shout();
-        INSERT INTO public.orders VALUES (1, 'P1', 'public', 'open', 'x');
+        INSERT INTO public.orders VALUES (1, 'P1', 'public', 'open', 'x', ROW('1 Main St'));
         CREATE SCHEMA sales;
         CREATE TYPE sales.status AS ENUM ('new', 'shipped', 'void');
         CREATE FUNCTION sales.label() RETURNS text LANGUAGE sql AS $$ SELECT 'sales' $$;
         CREATE FUNCTION sales.shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := upper(NEW.note); RETURN NEW; END $$;
         CREATE DOMAIN sales.code AS text CHECK (VALUE ~ '^S');
         CREATE DOMAIN sales.live AS sales.status CHECK (VALUE <> 'void');
+        CREATE TYPE sales.addr AS (street text, zip integer, state sales.status, at timestamptz);
         CREATE TABLE sales.orders (id int PRIMARY KEY, code sales.code, origin text DEFAULT sales.label(),
           state sales.status DEFAULT 'new'::sales.status CHECK (state <> 'void'::sales.status), note text, phase sales.live,
-          codes sales.code[]);
+          codes sales.code[], ship sales.addr);
         CREATE TRIGGER shout BEFORE INSERT ON sales.orders FOR EACH ROW EXECUTE FUNCTION sales.shout();
-        INSERT INTO sales.orders VALUES (1, 'S1', 'sales', 'shipped', 'Y', 'new', '{S1,S2}');
+        INSERT INTO sales.orders VALUES (1, 'S1', 'sales', 'shipped', 'Y', 'new', '{S1,S2}', ROW('Elm, "North"', 12345, 'shipped', '2026-01-02 03:04:05+00'));
         """;
     String acme = TestPostgres.createDatabase("sm_c_acme");
     String globex = TestPostgres.createDatabase("sm_c_globex");
@@ -137,6 +139,13 @@ class SchemaMapTest {
         + " WHERE n.nspname IN ('public', 'sales_mt', 'sales') ORDER BY 1")).containsExactly("label()", "sales_mt.label()", "sales_mt.shout()", "shout()");
     assertThat(RowSets.rows(warehouse, "SELECT t.oid::regtype::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
         + " WHERE t.typtype = 'd' AND n.nspname IN ('public', 'sales_mt', 'sales') ORDER BY 1")).containsExactly("code", "sales_mt.code", "sales_mt.live");
+    // Composite types of one name in two schemas stay two, each column declared with its schema's (refused before).
+    assertThat(RowSets.rows(warehouse, "SELECT attrelid::regclass || '.' || attname || ' ' || format_type(atttypid, atttypmod) FROM pg_attribute"
+        + " WHERE attrelid IN ('sales_mt.orders'::regclass, 'public.orders'::regclass) AND attname = 'ship' ORDER BY 1"))
+        .containsExactly("orders.ship addr", "sales_mt.orders.ship sales_mt.addr");
+    assertThat(RowSets.rows(warehouse, "SELECT (ship).street || ' ' || (ship).zip || ' ' || (ship).state || ' ' || ((ship).at AT TIME ZONE 'UTC')"
+        + " FROM sales_mt.orders WHERE tenant_id = 'acme' AND id = 1")).containsExactly("Elm, \"North\" 12345 shipped 2026-01-02 03:04:05");
+    assertThat(RowSets.rows(warehouse, "SELECT (ship).line FROM public.orders WHERE tenant_id = 'globex' AND id = 1")).containsExactly("1 Main St");
     // A domain over an enum and an array of a domain keep their domains (they loaded as their base types before).
     assertThat(RowSets.rows(warehouse, "SELECT attname || ' ' || format_type(atttypid, atttypmod) FROM pg_attribute"
         + " WHERE attrelid = 'sales_mt.orders'::regclass AND attname IN ('phase', 'codes') ORDER BY 1"))
