@@ -204,7 +204,8 @@ public final class MigrationJob {
    */
   private RunResult migrateTenants(TargetSession session, ReportStore reports, StagingRegistry registry, String runId, Instant started,
       Optional<ReportStore.PastRun> resumed, RestoreStage restores) throws SQLException {
-    List<String> notes = new ArrayList<>();
+    // Tenants add to it from their threads (TenantMigration.RunContext).
+    List<String> notes = java.util.Collections.synchronizedList(new ArrayList<>());
     Set<String> skipped = new LinkedHashSet<>();
     resumed.ifPresent(past -> {
       skipped.addAll(past.publishedTenants());
@@ -253,8 +254,14 @@ public final class MigrationJob {
       notes.add(notRecreated.size() + " functions, triggers or views not recreated (plan.json and tenantfold plan say why): "
           + String.join(", ", notRecreated.subList(0, Math.min(10, notRecreated.size()))) + (notRecreated.size() > 10 ? ", ..." : ""));
     }
-    Map<String, String> failedTables =
-        TargetDdl.of(config.target(), config.tenantColumn()).apply(target, planned, config.options().publishLockTimeout());
+    TargetDdl ddl = TargetDdl.of(config.target(), config.tenantColumn());
+    Map<String, String> failedTables = ddl.apply(target, planned, config.options().publishLockTimeout());
+    if (!ddl.skipped().isEmpty()) {
+      // Never dropped silently: what the target could not build is in the summary and report.json, not only in the log.
+      notes.add(ddl.skipped().size() + " constraints, indexes, triggers or defaults the target could not build were skipped (the tables are"
+          + " consolidated without them): " + String.join("; ", ddl.skipped().subList(0, Math.min(10, ddl.skipped().size())))
+          + (ddl.skipped().size() > 10 ? "; ..." : ""));
+    }
     // A table the target cannot hold fails the tenants that have it; the others go on without it.
     for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
       List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.key())).map(t -> failedTables.get(t.key())).distinct().toList();
@@ -287,7 +294,7 @@ public final class MigrationJob {
     // A copy whose tenant will not run is not waited for.
     failed.keySet().forEach(restores::abandon);
     progress.countCopiesWith(new CopyProgressProbe(config.target().endpoint(), reports.ledgerTable(), runId, runningIds));
-    TenantMigration.RunContext context = new TenantMigration.RunContext(config, runId, schema, reports, registry, gate, progress);
+    TenantMigration.RunContext context = new TenantMigration.RunContext(config, runId, schema, reports, registry, gate, progress, notes);
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, runningIds.size()), r -> {
       Thread t = new Thread(r, "tenantfold-tenant");
       t.setDaemon(true);

@@ -75,6 +75,7 @@ final class TenantMigration {
   private final SharedTableGate gate;
   private final Runnable stagingDone;
   private final ProgressTracker progress;
+  private final List<String> runNotes;
   private final Map<String, Long> stageMillis = new LinkedHashMap<>();
   private long stageStart = System.nanoTime();
   /** The step under way, for the message when it fails ("Cannot transfer tenant acme: ..."). */
@@ -86,8 +87,9 @@ final class TenantMigration {
    * signal that a tenant's heavy work is done ({@code stagingDone}: frees its slot among
    * {@code extract.tenant-parallelism}, so tenants waiting at the gate do not hold slots).
    */
+  /** The run's shared parts; {@code notes} is the run's notes (summary, report.json), which tenants add to as they go. */
   record RunContext(TenantfoldConfig config, String runId, TargetSchema plan, ReportStore reports, StagingRegistry registry, SharedTableGate gate,
-      ProgressTracker progress) {}
+      ProgressTracker progress, List<String> notes) {}
 
   TenantMigration(RunContext run, TenantConfig tenant, TenantCatalog plannedCatalog, TenantSource source, ShrinkGuard guard, Runnable stagingDone) {
     this.config = run.config();
@@ -102,6 +104,7 @@ final class TenantMigration {
     this.gate = run.gate();
     this.stagingDone = stagingDone;
     this.progress = run.progress();
+    this.runNotes = run.notes();
   }
 
   TenantResult execute() {
@@ -235,6 +238,11 @@ final class TenantMigration {
       return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
     }
     endStage("publish");
+    if (compatRebuilt.get() != null && !compatRebuilt.get().problems().isEmpty()) {
+      // Never dropped silently: a view the rebuild could not create is in the run's notes, not only in the log.
+      runNotes.add("tenant " + tenant.id() + ": " + compatRebuilt.get().problems().size() + " objects not recreated in its compatibility schemas: "
+          + String.join("; ", compatRebuilt.get().problems()));
+    }
     if (compatRebuilt.get() != null) {
       try {
         CompatSchemas.of(config.target(), config.tenantColumn()).refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);

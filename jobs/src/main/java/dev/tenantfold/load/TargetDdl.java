@@ -61,6 +61,8 @@ public final class TargetDdl {
   private final SchemaMap schemas;
   private final String tenantColumn;
   private final Optional<RowLevelSecurity> rowLevelSecurity;
+  /** What {@link #apply} could not build and went on without (an object, a default), with why: the run's notes list them. */
+  private final List<String> skipped = java.util.Collections.synchronizedList(new ArrayList<>());
 
   public TargetDdl(String schema, String tenantColumn) {
     this(SchemaMap.of(schema), tenantColumn, Optional.empty());
@@ -259,6 +261,11 @@ public final class TargetDdl {
       path.add(SchemaMap.DEFAULT_SOURCE);
     }
     return path;
+  }
+
+  /** The objects and defaults {@link #apply} skipped because the target could not build them, each with why. */
+  public List<String> skipped() {
+    return List.copyOf(skipped);
   }
 
   /**
@@ -465,6 +472,7 @@ public final class TargetDdl {
           st.execute("ROLLBACK TO SAVEPOINT tenantfold_default");
           LOG.warn("Cannot recreate the default of {} column {} ({}): {}; the column has no default", schemas.relation(table.name()), c.name(),
               c.defaultExpression(), reason(e));
+          skipped.add("the default of " + table.name() + "." + c.name() + " (" + reason(e) + ")");
         }
       }
     }
@@ -571,6 +579,7 @@ public final class TargetDdl {
     } catch (SQLException e) {
       st.execute("ROLLBACK TO SAVEPOINT tenantfold_object");
       LOG.warn("Cannot recreate {} on the target: {} (skipped; the table is consolidated without it)", what, reason(e));
+      skipped.add(what + " (" + reason(e) + ")");
     }
   }
 

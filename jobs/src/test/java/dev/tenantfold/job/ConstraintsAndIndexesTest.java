@@ -65,6 +65,30 @@ class ConstraintsAndIndexesTest {
         .as("a second active Ann in acme").hasMessageContaining("(tenant_id, name)=(acme, Ann)");
   }
 
+  /**
+   * A CHECK calling a function of a schema nobody consolidates cannot be built on the target: the
+   * table is consolidated without it, and the run's notes (summary, report.json) say so, not only the
+   * log.
+   */
+  @Test
+  void aConstraintTheTargetCannotBuildIsNamedInTheRunsNotes() throws Exception {
+    String acme = TestPostgres.createDatabase("skip_acme");
+    TestPostgres.execute(acme, """
+        CREATE SCHEMA util;
+        CREATE FUNCTION util.positive(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 > 0 $$;
+        CREATE TABLE items (id int PRIMARY KEY, qty int CONSTRAINT items_qty_positive CHECK (util.positive(qty)));
+        INSERT INTO items VALUES (1, 5);
+        """);
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult run = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).build(reports), spark).execute();
+
+    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || id || ' ' || qty FROM public.items")).containsExactly("acme 1 5");
+    assertThat(run.notes()).anySatisfy(n -> assertThat(n).contains("could not build were skipped", "constraint items_qty_positive of",
+        "schema \"util\" does not exist"));
+  }
+
   @Test
   void exclusionConstraintsHoldOnEachTenantsPartition() throws Exception {
     String schema = """
