@@ -1,14 +1,17 @@
 package dev.tenantfold.conform;
 
+import static dev.tenantfold.jdbc.SqlText.follows;
+import static dev.tenantfold.jdbc.SqlText.qualifies;
+import static dev.tenantfold.jdbc.SqlText.tokens;
+
 import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.extract.CodeObjects;
 import dev.tenantfold.jdbc.Sql;
-import java.util.ArrayList;
+import dev.tenantfold.jdbc.SqlText.Token;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -139,121 +142,8 @@ public final class CompatViewSql {
     return new String[] {SchemaMap.DEFAULT_SOURCE, qualifiedName};
   }
 
-  /** Token {@code i} is directly followed by {@code .} and a name. */
-  private static boolean qualifies(List<Token> tokens, int i) {
-    return i + 2 < tokens.size() && tokens.get(i + 1).text().equals(".") && tokens.get(i + 1).start() == tokens.get(i).end()
-        && tokens.get(i + 2).identifier() && tokens.get(i + 2).start() == tokens.get(i + 1).end();
-  }
-
-  /** Token {@code i} directly follows a {@code .}: a later part of a qualified name. */
-  private static boolean follows(List<Token> tokens, int i) {
-    return i > 0 && tokens.get(i - 1).text().equals(".") && tokens.get(i - 1).end() == tokens.get(i).start();
-  }
-
   /** Token {@code i} is a function name: {@code (} follows. */
   private static boolean calls(List<Token> tokens, int i) {
     return i + 1 < tokens.size() && tokens.get(i + 1).text().equals("(");
-  }
-
-  /** A name (unquoted, folded to lower case; or quoted, unescaped) or one other character; literals and comments are skipped. */
-  private record Token(int start, int end, String text, String value, boolean identifier) {}
-
-  private static List<Token> tokens(String sql) {
-    List<Token> tokens = new ArrayList<>();
-    int i = 0;
-    int n = sql.length();
-    while (i < n) {
-      char c = sql.charAt(i);
-      if (c == '\'') {
-        boolean escapes = !tokens.isEmpty() && tokens.get(tokens.size() - 1).end() == i && tokens.get(tokens.size() - 1).text().equalsIgnoreCase("e");
-        if (escapes) {
-          tokens.remove(tokens.size() - 1);
-        }
-        i = endOfString(sql, i, escapes);
-      } else if (c == '"') {
-        int j = i + 1;
-        StringBuilder value = new StringBuilder();
-        while (j < n) {
-          if (sql.charAt(j) == '"') {
-            if (j + 1 < n && sql.charAt(j + 1) == '"') {
-              value.append('"');
-              j += 2;
-              continue;
-            }
-            break;
-          }
-          value.append(sql.charAt(j++));
-        }
-        int end = Math.min(j + 1, n);
-        tokens.add(new Token(i, end, sql.substring(i, end), value.toString(), true));
-        i = end;
-      } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
-        int nl = sql.indexOf('\n', i);
-        i = nl < 0 ? n : nl + 1;
-      } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-        int close = sql.indexOf("*/", i + 2);
-        i = close < 0 ? n : close + 2;
-      } else if (c == '$' && dollarTag(sql, i) != null) {
-        String tag = dollarTag(sql, i);
-        int close = sql.indexOf(tag, i + tag.length());
-        i = close < 0 ? n : close + tag.length();
-      } else if (Character.isLetter(c) || c == '_' || c > 127) {
-        int j = i + 1;
-        while (j < n && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_' || sql.charAt(j) == '$' || sql.charAt(j) > 127)) {
-          j++;
-        }
-        String text = sql.substring(i, j);
-        tokens.add(new Token(i, j, text, text.toLowerCase(Locale.ROOT), true));
-        i = j;
-      } else if (Character.isDigit(c)) {
-        int j = i + 1;
-        while (j < n && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_')) {
-          j++;
-        }
-        tokens.add(new Token(i, j, sql.substring(i, j), sql.substring(i, j), false));
-        i = j;
-      } else if (Character.isWhitespace(c)) {
-        i++;
-      } else {
-        tokens.add(new Token(i, i + 1, String.valueOf(c), String.valueOf(c), false));
-        i++;
-      }
-    }
-    return tokens;
-  }
-
-  /** The index after the string literal opening at {@code start} ({@code ''} inside; backslash escapes in an E'' string). */
-  private static int endOfString(String sql, int start, boolean escapes) {
-    int j = start + 1;
-    while (j < sql.length()) {
-      char c = sql.charAt(j);
-      if (escapes && c == '\\') {
-        j += 2;
-      } else if (c == '\'') {
-        if (j + 1 < sql.length() && sql.charAt(j + 1) == '\'') {
-          j += 2;
-        } else {
-          return j + 1;
-        }
-      } else {
-        j++;
-      }
-    }
-    return sql.length();
-  }
-
-  /** The dollar-quote tag opening at {@code i} ({@code $$}, {@code $body$}), or null. */
-  private static String dollarTag(String sql, int i) {
-    if (i > 0 && (Character.isLetterOrDigit(sql.charAt(i - 1)) || sql.charAt(i - 1) == '_')) {
-      return null;
-    }
-    int j = i + 1;
-    while (j < sql.length() && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_')) {
-      j++;
-    }
-    if (j < sql.length() && sql.charAt(j) == '$' && (j == i + 1 || !Character.isDigit(sql.charAt(i + 1)))) {
-      return sql.substring(i, j + 1);
-    }
-    return null;
   }
 }

@@ -11,7 +11,6 @@ import dev.tenantfold.testing.TestPostgres;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -97,7 +96,7 @@ class CodeObjectsTest {
       for (String query : new String[] {"SELECT string_agg(title || ':' || copies, ',' ORDER BY title) FROM film_stock",
           "SELECT string_agg(title, ',' ORDER BY title) FROM well_stocked", "SELECT n::text FROM film_count",
           "SELECT string_agg(x::text, ',') FROM film_in_stock(2) x", "SELECT count(*)::text FROM film", "SELECT n::text FROM title_chars"}) {
-        assertThat(legacy(warehouse, "tenant_" + t[0], query)).as("%s in tenant_%s", query, t[0]).isEqualTo(legacy(t[1], "public", query));
+        assertThat(RowSets.underSearchPath(warehouse, "tenant_" + t[0], query)).as("%s in tenant_%s", query, t[0]).isEqualTo(RowSets.underSearchPath(t[1], "public", query));
       }
     }
 
@@ -109,18 +108,18 @@ class CodeObjectsTest {
         .containsExactly("acme acme film 1", "globex globex film 1");
 
     // The application's own statements, unchanged: ids from the shared sequence, defaults, its tenant filled in.
-    assertThat(legacy(warehouse, "tenant_acme", "INSERT INTO film (title) VALUES ('new one') RETURNING film_id || ' ' || rental_rate"))
+    assertThat(RowSets.underSearchPath(warehouse, "tenant_acme", "INSERT INTO film (title) VALUES ('new one') RETURNING film_id || ' ' || rental_rate"))
         .isEqualTo("21 4.99");
     assertThat(RowSets.rows(warehouse, "SELECT tenant_id FROM public.film WHERE title = 'new one'")).containsExactly("acme");
-    assertThat(legacy(warehouse, "tenant_acme", "UPDATE film SET rental_rate = 0.99 WHERE film_id = 2 RETURNING title"))
+    assertThat(RowSets.underSearchPath(warehouse, "tenant_acme", "UPDATE film SET rental_rate = 0.99 WHERE film_id = 2 RETURNING title"))
         .as("an update touches the tenant's row only").isEqualTo("acme film 2");
     assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || rental_rate FROM public.film WHERE film_id = 2 ORDER BY 1"))
         .containsExactly("acme 0.99", "globex 4.99");
-    assertThat(legacy(warehouse, "tenant_acme", "WITH d AS (DELETE FROM inventory WHERE film_id = 3 RETURNING 1) SELECT count(*)::text FROM d"))
+    assertThat(RowSets.underSearchPath(warehouse, "tenant_acme", "WITH d AS (DELETE FROM inventory WHERE film_id = 3 RETURNING 1) SELECT count(*)::text FROM d"))
         .isEqualTo(RowSets.rows(acme, "SELECT count(*) FROM inventory WHERE film_id = 3").get(0));
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.inventory WHERE tenant_id = 'globex' AND film_id = 3"))
         .as("the other tenant's rows are untouched").isEqualTo(RowSets.count(globex, "SELECT count(*) FROM inventory WHERE film_id = 3"));
-    assertThatThrownBy(() -> legacy(warehouse, "tenant_acme", "INSERT INTO film (title, tenant_id) VALUES ('smuggled', 'globex') RETURNING 1"))
+    assertThatThrownBy(() -> RowSets.underSearchPath(warehouse, "tenant_acme", "INSERT INTO film (title, tenant_id) VALUES ('smuggled', 'globex') RETURNING 1"))
         .as("a row of another tenant is refused by the view's check option").hasMessageContaining("check option");
     assertThat(RowSets.rows(warehouse, "SELECT e->>'kind' || ' ' || (e->>'name') || ' ' || (e->>'outcome') FROM tenantfold.plans,"
         + " jsonb_array_elements(plan->'code_objects') e WHERE e->>'kind' LIKE '%view'"))
@@ -131,8 +130,8 @@ class CodeObjectsTest {
     TestPostgres.execute(acme, "INSERT INTO film (title) VALUES ('late film')");
     assertThat(new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).set("target.compat-schemas", true).build(reports), spark)
         .execute().exitCode()).isZero();
-    assertThat(legacy(warehouse, "tenant_acme", "SELECT count(*)::text FROM film")).isEqualTo(legacy(acme, "public", "SELECT count(*)::text FROM film"));
-    assertThat(legacy(warehouse, "tenant_acme", "REFRESH MATERIALIZED VIEW film_count; SELECT n::text FROM film_count")).isEqualTo("11");
+    assertThat(RowSets.underSearchPath(warehouse, "tenant_acme", "SELECT count(*)::text FROM film")).isEqualTo(RowSets.underSearchPath(acme, "public", "SELECT count(*)::text FROM film"));
+    assertThat(RowSets.underSearchPath(warehouse, "tenant_acme", "REFRESH MATERIALIZED VIEW film_count; SELECT n::text FROM film_count")).isEqualTo("11");
 
     // A tenant whose column must widen a column the compatibility views read: its tables fail with what to do, nothing else changes.
     String initech = tenant("initech", 5);
@@ -142,7 +141,7 @@ class CodeObjectsTest {
     assertThat(widened.exitCode()).isEqualTo(1);
     assertThat(widened.tenants().get(0).message() + widened.tenants().get(0).tables())
         .contains("Cannot widen column rental_rate", "views read it", "DROP SCHEMA");
-    assertThat(legacy(warehouse, "tenant_acme", "SELECT count(*)::text FROM film")).isEqualTo("11");
+    assertThat(RowSets.underSearchPath(warehouse, "tenant_acme", "SELECT count(*)::text FROM film")).isEqualTo("11");
   }
 
   /**
@@ -207,7 +206,7 @@ class CodeObjectsTest {
     for (String[] t : new String[][] {{"acme", acme}, {"globex", globex}}) {
       String path = "tenant_" + t[0] + ", tenant_" + t[0] + "_sales";
       for (String query : TWO_SCHEMA_QUERIES) {
-        assertThat(legacy(warehouse, path, query)).as("%s with search path %s", query, path).isEqualTo(legacy(t[1], "public, sales", query));
+        assertThat(RowSets.underSearchPath(warehouse, path, query)).as("%s with search path %s", query, path).isEqualTo(RowSets.underSearchPath(t[1], "public, sales", query));
       }
     }
     assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM sales.unpaid GROUP BY tenant_id ORDER BY 1"))
@@ -215,17 +214,17 @@ class CodeObjectsTest {
             "globex " + RowSets.count(globex, "SELECT count(*) FROM sales.unpaid"));
 
     // The application's writes, unchanged: into sales' tables through its search path, its tenant filled in, its rows only.
-    assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", "INSERT INTO invoices (order_id) VALUES (1) RETURNING paid::text"))
+    assertThat(RowSets.underSearchPath(warehouse, "tenant_acme, tenant_acme_sales", "INSERT INTO invoices (order_id) VALUES (1) RETURNING paid::text"))
         .isEqualTo("false");
     assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM sales.invoices WHERE order_id = 1 GROUP BY tenant_id ORDER BY 1"))
         .containsExactly("acme 2", "globex 1");
-    assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", "WITH u AS (UPDATE invoices SET paid = true WHERE order_id = 3 RETURNING 1)"
+    assertThat(RowSets.underSearchPath(warehouse, "tenant_acme, tenant_acme_sales", "WITH u AS (UPDATE invoices SET paid = true WHERE order_id = 3 RETURNING 1)"
         + " SELECT count(*)::text FROM u")).as("an update touches the tenant's row only").isEqualTo("1");
     assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || paid FROM sales.invoices WHERE order_id = 3 ORDER BY 1"))
         .containsExactly("acme true", "globex false");
-    assertThat(legacy(warehouse, "tenant_globex, tenant_globex_sales", "SELECT count(*)::text FROM unpaid"))
-        .as("another tenant's views do not see it").isEqualTo(legacy(globex, "public, sales", "SELECT count(*)::text FROM unpaid"));
-    assertThatThrownBy(() -> legacy(warehouse, "tenant_acme, tenant_acme_sales", "INSERT INTO invoices (order_id, tenant_id) VALUES (1, 'globex')"
+    assertThat(RowSets.underSearchPath(warehouse, "tenant_globex, tenant_globex_sales", "SELECT count(*)::text FROM unpaid"))
+        .as("another tenant's views do not see it").isEqualTo(RowSets.underSearchPath(globex, "public, sales", "SELECT count(*)::text FROM unpaid"));
+    assertThatThrownBy(() -> RowSets.underSearchPath(warehouse, "tenant_acme, tenant_acme_sales", "INSERT INTO invoices (order_id, tenant_id) VALUES (1, 'globex')"
         + " RETURNING 1")).as("a row of another tenant is refused by the view's check option").hasMessageContaining("check option");
 
     // A re-run rebuilds every schema of the tenant with the republished data, and drops one of a source schema it no longer has. A
@@ -239,7 +238,7 @@ class CodeObjectsTest {
     assertThat(rerun.notes()).as("the view left out is in the run's notes, not only in the log")
         .anySatisfy(n -> assertThat(n).contains("tenant acme:", "not recreated in its compatibility schemas", "audit_count"));
     for (String query : TWO_SCHEMA_QUERIES) {
-      assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", query)).as("re-run: %s", query).isEqualTo(legacy(acme, "public, sales", query));
+      assertThat(RowSets.underSearchPath(warehouse, "tenant_acme, tenant_acme_sales", query)).as("re-run: %s", query).isEqualTo(RowSets.underSearchPath(acme, "public, sales", query));
     }
 
     assertThat(RowSets.rows(warehouse, "SELECT (to_regnamespace('tenant_acme_old') IS NULL AND to_regclass('tenant_acme.audit_count') IS NULL)::text"))
@@ -256,14 +255,14 @@ class CodeObjectsTest {
         .set("target.row-level-security", true).set("target.application-role", "tf_cs_app").build(reports), spark).execute();
     assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
     for (String query : TWO_SCHEMA_QUERIES) {
-      assertThat(legacy(warehouse, "tenant_acme, tenant_acme_sales", query)).as("%s", query).isEqualTo(legacy(acme, "public, sales", query));
+      assertThat(RowSets.underSearchPath(warehouse, "tenant_acme, tenant_acme_sales", query)).as("%s", query).isEqualTo(RowSets.underSearchPath(acme, "public, sales", query));
     }
     // The application role reaches every compatibility schema of the tenant (grants on each), with row-level security on.
     try (Connection app = dev.tenantfold.testing.Roles.connect(warehouse, "tf_cs_app"); Statement st = app.createStatement()) {
       st.execute("SET app.tenant_id = 'acme'; SET search_path TO tenant_acme, tenant_acme_sales");
       try (ResultSet rs = st.executeQuery(TWO_SCHEMA_QUERIES[2])) {
         rs.next();
-        assertThat(rs.getString(1)).isEqualTo(legacy(acme, "public, sales", TWO_SCHEMA_QUERIES[2]));
+        assertThat(rs.getString(1)).isEqualTo(RowSets.underSearchPath(acme, "public, sales", TWO_SCHEMA_QUERIES[2]));
       }
     }
     assertThat(RowSets.rows(warehouse, "SELECT to_regclass('sales_mt.big_orders') IS NOT NULL AND to_regclass('tenant_acme_sales.big_orders')"
@@ -301,20 +300,5 @@ class CodeObjectsTest {
         .as("the domain's CHECK holds in the target").hasMessageContaining("year_check");
     assertThat(RowSets.rows(warehouse, "SELECT e->>'kind' || ' ' || (e->>'name') || ' ' || (e->>'outcome') FROM tenantfold.plans,"
         + " jsonb_array_elements(plan->'code_objects') e")).contains("domain year CONSOLIDATED");
-  }
-
-  /** What the application sees: its session's search path set to {@code schema}, then {@code sql}'s one value. */
-  private static String legacy(String url, String schema, String sql) throws SQLException {
-    try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement()) {
-      st.execute("SET search_path TO " + schema);
-      st.execute(sql);
-      while (st.getResultSet() == null && (st.getMoreResults() || st.getUpdateCount() != -1)) {
-        // skip to the first result set
-      }
-      try (ResultSet rs = st.getResultSet()) {
-        rs.next();
-        return rs.getString(1);
-      }
-    }
   }
 }

@@ -13,10 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -269,7 +265,7 @@ class SchemaFidelityCorpusTest {
     for (String[] t : new String[][] {{"acme", acme}, {"globex", globex}}) {
       for (String query : List.of("SELECT string_agg(email || ':' || orders || ':' || spent, ',' ORDER BY email) FROM customer_spend",
           "SELECT n || ':' || total FROM order_count")) {
-        assertThat(session(warehouse, "tenant_" + t[0], query)).as("%s in tenant_%s", query, t[0]).isEqualTo(session(t[1], "public", query));
+        assertThat(RowSets.underSearchPath(warehouse, "tenant_" + t[0], query)).as("%s in tenant_%s", query, t[0]).isEqualTo(RowSets.underSearchPath(t[1], "public", query));
       }
     }
     // In the target schema, each view is the union of the tenants', tenant column first.
@@ -284,13 +280,13 @@ class SchemaFidelityCorpusTest {
       for (String query : List.of("SELECT string_agg(id || ':' || code || ':' || net, ',' ORDER BY id) FROM open_quotes",
           "REFRESH MATERIALIZED VIEW quote_total; SELECT net::text FROM quote_total",
           "SELECT string_agg(email || ':' || spent, ',' ORDER BY email) FROM customer_spend")) {
-        assertThat(session(warehouse, path, query)).as("%s in %s", query, path).isEqualTo(session(t[1], "public, sales", query));
+        assertThat(RowSets.underSearchPath(warehouse, path, query)).as("%s in %s", query, path).isEqualTo(RowSets.underSearchPath(t[1], "public, sales", query));
       }
       // Round trip of the views' DDL: each compatibility view prints as the tenant's own view does, under the matching search path.
       for (String view : List.of("customer_spend", "order_count", "open_quotes", "quote_total")) {
         String definition = "SELECT pg_get_viewdef('" + view + "'::regclass, true)";
-        assertThat(session(warehouse, path, definition)).as("pg_get_viewdef of %s in %s", view, path)
-            .isEqualTo(session(t[1], "public, sales", definition));
+        assertThat(RowSets.underSearchPath(warehouse, path, definition)).as("pg_get_viewdef of %s in %s", view, path)
+            .isEqualTo(RowSets.underSearchPath(t[1], "public, sales", definition));
       }
     }
     assertThat(RowSets.rows(warehouse, "SELECT tenant_id || ' ' || count(*) FROM sales.open_quotes GROUP BY tenant_id ORDER BY 1"))
@@ -407,20 +403,5 @@ class SchemaFidelityCorpusTest {
     List<String> rows = RowSets.rows(url, sql);
     assertThat(rows).as(sql).hasSize(1);
     return rows.get(0);
-  }
-
-  /** {@code sql}'s one value, in a session whose search path is {@code schema} (as a legacy application's). */
-  private static String session(String url, String schema, String sql) throws SQLException {
-    try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement()) {
-      st.execute("SET search_path TO " + schema);
-      st.execute(sql);
-      while (st.getResultSet() == null && (st.getMoreResults() || st.getUpdateCount() != -1)) {
-        // skip to the first result set
-      }
-      try (ResultSet rs = st.getResultSet()) {
-        rs.next();
-        return rs.getString(1);
-      }
-    }
   }
 }

@@ -18,6 +18,24 @@ import java.util.stream.Collectors;
 public final class RowSets {
   private RowSets() {}
 
+  /**
+   * What an application sees: its session's search path set to {@code searchPath}, then the one
+   * value of the first result set {@code sql} (one or more statements) returns.
+   */
+  public static String underSearchPath(String url, String searchPath, String sql) throws SQLException {
+    try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement()) {
+      st.execute("SET search_path TO " + searchPath);
+      st.execute(sql);
+      while (st.getResultSet() == null && (st.getMoreResults() || st.getUpdateCount() != -1)) {
+        // skip to the first result set
+      }
+      try (ResultSet rs = st.getResultSet()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
   public static List<String> rows(String url, String sql) {
     try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement()) {
       st.execute("SET extra_float_digits = 3; SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'");
