@@ -20,19 +20,26 @@ import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
  * not fail a tenant.
  */
 public final class AwsClients {
-  /** Attempts after the first for a throttled or failing control-plane call (standard mode: jittered backoff). */
+  /**
+   * Attempts after the first for a throttled or failing control-plane call (standard mode: jittered
+   * backoff).
+   */
   static final int RETRIES = 8;
 
   private AwsClients() {}
 
   public static Region region(Optional<String> configured) {
-    return configured.map(Region::of).orElseGet(() -> {
-      try {
-        return new DefaultAwsRegionProviderChain().getRegion();
-      } catch (RuntimeException e) {
-        throw new IllegalStateException("Cannot find the AWS region: set tenantfold.aws.region (or AWS_REGION)", e);
-      }
-    });
+    return configured
+        .map(Region::of)
+        .orElseGet(
+            () -> {
+              try {
+                return new DefaultAwsRegionProviderChain().getRegion();
+              } catch (RuntimeException e) {
+                throw new IllegalStateException(
+                    "Cannot find the AWS region: set tenantfold.aws.region (or AWS_REGION)", e);
+              }
+            });
   }
 
   static ClientOverrideConfiguration overrides() {
@@ -43,15 +50,22 @@ public final class AwsClients {
   }
 
   public static RdsClient rds(AwsConfig aws) {
-    var builder = RdsClient.builder().region(region(aws.region())).credentialsProvider(DefaultCredentialsProvider.create())
-        .overrideConfiguration(overrides());
+    var builder =
+        RdsClient.builder()
+            .region(region(aws.region()))
+            .credentialsProvider(DefaultCredentialsProvider.create())
+            .overrideConfiguration(overrides());
     aws.rdsEndpoint().ifPresent(e -> builder.endpointOverride(URI.create(e)));
     return builder.build();
   }
 
-  public static SecretsManagerClient secretsManager(Optional<String> region, Optional<String> endpoint) {
-    var builder = SecretsManagerClient.builder().region(region(region)).credentialsProvider(DefaultCredentialsProvider.create())
-        .overrideConfiguration(overrides());
+  public static SecretsManagerClient secretsManager(
+      Optional<String> region, Optional<String> endpoint) {
+    var builder =
+        SecretsManagerClient.builder()
+            .region(region(region))
+            .credentialsProvider(DefaultCredentialsProvider.create())
+            .overrideConfiguration(overrides());
     endpoint.ifPresent(e -> builder.endpointOverride(URI.create(e)));
     return builder.build();
   }

@@ -45,7 +45,8 @@ public final class ConnectingHost extends SocketFactory {
   }
 
   @Override
-  public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+  public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
+      throws IOException {
     Socket socket = createSocket();
     socket.bind(new InetSocketAddress(localHost, localPort));
     socket.connect(new InetSocketAddress(host, port));
@@ -60,7 +61,8 @@ public final class ConnectingHost extends SocketFactory {
   }
 
   @Override
-  public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
+  public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+      throws IOException {
     Socket socket = createSocket();
     socket.bind(new InetSocketAddress(localAddress, localPort));
     socket.connect(new InetSocketAddress(address, port));

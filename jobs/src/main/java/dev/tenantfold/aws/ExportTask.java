@@ -4,8 +4,15 @@ import java.time.Instant;
 import java.util.Optional;
 
 /** One snapshot export task as DescribeExportTasks shows it. */
-public record ExportTask(String id, String status, Optional<String> failureCause, String sourceArn, String bucket, String prefix,
-    Optional<Instant> snapshotTime, int percentProgress) {
+public record ExportTask(
+    String id,
+    String status,
+    Optional<String> failureCause,
+    String sourceArn,
+    String bucket,
+    String prefix,
+    Optional<Instant> snapshotTime,
+    int percentProgress) {
   public boolean complete() {
     return "COMPLETE".equals(status);
   }

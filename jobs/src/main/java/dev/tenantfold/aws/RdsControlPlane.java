@@ -8,13 +8,17 @@ import java.util.Optional;
 
 /**
  * The RDS control-plane calls the job makes, and nothing else: restore a tagged copy, wait for it,
- * delete it, list instances with their tags, and run snapshot export tasks. One thin interface so the
- * job's lifecycle code reads the same against AWS and against the recorded API the tests serve.
+ * delete it, list instances with their tags, and run snapshot export tasks. One thin interface so
+ * the job's lifecycle code reads the same against AWS and against the recorded API the tests serve.
  */
 public interface RdsControlPlane extends AutoCloseable {
-  /** The tag every copy carries: the run that restored it (the sweep deletes copies of dead runs). */
+  /**
+   * The tag every copy carries: the run that restored it (the sweep deletes copies of dead runs).
+   */
   String RUN_TAG = "tenantfold:run-id";
+
   String TENANT_TAG = "tenantfold:tenant";
+
   /** {@code true} on copies restored with {@code restore.keep = true}: the sweep leaves them. */
   String KEEP_TAG = "tenantfold:keep";
 
@@ -23,12 +27,19 @@ public interface RdsControlPlane extends AutoCloseable {
    * with IAM database authentication on when {@code iamAuth} (a restore does not carry it over);
    * returns at once (the copy is still being created).
    */
-  RestoredCopy restore(String copyId, RestoreConfig restore, Map<String, String> tags, boolean iamAuth);
+  RestoredCopy restore(
+      String copyId, RestoreConfig restore, Map<String, String> tags, boolean iamAuth);
 
-  /** Waits, logging progress, until the instance is available; fails when it is not within {@code timeout}. */
+  /**
+   * Waits, logging progress, until the instance is available; fails when it is not within {@code
+   * timeout}.
+   */
   DbInstance awaitAvailable(String instanceId, Duration timeout);
 
-  /** Requests deletion without a final snapshot and with its automated backups; an instance already gone or going is fine. */
+  /**
+   * Requests deletion without a final snapshot and with its automated backups; an instance already
+   * gone or going is fine.
+   */
   void delete(String instanceId);
 
   /** Every DB instance of the account and region (all pages), with its tags. */
@@ -41,7 +52,14 @@ public interface RdsControlPlane extends AutoCloseable {
   String snapshotArn(String snapshotId);
 
   /** Starts an export task; returns the task as first described. */
-  ExportTask startExport(String taskId, String snapshotArn, String bucket, String prefix, String iamRoleArn, String kmsKeyId, List<String> exportOnly);
+  ExportTask startExport(
+      String taskId,
+      String snapshotArn,
+      String bucket,
+      String prefix,
+      String iamRoleArn,
+      String kmsKeyId,
+      List<String> exportOnly);
 
   ExportTask exportTask(String taskId);
 

@@ -24,9 +24,9 @@ import software.amazon.awssdk.services.rds.model.Tag;
 
 /**
  * {@link RdsControlPlane} through the AWS SDK's RDS client: the standard retry mode retries
- * throttling with jittered backoff ({@link AwsClients}); waiting uses the SDK's
- * {@code DBInstanceAvailable} waiter in slices of {@code poll x 10}, logging the status between
- * slices, until {@code restore.wait-timeout}.
+ * throttling with jittered backoff ({@link AwsClients}); waiting uses the SDK's {@code
+ * DBInstanceAvailable} waiter in slices of {@code poll x 10}, logging the status between slices,
+ * until {@code restore.wait-timeout}.
  */
 public final class SdkRdsControlPlane implements RdsControlPlane {
   private static final Logger LOG = LoggerFactory.getLogger(SdkRdsControlPlane.class);
@@ -38,37 +38,85 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
     this.poll = poll;
   }
 
-  /** A client for {@code aws}'s region and endpoint, polling every {@code aws.poll-interval} while waiting. */
+  /**
+   * A client for {@code aws}'s region and endpoint, polling every {@code aws.poll-interval} while
+   * waiting.
+   */
   public static SdkRdsControlPlane of(AwsConfig aws) {
     return new SdkRdsControlPlane(AwsClients.rds(aws), aws.pollInterval());
   }
 
   @Override
-  public RestoredCopy restore(String copyId, RestoreConfig restore, Map<String, String> tags, boolean iamAuth) {
-    List<Tag> tagList = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+  public RestoredCopy restore(
+      String copyId, RestoreConfig restore, Map<String, String> tags, boolean iamAuth) {
+    List<Tag> tagList =
+        tags.entrySet().stream()
+            .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+            .toList();
     switch (restore.from().kind()) {
       case LATEST_RESTORABLE_TIME -> {
-        DBInstance source = describe(restore.sourceInstance()).orElseThrow(() -> new IllegalStateException(
-            "Cannot restore from instance " + restore.sourceInstance() + ": no such DB instance (restore.source-instance)"));
-        Instant time = Optional.ofNullable(source.latestRestorableTime()).orElseThrow(() -> new IllegalStateException(
-            "Cannot restore instance " + restore.sourceInstance() + " to a point in time: it has no automated backups (set a backup retention period,"
-                + " or use restore.from = latest-snapshot)"));
-        rds.restoreDBInstanceToPointInTime(b -> b.sourceDBInstanceIdentifier(restore.sourceInstance()).targetDBInstanceIdentifier(copyId)
-            .restoreTime(time).dbInstanceClass(restore.instanceClass().orElse(null)).dbSubnetGroupName(restore.subnetGroup().orElse(null))
-            .vpcSecurityGroupIds(restore.securityGroups().isEmpty() ? null : restore.securityGroups()).multiAZ(false).publiclyAccessible(false)
-            .deletionProtection(false).enableIAMDatabaseAuthentication(iamAuth ? Boolean.TRUE : null).tags(tagList));
+        DBInstance source =
+            describe(restore.sourceInstance())
+                .orElseThrow(
+                    () ->
+                        new IllegalStateException(
+                            "Cannot restore from instance "
+                                + restore.sourceInstance()
+                                + ": no such DB instance (restore.source-instance)"));
+        Instant time =
+            Optional.ofNullable(source.latestRestorableTime())
+                .orElseThrow(
+                    () ->
+                        new IllegalStateException(
+                            "Cannot restore instance "
+                                + restore.sourceInstance()
+                                + " to a point in time: it has no automated backups (set a backup"
+                                + " retention period, or use restore.from = latest-snapshot)"));
+        rds.restoreDBInstanceToPointInTime(
+            b ->
+                b.sourceDBInstanceIdentifier(restore.sourceInstance())
+                    .targetDBInstanceIdentifier(copyId)
+                    .restoreTime(time)
+                    .dbInstanceClass(restore.instanceClass().orElse(null))
+                    .dbSubnetGroupName(restore.subnetGroup().orElse(null))
+                    .vpcSecurityGroupIds(
+                        restore.securityGroups().isEmpty() ? null : restore.securityGroups())
+                    .multiAZ(false)
+                    .publiclyAccessible(false)
+                    .deletionProtection(false)
+                    .enableIAMDatabaseAuthentication(iamAuth ? Boolean.TRUE : null)
+                    .tags(tagList));
         return new RestoredCopy(copyId, restore.sourceInstance(), "latest-restorable-time", time);
       }
       default -> {
-        DBSnapshot snapshot = restore.from().kind() == RestoreConfig.From.Kind.SNAPSHOT ? snapshot(restore.from().snapshotId().orElseThrow())
-            : latestSnapshot(restore.sourceInstance()).orElseThrow(() -> new IllegalStateException(
-                "Cannot restore instance " + restore.sourceInstance() + " from its latest snapshot: it has no available snapshot"));
-        rds.restoreDBInstanceFromDBSnapshot(b -> b.dbSnapshotIdentifier(snapshot.dbSnapshotIdentifier()).dbInstanceIdentifier(copyId)
-            .dbInstanceClass(restore.instanceClass().orElse(null)).dbSubnetGroupName(restore.subnetGroup().orElse(null))
-            .vpcSecurityGroupIds(restore.securityGroups().isEmpty() ? null : restore.securityGroups()).multiAZ(false).publiclyAccessible(false)
-            .deletionProtection(false).enableIAMDatabaseAuthentication(iamAuth ? Boolean.TRUE : null).tags(tagList));
-        Instant time = Optional.ofNullable(snapshot.originalSnapshotCreateTime()).orElse(snapshot.snapshotCreateTime());
-        return new RestoredCopy(copyId, restore.sourceInstance(), "snapshot " + snapshot.dbSnapshotIdentifier(), time);
+        DBSnapshot snapshot =
+            restore.from().kind() == RestoreConfig.From.Kind.SNAPSHOT
+                ? snapshot(restore.from().snapshotId().orElseThrow())
+                : latestSnapshot(restore.sourceInstance())
+                    .orElseThrow(
+                        () ->
+                            new IllegalStateException(
+                                "Cannot restore instance "
+                                    + restore.sourceInstance()
+                                    + " from its latest snapshot: it has no available snapshot"));
+        rds.restoreDBInstanceFromDBSnapshot(
+            b ->
+                b.dbSnapshotIdentifier(snapshot.dbSnapshotIdentifier())
+                    .dbInstanceIdentifier(copyId)
+                    .dbInstanceClass(restore.instanceClass().orElse(null))
+                    .dbSubnetGroupName(restore.subnetGroup().orElse(null))
+                    .vpcSecurityGroupIds(
+                        restore.securityGroups().isEmpty() ? null : restore.securityGroups())
+                    .multiAZ(false)
+                    .publiclyAccessible(false)
+                    .deletionProtection(false)
+                    .enableIAMDatabaseAuthentication(iamAuth ? Boolean.TRUE : null)
+                    .tags(tagList));
+        Instant time =
+            Optional.ofNullable(snapshot.originalSnapshotCreateTime())
+                .orElse(snapshot.snapshotCreateTime());
+        return new RestoredCopy(
+            copyId, restore.sourceInstance(), "snapshot " + snapshot.dbSnapshotIdentifier(), time);
       }
     }
   }
@@ -80,45 +128,76 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
     Duration slice = poll.multipliedBy(10);
     while (true) {
       if (Thread.currentThread().isInterrupted()) {
-        throw new IllegalStateException("Stopped waiting for copy " + instanceId + ": the run no longer needs it");
+        throw new IllegalStateException(
+            "Stopped waiting for copy " + instanceId + ": the run no longer needs it");
       }
       Duration left = Duration.ofNanos(deadline - System.nanoTime());
       if (left.isNegative() || left.isZero()) {
-        throw new IllegalStateException("Copy " + instanceId + " did not become available within " + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
-            + " (restore.wait-timeout; last status "
-            + describe(instanceId).map(DBInstance::dbInstanceStatus).orElse("unknown") + ")");
+        throw new IllegalStateException(
+            "Copy "
+                + instanceId
+                + " did not become available within "
+                + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+                + " (restore.wait-timeout; last status "
+                + describe(instanceId).map(DBInstance::dbInstanceStatus).orElse("unknown")
+                + ")");
       }
       Duration wait = left.compareTo(slice) < 0 ? left : slice;
       if (wait.compareTo(poll) < 0) {
-        // Less than one poll interval left: the waiter would give up at once, again and again. One last look when it is up.
+        // Less than one poll interval left: the waiter would give up at once, again and again. One
+        // last look when it is up.
         try {
           Thread.sleep(Math.max(1, wait.toMillis()));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          throw new IllegalStateException("Stopped waiting for copy " + instanceId + ": the run no longer needs it");
+          throw new IllegalStateException(
+              "Stopped waiting for copy " + instanceId + ": the run no longer needs it");
         }
         Optional<DBInstance> last = describe(instanceId);
-        if (last.isPresent() && "available".equals(last.get().dbInstanceStatus()) && last.get().endpoint() != null) {
+        if (last.isPresent()
+            && "available".equals(last.get().dbInstanceStatus())
+            && last.get().endpoint() != null) {
           return of(last.get());
         }
         continue;
       }
       try {
-        WaiterResponse<DescribeDbInstancesResponse> response = rds.waiter().waitUntilDBInstanceAvailable(b -> b.dbInstanceIdentifier(instanceId),
-            o -> o.waitTimeout(wait).maxAttempts(Integer.MAX_VALUE).backoffStrategy(
-                software.amazon.awssdk.core.retry.backoff.FixedDelayBackoffStrategy.create(poll)));
+        WaiterResponse<DescribeDbInstancesResponse> response =
+            rds.waiter()
+                .waitUntilDBInstanceAvailable(
+                    b -> b.dbInstanceIdentifier(instanceId),
+                    o ->
+                        o.waitTimeout(wait)
+                            .maxAttempts(Integer.MAX_VALUE)
+                            .backoffStrategy(
+                                software.amazon.awssdk.core.retry.backoff.FixedDelayBackoffStrategy
+                                    .create(poll)));
         if (response.matched().response().isPresent()) {
           DBInstance instance = response.matched().response().get().dbInstances().get(0);
-          LOG.info("Copy {} is available after {} s at {}", instanceId, (System.nanoTime() - start) / 1_000_000_000L, instance.endpoint().address());
+          LOG.info(
+              "Copy {} is available after {} s at {}",
+              instanceId,
+              (System.nanoTime() - start) / 1_000_000_000L,
+              instance.endpoint().address());
           return of(instance);
         }
-        throw new IllegalStateException("Copy " + instanceId + " cannot become available: "
-            + response.matched().exception().map(Throwable::getMessage).orElse("the waiter stopped"));
+        throw new IllegalStateException(
+            "Copy "
+                + instanceId
+                + " cannot become available: "
+                + response
+                    .matched()
+                    .exception()
+                    .map(Throwable::getMessage)
+                    .orElse("the waiter stopped"));
       } catch (SdkClientException e) {
         if (e.getMessage() == null || !e.getMessage().contains("exceeded the max wait time")) {
           throw e;
         }
-        LOG.info("Waiting for copy {}: status {}, {} s so far", instanceId, describe(instanceId).map(DBInstance::dbInstanceStatus).orElse("unknown"),
+        LOG.info(
+            "Waiting for copy {}: status {}, {} s so far",
+            instanceId,
+            describe(instanceId).map(DBInstance::dbInstanceStatus).orElse("unknown"),
             (System.nanoTime() - start) / 1_000_000_000L);
       }
     }
@@ -127,7 +206,11 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
   @Override
   public void delete(String instanceId) {
     try {
-      rds.deleteDBInstance(b -> b.dbInstanceIdentifier(instanceId).skipFinalSnapshot(true).deleteAutomatedBackups(true));
+      rds.deleteDBInstance(
+          b ->
+              b.dbInstanceIdentifier(instanceId)
+                  .skipFinalSnapshot(true)
+                  .deleteAutomatedBackups(true));
       LOG.info("Deleting copy {}", instanceId);
     } catch (DbInstanceNotFoundException e) {
       LOG.info("Copy {} is already gone", instanceId);
@@ -135,8 +218,14 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
       if (e.getMessage() != null && e.getMessage().contains("already being deleted")) {
         return;
       }
-      throw new IllegalStateException("Cannot delete copy " + instanceId + " yet: " + e.awsErrorDetails().errorMessage()
-          + "; it is tagged with its run, and tenantfold cleanup (or the next run) deletes it once it can", e);
+      throw new IllegalStateException(
+          "Cannot delete copy "
+              + instanceId
+              + " yet: "
+              + e.awsErrorDetails().errorMessage()
+              + "; it is tagged with its run, and tenantfold cleanup (or the next run) deletes it"
+              + " once it can",
+          e);
     }
   }
 
@@ -158,13 +247,32 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
   }
 
   @Override
-  public ExportTask startExport(String taskId, String snapshotArn, String bucket, String prefix, String iamRoleArn, String kmsKeyId,
+  public ExportTask startExport(
+      String taskId,
+      String snapshotArn,
+      String bucket,
+      String prefix,
+      String iamRoleArn,
+      String kmsKeyId,
       List<String> exportOnly) {
-    var response = rds.startExportTask(b -> b.exportTaskIdentifier(taskId).sourceArn(snapshotArn).s3BucketName(bucket)
-        .s3Prefix(prefix == null || prefix.isEmpty() ? null : prefix).iamRoleArn(iamRoleArn).kmsKeyId(kmsKeyId)
-        .exportOnly(exportOnly.isEmpty() ? null : exportOnly));
-    return new ExportTask(response.exportTaskIdentifier(), response.status(), Optional.ofNullable(response.failureCause()), response.sourceArn(),
-        response.s3Bucket(), response.s3Prefix(), Optional.ofNullable(response.snapshotTime()),
+    var response =
+        rds.startExportTask(
+            b ->
+                b.exportTaskIdentifier(taskId)
+                    .sourceArn(snapshotArn)
+                    .s3BucketName(bucket)
+                    .s3Prefix(prefix == null || prefix.isEmpty() ? null : prefix)
+                    .iamRoleArn(iamRoleArn)
+                    .kmsKeyId(kmsKeyId)
+                    .exportOnly(exportOnly.isEmpty() ? null : exportOnly));
+    return new ExportTask(
+        response.exportTaskIdentifier(),
+        response.status(),
+        Optional.ofNullable(response.failureCause()),
+        response.sourceArn(),
+        response.s3Bucket(),
+        response.s3Prefix(),
+        Optional.ofNullable(response.snapshotTime()),
         response.percentProgress() == null ? 0 : response.percentProgress());
   }
 
@@ -175,13 +283,21 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
       throw new IllegalStateException("Cannot find export task " + taskId);
     }
     var t = tasks.get(0);
-    return new ExportTask(t.exportTaskIdentifier(), t.status(), Optional.ofNullable(t.failureCause()).filter(s -> !s.isEmpty()), t.sourceArn(),
-        t.s3Bucket(), t.s3Prefix(), Optional.ofNullable(t.snapshotTime()), t.percentProgress() == null ? 0 : t.percentProgress());
+    return new ExportTask(
+        t.exportTaskIdentifier(),
+        t.status(),
+        Optional.ofNullable(t.failureCause()).filter(s -> !s.isEmpty()),
+        t.sourceArn(),
+        t.s3Bucket(),
+        t.s3Prefix(),
+        Optional.ofNullable(t.snapshotTime()),
+        t.percentProgress() == null ? 0 : t.percentProgress());
   }
 
   private Optional<DBInstance> describe(String instanceId) {
     try {
-      return rds.describeDBInstances(b -> b.dbInstanceIdentifier(instanceId)).dbInstances().stream().findFirst();
+      return rds.describeDBInstances(b -> b.dbInstanceIdentifier(instanceId)).dbInstances().stream()
+          .findFirst();
     } catch (DbInstanceNotFoundException e) {
       return Optional.empty();
     }
@@ -189,13 +305,17 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
 
   private Optional<DBSnapshot> latestSnapshot(String instanceId) {
     List<DBSnapshot> snapshots = new ArrayList<>();
-    rds.describeDBSnapshotsPaginator(b -> b.dbInstanceIdentifier(instanceId)).dbSnapshots().forEach(snapshots::add);
-    return snapshots.stream().filter(s -> "available".equals(s.status()) && s.snapshotCreateTime() != null)
+    rds.describeDBSnapshotsPaginator(b -> b.dbInstanceIdentifier(instanceId))
+        .dbSnapshots()
+        .forEach(snapshots::add);
+    return snapshots.stream()
+        .filter(s -> "available".equals(s.status()) && s.snapshotCreateTime() != null)
         .max(Comparator.comparing(DBSnapshot::snapshotCreateTime));
   }
 
   private DBSnapshot snapshot(String snapshotId) {
-    return rds.describeDBSnapshots(b -> b.dbSnapshotIdentifier(snapshotId)).dbSnapshots().stream().findFirst()
+    return rds.describeDBSnapshots(b -> b.dbSnapshotIdentifier(snapshotId)).dbSnapshots().stream()
+        .findFirst()
         .orElseThrow(() -> new IllegalStateException("Cannot find snapshot " + snapshotId));
   }
 
@@ -204,8 +324,14 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
     if (i.hasTagList()) {
       i.tagList().forEach(t -> tags.put(t.key(), t.value() == null ? "" : t.value()));
     }
-    return new DbInstance(i.dbInstanceIdentifier(), i.dbInstanceStatus(), Optional.ofNullable(i.endpoint()).map(e -> e.address()),
-        Optional.ofNullable(i.endpoint()).map(e -> e.port()), i.engine(), Optional.ofNullable(i.dbName()), tags);
+    return new DbInstance(
+        i.dbInstanceIdentifier(),
+        i.dbInstanceStatus(),
+        Optional.ofNullable(i.endpoint()).map(e -> e.address()),
+        Optional.ofNullable(i.endpoint()).map(e -> e.port()),
+        i.engine(),
+        Optional.ofNullable(i.dbName()),
+        tags);
   }
 
   @Override

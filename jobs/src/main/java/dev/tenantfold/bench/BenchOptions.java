@@ -13,10 +13,10 @@ import java.util.List;
  * </pre>
  *
  * <p>{@code serverUrl} is null for the embedded PostgreSQL; otherwise it names the maintenance
- * database of an existing server (its password comes from {@code BENCH_PG_PASSWORD}, never from
- * the command line). {@code tenantfoldOverrides} are {@code tenantfold.*} settings for the
- * tenantfold run, as {@code bin/tenantfold --set} takes them. {@code source} is where the tenants are
- * read from: their live databases ({@code jdbc}) or RDS-shaped snapshot exports of them written to a
+ * database of an existing server (its password comes from {@code BENCH_PG_PASSWORD}, never from the
+ * command line). {@code tenantfoldOverrides} are {@code tenantfold.*} settings for the tenantfold
+ * run, as {@code bin/tenantfold --set} takes them. {@code source} is where the tenants are read
+ * from: their live databases ({@code jdbc}) or RDS-shaped snapshot exports of them written to a
  * local folder ({@code export}); {@code profile} adds, for exports, the paths that split
  * tenantfold's time into restore, load and Spark checksum. {@code constraints} times tenantfold on
  * {@link ApplicationDataset}'s tables twice, with primary keys only and with the application's
@@ -36,11 +36,15 @@ record BenchOptions(
     List<String> tenantfoldOverrides,
     String outFile) {
   /** Where the benchmark tenants are read from. */
-  enum Source { JDBC, EXPORT }
+  enum Source {
+    JDBC,
+    EXPORT
+  }
 
   static final long DEFAULT_ROWS = 500_000;
   static final int DEFAULT_TENANTS = 4;
-  static final String USAGE = """
+  static final String USAGE =
+      """
       Usage: bench/run [--source jdbc|export] [--profile] [--constraints] [--rows N] [--tenants K] [--skip-spark-jdbc] [--repeat R] [--server JDBC_URL] [--user NAME]
                        [--set key=value ...] [--out FILE]
         --source jdbc      read the tenants from their databases (default)
@@ -58,7 +62,8 @@ record BenchOptions(
                            The benchmark drops and recreates databases named tenantfold_bench_* there.
         --user NAME        user for --server (default postgres; also BENCH_PG_USER)
         --set key=value    a tenantfold.* setting for the tenantfold run, e.g. --set extract.rows-per-partition=250000
-        --out FILE         also write the markdown results to FILE""";
+        --out FILE         also write the markdown results to FILE\
+      """;
 
   BenchOptions {
     tenantfoldOverrides = List.copyOf(tenantfoldOverrides);
@@ -75,10 +80,14 @@ record BenchOptions(
       throw new ConfigError("--profile needs --source export (it splits the export path's time)");
     }
     if (profile && constraints) {
-      throw new ConfigError("--profile and --constraints do not combine: --profile times the plain orders table's paths");
+      throw new ConfigError(
+          "--profile and --constraints do not combine: --profile times the plain orders table's"
+              + " paths");
     }
     if (serverUrl != null && !serverUrl.startsWith("jdbc:postgresql://")) {
-      throw new ConfigError("--server must be a jdbc:postgresql://host:port/database URL (set --server or BENCH_PG_URL)");
+      throw new ConfigError(
+          "--server must be a jdbc:postgresql://host:port/database URL (set --server or"
+              + " BENCH_PG_URL)");
     }
   }
 
@@ -118,13 +127,42 @@ record BenchOptions(
         default -> throw new ConfigError("Unknown option '" + args[i] + "'");
       }
     }
-    return new BenchOptions(source, profile, constraints, rows, tenants, skipSparkJdbc, repeat, server, user, emptyToNull(System.getenv("BENCH_PG_PASSWORD")), overrides, out);
+    return new BenchOptions(
+        source,
+        profile,
+        constraints,
+        rows,
+        tenants,
+        skipSparkJdbc,
+        repeat,
+        server,
+        user,
+        emptyToNull(System.getenv("BENCH_PG_PASSWORD")),
+        overrides,
+        out);
   }
 
   @Override
   public String toString() {
-    return "BenchOptions[source=" + source.name().toLowerCase(java.util.Locale.ROOT) + ", profile=" + profile + ", constraints=" + constraints + ", rowsPerTenant=" + rowsPerTenant + ", tenants=" + tenants + ", skipSparkJdbc=" + skipSparkJdbc + ", repeat=" + repeat + ", server="
-        + (serverUrl == null ? "embedded" : dev.tenantfold.jdbc.Redaction.redactUrl(serverUrl)) + ", user=" + user + ", password=****]";
+    return "BenchOptions[source="
+        + source.name().toLowerCase(java.util.Locale.ROOT)
+        + ", profile="
+        + profile
+        + ", constraints="
+        + constraints
+        + ", rowsPerTenant="
+        + rowsPerTenant
+        + ", tenants="
+        + tenants
+        + ", skipSparkJdbc="
+        + skipSparkJdbc
+        + ", repeat="
+        + repeat
+        + ", server="
+        + (serverUrl == null ? "embedded" : dev.tenantfold.jdbc.Redaction.redactUrl(serverUrl))
+        + ", user="
+        + user
+        + ", password=****]";
   }
 
   private static Source source(String text) {

@@ -10,10 +10,10 @@ import java.util.Set;
 
 /**
  * Everything one {@code bench/run} invocation measured, rendered as markdown for the terminal and
- * for {@code docs/benchmarks.md}. Ratios are computed here from the measurements, never kept on
- * the side. {@code tenantfoldRun} (the kept trial's) is null when the tenantfold path did not run;
- * {@code exportBytes} is the size of the snapshot export on disk, 0 when the tenants were read over JDBC.
- * With {@code --constraints}, {@code tenantfoldRun} is the kept trial with the application's
+ * for {@code docs/benchmarks.md}. Ratios are computed here from the measurements, never kept on the
+ * side. {@code tenantfoldRun} (the kept trial's) is null when the tenantfold path did not run;
+ * {@code exportBytes} is the size of the snapshot export on disk, 0 when the tenants were read over
+ * JDBC. With {@code --constraints}, {@code tenantfoldRun} is the kept trial with the application's
  * constraints, {@code keysOnlyRun} the kept trial of the same rows with primary keys only, and
  * {@code constraintCost} compares the two; both are null otherwise.
  */
@@ -46,44 +46,93 @@ record BenchReport(
     boolean fromExports = options.source() == BenchOptions.Source.EXPORT;
     if (options.constraints()) {
       long rows = options.rowsPerTenant();
-      line(md, "### %d tenants x %,d rows (%,d customers, %,d orders, %,d order lines) = %,d rows, keys only and with constraints + FKs%s",
-          options.tenants(), ApplicationDataset.rowsPerTenant(rows), ApplicationDataset.customers(rows), ApplicationDataset.orders(rows),
-          2 * ApplicationDataset.orders(rows), options.tenants() * ApplicationDataset.rowsPerTenant(rows), fromExports ? ", read from snapshot exports" : "");
+      line(
+          md,
+          "### %d tenants x %,d rows (%,d customers, %,d orders, %,d order lines) = %,d rows, keys"
+              + " only and with constraints + FKs%s",
+          options.tenants(),
+          ApplicationDataset.rowsPerTenant(rows),
+          ApplicationDataset.customers(rows),
+          ApplicationDataset.orders(rows),
+          2 * ApplicationDataset.orders(rows),
+          options.tenants() * ApplicationDataset.rowsPerTenant(rows),
+          fromExports ? ", read from snapshot exports" : "");
     } else {
-      line(md, "### %d tenants x %,d rows = %,d rows%s", options.tenants(), options.rowsPerTenant(), options.totalRows(),
+      line(
+          md,
+          "### %d tenants x %,d rows = %,d rows%s",
+          options.tenants(),
+          options.rowsPerTenant(),
+          options.totalRows(),
           fromExports ? ", read from snapshot exports" : "");
     }
     md.append('\n');
     line(md, "- Command: `%s`", command);
-    line(md, "- Machine: %d cores, %s, %.1f GiB RAM", machine.cores(), machine.cpuModel(), machine.memoryBytes() / (MIB * 1024));
-    line(md, "- Java: %s, driver max heap %.0f MiB; Spark %s, master local[2]", machine.javaVersion(), machine.maxHeapBytes() / MIB, sparkVersion);
+    line(
+        md,
+        "- Machine: %d cores, %s, %.1f GiB RAM",
+        machine.cores(),
+        machine.cpuModel(),
+        machine.memoryBytes() / (MIB * 1024));
+    line(
+        md,
+        "- Java: %s, driver max heap %.0f MiB; Spark %s, master local[2]",
+        machine.javaVersion(),
+        machine.maxHeapBytes() / MIB,
+        sparkVersion);
     line(md, "- PostgreSQL: %s (%s)", postgresVersion, server);
     StringBuilder settings = new StringBuilder();
-    serverSettings.forEach((k, v) -> settings.append(settings.length() == 0 ? "" : ", ").append(k).append('=').append(v));
+    serverSettings.forEach(
+        (k, v) ->
+            settings.append(settings.length() == 0 ? "" : ", ").append(k).append('=').append(v));
     line(md, "- Server settings: %s", settings);
     if (fromExports) {
-      line(md, "- Export: one DemoExport of the first tenant (gzip Parquet, values as PostgreSQL text), %.1f MiB on local disk, read by every"
-          + " tenant; each tenant's catalog from its own database", exportBytes / MIB);
+      line(
+          md,
+          "- Export: one DemoExport of the first tenant (gzip Parquet, values as PostgreSQL text),"
+              + " %.1f MiB on local disk, read by every tenant; each tenant's catalog from its own"
+              + " database",
+          exportBytes / MIB);
     }
     line(md, "- Load average (1 min): %.2f at start, %.2f at end", loadAtStart, loadAtEnd);
     md.append('\n');
     md.append("| Set-up step | Seconds |\n|---|---:|\n");
-    for (String step : List.of("JVM start to main", "Generate data", "Spark session start-up", "First Spark job (warm-up)",
-        "Write the export (DemoExport)")) {
+    for (String step :
+        List.of(
+            "JVM start to main",
+            "Generate data",
+            "Spark session start-up",
+            "First Spark job (warm-up)",
+            "Write the export (DemoExport)")) {
       if (setupMillis.containsKey(step)) {
         line(md, "| %s | %.1f |", step, setupMillis.get(step) / 1000.0);
       }
     }
     md.append('\n');
-    md.append("| Path | Rows | Seconds | Rows/s | Time vs ").append(options.constraints() ? "keys only" : "raw pipe").append(" | Peak heap used (MiB) | Peak heap after GC (MiB) | GCs | Notes |\n");
+    md.append("| Path | Rows | Seconds | Rows/s | Time vs ")
+        .append(options.constraints() ? "keys only" : "raw pipe")
+        .append(" | Peak heap used (MiB) | Peak heap after GC (MiB) | GCs | Notes |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
-    // Time ratios, as the goal is phrased ("within 2x the raw pipe's time"): 1.25x means 25% slower.
+    // Time ratios, as the goal is phrased ("within 2x the raw pipe's time"): 1.25x means 25%
+    // slower.
     double baseline = measurements.isEmpty() ? Double.NaN : measurements.get(0).seconds();
     for (Measurement m : measurements) {
-      String rows = m.complete() ? String.format(Locale.ROOT, "%,d", m.rows())
-          : String.format(Locale.ROOT, "%,d of %,d", m.rows(), m.expectedRows());
-      line(md, "| %s | %s | %.1f | %,.0f | %.2fx | %.0f | %.0f | %d | %s |", m.path(), rows, m.seconds(), m.rowsPerSecond(), m.seconds() / baseline,
-          m.heap().peakUsed() / MIB, m.heap().peakAfterGc() / MIB, m.heap().collections(), m.note());
+      String rows =
+          m.complete()
+              ? String.format(Locale.ROOT, "%,d", m.rows())
+              : String.format(Locale.ROOT, "%,d of %,d", m.rows(), m.expectedRows());
+      line(
+          md,
+          "| %s | %s | %.1f | %,.0f | %.2fx | %.0f | %.0f | %d | %s |",
+          m.path(),
+          rows,
+          m.seconds(),
+          m.rowsPerSecond(),
+          m.seconds() / baseline,
+          m.heap().peakUsed() / MIB,
+          m.heap().peakAfterGc() / MIB,
+          m.heap().collections(),
+          m.note());
     }
     if (constraintCost != null) {
       md.append('\n');
@@ -110,28 +159,38 @@ record BenchReport(
       md.append("tenantfold reported no per-stage times.\n");
       return;
     }
-    md.append("tenantfold per-tenant stage times (seconds; tenants run ").append("in parallel, so they add up to more than the wall time):\n\n");
+    md.append("tenantfold per-tenant stage times (seconds; tenants run ")
+        .append("in parallel, so they add up to more than the wall time):\n\n");
     md.append("| Tenant | Total");
     stages.forEach(s -> md.append(" | ").append(s));
     md.append(" |\n|---|---:");
     stages.forEach(s -> md.append("|---:"));
     md.append("|\n");
     for (TenantResult t : tenantfoldRun.tenants()) {
-      md.append("| ").append(t.tenantId()).append(String.format(Locale.ROOT, " | %.1f", t.millis() / 1000.0));
+      md.append("| ")
+          .append(t.tenantId())
+          .append(String.format(Locale.ROOT, " | %.1f", t.millis() / 1000.0));
       for (String s : stages) {
         Long ms = t.stageMillis().get(s);
         md.append(ms == null ? " | -" : String.format(Locale.ROOT, " | %.1f", ms / 1000.0));
       }
       md.append(" |\n");
     }
-    // Rows/s per stage: every tenant's rows over the stage's seconds summed over tenants (one tenant's throughput in that stage).
+    // Rows/s per stage: every tenant's rows over the stage's seconds summed over tenants (one
+    // tenant's throughput in that stage).
     md.append("| rows/s per tenant in the stage | ");
-    long stageRows = (options.constraints() ? ApplicationDataset.rowsPerTenant(options.rowsPerTenant()) : options.rowsPerTenant())
-        * tenantfoldRun.tenants().size();
+    long stageRows =
+        (options.constraints()
+                ? ApplicationDataset.rowsPerTenant(options.rowsPerTenant())
+                : options.rowsPerTenant())
+            * tenantfoldRun.tenants().size();
     long totalMillis = tenantfoldRun.tenants().stream().mapToLong(TenantResult::millis).sum();
     md.append(rate(stageRows, totalMillis));
     for (String s : stages) {
-      long millis = tenantfoldRun.tenants().stream().mapToLong(t -> t.stageMillis().getOrDefault(s, 0L)).sum();
+      long millis =
+          tenantfoldRun.tenants().stream()
+              .mapToLong(t -> t.stageMillis().getOrDefault(s, 0L))
+              .sum();
       md.append(" | ").append(rate(stageRows, millis));
     }
     md.append(" |\n");

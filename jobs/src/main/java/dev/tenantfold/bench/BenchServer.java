@@ -14,15 +14,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The PostgreSQL server the benchmark runs on: an embedded one (io.zonky, the same binaries as
- * the demo and tests, started with the demo's settings) or an existing server named by a JDBC
- * URL. Sources and targets are databases of this one server, so every path pays the same
- * network and disk costs.
+ * The PostgreSQL server the benchmark runs on: an embedded one (io.zonky, the same binaries as the
+ * demo and tests, started with the demo's settings) or an existing server named by a JDBC URL.
+ * Sources and targets are databases of this one server, so every path pays the same network and
+ * disk costs.
  */
 final class BenchServer implements AutoCloseable {
   /** Server settings that change load speed, recorded with the figures. */
   private static final List<String> REPORTED_SETTINGS =
-      List.of("shared_buffers", "max_wal_size", "wal_level", "synchronous_commit", "fsync", "full_page_writes", "maintenance_work_mem", "work_mem");
+      List.of(
+          "shared_buffers",
+          "max_wal_size",
+          "wal_level",
+          "synchronous_commit",
+          "fsync",
+          "full_page_writes",
+          "maintenance_work_mem",
+          "work_mem");
 
   private final EmbeddedPostgres embedded;
   private final String urlPrefix;
@@ -37,8 +45,10 @@ final class BenchServer implements AutoCloseable {
     String path = query < 0 ? url : url.substring(0, query);
     int slash = path.lastIndexOf('/');
     if (slash <= "jdbc:postgresql://".length()) {
-      throw new IllegalArgumentException("Cannot use server URL " + dev.tenantfold.jdbc.Redaction.redactUrl(url)
-          + ": it names no database (expected jdbc:postgresql://host:port/postgres)");
+      throw new IllegalArgumentException(
+          "Cannot use server URL "
+              + dev.tenantfold.jdbc.Redaction.redactUrl(url)
+              + ": it names no database (expected jdbc:postgresql://host:port/postgres)");
     }
     this.urlPrefix = path.substring(0, slash + 1);
     this.maintenanceDatabase = path.substring(slash + 1);
@@ -51,8 +61,10 @@ final class BenchServer implements AutoCloseable {
     if (!options.embedded()) {
       return new BenchServer(null, options.serverUrl(), options.user(), options.password());
     }
-    EmbeddedPostgres pg = EmbeddedPostgres.builder().setServerConfig("max_connections", "100").start();
-    return new BenchServer(pg, "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres", "postgres", null);
+    EmbeddedPostgres pg =
+        EmbeddedPostgres.builder().setServerConfig("max_connections", "100").start();
+    return new BenchServer(
+        pg, "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres", "postgres", null);
   }
 
   JdbcEndpoint endpoint(String database) {
@@ -60,34 +72,51 @@ final class BenchServer implements AutoCloseable {
   }
 
   String description() {
-    return embedded == null ? "existing server " + endpoint(maintenanceDatabase).describe() : "embedded (io.zonky) on localhost:" + embedded.getPort();
+    return embedded == null
+        ? "existing server " + endpoint(maintenanceDatabase).describe()
+        : "embedded (io.zonky) on localhost:" + embedded.getPort();
   }
 
-  /** Drops {@code name} if present and creates it empty, or as a file copy of {@code template} when one is given. */
+  /**
+   * Drops {@code name} if present and creates it empty, or as a file copy of {@code template} when
+   * one is given.
+   */
   void recreateDatabase(String name, String template) throws SQLException {
     dropDatabase(name);
-    try (Connection conn = admin(); Statement st = conn.createStatement()) {
+    try (Connection conn = admin();
+        Statement st = conn.createStatement()) {
       // FILE_COPY copies the template's files instead of WAL-logging every block (PostgreSQL 15+).
-      String strategy = template != null && serverVersionNum(conn) >= 150000 ? " STRATEGY = FILE_COPY" : "";
-      st.execute("CREATE DATABASE " + ident(name) + (template == null ? "" : " TEMPLATE " + ident(template) + strategy));
+      String strategy =
+          template != null && serverVersionNum(conn) >= 150000 ? " STRATEGY = FILE_COPY" : "";
+      st.execute(
+          "CREATE DATABASE "
+              + ident(name)
+              + (template == null ? "" : " TEMPLATE " + ident(template) + strategy));
     }
   }
 
   void dropDatabase(String name) throws SQLException {
-    try (Connection conn = admin(); Statement st = conn.createStatement()) {
-      st.execute("DROP DATABASE IF EXISTS " + ident(name) + (serverVersionNum(conn) >= 130000 ? " WITH (FORCE)" : ""));
+    try (Connection conn = admin();
+        Statement st = conn.createStatement()) {
+      st.execute(
+          "DROP DATABASE IF EXISTS "
+              + ident(name)
+              + (serverVersionNum(conn) >= 130000 ? " WITH (FORCE)" : ""));
     }
   }
 
   /** Flushes dirty buffers so one timed path does not pay for the previous one's writes. */
   void checkpoint() throws SQLException {
-    try (Connection conn = admin(); Statement st = conn.createStatement()) {
+    try (Connection conn = admin();
+        Statement st = conn.createStatement()) {
       st.execute("CHECKPOINT");
     }
   }
 
   String version() throws SQLException {
-    try (Connection conn = admin(); Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT version()")) {
+    try (Connection conn = admin();
+        Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT version()")) {
       rs.next();
       return rs.getString(1);
     }
@@ -95,7 +124,8 @@ final class BenchServer implements AutoCloseable {
 
   Map<String, String> settings() throws SQLException {
     Map<String, String> out = new LinkedHashMap<>();
-    try (Connection conn = admin(); Statement st = conn.createStatement()) {
+    try (Connection conn = admin();
+        Statement st = conn.createStatement()) {
       for (String name : REPORTED_SETTINGS) {
         try (ResultSet rs = st.executeQuery("SHOW " + name)) {
           rs.next();
@@ -113,7 +143,8 @@ final class BenchServer implements AutoCloseable {
   }
 
   private static int serverVersionNum(Connection conn) throws SQLException {
-    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SHOW server_version_num")) {
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SHOW server_version_num")) {
       rs.next();
       return Integer.parseInt(rs.getString(1));
     }

@@ -29,28 +29,34 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It generates K source tenant databases of N orders rows each plus fresh target databases on
  * one PostgreSQL server, then times, each against its own new target database:
+ *
  * <ol>
  *   <li>the raw COPY pipe ({@link RawCopyPipe}), two tenants at a time, into a table whose primary
- *       key (tenant_id, id) exists before the load: the baseline every ratio refers to;</li>
- *   <li>the same pipe with the key built after the load, which is how tenantfold builds it;</li>
- *   <li>Spark's stock JDBC read and write ({@link SparkJdbcCopy}) into the keyed table;</li>
+ *       key (tenant_id, id) exists before the load: the baseline every ratio refers to;
+ *   <li>the same pipe with the key built after the load, which is how tenantfold builds it;
+ *   <li>Spark's stock JDBC read and write ({@link SparkJdbcCopy}) into the keyed table;
  *   <li>{@code tenantfold run} with default settings: {@link MigrationJob#execute()} on a session
- *       created beforehand, so JVM and Spark start-up are reported apart from the run.</li>
+ *       created beforehand, so JVM and Spark start-up are reported apart from the run.
  * </ol>
+ *
  * With {@code --source export} the tenants are read from an RDS-shaped snapshot export of their
  * database instead ({@link ExportBench}), and the baseline is the raw Parquet pipe ({@link
- * RawParquetPipe}): the same files read by Spark and COPYed as stored, with nothing else.
- * With {@code --constraints} only tenantfold runs, on {@link ApplicationDataset}'s three tables:
- * the same rows with primary keys only and with the application's foreign keys, unique and CHECK
- * constraints and index, trial by trial, compared stage by stage ({@link ConstraintCost}).
- * Rows are counted in each target afterwards. Each path starts after a CHECKPOINT and a full GC,
- * with a {@link HeapMonitor} recording the driver heap it needed. Markdown goes to stdout; logs go
- * to stderr. This is a measurement tool, not a test: it asserts nothing beyond the row counts.
+ * RawParquetPipe}): the same files read by Spark and COPYed as stored, with nothing else. With
+ * {@code --constraints} only tenantfold runs, on {@link ApplicationDataset}'s three tables: the
+ * same rows with primary keys only and with the application's foreign keys, unique and CHECK
+ * constraints and index, trial by trial, compared stage by stage ({@link ConstraintCost}). Rows are
+ * counted in each target afterwards. Each path starts after a CHECKPOINT and a full GC, with a
+ * {@link HeapMonitor} recording the driver heap it needed. Markdown goes to stdout; logs go to
+ * stderr. This is a measurement tool, not a test: it asserts nothing beyond the row counts.
  */
 public final class Benchmark {
   private static final Logger LOG = LoggerFactory.getLogger(Benchmark.class);
   private static final String DATABASE_PREFIX = "tenantfold_bench_";
-  /** Tenants moved at once by the raw pipe; the same as local[2] and tenantfold's default tenant-parallelism. */
+
+  /**
+   * Tenants moved at once by the raw pipe; the same as local[2] and tenantfold's default
+   * tenant-parallelism.
+   */
   private static final int PARALLELISM = 2;
 
   private final BenchOptions options;
@@ -58,7 +64,10 @@ public final class Benchmark {
   private final Map<String, Long> setupMillis = new HashMap<>();
   private long exportBytes;
 
-  /** A path under test: loads every tenant into the (prepared, empty) target and returns a note for the table. */
+  /**
+   * A path under test: loads every tenant into the (prepared, empty) target and returns a note for
+   * the table.
+   */
   @FunctionalInterface
   private interface LoadPath {
     String load(JdbcEndpoint target) throws Exception;
@@ -86,7 +95,9 @@ public final class Benchmark {
     }
     LOG.info("Benchmark options: {}", options);
     try (BenchServer server = BenchServer.start(options)) {
-      BenchReport report = new Benchmark(options, server, jvmStartMillis).execute("bench/run" + (args.length == 0 ? "" : " " + String.join(" ", args)));
+      BenchReport report =
+          new Benchmark(options, server, jvmStartMillis)
+              .execute("bench/run" + (args.length == 0 ? "" : " " + String.join(" ", args)));
       String markdown = report.markdown();
       System.out.println();
       System.out.print(markdown);
@@ -116,28 +127,44 @@ public final class Benchmark {
     boolean fromExports = options.source() == BenchOptions.Source.EXPORT;
     List<Measurement> measurements = new ArrayList<>();
     if (!fromExports && !constraints) {
-      measurements.add(measure("raw COPY pipe, key before load", "raw_key_first", target -> {
-        OrdersDataset.createTarget(target, true);
-        RawCopyPipe.run(tenants, target, PARALLELISM);
-        return "PK (tenant_id, id) created before the load";
-      }));
-      measurements.add(measure("raw COPY pipe, key after load", "raw_key_after", target -> {
-        OrdersDataset.createTarget(target, false);
-        long start = System.nanoTime();
-        RawCopyPipe.run(tenants, target, PARALLELISM);
-        long copied = System.nanoTime();
-        OrdersDataset.addTargetKey(target);
-        return String.format("COPY %.1f s + PK build %.1f s", (copied - start) / 1e9, (System.nanoTime() - copied) / 1e9);
-      }));
+      measurements.add(
+          measure(
+              "raw COPY pipe, key before load",
+              "raw_key_first",
+              target -> {
+                OrdersDataset.createTarget(target, true);
+                RawCopyPipe.run(tenants, target, PARALLELISM);
+                return "PK (tenant_id, id) created before the load";
+              }));
+      measurements.add(
+          measure(
+              "raw COPY pipe, key after load",
+              "raw_key_after",
+              target -> {
+                OrdersDataset.createTarget(target, false);
+                long start = System.nanoTime();
+                RawCopyPipe.run(tenants, target, PARALLELISM);
+                long copied = System.nanoTime();
+                OrdersDataset.addTargetKey(target);
+                return String.format(
+                    "COPY %.1f s + PK build %.1f s",
+                    (copied - start) / 1e9, (System.nanoTime() - copied) / 1e9);
+              }));
     }
 
     RunResult tenantfoldRun = null;
     RunResult keysOnlyRun = null;
     ConstraintCost constraintCost = null;
     long sparkStart = System.nanoTime();
-    SparkSession spark = SparkSession.builder().appName("tenantfold-bench").master("local[" + PARALLELISM + "]")
-        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1").getOrCreate();
+    SparkSession spark =
+        SparkSession.builder()
+            .appName("tenantfold-bench")
+            .master("local[" + PARALLELISM + "]")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.driver.host", "127.0.0.1")
+            .getOrCreate();
     setupMillis.put("Spark session start-up", millisSince(sparkStart));
     List<RunResult> tenantfoldRuns = new ArrayList<>();
     List<RunResult> keysOnlyRuns = new ArrayList<>();
@@ -149,9 +176,15 @@ public final class Benchmark {
       List<TimedPath> paths = new ArrayList<>();
       if (fromExports) {
         long writing = System.nanoTime();
-        // One export serves both schemas of --constraints: the rows are the same, each tenant reads its types and objects from its catalog.
-        exports = ExportBench.write(spark, DATABASE_PREFIX + tenants.keySet().iterator().next(), tenants, PARALLELISM,
-            constraints ? ApplicationDataset.TABLES : List.of(OrdersDataset.TABLE));
+        // One export serves both schemas of --constraints: the rows are the same, each tenant reads
+        // its types and objects from its catalog.
+        exports =
+            ExportBench.write(
+                spark,
+                DATABASE_PREFIX + tenants.keySet().iterator().next(),
+                tenants,
+                PARALLELISM,
+                constraints ? ApplicationDataset.TABLES : List.of(OrdersDataset.TABLE));
         setupMillis.put("Write the export (DemoExport)", millisSince(writing));
         exportBytes = exports.bytesOnDisk();
         if (!constraints) {
@@ -159,23 +192,53 @@ public final class Benchmark {
         }
       }
       if (!fromExports && !options.skipSparkJdbc() && !constraints) {
-        measurements.add(measure("Spark JDBC read + write (stock)", "spark_jdbc", target -> {
-          OrdersDataset.createTarget(target, true);
-          SparkJdbcCopy.run(spark, tenants, target);
-          return "PK created before the load; fetchsize " + SparkJdbcCopy.FETCH_SIZE + ", batchsize 1000 (default)";
-        }));
+        measurements.add(
+            measure(
+                "Spark JDBC read + write (stock)",
+                "spark_jdbc",
+                target -> {
+                  OrdersDataset.createTarget(target, true);
+                  SparkJdbcCopy.run(spark, tenants, target);
+                  return "PK created before the load; fetchsize "
+                      + SparkJdbcCopy.FETCH_SIZE
+                      + ", batchsize 1000 (default)";
+                }));
       }
       String suffix = fromExports ? " (export tenants)" : "";
       if (constraints) {
-        paths.add(tenantfoldPath("tenantfold run, keys only" + suffix, "tenantfold_keys", spark, tenants, exports, ApplicationDataset.Schema.KEYS,
-            keysOnlyRuns));
-        paths.add(tenantfoldPath("tenantfold run, constraints + FKs" + suffix, "tenantfold_constraints", spark, constrainedTenants, exports,
-            ApplicationDataset.Schema.CONSTRAINTS, tenantfoldRuns));
+        paths.add(
+            tenantfoldPath(
+                "tenantfold run, keys only" + suffix,
+                "tenantfold_keys",
+                spark,
+                tenants,
+                exports,
+                ApplicationDataset.Schema.KEYS,
+                keysOnlyRuns));
+        paths.add(
+            tenantfoldPath(
+                "tenantfold run, constraints + FKs" + suffix,
+                "tenantfold_constraints",
+                spark,
+                constrainedTenants,
+                exports,
+                ApplicationDataset.Schema.CONSTRAINTS,
+                tenantfoldRuns));
       } else {
-        paths.add(tenantfoldPath("tenantfold run" + suffix, "tenantfold", spark, tenants, exports, null, tenantfoldRuns));
+        paths.add(
+            tenantfoldPath(
+                "tenantfold run" + suffix,
+                "tenantfold",
+                spark,
+                tenants,
+                exports,
+                null,
+                tenantfoldRuns));
       }
-      // Trials interleave (raw, ..., tenantfold, raw, ...): on a shared machine every path sees the same load.
-      // With --constraints the two schemas also swap places every other trial, so neither always runs first (the first trial of all pays for
+      // Trials interleave (raw, ..., tenantfold, raw, ...): on a shared machine every path sees the
+      // same load.
+      // With --constraints the two schemas also swap places every other trial, so neither always
+      // runs first (the first trial of all pays for
       // warming up the JVM's code for the path).
       List<Measurement> timed = measureInterleaved(paths, constraints);
       measurements.addAll(timed);
@@ -192,8 +255,22 @@ public final class Benchmark {
         exports.close();
       }
     }
-    return new BenchReport(command, options, MachineInfo.current(), server.description(), server.version(), server.settings(), spark.version(),
-        setupMillis, exportBytes, measurements, tenantfoldRun, keysOnlyRun, constraintCost, loadAtStart, MachineInfo.loadAverage());
+    return new BenchReport(
+        command,
+        options,
+        MachineInfo.current(),
+        server.description(),
+        server.version(),
+        server.settings(),
+        spark.version(),
+        setupMillis,
+        exportBytes,
+        measurements,
+        tenantfoldRun,
+        keysOnlyRun,
+        constraintCost,
+        loadAtStart,
+        MachineInfo.loadAverage());
   }
 
   /**
@@ -203,63 +280,134 @@ public final class Benchmark {
    * the target holds exactly the objects that schema's sources have, else the trial fails: a
    * comparison where tenantfold skipped the constraints would measure nothing.
    */
-  private TimedPath tenantfoldPath(String name, String slug, SparkSession spark, Map<String, JdbcEndpoint> tenants, ExportBench exports,
-      ApplicationDataset.Schema schema, List<RunResult> runs) {
+  private TimedPath tenantfoldPath(
+      String name,
+      String slug,
+      SparkSession spark,
+      Map<String, JdbcEndpoint> tenants,
+      ExportBench exports,
+      ApplicationDataset.Schema schema,
+      List<RunResult> runs) {
     boolean fromExports = exports != null;
-    return new TimedPath(name, slug, target -> {
-      RunResult run = null;
-      try {
-        run = new MigrationJob(tenantfoldConfig(tenants, exports, target), spark).execute();
-      } finally {
-        runs.add(run);
-      }
-      StringBuilder note = new StringBuilder((fromExports ? "restore + Dataset COPY into staging, source checksum folded in the same pass" : "staging")
-          + " + PK after load + validate + publish; " + run.statusLabel() + " (exit code " + run.exitCode() + ")");
-      run.tenants().stream().filter(t -> !t.published()).forEach(t -> {
-        LOG.error("tenantfold did not publish tenant {}: {}", t.tenantId(), t.message());
-        note.append("; ").append(t.tenantId()).append(" not published: ").append(t.message());
-      });
-      if (schema != null) {
-        ApplicationDataset.TargetObjects found = ApplicationDataset.objects(target);
-        ApplicationDataset.TargetObjects expected = schema == ApplicationDataset.Schema.CONSTRAINTS ? ApplicationDataset.EXPECTED
-            : new ApplicationDataset.TargetObjects(0, 0, 0, 0);
-        if (!found.equals(expected)) {
-          throw new IllegalStateException("Cannot compare the schemas: the target of '" + name + "' has " + found + " on customers, orders and"
-              + " order_lines, expected " + expected + " (" + schema.description + " in the sources); see the run's warnings");
-        }
-        note.append("; sources: ").append(schema.description).append("; target: ").append(found);
-      }
-      return note.toString();
-    }, null);
+    return new TimedPath(
+        name,
+        slug,
+        target -> {
+          RunResult run = null;
+          try {
+            run = new MigrationJob(tenantfoldConfig(tenants, exports, target), spark).execute();
+          } finally {
+            runs.add(run);
+          }
+          StringBuilder note =
+              new StringBuilder(
+                  (fromExports
+                          ? "restore + Dataset COPY into staging, source checksum folded in the"
+                              + " same pass"
+                          : "staging")
+                      + " + PK after load + validate + publish; "
+                      + run.statusLabel()
+                      + " (exit code "
+                      + run.exitCode()
+                      + ")");
+          run.tenants().stream()
+              .filter(t -> !t.published())
+              .forEach(
+                  t -> {
+                    LOG.error(
+                        "tenantfold did not publish tenant {}: {}", t.tenantId(), t.message());
+                    note.append("; ")
+                        .append(t.tenantId())
+                        .append(" not published: ")
+                        .append(t.message());
+                  });
+          if (schema != null) {
+            ApplicationDataset.TargetObjects found = ApplicationDataset.objects(target);
+            ApplicationDataset.TargetObjects expected =
+                schema == ApplicationDataset.Schema.CONSTRAINTS
+                    ? ApplicationDataset.EXPECTED
+                    : new ApplicationDataset.TargetObjects(0, 0, 0, 0);
+            if (!found.equals(expected)) {
+              throw new IllegalStateException(
+                  "Cannot compare the schemas: the target of '"
+                      + name
+                      + "' has "
+                      + found
+                      + " on customers, orders and"
+                      + " order_lines, expected "
+                      + expected
+                      + " ("
+                      + schema.description
+                      + " in the sources); see the run's warnings");
+            }
+            note.append("; sources: ")
+                .append(schema.description)
+                .append("; target: ")
+                .append(found);
+          }
+          return note.toString();
+        },
+        null);
   }
 
-  /** The raw Parquet pipe (the baseline for exports) and, with {@code --profile}, the parts of tenantfold's export path. */
-  private List<TimedPath> exportPaths(ExportBench exports, SparkSession spark, Map<String, JdbcEndpoint> tenants) {
+  /**
+   * The raw Parquet pipe (the baseline for exports) and, with {@code --profile}, the parts of
+   * tenantfold's export path.
+   */
+  private List<TimedPath> exportPaths(
+      ExportBench exports, SparkSession spark, Map<String, JdbcEndpoint> tenants) {
     List<String> ids = List.copyOf(tenants.keySet());
     List<TimedPath> paths = new ArrayList<>();
-    paths.add(new TimedPath("raw Parquet pipe, key before load", "raw_parquet_key_first", target -> {
-      OrdersDataset.createTarget(target, true);
-      RawParquetPipe.run(spark, exports.tableFolder(), ids, target);
-      return "Spark reads the export's Parquet, values written to COPY as stored (text); PK (tenant_id, id) created before the load";
-    }, null));
-    paths.add(new TimedPath("raw Parquet pipe, key after load", "raw_parquet_key_after", target -> {
-      OrdersDataset.createTarget(target, false);
-      long start = System.nanoTime();
-      RawParquetPipe.run(spark, exports.tableFolder(), ids, target);
-      long copied = System.nanoTime();
-      OrdersDataset.addTargetKey(target);
-      return String.format("COPY %.1f s + PK build %.1f s", (copied - start) / 1e9, (System.nanoTime() - copied) / 1e9);
-    }, null));
+    paths.add(
+        new TimedPath(
+            "raw Parquet pipe, key before load",
+            "raw_parquet_key_first",
+            target -> {
+              OrdersDataset.createTarget(target, true);
+              RawParquetPipe.run(spark, exports.tableFolder(), ids, target);
+              return "Spark reads the export's Parquet, values written to COPY as stored (text); PK"
+                  + " (tenant_id, id) created before the load";
+            },
+            null));
+    paths.add(
+        new TimedPath(
+            "raw Parquet pipe, key after load",
+            "raw_parquet_key_after",
+            target -> {
+              OrdersDataset.createTarget(target, false);
+              long start = System.nanoTime();
+              RawParquetPipe.run(spark, exports.tableFolder(), ids, target);
+              long copied = System.nanoTime();
+              OrdersDataset.addTargetKey(target);
+              return String.format(
+                  "COPY %.1f s + PK build %.1f s",
+                  (copied - start) / 1e9, (System.nanoTime() - copied) / 1e9);
+            },
+            null));
     if (options.profile()) {
-      paths.add(TimedPath.withoutTarget("profile: read + restore only", "profile_restore", exports::restoreOnly,
-          "RdsExport.rows per tenant, every row taken from the iterator; no database"));
-      paths.add(new TimedPath("profile: restore + DatasetCopyLoader", "profile_dataset_load", target -> {
-        OrdersDataset.createTarget(target, false);
-        exports.datasetLoad(target);
-        return "restored rows, CopyTextEncoder, COPY + ledger, one transaction per partition, into a plain table; no staging, checksum, key, publish";
-      }, null));
-      paths.add(TimedPath.withoutTarget("profile: Spark checksum only", "profile_spark_checksum", exports::sparkChecksum,
-          "SparkChecksum of the restored rows, 1,024 buckets; no database"));
+      paths.add(
+          TimedPath.withoutTarget(
+              "profile: read + restore only",
+              "profile_restore",
+              exports::restoreOnly,
+              "RdsExport.rows per tenant, every row taken from the iterator; no database"));
+      paths.add(
+          new TimedPath(
+              "profile: restore + DatasetCopyLoader",
+              "profile_dataset_load",
+              target -> {
+                OrdersDataset.createTarget(target, false);
+                exports.datasetLoad(target);
+                return "restored rows, CopyTextEncoder, COPY + ledger, one transaction per"
+                    + " partition, into a plain table; no staging, checksum, key, publish";
+              },
+              null));
+      paths.add(
+          TimedPath.withoutTarget(
+              "profile: Spark checksum only",
+              "profile_spark_checksum",
+              exports::sparkChecksum,
+              "SparkChecksum of the restored rows, 1,024 buckets; no database"));
     }
     return paths;
   }
@@ -271,10 +419,14 @@ public final class Benchmark {
   private record TimedPath(String name, String slug, LoadPath path, long[] seen) {
     static TimedPath withoutTarget(String name, String slug, RowsPath rows, String note) {
       long[] seen = new long[1];
-      return new TimedPath(name, slug, target -> {
-        seen[0] = rows.rows();
-        return note;
-      }, seen);
+      return new TimedPath(
+          name,
+          slug,
+          target -> {
+            seen[0] = rows.rows();
+            return note;
+          },
+          seen);
     }
   }
 
@@ -282,15 +434,25 @@ public final class Benchmark {
    * Times every path {@code --repeat} times, trial by trial across the paths, and keeps each path's
    * median trial; with {@code alternate}, every second round runs the paths in reverse order.
    */
-  private List<Measurement> measureInterleaved(List<TimedPath> paths, boolean alternate) throws Exception {
+  private List<Measurement> measureInterleaved(List<TimedPath> paths, boolean alternate)
+      throws Exception {
     List<List<Measurement>> trials = new ArrayList<>();
     paths.forEach(p -> trials.add(new ArrayList<>()));
     for (int i = 1; i <= options.repeat(); i++) {
       for (int k = 0; k < paths.size(); k++) {
         int p = alternate && i % 2 == 0 ? paths.size() - 1 - k : k;
         TimedPath path = paths.get(p);
-        trials.get(p).add(trial(path.name() + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""), path.slug(), path.path(),
-            path.seen()));
+        trials
+            .get(p)
+            .add(
+                trial(
+                    path.name()
+                        + (options.repeat() > 1
+                            ? " (trial " + i + "/" + options.repeat() + ")"
+                            : ""),
+                    path.slug(),
+                    path.path(),
+                    path.seen()));
       }
     }
     List<Measurement> out = new ArrayList<>();
@@ -303,8 +465,9 @@ public final class Benchmark {
   /**
    * For {@code --constraints}: the first tenant's database is generated with primary keys only,
    * copied as a template for the other keys-only tenants and for the first constrained one, which
-   * gets the application's constraints and is the template of the other constrained tenants; returns
-   * tenant id to source, keys only first. Both variants hold the same rows under the same tenant ids.
+   * gets the application's constraints and is the template of the other constrained tenants;
+   * returns tenant id to source, keys only first. Both variants hold the same rows under the same
+   * tenant ids.
    */
   private List<Map<String, JdbcEndpoint>> generateApplicationTenants() throws SQLException {
     long start = System.nanoTime();
@@ -318,12 +481,15 @@ public final class Benchmark {
       String constrainedDatabase = DATABASE_PREFIX + "fk_" + tenantId;
       server.recreateDatabase(keysDatabase, firstKeysOnly);
       if (firstKeysOnly == null) {
-        LOG.info("Generating {} rows over customers, orders and order_lines in {}", ApplicationDataset.rowsPerTenant(options.rowsPerTenant()),
+        LOG.info(
+            "Generating {} rows over customers, orders and order_lines in {}",
+            ApplicationDataset.rowsPerTenant(options.rowsPerTenant()),
             keysDatabase);
         ApplicationDataset.createSource(server.endpoint(keysDatabase), options.rowsPerTenant());
         firstKeysOnly = keysDatabase;
       }
-      server.recreateDatabase(constrainedDatabase, firstConstrained == null ? firstKeysOnly : firstConstrained);
+      server.recreateDatabase(
+          constrainedDatabase, firstConstrained == null ? firstKeysOnly : firstConstrained);
       if (firstConstrained == null) {
         ApplicationDataset.addConstraints(server.endpoint(constrainedDatabase));
         firstConstrained = constrainedDatabase;
@@ -332,11 +498,17 @@ public final class Benchmark {
       constrained.put(tenantId, server.endpoint(constrainedDatabase));
     }
     setupMillis.put("Generate data", millisSince(start));
-    LOG.info("Generated {} tenants in two schemas in {} ms", options.tenants(), setupMillis.get("Generate data"));
+    LOG.info(
+        "Generated {} tenants in two schemas in {} ms",
+        options.tenants(),
+        setupMillis.get("Generate data"));
     return List.of(keysOnly, constrained);
   }
 
-  /** Generates the first tenant and copies it as a template for the others; returns tenant id to source. */
+  /**
+   * Generates the first tenant and copies it as a template for the others; returns tenant id to
+   * source.
+   */
   private Map<String, JdbcEndpoint> generateTenants() throws SQLException {
     long start = System.nanoTime();
     Map<String, JdbcEndpoint> tenants = new LinkedHashMap<>();
@@ -364,7 +536,12 @@ public final class Benchmark {
   private Measurement measure(String name, String slug, LoadPath path) throws Exception {
     List<Measurement> trials = new ArrayList<>();
     for (int i = 1; i <= options.repeat(); i++) {
-      trials.add(trial(name + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""), slug, path, null));
+      trials.add(
+          trial(
+              name + (options.repeat() > 1 ? " (trial " + i + "/" + options.repeat() + ")" : ""),
+              slug,
+              path,
+              null));
     }
     return Measurement.median(name, trials);
   }
@@ -375,7 +552,10 @@ public final class Benchmark {
     long rows() throws Exception;
   }
 
-  /** One timed load into a new target database; counts what it loaded (or takes {@code seen}), then drops the database. */
+  /**
+   * One timed load into a new target database; counts what it loaded (or takes {@code seen}), then
+   * drops the database.
+   */
   private Measurement trial(String name, String slug, LoadPath path, long[] seen) throws Exception {
     String database = DATABASE_PREFIX + "target_" + slug;
     server.recreateDatabase(database, null);
@@ -398,44 +578,78 @@ public final class Benchmark {
     long nanos = System.nanoTime() - start;
     long rows = seen != null ? seen[0] : countOrZero(target);
     Measurement m = new Measurement(name, rows, expectedRows(), nanos, heap, note);
-    LOG.info("{}: {} rows in {} s ({} rows/s)", name, rows, String.format("%.1f", m.seconds()), String.format("%.0f", m.rowsPerSecond()));
+    LOG.info(
+        "{}: {} rows in {} s ({} rows/s)",
+        name,
+        rows,
+        String.format("%.1f", m.seconds()),
+        String.format("%.0f", m.rowsPerSecond()));
     server.dropDatabase(database);
     return m;
   }
 
-  /** Rows every path must deliver: over the three tables with {@code --constraints}, else the orders table's. */
+  /**
+   * Rows every path must deliver: over the three tables with {@code --constraints}, else the orders
+   * table's.
+   */
   private long expectedRows() {
-    return options.constraints() ? ApplicationDataset.rowsPerTenant(options.rowsPerTenant()) * options.tenants() : options.totalRows();
+    return options.constraints()
+        ? ApplicationDataset.rowsPerTenant(options.rowsPerTenant()) * options.tenants()
+        : options.totalRows();
   }
 
   private long countOrZero(JdbcEndpoint target) {
     try {
-      return options.constraints() ? ApplicationDataset.count(target) : OrdersDataset.countTarget(target);
+      return options.constraints()
+          ? ApplicationDataset.count(target)
+          : OrdersDataset.countTarget(target);
     } catch (SQLException e) {
       return 0;
     }
   }
 
-  private TenantfoldConfig tenantfoldConfig(Map<String, JdbcEndpoint> tenants, ExportBench exports, JdbcEndpoint target) throws IOException {
+  private TenantfoldConfig tenantfoldConfig(
+      Map<String, JdbcEndpoint> tenants, ExportBench exports, JdbcEndpoint target)
+      throws IOException {
     List<Object> tenantList = new ArrayList<>();
-    tenants.forEach((id, source) -> tenantList.add(exports == null ? Map.of("id", id, "jdbc", credentials(source))
-        : Map.of("id", id, "export", exports.tenantExport(source))));
-    Config config = ConfigFactory.empty()
-        .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(tenantList))
-        .withValue("tenantfold.tenant-column", ConfigValueFactory.fromAnyRef(OrdersDataset.TENANT_COLUMN))
-        .withValue("tenantfold.spark.master", ConfigValueFactory.fromAnyRef("local[" + PARALLELISM + "]"))
-        .withValue("tenantfold.report.dir", ConfigValueFactory.fromAnyRef(Files.createTempDirectory("tenantfold-bench-reports").toString()));
+    tenants.forEach(
+        (id, source) ->
+            tenantList.add(
+                exports == null
+                    ? Map.of("id", id, "jdbc", credentials(source))
+                    : Map.of("id", id, "export", exports.tenantExport(source))));
+    Config config =
+        ConfigFactory.empty()
+            .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(tenantList))
+            .withValue(
+                "tenantfold.tenant-column",
+                ConfigValueFactory.fromAnyRef(OrdersDataset.TENANT_COLUMN))
+            .withValue(
+                "tenantfold.spark.master",
+                ConfigValueFactory.fromAnyRef("local[" + PARALLELISM + "]"))
+            .withValue(
+                "tenantfold.report.dir",
+                ConfigValueFactory.fromAnyRef(
+                    Files.createTempDirectory("tenantfold-bench-reports").toString()));
     for (Map.Entry<String, Object> e : credentials(target).entrySet()) {
-      config = config.withValue("tenantfold.target." + e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+      config =
+          config.withValue(
+              "tenantfold.target." + e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
     }
     for (String override : options.tenantfoldOverrides()) {
       int eq = override.indexOf('=');
       if (eq <= 0) {
-        throw new ConfigError("Cannot parse --set '" + override + "': expected key=value, e.g. --set extract.rows-per-partition=250000");
+        throw new ConfigError(
+            "Cannot parse --set '"
+                + override
+                + "': expected key=value, e.g. --set extract.rows-per-partition=250000");
       }
       String key = override.substring(0, eq).trim();
       String value = override.substring(eq + 1);
-      config = config.withValue(key.startsWith(TenantfoldConfig.ROOT + ".") ? key : TenantfoldConfig.ROOT + "." + key, ConfigValueFactory.fromAnyRef(value));
+      config =
+          config.withValue(
+              key.startsWith(TenantfoldConfig.ROOT + ".") ? key : TenantfoldConfig.ROOT + "." + key,
+              ConfigValueFactory.fromAnyRef(value));
     }
     return TenantfoldConfig.fromConfig(config);
   }

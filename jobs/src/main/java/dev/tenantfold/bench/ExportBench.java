@@ -3,8 +3,8 @@ package dev.tenantfold.bench;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.demo.DemoExport;
 import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.ColumnSpec;
@@ -45,13 +45,13 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The benchmark tenants as RDS-shaped snapshot exports: the first tenant's database is exported
  * once with {@link DemoExport} (gzip Parquet holding PostgreSQL's text output, plus the export's
- * metadata JSON) into a local folder, and every tenant reads that export (the tenants hold the
- * same rows; each reads its exact types from its own database through {@code export.catalog}).
+ * metadata JSON) into a local folder, and every tenant reads that export (the tenants hold the same
+ * rows; each reads its exact types from its own database through {@code export.catalog}).
  *
  * <p>With {@code --profile}, it also times the parts of tenantfold's export path one by one, each
- * per tenant, two tenants at a time like {@code tenant-parallelism = 2}: reading and restoring
- * the rows alone, restoring and loading them with {@link DatasetCopyLoader} into a plain table
- * (ledger included, no staging, checksum, keys or publish), and the Spark checksum alone.
+ * per tenant, two tenants at a time like {@code tenant-parallelism = 2}: reading and restoring the
+ * rows alone, restoring and loading them with {@link DatasetCopyLoader} into a plain table (ledger
+ * included, no staging, checksum, keys or publish), and the Spark checksum alone.
  */
 final class ExportBench implements AutoCloseable {
   private static final String SCHEMA = "public";
@@ -62,7 +62,12 @@ final class ExportBench implements AutoCloseable {
   private final Map<String, JdbcEndpoint> tenants;
   private final int parallelism;
 
-  private ExportBench(SparkSession spark, Path root, String database, Map<String, JdbcEndpoint> tenants, int parallelism) {
+  private ExportBench(
+      SparkSession spark,
+      Path root,
+      String database,
+      Map<String, JdbcEndpoint> tenants,
+      int parallelism) {
     this.spark = spark;
     this.root = root;
     this.database = database;
@@ -70,8 +75,16 @@ final class ExportBench implements AutoCloseable {
     this.parallelism = parallelism;
   }
 
-  /** Writes the export of {@code tables} of the first tenant's database ({@code database}) into a new temporary folder. */
-  static ExportBench write(SparkSession spark, String database, Map<String, JdbcEndpoint> tenants, int parallelism, List<String> tables)
+  /**
+   * Writes the export of {@code tables} of the first tenant's database ({@code database}) into a
+   * new temporary folder.
+   */
+  static ExportBench write(
+      SparkSession spark,
+      String database,
+      Map<String, JdbcEndpoint> tenants,
+      int parallelism,
+      List<String> tables)
       throws SQLException, IOException {
     Path root = Files.createTempDirectory("tenantfold-bench-export");
     JdbcEndpoint first = tenants.values().iterator().next();
@@ -102,44 +115,73 @@ final class ExportBench implements AutoCloseable {
 
   /** Profile: every tenant's rows read and restored, then dropped; returns the rows seen. */
   long restoreOnly() throws Exception {
-    return perTenant((tenantId, rows, table) -> rows.javaRDD().mapPartitions(it -> {
-      long n = 0;
-      while (it.hasNext()) {
-        it.next();
-        n++;
-      }
-      return List.of(n).iterator();
-    }).collect().stream().mapToLong(Long::longValue).sum());
+    return perTenant(
+        (tenantId, rows, table) ->
+            rows
+                .javaRDD()
+                .mapPartitions(
+                    it -> {
+                      long n = 0;
+                      while (it.hasNext()) {
+                        it.next();
+                        n++;
+                      }
+                      return List.of(n).iterator();
+                    })
+                .collect()
+                .stream()
+                .mapToLong(Long::longValue)
+                .sum());
   }
 
-  /** Profile: every tenant's restored rows loaded by {@link DatasetCopyLoader} into {@code target}'s plain orders table. */
+  /**
+   * Profile: every tenant's restored rows loaded by {@link DatasetCopyLoader} into {@code target}'s
+   * plain orders table.
+   */
   long datasetLoad(JdbcEndpoint target) throws Exception {
     String ledger = LoadLedger.tableIn(SCHEMA);
     try (Connection conn = target.connect("tenantfold-bench-ddl")) {
       conn.setAutoCommit(true);
       LoadLedger.createTable(conn, ledger);
     }
-    return perTenant((tenantId, rows, table) -> {
-      List<ColumnSpec> columns = new ArrayList<>();
-      columns.add(new ColumnSpec(OrdersDataset.TENANT_COLUMN, "text", true, null, false));
-      columns.addAll(table.columns());
-      List<Column> select = new ArrayList<>();
-      select.add(lit(tenantId).as(OrdersDataset.TENANT_COLUMN));
-      table.columns().forEach(c -> select.add(col(c.name())));
-      String copyIn = "COPY " + OrdersDataset.TABLE + " (" + String.join(", ", columns.stream().map(ColumnSpec::name).toList()) + ") FROM STDIN";
-      DatasetLoadResult result = DatasetCopyLoader.load(rows.select(select.toArray(Column[]::new)),
-          new DatasetLoad("bench", tenantId, OrdersDataset.TABLE, target, copyIn, columns, ledger, 1));
-      if (result.failed()) {
-        throw new SQLException(String.join("; ", result.errors()));
-      }
-      return result.loadedRows();
-    });
+    return perTenant(
+        (tenantId, rows, table) -> {
+          List<ColumnSpec> columns = new ArrayList<>();
+          columns.add(new ColumnSpec(OrdersDataset.TENANT_COLUMN, "text", true, null, false));
+          columns.addAll(table.columns());
+          List<Column> select = new ArrayList<>();
+          select.add(lit(tenantId).as(OrdersDataset.TENANT_COLUMN));
+          table.columns().forEach(c -> select.add(col(c.name())));
+          String copyIn =
+              "COPY "
+                  + OrdersDataset.TABLE
+                  + " ("
+                  + String.join(", ", columns.stream().map(ColumnSpec::name).toList())
+                  + ") FROM STDIN";
+          DatasetLoadResult result =
+              DatasetCopyLoader.load(
+                  rows.select(select.toArray(Column[]::new)),
+                  new DatasetLoad(
+                      "bench", tenantId, OrdersDataset.TABLE, target, copyIn, columns, ledger, 1));
+          if (result.failed()) {
+            throw new SQLException(String.join("; ", result.errors()));
+          }
+          return result.loadedRows();
+        });
   }
 
-  /** Profile: the Spark side of the checksum (1,024 buckets, as {@code validate.buckets}) of every tenant's restored rows. */
+  /**
+   * Profile: the Spark side of the checksum (1,024 buckets, as {@code validate.buckets}) of every
+   * tenant's restored rows.
+   */
   long sparkChecksum() throws Exception {
-    return perTenant((tenantId, rows, table) ->
-        SparkChecksum.checksum(rows, ChecksumQueries.spec(new TargetTable(table.name(), table.columns(), table.primaryKey()), 1024)).totalRows());
+    return perTenant(
+        (tenantId, rows, table) ->
+            SparkChecksum.checksum(
+                    rows,
+                    ChecksumQueries.spec(
+                        new TargetTable(table.name(), table.columns(), table.primaryKey()), 1024))
+                .totalRows());
   }
 
   @FunctionalInterface
@@ -147,16 +189,20 @@ final class ExportBench implements AutoCloseable {
     long run(String tenantId, Dataset<Row> restored, TableSpec table) throws Exception;
   }
 
-  /** Runs {@code work} on each tenant's restored orders rows, {@code parallelism} tenants at a time; returns the sum. */
+  /**
+   * Runs {@code work} on each tenant's restored orders rows, {@code parallelism} tenants at a time;
+   * returns the sum.
+   */
   private long perTenant(TenantWork work) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(parallelism);
     try {
       List<Future<Long>> futures = new ArrayList<>();
       for (Map.Entry<String, JdbcEndpoint> tenant : new java.util.TreeMap<>(tenants).entrySet()) {
-        Callable<Long> task = () -> {
-          TableSpec table = catalogTable(tenant.getKey(), tenant.getValue());
-          return work.run(tenant.getKey(), restored(table), table);
-        };
+        Callable<Long> task =
+            () -> {
+              TableSpec table = catalogTable(tenant.getKey(), tenant.getValue());
+              return work.run(tenant.getKey(), restored(table), table);
+            };
         futures.add(pool.submit(task));
       }
       long total = 0;
@@ -172,15 +218,21 @@ final class ExportBench implements AutoCloseable {
   }
 
   private Dataset<Row> restored(TableSpec table) throws ExportException {
-    RdsExport export = RdsExport.open(spark.sparkContext().hadoopConfiguration(), root.toString(), database);
+    RdsExport export =
+        RdsExport.open(spark.sparkContext().hadoopConfiguration(), root.toString(), database);
     ExportedTable exported = export.table(SCHEMA, OrdersDataset.TABLE).orElseThrow();
     return export.rows(spark, exported, table.columns());
   }
 
   private static TableSpec catalogTable(String tenantId, JdbcEndpoint source) throws SQLException {
     try (Connection conn = source.connect("tenantfold-bench-catalog")) {
-      return CatalogReader.read(conn, tenantId, List.of(SCHEMA), new TablesConfig(List.of(OrdersDataset.TABLE), List.of()))
-          .table(OrdersDataset.TABLE).orElseThrow();
+      return CatalogReader.read(
+              conn,
+              tenantId,
+              List.of(SCHEMA),
+              new TablesConfig(List.of(OrdersDataset.TABLE), List.of()))
+          .table(OrdersDataset.TABLE)
+          .orElseThrow();
     }
   }
 
@@ -189,11 +241,15 @@ final class ExportBench implements AutoCloseable {
     StringBuilder url = new StringBuilder(endpoint.url());
     char separator = endpoint.url().contains("?") ? '&' : '?';
     if (endpoint.user() != null) {
-      url.append(separator).append("user=").append(URLEncoder.encode(endpoint.user(), StandardCharsets.UTF_8));
+      url.append(separator)
+          .append("user=")
+          .append(URLEncoder.encode(endpoint.user(), StandardCharsets.UTF_8));
       separator = '&';
     }
     if (endpoint.password() != null) {
-      url.append(separator).append("password=").append(URLEncoder.encode(endpoint.password(), StandardCharsets.UTF_8));
+      url.append(separator)
+          .append("password=")
+          .append(URLEncoder.encode(endpoint.password(), StandardCharsets.UTF_8));
     }
     return url.toString();
   }
@@ -206,5 +262,4 @@ final class ExportBench implements AutoCloseable {
       }
     }
   }
-
 }

@@ -19,8 +19,8 @@ import javax.management.NotificationListener;
 import javax.management.openmbean.CompositeData;
 
 /**
- * Driver heap while one path runs (in Spark local mode the executor tasks share this JVM, so it
- * is the whole job's heap). Two figures: the peak of heap used, sampled every 10 ms, which mostly
+ * Driver heap while one path runs (in Spark local mode the executor tasks share this JVM, so it is
+ * the whole job's heap). Two figures: the peak of heap used, sampled every 10 ms, which mostly
  * shows how lazily the collector runs; and the peak of heap still used right after a collection,
  * taken from GC notifications, which is what the work actually retains. The second is the one to
  * compare across table sizes: it stays flat when rows stream and grows when rows are held.
@@ -36,19 +36,25 @@ final class HeapMonitor implements AutoCloseable {
   private final AtomicInteger collections = new AtomicInteger();
   private final Set<String> heapPools;
   private final List<NotificationEmitter> emitters = new ArrayList<>();
-  private final NotificationListener listener = (notification, handback) -> {
-    if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
-      onCollection(GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData()));
-    }
-  };
+  private final NotificationListener listener =
+      (notification, handback) -> {
+        if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(
+            notification.getType())) {
+          onCollection(
+              GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData()));
+        }
+      };
   private final Thread sampler;
   private volatile boolean running = true;
 
   private HeapMonitor(long baseline) {
     peakUsed.set(baseline);
     peakAfterGc.set(baseline);
-    heapPools = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName)
-        .collect(Collectors.toUnmodifiableSet());
+    heapPools =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP)
+            .map(MemoryPoolMXBean::getName)
+            .collect(Collectors.toUnmodifiableSet());
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
       if (gc instanceof NotificationEmitter emitter) {
         emitter.addNotificationListener(listener, null, null);
@@ -110,14 +116,16 @@ final class HeapMonitor implements AutoCloseable {
   private void onCollection(GarbageCollectionNotificationInfo info) {
     collections.incrementAndGet();
     long after = 0;
-    for (Map.Entry<String, MemoryUsage> pool : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+    for (Map.Entry<String, MemoryUsage> pool :
+        info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
       if (heapPools.contains(pool.getKey())) {
         after += pool.getValue().getUsed();
       }
     }
     peakAfterGc.accumulateAndGet(after, Math::max);
     long before = 0;
-    for (Map.Entry<String, MemoryUsage> pool : info.getGcInfo().getMemoryUsageBeforeGc().entrySet()) {
+    for (Map.Entry<String, MemoryUsage> pool :
+        info.getGcInfo().getMemoryUsageBeforeGc().entrySet()) {
       if (heapPools.contains(pool.getKey())) {
         before += pool.getValue().getUsed();
       }

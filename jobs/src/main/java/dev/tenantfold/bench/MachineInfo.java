@@ -7,12 +7,21 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /** The machine the figures were taken on, so they are never quoted without it. */
-record MachineInfo(int cores, String cpuModel, long memoryBytes, String javaVersion, long maxHeapBytes) {
+record MachineInfo(
+    int cores, String cpuModel, long memoryBytes, String javaVersion, long maxHeapBytes) {
 
   static MachineInfo current() {
-    long memory = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os ? os.getTotalMemorySize() : -1;
-    return new MachineInfo(Runtime.getRuntime().availableProcessors(), readCpuModel().orElse("unknown CPU"), memory,
-        System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version"), Runtime.getRuntime().maxMemory());
+    long memory =
+        ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os
+            ? os.getTotalMemorySize()
+            : -1;
+    return new MachineInfo(
+        Runtime.getRuntime().availableProcessors(),
+        readCpuModel().orElse("unknown CPU"),
+        memory,
+        System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version"),
+        Runtime.getRuntime().maxMemory());
   }
 
   /** The system's one-minute load average: other work on the machine skews every figure. */
@@ -22,7 +31,10 @@ record MachineInfo(int cores, String cpuModel, long memoryBytes, String javaVers
 
   private static Optional<String> readCpuModel() {
     try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-      return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst();
+      return lines
+          .filter(l -> l.startsWith("model name"))
+          .map(l -> l.substring(l.indexOf(':') + 1).trim())
+          .findFirst();
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }

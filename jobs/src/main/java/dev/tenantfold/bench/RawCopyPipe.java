@@ -28,31 +28,48 @@ final class RawCopyPipe {
 
   private RawCopyPipe() {}
 
-  /** Copies every tenant into {@code target}'s orders table and returns the rows the target's COPYs reported. */
-  static long run(Map<String, JdbcEndpoint> tenants, JdbcEndpoint target, int parallelism) throws SQLException, InterruptedException {
+  /**
+   * Copies every tenant into {@code target}'s orders table and returns the rows the target's COPYs
+   * reported.
+   */
+  static long run(Map<String, JdbcEndpoint> tenants, JdbcEndpoint target, int parallelism)
+      throws SQLException, InterruptedException {
     ExecutorService pool = Executors.newFixedThreadPool(parallelism);
     try {
       List<Future<Long>> copies = new ArrayList<>();
-      tenants.forEach((tenantId, source) -> copies.add(pool.submit(() -> copyTenant(tenantId, source, target))));
+      tenants.forEach(
+          (tenantId, source) ->
+              copies.add(pool.submit(() -> copyTenant(tenantId, source, target))));
       long rows = 0;
       for (Future<Long> copy : copies) {
         rows += copy.get();
       }
       return rows;
     } catch (ExecutionException e) {
-      throw new SQLException("Cannot copy a tenant through the raw pipe: " + e.getCause().getMessage(), e.getCause());
+      throw new SQLException(
+          "Cannot copy a tenant through the raw pipe: " + e.getCause().getMessage(), e.getCause());
     } finally {
       pool.shutdownNow();
     }
   }
 
-  private static long copyTenant(String tenantId, JdbcEndpoint source, JdbcEndpoint target) throws SQLException, IOException {
-    String copyOut = "COPY (SELECT " + Sql.literal(tenantId) + ", * FROM " + OrdersDataset.TABLE + ") TO STDOUT";
-    String copyIn = "COPY " + OrdersDataset.TABLE + " (" + OrdersDataset.TENANT_COLUMN + ", " + String.join(", ", OrdersDataset.COLUMNS)
-        + ") FROM STDIN";
-    try (Connection in = target.connect("tenantfold-bench-raw-in"); Connection out = source.connect("tenantfold-bench-raw-out")) {
+  private static long copyTenant(String tenantId, JdbcEndpoint source, JdbcEndpoint target)
+      throws SQLException, IOException {
+    String copyOut =
+        "COPY (SELECT " + Sql.literal(tenantId) + ", * FROM " + OrdersDataset.TABLE + ") TO STDOUT";
+    String copyIn =
+        "COPY "
+            + OrdersDataset.TABLE
+            + " ("
+            + OrdersDataset.TENANT_COLUMN
+            + ", "
+            + String.join(", ", OrdersDataset.COLUMNS)
+            + ") FROM STDIN";
+    try (Connection in = target.connect("tenantfold-bench-raw-in");
+        Connection out = source.connect("tenantfold-bench-raw-out")) {
       in.setAutoCommit(false);
-      PGCopyOutputStream into = new PGCopyOutputStream(in.unwrap(PGConnection.class), copyIn, COPY_BUFFER_BYTES);
+      PGCopyOutputStream into =
+          new PGCopyOutputStream(in.unwrap(PGConnection.class), copyIn, COPY_BUFFER_BYTES);
       long loaded;
       try {
         new CopyManager(out.unwrap(BaseConnection.class)).copyOut(copyOut, into);

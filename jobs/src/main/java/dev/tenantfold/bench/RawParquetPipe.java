@@ -30,8 +30,12 @@ final class RawParquetPipe {
 
   private RawParquetPipe() {}
 
-  /** Copies the export's orders rows once per tenant into {@code target}'s orders table; returns the rows the target's COPYs reported. */
-  static long run(SparkSession spark, String tableFolder, List<String> tenantIds, JdbcEndpoint target) {
+  /**
+   * Copies the export's orders rows once per tenant into {@code target}'s orders table; returns the
+   * rows the target's COPYs reported.
+   */
+  static long run(
+      SparkSession spark, String tableFolder, List<String> tenantIds, JdbcEndpoint target) {
     Dataset<Row> all = null;
     for (String tenantId : tenantIds) {
       Dataset<Row> rows = spark.read().option("recursiveFileLookup", "true").parquet(tableFolder);
@@ -41,25 +45,41 @@ final class RawParquetPipe {
       Dataset<Row> withTenant = rows.select(columns.toArray(Column[]::new));
       all = all == null ? withTenant : all.union(withTenant);
     }
-    String copyIn = "COPY " + OrdersDataset.TABLE + " (" + OrdersDataset.TENANT_COLUMN + ", " + String.join(", ", OrdersDataset.COLUMNS)
-        + ") FROM STDIN";
-    spark.sparkContext().setJobGroup("tenantfold-bench-raw-parquet", "raw Parquet to COPY pipe", true);
+    String copyIn =
+        "COPY "
+            + OrdersDataset.TABLE
+            + " ("
+            + OrdersDataset.TENANT_COLUMN
+            + ", "
+            + String.join(", ", OrdersDataset.COLUMNS)
+            + ") FROM STDIN";
+    spark
+        .sparkContext()
+        .setJobGroup("tenantfold-bench-raw-parquet", "raw Parquet to COPY pipe", true);
     try {
-      // Through an RDD of Rows, as DatasetCopyLoader streams its partitions, so both pay the same row conversion.
-      return all.javaRDD().mapPartitions(it -> List.of(copyPartition(target, copyIn, it)).iterator())
-          .collect().stream().mapToLong(Long::longValue).sum();
+      // Through an RDD of Rows, as DatasetCopyLoader streams its partitions, so both pay the same
+      // row conversion.
+      return all
+          .javaRDD()
+          .mapPartitions(it -> List.of(copyPartition(target, copyIn, it)).iterator())
+          .collect()
+          .stream()
+          .mapToLong(Long::longValue)
+          .sum();
     } finally {
       spark.sparkContext().clearJobGroup();
     }
   }
 
-  private static long copyPartition(JdbcEndpoint target, String copyIn, Iterator<Row> rows) throws Exception {
+  private static long copyPartition(JdbcEndpoint target, String copyIn, Iterator<Row> rows)
+      throws Exception {
     if (!rows.hasNext()) {
       return 0;
     }
     try (Connection conn = target.connect("tenantfold-bench-raw-parquet")) {
       conn.setAutoCommit(false);
-      PGCopyOutputStream into = new PGCopyOutputStream(conn.unwrap(PGConnection.class), copyIn, COPY_BUFFER_BYTES);
+      PGCopyOutputStream into =
+          new PGCopyOutputStream(conn.unwrap(PGConnection.class), copyIn, COPY_BUFFER_BYTES);
       long loaded;
       try {
         StringBuilder line = new StringBuilder(256);
@@ -86,13 +106,19 @@ final class RawParquetPipe {
     }
   }
 
-  /** COPY text format: {@code \N} for NULL; backslash, tab, newline and carriage return escaped (most values have none: appended whole). */
+  /**
+   * COPY text format: {@code \N} for NULL; backslash, tab, newline and carriage return escaped
+   * (most values have none: appended whole).
+   */
   private static void escape(String value, StringBuilder out) {
     if (value == null) {
       out.append("\\N");
       return;
     }
-    if (value.indexOf('\\') < 0 && value.indexOf('\t') < 0 && value.indexOf('\n') < 0 && value.indexOf('\r') < 0) {
+    if (value.indexOf('\\') < 0
+        && value.indexOf('\t') < 0
+        && value.indexOf('\n') < 0
+        && value.indexOf('\r') < 0) {
       out.append(value);
       return;
     }

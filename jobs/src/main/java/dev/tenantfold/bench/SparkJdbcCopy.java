@@ -13,12 +13,11 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Spark's stock JDBC path, as a user would first write it: {@code spark.read().jdbc(...)} of each
  * tenant's table (one partition per tenant, no partition column), the tenant column added with
- * {@code withColumn}, the union appended with {@code df.write().jdbc(...)} (batched INSERTs of
- * 1000 rows, one transaction per partition). With {@code local[2]} two tenants move at a time,
- * as in the raw pipe. Two settings depart from the defaults, both needed to finish at all:
- * {@code fetchsize} (pgjdbc otherwise buffers a whole tenant's result in the heap) and
- * {@code stringtype=unspecified} (Spark writes uuid columns as strings, which PostgreSQL refuses
- * for a uuid column otherwise).
+ * {@code withColumn}, the union appended with {@code df.write().jdbc(...)} (batched INSERTs of 1000
+ * rows, one transaction per partition). With {@code local[2]} two tenants move at a time, as in the
+ * raw pipe. Two settings depart from the defaults, both needed to finish at all: {@code fetchsize}
+ * (pgjdbc otherwise buffers a whole tenant's result in the heap) and {@code stringtype=unspecified}
+ * (Spark writes uuid columns as strings, which PostgreSQL refuses for a uuid column otherwise).
  */
 final class SparkJdbcCopy {
   static final int FETCH_SIZE = 10_000;
@@ -30,8 +29,11 @@ final class SparkJdbcCopy {
     for (Map.Entry<String, JdbcEndpoint> tenant : tenants.entrySet()) {
       Properties read = credentials(tenant.getValue());
       read.setProperty("fetchsize", String.valueOf(FETCH_SIZE));
-      Dataset<Row> one = spark.read().jdbc(tenant.getValue().url(), OrdersDataset.TABLE, read)
-          .withColumn(OrdersDataset.TENANT_COLUMN, lit(tenant.getKey()));
+      Dataset<Row> one =
+          spark
+              .read()
+              .jdbc(tenant.getValue().url(), OrdersDataset.TABLE, read)
+              .withColumn(OrdersDataset.TENANT_COLUMN, lit(tenant.getKey()));
       all = all == null ? one : all.unionByName(one);
     }
     Properties write = credentials(target);

@@ -7,10 +7,10 @@ import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.job.CleanupJob;
 import dev.tenantfold.job.DiscoverJob;
 import dev.tenantfold.job.ExportTaskJob;
-import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.job.Jobs;
 import dev.tenantfold.job.PlanJob;
 import dev.tenantfold.job.ReportJob;
+import dev.tenantfold.job.RunOptions;
 import dev.tenantfold.report.ExitCode;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SummaryPrinter;
@@ -21,10 +21,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TenantfoldMain {
   private static final Logger LOG = LoggerFactory.getLogger(TenantfoldMain.class);
-  static final String USAGE = """
+  static final String USAGE =
+      """
       Usage:
         tenantfold plan --config FILE [--out plan.json] [--set key=value ...]
                                                              show the target schema, the drift between tenants and the rules; moves no data
@@ -62,9 +63,12 @@ public final class TenantfoldMain {
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
         tenantfold help COMMAND | COMMAND --help             a command's options;  tenantfold --version  the version
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
-                  2 usage or configuration error (or a plan with errors); 3 some tenant failed validation and was not published.""";
+                  2 usage or configuration error (or a plan with errors); 3 some tenant failed validation and was not published.\
+      """;
 
-  /** Passwords of the loaded configuration, for scrubbing run-level errors; empty until it loads. */
+  /**
+   * Passwords of the loaded configuration, for scrubbing run-level errors; empty until it loads.
+   */
   private static volatile List<String> secrets = List.of();
 
   private TenantfoldMain() {}
@@ -75,7 +79,8 @@ public final class TenantfoldMain {
    * {@link SparkUserAppException}, because YARN's ApplicationMaster records {@code System.exit(0)}
    * from user code as a FAILED attempt ("Shutdown hook called before final status was reported")
    * and would retry it; with the exception it reports "User application exited with status N". A
-   * standalone cluster's driver ends FAILED either way (README "On a Spark cluster and Amazon EMR", docs/runbook.md).
+   * standalone cluster's driver ends FAILED either way (README "On a Spark cluster and Amazon EMR",
+   * docs/runbook.md).
    */
   public static void main(String[] args) throws SparkUserAppException {
     int code = run(args, System.out, System.err);
@@ -105,7 +110,8 @@ public final class TenantfoldMain {
       return help(args.length > 1 ? args[1] : null, out, err);
     }
     if (Stream.of(args).skip(1).anyMatch(HELP_FLAGS::contains)) {
-      // "tenantfold validate --help": the command's usage, on stdout, exit 0 (not "Unknown option").
+      // "tenantfold validate --help": the command's usage, on stdout, exit 0 (not "Unknown
+      // option").
       return help(args[0], out, err);
     }
     try {
@@ -118,14 +124,24 @@ public final class TenantfoldMain {
         case "discover" -> discoverCommand(parse(args), out);
         case "report" -> reportCommand(parse(args), out);
         case "demo" -> demoCommand(args, out);
-        default -> throw new ConfigError("Unknown command '" + args[0] + "' (commands: " + String.join(", ", commands()) + ")");
+        default ->
+            throw new ConfigError(
+                "Unknown command '"
+                    + args[0]
+                    + "' (commands: "
+                    + String.join(", ", commands())
+                    + ")");
       };
     } catch (ConfigError e) {
       err.println("tenantfold: " + e.getMessage());
-      err.println(commands().contains(args[0]) ? commandUsage(args[0]) + "\n(tenantfold --help lists every command)" : USAGE);
+      err.println(
+          commands().contains(args[0])
+              ? commandUsage(args[0]) + "\n(tenantfold --help lists every command)"
+              : USAGE);
       return ExitCode.USAGE;
     } catch (Exception e) {
-      // No stack trace: exception texts can carry row values or connection details; the message is scrubbed.
+      // No stack trace: exception texts can carry row values or connection details; the message is
+      // scrubbed.
       String message = Redaction.sqlMessage(e, secrets);
       LOG.error("Run failed: {}", message);
       err.println("tenantfold: run failed: " + message);
@@ -135,20 +151,44 @@ public final class TenantfoldMain {
 
   private static final Set<String> HELP_FLAGS = Set.of("--help", "-h");
 
-  /** What each option does, for {@code tenantfold CMD --help}. A command's synopsis is its line in {@link #USAGE}. */
-  private static final Map<String, String> OPTION_HELP = Map.ofEntries(
-      Map.entry("--config", "--config FILE        the job configuration: a local path, s3:// or s3a:// URI (README \"Configuration\")"),
-      Map.entry("--set", "--set key=value      override one key under tenantfold (repeatable), e.g. --set extract.tenant-parallelism=4"),
-      Map.entry("--out", "--out FILE           plan: also write the plan as JSON to FILE; report: write there (- for stdout)"),
-      Map.entry("--run-id", "--run-id ID          report: the run to render (default: the latest)"),
-      Map.entry("--format", "--format F           report: html (default), json or csv"),
-      Map.entry("--allow-shrink", "--allow-shrink ID    let tenant ID publish fewer tables or rows than before (repeatable; * for all)"),
-      Map.entry("--resume", "--resume RUN_ID      run only the tenants run RUN_ID did not publish"),
-      Map.entry("--only-failed", "--only-failed        resume the latest run: only the tenants it did not publish"),
-      Map.entry("--tenant", "--tenant ID          validate: audit only tenant ID; export: the tenant to export"),
-      Map.entry("--snapshot", "--snapshot ID        export this snapshot instead of the tenant's latest"),
-      Map.entry("--table", "--table T            audit only table T"),
-      Map.entry("--dry-run", "--dry-run            list what would be dropped, drop nothing"));
+  /**
+   * What each option does, for {@code tenantfold CMD --help}. A command's synopsis is its line in
+   * {@link #USAGE}.
+   */
+  private static final Map<String, String> OPTION_HELP =
+      Map.ofEntries(
+          Map.entry(
+              "--config",
+              "--config FILE        the job configuration: a local path, s3:// or s3a:// URI"
+                  + " (README \"Configuration\")"),
+          Map.entry(
+              "--set",
+              "--set key=value      override one key under tenantfold (repeatable), e.g. --set"
+                  + " extract.tenant-parallelism=4"),
+          Map.entry(
+              "--out",
+              "--out FILE           plan: also write the plan as JSON to FILE; report: write there"
+                  + " (- for stdout)"),
+          Map.entry(
+              "--run-id", "--run-id ID          report: the run to render (default: the latest)"),
+          Map.entry("--format", "--format F           report: html (default), json or csv"),
+          Map.entry(
+              "--allow-shrink",
+              "--allow-shrink ID    let tenant ID publish fewer tables or rows than before"
+                  + " (repeatable; * for all)"),
+          Map.entry(
+              "--resume", "--resume RUN_ID      run only the tenants run RUN_ID did not publish"),
+          Map.entry(
+              "--only-failed",
+              "--only-failed        resume the latest run: only the tenants it did not publish"),
+          Map.entry(
+              "--tenant",
+              "--tenant ID          validate: audit only tenant ID; export: the tenant to export"),
+          Map.entry(
+              "--snapshot",
+              "--snapshot ID        export this snapshot instead of the tenant's latest"),
+          Map.entry("--table", "--table T            audit only table T"),
+          Map.entry("--dry-run", "--dry-run            list what would be dropped, drop nothing"));
 
   /** The commands {@link #USAGE} lists, in its order ({@code help} aside). */
   static List<String> commands() {
@@ -162,14 +202,22 @@ public final class TenantfoldMain {
     return names;
   }
 
-  /** {@code tenantfold help CMD}: the command's usage (exit 0), or the overall usage when CMD is empty; an unknown CMD exits 2. */
+  /**
+   * {@code tenantfold help CMD}: the command's usage (exit 0), or the overall usage when CMD is
+   * empty; an unknown CMD exits 2.
+   */
   static int help(String command, PrintStream out, PrintStream err) {
     if (command == null || HELP_FLAGS.contains(command) || command.equals("help")) {
       out.println(USAGE);
       return ExitCode.OK;
     }
     if (!commands().contains(command)) {
-      err.println("tenantfold: Unknown command '" + command + "' (commands: " + String.join(", ", commands()) + ")");
+      err.println(
+          "tenantfold: Unknown command '"
+              + command
+              + "' (commands: "
+              + String.join(", ", commands())
+              + ")");
       return ExitCode.USAGE;
     }
     out.println(commandUsage(command));
@@ -182,7 +230,9 @@ public final class TenantfoldMain {
     boolean inCommand = false;
     for (String line : USAGE.lines().toList()) {
       if (line.matches("\\s+tenantfold \\S.*")) {
-        inCommand = line.trim().startsWith("tenantfold " + command + " ") || line.trim().equals("tenantfold " + command);
+        inCommand =
+            line.trim().startsWith("tenantfold " + command + " ")
+                || line.trim().equals("tenantfold " + command);
       } else if (!line.startsWith(" ") || line.trim().startsWith("Exit codes")) {
         inCommand = false;
       }
@@ -199,7 +249,9 @@ public final class TenantfoldMain {
     return text.toString();
   }
 
-  /** The options {@code command} accepts, in the order the usage lists them ({@code demo}: none). */
+  /**
+   * The options {@code command} accepts, in the order the usage lists them ({@code demo}: none).
+   */
   static List<String> validOptions(String command) {
     if (!OPTIONS.containsKey(command)) {
       return List.of();
@@ -209,10 +261,14 @@ public final class TenantfoldMain {
     return valid;
   }
 
-  /** {@code tenantfold 0.1.0 (Spark 4.0.0, Scala 2.13, Java 17.0.12)}: the version from the jar (Maven-filtered resource). */
+  /**
+   * {@code tenantfold 0.1.0 (Spark 4.0.0, Scala 2.13, Java 17.0.12)}: the version from the jar
+   * (Maven-filtered resource).
+   */
   static String versionLine() {
     String version = null;
-    try (InputStream in = TenantfoldMain.class.getResourceAsStream("/tenantfold-version.properties")) {
+    try (InputStream in =
+        TenantfoldMain.class.getResourceAsStream("/tenantfold-version.properties")) {
       if (in != null) {
         Properties props = new Properties();
         props.load(in);
@@ -222,33 +278,54 @@ public final class TenantfoldMain {
       // Fall through to the manifest.
     }
     if (version == null || version.startsWith("${")) {
-      version = Optional.ofNullable(TenantfoldMain.class.getPackage().getImplementationVersion()).orElse("unknown");
+      version =
+          Optional.ofNullable(TenantfoldMain.class.getPackage().getImplementationVersion())
+              .orElse("unknown");
     }
-    return "tenantfold " + version + " (Spark " + org.apache.spark.package$.MODULE$.SPARK_VERSION() + ", Scala "
-        + scala.util.Properties$.MODULE$.versionNumberString() + ", Java " + System.getProperty("java.version") + ")";
+    return "tenantfold "
+        + version
+        + " (Spark "
+        + org.apache.spark.package$.MODULE$.SPARK_VERSION()
+        + ", Scala "
+        + scala.util.Properties$.MODULE$.versionNumberString()
+        + ", Java "
+        + System.getProperty("java.version")
+        + ")";
   }
 
   /** {@code demo} takes no options: anything else is a usage error naming that. */
   private static int demoCommand(String[] args, PrintStream out) throws Exception {
     if (args.length > 1) {
-      throw new ConfigError("Unknown option '" + args[1] + "' for 'demo' (it takes none besides --help)");
+      throw new ConfigError(
+          "Unknown option '" + args[1] + "' for 'demo' (it takes none besides --help)");
     }
     return EmbeddedDemo.run(out);
   }
 
-  record Arguments(String config, List<String> overrides, Optional<String> tenant, Optional<String> table, Set<String> allowShrink,
-      Optional<String> resume, boolean onlyFailed, boolean dryRun, Optional<String> out, Optional<String> snapshot, Optional<String> runId,
+  record Arguments(
+      String config,
+      List<String> overrides,
+      Optional<String> tenant,
+      Optional<String> table,
+      Set<String> allowShrink,
+      Optional<String> resume,
+      boolean onlyFailed,
+      boolean dryRun,
+      Optional<String> out,
+      Optional<String> snapshot,
+      Optional<String> runId,
       Optional<String> format) {}
 
   /** The options each command takes, besides --config and --set. */
-  private static final Map<String, Set<String>> OPTIONS = Map.of(
-      "run", Set.of("--allow-shrink", "--resume", "--only-failed"),
-      "validate", Set.of("--tenant", "--table"),
-      "cleanup", Set.of("--dry-run"),
-      "plan", Set.of("--out"),
-      "export", Set.of("--tenant", "--snapshot"),
-      "discover", Set.of(),
-      "report", Set.of("--run-id", "--format", "--out"));
+  private static final Map<String, Set<String>> OPTIONS =
+      Map.of(
+          "run", Set.of("--allow-shrink", "--resume", "--only-failed"),
+          "validate", Set.of("--tenant", "--table"),
+          "cleanup", Set.of("--dry-run"),
+          "plan", Set.of("--out"),
+          "export", Set.of("--tenant", "--snapshot"),
+          "discover", Set.of(),
+          "report", Set.of("--run-id", "--format", "--out"));
 
   static Arguments parse(String[] args) {
     String config = null;
@@ -267,7 +344,14 @@ public final class TenantfoldMain {
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
       if (!option.equals("--config") && !option.equals("--set") && !allowed.contains(option)) {
-        throw new ConfigError("Unknown option '" + option + "' for '" + args[0] + "' (valid: " + String.join(", ", validOptions(args[0])) + ")");
+        throw new ConfigError(
+            "Unknown option '"
+                + option
+                + "' for '"
+                + args[0]
+                + "' (valid: "
+                + String.join(", ", validOptions(args[0]))
+                + ")");
       }
       switch (option) {
         case "--config" -> config = value(args, ++i, option);
@@ -286,23 +370,43 @@ public final class TenantfoldMain {
       }
     }
     if (config == null) {
-      throw new ConfigError("'" + args[0] + "' needs --config FILE (a local path, s3:// or s3a:// URI)");
+      throw new ConfigError(
+          "'" + args[0] + "' needs --config FILE (a local path, s3:// or s3a:// URI)");
     }
     if (resume.isPresent() && onlyFailed) {
-      throw new ConfigError("Options --resume RUN_ID and --only-failed exclude each other: --only-failed resumes the latest run");
+      throw new ConfigError(
+          "Options --resume RUN_ID and --only-failed exclude each other: --only-failed resumes the"
+              + " latest run");
     }
     if (args[0].equals("export") && tenant.isEmpty()) {
       throw new ConfigError("'export' needs --tenant ID: the tenant whose snapshot is exported");
     }
-    return new Arguments(config, overrides, tenant, table, allowShrink, resume, onlyFailed, dryRun, out, snapshot, runId, format);
+    return new Arguments(
+        config,
+        overrides,
+        tenant,
+        table,
+        allowShrink,
+        resume,
+        onlyFailed,
+        dryRun,
+        out,
+        snapshot,
+        runId,
+        format);
   }
 
-  /** Plans without moving data: exit 0 when a run could proceed with every tenant, 2 when the plan has errors. */
+  /**
+   * Plans without moving data: exit 0 when a run could proceed with every tenant, 2 when the plan
+   * has errors.
+   */
   static int planCommand(Arguments args, PrintStream out) throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
-    // Spark only when an export tenant's metadata must be read through it: planning JDBC tenants is a few catalog queries.
-    SparkSession spark = config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
+    // Spark only when an export tenant's metadata must be read through it: planning JDBC tenants is
+    // a few catalog queries.
+    SparkSession spark =
+        config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
     try {
       PlanJob.Outcome outcome = new PlanJob(config, spark).execute(out, args.out());
       return outcome.clean() ? ExitCode.OK : ExitCode.USAGE;
@@ -317,7 +421,9 @@ public final class TenantfoldMain {
   static int reportCommand(Arguments args, PrintStream out) throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
-    new ReportJob(config, args.runId(), ReportJob.Format.parse(args.format().orElse("html")), args.out()).execute(out);
+    new ReportJob(
+            config, args.runId(), ReportJob.Format.parse(args.format().orElse("html")), args.out())
+        .execute(out);
     return ExitCode.OK;
   }
 
@@ -348,7 +454,8 @@ public final class TenantfoldMain {
     LOG.info("Effective configuration (secrets masked):\n{}", config.renderCompact());
     long start = System.nanoTime();
     // Spark only when an export tenant's rows must be read through it.
-    SparkSession spark = config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
+    SparkSession spark =
+        config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
     try {
       RunResult result = Jobs.audit(config, args.tenant(), args.table(), spark, out);
       SummaryPrinter.print(result, out);
@@ -374,16 +481,15 @@ public final class TenantfoldMain {
   static int runCommand(Arguments args, PrintStream out) throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
-    return runJob(config, new RunOptions(args.allowShrink(), args.resume(), args.onlyFailed()), out);
+    return runJob(
+        config, new RunOptions(args.allowShrink(), args.resume(), args.onlyFailed()), out);
   }
 
   static int runJob(TenantfoldConfig config, RunOptions options, PrintStream out) throws Exception {
     return Jobs.run(config, options, out);
   }
 
-
   public static SparkSession sparkSession(TenantfoldConfig config) {
     return Jobs.sparkSession(config);
   }
-
 }

@@ -30,7 +30,9 @@ public final class CompatSchemaNames {
 
   /** The compatibility schema of {@code tenantId}'s source schema {@code sourceSchema}. */
   public static String of(String prefix, String tenantId, String sourceSchema) {
-    return SchemaMap.DEFAULT_SOURCE.equals(sourceSchema) ? prefix + tenantId : prefix + tenantId + "_" + sourceSchema;
+    return SchemaMap.DEFAULT_SOURCE.equals(sourceSchema)
+        ? prefix + tenantId
+        : prefix + tenantId + "_" + sourceSchema;
   }
 
   /**
@@ -38,7 +40,8 @@ public final class CompatSchemaNames {
    * own schemas as configured, then {@code public}, then the other consolidated source schemas
    * (sorted), each once.
    */
-  public static List<String> mirrored(List<String> tenantSchemas, Collection<String> consolidatedSchemas) {
+  public static List<String> mirrored(
+      List<String> tenantSchemas, Collection<String> consolidatedSchemas) {
     Set<String> out = new LinkedHashSet<>(tenantSchemas);
     out.add(SchemaMap.DEFAULT_SOURCE);
     out.addAll(new TreeSet<>(consolidatedSchemas));
@@ -48,8 +51,8 @@ public final class CompatSchemaNames {
   /**
    * Refuses compatibility schema names that cannot work: too long, shared by two tenants or source
    * schemas, or equal to a schema Tenantfold writes its consolidated, report, staging or partition
-   * tables into. Every source schema any tenant reads may be consolidated, so each tenant is checked
-   * against all of them.
+   * tables into. Every source schema any tenant reads may be consolidated, so each tenant is
+   * checked against all of them.
    */
   static void check(TargetConfig target, List<TenantConfig> tenants) {
     if (target.compatSchemaPrefix().isEmpty()) {
@@ -64,7 +67,8 @@ public final class CompatSchemaNames {
     reserved.put(target.stagingSchema(), "target.staging-schema");
     reserved.put(target.partitionSchema(), "target.partition-schema");
     for (String source : sourceSchemas) {
-      reserved.putIfAbsent(target.schemas().targetSchema(source), "the target schema of source schema " + source);
+      reserved.putIfAbsent(
+          target.schemas().targetSchema(source), "the target schema of source schema " + source);
     }
     Map<String, String> owners = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
@@ -73,17 +77,40 @@ public final class CompatSchemaNames {
         String owner = "tenant " + tenant.id() + ", source schema " + source;
         int bytes = name.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_IDENTIFIER_BYTES) {
-          throw new ConfigError("Cannot name the compatibility schema of " + owner + ": " + name + " is " + bytes + " bytes, more than"
-              + " PostgreSQL's 63; shorten tenantfold.target.compat-schema-prefix = '" + prefix + "' or the tenant id");
+          throw new ConfigError(
+              "Cannot name the compatibility schema of "
+                  + owner
+                  + ": "
+                  + name
+                  + " is "
+                  + bytes
+                  + " bytes, more than"
+                  + " PostgreSQL's 63; shorten tenantfold.target.compat-schema-prefix = '"
+                  + prefix
+                  + "' or the tenant id");
         }
         if (reserved.containsKey(name)) {
-          throw new ConfigError("Cannot use " + name + " as the compatibility schema of " + owner + ": it is " + reserved.get(name)
-              + ", and compatibility schemas are dropped and rebuilt on every publish; change tenantfold.target.compat-schema-prefix");
+          throw new ConfigError(
+              "Cannot use "
+                  + name
+                  + " as the compatibility schema of "
+                  + owner
+                  + ": it is "
+                  + reserved.get(name)
+                  + ", and compatibility schemas are dropped and rebuilt on every publish; change"
+                  + " tenantfold.target.compat-schema-prefix");
         }
         String other = owners.putIfAbsent(name, owner);
         if (other != null) {
-          throw new ConfigError("Cannot use " + name + " as the compatibility schema of both " + other + " and " + owner
-              + " (names are <prefix><tenant> for public, <prefix><tenant>_<schema> for others); give one of the tenants another id");
+          throw new ConfigError(
+              "Cannot use "
+                  + name
+                  + " as the compatibility schema of both "
+                  + other
+                  + " and "
+                  + owner
+                  + " (names are <prefix><tenant> for public, <prefix><tenant>_<schema> for"
+                  + " others); give one of the tenants another id");
         }
       }
     }

@@ -44,12 +44,16 @@ public final class ConfigReader {
     return config.hasPath(name);
   }
 
-  /** Whether {@code name} holds an object {@code { ... }} (as opposed to a string, number or list). */
+  /**
+   * Whether {@code name} holds an object {@code { ... }} (as opposed to a string, number or list).
+   */
   public boolean isObject(String name) {
     return config.hasPath(name) && config.getValue(name).valueType() == ConfigValueType.OBJECT;
   }
 
-  /** The keys of this block, in sorted order (for blocks keyed by user-chosen names, like rules). */
+  /**
+   * The keys of this block, in sorted order (for blocks keyed by user-chosen names, like rules).
+   */
   public java.util.SortedSet<String> keys() {
     return new TreeSet<>(config.root().keySet());
   }
@@ -134,7 +138,8 @@ public final class ConfigReader {
     try {
       return config.getDuration(name);
     } catch (ConfigException e) {
-      throw new ConfigError("Cannot read " + key(name) + " as a duration (e.g. 30s): " + e.getMessage());
+      throw new ConfigError(
+          "Cannot read " + key(name) + " as a duration (e.g. 30s): " + e.getMessage());
     }
   }
 
@@ -145,7 +150,8 @@ public final class ConfigReader {
       }
       return List.copyOf(config.getStringList(name));
     } catch (ConfigException e) {
-      throw new ConfigError("Cannot read " + key(name) + " as a list of strings: " + e.getMessage());
+      throw new ConfigError(
+          "Cannot read " + key(name) + " as a list of strings: " + e.getMessage());
     }
   }
 
@@ -157,7 +163,8 @@ public final class ConfigReader {
     try {
       items = config.getConfigList(name);
     } catch (ConfigException e) {
-      throw new ConfigError("Cannot read " + key(name) + " as a list of objects: " + e.getMessage());
+      throw new ConfigError(
+          "Cannot read " + key(name) + " as a list of objects: " + e.getMessage());
     }
     return java.util.stream.IntStream.range(0, items.size())
         .mapToObj(i -> new ConfigReader(items.get(i), key(name) + "[" + i + "]"))
@@ -171,7 +178,10 @@ public final class ConfigReader {
     if (!unknown.isEmpty()) {
       String first = unknown.iterator().next();
       throw new ConfigError(
-          "Unknown config key " + key(first) + ": allowed keys here are " + new TreeSet<>(known)
+          "Unknown config key "
+              + key(first)
+              + ": allowed keys here are "
+              + new TreeSet<>(known)
               + " (check the spelling; see README.md 'Configuration')");
     }
   }

@@ -31,7 +31,12 @@ public record JobOptions(
 
   static JobOptions from(ConfigReader root) {
     ConfigReader extract = root.block("extract");
-    extract.rejectUnknown(Set.of("rows-per-partition", "max-partitions-per-table", "tenant-parallelism", "transfer-attempts"));
+    extract.rejectUnknown(
+        Set.of(
+            "rows-per-partition",
+            "max-partitions-per-table",
+            "tenant-parallelism",
+            "transfer-attempts"));
     ConfigReader load = root.block("load");
     load.rejectUnknown(Set.of("analyze", "keep-failed-staging"));
     ConfigReader publish = root.block("publish");
@@ -40,7 +45,11 @@ public record JobOptions(
     spark.rejectUnknown(Set.of("master", "app-name"));
     Duration lockTimeout = publish.duration("lock-timeout");
     if (lockTimeout.toMillis() < 1) {
-      throw new ConfigError("Config key " + publish.key("lock-timeout") + " must be positive (0 would wait forever), got " + lockTimeout);
+      throw new ConfigError(
+          "Config key "
+              + publish.key("lock-timeout")
+              + " must be positive (0 would wait forever), got "
+              + lockTimeout);
     }
     return new JobOptions(
         extract.positiveLong("rows-per-partition"),

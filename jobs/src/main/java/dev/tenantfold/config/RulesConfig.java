@@ -19,7 +19,10 @@ import java.util.regex.Pattern;
  * (docs/reconcile.md).
  */
 public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumUnion) {
-  private static final Pattern TYPE_TEXT = Pattern.compile("[A-Za-z_][A-Za-z0-9_ ]*(\\(\\s*\\d+\\s*(,\\s*-?\\d+\\s*)?\\))?( with(out)? time zone)?(\\[\\])*");
+  private static final Pattern TYPE_TEXT =
+      Pattern.compile(
+          "[A-Za-z_][A-Za-z0-9_ ]*(\\(\\s*\\d+\\s*(,\\s*-?\\d+\\s*)?\\))?( with(out)? time"
+              + " zone)?(\\[\\])*");
 
   public RulesConfig {
     tables = new TreeMap<>(tables);
@@ -34,21 +37,28 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
     return new RulesConfig(new TreeMap<>());
   }
 
-  /** These rules, and {@code tenantfold.enum-union}: enum types (by key) whose labels may differ between tenants and are united. */
+  /**
+   * These rules, and {@code tenantfold.enum-union}: enum types (by key) whose labels may differ
+   * between tenants and are united.
+   */
   public RulesConfig withEnumUnion(java.util.Collection<String> enumKeys) {
     return new RulesConfig(tables, new java.util.TreeSet<>(enumKeys));
   }
 
   /**
    * Whether a rule named {@code ruleTable} is about the table {@code key}: the same key, or an
-   * unqualified rule name and the table's own name ({@code orders} names {@code sales.orders} when no
-   * other schema has an {@code orders}; the plan refuses the ambiguity).
+   * unqualified rule name and the table's own name ({@code orders} names {@code sales.orders} when
+   * no other schema has an {@code orders}; the plan refuses the ambiguity).
    */
   public static boolean names(String ruleTable, String key) {
-    return ruleTable.equals(key) || (!ruleTable.contains(".") && SchemaMap.nameOf(key).equals(ruleTable));
+    return ruleTable.equals(key)
+        || (!ruleTable.contains(".") && SchemaMap.nameOf(key).equals(ruleTable));
   }
 
-  /** The config path of a table's rule block: {@code tenantfold.rules.orders}, {@code tenantfold.rules."sales.orders"}. */
+  /**
+   * The config path of a table's rule block: {@code tenantfold.rules.orders}, {@code
+   * tenantfold.rules."sales.orders"}.
+   */
   public static String path(String key) {
     return ConfigUtil.joinPath(key);
   }
@@ -62,13 +72,18 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
     return tables.values().stream().filter(TableRule::exclude).map(TableRule::table).toList();
   }
 
-  /** The rule for the table {@code key}: by key, else by the table's own name ({@link #names}); or one that changes nothing. */
+  /**
+   * The rule for the table {@code key}: by key, else by the table's own name ({@link #names}); or
+   * one that changes nothing.
+   */
   public TableRule forTable(String key) {
     TableRule exact = tables.get(key);
     if (exact != null) {
       return exact;
     }
-    return key.contains(".") ? tables.getOrDefault(SchemaMap.nameOf(key), TableRule.none(key)) : TableRule.none(key);
+    return key.contains(".")
+        ? tables.getOrDefault(SchemaMap.nameOf(key), TableRule.none(key))
+        : TableRule.none(key);
   }
 
   public static RulesConfig from(ConfigReader rules) {
@@ -76,80 +91,158 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
     for (String table : rules.keys()) {
       String quoted = ConfigUtil.joinPath(table);
       if (!rules.isObject(quoted)) {
-        throw new ConfigError("Cannot read " + rules.key(table) + ": expected a rule block { ... } for table " + table);
+        throw new ConfigError(
+            "Cannot read "
+                + rules.key(table)
+                + ": expected a rule block { ... } for table "
+                + table);
       }
       tables.put(table, TableRule.from(table, rules.block(quoted)));
     }
     return new RulesConfig(tables);
   }
 
-  /** What happens to one table. {@code maxRejectedRows} rows may be rejected before its tenant fails. */
-  public record TableRule(String table, String path, Map<String, ColumnRule> columns, long maxRejectedRows, Optional<Dedup> dedup,
-      boolean exclude, Optional<Shared> shared, boolean quarantineDuplicates) {
+  /**
+   * What happens to one table. {@code maxRejectedRows} rows may be rejected before its tenant
+   * fails.
+   */
+  public record TableRule(
+      String table,
+      String path,
+      Map<String, ColumnRule> columns,
+      long maxRejectedRows,
+      Optional<Dedup> dedup,
+      boolean exclude,
+      Optional<Shared> shared,
+      boolean quarantineDuplicates) {
     public TableRule {
       columns = Map.copyOf(columns);
     }
 
     static TableRule none(String table) {
-      return new TableRule(table, "tenantfold.rules." + RulesConfig.path(table), Map.of(), 0, Optional.empty(), false, Optional.empty(), false);
+      return new TableRule(
+          table,
+          "tenantfold.rules." + RulesConfig.path(table),
+          Map.of(),
+          0,
+          Optional.empty(),
+          false,
+          Optional.empty(),
+          false);
     }
 
     public Optional<ColumnRule> column(String name) {
       return Optional.ofNullable(columns.get(name));
     }
 
-    /** Whether rows of this table are changed, dropped or rejected on the way (anything beyond renaming types). */
+    /**
+     * Whether rows of this table are changed, dropped or rejected on the way (anything beyond
+     * renaming types).
+     */
     public boolean changesRows() {
       return dedup.isPresent() || columns.values().stream().anyMatch(c -> c.cast().isPresent());
     }
 
     static TableRule from(String table, ConfigReader c) {
-      c.rejectUnknown(Set.of("columns", "max-rejected-rows", "dedup", "exclude", "shared", "quarantine-duplicates"));
+      c.rejectUnknown(
+          Set.of(
+              "columns",
+              "max-rejected-rows",
+              "dedup",
+              "exclude",
+              "shared",
+              "quarantine-duplicates"));
       Map<String, ColumnRule> columns = new LinkedHashMap<>();
       ConfigReader cols = c.block("columns");
       for (String column : cols.keys()) {
         String quoted = ConfigUtil.joinPath(column);
         if (!cols.isObject(quoted)) {
-          throw new ConfigError("Cannot read " + cols.key(column) + ": expected { cast = TYPE } or { exclude = true } or { default = VALUE }");
+          throw new ConfigError(
+              "Cannot read "
+                  + cols.key(column)
+                  + ": expected { cast = TYPE } or { exclude = true } or { default = VALUE }");
         }
         columns.put(column, ColumnRule.from(column, cols.block(quoted)));
       }
       Optional<Dedup> dedup = Optional.empty();
       if (c.has("dedup")) {
-        dedup = Optional.of(c.isObject("dedup") ? Dedup.keyed(c.block("dedup")) : Dedup.named(c, "dedup"));
+        dedup =
+            Optional.of(
+                c.isObject("dedup") ? Dedup.keyed(c.block("dedup")) : Dedup.named(c, "dedup"));
       }
       boolean exclude = c.has("exclude") && c.bool("exclude");
-      Optional<Shared> shared = c.has("shared") ? Optional.of(Shared.from(c.block("shared"))) : Optional.empty();
+      Optional<Shared> shared =
+          c.has("shared") ? Optional.of(Shared.from(c.block("shared"))) : Optional.empty();
       if (exclude && (!columns.isEmpty() || dedup.isPresent() || shared.isPresent())) {
-        throw new ConfigError("Config key " + c.key("exclude") + " = true leaves nothing for the other rules of table " + table
-            + " to act on: remove them or the exclude");
+        throw new ConfigError(
+            "Config key "
+                + c.key("exclude")
+                + " = true leaves nothing for the other rules of table "
+                + table
+                + " to act on: remove them or the exclude");
       }
       boolean quarantine = c.has("quarantine-duplicates") && c.bool("quarantine-duplicates");
       if (quarantine && dedup.isEmpty()) {
-        throw new ConfigError("Config key " + c.key("quarantine-duplicates") + " = true needs a dedup rule on table " + table
-            + " (dedup = exact, or dedup { key = [...] })");
+        throw new ConfigError(
+            "Config key "
+                + c.key("quarantine-duplicates")
+                + " = true needs a dedup rule on table "
+                + table
+                + " (dedup = exact, or dedup { key = [...] })");
       }
-      return new TableRule(table, c.path(), columns, c.nonNegativeLong("max-rejected-rows", 0), dedup, exclude, shared, quarantine);
+      return new TableRule(
+          table,
+          c.path(),
+          columns,
+          c.nonNegativeLong("max-rejected-rows", 0),
+          dedup,
+          exclude,
+          shared,
+          quarantine);
     }
   }
 
-  /** What happens to one column: cast every tenant's value to {@code cast}, drop it, or fill it where a tenant lacks it. */
-  public record ColumnRule(String column, String path, Optional<String> cast, boolean exclude, Optional<String> defaultValue) {
+  /**
+   * What happens to one column: cast every tenant's value to {@code cast}, drop it, or fill it
+   * where a tenant lacks it.
+   */
+  public record ColumnRule(
+      String column,
+      String path,
+      Optional<String> cast,
+      boolean exclude,
+      Optional<String> defaultValue) {
     static ColumnRule from(String column, ConfigReader c) {
       c.rejectUnknown(Set.of("cast", "exclude", "default"));
-      Optional<String> cast = c.has("cast") ? Optional.of(c.requiredString("cast", "a PostgreSQL type such as bigint or \"numeric(14,4)\"").trim())
-          : Optional.empty();
-      cast.ifPresent(t -> {
-        if (!TYPE_TEXT.matcher(t).matches()) {
-          throw new ConfigError("Config key " + c.key("cast") + " = '" + t + "' is not a PostgreSQL type name (e.g. bigint, text, \"numeric(14,4)\")");
-        }
-      });
+      Optional<String> cast =
+          c.has("cast")
+              ? Optional.of(
+                  c.requiredString("cast", "a PostgreSQL type such as bigint or \"numeric(14,4)\"")
+                      .trim())
+              : Optional.empty();
+      cast.ifPresent(
+          t -> {
+            if (!TYPE_TEXT.matcher(t).matches()) {
+              throw new ConfigError(
+                  "Config key "
+                      + c.key("cast")
+                      + " = '"
+                      + t
+                      + "' is not a PostgreSQL type name (e.g. bigint, text, \"numeric(14,4)\")");
+            }
+          });
       boolean exclude = c.has("exclude") && c.bool("exclude");
-      Optional<String> defaultValue = c.has("default") ? Optional.of(c.string("default")) : Optional.empty();
+      Optional<String> defaultValue =
+          c.has("default") ? Optional.of(c.string("default")) : Optional.empty();
       if (exclude && (cast.isPresent() || defaultValue.isPresent())) {
-        throw new ConfigError("Config key " + c.key("exclude") + " = true cannot be combined with cast or default: an excluded column is not loaded");
+        throw new ConfigError(
+            "Config key "
+                + c.key("exclude")
+                + " = true cannot be combined with cast or default: an excluded column is not"
+                + " loaded");
       }
-      return new ColumnRule(column, c.path(), cast.map(t -> t.toLowerCase(Locale.ROOT)), exclude, defaultValue);
+      return new ColumnRule(
+          column, c.path(), cast.map(t -> t.toLowerCase(Locale.ROOT)), exclude, defaultValue);
     }
   }
 
@@ -171,7 +264,12 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
     static Dedup named(ConfigReader c, String name) {
       String value = c.string(name).trim();
       if (!value.equals("exact")) {
-        throw new ConfigError("Config key " + c.key(name) + " = '" + value + "': use dedup = exact, or dedup { key = [columns], keep = \"column desc\" }");
+        throw new ConfigError(
+            "Config key "
+                + c.key(name)
+                + " = '"
+                + value
+                + "': use dedup = exact, or dedup { key = [columns], keep = \"column desc\" }");
       }
       return new Dedup(c.key(name), List.of(), List.of());
     }
@@ -180,7 +278,10 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
       c.rejectUnknown(Set.of("key", "keep"));
       List<String> key = c.has("key") ? c.stringList("key") : List.of();
       if (key.isEmpty()) {
-        throw new ConfigError("Missing required config key " + c.key("key") + ": the columns that identify a row, e.g. key = [customer_id]");
+        throw new ConfigError(
+            "Missing required config key "
+                + c.key("key")
+                + ": the columns that identify a row, e.g. key = [customer_id]");
       }
       List<SortKey> keep = new ArrayList<>();
       if (c.has("keep")) {
@@ -195,12 +296,16 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
   /**
    * A shared reference table: loaded once, without the tenant column, keyed by the source key.
    * Tenants' rows for one key must agree; {@code onConflict} decides when they do not: {@code fail}
-   * (the conflicting tenants do not publish), {@code first-tenant} (the first tenant in config order
-   * wins) or {@code tenant:<id>} (that tenant wins where it has the key, else the first).
+   * (the conflicting tenants do not publish), {@code first-tenant} (the first tenant in config
+   * order wins) or {@code tenant:<id>} (that tenant wins where it has the key, else the first).
    */
   public record Shared(String path, OnConflict onConflict, Optional<String> winner) {
     /** What happens to rows that conflict. */
-    public enum OnConflict { FAIL, FIRST_TENANT, TENANT }
+    public enum OnConflict {
+      FAIL,
+      FIRST_TENANT,
+      TENANT
+    }
 
     static Shared from(ConfigReader c) {
       c.rejectUnknown(Set.of("on-conflict"));
@@ -212,9 +317,15 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
         return new Shared(c.path(), OnConflict.FIRST_TENANT, Optional.empty());
       }
       if (value.startsWith("tenant:") && value.length() > "tenant:".length()) {
-        return new Shared(c.path(), OnConflict.TENANT, Optional.of(value.substring("tenant:".length())));
+        return new Shared(
+            c.path(), OnConflict.TENANT, Optional.of(value.substring("tenant:".length())));
       }
-      throw new ConfigError("Config key " + c.key("on-conflict") + " = '" + value + "': use fail, first-tenant or \"tenant:<id>\"");
+      throw new ConfigError(
+          "Config key "
+              + c.key("on-conflict")
+              + " = '"
+              + value
+              + "': use fail, first-tenant or \"tenant:<id>\"");
     }
 
     public String describe() {
@@ -228,16 +339,28 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
 
   /** Tables declared shared. */
   public List<String> sharedTables() {
-    return tables.values().stream().filter(t -> t.shared().isPresent()).map(TableRule::table).toList();
+    return tables.values().stream()
+        .filter(t -> t.shared().isPresent())
+        .map(TableRule::table)
+        .toList();
   }
 
   /** One column of a {@code keep} order. */
   public record SortKey(String column, boolean descending) {
     static SortKey parse(String text, String key) {
       String[] words = text.trim().split("\\s+");
-      if (words.length == 0 || words[0].isEmpty() || words.length > 2
-          || (words.length == 2 && !words[1].equalsIgnoreCase("asc") && !words[1].equalsIgnoreCase("desc"))) {
-        throw new ConfigError("Cannot read " + key + ": '" + text.trim() + "' is not 'column [asc|desc]' (e.g. keep = \"updated_at desc, id\")");
+      if (words.length == 0
+          || words[0].isEmpty()
+          || words.length > 2
+          || (words.length == 2
+              && !words[1].equalsIgnoreCase("asc")
+              && !words[1].equalsIgnoreCase("desc"))) {
+        throw new ConfigError(
+            "Cannot read "
+                + key
+                + ": '"
+                + text.trim()
+                + "' is not 'column [asc|desc]' (e.g. keep = \"updated_at desc, id\")");
       }
       return new SortKey(words[0], words.length == 2 && words[1].equalsIgnoreCase("desc"));
     }

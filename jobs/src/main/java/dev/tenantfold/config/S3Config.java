@@ -12,18 +12,25 @@ import org.apache.hadoop.conf.Configuration;
  * settings go onto a Hadoop {@link Configuration} with {@link #applyTo}, never into Spark's own
  * configuration, so the keys do not show in Spark's environment tab or event log (docs/s3.md).
  *
- * @param endpoint        {@code s3.endpoint}: e.g. {@code http://127.0.0.1:9000}; empty for AWS
- * @param region          {@code s3.region}: the signing region ({@code fs.s3a.endpoint.region})
+ * @param endpoint {@code s3.endpoint}: e.g. {@code http://127.0.0.1:9000}; empty for AWS
+ * @param region {@code s3.region}: the signing region ({@code fs.s3a.endpoint.region})
  * @param pathStyleAccess {@code s3.path-style-access}: {@code http://host/bucket/key} instead of
  *     {@code http://bucket.host/key}; S3-compatible servers usually need it
- * @param accessKey       {@code s3.access-key}, present exactly when {@code secretKey} is
- * @param secretKey       {@code s3.secret-key}
+ * @param accessKey {@code s3.access-key}, present exactly when {@code secretKey} is
+ * @param secretKey {@code s3.secret-key}
  */
-public record S3Config(Optional<String> endpoint, String region, boolean pathStyleAccess, Optional<String> accessKey,
+public record S3Config(
+    Optional<String> endpoint,
+    String region,
+    boolean pathStyleAccess,
+    Optional<String> accessKey,
     Optional<String> secretKey) {
-  static final Set<String> KEYS = Set.of("endpoint", "region", "path-style-access", "access-key", "secret-key");
+  static final Set<String> KEYS =
+      Set.of("endpoint", "region", "path-style-access", "access-key", "secret-key");
+
   /** S3A's provider for fs.s3a.access.key / fs.s3a.secret.key. */
   static final String CENTRAL_ENDPOINT = "s3.amazonaws.com";
+
   static final String SIMPLE_CREDENTIALS = "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider";
 
   public S3Config {
@@ -32,7 +39,9 @@ public record S3Config(Optional<String> endpoint, String region, boolean pathSty
     }
   }
 
-  /** AWS defaults: no endpoint, us-east-1, virtual-host addressing, the default credentials chain. */
+  /**
+   * AWS defaults: no endpoint, us-east-1, virtual-host addressing, the default credentials chain.
+   */
   public static S3Config defaults() {
     return new S3Config(Optional.empty(), "us-east-1", false, Optional.empty(), Optional.empty());
   }
@@ -43,27 +52,47 @@ public record S3Config(Optional<String> endpoint, String region, boolean pathSty
     if (endpoint.isPresent()) {
       String scheme = schemeOf(endpoint.get());
       if (scheme != null && !scheme.equals("http") && !scheme.equals("https")) {
-        throw new ConfigError("Cannot use " + c.key("endpoint") + " = '" + endpoint.get()
-            + "': expected an http:// or https:// URL or a host name, e.g. http://127.0.0.1:9000");
+        throw new ConfigError(
+            "Cannot use "
+                + c.key("endpoint")
+                + " = '"
+                + endpoint.get()
+                + "': expected an http:// or https:// URL or a host name, e.g."
+                + " http://127.0.0.1:9000");
       }
     }
     String region = c.requiredString("region", "set the S3 region, e.g. us-east-1");
     Optional<String> accessKey = optional(c, "access-key");
     Optional<String> secretKey = optional(c, "secret-key");
     if (accessKey.isPresent() && secretKey.isEmpty()) {
-      throw new ConfigError("Missing config key " + c.key("secret-key") + ": " + c.key("access-key")
-          + " is set, and S3 credentials come as a pair (set both, or neither for the default AWS credentials chain)");
+      throw new ConfigError(
+          "Missing config key "
+              + c.key("secret-key")
+              + ": "
+              + c.key("access-key")
+              + " is set, and S3 credentials come as a pair (set both, or neither for the default"
+              + " AWS credentials chain)");
     }
     if (secretKey.isPresent() && accessKey.isEmpty()) {
-      throw new ConfigError("Missing config key " + c.key("access-key") + ": " + c.key("secret-key")
-          + " is set, and S3 credentials come as a pair (set both, or neither for the default AWS credentials chain)");
+      throw new ConfigError(
+          "Missing config key "
+              + c.key("access-key")
+              + ": "
+              + c.key("secret-key")
+              + " is set, and S3 credentials come as a pair (set both, or neither for the default"
+              + " AWS credentials chain)");
     }
     return new S3Config(endpoint, region, c.bool("path-style-access"), accessKey, secretKey);
   }
 
-  /** An unset, null or blank value is absent: {@code access-key = ${?S3_ACCESS_KEY}} without the variable. */
+  /**
+   * An unset, null or blank value is absent: {@code access-key = ${?S3_ACCESS_KEY}} without the
+   * variable.
+   */
   private static Optional<String> optional(ConfigReader c, String name) {
-    return Optional.ofNullable(c.optionalString(name, null)).map(String::trim).filter(v -> !v.isEmpty());
+    return Optional.ofNullable(c.optionalString(name, null))
+        .map(String::trim)
+        .filter(v -> !v.isEmpty());
   }
 
   private static String schemeOf(String endpoint) {
@@ -90,7 +119,8 @@ public record S3Config(Optional<String> endpoint, String region, boolean pathSty
       // S3A honours a scheme in the endpoint; a bare host name follows this flag.
       conf.setBoolean("fs.s3a.connection.ssl.enabled", !"http".equals(schemeOf(endpoint.get())));
     } else if (conf.getTrimmed("fs.s3a.endpoint", "").isEmpty()) {
-      // AWS (and no endpoint from the cluster's core-site.xml): with the central endpoint S3A 3.4 turns on the SDK's cross-region access, so a bucket
+      // AWS (and no endpoint from the cluster's core-site.xml): with the central endpoint S3A 3.4
+      // turns on the SDK's cross-region access, so a bucket
       // outside the configured region (an export in eu-west-1 while region = us-east-1) is still
       // found; with only a region set, such a bucket fails with a 301 redirect.
       conf.set("fs.s3a.endpoint", CENTRAL_ENDPOINT);
@@ -102,14 +132,22 @@ public record S3Config(Optional<String> endpoint, String region, boolean pathSty
       conf.set("fs.s3a.access.key", accessKey.get());
       conf.set("fs.s3a.secret.key", secretKey.get());
     }
-    // RDS exports are named s3://...; read them with S3A (EMRFS is not on our classpath, nor Hadoop's old s3 client).
+    // RDS exports are named s3://...; read them with S3A (EMRFS is not on our classpath, nor
+    // Hadoop's old s3 client).
     conf.set("fs.s3.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem");
     conf.set("fs.AbstractFileSystem.s3.impl", "org.apache.hadoop.fs.s3a.S3A");
   }
 
   @Override
   public String toString() {
-    return "S3Config[endpoint=" + endpoint.orElse("(AWS)") + ", region=" + region + ", pathStyleAccess=" + pathStyleAccess
-        + ", credentials=" + (accessKey.isPresent() ? "access-key ****" : "default chain") + "]";
+    return "S3Config[endpoint="
+        + endpoint.orElse("(AWS)")
+        + ", region="
+        + region
+        + ", pathStyleAccess="
+        + pathStyleAccess
+        + ", credentials="
+        + (accessKey.isPresent() ? "access-key ****" : "default chain")
+        + "]";
   }
 }

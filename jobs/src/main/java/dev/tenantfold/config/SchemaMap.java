@@ -22,7 +22,10 @@ import java.util.regex.Pattern;
  * target name.
  */
 public record SchemaMap(String defaultSchema, Map<String, String> mapped) {
-  /** The source schema whose objects keep unqualified keys and consolidate into {@code target.schema}. */
+  /**
+   * The source schema whose objects keep unqualified keys and consolidate into {@code
+   * target.schema}.
+   */
   public static final String DEFAULT_SOURCE = "public";
 
   private static final Pattern SCHEMA = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
@@ -31,7 +34,9 @@ public record SchemaMap(String defaultSchema, Map<String, String> mapped) {
     mapped = Map.copyOf(new TreeMap<>(mapped));
   }
 
-  /** No schema-map: {@code public} into {@code defaultSchema}, every other schema into its namesake. */
+  /**
+   * No schema-map: {@code public} into {@code defaultSchema}, every other schema into its namesake.
+   */
   public static SchemaMap of(String defaultSchema) {
     return new SchemaMap(defaultSchema, Map.of());
   }
@@ -42,7 +47,14 @@ public record SchemaMap(String defaultSchema, Map<String, String> mapped) {
       String target = c.string(com.typesafe.config.ConfigUtil.joinPath(source));
       for (String name : List.of(source, target)) {
         if (!SCHEMA.matcher(name).matches()) {
-          throw new ConfigError("Cannot use " + c.key(source) + " = " + target + ": '" + name + "' is not a schema name (letters, digits, _)");
+          throw new ConfigError(
+              "Cannot use "
+                  + c.key(source)
+                  + " = "
+                  + target
+                  + ": '"
+                  + name
+                  + "' is not a schema name (letters, digits, _)");
         }
       }
       mapped.put(source, target);
@@ -50,14 +62,23 @@ public record SchemaMap(String defaultSchema, Map<String, String> mapped) {
     Set<String> seen = new LinkedHashSet<>();
     for (var e : new TreeMap<>(mapped).entrySet()) {
       if (!seen.add(e.getValue())) {
-        throw new ConfigError("Cannot use " + c.key(e.getKey()) + " = " + e.getValue() + ": another source schema maps to " + e.getValue()
-            + " too; each source schema needs a target schema of its own (schemas are mapped, not merged)");
+        throw new ConfigError(
+            "Cannot use "
+                + c.key(e.getKey())
+                + " = "
+                + e.getValue()
+                + ": another source schema maps to "
+                + e.getValue()
+                + " too; each source schema needs a target schema of its own (schemas are mapped,"
+                + " not merged)");
       }
     }
     return new SchemaMap(defaultSchema, mapped);
   }
 
-  /** The key of a source object: its name, qualified by its schema unless that is {@code public}. */
+  /**
+   * The key of a source object: its name, qualified by its schema unless that is {@code public}.
+   */
   public static String key(String sourceSchema, String name) {
     return DEFAULT_SOURCE.equals(sourceSchema) ? name : sourceSchema + "." + name;
   }
@@ -93,7 +114,10 @@ public record SchemaMap(String defaultSchema, Map<String, String> mapped) {
     return Sql.qualified(targetSchemaOf(key), nameOf(key));
   }
 
-  /** The source schema whose objects land in {@code targetSchema}: the inverse of {@link #targetSchema}. */
+  /**
+   * The source schema whose objects land in {@code targetSchema}: the inverse of {@link
+   * #targetSchema}.
+   */
   public String sourceSchemaFor(String targetSchema) {
     for (var e : mapped.entrySet()) {
       if (e.getValue().equals(targetSchema)) {
@@ -106,12 +130,18 @@ public record SchemaMap(String defaultSchema, Map<String, String> mapped) {
     return targetSchema;
   }
 
-  /** The key a table or type in {@code targetSchema} of the target has: the key of the source object that consolidates into it. */
+  /**
+   * The key a table or type in {@code targetSchema} of the target has: the key of the source object
+   * that consolidates into it.
+   */
   public String keyOfTarget(String targetSchema, String name) {
     return key(sourceSchemaFor(targetSchema), name);
   }
 
-  /** The target schemas {@code sourceSchemas} consolidate into, in order, each once; the default schema first. */
+  /**
+   * The target schemas {@code sourceSchemas} consolidate into, in order, each once; the default
+   * schema first.
+   */
   public List<String> targetSchemas(Collection<String> sourceSchemas) {
     Set<String> out = new LinkedHashSet<>();
     out.add(defaultSchema);
@@ -136,11 +166,18 @@ public record SchemaMap(String defaultSchema, Map<String, String> mapped) {
    * schemas those schemas map to; names in literals and function bodies are left as written.
    */
   public String requalify(String definition) {
-    return definition == null ? null : dev.tenantfold.jdbc.SqlText.renameSchemas(definition, this::targetSchemaIfConsolidated);
+    return definition == null
+        ? null
+        : dev.tenantfold.jdbc.SqlText.renameSchemas(definition, this::targetSchemaIfConsolidated);
   }
 
-  /** A schema's target schema, or the schema itself when it is a system schema (pg_catalog stays pg_catalog). */
+  /**
+   * A schema's target schema, or the schema itself when it is a system schema (pg_catalog stays
+   * pg_catalog).
+   */
   private String targetSchemaIfConsolidated(String schema) {
-    return schema.startsWith("pg_") || schema.equals("information_schema") ? schema : targetSchema(schema);
+    return schema.startsWith("pg_") || schema.equals("information_schema")
+        ? schema
+        : targetSchema(schema);
   }
 }

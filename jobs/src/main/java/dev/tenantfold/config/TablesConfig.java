@@ -28,17 +28,24 @@ public record TablesConfig(List<String> include, List<String> exclude) {
     return new TablesConfig(include, more);
   }
 
-  /** Whether the table of this key ({@code orders}, {@code sales.orders}: {@link SchemaMap#key}) is consolidated. */
+  /**
+   * Whether the table of this key ({@code orders}, {@code sales.orders}: {@link SchemaMap#key}) is
+   * consolidated.
+   */
   public boolean selects(String key) {
     return selects(SchemaMap.sourceSchemaOf(key), SchemaMap.nameOf(key));
   }
 
   /** Whether the table {@code name} of source schema {@code schema} is consolidated. */
   public boolean selects(String schema, String name) {
-    return include.stream().anyMatch(p -> matches(p, schema, name)) && exclude.stream().noneMatch(p -> matches(p, schema, name));
+    return include.stream().anyMatch(p -> matches(p, schema, name))
+        && exclude.stream().noneMatch(p -> matches(p, schema, name));
   }
 
-  /** Whether {@code pattern} matches the table {@code name} of {@code schema}: qualified patterns match {@code schema.name}. */
+  /**
+   * Whether {@code pattern} matches the table {@code name} of {@code schema}: qualified patterns
+   * match {@code schema.name}.
+   */
   public static boolean matches(String pattern, String schema, String name) {
     return pattern.contains(".") ? glob(pattern, schema + "." + name) : glob(pattern, name);
   }

@@ -10,11 +10,16 @@ import java.util.regex.Pattern;
 
 /**
  * One source tenant: exactly one of a live database ({@code jdbc}) or an RDS snapshot export
- * ({@code export}). {@code jdbc} is null for an export tenant. A {@code jdbc} tenant with
- * {@code restore} is read from a temporary copy restored from its instance's backups, never from
- * the URL's host ({@link RestoreConfig}).
+ * ({@code export}). {@code jdbc} is null for an export tenant. A {@code jdbc} tenant with {@code
+ * restore} is read from a temporary copy restored from its instance's backups, never from the URL's
+ * host ({@link RestoreConfig}).
  */
-public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, Optional<ExportConfig> export, Optional<RestoreConfig> restore,
+public record TenantConfig(
+    String id,
+    JdbcEndpoint jdbc,
+    List<String> schemas,
+    Optional<ExportConfig> export,
+    Optional<RestoreConfig> restore,
     Optional<String> instance) {
   private static final String JDBC_PREFIX = "jdbc:postgresql:";
   private static final Pattern TENANT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
@@ -27,16 +32,22 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, O
     this(id, jdbc, schemas, Optional.empty());
   }
 
-  public TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, Optional<ExportConfig> export) {
+  public TenantConfig(
+      String id, JdbcEndpoint jdbc, List<String> schemas, Optional<ExportConfig> export) {
     this(id, jdbc, schemas, export, Optional.empty(), Optional.empty());
   }
 
-  /** The same tenant read from {@code source} (a restored copy): same database, user, credentials, schemas. */
+  /**
+   * The same tenant read from {@code source} (a restored copy): same database, user, credentials,
+   * schemas.
+   */
   public TenantConfig readingFrom(JdbcEndpoint source) {
     return new TenantConfig(id, source, schemas, export, restore, instance);
   }
 
-  /** The RDS instance the tenant lives on: {@code instance}, else {@code restore.source-instance}. */
+  /**
+   * The RDS instance the tenant lives on: {@code instance}, else {@code restore.source-instance}.
+   */
   public Optional<String> rdsInstance() {
     return instance.or(() -> restore.map(RestoreConfig::sourceInstance));
   }
@@ -64,40 +75,94 @@ public record TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas, O
     String id = c.requiredString("id", "give every tenant an id, e.g. id = acme");
     if (!TENANT_ID.matcher(id).matches()) {
       throw new ConfigError(
-          "Config key " + c.key("id") + " = '" + id
-              + "' is not a valid tenant id: use letters, digits, '_', '-' or '.', starting with a letter or digit, at most 63 characters");
+          "Config key "
+              + c.key("id")
+              + " = '"
+              + id
+              + "' is not a valid tenant id: use letters, digits, '_', '-' or '.', starting with a"
+              + " letter or digit, at most 63 characters");
     }
     if (c.has("jdbc") && c.has("export")) {
-      throw new ConfigError("Cannot read tenant " + id + " at " + c.key("id").replaceAll("\\.id$", "") + ": it has both jdbc and export;"
-          + " a tenant is read from exactly one source: remove one of the two blocks");
+      throw new ConfigError(
+          "Cannot read tenant "
+              + id
+              + " at "
+              + c.key("id").replaceAll("\\.id$", "")
+              + ": it has both jdbc and export;"
+              + " a tenant is read from exactly one source: remove one of the two blocks");
     }
     if (c.has("export") && c.has("restore")) {
-      throw new ConfigError("Cannot restore tenant " + id + " (" + c.key("restore") + "): it is read from an export; restore applies to jdbc tenants");
+      throw new ConfigError(
+          "Cannot restore tenant "
+              + id
+              + " ("
+              + c.key("restore")
+              + "): it is read from an export; restore applies to jdbc tenants");
     }
     if (c.has("export")) {
       ExportConfig export = ExportConfig.from(c.block("export"), id, aws);
-      return new TenantConfig(id, null, export.schemas(), Optional.of(export), Optional.empty(),
+      return new TenantConfig(
+          id,
+          null,
+          export.schemas(),
+          Optional.of(export),
+          Optional.empty(),
           Optional.ofNullable(c.optionalString("instance", null)));
     }
     if (!c.has("jdbc")) {
-      throw new ConfigError("Missing required config key " + c.key("jdbc") + ": tenant " + id + " needs a source, e.g. jdbc { url = ..., user = ..., password = ... }"
-          + " or export { path = ..., database = ... }");
+      throw new ConfigError(
+          "Missing required config key "
+              + c.key("jdbc")
+              + ": tenant "
+              + id
+              + " needs a source, e.g. jdbc { url = ..., user = ..., password = ... }"
+              + " or export { path = ..., database = ... }");
     }
     ConfigReader jdbc = c.block("jdbc");
     jdbc.rejectUnknown(JdbcAuth.withKeys("url", "user", "password", "schemas"));
-    String url = jdbc.requiredString("url", "set tenant " + id + "'s JDBC URL, e.g. jdbc:postgresql://host:5432/" + id);
+    String url =
+        jdbc.requiredString(
+            "url", "set tenant " + id + "'s JDBC URL, e.g. jdbc:postgresql://host:5432/" + id);
     String password = jdbc.optionalString("password", null);
     if (!url.startsWith(JDBC_PREFIX)) {
       // Redacted: a URL can carry a password in its user info or parameters.
-      throw new ConfigError("Cannot read config key " + jdbc.key("url") + ": tenant " + id + "'s URL must start with " + JDBC_PREFIX
-          + " (got " + Redaction.redactText(Redaction.redactUrl(url), Arrays.asList(password)) + "); write it as jdbc:postgresql://host:5432/database, e.g. jdbc:postgresql://db.example:5432/" + id);
+      throw new ConfigError(
+          "Cannot read config key "
+              + jdbc.key("url")
+              + ": tenant "
+              + id
+              + "'s URL must start with "
+              + JDBC_PREFIX
+              + " (got "
+              + Redaction.redactText(Redaction.redactUrl(url), Arrays.asList(password))
+              + "); write it as jdbc:postgresql://host:5432/database, e.g."
+              + " jdbc:postgresql://db.example:5432/"
+              + id);
     }
     List<String> schemas = jdbc.has("schemas") ? jdbc.stringList("schemas") : List.of("public");
     if (schemas.isEmpty()) {
-      throw new ConfigError("Config key " + jdbc.key("schemas") + " is empty: list at least one source schema (tenant " + id + ")");
+      throw new ConfigError(
+          "Config key "
+              + jdbc.key("schemas")
+              + " is empty: list at least one source schema (tenant "
+              + id
+              + ")");
     }
-    Optional<RestoreConfig> restore = c.has("restore") ? Optional.of(RestoreConfig.from(c.block("restore"), id)) : Optional.empty();
-    return new TenantConfig(id, new JdbcEndpoint(url, jdbc.optionalString("user", null), password, "the source of tenant " + id,
-        JdbcAuth.properties(jdbc, aws, "tenant " + id)), schemas, Optional.empty(), restore, Optional.ofNullable(c.optionalString("instance", null)));
+    Optional<RestoreConfig> restore =
+        c.has("restore")
+            ? Optional.of(RestoreConfig.from(c.block("restore"), id))
+            : Optional.empty();
+    return new TenantConfig(
+        id,
+        new JdbcEndpoint(
+            url,
+            jdbc.optionalString("user", null),
+            password,
+            "the source of tenant " + id,
+            JdbcAuth.properties(jdbc, aws, "tenant " + id)),
+        schemas,
+        Optional.empty(),
+        restore,
+        Optional.ofNullable(c.optionalString("instance", null)));
   }
 }

@@ -7,17 +7,17 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
+import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.progress.ProgressConfig;
+import dev.tenantfold.validate.ValidateConfig;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
-import dev.tenantfold.jdbc.Redaction;
-import dev.tenantfold.progress.ProgressConfig;
-import dev.tenantfold.validate.ValidateConfig;
 
 /**
  * The whole job configuration, parsed once and validated at construction. Layers, lowest first:
@@ -37,19 +37,28 @@ public record TenantfoldConfig(
     AwsConfig aws,
     Config raw) {
   public static final String ROOT = "tenantfold";
-  private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|token|access-key).*");
+  private static final Pattern SECRET_KEY =
+      Pattern.compile("(?i).*(password|secret|token|access-key).*");
+
   /** One JSON/HOCON double-quoted string (escapes allowed), or one triple-quoted string. */
-  private static final Pattern QUOTED_STRING = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|\"\"\"(?s:.*?)\"\"\"");
+  private static final Pattern QUOTED_STRING =
+      Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|\"\"\"(?s:.*?)\"\"\"");
+
   private static final Pattern COLUMN_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
   public TenantfoldConfig {
     tenants = List.copyOf(tenants);
   }
 
-  /** The same configuration reading {@code tenant} as given (a tenant whose source became a restored copy). */
+  /**
+   * The same configuration reading {@code tenant} as given (a tenant whose source became a restored
+   * copy).
+   */
   public TenantfoldConfig withTenant(TenantConfig tenant) {
-    List<TenantConfig> replaced = tenants.stream().map(t -> t.id().equals(tenant.id()) ? tenant : t).toList();
-    return new TenantfoldConfig(tenantColumn, target, replaced, tables, rules, reportDir, options, validate, s3, aws, raw);
+    List<TenantConfig> replaced =
+        tenants.stream().map(t -> t.id().equals(tenant.id()) ? tenant : t).toList();
+    return new TenantfoldConfig(
+        tenantColumn, target, replaced, tables, rules, reportDir, options, validate, s3, aws, raw);
   }
 
   /** Loads the layered configuration; {@code file} may be null (reference and overrides only). */
@@ -77,21 +86,54 @@ public record TenantfoldConfig(
     Set<String> topLevel = new HashSet<>(userConfig.root().keySet());
     topLevel.remove(ROOT);
     if (!topLevel.isEmpty()) {
-      throw new ConfigError("Unknown top-level config key " + topLevel.iterator().next() + ": all settings live under '" + ROOT + " { ... }'");
+      throw new ConfigError(
+          "Unknown top-level config key "
+              + topLevel.iterator().next()
+              + ": all settings live under '"
+              + ROOT
+              + " { ... }'");
     }
     Config resolved;
     try {
-      resolved = userConfig.withFallback(ConfigFactory.defaultReference()).resolve(ConfigResolveOptions.defaults());
+      resolved =
+          userConfig
+              .withFallback(ConfigFactory.defaultReference())
+              .resolve(ConfigResolveOptions.defaults());
     } catch (ConfigException.UnresolvedSubstitution e) {
-      throw new ConfigError("Cannot resolve config substitution: " + e.getMessage() + " (set the environment variable or use ${?VAR} for an optional one)", e);
+      throw new ConfigError(
+          "Cannot resolve config substitution: "
+              + e.getMessage()
+              + " (set the environment variable or use ${?VAR} for an optional one)",
+          e);
     } catch (ConfigException e) {
       throw new ConfigError("Invalid configuration: " + e.getMessage(), e);
     }
     ConfigReader root = new ConfigReader(resolved.getConfig(ROOT), ROOT);
-    root.rejectUnknown(Set.of("tenant-column", "target", "tenants", "tables", "extract", "load", "validate", "publish", "report", "spark", "s3", "rules", "enum-union", "progress", "aws"));
+    root.rejectUnknown(
+        Set.of(
+            "tenant-column",
+            "target",
+            "tenants",
+            "tables",
+            "extract",
+            "load",
+            "validate",
+            "publish",
+            "report",
+            "spark",
+            "s3",
+            "rules",
+            "enum-union",
+            "progress",
+            "aws"));
     String tenantColumn = root.string("tenant-column");
     if (!COLUMN_NAME.matcher(tenantColumn).matches()) {
-      throw new ConfigError("Config key " + root.key("tenant-column") + " = '" + tenantColumn + "' must be a lower-case SQL column name");
+      throw new ConfigError(
+          "Config key "
+              + root.key("tenant-column")
+              + " = '"
+              + tenantColumn
+              + "' must be a lower-case SQL column name");
     }
     AwsConfig aws = AwsConfig.from(root.block("aws"));
     TargetConfig target = TargetConfig.from(root.block("target"), aws);
@@ -100,34 +142,61 @@ public record TenantfoldConfig(
     for (ConfigReader t : root.objectList("tenants")) {
       TenantConfig tenant = TenantConfig.from(t, aws);
       if (!ids.add(tenant.id())) {
-        throw new ConfigError("Duplicate tenant id '" + tenant.id() + "' at " + t.key("id") + ": tenant ids must be unique");
+        throw new ConfigError(
+            "Duplicate tenant id '"
+                + tenant.id()
+                + "' at "
+                + t.key("id")
+                + ": tenant ids must be unique");
       }
       tenants.add(tenant);
     }
     if (tenants.isEmpty()) {
-      throw new ConfigError("Config key " + root.key("tenants") + " is empty: list at least one tenant { id, jdbc { url, user, password } }");
+      throw new ConfigError(
+          "Config key "
+              + root.key("tenants")
+              + " is empty: list at least one tenant { id, jdbc { url, user, password } }");
     }
     CompatSchemaNames.check(target, tenants);
-    RulesConfig rules = RulesConfig.from(root.block("rules")).withEnumUnion(root.stringList("enum-union"));
+    RulesConfig rules =
+        RulesConfig.from(root.block("rules")).withEnumUnion(root.stringList("enum-union"));
     for (RulesConfig.TableRule rule : rules.tables().values()) {
       Optional<String> winner = rule.shared().flatMap(RulesConfig.Shared::winner);
       if (winner.isPresent() && !ids.contains(winner.get())) {
-        throw new ConfigError("Config key " + rule.shared().get().path() + ".on-conflict names tenant '" + winner.get()
-            + "', which is not in tenantfold.tenants (known: " + tenants.stream().map(TenantConfig::id).toList() + ")");
+        throw new ConfigError(
+            "Config key "
+                + rule.shared().get().path()
+                + ".on-conflict names tenant '"
+                + winner.get()
+                + "', which is not in tenantfold.tenants (known: "
+                + tenants.stream().map(TenantConfig::id).toList()
+                + ")");
       }
     }
     ConfigReader report = root.block("report");
     report.rejectUnknown(Set.of("dir"));
     ProgressConfig.from(root.block("progress"));
     return new TenantfoldConfig(
-        tenantColumn, target, tenants, TablesConfig.from(root.block("tables")).excluding(rules.excludedTables()), rules, report.string("dir"), JobOptions.from(root),
-        ValidateConfig.from(root.block("validate")), S3Config.from(root.block("s3")), aws, resolved);
+        tenantColumn,
+        target,
+        tenants,
+        TablesConfig.from(root.block("tables")).excluding(rules.excludedTables()),
+        rules,
+        report.string("dir"),
+        JobOptions.from(root),
+        ValidateConfig.from(root.block("validate")),
+        S3Config.from(root.block("s3")),
+        aws,
+        resolved);
   }
 
   static Config parseOverride(String override) {
     int eq = override.indexOf('=');
     if (eq <= 0) {
-      throw new ConfigError("Cannot parse --set '" + override + "': expected key=value, e.g. --set target.schema=warehouse");
+      throw new ConfigError(
+          "Cannot parse --set '"
+              + override
+              + "': expected key=value, e.g. --set target.schema=warehouse");
     }
     String key = override.substring(0, eq).trim();
     String value = override.substring(eq + 1);
@@ -154,22 +223,31 @@ public record TenantfoldConfig(
 
   /**
    * A {@code --set} value in double quotes is one HOCON quoted string: the quotes delimit it and
-   * escapes apply ({@code "wh"} is {@code wh}, {@code "a\"b"} is {@code a"b}), as in the config file.
-   * Shells often pass the quotes through ({@code --set 'target.schema="wh"'}); taking them literally
-   * would create a schema named {@code "wh"}.
+   * escapes apply ({@code "wh"} is {@code wh}, {@code "a\"b"} is {@code a"b}), as in the config
+   * file. Shells often pass the quotes through ({@code --set 'target.schema="wh"'}); taking them
+   * literally would create a schema named {@code "wh"}.
    */
   private static ConfigValue quotedString(String shownKey, String quoted) {
     if (!QUOTED_STRING.matcher(quoted).matches()) {
-      throw new ConfigError("Cannot parse --set '" + shownKey + "=...': a value that starts with a double quote must be one quoted string,"
-          + " e.g. --set '" + shownKey + "=\"value\"' (escape a quote inside as \\\"); leave the quotes off for a plain value");
+      throw new ConfigError(
+          "Cannot parse --set '"
+              + shownKey
+              + "=...': a value that starts with a double quote must be one quoted string,"
+              + " e.g. --set '"
+              + shownKey
+              + "=\"value\"' (escape a quote inside as \\\"); leave the quotes off for a plain"
+              + " value");
     }
     return ConfigFactory.parseString("v = " + quoted).getValue("v");
   }
 
-  /** The effective configuration as HOCON with every password-like value masked, for the run log. */
+  /**
+   * The effective configuration as HOCON with every password-like value masked, for the run log.
+   */
   public String renderMasked() {
     Config masked = maskSecrets(raw.getConfig(ROOT));
-    String text = masked.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
+    String text =
+        masked.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
     // Passwords can also hide in JDBC URL parameters.
     return Redaction.redactText(text, secrets());
   }
@@ -187,15 +265,27 @@ public record TenantfoldConfig(
     Config masked = maskSecrets(raw.getConfig(ROOT));
     ConfigRenderOptions concise = ConfigRenderOptions.concise();
     StringBuilder text = new StringBuilder();
-    for (Map.Entry<String, ConfigValue> e : new java.util.TreeMap<>(masked.entrySet().stream()
-        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue))).entrySet()) {
+    for (Map.Entry<String, ConfigValue> e :
+        new java.util.TreeMap<>(
+                masked.entrySet().stream()
+                    .collect(
+                        java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)))
+            .entrySet()) {
       if (e.getKey().equals("tenants")) {
         List<? extends ConfigValue> list = masked.getList("tenants");
         for (int i = 0; i < list.size(); i++) {
-          text.append("  tenants[").append(i).append("] = ").append(list.get(i).render(concise)).append('\n');
+          text.append("  tenants[")
+              .append(i)
+              .append("] = ")
+              .append(list.get(i).render(concise))
+              .append('\n');
         }
       } else {
-        text.append("  ").append(e.getKey()).append(" = ").append(e.getValue().render(concise)).append('\n');
+        text.append("  ")
+            .append(e.getKey())
+            .append(" = ")
+            .append(e.getValue().render(concise))
+            .append('\n');
       }
     }
     // Passwords can also hide in JDBC URL parameters.
@@ -226,7 +316,10 @@ public record TenantfoldConfig(
     return "TenantfoldConfig[" + renderMasked() + "]";
   }
 
-  /** Every password and S3 key in the configuration, so free text (exceptions) can be scrubbed of them. */
+  /**
+   * Every password and S3 key in the configuration, so free text (exceptions) can be scrubbed of
+   * them.
+   */
   public List<String> secrets() {
     List<String> out = new ArrayList<>();
     out.add(target.endpoint().password());

@@ -17,14 +17,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What a catalog read from an RDS export without {@code export.catalog} cannot know, taken from
- * the consolidated tables already in the target and from the other tenants' catalogs:
+ * What a catalog read from an RDS export without {@code export.catalog} cannot know, taken from the
+ * consolidated tables already in the target and from the other tenants' catalogs:
  *
  * <ul>
  *   <li>Partition parents: a table another tenant's catalog names as a leaf partition of a
  *       partitioned table ({@code payment_p2022_01} of {@code payment}) is folded into that parent,
- *       so its rows land in the parent's consolidated table as a JDBC tenant's do. A leaf no catalog
- *       names stays a table of its own (logged when its name looks like a partition's).
+ *       so its rows land in the parent's consolidated table as a JDBC tenant's do. A leaf no
+ *       catalog names stays a table of its own (logged when its name looks like a partition's).
  *   <li>Exact column types: the metadata's {@code originalType} loses array element types, enum
  *       names, numeric precision and scale, character lengths. Each column takes the type the
  *       target's (first) or another tenant's same table and column has, when it is compatible with
@@ -44,24 +44,64 @@ import org.slf4j.LoggerFactory;
  */
 public final class BorrowedKeys {
   private static final Logger LOG = LoggerFactory.getLogger(BorrowedKeys.class);
-  /** The metadata's types that hold less than the column's type ({@code ExportCatalog.map}): only these are unknown. */
-  private static final Set<String> PLACEHOLDERS = Set.of("ARRAY", "USER-DEFINED", "numeric", "character", "bit", "bit varying");
-  private static final Set<String> BUILT_IN = Set.of("smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean", "text",
-      "character varying", "character", "bytea", "date", "time without time zone", "time with time zone", "timestamp without time zone",
-      "timestamp with time zone", "interval", "json", "jsonb", "uuid", "inet", "cidr", "macaddr", "macaddr8", "money", "xml", "bit",
-      "bit varying", "tsvector", "tsquery", "oid");
+
+  /**
+   * The metadata's types that hold less than the column's type ({@code ExportCatalog.map}): only
+   * these are unknown.
+   */
+  private static final Set<String> PLACEHOLDERS =
+      Set.of("ARRAY", "USER-DEFINED", "numeric", "character", "bit", "bit varying");
+
+  private static final Set<String> BUILT_IN =
+      Set.of(
+          "smallint",
+          "integer",
+          "bigint",
+          "numeric",
+          "real",
+          "double precision",
+          "boolean",
+          "text",
+          "character varying",
+          "character",
+          "bytea",
+          "date",
+          "time without time zone",
+          "time with time zone",
+          "timestamp without time zone",
+          "timestamp with time zone",
+          "interval",
+          "json",
+          "jsonb",
+          "uuid",
+          "inet",
+          "cidr",
+          "macaddr",
+          "macaddr8",
+          "money",
+          "xml",
+          "bit",
+          "bit varying",
+          "tsvector",
+          "tsquery",
+          "oid");
   private static final int MEMO_LIMIT = 256;
   private static final Map<TenantCatalog, TenantCatalog> PLANNED = new ConcurrentHashMap<>();
 
   private BorrowedKeys() {}
 
-  public static TenantCatalog fill(TenantCatalog lacking, List<TenantCatalog> others, TenantCatalog target, String tenantColumn) {
+  public static TenantCatalog fill(
+      TenantCatalog lacking,
+      List<TenantCatalog> others,
+      TenantCatalog target,
+      String tenantColumn) {
     Map<String, EnumSpec> enums = new LinkedHashMap<>(lacking.enums());
     List<TableSpec> tables = new ArrayList<>();
     for (TableSpec t : foldPartitions(lacking, others, target)) {
       Optional<TableSpec> known = borrowTypes(lacking.tenantId(), t, others, target, enums);
       if (known.isEmpty()) {
-        // Left out of planning, so no consolidated table is made for it; the tenant fails naming the column when its source opens.
+        // Left out of planning, so no consolidated table is made for it; the tenant fails naming
+        // the column when its source opens.
         continue;
       }
       TableSpec typed = known.get();
@@ -69,17 +109,33 @@ public final class BorrowedKeys {
         tables.add(typed);
         continue;
       }
-      Optional<List<String>> key = target.table(t.key()).map(s -> s.primaryKey().stream().filter(c -> !c.equals(tenantColumn)).toList())
-          .filter(k -> usable(typed, k));
+      Optional<List<String>> key =
+          target
+              .table(t.key())
+              .map(s -> s.primaryKey().stream().filter(c -> !c.equals(tenantColumn)).toList())
+              .filter(k -> usable(typed, k));
       for (TenantCatalog other : others) {
         if (key.isEmpty()) {
           key = other.table(t.key()).map(TableSpec::primaryKey).filter(k -> usable(typed, k));
         }
       }
-      tables.add(key.map(k -> new TableSpec(typed.schema(), typed.name(), typed.columns(), k, typed.foreignKeys(), typed.estimatedRows(),
-          typed.pages(), typed.partitioned(), typed.leafPartitions())).orElse(typed));
+      tables.add(
+          key.map(
+                  k ->
+                      new TableSpec(
+                          typed.schema(),
+                          typed.name(),
+                          typed.columns(),
+                          k,
+                          typed.foreignKeys(),
+                          typed.estimatedRows(),
+                          typed.pages(),
+                          typed.partitioned(),
+                          typed.leafPartitions()))
+              .orElse(typed));
     }
-    TenantCatalog filled = new TenantCatalog(lacking.tenantId(), lacking.serverVersionNum(), tables, enums);
+    TenantCatalog filled =
+        new TenantCatalog(lacking.tenantId(), lacking.serverVersionNum(), tables, enums);
     if (PLANNED.size() > MEMO_LIMIT) {
       PLANNED.clear();
     }
@@ -92,13 +148,20 @@ public final class BorrowedKeys {
     return Optional.ofNullable(PLANNED.get(lacking));
   }
 
-  /** Whether {@code type} is one of the export metadata's types that leave the column's exact type unknown. */
+  /**
+   * Whether {@code type} is one of the export metadata's types that leave the column's exact type
+   * unknown.
+   */
   public static boolean unknownType(String type) {
     return PLACEHOLDERS.contains(type);
   }
 
-  /** Leaf partitions another tenant's catalog names, folded into their parent; every other table as it is. */
-  private static List<TableSpec> foldPartitions(TenantCatalog lacking, List<TenantCatalog> others, TenantCatalog target) {
+  /**
+   * Leaf partitions another tenant's catalog names, folded into their parent; every other table as
+   * it is.
+   */
+  private static List<TableSpec> foldPartitions(
+      TenantCatalog lacking, List<TenantCatalog> others, TenantCatalog target) {
     Map<String, TableSpec> parentOfLeaf = new HashMap<>();
     for (TenantCatalog other : others) {
       for (TableSpec p : other.tables()) {
@@ -119,18 +182,36 @@ public final class BorrowedKeys {
     for (Map.Entry<String, List<TableSpec>> e : leavesByParent.entrySet()) {
       List<TableSpec> leaves = e.getValue();
       List<String> names = leaves.get(0).columns().stream().map(ColumnSpec::name).toList();
-      if (leaves.stream().anyMatch(l -> !l.columns().stream().map(ColumnSpec::name).toList().equals(names))) {
-        LOG.warn("Tenant {}: tables {} are partitions of {} in another tenant's catalog but their columns differ; each loads as a table of its"
-            + " own (set export.catalog to read them as one table)", lacking.tenantId(), leaves.stream().map(TableSpec::qualifiedName).toList(),
+      if (leaves.stream()
+          .anyMatch(l -> !l.columns().stream().map(ColumnSpec::name).toList().equals(names))) {
+        LOG.warn(
+            "Tenant {}: tables {} are partitions of {} in another tenant's catalog but their"
+                + " columns differ; each loads as a table of its own (set export.catalog to read"
+                + " them as one table)",
+            lacking.tenantId(),
+            leaves.stream().map(TableSpec::qualifiedName).toList(),
             e.getKey());
         continue;
       }
       TableSpec parent = parents.get(e.getKey());
-      out.add(new TableSpec(parent.schema(), parent.name(), leaves.get(0).columns(), List.of(), List.of(),
-          leaves.stream().mapToLong(TableSpec::estimatedRows).sum(), 0, true, leaves.stream().map(TableSpec::qualifiedName).sorted().toList()));
+      out.add(
+          new TableSpec(
+              parent.schema(),
+              parent.name(),
+              leaves.get(0).columns(),
+              List.of(),
+              List.of(),
+              leaves.stream().mapToLong(TableSpec::estimatedRows).sum(),
+              0,
+              true,
+              leaves.stream().map(TableSpec::qualifiedName).sorted().toList()));
       leaves.forEach(l -> folded.add(l.qualifiedName()));
-      LOG.info("Tenant {}: export tables {} are the partitions of {} (as another tenant's catalog says): their rows load into its consolidated"
-          + " table", lacking.tenantId(), leaves.stream().map(TableSpec::qualifiedName).toList(), parent.qualifiedName());
+      LOG.info(
+          "Tenant {}: export tables {} are the partitions of {} (as another tenant's catalog says):"
+              + " their rows load into its consolidated table",
+          lacking.tenantId(),
+          leaves.stream().map(TableSpec::qualifiedName).toList(),
+          parent.qualifiedName());
     }
     Set<String> knownNames = new LinkedHashSet<>(parents.keySet());
     others.forEach(o -> o.tables().forEach(p -> knownNames.add(p.name())));
@@ -139,21 +220,39 @@ public final class BorrowedKeys {
       if (folded.contains(t.qualifiedName())) {
         continue;
       }
-      Optional<String> parent = knownNames.stream().filter(p -> looksLikePartition(t.name(), p)).findFirst();
+      Optional<String> parent =
+          knownNames.stream().filter(p -> looksLikePartition(t.name(), p)).findFirst();
       if (parent.isPresent()) {
-        LOG.warn("Tenant {}: table {} of the export is named like a partition of {}, but no tenant's catalog names it one: it loads as a table of"
-            + " its own (set export.catalog to load it into {})", lacking.tenantId(), t.qualifiedName(), parent.get(), parent.get());
+        LOG.warn(
+            "Tenant {}: table {} of the export is named like a partition of {}, but no tenant's"
+                + " catalog names it one: it loads as a table of its own (set export.catalog to"
+                + " load it into {})",
+            lacking.tenantId(),
+            t.qualifiedName(),
+            parent.get(),
+            parent.get());
       } else if (t.name().matches(".+_[a-z]*\\d.*")) {
-        LOG.warn("Tenant {}: table {} of the export may be a leaf partition (its name ends like one), but no tenant's catalog names its parent:"
-            + " it loads as a table of its own (set export.catalog if it is a partition)", lacking.tenantId(), t.qualifiedName());
+        LOG.warn(
+            "Tenant {}: table {} of the export may be a leaf partition (its name ends like one),"
+                + " but no tenant's catalog names its parent: it loads as a table of its own (set"
+                + " export.catalog if it is a partition)",
+            lacking.tenantId(),
+            t.qualifiedName());
       }
       out.add(t);
     }
     return out;
   }
 
-  /** {@code table} with every column whose exact type the target or another tenant has; empty when a column's type stays unknown. */
-  private static Optional<TableSpec> borrowTypes(String tenantId, TableSpec table, List<TenantCatalog> others, TenantCatalog target,
+  /**
+   * {@code table} with every column whose exact type the target or another tenant has; empty when a
+   * column's type stays unknown.
+   */
+  private static Optional<TableSpec> borrowTypes(
+      String tenantId,
+      TableSpec table,
+      List<TenantCatalog> others,
+      TenantCatalog target,
       Map<String, EnumSpec> enums) {
     List<ColumnSpec> columns = new ArrayList<>();
     boolean unknown = false;
@@ -164,7 +263,8 @@ public final class BorrowedKeys {
       Optional<ColumnSpec> lent = Optional.empty();
       TenantCatalog lender = null;
       for (TenantCatalog l : lenders) {
-        Optional<ColumnSpec> candidate = l.table(table.key()).flatMap(s -> s.column(c.name())).filter(b -> compatible(c, b));
+        Optional<ColumnSpec> candidate =
+            l.table(table.key()).flatMap(s -> s.column(c.name())).filter(b -> compatible(c, b));
         if (candidate.isPresent()) {
           lent = candidate;
           lender = l;
@@ -174,8 +274,13 @@ public final class BorrowedKeys {
       if (lent.isEmpty()) {
         if (unknownType(c.type())) {
           unknown = true;
-          LOG.warn("Tenant {} table {} column {}: type unknown (the export metadata says {}) and no consolidated table or other tenant has"
-              + " it with a matching type", tenantId, table.qualifiedName(), c.name(), c.type());
+          LOG.warn(
+              "Tenant {} table {} column {}: type unknown (the export metadata says {}) and no"
+                  + " consolidated table or other tenant has it with a matching type",
+              tenantId,
+              table.qualifiedName(),
+              c.name(),
+              c.type());
         } else {
           columns.add(c);
         }
@@ -187,13 +292,30 @@ public final class BorrowedKeys {
         if (labels != null) {
           enums.putIfAbsent(b.enumType(), labels);
         }
-        columns.add(new ColumnSpec(c.name(), b.enumType() + (b.array() ? "[]" : ""), c.notNull(), b.enumType(), b.array()));
+        columns.add(
+            new ColumnSpec(
+                c.name(),
+                b.enumType() + (b.array() ? "[]" : ""),
+                c.notNull(),
+                b.enumType(),
+                b.array()));
       } else {
         columns.add(new ColumnSpec(c.name(), b.type(), c.notNull(), null, b.array()));
       }
     }
-    return unknown ? Optional.empty() : Optional.of(new TableSpec(table.schema(), table.name(), columns, table.primaryKey(), table.foreignKeys(),
-        table.estimatedRows(), table.pages(), table.partitioned(), table.leafPartitions()));
+    return unknown
+        ? Optional.empty()
+        : Optional.of(
+            new TableSpec(
+                table.schema(),
+                table.name(),
+                columns,
+                table.primaryKey(),
+                table.foreignKeys(),
+                table.estimatedRows(),
+                table.pages(),
+                table.partitioned(),
+                table.leafPartitions()));
   }
 
   /**
@@ -209,21 +331,33 @@ public final class BorrowedKeys {
       case "USER-DEFINED":
         return !lent.array() && (lent.enumType() != null || !BUILT_IN.contains(base(lent.type())));
       default:
-        if (lent.array() || own.array() || lent.enumType() != null || !base(own.type()).equals(base(lent.type()))) {
+        if (lent.array()
+            || own.array()
+            || lent.enumType() != null
+            || !base(own.type()).equals(base(lent.type()))) {
           return false;
         }
-        return own.type().equals(lent.type()) || (!own.type().contains("(") && !base(own.type()).startsWith("time"));
+        return own.type().equals(lent.type())
+            || (!own.type().contains("(") && !base(own.type()).startsWith("time"));
     }
   }
 
-  /** A type without its modifier: {@code character varying(20)} is {@code character varying}, {@code timestamp(3) with time zone} {@code timestamp with time zone}. */
+  /**
+   * A type without its modifier: {@code character varying(20)} is {@code character varying}, {@code
+   * timestamp(3) with time zone} {@code timestamp with time zone}.
+   */
   private static String base(String type) {
     return type.replaceAll("\\([^)]*\\)", "").trim();
   }
 
-  /** {@code payment_p2022_01} of {@code payment}: the parent's name, '_', then a suffix with a digit (only to warn, never to fold). */
+  /**
+   * {@code payment_p2022_01} of {@code payment}: the parent's name, '_', then a suffix with a digit
+   * (only to warn, never to fold).
+   */
   private static boolean looksLikePartition(String table, String parent) {
-    return !table.equals(parent) && table.startsWith(parent + "_") && table.substring(parent.length() + 1).matches(".*\\d.*");
+    return !table.equals(parent)
+        && table.startsWith(parent + "_")
+        && table.substring(parent.length() + 1).matches(".*\\d.*");
   }
 
   private static boolean usable(TableSpec table, List<String> key) {

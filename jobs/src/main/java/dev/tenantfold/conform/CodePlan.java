@@ -16,8 +16,8 @@ import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
- * What becomes of each tenant's functions, triggers and views: which are recreated where, and
- * which are not and why. Nothing is dropped silently: every object read from a tenant is one entry,
+ * What becomes of each tenant's functions, triggers and views: which are recreated where, and which
+ * are not and why. Nothing is dropped silently: every object read from a tenant is one entry,
  * listed in the plan and the report.
  *
  * <p>Triggers on consolidated tables are recreated on the consolidated table, with the function
@@ -27,11 +27,12 @@ import java.util.function.UnaryOperator;
  * Views and other functions read tables by name; rewriting their SQL tenant-aware is not exact in
  * general, so they are recreated per tenant inside the tenant's compatibility schema (where those
  * names resolve to views of the tenant's rows only) when {@code target.compat-schemas} is on, and
- * listed as not recreated otherwise. A view of schema {@code sales} goes into the compatibility schema
- * of {@code sales}, its schema qualifiers rewritten to the tenant's compatibility schemas
+ * listed as not recreated otherwise. A view of schema {@code sales} goes into the compatibility
+ * schema of {@code sales}, its schema qualifiers rewritten to the tenant's compatibility schemas
  * ({@link CompatViewSql}); one whose qualifiers cannot be rewritten exactly is not recreated.
  */
-public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, List<String> searchPath) {
+public record CodePlan(
+    Map<String, CodeObjects> tenants, boolean compatSchemas, List<String> searchPath) {
   public CodePlan {
     tenants = Collections.unmodifiableMap(new LinkedHashMap<>(tenants));
     searchPath = List.copyOf(searchPath);
@@ -42,13 +43,17 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
     return new CodePlan(Map.of(), false, List.of("public"));
   }
 
-  /** The code of {@code tenantId}'s schemas (none for a tenant whose code was not read, such as an export). */
+  /**
+   * The code of {@code tenantId}'s schemas (none for a tenant whose code was not read, such as an
+   * export).
+   */
   public CodeObjects tenant(String tenantId) {
     return tenants.getOrDefault(tenantId, CodeObjects.none());
   }
 
   /** One object and its outcome. */
-  public record Entry(String kind, String name, List<String> tenants, Outcome outcome, String detail) {
+  public record Entry(
+      String kind, String name, List<String> tenants, Outcome outcome, String detail) {
     public Entry {
       tenants = List.copyOf(tenants);
     }
@@ -60,14 +65,19 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
 
   /** Where an object is recreated. */
   public enum Outcome {
-    /** On the consolidated table (triggers) or in the target schema (the functions they execute). */
+    /**
+     * On the consolidated table (triggers) or in the target schema (the functions they execute).
+     */
     CONSOLIDATED,
     /** In each tenant's compatibility schema. */
     COMPAT_SCHEMAS,
     NOT_RECREATED
   }
 
-  /** The triggers to recreate on {@code table} and the functions they need, from the first tenant (config order) that has them. */
+  /**
+   * The triggers to recreate on {@code table} and the functions they need, from the first tenant
+   * (config order) that has them.
+   */
   public record TableTriggers(List<TriggerSpec> triggers, List<FunctionSpec> functions) {
     public TableTriggers {
       triggers = List.copyOf(triggers);
@@ -84,7 +94,8 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
     }
     for (CodeObjects code : tenants.values()) {
       for (TriggerSpec trigger : code.triggers()) {
-        if (!trigger.table().equals(table) || triggers.stream().anyMatch(t -> t.name().equals(trigger.name()))) {
+        if (!trigger.table().equals(table)
+            || triggers.stream().anyMatch(t -> t.name().equals(trigger.name()))) {
           continue;
         }
         Optional<FunctionSpec> function = code.function(trigger.function());
@@ -113,9 +124,17 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
     }
     for (CodeObjects code : tenants.values()) {
       for (CodeObjects.DefaultCall call : code.defaultCalls()) {
-        boolean used = call.table().equals(table) && planned.get().column(call.column()).map(c -> c.defaultExpression() != null).orElse(false);
+        boolean used =
+            call.table().equals(table)
+                && planned
+                    .get()
+                    .column(call.column())
+                    .map(c -> c.defaultExpression() != null)
+                    .orElse(false);
         Optional<FunctionSpec> function = code.function(call.function());
-        if (used && function.isPresent() && functions.stream().noneMatch(f -> f.signature().equals(call.function()))) {
+        if (used
+            && function.isPresent()
+            && functions.stream().noneMatch(f -> f.signature().equals(call.function()))) {
           functions.add(function.get());
         }
       }
@@ -123,19 +142,33 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
     return functions;
   }
 
-  /** Every extension some tenant has installed, each once, in config order: the target creates them before defaults and triggers. */
+  /**
+   * Every extension some tenant has installed, each once, in config order: the target creates them
+   * before defaults and triggers.
+   */
   public List<String> extensions() {
     return tenants.values().stream().flatMap(c -> c.extensions().stream()).distinct().toList();
   }
 
-  /** The definition of the composite type keyed {@code name}: the first tenant's (config order) that has it. */
+  /**
+   * The definition of the composite type keyed {@code name}: the first tenant's (config order) that
+   * has it.
+   */
   public Optional<CodeObjects.CompositeSpec> composite(String name) {
-    return tenants.values().stream().flatMap(c -> c.composites().stream()).filter(t -> t.name().equals(name)).findFirst();
+    return tenants.values().stream()
+        .flatMap(c -> c.composites().stream())
+        .filter(t -> t.name().equals(name))
+        .findFirst();
   }
 
-  /** The definition of the domain keyed {@code name}: the first tenant's (config order) that has it. */
+  /**
+   * The definition of the domain keyed {@code name}: the first tenant's (config order) that has it.
+   */
   public Optional<DomainSpec> domain(String name) {
-    return tenants.values().stream().flatMap(c -> c.domains().stream()).filter(d -> d.name().equals(name)).findFirst();
+    return tenants.values().stream()
+        .flatMap(c -> c.domains().stream())
+        .filter(d -> d.name().equals(name))
+        .findFirst();
   }
 
   /** Every object of every tenant, grouped by kind and name, with its outcome. */
@@ -148,38 +181,94 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
         Optional<FunctionSpec> function = code.function(trigger.function());
         Entry entry;
         if (plan.table(trigger.table()).isEmpty()) {
-          entry = notRecreated("trigger", trigger, tenant.getKey(), "its table " + trigger.table() + " is not consolidated");
+          entry =
+              notRecreated(
+                  "trigger",
+                  trigger,
+                  tenant.getKey(),
+                  "its table " + trigger.table() + " is not consolidated");
         } else if (plan.rule(trigger.table()).shared().isPresent()) {
-          entry = notRecreated("trigger", trigger, tenant.getKey(),
-              "table " + trigger.table() + " is shared: tenants' rows are merged into it by key, and a trigger would change them during the merge");
+          entry =
+              notRecreated(
+                  "trigger",
+                  trigger,
+                  tenant.getKey(),
+                  "table "
+                      + trigger.table()
+                      + " is shared: tenants' rows are merged into it by key, and a trigger would"
+                      + " change them during the merge");
         } else if (trigger.builtInFunction()) {
-          entry = new Entry("trigger", trigger.table() + "." + trigger.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
-              "on the consolidated table " + trigger.table() + ", executing the built-in " + trigger.function());
+          entry =
+              new Entry(
+                  "trigger",
+                  trigger.table() + "." + trigger.name(),
+                  List.of(tenant.getKey()),
+                  Outcome.CONSOLIDATED,
+                  "on the consolidated table "
+                      + trigger.table()
+                      + ", executing the built-in "
+                      + trigger.function());
         } else if (function.isEmpty()) {
-          entry = notRecreated("trigger", trigger, tenant.getKey(), "it executes " + trigger.function()
-              + ", which is not a function of the tenant's schemas; recreate it by hand");
+          entry =
+              notRecreated(
+                  "trigger",
+                  trigger,
+                  tenant.getKey(),
+                  "it executes "
+                      + trigger.function()
+                      + ", which is not a function of the tenant's schemas; recreate it by hand");
         } else {
           triggerFunctions.add(trigger.function());
-          entry = new Entry("trigger", trigger.table() + "." + trigger.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
-              "on the consolidated table " + trigger.table() + ", executing " + trigger.function());
+          entry =
+              new Entry(
+                  "trigger",
+                  trigger.table() + "." + trigger.name(),
+                  List.of(tenant.getKey()),
+                  Outcome.CONSOLIDATED,
+                  "on the consolidated table "
+                      + trigger.table()
+                      + ", executing "
+                      + trigger.function());
         }
         add(entries, entry);
       }
     }
     Set<String> defaultFunctions = new LinkedHashSet<>();
-    plan.tables().keySet().forEach(t -> defaultFunctions(plan, t).forEach(f -> defaultFunctions.add(f.signature())));
+    plan.tables()
+        .keySet()
+        .forEach(t -> defaultFunctions(plan, t).forEach(f -> defaultFunctions.add(f.signature())));
     for (var tenant : tenants.entrySet()) {
       for (FunctionSpec function : tenant.getValue().functions()) {
         Entry entry;
         if (function.definition() == null) {
-          entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.NOT_RECREATED,
-              "a " + function.kind() + " (or a moving or ordered-set aggregate) is not recreated; recreate it by hand");
+          entry =
+              new Entry(
+                  function.kind(),
+                  function.signature(),
+                  List.of(tenant.getKey()),
+                  Outcome.NOT_RECREATED,
+                  "a "
+                      + function.kind()
+                      + " (or a moving or ordered-set aggregate) is not recreated; recreate it by"
+                      + " hand");
         } else if (defaultFunctions.contains(function.signature())) {
-          entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
-              "in the target schema, for the column defaults that call it" + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));
+          entry =
+              new Entry(
+                  function.kind(),
+                  function.signature(),
+                  List.of(tenant.getKey()),
+                  Outcome.CONSOLIDATED,
+                  "in the target schema, for the column defaults that call it"
+                      + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));
         } else if (triggerFunctions.contains(function.signature())) {
-          entry = new Entry(function.kind(), function.signature(), List.of(tenant.getKey()), Outcome.CONSOLIDATED,
-              "in the target schema, for the triggers that execute it" + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));
+          entry =
+              new Entry(
+                  function.kind(),
+                  function.signature(),
+                  List.of(tenant.getKey()),
+                  Outcome.CONSOLIDATED,
+                  "in the target schema, for the triggers that execute it"
+                      + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));
         } else {
           entry = perTenant(function.kind(), function.signature(), tenant.getKey(), compatSchemas);
         }
@@ -187,62 +276,142 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
       }
       for (DomainSpec domain : tenant.getValue().domains()) {
         Set<String> usedBy = new java.util.TreeSet<>();
-        plan.tables().values().forEach(t -> t.columns().stream().filter(c -> domain.name().equals(c.domainKey()))
-            .forEach(c -> usedBy.add(t.name() + "." + c.name())));
-        add(entries, usedBy.isEmpty()
-            ? new Entry("domain", domain.name(), List.of(tenant.getKey()), Outcome.NOT_RECREATED, "no consolidated column keeps it (a column"
-                + " of it in every tenant that has the column, over the planned type); such columns load as " + domain.baseType())
-            : new Entry("domain", domain.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED, "in the target schema, with its checks,"
-                + " for " + String.join(", ", usedBy)));
+        plan.tables()
+            .values()
+            .forEach(
+                t ->
+                    t.columns().stream()
+                        .filter(c -> domain.name().equals(c.domainKey()))
+                        .forEach(c -> usedBy.add(t.name() + "." + c.name())));
+        add(
+            entries,
+            usedBy.isEmpty()
+                ? new Entry(
+                    "domain",
+                    domain.name(),
+                    List.of(tenant.getKey()),
+                    Outcome.NOT_RECREATED,
+                    "no consolidated column keeps it (a column of it in every tenant that has the"
+                        + " column, over the planned type); such columns load as "
+                        + domain.baseType())
+                : new Entry(
+                    "domain",
+                    domain.name(),
+                    List.of(tenant.getKey()),
+                    Outcome.CONSOLIDATED,
+                    "in the target schema, with its checks,"
+                        + " for "
+                        + String.join(", ", usedBy)));
       }
       for (CodeObjects.CompositeSpec type : tenant.getValue().composites()) {
         Set<String> usedBy = new java.util.TreeSet<>();
-        plan.tables().values().forEach(t -> t.columns().stream().filter(c -> type.name().equals(c.domainKey()))
-            .forEach(c -> usedBy.add(t.name() + "." + c.name())));
-        add(entries, usedBy.isEmpty()
-            ? new Entry("composite type", type.name(), List.of(tenant.getKey()), Outcome.NOT_RECREATED, "no consolidated column keeps it"
-                + " (the tenants declare the column with different types)")
-            : new Entry("composite type", type.name(), List.of(tenant.getKey()), Outcome.CONSOLIDATED, "in the target schema of its own"
-                + " schema, for " + String.join(", ", usedBy)));
+        plan.tables()
+            .values()
+            .forEach(
+                t ->
+                    t.columns().stream()
+                        .filter(c -> type.name().equals(c.domainKey()))
+                        .forEach(c -> usedBy.add(t.name() + "." + c.name())));
+        add(
+            entries,
+            usedBy.isEmpty()
+                ? new Entry(
+                    "composite type",
+                    type.name(),
+                    List.of(tenant.getKey()),
+                    Outcome.NOT_RECREATED,
+                    "no consolidated column keeps it"
+                        + " (the tenants declare the column with different types)")
+                : new Entry(
+                    "composite type",
+                    type.name(),
+                    List.of(tenant.getKey()),
+                    Outcome.CONSOLIDATED,
+                    "in the target schema of its own"
+                        + " schema, for "
+                        + String.join(", ", usedBy)));
       }
-      Map<String, Set<String>> mirrored = CompatViewSql.mirroredNames(plan, tenant.getValue(), CompatViewSql.sourceSchemas(plan,
-          tenant.getValue()));
+      Map<String, Set<String>> mirrored =
+          CompatViewSql.mirroredNames(
+              plan, tenant.getValue(), CompatViewSql.sourceSchemas(plan, tenant.getValue()));
       for (ViewSpec view : tenant.getValue().views()) {
         String name = dev.tenantfold.config.SchemaMap.key(view.schema(), view.name());
-        // The verdict only: the load names the compatibility schemas, and sends qualifiers of types where the schema-map does.
-        CompatViewSql.Rewrite rewrite = CompatViewSql.rewrite(view.definition(), mirrored, s -> "compatibility schema of " + s, s -> s);
-        add(entries, !compatSchemas || rewrite.exact() ? perTenant(view.kind(), name, tenant.getKey(), compatSchemas)
-            : new Entry(view.kind(), name, List.of(tenant.getKey()), Outcome.NOT_RECREATED, rewrite.problem()));
+        // The verdict only: the load names the compatibility schemas, and sends qualifiers of types
+        // where the schema-map does.
+        CompatViewSql.Rewrite rewrite =
+            CompatViewSql.rewrite(
+                view.definition(), mirrored, s -> "compatibility schema of " + s, s -> s);
+        add(
+            entries,
+            !compatSchemas || rewrite.exact()
+                ? perTenant(view.kind(), name, tenant.getKey(), compatSchemas)
+                : new Entry(
+                    view.kind(),
+                    name,
+                    List.of(tenant.getKey()),
+                    Outcome.NOT_RECREATED,
+                    rewrite.problem()));
       }
     }
-    // One definition serves every tenant in the target schema: say so when the tenants' definitions differ.
-    entries.replaceAll((key, entry) -> entry.outcome() != Outcome.CONSOLIDATED ? entry : differing(entry));
+    // One definition serves every tenant in the target schema: say so when the tenants' definitions
+    // differ.
+    entries.replaceAll(
+        (key, entry) -> entry.outcome() != Outcome.CONSOLIDATED ? entry : differing(entry));
     return List.copyOf(entries.values());
   }
 
-  /** The entry with a note naming the tenants whose definition differs from the first tenant's, which is the one recreated. */
+  /**
+   * The entry with a note naming the tenants whose definition differs from the first tenant's,
+   * which is the one recreated.
+   */
   private Entry differing(Entry entry) {
     Map<String, String> definitions = new LinkedHashMap<>();
     for (String tenant : entry.tenants()) {
       CodeObjects code = tenant(tenant);
-      Optional<String> definition = switch (entry.kind()) {
-        case "trigger" -> code.triggers().stream().filter(t -> (t.table() + "." + t.name()).equals(entry.name())).map(TriggerSpec::definition)
-            .findFirst();
-        case "domain" -> code.domains().stream().filter(d -> d.name().equals(entry.name())).map(d -> d.createSql(d.name())).findFirst();
-        case "composite type" -> code.composites().stream().filter(t -> t.name().equals(entry.name()))
-            .map(t -> t.createSql(t.name(), UnaryOperator.identity())).findFirst();
-        default -> code.functions().stream().filter(f -> f.signature().equals(entry.name())).map(FunctionSpec::definition).findFirst();
-      };
+      Optional<String> definition =
+          switch (entry.kind()) {
+            case "trigger" ->
+                code.triggers().stream()
+                    .filter(t -> (t.table() + "." + t.name()).equals(entry.name()))
+                    .map(TriggerSpec::definition)
+                    .findFirst();
+            case "domain" ->
+                code.domains().stream()
+                    .filter(d -> d.name().equals(entry.name()))
+                    .map(d -> d.createSql(d.name()))
+                    .findFirst();
+            case "composite type" ->
+                code.composites().stream()
+                    .filter(t -> t.name().equals(entry.name()))
+                    .map(t -> t.createSql(t.name(), UnaryOperator.identity()))
+                    .findFirst();
+            default ->
+                code.functions().stream()
+                    .filter(f -> f.signature().equals(entry.name()))
+                    .map(FunctionSpec::definition)
+                    .findFirst();
+          };
       definition.ifPresent(d -> definitions.put(tenant, d));
     }
     if (definitions.values().stream().distinct().count() <= 1) {
       return entry;
     }
     String first = definitions.keySet().iterator().next();
-    List<String> others = definitions.entrySet().stream().filter(e -> !e.getValue().equals(definitions.get(first))).map(Map.Entry::getKey)
-        .toList();
-    return new Entry(entry.kind(), entry.name(), entry.tenants(), entry.outcome(), entry.detail() + "; the definitions differ: tenant "
-        + first + "'s is recreated, not that of " + String.join(", ", others));
+    List<String> others =
+        definitions.entrySet().stream()
+            .filter(e -> !e.getValue().equals(definitions.get(first)))
+            .map(Map.Entry::getKey)
+            .toList();
+    return new Entry(
+        entry.kind(),
+        entry.name(),
+        entry.tenants(),
+        entry.outcome(),
+        entry.detail()
+            + "; the definitions differ: tenant "
+            + first
+            + "'s is recreated, not that of "
+            + String.join(", ", others));
   }
 
   /** The entries no tenant gets recreated. */
@@ -252,24 +421,47 @@ public record CodePlan(Map<String, CodeObjects> tenants, boolean compatSchemas, 
 
   private static Entry perTenant(String kind, String name, String tenant, boolean compatSchemas) {
     return compatSchemas
-        ? new Entry(kind, name, List.of(tenant), Outcome.COMPAT_SCHEMAS, "in each tenant's compatibility schema"
-            + (kind.endsWith("view") && name.contains(".") ? " for source schema " + name.substring(0, name.indexOf('.')) + " (<prefix><tenant>_"
-                + name.substring(0, name.indexOf('.')) + ")" : "") + ", over that tenant's rows"
-            + (kind.endsWith("view") ? "; in the target schema as the union of every tenant's, tenant column first" : ""))
-        : new Entry(kind, name, List.of(tenant), Outcome.NOT_RECREATED, "it reads tables by name, and a tenant-aware rewrite of its SQL is"
-            + " not exact in general; set tenantfold.target.compat-schemas = true to recreate it in each tenant's compatibility schema");
+        ? new Entry(
+            kind,
+            name,
+            List.of(tenant),
+            Outcome.COMPAT_SCHEMAS,
+            "in each tenant's compatibility schema"
+                + (kind.endsWith("view") && name.contains(".")
+                    ? " for source schema "
+                        + name.substring(0, name.indexOf('.'))
+                        + " (<prefix><tenant>_"
+                        + name.substring(0, name.indexOf('.'))
+                        + ")"
+                    : "")
+                + ", over that tenant's rows"
+                + (kind.endsWith("view")
+                    ? "; in the target schema as the union of every tenant's, tenant column first"
+                    : ""))
+        : new Entry(
+            kind,
+            name,
+            List.of(tenant),
+            Outcome.NOT_RECREATED,
+            "it reads tables by name, and a tenant-aware rewrite of its SQL is not exact in"
+                + " general; set tenantfold.target.compat-schemas = true to recreate it in each"
+                + " tenant's compatibility schema");
   }
 
   private static Entry notRecreated(String kind, TriggerSpec trigger, String tenant, String why) {
-    return new Entry(kind, trigger.table() + "." + trigger.name(), List.of(tenant), Outcome.NOT_RECREATED, why);
+    return new Entry(
+        kind, trigger.table() + "." + trigger.name(), List.of(tenant), Outcome.NOT_RECREATED, why);
   }
 
   /** Entries of the same kind and name from several tenants merge into one listing every tenant. */
   private static void add(Map<String, Entry> entries, Entry entry) {
-    entries.merge(entry.kind() + " " + entry.name(), entry, (a, b) -> {
-      List<String> tenants = new ArrayList<>(a.tenants());
-      b.tenants().stream().filter(t -> !tenants.contains(t)).forEach(tenants::add);
-      return new Entry(a.kind(), a.name(), tenants, a.outcome(), a.detail());
-    });
+    entries.merge(
+        entry.kind() + " " + entry.name(),
+        entry,
+        (a, b) -> {
+          List<String> tenants = new ArrayList<>(a.tenants());
+          b.tenants().stream().filter(t -> !tenants.contains(t)).forEach(tenants::add);
+          return new Entry(a.kind(), a.name(), tenants, a.outcome(), a.detail());
+        });
   }
 }

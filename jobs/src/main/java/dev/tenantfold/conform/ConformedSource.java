@@ -9,8 +9,8 @@ import dev.tenantfold.config.RulesConfig.SortKey;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.extract.ReadPartition;
-import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.jdbc.Sql;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,15 +18,15 @@ import java.util.Optional;
 /**
  * How one tenant's table becomes rows of the consolidated table, as SQL run in the tenant's
  * snapshot (or, for an export tenant whose rule only SQL applies, over its landing table in the
- * target: {@link #appliesOnlyInSql}): the one owner of that rule, used by the extract (COPY out) and
- * by the source side of the checksum, so validation checks exactly what was loaded.
+ * target: {@link #appliesOnlyInSql}): the one owner of that rule, used by the extract (COPY out)
+ * and by the source side of the checksum, so validation checks exactly what was loaded.
  *
  * <ol>
  *   <li>deduplicate ({@code rules.T.dedup}): keyed keeps one row per key, the first by {@code keep}
  *       (NULLs last), ties broken by the row's text in byte order; exact keeps one of each set of
  *       rows whose text is identical;
- *   <li>reject rows whose value of a cast column is not valid input for the cast type
- *       ({@code pg_input_is_valid}, PostgreSQL 16+ on the source);
+ *   <li>reject rows whose value of a cast column is not valid input for the cast type ({@code
+ *       pg_input_is_valid}, PostgreSQL 16+ on the source);
  *   <li>conform every target column: the source column, cast to the target type where the types
  *       differ (widening never fails; a rule's cast goes through the value's text), the rule's
  *       default or NULL where the tenant lacks it.
@@ -42,22 +42,34 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
 
   /**
    * Whether the rule does something only this SQL applies (not the Spark path of an export tenant):
-   * a cast of a column the tenant has, a default for a column it lacks, or the duplicates quarantine.
-   * An export tenant's table with such a rule lands its rows in the target first and is conformed
-   * there by this SQL (docs/reconcile.md, "Export tenants").
+   * a cast of a column the tenant has, a default for a column it lacks, or the duplicates
+   * quarantine. An export tenant's table with such a rule lands its rows in the target first and is
+   * conformed there by this SQL (docs/reconcile.md, "Export tenants").
    */
   public boolean appliesOnlyInSql() {
-    boolean defaulted = table.columns().stream().anyMatch(c -> source.column(c.name()).isEmpty()
-        && rule.column(c.name()).flatMap(ColumnRule::defaultValue).isPresent());
-    return !castColumns().isEmpty() || defaulted || (rule.quarantineDuplicates() && rule.dedup().isPresent());
+    boolean defaulted =
+        table.columns().stream()
+            .anyMatch(
+                c ->
+                    source.column(c.name()).isEmpty()
+                        && rule.column(c.name()).flatMap(ColumnRule::defaultValue).isPresent());
+    return !castColumns().isEmpty()
+        || defaulted
+        || (rule.quarantineDuplicates() && rule.dedup().isPresent());
   }
 
-  /** Whether the table must be read as one partition (deduplication compares rows across the whole table). */
+  /**
+   * Whether the table must be read as one partition (deduplication compares rows across the whole
+   * table).
+   */
   public boolean wholeTableOnly() {
     return rule.dedup().isPresent();
   }
 
-  /** The conformed rows with the tenant id first, for COPY out; {@code partitionPredicate} may be empty. */
+  /**
+   * The conformed rows with the tenant id first, for COPY out; {@code partitionPredicate} may be
+   * empty.
+   */
   public String select(String tenantId, String partitionPredicate) {
     List<String> items = new ArrayList<>();
     items.add(literal(tenantId) + "::text");
@@ -67,7 +79,9 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
 
   /** {@link #select} as a {@code COPY ... TO STDOUT} of the rows of one read partition. */
   public String copyOut(String tenantId, ReadPartition partition) {
-    return "COPY (" + select(tenantId, partition.wholeTable() ? "" : partition.predicate()) + ") TO STDOUT";
+    return "COPY ("
+        + select(tenantId, partition.wholeTable() ? "" : partition.predicate())
+        + ") TO STDOUT";
   }
 
   /**
@@ -75,10 +89,17 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
    * {@link #select} loads them; the bare table when nothing needs conforming.
    */
   public String checksumRelation() {
-    if (!changesRows() && table.columns().stream().allMatch(c -> source.column(c.name()).filter(s -> sameType(s, c)).isPresent())) {
+    if (!changesRows()
+        && table.columns().stream()
+            .allMatch(c -> source.column(c.name()).filter(s -> sameType(s, c)).isPresent())) {
       return source.readRelation();
     }
-    return "(SELECT " + String.join(", ", expressions(true, true)) + " FROM " + deduped() + where("") + ") src";
+    return "(SELECT "
+        + String.join(", ", expressions(true, true))
+        + " FROM "
+        + deduped()
+        + where("")
+        + ") src";
   }
 
   /**
@@ -87,13 +108,18 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
    */
   public String accountingSql() {
     Optional<String> valid = castsValid();
-    return "SELECT (SELECT count(*) FROM " + source.readRelation() + "), count(*), "
-        + valid.map(v -> "count(*) FILTER (WHERE NOT (" + v + "))").orElse("0") + " FROM " + deduped();
+    return "SELECT (SELECT count(*) FROM "
+        + source.readRelation()
+        + "), count(*), "
+        + valid.map(v -> "count(*) FILTER (WHERE NOT (" + v + "))").orElse("0")
+        + " FROM "
+        + deduped();
   }
 
   /**
    * Up to {@code limit} rejected rows: {@code key jsonb} (the source key's columns and values, null
-   * without a key), {@code column_name}, {@code reason} (PostgreSQL's message), {@code row_data jsonb}.
+   * without a key), {@code column_name}, {@code reason} (PostgreSQL's message), {@code row_data
+   * jsonb}.
    */
   public Optional<String> rejectsSql(long limit) {
     Optional<String> valid = castsValid();
@@ -106,13 +132,37 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
     for (ColumnSpec c : casts) {
       String type = rule.column(c.name()).flatMap(ColumnRule::cast).orElseThrow();
       String v = ident(c.name());
-      column.append(" WHEN NOT ").append(validity(v, type)).append(" THEN ").append(literal(c.name()));
-      reason.append(" WHEN NOT ").append(validity(v, type)).append(" THEN (pg_input_error_info(").append(v).append("::text, ")
-          .append(literal(type)).append(")).message");
+      column
+          .append(" WHEN NOT ")
+          .append(validity(v, type))
+          .append(" THEN ")
+          .append(literal(c.name()));
+      reason
+          .append(" WHEN NOT ")
+          .append(validity(v, type))
+          .append(" THEN (pg_input_error_info(")
+          .append(v)
+          .append("::text, ")
+          .append(literal(type))
+          .append(")).message");
     }
-    String key = source.primaryKey().isEmpty() ? "NULL::jsonb" : Sql.keyJson(source.primaryKey(), "");
-    return Optional.of("SELECT " + key + " AS key, " + column + " END AS column_name, " + reason + " END AS reason, to_jsonb(" + ROW
-        + ") AS row_data FROM " + deduped() + " WHERE NOT (" + valid.get() + ") LIMIT " + limit);
+    String key =
+        source.primaryKey().isEmpty() ? "NULL::jsonb" : Sql.keyJson(source.primaryKey(), "");
+    return Optional.of(
+        "SELECT "
+            + key
+            + " AS key, "
+            + column
+            + " END AS column_name, "
+            + reason
+            + " END AS reason, to_jsonb("
+            + ROW
+            + ") AS row_data FROM "
+            + deduped()
+            + " WHERE NOT ("
+            + valid.get()
+            + ") LIMIT "
+            + limit);
   }
 
   /**
@@ -127,7 +177,8 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
 
   /**
    * {@link #duplicatesCopyOut}'s rows as a plain SELECT, for when the source relation is in the
-   * target itself (an export tenant's landing table): {@code INSERT INTO <report>.duplicates ... SELECT}.
+   * target itself (an export tenant's landing table): {@code INSERT INTO <report>.duplicates ...
+   * SELECT}.
    */
   public Optional<String> duplicatesSelect(String runId, String tenantId) {
     if (rule.dedup().isEmpty()) {
@@ -137,10 +188,28 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
     String partition = dedup.exact() ? rowText() : dedupKey(dedup);
     String key = dedup.exact() ? "NULL::jsonb" : Sql.keyJson(dedup.key(), "x");
     List<String> order = dedup.exact() ? List.of() : keepOrder(dedup);
-    String ranked = "SELECT " + ROW + ".*, row_number() OVER (PARTITION BY " + partition + (order.isEmpty() ? "" : " ORDER BY "
-        + String.join(", ", order)) + ") AS tenantfold_rank FROM " + source.readRelation() + " " + ROW;
-    return Optional.of("SELECT " + literal(runId) + ", " + literal(tenantId) + ", " + literal(table.name()) + ", " + key
-        + ", to_jsonb(x) - 'tenantfold_rank' FROM (" + ranked + ") x WHERE tenantfold_rank > 1");
+    String ranked =
+        "SELECT "
+            + ROW
+            + ".*, row_number() OVER (PARTITION BY "
+            + partition
+            + (order.isEmpty() ? "" : " ORDER BY " + String.join(", ", order))
+            + ") AS tenantfold_rank FROM "
+            + source.readRelation()
+            + " "
+            + ROW;
+    return Optional.of(
+        "SELECT "
+            + literal(runId)
+            + ", "
+            + literal(tenantId)
+            + ", "
+            + literal(table.name())
+            + ", "
+            + key
+            + ", to_jsonb(x) - 'tenantfold_rank' FROM ("
+            + ranked
+            + ") x WHERE tenantfold_rank > 1");
   }
 
   private String where(String partitionPredicate) {
@@ -164,10 +233,20 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
     }
     List<String> order = new ArrayList<>(dedup.key().stream().map(k -> ident(k)).toList());
     order.addAll(keepOrder(dedup));
-    return "(SELECT DISTINCT ON (" + dedupKey(dedup) + ") * FROM " + relation + " ORDER BY " + String.join(", ", order) + ") " + ROW;
+    return "(SELECT DISTINCT ON ("
+        + dedupKey(dedup)
+        + ") * FROM "
+        + relation
+        + " ORDER BY "
+        + String.join(", ", order)
+        + ") "
+        + ROW;
   }
 
-  /** The whole row's text in byte order: exact dedup's identity, and the last tie-break of keyed dedup. */
+  /**
+   * The whole row's text in byte order: exact dedup's identity, and the last tie-break of keyed
+   * dedup.
+   */
   private static String rowText() {
     return "(" + ROW + ".*)::text COLLATE \"C\"";
   }
@@ -190,7 +269,10 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
     return order;
   }
 
-  /** The conformed columns; {@code generated}: with the generated columns too (the checksum reads them, COPY does not). */
+  /**
+   * The conformed columns; {@code generated}: with the generated columns too (the checksum reads
+   * them, COPY does not).
+   */
   private List<String> expressions(boolean named, boolean generated) {
     List<String> items = new ArrayList<>();
     for (ColumnSpec column : table.columns()) {
@@ -198,7 +280,10 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
         continue;
       }
       String expression = expression(column);
-      items.add(named && !expression.equals(ident(column.name())) ? expression + " AS " + ident(column.name()) : expression);
+      items.add(
+          named && !expression.equals(ident(column.name()))
+              ? expression + " AS " + ident(column.name())
+              : expression);
     }
     return items;
   }
@@ -222,24 +307,34 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
   private Optional<String> castsValid() {
     List<String> checks = new ArrayList<>();
     for (ColumnSpec c : castColumns()) {
-      checks.add(validity(ident(c.name()), rule.column(c.name()).flatMap(ColumnRule::cast).orElseThrow()));
+      checks.add(
+          validity(ident(c.name()), rule.column(c.name()).flatMap(ColumnRule::cast).orElseThrow()));
     }
     return checks.isEmpty() ? Optional.empty() : Optional.of(String.join(" AND ", checks));
   }
 
   private static String validity(String column, String type) {
-    return "(" + column + " IS NULL OR pg_input_is_valid(" + column + "::text, " + literal(type) + "))";
+    return "("
+        + column
+        + " IS NULL OR pg_input_is_valid("
+        + column
+        + "::text, "
+        + literal(type)
+        + "))";
   }
 
   /** Target columns this tenant has and a rule casts. */
   private List<ColumnSpec> castColumns() {
-    return table.columns().stream().filter(c -> source.column(c.name()).isPresent())
-        .filter(c -> rule.column(c.name()).flatMap(ColumnRule::cast).isPresent()).toList();
+    return table.columns().stream()
+        .filter(c -> source.column(c.name()).isPresent())
+        .filter(c -> rule.column(c.name()).flatMap(ColumnRule::cast).isPresent())
+        .toList();
   }
 
   private static boolean sameType(ColumnSpec source, ColumnSpec target) {
     if (source.enumType() != null || target.enumType() != null) {
-      // Enum types exist in the target under the target schema; the source's labels load as they are.
+      // Enum types exist in the target under the target schema; the source's labels load as they
+      // are.
       return true;
     }
     return TypeLattice.normal(source.type()).equals(TypeLattice.normal(target.type()));

@@ -5,16 +5,21 @@ import java.util.List;
 /**
  * Where one tenant table's source rows went before loading: {@code sourceRows = kept +
  * duplicatesRemoved + rejectedRows}, counted in the tenant's snapshot by {@link
- * ConformedSource#accountingSql}. {@code rejects} holds the first rejected rows (at most the table's
- * threshold plus one), for the report.
+ * ConformedSource#accountingSql}. {@code rejects} holds the first rejected rows (at most the
+ * table's threshold plus one), for the report.
  */
-public record RowAccounting(long sourceRows, long duplicatesRemoved, long rejectedRows, List<Reject> rejects) {
+public record RowAccounting(
+    long sourceRows, long duplicatesRemoved, long rejectedRows, List<Reject> rejects) {
   public RowAccounting {
     rejects = List.copyOf(rejects);
   }
 
-  /** Rows counted as {@code sourceRows} with {@code keptRows} left after deduplication, {@code rejectedRows} of them rejected. */
-  public static RowAccounting counted(long sourceRows, long keptRows, long rejectedRows, List<Reject> rejects) {
+  /**
+   * Rows counted as {@code sourceRows} with {@code keptRows} left after deduplication, {@code
+   * rejectedRows} of them rejected.
+   */
+  public static RowAccounting counted(
+      long sourceRows, long keptRows, long rejectedRows, List<Reject> rejects) {
     return new RowAccounting(sourceRows, sourceRows - keptRows, rejectedRows, rejects);
   }
 
@@ -23,7 +28,8 @@ public record RowAccounting(long sourceRows, long duplicatesRemoved, long reject
    * landing table's database for an export tenant): source rows, rows kept after deduplication,
    * rejected rows, and the first rejects up to one over the table's threshold.
    */
-  public static RowAccounting count(java.sql.Statement st, ConformedSource conformed) throws java.sql.SQLException {
+  public static RowAccounting count(java.sql.Statement st, ConformedSource conformed)
+      throws java.sql.SQLException {
     long source;
     long kept;
     long rejected;
@@ -38,7 +44,12 @@ public record RowAccounting(long sourceRows, long duplicatesRemoved, long reject
     if (rejected > 0 && rejectsSql.isPresent()) {
       try (java.sql.ResultSet rs = st.executeQuery(rejectsSql.get())) {
         while (rs.next()) {
-          rejects.add(new Reject(rs.getString("key"), rs.getString("column_name"), rs.getString("reason"), rs.getString("row_data")));
+          rejects.add(
+              new Reject(
+                  rs.getString("key"),
+                  rs.getString("column_name"),
+                  rs.getString("reason"),
+                  rs.getString("row_data")));
         }
       }
     }

@@ -7,15 +7,15 @@ import dev.tenantfold.extract.TableObjects;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The plan: the one schema every tenant conforms to, the rules each table's rows go through, what
@@ -39,17 +39,28 @@ public record TargetSchema(
     objects = Map.copyOf(objects);
   }
 
-  public TargetSchema(SortedMap<String, TargetTable> tables, Map<String, EnumSpec> enums, RulesConfig rules, List<Drift> drift,
-      List<PlanError> errors, Map<String, TableObjects> objects) {
+  public TargetSchema(
+      SortedMap<String, TargetTable> tables,
+      Map<String, EnumSpec> enums,
+      RulesConfig rules,
+      List<Drift> drift,
+      List<PlanError> errors,
+      Map<String, TableObjects> objects) {
     this(tables, enums, rules, drift, errors, objects, CodePlan.none());
   }
 
-  public TargetSchema(SortedMap<String, TargetTable> tables, Map<String, EnumSpec> enums, RulesConfig rules, List<Drift> drift,
+  public TargetSchema(
+      SortedMap<String, TargetTable> tables,
+      Map<String, EnumSpec> enums,
+      RulesConfig rules,
+      List<Drift> drift,
       List<PlanError> errors) {
     this(tables, enums, rules, drift, errors, Map.of());
   }
 
-  /** The unique constraints, indexes and CHECK constraints of each table, as the tenants have them. */
+  /**
+   * The unique constraints, indexes and CHECK constraints of each table, as the tenants have them.
+   */
   public TargetSchema withObjects(Map<String, TableObjects> tableObjects) {
     return new TargetSchema(tables, enums, rules, drift, errors, tableObjects, code);
   }
@@ -71,8 +82,12 @@ public record TargetSchema(
   public List<ForeignKeySpec> foreignKeys(String table) {
     Set<String> ordered = new LinkedHashSet<>(publishOrder());
     return objects(table).foreignKeys().stream()
-        .filter(k -> tables.containsKey(k.referencedTable()) && !k.referencedTable().equals(table) && ordered.contains(table)
-            && ordered.contains(k.referencedTable()))
+        .filter(
+            k ->
+                tables.containsKey(k.referencedTable())
+                    && !k.referencedTable().equals(table)
+                    && ordered.contains(table)
+                    && ordered.contains(k.referencedTable()))
         .filter(k -> referencesUniqueKey(k))
         .toList();
   }
@@ -83,8 +98,13 @@ public record TargetSchema(
     if (new HashSet<>(referenced.primaryKey()).equals(columns)) {
       return true;
     }
-    return objects(key.referencedTable()).indexes().stream().anyMatch(i -> i.unique() && i.predicate() == null && i.include().isEmpty()
-        && new HashSet<>(i.keys()).equals(columns));
+    return objects(key.referencedTable()).indexes().stream()
+        .anyMatch(
+            i ->
+                i.unique()
+                    && i.predicate() == null
+                    && i.include().isEmpty()
+                    && new HashSet<>(i.keys()).equals(columns));
   }
 
   /**
@@ -98,8 +118,11 @@ public record TargetSchema(
     while (progressed) {
       progressed = false;
       for (String table : List.copyOf(remaining)) {
-        boolean ready = objects(table).foreignKeys().stream().map(ForeignKeySpec::referencedTable)
-            .filter(r -> !r.equals(table) && tables.containsKey(r)).allMatch(r -> !remaining.contains(r));
+        boolean ready =
+            objects(table).foreignKeys().stream()
+                .map(ForeignKeySpec::referencedTable)
+                .filter(r -> !r.equals(table) && tables.containsKey(r))
+                .allMatch(r -> !remaining.contains(r));
         if (ready) {
           order.add(table);
           remaining.remove(table);
@@ -118,9 +141,18 @@ public record TargetSchema(
   }
 
   /** A schema without rules, drift or errors (tests, and tables built by hand). */
-  public TargetSchema(SortedMap<String, TargetTable> tables, Map<String, EnumSpec> enums, Map<String, String> rejectedTenants) {
-    this(tables, enums, RulesConfig.none(), List.of(),
-        rejectedTenants.entrySet().stream().map(e -> PlanError.tenant(e.getKey(), e.getValue())).toList());
+  public TargetSchema(
+      SortedMap<String, TargetTable> tables,
+      Map<String, EnumSpec> enums,
+      Map<String, String> rejectedTenants) {
+    this(
+        tables,
+        enums,
+        RulesConfig.none(),
+        List.of(),
+        rejectedTenants.entrySet().stream()
+            .map(e -> PlanError.tenant(e.getKey(), e.getValue()))
+            .toList());
   }
 
   public Optional<TargetTable> table(String name) {

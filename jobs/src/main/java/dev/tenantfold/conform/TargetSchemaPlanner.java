@@ -23,8 +23,8 @@ import java.util.stream.Collectors;
 /**
  * Merges the tables that exist in the target already and every tenant's catalog into one target
  * schema, under the configured rules. Pure: catalogs and rules in, plan out. Columns are the union,
- * in first-seen order (existing target columns first); a column a tenant lacks loads as NULL (or the
- * rule's default). Types that differ widen along {@link TypeLattice}; a rule's cast decides a
+ * in first-seen order (existing target columns first); a column a tenant lacks loads as NULL (or
+ * the rule's default). Types that differ widen along {@link TypeLattice}; a rule's cast decides a
  * column's type outright. A tenant whose column cannot widen to what is planned, or whose primary
  * key differs, is kept out with the reason (the first tenant in config order sets the shape).
  */
@@ -33,28 +33,36 @@ public final class TargetSchemaPlanner {
 
   private TargetSchemaPlanner() {}
 
-  public static TargetSchema plan(TenantCatalog existingTarget, List<TenantCatalog> tenants, String tenantColumn) {
+  public static TargetSchema plan(
+      TenantCatalog existingTarget, List<TenantCatalog> tenants, String tenantColumn) {
     return plan(existingTarget, tenants, tenantColumn, RulesConfig.none());
   }
 
-  public static TargetSchema plan(TenantCatalog existingTarget, List<TenantCatalog> tenants, String tenantColumn, RulesConfig rules) {
+  public static TargetSchema plan(
+      TenantCatalog existingTarget,
+      List<TenantCatalog> tenants,
+      String tenantColumn,
+      RulesConfig rules) {
     checkRules(existingTarget, tenants, tenantColumn, rules);
     Map<String, Draft> drafts = new LinkedHashMap<>();
     Map<String, EnumSpec> enums = new TreeMap<>();
     List<PlanError> errors = new ArrayList<>();
     if (existingTarget != null) {
       for (TableSpec table : existingTarget.tables()) {
-        List<ColumnSpec> cols = table.columns().stream().filter(c -> !c.name().equals(tenantColumn)).toList();
+        List<ColumnSpec> cols =
+            table.columns().stream().filter(c -> !c.name().equals(tenantColumn)).toList();
         List<String> pk = table.primaryKey().stream().filter(c -> !c.equals(tenantColumn)).toList();
         drafts.put(table.key(), Draft.ofTarget(table.key(), cols, pk));
       }
       mergeEnums(enums, existingTarget.enums());
     }
     List<String> accepted = new ArrayList<>();
-    // Per enum type, the labels of each accepted tenant (config order): they must agree, or the type must be listed in enum-union.
+    // Per enum type, the labels of each accepted tenant (config order): they must agree, or the
+    // type must be listed in enum-union.
     Map<String, Map<String, List<String>>> enumHolders = new LinkedHashMap<>();
     for (TenantCatalog tenant : tenants) {
-      List<TableSpec> tables = tenant.tables().stream().map(t -> withoutExcluded(t, rules.forTable(t.key()))).toList();
+      List<TableSpec> tables =
+          tenant.tables().stream().map(t -> withoutExcluded(t, rules.forTable(t.key()))).toList();
       List<PlanError> problems = conflicts(drafts, tenant.tenantId(), tables, tenantColumn, rules);
       problems.addAll(enumConflicts(enumHolders, tenant, tables, rules));
       if (!problems.isEmpty()) {
@@ -63,10 +71,19 @@ public final class TargetSchemaPlanner {
       }
       accepted.add(tenant.tenantId());
       for (TableSpec table : tables) {
-        drafts.computeIfAbsent(table.key(), n -> Draft.ofTenant(n, table.primaryKey(), tenant.tenantId())).absorb(tenant.tenantId(), table,
-            rules.forTable(table.key()));
+        drafts
+            .computeIfAbsent(
+                table.key(), n -> Draft.ofTenant(n, table.primaryKey(), tenant.tenantId()))
+            .absorb(tenant.tenantId(), table, rules.forTable(table.key()));
       }
-      tenant.enums().values().forEach(e -> enumHolders.computeIfAbsent(e.name(), k -> new LinkedHashMap<>()).put(tenant.tenantId(), e.labels()));
+      tenant
+          .enums()
+          .values()
+          .forEach(
+              e ->
+                  enumHolders
+                      .computeIfAbsent(e.name(), k -> new LinkedHashMap<>())
+                      .put(tenant.tenantId(), e.labels()));
       mergeEnums(enums, tenant.enums());
     }
     Map<String, TargetTable> tables = new TreeMap<>();
@@ -87,18 +104,43 @@ public final class TargetSchemaPlanner {
     if (rule.columns().values().stream().noneMatch(ColumnRule::exclude)) {
       return table;
     }
-    List<ColumnSpec> kept = table.columns().stream().filter(c -> !rule.column(c.name()).map(ColumnRule::exclude).orElse(false)).toList();
-    return new TableSpec(table.schema(), table.name(), kept, table.primaryKey(), table.foreignKeys(), table.estimatedRows(), table.pages(),
-        table.partitioned(), table.leafPartitions());
+    List<ColumnSpec> kept =
+        table.columns().stream()
+            .filter(c -> !rule.column(c.name()).map(ColumnRule::exclude).orElse(false))
+            .toList();
+    return new TableSpec(
+        table.schema(),
+        table.name(),
+        kept,
+        table.primaryKey(),
+        table.foreignKeys(),
+        table.estimatedRows(),
+        table.pages(),
+        table.partitioned(),
+        table.leafPartitions());
   }
 
-  private static List<PlanError> conflicts(Map<String, Draft> drafts, String tenantId, List<TableSpec> tables, String tenantColumn,
+  private static List<PlanError> conflicts(
+      Map<String, Draft> drafts,
+      String tenantId,
+      List<TableSpec> tables,
+      String tenantColumn,
       RulesConfig rules) {
     List<PlanError> errors = new ArrayList<>();
     for (TableSpec table : tables) {
       if (table.column(tenantColumn).isPresent()) {
-        errors.add(new PlanError(tenantId, table.key(), tenantColumn, "Cannot conform tenant " + tenantId + ": table " + table.qualifiedName()
-            + " already has a column named " + tenantColumn + ", the tenant column; set tenantfold.tenant-column to another name"));
+        errors.add(
+            new PlanError(
+                tenantId,
+                table.key(),
+                tenantColumn,
+                "Cannot conform tenant "
+                    + tenantId
+                    + ": table "
+                    + table.qualifiedName()
+                    + " already has a column named "
+                    + tenantColumn
+                    + ", the tenant column; set tenantfold.tenant-column to another name"));
         continue;
       }
       Draft draft = drafts.get(table.key());
@@ -106,8 +148,22 @@ public final class TargetSchemaPlanner {
         continue;
       }
       if (!draft.primaryKey.equals(table.primaryKey())) {
-        errors.add(new PlanError(tenantId, table.key(), null, "Cannot conform tenant " + tenantId + ": table " + table.key() + " has primary key "
-            + table.primaryKey() + " but " + draft.origin + " has " + draft.primaryKey + "; the target needs one key per table"));
+        errors.add(
+            new PlanError(
+                tenantId,
+                table.key(),
+                null,
+                "Cannot conform tenant "
+                    + tenantId
+                    + ": table "
+                    + table.key()
+                    + " has primary key "
+                    + table.primaryKey()
+                    + " but "
+                    + draft.origin
+                    + " has "
+                    + draft.primaryKey
+                    + "; the target needs one key per table"));
         continue;
       }
       TableRule rule = rules.forTable(table.key());
@@ -117,18 +173,44 @@ public final class TargetSchemaPlanner {
           continue;
         }
         if (planned.widenedWith(column).isEmpty()) {
-          errors.add(new PlanError(tenantId, table.key(), column.name(), "Cannot conform tenant " + tenantId + ": table " + table.key()
-              + " column " + column.name() + " is " + describe(column) + " but " + planned.holders() + " " + describe(planned.spec)
-              + ", which do not widen to one type; give a cast: tenantfold.rules." + RulesConfig.path(table.key()) + ".columns." + column.name()
-              + ".cast = TYPE (rows that do not cast are rejected), exclude the column or the table, or align the sources"));
+          errors.add(
+              new PlanError(
+                  tenantId,
+                  table.key(),
+                  column.name(),
+                  "Cannot conform tenant "
+                      + tenantId
+                      + ": table "
+                      + table.key()
+                      + " column "
+                      + column.name()
+                      + " is "
+                      + describe(column)
+                      + " but "
+                      + planned.holders()
+                      + " "
+                      + describe(planned.spec)
+                      + ", which do not widen to one type; give a cast: tenantfold.rules."
+                      + RulesConfig.path(table.key())
+                      + ".columns."
+                      + column.name()
+                      + ".cast = TYPE (rows that do not cast are rejected), exclude the column or"
+                      + " the table, or align the sources"));
         }
       }
     }
     return errors;
   }
 
-  /** Every table and column a rule names exists somewhere (a tenant or the target); a typo is a config error, not a silent no-op. */
-  private static void checkRules(TenantCatalog existingTarget, List<TenantCatalog> tenants, String tenantColumn, RulesConfig rules) {
+  /**
+   * Every table and column a rule names exists somewhere (a tenant or the target); a typo is a
+   * config error, not a silent no-op.
+   */
+  private static void checkRules(
+      TenantCatalog existingTarget,
+      List<TenantCatalog> tenants,
+      String tenantColumn,
+      RulesConfig rules) {
     List<TenantCatalog> all = new ArrayList<>(tenants);
     if (existingTarget != null) {
       all.add(existingTarget);
@@ -137,49 +219,106 @@ public final class TargetSchemaPlanner {
       if (rule.exclude()) {
         continue;
       }
-      List<TableSpec> specs = all.stream().flatMap(c -> c.tables().stream()).filter(t -> RulesConfig.names(rule.table(), t.key())).toList();
+      List<TableSpec> specs =
+          all.stream()
+              .flatMap(c -> c.tables().stream())
+              .filter(t -> RulesConfig.names(rule.table(), t.key()))
+              .toList();
       if (specs.isEmpty()) {
-        throw new ConfigError("Cannot apply rule " + rule.path() + ": no tenant has a table named " + rule.table() + " (check the name;"
-            + " a table outside schema public is named schema.table, quoted: tenantfold.rules.\"sales.orders\")");
+        throw new ConfigError(
+            "Cannot apply rule "
+                + rule.path()
+                + ": no tenant has a table named "
+                + rule.table()
+                + " (check the name; a table outside schema public is named schema.table, quoted:"
+                + " tenantfold.rules.\"sales.orders\")");
       }
       List<String> keys = specs.stream().map(TableSpec::key).distinct().toList();
       if (keys.size() > 1) {
-        throw new ConfigError("Cannot apply rule " + rule.path() + ": tables " + keys + " are all named " + rule.table() + "; name one with its"
-            + " schema, quoted: tenantfold.rules.\"" + keys.get(keys.size() - 1) + "\"");
+        throw new ConfigError(
+            "Cannot apply rule "
+                + rule.path()
+                + ": tables "
+                + keys
+                + " are all named "
+                + rule.table()
+                + "; name one with its"
+                + " schema, quoted: tenantfold.rules.\""
+                + keys.get(keys.size() - 1)
+                + "\"");
       }
-      Set<String> columns = specs.stream().flatMap(t -> t.columns().stream()).map(ColumnSpec::name).collect(Collectors.toCollection(LinkedHashSet::new));
+      Set<String> columns =
+          specs.stream()
+              .flatMap(t -> t.columns().stream())
+              .map(ColumnSpec::name)
+              .collect(Collectors.toCollection(LinkedHashSet::new));
       for (ColumnRule column : rule.columns().values()) {
         if (!columns.contains(column.column())) {
-          throw new ConfigError("Cannot apply rule " + column.path() + ": table " + rule.table() + " has no column " + column.column()
-              + " in any tenant (columns: " + columns + ")");
+          throw new ConfigError(
+              "Cannot apply rule "
+                  + column.path()
+                  + ": table "
+                  + rule.table()
+                  + " has no column "
+                  + column.column()
+                  + " in any tenant (columns: "
+                  + columns
+                  + ")");
         }
         if (column.column().equals(tenantColumn)) {
-          throw new ConfigError("Cannot apply rule " + column.path() + ": " + tenantColumn + " is the tenant column");
+          throw new ConfigError(
+              "Cannot apply rule " + column.path() + ": " + tenantColumn + " is the tenant column");
         }
-        if (column.exclude() && specs.stream().anyMatch(t -> t.primaryKey().contains(column.column()))) {
-          throw new ConfigError("Cannot apply rule " + column.path() + ": column " + column.column() + " is part of the primary key of "
-              + rule.table() + "; a key column cannot be excluded");
+        if (column.exclude()
+            && specs.stream().anyMatch(t -> t.primaryKey().contains(column.column()))) {
+          throw new ConfigError(
+              "Cannot apply rule "
+                  + column.path()
+                  + ": column "
+                  + column.column()
+                  + " is part of the primary key of "
+                  + rule.table()
+                  + "; a key column cannot be excluded");
         }
       }
       if (rule.shared().isPresent() && specs.stream().anyMatch(t -> t.primaryKey().isEmpty())) {
-        throw new ConfigError("Cannot apply rule " + rule.shared().get().path() + ": table " + rule.table() + " has no primary key in every"
-            + " tenant; a shared table is keyed by the source key (add the key in the sources, or remove the rule)");
+        throw new ConfigError(
+            "Cannot apply rule "
+                + rule.shared().get().path()
+                + ": table "
+                + rule.table()
+                + " has no primary key in every tenant; a shared table is keyed by the source key"
+                + " (add the key in the sources, or remove the rule)");
       }
-      rule.dedup().ifPresent(dedup -> {
-        List<String> named = new ArrayList<>(dedup.key());
-        dedup.keep().forEach(k -> named.add(k.column()));
-        for (String name : named) {
-          if (!columns.contains(name) || rule.column(name).map(ColumnRule::exclude).orElse(false)) {
-            throw new ConfigError("Cannot apply rule " + dedup.path() + ": table " + rule.table() + " has no column " + name + " to deduplicate by"
-                + " (columns: " + columns + ")");
-          }
-        }
-      });
+      rule.dedup()
+          .ifPresent(
+              dedup -> {
+                List<String> named = new ArrayList<>(dedup.key());
+                dedup.keep().forEach(k -> named.add(k.column()));
+                for (String name : named) {
+                  if (!columns.contains(name)
+                      || rule.column(name).map(ColumnRule::exclude).orElse(false)) {
+                    throw new ConfigError(
+                        "Cannot apply rule "
+                            + dedup.path()
+                            + ": table "
+                            + rule.table()
+                            + " has no column "
+                            + name
+                            + " to deduplicate by"
+                            + " (columns: "
+                            + columns
+                            + ")");
+                  }
+                }
+              });
     }
   }
 
   static String describe(ColumnSpec column) {
-    return column.enumType() != null ? "enum " + column.enumType() + (column.array() ? "[]" : "") : column.type();
+    return column.enumType() != null
+        ? "enum " + column.enumType() + (column.array() ? "[]" : "")
+        : column.type();
   }
 
   /**
@@ -190,11 +329,16 @@ public final class TargetSchemaPlanner {
   private static void mergeEnums(Map<String, EnumSpec> into, Map<String, EnumSpec> from) {
     for (EnumSpec e : from.values()) {
       EnumSpec existing = into.get(e.name());
-      into.put(e.name(), existing == null ? e : new EnumSpec(e.name(), unite(existing.labels(), e.labels())));
+      into.put(
+          e.name(),
+          existing == null ? e : new EnumSpec(e.name(), unite(existing.labels(), e.labels())));
     }
   }
 
-  /** {@code base} with the labels of {@code more} it lacks, each placed right after its predecessor in {@code more}. */
+  /**
+   * {@code base} with the labels of {@code more} it lacks, each placed right after its predecessor
+   * in {@code more}.
+   */
   static List<String> unite(List<String> base, List<String> more) {
     List<String> out = new ArrayList<>(base);
     String previous = null;
@@ -209,32 +353,69 @@ public final class TargetSchemaPlanner {
 
   /**
    * A tenant whose enum type (same schema and name) has other labels than the tenants before it is
-   * kept out with the labels of both, unless the type is listed in {@code tenantfold.enum-union}; then
-   * the labels unite, but only when their orders agree (a label's order is its meaning for {@code <}
-   * and {@code ORDER BY}).
+   * kept out with the labels of both, unless the type is listed in {@code tenantfold.enum-union};
+   * then the labels unite, but only when their orders agree (a label's order is its meaning for
+   * {@code <} and {@code ORDER BY}).
    */
-  private static List<PlanError> enumConflicts(Map<String, Map<String, List<String>>> holders, TenantCatalog tenant, List<TableSpec> tables,
+  private static List<PlanError> enumConflicts(
+      Map<String, Map<String, List<String>>> holders,
+      TenantCatalog tenant,
+      List<TableSpec> tables,
       RulesConfig rules) {
     List<PlanError> errors = new ArrayList<>();
     for (EnumSpec e : tenant.enums().values()) {
       Map<String, List<String>> before = holders.getOrDefault(e.name(), Map.of());
-      String table = tables.stream().filter(t -> t.columns().stream().anyMatch(c -> e.name().equals(c.enumType()))).map(TableSpec::key)
-          .findFirst().orElse(null);
+      String table =
+          tables.stream()
+              .filter(t -> t.columns().stream().anyMatch(c -> e.name().equals(c.enumType())))
+              .map(TableSpec::key)
+              .findFirst()
+              .orElse(null);
       for (var other : before.entrySet()) {
         if (other.getValue().equals(e.labels())) {
           continue;
         }
-        String both = "tenant " + tenant.tenantId() + " has labels " + e.labels() + ", tenant " + other.getKey() + " has " + other.getValue();
+        String both =
+            "tenant "
+                + tenant.tenantId()
+                + " has labels "
+                + e.labels()
+                + ", tenant "
+                + other.getKey()
+                + " has "
+                + other.getValue();
         if (!rules.enumUnion().contains(e.name())) {
-          errors.add(new PlanError(tenant.tenantId(), table, null, "Cannot conform tenant " + tenant.tenantId() + ": enum type " + e.name()
-              + " differs between tenants (" + both + "); list it in tenantfold.enum-union = [" + e.name() + "] to unite the labels in source"
-              + " order, or align the sources"));
+          errors.add(
+              new PlanError(
+                  tenant.tenantId(),
+                  table,
+                  null,
+                  "Cannot conform tenant "
+                      + tenant.tenantId()
+                      + ": enum type "
+                      + e.name()
+                      + " differs between tenants ("
+                      + both
+                      + "); list it in tenantfold.enum-union = ["
+                      + e.name()
+                      + "] to unite the labels in source"
+                      + " order, or align the sources"));
           break;
         }
         List<String> united = unite(other.getValue(), e.labels());
         if (!inOrder(united, e.labels()) || !inOrder(united, other.getValue())) {
-          errors.add(new PlanError(tenant.tenantId(), table, null, "Cannot conform tenant " + tenant.tenantId() + ": enum type " + e.name()
-              + " orders its labels differently in two tenants (" + both + "), so no union keeps both orders; align the sources"));
+          errors.add(
+              new PlanError(
+                  tenant.tenantId(),
+                  table,
+                  null,
+                  "Cannot conform tenant "
+                      + tenant.tenantId()
+                      + ": enum type "
+                      + e.name()
+                      + " orders its labels differently in two tenants ("
+                      + both
+                      + "), so no union keeps both orders; align the sources"));
           break;
         }
       }
@@ -254,7 +435,9 @@ public final class TargetSchemaPlanner {
     return true;
   }
 
-  /** One planned column: its widened type so far, where it came from, and every tenant's own type. */
+  /**
+   * One planned column: its widened type so far, where it came from, and every tenant's own type.
+   */
   private static final class DraftColumn {
     ColumnSpec spec;
     final ColumnSpec targetSpec;
@@ -276,20 +459,50 @@ public final class TargetSchemaPlanner {
       }
       holders.addAll(byTenant.values());
       boolean bySequence = holders.stream().anyMatch(ColumnSpec::generatedBySequence);
-      String expression = bySequence ? null : holders.stream().map(ColumnSpec::defaultExpression).filter(e -> e != null).findFirst().orElse(null);
-      // Generated only when every holder generates it the same way (the target table's own definition decides once it exists).
-      String generated = targetSpec != null ? targetSpec.generatedExpression()
-          : holders.stream().map(ColumnSpec::generatedExpression).distinct().count() == 1 ? holders.get(0).generatedExpression() : null;
-      // A domain only when every holder declares the column with it (over the planned type: widening drops it).
-      String domain = spec.domain() != null && holders.stream().allMatch(h -> spec.domain().equals(h.domain())) ? spec.domain() : null;
-      return new ColumnSpec(spec.name(), spec.type(), spec.notNull(), spec.enumType(), spec.array(), generated == null ? expression : null,
-          generated == null && bySequence, generated, domain);
+      String expression =
+          bySequence
+              ? null
+              : holders.stream()
+                  .map(ColumnSpec::defaultExpression)
+                  .filter(e -> e != null)
+                  .findFirst()
+                  .orElse(null);
+      // Generated only when every holder generates it the same way (the target table's own
+      // definition decides once it exists).
+      String generated =
+          targetSpec != null
+              ? targetSpec.generatedExpression()
+              : holders.stream().map(ColumnSpec::generatedExpression).distinct().count() == 1
+                  ? holders.get(0).generatedExpression()
+                  : null;
+      // A domain only when every holder declares the column with it (over the planned type:
+      // widening drops it).
+      String domain =
+          spec.domain() != null && holders.stream().allMatch(h -> spec.domain().equals(h.domain()))
+              ? spec.domain()
+              : null;
+      return new ColumnSpec(
+          spec.name(),
+          spec.type(),
+          spec.notNull(),
+          spec.enumType(),
+          spec.array(),
+          generated == null ? expression : null,
+          generated == null && bySequence,
+          generated,
+          domain);
     }
 
-    /** Who gave the column its planned type, for messages: "tenant a has", "the existing target table and tenants a, b have". */
+    /**
+     * Who gave the column its planned type, for messages: "tenant a has", "the existing target
+     * table and tenants a, b have".
+     */
     String holders() {
       List<String> tenants = List.copyOf(byTenant.keySet());
-      String who = tenants.isEmpty() ? "" : (tenants.size() == 1 ? "tenant " : "tenants ") + String.join(", ", tenants);
+      String who =
+          tenants.isEmpty()
+              ? ""
+              : (tenants.size() == 1 ? "tenant " : "tenants ") + String.join(", ", tenants);
       if (targetSpec != null) {
         return TARGET + (who.isEmpty() ? " has" : " and " + who + " have");
       }
@@ -299,10 +512,14 @@ public final class TargetSchemaPlanner {
     /** The column widened to also hold {@code other}'s values; empty when they do not widen. */
     Optional<ColumnSpec> widenedWith(ColumnSpec other) {
       if (spec.enumType() != null || other.enumType() != null) {
-        boolean same = spec.enumType() != null && spec.enumType().equals(other.enumType()) && spec.array() == other.array();
+        boolean same =
+            spec.enumType() != null
+                && spec.enumType().equals(other.enumType())
+                && spec.array() == other.array();
         return same ? Optional.of(spec) : Optional.empty();
       }
-      return TypeLattice.widen(spec.type(), other.type()).map(t -> spec.retyped(t, spec.notNull(), null, t.endsWith("[]")));
+      return TypeLattice.widen(spec.type(), other.type())
+          .map(t -> spec.retyped(t, spec.notNull(), null, t.endsWith("[]")));
     }
   }
 
@@ -345,10 +562,15 @@ public final class TargetSchemaPlanner {
       }
     }
 
-    /** Whether no tenant loads NULL into the column: each has it NOT NULL, or lacks it and the rule's default fills it. */
+    /**
+     * Whether no tenant loads NULL into the column: each has it NOT NULL, or lacks it and the
+     * rule's default fills it.
+     */
     boolean everyTenantNotNull(DraftColumn c, TableRule rule) {
       boolean defaulted = rule.column(c.spec.name()).flatMap(ColumnRule::defaultValue).isPresent();
-      return !c.byTenant.isEmpty() && tenants.stream().allMatch(t -> c.byTenant.containsKey(t) ? c.byTenant.get(t).notNull() : defaulted);
+      return !c.byTenant.isEmpty()
+          && tenants.stream()
+              .allMatch(t -> c.byTenant.containsKey(t) ? c.byTenant.get(t).notNull() : defaulted);
     }
 
     TargetTable build(TableRule rule) {
@@ -357,10 +579,19 @@ public final class TargetSchemaPlanner {
         Optional<String> cast = rule.column(c.spec.name()).flatMap(ColumnRule::cast);
         String type = cast.orElse(c.spec.type());
         boolean enumColumn = cast.isEmpty() && c.spec.enumType() != null;
-        // NOT NULL holds only where every tenant guarantees it (a cast keeps NULL as NULL); an existing nullable target column stays nullable.
-        boolean notNull = primaryKey.contains(c.spec.name())
-            || (everyTenantNotNull(c, rule) && (c.targetSpec == null || c.targetSpec.notNull()));
-        built.add(c.defaulted().retyped(type, notNull, enumColumn ? c.spec.enumType() : null, enumColumn ? c.spec.array() : type.endsWith("[]")));
+        // NOT NULL holds only where every tenant guarantees it (a cast keeps NULL as NULL); an
+        // existing nullable target column stays nullable.
+        boolean notNull =
+            primaryKey.contains(c.spec.name())
+                || (everyTenantNotNull(c, rule)
+                    && (c.targetSpec == null || c.targetSpec.notNull()));
+        built.add(
+            c.defaulted()
+                .retyped(
+                    type,
+                    notNull,
+                    enumColumn ? c.spec.enumType() : null,
+                    enumColumn ? c.spec.array() : type.endsWith("[]")));
       }
       return new TargetTable(name, built, primaryKey);
     }
@@ -369,7 +600,12 @@ public final class TargetSchemaPlanner {
       List<Drift> out = new ArrayList<>();
       List<String> lacking = accepted.stream().filter(t -> !tenants.contains(t)).toList();
       if (!lacking.isEmpty()) {
-        out.add(new Drift(name, null, Drift.Kind.TABLE_IN_SOME, "only in " + List.copyOf(tenants) + "; " + lacking + " have no such table"));
+        out.add(
+            new Drift(
+                name,
+                null,
+                Drift.Kind.TABLE_IN_SOME,
+                "only in " + List.copyOf(tenants) + "; " + lacking + " have no such table"));
       }
       TargetTable built = build(rule);
       for (DraftColumn c : columns.values()) {
@@ -377,34 +613,113 @@ public final class TargetSchemaPlanner {
         ColumnSpec planned = built.column(column).orElseThrow();
         List<String> without = tenants.stream().filter(t -> !c.byTenant.containsKey(t)).toList();
         if (!without.isEmpty()) {
-          String fill = rule.column(column).flatMap(ColumnRule::defaultValue).map(v -> "the default '" + v + "'").orElse("NULL");
-          out.add(new Drift(name, column, Drift.Kind.COLUMN_IN_SOME, "in " + List.copyOf(c.byTenant.keySet()) + (c.targetSpec != null ? " and the target" : "")
-              + ", missing in " + without + ": they load " + fill));
+          String fill =
+              rule.column(column)
+                  .flatMap(ColumnRule::defaultValue)
+                  .map(v -> "the default '" + v + "'")
+                  .orElse("NULL");
+          out.add(
+              new Drift(
+                  name,
+                  column,
+                  Drift.Kind.COLUMN_IN_SOME,
+                  "in "
+                      + List.copyOf(c.byTenant.keySet())
+                      + (c.targetSpec != null ? " and the target" : "")
+                      + ", missing in "
+                      + without
+                      + ": they load "
+                      + fill));
         }
         Map<String, List<String>> tenantsByType = new LinkedHashMap<>();
-        c.byTenant.forEach((tenant, spec) -> tenantsByType.computeIfAbsent(describe(spec), k -> new ArrayList<>()).add(tenant));
+        c.byTenant.forEach(
+            (tenant, spec) ->
+                tenantsByType.computeIfAbsent(describe(spec), k -> new ArrayList<>()).add(tenant));
         String plannedType = describe(planned);
-        if (tenantsByType.size() > 1 || (tenantsByType.size() == 1 && !tenantsByType.containsKey(plannedType))) {
-          String types = tenantsByType.entrySet().stream().map(e -> e.getKey() + " in " + e.getValue()).collect(Collectors.joining(", "));
+        if (tenantsByType.size() > 1
+            || (tenantsByType.size() == 1 && !tenantsByType.containsKey(plannedType))) {
+          String types =
+              tenantsByType.entrySet().stream()
+                  .map(e -> e.getKey() + " in " + e.getValue())
+                  .collect(Collectors.joining(", "));
           boolean cast = rule.column(column).flatMap(ColumnRule::cast).isPresent();
-          out.add(new Drift(name, column, Drift.Kind.TYPE_WIDENED, types + (cast ? ": cast to " : ": widened to ") + plannedType));
+          out.add(
+              new Drift(
+                  name,
+                  column,
+                  Drift.Kind.TYPE_WIDENED,
+                  types + (cast ? ": cast to " : ": widened to ") + plannedType));
         }
         if (c.targetSpec != null && !describe(c.targetSpec).equals(plannedType)) {
-          out.add(new Drift(name, column, Drift.Kind.TARGET_WIDENED, "target column is " + describe(c.targetSpec) + ": altered to " + plannedType));
+          out.add(
+              new Drift(
+                  name,
+                  column,
+                  Drift.Kind.TARGET_WIDENED,
+                  "target column is " + describe(c.targetSpec) + ": altered to " + plannedType));
         }
       }
       for (ColumnRule column : rule.columns().values()) {
-        String what = column.exclude() ? "excluded (not loaded)" : column.cast().map(t -> "cast to " + t + " (rows that do not cast are rejected)")
-            .orElse("") + column.defaultValue().map(v -> (column.cast().isPresent() ? "; " : "") + "default '" + v + "' where a tenant lacks it").orElse("");
+        String what =
+            column.exclude()
+                ? "excluded (not loaded)"
+                : column
+                        .cast()
+                        .map(t -> "cast to " + t + " (rows that do not cast are rejected)")
+                        .orElse("")
+                    + column
+                        .defaultValue()
+                        .map(
+                            v ->
+                                (column.cast().isPresent() ? "; " : "")
+                                    + "default '"
+                                    + v
+                                    + "' where a tenant lacks it")
+                        .orElse("");
         out.add(new Drift(name, column.column(), Drift.Kind.RULE, what));
       }
-      rule.dedup().ifPresent(d -> out.add(new Drift(name, null, Drift.Kind.RULE, d.exact() ? "deduplicated: identical rows collapse to one"
-          : "deduplicated: one row per " + d.key() + (d.keep().isEmpty() ? "" : ", keeping the first by " + d.keep().stream()
-              .map(k -> k.column() + (k.descending() ? " desc" : "")).toList()) + ", ties by the row's text")));
-      rule.shared().ifPresent(sh -> out.add(new Drift(name, null, Drift.Kind.RULE, "shared: one copy for every tenant, without the tenant"
-          + " column, keyed by " + primaryKey + "; rows that differ for one key: on-conflict = " + sh.describe())));
+      rule.dedup()
+          .ifPresent(
+              d ->
+                  out.add(
+                      new Drift(
+                          name,
+                          null,
+                          Drift.Kind.RULE,
+                          d.exact()
+                              ? "deduplicated: identical rows collapse to one"
+                              : "deduplicated: one row per "
+                                  + d.key()
+                                  + (d.keep().isEmpty()
+                                      ? ""
+                                      : ", keeping the first by "
+                                          + d.keep().stream()
+                                              .map(
+                                                  k -> k.column() + (k.descending() ? " desc" : ""))
+                                              .toList())
+                                  + ", ties by the row's text")));
+      rule.shared()
+          .ifPresent(
+              sh ->
+                  out.add(
+                      new Drift(
+                          name,
+                          null,
+                          Drift.Kind.RULE,
+                          "shared: one copy for every tenant, without the tenant"
+                              + " column, keyed by "
+                              + primaryKey
+                              + "; rows that differ for one key: on-conflict = "
+                              + sh.describe())));
       if (rule.maxRejectedRows() > 0) {
-        out.add(new Drift(name, null, Drift.Kind.RULE, "up to " + rule.maxRejectedRows() + " rejected rows per tenant before the tenant fails"));
+        out.add(
+            new Drift(
+                name,
+                null,
+                Drift.Kind.RULE,
+                "up to "
+                    + rule.maxRejectedRows()
+                    + " rejected rows per tenant before the tenant fails"));
       }
       return out;
     }

@@ -7,8 +7,8 @@ import java.util.regex.Pattern;
 
 /**
  * The widening lattice of docs/reconcile.md, over PostgreSQL's {@code format_type} texts: the
- * narrowest type that holds every value of two column types without changing any of them, or
- * empty when there is none (text vs integer, timestamp vs timestamptz, json vs jsonb). Pure.
+ * narrowest type that holds every value of two column types without changing any of them, or empty
+ * when there is none (text vs integer, timestamp vs timestamptz, json vs jsonb). Pure.
  *
  * <ul>
  *   <li>smallint &lt; integer &lt; bigint &lt; numeric; an integer meets numeric(p,s) as
@@ -24,14 +24,19 @@ import java.util.regex.Pattern;
  */
 public final class TypeLattice {
   private static final int NUMERIC_MAX_PRECISION = 1000;
-  private static final Pattern NUMERIC = Pattern.compile("numeric(?:\\((\\d+)(?:,\\s*(-?\\d+))?\\))?");
+  private static final Pattern NUMERIC =
+      Pattern.compile("numeric(?:\\((\\d+)(?:,\\s*(-?\\d+))?\\))?");
   private static final Pattern VARCHAR = Pattern.compile("character varying(?:\\((\\d+)\\))?");
   private static final Pattern CHAR = Pattern.compile("character(?:\\((\\d+)\\))?");
-  private static final Pattern TEMPORAL = Pattern.compile("(timestamp|time)(?:\\((\\d)\\))? (with|without) time zone");
+  private static final Pattern TEMPORAL =
+      Pattern.compile("(timestamp|time)(?:\\((\\d)\\))? (with|without) time zone");
 
   private TypeLattice() {}
 
-  /** The narrowest type holding every value of {@code a} and of {@code b}; empty when they do not widen safely. */
+  /**
+   * The narrowest type holding every value of {@code a} and of {@code b}; empty when they do not
+   * widen safely.
+   */
   public static Optional<String> widen(String a, String b) {
     String x = normal(a);
     String y = normal(b);
@@ -44,12 +49,16 @@ public final class TypeLattice {
       if (!xArray || !yArray) {
         return Optional.empty();
       }
-      return widen(x.substring(0, x.length() - 2), y.substring(0, y.length() - 2)).map(t -> t + "[]");
+      return widen(x.substring(0, x.length() - 2), y.substring(0, y.length() - 2))
+          .map(t -> t + "[]");
     }
     return widenScalar(x, y).or(() -> widenScalar(y, x));
   }
 
-  /** Whether {@code to} holds every value of {@code from} (a cast from one to the other never fails or changes a value). */
+  /**
+   * Whether {@code to} holds every value of {@code from} (a cast from one to the other never fails
+   * or changes a value).
+   */
   public static boolean holds(String to, String from) {
     return widen(from, to).map(w -> w.equals(normal(to))).orElse(false);
   }
@@ -102,18 +111,24 @@ public final class TypeLattice {
     }
     Matcher xt = TEMPORAL.matcher(x);
     Matcher yt = TEMPORAL.matcher(y);
-    if (xt.matches() && yt.matches() && xt.group(1).equals(yt.group(1)) && xt.group(3).equals(yt.group(3))) {
+    if (xt.matches()
+        && yt.matches()
+        && xt.group(1).equals(yt.group(1))
+        && xt.group(3).equals(yt.group(3))) {
       int xp = xt.group(2) == null ? 6 : Integer.parseInt(xt.group(2));
       int yp = yt.group(2) == null ? 6 : Integer.parseInt(yt.group(2));
       int p = Math.max(xp, yp);
-      return Optional.of(xt.group(1) + (p == 6 ? "" : "(" + p + ")") + " " + xt.group(3) + " time zone");
+      return Optional.of(
+          xt.group(1) + (p == 6 ? "" : "(" + p + ")") + " " + xt.group(3) + " time zone");
     }
     return Optional.empty();
   }
 
   private static String numeric(int integerDigits, int scale) {
     int precision = integerDigits + scale;
-    return precision > NUMERIC_MAX_PRECISION || precision < 1 ? "numeric" : "numeric(" + precision + "," + scale + ")";
+    return precision > NUMERIC_MAX_PRECISION || precision < 1
+        ? "numeric"
+        : "numeric(" + precision + "," + scale + ")";
   }
 
   private static boolean textual(String type) {

@@ -1,18 +1,20 @@
 package dev.tenantfold.demo;
 
+import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import dev.tenantfold.jdbc.Sql;
 
 /**
  * Synthetic single-tenant databases: customers, orders and order items linked by foreign keys, an
  * events table without a primary key, and values chosen to break naive loaders (tabs, newlines,
  * backslashes, quotes, unicode, NULL next to empty strings, NaN and infinities, arrays with NULLs
- * and quotes, bytea with zero bytes, enums, json whitespace). Used by the demo, tests and benchmark.
+ * and quotes, bytea with zero bytes, enums, json whitespace). Used by the demo, tests and
+ * benchmark.
  */
 public final class DemoData {
-  static final String SCHEMA = """
+  static final String SCHEMA =
+      """
       CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled');
       CREATE TABLE customers (
         id bigint PRIMARY KEY,
@@ -58,7 +60,8 @@ public final class DemoData {
       """;
 
   /** Rows every tenant holds: the values most likely to be mangled on the way. */
-  static final String AWKWARD_ROWS = """
+  static final String AWKWARD_ROWS =
+      """
       INSERT INTO customers VALUES
         (-1, E'tab\\there, newline\\nthere, cr\\rhere', '', 'DE', '2024-02-29 23:59:59.999999+00', ARRAY['a,b', 'quote"d', NULL, '', 'back\\\\slash'],
          '{"k": "v", "nested": {"arr": [1, 2.50, null]}, "u": "\\u00e9\\u00e8"}', 0.01, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
@@ -77,7 +80,8 @@ public final class DemoData {
         ('1999-12-31 23:59:59', '', NULL, NULL);
       """;
 
-  private static final String BULK_ROWS = """
+  private static final String BULK_ROWS =
+      """
       INSERT INTO customers
       SELECT g, 'Customer ' || g || ' of ' || %1$s, CASE WHEN g %% 7 = 0 THEN NULL WHEN g %% 11 = 0 THEN '' ELSE 'c' || g || '@example.com' END,
              (ARRAY['US', 'DE', 'FR', 'JP', NULL])[1 + g %% 5], timestamptz '2020-01-01 00:00:00+00' + g * interval '37 minutes 13.123457 seconds',
@@ -104,8 +108,12 @@ public final class DemoData {
 
   private DemoData() {}
 
-  /** Creates the demo schema in {@code conn}'s database with {@code customers} bulk customers (3x orders, 6x items). */
-  public static void createTenant(Connection conn, String tenantLabel, int customers) throws SQLException {
+  /**
+   * Creates the demo schema in {@code conn}'s database with {@code customers} bulk customers (3x
+   * orders, 6x items).
+   */
+  public static void createTenant(Connection conn, String tenantLabel, int customers)
+      throws SQLException {
     try (Statement st = conn.createStatement()) {
       st.execute(SCHEMA);
       st.execute(AWKWARD_ROWS);

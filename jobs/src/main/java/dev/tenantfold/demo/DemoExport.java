@@ -21,16 +21,21 @@ import org.apache.spark.sql.SparkSession;
  * Writes a demo tenant's database as an RDS snapshot export would look on S3, into a local folder:
  * {@code <root>/<database>/public.<table>/1/part-*.gz.parquet} holding every column as PostgreSQL's
  * text output (as RDS writes most types), beside {@code export_info_<task>.json} and {@code
- * export_tables_info_<task>_from_1_to_<n>.json}. For the demo and {@code bench/run --source export}:
- * real exports come from RDS.
+ * export_tables_info_<task>_from_1_to_<n>.json}. For the demo and {@code bench/run --source
+ * export}: real exports come from RDS.
  */
 public final class DemoExport {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private DemoExport() {}
 
-  /** Exports {@code tables} of the database at {@code url} under {@code root}; returns the export's task id. */
-  public static String write(SparkSession spark, String url, String database, List<String> tables, Path root) throws SQLException, IOException {
+  /**
+   * Exports {@code tables} of the database at {@code url} under {@code root}; returns the export's
+   * task id.
+   */
+  public static String write(
+      SparkSession spark, String url, String database, List<String> tables, Path root)
+      throws SQLException, IOException {
     String task = "demo-export-" + database;
     ArrayNode perTable = JSON.createArrayNode();
     try (Connection conn = DriverManager.getConnection(url)) {
@@ -40,15 +45,29 @@ public final class DemoExport {
         for (String[] c : columns) {
           select.add(Sql.ident(c[0]) + "::text AS " + Sql.ident(c[0]));
         }
-        // A fetch size makes pgjdbc stream through a cursor instead of holding the whole table in the heap.
-        spark.read().format("jdbc").option("url", url).option("fetchsize", "10000").option("query", "SELECT " + String.join(", ", select) + " FROM public." + Sql.ident(table))
-            .load().write().option("compression", "gzip").parquet(root.resolve(database).resolve("public." + table).resolve("1").toString());
+        // A fetch size makes pgjdbc stream through a cursor instead of holding the whole table in
+        // the heap.
+        spark
+            .read()
+            .format("jdbc")
+            .option("url", url)
+            .option("fetchsize", "10000")
+            .option(
+                "query", "SELECT " + String.join(", ", select) + " FROM public." + Sql.ident(table))
+            .load()
+            .write()
+            .option("compression", "gzip")
+            .parquet(root.resolve(database).resolve("public." + table).resolve("1").toString());
         ObjectNode entry = perTable.addObject();
         entry.put("target", database + ".public." + table);
         entry.put("status", "COMPLETE");
         ArrayNode mappings = entry.putObject("schemaMetadata").putArray("originalTypeMappings");
         for (String[] c : columns) {
-          mappings.addObject().put("columnName", c[0]).put("originalType", c[1]).put("expectedExportedType", "binary (UTF8)");
+          mappings
+              .addObject()
+              .put("columnName", c[0])
+              .put("originalType", c[1])
+              .put("expectedExportedType", "binary (UTF8)");
         }
       }
     }
@@ -60,15 +79,19 @@ public final class DemoExport {
     Files.writeString(root.resolve("export_info_" + task + ".json"), JSON.writeValueAsString(info));
     ObjectNode tablesInfo = JSON.createObjectNode();
     tablesInfo.set("perTableStatus", perTable);
-    Files.writeString(root.resolve("export_tables_info_" + task + "_from_1_to_" + tables.size() + ".json"), JSON.writeValueAsString(tablesInfo));
+    Files.writeString(
+        root.resolve("export_tables_info_" + task + "_from_1_to_" + tables.size() + ".json"),
+        JSON.writeValueAsString(tablesInfo));
     return task;
   }
 
   /** Name and information_schema data type of each column, in order. */
   private static List<String[]> columns(Connection conn, String table) throws SQLException {
     List<String[]> out = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT column_name, data_type FROM information_schema.columns"
-        + " WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT column_name, data_type FROM information_schema.columns"
+                + " WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position")) {
       ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.job.Jobs;
 import dev.tenantfold.job.RunOptions;
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.report.SummaryPrinter;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -15,10 +17,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.SparkSession;
-import dev.tenantfold.report.RunResult;
-import dev.tenantfold.report.SummaryPrinter;
 import java.util.Optional;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code tenantfold demo}: an embedded PostgreSQL holding four synthetic tenant databases and an
@@ -26,7 +26,8 @@ import java.util.Optional;
  * JDBC, one from an RDS-shaped snapshot export of its database.
  */
 public final class EmbeddedDemo {
-  private static final Map<String, Integer> TENANTS = Map.of("acme", 20_000, "globex", 5_000, "initech", 1_000);
+  private static final Map<String, Integer> TENANTS =
+      Map.of("acme", 20_000, "globex", 5_000, "initech", 1_000);
 
   private EmbeddedDemo() {}
 
@@ -47,10 +48,12 @@ public final class EmbeddedDemo {
   /** The demo, then {@code whileUp} with the database still reachable. */
   public static int run(PrintStream out, WhileUp whileUp) throws Exception {
     out.println("Starting an embedded PostgreSQL server...");
-    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setServerConfig("max_connections", "100").start()) {
+    try (EmbeddedPostgres pg =
+        EmbeddedPostgres.builder().setServerConfig("max_connections", "100").start()) {
       String admin = pg.getJdbcUrl("postgres", "postgres");
       List<Object> tenants = new ArrayList<>();
-      try (Connection conn = DriverManager.getConnection(admin); Statement st = conn.createStatement()) {
+      try (Connection conn = DriverManager.getConnection(admin);
+          Statement st = conn.createStatement()) {
         for (String db : List.of("warehouse", "acme", "globex", "initech")) {
           st.execute("CREATE DATABASE " + db);
         }
@@ -59,12 +62,30 @@ public final class EmbeddedDemo {
         try (Connection conn = DriverManager.getConnection(pg.getJdbcUrl("postgres", tenant))) {
           DemoData.createTenant(conn, tenant, TENANTS.get(tenant));
         }
-        tenants.add(Map.of("id", tenant, "jdbc", Map.of("url", pg.getJdbcUrl("postgres", tenant), "user", "postgres", "password", "demo-secret")));
-        out.printf("Created tenant database %s (%,d customers, %,d orders, %,d order items, %,d events)%n", tenant, TENANTS.get(tenant),
-            TENANTS.get(tenant) * 3, TENANTS.get(tenant) * 6, TENANTS.get(tenant));
+        tenants.add(
+            Map.of(
+                "id",
+                tenant,
+                "jdbc",
+                Map.of(
+                    "url",
+                    pg.getJdbcUrl("postgres", tenant),
+                    "user",
+                    "postgres",
+                    "password",
+                    "demo-secret")));
+        out.printf(
+            "Created tenant database %s (%,d customers, %,d orders, %,d order items, %,d events)%n",
+            tenant,
+            TENANTS.get(tenant),
+            TENANTS.get(tenant) * 3,
+            TENANTS.get(tenant) * 6,
+            TENANTS.get(tenant));
       }
-      // A fourth tenant, read from an RDS-shaped snapshot export (Parquet in a local folder; s3a:// works the same).
-      try (Connection conn = DriverManager.getConnection(admin); Statement st = conn.createStatement()) {
+      // A fourth tenant, read from an RDS-shaped snapshot export (Parquet in a local folder; s3a://
+      // works the same).
+      try (Connection conn = DriverManager.getConnection(admin);
+          Statement st = conn.createStatement()) {
         st.execute("CREATE DATABASE umbrella");
       }
       String umbrella = pg.getJdbcUrl("postgres", "umbrella");
@@ -72,20 +93,51 @@ public final class EmbeddedDemo {
         DemoData.createTenant(conn, "umbrella", 2_000);
       }
       Path exportRoot = Files.createTempDirectory("tenantfold-demo-export");
-      SparkSession spark = SparkSession.builder().appName("tenantfold").master("local[2]").config("spark.ui.enabled", "false")
-          .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1").config("spark.ui.showConsoleProgress", "false")
-          .getOrCreate();
-      String task = DemoExport.write(spark, umbrella, "umbrella", List.of("customers", "orders", "order_items", "events"), exportRoot);
-      tenants.add(Map.of("id", "umbrella", "export", Map.of("path", exportRoot.toString(), "database", "umbrella",
-          "catalog", Map.of("url", umbrella, "user", "postgres", "password", "demo-secret"))));
-      out.printf("Created tenant database umbrella (2,000 customers) and its snapshot export %s in %s%n", task, exportRoot);
-      var user = ConfigFactory.empty()
-          .withValue("tenantfold.target.url", ConfigValueFactory.fromAnyRef(pg.getJdbcUrl("postgres", "warehouse")))
-          .withValue("tenantfold.target.user", ConfigValueFactory.fromAnyRef("postgres"))
-          .withValue("tenantfold.target.password", ConfigValueFactory.fromAnyRef("demo-secret"))
-          .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(tenants))
-          .withValue("tenantfold.report.dir", ConfigValueFactory.fromAnyRef(System.getProperty("tenantfold.demo.report-dir", "target/demo-reports")))
-          .withValue("tenantfold.extract.rows-per-partition", ConfigValueFactory.fromAnyRef(25_000));
+      SparkSession spark =
+          SparkSession.builder()
+              .appName("tenantfold")
+              .master("local[2]")
+              .config("spark.ui.enabled", "false")
+              .config("spark.driver.bindAddress", "127.0.0.1")
+              .config("spark.driver.host", "127.0.0.1")
+              .config("spark.ui.showConsoleProgress", "false")
+              .getOrCreate();
+      String task =
+          DemoExport.write(
+              spark,
+              umbrella,
+              "umbrella",
+              List.of("customers", "orders", "order_items", "events"),
+              exportRoot);
+      tenants.add(
+          Map.of(
+              "id",
+              "umbrella",
+              "export",
+              Map.of(
+                  "path",
+                  exportRoot.toString(),
+                  "database",
+                  "umbrella",
+                  "catalog",
+                  Map.of("url", umbrella, "user", "postgres", "password", "demo-secret"))));
+      out.printf(
+          "Created tenant database umbrella (2,000 customers) and its snapshot export %s in %s%n",
+          task, exportRoot);
+      var user =
+          ConfigFactory.empty()
+              .withValue(
+                  "tenantfold.target.url",
+                  ConfigValueFactory.fromAnyRef(pg.getJdbcUrl("postgres", "warehouse")))
+              .withValue("tenantfold.target.user", ConfigValueFactory.fromAnyRef("postgres"))
+              .withValue("tenantfold.target.password", ConfigValueFactory.fromAnyRef("demo-secret"))
+              .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(tenants))
+              .withValue(
+                  "tenantfold.report.dir",
+                  ConfigValueFactory.fromAnyRef(
+                      System.getProperty("tenantfold.demo.report-dir", "target/demo-reports")))
+              .withValue(
+                  "tenantfold.extract.rows-per-partition", ConfigValueFactory.fromAnyRef(25_000));
       TenantfoldConfig config = TenantfoldConfig.fromConfig(user);
       int code = Jobs.run(config, RunOptions.defaults(), out);
       out.println();
@@ -98,7 +150,9 @@ public final class EmbeddedDemo {
       code = code != 0 ? code : audit.exitCode();
       try (Connection conn = DriverManager.getConnection(pg.getJdbcUrl("postgres", "warehouse"));
           Statement st = conn.createStatement();
-          var rs = st.executeQuery("SELECT tenant_id, count(*) FROM public.orders GROUP BY tenant_id ORDER BY 1")) {
+          var rs =
+              st.executeQuery(
+                  "SELECT tenant_id, count(*) FROM public.orders GROUP BY tenant_id ORDER BY 1")) {
         out.println("Warehouse public.orders rows per tenant:");
         while (rs.next()) {
           out.printf("  %-10s %,d%n", rs.getString(1), rs.getLong(2));

@@ -1,6 +1,8 @@
 package dev.tenantfold.extract;
 
+import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.jdbc.SearchPath;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -12,16 +14,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import dev.tenantfold.config.SchemaMap;
-import dev.tenantfold.jdbc.SearchPath;
 
 /**
  * Reads tables, columns, types, primary and foreign keys and size estimates from a PostgreSQL
  * catalog. Used on sources (inside the tenant's snapshot) and on the target (existing tables).
  */
 public final class CatalogReader {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CatalogReader.class);
-  private static final String TABLES_SQL = """
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(CatalogReader.class);
+  private static final String TABLES_SQL =
+      """
       SELECT c.oid, n.nspname, c.relname, c.relkind = 'p' AS partitioned,
              CASE WHEN c.relkind = 'p' THEN
                (SELECT coalesce(sum(greatest(pc.reltuples, 0)), 0)::bigint
@@ -38,7 +40,8 @@ public final class CatalogReader {
        WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
        ORDER BY c.relname, n.nspname
       """;
-  private static final String COLUMNS_SQL = """
+  private static final String COLUMNS_SQL =
+      """
       SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
              bt.typtype, t.typcategory = 'A' AS is_array, bet.typtype AS elem_typtype,
              CASE WHEN bt.typtype = 'e' THEN bt.typname WHEN bet.typtype = 'e' THEN bet.typname END AS enum_name,
@@ -61,7 +64,8 @@ public final class CatalogReader {
        WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
        ORDER BY a.attnum
       """;
-  private static final String PRIMARY_KEY_SQL = """
+  private static final String PRIMARY_KEY_SQL =
+      """
       SELECT a.attname
         FROM pg_index i
         JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
@@ -69,7 +73,8 @@ public final class CatalogReader {
        WHERE i.indrelid = ? AND i.indisprimary
        ORDER BY k.ord
       """;
-  private static final String FOREIGN_KEYS_SQL = """
+  private static final String FOREIGN_KEYS_SQL =
+      """
       SELECT con.conname,
              ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, ord)
                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.ord) AS cols,
@@ -80,8 +85,13 @@ public final class CatalogReader {
        WHERE con.conrelid = ? AND con.contype = 'f'
        ORDER BY con.conname
       """;
-  /** Every leaf partition of a partitioned table, at any depth, in any schema (pg_partition_tree: PostgreSQL 12+). */
-  private static final String LEAVES_SQL = """
+
+  /**
+   * Every leaf partition of a partitioned table, at any depth, in any schema (pg_partition_tree:
+   * PostgreSQL 12+).
+   */
+  private static final String LEAVES_SQL =
+      """
       SELECT n.nspname || '.' || c.relname
         FROM pg_partition_tree(?::oid) pt
         JOIN pg_class c ON c.oid = pt.relid
@@ -89,7 +99,9 @@ public final class CatalogReader {
        WHERE pt.isleaf
        ORDER BY n.nspname, c.relname
       """;
-  private static final String ENUMS_SQL = """
+
+  private static final String ENUMS_SQL =
+      """
       SELECT n.nspname, t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)
         FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
         JOIN pg_namespace n ON n.oid = t.typnamespace
@@ -99,27 +111,43 @@ public final class CatalogReader {
 
   private CatalogReader() {}
 
-  /** Reads every selected table of {@code schemas}; fails naming the table if a type is unsupported. */
-  public static TenantCatalog read(Connection conn, String tenantId, List<String> schemas, TablesConfig tables) throws SQLException {
-    // Defaults and generated expressions print names relative to the search path: the tenant's schemas, as the target replays them.
-    return SearchPath.with(conn, schemas, () -> read(conn, tenantId, schemas, tables, UnaryOperator.identity()));
+  /**
+   * Reads every selected table of {@code schemas}; fails naming the table if a type is unsupported.
+   */
+  public static TenantCatalog read(
+      Connection conn, String tenantId, List<String> schemas, TablesConfig tables)
+      throws SQLException {
+    // Defaults and generated expressions print names relative to the search path: the tenant's
+    // schemas, as the target replays them.
+    return SearchPath.with(
+        conn, schemas, () -> read(conn, tenantId, schemas, tables, UnaryOperator.identity()));
   }
 
   /**
    * Reads the target's consolidated tables: those of every target schema the {@code sourceSchemas}
-   * map to, each keyed as the source table that consolidates into it ({@link SchemaMap#keyOfTarget}),
-   * so the plan merges them with the tenants' tables of the same key.
+   * map to, each keyed as the source table that consolidates into it ({@link
+   * SchemaMap#keyOfTarget}), so the plan merges them with the tenants' tables of the same key.
    */
-  public static TenantCatalog readTarget(Connection conn, SchemaMap map, List<String> sourceSchemas, TablesConfig tables) throws SQLException {
-    return SearchPath.with(conn, map.searchPath(sourceSchemas),
+  public static TenantCatalog readTarget(
+      Connection conn, SchemaMap map, List<String> sourceSchemas, TablesConfig tables)
+      throws SQLException {
+    return SearchPath.with(
+        conn,
+        map.searchPath(sourceSchemas),
         () -> read(conn, "target", map.targetSchemas(sourceSchemas), tables, map::sourceSchemaFor));
   }
 
   /**
    * Reads the selected tables of {@code schemas}; {@code sourceSchema} names the source schema each
-   * schema's objects are keyed by (itself for a tenant; the source schema mapped there for the target).
+   * schema's objects are keyed by (itself for a tenant; the source schema mapped there for the
+   * target).
    */
-  private static TenantCatalog read(Connection conn, String tenantId, List<String> schemas, TablesConfig tables, UnaryOperator<String> sourceSchema)
+  private static TenantCatalog read(
+      Connection conn,
+      String tenantId,
+      List<String> schemas,
+      TablesConfig tables,
+      UnaryOperator<String> sourceSchema)
       throws SQLException {
     requireConvertibleEncoding(conn, tenantId);
     List<TableSpec> specs = new ArrayList<>();
@@ -132,9 +160,17 @@ public final class CatalogReader {
           if (!tables.selects(schema, name)) {
             continue;
           }
-          if (schema.contains(".") || (SchemaMap.DEFAULT_SOURCE.equals(schema) && name.contains("."))) {
-            throw new SQLException("Cannot consolidate tenant " + tenantId + ": table " + rs.getString(2) + "." + name + " has a '.' in its"
-                + " schema or table name, which tenantfold uses between schema and table; rename it, or leave it out with tenantfold.tables.exclude");
+          if (schema.contains(".")
+              || (SchemaMap.DEFAULT_SOURCE.equals(schema) && name.contains("."))) {
+            throw new SQLException(
+                "Cannot consolidate tenant "
+                    + tenantId
+                    + ": table "
+                    + rs.getString(2)
+                    + "."
+                    + name
+                    + " has a '.' in its schema or table name, which tenantfold uses between schema"
+                    + " and table; rename it, or leave it out with tenantfold.tables.exclude");
           }
           long oid = rs.getLong(1);
           long reltuples = rs.getLong(5);
@@ -142,14 +178,24 @@ public final class CatalogReader {
           long pages = rs.getLong(7);
           boolean partitioned = rs.getBoolean(4);
           String qualified = rs.getString(2) + "." + name;
-          specs.add(new TableSpec(schema, name, columns(conn, oid, tenantId, qualified, sourceSchema),
-              partitioned ? partitionedKey(conn, oid, tenantId, qualified) : primaryKey(conn, oid),
-              foreignKeys(conn, oid, sourceSchema), estimateRows(reltuples, relpages, pages), pages, partitioned,
-              partitioned ? leafPartitions(conn, oid) : List.of()));
+          specs.add(
+              new TableSpec(
+                  schema,
+                  name,
+                  columns(conn, oid, tenantId, qualified, sourceSchema),
+                  partitioned
+                      ? partitionedKey(conn, oid, tenantId, qualified)
+                      : primaryKey(conn, oid),
+                  foreignKeys(conn, oid, sourceSchema),
+                  estimateRows(reltuples, relpages, pages),
+                  pages,
+                  partitioned,
+                  partitioned ? leafPartitions(conn, oid) : List.of()));
         }
       }
     }
-    return new TenantCatalog(tenantId, serverVersion(conn), specs, enums(conn, specs, sourceSchema));
+    return new TenantCatalog(
+        tenantId, serverVersion(conn), specs, enums(conn, specs, sourceSchema));
   }
 
   /**
@@ -161,17 +207,28 @@ public final class CatalogReader {
    */
   static void requireConvertibleEncoding(Connection conn, String tenantId) throws SQLException {
     try (var st = conn.createStatement();
-        ResultSet rs = st.executeQuery("SELECT datname, pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT datname, pg_encoding_to_char(encoding) FROM pg_database WHERE datname ="
+                    + " current_database()")) {
       if (!rs.next() || !"SQL_ASCII".equals(rs.getString(2))) {
         return;
       }
       boolean target = "target".equals(tenantId);
       String who = target ? "the target" : "tenant " + tenantId;
       String urlKey = target ? "tenantfold.target.url" : "tenant " + tenantId + "'s jdbc.url";
-      throw new SQLException("Cannot read " + who + ": database " + rs.getString(1) + " has encoding SQL_ASCII, which passes bytes through"
-          + " without conversion, so its text cannot be converted to UTF-8 reliably; convert it to a UTF8 database first (pg_dump --encoding=<the"
-          + " encoding the applications really wrote, e.g. LATIN1>, then restore into a database created with ENCODING 'UTF8') and point"
-          + " " + urlKey + " at the copy", "22021");
+      throw new SQLException(
+          "Cannot read "
+              + who
+              + ": database "
+              + rs.getString(1)
+              + " has encoding SQL_ASCII, which passes bytes through without conversion, so its"
+              + " text cannot be converted to UTF-8 reliably; convert it to a UTF8 database first"
+              + " (pg_dump --encoding=<the encoding the applications really wrote, e.g. LATIN1>,"
+              + " then restore into a database created with ENCODING 'UTF8') and point "
+              + urlKey
+              + " at the copy",
+          "22021");
     }
   }
 
@@ -187,13 +244,15 @@ public final class CatalogReader {
   }
 
   public static int serverVersion(Connection conn) throws SQLException {
-    try (var st = conn.createStatement(); ResultSet rs = st.executeQuery("SHOW server_version_num")) {
+    try (var st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SHOW server_version_num")) {
       rs.next();
       return Integer.parseInt(rs.getString(1));
     }
   }
 
-  private static List<ColumnSpec> columns(Connection conn, long oid, String tenantId, String table, UnaryOperator<String> sourceSchema)
+  private static List<ColumnSpec> columns(
+      Connection conn, long oid, String tenantId, String table, UnaryOperator<String> sourceSchema)
       throws SQLException {
     List<ColumnSpec> out = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement(COLUMNS_SQL)) {
@@ -206,32 +265,71 @@ public final class CatalogReader {
           boolean isArray = rs.getBoolean(5);
           String elemTyptype = rs.getString(6);
           if (("c".equals(typtype) && !rs.getBoolean(15)) || "c".equals(elemTyptype)) {
-            throw new SQLException("Cannot extract tenant " + tenantId + " table " + table + " column " + name
-                + ": type " + type + " (a table's row type, a domain over a composite type, or an array of composites) is not supported"
-                + " (composite types of their own are); exclude the table or change the column to jsonb");
+            throw new SQLException(
+                "Cannot extract tenant "
+                    + tenantId
+                    + " table "
+                    + table
+                    + " column "
+                    + name
+                    + ": type "
+                    + type
+                    + " (a table's row type, a domain over a composite type, or an array of"
+                    + " composites) is not supported (composite types of their own are); exclude"
+                    + " the table or change the column to jsonb");
           }
           if (rs.getString(8) != null) {
-            // A domain's column plans by its base type (widening, comparisons); the target declares it with the domain (targetType).
+            // A domain's column plans by its base type (widening, comparisons); the target declares
+            // it with the domain (targetType).
             type = rs.getString(8);
           }
           // An enum is keyed like a table: qualified by its (source) schema unless that is public.
-          String enumKey = rs.getString(7) == null ? null : SchemaMap.key(sourceSchema.apply(rs.getString(13)), rs.getString(7));
-          // A domain or composite type too: keyed by its schema, created in the target schema that schema maps to.
-          String domainKey = rs.getString(12) == null ? null : SchemaMap.key(sourceSchema.apply(rs.getString(14)), rs.getString(12));
+          String enumKey =
+              rs.getString(7) == null
+                  ? null
+                  : SchemaMap.key(sourceSchema.apply(rs.getString(13)), rs.getString(7));
+          // A domain or composite type too: keyed by its schema, created in the target schema that
+          // schema maps to.
+          String domainKey =
+              rs.getString(12) == null
+                  ? null
+                  : SchemaMap.key(sourceSchema.apply(rs.getString(14)), rs.getString(12));
           if (rs.getBoolean(15)) {
-            // A composite has no base type to plan by: its key names it alike in every tenant and in the target, however a search
+            // A composite has no base type to plan by: its key names it alike in every tenant and
+            // in the target, however a search
             // path would print it.
             type = domainKey;
           }
           String defaultExpr = rs.getString(9);
-          boolean bySequence = rs.getBoolean(10) || (defaultExpr != null && defaultExpr.startsWith("nextval("));
+          boolean bySequence =
+              rs.getBoolean(10) || (defaultExpr != null && defaultExpr.startsWith("nextval("));
           if (rs.getBoolean(11)) {
-            // A generated column's expression is not a default: the target recreates the column generated, and computes it.
-            out.add(new ColumnSpec(name, type, rs.getBoolean(3), enumKey, isArray, null, false, defaultExpr, domainKey));
+            // A generated column's expression is not a default: the target recreates the column
+            // generated, and computes it.
+            out.add(
+                new ColumnSpec(
+                    name,
+                    type,
+                    rs.getBoolean(3),
+                    enumKey,
+                    isArray,
+                    null,
+                    false,
+                    defaultExpr,
+                    domainKey));
             continue;
           }
-          out.add(new ColumnSpec(name, type, rs.getBoolean(3), enumKey, isArray, bySequence ? null : defaultExpr, bySequence, null,
-              domainKey));
+          out.add(
+              new ColumnSpec(
+                  name,
+                  type,
+                  rs.getBoolean(3),
+                  enumKey,
+                  isArray,
+                  bySequence ? null : defaultExpr,
+                  bySequence,
+                  null,
+                  domainKey));
         }
       }
     }
@@ -252,18 +350,20 @@ public final class CatalogReader {
   }
 
   /**
-   * The key of a partitioned table: its own, or, when only its partitions have one (PostgreSQL wants
-   * a parent's key to include the partition key, so schemas such as Pagila's {@code payment} put it
-   * on each partition), the key every leaf partition shares. Empty, with a log line, when the leaves
-   * disagree or one has none: the table is then consolidated without a key.
+   * The key of a partitioned table: its own, or, when only its partitions have one (PostgreSQL
+   * wants a parent's key to include the partition key, so schemas such as Pagila's {@code payment}
+   * put it on each partition), the key every leaf partition shares. Empty, with a log line, when
+   * the leaves disagree or one has none: the table is then consolidated without a key.
    */
-  private static List<String> partitionedKey(Connection conn, long oid, String tenantId, String table) throws SQLException {
+  private static List<String> partitionedKey(
+      Connection conn, long oid, String tenantId, String table) throws SQLException {
     List<String> own = primaryKey(conn, oid);
     if (!own.isEmpty()) {
       return own;
     }
     List<String> shared = null;
-    try (PreparedStatement ps = conn.prepareStatement("SELECT relid::oid FROM pg_partition_tree(?::oid) WHERE isleaf")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement("SELECT relid::oid FROM pg_partition_tree(?::oid) WHERE isleaf")) {
       ps.setLong(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         List<Long> leaves = new ArrayList<>();
@@ -273,7 +373,11 @@ public final class CatalogReader {
         for (long leaf : leaves) {
           List<String> key = primaryKey(conn, leaf);
           if (key.isEmpty() || (shared != null && !shared.equals(key))) {
-            LOG.info("Tenant {} table {}: no primary key, and its partitions do not share one; consolidated without a key", tenantId, table);
+            LOG.info(
+                "Tenant {} table {}: no primary key, and its partitions do not share one;"
+                    + " consolidated without a key",
+                tenantId,
+                table);
             return List.of();
           }
           shared = key;
@@ -281,19 +385,26 @@ public final class CatalogReader {
       }
     }
     if (shared != null) {
-      LOG.info("Tenant {} table {}: keyed by {}, the primary key all its partitions share", tenantId, table, shared);
+      LOG.info(
+          "Tenant {} table {}: keyed by {}, the primary key all its partitions share",
+          tenantId,
+          table,
+          shared);
     }
     return shared == null ? List.of() : shared;
   }
 
-  private static List<ForeignKeySpec> foreignKeys(Connection conn, long oid, UnaryOperator<String> sourceSchema) throws SQLException {
+  private static List<ForeignKeySpec> foreignKeys(
+      Connection conn, long oid, UnaryOperator<String> sourceSchema) throws SQLException {
     List<ForeignKeySpec> out = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement(FOREIGN_KEYS_SQL)) {
       ps.setLong(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           String referenced = SchemaMap.key(sourceSchema.apply(rs.getString(4)), rs.getString(3));
-          out.add(new ForeignKeySpec(rs.getString(1), strings(rs.getArray(2)), referenced, strings(rs.getArray(5))));
+          out.add(
+              new ForeignKeySpec(
+                  rs.getString(1), strings(rs.getArray(2)), referenced, strings(rs.getArray(5))));
         }
       }
     }
@@ -313,12 +424,23 @@ public final class CatalogReader {
     return out;
   }
 
-  /** The enum types the tables' columns use (only those: types of schemas not consolidated are not created), by key. */
-  private static Map<String, EnumSpec> enums(Connection conn, List<TableSpec> tables, UnaryOperator<String> sourceSchema) throws SQLException {
+  /**
+   * The enum types the tables' columns use (only those: types of schemas not consolidated are not
+   * created), by key.
+   */
+  private static Map<String, EnumSpec> enums(
+      Connection conn, List<TableSpec> tables, UnaryOperator<String> sourceSchema)
+      throws SQLException {
     java.util.Set<String> used = new java.util.HashSet<>();
-    tables.forEach(t -> t.columns().stream().map(ColumnSpec::enumType).filter(e -> e != null).forEach(used::add));
+    tables.forEach(
+        t ->
+            t.columns().stream()
+                .map(ColumnSpec::enumType)
+                .filter(e -> e != null)
+                .forEach(used::add));
     Map<String, EnumSpec> out = new HashMap<>();
-    try (var st = conn.createStatement(); ResultSet rs = st.executeQuery(ENUMS_SQL)) {
+    try (var st = conn.createStatement();
+        ResultSet rs = st.executeQuery(ENUMS_SQL)) {
       while (rs.next()) {
         String key = SchemaMap.key(sourceSchema.apply(rs.getString(1)), rs.getString(2));
         if (used.contains(key)) {
@@ -328,7 +450,6 @@ public final class CatalogReader {
     }
     return out;
   }
-
 
   private static List<String> strings(Array array) throws SQLException {
     return array == null ? List.of() : Arrays.asList((String[]) array.getArray());

@@ -9,19 +9,25 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The code of one tenant's schemas that the consolidated tables do not carry by themselves:
  * functions and procedures, triggers, views and materialized views, read from the tenant's catalog
  * with the tenant's schemas on the search path, so definitions name their objects unqualified and
- * can be recreated in another schema ({@code pg_get_viewdef}, {@code pg_get_triggerdef},
- * {@code pg_get_functiondef}).
+ * can be recreated in another schema ({@code pg_get_viewdef}, {@code pg_get_triggerdef}, {@code
+ * pg_get_functiondef}).
  */
-public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, List<TriggerSpec> triggers, List<DomainSpec> domains,
-    List<DefaultCall> defaultCalls, List<String> extensions, List<CompositeSpec> composites) {
+public record CodeObjects(
+    List<ViewSpec> views,
+    List<FunctionSpec> functions,
+    List<TriggerSpec> triggers,
+    List<DomainSpec> domains,
+    List<DefaultCall> defaultCalls,
+    List<String> extensions,
+    List<CompositeSpec> composites) {
   public CodeObjects {
     composites = List.copyOf(composites);
     extensions = List.copyOf(extensions);
@@ -33,15 +39,27 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
   }
 
   public static CodeObjects none() {
-    return new CodeObjects(List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+    return new CodeObjects(
+        List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
   }
 
-  /** The plain function (not a procedure or aggregate) of {@code signature} with a definition to recreate. */
+  /**
+   * The plain function (not a procedure or aggregate) of {@code signature} with a definition to
+   * recreate.
+   */
   public Optional<FunctionSpec> function(String signature) {
-    return functions.stream().filter(f -> f.signature().equals(signature) && f.definition() != null && f.kind().equals("function")).findFirst();
+    return functions.stream()
+        .filter(
+            f ->
+                f.signature().equals(signature)
+                    && f.definition() != null
+                    && f.kind().equals("function"))
+        .findFirst();
   }
 
-  /** A column default that calls {@code function} (a signature), a function of the tenant's schemas. */
+  /**
+   * A column default that calls {@code function} (a signature), a function of the tenant's schemas.
+   */
   public record DefaultCall(String table, String column, String function) {}
 
   /**
@@ -49,21 +67,38 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
    * then its base type, NOT NULL, default and CHECK constraints ({@code CONSTRAINT name CHECK
    * (...)} as {@code pg_get_constraintdef} prints them).
    */
-  public record DomainSpec(String name, String baseType, boolean notNull, String defaultExpression, List<String> constraints) {
+  public record DomainSpec(
+      String name,
+      String baseType,
+      boolean notNull,
+      String defaultExpression,
+      List<String> constraints) {
     public DomainSpec {
       constraints = List.copyOf(constraints);
     }
 
-    /** The same domain with {@code rewrite} applied to its base type, default and constraints (schema qualifiers mapped). */
+    /**
+     * The same domain with {@code rewrite} applied to its base type, default and constraints
+     * (schema qualifiers mapped).
+     */
     public DomainSpec rewritten(UnaryOperator<String> rewrite) {
-      return new DomainSpec(name, rewrite.apply(baseType), notNull, defaultExpression == null ? null : rewrite.apply(defaultExpression),
+      return new DomainSpec(
+          name,
+          rewrite.apply(baseType),
+          notNull,
+          defaultExpression == null ? null : rewrite.apply(defaultExpression),
           constraints.stream().map(rewrite).toList());
     }
 
     /** {@code CREATE DOMAIN qualifiedName AS ...}. */
     public String createSql(String qualifiedName) {
-      return "CREATE DOMAIN " + qualifiedName + " AS " + baseType + (defaultExpression == null ? "" : " DEFAULT " + defaultExpression)
-          + (notNull ? " NOT NULL" : "") + (constraints.isEmpty() ? "" : " " + String.join(" ", constraints));
+      return "CREATE DOMAIN "
+          + qualifiedName
+          + " AS "
+          + baseType
+          + (defaultExpression == null ? "" : " DEFAULT " + defaultExpression)
+          + (notNull ? " NOT NULL" : "")
+          + (constraints.isEmpty() ? "" : " " + String.join(" ", constraints));
     }
   }
 
@@ -76,13 +111,23 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
       fields = List.copyOf(fields);
     }
 
-    /** {@code CREATE TYPE qualifiedName AS (...)}, each field's type passed through {@code rewrite} (schema qualifiers mapped). */
+    /**
+     * {@code CREATE TYPE qualifiedName AS (...)}, each field's type passed through {@code rewrite}
+     * (schema qualifiers mapped).
+     */
     public String createSql(String qualifiedName, UnaryOperator<String> rewrite) {
-      return "CREATE TYPE " + qualifiedName + " AS (" + String.join(", ", fields.stream().map(rewrite).toList()) + ")";
+      return "CREATE TYPE "
+          + qualifiedName
+          + " AS ("
+          + String.join(", ", fields.stream().map(rewrite).toList())
+          + ")";
     }
   }
 
-  /** A view or materialized view of {@code schema}, in creation order (a view after the views it reads). */
+  /**
+   * A view or materialized view of {@code schema}, in creation order (a view after the views it
+   * reads).
+   */
   public record ViewSpec(String schema, String name, boolean materialized, String definition) {
     public String kind() {
       return materialized ? "materialized view" : "view";
@@ -95,7 +140,8 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
    * zone)}, {@code sales.quote_ref()}); {@code definition} is a CREATE OR REPLACE statement whose
    * name is {@code qualifiedName}, or null for an aggregate PostgreSQL prints no definition for.
    */
-  public record FunctionSpec(String signature, String kind, String qualifiedName, String definition) {
+  public record FunctionSpec(
+      String signature, String kind, String qualifiedName, String definition) {
     /** The source schema the function is defined in. */
     public String sourceSchema() {
       String name = signature.substring(0, signature.indexOf('('));
@@ -104,8 +150,11 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
 
     /** The definition creating the function in {@code schema} instead (a quoted name). */
     public String definitionIn(String schema) {
-      return definition.replaceFirst(Pattern.quote(qualifiedName) + "\\(",
-          Matcher.quoteReplacement(schema + "." + qualifiedName.substring(qualifiedName.indexOf('.') + 1)) + "(");
+      return definition.replaceFirst(
+          Pattern.quote(qualifiedName) + "\\(",
+          Matcher.quoteReplacement(
+                  schema + "." + qualifiedName.substring(qualifiedName.indexOf('.') + 1))
+              + "(");
     }
   }
 
@@ -113,16 +162,23 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
    * A user trigger on a table: {@code definition} is {@code pg_get_triggerdef} with the table and
    * function unqualified; {@code function} is the signature of the function it executes.
    */
-  public record TriggerSpec(String table, String name, String definition, String function, boolean builtInFunction) {}
+  public record TriggerSpec(
+      String table, String name, String definition, String function, boolean builtInFunction) {}
 
-  private static final String VIEWS_SQL = """
+  private static final String VIEWS_SQL =
+      """
       SELECT c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), n.nspname
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = ANY (?) AND c.relkind IN ('v', 'm')
        ORDER BY c.oid
       """;
-  /** The views each view reads (through its rewrite rule), so views are created after what they read. */
-  private static final String VIEW_DEPENDENCIES_SQL = """
+
+  /**
+   * The views each view reads (through its rewrite rule), so views are created after what they
+   * read.
+   */
+  private static final String VIEW_DEPENDENCIES_SQL =
+      """
       SELECT DISTINCT v.relname, u.relname
         FROM pg_depend d
         JOIN pg_rewrite r ON r.oid = d.objid
@@ -132,7 +188,9 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
        WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND u.oid <> v.oid
          AND u.relkind IN ('v', 'm') AND n.nspname = ANY (?)
       """;
-  private static final String FUNCTIONS_SQL = """
+
+  private static final String FUNCTIONS_SQL =
+      """
       SELECT CASE WHEN n.nspname = 'public' THEN '' ELSE n.nspname || '.' END || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
              CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'window function' END,
              quote_ident(n.nspname) || '.' || quote_ident(p.proname),
@@ -152,7 +210,8 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
        ORDER BY p.oid
       """;
-  private static final String TRIGGERS_SQL = """
+  private static final String TRIGGERS_SQL =
+      """
       -- Tables are keyed like the plan's: qualified by their schema unless that is public (SchemaMap.key).
       SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, t.tgname, pg_get_triggerdef(t.oid, true),
              CASE WHEN pn.nspname = 'public' THEN '' ELSE pn.nspname || '.' END || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
@@ -166,7 +225,8 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
        ORDER BY c.relname, t.tgname
       """;
 
-  private static final String DEFAULT_CALLS_SQL = """
+  private static final String DEFAULT_CALLS_SQL =
+      """
       SELECT DISTINCT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, a.attname,
              CASE WHEN pn.nspname = 'public' THEN '' ELSE pn.nspname || '.' END || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
         FROM pg_attrdef d
@@ -178,11 +238,18 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
         JOIN pg_namespace pn ON pn.oid = p.pronamespace
        WHERE n.nspname = ANY (?) AND pn.nspname = ANY (?)
       """;
-  /** The extensions installed in the tenant's database (plpgsql is in every one): defaults and triggers may call their functions. */
-  private static final String EXTENSIONS_SQL = """
+
+  /**
+   * The extensions installed in the tenant's database (plpgsql is in every one): defaults and
+   * triggers may call their functions.
+   */
+  private static final String EXTENSIONS_SQL =
+      """
       SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY extname
       """;
-  private static final String DOMAINS_SQL = """
+
+  private static final String DOMAINS_SQL =
+      """
       SELECT CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END,
              format_type(t.typbasetype, t.typtypmod), t.typnotnull, pg_get_expr(t.typdefaultbin, 0),
              ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid, true)
@@ -198,7 +265,8 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
        ORDER BY n.nspname, t.typname
       """;
 
-  private static final String COMPOSITES_SQL = """
+  private static final String COMPOSITES_SQL =
+      """
       SELECT CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END,
              ARRAY(SELECT quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
                     WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
@@ -217,31 +285,92 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     return SearchPath.with(conn, schemas, () -> readUnderPath(conn, schemas));
   }
 
-  private static CodeObjects readUnderPath(Connection conn, List<String> schemas) throws SQLException {
+  private static CodeObjects readUnderPath(Connection conn, List<String> schemas)
+      throws SQLException {
     Array schemaArray = conn.createArrayOf("text", schemas.toArray());
     List<ViewSpec> views = new ArrayList<>();
-    query(conn, VIEWS_SQL, schemaArray, rs -> views.add(new ViewSpec(rs.getString(4), rs.getString(1), rs.getBoolean(2), stripSemicolon(rs.getString(3)))));
+    query(
+        conn,
+        VIEWS_SQL,
+        schemaArray,
+        rs ->
+            views.add(
+                new ViewSpec(
+                    rs.getString(4),
+                    rs.getString(1),
+                    rs.getBoolean(2),
+                    stripSemicolon(rs.getString(3)))));
     List<String[]> dependencies = new ArrayList<>();
-    query(conn, VIEW_DEPENDENCIES_SQL, schemaArray, rs -> dependencies.add(new String[] {rs.getString(1), rs.getString(2)}));
+    query(
+        conn,
+        VIEW_DEPENDENCIES_SQL,
+        schemaArray,
+        rs -> dependencies.add(new String[] {rs.getString(1), rs.getString(2)}));
     List<FunctionSpec> functions = new ArrayList<>();
-    query(conn, FUNCTIONS_SQL, schemaArray, rs -> functions.add(new FunctionSpec(rs.getString(1), rs.getString(2), rs.getString(3),
-        rs.getString(4))));
+    query(
+        conn,
+        FUNCTIONS_SQL,
+        schemaArray,
+        rs ->
+            functions.add(
+                new FunctionSpec(
+                    rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4))));
     List<TriggerSpec> triggers = new ArrayList<>();
-    query(conn, TRIGGERS_SQL, schemaArray, rs -> triggers.add(new TriggerSpec(rs.getString(1), rs.getString(2), rs.getString(3),
-        rs.getString(4), rs.getBoolean(5))));
+    query(
+        conn,
+        TRIGGERS_SQL,
+        schemaArray,
+        rs ->
+            triggers.add(
+                new TriggerSpec(
+                    rs.getString(1),
+                    rs.getString(2),
+                    rs.getString(3),
+                    rs.getString(4),
+                    rs.getBoolean(5))));
     List<DomainSpec> domains = new ArrayList<>();
-    query(conn, DOMAINS_SQL, schemaArray, rs -> domains.add(new DomainSpec(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4),
-        List.of((String[]) rs.getArray(5).getArray()))));
+    query(
+        conn,
+        DOMAINS_SQL,
+        schemaArray,
+        rs ->
+            domains.add(
+                new DomainSpec(
+                    rs.getString(1),
+                    rs.getString(2),
+                    rs.getBoolean(3),
+                    rs.getString(4),
+                    List.of((String[]) rs.getArray(5).getArray()))));
     List<DefaultCall> calls = new ArrayList<>();
-    query(conn, DEFAULT_CALLS_SQL, schemaArray, rs -> calls.add(new DefaultCall(rs.getString(1), rs.getString(2), rs.getString(3))));
+    query(
+        conn,
+        DEFAULT_CALLS_SQL,
+        schemaArray,
+        rs -> calls.add(new DefaultCall(rs.getString(1), rs.getString(2), rs.getString(3))));
     List<String> extensions = new ArrayList<>();
     query(conn, EXTENSIONS_SQL, schemaArray, rs -> extensions.add(rs.getString(1)));
     List<CompositeSpec> composites = new ArrayList<>();
-    query(conn, COMPOSITES_SQL, schemaArray, rs -> composites.add(new CompositeSpec(rs.getString(1), List.of((String[]) rs.getArray(2).getArray()))));
-    return new CodeObjects(dependencyOrder(views, dependencies), functions, triggers, domains, calls, extensions, composites);
+    query(
+        conn,
+        COMPOSITES_SQL,
+        schemaArray,
+        rs ->
+            composites.add(
+                new CompositeSpec(rs.getString(1), List.of((String[]) rs.getArray(2).getArray()))));
+    return new CodeObjects(
+        dependencyOrder(views, dependencies),
+        functions,
+        triggers,
+        domains,
+        calls,
+        extensions,
+        composites);
   }
 
-  /** Views after the views they read; views in a cycle (impossible in PostgreSQL) keep their catalog order at the end. */
+  /**
+   * Views after the views they read; views in a cycle (impossible in PostgreSQL) keep their catalog
+   * order at the end.
+   */
   private static List<ViewSpec> dependencyOrder(List<ViewSpec> views, List<String[]> dependencies) {
     List<ViewSpec> ordered = new ArrayList<>();
     List<ViewSpec> remaining = new ArrayList<>(views);
@@ -249,8 +378,10 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     while (progressed && !remaining.isEmpty()) {
       progressed = false;
       for (ViewSpec view : List.copyOf(remaining)) {
-        boolean ready = dependencies.stream().filter(d -> d[0].equals(view.name()))
-            .noneMatch(d -> remaining.stream().anyMatch(r -> r.name().equals(d[1])));
+        boolean ready =
+            dependencies.stream()
+                .filter(d -> d[0].equals(view.name()))
+                .noneMatch(d -> remaining.stream().anyMatch(r -> r.name().equals(d[1])));
         if (ready) {
           ordered.add(view);
           remaining.remove(view);
@@ -271,8 +402,12 @@ public record CodeObjects(List<ViewSpec> views, List<FunctionSpec> functions, Li
     void read(ResultSet rs) throws SQLException;
   }
 
-  /** Runs {@code sql}, every parameter of which is the schema array, and hands each row to {@code reader}. */
-  private static void query(Connection conn, String sql, Array schemas, RowReader reader) throws SQLException {
+  /**
+   * Runs {@code sql}, every parameter of which is the schema array, and hands each row to {@code
+   * reader}.
+   */
+  private static void query(Connection conn, String sql, Array schemas, RowReader reader)
+      throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement(sql)) {
       for (int i = 1; i <= ps.getParameterMetaData().getParameterCount(); i++) {
         ps.setArray(i, schemas);

@@ -1,7 +1,7 @@
 package dev.tenantfold.extract;
 
-import java.io.Serializable;
 import dev.tenantfold.config.SchemaMap;
+import java.io.Serializable;
 
 /**
  * A source column as the catalog describes it. {@code type} is PostgreSQL's {@code format_type}
@@ -10,10 +10,25 @@ import dev.tenantfold.config.SchemaMap;
  * {@code generatedBySequence} marks identity and serial columns ({@code nextval} defaults), whose
  * target column draws from a sequence of the target's own instead.
  */
-public record ColumnSpec(String name, String type, boolean notNull, String enumType, boolean array, String defaultExpression,
-    boolean generatedBySequence, String generatedExpression, String domain) implements Serializable {
+public record ColumnSpec(
+    String name,
+    String type,
+    boolean notNull,
+    String enumType,
+    boolean array,
+    String defaultExpression,
+    boolean generatedBySequence,
+    String generatedExpression,
+    String domain)
+    implements Serializable {
 
-  public ColumnSpec(String name, String type, boolean notNull, String enumType, boolean array, String defaultExpression,
+  public ColumnSpec(
+      String name,
+      String type,
+      boolean notNull,
+      String enumType,
+      boolean array,
+      String defaultExpression,
       boolean generatedBySequence) {
     this(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, null, null);
   }
@@ -23,7 +38,16 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
    * {@code []} appended for an array of the domain.
    */
   public ColumnSpec withDomain(String domainName) {
-    return new ColumnSpec(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, generatedExpression, domainName);
+    return new ColumnSpec(
+        name,
+        type,
+        notNull,
+        enumType,
+        array,
+        defaultExpression,
+        generatedBySequence,
+        generatedExpression,
+        domainName);
   }
 
   /**
@@ -36,32 +60,54 @@ public record ColumnSpec(String name, String type, boolean notNull, String enumT
 
   /** The key of the column's domain (of its elements, for an array of a domain), or null. */
   public String domainKey() {
-    return domain == null || !domain.endsWith("[]") ? domain : domain.substring(0, domain.length() - 2);
+    return domain == null || !domain.endsWith("[]")
+        ? domain
+        : domain.substring(0, domain.length() - 2);
   }
 
-  /** Whether rows carry this column's value in (false for a generated column, which the target computes). */
+  /**
+   * Whether rows carry this column's value in (false for a generated column, which the target
+   * computes).
+   */
   public boolean loaded() {
     return generatedExpression == null;
   }
 
-  /** The same column as a plain, loaded column (the tenants do not agree on its generation expression). */
+  /**
+   * The same column as a plain, loaded column (the tenants do not agree on its generation
+   * expression).
+   */
   public ColumnSpec notGenerated() {
-    return new ColumnSpec(name, type, notNull, enumType, array, defaultExpression, generatedBySequence, null, domain);
+    return new ColumnSpec(
+        name, type, notNull, enumType, array, defaultExpression, generatedBySequence, null, domain);
   }
 
   /** {@code GENERATED ALWAYS AS (...) STORED}, or "" for a plain column. */
   public String generatedClause() {
-    return generatedExpression == null ? "" : " GENERATED ALWAYS AS (" + generatedExpression + ") STORED";
+    return generatedExpression == null
+        ? ""
+        : " GENERATED ALWAYS AS (" + generatedExpression + ") STORED";
   }
 
   public ColumnSpec(String name, String type, boolean notNull, String enumType, boolean array) {
     this(name, type, notNull, enumType, array, null, false);
   }
 
-  /** The same column with another type, nullability, enum and array flag; its default carried over. */
-  public ColumnSpec retyped(String newType, boolean newNotNull, String newEnumType, boolean newArray) {
+  /**
+   * The same column with another type, nullability, enum and array flag; its default carried over.
+   */
+  public ColumnSpec retyped(
+      String newType, boolean newNotNull, String newEnumType, boolean newArray) {
     // A domain is over one base type: a widened column leaves it.
-    return new ColumnSpec(name, newType, newNotNull, newEnumType, newArray, defaultExpression, generatedBySequence, generatedExpression,
+    return new ColumnSpec(
+        name,
+        newType,
+        newNotNull,
+        newEnumType,
+        newArray,
+        defaultExpression,
+        generatedBySequence,
+        generatedExpression,
         newType.equals(type) ? domain : null);
   }
 

@@ -30,7 +30,8 @@ public final class ExportTemporals {
   }
 
   private static boolean needsConversion(DataType type) {
-    return type instanceof TimestampType || type instanceof DateType
+    return type instanceof TimestampType
+        || type instanceof DateType
         || (type instanceof ArrayType array && needsConversion(array.elementType()));
   }
 }

@@ -22,11 +22,17 @@ public final class PartitionPlanner {
 
   private PartitionPlanner() {}
 
-  /** Key bounds as read in the snapshot: {@code SELECT min(k), max(k)}; empty for an empty table. */
+  /**
+   * Key bounds as read in the snapshot: {@code SELECT min(k), max(k)}; empty for an empty table.
+   */
   public record KeyBounds(long min, long max) {}
 
   public static List<ReadPartition> plan(
-      TableSpec table, Optional<KeyBounds> bounds, int serverVersionNum, long rowsPerPartition, int maxPartitions) {
+      TableSpec table,
+      Optional<KeyBounds> bounds,
+      int serverVersionNum,
+      long rowsPerPartition,
+      int maxPartitions) {
     long wanted = (table.estimatedRows() + rowsPerPartition - 1) / rowsPerPartition;
     int n = (int) Math.max(1, Math.min(maxPartitions, wanted));
     if (n == 1) {
@@ -34,7 +40,9 @@ public final class PartitionPlanner {
     }
     Optional<ColumnSpec> key = table.integerKey();
     if (key.isPresent()) {
-      return bounds.map(b -> integerRanges(ident(key.get().name()), b, n)).orElse(List.of(new ReadPartition(0, 1, "")));
+      return bounds
+          .map(b -> integerRanges(ident(key.get().name()), b, n))
+          .orElse(List.of(new ReadPartition(0, 1, "")));
     }
     if (!table.partitioned() && serverVersionNum >= TID_RANGE_SCAN_VERSION && table.pages() > 1) {
       return pageRanges(table.pages(), n);
@@ -46,7 +54,8 @@ public final class PartitionPlanner {
   }
 
   static List<ReadPartition> integerRanges(String column, KeyBounds b, int n) {
-    BigInteger span = BigInteger.valueOf(b.max()).subtract(BigInteger.valueOf(b.min())).add(BigInteger.ONE);
+    BigInteger span =
+        BigInteger.valueOf(b.max()).subtract(BigInteger.valueOf(b.min())).add(BigInteger.ONE);
     int parts = (int) Math.min(n, span.min(BigInteger.valueOf(n)).longValue());
     if (parts <= 1) {
       return List.of(new ReadPartition(0, 1, ""));
@@ -54,7 +63,8 @@ public final class PartitionPlanner {
     BigInteger stride = span.add(BigInteger.valueOf(parts - 1)).divide(BigInteger.valueOf(parts));
     List<Long> cuts = new ArrayList<>();
     for (int i = 1; i < parts; i++) {
-      cuts.add(BigInteger.valueOf(b.min()).add(stride.multiply(BigInteger.valueOf(i))).longValueExact());
+      cuts.add(
+          BigInteger.valueOf(b.min()).add(stride.multiply(BigInteger.valueOf(i))).longValueExact());
     }
     return ranges(column, cuts, Long::toString);
   }
@@ -69,7 +79,8 @@ public final class PartitionPlanner {
     return ranges("ctid", cuts, page -> "'(" + page + ",0)'::tid");
   }
 
-  private static List<ReadPartition> ranges(String column, List<Long> cuts, java.util.function.LongFunction<String> literal) {
+  private static List<ReadPartition> ranges(
+      String column, List<Long> cuts, java.util.function.LongFunction<String> literal) {
     int parts = cuts.size() + 1;
     List<ReadPartition> out = new ArrayList<>();
     for (int i = 0; i < parts; i++) {
@@ -79,7 +90,14 @@ public final class PartitionPlanner {
       } else if (i == parts - 1) {
         predicate = column + " >= " + literal.apply(cuts.get(i - 1));
       } else {
-        predicate = column + " >= " + literal.apply(cuts.get(i - 1)) + " AND " + column + " < " + literal.apply(cuts.get(i));
+        predicate =
+            column
+                + " >= "
+                + literal.apply(cuts.get(i - 1))
+                + " AND "
+                + column
+                + " < "
+                + literal.apply(cuts.get(i));
       }
       out.add(new ReadPartition(i, parts, predicate));
     }
@@ -87,10 +105,15 @@ public final class PartitionPlanner {
   }
 
   static List<ReadPartition> hashBuckets(List<String> key, int n) {
-    String row = key.stream().map(c -> ident(c) + "::text").collect(Collectors.joining(", ", "ROW(", ")::text"));
+    String row =
+        key.stream()
+            .map(c -> ident(c) + "::text")
+            .collect(Collectors.joining(", ", "ROW(", ")::text"));
     List<ReadPartition> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(new ReadPartition(i, n, "mod(hashtext(" + row + ")::bigint + 2147483648, " + n + ") = " + i));
+      out.add(
+          new ReadPartition(
+              i, n, "mod(hashtext(" + row + ")::bigint + 2147483648, " + n + ") = " + i));
     }
     return out;
   }

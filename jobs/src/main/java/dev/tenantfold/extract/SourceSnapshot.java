@@ -3,17 +3,17 @@ package dev.tenantfold.extract;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.PreparedStatement;
 import java.util.List;
 
 /**
  * A REPEATABLE READ transaction on a tenant database whose snapshot is exported with {@code
  * pg_export_snapshot()}. Every partition read imports the same snapshot, so the extract, the
- * catalog and the validation counts all see the database at one instant while it takes writes.
- * The exporting transaction must stay open until every importer has started; close it last.
+ * catalog and the validation counts all see the database at one instant while it takes writes. The
+ * exporting transaction must stay open until every importer has started; close it last.
  */
 public final class SourceSnapshot implements AutoCloseable {
   private final Connection connection;
@@ -30,7 +30,8 @@ public final class SourceSnapshot implements AutoCloseable {
       conn.setAutoCommit(false);
       conn.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
       conn.setReadOnly(true);
-      try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_export_snapshot()")) {
+      try (Statement st = conn.createStatement();
+          ResultSet rs = st.executeQuery("SELECT pg_export_snapshot()")) {
         rs.next();
         return new SourceSnapshot(conn, rs.getString(1));
       }
@@ -68,22 +69,30 @@ public final class SourceSnapshot implements AutoCloseable {
     }
     List<String> names = tables.stream().map(t -> Sql.qualified(t.schema(), t.name())).toList();
     try (Statement st = connection.createStatement()) {
-      // Like pg_dump's --lock-wait-timeout: a lock queued behind DDL fails the tenant instead of waiting for ever.
+      // Like pg_dump's --lock-wait-timeout: a lock queued behind DDL fails the tenant instead of
+      // waiting for ever.
       st.execute("SET LOCAL lock_timeout = '60s'");
       st.execute("LOCK TABLE " + String.join(", ", names) + " IN ACCESS SHARE MODE");
     }
     // Every relation holding rows: the tables and, for partitioned ones, each leaf partition.
-    try (PreparedStatement ps = connection.prepareStatement(
-        "SELECT c.oid::regclass::text FROM pg_class c"
-            + " WHERE (c.oid = ANY (?::text[]::regclass[])"
-            + "   OR c.oid IN (SELECT pt.relid FROM unnest(?::text[]::regclass[]) t(oid), pg_partition_tree(t.oid) pt))"
-            + " AND c.relkind = 'r' AND c.relfilenode IS DISTINCT FROM pg_relation_filenode(c.oid)")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT c.oid::regclass::text FROM pg_class c WHERE (c.oid = ANY"
+                + " (?::text[]::regclass[])   OR c.oid IN (SELECT pt.relid FROM"
+                + " unnest(?::text[]::regclass[]) t(oid), pg_partition_tree(t.oid) pt)) AND"
+                + " c.relkind = 'r' AND c.relfilenode IS DISTINCT FROM"
+                + " pg_relation_filenode(c.oid)")) {
       ps.setArray(1, connection.createArrayOf("text", names.toArray()));
       ps.setArray(2, connection.createArrayOf("text", names.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
-          throw new SQLException("Cannot extract tenant " + tenantId + " table " + rs.getString(1)
-              + ": it was truncated or rewritten while the snapshot was being taken; run again");
+          throw new SQLException(
+              "Cannot extract tenant "
+                  + tenantId
+                  + " table "
+                  + rs.getString(1)
+                  + ": it was truncated or rewritten while the snapshot was being taken; run"
+                  + " again");
         }
       }
     }

@@ -13,7 +13,11 @@ import java.util.List;
  * unique constraints and indexes (other than the primary key), CHECK constraints and exclusion
  * constraints, read from the tenant's catalog.
  */
-public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List<ForeignKeySpec> foreignKeys, List<CheckSpec> exclusions) {
+public record TableObjects(
+    List<IndexSpec> indexes,
+    List<CheckSpec> checks,
+    List<ForeignKeySpec> foreignKeys,
+    List<CheckSpec> exclusions) {
   public TableObjects {
     indexes = List.copyOf(indexes);
     checks = List.copyOf(checks);
@@ -21,7 +25,8 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
     exclusions = List.copyOf(exclusions);
   }
 
-  public TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List<ForeignKeySpec> foreignKeys) {
+  public TableObjects(
+      List<IndexSpec> indexes, List<CheckSpec> checks, List<ForeignKeySpec> foreignKeys) {
     this(indexes, checks, foreignKeys, List.of());
   }
 
@@ -40,10 +45,16 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
 
   /**
    * A unique constraint or an index: {@code keys} are the key columns or expressions as {@code
-   * pg_get_indexdef} prints them, {@code include} the INCLUDE columns, {@code predicate} the partial
-   * index's WHERE (null for a full index).
+   * pg_get_indexdef} prints them, {@code include} the INCLUDE columns, {@code predicate} the
+   * partial index's WHERE (null for a full index).
    */
-  public record IndexSpec(String name, boolean unique, boolean constraint, String method, List<String> keys, List<String> include,
+  public record IndexSpec(
+      String name,
+      boolean unique,
+      boolean constraint,
+      String method,
+      List<String> keys,
+      List<String> include,
       String predicate) {
     public IndexSpec {
       keys = List.copyOf(keys);
@@ -57,7 +68,8 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
    */
   public record CheckSpec(String name, String definition) {}
 
-  private static final String INDEXES_SQL = """
+  private static final String INDEXES_SQL =
+      """
       SELECT ic.relname, i.indisunique, con.oid IS NOT NULL AS is_constraint, am.amname, i.indnkeyatts, i.indnatts,
              ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnatts) k ORDER BY k),
              pg_get_expr(i.indpred, i.indrelid, true)
@@ -69,12 +81,14 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
              SELECT 1 FROM pg_constraint x WHERE x.conindid = i.indexrelid AND x.contype = 'x')
        ORDER BY ic.relname
       """;
-  private static final String CHECKS_SQL = """
+  private static final String CHECKS_SQL =
+      """
       SELECT conname, pg_get_constraintdef(oid, true) FROM pg_constraint
        WHERE conrelid = ?::regclass AND contype = 'c' AND NOT connoinherit
        ORDER BY conname
       """;
-  private static final String EXCLUSIONS_SQL = """
+  private static final String EXCLUSIONS_SQL =
+      """
       SELECT conname, pg_get_constraintdef(oid, true) FROM pg_constraint
        WHERE conrelid = ?::regclass AND contype = 'x'
        ORDER BY conname
@@ -89,16 +103,28 @@ public record TableObjects(List<IndexSpec> indexes, List<CheckSpec> checks, List
         while (rs.next()) {
           List<String> all = Arrays.asList((String[]) rs.getArray(7).getArray());
           int keys = rs.getInt(5);
-          indexes.add(new IndexSpec(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getString(4), all.subList(0, keys),
-              all.subList(keys, all.size()), rs.getString(8)));
+          indexes.add(
+              new IndexSpec(
+                  rs.getString(1),
+                  rs.getBoolean(2),
+                  rs.getBoolean(3),
+                  rs.getString(4),
+                  all.subList(0, keys),
+                  all.subList(keys, all.size()),
+                  rs.getString(8)));
         }
       }
     }
-    return new TableObjects(indexes, constraints(conn, CHECKS_SQL, table), List.of(), constraints(conn, EXCLUSIONS_SQL, table));
+    return new TableObjects(
+        indexes,
+        constraints(conn, CHECKS_SQL, table),
+        List.of(),
+        constraints(conn, EXCLUSIONS_SQL, table));
   }
 
   /** The constraints {@code sql} selects of {@code table}, as name and definition. */
-  private static List<CheckSpec> constraints(Connection conn, String sql, String table) throws SQLException {
+  private static List<CheckSpec> constraints(Connection conn, String sql, String table)
+      throws SQLException {
     List<CheckSpec> out = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement(sql)) {
       ps.setString(1, table);

@@ -1,9 +1,9 @@
 package dev.tenantfold.extract;
 
-import java.util.List;
-import java.util.Optional;
 import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.jdbc.Sql;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * A source table: columns in ordinal order, primary key, foreign keys, and the planner's size
@@ -30,9 +30,25 @@ public record TableSpec(
   }
 
   /** A table whose leaf partitions are not known (or a plain table). */
-  public TableSpec(String schema, String name, List<ColumnSpec> columns, List<String> primaryKey, List<ForeignKeySpec> foreignKeys,
-      long estimatedRows, long pages, boolean partitioned) {
-    this(schema, name, columns, primaryKey, foreignKeys, estimatedRows, pages, partitioned, List.of());
+  public TableSpec(
+      String schema,
+      String name,
+      List<ColumnSpec> columns,
+      List<String> primaryKey,
+      List<ForeignKeySpec> foreignKeys,
+      long estimatedRows,
+      long pages,
+      boolean partitioned) {
+    this(
+        schema,
+        name,
+        columns,
+        primaryKey,
+        foreignKeys,
+        estimatedRows,
+        pages,
+        partitioned,
+        List.of());
   }
 
   public String qualifiedName() {
@@ -65,9 +81,12 @@ public record TableSpec(
     if (primaryKey.size() != 1) {
       return Optional.empty();
     }
-    return column(primaryKey.get(0)).filter(c -> switch (c.type()) {
-      case "smallint", "integer", "bigint" -> true;
-      default -> false;
-    });
+    return column(primaryKey.get(0))
+        .filter(
+            c ->
+                switch (c.type()) {
+                  case "smallint", "integer", "bigint" -> true;
+                  default -> false;
+                });
   }
 }

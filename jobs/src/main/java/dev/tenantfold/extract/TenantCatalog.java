@@ -5,7 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /** What one tenant's database holds: the selected tables and the enum types they use. */
-public record TenantCatalog(String tenantId, int serverVersionNum, List<TableSpec> tables, Map<String, EnumSpec> enums) {
+public record TenantCatalog(
+    String tenantId, int serverVersionNum, List<TableSpec> tables, Map<String, EnumSpec> enums) {
   public TenantCatalog {
     tables = List.copyOf(tables);
     enums = Map.copyOf(enums);

@@ -26,17 +26,21 @@ import org.slf4j.LoggerFactory;
  *
  * @param side what this database is to the job, for messages: {@code "the source of tenant acme"},
  *     {@code "the target"}; null when not known ({@code "the database"})
- * @param properties further pgjdbc connection properties, none of them secret: TLS ({@code sslmode},
- *     {@code sslrootcert}) and the authentication plugin that mints an IAM token or reads a Secrets
- *     Manager secret for every new connection (config/JdbcAuth)
+ * @param properties further pgjdbc connection properties, none of them secret: TLS ({@code
+ *     sslmode}, {@code sslrootcert}) and the authentication plugin that mints an IAM token or reads
+ *     a Secrets Manager secret for every new connection (config/JdbcAuth)
  */
-public record JdbcEndpoint(String url, String user, String password, String side, Map<String, String> properties) implements Serializable {
+public record JdbcEndpoint(
+    String url, String user, String password, String side, Map<String, String> properties)
+    implements Serializable {
   private static final Logger LOG = LoggerFactory.getLogger(JdbcEndpoint.class);
   static final int CONNECT_TIMEOUT_SECONDS = 20;
+
   /**
    * How often a backend running a query checks that its client is still there (PostgreSQL 14+).
-   * Without it a killed driver's long checksum query runs to its end, holding its snapshot and locks:
-   * a backend notices a vanished client only when it writes, and an aggregate writes nothing.
+   * Without it a killed driver's long checksum query runs to its end, holding its snapshot and
+   * locks: a backend notices a vanished client only when it writes, and an aggregate writes
+   * nothing.
    */
   static final String CLIENT_CONNECTION_CHECK_INTERVAL = "10s";
 
@@ -57,14 +61,17 @@ public record JdbcEndpoint(String url, String user, String password, String side
     return new JdbcEndpoint(url, user, password, newSide, properties);
   }
 
-  /** The same user, credentials and TLS settings at another URL (a restored copy of the same database). */
+  /**
+   * The same user, credentials and TLS settings at another URL (a restored copy of the same
+   * database).
+   */
   public JdbcEndpoint withUrl(String newUrl) {
     return new JdbcEndpoint(newUrl, user, password, side, properties);
   }
 
   /**
-   * Opens a session with the job's settings. A connection that cannot be opened fails with
-   * "Cannot connect to <side> (host <host:port/database>): <reason>", without the password or URL
+   * Opens a session with the job's settings. A connection that cannot be opened fails with "Cannot
+   * connect to <side> (host <host:port/database>): <reason>", without the password or URL
    * parameters, and with the driver's SQLState (so retries still recognise a connection failure).
    */
   public Connection connect(String applicationName) throws SQLException {
@@ -79,20 +86,32 @@ public record JdbcEndpoint(String url, String user, String password, String side
     props.setProperty("ApplicationName", applicationName);
     props.setProperty("connectTimeout", String.valueOf(CONNECT_TIMEOUT_SECONDS));
     props.setProperty("tcpKeepAlive", "true");
-    props.setProperty("options", String.join(" ",
-        // Value rendering independent of the server's and client's defaults.
-        "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3",
-        // Fail instead of silently reading a row-level-security-filtered subset of a table.
-        "-c row_security=off",
-        // Parameter groups often set these; a long COPY or an idle snapshot exporter must survive them.
-        "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0",
-        // Notice a vanished client (a lost executor) within minutes, releasing its locks.
-        "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6"));
+    props.setProperty(
+        "options",
+        String.join(
+            " ",
+            // Value rendering independent of the server's and client's defaults.
+            "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3",
+            // Fail instead of silently reading a row-level-security-filtered subset of a table.
+            "-c row_security=off",
+            // Parameter groups often set these; a long COPY or an idle snapshot exporter must
+            // survive them.
+            "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0",
+            // Notice a vanished client (a lost executor) within minutes, releasing its locks.
+            "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6"));
     Connection conn;
     try {
       conn = DriverManager.getConnection(url, props);
     } catch (SQLException e) {
-      throw new SQLException("Cannot connect to " + sideOrDefault() + " (host " + hostDescription(url) + "): " + reason(e), e.getSQLState(), e);
+      throw new SQLException(
+          "Cannot connect to "
+              + sideOrDefault()
+              + " (host "
+              + hostDescription(url)
+              + "): "
+              + reason(e),
+          e.getSQLState(),
+          e);
     }
     try {
       checkClientWhileQuerying(conn);
@@ -112,7 +131,8 @@ public record JdbcEndpoint(String url, String user, String password, String side
       return;
     }
     try (Statement st = conn.createStatement()) {
-      st.execute("SET client_connection_check_interval = '" + CLIENT_CONNECTION_CHECK_INTERVAL + "'");
+      st.execute(
+          "SET client_connection_check_interval = '" + CLIENT_CONNECTION_CHECK_INTERVAL + "'");
     } catch (SQLException e) {
       // Platforms without the kernel support refuse a non-zero value; the session works without it.
       LOG.debug("client_connection_check_interval not set: {}", e.getMessage());
@@ -128,7 +148,10 @@ public record JdbcEndpoint(String url, String user, String password, String side
     String reason = e.getMessage();
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof UnknownHostException) {
-        reason = "unknown host " + String.join(",", hosts(url)).replaceAll(":\\d+", "") + ": check the host name in the URL and DNS";
+        reason =
+            "unknown host "
+                + String.join(",", hosts(url)).replaceAll(":\\d+", "")
+                + ": check the host name in the URL and DNS";
         break;
       }
       if (t instanceof NoRouteToHostException) {
@@ -136,41 +159,68 @@ public record JdbcEndpoint(String url, String user, String password, String side
         break;
       }
       if (t instanceof ConnectException) {
-        reason = "connection refused: check host and port, and that PostgreSQL accepts TCP connections there";
+        reason =
+            "connection refused: check host and port, and that PostgreSQL accepts TCP connections"
+                + " there";
         break;
       }
       if (t instanceof SocketTimeoutException) {
-        reason = "no answer within " + CONNECT_TIMEOUT_SECONDS + " s: check host and port, and firewalls or security groups on the way";
+        reason =
+            "no answer within "
+                + CONNECT_TIMEOUT_SECONDS
+                + " s: check host and port, and firewalls or security groups on the way";
         break;
       }
-      if (t.getMessage() != null && t.getMessage().contains("could not be verified by hostnameverifier")) {
-        reason = "TLS: the server's certificate does not name host " + String.join(",", hosts(url)).replaceAll(":\\d+", "") + " (sslmode "
-            + properties.get("sslmode") + "): use the host name the certificate was issued for (the RDS endpoint, not an IP address or alias)";
+      if (t.getMessage() != null
+          && t.getMessage().contains("could not be verified by hostnameverifier")) {
+        reason =
+            "TLS: the server's certificate does not name host "
+                + String.join(",", hosts(url)).replaceAll(":\\d+", "")
+                + " (sslmode "
+                + properties.get("sslmode")
+                + "): use the host name the certificate was issued for (the RDS endpoint, not an IP"
+                + " address or alias)";
         break;
       }
       if (t instanceof javax.net.ssl.SSLException) {
-        reason = "TLS handshake failed: the server's certificate is not trusted by " + (properties.containsKey("sslrootcert")
-            ? "ssl-root-cert " + properties.get("sslrootcert") + " (use the CA bundle that issued it, for RDS the region's bundle or global-bundle.pem)"
-            : "the default trust store (set ssl-root-cert)") + " (" + t.getMessage() + ")";
+        reason =
+            "TLS handshake failed: the server's certificate is not trusted by "
+                + (properties.containsKey("sslrootcert")
+                    ? "ssl-root-cert "
+                        + properties.get("sslrootcert")
+                        + " (use the CA bundle that issued it, for RDS the region's bundle or"
+                        + " global-bundle.pem)"
+                    : "the default trust store (set ssl-root-cert)")
+                + " ("
+                + t.getMessage()
+                + ")";
         break;
       }
       if (t instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
         // The server's primary line only ("FATAL: password authentication failed for user ...").
-        reason = psql.getServerErrorMessage().getSeverity() + ": " + psql.getServerErrorMessage().getMessage();
+        reason =
+            psql.getServerErrorMessage().getSeverity()
+                + ": "
+                + psql.getServerErrorMessage().getMessage();
         break;
       }
     }
     return Redaction.redactText(reason, Arrays.asList(password));
   }
 
-  /** {@code host:port/database} of a JDBC URL (default port 5432), without user info or parameters. */
+  /**
+   * {@code host:port/database} of a JDBC URL (default port 5432), without user info or parameters.
+   */
   static String hostDescription(String url) {
     String redacted = Redaction.redactUrl(url);
     String database = "";
     if (redacted != null) {
       String rest = redacted.replaceFirst("^jdbc:postgresql:", "");
       int slash = rest.startsWith("//") ? rest.indexOf('/', 2) : rest.indexOf('/');
-      database = rest.startsWith("//") ? (slash < 0 ? "" : rest.substring(slash)) : "/" + rest.replaceFirst("^/", "");
+      database =
+          rest.startsWith("//")
+              ? (slash < 0 ? "" : rest.substring(slash))
+              : "/" + rest.replaceFirst("^/", "");
     }
     return String.join(",", hosts(url)) + database;
   }
@@ -205,7 +255,13 @@ public record JdbcEndpoint(String url, String user, String password, String side
 
   @Override
   public String toString() {
-    return "JdbcEndpoint[url=" + Redaction.redactUrl(url) + ", user=" + user + ", password=****" + (side == null ? "" : ", side=" + side)
-        + (properties.isEmpty() ? "" : ", properties=" + properties.keySet()) + "]";
+    return "JdbcEndpoint[url="
+        + Redaction.redactUrl(url)
+        + ", user="
+        + user
+        + ", password=****"
+        + (side == null ? "" : ", side=" + side)
+        + (properties.isEmpty() ? "" : ", properties=" + properties.keySet())
+        + "]";
   }
 }

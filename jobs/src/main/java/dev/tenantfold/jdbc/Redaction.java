@@ -40,14 +40,18 @@ public final class Redaction {
   public static String sqlMessage(Throwable e, Iterable<String> secrets) {
     String message = e.getMessage();
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof org.postgresql.util.PSQLException psql && psql.getServerErrorMessage() != null) {
+      if (t instanceof org.postgresql.util.PSQLException psql
+          && psql.getServerErrorMessage() != null) {
         var server = psql.getServerErrorMessage();
         String primary = server.getSeverity() + ": " + server.getMessage();
         // Keep our own context (a wrapping message) but only the server's primary line.
         if (t == e) {
           message = primary;
-        } else if (message != null && psql.getMessage() != null && message.contains(psql.getMessage())) {
-          // A wrapper that quoted the server's full text: keep the wrapper's context, the server's primary line only.
+        } else if (message != null
+            && psql.getMessage() != null
+            && message.contains(psql.getMessage())) {
+          // A wrapper that quoted the server's full text: keep the wrapper's context, the server's
+          // primary line only.
           message = message.replace(psql.getMessage(), primary);
         }
         break;

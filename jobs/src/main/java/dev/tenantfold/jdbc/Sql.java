@@ -7,7 +7,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** PostgreSQL identifier and literal quoting, and name shortening to the 63-byte identifier limit. */
+/**
+ * PostgreSQL identifier and literal quoting, and name shortening to the 63-byte identifier limit.
+ */
 public final class Sql {
   private static final int MAX_IDENTIFIER_BYTES = 63;
 
@@ -31,7 +33,10 @@ public final class Sql {
    */
   public static String keyJson(List<String> columns, String alias) {
     String prefix = alias == null || alias.isEmpty() ? "" : alias + ".";
-    return "jsonb_build_object(" + String.join(", ", columns.stream().map(k -> literal(k) + ", " + prefix + ident(k)).toList()) + ")";
+    return "jsonb_build_object("
+        + String.join(
+            ", ", columns.stream().map(k -> literal(k) + ", " + prefix + ident(k)).toList())
+        + ")";
   }
 
   public static String literal(String value) {
@@ -63,14 +68,17 @@ public final class Sql {
     return cut + "_" + hash;
   }
 
-  /** Eight hex digits of the SHA-1 of {@code s}: a short, stable disambiguator for generated names. */
+  /**
+   * Eight hex digits of the SHA-1 of {@code s}: a short, stable disambiguator for generated names.
+   */
   public static String shortHash(String s) {
     return sha1Hex(s).substring(0, 8);
   }
 
   static String sha1Hex(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

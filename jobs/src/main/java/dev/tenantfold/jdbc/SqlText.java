@@ -21,9 +21,10 @@ public final class SqlText {
 
   /**
    * {@code sql} with every schema qualifier {@code schema.} (a name, plain or quoted, directly
-   * followed by a dot and a name, and not itself after a dot) replaced by {@code rename.apply(schema)},
-   * always quoted (valid wherever the name was); a qualifier {@code rename} returns unchanged is left
-   * as printed. Literals ({@code 'sales.x'}), dollar-quoted bodies and comments are left alone.
+   * followed by a dot and a name, and not itself after a dot) replaced by {@code
+   * rename.apply(schema)}, always quoted (valid wherever the name was); a qualifier {@code rename}
+   * returns unchanged is left as printed. Literals ({@code 'sales.x'}), dollar-quoted bodies and
+   * comments are left alone.
    */
   public static String renameSchemas(String sql, UnaryOperator<String> rename) {
     List<Token> tokens = tokens(sql);
@@ -45,16 +46,24 @@ public final class SqlText {
 
   /** Token {@code i} is directly followed by {@code .} and a name: a qualifier. */
   public static boolean qualifies(List<Token> tokens, int i) {
-    return i + 2 < tokens.size() && tokens.get(i + 1).text().equals(".") && tokens.get(i + 1).start() == tokens.get(i).end()
-        && tokens.get(i + 2).identifier() && tokens.get(i + 2).start() == tokens.get(i + 1).end();
+    return i + 2 < tokens.size()
+        && tokens.get(i + 1).text().equals(".")
+        && tokens.get(i + 1).start() == tokens.get(i).end()
+        && tokens.get(i + 2).identifier()
+        && tokens.get(i + 2).start() == tokens.get(i + 1).end();
   }
 
   /** Token {@code i} directly follows a {@code .}: a later part of a qualified name. */
   public static boolean follows(List<Token> tokens, int i) {
-    return i > 0 && tokens.get(i - 1).text().equals(".") && tokens.get(i - 1).end() == tokens.get(i).start();
+    return i > 0
+        && tokens.get(i - 1).text().equals(".")
+        && tokens.get(i - 1).end() == tokens.get(i).start();
   }
 
-  /** The names and other characters of {@code sql}; literals, dollar-quoted bodies, comments and white space are skipped. */
+  /**
+   * The names and other characters of {@code sql}; literals, dollar-quoted bodies, comments and
+   * white space are skipped.
+   */
   public static List<Token> tokens(String sql) {
     List<Token> tokens = new ArrayList<>();
     int i = 0;
@@ -62,7 +71,10 @@ public final class SqlText {
     while (i < n) {
       char c = sql.charAt(i);
       if (c == '\'') {
-        boolean escapes = !tokens.isEmpty() && tokens.get(tokens.size() - 1).end() == i && tokens.get(tokens.size() - 1).text().equalsIgnoreCase("e");
+        boolean escapes =
+            !tokens.isEmpty()
+                && tokens.get(tokens.size() - 1).end() == i
+                && tokens.get(tokens.size() - 1).text().equalsIgnoreCase("e");
         if (escapes) {
           tokens.remove(tokens.size() - 1);
         }
@@ -96,7 +108,11 @@ public final class SqlText {
         i = close < 0 ? n : close + tag.length();
       } else if (Character.isLetter(c) || c == '_' || c > 127) {
         int j = i + 1;
-        while (j < n && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_' || sql.charAt(j) == '$' || sql.charAt(j) > 127)) {
+        while (j < n
+            && (Character.isLetterOrDigit(sql.charAt(j))
+                || sql.charAt(j) == '_'
+                || sql.charAt(j) == '$'
+                || sql.charAt(j) > 127)) {
           j++;
         }
         String text = sql.substring(i, j);
@@ -119,7 +135,10 @@ public final class SqlText {
     return tokens;
   }
 
-  /** The index after the string literal opening at {@code start} ({@code ''} inside; backslash escapes in an E'' string). */
+  /**
+   * The index after the string literal opening at {@code start} ({@code ''} inside; backslash
+   * escapes in an E'' string).
+   */
   private static int endOfString(String sql, int start, boolean escapes) {
     int j = start + 1;
     while (j < sql.length()) {
@@ -139,7 +158,10 @@ public final class SqlText {
     return sql.length();
   }
 
-  /** The dollar-quote tag opening at {@code i} ({@code $$}, {@code $body$}), or null (a parameter such as {@code $1}). */
+  /**
+   * The dollar-quote tag opening at {@code i} ({@code $$}, {@code $body$}), or null (a parameter
+   * such as {@code $1}).
+   */
   private static String dollarTag(String sql, int i) {
     if (i > 0 && (Character.isLetterOrDigit(sql.charAt(i - 1)) || sql.charAt(i - 1) == '_')) {
       return null;
@@ -148,7 +170,9 @@ public final class SqlText {
     while (j < sql.length() && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_')) {
       j++;
     }
-    if (j < sql.length() && sql.charAt(j) == '$' && (j == i + 1 || !Character.isDigit(sql.charAt(i + 1)))) {
+    if (j < sql.length()
+        && sql.charAt(j) == '$'
+        && (j == i + 1 || !Character.isDigit(sql.charAt(i + 1)))) {
       return sql.substring(i, j + 1);
     }
     return null;

@@ -2,35 +2,34 @@ package dev.tenantfold.job;
 
 import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
-import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
-import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.conform.BorrowedKeys;
+import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.load.RowLevelSecurity;
 import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.load.StagingTable;
-import dev.tenantfold.load.RowLevelSecurity;
 import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.progress.SparkJobNames;
+import dev.tenantfold.report.ReportReader;
 import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.report.ReportWriter;
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.report.TableResult;
+import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.Futures;
 import dev.tenantfold.source.StagedTable;
 import dev.tenantfold.source.TablePlan;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.source.TenantSources;
-import dev.tenantfold.report.ReportReader;
-import dev.tenantfold.report.ReportWriter;
-import dev.tenantfold.report.RunResult;
-import dev.tenantfold.report.TableResult;
-import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.ChecksumSide;
@@ -75,25 +74,42 @@ public final class AuditJob {
   private SparkSession spark;
   private boolean ownsSpark;
   private ProgressTracker progress = ProgressTracker.none();
-  /** Catalogs of the tenants that lend keys, types and partition parents to export tenants without export.catalog. */
+
+  /**
+   * Catalogs of the tenants that lend keys, types and partition parents to export tenants without
+   * export.catalog.
+   */
   private Map<String, TenantCatalog> lenders;
 
-  public AuditJob(TenantfoldConfig config, Optional<String> tenantFilter, Optional<String> tableFilter) {
+  public AuditJob(
+      TenantfoldConfig config, Optional<String> tenantFilter, Optional<String> tableFilter) {
     this(config, tenantFilter, tableFilter, null);
   }
 
-  /** @param spark the session export tenants are read through; null: the active one, or a local one started (and stopped) when needed */
-  public AuditJob(TenantfoldConfig config, Optional<String> tenantFilter, Optional<String> tableFilter, SparkSession spark) {
+  /**
+   * @param spark the session export tenants are read through; null: the active one, or a local one
+   *     started (and stopped) when needed
+   */
+  public AuditJob(
+      TenantfoldConfig config,
+      Optional<String> tenantFilter,
+      Optional<String> tableFilter,
+      SparkSession spark) {
     this.config = config;
     this.tenantFilter = tenantFilter;
     this.tableFilter = tableFilter;
     this.spark = spark;
-    tenantFilter.ifPresent(id -> {
-      if (config.tenants().stream().noneMatch(t -> t.id().equals(id))) {
-        throw new ConfigError("Cannot validate tenant '" + id + "': it is not in tenantfold.tenants (known: "
-            + config.tenants().stream().map(TenantConfig::id).toList() + ")");
-      }
-    });
+    tenantFilter.ifPresent(
+        id -> {
+          if (config.tenants().stream().noneMatch(t -> t.id().equals(id))) {
+            throw new ConfigError(
+                "Cannot validate tenant '"
+                    + id
+                    + "': it is not in tenantfold.tenants (known: "
+                    + config.tenants().stream().map(TenantConfig::id).toList()
+                    + ")");
+          }
+        });
   }
 
   /** Reports each tenant's tables as they are checked to {@code tracker}. */
@@ -109,14 +125,22 @@ public final class AuditJob {
     lenders = null;
     try (Connection target = config.target().endpoint().connect("tenantfold-validate")) {
       // The table filter is checked before anything is written.
-      TenantCatalog existing = CatalogReader.readTarget(target, config.target().schemas(),
-          config.tenants().stream().flatMap(t -> t.schemas().stream()).distinct().toList(), config.tables());
+      TenantCatalog existing =
+          CatalogReader.readTarget(
+              target,
+              config.target().schemas(),
+              config.tenants().stream().flatMap(t -> t.schemas().stream()).distinct().toList(),
+              config.tables());
       List<TargetTable> tables = publishedTables(existing);
       List<TargetTable> shared = sharedTables(existing);
       reports.ensureTables(target);
       reports.startRun(target, runId, started, "validate");
       progress.runStarted(runId);
-      progress.tenants(config.tenants().stream().map(TenantConfig::id).filter(id -> tenantFilter.isEmpty() || tenantFilter.get().equals(id)).toList());
+      progress.tenants(
+          config.tenants().stream()
+              .map(TenantConfig::id)
+              .filter(id -> tenantFilter.isEmpty() || tenantFilter.get().equals(id))
+              .toList());
       List<TenantResult> results = new ArrayList<>();
       for (TenantConfig tenant : config.tenants()) {
         if (tenantFilter.isPresent() && !tenantFilter.get().equals(tenant.id())) {
@@ -124,23 +148,35 @@ public final class AuditJob {
         }
         progress.tablesPlanned(tenant.id(), tables.size() + shared.size(), 0);
         progress.stage(tenant.id(), ProgressTracker.Stage.VALIDATE);
-        // Re-validating would read the configured URL: production, which a tenant with a restore block is never read from.
-        TenantResult result = tenant.restore().isPresent() ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
-            : audit(tenant, runId, reports.ledgerTable(), tables, shared, existing, target);
+        // Re-validating would read the configured URL: production, which a tenant with a restore
+        // block is never read from.
+        TenantResult result =
+            tenant.restore().isPresent()
+                ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
+                : audit(tenant, runId, reports.ledgerTable(), tables, shared, existing, target);
         progress.finished(tenant.id(), result.status() == TableStatus.OK);
         reports.recordTables(target, runId, result.tables());
         reports.recordTenantFailure(target, runId, result);
         results.add(result);
       }
       Instant finished = Instant.now();
-      RunResult provisional = new RunResult(runId, "validate", started, finished, results, null, List.of());
+      RunResult provisional =
+          new RunResult(runId, "validate", started, finished, results, null, List.of());
       reports.recordOutcome(target, provisional);
       reports.finishRun(target, runId, finished, provisional.statusLabel());
       String path = null;
       try {
-        path = ReportWriter.write(config.reportDir(), provisional, previousRun(target, provisional), spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
+        path =
+            ReportWriter.write(
+                config.reportDir(),
+                provisional,
+                previousRun(target, provisional),
+                spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
       } catch (java.io.IOException | RuntimeException e) {
-        LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());
+        LOG.error(
+            "Cannot write report.json under {} (tenantfold.report.dir): {}",
+            config.reportDir(),
+            e.getMessage());
       }
       return new RunResult(runId, "validate", started, finished, results, path, List.of());
     } finally {
@@ -153,24 +189,40 @@ public final class AuditJob {
   }
 
   /**
-   * Why validate does not read a restored tenant, and how to validate it: validate restores no copy,
-   * and reading the configured database would read production, which restored tenants are never
-   * read from (and which has moved on from the copy's point in time the published rows come from).
+   * Why validate does not read a restored tenant, and how to validate it: validate restores no
+   * copy, and reading the configured database would read production, which restored tenants are
+   * never read from (and which has moved on from the copy's point in time the published rows come
+   * from).
    */
   private String restoredTenantRefusal(TenantConfig tenant) {
     int i = config.tenants().indexOf(tenant);
     String copy = "tf-" + tenant.id().toLowerCase(java.util.Locale.ROOT) + "-<run id>";
-    return "Cannot validate tenant " + tenant.id() + ": it is read from a restored copy (tenantfold.tenants[" + i + "].restore) and validate"
-        + " restores none; reading its configured database would read production. The run that published it validated it against its copy"
-        + " (report.json). To validate it again, run with restore.keep = true, then validate with a config whose tenant " + tenant.id()
-        + " has no restore block and jdbc.url at the kept copy's endpoint (" + copy + ", named in the report's source), and delete the copy"
-        + " after: aws rds delete-db-instance --db-instance-identifier " + copy + " --skip-final-snapshot --delete-automated-backups";
+    return "Cannot validate tenant "
+        + tenant.id()
+        + ": it is read from a restored copy (tenantfold.tenants["
+        + i
+        + "].restore) and validate restores none; reading its configured database would read"
+        + " production. The run that published it validated it against its copy (report.json). To"
+        + " validate it again, run with restore.keep = true, then validate with a config whose"
+        + " tenant "
+        + tenant.id()
+        + " has no restore block and jdbc.url at the kept copy's endpoint ("
+        + copy
+        + ", named in the report's source), and delete the copy"
+        + " after: aws rds delete-db-instance --db-instance-identifier "
+        + copy
+        + " --skip-final-snapshot --delete-automated-backups";
   }
 
-  /** The previous audit of these tenants, for report.html's comparison; empty when it cannot be read (the report is still written). */
+  /**
+   * The previous audit of these tenants, for report.html's comparison; empty when it cannot be read
+   * (the report is still written).
+   */
   private Optional<RunResult> previousRun(Connection target, RunResult run) {
     try {
-      return new ReportReader(config.target().reportSchema()).previous(target, run).map(ReportReader.StoredRun::run);
+      return new ReportReader(config.target().reportSchema())
+          .previous(target, run)
+          .map(ReportReader.StoredRun::run);
     } catch (SQLException | RuntimeException e) {
       LOG.warn("Cannot read the previous audit for report.html: {}", e.getMessage());
       return Optional.empty();
@@ -187,57 +239,104 @@ public final class AuditJob {
       if (tableFilter.isPresent() && !tableFilter.get().equals(t.key())) {
         continue;
       }
-      tables.add(new TargetTable(t.key(), t.columns().stream().filter(c -> !c.name().equals(config.tenantColumn())).toList(),
-          t.primaryKey().stream().filter(c -> !c.equals(config.tenantColumn())).toList()));
+      tables.add(
+          new TargetTable(
+              t.key(),
+              t.columns().stream().filter(c -> !c.name().equals(config.tenantColumn())).toList(),
+              t.primaryKey().stream().filter(c -> !c.equals(config.tenantColumn())).toList()));
     }
     if (tableFilter.isPresent() && tables.isEmpty() && sharedTables(existing).isEmpty()) {
-      throw new ConfigError("Cannot validate table '" + tableFilter.get() + "': no consolidated table of that name in target schema "
-          + config.target().schema());
+      throw new ConfigError(
+          "Cannot validate table '"
+              + tableFilter.get()
+              + "': no consolidated table of that name in target schema "
+              + config.target().schema());
     }
     return tables;
   }
 
-  /** The shared reference tables ({@code rules.T.shared}) as they exist in the target now: no tenant column, the source's key. */
+  /**
+   * The shared reference tables ({@code rules.T.shared}) as they exist in the target now: no tenant
+   * column, the source's key.
+   */
   private List<TargetTable> sharedTables(TenantCatalog existing) {
     return existing.tables().stream()
         .filter(t -> !t.partitioned() && config.rules().forTable(t.name()).shared().isPresent())
         .filter(t -> tableFilter.isEmpty() || tableFilter.get().equals(t.name()))
-        .map(t -> new TargetTable(t.name(), t.columns(), t.primaryKey())).toList();
+        .map(t -> new TargetTable(t.name(), t.columns(), t.primaryKey()))
+        .toList();
   }
 
-  private TenantResult audit(TenantConfig tenant, String runId, String ledgerTable, List<TargetTable> tables, List<TargetTable> shared,
-      TenantCatalog existing, Connection target) {
+  private TenantResult audit(
+      TenantConfig tenant,
+      String runId,
+      String ledgerTable,
+      List<TargetTable> tables,
+      List<TargetTable> shared,
+      TenantCatalog existing,
+      Connection target) {
     long start = System.nanoTime();
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     List<TableResult> results = new ArrayList<>();
-    String where = tenant.isExport() ? "snapshot export at " + tenant.export().get().path() : tenant.jdbc().describe();
-    // A thread of this tenant's own for the source side, as in a run: the common pool would queue behind unrelated work.
-    ExecutorService sourceThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-audit-" + tenant.id()));
+    String where =
+        tenant.isExport()
+            ? "snapshot export at " + tenant.export().get().path()
+            : tenant.jdbc().describe();
+    // A thread of this tenant's own for the source side, as in a run: the common pool would queue
+    // behind unrelated work.
+    ExecutorService sourceThread =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-audit-" + tenant.id()));
     // Shared tables copy the tenant's rows to the target (a Spark job for a JDBC tenant too).
-    try (TenantSource source = TenantSources.of(config, tenant, runId, ledgerTable, tenant.isExport() || !shared.isEmpty() ? spark() : null)) {
+    try (TenantSource source =
+        TenantSources.of(
+            config,
+            tenant,
+            runId,
+            ledgerTable,
+            tenant.isExport() || !shared.isEmpty() ? spark() : null)) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
-      if (source instanceof ExportTenantSource export && tenant.export().get().catalog().isEmpty()) {
-        // As a run plans it: keys, exact types and partition parents the export metadata cannot tell come from the target and the other tenants.
-        export.planWith(BorrowedKeys.fill(export.readCatalog(config.tables()), otherCatalogs(tenant, runId, ledgerTable), existing,
-            config.tenantColumn()));
+      if (source instanceof ExportTenantSource export
+          && tenant.export().get().catalog().isEmpty()) {
+        // As a run plans it: keys, exact types and partition parents the export metadata cannot
+        // tell come from the target and the other tenants.
+        export.planWith(
+            BorrowedKeys.fill(
+                export.readCatalog(config.tables()),
+                otherCatalogs(tenant, runId, ledgerTable),
+                existing,
+                config.tenantColumn()));
       }
       TenantCatalog catalog = source.open(config.tables());
       where = source.describe();
       for (TargetTable table : tables) {
-        Optional<ChecksumSide> sourceSide = source.checksumSide(table, config.rules().forTable(table.name()));
-        ChecksumSide targetSide = ChecksumSide.sql(target, ChecksumQueries.target(table, config.target().schemas().relation(table.name()),
-            ident(config.tenantColumn()) + " = " + literal(tenant.id()), buckets));
+        Optional<ChecksumSide> sourceSide =
+            source.checksumSide(table, config.rules().forTable(table.name()));
+        ChecksumSide targetSide =
+            ChecksumSide.sql(
+                target,
+                ChecksumQueries.target(
+                    table,
+                    config.target().schemas().relation(table.name()),
+                    ident(config.tenantColumn()) + " = " + literal(tenant.id()),
+                    buckets));
         // Both sides scan at once: the source's where its rows live, the target's here.
-        CompletableFuture<TableChecksum> sourceFuture = sourceSide.isEmpty() ? CompletableFuture.completedFuture(new TableChecksum(buckets, Map.of()))
-            : CompletableFuture.supplyAsync(() -> checksum(sourceSide.get(), runId, tenant.id(), table.name()), sourceThread);
+        CompletableFuture<TableChecksum> sourceFuture =
+            sourceSide.isEmpty()
+                ? CompletableFuture.completedFuture(new TableChecksum(buckets, Map.of()))
+                : CompletableFuture.supplyAsync(
+                    () -> checksum(sourceSide.get(), runId, tenant.id(), table.name()),
+                    sourceThread);
         TableChecksum targetSums = targetSide.checksum();
         TableChecksum sourceSums = Futures.join(sourceFuture);
-        // A table the tenant lacks has no source side: the published rows face themselves, as in a run.
-        SparkJobNames.setIfActive("validate", runId, "drill-down", tenant.id(), List.of(table.name()));
+        // A table the tenant lacks has no source side: the published rows face themselves, as in a
+        // run.
+        SparkJobNames.setIfActive(
+            "validate", runId, "drill-down", tenant.id(), List.of(table.name()));
         ChecksumCheck check;
         try {
-          check = validator.compare(sourceSums, targetSums, sourceSide.orElse(targetSide), targetSide);
+          check =
+              validator.compare(sourceSums, targetSums, sourceSide.orElse(targetSide), targetSide);
         } finally {
           SparkJobNames.clearIfActive();
         }
@@ -245,21 +344,52 @@ public final class AuditJob {
         TableStatus status = check.status();
         Optional<TableSpec> own = catalog.table(table.name());
         // Columns a rule excludes are not loaded by design.
-        List<String> notInTarget = own.map(s -> s.columns().stream().map(c -> c.name()).filter(c -> table.column(c).isEmpty())
-            .filter(c -> !config.rules().forTable(table.name()).column(c).map(RulesConfig.ColumnRule::exclude).orElse(false)).toList())
-            .orElse(List.of());
+        List<String> notInTarget =
+            own.map(
+                    s ->
+                        s.columns().stream()
+                            .map(c -> c.name())
+                            .filter(c -> table.column(c).isEmpty())
+                            .filter(
+                                c ->
+                                    !config
+                                        .rules()
+                                        .forTable(table.name())
+                                        .column(c)
+                                        .map(RulesConfig.ColumnRule::exclude)
+                                        .orElse(false))
+                            .toList())
+                .orElse(List.of());
         if (!notInTarget.isEmpty()) {
           // Data the target cannot hold at all: a column added in the source after the migration.
           status = TableStatus.MISMATCH;
-          message = "source columns missing in the target: " + notInTarget + (message.isEmpty() ? "" : "; " + message);
+          message =
+              "source columns missing in the target: "
+                  + notInTarget
+                  + (message.isEmpty() ? "" : "; " + message);
         }
         if (sourceSums.totalRows() != targetSums.totalRows()) {
-          message = "row counts differ: source " + sourceSums.totalRows() + ", published " + targetSums.totalRows() + "; " + message;
+          message =
+              "row counts differ: source "
+                  + sourceSums.totalRows()
+                  + ", published "
+                  + targetSums.totalRows()
+                  + "; "
+                  + message;
         }
         if (sourceSide.isEmpty()) {
-          message = (message.isEmpty() ? "" : message + "; ") + "table absent in this tenant's source";
+          message =
+              (message.isEmpty() ? "" : message + "; ") + "table absent in this tenant's source";
         }
-        results.add(TableResult.audited(tenant.id(), table.name(), sourceSums.totalRows(), targetSums.totalRows(), status, message, check));
+        results.add(
+            TableResult.audited(
+                tenant.id(),
+                table.name(),
+                sourceSums.totalRows(),
+                targetSums.totalRows(),
+                status,
+                message,
+                check));
         progress.tableValidated(tenant.id(), sourceSums.totalRows());
       }
       for (TargetTable table : shared) {
@@ -270,16 +400,25 @@ public final class AuditJob {
       if (tableFilter.isEmpty()) {
         for (TableSpec extra : catalog.tables()) {
           // Shared tables are checked above, against the shared table.
-          if (tables.stream().noneMatch(t -> t.name().equals(extra.key())) && config.rules().forTable(extra.key()).shared().isEmpty()) {
+          if (tables.stream().noneMatch(t -> t.name().equals(extra.key()))
+              && config.rules().forTable(extra.key()).shared().isEmpty()) {
             results.add(missingInTarget(tenant, extra, source, buckets));
           }
         }
       }
-      return new TenantResult(tenant.id(), false, "", results, (System.nanoTime() - start) / 1_000_000);
+      return new TenantResult(
+          tenant.id(), false, "", results, (System.nanoTime() - start) / 1_000_000);
     } catch (SQLException | RuntimeException e) {
-      String message = "Cannot validate tenant " + tenant.id() + " (" + where + "): " + Redaction.sqlMessage(e, config.secrets());
+      String message =
+          "Cannot validate tenant "
+              + tenant.id()
+              + " ("
+              + where
+              + "): "
+              + Redaction.sqlMessage(e, config.secrets());
       LOG.error(message);
-      return TenantResult.failed(tenant.id(), message, results, (System.nanoTime() - start) / 1_000_000);
+      return TenantResult.failed(
+          tenant.id(), message, results, (System.nanoTime() - start) / 1_000_000);
     } finally {
       sourceThread.shutdownNow();
     }
@@ -288,19 +427,39 @@ public final class AuditJob {
   /**
    * One tenant's rows of a shared reference table against the published shared table: the rows, as
    * the tenant's source conforms them, are copied into a registered staging table on the target
-   * (the run's transfer, checked against the source's checksum), then compared there with the shared
-   * table's rows of the same keys ({@link SharedTableCheck}). Keys whose rows another tenant's row
-   * overruled in the run that last published the tenant's rows ({@code shared_conflicts}) are
-   * resolved conflicts; every other difference is a mismatch, named by key. The copy is dropped.
+   * (the run's transfer, checked against the source's checksum), then compared there with the
+   * shared table's rows of the same keys ({@link SharedTableCheck}). Keys whose rows another
+   * tenant's row overruled in the run that last published the tenant's rows ({@code
+   * shared_conflicts}) are resolved conflicts; every other difference is a mismatch, named by key.
+   * The copy is dropped.
    */
-  private TableResult auditShared(TenantConfig tenant, TenantSource source, TenantCatalog catalog, TargetTable table, String runId,
-      Connection target, TableValidator validator) {
+  private TableResult auditShared(
+      TenantConfig tenant,
+      TenantSource source,
+      TenantCatalog catalog,
+      TargetTable table,
+      String runId,
+      Connection target,
+      TableValidator validator) {
     int buckets = config.validate().buckets();
     Optional<TableSpec> own = catalog.table(table.name());
     if (own.isEmpty()) {
       TableChecksum none = new TableChecksum(buckets, Map.of());
-      return TableResult.audited(tenant.id(), table.name(), 0, 0, TableStatus.OK, "table absent in this tenant's source",
-          new ChecksumCheck(ChecksumCheck.digest(none), ChecksumCheck.digest(none), buckets, 0, 0, Map.of(), List.of()));
+      return TableResult.audited(
+          tenant.id(),
+          table.name(),
+          0,
+          0,
+          TableStatus.OK,
+          "table absent in this tenant's source",
+          new ChecksumCheck(
+              ChecksumCheck.digest(none),
+              ChecksumCheck.digest(none),
+              buckets,
+              0,
+              0,
+              Map.of(),
+              List.of()));
     }
     String reportSchema = config.target().reportSchema();
     StagingRegistry registry = new StagingRegistry(reportSchema);
@@ -308,55 +467,118 @@ public final class AuditJob {
     String what = "tenant " + tenant.id() + " shared table " + table.name();
     try {
       registry.ensureTable(target);
-      copy = StagingTable.ofShared(registry.register(target, runId, tenant.id(), table.name(), config.target().stagingSchema()),
-          config.target().schemas().targetSchemaOf(table.name()), table, config.tenantColumn(), tenant.id());
+      copy =
+          StagingTable.ofShared(
+              registry.register(
+                  target, runId, tenant.id(), table.name(), config.target().stagingSchema()),
+              config.target().schemas().targetSchemaOf(table.name()),
+              table,
+              config.tenantColumn(),
+              tenant.id());
       copy.create(target);
-      StagedTable staged = source.stage(List.of(new TablePlan(table, own, copy, config.rules().forTable(table.name())))).table(table.name())
-          .orElseThrow();
+      StagedTable staged =
+          source
+              .stage(
+                  List.of(new TablePlan(table, own, copy, config.rules().forTable(table.name()))))
+              .table(table.name())
+              .orElseThrow();
       if (staged.failure().isPresent()) {
-        return TableResult.failed(tenant.id(), table.name(), "Cannot copy the rows of " + what + " to the target to compare them: "
-            + staged.failure().get());
+        return TableResult.failed(
+            tenant.id(),
+            table.name(),
+            "Cannot copy the rows of "
+                + what
+                + " to the target to compare them: "
+                + staged.failure().get());
       }
-      TableChecksum copied = ChecksumSide.sql(target, ChecksumQueries.target(table, copy.qualifiedName(), null, buckets)).checksum();
+      TableChecksum copied =
+          ChecksumSide.sql(
+                  target, ChecksumQueries.target(table, copy.qualifiedName(), null, buckets))
+              .checksum();
       if (!ChecksumComparison.compare(staged.sourceChecksum(), copied).matches()) {
-        return TableResult.failed(tenant.id(), table.name(), "Cannot compare " + what + ": its rows copied to the target differ from its source ("
-            + staged.sourceChecksum().totalRows() + " rows in the source, " + copied.totalRows() + " copied); run validate again");
+        return TableResult.failed(
+            tenant.id(),
+            table.name(),
+            "Cannot compare "
+                + what
+                + ": its rows copied to the target differ from its source ("
+                + staged.sourceChecksum().totalRows()
+                + " rows in the source, "
+                + copied.totalRows()
+                + " copied); run validate again");
       }
-      Optional<String> published = SharedTableGate.publishingRun(target, reportSchema, tenant.id(), table.name());
-      SharedTableCheck check = new SharedTableCheck(table, copy.qualifiedName(), config.target().schemas().relation(table.name()),
-          published.map(r -> SharedTableGate.resolvedKeysSql(reportSchema, r, tenant.id(), table.name())), buckets);
+      Optional<String> published =
+          SharedTableGate.publishingRun(target, reportSchema, tenant.id(), table.name());
+      SharedTableCheck check =
+          new SharedTableCheck(
+              table,
+              copy.qualifiedName(),
+              config.target().schemas().relation(table.name()),
+              published.map(
+                  r -> SharedTableGate.resolvedKeysSql(reportSchema, r, tenant.id(), table.name())),
+              buckets);
       ChecksumSide tenantSide = ChecksumSide.sql(target, check.tenantSide());
       ChecksumSide publishedSide = ChecksumSide.sql(target, check.publishedSide());
       TableChecksum tenantSums = tenantSide.checksum();
       TableChecksum publishedSums = publishedSide.checksum();
-      ChecksumCheck compared = validator.compare(tenantSums, publishedSums, tenantSide, publishedSide);
+      ChecksumCheck compared =
+          validator.compare(tenantSums, publishedSums, tenantSide, publishedSide);
       long resolved;
-      try (java.sql.Statement st = target.createStatement(); java.sql.ResultSet rs = st.executeQuery(check.resolvedRowsSql())) {
+      try (java.sql.Statement st = target.createStatement();
+          java.sql.ResultSet rs = st.executeQuery(check.resolvedRowsSql())) {
         rs.next();
         resolved = rs.getLong(1);
       }
       String message = "";
       if (compared.status() != TableStatus.OK) {
         List<String> keys = compared.listed().stream().map(d -> d.key()).limit(10).toList();
-        message = "shared table " + table.name() + ": rows of tenant " + tenant.id() + " differ from the published shared table"
-            + (keys.isEmpty() ? "" : " at keys " + String.join(", ", keys)) + ", and are not conflicts resolved "
-            + published.map(r -> "by run " + r).orElse("(no run published this tenant's rows of it)") + " in " + reportSchema
-            + ".shared_conflicts; " + compared.message();
+        message =
+            "shared table "
+                + table.name()
+                + ": rows of tenant "
+                + tenant.id()
+                + " differ from the published shared table"
+                + (keys.isEmpty() ? "" : " at keys " + String.join(", ", keys))
+                + ", and are not conflicts resolved "
+                + published
+                    .map(r -> "by run " + r)
+                    .orElse("(no run published this tenant's rows of it)")
+                + " in "
+                + reportSchema
+                + ".shared_conflicts; "
+                + compared.message();
       } else if (resolved > 0) {
-        message = resolved + " rows differ from the shared table as conflicts resolved by run " + published.orElseThrow() + " (listed in "
-            + reportSchema + ".shared_conflicts)";
+        message =
+            resolved
+                + " rows differ from the shared table as conflicts resolved by run "
+                + published.orElseThrow()
+                + " (listed in "
+                + reportSchema
+                + ".shared_conflicts)";
       }
-      return TableResult.audited(tenant.id(), table.name(), staged.sourceChecksum().totalRows(), publishedSums.totalRows() + resolved,
-          compared.status(), message, compared);
+      return TableResult.audited(
+          tenant.id(),
+          table.name(),
+          staged.sourceChecksum().totalRows(),
+          publishedSums.totalRows() + resolved,
+          compared.status(),
+          message,
+          compared);
     } catch (SQLException | RuntimeException e) {
-      return TableResult.failed(tenant.id(), table.name(), "Cannot validate " + what + ": " + Redaction.sqlMessage(e, config.secrets()));
+      return TableResult.failed(
+          tenant.id(),
+          table.name(),
+          "Cannot validate " + what + ": " + Redaction.sqlMessage(e, config.secrets()));
     } finally {
       if (copy != null) {
         try {
           copy.drop(target);
           registry.mark(target, List.of(copy), "dropped");
         } catch (SQLException e) {
-          LOG.warn("Cannot drop {} (copy of {}; the next run or tenantfold cleanup drops it): {}", copy.qualifiedName(), what,
+          LOG.warn(
+              "Cannot drop {} (copy of {}; the next run or tenantfold cleanup drops it): {}",
+              copy.qualifiedName(),
+              what,
               Redaction.sqlMessage(e, config.secrets()));
         }
       }
@@ -365,7 +587,8 @@ public final class AuditJob {
 
   /**
    * The planning catalogs of every other tenant that knows its own (JDBC, or export with
-   * export.catalog), read once per audit; those that cannot be read are left out: they only lend knowledge.
+   * export.catalog), read once per audit; those that cannot be read are left out: they only lend
+   * knowledge.
    */
   private List<TenantCatalog> otherCatalogs(TenantConfig tenant, String runId, String ledgerTable) {
     if (lenders == null) {
@@ -374,37 +597,70 @@ public final class AuditJob {
         if (other.isExport() && other.export().get().catalog().isEmpty()) {
           continue;
         }
-        try (TenantSource source = TenantSources.of(config, other, runId, ledgerTable, other.isExport() ? spark() : null)) {
+        try (TenantSource source =
+            TenantSources.of(
+                config, other, runId, ledgerTable, other.isExport() ? spark() : null)) {
           lenders.put(other.id(), source.readCatalog(config.tables()));
         } catch (SQLException | RuntimeException e) {
-          LOG.warn("Cannot read the catalog of tenant {} to plan export tenants without export.catalog by it: {}", other.id(),
+          LOG.warn(
+              "Cannot read the catalog of tenant {} to plan export tenants without export.catalog"
+                  + " by it: {}",
+              other.id(),
               Redaction.sqlMessage(e, config.secrets()));
         }
       }
     }
-    return lenders.entrySet().stream().filter(e -> !e.getKey().equals(tenant.id())).map(Map.Entry::getValue).toList();
+    return lenders.entrySet().stream()
+        .filter(e -> !e.getKey().equals(tenant.id()))
+        .map(Map.Entry::getValue)
+        .toList();
   }
 
   /**
    * A source table with no consolidated table in the target: still checksummed in the source, so
-   * the report shows how many source rows the target lacks, and a MISMATCH rather than an empty match.
+   * the report shows how many source rows the target lacks, and a MISMATCH rather than an empty
+   * match.
    */
-  private TableResult missingInTarget(TenantConfig tenant, TableSpec source, TenantSource opened, int buckets) throws SQLException {
+  private TableResult missingInTarget(
+      TenantConfig tenant, TableSpec source, TenantSource opened, int buckets) throws SQLException {
     TargetTable asInSource = new TargetTable(source.key(), source.columns(), source.primaryKey());
-    TableChecksum sourceSums = opened.checksumSide(asInSource, config.rules().forTable(source.key())).orElseThrow().checksum();
+    TableChecksum sourceSums =
+        opened
+            .checksumSide(asInSource, config.rules().forTable(source.key()))
+            .orElseThrow()
+            .checksum();
     TableChecksum none = new TableChecksum(buckets, Map.of());
-    ChecksumCheck check = new ChecksumCheck(ChecksumCheck.digest(sourceSums), ChecksumCheck.digest(none), buckets,
-        sourceSums.byBucket().size(), 0, Map.of(), List.of());
-    String message = "table " + source.qualifiedName() + " is missing in the target: it exists in the source but has no consolidated table in"
-        + " target schema " + config.target().schema() + ", so its " + sourceSums.totalRows()
-        + " source rows are not published; run tenantfold run to consolidate it, or exclude it with tenantfold.tables.exclude";
-    return TableResult.audited(tenant.id(), source.key(), sourceSums.totalRows(), 0, TableStatus.MISMATCH, message, check);
+    ChecksumCheck check =
+        new ChecksumCheck(
+            ChecksumCheck.digest(sourceSums),
+            ChecksumCheck.digest(none),
+            buckets,
+            sourceSums.byBucket().size(),
+            0,
+            Map.of(),
+            List.of());
+    String message =
+        "table "
+            + source.qualifiedName()
+            + " is missing in the target: it exists in the source but has no consolidated table in"
+            + " target schema "
+            + config.target().schema()
+            + ", so its "
+            + sourceSums.totalRows()
+            + " source rows are not published; run tenantfold run to consolidate it, or exclude it"
+            + " with tenantfold.tables.exclude";
+    return TableResult.audited(
+        tenant.id(), source.key(), sourceSums.totalRows(), 0, TableStatus.MISMATCH, message, check);
   }
 
-  /** The source side's sums; a Spark side's jobs named after the run and tenant, as a run names them. */
+  /**
+   * The source side's sums; a Spark side's jobs named after the run and tenant, as a run names
+   * them.
+   */
   private TableChecksum checksum(ChecksumSide side, String runId, String tenantId, String table) {
     if (spark != null) {
-      SparkJobNames.set(spark.sparkContext(), "validate", runId, "checksum", tenantId, List.of(table));
+      SparkJobNames.set(
+          spark.sparkContext(), "validate", runId, "checksum", tenantId, List.of(table));
     }
     try {
       return side.checksum();
@@ -423,14 +679,20 @@ public final class AuditJob {
    */
   private SparkSession spark() {
     if (spark == null) {
-      scala.Option<SparkSession> active = SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession()
-          : SparkSession.getDefaultSession();
+      scala.Option<SparkSession> active =
+          SparkSession.getActiveSession().isDefined()
+              ? SparkSession.getActiveSession()
+              : SparkSession.getDefaultSession();
       if (active.isDefined()) {
         spark = active.get();
       } else {
-        SparkSession.Builder builder = SparkSession.builder().appName(config.options().sparkAppName());
+        SparkSession.Builder builder =
+            SparkSession.builder().appName(config.options().sparkAppName());
         if (!new SparkConf().contains("spark.master")) {
-          builder.master(config.options().sparkMaster()).config("spark.ui.enabled", "false").config("spark.driver.bindAddress", "127.0.0.1")
+          builder
+              .master(config.options().sparkMaster())
+              .config("spark.ui.enabled", "false")
+              .config("spark.driver.bindAddress", "127.0.0.1")
               .config("spark.driver.host", "127.0.0.1");
         }
         spark = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate();

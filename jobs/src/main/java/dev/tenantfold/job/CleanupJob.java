@@ -15,8 +15,9 @@ import java.util.List;
 /**
  * The {@code cleanup} command: marks runs whose driver died as abandoned, then lists and drops the
  * staging tables that dead, failed or finished runs left, including those kept for inspection
- * ({@code load.keep-failed-staging}), and tables in the staging schema that no run recorded (left by
- * versions before the registry); and deletes the restored copies such runs left (tagged with their run). Live runs' staging is never touched. {@code --dry-run} only lists.
+ * ({@code load.keep-failed-staging}), and tables in the staging schema that no run recorded (left
+ * by versions before the registry); and deletes the restored copies such runs left (tagged with
+ * their run). Live runs' staging is never touched. {@code --dry-run} only lists.
  */
 public final class CleanupJob {
   private final TenantfoldConfig config;
@@ -53,8 +54,14 @@ public final class CleanupJob {
       RestoreStage.sweep(config, conn, live, dryRun, out);
       List<String> dropped = new ArrayList<>();
       for (StagingRegistry.Leftover leftover : registry.leftovers(conn, live, true)) {
-        out.printf("%s %s (run %s, tenant %s, table %s, %s)%n", dryRun ? "would drop" : "dropped", leftover.qualifiedName(), leftover.runId(),
-            leftover.tenantId(), leftover.tableName(), leftover.state());
+        out.printf(
+            "%s %s (run %s, tenant %s, table %s, %s)%n",
+            dryRun ? "would drop" : "dropped",
+            leftover.qualifiedName(),
+            leftover.runId(),
+            leftover.tenantId(),
+            leftover.tableName(),
+            leftover.state());
         if (!dryRun) {
           registry.drop(conn, leftover);
         }
@@ -73,7 +80,9 @@ public final class CleanupJob {
       } else {
         out.printf("runs still running: %s (their staging is left alone)%n", live);
       }
-      out.printf("%d staging tables %s%n", dropped.size(), dryRun ? "would be dropped (dry run: nothing changed)" : "dropped");
+      out.printf(
+          "%d staging tables %s%n",
+          dropped.size(), dryRun ? "would be dropped (dry run: nothing changed)" : "dropped");
       return new Result(dropped, live);
     }
   }
@@ -81,10 +90,14 @@ public final class CleanupJob {
   /** Tables in the staging schema that the registry does not know. */
   private List<String> unregistered(Connection conn, StagingRegistry registry) throws SQLException {
     List<String> out = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
-        + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('r', 'p')"
-        + " AND NOT EXISTS (SELECT 1 FROM " + registry.table() + " o WHERE o.schema_name = n.nspname AND o.object_name = c.relname"
-        + " AND o.state <> 'dropped') ORDER BY 1")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON"
+                + " n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('r', 'p') AND NOT"
+                + " EXISTS (SELECT 1 FROM "
+                + registry.table()
+                + " o WHERE o.schema_name = n.nspname AND o.object_name = c.relname"
+                + " AND o.state <> 'dropped') ORDER BY 1")) {
       ps.setString(1, config.target().stagingSchema());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -22,16 +22,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code export} command: starts an RDS snapshot export task for one tenant's latest (or named)
- * snapshot, limited with ExportOnly to the tenant's schemas or the configured tables, to
- * {@code aws.export}'s bucket and prefix with its IAM role and KMS key; polls DescribeExportTasks with
- * backoff until COMPLETE (prints the path and a ready {@code export { ... }} tenant block, exit 0) or
- * FAILED / CANCELED (prints AWS's failure cause, exit 1).
+ * snapshot, limited with ExportOnly to the tenant's schemas or the configured tables, to {@code
+ * aws.export}'s bucket and prefix with its IAM role and KMS key; polls DescribeExportTasks with
+ * backoff until COMPLETE (prints the path and a ready {@code export { ... }} tenant block, exit 0)
+ * or FAILED / CANCELED (prints AWS's failure cause, exit 1).
  */
 public final class ExportTaskJob {
   private static final Logger LOG = LoggerFactory.getLogger(ExportTaskJob.class);
-  private static final DateTimeFormatter TASK_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
-  /** Polling backs off from aws.poll-interval by this factor up to {@link #MAX_POLL}: exports take minutes to hours. */
+  private static final DateTimeFormatter TASK_TIME =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  /**
+   * Polling backs off from aws.poll-interval by this factor up to {@link #MAX_POLL}: exports take
+   * minutes to hours.
+   */
   private static final double BACKOFF = 1.5;
+
   private static final Duration MAX_POLL = Duration.ofMinutes(5);
 
   private final TenantfoldConfig config;
@@ -46,27 +52,67 @@ public final class ExportTaskJob {
     this.planes = planes;
   }
 
-  public int execute(String tenantId, Optional<String> snapshotId, PrintStream out) throws InterruptedException {
-    TenantConfig tenant = config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow(() -> new ConfigError(
-        "Cannot export tenant '" + tenantId + "': it is not in tenantfold.tenants (known: " + config.tenants().stream().map(TenantConfig::id).toList() + ")"));
+  public int execute(String tenantId, Optional<String> snapshotId, PrintStream out)
+      throws InterruptedException {
+    TenantConfig tenant =
+        config.tenants().stream()
+            .filter(t -> t.id().equals(tenantId))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new ConfigError(
+                        "Cannot export tenant '"
+                            + tenantId
+                            + "': it is not in tenantfold.tenants (known: "
+                            + config.tenants().stream().map(TenantConfig::id).toList()
+                            + ")"));
     if (tenant.jdbc() == null) {
-      throw new ConfigError("Cannot export tenant " + tenantId + ": it is already read from an export; give it a jdbc block and an instance");
+      throw new ConfigError(
+          "Cannot export tenant "
+              + tenantId
+              + ": it is already read from an export; give it a jdbc block and an instance");
     }
     AwsConfig.ExportDestination destination = config.aws().export();
     destination.require();
     if (snapshotId.isEmpty() && tenant.rdsInstance().isEmpty()) {
-      throw new ConfigError("Cannot find the latest snapshot of tenant " + tenantId + ": set its instance (instance = <DB instance id>) or pass --snapshot SNAPSHOT_ID");
+      throw new ConfigError(
+          "Cannot find the latest snapshot of tenant "
+              + tenantId
+              + ": set its instance (instance = <DB instance id>) or pass --snapshot SNAPSHOT_ID");
     }
     String database = database(tenant.jdbc().url());
-    List<String> exportOnly = exportOnly(database, tenant.schemas(), config.tables().explicitNames());
+    List<String> exportOnly =
+        exportOnly(database, tenant.schemas(), config.tables().explicitNames());
     try (RdsControlPlane rds = planes.get()) {
-      String snapshotArn = snapshotId.isPresent() ? rds.snapshotArn(snapshotId.get())
-          : rds.latestSnapshotArn(tenant.rdsInstance().get()).orElseThrow(() -> new IllegalStateException(
-              "Cannot export tenant " + tenantId + ": instance " + tenant.rdsInstance().get() + " has no available snapshot"));
+      String snapshotArn =
+          snapshotId.isPresent()
+              ? rds.snapshotArn(snapshotId.get())
+              : rds.latestSnapshotArn(tenant.rdsInstance().get())
+                  .orElseThrow(
+                      () ->
+                          new IllegalStateException(
+                              "Cannot export tenant "
+                                  + tenantId
+                                  + ": instance "
+                                  + tenant.rdsInstance().get()
+                                  + " has no available snapshot"));
       String taskId = taskId(tenantId, Instant.now());
-      LOG.info("Starting export task {} of {} to s3://{}/{} (ExportOnly {})", taskId, snapshotArn, destination.bucket().get(), destination.prefix(), exportOnly);
-      ExportTask task = rds.startExport(taskId, snapshotArn, destination.bucket().get(), destination.prefix(), destination.iamRole().get(),
-          destination.kmsKey().get(), exportOnly);
+      LOG.info(
+          "Starting export task {} of {} to s3://{}/{} (ExportOnly {})",
+          taskId,
+          snapshotArn,
+          destination.bucket().get(),
+          destination.prefix(),
+          exportOnly);
+      ExportTask task =
+          rds.startExport(
+              taskId,
+              snapshotArn,
+              destination.bucket().get(),
+              destination.prefix(),
+              destination.iamRole().get(),
+              destination.kmsKey().get(),
+              exportOnly);
       out.printf("Started export task %s of %s%n", taskId, snapshotArn);
       Duration poll = config.aws().pollInterval();
       while (!task.complete() && !task.ended()) {
@@ -76,18 +122,27 @@ public final class ExportTaskJob {
         LOG.info("Export task {}: {} ({}%)", taskId, task.status(), task.percentProgress());
       }
       if (!task.complete()) {
-        out.printf("Export task %s %s: %s%n", task.id(), task.status(), task.failureCause().orElse("(AWS gave no failure cause)"));
+        out.printf(
+            "Export task %s %s: %s%n",
+            task.id(), task.status(), task.failureCause().orElse("(AWS gave no failure cause)"));
         return ExitCode.ERROR;
       }
       out.printf("Export task %s COMPLETE: %s%n", task.id(), task.path());
       out.printf("Read tenant %s from it with this tenant block (tenantfold.tenants):%n", tenantId);
-      out.printf("  { id = %s, export { path = \"%s\", database = %s, schemas = [%s] } }%n", tenantId, task.path(), quoted(database),
+      out.printf(
+          "  { id = %s, export { path = \"%s\", database = %s, schemas = [%s] } }%n",
+          tenantId,
+          task.path(),
+          quoted(database),
           String.join(", ", tenant.schemas().stream().map(ExportTaskJob::quoted).toList()));
       return ExitCode.OK;
     }
   }
 
-  /** ExportOnly: the tenant's schemas ({@code db.schema}), or each configured table in them ({@code db.schema.table}). */
+  /**
+   * ExportOnly: the tenant's schemas ({@code db.schema}), or each configured table in them ({@code
+   * db.schema.table}).
+   */
   static List<String> exportOnly(String database, List<String> schemas, List<String> tables) {
     List<String> out = new ArrayList<>();
     for (String schema : schemas) {
@@ -95,7 +150,8 @@ public final class ExportTaskJob {
         out.add(database + "." + schema);
       } else {
         // A qualified name (sales.orders) is exported from its own schema only.
-        tables.stream().filter(t -> !t.contains(".") || t.startsWith(schema + "."))
+        tables.stream()
+            .filter(t -> !t.contains(".") || t.startsWith(schema + "."))
             .forEach(t -> out.add(database + "." + (t.contains(".") ? t : schema + "." + t)));
       }
     }
@@ -118,10 +174,14 @@ public final class ExportTaskJob {
   static String taskId(String tenantId, Instant now) {
     String tenant = tenantId.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
     String id = ("tf-" + tenant + "-" + TASK_TIME.format(now)).replaceAll("-+", "-");
-    return id.length() <= 60 ? id : "tf-" + tenant.substring(0, 60 - 19) + "-" + TASK_TIME.format(now);
+    return id.length() <= 60
+        ? id
+        : "tf-" + tenant.substring(0, 60 - 19) + "-" + TASK_TIME.format(now);
   }
 
   private static String quoted(String s) {
-    return s.matches("[A-Za-z_][A-Za-z0-9_]*") ? s : "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    return s.matches("[A-Za-z_][A-Za-z0-9_]*")
+        ? s
+        : "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 }

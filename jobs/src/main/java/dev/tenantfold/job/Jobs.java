@@ -13,14 +13,21 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What every entry point (the CLI, the demo) does to run a job: a Spark session, the run, the summary. */
+/**
+ * What every entry point (the CLI, the demo) does to run a job: a Spark session, the run, the
+ * summary.
+ */
 public final class Jobs {
   private static final Logger LOG = LoggerFactory.getLogger(Jobs.class);
 
   private Jobs() {}
 
-  /** Runs the migration with a Spark session of its own (stopped in finally), prints the summary, returns the exit code. */
-  public static int run(TenantfoldConfig config, RunOptions options, PrintStream out) throws SQLException {
+  /**
+   * Runs the migration with a Spark session of its own (stopped in finally), prints the summary,
+   * returns the exit code.
+   */
+  public static int run(TenantfoldConfig config, RunOptions options, PrintStream out)
+      throws SQLException {
     LOG.info("Effective configuration (secrets masked):\n{}", config.renderCompact());
     SparkSession spark = sparkSession(config);
     try {
@@ -41,8 +48,16 @@ public final class Jobs {
     }
   }
 
-  /** Runs {@code validate} with live progress on {@code out}; {@code spark} may be null (a session is started if an export tenant needs one). */
-  public static RunResult audit(TenantfoldConfig config, Optional<String> tenant, Optional<String> table, SparkSession spark, PrintStream out)
+  /**
+   * Runs {@code validate} with live progress on {@code out}; {@code spark} may be null (a session
+   * is started if an export tenant needs one).
+   */
+  public static RunResult audit(
+      TenantfoldConfig config,
+      Optional<String> tenant,
+      Optional<String> table,
+      SparkSession spark,
+      PrintStream out)
       throws SQLException {
     ProgressTracker progress = new ProgressTracker("validate");
     try (ProgressReporter shown = ProgressReporter.start(progress, out, config.progress())) {
@@ -60,7 +75,8 @@ public final class Jobs {
     SparkConf conf = new SparkConf();
     SparkSession.Builder builder = SparkSession.builder().appName(config.options().sparkAppName());
     if (!conf.contains("spark.master")) {
-      builder.master(config.options().sparkMaster())
+      builder
+          .master(config.options().sparkMaster())
           .config("spark.ui.enabled", "false")
           .config("spark.driver.bindAddress", "127.0.0.1")
           .config("spark.driver.host", "127.0.0.1");

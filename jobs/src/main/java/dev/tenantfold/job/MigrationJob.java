@@ -5,28 +5,26 @@ import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.jdbc.SessionName;
-import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.load.StagingRegistry;
-import dev.tenantfold.source.ExportTenantSource;
-import dev.tenantfold.source.TenantSources;
-import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.load.TargetDdl;
 import dev.tenantfold.progress.CopyProgressProbe;
 import dev.tenantfold.progress.ProgressTracker;
-import dev.tenantfold.validate.ShrinkGuard;
-import java.util.LinkedHashSet;
-import java.util.Optional;
-import java.util.Set;
-import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.PlanWriter;
 import dev.tenantfold.report.ReportReader;
+import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SourceInfo;
 import dev.tenantfold.report.TenantResult;
+import dev.tenantfold.source.ExportTenantSource;
+import dev.tenantfold.source.TenantSource;
+import dev.tenantfold.source.TenantSources;
+import dev.tenantfold.validate.ShrinkGuard;
 import dev.tenantfold.validate.TableStatus;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -35,8 +33,11 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -46,16 +47,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.tenantfold.jdbc.Sql;
 
 /**
  * The {@code run} command: plan the target schema from every tenant's catalog, migrate tenants
- * (each independently, {@code extract.tenant-parallelism} at a time), then record and report.
- * A tenant that fails fails alone; the result says which and why.
+ * (each independently, {@code extract.tenant-parallelism} at a time), then record and report. A
+ * tenant that fails fails alone; the result says which and why.
  */
 public final class MigrationJob {
   private static final Logger LOG = LoggerFactory.getLogger(MigrationJob.class);
-  private static final DateTimeFormatter RUN_ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter RUN_ID_TIME =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
   private final TenantfoldConfig config;
   private final SparkSession spark;
@@ -72,8 +73,12 @@ public final class MigrationJob {
     this.options = options;
     for (String id : options.allowShrink()) {
       if (!id.equals("*") && config.tenants().stream().noneMatch(t -> t.id().equals(id))) {
-        throw new ConfigError("Cannot allow tenant '" + id + "' to shrink (--allow-shrink): it is not in tenantfold.tenants (known: "
-            + config.tenants().stream().map(TenantConfig::id).toList() + ")");
+        throw new ConfigError(
+            "Cannot allow tenant '"
+                + id
+                + "' to shrink (--allow-shrink): it is not in tenantfold.tenants (known: "
+                + config.tenants().stream().map(TenantConfig::id).toList()
+                + ")");
       }
     }
   }
@@ -85,7 +90,9 @@ public final class MigrationJob {
   }
 
   public static String newRunId(Instant now) {
-    return RUN_ID_TIME.format(now) + "-" + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
+    return RUN_ID_TIME.format(now)
+        + "-"
+        + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
   }
 
   public RunResult execute() throws SQLException {
@@ -96,30 +103,41 @@ public final class MigrationJob {
     ReportStore reports = new ReportStore(config.target().reportSchema());
     StagingRegistry registry = new StagingRegistry(config.target().reportSchema());
     // The run's lock lives on this session's connection; a replacement connection takes it again.
-    try (TargetSession session = new TargetSession(config.target().endpoint(), runId, "driver", conn -> {
-      if (!reports.relock(conn, runId)) {
-        LOG.warn("Run {} lost its lock with its connection and another session holds it now", runId);
-      }
-    })) {
+    try (TargetSession session =
+        new TargetSession(
+            config.target().endpoint(),
+            runId,
+            "driver",
+            conn -> {
+              if (!reports.relock(conn, runId)) {
+                LOG.warn(
+                    "Run {} lost its lock with its connection and another session holds it now",
+                    runId);
+              }
+            })) {
       Connection target = session.connection();
-      TargetDdl.serialized(target, () -> {
-        reports.ensureTables(target);
-        registry.ensureTable(target);
-      });
+      TargetDdl.serialized(
+          target,
+          () -> {
+            reports.ensureTables(target);
+            registry.ensureTable(target);
+          });
       Optional<ReportStore.PastRun> resumed = resumedRun(target, reports);
       sweep(target, reports, registry, runId);
       reports.startRun(target, runId, started, "run");
-      resumed.ifPresent(past -> {
-        try {
-          reports.recordResumedFrom(target, runId, past.runId());
-        } catch (SQLException e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      resumed.ifPresent(
+          past -> {
+            try {
+              reports.recordResumedFrom(target, runId, past.runId());
+            } catch (SQLException e) {
+              throw new IllegalStateException(e);
+            }
+          });
       try {
         return migrate(session, reports, registry, runId, started, resumed);
       } catch (SQLException | RuntimeException e) {
-        // The run itself failed (planning, target DDL): record it and drop what it staged, on a live connection.
+        // The run itself failed (planning, target DDL): record it and drop what it staged, on a
+        // live connection.
         try {
           Connection conn = session.connection();
           dropOwnStaging(conn, registry, runId);
@@ -132,28 +150,48 @@ public final class MigrationJob {
     }
   }
 
-  /** The run {@code --resume} or {@code --only-failed} names, checked before anything is written. */
-  private Optional<ReportStore.PastRun> resumedRun(Connection target, ReportStore reports) throws SQLException {
+  /**
+   * The run {@code --resume} or {@code --only-failed} names, checked before anything is written.
+   */
+  private Optional<ReportStore.PastRun> resumedRun(Connection target, ReportStore reports)
+      throws SQLException {
     if (!options.resuming()) {
       return Optional.empty();
     }
     Optional<ReportStore.PastRun> past = reports.pastRun(target, options.resumeRunId());
     String which = options.resumeRunId().map(id -> "run " + id).orElse("the latest run");
     if (past.isEmpty()) {
-      throw new ConfigError("Cannot resume " + which + ": no such run in " + config.target().reportSchema() + ".runs");
+      throw new ConfigError(
+          "Cannot resume "
+              + which
+              + ": no such run in "
+              + config.target().reportSchema()
+              + ".runs");
     }
     if (!past.get().command().equals("run")) {
-      throw new ConfigError("Cannot resume run " + past.get().runId() + ": it was a '" + past.get().command() + "', not a 'run'");
+      throw new ConfigError(
+          "Cannot resume run "
+              + past.get().runId()
+              + ": it was a '"
+              + past.get().command()
+              + "', not a 'run'");
     }
     if (past.get().status().equals("running")) {
-      throw new ConfigError("Cannot resume run " + past.get().runId() + ": it is still running (or its driver just died: wait for it, "
-          + "or run tenantfold cleanup)");
+      throw new ConfigError(
+          "Cannot resume run "
+              + past.get().runId()
+              + ": it is still running (or its driver just died: wait for it, "
+              + "or run tenantfold cleanup)");
     }
     return past;
   }
 
-  /** Marks runs whose driver died as abandoned and drops the staging tables that dead or finished runs left. */
-  private void sweep(Connection target, ReportStore reports, StagingRegistry registry, String runId) throws SQLException {
+  /**
+   * Marks runs whose driver died as abandoned and drops the staging tables that dead or finished
+   * runs left.
+   */
+  private void sweep(Connection target, ReportStore reports, StagingRegistry registry, String runId)
+      throws SQLException {
     for (String abandoned : reports.sweepAbandoned(target, config.target().stagingSchema())) {
       LOG.warn("Run {} was left running by a driver that stopped: marked abandoned", abandoned);
     }
@@ -164,12 +202,17 @@ public final class MigrationJob {
       try {
         registry.drop(target, leftover);
       } catch (SQLException e) {
-        LOG.warn("Cannot drop staging table {} left by run {}: {}", leftover.qualifiedName(), leftover.runId(),
+        LOG.warn(
+            "Cannot drop staging table {} left by run {}: {}",
+            leftover.qualifiedName(),
+            leftover.runId(),
             Redaction.sqlMessage(e, config.secrets()));
       }
     }
     if (!leftovers.isEmpty()) {
-      LOG.warn("Dropped {} staging tables left by earlier runs {}", leftovers.size(),
+      LOG.warn(
+          "Dropped {} staging tables left by earlier runs {}",
+          leftovers.size(),
           leftovers.stream().map(StagingRegistry.Leftover::runId).distinct().toList());
     }
     for (String copy : RestoreStage.sweep(config, target, live, false, null)) {
@@ -177,8 +220,12 @@ public final class MigrationJob {
     }
   }
 
-  /** Drops every staging table this run still has (tenants whose own cleanup could not reach the target). */
-  private void dropOwnStaging(Connection conn, StagingRegistry registry, String runId) throws SQLException {
+  /**
+   * Drops every staging table this run still has (tenants whose own cleanup could not reach the
+   * target).
+   */
+  private void dropOwnStaging(Connection conn, StagingRegistry registry, String runId)
+      throws SQLException {
     for (StagingRegistry.Leftover leftover : registry.ofRun(conn, runId)) {
       registry.drop(conn, leftover);
     }
@@ -186,14 +233,22 @@ public final class MigrationJob {
 
   /**
    * Starts restoring the temporary copies tenants with a {@code restore} block read from, runs the
-   * tenants while the copies are restored (each restored tenant waits for its own copy), and deletes
-   * the copies whatever happens.
+   * tenants while the copies are restored (each restored tenant waits for its own copy), and
+   * deletes the copies whatever happens.
    */
-  private RunResult migrate(TargetSession session, ReportStore reports, StagingRegistry registry, String runId, Instant started,
-      Optional<ReportStore.PastRun> resumed) throws SQLException {
-    List<String> publishedBefore = resumed.map(ReportStore.PastRun::publishedTenants).orElse(List.of());
+  private RunResult migrate(
+      TargetSession session,
+      ReportStore reports,
+      StagingRegistry registry,
+      String runId,
+      Instant started,
+      Optional<ReportStore.PastRun> resumed)
+      throws SQLException {
+    List<String> publishedBefore =
+        resumed.map(ReportStore.PastRun::publishedTenants).orElse(List.of());
     try (RestoreStage restores = new RestoreStage(config, runId)) {
-      restores.start(config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());
+      restores.start(
+          config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());
       return migrateTenants(session, reports, registry, runId, started, resumed, restores);
     }
   }
@@ -202,18 +257,32 @@ public final class MigrationJob {
    * Plans from every tenant's catalog (a restored tenant's is its configured database's: catalog
    * queries only, never rows) and runs the tenants, {@code extract.tenant-parallelism} at a time.
    */
-  private RunResult migrateTenants(TargetSession session, ReportStore reports, StagingRegistry registry, String runId, Instant started,
-      Optional<ReportStore.PastRun> resumed, RestoreStage restores) throws SQLException {
+  private RunResult migrateTenants(
+      TargetSession session,
+      ReportStore reports,
+      StagingRegistry registry,
+      String runId,
+      Instant started,
+      Optional<ReportStore.PastRun> resumed,
+      RestoreStage restores)
+      throws SQLException {
     // Tenants add to it from their threads (TenantMigration.RunContext).
     List<String> notes = java.util.Collections.synchronizedList(new ArrayList<>());
     Set<String> skipped = new LinkedHashSet<>();
-    resumed.ifPresent(past -> {
-      skipped.addAll(past.publishedTenants());
-      skipped.retainAll(config.tenants().stream().map(TenantConfig::id).toList());
-      notes.add("resumes run " + past.runId() + ": " + (skipped.isEmpty() ? "no tenant published there, all run again"
-          : "skipped tenants " + skipped + ", published there"));
-    });
-    List<TenantConfig> tenants = config.tenants().stream().filter(t -> !skipped.contains(t.id())).toList();
+    resumed.ifPresent(
+        past -> {
+          skipped.addAll(past.publishedTenants());
+          skipped.retainAll(config.tenants().stream().map(TenantConfig::id).toList());
+          notes.add(
+              "resumes run "
+                  + past.runId()
+                  + ": "
+                  + (skipped.isEmpty()
+                      ? "no tenant published there, all run again"
+                      : "skipped tenants " + skipped + ", published there"));
+        });
+    List<TenantConfig> tenants =
+        config.tenants().stream().filter(t -> !skipped.contains(t.id())).toList();
     progress.tenants(tenants.stream().map(TenantConfig::id).toList());
     tenants.forEach(t -> progress.stage(t.id(), ProgressTracker.Stage.PLAN));
     Connection target = session.connection();
@@ -221,7 +290,8 @@ public final class MigrationJob {
     Planning.Catalogs read = planning.read(target, tenants);
     Map<String, TenantCatalog> catalogs = new LinkedHashMap<>(read.tenants());
     Map<String, TenantResult> failed = new LinkedHashMap<>();
-    read.unreadable().forEach((id, message) -> failed.put(id, TenantResult.failed(id, message, List.of(), 0)));
+    read.unreadable()
+        .forEach((id, message) -> failed.put(id, TenantResult.failed(id, message, List.of(), 0)));
     TenantCatalog existing = read.target();
     Map<String, ShrinkGuard> guards = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
@@ -230,11 +300,23 @@ public final class MigrationJob {
       if (catalog == null) {
         continue;
       }
-      Optional<String> refused = guards.get(tenant.id()).refuseVanished(catalog.tables().stream().map(TableSpec::key).toList(), tenant.schemas());
+      Optional<String> refused =
+          guards
+              .get(tenant.id())
+              .refuseVanished(
+                  catalog.tables().stream().map(TableSpec::key).toList(), tenant.schemas());
       if (refused.isEmpty() && catalog.tables().isEmpty() && !allowsShrink(tenant.id())) {
         int i = config.tenants().indexOf(tenant);
-        refused = Optional.of("Cannot read tenant " + tenant.id() + ": schemas " + tenant.schemas() + " hold no table that tenantfold.tables"
-            + " selects; check tenantfold.tenants[" + i + "].jdbc.schemas and that the URL names the right database");
+        refused =
+            Optional.of(
+                "Cannot read tenant "
+                    + tenant.id()
+                    + ": schemas "
+                    + tenant.schemas()
+                    + " hold no table that tenantfold.tables"
+                    + " selects; check tenantfold.tenants["
+                    + i
+                    + "].jdbc.schemas and that the URL names the right database");
       }
       if (refused.isPresent()) {
         LOG.error(refused.get());
@@ -243,63 +325,109 @@ public final class MigrationJob {
       }
     }
     TargetSchema planned = planning.withObjects(planning.schema(existing, catalogs), catalogs);
-    planned.rejectedTenants().forEach((tenantId, why) -> {
-      catalogs.remove(tenantId);
-      failed.put(tenantId, TenantResult.failed(tenantId, why, List.of(), 0));
-    });
+    planned
+        .rejectedTenants()
+        .forEach(
+            (tenantId, why) -> {
+              catalogs.remove(tenantId);
+              failed.put(tenantId, TenantResult.failed(tenantId, why, List.of(), 0));
+            });
     reports.recordPlan(target, runId, PlanWriter.json(planned));
-    notes.add("followed plan " + PlanWriter.digest(planned) + " (plan.json beside report.json; compare with tenantfold plan)");
-    List<String> notRecreated = planned.code().notRecreated(planned).stream().map(e -> e.kind() + " " + e.name()).toList();
+    notes.add(
+        "followed plan "
+            + PlanWriter.digest(planned)
+            + " (plan.json beside report.json; compare with tenantfold plan)");
+    List<String> notRecreated =
+        planned.code().notRecreated(planned).stream().map(e -> e.kind() + " " + e.name()).toList();
     if (!notRecreated.isEmpty()) {
-      notes.add(notRecreated.size() + " functions, triggers or views not recreated (plan.json and tenantfold plan say why): "
-          + String.join(", ", notRecreated.subList(0, Math.min(10, notRecreated.size()))) + (notRecreated.size() > 10 ? ", ..." : ""));
+      notes.add(
+          notRecreated.size()
+              + " functions, triggers or views not recreated (plan.json and tenantfold plan say"
+              + " why): "
+              + String.join(", ", notRecreated.subList(0, Math.min(10, notRecreated.size())))
+              + (notRecreated.size() > 10 ? ", ..." : ""));
     }
     TargetDdl ddl = TargetDdl.of(config.target(), config.tenantColumn());
-    Map<String, String> failedTables = ddl.apply(target, planned, config.options().publishLockTimeout());
+    Map<String, String> failedTables =
+        ddl.apply(target, planned, config.options().publishLockTimeout());
     if (!ddl.skipped().isEmpty()) {
-      // Never dropped silently: what the target could not build is in the summary and report.json, not only in the log.
-      notes.add(ddl.skipped().size() + " constraints, indexes, triggers or defaults the target could not build were skipped (the tables are"
-          + " consolidated without them): " + String.join("; ", ddl.skipped().subList(0, Math.min(10, ddl.skipped().size())))
-          + (ddl.skipped().size() > 10 ? "; ..." : ""));
+      // Never dropped silently: what the target could not build is in the summary and report.json,
+      // not only in the log.
+      notes.add(
+          ddl.skipped().size()
+              + " constraints, indexes, triggers or defaults the target could not build were"
+              + " skipped (the tables are consolidated without them): "
+              + String.join("; ", ddl.skipped().subList(0, Math.min(10, ddl.skipped().size())))
+              + (ddl.skipped().size() > 10 ? "; ..." : ""));
     }
     // A table the target cannot hold fails the tenants that have it; the others go on without it.
     for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
-      List<String> reasons = catalog.tables().stream().filter(t -> failedTables.containsKey(t.key())).map(t -> failedTables.get(t.key())).distinct().toList();
+      List<String> reasons =
+          catalog.tables().stream()
+              .filter(t -> failedTables.containsKey(t.key()))
+              .map(t -> failedTables.get(t.key()))
+              .distinct()
+              .toList();
       if (!reasons.isEmpty()) {
         catalogs.remove(catalog.tenantId());
-        failed.put(catalog.tenantId(), TenantResult.failed(catalog.tenantId(), "Cannot migrate tenant " + catalog.tenantId() + ": "
-            + String.join("; ", reasons), List.of(), 0));
+        failed.put(
+            catalog.tenantId(),
+            TenantResult.failed(
+                catalog.tenantId(),
+                "Cannot migrate tenant " + catalog.tenantId() + ": " + String.join("; ", reasons),
+                List.of(),
+                0));
       }
     }
     TargetSchema schema = planned.without(failedTables.keySet());
     // Once, before tenants run in parallel: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
-    TargetDdl.serialized(target, () -> {
-      try (var st = target.createStatement()) {
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().stagingSchema()));
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().partitionSchema()));
-      }
-    });
+    TargetDdl.serialized(
+        target,
+        () -> {
+          try (var st = target.createStatement()) {
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().stagingSchema()));
+            st.execute(
+                "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().partitionSchema()));
+          }
+        });
 
     List<TenantResult> results = new ArrayList<>();
     Map<String, Future<TenantResult>> running = new LinkedHashMap<>();
-    // One thread per tenant; the slots bound how many extract, load and validate at once. A tenant frees its slot when its
-    // heavy work is done, so tenants waiting for the others at the shared-table gate never starve the rest.
+    // One thread per tenant; the slots bound how many extract, load and validate at once. A tenant
+    // frees its slot when its
+    // heavy work is done, so tenants waiting for the others at the shared-table gate never starve
+    // the rest.
     Semaphore slots = new Semaphore(config.options().tenantParallelism(), true);
-    List<String> runningIds = tenants.stream().map(TenantConfig::id).filter(catalogs::containsKey).toList();
+    List<String> runningIds =
+        tenants.stream().map(TenantConfig::id).filter(catalogs::containsKey).toList();
     Map<String, RulesConfig.Shared> sharedRules = new LinkedHashMap<>();
-    schema.tables().keySet().forEach(t -> schema.rule(t).shared().ifPresent(sh -> sharedRules.put(t, sh)));
-    SharedTableGate gate = new SharedTableGate(runningIds, sharedRules, config.tenantColumn(),
-        () -> config.target().endpoint().connect(SessionName.of(runId, "shared-tables")));
+    schema
+        .tables()
+        .keySet()
+        .forEach(t -> schema.rule(t).shared().ifPresent(sh -> sharedRules.put(t, sh)));
+    SharedTableGate gate =
+        new SharedTableGate(
+            runningIds,
+            sharedRules,
+            config.tenantColumn(),
+            () -> config.target().endpoint().connect(SessionName.of(runId, "shared-tables")));
     failed.keySet().forEach(id -> progress.finished(id, false));
     // A copy whose tenant will not run is not waited for.
     failed.keySet().forEach(restores::abandon);
-    progress.countCopiesWith(new CopyProgressProbe(config.target().endpoint(), reports.ledgerTable(), runId, runningIds));
-    TenantMigration.RunContext context = new TenantMigration.RunContext(config, runId, schema, reports, registry, gate, progress, notes);
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, runningIds.size()), r -> {
-      Thread t = new Thread(r, "tenantfold-tenant");
-      t.setDaemon(true);
-      return t;
-    });
+    progress.countCopiesWith(
+        new CopyProgressProbe(
+            config.target().endpoint(), reports.ledgerTable(), runId, runningIds));
+    TenantMigration.RunContext context =
+        new TenantMigration.RunContext(
+            config, runId, schema, reports, registry, gate, progress, notes);
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            Math.max(1, runningIds.size()),
+            r -> {
+              Thread t = new Thread(r, "tenantfold-tenant");
+              t.setDaemon(true);
+              return t;
+            });
     try {
       Map<String, TenantSource> sources = new LinkedHashMap<>();
       for (TenantConfig tenant : tenants) {
@@ -307,50 +435,81 @@ public final class MigrationJob {
         if (catalog != null) {
           ShrinkGuard guard = guards.get(tenant.id());
           if (restores.restores(tenant.id())) {
-            // Its copy is read, not the configured database: the source is made once the copy is available.
-            running.put(tenant.id(), pool.submit(() -> runFromCopy(context, tenant, catalog, guard, slots, restores)));
+            // Its copy is read, not the configured database: the source is made once the copy is
+            // available.
+            running.put(
+                tenant.id(),
+                pool.submit(() -> runFromCopy(context, tenant, catalog, guard, slots, restores)));
             continue;
           }
           TenantSource source = sourceOf(tenant, runId);
-          if (source instanceof ExportTenantSource export && tenant.export().get().catalog().isEmpty()) {
-            // What planning filled in (borrowed keys and types, folded leaves) is what the run reads with.
+          if (source instanceof ExportTenantSource export
+              && tenant.export().get().catalog().isEmpty()) {
+            // What planning filled in (borrowed keys and types, folded leaves) is what the run
+            // reads with.
             export.planWith(catalog);
           }
           sources.put(tenant.id(), source);
-          running.put(tenant.id(), pool.submit(() -> runWithSlot(context, tenant, catalog, source, guard, slots)));
+          running.put(
+              tenant.id(),
+              pool.submit(() -> runWithSlot(context, tenant, catalog, source, guard, slots)));
         }
       }
       for (TenantConfig tenant : tenants) {
-        TenantResult r = failed.containsKey(tenant.id()) ? failed.get(tenant.id()) : await(tenant.id(), running.get(tenant.id()));
+        TenantResult r =
+            failed.containsKey(tenant.id())
+                ? failed.get(tenant.id())
+                : await(tenant.id(), running.get(tenant.id()));
         TenantSource source = sources.get(tenant.id());
         if (source != null) {
           r = r.withSource(new SourceInfo(source.kind(), source.describe(), source.pointInTime()));
         }
-        Optional<SourceInfo> copy = restores.outcome(tenant.id()).flatMap(RestoreStage.CopyOutcome::source);
+        Optional<SourceInfo> copy =
+            restores.outcome(tenant.id()).flatMap(RestoreStage.CopyOutcome::source);
         if (copy.isPresent()) {
           r = r.withSource(copy.get());
         }
         if (!r.published()) {
-          LOG.warn("Tenant {} not published ({}): {}", r.tenantId(), r.status(), r.message().isEmpty()
-              ? r.tables().stream().filter(t -> t.status() != TableStatus.OK).map(t -> t.tableName() + ": " + t.message()).toList()
-              : r.message());
+          LOG.warn(
+              "Tenant {} not published ({}): {}",
+              r.tenantId(),
+              r.status(),
+              r.message().isEmpty()
+                  ? r.tables().stream()
+                      .filter(t -> t.status() != TableStatus.OK)
+                      .map(t -> t.tableName() + ": " + t.message())
+                      .toList()
+                  : r.message());
         }
         results.add(r);
       }
     } finally {
       pool.shutdownNow();
     }
-    // Each copy went when its tenant was done (these are the ones left); restore and delete are stages of their tenants.
+    // Each copy went when its tenant was done (these are the ones left); restore and delete are
+    // stages of their tenants.
     Map<String, Long> deleted = restores.deleteCopies();
-    results.replaceAll(r -> withCopyStages(r, restores.outcome(r.tenantId()).map(RestoreStage.CopyOutcome::millis).orElse(null),
-        deleted.get(r.tenantId())));
+    results.replaceAll(
+        r ->
+            withCopyStages(
+                r,
+                restores.outcome(r.tenantId()).map(RestoreStage.CopyOutcome::millis).orElse(null),
+                deleted.get(r.tenantId())));
     // From here on the target's own record decides: a connection lost on the way is replaced.
     Connection conn = session.connection();
-    reports.recordSharedConflicts(conn, runId, gate.conflicts().stream()
-        .map(c -> new ReportStore.SharedConflict(c.table(), c.keyJson(), c.tenantId(), c.rowJson(), c.outcome())).toList());
+    reports.recordSharedConflicts(
+        conn,
+        runId,
+        gate.conflicts().stream()
+            .map(
+                c ->
+                    new ReportStore.SharedConflict(
+                        c.table(), c.keyJson(), c.tenantId(), c.rowJson(), c.outcome()))
+            .toList());
     for (TenantResult r : results) {
       if (!r.published()) {
-        // The one place unpublished verdicts are written (published ones commit with their swap): tenants that
+        // The one place unpublished verdicts are written (published ones commit with their swap):
+        // tenants that
         // failed before any table had a verdict get one row, table '*'.
         reports.recordTenantFailure(conn, runId, r);
         reports.recordTables(conn, runId, r.tables());
@@ -365,16 +524,26 @@ public final class MigrationJob {
     return new RunResult(runId, "run", started, finished, results, reportPath, notes);
   }
 
-  /** Runs a tenant once it holds one of the {@code extract.tenant-parallelism} slots; frees the slot when its heavy work is done. */
-  private static TenantResult runWithSlot(TenantMigration.RunContext context, TenantConfig tenant, TenantCatalog catalog, TenantSource source,
-      ShrinkGuard guard, Semaphore slots) throws InterruptedException {
+  /**
+   * Runs a tenant once it holds one of the {@code extract.tenant-parallelism} slots; frees the slot
+   * when its heavy work is done.
+   */
+  private static TenantResult runWithSlot(
+      TenantMigration.RunContext context,
+      TenantConfig tenant,
+      TenantCatalog catalog,
+      TenantSource source,
+      ShrinkGuard guard,
+      Semaphore slots)
+      throws InterruptedException {
     slots.acquire();
     AtomicBoolean held = new AtomicBoolean(true);
-    Runnable release = () -> {
-      if (held.getAndSet(false)) {
-        slots.release();
-      }
-    };
+    Runnable release =
+        () -> {
+          if (held.getAndSet(false)) {
+            slots.release();
+          }
+        };
     try {
       return new TenantMigration(context, tenant, catalog, source, guard, release).execute();
     } finally {
@@ -385,11 +554,17 @@ public final class MigrationJob {
   /**
    * Runs a restored tenant: waits for its copy without holding a slot (other tenants extract,
    * validate and publish meanwhile), checks that the copy holds the catalog the run planned with,
-   * reads the copy, and deletes it as soon as the tenant is done. A tenant that cannot read its copy
-   * withdraws from the shared-table gate, so nobody waits for it.
+   * reads the copy, and deletes it as soon as the tenant is done. A tenant that cannot read its
+   * copy withdraws from the shared-table gate, so nobody waits for it.
    */
-  private TenantResult runFromCopy(TenantMigration.RunContext context, TenantConfig tenant, TenantCatalog planned, ShrinkGuard guard,
-      Semaphore slots, RestoreStage restores) throws InterruptedException {
+  private TenantResult runFromCopy(
+      TenantMigration.RunContext context,
+      TenantConfig tenant,
+      TenantCatalog planned,
+      ShrinkGuard guard,
+      Semaphore slots,
+      RestoreStage restores)
+      throws InterruptedException {
     try {
       progress.stage(tenant.id(), ProgressTracker.Stage.WAITING);
       RestoreStage.CopyOutcome copy = restores.await(tenant.id());
@@ -401,10 +576,21 @@ public final class MigrationJob {
       TenantSource source = sourceOf(reading, context.runId());
       Optional<String> differs;
       try {
-        differs = RestoreStage.differences(tenant.id(), copy.copy().orElseThrow(), planned, source.readCatalog(config.tables()));
+        differs =
+            RestoreStage.differences(
+                tenant.id(),
+                copy.copy().orElseThrow(),
+                planned,
+                source.readCatalog(config.tables()));
       } catch (SQLException | RuntimeException e) {
-        differs = Optional.of("Cannot read tenant " + tenant.id() + " from " + copy.copy().get().describe() + ": "
-            + Redaction.sqlMessage(e, config.secrets()));
+        differs =
+            Optional.of(
+                "Cannot read tenant "
+                    + tenant.id()
+                    + " from "
+                    + copy.copy().get().describe()
+                    + ": "
+                    + Redaction.sqlMessage(e, config.secrets()));
       }
       if (differs.isPresent()) {
         LOG.error(differs.get());
@@ -418,7 +604,8 @@ public final class MigrationJob {
     }
   }
 
-  private static TenantResult withCopyStages(TenantResult r, Long restoreMillis, Long deleteMillis) {
+  private static TenantResult withCopyStages(
+      TenantResult r, Long restoreMillis, Long deleteMillis) {
     if (restoreMillis == null && deleteMillis == null) {
       return r;
     }
@@ -430,26 +617,42 @@ public final class MigrationJob {
     if (deleteMillis != null) {
       stages.put("delete_copy", deleteMillis);
     }
-    return new TenantResult(r.tenantId(), r.published(), r.message(), r.tables(), r.millis(), stages, r.source());
+    return new TenantResult(
+        r.tenantId(), r.published(), r.message(), r.tables(), r.millis(), stages, r.source());
   }
 
   private TenantSource sourceOf(TenantConfig tenant, String runId) {
-    return TenantSources.of(config, tenant, runId, new ReportStore(config.target().reportSchema()).ledgerTable(), spark);
+    return TenantSources.of(
+        config,
+        tenant,
+        runId,
+        new ReportStore(config.target().reportSchema()).ledgerTable(),
+        spark);
   }
 
-  /** What the tenant has published in the consolidated tables this run covers (tables still in the target). */
-  private ShrinkGuard shrinkGuard(Connection target, ReportStore reports, TenantCatalog existing, String tenantId) throws SQLException {
+  /**
+   * What the tenant has published in the consolidated tables this run covers (tables still in the
+   * target).
+   */
+  private ShrinkGuard shrinkGuard(
+      Connection target, ReportStore reports, TenantCatalog existing, String tenantId)
+      throws SQLException {
     Map<String, ShrinkGuard.Published> published = new LinkedHashMap<>();
-    reports.publishedByTable(target, tenantId).forEach((table, p) -> {
-      if (existing.table(table).isPresent()) {
-        published.put(table, new ShrinkGuard.Published(table, p.runId(), p.rows()));
-      }
-    });
+    reports
+        .publishedByTable(target, tenantId)
+        .forEach(
+            (table, p) -> {
+              if (existing.table(table).isPresent()) {
+                published.put(table, new ShrinkGuard.Published(table, p.runId(), p.rows()));
+              }
+            });
     return new ShrinkGuard(tenantId, published, allowsShrink(tenantId));
   }
 
   private boolean allowsShrink(String tenantId) {
-    return config.options().allowsShrink(tenantId) || options.allowShrink().contains(tenantId) || options.allowShrink().contains("*");
+    return config.options().allowsShrink(tenantId)
+        || options.allowShrink().contains(tenantId)
+        || options.allowShrink().contains("*");
   }
 
   private TenantResult await(String tenantId, Future<TenantResult> future) {
@@ -457,19 +660,33 @@ public final class MigrationJob {
       return future.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return TenantResult.failed(tenantId, "Interrupted while migrating tenant " + tenantId, List.of(), 0);
+      return TenantResult.failed(
+          tenantId, "Interrupted while migrating tenant " + tenantId, List.of(), 0);
     } catch (java.util.concurrent.ExecutionException e) {
-      return TenantResult.failed(tenantId, "Cannot migrate tenant " + tenantId + ": "
-          + Redaction.sqlMessage(e.getCause(), config.secrets()), List.of(), 0);
+      return TenantResult.failed(
+          tenantId,
+          "Cannot migrate tenant "
+              + tenantId
+              + ": "
+              + Redaction.sqlMessage(e.getCause(), config.secrets()),
+          List.of(),
+          0);
     }
   }
 
-  /** The previous run of these tenants, for report.html's comparison; empty when it cannot be read (the report is still written). */
+  /**
+   * The previous run of these tenants, for report.html's comparison; empty when it cannot be read
+   * (the report is still written).
+   */
   private Optional<RunResult> previousRun(Connection conn, RunResult run) {
     try {
-      return new ReportReader(config.target().reportSchema()).previous(conn, run).map(ReportReader.StoredRun::run);
+      return new ReportReader(config.target().reportSchema())
+          .previous(conn, run)
+          .map(ReportReader.StoredRun::run);
     } catch (SQLException | RuntimeException e) {
-      LOG.warn("Cannot read the previous run for report.html: {}", Redaction.sqlMessage(e, config.secrets()));
+      LOG.warn(
+          "Cannot read the previous run for report.html: {}",
+          Redaction.sqlMessage(e, config.secrets()));
       return Optional.empty();
     }
   }
@@ -477,10 +694,19 @@ public final class MigrationJob {
   private String writeReport(RunResult run, TargetSchema plan, Optional<RunResult> previous) {
     try {
       // plan.json beside report.json: what this run followed, to compare with what `plan` showed.
-      ReportWriter.writeFile(config.reportDir(), run.runId(), "plan.json", PlanWriter.json(plan), spark.sparkContext().hadoopConfiguration());
-      return ReportWriter.write(config.reportDir(), run, previous, spark.sparkContext().hadoopConfiguration());
+      ReportWriter.writeFile(
+          config.reportDir(),
+          run.runId(),
+          "plan.json",
+          PlanWriter.json(plan),
+          spark.sparkContext().hadoopConfiguration());
+      return ReportWriter.write(
+          config.reportDir(), run, previous, spark.sparkContext().hadoopConfiguration());
     } catch (java.io.IOException | RuntimeException e) {
-      LOG.error("Cannot write report.json under {} (tenantfold.report.dir): {}", config.reportDir(), e.getMessage());
+      LOG.error(
+          "Cannot write report.json under {} (tenantfold.report.dir): {}",
+          config.reportDir(),
+          e.getMessage());
       return null;
     }
   }

@@ -6,8 +6,8 @@ import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.report.PlanWriter;
 import dev.tenantfold.report.ReportStore;
-import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.report.ReportWriter;
+import dev.tenantfold.source.TenantSources;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -35,38 +35,64 @@ public final class PlanJob {
   }
 
   /** The plan, and the tenants whose catalog could not be read at all. */
-  public record Outcome(TargetSchema plan, Map<String, String> unreadable, Optional<String> writtenTo) {
+  public record Outcome(
+      TargetSchema plan, Map<String, String> unreadable, Optional<String> writtenTo) {
     /** Whether a run could proceed with every tenant. */
     public boolean clean() {
       return unreadable.isEmpty() && !plan.hasErrors();
     }
   }
 
-  /** Plans, prints the plan to {@code out}, and writes plan.json to {@code outPath} (local path or s3a:// URI) when given. */
-  public Outcome execute(PrintStream out, Optional<String> outPath) throws SQLException, IOException {
-    Planning planning = new Planning(config, tenant -> TenantSources.of(config, tenant, "plan",
-        new ReportStore(config.target().reportSchema()).ledgerTable(), spark));
+  /**
+   * Plans, prints the plan to {@code out}, and writes plan.json to {@code outPath} (local path or
+   * s3a:// URI) when given.
+   */
+  public Outcome execute(PrintStream out, Optional<String> outPath)
+      throws SQLException, IOException {
+    Planning planning =
+        new Planning(
+            config,
+            tenant ->
+                TenantSources.of(
+                    config,
+                    tenant,
+                    "plan",
+                    new ReportStore(config.target().reportSchema()).ledgerTable(),
+                    spark));
     TargetSchema plan;
     Map<String, String> unreadable;
-    try (Connection target = config.target().endpoint().connect(SessionName.of("plan", "catalog"))) {
+    try (Connection target =
+        config.target().endpoint().connect(SessionName.of("plan", "catalog"))) {
       Planning.Catalogs catalogs = planning.read(target, config.tenants());
       unreadable = new LinkedHashMap<>(catalogs.unreadable());
       for (TenantConfig tenant : config.tenants()) {
         var catalog = catalogs.tenants().get(tenant.id());
         if (catalog != null && catalog.tables().isEmpty()) {
           // As run refuses it: a typo in schemas must not plan (or publish) a tenant with nothing.
-          unreadable.put(tenant.id(), "Tenant " + tenant.id() + ": schemas " + tenant.schemas() + " hold no table that tenantfold.tables"
-              + " selects; check tenantfold.tenants[" + config.tenants().indexOf(tenant) + "]." + (tenant.isExport() ? "export" : "jdbc")
-              + ".schemas and that it names the right database");
+          unreadable.put(
+              tenant.id(),
+              "Tenant "
+                  + tenant.id()
+                  + ": schemas "
+                  + tenant.schemas()
+                  + " hold no table that tenantfold.tables"
+                  + " selects; check tenantfold.tenants["
+                  + config.tenants().indexOf(tenant)
+                  + "]."
+                  + (tenant.isExport() ? "export" : "jdbc")
+                  + ".schemas and that it names the right database");
         }
       }
-      plan = planning.withObjects(planning.schema(catalogs.target(), catalogs.tenants()), catalogs.tenants());
+      plan =
+          planning.withObjects(
+              planning.schema(catalogs.target(), catalogs.tenants()), catalogs.tenants());
     }
     List<String> ids = config.tenants().stream().map(TenantConfig::id).toList();
     PlanWriter.print(plan, ids, unreadable, out);
     Optional<String> written = Optional.empty();
     if (outPath.isPresent()) {
-      written = Optional.of(ReportWriter.writeTo(outPath.get(), PlanWriter.json(plan), hadoopConf()));
+      written =
+          Optional.of(ReportWriter.writeTo(outPath.get(), PlanWriter.json(plan), hadoopConf()));
       out.println("Plan written to " + written.get().replaceFirst("^file:", ""));
     }
     return new Outcome(plan, unreadable, written);

@@ -48,9 +48,13 @@ final class Planning {
   }
 
   /** The catalogs read, and per tenant that could not be read, why. */
-  record Catalogs(TenantCatalog target, Map<String, TenantCatalog> tenants, Map<String, String> unreadable) {}
+  record Catalogs(
+      TenantCatalog target, Map<String, TenantCatalog> tenants, Map<String, String> unreadable) {}
 
-  /** Reads the target's and every tenant's catalog; a tenant that cannot be read is named with the reason, the others go on. */
+  /**
+   * Reads the target's and every tenant's catalog; a tenant that cannot be read is named with the
+   * reason, the others go on.
+   */
   Catalogs read(Connection target, List<TenantConfig> tenants) throws SQLException {
     Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
     Map<String, String> unreadable = new LinkedHashMap<>();
@@ -59,30 +63,56 @@ final class Planning {
       try {
         TenantCatalog catalog = sources.apply(tenant).readCatalog(config.tables());
         if (!tenant.isExport() && catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
-          throw new SQLException("the server runs PostgreSQL " + catalog.serverVersionNum() / 10000
-              + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a restored copy on a newer version");
+          throw new SQLException(
+              "the server runs PostgreSQL "
+                  + catalog.serverVersionNum() / 10000
+                  + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a"
+                  + " restored copy on a newer version");
         }
         for (String name : config.tables().explicitNames()) {
-          if (catalog.tables().stream().noneMatch(t -> TablesConfig.matches(name, t.schema(), t.name()))) {
-            throw new SQLException("table " + name + " (named in tenantfold.tables.include) does not exist in schemas "
-                + tenant.schemas() + "; create it or remove it from the include list");
+          if (catalog.tables().stream()
+              .noneMatch(t -> TablesConfig.matches(name, t.schema(), t.name()))) {
+            throw new SQLException(
+                "table "
+                    + name
+                    + " (named in tenantfold.tables.include) does not exist in schemas "
+                    + tenant.schemas()
+                    + "; create it or remove it from the include list");
           }
         }
         catalogs.put(tenant.id(), catalog);
       } catch (SQLException | RuntimeException e) {
-        String message = "Cannot read tenant " + tenant.id() + " (" + sources.apply(tenant).describe() + "): "
-            + Redaction.sqlMessage(e, config.secrets()) + " (check tenantfold.tenants[" + i + "]." + (tenant.isExport() ? "export" : "jdbc") + ")";
+        String message =
+            "Cannot read tenant "
+                + tenant.id()
+                + " ("
+                + sources.apply(tenant).describe()
+                + "): "
+                + Redaction.sqlMessage(e, config.secrets())
+                + " (check tenantfold.tenants["
+                + i
+                + "]."
+                + (tenant.isExport() ? "export" : "jdbc")
+                + ")";
         LOG.error(message);
         unreadable.put(tenant.id(), message);
       }
     }
     requireIncludesMatch(catalogs, unreadable);
-    TenantCatalog existing = CatalogReader.readTarget(target, config.target().schemas(), sourceSchemas(tenants), config.tables());
+    TenantCatalog existing =
+        CatalogReader.readTarget(
+            target, config.target().schemas(), sourceSchemas(tenants), config.tables());
     for (TenantConfig tenant : tenants) {
-      if (catalogs.containsKey(tenant.id()) && tenant.isExport() && tenant.export().get().catalog().isEmpty()) {
-        // Export metadata holds no primary keys: take the ones the target or the other tenants have.
-        List<TenantCatalog> others = catalogs.values().stream().filter(c -> !c.tenantId().equals(tenant.id())).toList();
-        catalogs.put(tenant.id(), BorrowedKeys.fill(catalogs.get(tenant.id()), others, existing, config.tenantColumn()));
+      if (catalogs.containsKey(tenant.id())
+          && tenant.isExport()
+          && tenant.export().get().catalog().isEmpty()) {
+        // Export metadata holds no primary keys: take the ones the target or the other tenants
+        // have.
+        List<TenantCatalog> others =
+            catalogs.values().stream().filter(c -> !c.tenantId().equals(tenant.id())).toList();
+        catalogs.put(
+            tenant.id(),
+            BorrowedKeys.fill(catalogs.get(tenant.id()), others, existing, config.tenantColumn()));
       }
     }
     return new Catalogs(existing, catalogs, unreadable);
@@ -99,13 +129,23 @@ final class Planning {
       String relation = config.target().schemas().relation(key);
       String earlier = byRelation.put(relation, key);
       if (earlier != null) {
-        throw new ConfigError("Config key tenantfold.target.schema-map sends tables " + earlier + " and " + key + " to one target table "
-            + relation + "; schemas are mapped, not merged: map the schemas apart, or leave one table out with tenantfold.tables.exclude");
+        throw new ConfigError(
+            "Config key tenantfold.target.schema-map sends tables "
+                + earlier
+                + " and "
+                + key
+                + " to one target table "
+                + relation
+                + "; schemas are mapped, not merged: map the schemas apart, or leave one table out"
+                + " with tenantfold.tables.exclude");
       }
     }
   }
 
-  /** Every source schema a tenant reads (configured or exported): the target schemas they map to are the target's to read. */
+  /**
+   * Every source schema a tenant reads (configured or exported): the target schemas they map to are
+   * the target's to read.
+   */
   private static List<String> sourceSchemas(List<TenantConfig> tenants) {
     return tenants.stream().flatMap(t -> t.schemas().stream()).distinct().toList();
   }
@@ -115,66 +155,101 @@ final class Planning {
    * or the wrong schemas. A config error (exit 2) naming the pattern, unless some tenant could not
    * be read (it might hold the table).
    */
-  private void requireIncludesMatch(Map<String, TenantCatalog> catalogs, Map<String, String> unreadable) {
+  private void requireIncludesMatch(
+      Map<String, TenantCatalog> catalogs, Map<String, String> unreadable) {
     if (!unreadable.isEmpty() || catalogs.values().stream().allMatch(c -> c.tables().isEmpty())) {
-      // A tenant with no table at all fails on its own (it must not wipe what it published): no pattern to blame.
+      // A tenant with no table at all fails on its own (it must not wipe what it published): no
+      // pattern to blame.
       return;
     }
     for (String pattern : config.tables().include()) {
-      boolean matched = catalogs.values().stream().flatMap(c -> c.tables().stream()).anyMatch(t -> TablesConfig.matches(pattern, t.schema(), t.name()));
+      boolean matched =
+          catalogs.values().stream()
+              .flatMap(c -> c.tables().stream())
+              .anyMatch(t -> TablesConfig.matches(pattern, t.schema(), t.name()));
       if (!matched && (pattern.contains("*") || pattern.contains("?"))) {
-        throw new ConfigError("Config key tenantfold.tables.include: pattern '" + pattern + "' matches no table in any tenant (tenants "
-            + catalogs.keySet() + ", schemas as configured per tenant); fix the pattern or the tenants' schemas");
+        throw new ConfigError(
+            "Config key tenantfold.tables.include: pattern '"
+                + pattern
+                + "' matches no table in any tenant (tenants "
+                + catalogs.keySet()
+                + ", schemas as configured per tenant); fix the pattern or the tenants' schemas");
       }
     }
   }
 
   /**
    * The plan with the unique constraints, indexes and CHECK constraints of each planned table, read
-   * from the tenants that have it (JDBC tenants, and export tenants through their export.catalog, config order; by name, the first tenant's
-   * definition wins). A tenant that cannot be read here only contributes no objects.
+   * from the tenants that have it (JDBC tenants, and export tenants through their export.catalog,
+   * config order; by name, the first tenant's definition wins). A tenant that cannot be read here
+   * only contributes no objects.
    */
   TargetSchema withObjects(TargetSchema plan, Map<String, TenantCatalog> catalogs) {
     Map<String, TableObjects> objects = new LinkedHashMap<>();
     Map<String, CodeObjects> code = new LinkedHashMap<>();
     for (TenantConfig tenant : config.tenants()) {
       TenantCatalog catalog = catalogs.get(tenant.id());
-      // An export tenant's objects come from its export.catalog connection, when it has one (the export holds rows only).
-      Optional<JdbcEndpoint> source = tenant.isExport() ? tenant.export().get().catalog() : Optional.of(tenant.jdbc());
+      // An export tenant's objects come from its export.catalog connection, when it has one (the
+      // export holds rows only).
+      Optional<JdbcEndpoint> source =
+          tenant.isExport() ? tenant.export().get().catalog() : Optional.of(tenant.jdbc());
       if (catalog == null || source.isEmpty() || plan.rejectedTenants().containsKey(tenant.id())) {
         continue;
       }
       try (Connection conn = source.get().connect("tenantfold-catalog-" + tenant.id())) {
-        // Under the tenant's schemas as the search path, as its code and column defaults are read: the target replays them all
+        // Under the tenant's schemas as the search path, as its code and column defaults are read:
+        // the target replays them all
         // under the mapped path (SchemaMap.searchPath).
-        Map<String, TableObjects> found = SearchPath.with(conn, tenant.schemas(), () -> {
-          Map<String, TableObjects> read = new LinkedHashMap<>();
-          for (TableSpec table : catalog.tables()) {
-            if (plan.table(table.key()).isPresent()) {
-              read.put(table.key(), TableObjects.read(conn, Sql.qualified(table.schema(), table.name())).withForeignKeys(table.foreignKeys()));
-            }
-          }
-          return read;
-        });
+        Map<String, TableObjects> found =
+            SearchPath.with(
+                conn,
+                tenant.schemas(),
+                () -> {
+                  Map<String, TableObjects> read = new LinkedHashMap<>();
+                  for (TableSpec table : catalog.tables()) {
+                    if (plan.table(table.key()).isPresent()) {
+                      read.put(
+                          table.key(),
+                          TableObjects.read(conn, Sql.qualified(table.schema(), table.name()))
+                              .withForeignKeys(table.foreignKeys()));
+                    }
+                  }
+                  return read;
+                });
         found.forEach((key, tableObjects) -> objects.merge(key, tableObjects, Planning::union));
         code.put(tenant.id(), CodeObjects.read(conn, tenant.schemas()));
       } catch (SQLException e) {
-        LOG.warn("Cannot read the indexes, constraints, functions, triggers and views of tenant {}: {}", tenant.id(),
+        LOG.warn(
+            "Cannot read the indexes, constraints, functions, triggers and views of tenant {}: {}",
+            tenant.id(),
             Redaction.sqlMessage(e, config.secrets()));
       }
     }
-    return plan.withObjects(objects).withCode(new CodePlan(code, config.target().compatSchemaPrefix().isPresent(), sourceSchemas(config.tenants())));
+    return plan.withObjects(objects)
+        .withCode(
+            new CodePlan(
+                code,
+                config.target().compatSchemaPrefix().isPresent(),
+                sourceSchemas(config.tenants())));
   }
 
   private static TableObjects union(TableObjects a, TableObjects b) {
     List<TableObjects.IndexSpec> indexes = new ArrayList<>(a.indexes());
-    b.indexes().stream().filter(i -> a.indexes().stream().noneMatch(x -> x.name().equals(i.name()))).forEach(indexes::add);
+    b.indexes().stream()
+        .filter(i -> a.indexes().stream().noneMatch(x -> x.name().equals(i.name())))
+        .forEach(indexes::add);
     List<TableObjects.CheckSpec> checks = new ArrayList<>(a.checks());
-    b.checks().stream().filter(c -> a.checks().stream().noneMatch(x -> x.name().equals(c.name()))).forEach(checks::add);
+    b.checks().stream()
+        .filter(c -> a.checks().stream().noneMatch(x -> x.name().equals(c.name())))
+        .forEach(checks::add);
     List<ForeignKeySpec> keys = new ArrayList<>(a.foreignKeys());
-    b.foreignKeys().stream().filter(k -> a.foreignKeys().stream().noneMatch(x -> x.name().equals(k.name()))).forEach(keys::add);
+    b.foreignKeys().stream()
+        .filter(k -> a.foreignKeys().stream().noneMatch(x -> x.name().equals(k.name())))
+        .forEach(keys::add);
     List<TableObjects.CheckSpec> exclusions = new ArrayList<>(a.exclusions());
-    b.exclusions().stream().filter(x -> a.exclusions().stream().noneMatch(y -> y.name().equals(x.name()))).forEach(exclusions::add);
+    b.exclusions().stream()
+        .filter(x -> a.exclusions().stream().noneMatch(y -> y.name().equals(x.name())))
+        .forEach(exclusions::add);
     return new TableObjects(indexes, checks, keys, exclusions);
   }
 
@@ -184,7 +259,9 @@ final class Planning {
    * the target ({@code source/ExportLanding}), so no rule keeps them out of the plan.
    */
   TargetSchema schema(TenantCatalog existing, Map<String, TenantCatalog> catalogs) {
-    TargetSchema planned = TargetSchemaPlanner.plan(existing, new ArrayList<>(catalogs.values()), config.tenantColumn(), config.rules());
+    TargetSchema planned =
+        TargetSchemaPlanner.plan(
+            existing, new ArrayList<>(catalogs.values()), config.tenantColumn(), config.rules());
     requireOneTablePerRelation(planned);
     return planned;
   }

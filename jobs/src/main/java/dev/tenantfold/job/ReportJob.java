@@ -19,13 +19,15 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * The {@code report} command: renders a past run (default: the latest) from the report tables as
- * HTML, JSON or CSV, so a run can be looked at again long after its report.json is gone. Reads
- * the target's report schema only, after bringing it to the current version (docs/report-schema.md).
+ * HTML, JSON or CSV, so a run can be looked at again long after its report.json is gone. Reads the
+ * target's report schema only, after bringing it to the current version (docs/report-schema.md).
  */
 public final class ReportJob {
   /** What the command renders. */
   public enum Format {
-    HTML("report.html"), JSON("report.json"), CSV("report.csv");
+    HTML("report.html"),
+    JSON("report.json"),
+    CSV("report.csv");
 
     private final String fileName;
 
@@ -39,7 +41,8 @@ public final class ReportJob {
           return f;
         }
       }
-      throw new ConfigError("Unknown report format '" + value + "' (--format): use html, json or csv");
+      throw new ConfigError(
+          "Unknown report format '" + value + "' (--format): use html, json or csv");
     }
   }
 
@@ -52,7 +55,8 @@ public final class ReportJob {
    * @param out where to write: a local path or s3a:// URI, {@code -} for standard output; default
    *     {@code <report.dir>/<run_id>/report.<format>}
    */
-  public ReportJob(TenantfoldConfig config, Optional<String> runId, Format format, Optional<String> out) {
+  public ReportJob(
+      TenantfoldConfig config, Optional<String> runId, Format format, Optional<String> out) {
     this.config = config;
     this.runId = runId;
     this.format = format;
@@ -67,24 +71,50 @@ public final class ReportJob {
     String id;
     try (Connection conn = config.target().endpoint().connect(SessionName.of("report", "reader"))) {
       new ReportStore(schema).ensureReadable(conn);
-      id = runId.isPresent() ? runId.get() : reader.latestRunId(conn)
-          .orElseThrow(() -> new ConfigError("Cannot render a report: no run recorded in " + schema + ".runs (tenantfold.target.report-schema)"));
-      ReportReader.StoredRun stored = reader.load(conn, id).orElseThrow(() -> new ConfigError("Cannot render run " + id + " (--run-id): no such run in "
-          + schema + ".runs; the latest is " + latest(reader, conn)));
+      id =
+          runId.isPresent()
+              ? runId.get()
+              : reader
+                  .latestRunId(conn)
+                  .orElseThrow(
+                      () ->
+                          new ConfigError(
+                              "Cannot render a report: no run recorded in "
+                                  + schema
+                                  + ".runs (tenantfold.target.report-schema)"));
+      ReportReader.StoredRun stored =
+          reader
+              .load(conn, id)
+              .orElseThrow(
+                  () ->
+                      new ConfigError(
+                          "Cannot render run "
+                              + id
+                              + " (--run-id): no such run in "
+                              + schema
+                              + ".runs; the latest is "
+                              + latest(reader, conn)));
       RunResult run = stored.run();
-      text = switch (format) {
-        case HTML -> HtmlReport.render(run, stored.status(), reader.previous(conn, run).map(ReportReader.StoredRun::run));
-        case JSON -> ReportWriter.json(run);
-        case CSV -> CsvReport.render(run);
-      };
+      text =
+          switch (format) {
+            case HTML ->
+                HtmlReport.render(
+                    run,
+                    stored.status(),
+                    reader.previous(conn, run).map(ReportReader.StoredRun::run));
+            case JSON -> ReportWriter.json(run);
+            case CSV -> CsvReport.render(run);
+          };
     }
     if (out.isPresent() && out.get().equals("-")) {
       stdout.print(text);
       stdout.flush();
       return "-";
     }
-    String path = out.isPresent() ? ReportWriter.writeTo(out.get(), text, hadoopConf())
-        : ReportWriter.writeFile(config.reportDir(), id, format.fileName, text, hadoopConf());
+    String path =
+        out.isPresent()
+            ? ReportWriter.writeTo(out.get(), text, hadoopConf())
+            : ReportWriter.writeFile(config.reportDir(), id, format.fileName, text, hadoopConf());
     stdout.println(path);
     return path;
   }

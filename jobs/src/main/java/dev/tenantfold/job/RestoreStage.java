@@ -49,16 +49,28 @@ final class RestoreStage implements AutoCloseable {
   private final String runId;
   private final Supplier<RdsControlPlane> planes;
   private RdsControlPlane rds;
-  /** Copies asked for, by tenant: registered before the restore call, so an ambiguous failure still deletes. */
+
+  /**
+   * Copies asked for, by tenant: registered before the restore call, so an ambiguous failure still
+   * deletes.
+   */
   private final Map<String, String> requested = new ConcurrentHashMap<>();
+
   private final Map<String, Long> deleteMillis = new ConcurrentHashMap<>();
+
   /** The restores under way or done, by tenant, and when each started. */
   private final Map<String, Future<Restored>> restoring = new ConcurrentHashMap<>();
+
   private final Map<String, Long> startedNanos = new ConcurrentHashMap<>();
   private final Map<String, CopyOutcome> outcomes = new ConcurrentHashMap<>();
   private ExecutorService pool;
-  /** Deletes the copies when the driver is stopped (SIGTERM, YARN kill) before {@link #close()}; a SIGKILL leaves them to the sweep. */
+
+  /**
+   * Deletes the copies when the driver is stopped (SIGTERM, YARN kill) before {@link #close()}; a
+   * SIGKILL leaves them to the sweep.
+   */
   private final Thread onShutdown = new Thread(this::deleteCopies, "tenantfold-delete-copies");
+
   private boolean hooked;
 
   RestoreStage(TenantfoldConfig config, String runId) {
@@ -72,10 +84,15 @@ final class RestoreStage implements AutoCloseable {
   }
 
   /**
-   * What waiting for a tenant's copy gave: the tenant reading the copy and the copy, or why there is
-   * no copy to read; and the restore stage's time (from the restore call until available or failed).
+   * What waiting for a tenant's copy gave: the tenant reading the copy and the copy, or why there
+   * is no copy to read; and the restore stage's time (from the restore call until available or
+   * failed).
    */
-  record CopyOutcome(Optional<TenantConfig> reading, Optional<RestoredCopy> copy, Optional<String> failure, long millis) {
+  record CopyOutcome(
+      Optional<TenantConfig> reading,
+      Optional<RestoredCopy> copy,
+      Optional<String> failure,
+      long millis) {
     static CopyOutcome available(TenantConfig reading, RestoredCopy copy, long millis) {
       return new CopyOutcome(Optional.of(reading), Optional.of(copy), Optional.empty(), millis);
     }
@@ -101,7 +118,10 @@ final class RestoreStage implements AutoCloseable {
     return rds;
   }
 
-  /** Starts restoring the copies of {@code tenants} that have a restore block, all at once; returns without waiting. */
+  /**
+   * Starts restoring the copies of {@code tenants} that have a restore block, all at once; returns
+   * without waiting.
+   */
   synchronized void start(List<TenantConfig> tenants) {
     List<TenantConfig> restores = tenants.stream().filter(t -> t.restore().isPresent()).toList();
     if (restores.isEmpty()) {
@@ -111,11 +131,14 @@ final class RestoreStage implements AutoCloseable {
       Runtime.getRuntime().addShutdownHook(onShutdown);
       hooked = true;
     }
-    pool = Executors.newFixedThreadPool(restores.size(), r -> {
-      Thread t = new Thread(r, "tenantfold-restore");
-      t.setDaemon(true);
-      return t;
-    });
+    pool =
+        Executors.newFixedThreadPool(
+            restores.size(),
+            r -> {
+              Thread t = new Thread(r, "tenantfold-restore");
+              t.setDaemon(true);
+              return t;
+            });
     for (TenantConfig tenant : restores) {
       startedNanos.put(tenant.id(), System.nanoTime());
       restoring.put(tenant.id(), pool.submit(() -> restoreOne(tenant)));
@@ -127,27 +150,41 @@ final class RestoreStage implements AutoCloseable {
     return restoring.containsKey(tenantId);
   }
 
-  /** Waits until the tenant's copy is available (or its restore failed or timed out); the outcome is kept for the report. */
+  /**
+   * Waits until the tenant's copy is available (or its restore failed or timed out); the outcome is
+   * kept for the report.
+   */
   CopyOutcome await(String tenantId) {
     CopyOutcome known = outcomes.get(tenantId);
     if (known != null) {
       return known;
     }
-    TenantConfig tenant = config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow();
+    TenantConfig tenant =
+        config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow();
     CopyOutcome outcome;
     try {
       Restored r = restoring.get(tenantId).get();
       outcome = CopyOutcome.available(r.tenant(), r.copy(), r.millis());
     } catch (ExecutionException e) {
-      String message = "Cannot restore a copy of tenant " + tenantId + " from instance " + tenant.restore().get().sourceInstance() + ": "
-          + Redaction.sqlMessage(e.getCause(), config.secrets());
+      String message =
+          "Cannot restore a copy of tenant "
+              + tenantId
+              + " from instance "
+              + tenant.restore().get().sourceInstance()
+              + ": "
+              + Redaction.sqlMessage(e.getCause(), config.secrets());
       LOG.error(message);
       outcome = CopyOutcome.failed(message, millisSince(startedNanos.get(tenantId)));
     } catch (CancellationException e) {
-      outcome = CopyOutcome.failed("Cannot restore a copy of tenant " + tenantId + ": the run stopped waiting for it", millisSince(startedNanos.get(tenantId)));
+      outcome =
+          CopyOutcome.failed(
+              "Cannot restore a copy of tenant " + tenantId + ": the run stopped waiting for it",
+              millisSince(startedNanos.get(tenantId)));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return CopyOutcome.failed("Interrupted while restoring a copy of tenant " + tenantId, millisSince(startedNanos.get(tenantId)));
+      return CopyOutcome.failed(
+          "Interrupted while restoring a copy of tenant " + tenantId,
+          millisSince(startedNanos.get(tenantId)));
     }
     outcomes.put(tenantId, outcome);
     return outcome;
@@ -158,7 +195,9 @@ final class RestoreStage implements AutoCloseable {
     return Optional.ofNullable(outcomes.get(tenantId));
   }
 
-  /** Stops restoring a copy no tenant will read (its tenant failed before reading) and deletes it. */
+  /**
+   * Stops restoring a copy no tenant will read (its tenant failed before reading) and deletes it.
+   */
   void abandon(String tenantId) {
     Future<Restored> future = restoring.get(tenantId);
     if (future != null) {
@@ -178,11 +217,18 @@ final class RestoreStage implements AutoCloseable {
     tags.put(RdsControlPlane.TENANT_TAG, tenant.id());
     tags.put(RdsControlPlane.KEEP_TAG, String.valueOf(restore.keep()));
     requested.put(tenant.id(), copyId);
-    LOG.info("Restoring copy {} of instance {} for tenant {} ({})", copyId, restore.sourceInstance(), tenant.id(), restore.from());
-    boolean iam = JdbcAuth.IAM_PLUGIN.equals(tenant.jdbc().properties().get(JdbcAuth.PLUGIN_PROPERTY));
+    LOG.info(
+        "Restoring copy {} of instance {} for tenant {} ({})",
+        copyId,
+        restore.sourceInstance(),
+        tenant.id(),
+        restore.from());
+    boolean iam =
+        JdbcAuth.IAM_PLUGIN.equals(tenant.jdbc().properties().get(JdbcAuth.PLUGIN_PROPERTY));
     RestoredCopy copy = rds().restore(copyId, restore, tags, iam);
     DbInstance available = rds().awaitAvailable(copyId, restore.waitTimeout());
-    String url = copyUrl(tenant.jdbc().url(), available.host().orElseThrow(), available.port().orElse(5432));
+    String url =
+        copyUrl(tenant.jdbc().url(), available.host().orElseThrow(), available.port().orElse(5432));
     LOG.info("Tenant {} reads {} ({})", tenant.id(), copy.describe(), Redaction.redactUrl(url));
     return new Restored(tenant.readingFrom(tenant.jdbc().withUrl(url)), copy, millisSince(start));
   }
@@ -192,29 +238,54 @@ final class RestoreStage implements AutoCloseable {
    * tenant's production catalog (read while the copy was being restored), so the copy must hold the
    * same tables with the same columns, types and keys. Empty when they match.
    */
-  static Optional<String> differences(String tenantId, RestoredCopy copy, TenantCatalog planned, TenantCatalog onCopy) {
+  static Optional<String> differences(
+      String tenantId, RestoredCopy copy, TenantCatalog planned, TenantCatalog onCopy) {
     String prefix = "Cannot read tenant " + tenantId + " from " + copy.describe() + ": ";
-    String hint = "; the run planned with the catalog of the configured (production) database, whose schema differs from the copy's point in"
-        + " time: run again once the change is older than the point restored (restore.from = latest-restorable-time lags production by about"
-        + " 5 minutes; a snapshot holds the schema it was taken with)";
+    String hint =
+        "; the run planned with the catalog of the configured (production) database, whose schema"
+            + " differs from the copy's point in time: run again once the change is older than the"
+            + " point restored (restore.from = latest-restorable-time lags production by about 5"
+            + " minutes; a snapshot holds the schema it was taken with)";
     for (TableSpec table : planned.tables()) {
       Optional<TableSpec> there = onCopy.table(table.key());
       if (there.isEmpty()) {
         return Optional.of(prefix + "table " + table.key() + " is not on the copy" + hint);
       }
       if (!there.get().columns().equals(table.columns())) {
-        List<String> plannedColumns = table.columns().stream().map(c -> c.name() + " " + c.type() + (c.notNull() ? " not null" : "")).toList();
-        List<String> copyColumns = there.get().columns().stream().map(c -> c.name() + " " + c.type() + (c.notNull() ? " not null" : "")).toList();
-        return Optional.of(prefix + "table " + table.key() + " has columns " + copyColumns + " on the copy, planned " + plannedColumns + hint);
+        List<String> plannedColumns =
+            table.columns().stream()
+                .map(c -> c.name() + " " + c.type() + (c.notNull() ? " not null" : ""))
+                .toList();
+        List<String> copyColumns =
+            there.get().columns().stream()
+                .map(c -> c.name() + " " + c.type() + (c.notNull() ? " not null" : ""))
+                .toList();
+        return Optional.of(
+            prefix
+                + "table "
+                + table.key()
+                + " has columns "
+                + copyColumns
+                + " on the copy, planned "
+                + plannedColumns
+                + hint);
       }
       if (!there.get().primaryKey().equals(table.primaryKey())) {
-        return Optional.of(prefix + "table " + table.key() + " has primary key " + there.get().primaryKey() + " on the copy, planned "
-            + table.primaryKey() + hint);
+        return Optional.of(
+            prefix
+                + "table "
+                + table.key()
+                + " has primary key "
+                + there.get().primaryKey()
+                + " on the copy, planned "
+                + table.primaryKey()
+                + hint);
       }
     }
     for (TableSpec table : onCopy.tables()) {
       if (planned.table(table.key()).isEmpty()) {
-        return Optional.of(prefix + "table " + table.key() + " is on the copy but was not planned" + hint);
+        return Optional.of(
+            prefix + "table " + table.key() + " is on the copy but was not planned" + hint);
       }
     }
     return Optional.empty();
@@ -226,16 +297,25 @@ final class RestoreStage implements AutoCloseable {
     if (copyId == null) {
       return;
     }
-    TenantConfig tenant = config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow();
+    TenantConfig tenant =
+        config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow();
     if (tenant.restore().get().keep()) {
-      LOG.warn("Keeping copy {} of tenant {} (restore.keep = true): delete it yourself when done", copyId, tenantId);
+      LOG.warn(
+          "Keeping copy {} of tenant {} (restore.keep = true): delete it yourself when done",
+          copyId,
+          tenantId);
       return;
     }
     long start = System.nanoTime();
     try {
       rds().delete(copyId);
     } catch (RuntimeException e) {
-      LOG.warn("Cannot delete copy {} of tenant {} (the next run's sweep or tenantfold cleanup deletes it): {}", copyId, tenantId, e.getMessage());
+      LOG.warn(
+          "Cannot delete copy {} of tenant {} (the next run's sweep or tenantfold cleanup deletes"
+              + " it): {}",
+          copyId,
+          tenantId,
+          e.getMessage());
     }
     deleteMillis.put(tenantId, millisSince(start));
   }
@@ -250,8 +330,8 @@ final class RestoreStage implements AutoCloseable {
   }
 
   /**
-   * Deletes every copy still asked for that is not kept ({@code restore.keep}); returns the time per
-   * tenant. A copy that cannot be deleted now stays tagged with the run for the sweep.
+   * Deletes every copy still asked for that is not kept ({@code restore.keep}); returns the time
+   * per tenant. A copy that cannot be deleted now stays tagged with the run for the sweep.
    */
   Map<String, Long> deleteCopies() {
     for (TenantConfig tenant : config.tenants()) {
@@ -264,7 +344,8 @@ final class RestoreStage implements AutoCloseable {
   public void close() {
     try {
       if (pool != null) {
-        // Restores still under way stop waiting; a restore call in flight finishes first, so its copy exists to be deleted.
+        // Restores still under way stop waiting; a restore call in flight finishes first, so its
+        // copy exists to be deleted.
         pool.shutdownNow();
         try {
           pool.awaitTermination(60, TimeUnit.SECONDS);
@@ -288,12 +369,17 @@ final class RestoreStage implements AutoCloseable {
   }
 
   /**
-   * Deletes the copies that runs no longer running left (tagged with a run this target's
-   * {@code runs} table records as finished, failed or abandoned; not kept); on a dry run only lists
-   * them. A copy of a run this target does not know (another deployment in the same account) is
-   * left alone. Only when some tenant restores: others make no AWS call.
+   * Deletes the copies that runs no longer running left (tagged with a run this target's {@code
+   * runs} table records as finished, failed or abandoned; not kept); on a dry run only lists them.
+   * A copy of a run this target does not know (another deployment in the same account) is left
+   * alone. Only when some tenant restores: others make no AWS call.
    */
-  static List<String> sweep(TenantfoldConfig config, Connection target, List<String> liveRuns, boolean dryRun, PrintStream out) {
+  static List<String> sweep(
+      TenantfoldConfig config,
+      Connection target,
+      List<String> liveRuns,
+      boolean dryRun,
+      PrintStream out) {
     if (!needed(config)) {
       return List.of();
     }
@@ -302,26 +388,41 @@ final class RestoreStage implements AutoCloseable {
     try (RdsControlPlane rds = SdkRdsControlPlane.of(config.aws())) {
       for (DbInstance instance : rds.instances()) {
         String run = instance.tags().get(RdsControlPlane.RUN_TAG);
-        if (run == null || liveRuns.contains(run) || "true".equals(instance.tags().get(RdsControlPlane.KEEP_TAG)) || "deleting".equals(instance.status())) {
+        if (run == null
+            || liveRuns.contains(run)
+            || "true".equals(instance.tags().get(RdsControlPlane.KEEP_TAG))
+            || "deleting".equals(instance.status())) {
           continue;
         }
         Optional<ReportStore.PastRun> past = reports.pastRun(target, Optional.of(run));
         if (past.isEmpty() || past.get().status().equals("running")) {
-          LOG.info("Leaving copy {}: run {} is {}", instance.id(), run, past.isEmpty() ? "not recorded in " + config.target().reportSchema()
-              + ".runs (another deployment's?)" : "still running");
+          LOG.info(
+              "Leaving copy {}: run {} is {}",
+              instance.id(),
+              run,
+              past.isEmpty()
+                  ? "not recorded in "
+                      + config.target().reportSchema()
+                      + ".runs (another deployment's?)"
+                  : "still running");
           continue;
         }
         if (!dryRun) {
           try {
             rds.delete(instance.id());
           } catch (RuntimeException e) {
-            LOG.warn("Cannot delete copy {} left by run {}: {}", instance.id(), run, e.getMessage());
+            LOG.warn(
+                "Cannot delete copy {} left by run {}: {}", instance.id(), run, e.getMessage());
             continue;
           }
         }
         swept.add(instance.id());
         if (out != null) {
-          out.printf("%s copy %s (run %s, tenant %s)%n", dryRun ? "would delete" : "deleted", instance.id(), run,
+          out.printf(
+              "%s copy %s (run %s, tenant %s)%n",
+              dryRun ? "would delete" : "deleted",
+              instance.id(),
+              run,
               instance.tags().getOrDefault(RdsControlPlane.TENANT_TAG, "?"));
         }
       }
@@ -331,7 +432,10 @@ final class RestoreStage implements AutoCloseable {
     return swept;
   }
 
-  /** {@code tf-<tenant>-<run id>}: a valid DB instance identifier (letters, digits, single hyphens, at most 63). */
+  /**
+   * {@code tf-<tenant>-<run id>}: a valid DB instance identifier (letters, digits, single hyphens,
+   * at most 63).
+   */
   static String copyId(String tenantId, String runId) {
     String run = runId.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
     String tenant = tenantId.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");

@@ -8,7 +8,8 @@ import java.util.Set;
  * ({@code --allow-shrink}), and a run to resume ({@code --resume RUN_ID}, or the latest run with
  * {@code --only-failed}): only the tenants that did not publish there run again.
  */
-public record RunOptions(Set<String> allowShrink, Optional<String> resumeRunId, boolean resumeLatest) {
+public record RunOptions(
+    Set<String> allowShrink, Optional<String> resumeRunId, boolean resumeLatest) {
   public RunOptions {
     allowShrink = Set.copyOf(allowShrink);
   }

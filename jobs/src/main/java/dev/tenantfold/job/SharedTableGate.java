@@ -30,7 +30,11 @@ import java.util.Set;
 final class SharedTableGate {
   /** Conflicting rows listed per table at most (all are counted). */
   static final int MAX_LISTED_ROWS = 10_000;
-  /** How {@code shared_conflicts.outcome} begins for a row another tenant's row overruled: a resolved conflict. */
+
+  /**
+   * How {@code shared_conflicts.outcome} begins for a row another tenant's row overruled: a
+   * resolved conflict.
+   */
   static final String OVERRULED = "overruled by tenant ";
 
   private final List<String> tenantOrder;
@@ -50,10 +54,15 @@ final class SharedTableGate {
   }
 
   /**
-   * @param tenants the run's tenants in config order: each must {@link #arrive} or {@link #withdraw}
+   * @param tenants the run's tenants in config order: each must {@link #arrive} or {@link
+   *     #withdraw}
    * @param rules the shared tables and their on-conflict rules
    */
-  SharedTableGate(List<String> tenants, Map<String, Shared> rules, String tenantColumn, ConnectionSource target) {
+  SharedTableGate(
+      List<String> tenants,
+      Map<String, Shared> rules,
+      String tenantColumn,
+      ConnectionSource target) {
     this.tenantOrder = List.copyOf(tenants);
     this.rules = Map.copyOf(rules);
     this.tenantColumn = tenantColumn;
@@ -61,7 +70,10 @@ final class SharedTableGate {
     this.pending = new LinkedHashSet<>(tenants);
   }
 
-  /** What one tenant does with its shared rows: refused (with the reason) or publish, less the overruled keys. */
+  /**
+   * What one tenant does with its shared rows: refused (with the reason) or publish, less the
+   * overruled keys.
+   */
   record Decision(Optional<String> refused, Map<String, List<String>> overruledKeys) {
     static Decision publish() {
       return new Decision(Optional.empty(), Map.of());
@@ -82,8 +94,12 @@ final class SharedTableGate {
     }
   }
 
-  /** Waits for every tenant, then returns this tenant's decision. {@code staged}: its staging per shared table. */
-  synchronized Decision arrive(String tenantId, Map<String, StagingTable> staged) throws SQLException, InterruptedException {
+  /**
+   * Waits for every tenant, then returns this tenant's decision. {@code staged}: its staging per
+   * shared table.
+   */
+  synchronized Decision arrive(String tenantId, Map<String, StagingTable> staged)
+      throws SQLException, InterruptedException {
     if (!active()) {
       // No shared tables: nobody waits for anybody.
       return Decision.publish();
@@ -96,7 +112,10 @@ final class SharedTableGate {
       wait();
     }
     if (failure != null) {
-      throw new SQLException("Cannot compare the shared tables across tenants: " + failure.getMessage(), failure.getSQLState(), failure);
+      throw new SQLException(
+          "Cannot compare the shared tables across tenants: " + failure.getMessage(),
+          failure.getSQLState(),
+          failure);
     }
     return decisions.getOrDefault(tenantId, Decision.publish());
   }
@@ -139,7 +158,11 @@ final class SharedTableGate {
     conflicts = List.copyOf(listed);
     Map<String, Decision> out = new LinkedHashMap<>();
     for (String tenant : arrived.keySet()) {
-      out.put(tenant, new Decision(refused.getOrDefault(tenant, Optional.empty()), overruled.getOrDefault(tenant, Map.of())));
+      out.put(
+          tenant,
+          new Decision(
+              refused.getOrDefault(tenant, Optional.empty()),
+              overruled.getOrDefault(tenant, Map.of())));
     }
     return out;
   }
@@ -150,9 +173,15 @@ final class SharedTableGate {
    * The last run that published {@code tenantId}'s rows of shared table {@code table}: the run
    * whose resolved conflicts explain where they differ from the shared table now.
    */
-  static Optional<String> publishingRun(Connection conn, String reportSchema, String tenantId, String table) throws SQLException {
-    String sql = "SELECT t.run_id FROM " + Sql.qualified(reportSchema, "table_results") + " t JOIN " + Sql.qualified(reportSchema, "runs")
-        + " r USING (run_id) WHERE t.tenant_id = ? AND t.table_name = ? AND t.published ORDER BY r.started_at DESC, t.run_id DESC LIMIT 1";
+  static Optional<String> publishingRun(
+      Connection conn, String reportSchema, String tenantId, String table) throws SQLException {
+    String sql =
+        "SELECT t.run_id FROM "
+            + Sql.qualified(reportSchema, "table_results")
+            + " t JOIN "
+            + Sql.qualified(reportSchema, "runs")
+            + " r USING (run_id) WHERE t.tenant_id = ? AND t.table_name = ? AND t.published ORDER"
+            + " BY r.started_at DESC, t.run_id DESC LIMIT 1";
     try (java.sql.PreparedStatement ps = conn.prepareStatement(sql)) {
       ps.setString(1, tenantId);
       ps.setString(2, table);
@@ -162,62 +191,139 @@ final class SharedTableGate {
     }
   }
 
-  /** The keys (jsonb, column {@code key}) of {@code tenantId}'s rows of {@code table} that another tenant's row overruled in run {@code runId}. */
+  /**
+   * The keys (jsonb, column {@code key}) of {@code tenantId}'s rows of {@code table} that another
+   * tenant's row overruled in run {@code runId}.
+   */
   static String resolvedKeysSql(String reportSchema, String runId, String tenantId, String table) {
-    return "SELECT key FROM " + Sql.qualified(reportSchema, "shared_conflicts") + " WHERE run_id = " + literal(runId) + " AND tenant_id = "
-        + literal(tenantId) + " AND table_name = " + literal(table) + " AND starts_with(outcome, " + literal(OVERRULED) + ")";
+    return "SELECT key FROM "
+        + Sql.qualified(reportSchema, "shared_conflicts")
+        + " WHERE run_id = "
+        + literal(runId)
+        + " AND tenant_id = "
+        + literal(tenantId)
+        + " AND table_name = "
+        + literal(table)
+        + " AND starts_with(outcome, "
+        + literal(OVERRULED)
+        + ")";
   }
 
-  /** The rows of every key whose rows differ between tenants, by key (JSON text), tenants in config order. */
-  private Map<String, List<Row>> conflictingRows(Connection conn, List<StagingTable> copies) throws SQLException {
+  /**
+   * The rows of every key whose rows differ between tenants, by key (JSON text), tenants in config
+   * order.
+   */
+  private Map<String, List<Row>> conflictingRows(Connection conn, List<StagingTable> copies)
+      throws SQLException {
     StagingTable first = copies.get(0);
     List<String> key = first.table().primaryKey();
-    List<String> others = first.table().columnNames().stream().filter(c -> !key.contains(c)).toList();
+    List<String> others =
+        first.table().columnNames().stream().filter(c -> !key.contains(c)).toList();
     String keyJson = Sql.keyJson(key, "");
     // Compared as each value's text, as the publish verifies the merge.
-    String rowText = "jsonb_build_array(" + String.join(", ", others.stream().map(c -> ident(c) + "::text").toList()) + ")::text";
+    String rowText =
+        "jsonb_build_array("
+            + String.join(", ", others.stream().map(c -> ident(c) + "::text").toList())
+            + ")::text";
     List<String> parts = new ArrayList<>();
     for (StagingTable s : copies) {
-      parts.add("SELECT " + keyJson + " AS key, " + ident(tenantColumn) + " AS tenant, " + rowText + " AS row_text, to_jsonb(s) - "
-          + literal(tenantColumn) + " AS row_data FROM " + s.qualifiedName() + " s");
+      parts.add(
+          "SELECT "
+              + keyJson
+              + " AS key, "
+              + ident(tenantColumn)
+              + " AS tenant, "
+              + rowText
+              + " AS row_text, to_jsonb(s) - "
+              + literal(tenantColumn)
+              + " AS row_data FROM "
+              + s.qualifiedName()
+              + " s");
     }
-    String sql = "WITH u AS (" + String.join(" UNION ALL ", parts) + "),\n"
-        + " c AS (SELECT key FROM u GROUP BY key HAVING count(DISTINCT row_text) > 1)\n"
-        + "SELECT u.key::text, u.tenant, u.row_text, u.row_data::text FROM u JOIN c USING (key) ORDER BY u.key::text, u.tenant LIMIT "
-        + MAX_LISTED_ROWS;
+    String sql =
+        "WITH u AS ("
+            + String.join(" UNION ALL ", parts)
+            + "),\n"
+            + " c AS (SELECT key FROM u GROUP BY key HAVING count(DISTINCT row_text) > 1)\n"
+            + "SELECT u.key::text, u.tenant, u.row_text, u.row_data::text FROM u JOIN c USING (key)"
+            + " ORDER BY u.key::text, u.tenant LIMIT "
+            + MAX_LISTED_ROWS;
     Map<String, List<Row>> byKey = new LinkedHashMap<>();
-    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       while (rs.next()) {
-        byKey.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new Row(rs.getString(2), rs.getString(3), rs.getString(4)));
+        byKey
+            .computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
+            .add(new Row(rs.getString(2), rs.getString(3), rs.getString(4)));
       }
     }
-    byKey.values().forEach(rows -> rows.sort((a, b) -> Integer.compare(tenantOrder.indexOf(a.tenantId()), tenantOrder.indexOf(b.tenantId()))));
+    byKey
+        .values()
+        .forEach(
+            rows ->
+                rows.sort(
+                    (a, b) ->
+                        Integer.compare(
+                            tenantOrder.indexOf(a.tenantId()), tenantOrder.indexOf(b.tenantId()))));
     return byKey;
   }
 
-  private void resolve(String table, Shared rule, String key, List<Row> rows, Map<String, Optional<String>> refused,
-      Map<String, Map<String, List<String>>> overruled, List<Conflict> listed) {
+  private void resolve(
+      String table,
+      Shared rule,
+      String key,
+      List<Row> rows,
+      Map<String, Optional<String>> refused,
+      Map<String, Map<String, List<String>>> overruled,
+      List<Conflict> listed) {
     List<String> tenants = rows.stream().map(Row::tenantId).toList();
     if (rule.onConflict() == Shared.OnConflict.FAIL) {
       for (Row row : rows) {
         List<String> against = tenants.stream().filter(t -> !t.equals(row.tenantId())).toList();
-        refused.putIfAbsent(row.tenantId(), Optional.of("shared table " + table + ": its row for key " + key + " differs from tenants " + against
-            + " (" + rule.path() + ".on-conflict = fail; all conflicting rows are listed in the report's shared_conflicts)"));
-        listed.add(new Conflict(table, key, row.tenantId(), row.json(), "not published (on-conflict = fail)"));
+        refused.putIfAbsent(
+            row.tenantId(),
+            Optional.of(
+                "shared table "
+                    + table
+                    + ": its row for key "
+                    + key
+                    + " differs from tenants "
+                    + against
+                    + " ("
+                    + rule.path()
+                    + ".on-conflict = fail; all conflicting rows are listed in the report's"
+                    + " shared_conflicts)"));
+        listed.add(
+            new Conflict(
+                table, key, row.tenantId(), row.json(), "not published (on-conflict = fail)"));
       }
       return;
     }
     Row winner = rows.get(0);
     if (rule.onConflict() == Shared.OnConflict.TENANT) {
-      winner = rows.stream().filter(r -> r.tenantId().equals(rule.winner().orElseThrow())).findFirst().orElse(winner);
+      winner =
+          rows.stream()
+              .filter(r -> r.tenantId().equals(rule.winner().orElseThrow()))
+              .findFirst()
+              .orElse(winner);
     }
     for (Row row : rows) {
       boolean kept = row.text().equals(winner.text());
       if (!kept) {
-        overruled.computeIfAbsent(row.tenantId(), t -> new LinkedHashMap<>()).computeIfAbsent(table, t -> new ArrayList<>()).add(key);
+        overruled
+            .computeIfAbsent(row.tenantId(), t -> new LinkedHashMap<>())
+            .computeIfAbsent(table, t -> new ArrayList<>())
+            .add(key);
       }
-      listed.add(new Conflict(table, key, row.tenantId(), row.json(), kept ? "kept (on-conflict = " + rule.describe() + ")"
-          : OVERRULED + winner.tenantId() + " (on-conflict = " + rule.describe() + ")"));
+      listed.add(
+          new Conflict(
+              table,
+              key,
+              row.tenantId(),
+              row.json(),
+              kept
+                  ? "kept (on-conflict = " + rule.describe() + ")"
+                  : OVERRULED + winner.tenantId() + " (on-conflict = " + rule.describe() + ")"));
     }
   }
 }

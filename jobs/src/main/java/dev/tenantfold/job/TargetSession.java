@@ -21,7 +21,9 @@ final class TargetSession implements AutoCloseable {
   private final Reconnected onReconnect;
   private Connection current;
 
-  /** Runs on each fresh connection that replaces a lost one (the run takes its lock again there). */
+  /**
+   * Runs on each fresh connection that replaces a lost one (the run takes its lock again there).
+   */
   @FunctionalInterface
   interface Reconnected {
     void accept(Connection conn) throws SQLException;
@@ -57,7 +59,9 @@ final class TargetSession implements AutoCloseable {
     return current;
   }
 
-  /** Whether the last connection handed out died since (so the next {@link #connection()} is fresh). */
+  /**
+   * Whether the last connection handed out died since (so the next {@link #connection()} is fresh).
+   */
   synchronized boolean lost() {
     return current != null && !alive(current);
   }

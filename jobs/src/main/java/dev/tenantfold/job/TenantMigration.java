@@ -1,6 +1,5 @@
 package dev.tenantfold.job;
 
-
 import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
@@ -12,34 +11,31 @@ import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.jdbc.SearchPath;
+import dev.tenantfold.jdbc.SessionName;
+import dev.tenantfold.load.CompatSchemas;
 import dev.tenantfold.load.StagingRegistry;
+import dev.tenantfold.load.StagingTable;
+import dev.tenantfold.load.TenantPublisher;
+import dev.tenantfold.load.TenantPublisher.Publication;
 import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.progress.SparkJobNames;
+import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.report.TableResult;
+import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.source.StagedTable;
 import dev.tenantfold.source.StagedTenant;
 import dev.tenantfold.source.TablePlan;
 import dev.tenantfold.source.TenantSource;
-import dev.tenantfold.validate.ChecksumSide;
-import dev.tenantfold.load.StagingTable;
-import dev.tenantfold.load.CompatSchemas;
-import dev.tenantfold.load.TenantPublisher;
-import dev.tenantfold.load.TenantPublisher.Publication;
-import dev.tenantfold.jdbc.SessionName;
-import dev.tenantfold.validate.ShrinkGuard;
-import java.util.OptionalLong;
-import java.util.Set;
-import java.util.stream.Collectors;
-import org.postgresql.PGConnection;
-import dev.tenantfold.report.ReportStore;
-import dev.tenantfold.report.TableResult;
-import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.ChecksumQueries;
+import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.RowCountCheck;
+import dev.tenantfold.validate.ShrinkGuard;
 import dev.tenantfold.validate.TableStatus;
 import dev.tenantfold.validate.TableValidator;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -47,10 +43,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.sql.PreparedStatement;
 
 /**
  * One tenant through extract, load, validate and publish. {@link #execute()} reads like the plan:
@@ -78,20 +77,37 @@ final class TenantMigration {
   private final List<String> runNotes;
   private final Map<String, Long> stageMillis = new LinkedHashMap<>();
   private long stageStart = System.nanoTime();
+
   /** The step under way, for the message when it fails ("Cannot transfer tenant acme: ..."). */
   private String step = "plan";
 
   /**
    * What every tenant of one run shares: the configuration, the run id, the plan, the report and
    * staging records, the gate where tenants with shared tables meet before publishing, and the
-   * signal that a tenant's heavy work is done ({@code stagingDone}: frees its slot among
-   * {@code extract.tenant-parallelism}, so tenants waiting at the gate do not hold slots).
+   * signal that a tenant's heavy work is done ({@code stagingDone}: frees its slot among {@code
+   * extract.tenant-parallelism}, so tenants waiting at the gate do not hold slots).
    */
-  /** The run's shared parts; {@code notes} is the run's notes (summary, report.json), which tenants add to as they go. */
-  record RunContext(TenantfoldConfig config, String runId, TargetSchema plan, ReportStore reports, StagingRegistry registry, SharedTableGate gate,
-      ProgressTracker progress, List<String> notes) {}
+  /**
+   * The run's shared parts; {@code notes} is the run's notes (summary, report.json), which tenants
+   * add to as they go.
+   */
+  record RunContext(
+      TenantfoldConfig config,
+      String runId,
+      TargetSchema plan,
+      ReportStore reports,
+      StagingRegistry registry,
+      SharedTableGate gate,
+      ProgressTracker progress,
+      List<String> notes) {}
 
-  TenantMigration(RunContext run, TenantConfig tenant, TenantCatalog plannedCatalog, TenantSource source, ShrinkGuard guard, Runnable stagingDone) {
+  TenantMigration(
+      RunContext run,
+      TenantConfig tenant,
+      TenantCatalog plannedCatalog,
+      TenantSource source,
+      ShrinkGuard guard,
+      Runnable stagingDone) {
     this.config = run.config();
     this.tenant = tenant;
     this.plannedCatalog = plannedCatalog;
@@ -117,7 +133,8 @@ final class TenantMigration {
   private TenantResult migrate() {
     long start = System.nanoTime();
     List<StagingTable> staged = new ArrayList<>();
-    try (TargetSession session = new TargetSession(config.target().endpoint(), runId, "tenant-" + tenant.id())) {
+    try (TargetSession session =
+        new TargetSession(config.target().endpoint(), runId, "tenant-" + tenant.id())) {
       List<TableResult> results;
       try {
         results = stageAndValidate(session, staged).stream().map(this::guarded).toList();
@@ -142,17 +159,31 @@ final class TenantMigration {
           Thread.currentThread().interrupt();
         }
         dropStaging(session, staged);
-        return TenantResult.failed(tenant.id(), "Cannot publish tenant " + tenant.id() + ": " + redact(e), List.of(), millisSince(start));
+        return TenantResult.failed(
+            tenant.id(),
+            "Cannot publish tenant " + tenant.id() + ": " + redact(e),
+            List.of(),
+            millisSince(start));
       }
       if (gate.active()) {
         endStage("shared_wait");
       }
       if (shared.refused().isPresent()) {
         String reason = shared.refused().get();
-        return unpublished(session, staged, results.stream().map(r -> target.rule(r.tableName()).shared().isPresent() ? r.refused(reason) : r)
-            .toList(), start);
+        return unpublished(
+            session,
+            staged,
+            results.stream()
+                .map(r -> target.rule(r.tableName()).shared().isPresent() ? r.refused(reason) : r)
+                .toList(),
+            start);
       }
-      return publish(session, staged, withOverruled(results, shared.overruledKeys()), start, shared.overruledKeys());
+      return publish(
+          session,
+          staged,
+          withOverruled(results, shared.overruledKeys()),
+          start,
+          shared.overruledKeys());
     } finally {
       // A tenant that never reached the gate (an error before it) must not keep the others waiting.
       gate.withdraw(tenant.id());
@@ -167,26 +198,61 @@ final class TenantMigration {
   }
 
   /** Notes, on shared tables, how many of the tenant's rows another tenant's row overruled. */
-  private List<TableResult> withOverruled(List<TableResult> results, Map<String, List<String>> overruled) {
-    return results.stream().map(r -> overruled.containsKey(r.tableName()) ? r.withMessage(joinMessages(r.message(), overruled.get(r.tableName()).size()
-        + " rows overruled by other tenants' rows for the same key (" + target.rule(r.tableName()).shared().get().path()
-        + ".on-conflict = " + target.rule(r.tableName()).shared().get().describe() + "; listed in " + config.target().reportSchema()
-        + ".shared_conflicts)")) : r).toList();
+  private List<TableResult> withOverruled(
+      List<TableResult> results, Map<String, List<String>> overruled) {
+    return results.stream()
+        .map(
+            r ->
+                overruled.containsKey(r.tableName())
+                    ? r.withMessage(
+                        joinMessages(
+                            r.message(),
+                            overruled.get(r.tableName()).size()
+                                + " rows overruled by other tenants' rows for the same key ("
+                                + target.rule(r.tableName()).shared().get().path()
+                                + ".on-conflict = "
+                                + target.rule(r.tableName()).shared().get().describe()
+                                + "; listed in "
+                                + config.target().reportSchema()
+                                + ".shared_conflicts)"))
+                    : r)
+        .toList();
   }
 
-  /** The table's verdict with the rows published before, failed if it would empty a published table. */
+  /**
+   * The table's verdict with the rows published before, failed if it would empty a published table.
+   */
   private TableResult guarded(TableResult r) {
-    TableResult withPrevious = r.withPreviousRows(guard.published(r.tableName()).map(p -> OptionalLong.of(p.rows())).orElse(OptionalLong.empty()));
+    TableResult withPrevious =
+        r.withPreviousRows(
+            guard
+                .published(r.tableName())
+                .map(p -> OptionalLong.of(p.rows()))
+                .orElse(OptionalLong.empty()));
     if (r.status() != TableStatus.OK) {
       return withPrevious;
     }
-    return guard.refuseEmptied(r.tableName(), r.loadedRows()).map(withPrevious::refused).orElse(withPrevious);
+    return guard
+        .refuseEmptied(r.tableName(), r.loadedRows())
+        .map(withPrevious::refused)
+        .orElse(withPrevious);
   }
 
-  /** Drops (or keeps) the staging of a tenant that does not publish; the run records its verdicts. */
-  private TenantResult unpublished(TargetSession session, List<StagingTable> staged, List<TableResult> results, long start) {
-    List<TableResult> unpublished = results.stream().map(r -> r.withPublished(false, r.status() == TableStatus.OK
-        ? "not published: another table of this tenant failed validation" : r.message())).toList();
+  /**
+   * Drops (or keeps) the staging of a tenant that does not publish; the run records its verdicts.
+   */
+  private TenantResult unpublished(
+      TargetSession session, List<StagingTable> staged, List<TableResult> results, long start) {
+    List<TableResult> unpublished =
+        results.stream()
+            .map(
+                r ->
+                    r.withPublished(
+                        false,
+                        r.status() == TableStatus.OK
+                            ? "not published: another table of this tenant failed validation"
+                            : r.message()))
+            .toList();
     if (config.options().keepFailedStaging()) {
       try {
         registry.mark(session.connection(), staged, "kept");
@@ -199,65 +265,127 @@ final class TenantMigration {
     return new TenantResult(tenant.id(), false, "", unpublished, millisSince(start), stageMillis);
   }
 
-  private TenantResult publish(TargetSession session, List<StagingTable> staged, List<TableResult> results, long start,
+  private TenantResult publish(
+      TargetSession session,
+      List<StagingTable> staged,
+      List<TableResult> results,
+      long start,
       Map<String, List<String>> overruledShared) {
-    List<TableResult> published = results.stream().map(r -> r.withPublished(true, r.message())).toList();
-    Set<String> stagedTables = staged.stream().map(s -> s.table().name()).collect(Collectors.toSet());
-    // Reached only when the guard allowed it: tables the tenant no longer has leave with this publish.
-    List<String> retired = guard.vanishedTables(stagedTables).stream().filter(t -> config.tables().selects(t)).toList();
-    Publication publication = new Publication(tenant.id(), staged, retired, config.target().schemas(), config.target().partitionSchema(),
-        overruledShared, target.publishOrder(),
-        config.target().rowLevelSecurity() ? Optional.of(config.target().tenantSetting()) : Optional.empty(),
-        config.target().compatSchemaPrefix().isPresent() ? List.copyOf(target.tables().keySet()) : List.of());
+    List<TableResult> published =
+        results.stream().map(r -> r.withPublished(true, r.message())).toList();
+    Set<String> stagedTables =
+        staged.stream().map(s -> s.table().name()).collect(Collectors.toSet());
+    // Reached only when the guard allowed it: tables the tenant no longer has leave with this
+    // publish.
+    List<String> retired =
+        guard.vanishedTables(stagedTables).stream()
+            .filter(t -> config.tables().selects(t))
+            .toList();
+    Publication publication =
+        new Publication(
+            tenant.id(),
+            staged,
+            retired,
+            config.target().schemas(),
+            config.target().partitionSchema(),
+            overruledShared,
+            target.publishOrder(),
+            config.target().rowLevelSecurity()
+                ? Optional.of(config.target().tenantSetting())
+                : Optional.empty(),
+            config.target().compatSchemaPrefix().isPresent()
+                ? List.copyOf(target.tables().keySet())
+                : List.of());
     int publishPid = -1;
     AtomicReference<CompatSchemas.Rebuilt> compatRebuilt = new AtomicReference<>();
     try {
       Connection conn = session.connection();
       publishPid = conn.unwrap(PGConnection.class).getBackendPID();
-      TenantPublisher.publish(conn, publication, config.options().publishLockTimeout(), c -> {
-        reports.recordTables(c, runId, published);
-        registry.mark(c, staged, "published");
-        Optional<String> compat = config.target().compatSchema(tenant.id());
-        if (compat.isPresent()) {
-          compatRebuilt.set(CompatSchemas.of(config.target(), config.tenantColumn()).rebuild(c, tenant.id(), tenant.schemas(), target,
-              target.code().tenant(tenant.id())));
-        }
-      });
+      TenantPublisher.publish(
+          conn,
+          publication,
+          config.options().publishLockTimeout(),
+          c -> {
+            reports.recordTables(c, runId, published);
+            registry.mark(c, staged, "published");
+            Optional<String> compat = config.target().compatSchema(tenant.id());
+            if (compat.isPresent()) {
+              compatRebuilt.set(
+                  CompatSchemas.of(config.target(), config.tenantColumn())
+                      .rebuild(
+                          c,
+                          tenant.id(),
+                          tenant.schemas(),
+                          target,
+                          target.code().tenant(tenant.id())));
+            }
+          });
     } catch (SQLException e) {
       // Only a lost connection leaves the outcome open; any other failure was rolled back.
       if (session.lost() && publishPid > 0 && publishCommitted(publishPid)) {
         // The connection broke after the server committed (the report rows commit with the swap).
         endStage("publish");
-        LOG.warn("Publish of tenant {} reported an error ({}) but had committed", tenant.id(), redact(e));
+        LOG.warn(
+            "Publish of tenant {} reported an error ({}) but had committed",
+            tenant.id(),
+            redact(e));
         return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
       }
       dropStaging(session, staged);
-      String message = "Cannot publish tenant " + tenant.id() + ": " + redact(e) + " (the previously published data is unchanged"
-          + ("55P03".equals(e.getSQLState()) ? "; raise tenantfold.publish.lock-timeout if readers held locks)" : ")");
-      List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
+      String message =
+          "Cannot publish tenant "
+              + tenant.id()
+              + ": "
+              + redact(e)
+              + " (the previously published data is unchanged"
+              + ("55P03".equals(e.getSQLState())
+                  ? "; raise tenantfold.publish.lock-timeout if readers held locks)"
+                  : ")");
+      List<TableResult> failed =
+          results.stream().map(r -> r.withPublished(false, message)).toList();
       return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
     }
     endStage("publish");
     if (compatRebuilt.get() != null && !compatRebuilt.get().problems().isEmpty()) {
-      // Never dropped silently: a view the rebuild could not create is in the run's notes, not only in the log.
-      runNotes.add("tenant " + tenant.id() + ": " + compatRebuilt.get().problems().size() + " objects not recreated in its compatibility schemas: "
-          + String.join("; ", compatRebuilt.get().problems()));
+      // Never dropped silently: a view the rebuild could not create is in the run's notes, not only
+      // in the log.
+      runNotes.add(
+          "tenant "
+              + tenant.id()
+              + ": "
+              + compatRebuilt.get().problems().size()
+              + " objects not recreated in its compatibility schemas: "
+              + String.join("; ", compatRebuilt.get().problems()));
     }
     if (compatRebuilt.get() != null) {
       try {
-        CompatSchemas.of(config.target(), config.tenantColumn()).refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);
+        CompatSchemas.of(config.target(), config.tenantColumn())
+            .refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);
       } catch (SQLException e) {
-        LOG.warn("Tenant {}: cannot fill the materialized views of its compatibility schema: {}", tenant.id(), redact(e));
+        LOG.warn(
+            "Tenant {}: cannot fill the materialized views of its compatibility schema: {}",
+            tenant.id(),
+            redact(e));
       }
     }
     if (!retired.isEmpty()) {
-      LOG.warn("Tenant {} no longer has tables {}: its partitions of them were dropped (allowed by --allow-shrink)", tenant.id(), retired);
+      LOG.warn(
+          "Tenant {} no longer has tables {}: its partitions of them were dropped (allowed by"
+              + " --allow-shrink)",
+          tenant.id(),
+          retired);
     }
-    LOG.info("Published tenant {}: {} tables in {} ms {}", tenant.id(), published.size(), millisSince(start), stageMillis);
+    LOG.info(
+        "Published tenant {}: {} tables in {} ms {}",
+        tenant.id(),
+        published.size(),
+        millisSince(start),
+        stageMillis);
     return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
   }
 
-  private List<TableResult> stageAndValidate(TargetSession session, List<StagingTable> staged) throws SQLException {
+  private List<TableResult> stageAndValidate(TargetSession session, List<StagingTable> staged)
+      throws SQLException {
     step = "open the source of";
     try (TenantSource opened = source) {
       step = "read the catalog of";
@@ -267,16 +395,39 @@ final class TenantMigration {
       List<TablePlan> plans = new ArrayList<>();
       for (TargetTable table : target.tables().values()) {
         // Recorded before it is created: whatever happens next, cleanup finds it.
-        StagingTable.Name name = registry.register(session.connection(), runId, tenant.id(), table.name(), config.target().stagingSchema());
-        StagingTable staging = target.rule(table.name()).shared().isPresent()
-            ? StagingTable.ofShared(name, config.target().schemas().targetSchemaOf(table.name()), table, config.tenantColumn(), tenant.id())
-            : StagingTable.of(name, config.target().schemas().targetSchemaOf(table.name()), table, config.tenantColumn(), tenant.id());
+        StagingTable.Name name =
+            registry.register(
+                session.connection(),
+                runId,
+                tenant.id(),
+                table.name(),
+                config.target().stagingSchema());
+        StagingTable staging =
+            target.rule(table.name()).shared().isPresent()
+                ? StagingTable.ofShared(
+                    name,
+                    config.target().schemas().targetSchemaOf(table.name()),
+                    table,
+                    config.tenantColumn(),
+                    tenant.id())
+                : StagingTable.of(
+                    name,
+                    config.target().schemas().targetSchemaOf(table.name()),
+                    table,
+                    config.tenantColumn(),
+                    tenant.id());
         staged.add(staging);
         staging.create(session.connection());
-        plans.add(new TablePlan(table, catalog.table(table.name()), staging, target.rule(table.name())));
+        plans.add(
+            new TablePlan(table, catalog.table(table.name()), staging, target.rule(table.name())));
       }
       endStage("plan");
-      progress.tablesPlanned(tenant.id(), plans.size(), plans.stream().mapToLong(p -> p.source().map(s -> Math.max(0L, s.estimatedRows())).orElse(0L)).sum());
+      progress.tablesPlanned(
+          tenant.id(),
+          plans.size(),
+          plans.stream()
+              .mapToLong(p -> p.source().map(s -> Math.max(0L, s.estimatedRows())).orElse(0L))
+              .sum());
       progress.stage(tenant.id(), ProgressTracker.Stage.TRANSFER);
       step = "transfer";
       StagedTenant moved = opened.stage(plans);
@@ -289,7 +440,8 @@ final class TenantMigration {
     }
   }
 
-  private List<TableResult> validateStaged(TargetSession session, List<TablePlan> plans, StagedTenant moved) {
+  private List<TableResult> validateStaged(
+      TargetSession session, List<TablePlan> plans, StagedTenant moved) {
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     long keysNanos = 0;
@@ -303,7 +455,8 @@ final class TenantMigration {
         progress.tableValidated(tenant.id(), 0);
         continue;
       }
-      // Drilling into an export tenant's mismatch runs Spark jobs on this thread: they say which table.
+      // Drilling into an export tenant's mismatch runs Spark jobs on this thread: they say which
+      // table.
       SparkJobNames.setIfActive("run", runId, "validate", tenant.id(), List.of(table));
       long t0 = System.nanoTime();
       long t1 = t0;
@@ -313,43 +466,76 @@ final class TenantMigration {
       try {
         Connection targetConn = session.connection();
         plan.staging().buildKeys(targetConn, config.options().analyzeStaging());
-        // Read under the tenants' schemas as the search path: replayed under the mapped path, qualifiers mapped.
+        // Read under the tenants' schemas as the search path: replayed under the mapped path,
+        // qualifiers mapped.
         SchemaMap schemas = config.target().schemas();
-        List<TableObjects.CheckSpec> exclusions = target.objects(plan.name()).exclusions().stream()
-            .map(x -> new TableObjects.CheckSpec(x.name(), schemas.requalify(x.definition()))).toList();
-        SearchPath.with(targetConn, schemas.searchPath(target.code().searchPath()), () -> {
-          plan.staging().buildExclusions(targetConn, exclusions);
-          return null;
-        });
+        List<TableObjects.CheckSpec> exclusions =
+            target.objects(plan.name()).exclusions().stream()
+                .map(x -> new TableObjects.CheckSpec(x.name(), schemas.requalify(x.definition())))
+                .toList();
+        SearchPath.with(
+            targetConn,
+            schemas.searchPath(target.code().searchPath()),
+            () -> {
+              plan.staging().buildExclusions(targetConn, exclusions);
+              return null;
+            });
         plan.staging().buildParentIndexes(targetConn);
         t1 = System.nanoTime();
         keysNanos += t1 - t0;
         tableStep = "validate";
-        ChecksumSide targetSide = ChecksumSide.sql(targetConn, ChecksumQueries.target(plan.table(), plan.staging().qualifiedName(), null, buckets));
+        ChecksumSide targetSide =
+            ChecksumSide.sql(
+                targetConn,
+                ChecksumQueries.target(
+                    plan.table(), plan.staging().qualifiedName(), null, buckets));
         targetSums = targetSide.checksum();
         // A table the tenant lacks has no source side: whatever was staged is extra.
-        checksum = validator.compare(stagedTable.sourceChecksum(), targetSums, stagedTable.present() ? stagedTable.sourceSide() : targetSide,
-            targetSide);
+        checksum =
+            validator.compare(
+                stagedTable.sourceChecksum(),
+                targetSums,
+                stagedTable.present() ? stagedTable.sourceSide() : targetSide,
+                targetSide);
       } catch (SQLException e) {
         // Every table still gets its verdict; this one failed.
-        results.add(TableResult.failed(tenant.id(), table, "Cannot " + tableStep + " tenant " + tenant.id() + " table " + table + ": " + redact(e)));
+        results.add(
+            TableResult.failed(
+                tenant.id(),
+                table,
+                "Cannot "
+                    + tableStep
+                    + " tenant "
+                    + tenant.id()
+                    + " table "
+                    + table
+                    + ": "
+                    + redact(e)));
         continue;
       } finally {
         validateNanos += System.nanoTime() - t1;
         SparkJobNames.clearIfActive();
         progress.tableValidated(tenant.id(), stagedTable.loadedRows());
       }
-      // With rules that drop rows, the source checksum counts the rows that should arrive; the accounting says where the others went.
-      RowCountCheck counts = new RowCountCheck(stagedTable.sourceChecksum().totalRows(), stagedTable.extractedRows(), stagedTable.loadedRows(),
-          targetSums.totalRows());
+      // With rules that drop rows, the source checksum counts the rows that should arrive; the
+      // accounting says where the others went.
+      RowCountCheck counts =
+          new RowCountCheck(
+              stagedTable.sourceChecksum().totalRows(),
+              stagedTable.extractedRows(),
+              stagedTable.loadedRows(),
+              targetSums.totalRows());
       TableStatus status = counts.status().worst(checksum.status());
       String message = joinMessages(counts.message(), checksum.message());
       if (plan.source().isEmpty()) {
         message = joinMessages(message, "table absent in this tenant's source");
       }
-      TableResult result = TableResult.checked(tenant.id(), table, counts, stagedTable.partitions(), status, message, checksum);
+      TableResult result =
+          TableResult.checked(
+              tenant.id(), table, counts, stagedTable.partitions(), status, message, checksum);
       if (stagedTable.accounting().isPresent()) {
-        result = accounted(session, plan, result, stagedTable.accounting().get(), counts.sourceRows());
+        result =
+            accounted(session, plan, result, stagedTable.accounting().get(), counts.sourceRows());
       }
       results.add(result);
     }
@@ -359,23 +545,44 @@ final class TenantMigration {
   }
 
   /**
-   * The verdict of a table whose rules drop or reject rows: source rows = loaded + duplicates removed
-   * + rejected must hold, and the rejects must stay within the table's threshold. The rejected rows
-   * are recorded whatever the verdict, so the report shows them.
+   * The verdict of a table whose rules drop or reject rows: source rows = loaded + duplicates
+   * removed + rejected must hold, and the rejects must stay within the table's threshold. The
+   * rejected rows are recorded whatever the verdict, so the report shows them.
    */
-  private TableResult accounted(TargetSession session, TablePlan plan, TableResult result, RowAccounting rows, long expectedRows) {
+  private TableResult accounted(
+      TargetSession session,
+      TablePlan plan,
+      TableResult result,
+      RowAccounting rows,
+      long expectedRows) {
     TableResult counted = result.withAccounting(rows);
     if (rows.rejectedRows() > 0) {
       try {
-        reports.recordRejects(session.connection(), runId, tenant.id(), plan.name(), rows.rejects());
+        reports.recordRejects(
+            session.connection(), runId, tenant.id(), plan.name(), rows.rejects());
       } catch (SQLException e) {
-        return counted.refused("Cannot record the rejected rows of tenant " + tenant.id() + " table " + plan.name() + ": " + redact(e));
+        return counted.refused(
+            "Cannot record the rejected rows of tenant "
+                + tenant.id()
+                + " table "
+                + plan.name()
+                + ": "
+                + redact(e));
       }
     }
     if (rows.expectedRows() != expectedRows) {
-      return counted.refused("rows unaccounted for: source " + rows.sourceRows() + " - duplicates removed " + rows.duplicatesRemoved()
-          + " - rejected " + rows.rejectedRows() + " = " + rows.expectedRows() + ", but the source snapshot holds " + expectedRows
-          + " rows to load; run again");
+      return counted.refused(
+          "rows unaccounted for: source "
+              + rows.sourceRows()
+              + " - duplicates removed "
+              + rows.duplicatesRemoved()
+              + " - rejected "
+              + rows.rejectedRows()
+              + " = "
+              + rows.expectedRows()
+              + ", but the source snapshot holds "
+              + expectedRows
+              + " rows to load; run again");
     }
     String notes = "";
     if (rows.duplicatesRemoved() > 0) {
@@ -383,12 +590,32 @@ final class TenantMigration {
     }
     if (rows.rejectedRows() > plan.rule().maxRejectedRows()) {
       RowAccounting.Reject first = rows.rejects().get(0);
-      return counted.refused(joinMessages(counted.message(), rows.rejectedRows() + " rows rejected, more than " + plan.rule().path()
-          + ".max-rejected-rows = " + plan.rule().maxRejectedRows() + " (first: key " + first.keyJson() + ", column " + first.column() + ": "
-          + first.reason() + "; all listed in " + config.target().reportSchema() + ".rejects)"));
+      return counted.refused(
+          joinMessages(
+              counted.message(),
+              rows.rejectedRows()
+                  + " rows rejected, more than "
+                  + plan.rule().path()
+                  + ".max-rejected-rows = "
+                  + plan.rule().maxRejectedRows()
+                  + " (first: key "
+                  + first.keyJson()
+                  + ", column "
+                  + first.column()
+                  + ": "
+                  + first.reason()
+                  + "; all listed in "
+                  + config.target().reportSchema()
+                  + ".rejects)"));
     }
     if (rows.rejectedRows() > 0) {
-      notes = joinMessages(notes, rows.rejectedRows() + " rows rejected (listed in " + config.target().reportSchema() + ".rejects)");
+      notes =
+          joinMessages(
+              notes,
+              rows.rejectedRows()
+                  + " rows rejected (listed in "
+                  + config.target().reportSchema()
+                  + ".rejects)");
     }
     return counted.withMessage(joinMessages(counted.message(), notes));
   }
@@ -406,26 +633,33 @@ final class TenantMigration {
     stageStart = now;
   }
 
-
-
-  /** Fails the tenant if its schema changed between planning and the snapshot: a new column would be silently lost. */
+  /**
+   * Fails the tenant if its schema changed between planning and the snapshot: a new column would be
+   * silently lost.
+   */
   private void requireUnchanged(TenantCatalog inSnapshot) throws SQLException {
     for (TableSpec planned : plannedCatalog.tables()) {
       Optional<TableSpec> now = inSnapshot.table(planned.key());
       if (now.isEmpty() || !now.get().columns().equals(planned.columns())) {
-        throw new SQLException("Cannot extract tenant " + tenant.id() + " table " + planned.key()
-            + ": its definition changed while the run was planning; run again");
+        throw new SQLException(
+            "Cannot extract tenant "
+                + tenant.id()
+                + " table "
+                + planned.key()
+                + ": its definition changed while the run was planning; run again");
       }
     }
     for (TableSpec now : inSnapshot.tables()) {
       if (plannedCatalog.table(now.key()).isEmpty()) {
-        throw new SQLException("Cannot extract tenant " + tenant.id() + ": table " + now.key() + " appeared while the run was planning; run again");
+        throw new SQLException(
+            "Cannot extract tenant "
+                + tenant.id()
+                + ": table "
+                + now.key()
+                + " appeared while the run was planning; run again");
       }
     }
   }
-
-
-
 
   /**
    * Whether this run's publish of the tenant committed, asked on a fresh connection once the
@@ -433,9 +667,14 @@ final class TenantMigration {
    * COMMIT, so it is ended first and its outcome read after.
    */
   private boolean publishCommitted(int pid) {
-    try (Connection conn = config.target().endpoint().connect(SessionName.of(runId, "publish-check-" + tenant.id()));
+    try (Connection conn =
+            config
+                .target()
+                .endpoint()
+                .connect(SessionName.of(runId, "publish-check-" + tenant.id()));
         PreparedStatement terminate = conn.prepareStatement("SELECT pg_terminate_backend(?)");
-        PreparedStatement alive = conn.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
+        PreparedStatement alive =
+            conn.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
       terminate.setInt(1, pid);
       terminate.execute();
       alive.setInt(1, pid);
@@ -467,7 +706,10 @@ final class TenantMigration {
     try {
       conn = session.connection();
     } catch (SQLException e) {
-      LOG.warn("Cannot reconnect to drop the staging tables of tenant {} (the next run or tenantfold cleanup drops them): {}", tenant.id(),
+      LOG.warn(
+          "Cannot reconnect to drop the staging tables of tenant {} (the next run or tenantfold"
+              + " cleanup drops them): {}",
+          tenant.id(),
           redact(e));
       return;
     }
@@ -477,7 +719,11 @@ final class TenantMigration {
         s.drop(conn);
         dropped.add(s);
       } catch (SQLException e) {
-        LOG.warn("Cannot drop staging table {} of tenant {}: {}", s.qualifiedName(), tenant.id(), redact(e));
+        LOG.warn(
+            "Cannot drop staging table {} of tenant {}: {}",
+            s.qualifiedName(),
+            tenant.id(),
+            redact(e));
       }
     }
     try {

@@ -7,7 +7,10 @@ import java.sql.SQLException;
 final class Attempts {
   private Attempts() {}
 
-  /** Connection drops and serialization failures are worth another attempt; SQL errors in our statements are not. */
+  /**
+   * Connection drops and serialization failures are worth another attempt; SQL errors in our
+   * statements are not.
+   */
   static boolean retryable(Throwable e) {
     Throwable cause = e;
     while (cause instanceof IOException && cause.getCause() != null) {
@@ -15,7 +18,10 @@ final class Attempts {
     }
     if (cause instanceof SQLException sql && sql.getSQLState() != null) {
       String state = sql.getSQLState();
-      return state.startsWith("08") || state.equals("40001") || state.equals("40P01") || state.equals("57P01");
+      return state.startsWith("08")
+          || state.equals("40001")
+          || state.equals("40P01")
+          || state.equals("57P01");
     }
     return false;
   }

@@ -9,8 +9,8 @@ import dev.tenantfold.conform.CompatViewSql;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.CodeObjects;
-import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.jdbc.Queries;
+import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * A tenant's compatibility schema ({@code target.compat-schemas}): the database as the tenant's
  * application knew it, over the consolidated tables. For every consolidated table one automatically
  * updatable view of the tenant's rows (its columns in order, then the tenant column, which defaults
- * to the tenant: an INSERT without it lands in the tenant, {@code WITH CHECK OPTION} refuses rows of
- * another tenant); a shared table as it is; then the tenant's own functions and views recreated
+ * to the tenant: an INSERT without it lands in the tenant, {@code WITH CHECK OPTION} refuses rows
+ * of another tenant); a shared table as it is; then the tenant's own functions and views recreated
  * inside it, so names in their SQL resolve to the tenant's rows only.
  *
  * <p>One such schema per consolidated source schema, named by the source schema ({@link
@@ -41,20 +41,33 @@ import org.slf4j.LoggerFactory;
  * the tenant's schemas ({@link CompatViewSql}), and each is checked to read nothing outside them.
  *
  * <p>Rebuilt whole inside the tenant's publish transaction: applications see the new data and the
- * new schema together; materialized views are created empty there and filled right after the
- * commit ({@link #refresh}), so the publish holds its locks no longer than the swap. The schema belongs to Tenantfold: objects created in it by hand are dropped
- * with it.
+ * new schema together; materialized views are created empty there and filled right after the commit
+ * ({@link #refresh}), so the publish holds its locks no longer than the swap. The schema belongs to
+ * Tenantfold: objects created in it by hand are dropped with it.
  */
 public final class CompatSchemas {
   private static final Logger LOG = LoggerFactory.getLogger(CompatSchemas.class);
-  /** The comment that marks a compatibility schema, followed by its tenant id (and {@link #SOURCE_MARK} and its source schema). */
+
+  /**
+   * The comment that marks a compatibility schema, followed by its tenant id (and {@link
+   * #SOURCE_MARK} and its source schema).
+   */
   private static final String MARK = "tenantfold compatibility schema of tenant ";
+
   /** The comment that marks a union of the tenants' views in the target schema. */
   private static final String UNION_MARK = "tenantfold: every tenant's view, united";
-  /** Between the tenant id and the source schema in the comment of a compatibility schema of a schema other than public. */
+
+  /**
+   * Between the tenant id and the source schema in the comment of a compatibility schema of a
+   * schema other than public.
+   */
   private static final String SOURCE_MARK = ", source schema ";
-  /** The relations a view's rewrite rule reads outside the given schemas and the system catalogs. */
-  private static final String READS_SQL = """
+
+  /**
+   * The relations a view's rewrite rule reads outside the given schemas and the system catalogs.
+   */
+  private static final String READS_SQL =
+      """
       SELECT DISTINCT format('%I.%I', n.nspname, u.relname)
         FROM pg_rewrite r
         JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
@@ -71,13 +84,22 @@ public final class CompatSchemas {
   private final Optional<String> applicationRole;
   private final String prefix;
 
-  /** The compatibility schemas of {@code target}'s consolidated tables ({@code target.compat-schemas} on). */
+  /**
+   * The compatibility schemas of {@code target}'s consolidated tables ({@code
+   * target.compat-schemas} on).
+   */
   public static CompatSchemas of(dev.tenantfold.config.TargetConfig target, String tenantColumn) {
-    return new CompatSchemas(target.schemas(), tenantColumn, target.applicationRole(), target.compatSchemaPrefix().orElseThrow(
-        () -> new IllegalStateException("target.compat-schemas is off")));
+    return new CompatSchemas(
+        target.schemas(),
+        tenantColumn,
+        target.applicationRole(),
+        target
+            .compatSchemaPrefix()
+            .orElseThrow(() -> new IllegalStateException("target.compat-schemas is off")));
   }
 
-  public CompatSchemas(SchemaMap schemas, String tenantColumn, Optional<String> applicationRole, String prefix) {
+  public CompatSchemas(
+      SchemaMap schemas, String tenantColumn, Optional<String> applicationRole, String prefix) {
     this.targetSchema = schemas.defaultSchema();
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
@@ -85,8 +107,16 @@ public final class CompatSchemas {
     this.prefix = prefix;
   }
 
-  /** What the rebuild recreated and which of the tenant's objects it could not, with PostgreSQL's reason. */
-  public record Rebuilt(List<String> schemas, int tableViews, int objects, List<String> problems, List<String> materializedViews) {
+  /**
+   * What the rebuild recreated and which of the tenant's objects it could not, with PostgreSQL's
+   * reason.
+   */
+  public record Rebuilt(
+      List<String> schemas,
+      int tableViews,
+      int objects,
+      List<String> problems,
+      List<String> materializedViews) {
     public Rebuilt {
       schemas = List.copyOf(schemas);
       problems = List.copyOf(problems);
@@ -99,17 +129,22 @@ public final class CompatSchemas {
    * the publish committed (filling them inside it would hold the consolidated tables' locks for as
    * long as their queries run). One that fails stays empty, with a warning.
    */
-  public void refresh(Connection conn, String tenantId, Rebuilt rebuilt, TargetSchema plan) throws SQLException {
+  public void refresh(Connection conn, String tenantId, Rebuilt rebuilt, TargetSchema plan)
+      throws SQLException {
     if (rebuilt.materializedViews().isEmpty()) {
       return;
     }
     boolean autoCommit = conn.getAutoCommit();
     conn.setAutoCommit(false);
     try (Statement st = conn.createStatement()) {
-      // The tables first, in the order publishes lock them: a refresh holds its view exclusively while it reads the tables, and a
+      // The tables first, in the order publishes lock them: a refresh holds its view exclusively
+      // while it reads the tables, and a
       // publish rebuilding the unions reads that view while it holds the tables.
-      st.execute("LOCK TABLE " + String.join(", ", plan.tables().keySet().stream().sorted().map(schemas::relation).toList())
-          + " IN ACCESS SHARE MODE");
+      st.execute(
+          "LOCK TABLE "
+              + String.join(
+                  ", ", plan.tables().keySet().stream().sorted().map(schemas::relation).toList())
+              + " IN ACCESS SHARE MODE");
       for (String view : rebuilt.materializedViews()) {
         st.execute("SAVEPOINT tenantfold_refresh");
         try {
@@ -117,8 +152,12 @@ public final class CompatSchemas {
           st.execute("RELEASE SAVEPOINT tenantfold_refresh");
         } catch (SQLException e) {
           st.execute("ROLLBACK TO SAVEPOINT tenantfold_refresh");
-          LOG.warn("Tenant {}: cannot fill materialized view {} of its compatibility schema: {} (left empty: REFRESH MATERIALIZED VIEW it)",
-              tenantId, view, e.getMessage().lines().findFirst().orElse(""));
+          LOG.warn(
+              "Tenant {}: cannot fill materialized view {} of its compatibility schema: {} (left"
+                  + " empty: REFRESH MATERIALIZED VIEW it)",
+              tenantId,
+              view,
+              e.getMessage().lines().findFirst().orElse(""));
         }
       }
       conn.commit();
@@ -138,9 +177,15 @@ public final class CompatSchemas {
    * table view that cannot be created fails the rebuild (and with it the publish); a function or
    * view of the tenant's that cannot is skipped, named in {@link Rebuilt#problems()}.
    */
-  public Rebuilt rebuild(Connection conn, String tenantId, List<String> tenantSchemas, TargetSchema plan, CodeObjects code)
+  public Rebuilt rebuild(
+      Connection conn,
+      String tenantId,
+      List<String> tenantSchemas,
+      TargetSchema plan,
+      CodeObjects code)
       throws SQLException {
-    List<String> sources = CompatSchemaNames.mirrored(tenantSchemas, CompatViewSql.sourceSchemas(plan, code));
+    List<String> sources =
+        CompatSchemaNames.mirrored(tenantSchemas, CompatViewSql.sourceSchemas(plan, code));
     Map<String, String> names = new LinkedHashMap<>();
     sources.forEach(s -> names.put(s, CompatSchemaNames.of(prefix, tenantId, s)));
     try (Statement st = conn.createStatement()) {
@@ -152,21 +197,42 @@ public final class CompatSchemas {
       }
       int tables = 0;
       for (TargetTable table : plan.tables().values()) {
-        String view = ident(names.get(SchemaMap.sourceSchemaOf(table.name()))) + "." + ident(SchemaMap.nameOf(table.name()));
+        String view =
+            ident(names.get(SchemaMap.sourceSchemaOf(table.name())))
+                + "."
+                + ident(SchemaMap.nameOf(table.name()));
         String base = schemas.relation(table.name());
         if (plan.rule(table.name()).shared().isPresent()) {
           st.execute("CREATE VIEW " + view + " AS SELECT * FROM " + base);
         } else {
           List<String> columns = new ArrayList<>(table.columnNames());
           columns.add(tenantColumn);
-          st.execute("CREATE VIEW " + view + " AS SELECT " + Sql.idents(columns) + " FROM " + base + " WHERE "
-              + ident(tenantColumn) + " = " + literal(tenantId) + " WITH CASCADED CHECK OPTION");
-          st.execute("ALTER VIEW " + view + " ALTER COLUMN " + ident(tenantColumn) + " SET DEFAULT " + literal(tenantId));
+          st.execute(
+              "CREATE VIEW "
+                  + view
+                  + " AS SELECT "
+                  + Sql.idents(columns)
+                  + " FROM "
+                  + base
+                  + " WHERE "
+                  + ident(tenantColumn)
+                  + " = "
+                  + literal(tenantId)
+                  + " WITH CASCADED CHECK OPTION");
+          st.execute(
+              "ALTER VIEW "
+                  + view
+                  + " ALTER COLUMN "
+                  + ident(tenantColumn)
+                  + " SET DEFAULT "
+                  + literal(tenantId));
         }
         tables++;
       }
-      // The tenant's code, its names resolving as in the source: the tenant's compatibility schemas in its search-path order, then
-      // the target schemas (types, domains). Functions first (bodies checked when called), then views in dependency order.
+      // The tenant's code, its names resolving as in the source: the tenant's compatibility schemas
+      // in its search-path order, then
+      // the target schemas (types, domains). Functions first (bodies checked when called), then
+      // views in dependency order.
       Set<String> path = new LinkedHashSet<>();
       tenantSchemas.stream().filter(names::containsKey).forEach(s -> path.add(ident(names.get(s))));
       tenantSchemas.forEach(s -> path.add(ident(schemas.targetSchema(s))));
@@ -178,7 +244,11 @@ public final class CompatSchemas {
       for (CodeObjects.FunctionSpec function : code.functions()) {
         if (function.definition() != null) {
           String source = CompatViewSql.sourceSchemaOf(function);
-          pending.add(new Pending(function.kind() + " " + function.signature(), function.definitionIn(ident(names.get(source))), null));
+          pending.add(
+              new Pending(
+                  function.kind() + " " + function.signature(),
+                  function.definitionIn(ident(names.get(source))),
+                  null));
         }
       }
       List<String> problems = new ArrayList<>();
@@ -186,15 +256,24 @@ public final class CompatSchemas {
       Map<String, String> materialized = new LinkedHashMap<>();
       for (CodeObjects.ViewSpec view : code.views()) {
         String label = view.kind() + " " + SchemaMap.key(view.schema(), view.name());
-        CompatViewSql.Rewrite rewrite = CompatViewSql.rewrite(view.definition(), mirrored, names::get, schemas::targetSchema);
+        CompatViewSql.Rewrite rewrite =
+            CompatViewSql.rewrite(view.definition(), mirrored, names::get, schemas::targetSchema);
         if (!rewrite.exact()) {
           problems.add(label + " not recreated: " + rewrite.problem());
           continue;
         }
         String name = ident(names.get(view.schema())) + "." + ident(view.name());
-        pending.add(new Pending(label, view.materialized()
-            ? "CREATE MATERIALIZED VIEW " + name + " AS " + rewrite.definition() + " WITH NO DATA"
-            : "CREATE VIEW " + name + " AS " + rewrite.definition(), name));
+        pending.add(
+            new Pending(
+                label,
+                view.materialized()
+                    ? "CREATE MATERIALIZED VIEW "
+                        + name
+                        + " AS "
+                        + rewrite.definition()
+                        + " WITH NO DATA"
+                    : "CREATE VIEW " + name + " AS " + rewrite.definition(),
+                name));
         if (view.materialized()) {
           materialized.put(label, name);
         }
@@ -206,27 +285,42 @@ public final class CompatSchemas {
         String role = ident(applicationRole.get());
         for (String schema : names.values()) {
           st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + role);
-          st.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + ident(schema) + " TO " + role);
+          st.execute(
+              "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
+                  + ident(schema)
+                  + " TO "
+                  + role);
           st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + ident(schema) + " TO " + role);
         }
       }
       problems.addAll(unionViews(conn, st, plan));
-      problems.forEach(p -> LOG.warn("Tenant {}: compatibility schemas {}: {}", tenantId, names.values(), p));
+      problems.forEach(
+          p -> LOG.warn("Tenant {}: compatibility schemas {}: {}", tenantId, names.values(), p));
       // Created empty: refresh() fills them after the publish commits.
-      List<String> toFill = materialized.entrySet().stream().filter(e -> created.contains(e.getKey())).map(Map.Entry::getValue).toList();
+      List<String> toFill =
+          materialized.entrySet().stream()
+              .filter(e -> created.contains(e.getKey()))
+              .map(Map.Entry::getValue)
+              .toList();
       return new Rebuilt(List.copyOf(names.values()), tables, created.size(), problems, toFill);
     }
   }
 
   /** The comment marking the compatibility schema of {@code tenantId}'s {@code sourceSchema}. */
   private static String mark(String tenantId, String sourceSchema) {
-    return SchemaMap.DEFAULT_SOURCE.equals(sourceSchema) ? MARK + tenantId : MARK + tenantId + SOURCE_MARK + sourceSchema;
+    return SchemaMap.DEFAULT_SOURCE.equals(sourceSchema)
+        ? MARK + tenantId
+        : MARK + tenantId + SOURCE_MARK + sourceSchema;
   }
 
-  /** The tenant id and source schema a compatibility schema's comment names (its part after {@link #MARK}). */
+  /**
+   * The tenant id and source schema a compatibility schema's comment names (its part after {@link
+   * #MARK}).
+   */
   private static String[] marked(String afterMark) {
     int at = afterMark.indexOf(SOURCE_MARK);
-    return at < 0 ? new String[] {afterMark, SchemaMap.DEFAULT_SOURCE}
+    return at < 0
+        ? new String[] {afterMark, SchemaMap.DEFAULT_SOURCE}
         : new String[] {afterMark.substring(0, at), afterMark.substring(at + SOURCE_MARK.length())};
   }
 
@@ -234,23 +328,42 @@ public final class CompatSchemas {
    * Drops every schema marked as {@code tenantId}'s (also those of source schemas it no longer
    * has), and refuses to drop a schema of one of {@code names} that Tenantfold did not create.
    */
-  private static void dropAll(Connection conn, Statement st, String tenantId, Map<String, String> names) throws SQLException {
+  private static void dropAll(
+      Connection conn, Statement st, String tenantId, Map<String, String> names)
+      throws SQLException {
     List<String> drop = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT nspname, obj_description(oid, 'pg_namespace') FROM pg_namespace"
-        + " WHERE starts_with(coalesce(obj_description(oid, 'pg_namespace'), ''), ?) OR nspname = ANY (?) ORDER BY nspname")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT nspname, obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE"
+                + " starts_with(coalesce(obj_description(oid, 'pg_namespace'), ''), ?) OR nspname ="
+                + " ANY (?) ORDER BY nspname")) {
       ps.setString(1, MARK + tenantId);
       ps.setArray(2, conn.createArrayOf("text", names.values().toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           String schema = rs.getString(1);
           String comment = rs.getString(2);
-          if (comment != null && comment.startsWith(MARK) && marked(comment.substring(MARK.length()))[0].equals(tenantId)) {
+          if (comment != null
+              && comment.startsWith(MARK)
+              && marked(comment.substring(MARK.length()))[0].equals(tenantId)) {
             drop.add(schema);
           } else if (names.containsValue(schema)) {
-            String source = names.entrySet().stream().filter(e -> e.getValue().equals(schema)).findFirst().orElseThrow().getKey();
-            throw new SQLException("Cannot rebuild " + schema + ", the compatibility schema of tenant " + tenantId + " for source schema "
-                + source + ": a schema of that name exists that Tenantfold did not create (no compatibility-schema comment on it);"
-                + " rename or drop it, or change tenantfold.target.compat-schema-prefix");
+            String source =
+                names.entrySet().stream()
+                    .filter(e -> e.getValue().equals(schema))
+                    .findFirst()
+                    .orElseThrow()
+                    .getKey();
+            throw new SQLException(
+                "Cannot rebuild "
+                    + schema
+                    + ", the compatibility schema of tenant "
+                    + tenantId
+                    + " for source schema "
+                    + source
+                    + ": a schema of that name exists that Tenantfold did not create (no"
+                    + " compatibility-schema comment on it); rename or drop it, or change"
+                    + " tenantfold.target.compat-schema-prefix");
           }
         }
       }
@@ -260,28 +373,40 @@ public final class CompatSchemas {
     }
   }
 
-  /** A statement creating one of the tenant's objects; {@code view}, when set, is checked to read its tenant's schemas only. */
+  /**
+   * A statement creating one of the tenant's objects; {@code view}, when set, is checked to read
+   * its tenant's schemas only.
+   */
   private record Pending(String label, String sql, String view) {}
 
   /**
-   * The tenants' views in the target schema of their source schema, tenant-aware and exact: for each
-   * view (source schema and name) any compatibility schema holds, the union of every tenant's view with the tenant column first
-   * ({@code SELECT 'acme' AS tenant_id, * FROM tenant_acme.v UNION ALL ...}). Each tenant's view
-   * reads only its rows, so the union is what a rewrite of the view over the consolidated tables
-   * would have to return. Rebuilt with every compatibility schema (dropping one drops the unions
-   * over it); a relation of that name that Tenantfold did not create is left alone, and views
-   * whose columns differ between tenants are not united (both named as problems).
+   * The tenants' views in the target schema of their source schema, tenant-aware and exact: for
+   * each view (source schema and name) any compatibility schema holds, the union of every tenant's
+   * view with the tenant column first ({@code SELECT 'acme' AS tenant_id, * FROM tenant_acme.v
+   * UNION ALL ...}). Each tenant's view reads only its rows, so the union is what a rewrite of the
+   * view over the consolidated tables would have to return. Rebuilt with every compatibility schema
+   * (dropping one drops the unions over it); a relation of that name that Tenantfold did not create
+   * is left alone, and views whose columns differ between tenants are not united (both named as
+   * problems).
    */
-  private List<String> unionViews(Connection conn, Statement st, TargetSchema plan) throws SQLException {
+  private List<String> unionViews(Connection conn, Statement st, TargetSchema plan)
+      throws SQLException {
     Map<String, List<String[]>> byKey = new java.util.TreeMap<>();
-    try (ResultSet rs = st.executeQuery("SELECT c.relname, n.nspname, substr(obj_description(n.oid, 'pg_namespace'), " + (MARK.length() + 1)
-        + ") FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE starts_with(obj_description(n.oid, 'pg_namespace'), "
-        + literal(MARK) + ") AND c.relkind IN ('v', 'm') ORDER BY c.relname, n.nspname")) {
+    try (ResultSet rs =
+        st.executeQuery(
+            "SELECT c.relname, n.nspname, substr(obj_description(n.oid, 'pg_namespace'), "
+                + (MARK.length() + 1)
+                + ") FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE"
+                + " starts_with(obj_description(n.oid, 'pg_namespace'), "
+                + literal(MARK)
+                + ") AND c.relkind IN ('v', 'm') ORDER BY c.relname, n.nspname")) {
       while (rs.next()) {
         String[] owner = marked(rs.getString(3));
         String key = SchemaMap.key(owner[1], rs.getString(1));
         if (plan.table(key).isEmpty()) {
-          byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(new String[] {rs.getString(2), owner[0]});
+          byKey
+              .computeIfAbsent(key, k -> new ArrayList<>())
+              .add(new String[] {rs.getString(2), owner[0]});
         }
       }
     }
@@ -290,14 +415,35 @@ public final class CompatSchemas {
       String target = schemas.relation(view.getKey());
       String where = schemas.targetSchemaOf(view.getKey());
       String name = SchemaMap.nameOf(view.getKey());
-      boolean ours = Queries.exists(conn, "SELECT 1 FROM pg_class WHERE oid = to_regclass(?) AND obj_description(oid, 'pg_class') = ?", target,
-          UNION_MARK);
+      boolean ours =
+          Queries.exists(
+              conn,
+              "SELECT 1 FROM pg_class WHERE oid = to_regclass(?) AND obj_description(oid,"
+                  + " 'pg_class') = ?",
+              target,
+              UNION_MARK);
       if (!ours && Queries.bool(conn, "SELECT to_regclass(?) IS NOT NULL", target)) {
-        problems.add("view " + view.getKey() + " not united in " + where + ": a relation of that name exists there");
+        problems.add(
+            "view "
+                + view.getKey()
+                + " not united in "
+                + where
+                + ": a relation of that name exists there");
         continue;
       }
-      List<String> parts = view.getValue().stream().map(v -> "SELECT " + literal(v[1]) + "::text AS " + ident(tenantColumn) + ", * FROM "
-          + ident(v[0]) + "." + ident(name)).toList();
+      List<String> parts =
+          view.getValue().stream()
+              .map(
+                  v ->
+                      "SELECT "
+                          + literal(v[1])
+                          + "::text AS "
+                          + ident(tenantColumn)
+                          + ", * FROM "
+                          + ident(v[0])
+                          + "."
+                          + ident(name))
+              .toList();
       st.execute("SAVEPOINT tenantfold_union");
       try {
         st.execute("DROP VIEW IF EXISTS " + target);
@@ -309,7 +455,13 @@ public final class CompatSchemas {
         st.execute("RELEASE SAVEPOINT tenantfold_union");
       } catch (SQLException e) {
         st.execute("ROLLBACK TO SAVEPOINT tenantfold_union");
-        problems.add("view " + view.getKey() + " not united in " + where + ": " + e.getMessage().lines().findFirst().orElse(""));
+        problems.add(
+            "view "
+                + view.getKey()
+                + " not united in "
+                + where
+                + ": "
+                + e.getMessage().lines().findFirst().orElse(""));
       }
     }
     return problems;
@@ -322,7 +474,8 @@ public final class CompatSchemas {
    * qualifier left as it was or a name the compatibility schemas lack) is rolled back like a
    * failure: it would show other tenants' rows.
    */
-  private static List<String> createAll(Connection conn, Statement st, List<Pending> pending, List<String> own, List<String> problems)
+  private static List<String> createAll(
+      Connection conn, Statement st, List<Pending> pending, List<String> own, List<String> problems)
       throws SQLException {
     List<String> created = new ArrayList<>();
     List<String> reasons = new ArrayList<>();
@@ -334,11 +487,16 @@ public final class CompatSchemas {
         st.execute("SAVEPOINT tenantfold_compat");
         try {
           st.execute(object.sql());
-          List<String> foreign = object.view() == null ? List.of() : readsOutside(conn, object.view(), own);
+          List<String> foreign =
+              object.view() == null ? List.of() : readsOutside(conn, object.view(), own);
           if (!foreign.isEmpty()) {
             st.execute("ROLLBACK TO SAVEPOINT tenantfold_compat");
-            reasons.add(object.label() + " not recreated: it would read " + String.join(", ", foreign) + ", outside the tenant's"
-                + " compatibility schemas (every tenant's rows)");
+            reasons.add(
+                object.label()
+                    + " not recreated: it would read "
+                    + String.join(", ", foreign)
+                    + ", outside the tenant's"
+                    + " compatibility schemas (every tenant's rows)");
             continue;
           }
           st.execute("RELEASE SAVEPOINT tenantfold_compat");
@@ -347,7 +505,8 @@ public final class CompatSchemas {
           progressed = true;
         } catch (SQLException e) {
           st.execute("ROLLBACK TO SAVEPOINT tenantfold_compat");
-          reasons.add(object.label() + " not recreated: " + e.getMessage().lines().findFirst().orElse(""));
+          reasons.add(
+              object.label() + " not recreated: " + e.getMessage().lines().findFirst().orElse(""));
         }
       }
     }
@@ -356,7 +515,8 @@ public final class CompatSchemas {
   }
 
   /** The relations {@code view} reads outside the schemas {@code own} and the system catalogs. */
-  private static List<String> readsOutside(Connection conn, String view, List<String> own) throws SQLException {
+  private static List<String> readsOutside(Connection conn, String view, List<String> own)
+      throws SQLException {
     List<String> out = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement(READS_SQL)) {
       ps.setString(1, view);

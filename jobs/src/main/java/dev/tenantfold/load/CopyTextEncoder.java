@@ -44,13 +44,13 @@ import org.apache.spark.sql.types.TimestampType;
  * sentinels as {@code infinity}, bytea as hex, arrays as array literals with PostgreSQL's quoting.
  * See docs/dataset-loads.md for the full table.
  *
- * <p>Values are the external types of a {@link Row}: a {@code TimestampType} value is an
- * {@link Instant}, a {@code java.sql.Timestamp} or a {@code Long} of microseconds since the epoch
- * (what {@code unix_micros} returns); a {@code DateType} value a {@link LocalDate}, a
- * {@code java.sql.Date} or an {@code Integer} of days ({@code unix_date}); arrays a Scala
- * {@code Seq}, a Java {@code List} or an {@code Object[]}. {@link DatasetCopyLoader} hands over
- * timestamps and dates as numbers, so the result depends on neither
- * {@code spark.sql.datetime.java8API.enabled} nor the JVM's time zone and calendar.
+ * <p>Values are the external types of a {@link Row}: a {@code TimestampType} value is an {@link
+ * Instant}, a {@code java.sql.Timestamp} or a {@code Long} of microseconds since the epoch (what
+ * {@code unix_micros} returns); a {@code DateType} value a {@link LocalDate}, a {@code
+ * java.sql.Date} or an {@code Integer} of days ({@code unix_date}); arrays a Scala {@code Seq}, a
+ * Java {@code List} or an {@code Object[]}. {@link DatasetCopyLoader} hands over timestamps and
+ * dates as numbers, so the result depends on neither {@code spark.sql.datetime.java8API.enabled}
+ * nor the JVM's time zone and calendar.
  *
  * <p>The encoder is built once per task from the target columns (tenant column first, in the order
  * of the COPY column list) and the Dataset's schema, which must name the same columns in the same
@@ -58,15 +58,23 @@ import org.apache.spark.sql.types.TimestampType;
  * one reusable byte buffer. Not thread-safe: one instance per task.
  */
 public final class CopyTextEncoder {
-  /** What the Parquet export writes for {@code ±infinity} (docs/checksums.md): the extreme microseconds and days. */
+  /**
+   * What the Parquet export writes for {@code ±infinity} (docs/checksums.md): the extreme
+   * microseconds and days.
+   */
   static final Instant INSTANT_INFINITY = instantOfMicros(Long.MAX_VALUE);
+
   static final Instant INSTANT_MINUS_INFINITY = instantOfMicros(Long.MIN_VALUE);
-  static final LocalDateTime LOCAL_INFINITY = LocalDateTime.ofInstant(INSTANT_INFINITY, ZoneOffset.UTC);
-  static final LocalDateTime LOCAL_MINUS_INFINITY = LocalDateTime.ofInstant(INSTANT_MINUS_INFINITY, ZoneOffset.UTC);
+  static final LocalDateTime LOCAL_INFINITY =
+      LocalDateTime.ofInstant(INSTANT_INFINITY, ZoneOffset.UTC);
+  static final LocalDateTime LOCAL_MINUS_INFINITY =
+      LocalDateTime.ofInstant(INSTANT_MINUS_INFINITY, ZoneOffset.UTC);
 
   private static final int INITIAL_BUFFER = 1 << 12;
+
   /** A buffer grown past this by one huge row is given back after the row is written. */
   private static final int RETAINED_BUFFER = 1 << 20;
+
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   private final String[] names;
@@ -77,18 +85,26 @@ public final class CopyTextEncoder {
   private int len;
 
   /**
-   * @param columns the COPY columns in order, {@link ColumnSpec#type()} being PostgreSQL's
-   *     {@code format_type} text (the tenant column is {@code text})
-   * @param schema the Dataset's schema: the same columns, by name (case-insensitive), in the same order
+   * @param columns the COPY columns in order, {@link ColumnSpec#type()} being PostgreSQL's {@code
+   *     format_type} text (the tenant column is {@code text})
+   * @param schema the Dataset's schema: the same columns, by name (case-insensitive), in the same
+   *     order
    * @throws IllegalArgumentException naming the column when the schema does not match or a Spark
    *     type has no COPY text form
    */
   public CopyTextEncoder(List<ColumnSpec> columns, StructType schema) {
     StructField[] fields = schema.fields();
     if (fields.length != columns.size()) {
-      throw new IllegalArgumentException("Cannot encode rows for COPY: the Dataset has " + fields.length + " columns "
-          + Arrays.stream(fields).map(StructField::name).toList() + " but the target expects " + columns.size() + " "
-          + columns.stream().map(ColumnSpec::name).toList() + " (tenant column first, then the target columns in target order)");
+      throw new IllegalArgumentException(
+          "Cannot encode rows for COPY: the Dataset has "
+              + fields.length
+              + " columns "
+              + Arrays.stream(fields).map(StructField::name).toList()
+              + " but the target expects "
+              + columns.size()
+              + " "
+              + columns.stream().map(ColumnSpec::name).toList()
+              + " (tenant column first, then the target columns in target order)");
     }
     names = new String[fields.length];
     targetTypes = new String[fields.length];
@@ -96,8 +112,16 @@ public final class CopyTextEncoder {
     for (int i = 0; i < fields.length; i++) {
       ColumnSpec column = columns.get(i);
       if (!fields[i].name().equalsIgnoreCase(column.name())) {
-        throw new IllegalArgumentException("Cannot encode rows for COPY: Dataset column " + (i + 1) + " is '" + fields[i].name()
-            + "' but target column " + (i + 1) + " is '" + column.name() + "'; select the columns in target order");
+        throw new IllegalArgumentException(
+            "Cannot encode rows for COPY: Dataset column "
+                + (i + 1)
+                + " is '"
+                + fields[i].name()
+                + "' but target column "
+                + (i + 1)
+                + " is '"
+                + column.name()
+                + "'; select the columns in target order");
       }
       names[i] = column.name();
       targetTypes[i] = column.type();
@@ -123,7 +147,12 @@ public final class CopyTextEncoder {
 
   private void encode(Row row) {
     if (row.length() != renderers.length) {
-      throw new IllegalArgumentException("Cannot encode row: it has " + row.length() + " values, the target " + renderers.length + " columns");
+      throw new IllegalArgumentException(
+          "Cannot encode row: it has "
+              + row.length()
+              + " values, the target "
+              + renderers.length
+              + " columns");
     }
     len = 0;
     for (int i = 0; i < renderers.length; i++) {
@@ -141,8 +170,16 @@ public final class CopyTextEncoder {
       try {
         writeField(renderers[i], value);
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException("Cannot encode column " + names[i] + " (" + targetTypes[i] + ") from a "
-            + value.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "Cannot encode column "
+                + names[i]
+                + " ("
+                + targetTypes[i]
+                + ") from a "
+                + value.getClass().getSimpleName()
+                + ": "
+                + e.getMessage(),
+            e);
       }
     }
   }
@@ -153,7 +190,7 @@ public final class CopyTextEncoder {
     } else if (renderer == BYTEA) {
       byte[] bytes = (byte[]) value;
       ensure(3 + 2 * bytes.length);
-      buf[len++] = '\\';  // bytea's own "\x" prefix, its backslash escaped for COPY
+      buf[len++] = '\\'; // bytea's own "\x" prefix, its backslash escaped for COPY
       buf[len++] = '\\';
       buf[len++] = 'x';
       for (byte b : bytes) {
@@ -182,8 +219,8 @@ public final class CopyTextEncoder {
   /**
    * UTF-8 with COPY text escapes: backslash, newline, carriage return and tab must be escaped (the
    * latter three are the row and column delimiters); backspace, form feed and vertical tab get
-   * their named escapes as PostgreSQL's own COPY TO writes them; other control characters are
-   * data and pass as they are. NUL cannot be stored in PostgreSQL text at all.
+   * their named escapes as PostgreSQL's own COPY TO writes them; other control characters are data
+   * and pass as they are. NUL cannot be stored in PostgreSQL text at all.
    */
   private void appendEscaped(CharSequence s) {
     int n = s.length();
@@ -195,17 +232,20 @@ public final class CopyTextEncoder {
           buf[len++] = (byte) c;
           continue;
         }
-        byte escape = switch (c) {
-          case '\\' -> '\\';
-          case '\n' -> 'n';
-          case '\r' -> 'r';
-          case '\t' -> 't';
-          case '\b' -> 'b';
-          case '\f' -> 'f';
-          case 0x0B -> 'v';
-          case 0 -> throw new IllegalArgumentException("text contains U+0000 (NUL), which PostgreSQL text cannot store");
-          default -> 0;
-        };
+        byte escape =
+            switch (c) {
+              case '\\' -> '\\';
+              case '\n' -> 'n';
+              case '\r' -> 'r';
+              case '\t' -> 't';
+              case '\b' -> 'b';
+              case '\f' -> 'f';
+              case 0x0B -> 'v';
+              case 0 ->
+                  throw new IllegalArgumentException(
+                      "text contains U+0000 (NUL), which PostgreSQL text cannot store");
+              default -> 0;
+            };
         if (escape == 0) {
           buf[len++] = (byte) c;
         } else {
@@ -218,7 +258,10 @@ public final class CopyTextEncoder {
       } else if (Character.isSurrogate(c)) {
         char low = i + 1 < n ? s.charAt(i + 1) : 0;
         if (!Character.isHighSurrogate(c) || !Character.isLowSurrogate(low)) {
-          throw new IllegalArgumentException("text contains an unpaired UTF-16 surrogate at index " + i + ", which is not valid UTF-8");
+          throw new IllegalArgumentException(
+              "text contains an unpaired UTF-16 surrogate at index "
+                  + i
+                  + ", which is not valid UTF-8");
         }
         int cp = Character.toCodePoint(c, low);
         i++;
@@ -235,7 +278,7 @@ public final class CopyTextEncoder {
   }
 
   private void ensure(int more) {
-    if (len + more + 1 > buf.length) {  // + 1: room for the line's newline
+    if (len + more + 1 > buf.length) { // + 1: room for the line's newline
       buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + more + 1));
     }
   }
@@ -243,7 +286,10 @@ public final class CopyTextEncoder {
   // ---------------------------------------------------------------------------------------------
   // Renderers: a value's PostgreSQL input text, before COPY escaping. Resolved once per column.
 
-  /** Writes one non-null value's PostgreSQL text; {@code plainAscii} when it never needs COPY escapes. */
+  /**
+   * Writes one non-null value's PostgreSQL text; {@code plainAscii} when it never needs COPY
+   * escapes.
+   */
   private interface Renderer {
     void render(Object value, StringBuilder out);
 
@@ -252,64 +298,81 @@ public final class CopyTextEncoder {
     }
   }
 
-  private static final Renderer TEXT = new Renderer() {
-    @Override
-    public void render(Object value, StringBuilder out) {
-      out.append(value.toString());
-    }
+  private static final Renderer TEXT =
+      new Renderer() {
+        @Override
+        public void render(Object value, StringBuilder out) {
+          out.append(value.toString());
+        }
 
-    @Override
-    public boolean plainAscii() {
-      return false;
-    }
-  };
+        @Override
+        public boolean plainAscii() {
+          return false;
+        }
+      };
 
-  private static final Renderer BYTEA = (value, out) -> {
-    byte[] bytes = (byte[]) value;
-    out.append("\\x");
-    for (byte b : bytes) {
-      out.append((char) HEX[(b >> 4) & 0xf]).append((char) HEX[b & 0xf]);
-    }
-  };
+  private static final Renderer BYTEA =
+      (value, out) -> {
+        byte[] bytes = (byte[]) value;
+        out.append("\\x");
+        for (byte b : bytes) {
+          out.append((char) HEX[(b >> 4) & 0xf]).append((char) HEX[b & 0xf]);
+        }
+      };
 
   private static final Renderer BOOLEAN = (value, out) -> out.append(((Boolean) value) ? 't' : 'f');
 
   private static final Renderer INTEGRAL = (value, out) -> out.append(((Number) value).longValue());
 
-  private static final Renderer DECIMAL = (value, out) -> out.append(((BigDecimal) value).toPlainString());
-
-  /** Shortest text that Java (and so any correctly rounding parser, like PostgreSQL's) reads back as the same float. */
-  private static final Renderer FLOAT = (value, out) -> out.append(Float.toString((Float) value));
-
-  /** A float into {@code double precision}: widened exactly, as PostgreSQL's {@code float4::float8}. */
-  private static final Renderer FLOAT_WIDENED = (value, out) -> out.append(Double.toString((Float) value));
-
-  private static final Renderer DOUBLE = (value, out) -> out.append(Double.toString((Double) value));
+  private static final Renderer DECIMAL =
+      (value, out) -> out.append(((BigDecimal) value).toPlainString());
 
   /**
-   * A double into {@code real}: rounded once to the nearest float, as PostgreSQL's {@code float8::float4};
-   * a value that overflows or underflows a float is written unrounded so PostgreSQL rejects it, as its cast does.
+   * Shortest text that Java (and so any correctly rounding parser, like PostgreSQL's) reads back as
+   * the same float.
    */
-  private static final Renderer DOUBLE_TO_REAL = (value, out) -> {
-    double d = (Double) value;
-    float f = (float) d;
-    boolean lost = (Float.isInfinite(f) && !Double.isInfinite(d)) || (f == 0 && d != 0);
-    out.append(lost ? Double.toString(d) : Float.toString(f));
-  };
+  private static final Renderer FLOAT = (value, out) -> out.append(Float.toString((Float) value));
 
-  private static final Renderer DATE = (value, out) -> {
-    long days = value instanceof Integer i ? i
-        : value instanceof LocalDate d ? d.toEpochDay() : DateTimeUtils.fromJavaDate((java.sql.Date) value);
-    if (days == Integer.MAX_VALUE) {
-      out.append("infinity");
-    } else if (days == Integer.MIN_VALUE) {
-      out.append("-infinity");
-    } else {
-      LocalDate d = LocalDate.ofEpochDay(days);
-      appendDate(out, d.getYear(), d.getMonthValue(), d.getDayOfMonth());
-      appendEra(out, d.getYear());
-    }
-  };
+  /**
+   * A float into {@code double precision}: widened exactly, as PostgreSQL's {@code float4::float8}.
+   */
+  private static final Renderer FLOAT_WIDENED =
+      (value, out) -> out.append(Double.toString((Float) value));
+
+  private static final Renderer DOUBLE =
+      (value, out) -> out.append(Double.toString((Double) value));
+
+  /**
+   * A double into {@code real}: rounded once to the nearest float, as PostgreSQL's {@code
+   * float8::float4}; a value that overflows or underflows a float is written unrounded so
+   * PostgreSQL rejects it, as its cast does.
+   */
+  private static final Renderer DOUBLE_TO_REAL =
+      (value, out) -> {
+        double d = (Double) value;
+        float f = (float) d;
+        boolean lost = (Float.isInfinite(f) && !Double.isInfinite(d)) || (f == 0 && d != 0);
+        out.append(lost ? Double.toString(d) : Float.toString(f));
+      };
+
+  private static final Renderer DATE =
+      (value, out) -> {
+        long days =
+            value instanceof Integer i
+                ? i
+                : value instanceof LocalDate d
+                    ? d.toEpochDay()
+                    : DateTimeUtils.fromJavaDate((java.sql.Date) value);
+        if (days == Integer.MAX_VALUE) {
+          out.append("infinity");
+        } else if (days == Integer.MIN_VALUE) {
+          out.append("-infinity");
+        } else {
+          LocalDate d = LocalDate.ofEpochDay(days);
+          appendDate(out, d.getYear(), d.getMonthValue(), d.getDayOfMonth());
+          appendEra(out, d.getYear());
+        }
+      };
 
   private static Renderer instant(boolean withOffset) {
     return (value, out) -> {
@@ -324,9 +387,14 @@ public final class CopyTextEncoder {
         }
         utc = LocalDateTime.ofEpochSecond(i.getEpochSecond(), i.getNano(), ZoneOffset.UTC);
       } else {
-        // Microseconds as unix_micros gives them (DatasetCopyLoader's transport), or a java.sql.Timestamp
-        // (spark.sql.datetime.java8API.enabled=false) whose calendar rebasing Spark's own inverse undoes.
-        long micros = value instanceof Long l ? l : DateTimeUtils.fromJavaTimestamp((java.sql.Timestamp) value);
+        // Microseconds as unix_micros gives them (DatasetCopyLoader's transport), or a
+        // java.sql.Timestamp
+        // (spark.sql.datetime.java8API.enabled=false) whose calendar rebasing Spark's own inverse
+        // undoes.
+        long micros =
+            value instanceof Long l
+                ? l
+                : DateTimeUtils.fromJavaTimestamp((java.sql.Timestamp) value);
         if (micros == Long.MAX_VALUE) {
           out.append("infinity");
           return;
@@ -334,7 +402,11 @@ public final class CopyTextEncoder {
           out.append("-infinity");
           return;
         }
-        utc = LocalDateTime.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), (int) Math.floorMod(micros, 1_000_000L) * 1_000, ZoneOffset.UTC);
+        utc =
+            LocalDateTime.ofEpochSecond(
+                Math.floorDiv(micros, 1_000_000L),
+                (int) Math.floorMod(micros, 1_000_000L) * 1_000,
+                ZoneOffset.UTC);
       }
       appendTimestamp(out, utc, withOffset);
     };
@@ -359,7 +431,10 @@ public final class CopyTextEncoder {
     pad(out, t.getHour(), 2).append(':');
     pad(out, t.getMinute(), 2).append(':');
     pad(out, t.getSecond(), 2);
-    int micros = t.getNano() / 1_000;  // Spark holds microseconds; finer digits (never produced by Spark) are dropped like Spark does
+    int micros =
+        t.getNano()
+            / 1_000; // Spark holds microseconds; finer digits (never produced by Spark) are dropped
+    // like Spark does
     if (micros != 0) {
       pad(out.append('.'), micros, 6);
     }
@@ -391,7 +466,10 @@ public final class CopyTextEncoder {
     return out.append(value);
   }
 
-  /** An array literal: {@code {a,"b c",NULL}}, nested for more dimensions; COPY-escaped afterwards as a whole. */
+  /**
+   * An array literal: {@code {a,"b c",NULL}}, nested for more dimensions; COPY-escaped afterwards
+   * as a whole.
+   */
   private static final class ArrayRenderer implements Renderer {
     private final Renderer element;
     private final boolean nested;
@@ -469,7 +547,8 @@ public final class CopyTextEncoder {
 
   private static boolean needsQuotes(CharSequence item) {
     int n = item.length();
-    if (n == 0 || (n == 4 && "NULL".contentEquals(item.toString().toUpperCase(java.util.Locale.ROOT)))) {
+    if (n == 0
+        || (n == 4 && "NULL".contentEquals(item.toString().toUpperCase(java.util.Locale.ROOT)))) {
       return true;
     }
     for (int i = 0; i < n; i++) {
@@ -486,19 +565,24 @@ public final class CopyTextEncoder {
   }
 
   private static Renderer renderer(DataType spark, String targetType, String column) {
-    String scalarTarget = targetType.endsWith("[]") ? targetType.substring(0, targetType.indexOf('[')) : targetType;
+    String scalarTarget =
+        targetType.endsWith("[]") ? targetType.substring(0, targetType.indexOf('[')) : targetType;
     if (spark instanceof ArrayType array) {
       return new ArrayRenderer(renderer(array.elementType(), scalarTarget, column));
     }
     boolean real = scalarTarget.equals("real");
-    boolean withOffset = !(scalarTarget.startsWith("timestamp") && scalarTarget.endsWith("without time zone"));
+    boolean withOffset =
+        !(scalarTarget.startsWith("timestamp") && scalarTarget.endsWith("without time zone"));
     if (spark instanceof StringType) {
       return TEXT;
     } else if (spark instanceof BinaryType) {
       return BYTEA;
     } else if (spark instanceof BooleanType) {
       return BOOLEAN;
-    } else if (spark instanceof ByteType || spark instanceof ShortType || spark instanceof IntegerType || spark instanceof LongType) {
+    } else if (spark instanceof ByteType
+        || spark instanceof ShortType
+        || spark instanceof IntegerType
+        || spark instanceof LongType) {
       return INTEGRAL;
     } else if (spark instanceof DecimalType) {
       return DECIMAL;
@@ -509,20 +593,30 @@ public final class CopyTextEncoder {
     } else if (spark instanceof DateType) {
       return DATE;
     } else if (spark instanceof TimestampType) {
-      // An instant; into "timestamp without time zone" it is the wall clock read as UTC (the export's convention).
+      // An instant; into "timestamp without time zone" it is the wall clock read as UTC (the
+      // export's convention).
       return instant(withOffset);
     } else if (spark instanceof TimestampNTZType) {
-      // A wall clock; into timestamptz it is read as UTC, explicitly, whatever the session's TimeZone.
+      // A wall clock; into timestamptz it is read as UTC, explicitly, whatever the session's
+      // TimeZone.
       return localDateTime(withOffset);
     } else if (spark instanceof NullType) {
-      return TEXT;  // never called: every value of a NullType column is NULL
+      return TEXT; // never called: every value of a NullType column is NULL
     }
-    throw new IllegalArgumentException("Cannot encode column " + column + " (" + targetType + "): Spark type " + spark.simpleString()
-        + " has no PostgreSQL COPY text form here; convert it first (e.g. to_json for a struct or map into json/jsonb,"
-        + " a string in PostgreSQL's input syntax for intervals and other types)");
+    throw new IllegalArgumentException(
+        "Cannot encode column "
+            + column
+            + " ("
+            + targetType
+            + "): Spark type "
+            + spark.simpleString()
+            + " has no PostgreSQL COPY text form here; convert it first (e.g. to_json for a struct"
+            + " or map into json/jsonb, a string in PostgreSQL's input syntax for intervals and"
+            + " other types)");
   }
 
   private static Instant instantOfMicros(long micros) {
-    return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+    return Instant.ofEpochSecond(
+        Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
   }
 }

@@ -24,8 +24,18 @@ public final class CopyTransfer {
   private CopyTransfer() {}
 
   public static TransferOutcome run(TransferUnit unit) {
-    PartitionCopy.Partition partition = new PartitionCopy.Partition("transfer", unit.runId(), unit.tenantId(), unit.table(), unit.partition(),
-        unit.partitionCount(), unit.target(), unit.copyInSql(), unit.ledgerTable(), unit.attempts());
+    PartitionCopy.Partition partition =
+        new PartitionCopy.Partition(
+            "transfer",
+            unit.runId(),
+            unit.tenantId(),
+            unit.table(),
+            unit.partition(),
+            unit.partitionCount(),
+            unit.target(),
+            unit.copyInSql(),
+            unit.ledgerTable(),
+            unit.attempts());
     return PartitionCopy.copy(partition, new SourceRows(unit));
   }
 
@@ -42,8 +52,10 @@ public final class CopyTransfer {
       }
       return new PartitionCopy.RowStream() {
         @Override
-        public long copyTo(OutputStream into, PartitionCopy.Progress progress) throws SQLException, IOException {
-          return new CopyManager(source.unwrap(BaseConnection.class)).copyOut(unit.copyOutSql(), into);
+        public long copyTo(OutputStream into, PartitionCopy.Progress progress)
+            throws SQLException, IOException {
+          return new CopyManager(source.unwrap(BaseConnection.class))
+              .copyOut(unit.copyOutSql(), into);
         }
 
         @Override

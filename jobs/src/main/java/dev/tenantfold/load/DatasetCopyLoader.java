@@ -1,5 +1,6 @@
 package dev.tenantfold.load;
 
+import dev.tenantfold.extract.ExportTemporals;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Serializable;
@@ -16,25 +17,26 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.tenantfold.extract.ExportTemporals;
 
 /**
  * Loads a {@code Dataset<Row>} whose rows exist only in Spark (a Parquet snapshot export, the
  * output of deduplication) into a staging table with PostgreSQL COPY, one stream per Spark
  * partition: each task encodes its rows with {@link CopyTextEncoder} into {@code COPY staging
- * (cols) FROM STDIN} through pgjdbc's {@code PGCopyOutputStream}. Memory per task is one 64 KB
- * COPY buffer plus one encoded row; only per-partition counts come back to the driver.
+ * (cols) FROM STDIN} through pgjdbc's {@code PGCopyOutputStream}. Memory per task is one 64 KB COPY
+ * buffer plus one encoded row; only per-partition counts come back to the driver.
  *
- * <p>Exactly once, by the same protocol as {@link CopyTransfer} ({@link PartitionCopy}): a partition's COPY
- * commits in one transaction with its row in the ledger, keyed by (run, tenant, table, Spark
- * partition id). A re-executed or speculative task finds the row and reports the committed counts
- * instead of loading again; a failed COPY rolls back and leaves neither rows nor a ledger row.
+ * <p>Exactly once, by the same protocol as {@link CopyTransfer} ({@link PartitionCopy}): a
+ * partition's COPY commits in one transaction with its row in the ledger, keyed by (run, tenant,
+ * table, Spark partition id). A re-executed or speculative task finds the row and reports the
+ * committed counts instead of loading again; a failed COPY rolls back and leaves neither rows nor a
+ * ledger row.
  *
  * <p>The Spark partition id is the ledger's {@code part}, so the Dataset's partitioning must be
  * deterministic: a retried task, and a re-run of the same run id, must see the same rows under the
  * same partition id. A Parquet scan with the same files and split settings is; so is a shuffle
- * whose input order does not matter (hash partitioning, a total ordering before {@code row_number()}).
- * Round-robin repartitioning of unsorted input, {@code rand()} or a changed split size are not.
+ * whose input order does not matter (hash partitioning, a total ordering before {@code
+ * row_number()}). Round-robin repartitioning of unsorted input, {@code rand()} or a changed split
+ * size are not.
  */
 public final class DatasetCopyLoader {
   private static final Logger LOG = LoggerFactory.getLogger(DatasetCopyLoader.class);
@@ -42,8 +44,8 @@ public final class DatasetCopyLoader {
   private DatasetCopyLoader() {}
 
   /**
-   * Loads {@code rows} (tenant column first, then the target columns in target order, as
-   * {@link DatasetLoad#columns()}) and returns one outcome per partition.
+   * Loads {@code rows} (tenant column first, then the target columns in target order, as {@link
+   * DatasetLoad#columns()}) and returns one outcome per partition.
    *
    * @throws IllegalArgumentException before any task runs when the Dataset's columns do not match
    *     the load's columns or hold a type that has no COPY text form
@@ -59,28 +61,49 @@ public final class DatasetCopyLoader {
    * them, and fails when they are not as many as that attempt committed (a partitioning that is not
    * deterministic).
    */
-  public static <T extends Serializable> DatasetLoadFold.Folded<T> load(Dataset<Row> rows, DatasetLoad load, DatasetLoadFold<T> fold) {
+  public static <T extends Serializable> DatasetLoadFold.Folded<T> load(
+      Dataset<Row> rows, DatasetLoad load, DatasetLoadFold<T> fold) {
     return run(rows, load, Objects.requireNonNull(fold, "fold"));
   }
 
   @SuppressWarnings("unchecked")
-  private static <T extends Serializable> DatasetLoadFold.Folded<T> run(Dataset<Row> rows, DatasetLoad load, DatasetLoadFold<T> fold) {
+  private static <T extends Serializable> DatasetLoadFold.Folded<T> run(
+      Dataset<Row> rows, DatasetLoad load, DatasetLoadFold<T> fold) {
     StructType schema = rows.schema();
     try {
       new CopyTextEncoder(load.columns(), schema);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("Cannot load tenant " + load.tenantId() + " table " + load.table() + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "Cannot load tenant "
+              + load.tenantId()
+              + " table "
+              + load.table()
+              + ": "
+              + e.getMessage(),
+          e);
     }
     JavaRDD<Row> rdd = transported(rows).javaRDD();
     int partitionCount = rdd.getNumPartitions();
-    List<PartitionLoad> partitions = rdd
-        .mapPartitionsWithIndex((partition, it) -> List.of(loadPartition(load, schema, partition, partitionCount, it, fold)).iterator(), false)
-        .collect();
+    List<PartitionLoad> partitions =
+        rdd.mapPartitionsWithIndex(
+                (partition, it) ->
+                    List.of(loadPartition(load, schema, partition, partitionCount, it, fold))
+                        .iterator(),
+                false)
+            .collect();
     List<TransferOutcome> outcomes = partitions.stream().map(PartitionLoad::outcome).toList();
-    List<T> folds = partitions.stream().filter(p -> p.fold() != null).map(p -> (T) p.fold()).toList();
+    List<T> folds =
+        partitions.stream().filter(p -> p.fold() != null).map(p -> (T) p.fold()).toList();
     DatasetLoadResult result = new DatasetLoadResult(load.tenantId(), load.table(), outcomes);
-    LOG.info("Loaded tenant {} table {} from a Dataset: {} rows in {} partitions ({} already committed, {} failed)", load.tenantId(),
-        load.table(), result.loadedRows(), outcomes.size(), result.partitionsFromLedger(), result.errors().size());
+    LOG.info(
+        "Loaded tenant {} table {} from a Dataset: {} rows in {} partitions ({} already committed,"
+            + " {} failed)",
+        load.tenantId(),
+        load.table(),
+        result.loadedRows(),
+        outcomes.size(),
+        result.partitionsFromLedger(),
+        result.errors().size());
     return new DatasetLoadFold.Folded<>(result, folds);
   }
 
@@ -98,7 +121,10 @@ public final class DatasetCopyLoader {
     Column[] columns = new Column[fields.length];
     for (int i = 0; i < fields.length; i++) {
       String name = fields[i].name();
-      columns[i] = ExportTemporals.asEpochNumbers(functions.col("`" + name.replace("`", "``") + "`"), fields[i].dataType()).as(name);
+      columns[i] =
+          ExportTemporals.asEpochNumbers(
+                  functions.col("`" + name.replace("`", "``") + "`"), fields[i].dataType())
+              .as(name);
     }
     return rows.select(columns);
   }
@@ -107,15 +133,33 @@ public final class DatasetCopyLoader {
    * One task: the partition's rows through {@link PartitionCopy}'s protocol, folded on the way when
    * {@code fold} is given; an empty partition claims nothing.
    */
-  static <T extends Serializable> PartitionLoad loadPartition(DatasetLoad load, StructType schema, int partition, int partitionCount,
-      Iterator<Row> rows, DatasetLoadFold<T> fold) {
+  static <T extends Serializable> PartitionLoad loadPartition(
+      DatasetLoad load,
+      StructType schema,
+      int partition,
+      int partitionCount,
+      Iterator<Row> rows,
+      DatasetLoadFold<T> fold) {
     if (!rows.hasNext()) {
-      return new PartitionLoad(new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, 0, 0, false, null),
+      return new PartitionLoad(
+          new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, 0, 0, false, null),
           fold == null ? null : fold.start().result());
     }
     SparkRows sparkRows = new SparkRows(load, schema, rows, fold);
-    TransferOutcome outcome = PartitionCopy.copy(new PartitionCopy.Partition("load", load.runId(), load.tenantId(), load.table(), partition,
-        partitionCount, load.target(), load.copyInSql(), load.ledgerTable(), load.attempts()), sparkRows);
+    TransferOutcome outcome =
+        PartitionCopy.copy(
+            new PartitionCopy.Partition(
+                "load",
+                load.runId(),
+                load.tenantId(),
+                load.table(),
+                partition,
+                partitionCount,
+                load.target(),
+                load.copyInSql(),
+                load.ledgerTable(),
+                load.attempts()),
+            sparkRows);
     if (fold == null || outcome.failed()) {
       return new PartitionLoad(outcome, null);
     }
@@ -130,10 +174,27 @@ public final class DatasetCopyLoader {
       read++;
     }
     if (read != outcome.extractedRows()) {
-      return new PartitionLoad(new TransferOutcome(load.tenantId(), load.table(), partition, outcome.extractedRows(), outcome.loadedRows(),
-          outcome.millis(), outcome.attempts(), true, "Cannot load " + load.describe(partition, partitionCount) + ": an earlier attempt of run "
-          + load.runId() + " committed " + outcome.extractedRows() + " rows of it, this attempt reads " + read + "; the Dataset's"
-          + " partitioning is not deterministic (see DatasetCopyLoader), so load the tenant again under a new run id"), null);
+      return new PartitionLoad(
+          new TransferOutcome(
+              load.tenantId(),
+              load.table(),
+              partition,
+              outcome.extractedRows(),
+              outcome.loadedRows(),
+              outcome.millis(),
+              outcome.attempts(),
+              true,
+              "Cannot load "
+                  + load.describe(partition, partitionCount)
+                  + ": an earlier attempt of run "
+                  + load.runId()
+                  + " committed "
+                  + outcome.extractedRows()
+                  + " rows of it, this attempt reads "
+                  + read
+                  + "; the Dataset's partitioning is not deterministic (see DatasetCopyLoader), so"
+                  + " load the tenant again under a new run id"),
+          null);
     }
     return new PartitionLoad(outcome, again.result());
   }

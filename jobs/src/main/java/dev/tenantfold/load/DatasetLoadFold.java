@@ -12,10 +12,10 @@ import org.apache.spark.sql.Row;
  * caller combines them.
  *
  * <p>Each partition counts once: the fold sees the rows of the attempt that committed, or, for a
- * partition an earlier attempt of the run had committed (found in the ledger), the same
- * partition's rows read again without loading them. The rows are the load's rows as its tasks see
- * them: timestamps as microseconds and dates as days since the epoch ({@link DatasetCopyLoader}
- * says why).
+ * partition an earlier attempt of the run had committed (found in the ledger), the same partition's
+ * rows read again without loading them. The rows are the load's rows as its tasks see them:
+ * timestamps as microseconds and dates as days since the epoch ({@link DatasetCopyLoader} says
+ * why).
  *
  * @param <T> one partition's result, sent from the task to the driver
  */
@@ -31,8 +31,8 @@ public interface DatasetLoadFold<T extends Serializable> extends Serializable {
   }
 
   /**
-   * What a folding load did: the load's outcomes, and the fold of every partition that committed, in
-   * partition order (none for a failed partition, whose table fails anyway).
+   * What a folding load did: the load's outcomes, and the fold of every partition that committed,
+   * in partition order (none for a failed partition, whose table fails anyway).
    */
   record Folded<T>(DatasetLoadResult load, List<T> folds) {
     public Folded {

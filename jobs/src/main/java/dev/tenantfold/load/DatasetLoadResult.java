@@ -14,12 +14,18 @@ public record DatasetLoadResult(String tenantId, String table, List<TransferOutc
 
   /** Rows the target's COPY accepted (its own count), over every partition that committed. */
   public long loadedRows() {
-    return partitions.stream().filter(p -> !p.failed()).mapToLong(TransferOutcome::loadedRows).sum();
+    return partitions.stream()
+        .filter(p -> !p.failed())
+        .mapToLong(TransferOutcome::loadedRows)
+        .sum();
   }
 
   /** Rows read from the Dataset and sent to COPY, over every partition that committed. */
   public long sentRows() {
-    return partitions.stream().filter(p -> !p.failed()).mapToLong(TransferOutcome::extractedRows).sum();
+    return partitions.stream()
+        .filter(p -> !p.failed())
+        .mapToLong(TransferOutcome::extractedRows)
+        .sum();
   }
 
   public boolean failed() {
@@ -30,7 +36,9 @@ public record DatasetLoadResult(String tenantId, String table, List<TransferOutc
     return partitions.stream().filter(TransferOutcome::failed).map(TransferOutcome::error).toList();
   }
 
-  /** Partitions an earlier attempt had committed, reported from the ledger instead of loaded again. */
+  /**
+   * Partitions an earlier attempt had committed, reported from the ledger instead of loaded again.
+   */
   public long partitionsFromLedger() {
     return partitions.stream().filter(TransferOutcome::fromLedger).count();
   }

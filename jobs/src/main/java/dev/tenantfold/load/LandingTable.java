@@ -26,16 +26,33 @@ import java.util.List;
  * cleanup}) the same way.
  *
  * <p>Types: each column as the tenant's catalog has it (a domain as its base type, generated
- * columns as plain columns holding the exported values); an enum column as the consolidated
- * table's enum type when the target column is one (labels then order as the target's enum, and a
- * label the target's enum lacks fails the landing COPY, as it fails a JDBC tenant's staging COPY),
- * else as text.
+ * columns as plain columns holding the exported values); an enum column as the consolidated table's
+ * enum type when the target column is one (labels then order as the target's enum, and a label the
+ * target's enum lacks fails the landing COPY, as it fails a JDBC tenant's staging COPY), else as
+ * text.
  */
-public record LandingTable(long id, String schema, String name, TableSpec source, TargetTable table, dev.tenantfold.config.SchemaMap targetSchema) {
+public record LandingTable(
+    long id,
+    String schema,
+    String name,
+    TableSpec source,
+    TargetTable table,
+    dev.tenantfold.config.SchemaMap targetSchema) {
 
-  /** Registers the landing table of {@code source} (tenant {@code tenantId}, run {@code runId}) in the staging schema; creates nothing yet. */
-  public static LandingTable register(Connection conn, StagingRegistry registry, String runId, String tenantId, TableSpec source, TargetTable table,
-      String stagingSchema, dev.tenantfold.config.SchemaMap targetSchema) throws SQLException {
+  /**
+   * Registers the landing table of {@code source} (tenant {@code tenantId}, run {@code runId}) in
+   * the staging schema; creates nothing yet.
+   */
+  public static LandingTable register(
+      Connection conn,
+      StagingRegistry registry,
+      String runId,
+      String tenantId,
+      TableSpec source,
+      TargetTable table,
+      String stagingSchema,
+      dev.tenantfold.config.SchemaMap targetSchema)
+      throws SQLException {
     StagingTable.Name name = registry.register(conn, runId, tenantId, table.name(), stagingSchema);
     return new LandingTable(name.id(), name.schema(), name.name(), source, table, targetSchema);
   }
@@ -44,22 +61,33 @@ public record LandingTable(long id, String schema, String name, TableSpec source
     return qualified(schema, name);
   }
 
-  /** The landed columns, in the tenant's column order: what the export's rows are restored as and COPY writes. */
+  /**
+   * The landed columns, in the tenant's column order: what the export's rows are restored as and
+   * COPY writes.
+   */
   public List<ColumnSpec> columns() {
     return columnsOf(source);
   }
 
-  /** {@link #columns} of the landing table of {@code source}: its columns, generated ones as plain columns. */
+  /**
+   * {@link #columns} of the landing table of {@code source}: its columns, generated ones as plain
+   * columns.
+   */
   public static List<ColumnSpec> columnsOf(TableSpec source) {
     return source.columns().stream().map(c -> c.loaded() ? c : c.notGenerated()).toList();
   }
 
-  /** The landing table as a source relation for {@link ConformedSource} (its key is the tenant's). */
+  /**
+   * The landing table as a source relation for {@link ConformedSource} (its key is the tenant's).
+   */
   public TableSpec asSource() {
     return new TableSpec(schema, name, columns(), source.primaryKey(), List.of(), 0, 0, false);
   }
 
-  /** The landing table as a table to checksum against the export's rows (every landed column, the tenant's key). */
+  /**
+   * The landing table as a table to checksum against the export's rows (every landed column, the
+   * tenant's key).
+   */
   public TargetTable asChecksummed() {
     return new TargetTable(name, columns(), source.primaryKey());
   }
@@ -75,8 +103,10 @@ public record LandingTable(long id, String schema, String name, TableSpec source
       columns.add(ident(c.name()) + " " + landedType(c));
     }
     try (Statement st = conn.createStatement()) {
-      // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that name is not ours to drop.
-      st.execute("CREATE UNLOGGED TABLE " + qualifiedName() + " (" + String.join(", ", columns) + ")");
+      // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that
+      // name is not ours to drop.
+      st.execute(
+          "CREATE UNLOGGED TABLE " + qualifiedName() + " (" + String.join(", ", columns) + ")");
     }
   }
 
@@ -84,7 +114,11 @@ public record LandingTable(long id, String schema, String name, TableSpec source
     if (c.enumType() == null) {
       return c.type();
     }
-    return table.column(c.name()).filter(t -> t.enumType() != null).map(t -> t.targetType(targetSchema)).orElse(c.array() ? "text[]" : "text");
+    return table
+        .column(c.name())
+        .filter(t -> t.enumType() != null)
+        .map(t -> t.targetType(targetSchema))
+        .orElse(c.array() ? "text[]" : "text");
   }
 
   /**
@@ -92,8 +126,14 @@ public record LandingTable(long id, String schema, String name, TableSpec source
    * unique by construction: a landing table of a resumed run is a new, empty table, which the
    * ledger must not answer for with an earlier table's partitions.
    */
-  public DatasetLoad load(String runId, String tenantId, JdbcEndpoint target, String ledgerTable, int attempts) {
-    String copyIn = "COPY " + qualifiedName() + " (" + Sql.idents(columns().stream().map(ColumnSpec::name).toList()) + ") FROM STDIN";
+  public DatasetLoad load(
+      String runId, String tenantId, JdbcEndpoint target, String ledgerTable, int attempts) {
+    String copyIn =
+        "COPY "
+            + qualifiedName()
+            + " ("
+            + Sql.idents(columns().stream().map(ColumnSpec::name).toList())
+            + ") FROM STDIN";
     return new DatasetLoad(runId, tenantId, name, target, copyIn, columns(), ledgerTable, attempts);
   }
 
@@ -102,21 +142,44 @@ public record LandingTable(long id, String schema, String name, TableSpec source
    * tenant id first, then the loaded target columns, as {@link StagingTable#copyColumns}) and
    * returns how many rows it inserted.
    */
-  public long conformInto(Connection conn, StagingTable staging, ConformedSource conformed) throws SQLException {
+  public long conformInto(Connection conn, StagingTable staging, ConformedSource conformed)
+      throws SQLException {
     List<String> columns = staging.copyColumns();
     List<String> items = new ArrayList<>();
     for (String c : columns) {
-      // The select types an enum column's NULL or default as text (COPY reads it as a label); an INSERT needs the enum type itself.
-      items.add(table.column(c).filter(t -> t.enumType() != null).map(t -> ident(c) + "::" + t.targetType(targetSchema)).orElse(ident(c)));
+      // The select types an enum column's NULL or default as text (COPY reads it as a label); an
+      // INSERT needs the enum type itself.
+      items.add(
+          table
+              .column(c)
+              .filter(t -> t.enumType() != null)
+              .map(t -> ident(c) + "::" + t.targetType(targetSchema))
+              .orElse(ident(c)));
     }
     try (Statement st = conn.createStatement()) {
-      return st.executeLargeUpdate("INSERT INTO " + staging.qualifiedName() + " (" + Sql.idents(columns) + ") SELECT " + String.join(", ", items)
-          + " FROM (" + conformed.select(staging.tenantId(), "") + ") conformed (" + Sql.idents(columns) + ")");
+      return st.executeLargeUpdate(
+          "INSERT INTO "
+              + staging.qualifiedName()
+              + " ("
+              + Sql.idents(columns)
+              + ") SELECT "
+              + String.join(", ", items)
+              + " FROM ("
+              + conformed.select(staging.tenantId(), "")
+              + ") conformed ("
+              + Sql.idents(columns)
+              + ")");
     }
   }
 
-  /** Drops the table and records it as dropped in {@code registry}, as a staging table's leftover is. */
-  public void drop(Connection conn, StagingRegistry registry, String runId, String tenantId) throws SQLException {
-    registry.drop(conn, new StagingRegistry.Leftover(id, runId, tenantId, table.name(), schema, name, "created"));
+  /**
+   * Drops the table and records it as dropped in {@code registry}, as a staging table's leftover
+   * is.
+   */
+  public void drop(Connection conn, StagingRegistry registry, String runId, String tenantId)
+      throws SQLException {
+    registry.drop(
+        conn,
+        new StagingRegistry.Leftover(id, runId, tenantId, table.name(), schema, name, "created"));
   }
 }

@@ -20,10 +20,10 @@ import org.slf4j.LoggerFactory;
  * The one protocol by which every load path COPYs one partition into its staging table exactly
  * once, whatever supplies the rows ({@link CopyTransfer}: a COPY stream from the source snapshot;
  * {@link DatasetCopyLoader}: the rows of a Spark partition). Per attempt, in one target
- * transaction: claim the partition's {@link LoadLedger} row, open the rows, stream them into
- * {@code COPY ... FROM STDIN}, record the counts, commit. A partition an earlier attempt committed
- * is reported from the ledger instead of loaded again; a failed attempt rolls back and leaves
- * neither rows nor a ledger row, and is tried again when the failure is transient ({@link
+ * transaction: claim the partition's {@link LoadLedger} row, open the rows, stream them into {@code
+ * COPY ... FROM STDIN}, record the counts, commit. A partition an earlier attempt committed is
+ * reported from the ledger instead of loaded again; a failed attempt rolls back and leaves neither
+ * rows nor a ledger row, and is tried again when the failure is transient ({@link
  * Attempts#retryable}) and the rows can be read again from the start.
  *
  * <p>A path supplies only what its partition is ({@link Partition}) and how to open its rows
@@ -53,7 +53,14 @@ final class PartitionCopy {
 
     /** {@code tenant acme table orders partition 3/8}. */
     String describe() {
-      return "tenant " + tenantId + " table " + table + " partition " + (part + 1) + "/" + partCount;
+      return "tenant "
+          + tenantId
+          + " table "
+          + table
+          + " partition "
+          + (part + 1)
+          + "/"
+          + partCount;
     }
 
     LoadLedger ledger() {
@@ -63,10 +70,16 @@ final class PartitionCopy {
 
   /** Where a partition's rows come from. */
   interface Rows {
-    /** Opens one attempt's rows; called once the partition is claimed, so a committed partition opens nothing. */
+    /**
+     * Opens one attempt's rows; called once the partition is claimed, so a committed partition
+     * opens nothing.
+     */
     RowStream open() throws SQLException;
 
-    /** Whether an attempt that broke after rows were read can read them again from the start (a source COPY can, a Spark iterator cannot). */
+    /**
+     * Whether an attempt that broke after rows were read can read them again from the start (a
+     * source COPY can, a Spark iterator cannot).
+     */
     boolean replayable();
 
     /** Passwords that must not appear in a message. */
@@ -75,20 +88,29 @@ final class PartitionCopy {
 
   /** One attempt's rows. */
   interface RowStream extends AutoCloseable {
-    /** Writes every row to {@code into} as COPY text, counting in {@code progress.rows} when it can; returns the rows read. */
+    /**
+     * Writes every row to {@code into} as COPY text, counting in {@code progress.rows} when it can;
+     * returns the rows read.
+     */
     long copyTo(OutputStream into, Progress progress) throws SQLException, IOException;
 
     @Override
     void close() throws SQLException;
   }
 
-  /** How far an attempt got: whether rows started to flow, and how many were read ({@code -1}: the stream counts only at its end). */
+  /**
+   * How far an attempt got: whether rows started to flow, and how many were read ({@code -1}: the
+   * stream counts only at its end).
+   */
   static final class Progress {
     boolean streaming;
     long rows = -1;
   }
 
-  /** Loads the partition, trying again as {@link Partition#attempts()} allows; a failure is an outcome with its error, never an exception. */
+  /**
+   * Loads the partition, trying again as {@link Partition#attempts()} allows; a failure is an
+   * outcome with its error, never an exception.
+   */
   static TransferOutcome copy(Partition partition, Rows rows) {
     long start = System.nanoTime();
     String lastError = null;
@@ -96,38 +118,72 @@ final class PartitionCopy {
       Progress progress = new Progress();
       try {
         TransferOutcome outcome = attempt(partition, rows, attempt, start, progress);
-        LOG.info("Committed {}: {} rows in {} ms{}", partition.describe(), outcome.loadedRows(), outcome.millis(),
+        LOG.info(
+            "Committed {}: {} rows in {} ms{}",
+            partition.describe(),
+            outcome.loadedRows(),
+            outcome.millis(),
             outcome.fromLedger() ? " (already committed by an earlier attempt)" : "");
         return outcome;
       } catch (SQLException | IOException | RuntimeException e) {
         lastError = Redaction.redactText(message(e, progress, rows.secrets()), rows.secrets());
-        LOG.warn("Attempt {}/{} to {} {} failed: {}", attempt, partition.attempts(), partition.action(), partition.describe(), lastError);
-        if ((progress.streaming && !rows.replayable()) || !Attempts.retryable(e) || attempt == partition.attempts()) {
+        LOG.warn(
+            "Attempt {}/{} to {} {} failed: {}",
+            attempt,
+            partition.attempts(),
+            partition.action(),
+            partition.describe(),
+            lastError);
+        if ((progress.streaming && !rows.replayable())
+            || !Attempts.retryable(e)
+            || attempt == partition.attempts()) {
           break;
         }
         Attempts.sleep(500L * attempt);
       }
     }
-    return new TransferOutcome(partition.tenantId(), partition.table(), partition.part(), 0, 0, Attempts.elapsedMillis(start),
-        partition.attempts(), false, "Cannot " + partition.action() + " " + partition.describe() + ": " + lastError);
+    return new TransferOutcome(
+        partition.tenantId(),
+        partition.table(),
+        partition.part(),
+        0,
+        0,
+        Attempts.elapsedMillis(start),
+        partition.attempts(),
+        false,
+        "Cannot " + partition.action() + " " + partition.describe() + ": " + lastError);
   }
 
-  private static TransferOutcome attempt(Partition partition, Rows rows, int attempt, long start, Progress progress)
+  private static TransferOutcome attempt(
+      Partition partition, Rows rows, int attempt, long start, Progress progress)
       throws SQLException, IOException {
-    try (Connection target = partition.target().connect(SessionName.of(partition.runId(), "load-" + partition.tenantId()))) {
+    try (Connection target =
+        partition
+            .target()
+            .connect(SessionName.of(partition.runId(), "load-" + partition.tenantId()))) {
       target.setAutoCommit(false);
       try {
         LoadLedger ledger = partition.ledger();
         if (!ledger.claim(target)) {
           LoadLedger.Counts counts = ledger.committed(target);
           target.rollback();
-          return new TransferOutcome(partition.tenantId(), partition.table(), partition.part(), counts.extracted(), counts.loaded(),
-              Attempts.elapsedMillis(start), attempt, true, null);
+          return new TransferOutcome(
+              partition.tenantId(),
+              partition.table(),
+              partition.part(),
+              counts.extracted(),
+              counts.loaded(),
+              Attempts.elapsedMillis(start),
+              attempt,
+              true,
+              null);
         }
         long read;
         long loaded;
         try (RowStream stream = rows.open()) {
-          PGCopyOutputStream into = new PGCopyOutputStream(target.unwrap(PGConnection.class), partition.copyInSql(), COPY_BUFFER_BYTES);
+          PGCopyOutputStream into =
+              new PGCopyOutputStream(
+                  target.unwrap(PGConnection.class), partition.copyInSql(), COPY_BUFFER_BYTES);
           try {
             progress.streaming = true;
             read = stream.copyTo(into, progress);
@@ -140,8 +196,16 @@ final class PartitionCopy {
         }
         ledger.record(target, read, loaded);
         target.commit();
-        return new TransferOutcome(partition.tenantId(), partition.table(), partition.part(), read, loaded, Attempts.elapsedMillis(start), attempt,
-            false, null);
+        return new TransferOutcome(
+            partition.tenantId(),
+            partition.table(),
+            partition.part(),
+            read,
+            loaded,
+            Attempts.elapsedMillis(start),
+            attempt,
+            false,
+            null);
       } catch (SQLException | IOException | RuntimeException e) {
         rollbackQuietly(target);
         throw e;
@@ -172,7 +236,10 @@ final class PartitionCopy {
     if (cause instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
       ServerErrorMessage server = psql.getServerErrorMessage();
       String where = server.getWhere();
-      String at = where == null || !where.startsWith("COPY ") ? "" : " (" + where.split("\\R", 2)[0].replaceFirst(": \".*$", "") + ")";
+      String at =
+          where == null || !where.startsWith("COPY ")
+              ? ""
+              : " (" + where.split("\\R", 2)[0].replaceFirst(": \".*$", "") + ")";
       parts.add(server.getSeverity() + ": " + server.getMessage() + at);
     } else if (cause instanceof SQLException) {
       parts.add(Redaction.sqlMessage(cause, secrets));
@@ -180,7 +247,11 @@ final class PartitionCopy {
       parts.add(cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());
     }
     if (progress.streaming) {
-      parts.add((progress.rows >= 0 ? "after " + progress.rows + " rows of the partition were read; " : "") + "nothing of it was committed");
+      parts.add(
+          (progress.rows >= 0
+                  ? "after " + progress.rows + " rows of the partition were read; "
+                  : "")
+              + "nothing of it was committed");
     }
     return String.join("; ", parts);
   }

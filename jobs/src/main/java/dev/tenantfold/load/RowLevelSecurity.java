@@ -2,7 +2,6 @@ package dev.tenantfold.load;
 
 import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
-import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.jdbc.Queries;
@@ -19,13 +18,12 @@ import java.util.Optional;
  * Tenant isolation inside the consolidated tables (docs/security.md). Every consolidated parent
  * table gets {@code ENABLE} and {@code FORCE ROW LEVEL SECURITY} and one policy for all commands,
  * {@code USING} and {@code WITH CHECK} {@code tenant_id = current_setting('app.tenant_id', true)}:
- * a session sees, inserts, updates and deletes only the rows of the tenant it has set, and
- * nothing when it has set none. The tenant column defaults to the same setting, so the
- * application's inserts (and its triggers' inserts into other consolidated tables) need not name
- * it.
+ * a session sees, inserts, updates and deletes only the rows of the tenant it has set, and nothing
+ * when it has set none. The tenant column defaults to the same setting, so the application's
+ * inserts (and its triggers' inserts into other consolidated tables) need not name it.
  *
- * <p>The loader is exempt by what it does, not by a policy: the job runs with {@code row_security
- * = off}, under which a forced policy would be an error for the owner whatever the policy says, so
+ * <p>The loader is exempt by what it does, not by a policy: the job runs with {@code row_security =
+ * off}, under which a forced policy would be an error for the owner whatever the policy says, so
  * the run never reads or writes rows through a parent table. It loads and validates staging tables
  * (no policies), publishes with ATTACH and DETACH PARTITION (DDL, which row security does not
  * filter), and the {@code validate} command reads the published rows as the tenant it audits
@@ -39,41 +37,56 @@ import java.util.Optional;
 public final class RowLevelSecurity {
   /** The policy on every tenant table. */
   public static final String TENANT_POLICY = "tenantfold_tenant_isolation";
+
   /** The read policy a shared reference table will get ({@link Access#SHARED}). */
   public static final String SHARED_POLICY = "tenantfold_shared_read";
 
   /**
    * Who may see a table's rows. Every consolidated table is {@code TENANT} today; shared reference
-   * tables (one copy for all tenants, a coming feature) plug in as {@code SHARED}: readable by every
-   * session, written only by the loader.
+   * tables (one copy for all tenants, a coming feature) plug in as {@code SHARED}: readable by
+   * every session, written only by the loader.
    */
-  public enum Access { TENANT, SHARED }
+  public enum Access {
+    TENANT,
+    SHARED
+  }
 
   private final String schema;
   private final String tenantColumn;
   private final String setting;
   private final Optional<String> applicationRole;
 
-  public RowLevelSecurity(String schema, String tenantColumn, String setting, Optional<String> applicationRole) {
+  public RowLevelSecurity(
+      String schema, String tenantColumn, String setting, Optional<String> applicationRole) {
     this.schema = schema;
     this.tenantColumn = tenantColumn;
     this.setting = setting;
     this.applicationRole = applicationRole;
   }
 
-  /** The isolation {@code target} asks for, or empty when {@code tenantfold.target.row-level-security} is off. */
+  /**
+   * The isolation {@code target} asks for, or empty when {@code
+   * tenantfold.target.row-level-security} is off.
+   */
   public static Optional<RowLevelSecurity> of(TargetConfig target, String tenantColumn) {
     return target.rowLevelSecurity()
-        ? Optional.of(new RowLevelSecurity(target.schema(), tenantColumn, target.tenantSetting(), target.applicationRole()))
+        ? Optional.of(
+            new RowLevelSecurity(
+                target.schema(), tenantColumn, target.tenantSetting(), target.applicationRole()))
         : Optional.empty();
   }
 
-  /** The policy expression: the row's tenant is the session's ({@code NULL}, so no row, when unset). */
+  /**
+   * The policy expression: the row's tenant is the session's ({@code NULL}, so no row, when unset).
+   */
   String tenantCondition() {
     return ident(tenantColumn) + " = current_setting(" + literal(setting) + ", true)";
   }
 
-  /** Fails unless the application role exists: a GRANT to a missing role would fail every table alike. */
+  /**
+   * Fails unless the application role exists: a GRANT to a missing role would fail every table
+   * alike.
+   */
   public void checkApplicationRole(Connection conn) throws SQLException {
     if (applicationRole.isEmpty()) {
       return;
@@ -82,8 +95,11 @@ public final class RowLevelSecurity {
       ps.setString(1, applicationRole.get());
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
-          throw new SQLException("Cannot grant the consolidated tables to role " + applicationRole.get() + ": it does not exist;"
-              + " create it or change tenantfold.target.application-role");
+          throw new SQLException(
+              "Cannot grant the consolidated tables to role "
+                  + applicationRole.get()
+                  + ": it does not exist;"
+                  + " create it or change tenantfold.target.application-role");
         }
       }
     }
@@ -92,13 +108,17 @@ public final class RowLevelSecurity {
   /**
    * Enables and forces row-level security on {@code table}, (re)creates its policy when missing or
    * different, grants it to the application role and protects its partitions. Runs inside the
-   * caller's transaction; changes nothing (takes no lock beyond a catalog read) when all is in place.
+   * caller's transaction; changes nothing (takes no lock beyond a catalog read) when all is in
+   * place.
    */
-  public void protect(Connection conn, String tableSchema, String parent, Access access) throws SQLException {
+  public void protect(Connection conn, String tableSchema, String parent, Access access)
+      throws SQLException {
     try (Statement st = conn.createStatement()) {
       boolean enabled;
       boolean forced;
-      try (PreparedStatement ps = conn.prepareStatement("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = ?::regclass")) {
+      try (PreparedStatement ps =
+          conn.prepareStatement(
+              "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = ?::regclass")) {
         ps.setString(1, parent);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
@@ -110,10 +130,12 @@ public final class RowLevelSecurity {
         st.execute("ALTER TABLE " + parent + " ENABLE ROW LEVEL SECURITY");
       }
       if (!forced && access == Access.TENANT) {
-        // Also the owner is filtered: an application connected as the owner by mistake still sees one tenant.
+        // Also the owner is filtered: an application connected as the owner by mistake still sees
+        // one tenant.
         st.execute("ALTER TABLE " + parent + " FORCE ROW LEVEL SECURITY");
       } else if (forced && access == Access.SHARED) {
-        // Every tenant sees a shared table whole; the loader (its owner) must merge into it, which a read-only policy would refuse.
+        // Every tenant sees a shared table whole; the loader (its owner) must merge into it, which
+        // a read-only policy would refuse.
         st.execute("ALTER TABLE " + parent + " NO FORCE ROW LEVEL SECURITY");
       }
       String policy = access == Access.TENANT ? TENANT_POLICY : SHARED_POLICY;
@@ -121,20 +143,45 @@ public final class RowLevelSecurity {
       String condition = access == Access.TENANT ? tenantCondition() : "true";
       if (!policyInPlace(conn, parent, policy, access)) {
         st.execute("DROP POLICY IF EXISTS " + ident(policy) + " ON " + parent);
-        st.execute(access == Access.TENANT
-            ? "CREATE POLICY " + ident(policy) + " ON " + parent + " AS PERMISSIVE FOR ALL TO PUBLIC USING (" + condition + ") WITH CHECK ("
-                + condition + ")"
-            : "CREATE POLICY " + ident(policy) + " ON " + parent + " AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)");
+        st.execute(
+            access == Access.TENANT
+                ? "CREATE POLICY "
+                    + ident(policy)
+                    + " ON "
+                    + parent
+                    + " AS PERMISSIVE FOR ALL TO PUBLIC USING ("
+                    + condition
+                    + ") WITH CHECK ("
+                    + condition
+                    + ")"
+                : "CREATE POLICY "
+                    + ident(policy)
+                    + " ON "
+                    + parent
+                    + " AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)");
       }
       if (policyExists(conn, parent, other)) {
         st.execute("DROP POLICY " + ident(other) + " ON " + parent);
       }
-      if (access == Access.TENANT && !Queries.exists(conn, "SELECT 1 FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid"
-          + " AND a.attnum = d.adnum WHERE d.adrelid = ?::regclass AND a.attname = ?", parent, tenantColumn)) {
-        // The session's tenant fills the tenant column: the application inserts as it did in its own database, and so does a
-        // trigger of one consolidated table that writes another (the policy's WITH CHECK still holds: it is the same setting).
-        st.execute("ALTER TABLE " + parent + " ALTER COLUMN " + ident(tenantColumn) + " SET DEFAULT current_setting(" + literal(setting)
-            + ", true)");
+      if (access == Access.TENANT
+          && !Queries.exists(
+              conn,
+              "SELECT 1 FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid"
+                  + " AND a.attnum = d.adnum WHERE d.adrelid = ?::regclass AND a.attname = ?",
+              parent,
+              tenantColumn)) {
+        // The session's tenant fills the tenant column: the application inserts as it did in its
+        // own database, and so does a
+        // trigger of one consolidated table that writes another (the policy's WITH CHECK still
+        // holds: it is the same setting).
+        st.execute(
+            "ALTER TABLE "
+                + parent
+                + " ALTER COLUMN "
+                + ident(tenantColumn)
+                + " SET DEFAULT current_setting("
+                + literal(setting)
+                + ", true)");
       }
       if (applicationRole.isPresent()) {
         grant(conn, st, tableSchema, parent, access);
@@ -153,16 +200,23 @@ public final class RowLevelSecurity {
     if (applicationRole.isEmpty()) {
       return;
     }
-    if (!Queries.bool(conn, "SELECT has_sequence_privilege(?, ?, 'USAGE')", applicationRole.get(), sequence)) {
+    if (!Queries.bool(
+        conn, "SELECT has_sequence_privilege(?, ?, 'USAGE')", applicationRole.get(), sequence)) {
       st.execute("GRANT USAGE ON SEQUENCE " + sequence + " TO " + ident(applicationRole.get()));
     }
   }
 
-  private void grant(Connection conn, Statement st, String tableSchema, String parent, Access access) throws SQLException {
+  private void grant(
+      Connection conn, Statement st, String tableSchema, String parent, Access access)
+      throws SQLException {
     String role = applicationRole.get();
-    List<String> privileges = access == Access.TENANT ? List.of("SELECT", "INSERT", "UPDATE", "DELETE") : List.of("SELECT");
+    List<String> privileges =
+        access == Access.TENANT
+            ? List.of("SELECT", "INSERT", "UPDATE", "DELETE")
+            : List.of("SELECT");
     StringBuilder sql = new StringBuilder("SELECT has_schema_privilege(?, ?, 'USAGE'), true");
-    privileges.forEach(p -> sql.append(" AND has_table_privilege(?, ?::regclass, '").append(p).append("')"));
+    privileges.forEach(
+        p -> sql.append(" AND has_table_privilege(?, ?::regclass, '").append(p).append("')"));
     try (PreparedStatement ps = conn.prepareStatement(sql.toString())) {
       ps.setString(1, role);
       ps.setString(2, tableSchema);
@@ -172,12 +226,14 @@ public final class RowLevelSecurity {
       }
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        // Granted only when missing: concurrent GRANTs on one object fail with "tuple concurrently updated".
+        // Granted only when missing: concurrent GRANTs on one object fail with "tuple concurrently
+        // updated".
         if (!rs.getBoolean(1)) {
           st.execute("GRANT USAGE ON SCHEMA " + ident(tableSchema) + " TO " + ident(role));
         }
         if (!rs.getBoolean(2)) {
-          st.execute("GRANT " + String.join(", ", privileges) + " ON " + parent + " TO " + ident(role));
+          st.execute(
+              "GRANT " + String.join(", ", privileges) + " ON " + parent + " TO " + ident(role));
         }
       }
     }
@@ -189,8 +245,10 @@ public final class RowLevelSecurity {
    * privilege of other roles revoked (TRUNCATE ignores row-level security). Called by the publisher
    * for each partition it attaches, inside the publish transaction, before anyone can see it.
    */
-  public static void protectPartition(Connection conn, String parent, String partition) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT relrowsecurity FROM pg_class WHERE oid = ?::regclass")) {
+  public static void protectPartition(Connection conn, String parent, String partition)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement("SELECT relrowsecurity FROM pg_class WHERE oid = ?::regclass")) {
       ps.setString(1, parent);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next() || !rs.getBoolean(1)) {
@@ -204,13 +262,15 @@ public final class RowLevelSecurity {
   private static void protectPartition(Connection conn, String partition) throws SQLException {
     boolean enabled;
     List<String> grantees = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement("""
-        SELECT c.relrowsecurity,
-               ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END
-                       FROM aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-                      WHERE a.grantee <> c.relowner)
-          FROM pg_class c WHERE c.oid = ?::regclass
-        """)) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            """
+            SELECT c.relrowsecurity,
+                   ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END
+                           FROM aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+                          WHERE a.grantee <> c.relowner)
+              FROM pg_class c WHERE c.oid = ?::regclass
+            """)) {
       ps.setString(1, partition);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -235,11 +295,14 @@ public final class RowLevelSecurity {
    * tenant setting set. For the loader auditing published rows through a parent table, whose forced
    * policy would otherwise be an error under the job's {@code row_security = off}.
    */
-  public static void actAsTenant(Connection conn, TargetConfig target, String tenantId) throws SQLException {
+  public static void actAsTenant(Connection conn, TargetConfig target, String tenantId)
+      throws SQLException {
     if (!target.rowLevelSecurity()) {
       return;
     }
-    try (PreparedStatement ps = conn.prepareStatement("SELECT set_config('row_security', 'on', false), set_config(?, ?, false)")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT set_config('row_security', 'on', false), set_config(?, ?, false)")) {
       ps.setString(1, target.tenantSetting());
       ps.setString(2, tenantId);
       ps.execute();
@@ -253,29 +316,42 @@ public final class RowLevelSecurity {
    * tenant's rows, the only ones its keys may reference) instead of failing under {@code
    * row_security = off}.
    */
-  public static void actAsTenantInTransaction(Connection conn, String tenantSetting, String tenantId) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT set_config('row_security', 'on', true), set_config(?, ?, true)")) {
+  public static void actAsTenantInTransaction(
+      Connection conn, String tenantSetting, String tenantId) throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT set_config('row_security', 'on', true), set_config(?, ?, true)")) {
       ps.setString(1, tenantSetting);
       ps.setString(2, tenantId);
       ps.execute();
     }
   }
 
-  private static boolean policyExists(Connection conn, String parent, String policy) throws SQLException {
-    return Queries.exists(conn, "SELECT 1 FROM pg_policy WHERE polrelid = ?::regclass AND polname = ?", parent, policy);
+  private static boolean policyExists(Connection conn, String parent, String policy)
+      throws SQLException {
+    return Queries.exists(
+        conn,
+        "SELECT 1 FROM pg_policy WHERE polrelid = ?::regclass AND polname = ?",
+        parent,
+        policy);
   }
-
 
   /**
    * Whether {@code policy} exists as {@link #protect} creates it: command, PUBLIC, and the
    * expressions as {@code pg_get_expr} renders them (parenthesised, the setting name cast to text).
    */
-  private boolean policyInPlace(Connection conn, String parent, String policy, Access access) throws SQLException {
-    String tenantRendered = "'(' || quote_ident(?) || ' = current_setting(' || quote_literal(?) || '::text, true))'";
-    try (PreparedStatement ps = conn.prepareStatement("SELECT p.polcmd = ? AND p.polpermissive AND p.polroles = '{0}'::oid[]"
-        + " AND pg_get_expr(p.polqual, p.polrelid) IS NOT DISTINCT FROM " + (access == Access.TENANT ? tenantRendered : "'true' || ? || ?")
-        + " AND pg_get_expr(p.polwithcheck, p.polrelid) IS NOT DISTINCT FROM " + (access == Access.TENANT ? tenantRendered : "NULLIF(? || ?, '')")
-        + " FROM pg_policy p WHERE p.polrelid = ?::regclass AND p.polname = ?")) {
+  private boolean policyInPlace(Connection conn, String parent, String policy, Access access)
+      throws SQLException {
+    String tenantRendered =
+        "'(' || quote_ident(?) || ' = current_setting(' || quote_literal(?) || '::text, true))'";
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT p.polcmd = ? AND p.polpermissive AND p.polroles = '{0}'::oid[]"
+                + " AND pg_get_expr(p.polqual, p.polrelid) IS NOT DISTINCT FROM "
+                + (access == Access.TENANT ? tenantRendered : "'true' || ? || ?")
+                + " AND pg_get_expr(p.polwithcheck, p.polrelid) IS NOT DISTINCT FROM "
+                + (access == Access.TENANT ? tenantRendered : "NULLIF(? || ?, '')")
+                + " FROM pg_policy p WHERE p.polrelid = ?::regclass AND p.polname = ?")) {
       boolean tenant = access == Access.TENANT;
       ps.setString(1, tenant ? "*" : "r");
       ps.setString(2, tenant ? tenantColumn : "");
@@ -290,12 +366,19 @@ public final class RowLevelSecurity {
     }
   }
 
-  /** Partitions without row-level security or with privileges of other roles: one catalog query per table, however many tenants. */
-  private static List<String> unprotectedPartitions(Connection conn, String parent) throws SQLException {
+  /**
+   * Partitions without row-level security or with privileges of other roles: one catalog query per
+   * table, however many tenants.
+   */
+  private static List<String> unprotectedPartitions(Connection conn, String parent)
+      throws SQLException {
     List<String> out = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT format('%I.%I', n.nspname, c.relname) FROM pg_inherits i"
-        + " JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.inhparent = ?::regclass"
-        + " AND (NOT c.relrowsecurity OR EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)) ORDER BY 1")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_inherits i JOIN pg_class c ON"
+                + " c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE"
+                + " i.inhparent = ?::regclass AND (NOT c.relrowsecurity OR EXISTS (SELECT 1 FROM"
+                + " aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)) ORDER BY 1")) {
       ps.setString(1, parent);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

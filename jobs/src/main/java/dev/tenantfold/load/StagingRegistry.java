@@ -24,7 +24,10 @@ import java.util.List;
  * load.keep-failed-staging}: left for inspection, dropped only by {@code tenantfold cleanup}).
  */
 public final class StagingRegistry {
-  /** Room left in a 63-byte identifier for the suffixes of the staging table's own constraints and indexes. */
+  /**
+   * Room left in a 63-byte identifier for the suffixes of the staging table's own constraints and
+   * indexes.
+   */
   private static final int NAME_BYTES = 48;
 
   private final String reportSchema;
@@ -39,25 +42,38 @@ public final class StagingRegistry {
 
   public void ensureTable(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {
-      st.execute("CREATE TABLE IF NOT EXISTS " + table() + " ("
-          + "id bigserial PRIMARY KEY, run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL,"
-          + " schema_name text NOT NULL, object_name text NOT NULL,"
-          + " state text NOT NULL DEFAULT 'created' CHECK (state IN ('created', 'published', 'dropped', 'kept')),"
-          + " created_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz)");
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + table()
+              + " (id bigserial PRIMARY KEY, run_id text NOT NULL, tenant_id text NOT NULL,"
+              + " table_name text NOT NULL, schema_name text NOT NULL, object_name text NOT NULL,"
+              + " state text NOT NULL DEFAULT 'created' CHECK (state IN ('created', 'published',"
+              + " 'dropped', 'kept')), created_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+              + " finished_at timestamptz)");
     }
   }
 
-  /** Records a staging table of (run, tenant, table) and returns its name, unique by construction. */
-  public StagingTable.Name register(Connection conn, String runId, String tenantId, String tableName, String stagingSchema) throws SQLException {
+  /**
+   * Records a staging table of (run, tenant, table) and returns its name, unique by construction.
+   */
+  public StagingTable.Name register(
+      Connection conn, String runId, String tenantId, String tableName, String stagingSchema)
+      throws SQLException {
     long id;
     try (Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery("SELECT nextval(pg_get_serial_sequence(" + literal(table()) + ", 'id'))")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT nextval(pg_get_serial_sequence(" + literal(table()) + ", 'id'))")) {
       rs.next();
       id = rs.getLong(1);
     }
     String name = name(id, tableName, tenantId);
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + table()
-        + " (id, run_id, tenant_id, table_name, schema_name, object_name) VALUES (?, ?, ?, ?, ?, ?)")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + table()
+                + " (id, run_id, tenant_id, table_name, schema_name, object_name) VALUES (?, ?, ?,"
+                + " ?, ?, ?)")) {
       ps.setLong(1, id);
       ps.setString(2, runId);
       ps.setString(3, tenantId);
@@ -88,11 +104,14 @@ public final class StagingRegistry {
     return out.toString();
   }
 
-  public void mark(Connection conn, Collection<StagingTable> tables, String state) throws SQLException {
+  public void mark(Connection conn, Collection<StagingTable> tables, String state)
+      throws SQLException {
     if (tables.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = conn.prepareStatement("UPDATE " + table() + " SET state = ?, finished_at = clock_timestamp() WHERE id = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE " + table() + " SET state = ?, finished_at = clock_timestamp() WHERE id = ?")) {
       for (StagingTable t : tables) {
         ps.setString(1, state);
         ps.setLong(2, t.id());
@@ -103,7 +122,14 @@ public final class StagingRegistry {
   }
 
   /** A recorded staging table still in place. */
-  public record Leftover(long id, String runId, String tenantId, String tableName, String schema, String name, String state) {
+  public record Leftover(
+      long id,
+      String runId,
+      String tenantId,
+      String tableName,
+      String schema,
+      String name,
+      String state) {
     public String qualifiedName() {
       return qualified(schema, name);
     }
@@ -113,42 +139,75 @@ public final class StagingRegistry {
    * Staging tables still in place ({@code created}, or {@code kept} when {@code includeKept}) of
    * runs not in {@code liveRuns}: what a dead, failed or finished run left behind.
    */
-  public List<Leftover> leftovers(Connection conn, Collection<String> liveRuns, boolean includeKept) throws SQLException {
+  public List<Leftover> leftovers(Connection conn, Collection<String> liveRuns, boolean includeKept)
+      throws SQLException {
     List<Leftover> out = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT id, run_id, tenant_id, table_name, schema_name, object_name, state FROM " + table()
-        + " WHERE (state = 'created' OR (? AND state = 'kept')) AND NOT (run_id = ANY (?)) ORDER BY id")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT id, run_id, tenant_id, table_name, schema_name, object_name, state FROM "
+                + table()
+                + " WHERE (state = 'created' OR (? AND state = 'kept')) AND NOT (run_id = ANY (?))"
+                + " ORDER BY id")) {
       ps.setBoolean(1, includeKept);
       ps.setArray(2, conn.createArrayOf("text", liveRuns.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new Leftover(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7)));
+          out.add(
+              new Leftover(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getString(5),
+                  rs.getString(6),
+                  rs.getString(7)));
         }
       }
     }
     return out;
   }
 
-  /** Staging tables of {@code runId} still recorded as {@code created}: what its tenants could not drop themselves. */
+  /**
+   * Staging tables of {@code runId} still recorded as {@code created}: what its tenants could not
+   * drop themselves.
+   */
   public List<Leftover> ofRun(Connection conn, String runId) throws SQLException {
     List<Leftover> out = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT id, run_id, tenant_id, table_name, schema_name, object_name, state FROM " + table()
-        + " WHERE state = 'created' AND run_id = ? ORDER BY id")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT id, run_id, tenant_id, table_name, schema_name, object_name, state FROM "
+                + table()
+                + " WHERE state = 'created' AND run_id = ? ORDER BY id")) {
       ps.setString(1, runId);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new Leftover(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7)));
+          out.add(
+              new Leftover(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getString(5),
+                  rs.getString(6),
+                  rs.getString(7)));
         }
       }
     }
     return out;
   }
 
-  /** Drops a leftover and records it as dropped; a table already gone is recorded as dropped too. */
+  /**
+   * Drops a leftover and records it as dropped; a table already gone is recorded as dropped too.
+   */
   public void drop(Connection conn, Leftover leftover) throws SQLException {
     try (Statement st = conn.createStatement()) {
       st.execute("DROP TABLE IF EXISTS " + leftover.qualifiedName());
     }
-    try (PreparedStatement ps = conn.prepareStatement("UPDATE " + table() + " SET state = 'dropped', finished_at = clock_timestamp() WHERE id = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE "
+                + table()
+                + " SET state = 'dropped', finished_at = clock_timestamp() WHERE id = ?")) {
       ps.setLong(1, leftover.id());
       ps.executeUpdate();
     }

@@ -9,20 +9,28 @@ import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.sql.PreparedStatement;
 
 /**
- * One tenant's rows of one table for one run, loaded before anything is published. Created like
- * the target table (its defaults and CHECK constraints: ATTACH PARTITION wants the parent's CHECKs
- * on the partition, and COPY enforces them on the way in) plus {@code CHECK (tenant = 'id')}, which
- * lets ATTACH PARTITION skip its validation scan; its primary key, built after the load, becomes the partition's index as is.
+ * One tenant's rows of one table for one run, loaded before anything is published. Created like the
+ * target table (its defaults and CHECK constraints: ATTACH PARTITION wants the parent's CHECKs on
+ * the partition, and COPY enforces them on the way in) plus {@code CHECK (tenant = 'id')}, which
+ * lets ATTACH PARTITION skip its validation scan; its primary key, built after the load, becomes
+ * the partition's index as is.
  */
-public record StagingTable(long id, String schema, String name, String targetSchema, TargetTable table, String tenantColumn, String tenantId,
+public record StagingTable(
+    long id,
+    String schema,
+    String name,
+    String targetSchema,
+    TargetTable table,
+    String tenantColumn,
+    String tenantId,
     boolean shared) {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StagingTable.class);
@@ -30,8 +38,10 @@ public record StagingTable(long id, String schema, String name, String targetSch
   /** A registered staging name: see {@link StagingRegistry#register}. */
   public record Name(long id, String schema, String name) {}
 
-  public static StagingTable of(Name name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
-    return new StagingTable(name.id(), name.schema(), name.name(), targetSchema, table, tenantColumn, tenantId, false);
+  public static StagingTable of(
+      Name name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
+    return new StagingTable(
+        name.id(), name.schema(), name.name(), targetSchema, table, tenantColumn, tenantId, false);
   }
 
   /**
@@ -39,15 +49,20 @@ public record StagingTable(long id, String schema, String name, String targetSch
    * tenant column (so it validates like any staging); its rows are merged into the shared table at
    * publish instead of being attached as a partition.
    */
-  public static StagingTable ofShared(Name name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
-    return new StagingTable(name.id(), name.schema(), name.name(), targetSchema, table, tenantColumn, tenantId, true);
+  public static StagingTable ofShared(
+      Name name, String targetSchema, TargetTable table, String tenantColumn, String tenantId) {
+    return new StagingTable(
+        name.id(), name.schema(), name.name(), targetSchema, table, tenantColumn, tenantId, true);
   }
 
   public String qualifiedName() {
     return qualified(schema, name);
   }
 
-  /** The consolidated table, quoted: {@code targetSchema} is the target schema of its source schema ({@link SchemaMap}). */
+  /**
+   * The consolidated table, quoted: {@code targetSchema} is the target schema of its source schema
+   * ({@link SchemaMap}).
+   */
   public String targetRelation() {
     return qualified(targetSchema, SchemaMap.nameOf(table.name()));
   }
@@ -57,9 +72,11 @@ public record StagingTable(long id, String schema, String name, String targetSch
    * picks a free variant when another relation holds it.
    */
   public String preferredPartitionName() {
-    // Partitions of every target schema share the partition schema: sales.orders becomes sales__orders.
+    // Partitions of every target schema share the partition schema: sales.orders becomes
+    // sales__orders.
     String name = table.name().replace(".", "__") + "__" + tenantId;
-    // (table a__b, tenant c) and (table a, tenant b__c) would share a name: add the pair's hash then.
+    // (table a__b, tenant c) and (table a, tenant b__c) would share a name: add the pair's hash
+    // then.
     if (name.indexOf("__") != name.lastIndexOf("__")) {
       name += "_" + Sql.shortHash(table.name() + "\0" + tenantId);
     }
@@ -80,15 +97,32 @@ public record StagingTable(long id, String schema, String name, String targetSch
 
   public void create(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {
-      // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that name is an error, not ours to drop.
-      st.execute("CREATE TABLE " + qualifiedName() + " (" + (shared ? ident(tenantColumn) + " text NOT NULL, " : "") + "LIKE "
-          + targetRelation() + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)");
-      st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(name + "_tenant")
-          + " CHECK (" + ident(tenantColumn) + " = " + literal(tenantId) + ")");
+      // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that
+      // name is an error, not ours to drop.
+      st.execute(
+          "CREATE TABLE "
+              + qualifiedName()
+              + " ("
+              + (shared ? ident(tenantColumn) + " text NOT NULL, " : "")
+              + "LIKE "
+              + targetRelation()
+              + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)");
+      st.execute(
+          "ALTER TABLE "
+              + qualifiedName()
+              + " ADD CONSTRAINT "
+              + ident(name + "_tenant")
+              + " CHECK ("
+              + ident(tenantColumn)
+              + " = "
+              + literal(tenantId)
+              + ")");
     }
   }
 
-  /** Builds the primary key after the data is in: one sorted build instead of per-row index upkeep. */
+  /**
+   * Builds the primary key after the data is in: one sorted build instead of per-row index upkeep.
+   */
   public void buildKeys(Connection conn, boolean analyze) throws SQLException {
     try (Statement st = conn.createStatement()) {
       if (!table.primaryKey().isEmpty()) {
@@ -96,8 +130,14 @@ public record StagingTable(long id, String schema, String name, String targetSch
         pk.add(tenantColumn);
         pk.addAll(table.primaryKey());
         // Named explicitly: PostgreSQL's default name truncates the table name and could collide.
-        st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(name + "_pk") + " PRIMARY KEY ("
-            + Sql.idents(pk) + ")");
+        st.execute(
+            "ALTER TABLE "
+                + qualifiedName()
+                + " ADD CONSTRAINT "
+                + ident(name + "_pk")
+                + " PRIMARY KEY ("
+                + Sql.idents(pk)
+                + ")");
       }
       if (analyze) {
         st.execute("ANALYZE " + qualifiedName());
@@ -111,7 +151,9 @@ public record StagingTable(long id, String schema, String name, String targetSch
    * means exactly what it meant in the tenant's database. Built after the load like the key; rows
    * inserted later through the consolidated table are routed to the partition and checked there.
    */
-  public void buildExclusions(Connection conn, List<dev.tenantfold.extract.TableObjects.CheckSpec> exclusions) throws SQLException {
+  public void buildExclusions(
+      Connection conn, List<dev.tenantfold.extract.TableObjects.CheckSpec> exclusions)
+      throws SQLException {
     if (shared) {
       return;
     }
@@ -122,16 +164,28 @@ public record StagingTable(long id, String schema, String name, String targetSch
           st.execute("SAVEPOINT tenantfold_exclusion");
         }
         try {
-          // Named by the staging name (unique): the constraint's index moves with the partition into the partition schema.
-          st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + ident(Sql.boundedName(name + "_x" + i)) + " "
-              + exclusions.get(i).definition());
+          // Named by the staging name (unique): the constraint's index moves with the partition
+          // into the partition schema.
+          st.execute(
+              "ALTER TABLE "
+                  + qualifiedName()
+                  + " ADD CONSTRAINT "
+                  + ident(Sql.boundedName(name + "_x" + i))
+                  + " "
+                  + exclusions.get(i).definition());
         } catch (SQLException e) {
           if (transaction) {
             st.execute("ROLLBACK TO SAVEPOINT tenantfold_exclusion");
           }
-          // As for other objects the target cannot build (an operator class of an extension it lacks, say btree_gist): skipped, said.
-          LOG.warn("Cannot recreate exclusion constraint {} of {} on tenant {}'s partition: {} (skipped; the rows are loaded without it)",
-              exclusions.get(i).name(), table.name(), tenantId, e.getMessage().lines().findFirst().orElse(""));
+          // As for other objects the target cannot build (an operator class of an extension it
+          // lacks, say btree_gist): skipped, said.
+          LOG.warn(
+              "Cannot recreate exclusion constraint {} of {} on tenant {}'s partition: {} (skipped;"
+                  + " the rows are loaded without it)",
+              exclusions.get(i).name(),
+              table.name(),
+              tenantId,
+              e.getMessage().lines().findFirst().orElse(""));
         }
       }
     }
@@ -149,18 +203,20 @@ public record StagingTable(long id, String schema, String name, String targetSch
     }
     record ParentIndex(String definition, String prefix, String constraintDefinition) {}
     List<ParentIndex> indexes = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement("""
-        SELECT pg_get_indexdef(i.indexrelid),
-               CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END || quote_ident(ic.relname)
-                 || ' ON ONLY ' || quote_ident(n.nspname) || '.' || quote_ident(tc.relname) || ' USING ',
-               (SELECT pg_get_constraintdef(con.oid) FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid)
-          FROM pg_index i
-          JOIN pg_class ic ON ic.oid = i.indexrelid
-          JOIN pg_class tc ON tc.oid = i.indrelid
-          JOIN pg_namespace n ON n.oid = tc.relnamespace
-         WHERE i.indrelid = ?::regclass AND NOT i.indisprimary
-         ORDER BY i.indexrelid
-        """)) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            """
+            SELECT pg_get_indexdef(i.indexrelid),
+                   CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END || quote_ident(ic.relname)
+                     || ' ON ONLY ' || quote_ident(n.nspname) || '.' || quote_ident(tc.relname) || ' USING ',
+                   (SELECT pg_get_constraintdef(con.oid) FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid)
+              FROM pg_index i
+              JOIN pg_class ic ON ic.oid = i.indexrelid
+              JOIN pg_class tc ON tc.oid = i.indrelid
+              JOIN pg_namespace n ON n.oid = tc.relnamespace
+             WHERE i.indrelid = ?::regclass AND NOT i.indisprimary
+             ORDER BY i.indexrelid
+            """)) {
       ps.setString(1, targetRelation());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -173,19 +229,35 @@ public record StagingTable(long id, String schema, String name, String targetSch
         ParentIndex index = indexes.get(i);
         String name = ident(this.name + "_ix" + i);
         if (index.constraintDefinition() != null) {
-          // A UNIQUE or EXCLUDE constraint: ATTACH only pairs a constraint's index with a constraint's index.
-          st.execute("ALTER TABLE " + qualifiedName() + " ADD CONSTRAINT " + name + " " + index.constraintDefinition());
+          // A UNIQUE or EXCLUDE constraint: ATTACH only pairs a constraint's index with a
+          // constraint's index.
+          st.execute(
+              "ALTER TABLE "
+                  + qualifiedName()
+                  + " ADD CONSTRAINT "
+                  + name
+                  + " "
+                  + index.constraintDefinition());
         } else if (index.definition().startsWith(index.prefix())) {
-          String kind = index.prefix().startsWith("CREATE UNIQUE") ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
-          st.execute(kind + name + " ON " + qualifiedName() + " USING " + index.definition().substring(index.prefix().length()));
+          String kind =
+              index.prefix().startsWith("CREATE UNIQUE") ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+          st.execute(
+              kind
+                  + name
+                  + " ON "
+                  + qualifiedName()
+                  + " USING "
+                  + index.definition().substring(index.prefix().length()));
         } else {
-          throw new SQLException("Cannot copy index of " + targetRelation() + " onto staging: unexpected definition "
-              + index.definition());
+          throw new SQLException(
+              "Cannot copy index of "
+                  + targetRelation()
+                  + " onto staging: unexpected definition "
+                  + index.definition());
         }
       }
     }
   }
-
 
   public void drop(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {

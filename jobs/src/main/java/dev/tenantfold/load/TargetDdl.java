@@ -9,31 +9,31 @@ import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.conform.CodePlan;
 import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.conform.TypeLattice;
 import dev.tenantfold.extract.CodeObjects;
-import dev.tenantfold.extract.ForeignKeySpec;
-import dev.tenantfold.extract.TableObjects;
-import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.extract.EnumSpec;
+import dev.tenantfold.extract.ForeignKeySpec;
+import dev.tenantfold.extract.TableObjects;
+import dev.tenantfold.jdbc.Queries;
+import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.jdbc.SearchPath;
+import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import dev.tenantfold.jdbc.Redaction;
-import dev.tenantfold.jdbc.Queries;
-import dev.tenantfold.jdbc.SearchPath;
-import dev.tenantfold.jdbc.Sql;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -51,28 +51,40 @@ import java.util.TreeMap;
  */
 public final class TargetDdl {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TargetDdl.class);
+
   /** The advisory lock key all target DDL of every run serializes on (per database). */
-  static final String DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('tenantfold target ddl', 0))";
+  static final String DDL_LOCK =
+      "SELECT pg_advisory_xact_lock(hashtextextended('tenantfold target ddl', 0))";
 
   private static final String ENUM = "(enum)";
 
-  /** The default target schema: where {@code public} consolidates and the tenants' extensions are created. */
+  /**
+   * The default target schema: where {@code public} consolidates and the tenants' extensions are
+   * created.
+   */
   private final String schema;
+
   private final SchemaMap schemas;
   private final String tenantColumn;
   private final Optional<RowLevelSecurity> rowLevelSecurity;
-  /** What {@link #apply} could not build and went on without (an object, a default), with why: the run's notes list them. */
+
+  /**
+   * What {@link #apply} could not build and went on without (an object, a default), with why: the
+   * run's notes list them.
+   */
   private final List<String> skipped = java.util.Collections.synchronizedList(new ArrayList<>());
 
   public TargetDdl(String schema, String tenantColumn) {
     this(SchemaMap.of(schema), tenantColumn, Optional.empty());
   }
 
-  public TargetDdl(String schema, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
+  public TargetDdl(
+      String schema, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
     this(SchemaMap.of(schema), tenantColumn, rowLevelSecurity);
   }
 
-  public TargetDdl(SchemaMap schemas, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
+  public TargetDdl(
+      SchemaMap schemas, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
     this.schema = schemas.defaultSchema();
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
@@ -90,24 +102,35 @@ public final class TargetDdl {
    * loader may not create), the reason. Each table's DDL is its own transaction, so one table's
    * failure leaves the others ready.
    */
-  public Map<String, String> apply(Connection conn, TargetSchema target, Duration lockTimeout) throws SQLException {
+  public Map<String, String> apply(Connection conn, TargetSchema target, Duration lockTimeout)
+      throws SQLException {
     Map<String, String> failed = new TreeMap<>();
     boolean autoCommit = conn.getAutoCommit();
     conn.setAutoCommit(false);
     String timeout = "SET LOCAL lock_timeout = " + literal(lockTimeout.toMillis() + "ms");
     try (Statement st = conn.createStatement()) {
-      // Each source schema's tables land in their own target schema (schemas are mapped, never flattened).
+      // Each source schema's tables land in their own target schema (schemas are mapped, never
+      // flattened).
       Set<String> targetSchemas = new java.util.LinkedHashSet<>();
       targetSchemas.add(schema);
       target.tables().keySet().forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
       target.enums().keySet().forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
-      // Domains and functions live in the target schema their source schema maps to, as tables do (sales.quote_ref() in sales).
+      // Domains and functions live in the target schema their source schema maps to, as tables do
+      // (sales.quote_ref() in sales).
       domainsUsed(target).forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
       for (String key : target.tables().keySet()) {
-        target.code().defaultFunctions(target, key).forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
-        target.code().triggers(target, key).functions().forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
+        target
+            .code()
+            .defaultFunctions(target, key)
+            .forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
+        target
+            .code()
+            .triggers(target, key)
+            .functions()
+            .forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
       }
-      // Definitions were read under the tenants' schemas as the search path: they are replayed under the schemas those map to.
+      // Definitions were read under the tenants' schemas as the search path: they are replayed
+      // under the schemas those map to.
       String searchPath = "SET LOCAL search_path TO " + SearchPath.of(replayPath(target));
       Map<String, String> schemaProblems = new TreeMap<>();
       for (String s : targetSchemas) {
@@ -121,12 +144,18 @@ public final class TargetDdl {
         }
       }
       String schemaProblem = schemaProblems.get(schema);
-      // The tenants' extensions (uuid-ossp for uuid_generate_v4() defaults, say), in the target schema where it can create them:
-      // without them their functions' defaults and triggers are skipped. One the target cannot create is a warning, not a failure.
-      for (String extension : schemaProblem == null ? target.code().extensions() : List.<String>of()) {
+      // The tenants' extensions (uuid-ossp for uuid_generate_v4() defaults, say), in the target
+      // schema where it can create them:
+      // without them their functions' defaults and triggers are skipped. One the target cannot
+      // create is a warning, not a failure.
+      for (String extension :
+          schemaProblem == null ? target.code().extensions() : List.<String>of()) {
         serialize(st, timeout);
         if (!Queries.exists(conn, "SELECT 1 FROM pg_extension WHERE extname = ?", extension)) {
-          tryDdl(st, "CREATE EXTENSION IF NOT EXISTS " + ident(extension) + " SCHEMA " + ident(schema), "extension " + extension);
+          tryDdl(
+              st,
+              "CREATE EXTENSION IF NOT EXISTS " + ident(extension) + " SCHEMA " + ident(schema),
+              "extension " + extension);
         }
         conn.commit();
       }
@@ -142,10 +171,16 @@ public final class TargetDdl {
           conn.commit();
         } catch (SQLException ex) {
           conn.rollback();
-          enumProblems.put(e.name(), "Cannot create or extend enum type " + schemas.relation(e.name()) + ": " + reason(ex));
+          enumProblems.put(
+              e.name(),
+              "Cannot create or extend enum type "
+                  + schemas.relation(e.name())
+                  + ": "
+                  + reason(ex));
         }
       }
-      // Composite types and domains before the tables whose columns use them (composites first: a domain is over a base type);
+      // Composite types and domains before the tables whose columns use them (composites first: a
+      // domain is over a base type);
       // one the target cannot create fails those tables.
       Map<String, String> domainProblems = new TreeMap<>();
       List<String> types = new ArrayList<>(domainsUsed(target));
@@ -162,18 +197,25 @@ public final class TargetDdl {
             if (!Queries.bool(conn, "SELECT to_regtype(?) IS NOT NULL", schemas.relation(domain))) {
               st.execute(composite.get().createSql(schemas.relation(domain), schemas::requalify));
             }
-          } else if (!Queries.bool(conn, "SELECT to_regtype(?) IS NOT NULL", schemas.relation(domain))) {
+          } else if (!Queries.bool(
+              conn, "SELECT to_regtype(?) IS NOT NULL", schemas.relation(domain))) {
             var spec = target.code().domain(domain);
             if (spec.isEmpty()) {
               throw new SQLException("no tenant's catalog defines it");
             }
-            st.execute(spec.get().rewritten(schemas::requalify).createSql(schemas.relation(domain)));
+            st.execute(
+                spec.get().rewritten(schemas::requalify).createSql(schemas.relation(domain)));
           }
           conn.commit();
         } catch (SQLException ex) {
           conn.rollback();
-          domainProblems.put(domain, "Cannot create " + (composite.isPresent() ? "composite type " : "domain ") + schemas.relation(domain) + ": "
-              + reason(ex));
+          domainProblems.put(
+              domain,
+              "Cannot create "
+                  + (composite.isPresent() ? "composite type " : "domain ")
+                  + schemas.relation(domain)
+                  + ": "
+                  + reason(ex));
         }
       }
       String roleProblem = null;
@@ -187,11 +229,27 @@ public final class TargetDdl {
         }
       }
       for (TargetTable table : target.tables().values()) {
-        Optional<String> problem = Optional.ofNullable(schemaProblem).or(() -> Optional.ofNullable(schemaProblems.get(schemas.targetSchemaOf(table.name()))))
-            .or(() -> table.columns().stream()
-            .filter(c -> c.enumType() != null && enumProblems.containsKey(c.enumType())).map(c -> enumProblems.get(c.enumType())).findFirst())
-            .or(() -> table.columns().stream().filter(c -> c.domain() != null && domainProblems.containsKey(c.domainKey()))
-                .map(c -> domainProblems.get(c.domainKey())).findFirst());
+        Optional<String> problem =
+            Optional.ofNullable(schemaProblem)
+                .or(
+                    () ->
+                        Optional.ofNullable(
+                            schemaProblems.get(schemas.targetSchemaOf(table.name()))))
+                .or(
+                    () ->
+                        table.columns().stream()
+                            .filter(
+                                c -> c.enumType() != null && enumProblems.containsKey(c.enumType()))
+                            .map(c -> enumProblems.get(c.enumType()))
+                            .findFirst())
+                .or(
+                    () ->
+                        table.columns().stream()
+                            .filter(
+                                c ->
+                                    c.domain() != null && domainProblems.containsKey(c.domainKey()))
+                            .map(c -> domainProblems.get(c.domainKey()))
+                            .findFirst());
         if (problem.isEmpty() && roleProblem != null) {
           problem = Optional.of(roleProblem);
         }
@@ -209,12 +267,23 @@ public final class TargetDdl {
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
           ensureTriggers(conn, st, table, target.code().triggers(target, table.name()));
           if (rowLevelSecurity.isPresent()) {
-            rowLevelSecurity.get().protect(conn, own, schemas.relation(table.name()), shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
+            rowLevelSecurity
+                .get()
+                .protect(
+                    conn,
+                    own,
+                    schemas.relation(table.name()),
+                    shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
           }
           conn.commit();
         } catch (SQLException e) {
           conn.rollback();
-          failed.put(table.name(), "Cannot create or evolve target table " + schemas.relation(table.name()) + ": " + reason(e));
+          failed.put(
+              table.name(),
+              "Cannot create or evolve target table "
+                  + schemas.relation(table.name())
+                  + ": "
+                  + reason(e));
         }
       }
       // Foreign keys last: both ends must exist, with their keys.
@@ -222,7 +291,10 @@ public final class TargetDdl {
         if (failed.containsKey(table.name())) {
           continue;
         }
-        List<ForeignKeySpec> keys = target.foreignKeys(table.name()).stream().filter(k -> !failed.containsKey(k.referencedTable())).toList();
+        List<ForeignKeySpec> keys =
+            target.foreignKeys(table.name()).stream()
+                .filter(k -> !failed.containsKey(k.referencedTable()))
+                .toList();
         if (keys.isEmpty()) {
           continue;
         }
@@ -231,7 +303,9 @@ public final class TargetDdl {
         conn.commit();
       }
       if (!target.inReferenceCycles().isEmpty()) {
-        LOG.warn("Tables {} reference each other in a cycle (or depend on such tables): consolidated without their foreign keys",
+        LOG.warn(
+            "Tables {} reference each other in a cycle (or depend on such tables): consolidated"
+                + " without their foreign keys",
             target.inReferenceCycles());
       }
     } finally {
@@ -243,14 +317,22 @@ public final class TargetDdl {
   /** The domains the planned columns are declared with (keys), each once. */
   private static Set<String> domainsUsed(TargetSchema target) {
     Set<String> domains = new java.util.TreeSet<>();
-    target.tables().values().forEach(t -> t.columns().stream().map(ColumnSpec::domainKey).filter(d -> d != null).forEach(domains::add));
+    target
+        .tables()
+        .values()
+        .forEach(
+            t ->
+                t.columns().stream()
+                    .map(ColumnSpec::domainKey)
+                    .filter(d -> d != null)
+                    .forEach(domains::add));
     return domains;
   }
 
   /**
-   * The search path the sources' definitions are replayed under: the target schemas of the
-   * tenants' schemas, in order ({@link SchemaMap#searchPath}), then {@code public}, where a type or
-   * function of an extension installed before the run may live.
+   * The search path the sources' definitions are replayed under: the target schemas of the tenants'
+   * schemas, in order ({@link SchemaMap#searchPath}), then {@code public}, where a type or function
+   * of an extension installed before the run may live.
    */
   private List<String> replayPath(TargetSchema target) {
     List<String> path = new ArrayList<>(schemas.searchPath(target.code().searchPath()));
@@ -263,7 +345,10 @@ public final class TargetDdl {
     return path;
   }
 
-  /** The objects and defaults {@link #apply} skipped because the target could not build them, each with why. */
+  /**
+   * The objects and defaults {@link #apply} skipped because the target could not build them, each
+   * with why.
+   */
   public List<String> skipped() {
     return List.copyOf(skipped);
   }
@@ -296,15 +381,20 @@ public final class TargetDdl {
     if (!"42501".equals(e.getSQLState())) {
       return message;
     }
-    return message + " (the loader role needs CREATE on the database and on schema " + schema + ", and must own the consolidated tables:"
-        + " GRANT CREATE ON SCHEMA " + ident(schema) + " TO <loader>, or set tenantfold.target.schema to a schema the loader creates;"
+    return message
+        + " (the loader role needs CREATE on the database and on schema "
+        + schema
+        + ", and must own the consolidated tables:"
+        + " GRANT CREATE ON SCHEMA "
+        + ident(schema)
+        + " TO <loader>, or set tenantfold.target.schema to a schema the loader creates;"
         + " see docs/security.md)";
   }
 
   /**
    * Starts a DDL transaction: waits for any other run's DDL transaction (no lock timeout: theirs
-   * are bounded by their own), then bounds the waits for table locks (ALTER TABLE waits for
-   * readers of the table) like the publish.
+   * are bounded by their own), then bounds the waits for table locks (ALTER TABLE waits for readers
+   * of the table) like the publish.
    */
   private static void serialize(Statement st, String lockTimeout) throws SQLException {
     st.execute("SET LOCAL lock_timeout = 0");
@@ -314,9 +404,11 @@ public final class TargetDdl {
 
   private void ensureEnum(Connection conn, Statement st, EnumSpec e) throws SQLException {
     List<String> existing = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace"
-            + " WHERE n.nspname = ? AND t.typname = ? ORDER BY e.enumsortorder")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN"
+                + " pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = ? AND t.typname = ?"
+                + " ORDER BY e.enumsortorder")) {
       ps.setString(1, schemas.targetSchemaOf(e.name()));
       ps.setString(2, SchemaMap.nameOf(e.name()));
       try (ResultSet rs = ps.executeQuery()) {
@@ -327,22 +419,33 @@ public final class TargetDdl {
     }
     String type = schemas.relation(e.name());
     if (existing.isEmpty()) {
-      st.execute("CREATE TYPE " + type + " AS ENUM (" + String.join(", ", e.labels().stream().map(Sql::literal).toList()) + ")");
+      st.execute(
+          "CREATE TYPE "
+              + type
+              + " AS ENUM ("
+              + String.join(", ", e.labels().stream().map(Sql::literal).toList())
+              + ")");
       return;
     }
-    // A new label goes where the plan puts it (after its predecessor), so the order, and with it < and ORDER BY, stays the source's.
+    // A new label goes where the plan puts it (after its predecessor), so the order, and with it <
+    // and ORDER BY, stays the source's.
     for (int i = 0; i < e.labels().size(); i++) {
       String label = e.labels().get(i);
       if (!existing.contains(label)) {
-        String place = i > 0 && existing.contains(e.labels().get(i - 1)) ? " AFTER " + literal(e.labels().get(i - 1))
-            : i + 1 < e.labels().size() && existing.contains(e.labels().get(i + 1)) ? " BEFORE " + literal(e.labels().get(i + 1)) : "";
+        String place =
+            i > 0 && existing.contains(e.labels().get(i - 1))
+                ? " AFTER " + literal(e.labels().get(i - 1))
+                : i + 1 < e.labels().size() && existing.contains(e.labels().get(i + 1))
+                    ? " BEFORE " + literal(e.labels().get(i + 1))
+                    : "";
         st.execute("ALTER TYPE " + type + " ADD VALUE IF NOT EXISTS " + literal(label) + place);
         existing.add(label);
       }
     }
   }
 
-  private void ensureTable(Connection conn, Statement st, TargetTable table, boolean shared) throws SQLException {
+  private void ensureTable(Connection conn, Statement st, TargetTable table, boolean shared)
+      throws SQLException {
     String relation = schemas.relation(table.name());
     String partitionKey = partitionKey(conn, table.name());
     if (partitionKey == null) {
@@ -351,26 +454,43 @@ public final class TargetDdl {
     }
     if (shared) {
       if (!partitionKey.isEmpty()) {
-        throw new SQLException("Cannot use existing table " + relation + " as a shared table: it is partitioned (" + partitionKey
-            + "), as a per-tenant table is; drop or rename it, or remove the table's shared rule");
+        throw new SQLException(
+            "Cannot use existing table "
+                + relation
+                + " as a shared table: it is partitioned ("
+                + partitionKey
+                + "), as a per-tenant table is; drop or rename it, or remove the table's shared"
+                + " rule");
       }
-    } else if (!partitionKey.equals("LIST (" + tenantColumn + ")") && !partitionKey.equals("LIST (" + ident(tenantColumn) + ")")) {
-      throw new SQLException("Cannot publish into existing table " + relation + ": it is not partitioned by LIST ("
-          + tenantColumn + ") (found: " + (partitionKey.isEmpty() ? "not partitioned" : partitionKey)
-          + "); rename or drop it, or set tenantfold.target.schema to another schema");
+    } else if (!partitionKey.equals("LIST (" + tenantColumn + ")")
+        && !partitionKey.equals("LIST (" + ident(tenantColumn) + ")")) {
+      throw new SQLException(
+          "Cannot publish into existing table "
+              + relation
+              + ": it is not partitioned by LIST ("
+              + tenantColumn
+              + ") (found: "
+              + (partitionKey.isEmpty() ? "not partitioned" : partitionKey)
+              + "); rename or drop it, or set tenantfold.target.schema to another schema");
     }
     Map<String, String> present = new HashMap<>();
     Set<String> notNull = new HashSet<>();
-    // A domain column (an array of a domain) compares by its base type (the domain itself is created and kept with the table's DDL).
-    try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, a.attnotnull, CASE WHEN t.typtype = 'd' THEN"
-        + " format_type(t.typbasetype, t.typtypmod) WHEN e.typtype = 'd' THEN format_type(e.typbasetype, e.typtypmod) || '[]'"
-        + " ELSE format_type(a.atttypid, a.atttypmod) END, t.typtype IN ('e', 'c') OR (t.typcategory = 'A' AND e.typtype = 'e')"
-        + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'"
-        + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
+    // A domain column (an array of a domain) compares by its base type (the domain itself is
+    // created and kept with the table's DDL).
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT a.attname, a.attnotnull, CASE WHEN t.typtype = 'd' THEN"
+                + " format_type(t.typbasetype, t.typtypmod) WHEN e.typtype = 'd' THEN"
+                + " format_type(e.typbasetype, e.typtypmod) || '[]' ELSE format_type(a.atttypid,"
+                + " a.atttypmod) END, t.typtype IN ('e', 'c') OR (t.typcategory = 'A' AND e.typtype"
+                + " = 'e') FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN"
+                + " pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' WHERE a.attrelid ="
+                + " ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
       ps.setString(1, relation);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          // Enum and composite columns keep their type (labels are added to the type itself): mark them so they are not compared.
+          // Enum and composite columns keep their type (labels are added to the type itself): mark
+          // them so they are not compared.
           present.put(rs.getString(1), rs.getBoolean(4) ? ENUM : rs.getString(3));
           if (rs.getBoolean(2)) {
             notNull.add(rs.getString(1));
@@ -381,32 +501,71 @@ public final class TargetDdl {
     for (ColumnSpec c : table.columns()) {
       String existing = present.get(c.name());
       if (existing == null) {
-        st.execute("ALTER TABLE " + relation + " ADD COLUMN " + ident(c.name()) + " " + c.targetType(schemas)
-            + schemas.requalify(c.generatedClause()));
+        st.execute(
+            "ALTER TABLE "
+                + relation
+                + " ADD COLUMN "
+                + ident(c.name())
+                + " "
+                + c.targetType(schemas)
+                + schemas.requalify(c.generatedClause()));
         continue;
       }
-      if (!existing.equals(ENUM) && c.enumType() == null && !TypeLattice.normal(existing).equals(TypeLattice.normal(c.type()))) {
-        // Only along the lattice: every published value fits the wider type unchanged; a narrower one is refused.
+      if (!existing.equals(ENUM)
+          && c.enumType() == null
+          && !TypeLattice.normal(existing).equals(TypeLattice.normal(c.type()))) {
+        // Only along the lattice: every published value fits the wider type unchanged; a narrower
+        // one is refused.
         if (!TypeLattice.holds(c.type(), existing)) {
-          throw new SQLException("Cannot change column " + c.name() + " of existing table " + relation + " from " + existing
-              + " to " + c.type() + ": that would narrow or convert published values (the target is only ever widened); cast the tenants'"
-              + " column to " + existing + " or wider with tenantfold.rules." + RulesConfig.path(table.name()) + ".columns." + c.name() + ".cast");
+          throw new SQLException(
+              "Cannot change column "
+                  + c.name()
+                  + " of existing table "
+                  + relation
+                  + " from "
+                  + existing
+                  + " to "
+                  + c.type()
+                  + ": that would narrow or convert published values (the target is only ever"
+                  + " widened); cast the tenants' column to "
+                  + existing
+                  + " or wider with tenantfold.rules."
+                  + RulesConfig.path(table.name())
+                  + ".columns."
+                  + c.name()
+                  + ".cast");
         }
         try {
-          st.execute("ALTER TABLE " + relation + " ALTER COLUMN " + ident(c.name()) + " TYPE " + c.type());
+          st.execute(
+              "ALTER TABLE " + relation + " ALTER COLUMN " + ident(c.name()) + " TYPE " + c.type());
         } catch (SQLException e) {
           if (!"0A000".equals(e.getSQLState())) {
             throw e;
           }
           // PostgreSQL cannot change the type of a column a view reads.
-          throw new SQLException("Cannot widen column " + c.name() + " of existing table " + relation + " from " + existing
-              + " to " + c.type() + ": views read it (" + reason(e) + "); drop those views and run again (compatibility schemas:"
-              + " DROP SCHEMA <prefix><tenant> and each <prefix><tenant>_<schema> CASCADE, which the next publish of each tenant rebuilds)", e.getSQLState(), e);
+          throw new SQLException(
+              "Cannot widen column "
+                  + c.name()
+                  + " of existing table "
+                  + relation
+                  + " from "
+                  + existing
+                  + " to "
+                  + c.type()
+                  + ": views read it ("
+                  + reason(e)
+                  + "); drop those views and run again (compatibility schemas: DROP SCHEMA"
+                  + " <prefix><tenant> and each <prefix><tenant>_<schema> CASCADE, which the next"
+                  + " publish of each tenant rebuilds)",
+              e.getSQLState(),
+              e);
         }
       }
       if (notNull.contains(c.name()) && !c.notNull() && !table.primaryKey().contains(c.name())) {
-        // A tenant lacks the column (it loads NULL) or allows NULL in it: the shared column must too.
-        st.execute("ALTER TABLE " + relation + " ALTER COLUMN " + ident(c.name()) + " DROP NOT NULL");
+        // A tenant lacks the column (it loads NULL) or allows NULL in it: the shared column must
+        // too.
+        st.execute(
+            "ALTER TABLE " + relation + " ALTER COLUMN " + ident(c.name()) + " DROP NOT NULL");
       }
     }
   }
@@ -419,7 +578,10 @@ public final class TargetDdl {
     return Sql.boundedName(table + "_" + column + "_seq");
   }
 
-  /** The quoted name of {@link #sequenceName}'s sequence of the table {@code key}: in the table's own target schema. */
+  /**
+   * The quoted name of {@link #sequenceName}'s sequence of the table {@code key}: in the table's
+   * own target schema.
+   */
   public static String sequence(SchemaMap schemas, String key, String column) {
     return qualified(schemas.targetSchemaOf(key), sequenceName(SchemaMap.nameOf(key), column));
   }
@@ -431,13 +593,21 @@ public final class TargetDdl {
    * cannot evaluate (a function it lacks) is skipped with a warning, not a failed table. Existing
    * defaults are left alone.
    */
-  private void ensureDefaults(Connection conn, Statement st, TargetTable table, List<CodeObjects.FunctionSpec> functions) throws SQLException {
+  private void ensureDefaults(
+      Connection conn, Statement st, TargetTable table, List<CodeObjects.FunctionSpec> functions)
+      throws SQLException {
     for (CodeObjects.FunctionSpec function : functions) {
-      tryDdl(st, schemas.requalify(function.definition()), "function " + function.signature() + " for the column defaults of " + table.name());
+      tryDdl(
+          st,
+          schemas.requalify(function.definition()),
+          "function " + function.signature() + " for the column defaults of " + table.name());
     }
     Map<String, String> current = new HashMap<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
-        + " JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = ?::regclass")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a JOIN pg_attrdef"
+                + " d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid ="
+                + " ?::regclass")) {
       ps.setString(1, schemas.relation(table.name()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -447,8 +617,12 @@ public final class TargetDdl {
     }
     for (ColumnSpec c : table.columns()) {
       String sequence = sequence(schemas, table.name(), c.name());
-      if (c.generatedBySequence() && rowLevelSecurity.isPresent() && current.containsKey(c.name()) && sequenceExists(conn, sequence)) {
-        // The application inserts without ids: it needs the sequence too (also when the role was configured after the first run).
+      if (c.generatedBySequence()
+          && rowLevelSecurity.isPresent()
+          && current.containsKey(c.name())
+          && sequenceExists(conn, sequence)) {
+        // The application inserts without ids: it needs the sequence too (also when the role was
+        // configured after the first run).
         rowLevelSecurity.get().grantSequence(conn, st, sequence);
       }
       if (current.containsKey(c.name())) {
@@ -457,12 +631,14 @@ public final class TargetDdl {
       String column = schemas.relation(table.name()) + " ALTER COLUMN " + ident(c.name());
       if (c.generatedBySequence()) {
         st.execute("CREATE SEQUENCE IF NOT EXISTS " + sequence + " AS bigint");
-        st.execute("ALTER TABLE " + column + " SET DEFAULT nextval(" + literal(sequence) + "::regclass)");
+        st.execute(
+            "ALTER TABLE " + column + " SET DEFAULT nextval(" + literal(sequence) + "::regclass)");
         if (rowLevelSecurity.isPresent()) {
           rowLevelSecurity.get().grantSequence(conn, st, sequence);
         }
       } else if (c.defaultExpression() != null) {
-        // Qualified names (a shadowed function, a cast to another schema's enum) name the target schemas their schemas map to.
+        // Qualified names (a shadowed function, a cast to another schema's enum) name the target
+        // schemas their schemas map to.
         String expression = schemas.requalify(c.defaultExpression());
         st.execute("SAVEPOINT tenantfold_default");
         try {
@@ -470,8 +646,12 @@ public final class TargetDdl {
           st.execute("RELEASE SAVEPOINT tenantfold_default");
         } catch (SQLException e) {
           st.execute("ROLLBACK TO SAVEPOINT tenantfold_default");
-          LOG.warn("Cannot recreate the default of {} column {} ({}): {}; the column has no default", schemas.relation(table.name()), c.name(),
-              c.defaultExpression(), reason(e));
+          LOG.warn(
+              "Cannot recreate the default of {} column {} ({}): {}; the column has no default",
+              schemas.relation(table.name()),
+              c.name(),
+              c.defaultExpression(),
+              reason(e));
           skipped.add("the default of " + table.name() + "." + c.name() + " (" + reason(e) + ")");
         }
       }
@@ -481,13 +661,15 @@ public final class TargetDdl {
   /**
    * Recreates the tenants' unique constraints, indexes and CHECK constraints on the consolidated
    * table, tenant-aware: key columns get the tenant column first (a unique value is unique per
-   * tenant, as in its own database; a shared table keeps the source's key). Indexes of methods other
-   * than btree keep their own columns. Objects already there (by name) are left alone; one the
-   * target cannot build (an extension it lacks, existing rows that break a CHECK) is skipped with a
-   * warning, not a failed table. Staging tables copy them before publish ({@link StagingTable}), so
-   * the swap builds nothing.
+   * tenant, as in its own database; a shared table keeps the source's key). Indexes of methods
+   * other than btree keep their own columns. Objects already there (by name) are left alone; one
+   * the target cannot build (an extension it lacks, existing rows that break a CHECK) is skipped
+   * with a warning, not a failed table. Staging tables copy them before publish ({@link
+   * StagingTable}), so the swap builds nothing.
    */
-  private void ensureObjects(Connection conn, Statement st, TargetTable table, TableObjects objects, boolean shared) throws SQLException {
+  private void ensureObjects(
+      Connection conn, Statement st, TargetTable table, TableObjects objects, boolean shared)
+      throws SQLException {
     String parent = schemas.relation(table.name());
     for (TableObjects.IndexSpec index : objects.indexes()) {
       List<String> keys = new ArrayList<>();
@@ -495,19 +677,48 @@ public final class TargetDdl {
         keys.add(ident(tenantColumn));
       }
       index.keys().forEach(k -> keys.add(schemas.requalify(k)));
-      String include = index.include().isEmpty() ? "" : " INCLUDE (" + String.join(", ", index.include()) + ")";
-      String sql = index.constraint()
-          ? "ALTER TABLE " + parent + " ADD CONSTRAINT " + ident(index.name()) + " UNIQUE (" + String.join(", ", keys) + ")" + include
-          : "CREATE " + (index.unique() ? "UNIQUE " : "") + "INDEX " + ident(index.name()) + " ON " + parent + " USING " + index.method() + " ("
-              + String.join(", ", keys) + ")" + include + (index.predicate() == null ? "" : " WHERE " + schemas.requalify(index.predicate()));
+      String include =
+          index.include().isEmpty() ? "" : " INCLUDE (" + String.join(", ", index.include()) + ")";
+      String sql =
+          index.constraint()
+              ? "ALTER TABLE "
+                  + parent
+                  + " ADD CONSTRAINT "
+                  + ident(index.name())
+                  + " UNIQUE ("
+                  + String.join(", ", keys)
+                  + ")"
+                  + include
+              : "CREATE "
+                  + (index.unique() ? "UNIQUE " : "")
+                  + "INDEX "
+                  + ident(index.name())
+                  + " ON "
+                  + parent
+                  + " USING "
+                  + index.method()
+                  + " ("
+                  + String.join(", ", keys)
+                  + ")"
+                  + include
+                  + (index.predicate() == null
+                      ? ""
+                      : " WHERE " + schemas.requalify(index.predicate()));
       if (!relationExists(conn, schemas.targetSchemaOf(table.name()), index.name())) {
         tryDdl(st, sql, "index " + index.name() + " of " + parent);
       }
     }
     for (TableObjects.CheckSpec check : objects.checks()) {
       if (!constraintExists(conn, parent, check.name())) {
-        tryDdl(st, "ALTER TABLE " + parent + " ADD CONSTRAINT " + ident(check.name()) + " " + schemas.requalify(check.definition()), "constraint " + check.name()
-            + " of " + parent);
+        tryDdl(
+            st,
+            "ALTER TABLE "
+                + parent
+                + " ADD CONSTRAINT "
+                + ident(check.name())
+                + " "
+                + schemas.requalify(check.definition()),
+            "constraint " + check.name() + " of " + parent);
       }
     }
   }
@@ -519,17 +730,29 @@ public final class TargetDdl {
    * fires none, so loaded rows arrive as the source has them. A trigger already there (by name) is
    * left alone; one the target cannot create is skipped with a warning.
    */
-  private void ensureTriggers(Connection conn, Statement st, TargetTable table, CodePlan.TableTriggers code) throws SQLException {
+  private void ensureTriggers(
+      Connection conn, Statement st, TargetTable table, CodePlan.TableTriggers code)
+      throws SQLException {
     if (code.triggers().isEmpty()) {
       return;
     }
     String parent = schemas.relation(table.name());
     for (CodeObjects.FunctionSpec function : code.functions()) {
-      tryDdl(st, schemas.requalify(function.definition()), "function " + function.signature() + " for the triggers of " + parent);
+      tryDdl(
+          st,
+          schemas.requalify(function.definition()),
+          "function " + function.signature() + " for the triggers of " + parent);
     }
     for (CodeObjects.TriggerSpec trigger : code.triggers()) {
-      if (!Queries.exists(conn, "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ?", parent, trigger.name())) {
-        tryDdl(st, schemas.requalify(trigger.definition()), "trigger " + trigger.name() + " of " + parent);
+      if (!Queries.exists(
+          conn,
+          "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ?",
+          parent,
+          trigger.name())) {
+        tryDdl(
+            st,
+            schemas.requalify(trigger.definition()),
+            "trigger " + trigger.name() + " of " + parent);
       }
     }
   }
@@ -540,7 +763,12 @@ public final class TargetDdl {
    * key the existing rows break, or a shared table referencing a tenant table, is skipped with a
    * warning.
    */
-  private void ensureForeignKeys(Connection conn, Statement st, TargetSchema target, TargetTable table, List<ForeignKeySpec> keys)
+  private void ensureForeignKeys(
+      Connection conn,
+      Statement st,
+      TargetSchema target,
+      TargetTable table,
+      List<ForeignKeySpec> keys)
       throws SQLException {
     String child = schemas.relation(table.name());
     boolean childShared = target.rule(table.name()).shared().isPresent();
@@ -550,7 +778,11 @@ public final class TargetDdl {
       }
       boolean parentShared = target.rule(key.referencedTable()).shared().isPresent();
       if (childShared && !parentShared) {
-        LOG.warn("Cannot recreate foreign key {} of shared table {}: it references {}, a per-tenant table (skipped)", key.name(), child,
+        LOG.warn(
+            "Cannot recreate foreign key {} of shared table {}: it references {}, a per-tenant"
+                + " table (skipped)",
+            key.name(),
+            child,
             key.referencedTable());
         continue;
       }
@@ -562,8 +794,20 @@ public final class TargetDdl {
       }
       columns.addAll(key.columns());
       referenced.addAll(key.referencedColumns());
-      tryDdl(st, "ALTER TABLE " + child + " ADD CONSTRAINT " + ident(key.name()) + " FOREIGN KEY (" + Sql.idents(columns) + ") REFERENCES "
-          + schemas.relation(key.referencedTable()) + " (" + Sql.idents(referenced) + ")", "foreign key " + key.name() + " of " + child);
+      tryDdl(
+          st,
+          "ALTER TABLE "
+              + child
+              + " ADD CONSTRAINT "
+              + ident(key.name())
+              + " FOREIGN KEY ("
+              + Sql.idents(columns)
+              + ") REFERENCES "
+              + schemas.relation(key.referencedTable())
+              + " ("
+              + Sql.idents(referenced)
+              + ")",
+          "foreign key " + key.name() + " of " + child);
     }
   }
 
@@ -578,25 +822,42 @@ public final class TargetDdl {
       st.execute("RELEASE SAVEPOINT tenantfold_object");
     } catch (SQLException e) {
       st.execute("ROLLBACK TO SAVEPOINT tenantfold_object");
-      LOG.warn("Cannot recreate {} on the target: {} (skipped; the table is consolidated without it)", what, reason(e));
+      LOG.warn(
+          "Cannot recreate {} on the target: {} (skipped; the table is consolidated without it)",
+          what,
+          reason(e));
       skipped.add(what + " (" + reason(e) + ")");
     }
   }
 
-  private static boolean relationExists(Connection conn, String schema, String name) throws SQLException {
-    return Queries.exists(conn, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?",
-        schema, name);
+  private static boolean relationExists(Connection conn, String schema, String name)
+      throws SQLException {
+    return Queries.exists(
+        conn,
+        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ?"
+            + " AND c.relname = ?",
+        schema,
+        name);
   }
 
-  private static boolean constraintExists(Connection conn, String table, String name) throws SQLException {
-    return Queries.exists(conn, "SELECT 1 FROM pg_constraint WHERE conrelid = ?::regclass AND conname = ?", table, name);
+  private static boolean constraintExists(Connection conn, String table, String name)
+      throws SQLException {
+    return Queries.exists(
+        conn,
+        "SELECT 1 FROM pg_constraint WHERE conrelid = ?::regclass AND conname = ?",
+        table,
+        name);
   }
 
-  /** {@code pg_get_partkeydef} of the table {@code key}; "" when it exists unpartitioned, null when absent. */
+  /**
+   * {@code pg_get_partkeydef} of the table {@code key}; "" when it exists unpartitioned, null when
+   * absent.
+   */
   private String partitionKey(Connection conn, String key) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT c.relkind, pg_get_partkeydef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE n.nspname = ? AND c.relname = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT c.relkind, pg_get_partkeydef(c.oid) FROM pg_class c JOIN pg_namespace n ON"
+                + " n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
       ps.setString(1, schemas.targetSchemaOf(key));
       ps.setString(2, SchemaMap.nameOf(key));
       try (ResultSet rs = ps.executeQuery()) {
@@ -609,21 +870,40 @@ public final class TargetDdl {
     }
   }
 
-  /** A shared reference table: one copy for every tenant, no tenant column, keyed by the source key. */
+  /**
+   * A shared reference table: one copy for every tenant, no tenant column, keyed by the source key.
+   */
   String createSharedSql(TargetTable table) {
     List<String> columns = new ArrayList<>();
     for (ColumnSpec c : table.columns()) {
-      columns.add(ident(c.name()) + " " + c.targetType(schemas) + schemas.requalify(c.generatedClause()) + (c.notNull() ? " NOT NULL" : ""));
+      columns.add(
+          ident(c.name())
+              + " "
+              + c.targetType(schemas)
+              + schemas.requalify(c.generatedClause())
+              + (c.notNull() ? " NOT NULL" : ""));
     }
     columns.add("PRIMARY KEY (" + Sql.idents(table.primaryKey()) + ")");
-    return "CREATE TABLE " + schemas.relation(table.name()) + " (\n  " + String.join(",\n  ", columns) + "\n)";
+    return "CREATE TABLE "
+        + schemas.relation(table.name())
+        + " (\n  "
+        + String.join(",\n  ", columns)
+        + "\n)";
   }
 
   String createSql(TargetTable table) {
-    StringBuilder sql = new StringBuilder("CREATE TABLE ").append(schemas.relation(table.name())).append(" (\n  ")
-        .append(ident(tenantColumn)).append(" text NOT NULL");
+    StringBuilder sql =
+        new StringBuilder("CREATE TABLE ")
+            .append(schemas.relation(table.name()))
+            .append(" (\n  ")
+            .append(ident(tenantColumn))
+            .append(" text NOT NULL");
     for (ColumnSpec c : table.columns()) {
-      sql.append(",\n  ").append(ident(c.name())).append(' ').append(c.targetType(schemas)).append(schemas.requalify(c.generatedClause()));
+      sql.append(",\n  ")
+          .append(ident(c.name()))
+          .append(' ')
+          .append(c.targetType(schemas))
+          .append(schemas.requalify(c.generatedClause()));
       if (c.notNull()) {
         sql.append(" NOT NULL");
       }

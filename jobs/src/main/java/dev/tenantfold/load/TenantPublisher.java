@@ -1,12 +1,11 @@
 package dev.tenantfold.load;
 
-import dev.tenantfold.config.SchemaMap;
-import dev.tenantfold.conform.TargetTable;
-
 import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
+import dev.tenantfold.config.SchemaMap;
+import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -31,7 +30,10 @@ import java.util.Optional;
 public final class TenantPublisher {
   private TenantPublisher() {}
 
-  /** Longest single wait for the tables' locks; readers queue behind a waiting publish, so keep it short. */
+  /**
+   * Longest single wait for the tables' locks; readers queue behind a waiting publish, so keep it
+   * short.
+   */
   private static final long ATTEMPT_LOCK_WAIT_MILLIS = 2_000;
 
   /**
@@ -40,19 +42,32 @@ public final class TenantPublisher {
    * readers of every tenant are not stuck behind a waiting publish; attempts repeat with backoff
    * until {@code lockTimeout} has passed, then the publish fails and nothing changes.
    */
-  public static void publish(Connection conn, Publication publication, Duration lockTimeout, TransactionWork inTransaction)
+  public static void publish(
+      Connection conn, Publication publication, Duration lockTimeout, TransactionWork inTransaction)
       throws SQLException {
     long deadline = System.nanoTime() + lockTimeout.toNanos();
     for (int attempt = 1; ; attempt++) {
       long remaining = (deadline - System.nanoTime()) / 1_000_000;
       try {
-        swap(conn, publication, Math.max(1, Math.min(ATTEMPT_LOCK_WAIT_MILLIS, remaining)), inTransaction);
+        swap(
+            conn,
+            publication,
+            Math.max(1, Math.min(ATTEMPT_LOCK_WAIT_MILLIS, remaining)),
+            inTransaction);
         return;
       } catch (SQLException e) {
         boolean lockBusy = "55P03".equals(e.getSQLState());
         if (!lockBusy || System.nanoTime() >= deadline) {
-          throw lockBusy ? new SQLException("could not lock the target tables within " + lockTimeout.toSeconds() + " s ("
-              + attempt + " attempts): long-running queries hold them", e.getSQLState(), e) : e;
+          throw lockBusy
+              ? new SQLException(
+                  "could not lock the target tables within "
+                      + lockTimeout.toSeconds()
+                      + " s ("
+                      + attempt
+                      + " attempts): long-running queries hold them",
+                  e.getSQLState(),
+                  e)
+              : e;
         }
         Attempts.sleep(Math.min(200L * attempt, 2_000));
       }
@@ -64,8 +79,16 @@ public final class TenantPublisher {
    * partitionSchema}), and its partitions of {@code retiredTables} (tables its source no longer
    * has, when the run allows the tenant to shrink) are dropped.
    */
-  public record Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, SchemaMap schemas, String partitionSchema,
-      Map<String, List<String>> overruledSharedKeys, List<String> order, Optional<String> tenantSetting, List<String> alsoLocked) {
+  public record Publication(
+      String tenantId,
+      List<StagingTable> staged,
+      List<String> retiredTables,
+      SchemaMap schemas,
+      String partitionSchema,
+      Map<String, List<String>> overruledSharedKeys,
+      List<String> order,
+      Optional<String> tenantSetting,
+      List<String> alsoLocked) {
     public Publication {
       alsoLocked = List.copyOf(alsoLocked);
       staged = List.copyOf(staged);
@@ -74,41 +97,72 @@ public final class TenantPublisher {
       order = List.copyOf(order);
     }
 
-    public Publication(String tenantId, List<StagingTable> staged, List<String> retiredTables, String targetSchema, String partitionSchema) {
-      this(tenantId, staged, retiredTables, SchemaMap.of(targetSchema), partitionSchema, Map.of(), List.of(), Optional.empty(), List.of());
+    public Publication(
+        String tenantId,
+        List<StagingTable> staged,
+        List<String> retiredTables,
+        String targetSchema,
+        String partitionSchema) {
+      this(
+          tenantId,
+          staged,
+          retiredTables,
+          SchemaMap.of(targetSchema),
+          partitionSchema,
+          Map.of(),
+          List.of(),
+          Optional.empty(),
+          List.of());
     }
 
-    /** Tables in attach order: referenced tables before the tables referencing them ({@code order}), the rest by name. */
+    /**
+     * Tables in attach order: referenced tables before the tables referencing them ({@code order}),
+     * the rest by name.
+     */
     Comparator<String> attachOrder() {
-      return Comparator.<String>comparingInt(t -> order.contains(t) ? order.indexOf(t) : order.size()).thenComparing(Comparator.naturalOrder());
+      return Comparator.<String>comparingInt(
+              t -> order.contains(t) ? order.indexOf(t) : order.size())
+          .thenComparing(Comparator.naturalOrder());
     }
   }
 
-  private static void swap(Connection conn, Publication publication, long lockWaitMillis, TransactionWork inTransaction) throws SQLException {
+  private static void swap(
+      Connection conn, Publication publication, long lockWaitMillis, TransactionWork inTransaction)
+      throws SQLException {
     String tenantId = publication.tenantId();
     boolean autoCommit = conn.getAutoCommit();
     conn.setAutoCommit(false);
-    List<StagingTable> ordered = publication.staged().stream().sorted(Comparator.comparing(t -> t.table().name())).toList();
+    List<StagingTable> ordered =
+        publication.staged().stream().sorted(Comparator.comparing(t -> t.table().name())).toList();
     List<String> parents = new ArrayList<>();
     ordered.forEach(s -> parents.add(s.table().name()));
     parents.addAll(publication.retiredTables());
-    // Tables the transaction also reads (every consolidated table, for compatibility schemas): locked with the others, in the
-    // one order every publish uses, or two tenants holding different tables would each wait for the other's.
+    // Tables the transaction also reads (every consolidated table, for compatibility schemas):
+    // locked with the others, in the
+    // one order every publish uses, or two tenants holding different tables would each wait for the
+    // other's.
     publication.alsoLocked().stream().filter(t -> !parents.contains(t)).forEach(parents::add);
     Collections.sort(parents);
     try (Statement st = conn.createStatement()) {
       st.execute("SET LOCAL lock_timeout = " + literal(lockWaitMillis + "ms"));
       if (!parents.isEmpty()) {
-        st.execute("LOCK TABLE " + String.join(", ", parents.stream().map(p -> publication.schemas().relation(p)).toList())
-            + " IN ACCESS EXCLUSIVE MODE");
+        st.execute(
+            "LOCK TABLE "
+                + String.join(
+                    ", ", parents.stream().map(p -> publication.schemas().relation(p)).toList())
+                + " IN ACCESS EXCLUSIVE MODE");
       }
       if (publication.tenantSetting().isPresent()) {
-        // Under row-level security the attach's foreign-key checks must read the referenced tables as this tenant.
-        RowLevelSecurity.actAsTenantInTransaction(conn, publication.tenantSetting().get(), tenantId);
+        // Under row-level security the attach's foreign-key checks must read the referenced tables
+        // as this tenant.
+        RowLevelSecurity.actAsTenantInTransaction(
+            conn, publication.tenantSetting().get(), tenantId);
       }
-      // Partition names are chosen under this lock, so two publishes cannot pick the same free name.
+      // Partition names are chosen under this lock, so two publishes cannot pick the same free
+      // name.
       st.execute("SELECT pg_advisory_xact_lock(hashtextextended('tenantfold partition names', 0))");
-      // Old partitions leave first, referencing tables before the tables they reference (a foreign key refuses the other order);
+      // Old partitions leave first, referencing tables before the tables they reference (a foreign
+      // key refuses the other order);
       // new ones arrive referenced tables first, so each attach finds the rows its keys point to.
       Comparator<String> attachOrder = publication.attachOrder();
       List<String> leaving = new ArrayList<>(publication.retiredTables());
@@ -119,7 +173,8 @@ public final class TenantPublisher {
         String previous = existingPartition(conn, parent, tenantId);
         if (previous != null) {
           st.execute("ALTER TABLE " + parent + " DETACH PARTITION " + previous);
-          // Dropped at once: a detached partition keeps its foreign keys, which would hold on to the rows it referenced.
+          // Dropped at once: a detached partition keeps its foreign keys, which would hold on to
+          // the rows it referenced.
           st.execute("DROP TABLE " + previous);
         }
       }
@@ -129,15 +184,36 @@ public final class TenantPublisher {
         String parent = s.targetRelation();
         advanceSequences(st, s);
         if (s.shared()) {
-          mergeShared(conn, st, s, publication.overruledSharedKeys().getOrDefault(s.table().name(), List.of()));
+          mergeShared(
+              conn,
+              st,
+              s,
+              publication.overruledSharedKeys().getOrDefault(s.table().name(), List.of()));
           continue;
         }
-        st.execute("ALTER TABLE " + parent + " ATTACH PARTITION " + s.qualifiedName() + " FOR VALUES IN (" + literal(tenantId) + ")");
-        String name = freeName(conn, List.of(publication.partitionSchema(), s.schema()), s.preferredPartitionName());
-        // Renamed while still in staging (its registered name is unique there), then moved: the move cannot collide.
+        st.execute(
+            "ALTER TABLE "
+                + parent
+                + " ATTACH PARTITION "
+                + s.qualifiedName()
+                + " FOR VALUES IN ("
+                + literal(tenantId)
+                + ")");
+        String name =
+            freeName(
+                conn,
+                List.of(publication.partitionSchema(), s.schema()),
+                s.preferredPartitionName());
+        // Renamed while still in staging (its registered name is unique there), then moved: the
+        // move cannot collide.
         st.execute("ALTER TABLE " + s.qualifiedName() + " RENAME TO " + ident(name));
-        st.execute("ALTER TABLE " + qualified(s.schema(), name) + " SET SCHEMA " + ident(publication.partitionSchema()));
-        RowLevelSecurity.protectPartition(conn, parent, qualified(publication.partitionSchema(), name));
+        st.execute(
+            "ALTER TABLE "
+                + qualified(s.schema(), name)
+                + " SET SCHEMA "
+                + ident(publication.partitionSchema()));
+        RowLevelSecurity.protectPartition(
+            conn, parent, qualified(publication.partitionSchema(), name));
       }
       inTransaction.run(conn);
       conn.commit();
@@ -166,42 +242,93 @@ public final class TenantPublisher {
       if (!c.generatedBySequence()) {
         continue;
       }
-      String sequence = qualified(s.targetSchema(), TargetDdl.sequenceName(SchemaMap.nameOf(s.table().name()), c.name()));
-      st.execute("SELECT setval(" + literal(sequence) + ", m) FROM (SELECT max(" + ident(c.name()) + ")::bigint AS m FROM " + s.qualifiedName()
-          + ") x WHERE m IS NOT NULL AND m > (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM " + sequence + ")");
+      String sequence =
+          qualified(
+              s.targetSchema(),
+              TargetDdl.sequenceName(SchemaMap.nameOf(s.table().name()), c.name()));
+      st.execute(
+          "SELECT setval("
+              + literal(sequence)
+              + ", m) FROM (SELECT max("
+              + ident(c.name())
+              + ")::bigint AS m FROM "
+              + s.qualifiedName()
+              + ") x WHERE m IS NOT NULL AND m > (SELECT CASE WHEN is_called THEN last_value ELSE"
+              + " last_value - 1 END FROM "
+              + sequence
+              + ")");
     }
   }
 
   /**
    * Merges a tenant's rows of a shared table into it: rows another tenant's row overruled (by the
-   * table's on-conflict rule) are dropped from the staging first; the rest are upserted by key; then
-   * every remaining staged row must be in the shared table exactly, or the publish rolls back.
+   * table's on-conflict rule) are dropped from the staging first; the rest are upserted by key;
+   * then every remaining staged row must be in the shared table exactly, or the publish rolls back.
    */
-  private static void mergeShared(Connection conn, Statement st, StagingTable s, List<String> overruledKeys) throws SQLException {
+  private static void mergeShared(
+      Connection conn, Statement st, StagingTable s, List<String> overruledKeys)
+      throws SQLException {
     TargetTable table = s.table();
     String parent = s.targetRelation();
     String keyJson = Sql.keyJson(table.primaryKey(), "");
     if (!overruledKeys.isEmpty()) {
-      try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + s.qualifiedName() + " WHERE " + keyJson + " = ANY (?::jsonb[])")) {
+      try (PreparedStatement ps =
+          conn.prepareStatement(
+              "DELETE FROM " + s.qualifiedName() + " WHERE " + keyJson + " = ANY (?::jsonb[])")) {
         ps.setArray(1, conn.createArrayOf("text", overruledKeys.toArray()));
         ps.executeUpdate();
       }
     }
     String columns = Sql.idents(table.columnNames());
-    List<String> others = table.columnNames().stream().filter(c -> !table.primaryKey().contains(c)).toList();
-    String onConflict = others.isEmpty() ? "DO NOTHING" : "DO UPDATE SET " + String.join(", ", others.stream().map(c -> ident(c) + " = EXCLUDED." + ident(c))
-        .toList());
-    st.execute("INSERT INTO " + parent + " (" + columns + ") SELECT " + columns + " FROM " + s.qualifiedName() + " ON CONFLICT ("
-        + Sql.idents(table.primaryKey()) + ") " + onConflict);
-    String keyMatch = String.join(" AND ", table.primaryKey().stream().map(k -> "t." + ident(k) + " = s." + ident(k)).toList());
-    String sameValues = others.stream().map(c -> " AND t." + ident(c) + "::text IS NOT DISTINCT FROM s." + ident(c) + "::text")
-        .reduce("", String::concat);
-    try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + s.qualifiedName() + " s WHERE NOT EXISTS (SELECT 1 FROM " + parent + " t WHERE "
-        + keyMatch + sameValues + ")")) {
+    List<String> others =
+        table.columnNames().stream().filter(c -> !table.primaryKey().contains(c)).toList();
+    String onConflict =
+        others.isEmpty()
+            ? "DO NOTHING"
+            : "DO UPDATE SET "
+                + String.join(
+                    ", ", others.stream().map(c -> ident(c) + " = EXCLUDED." + ident(c)).toList());
+    st.execute(
+        "INSERT INTO "
+            + parent
+            + " ("
+            + columns
+            + ") SELECT "
+            + columns
+            + " FROM "
+            + s.qualifiedName()
+            + " ON CONFLICT ("
+            + Sql.idents(table.primaryKey())
+            + ") "
+            + onConflict);
+    String keyMatch =
+        String.join(
+            " AND ",
+            table.primaryKey().stream().map(k -> "t." + ident(k) + " = s." + ident(k)).toList());
+    String sameValues =
+        others.stream()
+            .map(c -> " AND t." + ident(c) + "::text IS NOT DISTINCT FROM s." + ident(c) + "::text")
+            .reduce("", String::concat);
+    try (ResultSet rs =
+        st.executeQuery(
+            "SELECT count(*) FROM "
+                + s.qualifiedName()
+                + " s WHERE NOT EXISTS (SELECT 1 FROM "
+                + parent
+                + " t WHERE "
+                + keyMatch
+                + sameValues
+                + ")")) {
       rs.next();
       if (rs.getLong(1) > 0) {
-        throw new SQLException("Cannot merge tenant " + s.tenantId() + " into shared table " + parent + ": " + rs.getLong(1)
-            + " of its rows are not in it after the merge; nothing was published");
+        throw new SQLException(
+            "Cannot merge tenant "
+                + s.tenantId()
+                + " into shared table "
+                + parent
+                + ": "
+                + rs.getLong(1)
+                + " of its rows are not in it after the merge; nothing was published");
       }
     }
     st.execute("DROP TABLE " + s.qualifiedName());
@@ -209,11 +336,15 @@ public final class TenantPublisher {
 
   /**
    * {@code preferred}, or {@code preferred_2}, {@code _3}, ... : the first name no relation holds
-   * in any of {@code schemas} (the partition schema, and the staging schema where the rename happens).
+   * in any of {@code schemas} (the partition schema, and the staging schema where the rename
+   * happens).
    */
-  static String freeName(Connection conn, List<String> schemas, String preferred) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        + " WHERE n.nspname = ANY (?) AND c.relname = ?)")) {
+  static String freeName(Connection conn, List<String> schemas, String preferred)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = ANY (?) AND c.relname = ?)")) {
       for (int i = 1; ; i++) {
         String candidate = i == 1 ? preferred : Sql.boundedName(preferred + "_" + i);
         ps.setArray(1, conn.createArrayOf("text", schemas.toArray()));
@@ -228,12 +359,16 @@ public final class TenantPublisher {
     }
   }
 
-  /** The partition of {@code parent} holding {@code tenantId}, as a quoted qualified name, or null. */
-  static String existingPartition(Connection conn, String parent, String tenantId) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-            + " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE i.inhparent = ?::regclass AND pg_get_expr(c.relpartbound, c.oid) = ?")) {
+  /**
+   * The partition of {@code parent} holding {@code tenantId}, as a quoted qualified name, or null.
+   */
+  static String existingPartition(Connection conn, String parent, String tenantId)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_inherits i JOIN pg_class c ON"
+                + " c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE"
+                + " i.inhparent = ?::regclass AND pg_get_expr(c.relpartbound, c.oid) = ?")) {
       ps.setString(1, parent);
       ps.setString(2, "FOR VALUES IN (" + literal(tenantId) + ")");
       try (ResultSet rs = ps.executeQuery()) {

@@ -4,9 +4,9 @@ import dev.tenantfold.jdbc.JdbcEndpoint;
 import java.io.Serializable;
 
 /**
- * One Spark task's work: stream one partition of one tenant table from the source snapshot into
- * its staging table. Carries endpoints (with credentials) to the executor; its {@code toString},
- * like {@link JdbcEndpoint}'s, shows none.
+ * One Spark task's work: stream one partition of one tenant table from the source snapshot into its
+ * staging table. Carries endpoints (with credentials) to the executor; its {@code toString}, like
+ * {@link JdbcEndpoint}'s, shows none.
  */
 public record TransferUnit(
     String runId,
@@ -20,9 +20,17 @@ public record TransferUnit(
     JdbcEndpoint target,
     String copyInSql,
     String ledgerTable,
-    int attempts) implements Serializable {
+    int attempts)
+    implements Serializable {
 
   public String describe() {
-    return "tenant " + tenantId + " table " + table + " partition " + (partition + 1) + "/" + partitionCount;
+    return "tenant "
+        + tenantId
+        + " table "
+        + table
+        + " partition "
+        + (partition + 1)
+        + "/"
+        + partitionCount;
   }
 }

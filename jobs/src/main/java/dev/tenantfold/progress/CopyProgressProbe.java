@@ -35,15 +35,21 @@ public final class CopyProgressProbe implements AutoCloseable {
   private boolean inFlightVisible = true;
   private boolean warned;
 
-  /** @param ledgerTable the load ledger, quoted and qualified */
-  public CopyProgressProbe(JdbcEndpoint target, String ledgerTable, String runId, List<String> tenantIds) {
+  /**
+   * @param ledgerTable the load ledger, quoted and qualified
+   */
+  public CopyProgressProbe(
+      JdbcEndpoint target, String ledgerTable, String runId, List<String> tenantIds) {
     this.target = target;
     this.ledgerTable = ledgerTable;
     this.runId = runId;
     this.tenantIds = List.copyOf(tenantIds);
   }
 
-  /** Per tenant: rows and partitions committed, rows of COPYs in flight. Empty when the target cannot be asked now. */
+  /**
+   * Per tenant: rows and partitions committed, rows of COPYs in flight. Empty when the target
+   * cannot be asked now.
+   */
   public synchronized Map<String, Copied> poll() {
     Map<String, long[]> counts = new LinkedHashMap<>();
     try {
@@ -51,8 +57,11 @@ public final class CopyProgressProbe implements AutoCloseable {
         conn = target.connect(SessionName.of(runId, "progress"));
         conn.setAutoCommit(true);
       }
-      try (PreparedStatement ps = conn.prepareStatement("SELECT tenant_id, coalesce(sum(rows_loaded), 0), count(*) FROM " + ledgerTable
-          + " WHERE run_id = ? AND finished_at IS NOT NULL GROUP BY tenant_id")) {
+      try (PreparedStatement ps =
+          conn.prepareStatement(
+              "SELECT tenant_id, coalesce(sum(rows_loaded), 0), count(*) FROM "
+                  + ledgerTable
+                  + " WHERE run_id = ? AND finished_at IS NOT NULL GROUP BY tenant_id")) {
         ps.setString(1, runId);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
@@ -67,7 +76,9 @@ public final class CopyProgressProbe implements AutoCloseable {
       }
     } catch (SQLException e) {
       if (!warned) {
-        LOG.warn("Cannot read the run's progress from the target (progress shows what it last knew): {}", e.getMessage());
+        LOG.warn(
+            "Cannot read the run's progress from the target (progress shows what it last knew): {}",
+            e.getMessage());
         warned = true;
       }
       closeQuietly();
@@ -80,8 +91,11 @@ public final class CopyProgressProbe implements AutoCloseable {
 
   private void inFlight(Map<String, long[]> counts) throws SQLException {
     String prefix = SessionName.of(runId, "load-");
-    try (PreparedStatement ps = conn.prepareStatement("SELECT a.application_name, p.tuples_processed FROM pg_stat_progress_copy p"
-        + " JOIN pg_stat_activity a ON a.pid = p.pid WHERE p.command = 'COPY FROM' AND a.application_name LIKE ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT a.application_name, p.tuples_processed FROM pg_stat_progress_copy p JOIN"
+                + " pg_stat_activity a ON a.pid = p.pid WHERE p.command = 'COPY FROM' AND"
+                + " a.application_name LIKE ?")) {
       ps.setString(1, SessionName.likePattern(runId));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -101,11 +115,16 @@ public final class CopyProgressProbe implements AutoCloseable {
       }
       // PostgreSQL 13 has no pg_stat_progress_copy: committed partitions only.
       inFlightVisible = false;
-      LOG.info("The target has no pg_stat_progress_copy (PostgreSQL 13 or older): progress counts committed partitions only");
+      LOG.info(
+          "The target has no pg_stat_progress_copy (PostgreSQL 13 or older): progress counts"
+              + " committed partitions only");
     }
   }
 
-  /** The tenant a session name ends with; PostgreSQL cuts application_name at 63 bytes, so a unique prefix is enough. */
+  /**
+   * The tenant a session name ends with; PostgreSQL cuts application_name at 63 bytes, so a unique
+   * prefix is enough.
+   */
   private String tenantOf(String suffix) {
     if (tenantIds.contains(suffix)) {
       return suffix;

@@ -12,10 +12,10 @@ import java.util.function.LongSupplier;
 
 /**
  * What one command has done so far, fed by the stages and read by {@link ProgressReporter}: per
- * tenant the stage it is in, its tables, the rows its tables' estimates promise, the rows
- * committed and in flight (from {@link CopyProgressProbe}, the target's own counts), and the tables
- * validated. Thread-safe and cheap: a stage calls it a few times per tenant and per table, never per
- * row, so the COPY path is untouched.
+ * tenant the stage it is in, its tables, the rows its tables' estimates promise, the rows committed
+ * and in flight (from {@link CopyProgressProbe}, the target's own counts), and the tables
+ * validated. Thread-safe and cheap: a stage calls it a few times per tenant and per table, never
+ * per row, so the COPY path is untouched.
  */
 public final class ProgressTracker {
   /** A tenant's stages, in order; {@code DONE} and {@code FAILED} end it. */
@@ -39,6 +39,7 @@ public final class ProgressTracker {
 
   /** A nanoTime reading not taken yet (nanoTime may be any long, 0 included). */
   private static final long UNSET = Long.MIN_VALUE;
+
   private final String command;
   private final LongSupplier nanoTime;
   private final long startNanos;
@@ -88,7 +89,10 @@ public final class ProgressTracker {
     ids.forEach(this::tenant);
   }
 
-  /** Where committed and in-flight COPY rows are read from (the run's load ledger and {@code pg_stat_progress_copy}). */
+  /**
+   * Where committed and in-flight COPY rows are read from (the run's load ledger and {@code
+   * pg_stat_progress_copy}).
+   */
   public void countCopiesWith(CopyProgressProbe copies) {
     this.probe = copies;
   }
@@ -108,7 +112,10 @@ public final class ProgressTracker {
     t.stage = stage;
   }
 
-  /** The tenant's tables and the rows their catalog estimates promise ({@code reltuples}; negative: unknown, counted as 0). */
+  /**
+   * The tenant's tables and the rows their catalog estimates promise ({@code reltuples}; negative:
+   * unknown, counted as 0).
+   */
   public void tablesPlanned(String tenantId, int tables, long estimatedRows) {
     Tenant t = tenant(tenantId);
     t.tables = tables;
@@ -126,7 +133,10 @@ public final class ProgressTracker {
     stage(tenantId, ok ? Stage.DONE : Stage.FAILED);
   }
 
-  /** Rows the target has for the tenant so far (committed partitions plus COPYs in flight); never goes back. */
+  /**
+   * Rows the target has for the tenant so far (committed partitions plus COPYs in flight); never
+   * goes back.
+   */
   public void copied(String tenantId, long rows, long committedPartitions) {
     Tenant t = tenant(tenantId);
     t.copiedRows = Math.max(t.copiedRows, rows);
@@ -139,11 +149,13 @@ public final class ProgressTracker {
     if (p == null) {
       return;
     }
-    p.poll().forEach((tenantId, c) -> {
-      if (tenants.containsKey(tenantId)) {
-        copied(tenantId, c.committedRows() + c.inFlightRows(), c.committedPartitions());
-      }
-    });
+    p.poll()
+        .forEach(
+            (tenantId, c) -> {
+              if (tenants.containsKey(tenantId)) {
+                copied(tenantId, c.committedRows() + c.inFlightRows(), c.committedPartitions());
+              }
+            });
   }
 
   void closeProbe() {
@@ -154,10 +166,12 @@ public final class ProgressTracker {
   }
 
   private Tenant tenant(String id) {
-    return tenants.computeIfAbsent(id, k -> {
-      order.add(k);
-      return new Tenant();
-    });
+    return tenants.computeIfAbsent(
+        id,
+        k -> {
+          order.add(k);
+          return new Tenant();
+        });
   }
 
   /** An immutable view for rendering. */
@@ -172,16 +186,43 @@ public final class ProgressTracker {
         firstStart = Math.min(firstStart, t.transferStart - startNanos);
         lastEnd = Math.max(lastEnd, (t.transferEnd == UNSET ? now : t.transferEnd) - startNanos);
       }
-      long transferNanos = t.transferStart == UNSET ? 0 : (t.transferEnd == UNSET ? now : t.transferEnd) - t.transferStart;
-      views.add(new TenantView(id, t.stage, t.tables, t.estimatedRows, t.copiedRows, t.committedPartitions, transferNanos,
-          t.tablesValidated.get(), t.rowsValidated.get(), t.validateStart == UNSET ? 0 : now - t.validateStart));
+      long transferNanos =
+          t.transferStart == UNSET
+              ? 0
+              : (t.transferEnd == UNSET ? now : t.transferEnd) - t.transferStart;
+      views.add(
+          new TenantView(
+              id,
+              t.stage,
+              t.tables,
+              t.estimatedRows,
+              t.copiedRows,
+              t.committedPartitions,
+              transferNanos,
+              t.tablesValidated.get(),
+              t.rowsValidated.get(),
+              t.validateStart == UNSET ? 0 : now - t.validateStart));
     }
-    return new Snapshot(command, runId, now - startNanos, firstStart == Long.MAX_VALUE ? 0 : lastEnd - firstStart, views);
+    return new Snapshot(
+        command,
+        runId,
+        now - startNanos,
+        firstStart == Long.MAX_VALUE ? 0 : lastEnd - firstStart,
+        views);
   }
 
   /** One tenant as of a snapshot. */
-  public record TenantView(String tenantId, Stage stage, int tables, long estimatedRows, long copiedRows, long committedPartitions,
-      long transferNanos, int tablesValidated, long rowsValidated, long validateNanos) {
+  public record TenantView(
+      String tenantId,
+      Stage stage,
+      int tables,
+      long estimatedRows,
+      long copiedRows,
+      long committedPartitions,
+      long transferNanos,
+      int tablesValidated,
+      long rowsValidated,
+      long validateNanos) {
     /** Whether the tenant has nothing left to do in {@code s} (passed it, or ended). */
     boolean past(Stage s) {
       return stage.ended() || stage.ordinal() > s.ordinal();
@@ -196,7 +237,12 @@ public final class ProgressTracker {
    * All tenants as of one instant; {@code transferNanos} is the wall time from the first tenant's
    * transfer start to the last one's end (or now), the window the rows moved in.
    */
-  public record Snapshot(String command, String runId, long elapsedNanos, long transferNanos, List<TenantView> tenants) {
+  public record Snapshot(
+      String command,
+      String runId,
+      long elapsedNanos,
+      long transferNanos,
+      List<TenantView> tenants) {
     public Snapshot {
       tenants = List.copyOf(tenants);
     }

@@ -11,9 +11,29 @@ import java.util.stream.Collectors;
  * quoting is six lines, not worth a library on the cluster classpath.
  */
 public final class CsvReport {
-  static final List<String> HEADER = List.of("run_id", "command", "tenant_id", "table_name", "status", "published", "source_rows",
-      "extracted_rows", "duplicates_removed", "rejected_rows", "loaded_rows", "previous_rows", "checksum", "mismatched_buckets",
-      "buckets_compared", "differing_keys", "listed_keys", "changed_columns", "message", "source_kind", "source_point_in_time");
+  static final List<String> HEADER =
+      List.of(
+          "run_id",
+          "command",
+          "tenant_id",
+          "table_name",
+          "status",
+          "published",
+          "source_rows",
+          "extracted_rows",
+          "duplicates_removed",
+          "rejected_rows",
+          "loaded_rows",
+          "previous_rows",
+          "checksum",
+          "mismatched_buckets",
+          "buckets_compared",
+          "differing_keys",
+          "listed_keys",
+          "changed_columns",
+          "message",
+          "source_kind",
+          "source_point_in_time");
   private static final int KEYS_IN_CELL = 20;
 
   private CsvReport() {}
@@ -25,13 +45,49 @@ public final class CsvReport {
       String kind = t.source().map(SourceInfo::kind).orElse("");
       String at = t.source().flatMap(SourceInfo::pointInTime).map(Object::toString).orElse("");
       if (t.tables().isEmpty()) {
-        line(out, List.of(run.runId(), run.command(), t.tenantId(), "", t.status().name(), Boolean.toString(t.published()), "", "", "", "", "", "",
-            "", "", "", "", "", "", text(t.message()), kind, at));
+        line(
+            out,
+            List.of(
+                run.runId(),
+                run.command(),
+                t.tenantId(),
+                "",
+                t.status().name(),
+                Boolean.toString(t.published()),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                text(t.message()),
+                kind,
+                at));
       }
       for (TableResult r : t.tables()) {
-        List<String> cells = new ArrayList<>(List.of(run.runId(), run.command(), t.tenantId(), text(r.tableName()), r.status().name(),
-            Boolean.toString(r.published()), Long.toString(r.sourceRows()), Long.toString(r.extractedRows()), Long.toString(r.duplicatesRemoved()),
-            Long.toString(r.rejectedRows()), Long.toString(r.loadedRows()), r.previousRows().isPresent() ? Long.toString(r.previousRows().getAsLong()) : ""));
+        List<String> cells =
+            new ArrayList<>(
+                List.of(
+                    run.runId(),
+                    run.command(),
+                    t.tenantId(),
+                    text(r.tableName()),
+                    r.status().name(),
+                    Boolean.toString(r.published()),
+                    Long.toString(r.sourceRows()),
+                    Long.toString(r.extractedRows()),
+                    Long.toString(r.duplicatesRemoved()),
+                    Long.toString(r.rejectedRows()),
+                    Long.toString(r.loadedRows()),
+                    r.previousRows().isPresent()
+                        ? Long.toString(r.previousRows().getAsLong())
+                        : ""));
         if (r.checksum() == null) {
           cells.addAll(List.of("", "", "", "", "", ""));
         } else {
@@ -41,9 +97,20 @@ public final class CsvReport {
           cells.add(Integer.toString(c.mismatchedBuckets()));
           cells.add(Integer.toString(c.buckets()));
           cells.add(Long.toString(differing));
-          cells.add(text(c.listed().stream().limit(KEYS_IN_CELL).map(d -> d.kind() + " " + d.key()).collect(Collectors.joining("; "))
-              + (c.listed().size() > KEYS_IN_CELL ? "; ..." : "")));
-          cells.add(text(c.listed().stream().flatMap(d -> d.changedColumns().stream()).distinct().sorted().collect(Collectors.joining(" "))));
+          cells.add(
+              text(
+                  c.listed().stream()
+                          .limit(KEYS_IN_CELL)
+                          .map(d -> d.kind() + " " + d.key())
+                          .collect(Collectors.joining("; "))
+                      + (c.listed().size() > KEYS_IN_CELL ? "; ..." : "")));
+          cells.add(
+              text(
+                  c.listed().stream()
+                      .flatMap(d -> d.changedColumns().stream())
+                      .distinct()
+                      .sorted()
+                      .collect(Collectors.joining(" "))));
         }
         cells.addAll(List.of(text(r.message()), kind, at));
         line(out, cells);
@@ -67,7 +134,10 @@ public final class CsvReport {
         out.append(',');
       }
       String cell = cells.get(i);
-      if (cell.indexOf(',') >= 0 || cell.indexOf('"') >= 0 || cell.indexOf('\n') >= 0 || cell.indexOf('\r') >= 0) {
+      if (cell.indexOf(',') >= 0
+          || cell.indexOf('"') >= 0
+          || cell.indexOf('\n') >= 0
+          || cell.indexOf('\r') >= 0) {
         out.append('"').append(cell.replace("\"", "\"\"")).append('"');
       } else {
         out.append(cell);
@@ -75,5 +145,4 @@ public final class CsvReport {
     }
     out.append("\r\n");
   }
-
 }

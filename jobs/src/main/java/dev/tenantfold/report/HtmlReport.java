@@ -19,9 +19,9 @@ import java.util.TreeSet;
 
 /**
  * report.html: one self-contained file per run (inline CSS, JS and SVG; nothing fetched), readable
- * by someone who did not run it. Verdict first (what needs attention, then what succeeded), then the
- * tenant-by-table grid, rows per tenant and stage timeline as drawn charts, the differing keys with
- * their changed columns, and what changed since the previous run of the same tenants.
+ * by someone who did not run it. Verdict first (what needs attention, then what succeeded), then
+ * the tenant-by-table grid, rows per tenant and stage timeline as drawn charts, the differing keys
+ * with their changed columns, and what changed since the previous run of the same tenants.
  *
  * <p>Plain Java text, every value escaped ({@link #esc}). What a reader needs at once (verdict,
  * problems, keys, charts) is rendered here; the grid and the list of every table are drawn in the
@@ -29,29 +29,50 @@ import java.util.TreeSet;
  */
 public final class HtmlReport {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC);
-  /** Problems listed in the header before "and N more": the grid and the table list show all of them. */
+  private static final DateTimeFormatter WHEN =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT)
+          .withZone(ZoneOffset.UTC);
+
+  /**
+   * Problems listed in the header before "and N more": the grid and the table list show all of
+   * them.
+   */
   static final int ATTENTION_SHOWN = 50;
+
   /** Problem tables whose keys are shown in full; the rest are in the table list. */
   static final int DIFFERENCES_SHOWN = 100;
+
   /** Tables with changed row counts listed in the comparison; totals cover all. */
   static final int CHANGES_SHOWN = 100;
-  private static final String[] STAGE_COLOURS = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac",
-      "#e15759"};
+
+  private static final String[] STAGE_COLOURS = {
+    "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f",
+    "#bab0ac", "#e15759"
+  };
 
   private HtmlReport() {}
 
   /**
-   * @param status the run's status as recorded ({@code succeeded}, {@code failed}, {@code running}, ...)
-   * @param previous the previous run of the same command covering any of these tenants, for the comparison
+   * @param status the run's status as recorded ({@code succeeded}, {@code failed}, {@code running},
+   *     ...)
+   * @param previous the previous run of the same command covering any of these tenants, for the
+   *     comparison
    */
   public static String render(RunResult run, String status, Optional<RunResult> previous) {
     StringBuilder h = new StringBuilder(64 * 1024);
     h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         .append("<link rel=\"icon\" href=\"data:,\">")
-        .append("<title>Tenantfold ").append(esc(run.command())).append(' ').append(esc(run.runId())).append(": ").append(esc(status)).append("</title>")
-        .append("<style>").append(CSS).append("</style></head><body>\n");
+        .append("<title>Tenantfold ")
+        .append(esc(run.command()))
+        .append(' ')
+        .append(esc(run.runId()))
+        .append(": ")
+        .append(esc(status))
+        .append("</title>")
+        .append("<style>")
+        .append(CSS)
+        .append("</style></head><body>\n");
     header(h, run, status);
     grid(h, run);
     rowsChart(h, run);
@@ -59,9 +80,14 @@ public final class HtmlReport {
     differences(h, run);
     comparison(h, run, previous);
     tableList(h);
-    h.append("<footer>Tenantfold report, schema of the report tables: docs/report-schema.md. Generated ").append(esc(WHEN.format(run.finishedAt())))
+    h.append(
+            "<footer>Tenantfold report, schema of the report tables: docs/report-schema.md."
+                + " Generated ")
+        .append(esc(WHEN.format(run.finishedAt())))
         .append(".</footer>\n");
-    h.append("<script type=\"application/json\" id=\"data\">").append(scriptSafe(data(run))).append("</script>\n");
+    h.append("<script type=\"application/json\" id=\"data\">")
+        .append(scriptSafe(data(run)))
+        .append("</script>\n");
     h.append("<script>").append(JS).append("</script>\n</body></html>\n");
     return h.toString();
   }
@@ -69,33 +95,68 @@ public final class HtmlReport {
   // ---- header: verdict, attention, success, when ----
 
   private static void header(StringBuilder h, RunResult run, String status) {
-    List<TenantResult> attention = run.tenants().stream().filter(t -> t.status() != TableStatus.OK || (!audit(run) && !t.published())).toList();
+    List<TenantResult> attention =
+        run.tenants().stream()
+            .filter(t -> t.status() != TableStatus.OK || (!audit(run) && !t.published()))
+            .toList();
     List<TenantResult> fine = run.tenants().stream().filter(t -> !attention.contains(t)).toList();
-    String cls = switch (run.status()) {
-      case OK -> attention.isEmpty() ? "ok" : "failed";
-      case MISMATCH -> "mismatch";
-      case FAILED -> "failed";
-    };
-    h.append("<header class=\"verdict ").append(cls).append("\" id=\"verdict\"><h1>").append(esc(headline(run, status, attention.size())))
-        .append("</h1>\n<p class=\"meta\">tenantfold ").append(esc(run.command())).append(" <code>").append(esc(run.runId())).append("</code> &middot; started ")
-        .append(esc(WHEN.format(run.startedAt()))).append(" &middot; took ").append(esc(duration(Duration.between(run.startedAt(), run.finishedAt()))))
-        .append(" &middot; exit code ").append(run.exitCode()).append(" &middot; status ").append(esc(status)).append("</p>\n");
+    String cls =
+        switch (run.status()) {
+          case OK -> attention.isEmpty() ? "ok" : "failed";
+          case MISMATCH -> "mismatch";
+          case FAILED -> "failed";
+        };
+    h.append("<header class=\"verdict ")
+        .append(cls)
+        .append("\" id=\"verdict\"><h1>")
+        .append(esc(headline(run, status, attention.size())))
+        .append("</h1>\n<p class=\"meta\">tenantfold ")
+        .append(esc(run.command()))
+        .append(" <code>")
+        .append(esc(run.runId()))
+        .append("</code> &middot; started ")
+        .append(esc(WHEN.format(run.startedAt())))
+        .append(" &middot; took ")
+        .append(esc(duration(Duration.between(run.startedAt(), run.finishedAt()))))
+        .append(" &middot; exit code ")
+        .append(run.exitCode())
+        .append(" &middot; status ")
+        .append(esc(status))
+        .append("</p>\n");
     long tables = run.tenants().stream().mapToLong(t -> t.tables().size()).sum();
-    long problemTables = run.tenants().stream().flatMap(t -> t.tables().stream()).filter(t -> t.status() != TableStatus.OK).count();
+    long problemTables =
+        run.tenants().stream()
+            .flatMap(t -> t.tables().stream())
+            .filter(t -> t.status() != TableStatus.OK)
+            .count();
     h.append("<ul class=\"counts\" id=\"counts\">")
         .append(count("tenants", run.tenants().size()))
-        .append(count(audit(run) ? "matching" : "published", audit(run)
-            ? run.tenants().stream().filter(t -> t.status() == TableStatus.OK).count()
-            : run.tenants().stream().filter(TenantResult::published).count()))
+        .append(
+            count(
+                audit(run) ? "matching" : "published",
+                audit(run)
+                    ? run.tenants().stream().filter(t -> t.status() == TableStatus.OK).count()
+                    : run.tenants().stream().filter(TenantResult::published).count()))
         .append(count("tables", tables))
-        .append(count(problemTables == 1 ? "table needs attention" : "tables need attention", problemTables))
-        .append(count(audit(run) ? "rows audited" : "rows published", audit(run)
-            ? run.tenants().stream().flatMap(t -> t.tables().stream()).mapToLong(TableResult::loadedRows).sum()
-            : run.publishedRows()))
+        .append(
+            count(
+                problemTables == 1 ? "table needs attention" : "tables need attention",
+                problemTables))
+        .append(
+            count(
+                audit(run) ? "rows audited" : "rows published",
+                audit(run)
+                    ? run.tenants().stream()
+                        .flatMap(t -> t.tables().stream())
+                        .mapToLong(TableResult::loadedRows)
+                        .sum()
+                    : run.publishedRows()))
         .append("</ul>\n");
     h.append("<section id=\"attention\"><h2>Needs attention</h2>");
     if (attention.isEmpty()) {
-      h.append("<p class=\"none\">Nothing: every tenant ").append(audit(run) ? "matches its source" : "was published and validated").append(".</p>");
+      h.append("<p class=\"none\">Nothing: every tenant ")
+          .append(audit(run) ? "matches its source" : "was published and validated")
+          .append(".</p>");
     } else {
       h.append("<ul class=\"problems\">");
       int shown = 0;
@@ -107,7 +168,9 @@ public final class HtmlReport {
         }
       }
       if (shown > ATTENTION_SHOWN) {
-        h.append("<li class=\"more\">... and ").append(shown - ATTENTION_SHOWN).append(" more: see the grid and the list of every table below</li>");
+        h.append("<li class=\"more\">... and ")
+            .append(shown - ATTENTION_SHOWN)
+            .append(" more: see the grid and the list of every table below</li>");
       }
       h.append("</ul>");
     }
@@ -115,11 +178,24 @@ public final class HtmlReport {
     if (fine.isEmpty()) {
       h.append("<p class=\"none\">No tenant succeeded.</p>");
     } else {
-      long rows = fine.stream().flatMap(t -> t.tables().stream()).mapToLong(TableResult::loadedRows).sum();
-      h.append("<p>").append(fine.size()).append(fine.size() == 1 ? " tenant " : " tenants ").append(audit(run) ? "match their sources" : "published")
-          .append(" (").append(String.format(Locale.ROOT, "%,d", fine.stream().mapToLong(t -> t.tables().size()).sum())).append(" tables, ")
-          .append(String.format(Locale.ROOT, "%,d", rows)).append(" rows): ");
-      h.append(esc(String.join(", ", fine.stream().limit(ATTENTION_SHOWN).map(TenantResult::tenantId).toList())));
+      long rows =
+          fine.stream().flatMap(t -> t.tables().stream()).mapToLong(TableResult::loadedRows).sum();
+      h.append("<p>")
+          .append(fine.size())
+          .append(fine.size() == 1 ? " tenant " : " tenants ")
+          .append(audit(run) ? "match their sources" : "published")
+          .append(" (")
+          .append(
+              String.format(
+                  Locale.ROOT, "%,d", fine.stream().mapToLong(t -> t.tables().size()).sum()))
+          .append(" tables, ")
+          .append(String.format(Locale.ROOT, "%,d", rows))
+          .append(" rows): ");
+      h.append(
+          esc(
+              String.join(
+                  ", ",
+                  fine.stream().limit(ATTENTION_SHOWN).map(TenantResult::tenantId).toList())));
       if (fine.size() > ATTENTION_SHOWN) {
         h.append(", ... and ").append(fine.size() - ATTENTION_SHOWN).append(" more");
       }
@@ -139,13 +215,22 @@ public final class HtmlReport {
     return switch (status) {
       case "running" -> what + " still running (or its driver died): " + n + " tenants so far";
       case "abandoned" -> what + " abandoned: its driver stopped before the end";
-      default -> switch (run.status()) {
-        case OK -> attention == 0
-            ? (audit(run) ? "All " + n + " tenants match their sources" : "All " + n + " tenants published and validated")
-            : what + " failed: " + attention + " of " + n + " tenants not published";
-        case MISMATCH -> (audit(run) ? "Differences found: " : "Validation failed: ") + attention + " of " + n + " tenants need attention";
-        case FAILED -> what + " failed: " + attention + " of " + n + " tenants need attention";
-      };
+      default ->
+          switch (run.status()) {
+            case OK ->
+                attention == 0
+                    ? (audit(run)
+                        ? "All " + n + " tenants match their sources"
+                        : "All " + n + " tenants published and validated")
+                    : what + " failed: " + attention + " of " + n + " tenants not published";
+            case MISMATCH ->
+                (audit(run) ? "Differences found: " : "Validation failed: ")
+                    + attention
+                    + " of "
+                    + n
+                    + " tenants need attention";
+            case FAILED -> what + " failed: " + attention + " of " + n + " tenants need attention";
+          };
     };
   }
 
@@ -158,8 +243,15 @@ public final class HtmlReport {
     }
     for (TableResult r : t.tables()) {
       if (r.status() != TableStatus.OK) {
-        out.add(badge(r.status()) + tenant + " / <a href=\"#d-" + esc(anchor(t.tenantId(), r.tableName())) + "\">" + esc(r.tableName()) + "</a>: "
-            + esc(r.message()));
+        out.add(
+            badge(r.status())
+                + tenant
+                + " / <a href=\"#d-"
+                + esc(anchor(t.tenantId(), r.tableName()))
+                + "\">"
+                + esc(r.tableName())
+                + "</a>: "
+                + esc(r.message()));
       }
     }
     if (out.isEmpty() && !audit(run) && !t.published()) {
@@ -172,10 +264,19 @@ public final class HtmlReport {
 
   private static void grid(StringBuilder h, RunResult run) {
     h.append("<section id=\"grid-section\"><h2>Tenants &times; tables</h2>")
-        .append("<div class=\"controls\"><label>Filter <input id=\"filter\" type=\"search\" placeholder=\"tenant or table name\"></label>")
-        .append(" <label><input id=\"problems-only\" type=\"checkbox\"> only what needs attention</label>")
-        .append(" <span class=\"legend\">").append(badge(TableStatus.OK)).append("OK ").append(badge(TableStatus.MISMATCH)).append("mismatch ")
-        .append(badge(TableStatus.FAILED)).append("failed <span class=\"badge none\"></span>not in this tenant</span></div>")
+        .append(
+            "<div class=\"controls\"><label>Filter <input id=\"filter\" type=\"search\""
+                + " placeholder=\"tenant or table name\"></label>")
+        .append(
+            " <label><input id=\"problems-only\" type=\"checkbox\"> only what needs"
+                + " attention</label>")
+        .append(" <span class=\"legend\">")
+        .append(badge(TableStatus.OK))
+        .append("OK ")
+        .append(badge(TableStatus.MISMATCH))
+        .append("mismatch ")
+        .append(badge(TableStatus.FAILED))
+        .append("failed <span class=\"badge none\"></span>not in this tenant</span></div>")
         .append("<div class=\"scroll\"><table id=\"grid\" class=\"grid\"></table></div>")
         .append("<p class=\"hint\" id=\"grid-hint\"></p></section>\n");
   }
@@ -189,20 +290,51 @@ public final class HtmlReport {
     int label = 150;
     int width = 760;
     int height = tenants.size() * (bar + 4) + 24;
-    h.append("<section id=\"rows\"><h2>Rows per tenant</h2><p class=\"hint\">").append(audit(run) ? "Rows audited" : "Rows loaded")
+    h.append("<section id=\"rows\"><h2>Rows per tenant</h2><p class=\"hint\">")
+        .append(audit(run) ? "Rows audited" : "Rows loaded")
         .append(" per tenant, all tables; the colour is the tenant's verdict.</p>")
-        .append("<svg class=\"chart\" role=\"img\" aria-label=\"rows per tenant\" width=\"").append(width).append("\" height=\"").append(height)
-        .append("\" viewBox=\"0 0 ").append(width).append(' ').append(height).append("\">");
+        .append("<svg class=\"chart\" role=\"img\" aria-label=\"rows per tenant\" width=\"")
+        .append(width)
+        .append("\" height=\"")
+        .append(height)
+        .append("\" viewBox=\"0 0 ")
+        .append(width)
+        .append(' ')
+        .append(height)
+        .append("\">");
     int y = 4;
     for (TenantResult t : tenants) {
       long rows = rows(t);
       double w = (width - label - 110) * (double) rows / max;
-      h.append("<g><title>").append(esc(t.tenantId())).append(": ").append(String.format(Locale.ROOT, "%,d", rows)).append(" rows, ")
-          .append(t.status()).append("</title><text x=\"").append(label - 6).append("\" y=\"").append(y + bar - 4).append("\" text-anchor=\"end\">")
-          .append(esc(shorten(t.tenantId(), 22))).append("</text><rect class=\"").append(t.status().name()).append("\" x=\"").append(label).append("\" y=\"")
-          .append(y).append("\" width=\"").append(String.format(Locale.ROOT, "%.1f", Math.max(w, 1))).append("\" height=\"").append(bar)
-          .append("\"/><text x=\"").append(String.format(Locale.ROOT, "%.1f", label + Math.max(w, 1) + 4)).append("\" y=\"").append(y + bar - 4)
-          .append("\">").append(String.format(Locale.ROOT, "%,d", rows)).append("</text></g>");
+      h.append("<g><title>")
+          .append(esc(t.tenantId()))
+          .append(": ")
+          .append(String.format(Locale.ROOT, "%,d", rows))
+          .append(" rows, ")
+          .append(t.status())
+          .append("</title><text x=\"")
+          .append(label - 6)
+          .append("\" y=\"")
+          .append(y + bar - 4)
+          .append("\" text-anchor=\"end\">")
+          .append(esc(shorten(t.tenantId(), 22)))
+          .append("</text><rect class=\"")
+          .append(t.status().name())
+          .append("\" x=\"")
+          .append(label)
+          .append("\" y=\"")
+          .append(y)
+          .append("\" width=\"")
+          .append(String.format(Locale.ROOT, "%.1f", Math.max(w, 1)))
+          .append("\" height=\"")
+          .append(bar)
+          .append("\"/><text x=\"")
+          .append(String.format(Locale.ROOT, "%.1f", label + Math.max(w, 1) + 4))
+          .append("\" y=\"")
+          .append(y + bar - 4)
+          .append("\">")
+          .append(String.format(Locale.ROOT, "%,d", rows))
+          .append("</text></g>");
       y += bar + 4;
     }
     h.append("</svg></section>\n");
@@ -216,49 +348,102 @@ public final class HtmlReport {
     List<TenantResult> tenants = run.tenants();
     h.append("<section id=\"timeline\"><h2>Stage timeline</h2>");
     if (tenants.stream().allMatch(t -> t.stageMillis().isEmpty())) {
-      h.append("<p class=\"none\">No stage timings recorded for this run (").append(audit(run) ? "validate records the tenant's total only"
-          : "recorded from schema version 2 on").append(").</p>");
+      h.append("<p class=\"none\">No stage timings recorded for this run (")
+          .append(
+              audit(run)
+                  ? "validate records the tenant's total only"
+                  : "recorded from schema version 2 on")
+          .append(").</p>");
       if (tenants.stream().anyMatch(t -> t.millis() > 0)) {
         h.append("<table class=\"list\"><tr><th>tenant</th><th>time</th></tr>");
-        tenants.forEach(t -> h.append("<tr><td>").append(esc(t.tenantId())).append("</td><td class=\"num\">").append(esc(duration(Duration.ofMillis(t.millis()))))
-            .append("</td></tr>"));
+        tenants.forEach(
+            t ->
+                h.append("<tr><td>")
+                    .append(esc(t.tenantId()))
+                    .append("</td><td class=\"num\">")
+                    .append(esc(duration(Duration.ofMillis(t.millis()))))
+                    .append("</td></tr>"));
         h.append("</table>");
       }
       h.append("</section>\n");
       return;
     }
     List<String> stages = new ArrayList<>();
-    tenants.forEach(t -> t.stageMillis().keySet().forEach(s -> {
-      if (!stages.contains(s)) {
-        stages.add(s);
-      }
-    }));
-    long max = Math.max(1, tenants.stream().mapToLong(t -> Math.max(t.millis(), t.stageMillis().values().stream().mapToLong(Long::longValue).sum()))
-        .max().orElse(1));
+    tenants.forEach(
+        t ->
+            t.stageMillis()
+                .keySet()
+                .forEach(
+                    s -> {
+                      if (!stages.contains(s)) {
+                        stages.add(s);
+                      }
+                    }));
+    long max =
+        Math.max(
+            1,
+            tenants.stream()
+                .mapToLong(
+                    t ->
+                        Math.max(
+                            t.millis(),
+                            t.stageMillis().values().stream().mapToLong(Long::longValue).sum()))
+                .max()
+                .orElse(1));
     int bar = 16;
     int label = 150;
     int width = 760;
     int plot = width - label - 20;
     int height = tenants.size() * (bar + 4) + 44;
-    h.append("<p class=\"hint\">Each tenant's stages in order, from the tenant's start (tenants run in parallel, up to ")
+    h.append(
+            "<p class=\"hint\">Each tenant's stages in order, from the tenant's start (tenants run"
+                + " in parallel, up to ")
         .append("<code>extract.tenant-parallelism</code> at once).</p><p class=\"legend\">");
     for (int i = 0; i < stages.size(); i++) {
-      h.append("<span class=\"swatch\" style=\"background:").append(STAGE_COLOURS[i % STAGE_COLOURS.length]).append("\"></span>").append(esc(stages.get(i)))
+      h.append("<span class=\"swatch\" style=\"background:")
+          .append(STAGE_COLOURS[i % STAGE_COLOURS.length])
+          .append("\"></span>")
+          .append(esc(stages.get(i)))
           .append(' ');
     }
-    h.append("</p><svg class=\"chart\" role=\"img\" aria-label=\"stage timeline\" width=\"").append(width).append("\" height=\"").append(height)
-        .append("\" viewBox=\"0 0 ").append(width).append(' ').append(height).append("\">");
+    h.append("</p><svg class=\"chart\" role=\"img\" aria-label=\"stage timeline\" width=\"")
+        .append(width)
+        .append("\" height=\"")
+        .append(height)
+        .append("\" viewBox=\"0 0 ")
+        .append(width)
+        .append(' ')
+        .append(height)
+        .append("\">");
     int y = 4;
     for (TenantResult t : tenants) {
-      h.append("<text x=\"").append(label - 6).append("\" y=\"").append(y + bar - 4).append("\" text-anchor=\"end\">").append(esc(shorten(t.tenantId(), 22)))
+      h.append("<text x=\"")
+          .append(label - 6)
+          .append("\" y=\"")
+          .append(y + bar - 4)
+          .append("\" text-anchor=\"end\">")
+          .append(esc(shorten(t.tenantId(), 22)))
           .append("</text>");
       double x = label;
       for (Map.Entry<String, Long> s : t.stageMillis().entrySet()) {
         double w = plot * (double) s.getValue() / max;
-        h.append("<rect x=\"").append(String.format(Locale.ROOT, "%.1f", x)).append("\" y=\"").append(y).append("\" width=\"")
-            .append(String.format(Locale.ROOT, "%.1f", w)).append("\" height=\"").append(bar).append("\" fill=\"")
-            .append(STAGE_COLOURS[stages.indexOf(s.getKey()) % STAGE_COLOURS.length]).append("\"><title>").append(esc(t.tenantId())).append(' ')
-            .append(esc(s.getKey())).append(": ").append(esc(duration(Duration.ofMillis(s.getValue())))).append("</title></rect>");
+        h.append("<rect x=\"")
+            .append(String.format(Locale.ROOT, "%.1f", x))
+            .append("\" y=\"")
+            .append(y)
+            .append("\" width=\"")
+            .append(String.format(Locale.ROOT, "%.1f", w))
+            .append("\" height=\"")
+            .append(bar)
+            .append("\" fill=\"")
+            .append(STAGE_COLOURS[stages.indexOf(s.getKey()) % STAGE_COLOURS.length])
+            .append("\"><title>")
+            .append(esc(t.tenantId()))
+            .append(' ')
+            .append(esc(s.getKey()))
+            .append(": ")
+            .append(esc(duration(Duration.ofMillis(s.getValue()))))
+            .append("</title></rect>");
         x += w;
       }
       y += bar + 4;
@@ -266,9 +451,19 @@ public final class HtmlReport {
     // Axis: five ticks over the longest tenant.
     for (int i = 0; i <= 4; i++) {
       double x = label + plot * i / 4.0;
-      h.append("<line x1=\"").append(String.format(Locale.ROOT, "%.1f", x)).append("\" x2=\"").append(String.format(Locale.ROOT, "%.1f", x))
-          .append("\" y1=\"0\" y2=\"").append(y).append("\" class=\"tick\"/><text x=\"").append(String.format(Locale.ROOT, "%.1f", x)).append("\" y=\"")
-          .append(y + 16).append("\" text-anchor=\"middle\">").append(esc(duration(Duration.ofMillis(max * i / 4)))).append("</text>");
+      h.append("<line x1=\"")
+          .append(String.format(Locale.ROOT, "%.1f", x))
+          .append("\" x2=\"")
+          .append(String.format(Locale.ROOT, "%.1f", x))
+          .append("\" y1=\"0\" y2=\"")
+          .append(y)
+          .append("\" class=\"tick\"/><text x=\"")
+          .append(String.format(Locale.ROOT, "%.1f", x))
+          .append("\" y=\"")
+          .append(y + 16)
+          .append("\" text-anchor=\"middle\">")
+          .append(esc(duration(Duration.ofMillis(max * i / 4))))
+          .append("</text>");
     }
     h.append("</svg></section>\n");
   }
@@ -276,45 +471,101 @@ public final class HtmlReport {
   // ---- checksum verdicts and keys ----
 
   private static void differences(StringBuilder h, RunResult run) {
-    List<TableResult> problems = run.tenants().stream().flatMap(t -> t.tables().stream()).filter(t -> t.status() != TableStatus.OK).toList();
+    List<TableResult> problems =
+        run.tenants().stream()
+            .flatMap(t -> t.tables().stream())
+            .filter(t -> t.status() != TableStatus.OK)
+            .toList();
     h.append("<section id=\"differences\"><h2>Checksums and differing keys</h2>");
-    long checked = run.tenants().stream().flatMap(t -> t.tables().stream()).filter(t -> t.checksum() != null).count();
-    long matching = run.tenants().stream().flatMap(t -> t.tables().stream()).filter(t -> t.checksum() != null && t.checksum().mismatchedBuckets() == 0)
-        .count();
-    h.append("<p>").append(matching).append(" of ").append(checked).append(" checksummed tables match their source.</p>");
+    long checked =
+        run.tenants().stream()
+            .flatMap(t -> t.tables().stream())
+            .filter(t -> t.checksum() != null)
+            .count();
+    long matching =
+        run.tenants().stream()
+            .flatMap(t -> t.tables().stream())
+            .filter(t -> t.checksum() != null && t.checksum().mismatchedBuckets() == 0)
+            .count();
+    h.append("<p>")
+        .append(matching)
+        .append(" of ")
+        .append(checked)
+        .append(" checksummed tables match their source.</p>");
     int shown = 0;
     for (TableResult r : problems) {
       if (shown++ >= DIFFERENCES_SHOWN) {
-        h.append("<p class=\"more\">... and ").append(problems.size() - DIFFERENCES_SHOWN).append(" more tables: see the list of every table below.</p>");
+        h.append("<p class=\"more\">... and ")
+            .append(problems.size() - DIFFERENCES_SHOWN)
+            .append(" more tables: see the list of every table below.</p>");
         break;
       }
-      h.append("<details open class=\"diff\" id=\"d-").append(esc(anchor(r.tenantId(), r.tableName()))).append("\"><summary>").append(badge(r.status()))
-          .append("<b>").append(esc(r.tenantId())).append("</b> / <b>").append(esc(r.tableName())).append("</b> ").append(esc(r.message()))
+      h.append("<details open class=\"diff\" id=\"d-")
+          .append(esc(anchor(r.tenantId(), r.tableName())))
+          .append("\"><summary>")
+          .append(badge(r.status()))
+          .append("<b>")
+          .append(esc(r.tenantId()))
+          .append("</b> / <b>")
+          .append(esc(r.tableName()))
+          .append("</b> ")
+          .append(esc(r.message()))
           .append("</summary>");
-      h.append("<p class=\"counts-line\">source ").append(String.format(Locale.ROOT, "%,d", r.sourceRows())).append(" rows, ")
-          .append(audit(run) ? "published " : "loaded ").append(String.format(Locale.ROOT, "%,d", r.loadedRows())).append(" rows");
+      h.append("<p class=\"counts-line\">source ")
+          .append(String.format(Locale.ROOT, "%,d", r.sourceRows()))
+          .append(" rows, ")
+          .append(audit(run) ? "published " : "loaded ")
+          .append(String.format(Locale.ROOT, "%,d", r.loadedRows()))
+          .append(" rows");
       if (r.checksum() != null) {
         var c = r.checksum();
-        h.append("; checksum ").append(c.mismatchedBuckets() == 0 ? "matches" : c.mismatchedBuckets() + " of " + c.buckets() + " buckets differ")
-            .append(" (source <code>").append(esc(c.sourceDigest())).append("</code>, target <code>").append(esc(c.targetDigest())).append("</code>)");
-        String kinds = String.join(", ", c.differenceCounts().entrySet().stream().filter(e -> e.getValue() > 0)
-            .map(e -> e.getValue() + " " + e.getKey().name()).toList());
+        h.append("; checksum ")
+            .append(
+                c.mismatchedBuckets() == 0
+                    ? "matches"
+                    : c.mismatchedBuckets() + " of " + c.buckets() + " buckets differ")
+            .append(" (source <code>")
+            .append(esc(c.sourceDigest()))
+            .append("</code>, target <code>")
+            .append(esc(c.targetDigest()))
+            .append("</code>)");
+        String kinds =
+            String.join(
+                ", ",
+                c.differenceCounts().entrySet().stream()
+                    .filter(e -> e.getValue() > 0)
+                    .map(e -> e.getValue() + " " + e.getKey().name())
+                    .toList());
         if (!kinds.isEmpty()) {
           h.append("; ").append(esc(kinds));
         }
       }
       h.append("</p>");
       if (r.checksum() != null && !r.checksum().listed().isEmpty()) {
-        h.append("<table class=\"list keys\"><tr><th>difference</th><th>key</th><th>changed columns</th><th>source rows</th><th>target rows</th></tr>");
+        h.append(
+            "<table class=\"list keys\"><tr><th>difference</th><th>key</th><th>changed"
+                + " columns</th><th>source rows</th><th>target rows</th></tr>");
         for (RowDifference d : r.checksum().listed()) {
-          h.append("<tr><td>").append(esc(d.kind().name())).append("</td><td><code class=\"key\">").append(esc(d.key())).append("</code></td><td>")
-              .append(esc(String.join(", ", d.changedColumns()))).append("</td><td class=\"num\">").append(d.sourceRows()).append("</td><td class=\"num\">")
-              .append(d.targetRows()).append("</td></tr>");
+          h.append("<tr><td>")
+              .append(esc(d.kind().name()))
+              .append("</td><td><code class=\"key\">")
+              .append(esc(d.key()))
+              .append("</code></td><td>")
+              .append(esc(String.join(", ", d.changedColumns())))
+              .append("</td><td class=\"num\">")
+              .append(d.sourceRows())
+              .append("</td><td class=\"num\">")
+              .append(d.targetRows())
+              .append("</td></tr>");
         }
         h.append("</table>");
-        long differing = r.checksum().differenceCounts().values().stream().mapToLong(Long::longValue).sum();
+        long differing =
+            r.checksum().differenceCounts().values().stream().mapToLong(Long::longValue).sum();
         if (differing > r.checksum().listed().size()) {
-          h.append("<p class=\"hint\">").append(r.checksum().listed().size()).append(" of ").append(differing)
+          h.append("<p class=\"hint\">")
+              .append(r.checksum().listed().size())
+              .append(" of ")
+              .append(differing)
               .append(" differing keys listed (tenantfold.validate.max-listed-keys).</p>");
         }
       }
@@ -328,12 +579,19 @@ public final class HtmlReport {
   private static void comparison(StringBuilder h, RunResult run, Optional<RunResult> previous) {
     h.append("<section id=\"comparison\"><h2>Compared with the previous run</h2>");
     if (previous.isEmpty()) {
-      h.append("<p class=\"none\">No earlier ").append(esc(run.command())).append(" of these tenants in the report tables.</p></section>\n");
+      h.append("<p class=\"none\">No earlier ")
+          .append(esc(run.command()))
+          .append(" of these tenants in the report tables.</p></section>\n");
       return;
     }
     RunResult prev = previous.get();
     Map<String, Long> before = new LinkedHashMap<>();
-    prev.tenants().forEach(t -> t.tables().forEach(r -> before.put(t.tenantId() + "\u0000" + r.tableName(), r.loadedRows())));
+    prev.tenants()
+        .forEach(
+            t ->
+                t.tables()
+                    .forEach(
+                        r -> before.put(t.tenantId() + "\u0000" + r.tableName(), r.loadedRows())));
     Map<String, long[]> perTable = new TreeMap<>();
     List<String[]> changed = new ArrayList<>();
     for (TenantResult t : run.tenants()) {
@@ -346,28 +604,73 @@ public final class HtmlReport {
         sums[1] += r.loadedRows();
         sums[2] += delta;
         if (delta != 0 || was == null) {
-          changed.add(new String[] {t.tenantId(), r.tableName(), was == null ? "new" : String.format(Locale.ROOT, "%,d", old),
-              String.format(Locale.ROOT, "%,d", r.loadedRows()), String.format(Locale.ROOT, "%+,d", delta)});
+          changed.add(
+              new String[] {
+                t.tenantId(),
+                r.tableName(),
+                was == null ? "new" : String.format(Locale.ROOT, "%,d", old),
+                String.format(Locale.ROOT, "%,d", r.loadedRows()),
+                String.format(Locale.ROOT, "%+,d", delta)
+              });
         }
       }
     }
-    h.append("<p>Previous ").append(esc(prev.command())).append(" <code>").append(esc(prev.runId())).append("</code> started ")
-        .append(esc(WHEN.format(prev.startedAt()))).append(": ").append(esc(prev.statusLabel())).append(". Rows ")
-        .append(audit(run) ? "audited" : "loaded").append(" per table, summed over the tenants of this run.</p>");
-    h.append("<table class=\"list\" id=\"changes\"><tr><th>table</th><th>before</th><th>now</th><th>added / removed</th></tr>");
-    perTable.forEach((table, s) -> h.append("<tr><td>").append(esc(table)).append("</td><td class=\"num\">").append(String.format(Locale.ROOT, "%,d", s[0]))
-        .append("</td><td class=\"num\">").append(String.format(Locale.ROOT, "%,d", s[1])).append("</td><td class=\"num ").append(s[2] < 0 ? "neg" : "")
-        .append("\">").append(String.format(Locale.ROOT, "%+,d", s[2])).append("</td></tr>"));
+    h.append("<p>Previous ")
+        .append(esc(prev.command()))
+        .append(" <code>")
+        .append(esc(prev.runId()))
+        .append("</code> started ")
+        .append(esc(WHEN.format(prev.startedAt())))
+        .append(": ")
+        .append(esc(prev.statusLabel()))
+        .append(". Rows ")
+        .append(audit(run) ? "audited" : "loaded")
+        .append(" per table, summed over the tenants of this run.</p>");
+    h.append(
+        "<table class=\"list\""
+            + " id=\"changes\"><tr><th>table</th><th>before</th><th>now</th><th>added /"
+            + " removed</th></tr>");
+    perTable.forEach(
+        (table, s) ->
+            h.append("<tr><td>")
+                .append(esc(table))
+                .append("</td><td class=\"num\">")
+                .append(String.format(Locale.ROOT, "%,d", s[0]))
+                .append("</td><td class=\"num\">")
+                .append(String.format(Locale.ROOT, "%,d", s[1]))
+                .append("</td><td class=\"num ")
+                .append(s[2] < 0 ? "neg" : "")
+                .append("\">")
+                .append(String.format(Locale.ROOT, "%+,d", s[2]))
+                .append("</td></tr>"));
     h.append("</table>");
     if (!changed.isEmpty()) {
-      h.append("<details><summary>").append(changed.size()).append(" tenant tables changed</summary><table class=\"list\"><tr><th>tenant</th><th>table</th>")
+      h.append("<details><summary>")
+          .append(changed.size())
+          .append(
+              " tenant tables changed</summary><table"
+                  + " class=\"list\"><tr><th>tenant</th><th>table</th>")
           .append("<th>before</th><th>now</th><th>added / removed</th></tr>");
-      changed.stream().limit(CHANGES_SHOWN).forEach(c -> h.append("<tr><td>").append(esc(c[0])).append("</td><td>").append(esc(c[1]))
-          .append("</td><td class=\"num\">").append(esc(c[2])).append("</td><td class=\"num\">").append(esc(c[3])).append("</td><td class=\"num\">")
-          .append(esc(c[4])).append("</td></tr>"));
+      changed.stream()
+          .limit(CHANGES_SHOWN)
+          .forEach(
+              c ->
+                  h.append("<tr><td>")
+                      .append(esc(c[0]))
+                      .append("</td><td>")
+                      .append(esc(c[1]))
+                      .append("</td><td class=\"num\">")
+                      .append(esc(c[2]))
+                      .append("</td><td class=\"num\">")
+                      .append(esc(c[3]))
+                      .append("</td><td class=\"num\">")
+                      .append(esc(c[4]))
+                      .append("</td></tr>"));
       h.append("</table>");
       if (changed.size() > CHANGES_SHOWN) {
-        h.append("<p class=\"more\">... and ").append(changed.size() - CHANGES_SHOWN).append(" more.</p>");
+        h.append("<p class=\"more\">... and ")
+            .append(changed.size() - CHANGES_SHOWN)
+            .append(" more.</p>");
       }
       h.append("</details>");
     }
@@ -375,14 +678,21 @@ public final class HtmlReport {
   }
 
   private static void tableList(StringBuilder h) {
-    h.append("<section id=\"all\"><details id=\"all-details\"><summary><h2>Every table</h2></summary>")
-        .append("<p class=\"hint\">Follows the filter above.</p><table class=\"list\" id=\"all-tables\"></table><p class=\"hint\" id=\"all-hint\"></p>")
+    h.append(
+            "<section id=\"all\"><details id=\"all-details\"><summary><h2>Every"
+                + " table</h2></summary>")
+        .append(
+            "<p class=\"hint\">Follows the filter above.</p><table class=\"list\""
+                + " id=\"all-tables\"></table><p class=\"hint\" id=\"all-hint\"></p>")
         .append("</details></section>\n");
   }
 
   // ---- embedded data for the grid and the table list ----
 
-  /** Compact: tenants, tables, one status letter per cell (O ok, M mismatch, F failed, - absent), and one row per table result. */
+  /**
+   * Compact: tenants, tables, one status letter per cell (O ok, M mismatch, F failed, - absent),
+   * and one row per table result.
+   */
   static String data(RunResult run) {
     TreeSet<String> tables = new TreeSet<>();
     run.tenants().forEach(t -> t.tables().forEach(r -> tables.add(r.tableName())));
@@ -403,8 +713,17 @@ public final class HtmlReport {
       for (TableResult r : t.tables()) {
         cells[tableList.indexOf(r.tableName())] = r.status().name().charAt(0);
         ArrayNode row = rows.addArray();
-        row.add(r.tableName()).add(r.status().name()).add(r.sourceRows()).add(r.loadedRows()).add(r.published())
-            .add(r.checksum() == null ? "-" : r.checksum().mismatchedBuckets() == 0 ? "match" : r.checksum().mismatchedBuckets() + "/" + r.checksum().buckets())
+        row.add(r.tableName())
+            .add(r.status().name())
+            .add(r.sourceRows())
+            .add(r.loadedRows())
+            .add(r.published())
+            .add(
+                r.checksum() == null
+                    ? "-"
+                    : r.checksum().mismatchedBuckets() == 0
+                        ? "match"
+                        : r.checksum().mismatchedBuckets() + "/" + r.checksum().buckets())
             .add(r.message());
       }
       o.put("cells", new String(cells));
@@ -420,7 +739,11 @@ public final class HtmlReport {
   }
 
   private static String count(String what, long n) {
-    return "<li><span class=\"n\">" + String.format(Locale.ROOT, "%,d", n) + "</span> " + esc(what) + "</li>";
+    return "<li><span class=\"n\">"
+        + String.format(Locale.ROOT, "%,d", n)
+        + "</span> "
+        + esc(what)
+        + "</li>";
   }
 
   private static String badge(TableStatus status) {
@@ -444,7 +767,9 @@ public final class HtmlReport {
       return String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
     }
     long s = ms / 1000;
-    return s >= 3600 ? String.format(Locale.ROOT, "%d h %02d min", s / 3600, s / 60 % 60) : String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60);
+    return s >= 3600
+        ? String.format(Locale.ROOT, "%d h %02d min", s / 3600, s / 60 % 60)
+        : String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60);
   }
 
   /** HTML text and attribute escaping. */
@@ -472,7 +797,8 @@ public final class HtmlReport {
     return json.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026");
   }
 
-  private static final String CSS = """
+  private static final String CSS =
+      """
       :root{--ok:#2e7d32;--mismatch:#e69500;--failed:#c62828;--none:#e0e0e0;--fg:#1b1b1b;--muted:#5f6368}
       *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);margin:0 auto;max-width:1200px;padding:0 16px 40px}
       h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:24px 0 8px}summary h2{display:inline}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}
@@ -498,7 +824,8 @@ public final class HtmlReport {
       @media print{.controls,.scroll{max-height:none;overflow:visible}}
       """;
 
-  private static final String JS = """
+  private static final String JS =
+      """
       (function(){
         'use strict';
         var data = JSON.parse(document.getElementById('data').textContent);

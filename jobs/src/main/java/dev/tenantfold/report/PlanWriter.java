@@ -23,13 +23,15 @@ import java.util.Map;
 
 /**
  * Renders a plan for people (the {@code plan} command's output) and as plan.json (stored with every
- * run). The JSON holds nothing that changes between two plannings of the same sources (no times,
- * no run id), so {@code plan_digest} equal in the approved plan and in a run's plan.json means the
- * run followed the plan that was approved.
+ * run). The JSON holds nothing that changes between two plannings of the same sources (no times, no
+ * run id), so {@code plan_digest} equal in the approved plan and in a run's plan.json means the run
+ * followed the plan that was approved.
  */
 public final class PlanWriter {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
   private PlanWriter() {}
 
@@ -74,42 +76,71 @@ public final class PlanWriter {
       var objects = plan.objects(table.name());
       if (!objects.indexes().isEmpty() || !objects.checks().isEmpty()) {
         ArrayNode indexes = t.putArray("indexes");
-        objects.indexes().forEach(i -> indexes.add((i.unique() ? "UNIQUE " : "") + i.name() + " " + i.method() + " " + i.keys()
-            + (i.predicate() == null ? "" : " WHERE " + i.predicate())));
+        objects
+            .indexes()
+            .forEach(
+                i ->
+                    indexes.add(
+                        (i.unique() ? "UNIQUE " : "")
+                            + i.name()
+                            + " "
+                            + i.method()
+                            + " "
+                            + i.keys()
+                            + (i.predicate() == null ? "" : " WHERE " + i.predicate())));
         ArrayNode checks = t.putArray("checks");
         objects.checks().forEach(c -> checks.add(c.name() + " " + c.definition()));
       }
       if (!objects.exclusions().isEmpty()) {
         ArrayNode exclusions = t.putArray("exclusions");
-        objects.exclusions().forEach(c -> exclusions.add(c.name() + " " + c.definition() + " (on each tenant's partition)"));
+        objects
+            .exclusions()
+            .forEach(
+                c ->
+                    exclusions.add(
+                        c.name() + " " + c.definition() + " (on each tenant's partition)"));
       }
       TableRule rule = plan.rule(table.name());
-      if (!rule.columns().isEmpty() || rule.dedup().isPresent() || rule.maxRejectedRows() > 0 || rule.shared().isPresent()) {
+      if (!rule.columns().isEmpty()
+          || rule.dedup().isPresent()
+          || rule.maxRejectedRows() > 0
+          || rule.shared().isPresent()) {
         ObjectNode r = t.putObject("rule");
         r.put("max_rejected_rows", rule.maxRejectedRows());
         if (rule.quarantineDuplicates()) {
           r.put("quarantine_duplicates", true);
         }
         rule.shared().ifPresent(sh -> r.put("shared_on_conflict", sh.describe()));
-        rule.dedup().ifPresent(d -> {
-          ObjectNode dn = r.putObject("dedup");
-          dn.put("exact", d.exact());
-          dn.putPOJO("key", d.key());
-          dn.putPOJO("keep", d.keep().stream().map(k -> k.column() + (k.descending() ? " desc" : " asc")).toList());
-        });
+        rule.dedup()
+            .ifPresent(
+                d -> {
+                  ObjectNode dn = r.putObject("dedup");
+                  dn.put("exact", d.exact());
+                  dn.putPOJO("key", d.key());
+                  dn.putPOJO(
+                      "keep",
+                      d.keep().stream()
+                          .map(k -> k.column() + (k.descending() ? " desc" : " asc"))
+                          .toList());
+                });
         ObjectNode cols = r.putObject("columns");
-        rule.columns().values().stream().sorted((a, b) -> a.column().compareTo(b.column())).forEach(c -> {
-          ObjectNode cn = cols.putObject(c.column());
-          c.cast().ifPresent(v -> cn.put("cast", v));
-          c.defaultValue().ifPresent(v -> cn.put("default", v));
-          if (c.exclude()) {
-            cn.put("exclude", true);
-          }
-        });
+        rule.columns().values().stream()
+            .sorted((a, b) -> a.column().compareTo(b.column()))
+            .forEach(
+                c -> {
+                  ObjectNode cn = cols.putObject(c.column());
+                  c.cast().ifPresent(v -> cn.put("cast", v));
+                  c.defaultValue().ifPresent(v -> cn.put("default", v));
+                  if (c.exclude()) {
+                    cn.put("exclude", true);
+                  }
+                });
       }
     }
     ObjectNode enums = root.putObject("enums");
-    plan.enums().values().stream().sorted((a, b) -> a.name().compareTo(b.name())).forEach(e -> enums.putPOJO(e.name(), e.labels()));
+    plan.enums().values().stream()
+        .sorted((a, b) -> a.name().compareTo(b.name()))
+        .forEach(e -> enums.putPOJO(e.name(), e.labels()));
     ArrayNode drift = root.putArray("drift");
     for (Drift d : plan.drift()) {
       ObjectNode dn = drift.addObject();
@@ -141,7 +172,8 @@ public final class PlanWriter {
   private static String digest(ObjectNode content) {
     try {
       byte[] bytes = JSON.writeValueAsString(content).getBytes(StandardCharsets.UTF_8);
-      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+      return "sha256:"
+          + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (JsonProcessingException | NoSuchAlgorithmException e) {
       throw new IllegalStateException("Cannot digest the plan", e);
     }
@@ -156,23 +188,53 @@ public final class PlanWriter {
    * differs between tenants and what the plan does about it), then the errors and the verdict.
    * {@code unreadable} are tenants whose catalog could not be read at all.
    */
-  public static void print(TargetSchema plan, List<String> tenants, Map<String, String> unreadable, PrintStream out) {
-    out.printf("Plan for %d tenants %s: %d tables (%s)%n", tenants.size(), tenants, plan.tables().size(), digest(plan));
+  public static void print(
+      TargetSchema plan, List<String> tenants, Map<String, String> unreadable, PrintStream out) {
+    out.printf(
+        "Plan for %d tenants %s: %d tables (%s)%n",
+        tenants.size(), tenants, plan.tables().size(), digest(plan));
     for (TargetTable table : plan.tables().values()) {
       out.println();
-      out.printf("Table %s  primary key: %s%n", table.name(), table.primaryKey().isEmpty() ? "(none)" : "tenant column, " + String.join(", ", table.primaryKey()));
+      out.printf(
+          "Table %s  primary key: %s%n",
+          table.name(),
+          table.primaryKey().isEmpty()
+              ? "(none)"
+              : "tenant column, " + String.join(", ", table.primaryKey()));
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"column", "type", "null"});
       for (ColumnSpec c : table.columns()) {
-        rows.add(new String[] {c.name(), (c.domain() != null ? c.domain() + " (" + typeOf(c) + ")" : typeOf(c))
-            + (c.generatedExpression() != null ? " generated as " + c.generatedExpression() : ""), c.notNull() ? "NOT NULL" : "nullable"});
+        rows.add(
+            new String[] {
+              c.name(),
+              (c.domain() != null ? c.domain() + " (" + typeOf(c) + ")" : typeOf(c))
+                  + (c.generatedExpression() != null
+                      ? " generated as " + c.generatedExpression()
+                      : ""),
+              c.notNull() ? "NOT NULL" : "nullable"
+            });
       }
       printTable(rows, out);
       var objects = plan.objects(table.name());
-      objects.indexes().forEach(i -> out.printf("  %s %s on (%s%s)%n", i.unique() ? "unique" : "index", i.name(),
-          i.method().equals("btree") && !plan.rule(table.name()).shared().isPresent() ? "tenant column, " : "", String.join(", ", i.keys())));
+      objects
+          .indexes()
+          .forEach(
+              i ->
+                  out.printf(
+                      "  %s %s on (%s%s)%n",
+                      i.unique() ? "unique" : "index",
+                      i.name(),
+                      i.method().equals("btree") && !plan.rule(table.name()).shared().isPresent()
+                          ? "tenant column, "
+                          : "",
+                      String.join(", ", i.keys())));
       objects.checks().forEach(c -> out.printf("  check %s %s%n", c.name(), c.definition()));
-      objects.exclusions().forEach(c -> out.printf("  exclusion %s %s, on each tenant's partition%n", c.name(), c.definition()));
+      objects
+          .exclusions()
+          .forEach(
+              c ->
+                  out.printf(
+                      "  exclusion %s %s, on each tenant's partition%n", c.name(), c.definition()));
     }
     out.println();
     if (plan.drift().isEmpty()) {
@@ -182,7 +244,10 @@ public final class PlanWriter {
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"table", "column", "what", "resolution"});
       for (Drift d : plan.drift()) {
-        rows.add(new String[] {d.table(), d.column() == null ? "" : d.column(), label(d.kind()), d.detail()});
+        rows.add(
+            new String[] {
+              d.table(), d.column() == null ? "" : d.column(), label(d.kind()), d.detail()
+            });
       }
       printTable(rows, out);
     }
@@ -193,7 +258,13 @@ public final class PlanWriter {
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"object", "tenants", "recreated", "where / why not"});
       for (CodePlan.Entry e : code) {
-        rows.add(new String[] {e.kind() + " " + e.name(), String.join(",", e.tenants()), e.recreated() ? "yes" : "NO", e.detail()});
+        rows.add(
+            new String[] {
+              e.kind() + " " + e.name(),
+              String.join(",", e.tenants()),
+              e.recreated() ? "yes" : "NO",
+              e.detail()
+            });
       }
       printTable(rows, out);
     }

@@ -37,7 +37,10 @@ public final class ReportReader {
     this.schema = schema;
   }
 
-  /** A run as stored: the result, and the status the runs table holds (running and abandoned runs included). */
+  /**
+   * A run as stored: the result, and the status the runs table holds (running and abandoned runs
+   * included).
+   */
   public record StoredRun(RunResult run, String status) {}
 
   private String t(String table) {
@@ -46,7 +49,11 @@ public final class ReportReader {
 
   /** The id of the latest run of any command, if any. */
   public Optional<String> latestRunId(Connection conn) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT run_id FROM " + t("runs") + " ORDER BY started_at DESC, run_id DESC LIMIT 1");
+    try (PreparedStatement ps =
+            conn.prepareStatement(
+                "SELECT run_id FROM "
+                    + t("runs")
+                    + " ORDER BY started_at DESC, run_id DESC LIMIT 1");
         ResultSet rs = ps.executeQuery()) {
       return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
     }
@@ -59,8 +66,11 @@ public final class ReportReader {
     Instant started;
     Instant finished;
     List<String> notes = List.of();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT command, status, started_at, finished_at, notes::text FROM " + t("runs")
-        + " WHERE run_id = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT command, status, started_at, finished_at, notes::text FROM "
+                + t("runs")
+                + " WHERE run_id = ?")) {
       ps.setString(1, runId);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -79,9 +89,14 @@ public final class ReportReader {
     Map<String, List<RowDifference>> keys = mismatches(conn, runId);
     Map<String, List<TableResult>> tables = new LinkedHashMap<>();
     Map<String, String> tenantMessages = new LinkedHashMap<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT tenant_id, table_name, source_rows, extracted_rows, duplicates_removed, rejected_rows,"
-        + " loaded_rows, partitions, status, published, message, source_checksum, target_checksum, buckets_compared, mismatched_buckets,"
-        + " drilled_buckets, differences::text, previous_rows FROM " + t("table_results") + " WHERE run_id = ? ORDER BY tenant_id, table_name")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT tenant_id, table_name, source_rows, extracted_rows, duplicates_removed,"
+                + " rejected_rows, loaded_rows, partitions, status, published, message,"
+                + " source_checksum, target_checksum, buckets_compared, mismatched_buckets,"
+                + " drilled_buckets, differences::text, previous_rows FROM "
+                + t("table_results")
+                + " WHERE run_id = ? ORDER BY tenant_id, table_name")) {
       ps.setString(1, runId);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -98,20 +113,44 @@ public final class ReportReader {
             Integer drilled = (Integer) rs.getObject(16);
             Map<RowDifference.Kind, Long> counts = new EnumMap<>(RowDifference.Kind.class);
             if (rs.getString(17) != null) {
-              readJson(rs.getString(17), new TypeReference<Map<String, Long>>() {}).forEach((k, n) -> counts.put(RowDifference.Kind.valueOf(k), n));
+              readJson(rs.getString(17), new TypeReference<Map<String, Long>>() {})
+                  .forEach((k, n) -> counts.put(RowDifference.Kind.valueOf(k), n));
             }
-            checksum = new ChecksumCheck(rs.getString(12), rs.getString(13), rs.getInt(14), mismatched, drilled == null ? mismatched : drilled, counts,
-                keys.getOrDefault(tenant + "\u0000" + table, List.of()));
+            checksum =
+                new ChecksumCheck(
+                    rs.getString(12),
+                    rs.getString(13),
+                    rs.getInt(14),
+                    mismatched,
+                    drilled == null ? mismatched : drilled,
+                    counts,
+                    keys.getOrDefault(tenant + "\u0000" + table, List.of()));
           }
           Long previous = (Long) rs.getObject(18);
-          tables.get(tenant).add(new TableResult(tenant, table, rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7),
-              rs.getInt(8), TableStatus.valueOf(rs.getString(9)), rs.getBoolean(10), nullToEmpty(rs.getString(11)), checksum,
-              previous == null ? OptionalLong.empty() : OptionalLong.of(previous)));
+          tables
+              .get(tenant)
+              .add(
+                  new TableResult(
+                      tenant,
+                      table,
+                      rs.getLong(3),
+                      rs.getLong(4),
+                      rs.getLong(5),
+                      rs.getLong(6),
+                      rs.getLong(7),
+                      rs.getInt(8),
+                      TableStatus.valueOf(rs.getString(9)),
+                      rs.getBoolean(10),
+                      nullToEmpty(rs.getString(11)),
+                      checksum,
+                      previous == null ? OptionalLong.empty() : OptionalLong.of(previous)));
         }
       }
     }
     Map<String, TenantResult> tenants = tenants(conn, runId, tables, tenantMessages);
-    RunResult run = new RunResult(runId, command, started, finished, List.copyOf(tenants.values()), null, notes);
+    RunResult run =
+        new RunResult(
+            runId, command, started, finished, List.copyOf(tenants.values()), null, notes);
     return Optional.of(new StoredRun(run, status));
   }
 
@@ -124,9 +163,15 @@ public final class ReportReader {
     if (tenants.isEmpty()) {
       return Optional.empty();
     }
-    try (PreparedStatement ps = conn.prepareStatement("SELECT r.run_id FROM " + t("runs") + " r WHERE r.command = ? AND r.started_at < ?"
-        + " AND r.run_id <> ? AND EXISTS (SELECT 1 FROM " + t("table_results") + " x WHERE x.run_id = r.run_id AND x.tenant_id = ANY (?))"
-        + " ORDER BY r.started_at DESC LIMIT 1")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT r.run_id FROM "
+                + t("runs")
+                + " r WHERE r.command = ? AND r.started_at < ?"
+                + " AND r.run_id <> ? AND EXISTS (SELECT 1 FROM "
+                + t("table_results")
+                + " x WHERE x.run_id = r.run_id AND x.tenant_id = ANY (?))"
+                + " ORDER BY r.started_at DESC LIMIT 1")) {
       ps.setString(1, run.command());
       ps.setTimestamp(2, Timestamp.from(run.startedAt()));
       ps.setString(3, run.runId());
@@ -141,56 +186,95 @@ public final class ReportReader {
     }
   }
 
-  private Map<String, TenantResult> tenants(Connection conn, String runId, Map<String, List<TableResult>> tables, Map<String, String> messages)
+  private Map<String, TenantResult> tenants(
+      Connection conn,
+      String runId,
+      Map<String, List<TableResult>> tables,
+      Map<String, String> messages)
       throws SQLException {
     Map<String, Map<String, Long>> stages = new LinkedHashMap<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT tenant_id, stage, millis FROM " + t("stage_timings")
-        + " WHERE run_id = ? ORDER BY tenant_id, position")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT tenant_id, stage, millis FROM "
+                + t("stage_timings")
+                + " WHERE run_id = ? ORDER BY tenant_id, position")) {
       ps.setString(1, runId);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          stages.computeIfAbsent(rs.getString(1), k -> new LinkedHashMap<>()).put(rs.getString(2), rs.getLong(3));
+          stages
+              .computeIfAbsent(rs.getString(1), k -> new LinkedHashMap<>())
+              .put(rs.getString(2), rs.getLong(3));
         }
       }
     }
     Map<String, TenantResult> out = new LinkedHashMap<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT tenant_id, published, message, millis, source_kind, source_description,"
-        + " source_point_in_time FROM " + t("tenant_results") + " WHERE run_id = ? ORDER BY tenant_id")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT tenant_id, published, message, millis, source_kind, source_description,"
+                + " source_point_in_time FROM "
+                + t("tenant_results")
+                + " WHERE run_id = ? ORDER BY tenant_id")) {
       ps.setString(1, runId);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           String tenant = rs.getString(1);
-          TenantResult r = new TenantResult(tenant, rs.getBoolean(2), nullToEmpty(rs.getString(3)), tables.getOrDefault(tenant, List.of()),
-              rs.getLong(4), stages.getOrDefault(tenant, Map.of()));
+          TenantResult r =
+              new TenantResult(
+                  tenant,
+                  rs.getBoolean(2),
+                  nullToEmpty(rs.getString(3)),
+                  tables.getOrDefault(tenant, List.of()),
+                  rs.getLong(4),
+                  stages.getOrDefault(tenant, Map.of()));
           if (rs.getString(5) != null) {
             Timestamp at = rs.getTimestamp(7);
-            r = r.withSource(new SourceInfo(rs.getString(5), nullToEmpty(rs.getString(6)), Optional.ofNullable(at).map(Timestamp::toInstant)));
+            r =
+                r.withSource(
+                    new SourceInfo(
+                        rs.getString(5),
+                        nullToEmpty(rs.getString(6)),
+                        Optional.ofNullable(at).map(Timestamp::toInstant)));
           }
           out.put(tenant, r);
         }
       }
     }
-    // Tenants of runs recorded before version 2 (or whose outcome was never written): rebuilt from their tables.
+    // Tenants of runs recorded before version 2 (or whose outcome was never written): rebuilt from
+    // their tables.
     for (Map.Entry<String, List<TableResult>> e : tables.entrySet()) {
       if (!out.containsKey(e.getKey())) {
-        boolean published = !e.getValue().isEmpty() && e.getValue().stream().allMatch(TableResult::published);
-        out.put(e.getKey(), new TenantResult(e.getKey(), published, messages.getOrDefault(e.getKey(), ""), e.getValue(), 0));
+        boolean published =
+            !e.getValue().isEmpty() && e.getValue().stream().allMatch(TableResult::published);
+        out.put(
+            e.getKey(),
+            new TenantResult(
+                e.getKey(), published, messages.getOrDefault(e.getKey(), ""), e.getValue(), 0));
       }
     }
     return out;
   }
 
   /** Listed keys per tenant and table, as stored (the key's jsonb text). */
-  private Map<String, List<RowDifference>> mismatches(Connection conn, String runId) throws SQLException {
+  private Map<String, List<RowDifference>> mismatches(Connection conn, String runId)
+      throws SQLException {
     Map<String, List<RowDifference>> out = new LinkedHashMap<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT tenant_id, table_name, key::text, kind, columns, source_rows, target_rows FROM "
-        + t("mismatches") + " WHERE run_id = ? ORDER BY tenant_id, table_name, key")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT tenant_id, table_name, key::text, kind, columns, source_rows, target_rows FROM "
+                + t("mismatches")
+                + " WHERE run_id = ? ORDER BY tenant_id, table_name, key")) {
       ps.setString(1, runId);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           Array columns = rs.getArray(5);
-          out.computeIfAbsent(rs.getString(1) + "\u0000" + rs.getString(2), k -> new ArrayList<>()).add(new RowDifference(rs.getString(3),
-              RowDifference.Kind.valueOf(rs.getString(4)), rs.getInt(6), rs.getInt(7), Arrays.asList((String[]) columns.getArray())));
+          out.computeIfAbsent(rs.getString(1) + "\u0000" + rs.getString(2), k -> new ArrayList<>())
+              .add(
+                  new RowDifference(
+                      rs.getString(3),
+                      RowDifference.Kind.valueOf(rs.getString(4)),
+                      rs.getInt(6),
+                      rs.getInt(7),
+                      Arrays.asList((String[]) columns.getArray())));
         }
       }
     }
@@ -201,7 +285,8 @@ public final class ReportReader {
     try {
       return JSON.readValue(text, type);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("Cannot read report JSON " + text + ": " + e.getOriginalMessage(), e);
+      throw new IllegalStateException(
+          "Cannot read report JSON " + text + ": " + e.getOriginalMessage(), e);
     }
   }
 

@@ -44,39 +44,89 @@ public final class ReportSchema {
    */
   List<Migration> migrations() {
     return List.of(
-        new Migration(1, "runs, table_results, mismatches, rejects, duplicates, plans, shared_conflicts", List.of(
-            "CREATE TABLE IF NOT EXISTS " + t("runs") + " (run_id text PRIMARY KEY, started_at timestamptz NOT NULL, finished_at timestamptz,"
-                + " status text NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS " + t("table_results") + " (run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL,"
-                + " source_rows bigint, extracted_rows bigint, duplicates_removed bigint, rejected_rows bigint, loaded_rows bigint, status text NOT NULL,"
-                + " published boolean NOT NULL, message text, PRIMARY KEY (run_id, tenant_id, table_name))",
-            "ALTER TABLE " + t("runs") + " ADD COLUMN IF NOT EXISTS command text NOT NULL DEFAULT 'run'",
-            "ALTER TABLE " + t("table_results") + " ADD COLUMN IF NOT EXISTS source_checksum text, ADD COLUMN IF NOT EXISTS target_checksum text,"
-                + " ADD COLUMN IF NOT EXISTS buckets_compared int, ADD COLUMN IF NOT EXISTS mismatched_buckets int",
-            "ALTER TABLE " + t("runs") + " ADD COLUMN IF NOT EXISTS resumed_from text",
-            "ALTER TABLE " + t("table_results") + " ADD COLUMN IF NOT EXISTS previous_rows bigint",
-            "CREATE TABLE IF NOT EXISTS " + t("rejects") + " (run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key jsonb,"
-                + " column_name text NOT NULL, reason text NOT NULL, row_data jsonb NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS rejects_run ON " + t("rejects") + " (run_id, tenant_id, table_name)",
-            "CREATE TABLE IF NOT EXISTS " + t("duplicates") + " (run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL, key jsonb,"
-                + " row_data jsonb NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS duplicates_run ON " + t("duplicates") + " (run_id, tenant_id, table_name)",
-            "CREATE TABLE IF NOT EXISTS " + t("plans") + " (run_id text PRIMARY KEY, plan jsonb NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS " + t("shared_conflicts") + " (run_id text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL,"
-                + " tenant_id text NOT NULL, row_data jsonb NOT NULL, outcome text NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS " + t("mismatches") + " (run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL,"
-                + " key text NOT NULL, kind text NOT NULL, columns text[] NOT NULL, source_rows int NOT NULL, target_rows int NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS mismatches_run ON " + t("mismatches") + " (run_id, tenant_id, table_name)")),
-        new Migration(2, "readable mismatch keys (jsonb); tenant outcomes, stage timings, sources; drill-down counts; run notes", List.of(
-            // Keys written before version 2 were an internal encoding without column names: kept, as a JSON string.
-            "ALTER TABLE " + t("mismatches") + " ALTER COLUMN key TYPE jsonb USING to_jsonb(key)",
-            "ALTER TABLE " + t("table_results") + " ADD COLUMN partitions int, ADD COLUMN drilled_buckets int, ADD COLUMN differences jsonb",
-            "ALTER TABLE " + t("runs") + " ADD COLUMN notes jsonb",
-            "CREATE TABLE " + t("tenant_results") + " (run_id text NOT NULL, tenant_id text NOT NULL, status text NOT NULL, published boolean NOT NULL,"
-                + " message text, millis bigint NOT NULL, source_kind text, source_description text, source_point_in_time timestamptz,"
-                + " PRIMARY KEY (run_id, tenant_id))",
-            "CREATE TABLE " + t("stage_timings") + " (run_id text NOT NULL, tenant_id text NOT NULL, stage text NOT NULL, position int NOT NULL,"
-                + " millis bigint NOT NULL, PRIMARY KEY (run_id, tenant_id, stage))")));
+        new Migration(
+            1,
+            "runs, table_results, mismatches, rejects, duplicates, plans, shared_conflicts",
+            List.of(
+                "CREATE TABLE IF NOT EXISTS "
+                    + t("runs")
+                    + " (run_id text PRIMARY KEY, started_at timestamptz NOT NULL, finished_at"
+                    + " timestamptz, status text NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS "
+                    + t("table_results")
+                    + " (run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL,"
+                    + " source_rows bigint, extracted_rows bigint, duplicates_removed bigint,"
+                    + " rejected_rows bigint, loaded_rows bigint, status text NOT NULL, published"
+                    + " boolean NOT NULL, message text, PRIMARY KEY (run_id, tenant_id,"
+                    + " table_name))",
+                "ALTER TABLE "
+                    + t("runs")
+                    + " ADD COLUMN IF NOT EXISTS command text NOT NULL DEFAULT 'run'",
+                "ALTER TABLE "
+                    + t("table_results")
+                    + " ADD COLUMN IF NOT EXISTS source_checksum text, ADD COLUMN IF NOT EXISTS"
+                    + " target_checksum text, ADD COLUMN IF NOT EXISTS buckets_compared int, ADD"
+                    + " COLUMN IF NOT EXISTS mismatched_buckets int",
+                "ALTER TABLE " + t("runs") + " ADD COLUMN IF NOT EXISTS resumed_from text",
+                "ALTER TABLE "
+                    + t("table_results")
+                    + " ADD COLUMN IF NOT EXISTS previous_rows bigint",
+                "CREATE TABLE IF NOT EXISTS "
+                    + t("rejects")
+                    + " (run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL,"
+                    + " key jsonb, column_name text NOT NULL, reason text NOT NULL, row_data jsonb"
+                    + " NOT NULL)",
+                "CREATE INDEX IF NOT EXISTS rejects_run ON "
+                    + t("rejects")
+                    + " (run_id, tenant_id, table_name)",
+                "CREATE TABLE IF NOT EXISTS "
+                    + t("duplicates")
+                    + " (run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL,"
+                    + " key jsonb, row_data jsonb NOT NULL)",
+                "CREATE INDEX IF NOT EXISTS duplicates_run ON "
+                    + t("duplicates")
+                    + " (run_id, tenant_id, table_name)",
+                "CREATE TABLE IF NOT EXISTS "
+                    + t("plans")
+                    + " (run_id text PRIMARY KEY, plan jsonb NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS "
+                    + t("shared_conflicts")
+                    + " (run_id text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL,"
+                    + " tenant_id text NOT NULL, row_data jsonb NOT NULL, outcome text NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS "
+                    + t("mismatches")
+                    + " (run_id text NOT NULL, tenant_id text NOT NULL, table_name text NOT NULL,"
+                    + " key text NOT NULL, kind text NOT NULL, columns text[] NOT NULL, source_rows"
+                    + " int NOT NULL, target_rows int NOT NULL)",
+                "CREATE INDEX IF NOT EXISTS mismatches_run ON "
+                    + t("mismatches")
+                    + " (run_id, tenant_id, table_name)")),
+        new Migration(
+            2,
+            "readable mismatch keys (jsonb); tenant outcomes, stage timings, sources; drill-down"
+                + " counts; run notes",
+            List.of(
+                // Keys written before version 2 were an internal encoding without column names:
+                // kept, as a JSON string.
+                "ALTER TABLE "
+                    + t("mismatches")
+                    + " ALTER COLUMN key TYPE jsonb USING to_jsonb(key)",
+                "ALTER TABLE "
+                    + t("table_results")
+                    + " ADD COLUMN partitions int, ADD COLUMN drilled_buckets int, ADD COLUMN"
+                    + " differences jsonb",
+                "ALTER TABLE " + t("runs") + " ADD COLUMN notes jsonb",
+                "CREATE TABLE "
+                    + t("tenant_results")
+                    + " (run_id text NOT NULL, tenant_id text NOT NULL, status text NOT NULL,"
+                    + " published boolean NOT NULL, message text, millis bigint NOT NULL,"
+                    + " source_kind text, source_description text, source_point_in_time"
+                    + " timestamptz, PRIMARY KEY (run_id, tenant_id))",
+                "CREATE TABLE "
+                    + t("stage_timings")
+                    + " (run_id text NOT NULL, tenant_id text NOT NULL, stage text NOT NULL,"
+                    + " position int NOT NULL, millis bigint NOT NULL, PRIMARY KEY (run_id,"
+                    + " tenant_id, stage))")));
   }
 
   /** Brings the schema to {@link #CURRENT}; returns the version it found (0: none). */
@@ -86,15 +136,29 @@ public final class ReportSchema {
     try {
       int found;
       try (Statement st = conn.createStatement()) {
-        // One migrator at a time per report schema; concurrent CREATE SCHEMA IF NOT EXISTS can collide too.
-        st.execute("SELECT pg_advisory_xact_lock(hashtextextended('tenantfold report schema ' || " + dev.tenantfold.jdbc.Sql.literal(schema) + ", 0))");
+        // One migrator at a time per report schema; concurrent CREATE SCHEMA IF NOT EXISTS can
+        // collide too.
+        st.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('tenantfold report schema ' || "
+                + dev.tenantfold.jdbc.Sql.literal(schema)
+                + ", 0))");
         st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
-        st.execute("CREATE TABLE IF NOT EXISTS " + t("schema_version") + " (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(),"
-            + " description text NOT NULL)");
+        st.execute(
+            "CREATE TABLE IF NOT EXISTS "
+                + t("schema_version")
+                + " (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(),"
+                + " description text NOT NULL)");
         found = storedVersion(conn);
         if (found > CURRENT) {
-          throw new SQLException("Cannot use report schema " + schema + ": it is at version " + found + ", newer than this Tenantfold knows ("
-              + CURRENT + "); upgrade Tenantfold, or set tenantfold.target.report-schema to another schema");
+          throw new SQLException(
+              "Cannot use report schema "
+                  + schema
+                  + ": it is at version "
+                  + found
+                  + ", newer than this Tenantfold knows ("
+                  + CURRENT
+                  + "); upgrade Tenantfold, or set tenantfold.target.report-schema to another"
+                  + " schema");
         }
         for (Migration m : migrations()) {
           if (m.version() <= found) {
@@ -103,12 +167,15 @@ public final class ReportSchema {
           for (String sql : m.statements()) {
             st.execute(sql);
           }
-          try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + t("schema_version") + " (version, description) VALUES (?, ?)")) {
+          try (PreparedStatement ps =
+              conn.prepareStatement(
+                  "INSERT INTO " + t("schema_version") + " (version, description) VALUES (?, ?)")) {
             ps.setInt(1, m.version());
             ps.setString(2, m.description());
             ps.executeUpdate();
           }
-          LOG.info("Report schema {} migrated to version {}: {}", schema, m.version(), m.description());
+          LOG.info(
+              "Report schema {} migrated to version {}: {}", schema, m.version(), m.description());
         }
       }
       conn.commit();
@@ -123,7 +190,8 @@ public final class ReportSchema {
 
   /**
    * Whether the schema is already at {@link #CURRENT}, asked without writing (a reader may lack the
-   * CREATE privilege that migrating needs): false when it is older, has no version table, or is missing.
+   * CREATE privilege that migrating needs): false when it is older, has no version table, or is
+   * missing.
    */
   boolean current(Connection conn) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
@@ -138,9 +206,14 @@ public final class ReportSchema {
     return storedVersion(conn) == CURRENT;
   }
 
-  /** The highest version applied; 0 for a schema no release recorded a version in (created before versioning, or new). */
+  /**
+   * The highest version applied; 0 for a schema no release recorded a version in (created before
+   * versioning, or new).
+   */
   int storedVersion(Connection conn) throws SQLException {
-    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(max(version), 0) FROM " + t("schema_version"))) {
+    try (Statement st = conn.createStatement();
+        ResultSet rs =
+            st.executeQuery("SELECT coalesce(max(version), 0) FROM " + t("schema_version"))) {
       rs.next();
       return rs.getInt(1);
     }

@@ -1,34 +1,34 @@
 package dev.tenantfold.report;
 
-import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.conform.RowAccounting;
-
+import dev.tenantfold.jdbc.SessionName;
+import dev.tenantfold.validate.ChecksumCheck;
+import dev.tenantfold.validate.checksum.RowDifference;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.List;
-import dev.tenantfold.validate.ChecksumCheck;
-import dev.tenantfold.validate.checksum.RowDifference;
-import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import dev.tenantfold.jdbc.SessionName;
 
 /**
  * The reconciliation tables in the target's report schema (docs/report-schema.md, versioned by
- * {@link ReportSchema}): {@code runs}, {@code tenant_results}, {@code table_results}, {@code mismatches}, ...
- * and the {@code load_ledger} that makes partition loads exactly-once. A published tenant's rows are
- * written in its publish transaction, so the report never disagrees with the data.
+ * {@link ReportSchema}): {@code runs}, {@code tenant_results}, {@code table_results}, {@code
+ * mismatches}, ... and the {@code load_ledger} that makes partition loads exactly-once. A published
+ * tenant's rows are written in its publish transaction, so the report never disagrees with the
+ * data.
  */
 public final class ReportStore {
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   private final String schema;
 
   public ReportStore(String schema) {
@@ -65,7 +65,9 @@ public final class ReportStore {
   public List<String> sweepAbandoned(Connection conn, String stagingSchema) throws SQLException {
     List<String> running = new ArrayList<>();
     try (Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery("SELECT run_id FROM " + qualified(schema, "runs") + " WHERE status = 'running'")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT run_id FROM " + qualified(schema, "runs") + " WHERE status = 'running'")) {
       while (rs.next()) {
         running.add(rs.getString(1));
       }
@@ -76,14 +78,17 @@ public final class ReportStore {
         continue;
       }
       if (hasSessions(conn, runId)) {
-        // Its driver lost the lock's connection but is still working (it takes the lock again on a fresh one).
+        // Its driver lost the lock's connection but is still working (it takes the lock again on a
+        // fresh one).
         unlock(conn, runId);
         continue;
       }
       try {
         List<String> tables = new ArrayList<>();
-        try (PreparedStatement ps = conn.prepareStatement("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
-            + " WHERE schemaname = ? AND strpos(tablename, ?) > 0")) {
+        try (PreparedStatement ps =
+            conn.prepareStatement(
+                "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+                    + " WHERE schemaname = ? AND strpos(tablename, ?) > 0")) {
           ps.setString(1, stagingSchema);
           ps.setString(2, "__" + runId.replace("-", "_").toLowerCase());
           try (ResultSet rs = ps.executeQuery()) {
@@ -108,10 +113,15 @@ public final class ReportStore {
     return swept;
   }
 
-  /** Whether any session of the run is connected (application names carry the run id: {@link SessionName}). */
+  /**
+   * Whether any session of the run is connected (application names carry the run id: {@link
+   * SessionName}).
+   */
   private static boolean hasSessions(Connection conn, String runId) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name LIKE ?"
-        + " AND pid <> pg_backend_pid())")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name LIKE ?"
+                + " AND pid <> pg_backend_pid())")) {
       ps.setString(1, SessionName.likePattern(runId));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -124,7 +134,9 @@ public final class ReportStore {
   public List<String> runningRuns(Connection conn) throws SQLException {
     List<String> out = new ArrayList<>();
     try (Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery("SELECT run_id FROM " + qualified(schema, "runs") + " WHERE status = 'running'")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT run_id FROM " + qualified(schema, "runs") + " WHERE status = 'running'")) {
       while (rs.next()) {
         out.add(rs.getString(1));
       }
@@ -140,16 +152,25 @@ public final class ReportStore {
   /** What a tenant has published, per table: the latest publishing run and the rows it loaded. */
   public record PublishedTable(String tableName, String runId, long rows) {}
 
-  /** The latest published row count of each table of the tenant, from the runs that published it. */
-  public Map<String, PublishedTable> publishedByTable(Connection conn, String tenantId) throws SQLException {
+  /**
+   * The latest published row count of each table of the tenant, from the runs that published it.
+   */
+  public Map<String, PublishedTable> publishedByTable(Connection conn, String tenantId)
+      throws SQLException {
     Map<String, PublishedTable> out = new LinkedHashMap<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT DISTINCT ON (t.table_name) t.table_name, t.run_id, t.loaded_rows FROM "
-        + qualified(schema, "table_results") + " t JOIN " + qualified(schema, "runs") + " r USING (run_id)"
-        + " WHERE t.tenant_id = ? AND t.published AND t.table_name <> '*' ORDER BY t.table_name, r.started_at DESC")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT DISTINCT ON (t.table_name) t.table_name, t.run_id, t.loaded_rows FROM "
+                + qualified(schema, "table_results")
+                + " t JOIN "
+                + qualified(schema, "runs")
+                + " r USING (run_id) WHERE t.tenant_id = ? AND t.published AND t.table_name <> '*'"
+                + " ORDER BY t.table_name, r.started_at DESC")) {
       ps.setString(1, tenantId);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.put(rs.getString(1), new PublishedTable(rs.getString(1), rs.getString(2), rs.getLong(3)));
+          out.put(
+              rs.getString(1), new PublishedTable(rs.getString(1), rs.getString(2), rs.getLong(3)));
         }
       }
     }
@@ -157,12 +178,19 @@ public final class ReportStore {
   }
 
   /** A past run, for {@code --resume}: its command and the tenants it published. */
-  public record PastRun(String runId, String command, String status, List<String> publishedTenants) {}
+  public record PastRun(
+      String runId, String command, String status, List<String> publishedTenants) {}
 
-  /** The run {@code runId}, or the latest {@code run} command when empty; empty when there is none. */
+  /**
+   * The run {@code runId}, or the latest {@code run} command when empty; empty when there is none.
+   */
   public Optional<PastRun> pastRun(Connection conn, Optional<String> runId) throws SQLException {
-    String sql = "SELECT run_id, command, status FROM " + qualified(schema, "runs")
-        + (runId.isPresent() ? " WHERE run_id = ?" : " WHERE command = 'run' ORDER BY started_at DESC LIMIT 1");
+    String sql =
+        "SELECT run_id, command, status FROM "
+            + qualified(schema, "runs")
+            + (runId.isPresent()
+                ? " WHERE run_id = ?"
+                : " WHERE command = 'run' ORDER BY started_at DESC LIMIT 1");
     String id;
     String command;
     String status;
@@ -181,10 +209,14 @@ public final class ReportStore {
     }
     List<String> published = new ArrayList<>();
     // A resumed run skipped what its predecessors published: follow the chain of resumed runs.
-    try (PreparedStatement ps = conn.prepareStatement("WITH RECURSIVE chain(run_id) AS (SELECT ?::text UNION SELECT r.resumed_from FROM "
-        + qualified(schema, "runs") + " r JOIN chain c ON r.run_id = c.run_id WHERE r.resumed_from IS NOT NULL)"
-        + " SELECT DISTINCT tenant_id FROM " + qualified(schema, "table_results")
-        + " WHERE run_id IN (SELECT run_id FROM chain) AND published ORDER BY tenant_id")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "WITH RECURSIVE chain(run_id) AS (SELECT ?::text UNION SELECT r.resumed_from FROM "
+                + qualified(schema, "runs")
+                + " r JOIN chain c ON r.run_id = c.run_id WHERE r.resumed_from IS NOT NULL)"
+                + " SELECT DISTINCT tenant_id FROM "
+                + qualified(schema, "table_results")
+                + " WHERE run_id IN (SELECT run_id FROM chain) AND published ORDER BY tenant_id")) {
       ps.setString(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -195,8 +227,11 @@ public final class ReportStore {
     return Optional.of(new PastRun(id, command, status, published));
   }
 
-  public void recordResumedFrom(Connection conn, String runId, String resumedFrom) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("UPDATE " + qualified(schema, "runs") + " SET resumed_from = ? WHERE run_id = ?")) {
+  public void recordResumedFrom(Connection conn, String runId, String resumedFrom)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE " + qualified(schema, "runs") + " SET resumed_from = ? WHERE run_id = ?")) {
       ps.setString(1, resumedFrom);
       ps.setString(2, runId);
       ps.executeUpdate();
@@ -204,7 +239,9 @@ public final class ReportStore {
   }
 
   private static boolean tryLock(Connection conn, String runId) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT pg_try_advisory_lock(hashtextextended('tenantfold run ' || ?, 0))")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT pg_try_advisory_lock(hashtextextended('tenantfold run ' || ?, 0))")) {
       ps.setString(1, runId);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -214,7 +251,9 @@ public final class ReportStore {
   }
 
   private static void unlock(Connection conn, String runId) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT pg_advisory_unlock(hashtextextended('tenantfold run ' || ?, 0))")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT pg_advisory_unlock(hashtextextended('tenantfold run ' || ?, 0))")) {
       ps.setString(1, runId);
       ps.execute();
     }
@@ -225,12 +264,16 @@ public final class ReportStore {
    * {@link #finishRun} or until the driver's connection ends: how a later run tells a live run from
    * one whose driver died.
    */
-  public void startRun(Connection conn, String runId, Instant startedAt, String command) throws SQLException {
+  public void startRun(Connection conn, String runId, Instant startedAt, String command)
+      throws SQLException {
     if (!tryLock(conn, runId)) {
       throw new SQLException("Cannot start run " + runId + ": its lock is held");
     }
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "runs")
-        + " (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + qualified(schema, "runs")
+                + " (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)")) {
       ps.setString(1, runId);
       ps.setTimestamp(2, Timestamp.from(startedAt));
       ps.setString(3, command);
@@ -238,8 +281,13 @@ public final class ReportStore {
     }
   }
 
-  public void finishRun(Connection conn, String runId, Instant finishedAt, String status) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("UPDATE " + qualified(schema, "runs") + " SET finished_at = ?, status = ? WHERE run_id = ?")) {
+  public void finishRun(Connection conn, String runId, Instant finishedAt, String status)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE "
+                + qualified(schema, "runs")
+                + " SET finished_at = ?, status = ? WHERE run_id = ?")) {
       ps.setTimestamp(1, Timestamp.from(finishedAt));
       ps.setString(2, status);
       ps.setString(3, runId);
@@ -248,10 +296,16 @@ public final class ReportStore {
     unlock(conn, runId);
   }
 
-  /** How many tables of the tenant this run recorded as published: non-zero once its publish committed. */
+  /**
+   * How many tables of the tenant this run recorded as published: non-zero once its publish
+   * committed.
+   */
   public long publishedTables(Connection conn, String runId, String tenantId) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT count(*) FROM " + qualified(schema, "table_results")
-        + " WHERE run_id = ? AND tenant_id = ? AND published")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT count(*) FROM "
+                + qualified(schema, "table_results")
+                + " WHERE run_id = ? AND tenant_id = ? AND published")) {
       ps.setString(1, runId);
       ps.setString(2, tenantId);
       try (ResultSet rs = ps.executeQuery()) {
@@ -261,11 +315,27 @@ public final class ReportStore {
     }
   }
 
-  /** A tenant that failed before any of its tables got a verdict is recorded as one row, table {@code *}. */
-  /** The rows of one tenant table that a cast rule rejected (the first of them, at most the threshold plus one). */
-  public void recordRejects(Connection conn, String runId, String tenantId, String table, List<RowAccounting.Reject> rejects) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "rejects")
-        + " (run_id, tenant_id, table_name, key, column_name, reason, row_data) VALUES (?, ?, ?, ?::jsonb, ?, ?, ?::jsonb)")) {
+  /**
+   * A tenant that failed before any of its tables got a verdict is recorded as one row, table
+   * {@code *}.
+   */
+  /**
+   * The rows of one tenant table that a cast rule rejected (the first of them, at most the
+   * threshold plus one).
+   */
+  public void recordRejects(
+      Connection conn,
+      String runId,
+      String tenantId,
+      String table,
+      List<RowAccounting.Reject> rejects)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + qualified(schema, "rejects")
+                + " (run_id, tenant_id, table_name, key, column_name, reason, row_data) VALUES (?,"
+                + " ?, ?, ?::jsonb, ?, ?, ?::jsonb)")) {
       for (RowAccounting.Reject r : rejects) {
         ps.setString(1, runId);
         ps.setString(2, tenantId);
@@ -281,14 +351,20 @@ public final class ReportStore {
   }
 
   /** One tenant's row of a shared-table key the tenants disagreed on, and what became of it. */
-  public record SharedConflict(String table, String keyJson, String tenantId, String rowJson, String outcome) {}
+  public record SharedConflict(
+      String table, String keyJson, String tenantId, String rowJson, String outcome) {}
 
-  public void recordSharedConflicts(Connection conn, String runId, List<SharedConflict> conflicts) throws SQLException {
+  public void recordSharedConflicts(Connection conn, String runId, List<SharedConflict> conflicts)
+      throws SQLException {
     if (conflicts.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "shared_conflicts")
-        + " (run_id, table_name, key, tenant_id, row_data, outcome) VALUES (?, ?, ?::jsonb, ?, ?::jsonb, ?)")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + qualified(schema, "shared_conflicts")
+                + " (run_id, table_name, key, tenant_id, row_data, outcome) VALUES (?, ?, ?::jsonb,"
+                + " ?, ?::jsonb, ?)")) {
       for (SharedConflict c : conflicts) {
         ps.setString(1, runId);
         ps.setString(2, c.table());
@@ -304,32 +380,47 @@ public final class ReportStore {
 
   /** The plan a run followed (plan.json), so a reviewer can compare it with the one approved. */
   public void recordPlan(Connection conn, String runId, String planJson) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "plans") + " (run_id, plan) VALUES (?, ?::jsonb)"
-        + " ON CONFLICT (run_id) DO UPDATE SET plan = EXCLUDED.plan")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + qualified(schema, "plans")
+                + " (run_id, plan) VALUES (?, ?::jsonb)"
+                + " ON CONFLICT (run_id) DO UPDATE SET plan = EXCLUDED.plan")) {
       ps.setString(1, runId);
       ps.setString(2, planJson);
       ps.executeUpdate();
     }
   }
 
-  public void recordTenantFailure(Connection conn, String runId, TenantResult tenant) throws SQLException {
+  public void recordTenantFailure(Connection conn, String runId, TenantResult tenant)
+      throws SQLException {
     if (tenant.tables().isEmpty() && !tenant.message().isEmpty()) {
-      recordTables(conn, runId, List.of(TableResult.failed(tenant.tenantId(), "*", tenant.message())));
+      recordTables(
+          conn, runId, List.of(TableResult.failed(tenant.tenantId(), "*", tenant.message())));
     }
   }
 
-  public void recordTables(Connection conn, String runId, List<TableResult> tables) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "table_results")
-        + " (run_id, tenant_id, table_name, source_rows, extracted_rows, duplicates_removed, rejected_rows, loaded_rows, status, published, message,"
-        + " source_checksum, target_checksum, buckets_compared, mismatched_buckets, previous_rows, partitions, drilled_buckets, differences)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)"
-        + " ON CONFLICT (run_id, tenant_id, table_name) DO UPDATE SET source_rows = EXCLUDED.source_rows, extracted_rows = EXCLUDED.extracted_rows,"
-        + " duplicates_removed = EXCLUDED.duplicates_removed, rejected_rows = EXCLUDED.rejected_rows, loaded_rows = EXCLUDED.loaded_rows,"
-        + " status = EXCLUDED.status, published = EXCLUDED.published, message = EXCLUDED.message,"
-        + " source_checksum = EXCLUDED.source_checksum, target_checksum = EXCLUDED.target_checksum,"
-        + " buckets_compared = EXCLUDED.buckets_compared, mismatched_buckets = EXCLUDED.mismatched_buckets,"
-        + " previous_rows = EXCLUDED.previous_rows, partitions = EXCLUDED.partitions, drilled_buckets = EXCLUDED.drilled_buckets,"
-        + " differences = EXCLUDED.differences")) {
+  public void recordTables(Connection conn, String runId, List<TableResult> tables)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + qualified(schema, "table_results")
+                + " (run_id, tenant_id, table_name, source_rows, extracted_rows,"
+                + " duplicates_removed, rejected_rows, loaded_rows, status, published, message,"
+                + " source_checksum, target_checksum, buckets_compared, mismatched_buckets,"
+                + " previous_rows, partitions, drilled_buckets, differences) VALUES (?, ?, ?, ?, ?,"
+                + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb) ON CONFLICT (run_id,"
+                + " tenant_id, table_name) DO UPDATE SET source_rows = EXCLUDED.source_rows,"
+                + " extracted_rows = EXCLUDED.extracted_rows, duplicates_removed ="
+                + " EXCLUDED.duplicates_removed, rejected_rows = EXCLUDED.rejected_rows,"
+                + " loaded_rows = EXCLUDED.loaded_rows, status = EXCLUDED.status, published ="
+                + " EXCLUDED.published, message = EXCLUDED.message, source_checksum ="
+                + " EXCLUDED.source_checksum, target_checksum = EXCLUDED.target_checksum,"
+                + " buckets_compared = EXCLUDED.buckets_compared, mismatched_buckets ="
+                + " EXCLUDED.mismatched_buckets, previous_rows = EXCLUDED.previous_rows, partitions"
+                + " = EXCLUDED.partitions, drilled_buckets = EXCLUDED.drilled_buckets, differences"
+                + " = EXCLUDED.differences")) {
       for (TableResult t : tables) {
         ps.setString(1, runId);
         ps.setString(2, t.tenantId());
@@ -347,7 +438,10 @@ public final class ReportStore {
         ps.setString(13, c == null ? null : c.targetDigest());
         ps.setObject(14, c == null ? null : c.buckets(), java.sql.Types.INTEGER);
         ps.setObject(15, c == null ? null : c.mismatchedBuckets(), java.sql.Types.INTEGER);
-        ps.setObject(16, t.previousRows().isPresent() ? t.previousRows().getAsLong() : null, java.sql.Types.BIGINT);
+        ps.setObject(
+            16,
+            t.previousRows().isPresent() ? t.previousRows().getAsLong() : null,
+            java.sql.Types.BIGINT);
         ps.setInt(17, t.partitions());
         ps.setObject(18, c == null ? null : c.drilledBuckets(), java.sql.Types.INTEGER);
         ps.setString(19, c == null ? null : differencesJson(c));
@@ -358,10 +452,14 @@ public final class ReportStore {
     recordMismatches(conn, runId, tables);
   }
 
-  private void recordMismatches(Connection conn, String runId, List<TableResult> tables) throws SQLException {
+  private void recordMismatches(Connection conn, String runId, List<TableResult> tables)
+      throws SQLException {
     // Recording a table again replaces its keys: recordTables is idempotent.
-    try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + qualified(schema, "mismatches")
-        + " WHERE run_id = ? AND tenant_id = ? AND table_name = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "DELETE FROM "
+                + qualified(schema, "mismatches")
+                + " WHERE run_id = ? AND tenant_id = ? AND table_name = ?")) {
       for (TableResult t : tables) {
         ps.setString(1, runId);
         ps.setString(2, t.tenantId());
@@ -372,8 +470,12 @@ public final class ReportStore {
         ps.executeBatch();
       }
     }
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "mismatches")
-        + " (run_id, tenant_id, table_name, key, kind, columns, source_rows, target_rows) VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?)")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + qualified(schema, "mismatches")
+                + " (run_id, tenant_id, table_name, key, kind, columns, source_rows, target_rows)"
+                + " VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?)")) {
       int batched = 0;
       for (TableResult t : tables) {
         if (t.checksum() == null) {
@@ -418,18 +520,29 @@ public final class ReportStore {
    * notes. Written once the run has finished; recording a run again replaces its rows.
    */
   public void recordOutcome(Connection conn, RunResult run) throws SQLException {
-    try (PreparedStatement del = conn.prepareStatement("DELETE FROM " + qualified(schema, "tenant_results") + " WHERE run_id = ?");
-        PreparedStatement delStages = conn.prepareStatement("DELETE FROM " + qualified(schema, "stage_timings") + " WHERE run_id = ?")) {
+    try (PreparedStatement del =
+            conn.prepareStatement(
+                "DELETE FROM " + qualified(schema, "tenant_results") + " WHERE run_id = ?");
+        PreparedStatement delStages =
+            conn.prepareStatement(
+                "DELETE FROM " + qualified(schema, "stage_timings") + " WHERE run_id = ?")) {
       del.setString(1, run.runId());
       del.executeUpdate();
       delStages.setString(1, run.runId());
       delStages.executeUpdate();
     }
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + qualified(schema, "tenant_results")
-        + " (run_id, tenant_id, status, published, message, millis, source_kind, source_description, source_point_in_time)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        PreparedStatement stages = conn.prepareStatement("INSERT INTO " + qualified(schema, "stage_timings")
-            + " (run_id, tenant_id, stage, position, millis) VALUES (?, ?, ?, ?, ?)")) {
+    try (PreparedStatement ps =
+            conn.prepareStatement(
+                "INSERT INTO "
+                    + qualified(schema, "tenant_results")
+                    + " (run_id, tenant_id, status, published, message, millis, source_kind,"
+                    + " source_description, source_point_in_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
+                    + " ?)");
+        PreparedStatement stages =
+            conn.prepareStatement(
+                "INSERT INTO "
+                    + qualified(schema, "stage_timings")
+                    + " (run_id, tenant_id, stage, position, millis) VALUES (?, ?, ?, ?, ?)")) {
       for (TenantResult t : run.tenants()) {
         ps.setString(1, run.runId());
         ps.setString(2, t.tenantId());
@@ -439,7 +552,8 @@ public final class ReportStore {
         ps.setLong(6, t.millis());
         ps.setString(7, t.source().map(SourceInfo::kind).orElse(null));
         ps.setString(8, t.source().map(SourceInfo::description).orElse(null));
-        ps.setTimestamp(9, t.source().flatMap(SourceInfo::pointInTime).map(Timestamp::from).orElse(null));
+        ps.setTimestamp(
+            9, t.source().flatMap(SourceInfo::pointInTime).map(Timestamp::from).orElse(null));
         ps.addBatch();
         int position = 0;
         for (Map.Entry<String, Long> stage : t.stageMillis().entrySet()) {
@@ -454,7 +568,9 @@ public final class ReportStore {
       ps.executeBatch();
       stages.executeBatch();
     }
-    try (PreparedStatement ps = conn.prepareStatement("UPDATE " + qualified(schema, "runs") + " SET notes = ?::jsonb WHERE run_id = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE " + qualified(schema, "runs") + " SET notes = ?::jsonb WHERE run_id = ?")) {
       ps.setString(1, json(run.notes()));
       ps.setString(2, run.runId());
       ps.executeUpdate();

@@ -14,16 +14,19 @@ import org.apache.hadoop.fs.Path;
 /**
  * Writes {@code <report.dir>/<run_id>/report.json} and {@code report.html} beside it through
  * Hadoop's FileSystem, so a local path and an {@code s3a://} URI work alike (S3A when hadoop-aws is
- * on the classpath, as on EMR). Paths come back plain: a local file as its path, not a {@code file:} URI.
+ * on the classpath, as on EMR). Paths come back plain: a local file as its path, not a {@code
+ * file:} URI.
  */
 public final class ReportWriter {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ReportWriter.class);
 
   private ReportWriter() {}
 
   /** Writes report.json alone; returns its path. */
-  public static String write(String reportDir, RunResult run, Configuration hadoopConf) throws IOException {
+  public static String write(String reportDir, RunResult run, Configuration hadoopConf)
+      throws IOException {
     return writeFile(reportDir, run.runId(), "report.json", json(run), hadoopConf);
   }
 
@@ -31,14 +34,29 @@ public final class ReportWriter {
    * Writes report.json and report.html ({@link HtmlReport}, compared with {@code previous}, the
    * previous run of the same tenants, when there is one); returns report.json's path.
    */
-  public static String write(String reportDir, RunResult run, java.util.Optional<RunResult> previous, Configuration hadoopConf) throws IOException {
+  public static String write(
+      String reportDir,
+      RunResult run,
+      java.util.Optional<RunResult> previous,
+      Configuration hadoopConf)
+      throws IOException {
     String path = write(reportDir, run, hadoopConf);
     try {
-      writeFile(reportDir, run.runId(), "report.html", HtmlReport.render(run, run.statusLabel(), previous), hadoopConf);
+      writeFile(
+          reportDir,
+          run.runId(),
+          "report.html",
+          HtmlReport.render(run, run.statusLabel(), previous),
+          hadoopConf);
     } catch (IOException | RuntimeException e) {
-      // report.json is the record; without the HTML view `tenantfold report` renders it later from the tables.
-      LOG.error("Cannot write report.html of run {} (report.json is written; tenantfold report --run-id {} renders it): {}", run.runId(),
-          run.runId(), e.getMessage());
+      // report.json is the record; without the HTML view `tenantfold report` renders it later from
+      // the tables.
+      LOG.error(
+          "Cannot write report.html of run {} (report.json is written; tenantfold report --run-id"
+              + " {} renders it): {}",
+          run.runId(),
+          run.runId(),
+          e.getMessage());
     }
     return path;
   }
@@ -52,17 +70,26 @@ public final class ReportWriter {
     }
   }
 
-  /** Writes {@code <report.dir>/<run_id>/<name>} (plan.json, ...) and returns its qualified path. */
-  public static String writeFile(String reportDir, String runId, String name, String content, Configuration hadoopConf) throws IOException {
+  /**
+   * Writes {@code <report.dir>/<run_id>/<name>} (plan.json, ...) and returns its qualified path.
+   */
+  public static String writeFile(
+      String reportDir, String runId, String name, String content, Configuration hadoopConf)
+      throws IOException {
     return write(new Path(new Path(new Path(toUri(reportDir)), runId), name), content, hadoopConf);
   }
 
-  /** Writes {@code content} to {@code location} (a local path or a URI such as s3a://) and returns its qualified path. */
-  public static String writeTo(String location, String content, Configuration hadoopConf) throws IOException {
+  /**
+   * Writes {@code content} to {@code location} (a local path or a URI such as s3a://) and returns
+   * its qualified path.
+   */
+  public static String writeTo(String location, String content, Configuration hadoopConf)
+      throws IOException {
     return write(new Path(toUri(location)), content, hadoopConf);
   }
 
-  private static String write(Path file, String content, Configuration hadoopConf) throws IOException {
+  private static String write(Path file, String content, Configuration hadoopConf)
+      throws IOException {
     FileSystem fs = file.getFileSystem(hadoopConf);
     fs.setWriteChecksum(false);
     if (file.getParent() != null) {
@@ -74,9 +101,14 @@ public final class ReportWriter {
     return plain(fs.makeQualified(file).toString());
   }
 
-  /** A local file's path without the {@code file:} scheme (what a person pastes into a browser or shell); other URIs as they are. */
+  /**
+   * A local file's path without the {@code file:} scheme (what a person pastes into a browser or
+   * shell); other URIs as they are.
+   */
   public static String plain(String qualified) {
-    return qualified.startsWith("file:") ? new java.io.File(URI.create(qualified)).getPath() : qualified;
+    return qualified.startsWith("file:")
+        ? new java.io.File(URI.create(qualified)).getPath()
+        : qualified;
   }
 
   private static URI toUri(String dir) {
@@ -105,12 +137,14 @@ public final class ReportWriter {
       tn.put("published", t.published());
       tn.put("message", t.message());
       tn.put("millis", t.millis());
-      t.source().ifPresent(src -> {
-        ObjectNode sn = tn.putObject("source");
-        sn.put("kind", src.kind());
-        sn.put("description", src.description());
-        sn.put("point_in_time", src.pointInTime().map(Object::toString).orElse(null));
-      });
+      t.source()
+          .ifPresent(
+              src -> {
+                ObjectNode sn = tn.putObject("source");
+                sn.put("kind", src.kind());
+                sn.put("description", src.description());
+                sn.put("point_in_time", src.pointInTime().map(Object::toString).orElse(null));
+              });
       ObjectNode stages = tn.putObject("stage_millis");
       t.stageMillis().forEach(stages::put);
       for (TableResult r : t.tables()) {
@@ -144,7 +178,8 @@ public final class ReportWriter {
           ArrayNode keys = c.putArray("mismatches");
           for (var d : r.checksum().listed()) {
             ObjectNode k = keys.addObject();
-            // The readable key as a JSON object ({"order_id": 2002, "line_no": 2}), not as a string holding JSON.
+            // The readable key as a JSON object ({"order_id": 2002, "line_no": 2}), not as a string
+            // holding JSON.
             k.putRawValue("key", new com.fasterxml.jackson.databind.util.RawValue(d.key()));
             k.put("kind", d.kind().name());
             k.putPOJO("columns", d.changedColumns());

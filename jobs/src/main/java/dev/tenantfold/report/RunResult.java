@@ -4,15 +4,30 @@ import dev.tenantfold.validate.TableStatus;
 import java.time.Instant;
 import java.util.List;
 
-/** A whole run. Totals and the exit code are derived from the tenant entries, never kept on the side. */
-public record RunResult(String runId, String command, Instant startedAt, Instant finishedAt, List<TenantResult> tenants, String reportPath,
+/**
+ * A whole run. Totals and the exit code are derived from the tenant entries, never kept on the
+ * side.
+ */
+public record RunResult(
+    String runId,
+    String command,
+    Instant startedAt,
+    Instant finishedAt,
+    List<TenantResult> tenants,
+    String reportPath,
     List<String> notes) {
   public RunResult {
     tenants = List.copyOf(tenants);
     notes = List.copyOf(notes);
   }
 
-  public RunResult(String runId, String command, Instant startedAt, Instant finishedAt, List<TenantResult> tenants, String reportPath) {
+  public RunResult(
+      String runId,
+      String command,
+      Instant startedAt,
+      Instant finishedAt,
+      List<TenantResult> tenants,
+      String reportPath) {
     this(runId, command, startedAt, finishedAt, tenants, reportPath, List.of());
   }
 
@@ -40,10 +55,16 @@ public record RunResult(String runId, String command, Instant startedAt, Instant
   }
 
   public long publishedRows() {
-    return tenants.stream().filter(TenantResult::published).flatMap(t -> t.tables().stream()).mapToLong(TableResult::loadedRows).sum();
+    return tenants.stream()
+        .filter(TenantResult::published)
+        .flatMap(t -> t.tables().stream())
+        .mapToLong(TableResult::loadedRows)
+        .sum();
   }
 
-  /** 0 all published; 3 every tenant ran but some did not validate; 1 an error stopped some tenant. */
+  /**
+   * 0 all published; 3 every tenant ran but some did not validate; 1 an error stopped some tenant.
+   */
   public int exitCode() {
     return switch (status()) {
       case OK -> audit() || allPublished() ? ExitCode.OK : ExitCode.ERROR;

@@ -9,16 +9,21 @@ import java.util.List;
 /**
  * What a person reads at the end of every run: the verdict first, then what needs attention (every
  * failed or mismatched table by name, tenant-level failures, with a few differing keys), then what
- * succeeded. A small run (up to {@value #DETAILED_TABLES} tenant tables) also gets the full table of
- * counts; a large one gets one line per tenant that is fine, so 50 tenants x 200 tables stay a screen
- * or two while every problem is still named. The full detail is always in report.json and the
- * report tables.
+ * succeeded. A small run (up to {@value #DETAILED_TABLES} tenant tables) also gets the full table
+ * of counts; a large one gets one line per tenant that is fine, so 50 tenants x 200 tables stay a
+ * screen or two while every problem is still named. The full detail is always in report.json and
+ * the report tables.
  */
 public final class SummaryPrinter {
   /** Runs with at most this many tenant tables print one line per table. */
   static final int DETAILED_TABLES = 40;
+
   private static final int KEYS_SHOWN = 5;
-  /** Tables whose differing keys are shown under "needs attention"; the others' keys are in the report. */
+
+  /**
+   * Tables whose differing keys are shown under "needs attention"; the others' keys are in the
+   * report.
+   */
   private static final int TABLES_WITH_KEYS = 5;
 
   private SummaryPrinter() {}
@@ -27,7 +32,9 @@ public final class SummaryPrinter {
     boolean audit = "validate".equals(run.command());
     long tables = run.tenants().stream().mapToLong(t -> t.tables().size()).sum();
     out.println();
-    out.printf("Tenantfold %s %s: %s (exit code %d)%n", run.command(), run.runId(), run.statusLabel(), run.exitCode());
+    out.printf(
+        "Tenantfold %s %s: %s (exit code %d)%n",
+        run.command(), run.runId(), run.statusLabel(), run.exitCode());
     out.println("Verdict: " + verdict(run, audit, tables));
     run.notes().forEach(n -> out.println("Note: " + n));
     printAttention(run, audit, out);
@@ -36,14 +43,18 @@ public final class SummaryPrinter {
     } else {
       printSucceeded(run, audit, out);
     }
-    String report = run.reportPath() == null ? "no report file written" : "report: " + run.reportPath();
+    String report =
+        run.reportPath() == null ? "no report file written" : "report: " + run.reportPath();
     if (audit) {
       long matching = run.tenants().stream().filter(t -> t.status() == TableStatus.OK).count();
-      out.printf("%d of %d tenants match their sources; %s%n", matching, run.tenants().size(), report);
+      out.printf(
+          "%d of %d tenants match their sources; %s%n", matching, run.tenants().size(), report);
       return;
     }
     long publishedTenants = run.tenants().stream().filter(TenantResult::published).count();
-    out.printf("%d of %d tenants published, %d rows; %s%n", publishedTenants, run.tenants().size(), run.publishedRows(), report);
+    out.printf(
+        "%d of %d tenants published, %d rows; %s%n",
+        publishedTenants, run.tenants().size(), run.publishedRows(), report);
   }
 
   /** One sentence: how many tenants are fine, how many need attention and why. */
@@ -51,9 +62,26 @@ public final class SummaryPrinter {
     List<TenantResult> tenants = run.tenants();
     long failed = tenants.stream().filter(t -> t.status() == TableStatus.FAILED).count();
     long mismatched = tenants.stream().filter(t -> t.status() == TableStatus.MISMATCH).count();
-    long fine = audit ? tenants.stream().filter(t -> t.status() == TableStatus.OK).count() : tenants.stream().filter(TenantResult::published).count();
-    String good = audit ? fine + " of " + tenants.size() + " tenants match their sources (" + tables + " tables)"
-        : fine + " of " + tenants.size() + " tenants published (" + tables + " tables, " + String.format("%,d", run.publishedRows()) + " rows)";
+    long fine =
+        audit
+            ? tenants.stream().filter(t -> t.status() == TableStatus.OK).count()
+            : tenants.stream().filter(TenantResult::published).count();
+    String good =
+        audit
+            ? fine
+                + " of "
+                + tenants.size()
+                + " tenants match their sources ("
+                + tables
+                + " tables)"
+            : fine
+                + " of "
+                + tenants.size()
+                + " tenants published ("
+                + tables
+                + " tables, "
+                + String.format("%,d", run.publishedRows())
+                + " rows)";
     if (failed == 0 && mismatched == 0 && fine == tenants.size()) {
       return (audit ? "all match. " : "all published. ") + good;
     }
@@ -62,7 +90,9 @@ public final class SummaryPrinter {
       why.append(failed).append(failed == 1 ? " tenant failed" : " tenants failed");
     }
     if (mismatched > 0) {
-      why.append(why.isEmpty() ? "" : ", ").append(mismatched).append(mismatched == 1 ? " tenant" : " tenants")
+      why.append(why.isEmpty() ? "" : ", ")
+          .append(mismatched)
+          .append(mismatched == 1 ? " tenant" : " tenants")
           .append(audit ? " differ from their sources" : " did not validate");
     }
     long unpublished = tenants.size() - fine - failed - mismatched;
@@ -72,10 +102,16 @@ public final class SummaryPrinter {
     return "needs attention: " + why + ". " + good;
   }
 
-  /** Tenants whose verdict is not OK (failed first), each with its failed and mismatched tables by name. */
+  /**
+   * Tenants whose verdict is not OK (failed first), each with its failed and mismatched tables by
+   * name.
+   */
   private static void printAttention(RunResult run, boolean audit, PrintStream out) {
-    List<TenantResult> problems = run.tenants().stream().filter(t -> t.status() != TableStatus.OK || (!audit && !t.published()))
-        .sorted(Comparator.comparing((TenantResult t) -> t.status()).reversed()).toList();
+    List<TenantResult> problems =
+        run.tenants().stream()
+            .filter(t -> t.status() != TableStatus.OK || (!audit && !t.published()))
+            .sorted(Comparator.comparing((TenantResult t) -> t.status()).reversed())
+            .toList();
     if (problems.isEmpty()) {
       return;
     }
@@ -83,28 +119,46 @@ public final class SummaryPrinter {
     int tablesWithKeys = 0;
     for (TenantResult t : problems) {
       String message = nullToEmpty(t.message());
-      out.printf("  tenant %s: %s%s%n", t.tenantId(), t.status(), message.isEmpty() ? (audit || t.published() ? "" : ", not published")
-          : ": " + message);
-      List<TableResult> bad = t.tables().stream().filter(r -> r.status() != TableStatus.OK)
-          .sorted(Comparator.comparing((TableResult r) -> r.status()).reversed().thenComparing(TableResult::tableName)).toList();
+      out.printf(
+          "  tenant %s: %s%s%n",
+          t.tenantId(),
+          t.status(),
+          message.isEmpty() ? (audit || t.published() ? "" : ", not published") : ": " + message);
+      List<TableResult> bad =
+          t.tables().stream()
+              .filter(r -> r.status() != TableStatus.OK)
+              .sorted(
+                  Comparator.comparing((TableResult r) -> r.status())
+                      .reversed()
+                      .thenComparing(TableResult::tableName))
+              .toList();
       for (TableResult r : bad) {
         String tableMessage = nullToEmpty(r.message());
-        out.printf("    %-8s %s: %s%n", r.status(), r.tableName(), tableMessage.equals(message) ? "(as above)" : tableMessage);
-        if (r.checksum() != null && !r.checksum().listed().isEmpty() && tablesWithKeys < TABLES_WITH_KEYS) {
+        out.printf(
+            "    %-8s %s: %s%n",
+            r.status(), r.tableName(), tableMessage.equals(message) ? "(as above)" : tableMessage);
+        if (r.checksum() != null
+            && !r.checksum().listed().isEmpty()
+            && tablesWithKeys < TABLES_WITH_KEYS) {
           tablesWithKeys++;
           printKeys(r, out, "      ");
         }
       }
       long heldBack = t.tables().size() - bad.size();
       if (!bad.isEmpty() && heldBack > 0) {
-        out.printf("    %d other tables %s%n", heldBack, audit ? "match" : "validated, not published with them");
+        out.printf(
+            "    %d other tables %s%n",
+            heldBack, audit ? "match" : "validated, not published with them");
       }
     }
   }
 
   /** Tenants that are fine, one line each: tables, rows, checksums, where they were read from. */
   private static void printSucceeded(RunResult run, boolean audit, PrintStream out) {
-    List<TenantResult> fine = run.tenants().stream().filter(t -> t.status() == TableStatus.OK && (audit || t.published())).toList();
+    List<TenantResult> fine =
+        run.tenants().stream()
+            .filter(t -> t.status() == TableStatus.OK && (audit || t.published()))
+            .toList();
     if (fine.isEmpty()) {
       return;
     }
@@ -113,35 +167,91 @@ public final class SummaryPrinter {
     for (TenantResult t : fine) {
       long rows = t.tables().stream().mapToLong(TableResult::loadedRows).sum();
       long checked = t.tables().stream().filter(r -> r.checksum() != null).count();
-      long removed = t.tables().stream().mapToLong(r -> r.duplicatesRemoved() + r.rejectedRows()).sum();
-      out.printf("  %-" + width + "s %5d tables %,15d rows  checksums match%s%s%s%n", t.tenantId(), t.tables().size(), rows,
-          checked == t.tables().size() ? "" : " (" + checked + " checked)", removed == 0 ? "" : "; " + removed + " rows removed or rejected by rules",
-          t.source().map(src -> "  [" + src.description() + src.pointInTime().map(at -> " as of " + at).orElse("") + "]").orElse(""));
+      long removed =
+          t.tables().stream().mapToLong(r -> r.duplicatesRemoved() + r.rejectedRows()).sum();
+      out.printf(
+          "  %-" + width + "s %5d tables %,15d rows  checksums match%s%s%s%n",
+          t.tenantId(),
+          t.tables().size(),
+          rows,
+          checked == t.tables().size() ? "" : " (" + checked + " checked)",
+          removed == 0 ? "" : "; " + removed + " rows removed or rejected by rules",
+          t.source()
+              .map(
+                  src ->
+                      "  ["
+                          + src.description()
+                          + src.pointInTime().map(at -> " as of " + at).orElse("")
+                          + "]")
+              .orElse(""));
     }
   }
 
   /** The full table: one line per tenant table with its counts at every hop (small runs). */
   private static void printTable(RunResult run, boolean audit, PrintStream out) {
-    // Rules that remove or reject rows add two columns: source = loaded + duplicates + rejected, visibly.
-    boolean accounted = run.tenants().stream().flatMap(t -> t.tables().stream()).anyMatch(r -> r.duplicatesRemoved() > 0 || r.rejectedRows() > 0);
-    String format = "%-16s %-24s %12s %12s %12s " + (accounted ? "%10s %9s " : "%s%s") + "%-14s %10s %-9s %s%n";
-    out.printf(format, "TENANT", "TABLE", "SOURCE", "EXTRACTED", audit ? "PUBLISHED" : "LOADED", accounted ? "DUPLICATES" : "",
-        accounted ? "REJECTED" : "", "CHECKSUM", "STATUS", audit ? "" : "PUBLISHED", "MESSAGE");
+    // Rules that remove or reject rows add two columns: source = loaded + duplicates + rejected,
+    // visibly.
+    boolean accounted =
+        run.tenants().stream()
+            .flatMap(t -> t.tables().stream())
+            .anyMatch(r -> r.duplicatesRemoved() > 0 || r.rejectedRows() > 0);
+    String format =
+        "%-16s %-24s %12s %12s %12s " + (accounted ? "%10s %9s " : "%s%s") + "%-14s %10s %-9s %s%n";
+    out.printf(
+        format,
+        "TENANT",
+        "TABLE",
+        "SOURCE",
+        "EXTRACTED",
+        audit ? "PUBLISHED" : "LOADED",
+        accounted ? "DUPLICATES" : "",
+        accounted ? "REJECTED" : "",
+        "CHECKSUM",
+        "STATUS",
+        audit ? "" : "PUBLISHED",
+        "MESSAGE");
     for (TenantResult t : run.tenants()) {
       if (t.tables().isEmpty()) {
-        out.printf(format, t.tenantId(), "-", "-", "-", "-", accounted ? "-" : "", accounted ? "-" : "", "-", t.status(), "no",
+        out.printf(
+            format,
+            t.tenantId(),
+            "-",
+            "-",
+            "-",
+            "-",
+            accounted ? "-" : "",
+            accounted ? "-" : "",
+            "-",
+            t.status(),
+            "no",
             nullToEmpty(t.message()));
       }
       for (TableResult r : t.tables()) {
-        out.printf(format, r.tenantId(), r.tableName(), r.sourceRows(), audit ? "-" : r.extractedRows(), r.loadedRows(),
-            accounted ? r.duplicatesRemoved() : "", accounted ? r.rejectedRows() : "", checksum(r), r.status(),
-            audit ? "-" : r.published() ? "yes" : "no", nullToEmpty(r.message()));
+        out.printf(
+            format,
+            r.tenantId(),
+            r.tableName(),
+            r.sourceRows(),
+            audit ? "-" : r.extractedRows(),
+            r.loadedRows(),
+            accounted ? r.duplicatesRemoved() : "",
+            accounted ? r.rejectedRows() : "",
+            checksum(r),
+            r.status(),
+            audit ? "-" : r.published() ? "yes" : "no",
+            nullToEmpty(r.message()));
         if (r.checksum() != null) {
           printKeys(r, out, "    ");
         }
       }
-      t.source().ifPresent(src -> out.printf("  tenant %s read from %s%s%n", t.tenantId(), src.description(),
-          src.pointInTime().map(at -> " as of " + at).orElse("")));
+      t.source()
+          .ifPresent(
+              src ->
+                  out.printf(
+                      "  tenant %s read from %s%s%n",
+                      t.tenantId(),
+                      src.description(),
+                      src.pointInTime().map(at -> " as of " + at).orElse("")));
       if (!t.tables().isEmpty() && t.message() != null && !t.message().isEmpty()) {
         out.printf("  tenant %s: %s%n", t.tenantId(), t.message());
       }
@@ -150,8 +260,16 @@ public final class SummaryPrinter {
 
   private static void printKeys(TableResult r, PrintStream out, String indent) {
     List<RowDifference> listed = r.checksum().listed();
-    listed.stream().limit(KEYS_SHOWN).forEach(d -> out.printf("%s%-20s key %s%s%n", indent, d.kind(), d.key(),
-        d.changedColumns().isEmpty() ? "" : " columns " + d.changedColumns()));
+    listed.stream()
+        .limit(KEYS_SHOWN)
+        .forEach(
+            d ->
+                out.printf(
+                    "%s%-20s key %s%s%n",
+                    indent,
+                    d.kind(),
+                    d.key(),
+                    d.changedColumns().isEmpty() ? "" : " columns " + d.changedColumns()));
     if (listed.size() > KEYS_SHOWN) {
       out.printf("%s... %d more listed in the report%n", indent, listed.size() - KEYS_SHOWN);
     }
@@ -162,7 +280,9 @@ public final class SummaryPrinter {
     if (r.checksum() == null) {
       return "-";
     }
-    return r.checksum().mismatchedBuckets() == 0 ? "match" : r.checksum().mismatchedBuckets() + "/" + r.checksum().buckets() + " differ";
+    return r.checksum().mismatchedBuckets() == 0
+        ? "match"
+        : r.checksum().mismatchedBuckets() + "/" + r.checksum().buckets() + " differ";
   }
 
   private static String nullToEmpty(String s) {

@@ -7,25 +7,40 @@ import java.util.Map;
 
 /**
  * One tenant's outcome; its status is the worst of its tables' (or FAILED with a tenant-level
- * message). {@code stageMillis} holds wall time per stage (plan, transfer, keys, validate, publish).
+ * message). {@code stageMillis} holds wall time per stage (plan, transfer, keys, validate,
+ * publish).
  */
-public record TenantResult(String tenantId, boolean published, String message, List<TableResult> tables, long millis, Map<String, Long> stageMillis,
+public record TenantResult(
+    String tenantId,
+    boolean published,
+    String message,
+    List<TableResult> tables,
+    long millis,
+    Map<String, Long> stageMillis,
     java.util.Optional<SourceInfo> source) {
   public TenantResult {
     tables = List.copyOf(tables);
     stageMillis = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(stageMillis));
   }
 
-  public TenantResult(String tenantId, boolean published, String message, List<TableResult> tables, long millis, Map<String, Long> stageMillis) {
+  public TenantResult(
+      String tenantId,
+      boolean published,
+      String message,
+      List<TableResult> tables,
+      long millis,
+      Map<String, Long> stageMillis) {
     this(tenantId, published, message, tables, millis, stageMillis, java.util.Optional.empty());
   }
 
-  public TenantResult(String tenantId, boolean published, String message, List<TableResult> tables, long millis) {
+  public TenantResult(
+      String tenantId, boolean published, String message, List<TableResult> tables, long millis) {
     this(tenantId, published, message, tables, millis, Map.of());
   }
 
   public TenantResult withSource(SourceInfo info) {
-    return new TenantResult(tenantId, published, message, tables, millis, stageMillis, java.util.Optional.of(info));
+    return new TenantResult(
+        tenantId, published, message, tables, millis, stageMillis, java.util.Optional.of(info));
   }
 
   /** The table's result, if the tenant got that far. */
@@ -41,7 +56,8 @@ public record TenantResult(String tenantId, boolean published, String message, L
     return worst;
   }
 
-  public static TenantResult failed(String tenantId, String message, List<TableResult> tables, long millis) {
+  public static TenantResult failed(
+      String tenantId, String message, List<TableResult> tables, long millis) {
     return new TenantResult(tenantId, false, message, tables, millis);
   }
 }

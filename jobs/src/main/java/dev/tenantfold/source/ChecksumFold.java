@@ -17,13 +17,14 @@ import org.apache.spark.sql.Row;
  *
  * @param positions where each of the spec's columns is among the load's columns
  */
-public record ChecksumFold(ChecksumSpec spec, int[] positions) implements DatasetLoadFold<TableChecksum> {
+public record ChecksumFold(ChecksumSpec spec, int[] positions)
+    implements DatasetLoadFold<TableChecksum> {
 
   /**
-   * The fold over a load whose columns are {@code loadColumns} (a staging load's tenant column first,
-   * which is never digested and never a source column's name; a landing table's own columns);
-   * empty when the load does not carry every digested column (a generated column the target
-   * computes), whose checksum must then read the rows apart.
+   * The fold over a load whose columns are {@code loadColumns} (a staging load's tenant column
+   * first, which is never digested and never a source column's name; a landing table's own
+   * columns); empty when the load does not carry every digested column (a generated column the
+   * target computes), whose checksum must then read the rows apart.
    */
   public static Optional<ChecksumFold> over(ChecksumSpec spec, List<String> loadColumns) {
     int[] positions = new int[spec.columns().size()];

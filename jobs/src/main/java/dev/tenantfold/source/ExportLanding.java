@@ -10,6 +10,7 @@ import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.load.DatasetCopyLoader;
+import dev.tenantfold.load.DatasetLoadFold;
 import dev.tenantfold.load.DatasetLoadResult;
 import dev.tenantfold.load.LandingTable;
 import dev.tenantfold.load.StagingRegistry;
@@ -18,12 +19,10 @@ import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.checksum.ChecksumComparison;
-import dev.tenantfold.validate.checksum.PostgresChecksum;
 import dev.tenantfold.validate.checksum.ChecksumSpec;
-import dev.tenantfold.load.DatasetLoadFold;
+import dev.tenantfold.validate.checksum.PostgresChecksum;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -45,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * source side of the checksum. The same SQL a JDBC tenant's snapshot runs, so the same rows, counts
  * and rejects.
  *
- * <p>Landing tables live until {@link #close} (the source's close, after validation has drilled into
- * any mismatch), on one target connection of their own that the source checksum side reads through.
+ * <p>Landing tables live until {@link #close} (the source's close, after validation has drilled
+ * into any mismatch), on one target connection of their own that the source checksum side reads
+ * through.
  */
 final class ExportLanding implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExportLanding.class);
@@ -64,8 +64,17 @@ final class ExportLanding implements AutoCloseable {
   private final List<LandingTable> landed = new ArrayList<>();
   private Connection conn;
 
-  ExportLanding(String tenantId, String runId, int buckets, int attempts, JdbcEndpoint target, String ledgerTable,
-      String reportSchema, String stagingSchema, dev.tenantfold.config.SchemaMap targetSchema, SparkSession spark) {
+  ExportLanding(
+      String tenantId,
+      String runId,
+      int buckets,
+      int attempts,
+      JdbcEndpoint target,
+      String ledgerTable,
+      String reportSchema,
+      String stagingSchema,
+      dev.tenantfold.config.SchemaMap targetSchema,
+      SparkSession spark) {
     this.tenantId = tenantId;
     this.runId = runId;
     this.buckets = buckets;
@@ -82,27 +91,56 @@ final class ExportLanding implements AutoCloseable {
   record Landed(LandingTable table, ConformedSource conformed, long exportedRows, int partitions) {}
 
   /**
-   * Loads {@code rows} (the export's rows of {@code source} restored as {@link LandingTable#columns})
-   * into a new landing table and checks it against them.
+   * Loads {@code rows} (the export's rows of {@code source} restored as {@link
+   * LandingTable#columns}) into a new landing table and checks it against them.
    *
    * @param command {@code run} or {@code validate}: names the Spark jobs
-   * @throws SQLException when the landing table cannot be made or loaded, or holds other rows than the export
+   * @throws SQLException when the landing table cannot be made or loaded, or holds other rows than
+   *     the export
    */
-  Landed land(TableSpec source, TargetTable table, TableRule rule, Dataset<Row> rows, OptionalLong metadataRows, String describe,
-      String command) throws SQLException {
+  Landed land(
+      TableSpec source,
+      TargetTable table,
+      TableRule rule,
+      Dataset<Row> rows,
+      OptionalLong metadataRows,
+      String describe,
+      String command)
+      throws SQLException {
     Connection c = connection();
-    LandingTable landing = LandingTable.register(c, new StagingRegistry(reportSchema), runId, tenantId, source, table, stagingSchema, targetSchema);
+    LandingTable landing =
+        LandingTable.register(
+            c,
+            new StagingRegistry(reportSchema),
+            runId,
+            tenantId,
+            source,
+            table,
+            stagingSchema,
+            targetSchema);
     landed.add(landing);
     landing.create(c);
-    SparkJobNames.set(spark.sparkContext(), command, runId, "land from export", tenantId, List.of(table.name()));
+    SparkJobNames.set(
+        spark.sparkContext(), command, runId, "land from export", tenantId, List.of(table.name()));
     TableChecksum exported;
     DatasetLoadResult loaded;
     try {
-      // The export's side of the landing check folded in the load's own pass (ChecksumFold), as a direct load's: one read of the Parquet.
+      // The export's side of the landing check folded in the load's own pass (ChecksumFold), as a
+      // direct load's: one read of the Parquet.
       ChecksumSpec spec = ChecksumQueries.spec(landing.asChecksummed(), buckets);
-      ChecksumFold fold = ChecksumFold.over(spec, List.of(rows.columns())).orElseThrow(() -> new SQLException("Cannot land tenant " + tenantId
-          + " table " + table.name() + ": the landing load lacks a checksummed column"));
-      DatasetLoadFold.Folded<TableChecksum> folded = DatasetCopyLoader.load(rows, landing.load(runId, tenantId, target, ledgerTable, attempts), fold);
+      ChecksumFold fold =
+          ChecksumFold.over(spec, List.of(rows.columns()))
+              .orElseThrow(
+                  () ->
+                      new SQLException(
+                          "Cannot land tenant "
+                              + tenantId
+                              + " table "
+                              + table.name()
+                              + ": the landing load lacks a checksummed column"));
+      DatasetLoadFold.Folded<TableChecksum> folded =
+          DatasetCopyLoader.load(
+              rows, landing.load(runId, tenantId, target, ledgerTable, attempts), fold);
       loaded = folded.load();
       if (loaded.failed()) {
         throw new SQLException(String.join("; ", loaded.errors()));
@@ -112,17 +150,46 @@ final class ExportLanding implements AutoCloseable {
       SparkJobNames.clear(spark.sparkContext());
     }
     if (metadataRows.isPresent() && metadataRows.getAsLong() != exported.totalRows()) {
-      throw new SQLException("Cannot trust tenant " + tenantId + " table " + table.name() + " from " + describe + ": its metadata counts "
-          + metadataRows.getAsLong() + " rows, its Parquet files hold " + exported.totalRows());
+      throw new SQLException(
+          "Cannot trust tenant "
+              + tenantId
+              + " table "
+              + table.name()
+              + " from "
+              + describe
+              + ": its metadata counts "
+              + metadataRows.getAsLong()
+              + " rows, its Parquet files hold "
+              + exported.totalRows());
     }
-    TableChecksum inTarget = PostgresChecksum.checksum(c, ChecksumQueries.target(landing.asChecksummed(), landing.qualifiedName(), null, buckets));
+    TableChecksum inTarget =
+        PostgresChecksum.checksum(
+            c,
+            ChecksumQueries.target(
+                landing.asChecksummed(), landing.qualifiedName(), null, buckets));
     ChecksumComparison comparison = ChecksumComparison.compare(exported, inTarget);
     if (!comparison.matches()) {
-      throw new SQLException("Cannot land tenant " + tenantId + " table " + table.name() + " from " + describe + ": landing table "
-          + landing.qualifiedName() + " holds " + inTarget.totalRows() + " rows, the export " + exported.totalRows() + ", and their checksums differ in "
-          + comparison.mismatchedBuckets().size() + " of " + buckets + " buckets; run again");
+      throw new SQLException(
+          "Cannot land tenant "
+              + tenantId
+              + " table "
+              + table.name()
+              + " from "
+              + describe
+              + ": landing table "
+              + landing.qualifiedName()
+              + " holds "
+              + inTarget.totalRows()
+              + " rows, the export "
+              + exported.totalRows()
+              + ", and their checksums differ in "
+              + comparison.mismatchedBuckets().size()
+              + " of "
+              + buckets
+              + " buckets; run again");
     }
-    return new Landed(landing, landing.conformed(rule), exported.totalRows(), loaded.partitions().size());
+    return new Landed(
+        landing, landing.conformed(rule), exported.totalRows(), loaded.partitions().size());
   }
 
   /**
@@ -141,23 +208,34 @@ final class ExportLanding implements AutoCloseable {
     }
     ChecksumSide side = sourceSide(conformed);
     TableChecksum sums = side.checksum();
-    StagedTable staged = StagedTable.loaded(plan.name(), inserted, inserted, landed.partitions(), sums, side);
+    StagedTable staged =
+        StagedTable.loaded(plan.name(), inserted, inserted, landed.partitions(), sums, side);
     return accounting == null ? staged : staged.withAccounting(accounting);
   }
 
-  /** The source side of the checksum: the conformed rows of the landing table, read on the landing connection. */
+  /**
+   * The source side of the checksum: the conformed rows of the landing table, read on the landing
+   * connection.
+   */
   ChecksumSide sourceSide(ConformedSource conformed) throws SQLException {
     return ChecksumSide.sql(connection(), ChecksumQueries.source(conformed, buckets));
   }
 
-  /** As {@code JdbcTenantSource} counts in the snapshot: source, kept after deduplication, rejected among them. */
+  /**
+   * As {@code JdbcTenantSource} counts in the snapshot: source, kept after deduplication, rejected
+   * among them.
+   */
   private RowAccounting accounting(Connection c, ConformedSource conformed) throws SQLException {
     try (Statement st = c.createStatement()) {
       RowAccounting counted = RowAccounting.count(st, conformed);
       if (conformed.rule().quarantineDuplicates() && counted.duplicatesRemoved() > 0) {
-        // Facts of this run whether or not the tenant publishes: committed on their own (autocommit).
-        st.executeUpdate("INSERT INTO " + qualified(reportSchema, "duplicates") + " (run_id, tenant_id, table_name, key, row_data) "
-            + conformed.duplicatesSelect(runId, tenantId).orElseThrow());
+        // Facts of this run whether or not the tenant publishes: committed on their own
+        // (autocommit).
+        st.executeUpdate(
+            "INSERT INTO "
+                + qualified(reportSchema, "duplicates")
+                + " (run_id, tenant_id, table_name, key, row_data) "
+                + conformed.duplicatesSelect(runId, tenantId).orElseThrow());
       }
       return counted;
     }
@@ -170,7 +248,10 @@ final class ExportLanding implements AutoCloseable {
     return conn;
   }
 
-  /** Drops every landing table (recorded as dropped; one that cannot be dropped is left to the sweep) and closes the connection. */
+  /**
+   * Drops every landing table (recorded as dropped; one that cannot be dropped is left to the
+   * sweep) and closes the connection.
+   */
   @Override
   public void close() {
     if (landed.isEmpty() && conn == null) {
@@ -182,12 +263,19 @@ final class ExportLanding implements AutoCloseable {
         try {
           t.drop(c, registry, runId, tenantId);
         } catch (SQLException e) {
-          LOG.warn("Cannot drop landing table {} of tenant {} (the next run or tenantfold cleanup drops it): {}", t.qualifiedName(), tenantId,
+          LOG.warn(
+              "Cannot drop landing table {} of tenant {} (the next run or tenantfold cleanup drops"
+                  + " it): {}",
+              t.qualifiedName(),
+              tenantId,
               e.getMessage());
         }
       }
     } catch (SQLException e) {
-      LOG.warn("Cannot reach the target to drop the landing tables of tenant {} (the next run or tenantfold cleanup drops them): {}", tenantId,
+      LOG.warn(
+          "Cannot reach the target to drop the landing tables of tenant {} (the next run or"
+              + " tenantfold cleanup drops them): {}",
+          tenantId,
           e.getMessage());
     } finally {
       landed.clear();

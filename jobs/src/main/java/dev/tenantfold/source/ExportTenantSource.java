@@ -1,10 +1,9 @@
 package dev.tenantfold.source;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
 
-import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.config.ExportConfig;
 import dev.tenantfold.config.JobOptions;
 import dev.tenantfold.config.RulesConfig;
@@ -30,6 +29,7 @@ import dev.tenantfold.load.DatasetLoad;
 import dev.tenantfold.load.DatasetLoadFold;
 import dev.tenantfold.load.DatasetLoadResult;
 import dev.tenantfold.load.LandingTable;
+import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.checksum.ChecksumSpec;
@@ -47,11 +47,11 @@ import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /**
  * A tenant read from an RDS snapshot export (Parquet on S3 or a local folder): the rows pass
@@ -68,6 +68,7 @@ public final class ExportTenantSource implements TenantSource {
    * open then costs one listing of the root.
    */
   private static final Map<String, RdsExport> OPENED = new ConcurrentHashMap<>();
+
   private static final int OPENED_LIMIT = 32;
   private final TenantConfig tenant;
   private final ExportConfig export;
@@ -81,12 +82,24 @@ public final class ExportTenantSource implements TenantSource {
   private RdsExport opened;
   private TenantCatalog planned;
   private TenantCatalog catalog;
-  /** Where tables whose rules only SQL applies land ({@link ExportLanding}); null until {@link #landingIn}. */
+
+  /**
+   * Where tables whose rules only SQL applies land ({@link ExportLanding}); null until {@link
+   * #landingIn}.
+   */
   private TargetConfig landingTarget;
+
   private ExportLanding landing;
 
-  public ExportTenantSource(TenantConfig tenant, String runId, JobOptions options, int buckets, JdbcEndpoint target, String ledgerTable,
-      String tenantColumn, SparkSession spark) {
+  public ExportTenantSource(
+      TenantConfig tenant,
+      String runId,
+      JobOptions options,
+      int buckets,
+      JdbcEndpoint target,
+      String ledgerTable,
+      String tenantColumn,
+      SparkSession spark) {
     this.tenant = tenant;
     this.export = tenant.export().orElseThrow();
     this.runId = runId;
@@ -98,7 +111,10 @@ public final class ExportTenantSource implements TenantSource {
     this.spark = spark;
   }
 
-  /** The target whose staging schema holds this tenant's landing tables (tables whose rules only SQL applies). */
+  /**
+   * The target whose staging schema holds this tenant's landing tables (tables whose rules only SQL
+   * applies).
+   */
   public ExportTenantSource landingIn(TargetConfig target) {
     this.landingTarget = target;
     return this;
@@ -106,11 +122,22 @@ public final class ExportTenantSource implements TenantSource {
 
   private ExportLanding landing() {
     if (landingTarget == null) {
-      throw new IllegalStateException("Cannot land tenant " + tenant.id() + ": no target to land in (landingIn)");
+      throw new IllegalStateException(
+          "Cannot land tenant " + tenant.id() + ": no target to land in (landingIn)");
     }
     if (landing == null) {
-      landing = new ExportLanding(tenant.id(), runId, buckets, options.transferAttempts(), target, ledgerTable, landingTarget.reportSchema(),
-          landingTarget.stagingSchema(), landingTarget.schemas(), spark);
+      landing =
+          new ExportLanding(
+              tenant.id(),
+              runId,
+              buckets,
+              options.transferAttempts(),
+              target,
+              ledgerTable,
+              landingTarget.reportSchema(),
+              landingTarget.stagingSchema(),
+              landingTarget.schemas(),
+              spark);
     }
     return landing;
   }
@@ -122,8 +149,14 @@ public final class ExportTenantSource implements TenantSource {
 
   @Override
   public String describe() {
-    return opened == null ? "snapshot export at " + export.path()
-        : "snapshot export " + opened.taskId() + " (snapshot " + opened.snapshotTime() + ") at " + export.path();
+    return opened == null
+        ? "snapshot export at " + export.path()
+        : "snapshot export "
+            + opened.taskId()
+            + " (snapshot "
+            + opened.snapshotTime()
+            + ") at "
+            + export.path();
   }
 
   @Override
@@ -139,7 +172,8 @@ public final class ExportTenantSource implements TenantSource {
   /**
    * The export's catalog restricted to the run's selection, checked complete: every table and
    * column present, every type known. Without {@code export.catalog} an unknown type is left to
-   * planning ({@link BorrowedKeys}: the target or another tenant may know it) and checked in {@link #open}.
+   * planning ({@link BorrowedKeys}: the target or another tenant may know it) and checked in {@link
+   * #open}.
    */
   private ExportCatalog exportCatalog(TablesConfig tables) throws SQLException {
     RdsExport rds = openExport();
@@ -150,28 +184,67 @@ public final class ExportTenantSource implements TenantSource {
       }
     }
     ExportCatalog catalog = rds.catalog(tenant.id(), jdbc);
-    // Tables RDS listed but did not export (no permission, a '/' in the name, unlogged, ...): with or without a catalog, never silent.
-    List<String> skipped = rds.tables().stream()
-        .filter(t -> !t.exported() && export.schemas().contains(t.schema()) && tables.selects(t.schema(), t.table()))
-        .map(t -> "tenant " + tenant.id() + " table " + t.qualifiedName() + ": not exported (status " + t.status()
-            + (t.warningMessage() == null ? "" : ", " + t.warningMessage()) + ")")
-        .toList();
+    // Tables RDS listed but did not export (no permission, a '/' in the name, unlogged, ...): with
+    // or without a catalog, never silent.
+    List<String> skipped =
+        rds.tables().stream()
+            .filter(
+                t ->
+                    !t.exported()
+                        && export.schemas().contains(t.schema())
+                        && tables.selects(t.schema(), t.table()))
+            .map(
+                t ->
+                    "tenant "
+                        + tenant.id()
+                        + " table "
+                        + t.qualifiedName()
+                        + ": not exported (status "
+                        + t.status()
+                        + (t.warningMessage() == null ? "" : ", " + t.warningMessage())
+                        + ")")
+            .toList();
     if (!skipped.isEmpty() && jdbc.isEmpty()) {
-      throw new SQLException("Cannot plan tenant " + tenant.id() + " from its export: " + String.join("; ", skipped)
-          + " (export it again with the permissions it needs, or leave the table out with tenantfold.tables.exclude)");
+      throw new SQLException(
+          "Cannot plan tenant "
+              + tenant.id()
+              + " from its export: "
+              + String.join("; ", skipped)
+              + " (export it again with the permissions it needs, or leave the table out with"
+              + " tenantfold.tables.exclude)");
     }
-    List<TableSpec> selected = catalog.catalog().tables().stream()
-        .filter(t -> export.schemas().contains(t.schema()) && tables.selects(t.schema(), t.name())).toList();
-    List<ExportCatalog.UnknownType> unknown = catalog.unknownTypes().stream()
-        .filter(u -> selected.stream().anyMatch(t -> t.qualifiedName().equals(u.table()))).toList();
-    // Missing tables come from export.catalog, read with the selection already: each is one this run reads (and a name like
+    List<TableSpec> selected =
+        catalog.catalog().tables().stream()
+            .filter(
+                t -> export.schemas().contains(t.schema()) && tables.selects(t.schema(), t.name()))
+            .toList();
+    List<ExportCatalog.UnknownType> unknown =
+        catalog.unknownTypes().stream()
+            .filter(u -> selected.stream().anyMatch(t -> t.qualifiedName().equals(u.table())))
+            .toList();
+    // Missing tables come from export.catalog, read with the selection already: each is one this
+    // run reads (and a name like
     // "public.orders" would not match an include pattern "orders").
-    ExportCatalog restricted = new ExportCatalog(new TenantCatalog(tenant.id(), catalog.catalog().serverVersionNum(), selected,
-        catalog.catalog().enums()), unknown, catalog.missingTables(), catalog.columnMismatches(), catalog.primaryKeysKnown());
+    ExportCatalog restricted =
+        new ExportCatalog(
+            new TenantCatalog(
+                tenant.id(),
+                catalog.catalog().serverVersionNum(),
+                selected,
+                catalog.catalog().enums()),
+            unknown,
+            catalog.missingTables(),
+            catalog.columnMismatches(),
+            catalog.primaryKeysKnown());
     try {
       // Only what this run reads must be complete: a table the selection leaves out may be skipped.
-      new ExportCatalog(restricted.catalog(), jdbc.isPresent() ? unknown : List.of(), restricted.missingTables(), restricted.columnMismatches(),
-          restricted.primaryKeysKnown()).requireComplete();
+      new ExportCatalog(
+              restricted.catalog(),
+              jdbc.isPresent() ? unknown : List.of(),
+              restricted.missingTables(),
+              restricted.columnMismatches(),
+              restricted.primaryKeysKnown())
+          .requireComplete();
     } catch (ExportException e) {
       throw new SQLException(e.getMessage(), e);
     }
@@ -194,22 +267,34 @@ public final class ExportTenantSource implements TenantSource {
       catalog = own.catalog();
       return catalog;
     }
-    Optional<TenantCatalog> fromPlan = planned != null ? Optional.of(planned) : BorrowedKeys.planned(own.catalog());
+    Optional<TenantCatalog> fromPlan =
+        planned != null ? Optional.of(planned) : BorrowedKeys.planned(own.catalog());
     TenantCatalog resolved = fromPlan.orElse(own.catalog());
     List<String> problems = new ArrayList<>();
     for (ExportCatalog.UnknownType u : own.unknownTypes()) {
-      Optional<TableSpec> holder = resolved.tables().stream()
-          .filter(t -> t.qualifiedName().equals(u.table()) || t.leafPartitions().contains(u.table())).findFirst();
+      Optional<TableSpec> holder =
+          resolved.tables().stream()
+              .filter(
+                  t ->
+                      t.qualifiedName().equals(u.table()) || t.leafPartitions().contains(u.table()))
+              .findFirst();
       // Planning leaves out a column whose type it could not borrow.
       boolean known = fromPlan.isPresent() && holder.flatMap(t -> t.column(u.column())).isPresent();
       if (!known) {
-        problems.add(u.describe(tenant.id()).replace(", set export.catalog", "") + ", and neither the consolidated table in the target nor another"
-            + " tenant's table " + holder.map(TableSpec::name).orElse(u.table()) + " has column " + u.column() + " with a matching type to take it"
-            + " from; set export.catalog");
+        problems.add(
+            u.describe(tenant.id()).replace(", set export.catalog", "")
+                + ", and neither the consolidated table in the target nor another"
+                + " tenant's table "
+                + holder.map(TableSpec::name).orElse(u.table())
+                + " has column "
+                + u.column()
+                + " with a matching type to take it"
+                + " from; set export.catalog");
       }
     }
     if (!problems.isEmpty()) {
-      throw new SQLException("Cannot plan tenant " + tenant.id() + " from its export: " + String.join("; ", problems));
+      throw new SQLException(
+          "Cannot plan tenant " + tenant.id() + " from its export: " + String.join("; ", problems));
     }
     catalog = resolved;
     return catalog;
@@ -225,7 +310,8 @@ public final class ExportTenantSource implements TenantSource {
         try {
           opened = RdsExport.open(conf, export.path(), export.database());
         } catch (ExportException e) {
-          throw new SQLException("Cannot read the export of tenant " + tenant.id() + ": " + e.getMessage(), e);
+          throw new SQLException(
+              "Cannot read the export of tenant " + tenant.id() + ": " + e.getMessage(), e);
         }
         if (!fingerprint.isEmpty()) {
           if (OPENED.size() >= OPENED_LIMIT) {
@@ -251,8 +337,8 @@ public final class ExportTenantSource implements TenantSource {
   }
 
   /**
-   * One row per dedup key (the first by {@code keep}, NULLs last, ties by every column in order), or
-   * one row of each set of identical rows: the Spark side of the rule {@link
+   * One row per dedup key (the first by {@code keep}, NULLs last, ties by every column in order),
+   * or one row of each set of identical rows: the Spark side of the rule {@link
    * dev.tenantfold.conform.ConformedSource} applies in SQL to JDBC tenants. Deterministic, so the
    * load and the checksum, which read the rows separately, see the same rows.
    */
@@ -262,11 +348,16 @@ public final class ExportTenantSource implements TenantSource {
     }
     List<Column> order = new ArrayList<>();
     for (RulesConfig.SortKey k : dedup.keep()) {
-      order.add(k.descending() ? col(k.column()).desc_nulls_last() : col(k.column()).asc_nulls_last());
+      order.add(
+          k.descending() ? col(k.column()).desc_nulls_last() : col(k.column()).asc_nulls_last());
     }
     table.columnNames().forEach(c -> order.add(col(c).asc_nulls_last()));
-    WindowSpec window = Window.partitionBy(dedup.key().stream().map(functions::col).toArray(Column[]::new)).orderBy(order.toArray(Column[]::new));
-    return rows.withColumn("tenantfold_rank", row_number().over(window)).where(col("tenantfold_rank").equalTo(1)).drop("tenantfold_rank");
+    WindowSpec window =
+        Window.partitionBy(dedup.key().stream().map(functions::col).toArray(Column[]::new))
+            .orderBy(order.toArray(Column[]::new));
+    return rows.withColumn("tenantfold_rank", row_number().over(window))
+        .where(col("tenantfold_rank").equalTo(1))
+        .drop("tenantfold_rank");
   }
 
   private StagedTable stageTable(TablePlan plan) {
@@ -276,13 +367,34 @@ public final class ExportTenantSource implements TenantSource {
       return StagedTable.loaded(plan.name(), 0, 0, 0, new TableChecksum(buckets, Map.of()), null);
     }
     if (plan.source().isEmpty()) {
-      // Other tenants (or the target) have it and nothing tells whether this tenant does: an export lacking it is more likely incomplete.
-      List<String> leafLike = catalog.tables().stream().map(TableSpec::name).filter(n -> n.startsWith(plan.name() + "_")).toList();
-      return StagedTable.failed(plan.name(), "Cannot read tenant " + tenant.id() + " table " + plan.name() + " from " + describe()
-          + ": the export holds no such table in schemas " + export.schemas() + ", though the consolidated table has it (RDS skips"
-          + " tables it cannot export); export it again, or leave the table out with tenantfold.tables.exclude"
-          + (leafLike.isEmpty() ? "" : "; if its tables " + leafLike + " are partitions of " + plan.name() + ", no catalog says so: set"
-              + " export.catalog so their rows load into " + plan.name()));
+      // Other tenants (or the target) have it and nothing tells whether this tenant does: an export
+      // lacking it is more likely incomplete.
+      List<String> leafLike =
+          catalog.tables().stream()
+              .map(TableSpec::name)
+              .filter(n -> n.startsWith(plan.name() + "_"))
+              .toList();
+      return StagedTable.failed(
+          plan.name(),
+          "Cannot read tenant "
+              + tenant.id()
+              + " table "
+              + plan.name()
+              + " from "
+              + describe()
+              + ": the export holds no such table in schemas "
+              + export.schemas()
+              + ", though the consolidated table has it (RDS skips tables it cannot export); export"
+              + " it again, or leave the table out with tenantfold.tables.exclude"
+              + (leafLike.isEmpty()
+                  ? ""
+                  : "; if its tables "
+                      + leafLike
+                      + " are partitions of "
+                      + plan.name()
+                      + ", no catalog says so: set"
+                      + " export.catalog so their rows load into "
+                      + plan.name()));
     }
     TableSpec source = plan.source().get();
     try {
@@ -291,20 +403,36 @@ public final class ExportTenantSource implements TenantSource {
         return landed(plan, source, parts);
       }
       Dataset<Row> exported = opened.rows(spark, parts, plan.table().columns());
-      // A dedup rule runs here, in Spark, over the restored rows; load and checksum then read the same deduplicated rows.
-      Dataset<Row> rows = plan.rule().dedup().map(d -> deduplicate(exported, d, plan.table())).orElse(exported);
+      // A dedup rule runs here, in Spark, over the restored rows; load and checksum then read the
+      // same deduplicated rows.
+      Dataset<Row> rows =
+          plan.rule().dedup().map(d -> deduplicate(exported, d, plan.table())).orElse(exported);
       List<Column> withTenant = new ArrayList<>();
       withTenant.add(lit(tenant.id()).as(tenantColumn));
-      // Generated columns are computed by the target, not loaded (the checksum still reads the exported values).
-      plan.table().columns().stream().filter(ColumnSpec::loaded).forEach(c -> withTenant.add(col(c.name())));
-      SparkJobNames.set(spark.sparkContext(), "run", runId, "transfer from export", tenant.id(), List.of(plan.name()));
+      // Generated columns are computed by the target, not loaded (the checksum still reads the
+      // exported values).
+      plan.table().columns().stream()
+          .filter(ColumnSpec::loaded)
+          .forEach(c -> withTenant.add(col(c.name())));
+      SparkJobNames.set(
+          spark.sparkContext(),
+          "run",
+          runId,
+          "transfer from export",
+          tenant.id(),
+          List.of(plan.name()));
       try {
         Dataset<Row> loadRows = rows.select(withTenant.toArray(Column[]::new));
-        DatasetLoad into = DatasetLoad.into(plan.staging(), runId, target, ledgerTable, options.transferAttempts());
-        // The source checksum folded in the load's own pass, unless the load lacks a digested (generated) column.
+        DatasetLoad into =
+            DatasetLoad.into(
+                plan.staging(), runId, target, ledgerTable, options.transferAttempts());
+        // The source checksum folded in the load's own pass, unless the load lacks a digested
+        // (generated) column.
         Optional<ChecksumFold> inLoad = ChecksumFold.over(spec, List.of(loadRows.columns()));
-        DatasetLoadFold.Folded<TableChecksum> folded = inLoad.isPresent() ? DatasetCopyLoader.load(loadRows, into, inLoad.get()) : null;
-        DatasetLoadResult loaded = folded != null ? folded.load() : DatasetCopyLoader.load(loadRows, into);
+        DatasetLoadFold.Folded<TableChecksum> folded =
+            inLoad.isPresent() ? DatasetCopyLoader.load(loadRows, into, inLoad.get()) : null;
+        DatasetLoadResult loaded =
+            folded != null ? folded.load() : DatasetCopyLoader.load(loadRows, into);
         if (loaded.failed()) {
           return StagedTable.failed(plan.name(), String.join("; ", loaded.errors()));
         }
@@ -312,43 +440,104 @@ public final class ExportTenantSource implements TenantSource {
         if (folded != null) {
           sums = ChecksumFold.total(spec, folded.folds());
         } else {
-          SparkJobNames.describeNext(spark.sparkContext(), "run", runId, "source checksum", tenant.id(), List.of(plan.name()));
+          SparkJobNames.describeNext(
+              spark.sparkContext(),
+              "run",
+              runId,
+              "source checksum",
+              tenant.id(),
+              List.of(plan.name()));
           sums = SparkChecksum.checksum(rows, spec);
         }
         OptionalLong metadataRows = RdsExport.rowCount(parts);
         long exportedRows = plan.rule().dedup().isEmpty() ? sums.totalRows() : exported.count();
         if (metadataRows.isPresent() && metadataRows.getAsLong() != exportedRows) {
-          return StagedTable.failed(plan.name(), "Cannot trust tenant " + tenant.id() + " table " + plan.name() + " from " + describe()
-              + ": its metadata counts " + metadataRows.getAsLong() + " rows, its Parquet files hold " + exportedRows);
+          return StagedTable.failed(
+              plan.name(),
+              "Cannot trust tenant "
+                  + tenant.id()
+                  + " table "
+                  + plan.name()
+                  + " from "
+                  + describe()
+                  + ": its metadata counts "
+                  + metadataRows.getAsLong()
+                  + " rows, its Parquet files hold "
+                  + exportedRows);
         }
-        StagedTable staged = StagedTable.loaded(plan.name(), loaded.sentRows(), loaded.loadedRows(), loaded.partitions().size(), sums,
-            ChecksumSide.spark(rows, spec));
-        return plan.rule().dedup().isEmpty() ? staged
-            : staged.withAccounting(RowAccounting.counted(exportedRows, sums.totalRows(), 0, List.of()));
+        StagedTable staged =
+            StagedTable.loaded(
+                plan.name(),
+                loaded.sentRows(),
+                loaded.loadedRows(),
+                loaded.partitions().size(),
+                sums,
+                ChecksumSide.spark(rows, spec));
+        return plan.rule().dedup().isEmpty()
+            ? staged
+            : staged.withAccounting(
+                RowAccounting.counted(exportedRows, sums.totalRows(), 0, List.of()));
       } finally {
         SparkJobNames.clear(spark.sparkContext());
       }
     } catch (ExportException | RuntimeException e) {
-      return StagedTable.failed(plan.name(), "Cannot load tenant " + tenant.id() + " table " + plan.name() + " from " + describe() + ": "
-          + e.getMessage());
+      return StagedTable.failed(
+          plan.name(),
+          "Cannot load tenant "
+              + tenant.id()
+              + " table "
+              + plan.name()
+              + " from "
+              + describe()
+              + ": "
+              + e.getMessage());
     }
   }
 
-  /** A table whose rules only SQL applies: its rows land in the target, where {@link ConformedSource} conforms them into staging. */
-  private StagedTable landed(TablePlan plan, TableSpec source, List<ExportedTable> parts) throws ExportException {
+  /**
+   * A table whose rules only SQL applies: its rows land in the target, where {@link
+   * ConformedSource} conforms them into staging.
+   */
+  private StagedTable landed(TablePlan plan, TableSpec source, List<ExportedTable> parts)
+      throws ExportException {
     try {
       Dataset<Row> rows = opened.rows(spark, parts, LandingTable.columnsOf(source));
-      return landing().stage(plan, landing().land(source, plan.table(), plan.rule(), rows, RdsExport.rowCount(parts), describe(), "run"));
+      return landing()
+          .stage(
+              plan,
+              landing()
+                  .land(
+                      source,
+                      plan.table(),
+                      plan.rule(),
+                      rows,
+                      RdsExport.rowCount(parts),
+                      describe(),
+                      "run"));
     } catch (SQLException e) {
-      return StagedTable.failed(plan.name(), "Cannot load tenant " + tenant.id() + " table " + plan.name() + " from " + describe() + ": "
-          + e.getMessage());
+      return StagedTable.failed(
+          plan.name(),
+          "Cannot load tenant "
+              + tenant.id()
+              + " table "
+              + plan.name()
+              + " from "
+              + describe()
+              + ": "
+              + e.getMessage());
     }
   }
 
   @Override
-  public Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule) throws SQLException {
+  public Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule)
+      throws SQLException {
     if (catalog == null) {
-      throw new IllegalStateException("Cannot checksum tenant " + tenant.id() + " table " + table.name() + ": the source is not open");
+      throw new IllegalStateException(
+          "Cannot checksum tenant "
+              + tenant.id()
+              + " table "
+              + table.name()
+              + ": the source is not open");
     }
     Optional<TableSpec> own = catalog.table(table.name());
     if (own.isEmpty()) {
@@ -357,16 +546,37 @@ public final class ExportTenantSource implements TenantSource {
     try {
       if (new ConformedSource(table, own.get(), rule).appliesOnlyInSql()) {
         // As the run loaded them: landed in the target and conformed there.
-        Dataset<Row> rows = opened.rows(spark, opened.tablesOf(own.get()), LandingTable.columnsOf(own.get()));
-        return Optional.of(landing().sourceSide(landing().land(own.get(), table, rule, rows, OptionalLong.empty(), describe(), "validate")
-            .conformed()));
+        Dataset<Row> rows =
+            opened.rows(spark, opened.tablesOf(own.get()), LandingTable.columnsOf(own.get()));
+        return Optional.of(
+            landing()
+                .sourceSide(
+                    landing()
+                        .land(
+                            own.get(),
+                            table,
+                            rule,
+                            rows,
+                            OptionalLong.empty(),
+                            describe(),
+                            "validate")
+                        .conformed()));
       }
       Dataset<Row> exported = opened.rows(spark, opened.tablesOf(own.get()), table.columns());
       // As the run loaded them: deduplicated by the table's rule.
       Dataset<Row> rows = rule.dedup().map(d -> deduplicate(exported, d, table)).orElse(exported);
       return Optional.of(ChecksumSide.spark(rows, ChecksumQueries.spec(table, buckets)));
     } catch (ExportException e) {
-      throw new SQLException("Cannot read tenant " + tenant.id() + " table " + table.name() + " from " + describe() + ": " + e.getMessage(), e);
+      throw new SQLException(
+          "Cannot read tenant "
+              + tenant.id()
+              + " table "
+              + table.name()
+              + " from "
+              + describe()
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 

@@ -18,6 +18,7 @@ import dev.tenantfold.extract.SourceSnapshot;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.load.CopyTransfer;
 import dev.tenantfold.load.TransferOutcome;
 import dev.tenantfold.load.TransferUnit;
@@ -27,7 +28,6 @@ import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.checksum.ChecksumSql;
 import dev.tenantfold.validate.checksum.PostgresChecksum;
 import dev.tenantfold.validate.checksum.TableChecksum;
-import dev.tenantfold.jdbc.SessionName;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -67,7 +67,13 @@ public final class JdbcTenantSource implements TenantSource {
   private TenantCatalog catalog;
   private Instant openedAt;
 
-  public JdbcTenantSource(TenantConfig tenant, String runId, JobOptions options, int buckets, JdbcEndpoint target, String ledgerTable,
+  public JdbcTenantSource(
+      TenantConfig tenant,
+      String runId,
+      JobOptions options,
+      int buckets,
+      JdbcEndpoint target,
+      String ledgerTable,
       JavaSparkContext spark) {
     this.tenant = tenant;
     this.runId = runId;
@@ -124,31 +130,56 @@ public final class JdbcTenantSource implements TenantSource {
       TableSpec source = plan.source().get();
       ConformedSource conformed = plan.conformed().orElseThrow();
       // Deduplication compares rows across the whole table: such a table is one read.
-      List<ReadPartition> parts = conformed.wholeTableOnly() ? List.of(new ReadPartition(0, 1, ""))
-          : PartitionPlanner.plan(source, bounds(snapshot.connection(), source), catalog.serverVersionNum(), options.rowsPerPartition(),
-              options.maxPartitionsPerTable());
+      List<ReadPartition> parts =
+          conformed.wholeTableOnly()
+              ? List.of(new ReadPartition(0, 1, ""))
+              : PartitionPlanner.plan(
+                  source,
+                  bounds(snapshot.connection(), source),
+                  catalog.serverVersionNum(),
+                  options.rowsPerPartition(),
+                  options.maxPartitionsPerTable());
       partitions.put(plan.name(), parts);
       sourceSql.put(plan.name(), ChecksumQueries.source(conformed, buckets));
       if (conformed.changesRows()) {
         accounted.put(plan.name(), conformed);
       }
       for (ReadPartition p : parts) {
-        units.add(new TransferUnit(runId, tenant.id(), plan.name(), p.index(), p.count(), tenant.jdbc(), snapshot.id(),
-            conformed.copyOut(tenant.id(), p), target, plan.staging().copyInSql(), ledgerTable, options.transferAttempts()));
+        units.add(
+            new TransferUnit(
+                runId,
+                tenant.id(),
+                plan.name(),
+                p.index(),
+                p.count(),
+                tenant.jdbc(),
+                snapshot.id(),
+                conformed.copyOut(tenant.id(), p),
+                target,
+                plan.staging().copyInSql(),
+                ledgerTable,
+                options.transferAttempts()));
       }
     }
     millis.put("partitions", (System.nanoTime() - t0) / 1_000_000);
-    // Source checksums (row counts included) run in the exporting transaction while Spark streams the partitions.
-    // A thread of this tenant's own: the common pool would queue tenants' checksums behind each other.
-    ExecutorService checksumThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-checksum-" + tenant.id()));
+    // Source checksums (row counts included) run in the exporting transaction while Spark streams
+    // the partitions.
+    // A thread of this tenant's own: the common pool would queue tenants' checksums behind each
+    // other.
+    ExecutorService checksumThread =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-checksum-" + tenant.id()));
     try {
       long t1 = System.nanoTime();
       Map<String, RowAccounting> accounting = new LinkedHashMap<>();
-      CompletableFuture<Map<String, TableChecksum>> sums = CompletableFuture.supplyAsync(() -> {
-        // Where dropped and rejected rows went, counted in the same snapshot as the checksums.
-        accounting.putAll(accounting(snapshot.connection(), accounted));
-        return checksums(snapshot.connection(), sourceSql);
-      }, checksumThread);
+      CompletableFuture<Map<String, TableChecksum>> sums =
+          CompletableFuture.supplyAsync(
+              () -> {
+                // Where dropped and rejected rows went, counted in the same snapshot as the
+                // checksums.
+                accounting.putAll(accounting(snapshot.connection(), accounted));
+                return checksums(snapshot.connection(), sourceSql);
+              },
+              checksumThread);
       List<TransferOutcome> outcomes = transfer(units);
       long t2 = System.nanoTime();
       millis.put("transfer", (t2 - t1) / 1_000_000);
@@ -158,17 +189,25 @@ public final class JdbcTenantSource implements TenantSource {
       for (TablePlan plan : plans) {
         String name = plan.name();
         List<TransferOutcome> mine = outcomes.stream().filter(o -> o.table().equals(name)).toList();
-        Optional<TransferOutcome> failure = mine.stream().filter(TransferOutcome::failed).findFirst();
+        Optional<TransferOutcome> failure =
+            mine.stream().filter(TransferOutcome::failed).findFirst();
         if (failure.isPresent()) {
           staged.add(StagedTable.failed(name, failure.get().error()));
         } else if (plan.source().isEmpty()) {
           staged.add(StagedTable.loaded(name, 0, 0, 0, new TableChecksum(buckets, Map.of()), null));
         } else {
-          StagedTable loaded = StagedTable.loaded(name, mine.stream().mapToLong(TransferOutcome::extractedRows).sum(),
-              mine.stream().mapToLong(TransferOutcome::loadedRows).sum(), partitions.get(name).size(), sourceChecksums.get(name),
-              // The snapshot stays open until close(): drilling into a mismatch sees the source as it was extracted.
-              ChecksumSide.sql(snapshot.connection(), sourceSql.get(name)));
-          staged.add(accounting.containsKey(name) ? loaded.withAccounting(accounting.get(name)) : loaded);
+          StagedTable loaded =
+              StagedTable.loaded(
+                  name,
+                  mine.stream().mapToLong(TransferOutcome::extractedRows).sum(),
+                  mine.stream().mapToLong(TransferOutcome::loadedRows).sum(),
+                  partitions.get(name).size(),
+                  sourceChecksums.get(name),
+                  // The snapshot stays open until close(): drilling into a mismatch sees the source
+                  // as it was extracted.
+                  ChecksumSide.sql(snapshot.connection(), sourceSql.get(name)));
+          staged.add(
+              accounting.containsKey(name) ? loaded.withAccounting(accounting.get(name)) : loaded);
         }
       }
       return new StagedTenant(staged, millis);
@@ -177,21 +216,34 @@ public final class JdbcTenantSource implements TenantSource {
     }
   }
 
-  private Map<String, TableChecksum> checksums(Connection snapshotConn, Map<String, ChecksumSql> sourceSql) {
+  private Map<String, TableChecksum> checksums(
+      Connection snapshotConn, Map<String, ChecksumSql> sourceSql) {
     Map<String, TableChecksum> sums = new LinkedHashMap<>();
     for (Map.Entry<String, ChecksumSql> e : sourceSql.entrySet()) {
       try {
         sums.put(e.getKey(), PostgresChecksum.checksum(snapshotConn, e.getValue()));
       } catch (SQLException ex) {
-        throw new CompletionException(new SQLException("Cannot checksum tenant " + tenant.id() + " table " + e.getKey() + " in the source: "
-            + ex.getMessage(), ex.getSQLState(), ex));
+        throw new CompletionException(
+            new SQLException(
+                "Cannot checksum tenant "
+                    + tenant.id()
+                    + " table "
+                    + e.getKey()
+                    + " in the source: "
+                    + ex.getMessage(),
+                ex.getSQLState(),
+                ex));
       }
     }
     return sums;
   }
 
-  /** Source rows, rows removed as duplicates and rejected rows (with the first of them) of each table whose rules drop rows. */
-  private Map<String, RowAccounting> accounting(Connection snapshotConn, Map<String, ConformedSource> tables) {
+  /**
+   * Source rows, rows removed as duplicates and rejected rows (with the first of them) of each
+   * table whose rules drop rows.
+   */
+  private Map<String, RowAccounting> accounting(
+      Connection snapshotConn, Map<String, ConformedSource> tables) {
     Map<String, RowAccounting> out = new LinkedHashMap<>();
     for (Map.Entry<String, ConformedSource> e : tables.entrySet()) {
       ConformedSource conformed = e.getValue();
@@ -202,8 +254,16 @@ public final class JdbcTenantSource implements TenantSource {
         }
         out.put(e.getKey(), counted);
       } catch (SQLException ex) {
-        throw new CompletionException(new SQLException("Cannot count the deduplicated and rejected rows of tenant " + tenant.id() + " table "
-            + e.getKey() + " in the source: " + ex.getMessage(), ex.getSQLState(), ex));
+        throw new CompletionException(
+            new SQLException(
+                "Cannot count the deduplicated and rejected rows of tenant "
+                    + tenant.id()
+                    + " table "
+                    + e.getKey()
+                    + " in the source: "
+                    + ex.getMessage(),
+                ex.getSQLState(),
+                ex));
       }
     }
     return out;
@@ -217,10 +277,15 @@ public final class JdbcTenantSource implements TenantSource {
   private void quarantine(Connection snapshotConn, ConformedSource conformed) throws SQLException {
     // The report schema's duplicates table sits beside its load ledger.
     String table = ledgerTable.substring(0, ledgerTable.lastIndexOf('.') + 1) + "\"duplicates\"";
-    try (Connection targetConn = target.connect(SessionName.of(runId, "duplicates-" + tenant.id()))) {
-      CopyOut out = new CopyManager(snapshotConn.unwrap(BaseConnection.class)).copyOut(conformed.duplicatesCopyOut(runId, tenant.id()).orElseThrow());
-      CopyIn in = new CopyManager(targetConn.unwrap(BaseConnection.class)).copyIn("COPY " + table
-          + " (run_id, tenant_id, table_name, key, row_data) FROM STDIN");
+    try (Connection targetConn =
+        target.connect(SessionName.of(runId, "duplicates-" + tenant.id()))) {
+      CopyOut out =
+          new CopyManager(snapshotConn.unwrap(BaseConnection.class))
+              .copyOut(conformed.duplicatesCopyOut(runId, tenant.id()).orElseThrow());
+      CopyIn in =
+          new CopyManager(targetConn.unwrap(BaseConnection.class))
+              .copyIn(
+                  "COPY " + table + " (run_id, tenant_id, table_name, key, row_data) FROM STDIN");
       try {
         byte[] chunk;
         while ((chunk = out.readFromCopy()) != null) {
@@ -242,9 +307,15 @@ public final class JdbcTenantSource implements TenantSource {
     if (units.isEmpty()) {
       return List.of();
     }
-    List<TransferUnit> ordered = units.stream().sorted(Comparator.comparing(TransferUnit::table)).toList();
+    List<TransferUnit> ordered =
+        units.stream().sorted(Comparator.comparing(TransferUnit::table)).toList();
     // One job streams every partition of every table of the tenant: its description names them all.
-    SparkJobNames.set(spark.sc(), "run", runId, "transfer (" + units.size() + " partitions)", tenant.id(),
+    SparkJobNames.set(
+        spark.sc(),
+        "run",
+        runId,
+        "transfer (" + units.size() + " partitions)",
+        tenant.id(),
         ordered.stream().map(TransferUnit::table).distinct().toList());
     try {
       return spark.parallelize(ordered, ordered.size()).map(CopyTransfer::run).collect();
@@ -256,21 +327,41 @@ public final class JdbcTenantSource implements TenantSource {
   @Override
   public Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule) {
     if (snapshot == null) {
-      throw new IllegalStateException("Cannot checksum tenant " + tenant.id() + " table " + table.name() + ": the source is not open");
+      throw new IllegalStateException(
+          "Cannot checksum tenant "
+              + tenant.id()
+              + " table "
+              + table.name()
+              + ": the source is not open");
     }
-    // The snapshot stays open until close(): drilling into a mismatch sees the source as it was read.
-    // The rows as a run loads them (deduplicated, cast, defaulted), so validate checks what was published.
-    return catalog.table(table.name()).map(s -> ChecksumSide.sql(snapshot.connection(), ChecksumQueries.source(new ConformedSource(table, s, rule),
-        buckets)));
+    // The snapshot stays open until close(): drilling into a mismatch sees the source as it was
+    // read.
+    // The rows as a run loads them (deduplicated, cast, defaulted), so validate checks what was
+    // published.
+    return catalog
+        .table(table.name())
+        .map(
+            s ->
+                ChecksumSide.sql(
+                    snapshot.connection(),
+                    ChecksumQueries.source(new ConformedSource(table, s, rule), buckets)));
   }
 
-  private static Optional<KeyBounds> bounds(Connection snapshotConn, TableSpec table) throws SQLException {
+  private static Optional<KeyBounds> bounds(Connection snapshotConn, TableSpec table)
+      throws SQLException {
     if (table.integerKey().isEmpty()) {
       return Optional.empty();
     }
     String key = ident(table.integerKey().get().name());
     try (Statement st = snapshotConn.createStatement();
-        ResultSet rs = st.executeQuery("SELECT min(" + key + "), max(" + key + ") FROM " + qualified(table.schema(), table.name()))) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT min("
+                    + key
+                    + "), max("
+                    + key
+                    + ") FROM "
+                    + qualified(table.schema(), table.name()))) {
       rs.next();
       long min = rs.getLong(1);
       return rs.wasNull() ? Optional.empty() : Optional.of(new KeyBounds(min, rs.getLong(2)));

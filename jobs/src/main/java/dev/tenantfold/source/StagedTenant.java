@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Every planned table of a tenant after staging, in plan order, with the wall time of each step (ms). */
+/**
+ * Every planned table of a tenant after staging, in plan order, with the wall time of each step
+ * (ms).
+ */
 public record StagedTenant(List<StagedTable> tables, Map<String, Long> stageMillis) {
   public StagedTenant {
     tables = List.copyOf(tables);

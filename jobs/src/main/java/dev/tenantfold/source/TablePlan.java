@@ -13,7 +13,8 @@ import java.util.Optional;
  * ({@code empty} when the tenant lacks it: its staging stays empty), and the staging table its rows
  * go to, and the table's rules.
  */
-public record TablePlan(TargetTable table, Optional<TableSpec> source, StagingTable staging, TableRule rule) {
+public record TablePlan(
+    TargetTable table, Optional<TableSpec> source, StagingTable staging, TableRule rule) {
   public TablePlan(TargetTable table, Optional<TableSpec> source, StagingTable staging) {
     this(table, source, staging, RulesConfig.none().forTable(table.name()));
   }

@@ -16,8 +16,8 @@ import java.util.Optional;
  * every source the same questions in the same order: its catalog for planning; then, opened, its
  * catalog as of the rows it will deliver; then to move each planned table into staging and compute
  * its side of the checksum where its rows live. {@code validate} asks an opened source for its side
- * of the checksum only ({@link #checksumSide}), and compares it with the published rows exactly as a
- * run compares it with staging.
+ * of the checksum only ({@link #checksumSide}), and compares it with the published rows exactly as
+ * a run compares it with staging.
  */
 public interface TenantSource extends AutoCloseable {
   /** {@code jdbc} or {@code export}: the report's source kind. */
@@ -32,7 +32,9 @@ public interface TenantSource extends AutoCloseable {
   /** The catalog for planning, read before any data moves. */
   TenantCatalog readCatalog(TablesConfig tables) throws SQLException;
 
-  /** Opens the source's point in time and returns the catalog as of it (held until {@link #close}). */
+  /**
+   * Opens the source's point in time and returns the catalog as of it (held until {@link #close}).
+   */
   TenantCatalog open(TablesConfig tables) throws SQLException;
 
   /** Moves every planned table into its staging table; each table fails alone. */

@@ -10,8 +10,8 @@ import java.util.stream.Collectors;
 
 /**
  * The checksum verdict of one tenant table: both sides' whole-table digests, how many buckets
- * differ, and the differing keys found by drilling into those buckets. Counts by kind are exact
- * for the drilled buckets; {@code listed} is capped by {@code validate.max-listed-keys}.
+ * differ, and the differing keys found by drilling into those buckets. Counts by kind are exact for
+ * the drilled buckets; {@code listed} is capped by {@code validate.max-listed-keys}.
  */
 public record ChecksumCheck(
     String sourceDigest,
@@ -35,13 +35,31 @@ public record ChecksumCheck(
     if (mismatchedBuckets == 0) {
       return "";
     }
-    String kinds = differenceCounts.entrySet().stream().filter(e -> e.getValue() > 0)
-        .map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(", "));
-    String columns = listed.stream().flatMap(d -> d.changedColumns().stream()).distinct().sorted().collect(Collectors.joining(", "));
-    return "checksums differ in " + mismatchedBuckets + " of " + buckets + " buckets"
+    String kinds =
+        differenceCounts.entrySet().stream()
+            .filter(e -> e.getValue() > 0)
+            .map(e -> e.getValue() + " " + e.getKey())
+            .collect(Collectors.joining(", "));
+    String columns =
+        listed.stream()
+            .flatMap(d -> d.changedColumns().stream())
+            .distinct()
+            .sorted()
+            .collect(Collectors.joining(", "));
+    return "checksums differ in "
+        + mismatchedBuckets
+        + " of "
+        + buckets
+        + " buckets"
         + (kinds.isEmpty() ? "" : ": " + kinds)
         + (columns.isEmpty() ? "" : " (changed columns: " + columns + ")")
-        + (drilledBuckets < mismatchedBuckets ? "; drilled into " + drilledBuckets + " of them (raise tenantfold.validate.max-drilldown-scans for more scans, or tenantfold.validate.drilldown-rows-per-scan when a bucket holds more rows than one scan)" : "");
+        + (drilledBuckets < mismatchedBuckets
+            ? "; drilled into "
+                + drilledBuckets
+                + " of them (raise tenantfold.validate.max-drilldown-scans for more scans, or"
+                + " tenantfold.validate.drilldown-rows-per-scan when a bucket holds more rows than"
+                + " one scan)"
+            : "");
   }
 
   /** A whole-table digest for the report: the sums of every bucket's digests, as 32 hex digits. */

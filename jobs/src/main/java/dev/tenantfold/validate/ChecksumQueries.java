@@ -21,16 +21,24 @@ public final class ChecksumQueries {
   }
 
   public static ChecksumSql source(TargetTable table, TableSpec source, int buckets) {
-    return source(new ConformedSource(table, source, RulesConfig.none().forTable(table.name())), buckets);
+    return source(
+        new ConformedSource(table, source, RulesConfig.none().forTable(table.name())), buckets);
   }
 
-  /** The source side: the tenant's rows as {@link ConformedSource} loads them (deduplicated, cast, defaulted). */
+  /**
+   * The source side: the tenant's rows as {@link ConformedSource} loads them (deduplicated, cast,
+   * defaulted).
+   */
   public static ChecksumSql source(ConformedSource conformed, int buckets) {
     return new ChecksumSql(spec(conformed.table(), buckets), conformed.checksumRelation(), null);
   }
 
-  /** The target side: {@code relation} (staging or published table), filtered to the tenant when given. */
-  public static ChecksumSql target(TargetTable table, String relation, String predicate, int buckets) {
+  /**
+   * The target side: {@code relation} (staging or published table), filtered to the tenant when
+   * given.
+   */
+  public static ChecksumSql target(
+      TargetTable table, String relation, String predicate, int buckets) {
     return new ChecksumSql(spec(table, buckets), relation, predicate);
   }
 }

@@ -8,14 +8,22 @@ package dev.tenantfold.validate;
 public record RowCountCheck(long sourceRows, long extractedRows, long copiedRows, long stagedRows) {
 
   public TableStatus status() {
-    return sourceRows == extractedRows && extractedRows == copiedRows && copiedRows == stagedRows ? TableStatus.OK : TableStatus.MISMATCH;
+    return sourceRows == extractedRows && extractedRows == copiedRows && copiedRows == stagedRows
+        ? TableStatus.OK
+        : TableStatus.MISMATCH;
   }
 
   public String message() {
     if (status() == TableStatus.OK) {
       return "";
     }
-    return "row counts differ: source snapshot " + sourceRows + ", extracted " + extractedRows + ", copied into staging " + copiedRows
-        + ", staged " + stagedRows;
+    return "row counts differ: source snapshot "
+        + sourceRows
+        + ", extracted "
+        + extractedRows
+        + ", copied into staging "
+        + copiedRows
+        + ", staged "
+        + stagedRows;
   }
 }

@@ -22,35 +22,56 @@ import java.util.Optional;
  * @param shared the qualified published shared table
  * @param resolvedKeys the keys of the tenant's rows overruled when it published, if any
  */
-public record SharedTableCheck(TargetTable table, String staging, String shared, Optional<String> resolvedKeys, int buckets) {
+public record SharedTableCheck(
+    TargetTable table, String staging, String shared, Optional<String> resolvedKeys, int buckets) {
 
   /** The tenant's rows, less its resolved conflicts. */
   public ChecksumSql tenantSide() {
-    return new ChecksumSql(ChecksumQueries.spec(table, buckets), "(SELECT r.* FROM " + staging + " r" + where(unresolved("r")) + ") tenant_rows",
+    return new ChecksumSql(
+        ChecksumQueries.spec(table, buckets),
+        "(SELECT r.* FROM " + staging + " r" + where(unresolved("r")) + ") tenant_rows",
         null);
   }
 
-  /** The published rows with the tenant's keys, less its resolved conflicts: a key it has that is not published is missing. */
+  /**
+   * The published rows with the tenant's keys, less its resolved conflicts: a key it has that is
+   * not published is missing.
+   */
   public ChecksumSql publishedSide() {
     List<String> join = new ArrayList<>();
     for (String k : table.primaryKey()) {
       join.add("r." + ident(k) + " = p." + ident(k));
     }
     List<String> conditions = new ArrayList<>();
-    conditions.add("EXISTS (SELECT 1 FROM " + staging + " r WHERE " + String.join(" AND ", join) + ")");
+    conditions.add(
+        "EXISTS (SELECT 1 FROM " + staging + " r WHERE " + String.join(" AND ", join) + ")");
     unresolved("p").ifPresent(conditions::add);
-    return new ChecksumSql(ChecksumQueries.spec(table, buckets), "(SELECT p.* FROM " + shared + " p WHERE " + String.join(" AND ", conditions)
-        + ") published_rows", null);
+    return new ChecksumSql(
+        ChecksumQueries.spec(table, buckets),
+        "(SELECT p.* FROM "
+            + shared
+            + " p WHERE "
+            + String.join(" AND ", conditions)
+            + ") published_rows",
+        null);
   }
 
   /** How many of the tenant's rows are left out as resolved conflicts: one row, one count. */
   public String resolvedRowsSql() {
-    return resolvedKeys.isEmpty() ? "SELECT 0"
-        : "SELECT count(*) FROM " + staging + " r WHERE EXISTS (SELECT 1 FROM (" + resolvedKeys.get() + ") k WHERE k.key = " + key("r") + ")";
+    return resolvedKeys.isEmpty()
+        ? "SELECT 0"
+        : "SELECT count(*) FROM "
+            + staging
+            + " r WHERE EXISTS (SELECT 1 FROM ("
+            + resolvedKeys.get()
+            + ") k WHERE k.key = "
+            + key("r")
+            + ")";
   }
 
   private Optional<String> unresolved(String alias) {
-    return resolvedKeys.map(keys -> "NOT EXISTS (SELECT 1 FROM (" + keys + ") k WHERE k.key = " + key(alias) + ")");
+    return resolvedKeys.map(
+        keys -> "NOT EXISTS (SELECT 1 FROM (" + keys + ") k WHERE k.key = " + key(alias) + ")");
   }
 
   private String key(String alias) {

@@ -8,11 +8,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Refuses to replace a tenant's published data with less unless the run says so: a table the
- * tenant published rows of that its source no longer has, a source with no tables at all, or a
- * table that would go from rows to none. A typo in {@code schemas} or a URL pointing at an empty
- * database (a failed restore) then fails the tenant instead of wiping it. Pure: the caller
- * supplies what was published and what the source holds now.
+ * Refuses to replace a tenant's published data with less unless the run says so: a table the tenant
+ * published rows of that its source no longer has, a source with no tables at all, or a table that
+ * would go from rows to none. A typo in {@code schemas} or a URL pointing at an empty database (a
+ * failed restore) then fails the tenant instead of wiping it. Pure: the caller supplies what was
+ * published and what the source holds now.
  */
 public final class ShrinkGuard {
   private final String tenantId;
@@ -28,9 +28,16 @@ public final class ShrinkGuard {
     this.allowed = allowed;
   }
 
-  /** Published tables with rows that the source lacks: dropped with the tenant's publish when allowed. */
+  /**
+   * Published tables with rows that the source lacks: dropped with the tenant's publish when
+   * allowed.
+   */
   public List<String> vanishedTables(Collection<String> sourceTables) {
-    return published.values().stream().filter(p -> !sourceTables.contains(p.table())).map(Published::table).sorted().toList();
+    return published.values().stream()
+        .filter(p -> !sourceTables.contains(p.table()))
+        .map(Published::table)
+        .sorted()
+        .toList();
   }
 
   /**
@@ -38,27 +45,62 @@ public final class ShrinkGuard {
    * may (nothing vanished, or the run allows this tenant to shrink).
    */
   public Optional<String> refuseVanished(Collection<String> sourceTables, List<String> schemas) {
-    List<Published> lost = published.values().stream().filter(p -> p.rows() > 0 && !sourceTables.contains(p.table())).toList();
+    List<Published> lost =
+        published.values().stream()
+            .filter(p -> p.rows() > 0 && !sourceTables.contains(p.table()))
+            .toList();
     if (allowed || lost.isEmpty()) {
       return Optional.empty();
     }
     List<String> parts = new ArrayList<>();
     for (Published p : lost) {
-      parts.add("tenant " + tenantId + " published " + p.rows() + " rows of " + Sql.ident(p.table()) + " in run " + p.runId());
+      parts.add(
+          "tenant "
+              + tenantId
+              + " published "
+              + p.rows()
+              + " rows of "
+              + Sql.ident(p.table())
+              + " in run "
+              + p.runId());
     }
-    String now = sourceTables.isEmpty() ? "its source now has no tables at all in schemas " + schemas
-        : "its source now has no such table" + (lost.size() > 1 ? "s" : "") + " in schemas " + schemas;
-    return Optional.of("Cannot publish tenant " + tenantId + ": " + String.join("; ", parts) + "; " + now + hint());
+    String now =
+        sourceTables.isEmpty()
+            ? "its source now has no tables at all in schemas " + schemas
+            : "its source now has no such table"
+                + (lost.size() > 1 ? "s" : "")
+                + " in schemas "
+                + schemas;
+    return Optional.of(
+        "Cannot publish tenant "
+            + tenantId
+            + ": "
+            + String.join("; ", parts)
+            + "; "
+            + now
+            + hint());
   }
 
-  /** Why the table must not be published with {@code newRows}, when it would empty a published table. */
+  /**
+   * Why the table must not be published with {@code newRows}, when it would empty a published
+   * table.
+   */
   public Optional<String> refuseEmptied(String table, long newRows) {
     Published p = published.get(table);
     if (allowed || p == null || p.rows() == 0 || newRows > 0) {
       return Optional.empty();
     }
-    return Optional.of("Cannot publish tenant " + tenantId + ": it published " + p.rows() + " rows of " + Sql.ident(table) + " in run " + p.runId()
-        + "; its source now returns 0 rows" + hint());
+    return Optional.of(
+        "Cannot publish tenant "
+            + tenantId
+            + ": it published "
+            + p.rows()
+            + " rows of "
+            + Sql.ident(table)
+            + " in run "
+            + p.runId()
+            + "; its source now returns 0 rows"
+            + hint());
   }
 
   public Optional<Published> published(String table) {
@@ -66,7 +108,9 @@ public final class ShrinkGuard {
   }
 
   private String hint() {
-    return " (the published data is unchanged; check the tenant's jdbc.url and schemas, or pass --allow-shrink " + tenantId
+    return " (the published data is unchanged; check the tenant's jdbc.url and schemas, or pass"
+        + " --allow-shrink "
+        + tenantId
         + " to publish it anyway)";
   }
 }

@@ -1,6 +1,8 @@
 package dev.tenantfold.validate;
 
-/** Verdict for one tenant table, worst last: a tenant publishes only if every table is {@code OK}. */
+/**
+ * Verdict for one tenant table, worst last: a tenant publishes only if every table is {@code OK}.
+ */
 public enum TableStatus {
   OK,
   MISMATCH,

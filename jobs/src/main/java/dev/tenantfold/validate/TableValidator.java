@@ -15,9 +15,9 @@ import java.util.Map;
 
 /**
  * Compares one tenant table's checksums computed independently where each side lives, and when
- * buckets differ, drills into them to name the keys. Drill-down reads mismatched buckets in scans of
- * about {@code drilldown-rows-per-scan} rows per side, so driver memory stays bounded whatever the
- * table size; at most {@code max-drilldown-scans} scans are spent on one table.
+ * buckets differ, drills into them to name the keys. Drill-down reads mismatched buckets in scans
+ * of about {@code drilldown-rows-per-scan} rows per side, so driver memory stays bounded whatever
+ * the table size; at most {@code max-drilldown-scans} scans are spent on one table.
  */
 public final class TableValidator {
   private final ValidateConfig config;
@@ -30,13 +30,25 @@ public final class TableValidator {
    * @param source connection seeing the source as it was extracted (the tenant's snapshot)
    * @param target connection to the target holding the staged or published rows
    */
-  public ChecksumCheck compare(TableChecksum sourceSums, TableChecksum targetSums, Connection source, ChecksumSql sourceSql, Connection target,
-      ChecksumSql targetSql) throws SQLException {
-    return compare(sourceSums, targetSums, ChecksumSide.sql(source, sourceSql), ChecksumSide.sql(target, targetSql));
+  public ChecksumCheck compare(
+      TableChecksum sourceSums,
+      TableChecksum targetSums,
+      Connection source,
+      ChecksumSql sourceSql,
+      Connection target,
+      ChecksumSql targetSql)
+      throws SQLException {
+    return compare(
+        sourceSums,
+        targetSums,
+        ChecksumSide.sql(source, sourceSql),
+        ChecksumSide.sql(target, targetSql));
   }
 
   /** Compares two sides' sums; drills into differing buckets through each side. */
-  public ChecksumCheck compare(TableChecksum sourceSums, TableChecksum targetSums, ChecksumSide source, ChecksumSide target) throws SQLException {
+  public ChecksumCheck compare(
+      TableChecksum sourceSums, TableChecksum targetSums, ChecksumSide source, ChecksumSide target)
+      throws SQLException {
     ChecksumComparison comparison = ChecksumComparison.compare(sourceSums, targetSums);
     List<Integer> mismatched = comparison.mismatchedBuckets();
     Map<RowDifference.Kind, Long> counts = new EnumMap<>(RowDifference.Kind.class);
@@ -49,7 +61,8 @@ public final class TableValidator {
       long rows = 0;
       while (next < mismatched.size()) {
         int bucket = mismatched.get(next);
-        long bucketRows = Math.max(sourceSums.bucket(bucket).rowCount(), targetSums.bucket(bucket).rowCount());
+        long bucketRows =
+            Math.max(sourceSums.bucket(bucket).rowCount(), targetSums.bucket(bucket).rowCount());
         if (bucketRows > config.drilldownRowsPerScan()) {
           // Larger than one scan may hold (a huge table): counted as mismatched, not drilled.
           next++;
@@ -67,13 +80,21 @@ public final class TableValidator {
       }
       List<DrillDownRow> sourceRows = source.drillDown(batch);
       List<DrillDownRow> targetRows = target.drillDown(batch);
-      RowComparison found = RowComparison.classify(source.spec(), sourceRows, targetRows, config.maxListedKeys() - listed.size());
+      RowComparison found =
+          RowComparison.classify(
+              source.spec(), sourceRows, targetRows, config.maxListedKeys() - listed.size());
       found.counts().forEach((kind, n) -> counts.merge(kind, n, Long::sum));
       listed.addAll(found.listed());
       drilled += batch.size();
       scans++;
     }
-    return new ChecksumCheck(ChecksumCheck.digest(sourceSums), ChecksumCheck.digest(targetSums), sourceSums.buckets(), mismatched.size(), drilled,
-        counts, listed);
+    return new ChecksumCheck(
+        ChecksumCheck.digest(sourceSums),
+        ChecksumCheck.digest(targetSums),
+        sourceSums.buckets(),
+        mismatched.size(),
+        drilled,
+        counts,
+        listed);
   }
 }

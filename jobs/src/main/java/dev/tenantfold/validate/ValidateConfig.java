@@ -1,21 +1,31 @@
 package dev.tenantfold.validate;
 
-import dev.tenantfold.config.ConfigReader;
-import java.util.Set;
 import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.ConfigReader;
 import dev.tenantfold.validate.checksum.ChecksumSpec;
+import java.util.Set;
 
 /** Settings of the validate stage: checksum buckets and how far a mismatch is drilled into. */
-public record ValidateConfig(int buckets, int maxListedKeys, long drilldownRowsPerScan, int maxDrilldownScans) {
+public record ValidateConfig(
+    int buckets, int maxListedKeys, long drilldownRowsPerScan, int maxDrilldownScans) {
 
   public static ValidateConfig from(ConfigReader c) {
-    c.rejectUnknown(Set.of("buckets", "max-listed-keys", "drilldown-rows-per-scan", "max-drilldown-scans"));
+    c.rejectUnknown(
+        Set.of("buckets", "max-listed-keys", "drilldown-rows-per-scan", "max-drilldown-scans"));
     int buckets = c.positiveInt("buckets");
     if (buckets > ChecksumSpec.MAX_BUCKETS) {
-      throw new ConfigError("Config key " + c.key("buckets") + " must be at most "
-          + ChecksumSpec.MAX_BUCKETS + ", got " + buckets);
+      throw new ConfigError(
+          "Config key "
+              + c.key("buckets")
+              + " must be at most "
+              + ChecksumSpec.MAX_BUCKETS
+              + ", got "
+              + buckets);
     }
-    return new ValidateConfig(buckets, c.positiveInt("max-listed-keys"), c.positiveLong("drilldown-rows-per-scan"),
+    return new ValidateConfig(
+        buckets,
+        c.positiveInt("max-listed-keys"),
+        c.positiveLong("drilldown-rows-per-scan"),
         c.positiveInt("max-drilldown-scans"));
   }
 }

@@ -30,8 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SecretLeakTest {
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static String secret(String prefix) {
     byte[] bytes = new byte[12];
@@ -51,15 +50,20 @@ class SecretLeakTest {
     String mismatchco = Fixtures.demoTenant("mismatchco", 20);
     String badpass = Fixtures.demoTenant("badpass", 5);
     String warehouse = Fixtures.emptyWarehouse();
-    Fixtures.stagingTrigger(warehouse, "order_items",
-        "IF NEW.tenant_id = 'mismatchco' AND NEW.line_no = 2 THEN RETURN NULL; END IF; RETURN NEW;");
+    Fixtures.stagingTrigger(
+        warehouse,
+        "order_items",
+        "IF NEW.tenant_id = 'mismatchco' AND NEW.line_no = 2 THEN RETURN NULL; END IF; RETURN"
+            + " NEW;");
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
     Path reports = dir.resolve("reports");
     Path conf = dir.resolve("job.conf");
-    Files.writeString(conf, """
+    Files.writeString(
+        conf,
+        """
         tenantfold {
           target { url = "%s", user = tf_leak_target }
           tenants = [
@@ -70,7 +74,18 @@ class SecretLeakTest {
           ]
           report.dir = "%s"
         }
-        """.formatted(warehouse, okco, sourcePassword, mismatchco, sourcePassword, badpass, wrongPassword, closedPort, urlPassword, reports));
+        """
+            .formatted(
+                warehouse,
+                okco,
+                sourcePassword,
+                mismatchco,
+                sourcePassword,
+                badpass,
+                wrongPassword,
+                closedPort,
+                urlPassword,
+                reports));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
@@ -78,17 +93,36 @@ class SecretLeakTest {
     String log;
     String console;
     try (LogCapture capture = LogCapture.start()) {
-      code = TenantfoldMain.run(new String[] {"run", "--config", conf.toString(), "--set", "target.password=" + targetPassword},
-          new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+      code =
+          TenantfoldMain.run(
+              new String[] {
+                "run", "--config", conf.toString(), "--set", "target.password=" + targetPassword
+              },
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8));
       log = capture.log();
       console = capture.console();
     }
 
-    assertThat(code).as("exit code of a run with failed and mismatched tenants; stdout:%n%s%nstderr:%n%s", out, err).isEqualTo(1);
+    assertThat(code)
+        .as(
+            "exit code of a run with failed and mismatched tenants; stdout:%n%s%nstderr:%n%s",
+            out, err)
+        .isEqualTo(1);
     // The capture saw the run: otherwise the absence of secrets below would prove nothing.
-    assertThat(log).as("captured log").contains("Effective configuration", "okco", "mismatchco", "badpass", "urlpass",
-        "password authentication failed", "127.0.0.1:" + closedPort);
-    assertThat(out.toString(StandardCharsets.UTF_8)).as("summary").contains("okco", "mismatchco", "badpass", "urlpass");
+    assertThat(log)
+        .as("captured log")
+        .contains(
+            "Effective configuration",
+            "okco",
+            "mismatchco",
+            "badpass",
+            "urlpass",
+            "password authentication failed",
+            "127.0.0.1:" + closedPort);
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .as("summary")
+        .contains("okco", "mismatchco", "badpass", "urlpass");
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put("log", log);
     outputs.put("System.out/System.err", console);
@@ -96,18 +130,28 @@ class SecretLeakTest {
     outputs.put("stderr", err.toString(StandardCharsets.UTF_8));
     try (Stream<Path> files = Files.walk(reports)) {
       List<Path> written = files.filter(Files::isRegularFile).toList();
-      assertThat(written).as("report files").anySatisfy(p -> assertThat(p.getFileName().toString()).isEqualTo("report.json"));
+      assertThat(written)
+          .as("report files")
+          .anySatisfy(p -> assertThat(p.getFileName().toString()).isEqualTo("report.json"));
       for (Path file : written) {
-        outputs.put(file.toString(), new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
+        outputs.put(
+            file.toString(), new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
       }
     }
     for (String table : List.of("runs", "table_results", "mismatches", "load_ledger")) {
-      outputs.put("tenantfold." + table, String.join("\n", RowSets.rows(warehouse, "SELECT x::text FROM tenantfold." + table + " x")));
+      outputs.put(
+          "tenantfold." + table,
+          String.join(
+              "\n", RowSets.rows(warehouse, "SELECT x::text FROM tenantfold." + table + " x")));
     }
-    assertThat(outputs.get("tenantfold.table_results")).as("report table").contains("badpass", "mismatchco");
+    assertThat(outputs.get("tenantfold.table_results"))
+        .as("report table")
+        .contains("badpass", "mismatchco");
     for (Map.Entry<String, String> output : outputs.entrySet()) {
       for (String password : List.of(targetPassword, sourcePassword, wrongPassword, urlPassword)) {
-        assertThat(output.getValue()).as("%s (%d chars) holds a password", output.getKey(), output.getValue().length()).doesNotContain(password);
+        assertThat(output.getValue())
+            .as("%s (%d chars) holds a password", output.getKey(), output.getValue().length())
+            .doesNotContain(password);
       }
     }
   }

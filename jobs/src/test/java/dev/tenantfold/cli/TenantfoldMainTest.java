@@ -16,14 +16,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The command line contract: exit codes, messages naming the key, and no secret in any output. */
 class TenantfoldMainTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int main(String... args) {
-    return TenantfoldMain.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return TenantfoldMain.run(
+        args,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
@@ -34,14 +36,22 @@ class TenantfoldMainTest {
     assertThat(main("run")).isEqualTo(2);
     assertThat(err.toString()).contains("needs --config FILE");
     Path conf = dir.resolve("bad.conf");
-    Files.writeString(conf, "tenantfold { target { url = \"jdbc:postgresql://h/db\" }, tenants = [ { id = a, jdbc { url = \"jdbc:postgresql://h/a\", pasword = x } } ] }");
+    Files.writeString(
+        conf,
+        "tenantfold { target { url = \"jdbc:postgresql://h/db\" }, tenants = [ { id = a, jdbc { url"
+            + " = \"jdbc:postgresql://h/a\", pasword = x } } ] }");
     assertThat(main("run", "--config", conf.toString())).isEqualTo(2);
     assertThat(err.toString()).contains("tenantfold.tenants[0].jdbc.pasword");
     assertThat(main("run", "--config", conf.toString(), "--tenant", "a")).isEqualTo(2);
-    assertThat(err.toString()).contains("Unknown option '--tenant' for 'run' (valid: --config, --set, --allow-shrink, --only-failed, --resume)");
+    assertThat(err.toString())
+        .contains(
+            "Unknown option '--tenant' for 'run' (valid: --config, --set, --allow-shrink,"
+                + " --only-failed, --resume)");
     // Help for a command is the usage, on stdout, exit 0.
     assertThat(main("validate", "--help")).isZero();
-    assertThat(out.toString()).contains("tenantfold validate --config FILE", "--tenant ID", "Exit codes:").doesNotContain("tenantfold plan");
+    assertThat(out.toString())
+        .contains("tenantfold validate --config FILE", "--tenant ID", "Exit codes:")
+        .doesNotContain("tenantfold plan");
   }
 
   @Test
@@ -52,23 +62,38 @@ class TenantfoldMainTest {
     String warehouse = Fixtures.emptyWarehouse();
     Path reports = dir.resolve("reports");
     Path conf = dir.resolve("job.conf");
-    Files.writeString(conf, """
+    Files.writeString(
+        conf,
+        """
         tenantfold {
           target { url = "%s", user = tf_cli_user, password = ${?TF_NOT_SET} }
           tenants = [ { id = cli, jdbc { url = "%s", user = tf_cli_user, password = "%s" } } ]
           report.dir = "%s"
         }
-        """.formatted(warehouse, tenant, secret, reports));
+        """
+            .formatted(warehouse, tenant, secret, reports));
 
-    int code = main("run", "--config", conf.toString(), "--set", "target.password=" + secret, "--set", "extract.rows-per-partition=50");
+    int code =
+        main(
+            "run",
+            "--config",
+            conf.toString(),
+            "--set",
+            "target.password=" + secret,
+            "--set",
+            "extract.rows-per-partition=50");
 
     assertThat(code).as("stdout:%n%s%nstderr:%n%s", out, err).isZero();
     assertThat(out.toString()).contains("cli", "orders", "succeeded").doesNotContain(secret);
     assertThat(err.toString()).doesNotContain(secret);
-    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.orders WHERE tenant_id = 'cli'")).isEqualTo(94);
+    assertThat(
+            RowSets.count(warehouse, "SELECT count(*) FROM public.orders WHERE tenant_id = 'cli'"))
+        .isEqualTo(94);
     try (Stream<Path> files = Files.walk(reports)) {
       for (Path file : files.filter(Files::isRegularFile).toList()) {
-        assertThat(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1)).as("report file %s", file).doesNotContain(secret);
+        assertThat(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1))
+            .as("report file %s", file)
+            .doesNotContain(secret);
       }
     }
   }

@@ -18,10 +18,16 @@ final class EmrDefinitions {
 
   private EmrDefinitions() {}
 
-  /** {@code emr/} of the checkout: {@code -Dtenantfold.emr.dir} (failsafe) or {@code ../emr} from the jobs module. */
+  /**
+   * {@code emr/} of the checkout: {@code -Dtenantfold.emr.dir} (failsafe) or {@code ../emr} from
+   * the jobs module.
+   */
   static Path dir() {
     String configured = System.getProperty("tenantfold.emr.dir");
-    Path dir = configured != null ? Path.of(configured) : Path.of(System.getProperty("basedir", "."), "..", "emr");
+    Path dir =
+        configured != null
+            ? Path.of(configured)
+            : Path.of(System.getProperty("basedir", "."), "..", "emr");
     if (!Files.isDirectory(dir)) {
       throw new IllegalStateException("No emr/ folder at " + dir.toAbsolutePath());
     }
@@ -64,7 +70,8 @@ final class EmrDefinitions {
           return submit.subList(i + 1, submit.size());
         }
       }
-      throw new AssertionError("No application jar in the arguments of step '" + name + "': " + submit);
+      throw new AssertionError(
+          "No application jar in the arguments of step '" + name + "': " + submit);
     }
 
     String option(String name) {
@@ -79,7 +86,8 @@ final class EmrDefinitions {
     for (JsonNode s : read("steps.json")) {
       List<String> args = new ArrayList<>();
       s.path("Args").forEach(a -> args.add(a.asText()));
-      steps.add(new Step(s.path("Name").asText(), s.path("ActionOnFailure").asText(), List.copyOf(args)));
+      steps.add(
+          new Step(s.path("Name").asText(), s.path("ActionOnFailure").asText(), List.copyOf(args)));
     }
     return steps;
   }

@@ -2,6 +2,7 @@ package dev.tenantfold.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tenantfold.testing.S3Server;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,35 +26,50 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import dev.tenantfold.testing.S3Server;
 
 /**
- * A Spark standalone cluster on loopback for the tests of the packaged jar: one
- * {@code org.apache.spark.deploy.master.Master} and one {@code ...worker.Worker}, each a JVM of its
- * own, started from the build's Spark jars (no download). The jars are linked into a throw-away
- * {@code SPARK_HOME/jars}, the layout of a Spark distribution, because the worker builds the command
- * lines of executors and cluster-mode drivers from {@code SPARK_HOME}. That folder holds Spark,
- * Hadoop and hadoop-aws with the AWS SDK (what EMR provides) and nothing of ours: pgjdbc, Typesafe
- * Config and the job come only from the {@code -spark.jar}, as on a real cluster.
+ * A Spark standalone cluster on loopback for the tests of the packaged jar: one {@code
+ * org.apache.spark.deploy.master.Master} and one {@code ...worker.Worker}, each a JVM of its own,
+ * started from the build's Spark jars (no download). The jars are linked into a throw-away {@code
+ * SPARK_HOME/jars}, the layout of a Spark distribution, because the worker builds the command lines
+ * of executors and cluster-mode drivers from {@code SPARK_HOME}. That folder holds Spark, Hadoop
+ * and hadoop-aws with the AWS SDK (what EMR provides) and nothing of ours: pgjdbc, Typesafe Config
+ * and the job come only from the {@code -spark.jar}, as on a real cluster.
  *
  * <p>The worker offers 2 cores and 1.5 GB: one executor (1 core, 512 MB) plus, in cluster deploy
- * mode, the driver (1 core, 512 MB). One cluster per test JVM, started on first use, stopped at exit.
+ * mode, the driver (1 core, 512 MB). One cluster per test JVM, started on first use, stopped at
+ * exit.
  */
 public final class StandaloneCluster {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
-  private static final Pattern DRIVER_ID = Pattern.compile("Driver successfully submitted as (driver-[0-9-]+)");
+  private static final Pattern DRIVER_ID =
+      Pattern.compile("Driver successfully submitted as (driver-[0-9-]+)");
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Test-only and our own artifacts: never on the cluster's classpath. */
-  private static final List<String> NOT_ON_CLUSTER = List.of("/org/junit/", "/org/opentest4j/", "/org/apiguardian/", "/org/assertj/",
-      "/net/bytebuddy/", "/io/zonky/", "/org/postgresql/", "/com/typesafe/config/", "/org/apache/maven/", "/org/checkerframework/",
-      "/org/tukaani/", "/org/apache/commons/commons-compress/");
+  private static final List<String> NOT_ON_CLUSTER =
+      List.of(
+          "/org/junit/",
+          "/org/opentest4j/",
+          "/org/apiguardian/",
+          "/org/assertj/",
+          "/net/bytebuddy/",
+          "/io/zonky/",
+          "/org/postgresql/",
+          "/com/typesafe/config/",
+          "/org/apache/maven/",
+          "/org/checkerframework/",
+          "/org/tukaani/",
+          "/org/apache/commons/commons-compress/");
+
   /**
    * The cluster's own defaults, as EMR keeps them in its spark-defaults.conf, so that a submission
    * carries only what an EMR step carries: executor and driver sizes that fit the worker, C1-only
    * JIT and the serial GC for short-lived test JVMs on 2 cores, and spark-submit waiting for a
    * cluster-mode driver to end.
    */
-  private static final String SPARK_DEFAULTS = """
+  private static final String SPARK_DEFAULTS =
+      """
       spark.executor.memory 512m
       spark.executor.cores 1
       spark.cores.max 1
@@ -65,6 +81,7 @@ public final class StandaloneCluster {
       spark.ui.enabled false
       spark.ui.showConsoleProgress false
       """;
+
   private static StandaloneCluster instance;
 
   private final Path home;
@@ -99,7 +116,10 @@ public final class StandaloneCluster {
     return "spark://127.0.0.1:" + masterPort;
   }
 
-  /** The worker's work dir: {@code app-*}/N/stderr of executors, {@code driver-*}/stderr of cluster-mode drivers. */
+  /**
+   * The worker's work dir: {@code app-*}/N/stderr of executors, {@code driver-*}/stderr of
+   * cluster-mode drivers.
+   */
   public Path workDir() {
     return workDir;
   }
@@ -109,14 +129,18 @@ public final class StandaloneCluster {
     return logs;
   }
 
-  /** The Hadoop configuration folder every cluster JVM has on its classpath ({@code core-site.xml}), like EMR's /etc/hadoop/conf. */
+  /**
+   * The Hadoop configuration folder every cluster JVM has on its classpath ({@code core-site.xml}),
+   * like EMR's /etc/hadoop/conf.
+   */
   public Path hadoopConfDir() {
     return home.resolve("hadoop-conf");
   }
 
   /**
-   * Runs {@code org.apache.spark.deploy.SparkSubmit} with {@code args} in a JVM of its own (what the
-   * {@code spark-submit} script runs, with the same Java 17 flags its launcher adds) and waits for it.
+   * Runs {@code org.apache.spark.deploy.SparkSubmit} with {@code args} in a JVM of its own (what
+   * the {@code spark-submit} script runs, with the same Java 17 flags its launcher adds) and waits
+   * for it.
    */
   public Submission submit(List<String> args, Map<String, String> extraEnv, Duration timeout) {
     List<String> command = new ArrayList<>(javaCommand("512m"));
@@ -124,18 +148,24 @@ public final class StandaloneCluster {
     command.addAll(args);
     try {
       Path out = Files.createTempFile(logs, "spark-submit", ".log");
-      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+      ProcessBuilder pb =
+          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
       pb.environment().putAll(env);
       pb.environment().putAll(extraEnv);
       Process process = pb.start();
       if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
-        throw new AssertionError("spark-submit did not end within " + timeout.toSeconds() + " s:\n" + Files.readString(out));
+        throw new AssertionError(
+            "spark-submit did not end within "
+                + timeout.toSeconds()
+                + " s:\n"
+                + Files.readString(out));
       }
       String output = Files.readString(out);
       Matcher m = DRIVER_ID.matcher(output);
-      return new Submission(process.exitValue(), output, m.find() ? Optional.of(m.group(1)) : Optional.empty());
+      return new Submission(
+          process.exitValue(), output, m.find() ? Optional.of(m.group(1)) : Optional.empty());
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot run spark-submit", e);
     } catch (InterruptedException e) {
@@ -144,7 +174,10 @@ public final class StandaloneCluster {
     }
   }
 
-  /** The master's view of a cluster-mode driver: FINISHED, FAILED, ERROR, KILLED, RUNNING, ... (its {@code /json/} endpoint). */
+  /**
+   * The master's view of a cluster-mode driver: FINISHED, FAILED, ERROR, KILLED, RUNNING, ... (its
+   * {@code /json/} endpoint).
+   */
   public String driverState(String driverId) {
     JsonNode state = masterState();
     for (String list : List.of("completeddrivers", "activedrivers")) {
@@ -161,18 +194,26 @@ public final class StandaloneCluster {
   public String driverLog(String driverId) {
     Path dir = workDir.resolve(driverId);
     try {
-      return "stdout:\n" + Files.readString(dir.resolve("stdout")) + "\nstderr:\n" + Files.readString(dir.resolve("stderr"));
+      return "stdout:\n"
+          + Files.readString(dir.resolve("stdout"))
+          + "\nstderr:\n"
+          + Files.readString(dir.resolve("stderr"));
     } catch (IOException e) {
       return "(cannot read the log of " + driverId + " in " + dir + ": " + e + ")";
     }
   }
 
-  /** Every regular file under the work dir (driver and executor logs, fetched jars) and the daemon logs. */
+  /**
+   * Every regular file under the work dir (driver and executor logs, fetched jars) and the daemon
+   * logs.
+   */
   public List<Path> allLogFiles() {
     List<Path> files = new ArrayList<>();
     for (Path root : List.of(workDir, logs)) {
       try (Stream<Path> walk = Files.walk(root)) {
-        walk.filter(Files::isRegularFile).filter(p -> !p.toString().endsWith(".jar")).forEach(files::add);
+        walk.filter(Files::isRegularFile)
+            .filter(p -> !p.toString().endsWith(".jar"))
+            .forEach(files::add);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -180,7 +221,9 @@ public final class StandaloneCluster {
     return files;
   }
 
-  /** Folders {@code app-*} of the worker's work dir: each holds one folder per executor JVM it ran. */
+  /**
+   * Folders {@code app-*} of the worker's work dir: each holds one folder per executor JVM it ran.
+   */
   public List<Path> applicationDirs() {
     try (Stream<Path> list = Files.list(workDir)) {
       return list.filter(p -> p.getFileName().toString().startsWith("app-")).sorted().toList();
@@ -191,7 +234,9 @@ public final class StandaloneCluster {
 
   private JsonNode masterState() {
     try {
-      HttpURLConnection conn = (HttpURLConnection) URI.create("http://127.0.0.1:" + masterUiPort + "/json/").toURL().openConnection();
+      HttpURLConnection conn =
+          (HttpURLConnection)
+              URI.create("http://127.0.0.1:" + masterUiPort + "/json/").toURL().openConnection();
       conn.setConnectTimeout(2000);
       conn.setReadTimeout(5000);
       try (var in = conn.getInputStream()) {
@@ -233,18 +278,44 @@ public final class StandaloneCluster {
   }
 
   private void startDaemons() throws IOException {
-    daemon("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", String.valueOf(masterPort),
-        "--webui-port", String.valueOf(masterUiPort)));
+    daemon(
+        "master",
+        List.of(
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            String.valueOf(masterPort),
+            "--webui-port",
+            String.valueOf(masterUiPort)));
     awaitMaster(state -> "ALIVE".equals(state.path("status").asText()), "the master to be ALIVE");
-    daemon("worker", List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--port", String.valueOf(freePort()),
-        "--webui-port", String.valueOf(freePort()), "--cores", "2", "--memory", "1536m", "--work-dir", workDir.toString(), masterUrl()));
+    daemon(
+        "worker",
+        List.of(
+            "org.apache.spark.deploy.worker.Worker",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            String.valueOf(freePort()),
+            "--webui-port",
+            String.valueOf(freePort()),
+            "--cores",
+            "2",
+            "--memory",
+            "1536m",
+            "--work-dir",
+            workDir.toString(),
+            masterUrl()));
     awaitMaster(state -> state.path("aliveworkers").asInt() == 1, "one ALIVE worker");
   }
 
   private void daemon(String name, List<String> args) throws IOException {
     List<String> command = new ArrayList<>(javaCommand("256m"));
     command.addAll(args);
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(logs.resolve(name + ".log").toFile());
     pb.environment().putAll(env);
     daemons.add(pb.start());
   }
@@ -255,7 +326,13 @@ public final class StandaloneCluster {
     while (System.nanoTime() < deadline) {
       for (Process p : daemons) {
         if (!p.isAlive()) {
-          throw new IllegalStateException("A Spark daemon exited with " + p.exitValue() + " while waiting for " + what + ":\n" + daemonLogs());
+          throw new IllegalStateException(
+              "A Spark daemon exited with "
+                  + p.exitValue()
+                  + " while waiting for "
+                  + what
+                  + ":\n"
+                  + daemonLogs());
         }
       }
       try {
@@ -275,8 +352,15 @@ public final class StandaloneCluster {
       }
     }
     stopDaemons();
-    throw new IllegalStateException("Timed out after " + START_TIMEOUT.toSeconds() + " s waiting for " + what + "; last state " + last
-        + "\n" + daemonLogs());
+    throw new IllegalStateException(
+        "Timed out after "
+            + START_TIMEOUT.toSeconds()
+            + " s waiting for "
+            + what
+            + "; last state "
+            + last
+            + "\n"
+            + daemonLogs());
   }
 
   /** The master's and worker's logs, for failure messages. */
@@ -284,7 +368,10 @@ public final class StandaloneCluster {
     StringBuilder out = new StringBuilder();
     for (String name : List.of("master", "worker")) {
       try {
-        out.append("--- ").append(name).append(".log\n").append(Files.readString(logs.resolve(name + ".log")));
+        out.append("--- ")
+            .append(name)
+            .append(".log\n")
+            .append(Files.readString(logs.resolve(name + ".log")));
       } catch (IOException e) {
         out.append("(no ").append(name).append(".log)\n");
       }
@@ -292,33 +379,49 @@ public final class StandaloneCluster {
     return out.toString();
   }
 
-  /** {@code java} with the Java 17 flags spark-submit's launcher adds, the heap, and SPARK_HOME's classpath as bin/spark-class builds it. */
+  /**
+   * {@code java} with the Java 17 flags spark-submit's launcher adds, the heap, and SPARK_HOME's
+   * classpath as bin/spark-class builds it.
+   */
   private List<String> javaCommand(String heap) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (flag.startsWith("--add-opens") || flag.startsWith("-Djdk.reflect") || flag.startsWith("-Dio.netty")) {
+      if (flag.startsWith("--add-opens")
+          || flag.startsWith("-Djdk.reflect")
+          || flag.startsWith("-Dio.netty")) {
         command.add(flag);
       }
     }
     command.add("-Xmx" + heap);
-    // Short-lived JVMs on 2 cores: C1 only and the serial GC start faster and leave the cores to PostgreSQL.
+    // Short-lived JVMs on 2 cores: C1 only and the serial GC start faster and leave the cores to
+    // PostgreSQL.
     command.add("-XX:TieredStopAtLevel=1");
     command.add("-XX:+UseSerialGC");
     command.add("-cp");
-    command.add(String.join(File.pathSeparator, home.resolve("conf").toString(), hadoopConfDir().toString(), home.resolve("jars") + File.separator + "*"));
+    command.add(
+        String.join(
+            File.pathSeparator,
+            home.resolve("conf").toString(),
+            hadoopConfDir().toString(),
+            home.resolve("jars") + File.separator + "*"));
     return command;
   }
 
-  /** Links every jar of the test classpath that a Spark distribution (or EMR) has into {@code jars}. */
+  /**
+   * Links every jar of the test classpath that a Spark distribution (or EMR) has into {@code jars}.
+   */
   private static void linkSparkJars(Path jars) throws IOException {
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     Set<String> names = new HashSet<>();
     for (String entry : classpath.split(File.pathSeparator)) {
       String normalized = entry.replace(File.separatorChar, '/');
       Path jar = Path.of(entry);
       String name = jar.getFileName().toString();
-      if (!name.endsWith(".jar") || name.startsWith("tenantfold-") || NOT_ON_CLUSTER.stream().anyMatch(normalized::contains)) {
+      if (!name.endsWith(".jar")
+          || name.startsWith("tenantfold-")
+          || NOT_ON_CLUSTER.stream().anyMatch(normalized::contains)) {
         continue;
       }
       if (!names.add(name)) {
@@ -342,24 +445,33 @@ public final class StandaloneCluster {
     props.put("fs.s3a.endpoint.region", "us-east-1");
     props.put("fs.s3a.path.style.access", "true");
     props.put("fs.s3a.connection.ssl.enabled", "false");
-    props.put("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    props.put(
+        "fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
     props.put("fs.s3a.access.key", S3Server.ACCESS_KEY);
     props.put("fs.s3a.secret.key", S3Server.SECRET_KEY);
     StringBuilder xml = new StringBuilder("<?xml version=\"1.0\"?>\n<configuration>\n");
-    props.forEach((k, v) -> xml.append("  <property><name>").append(k).append("</name><value>").append(v).append("</value></property>\n"));
+    props.forEach(
+        (k, v) ->
+            xml.append("  <property><name>")
+                .append(k)
+                .append("</name><value>")
+                .append(v)
+                .append("</value></property>\n"));
     return xml.append("</configuration>\n").toString();
   }
 
-  /** Folder with the stand-ins an EMR step finds on its PATH: {@code spark-submit} and {@code aws}. */
+  /**
+   * Folder with the stand-ins an EMR step finds on its PATH: {@code spark-submit} and {@code aws}.
+   */
   public Path binDir() {
     return home.resolve("bin");
   }
 
   /**
-   * Writes {@code bin/spark-submit} (Spark's SparkSubmit with this cluster's classpath, {@code --master yarn}
-   * replaced by this master: the one difference to EMR) and {@code bin/aws} (answers
-   * {@code secretsmanager get-secret-value --secret-id ID} with the environment variable
-   * {@code TF_SECRET_<ID, non-alphanumerics as _>}, as Secrets Manager would).
+   * Writes {@code bin/spark-submit} (Spark's SparkSubmit with this cluster's classpath, {@code
+   * --master yarn} replaced by this master: the one difference to EMR) and {@code bin/aws} (answers
+   * {@code secretsmanager get-secret-value --secret-id ID} with the environment variable {@code
+   * TF_SECRET_<ID, non-alphanumerics as _>}, as Secrets Manager would).
    */
   private void writeStubs() throws IOException {
     Path bin = Files.createDirectories(binDir());
@@ -368,7 +480,9 @@ public final class StandaloneCluster {
       java.append('\'').append(part.replace("'", "'\\''")).append("' ");
     }
     Path submit = bin.resolve("spark-submit");
-    Files.writeString(submit, """
+    Files.writeString(
+        submit,
+        """
         #!/usr/bin/env bash
         # Test stand-in for EMR's spark-submit: Spark's own SparkSubmit, on the standalone master instead of YARN.
         args=()
@@ -377,9 +491,12 @@ public final class StandaloneCluster {
           args+=("$1"); shift
         done
         exec %s org.apache.spark.deploy.SparkSubmit "${args[@]}"
-        """.formatted(masterUrl(), java));
+        """
+            .formatted(masterUrl(), java));
     Path aws = bin.resolve("aws");
-    Files.writeString(aws, """
+    Files.writeString(
+        aws,
+        """
         #!/usr/bin/env bash
         # Test stand-in for: aws secretsmanager get-secret-value --secret-id ID --query SecretString --output text
         if [[ "${1:-} ${2:-}" != "secretsmanager get-secret-value" ]]; then echo "aws stub: unsupported: $*" >&2; exit 2; fi
@@ -406,7 +523,8 @@ public final class StandaloneCluster {
   public Submission runStep(List<String> args, Map<String, String> extraEnv, Duration timeout) {
     try {
       Path out = Files.createTempFile(logs, "step", ".log");
-      ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(out.toFile());
+      ProcessBuilder pb =
+          new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(out.toFile());
       pb.environment().putAll(env);
       pb.environment().putAll(extraEnv);
       pb.environment().put("PATH", binDir() + File.pathSeparator + System.getenv("PATH"));
@@ -414,11 +532,13 @@ public final class StandaloneCluster {
       if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
-        throw new AssertionError("The step did not end within " + timeout.toSeconds() + " s:\n" + Files.readString(out));
+        throw new AssertionError(
+            "The step did not end within " + timeout.toSeconds() + " s:\n" + Files.readString(out));
       }
       String output = Files.readString(out);
       Matcher m = DRIVER_ID.matcher(output);
-      return new Submission(process.exitValue(), output, m.find() ? Optional.of(m.group(1)) : Optional.empty());
+      return new Submission(
+          process.exitValue(), output, m.find() ? Optional.of(m.group(1)) : Optional.empty());
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot run the step " + args, e);
     } catch (InterruptedException e) {
@@ -435,7 +555,8 @@ public final class StandaloneCluster {
 
   private void stop() {
     stopDaemons();
-    // Links, logs and the worker's work dir: tens of MB per test run; failures have already shown their logs.
+    // Links, logs and the worker's work dir: tens of MB per test run; failures have already shown
+    // their logs.
     try (Stream<Path> walk = Files.walk(home)) {
       walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException | UncheckedIOException ignored) {
@@ -462,10 +583,11 @@ public final class StandaloneCluster {
   }
 
   /**
-   * What spark-submit did: its exit code, its output, and in cluster deploy mode the driver it submitted.
+   * What spark-submit did: its exit code, its output, and in cluster deploy mode the driver it
+   * submitted.
    *
    * @param exitCode the exit code the submitter (an EMR step, a scheduler) sees
-   * @param output   stdout and stderr
+   * @param output stdout and stderr
    * @param driverId {@code driver-...} in standalone cluster deploy mode
    */
   public record Submission(int exitCode, String output, Optional<String> driverId) {}

@@ -24,25 +24,27 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged {@code -spark.jar} on a real Spark standalone cluster (master, worker, executors and
- * cluster-mode drivers each in their own JVM; {@link StandaloneCluster}), submitted through
- * {@code org.apache.spark.deploy.SparkSubmit}: in client deploy mode directly, in cluster deploy mode
- * as the steps of emr/steps.json (exactly their arguments: jar and config from S3, passwords from
- * Secrets Manager; a third tenant read from its snapshot export in S3): the target holds every source row, the exit code the submitter sees (or, in
- * standalone cluster mode, the driver state the master reports) tells a validation failure from
- * success, and no driver or executor log holds a tenant's password.
+ * cluster-mode drivers each in their own JVM; {@link StandaloneCluster}), submitted through {@code
+ * org.apache.spark.deploy.SparkSubmit}: in client deploy mode directly, in cluster deploy mode as
+ * the steps of emr/steps.json (exactly their arguments: jar and config from S3, passwords from
+ * Secrets Manager; a third tenant read from its snapshot export in S3): the target holds every
+ * source row, the exit code the submitter sees (or, in standalone cluster mode, the driver state
+ * the master reports) tells a validation failure from success, and no driver or executor log holds
+ * a tenant's password.
  */
 class StandaloneClusterIT {
   private static final Duration SUBMIT_TIMEOUT = Duration.ofMinutes(4);
-  private static final List<String> ORDERS = List.of("id", "customer_id", "status", "total", "placed_at", "note", "attachment", "raw");
-  private static final List<String> CUSTOMERS = List.of("id", "name", "email", "country", "tags", "profile", "balance");
+  private static final List<String> ORDERS =
+      List.of("id", "customer_id", "status", "total", "placed_at", "note", "attachment", "raw");
+  private static final List<String> CUSTOMERS =
+      List.of("id", "name", "email", "country", "tags", "profile", "balance");
   private static final String LOADER = "tf_it_loader";
   private static final String READER = "tf_it_reader";
   private static final String LOADER_PASSWORD = "Loader-" + UUID.randomUUID();
   private static final String READER_PASSWORD = "Reader-" + UUID.randomUUID();
   private static final StandaloneCluster cluster = StandaloneCluster.get();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void roles() {
@@ -57,109 +59,199 @@ class StandaloneClusterIT {
 
     Submission ok = submit("client", setup.config());
 
-    assertThat(ok.exitCode()).as("spark-submit exit code in client mode:\n%s", ok.output()).isZero();
+    assertThat(ok.exitCode())
+        .as("spark-submit exit code in client mode:\n%s", ok.output())
+        .isZero();
     assertThat(ok.output()).contains("succeeded (exit code 0)", "2 of 2 tenants published");
     setup.assertConsolidated();
     List<Path> apps = new ArrayList<>(cluster.applicationDirs());
     apps.removeAll(appsBefore);
     assertThat(apps).as("the application ran executors launched by the worker").hasSize(1);
-    assertThat(apps.get(0).resolve("0").resolve("stderr")).as("executor 0 of %s, a JVM of its own", apps.get(0)).isRegularFile();
-    assertThat(Files.readString(apps.get(0).resolve("0").resolve("stderr"))).as("the executor ran our tasks")
+    assertThat(apps.get(0).resolve("0").resolve("stderr"))
+        .as("executor 0 of %s, a JVM of its own", apps.get(0))
+        .isRegularFile();
+    assertThat(Files.readString(apps.get(0).resolve("0").resolve("stderr")))
+        .as("the executor ran our tasks")
         .contains("Finished task");
 
-    Fixtures.stagingTrigger(setup.warehouse(), "orders", "IF NEW.id = 3 THEN RETURN NULL; END IF; RETURN NEW;");
+    Fixtures.stagingTrigger(
+        setup.warehouse(), "orders", "IF NEW.id = 3 THEN RETURN NULL; END IF; RETURN NEW;");
     Submission mismatch = submit("client", setup.config());
 
-    assertThat(mismatch.exitCode()).as("a validation failure is exit code 3 for the submitter:\n%s", mismatch.output()).isEqualTo(3);
+    assertThat(mismatch.exitCode())
+        .as("a validation failure is exit code 3 for the submitter:\n%s", mismatch.output())
+        .isEqualTo(3);
     assertNoPasswordIn(ok.output(), mismatch.output());
   }
 
   /**
-   * Cluster deploy mode, the way EMR runs Tenantfold: exactly the arguments of emr/steps.json (placeholders
-   * filled in), run as command-runner.jar runs them, with the jar and the config in S3 and the passwords from
-   * "Secrets Manager" (a stand-in {@code aws}); only {@code --master yarn} becomes this standalone master.
+   * Cluster deploy mode, the way EMR runs Tenantfold: exactly the arguments of emr/steps.json
+   * (placeholders filled in), run as command-runner.jar runs them, with the jar and the config in
+   * S3 and the passwords from "Secrets Manager" (a stand-in {@code aws}); only {@code --master
+   * yarn} becomes this standalone master.
    */
   @Test
-  void clusterModeRunsTheEmrStepsAndTheDriverStateTellsSuccessFromValidationFailure() throws IOException {
+  void clusterModeRunsTheEmrStepsAndTheDriverStateTellsSuccessFromValidationFailure()
+      throws IOException {
     Setup setup = setup("cluster");
     S3Server s3 = S3Server.get();
     s3.createBucket("artifacts");
     s3.createBucket("configs");
-    s3.client().putObject(b -> b.bucket("artifacts").key("tenantfold/tenantfold-spark.jar"),
-        software.amazon.awssdk.core.sync.RequestBody.fromFile(StandaloneSubmitter.sparkJar()));
-    // A third tenant read from its RDS-shaped snapshot export in S3: its Parquet rows pass through the executors.
+    s3.client()
+        .putObject(
+            b -> b.bucket("artifacts").key("tenantfold/tenantfold-spark.jar"),
+            software.amazon.awssdk.core.sync.RequestBody.fromFile(StandaloneSubmitter.sparkJar()));
+    // A third tenant read from its RDS-shaped snapshot export in S3: its Parquet rows pass through
+    // the executors.
     String initech = Fixtures.demoTenant("initech_cluster", 40);
     String initechDb = initech.substring(initech.lastIndexOf('/') + 1);
-    RdsExportFixture.Written export = RdsExportFixture.write(LocalSpark.session(), initech, dir.resolve("export"), initechDb,
-        List.of("customers", "orders", "order_items", "events"), RdsExportFixture.Options.defaults());
+    RdsExportFixture.Written export =
+        RdsExportFixture.write(
+            LocalSpark.session(),
+            initech,
+            dir.resolve("export"),
+            initechDb,
+            List.of("customers", "orders", "order_items", "events"),
+            RdsExportFixture.Options.defaults());
     s3.createBucket("exports");
     s3.putDirectory(dir.resolve("export"), "exports", "initech/" + export.taskId());
-    String exportTenant = "    { id = initech, export { path = \"s3://exports/initech/" + export.taskId() + "\", database = " + initechDb
-        + ", catalog { url = \"" + initech + "\", user = " + READER + ", password = ${?READER_PASSWORD} } } }\n  ]\n";
-    s3.putString("configs", "tenantfold/job.conf", Files.readString(setup.config())
-        .replace("${?TF_LOADER_PASSWORD}", "${?WAREHOUSE_PASSWORD}").replace("${?TF_READER_PASSWORD}", "${?READER_PASSWORD}")
-        .replace("  ]\n", exportTenant)
-        .replace("  report.dir", "  s3 { endpoint = \"" + s3.endpoint() + "\", path-style-access = true }\n  report.dir"));
-    Map<String, String> placeholders = Map.of("ARTIFACT_BUCKET", "artifacts", "CONFIG_BUCKET", "configs",
-        "SECRET_ENV", "WAREHOUSE_PASSWORD=tenantfold-it/warehouse READER_PASSWORD=tenantfold-it/reader");
-    Map<String, String> secrets = Map.of(StandaloneCluster.secretVariable("tenantfold-it/warehouse"), LOADER_PASSWORD,
-        StandaloneCluster.secretVariable("tenantfold-it/reader"), READER_PASSWORD);
+    String exportTenant =
+        "    { id = initech, export { path = \"s3://exports/initech/"
+            + export.taskId()
+            + "\", database = "
+            + initechDb
+            + ", catalog { url = \""
+            + initech
+            + "\", user = "
+            + READER
+            + ", password = ${?READER_PASSWORD} } } }\n  ]\n";
+    s3.putString(
+        "configs",
+        "tenantfold/job.conf",
+        Files.readString(setup.config())
+            .replace("${?TF_LOADER_PASSWORD}", "${?WAREHOUSE_PASSWORD}")
+            .replace("${?TF_READER_PASSWORD}", "${?READER_PASSWORD}")
+            .replace("  ]\n", exportTenant)
+            .replace(
+                "  report.dir",
+                "  s3 { endpoint = \""
+                    + s3.endpoint()
+                    + "\", path-style-access = true }\n  report.dir"));
+    Map<String, String> placeholders =
+        Map.of(
+            "ARTIFACT_BUCKET",
+            "artifacts",
+            "CONFIG_BUCKET",
+            "configs",
+            "SECRET_ENV",
+            "WAREHOUSE_PASSWORD=tenantfold-it/warehouse READER_PASSWORD=tenantfold-it/reader");
+    Map<String, String> secrets =
+        Map.of(
+            StandaloneCluster.secretVariable("tenantfold-it/warehouse"),
+            LOADER_PASSWORD,
+            StandaloneCluster.secretVariable("tenantfold-it/reader"),
+            READER_PASSWORD);
     Map<String, EmrDefinitions.Step> steps = new java.util.LinkedHashMap<>();
     EmrDefinitions.steps().forEach(step -> steps.put(step.tenantfoldArgs().get(0), step));
     List<String> outputs = new ArrayList<>();
 
-    // plan first, as the steps queue it (client mode: a JDBC-only plan starts no SparkContext); it moves no data.
+    // plan first, as the steps queue it (client mode: a JDBC-only plan starts no SparkContext); it
+    // moves no data.
     Submission plan = runStep(steps.get("plan"), placeholders, secrets);
     assertThat(plan.exitCode()).as("plan step exit code:\n%s", plan.output()).isZero();
     assertThat(plan.output()).contains("Verdict: a run can proceed");
 
     Submission run = runStep(steps.get("run"), placeholders, secrets);
     outputs.add(run.output());
-    String driver = run.driverId().orElseThrow(() -> new AssertionError("no driver id for the run step in:\n" + run.output()));
+    String driver =
+        run.driverId()
+            .orElseThrow(
+                () -> new AssertionError("no driver id for the run step in:\n" + run.output()));
     assertThat(run.exitCode()).as("run step exit code:\n%s", run.output()).isZero();
-    assertThat(cluster.driverState(driver)).as("run driver state; its log:\n%s", cluster.driverLog(driver)).isEqualTo("FINISHED");
+    assertThat(cluster.driverState(driver))
+        .as("run driver state; its log:\n%s", cluster.driverLog(driver))
+        .isEqualTo("FINISHED");
     assertThat(cluster.driverLog(driver)).contains("succeeded (exit code 0)");
-    // validate and cleanup run in client deploy mode (no SparkContext: YARN cluster mode would fail them).
+    // validate and cleanup run in client deploy mode (no SparkContext: YARN cluster mode would fail
+    // them).
     for (String command : List.of("validate", "cleanup")) {
       Submission step = runStep(steps.get(command), placeholders, secrets);
       outputs.add(step.output());
       assertThat(step.exitCode()).as("%s step exit code:\n%s", command, step.output()).isZero();
     }
-    assertThat(outputs.get(1)).as("validate audited both tenants").contains("Validation took").doesNotContain("MISMATCH");
+    assertThat(outputs.get(1))
+        .as("validate audited both tenants")
+        .contains("Validation took")
+        .doesNotContain("MISMATCH");
     setup.assertConsolidated();
     RowSets.assertSameRows(initech, setup.warehouse(), "initech", "orders", ORDERS);
     RowSets.assertSameRows(initech, setup.warehouse(), "initech", "customers", CUSTOMERS);
-    assertThat(cluster.driverLog(driver)).as("the export tenant published").contains("3 of 3 tenants published");
-    assertThat(RowSets.rows(setup.warehouse(), "SELECT command || ':' || status FROM tenantfold.runs ORDER BY started_at"))
-        .as("the run and the validate steps recorded their runs").hasSize(2).first().isEqualTo("run:succeeded");
+    assertThat(cluster.driverLog(driver))
+        .as("the export tenant published")
+        .contains("3 of 3 tenants published");
+    assertThat(
+            RowSets.rows(
+                setup.warehouse(),
+                "SELECT command || ':' || status FROM tenantfold.runs ORDER BY started_at"))
+        .as("the run and the validate steps recorded their runs")
+        .hasSize(2)
+        .first()
+        .isEqualTo("run:succeeded");
 
-    Fixtures.stagingTrigger(setup.warehouse(), "orders", "IF NEW.id = 3 THEN RETURN NULL; END IF; RETURN NEW;");
+    Fixtures.stagingTrigger(
+        setup.warehouse(), "orders", "IF NEW.id = 3 THEN RETURN NULL; END IF; RETURN NEW;");
     Submission mismatch = runStep(steps.get("run"), placeholders, secrets);
     outputs.add(mismatch.output());
 
-    String failed = mismatch.driverId().orElseThrow(() -> new AssertionError("no driver id in:\n" + mismatch.output()));
-    // Spark's standalone client exits 0 whatever the driver's end (Client.scala, "exiting spark-submit JVM"): the
+    String failed =
+        mismatch
+            .driverId()
+            .orElseThrow(() -> new AssertionError("no driver id in:\n" + mismatch.output()));
+    // Spark's standalone client exits 0 whatever the driver's end (Client.scala, "exiting
+    // spark-submit JVM"): the
     // submitter must ask the master (docs/runbook.md). On YARN (EMR) spark-submit itself exits 1.
-    assertThat(mismatch.exitCode()).as("standalone cluster-mode spark-submit exit code:\n%s", mismatch.output()).isZero();
-    assertThat(StandaloneSubmitter.exitCode(cluster, mismatch)).as("the exit code a submitter derives from the driver state").isEqualTo(1);
-    assertThat(cluster.driverState(failed)).as("driver state; its log:\n%s", cluster.driverLog(failed)).isEqualTo("FAILED");
-    assertThat(cluster.driverLog(failed)).as("what YARN's diagnostics would carry")
+    assertThat(mismatch.exitCode())
+        .as("standalone cluster-mode spark-submit exit code:\n%s", mismatch.output())
+        .isZero();
+    assertThat(StandaloneSubmitter.exitCode(cluster, mismatch))
+        .as("the exit code a submitter derives from the driver state")
+        .isEqualTo(1);
+    assertThat(cluster.driverState(failed))
+        .as("driver state; its log:\n%s", cluster.driverLog(failed))
+        .isEqualTo("FAILED");
+    assertThat(cluster.driverLog(failed))
+        .as("what YARN's diagnostics would carry")
         .contains("(exit code 3)", "User application exited with 3");
     assertNoPasswordIn(outputs.toArray(String[]::new));
   }
 
-  private Submission runStep(EmrDefinitions.Step step, Map<String, String> placeholders, Map<String, String> env) {
-    List<String> args = step.args().stream().map(a -> EmrDefinitions.fill(a, placeholders)).toList();
-    assertThat(String.join(" ", args)).as("every placeholder the step uses is filled").doesNotContainPattern("<[A-Z_]+>");
+  private Submission runStep(
+      EmrDefinitions.Step step, Map<String, String> placeholders, Map<String, String> env) {
+    List<String> args =
+        step.args().stream().map(a -> EmrDefinitions.fill(a, placeholders)).toList();
+    assertThat(String.join(" ", args))
+        .as("every placeholder the step uses is filled")
+        .doesNotContainPattern("<[A-Z_]+>");
     return cluster.runStep(args, env, SUBMIT_TIMEOUT);
   }
 
   private Submission submit(String deployMode, Path config) {
     // Sizes come from the cluster's spark-defaults.conf, as on EMR.
-    List<String> args = new ArrayList<>(List.of("--master", cluster.masterUrl(), "--deploy-mode", deployMode, "--class", EmrDefinitions.MAIN_CLASS));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--master",
+                cluster.masterUrl(),
+                "--deploy-mode",
+                deployMode,
+                "--class",
+                EmrDefinitions.MAIN_CLASS));
     args.add(StandaloneSubmitter.sparkJar().toString());
     args.addAll(List.of("run", "--config", config.toString()));
-    return cluster.submit(args, Map.of("TF_LOADER_PASSWORD", LOADER_PASSWORD, "TF_READER_PASSWORD", READER_PASSWORD), SUBMIT_TIMEOUT);
+    return cluster.submit(
+        args,
+        Map.of("TF_LOADER_PASSWORD", LOADER_PASSWORD, "TF_READER_PASSWORD", READER_PASSWORD),
+        SUBMIT_TIMEOUT);
   }
 
   /** No password in the submitter's output, nor in any master, worker, driver or executor log. */
@@ -171,7 +263,9 @@ class StandaloneClusterIT {
       }
     }
     List<Path> files = cluster.allLogFiles();
-    assertThat(files).as("logs under %s", cluster.workDir()).anyMatch(p -> p.toString().endsWith("stderr"));
+    assertThat(files)
+        .as("logs under %s", cluster.workDir())
+        .anyMatch(p -> p.toString().endsWith("stderr"));
     for (Path file : files) {
       String text;
       try {
@@ -185,31 +279,44 @@ class StandaloneClusterIT {
     }
   }
 
-  /** Two JDBC tenants read by password roles (acme large enough for several partitions per table) and an empty warehouse. */
+  /**
+   * Two JDBC tenants read by password roles (acme large enough for several partitions per table)
+   * and an empty warehouse.
+   */
   private Setup setup(String label) throws IOException {
     String acme = Fixtures.demoTenant("acme_" + label, 300);
     String globex = Fixtures.demoTenant("globex_" + label, 40);
     String warehouse = Fixtures.emptyWarehouse();
     Path config = dir.resolve("job.conf");
-    Files.writeString(config, jobConfig(warehouse, Map.of("acme", acme, "globex", globex), dir.resolve("reports")));
+    Files.writeString(
+        config,
+        jobConfig(warehouse, Map.of("acme", acme, "globex", globex), dir.resolve("reports")));
     return new Setup(acme, globex, warehouse, config);
   }
 
   /** The job's HOCON as a user writes it: passwords from the environment. */
   static String jobConfig(String warehouse, Map<String, String> tenants, Path reports) {
     StringBuilder t = new StringBuilder();
-    tenants.forEach((id, url) -> t.append("    { id = ").append(id).append(", jdbc { url = \"").append(url).append("\", user = ")
-        .append(READER).append(", password = ${?TF_READER_PASSWORD} } }\n"));
+    tenants.forEach(
+        (id, url) ->
+            t.append("    { id = ")
+                .append(id)
+                .append(", jdbc { url = \"")
+                .append(url)
+                .append("\", user = ")
+                .append(READER)
+                .append(", password = ${?TF_READER_PASSWORD} } }\n"));
     return """
-        tenantfold {
-          target { url = "%s", user = %s, password = ${?TF_LOADER_PASSWORD} }
-          tenants = [
-        %s  ]
-          extract.rows-per-partition = 150
-          validate.buckets = 64
-          report.dir = "%s"
-        }
-        """.formatted(warehouse, LOADER, t, reports);
+    tenantfold {
+      target { url = "%s", user = %s, password = ${?TF_LOADER_PASSWORD} }
+      tenants = [
+    %s  ]
+      extract.rows-per-partition = 150
+      validate.buckets = 64
+      report.dir = "%s"
+    }
+    """
+        .formatted(warehouse, LOADER, t, reports);
   }
 
   record Setup(String acme, String globex, String warehouse, Path config) {
@@ -218,8 +325,13 @@ class StandaloneClusterIT {
       RowSets.assertSameRows(acme, warehouse, "acme", "customers", CUSTOMERS);
       RowSets.assertSameRows(globex, warehouse, "globex", "orders", ORDERS);
       RowSets.assertSameRows(globex, warehouse, "globex", "customers", CUSTOMERS);
-      assertThat(RowSets.count(warehouse, "SELECT count(*) FROM tenantfold.load_ledger WHERE tenant_id = 'acme' AND table_name = 'orders'"))
-          .as("acme's orders were read in several partitions (Spark tasks)").isGreaterThan(1);
+      assertThat(
+              RowSets.count(
+                  warehouse,
+                  "SELECT count(*) FROM tenantfold.load_ledger WHERE tenant_id = 'acme' AND"
+                      + " table_name = 'orders'"))
+          .as("acme's orders were read in several partitions (Spark tasks)")
+          .isGreaterThan(1);
     }
   }
 }

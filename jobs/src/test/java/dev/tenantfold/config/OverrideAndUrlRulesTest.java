@@ -10,12 +10,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** How {@code --set} values are read (quoted, lists, verbatim) and which tenant URLs are accepted. */
+/**
+ * How {@code --set} values are read (quoted, lists, verbatim) and which tenant URLs are accepted.
+ */
 class OverrideAndUrlRulesTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
-  private static final String VALID = """
+  private static final String VALID =
+      """
       tenantfold {
         target { url = "jdbc:postgresql://warehouse:5432/wh", user = loader, password = "target-secret-1" }
         tenants = [
@@ -38,20 +40,37 @@ class OverrideAndUrlRulesTest {
   @Test
   void aQuotedValueLosesItsQuotesAsInTheConfigFile() throws Exception {
     assertThat(load("target.schema=\"wh\"").target().schema()).as("double-quoted").isEqualTo("wh");
-    assertThat(load("target.schema= \"wh\" ").target().schema()).as("quoted with blanks around").isEqualTo("wh");
-    assertThat(load("target.schema=\"my schema\"").target().schema()).as("quoted with a space").isEqualTo("my schema");
-    assertThat(load("target.schema=\"a\\\"b\"").target().schema()).as("escaped quote inside").isEqualTo("a\"b");
-    assertThat(load("target.schema=\"\"\"w\"h\"\"\"").target().schema()).as("triple-quoted keeps inner quotes").isEqualTo("w\"h");
+    assertThat(load("target.schema= \"wh\" ").target().schema())
+        .as("quoted with blanks around")
+        .isEqualTo("wh");
+    assertThat(load("target.schema=\"my schema\"").target().schema())
+        .as("quoted with a space")
+        .isEqualTo("my schema");
+    assertThat(load("target.schema=\"a\\\"b\"").target().schema())
+        .as("escaped quote inside")
+        .isEqualTo("a\"b");
+    assertThat(load("target.schema=\"\"\"w\"h\"\"\"").target().schema())
+        .as("triple-quoted keeps inner quotes")
+        .isEqualTo("w\"h");
   }
 
   @Test
   void plainValuesListsAndObjectsStillWork() throws Exception {
     assertThat(load("target.schema=wh").target().schema()).isEqualTo("wh");
-    assertThat(load("target.schema=two words").target().schema()).as("spaces kept verbatim").isEqualTo("two words");
-    assertThat(load("target.url=jdbc:postgresql://h:5432/wh?options=-c%20a=b&ssl=true").target().endpoint().url())
-        .as("'=' in the value kept verbatim").isEqualTo("jdbc:postgresql://h:5432/wh?options=-c%20a=b&ssl=true");
-    assertThat(load("target.password=\"pa ss=word\"").target().endpoint().password()).isEqualTo("pa ss=word");
-    TenantfoldConfig lists = load("tables.include=[\"orders\", customers]", "tables.exclude=[\"tmp_*\"]");
+    assertThat(load("target.schema=two words").target().schema())
+        .as("spaces kept verbatim")
+        .isEqualTo("two words");
+    assertThat(
+            load("target.url=jdbc:postgresql://h:5432/wh?options=-c%20a=b&ssl=true")
+                .target()
+                .endpoint()
+                .url())
+        .as("'=' in the value kept verbatim")
+        .isEqualTo("jdbc:postgresql://h:5432/wh?options=-c%20a=b&ssl=true");
+    assertThat(load("target.password=\"pa ss=word\"").target().endpoint().password())
+        .isEqualTo("pa ss=word");
+    TenantfoldConfig lists =
+        load("tables.include=[\"orders\", customers]", "tables.exclude=[\"tmp_*\"]");
     assertThat(lists.tables().selects("orders")).isTrue();
     assertThat(lists.tables().selects("customers")).isTrue();
     assertThat(lists.tables().selects("events")).isFalse();
@@ -60,21 +79,35 @@ class OverrideAndUrlRulesTest {
 
   @Test
   void aValueThatIsNotOneQuotedStringIsRejectedWithoutEchoingIt() {
-    assertThatThrownBy(() -> load("target.schema=\"wh\" extra")).isInstanceOf(ConfigError.class)
-        .hasMessageContaining("Cannot parse --set 'target.schema=...'").hasMessageContaining("one quoted string");
-    assertThatThrownBy(() -> load("target.password=\"unterminated-secret-5")).isInstanceOf(ConfigError.class)
-        .hasMessageContaining("target.password").hasMessageNotContaining("unterminated-secret-5");
+    assertThatThrownBy(() -> load("target.schema=\"wh\" extra"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("Cannot parse --set 'target.schema=...'")
+        .hasMessageContaining("one quoted string");
+    assertThatThrownBy(() -> load("target.password=\"unterminated-secret-5"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("target.password")
+        .hasMessageNotContaining("unterminated-secret-5");
   }
 
   @Test
   void aTenantUrlThatIsNotJdbcPostgresqlNamesTheKeyAndShowsNoSecret() {
-    assertThatThrownBy(() -> TenantfoldConfig.load(write("postgres://bob:url-secret-6@globex:5432/globex?password=url-secret-7"), List.of()))
+    assertThatThrownBy(
+            () ->
+                TenantfoldConfig.load(
+                    write("postgres://bob:url-secret-6@globex:5432/globex?password=url-secret-7"),
+                    List.of()))
         .isInstanceOf(ConfigError.class)
-        .hasMessageContaining("Cannot read config key tenantfold.tenants[1].jdbc.url: tenant globex's URL must start with jdbc:postgresql:")
+        .hasMessageContaining(
+            "Cannot read config key tenantfold.tenants[1].jdbc.url: tenant globex's URL must start"
+                + " with jdbc:postgresql:")
         .hasMessageContaining("(got postgres://globex:5432/globex)")
         .hasMessageContaining("jdbc:postgresql://host:5432/database")
-        .hasMessageNotContaining("url-secret-6").hasMessageNotContaining("url-secret-7").hasMessageNotContaining("globex-secret-4");
-    assertThatThrownBy(() -> TenantfoldConfig.load(write("jdbc:mysql://globex:3306/globex"), List.of()))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.tenants[1].jdbc.url");
+        .hasMessageNotContaining("url-secret-6")
+        .hasMessageNotContaining("url-secret-7")
+        .hasMessageNotContaining("globex-secret-4");
+    assertThatThrownBy(
+            () -> TenantfoldConfig.load(write("jdbc:mysql://globex:3306/globex"), List.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.tenants[1].jdbc.url");
   }
 }

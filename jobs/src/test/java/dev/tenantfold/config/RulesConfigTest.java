@@ -15,16 +15,18 @@ class RulesConfigTest {
 
   @Test
   void readsEveryKindOfRule() {
-    RulesConfig rules = parse("""
-        customers {
-          columns { balance { cast = "numeric(14,4)" }, legacy_code { cast = BIGINT }, fax { exclude = true }, region { default = "EU" } }
-          max-rejected-rows = 10
-        }
-        customer_status { dedup { key = [customer_id], keep = "updated_at desc, id" } }
-        events { dedup = exact }
-        audit_log { exclude = true }
-        countries { shared { on-conflict = "tenant:globex" } }
-        """);
+    RulesConfig rules =
+        parse(
+            """
+            customers {
+              columns { balance { cast = "numeric(14,4)" }, legacy_code { cast = BIGINT }, fax { exclude = true }, region { default = "EU" } }
+              max-rejected-rows = 10
+            }
+            customer_status { dedup { key = [customer_id], keep = "updated_at desc, id" } }
+            events { dedup = exact }
+            audit_log { exclude = true }
+            countries { shared { on-conflict = "tenant:globex" } }
+            """);
     TableRule customers = rules.forTable("customers");
     assertThat(customers.column("balance").orElseThrow().cast()).contains("numeric(14,4)");
     assertThat(customers.column("legacy_code").orElseThrow().cast()).contains("bigint");
@@ -34,31 +36,44 @@ class RulesConfigTest {
     assertThat(customers.changesRows()).isTrue();
     RulesConfig.Dedup keyed = rules.forTable("customer_status").dedup().orElseThrow();
     assertThat(keyed.key()).containsExactly("customer_id");
-    assertThat(keyed.keep()).containsExactly(new RulesConfig.SortKey("updated_at", true), new RulesConfig.SortKey("id", false));
+    assertThat(keyed.keep())
+        .containsExactly(
+            new RulesConfig.SortKey("updated_at", true), new RulesConfig.SortKey("id", false));
     assertThat(rules.forTable("events").dedup().orElseThrow().exact()).isTrue();
     assertThat(rules.excludedTables()).containsExactly("audit_log");
     assertThat(rules.forTable("orders").changesRows()).as("a table without rules").isFalse();
-    assertThat(rules.forTable("countries").shared().orElseThrow().describe()).isEqualTo("tenant:globex");
+    assertThat(rules.forTable("countries").shared().orElseThrow().describe())
+        .isEqualTo("tenant:globex");
     assertThat(rules.sharedTables()).containsExactly("countries");
   }
 
   @Test
   void namesTheKeyOfEveryMistake() {
-    assertThatThrownBy(() -> parse("customers { colums { a { cast = bigint } } }")).isInstanceOf(ConfigError.class)
+    assertThatThrownBy(() -> parse("customers { colums { a { cast = bigint } } }"))
+        .isInstanceOf(ConfigError.class)
         .hasMessageContaining("Unknown config key tenantfold.rules.customers.colums");
-    assertThatThrownBy(() -> parse("customers { columns { a { cast = \"bigint; DROP TABLE x\" } } }")).isInstanceOf(ConfigError.class)
-        .hasMessageContaining("tenantfold.rules.customers.columns.a.cast").hasMessageContaining("is not a PostgreSQL type name");
-    assertThatThrownBy(() -> parse("events { dedup = fuzzy }")).isInstanceOf(ConfigError.class)
+    assertThatThrownBy(
+            () -> parse("customers { columns { a { cast = \"bigint; DROP TABLE x\" } } }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.rules.customers.columns.a.cast")
+        .hasMessageContaining("is not a PostgreSQL type name");
+    assertThatThrownBy(() -> parse("events { dedup = fuzzy }"))
+        .isInstanceOf(ConfigError.class)
         .hasMessageContaining("tenantfold.rules.events.dedup = 'fuzzy'");
-    assertThatThrownBy(() -> parse("events { dedup { keep = \"at desc\" } }")).isInstanceOf(ConfigError.class)
+    assertThatThrownBy(() -> parse("events { dedup { keep = \"at desc\" } }"))
+        .isInstanceOf(ConfigError.class)
         .hasMessageContaining("tenantfold.rules.events.dedup.key");
-    assertThatThrownBy(() -> parse("events { dedup { key = [id], keep = \"at sideways\" } }")).isInstanceOf(ConfigError.class)
+    assertThatThrownBy(() -> parse("events { dedup { key = [id], keep = \"at sideways\" } }"))
+        .isInstanceOf(ConfigError.class)
         .hasMessageContaining("'at sideways' is not 'column [asc|desc]'");
-    assertThatThrownBy(() -> parse("customers { max-rejected-rows = -1 }")).isInstanceOf(ConfigError.class)
+    assertThatThrownBy(() -> parse("customers { max-rejected-rows = -1 }"))
+        .isInstanceOf(ConfigError.class)
         .hasMessageContaining("tenantfold.rules.customers.max-rejected-rows must be at least 0");
-    assertThatThrownBy(() -> parse("customers { columns { fax { exclude = true, default = x } } }")).isInstanceOf(ConfigError.class)
+    assertThatThrownBy(() -> parse("customers { columns { fax { exclude = true, default = x } } }"))
+        .isInstanceOf(ConfigError.class)
         .hasMessageContaining("tenantfold.rules.customers.columns.fax.exclude");
-    assertThatThrownBy(() -> parse("countries { shared { on-conflict = last-tenant } }")).isInstanceOf(ConfigError.class)
+    assertThatThrownBy(() -> parse("countries { shared { on-conflict = last-tenant } }"))
+        .isInstanceOf(ConfigError.class)
         .hasMessageContaining("tenantfold.rules.countries.shared.on-conflict = 'last-tenant'");
   }
 }

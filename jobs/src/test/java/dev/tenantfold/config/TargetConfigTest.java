@@ -15,10 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The {@code target { }} block: URL of the right driver, row-level security settings. */
 class TargetConfigTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
-  private static final String TENANTS = "tenants = [ { id = acme, jdbc { url = \"jdbc:postgresql://acme:5432/acme\" } } ]";
+  private static final String TENANTS =
+      "tenants = [ { id = acme, jdbc { url = \"jdbc:postgresql://acme:5432/acme\" } } ]";
 
   private TargetConfig target(String targetBlock, String... overrides) throws Exception {
     Path file = dir.resolve("job.conf");
@@ -27,20 +27,29 @@ class TargetConfigTest {
   }
 
   @Test
-  void aTargetUrlOfAnotherDriverIsAConfigErrorNamingTheKeyAndExitsTwoBeforeSparkStarts() throws Exception {
+  void aTargetUrlOfAnotherDriverIsAConfigErrorNamingTheKeyAndExitsTwoBeforeSparkStarts()
+      throws Exception {
     assertThatThrownBy(() -> target("url = \"jdbc:mysql://db:3306/wh?user=u&password=hunter2\""))
         .isInstanceOf(ConfigError.class)
-        .hasMessageContaining("tenantfold.target.url").hasMessageContaining("jdbc:postgresql:").hasMessageContaining("jdbc:mysql:")
+        .hasMessageContaining("tenantfold.target.url")
+        .hasMessageContaining("jdbc:postgresql:")
+        .hasMessageContaining("jdbc:mysql:")
         .hasMessageNotContaining("hunter2");
-    assertThatThrownBy(() -> target("url = \"postgres://u:hunter2@db/wh\"")).isInstanceOf(ConfigError.class)
-        .hasMessageContaining("tenantfold.target.url").hasMessageNotContaining("hunter2");
+    assertThatThrownBy(() -> target("url = \"postgres://u:hunter2@db/wh\""))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.target.url")
+        .hasMessageNotContaining("hunter2");
 
     Path conf = dir.resolve("mysql.conf");
-    Files.writeString(conf, "tenantfold { target { url = \"jdbc:mysql://db:3306/wh\" }, " + TENANTS + " }");
+    Files.writeString(
+        conf, "tenantfold { target { url = \"jdbc:mysql://db:3306/wh\" }, " + TENANTS + " }");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = TenantfoldMain.run(new String[] {"run", "--config", conf.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code =
+        TenantfoldMain.run(
+            new String[] {"run", "--config", conf.toString()},
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
     assertThat(code).as("exit code; stderr: %s", err).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("tenantfold.target.url");
   }
@@ -52,8 +61,12 @@ class TargetConfigTest {
     assertThat(defaults.tenantSetting()).isEqualTo("app.tenant_id");
     assertThat(defaults.applicationRole()).isEmpty();
 
-    TargetConfig on = target("url = \"jdbc:postgresql://wh:5432/wh\"", "target.row-level-security=true", "target.tenant-setting=myapp.tenant",
-        "target.application-role=app_rw");
+    TargetConfig on =
+        target(
+            "url = \"jdbc:postgresql://wh:5432/wh\"",
+            "target.row-level-security=true",
+            "target.tenant-setting=myapp.tenant",
+            "target.application-role=app_rw");
     assertThat(on.rowLevelSecurity()).isTrue();
     assertThat(on.tenantSetting()).isEqualTo("myapp.tenant");
     assertThat(on.applicationRole()).contains("app_rw");
@@ -61,13 +74,29 @@ class TargetConfigTest {
 
   @Test
   void rowLevelSecuritySettingsThatCannotWorkAreRejectedNamingTheKey() {
-    assertThatThrownBy(() -> target("url = \"jdbc:postgresql://wh/wh\"", "target.row-level-security=true", "target.tenant-setting=tenant_id"))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.target.tenant-setting");
-    assertThatThrownBy(() -> target("url = \"jdbc:postgresql://wh/wh\"", "target.row-level-security=true", "target.application-role=app; DROP"))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.target.application-role");
-    assertThatThrownBy(() -> target("url = \"jdbc:postgresql://wh/wh\"", "target.application-role=app"))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.target.row-level-security");
-    assertThatThrownBy(() -> target("url = \"jdbc:postgresql://wh/wh\"", "target.row-level-securty=true"))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.target.row-level-securty");
+    assertThatThrownBy(
+            () ->
+                target(
+                    "url = \"jdbc:postgresql://wh/wh\"",
+                    "target.row-level-security=true",
+                    "target.tenant-setting=tenant_id"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.target.tenant-setting");
+    assertThatThrownBy(
+            () ->
+                target(
+                    "url = \"jdbc:postgresql://wh/wh\"",
+                    "target.row-level-security=true",
+                    "target.application-role=app; DROP"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.target.application-role");
+    assertThatThrownBy(
+            () -> target("url = \"jdbc:postgresql://wh/wh\"", "target.application-role=app"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.target.row-level-security");
+    assertThatThrownBy(
+            () -> target("url = \"jdbc:postgresql://wh/wh\"", "target.row-level-securty=true"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.target.row-level-securty");
   }
 }

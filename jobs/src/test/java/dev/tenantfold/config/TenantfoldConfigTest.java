@@ -11,8 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TenantfoldConfigTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private File write(String hocon) throws Exception {
     Path file = dir.resolve("job.conf");
@@ -20,7 +19,8 @@ class TenantfoldConfigTest {
     return file.toFile();
   }
 
-  private static final String VALID = """
+  private static final String VALID =
+      """
       tenantfold {
         target { url = "jdbc:postgresql://warehouse:5432/wh", user = loader, password = "target-secret-1" }
         tenants = [
@@ -33,7 +33,10 @@ class TenantfoldConfigTest {
 
   @Test
   void appliesDefaultsFileAndOverridesInOrder() throws Exception {
-    TenantfoldConfig config = TenantfoldConfig.load(write(VALID), List.of("target.schema=warehouse", "tenantfold.extract.tenant-parallelism=4"));
+    TenantfoldConfig config =
+        TenantfoldConfig.load(
+            write(VALID),
+            List.of("target.schema=warehouse", "tenantfold.extract.tenant-parallelism=4"));
 
     assertThat(config.tenantColumn()).isEqualTo("tenant_id");
     assertThat(config.target().schema()).isEqualTo("warehouse");
@@ -49,35 +52,62 @@ class TenantfoldConfigTest {
   @Test
   void toStringShowsTheConfigurationWithoutAnyPassword() throws Exception {
     String text = TenantfoldConfig.load(write(VALID), List.of()).toString();
-    assertThat(text).contains("acme", "warehouse").doesNotContain("target-secret-1", "url-secret-2", "tenant-secret-3");
+    assertThat(text)
+        .contains("acme", "warehouse")
+        .doesNotContain("target-secret-1", "url-secret-2", "tenant-secret-3");
   }
 
   @Test
   void rejectsUnknownKeysNamingThePath() throws Exception {
     String typo = VALID.replace("tables {", "extract { rows-per-partiton = 5 }\n tables {");
     assertThatThrownBy(() -> TenantfoldConfig.load(write(typo), List.of()))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.extract.rows-per-partiton");
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.extract.rows-per-partiton");
     String tenantTypo = VALID.replace("user = reader", "usr = reader");
     assertThatThrownBy(() -> TenantfoldConfig.load(write(tenantTypo), List.of()))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.tenants[0].jdbc.usr");
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.tenants[0].jdbc.usr");
     assertThatThrownBy(() -> TenantfoldConfig.load(write(VALID), List.of("target.passwrd=x")))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.target.passwrd");
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.target.passwrd");
   }
 
   @Test
   void namesMissingAndInvalidKeys() throws Exception {
-    assertThatThrownBy(() -> TenantfoldConfig.load(write(VALID.replace("url = \"jdbc:postgresql://warehouse:5432/wh\",", "")), List.of()))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.target.url");
-    assertThatThrownBy(() -> TenantfoldConfig.load(write(VALID.replace("id = globex", "id = acme")), List.of()))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("Duplicate tenant id 'acme'").hasMessageContaining("tenants[1].id");
-    assertThatThrownBy(() -> TenantfoldConfig.load(write(VALID.replace("id = globex", "id = \"glo bex\"")), List.of()))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.tenants[1].id");
-    assertThatThrownBy(() -> TenantfoldConfig.load(write(VALID), List.of("extract.max-partitions-per-table=0")))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.extract.max-partitions-per-table");
-    assertThatThrownBy(() -> TenantfoldConfig.load(write("tenantfold { target { url = \"jdbc:postgresql://h/db\" } }"), List.of()))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("tenantfold.tenants");
-    assertThatThrownBy(() -> TenantfoldConfig.load(new File(dir.toFile(), "absent.conf"), List.of()))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("absent.conf");
+    assertThatThrownBy(
+            () ->
+                TenantfoldConfig.load(
+                    write(VALID.replace("url = \"jdbc:postgresql://warehouse:5432/wh\",", "")),
+                    List.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.target.url");
+    assertThatThrownBy(
+            () ->
+                TenantfoldConfig.load(write(VALID.replace("id = globex", "id = acme")), List.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("Duplicate tenant id 'acme'")
+        .hasMessageContaining("tenants[1].id");
+    assertThatThrownBy(
+            () ->
+                TenantfoldConfig.load(
+                    write(VALID.replace("id = globex", "id = \"glo bex\"")), List.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.tenants[1].id");
+    assertThatThrownBy(
+            () ->
+                TenantfoldConfig.load(write(VALID), List.of("extract.max-partitions-per-table=0")))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.extract.max-partitions-per-table");
+    assertThatThrownBy(
+            () ->
+                TenantfoldConfig.load(
+                    write("tenantfold { target { url = \"jdbc:postgresql://h/db\" } }"), List.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("tenantfold.tenants");
+    assertThatThrownBy(
+            () -> TenantfoldConfig.load(new File(dir.toFile(), "absent.conf"), List.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("absent.conf");
   }
 
   @Test
@@ -91,8 +121,11 @@ class TenantfoldConfigTest {
   void masksEverySecretWhenRendered() throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(write(VALID), List.of());
     String rendered = config.renderMasked();
-    assertThat(rendered).contains("acme", "globex", "tmp_*").doesNotContain("target-secret-1", "url-secret-2", "tenant-secret-3");
+    assertThat(rendered)
+        .contains("acme", "globex", "tmp_*")
+        .doesNotContain("target-secret-1", "url-secret-2", "tenant-secret-3");
     assertThat(config.target().endpoint().toString()).doesNotContain("target-secret-1");
-    assertThat(config.tenants().get(0).jdbc().toString()).doesNotContain("url-secret-2", "tenant-secret-3");
+    assertThat(config.tenants().get(0).jdbc().toString())
+        .doesNotContain("url-secret-2", "tenant-secret-3");
   }
 }

@@ -24,53 +24,88 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The analyst notebooks (notebooks/*.ipynb) executed end to end against the report tables of a real
- * demo run, as CI runs them: {@code tenantfold demo}, then one changed order line and a
- * {@code validate} that finds it, then {@code jupyter nbconvert --to html --execute} of each notebook
- * with the libpq environment pointing at the demo's warehouse while it is still up. A notebook that
+ * demo run, as CI runs them: {@code tenantfold demo}, then one changed order line and a {@code
+ * validate} that finds it, then {@code jupyter nbconvert --to html --execute} of each notebook with
+ * the libpq environment pointing at the demo's warehouse while it is still up. A notebook that
  * fails to execute fails the test; missing Debian packages (jupyter-nbconvert, python3-ipykernel,
  * python3-pandas, python3-matplotlib, python3-psycopg2; .ci/run installs them) fail it too.
  */
 class NotebooksTest {
-  private static final Path NOTEBOOKS = Path.of(System.getProperty("tenantfold.notebooks.dir", "../notebooks"));
-  private static final Path NBCONVERT = Path.of(System.getProperty("tenantfold.nbconvert", "/usr/bin/jupyter-nbconvert"));
+  private static final Path NOTEBOOKS =
+      Path.of(System.getProperty("tenantfold.notebooks.dir", "../notebooks"));
+  private static final Path NBCONVERT =
+      Path.of(System.getProperty("tenantfold.nbconvert", "/usr/bin/jupyter-nbconvert"));
   private static final Path OUTPUT = Path.of("target", "notebooks");
 
   @Test
   void notebooksExecuteAgainstTheReportTablesOfADemoRun() throws Exception {
-    assertThat(NBCONVERT).as("jupyter-nbconvert (apt-get install -y jupyter-nbconvert python3-ipykernel python3-pandas python3-matplotlib"
-        + " python3-psycopg2; .ci/run does)").isExecutable();
+    assertThat(NBCONVERT)
+        .as(
+            "jupyter-nbconvert (apt-get install -y jupyter-nbconvert python3-ipykernel"
+                + " python3-pandas python3-matplotlib python3-psycopg2; .ci/run does)")
+        .isExecutable();
     assertThat(NOTEBOOKS.resolve("reconciliation-overview.ipynb")).exists();
-    for (Path nb : List.of(NOTEBOOKS.resolve("reconciliation-overview.ipynb"), NOTEBOOKS.resolve("tenant-drilldown.ipynb"))) {
-      assertThat(Files.readString(nb)).as("%s is committed without outputs", nb).doesNotContain("\"output_type\"")
+    for (Path nb :
+        List.of(
+            NOTEBOOKS.resolve("reconciliation-overview.ipynb"),
+            NOTEBOOKS.resolve("tenant-drilldown.ipynb"))) {
+      assertThat(Files.readString(nb))
+          .as("%s is committed without outputs", nb)
+          .doesNotContain("\"output_type\"")
           .doesNotContain("\"execution_count\": 1");
     }
     Map<String, String> outputs = new LinkedHashMap<>();
     ByteArrayOutputStream demoOut = new ByteArrayOutputStream();
-    // The demo writes its reports under target/demo-reports (its default). Its tenantfold.demo.report-dir system property
-    // cannot be used here: Typesafe Config reads system properties under tenantfold.* as configuration and rejects the key.
-    int demo = EmbeddedDemo.run(new PrintStream(demoOut, true, StandardCharsets.UTF_8), (config, warehouseUrl) -> {
-      try (Connection conn = DriverManager.getConnection(warehouseUrl); Statement st = conn.createStatement()) {
-        st.execute("UPDATE public.order_items SET qty = qty + 1 WHERE tenant_id = 'globex' AND order_id = 7 AND line_no = 2");
-      }
-      RunResult audit = new AuditJob(config, Optional.of("globex"), Optional.empty()).execute();
-      assertThat(audit.exitCode()).as("validate finds the changed line").isEqualTo(3);
-      Matcher port = Pattern.compile("//localhost:(\\d+)/").matcher(warehouseUrl);
-      assertThat(port.find()).as("port in %s", warehouseUrl).isTrue();
-      outputs.putAll(execute(List.of("reconciliation-overview", "tenant-drilldown"), port.group(1)));
-    });
+    // The demo writes its reports under target/demo-reports (its default). Its
+    // tenantfold.demo.report-dir system property
+    // cannot be used here: Typesafe Config reads system properties under tenantfold.* as
+    // configuration and rejects the key.
+    int demo =
+        EmbeddedDemo.run(
+            new PrintStream(demoOut, true, StandardCharsets.UTF_8),
+            (config, warehouseUrl) -> {
+              try (Connection conn = DriverManager.getConnection(warehouseUrl);
+                  Statement st = conn.createStatement()) {
+                st.execute(
+                    "UPDATE public.order_items SET qty = qty + 1 WHERE tenant_id = 'globex' AND"
+                        + " order_id = 7 AND line_no = 2");
+              }
+              RunResult audit =
+                  new AuditJob(config, Optional.of("globex"), Optional.empty()).execute();
+              assertThat(audit.exitCode()).as("validate finds the changed line").isEqualTo(3);
+              Matcher port = Pattern.compile("//localhost:(\\d+)/").matcher(warehouseUrl);
+              assertThat(port.find()).as("port in %s", warehouseUrl).isTrue();
+              outputs.putAll(
+                  execute(List.of("reconciliation-overview", "tenant-drilldown"), port.group(1)));
+            });
     assertThat(demo).as("demo output:%n%s", demoOut.toString(StandardCharsets.UTF_8)).isZero();
-    assertThat(outputs.get("reconciliation-overview")).as("the latest run (validate --tenant globex) and the runs before it")
-        .contains("globex", "MISMATCH", "Trends across runs", "validation_failed", "succeeded", "<img");
-    assertThat(outputs.get("tenant-drilldown")).as("the latest run's tenant needing attention, its key expanded")
+    assertThat(outputs.get("reconciliation-overview"))
+        .as("the latest run (validate --tenant globex) and the runs before it")
+        .contains(
+            "globex", "MISMATCH", "Trends across runs", "validation_failed", "succeeded", "<img");
+    assertThat(outputs.get("tenant-drilldown"))
+        .as("the latest run's tenant needing attention, its key expanded")
         .contains("Tenant globex of run", "key.order_id", "key.line_no", "qty", "<img");
   }
 
-  /** Runs nbconvert on the notebooks (one process) with the libpq environment; returns the HTML each became. */
+  /**
+   * Runs nbconvert on the notebooks (one process) with the libpq environment; returns the HTML each
+   * became.
+   */
   private static Map<String, String> execute(List<String> names, String port) throws Exception {
     Files.createDirectories(OUTPUT);
-    List<String> command = new ArrayList<>(List.of(NBCONVERT.toString(), "--to", "html", "--execute", "--ExecutePreprocessor.timeout=300",
-        "--output-dir", OUTPUT.toAbsolutePath().toString()));
-    names.forEach(name -> command.add(NOTEBOOKS.resolve(name + ".ipynb").toAbsolutePath().toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                NBCONVERT.toString(),
+                "--to",
+                "html",
+                "--execute",
+                "--ExecutePreprocessor.timeout=300",
+                "--output-dir",
+                OUTPUT.toAbsolutePath().toString()));
+    names.forEach(
+        name -> command.add(NOTEBOOKS.resolve(name + ".ipynb").toAbsolutePath().toString()));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
     env.put("PGHOST", "localhost");
@@ -86,7 +121,9 @@ class NotebooksTest {
     Process p = pb.start();
     byte[] log = p.getInputStream().readAllBytes();
     assertThat(p.waitFor(600, TimeUnit.SECONDS)).as("nbconvert %s finished", names).isTrue();
-    assertThat(p.exitValue()).as("nbconvert %s failed:%n%s", names, new String(log, StandardCharsets.UTF_8)).isZero();
+    assertThat(p.exitValue())
+        .as("nbconvert %s failed:%n%s", names, new String(log, StandardCharsets.UTF_8))
+        .isZero();
     Map<String, String> html = new LinkedHashMap<>();
     for (String name : names) {
       html.put(name, Files.readString(OUTPUT.resolve(name + ".html")));

@@ -22,45 +22,63 @@ class SourceSnapshotTest {
   @Test
   void aTruncateBetweenExportAndLockFailsTheTenantInsteadOfReadingAnEmptyTable() throws Exception {
     String url = TestPostgres.createDatabase("snap_truncate");
-    TestPostgres.execute(url, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000)");
-    try (SourceSnapshot snapshot = SourceSnapshot.export(new JdbcEndpoint(url, "postgres", "postgres"), "acme")) {
-      TenantCatalog catalog = CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL);
+    TestPostgres.execute(
+        url, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000)");
+    try (SourceSnapshot snapshot =
+        SourceSnapshot.export(new JdbcEndpoint(url, "postgres", "postgres"), "acme")) {
+      TenantCatalog catalog =
+          CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL);
       TestPostgres.execute(url, "TRUNCATE t");
-      assertThatThrownBy(() -> snapshot.lockTables("acme", catalog.tables())).isInstanceOf(SQLException.class)
-          .hasMessageContaining("tenant acme table t").hasMessageContaining("truncated or rewritten").hasMessageContaining("run again");
+      assertThatThrownBy(() -> snapshot.lockTables("acme", catalog.tables()))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("tenant acme table t")
+          .hasMessageContaining("truncated or rewritten")
+          .hasMessageContaining("run again");
     }
   }
 
   @Test
   void aTruncatedPartitionOfAPartitionedTableIsCaughtToo() throws Exception {
     String url = TestPostgres.createDatabase("snap_truncate_part");
-    TestPostgres.execute(url, """
+    TestPostgres.execute(
+        url,
+        """
         CREATE TABLE p (id int, region text) PARTITION BY LIST (region);
         CREATE TABLE p_eu PARTITION OF p FOR VALUES IN ('eu');
         CREATE TABLE p_us PARTITION OF p FOR VALUES IN ('us');
         INSERT INTO p SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END FROM generate_series(1, 100) g;
         """);
-    try (SourceSnapshot snapshot = SourceSnapshot.export(new JdbcEndpoint(url, "postgres", "postgres"), "acme")) {
-      // Before the catalog read: reading a partitioned table's catalog already locks its partitions.
+    try (SourceSnapshot snapshot =
+        SourceSnapshot.export(new JdbcEndpoint(url, "postgres", "postgres"), "acme")) {
+      // Before the catalog read: reading a partitioned table's catalog already locks its
+      // partitions.
       TestPostgres.execute(url, "TRUNCATE p_us");
-      TenantCatalog catalog = CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL);
+      TenantCatalog catalog =
+          CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL);
       assertThat(catalog.tables()).extracting(TableSpec::name).containsExactly("p");
-      assertThatThrownBy(() -> snapshot.lockTables("acme", catalog.tables())).isInstanceOf(SQLException.class)
-          .hasMessageContaining("p_us").hasMessageContaining("truncated or rewritten");
+      assertThatThrownBy(() -> snapshot.lockTables("acme", catalog.tables()))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("p_us")
+          .hasMessageContaining("truncated or rewritten");
     }
   }
 
   @Test
   void locksHoldOffATruncateUntilTheTenantIsDone() throws Exception {
     String url = TestPostgres.createDatabase("snap_lock");
-    TestPostgres.execute(url, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000)");
+    TestPostgres.execute(
+        url, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000)");
     CompletableFuture<Void> truncate;
-    try (SourceSnapshot snapshot = SourceSnapshot.export(new JdbcEndpoint(url, "postgres", "postgres"), "acme")) {
-      snapshot.lockTables("acme", CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL).tables());
+    try (SourceSnapshot snapshot =
+        SourceSnapshot.export(new JdbcEndpoint(url, "postgres", "postgres"), "acme")) {
+      snapshot.lockTables(
+          "acme",
+          CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL).tables());
       truncate = CompletableFuture.runAsync(() -> TestPostgres.execute(url, "TRUNCATE t"));
       Thread.sleep(300);
       assertThat(truncate).as("TRUNCATE waits for the snapshot's lock").isNotDone();
-      try (Statement st = snapshot.connection().createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM t")) {
+      try (Statement st = snapshot.connection().createStatement();
+          ResultSet rs = st.executeQuery("SELECT count(*) FROM t")) {
         rs.next();
         assertThat(rs.getLong(1)).isEqualTo(1000);
       }
@@ -71,15 +89,19 @@ class SourceSnapshotTest {
   @Test
   void rowLevelSecurityFailsTheReadInsteadOfFilteringRows() throws Exception {
     String url = TestPostgres.createDatabase("snap_rls");
-    TestPostgres.execute(url, """
+    TestPostgres.execute(
+        url,
+        """
         CREATE TABLE t (id int PRIMARY KEY, owner text); INSERT INTO t SELECT g, CASE WHEN g % 2 = 0 THEN 'app' ELSE 'other' END FROM generate_series(1, 10) g;
         DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tf_rls_reader') THEN CREATE ROLE tf_rls_reader LOGIN; END IF; END $$;
         GRANT SELECT ON t TO tf_rls_reader;
         ALTER TABLE t ENABLE ROW LEVEL SECURITY;
         CREATE POLICY only_app ON t FOR SELECT USING (owner = 'app');
         """);
-    try (Connection conn = new JdbcEndpoint(url, "tf_rls_reader", null).connect("test"); Statement st = conn.createStatement()) {
-      assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM t")).hasMessageContaining("row-level security");
+    try (Connection conn = new JdbcEndpoint(url, "tf_rls_reader", null).connect("test");
+        Statement st = conn.createStatement()) {
+      assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM t"))
+          .hasMessageContaining("row-level security");
     }
   }
 }

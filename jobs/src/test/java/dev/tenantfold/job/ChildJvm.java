@@ -6,7 +6,10 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Starts {@code tenantfold} in a JVM of its own, with the test's classpath and JVM flags, so a test can kill it. */
+/**
+ * Starts {@code tenantfold} in a JVM of its own, with the test's classpath and JVM flags, so a test
+ * can kill it.
+ */
 final class ChildJvm {
   private ChildJvm() {}
 
@@ -14,13 +17,16 @@ final class ChildJvm {
     List<String> command = new ArrayList<>();
     command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
     for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (flag.startsWith("--add-opens") || flag.startsWith("-Djdk.reflect") || flag.startsWith("-Dio.netty")) {
+      if (flag.startsWith("--add-opens")
+          || flag.startsWith("-Djdk.reflect")
+          || flag.startsWith("-Dio.netty")) {
         command.add(flag);
       }
     }
     command.add("-Xmx1g");
     command.add("-cp");
-    command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+    command.add(
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     command.add("dev.tenantfold.cli.TenantfoldMain");
     command.addAll(List.of(args));
     File log = File.createTempFile("tenantfold-child", ".log");

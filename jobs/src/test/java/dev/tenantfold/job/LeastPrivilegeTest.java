@@ -25,23 +25,48 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The job with exactly the grants README.md documents, nothing more: a source role with SELECT on
  * the tables and USAGE on the schema, a target loader that is neither superuser nor BYPASSRLS and
- * has only CREATE on the database and on schema public (the default target schema). Runs, re-publishes with row-level security and audits.
+ * has only CREATE on the database and on schema public (the default target schema). Runs,
+ * re-publishes with row-level security and audits.
  */
 class LeastPrivilegeTest {
   private static final String READER = "tf_lp_reader";
   private static final String LOADER = "tf_lp_loader";
   private static final String APP = "tf_lp_app";
-  private static final Map<String, List<String>> DEMO_COLUMNS = Map.of(
-      "customers", List.of("id", "name", "email", "country", "created_at", "tags", "profile", "balance", "external_id"),
-      "orders", List.of("id", "customer_id", "status", "history", "total", "placed_at", "ship_by", "ship_window", "note", "score", "ratio",
-          "attachment", "raw", "paid"),
-      "order_items", List.of("order_id", "line_no", "sku", "qty", "unit_price"),
-      "events", List.of("occurred_at", "kind", "payload", "amounts"));
+  private static final Map<String, List<String>> DEMO_COLUMNS =
+      Map.of(
+          "customers",
+              List.of(
+                  "id",
+                  "name",
+                  "email",
+                  "country",
+                  "created_at",
+                  "tags",
+                  "profile",
+                  "balance",
+                  "external_id"),
+          "orders",
+              List.of(
+                  "id",
+                  "customer_id",
+                  "status",
+                  "history",
+                  "total",
+                  "placed_at",
+                  "ship_by",
+                  "ship_window",
+                  "note",
+                  "score",
+                  "ratio",
+                  "attachment",
+                  "raw",
+                  "paid"),
+          "order_items", List.of("order_id", "line_no", "sku", "qty", "unit_price"),
+          "events", List.of("occurred_at", "kind", "payload", "amounts"));
 
   private static SparkSession spark;
 
-  @TempDir
-  Path reports;
+  @TempDir Path reports;
 
   @BeforeAll
   static void setUp() {
@@ -55,22 +80,44 @@ class LeastPrivilegeTest {
   /** A demo tenant readable by the source role with the documented grants only. */
   private static String source(String label, int customers) {
     String url = Fixtures.demoTenant(label, customers);
-    TestPostgres.execute(url, "GRANT USAGE ON SCHEMA public TO " + READER + "; GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + READER);
+    TestPostgres.execute(
+        url,
+        "GRANT USAGE ON SCHEMA public TO "
+            + READER
+            + "; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "
+            + READER);
     return url;
   }
 
   /** The configuration a user writes: the loader on the target, the reader on every source. */
-  private TenantfoldConfig config(String warehouse, Map<String, String> tenants, boolean rowLevelSecurity) {
+  private TenantfoldConfig config(
+      String warehouse, Map<String, String> tenants, boolean rowLevelSecurity) {
     StringBuilder list = new StringBuilder();
-    tenants.forEach((id, url) -> list.append("{ id = ").append(id).append(", jdbc { url = \"").append(url).append("\", user = ").append(READER)
-        .append(" } }\n"));
-    return TenantfoldConfig.fromConfig(ConfigFactory.parseString("""
-        tenantfold {
-          target { url = "%s", user = %s, row-level-security = %s %s }
-          tenants = [ %s ]
-          report.dir = "%s"
-        }
-        """.formatted(warehouse, LOADER, rowLevelSecurity, rowLevelSecurity ? ", application-role = " + APP : "", list, reports)));
+    tenants.forEach(
+        (id, url) ->
+            list.append("{ id = ")
+                .append(id)
+                .append(", jdbc { url = \"")
+                .append(url)
+                .append("\", user = ")
+                .append(READER)
+                .append(" } }\n"));
+    return TenantfoldConfig.fromConfig(
+        ConfigFactory.parseString(
+            """
+            tenantfold {
+              target { url = "%s", user = %s, row-level-security = %s %s }
+              tenants = [ %s ]
+              report.dir = "%s"
+            }
+            """
+                .formatted(
+                    warehouse,
+                    LOADER,
+                    rowLevelSecurity,
+                    rowLevelSecurity ? ", application-role = " + APP : "",
+                    list,
+                    reports)));
   }
 
   @Test
@@ -78,7 +125,12 @@ class LeastPrivilegeTest {
     String acme = source("acme", 120);
     String globex = source("globex", 80);
     String warehouse = Fixtures.emptyWarehouse();
-    TestPostgres.execute(warehouse, "GRANT CREATE ON DATABASE " + warehouse.substring(warehouse.lastIndexOf('/') + 1) + " TO " + LOADER);
+    TestPostgres.execute(
+        warehouse,
+        "GRANT CREATE ON DATABASE "
+            + warehouse.substring(warehouse.lastIndexOf('/') + 1)
+            + " TO "
+            + LOADER);
     Map<String, String> tenants = new java.util.LinkedHashMap<>();
     tenants.put("acme", acme);
     tenants.put("globex", globex);
@@ -86,29 +138,52 @@ class LeastPrivilegeTest {
     // PostgreSQL 15+ grants nobody CREATE on schema public: the run says which grant is missing.
     RunResult denied = new MigrationJob(config(warehouse, tenants, false), spark).execute();
     assertThat(denied.exitCode()).as("exit code without CREATE on schema public").isEqualTo(1);
-    assertThat(denied.tenants()).allSatisfy(t -> assertThat(t.message()).as("message for %s", t.tenantId())
-        .contains("Cannot create", "permission denied for schema public", "GRANT CREATE ON SCHEMA \"public\"", "tenantfold.target.schema"));
+    assertThat(denied.tenants())
+        .allSatisfy(
+            t ->
+                assertThat(t.message())
+                    .as("message for %s", t.tenantId())
+                    .contains(
+                        "Cannot create",
+                        "permission denied for schema public",
+                        "GRANT CREATE ON SCHEMA \"public\"",
+                        "tenantfold.target.schema"));
     TestPostgres.execute(warehouse, "GRANT CREATE ON SCHEMA public TO " + LOADER);
 
     RunResult first = new MigrationJob(config(warehouse, tenants, false), spark).execute();
 
     assertAllPublished(first);
     assertSameRows(acme, globex, warehouse);
-    assertThat(RowSets.rows(warehouse, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('public', 'tenantfold')"))
-        .as("owner of the consolidated tables, their partitions and the report tables").containsExactly(LOADER);
+    assertThat(
+            RowSets.rows(
+                warehouse,
+                "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('public',"
+                    + " 'tenantfold')"))
+        .as("owner of the consolidated tables, their partitions and the report tables")
+        .containsExactly(LOADER);
 
-    // Row-level security switched on for the next run: the loader (forced policies, no BYPASSRLS) re-publishes both tenants ...
+    // Row-level security switched on for the next run: the loader (forced policies, no BYPASSRLS)
+    // re-publishes both tenants ...
     TestPostgres.execute(acme, "UPDATE customers SET name = 'acme v2' WHERE id = 1");
     RunResult second = new MigrationJob(config(warehouse, tenants, true), spark).execute();
 
     assertAllPublished(second);
     assertSameRows(acme, globex, warehouse);
-    assertThat(RowSets.rows(warehouse, "SELECT relname FROM pg_class WHERE relname IN ('customers', 'orders', 'order_items', 'events')"
-        + " AND relrowsecurity AND relforcerowsecurity AND relnamespace = 'public'::regnamespace"))
-        .as("consolidated tables with forced row-level security").containsExactlyInAnyOrder("customers", "events", "order_items", "orders");
-    try (var app = Roles.connect(warehouse, APP); var st = app.createStatement()) {
+    assertThat(
+            RowSets.rows(
+                warehouse,
+                "SELECT relname FROM pg_class WHERE relname IN ('customers', 'orders',"
+                    + " 'order_items', 'events') AND relrowsecurity AND relforcerowsecurity AND"
+                    + " relnamespace = 'public'::regnamespace"))
+        .as("consolidated tables with forced row-level security")
+        .containsExactlyInAnyOrder("customers", "events", "order_items", "orders");
+    try (var app = Roles.connect(warehouse, APP);
+        var st = app.createStatement()) {
       st.execute("SET app.tenant_id = 'acme'");
-      try (var rs = st.executeQuery("SELECT count(*) FILTER (WHERE tenant_id = 'globex'), count(*) FILTER (WHERE name = 'acme v2') FROM public.customers")) {
+      try (var rs =
+          st.executeQuery(
+              "SELECT count(*) FILTER (WHERE tenant_id = 'globex'), count(*) FILTER (WHERE name ="
+                  + " 'acme v2') FROM public.customers")) {
         rs.next();
         assertThat(rs.getLong(1)).as("globex customers seen by acme").isZero();
         assertThat(rs.getLong(2)).as("acme's re-published customer seen by acme").isEqualTo(1);
@@ -116,13 +191,19 @@ class LeastPrivilegeTest {
     }
 
     // ... and audits the published rows against the sources.
-    RunResult audit = new AuditJob(config(warehouse, tenants, true), Optional.empty(), Optional.empty()).execute();
+    RunResult audit =
+        new AuditJob(config(warehouse, tenants, true), Optional.empty(), Optional.empty())
+            .execute();
     assertThat(audit.exitCode()).as("validate exit code; tenants: %s", audit.tenants()).isZero();
     for (TenantResult t : audit.tenants()) {
       assertThat(t.tables()).as("tables audited for %s", t.tenantId()).hasSize(4);
       for (TableResult table : t.tables()) {
-        assertThat(table.status()).as("audit of %s.%s: %s", t.tenantId(), table.tableName(), table.message()).isEqualTo(TableStatus.OK);
-        assertThat(table.loadedRows()).as("published rows of %s.%s", t.tenantId(), table.tableName()).isPositive();
+        assertThat(table.status())
+            .as("audit of %s.%s: %s", t.tenantId(), table.tableName(), table.message())
+            .isEqualTo(TableStatus.OK);
+        assertThat(table.loadedRows())
+            .as("published rows of %s.%s", t.tenantId(), table.tableName())
+            .isPositive();
       }
     }
   }
@@ -131,14 +212,18 @@ class LeastPrivilegeTest {
     assertThat(result.exitCode()).as("exit code; tenants: %s", result.tenants()).isZero();
     for (TenantResult t : result.tenants()) {
       assertThat(t.published()).as("tenant %s published: %s", t.tenantId(), t.message()).isTrue();
-      assertThat(t.tables()).extracting(TableResult::status).as("statuses of %s", t.tenantId()).containsOnly(TableStatus.OK);
+      assertThat(t.tables())
+          .extracting(TableResult::status)
+          .as("statuses of %s", t.tenantId())
+          .containsOnly(TableStatus.OK);
     }
   }
 
   private static void assertSameRows(String acme, String globex, String warehouse) {
-    DEMO_COLUMNS.forEach((table, columns) -> {
-      RowSets.assertSameRows(acme, warehouse, "acme", table, columns);
-      RowSets.assertSameRows(globex, warehouse, "globex", table, columns);
-    });
+    DEMO_COLUMNS.forEach(
+        (table, columns) -> {
+          RowSets.assertSameRows(acme, warehouse, "acme", table, columns);
+          RowSets.assertSameRows(globex, warehouse, "globex", table, columns);
+        });
   }
 }

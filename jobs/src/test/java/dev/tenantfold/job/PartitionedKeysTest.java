@@ -21,13 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
 class PartitionedKeysTest {
   private static final SparkSession spark = LocalSpark.session();
 
-  @TempDir
-  Path reports;
+  @TempDir Path reports;
 
   @Test
   void aKeyOnlyThePartitionsHaveBecomesTheConsolidatedKey() throws Exception {
     String acme = TestPostgres.createDatabase("acme");
-    TestPostgres.execute(acme, """
+    TestPostgres.execute(
+        acme,
+        """
         CREATE TABLE payment (payment_id int NOT NULL, paid date NOT NULL, amount numeric(5,2)) PARTITION BY RANGE (paid);
         CREATE TABLE payment_p2022_01 PARTITION OF payment FOR VALUES FROM ('2022-01-01') TO ('2022-02-01');
         CREATE TABLE payment_p2022_02 PARTITION OF payment FOR VALUES FROM ('2022-02-01') TO ('2022-03-01');
@@ -37,16 +38,31 @@ class PartitionedKeysTest {
         """);
     String warehouse = Fixtures.emptyWarehouse();
 
-    RunResult result = new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).set("extract.rows-per-partition", 1000)
-        .build(reports), spark).execute();
+    RunResult result =
+        new MigrationJob(
+                Fixtures.config(warehouse)
+                    .tenant("acme", acme)
+                    .set("extract.rows-per-partition", 1000)
+                    .build(reports),
+                spark)
+            .execute();
 
     assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
-    assertThat(result.tenant("acme").orElseThrow().table("payment").orElseThrow().partitions()).as("read in parallel ranges of the key")
+    assertThat(result.tenant("acme").orElseThrow().table("payment").orElseThrow().partitions())
+        .as("read in parallel ranges of the key")
         .isGreaterThan(1);
-    RowSets.assertSameRows(acme, warehouse, "acme", "payment", List.of("payment_id", "paid", "amount"));
-    assertThat(RowSets.rows(warehouse, "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'public.payment'::regclass"
-        + " AND contype = 'p'")).containsExactly("PRIMARY KEY (tenant_id, payment_id)");
-    assertThatThrownBy(() -> TestPostgres.execute(warehouse, "INSERT INTO public.payment VALUES ('acme', 7, '2022-01-05', 1)"))
+    RowSets.assertSameRows(
+        acme, warehouse, "acme", "payment", List.of("payment_id", "paid", "amount"));
+    assertThat(
+            RowSets.rows(
+                warehouse,
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid ="
+                    + " 'public.payment'::regclass AND contype = 'p'"))
+        .containsExactly("PRIMARY KEY (tenant_id, payment_id)");
+    assertThatThrownBy(
+            () ->
+                TestPostgres.execute(
+                    warehouse, "INSERT INTO public.payment VALUES ('acme', 7, '2022-01-05', 1)"))
         .hasMessageContaining("duplicate key");
   }
 }

@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Test;
 class CopyTransferTest {
   private static final String LEDGER = new ReportStore("tenantfold").ledgerTable();
 
-  /** A fresh database set up by {@code sql}, with the report tables (and so the ledger) in place. */
+  /**
+   * A fresh database set up by {@code sql}, with the report tables (and so the ledger) in place.
+   */
   private static String database(String name, String sql) throws Exception {
     String url = TestPostgres.createDatabase(name);
     TestPostgres.execute(url, sql);
@@ -23,17 +25,34 @@ class CopyTransferTest {
     }
     return url;
   }
+
   @Test
   void reExecutedTransferDoesNotDuplicateRowsAndAFailedOneLeavesNone() throws Exception {
-    String source = database("transfer_source", "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, E'v\\t' || g FROM generate_series(1, 5000) g");
-    String target = database("transfer_target", "CREATE TABLE staged (tenant_id text, id int, v text)");
+    String source =
+        database(
+            "transfer_source",
+            "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, E'v\\t' || g FROM"
+                + " generate_series(1, 5000) g");
+    String target =
+        database("transfer_target", "CREATE TABLE staged (tenant_id text, id int, v text)");
     JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
     JdbcEndpoint tgt = new JdbcEndpoint(target, "postgres", "postgres");
 
     try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
-      TransferUnit unit = new TransferUnit("run1", "acme", "t", 0, 2, src, snapshot.id(),
-          "COPY (SELECT 'acme', id, v FROM t WHERE id <= 3000) TO STDOUT", tgt, "COPY staged (tenant_id, id, v) FROM STDIN",
-          LEDGER, 2);
+      TransferUnit unit =
+          new TransferUnit(
+              "run1",
+              "acme",
+              "t",
+              0,
+              2,
+              src,
+              snapshot.id(),
+              "COPY (SELECT 'acme', id, v FROM t WHERE id <= 3000) TO STDOUT",
+              tgt,
+              "COPY staged (tenant_id, id, v) FROM STDIN",
+              LEDGER,
+              2);
 
       TransferOutcome first = CopyTransfer.run(unit);
       TransferOutcome retried = CopyTransfer.run(unit);
@@ -45,34 +64,67 @@ class CopyTransferTest {
       assertThat(retried.loadedRows()).as("counts reported from the ledger").isEqualTo(3000);
       assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).isEqualTo(3000);
 
-      TransferUnit broken = new TransferUnit("run1", "acme", "t", 1, 2, src, snapshot.id(),
-          "COPY (SELECT 'acme', id, v, 'one column too many' FROM t WHERE id > 3000) TO STDOUT", tgt,
-          "COPY staged (tenant_id, id, v) FROM STDIN", LEDGER, 2);
+      TransferUnit broken =
+          new TransferUnit(
+              "run1",
+              "acme",
+              "t",
+              1,
+              2,
+              src,
+              snapshot.id(),
+              "COPY (SELECT 'acme', id, v, 'one column too many' FROM t WHERE id > 3000) TO STDOUT",
+              tgt,
+              "COPY staged (tenant_id, id, v) FROM STDIN",
+              LEDGER,
+              2);
       TransferOutcome failed = CopyTransfer.run(broken);
       assertThat(failed.failed()).isTrue();
       assertThat(failed.error()).contains("tenant acme table t partition 2/2");
-      assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).as("a failed COPY leaves no rows").isEqualTo(3000);
-      assertThat(RowSets.count(target, "SELECT count(*) FROM tenantfold.load_ledger WHERE part = 1")).as("nor a ledger row").isZero();
+      assertThat(RowSets.count(target, "SELECT count(*) FROM staged"))
+          .as("a failed COPY leaves no rows")
+          .isEqualTo(3000);
+      assertThat(
+              RowSets.count(target, "SELECT count(*) FROM tenantfold.load_ledger WHERE part = 1"))
+          .as("nor a ledger row")
+          .isZero();
     }
   }
 
   @Test
   void twoAttemptsAtOnceLoadThePartitionOnce() throws Exception {
-    String source = database("speculative_source", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 200000)");
+    String source =
+        database(
+            "speculative_source",
+            "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 200000)");
     String target = database("speculative_target", "CREATE TABLE staged (tenant_id text, id int)");
     JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
     try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
-      TransferUnit unit = new TransferUnit("run1", "acme", "t", 0, 1, src, snapshot.id(), "COPY (SELECT 'acme', id FROM t) TO STDOUT",
-          new JdbcEndpoint(target, "postgres", "postgres"), "COPY staged (tenant_id, id) FROM STDIN", LEDGER, 1);
+      TransferUnit unit =
+          new TransferUnit(
+              "run1",
+              "acme",
+              "t",
+              0,
+              1,
+              src,
+              snapshot.id(),
+              "COPY (SELECT 'acme', id FROM t) TO STDOUT",
+              new JdbcEndpoint(target, "postgres", "postgres"),
+              "COPY staged (tenant_id, id) FROM STDIN",
+              LEDGER,
+              1);
       // A speculative copy of a task: the second claim waits on the first's uncommitted ledger row.
       var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> CopyTransfer.run(unit));
       var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> CopyTransfer.run(unit));
       List<TransferOutcome> outcomes = List.of(first.get(), second.get());
 
-      assertThat(outcomes).allSatisfy(o -> {
-        assertThat(o.failed()).as("error: %s", o.error()).isFalse();
-        assertThat(o.loadedRows()).isEqualTo(200000);
-      });
+      assertThat(outcomes)
+          .allSatisfy(
+              o -> {
+                assertThat(o.failed()).as("error: %s", o.error()).isFalse();
+                assertThat(o.loadedRows()).isEqualTo(200000);
+              });
       assertThat(outcomes).filteredOn(TransferOutcome::fromLedger).hasSize(1);
     }
     assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).isEqualTo(200000);
@@ -80,14 +132,30 @@ class CopyTransferTest {
 
   @Test
   void transferReadsTheExportedSnapshotNotTheLatestData() throws Exception {
-    String source = database("snapshot_source", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
+    String source =
+        database(
+            "snapshot_source",
+            "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
     String target = database("snapshot_target", "CREATE TABLE staged (tenant_id text, id int)");
     JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
     try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
-      TestPostgres.execute(source, "INSERT INTO t SELECT generate_series(101, 150); DELETE FROM t WHERE id <= 10");
-      TransferOutcome outcome = CopyTransfer.run(new TransferUnit("run1", "acme", "t", 0, 1, src, snapshot.id(),
-          "COPY (SELECT 'acme', id FROM t) TO STDOUT", new JdbcEndpoint(target, "postgres", "postgres"), "COPY staged (tenant_id, id) FROM STDIN",
-          LEDGER, 1));
+      TestPostgres.execute(
+          source, "INSERT INTO t SELECT generate_series(101, 150); DELETE FROM t WHERE id <= 10");
+      TransferOutcome outcome =
+          CopyTransfer.run(
+              new TransferUnit(
+                  "run1",
+                  "acme",
+                  "t",
+                  0,
+                  1,
+                  src,
+                  snapshot.id(),
+                  "COPY (SELECT 'acme', id FROM t) TO STDOUT",
+                  new JdbcEndpoint(target, "postgres", "postgres"),
+                  "COPY staged (tenant_id, id) FROM STDIN",
+                  LEDGER,
+                  1));
       assertThat(outcome.loadedRows()).isEqualTo(100);
     }
     assertThat(RowSets.count(target, "SELECT min(id) FROM staged")).isEqualTo(1);

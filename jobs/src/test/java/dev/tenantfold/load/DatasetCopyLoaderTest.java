@@ -43,15 +43,23 @@ import org.junit.jupiter.params.provider.ValueSource;
  * failed partition never duplicates or half-loads rows.
  */
 class DatasetCopyLoaderTest {
-  private static final String COLUMNS = """
+  private static final String COLUMNS =
+      """
       id bigint PRIMARY KEY, t text, vc varchar(32), ch char(4), i2 smallint, i4 integer, n numeric(12,2), n30 numeric(30,6), nu numeric,
       f8 double precision, f4 real, ts timestamptz, tsn timestamp, d date, b bytea, ta text[], ia integer[], ia2 integer[][], fa float8[],
       na numeric(10,2)[], tsa timestamptz[], da date[], ba bytea[], e order_status, ea order_status[], j json, jb jsonb, u uuid,
       iv interval, tm time, bo boolean
       """;
-  private static final String ENUM = "CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled', 'with space', 'quote''s', 'NULL')";
-  /** DemoData's awkward values and more, one row per kind of trouble, then bulk rows with random floats and timestamps. */
-  private static final String ROWS = """
+  private static final String ENUM =
+      "CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled', 'with space',"
+          + " 'quote''s', 'NULL')";
+
+  /**
+   * DemoData's awkward values and more, one row per kind of trouble, then bulk rows with random
+   * floats and timestamps.
+   */
+  private static final String ROWS =
+      """
       INSERT INTO awkward VALUES
         (1, E'tab\\there, newline\\nthere, cr\\rhere', '', 'DE', 32767, 2147483647, 0.01, 123456789012345678901234.123456,
          3.14159265358979323846264338327950288419716939937510, 'NaN', 'Infinity', '2024-02-29 23:59:59.999999+00', '2024-02-29 23:59:59.999999',
@@ -89,8 +97,7 @@ class DatasetCopyLoaderTest {
 
   private static final SparkSession spark = LocalSpark.session();
 
-  @TempDir
-  static Path tmp;
+  @TempDir static Path tmp;
 
   @ParameterizedTest(name = "java8API={0}")
   @ValueSource(booleans = {false, true})
@@ -98,7 +105,12 @@ class DatasetCopyLoaderTest {
     String source = TestPostgres.createDatabase("dataset_source");
     String target = TestPostgres.createDatabase("dataset_target");
     TestPostgres.execute(source, ENUM + "; CREATE TABLE awkward (" + COLUMNS + "); " + ROWS);
-    TestPostgres.execute(target, ENUM + "; CREATE TABLE awkward (tenant_id text NOT NULL, " + COLUMNS + "); CREATE SCHEMA tenantfold_staging");
+    TestPostgres.execute(
+        target,
+        ENUM
+            + "; CREATE TABLE awkward (tenant_id text NOT NULL, "
+            + COLUMNS
+            + "); CREATE SCHEMA tenantfold_staging");
     ReportStore reports = new ReportStore("tenantfold");
     List<ColumnSpec> columns = ParquetExports.columns(source, "awkward");
     StagingTable staging;
@@ -106,8 +118,13 @@ class DatasetCopyLoaderTest {
       reports.ensureTables(conn);
       StagingRegistry registry = new StagingRegistry("tenantfold");
       registry.ensureTable(conn);
-      staging = StagingTable.of(registry.register(conn, "run-" + java8Api, "acme", "awkward", "tenantfold_staging"), "public",
-          new TargetTable("awkward", columns, List.of("id")), "tenant_id", "acme");
+      staging =
+          StagingTable.of(
+              registry.register(conn, "run-" + java8Api, "acme", "awkward", "tenantfold_staging"),
+              "public",
+              new TargetTable("awkward", columns, List.of("id")),
+              "tenant_id",
+              "acme");
       staging.create(conn);
     }
 
@@ -115,46 +132,85 @@ class DatasetCopyLoaderTest {
     TableChecksum folded;
     spark.conf().set("spark.sql.datetime.java8API.enabled", java8Api);
     try {
-      Dataset<Row> export = ParquetExports.export(spark, source, "awkward", tmp,
-          Map.of("ia2", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType))));
+      Dataset<Row> export =
+          ParquetExports.export(
+              spark,
+              source,
+              "awkward",
+              tmp,
+              Map.of(
+                  "ia2",
+                  DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType))));
       Dataset<Row> conformed = export.select(conformedColumns(columns));
       Object ts = conformed.where(col("ts").isNotNull()).select("ts").first().get(0);
-      assertThat(ts).as("the session hands timestamps out as %s; the load must not depend on it", java8Api ? "Instant" : "java.sql.Timestamp")
+      assertThat(ts)
+          .as(
+              "the session hands timestamps out as %s; the load must not depend on it",
+              java8Api ? "Instant" : "java.sql.Timestamp")
           .isInstanceOf(java8Api ? Instant.class : java.sql.Timestamp.class);
 
-      DatasetLoadFold.Folded<TableChecksum> loaded = DatasetCopyLoader.load(conformed,
-          DatasetLoad.into(staging, "run-" + java8Api, new JdbcEndpoint(target, "postgres", "postgres"), reports.ledgerTable(), 2),
-          ChecksumFold.over(spec, List.of(conformed.columns())).orElseThrow());
+      DatasetLoadFold.Folded<TableChecksum> loaded =
+          DatasetCopyLoader.load(
+              conformed,
+              DatasetLoad.into(
+                  staging,
+                  "run-" + java8Api,
+                  new JdbcEndpoint(target, "postgres", "postgres"),
+                  reports.ledgerTable(),
+                  2),
+              ChecksumFold.over(spec, List.of(conformed.columns())).orElseThrow());
       DatasetLoadResult result = loaded.load();
       folded = ChecksumFold.total(spec, loaded.folds());
 
       assertThat(result.errors()).as("partition errors").isEmpty();
-      assertThat(result.partitions()).as("one outcome per Parquet partition").hasSize(conformed.javaRDD().getNumPartitions());
+      assertThat(result.partitions())
+          .as("one outcome per Parquet partition")
+          .hasSize(conformed.javaRDD().getNumPartitions());
       assertThat(result.loadedRows()).as("rows COPY accepted").isEqualTo(3006);
       assertThat(result.sentRows()).as("rows read from the Dataset").isEqualTo(3006);
     } finally {
       spark.conf().unset("spark.sql.datetime.java8API.enabled");
     }
 
-    String cols = columns.stream().map(c -> "\"" + c.name() + "\"").collect(Collectors.joining(", "));
+    String cols =
+        columns.stream().map(c -> "\"" + c.name() + "\"").collect(Collectors.joining(", "));
     List<String> expected = RowSets.rows(source, "SELECT ROW(" + cols + ")::text FROM awkward");
-    List<String> actual = RowSets.rows(target, "SELECT ROW(" + cols + ")::text FROM " + staging.qualifiedName() + " WHERE tenant_id = 'acme'");
+    List<String> actual =
+        RowSets.rows(
+            target,
+            "SELECT ROW("
+                + cols
+                + ")::text FROM "
+                + staging.qualifiedName()
+                + " WHERE tenant_id = 'acme'");
     List<String> missing = new ArrayList<>(expected);
     missing.removeAll(actual);
     List<String> extra = new ArrayList<>(actual);
     extra.removeAll(expected);
-    assertThat(missing).as("source rows not in staging (staging has instead: %s)", extra.stream().limit(5).toList()).isEmpty();
+    assertThat(missing)
+        .as(
+            "source rows not in staging (staging has instead: %s)",
+            extra.stream().limit(5).toList())
+        .isEmpty();
     assertThat(actual).as("every row identical, none twice").hasSameSizeAs(expected);
     try (Connection conn = TestPostgres.connect(target)) {
-      assertThat(folded).as("the source checksum folded in the load pass, against SQL over staging")
-          .isEqualTo(PostgresChecksum.checksum(conn, ChecksumQueries.target(staging.table(), staging.qualifiedName(), "tenant_id = 'acme'", 64)));
+      assertThat(folded)
+          .as("the source checksum folded in the load pass, against SQL over staging")
+          .isEqualTo(
+              PostgresChecksum.checksum(
+                  conn,
+                  ChecksumQueries.target(
+                      staging.table(), staging.qualifiedName(), "tenant_id = 'acme'", 64)));
     }
   }
 
   @Test
   void everyDoubleAndFloatBitPatternSurvivesTheTextForm() {
     String target = TestPostgres.createDatabase("dataset_floats");
-    TestPostgres.execute(target, "CREATE TABLE floats (tenant_id text NOT NULL, bits bigint, f8 double precision, fbits integer, f4 real)");
+    TestPostgres.execute(
+        target,
+        "CREATE TABLE floats (tenant_id text NOT NULL, bits bigint, f8 double precision, fbits"
+            + " integer, f4 real)");
     ReportStore reports = new ReportStore("tenantfold");
     try (Connection conn = TestPostgres.connect(target)) {
       reports.ensureTables(conn);
@@ -166,7 +222,8 @@ class DatasetCopyLoaderTest {
     while (rows.size() < 50_000) {
       long bits = random.nextLong();
       int fbits = random.nextInt();
-      // Small and subnormal magnitudes are where shortest round-trip printing and strtod disagree most often.
+      // Small and subnormal magnitudes are where shortest round-trip printing and strtod disagree
+      // most often.
       if (rows.size() % 5 == 0) {
         bits &= 0x800fffffffffffffL;
         fbits &= 0x807fffff;
@@ -177,20 +234,43 @@ class DatasetCopyLoaderTest {
         rows.add(RowFactory.create("acme", bits, d, fbits, f));
       }
     }
-    StructType schema = new StructType().add("tenant_id", DataTypes.StringType).add("bits", DataTypes.LongType).add("f8", DataTypes.DoubleType)
-        .add("fbits", DataTypes.IntegerType).add("f4", DataTypes.FloatType);
-    List<ColumnSpec> columns = List.of(new ColumnSpec("tenant_id", "text", true, null, false), new ColumnSpec("bits", "bigint", false, null, false),
-        new ColumnSpec("f8", "double precision", false, null, false), new ColumnSpec("fbits", "integer", false, null, false),
-        new ColumnSpec("f4", "real", false, null, false));
+    StructType schema =
+        new StructType()
+            .add("tenant_id", DataTypes.StringType)
+            .add("bits", DataTypes.LongType)
+            .add("f8", DataTypes.DoubleType)
+            .add("fbits", DataTypes.IntegerType)
+            .add("f4", DataTypes.FloatType);
+    List<ColumnSpec> columns =
+        List.of(
+            new ColumnSpec("tenant_id", "text", true, null, false),
+            new ColumnSpec("bits", "bigint", false, null, false),
+            new ColumnSpec("f8", "double precision", false, null, false),
+            new ColumnSpec("fbits", "integer", false, null, false),
+            new ColumnSpec("f4", "real", false, null, false));
 
-    DatasetLoadResult result = DatasetCopyLoader.load(spark.createDataFrame(rows, schema).repartition(4, col("bits")),
-        new DatasetLoad("floats", "acme", "floats", new JdbcEndpoint(target, "postgres", "postgres"),
-            "COPY floats (tenant_id, bits, f8, fbits, f4) FROM STDIN", columns, reports.ledgerTable(), 1));
+    DatasetLoadResult result =
+        DatasetCopyLoader.load(
+            spark.createDataFrame(rows, schema).repartition(4, col("bits")),
+            new DatasetLoad(
+                "floats",
+                "acme",
+                "floats",
+                new JdbcEndpoint(target, "postgres", "postgres"),
+                "COPY floats (tenant_id, bits, f8, fbits, f4) FROM STDIN",
+                columns,
+                reports.ledgerTable(),
+                1));
 
     assertThat(result.errors()).isEmpty();
     assertThat(result.loadedRows()).isEqualTo(rows.size());
-    assertThat(RowSets.count(target, "SELECT count(*) FROM floats WHERE float8send(f8) <> int8send(bits) OR float4send(f4) <> int4send(fbits)"))
-        .as("values whose bits changed on the way").isZero();
+    assertThat(
+            RowSets.count(
+                target,
+                "SELECT count(*) FROM floats WHERE float8send(f8) <> int8send(bits) OR"
+                    + " float4send(f4) <> int4send(fbits)"))
+        .as("values whose bits changed on the way")
+        .isZero();
   }
 
   @Test
@@ -198,44 +278,79 @@ class DatasetCopyLoaderTest {
     String password = "S3cret-Pw-7781";
     TestPostgres.createPasswordRole("tf_dataset_loader", password);
     String target = TestPostgres.createDatabase("dataset_once");
-    TestPostgres.execute(target, "CREATE TABLE staged (tenant_id text NOT NULL, id bigint, n integer)");
+    TestPostgres.execute(
+        target, "CREATE TABLE staged (tenant_id text NOT NULL, id bigint, n integer)");
     ReportStore reports = new ReportStore("tenantfold");
     try (Connection conn = TestPostgres.connect(target)) {
       reports.ensureTables(conn);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-    DatasetLoad load = new DatasetLoad("run1", "acme", "t", new JdbcEndpoint(target, "tf_dataset_loader", password),
-        "COPY staged (tenant_id, id, n) FROM STDIN", List.of(new ColumnSpec("tenant_id", "text", true, null, false),
-            new ColumnSpec("id", "bigint", false, null, false), new ColumnSpec("n", "integer", false, null, false)), reports.ledgerTable(), 2);
-    // Three partitions of 1000 ids each (a range is deterministic); the third holds a value an integer column rejects.
+    DatasetLoad load =
+        new DatasetLoad(
+            "run1",
+            "acme",
+            "t",
+            new JdbcEndpoint(target, "tf_dataset_loader", password),
+            "COPY staged (tenant_id, id, n) FROM STDIN",
+            List.of(
+                new ColumnSpec("tenant_id", "text", true, null, false),
+                new ColumnSpec("id", "bigint", false, null, false),
+                new ColumnSpec("n", "integer", false, null, false)),
+            reports.ledgerTable(),
+            2);
+    // Three partitions of 1000 ids each (a range is deterministic); the third holds a value an
+    // integer column rejects.
     Dataset<Row> ids = spark.range(0, 3000, 1, 3).select(lit("acme").as("tenant_id"), col("id"));
-    Dataset<Row> broken = ids.withColumn("n", when(col("id").equalTo(2500), lit(password)).otherwise(col("id").cast("string")));
+    Dataset<Row> broken =
+        ids.withColumn(
+            "n", when(col("id").equalTo(2500), lit(password)).otherwise(col("id").cast("string")));
     Dataset<Row> fixed = ids.withColumn("n", col("id").cast("string"));
 
     DatasetLoadResult first = DatasetCopyLoader.load(broken, load);
     DatasetLoadResult again = DatasetCopyLoader.load(broken, load);
 
-    assertThat(first.partitions()).extracting(TransferOutcome::failed).as("which partitions failed").containsExactly(false, false, true);
+    assertThat(first.partitions())
+        .extracting(TransferOutcome::failed)
+        .as("which partitions failed")
+        .containsExactly(false, false, true);
     assertThat(first.loadedRows()).isEqualTo(2000);
     String error = first.errors().get(0);
-    assertThat(error).as("names tenant, table and partition").startsWith("Cannot load tenant acme table t partition 3/3: ")
-        .contains("invalid input syntax for type integer").contains("(COPY staged, line 501, column n)").doesNotContain(password);
-    assertThat(RowSets.count(target, "SELECT count(*) FROM staged WHERE id >= 2000")).as("a failed partition leaves no rows").isZero();
-    assertThat(RowSets.count(target, "SELECT count(*) FROM tenantfold.load_ledger WHERE part = 2")).as("nor a ledger row").isZero();
+    assertThat(error)
+        .as("names tenant, table and partition")
+        .startsWith("Cannot load tenant acme table t partition 3/3: ")
+        .contains("invalid input syntax for type integer")
+        .contains("(COPY staged, line 501, column n)")
+        .doesNotContain(password);
+    assertThat(RowSets.count(target, "SELECT count(*) FROM staged WHERE id >= 2000"))
+        .as("a failed partition leaves no rows")
+        .isZero();
+    assertThat(RowSets.count(target, "SELECT count(*) FROM tenantfold.load_ledger WHERE part = 2"))
+        .as("nor a ledger row")
+        .isZero();
 
-    assertThat(again.partitions()).extracting(TransferOutcome::fromLedger).as("a re-run reports committed partitions from the ledger")
+    assertThat(again.partitions())
+        .extracting(TransferOutcome::fromLedger)
+        .as("a re-run reports committed partitions from the ledger")
         .containsExactly(true, true, false);
     assertThat(again.loadedRows()).as("counts from the ledger").isEqualTo(2000);
-    assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).as("nothing loaded twice").isEqualTo(2000);
+    assertThat(RowSets.count(target, "SELECT count(*) FROM staged"))
+        .as("nothing loaded twice")
+        .isEqualTo(2000);
 
     DatasetLoadResult resumed = DatasetCopyLoader.load(fixed, load);
     assertThat(resumed.errors()).isEmpty();
     assertThat(resumed.partitionsFromLedger()).isEqualTo(2);
     assertThat(resumed.loadedRows()).isEqualTo(3000);
     assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).isEqualTo(3000);
-    assertThat(RowSets.count(target, "SELECT count(DISTINCT id) FROM staged")).as("each id once").isEqualTo(3000);
-    assertThat(RowSets.count(target, "SELECT sum(rows_loaded) FROM tenantfold.load_ledger WHERE run_id = 'run1'")).isEqualTo(3000);
+    assertThat(RowSets.count(target, "SELECT count(DISTINCT id) FROM staged"))
+        .as("each id once")
+        .isEqualTo(3000);
+    assertThat(
+            RowSets.count(
+                target,
+                "SELECT sum(rows_loaded) FROM tenantfold.load_ledger WHERE run_id = 'run1'"))
+        .isEqualTo(3000);
   }
 
   @Test
@@ -248,24 +363,46 @@ class DatasetCopyLoaderTest {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-    DatasetLoad load = new DatasetLoad("run-fold", "acme", "t", new JdbcEndpoint(target, "postgres", "postgres"),
-        "COPY staged (tenant_id, id) FROM STDIN", List.of(new ColumnSpec("tenant_id", "text", true, null, false),
-            new ColumnSpec("id", "bigint", false, null, false)), reports.ledgerTable(), 2);
+    DatasetLoad load =
+        new DatasetLoad(
+            "run-fold",
+            "acme",
+            "t",
+            new JdbcEndpoint(target, "postgres", "postgres"),
+            "COPY staged (tenant_id, id) FROM STDIN",
+            List.of(
+                new ColumnSpec("tenant_id", "text", true, null, false),
+                new ColumnSpec("id", "bigint", false, null, false)),
+            reports.ledgerTable(),
+            2);
     Dataset<Row> ids = spark.range(0, 3000, 1, 3).select(lit("acme").as("tenant_id"), col("id"));
 
     DatasetLoadFold.Folded<long[]> first = DatasetCopyLoader.load(ids, load, new CountAndSum());
     DatasetLoadFold.Folded<long[]> again = DatasetCopyLoader.load(ids, load, new CountAndSum());
-    DatasetLoadFold.Folded<long[]> changed = DatasetCopyLoader.load(ids.where(col("id").notEqual(2999)), load, new CountAndSum());
+    DatasetLoadFold.Folded<long[]> changed =
+        DatasetCopyLoader.load(ids.where(col("id").notEqual(2999)), load, new CountAndSum());
 
     assertThat(first.load().errors()).isEmpty();
-    assertThat(first.folds()).as("one fold per committed partition: (rows, sum of ids)")
-        .containsExactly(new long[] {1000, 499_500}, new long[] {1000, 1_499_500}, new long[] {1000, 2_499_500});
-    assertThat(again.load().partitionsFromLedger()).as("a re-run of the run loads nothing").isEqualTo(3);
-    assertThat(again.folds()).as("but folds the committed partitions' rows again, each once").containsExactlyElementsOf(first.folds());
-    assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).as("nothing loaded twice").isEqualTo(3000);
-    assertThat(changed.load().errors()).as("a committed partition whose rows changed since").singleElement().asString()
-        .startsWith("Cannot load tenant acme table t partition 3/3: an earlier attempt of run run-fold committed 1000 rows of it, this attempt"
-            + " reads 999");
+    assertThat(first.folds())
+        .as("one fold per committed partition: (rows, sum of ids)")
+        .containsExactly(
+            new long[] {1000, 499_500}, new long[] {1000, 1_499_500}, new long[] {1000, 2_499_500});
+    assertThat(again.load().partitionsFromLedger())
+        .as("a re-run of the run loads nothing")
+        .isEqualTo(3);
+    assertThat(again.folds())
+        .as("but folds the committed partitions' rows again, each once")
+        .containsExactlyElementsOf(first.folds());
+    assertThat(RowSets.count(target, "SELECT count(*) FROM staged"))
+        .as("nothing loaded twice")
+        .isEqualTo(3000);
+    assertThat(changed.load().errors())
+        .as("a committed partition whose rows changed since")
+        .singleElement()
+        .asString()
+        .startsWith(
+            "Cannot load tenant acme table t partition 3/3: an earlier attempt of run run-fold"
+                + " committed 1000 rows of it, this attempt reads 999");
     assertThat(changed.folds()).as("folds of the partitions that still agree").hasSize(2);
   }
 
@@ -289,7 +426,10 @@ class DatasetCopyLoaderTest {
     }
   }
 
-  /** The export's columns as the loader takes them: tenant column first, then the target columns in target order. */
+  /**
+   * The export's columns as the loader takes them: tenant column first, then the target columns in
+   * target order.
+   */
   private static org.apache.spark.sql.Column[] conformedColumns(List<ColumnSpec> columns) {
     List<org.apache.spark.sql.Column> out = new ArrayList<>();
     out.add(lit("acme").as("tenant_id"));

@@ -29,13 +29,31 @@ class TargetDdlTest {
   /** An enum, a table using it and a table without: what a fresh target needs from a first run. */
   private static TargetSchema schema() {
     TreeMap<String, TargetTable> tables = new TreeMap<>();
-    tables.put("orders", new TargetTable("orders", List.of(new ColumnSpec("id", "bigint", true, null, false),
-        new ColumnSpec("status", "order_status", false, "order_status", false),
-        new ColumnSpec("history", "order_status[]", false, "order_status", true)), List.of("id")));
-    tables.put("customers", new TargetTable("customers", List.of(new ColumnSpec("id", "integer", true, null, false),
-        new ColumnSpec("name", "text", false, null, false)), List.of("id")));
-    tables.put("events", new TargetTable("events", List.of(new ColumnSpec("kind", "text", false, null, false)), List.of()));
-    return new TargetSchema(tables, Map.of("order_status", new EnumSpec("order_status", List.of("new", "paid", "shipped"))), Map.of());
+    tables.put(
+        "orders",
+        new TargetTable(
+            "orders",
+            List.of(
+                new ColumnSpec("id", "bigint", true, null, false),
+                new ColumnSpec("status", "order_status", false, "order_status", false),
+                new ColumnSpec("history", "order_status[]", false, "order_status", true)),
+            List.of("id")));
+    tables.put(
+        "customers",
+        new TargetTable(
+            "customers",
+            List.of(
+                new ColumnSpec("id", "integer", true, null, false),
+                new ColumnSpec("name", "text", false, null, false)),
+            List.of("id")));
+    tables.put(
+        "events",
+        new TargetTable(
+            "events", List.of(new ColumnSpec("kind", "text", false, null, false)), List.of()));
+    return new TargetSchema(
+        tables,
+        Map.of("order_status", new EnumSpec("order_status", List.of("new", "paid", "shipped"))),
+        Map.of());
   }
 
   @Test
@@ -48,22 +66,34 @@ class TargetDdlTest {
         CyclicBarrier start = new CyclicBarrier(RUNS_AT_ONCE);
         List<Future<Map<String, String>>> runs = new ArrayList<>();
         for (int i = 0; i < RUNS_AT_ONCE; i++) {
-          Callable<Map<String, String>> run = () -> {
-            try (Connection conn = TestPostgres.connect(warehouse)) {
-              start.await();
-              return new TargetDdl("wh", "tenant_id").apply(conn, schema(), Duration.ofSeconds(10));
-            }
-          };
+          Callable<Map<String, String>> run =
+              () -> {
+                try (Connection conn = TestPostgres.connect(warehouse)) {
+                  start.await();
+                  return new TargetDdl("wh", "tenant_id")
+                      .apply(conn, schema(), Duration.ofSeconds(10));
+                }
+              };
           runs.add(pool.submit(run));
         }
         for (Future<Map<String, String>> run : runs) {
-          assertThat(run.get()).as("tables a concurrent run could not create (round %d)", round).isEmpty();
+          assertThat(run.get())
+              .as("tables a concurrent run could not create (round %d)", round)
+              .isEmpty();
         }
-        assertThat(RowSets.rows(warehouse, "SELECT c.relname || ' ' || c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE n.nspname = 'wh' AND c.relkind IN ('p', 'r')"))
+        assertThat(
+                RowSets.rows(
+                    warehouse,
+                    "SELECT c.relname || ' ' || c.relkind::text FROM pg_class c JOIN pg_namespace n"
+                        + " ON n.oid = c.relnamespace WHERE n.nspname = 'wh' AND c.relkind IN ('p',"
+                        + " 'r')"))
             .containsExactly("customers p", "events p", "orders p");
-        assertThat(RowSets.rows(warehouse, "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum"
-            + " WHERE enumtypid = 'wh.order_status'::regtype")).containsExactly("new,paid,shipped");
+        assertThat(
+                RowSets.rows(
+                    warehouse,
+                    "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum"
+                        + " WHERE enumtypid = 'wh.order_status'::regtype"))
+            .containsExactly("new,paid,shipped");
       }
     } finally {
       pool.shutdownNow();
@@ -73,35 +103,68 @@ class TargetDdlTest {
   @Test
   void rowLevelSecurityIsSetUpOnceKeptOnTheNextRunAndFollowsAChangedSetting() throws Exception {
     String warehouse = TestPostgres.createDatabase("warehouse_rls");
-    TargetDdl ddl = new TargetDdl("wh", "tenant_id", Optional.of(new RowLevelSecurity("wh", "tenant_id", "app.tenant_id", Optional.empty())));
+    TargetDdl ddl =
+        new TargetDdl(
+            "wh",
+            "tenant_id",
+            Optional.of(
+                new RowLevelSecurity("wh", "tenant_id", "app.tenant_id", Optional.empty())));
     try (Connection conn = TestPostgres.connect(warehouse)) {
       assertThat(ddl.apply(conn, schema(), Duration.ofSeconds(10))).isEmpty();
     }
-    String policies = "SELECT c.relname || ' ' || p.oid || ' ' || pg_get_expr(p.polqual, p.polrelid) || ' ' || c.relforcerowsecurity"
-        + " FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.polname = 'tenantfold_tenant_isolation'";
+    String policies =
+        "SELECT c.relname || ' ' || p.oid || ' ' || pg_get_expr(p.polqual, p.polrelid) || ' ' ||"
+            + " c.relforcerowsecurity FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE"
+            + " p.polname = 'tenantfold_tenant_isolation'";
     List<String> first = RowSets.rows(warehouse, policies);
-    assertThat(first).hasSize(3).allSatisfy(p -> assertThat(p).contains("current_setting('app.tenant_id'::text, true)").endsWith(" true"));
+    assertThat(first)
+        .hasSize(3)
+        .allSatisfy(
+            p ->
+                assertThat(p)
+                    .contains("current_setting('app.tenant_id'::text, true)")
+                    .endsWith(" true"));
 
     try (Connection conn = TestPostgres.connect(warehouse)) {
       assertThat(ddl.apply(conn, schema(), Duration.ofSeconds(10))).isEmpty();
     }
-    assertThat(RowSets.rows(warehouse, policies)).as("policies after a second run (same oids: not recreated)").isEqualTo(first);
+    assertThat(RowSets.rows(warehouse, policies))
+        .as("policies after a second run (same oids: not recreated)")
+        .isEqualTo(first);
 
-    TargetDdl renamed = new TargetDdl("wh", "tenant_id", Optional.of(new RowLevelSecurity("wh", "tenant_id", "crm.tenant", Optional.empty())));
+    TargetDdl renamed =
+        new TargetDdl(
+            "wh",
+            "tenant_id",
+            Optional.of(new RowLevelSecurity("wh", "tenant_id", "crm.tenant", Optional.empty())));
     try (Connection conn = TestPostgres.connect(warehouse)) {
       assertThat(renamed.apply(conn, schema(), Duration.ofSeconds(10))).isEmpty();
     }
-    assertThat(RowSets.rows(warehouse, policies)).hasSize(3).allSatisfy(p -> assertThat(p).contains("current_setting('crm.tenant'::text, true)"));
+    assertThat(RowSets.rows(warehouse, policies))
+        .hasSize(3)
+        .allSatisfy(p -> assertThat(p).contains("current_setting('crm.tenant'::text, true)"));
   }
 
   @Test
   void aMissingApplicationRoleFailsEveryTableNamingTheKey() throws Exception {
     String warehouse = TestPostgres.createDatabase("warehouse_rls");
-    TargetDdl ddl = new TargetDdl("wh", "tenant_id",
-        Optional.of(new RowLevelSecurity("wh", "tenant_id", "app.tenant_id", Optional.of("tf_no_such_role"))));
+    TargetDdl ddl =
+        new TargetDdl(
+            "wh",
+            "tenant_id",
+            Optional.of(
+                new RowLevelSecurity(
+                    "wh", "tenant_id", "app.tenant_id", Optional.of("tf_no_such_role"))));
     try (Connection conn = TestPostgres.connect(warehouse)) {
-      assertThat(ddl.apply(conn, schema(), Duration.ofSeconds(10))).hasSize(3)
-          .allSatisfy((table, why) -> assertThat(why).contains("tf_no_such_role", "does not exist", "tenantfold.target.application-role"));
+      assertThat(ddl.apply(conn, schema(), Duration.ofSeconds(10)))
+          .hasSize(3)
+          .allSatisfy(
+              (table, why) ->
+                  assertThat(why)
+                      .contains(
+                          "tf_no_such_role",
+                          "does not exist",
+                          "tenantfold.target.application-role"));
     }
   }
 }

@@ -8,7 +8,6 @@ import dev.tenantfold.load.LoadLedger;
 import dev.tenantfold.testing.TestPostgres;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -17,7 +16,8 @@ import org.postgresql.copy.CopyIn;
 
 /**
  * The rows progress shows are the target's own counts: a COPY still streaming shows its processed
- * rows (pg_stat_progress_copy), a committed partition its ledger rows, and a rolled-back one nothing.
+ * rows (pg_stat_progress_copy), a committed partition its ledger rows, and a rolled-back one
+ * nothing.
  */
 class CopyProgressProbeTest {
   private static final String RUN = "20261129T150000Z-beef";
@@ -31,7 +31,8 @@ class CopyProgressProbeTest {
       LoadLedger.createTable(c, ledger);
     }
     JdbcEndpoint target = new JdbcEndpoint(url, "postgres", "postgres");
-    try (CopyProgressProbe probe = new CopyProgressProbe(target, ledger, RUN, List.of("acme", "globex"));
+    try (CopyProgressProbe probe =
+            new CopyProgressProbe(target, ledger, RUN, List.of("acme", "globex"));
         Connection load = target.connect(SessionName.of(RUN, "load-acme"));
         Connection other = target.connect(SessionName.of("20261129T140000Z-0000", "load-acme"))) {
       load.setAutoCommit(false);
@@ -43,25 +44,31 @@ class CopyProgressProbeTest {
       copy.flushCopy();
       // Another run's COPY is not this run's progress.
       other.setAutoCommit(false);
-      CopyIn foreign = other.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY staging FROM STDIN");
+      CopyIn foreign =
+          other.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY staging FROM STDIN");
       byte[] more = rows(0, 300);
       foreign.writeToCopy(more, 0, more.length);
       foreign.flushCopy();
 
       Map<String, CopyProgressProbe.Copied> inFlight = pollUntil(probe, 5000);
-      assertThat(inFlight.get("acme")).as("a COPY streaming shows the rows the server processed").isEqualTo(new CopyProgressProbe.Copied(0, 0, 5000));
+      assertThat(inFlight.get("acme"))
+          .as("a COPY streaming shows the rows the server processed")
+          .isEqualTo(new CopyProgressProbe.Copied(0, 0, 5000));
       assertThat(inFlight).doesNotContainKey("globex");
 
       long loaded = copy.endCopy();
       part.record(load, loaded, loaded);
       load.commit();
-      assertThat(probe.poll().get("acme")).as("committed: the ledger's rows").isEqualTo(new CopyProgressProbe.Copied(5000, 1, 0));
+      assertThat(probe.poll().get("acme"))
+          .as("committed: the ledger's rows")
+          .isEqualTo(new CopyProgressProbe.Copied(5000, 1, 0));
       foreign.cancelCopy();
       other.rollback();
     }
   }
 
-  private static Map<String, CopyProgressProbe.Copied> pollUntil(CopyProgressProbe probe, long rows) throws InterruptedException {
+  private static Map<String, CopyProgressProbe.Copied> pollUntil(CopyProgressProbe probe, long rows)
+      throws InterruptedException {
     Map<String, CopyProgressProbe.Copied> last = Map.of();
     for (int i = 0; i < 50; i++) {
       last = probe.poll();

@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** What a person watching a run sees: per stage tenants and tables done of total, rows, rows/s, time left; a block on a terminal, lines elsewhere. */
+/**
+ * What a person watching a run sees: per stage tenants and tables done of total, rows, rows/s, time
+ * left; a block on a terminal, lines elsewhere.
+ */
 class ProgressReporterTest {
   private final AtomicLong clock = new AtomicLong();
 
@@ -38,10 +41,15 @@ class ProgressReporterTest {
   void aPlainLineSaysPerStageWhatIsDoneOfTheTotalWithRowsRateAndTimeLeft() {
     String line = ProgressReporter.line(threeTenants().snapshot(), -1, LocalTime.of(15, 4, 5));
 
-    assertThat(line).startsWith("[progress 15:04:05] run 20261129T150000Z-ab12 10s: 0/3 tenants published, 1 failed; ")
+    assertThat(line)
+        .startsWith(
+            "[progress 15:04:05] run 20261129T150000Z-ab12 10s: 0/3 tenants published, 1 failed; ")
         .contains("plan     3/3 tenants")
-        // acme is past transfer and initech has ended: 2 of 3 tenants and their 8 of 12 tables need no more transfer.
-        .contains("transfer 2/3 tenants, 8/12 tables, 1,500,000 rows of ~3,000,000, 150,000 rows/s, ~10s left")
+        // acme is past transfer and initech has ended: 2 of 3 tenants and their 8 of 12 tables need
+        // no more transfer.
+        .contains(
+            "transfer 2/3 tenants, 8/12 tables, 1,500,000 rows of ~3,000,000, 150,000 rows/s, ~10s"
+                + " left")
         // initech's tables need no validation any more; acme has validated one.
         .contains("validate 1/3 tenants, 5/12 tables")
         .contains("publish  1/3 tenants");
@@ -51,8 +59,14 @@ class ProgressReporterTest {
   void aTerminalBlockListsTheStagesAndTheTenantsUnderWay() {
     List<String> block = ProgressReporter.block(threeTenants().snapshot(), 75_000);
 
-    assertThat(block.get(0)).isEqualTo("tenantfold run 20261129T150000Z-ab12  10s  0/3 tenants published, 1 failed");
-    assertThat(block).anyMatch(l -> l.equals("  transfer 2/3 tenants      8/12 tables  1,500,000 rows of ~3,000,000, 75,000 rows/s, ~10s left"))
+    assertThat(block.get(0))
+        .isEqualTo("tenantfold run 20261129T150000Z-ab12  10s  0/3 tenants published, 1 failed");
+    assertThat(block)
+        .anyMatch(
+            l ->
+                l.equals(
+                    "  transfer 2/3 tenants      8/12 tables  1,500,000 rows of ~3,000,000, 75,000"
+                        + " rows/s, ~10s left"))
         .anyMatch(l -> l.matches("    acme +validate +1/4 tables"))
         .anyMatch(l -> l.matches("    globex +transfer +500,000 rows \\(~50%\\)"))
         .noneMatch(l -> l.contains("initech"));
@@ -78,7 +92,10 @@ class ProgressReporterTest {
 
     String line = ProgressReporter.line(tracker.snapshot(), -1, LocalTime.NOON);
 
-    assertThat(line).contains("transfer 2/3 tenants, 2/3 tables, 2,000,000 rows of ~3,000,000, 100,000 rows/s, ~10s left");
+    assertThat(line)
+        .contains(
+            "transfer 2/3 tenants, 2/3 tables, 2,000,000 rows of ~3,000,000, 100,000 rows/s, ~10s"
+                + " left");
   }
 
   @Test
@@ -94,20 +111,29 @@ class ProgressReporterTest {
 
     String line = ProgressReporter.line(tracker.snapshot(), -1, LocalTime.NOON);
 
-    assertThat(line).contains("0/2 tenants checked", "validate 0/2 tenants, 2/3 tables, 2,000 rows checked, ~1s left").doesNotContain("transfer");
+    assertThat(line)
+        .contains(
+            "0/2 tenants checked", "validate 0/2 tenants, 2/3 tables, 2,000 rows checked, ~1s left")
+        .doesNotContain("transfer");
   }
 
   @Test
   void withoutATerminalItWritesALineEveryIntervalAndTheFinalStateOnClose() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     ProgressTracker tracker = threeTenants();
-    try (ProgressReporter reporter = ProgressReporter.start(tracker, new PrintStream(bytes, true, StandardCharsets.UTF_8),
-        new ProgressConfig(ProgressConfig.Mode.AUTO, Duration.ofMillis(100)))) {
+    try (ProgressReporter reporter =
+        ProgressReporter.start(
+            tracker,
+            new PrintStream(bytes, true, StandardCharsets.UTF_8),
+            new ProgressConfig(ProgressConfig.Mode.AUTO, Duration.ofMillis(100)))) {
       Thread.sleep(550);
       tracker.finished("acme", true);
     }
     List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
-    assertThat(lines).as("a line every 100 ms for 550 ms, then the final one").hasSizeBetween(4, 8).allMatch(l -> l.startsWith("[progress "));
+    assertThat(lines)
+        .as("a line every 100 ms for 550 ms, then the final one")
+        .hasSizeBetween(4, 8)
+        .allMatch(l -> l.startsWith("[progress "));
     assertThat(lines.get(lines.size() - 1)).contains("1/3 tenants published, 1 failed");
     assertThat(String.join("\n", lines)).doesNotContain("\u001b[");
   }
@@ -115,21 +141,32 @@ class ProgressReporterTest {
   @Test
   void onATerminalItRedrawsOneBlockInPlace() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ProgressReporter reporter = ProgressReporter.start(threeTenants(), new PrintStream(bytes, true, StandardCharsets.UTF_8),
-        new ProgressConfig(ProgressConfig.Mode.TERMINAL, Duration.ofMillis(100)))) {
+    try (ProgressReporter reporter =
+        ProgressReporter.start(
+            threeTenants(),
+            new PrintStream(bytes, true, StandardCharsets.UTF_8),
+            new ProgressConfig(ProgressConfig.Mode.TERMINAL, Duration.ofMillis(100)))) {
       Thread.sleep(350);
     }
     String text = bytes.toString(StandardCharsets.UTF_8);
     int blockLines = ProgressReporter.block(threeTenants().snapshot(), 0).size();
-    assertThat(text).as("each redraw moves the cursor back up over the block").contains("\u001b[" + blockLines + "A").contains("\r\u001b[2K");
-    assertThat(text.split("tenantfold run 20261129T150000Z-ab12", -1).length - 1).as("blocks drawn").isGreaterThanOrEqualTo(3);
+    assertThat(text)
+        .as("each redraw moves the cursor back up over the block")
+        .contains("\u001b[" + blockLines + "A")
+        .contains("\r\u001b[2K");
+    assertThat(text.split("tenantfold run 20261129T150000Z-ab12", -1).length - 1)
+        .as("blocks drawn")
+        .isGreaterThanOrEqualTo(3);
   }
 
   @Test
   void offShowsNothing() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ProgressReporter reporter = ProgressReporter.start(threeTenants(), new PrintStream(bytes, true, StandardCharsets.UTF_8),
-        new ProgressConfig(ProgressConfig.Mode.OFF, Duration.ofMillis(10)))) {
+    try (ProgressReporter reporter =
+        ProgressReporter.start(
+            threeTenants(),
+            new PrintStream(bytes, true, StandardCharsets.UTF_8),
+            new ProgressConfig(ProgressConfig.Mode.OFF, Duration.ofMillis(10)))) {
       assertThat(reporter).isNotNull();
     }
     assertThat(bytes.size()).isZero();

@@ -30,16 +30,26 @@ class S3ParquetRoundTripTest {
 
   @Test
   void writesAndReadsParquetThroughS3aAndS3Uris() {
-    Dataset<Row> rows = spark.sql("SELECT id, CAST(id * 1.5 AS decimal(12,2)) AS amount, concat('név\\t', id) AS label,"
-        + " CASE WHEN id % 7 = 0 THEN NULL ELSE array(id, NULL) END AS tags FROM range(0, 500)").repartition(3);
+    Dataset<Row> rows =
+        spark
+            .sql(
+                "SELECT id, CAST(id * 1.5 AS decimal(12,2)) AS amount, concat('név\\t', id) AS"
+                    + " label, CASE WHEN id % 7 = 0 THEN NULL ELSE array(id, NULL) END AS tags FROM"
+                    + " range(0, 500)")
+            .repartition(3);
     rows.write().mode(SaveMode.Overwrite).parquet("s3a://roundtrip/export/orders");
 
     List<String> keys = s3.listKeys("roundtrip", "export/orders/");
-    assertThat(keys).as("objects S3 holds after the write").anyMatch(k -> k.endsWith(".parquet")).contains("export/orders/_SUCCESS");
+    assertThat(keys)
+        .as("objects S3 holds after the write")
+        .anyMatch(k -> k.endsWith(".parquet"))
+        .contains("export/orders/_SUCCESS");
     List<Row> expected = rows.collectAsList();
     assertThat(spark.read().parquet("s3a://roundtrip/export/orders").collectAsList())
-        .as("rows read back over s3a://").containsExactlyInAnyOrderElementsOf(expected);
+        .as("rows read back over s3a://")
+        .containsExactlyInAnyOrderElementsOf(expected);
     assertThat(spark.read().parquet("s3://roundtrip/export/orders").collectAsList())
-        .as("rows read back over s3:// (S3A)").containsExactlyInAnyOrderElementsOf(expected);
+        .as("rows read back over s3:// (S3A)")
+        .containsExactlyInAnyOrderElementsOf(expected);
   }
 }

@@ -16,51 +16,80 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Planning and the run each open the export; the second open reuses the first listing while the export's metadata is unchanged. */
+/**
+ * Planning and the run each open the export; the second open reuses the first listing while the
+ * export's metadata is unchanged.
+ */
 class ExportTenantSourceTest {
   private static final SparkSession spark = LocalSpark.session();
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private static long localBytesRead() {
-    return FileSystem.getAllStatistics().stream().filter(s -> "file".equals(s.getScheme())).mapToLong(FileSystem.Statistics::getBytesRead).sum();
+    return FileSystem.getAllStatistics().stream()
+        .filter(s -> "file".equals(s.getScheme()))
+        .mapToLong(FileSystem.Statistics::getBytesRead)
+        .sum();
   }
 
   @Test
-  void theRunsOpenOfAnExportPlanningOpenedCostsOneListingAndAChangedExportIsOpenedAgain() throws Exception {
+  void theRunsOpenOfAnExportPlanningOpenedCostsOneListingAndAChangedExportIsOpenedAgain()
+      throws Exception {
     String acme = Fixtures.demoTenant("acme", 60);
     Path root = tmp.resolve("export");
-    RdsExportFixture.write(spark, acme, root, acme.substring(acme.lastIndexOf('/') + 1),
-        List.of("customers", "orders", "order_items", "events"), RdsExportFixture.Options.defaults());
-    TenantfoldConfig config = Fixtures.config(Fixtures.emptyWarehouse()).exportTenant("acme", root.toString(),
-        acme.substring(acme.lastIndexOf('/') + 1), null).build(tmp.resolve("reports"));
+    RdsExportFixture.write(
+        spark,
+        acme,
+        root,
+        acme.substring(acme.lastIndexOf('/') + 1),
+        List.of("customers", "orders", "order_items", "events"),
+        RdsExportFixture.Options.defaults());
+    TenantfoldConfig config =
+        Fixtures.config(Fixtures.emptyWarehouse())
+            .exportTenant("acme", root.toString(), acme.substring(acme.lastIndexOf('/') + 1), null)
+            .build(tmp.resolve("reports"));
     TenantConfig tenant = config.tenants().get(0);
 
     long before = localBytesRead();
     long t0 = System.nanoTime();
-    try (TenantSource plan = TenantSources.of(config, tenant, "plan", "tenantfold.load_ledger", spark)) {
+    try (TenantSource plan =
+        TenantSources.of(config, tenant, "plan", "tenantfold.load_ledger", spark)) {
       assertThat(plan.readCatalog(config.tables()).tables()).hasSize(4);
     }
     long coldBytes = localBytesRead() - before;
     long coldMicros = (System.nanoTime() - t0) / 1000;
     long t1 = System.nanoTime();
-    try (TenantSource run = TenantSources.of(config, tenant, "run", "tenantfold.load_ledger", spark)) {
+    try (TenantSource run =
+        TenantSources.of(config, tenant, "run", "tenantfold.load_ledger", spark)) {
       assertThat(run.readCatalog(config.tables()).tables()).hasSize(4);
     }
     long warmBytes = localBytesRead() - before - coldBytes;
     long warmMicros = (System.nanoTime() - t1) / 1000;
     long b2 = localBytesRead();
     long t2 = System.nanoTime();
-    dev.tenantfold.extract.export.RdsExport.open(spark.sparkContext().hadoopConfiguration(), root.toString(), tenant.export().get().database());
-    System.out.printf("export open: planning %d bytes read in %d us; the run's open %d bytes in %d us; an uncached open in a warm JVM %d bytes"
-        + " in %d us%n", coldBytes, coldMicros, warmBytes, warmMicros, localBytesRead() - b2, (System.nanoTime() - t2) / 1000);
-    assertThat(coldBytes).as("planning reads the metadata and both ends of every part").isPositive();
+    dev.tenantfold.extract.export.RdsExport.open(
+        spark.sparkContext().hadoopConfiguration(),
+        root.toString(),
+        tenant.export().get().database());
+    System.out.printf(
+        "export open: planning %d bytes read in %d us; the run's open %d bytes in %d us; an"
+            + " uncached open in a warm JVM %d bytes in %d us%n",
+        coldBytes,
+        coldMicros,
+        warmBytes,
+        warmMicros,
+        localBytesRead() - b2,
+        (System.nanoTime() - t2) / 1000);
+    assertThat(coldBytes)
+        .as("planning reads the metadata and both ends of every part")
+        .isPositive();
     assertThat(warmBytes).as("the run's open reads no file again").isZero();
 
     RdsExportFixture.setStatus(root, "FAILED");
-    try (TenantSource changed = TenantSources.of(config, tenant, "run", "tenantfold.load_ledger", spark)) {
-      assertThatThrownBy(() -> changed.readCatalog(config.tables())).isInstanceOf(SQLException.class)
+    try (TenantSource changed =
+        TenantSources.of(config, tenant, "run", "tenantfold.load_ledger", spark)) {
+      assertThatThrownBy(() -> changed.readCatalog(config.tables()))
+          .isInstanceOf(SQLException.class)
           .hasMessageContaining("has status FAILED");
     }
   }

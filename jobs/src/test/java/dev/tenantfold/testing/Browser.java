@@ -22,8 +22,10 @@ import org.openqa.selenium.logging.LoggingPreferences;
  * packages fail the test (CI installs them in .ci/run), they do not skip it.
  */
 public final class Browser implements AutoCloseable {
-  public static final Path CHROMIUM = Path.of(System.getProperty("tenantfold.chromium", "/usr/bin/chromium"));
-  public static final Path CHROMEDRIVER = Path.of(System.getProperty("tenantfold.chromedriver", "/usr/bin/chromedriver"));
+  public static final Path CHROMIUM =
+      Path.of(System.getProperty("tenantfold.chromium", "/usr/bin/chromium"));
+  public static final Path CHROMEDRIVER =
+      Path.of(System.getProperty("tenantfold.chromedriver", "/usr/bin/chromedriver"));
 
   private final ChromeDriver driver;
   private final Path profile;
@@ -36,20 +38,37 @@ public final class Browser implements AutoCloseable {
   public static Browser start() {
     for (Path p : List.of(CHROMIUM, CHROMEDRIVER)) {
       if (!Files.isExecutable(p)) {
-        throw new IllegalStateException("Cannot start the browser test: " + p + " is missing; install Debian's chromium and chromium-driver"
-            + " (apt-get install -y chromium chromium-driver; .ci/run does)");
+        throw new IllegalStateException(
+            "Cannot start the browser test: "
+                + p
+                + " is missing; install Debian's chromium and chromium-driver"
+                + " (apt-get install -y chromium chromium-driver; .ci/run does)");
       }
     }
     try {
       Path profile = Files.createTempDirectory("tenantfold-chromium");
       ChromeOptions options = new ChromeOptions();
       options.setBinary(CHROMIUM.toFile());
-      options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,1800", "--user-data-dir=" + profile);
+      options.addArguments(
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--disable-dev-shm-usage",
+          "--window-size=1280,1800",
+          "--user-data-dir=" + profile);
       LoggingPreferences logs = new LoggingPreferences();
       logs.enable(LogType.BROWSER, Level.ALL);
       options.setCapability("goog:loggingPrefs", logs);
-      ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+      ChromeDriverService service =
+          new ChromeDriverService.Builder()
+              .usingDriverExecutable(CHROMEDRIVER.toFile())
+              .usingAnyFreePort()
+              .build();
       ChromeDriver driver = new ChromeDriver(service, options);
       driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
       return new Browser(driver, profile);
@@ -69,8 +88,10 @@ public final class Browser implements AutoCloseable {
 
   /** Console entries at SEVERE (errors) since the last call. */
   public List<String> consoleErrors() {
-    return driver.manage().logs().get(LogType.BROWSER).getAll().stream().filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
-        .map(LogEntry::toString).toList();
+    return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+        .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+        .map(LogEntry::toString)
+        .toList();
   }
 
   /** Saves a PNG of the page as it is now. */

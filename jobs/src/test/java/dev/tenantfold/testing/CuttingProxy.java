@@ -16,13 +16,14 @@ import java.util.regex.Pattern;
 
 /**
  * A loopback TCP proxy in front of a PostgreSQL server that cuts a connection once, mid-stream: the
- * first connection whose client sends {@code trigger} (e.g. {@code "COPY ("} for a source's COPY OUT,
- * {@code "FROM STDIN"} for a target's COPY IN) is reset after {@code cutAfterBytes} more bytes went
- * through it in either direction. Every other connection passes untouched.
- * Point a JDBC URL at {@link #url(String)} to route through it.
+ * first connection whose client sends {@code trigger} (e.g. {@code "COPY ("} for a source's COPY
+ * OUT, {@code "FROM STDIN"} for a target's COPY IN) is reset after {@code cutAfterBytes} more bytes
+ * went through it in either direction. Every other connection passes untouched. Point a JDBC URL at
+ * {@link #url(String)} to route through it.
  */
 public final class CuttingProxy implements AutoCloseable {
-  private static final Pattern HOST_PORT = Pattern.compile("^(jdbc:postgresql://)([^/:]+):(\\d+)(/.*)$");
+  private static final Pattern HOST_PORT =
+      Pattern.compile("^(jdbc:postgresql://)([^/:]+):(\\d+)(/.*)$");
 
   private final ServerSocket listener;
   private final String host;
@@ -35,7 +36,8 @@ public final class CuttingProxy implements AutoCloseable {
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
-  private CuttingProxy(String host, int port, String trigger, long cutAfterBytes) throws IOException {
+  private CuttingProxy(String host, int port, String trigger, long cutAfterBytes)
+      throws IOException {
     this.host = host;
     this.port = port;
     this.trigger = trigger.getBytes(StandardCharsets.UTF_8);
@@ -46,11 +48,16 @@ public final class CuttingProxy implements AutoCloseable {
     accept.start();
   }
 
-  /** A proxy for the server of {@code jdbcUrl} that cuts the first connection sending {@code trigger}. */
-  public static CuttingProxy cutOnce(String jdbcUrl, String trigger, long cutAfterBytes) throws IOException {
+  /**
+   * A proxy for the server of {@code jdbcUrl} that cuts the first connection sending {@code
+   * trigger}.
+   */
+  public static CuttingProxy cutOnce(String jdbcUrl, String trigger, long cutAfterBytes)
+      throws IOException {
     Matcher m = HOST_PORT.matcher(jdbcUrl);
     if (!m.matches()) {
-      throw new IllegalArgumentException("Cannot proxy " + jdbcUrl + ": expected jdbc:postgresql://host:port/db");
+      throw new IllegalArgumentException(
+          "Cannot proxy " + jdbcUrl + ": expected jdbc:postgresql://host:port/db");
     }
     return new CuttingProxy(m.group(2), Integer.parseInt(m.group(3)), trigger, cutAfterBytes);
   }
@@ -99,12 +106,16 @@ public final class CuttingProxy implements AutoCloseable {
     t.start();
   }
 
-  /** One proxied connection: client to server ("up") looks for the trigger; server to client ("down") counts and cuts. */
+  /**
+   * One proxied connection: client to server ("up") looks for the trigger; server to client
+   * ("down") counts and cuts.
+   */
   private final class Connection {
     private final Socket client;
     private final Socket server;
     private volatile boolean doomed;
-    private final java.util.concurrent.atomic.AtomicLong sinceTrigger = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong sinceTrigger =
+        new java.util.concurrent.atomic.AtomicLong();
 
     Connection(Socket client, Socket server) {
       this.client = client;
@@ -114,7 +125,8 @@ public final class CuttingProxy implements AutoCloseable {
     void pumpUp() {
       byte[] buf = new byte[8192];
       byte[] tail = new byte[0];
-      try (InputStream in = client.getInputStream(); OutputStream out = server.getOutputStream()) {
+      try (InputStream in = client.getInputStream();
+          OutputStream out = server.getOutputStream()) {
         int n;
         while ((n = in.read(buf)) > 0) {
           if (!doomed && armed.get()) {
@@ -143,7 +155,8 @@ public final class CuttingProxy implements AutoCloseable {
 
     void pumpDown() {
       byte[] buf = new byte[8192];
-      try (InputStream in = server.getInputStream(); OutputStream out = client.getOutputStream()) {
+      try (InputStream in = server.getInputStream();
+          OutputStream out = client.getOutputStream()) {
         int n;
         while ((n = in.read(buf)) > 0) {
           out.write(buf, 0, n);

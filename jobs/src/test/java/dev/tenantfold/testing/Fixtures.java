@@ -17,7 +17,10 @@ import java.util.Map;
 public final class Fixtures {
   private Fixtures() {}
 
-  /** A tenant database holding the demo schema with awkward values and {@code customers} bulk customers. */
+  /**
+   * A tenant database holding the demo schema with awkward values and {@code customers} bulk
+   * customers.
+   */
   public static String demoTenant(String label, int customers) {
     String url = TestPostgres.createDatabase("tenant_" + label);
     try (Connection conn = TestPostgres.connect(url)) {
@@ -55,13 +58,17 @@ public final class Fixtures {
       return this;
     }
 
-    /** A tenant read from the RDS snapshot export at {@code path}, its catalog read over JDBC from {@code catalogUrl} (null: none). */
+    /**
+     * A tenant read from the RDS snapshot export at {@code path}, its catalog read over JDBC from
+     * {@code catalogUrl} (null: none).
+     */
     public ConfigBuilder exportTenant(String id, String path, String database, String catalogUrl) {
       Map<String, Object> export = new LinkedHashMap<>();
       export.put("path", path);
       export.put("database", database);
       if (catalogUrl != null) {
-        export.put("catalog", Map.of("url", catalogUrl, "user", "postgres", "password", "postgres"));
+        export.put(
+            "catalog", Map.of("url", catalogUrl, "user", "postgres", "password", "postgres"));
       }
       tenants.put(id, Map.of("id", id, "export", export));
       return this;
@@ -85,12 +92,14 @@ public final class Fixtures {
 
     public TenantfoldConfig build(Path reportDir) {
       List<Object> list = new ArrayList<>(tenants.values());
-      Config c = extra
-          .withValue("tenantfold.target.url", ConfigValueFactory.fromAnyRef(targetUrl))
-          .withValue("tenantfold.target.user", ConfigValueFactory.fromAnyRef("postgres"))
-          .withValue("tenantfold.target.password", ConfigValueFactory.fromAnyRef("postgres"))
-          .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(list))
-          .withValue("tenantfold.report.dir", ConfigValueFactory.fromAnyRef(reportDir.toString()));
+      Config c =
+          extra
+              .withValue("tenantfold.target.url", ConfigValueFactory.fromAnyRef(targetUrl))
+              .withValue("tenantfold.target.user", ConfigValueFactory.fromAnyRef("postgres"))
+              .withValue("tenantfold.target.password", ConfigValueFactory.fromAnyRef("postgres"))
+              .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(list))
+              .withValue(
+                  "tenantfold.report.dir", ConfigValueFactory.fromAnyRef(reportDir.toString()));
       return TenantfoldConfig.fromConfig(c);
     }
   }
@@ -104,7 +113,9 @@ public final class Fixtures {
    * BEFORE INSERT row trigger running {@code body} (plpgsql; return NULL to drop the row).
    */
   public static void stagingTrigger(String warehouseUrl, String table, String body) {
-    TestPostgres.execute(warehouseUrl, """
+    TestPostgres.execute(
+        warehouseUrl,
+        """
         CREATE FUNCTION tamper_%1$s() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN %2$s END $$;
         CREATE FUNCTION add_tamper_%1$s() RETURNS event_trigger LANGUAGE plpgsql AS $$
         DECLARE obj record;
@@ -116,6 +127,7 @@ public final class Fixtures {
           END LOOP;
         END $$;
         CREATE EVENT TRIGGER tamper_%1$s ON ddl_command_end EXECUTE FUNCTION add_tamper_%1$s();
-        """.formatted(table, body));
+        """
+            .formatted(table, body));
   }
 }

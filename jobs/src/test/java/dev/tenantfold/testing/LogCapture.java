@@ -18,9 +18,9 @@ import org.apache.logging.log4j.core.layout.PatternLayout;
 
 /**
  * Everything a run writes while open: every log event (log4j2 appender added to the root and to
- * every non-additive logger, Tenantfold's loggers lowered to TRACE and the root to INFO, stack traces
- * included) and whatever is printed to {@code System.out} and {@code System.err} directly. Restores
- * levels and streams on close.
+ * every non-additive logger, Tenantfold's loggers lowered to TRACE and the root to INFO, stack
+ * traces included) and whatever is printed to {@code System.out} and {@code System.err} directly.
+ * Restores levels and streams on close.
  */
 public final class LogCapture implements AutoCloseable {
   private final StringWriter log = new StringWriter();
@@ -34,10 +34,18 @@ public final class LogCapture implements AutoCloseable {
   private LogCapture() {
     context = (LoggerContext) LogManager.getContext(false);
     Configuration config = context.getConfiguration();
-    PatternLayout layout = PatternLayout.newBuilder().withConfiguration(config)
-        .withPattern("%d{HH:mm:ss.SSS} %-5level [%t] %c - %msg%n%throwable").build();
-    appender = WriterAppender.newBuilder().setName("tenantfold-test-capture-" + System.nanoTime()).setTarget(log).setLayout(layout)
-        .setConfiguration(config).build();
+    PatternLayout layout =
+        PatternLayout.newBuilder()
+            .withConfiguration(config)
+            .withPattern("%d{HH:mm:ss.SSS} %-5level [%t] %c - %msg%n%throwable")
+            .build();
+    appender =
+        WriterAppender.newBuilder()
+            .setName("tenantfold-test-capture-" + System.nanoTime())
+            .setTarget(log)
+            .setLayout(layout)
+            .setConfiguration(config)
+            .build();
     appender.start();
     config.addAppender(appender);
     for (LoggerConfig logger : config.getLoggers().values()) {
@@ -82,14 +90,15 @@ public final class LogCapture implements AutoCloseable {
     for (LoggerConfig logger : config.getLoggers().values()) {
       logger.removeAppender(appender.getName());
     }
-    previousLevels.forEach((name, level) -> {
-      LoggerConfig logger = config.getLoggers().get(name);
-      if (level == null && logger != null && !name.isEmpty()) {
-        config.removeLogger(name);
-      } else if (logger != null) {
-        logger.setLevel(level);
-      }
-    });
+    previousLevels.forEach(
+        (name, level) -> {
+          LoggerConfig logger = config.getLoggers().get(name);
+          if (level == null && logger != null && !name.isEmpty()) {
+            config.removeLogger(name);
+          } else if (logger != null) {
+            logger.setLevel(level);
+          }
+        });
     context.updateLoggers();
     appender.stop();
   }

@@ -11,7 +11,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP relay on loopback between a client (the JDBC driver) and a server. {@link #cut()} closes
- * every relayed connection at once, which is what a server sees when its client's process is killed.
+ * every relayed connection at once, which is what a server sees when its client's process is
+ * killed.
  */
 public final class LoopbackProxy implements AutoCloseable {
   private final ServerSocket listener;
@@ -65,24 +66,28 @@ public final class LoopbackProxy implements AutoCloseable {
   }
 
   private static void pump(Socket from, Socket to) {
-    Thread t = new Thread(() -> {
-      byte[] buffer = new byte[16384];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        int n;
-        while ((n = in.read(buffer)) >= 0) {
-          out.write(buffer, 0, n);
-          out.flush();
-        }
-      } catch (IOException ignored) {
-        // Cut or closed.
-      } finally {
-        try {
-          to.close();
-        } catch (IOException ignored) {
-          // Already closed.
-        }
-      }
-    }, "loopback-proxy-pump");
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buffer = new byte[16384];
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                  out.write(buffer, 0, n);
+                  out.flush();
+                }
+              } catch (IOException ignored) {
+                // Cut or closed.
+              } finally {
+                try {
+                  to.close();
+                } catch (IOException ignored) {
+                  // Already closed.
+                }
+              }
+            },
+            "loopback-proxy-pump");
     t.setDaemon(true);
     t.start();
   }

@@ -30,13 +30,12 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * Builds an export-shaped tree from a real PostgreSQL database the way RDS writes a snapshot
- * export: {@code export_info_<task>.json}, the table list split over several
- * {@code export_tables_info_<task>_from_<n>_to_<m>.json} files (originalTypeMappings from
- * {@code information_schema.columns}, row counts in {@code stats}), and per table gzip Parquet parts
+ * export: {@code export_info_<task>.json}, the table list split over several {@code
+ * export_tables_info_<task>_from_<n>_to_<m>.json} files (originalTypeMappings from {@code
+ * information_schema.columns}, row counts in {@code stats}), and per table gzip Parquet parts
  * {@code <root>/<database>/<schema>.<table>/<batch>/part-<n>-<uuid>.gz.parquet} spread over two
  * batch folders with gaps in the part numbers, {@code _SUCCESS} files beside them. Folder names
  * replace {@code \ ` "} and space with {@code _}, as AWS documents. Parquet types as AWS documents
@@ -99,7 +98,9 @@ public final class RdsExportFixture {
       return this;
     }
 
-    /** {@code table} listed SKIPPED with {@code warning} (e.g. PERMISSIONS_DO_NOT_EXIST), no files. */
+    /**
+     * {@code table} listed SKIPPED with {@code warning} (e.g. PERMISSIONS_DO_NOT_EXIST), no files.
+     */
     public Options skip(String table, String warning) {
       skipped.put(table, warning);
       return this;
@@ -132,7 +133,13 @@ public final class RdsExportFixture {
    * {@code jdbcUrl} into {@code root}, as database {@code database}. A partitioned table is written
    * as RDS writes it: its leaf partitions, each a table of the export, and no entry for the parent.
    */
-  public static Written write(SparkSession spark, String jdbcUrl, Path root, String database, List<String> tables, Options options) {
+  public static Written write(
+      SparkSession spark,
+      String jdbcUrl,
+      Path root,
+      String database,
+      List<String> tables,
+      Options options) {
     try {
       Files.createDirectories(root);
       tables = withLeafPartitions(jdbcUrl, tables);
@@ -160,10 +167,20 @@ public final class RdsExportFixture {
           m.put("originalNumPrecision", c.numericPrecision);
           m.put("originalDateTimePrecision", c.dateTimePrecision);
         }
-        Path tableDir = root.resolve(folder(database)).resolve(folder(schema) + "." + folder(table));
-        long rows = options.typed
-            ? writeTypedParquet(spark, jdbcUrl, schema, table, tableDir, options.batchFolders)
-            : writeParquet(spark, jdbcUrl, schema, table, columns, options.droppedParquetColumns.get(table), tableDir, options.batchFolders);
+        Path tableDir =
+            root.resolve(folder(database)).resolve(folder(schema) + "." + folder(table));
+        long rows =
+            options.typed
+                ? writeTypedParquet(spark, jdbcUrl, schema, table, tableDir, options.batchFolders)
+                : writeParquet(
+                    spark,
+                    jdbcUrl,
+                    schema,
+                    table,
+                    columns,
+                    options.droppedParquetColumns.get(table),
+                    tableDir,
+                    options.batchFolders);
         counts.put(table, rows);
         entry.put("status", "COMPLETE");
         entry.put("sizeGB", 0.0);
@@ -184,15 +201,21 @@ public final class RdsExportFixture {
     }
   }
 
-  /** Every partitioned table of {@code tables} replaced by its leaf partitions ({@code schema.name}). */
-  private static List<String> withLeafPartitions(String url, List<String> tables) throws SQLException {
-    String sql = """
+  /**
+   * Every partitioned table of {@code tables} replaced by its leaf partitions ({@code
+   * schema.name}).
+   */
+  private static List<String> withLeafPartitions(String url, List<String> tables)
+      throws SQLException {
+    String sql =
+        """
         SELECT n.nspname || '.' || c.relname FROM pg_partition_tree(to_regclass(?)) pt
           JOIN pg_class c ON c.oid = pt.relid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE pt.isleaf AND pt.relid <> to_regclass(?) ORDER BY 1
         """;
     List<String> out = new ArrayList<>();
-    try (Connection conn = TestPostgres.connect(url); PreparedStatement ps = conn.prepareStatement(sql)) {
+    try (Connection conn = TestPostgres.connect(url);
+        PreparedStatement ps = conn.prepareStatement(sql)) {
       for (String name : tables) {
         String qualified = name.contains(".") ? name : "public." + name;
         ps.setString(1, qualified);
@@ -240,13 +263,18 @@ public final class RdsExportFixture {
   }
 
   /** Marks {@code table} SKIPPED with {@code warning} in the table list and removes its files. */
-  public static void skip(Path root, String database, String table, String warning) throws IOException {
-    editTableEntry(root, database, table, entry -> {
-      entry.put("status", "SKIPPED");
-      entry.put("warningMessage", warning);
-      entry.remove("schemaMetadata");
-      entry.remove("stats");
-    });
+  public static void skip(Path root, String database, String table, String warning)
+      throws IOException {
+    editTableEntry(
+        root,
+        database,
+        table,
+        entry -> {
+          entry.put("status", "SKIPPED");
+          entry.put("warningMessage", warning);
+          entry.remove("schemaMetadata");
+          entry.remove("stats");
+        });
     deleteTree(tableDir(root, database, table));
   }
 
@@ -258,7 +286,8 @@ public final class RdsExportFixture {
   }
 
   /** Cuts the first Parquet part of {@code table} in half; returns it. */
-  public static Path truncateFirstPart(Path root, String database, String table) throws IOException {
+  public static Path truncateFirstPart(Path root, String database, String table)
+      throws IOException {
     Path first = parquetFiles(tableDir(root, database, table)).get(0);
     try (RandomAccessFile f = new RandomAccessFile(first.toFile(), "rw")) {
       f.setLength(f.length() / 2);
@@ -266,15 +295,20 @@ public final class RdsExportFixture {
     return first;
   }
 
-  /** Copies {@code table}'s folder to a folder named {@code folderName} that no metadata entry names. */
-  public static void addOrphanFolder(Path root, String database, String table, String folderName) throws IOException {
+  /**
+   * Copies {@code table}'s folder to a folder named {@code folderName} that no metadata entry
+   * names.
+   */
+  public static void addOrphanFolder(Path root, String database, String table, String folderName)
+      throws IOException {
     copy(tableDir(root, database, table), root.resolve(folder(database)).resolve(folderName));
   }
 
   /** Deletes every export_tables_info file. */
   public static void removeTablesInfo(Path root) throws IOException {
     try (Stream<Path> s = Files.list(root)) {
-      for (Path p : s.filter(p -> p.getFileName().toString().startsWith("export_tables_info_")).toList()) {
+      for (Path p :
+          s.filter(p -> p.getFileName().toString().startsWith("export_tables_info_")).toList()) {
         Files.delete(p);
       }
     }
@@ -298,21 +332,37 @@ public final class RdsExportFixture {
 
   // ---- writing ----
 
-  private record ColumnInfo(String name, String dataType, String udtName, int charMaxLength, int numericPrecision, int dateTimePrecision) {}
+  private record ColumnInfo(
+      String name,
+      String dataType,
+      String udtName,
+      int charMaxLength,
+      int numericPrecision,
+      int dateTimePrecision) {}
 
-  private static List<ColumnInfo> columns(String url, String schema, String table) throws SQLException {
-    String sql = """
+  private static List<ColumnInfo> columns(String url, String schema, String table)
+      throws SQLException {
+    String sql =
+        """
         SELECT column_name, data_type, udt_name, coalesce(character_maximum_length, 0), coalesce(numeric_precision, 0),
                coalesce(datetime_precision, 0)
           FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position
         """;
     List<ColumnInfo> out = new ArrayList<>();
-    try (Connection conn = TestPostgres.connect(url); PreparedStatement ps = conn.prepareStatement(sql)) {
+    try (Connection conn = TestPostgres.connect(url);
+        PreparedStatement ps = conn.prepareStatement(sql)) {
       ps.setString(1, schema);
       ps.setString(2, table);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new ColumnInfo(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5), rs.getInt(6)));
+          out.add(
+              new ColumnInfo(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getInt(4),
+                  rs.getInt(5),
+                  rs.getInt(6)));
         }
       }
     }
@@ -354,8 +404,16 @@ public final class RdsExportFixture {
     return "binary (UTF8)";
   }
 
-  private static long writeParquet(SparkSession spark, String url, String schema, String table, List<ColumnInfo> all, String dropped,
-      Path tableDir, boolean batchFolders) throws SQLException, IOException {
+  private static long writeParquet(
+      SparkSession spark,
+      String url,
+      String schema,
+      String table,
+      List<ColumnInfo> all,
+      String dropped,
+      Path tableDir,
+      boolean batchFolders)
+      throws SQLException, IOException {
     List<ColumnInfo> columns = all.stream().filter(c -> !c.name.equals(dropped)).toList();
     List<StructField> fields = new ArrayList<>();
     List<String> select = new ArrayList<>();
@@ -365,9 +423,14 @@ public final class RdsExportFixture {
       select.add(t == DataTypes.StringType ? Sql.ident(c.name) + "::text" : Sql.ident(c.name));
     }
     List<Row> rows = new ArrayList<>();
-    try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement()) {
-      st.execute("SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; SET DateStyle = 'ISO'; SET extra_float_digits = 3");
-      try (ResultSet rs = st.executeQuery("SELECT " + String.join(", ", select) + " FROM " + Sql.qualified(schema, table))) {
+    try (Connection conn = TestPostgres.connect(url);
+        Statement st = conn.createStatement()) {
+      st.execute(
+          "SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; SET DateStyle = 'ISO'; SET"
+              + " extra_float_digits = 3");
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT " + String.join(", ", select) + " FROM " + Sql.qualified(schema, table))) {
         while (rs.next()) {
           Object[] values = new Object[columns.size()];
           for (int i = 0; i < values.length; i++) {
@@ -378,35 +441,57 @@ public final class RdsExportFixture {
       }
     }
     Path staging = Files.createTempDirectory("rds-export-" + table);
-    spark.createDataFrame(rows, DataTypes.createStructType(fields)).repartition(4).write().mode("overwrite")
-        .option("compression", "gzip").parquet(staging.resolve("out").toString());
+    spark
+        .createDataFrame(rows, DataTypes.createStructType(fields))
+        .repartition(4)
+        .write()
+        .mode("overwrite")
+        .option("compression", "gzip")
+        .parquet(staging.resolve("out").toString());
     List<Path> parts;
     try (Stream<Path> s = Files.list(staging.resolve("out"))) {
-      parts = s.filter(p -> p.getFileName().toString().startsWith("part-") && p.getFileName().toString().endsWith(".parquet")).sorted().toList();
+      parts =
+          s.filter(
+                  p ->
+                      p.getFileName().toString().startsWith("part-")
+                          && p.getFileName().toString().endsWith(".parquet"))
+              .sorted()
+              .toList();
     }
     placeParts(parts, table, tableDir, batchFolders);
     deleteTree(staging);
     return rows.size();
   }
 
-  private static long writeTypedParquet(SparkSession spark, String url, String schema, String table, Path tableDir, boolean batchFolders)
+  private static long writeTypedParquet(
+      SparkSession spark,
+      String url,
+      String schema,
+      String table,
+      Path tableDir,
+      boolean batchFolders)
       throws IOException {
     Path staging = Files.createTempDirectory("rds-typed-" + table.replace(' ', '_'));
     String qualified = Sql.qualified(schema, table);
     org.apache.spark.sql.Dataset<Row> written;
     try {
-      written = ParquetExports.export(spark, url, qualified, ParquetExports.columns(url, qualified), staging, Map.of());
+      written =
+          ParquetExports.export(
+              spark, url, qualified, ParquetExports.columns(url, qualified), staging, Map.of());
     } catch (Exception e) {
-      throw new IllegalStateException("Cannot write typed Parquet of " + qualified + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot write typed Parquet of " + qualified + ": " + e.getMessage(), e);
     }
     long rows = written.count();
-    List<Path> parts = Stream.of(written.inputFiles()).map(f -> Path.of(java.net.URI.create(f))).sorted().toList();
+    List<Path> parts =
+        Stream.of(written.inputFiles()).map(f -> Path.of(java.net.URI.create(f))).sorted().toList();
     placeParts(parts, table, tableDir, batchFolders);
     deleteTree(staging);
     return rows;
   }
 
-  private static void placeParts(List<Path> parts, String table, Path tableDir, boolean batchFolders) throws IOException {
+  private static void placeParts(
+      List<Path> parts, String table, Path tableDir, boolean batchFolders) throws IOException {
     Files.createDirectories(tableDir);
     Files.writeString(tableDir.resolve("_SUCCESS"), "");
     for (int i = 0; i < parts.size(); i++) {
@@ -416,7 +501,9 @@ public final class RdsExportFixture {
       if (batchFolders && !Files.exists(dir.resolve("_SUCCESS"))) {
         Files.writeString(dir.resolve("_SUCCESS"), "");
       }
-      String name = String.format("part-%05d-%s.gz.parquet", i * 3 + 1, UUID.nameUUIDFromBytes((table + i).getBytes()));
+      String name =
+          String.format(
+              "part-%05d-%s.gz.parquet", i * 3 + 1, UUID.nameUUIDFromBytes((table + i).getBytes()));
       Files.move(parts.get(i), dir.resolve(name));
     }
     Files.writeString(tableDir.resolve("export-notes.txt"), "not Parquet: ignored by readers");
@@ -445,7 +532,8 @@ public final class RdsExportFixture {
     return rs.getString(column);
   }
 
-  private static void writeMetadata(Path root, String database, Options options, ArrayNode entries) throws IOException {
+  private static void writeMetadata(Path root, String database, Options options, ArrayNode entries)
+      throws IOException {
     ObjectNode info = JSON.createObjectNode();
     info.put("exportTaskIdentifier", options.taskId);
     info.put("sourceArn", "arn:aws:rds:us-east-1:123456789012:snapshot:" + database + "-snapshot");
@@ -457,11 +545,13 @@ public final class RdsExportFixture {
     info.put("s3Prefix", "");
     info.put("exportedFilesPath", root.toString());
     info.put("iamRoleArn", "arn:aws:iam::123456789012:role/export");
-    info.put("kmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000");
+    info.put(
+        "kmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000");
     info.put("status", options.status);
     info.put("percentProgress", 100);
     info.put("totalExtractedDataInGB", 0);
-    JSON.writerWithDefaultPrettyPrinter().writeValue(root.resolve("export_info_" + options.taskId + ".json").toFile(), info);
+    JSON.writerWithDefaultPrettyPrinter()
+        .writeValue(root.resolve("export_info_" + options.taskId + ".json").toFile(), info);
     // Several table-list files, two tables each, as large exports have.
     for (int from = 0; from < entries.size(); from += 2) {
       int to = Math.min(entries.size(), from + 2);
@@ -470,8 +560,18 @@ public final class RdsExportFixture {
       for (int i = from; i < to; i++) {
         list.add(entries.get(i));
       }
-      JSON.writerWithDefaultPrettyPrinter().writeValue(
-          root.resolve("export_tables_info_" + options.taskId + "_from_" + (from + 1) + "_to_" + to + ".json").toFile(), file);
+      JSON.writerWithDefaultPrettyPrinter()
+          .writeValue(
+              root.resolve(
+                      "export_tables_info_"
+                          + options.taskId
+                          + "_from_"
+                          + (from + 1)
+                          + "_to_"
+                          + to
+                          + ".json")
+                  .toFile(),
+              file);
     }
   }
 
@@ -479,12 +579,14 @@ public final class RdsExportFixture {
     void apply(ObjectNode entry);
   }
 
-  private static void editTableEntry(Path root, String database, String table, EntryEdit edit) throws IOException {
+  private static void editTableEntry(Path root, String database, String table, EntryEdit edit)
+      throws IOException {
     String schema = table.contains(".") ? table.substring(0, table.indexOf('.')) : "public";
     String name = table.contains(".") ? table.substring(table.indexOf('.') + 1) : table;
     String target = database + "." + schema + "." + name;
     try (Stream<Path> s = Files.list(root)) {
-      for (Path p : s.filter(p -> p.getFileName().toString().startsWith("export_tables_info_")).toList()) {
+      for (Path p :
+          s.filter(p -> p.getFileName().toString().startsWith("export_tables_info_")).toList()) {
         ObjectNode json = (ObjectNode) JSON.readTree(p.toFile());
         boolean changed = false;
         for (var entry : json.withArray("perTableStatus")) {

@@ -30,10 +30,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 /**
  * One real S3 server per test JVM: s3proxy (Maven Central {@code org.gaul:s3proxy}, copied to
  * {@code target/s3proxy/s3proxy.jar} by the build) in a child JVM on 127.0.0.1 and a free port,
- * storing objects in a temporary folder (jclouds filesystem backend), checking AWS v2/v4
- * signatures against {@link #ACCESS_KEY}/{@link #SECRET_KEY}. Started on first use, stopped at JVM
- * exit, like {@link TestPostgres}. It runs in its own JVM because its jar bundles its own Jetty,
- * Guava and Jackson, which would clash with Spark's on the test classpath.
+ * storing objects in a temporary folder (jclouds filesystem backend), checking AWS v2/v4 signatures
+ * against {@link #ACCESS_KEY}/{@link #SECRET_KEY}. Started on first use, stopped at JVM exit, like
+ * {@link TestPostgres}. It runs in its own JVM because its jar bundles its own Jetty, Guava and
+ * Jackson, which would clash with Spark's on the test classpath.
  */
 public final class S3Server {
   public static final String ACCESS_KEY = "tenantfold-test-access";
@@ -52,12 +52,15 @@ public final class S3Server {
     this.baseDir = baseDir;
     this.process = process;
     this.log = log;
-    this.client = S3Client.builder()
-        .endpointOverride(URI.create(endpoint))
-        .region(Region.US_EAST_1)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
-        .build();
+    this.client =
+        S3Client.builder()
+            .endpointOverride(URI.create(endpoint))
+            .region(Region.US_EAST_1)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+            .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
+            .build();
   }
 
   /** The shared server, started on first call (about 2 s). */
@@ -77,10 +80,14 @@ public final class S3Server {
 
   /** The settings a job uses to reach this server: endpoint, path style, the test key pair. */
   public S3Config config() {
-    return new S3Config(Optional.of(endpoint), "us-east-1", true, Optional.of(ACCESS_KEY), Optional.of(SECRET_KEY));
+    return new S3Config(
+        Optional.of(endpoint), "us-east-1", true, Optional.of(ACCESS_KEY), Optional.of(SECRET_KEY));
   }
 
-  /** Applies {@link #config()} to a Hadoop configuration, e.g. {@code spark.sparkContext().hadoopConfiguration()}. */
+  /**
+   * Applies {@link #config()} to a Hadoop configuration, e.g. {@code
+   * spark.sparkContext().hadoopConfiguration()}.
+   */
   public void applyTo(Configuration conf) {
     config().applyTo(conf);
   }
@@ -100,13 +107,17 @@ public final class S3Server {
     return bucket;
   }
 
-  /** Uploads every regular file under {@code dir} as {@code prefix/<relative path>}; returns the keys, sorted. */
+  /**
+   * Uploads every regular file under {@code dir} as {@code prefix/<relative path>}; returns the
+   * keys, sorted.
+   */
   public List<String> putDirectory(Path dir, String bucket, String prefix) {
     String root = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
     List<String> keys = new ArrayList<>();
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
-        String key = root + dir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+        String key =
+            root + dir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
         client.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromFile(file));
         keys.add(key);
       }
@@ -118,13 +129,20 @@ public final class S3Server {
 
   /** Uploads one object with the given UTF-8 text. */
   public void putString(String bucket, String key, String text) {
-    client.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromString(text, StandardCharsets.UTF_8));
+    client.putObject(
+        b -> b.bucket(bucket).key(key), RequestBody.fromString(text, StandardCharsets.UTF_8));
   }
 
   /** Every key under {@code prefix} (all pages), sorted. */
   public List<String> listKeys(String bucket, String prefix) {
-    return client.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build())
-        .contents().stream().map(S3Object::key).sorted().toList();
+    return client
+        .listObjectsV2Paginator(
+            ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build())
+        .contents()
+        .stream()
+        .map(S3Object::key)
+        .sorted()
+        .toList();
   }
 
   /** The object's content as UTF-8 text. */
@@ -149,18 +167,31 @@ public final class S3Server {
       int port = freePort();
       String endpoint = "http://127.0.0.1:" + port;
       Path properties = Files.createTempFile("tenantfold-s3proxy", ".properties");
-      Files.writeString(properties, String.join("\n",
-          "s3proxy.endpoint=" + endpoint,
-          "s3proxy.authorization=aws-v2-or-v4",
-          "s3proxy.identity=" + ACCESS_KEY,
-          "s3proxy.credential=" + SECRET_KEY,
-          "jclouds.provider=filesystem",
-          "jclouds.filesystem.basedir=" + baseDir,
-          ""));
-      List<String> command = List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-          "-jar", jar.toString(), "--properties", properties.toString());
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Files.writeString(
+          properties,
+          String.join(
+              "\n",
+              "s3proxy.endpoint=" + endpoint,
+              "s3proxy.authorization=aws-v2-or-v4",
+              "s3proxy.identity=" + ACCESS_KEY,
+              "s3proxy.credential=" + SECRET_KEY,
+              "jclouds.provider=filesystem",
+              "jclouds.filesystem.basedir=" + baseDir,
+              ""));
+      List<String> command =
+          List.of(
+              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+              "-Xmx256m",
+              "-XX:TieredStopAtLevel=1",
+              "-jar",
+              jar.toString(),
+              "--properties",
+              properties.toString());
+      Process process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
       S3Server server = new S3Server(endpoint, baseDir, process, log);
       server.awaitReady();
       return server;
@@ -173,10 +204,17 @@ public final class S3Server {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("s3proxy exited with " + process.exitValue() + " before answering on " + endpoint + ":\n" + log());
+        throw new IllegalStateException(
+            "s3proxy exited with "
+                + process.exitValue()
+                + " before answering on "
+                + endpoint
+                + ":\n"
+                + log());
       }
       try {
-        HttpURLConnection conn = (HttpURLConnection) new URI(endpoint + "/").toURL().openConnection();
+        HttpURLConnection conn =
+            (HttpURLConnection) new URI(endpoint + "/").toURL().openConnection();
         conn.setConnectTimeout(500);
         conn.setReadTimeout(2000);
         // Any HTTP answer (403 for an unsigned request) means it serves S3.
@@ -195,7 +233,13 @@ public final class S3Server {
       }
     }
     stop();
-    throw new IllegalStateException("s3proxy did not answer on " + endpoint + " within " + START_TIMEOUT.toSeconds() + " s:\n" + log());
+    throw new IllegalStateException(
+        "s3proxy did not answer on "
+            + endpoint
+            + " within "
+            + START_TIMEOUT.toSeconds()
+            + " s:\n"
+            + log());
   }
 
   private void stop() {
@@ -216,17 +260,24 @@ public final class S3Server {
     }
   }
 
-  /** {@code jobs/target/s3proxy/s3proxy.jar}, next to {@code target/test-classes}; or {@code -Dtenantfold.s3proxy.jar}. */
+  /**
+   * {@code jobs/target/s3proxy/s3proxy.jar}, next to {@code target/test-classes}; or {@code
+   * -Dtenantfold.s3proxy.jar}.
+   */
   private static Path s3proxyJar() {
     String override = System.getProperty("tenantfold.s3proxy.jar");
     if (override != null) {
       return Path.of(override);
     }
     try {
-      Path testClasses = Path.of(S3Server.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path testClasses =
+          Path.of(S3Server.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       Path jar = testClasses.resolveSibling("s3proxy").resolve("s3proxy.jar");
       if (!Files.isRegularFile(jar)) {
-        throw new IllegalStateException("Cannot find " + jar + ": run the tests through Maven (the generate-test-resources phase copies it)");
+        throw new IllegalStateException(
+            "Cannot find "
+                + jar
+                + ": run the tests through Maven (the generate-test-resources phase copies it)");
       }
       return jar;
     } catch (URISyntaxException e) {

@@ -27,13 +27,16 @@ public final class TestPostgres {
         throw new UncheckedIOException("Cannot start embedded PostgreSQL", e);
       }
       EmbeddedPostgres started = server;
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          started.close();
-        } catch (IOException ignored) {
-          // JVM is exiting.
-        }
-      }));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      started.close();
+                    } catch (IOException ignored) {
+                      // JVM is exiting.
+                    }
+                  }));
     }
     return server;
   }
@@ -41,7 +44,8 @@ public final class TestPostgres {
   /** Creates a new, empty database named {@code prefix_N} and returns its JDBC URL. */
   public static String createDatabase(String prefix) {
     String name = (prefix + "_" + SEQUENCE.incrementAndGet()).toLowerCase();
-    try (Connection conn = DriverManager.getConnection(server().getJdbcUrl("postgres", "postgres"));
+    try (Connection conn =
+            DriverManager.getConnection(server().getJdbcUrl("postgres", "postgres"));
         Statement st = conn.createStatement()) {
       st.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
@@ -60,7 +64,8 @@ public final class TestPostgres {
 
   /** Runs SQL statements (separated by semicolons in one string) on the database at {@code url}. */
   public static void execute(String url, String sql) {
-    try (Connection conn = connect(url); Statement st = conn.createStatement()) {
+    try (Connection conn = connect(url);
+        Statement st = conn.createStatement()) {
       st.execute(sql);
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot run SQL on " + url + ": " + e.getMessage(), e);
@@ -73,9 +78,16 @@ public final class TestPostgres {
    */
   public static synchronized void createPasswordRole(String role, String password) {
     String admin = server().getJdbcUrl("postgres", "postgres");
-    try (Connection conn = DriverManager.getConnection(admin); Statement st = conn.createStatement()) {
-      st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + role + "') THEN CREATE ROLE " + role
-          + " LOGIN SUPERUSER PASSWORD '" + password + "'; END IF; END $$");
+    try (Connection conn = DriverManager.getConnection(admin);
+        Statement st = conn.createStatement()) {
+      st.execute(
+          "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '"
+              + role
+              + "') THEN CREATE ROLE "
+              + role
+              + " LOGIN SUPERUSER PASSWORD '"
+              + password
+              + "'; END IF; END $$");
       String hbaFile;
       try (var rs = st.executeQuery("SHOW hba_file")) {
         rs.next();

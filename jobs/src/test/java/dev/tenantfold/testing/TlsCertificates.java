@@ -13,23 +13,84 @@ import java.util.List;
 public record TlsCertificates(Path caCert, Path otherCaCert, Path serverCert, Path serverKey) {
   public static TlsCertificates create(Path dir) throws IOException, InterruptedException {
     Files.createDirectories(dir);
-    openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=tenantfold-test-ca");
-    openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.crt", "-days", "2", "-subj", "/CN=other-ca");
-    openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost");
+    openssl(
+        dir,
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=tenantfold-test-ca");
+    openssl(
+        dir,
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "other.key",
+        "-out",
+        "other.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=other-ca");
+    openssl(
+        dir,
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost");
     Files.writeString(dir.resolve("san.ext"), "subjectAltName=DNS:localhost\n");
-    openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2",
-        "-extfile", "san.ext");
-    Files.setPosixFilePermissions(dir.resolve("server.key"), PosixFilePermissions.fromString("rw-------"));
-    return new TlsCertificates(dir.resolve("ca.crt"), dir.resolve("other.crt"), dir.resolve("server.crt"), dir.resolve("server.key"));
+    openssl(
+        dir,
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext");
+    Files.setPosixFilePermissions(
+        dir.resolve("server.key"), PosixFilePermissions.fromString("rw-------"));
+    return new TlsCertificates(
+        dir.resolve("ca.crt"),
+        dir.resolve("other.crt"),
+        dir.resolve("server.crt"),
+        dir.resolve("server.key"));
   }
 
   private static void openssl(Path dir, String... args) throws IOException, InterruptedException {
     List<String> command = new java.util.ArrayList<>(List.of("openssl"));
     command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes());
     if (p.waitFor() != 0) {
-      throw new IllegalStateException("openssl " + String.join(" ", args) + " failed (install the openssl package): " + output);
+      throw new IllegalStateException(
+          "openssl " + String.join(" ", args) + " failed (install the openssl package): " + output);
     }
   }
 }

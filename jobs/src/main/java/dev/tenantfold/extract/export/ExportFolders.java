@@ -1,11 +1,11 @@
 package dev.tenantfold.extract.export;
 
 /**
- * Folder names as RDS writes them. AWS documents that the characters {@code \ ` "} and the space
- * in the S3 path are converted to underscores during export (and that tables with {@code /} in
- * their names are skipped). The mapping is not reversible ({@code a b} and {@code a_b} share a
- * folder), so tables are found by mapping each metadata name to its folder, never the other way;
- * two tables that map to one folder are an error.
+ * Folder names as RDS writes them. AWS documents that the characters {@code \ ` "} and the space in
+ * the S3 path are converted to underscores during export (and that tables with {@code /} in their
+ * names are skipped). The mapping is not reversible ({@code a b} and {@code a_b} share a folder),
+ * so tables are found by mapping each metadata name to its folder, never the other way; two tables
+ * that map to one folder are an error.
  */
 public final class ExportFolders {
   private ExportFolders() {}

@@ -43,21 +43,30 @@ import org.apache.spark.sql.types.TimestampNTZType;
 import org.apache.spark.sql.types.TimestampType;
 
 /**
- * Reads one exported table as the target columns, restoring every value to the Spark type
- * {@code CopyTextEncoder} and {@code SparkChecksum} read exactly (docs/exports.md, "Restoring
- * values"). RDS writes most PostgreSQL types as strings holding PostgreSQL's text output (numeric,
- * dates, times, timestamps, intervals, json, uuid, enums, arrays, ...); typed Parquet columns
- * (decimal, timestamp, date, lists) are accepted as well. Everything is a projection of a Parquet
- * scan: rows stream, nothing is collected or cached.
+ * Reads one exported table as the target columns, restoring every value to the Spark type {@code
+ * CopyTextEncoder} and {@code SparkChecksum} read exactly (docs/exports.md, "Restoring values").
+ * RDS writes most PostgreSQL types as strings holding PostgreSQL's text output (numeric, dates,
+ * times, timestamps, intervals, json, uuid, enums, arrays, ...); typed Parquet columns (decimal,
+ * timestamp, date, lists) are accepted as well. Everything is a projection of a Parquet scan: rows
+ * stream, nothing is collected or cached.
  */
 final class ExportRows {
   private ExportRows() {}
 
   /** How a target type's values are held in Spark after restoring. */
   enum Kind {
-    INT2(DataTypes.ShortType), INT4(DataTypes.IntegerType), INT8(DataTypes.LongType), NUMERIC(DataTypes.StringType),
-    FLOAT4(DataTypes.FloatType), FLOAT8(DataTypes.DoubleType), BOOLEAN(DataTypes.BooleanType), BYTEA(DataTypes.BinaryType),
-    TIMESTAMPTZ(DataTypes.TimestampType), TIMESTAMP(DataTypes.TimestampType), DATE(DataTypes.DateType), TEXT(DataTypes.StringType);
+    INT2(DataTypes.ShortType),
+    INT4(DataTypes.IntegerType),
+    INT8(DataTypes.LongType),
+    NUMERIC(DataTypes.StringType),
+    FLOAT4(DataTypes.FloatType),
+    FLOAT8(DataTypes.DoubleType),
+    BOOLEAN(DataTypes.BooleanType),
+    BYTEA(DataTypes.BinaryType),
+    TIMESTAMPTZ(DataTypes.TimestampType),
+    TIMESTAMP(DataTypes.TimestampType),
+    DATE(DataTypes.DateType),
+    TEXT(DataTypes.StringType);
 
     final DataType sparkType;
 
@@ -65,7 +74,10 @@ final class ExportRows {
       this.sparkType = sparkType;
     }
 
-    /** The type a string parses to before Spark's own conversion (timestamps and dates as epoch numbers). */
+    /**
+     * The type a string parses to before Spark's own conversion (timestamps and dates as epoch
+     * numbers).
+     */
     DataType parsedType() {
       return switch (this) {
         case TIMESTAMPTZ, TIMESTAMP -> DataTypes.LongType;
@@ -78,12 +90,17 @@ final class ExportRows {
       if (column.enumType() != null) {
         return TEXT;
       }
-      String t = column.type().endsWith("[]") ? column.type().substring(0, column.type().length() - 2) : column.type();
+      String t =
+          column.type().endsWith("[]")
+              ? column.type().substring(0, column.type().length() - 2)
+              : column.type();
       if (t.startsWith("numeric")) {
         return NUMERIC;
       }
       if (t.startsWith("timestamp")) {
-        return t.endsWith("with time zone") && !t.endsWith("without time zone") ? TIMESTAMPTZ : TIMESTAMP;
+        return t.endsWith("with time zone") && !t.endsWith("without time zone")
+            ? TIMESTAMPTZ
+            : TIMESTAMP;
       }
       return switch (t) {
         case "smallint" -> INT2;
@@ -105,21 +122,33 @@ final class ExportRows {
     return isArray(column) ? DataTypes.createArrayType(scalar, true) : scalar;
   }
 
-  static Dataset<Row> read(SparkSession spark, RdsExport export, Configuration conf, ExportedTable table, List<ColumnSpec> targetColumns)
+  static Dataset<Row> read(
+      SparkSession spark,
+      RdsExport export,
+      Configuration conf,
+      ExportedTable table,
+      List<ColumnSpec> targetColumns)
       throws ExportException {
     String what = "table " + table.qualifiedName() + " of " + export.describe();
     if (!table.exported()) {
-      throw new ExportException("Cannot read " + what + ": RDS did not export it (status " + table.status()
-          + (table.warningMessage() == null ? "" : ", " + table.warningMessage()) + ")");
+      throw new ExportException(
+          "Cannot read "
+              + what
+              + ": RDS did not export it (status "
+              + table.status()
+              + (table.warningMessage() == null ? "" : ", " + table.warningMessage())
+              + ")");
     }
     if (table.files().isEmpty()) {
       return emptyRows(spark, targetColumns);
     }
     checkFileSchemas(conf, table, what);
-    Dataset<Row> scan = spark.read()
-        .option("datetimeRebaseMode", "CORRECTED")
-        .option("int96RebaseMode", "CORRECTED")
-        .parquet(table.files().toArray(new String[0]));
+    Dataset<Row> scan =
+        spark
+            .read()
+            .option("datetimeRebaseMode", "CORRECTED")
+            .option("int96RebaseMode", "CORRECTED")
+            .parquet(table.files().toArray(new String[0]));
     List<Column> columns = new ArrayList<>();
     for (ColumnSpec target : targetColumns) {
       StructField field = field(scan.schema(), target.name());
@@ -127,7 +156,8 @@ final class ExportRows {
         columns.add(lit(null).cast(sparkType(target)).as(target.name()));
       } else {
         try {
-          columns.add(restore(col(quoted(field.name())), field.dataType(), target, what).as(target.name()));
+          columns.add(
+              restore(col(quoted(field.name())), field.dataType(), target, what).as(target.name()));
         } catch (IllegalArgumentException e) {
           throw new ExportException(e.getMessage(), e);
         }
@@ -144,14 +174,19 @@ final class ExportRows {
     return spark.createDataFrame(List.<Row>of(), schema);
   }
 
-  /** Each file's Parquet columns against the metadata's: a column in one and not the other is an error naming the file. */
-  private static void checkFileSchemas(Configuration conf, ExportedTable table, String what) throws ExportException {
+  /**
+   * Each file's Parquet columns against the metadata's: a column in one and not the other is an
+   * error naming the file.
+   */
+  private static void checkFileSchemas(Configuration conf, ExportedTable table, String what)
+      throws ExportException {
     Set<String> expected = new LinkedHashSet<>();
     table.columns().forEach(c -> expected.add(c.columnName()));
     List<String> problems = new ArrayList<>();
     for (String file : table.files()) {
       Set<String> actual = new LinkedHashSet<>();
-      try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(file), conf))) {
+      try (ParquetFileReader reader =
+          ParquetFileReader.open(HadoopInputFile.fromPath(new Path(file), conf))) {
         for (Type t : reader.getFooter().getFileMetaData().getSchema().getFields()) {
           actual.add(t.getName());
         }
@@ -164,51 +199,73 @@ final class ExportRows {
       Set<String> extra = new LinkedHashSet<>(actual);
       extra.removeAll(expected);
       if (!missing.isEmpty()) {
-        problems.add("file " + file + " lacks column(s) " + missing + " that the export metadata lists");
+        problems.add(
+            "file " + file + " lacks column(s) " + missing + " that the export metadata lists");
       }
       if (!extra.isEmpty()) {
-        problems.add("file " + file + " has column(s) " + extra + " that the export metadata does not list");
+        problems.add(
+            "file " + file + " has column(s) " + extra + " that the export metadata does not list");
       }
     }
     if (!problems.isEmpty()) {
-      throw new ExportException("Cannot read " + what + ": " + String.join("; ", problems), problems, null);
+      throw new ExportException(
+          "Cannot read " + what + ": " + String.join("; ", problems), problems, null);
     }
   }
 
-  static Column restore(Column c, DataType source, ColumnSpec target, String what) throws ExportException {
+  static Column restore(Column c, DataType source, ColumnSpec target, String what)
+      throws ExportException {
     Kind kind = Kind.of(target);
     String column = what + " column " + target.name() + " (" + target.type() + ")";
     if (isArray(target)) {
       DataType wanted = DataTypes.createArrayType(kind.sparkType, true);
       if (source instanceof StringType) {
-        UserDefinedFunction parse = functions.udf(new ArrayParser(kind, column), DataTypes.createArrayType(kind.parsedType(), true));
+        UserDefinedFunction parse =
+            functions.udf(
+                new ArrayParser(kind, column), DataTypes.createArrayType(kind.parsedType(), true));
         return fromEpochNumbers(parse.apply(c), kind, true);
       }
       if (source instanceof ArrayType array) {
         if (array.elementType() instanceof ArrayType) {
-          return c; // nested lists: a multi-dimensional array as typed Parquet, elements taken as they are
+          return c; // nested lists: a multi-dimensional array as typed Parquet, elements taken as
+          // they are
         }
         if (sameFamily(array.elementType(), kind)) {
-          return array.elementType().sameType(kind.sparkType) || kind == Kind.NUMERIC ? c : c.cast(wanted);
+          return array.elementType().sameType(kind.sparkType) || kind == Kind.NUMERIC
+              ? c
+              : c.cast(wanted);
         }
         return functions.transform(c, e -> scalar(e, array.elementType(), kind, column));
       }
-      throw new ExportException("Cannot read " + column + ": exported as " + source.simpleString() + ", which holds no array");
+      throw new ExportException(
+          "Cannot read "
+              + column
+              + ": exported as "
+              + source.simpleString()
+              + ", which holds no array");
     }
     return scalar(c, source, kind, column);
   }
 
   private static Column scalar(Column c, DataType source, Kind kind, String column) {
     if (sameFamily(source, kind)) {
-      return source.sameType(kind.sparkType) || kind == Kind.NUMERIC || kind == Kind.TIMESTAMP ? c : c.cast(kind.sparkType);
+      return source.sameType(kind.sparkType) || kind == Kind.NUMERIC || kind == Kind.TIMESTAMP
+          ? c
+          : c.cast(kind.sparkType);
     }
     if (source instanceof StringType) {
       if (kind == Kind.NUMERIC) {
         return c; // numeric stays PostgreSQL's text: nothing to parse
       }
-      Column parsed = fromEpochNumbers(functions.udf(new ScalarParser(kind, column), kind.parsedType()).apply(c), kind, false);
-      // Spark's own cast where it reads PostgreSQL's text exactly as the parser does (code-generated, no UDF round trip); the
-      // parser for everything else, and for what the cast cannot read, so a bad value still fails naming the column.
+      Column parsed =
+          fromEpochNumbers(
+              functions.udf(new ScalarParser(kind, column), kind.parsedType()).apply(c),
+              kind,
+              false);
+      // Spark's own cast where it reads PostgreSQL's text exactly as the parser does
+      // (code-generated, no UDF round trip); the
+      // parser for everything else, and for what the cast cannot read, so a bad value still fails
+      // naming the column.
       return builtInCast(c, kind).map(cast -> functions.coalesce(cast, parsed)).orElse(parsed);
     }
     if ((kind == Kind.TIMESTAMPTZ || kind == Kind.TIMESTAMP) && source instanceof LongType) {
@@ -220,38 +277,52 @@ final class ExportRows {
     if (kind == Kind.NUMERIC && isIntegral(source)) {
       return c;
     }
-    if ((kind == Kind.INT2 || kind == Kind.INT4 || kind == Kind.INT8) && (isIntegral(source) || source instanceof DecimalType)) {
+    if ((kind == Kind.INT2 || kind == Kind.INT4 || kind == Kind.INT8)
+        && (isIntegral(source) || source instanceof DecimalType)) {
       return c.cast(kind.sparkType);
     }
-    if ((kind == Kind.FLOAT4 || kind == Kind.FLOAT8) && (source instanceof FloatType || source instanceof DoubleType)) {
+    if ((kind == Kind.FLOAT4 || kind == Kind.FLOAT8)
+        && (source instanceof FloatType || source instanceof DoubleType)) {
       return c.cast(kind.sparkType);
     }
-    throw new IllegalArgumentException("Cannot read " + column + ": exported as " + source.simpleString()
-        + ", which cannot be restored to it exactly");
+    throw new IllegalArgumentException(
+        "Cannot read "
+            + column
+            + ": exported as "
+            + source.simpleString()
+            + ", which cannot be restored to it exactly");
   }
 
   /**
-   * Spark's {@code try_cast} where, for every text PostgreSQL outputs for the kind, it yields exactly
-   * the value {@link #parse} does, and NULL otherwise (then the parser decides):
+   * Spark's {@code try_cast} where, for every text PostgreSQL outputs for the kind, it yields
+   * exactly the value {@link #parse} does, and NULL otherwise (then the parser decides):
+   *
    * <ul>
    *   <li>integers, floats and booleans: Spark's string casts parse with {@code Long.parseLong} /
-   *       {@code Double.parseDouble} semantics after trimming and read {@code NaN}, {@code Infinity},
-   *       {@code -Infinity}, {@code t} and {@code f};
+   *       {@code Double.parseDouble} semantics after trimming and read {@code NaN}, {@code
+   *       Infinity}, {@code -Infinity}, {@code t} and {@code f};
    *   <li>dates: only the 10 characters {@code YYYY-MM-DD} (a year of four digits, AD), read in the
-   *       proleptic Gregorian calendar as java.time does; {@code infinity} and BC dates go to the parser;
-   *   <li>timestamptz: text with an explicit offset ({@code ±HH}, {@code ±HH:MM}, {@code ±HH:MM:SS}),
-   *       never the session time zone; what Spark cannot read ({@code infinity}, BC) goes to the parser.
+   *       proleptic Gregorian calendar as java.time does; {@code infinity} and BC dates go to the
+   *       parser;
+   *   <li>timestamptz: text with an explicit offset ({@code ±HH}, {@code ±HH:MM}, {@code
+   *       ±HH:MM:SS}), never the session time zone; what Spark cannot read ({@code infinity}, BC)
+   *       goes to the parser.
    * </ul>
+   *
    * timestamp without time zone keeps the parser: Spark's cast would read the wall clock in the
    * session time zone.
    */
   static Optional<Column> builtInCast(Column c, Kind kind) {
     return switch (kind) {
       case INT2, INT4, INT8, FLOAT4, FLOAT8, BOOLEAN -> Optional.of(c.try_cast(kind.sparkType));
-      case DATE -> Optional.of(functions.when(functions.length(c).equalTo(10), c.try_cast(DataTypes.DateType)));
+      case DATE ->
+          Optional.of(
+              functions.when(functions.length(c).equalTo(10), c.try_cast(DataTypes.DateType)));
       case TIMESTAMPTZ -> {
-        // An offset after the time (a sign past the 19 characters of YYYY-MM-DD HH:MM:SS): without one Spark would read the
-        // wall clock in the session time zone. A search, not substrings: each substring copies the value's bytes.
+        // An offset after the time (a sign past the 19 characters of YYYY-MM-DD HH:MM:SS): without
+        // one Spark would read the
+        // wall clock in the session time zone. A search, not substrings: each substring copies the
+        // value's bytes.
         Column offset = functions.locate("+", c, 20).gt(0).or(functions.locate("-", c, 20).gt(0));
         yield Optional.of(functions.when(offset, c.try_cast(DataTypes.TimestampType)));
       }
@@ -261,10 +332,14 @@ final class ExportRows {
 
   private static Column fromEpochNumbers(Column parsed, Kind kind, boolean array) {
     if (kind == Kind.TIMESTAMPTZ || kind == Kind.TIMESTAMP) {
-      return array ? functions.transform(parsed, functions::timestamp_micros) : functions.timestamp_micros(parsed);
+      return array
+          ? functions.transform(parsed, functions::timestamp_micros)
+          : functions.timestamp_micros(parsed);
     }
     if (kind == Kind.DATE) {
-      return array ? functions.transform(parsed, functions::date_from_unix_date) : functions.date_from_unix_date(parsed);
+      return array
+          ? functions.transform(parsed, functions::date_from_unix_date)
+          : functions.date_from_unix_date(parsed);
     }
     return parsed;
   }
@@ -272,7 +347,10 @@ final class ExportRows {
   /** Whether {@code source} already holds the kind's values (possibly in another width). */
   private static boolean sameFamily(DataType source, Kind kind) {
     return switch (kind) {
-      case INT2, INT4, INT8 -> source instanceof ShortType || source instanceof IntegerType || source instanceof LongType;
+      case INT2, INT4, INT8 ->
+          source instanceof ShortType
+              || source instanceof IntegerType
+              || source instanceof LongType;
       case NUMERIC -> source instanceof DecimalType;
       case FLOAT4 -> source instanceof FloatType;
       case FLOAT8 -> source instanceof DoubleType || source instanceof FloatType;
@@ -286,7 +364,10 @@ final class ExportRows {
   }
 
   private static boolean isIntegral(DataType t) {
-    return t instanceof ShortType || t instanceof IntegerType || t instanceof LongType || t instanceof org.apache.spark.sql.types.ByteType;
+    return t instanceof ShortType
+        || t instanceof IntegerType
+        || t instanceof LongType
+        || t instanceof org.apache.spark.sql.types.ByteType;
   }
 
   private static boolean isArray(ColumnSpec c) {
@@ -319,11 +400,12 @@ final class ExportRows {
       case INT8 -> Long.parseLong(text.trim());
       case FLOAT4 -> Float.parseFloat(text.trim());
       case FLOAT8 -> Double.parseDouble(text.trim());
-      case BOOLEAN -> switch (text.trim().toLowerCase(Locale.ROOT)) {
-        case "t", "true" -> Boolean.TRUE;
-        case "f", "false" -> Boolean.FALSE;
-        default -> throw new IllegalArgumentException("'" + text + "' is not a boolean");
-      };
+      case BOOLEAN ->
+          switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "t", "true" -> Boolean.TRUE;
+            case "f", "false" -> Boolean.FALSE;
+            default -> throw new IllegalArgumentException("'" + text + "' is not a boolean");
+          };
       case BYTEA -> PgText.bytea(text);
       case TIMESTAMPTZ -> PgText.timestampMicros(text, true);
       case TIMESTAMP -> PgText.timestampMicros(text, false);
@@ -333,7 +415,8 @@ final class ExportRows {
   }
 
   /** A scalar string column: PostgreSQL's text output of the value. */
-  private record ScalarParser(Kind kind, String column) implements UDF1<String, Object>, Serializable {
+  private record ScalarParser(Kind kind, String column)
+      implements UDF1<String, Object>, Serializable {
     @Override
     public Object call(String text) {
       if (text == null) {
@@ -342,13 +425,15 @@ final class ExportRows {
       try {
         return parse(kind, text);
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException("Cannot restore " + column + " from '" + abbreviate(text) + "': " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "Cannot restore " + column + " from '" + abbreviate(text) + "': " + e.getMessage(), e);
       }
     }
   }
 
   /** A string column holding a one-dimensional array literal; elements parsed like scalars. */
-  private record ArrayParser(Kind kind, String column) implements UDF1<String, List<Object>>, Serializable {
+  private record ArrayParser(Kind kind, String column)
+      implements UDF1<String, List<Object>>, Serializable {
     @Override
     public List<Object> call(String text) {
       if (text == null) {
@@ -361,7 +446,8 @@ final class ExportRows {
         }
         return out;
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException("Cannot restore " + column + " from '" + abbreviate(text) + "': " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "Cannot restore " + column + " from '" + abbreviate(text) + "': " + e.getMessage(), e);
       }
     }
   }

@@ -12,7 +12,8 @@ import java.util.OptionalLong;
  * @param status {@code COMPLETE} when exported; RDS writes {@code SKIPPED} (and others) with a
  *     {@code warningMessage} such as {@code PERMISSIONS_DO_NOT_EXIST}
  * @param rowCount the metadata's row count, where it gives one
- * @param path the table's folder ({@code <root>/<database>/<schema>.<table>}, names as RDS writes them)
+ * @param path the table's folder ({@code <root>/<database>/<schema>.<table>}, names as RDS writes
+ *     them)
  * @param files every Parquet part under the folder, batch folders included, sorted
  */
 public record ExportedTable(
@@ -23,7 +24,8 @@ public record ExportedTable(
     List<OriginalType> columns,
     OptionalLong rowCount,
     String path,
-    List<String> files) implements Serializable {
+    List<String> files)
+    implements Serializable {
 
   public static final String COMPLETE = "COMPLETE";
 

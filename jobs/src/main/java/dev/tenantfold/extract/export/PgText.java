@@ -10,15 +10,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parsers for PostgreSQL's text output as the export writes it in strings: timestamps, dates,
- * bytea and array literals. Calendar arithmetic is java.time's proleptic ISO calendar, as
- * PostgreSQL's; {@code infinity} / {@code -infinity} become the sentinels the loader and the
- * checksum read (docs/checksums.md): {@code Long.MAX_VALUE} / {@code Long.MIN_VALUE} microseconds,
- * {@code Integer.MAX_VALUE} / {@code Integer.MIN_VALUE} days.
+ * Parsers for PostgreSQL's text output as the export writes it in strings: timestamps, dates, bytea
+ * and array literals. Calendar arithmetic is java.time's proleptic ISO calendar, as PostgreSQL's;
+ * {@code infinity} / {@code -infinity} become the sentinels the loader and the checksum read
+ * (docs/checksums.md): {@code Long.MAX_VALUE} / {@code Long.MIN_VALUE} microseconds, {@code
+ * Integer.MAX_VALUE} / {@code Integer.MIN_VALUE} days.
  */
 public final class PgText {
-  private static final Pattern TIMESTAMP = Pattern.compile(
-      "(\\d{4,})-(\\d{2})-(\\d{2})[ T](\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,6}))?\\s*(Z|[+-]\\d{2}(?::?\\d{2}(?::?\\d{2})?)?)?( BC)?");
+  private static final Pattern TIMESTAMP =
+      Pattern.compile(
+          "(\\d{4,})-(\\d{2})-(\\d{2})["
+              + " T](\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,6}))?\\s*(Z|[+-]\\d{2}(?::?\\d{2}(?::?\\d{2})?)?)?("
+              + " BC)?");
   private static final Pattern DATE = Pattern.compile("(\\d{4,})-(\\d{2})-(\\d{2})( BC)?");
 
   private PgText() {}
@@ -38,23 +41,35 @@ public final class PgText {
     }
     Matcher m = TIMESTAMP.matcher(s);
     if (!m.matches()) {
-      throw new IllegalArgumentException("'" + text + "' is not PostgreSQL timestamp output (YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]][ BC])");
+      throw new IllegalArgumentException(
+          "'"
+              + text
+              + "' is not PostgreSQL timestamp output (YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]["
+              + " BC])");
     }
     int year = Integer.parseInt(m.group(1));
     if (m.group(9) != null) {
       year = 1 - year;
     }
-    LocalDateTime wall = LocalDateTime.of(year, Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)),
-        Integer.parseInt(m.group(5)), Integer.parseInt(m.group(6)));
+    LocalDateTime wall =
+        LocalDateTime.of(
+            year,
+            Integer.parseInt(m.group(2)),
+            Integer.parseInt(m.group(3)),
+            Integer.parseInt(m.group(4)),
+            Integer.parseInt(m.group(5)),
+            Integer.parseInt(m.group(6)));
     long micros = m.group(7) == null ? 0 : Long.parseLong((m.group(7) + "00000").substring(0, 6));
     long offsetSeconds = 0;
     if (m.group(8) != null) {
       if (!withZone) {
-        throw new IllegalArgumentException("'" + text + "' has a time zone offset but the column is timestamp without time zone");
+        throw new IllegalArgumentException(
+            "'" + text + "' has a time zone offset but the column is timestamp without time zone");
       }
       offsetSeconds = offsetSeconds(m.group(8));
     }
-    return Math.addExact(Math.multiplyExact(wall.toEpochSecond(ZoneOffset.UTC) - offsetSeconds, 1_000_000L), micros);
+    return Math.addExact(
+        Math.multiplyExact(wall.toEpochSecond(ZoneOffset.UTC) - offsetSeconds, 1_000_000L), micros);
   }
 
   /** Days since 1970-01-01. */
@@ -68,13 +83,16 @@ public final class PgText {
     }
     Matcher m = DATE.matcher(s);
     if (!m.matches()) {
-      throw new IllegalArgumentException("'" + text + "' is not PostgreSQL date output (YYYY-MM-DD[ BC])");
+      throw new IllegalArgumentException(
+          "'" + text + "' is not PostgreSQL date output (YYYY-MM-DD[ BC])");
     }
     int year = Integer.parseInt(m.group(1));
     if (m.group(4) != null) {
       year = 1 - year;
     }
-    return Math.toIntExact(LocalDate.of(year, Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))).toEpochDay());
+    return Math.toIntExact(
+        LocalDate.of(year, Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)))
+            .toEpochDay());
   }
 
   /** bytea's hex output ({@code \x00ff}) or escape output ({@code a\000\\}). */
@@ -113,7 +131,10 @@ public final class PgText {
   public static List<String> arrayElements(String text) {
     String s = text.trim();
     if (s.startsWith("[")) {
-      throw new IllegalArgumentException("array '" + abbreviate(s) + "' has explicit bounds; only arrays with lower bound 1 are supported");
+      throw new IllegalArgumentException(
+          "array '"
+              + abbreviate(s)
+              + "' has explicit bounds; only arrays with lower bound 1 are supported");
     }
     if (!s.startsWith("{") || !s.endsWith("}")) {
       throw new IllegalArgumentException("'" + abbreviate(s) + "' is not an array literal");
@@ -135,7 +156,10 @@ public final class PgText {
       element.setLength(0);
       boolean quoted = false;
       if (i < end && s.charAt(i) == '{') {
-        throw new IllegalArgumentException("array '" + abbreviate(s) + "' is multi-dimensional; only one-dimensional arrays are supported");
+        throw new IllegalArgumentException(
+            "array '"
+                + abbreviate(s)
+                + "' is multi-dimensional; only one-dimensional arrays are supported");
       }
       if (i < end && s.charAt(i) == '"') {
         quoted = true;
@@ -150,7 +174,8 @@ public final class PgText {
           i++;
         }
         if (i >= end) {
-          throw new IllegalArgumentException("array '" + abbreviate(s) + "' has an unterminated quoted element");
+          throw new IllegalArgumentException(
+              "array '" + abbreviate(s) + "' has an unterminated quoted element");
         }
         i++;
         while (i < end && Character.isWhitespace(s.charAt(i))) {
@@ -180,7 +205,8 @@ public final class PgText {
         return out;
       }
       if (s.charAt(i) != ',') {
-        throw new IllegalArgumentException("array '" + abbreviate(s) + "' has '" + s.charAt(i) + "' where ',' or '}' belongs");
+        throw new IllegalArgumentException(
+            "array '" + abbreviate(s) + "' has '" + s.charAt(i) + "' where ',' or '}' belongs");
       }
       i++;
     }

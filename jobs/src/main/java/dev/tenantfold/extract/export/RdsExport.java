@@ -34,18 +34,19 @@ import org.apache.spark.sql.SparkSession;
  * One database of an RDS snapshot export (Parquet on S3 or a local copy), read through Hadoop's
  * {@link FileSystem} so a local path and an {@code s3a://} URI work alike.
  *
- * <p>{@link #open} reads {@code <root>/export_info_<task>.json} and every
- * {@code <root>/export_tables_info_<task>_from_<n>_to_<m>.json}, keeps the tables of the given
- * database and lists their Parquet parts ({@code <root>/<database>/<schema>.<table>/<batch>/part-*.parquet}
+ * <p>{@link #open} reads {@code <root>/export_info_<task>.json} and every {@code
+ * <root>/export_tables_info_<task>_from_<n>_to_<m>.json}, keeps the tables of the given database
+ * and lists their Parquet parts ({@code <root>/<database>/<schema>.<table>/<batch>/part-*.parquet}
  * or the older layout without batch folders). It checks everything that can be checked without
  * reading data and reports every problem at once: status not {@code COMPLETE}, metadata missing or
  * unparseable, a table listed {@code COMPLETE} without Parquet files, a folder no metadata entry
- * names, a Parquet file too short or without its {@code PAR1} magic (truncated). The Parquet
- * schema of each file is checked against the metadata when its rows are read ({@link #rows}).
+ * names, a Parquet file too short or without its {@code PAR1} magic (truncated). The Parquet schema
+ * of each file is checked against the metadata when its rows are read ({@link #rows}).
  */
 public final class RdsExport implements Serializable {
   private static final Pattern INFO = Pattern.compile("export_info_(.+)\\.json");
-  private static final Pattern TABLES_INFO = Pattern.compile("export_tables_info_(.+)_from_(\\d+)_to_(\\d+)\\.json");
+  private static final Pattern TABLES_INFO =
+      Pattern.compile("export_tables_info_(.+)_from_(\\d+)_to_(\\d+)\\.json");
   private static final byte[] MAGIC = {'P', 'A', 'R', '1'};
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -58,8 +59,15 @@ public final class RdsExport implements Serializable {
   private final List<ExportedTable> tables;
   private final transient Configuration conf;
 
-  private RdsExport(String root, String database, String taskId, String status, Instant snapshotTime, String sourceArn,
-      List<ExportedTable> tables, Configuration conf) {
+  private RdsExport(
+      String root,
+      String database,
+      String taskId,
+      String status,
+      Instant snapshotTime,
+      String sourceArn,
+      List<ExportedTable> tables,
+      Configuration conf) {
     this.root = root;
     this.database = database;
     this.taskId = taskId;
@@ -76,13 +84,15 @@ public final class RdsExport implements Serializable {
    *
    * @throws ExportException naming the root, the file and every problem found
    */
-  public static RdsExport open(Configuration conf, String root, String database) throws ExportException {
+  public static RdsExport open(Configuration conf, String root, String database)
+      throws ExportException {
     Path rootPath = new Path(root);
     String where = "export at " + root;
     try {
       FileSystem fs = rootPath.getFileSystem(conf);
       if (!fs.exists(rootPath)) {
-        throw new ExportException("Cannot read " + where + ": the folder does not exist; check export.path");
+        throw new ExportException(
+            "Cannot read " + where + ": the folder does not exist; check export.path");
       }
       FileStatus info = null;
       List<FileStatus> tablesInfo = new ArrayList<>();
@@ -90,8 +100,14 @@ public final class RdsExport implements Serializable {
         String name = f.getPath().getName();
         if (f.isFile() && INFO.matcher(name).matches()) {
           if (info != null) {
-            throw new ExportException("Cannot read " + where + ": it holds two export info files, " + info.getPath().getName() + " and " + name
-                + "; point export.path at the folder of one export task");
+            throw new ExportException(
+                "Cannot read "
+                    + where
+                    + ": it holds two export info files, "
+                    + info.getPath().getName()
+                    + " and "
+                    + name
+                    + "; point export.path at the folder of one export task");
           }
           info = f;
         } else if (f.isFile() && TABLES_INFO.matcher(name).matches()) {
@@ -99,8 +115,11 @@ public final class RdsExport implements Serializable {
         }
       }
       if (info == null) {
-        throw new ExportException("Cannot read " + where + ": export_info_<task>.json is missing; export.path must be the folder that holds"
-            + " the export's export_info and export_tables_info files");
+        throw new ExportException(
+            "Cannot read "
+                + where
+                + ": export_info_<task>.json is missing; export.path must be the folder that holds"
+                + " the export's export_info and export_tables_info files");
       }
       String infoFile = info.getPath().getName();
       Matcher infoName = INFO.matcher(infoFile);
@@ -108,22 +127,41 @@ public final class RdsExport implements Serializable {
       String fileTask = infoName.group(1);
       JsonNode infoJson = readJson(fs, info.getPath(), where);
       String taskId = text(infoJson, "exportTaskIdentifier").orElse(fileTask);
-      String status = text(infoJson, "status").orElseThrow(() -> new ExportException("Cannot read " + where + ": "
-          + infoFile + " has no status"));
+      String status =
+          text(infoJson, "status")
+              .orElseThrow(
+                  () ->
+                      new ExportException(
+                          "Cannot read " + where + ": " + infoFile + " has no status"));
       if (!ExportedTable.COMPLETE.equalsIgnoreCase(status)) {
         String cause = text(infoJson, "failureCause").map(c -> " (" + c + ")").orElse("");
-        throw new ExportException("Cannot read " + where + ": export task " + taskId + " has status " + status + cause + " in "
-            + info.getPath().getName() + ", not COMPLETE; only a completed export holds every table");
+        throw new ExportException(
+            "Cannot read "
+                + where
+                + ": export task "
+                + taskId
+                + " has status "
+                + status
+                + cause
+                + " in "
+                + info.getPath().getName()
+                + ", not COMPLETE; only a completed export holds every table");
       }
       Instant snapshotTime = instant(infoJson, "snapshotTime", info.getPath().getName(), where);
       String sourceArn = text(infoJson, "sourceArn").orElse(null);
-      tablesInfo.removeIf(f -> {
-        Matcher m = TABLES_INFO.matcher(f.getPath().getName());
-        return !(m.matches() && m.group(1).equals(fileTask));
-      });
+      tablesInfo.removeIf(
+          f -> {
+            Matcher m = TABLES_INFO.matcher(f.getPath().getName());
+            return !(m.matches() && m.group(1).equals(fileTask));
+          });
       if (tablesInfo.isEmpty()) {
-        throw new ExportException("Cannot read " + where + ": no export_tables_info_" + fileTask + "_from_<n>_to_<m>.json file; the export's"
-            + " table list is missing, so no table can be trusted to be complete");
+        throw new ExportException(
+            "Cannot read "
+                + where
+                + ": no export_tables_info_"
+                + fileTask
+                + "_from_<n>_to_<m>.json file; the export's"
+                + " table list is missing, so no table can be trusted to be complete");
       }
       tablesInfo.sort((a, b) -> a.getPath().getName().compareTo(b.getPath().getName()));
 
@@ -135,7 +173,12 @@ public final class RdsExport implements Serializable {
         JsonNode json = readJson(fs, f.getPath(), where);
         JsonNode perTable = json.get("perTableStatus");
         if (perTable == null || !perTable.isArray()) {
-          throw new ExportException("Cannot read " + where + ": " + f.getPath().getName() + " has no perTableStatus list");
+          throw new ExportException(
+              "Cannot read "
+                  + where
+                  + ": "
+                  + f.getPath().getName()
+                  + " has no perTableStatus list");
         }
         for (JsonNode t : perTable) {
           String target = text(t, "target").orElse(null);
@@ -145,18 +188,33 @@ public final class RdsExport implements Serializable {
           String schemaTable = target.substring(prefix.length());
           int dot = schemaTable.indexOf('.');
           if (dot < 0) {
-            problems.add(f.getPath().getName() + ": target " + target + " is not database.schema.table");
+            problems.add(
+                f.getPath().getName() + ": target " + target + " is not database.schema.table");
             continue;
           }
           String schema = schemaTable.substring(0, dot);
           String table = schemaTable.substring(dot + 1);
           String folder = ExportFolders.tableFolder(schema, table);
-          ExportedTable parsed = new ExportedTable(schema, table, text(t, "status").orElse("UNKNOWN"), text(t, "warningMessage").orElse(null),
-              columns(t), rowCount(t), new Path(databasePath, folder).toString(), List.of());
+          ExportedTable parsed =
+              new ExportedTable(
+                  schema,
+                  table,
+                  text(t, "status").orElse("UNKNOWN"),
+                  text(t, "warningMessage").orElse(null),
+                  columns(t),
+                  rowCount(t),
+                  new Path(databasePath, folder).toString(),
+                  List.of());
           ExportedTable earlier = byFolder.put(folder, parsed);
           if (earlier != null) {
-            problems.add("tables " + earlier.qualifiedName() + " and " + parsed.qualifiedName() + " both map to folder " + folder
-                + " (RDS writes \\ ` \" and space as _), so their files cannot be told apart");
+            problems.add(
+                "tables "
+                    + earlier.qualifiedName()
+                    + " and "
+                    + parsed.qualifiedName()
+                    + " both map to folder "
+                    + folder
+                    + " (RDS writes \\ ` \" and space as _), so their files cannot be told apart");
           }
         }
       }
@@ -166,18 +224,48 @@ public final class RdsExport implements Serializable {
       for (Map.Entry<String, ExportedTable> e : byFolder.entrySet()) {
         ExportedTable t = e.getValue();
         List<String> parts = files.getOrDefault(e.getKey(), List.of());
-        if (t.exported() && parts.isEmpty() && !(t.rowCount().isPresent() && t.rowCount().getAsLong() == 0)) {
-          problems.add("table " + t.qualifiedName() + " is COMPLETE in the metadata but " + t.path() + " holds no Parquet file");
+        if (t.exported()
+            && parts.isEmpty()
+            && !(t.rowCount().isPresent() && t.rowCount().getAsLong() == 0)) {
+          problems.add(
+              "table "
+                  + t.qualifiedName()
+                  + " is COMPLETE in the metadata but "
+                  + t.path()
+                  + " holds no Parquet file");
         }
         if (!t.exported() && !parts.isEmpty()) {
-          problems.add("table " + t.qualifiedName() + " has status " + t.status() + " but " + parts.size() + " Parquet files under " + t.path());
+          problems.add(
+              "table "
+                  + t.qualifiedName()
+                  + " has status "
+                  + t.status()
+                  + " but "
+                  + parts.size()
+                  + " Parquet files under "
+                  + t.path());
         }
-        out.add(new ExportedTable(t.schema(), t.table(), t.status(), t.warningMessage(), t.columns(), t.rowCount(), t.path(), parts));
+        out.add(
+            new ExportedTable(
+                t.schema(),
+                t.table(),
+                t.status(),
+                t.warningMessage(),
+                t.columns(),
+                t.rowCount(),
+                t.path(),
+                parts));
       }
       for (Map.Entry<String, List<String>> e : files.entrySet()) {
         if (!byFolder.containsKey(e.getKey())) {
-          problems.add("folder " + new Path(databasePath, e.getKey()) + " holds " + e.getValue().size() + " Parquet files (first "
-              + e.getValue().get(0) + ") but no table of the export metadata maps to it");
+          problems.add(
+              "folder "
+                  + new Path(databasePath, e.getKey())
+                  + " holds "
+                  + e.getValue().size()
+                  + " Parquet files (first "
+                  + e.getValue().get(0)
+                  + ") but no table of the export metadata maps to it");
         }
       }
       for (ExportedTable t : out) {
@@ -189,8 +277,17 @@ public final class RdsExport implements Serializable {
         }
       }
       if (!problems.isEmpty()) {
-        throw new ExportException("Cannot read " + where + " (task " + taskId + ", database " + database + "): " + String.join("; ", problems),
-            problems, null);
+        throw new ExportException(
+            "Cannot read "
+                + where
+                + " (task "
+                + taskId
+                + ", database "
+                + database
+                + "): "
+                + String.join("; ", problems),
+            problems,
+            null);
       }
       return new RdsExport(root, database, taskId, status, snapshotTime, sourceArn, out, conf);
     } catch (IOException e) {
@@ -246,13 +343,18 @@ public final class RdsExport implements Serializable {
     return Optional.ofNullable(sourceArn);
   }
 
-  /** Every table of the opened database in the metadata, exported or not (see {@link ExportedTable#status()}). */
+  /**
+   * Every table of the opened database in the metadata, exported or not (see {@link
+   * ExportedTable#status()}).
+   */
   public List<ExportedTable> tables() {
     return tables;
   }
 
   public Optional<ExportedTable> table(String schema, String table) {
-    return tables.stream().filter(t -> t.schema().equals(schema) && t.table().equals(table)).findFirst();
+    return tables.stream()
+        .filter(t -> t.schema().equals(schema) && t.table().equals(table))
+        .findFirst();
   }
 
   /**
@@ -265,14 +367,15 @@ public final class RdsExport implements Serializable {
   }
 
   /**
-   * The table's rows as {@code targetColumns} (names, order, types), each value restored for
-   * {@code DatasetCopyLoader} and {@code SparkChecksum} (see {@link ExportRows}). Lazy: nothing is
-   * read until the Dataset runs; the Parquet footers are checked now.
+   * The table's rows as {@code targetColumns} (names, order, types), each value restored for {@code
+   * DatasetCopyLoader} and {@code SparkChecksum} (see {@link ExportRows}). Lazy: nothing is read
+   * until the Dataset runs; the Parquet footers are checked now.
    *
    * @throws ExportException when the table was not exported (with RDS's warning), a file cannot be
    *     read, or its columns differ from the metadata
    */
-  public Dataset<Row> rows(SparkSession spark, ExportedTable table, List<ColumnSpec> targetColumns) throws ExportException {
+  public Dataset<Row> rows(SparkSession spark, ExportedTable table, List<ColumnSpec> targetColumns)
+      throws ExportException {
     return ExportRows.read(spark, this, conf(), table, targetColumns);
   }
 
@@ -289,8 +392,15 @@ public final class RdsExport implements Serializable {
         // A partitioned table without partitions holds no rows.
         return List.of();
       }
-      return List.of(own.orElseThrow(() -> new ExportException("Cannot read table " + table.qualifiedName() + " of " + describe()
-          + ": the export does not hold it")));
+      return List.of(
+          own.orElseThrow(
+              () ->
+                  new ExportException(
+                      "Cannot read table "
+                          + table.qualifiedName()
+                          + " of "
+                          + describe()
+                          + ": the export does not hold it")));
     }
     List<ExportedTable> leaves = new ArrayList<>();
     List<String> lacking = new ArrayList<>();
@@ -300,22 +410,40 @@ public final class RdsExport implements Serializable {
       if (t.isPresent() && t.get().exported()) {
         leaves.add(t.get());
       } else {
-        lacking.add(leaf + t.map(e -> " (status " + e.status() + (e.warningMessage() == null ? "" : ", " + e.warningMessage()) + ")")
-            .orElse(" (not in the export)"));
+        lacking.add(
+            leaf
+                + t.map(
+                        e ->
+                            " (status "
+                                + e.status()
+                                + (e.warningMessage() == null ? "" : ", " + e.warningMessage())
+                                + ")")
+                    .orElse(" (not in the export)"));
       }
     }
     if (!lacking.isEmpty()) {
-      throw new ExportException("Cannot read table " + table.qualifiedName() + " of " + describe() + ": partitions " + lacking
-          + " were not exported", lacking, null);
+      throw new ExportException(
+          "Cannot read table "
+              + table.qualifiedName()
+              + " of "
+              + describe()
+              + ": partitions "
+              + lacking
+              + " were not exported",
+          lacking,
+          null);
     }
     return leaves;
   }
 
   /**
    * The rows of {@code tables} (the leaf partitions of one table, or the table itself) as one
-   * Dataset of {@code targetColumns}, as {@link #rows(SparkSession, ExportedTable, List)} reads each.
+   * Dataset of {@code targetColumns}, as {@link #rows(SparkSession, ExportedTable, List)} reads
+   * each.
    */
-  public Dataset<Row> rows(SparkSession spark, List<ExportedTable> tables, List<ColumnSpec> targetColumns) throws ExportException {
+  public Dataset<Row> rows(
+      SparkSession spark, List<ExportedTable> tables, List<ColumnSpec> targetColumns)
+      throws ExportException {
     if (tables.isEmpty()) {
       return ExportRows.emptyRows(spark, targetColumns);
     }
@@ -347,7 +475,8 @@ public final class RdsExport implements Serializable {
     return "export " + taskId + " at " + root;
   }
 
-  private static Map<String, List<String>> listParquet(FileSystem fs, Path databasePath, List<String> problems) throws IOException {
+  private static Map<String, List<String>> listParquet(
+      FileSystem fs, Path databasePath, List<String> problems) throws IOException {
     Map<String, List<String>> out = new HashMap<>();
     if (!fs.exists(databasePath)) {
       return out;
@@ -361,7 +490,10 @@ public final class RdsExport implements Serializable {
       while (it.hasNext()) {
         LocatedFileStatus f = it.next();
         String name = f.getPath().getName();
-        if (f.isFile() && name.endsWith(".parquet") && !name.startsWith("_") && !name.startsWith(".")) {
+        if (f.isFile()
+            && name.endsWith(".parquet")
+            && !name.startsWith("_")
+            && !name.startsWith(".")) {
           parts.add(f.getPath().toString());
         }
       }
@@ -398,7 +530,9 @@ public final class RdsExport implements Serializable {
     try (InputStream in = fs.open(file)) {
       return JSON.readTree(in);
     } catch (IOException e) {
-      throw new ExportException("Cannot read " + where + ": " + file.getName() + " is not valid JSON: " + e.getMessage(), e);
+      throw new ExportException(
+          "Cannot read " + where + ": " + file.getName() + " is not valid JSON: " + e.getMessage(),
+          e);
     }
   }
 
@@ -407,7 +541,8 @@ public final class RdsExport implements Serializable {
     return v == null || v.isNull() ? Optional.empty() : Optional.of(v.asText());
   }
 
-  private static Instant instant(JsonNode node, String field, String file, String where) throws ExportException {
+  private static Instant instant(JsonNode node, String field, String file, String where)
+      throws ExportException {
     JsonNode v = node.get(field);
     if (v == null || v.isNull()) {
       throw new ExportException("Cannot read " + where + ": " + file + " has no " + field);
@@ -418,8 +553,17 @@ public final class RdsExport implements Serializable {
     try {
       return Instant.parse(v.asText());
     } catch (DateTimeParseException e) {
-      throw new ExportException("Cannot read " + where + ": " + file + " field " + field + " is '" + v.asText()
-          + "', not an ISO-8601 instant or epoch milliseconds", e);
+      throw new ExportException(
+          "Cannot read "
+              + where
+              + ": "
+              + file
+              + " field "
+              + field
+              + " is '"
+              + v.asText()
+              + "', not an ISO-8601 instant or epoch milliseconds",
+          e);
     }
   }
 
@@ -432,9 +576,15 @@ public final class RdsExport implements Serializable {
     }
     if (mappings != null && mappings.isArray()) {
       for (JsonNode m : mappings) {
-        out.add(new OriginalType(text(m, "columnName").orElse(""), text(m, "originalType").orElse(""),
-            text(m, "expectedExportedType").orElse(""), integer(m, "originalCharMaxLength"), integer(m, "originalNumPrecision"),
-            integer(m, "originalNumScale"), integer(m, "originalDateTimePrecision")));
+        out.add(
+            new OriginalType(
+                text(m, "columnName").orElse(""),
+                text(m, "originalType").orElse(""),
+                text(m, "expectedExportedType").orElse(""),
+                integer(m, "originalCharMaxLength"),
+                integer(m, "originalNumPrecision"),
+                integer(m, "originalNumScale"),
+                integer(m, "originalDateTimePrecision")));
       }
     }
     return out;

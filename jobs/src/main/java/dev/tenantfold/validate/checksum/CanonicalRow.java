@@ -18,13 +18,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The canonical form in Java: renders values as Spark hands them over (see docs/checksums.md for the
- * accepted representations) to the same canonical text {@link ChecksumSql} computes in PostgreSQL,
- * encodes fields, and hashes rows and keys. Pure functions, no Spark dependency.
+ * The canonical form in Java: renders values as Spark hands them over (see docs/checksums.md for
+ * the accepted representations) to the same canonical text {@link ChecksumSql} computes in
+ * PostgreSQL, encodes fields, and hashes rows and keys. Pure functions, no Spark dependency.
  */
 public final class CanonicalRow {
   private static final HexFormat HEX = HexFormat.of();
   private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+
   /** PostgreSQL counts timestamps from 2000-01-01; Spark from 1970-01-01. */
   private static final long MICROS_1970_TO_2000 = 946_684_800_000_000L;
 
@@ -36,17 +37,29 @@ public final class CanonicalRow {
    * starts a two-character token, which makes the row text injective for every input.
    */
   public static final char ESCAPE = '\uFFFF';
+
   /** After {@link #ESCAPE}: the end of a non-NULL value. */
   public static final char VALUE_END = '\uFFFE';
+
   /** After {@link #ESCAPE} where a field starts: the field is NULL. */
   public static final char NULL_FIELD = 'N';
-  /** Odd multiplier of the integer-key bucket mix (MurmurHash2's m); below 2^31 so no product overflows. */
+
+  /**
+   * Odd multiplier of the integer-key bucket mix (MurmurHash2's m); below 2^31 so no product
+   * overflows.
+   */
   static final long MIX = 0x5bd1e995L;
 
-  /** A row's hash: the sha256 as hex, its first two 64-bit words (big-endian, signed), and its bucket. */
+  /**
+   * A row's hash: the sha256 as hex, its first two 64-bit words (big-endian, signed), and its
+   * bucket.
+   */
   public record Hash(String hex, long a, long b, int bucket) implements Serializable {}
 
-  /** Length-prefixed field: {@code <UTF-8 byte length>:<value>}, or {@code N} for NULL (the drill-down key text). */
+  /**
+   * Length-prefixed field: {@code <UTF-8 byte length>:<value>}, or {@code N} for NULL (the
+   * drill-down key text).
+   */
   public static void appendField(StringBuilder out, String value) {
     if (value == null) {
       out.append('N');
@@ -102,14 +115,20 @@ public final class CanonicalRow {
     }
   }
 
-  /** Hash of a row text, bucketed by the hash of {@code keyText} (a row text of the key columns), or by the row's own hash when null. */
+  /**
+   * Hash of a row text, bucketed by the hash of {@code keyText} (a row text of the key columns), or
+   * by the row's own hash when null.
+   */
   public static Hash hash(String rowText, String keyText, int buckets) {
     Hasher hasher = new Hasher();
     hasher.hash(rowText, keyText, buckets);
     return hasher.toHash();
   }
 
-  /** Hash of a row text whose single integer key column has canonical text {@code key} (null for NULL). */
+  /**
+   * Hash of a row text whose single integer key column has canonical text {@code key} (null for
+   * NULL).
+   */
   public static Hash hashWithIntegerKey(String rowText, String key, int buckets) {
     Hasher hasher = new Hasher();
     hasher.hashWithIntegerKey(rowText, key, buckets);
@@ -124,6 +143,7 @@ public final class CanonicalRow {
   public static final class Hasher {
     /** A text buffer grown past this by one huge row is given back after the row is hashed. */
     private static final int RETAINED_BUFFER = 1 << 20;
+
     private final MessageDigest sha = newSha256();
     private final byte[] row = new byte[32];
     private final byte[] key = new byte[32];
@@ -180,7 +200,8 @@ public final class CanonicalRow {
       try {
         sha.digest(into, 0, into.length);
       } catch (java.security.DigestException e) {
-        throw new IllegalStateException("Cannot compute checksums: SHA-256 did not fill 32 bytes", e);
+        throw new IllegalStateException(
+            "Cannot compute checksums: SHA-256 did not fill 32 bytes", e);
       }
       if (utf8.length > RETAINED_BUFFER) {
         utf8 = new byte[1024];
@@ -210,7 +231,10 @@ public final class CanonicalRow {
     }
   }
 
-  /** The bucket of an integer key: a multiplicative mix of its value, the same arithmetic as the SQL. */
+  /**
+   * The bucket of an integer key: a multiplicative mix of its value, the same arithmetic as the
+   * SQL.
+   */
   static int integerBucket(String key, int buckets) {
     if (key == null) {
       return 0;
@@ -220,7 +244,10 @@ public final class CanonicalRow {
   }
 
   private static long first32(byte[] bytes) {
-    return ((bytes[0] & 0xffL) << 24) | ((bytes[1] & 0xffL) << 16) | ((bytes[2] & 0xffL) << 8) | (bytes[3] & 0xffL);
+    return ((bytes[0] & 0xffL) << 24)
+        | ((bytes[1] & 0xffL) << 16)
+        | ((bytes[2] & 0xffL) << 8)
+        | (bytes[3] & 0xffL);
   }
 
   private static long toLong(byte[] bytes, int offset) {
@@ -289,8 +316,18 @@ public final class CanonicalRow {
     boolean quote = value.isEmpty() || value.equalsIgnoreCase("NULL");
     for (int i = 0; i < value.length() && !quote; i++) {
       char ch = value.charAt(i);
-      quote = ch == '"' || ch == '\\' || ch == '{' || ch == '}' || ch == ',' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'
-          || ch == 0x0b || ch == '\f';
+      quote =
+          ch == '"'
+              || ch == '\\'
+              || ch == '{'
+              || ch == '}'
+              || ch == ','
+              || ch == ' '
+              || ch == '\t'
+              || ch == '\n'
+              || ch == '\r'
+              || ch == 0x0b
+              || ch == '\f';
     }
     if (!quote) {
       out.append(value);
@@ -312,7 +349,8 @@ public final class CanonicalRow {
     if (shape.size() == depth) {
       shape.add(list.size());
     } else if (shape.get(depth) != list.size()) {
-      throw new IllegalArgumentException("Cannot checksum a ragged nested array: PostgreSQL arrays are rectangular");
+      throw new IllegalArgumentException(
+          "Cannot checksum a ragged nested array: PostgreSQL arrays are rectangular");
     }
     for (Object element : list) {
       if (element != null && isArray(element)) {
@@ -324,7 +362,9 @@ public final class CanonicalRow {
   }
 
   private static boolean isArray(Object value) {
-    return value instanceof List || value instanceof scala.collection.Seq || (value instanceof Object[]);
+    return value instanceof List
+        || value instanceof scala.collection.Seq
+        || (value instanceof Object[]);
   }
 
   private static List<?> elements(Object value) {
@@ -337,7 +377,8 @@ public final class CanonicalRow {
     if (value instanceof Object[] array) {
       return Arrays.asList(array);
     }
-    throw new IllegalArgumentException("Cannot checksum " + value.getClass().getName() + " as an array");
+    throw new IllegalArgumentException(
+        "Cannot checksum " + value.getClass().getName() + " as an array");
   }
 
   static String scalar(CanonicalType type, Object value) {
@@ -373,7 +414,10 @@ public final class CanonicalRow {
     return out.substring(start);
   }
 
-  /** xml_out's handling of the declaration (parse_xml_decl, print_xml_decl in PostgreSQL's xml.c), before the newline trim. */
+  /**
+   * xml_out's handling of the declaration (parse_xml_decl, print_xml_decl in PostgreSQL's xml.c),
+   * before the newline trim.
+   */
   private static String xmlOutput(String s) {
     int n = s.length();
     // Anything but a blank after "<?xml" is a processing instruction or a malformed declaration:
@@ -444,7 +488,12 @@ public final class CanonicalRow {
     }
     String rest = s.substring(p);
     if (!version.equals("1.0") || standalone != null) {
-      return "<?xml version=\"" + version + "\"" + (standalone == null ? "" : " standalone=\"" + standalone + "\"") + "?>" + rest;
+      return "<?xml version=\""
+          + version
+          + "\""
+          + (standalone == null ? "" : " standalone=\"" + standalone + "\"")
+          + "?>"
+          + rest;
     }
     return rest.startsWith("\n") ? rest.substring(1) : rest;
   }
@@ -497,7 +546,11 @@ public final class CanonicalRow {
     if (value instanceof BigDecimal d) {
       return trimFraction(d.toPlainString());
     }
-    if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte || value instanceof BigInteger) {
+    if (value instanceof Long
+        || value instanceof Integer
+        || value instanceof Short
+        || value instanceof Byte
+        || value instanceof BigInteger) {
       return value.toString();
     }
     if (value instanceof scala.math.BigDecimal d) {
@@ -561,10 +614,14 @@ public final class CanonicalRow {
     } else if (value instanceof Timestamp t) {
       micros = micros(t.toInstant().getEpochSecond(), t.getNanos());
     } else {
-      throw new IllegalArgumentException("Cannot checksum " + value.getClass().getName() + " as a timestamp");
+      throw new IllegalArgumentException(
+          "Cannot checksum " + value.getClass().getName() + " as a timestamp");
     }
     // Spark's extreme values stand for +/-infinity, which PostgreSQL sends as the int64 extremes.
-    long since2000 = micros == Long.MAX_VALUE || micros == Long.MIN_VALUE ? micros : Math.subtractExact(micros, MICROS_1970_TO_2000);
+    long since2000 =
+        micros == Long.MAX_VALUE || micros == Long.MIN_VALUE
+            ? micros
+            : Math.subtractExact(micros, MICROS_1970_TO_2000);
     return hex64(since2000);
   }
 
@@ -579,7 +636,8 @@ public final class CanonicalRow {
     } else if (value instanceof java.sql.Date d) {
       days = d.toLocalDate().toEpochDay();
     } else {
-      throw new IllegalArgumentException("Cannot checksum " + value.getClass().getName() + " as a date");
+      throw new IllegalArgumentException(
+          "Cannot checksum " + value.getClass().getName() + " as a date");
     }
     if (days == Integer.MAX_VALUE) {
       return "infinity";
@@ -598,13 +656,17 @@ public final class CanonicalRow {
     if (text.startsWith("\\x")) {
       return text.substring(2).toLowerCase(Locale.ROOT);
     }
-    throw new IllegalArgumentException("Cannot checksum " + value.getClass().getName() + " as bytea: expected bytes or \\x hex text");
+    throw new IllegalArgumentException(
+        "Cannot checksum "
+            + value.getClass().getName()
+            + " as bytea: expected bytes or \\x hex text");
   }
 
   private static String interval(Object value) {
-    PostgresInterval interval = value instanceof org.apache.spark.unsafe.types.CalendarInterval ci
-        ? new PostgresInterval(ci.months, ci.days, ci.microseconds)
-        : PostgresInterval.parse(value.toString());
+    PostgresInterval interval =
+        value instanceof org.apache.spark.unsafe.types.CalendarInterval ci
+            ? new PostgresInterval(ci.months, ci.days, ci.microseconds)
+            : PostgresInterval.parse(value.toString());
     return interval.canonical();
   }
 

@@ -20,13 +20,20 @@ import java.util.regex.Pattern;
  */
 public record CanonicalType(Kind kind, boolean array, int numericScale) implements Serializable {
   public static final int UNBOUNDED_SCALE = Integer.MIN_VALUE;
-  private static final Pattern NUMERIC = Pattern.compile("numeric(?:\\((\\d+)(?:,\\s*(-?\\d+))?\\))?");
+  private static final Pattern NUMERIC =
+      Pattern.compile("numeric(?:\\((\\d+)(?:,\\s*(-?\\d+))?\\))?");
 
   /** Rendering rules; the canonical text of each is defined in docs/checksums.md. */
   public enum Kind {
-    /** The value's text as is: text, varchar, json, jsonb, enum labels, time, timetz and any other type. */
+    /**
+     * The value's text as is: text, varchar, json, jsonb, enum labels, time, timetz and any other
+     * type.
+     */
     TEXT,
-    /** {@code character(n)}: trailing spaces are not significant, as in PostgreSQL's own cast to text. */
+    /**
+     * {@code character(n)}: trailing spaces are not significant, as in PostgreSQL's own cast to
+     * text.
+     */
     CHAR,
     /** Lower-case hex with dashes. */
     UUID,
@@ -34,11 +41,19 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
     BOOLEAN,
     /** Decimal digits: smallint, integer, bigint. */
     INTEGER,
-    /** Plain decimal notation with trailing fractional zeros removed; {@code NaN}, {@code Infinity}. */
+    /**
+     * Plain decimal notation with trailing fractional zeros removed; {@code NaN}, {@code Infinity}.
+     */
     NUMERIC,
-    /** The IEEE-754 bits of the value widened to double, 16 lower-case hex digits; every NaN is {@code NaN}. */
+    /**
+     * The IEEE-754 bits of the value widened to double, 16 lower-case hex digits; every NaN is
+     * {@code NaN}.
+     */
     FLOAT,
-    /** 16 hex digits of the int64 microseconds since 2000-01-01 00:00:00 UTC (timestamptz) or of the wall clock (timestamp). */
+    /**
+     * 16 hex digits of the int64 microseconds since 2000-01-01 00:00:00 UTC (timestamptz) or of the
+     * wall clock (timestamp).
+     */
     TIMESTAMP,
     /** Days since 1970-01-01; {@code infinity}, {@code -infinity}. */
     DATE,
@@ -65,7 +80,10 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
     }
     Matcher numeric = NUMERIC.matcher(type);
     if (numeric.matches()) {
-      int scale = numeric.group(1) == null ? UNBOUNDED_SCALE : numeric.group(2) == null ? 0 : Integer.parseInt(numeric.group(2));
+      int scale =
+          numeric.group(1) == null
+              ? UNBOUNDED_SCALE
+              : numeric.group(2) == null ? 0 : Integer.parseInt(numeric.group(2));
       return new CanonicalType(Kind.NUMERIC, array, scale);
     }
     return new CanonicalType(kindOf(type), array, 0);
@@ -95,7 +113,8 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
 
   /**
    * Whether an element's canonical text is its text output after a cast to text (text, varchar,
-   * char, enum, json, uuid, boolean, integers): such arrays render as PostgreSQL's own text[] output.
+   * char, enum, json, uuid, boolean, integers): such arrays render as PostgreSQL's own text[]
+   * output.
    */
   public boolean elementsAsText() {
     return switch (kind) {
@@ -107,7 +126,8 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
   /**
    * Whether the canonical text can contain any character, U+FFFF included (text, char, xml and
    * everything rendered as its text output), as opposed to only ASCII (numbers, hex, booleans,
-   * uuids). The SQL row text escapes U+FFFF only in the former; in the latter escaping changes nothing.
+   * uuids). The SQL row text escapes U+FFFF only in the former; in the latter escaping changes
+   * nothing.
    */
   public boolean anyCharacter() {
     return switch (kind) {
@@ -116,7 +136,9 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
     };
   }
 
-  /** Whether the column is {@code timestamp with time zone} (as opposed to a wall-clock timestamp). */
+  /**
+   * Whether the column is {@code timestamp with time zone} (as opposed to a wall-clock timestamp).
+   */
   static boolean withTimeZone(ColumnSpec column) {
     return column.type().toLowerCase(Locale.ROOT).contains("with time zone");
   }

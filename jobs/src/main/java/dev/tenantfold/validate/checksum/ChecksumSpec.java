@@ -18,7 +18,8 @@ import java.util.Set;
  *     rows are then bucketed and identified by their own digest
  * @param buckets how many buckets rows are spread over, 1 to {@link #MAX_BUCKETS}
  */
-public record ChecksumSpec(List<ColumnSpec> columns, List<String> keyColumns, int buckets) implements Serializable {
+public record ChecksumSpec(List<ColumnSpec> columns, List<String> keyColumns, int buckets)
+    implements Serializable {
   public static final int DEFAULT_BUCKETS = 1024;
   public static final int MAX_BUCKETS = 1 << 20;
 
@@ -31,17 +32,25 @@ public record ChecksumSpec(List<ColumnSpec> columns, List<String> keyColumns, in
     Set<String> names = new HashSet<>();
     for (ColumnSpec column : columns) {
       if (!names.add(column.name())) {
-        throw new IllegalArgumentException("Cannot build a checksum spec: column " + column.name() + " is listed twice");
+        throw new IllegalArgumentException(
+            "Cannot build a checksum spec: column " + column.name() + " is listed twice");
       }
     }
     for (String key : keyColumns) {
       if (!names.contains(key)) {
-        throw new IllegalArgumentException("Cannot build a checksum spec: key column " + key + " is not among the digested columns "
-            + names.stream().sorted().toList());
+        throw new IllegalArgumentException(
+            "Cannot build a checksum spec: key column "
+                + key
+                + " is not among the digested columns "
+                + names.stream().sorted().toList());
       }
     }
     if (buckets < 1 || buckets > MAX_BUCKETS) {
-      throw new IllegalArgumentException("Cannot build a checksum spec: buckets must be between 1 and " + MAX_BUCKETS + ", got " + buckets);
+      throw new IllegalArgumentException(
+          "Cannot build a checksum spec: buckets must be between 1 and "
+              + MAX_BUCKETS
+              + ", got "
+              + buckets);
     }
   }
 

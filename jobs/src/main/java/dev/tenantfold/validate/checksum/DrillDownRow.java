@@ -1,9 +1,9 @@
 package dev.tenantfold.validate.checksum;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.ArrayList;
 
 /**
  * One row of a drill-down, from either engine.
@@ -11,9 +11,11 @@ import java.util.ArrayList;
  * @param bucket the row's bucket
  * @param key the encoded canonical key; the row digest for a table without a key
  * @param rowDigest the row's sha256 in hex
- * @param values canonical value per column in {@link ChecksumSpec#columnNames()} order, null for NULL
+ * @param values canonical value per column in {@link ChecksumSpec#columnNames()} order, null for
+ *     NULL
  */
-public record DrillDownRow(int bucket, String key, String rowDigest, List<String> values) implements Serializable {
+public record DrillDownRow(int bucket, String key, String rowDigest, List<String> values)
+    implements Serializable {
 
   public DrillDownRow {
     // List.copyOf rejects nulls, and NULL values are the point.

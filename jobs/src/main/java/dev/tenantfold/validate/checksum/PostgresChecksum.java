@@ -24,7 +24,8 @@ public final class PostgresChecksum {
   public static TableChecksum checksum(Connection conn, ChecksumSql sql) throws SQLException {
     ChecksumSql effective = forServerEncoding(conn, sql);
     Map<Integer, BucketDigest> buckets = new HashMap<>();
-    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(effective.bucketDigests())) {
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(effective.bucketDigests())) {
       while (rs.next()) {
         buckets.put(rs.getInt(1), new BucketDigest(rs.getLong(2), rs.getLong(3), rs.getLong(4)));
       }
@@ -33,16 +34,23 @@ public final class PostgresChecksum {
   }
 
   /** The rows of {@code buckets}, with key, digest and canonical column values. */
-  public static List<DrillDownRow> drillDown(Connection conn, ChecksumSql sql, Collection<Integer> buckets) throws SQLException {
+  public static List<DrillDownRow> drillDown(
+      Connection conn, ChecksumSql sql, Collection<Integer> buckets) throws SQLException {
     ChecksumSql effective = forServerEncoding(conn, sql);
     List<DrillDownRow> rows = new ArrayList<>();
     if (buckets.isEmpty()) {
       return rows;
     }
-    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(effective.drillDown(buckets))) {
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(effective.drillDown(buckets))) {
       while (rs.next()) {
         Array values = rs.getArray(4);
-        rows.add(new DrillDownRow(rs.getInt(1), rs.getString(2), rs.getString(3), Arrays.asList((String[]) values.getArray())));
+        rows.add(
+            new DrillDownRow(
+                rs.getInt(1),
+                rs.getString(2),
+                rs.getString(3),
+                Arrays.asList((String[]) values.getArray())));
         values.free();
       }
     }
@@ -53,19 +61,21 @@ public final class PostgresChecksum {
    * The checksum for the database's encoding: UTF8 hashes its text as is; another encoding hashes
    * each field converted to UTF-8 (the same bytes); SQL_ASCII has no encoding to convert from.
    */
-  private static ChecksumSql forServerEncoding(Connection conn, ChecksumSql sql) throws SQLException {
-    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SHOW server_encoding")) {
+  private static ChecksumSql forServerEncoding(Connection conn, ChecksumSql sql)
+      throws SQLException {
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SHOW server_encoding")) {
       rs.next();
       String encoding = rs.getString(1);
       if ("UTF8".equalsIgnoreCase(encoding)) {
         return sql;
       }
       if ("SQL_ASCII".equalsIgnoreCase(encoding)) {
-        throw new SQLException("Cannot checksum a SQL_ASCII database: its bytes have no declared encoding to convert to UTF-8;"
-            + " convert it to a UTF8 database first");
+        throw new SQLException(
+            "Cannot checksum a SQL_ASCII database: its bytes have no declared encoding to convert"
+                + " to UTF-8; convert it to a UTF8 database first");
       }
       return sql.convertingToUtf8();
     }
   }
-
 }

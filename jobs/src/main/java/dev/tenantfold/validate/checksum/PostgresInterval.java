@@ -11,11 +11,18 @@ import java.util.Locale;
 record PostgresInterval(int months, int days, long micros) {
   private static final long MICROS_PER_SECOND = 1_000_000L;
 
-  /** The canonical interval text: PostgreSQL's binary send format in hex, microseconds, days, months. */
+  /**
+   * The canonical interval text: PostgreSQL's binary send format in hex, microseconds, days,
+   * months.
+   */
   String canonical() {
     String days8 = Integer.toHexString(days);
     String months8 = Integer.toHexString(months);
-    return CanonicalRow.hex64(micros) + "0".repeat(8 - days8.length()) + days8 + "0".repeat(8 - months8.length()) + months8;
+    return CanonicalRow.hex64(micros)
+        + "0".repeat(8 - days8.length())
+        + days8
+        + "0".repeat(8 - months8.length())
+        + months8;
   }
 
   static PostgresInterval parse(String text) {
@@ -76,6 +83,9 @@ record PostgresInterval(int months, int days, long micros) {
   }
 
   private static IllegalArgumentException malformed(String text) {
-    return new IllegalArgumentException("Cannot checksum interval '" + text + "': expected PostgreSQL's text output with IntervalStyle = postgres");
+    return new IllegalArgumentException(
+        "Cannot checksum interval '"
+            + text
+            + "': expected PostgreSQL's text output with IntervalStyle = postgres");
   }
 }

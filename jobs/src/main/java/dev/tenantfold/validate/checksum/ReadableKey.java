@@ -1,7 +1,6 @@
 package dev.tenantfold.validate.checksum;
 
 import java.math.BigInteger;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -12,22 +11,32 @@ import java.util.regex.Pattern;
 /**
  * A differing row's key as a person reads it: a JSON object of the key columns and their values,
  * typed as in the source ({@code {"order_id": 2002, "line_no": 2}}), decoded from the drill-down's
- * canonical values (docs/checksums.md) so both engines give the same text. A table without a key
- * is identified by its whole row: every column, long texts shortened. The encoded key the
- * drill-down matches rows by never leaves the comparison.
+ * canonical values (docs/checksums.md) so both engines give the same text. A table without a key is
+ * identified by its whole row: every column, long texts shortened. The encoded key the drill-down
+ * matches rows by never leaves the comparison.
  */
 public final class ReadableKey {
-  /** Texts of a keyless row longer than this are shortened: the key identifies the row, it does not copy it. */
+  /**
+   * Texts of a keyless row longer than this are shortened: the key identifies the row, it does not
+   * copy it.
+   */
   static final int MAX_TEXT = 120;
+
   private static final Pattern DECIMAL = Pattern.compile("-?\\d+(\\.\\d+)?");
   private static final LocalDateTime EPOCH_2000 = LocalDateTime.of(2000, 1, 1, 0, 0);
 
   private ReadableKey() {}
 
-  /** The key of {@code row} under {@code spec}: its key columns, or every column when the table has no key. */
+  /**
+   * The key of {@code row} under {@code spec}: its key columns, or every column when the table has
+   * no key.
+   */
   public static String json(ChecksumSpec spec, DrillDownRow row) {
     List<String> names = spec.columnNames();
-    int[] positions = spec.keyed() ? spec.keyPositions() : java.util.stream.IntStream.range(0, names.size()).toArray();
+    int[] positions =
+        spec.keyed()
+            ? spec.keyPositions()
+            : java.util.stream.IntStream.range(0, names.size()).toArray();
     StringBuilder out = new StringBuilder("{");
     for (int i = 0; i < positions.length; i++) {
       int p = positions[i];
@@ -42,7 +51,10 @@ public final class ReadableKey {
     return out.append('}').toString();
   }
 
-  /** One canonical value as JSON: numbers and booleans as such, times as ISO-8601, bytes as {@code \x} hex, the rest as strings. */
+  /**
+   * One canonical value as JSON: numbers and booleans as such, times as ISO-8601, bytes as {@code
+   * \x} hex, the rest as strings.
+   */
   static String value(dev.tenantfold.extract.ColumnSpec column, String canonical, boolean shorten) {
     if (canonical == null) {
       return "null";
@@ -54,7 +66,10 @@ public final class ReadableKey {
     return switch (type.kind()) {
       case INTEGER -> canonical;
       case NUMERIC -> DECIMAL.matcher(canonical).matches() ? canonical : string(canonical, false);
-      case BOOLEAN -> "true".equals(canonical) || "false".equals(canonical) ? canonical : string(canonical, false);
+      case BOOLEAN ->
+          "true".equals(canonical) || "false".equals(canonical)
+              ? canonical
+              : string(canonical, false);
       case FLOAT -> floating(canonical);
       case TIMESTAMP -> string(timestamp(canonical, CanonicalType.withTimeZone(column)), false);
       case DATE -> string(date(canonical), false);
@@ -95,7 +110,10 @@ public final class ReadableKey {
     }
   }
 
-  /** 32 hex digits: int64 microseconds, int32 days, int32 months, as an ISO-8601 period and duration. */
+  /**
+   * 32 hex digits: int64 microseconds, int32 days, int32 months, as an ISO-8601 period and
+   * duration.
+   */
   private static String interval(String canonical) {
     if (canonical.length() != 32) {
       return canonical;
@@ -103,12 +121,18 @@ public final class ReadableKey {
     long micros = new BigInteger(canonical.substring(0, 16), 16).longValue();
     int days = new BigInteger(canonical.substring(16, 24), 16).intValue();
     int months = new BigInteger(canonical.substring(24, 32), 16).intValue();
-    return "P" + months + "M" + days + "D" + java.time.Duration.of(micros, ChronoUnit.MICROS).toString().substring(1);
+    return "P"
+        + months
+        + "M"
+        + days
+        + "D"
+        + java.time.Duration.of(micros, ChronoUnit.MICROS).toString().substring(1);
   }
 
   private static String string(String value, boolean shorten) {
     StringBuilder out = new StringBuilder();
-    appendString(out, shorten && value.length() > MAX_TEXT ? value.substring(0, MAX_TEXT) + "…" : value);
+    appendString(
+        out, shorten && value.length() > MAX_TEXT ? value.substring(0, MAX_TEXT) + "…" : value);
     return out.toString();
   }
 

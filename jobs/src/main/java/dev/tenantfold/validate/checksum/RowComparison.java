@@ -12,7 +12,8 @@ import java.util.TreeMap;
 /**
  * Drill-down rows of the mismatched buckets compared key by key: a pure function from both sides'
  * {@link DrillDownRow}s to the differing keys. Counts are exact; at most {@code maxListed}
- * differences are listed, smallest encoded keys first, so a badly broken table does not flood the report.
+ * differences are listed, smallest encoded keys first, so a badly broken table does not flood the
+ * report.
  *
  * @param counts number of differing keys per kind (every kind present, zero when none)
  * @param listed the first {@code maxListed} differences, ordered by key
@@ -38,16 +39,19 @@ public record RowComparison(Map<RowDifference.Kind, Long> counts, List<RowDiffer
 
   /**
    * Classifies every key seen on either side. For a key: no target rows is MISSING_IN_TARGET, no
-   * source rows EXTRA_IN_TARGET, more target than source rows DUPLICATED_IN_TARGET, fewer (but some)
-   * MISSING_IN_TARGET, and the same count with a different multiset of row digests CHANGED.
+   * source rows EXTRA_IN_TARGET, more target than source rows DUPLICATED_IN_TARGET, fewer (but
+   * some) MISSING_IN_TARGET, and the same count with a different multiset of row digests CHANGED.
    *
-   * @param spec the checksum's columns and key: names the changed columns and renders each listed key readably ({@link ReadableKey})
+   * @param spec the checksum's columns and key: names the changed columns and renders each listed
+   *     key readably ({@link ReadableKey})
    * @param maxListed how many differences to list (counts stay exact)
    */
-  public static RowComparison classify(ChecksumSpec spec, List<DrillDownRow> source, List<DrillDownRow> target, int maxListed) {
+  public static RowComparison classify(
+      ChecksumSpec spec, List<DrillDownRow> source, List<DrillDownRow> target, int maxListed) {
     List<String> columnNames = spec.columnNames();
     if (maxListed < 0) {
-      throw new IllegalArgumentException("Cannot compare rows: maxListed must be >= 0, got " + maxListed);
+      throw new IllegalArgumentException(
+          "Cannot compare rows: maxListed must be >= 0, got " + maxListed);
     }
     Map<String, List<DrillDownRow>> sourceByKey = byKey(source);
     Map<String, List<DrillDownRow>> targetByKey = byKey(target);
@@ -64,11 +68,15 @@ public record RowComparison(Map<RowDifference.Kind, Long> counts, List<RowDiffer
       }
       counts.merge(kind, 1L, Long::sum);
       if (listed.size() < maxListed) {
-        List<String> changed = kind == RowDifference.Kind.CHANGED || kind == RowDifference.Kind.DUPLICATED_IN_TARGET
-            ? changedColumns(columnNames, s, t) : List.of();
-        // Matched by the encoded key; listed by the readable one, taken from whichever side has the row.
+        List<String> changed =
+            kind == RowDifference.Kind.CHANGED || kind == RowDifference.Kind.DUPLICATED_IN_TARGET
+                ? changedColumns(columnNames, s, t)
+                : List.of();
+        // Matched by the encoded key; listed by the readable one, taken from whichever side has the
+        // row.
         DrillDownRow shown = s.isEmpty() ? t.get(0) : s.get(0);
-        listed.add(new RowDifference(ReadableKey.json(spec, shown), kind, s.size(), t.size(), changed));
+        listed.add(
+            new RowDifference(ReadableKey.json(spec, shown), kind, s.size(), t.size(), changed));
       }
     }
     return new RowComparison(counts, listed);
@@ -103,7 +111,8 @@ public record RowComparison(Map<RowDifference.Kind, Long> counts, List<RowDiffer
   }
 
   /** Columns whose set of canonical values differs between the key's source and target rows. */
-  private static List<String> changedColumns(List<String> columnNames, List<DrillDownRow> s, List<DrillDownRow> t) {
+  private static List<String> changedColumns(
+      List<String> columnNames, List<DrillDownRow> s, List<DrillDownRow> t) {
     Set<String> changed = new LinkedHashSet<>();
     for (int i = 0; i < columnNames.size(); i++) {
       if (!values(s, i).equals(values(t, i))) {

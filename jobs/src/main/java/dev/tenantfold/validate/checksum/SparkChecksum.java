@@ -6,8 +6,10 @@ import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import dev.tenantfold.extract.ExportTemporals;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -24,64 +26,84 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import dev.tenantfold.extract.ExportTemporals;
-import java.util.Arrays;
 
 /**
  * The checksum over a {@code Dataset<Row>} (rows of a Parquet snapshot export), bit-identical to
  * {@link ChecksumSql} in PostgreSQL for the same {@link ChecksumSpec}. Pure transformations from
  * rows to aggregates; {@link #checksum} and {@link #drillDown} collect the (small) results.
  *
- * <p>Timestamps and dates are turned into microseconds and days by Spark itself
- * ({@code unix_micros}, {@code unix_date}) so no calendar conversion happens in Java; every other
- * value is rendered by {@link CanonicalRow}. The per-bucket sums are taken as decimal(20,0) because
- * ANSI mode makes long overflow an error, then reduced modulo 2^64.
+ * <p>Timestamps and dates are turned into microseconds and days by Spark itself ({@code
+ * unix_micros}, {@code unix_date}) so no calendar conversion happens in Java; every other value is
+ * rendered by {@link CanonicalRow}. The per-bucket sums are taken as decimal(20,0) because ANSI
+ * mode makes long overflow an error, then reduced modulo 2^64.
  */
 public final class SparkChecksum {
   private static final BigDecimal TWO_POW_64 = new BigDecimal(ChecksumSql.TWO_POW_64);
   private static final BigDecimal TWO_POW_63 = new BigDecimal(ChecksumSql.TWO_POW_63);
-  private static final StructType HASHES = new StructType()
-      .add("bucket", DataTypes.IntegerType, false)
-      .add("a", DataTypes.LongType, false)
-      .add("b", DataTypes.LongType, false);
-  private static final StructType PARTIALS = new StructType()
-      .add("bucket", DataTypes.IntegerType, false)
-      .add("n", DataTypes.LongType, false)
-      .add("a", DataTypes.LongType, false)
-      .add("b", DataTypes.LongType, false);
-  private static final StructType DRILL_DOWN = new StructType()
-      .add("bucket", DataTypes.IntegerType, false)
-      .add("key_text", DataTypes.StringType, false)
-      .add("row_digest", DataTypes.StringType, false)
-      .add("column_values", DataTypes.createArrayType(DataTypes.StringType, true), false);
+  private static final StructType HASHES =
+      new StructType()
+          .add("bucket", DataTypes.IntegerType, false)
+          .add("a", DataTypes.LongType, false)
+          .add("b", DataTypes.LongType, false);
+  private static final StructType PARTIALS =
+      new StructType()
+          .add("bucket", DataTypes.IntegerType, false)
+          .add("n", DataTypes.LongType, false)
+          .add("a", DataTypes.LongType, false)
+          .add("b", DataTypes.LongType, false);
+  private static final StructType DRILL_DOWN =
+      new StructType()
+          .add("bucket", DataTypes.IntegerType, false)
+          .add("key_text", DataTypes.StringType, false)
+          .add("row_digest", DataTypes.StringType, false)
+          .add("column_values", DataTypes.createArrayType(DataTypes.StringType, true), false);
 
   private SparkChecksum() {}
 
-  /** {@code bucket int, row_count bigint, digest_a bigint, digest_b bigint}, one row per non-empty bucket. */
+  /**
+   * {@code bucket int, row_count bigint, digest_a bigint, digest_b bigint}, one row per non-empty
+   * bucket.
+   */
   public static Dataset<Row> bucketDigests(Dataset<Row> rows, ChecksumSpec spec) {
-    // Each partition folds its rows into at most one row per bucket (sums modulo 2^64 in plain longs), so the shuffle and the
+    // Each partition folds its rows into at most one row per bucket (sums modulo 2^64 in plain
+    // longs), so the shuffle and the
     // decimal sums see buckets x partitions rows instead of one per table row.
-    Dataset<Row> partials = prepared(rows, spec).mapPartitions(new BucketFolder(spec), Encoders.row(PARTIALS));
-    return partials.groupBy("bucket")
-        .agg(sum(col("n")).as("row_count"),
+    Dataset<Row> partials =
+        prepared(rows, spec).mapPartitions(new BucketFolder(spec), Encoders.row(PARTIALS));
+    return partials
+        .groupBy("bucket")
+        .agg(
+            sum(col("n")).as("row_count"),
             sum(col("a").cast(DataTypes.createDecimalType(20, 0))).as("sum_a"),
             sum(col("b").cast(DataTypes.createDecimalType(20, 0))).as("sum_b"))
-        .select(col("bucket"), col("row_count"), signed64(col("sum_a")).as("digest_a"), signed64(col("sum_b")).as("digest_b"))
+        .select(
+            col("bucket"),
+            col("row_count"),
+            signed64(col("sum_a")).as("digest_a"),
+            signed64(col("sum_b")).as("digest_b"))
         .orderBy("bucket");
   }
 
-  /** {@code bucket int, key_text string, row_digest string, column_values array<string>} for the rows of {@code buckets}, sorted by key text then digest. */
-  public static Dataset<Row> drillDownRows(Dataset<Row> rows, ChecksumSpec spec, Collection<Integer> buckets) {
+  /**
+   * {@code bucket int, key_text string, row_digest string, column_values array<string>} for the
+   * rows of {@code buckets}, sorted by key text then digest.
+   */
+  public static Dataset<Row> drillDownRows(
+      Dataset<Row> rows, ChecksumSpec spec, Collection<Integer> buckets) {
     // Spark compares strings by their UTF-8 bytes: the same order as PostgreSQL's COLLATE "C".
-    return prepared(rows, spec).flatMap(new RowHasher(spec, identity(spec.columns().size()), true, new TreeSet<>(buckets)), Encoders.row(DRILL_DOWN))
+    return prepared(rows, spec)
+        .flatMap(
+            new RowHasher(spec, identity(spec.columns().size()), true, new TreeSet<>(buckets)),
+            Encoders.row(DRILL_DOWN))
         .sort(col("key_text"), col("row_digest"));
   }
 
-  /** Collects {@link #bucketDigests}: at most {@link ChecksumSpec#buckets()} rows reach the driver. */
+  /**
+   * Collects {@link #bucketDigests}: at most {@link ChecksumSpec#buckets()} rows reach the driver.
+   */
   public static TableChecksum checksum(Dataset<Row> rows, ChecksumSpec spec) {
     Map<Integer, BucketDigest> buckets = new HashMap<>();
     for (Row row : bucketDigests(rows, spec).collectAsList()) {
@@ -91,7 +113,8 @@ public final class SparkChecksum {
   }
 
   /** Collects {@link #drillDownRows}. */
-  public static List<DrillDownRow> drillDown(Dataset<Row> rows, ChecksumSpec spec, Collection<Integer> buckets) {
+  public static List<DrillDownRow> drillDown(
+      Dataset<Row> rows, ChecksumSpec spec, Collection<Integer> buckets) {
     List<DrillDownRow> out = new ArrayList<>();
     if (buckets.isEmpty()) {
       return out;
@@ -104,7 +127,9 @@ public final class SparkChecksum {
 
   private static Column signed64(Column sum) {
     Column m = pmod(sum, lit(TWO_POW_64));
-    return when(m.geq(lit(TWO_POW_63)), m.minus(lit(TWO_POW_64))).otherwise(m).cast(DataTypes.LongType);
+    return when(m.geq(lit(TWO_POW_63)), m.minus(lit(TWO_POW_64)))
+        .otherwise(m)
+        .cast(DataTypes.LongType);
   }
 
   /** The spec's columns in digest order, timestamps and dates already turned into numbers. */
@@ -118,39 +143,63 @@ public final class SparkChecksum {
       String name = spec.columns().get(i).name();
       StructField field = fields.get(name.toLowerCase(Locale.ROOT));
       if (field == null) {
-        throw new IllegalArgumentException("Cannot checksum dataset: column " + name + " is missing; it has "
-            + List.of(rows.schema().fieldNames()));
+        throw new IllegalArgumentException(
+            "Cannot checksum dataset: column "
+                + name
+                + " is missing; it has "
+                + List.of(rows.schema().fieldNames()));
       }
-      columns.add(ExportTemporals.asEpochNumbers(col("`" + field.name().replace("`", "``") + "`"), field.dataType()).as("c" + i));
+      columns.add(
+          ExportTemporals.asEpochNumbers(
+                  col("`" + field.name().replace("`", "``") + "`"), field.dataType())
+              .as("c" + i));
     }
     return rows.select(columns.toArray(new Column[0]));
   }
 
   /**
-   * Folds rows into the checksum's per-bucket sums one at a time, in the task that reads them: how a
-   * load computes the source side of the checksum in its own pass over the rows, with the same digest
-   * as {@link #checksum}. Memory: three longs per bucket. Not thread-safe: one per task.
+   * Folds rows into the checksum's per-bucket sums one at a time, in the task that reads them: how
+   * a load computes the source side of the checksum in its own pass over the rows, with the same
+   * digest as {@link #checksum}. Memory: three longs per bucket. Not thread-safe: one per task.
    *
    * @param spec what the checksum covers
-   * @param positions where each of {@link ChecksumSpec#columns()} is in the rows {@link BucketFold#add} gets;
-   *     values as {@link #checksum} reads them (timestamps and dates as epoch numbers, {@link ExportTemporals})
+   * @param positions where each of {@link ChecksumSpec#columns()} is in the rows {@link
+   *     BucketFold#add} gets; values as {@link #checksum} reads them (timestamps and dates as epoch
+   *     numbers, {@link ExportTemporals})
    */
   public static BucketFold fold(ChecksumSpec spec, int[] positions) {
     if (positions.length != spec.columns().size()) {
-      throw new IllegalArgumentException("Cannot fold a checksum: " + positions.length + " positions for the " + spec.columns().size()
-          + " columns " + spec.columnNames());
+      throw new IllegalArgumentException(
+          "Cannot fold a checksum: "
+              + positions.length
+              + " positions for the "
+              + spec.columns().size()
+              + " columns "
+              + spec.columnNames());
     }
     return new BucketFold(spec, positions.clone());
   }
 
-  /** Per-bucket sums of the rows added so far; {@link #result} is the same {@link TableChecksum} {@link #checksum} gives for them. */
+  /**
+   * Per-bucket sums of the rows added so far; {@link #result} is the same {@link TableChecksum}
+   * {@link #checksum} gives for them.
+   */
   public static final class BucketFold {
-    /** Up to this many buckets the sums are one array; beyond, only the buckets rows fall into are kept. */
+    /**
+     * Up to this many buckets the sums are one array; beyond, only the buckets rows fall into are
+     * kept.
+     */
     private static final int DENSE_BUCKETS = 1 << 16;
+
     private final RowHasher hasher;
     private final int buckets;
-    /** Row count, digest a, digest b per bucket (at 3 x bucket), summed modulo 2^64 in Java's wrapping arithmetic. */
+
+    /**
+     * Row count, digest a, digest b per bucket (at 3 x bucket), summed modulo 2^64 in Java's
+     * wrapping arithmetic.
+     */
     private final long[] dense;
+
     private final Map<Integer, long[]> sparse;
 
     private BucketFold(ChecksumSpec spec, int[] positions) {
@@ -176,11 +225,14 @@ public final class SparkChecksum {
     public TableChecksum result() {
       Map<Integer, BucketDigest> out = new HashMap<>();
       if (dense == null) {
-        sparse.forEach((bucket, sums) -> out.put(bucket, new BucketDigest(sums[0], sums[1], sums[2])));
+        sparse.forEach(
+            (bucket, sums) -> out.put(bucket, new BucketDigest(sums[0], sums[1], sums[2])));
       } else {
         for (int bucket = 0; bucket < buckets; bucket++) {
           if (dense[3 * bucket] != 0) {
-            out.put(bucket, new BucketDigest(dense[3 * bucket], dense[3 * bucket + 1], dense[3 * bucket + 2]));
+            out.put(
+                bucket,
+                new BucketDigest(dense[3 * bucket], dense[3 * bucket + 1], dense[3 * bucket + 2]));
           }
         }
       }
@@ -190,8 +242,8 @@ public final class SparkChecksum {
 
   /**
    * Hashes a partition's rows ({@link RowHasher}) and folds them per bucket: row count and the two
-   * 64-bit halves summed with Java's wrapping arithmetic, which is the sum modulo 2^64 the digest is
-   * defined by.
+   * 64-bit halves summed with Java's wrapping arithmetic, which is the sum modulo 2^64 the digest
+   * is defined by.
    */
   private static final class BucketFolder implements MapPartitionsFunction<Row, Row> {
     private final ChecksumSpec spec;
@@ -207,7 +259,11 @@ public final class SparkChecksum {
         fold.add(rows.next());
       }
       List<Row> out = new ArrayList<>();
-      fold.result().byBucket().forEach((bucket, d) -> out.add(RowFactory.create(bucket, d.rowCount(), d.digestA(), d.digestB())));
+      fold.result()
+          .byBucket()
+          .forEach(
+              (bucket, d) ->
+                  out.add(RowFactory.create(bucket, d.rowCount(), d.digestA(), d.digestB())));
       return out.iterator();
     }
   }
@@ -246,12 +302,18 @@ public final class SparkChecksum {
       this.types = spec.columns().stream().map(CanonicalType::of).toArray(CanonicalType[]::new);
       this.positions = positions;
       this.keyPositions = spec.keyPositions();
-      this.integerKey = keyPositions.length == 1 && types[keyPositions[0]].kind() == CanonicalType.Kind.INTEGER && !types[keyPositions[0]].array();
+      this.integerKey =
+          keyPositions.length == 1
+              && types[keyPositions[0]].kind() == CanonicalType.Kind.INTEGER
+              && !types[keyPositions[0]].array();
       this.drillDown = drillDown;
       this.buckets = buckets;
     }
 
-    /** Renders and hashes {@code row}: its hash is left in {@link #a}, {@link #b}, {@link #bucket}, its rendered values in {@code values}. */
+    /**
+     * Renders and hashes {@code row}: its hash is left in {@link #a}, {@link #b}, {@link #bucket},
+     * its rendered values in {@code values}.
+     */
     void digest(Row row) {
       if (sha == null) {
         sha = new CanonicalRow.Hasher();
@@ -299,8 +361,13 @@ public final class SparkChecksum {
       }
       String hex = sha.hex();
       return Collections.singletonList(
-          RowFactory.create(bucket, key == null ? hex : key, hex,
-              scala.jdk.javaapi.CollectionConverters.asScala(Arrays.asList(values.clone())).toSeq())).iterator();
+              RowFactory.create(
+                  bucket,
+                  key == null ? hex : key,
+                  hex,
+                  scala.jdk.javaapi.CollectionConverters.asScala(Arrays.asList(values.clone()))
+                      .toSeq()))
+          .iterator();
     }
   }
 }

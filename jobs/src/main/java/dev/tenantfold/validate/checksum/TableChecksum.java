@@ -11,13 +11,15 @@ import java.util.TreeMap;
  * @param buckets the bucket count the checksum was computed with
  * @param byBucket aggregate per bucket number, sorted by bucket
  */
-public record TableChecksum(int buckets, Map<Integer, BucketDigest> byBucket) implements Serializable {
+public record TableChecksum(int buckets, Map<Integer, BucketDigest> byBucket)
+    implements Serializable {
 
   public TableChecksum {
     byBucket = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(byBucket));
     for (int bucket : byBucket.keySet()) {
       if (bucket < 0 || bucket >= buckets) {
-        throw new IllegalArgumentException("Cannot build a table checksum: bucket " + bucket + " is outside 0.." + (buckets - 1));
+        throw new IllegalArgumentException(
+            "Cannot build a table checksum: bucket " + bucket + " is outside 0.." + (buckets - 1));
       }
     }
   }
@@ -33,7 +35,11 @@ public record TableChecksum(int buckets, Map<Integer, BucketDigest> byBucket) im
    */
   public TableChecksum plus(TableChecksum other) {
     if (other.buckets != buckets) {
-      throw new IllegalArgumentException("Cannot add checksums computed with different bucket counts: " + buckets + " and " + other.buckets);
+      throw new IllegalArgumentException(
+          "Cannot add checksums computed with different bucket counts: "
+              + buckets
+              + " and "
+              + other.buckets);
     }
     Map<Integer, BucketDigest> sum = new TreeMap<>(byBucket);
     other.byBucket.forEach((bucket, digest) -> sum.merge(bucket, digest, BucketDigest::plus));

@@ -17,26 +17,35 @@ class PgTextTest {
 
   @Test
   void timestampsWithZonesFractionsBcAndInfinity() {
-    assertThat(PgText.timestampMicros("2024-02-29 23:59:59.999999+00", true)).isEqualTo(micros("2024-02-29T23:59:59.999999Z"));
-    assertThat(PgText.timestampMicros("2024-02-29 12:00:00.123456+05:30", true)).as("offset applied")
+    assertThat(PgText.timestampMicros("2024-02-29 23:59:59.999999+00", true))
+        .isEqualTo(micros("2024-02-29T23:59:59.999999Z"));
+    assertThat(PgText.timestampMicros("2024-02-29 12:00:00.123456+05:30", true))
+        .as("offset applied")
         .isEqualTo(micros("2024-02-29T06:30:00.123456Z"));
-    assertThat(PgText.timestampMicros("2038-01-19 03:14:08.5+09", true)).isEqualTo(micros("2038-01-18T18:14:08.500Z"));
-    assertThat(PgText.timestampMicros("1900-01-01 00:00:00-00:09:21", true)).as("LMT offsets with seconds")
+    assertThat(PgText.timestampMicros("2038-01-19 03:14:08.5+09", true))
+        .isEqualTo(micros("2038-01-18T18:14:08.500Z"));
+    assertThat(PgText.timestampMicros("1900-01-01 00:00:00-00:09:21", true))
+        .as("LMT offsets with seconds")
         .isEqualTo(micros("1900-01-01T00:09:21Z"));
-    assertThat(PgText.timestampMicros("4713-01-01 00:00:00 BC", false)).as("year 4713 BC is ISO year -4712")
+    assertThat(PgText.timestampMicros("4713-01-01 00:00:00 BC", false))
+        .as("year 4713 BC is ISO year -4712")
         .isEqualTo(LocalDate.of(-4712, 1, 1).toEpochDay() * 86_400_000_000L);
-    assertThat(PgText.timestampMicros("1999-12-31 23:59:59", false)).isEqualTo(micros("1999-12-31T23:59:59Z"));
+    assertThat(PgText.timestampMicros("1999-12-31 23:59:59", false))
+        .isEqualTo(micros("1999-12-31T23:59:59Z"));
     assertThat(PgText.timestampMicros("infinity", true)).isEqualTo(Long.MAX_VALUE);
     assertThat(PgText.timestampMicros("-infinity", false)).isEqualTo(Long.MIN_VALUE);
-    assertThatThrownBy(() -> PgText.timestampMicros("2024-01-01 00:00:00+02", false)).hasMessageContaining("without time zone");
-    assertThatThrownBy(() -> PgText.timestampMicros("Thu Feb 29 2024", true)).hasMessageContaining("is not PostgreSQL timestamp output");
+    assertThatThrownBy(() -> PgText.timestampMicros("2024-01-01 00:00:00+02", false))
+        .hasMessageContaining("without time zone");
+    assertThatThrownBy(() -> PgText.timestampMicros("Thu Feb 29 2024", true))
+        .hasMessageContaining("is not PostgreSQL timestamp output");
   }
 
   @Test
   void datesBcAndInfinity() {
     assertThat(PgText.dateDays("1970-01-02")).isEqualTo(1);
     assertThat(PgText.dateDays("0001-01-01")).isEqualTo((int) LocalDate.of(1, 1, 1).toEpochDay());
-    assertThat(PgText.dateDays("4713-01-01 BC")).isEqualTo((int) LocalDate.of(-4712, 1, 1).toEpochDay());
+    assertThat(PgText.dateDays("4713-01-01 BC"))
+        .isEqualTo((int) LocalDate.of(-4712, 1, 1).toEpochDay());
     assertThat(PgText.dateDays("infinity")).isEqualTo(Integer.MAX_VALUE);
     assertThat(PgText.dateDays("-infinity")).isEqualTo(Integer.MIN_VALUE);
   }
@@ -45,11 +54,17 @@ class PgTextTest {
   void arrayLiteralsWithQuotesNullsAndBlanks() {
     assertThat(PgText.arrayElements("{}")).isEmpty();
     assertThat(PgText.arrayElements("{NULL}")).containsExactly((String) null);
-    assertThat(PgText.arrayElements("{\"a,b\",\"quote\\\"d\",NULL,\"\",\"back\\\\slash\",\"NULL\",null, x y ,\"{}\"}"))
+    assertThat(
+            PgText.arrayElements(
+                "{\"a,b\",\"quote\\\"d\",NULL,\"\",\"back\\\\slash\",\"NULL\",null, x y ,\"{}\"}"))
         .containsExactly("a,b", "quote\"d", null, "", "back\\slash", "NULL", null, "x y", "{}");
-    assertThat(PgText.arrayElements("{\"\\\\x00\",NULL,\"\\\\x\"}")).as("bytea[] output").containsExactly("\\x00", null, "\\x");
-    assertThatThrownBy(() -> PgText.arrayElements("{{1,2},{3,4}}")).hasMessageContaining("multi-dimensional");
-    assertThatThrownBy(() -> PgText.arrayElements("[0:1]={1,2}")).hasMessageContaining("explicit bounds");
+    assertThat(PgText.arrayElements("{\"\\\\x00\",NULL,\"\\\\x\"}"))
+        .as("bytea[] output")
+        .containsExactly("\\x00", null, "\\x");
+    assertThatThrownBy(() -> PgText.arrayElements("{{1,2},{3,4}}"))
+        .hasMessageContaining("multi-dimensional");
+    assertThatThrownBy(() -> PgText.arrayElements("[0:1]={1,2}"))
+        .hasMessageContaining("explicit bounds");
   }
 
   @Test
@@ -67,17 +82,37 @@ class PgTextTest {
 
   @Test
   void metadataTypesBecomeFormatTypeTextOrAreMarkedUnknown() {
-    assertThat(ExportCatalog.map(new OriginalType("c", "character varying", "binary (UTF8)", 32, 0, null, 0)).type())
+    assertThat(
+            ExportCatalog.map(
+                    new OriginalType("c", "character varying", "binary (UTF8)", 32, 0, null, 0))
+                .type())
         .isEqualTo("character varying(32)");
-    assertThat(ExportCatalog.map(new OriginalType("c", "character", "binary (UTF8)", 2, 0, null, 0)).type()).isEqualTo("character(2)");
-    assertThat(ExportCatalog.map(new OriginalType("c", "timestamp with time zone", "binary (UTF8)", 0, 0, null, 6)).type())
+    assertThat(
+            ExportCatalog.map(new OriginalType("c", "character", "binary (UTF8)", 2, 0, null, 0))
+                .type())
+        .isEqualTo("character(2)");
+    assertThat(
+            ExportCatalog.map(
+                    new OriginalType(
+                        "c", "timestamp with time zone", "binary (UTF8)", 0, 0, null, 6))
+                .type())
         .isEqualTo("timestamp with time zone");
-    assertThat(ExportCatalog.map(new OriginalType("c", "timestamp without time zone", "binary (UTF8)", 0, 0, null, 3)).type())
+    assertThat(
+            ExportCatalog.map(
+                    new OriginalType(
+                        "c", "timestamp without time zone", "binary (UTF8)", 0, 0, null, 3))
+                .type())
         .isEqualTo("timestamp(3) without time zone");
-    assertThat(ExportCatalog.map(new OriginalType("c", "numeric", "binary (UTF8)", 0, 12, 2, 0)).type()).isEqualTo("numeric(12,2)");
+    assertThat(
+            ExportCatalog.map(new OriginalType("c", "numeric", "binary (UTF8)", 0, 12, 2, 0))
+                .type())
+        .isEqualTo("numeric(12,2)");
     for (String unknown : Arrays.asList("ARRAY", "USER-DEFINED", "numeric")) {
-      assertThat(ExportCatalog.map(new OriginalType("c", unknown, "binary (UTF8)")).unknown()).as(unknown).isNotNull();
+      assertThat(ExportCatalog.map(new OriginalType("c", unknown, "binary (UTF8)")).unknown())
+          .as(unknown)
+          .isNotNull();
     }
-    assertThat(ExportCatalog.map(new OriginalType("c", "jsonb", "binary (UTF8)")).unknown()).isNull();
+    assertThat(ExportCatalog.map(new OriginalType("c", "jsonb", "binary (UTF8)")).unknown())
+        .isNull();
   }
 }

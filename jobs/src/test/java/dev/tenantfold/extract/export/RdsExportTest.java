@@ -16,10 +16,10 @@ import dev.tenantfold.load.DatasetCopyLoader;
 import dev.tenantfold.load.DatasetLoad;
 import dev.tenantfold.load.DatasetLoadFold;
 import dev.tenantfold.load.DatasetLoadResult;
-import dev.tenantfold.source.ChecksumFold;
 import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.load.StagingTable;
 import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.source.ChecksumFold;
 import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.RdsExportFixture;
 import dev.tenantfold.testing.RowSets;
@@ -53,7 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RdsExportTest {
   /** Types the demo schema lacks, a table name RDS rewrites, arrays of every restored kind. */
-  private static final String EXTRAS = """
+  private static final String EXTRAS =
+      """
       CREATE TABLE extras (
         id integer PRIMARY KEY, ip inet, cidr_ cidr, mac macaddr, m money, tv tsvector, tm time, ttz timetz, ts3 timestamp(3),
         nu numeric, nn numeric(10,2), bits bit varying(8), x xml, f4a real[], f8a double precision[], tsa timestamptz[], tsna timestamp[],
@@ -76,7 +77,9 @@ class RdsExportTest {
       CREATE TABLE "Order Items" (id integer PRIMARY KEY, "Note" text);
       INSERT INTO "Order Items" VALUES (1, 'named with a space'), (2, NULL);
       """;
-  private static final List<String> TABLES = List.of("customers", "orders", "order_items", "events", "extras", "Order Items");
+
+  private static final List<String> TABLES =
+      List.of("customers", "orders", "order_items", "events", "extras", "Order Items");
 
   private static SparkSession spark;
   private static String source;
@@ -85,8 +88,7 @@ class RdsExportTest {
   private static RdsExportFixture.Written written;
   private static TenantCatalog jdbcCatalog;
 
-  @TempDir
-  static Path tmp;
+  @TempDir static Path tmp;
 
   @BeforeAll
   static void writeExport() throws Exception {
@@ -98,16 +100,23 @@ class RdsExportTest {
     }
     TestPostgres.execute(source, EXTRAS);
     try (Connection conn = TestPostgres.connect(source)) {
-      jdbcCatalog = CatalogReader.read(conn, "acme", List.of("public"), new TablesConfig(List.of("*"), List.of()));
+      jdbcCatalog =
+          CatalogReader.read(
+              conn, "acme", List.of("public"), new TablesConfig(List.of("*"), List.of()));
     }
-    TestPostgres.execute(target, "CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled'); CREATE SCHEMA tenantfold_staging");
+    TestPostgres.execute(
+        target,
+        "CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled'); CREATE SCHEMA"
+            + " tenantfold_staging");
     ReportStore reports = new ReportStore("tenantfold");
     try (Connection conn = TestPostgres.connect(target)) {
       reports.ensureTables(conn);
       new StagingRegistry("tenantfold").ensureTable(conn);
     }
     good = tmp.resolve("good");
-    written = RdsExportFixture.write(spark, source, good, "acme db", TABLES, RdsExportFixture.Options.defaults());
+    written =
+        RdsExportFixture.write(
+            spark, source, good, "acme db", TABLES, RdsExportFixture.Options.defaults());
   }
 
   private static RdsExport open(Path root) throws ExportException {
@@ -124,18 +133,26 @@ class RdsExportTest {
 
     assertThat(export.taskId()).isEqualTo("tf-export-1");
     assertThat(export.snapshotTime()).isEqualTo(Instant.parse("2026-11-25T16:33:38.123Z"));
-    assertThat(export.sourceArn()).hasValue("arn:aws:rds:us-east-1:123456789012:snapshot:acme db-snapshot");
-    assertThat(export.tables()).extracting(ExportedTable::table).as("tables from several export_tables_info files")
+    assertThat(export.sourceArn())
+        .hasValue("arn:aws:rds:us-east-1:123456789012:snapshot:acme db-snapshot");
+    assertThat(export.tables())
+        .extracting(ExportedTable::table)
+        .as("tables from several export_tables_info files")
         .containsExactlyInAnyOrderElementsOf(TABLES);
     ExportedTable orders = export.table("public", "orders").orElseThrow();
     assertThat(orders.exported()).isTrue();
     assertThat(orders.rowCount()).hasValue(written.rowCounts().get("orders"));
-    assertThat(orders.path()).as("database and table folders as RDS names them").endsWith("/acme_db/public.orders");
-    assertThat(orders.files()).as("parts of both batch folders, part numbers with gaps, _SUCCESS and notes ignored").hasSize(4)
+    assertThat(orders.path())
+        .as("database and table folders as RDS names them")
+        .endsWith("/acme_db/public.orders");
+    assertThat(orders.files())
+        .as("parts of both batch folders, part numbers with gaps, _SUCCESS and notes ignored")
+        .hasSize(4)
         .allMatch(f -> f.matches(".*/public\\.orders/[12]/part-\\d{5}-[0-9a-f-]+\\.gz\\.parquet"))
         .anyMatch(f -> f.contains("/part-00010-"));
     assertThat(orders.column("history")).map(OriginalType::originalType).hasValue("ARRAY");
-    assertThat(export.table("public", "Order Items").orElseThrow().path()).endsWith("/public.Order_Items");
+    assertThat(export.table("public", "Order Items").orElseThrow().path())
+        .endsWith("/public.Order_Items");
   }
 
   @Test
@@ -146,7 +163,9 @@ class RdsExportTest {
     List<String> failures = new ArrayList<>();
     for (TableSpec spec : catalog.catalog().tables()) {
       TargetTable table = new TargetTable(spec.name(), spec.columns(), spec.primaryKey());
-      Dataset<Row> rows = export.rows(spark, export.table(spec.schema(), spec.name()).orElseThrow(), spec.columns());
+      Dataset<Row> rows =
+          export.rows(
+              spark, export.table(spec.schema(), spec.name()).orElseThrow(), spec.columns());
 
       List<TableChecksum> folded = new ArrayList<>();
       List<String> loadFailures = loadAndCompare(table, rows, folded);
@@ -158,12 +177,23 @@ class RdsExportTest {
         sqlSide = PostgresChecksum.checksum(conn, ChecksumQueries.source(table, spec, 64));
       }
       if (!sparkSide.equals(sqlSide)) {
-        failures.add(spec.name() + ": Spark checksum over the export differs from the SQL checksum of the source (" + sparkSide.totalRows()
-            + " vs " + sqlSide.totalRows() + " rows)");
+        failures.add(
+            spec.name()
+                + ": Spark checksum over the export differs from the SQL checksum of the source ("
+                + sparkSide.totalRows()
+                + " vs "
+                + sqlSide.totalRows()
+                + " rows)");
       }
       if (loadFailures.isEmpty() && !folded.get(0).equals(sqlSide)) {
-        failures.add(spec.name() + ": the checksum folded in the load pass differs from the SQL checksum of the source ("
-            + folded.get(0).totalRows() + " vs " + sqlSide.totalRows() + " rows)");
+        failures.add(
+            spec.name()
+                + ": the checksum folded in the load pass differs from the SQL checksum of the"
+                + " source ("
+                + folded.get(0).totalRows()
+                + " vs "
+                + sqlSide.totalRows()
+                + " rows)");
       }
     }
     assertThat(failures).as("tables whose rows or checksums differ").isEmpty();
@@ -173,38 +203,61 @@ class RdsExportTest {
   void typedParquetColumnsRestoreAsWell() throws Exception {
     Path root = tmp.resolve("typed");
     List<String> demo = List.of("customers", "orders", "events");
-    RdsExportFixture.write(spark, source, root, "acme", demo, RdsExportFixture.Options.defaults().typedParquet());
+    RdsExportFixture.write(
+        spark, source, root, "acme", demo, RdsExportFixture.Options.defaults().typedParquet());
     RdsExport export = RdsExport.open(new Configuration(), root.toString(), "acme");
     List<String> failures = new ArrayList<>();
     for (String name : demo) {
       TableSpec spec = jdbcCatalog.table(name).orElseThrow();
       TargetTable table = new TargetTable(name, spec.columns(), spec.primaryKey());
-      Dataset<Row> rows = export.rows(spark, export.table("public", name).orElseThrow(), spec.columns());
+      Dataset<Row> rows =
+          export.rows(spark, export.table("public", name).orElseThrow(), spec.columns());
       TableChecksum sparkSide = SparkChecksum.checksum(rows, ChecksumQueries.spec(table, 64));
       try (Connection conn = TestPostgres.connect(source)) {
-        if (!sparkSide.equals(PostgresChecksum.checksum(conn, ChecksumQueries.source(table, spec, 64)))) {
+        if (!sparkSide.equals(
+            PostgresChecksum.checksum(conn, ChecksumQueries.source(table, spec, 64)))) {
           failures.add(name);
         }
       }
     }
-    assertThat(failures).as("tables whose typed export checksums differently from the source").isEmpty();
+    assertThat(failures)
+        .as("tables whose typed export checksums differently from the source")
+        .isEmpty();
   }
 
   /**
    * Loads {@code rows} into a fresh staging table, folding the source checksum in the load pass as
    * a run does (into {@code folded}), and compares staging with the source as PostgreSQL row text.
    */
-  private static List<String> loadAndCompare(TargetTable table, Dataset<Row> rows, List<TableChecksum> folded) throws Exception {
+  private static List<String> loadAndCompare(
+      TargetTable table, Dataset<Row> rows, List<TableChecksum> folded) throws Exception {
     StagingTable staging;
     String runId = "run-" + table.name().replace(' ', '_');
     try (Connection conn = TestPostgres.connect(target)) {
-      String ddl = table.columns().stream().map(c -> dev.tenantfold.jdbc.Sql.ident(c.name()) + " " + c.targetType(dev.tenantfold.config.SchemaMap.of("public")))
-          .collect(Collectors.joining(", "));
+      String ddl =
+          table.columns().stream()
+              .map(
+                  c ->
+                      dev.tenantfold.jdbc.Sql.ident(c.name())
+                          + " "
+                          + c.targetType(dev.tenantfold.config.SchemaMap.of("public")))
+              .collect(Collectors.joining(", "));
       try (var st = conn.createStatement()) {
-        st.execute("CREATE TABLE " + dev.tenantfold.jdbc.Sql.qualified("public", table.name()) + " (tenant_id text NOT NULL, " + ddl + ")");
+        st.execute(
+            "CREATE TABLE "
+                + dev.tenantfold.jdbc.Sql.qualified("public", table.name())
+                + " (tenant_id text NOT NULL, "
+                + ddl
+                + ")");
       }
-      staging = StagingTable.of(new StagingRegistry("tenantfold").register(conn, runId, "acme", table.name(), "tenantfold_staging"), "public",
-          table, "tenant_id", "acme");
+      staging =
+          StagingTable.of(
+              new StagingRegistry("tenantfold")
+                  .register(conn, runId, "acme", table.name(), "tenantfold_staging"),
+              "public",
+              table,
+              "tenant_id",
+              "acme");
       staging.create(conn);
     }
     List<Column> conformed = new ArrayList<>();
@@ -212,9 +265,16 @@ class RdsExportTest {
     table.columns().forEach(c -> conformed.add(rows.col("`" + c.name() + "`")));
     Dataset<Row> loadRows = rows.select(conformed.toArray(new Column[0]));
     ChecksumSpec spec = ChecksumQueries.spec(table, 64);
-    DatasetLoadFold.Folded<TableChecksum> loaded = DatasetCopyLoader.load(loadRows,
-        DatasetLoad.into(staging, runId, new JdbcEndpoint(target, "postgres", "postgres"), new ReportStore("tenantfold").ledgerTable(), 1),
-        ChecksumFold.over(spec, List.of(loadRows.columns())).orElseThrow());
+    DatasetLoadFold.Folded<TableChecksum> loaded =
+        DatasetCopyLoader.load(
+            loadRows,
+            DatasetLoad.into(
+                staging,
+                runId,
+                new JdbcEndpoint(target, "postgres", "postgres"),
+                new ReportStore("tenantfold").ledgerTable(),
+                1),
+            ChecksumFold.over(spec, List.of(loadRows.columns())).orElseThrow());
     DatasetLoadResult result = loaded.load();
     folded.add(ChecksumFold.total(spec, loaded.folds()));
     List<String> out = new ArrayList<>();
@@ -222,16 +282,27 @@ class RdsExportTest {
       out.add(table.name() + ": load errors " + result.errors());
       return out;
     }
-    String cols = table.columns().stream().map(c -> "\"" + c.name() + "\"").collect(Collectors.joining(", "));
-    List<String> expected = RowSets.rows(source, "SELECT ROW(" + cols + ")::text FROM public.\"" + table.name() + "\"");
-    List<String> actual = RowSets.rows(target, "SELECT ROW(" + cols + ")::text FROM " + staging.qualifiedName());
+    String cols =
+        table.columns().stream().map(c -> "\"" + c.name() + "\"").collect(Collectors.joining(", "));
+    List<String> expected =
+        RowSets.rows(source, "SELECT ROW(" + cols + ")::text FROM public.\"" + table.name() + "\"");
+    List<String> actual =
+        RowSets.rows(target, "SELECT ROW(" + cols + ")::text FROM " + staging.qualifiedName());
     if (!expected.equals(actual)) {
       List<String> missing = new ArrayList<>(expected);
       missing.removeAll(actual);
       List<String> extra = new ArrayList<>(actual);
       extra.removeAll(expected);
-      out.add(table.name() + ": " + expected.size() + " source rows, " + actual.size() + " loaded; only in source "
-          + missing.stream().limit(3).toList() + "; only in staging " + extra.stream().limit(3).toList());
+      out.add(
+          table.name()
+              + ": "
+              + expected.size()
+              + " source rows, "
+              + actual.size()
+              + " loaded; only in source "
+              + missing.stream().limit(3).toList()
+              + "; only in staging "
+              + extra.stream().limit(3).toList());
     }
     return out;
   }
@@ -240,34 +311,59 @@ class RdsExportTest {
   void withoutACatalogTheTypesTheMetadataCannotTellAreNamed() throws Exception {
     ExportCatalog catalog = open(good).catalog("acme", Optional.empty());
 
-    assertThat(catalog.unknownTypes()).extracting(u -> u.table() + "." + u.column())
-        .contains("public.orders.status", "public.orders.history", "public.customers.tags", "public.customers.balance", "public.extras.nu");
-    assertThat(catalog.catalog().table("customers").orElseThrow().column("country")).map(ColumnSpec::type).hasValue("character(2)");
-    assertThat(catalog.catalog().table("orders").orElseThrow().column("placed_at")).map(ColumnSpec::type).hasValue("timestamp with time zone");
-    assertThat(catalog.catalog().table("extras").orElseThrow().column("ts3")).map(ColumnSpec::type).hasValue("timestamp(3) without time zone");
+    assertThat(catalog.unknownTypes())
+        .extracting(u -> u.table() + "." + u.column())
+        .contains(
+            "public.orders.status",
+            "public.orders.history",
+            "public.customers.tags",
+            "public.customers.balance",
+            "public.extras.nu");
+    assertThat(catalog.catalog().table("customers").orElseThrow().column("country"))
+        .map(ColumnSpec::type)
+        .hasValue("character(2)");
+    assertThat(catalog.catalog().table("orders").orElseThrow().column("placed_at"))
+        .map(ColumnSpec::type)
+        .hasValue("timestamp with time zone");
+    assertThat(catalog.catalog().table("extras").orElseThrow().column("ts3"))
+        .map(ColumnSpec::type)
+        .hasValue("timestamp(3) without time zone");
     assertThat(catalog.primaryKeysKnown()).isFalse();
-    assertThatThrownBy(catalog::requireComplete).isInstanceOf(ExportException.class)
-        .hasMessageContaining("tenant acme table public.orders column status: type unknown (export metadata says USER-DEFINED")
+    assertThatThrownBy(catalog::requireComplete)
+        .isInstanceOf(ExportException.class)
+        .hasMessageContaining(
+            "tenant acme table public.orders column status: type unknown (export metadata says"
+                + " USER-DEFINED")
         .hasMessageContaining("set export.catalog");
   }
 
   @Test
   void theOlderLayoutWithoutBatchFoldersReadsTheSame() throws Exception {
     Path root = tmp.resolve("old-layout");
-    RdsExportFixture.write(spark, source, root, "acme", List.of("events"), RdsExportFixture.Options.defaults().withoutBatchFolders());
+    RdsExportFixture.write(
+        spark,
+        source,
+        root,
+        "acme",
+        List.of("events"),
+        RdsExportFixture.Options.defaults().withoutBatchFolders());
     RdsExport export = RdsExport.open(new Configuration(), root.toString(), "acme");
     ExportedTable events = export.tables().get(0);
-    assertThat(events.files()).allMatch(f -> f.matches(".*/public\\.events/part-[^/]*\\.gz\\.parquet"));
-    assertThat(export.rows(spark, events, jdbcCatalog.table("events").orElseThrow().columns()).count())
+    assertThat(events.files())
+        .allMatch(f -> f.matches(".*/public\\.events/part-[^/]*\\.gz\\.parquet"));
+    assertThat(
+            export.rows(spark, events, jdbcCatalog.table("events").orElseThrow().columns()).count())
         .isEqualTo(RowSets.count(source, "SELECT count(*) FROM events"));
   }
 
   @Test
   void aColumnTheTableLacksComesAsATypedNull() throws Exception {
     RdsExport export = open(good);
-    List<ColumnSpec> columns = new ArrayList<>(jdbcCatalog.table("order_items").orElseThrow().columns());
+    List<ColumnSpec> columns =
+        new ArrayList<>(jdbcCatalog.table("order_items").orElseThrow().columns());
     columns.add(new ColumnSpec("added_later", "timestamp with time zone", false, null, false));
-    Dataset<Row> rows = export.rows(spark, export.table("public", "order_items").orElseThrow(), columns);
+    Dataset<Row> rows =
+        export.rows(spark, export.table("public", "order_items").orElseThrow(), columns);
     assertThat(rows.schema().apply("added_later").dataType().simpleString()).isEqualTo("timestamp");
     assertThat(rows.where("added_later IS NOT NULL").count()).isZero();
   }
@@ -278,7 +374,8 @@ class RdsExportTest {
   void anExportThatIsNotCompleteIsRefused() throws Exception {
     Path root = copyOfGood("failed");
     RdsExportFixture.setStatus(root, "FAILED");
-    assertThatThrownBy(() -> open(root)).isInstanceOf(ExportException.class)
+    assertThatThrownBy(() -> open(root))
+        .isInstanceOf(ExportException.class)
         .hasMessageContaining("Cannot read export at " + root)
         .hasMessageContaining("export task tf-export-1 has status FAILED")
         .hasMessageContaining("export_info_tf-export-1.json, not COMPLETE");
@@ -292,58 +389,83 @@ class RdsExportTest {
     ExportedTable orders = export.table("public", "orders").orElseThrow();
 
     assertThat(orders.exported()).isFalse();
-    assertThatThrownBy(() -> export.rows(spark, orders, List.of())).isInstanceOf(ExportException.class)
+    assertThatThrownBy(() -> export.rows(spark, orders, List.of()))
+        .isInstanceOf(ExportException.class)
         .hasMessageContaining("Cannot read table public.orders of export tf-export-1")
         .hasMessageContaining("status SKIPPED, PERMISSIONS_DO_NOT_EXIST");
     ExportCatalog catalog = export.catalog("acme", Optional.of(jdbcCatalog));
-    assertThat(catalog.missingTables()).extracting(ExportCatalog.MissingTable::table).containsExactly("public.orders");
+    assertThat(catalog.missingTables())
+        .extracting(ExportCatalog.MissingTable::table)
+        .containsExactly("public.orders");
     assertThatThrownBy(catalog::requireComplete)
-        .hasMessageContaining("tenant acme table public.orders: not exported (status SKIPPED, PERMISSIONS_DO_NOT_EXIST)");
+        .hasMessageContaining(
+            "tenant acme table public.orders: not exported (status SKIPPED,"
+                + " PERMISSIONS_DO_NOT_EXIST)");
   }
 
   @Test
-  void aCompleteTableWithoutFilesAFolderWithoutMetadataAndATruncatedFileAreAllReported() throws Exception {
+  void aCompleteTableWithoutFilesAFolderWithoutMetadataAndATruncatedFileAreAllReported()
+      throws Exception {
     Path root = copyOfGood("broken");
     RdsExportFixture.removeFiles(root, "acme db", "customers");
     RdsExportFixture.addOrphanFolder(root, "acme db", "events", "public.events_old");
     Path cut = RdsExportFixture.truncateFirstPart(root, "acme db", "order_items");
 
-    assertThatThrownBy(() -> open(root)).isInstanceOfSatisfying(ExportException.class, e -> {
-      assertThat(e.problems()).as("every problem, not only the first").hasSize(3);
-      assertThat(e.getMessage())
-          .contains("table public.customers is COMPLETE in the metadata but " + RdsExportFixture.tableDir(root, "acme db", "customers"))
-          .contains("holds no Parquet file")
-          .contains("public.events_old holds 4 Parquet files")
-          .contains("no table of the export metadata maps to it")
-          .contains("table public.order_items file file:" + cut)
-          .contains("is truncated: no PAR1 magic at its end");
-    });
+    assertThatThrownBy(() -> open(root))
+        .isInstanceOfSatisfying(
+            ExportException.class,
+            e -> {
+              assertThat(e.problems()).as("every problem, not only the first").hasSize(3);
+              assertThat(e.getMessage())
+                  .contains(
+                      "table public.customers is COMPLETE in the metadata but "
+                          + RdsExportFixture.tableDir(root, "acme db", "customers"))
+                  .contains("holds no Parquet file")
+                  .contains("public.events_old holds 4 Parquet files")
+                  .contains("no table of the export metadata maps to it")
+                  .contains("table public.order_items file file:" + cut)
+                  .contains("is truncated: no PAR1 magic at its end");
+            });
   }
 
   @Test
   void missingTableListOrInfoFileIsRefused() throws Exception {
     Path root = copyOfGood("no-tables-info");
     RdsExportFixture.removeTablesInfo(root);
-    assertThatThrownBy(() -> open(root)).hasMessageContaining("no export_tables_info_tf-export-1_from_<n>_to_<m>.json file");
+    assertThatThrownBy(() -> open(root))
+        .hasMessageContaining("no export_tables_info_tf-export-1_from_<n>_to_<m>.json file");
     Path garbled = copyOfGood("garbled");
     try (var s = Files.list(garbled)) {
-      Path info = s.filter(p -> p.getFileName().toString().startsWith("export_info_")).findFirst().orElseThrow();
+      Path info =
+          s.filter(p -> p.getFileName().toString().startsWith("export_info_"))
+              .findFirst()
+              .orElseThrow();
       Files.writeString(info, "{\"status\": \"COMPLETE\", ");
     }
-    assertThatThrownBy(() -> open(garbled)).hasMessageContaining("export_info_tf-export-1.json is not valid JSON");
-    assertThatThrownBy(() -> open(tmp.resolve("nowhere"))).hasMessageContaining("the folder does not exist");
+    assertThatThrownBy(() -> open(garbled))
+        .hasMessageContaining("export_info_tf-export-1.json is not valid JSON");
+    assertThatThrownBy(() -> open(tmp.resolve("nowhere")))
+        .hasMessageContaining("the folder does not exist");
   }
 
   @Test
   void aColumnMissingInParquetNamesTableFileAndColumn() throws Exception {
     Path root = tmp.resolve("dropped-column");
-    RdsExportFixture.write(spark, source, root, "acme", List.of("order_items"),
+    RdsExportFixture.write(
+        spark,
+        source,
+        root,
+        "acme",
+        List.of("order_items"),
         RdsExportFixture.Options.defaults().dropParquetColumn("order_items", "unit_price"));
     RdsExport export = RdsExport.open(new Configuration(), root.toString(), "acme");
     ExportedTable items = export.tables().get(0);
-    assertThatThrownBy(() -> export.rows(spark, items, jdbcCatalog.table("order_items").orElseThrow().columns()))
+    assertThatThrownBy(
+            () ->
+                export.rows(spark, items, jdbcCatalog.table("order_items").orElseThrow().columns()))
         .isInstanceOf(ExportException.class)
         .hasMessageContaining("Cannot read table public.order_items of export tf-export-1")
-        .hasMessageContaining(items.files().get(0) + " lacks column(s) [unit_price] that the export metadata lists");
+        .hasMessageContaining(
+            items.files().get(0) + " lacks column(s) [unit_price] that the export metadata lists");
   }
 }

@@ -22,22 +22,32 @@ class CanonicalRowTest {
 
   @Test
   void fieldsAreLengthPrefixedInUtf8BytesAndNullIsDistinctFromEmpty() {
-    assertThat(CanonicalRow.encode(Arrays.asList(null, "", "é", "1:a"))).as("encoded fields").isEqualTo("N0:2:é3:1:a");
-    assertThat(CanonicalRow.encode(Arrays.asList("ab", "c"))).as("field boundaries are part of the text")
+    assertThat(CanonicalRow.encode(Arrays.asList(null, "", "é", "1:a")))
+        .as("encoded fields")
+        .isEqualTo("N0:2:é3:1:a");
+    assertThat(CanonicalRow.encode(Arrays.asList("ab", "c")))
+        .as("field boundaries are part of the text")
         .isNotEqualTo(CanonicalRow.encode(Arrays.asList("a", "bc")));
   }
 
   @Test
   void rowTextEscapesU_FFFFEndsValuesAndMarksNull() {
-    assertThat(CanonicalRow.rowText(Arrays.asList(null, "", "a", "x\uFFFFy\uFFFE"))).as("row text")
-        .isEqualTo("\uFFFFN" + "\uFFFF\uFFFE" + "a\uFFFF\uFFFE" + "x\uFFFF\uFFFFy\uFFFE\uFFFF\uFFFE");
-    assertThat(CanonicalRow.rowText(Arrays.asList("ab", "c"))).as("field boundaries are part of the text")
+    assertThat(CanonicalRow.rowText(Arrays.asList(null, "", "a", "x\uFFFFy\uFFFE")))
+        .as("row text")
+        .isEqualTo(
+            "\uFFFFN" + "\uFFFF\uFFFE" + "a\uFFFF\uFFFE" + "x\uFFFF\uFFFFy\uFFFE\uFFFF\uFFFE");
+    assertThat(CanonicalRow.rowText(Arrays.asList("ab", "c")))
+        .as("field boundaries are part of the text")
         .isNotEqualTo(CanonicalRow.rowText(Arrays.asList("a", "bc")));
-    assertThat(CanonicalRow.rowText(Arrays.asList("s\uFFFF", "u"))).as("issue 12: U+FFFF moved to the next column")
+    assertThat(CanonicalRow.rowText(Arrays.asList("s\uFFFF", "u")))
+        .as("issue 12: U+FFFF moved to the next column")
         .isNotEqualTo(CanonicalRow.rowText(Arrays.asList("s", "\uFFFFu")));
   }
 
-  /** Every field value of up to two characters over an alphabet of the characters the encodings treat specially, and NULL. */
+  /**
+   * Every field value of up to two characters over an alphabet of the characters the encodings
+   * treat specially, and NULL.
+   */
   private static List<String> awkwardFields(String alphabet) {
     List<String> out = new ArrayList<>();
     out.add(null);
@@ -52,7 +62,8 @@ class CanonicalRowTest {
   }
 
   /** Asserts that {@code encoding} maps every list of three awkward fields to a different text. */
-  private static void assertInjectiveOnThreeFields(String what, String alphabet, Function<List<String>, String> encoding) {
+  private static void assertInjectiveOnThreeFields(
+      String what, String alphabet, Function<List<String>, String> encoding) {
     List<String> fields = awkwardFields(alphabet);
     Map<String, List<String>> seen = new HashMap<>();
     for (String a : fields) {
@@ -64,7 +75,9 @@ class CanonicalRowTest {
         }
       }
     }
-    assertThat(seen).as(what + ": distinct texts").hasSize(fields.size() * fields.size() * fields.size());
+    assertThat(seen)
+        .as(what + ": distinct texts")
+        .hasSize(fields.size() * fields.size() * fields.size());
   }
 
   @Test
@@ -80,18 +93,38 @@ class CanonicalRowTest {
   @Test
   void arrayTextIsInjectiveAndRowsOfArraysToo() {
     CanonicalType textArray = type("text[]");
-    assertInjectiveOnThreeFields("text[] of three elements", "\uFFFF\uFFFE,\"\\{ N", row -> CanonicalRow.render(textArray, row));
+    assertInjectiveOnThreeFields(
+        "text[] of three elements",
+        "\uFFFF\uFFFE,\"\\{ N",
+        row -> CanonicalRow.render(textArray, row));
     // Arrays of arrays: the same elements split between two array columns and a text column.
-    assertInjectiveOnThreeFields("row of text[], text, text[]", "\uFFFF{},", row -> CanonicalRow.rowText(Arrays.asList(
-        CanonicalRow.render(textArray, row.get(0) == null ? null : List.of(row.get(0))), row.get(1),
-        CanonicalRow.render(textArray, row.get(2) == null ? null : Arrays.asList(row.get(2), null)))));
+    assertInjectiveOnThreeFields(
+        "row of text[], text, text[]",
+        "\uFFFF{},",
+        row ->
+            CanonicalRow.rowText(
+                Arrays.asList(
+                    CanonicalRow.render(textArray, row.get(0) == null ? null : List.of(row.get(0))),
+                    row.get(1),
+                    CanonicalRow.render(
+                        textArray, row.get(2) == null ? null : Arrays.asList(row.get(2), null)))));
   }
 
   @Test
   void aReusedHasherHashesEveryTextAsTheOneShotHashDoes() {
     CanonicalRow.Hasher hasher = new CanonicalRow.Hasher();
-    List<String> texts = new ArrayList<>(List.of("", "plain ascii", "é ü ß", "\uFFFF\uFFFE\uFFFFN", "東京 \u0800 \u07ff", "emoji 🎉 pair",
-        "lone \uD800 high", "lone \uDC00 low", "x".repeat(5000) + "é".repeat(400_000)));
+    List<String> texts =
+        new ArrayList<>(
+            List.of(
+                "",
+                "plain ascii",
+                "é ü ß",
+                "\uFFFF\uFFFE\uFFFFN",
+                "東京 \u0800 \u07ff",
+                "emoji 🎉 pair",
+                "lone \uD800 high",
+                "lone \uDC00 low",
+                "x".repeat(5000) + "é".repeat(400_000)));
     java.util.SplittableRandom random = new java.util.SplittableRandom(7);
     for (int i = 0; i < 2000; i++) {
       StringBuilder text = new StringBuilder();
@@ -103,9 +136,11 @@ class CanonicalRowTest {
     for (String text : texts) {
       CanonicalRow.Hash once = CanonicalRow.hash(text, "k" + text.length(), 1024);
       hasher.hash(new StringBuilder(text), new StringBuilder("k" + text.length()), 1024);
-      assertThat(List.of(hasher.hex(), hasher.a(), hasher.b(), hasher.bucket())).as("hash of %s", text.length() > 40 ? text.length() + " chars" : text)
+      assertThat(List.of(hasher.hex(), hasher.a(), hasher.b(), hasher.bucket()))
+          .as("hash of %s", text.length() > 40 ? text.length() + " chars" : text)
           .isEqualTo(List.of(once.hex(), once.a(), once.b(), once.bucket()));
-      assertThat(hasher.hex()).isEqualTo(java.util.HexFormat.of().formatHex(CanonicalRow.sha256(text)));
+      assertThat(hasher.hex())
+          .isEqualTo(java.util.HexFormat.of().formatHex(CanonicalRow.sha256(text)));
     }
   }
 
@@ -119,55 +154,99 @@ class CanonicalRowTest {
   @Test
   void xmlRendersAsPostgresOutputsItWithoutLeadingNewlines() {
     CanonicalType xml = type("xml");
-    assertThat(CanonicalRow.render(xml, "<?xml version=\"1.0\"?><r/>")).as("default declaration dropped").isEqualTo("<r/>");
-    assertThat(CanonicalRow.render(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<r/>")).as("encoding dropped, one newline eaten")
+    assertThat(CanonicalRow.render(xml, "<?xml version=\"1.0\"?><r/>"))
+        .as("default declaration dropped")
+        .isEqualTo("<r/>");
+    assertThat(CanonicalRow.render(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<r/>"))
+        .as("encoding dropped, one newline eaten")
         .isEqualTo("<r/>");
     assertThat(CanonicalRow.render(xml, "\n\n<r/>")).as("leading newlines").isEqualTo("<r/>");
-    assertThat(CanonicalRow.render(xml, "<?xml version='1.0'  standalone='yes' ?>\n<r/>")).as("standalone declaration normalised")
+    assertThat(CanonicalRow.render(xml, "<?xml version='1.0'  standalone='yes' ?>\n<r/>"))
+        .as("standalone declaration normalised")
         .isEqualTo("<?xml version=\"1.0\" standalone=\"yes\"?>\n<r/>");
-    assertThat(CanonicalRow.render(xml, "<?xml version=\"1.1\"?><r/>")).as("version 1.1 kept").isEqualTo("<?xml version=\"1.1\"?><r/>");
-    assertThat(CanonicalRow.render(xml, "<?xml-stylesheet href=\"s\"?><r/>")).as("a processing instruction is no declaration")
+    assertThat(CanonicalRow.render(xml, "<?xml version=\"1.1\"?><r/>"))
+        .as("version 1.1 kept")
+        .isEqualTo("<?xml version=\"1.1\"?><r/>");
+    assertThat(CanonicalRow.render(xml, "<?xml-stylesheet href=\"s\"?><r/>"))
+        .as("a processing instruction is no declaration")
         .isEqualTo("<?xml-stylesheet href=\"s\"?><r/>");
-    assertThat(CanonicalRow.render(xml, "<r>\n</r>")).as("inner whitespace kept").isNotEqualTo(CanonicalRow.render(xml, "<r></r>"));
-    assertThat(CanonicalRow.render(type("xml[]"), Arrays.asList("<?xml version=\"1.0\"?><r/>", null, "<a>x y</a>"))).as("xml[]")
+    assertThat(CanonicalRow.render(xml, "<r>\n</r>"))
+        .as("inner whitespace kept")
+        .isNotEqualTo(CanonicalRow.render(xml, "<r></r>"));
+    assertThat(
+            CanonicalRow.render(
+                type("xml[]"), Arrays.asList("<?xml version=\"1.0\"?><r/>", null, "<a>x y</a>")))
+        .as("xml[]")
         .isEqualTo("{<r/>,NULL,\"<a>x y</a>\"}");
   }
 
   @Test
   void numbersRenderByValue() {
-    assertThat(CanonicalRow.render(type("numeric(10,2)"), new BigDecimal("1.50"))).as("numeric(10,2) 1.50").isEqualTo("1.5");
-    assertThat(CanonicalRow.render(type("numeric(12,4)"), new BigDecimal("1.5000"))).as("numeric(12,4) 1.5000").isEqualTo("1.5");
-    assertThat(CanonicalRow.render(type("numeric(12,4)"), new BigDecimal("100.0000"))).as("integral numeric").isEqualTo("100");
-    assertThat(CanonicalRow.render(type("numeric"), "NaN")).as("numeric NaN as text").isEqualTo("NaN");
-    assertThat(CanonicalRow.render(type("numeric(30,20)"), new BigDecimal("1E-20"))).as("no exponent").isEqualTo("0.00000000000000000001");
-    assertThat(CanonicalRow.render(type("integer"), 7)).as("integer").isEqualTo(CanonicalRow.render(type("bigint"), 7L));
+    assertThat(CanonicalRow.render(type("numeric(10,2)"), new BigDecimal("1.50")))
+        .as("numeric(10,2) 1.50")
+        .isEqualTo("1.5");
+    assertThat(CanonicalRow.render(type("numeric(12,4)"), new BigDecimal("1.5000")))
+        .as("numeric(12,4) 1.5000")
+        .isEqualTo("1.5");
+    assertThat(CanonicalRow.render(type("numeric(12,4)"), new BigDecimal("100.0000")))
+        .as("integral numeric")
+        .isEqualTo("100");
+    assertThat(CanonicalRow.render(type("numeric"), "NaN"))
+        .as("numeric NaN as text")
+        .isEqualTo("NaN");
+    assertThat(CanonicalRow.render(type("numeric(30,20)"), new BigDecimal("1E-20")))
+        .as("no exponent")
+        .isEqualTo("0.00000000000000000001");
+    assertThat(CanonicalRow.render(type("integer"), 7))
+        .as("integer")
+        .isEqualTo(CanonicalRow.render(type("bigint"), 7L));
   }
 
   @Test
   void floatsRenderTheirBitsAfterWideningToDouble() {
-    assertThat(CanonicalRow.render(type("real"), 0.1f)).as("real 0.1 widened exactly")
-        .isEqualTo(CanonicalRow.render(type("double precision"), (double) 0.1f)).isEqualTo("3fb99999a0000000");
-    assertThat(CanonicalRow.render(type("double precision"), -0.0)).as("-0 keeps its sign").isEqualTo("8000000000000000");
-    assertThat(CanonicalRow.render(type("double precision"), Double.longBitsToDouble(0xfff8000000000001L))).as("any NaN").isEqualTo("NaN");
+    assertThat(CanonicalRow.render(type("real"), 0.1f))
+        .as("real 0.1 widened exactly")
+        .isEqualTo(CanonicalRow.render(type("double precision"), (double) 0.1f))
+        .isEqualTo("3fb99999a0000000");
+    assertThat(CanonicalRow.render(type("double precision"), -0.0))
+        .as("-0 keeps its sign")
+        .isEqualTo("8000000000000000");
+    assertThat(
+            CanonicalRow.render(
+                type("double precision"), Double.longBitsToDouble(0xfff8000000000001L)))
+        .as("any NaN")
+        .isEqualTo("NaN");
   }
 
   @Test
   void intervalsParsePostgresStyleText() {
-    assertThat(PostgresInterval.parse("1 year 2 mons 3 days 04:05:06.789")).isEqualTo(new PostgresInterval(14, 3, 14706789000L));
-    assertThat(PostgresInterval.parse("1 year 2 mons 3 days 04:05:06.789").canonical()).as("interval_send hex")
+    assertThat(PostgresInterval.parse("1 year 2 mons 3 days 04:05:06.789"))
+        .isEqualTo(new PostgresInterval(14, 3, 14706789000L));
+    assertThat(PostgresInterval.parse("1 year 2 mons 3 days 04:05:06.789").canonical())
+        .as("interval_send hex")
         .isEqualTo("000000036c97ca88000000030000000e");
-    assertThat(PostgresInterval.parse("1 year -2 mons +3 days -04:05:06.5")).isEqualTo(new PostgresInterval(10, 3, -14706500000L));
-    assertThat(PostgresInterval.parse("-00:00:00.5")).isEqualTo(new PostgresInterval(0, 0, -500000));
-    assertThat(PostgresInterval.parse("100:00:00")).isEqualTo(new PostgresInterval(0, 0, 360000000000L));
-    assertThatThrownBy(() -> PostgresInterval.parse("P1Y2M")).as("ISO 8601 style").hasMessageContaining("IntervalStyle = postgres");
+    assertThat(PostgresInterval.parse("1 year -2 mons +3 days -04:05:06.5"))
+        .isEqualTo(new PostgresInterval(10, 3, -14706500000L));
+    assertThat(PostgresInterval.parse("-00:00:00.5"))
+        .isEqualTo(new PostgresInterval(0, 0, -500000));
+    assertThat(PostgresInterval.parse("100:00:00"))
+        .isEqualTo(new PostgresInterval(0, 0, 360000000000L));
+    assertThatThrownBy(() -> PostgresInterval.parse("P1Y2M"))
+        .as("ISO 8601 style")
+        .hasMessageContaining("IntervalStyle = postgres");
   }
 
   @Test
   void arraysKeepShapeAndNullElements() {
-    assertThat(CanonicalRow.render(type("text[]"), Arrays.asList("a", null, "", "NULL", "x y", "q\"\\"))).as("array_out quoting")
+    assertThat(
+            CanonicalRow.render(
+                type("text[]"), Arrays.asList("a", null, "", "NULL", "x y", "q\"\\")))
+        .as("array_out quoting")
         .isEqualTo("{a,NULL,\"\",\"NULL\",\"x y\",\"q\\\"\\\\\"}");
-    assertThat(CanonicalRow.render(type("integer[]"), List.of(List.of(1, 2), List.of(3, 4)))).isEqualTo("{{1,2},{3,4}}");
-    assertThat(CanonicalRow.render(type("double precision[]"), List.of(List.of(1.0, 2.0)))).as("element-wise kinds flatten with dims")
+    assertThat(CanonicalRow.render(type("integer[]"), List.of(List.of(1, 2), List.of(3, 4))))
+        .isEqualTo("{{1,2},{3,4}}");
+    assertThat(CanonicalRow.render(type("double precision[]"), List.of(List.of(1.0, 2.0))))
+        .as("element-wise kinds flatten with dims")
         .isEqualTo("[1:1][1:2]={3ff0000000000000,4000000000000000}");
     assertThat(CanonicalRow.render(type("text[]"), List.of())).isEqualTo("{}");
     assertThat(CanonicalRow.render(type("character(3)"), "ab ")).as("char padding").isEqualTo("ab");
@@ -175,10 +254,15 @@ class CanonicalRowTest {
 
   @Test
   void specDigestsColumnsInNameOrderAndValidatesKeys() {
-    ChecksumSpec spec = ChecksumSpec.of(List.of(new ColumnSpec("b", "text", false, null, false), new ColumnSpec("a", "integer", true, null, false)),
-        List.of("a"));
+    ChecksumSpec spec =
+        ChecksumSpec.of(
+            List.of(
+                new ColumnSpec("b", "text", false, null, false),
+                new ColumnSpec("a", "integer", true, null, false)),
+            List.of("a"));
     assertThat(spec.columnNames()).as("digest order").containsExactly("a", "b");
-    assertThatThrownBy(() -> ChecksumSpec.of(spec.columns(), List.of("tenant_id"))).as("key outside the columns")
+    assertThatThrownBy(() -> ChecksumSpec.of(spec.columns(), List.of("tenant_id")))
+        .as("key outside the columns")
         .hasMessageContaining("key column tenant_id");
   }
 }

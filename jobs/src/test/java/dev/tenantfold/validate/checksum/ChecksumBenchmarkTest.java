@@ -15,8 +15,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Cost of the SQL checksum against {@code SELECT count(*)} on DemoData's orders table. Opt-in:
- * {@code mvn verify -Dtest='ChecksumBenchmarkTest' -Dtenantfold.bench.checksum=true}
- * (rows with {@code -Dtenantfold.bench.rows=1000000}).
+ * {@code mvn verify -Dtest='ChecksumBenchmarkTest' -Dtenantfold.bench.checksum=true} (rows with
+ * {@code -Dtenantfold.bench.rows=1000000}).
  */
 @EnabledIfSystemProperty(named = "tenantfold.bench.checksum", matches = "true")
 class ChecksumBenchmarkTest {
@@ -25,23 +25,35 @@ class ChecksumBenchmarkTest {
   void checksumCostAgainstCount() throws Exception {
     int rows = Integer.getInteger("tenantfold.bench.rows", 1_000_000);
     String url = TestPostgres.createDatabase("checksum_bench");
-    try (Connection conn = TestPostgres.connect(url); Statement st = conn.createStatement()) {
+    try (Connection conn = TestPostgres.connect(url);
+        Statement st = conn.createStatement()) {
       DemoData.createTenant(conn, "bench", rows / 3);
       st.execute("VACUUM ANALYZE orders");
     }
     List<ColumnSpec> columns = ChecksumFixtures.columns(url, "orders");
     List<ColumnSpec> noArrays = columns.stream().filter(c -> !c.array()).toList();
     ChecksumSql full = new ChecksumSql(ChecksumSpec.of(columns, List.of("id")), "orders", null);
-    ChecksumSql withoutArrays = new ChecksumSql(ChecksumSpec.of(noArrays, List.of("id")), "orders", null);
+    ChecksumSql withoutArrays =
+        new ChecksumSql(ChecksumSpec.of(noArrays, List.of("id")), "orders", null);
     try (Connection conn = TestPostgres.connect(url)) {
       long count = best(conn, full.rowCount());
       long checksum = best(conn, full.bucketDigests());
       long checksumNoArrays = best(conn, withoutArrays.bucketDigests());
       long drill = best(conn, full.drillDown(List.of(7)));
-      System.out.printf("checksum bench: %d rows of orders (%d columns); count(*) %d ms; per-bucket checksum %d ms (%.1f us/row); "
-              + "without the enum[] column %d ms; drill-down of 1 bucket %d ms%n",
-          PostgresChecksum.checksum(conn, full).totalRows(), columns.size(), count, checksum, checksum * 1000.0 / rows, checksumNoArrays, drill);
-      assertThat(PostgresChecksum.checksum(conn, full).totalRows()).as("rows checksummed").isGreaterThanOrEqualTo(rows);
+      System.out.printf(
+          "checksum bench: %d rows of orders (%d columns); count(*) %d ms; per-bucket checksum %d"
+              + " ms (%.1f us/row); without the enum[] column %d ms; drill-down of 1 bucket %d"
+              + " ms%n",
+          PostgresChecksum.checksum(conn, full).totalRows(),
+          columns.size(),
+          count,
+          checksum,
+          checksum * 1000.0 / rows,
+          checksumNoArrays,
+          drill);
+      assertThat(PostgresChecksum.checksum(conn, full).totalRows())
+          .as("rows checksummed")
+          .isGreaterThanOrEqualTo(rows);
     }
   }
 
@@ -50,7 +62,8 @@ class ChecksumBenchmarkTest {
     List<Long> times = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       long start = System.nanoTime();
-      try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      try (Statement st = conn.createStatement();
+          ResultSet rs = st.executeQuery(sql)) {
         while (rs.next()) {
           // drain
         }

@@ -25,7 +25,8 @@ import org.postgresql.core.BaseConnection;
  * raise no alarm.
  */
 class ChecksumDetectionTest {
-  private static final String SOURCE = """
+  private static final String SOURCE =
+      """
       CREATE TABLE items (id bigint PRIMARY KEY, note text, amount numeric(10,2), qty integer, ratio real, score double precision,
                           at timestamptz, blob bytea, doc json, tags text[], sku varchar(32));
       INSERT INTO items
@@ -59,7 +60,8 @@ class ChecksumDetectionTest {
         (12, '<?xml version="1.0"?><!DOCTYPE r><r/>', NULL),
         (13, '<?xml version="1.0"?><?xml-stylesheet href="s.xsl"?><r/>', NULL);
       """;
-  private static final String RESET = """
+  private static final String RESET =
+      """
       TRUNCATE items_target, events_target;
       INSERT INTO items_target SELECT 'acme', * FROM items ORDER BY id DESC;
       INSERT INTO items_target SELECT 'other', * FROM items WHERE id < 50;
@@ -84,35 +86,98 @@ class ChecksumDetectionTest {
 
   static Stream<Arguments> damage() {
     return Stream.of(
-        Arguments.of("one changed value", "UPDATE items_target SET qty = 999 WHERE id = 3", List.of(3L), RowDifference.Kind.CHANGED, List.of("qty")),
-        Arguments.of("two values swapped", "UPDATE items_target t SET note = CASE t.id WHEN 4 THEN 'note 5' ELSE 'note 4' END "
-            + "WHERE tenant_id = 'acme' AND t.id IN (4, 5)", List.of(4L, 5L), RowDifference.Kind.CHANGED, List.of("note")),
-        Arguments.of("missing row", "DELETE FROM items_target WHERE tenant_id = 'acme' AND id = 6", List.of(6L), RowDifference.Kind.MISSING_IN_TARGET, List.of()),
-        Arguments.of("extra row", "INSERT INTO items_target (tenant_id, id, note) VALUES ('acme', 1000, 'new')", List.of(1000L),
-            RowDifference.Kind.EXTRA_IN_TARGET, List.of()),
-        Arguments.of("duplicated row", "INSERT INTO items_target SELECT * FROM items_target WHERE tenant_id = 'acme' AND id = 7", List.of(7L),
-            RowDifference.Kind.DUPLICATED_IN_TARGET, List.of()),
-        Arguments.of("NULL became ''", "UPDATE items_target SET note = '' WHERE id = 8", List.of(8L), RowDifference.Kind.CHANGED, List.of("note")),
-        Arguments.of("timestamp shifted one hour", "UPDATE items_target SET at = at + interval '1 hour' WHERE id = 10", List.of(10L),
-            RowDifference.Kind.CHANGED, List.of("at")),
-        Arguments.of("numeric changed in the last decimal", "UPDATE items_target SET amount = amount + 0.01 WHERE id = 11", List.of(11L),
-            RowDifference.Kind.CHANGED, List.of("amount")),
-        Arguments.of("float changed by one ulp", "UPDATE items_target SET score = '0.10000000000000002' WHERE id = 9", List.of(9L),
-            RowDifference.Kind.CHANGED, List.of("score")),
-        Arguments.of("bytea byte flipped", "UPDATE items_target SET blob = set_byte(blob, 3, get_byte(blob, 3) # 1) WHERE id = 12",
-            List.of(12L), RowDifference.Kind.CHANGED, List.of("blob")),
-        Arguments.of("whitespace inside json", "UPDATE items_target SET doc = '{\"g\":  13}' WHERE id = 13", List.of(13L),
-            RowDifference.Kind.CHANGED, List.of("doc")),
-        Arguments.of("NULL element of an array became ''", "UPDATE items_target SET tags = ARRAY['t14', ''] WHERE id = 14", List.of(14L),
-            RowDifference.Kind.CHANGED, List.of("tags")),
-        Arguments.of("-0 became 0", "UPDATE items_target SET ratio = '-0' WHERE id = 15; UPDATE items SET ratio = '0' WHERE id = 15",
-            List.of(15L), RowDifference.Kind.CHANGED, List.of("ratio")));
+        Arguments.of(
+            "one changed value",
+            "UPDATE items_target SET qty = 999 WHERE id = 3",
+            List.of(3L),
+            RowDifference.Kind.CHANGED,
+            List.of("qty")),
+        Arguments.of(
+            "two values swapped",
+            "UPDATE items_target t SET note = CASE t.id WHEN 4 THEN 'note 5' ELSE 'note 4' END "
+                + "WHERE tenant_id = 'acme' AND t.id IN (4, 5)",
+            List.of(4L, 5L),
+            RowDifference.Kind.CHANGED,
+            List.of("note")),
+        Arguments.of(
+            "missing row",
+            "DELETE FROM items_target WHERE tenant_id = 'acme' AND id = 6",
+            List.of(6L),
+            RowDifference.Kind.MISSING_IN_TARGET,
+            List.of()),
+        Arguments.of(
+            "extra row",
+            "INSERT INTO items_target (tenant_id, id, note) VALUES ('acme', 1000, 'new')",
+            List.of(1000L),
+            RowDifference.Kind.EXTRA_IN_TARGET,
+            List.of()),
+        Arguments.of(
+            "duplicated row",
+            "INSERT INTO items_target SELECT * FROM items_target WHERE tenant_id = 'acme' AND id ="
+                + " 7",
+            List.of(7L),
+            RowDifference.Kind.DUPLICATED_IN_TARGET,
+            List.of()),
+        Arguments.of(
+            "NULL became ''",
+            "UPDATE items_target SET note = '' WHERE id = 8",
+            List.of(8L),
+            RowDifference.Kind.CHANGED,
+            List.of("note")),
+        Arguments.of(
+            "timestamp shifted one hour",
+            "UPDATE items_target SET at = at + interval '1 hour' WHERE id = 10",
+            List.of(10L),
+            RowDifference.Kind.CHANGED,
+            List.of("at")),
+        Arguments.of(
+            "numeric changed in the last decimal",
+            "UPDATE items_target SET amount = amount + 0.01 WHERE id = 11",
+            List.of(11L),
+            RowDifference.Kind.CHANGED,
+            List.of("amount")),
+        Arguments.of(
+            "float changed by one ulp",
+            "UPDATE items_target SET score = '0.10000000000000002' WHERE id = 9",
+            List.of(9L),
+            RowDifference.Kind.CHANGED,
+            List.of("score")),
+        Arguments.of(
+            "bytea byte flipped",
+            "UPDATE items_target SET blob = set_byte(blob, 3, get_byte(blob, 3) # 1) WHERE id = 12",
+            List.of(12L),
+            RowDifference.Kind.CHANGED,
+            List.of("blob")),
+        Arguments.of(
+            "whitespace inside json",
+            "UPDATE items_target SET doc = '{\"g\":  13}' WHERE id = 13",
+            List.of(13L),
+            RowDifference.Kind.CHANGED,
+            List.of("doc")),
+        Arguments.of(
+            "NULL element of an array became ''",
+            "UPDATE items_target SET tags = ARRAY['t14', ''] WHERE id = 14",
+            List.of(14L),
+            RowDifference.Kind.CHANGED,
+            List.of("tags")),
+        Arguments.of(
+            "-0 became 0",
+            "UPDATE items_target SET ratio = '-0' WHERE id = 15; UPDATE items SET ratio = '0' WHERE"
+                + " id = 15",
+            List.of(15L),
+            RowDifference.Kind.CHANGED,
+            List.of("ratio")));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("damage")
-  void sqlChecksumDetectsDamageAndDrillDownNamesIt(String name, String damage, List<Long> keys, RowDifference.Kind kind,
-      List<String> changedColumns) throws Exception {
+  void sqlChecksumDetectsDamageAndDrillDownNamesIt(
+      String name,
+      String damage,
+      List<Long> keys,
+      RowDifference.Kind kind,
+      List<String> changedColumns)
+      throws Exception {
     TestPostgres.execute(url, "UPDATE items SET ratio = 15 / 3.0::real WHERE id = 15;" + RESET);
     TestPostgres.execute(url, damage);
     ChecksumSpec spec = new ChecksumSpec(itemColumns, List.of("id"), 64);
@@ -121,30 +186,53 @@ class ChecksumDetectionTest {
 
     RowComparison rows = compare(source, target, 10);
 
-    assertThat(rows.listed()).as(name + ": differences listed").containsExactlyElementsOf(
-        keys.stream().map(k -> new RowDifference(key(k), kind, sourceRows(kind), targetRows(kind), changedColumns)).toList());
+    assertThat(rows.listed())
+        .as(name + ": differences listed")
+        .containsExactlyElementsOf(
+            keys.stream()
+                .map(
+                    k ->
+                        new RowDifference(
+                            key(k), kind, sourceRows(kind), targetRows(kind), changedColumns))
+                .toList());
     assertThat(rows.totalDifferences()).as(name + ": differences counted").isEqualTo(keys.size());
   }
 
   @Test
   void keylessTableDetectsDuplicatedAndMissingRows() throws Exception {
-    TestPostgres.execute(url, RESET + """
-        DELETE FROM events_target WHERE kind = 'twin';
-        INSERT INTO events_target VALUES ('acme', '2024-01-01', 'twin');
-        INSERT INTO events_target SELECT * FROM events_target WHERE kind = 'k1' AND occurred_at = '2024-01-01 00:01:00';
-        """);
+    TestPostgres.execute(
+        url,
+        RESET
+            + """
+            DELETE FROM events_target WHERE kind = 'twin';
+            INSERT INTO events_target VALUES ('acme', '2024-01-01', 'twin');
+            INSERT INTO events_target SELECT * FROM events_target WHERE kind = 'k1' AND occurred_at = '2024-01-01 00:01:00';
+            """);
     ChecksumSpec spec = ChecksumSpec.of(eventColumns, List.of());
-    RowComparison rows = compare(new ChecksumSql(spec, "events", null), new ChecksumSql(spec, "events_target", TENANT), 10);
+    RowComparison rows =
+        compare(
+            new ChecksumSql(spec, "events", null),
+            new ChecksumSql(spec, "events_target", TENANT),
+            10);
 
-    assertThat(rows.counts()).as("differences by kind").containsEntry(RowDifference.Kind.MISSING_IN_TARGET, 1L)
-        .containsEntry(RowDifference.Kind.DUPLICATED_IN_TARGET, 1L).containsEntry(RowDifference.Kind.CHANGED, 0L);
-    assertThat(rows.listed()).extracting(RowDifference::sourceRows, RowDifference::targetRows)
-        .as("copies per side").containsExactlyInAnyOrder(org.assertj.core.api.Assertions.tuple(2, 1), org.assertj.core.api.Assertions.tuple(1, 2));
+    assertThat(rows.counts())
+        .as("differences by kind")
+        .containsEntry(RowDifference.Kind.MISSING_IN_TARGET, 1L)
+        .containsEntry(RowDifference.Kind.DUPLICATED_IN_TARGET, 1L)
+        .containsEntry(RowDifference.Kind.CHANGED, 0L);
+    assertThat(rows.listed())
+        .extracting(RowDifference::sourceRows, RowDifference::targetRows)
+        .as("copies per side")
+        .containsExactlyInAnyOrder(
+            org.assertj.core.api.Assertions.tuple(2, 1),
+            org.assertj.core.api.Assertions.tuple(1, 2));
   }
 
   @Test
   void safeWideningAndRowOrderRaiseNoAlarm() throws Exception {
-    TestPostgres.execute(url, """
+    TestPostgres.execute(
+        url,
+        """
         CREATE TABLE narrow (id integer PRIMARY KEY, amount numeric(10,2), sku varchar(32), qty integer, ratio real, code char(2));
         INSERT INTO narrow SELECT g, g * 1.5 - 7.25, 'SKU ' || g, g * 1000, g / 3.0::real, CASE WHEN g % 2 = 0 THEN 'x' END
           FROM generate_series(1, 500) g;
@@ -153,7 +241,8 @@ class ChecksumDetectionTest {
         INSERT INTO wide SELECT 'acme', * FROM narrow ORDER BY md5(id::text);
         """);
     ChecksumSpec narrow = ChecksumSpec.of(ChecksumFixtures.columns(url, "narrow"), List.of("id"));
-    ChecksumSpec wide = ChecksumSpec.of(ChecksumFixtures.columns(url, "wide", "tenant_id"), List.of("id"));
+    ChecksumSpec wide =
+        ChecksumSpec.of(ChecksumFixtures.columns(url, "wide", "tenant_id"), List.of("id"));
     TableChecksum source;
     TableChecksum target;
     try (Connection conn = TestPostgres.connect(url)) {
@@ -161,8 +250,11 @@ class ChecksumDetectionTest {
       target = PostgresChecksum.checksum(conn, new ChecksumSql(wide, "wide", TENANT));
     }
     ChecksumComparison comparison = ChecksumComparison.compare(source, target);
-    assertThat(comparison.mismatches()).as("buckets differing after numeric(10,2)->numeric(12,4), varchar->text, integer->bigint, "
-        + "real->double precision, char(2)->char(5) and a shuffled row order").isEmpty();
+    assertThat(comparison.mismatches())
+        .as(
+            "buckets differing after numeric(10,2)->numeric(12,4), varchar->text, integer->bigint, "
+                + "real->double precision, char(2)->char(5) and a shuffled row order")
+        .isEmpty();
     assertThat(comparison.targetRows()).as("rows compared").isEqualTo(501);
   }
 
@@ -172,31 +264,62 @@ class ChecksumDetectionTest {
    */
   static Stream<Arguments> noncharacterShifts() {
     return Stream.of(
-        Arguments.of("U+FFFF moved from the end of one text column to the start of the next",
-            "U&'s\\FFFF', 'u', ARRAY['x'], 'w'", "'s', U&'\\FFFFu', ARRAY['x'], 'w'", List.of("select", "user")),
-        Arguments.of("NULL next to U+FFFE and a shifted U+FFFF",
-            "NULL, U&'u\\FFFFv', ARRAY['x'], 'w'", "U&'\\FFFEu', 'v', ARRAY['x'], 'w'", List.of("select", "user")),
-        Arguments.of("U+FFFE text against NULL and a shifted U+FFFF",
-            "U&'\\FFFE', 'u', NULL, 'w'", "NULL, U&'\\FFFFu', NULL, 'w'", List.of("select", "user")),
-        Arguments.of("array text moved through U+FFFF into the neighbouring text columns",
-            "'s', U&'u\\FFFF{a}', ARRAY['b'], 'w'", "'s', 'u', ARRAY['a'], U&'{b}\\FFFFw'", List.of("user", "users", "where")),
-        Arguments.of("U+FFFF moved between array elements",
-            "'s', 'u', ARRAY[U&'a\\FFFF', 'b'], 'w'", "'s', 'u', ARRAY['a', U&'\\FFFFb'], 'w'", List.of("users")),
-        Arguments.of("U+FFFE element instead of a NULL element",
-            "'s', 'u', ARRAY[U&'\\FFFE', 'b'], 'w'", "'s', 'u', ARRAY[NULL, 'b'], 'w'", List.of("users")));
+        Arguments.of(
+            "U+FFFF moved from the end of one text column to the start of the next",
+            "U&'s\\FFFF', 'u', ARRAY['x'], 'w'",
+            "'s', U&'\\FFFFu', ARRAY['x'], 'w'",
+            List.of("select", "user")),
+        Arguments.of(
+            "NULL next to U+FFFE and a shifted U+FFFF",
+            "NULL, U&'u\\FFFFv', ARRAY['x'], 'w'",
+            "U&'\\FFFEu', 'v', ARRAY['x'], 'w'",
+            List.of("select", "user")),
+        Arguments.of(
+            "U+FFFE text against NULL and a shifted U+FFFF",
+            "U&'\\FFFE', 'u', NULL, 'w'",
+            "NULL, U&'\\FFFFu', NULL, 'w'",
+            List.of("select", "user")),
+        Arguments.of(
+            "array text moved through U+FFFF into the neighbouring text columns",
+            "'s', U&'u\\FFFF{a}', ARRAY['b'], 'w'",
+            "'s', 'u', ARRAY['a'], U&'{b}\\FFFFw'",
+            List.of("user", "users", "where")),
+        Arguments.of(
+            "U+FFFF moved between array elements",
+            "'s', 'u', ARRAY[U&'a\\FFFF', 'b'], 'w'",
+            "'s', 'u', ARRAY['a', U&'\\FFFFb'], 'w'",
+            List.of("users")),
+        Arguments.of(
+            "U+FFFE element instead of a NULL element",
+            "'s', 'u', ARRAY[U&'\\FFFE', 'b'], 'w'",
+            "'s', 'u', ARRAY[NULL, 'b'], 'w'",
+            List.of("users")));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("noncharacterShifts")
-  void noncharactersShiftedBetweenFieldsAreChanged(String name, String source, String target, List<String> changedColumns) throws Exception {
-    TestPostgres.execute(url, "TRUNCATE shifty, shifty_target; INSERT INTO shifty VALUES (1, " + source + "), (2, 'same', NULL, NULL, '');"
-        + "INSERT INTO shifty_target VALUES ('acme', 1, " + target + "), ('acme', 2, 'same', NULL, NULL, '')");
+  void noncharactersShiftedBetweenFieldsAreChanged(
+      String name, String source, String target, List<String> changedColumns) throws Exception {
+    TestPostgres.execute(
+        url,
+        "TRUNCATE shifty, shifty_target; INSERT INTO shifty VALUES (1, "
+            + source
+            + "), (2, 'same', NULL, NULL, '');"
+            + "INSERT INTO shifty_target VALUES ('acme', 1, "
+            + target
+            + "), ('acme', 2, 'same', NULL, NULL, '')");
     ChecksumSpec spec = new ChecksumSpec(shiftyColumns, List.of("id"), 8);
 
-    RowComparison rows = compare(new ChecksumSql(spec, "shifty", null), new ChecksumSql(spec, "shifty_target", TENANT), 10);
+    RowComparison rows =
+        compare(
+            new ChecksumSql(spec, "shifty", null),
+            new ChecksumSql(spec, "shifty_target", TENANT),
+            10);
 
-    assertThat(rows.listed()).as(name + ": differences listed")
-        .containsExactly(new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, changedColumns));
+    assertThat(rows.listed())
+        .as(name + ": differences listed")
+        .containsExactly(
+            new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, changedColumns));
     assertThat(rows.totalDifferences()).as(name + ": differences counted").isEqualTo(1);
   }
 
@@ -209,28 +332,47 @@ class ChecksumDetectionTest {
     ChecksumSpec spec = new ChecksumSpec(docColumns, List.of("id"), 4);
     ChecksumSql source = new ChecksumSql(spec, "docs", null);
     try (Connection conn = TestPostgres.connect(url)) {
-      assertThat(RowSets.rows(url, "SELECT id::text FROM docs s JOIN docs_target t USING (id) WHERE s.doc::text <> t.doc::text ORDER BY id"))
-          .as("values whose stored text COPY changed").containsExactlyInAnyOrder("1", "2", "3", "4", "5", "8", "11", "12", "13");
+      assertThat(
+              RowSets.rows(
+                  url,
+                  "SELECT id::text FROM docs s JOIN docs_target t USING (id) WHERE s.doc::text <>"
+                      + " t.doc::text ORDER BY id"))
+          .as("values whose stored text COPY changed")
+          .containsExactlyInAnyOrder("1", "2", "3", "4", "5", "8", "11", "12", "13");
       TableChecksum expected = PostgresChecksum.checksum(conn, source);
-      assertThat(PostgresChecksum.checksum(conn, new ChecksumSql(spec, "docs_target", TENANT))).as("xml after one COPY").isEqualTo(expected);
-      assertThat(PostgresChecksum.checksum(conn, new ChecksumSql(spec, "docs_reloaded", TENANT))).as("xml after two COPYs").isEqualTo(expected);
+      assertThat(PostgresChecksum.checksum(conn, new ChecksumSql(spec, "docs_target", TENANT)))
+          .as("xml after one COPY")
+          .isEqualTo(expected);
+      assertThat(PostgresChecksum.checksum(conn, new ChecksumSql(spec, "docs_reloaded", TENANT)))
+          .as("xml after two COPYs")
+          .isEqualTo(expected);
     }
 
-    TestPostgres.execute(url, "UPDATE docs_target SET doc = '<r a=\"1\"/>' WHERE id = 1; UPDATE docs_target SET docs = ARRAY['<r/>']::xml[] WHERE id = 4");
+    TestPostgres.execute(
+        url,
+        "UPDATE docs_target SET doc = '<r a=\"1\"/>' WHERE id = 1; UPDATE docs_target SET docs ="
+            + " ARRAY['<r/>']::xml[] WHERE id = 4");
     RowComparison rows = compare(source, new ChecksumSql(spec, "docs_target", TENANT), 10);
-    assertThat(rows.listed()).as("changed xml values").containsExactly(
-        new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, List.of("doc")),
-        new RowDifference(key(4), RowDifference.Kind.CHANGED, 1, 1, List.of("docs")));
+    assertThat(rows.listed())
+        .as("changed xml values")
+        .containsExactly(
+            new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, List.of("doc")),
+            new RowDifference(key(4), RowDifference.Kind.CHANGED, 1, 1, List.of("docs")));
   }
 
   @Test
   void textUnderANondeterministicCollationIsDigestedAndACaseChangeCaught() throws Exception {
     try {
-      TestPostgres.execute(url, "CREATE COLLATION IF NOT EXISTS case_insensitive (provider = icu, locale = 'und-u-ks-level2', deterministic = false)");
+      TestPostgres.execute(
+          url,
+          "CREATE COLLATION IF NOT EXISTS case_insensitive (provider = icu, locale ="
+              + " 'und-u-ks-level2', deterministic = false)");
     } catch (IllegalStateException e) {
       Assumptions.abort("this PostgreSQL has no ICU: " + e.getMessage());
     }
-    TestPostgres.execute(url, """
+    TestPostgres.execute(
+        url,
+        """
         DROP TABLE IF EXISTS mails, mails_target;
         CREATE TABLE mails (id bigint PRIMARY KEY, email text COLLATE case_insensitive, tags text[] COLLATE case_insensitive);
         CREATE TABLE mails_target (tenant_id text NOT NULL, id bigint, email text COLLATE case_insensitive, tags text[] COLLATE case_insensitive);
@@ -239,39 +381,60 @@ class ChecksumDetectionTest {
         """);
     ChecksumSpec spec = new ChecksumSpec(ChecksumFixtures.columns(url, "mails"), List.of("id"), 4);
 
-    RowComparison rows = compare(new ChecksumSql(spec, "mails", null), new ChecksumSql(spec, "mails_target", TENANT), 10);
+    RowComparison rows =
+        compare(
+            new ChecksumSql(spec, "mails", null),
+            new ChecksumSql(spec, "mails_target", TENANT),
+            10);
 
-    assertThat(rows.listed()).as("case changes the collation calls equal").containsExactly(
-        new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, List.of("email")),
-        new RowDifference(key(2), RowDifference.Kind.CHANGED, 1, 1, List.of("tags")));
+    assertThat(rows.listed())
+        .as("case changes the collation calls equal")
+        .containsExactly(
+            new RowDifference(key(1), RowDifference.Kind.CHANGED, 1, 1, List.of("email")),
+            new RowDifference(key(2), RowDifference.Kind.CHANGED, 1, 1, List.of("tags")));
   }
 
-  /** Runs {@code COPY (query) TO STDOUT} and pipes it into {@code COPY table FROM STDIN}, as the loader does. */
+  /**
+   * Runs {@code COPY (query) TO STDOUT} and pipes it into {@code COPY table FROM STDIN}, as the
+   * loader does.
+   */
   private static void copy(String query, String table) throws Exception {
     TestPostgres.execute(url, "TRUNCATE " + table);
-    try (Connection in = TestPostgres.connect(url); Connection out = TestPostgres.connect(url)) {
+    try (Connection in = TestPostgres.connect(url);
+        Connection out = TestPostgres.connect(url)) {
       ByteArrayOutputStream text = new ByteArrayOutputStream();
-      new CopyManager(in.unwrap(BaseConnection.class)).copyOut("COPY (" + query + ") TO STDOUT", text);
-      new CopyManager(out.unwrap(BaseConnection.class)).copyIn("COPY " + table + " FROM STDIN", new ByteArrayInputStream(text.toByteArray()));
+      new CopyManager(in.unwrap(BaseConnection.class))
+          .copyOut("COPY (" + query + ") TO STDOUT", text);
+      new CopyManager(out.unwrap(BaseConnection.class))
+          .copyIn("COPY " + table + " FROM STDIN", new ByteArrayInputStream(text.toByteArray()));
     }
   }
 
   @Test
   void cappedListingKeepsExactCounts() throws Exception {
-    TestPostgres.execute(url, RESET + "UPDATE items_target SET qty = -qty WHERE tenant_id = 'acme' AND id <= 40");
+    TestPostgres.execute(
+        url, RESET + "UPDATE items_target SET qty = -qty WHERE tenant_id = 'acme' AND id <= 40");
     ChecksumSpec spec = new ChecksumSpec(itemColumns, List.of("id"), 64);
-    RowComparison rows = compare(new ChecksumSql(spec, "items", null), new ChecksumSql(spec, "items_target", TENANT), 5);
+    RowComparison rows =
+        compare(
+            new ChecksumSql(spec, "items", null), new ChecksumSql(spec, "items_target", TENANT), 5);
 
     assertThat(rows.count(RowDifference.Kind.CHANGED)).as("changed keys counted").isEqualTo(40);
     assertThat(rows.listed()).as("changed keys listed").hasSize(5);
   }
 
-  private static RowComparison compare(ChecksumSql source, ChecksumSql target, int maxListed) throws Exception {
+  private static RowComparison compare(ChecksumSql source, ChecksumSql target, int maxListed)
+      throws Exception {
     try (Connection conn = TestPostgres.connect(url)) {
-      ChecksumComparison buckets = ChecksumComparison.compare(PostgresChecksum.checksum(conn, source), PostgresChecksum.checksum(conn, target));
+      ChecksumComparison buckets =
+          ChecksumComparison.compare(
+              PostgresChecksum.checksum(conn, source), PostgresChecksum.checksum(conn, target));
       assertThat(buckets.matches()).as("bucket checksums match").isFalse();
-      return RowComparison.classify(source.spec(), PostgresChecksum.drillDown(conn, source, buckets.mismatchedBuckets()),
-          PostgresChecksum.drillDown(conn, target, buckets.mismatchedBuckets()), maxListed);
+      return RowComparison.classify(
+          source.spec(),
+          PostgresChecksum.drillDown(conn, source, buckets.mismatchedBuckets()),
+          PostgresChecksum.drillDown(conn, target, buckets.mismatchedBuckets()),
+          maxListed);
     }
   }
 

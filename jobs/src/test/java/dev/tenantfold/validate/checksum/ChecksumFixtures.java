@@ -19,13 +19,17 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 
-/** Tables of awkward values and a JDBC reader that hands rows to Spark the way a Parquet export does. */
+/**
+ * Tables of awkward values and a JDBC reader that hands rows to Spark the way a Parquet export
+ * does.
+ */
 final class ChecksumFixtures {
 
   private ChecksumFixtures() {}
 
   /** Every supported type, one row per awkward value; {@code id} is the key. */
-  static final String CORPUS = """
+  static final String CORPUS =
+      """
       CREATE TYPE mood AS ENUM ('ok', 'meh', 'with space', 'quote''s', U&'odd\\FFFF');
       CREATE TABLE corpus (
         id bigint PRIMARY KEY, t text, vc varchar(32), ch char(4), i2 smallint, i4 integer, i8 bigint,
@@ -81,20 +85,29 @@ final class ChecksumFixtures {
          E'\\n<r>10</r>');
       """;
 
-  static List<ColumnSpec> columns(String url, String table, String... excluded) throws SQLException {
-    String sql = """
+  static List<ColumnSpec> columns(String url, String table, String... excluded)
+      throws SQLException {
+    String sql =
+        """
         SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                CASE WHEN t.typtype = 'e' THEN t.typname WHEN et.typtype = 'e' THEN et.typname END, t.typcategory = 'A'
           FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
          WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
         """;
     List<ColumnSpec> out = new ArrayList<>();
-    try (Connection conn = TestPostgres.connect(url); PreparedStatement ps = conn.prepareStatement(sql)) {
+    try (Connection conn = TestPostgres.connect(url);
+        PreparedStatement ps = conn.prepareStatement(sql)) {
       ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           if (!Arrays.asList(excluded).contains(rs.getString(1))) {
-            out.add(new ColumnSpec(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4), rs.getBoolean(5)));
+            out.add(
+                new ColumnSpec(
+                    rs.getString(1),
+                    rs.getString(2),
+                    rs.getBoolean(3),
+                    rs.getString(4),
+                    rs.getBoolean(5)));
           }
         }
       }
@@ -107,17 +120,33 @@ final class ChecksumFixtures {
    * docs/checksums.md), writes it to Parquet under {@code dir} and reads it back. The corpus's
    * {@code ia2} is two-dimensional, which format_type does not show.
    */
-  static Dataset<Row> parquetExport(SparkSession spark, String url, String table, List<ColumnSpec> columns, Path dir) throws Exception {
-    Map<String, DataType> overrides = Map.of("ia2", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType, true), true));
+  static Dataset<Row> parquetExport(
+      SparkSession spark, String url, String table, List<ColumnSpec> columns, Path dir)
+      throws Exception {
+    Map<String, DataType> overrides =
+        Map.of(
+            "ia2",
+            DataTypes.createArrayType(
+                DataTypes.createArrayType(DataTypes.IntegerType, true), true));
     // pgjdbc hands the elements of an xml[] as PGobjects, which Spark does not take: read such a
     // column as the text[] of its output text (what getString returns for a scalar xml).
     List<String> items = new ArrayList<>();
     for (ColumnSpec c : columns) {
       String name = Sql.ident(c.name());
-      items.add(c.array() && c.type().startsWith("xml") ? name + "::text::text[] AS " + name : name);
+      items.add(
+          c.array() && c.type().startsWith("xml") ? name + "::text::text[] AS " + name : name);
     }
     String view = table + "_export";
-    TestPostgres.execute(url, "DROP VIEW IF EXISTS " + view + "; CREATE VIEW " + view + " AS SELECT " + String.join(", ", items) + " FROM " + table);
+    TestPostgres.execute(
+        url,
+        "DROP VIEW IF EXISTS "
+            + view
+            + "; CREATE VIEW "
+            + view
+            + " AS SELECT "
+            + String.join(", ", items)
+            + " FROM "
+            + table);
     return ParquetExports.export(spark, url, view, columns, dir, overrides);
   }
 }
