@@ -160,7 +160,7 @@ public final class TenantfoldMain {
           Map.entry(
               "--config",
               "--config FILE        the job configuration: a local path, s3:// or s3a:// URI"
-                  + " (README \"Configuration\")"),
+                  + " (docs/configuration.md)"),
           Map.entry(
               "--set",
               "--set key=value      override one key under tenantfold (repeatable), e.g. --set"
