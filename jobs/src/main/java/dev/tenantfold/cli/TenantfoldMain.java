@@ -79,8 +79,8 @@ public final class TenantfoldMain {
    * {@link SparkUserAppException}, because YARN's ApplicationMaster records {@code System.exit(0)}
    * from user code as a FAILED attempt ("Shutdown hook called before final status was reported")
    * and would retry it; with the exception it reports "User application exited with status N". A
-   * standalone cluster's driver ends FAILED either way (README "On a Spark cluster and Amazon EMR",
-   * docs/runbook.md).
+   * standalone cluster's driver ends FAILED either way (docs/emr.md "On a Spark cluster and Amazon
+   * EMR", docs/runbook.md).
    */
   public static void main(String[] args) throws SparkUserAppException {
     int code = run(args, System.out, System.err);

@@ -13,7 +13,7 @@ import com.tngtech.archunit.lang.ArchRule;
  * never back up, and no two packages depend on each other (no cycles). The settings every stage
  * reads are parsed once in {@code config} (its records, such as {@code ValidateConfig} and {@code
  * ProgressConfig}, name no stage class), so stages depend on {@code config} and never the other
- * way. The rules are the ones README.md's project layout and docs/how-it-works.md describe.
+ * way. docs/tests.md lists the rules.
  */
 @AnalyzeClasses(packages = "dev.tenantfold", importOptions = ImportOption.DoNotIncludeTests.class)
 class PackageRulesTest {

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * {@code aws emr add-steps --steps file://}, Amazon States Language, EventBridge Scheduler
  * CreateSchedule, IAM policies), that the copies agree (the state machine runs exactly the steps
  * and the cluster of steps.json and cluster.json), that every placeholder is explained in
- * emr/README.md, and that no definition holds a secret. {@code EmrStepsIT} runs the steps
- * themselves.
+ * emr/README.md, and that no definition holds a secret or hands one to spark-submit. {@code
+ * StandaloneClusterIT} runs the steps themselves.
  */
 class EmrDefinitionsTest {
   private static final Set<String> ACTIONS_ON_FAILURE =
