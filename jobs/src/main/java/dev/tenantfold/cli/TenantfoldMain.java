@@ -79,8 +79,8 @@ public final class TenantfoldMain {
    * {@link SparkUserAppException}, because YARN's ApplicationMaster records {@code System.exit(0)}
    * from user code as a FAILED attempt ("Shutdown hook called before final status was reported")
    * and would retry it; with the exception it reports "User application exited with status N". A
-   * standalone cluster's driver ends FAILED either way (README "On a Spark cluster and Amazon EMR",
-   * docs/runbook.md).
+   * standalone cluster's driver ends FAILED either way (docs/emr.md "On a Spark cluster and Amazon
+   * EMR", docs/runbook.md).
    */
   public static void main(String[] args) throws SparkUserAppException {
     int code = run(args, System.out, System.err);
@@ -160,7 +160,7 @@ public final class TenantfoldMain {
           Map.entry(
               "--config",
               "--config FILE        the job configuration: a local path, s3:// or s3a:// URI"
-                  + " (README \"Configuration\")"),
+                  + " (docs/configuration.md)"),
           Map.entry(
               "--set",
               "--set key=value      override one key under tenantfold (repeatable), e.g. --set"

@@ -182,7 +182,7 @@ public final class ConfigReader {
               + key(first)
               + ": allowed keys here are "
               + new TreeSet<>(known)
-              + " (check the spelling; see README.md 'Configuration')");
+              + " (check the spelling; see docs/configuration.md)");
     }
   }
 }

@@ -8,8 +8,6 @@ import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import dev.tenantfold.jdbc.Redaction;
-import dev.tenantfold.progress.ProgressConfig;
-import dev.tenantfold.validate.ValidateConfig;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
 package dev.tenantfold.progress;
 
+import dev.tenantfold.config.ProgressConfig;
 import dev.tenantfold.progress.ProgressTracker.Snapshot;
 import dev.tenantfold.progress.ProgressTracker.Stage;
 import dev.tenantfold.progress.ProgressTracker.TenantView;

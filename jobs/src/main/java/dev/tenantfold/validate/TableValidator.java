@@ -1,5 +1,6 @@
 package dev.tenantfold.validate;
 
+import dev.tenantfold.config.ValidateConfig;
 import dev.tenantfold.validate.checksum.ChecksumComparison;
 import dev.tenantfold.validate.checksum.ChecksumSql;
 import dev.tenantfold.validate.checksum.DrillDownRow;

@@ -1,6 +1,7 @@
 package dev.tenantfold.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
@@ -8,10 +9,11 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The package rules of the developers' guide, checked on the main classes: data flows down (cli ->
- * job -> stages -> jdbc), never back up. Stage configurations live with their stage and are
- * gathered by {@code config.TenantfoldConfig}, so {@code config} may name a stage's config class
- * (validate, progress), but no stage reaches up into the job or the command line.
+ * The package rules, checked on the main classes: data flows down (cli -> job -> stages -> jdbc),
+ * never back up, and no two packages depend on each other (no cycles). The settings every stage
+ * reads are parsed once in {@code config} (its records, such as {@code ValidateConfig} and {@code
+ * ProgressConfig}, name no stage class), so stages depend on {@code config} and never the other
+ * way. docs/tests.md lists the rules.
  */
 @AnalyzeClasses(packages = "dev.tenantfold", importOptions = ImportOption.DoNotIncludeTests.class)
 class PackageRulesTest {
@@ -26,6 +28,17 @@ class PackageRulesTest {
     "dev.tenantfold.progress..",
     "dev.tenantfold.config..",
     "dev.tenantfold.jdbc.."
+  };
+
+  private static final String[] STAGES_BUT_CONFIG_AND_JDBC = {
+    "dev.tenantfold.source..",
+    "dev.tenantfold.load..",
+    "dev.tenantfold.extract..",
+    "dev.tenantfold.conform..",
+    "dev.tenantfold.validate..",
+    "dev.tenantfold.report..",
+    "dev.tenantfold.aws..",
+    "dev.tenantfold.progress.."
   };
 
   @ArchTest
@@ -57,10 +70,7 @@ class PackageRulesTest {
           .should()
           .dependOnClassesThat()
           .resideInAnyPackage(
-              "dev.tenantfold.job..",
-              "dev.tenantfold.cli..",
-              "dev.tenantfold.demo..",
-              "dev.tenantfold.bench..")
+              "dev.tenantfold.job..", "dev.tenantfold.cli..", "dev.tenantfold.demo..")
           .because("a stage gets what it needs passed down; the job composes the stages");
 
   @ArchTest
@@ -111,12 +121,29 @@ class PackageRulesTest {
       noClasses()
           .that()
           .resideOutsideOfPackages(
-              "dev.tenantfold.job..",
-              "dev.tenantfold.cli..",
-              "dev.tenantfold.demo..",
-              "dev.tenantfold.bench..")
+              "dev.tenantfold.job..", "dev.tenantfold.cli..", "dev.tenantfold.demo..")
           .should()
           .dependOnClassesThat()
           .resideInAPackage("dev.tenantfold.job..")
-          .because("only the command line, the demo and the benchmark start jobs");
+          .because(
+              "only the command line and the demo start jobs (and the benchmark, a module apart)");
+
+  @ArchTest
+  static final ArchRule packagesAreFreeOfCycles =
+      slices()
+          .matching("dev.tenantfold.(*)..")
+          .should()
+          .beFreeOfCycles()
+          .because("a package that depends on one that depends on it cannot be understood alone");
+
+  @ArchTest
+  static final ArchRule configNamesNoStage =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.tenantfold.config..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(STAGES_BUT_CONFIG_AND_JDBC)
+          .because(
+              "config parses the settings stages read; stages depend on it, not the other way");
 }

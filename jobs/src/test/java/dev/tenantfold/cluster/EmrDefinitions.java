@@ -57,9 +57,9 @@ final class EmrDefinitions {
 
   /** One step of emr/steps.json: name, ActionOnFailure and its command-runner arguments. */
   record Step(String name, String actionOnFailure, List<String> args) {
-    /** The arguments spark-submit receives: everything after {@code bash -c PRELUDE NAME}. */
+    /** The arguments spark-submit receives: everything after {@code spark-submit}. */
     List<String> sparkSubmitArgs() {
-      return args.subList(4, args.size());
+      return args.subList(1, args.size());
     }
 
     /** The Tenantfold command line: what follows the application jar. */

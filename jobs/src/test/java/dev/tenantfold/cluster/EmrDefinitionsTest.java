@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * {@code aws emr add-steps --steps file://}, Amazon States Language, EventBridge Scheduler
  * CreateSchedule, IAM policies), that the copies agree (the state machine runs exactly the steps
  * and the cluster of steps.json and cluster.json), that every placeholder is explained in
- * emr/README.md, and that no definition holds a secret. {@code EmrStepsIT} runs the steps
- * themselves.
+ * emr/README.md, and that no definition holds a secret or hands one to spark-submit. {@code
+ * StandaloneClusterIT} runs the steps themselves.
  */
 class EmrDefinitionsTest {
   private static final Set<String> ACTIONS_ON_FAILURE =
@@ -79,14 +79,10 @@ class EmrDefinitionsTest {
         .extracting(s -> s.tenantfoldArgs().get(0))
         .as("one step per CLI command")
         .containsExactly("plan", "run", "validate", "cleanup");
-    String prelude = steps.get(0).args().get(2);
     for (Step step : steps) {
-      assertThat(step.args().subList(0, 2))
-          .as("%s runs bash -c", step.name())
-          .containsExactly("bash", "-c");
-      assertThat(step.args().get(2))
-          .as("every step fetches the passwords the same way")
-          .isEqualTo(prelude);
+      assertThat(step.args().get(0))
+          .as("%s runs spark-submit itself, nothing before it", step.name())
+          .isEqualTo("spark-submit");
       assertThat(step.option("--class"))
           .as("main class of %s", step.name())
           .isEqualTo(EmrDefinitions.MAIN_CLASS);
@@ -120,11 +116,60 @@ class EmrDefinitionsTest {
     assertThat(steps.get(1).actionOnFailure())
         .as("a failed run cancels the validate and cleanup steps queued behind it")
         .isEqualTo("CANCEL_AND_WAIT");
-    assertThat(prelude)
-        .contains(
-            "exec spark-submit \"$@\"",
-            "aws secretsmanager get-secret-value",
-            "spark.yarn.appMasterEnv.");
+  }
+
+  /**
+   * Passwords never reach a command line: no step argument (steps.json, the state machine) holds
+   * one, fetches one or passes one through {@code --conf} (such as {@code
+   * spark.yarn.appMasterEnv.PASSWORD=...}, visible in {@code ps} on the primary node and in YARN's
+   * launch context). The driver and the executors read them from Secrets Manager themselves ({@code
+   * password-secret} in the job's config, with the instance profile's credentials).
+   */
+  @Test
+  void noStepOrStateMachineHoldsOrPassesAPassword() throws IOException {
+    List<List<String>> argLists = new ArrayList<>();
+    EmrDefinitions.steps().forEach(step -> argLists.add(step.args()));
+    EmrDefinitions.read("state-machine.asl.json")
+        .path("States")
+        .forEach(
+            state -> {
+              List<String> args = new ArrayList<>();
+              state
+                  .path("Parameters")
+                  .path("Step")
+                  .path("HadoopJarStep")
+                  .path("Args")
+                  .forEach(a -> args.add(a.asText()));
+              if (!args.isEmpty()) {
+                argLists.add(args);
+              }
+            });
+    assertThat(argLists).as("steps of steps.json and the state machine").hasSizeGreaterThan(4);
+    Pattern secretWord =
+        Pattern.compile("(?i)password|passwd|secret|token|credential|access.?key|secretsmanager");
+    Pattern environment = Pattern.compile("(?i)appMasterEnv|executorEnv|driverEnv|[.]env[.]");
+    for (List<String> args : argLists) {
+      assertThat(args.get(0))
+          .as("the step runs spark-submit directly: %s", args)
+          .isEqualTo("spark-submit");
+      for (int i = 0; i < args.size(); i++) {
+        String arg = args.get(i);
+        assertThat(secretWord.matcher(arg).find())
+            .as("step argument <%s> names no password, secret or key", arg)
+            .isFalse();
+        assertThat(arg).as("step argument runs no command substitution").doesNotContain("$(", "`");
+        if (arg.equals("--conf") && i + 1 < args.size()) {
+          String conf = args.get(i + 1);
+          assertThat(environment.matcher(conf).find())
+              .as("--conf %s hands the driver or executors no environment variable", conf)
+              .isFalse();
+        }
+      }
+    }
+    String machine = Files.readString(EmrDefinitions.dir().resolve("state-machine.asl.json"));
+    assertThat(machine)
+        .as("the state machine fetches no secret and sets no driver environment")
+        .doesNotContain("get-secret-value", "appMasterEnv", "executorEnv");
   }
 
   @Test

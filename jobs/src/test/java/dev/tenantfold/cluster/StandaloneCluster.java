@@ -268,6 +268,12 @@ public final class StandaloneCluster {
       env.put("SPARK_SCALA_VERSION", "2.13");
       env.put("SPARK_LOCAL_IP", "127.0.0.1");
       env.put("SPARK_LOCAL_HOSTNAME", "127.0.0.1");
+      // What an EMR instance profile gives every JVM on the cluster (spark-submit, drivers,
+      // executors): AWS credentials from the environment, never from the job's arguments. The
+      // fake pair is S3Server's, so S3 and the Secrets Manager stand-in (AwsApi) both accept it.
+      env.put("AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY);
+      env.put("AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY);
+      env.put("AWS_REGION", "eu-west-1");
       StandaloneCluster cluster = new StandaloneCluster(home, env, freePort(), freePort());
       cluster.writeStubs();
       cluster.startDaemons();
@@ -460,18 +466,14 @@ public final class StandaloneCluster {
     return xml.append("</configuration>\n").toString();
   }
 
-  /**
-   * Folder with the stand-ins an EMR step finds on its PATH: {@code spark-submit} and {@code aws}.
-   */
+  /** Folder with the stand-ins an EMR step finds on its PATH: {@code spark-submit}. */
   public Path binDir() {
     return home.resolve("bin");
   }
 
   /**
    * Writes {@code bin/spark-submit} (Spark's SparkSubmit with this cluster's classpath, {@code
-   * --master yarn} replaced by this master: the one difference to EMR) and {@code bin/aws} (answers
-   * {@code secretsmanager get-secret-value --secret-id ID} with the environment variable {@code
-   * TF_SECRET_<ID, non-alphanumerics as _>}, as Secrets Manager would).
+   * --master yarn} replaced by this master: the one difference to EMR).
    */
   private void writeStubs() throws IOException {
     Path bin = Files.createDirectories(binDir());
@@ -493,27 +495,9 @@ public final class StandaloneCluster {
         exec %s org.apache.spark.deploy.SparkSubmit "${args[@]}"
         """
             .formatted(masterUrl(), java));
-    Path aws = bin.resolve("aws");
-    Files.writeString(
-        aws,
-        """
-        #!/usr/bin/env bash
-        # Test stand-in for: aws secretsmanager get-secret-value --secret-id ID --query SecretString --output text
-        if [[ "${1:-} ${2:-}" != "secretsmanager get-secret-value" ]]; then echo "aws stub: unsupported: $*" >&2; exit 2; fi
-        id=""
-        while (( $# )); do if [[ "$1" == --secret-id ]]; then id="$2"; fi; shift; done
-        var="TF_SECRET_$(printf '%s' "$id" | tr -c 'A-Za-z0-9' '_')"
-        if [[ -z "${!var:-}" ]]; then echo "aws stub: no secret $id" >&2; exit 254; fi
-        printf '%s\n' "${!var}"
-        """);
-    for (Path script : List.of(submit, aws)) {
+    for (Path script : List.of(submit)) {
       script.toFile().setExecutable(true);
     }
-  }
-
-  /** The environment variable {@code bin/aws} answers secret {@code id} from. */
-  public static String secretVariable(String id) {
-    return "TF_SECRET_" + id.replaceAll("[^A-Za-z0-9]", "_");
   }
 
   /**
@@ -523,8 +507,15 @@ public final class StandaloneCluster {
   public Submission runStep(List<String> args, Map<String, String> extraEnv, Duration timeout) {
     try {
       Path out = Files.createTempFile(logs, "step", ".log");
+      // The program is looked up on the step's PATH (stand-ins first), as command-runner.jar's
+      // shell would; ProcessBuilder itself would search this JVM's PATH.
+      List<String> command = new ArrayList<>(args);
+      Path standIn = binDir().resolve(command.get(0));
+      if (!command.get(0).contains("/") && Files.isExecutable(standIn)) {
+        command.set(0, standIn.toString());
+      }
       ProcessBuilder pb =
-          new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(out.toFile());
+          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
       pb.environment().putAll(env);
       pb.environment().putAll(extraEnv);
       pb.environment().put("PATH", binDir() + File.pathSeparator + System.getenv("PATH"));

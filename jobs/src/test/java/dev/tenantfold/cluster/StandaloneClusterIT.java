@@ -3,6 +3,7 @@ package dev.tenantfold.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tenantfold.cluster.StandaloneCluster.Submission;
+import dev.tenantfold.testing.AwsApi;
 import dev.tenantfold.testing.Fixtures;
 import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.RdsExportFixture;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,11 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
  * The packaged {@code -spark.jar} on a real Spark standalone cluster (master, worker, executors and
  * cluster-mode drivers each in their own JVM; {@link StandaloneCluster}), submitted through {@code
  * org.apache.spark.deploy.SparkSubmit}: in client deploy mode directly, in cluster deploy mode as
- * the steps of emr/steps.json (exactly their arguments: jar and config from S3, passwords from
- * Secrets Manager; a third tenant read from its snapshot export in S3): the target holds every
- * source row, the exit code the submitter sees (or, in standalone cluster mode, the driver state
- * the master reports) tells a validation failure from success, and no driver or executor log holds
- * a tenant's password.
+ * the steps of emr/steps.json (exactly their arguments: jar and config from S3, passwords read from
+ * Secrets Manager by the driver and executors through {@code password-secret}; a third tenant read
+ * from its snapshot export in S3): the target holds every source row, the exit code the submitter
+ * sees (or, in standalone cluster mode, the driver state the master reports) tells a validation
+ * failure from success, and no driver or executor log holds a tenant's password.
  */
 class StandaloneClusterIT {
   private static final Duration SUBMIT_TIMEOUT = Duration.ofMinutes(4);
@@ -42,7 +44,12 @@ class StandaloneClusterIT {
   private static final String READER = "tf_it_reader";
   private static final String LOADER_PASSWORD = "Loader-" + UUID.randomUUID();
   private static final String READER_PASSWORD = "Reader-" + UUID.randomUUID();
+  private static final String WAREHOUSE_SECRET =
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tenantfold-it/warehouse";
+  private static final String READER_SECRET =
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tenantfold-it/reader";
   private static final StandaloneCluster cluster = StandaloneCluster.get();
+  private static AwsApi secrets;
 
   @TempDir Path dir;
 
@@ -50,6 +57,12 @@ class StandaloneClusterIT {
   static void roles() {
     TestPostgres.createPasswordRole(LOADER, LOADER_PASSWORD);
     TestPostgres.createPasswordRole(READER, READER_PASSWORD);
+    secrets = new AwsApi();
+  }
+
+  @AfterAll
+  static void stopSecrets() {
+    secrets.close();
   }
 
   @Test
@@ -87,8 +100,9 @@ class StandaloneClusterIT {
   /**
    * Cluster deploy mode, the way EMR runs Tenantfold: exactly the arguments of emr/steps.json
    * (placeholders filled in), run as command-runner.jar runs them, with the jar and the config in
-   * S3 and the passwords from "Secrets Manager" (a stand-in {@code aws}); only {@code --master
-   * yarn} becomes this standalone master.
+   * S3 and the passwords read from "Secrets Manager" (WireMock on loopback) by the driver and
+   * executors through {@code password-secret}; only {@code --master yarn} becomes this standalone
+   * master.
    */
   @Test
   void clusterModeRunsTheEmrStepsAndTheDriverStateTellsSuccessFromValidationFailure()
@@ -124,44 +138,47 @@ class StandaloneClusterIT {
             + initech
             + "\", user = "
             + READER
-            + ", password = ${?READER_PASSWORD} } } }\n  ]\n";
+            + ", password-secret = \""
+            + READER_SECRET
+            + "\" } } }\n  ]\n";
+    // Passwords come from Secrets Manager (a stand-in on loopback), read by the driver and the
+    // executors themselves with the credentials every cluster JVM has (StandaloneCluster's
+    // environment, as an EMR instance profile): no step argument carries one.
+    secrets.secret(WAREHOUSE_SECRET, "{\"password\":\"" + LOADER_PASSWORD + "\"}");
+    secrets.secret(READER_SECRET, "{\"password\":\"" + READER_PASSWORD + "\"}");
     s3.putString(
         "configs",
         "tenantfold/job.conf",
         Files.readString(setup.config())
-            .replace("${?TF_LOADER_PASSWORD}", "${?WAREHOUSE_PASSWORD}")
-            .replace("${?TF_READER_PASSWORD}", "${?READER_PASSWORD}")
+            .replace(
+                "password = ${?TF_LOADER_PASSWORD}",
+                "password-secret = \"" + WAREHOUSE_SECRET + "\"")
+            .replace(
+                "password = ${?TF_READER_PASSWORD}", "password-secret = \"" + READER_SECRET + "\"")
             .replace("  ]\n", exportTenant)
             .replace(
                 "  report.dir",
-                "  s3 { endpoint = \""
+                "  aws { region = "
+                    + AwsApi.REGION
+                    + ", secretsmanager-endpoint = \""
+                    + secrets.endpoint()
+                    + "\" }\n  s3 { endpoint = \""
                     + s3.endpoint()
                     + "\", path-style-access = true }\n  report.dir"));
     Map<String, String> placeholders =
-        Map.of(
-            "ARTIFACT_BUCKET",
-            "artifacts",
-            "CONFIG_BUCKET",
-            "configs",
-            "SECRET_ENV",
-            "WAREHOUSE_PASSWORD=tenantfold-it/warehouse READER_PASSWORD=tenantfold-it/reader");
-    Map<String, String> secrets =
-        Map.of(
-            StandaloneCluster.secretVariable("tenantfold-it/warehouse"),
-            LOADER_PASSWORD,
-            StandaloneCluster.secretVariable("tenantfold-it/reader"),
-            READER_PASSWORD);
+        Map.of("ARTIFACT_BUCKET", "artifacts", "CONFIG_BUCKET", "configs");
+    Map<String, String> env = Map.of();
     Map<String, EmrDefinitions.Step> steps = new java.util.LinkedHashMap<>();
     EmrDefinitions.steps().forEach(step -> steps.put(step.tenantfoldArgs().get(0), step));
     List<String> outputs = new ArrayList<>();
 
     // plan first, as the steps queue it (client mode: a JDBC-only plan starts no SparkContext); it
     // moves no data.
-    Submission plan = runStep(steps.get("plan"), placeholders, secrets);
+    Submission plan = runStep(steps.get("plan"), placeholders, env);
     assertThat(plan.exitCode()).as("plan step exit code:\n%s", plan.output()).isZero();
     assertThat(plan.output()).contains("Verdict: a run can proceed");
 
-    Submission run = runStep(steps.get("run"), placeholders, secrets);
+    Submission run = runStep(steps.get("run"), placeholders, env);
     outputs.add(run.output());
     String driver =
         run.driverId()
@@ -175,7 +192,7 @@ class StandaloneClusterIT {
     // validate and cleanup run in client deploy mode (no SparkContext: YARN cluster mode would fail
     // them).
     for (String command : List.of("validate", "cleanup")) {
-      Submission step = runStep(steps.get(command), placeholders, secrets);
+      Submission step = runStep(steps.get(command), placeholders, env);
       outputs.add(step.output());
       assertThat(step.exitCode()).as("%s step exit code:\n%s", command, step.output()).isZero();
     }
@@ -200,7 +217,7 @@ class StandaloneClusterIT {
 
     Fixtures.stagingTrigger(
         setup.warehouse(), "orders", "IF NEW.id = 3 THEN RETURN NULL; END IF; RETURN NEW;");
-    Submission mismatch = runStep(steps.get("run"), placeholders, secrets);
+    Submission mismatch = runStep(steps.get("run"), placeholders, env);
     outputs.add(mismatch.output());
 
     String failed =

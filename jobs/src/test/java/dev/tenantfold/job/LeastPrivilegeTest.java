@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The job with exactly the grants README.md documents, nothing more: a source role with SELECT on
- * the tables and USAGE on the schema, a target loader that is neither superuser nor BYPASSRLS and
- * has only CREATE on the database and on schema public (the default target schema). Runs,
- * re-publishes with row-level security and audits.
+ * The job with exactly the grants README.md and docs/sources.md document, nothing more: a source
+ * role with SELECT on the tables and USAGE on the schema, a target loader that is neither superuser
+ * nor BYPASSRLS and has only CREATE on the database and on schema public (the default target
+ * schema). Runs, re-publishes with row-level security and audits.
  */
 class LeastPrivilegeTest {
   private static final String READER = "tf_lp_reader";

@@ -30,10 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
  * same functions ({@code pg_get_constraintdef}, {@code pg_get_indexdef}, {@code pg_get_triggerdef},
  * column defaults, identity and generation expressions, domains, enum labels), equal the target's
  * once the tenant column is accounted for; the target's are written out below, with the differences
- * README documents ("What the target enforces"). Then what an application sees after publish:
- * inserts without ids, the keys and checks refusing bad rows per tenant, the trigger, the generated
- * columns, the views of each tenant's compatibility schema; and a re-run that replaces, with {@code
- * validate} agreeing.
+ * docs/schema-fidelity.md documents ("What the target enforces"). Then what an application sees
+ * after publish: inserts without ids, the keys and checks refusing bad rows per tenant, the
+ * trigger, the generated columns, the views of each tenant's compatibility schema; and a re-run
+ * that replaces, with {@code validate} agreeing.
  */
 class SchemaFidelityCorpusTest {
   private static final SparkSession spark = LocalSpark.session();
@@ -675,7 +675,9 @@ class SchemaFidelityCorpusTest {
         .replace(" USING btree (", " USING btree (tenant_id, ");
   }
 
-  /** A source column as the target declares it (README "What the target enforces"). */
+  /**
+   * A source column as the target declares it (docs/schema-fidelity.md "What the target enforces").
+   */
   private static String targetColumn(String column) {
     return column
         // Identity becomes a default drawing from the target's shared sequence.

@@ -2,8 +2,8 @@ package dev.tenantfold.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tenantfold.config.ProgressConfig;
 import dev.tenantfold.config.TenantfoldConfig;
-import dev.tenantfold.progress.ProgressConfig;
 import dev.tenantfold.progress.ProgressReporter;
 import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.report.RunResult;

@@ -2,6 +2,7 @@ package dev.tenantfold.progress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tenantfold.config.ProgressConfig;
 import dev.tenantfold.progress.ProgressTracker.Stage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -2,6 +2,7 @@ package dev.tenantfold.validate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tenantfold.config.ValidateConfig;
 import dev.tenantfold.extract.ColumnSpec;
 import dev.tenantfold.testing.ParquetExports;
 import dev.tenantfold.testing.RowSets;

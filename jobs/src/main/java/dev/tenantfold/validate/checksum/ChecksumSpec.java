@@ -1,5 +1,6 @@
 package dev.tenantfold.validate.checksum;
 
+import dev.tenantfold.config.ValidateConfig;
 import dev.tenantfold.extract.ColumnSpec;
 import java.io.Serializable;
 import java.util.Comparator;
@@ -21,7 +22,7 @@ import java.util.Set;
 public record ChecksumSpec(List<ColumnSpec> columns, List<String> keyColumns, int buckets)
     implements Serializable {
   public static final int DEFAULT_BUCKETS = 1024;
-  public static final int MAX_BUCKETS = 1 << 20;
+  public static final int MAX_BUCKETS = ValidateConfig.MAX_BUCKETS;
 
   public ChecksumSpec {
     columns = columns.stream().sorted(Comparator.comparing(ColumnSpec::name)).toList();

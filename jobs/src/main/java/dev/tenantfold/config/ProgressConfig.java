@@ -1,7 +1,5 @@
-package dev.tenantfold.progress;
+package dev.tenantfold.config;
 
-import dev.tenantfold.config.ConfigError;
-import dev.tenantfold.config.ConfigReader;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
