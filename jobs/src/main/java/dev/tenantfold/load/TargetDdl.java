@@ -68,6 +68,9 @@ public final class TargetDdl {
   private final String tenantColumn;
   private final Optional<RowLevelSecurity> rowLevelSecurity;
 
+  /** The run's tenants (config order): those whose code is recreated get their role bound. */
+  private final List<String> tenantIds;
+
   /**
    * What {@link #apply} could not build and went on without (an object, a default), with why: the
    * run's notes list them.
@@ -85,10 +88,44 @@ public final class TargetDdl {
 
   public TargetDdl(
       SchemaMap schemas, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
+    this(schemas, tenantColumn, rowLevelSecurity, List.of());
+  }
+
+  private TargetDdl(
+      SchemaMap schemas,
+      String tenantColumn,
+      Optional<RowLevelSecurity> rowLevelSecurity,
+      List<String> tenantIds) {
     this.schema = schemas.defaultSchema();
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
     this.rowLevelSecurity = rowLevelSecurity;
+    this.tenantIds = List.copyOf(tenantIds);
+  }
+
+  /**
+   * The same DDL for a run of {@code tenantIds}: the roles of those whose code is recreated (every
+   * tenant with compatibility schemas, otherwise those with triggers) are checked or created and
+   * bound to their rows of every consolidated table ({@link TenantRoles}).
+   */
+  public TargetDdl forTenants(List<String> tenantIds) {
+    return new TargetDdl(schemas, tenantColumn, rowLevelSecurity, tenantIds);
+  }
+
+  /**
+   * The tenants of this run whose code runs as their own role: all of them with compatibility
+   * schemas (the role owns them), otherwise those with triggers executing a function of theirs.
+   */
+  List<String> codeTenants(TargetSchema target) {
+    if (target.code().compatSchemas()) {
+      return tenantIds;
+    }
+    return tenantIds.stream()
+        .filter(
+            t ->
+                target.tables().keySet().stream()
+                    .anyMatch(k -> !target.code().triggers(target, k, t).functions().isEmpty()))
+        .toList();
   }
 
   /** The DDL {@code target} asks for: its schemas, and row-level security when configured. */
@@ -122,11 +159,6 @@ public final class TargetDdl {
         target
             .code()
             .defaultFunctions(target, key)
-            .forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
-        target
-            .code()
-            .triggers(target, key)
-            .functions()
             .forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
       }
       // Definitions were read under the tenants' schemas as the search path: they are replayed
@@ -228,6 +260,18 @@ public final class TargetDdl {
           conn.rollback();
         }
       }
+      List<String> codeTenants = codeTenants(target);
+      TenantRoles tenantRoles = new TenantRoles(tenantColumn, rowLevelSecurity.isPresent());
+      if (roleProblem == null && !codeTenants.isEmpty()) {
+        try {
+          serialize(st, timeout);
+          tenantRoles.ensure(conn, codeTenants);
+          conn.commit();
+        } catch (SQLException e) {
+          conn.rollback();
+          roleProblem = e.getMessage();
+        }
+      }
       for (TargetTable table : target.tables().values()) {
         Optional<String> problem =
             Optional.ofNullable(schemaProblem)
@@ -265,7 +309,7 @@ public final class TargetDdl {
           String own = schemas.targetSchemaOf(table.name());
           ensureDefaults(conn, st, table, target.code().defaultFunctions(target, table.name()));
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
-          ensureTriggers(conn, st, table, target.code().triggers(target, table.name()));
+          dropConsolidatedTriggers(conn, st, table, target.code().triggerNames(table.name()));
           if (rowLevelSecurity.isPresent()) {
             rowLevelSecurity
                 .get()
@@ -274,6 +318,17 @@ public final class TargetDdl {
                     own,
                     schemas.relation(table.name()),
                     shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
+          }
+          tenantRoles.bind(conn, own, schemas.relation(table.name()), codeTenants, shared);
+          for (ColumnSpec c : shared ? List.<ColumnSpec>of() : table.columns()) {
+            String sequence = sequence(schemas, table.name(), c.name());
+            if (c.generatedBySequence() && sequenceExists(conn, sequence)) {
+              // The tenant's code inserts without ids, as its application does.
+              tenantRoles.grantSequence(conn, sequence, codeTenants);
+            }
+          }
+          for (String tenant : codeTenants) {
+            installTriggers(conn, target, tenant, List.of(table.name()));
           }
           conn.commit();
         } catch (SQLException e) {
@@ -724,35 +779,116 @@ public final class TargetDdl {
   }
 
   /**
-   * Recreates the tenants' row triggers on the consolidated table, with the functions they execute
-   * in the target schema ({@link CodePlan#triggers}). A trigger on a partitioned table is cloned to
-   * every partition, including each tenant's staging table when it is attached; COPY into staging
-   * fires none, so loaded rows arrive as the source has them. A trigger already there (by name) is
-   * left alone; one the target cannot create is skipped with a warning.
+   * Drops the tenants' triggers an earlier version recreated on the consolidated table itself (one
+   * definition firing for every tenant's rows): they are recreated per tenant on its partition
+   * ({@link #installTriggers}). Changes nothing when there are none.
    */
-  private void ensureTriggers(
-      Connection conn, Statement st, TargetTable table, CodePlan.TableTriggers code)
-      throws SQLException {
-    if (code.triggers().isEmpty()) {
-      return;
-    }
+  private void dropConsolidatedTriggers(
+      Connection conn, Statement st, TargetTable table, Set<String> names) throws SQLException {
     String parent = schemas.relation(table.name());
-    for (CodeObjects.FunctionSpec function : code.functions()) {
-      tryDdl(
-          st,
-          schemas.requalify(function.definition()),
-          "function " + function.signature() + " for the triggers of " + parent);
-    }
-    for (CodeObjects.TriggerSpec trigger : code.triggers()) {
-      if (!Queries.exists(
+    for (String name : names) {
+      if (Queries.exists(
           conn,
-          "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ?",
+          "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ? AND NOT"
+              + " tgisinternal AND tgparentid = 0",
           parent,
-          trigger.name())) {
-        tryDdl(
-            st,
-            schemas.requalify(trigger.definition()),
-            "trigger " + trigger.name() + " of " + parent);
+          name)) {
+        st.execute("DROP TRIGGER " + ident(name) + " ON " + parent);
+      }
+    }
+  }
+
+  /**
+   * Recreates {@code tenantId}'s row triggers on its partitions of {@code tables} (those it has
+   * published), each with its own definition ({@link CodePlan#triggers}): the functions they
+   * execute are created in the tenant's own schema (its role's name) as its role, {@code SECURITY
+   * DEFINER} with the replay search path pinned, so they run with the tenant's rights and its
+   * role's policies, whoever fires them. A trigger already on the partition (by name) is left alone
+   * (its function is replaced); one the target cannot create is skipped, named in {@link
+   * #skipped()}. Runs inside the caller's transaction (the publish, for a new partition).
+   */
+  public void installTriggers(
+      Connection conn, TargetSchema target, String tenantId, List<String> tables)
+      throws SQLException {
+    String role = TenantRoles.role(tenantId);
+    String path = SearchPath.of(replayPath(target)) + ", pg_temp";
+    try (Statement st = conn.createStatement()) {
+      for (String table : tables) {
+        CodePlan.TableTriggers code = target.code().triggers(target, table, tenantId);
+        if (code.triggers().isEmpty()) {
+          continue;
+        }
+        String parent = schemas.relation(table);
+        String partition = TenantPublisher.existingPartition(conn, parent, tenantId);
+        if (partition == null) {
+          continue;
+        }
+        for (CodeObjects.FunctionSpec function : code.functions()) {
+          st.execute("SAVEPOINT tenantfold_object");
+          try {
+            st.execute("SET LOCAL ROLE " + ident(role));
+            st.execute("SET LOCAL search_path TO " + path);
+            st.execute("SET LOCAL check_function_bodies = off");
+            st.execute(schemas.requalify(function.definitionIn(ident(role))));
+            st.execute(
+                "ALTER FUNCTION "
+                    + function.signatureIn(ident(role))
+                    + " SECURITY DEFINER SET search_path = "
+                    + path);
+            st.execute("SET LOCAL ROLE NONE");
+            st.execute("RELEASE SAVEPOINT tenantfold_object");
+          } catch (SQLException e) {
+            st.execute("ROLLBACK TO SAVEPOINT tenantfold_object");
+            LOG.warn(
+                "Cannot recreate function {} of tenant {} for its triggers: {}",
+                function.signature(),
+                tenantId,
+                reason(e));
+            skipped.add(
+                "function "
+                    + function.signature()
+                    + " of tenant "
+                    + tenantId
+                    + " for its triggers ("
+                    + reason(e)
+                    + ")");
+          }
+        }
+        for (CodeObjects.TriggerSpec trigger : code.triggers()) {
+          if (Queries.exists(
+              conn,
+              "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ?",
+              partition,
+              trigger.name())) {
+            continue;
+          }
+          String function =
+              trigger.builtInFunction()
+                  ? trigger.function().substring(0, trigger.function().indexOf('('))
+                  : code.functions().stream()
+                      .filter(f -> f.signature().equals(trigger.function()))
+                      .findFirst()
+                      .map(f -> f.nameIn(ident(role)))
+                      .orElseThrow();
+          Optional<String> sql = trigger.definitionOn(partition, function);
+          if (sql.isEmpty()) {
+            skipped.add(
+                "trigger "
+                    + trigger.name()
+                    + " of tenant "
+                    + tenantId
+                    + " on "
+                    + parent
+                    + " (its definition does not parse: "
+                    + trigger.definition()
+                    + ")");
+            continue;
+          }
+          tryDdl(
+              st,
+              "SET LOCAL search_path TO " + path + "; " + schemas.requalify(sql.get()),
+              "trigger " + trigger.name() + " of tenant " + tenantId + " on " + partition);
+        }
       }
     }
   }
