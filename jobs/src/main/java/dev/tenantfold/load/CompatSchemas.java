@@ -168,7 +168,9 @@ public final class CompatSchemas {
               + String.join(
                   ", ", plan.tables().keySet().stream().sorted().map(schemas::relation).toList())
               + " IN ACCESS SHARE MODE");
-      RowLevelSecurity.actAsTenantInTransaction(conn, tenantSetting, tenantId);
+      // REFRESH runs the view's query as its owner, the tenant's role; the loader switches to it
+      // (it does not inherit the role's rights, and needs them to refresh).
+      TenantRoles.actAs(conn, tenantSetting, tenantId);
       for (String view : rebuilt.materializedViews()) {
         st.execute("SAVEPOINT tenantfold_refresh");
         try {
@@ -216,16 +218,22 @@ public final class CompatSchemas {
     Map<String, String> names = new LinkedHashMap<>();
     sources.forEach(s -> names.put(s, CompatSchemaNames.of(prefix, tenantId, s)));
     String role = ident(TenantRoles.role(tenantId));
+    String loader = ident(Queries.string(conn, "SELECT current_user"));
     try (Statement st = conn.createStatement()) {
       dropAll(conn, st, tenantId, names);
       for (String source : sources) {
-        String schema = ident(names.get(source));
-        st.execute("CREATE SCHEMA " + schema + " AUTHORIZATION " + role);
-        st.execute("COMMENT ON SCHEMA " + schema + " IS " + literal(mark(tenantId, source)));
+        st.execute("CREATE SCHEMA " + ident(names.get(source)) + " AUTHORIZATION " + role);
       }
       // Everything in the schemas is created by, owned by and run as the tenant's role, bound to
       // the tenant's rows by its policies (TenantRoles): never the loader's rights.
       TenantRoles.actAs(conn, tenantSetting, tenantId);
+      for (String source : sources) {
+        st.execute(
+            "COMMENT ON SCHEMA "
+                + ident(names.get(source))
+                + " IS "
+                + literal(mark(tenantId, source)));
+      }
       int tables = 0;
       for (TargetTable table : plan.tables().values()) {
         String view =
@@ -366,6 +374,11 @@ public final class CompatSchemas {
           }
         }
       }
+      // The views united in the target schema belong to the loader and read the tenant's views.
+      for (String schema : names.values()) {
+        st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + loader);
+        st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA " + ident(schema) + " TO " + loader);
+      }
       TenantRoles.actAsLoader(conn);
       problems.addAll(unionViews(conn, st, plan));
       problems.forEach(
@@ -442,8 +455,23 @@ public final class CompatSchemas {
         }
       }
     }
+    String role = TenantRoles.role(tenantId);
     for (String schema : drop) {
+      // The tenant's role owns its schemas; the loader acts as it (it does not inherit its rights).
+      boolean owned =
+          Queries.exists(
+              conn,
+              "SELECT 1 FROM pg_namespace WHERE nspname = ? AND nspowner::regrole::text ="
+                  + " quote_ident(?) AND NOT pg_has_role(current_user, nspowner, 'USAGE')",
+              schema,
+              role);
+      if (owned) {
+        st.execute("SET LOCAL ROLE " + ident(role));
+      }
       st.execute("DROP SCHEMA " + ident(schema) + " CASCADE");
+      if (owned) {
+        st.execute("SET LOCAL ROLE NONE");
+      }
     }
   }
 

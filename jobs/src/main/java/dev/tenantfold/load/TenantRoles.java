@@ -24,8 +24,10 @@ import java.util.List;
  *
  * <p>The roles are created by an administrator once ({@link #createSql}); a loader that is
  * superuser (the embedded demo) creates them itself. The loader never needs {@code CREATEROLE}
- * (before PostgreSQL 16 that attribute lets a role grant itself almost anything): it needs to be a
- * member of each tenant role, to create objects owned by it and to drop them.
+ * (before PostgreSQL 16 that attribute lets a role grant itself almost anything): it is a member of
+ * each tenant role that does not inherit its privileges (a policy for a role binds every role that
+ * inherits its privileges) and switches to it ({@code SET LOCAL ROLE}) to create, fill and drop the
+ * tenant's objects.
  */
 public final class TenantRoles {
   /** Every tenant role's name starts with this. */
@@ -60,10 +62,12 @@ public final class TenantRoles {
   }
 
   /**
-   * The SQL an administrator runs once so that {@code loader} can run the code of {@code
-   * tenantIds}.
+   * The SQL an administrator runs once so that {@code loader} can act as the roles of {@code
+   * tenantIds} without inheriting their rights: a member that inherits a role's privileges is also
+   * bound by that role's policies, and would see no tenant at all. From PostgreSQL 16 a membership
+   * says so itself ({@code WITH INHERIT FALSE}); before, the loader role does ({@code NOINHERIT}).
    */
-  public static String createSql(List<String> tenantIds, String loader) {
+  public static String createSql(List<String> tenantIds, String loader, int serverVersionNum) {
     StringBuilder sql = new StringBuilder();
     for (String tenant : tenantIds) {
       sql.append("CREATE ROLE ")
@@ -72,7 +76,11 @@ public final class TenantRoles {
           .append(ident(role(tenant)))
           .append(" TO ")
           .append(ident(loader))
+          .append(serverVersionNum >= 160000 ? " WITH INHERIT FALSE, SET TRUE" : "")
           .append("; ");
+    }
+    if (serverVersionNum < 160000) {
+      sql.append("ALTER ROLE ").append(ident(loader)).append(" NOINHERIT;");
     }
     return sql.toString().strip();
   }
@@ -88,7 +96,9 @@ public final class TenantRoles {
     String loader = Queries.string(conn, "SELECT current_user");
     boolean superuser =
         Queries.bool(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+    int version = Integer.parseInt(Queries.string(conn, "SHOW server_version_num"));
     List<String> missing = new ArrayList<>();
+    List<String> inheriting = new ArrayList<>();
     try (Statement st = conn.createStatement()) {
       for (String tenant : tenantIds) {
         String role = role(tenant);
@@ -96,7 +106,8 @@ public final class TenantRoles {
             conn.prepareStatement(
                 "SELECT rolsuper OR rolbypassrls OR rolcanlogin OR EXISTS (SELECT 1 FROM"
                     + " pg_auth_members m WHERE m.member = r.oid), pg_has_role(current_user,"
-                    + " r.oid, 'USAGE') FROM pg_roles r WHERE rolname = ?")) {
+                    + " r.oid, 'MEMBER'), pg_has_role(current_user, r.oid, 'USAGE') FROM pg_roles r"
+                    + " WHERE rolname = ?")) {
           ps.setString(1, role);
           try (ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
@@ -122,6 +133,9 @@ public final class TenantRoles {
             } else if (!rs.getBoolean(2)) {
               missing.add(tenant);
               continue;
+            } else if (rs.getBoolean(3) && !superuser) {
+              inheriting.add(tenant);
+              continue;
             }
           }
         }
@@ -135,7 +149,29 @@ public final class TenantRoles {
               + " with their own rights: their roles are missing or "
               + loader
               + " is not a member of them (docs/security.md); an administrator runs once: "
-              + createSql(missing, loader));
+              + createSql(missing, loader, version));
+    }
+    if (!inheriting.isEmpty()) {
+      throw new SQLException(
+          "Cannot run the code of tenants "
+              + inheriting
+              + " with their own rights: "
+              + loader
+              + " inherits the privileges of their roles, so their policies bind it too and it"
+              + " would see no tenant's rows (docs/security.md); an administrator runs once: "
+              + (version >= 160000
+                  ? String.join(
+                      " ",
+                      inheriting.stream()
+                          .map(
+                              t ->
+                                  "GRANT "
+                                      + ident(role(t))
+                                      + " TO "
+                                      + ident(loader)
+                                      + " WITH INHERIT FALSE;")
+                          .toList())
+                  : "ALTER ROLE " + ident(loader) + " NOINHERIT;"));
     }
   }
 
