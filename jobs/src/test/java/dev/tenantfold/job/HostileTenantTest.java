@@ -148,7 +148,9 @@ class HostileTenantTest {
     RunResult result = new MigrationJob(config, spark).execute();
     assertThat(result.exitCode()).as("exit code; tenants: %s", result.tenants()).isZero();
     List<String> honestOrders = ordersOf(warehouse, "honest");
-    assertThat(honestOrders).as("honest's orders published").hasSize(50);
+    assertThat(honestOrders)
+        .as("honest's orders after the run, whose refreshes ran the hostile functions")
+        .hasSize(50);
 
     // Everything the hostile tenant's code returns, in sessions of either tenant.
     for (String session : List.of("honest", "hostile")) {
