@@ -321,8 +321,9 @@ final class TenantMigration {
                           target,
                           target.code().tenant(tenant.id())));
             }
-            // The tenant's own triggers on its new partitions, run as its role.
-            tenantCode.installTriggers(c, target, tenant.id(), List.copyOf(stagedTables));
+            // The tenant's own triggers (run as its role) and the keys its source declares on
+            // partitions, on its new partitions.
+            tenantCode.installOnPartitions(c, target, tenant.id(), List.copyOf(stagedTables));
           });
     } catch (SQLException e) {
       // Only a lost connection leaves the outcome open; any other failure was rolled back.
@@ -367,7 +368,7 @@ final class TenantMigration {
               + tenant.id()
               + ": "
               + tenantCode.skipped().size()
-              + " of its triggers or their functions not recreated: "
+              + " of its triggers, their functions or its partitions' foreign keys not recreated: "
               + String.join("; ", tenantCode.skipped()));
     }
     if (compatRebuilt.get() != null) {

@@ -327,8 +327,8 @@ public final class TargetDdl {
               tenantRoles.grantSequence(conn, sequence, codeTenants);
             }
           }
-          for (String tenant : codeTenants) {
-            installTriggers(conn, target, tenant, List.of(table.name()));
+          for (String tenant : tenantIds) {
+            installOnPartitions(conn, target, tenant, List.of(table.name()));
           }
           conn.commit();
         } catch (SQLException e) {
@@ -799,15 +799,18 @@ public final class TargetDdl {
   }
 
   /**
-   * Recreates {@code tenantId}'s row triggers on its partitions of {@code tables} (those it has
-   * published), each with its own definition ({@link CodePlan#triggers}): the functions they
-   * execute are created in the tenant's own schema (its role's name) as its role, {@code SECURITY
-   * DEFINER} with the replay search path pinned, so they run with the tenant's rights and its
-   * role's policies, whoever fires them. A trigger already on the partition (by name) is left alone
-   * (its function is replaced); one the target cannot create is skipped, named in {@link
-   * #skipped()}. Runs inside the caller's transaction (the publish, for a new partition).
+   * Recreates on {@code tenantId}'s partitions of {@code tables} (those it has published) the
+   * foreign keys the source declares on partitions rather than on the table (on the tenant's
+   * partition they hold for all the tenant's rows; one its rows break is skipped, in {@link
+   * #skipped()}), and its row triggers, each with its own definition ({@link CodePlan#triggers}):
+   * the functions they execute are created in the tenant's own schema (its role's name) as its
+   * role, {@code SECURITY DEFINER} with the replay search path pinned, so they run with the
+   * tenant's rights and its role's policies, whoever fires them. A trigger already on the partition
+   * (by name) is left alone (its function is replaced); one the target cannot create is skipped,
+   * named in {@link #skipped()}. Runs inside the caller's transaction (the publish, for a new
+   * partition).
    */
-  public void installTriggers(
+  public void installOnPartitions(
       Connection conn, TargetSchema target, String tenantId, List<String> tables)
       throws SQLException {
     String role = TenantRoles.role(tenantId);
@@ -815,13 +818,33 @@ public final class TargetDdl {
     try (Statement st = conn.createStatement()) {
       for (String table : tables) {
         CodePlan.TableTriggers code = target.code().triggers(target, table, tenantId);
-        if (code.triggers().isEmpty()) {
+        List<ForeignKeySpec> keys =
+            target.table(table).isPresent() && !target.rule(table).shared().isPresent()
+                ? target.foreignKeys(table).stream().filter(ForeignKeySpec::onPartitions).toList()
+                : List.of();
+        if (code.triggers().isEmpty() && keys.isEmpty()) {
           continue;
         }
         String parent = schemas.relation(table);
         String partition = TenantPublisher.existingPartition(conn, parent, tenantId);
         if (partition == null) {
           continue;
+        }
+        for (ForeignKeySpec key : keys) {
+          if (!constraintExists(conn, partition, key.name())) {
+            addForeignKey(
+                conn,
+                st,
+                partition,
+                key,
+                target.rule(key.referencedTable()).shared().isPresent(),
+                "foreign key "
+                    + key.name()
+                    + " of "
+                    + table
+                    + " (declared on partitions in the source) on the partition of tenant "
+                    + tenantId);
+          }
         }
         for (CodeObjects.FunctionSpec function : code.functions()) {
           st.execute("SAVEPOINT tenantfold_object");
@@ -922,29 +945,137 @@ public final class TargetDdl {
             key.referencedTable());
         continue;
       }
-      List<String> columns = new ArrayList<>();
-      List<String> referenced = new ArrayList<>();
-      if (!parentShared) {
-        columns.add(tenantColumn);
-        referenced.add(tenantColumn);
+      if (key.onPartitions()) {
+        // Declared on partitions in the source: recreated on each tenant's partition at its
+        // publish (installOnPartitions).
+        continue;
       }
-      columns.addAll(key.columns());
-      referenced.addAll(key.referencedColumns());
+      addForeignKey(
+          conn, st, child, key, parentShared, "foreign key " + key.name() + " of " + child);
+    }
+  }
+
+  /**
+   * Adds {@code key} to {@code table} (the consolidated table, or a tenant's partition) as the
+   * source declares it ({@link #foreignKeySql}), with a CHECK for MATCH FULL; what the target
+   * cannot keep, or cannot build, is in {@link #skipped()}.
+   */
+  private void addForeignKey(
+      Connection conn,
+      Statement st,
+      String table,
+      ForeignKeySpec key,
+      boolean parentShared,
+      String what)
+      throws SQLException {
+    int version = Integer.parseInt(Queries.string(conn, "SHOW server_version_num"));
+    List<String> lost = new ArrayList<>();
+    String sql = foreignKeySql(table, key, parentShared, version, lost);
+    lost.forEach(l -> skipped.add(what + ": " + l));
+    tryDdl(st, sql, what);
+    if (key.match() == 'f'
+        && key.columns().size() > 1
+        && !constraintExists(conn, table, matchName(key))) {
+      List<String> allNull = key.columns().stream().map(c -> ident(c) + " IS NULL").toList();
+      List<String> noneNull = key.columns().stream().map(c -> ident(c) + " IS NOT NULL").toList();
       tryDdl(
           st,
           "ALTER TABLE "
-              + child
+              + table
               + " ADD CONSTRAINT "
-              + ident(key.name())
-              + " FOREIGN KEY ("
-              + Sql.idents(columns)
-              + ") REFERENCES "
-              + schemas.relation(key.referencedTable())
-              + " ("
-              + Sql.idents(referenced)
-              + ")",
-          "foreign key " + key.name() + " of " + child);
+              + ident(matchName(key))
+              + " CHECK (("
+              + String.join(" AND ", allNull)
+              + ") OR ("
+              + String.join(" AND ", noneNull)
+              + "))",
+          what + " (MATCH FULL)");
     }
+  }
+
+  private static String matchName(ForeignKeySpec key) {
+    return Sql.boundedName(key.name() + "_match_full");
+  }
+
+  /**
+   * The {@code ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY} of {@code key} on {@code table},
+   * tenant-aware ({@code (tenant, columns) REFERENCES parent (tenant, key)} unless the parent is
+   * shared), with the source's actions and deferrability. The tenant column is never nulled or
+   * reset: {@code SET NULL} / {@code SET DEFAULT} on delete name the key's own columns (PostgreSQL
+   * 15 or later on the target); where the target cannot say that (older targets, and every {@code
+   * ON UPDATE SET ...}), the action becomes {@code NO ACTION} and {@code lost} says so. {@code
+   * MATCH FULL} becomes MATCH SIMPLE (the tenant column is never null, so FULL would refuse the
+   * rows whose key is all null, which the source accepts) plus a CHECK that the key is all null or
+   * none.
+   */
+  String foreignKeySql(
+      String table,
+      ForeignKeySpec key,
+      boolean parentShared,
+      int targetVersion,
+      List<String> lost) {
+    List<String> columns = new ArrayList<>();
+    List<String> referenced = new ArrayList<>();
+    if (!parentShared) {
+      columns.add(tenantColumn);
+      referenced.add(tenantColumn);
+    }
+    columns.addAll(key.columns());
+    referenced.addAll(key.referencedColumns());
+    StringBuilder sql =
+        new StringBuilder("ALTER TABLE ")
+            .append(table)
+            .append(" ADD CONSTRAINT ")
+            .append(ident(key.name()))
+            .append(" FOREIGN KEY (")
+            .append(Sql.idents(columns))
+            .append(") REFERENCES ")
+            .append(schemas.relation(key.referencedTable()))
+            .append(" (")
+            .append(Sql.idents(referenced))
+            .append(")");
+    List<String> setColumns = key.setColumns().isEmpty() ? key.columns() : key.setColumns();
+    char onDelete = key.onDelete();
+    if ((onDelete == 'n' || onDelete == 'd') && !parentShared && targetVersion < 150000) {
+      lost.add(
+          "ON DELETE "
+              + action(onDelete)
+              + " kept as NO ACTION (it would "
+              + (onDelete == 'n' ? "null" : "reset")
+              + " the tenant column; limiting it to the key's own columns needs PostgreSQL 15 on"
+              + " the target)");
+      onDelete = 'a';
+    }
+    sql.append(" ON DELETE ").append(action(onDelete));
+    if ((onDelete == 'n' || onDelete == 'd') && !parentShared) {
+      sql.append(" (").append(Sql.idents(setColumns)).append(")");
+    }
+    char onUpdate = key.onUpdate();
+    if ((onUpdate == 'n' || onUpdate == 'd') && !parentShared) {
+      lost.add(
+          "ON UPDATE "
+              + action(onUpdate)
+              + " kept as NO ACTION (PostgreSQL cannot limit it to the key's own columns, and it"
+              + " would "
+              + (onUpdate == 'n' ? "null" : "reset")
+              + " the tenant column)");
+      onUpdate = 'a';
+    }
+    sql.append(" ON UPDATE ").append(action(onUpdate));
+    if (key.deferrable()) {
+      sql.append(" DEFERRABLE INITIALLY ").append(key.deferred() ? "DEFERRED" : "IMMEDIATE");
+    }
+    return sql.toString();
+  }
+
+  private static String action(char code) {
+    return switch (code) {
+      case 'r' -> "RESTRICT";
+      case 'c' -> "CASCADE";
+      case 'n' -> "SET NULL";
+      case 'd' -> "SET DEFAULT";
+      default -> "NO ACTION";
+    };
   }
 
   private static boolean sequenceExists(Connection conn, String sequence) throws SQLException {
