@@ -350,6 +350,29 @@ public final class TargetDdl {
             target.foreignKeys(table.name()).stream()
                 .filter(k -> !failed.containsKey(k.referencedTable()))
                 .toList();
+        // Never dropped silently: the source's keys the target cannot recreate are in the notes.
+        for (ForeignKeySpec key : target.objects(table.name()).foreignKeys()) {
+          if (keys.stream().noneMatch(k -> k.name().equals(key.name()))) {
+            skipped.add(
+                "foreign key "
+                    + key.name()
+                    + " of "
+                    + table.name()
+                    + " ("
+                    + (target.table(key.referencedTable()).isEmpty()
+                        ? "its table " + key.referencedTable() + " is not consolidated"
+                        : failed.containsKey(key.referencedTable())
+                            ? "its table " + key.referencedTable() + " failed"
+                            : key.referencedTable().equals(table.name())
+                                ? "it references its own table"
+                                : target.inReferenceCycles().contains(table.name())
+                                    ? "its table is in a cycle of references"
+                                    : "the referenced columns are not a unique key of "
+                                        + key.referencedTable()
+                                        + " in the target")
+                    + ")");
+          }
+        }
         if (keys.isEmpty()) {
           continue;
         }
