@@ -224,6 +224,18 @@ public final class CompatSchemas {
       for (String source : sources) {
         st.execute("CREATE SCHEMA " + ident(names.get(source)) + " AUTHORIZATION " + role);
       }
+      // The tenant's consolidated tables this run leaves out keep their views; their binding to
+      // the tenant's role (made by the run that published them) is checked as the loader.
+      Map<String, List<String[]>> unplanned = new LinkedHashMap<>();
+      TenantRoles roles = new TenantRoles(tenantColumn, rowLevelSecurity);
+      for (String source : sources) {
+        String target = schemas.targetSchema(source);
+        List<String[]> tables = unplannedTables(conn, plan, target, tenantId);
+        unplanned.put(source, tables);
+        for (String[] table : tables) {
+          roles.bind(conn, target, Sql.qualified(target, table[0]), List.of(tenantId), false);
+        }
+      }
       // Everything in the schemas is created by, owned by and run as the tenant's role, bound to
       // the tenant's rows by its policies (TenantRoles): never the loader's rights.
       TenantRoles.actAs(conn, tenantSetting, tenantId);
@@ -267,6 +279,35 @@ public final class CompatSchemas {
                   + literal(tenantId));
         }
         tables++;
+      }
+      // The tenant's consolidated tables this run does not select (tables.include): their views
+      // stay, from the target's catalog.
+      for (String source : sources) {
+        for (String[] other : unplanned.getOrDefault(source, List.of())) {
+          List<String> columns = new ArrayList<>(List.of(other[1].split(",", -1)));
+          columns.add(tenantColumn);
+          String view = ident(names.get(source)) + "." + ident(other[0]);
+          st.execute(
+              "CREATE VIEW "
+                  + view
+                  + " AS SELECT "
+                  + Sql.idents(columns)
+                  + " FROM "
+                  + Sql.qualified(schemas.targetSchema(source), other[0])
+                  + " WHERE "
+                  + ident(tenantColumn)
+                  + " = "
+                  + literal(tenantId)
+                  + " WITH CASCADED CHECK OPTION");
+          st.execute(
+              "ALTER VIEW "
+                  + view
+                  + " ALTER COLUMN "
+                  + ident(tenantColumn)
+                  + " SET DEFAULT "
+                  + literal(tenantId));
+          tables++;
+        }
       }
       // The tenant's code, its names resolving as in the source: the tenant's compatibility schemas
       // in its search-path order, then
@@ -391,6 +432,37 @@ public final class CompatSchemas {
               .toList();
       return new Rebuilt(List.copyOf(names.values()), tables, created.size(), problems, toFill);
     }
+  }
+
+  /**
+   * The consolidated tables in {@code targetSchema} that hold a partition of {@code tenantId} but
+   * are not in {@code plan} (left out of this run by tables.include): name, and the columns other
+   * than the tenant column in order, comma-joined.
+   */
+  private List<String[]> unplannedTables(
+      Connection conn, TargetSchema plan, String targetSchema, String tenantId)
+      throws SQLException {
+    List<String[]> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT c.relname, (SELECT string_agg(a.attname, ',' ORDER BY a.attnum) FROM"
+                + " pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT"
+                + " a.attisdropped AND a.attname <> ?) FROM pg_class c JOIN pg_namespace n ON"
+                + " n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = 'p' AND EXISTS"
+                + " (SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE"
+                + " i.inhparent = c.oid AND pg_get_expr(p.relpartbound, p.oid) = ?) ORDER BY 1")) {
+      ps.setString(1, tenantColumn);
+      ps.setString(2, targetSchema);
+      ps.setString(3, "FOR VALUES IN (" + literal(tenantId) + ")");
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (plan.table(schemas.keyOfTarget(targetSchema, rs.getString(1))).isEmpty()) {
+            out.add(new String[] {rs.getString(1), rs.getString(2)});
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /** The comment marking the compatibility schema of {@code tenantId}'s {@code sourceSchema}. */
@@ -520,6 +592,11 @@ public final class CompatSchemas {
       String target = schemas.relation(view.getKey());
       String where = schemas.targetSchemaOf(view.getKey());
       String name = SchemaMap.nameOf(view.getKey());
+      if (Queries.exists(
+          conn, "SELECT 1 FROM pg_class WHERE oid = to_regclass(?) AND relkind = 'p'", target)) {
+        // A consolidated table this run does not select: its views are table views, not unions.
+        continue;
+      }
       boolean ours =
           Queries.exists(
               conn,

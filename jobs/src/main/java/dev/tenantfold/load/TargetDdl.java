@@ -155,6 +155,13 @@ public final class TargetDdl {
       // Domains and functions live in the target schema their source schema maps to, as tables do
       // (sales.quote_ref() in sales).
       domainsUsed(target).forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
+      if (target.code().compatSchemas()) {
+        // A source schema holding only views (AdventureWorks' hr, pe, ...): the views united in
+        // the target schema need it.
+        target.code().tenants().values().stream()
+            .flatMap(c -> c.views().stream())
+            .forEach(v -> targetSchemas.add(schemas.targetSchema(v.schema())));
+      }
       for (String key : target.tables().keySet()) {
         target
             .code()
