@@ -359,8 +359,8 @@ final class TenantMigration {
               + tenant.id()
               + ": "
               + compatRebuilt.get().problems().size()
-              + " objects not recreated in its compatibility schemas: "
-              + String.join("; ", compatRebuilt.get().problems()));
+              + " objects not recreated in its compatibility schemas (the log lists each): "
+              + String.join("; ", CompatSchemas.summarize(compatRebuilt.get().problems())));
     }
     if (!tenantCode.skipped().isEmpty()) {
       runNotes.add(

@@ -465,6 +465,39 @@ public final class CompatSchemas {
     return out;
   }
 
+  /**
+   * {@code problems} grouped for a person: one line per kind of problem (the reason, with quoted
+   * names and the object's own name left out), most frequent first, with its count and one sample.
+   * The full list is in the log.
+   */
+  public static List<String> summarize(List<String> problems) {
+    Map<String, List<String>> byKind = new LinkedHashMap<>();
+    for (String problem : problems) {
+      int at = problem.indexOf(" not recreated");
+      if (at < 0) {
+        at = problem.indexOf(" not united");
+      }
+      String kind =
+          (at < 0 ? problem : problem.substring(at + 1))
+              .replaceAll("\"[^\"]*\"", "\"...\"")
+              .replaceAll(" in [^ :]+:", ":");
+      byKind.computeIfAbsent(kind, k -> new ArrayList<>()).add(problem);
+    }
+    return byKind.entrySet().stream()
+        .sorted((x, y) -> y.getValue().size() - x.getValue().size())
+        .map(
+            e ->
+                e.getValue().size() == 1
+                    ? e.getValue().get(0)
+                    : e.getValue().size()
+                        + " x "
+                        + e.getKey()
+                        + " (e.g. "
+                        + e.getValue().get(0)
+                        + ")")
+        .toList();
+  }
+
   /** The comment marking the compatibility schema of {@code tenantId}'s {@code sourceSchema}. */
   private static String mark(String tenantId, String sourceSchema) {
     return SchemaMap.DEFAULT_SOURCE.equals(sourceSchema)
