@@ -177,6 +177,23 @@ public record CodeObjects(
       return schema + "." + qualifiedName.substring(qualifiedName.indexOf('.') + 1);
     }
 
+    /** Its name without schema or arguments, unquoted: {@code shout} for {@code sales.shout()}. */
+    public String bareName() {
+      String key = signature.substring(0, signature.indexOf('('));
+      return key.startsWith(sourceSchema() + ".")
+          ? key.substring(sourceSchema().length() + 1)
+          : key;
+    }
+
+    /**
+     * The definition creating the function as {@code target} instead (a quoted qualified name, no
+     * arguments).
+     */
+    public String definitionAs(String target) {
+      return definition.replaceFirst(
+          Pattern.quote(qualifiedName) + "\\(", Matcher.quoteReplacement(target) + "(");
+    }
+
     /** The definition creating the function in {@code schema} instead (a quoted name). */
     public String definitionIn(String schema) {
       return definition.replaceFirst(

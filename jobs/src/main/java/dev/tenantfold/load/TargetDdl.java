@@ -829,6 +829,19 @@ public final class TargetDdl {
   }
 
   /**
+   * The quoted name of {@code function} in the tenant's own schema {@code role}: its own name for a
+   * function of public, else prefixed by its source schema ({@code sales__shout}), so functions of
+   * one name in two schemas stay two.
+   */
+  private static String tenantFunction(String role, CodeObjects.FunctionSpec function) {
+    String name =
+        SchemaMap.DEFAULT_SOURCE.equals(function.sourceSchema())
+            ? function.bareName()
+            : Sql.boundedName(function.sourceSchema() + "__" + function.bareName());
+    return ident(role) + "." + ident(name);
+  }
+
+  /**
    * Recreates on {@code tenantId}'s partitions of {@code tables} (those it has published) the
    * foreign keys the source declares on partitions rather than on the table (on the tenant's
    * partition they hold for all the tenant's rows; one its rows break is skipped, in {@link
@@ -882,10 +895,11 @@ public final class TargetDdl {
             st.execute("SET LOCAL ROLE " + ident(role));
             st.execute("SET LOCAL search_path TO " + path);
             st.execute("SET LOCAL check_function_bodies = off");
-            st.execute(schemas.requalify(function.definitionIn(ident(role))));
+            st.execute(schemas.requalify(function.definitionAs(tenantFunction(role, function))));
             st.execute(
                 "ALTER FUNCTION "
-                    + function.signatureIn(ident(role))
+                    + tenantFunction(role, function)
+                    + function.signature().substring(function.signature().indexOf('('))
                     + " SECURITY DEFINER SET search_path = "
                     + path);
             st.execute("SET LOCAL ROLE NONE");
@@ -921,7 +935,7 @@ public final class TargetDdl {
                   : code.functions().stream()
                       .filter(f -> f.signature().equals(trigger.function()))
                       .findFirst()
-                      .map(f -> f.nameIn(ident(role)))
+                      .map(f -> tenantFunction(role, f))
                       .orElseThrow();
           Optional<String> sql = trigger.definitionOn(partition, function);
           if (sql.isEmpty()) {

@@ -176,7 +176,7 @@ class SchemaFidelityCorpusTest {
               + " ROW EXECUTE FUNCTION tenantfold_tenant_acme.touch()",
           "CREATE TRIGGER quotes_shout BEFORE INSERT OR UPDATE ON"
               + " tenantfold_partitions.sales__quotes__acme_edd75794 FOR EACH ROW EXECUTE FUNCTION"
-              + " tenantfold_tenant_acme.shout()");
+              + " tenantfold_tenant_acme.sales__shout()");
 
   /**
    * The target's columns: the tenant column first, then the source's with their NOT NULL, defaults
