@@ -116,7 +116,7 @@ public final class TargetDdl {
    * The tenants of this run whose code runs as their own role: all of them with compatibility
    * schemas (the role owns them), otherwise those with triggers executing a function of theirs.
    */
-  List<String> codeTenants(TargetSchema target) {
+  public List<String> codeTenants(TargetSchema target) {
     if (target.code().compatSchemas()) {
       return tenantIds;
     }

@@ -93,6 +93,18 @@ public final class TenantRoles {
    * of its triggers live.
    */
   public void ensure(Connection conn, List<String> tenantIds) throws SQLException {
+    ensure(conn, tenantIds, true);
+  }
+
+  /**
+   * What {@link #ensure} would refuse, without creating anything: for {@code plan}, which refuses
+   * what a run would fail on.
+   */
+  public void check(Connection conn, List<String> tenantIds) throws SQLException {
+    ensure(conn, tenantIds, false);
+  }
+
+  private void ensure(Connection conn, List<String> tenantIds, boolean create) throws SQLException {
     String loader = Queries.string(conn, "SELECT current_user");
     boolean superuser =
         Queries.bool(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
@@ -111,7 +123,9 @@ public final class TenantRoles {
           ps.setString(1, role);
           try (ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
-              if (superuser) {
+              if (superuser && !create) {
+                continue;
+              } else if (superuser) {
                 st.execute(
                     "CREATE ROLE "
                         + ident(role)
@@ -139,7 +153,10 @@ public final class TenantRoles {
             }
           }
         }
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(role) + " AUTHORIZATION " + ident(role));
+        if (create) {
+          st.execute(
+              "CREATE SCHEMA IF NOT EXISTS " + ident(role) + " AUTHORIZATION " + ident(role));
+        }
       }
     }
     if (!missing.isEmpty()) {

@@ -236,6 +236,16 @@ class LeastPrivilegeTest {
     tenants.put("lpa", first);
     tenants.put("lpb", second);
 
+    // plan refuses what the run would fail on ...
+    PlanJob.Outcome plan =
+        new PlanJob(config(warehouse, tenants, true, ", compat-schemas = true"), spark)
+            .execute(
+                new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), Optional.empty());
+    assertThat(plan.clean()).as("plan without the tenant roles is clean").isFalse();
+    assertThat(plan.unreadable().get("lpa"))
+        .as("what plan says")
+        .contains("an administrator runs once: CREATE ROLE");
+    // ... and the run fails before loading anything, with the same SQL.
     RunResult denied =
         new MigrationJob(config(warehouse, tenants, true, ", compat-schemas = true"), spark)
             .execute();
