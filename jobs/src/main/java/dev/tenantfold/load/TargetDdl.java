@@ -72,6 +72,12 @@ public final class TargetDdl {
   private final List<String> tenantIds;
 
   /**
+   * {@code target.compat-schema-prefix} when compatibility schemas are on: the tenant's functions
+   * its trigger functions call are found there.
+   */
+  private final Optional<String> compatPrefix;
+
+  /**
    * What {@link #apply} could not build and went on without (an object, a default), with why: the
    * run's notes list them.
    */
@@ -88,19 +94,21 @@ public final class TargetDdl {
 
   public TargetDdl(
       SchemaMap schemas, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
-    this(schemas, tenantColumn, rowLevelSecurity, List.of());
+    this(schemas, tenantColumn, rowLevelSecurity, List.of(), Optional.empty());
   }
 
   private TargetDdl(
       SchemaMap schemas,
       String tenantColumn,
       Optional<RowLevelSecurity> rowLevelSecurity,
-      List<String> tenantIds) {
+      List<String> tenantIds,
+      Optional<String> compatPrefix) {
     this.schema = schemas.defaultSchema();
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
     this.rowLevelSecurity = rowLevelSecurity;
     this.tenantIds = List.copyOf(tenantIds);
+    this.compatPrefix = compatPrefix;
   }
 
   /**
@@ -109,7 +117,7 @@ public final class TargetDdl {
    * bound to their rows of every consolidated table ({@link TenantRoles}).
    */
   public TargetDdl forTenants(List<String> tenantIds) {
-    return new TargetDdl(schemas, tenantColumn, rowLevelSecurity, tenantIds);
+    return new TargetDdl(schemas, tenantColumn, rowLevelSecurity, tenantIds, compatPrefix);
   }
 
   /**
@@ -130,7 +138,12 @@ public final class TargetDdl {
 
   /** The DDL {@code target} asks for: its schemas, and row-level security when configured. */
   public static TargetDdl of(TargetConfig target, String tenantColumn) {
-    return new TargetDdl(target.schemas(), tenantColumn, RowLevelSecurity.of(target, tenantColumn));
+    return new TargetDdl(
+        target.schemas(),
+        tenantColumn,
+        RowLevelSecurity.of(target, tenantColumn),
+        List.of(),
+        target.compatSchemaPrefix());
   }
 
   /**
@@ -857,7 +870,20 @@ public final class TargetDdl {
       Connection conn, TargetSchema target, String tenantId, List<String> tables)
       throws SQLException {
     String role = TenantRoles.role(tenantId);
-    String path = SearchPath.of(replayPath(target)) + ", pg_temp";
+    // The tenant's compatibility schemas first (its own functions and its rows' views, names as in
+    // the source), then the consolidated tables.
+    List<String> triggerPath = new ArrayList<>();
+    compatPrefix.ifPresent(
+        p ->
+            target
+                .code()
+                .searchPath()
+                .forEach(
+                    s ->
+                        triggerPath.add(
+                            dev.tenantfold.config.CompatSchemaNames.of(p, tenantId, s))));
+    replayPath(target).stream().filter(s -> !triggerPath.contains(s)).forEach(triggerPath::add);
+    String path = SearchPath.of(triggerPath) + ", pg_temp";
     try (Statement st = conn.createStatement()) {
       for (String table : tables) {
         CodePlan.TableTriggers code = target.code().triggers(target, table, tenantId);
