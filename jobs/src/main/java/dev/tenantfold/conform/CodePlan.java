@@ -20,19 +20,24 @@ import java.util.function.UnaryOperator;
  * are not and why. Nothing is dropped silently: every object read from a tenant is one entry,
  * listed in the plan and the report.
  *
- * <p>Triggers on consolidated tables are recreated on the consolidated table, with the function
- * they execute in the target schema its source schema maps to: a row trigger sees one row of one
- * tenant, so it stays exact. Definitions were read under the tenants' schemas as the search path
- * ({@code searchPath}: every tenant's schemas, config order), which the target replays mapped.
- * Views and other functions read tables by name; rewriting their SQL tenant-aware is not exact in
- * general, so they are recreated per tenant inside the tenant's compatibility schema (where those
- * names resolve to views of the tenant's rows only) when {@code target.compat-schemas} is on, and
- * listed as not recreated otherwise. A view of schema {@code sales} goes into the compatibility
- * schema of {@code sales}, its schema qualifiers rewritten to the tenant's compatibility schemas
- * ({@link CompatViewSql}); one whose qualifiers cannot be rewritten exactly is not recreated.
+ * <p>Row triggers on consolidated tables are recreated per tenant on the tenant's own partition,
+ * each tenant's own definition, with the function they execute in the tenant's own schema, run as
+ * the tenant's role (docs/security.md): a trigger of one tenant never fires for another tenant's
+ * rows, and its code never reaches another tenant's rows. Definitions were read under the tenants'
+ * schemas as the search path ({@code searchPath}: every tenant's schemas, config order), which the
+ * target replays mapped. Views and other functions read tables by name; rewriting their SQL
+ * tenant-aware is not exact in general, so they are recreated per tenant inside the tenant's
+ * compatibility schema (where those names resolve to views of the tenant's rows only) when {@code
+ * target.compat-schemas} is on, and listed as not recreated otherwise. A view of schema {@code
+ * sales} goes into the compatibility schema of {@code sales}, its schema qualifiers rewritten to
+ * the tenant's compatibility schemas ({@link CompatViewSql}); one whose qualifiers cannot be
+ * rewritten exactly is not recreated.
  */
 public record CodePlan(
     Map<String, CodeObjects> tenants, boolean compatSchemas, List<String> searchPath) {
+  /** The schema of a tenant's own code is its role's name: this prefix and the tenant id. */
+  public static final String TENANT_ROLE_PREFIX = "tenantfold_tenant_";
+
   public CodePlan {
     tenants = Collections.unmodifiableMap(new LinkedHashMap<>(tenants));
     searchPath = List.copyOf(searchPath);
@@ -71,12 +76,16 @@ public record CodePlan(
     CONSOLIDATED,
     /** In each tenant's compatibility schema. */
     COMPAT_SCHEMAS,
+    /**
+     * On each tenant's own partition (triggers), or in the tenant's own schema (the functions they
+     * execute), run as the tenant's role.
+     */
+    TENANT_PARTITION,
     NOT_RECREATED
   }
 
   /**
-   * The triggers to recreate on {@code table} and the functions they need, from the first tenant
-   * (config order) that has them.
+   * A tenant's triggers to recreate on its partition of a table, and the functions they execute.
    */
   public record TableTriggers(List<TriggerSpec> triggers, List<FunctionSpec> functions) {
     public TableTriggers {
@@ -85,31 +94,77 @@ public record CodePlan(
     }
   }
 
-  /** The triggers of {@code table} the target recreates on the consolidated table. */
-  public TableTriggers triggers(TargetSchema plan, String table) {
+  /**
+   * Every tenant's triggers of {@code table} (names only, any tenant): the triggers an earlier
+   * version recreated on the consolidated table itself, which the target drops.
+   */
+  public Set<String> triggerNames(String table) {
+    Set<String> names = new java.util.TreeSet<>();
+    tenants
+        .values()
+        .forEach(
+            c ->
+                c.triggers().stream()
+                    .filter(t -> t.table().equals(table))
+                    .forEach(t -> names.add(t.name())));
+    return names;
+  }
+
+  /**
+   * The triggers of {@code tenantId} on {@code table} that are recreated on its partition, with the
+   * functions they execute (see {@link #triggerVerdict}).
+   */
+  public TableTriggers triggers(TargetSchema plan, String table, String tenantId) {
     List<TriggerSpec> triggers = new ArrayList<>();
     List<FunctionSpec> functions = new ArrayList<>();
-    if (plan.table(table).isEmpty() || plan.rule(table).shared().isPresent()) {
-      return new TableTriggers(triggers, functions);
-    }
-    for (CodeObjects code : tenants.values()) {
-      for (TriggerSpec trigger : code.triggers()) {
-        if (!trigger.table().equals(table)
-            || triggers.stream().anyMatch(t -> t.name().equals(trigger.name()))) {
-          continue;
-        }
-        Optional<FunctionSpec> function = code.function(trigger.function());
-        if (trigger.builtInFunction()) {
-          triggers.add(trigger);
-        } else if (function.isPresent()) {
-          triggers.add(trigger);
-          if (functions.stream().noneMatch(f -> f.signature().equals(function.get().signature()))) {
-            functions.add(function.get());
-          }
-        }
+    CodeObjects code = tenant(tenantId);
+    for (TriggerSpec trigger : code.triggers()) {
+      if (!trigger.table().equals(table) || triggerVerdict(plan, code, trigger).isPresent()) {
+        continue;
+      }
+      triggers.add(trigger);
+      Optional<FunctionSpec> function = code.function(trigger.function());
+      if (!trigger.builtInFunction()
+          && functions.stream().noneMatch(f -> f.signature().equals(trigger.function()))) {
+        functions.add(function.orElseThrow());
       }
     }
     return new TableTriggers(triggers, functions);
+  }
+
+  /**
+   * Why {@code trigger} of a tenant whose code is {@code code} is not recreated; empty if it is.
+   */
+  private static Optional<String> triggerVerdict(
+      TargetSchema plan, CodeObjects code, TriggerSpec trigger) {
+    if (plan.table(trigger.table()).isEmpty()) {
+      return Optional.of("its table " + trigger.table() + " is not consolidated");
+    }
+    if (plan.rule(trigger.table()).shared().isPresent()) {
+      return Optional.of(
+          "table "
+              + trigger.table()
+              + " is shared: tenants' rows are merged into it by key, and a trigger would"
+              + " change them during the merge");
+    }
+    if (!trigger.rowLevel()) {
+      return Optional.of(
+          "a statement-level trigger fires for the table a statement names: on the consolidated"
+              + " table that is every tenant's statements, and on the tenant's partition none"
+              + " written through the consolidated table; recreate it by hand");
+    }
+    if (trigger.transitionTables()) {
+      return Optional.of(
+          "it declares transition tables (REFERENCING), which PostgreSQL refuses on a partition;"
+              + " recreate it by hand");
+    }
+    if (!trigger.builtInFunction() && code.function(trigger.function()).isEmpty()) {
+      return Optional.of(
+          "it executes "
+              + trigger.function()
+              + ", which is not a function of the tenant's schemas; recreate it by hand");
+    }
+    return Optional.empty();
   }
 
   /**
@@ -134,6 +189,7 @@ public record CodePlan(
         Optional<FunctionSpec> function = code.function(call.function());
         if (used
             && function.isPresent()
+            && !function.get().securityDefiner()
             && functions.stream().noneMatch(f -> f.signature().equals(call.function()))) {
           functions.add(function.get());
         }
@@ -178,57 +234,26 @@ public record CodePlan(
     for (var tenant : tenants.entrySet()) {
       CodeObjects code = tenant.getValue();
       for (TriggerSpec trigger : code.triggers()) {
-        Optional<FunctionSpec> function = code.function(trigger.function());
+        Optional<String> refused = triggerVerdict(plan, code, trigger);
         Entry entry;
-        if (plan.table(trigger.table()).isEmpty()) {
-          entry =
-              notRecreated(
-                  "trigger",
-                  trigger,
-                  tenant.getKey(),
-                  "its table " + trigger.table() + " is not consolidated");
-        } else if (plan.rule(trigger.table()).shared().isPresent()) {
-          entry =
-              notRecreated(
-                  "trigger",
-                  trigger,
-                  tenant.getKey(),
-                  "table "
-                      + trigger.table()
-                      + " is shared: tenants' rows are merged into it by key, and a trigger would"
-                      + " change them during the merge");
-        } else if (trigger.builtInFunction()) {
-          entry =
-              new Entry(
-                  "trigger",
-                  trigger.table() + "." + trigger.name(),
-                  List.of(tenant.getKey()),
-                  Outcome.CONSOLIDATED,
-                  "on the consolidated table "
-                      + trigger.table()
-                      + ", executing the built-in "
-                      + trigger.function());
-        } else if (function.isEmpty()) {
-          entry =
-              notRecreated(
-                  "trigger",
-                  trigger,
-                  tenant.getKey(),
-                  "it executes "
-                      + trigger.function()
-                      + ", which is not a function of the tenant's schemas; recreate it by hand");
+        if (refused.isPresent()) {
+          entry = notRecreated("trigger", trigger, tenant.getKey(), refused.get());
         } else {
-          triggerFunctions.add(trigger.function());
+          if (!trigger.builtInFunction()) {
+            triggerFunctions.add(trigger.function());
+          }
           entry =
               new Entry(
                   "trigger",
                   trigger.table() + "." + trigger.name(),
                   List.of(tenant.getKey()),
-                  Outcome.CONSOLIDATED,
-                  "on the consolidated table "
+                  Outcome.TENANT_PARTITION,
+                  "on each tenant's own partition of "
                       + trigger.table()
-                      + ", executing "
-                      + trigger.function());
+                      + " (its own definition), executing "
+                      + (trigger.builtInFunction()
+                          ? "the built-in " + trigger.function()
+                          : trigger.function() + " as the tenant's role"));
         }
         add(entries, entry);
       }
@@ -251,6 +276,19 @@ public record CodePlan(
                       + function.kind()
                       + " (or a moving or ordered-set aggregate) is not recreated; recreate it by"
                       + " hand");
+        } else if (function.securityDefiner()
+            && tenant.getValue().defaultCalls().stream()
+                .anyMatch(c -> c.function().equals(function.signature()))) {
+          entry =
+              new Entry(
+                  function.kind(),
+                  function.signature(),
+                  List.of(tenant.getKey()),
+                  Outcome.NOT_RECREATED,
+                  "it is SECURITY DEFINER and column defaults call it: one definition in the"
+                      + " target schema would run with the loader's rights for every tenant's"
+                      + " inserts; the defaults calling it are not recreated (recreate them by"
+                      + " hand)");
         } else if (defaultFunctions.contains(function.signature())) {
           entry =
               new Entry(
@@ -266,8 +304,10 @@ public record CodePlan(
                   function.kind(),
                   function.signature(),
                   List.of(tenant.getKey()),
-                  Outcome.CONSOLIDATED,
-                  "in the target schema, for the triggers that execute it"
+                  Outcome.TENANT_PARTITION,
+                  "in each tenant's own schema "
+                      + TENANT_ROLE_PREFIX
+                      + "<tenant>, for its triggers, SECURITY DEFINER as the tenant's role"
                       + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));
         } else {
           entry = perTenant(function.kind(), function.signature(), tenant.getKey(), compatSchemas);
@@ -427,6 +467,7 @@ public record CodePlan(
             List.of(tenant),
             Outcome.COMPAT_SCHEMAS,
             "in each tenant's compatibility schema"
+                + (kind.endsWith("view") ? "" : ", run as the tenant's role (SECURITY DEFINER)")
                 + (kind.endsWith("view") && name.contains(".")
                     ? " for source schema "
                         + name.substring(0, name.indexOf('.'))

@@ -80,11 +80,27 @@ public final class CatalogReader {
                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.ord) AS cols,
              rc.relname AS ref_table, (SELECT nspname FROM pg_namespace WHERE oid = rc.relnamespace) AS ref_schema,
              ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, ord)
-                     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.ord) AS ref_cols
+                     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.ord) AS ref_cols,
+             con.confdeltype, con.confupdtype, con.confmatchtype, con.condeferrable, con.condeferred,
+             -- confdelsetcols exists from PostgreSQL 15: read through to_jsonb, NULL before.
+             ARRAY(SELECT a.attname FROM jsonb_array_elements_text(CASE jsonb_typeof(to_jsonb(con) -> 'confdelsetcols') WHEN 'array' THEN to_jsonb(con) -> 'confdelsetcols' ELSE '[]' END) WITH ORDINALITY x(n, ord)
+                     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = x.n::int2 ORDER BY x.ord) AS set_cols
         FROM pg_constraint con JOIN pg_class rc ON rc.oid = con.confrelid
        WHERE con.conrelid = ? AND con.contype = 'f'
        ORDER BY con.conname
       """;
+
+  /**
+   * Foreign keys declared on the leaf partitions of a partitioned table themselves (not inherited
+   * from a parent), as {@link #FOREIGN_KEYS_SQL} reads them, with the partition's name.
+   */
+  private static final String PARTITION_FOREIGN_KEYS_SQL =
+      FOREIGN_KEYS_SQL
+          .replace("SELECT con.conname,", "SELECT con.conname, con.conrelid,")
+          .replace(
+              "WHERE con.conrelid = ? AND con.contype = 'f'",
+              "WHERE con.conrelid IN (SELECT relid FROM pg_partition_tree(?::oid) WHERE isleaf)"
+                  + " AND con.contype = 'f' AND con.conparentid = 0");
 
   /**
    * Every leaf partition of a partitioned table, at any depth, in any schema (pg_partition_tree:
@@ -186,7 +202,7 @@ public final class CatalogReader {
                   partitioned
                       ? partitionedKey(conn, oid, tenantId, qualified)
                       : primaryKey(conn, oid),
-                  foreignKeys(conn, oid, sourceSchema),
+                  foreignKeys(conn, oid, sourceSchema, partitioned),
                   estimateRows(reltuples, relpages, pages),
                   pages,
                   partitioned,
@@ -395,20 +411,53 @@ public final class CatalogReader {
   }
 
   private static List<ForeignKeySpec> foreignKeys(
-      Connection conn, long oid, UnaryOperator<String> sourceSchema) throws SQLException {
+      Connection conn, long oid, UnaryOperator<String> sourceSchema, boolean partitioned)
+      throws SQLException {
     List<ForeignKeySpec> out = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement(FOREIGN_KEYS_SQL)) {
       ps.setLong(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          String referenced = SchemaMap.key(sourceSchema.apply(rs.getString(4)), rs.getString(3));
-          out.add(
-              new ForeignKeySpec(
-                  rs.getString(1), strings(rs.getArray(2)), referenced, strings(rs.getArray(5))));
+          out.add(foreignKey(rs, 0, sourceSchema));
         }
       }
     }
-    return out;
+    if (!partitioned) {
+      return out;
+    }
+    // Keys declared on partitions (Pagila's payment_p2022_01 .. 06), not on the table: kept, each
+    // shape once, to be recreated on the tenant's partition.
+    java.util.Map<String, ForeignKeySpec> byShape = new java.util.LinkedHashMap<>();
+    out.forEach(k -> byShape.put(k.shape(), k));
+    try (PreparedStatement ps = conn.prepareStatement(PARTITION_FOREIGN_KEYS_SQL)) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ForeignKeySpec key = foreignKey(rs, 1, sourceSchema).onPartitions(true);
+          byShape.putIfAbsent(key.shape(), key);
+        }
+      }
+    }
+    return List.copyOf(byShape.values());
+  }
+
+  /** The key in the current row of a {@link #FOREIGN_KEYS_SQL} result, {@code shift} columns on. */
+  private static ForeignKeySpec foreignKey(
+      ResultSet rs, int shift, UnaryOperator<String> sourceSchema) throws SQLException {
+    String referenced =
+        SchemaMap.key(sourceSchema.apply(rs.getString(4 + shift)), rs.getString(3 + shift));
+    return new ForeignKeySpec(
+        rs.getString(1),
+        strings(rs.getArray(2 + shift)),
+        referenced,
+        strings(rs.getArray(5 + shift)),
+        rs.getString(6 + shift).charAt(0),
+        rs.getString(7 + shift).charAt(0),
+        rs.getString(8 + shift).charAt(0),
+        rs.getBoolean(9 + shift),
+        rs.getBoolean(10 + shift),
+        strings(rs.getArray(11 + shift)),
+        false);
   }
 
   private static List<String> leafPartitions(Connection conn, long oid) throws SQLException {

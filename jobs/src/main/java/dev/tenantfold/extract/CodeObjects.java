@@ -126,9 +126,15 @@ public record CodeObjects(
 
   /**
    * A view or materialized view of {@code schema}, in creation order (a view after the views it
-   * reads).
+   * reads); {@code populated} is false for a materialized view created {@code WITH NO DATA} (or
+   * never refreshed) in the source, which stays unfilled in the target.
    */
-  public record ViewSpec(String schema, String name, boolean materialized, String definition) {
+  public record ViewSpec(
+      String schema, String name, boolean materialized, String definition, boolean populated) {
+    public ViewSpec(String schema, String name, boolean materialized, String definition) {
+      this(schema, name, materialized, definition, true);
+    }
+
     public String kind() {
       return materialized ? "materialized view" : "view";
     }
@@ -148,6 +154,46 @@ public record CodeObjects(
       return name.contains(".") ? name.substring(0, name.indexOf('.')) : "public";
     }
 
+    /**
+     * Whether the source runs it with its owner's rights ({@code SECURITY DEFINER} in the header
+     * {@code pg_get_functiondef} prints, before the body).
+     */
+    public boolean securityDefiner() {
+      if (definition == null) {
+        return false;
+      }
+      int body = definition.indexOf("\nAS ");
+      String header = body < 0 ? definition : definition.substring(0, body);
+      return header.contains("\n SECURITY DEFINER");
+    }
+
+    /** Its identity in {@code schema} (a quoted name), for ALTER FUNCTION: {@code s.f(int)}. */
+    public String signatureIn(String schema) {
+      return nameIn(schema) + signature.substring(signature.indexOf('('));
+    }
+
+    /** Its name in {@code schema} (a quoted name), without arguments. */
+    public String nameIn(String schema) {
+      return schema + "." + qualifiedName.substring(qualifiedName.indexOf('.') + 1);
+    }
+
+    /** Its name without schema or arguments, unquoted: {@code shout} for {@code sales.shout()}. */
+    public String bareName() {
+      String key = signature.substring(0, signature.indexOf('('));
+      return key.startsWith(sourceSchema() + ".")
+          ? key.substring(sourceSchema().length() + 1)
+          : key;
+    }
+
+    /**
+     * The definition creating the function as {@code target} instead (a quoted qualified name, no
+     * arguments).
+     */
+    public String definitionAs(String target) {
+      return definition.replaceFirst(
+          Pattern.quote(qualifiedName) + "\\(", Matcher.quoteReplacement(target) + "(");
+    }
+
     /** The definition creating the function in {@code schema} instead (a quoted name). */
     public String definitionIn(String schema) {
       return definition.replaceFirst(
@@ -163,11 +209,41 @@ public record CodeObjects(
    * function unqualified; {@code function} is the signature of the function it executes.
    */
   public record TriggerSpec(
-      String table, String name, String definition, String function, boolean builtInFunction) {}
+      String table, String name, String definition, String function, boolean builtInFunction) {
+    private static final Pattern PARTS =
+        Pattern.compile(
+            "(?s)^(CREATE (?:CONSTRAINT )?TRIGGER \\S+ .*? ON )(\\S+)( .*EXECUTE"
+                + " (?:FUNCTION|PROCEDURE) )(\\S+?)(\\(.*)$");
+
+    /** A row trigger ({@code FOR EACH ROW}): it sees one row of one tenant at a time. */
+    public boolean rowLevel() {
+      return definition.contains(" FOR EACH ROW ");
+    }
+
+    /**
+     * Whether it declares transition tables ({@code REFERENCING NEW TABLE}), which PostgreSQL
+     * refuses on a partition.
+     */
+    public boolean transitionTables() {
+      return definition.contains(" REFERENCING ");
+    }
+
+    /**
+     * The definition on {@code table} (a quoted qualified name) executing {@code function} (a
+     * quoted qualified name) instead; empty when the definition does not parse.
+     */
+    public Optional<String> definitionOn(String table, String function) {
+      Matcher m = PARTS.matcher(definition);
+      if (!m.matches()) {
+        return Optional.empty();
+      }
+      return Optional.of(m.group(1) + table + m.group(3) + function + m.group(5));
+    }
+  }
 
   private static final String VIEWS_SQL =
       """
-      SELECT c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), n.nspname
+      SELECT c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), n.nspname, c.relkind <> 'm' OR c.relispopulated
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = ANY (?) AND c.relkind IN ('v', 'm')
        ORDER BY c.oid
@@ -299,7 +375,8 @@ public record CodeObjects(
                     rs.getString(4),
                     rs.getString(1),
                     rs.getBoolean(2),
-                    stripSemicolon(rs.getString(3)))));
+                    stripSemicolon(rs.getString(3)),
+                    rs.getBoolean(5))));
     List<String[]> dependencies = new ArrayList<>();
     query(
         conn,

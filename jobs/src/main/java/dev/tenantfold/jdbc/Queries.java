@@ -29,6 +29,15 @@ public final class Queries {
     }
   }
 
+  /** The text {@code sql} returns in its one row. */
+  public static String string(Connection conn, String sql, String... params) throws SQLException {
+    try (PreparedStatement ps = prepare(conn, sql, params);
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   private static PreparedStatement prepare(Connection conn, String sql, String... params)
       throws SQLException {
     PreparedStatement ps = conn.prepareStatement(sql);

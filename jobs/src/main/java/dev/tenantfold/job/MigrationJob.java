@@ -347,7 +347,9 @@ public final class MigrationJob {
               + String.join(", ", notRecreated.subList(0, Math.min(10, notRecreated.size())))
               + (notRecreated.size() > 10 ? ", ..." : ""));
     }
-    TargetDdl ddl = TargetDdl.of(config.target(), config.tenantColumn());
+    TargetDdl ddl =
+        TargetDdl.of(config.target(), config.tenantColumn())
+            .forTenants(config.tenants().stream().map(t -> t.id()).toList());
     Map<String, String> failedTables =
         ddl.apply(target, planned, config.options().publishLockTimeout());
     if (!ddl.skipped().isEmpty()) {

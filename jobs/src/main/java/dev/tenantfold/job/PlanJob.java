@@ -4,6 +4,8 @@ import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.jdbc.SessionName;
+import dev.tenantfold.load.TargetDdl;
+import dev.tenantfold.load.TenantRoles;
 import dev.tenantfold.report.PlanWriter;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.ReportWriter;
@@ -86,6 +88,17 @@ public final class PlanJob {
       plan =
           planning.withObjects(
               planning.schema(catalogs.target(), catalogs.tenants()), catalogs.tenants());
+      // As run refuses it: tenant code needs its tenants' roles (docs/security.md).
+      List<String> codeTenants =
+          TargetDdl.of(config.target(), config.tenantColumn())
+              .forTenants(config.tenants().stream().map(TenantConfig::id).toList())
+              .codeTenants(plan);
+      try {
+        new TenantRoles(config.tenantColumn(), config.target().rowLevelSecurity())
+            .check(target, codeTenants);
+      } catch (SQLException e) {
+        codeTenants.forEach(t -> unreadable.putIfAbsent(t, e.getMessage()));
+      }
     }
     List<String> ids = config.tenants().stream().map(TenantConfig::id).toList();
     PlanWriter.print(plan, ids, unreadable, out);

@@ -15,6 +15,7 @@ import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.load.CompatSchemas;
 import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.load.StagingTable;
+import dev.tenantfold.load.TargetDdl;
 import dev.tenantfold.load.TenantPublisher;
 import dev.tenantfold.load.TenantPublisher.Publication;
 import dev.tenantfold.progress.ProgressTracker;
@@ -298,6 +299,7 @@ final class TenantMigration {
                 : List.of());
     int publishPid = -1;
     AtomicReference<CompatSchemas.Rebuilt> compatRebuilt = new AtomicReference<>();
+    TargetDdl tenantCode = TargetDdl.of(config.target(), config.tenantColumn());
     try {
       Connection conn = session.connection();
       publishPid = conn.unwrap(PGConnection.class).getBackendPID();
@@ -319,6 +321,9 @@ final class TenantMigration {
                           target,
                           target.code().tenant(tenant.id())));
             }
+            // The tenant's own triggers (run as its role) and the keys its source declares on
+            // partitions, on its new partitions.
+            tenantCode.installOnPartitions(c, target, tenant.id(), List.copyOf(stagedTables));
           });
     } catch (SQLException e) {
       // Only a lost connection leaves the outcome open; any other failure was rolled back.
@@ -354,13 +359,32 @@ final class TenantMigration {
               + tenant.id()
               + ": "
               + compatRebuilt.get().problems().size()
-              + " objects not recreated in its compatibility schemas: "
-              + String.join("; ", compatRebuilt.get().problems()));
+              + " objects not recreated in its compatibility schemas (the log lists each): "
+              + String.join("; ", CompatSchemas.summarize(compatRebuilt.get().problems())));
+    }
+    if (!tenantCode.skipped().isEmpty()) {
+      runNotes.add(
+          "tenant "
+              + tenant.id()
+              + ": "
+              + tenantCode.skipped().size()
+              + " of its triggers, their functions or its partitions' foreign keys not recreated: "
+              + String.join("; ", tenantCode.skipped()));
     }
     if (compatRebuilt.get() != null) {
       try {
-        CompatSchemas.of(config.target(), config.tenantColumn())
-            .refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);
+        List<String> unfilled =
+            CompatSchemas.of(config.target(), config.tenantColumn())
+                .refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);
+        if (!unfilled.isEmpty()) {
+          runNotes.add(
+              "tenant "
+                  + tenant.id()
+                  + ": "
+                  + unfilled.size()
+                  + " materialized views left unfilled: "
+                  + String.join("; ", unfilled));
+        }
       } catch (SQLException e) {
         LOG.warn(
             "Tenant {}: cannot fill the materialized views of its compatibility schema: {}",

@@ -83,6 +83,16 @@ public final class CompatSchemas {
   private final String tenantColumn;
   private final Optional<String> applicationRole;
   private final String prefix;
+  private final boolean rowLevelSecurity;
+  private final String tenantSetting;
+
+  /** The comment on the materialized view that stores a view's rows under row-level security. */
+  private static final String STORED_MARK = "tenantfold: the stored rows of a materialized view";
+
+  /** The name of the materialized view that stores the rows of materialized view {@code name}. */
+  static String storedName(String name) {
+    return Sql.boundedName(name + "__stored");
+  }
 
   /**
    * The compatibility schemas of {@code target}'s consolidated tables ({@code
@@ -95,16 +105,25 @@ public final class CompatSchemas {
         target.applicationRole(),
         target
             .compatSchemaPrefix()
-            .orElseThrow(() -> new IllegalStateException("target.compat-schemas is off")));
+            .orElseThrow(() -> new IllegalStateException("target.compat-schemas is off")),
+        target.rowLevelSecurity(),
+        target.tenantSetting());
   }
 
-  public CompatSchemas(
-      SchemaMap schemas, String tenantColumn, Optional<String> applicationRole, String prefix) {
+  private CompatSchemas(
+      SchemaMap schemas,
+      String tenantColumn,
+      Optional<String> applicationRole,
+      String prefix,
+      boolean rowLevelSecurity,
+      String tenantSetting) {
     this.targetSchema = schemas.defaultSchema();
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
     this.applicationRole = applicationRole;
     this.prefix = prefix;
+    this.rowLevelSecurity = rowLevelSecurity;
+    this.tenantSetting = tenantSetting;
   }
 
   /**
@@ -125,14 +144,18 @@ public final class CompatSchemas {
   }
 
   /**
-   * Fills the materialized views {@link #rebuild} created empty, each in its own transaction after
-   * the publish committed (filling them inside it would hold the consolidated tables' locks for as
-   * long as their queries run). One that fails stays empty, with a warning.
+   * Fills the materialized views {@link #rebuild} created empty, after the publish committed
+   * (filling them inside it would hold the consolidated tables' locks for as long as their queries
+   * run), as the tenant: {@code REFRESH} runs the view's query as its owner, the tenant's role,
+   * with row-level security on and the tenant setting naming the tenant, so it reads that tenant's
+   * rows only. One that fails stays empty; returns those, each with PostgreSQL's reason, for the
+   * run's notes.
    */
-  public void refresh(Connection conn, String tenantId, Rebuilt rebuilt, TargetSchema plan)
+  public List<String> refresh(Connection conn, String tenantId, Rebuilt rebuilt, TargetSchema plan)
       throws SQLException {
+    List<String> unfilled = new ArrayList<>();
     if (rebuilt.materializedViews().isEmpty()) {
-      return;
+      return unfilled;
     }
     boolean autoCommit = conn.getAutoCommit();
     conn.setAutoCommit(false);
@@ -145,6 +168,9 @@ public final class CompatSchemas {
               + String.join(
                   ", ", plan.tables().keySet().stream().sorted().map(schemas::relation).toList())
               + " IN ACCESS SHARE MODE");
+      // REFRESH runs the view's query as its owner, the tenant's role; the loader switches to it
+      // (it does not inherit the role's rights, and needs them to refresh).
+      TenantRoles.actAs(conn, tenantSetting, tenantId);
       for (String view : rebuilt.materializedViews()) {
         st.execute("SAVEPOINT tenantfold_refresh");
         try {
@@ -152,15 +178,18 @@ public final class CompatSchemas {
           st.execute("RELEASE SAVEPOINT tenantfold_refresh");
         } catch (SQLException e) {
           st.execute("ROLLBACK TO SAVEPOINT tenantfold_refresh");
+          String reason = e.getMessage().lines().findFirst().orElse("");
           LOG.warn(
               "Tenant {}: cannot fill materialized view {} of its compatibility schema: {} (left"
                   + " empty: REFRESH MATERIALIZED VIEW it)",
               tenantId,
               view,
-              e.getMessage().lines().findFirst().orElse(""));
+              reason);
+          unfilled.add("materialized view " + view + " not filled: " + reason);
         }
       }
       conn.commit();
+      return unfilled;
     } catch (SQLException e) {
       conn.rollback();
       throw e;
@@ -188,12 +217,34 @@ public final class CompatSchemas {
         CompatSchemaNames.mirrored(tenantSchemas, CompatViewSql.sourceSchemas(plan, code));
     Map<String, String> names = new LinkedHashMap<>();
     sources.forEach(s -> names.put(s, CompatSchemaNames.of(prefix, tenantId, s)));
+    String role = ident(TenantRoles.role(tenantId));
+    String loader = ident(Queries.string(conn, "SELECT current_user"));
     try (Statement st = conn.createStatement()) {
       dropAll(conn, st, tenantId, names);
       for (String source : sources) {
-        String schema = ident(names.get(source));
-        st.execute("CREATE SCHEMA " + schema);
-        st.execute("COMMENT ON SCHEMA " + schema + " IS " + literal(mark(tenantId, source)));
+        st.execute("CREATE SCHEMA " + ident(names.get(source)) + " AUTHORIZATION " + role);
+      }
+      // The tenant's consolidated tables this run leaves out keep their views; their binding to
+      // the tenant's role (made by the run that published them) is checked as the loader.
+      Map<String, List<String[]>> unplanned = new LinkedHashMap<>();
+      TenantRoles roles = new TenantRoles(tenantColumn, rowLevelSecurity);
+      for (String source : sources) {
+        String target = schemas.targetSchema(source);
+        List<String[]> tables = unplannedTables(conn, plan, target, tenantId);
+        unplanned.put(source, tables);
+        for (String[] table : tables) {
+          roles.bind(conn, target, Sql.qualified(target, table[0]), List.of(tenantId), false);
+        }
+      }
+      // Everything in the schemas is created by, owned by and run as the tenant's role, bound to
+      // the tenant's rows by its policies (TenantRoles): never the loader's rights.
+      TenantRoles.actAs(conn, tenantSetting, tenantId);
+      for (String source : sources) {
+        st.execute(
+            "COMMENT ON SCHEMA "
+                + ident(names.get(source))
+                + " IS "
+                + literal(mark(tenantId, source)));
       }
       int tables = 0;
       for (TargetTable table : plan.tables().values()) {
@@ -229,6 +280,35 @@ public final class CompatSchemas {
         }
         tables++;
       }
+      // The tenant's consolidated tables this run does not select (tables.include): their views
+      // stay, from the target's catalog.
+      for (String source : sources) {
+        for (String[] other : unplanned.getOrDefault(source, List.of())) {
+          List<String> columns = new ArrayList<>(List.of(other[1].split(",", -1)));
+          columns.add(tenantColumn);
+          String view = ident(names.get(source)) + "." + ident(other[0]);
+          st.execute(
+              "CREATE VIEW "
+                  + view
+                  + " AS SELECT "
+                  + Sql.idents(columns)
+                  + " FROM "
+                  + Sql.qualified(schemas.targetSchema(source), other[0])
+                  + " WHERE "
+                  + ident(tenantColumn)
+                  + " = "
+                  + literal(tenantId)
+                  + " WITH CASCADED CHECK OPTION");
+          st.execute(
+              "ALTER VIEW "
+                  + view
+                  + " ALTER COLUMN "
+                  + ident(tenantColumn)
+                  + " SET DEFAULT "
+                  + literal(tenantId));
+          tables++;
+        }
+      }
       // The tenant's code, its names resolving as in the source: the tenant's compatibility schemas
       // in its search-path order, then
       // the target schemas (types, domains). Functions first (bodies checked when called), then
@@ -238,22 +318,39 @@ public final class CompatSchemas {
       tenantSchemas.forEach(s -> path.add(ident(schemas.targetSchema(s))));
       path.add(ident(targetSchema));
       path.add("pg_catalog");
+      // Last, so a caller's temporary objects never shadow the tenant's in its SECURITY DEFINER
+      // code.
+      path.add("pg_temp");
       st.execute("SET LOCAL search_path TO " + String.join(", ", path));
       st.execute("SET LOCAL check_function_bodies = off");
       List<Pending> pending = new ArrayList<>();
       for (CodeObjects.FunctionSpec function : code.functions()) {
         if (function.definition() != null) {
           String source = CompatViewSql.sourceSchemaOf(function);
+          String schema = ident(names.get(source));
+          // Run as the tenant's role whoever calls it: an invoker's function would run with the
+          // caller's rights, which set_config could point at any tenant.
+          boolean routine =
+              function.kind().equals("function") || function.kind().equals("procedure");
           pending.add(
               new Pending(
                   function.kind() + " " + function.signature(),
-                  function.definitionIn(ident(names.get(source))),
+                  function.definitionIn(schema)
+                      + (routine
+                          ? ";\nALTER "
+                              + function.kind().toUpperCase(java.util.Locale.ROOT)
+                              + " "
+                              + function.signatureIn(schema)
+                              + " SECURITY DEFINER SET search_path = "
+                              + String.join(", ", path)
+                          : ""),
                   null));
         }
       }
       List<String> problems = new ArrayList<>();
       Map<String, Set<String>> mirrored = CompatViewSql.mirroredNames(plan, code, sources);
       Map<String, String> materialized = new LinkedHashMap<>();
+      List<String> stored = new ArrayList<>();
       for (CodeObjects.ViewSpec view : code.views()) {
         String label = view.kind() + " " + SchemaMap.key(view.schema(), view.name());
         CompatViewSql.Rewrite rewrite =
@@ -263,36 +360,67 @@ public final class CompatSchemas {
           continue;
         }
         String name = ident(names.get(view.schema())) + "." + ident(view.name());
-        pending.add(
-            new Pending(
-                label,
-                view.materialized()
-                    ? "CREATE MATERIALIZED VIEW "
-                        + name
-                        + " AS "
-                        + rewrite.definition()
-                        + " WITH NO DATA"
-                    : "CREATE VIEW " + name + " AS " + rewrite.definition(),
-                name));
-        if (view.materialized()) {
-          materialized.put(label, name);
+        String sql;
+        String filled = name;
+        if (!view.materialized()) {
+          sql = "CREATE VIEW " + name + " AS " + rewrite.definition();
+        } else if (!rowLevelSecurity) {
+          sql =
+              "CREATE MATERIALIZED VIEW " + name + " AS " + rewrite.definition() + " WITH NO DATA";
+        } else {
+          // A materialized view has no row-level security: its rows are stored apart, and the name
+          // the application reads is a view showing them to a session of this tenant only.
+          filled = ident(names.get(view.schema())) + "." + ident(storedName(view.name()));
+          stored.add(filled);
+          sql =
+              "CREATE MATERIALIZED VIEW "
+                  + filled
+                  + " AS "
+                  + rewrite.definition()
+                  + " WITH NO DATA;\nCOMMENT ON MATERIALIZED VIEW "
+                  + filled
+                  + " IS "
+                  + literal(STORED_MARK)
+                  + ";\nCREATE VIEW "
+                  + name
+                  + " AS SELECT * FROM "
+                  + filled
+                  + " WHERE current_setting("
+                  + literal(tenantSetting)
+                  + ", true) = "
+                  + literal(tenantId);
+        }
+        pending.add(new Pending(label, sql, filled));
+        if (view.materialized() && view.populated()) {
+          materialized.put(label, filled);
         }
       }
       List<String> created = createAll(conn, st, pending, List.copyOf(names.values()), problems);
       st.execute("RESET check_function_bodies");
       st.execute("RESET search_path");
       if (applicationRole.isPresent()) {
-        String role = ident(applicationRole.get());
+        String app = ident(applicationRole.get());
         for (String schema : names.values()) {
-          st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + role);
+          st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + app);
           st.execute(
               "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
                   + ident(schema)
                   + " TO "
-                  + role);
-          st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + ident(schema) + " TO " + role);
+                  + app);
+          st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + ident(schema) + " TO " + app);
+        }
+        for (String view : stored) {
+          if (Queries.bool(conn, "SELECT to_regclass(?) IS NOT NULL", view)) {
+            st.execute("REVOKE ALL ON " + view + " FROM " + app);
+          }
         }
       }
+      // The views united in the target schema belong to the loader and read the tenant's views.
+      for (String schema : names.values()) {
+        st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + loader);
+        st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA " + ident(schema) + " TO " + loader);
+      }
+      TenantRoles.actAsLoader(conn);
       problems.addAll(unionViews(conn, st, plan));
       problems.forEach(
           p -> LOG.warn("Tenant {}: compatibility schemas {}: {}", tenantId, names.values(), p));
@@ -304,6 +432,70 @@ public final class CompatSchemas {
               .toList();
       return new Rebuilt(List.copyOf(names.values()), tables, created.size(), problems, toFill);
     }
+  }
+
+  /**
+   * The consolidated tables in {@code targetSchema} that hold a partition of {@code tenantId} but
+   * are not in {@code plan} (left out of this run by tables.include): name, and the columns other
+   * than the tenant column in order, comma-joined.
+   */
+  private List<String[]> unplannedTables(
+      Connection conn, TargetSchema plan, String targetSchema, String tenantId)
+      throws SQLException {
+    List<String[]> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT c.relname, (SELECT string_agg(a.attname, ',' ORDER BY a.attnum) FROM"
+                + " pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT"
+                + " a.attisdropped AND a.attname <> ?) FROM pg_class c JOIN pg_namespace n ON"
+                + " n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = 'p' AND EXISTS"
+                + " (SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE"
+                + " i.inhparent = c.oid AND pg_get_expr(p.relpartbound, p.oid) = ?) ORDER BY 1")) {
+      ps.setString(1, tenantColumn);
+      ps.setString(2, targetSchema);
+      ps.setString(3, "FOR VALUES IN (" + literal(tenantId) + ")");
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (plan.table(schemas.keyOfTarget(targetSchema, rs.getString(1))).isEmpty()) {
+            out.add(new String[] {rs.getString(1), rs.getString(2)});
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code problems} grouped for a person: one line per kind of problem (the reason, with quoted
+   * names and the object's own name left out), most frequent first, with its count and one sample.
+   * The full list is in the log.
+   */
+  public static List<String> summarize(List<String> problems) {
+    Map<String, List<String>> byKind = new LinkedHashMap<>();
+    for (String problem : problems) {
+      int at = problem.indexOf(" not recreated");
+      if (at < 0) {
+        at = problem.indexOf(" not united");
+      }
+      String kind =
+          (at < 0 ? problem : problem.substring(at + 1))
+              .replaceAll("\"[^\"]*\"", "\"...\"")
+              .replaceAll(" in [^ :]+:", ":");
+      byKind.computeIfAbsent(kind, k -> new ArrayList<>()).add(problem);
+    }
+    return byKind.entrySet().stream()
+        .sorted((x, y) -> y.getValue().size() - x.getValue().size())
+        .map(
+            e ->
+                e.getValue().size() == 1
+                    ? e.getValue().get(0)
+                    : e.getValue().size()
+                        + " x "
+                        + e.getKey()
+                        + " (e.g. "
+                        + e.getValue().get(0)
+                        + ")")
+        .toList();
   }
 
   /** The comment marking the compatibility schema of {@code tenantId}'s {@code sourceSchema}. */
@@ -368,8 +560,23 @@ public final class CompatSchemas {
         }
       }
     }
+    String role = TenantRoles.role(tenantId);
     for (String schema : drop) {
+      // The tenant's role owns its schemas; the loader acts as it (it does not inherit its rights).
+      boolean owned =
+          Queries.exists(
+              conn,
+              "SELECT 1 FROM pg_namespace WHERE nspname = ? AND nspowner::regrole::text ="
+                  + " quote_ident(?) AND NOT pg_has_role(current_user, nspowner, 'USAGE')",
+              schema,
+              role);
+      if (owned) {
+        st.execute("SET LOCAL ROLE " + ident(role));
+      }
       st.execute("DROP SCHEMA " + ident(schema) + " CASCADE");
+      if (owned) {
+        st.execute("SET LOCAL ROLE NONE");
+      }
     }
   }
 
@@ -399,7 +606,10 @@ public final class CompatSchemas {
                 + ") FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE"
                 + " starts_with(obj_description(n.oid, 'pg_namespace'), "
                 + literal(MARK)
-                + ") AND c.relkind IN ('v', 'm') ORDER BY c.relname, n.nspname")) {
+                + ") AND c.relkind IN ('v', 'm') AND obj_description(c.oid, 'pg_class') IS DISTINCT"
+                + " FROM "
+                + literal(STORED_MARK)
+                + " ORDER BY c.relname, n.nspname")) {
       while (rs.next()) {
         String[] owner = marked(rs.getString(3));
         String key = SchemaMap.key(owner[1], rs.getString(1));
@@ -415,6 +625,11 @@ public final class CompatSchemas {
       String target = schemas.relation(view.getKey());
       String where = schemas.targetSchemaOf(view.getKey());
       String name = SchemaMap.nameOf(view.getKey());
+      if (Queries.exists(
+          conn, "SELECT 1 FROM pg_class WHERE oid = to_regclass(?) AND relkind = 'p'", target)) {
+        // A consolidated table this run does not select: its views are table views, not unions.
+        continue;
+      }
       boolean ours =
           Queries.exists(
               conn,

@@ -163,6 +163,11 @@ public final class RowLevelSecurity {
       if (policyExists(conn, parent, other)) {
         st.execute("DROP POLICY " + ident(other) + " ON " + parent);
       }
+      if (policyExists(conn, parent, TenantRoles.OPEN_POLICY)) {
+        // Opened for every session while row-level security was off (TenantRoles.bind): with it on,
+        // that policy would let every session see every tenant.
+        st.execute("DROP POLICY " + ident(TenantRoles.OPEN_POLICY) + " ON " + parent);
+      }
       if (access == Access.TENANT
           && !Queries.exists(
               conn,

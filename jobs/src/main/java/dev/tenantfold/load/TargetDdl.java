@@ -68,6 +68,15 @@ public final class TargetDdl {
   private final String tenantColumn;
   private final Optional<RowLevelSecurity> rowLevelSecurity;
 
+  /** The run's tenants (config order): those whose code is recreated get their role bound. */
+  private final List<String> tenantIds;
+
+  /**
+   * {@code target.compat-schema-prefix} when compatibility schemas are on: the tenant's functions
+   * its trigger functions call are found there.
+   */
+  private final Optional<String> compatPrefix;
+
   /**
    * What {@link #apply} could not build and went on without (an object, a default), with why: the
    * run's notes list them.
@@ -85,15 +94,56 @@ public final class TargetDdl {
 
   public TargetDdl(
       SchemaMap schemas, String tenantColumn, Optional<RowLevelSecurity> rowLevelSecurity) {
+    this(schemas, tenantColumn, rowLevelSecurity, List.of(), Optional.empty());
+  }
+
+  private TargetDdl(
+      SchemaMap schemas,
+      String tenantColumn,
+      Optional<RowLevelSecurity> rowLevelSecurity,
+      List<String> tenantIds,
+      Optional<String> compatPrefix) {
     this.schema = schemas.defaultSchema();
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
     this.rowLevelSecurity = rowLevelSecurity;
+    this.tenantIds = List.copyOf(tenantIds);
+    this.compatPrefix = compatPrefix;
+  }
+
+  /**
+   * The same DDL for a run of {@code tenantIds}: the roles of those whose code is recreated (every
+   * tenant with compatibility schemas, otherwise those with triggers) are checked or created and
+   * bound to their rows of every consolidated table ({@link TenantRoles}).
+   */
+  public TargetDdl forTenants(List<String> tenantIds) {
+    return new TargetDdl(schemas, tenantColumn, rowLevelSecurity, tenantIds, compatPrefix);
+  }
+
+  /**
+   * The tenants of this run whose code runs as their own role: all of them with compatibility
+   * schemas (the role owns them), otherwise those with triggers executing a function of theirs.
+   */
+  public List<String> codeTenants(TargetSchema target) {
+    if (target.code().compatSchemas()) {
+      return tenantIds;
+    }
+    return tenantIds.stream()
+        .filter(
+            t ->
+                target.tables().keySet().stream()
+                    .anyMatch(k -> !target.code().triggers(target, k, t).functions().isEmpty()))
+        .toList();
   }
 
   /** The DDL {@code target} asks for: its schemas, and row-level security when configured. */
   public static TargetDdl of(TargetConfig target, String tenantColumn) {
-    return new TargetDdl(target.schemas(), tenantColumn, RowLevelSecurity.of(target, tenantColumn));
+    return new TargetDdl(
+        target.schemas(),
+        tenantColumn,
+        RowLevelSecurity.of(target, tenantColumn),
+        List.of(),
+        target.compatSchemaPrefix());
   }
 
   /**
@@ -118,15 +168,17 @@ public final class TargetDdl {
       // Domains and functions live in the target schema their source schema maps to, as tables do
       // (sales.quote_ref() in sales).
       domainsUsed(target).forEach(k -> targetSchemas.add(schemas.targetSchemaOf(k)));
+      if (target.code().compatSchemas()) {
+        // A source schema holding only views (AdventureWorks' hr, pe, ...): the views united in
+        // the target schema need it.
+        target.code().tenants().values().stream()
+            .flatMap(c -> c.views().stream())
+            .forEach(v -> targetSchemas.add(schemas.targetSchema(v.schema())));
+      }
       for (String key : target.tables().keySet()) {
         target
             .code()
             .defaultFunctions(target, key)
-            .forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
-        target
-            .code()
-            .triggers(target, key)
-            .functions()
             .forEach(f -> targetSchemas.add(schemas.targetSchema(f.sourceSchema())));
       }
       // Definitions were read under the tenants' schemas as the search path: they are replayed
@@ -228,6 +280,18 @@ public final class TargetDdl {
           conn.rollback();
         }
       }
+      List<String> codeTenants = codeTenants(target);
+      TenantRoles tenantRoles = new TenantRoles(tenantColumn, rowLevelSecurity.isPresent());
+      if (roleProblem == null && !codeTenants.isEmpty()) {
+        try {
+          serialize(st, timeout);
+          tenantRoles.ensure(conn, codeTenants);
+          conn.commit();
+        } catch (SQLException e) {
+          conn.rollback();
+          roleProblem = e.getMessage();
+        }
+      }
       for (TargetTable table : target.tables().values()) {
         Optional<String> problem =
             Optional.ofNullable(schemaProblem)
@@ -265,7 +329,7 @@ public final class TargetDdl {
           String own = schemas.targetSchemaOf(table.name());
           ensureDefaults(conn, st, table, target.code().defaultFunctions(target, table.name()));
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
-          ensureTriggers(conn, st, table, target.code().triggers(target, table.name()));
+          dropConsolidatedTriggers(conn, st, table, target.code().triggerNames(table.name()));
           if (rowLevelSecurity.isPresent()) {
             rowLevelSecurity
                 .get()
@@ -274,6 +338,17 @@ public final class TargetDdl {
                     own,
                     schemas.relation(table.name()),
                     shared ? RowLevelSecurity.Access.SHARED : RowLevelSecurity.Access.TENANT);
+          }
+          tenantRoles.bind(conn, own, schemas.relation(table.name()), codeTenants, shared);
+          for (ColumnSpec c : shared ? List.<ColumnSpec>of() : table.columns()) {
+            String sequence = sequence(schemas, table.name(), c.name());
+            if (c.generatedBySequence() && sequenceExists(conn, sequence)) {
+              // The tenant's code inserts without ids, as its application does.
+              tenantRoles.grantSequence(conn, sequence, codeTenants);
+            }
+          }
+          for (String tenant : tenantIds) {
+            installOnPartitions(conn, target, tenant, List.of(table.name()));
           }
           conn.commit();
         } catch (SQLException e) {
@@ -295,6 +370,29 @@ public final class TargetDdl {
             target.foreignKeys(table.name()).stream()
                 .filter(k -> !failed.containsKey(k.referencedTable()))
                 .toList();
+        // Never dropped silently: the source's keys the target cannot recreate are in the notes.
+        for (ForeignKeySpec key : target.objects(table.name()).foreignKeys()) {
+          if (keys.stream().noneMatch(k -> k.name().equals(key.name()))) {
+            skipped.add(
+                "foreign key "
+                    + key.name()
+                    + " of "
+                    + table.name()
+                    + " ("
+                    + (target.table(key.referencedTable()).isEmpty()
+                        ? "its table " + key.referencedTable() + " is not consolidated"
+                        : failed.containsKey(key.referencedTable())
+                            ? "its table " + key.referencedTable() + " failed"
+                            : key.referencedTable().equals(table.name())
+                                ? "it references its own table"
+                                : target.inReferenceCycles().contains(table.name())
+                                    ? "its table is in a cycle of references"
+                                    : "the referenced columns are not a unique key of "
+                                        + key.referencedTable()
+                                        + " in the target")
+                    + ")");
+          }
+        }
         if (keys.isEmpty()) {
           continue;
         }
@@ -724,35 +822,166 @@ public final class TargetDdl {
   }
 
   /**
-   * Recreates the tenants' row triggers on the consolidated table, with the functions they execute
-   * in the target schema ({@link CodePlan#triggers}). A trigger on a partitioned table is cloned to
-   * every partition, including each tenant's staging table when it is attached; COPY into staging
-   * fires none, so loaded rows arrive as the source has them. A trigger already there (by name) is
-   * left alone; one the target cannot create is skipped with a warning.
+   * Drops the tenants' triggers an earlier version recreated on the consolidated table itself (one
+   * definition firing for every tenant's rows): they are recreated per tenant on its partition
+   * ({@link #installTriggers}). Changes nothing when there are none.
    */
-  private void ensureTriggers(
-      Connection conn, Statement st, TargetTable table, CodePlan.TableTriggers code)
-      throws SQLException {
-    if (code.triggers().isEmpty()) {
-      return;
-    }
+  private void dropConsolidatedTriggers(
+      Connection conn, Statement st, TargetTable table, Set<String> names) throws SQLException {
     String parent = schemas.relation(table.name());
-    for (CodeObjects.FunctionSpec function : code.functions()) {
-      tryDdl(
-          st,
-          schemas.requalify(function.definition()),
-          "function " + function.signature() + " for the triggers of " + parent);
-    }
-    for (CodeObjects.TriggerSpec trigger : code.triggers()) {
-      if (!Queries.exists(
+    for (String name : names) {
+      if (Queries.exists(
           conn,
-          "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ?",
+          "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ? AND NOT"
+              + " tgisinternal AND tgparentid = 0",
           parent,
-          trigger.name())) {
-        tryDdl(
-            st,
-            schemas.requalify(trigger.definition()),
-            "trigger " + trigger.name() + " of " + parent);
+          name)) {
+        st.execute("DROP TRIGGER " + ident(name) + " ON " + parent);
+      }
+    }
+  }
+
+  /**
+   * The quoted name of {@code function} in the tenant's own schema {@code role}: its own name for a
+   * function of public, else prefixed by its source schema ({@code sales__shout}), so functions of
+   * one name in two schemas stay two.
+   */
+  private static String tenantFunction(String role, CodeObjects.FunctionSpec function) {
+    String name =
+        SchemaMap.DEFAULT_SOURCE.equals(function.sourceSchema())
+            ? function.bareName()
+            : Sql.boundedName(function.sourceSchema() + "__" + function.bareName());
+    return ident(role) + "." + ident(name);
+  }
+
+  /**
+   * Recreates on {@code tenantId}'s partitions of {@code tables} (those it has published) the
+   * foreign keys the source declares on partitions rather than on the table (on the tenant's
+   * partition they hold for all the tenant's rows; one its rows break is skipped, in {@link
+   * #skipped()}), and its row triggers, each with its own definition ({@link CodePlan#triggers}):
+   * the functions they execute are created in the tenant's own schema (its role's name) as its
+   * role, {@code SECURITY DEFINER} with the replay search path pinned, so they run with the
+   * tenant's rights and its role's policies, whoever fires them. A trigger already on the partition
+   * (by name) is left alone (its function is replaced); one the target cannot create is skipped,
+   * named in {@link #skipped()}. Runs inside the caller's transaction (the publish, for a new
+   * partition).
+   */
+  public void installOnPartitions(
+      Connection conn, TargetSchema target, String tenantId, List<String> tables)
+      throws SQLException {
+    String role = TenantRoles.role(tenantId);
+    // The tenant's compatibility schemas first (its own functions and its rows' views, names as in
+    // the source), then the consolidated tables.
+    List<String> triggerPath = new ArrayList<>();
+    compatPrefix.ifPresent(
+        p ->
+            target
+                .code()
+                .searchPath()
+                .forEach(
+                    s ->
+                        triggerPath.add(
+                            dev.tenantfold.config.CompatSchemaNames.of(p, tenantId, s))));
+    replayPath(target).stream().filter(s -> !triggerPath.contains(s)).forEach(triggerPath::add);
+    String path = SearchPath.of(triggerPath) + ", pg_temp";
+    try (Statement st = conn.createStatement()) {
+      for (String table : tables) {
+        CodePlan.TableTriggers code = target.code().triggers(target, table, tenantId);
+        List<ForeignKeySpec> keys =
+            target.table(table).isPresent() && !target.rule(table).shared().isPresent()
+                ? target.foreignKeys(table).stream().filter(ForeignKeySpec::onPartitions).toList()
+                : List.of();
+        if (code.triggers().isEmpty() && keys.isEmpty()) {
+          continue;
+        }
+        String parent = schemas.relation(table);
+        String partition = TenantPublisher.existingPartition(conn, parent, tenantId);
+        if (partition == null) {
+          continue;
+        }
+        for (ForeignKeySpec key : keys) {
+          if (!constraintExists(conn, partition, key.name())) {
+            addForeignKey(
+                conn,
+                st,
+                partition,
+                key,
+                target.rule(key.referencedTable()).shared().isPresent(),
+                "foreign key "
+                    + key.name()
+                    + " of "
+                    + table
+                    + " (declared on partitions in the source) on the partition of tenant "
+                    + tenantId);
+          }
+        }
+        for (CodeObjects.FunctionSpec function : code.functions()) {
+          st.execute("SAVEPOINT tenantfold_object");
+          try {
+            st.execute("SET LOCAL ROLE " + ident(role));
+            st.execute("SET LOCAL search_path TO " + path);
+            st.execute("SET LOCAL check_function_bodies = off");
+            st.execute(schemas.requalify(function.definitionAs(tenantFunction(role, function))));
+            st.execute(
+                "ALTER FUNCTION "
+                    + tenantFunction(role, function)
+                    + function.signature().substring(function.signature().indexOf('('))
+                    + " SECURITY DEFINER SET search_path = "
+                    + path);
+            st.execute("SET LOCAL ROLE NONE");
+            st.execute("RELEASE SAVEPOINT tenantfold_object");
+          } catch (SQLException e) {
+            st.execute("ROLLBACK TO SAVEPOINT tenantfold_object");
+            LOG.warn(
+                "Cannot recreate function {} of tenant {} for its triggers: {}",
+                function.signature(),
+                tenantId,
+                reason(e));
+            skipped.add(
+                "function "
+                    + function.signature()
+                    + " of tenant "
+                    + tenantId
+                    + " for its triggers ("
+                    + reason(e)
+                    + ")");
+          }
+        }
+        for (CodeObjects.TriggerSpec trigger : code.triggers()) {
+          if (Queries.exists(
+              conn,
+              "SELECT 1 FROM pg_trigger WHERE tgrelid = ?::regclass AND tgname = ?",
+              partition,
+              trigger.name())) {
+            continue;
+          }
+          String function =
+              trigger.builtInFunction()
+                  ? trigger.function().substring(0, trigger.function().indexOf('('))
+                  : code.functions().stream()
+                      .filter(f -> f.signature().equals(trigger.function()))
+                      .findFirst()
+                      .map(f -> tenantFunction(role, f))
+                      .orElseThrow();
+          Optional<String> sql = trigger.definitionOn(partition, function);
+          if (sql.isEmpty()) {
+            skipped.add(
+                "trigger "
+                    + trigger.name()
+                    + " of tenant "
+                    + tenantId
+                    + " on "
+                    + parent
+                    + " (its definition does not parse: "
+                    + trigger.definition()
+                    + ")");
+            continue;
+          }
+          tryDdl(
+              st,
+              "SET LOCAL search_path TO " + path + "; " + schemas.requalify(sql.get()),
+              "trigger " + trigger.name() + " of tenant " + tenantId + " on " + partition);
+        }
       }
     }
   }
@@ -786,29 +1015,137 @@ public final class TargetDdl {
             key.referencedTable());
         continue;
       }
-      List<String> columns = new ArrayList<>();
-      List<String> referenced = new ArrayList<>();
-      if (!parentShared) {
-        columns.add(tenantColumn);
-        referenced.add(tenantColumn);
+      if (key.onPartitions()) {
+        // Declared on partitions in the source: recreated on each tenant's partition at its
+        // publish (installOnPartitions).
+        continue;
       }
-      columns.addAll(key.columns());
-      referenced.addAll(key.referencedColumns());
+      addForeignKey(
+          conn, st, child, key, parentShared, "foreign key " + key.name() + " of " + child);
+    }
+  }
+
+  /**
+   * Adds {@code key} to {@code table} (the consolidated table, or a tenant's partition) as the
+   * source declares it ({@link #foreignKeySql}), with a CHECK for MATCH FULL; what the target
+   * cannot keep, or cannot build, is in {@link #skipped()}.
+   */
+  private void addForeignKey(
+      Connection conn,
+      Statement st,
+      String table,
+      ForeignKeySpec key,
+      boolean parentShared,
+      String what)
+      throws SQLException {
+    int version = Integer.parseInt(Queries.string(conn, "SHOW server_version_num"));
+    List<String> lost = new ArrayList<>();
+    String sql = foreignKeySql(table, key, parentShared, version, lost);
+    lost.forEach(l -> skipped.add(what + ": " + l));
+    tryDdl(st, sql, what);
+    if (key.match() == 'f'
+        && key.columns().size() > 1
+        && !constraintExists(conn, table, matchName(key))) {
+      List<String> allNull = key.columns().stream().map(c -> ident(c) + " IS NULL").toList();
+      List<String> noneNull = key.columns().stream().map(c -> ident(c) + " IS NOT NULL").toList();
       tryDdl(
           st,
           "ALTER TABLE "
-              + child
+              + table
               + " ADD CONSTRAINT "
-              + ident(key.name())
-              + " FOREIGN KEY ("
-              + Sql.idents(columns)
-              + ") REFERENCES "
-              + schemas.relation(key.referencedTable())
-              + " ("
-              + Sql.idents(referenced)
-              + ")",
-          "foreign key " + key.name() + " of " + child);
+              + ident(matchName(key))
+              + " CHECK (("
+              + String.join(" AND ", allNull)
+              + ") OR ("
+              + String.join(" AND ", noneNull)
+              + "))",
+          what + " (MATCH FULL)");
     }
+  }
+
+  private static String matchName(ForeignKeySpec key) {
+    return Sql.boundedName(key.name() + "_match_full");
+  }
+
+  /**
+   * The {@code ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY} of {@code key} on {@code table},
+   * tenant-aware ({@code (tenant, columns) REFERENCES parent (tenant, key)} unless the parent is
+   * shared), with the source's actions and deferrability. The tenant column is never nulled or
+   * reset: {@code SET NULL} / {@code SET DEFAULT} on delete name the key's own columns (PostgreSQL
+   * 15 or later on the target); where the target cannot say that (older targets, and every {@code
+   * ON UPDATE SET ...}), the action becomes {@code NO ACTION} and {@code lost} says so. {@code
+   * MATCH FULL} becomes MATCH SIMPLE (the tenant column is never null, so FULL would refuse the
+   * rows whose key is all null, which the source accepts) plus a CHECK that the key is all null or
+   * none.
+   */
+  String foreignKeySql(
+      String table,
+      ForeignKeySpec key,
+      boolean parentShared,
+      int targetVersion,
+      List<String> lost) {
+    List<String> columns = new ArrayList<>();
+    List<String> referenced = new ArrayList<>();
+    if (!parentShared) {
+      columns.add(tenantColumn);
+      referenced.add(tenantColumn);
+    }
+    columns.addAll(key.columns());
+    referenced.addAll(key.referencedColumns());
+    StringBuilder sql =
+        new StringBuilder("ALTER TABLE ")
+            .append(table)
+            .append(" ADD CONSTRAINT ")
+            .append(ident(key.name()))
+            .append(" FOREIGN KEY (")
+            .append(Sql.idents(columns))
+            .append(") REFERENCES ")
+            .append(schemas.relation(key.referencedTable()))
+            .append(" (")
+            .append(Sql.idents(referenced))
+            .append(")");
+    List<String> setColumns = key.setColumns().isEmpty() ? key.columns() : key.setColumns();
+    char onDelete = key.onDelete();
+    if ((onDelete == 'n' || onDelete == 'd') && !parentShared && targetVersion < 150000) {
+      lost.add(
+          "ON DELETE "
+              + action(onDelete)
+              + " kept as NO ACTION (it would "
+              + (onDelete == 'n' ? "null" : "reset")
+              + " the tenant column; limiting it to the key's own columns needs PostgreSQL 15 on"
+              + " the target)");
+      onDelete = 'a';
+    }
+    sql.append(" ON DELETE ").append(action(onDelete));
+    if ((onDelete == 'n' || onDelete == 'd') && !parentShared) {
+      sql.append(" (").append(Sql.idents(setColumns)).append(")");
+    }
+    char onUpdate = key.onUpdate();
+    if ((onUpdate == 'n' || onUpdate == 'd') && !parentShared) {
+      lost.add(
+          "ON UPDATE "
+              + action(onUpdate)
+              + " kept as NO ACTION (PostgreSQL cannot limit it to the key's own columns, and it"
+              + " would "
+              + (onUpdate == 'n' ? "null" : "reset")
+              + " the tenant column)");
+      onUpdate = 'a';
+    }
+    sql.append(" ON UPDATE ").append(action(onUpdate));
+    if (key.deferrable()) {
+      sql.append(" DEFERRABLE INITIALLY ").append(key.deferred() ? "DEFERRED" : "IMMEDIATE");
+    }
+    return sql.toString();
+  }
+
+  private static String action(char code) {
+    return switch (code) {
+      case 'r' -> "RESTRICT";
+      case 'c' -> "CASCADE";
+      case 'n' -> "SET NULL";
+      case 'd' -> "SET DEFAULT";
+      default -> "NO ACTION";
+    };
   }
 
   private static boolean sequenceExists(Connection conn, String sequence) throws SQLException {

@@ -92,6 +92,11 @@ class LeastPrivilegeTest {
   /** The configuration a user writes: the loader on the target, the reader on every source. */
   private TenantfoldConfig config(
       String warehouse, Map<String, String> tenants, boolean rowLevelSecurity) {
+    return config(warehouse, tenants, rowLevelSecurity, "");
+  }
+
+  private TenantfoldConfig config(
+      String warehouse, Map<String, String> tenants, boolean rowLevelSecurity, String target) {
     StringBuilder list = new StringBuilder();
     tenants.forEach(
         (id, url) ->
@@ -106,7 +111,7 @@ class LeastPrivilegeTest {
         ConfigFactory.parseString(
             """
             tenantfold {
-              target { url = "%s", user = %s, row-level-security = %s %s }
+              target { url = "%s", user = %s, row-level-security = %s %s %s }
               tenants = [ %s ]
               report.dir = "%s"
             }
@@ -116,6 +121,7 @@ class LeastPrivilegeTest {
                     LOADER,
                     rowLevelSecurity,
                     rowLevelSecurity ? ", application-role = " + APP : "",
+                    target,
                     list,
                     reports)));
   }
@@ -204,6 +210,77 @@ class LeastPrivilegeTest {
         assertThat(table.loadedRows())
             .as("published rows of %s.%s", t.tenantId(), table.tableName())
             .isPositive();
+      }
+    }
+  }
+
+  /**
+   * Compatibility schemas run the tenants' code as their own roles: a loader without CREATEROLE
+   * gets the SQL an administrator runs once, and after it the run publishes, each compatibility
+   * schema owned by its tenant's role and readable by the application as that tenant only.
+   */
+  @Test
+  void tenantRolesAreCreatedOnceByAnAdministratorFromTheSqlTheRunPrints() throws Exception {
+    String first = source("lpa", 30);
+    String second = source("lpb", 20);
+    String warehouse = Fixtures.emptyWarehouse();
+    TestPostgres.execute(
+        warehouse,
+        "GRANT CREATE ON DATABASE "
+            + warehouse.substring(warehouse.lastIndexOf('/') + 1)
+            + " TO "
+            + LOADER
+            + "; GRANT CREATE ON SCHEMA public TO "
+            + LOADER);
+    Map<String, String> tenants = new java.util.LinkedHashMap<>();
+    tenants.put("lpa", first);
+    tenants.put("lpb", second);
+
+    // plan refuses what the run would fail on ...
+    PlanJob.Outcome plan =
+        new PlanJob(config(warehouse, tenants, true, ", compat-schemas = true"), spark)
+            .execute(
+                new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), Optional.empty());
+    assertThat(plan.clean()).as("plan without the tenant roles is clean").isFalse();
+    assertThat(plan.unreadable().get("lpa"))
+        .as("what plan says")
+        .contains("an administrator runs once: CREATE ROLE");
+    // ... and the run fails before loading anything, with the same SQL.
+    RunResult denied =
+        new MigrationJob(config(warehouse, tenants, true, ", compat-schemas = true"), spark)
+            .execute();
+    assertThat(denied.exitCode()).as("exit code without the tenant roles").isEqualTo(1);
+    String message = denied.tenants().get(0).message();
+    assertThat(message)
+        .as("what the run says")
+        .contains("tenantfold_tenant_lpa", "an administrator runs once: CREATE ROLE");
+    String sql = message.substring(message.indexOf("CREATE ROLE"));
+    sql = sql.substring(0, sql.lastIndexOf(';') + 1);
+    TestPostgres.execute(warehouse, sql);
+
+    RunResult published =
+        new MigrationJob(config(warehouse, tenants, true, ", compat-schemas = true"), spark)
+            .execute();
+    assertAllPublished(published);
+    assertThat(
+            RowSets.rows(
+                warehouse,
+                "SELECT nspname || ' ' || nspowner::regrole FROM pg_namespace WHERE nspname LIKE"
+                    + " 'tenant_lp%' ORDER BY 1"))
+        .as("compatibility schemas and their owners")
+        .containsExactly("tenant_lpa tenantfold_tenant_lpa", "tenant_lpb tenantfold_tenant_lpb");
+    try (var app = Roles.connect(warehouse, APP);
+        var st = app.createStatement()) {
+      st.execute("SET app.tenant_id = 'lpa'");
+      try (var rs =
+          st.executeQuery(
+              "SELECT (SELECT count(*) FROM tenant_lpa.customers), (SELECT count(*) FROM"
+                  + " tenant_lpb.customers)")) {
+        rs.next();
+        assertThat(rs.getLong(1))
+            .as("lpa's customers seen by lpa")
+            .isEqualTo(RowSets.count(first, "SELECT count(*) FROM customers"));
+        assertThat(rs.getLong(2)).as("lpb's customers seen by lpa").isZero();
       }
     }
   }

@@ -155,12 +155,28 @@ class SchemaFidelityCorpusTest {
    * The target's triggers: the source's, on the consolidated tables, with their functions in the
    * target schema of the function's own schema (sales' {@code shout()} in sales).
    */
-  private static final List<String> TARGET_TRIGGERS =
+  private static final List<String> SOURCE_TRIGGERS =
       List.of(
           "CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION"
               + " touch()",
           "CREATE TRIGGER quotes_shout BEFORE INSERT OR UPDATE ON sales.quotes FOR EACH ROW EXECUTE"
               + " FUNCTION sales.shout()");
+
+  /** Acme's triggers in the target: on its partitions, none on the consolidated tables. */
+  private static final String PARTITION_TRIGGERS =
+      """
+      SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+       WHERE NOT t.tgisinternal AND (c.relname LIKE '%acme%' OR c.relnamespace IN ('public'::regnamespace, 'sales'::regnamespace))
+       ORDER BY 1
+      """;
+
+  private static final List<String> TARGET_TRIGGERS =
+      List.of(
+          "CREATE TRIGGER orders_touch BEFORE UPDATE ON tenantfold_partitions.orders__acme FOR EACH"
+              + " ROW EXECUTE FUNCTION tenantfold_tenant_acme.touch()",
+          "CREATE TRIGGER quotes_shout BEFORE INSERT OR UPDATE ON"
+              + " tenantfold_partitions.sales__quotes__acme_edd75794 FOR EACH ROW EXECUTE FUNCTION"
+              + " tenantfold_tenant_acme.sales__shout()");
 
   /**
    * The target's columns: the tenant column first, then the source's with their NOT NULL, defaults
@@ -300,8 +316,13 @@ class SchemaFidelityCorpusTest {
                 + " payment_id)",
             "CREATE UNIQUE INDEX quote_events_pkey ON ONLY sales.quote_events USING btree"
                 + " (tenant_id, event_id)"));
-    roundTrip(
-        soft, acme, warehouse, TRIGGERS, TARGET_TRIGGERS, UnaryOperator.identity(), List.of());
+    // Triggers: each tenant's own, on its partition, executing its function in its own schema.
+    soft.assertThat(RowSets.rows(warehouse, PARTITION_TRIGGERS))
+        .as("the target's triggers")
+        .containsExactlyElementsOf(sorted(TARGET_TRIGGERS));
+    soft.assertThat(RowSets.rows(acme, TRIGGERS))
+        .as("the source's triggers")
+        .containsExactlyInAnyOrderElementsOf(SOURCE_TRIGGERS);
     roundTrip(
         soft,
         acme,
@@ -325,10 +346,10 @@ class SchemaFidelityCorpusTest {
                 "SELECT e->>'kind' || ' ' || (e->>'name') || ' ' || (e->>'outcome') FROM"
                     + " tenantfold.plans, jsonb_array_elements(plan->'code_objects') e"))
         .contains(
-            "trigger orders.orders_touch CONSOLIDATED",
-            "trigger sales.quotes.quotes_shout CONSOLIDATED",
-            "function touch() CONSOLIDATED",
-            "function sales.shout() CONSOLIDATED",
+            "trigger orders.orders_touch TENANT_PARTITION",
+            "trigger sales.quotes.quotes_shout TENANT_PARTITION",
+            "function touch() TENANT_PARTITION",
+            "function sales.shout() TENANT_PARTITION",
             "function region_code() CONSOLIDATED",
             "function sales.quote_ref() CONSOLIDATED",
             "domain qty CONSOLIDATED",

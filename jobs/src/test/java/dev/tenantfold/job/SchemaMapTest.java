@@ -191,9 +191,14 @@ class SchemaMapTest {
             RowSets.rows(
                 warehouse,
                 "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid ="
-                    + " p.pronamespace WHERE n.nspname IN ('public', 'sales_mt', 'sales') ORDER BY"
-                    + " 1"))
-        .containsExactly("label()", "sales_mt.label()", "sales_mt.shout()", "shout()");
+                    + " p.pronamespace WHERE n.nspname IN ('public', 'sales_mt', 'sales',"
+                    + " 'tenantfold_tenant_acme') ORDER BY 1"))
+        .as("trigger functions of one name in two schemas: two, in the tenant's own schema")
+        .containsExactly(
+            "label()",
+            "sales_mt.label()",
+            "tenantfold_tenant_acme.sales__shout()",
+            "tenantfold_tenant_acme.shout()");
     assertThat(
             RowSets.rows(
                 warehouse,
