@@ -38,13 +38,13 @@ public final class RowLevelSecurity {
   /** The policy on every tenant table. */
   public static final String TENANT_POLICY = "tenantfold_tenant_isolation";
 
-  /** The read policy a shared reference table will get ({@link Access#SHARED}). */
+  /** The read policy of a shared reference table ({@link Access#SHARED}). */
   public static final String SHARED_POLICY = "tenantfold_shared_read";
 
   /**
-   * Who may see a table's rows. Every consolidated table is {@code TENANT} today; shared reference
-   * tables (one copy for all tenants, a coming feature) plug in as {@code SHARED}: readable by
-   * every session, written only by the loader.
+   * Who may see a table's rows: a consolidated table is {@code TENANT}; a shared reference table
+   * (one copy for all tenants, a {@code shared} rule) is {@code SHARED}: readable by every session,
+   * written only by the loader.
    */
   public enum Access {
     TENANT,
