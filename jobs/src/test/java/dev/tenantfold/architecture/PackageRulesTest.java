@@ -24,6 +24,7 @@ class PackageRulesTest {
     "dev.tenantfold.report..",
     "dev.tenantfold.aws..",
     "dev.tenantfold.progress..",
+    "dev.tenantfold.catchup..",
     "dev.tenantfold.config..",
     "dev.tenantfold.jdbc.."
   };
