@@ -16,11 +16,11 @@ import org.postgresql.replication.LogSequenceNumber;
 
 /**
  * Where each tenant's catch-up stands, kept in the target's report schema: the slot and publication
- * the base copy was tied to, the position the slot started at and the position applied so far
- * (written in the same transaction as the applied rows), the tables and columns the base copy had,
- * and the keys changed since (what {@code cutover} checks). Three tables of their own, created on
- * first use: {@code catchup_state}, {@code catchup_tables}, {@code catchup_changed_keys}
- * (docs/catch-up.md).
+ * the base copy was tied to, the position the slot started at and the position applied so far and
+ * the number of changes applied (both written in the same transaction as the applied rows), the
+ * tables and columns the base copy had, and the keys changed since (what {@code cutover} checks).
+ * Three tables of their own, created on first use: {@code catchup_state}, {@code catchup_tables},
+ * {@code catchup_changed_keys} (docs/catch-up.md).
  */
 public final class CatchUpState {
   /** The report schema, quoted. */
@@ -125,10 +125,10 @@ public final class CatchUpState {
           "CREATE TABLE IF NOT EXISTS "
               + table("catchup_state")
               + " (tenant_id text PRIMARY KEY, run_id text NOT NULL, slot_name text NOT NULL,"
-              + " publication_name text NOT NULL, publication_created boolean NOT NULL, source"
-              + " text NOT NULL, start_lsn pg_lsn NOT NULL, applied_lsn pg_lsn NOT NULL, status"
-              + " text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), cut_over_at"
-              + " timestamptz)");
+              + " publication_name text NOT NULL, publication_created boolean NOT NULL, source text"
+              + " NOT NULL, start_lsn pg_lsn NOT NULL, applied_lsn pg_lsn NOT NULL, status text NOT"
+              + " NULL, applied_changes bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL"
+              + " DEFAULT now(), cut_over_at timestamptz)");
       st.execute(
           "CREATE TABLE IF NOT EXISTS "
               + table("catchup_tables")
@@ -292,16 +292,18 @@ public final class CatchUpState {
    * Moves the applied position to {@code lsn}: call inside the transaction that applied the
    * changes, so rows and position commit together.
    */
-  void advance(Connection conn, String tenantId, LogSequenceNumber lsn) throws SQLException {
+  void advance(Connection conn, String tenantId, LogSequenceNumber lsn, long changes)
+      throws SQLException {
     try (PreparedStatement ps =
         conn.prepareStatement(
             "UPDATE "
                 + table("catchup_state")
-                + " SET applied_lsn = ?::pg_lsn, updated_at = now() WHERE tenant_id = ? AND"
-                + " applied_lsn <= ?::pg_lsn")) {
+                + " SET applied_lsn = ?::pg_lsn, applied_changes = applied_changes + ?, updated_at"
+                + " = now() WHERE tenant_id = ? AND applied_lsn <= ?::pg_lsn")) {
       ps.setString(1, lsn.asString());
-      ps.setString(2, tenantId);
-      ps.setString(3, lsn.asString());
+      ps.setLong(2, changes);
+      ps.setString(3, tenantId);
+      ps.setString(4, lsn.asString());
       if (ps.executeUpdate() != 1) {
         throw new SQLException(
             "Cannot record tenant "

@@ -99,11 +99,11 @@ public final class TenantCatchUp {
         Stream loop = new Stream(stream, applier, state, targetConn, recorded.appliedLsn(), goal);
         loop.run();
         LOG.info(
-            "Tenant {}: caught up to {} ({} transactions, {})",
+            "Tenant {}: caught up to {} ({} transactions, {} changes)",
             tenant.id(),
             loop.applied.asString(),
             loop.transactions,
-            ChangeApplier.describe(applier.counts()));
+            applier.counts().values().stream().mapToLong(Long::longValue).sum());
         return new CatchUpResult(
             tenant.id(),
             recorded.appliedLsn().asString(),
@@ -324,7 +324,7 @@ public final class TenantCatchUp {
         return;
       }
       applier.flush();
-      state.advance(targetConn, tenant.id(), batchEnd);
+      state.advance(targetConn, tenant.id(), batchEnd, batchChanges);
       targetConn.commit();
       applied = batchEnd;
       batchTransactions = 0;
@@ -334,7 +334,7 @@ public final class TenantCatchUp {
 
     /** Records a position past which nothing of the tenant's was committed. */
     private void advanceTo(LogSequenceNumber lsn) throws SQLException {
-      state.advance(targetConn, tenant.id(), lsn);
+      state.advance(targetConn, tenant.id(), lsn, 0);
       targetConn.commit();
       applied = lsn;
       batchEnd = lsn;

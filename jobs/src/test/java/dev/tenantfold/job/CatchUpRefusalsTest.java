@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What logical catch-up refuses, each with a message naming the tenant, the table and what to do:
- * a table it cannot replay (plan), a publication that lacks a table (plan), the source's shape
+ * What logical catch-up refuses, each with a message naming the tenant, the table and what to do: a
+ * table it cannot replay (plan), a publication that lacks a table (plan), the source's shape
  * changing mid-catch-up (catch-up stops), a slot whose creation waits too long (run).
  */
 class CatchUpRefusalsTest {
@@ -49,7 +49,8 @@ class CatchUpRefusalsTest {
         new PlanJob(config, null)
             .execute(new PrintStream(bytes, true, StandardCharsets.UTF_8), Optional.empty());
     clean[0] = outcome.clean();
-    return bytes.toString(StandardCharsets.UTF_8) + String.join("\n", outcome.unreadable().values());
+    return bytes.toString(StandardCharsets.UTF_8)
+        + String.join("\n", outcome.unreadable().values());
   }
 
   @Test

@@ -40,7 +40,9 @@ public final class Postgres13 {
                       ZipFile zip = new ZipFile(JAR.toFile());
                       InputStream in =
                           zip.getInputStream(
-                              zip.getEntry("postgres-" + system + "-" + machine + ".txz"));
+                              zip.getEntry(
+                                  ("postgres-" + system + "-" + machine + ".txz")
+                                      .toLowerCase(java.util.Locale.ROOT)));
                       return new java.io.FilterInputStream(in) {
                         @Override
                         public void close() throws IOException {
