@@ -35,6 +35,9 @@ final class ChangeApplier {
     }
   }
 
+  /** Rows per JDBC batch and changed keys held before they are written: bounded memory. */
+  static final int MAX_BATCH = 1000;
+
   private final String tenantId;
   private final Connection target;
   private final Connection source;
@@ -204,6 +207,10 @@ final class ChangeApplier {
   /** Sends what is batched and records the changed keys: call before the transaction commits. */
   void flush() throws SQLException {
     flushPending();
+    flushKeys();
+  }
+
+  private void flushKeys() throws SQLException {
     if (changedKeys.isEmpty()) {
       return;
     }
@@ -248,12 +255,14 @@ final class ChangeApplier {
   }
 
   private void add(String sql, List<String> values, boolean expectsRows) throws SQLException {
-    if (!sql.equals(pendingSql)) {
+    if (!sql.equals(pendingSql) || pendingCount >= MAX_BATCH) {
       flushPending();
-      pending = statements.computeIfAbsent(sql, s -> prepare(s));
-      if (pending == null) {
-        throw new SQLException("Cannot prepare " + sql);
+      PreparedStatement ps = statements.get(sql);
+      if (ps == null) {
+        ps = target.prepareStatement(sql);
+        statements.put(sql, ps);
       }
+      pending = ps;
       pendingSql = sql;
       pendingExpectsRows = expectsRows;
     }
@@ -267,14 +276,6 @@ final class ChangeApplier {
     }
     pending.addBatch();
     pendingCount++;
-  }
-
-  private PreparedStatement prepare(String sql) {
-    try {
-      return target.prepareStatement(sql);
-    } catch (SQLException e) {
-      return null;
-    }
   }
 
   private void flushPending() throws SQLException {
@@ -349,11 +350,15 @@ final class ChangeApplier {
     return key;
   }
 
-  private void changed(Bound b, List<String> key) {
+  private void changed(Bound b, List<String> key) throws SQLException {
     List<String> entry = new ArrayList<>(key.size() + 1);
     entry.add(b.partition().table().key());
     entry.addAll(key);
     changedKeys.add(entry);
+    if (changedKeys.size() >= MAX_BATCH) {
+      // A large source transaction: written as it goes (same target transaction), not held.
+      flushKeys();
+    }
   }
 
   private void count(String kind) {

@@ -179,8 +179,15 @@ public final class Cutover {
     }
     PlannedTable table = partition.table();
     String json = "[" + String.join(",", keys) + "]";
-    Map<String, String> sourceRows = rowsByKey(source, sourceRelation(source, table), table, json);
-    Map<String, String> targetRows = rowsByKey(targetConn, partition.relation(), table, json);
+    Map<String, String> sourceRows =
+        rowsByKey(source, sourceRelation(source, table), table, json, "");
+    Map<String, String> targetRows =
+        rowsByKey(
+            targetConn,
+            partition.relation(),
+            table,
+            json,
+            "r." + ident(tenantColumn) + " = " + Sql.literal(tenant.id()));
     for (String key : keys) {
       String s = sourceRows.get(key);
       String t = targetRows.get(key);
@@ -201,20 +208,23 @@ public final class Cutover {
     return keys.size();
   }
 
-  /** Each key's row as text ({@code ROW(planned columns)::text}), keyed by the key's JSON text. */
+  /**
+   * Each key's row as text ({@code ROW(planned columns)::text}), keyed by the key's JSON text;
+   * {@code tenantPredicate} ({@code r.tenant_id = 'acme'}) leads the join on the target, whose key
+   * index starts with the tenant column.
+   */
   private static Map<String, String> rowsByKey(
-      Connection conn, String relation, PlannedTable table, String keysJson) throws SQLException {
+      Connection conn, String relation, PlannedTable table, String keysJson, String tenantPredicate)
+      throws SQLException {
     List<String> pk = table.primaryKey();
-    StringBuilder join = new StringBuilder();
-    for (int i = 0; i < pk.size(); i++) {
-      join.append(i == 0 ? "" : " AND ")
-          .append("r.")
-          .append(ident(pk.get(i)))
-          .append(" = (k.key->>")
-          .append(i)
-          .append(")::")
-          .append(table.type(pk.get(i)));
+    List<String> predicates = new ArrayList<>();
+    if (!tenantPredicate.isEmpty()) {
+      predicates.add(tenantPredicate);
     }
+    for (int i = 0; i < pk.size(); i++) {
+      predicates.add("r." + ident(pk.get(i)) + " = (k.key->>" + i + ")::" + table.type(pk.get(i)));
+    }
+    String join = String.join(" AND ", predicates);
     String columns =
         table.columns().stream().map(c -> "r." + ident(c)).collect(Collectors.joining(", "));
     Map<String, String> out = new HashMap<>();

@@ -14,6 +14,7 @@ import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
@@ -34,6 +35,11 @@ public final class TenantCatchUp {
 
   /** Changes per target transaction (rounded up to whole source transactions). */
   static final int BATCH_CHANGES = 5000;
+
+  /** A batch is committed once the stream has been idle this long. */
+  private static final long IDLE_COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  private static final long PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
   private final TenantConfig tenant;
   private final JdbcEndpoint target;
@@ -238,6 +244,7 @@ public final class TenantCatchUp {
     private long batchChanges;
     private long batchTransactions;
     private LogSequenceNumber batchEnd;
+    private long idleSince = System.nanoTime();
 
     Stream(
         PGReplicationStream stream,
@@ -260,24 +267,28 @@ public final class TenantCatchUp {
         ByteBuffer buffer = stream.readPending();
         if (buffer == null) {
           if (!inTransaction) {
-            commitBatch();
             LogSequenceNumber received = stream.getLastReceiveLSN();
             if (applied.compareTo(goal) >= 0 || received.compareTo(goal) >= 0) {
+              commitBatch();
               // Every transaction committed before the server's position was sent before it.
               if (received.compareTo(applied) > 0) {
                 advanceTo(received);
               }
               return;
             }
+            if (System.nanoTime() - idleSince > IDLE_COMMIT_NANOS) {
+              // The source is slower than the apply: commit what arrived.
+              commitBatch();
+            }
           }
-          try {
-            Thread.sleep(10);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+          if (Thread.interrupted()) {
             throw new SQLException("Catch-up of tenant " + tenant.id() + " interrupted");
           }
+          // Messages arrive a few at a time; a short park keeps up with them without spinning.
+          LockSupport.parkNanos(PARK_NANOS);
           continue;
         }
+        idleSince = System.nanoTime();
         PgOutput.Message message = PgOutput.decode(buffer);
         if (message instanceof PgOutput.Begin begin) {
           inTransaction = true;

@@ -100,7 +100,15 @@ record TenantPartition(PlannedTable table, String relation, String tenantColumn,
     return "DELETE FROM " + relation;
   }
 
+  /**
+   * The row's key within the partition. The tenant column leads, as it leads the primary key's
+   * index: without it every lookup would scan the partition.
+   */
   private String keyPredicate() {
-    return key().stream().map(c -> ident(c) + " = ?").collect(Collectors.joining(" AND "));
+    return ident(tenantColumn)
+        + " = "
+        + literal(tenantId)
+        + " AND "
+        + key().stream().map(c -> ident(c) + " = ?").collect(Collectors.joining(" AND "));
   }
 }
