@@ -41,6 +41,9 @@ public final class Cutover {
   private final SchemaMap schemas;
   private final String tenantColumn;
 
+  /** Differing keys past the first {@link #LISTED}: counted, not held. */
+  private long unlisted;
+
   public Cutover(
       TenantConfig tenant,
       JdbcEndpoint target,
@@ -94,6 +97,9 @@ public final class Cutover {
                   + targetRows
                   + " in the target");
         }
+      }
+      if (unlisted > 0) {
+        differences.add("... and " + unlisted + " more keys differ");
       }
       if (!differences.isEmpty()) {
         return new CutoverResult(
@@ -202,7 +208,7 @@ public final class Cutover {
                 + ", target "
                 + (t == null ? "has no row" : t));
       } else if (!Objects.equals(s, t)) {
-        differences.add("table " + table.key() + " key " + key + " differs");
+        unlisted++;
       }
     }
     return keys.size();

@@ -146,6 +146,45 @@ class CatchUpRefusalsTest {
   }
 
   @Test
+  void aCutoverThatFindsADifferenceExitsThreeListsItAndKeepsTheSlot() throws Exception {
+    String url = TestPostgres.createDatabase("catchup_mismatch");
+    TestPostgres.execute(
+        url,
+        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM"
+            + " generate_series(1, 10) g");
+    String warehouse = Fixtures.emptyWarehouse();
+    TenantfoldConfig config = config(warehouse, url, "mode = logical");
+    RunResult result = new MigrationJob(config, spark).execute();
+    assertThat(result.exitCode()).as("run: %s", result.tenants()).isZero();
+    TestPostgres.execute(url, "UPDATE t SET v = 'changed' WHERE id = 3");
+    CatchUpJob job = new CatchUpJob(config);
+    assertThat(CatchUpTest.run(job)).startsWith("0|");
+    // The target drifts from the source behind catch-up's back: a changed key, and a lost row.
+    TestPostgres.execute(
+        warehouse,
+        "UPDATE public.t SET v = 'tampered' WHERE id = 3; DELETE FROM public.t WHERE id = 9");
+    String verdict = CatchUpTest.cutover(job, "acme");
+    assertThat(verdict)
+        .startsWith("3|")
+        .contains("MISMATCH")
+        .contains("table t key [\"3\"]: source (3,changed), target (3,tampered)")
+        .contains("table t: 10 rows in the source, 9 in the target")
+        .contains("slot kept")
+        .contains("Freeze window");
+    assertThat(
+            RowSets.count(
+                url,
+                "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"))
+        .as("the slot is kept")
+        .isOne();
+    assertThat(
+            RowSets.rows(
+                warehouse, "SELECT status FROM tenantfold.catchup_state WHERE tenant_id = 'acme'"))
+        .as("nothing recorded as cut over")
+        .containsExactly("catching-up");
+  }
+
+  @Test
   void slotCreationWaitingForAnOpenTransactionTimesOutWithAMessage() throws Exception {
     String url = TestPostgres.createDatabase("catchup_slot_wait");
     TestPostgres.execute(url, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
