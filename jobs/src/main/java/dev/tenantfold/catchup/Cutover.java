@@ -300,6 +300,22 @@ public final class Cutover {
             ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + sourceSequence)) {
           rs.next();
           position = rs.getBoolean(2) ? rs.getLong(1) : rs.getLong(1) - 1;
+        } catch (SQLException e) {
+          throw new SQLException(
+              "Cannot read source sequence "
+                  + sourceSequence
+                  + " of tenant "
+                  + tenant.id()
+                  + " (table "
+                  + table.key()
+                  + "): "
+                  + e.getMessage()
+                  + "; the source role needs SELECT on the tenant's sequences: GRANT SELECT ON ALL"
+                  + " SEQUENCES IN SCHEMA "
+                  + ident(table.sourceSchema())
+                  + " TO <role>",
+              e.getSQLState(),
+              e);
         }
         String targetSequence = TargetDdl.sequence(schemas, table.key(), column);
         try (PreparedStatement ps =

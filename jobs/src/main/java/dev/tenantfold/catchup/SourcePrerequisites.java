@@ -129,6 +129,17 @@ public final class SourcePrerequisites {
                 + " catch-up off");
         continue;
       }
+      String unreadable = unreadableSequences(conn, table);
+      if (!unreadable.isEmpty()) {
+        problems.add(
+            named
+                + "draws ids from sequences "
+                + unreadable
+                + " the source role may not read; cutover moves the target's sequences past"
+                + " their positions: GRANT SELECT ON ALL SEQUENCES IN SCHEMA "
+                + Sql.ident(table.schema())
+                + " TO <role>");
+      }
       publishable.add(table);
     }
     problems.addAll(publicationProblems(conn, prefix, config.publication(), publishable));
@@ -187,6 +198,24 @@ public final class SourcePrerequisites {
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** The table's serial and identity sequences the role may not read, comma-separated. */
+  private static String unreadableSequences(Connection conn, TableSpec table) throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT string_agg(s, ', ') FROM (SELECT pg_get_serial_sequence(?, attname) s FROM"
+                + " pg_attribute WHERE attrelid = ?::regclass AND attnum > 0 AND NOT"
+                + " attisdropped) x WHERE s IS NOT NULL AND NOT has_sequence_privilege(s,"
+                + " 'SELECT')")) {
+      String relation = Sql.qualified(table.schema(), table.name());
+      ps.setString(1, relation);
+      ps.setString(2, relation);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1) == null ? "" : rs.getString(1);
       }
     }
   }
