@@ -4,6 +4,7 @@ import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.demo.EmbeddedDemo;
 import dev.tenantfold.jdbc.Redaction;
+import dev.tenantfold.job.CatchUpJob;
 import dev.tenantfold.job.CleanupJob;
 import dev.tenantfold.job.DiscoverJob;
 import dev.tenantfold.job.ExportTaskJob;
@@ -60,6 +61,8 @@ public final class TenantfoldMain {
         tenantfold discover --config FILE                    list RDS instances tagged as tenants, as a tenants block
         tenantfold report --config FILE [--run-id ID] [--format html|json|csv] [--out PATH|-]
                                                              render a past run (default the latest) from the report tables
+        tenantfold catch-up --config FILE [--tenant ID ...]  apply the source changes made since each logical tenant's base copy
+        tenantfold cutover --config FILE --tenant ID         drain, check and switch one tenant (writers stopped); 3: mismatch
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
         tenantfold help COMMAND | COMMAND --help             a command's options;  tenantfold --version  the version
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
@@ -123,6 +126,8 @@ public final class TenantfoldMain {
         case "export" -> exportCommand(parse(args), out);
         case "discover" -> discoverCommand(parse(args), out);
         case "report" -> reportCommand(parse(args), out);
+        case "catch-up" -> catchUpCommand(parse(args), out);
+        case "cutover" -> cutoverCommand(parse(args), out);
         case "demo" -> demoCommand(args, out);
         default ->
             throw new ConfigError(
@@ -183,7 +188,8 @@ public final class TenantfoldMain {
               "--only-failed        resume the latest run: only the tenants it did not publish"),
           Map.entry(
               "--tenant",
-              "--tenant ID          validate: audit only tenant ID; export: the tenant to export"),
+              "--tenant ID          validate: audit only tenant ID; export: the tenant to export;"
+                  + " catch-up: only these tenants (repeatable); cutover: the tenant to switch"),
           Map.entry(
               "--snapshot",
               "--snapshot ID        export this snapshot instead of the tenant's latest"),
@@ -314,7 +320,8 @@ public final class TenantfoldMain {
       Optional<String> out,
       Optional<String> snapshot,
       Optional<String> runId,
-      Optional<String> format) {}
+      Optional<String> format,
+      List<String> tenants) {}
 
   /** The options each command takes, besides --config and --set. */
   private static final Map<String, Set<String>> OPTIONS =
@@ -325,6 +332,8 @@ public final class TenantfoldMain {
           "plan", Set.of("--out"),
           "export", Set.of("--tenant", "--snapshot"),
           "discover", Set.of(),
+          "catch-up", Set.of("--tenant"),
+          "cutover", Set.of("--tenant"),
           "report", Set.of("--run-id", "--format", "--out"));
 
   static Arguments parse(String[] args) {
@@ -340,6 +349,7 @@ public final class TenantfoldMain {
     Optional<String> snapshot = Optional.empty();
     Optional<String> runId = Optional.empty();
     Optional<String> format = Optional.empty();
+    List<String> tenants = new ArrayList<>();
     Set<String> allowed = OPTIONS.getOrDefault(args[0], Set.of());
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
@@ -356,7 +366,10 @@ public final class TenantfoldMain {
       switch (option) {
         case "--config" -> config = value(args, ++i, option);
         case "--set" -> overrides.add(value(args, ++i, option));
-        case "--tenant" -> tenant = Optional.of(value(args, ++i, option));
+        case "--tenant" -> {
+          tenant = Optional.of(value(args, ++i, option));
+          tenants.add(tenant.get());
+        }
         case "--table" -> table = Optional.of(value(args, ++i, option));
         case "--allow-shrink" -> allowShrink.add(value(args, ++i, option));
         case "--resume" -> resume = Optional.of(value(args, ++i, option));
@@ -381,6 +394,10 @@ public final class TenantfoldMain {
     if (args[0].equals("export") && tenant.isEmpty()) {
       throw new ConfigError("'export' needs --tenant ID: the tenant whose snapshot is exported");
     }
+    if (args[0].equals("cutover") && tenants.size() != 1) {
+      throw new ConfigError(
+          "'cutover' needs exactly one --tenant ID: tenants are cut over one by one");
+    }
     return new Arguments(
         config,
         overrides,
@@ -393,7 +410,8 @@ public final class TenantfoldMain {
         out,
         snapshot,
         runId,
-        format);
+        format,
+        List.copyOf(tenants));
   }
 
   /**
@@ -439,6 +457,20 @@ public final class TenantfoldMain {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
     return new ExportTaskJob(config).execute(args.tenant().orElseThrow(), args.snapshot(), out);
+  }
+
+  /** Applies the changes since the base copy: exit 0 caught up, 1 a tenant stopped. */
+  static int catchUpCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    return new CatchUpJob(config).catchUp(args.tenants(), out);
+  }
+
+  /** Drains, checks and switches one tenant: exit 0 cut over, 3 mismatch, 1 error. */
+  static int cutoverCommand(Arguments args, PrintStream out) throws Exception {
+    TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
+    secrets = config.secrets();
+    return new CatchUpJob(config).cutover(args.tenants().get(0), out);
   }
 
   static int discoverCommand(Arguments args, PrintStream out) throws Exception {

@@ -1,5 +1,6 @@
 package dev.tenantfold.config;
 
+import dev.tenantfold.catchup.CatchUpConfig;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.Redaction;
 import java.util.Arrays;
@@ -12,7 +13,8 @@ import java.util.regex.Pattern;
  * One source tenant: exactly one of a live database ({@code jdbc}) or an RDS snapshot export
  * ({@code export}). {@code jdbc} is null for an export tenant. A {@code jdbc} tenant with {@code
  * restore} is read from a temporary copy restored from its instance's backups, never from the URL's
- * host ({@link RestoreConfig}).
+ * host ({@link RestoreConfig}). {@code catchUp} says how changes after the base copy are captured
+ * ({@link CatchUpConfig}; {@code none} unless the tenant's {@code catch-up} block says otherwise).
  */
 public record TenantConfig(
     String id,
@@ -20,12 +22,23 @@ public record TenantConfig(
     List<String> schemas,
     Optional<ExportConfig> export,
     Optional<RestoreConfig> restore,
-    Optional<String> instance) {
+    Optional<String> instance,
+    CatchUpConfig catchUp) {
   private static final String JDBC_PREFIX = "jdbc:postgresql:";
   private static final Pattern TENANT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
   public TenantConfig {
     schemas = List.copyOf(schemas);
+  }
+
+  public TenantConfig(
+      String id,
+      JdbcEndpoint jdbc,
+      List<String> schemas,
+      Optional<ExportConfig> export,
+      Optional<RestoreConfig> restore,
+      Optional<String> instance) {
+    this(id, jdbc, schemas, export, restore, instance, CatchUpConfig.none(id));
   }
 
   public TenantConfig(String id, JdbcEndpoint jdbc, List<String> schemas) {
@@ -42,7 +55,7 @@ public record TenantConfig(
    * schemas.
    */
   public TenantConfig readingFrom(JdbcEndpoint source) {
-    return new TenantConfig(id, source, schemas, export, restore, instance);
+    return new TenantConfig(id, source, schemas, export, restore, instance, catchUp);
   }
 
   /**
@@ -71,7 +84,7 @@ public record TenantConfig(
   }
 
   static TenantConfig from(ConfigReader c, AwsConfig aws) {
-    c.rejectUnknown(Set.of("id", "jdbc", "export", "restore", "instance"));
+    c.rejectUnknown(Set.of("id", "jdbc", "export", "restore", "instance", "catch-up"));
     String id = c.requiredString("id", "give every tenant an id, e.g. id = acme");
     if (!TENANT_ID.matcher(id).matches()) {
       throw new ConfigError(
@@ -98,6 +111,17 @@ public record TenantConfig(
               + " ("
               + c.key("restore")
               + "): it is read from an export; restore applies to jdbc tenants");
+    }
+    CatchUpConfig catchUp = CatchUpConfig.from(c.block("catch-up"), id);
+    if (catchUp.logical() && (c.has("export") || c.has("restore"))) {
+      throw new ConfigError(
+          "Cannot catch up tenant "
+              + id
+              + " ("
+              + c.key("catch-up.mode")
+              + " = logical): catch-up is built for jdbc tenants read live, not yet for "
+              + (c.has("export") ? "export tenants" : "restored copies")
+              + "; set mode = none or remove the block");
     }
     if (c.has("export")) {
       ExportConfig export = ExportConfig.from(c.block("export"), id, aws);
@@ -163,6 +187,7 @@ public record TenantConfig(
         schemas,
         Optional.empty(),
         restore,
-        Optional.ofNullable(c.optionalString("instance", null)));
+        Optional.ofNullable(c.optionalString("instance", null)),
+        catchUp);
   }
 }

@@ -41,6 +41,27 @@ public final class SourceSnapshot implements AutoCloseable {
     }
   }
 
+  /**
+   * The anchor of a snapshot exported elsewhere (a replication slot's, created with the slot): the
+   * REPEATABLE READ transaction imports {@code exportedSnapshot} and exports it again, so partition
+   * reads and retries import it from here, and the exporter may run its next command.
+   */
+  public static SourceSnapshot importing(
+      JdbcEndpoint endpoint, String tenantId, String exportedSnapshot) throws SQLException {
+    Connection conn = endpoint.connect("tenantfold-snapshot-" + tenantId);
+    try {
+      importInto(conn, exportedSnapshot);
+      try (Statement st = conn.createStatement();
+          ResultSet rs = st.executeQuery("SELECT pg_export_snapshot()")) {
+        rs.next();
+        return new SourceSnapshot(conn, rs.getString(1));
+      }
+    } catch (SQLException | RuntimeException e) {
+      conn.close();
+      throw e;
+    }
+  }
+
   /** Makes {@code conn}'s next transaction see this snapshot. Call on a fresh connection. */
   public static void importInto(Connection conn, String snapshotId) throws SQLException {
     conn.setAutoCommit(false);

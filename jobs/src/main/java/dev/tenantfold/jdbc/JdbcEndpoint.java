@@ -75,6 +75,25 @@ public record JdbcEndpoint(
    * parameters, and with the driver's SQLState (so retries still recognise a connection failure).
    */
   public Connection connect(String applicationName) throws SQLException {
+    Connection conn = open(applicationName, false);
+    try {
+      checkClientWhileQuerying(conn);
+    } catch (SQLException | RuntimeException e) {
+      conn.close();
+      throw e;
+    }
+    return conn;
+  }
+
+  /**
+   * Opens a logical replication session ({@code replication=database}, simple query protocol) with
+   * the job's settings, for pgjdbc's replication API: creating a slot, streaming its changes.
+   */
+  public Connection connectForReplication(String applicationName) throws SQLException {
+    return open(applicationName, true);
+  }
+
+  private Connection open(String applicationName, boolean replication) throws SQLException {
     Properties props = new Properties();
     properties.forEach(props::setProperty);
     if (user != null) {
@@ -99,6 +118,11 @@ public record JdbcEndpoint(
             "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0",
             // Notice a vanished client (a lost executor) within minutes, releasing its locks.
             "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6"));
+    if (replication) {
+      props.setProperty("replication", "database");
+      props.setProperty("preferQueryMode", "simple");
+      props.setProperty("assumeMinServerVersion", "10");
+    }
     Connection conn;
     try {
       conn = DriverManager.getConnection(url, props);
@@ -112,12 +136,6 @@ public record JdbcEndpoint(
               + reason(e),
           e.getSQLState(),
           e);
-    }
-    try {
-      checkClientWhileQuerying(conn);
-    } catch (SQLException | RuntimeException e) {
-      conn.close();
-      throw e;
     }
     return conn;
   }

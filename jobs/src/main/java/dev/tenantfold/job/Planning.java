@@ -1,5 +1,6 @@
 package dev.tenantfold.job;
 
+import dev.tenantfold.catchup.SourcePrerequisites;
 import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TablesConfig;
 import dev.tenantfold.config.TenantConfig;
@@ -80,6 +81,7 @@ final class Planning {
                     + "; create it or remove it from the include list");
           }
         }
+        SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
         catalogs.put(tenant.id(), catalog);
       } catch (SQLException | RuntimeException e) {
         String message =

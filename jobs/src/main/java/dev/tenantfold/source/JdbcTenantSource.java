@@ -3,6 +3,8 @@ package dev.tenantfold.source;
 import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.qualified;
 
+import dev.tenantfold.catchup.CatchUpState;
+import dev.tenantfold.catchup.SlotStart;
 import dev.tenantfold.config.JobOptions;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TablesConfig;
@@ -108,10 +110,35 @@ public final class JdbcTenantSource implements TenantSource {
 
   @Override
   public TenantCatalog open(TablesConfig tables) throws SQLException {
-    snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id());
+    if (!tenant.catchUp().logical()) {
+      snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id());
+      openedAt = Instant.now();
+      catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), tables);
+      snapshot.lockTables(tenant.id(), catalog.tables());
+      return catalog;
+    }
+    // Catch-up: the rows are the replication slot's snapshot, so the slot streams exactly the
+    // changes the copy lacks.
+    SlotStart slot = SlotStart.create(tenant, readCatalog(tables).tables());
+    try (slot) {
+      snapshot = SourceSnapshot.importing(tenant.jdbc(), tenant.id(), slot.snapshotName());
+    }
     openedAt = Instant.now();
     catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), tables);
     snapshot.lockTables(tenant.id(), catalog.tables());
+    try (Connection conn = target.connect(SessionName.of(runId, "catchup-" + tenant.id()))) {
+      CatchUpState.besideLedger(ledgerTable)
+          .recordStart(
+              conn,
+              tenant.id(),
+              runId,
+              tenant.catchUp(),
+              slot.publicationCreated(),
+              tenant.jdbc().describe(),
+              slot.consistentPoint(),
+              snapshot.connection(),
+              catalog.tables());
+    }
     return catalog;
   }
 

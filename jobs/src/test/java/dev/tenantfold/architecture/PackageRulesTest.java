@@ -26,6 +26,7 @@ class PackageRulesTest {
     "dev.tenantfold.report..",
     "dev.tenantfold.aws..",
     "dev.tenantfold.progress..",
+    "dev.tenantfold.catchup..",
     "dev.tenantfold.config..",
     "dev.tenantfold.jdbc.."
   };

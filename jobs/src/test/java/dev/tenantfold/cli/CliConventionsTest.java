@@ -69,7 +69,7 @@ class CliConventionsTest {
     assertThat(err.toString())
         .contains(
             "Unknown command 'frobnicate'",
-            "plan, run, validate, cleanup, export, discover, report, demo");
+            "plan, run, validate, cleanup, export, discover, report, catch-up, cutover, demo");
   }
 
   @Test

@@ -22,7 +22,12 @@ public final class TestPostgres {
   public static synchronized EmbeddedPostgres server() {
     if (server == null) {
       try {
-        server = EmbeddedPostgres.builder().setServerConfig("max_connections", "200").start();
+        // wal_level = logical: catch-up tests decode the server's changes (docs/catch-up.md).
+        server =
+            EmbeddedPostgres.builder()
+                .setServerConfig("max_connections", "200")
+                .setServerConfig("wal_level", "logical")
+                .start();
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot start embedded PostgreSQL", e);
       }

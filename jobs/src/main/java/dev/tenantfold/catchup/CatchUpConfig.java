@@ -1,0 +1,126 @@
+package dev.tenantfold.catchup;
+
+import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.ConfigReader;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A tenant's {@code catch-up} block: how the changes made on its source after the base copy reach
+ * the target (docs/catch-up.md).
+ *
+ * @param mode {@code none} (the default: the base copy is all) or {@code logical} (a replication
+ *     slot and a publication on the source, replayed by {@code tenantfold catch-up})
+ * @param slot {@code catch-up.slot}: the replication slot's name
+ * @param publication {@code catch-up.publication}: the publication's name; one a DBA created
+ *     beforehand is used as it is when it covers the tenant's tables
+ * @param slotTimeout {@code catch-up.slot-timeout}: how long creating the slot may wait for the
+ *     transactions already open on the source
+ */
+public record CatchUpConfig(Mode mode, String slot, String publication, Duration slotTimeout) {
+  /** Names PostgreSQL takes for slots without quoting (and the only ones it takes for slots). */
+  private static final Pattern NAME = Pattern.compile("[a-z0-9_]{1,63}");
+
+  static final Set<String> KEYS = Set.of("mode", "slot", "publication", "slot-timeout");
+  static final Duration DEFAULT_SLOT_TIMEOUT = Duration.ofMinutes(5);
+
+  /** How changes after the base copy are captured. */
+  public enum Mode {
+    NONE,
+    LOGICAL
+  }
+
+  /** No catch-up: the base copy is the tenant's last state in the target. */
+  public static CatchUpConfig none(String tenantId) {
+    return new CatchUpConfig(
+        Mode.NONE, defaultName(tenantId), defaultName(tenantId), DEFAULT_SLOT_TIMEOUT);
+  }
+
+  public boolean logical() {
+    return mode == Mode.LOGICAL;
+  }
+
+  /**
+   * {@code tenantfold_<id>}: the tenant id lower-cased, every character PostgreSQL does not take in
+   * a slot name turned into {@code _}; when that changed the id, a short hash of the id follows, so
+   * {@code a-b} and {@code a.b} never share a slot.
+   */
+  public static String defaultName(String tenantId) {
+    String lowered = tenantId.toLowerCase(java.util.Locale.ROOT);
+    String cleaned = lowered.replaceAll("[^a-z0-9_]", "_");
+    String name = "tenantfold_" + cleaned;
+    if (!cleaned.equals(tenantId)) {
+      name = name + "_" + sha1(tenantId).substring(0, 8);
+    }
+    if (name.length() > 63) {
+      name = name.substring(0, 54) + "_" + sha1(tenantId).substring(0, 8);
+    }
+    return name;
+  }
+
+  /** Reads {@code tenants[i].catch-up}; an absent block is {@link #none}. */
+  public static CatchUpConfig from(ConfigReader c, String tenantId) {
+    c.rejectUnknown(KEYS);
+    String modeText = c.optionalString("mode", "none");
+    Mode mode =
+        switch (modeText) {
+          case "none" -> Mode.NONE;
+          case "logical" -> Mode.LOGICAL;
+          default ->
+              throw new ConfigError(
+                  "Config key "
+                      + c.key("mode")
+                      + " = '"
+                      + modeText
+                      + "' is not a catch-up mode: use logical (PostgreSQL logical decoding) or"
+                      + " none (tenant "
+                      + tenantId
+                      + ")");
+        };
+    String slot = name(c, "slot", tenantId);
+    String publication = name(c, "publication", tenantId);
+    Duration timeout = c.has("slot-timeout") ? c.duration("slot-timeout") : DEFAULT_SLOT_TIMEOUT;
+    if (timeout.isZero() || timeout.isNegative()) {
+      throw new ConfigError(
+          "Config key "
+              + c.key("slot-timeout")
+              + " must be positive, e.g. 5m (tenant "
+              + tenantId
+              + ")");
+    }
+    return new CatchUpConfig(mode, slot, publication, timeout);
+  }
+
+  private static String name(ConfigReader c, String key, String tenantId) {
+    String value = c.optionalString(key, defaultName(tenantId));
+    if (!NAME.matcher(value).matches()) {
+      throw new ConfigError(
+          "Config key "
+              + c.key(key)
+              + " = '"
+              + value
+              + "' is not a valid name: use lower-case letters, digits and '_', at most 63"
+              + " characters (tenant "
+              + tenantId
+              + "; the default is "
+              + defaultName(tenantId)
+              + ")");
+    }
+    return value;
+  }
+
+  private static String sha1(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package dev.tenantfold.catchup;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One tenant's catch-up: the positions it went from and to, what it applied, how long it took, and
+ * the error that stopped it (empty when it caught up).
+ */
+public record CatchUpResult(
+    String tenantId,
+    String fromLsn,
+    String toLsn,
+    long transactions,
+    Map<String, Long> changes,
+    long millis,
+    Optional<String> error) {
+  public CatchUpResult {
+    changes = Map.copyOf(changes);
+  }
+
+  static CatchUpResult failed(String tenantId, String message, long millis) {
+    return new CatchUpResult(tenantId, "", "", 0, Map.of(), millis, Optional.of(message));
+  }
+
+  public boolean caughtUp() {
+    return error.isEmpty();
+  }
+
+  /** Rows inserted, updated or deleted and tables truncated. */
+  public long totalChanges() {
+    return changes.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** Changes applied per second of the catch-up. */
+  public double changesPerSecond() {
+    return millis == 0 ? 0 : totalChanges() * 1000.0 / millis;
+  }
+
+  /** One line for the terminal. */
+  public String describe() {
+    if (error.isPresent()) {
+      return "tenant " + tenantId + ": FAILED: " + error.get();
+    }
+    return String.format(
+        "tenant %s: caught up from %s to %s: %d transactions, %s in %.1f s (%.0f changes/s)",
+        tenantId,
+        fromLsn,
+        toLsn,
+        transactions,
+        totalChanges() == 0 ? "no changes" : ChangeApplier.describe(changes),
+        millis / 1000.0,
+        changesPerSecond());
+  }
+}

@@ -1,0 +1,341 @@
+package dev.tenantfold.catchup;
+
+import dev.tenantfold.extract.TableSpec;
+import dev.tenantfold.jdbc.Sql;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.postgresql.replication.LogSequenceNumber;
+
+/**
+ * Where each tenant's catch-up stands, kept in the target's report schema: the slot and publication
+ * the base copy was tied to, the position the slot started at and the position applied so far and
+ * the number of changes applied (both written in the same transaction as the applied rows), the
+ * tables and columns the base copy had, and the keys changed since (what {@code cutover} checks).
+ * Three tables of their own, created on first use: {@code catchup_state}, {@code catchup_tables},
+ * {@code catchup_changed_keys} (docs/catch-up.md).
+ */
+public final class CatchUpState {
+  /** The report schema, quoted. */
+  private final String schema;
+
+  private CatchUpState(String quotedSchema) {
+    this.schema = quotedSchema;
+  }
+
+  /** The state in report schema {@code reportSchema} ({@code target.report-schema}). */
+  public static CatchUpState of(String reportSchema) {
+    return new CatchUpState(Sql.ident(reportSchema));
+  }
+
+  /**
+   * The state beside the load ledger {@code ledgerTable} (quoted, qualified): the report schema.
+   */
+  public static CatchUpState besideLedger(String ledgerTable) {
+    return new CatchUpState(ledgerTable.substring(0, ledgerTable.lastIndexOf('.')));
+  }
+
+  String table(String name) {
+    return schema + "." + Sql.ident(name);
+  }
+
+  /** A tenant's catch-up as recorded. */
+  public record Tenant(
+      String tenantId,
+      String runId,
+      String slot,
+      String publication,
+      boolean publicationCreated,
+      String source,
+      LogSequenceNumber startLsn,
+      LogSequenceNumber appliedLsn,
+      String status) {
+    public boolean cutOver() {
+      return STATUS_CUT_OVER.equals(status);
+    }
+  }
+
+  /**
+   * One table as the base copy read it: its replicated columns (generated ones are not), their
+   * types as the catalog names them ({@code types}, for casts and messages) and as type id and
+   * modifier ({@code typeIds}, {@code oid/typmod}: what a relation message is compared with), and
+   * its primary key.
+   */
+  public record PlannedTable(
+      String key,
+      String sourceSchema,
+      String sourceName,
+      List<String> columns,
+      List<String> types,
+      List<String> typeIds,
+      List<String> primaryKey) {
+    public PlannedTable {
+      columns = List.copyOf(columns);
+      types = List.copyOf(types);
+      typeIds = List.copyOf(typeIds);
+      primaryKey = List.copyOf(primaryKey);
+    }
+
+    /** Reads {@code spec}'s columns from the source session that copied it. */
+    static PlannedTable of(Connection source, TableSpec spec) throws SQLException {
+      List<String> columns = new ArrayList<>();
+      List<String> types = new ArrayList<>();
+      List<String> typeIds = new ArrayList<>();
+      try (PreparedStatement ps =
+          source.prepareStatement(
+              "SELECT attname, format_type(atttypid, atttypmod), atttypid::int8 || '/' ||"
+                  + " atttypmod FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0 AND"
+                  + " NOT attisdropped AND attgenerated = '' ORDER BY attnum")) {
+        ps.setString(1, Sql.qualified(spec.schema(), spec.name()));
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            columns.add(rs.getString(1));
+            types.add(rs.getString(2));
+            typeIds.add(rs.getString(3));
+          }
+        }
+      }
+      return new PlannedTable(
+          spec.key(), spec.schema(), spec.name(), columns, types, typeIds, spec.primaryKey());
+    }
+
+    String type(String column) {
+      return types.get(columns.indexOf(column));
+    }
+  }
+
+  static final String STATUS_BASE_COPY = "catching-up";
+  static final String STATUS_CUT_OVER = "cut-over";
+
+  /** Creates the three tables if missing (serialised: tenants start at once). */
+  public void ensure(Connection conn) throws SQLException {
+    boolean auto = conn.getAutoCommit();
+    conn.setAutoCommit(false);
+    try (Statement st = conn.createStatement()) {
+      st.execute("SELECT pg_advisory_xact_lock(hashtext('tenantfold catch-up state'))");
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + table("catchup_state")
+              + " (tenant_id text PRIMARY KEY, run_id text NOT NULL, slot_name text NOT NULL,"
+              + " publication_name text NOT NULL, publication_created boolean NOT NULL, source text"
+              + " NOT NULL, start_lsn pg_lsn NOT NULL, applied_lsn pg_lsn NOT NULL, status text NOT"
+              + " NULL, applied_changes bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL"
+              + " DEFAULT now(), cut_over_at timestamptz)");
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + table("catchup_tables")
+              + " (tenant_id text NOT NULL, table_name text NOT NULL, source_schema text NOT NULL,"
+              + " source_name text NOT NULL, columns text[] NOT NULL, types text[] NOT NULL,"
+              + " type_ids text[] NOT NULL, primary_key text[] NOT NULL, PRIMARY KEY (tenant_id,"
+              + " table_name))");
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + table("catchup_changed_keys")
+              + " (tenant_id text NOT NULL, table_name text NOT NULL, key text[] NOT NULL, PRIMARY"
+              + " KEY (tenant_id, table_name, key))");
+      conn.commit();
+    } catch (SQLException | RuntimeException e) {
+      conn.rollback();
+      throw e;
+    } finally {
+      conn.setAutoCommit(auto);
+    }
+  }
+
+  /**
+   * Records a base copy tied to a new slot: the tenant's earlier catch-up state, tables and changed
+   * keys are replaced in one transaction.
+   */
+  public void recordStart(
+      Connection conn,
+      String tenantId,
+      String runId,
+      CatchUpConfig config,
+      boolean publicationCreated,
+      String source,
+      LogSequenceNumber startLsn,
+      Connection sourceSession,
+      List<TableSpec> tables)
+      throws SQLException {
+    List<PlannedTable> planned = new ArrayList<>();
+    for (TableSpec spec : tables) {
+      planned.add(PlannedTable.of(sourceSession, spec));
+    }
+    ensure(conn);
+    boolean auto = conn.getAutoCommit();
+    conn.setAutoCommit(false);
+    try {
+      for (String t : List.of("catchup_state", "catchup_tables", "catchup_changed_keys")) {
+        try (PreparedStatement ps =
+            conn.prepareStatement("DELETE FROM " + table(t) + " WHERE tenant_id = ?")) {
+          ps.setString(1, tenantId);
+          ps.executeUpdate();
+        }
+      }
+      try (PreparedStatement ps =
+          conn.prepareStatement(
+              "INSERT INTO "
+                  + table("catchup_state")
+                  + " (tenant_id, run_id, slot_name, publication_name, publication_created,"
+                  + " source, start_lsn, applied_lsn, status) VALUES (?, ?, ?, ?, ?, ?,"
+                  + " ?::pg_lsn, ?::pg_lsn, ?)")) {
+        ps.setString(1, tenantId);
+        ps.setString(2, runId);
+        ps.setString(3, config.slot());
+        ps.setString(4, config.publication());
+        ps.setBoolean(5, publicationCreated);
+        ps.setString(6, source);
+        ps.setString(7, startLsn.asString());
+        ps.setString(8, startLsn.asString());
+        ps.setString(9, STATUS_BASE_COPY);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps =
+          conn.prepareStatement(
+              "INSERT INTO "
+                  + table("catchup_tables")
+                  + " (tenant_id, table_name, source_schema, source_name, columns, types,"
+                  + " type_ids, primary_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+        for (PlannedTable t : planned) {
+          ps.setString(1, tenantId);
+          ps.setString(2, t.key());
+          ps.setString(3, t.sourceSchema());
+          ps.setString(4, t.sourceName());
+          ps.setArray(5, conn.createArrayOf("text", t.columns().toArray()));
+          ps.setArray(6, conn.createArrayOf("text", t.types().toArray()));
+          ps.setArray(7, conn.createArrayOf("text", t.typeIds().toArray()));
+          ps.setArray(8, conn.createArrayOf("text", t.primaryKey().toArray()));
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      conn.commit();
+    } catch (SQLException | RuntimeException e) {
+      conn.rollback();
+      throw e;
+    } finally {
+      conn.setAutoCommit(auto);
+    }
+  }
+
+  /** The tenant's recorded catch-up, if a base copy with catch-up recorded one. */
+  public Optional<Tenant> read(Connection conn, String tenantId) throws SQLException {
+    if (!exists(conn)) {
+      return Optional.empty();
+    }
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT run_id, slot_name, publication_name, publication_created, source,"
+                + " start_lsn::text, applied_lsn::text, status FROM "
+                + table("catchup_state")
+                + " WHERE tenant_id = ?")) {
+      ps.setString(1, tenantId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new Tenant(
+                tenantId,
+                rs.getString(1),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getBoolean(4),
+                rs.getString(5),
+                LogSequenceNumber.valueOf(rs.getString(6)),
+                LogSequenceNumber.valueOf(rs.getString(7)),
+                rs.getString(8)));
+      }
+    }
+  }
+
+  /** The tables the tenant's base copy read, in name order. */
+  public List<PlannedTable> tables(Connection conn, String tenantId) throws SQLException {
+    List<PlannedTable> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT table_name, source_schema, source_name, columns, types, type_ids, primary_key"
+                + " FROM "
+                + table("catchup_tables")
+                + " WHERE tenant_id = ? ORDER BY table_name")) {
+      ps.setString(1, tenantId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new PlannedTable(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  strings(rs.getArray(4)),
+                  strings(rs.getArray(5)),
+                  strings(rs.getArray(6)),
+                  strings(rs.getArray(7))));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> strings(Array array) throws SQLException {
+    return Arrays.asList((String[]) array.getArray());
+  }
+
+  /**
+   * Moves the applied position to {@code lsn}: call inside the transaction that applied the
+   * changes, so rows and position commit together.
+   */
+  void advance(Connection conn, String tenantId, LogSequenceNumber lsn, long changes)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE "
+                + table("catchup_state")
+                + " SET applied_lsn = ?::pg_lsn, applied_changes = applied_changes + ?, updated_at"
+                + " = now() WHERE tenant_id = ? AND applied_lsn <= ?::pg_lsn")) {
+      ps.setString(1, lsn.asString());
+      ps.setLong(2, changes);
+      ps.setString(3, tenantId);
+      ps.setString(4, lsn.asString());
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException(
+            "Cannot record tenant "
+                + tenantId
+                + "'s applied position "
+                + lsn.asString()
+                + ": its catch-up state is gone or already past it (another catch-up of the"
+                + " tenant ran at the same time?)");
+      }
+    }
+  }
+
+  /** Marks the tenant cut over (its slot and publication are gone). */
+  void markCutOver(Connection conn, String tenantId) throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE "
+                + table("catchup_state")
+                + " SET status = ?, cut_over_at = now(), updated_at = now() WHERE tenant_id = ?")) {
+      ps.setString(1, STATUS_CUT_OVER);
+      ps.setString(2, tenantId);
+      ps.executeUpdate();
+    }
+  }
+
+  private boolean exists(Connection conn) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      ps.setString(1, table("catchup_state"));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+}

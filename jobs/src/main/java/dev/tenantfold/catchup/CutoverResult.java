@@ -1,0 +1,62 @@
+package dev.tenantfold.catchup;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One tenant's cutover: the verdict, the drain that preceded it, what differed (when it did), the
+ * sequences moved, and the freeze window (from the command's start to the verdict).
+ */
+public record CutoverResult(
+    String tenantId,
+    Verdict verdict,
+    Optional<CatchUpResult> drain,
+    long keysChecked,
+    List<String> differences,
+    List<String> sequences,
+    long freezeMillis,
+    Optional<String> error) {
+  public CutoverResult {
+    differences = List.copyOf(differences);
+    sequences = List.copyOf(sequences);
+  }
+
+  /** How a cutover ended. */
+  public enum Verdict {
+    CUT_OVER,
+    MISMATCH,
+    FAILED
+  }
+
+  static CutoverResult failed(
+      String tenantId, Optional<CatchUpResult> drain, String message, long millis) {
+    return new CutoverResult(
+        tenantId, Verdict.FAILED, drain, 0, List.of(), List.of(), millis, Optional.of(message));
+  }
+
+  /** Lines for the terminal. */
+  public String describe() {
+    StringBuilder text = new StringBuilder();
+    drain.ifPresent(d -> text.append(d.describe()).append('\n'));
+    switch (verdict) {
+      case CUT_OVER ->
+          text.append(
+              String.format(
+                  "tenant %s: CUT OVER: %d changed keys and every table's row count match the"
+                      + " source; %d sequences moved past the source's; slot and publication"
+                      + " dropped",
+                  tenantId, keysChecked, sequences.size()));
+      case MISMATCH -> {
+        text.append(
+            String.format(
+                "tenant %s: MISMATCH: the target differs from the source (slot kept; stop the"
+                    + " application's writes, then run cutover again):",
+                tenantId));
+        differences.forEach(d -> text.append("\n  ").append(d));
+      }
+      case FAILED -> text.append("tenant " + tenantId + ": FAILED: " + error.orElse(""));
+    }
+    text.append(String.format("%nFreeze window: %.1f s", freezeMillis / 1000.0));
+    return text.toString();
+  }
+}

@@ -1,0 +1,361 @@
+package dev.tenantfold.catchup;
+
+import dev.tenantfold.catchup.CatchUpState.PlannedTable;
+import dev.tenantfold.config.SchemaMap;
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.report.ReportStore;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Catches one tenant up: streams its slot's changes ({@code pgoutput}, protocol 1, its publication)
+ * from the position last applied up to the source's position when it started, and applies them into
+ * the tenant's partitions ({@link ChangeApplier}), a batch of source transactions per target
+ * transaction, in commit order. The applied position is written in the same target transaction as
+ * the rows; the slot's confirmed position moves only after the target committed. A transaction
+ * whose commit lies before the applied position was applied already and is skipped, so a catch-up
+ * killed at any point and run again applies every change exactly once.
+ */
+public final class TenantCatchUp {
+  private static final Logger LOG = LoggerFactory.getLogger(TenantCatchUp.class);
+
+  /** Changes per target transaction (rounded up to whole source transactions). */
+  static final int BATCH_CHANGES = 5000;
+
+  /** A batch is committed once the stream has been idle this long. */
+  private static final long IDLE_COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  private static final long PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+
+  private final TenantConfig tenant;
+  private final JdbcEndpoint target;
+  private final String reportSchema;
+  private final SchemaMap schemas;
+  private final String tenantColumn;
+
+  public TenantCatchUp(
+      TenantConfig tenant,
+      JdbcEndpoint target,
+      String reportSchema,
+      SchemaMap schemas,
+      String tenantColumn) {
+    this.tenant = tenant;
+    this.target = target;
+    this.reportSchema = reportSchema;
+    this.schemas = schemas;
+    this.tenantColumn = tenantColumn;
+  }
+
+  /** Applies every change committed on the source before now; the result says how it ended. */
+  public CatchUpResult execute() {
+    long start = System.nanoTime();
+    try {
+      return run(start);
+    } catch (SQLException | RuntimeException e) {
+      String message = e.getMessage() == null ? e.toString() : e.getMessage();
+      LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
+      return CatchUpResult.failed(tenant.id(), message, millisSince(start));
+    }
+  }
+
+  private CatchUpResult run(long start) throws SQLException {
+    CatchUpState state = CatchUpState.of(reportSchema);
+    try (Connection targetConn = target.connect("tenantfold-catchup-" + tenant.id());
+        Connection source = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
+      CatchUpState.Tenant recorded = recorded(state, targetConn);
+      Map<String, TenantPartition> partitions = new LinkedHashMap<>();
+      for (PlannedTable table : state.tables(targetConn, tenant.id())) {
+        partitions.put(
+            table.sourceSchema() + "." + table.sourceName(),
+            TenantPartition.find(targetConn, schemas, table, tenantColumn, tenant.id()));
+      }
+      requireSlot(source, recorded.slot());
+      LogSequenceNumber goal = currentLsn(source);
+      targetConn.setAutoCommit(false);
+      ChangeApplier applier = new ChangeApplier(tenant.id(), targetConn, source, partitions, state);
+      try (Connection replication =
+              tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
+          PGReplicationStream stream =
+              replication
+                  .unwrap(PGConnection.class)
+                  .getReplicationAPI()
+                  .replicationStream()
+                  .logical()
+                  .withSlotName(recorded.slot())
+                  .withStartPosition(recorded.appliedLsn())
+                  .withSlotOption("proto_version", "1")
+                  .withSlotOption("publication_names", recorded.publication())
+                  .withStatusInterval(10, TimeUnit.SECONDS)
+                  .withAutomaticFlush(false)
+                  .start()) {
+        Stream loop = new Stream(stream, applier, state, targetConn, recorded.appliedLsn(), goal);
+        loop.run();
+        LOG.info(
+            "Tenant {}: caught up to {} ({} transactions, {} changes)",
+            tenant.id(),
+            loop.applied.asString(),
+            loop.transactions,
+            applier.counts().values().stream().mapToLong(Long::longValue).sum());
+        return new CatchUpResult(
+            tenant.id(),
+            recorded.appliedLsn().asString(),
+            loop.applied.asString(),
+            loop.transactions,
+            applier.counts(),
+            millisSince(start),
+            java.util.Optional.empty());
+      } catch (SQLException | RuntimeException e) {
+        applier.discard();
+        try {
+          targetConn.rollback();
+        } catch (SQLException ignored) {
+          // The connection may be gone; nothing of the batch committed.
+        }
+        throw e;
+      } finally {
+        applier.close();
+      }
+    }
+  }
+
+  /** The tenant's catch-up state, refused when there is nothing (valid) to catch up. */
+  CatchUpState.Tenant recorded(CatchUpState state, Connection targetConn) throws SQLException {
+    CatchUpState.Tenant recorded =
+        state
+            .read(targetConn, tenant.id())
+            .orElseThrow(
+                () ->
+                    new SQLException(
+                        "Cannot catch up tenant "
+                            + tenant.id()
+                            + ": no base copy was tied to a replication slot; set its catch-up.mode"
+                            + " = logical and run it (tenantfold run) first"));
+    if (recorded.cutOver()) {
+      throw new SQLException(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": it was cut over; its slot and publication are gone");
+    }
+    Map<String, ReportStore.PublishedTable> published =
+        new ReportStore(reportSchema).publishedByTable(targetConn, tenant.id());
+    if (published.isEmpty()
+        || published.values().stream().anyMatch(p -> !p.runId().equals(recorded.runId()))) {
+      throw new SQLException(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": its replication slot was created by run "
+              + recorded.runId()
+              + ", which did not publish the tenant's data in the target now"
+              + (published.isEmpty()
+                  ? ""
+                  : " (published by "
+                      + published.values().stream()
+                          .map(ReportStore.PublishedTable::runId)
+                          .distinct()
+                          .toList()
+                      + ")")
+              + "; run the tenant again with catch-up.mode = logical");
+    }
+    return recorded;
+  }
+
+  private void requireSlot(Connection source, String slot) throws SQLException {
+    try (PreparedStatement ps =
+        source.prepareStatement(
+            "SELECT active, wal_status FROM pg_replication_slots WHERE slot_name = ?")) {
+      ps.setString(1, slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLException(
+              "Cannot catch up tenant "
+                  + tenant.id()
+                  + ": replication slot "
+                  + slot
+                  + " is gone from the source (dropped by hand?); run the tenant again with"
+                  + " catch-up.mode = logical");
+        }
+        if ("lost".equals(rs.getString(2))) {
+          throw new SQLException(
+              "Cannot catch up tenant "
+                  + tenant.id()
+                  + ": PostgreSQL invalidated replication slot "
+                  + slot
+                  + " (wal_status = lost: the WAL it needed was removed, see"
+                  + " max_slot_wal_keep_size); run the tenant again with catch-up.mode = logical");
+        }
+        if (rs.getBoolean(1)) {
+          throw new SQLException(
+              "Cannot catch up tenant "
+                  + tenant.id()
+                  + ": replication slot "
+                  + slot
+                  + " is in use by another session (a catch-up or cutover of the tenant still"
+                  + " running?); wait for it to end");
+        }
+      }
+    }
+  }
+
+  /**
+   * The end of the WAL inserted so far: past the commit record of every transaction committed
+   * before now. Not {@code pg_current_wal_lsn()}, the position written out, which lags behind
+   * commits made with {@code synchronous_commit = off}.
+   */
+  static LogSequenceNumber currentLsn(Connection source) throws SQLException {
+    try (Statement st = source.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+      rs.next();
+      return LogSequenceNumber.valueOf(rs.getString(1));
+    }
+  }
+
+  private static long millisSince(long start) {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  /** The read-apply loop over one replication stream. */
+  private final class Stream {
+    private final PGReplicationStream stream;
+    private final ChangeApplier applier;
+    private final CatchUpState state;
+    private final Connection targetConn;
+    private final LogSequenceNumber goal;
+
+    /** The end of the last transaction applied (or known to hold nothing for the tenant). */
+    LogSequenceNumber applied;
+
+    long transactions;
+    private boolean inTransaction;
+    private boolean skipping;
+    private long batchChanges;
+    private long batchTransactions;
+    private LogSequenceNumber batchEnd;
+    private long idleSince = System.nanoTime();
+
+    Stream(
+        PGReplicationStream stream,
+        ChangeApplier applier,
+        CatchUpState state,
+        Connection targetConn,
+        LogSequenceNumber applied,
+        LogSequenceNumber goal) {
+      this.stream = stream;
+      this.applier = applier;
+      this.state = state;
+      this.targetConn = targetConn;
+      this.applied = applied;
+      this.batchEnd = applied;
+      this.goal = goal;
+    }
+
+    void run() throws SQLException {
+      while (true) {
+        ByteBuffer buffer = stream.readPending();
+        if (buffer == null) {
+          if (!inTransaction) {
+            LogSequenceNumber received = stream.getLastReceiveLSN();
+            if (applied.compareTo(goal) >= 0 || received.compareTo(goal) >= 0) {
+              commitBatch();
+              // Every transaction committed before the server's position was sent before it.
+              if (received.compareTo(applied) > 0) {
+                advanceTo(received);
+              }
+              return;
+            }
+            if (System.nanoTime() - idleSince > IDLE_COMMIT_NANOS) {
+              // The source is slower than the apply: commit what arrived.
+              commitBatch();
+            }
+          }
+          if (Thread.interrupted()) {
+            throw new SQLException("Catch-up of tenant " + tenant.id() + " interrupted");
+          }
+          // Messages arrive a few at a time; a short park keeps up with them without spinning.
+          LockSupport.parkNanos(PARK_NANOS);
+          continue;
+        }
+        idleSince = System.nanoTime();
+        PgOutput.Message message = PgOutput.decode(buffer);
+        if (message instanceof PgOutput.Begin begin) {
+          inTransaction = true;
+          // Its commit lies before the applied position: a target transaction holds it already.
+          skipping = begin.finalLsn().compareTo(applied) < 0;
+        } else if (message instanceof PgOutput.Relation relation) {
+          applier.relation(relation);
+        } else if (message instanceof PgOutput.Commit commit) {
+          inTransaction = false;
+          if (!skipping) {
+            batchTransactions++;
+            transactions++;
+            batchEnd = commit.endLsn();
+          }
+          skipping = false;
+          if (commit.endLsn().compareTo(goal) >= 0) {
+            // Everything committed before the catch-up started is in.
+            commitBatch();
+            return;
+          }
+          if (batchChanges >= BATCH_CHANGES) {
+            commitBatch();
+          }
+        } else if (!skipping) {
+          if (message instanceof PgOutput.Insert insert) {
+            applier.insert(insert);
+          } else if (message instanceof PgOutput.Update update) {
+            applier.update(update);
+          } else if (message instanceof PgOutput.Delete delete) {
+            applier.delete(delete);
+          } else if (message instanceof PgOutput.Truncate truncate) {
+            applier.truncate(truncate);
+          } else {
+            continue; // origin and type messages: nothing to apply
+          }
+          batchChanges++;
+        }
+      }
+    }
+
+    /** Commits the batch with its end position, then confirms that position to the slot. */
+    private void commitBatch() throws SQLException {
+      if (batchTransactions == 0) {
+        return;
+      }
+      applier.flush();
+      state.advance(targetConn, tenant.id(), batchEnd, batchChanges);
+      targetConn.commit();
+      applied = batchEnd;
+      batchTransactions = 0;
+      batchChanges = 0;
+      confirm(applied);
+    }
+
+    /** Records a position past which nothing of the tenant's was committed. */
+    private void advanceTo(LogSequenceNumber lsn) throws SQLException {
+      state.advance(targetConn, tenant.id(), lsn, 0);
+      targetConn.commit();
+      applied = lsn;
+      batchEnd = lsn;
+      confirm(lsn);
+    }
+
+    private void confirm(LogSequenceNumber lsn) throws SQLException {
+      stream.setFlushedLSN(lsn);
+      stream.setAppliedLSN(lsn);
+      stream.forceUpdateStatus();
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package dev.tenantfold.catchup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigFactory;
+import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.config.TenantfoldConfig;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The tenants' {@code catch-up} block: defaults, derived names, and what it refuses. */
+class CatchUpConfigTest {
+  private static TenantConfig tenant(String id, String extra) {
+    return TenantfoldConfig.fromConfig(
+            ConfigFactory.parseString(
+                """
+                tenantfold {
+                  target { url = "jdbc:postgresql://t/w", user = u, password = p }
+                  tenants = [ { id = "%s", jdbc { url = "jdbc:postgresql://h/%s" } %s } ]
+                }
+                """
+                    .formatted(id, "db", extra)))
+        .tenants()
+        .get(0);
+  }
+
+  @Test
+  void withoutABlockCatchUpIsOffAndNamesDeriveFromTheTenantId() {
+    CatchUpConfig none = tenant("acme", "").catchUp();
+    assertThat(none.mode()).isEqualTo(CatchUpConfig.Mode.NONE);
+    assertThat(none.logical()).isFalse();
+    assertThat(none.slot()).isEqualTo("tenantfold_acme");
+    assertThat(none.publication()).isEqualTo("tenantfold_acme");
+    assertThat(none.slotTimeout()).isEqualTo(Duration.ofMinutes(5));
+  }
+
+  @Test
+  void logicalModeWithNamesAndTimeout() {
+    CatchUpConfig c =
+        tenant(
+                "acme",
+                ", catch-up { mode = logical, slot = acme_slot, publication = acme_pub,"
+                    + " slot-timeout = 30s }")
+            .catchUp();
+    assertThat(c.logical()).isTrue();
+    assertThat(c.slot()).isEqualTo("acme_slot");
+    assertThat(c.publication()).isEqualTo("acme_pub");
+    assertThat(c.slotTimeout()).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void derivedNamesAreWhatPostgresAcceptsAndNeverShared() {
+    String dashed = CatchUpConfig.defaultName("Acme-EU.1");
+    String dotted = CatchUpConfig.defaultName("acme_eu_1");
+    assertThat(dashed).matches("[a-z0-9_]{1,63}").startsWith("tenantfold_acme_eu_1_");
+    assertThat(dotted).isEqualTo("tenantfold_acme_eu_1");
+    assertThat(CatchUpConfig.defaultName("Acme-EU-1")).isNotEqualTo(dashed);
+    assertThat(CatchUpConfig.defaultName("a".repeat(63))).hasSizeLessThanOrEqualTo(63);
+  }
+
+  @Test
+  void unknownKeysBadModesAndBadNamesAreRefusedNamingTheKey() {
+    assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = logical, slots = x }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("catch-up.slots");
+    assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = cursor }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("catch-up.mode = 'cursor' is not a catch-up mode");
+    assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = logical, slot = \"Bad-Name\" }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("catch-up.slot = 'Bad-Name' is not a valid name")
+        .hasMessageContaining("lower-case letters, digits and '_'");
+  }
+
+  @Test
+  void logicalCatchUpOfARestoredCopyIsRefusedUntilBuilt() {
+    assertThatThrownBy(
+            () ->
+                tenant(
+                    "acme", ", restore { source-instance = prod-db }, catch-up { mode = logical }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("Cannot catch up tenant acme")
+        .hasMessageContaining("not yet for restored copies");
+  }
+}

@@ -1,0 +1,65 @@
+package dev.tenantfold.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.report.RunResult;
+import dev.tenantfold.testing.Fixtures;
+import dev.tenantfold.testing.LocalSpark;
+import dev.tenantfold.testing.Postgres13;
+import dev.tenantfold.testing.RowSets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Logical catch-up from a PostgreSQL 13 source, the oldest Tenantfold reads: the slot's exported
+ * snapshot, pgoutput's messages and the cutover work there as on the newest, with a writer during
+ * the run and the catch-up.
+ */
+class CatchUpPostgres13Test {
+  private static final SparkSession spark = LocalSpark.session();
+
+  @TempDir Path reports;
+
+  @Test
+  void aPostgres13SourceIsCaughtUpAndCutOverExactly() throws Exception {
+    String acme = Postgres13.createDatabase("catchup13");
+    try (Connection conn = DriverManager.getConnection(acme, "postgres", "postgres");
+        Statement st = conn.createStatement()) {
+      st.execute(CatchUpTest.SCHEMA);
+      try (var rs = st.executeQuery("SHOW server_version_num")) {
+        rs.next();
+        assertThat(rs.getInt(1)).as("the source runs PostgreSQL 13").isBetween(130000, 139999);
+      }
+    }
+    String warehouse = Fixtures.emptyWarehouse();
+    TenantfoldConfig config =
+        TenantfoldConfig.fromConfig(
+            ConfigFactory.parseString(CatchUpTest.hocon(warehouse, "acme", acme, ""))
+                .withFallback(
+                    ConfigFactory.parseString(
+                        "tenantfold.report.dir = \"" + reports.toString() + "\"")));
+    try (CatchUpTest.Writer writer = new CatchUpTest.Writer(acme, 13)) {
+      writer.awaitMore(50);
+      RunResult result = new MigrationJob(config, spark).execute();
+      assertThat(result.exitCode()).as("run: %s", result.tenants()).isZero();
+      writer.awaitMore(200);
+      assertThat(CatchUpTest.run(new CatchUpJob(config))).startsWith("0|");
+      writer.awaitMore(200);
+    }
+    assertThat(CatchUpTest.cutover(new CatchUpJob(config), "acme")).startsWith("0|");
+    CatchUpTest.assertSameTables(acme, warehouse, "acme");
+    CatchUpTest.assertSequencesPastSource(acme, warehouse, "acme");
+    assertThat(
+            RowSets.count(
+                acme,
+                "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"))
+        .isZero();
+  }
+}
