@@ -1,5 +1,6 @@
 package dev.tenantfold.catchup;
 
+import dev.tenantfold.config.CatchUpConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.jdbc.Sql;

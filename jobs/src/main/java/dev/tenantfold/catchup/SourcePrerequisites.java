@@ -1,5 +1,6 @@
 package dev.tenantfold.catchup;
 
+import dev.tenantfold.config.CatchUpConfig;
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TenantConfig;

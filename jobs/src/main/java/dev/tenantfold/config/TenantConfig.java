@@ -1,6 +1,5 @@
 package dev.tenantfold.config;
 
-import dev.tenantfold.catchup.CatchUpConfig;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.Redaction;
 import java.util.Arrays;

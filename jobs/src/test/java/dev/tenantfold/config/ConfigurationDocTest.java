@@ -164,6 +164,13 @@ class ConfigurationDocTest {
             + JDBC_TENANT.formatted("", ", restore { source-instance = a-prod, %s }")
             + "] }");
     probes.put(
+        "tenants[].catch-up.",
+        "tenantfold { "
+            + TARGET
+            + " tenants = ["
+            + JDBC_TENANT.formatted("", ", catch-up { %s }")
+            + "] }");
+    probes.put(
         "tenants[].export.",
         "tenantfold { "
             + TARGET

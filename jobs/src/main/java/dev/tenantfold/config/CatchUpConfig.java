@@ -1,7 +1,5 @@
-package dev.tenantfold.catchup;
+package dev.tenantfold.config;
 
-import dev.tenantfold.config.ConfigError;
-import dev.tenantfold.config.ConfigReader;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

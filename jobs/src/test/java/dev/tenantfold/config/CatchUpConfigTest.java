@@ -1,12 +1,9 @@
-package dev.tenantfold.catchup;
+package dev.tenantfold.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.ConfigFactory;
-import dev.tenantfold.config.ConfigError;
-import dev.tenantfold.config.TenantConfig;
-import dev.tenantfold.config.TenantfoldConfig;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
