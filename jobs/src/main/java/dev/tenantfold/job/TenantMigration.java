@@ -390,6 +390,8 @@ final class TenantMigration {
     try (TenantSource opened = source) {
       step = "read the catalog of";
       TenantCatalog catalog = opened.open(config.tables());
+      // Warnings of the source (an export far from the source's statistics) are the run's notes.
+      runNotes.addAll(opened.warnings());
       requireUnchanged(catalog);
       step = "stage";
       List<TablePlan> plans = new ArrayList<>();
