@@ -304,6 +304,27 @@ public final class RdsExportFixture {
     copy(tableDir(root, database, table), root.resolve(folder(database)).resolve(folderName));
   }
 
+  /** Removes {@code table} from the export entirely: its metadata entry and its folder. */
+  public static void removeTable(Path root, String database, String table) throws IOException {
+    String schema = table.contains(".") ? table.substring(0, table.indexOf('.')) : "public";
+    String name = table.contains(".") ? table.substring(table.indexOf('.') + 1) : table;
+    String target = database + "." + schema + "." + name;
+    try (Stream<Path> s = Files.list(root)) {
+      for (Path p :
+          s.filter(p -> p.getFileName().toString().startsWith("export_tables_info_")).toList()) {
+        ObjectNode json = (ObjectNode) JSON.readTree(p.toFile());
+        ArrayNode list = json.withArray("perTableStatus");
+        for (int i = list.size() - 1; i >= 0; i--) {
+          if (target.equals(list.get(i).path("target").asText())) {
+            list.remove(i);
+          }
+        }
+        JSON.writerWithDefaultPrettyPrinter().writeValue(p.toFile(), json);
+      }
+    }
+    deleteTree(tableDir(root, database, table));
+  }
+
   /** Deletes the last Parquet part of {@code table}; returns it. */
   public static Path deletePart(Path root, String database, String table) throws IOException {
     List<Path> parts = parquetFiles(tableDir(root, database, table));

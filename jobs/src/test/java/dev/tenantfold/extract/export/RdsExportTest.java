@@ -534,4 +534,18 @@ class RdsExportTest {
                 + RdsExportFixture.tableDir(listed, "acme db", "events").relativize(added)
                 + ": not listed in the export metadata");
   }
+
+  @Test
+  void aTableTheCatalogListsAndTheExportLacksEntirelyIsNamed() throws Exception {
+    Path root = copyOfGood("lacking");
+    RdsExportFixture.removeTable(root, "acme db", "order_items");
+    RdsExport export = open(root);
+    assertThat(export.table("public", "order_items")).isEmpty();
+    ExportCatalog catalog = export.catalog("acme", Optional.of(jdbcCatalog));
+    assertThat(catalog.missingTables())
+        .extracting(ExportCatalog.MissingTable::table)
+        .containsExactly("public.order_items");
+    assertThatThrownBy(catalog::requireComplete)
+        .hasMessageContaining("tenant acme table public.order_items: not in the export");
+  }
 }
