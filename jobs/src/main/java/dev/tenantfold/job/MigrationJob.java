@@ -646,13 +646,12 @@ public final class MigrationJob {
                 published.put(table, new ShrinkGuard.Published(table, p.runId(), p.rows()));
               }
             });
-    return new ShrinkGuard(tenantId, published, allowsShrink(tenantId));
+    return new ShrinkGuard(
+        tenantId, published, allowsShrink(tenantId), config.options().maxShrink());
   }
 
   private boolean allowsShrink(String tenantId) {
-    return config.options().allowsShrink(tenantId)
-        || options.allowShrink().contains(tenantId)
-        || options.allowShrink().contains("*");
+    return ShrinkGuard.allows(tenantId, config.options().allowShrink(), options.allowShrink());
   }
 
   private TenantResult await(String tenantId, Future<TenantResult> future) {
