@@ -507,7 +507,9 @@ public final class MigrationJob {
                         c.table(), c.keyJson(), c.tenantId(), c.rowJson(), c.outcome()))
             .toList());
     for (TenantResult r : results) {
-      if (!r.published()) {
+      // A tenant whose publish outcome is unknown records nothing here: a committed publish wrote
+      // its rows with the swap, and they must stay.
+      if (!r.published() && !r.outcomeUnknown()) {
         // The one place unpublished verdicts are written (published ones commit with their swap):
         // tenants that
         // failed before any table had a verdict get one row, table '*'.

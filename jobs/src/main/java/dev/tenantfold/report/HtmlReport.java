@@ -104,7 +104,7 @@ public final class HtmlReport {
         switch (run.status()) {
           case OK -> attention.isEmpty() ? "ok" : "failed";
           case MISMATCH -> "mismatch";
-          case FAILED -> "failed";
+          case UNKNOWN, FAILED -> "failed";
         };
     h.append("<header class=\"verdict ")
         .append(cls)
@@ -229,6 +229,12 @@ public final class HtmlReport {
                     + " of "
                     + n
                     + " tenants need attention";
+            case UNKNOWN ->
+                "Outcome unknown: the target could not say whether some tenants published ("
+                    + attention
+                    + " of "
+                    + n
+                    + " tenants need attention)";
             case FAILED -> what + " failed: " + attention + " of " + n + " tenants need attention";
           };
     };
@@ -239,7 +245,11 @@ public final class HtmlReport {
     List<String> out = new ArrayList<>();
     String tenant = "<b>" + esc(t.tenantId()) + "</b>";
     if (t.message() != null && !t.message().isEmpty()) {
-      out.add(badge(TableStatus.FAILED) + tenant + ": " + esc(t.message()));
+      out.add(
+          badge(t.outcomeUnknown() ? TableStatus.UNKNOWN : TableStatus.FAILED)
+              + tenant
+              + ": "
+              + esc(t.message()));
     }
     for (TableResult r : t.tables()) {
       if (r.status() != TableStatus.OK) {

@@ -406,7 +406,7 @@ public final class ReportStore {
         conn.prepareStatement(
             "INSERT INTO "
                 + qualified(schema, "table_results")
-                + " (run_id, tenant_id, table_name, source_rows, extracted_rows,"
+                + " AS existing (run_id, tenant_id, table_name, source_rows, extracted_rows,"
                 + " duplicates_removed, rejected_rows, loaded_rows, status, published, message,"
                 + " source_checksum, target_checksum, buckets_compared, mismatched_buckets,"
                 + " previous_rows, partitions, drilled_buckets, differences) VALUES (?, ?, ?, ?, ?,"
@@ -420,7 +420,9 @@ public final class ReportStore {
                 + " buckets_compared = EXCLUDED.buckets_compared, mismatched_buckets ="
                 + " EXCLUDED.mismatched_buckets, previous_rows = EXCLUDED.previous_rows, partitions"
                 + " = EXCLUDED.partitions, drilled_buckets = EXCLUDED.drilled_buckets, differences"
-                + " = EXCLUDED.differences")) {
+                + " = EXCLUDED.differences"
+                // A row a committed publish wrote is the target's truth: never overwritten.
+                + " WHERE NOT existing.published")) {
       for (TableResult t : tables) {
         ps.setString(1, runId);
         ps.setString(2, t.tenantId());
