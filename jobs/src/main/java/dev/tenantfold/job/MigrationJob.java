@@ -176,12 +176,21 @@ public final class MigrationJob {
               + past.get().command()
               + "', not a 'run'");
     }
+    if (past.get().status().equals("running")
+        && reports.deadRuns(target).contains(past.get().runId())) {
+      // A dead run is dead: its lock is free and none of its sessions is connected. Swept here
+      // (marked abandoned, its staging dropped), then resumed.
+      for (String abandoned : reports.sweepAbandoned(target, config.target().stagingSchema())) {
+        LOG.warn("Run {} was left running by a driver that stopped: marked abandoned", abandoned);
+      }
+      past = reports.pastRun(target, Optional.of(past.get().runId()));
+    }
     if (past.get().status().equals("running")) {
       throw new ConfigError(
           "Cannot resume run "
               + past.get().runId()
-              + ": it is still running (or its driver just died: wait for it, "
-              + "or run tenantfold cleanup)");
+              + ": it is still running (its lock is held or one of its sessions is connected;"
+              + " wait for it to finish, or stop its driver)");
     }
     return past;
   }
