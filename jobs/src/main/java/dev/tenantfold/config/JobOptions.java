@@ -19,6 +19,7 @@ public record JobOptions(
     List<String> allowShrink,
     double maxShrink,
     Duration outcomeWait,
+    boolean allowSameDatabase,
     String sparkMaster,
     String sparkAppName) {
 
@@ -63,7 +64,9 @@ public record JobOptions(
     ConfigReader load = root.block("load");
     load.rejectUnknown(Set.of("analyze", "keep-failed-staging"));
     ConfigReader publish = root.block("publish");
-    publish.rejectUnknown(Set.of("lock-timeout", "allow-shrink", "max-shrink", "outcome-wait"));
+    publish.rejectUnknown(
+        Set.of(
+            "lock-timeout", "allow-shrink", "max-shrink", "outcome-wait", "allow-same-database"));
     ConfigReader spark = root.block("spark");
     spark.rejectUnknown(Set.of("master", "app-name"));
     Duration lockTimeout = publish.duration("lock-timeout");
@@ -85,6 +88,7 @@ public record JobOptions(
         publish.stringList("allow-shrink"),
         fraction(publish, "max-shrink"),
         publish.duration("outcome-wait"),
+        publish.bool("allow-same-database"),
         spark.string("master"),
         spark.string("app-name"));
   }

@@ -56,6 +56,7 @@ final class Planning {
    * reason, the others go on.
    */
   Catalogs read(Connection target, List<TenantConfig> tenants) throws SQLException {
+    requireDistinctSources(tenants);
     Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
     Map<String, String> unreadable = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
@@ -102,6 +103,7 @@ final class Planning {
     TenantCatalog existing =
         CatalogReader.readTarget(
             target, config.target().schemas(), sourceSchemas(tenants), config.tables());
+    requireExcludedTablesExist(tenants, catalogs, unreadable, existing);
     for (TenantConfig tenant : tenants) {
       if (catalogs.containsKey(tenant.id())
           && tenant.isExport()
@@ -116,6 +118,79 @@ final class Planning {
       }
     }
     return new Catalogs(existing, catalogs, unreadable);
+  }
+
+  /**
+   * Two tenants reading one database would publish it twice ({@link SameDatabase}): a config error
+   * (exit 2) naming them, unless {@code publish.allow-same-database} is set.
+   */
+  private void requireDistinctSources(List<TenantConfig> tenants) {
+    if (config.options().allowSameDatabase()) {
+      return;
+    }
+    Map<String, String> sources = new LinkedHashMap<>();
+    for (TenantConfig tenant : tenants) {
+      sources.put(
+          tenant.id(),
+          tenant.isExport()
+              ? "export "
+                  + tenant.export().get().path()
+                  + " database "
+                  + tenant.export().get().database()
+              : SameDatabase.databaseOf(tenant.jdbc().url()));
+    }
+    List<String> conflicts = SameDatabase.conflicts(sources);
+    if (!conflicts.isEmpty()) {
+      throw new ConfigError(
+          "Config key tenantfold.tenants: "
+              + String.join("; ", conflicts)
+              + " (give each tenant its own database, or set"
+              + " tenantfold.publish.allow-same-database = true if this is meant)");
+    }
+  }
+
+  /**
+   * A rule that excludes a table no tenant has ({@code rules.nosuch.exclude = true}) excludes
+   * nothing, so the table meant publishes: a config error (exit 2), as for every other rule key
+   * naming no table. Excluded tables are not read, so each readable tenant is asked for the name
+   * alone.
+   */
+  private void requireExcludedTablesExist(
+      List<TenantConfig> tenants,
+      Map<String, TenantCatalog> catalogs,
+      Map<String, String> unreadable,
+      TenantCatalog existing)
+      throws SQLException {
+    if (!unreadable.isEmpty()) {
+      return;
+    }
+    for (dev.tenantfold.config.RulesConfig.TableRule rule : config.rules().tables().values()) {
+      if (!rule.exclude()) {
+        continue;
+      }
+      boolean found =
+          existing.tables().stream()
+              .anyMatch(t -> dev.tenantfold.config.RulesConfig.names(rule.table(), t.key()));
+      for (TenantConfig tenant : tenants) {
+        if (found || !catalogs.containsKey(tenant.id())) {
+          continue;
+        }
+        TenantCatalog only =
+            sources.apply(tenant).readCatalog(new TablesConfig(List.of(rule.table()), List.of()));
+        found =
+            only.tables().stream()
+                .anyMatch(t -> dev.tenantfold.config.RulesConfig.names(rule.table(), t.key()));
+      }
+      if (!found) {
+        throw new ConfigError(
+            "Cannot apply rule "
+                + rule.path()
+                + ".exclude: no tenant has a table named "
+                + rule.table()
+                + ", so nothing would be excluded (check the name; a table outside schema public is"
+                + " named schema.table, quoted: tenantfold.rules.\"sales.orders\")");
+      }
+    }
   }
 
   /**
