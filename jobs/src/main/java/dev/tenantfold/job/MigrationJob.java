@@ -61,6 +61,10 @@ public final class MigrationJob {
   private final TenantfoldConfig config;
   private final SparkSession spark;
   private final RunOptions options;
+
+  /** Why report.json could not be written, for the run's notes. */
+  private final List<String> reportFailures = new ArrayList<>();
+
   private ProgressTracker progress = ProgressTracker.none();
 
   public MigrationJob(TenantfoldConfig config, SparkSession spark) {
@@ -532,6 +536,7 @@ public final class MigrationJob {
     reports.recordOutcome(conn, provisional);
     reports.finishRun(conn, runId, finished, provisional.statusLabel());
     String reportPath = writeReport(provisional, planned, previousRun(conn, provisional));
+    notes.addAll(reportFailures);
     return new RunResult(runId, "run", started, finished, results, reportPath, notes);
   }
 
@@ -717,6 +722,15 @@ public final class MigrationJob {
           "Cannot write report.json under {} (tenantfold.report.dir): {}",
           config.reportDir(),
           e.getMessage());
+      // Never silent: the summary says so (the target's report schema still holds the run).
+      reportFailures.add(
+          "report.json and report.html were not written under "
+              + config.reportDir()
+              + " (tenantfold.report.dir): "
+              + e.getMessage()
+              + "; tenantfold report "
+              + run.runId()
+              + " renders them from the target");
       return null;
     }
   }
