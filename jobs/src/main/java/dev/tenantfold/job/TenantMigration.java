@@ -589,19 +589,9 @@ final class TenantMigration {
                 + redact(e));
       }
     }
-    if (rows.expectedRows() != expectedRows) {
-      return counted.refused(
-          "rows unaccounted for: source "
-              + rows.sourceRows()
-              + " - duplicates removed "
-              + rows.duplicatesRemoved()
-              + " - rejected "
-              + rows.rejectedRows()
-              + " = "
-              + rows.expectedRows()
-              + ", but the source snapshot holds "
-              + expectedRows
-              + " rows to load; run again");
+    Optional<String> unaccounted = rows.unaccountedFor(expectedRows);
+    if (unaccounted.isPresent()) {
+      return counted.refused(unaccounted.get());
     }
     String notes = "";
     if (rows.duplicatesRemoved() > 0) {

@@ -817,7 +817,7 @@ public final class HtmlReport {
       .counts{list-style:none;padding:0;margin:8px 0;display:flex;flex-wrap:wrap;gap:18px}.counts .n{font-size:20px;font-weight:600}
       .problems{padding-left:0;list-style:none}.problems li{margin:3px 0}.more,.hint,.none{color:var(--muted)}
       .badge{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px;background:var(--none)}
-      .badge.OK{background:var(--ok)}.badge.MISMATCH{background:var(--mismatch)}.badge.FAILED{background:var(--failed)}
+      .badge.OK{background:var(--ok)}.badge.MISMATCH{background:var(--mismatch)}.badge.FAILED{background:var(--failed)}.badge.UNKNOWN{background:#6a1b9a}
       .controls{margin:6px 0}.controls input[type=search]{padding:3px 6px;width:220px}.legend{margin-left:16px;color:var(--muted)}
       .swatch{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px;vertical-align:-1px}
       .scroll{overflow:auto;max-height:70vh;border:1px solid #ddd}
