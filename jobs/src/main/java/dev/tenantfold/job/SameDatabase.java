@@ -74,4 +74,17 @@ final class SameDatabase {
         });
     return out;
   }
+
+  /**
+   * Column names that another name of {@code names} equals but for case ({@code [Name, name]}), in
+   * order; empty when every name differs by more than case.
+   */
+  static List<String> caseCollisions(List<String> names) {
+    Map<String, List<String>> byLower = new LinkedHashMap<>();
+    names.forEach(
+        n -> byLower.computeIfAbsent(n.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(n));
+    List<String> out = new ArrayList<>();
+    byLower.values().stream().filter(l -> l.size() > 1).forEach(out::addAll);
+    return out;
+  }
 }

@@ -93,6 +93,31 @@ class ExportLostPartTest {
     assertThat(run.notes()).noneSatisfy(n -> assertThat(n).contains("public.customers"));
   }
 
+  @Test
+  void columnsApartOnlyByCaseInAnExportAreAPlanError() throws Exception {
+    String src = TestPostgres.createDatabase("export_case");
+    TestPostgres.execute(
+        src,
+        "CREATE TABLE people (id int PRIMARY KEY, \"Name\" text, name text); INSERT INTO people"
+            + " VALUES (1, 'A', 'a')");
+    Path root = tmp.resolve("case");
+    // RDS writes both columns; the fixture's Spark needs case sensitivity to write them.
+    spark.conf().set("spark.sql.caseSensitive", "true");
+    try {
+      RdsExportFixture.write(
+          spark, src, root, database(src), List.of("people"), RdsExportFixture.Options.defaults());
+    } finally {
+      spark.conf().unset("spark.sql.caseSensitive");
+    }
+    String warehouse = Fixtures.emptyWarehouse();
+    TenantfoldConfig config = config(warehouse, root, src, tmp.resolve("rc"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new MigrationJob(config, spark).execute())
+        .isInstanceOf(dev.tenantfold.config.ConfigError.class)
+        .hasMessageContaining("table people has columns [Name, name] that differ only by case")
+        .hasMessageContaining("export tenants [acme]");
+  }
+
   private static TenantfoldConfig config(String warehouse, Path export, String catalog, Path dir) {
     return Fixtures.config(warehouse)
         .exportTenant("acme", export.toString(), database(catalog), catalog)

@@ -80,6 +80,52 @@ class PlanRefusesTest {
         .isZero();
   }
 
+  @Test
+  void aRunLeavingOutATableThatReferencesOneItRepublishesIsRefusedBeforeAnyTransfer()
+      throws Exception {
+    String a = Fixtures.demoTenant("refuse_fk", 10);
+    String warehouse = Fixtures.emptyWarehouse();
+    Path conf = dir.resolve("fk.conf");
+    Files.writeString(
+        conf,
+        """
+        tenantfold {
+          target { url = "%s", user = postgres, password = postgres }
+          tenants = [ { id = a, jdbc { url = "%s", user = postgres, password = postgres } } ]
+          report.dir = "%s"
+        }
+        """
+            .formatted(warehouse, a, dir.resolve("reports")));
+    assertThat(
+            TenantfoldMain.run(
+                new String[] {"run", "--config", conf.toString()},
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)))
+        .isZero();
+    List<String> before =
+        RowSets.rows(warehouse, "SELECT ROW(c.*)::text FROM public.customers c ORDER BY id");
+
+    Map<String, String> refused = plan(conf, List.of("tables.include=[customers]"));
+    assertThat(refused).containsEntry("exit", "2");
+    assertThat(refused.get("stderr"))
+        .contains("table customers is referenced by orders (foreign key")
+        .contains("include orders in the run too, or leave customers out");
+    assertThat(plan(conf, List.of("tables.include=[customers, orders, order_items]")))
+        .containsEntry("exit", "0");
+
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int run =
+        TenantfoldMain.run(
+            new String[] {
+              "run", "--config", conf.toString(), "--set", "tables.include=[customers]"
+            },
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(run).as("run refuses what its plan refuses").isEqualTo(2);
+    assertThat(RowSets.rows(warehouse, "SELECT ROW(c.*)::text FROM public.customers c ORDER BY id"))
+        .isEqualTo(before);
+  }
+
   private static Map<String, String> plan(Path conf, List<String> sets) {
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();

@@ -36,4 +36,11 @@ class SameDatabaseTest {
     sources.remove("c");
     assertThat(SameDatabase.conflicts(sources)).isEmpty();
   }
+
+  @Test
+  void columnsApartOnlyByCaseAreNamed() {
+    assertThat(SameDatabase.caseCollisions(java.util.List.of("id", "Name", "x", "name", "NAME")))
+        .containsExactly("Name", "name", "NAME");
+    assertThat(SameDatabase.caseCollisions(java.util.List.of("id", "name", "names"))).isEmpty();
+  }
 }

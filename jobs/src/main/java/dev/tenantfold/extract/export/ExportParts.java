@@ -15,7 +15,8 @@ import java.util.OptionalLong;
  *       or added part, a part replaced by a shorter one);
  *   <li>where the metadata lists the table's parts ({@code parts}: file and row count), every
  *       listed part present with its rows, and no part that is not listed;
- *   <li>two parts with identical bytes (a part copied under a new name: its rows would load twice).
+ *   <li>where the metadata records no count, two parts with identical bytes (a part copied under a
+ *       new name: its rows would load twice).
  * </ul>
  */
 public final class ExportParts {
@@ -89,9 +90,11 @@ public final class ExportParts {
         }
       }
     }
+    // Byte-identical parts decide only where nothing counts the rows: with a recorded count that
+    // the footers match, identical parts are genuine (a table of repeated rows can export so).
     Map<String, Part> firstByContent = new LinkedHashMap<>();
     for (Part p : found) {
-      if (p.digest() == null) {
+      if (p.digest() == null || metadataRows.isPresent() || recorded != null) {
         continue;
       }
       Part same = firstByContent.putIfAbsent(p.bytes() + ":" + p.digest(), p);
@@ -105,7 +108,8 @@ public final class ExportParts {
                 + same.file()
                 + " (a copied part: its "
                 + p.rows()
-                + " rows would load twice)");
+                + " rows would load twice; the metadata records no row count to tell a copy from"
+                + " a table of repeated rows: export the table again)");
       }
     }
     if (metadataRows.isPresent()) {
