@@ -36,7 +36,7 @@ final class SameDatabase {
       String h = host.toLowerCase(Locale.ROOT);
       String port = "5432";
       int colon = h.lastIndexOf(':');
-      if (colon > 0 && h.substring(colon + 1).matches("\\d+") && !h.endsWith("]")) {
+      if (colon >= 0 && h.substring(colon + 1).matches("\\d+") && !h.endsWith("]")) {
         port = h.substring(colon + 1);
         h = h.substring(0, colon);
       }

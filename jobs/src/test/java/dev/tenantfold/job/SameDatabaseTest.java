@@ -43,4 +43,17 @@ class SameDatabaseTest {
         .containsExactly("Name", "name", "NAME");
     assertThat(SameDatabase.caseCollisions(java.util.List.of("id", "name", "names"))).isEmpty();
   }
+
+  @Test
+  void shortAndUnusualUrls() {
+    assertThat(SameDatabase.databaseOf("jdbc:postgresql:app")).isEqualTo("localhost:5432/app");
+    assertThat(SameDatabase.databaseOf("jdbc:postgresql:app?ssl=true"))
+        .isEqualTo("localhost:5432/app");
+    assertThat(SameDatabase.databaseOf("jdbc:postgresql://h")).isEqualTo("h:5432/");
+    assertThat(SameDatabase.databaseOf("jdbc:postgresql://u:p@h:1/x")).isEqualTo("h:1/x");
+    assertThat(SameDatabase.databaseOf("jdbc:postgresql://[::1]:5433/x"))
+        .isEqualTo("localhost:5433/x");
+    assertThat(SameDatabase.databaseOf("jdbc:postgresql://:5433/x")).isEqualTo("localhost:5433/x");
+    assertThat(SameDatabase.databaseOf("jdbc:postgresql:///x")).isEqualTo("localhost:5432/x");
+  }
 }

@@ -66,4 +66,23 @@ class ShrinkGuardTest {
     assertThat(ShrinkGuard.allows("b", List.of(), Set.of("*"))).isTrue();
     assertThat(ShrinkGuard.allows("b", List.of(), Set.of())).isFalse();
   }
+
+  @Test
+  void onlyTablesWithRowsBlockAndVanishedTablesAreListed() {
+    ShrinkGuard guard = new ShrinkGuard("a", PUBLISHED, false, 0.5);
+    assertThat(guard.vanishedTables(List.of("orders"))).containsExactly("empty");
+    assertThat(guard.vanishedTables(List.of("orders", "empty"))).isEmpty();
+    assertThat(guard.published("orders"))
+        .hasValueSatisfying(p -> assertThat(p.rows()).isEqualTo(984));
+    assertThat(guard.refuseVanished(List.of(), List.of("public")))
+        .hasValueSatisfying(
+            m ->
+                assertThat(m)
+                    .contains("no tables at all in schemas [public]")
+                    .contains("984 rows of \"orders\"")
+                    .doesNotContain("\"empty\""));
+    ShrinkGuard oneRow =
+        new ShrinkGuard("a", Map.of("t", new ShrinkGuard.Published("t", "r", 1)), false, 0.5);
+    assertThat(oneRow.refuseVanished(List.of(), List.of("public"))).isPresent();
+  }
 }

@@ -125,6 +125,12 @@ class ExportPartsTest {
     assertThat(ExportParts.estimateWarning("a", "public.orders", 2000, 1801, 0.1, 100))
         .as("199 apart of 2000: within 10%")
         .isNull();
+    assertThat(ExportParts.estimateWarning("a", "public.orders", 2000, 1800, 0.1, 100))
+        .as("200 apart of 2000: exactly 10%, within")
+        .isNull();
+    assertThat(ExportParts.estimateWarning("a", "public.t", 10, 110, 0.1, 100))
+        .as("exactly 100 rows apart: within the minimum")
+        .isNull();
     assertThat(ExportParts.estimateWarning("a", "public.orders", 2000, 1799, 0.1, 100))
         .as("201 apart of 2000: beyond 10%")
         .isNotNull();
