@@ -84,5 +84,17 @@ class ShrinkGuardTest {
     ShrinkGuard oneRow =
         new ShrinkGuard("a", Map.of("t", new ShrinkGuard.Published("t", "r", 1)), false, 0.5);
     assertThat(oneRow.refuseVanished(List.of(), List.of("public"))).isPresent();
+    ShrinkGuard two =
+        new ShrinkGuard(
+            "a",
+            Map.of(
+                "t", new ShrinkGuard.Published("t", "r", 1),
+                "u", new ShrinkGuard.Published("u", "r", 2)),
+            false,
+            0.5);
+    assertThat(two.refuseVanished(List.of("v"), List.of("public")))
+        .hasValueSatisfying(m -> assertThat(m).contains("no such tables in schemas [public]"));
+    assertThat(oneRow.refuseVanished(List.of("v"), List.of("public")))
+        .hasValueSatisfying(m -> assertThat(m).contains("no such table in schemas [public]"));
   }
 }

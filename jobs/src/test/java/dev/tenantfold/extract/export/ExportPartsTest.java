@@ -140,6 +140,9 @@ class ExportPartsTest {
     assertThat(ExportParts.estimateWarning("a", "public.t", 10, 111, 0.1, 100))
         .as("101 rows apart")
         .isNotNull();
+    assertThat(ExportParts.estimateWarning("a", "public.t", 0, 500, 0.1, 100))
+        .as("analyzed and empty at the source, 500 rows in the export")
+        .isNotNull();
     assertThat(ExportParts.estimateWarning("a", "public.t", -1, 5000, 0.1, 100))
         .as("never analyzed: no estimate")
         .isNull();
