@@ -41,13 +41,16 @@ public final class CuttingProxy implements AutoCloseable {
    * server answers its next {@code COMMIT} (the server committed, the client never hears so), and
    * new connections are refused from then until {@link #release()}.
    */
-  private byte[] marker;
+  private final byte[] marker;
 
   private volatile boolean refusing;
   private final AtomicInteger refused = new AtomicInteger();
 
-  private CuttingProxy(String host, int port, String trigger, long cutAfterBytes)
+  private CuttingProxy(String host, int port, String trigger, long cutAfterBytes, String marker)
       throws IOException {
+    // Final and set before the accept thread starts: the pump threads must see it (a field set
+    // after construction raced them, and the proxy then cut the first COMMIT of any connection).
+    this.marker = marker == null ? null : marker.getBytes(StandardCharsets.UTF_8);
     this.host = host;
     this.port = port;
     this.trigger = trigger.getBytes(StandardCharsets.UTF_8);
@@ -69,7 +72,7 @@ public final class CuttingProxy implements AutoCloseable {
       throw new IllegalArgumentException(
           "Cannot proxy " + jdbcUrl + ": expected jdbc:postgresql://host:port/db");
     }
-    return new CuttingProxy(m.group(2), Integer.parseInt(m.group(3)), trigger, cutAfterBytes);
+    return new CuttingProxy(m.group(2), Integer.parseInt(m.group(3)), trigger, cutAfterBytes, null);
   }
 
   /**
@@ -78,9 +81,12 @@ public final class CuttingProxy implements AutoCloseable {
    * {@link #release()} (the target unreachable right after a commit).
    */
   public static CuttingProxy cutReplyToCommit(String jdbcUrl, String marker) throws IOException {
-    CuttingProxy proxy = cutOnce(jdbcUrl, "COMMIT", 0);
-    proxy.marker = marker.getBytes(StandardCharsets.UTF_8);
-    return proxy;
+    Matcher m = HOST_PORT.matcher(jdbcUrl);
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "Cannot proxy " + jdbcUrl + ": expected jdbc:postgresql://host:port/db");
+    }
+    return new CuttingProxy(m.group(2), Integer.parseInt(m.group(3)), "COMMIT", 0, marker);
   }
 
   /** Accepts new connections again. */
@@ -173,6 +179,9 @@ public final class CuttingProxy implements AutoCloseable {
             System.arraycopy(buf, 0, window, tail.length, n);
             if (marker != null && !marked && contains(window, marker)) {
               marked = true;
+              // Nobody gets in from here on: the target is unreachable before the commit's answer
+              // is lost, whatever the order in which the threads run.
+              refusing = true;
             } else if ((marker == null || marked)
                 && contains(window, trigger)
                 && armed.compareAndSet(true, false)) {
