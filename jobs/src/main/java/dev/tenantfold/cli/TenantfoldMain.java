@@ -147,9 +147,10 @@ public final class TenantfoldMain {
     } catch (Exception e) {
       // No stack trace: exception texts can carry row values or connection details; the message is
       // scrubbed.
+      // One line on stderr (the log is the console too: logging it as well printed it twice), named
+      // by the command that failed ("plan failed", not "run failed").
       String message = Redaction.sqlMessage(e, secrets);
-      LOG.error("Run failed: {}", message);
-      err.println("tenantfold: run failed: " + message);
+      err.println("tenantfold: " + args[0] + " failed: " + message);
       return ExitCode.ERROR;
     }
   }

@@ -17,6 +17,9 @@ public record JobOptions(
     boolean keepFailedStaging,
     Duration publishLockTimeout,
     List<String> allowShrink,
+    double maxShrink,
+    Duration outcomeWait,
+    boolean allowSameDatabase,
     String sparkMaster,
     String sparkAppName) {
 
@@ -24,9 +27,30 @@ public record JobOptions(
     allowShrink = List.copyOf(allowShrink);
   }
 
-  /** Whether {@code publish.allow-shrink} lets the tenant publish less than before. */
-  public boolean allowsShrink(String tenantId) {
-    return allowShrink.contains("*") || allowShrink.contains(tenantId);
+  /**
+   * {@code publish.max-shrink}: a percentage ({@code "50%"}) or a fraction ({@code 0.5}) from 0 to
+   * 1.
+   */
+  static double fraction(ConfigReader block, String name) {
+    String raw = block.string(name).trim();
+    double value;
+    try {
+      value =
+          raw.endsWith("%")
+              ? Double.parseDouble(raw.substring(0, raw.length() - 1).trim()) / 100
+              : Double.parseDouble(raw);
+    } catch (NumberFormatException e) {
+      value = Double.NaN;
+    }
+    if (!(value >= 0 && value <= 1)) {
+      throw new ConfigError(
+          "Config key "
+              + block.key(name)
+              + " must be a percentage from 0% to 100% (or a fraction from 0 to 1), got '"
+              + raw
+              + "'");
+    }
+    return value;
   }
 
   static JobOptions from(ConfigReader root) {
@@ -40,7 +64,9 @@ public record JobOptions(
     ConfigReader load = root.block("load");
     load.rejectUnknown(Set.of("analyze", "keep-failed-staging"));
     ConfigReader publish = root.block("publish");
-    publish.rejectUnknown(Set.of("lock-timeout", "allow-shrink"));
+    publish.rejectUnknown(
+        Set.of(
+            "lock-timeout", "allow-shrink", "max-shrink", "outcome-wait", "allow-same-database"));
     ConfigReader spark = root.block("spark");
     spark.rejectUnknown(Set.of("master", "app-name"));
     Duration lockTimeout = publish.duration("lock-timeout");
@@ -60,6 +86,9 @@ public record JobOptions(
         load.bool("keep-failed-staging"),
         lockTimeout,
         publish.stringList("allow-shrink"),
+        fraction(publish, "max-shrink"),
+        publish.duration("outcome-wait"),
+        publish.bool("allow-same-database"),
         spark.string("master"),
         spark.string("app-name"));
   }

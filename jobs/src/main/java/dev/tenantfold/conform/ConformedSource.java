@@ -58,6 +58,18 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
         || (rule.quarantineDuplicates() && rule.dedup().isPresent());
   }
 
+  /** The first PostgreSQL version ({@code server_version_num}) with {@code pg_input_is_valid}. */
+  public static final int INPUT_VALIDATION_VERSION = 160000;
+
+  /**
+   * Whether this SQL needs {@code pg_input_is_valid} (a cast rule on a column the tenant has): a
+   * source older than {@link #INPUT_VALIDATION_VERSION} then lands the rows in the target and
+   * conforms them there, as export tenants do.
+   */
+  public boolean needsInputValidation() {
+    return !castColumns().isEmpty();
+  }
+
   /**
    * Whether the table must be read as one partition (deduplication compares rows across the whole
    * table).

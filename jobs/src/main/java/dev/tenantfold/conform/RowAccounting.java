@@ -62,6 +62,29 @@ public record RowAccounting(
   }
 
   /**
+   * Why these counts do not account for the rows the source snapshot holds to load ({@code toLoad}:
+   * the source checksum's rows, counted over the conformed rows): {@code source - duplicates
+   * removed - rejected} must equal it. Empty when every row is accounted for.
+   */
+  public java.util.Optional<String> unaccountedFor(long toLoad) {
+    if (expectedRows() == toLoad) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        "rows unaccounted for: source "
+            + sourceRows
+            + " - duplicates removed "
+            + duplicatesRemoved
+            + " - rejected "
+            + rejectedRows
+            + " = "
+            + expectedRows()
+            + ", but the source snapshot holds "
+            + toLoad
+            + " rows to load; run again");
+  }
+
+  /**
    * One rejected row: its source key as JSON ({@code null} without a key), the column that failed,
    * PostgreSQL's reason, and the whole source row as JSON.
    */

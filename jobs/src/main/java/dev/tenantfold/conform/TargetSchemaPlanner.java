@@ -310,9 +310,55 @@ public final class TargetSchemaPlanner {
                             + columns
                             + ")");
                   }
+                  for (TableSpec t : specs) {
+                    Optional<ColumnSpec> c = t.column(name);
+                    if (c.isPresent() && c.get().enumType() == null && !orderable(c.get().type())) {
+                      throw new ConfigError(
+                          "Cannot apply rule "
+                              + dedup.path()
+                              + ": column "
+                              + name
+                              + " of table "
+                              + t.key()
+                              + " in tenant "
+                              + tenantOf(tenants, t)
+                              + " is "
+                              + c.get().type()
+                              + ", which PostgreSQL cannot sort or group (no btree operator"
+                              + " class); deduplicate by other columns (deduplication runs on"
+                              + " the source's values, before any cast)");
+                    }
+                  }
                 }
               });
     }
+  }
+
+  /**
+   * Types PostgreSQL has no default btree operator class for: a dedup key or keep column of such a
+   * type fails the run with "could not identify an ordering operator".
+   */
+  private static final Set<String> UNORDERABLE =
+      Set.of("json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle", "aclitem");
+
+  /**
+   * Whether a column of {@code type} ({@code format_type} text, arrays with {@code []}) can be
+   * sorted and grouped: the dedup rule's key and keep columns must be.
+   */
+  static boolean orderable(String type) {
+    String base = type.trim().toLowerCase(java.util.Locale.ROOT);
+    while (base.endsWith("[]")) {
+      base = base.substring(0, base.length() - 2);
+    }
+    return !UNORDERABLE.contains(base);
+  }
+
+  private static String tenantOf(List<TenantCatalog> tenants, TableSpec table) {
+    return tenants.stream()
+        .filter(c -> c.tables().contains(table))
+        .map(TenantCatalog::tenantId)
+        .findFirst()
+        .orElse("(target)");
   }
 
   static String describe(ColumnSpec column) {

@@ -44,16 +44,36 @@ public final class CleanupJob {
       Connection conn = session.connection();
       reports.ensureTables(conn);
       registry.ensureTable(conn);
+      // Dead runs (lock free, no session connected) are swept: their staging goes, by name. The dry
+      // run lists the same tables and changes nothing.
+      List<String> dropped = new ArrayList<>();
+      List<String> dead = reports.deadRuns(conn);
+      for (String run : dead) {
+        for (String table : reports.stagingTablesOf(conn, config.target().stagingSchema(), run)) {
+          out.printf(
+              "%s %s (run %s: its driver stopped)%n",
+              dryRun ? "would drop" : "dropped", table, run);
+          dropped.add(table);
+        }
+      }
       if (!dryRun) {
         for (String abandoned : reports.sweepAbandoned(conn, config.target().stagingSchema())) {
           out.printf("run %s: its driver stopped; marked abandoned%n", abandoned);
         }
       }
-      List<String> live = reports.runningRuns(conn);
+      List<String> live = new ArrayList<>(reports.runningRuns(conn));
+      if (dryRun) {
+        live.removeAll(dead);
+      }
       // Restored copies tagged with runs no longer running (tenants with a restore block only).
       RestoreStage.sweep(config, conn, live, dryRun, out);
-      List<String> dropped = new ArrayList<>();
       for (StagingRegistry.Leftover leftover : registry.leftovers(conn, live, true)) {
+        if (dropped.contains(leftover.qualifiedName())) {
+          if (!dryRun) {
+            registry.drop(conn, leftover);
+          }
+          continue;
+        }
         out.printf(
             "%s %s (run %s, tenant %s, table %s, %s)%n",
             dryRun ? "would drop" : "dropped",
@@ -69,6 +89,9 @@ public final class CleanupJob {
       }
       if (live.isEmpty()) {
         for (String table : unregistered(conn, registry)) {
+          if (dropped.contains(table)) {
+            continue;
+          }
           out.printf("%s %s (not recorded by any run)%n", dryRun ? "would drop" : "dropped", table);
           if (!dryRun) {
             try (Statement st = conn.createStatement()) {
@@ -92,16 +115,16 @@ public final class CleanupJob {
     List<String> out = new ArrayList<>();
     try (PreparedStatement ps =
         conn.prepareStatement(
-            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON"
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON"
                 + " n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('r', 'p') AND NOT"
                 + " EXISTS (SELECT 1 FROM "
                 + registry.table()
                 + " o WHERE o.schema_name = n.nspname AND o.object_name = c.relname"
-                + " AND o.state <> 'dropped') ORDER BY 1")) {
+                + " AND o.state <> 'dropped') ORDER BY 2")) {
       ps.setString(1, config.target().stagingSchema());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(rs.getString(1));
+          out.add(dev.tenantfold.jdbc.Sql.qualified(rs.getString(1), rs.getString(2)));
         }
       }
     }

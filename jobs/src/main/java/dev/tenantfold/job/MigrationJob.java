@@ -61,6 +61,10 @@ public final class MigrationJob {
   private final TenantfoldConfig config;
   private final SparkSession spark;
   private final RunOptions options;
+
+  /** Why report.json could not be written, for the run's notes. */
+  private final List<String> reportFailures = new ArrayList<>();
+
   private ProgressTracker progress = ProgressTracker.none();
 
   public MigrationJob(TenantfoldConfig config, SparkSession spark) {
@@ -176,12 +180,21 @@ public final class MigrationJob {
               + past.get().command()
               + "', not a 'run'");
     }
+    if (past.get().status().equals("running")
+        && reports.deadRuns(target).contains(past.get().runId())) {
+      // A dead run is dead: its lock is free and none of its sessions is connected. Swept here
+      // (marked abandoned, its staging dropped), then resumed.
+      for (String abandoned : reports.sweepAbandoned(target, config.target().stagingSchema())) {
+        LOG.warn("Run {} was left running by a driver that stopped: marked abandoned", abandoned);
+      }
+      past = reports.pastRun(target, Optional.of(past.get().runId()));
+    }
     if (past.get().status().equals("running")) {
       throw new ConfigError(
           "Cannot resume run "
               + past.get().runId()
-              + ": it is still running (or its driver just died: wait for it, "
-              + "or run tenantfold cleanup)");
+              + ": it is still running (its lock is held or one of its sessions is connected;"
+              + " wait for it to finish, or stop its driver)");
     }
     return past;
   }
@@ -509,7 +522,9 @@ public final class MigrationJob {
                         c.table(), c.keyJson(), c.tenantId(), c.rowJson(), c.outcome()))
             .toList());
     for (TenantResult r : results) {
-      if (!r.published()) {
+      // A tenant whose publish outcome is unknown records nothing here: a committed publish wrote
+      // its rows with the swap, and they must stay.
+      if (!r.published() && !r.outcomeUnknown()) {
         // The one place unpublished verdicts are written (published ones commit with their swap):
         // tenants that
         // failed before any table had a verdict get one row, table '*'.
@@ -523,6 +538,7 @@ public final class MigrationJob {
     reports.recordOutcome(conn, provisional);
     reports.finishRun(conn, runId, finished, provisional.statusLabel());
     String reportPath = writeReport(provisional, planned, previousRun(conn, provisional));
+    notes.addAll(reportFailures);
     return new RunResult(runId, "run", started, finished, results, reportPath, notes);
   }
 
@@ -648,13 +664,12 @@ public final class MigrationJob {
                 published.put(table, new ShrinkGuard.Published(table, p.runId(), p.rows()));
               }
             });
-    return new ShrinkGuard(tenantId, published, allowsShrink(tenantId));
+    return new ShrinkGuard(
+        tenantId, published, allowsShrink(tenantId), config.options().maxShrink());
   }
 
   private boolean allowsShrink(String tenantId) {
-    return config.options().allowsShrink(tenantId)
-        || options.allowShrink().contains(tenantId)
-        || options.allowShrink().contains("*");
+    return ShrinkGuard.allows(tenantId, config.options().allowShrink(), options.allowShrink());
   }
 
   private TenantResult await(String tenantId, Future<TenantResult> future) {
@@ -709,6 +724,15 @@ public final class MigrationJob {
           "Cannot write report.json under {} (tenantfold.report.dir): {}",
           config.reportDir(),
           e.getMessage());
+      // Never silent: the summary says so (the target's report schema still holds the run).
+      reportFailures.add(
+          "report.json and report.html were not written under "
+              + config.reportDir()
+              + " (tenantfold.report.dir): "
+              + e.getMessage()
+              + "; tenantfold report "
+              + run.runId()
+              + " renders them from the target");
       return null;
     }
   }

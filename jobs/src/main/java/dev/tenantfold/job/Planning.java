@@ -57,6 +57,7 @@ final class Planning {
    * reason, the others go on.
    */
   Catalogs read(Connection target, List<TenantConfig> tenants) throws SQLException {
+    requireDistinctSources(tenants);
     Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
     Map<String, String> unreadable = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
@@ -104,6 +105,8 @@ final class Planning {
     TenantCatalog existing =
         CatalogReader.readTarget(
             target, config.target().schemas(), sourceSchemas(tenants), config.tables());
+    requireExcludedTablesExist(tenants, catalogs, unreadable, existing);
+    requireReferencingTablesSelected(target, tenants);
     for (TenantConfig tenant : tenants) {
       if (catalogs.containsKey(tenant.id())
           && tenant.isExport()
@@ -118,6 +121,131 @@ final class Planning {
       }
     }
     return new Catalogs(existing, catalogs, unreadable);
+  }
+
+  /**
+   * Two tenants reading one database would publish it twice ({@link SameDatabase}): a config error
+   * (exit 2) naming them, unless {@code publish.allow-same-database} is set.
+   */
+  private void requireDistinctSources(List<TenantConfig> tenants) {
+    if (config.options().allowSameDatabase()) {
+      return;
+    }
+    Map<String, String> sources = new LinkedHashMap<>();
+    for (TenantConfig tenant : tenants) {
+      sources.put(
+          tenant.id(),
+          tenant.isExport()
+              ? "export "
+                  + tenant.export().get().path()
+                  + " database "
+                  + tenant.export().get().database()
+              : SameDatabase.databaseOf(tenant.jdbc().url()));
+    }
+    List<String> conflicts = SameDatabase.conflicts(sources);
+    if (!conflicts.isEmpty()) {
+      throw new ConfigError(
+          "Config key tenantfold.tenants: "
+              + String.join("; ", conflicts)
+              + " (give each tenant its own database, or set"
+              + " tenantfold.publish.allow-same-database = true if this is meant)");
+    }
+  }
+
+  /**
+   * A rule that excludes a table no tenant has ({@code rules.nosuch.exclude = true}) excludes
+   * nothing, so the table meant publishes: a config error (exit 2), as for every other rule key
+   * naming no table. Excluded tables are not read, so each readable tenant is asked for the name
+   * alone.
+   */
+  private void requireExcludedTablesExist(
+      List<TenantConfig> tenants,
+      Map<String, TenantCatalog> catalogs,
+      Map<String, String> unreadable,
+      TenantCatalog existing)
+      throws SQLException {
+    if (!unreadable.isEmpty()) {
+      return;
+    }
+    for (dev.tenantfold.config.RulesConfig.TableRule rule : config.rules().tables().values()) {
+      if (!rule.exclude()) {
+        continue;
+      }
+      boolean found =
+          existing.tables().stream()
+              .anyMatch(t -> dev.tenantfold.config.RulesConfig.names(rule.table(), t.key()));
+      for (TenantConfig tenant : tenants) {
+        if (found || !catalogs.containsKey(tenant.id())) {
+          continue;
+        }
+        TenantCatalog only =
+            sources.apply(tenant).readCatalog(new TablesConfig(List.of(rule.table()), List.of()));
+        found =
+            only.tables().stream()
+                .anyMatch(t -> dev.tenantfold.config.RulesConfig.names(rule.table(), t.key()));
+      }
+      if (!found) {
+        throw new ConfigError(
+            "Cannot apply rule "
+                + rule.path()
+                + ".exclude: no tenant has a table named "
+                + rule.table()
+                + ", so nothing would be excluded (check the name; a table outside schema public is"
+                + " named schema.table, quoted: tenantfold.rules.\"sales.orders\")");
+      }
+    }
+  }
+
+  /**
+   * A consolidated table this run republishes that a table the run leaves out references ({@code
+   * tables.include = [customers]} while {@code orders} references it and holds rows of a tenant of
+   * this run): replacing the tenant's customers partition would fail on the foreign key at detach,
+   * after every tenant was transferred. A config error (exit 2) naming both tables and what to do.
+   */
+  private void requireReferencingTablesSelected(Connection target, List<TenantConfig> tenants)
+      throws SQLException {
+    List<String> ids = tenants.stream().map(TenantConfig::id).toList();
+    List<String> problems = new ArrayList<>();
+    try (var ps =
+        target.prepareStatement(
+            "SELECT fn.nspname, f.relname, rn.nspname, r.relname, c.conname FROM pg_constraint c"
+                + " JOIN pg_class f ON f.oid = c.conrelid JOIN pg_namespace fn ON fn.oid ="
+                + " f.relnamespace JOIN pg_class r ON r.oid = c.confrelid JOIN pg_namespace rn ON"
+                + " rn.oid = r.relnamespace WHERE c.contype = 'f' AND c.conparentid = 0 AND"
+                + " f.relkind = 'p' AND r.relkind = 'p' AND c.conrelid <> c.confrelid AND EXISTS"
+                + " (SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE"
+                + " i.inhparent = f.oid AND EXISTS (SELECT 1 FROM unnest(?::text[]) t(id) WHERE"
+                + " pg_get_expr(p.relpartbound, p.oid) = format('FOR VALUES IN (%L)', t.id)))"
+                + " ORDER BY 1, 2, 5")) {
+      ps.setArray(1, target.createArrayOf("text", ids.toArray()));
+      try (var rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String referencingKey =
+              config.target().schemas().keyOfTarget(rs.getString(1), rs.getString(2));
+          String referencedKey =
+              config.target().schemas().keyOfTarget(rs.getString(3), rs.getString(4));
+          if (config.tables().selects(referencedKey) && !config.tables().selects(referencingKey)) {
+            problems.add(
+                "table "
+                    + referencedKey
+                    + " is referenced by "
+                    + referencingKey
+                    + " (foreign key "
+                    + rs.getString(5)
+                    + "), which this run leaves out; republishing "
+                    + referencedKey
+                    + " would fail at the foreign key: include "
+                    + referencingKey
+                    + " in the run too, or leave "
+                    + referencedKey
+                    + " out");
+          }
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigError("Config key tenantfold.tables: " + String.join("; ", problems));
+    }
   }
 
   /**
@@ -265,6 +393,50 @@ final class Planning {
         TargetSchemaPlanner.plan(
             existing, new ArrayList<>(catalogs.values()), config.tenantColumn(), config.rules());
     requireOneTablePerRelation(planned);
+    requireExportColumnsApartByCase(planned, catalogs);
     return planned;
+  }
+
+  /**
+   * Export tenants are read through Spark, which tells column names apart only by more than case: a
+   * consolidated table with columns {@code "Name"} and {@code name} (from one tenant, or from two)
+   * fails an export tenant's read with Spark's ambiguity error. A config error (exit 2) naming the
+   * table, the columns and the export tenants, instead.
+   */
+  private void requireExportColumnsApartByCase(
+      TargetSchema plan, Map<String, TenantCatalog> catalogs) {
+    List<String> problems = new ArrayList<>();
+    for (var table : plan.tables().values()) {
+      List<String> collisions = SameDatabase.caseCollisions(table.columnNames());
+      if (collisions.isEmpty()) {
+        continue;
+      }
+      List<String> exports =
+          config.tenants().stream()
+              .filter(TenantConfig::isExport)
+              .filter(
+                  t ->
+                      catalogs.containsKey(t.id())
+                          && catalogs.get(t.id()).table(table.name()).isPresent())
+              .map(TenantConfig::id)
+              .toList();
+      if (!exports.isEmpty()) {
+        problems.add(
+            "table "
+                + table.name()
+                + " has columns "
+                + collisions
+                + " that differ only by case, and export tenants "
+                + exports
+                + " are read through Spark, which cannot tell them apart");
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigError(
+          "Cannot plan: "
+              + String.join("; ", problems)
+              + " (rename one of the columns in the sources, or leave one out with"
+              + " tenantfold.rules.TABLE.columns.COLUMN.exclude = true)");
+    }
   }
 }

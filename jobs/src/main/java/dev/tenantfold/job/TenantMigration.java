@@ -327,7 +327,11 @@ final class TenantMigration {
           });
     } catch (SQLException e) {
       // Only a lost connection leaves the outcome open; any other failure was rolled back.
-      if (session.lost() && publishPid > 0 && publishCommitted(publishPid)) {
+      PublishOutcome.Verdict verdict =
+          session.lost() && publishPid > 0
+              ? publishOutcome(publishPid)
+              : PublishOutcome.Verdict.NOT_COMMITTED;
+      if (verdict == PublishOutcome.Verdict.COMMITTED) {
         // The connection broke after the server committed (the report rows commit with the swap).
         endStage("publish");
         LOG.warn(
@@ -335,6 +339,19 @@ final class TenantMigration {
             tenant.id(),
             redact(e));
         return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
+      }
+      if (verdict == PublishOutcome.Verdict.UNKNOWN) {
+        // Never guessed: nothing is dropped or recorded over what a committed publish wrote.
+        endStage("publish");
+        String message = unknownOutcome(redact(e));
+        LOG.error(message);
+        return new TenantResult(
+            tenant.id(),
+            false,
+            message,
+            results.stream().map(r -> r.outcomeUnknown(message)).toList(),
+            millisSince(start),
+            stageMillis);
       }
       dropStaging(session, staged);
       String message =
@@ -414,6 +431,8 @@ final class TenantMigration {
     try (TenantSource opened = source) {
       step = "read the catalog of";
       TenantCatalog catalog = opened.open(config.tables());
+      // Warnings of the source (an export far from the source's statistics) are the run's notes.
+      runNotes.addAll(opened.warnings());
       requireUnchanged(catalog);
       step = "stage";
       List<TablePlan> plans = new ArrayList<>();
@@ -594,19 +613,9 @@ final class TenantMigration {
                 + redact(e));
       }
     }
-    if (rows.expectedRows() != expectedRows) {
-      return counted.refused(
-          "rows unaccounted for: source "
-              + rows.sourceRows()
-              + " - duplicates removed "
-              + rows.duplicatesRemoved()
-              + " - rejected "
-              + rows.rejectedRows()
-              + " = "
-              + rows.expectedRows()
-              + ", but the source snapshot holds "
-              + expectedRows
-              + " rows to load; run again");
+    Optional<String> unaccounted = rows.unaccountedFor(expectedRows);
+    if (unaccounted.isPresent()) {
+      return counted.refused(unaccounted.get());
     }
     String notes = "";
     if (rows.duplicatesRemoved() > 0) {
@@ -685,12 +694,47 @@ final class TenantMigration {
     }
   }
 
+  /** What to tell a person when the target could not say whether the tenant's publish committed. */
+  private String unknownOutcome(String error) {
+    return "UNKNOWN: cannot tell whether tenant "
+        + tenant.id()
+        + " was published: its publishing connection broke ("
+        + error
+        + ") and the target did not answer for "
+        + config.options().outcomeWait().toSeconds()
+        + " s (tenantfold.publish.outcome-wait). Nothing was dropped or overwritten: the target's"
+        + " own record ("
+        + config.target().reportSchema()
+        + ".table_results of run "
+        + runId
+        + ", written with the publish) says whether it committed. Once the target answers, run"
+        + " tenantfold report "
+        + runId
+        + " to see it settled; if it says not published, run again (the next run and tenantfold"
+        + " cleanup drop what the publish left in staging)";
+  }
+
   /**
    * Whether this run's publish of the tenant committed, asked on a fresh connection once the
    * publishing session ({@code pid}) is gone: a session whose client vanished may still finish its
-   * COMMIT, so it is ended first and its outcome read after.
+   * COMMIT, so it is ended first and its outcome read after. Asked again with backoff for {@code
+   * publish.outcome-wait} while the target does not answer ({@link PublishOutcome}).
    */
-  private boolean publishCommitted(int pid) {
+  private PublishOutcome.Verdict publishOutcome(int pid) {
+    return PublishOutcome.ask(
+        () -> publishCommitted(pid),
+        config.options().outcomeWait(),
+        d -> Thread.sleep(d.toMillis()),
+        e ->
+            LOG.warn(
+                "Cannot tell yet whether tenant {} was published (asking again until {} s have"
+                    + " passed): {}",
+                tenant.id(),
+                config.options().outcomeWait().toSeconds(),
+                redact(e)));
+  }
+
+  private boolean publishCommitted(int pid) throws SQLException {
     try (Connection conn =
             config
                 .target()
@@ -702,22 +746,24 @@ final class TenantMigration {
       terminate.setInt(1, pid);
       terminate.execute();
       alive.setInt(1, pid);
-      for (int i = 0; i < 300; i++) {
+      boolean gone = false;
+      for (int i = 0; i < 300 && !gone; i++) {
         try (ResultSet rs = alive.executeQuery()) {
           rs.next();
-          if (rs.getLong(1) == 0) {
-            break;
-          }
+          gone = rs.getLong(1) == 0;
         }
-        Thread.sleep(100);
+        if (!gone) {
+          Thread.sleep(100);
+        }
+      }
+      if (!gone) {
+        throw new SQLException(
+            "the publishing session (pid " + pid + ") is still there after 30 s", "55000");
       }
       return reports.publishedTables(conn, runId, tenant.id()) > 0;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
-    } catch (SQLException e) {
-      LOG.warn("Cannot tell whether tenant {} was published: {}", tenant.id(), redact(e));
-      return false;
+      throw new SQLException("interrupted while waiting for the publishing session to end", e);
     }
   }
 

@@ -104,7 +104,7 @@ public final class HtmlReport {
         switch (run.status()) {
           case OK -> attention.isEmpty() ? "ok" : "failed";
           case MISMATCH -> "mismatch";
-          case FAILED -> "failed";
+          case UNKNOWN, FAILED -> "failed";
         };
     h.append("<header class=\"verdict ")
         .append(cls)
@@ -229,6 +229,12 @@ public final class HtmlReport {
                     + " of "
                     + n
                     + " tenants need attention";
+            case UNKNOWN ->
+                "Outcome unknown: the target could not say whether some tenants published ("
+                    + attention
+                    + " of "
+                    + n
+                    + " tenants need attention)";
             case FAILED -> what + " failed: " + attention + " of " + n + " tenants need attention";
           };
     };
@@ -239,7 +245,11 @@ public final class HtmlReport {
     List<String> out = new ArrayList<>();
     String tenant = "<b>" + esc(t.tenantId()) + "</b>";
     if (t.message() != null && !t.message().isEmpty()) {
-      out.add(badge(TableStatus.FAILED) + tenant + ": " + esc(t.message()));
+      out.add(
+          badge(t.outcomeUnknown() ? TableStatus.UNKNOWN : TableStatus.FAILED)
+              + tenant
+              + ": "
+              + esc(t.message()));
     }
     for (TableResult r : t.tables()) {
       if (r.status() != TableStatus.OK) {
@@ -807,7 +817,7 @@ public final class HtmlReport {
       .counts{list-style:none;padding:0;margin:8px 0;display:flex;flex-wrap:wrap;gap:18px}.counts .n{font-size:20px;font-weight:600}
       .problems{padding-left:0;list-style:none}.problems li{margin:3px 0}.more,.hint,.none{color:var(--muted)}
       .badge{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px;background:var(--none)}
-      .badge.OK{background:var(--ok)}.badge.MISMATCH{background:var(--mismatch)}.badge.FAILED{background:var(--failed)}
+      .badge.OK{background:var(--ok)}.badge.MISMATCH{background:var(--mismatch)}.badge.FAILED{background:var(--failed)}.badge.UNKNOWN{background:#6a1b9a}
       .controls{margin:6px 0}.controls input[type=search]{padding:3px 6px;width:220px}.legend{margin-left:16px;color:var(--muted)}
       .swatch{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px;vertical-align:-1px}
       .scroll{overflow:auto;max-height:70vh;border:1px solid #ddd}

@@ -211,7 +211,7 @@ public final class ReportReader {
     try (PreparedStatement ps =
         conn.prepareStatement(
             "SELECT tenant_id, published, message, millis, source_kind, source_description,"
-                + " source_point_in_time FROM "
+                + " source_point_in_time, status FROM "
                 + t("tenant_results")
                 + " WHERE run_id = ? ORDER BY tenant_id")) {
       ps.setString(1, runId);
@@ -235,6 +235,9 @@ public final class ReportReader {
                         nullToEmpty(rs.getString(6)),
                         Optional.ofNullable(at).map(Timestamp::toInstant)));
           }
+          if (TableStatus.UNKNOWN.name().equals(rs.getString(8))) {
+            r = settled(conn, runId, r);
+          }
           out.put(tenant, r);
         }
       }
@@ -252,6 +255,45 @@ public final class ReportReader {
       }
     }
     return out;
+  }
+
+  /**
+   * A tenant whose publish outcome the run could not read, settled from the target's own record:
+   * published when the publish's rows in table_results (written in its transaction) say so; not
+   * published when there are none and no session of the run is left that could still commit; else
+   * still unknown.
+   */
+  private TenantResult settled(Connection conn, String runId, TenantResult unknown)
+      throws SQLException {
+    List<TableResult> tables = unknown.tables();
+    if (!tables.isEmpty() && tables.stream().allMatch(TableResult::published)) {
+      return new TenantResult(
+              unknown.tenantId(), true, "", tables, unknown.millis(), unknown.stageMillis())
+          .withSourceOf(unknown);
+    }
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?")) {
+      ps.setString(1, dev.tenantfold.jdbc.SessionName.likePattern(runId));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (rs.getLong(1) > 0) {
+          return unknown;
+        }
+      }
+    }
+    return new TenantResult(
+            unknown.tenantId(),
+            false,
+            "not published: the publish of run "
+                + runId
+                + " did not commit (settled from the target's record, "
+                + t("table_results")
+                + "); run again",
+            tables,
+            unknown.millis(),
+            unknown.stageMillis())
+        .withSourceOf(unknown);
   }
 
   /** Listed keys per tenant and table, as stored (the key's jsonb text). */

@@ -59,46 +59,75 @@ public final class ReportStore {
   }
 
   /**
-   * Marks runs whose driver died ({@code running}, but nobody holds their advisory lock) as {@code
-   * abandoned} and drops their staging tables. Returns the run ids swept.
+   * The liveness rule, one owner: a run recorded {@code running} is dead only when its advisory
+   * lock is free (its driver's lock connection is gone) <em>and</em> none of its sessions is
+   * connected (a driver that lost its lock connection still has its tenants' sessions, and takes
+   * the lock again on a fresh one).
    */
-  public List<String> sweepAbandoned(Connection conn, String stagingSchema) throws SQLException {
-    List<String> running = new ArrayList<>();
-    try (Statement st = conn.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT run_id FROM " + qualified(schema, "runs") + " WHERE status = 'running'")) {
-      while (rs.next()) {
-        running.add(rs.getString(1));
+  public static boolean dead(boolean lockFree, boolean sessionsConnected) {
+    return lockFree && !sessionsConnected;
+  }
+
+  /**
+   * Runs recorded {@code running} that are dead by {@link #dead}: checked, nothing changed (each
+   * lock taken to test it is released at once).
+   */
+  public List<String> deadRuns(Connection conn) throws SQLException {
+    List<String> out = new ArrayList<>();
+    for (String runId : runningRuns(conn)) {
+      boolean lockFree = tryLock(conn, runId);
+      if (lockFree) {
+        unlock(conn, runId);
+      }
+      if (dead(lockFree, lockFree && hasSessions(conn, runId))) {
+        out.add(runId);
       }
     }
+    return out;
+  }
+
+  /**
+   * The staging tables of {@code runId} in {@code stagingSchema} by name (every staging table's
+   * name carries its run id), registered or not: what {@link #sweepAbandoned} drops for a dead run.
+   */
+  public List<String> stagingTablesOf(Connection conn, String stagingSchema, String runId)
+      throws SQLException {
+    List<String> tables = new ArrayList<>();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT schemaname, tablename FROM pg_tables"
+                + " WHERE schemaname = ? AND strpos(tablename, ?) > 0 ORDER BY 2")) {
+      ps.setString(1, stagingSchema);
+      ps.setString(2, "__" + runId.replace("-", "_").toLowerCase());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          tables.add(qualified(rs.getString(1), rs.getString(2)));
+        }
+      }
+    }
+    return tables;
+  }
+
+  /**
+   * Marks runs whose driver died ({@code running}, dead by {@link #dead}) as {@code abandoned} and
+   * drops their staging tables ({@link #stagingTablesOf}). Returns the run ids swept.
+   */
+  public List<String> sweepAbandoned(Connection conn, String stagingSchema) throws SQLException {
     List<String> swept = new ArrayList<>();
-    for (String runId : running) {
-      if (!tryLock(conn, runId)) {
+    for (String runId : runningRuns(conn)) {
+      boolean lockFree = tryLock(conn, runId);
+      if (!lockFree) {
         continue;
       }
-      if (hasSessions(conn, runId)) {
+      if (!dead(lockFree, hasSessions(conn, runId))) {
         // Its driver lost the lock's connection but is still working (it takes the lock again on a
         // fresh one).
         unlock(conn, runId);
         continue;
       }
       try {
-        List<String> tables = new ArrayList<>();
-        try (PreparedStatement ps =
-            conn.prepareStatement(
-                "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
-                    + " WHERE schemaname = ? AND strpos(tablename, ?) > 0")) {
-          ps.setString(1, stagingSchema);
-          ps.setString(2, "__" + runId.replace("-", "_").toLowerCase());
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              tables.add(rs.getString(1));
-            }
-          }
-        }
         try (Statement st = conn.createStatement()) {
-          for (String table : tables) {
+          for (String table : stagingTablesOf(conn, stagingSchema, runId)) {
             st.execute("DROP TABLE IF EXISTS " + table);
           }
         }
@@ -406,7 +435,7 @@ public final class ReportStore {
         conn.prepareStatement(
             "INSERT INTO "
                 + qualified(schema, "table_results")
-                + " (run_id, tenant_id, table_name, source_rows, extracted_rows,"
+                + " AS existing (run_id, tenant_id, table_name, source_rows, extracted_rows,"
                 + " duplicates_removed, rejected_rows, loaded_rows, status, published, message,"
                 + " source_checksum, target_checksum, buckets_compared, mismatched_buckets,"
                 + " previous_rows, partitions, drilled_buckets, differences) VALUES (?, ?, ?, ?, ?,"
@@ -420,7 +449,9 @@ public final class ReportStore {
                 + " buckets_compared = EXCLUDED.buckets_compared, mismatched_buckets ="
                 + " EXCLUDED.mismatched_buckets, previous_rows = EXCLUDED.previous_rows, partitions"
                 + " = EXCLUDED.partitions, drilled_buckets = EXCLUDED.drilled_buckets, differences"
-                + " = EXCLUDED.differences")) {
+                + " = EXCLUDED.differences"
+                // A row a committed publish wrote is the target's truth: never overwritten.
+                + " WHERE NOT existing.published")) {
       for (TableResult t : tables) {
         ps.setString(1, runId);
         ps.setString(2, t.tenantId());

@@ -106,9 +106,10 @@ public final class ReportWriter {
    * shell); other URIs as they are.
    */
   public static String plain(String qualified) {
-    return qualified.startsWith("file:")
-        ? new java.io.File(URI.create(qualified)).getPath()
-        : qualified;
+    // Hadoop's Path reads a local path with spaces or other characters a URI must escape
+    // (URI.create
+    // would refuse "file:/tmp/my reports/...").
+    return qualified.startsWith("file:") ? new Path(qualified).toUri().getPath() : qualified;
   }
 
   private static URI toUri(String dir) {

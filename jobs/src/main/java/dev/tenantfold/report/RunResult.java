@@ -69,7 +69,7 @@ public record RunResult(
     return switch (status()) {
       case OK -> audit() || allPublished() ? ExitCode.OK : ExitCode.ERROR;
       case MISMATCH -> ExitCode.VALIDATION_FAILED;
-      case FAILED -> ExitCode.ERROR;
+      case UNKNOWN, FAILED -> ExitCode.ERROR;
     };
   }
 
@@ -77,6 +77,7 @@ public record RunResult(
     return switch (status()) {
       case OK -> audit() || allPublished() ? "succeeded" : "failed";
       case MISMATCH -> "validation_failed";
+      case UNKNOWN -> "outcome_unknown";
       case FAILED -> "failed";
     };
   }

@@ -35,7 +35,15 @@ public final class SummaryPrinter {
     out.printf(
         "Tenantfold %s %s: %s (exit code %d)%n",
         run.command(), run.runId(), run.statusLabel(), run.exitCode());
-    out.println("Verdict: " + verdict(run, audit, tables));
+    // A run's verdict counts the tables of the tenants it published, not of those that failed.
+    long counted =
+        audit
+            ? tables
+            : run.tenants().stream()
+                .filter(TenantResult::published)
+                .mapToLong(t -> t.tables().size())
+                .sum();
+    out.println("Verdict: " + verdict(run, audit, counted));
     run.notes().forEach(n -> out.println("Note: " + n));
     printAttention(run, audit, out);
     if (tables <= DETAILED_TABLES) {
@@ -62,6 +70,7 @@ public final class SummaryPrinter {
     List<TenantResult> tenants = run.tenants();
     long failed = tenants.stream().filter(t -> t.status() == TableStatus.FAILED).count();
     long mismatched = tenants.stream().filter(t -> t.status() == TableStatus.MISMATCH).count();
+    long unknown = tenants.stream().filter(TenantResult::outcomeUnknown).count();
     long fine =
         audit
             ? tenants.stream().filter(t -> t.status() == TableStatus.OK).count()
@@ -82,7 +91,7 @@ public final class SummaryPrinter {
                 + " tables, "
                 + String.format("%,d", run.publishedRows())
                 + " rows)";
-    if (failed == 0 && mismatched == 0 && fine == tenants.size()) {
+    if (failed == 0 && mismatched == 0 && unknown == 0 && fine == tenants.size()) {
       return (audit ? "all match. " : "all published. ") + good;
     }
     StringBuilder why = new StringBuilder();
@@ -95,7 +104,15 @@ public final class SummaryPrinter {
           .append(mismatched == 1 ? " tenant" : " tenants")
           .append(audit ? " differ from their sources" : " did not validate");
     }
-    long unpublished = tenants.size() - fine - failed - mismatched;
+    if (unknown > 0) {
+      why.append(why.isEmpty() ? "" : ", ")
+          .append(unknown)
+          .append(unknown == 1 ? " tenant's" : " tenants'")
+          .append(" publish outcome unknown (tenantfold report ")
+          .append(run.runId())
+          .append(" settles it once the target answers)");
+    }
+    long unpublished = tenants.size() - fine - failed - mismatched - unknown;
     if (unpublished > 0 && !audit) {
       why.append(why.isEmpty() ? "" : ", ").append(unpublished).append(" not published");
     }

@@ -179,6 +179,27 @@ public record TableResult(
         previousRows);
   }
 
+  /**
+   * The same verdict with its publish outcome unknown: the target could not say whether the publish
+   * committed ({@link TableStatus#UNKNOWN}); {@code reason} says what to do.
+   */
+  public TableResult outcomeUnknown(String reason) {
+    return new TableResult(
+        tenantId,
+        tableName,
+        sourceRows,
+        extractedRows,
+        duplicatesRemoved,
+        rejectedRows,
+        loadedRows,
+        partitions,
+        TableStatus.UNKNOWN,
+        false,
+        reason,
+        checksum,
+        previousRows);
+  }
+
   public TableResult withPreviousRows(OptionalLong rows) {
     return new TableResult(
         tenantId,

@@ -49,11 +49,26 @@ public record TenantResult(
   }
 
   public TableStatus status() {
-    TableStatus worst = message == null || message.isEmpty() ? TableStatus.OK : TableStatus.FAILED;
+    boolean unknown =
+        !tables.isEmpty() && tables.stream().allMatch(t -> t.status() == TableStatus.UNKNOWN);
+    TableStatus worst =
+        message == null || message.isEmpty()
+            ? TableStatus.OK
+            : unknown ? TableStatus.UNKNOWN : TableStatus.FAILED;
     for (TableResult t : tables) {
       worst = worst.worst(t.status());
     }
     return worst;
+  }
+
+  /** This result with {@code other}'s source, if it has one. */
+  public TenantResult withSourceOf(TenantResult other) {
+    return other.source().map(this::withSource).orElse(this);
+  }
+
+  /** Whether the tenant's publish outcome is unknown (see {@link TableStatus#UNKNOWN}). */
+  public boolean outcomeUnknown() {
+    return status() == TableStatus.UNKNOWN;
   }
 
   public static TenantResult failed(

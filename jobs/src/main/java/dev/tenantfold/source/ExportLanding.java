@@ -193,6 +193,97 @@ final class ExportLanding implements AutoCloseable {
   }
 
   /**
+   * Lands {@code source}'s rows from a JDBC tenant's snapshot ({@code snapshot}, the exporting
+   * transaction): {@code COPY (SELECT ...) TO STDOUT} there streamed into the landing table's
+   * {@code COPY FROM STDIN} on the driver (nothing held in memory), then the landing table checked
+   * against the snapshot's table by the checksum. For a source whose PostgreSQL lacks what the
+   * table's rule needs ({@code pg_input_is_valid} before 16): {@link #stage} then conforms it on
+   * the target.
+   *
+   * @throws SQLException when the landing table cannot be made or loaded, or holds other rows than
+   *     the source
+   */
+  Landed landFromSnapshot(
+      TableSpec source, TargetTable table, TableRule rule, Connection snapshot, String describe)
+      throws SQLException {
+    Connection c = connection();
+    LandingTable landing =
+        LandingTable.register(
+            c,
+            new StagingRegistry(reportSchema),
+            runId,
+            tenantId,
+            source,
+            table,
+            stagingSchema,
+            targetSchema);
+    landed.add(landing);
+    landing.create(c);
+    String columns =
+        dev.tenantfold.jdbc.Sql.idents(
+            landing.columns().stream().map(dev.tenantfold.extract.ColumnSpec::name).toList());
+    org.postgresql.copy.CopyOut out =
+        new org.postgresql.copy.CopyManager(
+                snapshot.unwrap(org.postgresql.core.BaseConnection.class))
+            .copyOut(
+                "COPY (SELECT "
+                    + columns
+                    + " FROM "
+                    + qualified(source.schema(), source.name())
+                    + ") TO STDOUT");
+    org.postgresql.copy.CopyIn in = null;
+    try {
+      in =
+          new org.postgresql.copy.CopyManager(c.unwrap(org.postgresql.core.BaseConnection.class))
+              .copyIn("COPY " + landing.qualifiedName() + " (" + columns + ") FROM STDIN");
+      byte[] chunk;
+      while ((chunk = out.readFromCopy()) != null) {
+        in.writeToCopy(chunk, 0, chunk.length);
+      }
+      in.endCopy();
+    } finally {
+      if (out.isActive()) {
+        out.cancelCopy();
+      }
+      if (in != null && in.isActive()) {
+        in.cancelCopy();
+      }
+    }
+    TableChecksum inSource =
+        PostgresChecksum.checksum(
+            snapshot,
+            ChecksumQueries.target(
+                landing.asChecksummed(), qualified(source.schema(), source.name()), null, buckets));
+    TableChecksum inTarget =
+        PostgresChecksum.checksum(
+            c,
+            ChecksumQueries.target(
+                landing.asChecksummed(), landing.qualifiedName(), null, buckets));
+    ChecksumComparison comparison = ChecksumComparison.compare(inSource, inTarget);
+    if (!comparison.matches()) {
+      throw new SQLException(
+          "Cannot land tenant "
+              + tenantId
+              + " table "
+              + table.name()
+              + " from "
+              + describe
+              + ": landing table "
+              + landing.qualifiedName()
+              + " holds "
+              + inTarget.totalRows()
+              + " rows, the source "
+              + inSource.totalRows()
+              + ", and their checksums differ in "
+              + comparison.mismatchedBuckets().size()
+              + " of "
+              + buckets
+              + " buckets; run again");
+    }
+    return new Landed(landing, landing.conformed(rule), inSource.totalRows(), 1);
+  }
+
+  /**
    * Stages {@code plan}'s landed rows: conformed into staging; rows dropped and rejected counted
    * (with the first rejects), duplicates quarantined when the rule says so, the source checksum
    * computed over the conformed landing table, all on the target.

@@ -91,6 +91,16 @@ public final class ExportTenantSource implements TenantSource {
 
   private ExportLanding landing;
 
+  /**
+   * How far (a fraction) an exported table's rows may be from the source's estimate before {@link
+   * #warnings()} names it, and the fewest rows apart that count (docs/exports.md).
+   */
+  static final double ESTIMATE_MARGIN = 0.10;
+
+  static final long ESTIMATE_MINIMUM_ROWS = 100;
+
+  private List<String> warnings = List.of();
+
   public ExportTenantSource(
       TenantConfig tenant,
       String runId,
@@ -181,6 +191,7 @@ public final class ExportTenantSource implements TenantSource {
     if (export.catalog().isPresent()) {
       try (Connection conn = export.catalog().get().connect("tenantfold-catalog-" + tenant.id())) {
         jdbc = Optional.of(CatalogReader.read(conn, tenant.id(), export.schemas(), tables));
+        warnings = estimateWarnings(conn, rds, jdbc.get());
       }
     }
     ExportCatalog catalog = rds.catalog(tenant.id(), jdbc);
@@ -249,6 +260,64 @@ public final class ExportTenantSource implements TenantSource {
       throw new SQLException(e.getMessage(), e);
     }
     return restricted;
+  }
+
+  /**
+   * The export's rows of every table {@code catalog} (the run's selection) holds, against the
+   * source's statistics ({@code reltuples}; a partitioned table's leaves one by one).
+   */
+  private List<String> estimateWarnings(Connection conn, RdsExport rds, TenantCatalog catalog)
+      throws SQLException {
+    Map<String, Long> estimates = new LinkedHashMap<>();
+    try (var st =
+        conn.prepareStatement(
+            "SELECT n.nspname || '.' || c.relname, CASE WHEN c.reltuples < 0 OR (c.reltuples = 0"
+                + " AND c.relpages = 0) THEN -1 ELSE c.reltuples::bigint END FROM pg_class c JOIN"
+                + " pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY (?) AND"
+                + " c.relkind = 'r'")) {
+      st.setArray(1, conn.createArrayOf("text", export.schemas().toArray()));
+      try (var rs = st.executeQuery()) {
+        while (rs.next()) {
+          estimates.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    List<String> out = new ArrayList<>();
+    for (TableSpec table : catalog.tables()) {
+      List<String> names =
+          table.leafPartitions().isEmpty()
+              ? List.of(table.qualifiedName())
+              : table.leafPartitions();
+      for (String name : names) {
+        int dot = name.indexOf('.');
+        Optional<ExportedTable> exported =
+            rds.table(name.substring(0, dot), name.substring(dot + 1));
+        Long estimate = estimates.get(name);
+        if (exported.isEmpty() || !exported.get().exported() || estimate == null) {
+          continue;
+        }
+        OptionalLong rows = rds.rowsInFiles(List.of(exported.get()));
+        if (rows.isPresent()) {
+          String warning =
+              dev.tenantfold.extract.export.ExportParts.estimateWarning(
+                  tenant.id(),
+                  name,
+                  estimate,
+                  rows.getAsLong(),
+                  ESTIMATE_MARGIN,
+                  ESTIMATE_MINIMUM_ROWS);
+          if (warning != null) {
+            out.add(warning);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public List<String> warnings() {
+    return warnings;
   }
 
   /**

@@ -69,6 +69,11 @@ public final class JdbcTenantSource implements TenantSource {
   private TenantCatalog catalog;
   private Instant openedAt;
 
+  /** Where tables whose rule the source's PostgreSQL cannot apply land; null until landingIn. */
+  private dev.tenantfold.config.TargetConfig landingTarget;
+
+  private ExportLanding landing;
+
   public JdbcTenantSource(
       TenantConfig tenant,
       String runId,
@@ -84,6 +89,46 @@ public final class JdbcTenantSource implements TenantSource {
     this.target = target;
     this.ledgerTable = ledgerTable;
     this.spark = spark;
+  }
+
+  /**
+   * The target whose staging schema holds this tenant's landing tables: tables whose rule needs
+   * what the source's PostgreSQL lacks ({@code pg_input_is_valid} before 16) are conformed there.
+   */
+  public JdbcTenantSource landingIn(dev.tenantfold.config.TargetConfig target) {
+    this.landingTarget = target;
+    return this;
+  }
+
+  /**
+   * Whether {@code conformed} cannot run in this source: a cast rule needs {@code
+   * pg_input_is_valid}, which PostgreSQL has from 16.
+   */
+  private boolean conformsOnTarget(ConformedSource conformed) {
+    return conformed.needsInputValidation()
+        && catalog.serverVersionNum() < ConformedSource.INPUT_VALIDATION_VERSION;
+  }
+
+  private ExportLanding landing() {
+    if (landingTarget == null) {
+      throw new IllegalStateException(
+          "Cannot land tenant " + tenant.id() + ": no target to land in (landingIn)");
+    }
+    if (landing == null) {
+      landing =
+          new ExportLanding(
+              tenant.id(),
+              runId,
+              buckets,
+              options.transferAttempts(),
+              target,
+              ledgerTable,
+              landingTarget.reportSchema(),
+              landingTarget.stagingSchema(),
+              landingTarget.schemas(),
+              null);
+    }
+    return landing;
   }
 
   @Override
@@ -150,12 +195,18 @@ public final class JdbcTenantSource implements TenantSource {
     Map<String, ChecksumSql> sourceSql = new LinkedHashMap<>();
     List<TransferUnit> units = new ArrayList<>();
     Map<String, ConformedSource> accounted = new LinkedHashMap<>();
+    List<TablePlan> onTarget = new ArrayList<>();
     for (TablePlan plan : plans) {
       if (plan.source().isEmpty()) {
         continue;
       }
       TableSpec source = plan.source().get();
       ConformedSource conformed = plan.conformed().orElseThrow();
+      if (conformsOnTarget(conformed)) {
+        // Landed after the transfer (the snapshot's connection is the checksums' until then).
+        onTarget.add(plan);
+        continue;
+      }
       // Deduplication compares rows across the whole table: such a table is one read.
       List<ReadPartition> parts =
           conformed.wholeTableOnly()
@@ -212,9 +263,21 @@ public final class JdbcTenantSource implements TenantSource {
       millis.put("transfer", (t2 - t1) / 1_000_000);
       Map<String, TableChecksum> sourceChecksums = Futures.join(sums);
       millis.put("source_checksum_wait", (System.nanoTime() - t2) / 1_000_000);
+      Map<String, StagedTable> conformedOnTarget = new LinkedHashMap<>();
+      long t3 = System.nanoTime();
+      for (TablePlan plan : onTarget) {
+        conformedOnTarget.put(plan.name(), stageOnTarget(plan));
+      }
+      if (!onTarget.isEmpty()) {
+        millis.put("conform_on_target", (System.nanoTime() - t3) / 1_000_000);
+      }
       List<StagedTable> staged = new ArrayList<>();
       for (TablePlan plan : plans) {
         String name = plan.name();
+        if (conformedOnTarget.containsKey(name)) {
+          staged.add(conformedOnTarget.get(name));
+          continue;
+        }
         List<TransferOutcome> mine = outcomes.stream().filter(o -> o.table().equals(name)).toList();
         Optional<TransferOutcome> failure =
             mine.stream().filter(TransferOutcome::failed).findFirst();
@@ -240,6 +303,36 @@ public final class JdbcTenantSource implements TenantSource {
       return new StagedTenant(staged, millis);
     } finally {
       checksumThread.shutdownNow();
+    }
+  }
+
+  /**
+   * A table whose rule this source cannot apply: landed in the target from the snapshot and
+   * conformed there ({@link ExportLanding}), with the same rejects, counts and checksum.
+   */
+  private StagedTable stageOnTarget(TablePlan plan) {
+    try {
+      return landing()
+          .stage(
+              plan,
+              landing()
+                  .landFromSnapshot(
+                      plan.source().orElseThrow(),
+                      plan.table(),
+                      plan.rule(),
+                      snapshot.connection(),
+                      describe()));
+    } catch (SQLException | RuntimeException e) {
+      return StagedTable.failed(
+          plan.name(),
+          "Cannot conform tenant "
+              + tenant.id()
+              + " table "
+              + plan.name()
+              + " on the target (its source runs PostgreSQL "
+              + catalog.serverVersionNum() / 10000
+              + ", without pg_input_is_valid): "
+              + e.getMessage());
     }
   }
 
@@ -352,7 +445,8 @@ public final class JdbcTenantSource implements TenantSource {
   }
 
   @Override
-  public Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule) {
+  public Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule)
+      throws SQLException {
     if (snapshot == null) {
       throw new IllegalStateException(
           "Cannot checksum tenant "
@@ -365,13 +459,21 @@ public final class JdbcTenantSource implements TenantSource {
     // read.
     // The rows as a run loads them (deduplicated, cast, defaulted), so validate checks what was
     // published.
-    return catalog
-        .table(table.name())
-        .map(
-            s ->
-                ChecksumSide.sql(
-                    snapshot.connection(),
-                    ChecksumQueries.source(new ConformedSource(table, s, rule), buckets)));
+    Optional<TableSpec> own = catalog.table(table.name());
+    if (own.isPresent() && conformsOnTarget(new ConformedSource(table, own.get(), rule))) {
+      // As the run loaded it: landed in the target and conformed there.
+      return Optional.of(
+          landing()
+              .sourceSide(
+                  landing()
+                      .landFromSnapshot(own.get(), table, rule, snapshot.connection(), describe())
+                      .conformed()));
+    }
+    return own.map(
+        s ->
+            ChecksumSide.sql(
+                snapshot.connection(),
+                ChecksumQueries.source(new ConformedSource(table, s, rule), buckets)));
   }
 
   private static Optional<KeyBounds> bounds(Connection snapshotConn, TableSpec table)
@@ -397,6 +499,10 @@ public final class JdbcTenantSource implements TenantSource {
 
   @Override
   public void close() throws SQLException {
+    if (landing != null) {
+      landing.close();
+      landing = null;
+    }
     if (snapshot != null) {
       snapshot.close();
       snapshot = null;

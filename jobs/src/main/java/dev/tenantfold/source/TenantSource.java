@@ -50,4 +50,12 @@ public interface TenantSource extends AutoCloseable {
 
   @Override
   void close() throws SQLException;
+
+  /**
+   * What the source found worth a person's attention without failing the tenant (an export's rows
+   * far from the source's statistics): the run's notes, report.json and report.html carry them.
+   */
+  default List<String> warnings() {
+    return List.of();
+  }
 }

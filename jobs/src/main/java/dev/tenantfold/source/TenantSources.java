@@ -37,12 +37,13 @@ public final class TenantSources {
           .landingIn(config.target());
     }
     return new JdbcTenantSource(
-        tenant,
-        runId,
-        config.options(),
-        config.validate().buckets(),
-        config.target().endpoint(),
-        ledgerTable,
-        spark == null ? null : JavaSparkContext.fromSparkContext(spark.sparkContext()));
+            tenant,
+            runId,
+            config.options(),
+            config.validate().buckets(),
+            config.target().endpoint(),
+            ledgerTable,
+            spark == null ? null : JavaSparkContext.fromSparkContext(spark.sparkContext()))
+        .landingIn(config.target());
   }
 }

@@ -18,14 +18,41 @@ public final class ShrinkGuard {
   private final String tenantId;
   private final Map<String, Published> published;
   private final boolean allowed;
+  private final double maxShrink;
+
+  /** The documented default of {@code publish.max-shrink}: half of a table's published rows. */
+  public static final double DEFAULT_MAX_SHRINK = 0.5;
 
   /** What the tenant has published in one table: the latest publishing run and its rows. */
   public record Published(String table, String runId, long rows) {}
 
   public ShrinkGuard(String tenantId, Map<String, Published> published, boolean allowed) {
+    this(tenantId, published, allowed, DEFAULT_MAX_SHRINK);
+  }
+
+  /**
+   * @param maxShrink the largest share (0 to 1) of a table's published rows a publish may lose
+   *     without being allowed to shrink ({@code publish.max-shrink})
+   */
+  public ShrinkGuard(
+      String tenantId, Map<String, Published> published, boolean allowed, double maxShrink) {
     this.tenantId = tenantId;
     this.published = Map.copyOf(published);
     this.allowed = allowed;
+    this.maxShrink = maxShrink;
+  }
+
+  /**
+   * Whether tenant {@code tenantId} may shrink: named (or {@code *}) in {@code
+   * publish.allow-shrink} ({@code fromConfig}) or by {@code --allow-shrink} ({@code
+   * fromCommandLine}). Naming one tenant allows that tenant only.
+   */
+  public static boolean allows(
+      String tenantId, Collection<String> fromConfig, Collection<String> fromCommandLine) {
+    return fromConfig.contains("*")
+        || fromConfig.contains(tenantId)
+        || fromCommandLine.contains("*")
+        || fromCommandLine.contains(tenantId);
   }
 
   /**
@@ -82,13 +109,36 @@ public final class ShrinkGuard {
   }
 
   /**
-   * Why the table must not be published with {@code newRows}, when it would empty a published
-   * table.
+   * Why the table must not be published with {@code newRows}: it would empty a published table, or
+   * lose more than {@code publish.max-shrink} of its published rows.
    */
   public Optional<String> refuseEmptied(String table, long newRows) {
     Published p = published.get(table);
-    if (allowed || p == null || p.rows() == 0 || newRows > 0) {
+    if (allowed || p == null || p.rows() == 0 || newRows >= p.rows()) {
       return Optional.empty();
+    }
+    if (newRows > 0) {
+      double lost = (double) (p.rows() - newRows) / p.rows();
+      if (lost <= maxShrink) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          "Cannot publish tenant "
+              + tenantId
+              + ": it published "
+              + p.rows()
+              + " rows of "
+              + Sql.ident(table)
+              + " in run "
+              + p.runId()
+              + "; its source now returns "
+              + newRows
+              + " ("
+              + String.format(java.util.Locale.ROOT, "%.1f", lost * 100)
+              + "% fewer, more than publish.max-shrink = "
+              + String.format(java.util.Locale.ROOT, "%.0f", maxShrink * 100)
+              + "%)"
+              + hint());
     }
     return Optional.of(
         "Cannot publish tenant "

@@ -6,6 +6,12 @@ package dev.tenantfold.validate;
 public enum TableStatus {
   OK,
   MISMATCH,
+  /**
+   * The publish's outcome could not be read from the target (the connection broke as it committed
+   * and the target did not answer in {@code publish.outcome-wait}); the target's own record settles
+   * it later ({@code tenantfold report}, the next run, {@code cleanup}).
+   */
+  UNKNOWN,
   FAILED;
 
   public TableStatus worst(TableStatus other) {

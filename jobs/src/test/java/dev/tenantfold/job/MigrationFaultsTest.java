@@ -247,11 +247,21 @@ class MigrationFaultsTest {
       TestPostgres.execute(
           acme,
           "TRUNCATE lines; INSERT INTO lines SELECT g, 2, 'v2' FROM generate_series(1, 5000) g");
-      exitCodes.add(run(Fixtures.config(warehouse).tenant("acme", acme).build(reports)).exitCode());
+      exitCodes.add(
+          run(Fixtures.config(warehouse)
+                  .tenant("acme", acme)
+                  .set("publish.max-shrink", "100%")
+                  .build(reports))
+              .exitCode());
       TestPostgres.execute(
           acme,
           "TRUNCATE lines; INSERT INTO lines SELECT g, 3, 'v3' FROM generate_series(1, 1200) g");
-      exitCodes.add(run(Fixtures.config(warehouse).tenant("acme", acme).build(reports)).exitCode());
+      exitCodes.add(
+          run(Fixtures.config(warehouse)
+                  .tenant("acme", acme)
+                  .set("publish.max-shrink", "100%")
+                  .build(reports))
+              .exitCode());
     } finally {
       stop.set(true);
       reader.join();

@@ -142,7 +142,7 @@ class SummaryPrinterTest {
     assertThat(lines.get(2))
         .as("the verdict comes second, with what needs attention")
         .isEqualTo(
-            "Verdict: needs attention: 3 tenants failed. 47 of 50 tenants published (9800 tables,"
+            "Verdict: needs attention: 3 tenants failed. 47 of 50 tenants published (9400 tables,"
                 + " 9,400,000 rows)");
     int attention = lines.indexOf("Needs attention:");
     int published = lines.indexOf("Published:");

@@ -36,8 +36,21 @@ public final class CuttingProxy implements AutoCloseable {
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
-  private CuttingProxy(String host, int port, String trigger, long cutAfterBytes)
+  /**
+   * Set by {@link #cutReplyToCommit}: the connection that sent {@code marker} is cut when the
+   * server answers its next {@code COMMIT} (the server committed, the client never hears so), and
+   * new connections are refused from then until {@link #release()}.
+   */
+  private final byte[] marker;
+
+  private volatile boolean refusing;
+  private final AtomicInteger refused = new AtomicInteger();
+
+  private CuttingProxy(String host, int port, String trigger, long cutAfterBytes, String marker)
       throws IOException {
+    // Final and set before the accept thread starts: the pump threads must see it (a field set
+    // after construction raced them, and the proxy then cut the first COMMIT of any connection).
+    this.marker = marker == null ? null : marker.getBytes(StandardCharsets.UTF_8);
     this.host = host;
     this.port = port;
     this.trigger = trigger.getBytes(StandardCharsets.UTF_8);
@@ -59,7 +72,31 @@ public final class CuttingProxy implements AutoCloseable {
       throw new IllegalArgumentException(
           "Cannot proxy " + jdbcUrl + ": expected jdbc:postgresql://host:port/db");
     }
-    return new CuttingProxy(m.group(2), Integer.parseInt(m.group(3)), trigger, cutAfterBytes);
+    return new CuttingProxy(m.group(2), Integer.parseInt(m.group(3)), trigger, cutAfterBytes, null);
+  }
+
+  /**
+   * A proxy that lets the first connection sending {@code marker} commit and then loses the
+   * server's answer to its {@code COMMIT}, and refuses every new connection from then on until
+   * {@link #release()} (the target unreachable right after a commit).
+   */
+  public static CuttingProxy cutReplyToCommit(String jdbcUrl, String marker) throws IOException {
+    Matcher m = HOST_PORT.matcher(jdbcUrl);
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "Cannot proxy " + jdbcUrl + ": expected jdbc:postgresql://host:port/db");
+    }
+    return new CuttingProxy(m.group(2), Integer.parseInt(m.group(3)), "COMMIT", 0, marker);
+  }
+
+  /** Accepts new connections again. */
+  public void release() {
+    refusing = false;
+  }
+
+  /** How many connections were refused while refusing. */
+  public int refused() {
+    return refused.get();
   }
 
   /** {@code jdbcUrl} with host and port replaced by the proxy's. */
@@ -85,6 +122,12 @@ public final class CuttingProxy implements AutoCloseable {
     while (!closed) {
       try {
         Socket client = listener.accept();
+        if (refusing) {
+          refused.incrementAndGet();
+          client.setSoLinger(true, 0);
+          client.close();
+          continue;
+        }
         Socket server = new Socket(host, port);
         connections.incrementAndGet();
         open.add(client);
@@ -114,6 +157,7 @@ public final class CuttingProxy implements AutoCloseable {
     private final Socket client;
     private final Socket server;
     private volatile boolean doomed;
+    private volatile boolean marked;
     private final java.util.concurrent.atomic.AtomicLong sinceTrigger =
         new java.util.concurrent.atomic.AtomicLong();
 
@@ -133,7 +177,14 @@ public final class CuttingProxy implements AutoCloseable {
             byte[] window = new byte[tail.length + n];
             System.arraycopy(tail, 0, window, 0, tail.length);
             System.arraycopy(buf, 0, window, tail.length, n);
-            if (contains(window, trigger) && armed.compareAndSet(true, false)) {
+            if (marker != null && !marked && contains(window, marker)) {
+              marked = true;
+              // Nobody gets in from here on: the target is unreachable before the commit's answer
+              // is lost, whatever the order in which the threads run.
+              refusing = true;
+            } else if ((marker == null || marked)
+                && contains(window, trigger)
+                && armed.compareAndSet(true, false)) {
               doomed = true;
             }
             int keep = Math.min(window.length, trigger.length - 1);
@@ -141,7 +192,7 @@ public final class CuttingProxy implements AutoCloseable {
           }
           out.write(buf, 0, n);
           out.flush();
-          if (doomed && sinceTrigger.addAndGet(n) >= cutAfterBytes) {
+          if (doomed && marker == null && sinceTrigger.addAndGet(n) >= cutAfterBytes) {
             cut();
             return;
           }
@@ -159,6 +210,12 @@ public final class CuttingProxy implements AutoCloseable {
           OutputStream out = client.getOutputStream()) {
         int n;
         while ((n = in.read(buf)) > 0) {
+          if (doomed && marker != null) {
+            // The server answered the COMMIT: the client never hears it, and nobody gets in.
+            refusing = true;
+            cut();
+            return;
+          }
           out.write(buf, 0, n);
           out.flush();
           if (doomed && sinceTrigger.addAndGet(n) >= cutAfterBytes) {

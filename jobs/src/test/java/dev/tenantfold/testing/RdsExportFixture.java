@@ -304,6 +304,74 @@ public final class RdsExportFixture {
     copy(tableDir(root, database, table), root.resolve(folder(database)).resolve(folderName));
   }
 
+  /** Removes {@code table} from the export entirely: its metadata entry and its folder. */
+  public static void removeTable(Path root, String database, String table) throws IOException {
+    String schema = table.contains(".") ? table.substring(0, table.indexOf('.')) : "public";
+    String name = table.contains(".") ? table.substring(table.indexOf('.') + 1) : table;
+    String target = database + "." + schema + "." + name;
+    try (Stream<Path> s = Files.list(root)) {
+      for (Path p :
+          s.filter(p -> p.getFileName().toString().startsWith("export_tables_info_")).toList()) {
+        ObjectNode json = (ObjectNode) JSON.readTree(p.toFile());
+        ArrayNode list = json.withArray("perTableStatus");
+        for (int i = list.size() - 1; i >= 0; i--) {
+          if (target.equals(list.get(i).path("target").asText())) {
+            list.remove(i);
+          }
+        }
+        JSON.writerWithDefaultPrettyPrinter().writeValue(p.toFile(), json);
+      }
+    }
+    deleteTree(tableDir(root, database, table));
+  }
+
+  /** Deletes the last Parquet part of {@code table}; returns it. */
+  public static Path deletePart(Path root, String database, String table) throws IOException {
+    List<Path> parts = parquetFiles(tableDir(root, database, table));
+    Path last = parts.get(parts.size() - 1);
+    Files.delete(last);
+    return last;
+  }
+
+  /**
+   * Copies the first Parquet part of {@code table} to a new part name beside it (as a re-run upload
+   * or a careless copy would); returns the copy.
+   */
+  public static Path copyPart(Path root, String database, String table) throws IOException {
+    Path first = parquetFiles(tableDir(root, database, table)).get(0);
+    Path copy =
+        first.resolveSibling(
+            "part-09999-" + UUID.nameUUIDFromBytes(first.toString().getBytes()) + ".gz.parquet");
+    Files.copy(first, copy);
+    return copy;
+  }
+
+  /** Removes {@code table}'s row count from the metadata (RDS does not always record one). */
+  public static void removeRowCount(Path root, String database, String table) throws IOException {
+    editTableEntry(root, database, table, entry -> entry.remove("stats"));
+  }
+
+  /**
+   * Lists {@code table}'s parts in its metadata entry ({@code parts}: file relative to the table's
+   * folder and the row count of its footer), as the export is now.
+   */
+  public static void recordParts(Path root, String database, String table) throws IOException {
+    Path dir = tableDir(root, database, table);
+    ArrayNode parts = JSON.createArrayNode();
+    for (Path p : parquetFiles(dir)) {
+      try (var reader =
+          org.apache.parquet.hadoop.ParquetFileReader.open(
+              org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+                  new org.apache.hadoop.fs.Path(p.toUri()),
+                  new org.apache.hadoop.conf.Configuration()))) {
+        ObjectNode part = parts.addObject();
+        part.put("file", dir.relativize(p).toString());
+        part.put("rowCount", reader.getRecordCount());
+      }
+    }
+    editTableEntry(root, database, table, entry -> entry.set("parts", parts));
+  }
+
   /** Deletes every export_tables_info file. */
   public static void removeTablesInfo(Path root) throws IOException {
     try (Stream<Path> s = Files.list(root)) {

@@ -8,15 +8,20 @@ import dev.tenantfold.extract.TenantCatalog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -26,6 +31,8 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -57,6 +64,7 @@ public final class RdsExport implements Serializable {
   private final Instant snapshotTime;
   private final String sourceArn;
   private final List<ExportedTable> tables;
+  private final Map<String, Long> rowsInFiles;
   private final transient Configuration conf;
 
   private RdsExport(
@@ -67,6 +75,7 @@ public final class RdsExport implements Serializable {
       Instant snapshotTime,
       String sourceArn,
       List<ExportedTable> tables,
+      Map<String, Long> rowsInFiles,
       Configuration conf) {
     this.root = root;
     this.database = database;
@@ -75,6 +84,7 @@ public final class RdsExport implements Serializable {
     this.snapshotTime = snapshotTime;
     this.sourceArn = sourceArn;
     this.tables = List.copyOf(tables);
+    this.rowsInFiles = Map.copyOf(rowsInFiles);
     this.conf = conf;
   }
 
@@ -167,6 +177,7 @@ public final class RdsExport implements Serializable {
 
       List<String> problems = new ArrayList<>();
       Map<String, ExportedTable> byFolder = new LinkedHashMap<>();
+      Map<String, List<ExportParts.RecordedPart>> recordedParts = new HashMap<>();
       String prefix = database + ".";
       Path databasePath = new Path(rootPath, ExportFolders.folderName(database));
       for (FileStatus f : tablesInfo) {
@@ -205,6 +216,10 @@ public final class RdsExport implements Serializable {
                   rowCount(t),
                   new Path(databasePath, folder).toString(),
                   List.of());
+          List<ExportParts.RecordedPart> listed = recordedParts(t);
+          if (listed != null) {
+            recordedParts.put(folder, listed);
+          }
           ExportedTable earlier = byFolder.put(folder, parsed);
           if (earlier != null) {
             problems.add(
@@ -268,12 +283,22 @@ public final class RdsExport implements Serializable {
                   + ") but no table of the export metadata maps to it");
         }
       }
+      Map<String, Long> rowsInFiles = new HashMap<>();
       for (ExportedTable t : out) {
+        boolean whole = true;
+        Map<String, Long> lengths = new LinkedHashMap<>();
         for (String file : t.files()) {
           String broken = checkMagic(fs, new Path(file));
           if (broken != null) {
             problems.add("table " + t.qualifiedName() + " file " + file + ": " + broken);
+            whole = false;
+          } else {
+            lengths.put(file, fs.getFileStatus(new Path(file)).getLen());
           }
+        }
+        if (whole && t.exported() && !t.files().isEmpty()) {
+          problems.addAll(
+              checkParts(fs, conf, t, lengths, recordedParts.get(folderOf(t)), rowsInFiles));
         }
       }
       if (!problems.isEmpty()) {
@@ -289,7 +314,8 @@ public final class RdsExport implements Serializable {
             problems,
             null);
       }
-      return new RdsExport(root, database, taskId, status, snapshotTime, sourceArn, out, conf);
+      return new RdsExport(
+          root, database, taskId, status, snapshotTime, sourceArn, out, rowsInFiles, conf);
     } catch (IOException e) {
       throw new ExportException("Cannot read " + where + ": " + e.getMessage(), e);
     }
@@ -455,6 +481,25 @@ public final class RdsExport implements Serializable {
     return rows;
   }
 
+  /**
+   * The rows the Parquet footers of {@code tables} count together (checked against the metadata
+   * when {@link #open} ran), where every one has files.
+   */
+  public OptionalLong rowsInFiles(List<ExportedTable> tables) {
+    long sum = 0;
+    for (ExportedTable t : tables) {
+      Long rows = rowsInFiles.get(t.qualifiedName());
+      if (rows == null && t.exported() && t.files().isEmpty()) {
+        rows = 0L;
+      }
+      if (rows == null) {
+        return OptionalLong.empty();
+      }
+      sum += rows;
+    }
+    return OptionalLong.of(sum);
+  }
+
   /** The metadata's row count of {@code tables} together, where it gives one for each. */
   public static OptionalLong rowCount(List<ExportedTable> tables) {
     long sum = 0;
@@ -501,6 +546,92 @@ public final class RdsExport implements Serializable {
         parts.sort(null);
         out.put(tableDir.getPath().getName(), parts);
       }
+    }
+    return out;
+  }
+
+  /** The table's folder name, as RDS writes it. */
+  private static String folderOf(ExportedTable t) {
+    return new Path(t.path()).getName();
+  }
+
+  /**
+   * The table's parts against its metadata ({@link ExportParts}): the rows their footers count, the
+   * parts the metadata lists, byte-identical copies.
+   */
+  private static List<String> checkParts(
+      FileSystem fs,
+      Configuration conf,
+      ExportedTable t,
+      Map<String, Long> lengths,
+      List<ExportParts.RecordedPart> recorded,
+      Map<String, Long> rowsInFiles)
+      throws IOException {
+    Set<String> digested = new HashSet<>(ExportParts.needDigest(lengths));
+    String folder = new Path(t.path()).toUri().getPath();
+    List<ExportParts.Part> parts = new ArrayList<>();
+    for (Map.Entry<String, Long> e : lengths.entrySet()) {
+      Path file = new Path(e.getKey());
+      String relative = file.toUri().getPath();
+      if (relative.startsWith(folder + "/")) {
+        relative = relative.substring(folder.length() + 1);
+      }
+      long rows;
+      try (ParquetFileReader reader =
+          ParquetFileReader.open(HadoopInputFile.fromPath(file, conf))) {
+        rows = reader.getRecordCount();
+      } catch (IOException | RuntimeException ex) {
+        return List.of(
+            "table "
+                + t.qualifiedName()
+                + " file "
+                + e.getKey()
+                + ": its Parquet footer cannot be read ("
+                + ex.getMessage()
+                + ")");
+      }
+      parts.add(
+          new ExportParts.Part(
+              relative,
+              e.getValue(),
+              rows,
+              digested.contains(e.getKey()) ? digest(fs, file) : null));
+    }
+    rowsInFiles.put(t.qualifiedName(), parts.stream().mapToLong(ExportParts.Part::rows).sum());
+    return ExportParts.problems(t.qualifiedName(), t.rowCount(), recorded, parts);
+  }
+
+  private static String digest(FileSystem fs, Path file) throws IOException {
+    try (InputStream in = fs.open(file)) {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      byte[] buffer = new byte[1 << 16];
+      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+        sha.update(buffer, 0, n);
+      }
+      return HexFormat.of().formatHex(sha.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /**
+   * The parts the table's entry lists ({@code parts}: {@code file} relative to the table's folder,
+   * {@code rowCount} where recorded), or null when it lists none.
+   */
+  private static List<ExportParts.RecordedPart> recordedParts(JsonNode table) {
+    JsonNode parts = table.get("parts");
+    if (parts == null || !parts.isArray()) {
+      return null;
+    }
+    List<ExportParts.RecordedPart> out = new ArrayList<>();
+    for (JsonNode p : parts) {
+      JsonNode rows = p.get("rowCount");
+      out.add(
+          new ExportParts.RecordedPart(
+              text(p, "file").orElse(""),
+              rows != null && rows.canConvertToLong()
+                  ? OptionalLong.of(rows.asLong())
+                  : OptionalLong.empty()));
     }
     return out;
   }

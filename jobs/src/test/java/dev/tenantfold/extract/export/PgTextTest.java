@@ -72,6 +72,17 @@ class PgTextTest {
     assertThat(PgText.bytea("\\x00ff5c")).containsExactly(0, 255, 0x5c);
     assertThat(PgText.bytea("\\x")).isEmpty();
     assertThat(PgText.bytea("a\\000\\\\")).containsExactly('a', 0, '\\');
+    // Escape output of every byte with the high bit set, hand-computed (not by another parser):
+    // PostgreSQL writes bytes 0x80-0xff as three octal digits.
+    assertThat(PgText.bytea("\\377\\200\\201\\176~\\001"))
+        .containsExactly(0xff, 0x80, 0x81, 0x7e, '~', 0x01);
+    assertThat(PgText.bytea("\\x80ff7f")).containsExactly(0x80, 0xff, 0x7f);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PgText.bytea("a\\"))
+        .isInstanceOf(IllegalArgumentException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PgText.bytea("\\12"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(PgText.bytea("\\\\")).containsExactly('\\');
+    assertThat(PgText.bytea("\u007f\u0080")).containsExactly(0x7f, 0xc2, 0x80);
   }
 
   @Test

@@ -468,4 +468,85 @@ class RdsExportTest {
         .hasMessageContaining(
             items.files().get(0) + " lacks column(s) [unit_price] that the export metadata lists");
   }
+
+  @Test
+  void aDeletedPartFailsNamingTableAndFiles() throws Exception {
+    Path root = copyOfGood("deleted-part");
+    Path gone = RdsExportFixture.deletePart(root, "acme db", "orders");
+    assertThatThrownBy(() -> open(root))
+        .isInstanceOfSatisfying(
+            ExportException.class,
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .asString()
+                    .contains(
+                        "table public.orders: the export metadata counts "
+                            + written.rowCounts().get("orders")
+                            + " rows")
+                    .contains("a part is missing or truncated")
+                    .doesNotContain(gone.getFileName().toString()));
+    // Without a row count, the metadata's list of parts names the missing file.
+    Path listed = copyOfGood("deleted-listed-part");
+    RdsExportFixture.recordParts(listed, "acme db", "orders");
+    RdsExportFixture.removeRowCount(listed, "acme db", "orders");
+    Path listedGone = RdsExportFixture.deletePart(listed, "acme db", "orders");
+    assertThatThrownBy(() -> open(listed))
+        .hasMessageContaining(
+            "table public.orders file "
+                + RdsExportFixture.tableDir(listed, "acme db", "orders").relativize(listedGone)
+                + ": listed in the export metadata but missing");
+  }
+
+  @Test
+  void aCopiedOrAddedPartFailsNamingTableAndFile() throws Exception {
+    Path root = copyOfGood("copied-part");
+    RdsExportFixture.removeRowCount(root, "acme db", "events");
+    Path copy = RdsExportFixture.copyPart(root, "acme db", "events");
+    assertThatThrownBy(() -> open(root))
+        .hasMessageContaining(
+            "table public.events file "
+                + RdsExportFixture.tableDir(root, "acme db", "events").relativize(copy)
+                + ": identical to ");
+    Path counted = copyOfGood("copied-part-counted");
+    RdsExportFixture.copyPart(counted, "acme db", "events");
+    assertThatThrownBy(() -> open(counted))
+        .isInstanceOfSatisfying(
+            ExportException.class,
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .asString()
+                    .contains("a part was added or copied"));
+    Path listed = copyOfGood("added-part");
+    RdsExportFixture.recordParts(listed, "acme db", "events");
+    RdsExportFixture.removeRowCount(listed, "acme db", "events");
+    Path other =
+        RdsExportFixture.parquetFiles(RdsExportFixture.tableDir(listed, "acme db", "orders"))
+            .get(0);
+    Path added =
+        RdsExportFixture.parquetFiles(RdsExportFixture.tableDir(listed, "acme db", "events"))
+            .get(0)
+            .resolveSibling("part-08888-added.gz.parquet");
+    Files.copy(other, added);
+    assertThatThrownBy(() -> open(listed))
+        .hasMessageContaining(
+            "table public.events file "
+                + RdsExportFixture.tableDir(listed, "acme db", "events").relativize(added)
+                + ": not listed in the export metadata");
+  }
+
+  @Test
+  void aTableTheCatalogListsAndTheExportLacksEntirelyIsNamed() throws Exception {
+    Path root = copyOfGood("lacking");
+    RdsExportFixture.removeTable(root, "acme db", "order_items");
+    RdsExport export = open(root);
+    assertThat(export.table("public", "order_items")).isEmpty();
+    ExportCatalog catalog = export.catalog("acme", Optional.of(jdbcCatalog));
+    assertThat(catalog.missingTables())
+        .extracting(ExportCatalog.MissingTable::table)
+        .containsExactly("public.order_items");
+    assertThatThrownBy(catalog::requireComplete)
+        .hasMessageContaining("tenant acme table public.order_items: not in the export");
+  }
 }
