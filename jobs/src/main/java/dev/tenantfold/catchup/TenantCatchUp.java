@@ -83,7 +83,7 @@ public final class TenantCatchUp {
             table.sourceSchema() + "." + table.sourceName(),
             TenantPartition.find(targetConn, schemas, table, tenantColumn, tenant.id()));
       }
-      requireSlot(source, recorded.slot());
+      requireSlot(source, targetConn, state, recorded);
       LogSequenceNumber goal = currentLsn(source);
       targetConn.setAutoCommit(false);
       ChangeApplier applier = new ChangeApplier(tenant.id(), targetConn, source, partitions, state);
@@ -144,6 +144,14 @@ public final class TenantCatchUp {
                             + tenant.id()
                             + ": no base copy was tied to a replication slot; set its catch-up.mode"
                             + " = logical and run it (tenantfold run) first"));
+    if (recorded.slotDropped()) {
+      throw new SQLException(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": its replication slot was dropped (PostgreSQL invalidated it, or it held more"
+              + " WAL than catch-up.max-retained-wal); the tenant must be run again (tenantfold"
+              + " run, a full reload with catch-up.mode = logical), then caught up");
+    }
     if (recorded.cutOver()) {
       throw new SQLException(
           "Cannot catch up tenant "
@@ -173,10 +181,23 @@ public final class TenantCatchUp {
     return recorded;
   }
 
-  private void requireSlot(Connection source, String slot) throws SQLException {
+  /**
+   * Refuses a slot that is gone, in use, invalidated by PostgreSQL ({@code wal_status = lost}) or
+   * holding more WAL on the source than {@code catch-up.max-retained-wal}. The last two drop the
+   * slot and the publication Tenantfold created (never resume from a lost slot; free the source's
+   * disk) and record that the tenant needs a new base copy.
+   */
+  private void requireSlot(
+      Connection source, Connection targetConn, CatchUpState state, CatchUpState.Tenant recorded)
+      throws SQLException {
+    String slot = recorded.slot();
+    boolean active;
+    String walStatus;
+    Long retained;
     try (PreparedStatement ps =
         source.prepareStatement(
-            "SELECT active, wal_status FROM pg_replication_slots WHERE slot_name = ?")) {
+            "SELECT active, wal_status, (pg_current_wal_lsn() - restart_lsn)::bigint FROM"
+                + " pg_replication_slots WHERE slot_name = ?")) {
       ps.setString(1, slot);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -185,28 +206,54 @@ public final class TenantCatchUp {
                   + tenant.id()
                   + ": replication slot "
                   + slot
-                  + " is gone from the source (dropped by hand?); run the tenant again with"
-                  + " catch-up.mode = logical");
+                  + " is gone from the source (someone dropped it); the changes since the last"
+                  + " catch-up cannot be read any more: run the tenant again (tenantfold run, a"
+                  + " full reload with catch-up.mode = logical), then catch up");
         }
-        if ("lost".equals(rs.getString(2))) {
-          throw new SQLException(
-              "Cannot catch up tenant "
-                  + tenant.id()
-                  + ": PostgreSQL invalidated replication slot "
-                  + slot
-                  + " (wal_status = lost: the WAL it needed was removed, see"
-                  + " max_slot_wal_keep_size); run the tenant again with catch-up.mode = logical");
-        }
-        if (rs.getBoolean(1)) {
-          throw new SQLException(
-              "Cannot catch up tenant "
-                  + tenant.id()
-                  + ": replication slot "
-                  + slot
-                  + " is in use by another session (a catch-up or cutover of the tenant still"
-                  + " running?); wait for it to end");
-        }
+        active = rs.getBoolean(1);
+        walStatus = rs.getString(2);
+        retained = rs.getObject(3) == null ? null : rs.getLong(3);
       }
+    }
+    long limit = tenant.catchUp().maxRetainedWal();
+    String reason = null;
+    if ("lost".equals(walStatus)) {
+      reason =
+          "PostgreSQL invalidated replication slot "
+              + slot
+              + " (wal_status = lost: the WAL it needed was removed, see max_slot_wal_keep_size)";
+    } else if (retained != null && retained > limit) {
+      reason =
+          "replication slot "
+              + slot
+              + " holds "
+              + retained
+              + " bytes of WAL on the source, more than catch-up.max-retained-wal ("
+              + limit
+              + " bytes)";
+    }
+    if (active) {
+      throw new SQLException(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": replication slot "
+              + slot
+              + " is in use by another session (a catch-up or cutover of the tenant still"
+              + " running?); wait for it to end"
+              + (reason == null ? "" : " (and note: " + reason + ")"));
+    }
+    if (reason != null) {
+      SourceSlot.drop(source, tenant.id(), slot, recorded.publication());
+      targetConn.setAutoCommit(true);
+      state.markSlotDropped(targetConn, tenant.id());
+      throw new SQLException(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": "
+              + reason
+              + "; the slot and the publication Tenantfold created were dropped to protect the"
+              + " source: the tenant must be run again (tenantfold run, a full reload with"
+              + " catch-up.mode = logical), then caught up");
     }
   }
 
