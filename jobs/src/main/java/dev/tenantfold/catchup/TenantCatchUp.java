@@ -11,10 +11,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
@@ -62,9 +65,17 @@ public final class TenantCatchUp {
 
   /** Applies every change committed on the source before now; the result says how it ended. */
   public CatchUpResult execute() {
+    return execute(() -> false);
+  }
+
+  /**
+   * As {@link #execute()}, but ends early, at a committed batch, once {@code stop} says so (SIGTERM
+   * during {@code catch-up --follow}).
+   */
+  public CatchUpResult execute(BooleanSupplier stop) {
     long start = System.nanoTime();
     try {
-      return run(start);
+      return run(start, stop);
     } catch (SQLException | RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
@@ -72,7 +83,7 @@ public final class TenantCatchUp {
     }
   }
 
-  private CatchUpResult run(long start) throws SQLException {
+  private CatchUpResult run(long start, BooleanSupplier stop) throws SQLException {
     CatchUpState state = CatchUpState.of(reportSchema);
     try (Connection targetConn = target.connect("tenantfold-catchup-" + tenant.id());
         Connection source = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
@@ -102,7 +113,8 @@ public final class TenantCatchUp {
                   .withStatusInterval(10, TimeUnit.SECONDS)
                   .withAutomaticFlush(false)
                   .start()) {
-        Stream loop = new Stream(stream, applier, state, targetConn, recorded.appliedLsn(), goal);
+        Stream loop =
+            new Stream(stream, applier, state, targetConn, recorded.appliedLsn(), goal, stop);
         loop.run();
         LOG.info(
             "Tenant {}: caught up to {} ({} transactions, {} changes)",
@@ -258,6 +270,45 @@ public final class TenantCatchUp {
   }
 
   /**
+   * The tenant's lag: now minus the commit time of the oldest transaction its slot still holds past
+   * the confirmed position, or zero when none is pending. Peeks at the slot (it must not be
+   * streaming), decoding at most that one transaction; consumes nothing.
+   */
+  public Duration lag() throws SQLException {
+    try (Connection targetConn = target.connect("tenantfold-catchup-lag-" + tenant.id());
+        Connection source = tenant.jdbc().connect("tenantfold-catchup-lag-" + tenant.id())) {
+      CatchUpState.Tenant recorded =
+          CatchUpState.of(reportSchema).read(targetConn, tenant.id()).orElseThrow();
+      source.setAutoCommit(false);
+      try (PreparedStatement ps =
+          source.prepareStatement(
+              "SELECT data FROM pg_logical_slot_peek_binary_changes(?, NULL, 1, 'proto_version',"
+                  + " '1', 'publication_names', ?)")) {
+        ps.setFetchSize(1);
+        ps.setString(1, recorded.slot());
+        ps.setString(2, recorded.publication());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            PgOutput.Message message = PgOutput.decode(ByteBuffer.wrap(rs.getBytes(1)));
+            if (message instanceof PgOutput.Begin begin) {
+              Instant committed =
+                  POSTGRES_EPOCH.plus(begin.commitMicros(), java.time.temporal.ChronoUnit.MICROS);
+              Duration lag = Duration.between(committed, Instant.now());
+              return lag.isNegative() ? Duration.ZERO : lag;
+            }
+          }
+        }
+      } finally {
+        source.rollback();
+      }
+      return Duration.ZERO;
+    }
+  }
+
+  /** PostgreSQL's timestamps count from 2000-01-01 UTC. */
+  private static final Instant POSTGRES_EPOCH = Instant.parse("2000-01-01T00:00:00Z");
+
+  /**
    * The end of the WAL inserted so far: past the commit record of every transaction committed
    * before now. Not {@code pg_current_wal_lsn()}, the position written out, which lags behind
    * commits made with {@code synchronous_commit = off}.
@@ -281,6 +332,7 @@ public final class TenantCatchUp {
     private final CatchUpState state;
     private final Connection targetConn;
     private final LogSequenceNumber goal;
+    private final BooleanSupplier stop;
 
     /** The end of the last transaction applied (or known to hold nothing for the tenant). */
     LogSequenceNumber applied;
@@ -299,7 +351,8 @@ public final class TenantCatchUp {
         CatchUpState state,
         Connection targetConn,
         LogSequenceNumber applied,
-        LogSequenceNumber goal) {
+        LogSequenceNumber goal,
+        BooleanSupplier stop) {
       this.stream = stream;
       this.applier = applier;
       this.state = state;
@@ -307,6 +360,7 @@ public final class TenantCatchUp {
       this.applied = applied;
       this.batchEnd = applied;
       this.goal = goal;
+      this.stop = stop;
     }
 
     void run() throws SQLException {
@@ -321,6 +375,11 @@ public final class TenantCatchUp {
               if (received.compareTo(applied) > 0) {
                 advanceTo(received);
               }
+              return;
+            }
+            if (stop.getAsBoolean()) {
+              // Asked to stop (SIGTERM): keep what arrived, end at a transaction boundary.
+              commitBatch();
               return;
             }
             if (System.nanoTime() - idleSince > IDLE_COMMIT_NANOS) {
@@ -356,8 +415,11 @@ public final class TenantCatchUp {
             commitBatch();
             return;
           }
-          if (batchChanges >= BATCH_CHANGES) {
+          if (batchChanges >= BATCH_CHANGES || stop.getAsBoolean()) {
             commitBatch();
+          }
+          if (stop.getAsBoolean()) {
+            return;
           }
         } else if (!skipping) {
           if (message instanceof PgOutput.Insert insert) {
