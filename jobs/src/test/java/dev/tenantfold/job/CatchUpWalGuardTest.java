@@ -116,4 +116,51 @@ class CatchUpWalGuardTest {
         .contains("replication slot tenantfold_acme is gone from the source (someone dropped it)")
         .contains("run the tenant again (tenantfold run, a full reload");
   }
+
+  @Test
+  void aSlotPostgresInvalidatedIsDroppedNeverResumed() throws Exception {
+    String url = TestPostgres.createDatabase("catchup_slot_lost");
+    TestPostgres.execute(
+        url, "CREATE TABLE items (id int PRIMARY KEY, v text); INSERT INTO items VALUES (1, 'a')");
+    String warehouse = Fixtures.emptyWarehouse();
+    TenantfoldConfig config = config(warehouse, url, "mode = logical");
+    RunResult result = new MigrationJob(config, spark).execute();
+    assertThat(result.exitCode()).as("run: %s", result.tenants()).isZero();
+    TestPostgres.execute(url, "INSERT INTO items VALUES (2, 'b')");
+    // PostgreSQL invalidates a slot holding more than max_slot_wal_keep_size at a checkpoint.
+    TestPostgres.execute(url, "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+    TestPostgres.execute(url, "SELECT pg_reload_conf()");
+    try {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+      while (RowSets.count(
+                  url,
+                  "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tenantfold_acme'"
+                      + " AND wal_status = 'lost'")
+              == 0
+          && System.nanoTime() < deadline) {
+        TestPostgres.execute(
+            url, "INSERT INTO items SELECT g, repeat('y', 500) FROM generate_series(3, 3000) g");
+        TestPostgres.execute(url, "DELETE FROM items WHERE id > 2");
+        TestPostgres.execute(url, "SELECT pg_switch_wal()");
+        TestPostgres.execute(url, "CHECKPOINT");
+      }
+    } finally {
+      TestPostgres.execute(url, "ALTER SYSTEM RESET max_slot_wal_keep_size");
+      TestPostgres.execute(url, "SELECT pg_reload_conf()");
+    }
+    assertThat(
+            RowSets.rows(
+                url,
+                "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'tenantfold_acme'"))
+        .as("PostgreSQL invalidated the slot")
+        .containsExactly("lost");
+    assertThat(CatchUpTest.run(new CatchUpJob(config)))
+        .startsWith("1|")
+        .contains("PostgreSQL invalidated replication slot tenantfold_acme (wal_status = lost")
+        .contains("must be run again (tenantfold run, a full reload");
+    assertThat(RowSets.count(url, "SELECT count(*) FROM pg_replication_slots"))
+        .as("a lost slot is dropped, never resumed from")
+        .isZero();
+    assertThat(RowSets.count(url, "SELECT count(*) FROM pg_publication")).isZero();
+  }
 }
