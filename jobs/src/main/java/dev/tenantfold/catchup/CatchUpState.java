@@ -61,6 +61,11 @@ public final class CatchUpState {
     public boolean cutOver() {
       return STATUS_CUT_OVER.equals(status);
     }
+
+    /** The WAL guard dropped the slot: only a new base copy goes on. */
+    public boolean slotDropped() {
+      return STATUS_SLOT_DROPPED.equals(status);
+    }
   }
 
   /**
@@ -114,6 +119,7 @@ public final class CatchUpState {
 
   static final String STATUS_BASE_COPY = "catching-up";
   static final String STATUS_CUT_OVER = "cut-over";
+  static final String STATUS_SLOT_DROPPED = "slot-dropped";
 
   /** Creates the three tables if missing (serialised: tenants start at once). */
   public void ensure(Connection conn) throws SQLException {
@@ -314,6 +320,19 @@ public final class CatchUpState {
                 + ": its catch-up state is gone or already past it (another catch-up of the"
                 + " tenant ran at the same time?)");
       }
+    }
+  }
+
+  /** Marks the tenant's slot dropped by the WAL guard: catch-up needs a new base copy. */
+  void markSlotDropped(Connection conn, String tenantId) throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE "
+                + table("catchup_state")
+                + " SET status = ?, updated_at = now() WHERE tenant_id = ?")) {
+      ps.setString(1, STATUS_SLOT_DROPPED);
+      ps.setString(2, tenantId);
+      ps.executeUpdate();
     }
   }
 

@@ -339,23 +339,7 @@ public final class Cutover {
 
   private void dropSlotAndPublication(Connection source, CatchUpState.Tenant recorded)
       throws SQLException {
-    try (PreparedStatement ps =
-        source.prepareStatement(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name"
-                + " = ?")) {
-      ps.setString(1, recorded.slot());
-      ps.execute();
-    }
-    if (PublicationSql.ours(source, recorded.publication())) {
-      try (Statement st = source.createStatement()) {
-        st.execute("DROP PUBLICATION IF EXISTS " + ident(recorded.publication()));
-      }
-    }
-    LOG.info(
-        "Tenant {}: slot {} dropped{}",
-        tenant.id(),
-        recorded.slot(),
-        " (publication " + recorded.publication() + " dropped if Tenantfold created it)");
+    SourceSlot.drop(source, tenant.id(), recorded.slot(), recorded.publication());
   }
 
   private static long millisSince(long start) {

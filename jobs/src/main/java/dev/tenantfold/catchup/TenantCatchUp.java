@@ -11,10 +11,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
@@ -62,9 +65,17 @@ public final class TenantCatchUp {
 
   /** Applies every change committed on the source before now; the result says how it ended. */
   public CatchUpResult execute() {
+    return execute(() -> false);
+  }
+
+  /**
+   * As {@link #execute()}, but ends early, at a committed batch, once {@code stop} says so (SIGTERM
+   * during {@code catch-up --follow}).
+   */
+  public CatchUpResult execute(BooleanSupplier stop) {
     long start = System.nanoTime();
     try {
-      return run(start);
+      return run(start, stop);
     } catch (SQLException | RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
@@ -72,7 +83,7 @@ public final class TenantCatchUp {
     }
   }
 
-  private CatchUpResult run(long start) throws SQLException {
+  private CatchUpResult run(long start, BooleanSupplier stop) throws SQLException {
     CatchUpState state = CatchUpState.of(reportSchema);
     try (Connection targetConn = target.connect("tenantfold-catchup-" + tenant.id());
         Connection source = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
@@ -83,7 +94,7 @@ public final class TenantCatchUp {
             table.sourceSchema() + "." + table.sourceName(),
             TenantPartition.find(targetConn, schemas, table, tenantColumn, tenant.id()));
       }
-      requireSlot(source, recorded.slot());
+      requireSlot(source, targetConn, state, recorded);
       LogSequenceNumber goal = currentLsn(source);
       targetConn.setAutoCommit(false);
       ChangeApplier applier = new ChangeApplier(tenant.id(), targetConn, source, partitions, state);
@@ -102,7 +113,8 @@ public final class TenantCatchUp {
                   .withStatusInterval(10, TimeUnit.SECONDS)
                   .withAutomaticFlush(false)
                   .start()) {
-        Stream loop = new Stream(stream, applier, state, targetConn, recorded.appliedLsn(), goal);
+        Stream loop =
+            new Stream(stream, applier, state, targetConn, recorded.appliedLsn(), goal, stop);
         loop.run();
         LOG.info(
             "Tenant {}: caught up to {} ({} transactions, {} changes)",
@@ -144,6 +156,14 @@ public final class TenantCatchUp {
                             + tenant.id()
                             + ": no base copy was tied to a replication slot; set its catch-up.mode"
                             + " = logical and run it (tenantfold run) first"));
+    if (recorded.slotDropped()) {
+      throw new SQLException(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": its replication slot was dropped (PostgreSQL invalidated it, or it held more"
+              + " WAL than catch-up.max-retained-wal); the tenant must be run again (tenantfold"
+              + " run, a full reload with catch-up.mode = logical), then caught up");
+    }
     if (recorded.cutOver()) {
       throw new SQLException(
           "Cannot catch up tenant "
@@ -173,10 +193,23 @@ public final class TenantCatchUp {
     return recorded;
   }
 
-  private void requireSlot(Connection source, String slot) throws SQLException {
+  /**
+   * Refuses a slot that is gone, in use, invalidated by PostgreSQL ({@code wal_status = lost}) or
+   * holding more WAL on the source than {@code catch-up.max-retained-wal}. The last two drop the
+   * slot and the publication Tenantfold created (never resume from a lost slot; free the source's
+   * disk) and record that the tenant needs a new base copy.
+   */
+  private void requireSlot(
+      Connection source, Connection targetConn, CatchUpState state, CatchUpState.Tenant recorded)
+      throws SQLException {
+    String slot = recorded.slot();
+    boolean active;
+    String walStatus;
+    Long retained;
     try (PreparedStatement ps =
         source.prepareStatement(
-            "SELECT active, wal_status FROM pg_replication_slots WHERE slot_name = ?")) {
+            "SELECT active, wal_status, (pg_current_wal_lsn() - restart_lsn)::bigint FROM"
+                + " pg_replication_slots WHERE slot_name = ?")) {
       ps.setString(1, slot);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -185,30 +218,95 @@ public final class TenantCatchUp {
                   + tenant.id()
                   + ": replication slot "
                   + slot
-                  + " is gone from the source (dropped by hand?); run the tenant again with"
-                  + " catch-up.mode = logical");
+                  + " is gone from the source (someone dropped it); the changes since the last"
+                  + " catch-up cannot be read any more: run the tenant again (tenantfold run, a"
+                  + " full reload with catch-up.mode = logical), then catch up");
         }
-        if ("lost".equals(rs.getString(2))) {
-          throw new SQLException(
-              "Cannot catch up tenant "
-                  + tenant.id()
-                  + ": PostgreSQL invalidated replication slot "
-                  + slot
-                  + " (wal_status = lost: the WAL it needed was removed, see"
-                  + " max_slot_wal_keep_size); run the tenant again with catch-up.mode = logical");
-        }
-        if (rs.getBoolean(1)) {
-          throw new SQLException(
-              "Cannot catch up tenant "
-                  + tenant.id()
-                  + ": replication slot "
-                  + slot
-                  + " is in use by another session (a catch-up or cutover of the tenant still"
-                  + " running?); wait for it to end");
-        }
+        active = rs.getBoolean(1);
+        walStatus = rs.getString(2);
+        retained = rs.getObject(3) == null ? null : rs.getLong(3);
       }
     }
+    long limit = tenant.catchUp().maxRetainedWal();
+    String reason = null;
+    if ("lost".equals(walStatus)) {
+      reason =
+          "PostgreSQL invalidated replication slot "
+              + slot
+              + " (wal_status = lost: the WAL it needed was removed, see max_slot_wal_keep_size)";
+    } else if (retained != null && retained > limit) {
+      reason =
+          "replication slot "
+              + slot
+              + " holds "
+              + retained
+              + " bytes of WAL on the source, more than catch-up.max-retained-wal ("
+              + limit
+              + " bytes)";
+    }
+    if (active) {
+      throw new SQLException(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": replication slot "
+              + slot
+              + " is in use by another session (a catch-up or cutover of the tenant still"
+              + " running?); wait for it to end"
+              + (reason == null ? "" : " (and note: " + reason + ")"));
+    }
+    if (reason != null) {
+      SourceSlot.drop(source, tenant.id(), slot, recorded.publication());
+      targetConn.setAutoCommit(true);
+      state.markSlotDropped(targetConn, tenant.id());
+      throw new SQLException(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": "
+              + reason
+              + "; the slot and the publication Tenantfold created were dropped to protect the"
+              + " source: the tenant must be run again (tenantfold run, a full reload with"
+              + " catch-up.mode = logical), then caught up");
+    }
   }
+
+  /**
+   * The tenant's lag: now minus the commit time of the oldest transaction its slot still holds past
+   * the confirmed position, or zero when none is pending. Peeks at the slot (it must not be
+   * streaming), decoding at most that one transaction; consumes nothing.
+   */
+  public Duration lag() throws SQLException {
+    try (Connection targetConn = target.connect("tenantfold-catchup-lag-" + tenant.id());
+        Connection source = tenant.jdbc().connect("tenantfold-catchup-lag-" + tenant.id())) {
+      CatchUpState.Tenant recorded =
+          CatchUpState.of(reportSchema).read(targetConn, tenant.id()).orElseThrow();
+      source.setAutoCommit(false);
+      try (PreparedStatement ps =
+          source.prepareStatement(
+              "SELECT data FROM pg_logical_slot_peek_binary_changes(?, NULL, 1, 'proto_version',"
+                  + " '1', 'publication_names', ?)")) {
+        ps.setFetchSize(1);
+        ps.setString(1, recorded.slot());
+        ps.setString(2, recorded.publication());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            PgOutput.Message message = PgOutput.decode(ByteBuffer.wrap(rs.getBytes(1)));
+            if (message instanceof PgOutput.Begin begin) {
+              Instant committed =
+                  POSTGRES_EPOCH.plus(begin.commitMicros(), java.time.temporal.ChronoUnit.MICROS);
+              Duration lag = Duration.between(committed, Instant.now());
+              return lag.isNegative() ? Duration.ZERO : lag;
+            }
+          }
+        }
+      } finally {
+        source.rollback();
+      }
+      return Duration.ZERO;
+    }
+  }
+
+  /** PostgreSQL's timestamps count from 2000-01-01 UTC. */
+  private static final Instant POSTGRES_EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
   /**
    * The end of the WAL inserted so far: past the commit record of every transaction committed
@@ -234,6 +332,7 @@ public final class TenantCatchUp {
     private final CatchUpState state;
     private final Connection targetConn;
     private final LogSequenceNumber goal;
+    private final BooleanSupplier stop;
 
     /** The end of the last transaction applied (or known to hold nothing for the tenant). */
     LogSequenceNumber applied;
@@ -252,7 +351,8 @@ public final class TenantCatchUp {
         CatchUpState state,
         Connection targetConn,
         LogSequenceNumber applied,
-        LogSequenceNumber goal) {
+        LogSequenceNumber goal,
+        BooleanSupplier stop) {
       this.stream = stream;
       this.applier = applier;
       this.state = state;
@@ -260,6 +360,7 @@ public final class TenantCatchUp {
       this.applied = applied;
       this.batchEnd = applied;
       this.goal = goal;
+      this.stop = stop;
     }
 
     void run() throws SQLException {
@@ -274,6 +375,11 @@ public final class TenantCatchUp {
               if (received.compareTo(applied) > 0) {
                 advanceTo(received);
               }
+              return;
+            }
+            if (stop.getAsBoolean()) {
+              // Asked to stop (SIGTERM): keep what arrived, end at a transaction boundary.
+              commitBatch();
               return;
             }
             if (System.nanoTime() - idleSince > IDLE_COMMIT_NANOS) {
@@ -309,8 +415,11 @@ public final class TenantCatchUp {
             commitBatch();
             return;
           }
-          if (batchChanges >= BATCH_CHANGES) {
+          if (batchChanges >= BATCH_CHANGES || stop.getAsBoolean()) {
             commitBatch();
+          }
+          if (stop.getAsBoolean()) {
+            return;
           }
         } else if (!skipping) {
           if (message instanceof PgOutput.Insert insert) {

@@ -18,6 +18,7 @@ import dev.tenantfold.report.SummaryPrinter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,7 +62,8 @@ public final class TenantfoldMain {
         tenantfold discover --config FILE                    list RDS instances tagged as tenants, as a tenants block
         tenantfold report --config FILE [--run-id ID] [--format html|json|csv] [--out PATH|-]
                                                              render a past run (default the latest) from the report tables
-        tenantfold catch-up --config FILE [--tenant ID ...]  apply the source changes made since each logical tenant's base copy
+        tenantfold catch-up --config FILE [--tenant ID ...] [--follow | --until-lag DURATION]
+                                                             apply the source changes made since each logical tenant's base copy
         tenantfold cutover --config FILE --tenant ID         drain, check and switch one tenant (writers stopped); 3: mismatch
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
         tenantfold help COMMAND | COMMAND --help             a command's options;  tenantfold --version  the version
@@ -195,7 +197,15 @@ public final class TenantfoldMain {
               "--snapshot",
               "--snapshot ID        export this snapshot instead of the tenant's latest"),
           Map.entry("--table", "--table T            audit only table T"),
-          Map.entry("--dry-run", "--dry-run            list what would be dropped, drop nothing"));
+          Map.entry("--dry-run", "--dry-run            list what would be dropped, drop nothing"),
+          Map.entry(
+              "--follow",
+              "--follow             catch-up: keep applying new changes until SIGTERM (then exit"
+                  + " 0)"),
+          Map.entry(
+              "--until-lag",
+              "--until-lag DURATION catch-up: keep applying until every tenant's lag is below"
+                  + " DURATION (e.g. 30s)"));
 
   /** The commands {@link #USAGE} lists, in its order ({@code help} aside). */
   static List<String> commands() {
@@ -322,7 +332,9 @@ public final class TenantfoldMain {
       Optional<String> snapshot,
       Optional<String> runId,
       Optional<String> format,
-      List<String> tenants) {}
+      List<String> tenants,
+      boolean follow,
+      Optional<Duration> untilLag) {}
 
   /** The options each command takes, besides --config and --set. */
   private static final Map<String, Set<String>> OPTIONS =
@@ -333,7 +345,7 @@ public final class TenantfoldMain {
           "plan", Set.of("--out"),
           "export", Set.of("--tenant", "--snapshot"),
           "discover", Set.of(),
-          "catch-up", Set.of("--tenant"),
+          "catch-up", Set.of("--tenant", "--follow", "--until-lag"),
           "cutover", Set.of("--tenant"),
           "report", Set.of("--run-id", "--format", "--out"));
 
@@ -351,6 +363,8 @@ public final class TenantfoldMain {
     Optional<String> runId = Optional.empty();
     Optional<String> format = Optional.empty();
     List<String> tenants = new ArrayList<>();
+    boolean follow = false;
+    Optional<Duration> untilLag = Optional.empty();
     Set<String> allowed = OPTIONS.getOrDefault(args[0], Set.of());
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
@@ -380,6 +394,8 @@ public final class TenantfoldMain {
         case "--snapshot" -> snapshot = Optional.of(value(args, ++i, option));
         case "--run-id" -> runId = Optional.of(value(args, ++i, option));
         case "--format" -> format = Optional.of(value(args, ++i, option));
+        case "--follow" -> follow = true;
+        case "--until-lag" -> untilLag = Optional.of(lagOption(value(args, ++i, option)));
         default -> throw new IllegalStateException(option);
       }
     }
@@ -394,6 +410,11 @@ public final class TenantfoldMain {
     }
     if (args[0].equals("export") && tenant.isEmpty()) {
       throw new ConfigError("'export' needs --tenant ID: the tenant whose snapshot is exported");
+    }
+    if (follow && untilLag.isPresent()) {
+      throw new ConfigError(
+          "Options --follow and --until-lag exclude each other: --follow runs until SIGTERM,"
+              + " --until-lag until the lag is small");
     }
     if (args[0].equals("cutover") && tenants.size() != 1) {
       throw new ConfigError(
@@ -412,7 +433,24 @@ public final class TenantfoldMain {
         snapshot,
         runId,
         format,
-        List.copyOf(tenants));
+        List.copyOf(tenants),
+        follow,
+        untilLag);
+  }
+
+  /** A positive HOCON duration ({@code 30s}, {@code 2m}) for --until-lag. */
+  private static Duration lagOption(String text) {
+    Duration lag;
+    try {
+      lag = com.typesafe.config.ConfigFactory.parseMap(Map.of("lag", text)).getDuration("lag");
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigError(
+          "Option --until-lag '" + text + "' is not a duration: use e.g. 30s, 2m or 500ms");
+    }
+    if (lag.isZero() || lag.isNegative()) {
+      throw new ConfigError("Option --until-lag must be positive, e.g. 30s");
+    }
+    return lag;
   }
 
   /**
@@ -464,7 +502,17 @@ public final class TenantfoldMain {
   static int catchUpCommand(Arguments args, PrintStream out) throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
-    return new CatchUpJob(config).catchUp(args.tenants(), out);
+    if (!args.follow() && args.untilLag().isEmpty()) {
+      return new CatchUpJob(config).catchUp(args.tenants(), out);
+    }
+    // SIGTERM (and Ctrl-C) ask the follower to stop at a committed batch and exit 0, instead of the
+    // JVM's default of exiting at once with 143.
+    java.util.concurrent.atomic.AtomicBoolean stop =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    for (String name : List.of("TERM", "INT")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stop.set(true));
+    }
+    return new CatchUpJob(config).follow(args.tenants(), args.untilLag(), stop::get, out);
   }
 
   /** Drains, checks and switches one tenant: exit 0 cut over, 3 mismatch, 1 error. */

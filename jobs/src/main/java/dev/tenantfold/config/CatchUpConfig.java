@@ -19,13 +19,21 @@ import java.util.regex.Pattern;
  *     beforehand is used as it is when it covers the tenant's tables
  * @param slotTimeout {@code catch-up.slot-timeout}: how long creating the slot may wait for the
  *     transactions already open on the source
+ * @param maxRetainedWal {@code catch-up.max-retained-wal}: the most WAL, in bytes, the slot may
+ *     keep on the source; past it catch-up drops the slot and the publication and asks for a new
+ *     base copy
  */
-public record CatchUpConfig(Mode mode, String slot, String publication, Duration slotTimeout) {
+public record CatchUpConfig(
+    Mode mode, String slot, String publication, Duration slotTimeout, long maxRetainedWal) {
   /** Names PostgreSQL takes for slots without quoting (and the only ones it takes for slots). */
   private static final Pattern NAME = Pattern.compile("[a-z0-9_]{1,63}");
 
-  static final Set<String> KEYS = Set.of("mode", "slot", "publication", "slot-timeout");
+  static final Set<String> KEYS =
+      Set.of("mode", "slot", "publication", "slot-timeout", "max-retained-wal");
   static final Duration DEFAULT_SLOT_TIMEOUT = Duration.ofMinutes(5);
+
+  /** 10 GB, as HOCON reads {@code 10GB} (powers of ten; {@code 10GiB} or {@code 10G} is 2^30). */
+  static final long DEFAULT_MAX_RETAINED_WAL = 10_000_000_000L;
 
   /** How changes after the base copy are captured. */
   public enum Mode {
@@ -36,7 +44,11 @@ public record CatchUpConfig(Mode mode, String slot, String publication, Duration
   /** No catch-up: the base copy is the tenant's last state in the target. */
   public static CatchUpConfig none(String tenantId) {
     return new CatchUpConfig(
-        Mode.NONE, defaultName(tenantId), defaultName(tenantId), DEFAULT_SLOT_TIMEOUT);
+        Mode.NONE,
+        defaultName(tenantId),
+        defaultName(tenantId),
+        DEFAULT_SLOT_TIMEOUT,
+        DEFAULT_MAX_RETAINED_WAL);
   }
 
   public boolean logical() {
@@ -91,7 +103,17 @@ public record CatchUpConfig(Mode mode, String slot, String publication, Duration
               + tenantId
               + ")");
     }
-    return new CatchUpConfig(mode, slot, publication, timeout);
+    long maxRetainedWal =
+        c.has("max-retained-wal") ? c.bytes("max-retained-wal") : DEFAULT_MAX_RETAINED_WAL;
+    if (maxRetainedWal <= 0) {
+      throw new ConfigError(
+          "Config key "
+              + c.key("max-retained-wal")
+              + " must be positive, e.g. 10GB (tenant "
+              + tenantId
+              + ")");
+    }
+    return new CatchUpConfig(mode, slot, publication, timeout, maxRetainedWal);
   }
 
   private static String name(ConfigReader c, String key, String tenantId) {

@@ -143,6 +143,16 @@ public final class ConfigReader {
     }
   }
 
+  /** A size in bytes ({@code 10GB}, {@code 512MB}, {@code 4kB}: HOCON's size units). */
+  public long bytes(String name) {
+    try {
+      return config.getBytes(name);
+    } catch (ConfigException e) {
+      throw new ConfigError(
+          "Cannot read " + key(name) + " as a size (e.g. 10GB, 512MB): " + e.getMessage());
+    }
+  }
+
   public List<String> stringList(String name) {
     try {
       if (config.getValue(name).valueType() == ConfigValueType.STRING) {

@@ -10,8 +10,11 @@ import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.report.ExitCode;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * The {@code catch-up} and {@code cutover} commands (docs/catch-up.md): each tenant with {@code
@@ -37,6 +40,70 @@ public final class CatchUpJob {
       out.println(scrubbed(result).describe());
     }
     return results.stream().allMatch(CatchUpResult::caughtUp) ? ExitCode.OK : ExitCode.ERROR;
+  }
+
+  /** How long {@link #follow} waits between passes when there was nothing new. */
+  static final Duration POLL = Duration.ofSeconds(1);
+
+  /**
+   * Keeps catching up {@code tenantIds} (every logical tenant when empty), a pass over each tenant
+   * every {@link #POLL}, until {@code stop} says so (SIGTERM: the pass under way ends at a
+   * committed batch) or, with {@code untilLag}, until every tenant's lag is below it. A tenant that
+   * stops leaves the rotation; exit 1 when one did, else 0.
+   */
+  public int follow(
+      List<String> tenantIds, Optional<Duration> untilLag, BooleanSupplier stop, PrintStream out)
+      throws InterruptedException {
+    List<TenantConfig> active = new ArrayList<>(selected(tenantIds));
+    boolean failed = false;
+    while (true) {
+      boolean allBelow = true;
+      for (TenantConfig tenant : List.copyOf(active)) {
+        if (stop.getAsBoolean()) {
+          break;
+        }
+        TenantCatchUp catchUp = catchUpOf(tenant);
+        CatchUpResult result = scrubbed(catchUp.execute(stop));
+        if (!result.caughtUp()) {
+          out.println(result.describe());
+          failed = true;
+          active.remove(tenant);
+          continue;
+        }
+        if (result.transactions() > 0) {
+          out.println(result.describe());
+        }
+        if (untilLag.isPresent() && !stop.getAsBoolean()) {
+          Duration lag;
+          try {
+            lag = catchUp.lag();
+          } catch (java.sql.SQLException e) {
+            out.println(
+                "tenant "
+                    + tenant.id()
+                    + ": FAILED: cannot read its lag: "
+                    + Redaction.redactText(String.valueOf(e.getMessage()), config.secrets()));
+            failed = true;
+            active.remove(tenant);
+            continue;
+          }
+          out.printf("tenant %s: lag %.1f s%n", tenant.id(), lag.toMillis() / 1000.0);
+          if (lag.compareTo(untilLag.get()) >= 0) {
+            allBelow = false;
+          }
+        }
+      }
+      if (active.isEmpty() || stop.getAsBoolean() || (untilLag.isPresent() && allBelow)) {
+        if (stop.getAsBoolean()) {
+          out.println("catch-up: stopped (SIGTERM); what was applied is committed");
+        }
+        return failed ? ExitCode.ERROR : ExitCode.OK;
+      }
+      long until = System.nanoTime() + POLL.toNanos();
+      while (System.nanoTime() < until && !stop.getAsBoolean()) {
+        Thread.sleep(20);
+      }
+    }
   }
 
   /** Cuts {@code tenantId} over: exit 0 cut over, 3 mismatch (slot kept), 1 error. */

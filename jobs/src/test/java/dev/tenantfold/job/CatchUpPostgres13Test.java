@@ -51,6 +51,20 @@ class CatchUpPostgres13Test {
       assertThat(result.exitCode()).as("run: %s", result.tenants()).isZero();
       writer.awaitMore(200);
       assertThat(CatchUpTest.run(new CatchUpJob(config))).startsWith("0|");
+      writer.awaitMore(100);
+      // --until-lag on PostgreSQL 13: the lag is peeked from the slot (pgoutput protocol 1).
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+      int code =
+          new CatchUpJob(config)
+              .follow(
+                  java.util.List.of(),
+                  java.util.Optional.of(java.time.Duration.ofSeconds(30)),
+                  () -> System.nanoTime() > deadline,
+                  new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+      String out = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(code).as(out).isZero();
+      assertThat(out).containsPattern("tenant acme: lag \\d").doesNotContain("stopped (SIGTERM)");
       writer.awaitMore(200);
     }
     assertThat(CatchUpTest.cutover(new CatchUpJob(config), "acme")).startsWith("0|");
