@@ -3,14 +3,8 @@ package dev.tenantfold.testing;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.ZipFile;
 
 /**
@@ -20,7 +14,6 @@ import java.util.zip.ZipFile;
  * target/postgres-13} (the test classpath holds the newer binaries of the same artifact).
  */
 public final class Postgres13 {
-  private static final AtomicInteger SEQUENCE = new AtomicInteger();
   private static final Path JAR = Path.of("target", "postgres-13", "postgres-13.jar");
   private static EmbeddedPostgres server;
 
@@ -32,56 +25,34 @@ public final class Postgres13 {
         throw new IllegalStateException(
             JAR.toAbsolutePath() + " is missing: run mvn generate-test-resources (jobs/pom.xml)");
       }
-      try {
-        server =
-            EmbeddedPostgres.builder()
-                .setPgBinaryResolver(
-                    (system, machine) -> {
-                      ZipFile zip = new ZipFile(JAR.toFile());
-                      InputStream in =
-                          zip.getInputStream(
-                              zip.getEntry(
-                                  ("postgres-" + system + "-" + machine + ".txz")
-                                      .toLowerCase(java.util.Locale.ROOT)));
-                      return new java.io.FilterInputStream(in) {
-                        @Override
-                        public void close() throws IOException {
-                          super.close();
-                          zip.close();
-                        }
-                      };
-                    })
-                .setServerConfig("wal_level", "logical")
-                .setServerConfig("max_connections", "50")
-                .start();
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot start embedded PostgreSQL 13", e);
-      }
-      EmbeddedPostgres started = server;
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    try {
-                      started.close();
-                    } catch (IOException ignored) {
-                      // JVM is exiting.
-                    }
-                  }));
+      server =
+          TestPostgres.startStoppedAtExit(
+              EmbeddedPostgres.builder()
+                  .setPgBinaryResolver(
+                      (system, machine) -> {
+                        ZipFile zip = new ZipFile(JAR.toFile());
+                        InputStream in =
+                            zip.getInputStream(
+                                zip.getEntry(
+                                    ("postgres-" + system + "-" + machine + ".txz")
+                                        .toLowerCase(java.util.Locale.ROOT)));
+                        return new java.io.FilterInputStream(in) {
+                          @Override
+                          public void close() throws IOException {
+                            super.close();
+                            zip.close();
+                          }
+                        };
+                      })
+                  .setServerConfig("wal_level", "logical")
+                  .setServerConfig("max_connections", "50"),
+              "embedded PostgreSQL 13");
     }
     return server;
   }
 
   /** Creates a new, empty database named {@code prefix_N} and returns its JDBC URL. */
   public static String createDatabase(String prefix) {
-    String name = (prefix + "_" + SEQUENCE.incrementAndGet()).toLowerCase();
-    try (Connection conn =
-            DriverManager.getConnection(server().getJdbcUrl("postgres", "postgres"));
-        Statement st = conn.createStatement()) {
-      st.execute("CREATE DATABASE " + name);
-    } catch (SQLException e) {
-      throw new IllegalStateException("Cannot create test database " + name, e);
-    }
-    return "jdbc:postgresql://localhost:" + server().getPort() + "/" + name;
+    return TestPostgres.createDatabase(server(), prefix);
   }
 }

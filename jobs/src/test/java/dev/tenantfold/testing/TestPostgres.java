@@ -21,42 +21,53 @@ public final class TestPostgres {
 
   public static synchronized EmbeddedPostgres server() {
     if (server == null) {
-      try {
-        // wal_level = logical: catch-up tests decode the server's changes (docs/catch-up.md).
-        server =
-            EmbeddedPostgres.builder()
-                .setServerConfig("max_connections", "200")
-                .setServerConfig("wal_level", "logical")
-                .start();
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot start embedded PostgreSQL", e);
-      }
-      EmbeddedPostgres started = server;
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    try {
-                      started.close();
-                    } catch (IOException ignored) {
-                      // JVM is exiting.
-                    }
-                  }));
+      // wal_level = logical: catch-up tests decode the server's changes (docs/catch-up.md).
+      server =
+          startStoppedAtExit(
+              EmbeddedPostgres.builder()
+                  .setServerConfig("max_connections", "200")
+                  .setServerConfig("wal_level", "logical"),
+              "embedded PostgreSQL");
     }
     return server;
   }
 
+  /** Starts a server and stops it when the JVM exits (every server the tests start). */
+  static EmbeddedPostgres startStoppedAtExit(EmbeddedPostgres.Builder builder, String what) {
+    EmbeddedPostgres started;
+    try {
+      started = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot start " + what, e);
+    }
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    started.close();
+                  } catch (IOException ignored) {
+                    // JVM is exiting.
+                  }
+                }));
+    return started;
+  }
+
   /** Creates a new, empty database named {@code prefix_N} and returns its JDBC URL. */
   public static String createDatabase(String prefix) {
+    return createDatabase(server(), prefix);
+  }
+
+  /** Creates a new, empty database named {@code prefix_N} on {@code on}; returns its JDBC URL. */
+  static String createDatabase(EmbeddedPostgres on, String prefix) {
     String name = (prefix + "_" + SEQUENCE.incrementAndGet()).toLowerCase();
-    try (Connection conn =
-            DriverManager.getConnection(server().getJdbcUrl("postgres", "postgres"));
+    try (Connection conn = DriverManager.getConnection(on.getJdbcUrl("postgres", "postgres"));
         Statement st = conn.createStatement()) {
       st.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot create test database " + name, e);
     }
-    return url(name);
+    return "jdbc:postgresql://localhost:" + on.getPort() + "/" + name;
   }
 
   public static String url(String database) {
