@@ -20,11 +20,21 @@ public record JobOptions(
     double maxShrink,
     Duration outcomeWait,
     boolean allowSameDatabase,
+    List<String> replaceCutOver,
     String sparkMaster,
     String sparkAppName) {
 
   public JobOptions {
     allowShrink = List.copyOf(allowShrink);
+    replaceCutOver = List.copyOf(replaceCutOver);
+  }
+
+  /**
+   * {@code publish.replace-cut-over}: whether a run may replace tenant {@code tenantId}'s rows
+   * although the tenant was cut over (its application writes to the target since).
+   */
+  public boolean mayReplaceCutOver(String tenantId) {
+    return replaceCutOver.contains(tenantId) || replaceCutOver.contains("*");
   }
 
   /**
@@ -66,7 +76,12 @@ public record JobOptions(
     ConfigReader publish = root.block("publish");
     publish.rejectUnknown(
         Set.of(
-            "lock-timeout", "allow-shrink", "max-shrink", "outcome-wait", "allow-same-database"));
+            "lock-timeout",
+            "allow-shrink",
+            "max-shrink",
+            "outcome-wait",
+            "allow-same-database",
+            "replace-cut-over"));
     ConfigReader spark = root.block("spark");
     spark.rejectUnknown(Set.of("master", "app-name"));
     Duration lockTimeout = publish.duration("lock-timeout");
@@ -89,6 +104,7 @@ public record JobOptions(
         fraction(publish, "max-shrink"),
         publish.duration("outcome-wait"),
         publish.bool("allow-same-database"),
+        publish.stringList("replace-cut-over"),
         spark.string("master"),
         spark.string("app-name"));
   }

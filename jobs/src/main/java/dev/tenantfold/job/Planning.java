@@ -1,5 +1,6 @@
 package dev.tenantfold.job;
 
+import dev.tenantfold.catchup.CatchUpState;
 import dev.tenantfold.catchup.SourcePrerequisites;
 import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TablesConfig;
@@ -101,6 +102,7 @@ final class Planning {
         unreadable.put(tenant.id(), message);
       }
     }
+    refuseCutOverTenants(target, catalogs, unreadable);
     requireIncludesMatch(catalogs, unreadable);
     TenantCatalog existing =
         CatalogReader.readTarget(
@@ -121,6 +123,36 @@ final class Planning {
       }
     }
     return new Catalogs(existing, catalogs, unreadable);
+  }
+
+  /**
+   * A tenant that {@code tenantfold cutover} switched is written by its application in the target
+   * since: a run would replace those writes with the source's rows, so it is refused unless {@code
+   * publish.replace-cut-over} names it.
+   */
+  private void refuseCutOverTenants(
+      Connection target, Map<String, TenantCatalog> catalogs, Map<String, String> unreadable)
+      throws SQLException {
+    CatchUpState state = CatchUpState.of(config.target().reportSchema());
+    for (String tenantId : List.copyOf(catalogs.keySet())) {
+      Optional<CatchUpState.Tenant> recorded = state.read(target, tenantId);
+      if (recorded.isPresent()
+          && recorded.get().cutOver()
+          && !config.options().mayReplaceCutOver(tenantId)) {
+        String message =
+            "Cannot run tenant "
+                + tenantId
+                + ": it was cut over (tenantfold cutover) and its application writes to the target"
+                + " since; a run would replace those writes with the source's rows. If that is"
+                + " meant, name it in tenantfold.publish.replace-cut-over (--set"
+                + " 'publish.replace-cut-over=["
+                + tenantId
+                + "]')";
+        LOG.error(message);
+        catalogs.remove(tenantId);
+        unreadable.put(tenantId, message);
+      }
+    }
   }
 
   /**

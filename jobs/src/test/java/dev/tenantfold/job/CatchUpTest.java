@@ -306,5 +306,42 @@ class CatchUpTest {
         .as("a cut-over tenant is not caught up again")
         .startsWith("1|")
         .contains("cut over");
+
+    // The application now writes to the target: a later run must not replace that write with the
+    // source's rows unless told explicitly.
+    TestPostgres.execute(
+        warehouse, "INSERT INTO public.scratch (tenant_id, id, v) VALUES ('acme', 900001, 'app')");
+    RunResult again = new MigrationJob(config, spark).execute();
+    assertThat(again.tenants())
+        .as("a run after cutover: acme refused, globex republished")
+        .anySatisfy(
+            t -> {
+              assertThat(t.tenantId()).isEqualTo("acme");
+              assertThat(t.published()).isFalse();
+              assertThat(t.message()).contains("cut over").contains("publish.replace-cut-over");
+            })
+        .anySatisfy(
+            t -> {
+              assertThat(t.tenantId()).isEqualTo("globex");
+              assertThat(t.published()).isTrue();
+            });
+    assertThat(
+            RowSets.count(
+                warehouse,
+                "SELECT count(*) FROM public.scratch WHERE tenant_id = 'acme' AND id = 900001"))
+        .as("the application's write after cutover survives the refused run")
+        .isEqualTo(1);
+    RunResult replaced =
+        new MigrationJob(
+                config(
+                    hocon(warehouse, "acme", acme, "")
+                        // The shrink guard compares with the base copy's counts (scratch was
+                        // truncated since): allowed here, as the runbook says for a reload.
+                        + "tenantfold.publish { replace-cut-over = [acme], allow-shrink = [acme]"
+                        + " }"),
+                spark)
+            .execute();
+    assertThat(replaced.exitCode()).as("run told to replace: %s", replaced.tenants()).isZero();
+    assertSameTables(acme, warehouse, "acme");
   }
 }
