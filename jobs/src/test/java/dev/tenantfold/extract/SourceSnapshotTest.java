@@ -75,7 +75,7 @@ class SourceSnapshotTest {
           "acme",
           CatalogReader.read(snapshot.connection(), "acme", List.of("public"), ALL).tables());
       truncate = CompletableFuture.runAsync(() -> TestPostgres.execute(url, "TRUNCATE t"));
-      Thread.sleep(300);
+      awaitLockWaiter(url, "t", truncate);
       assertThat(truncate).as("TRUNCATE waits for the snapshot's lock").isNotDone();
       try (Statement st = snapshot.connection().createStatement();
           ResultSet rs = st.executeQuery("SELECT count(*) FROM t")) {
@@ -84,6 +84,35 @@ class SourceSnapshotTest {
       }
     }
     truncate.get(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Waits until a session is queued for a lock on {@code table} (a lock PostgreSQL has not
+   * granted): the proof that the statement reached the lock and waits, not merely that it has not
+   * finished yet. Fails if {@code statement} ends first or nothing waits within 10 s.
+   */
+  private static void awaitLockWaiter(String url, String table, CompletableFuture<Void> statement)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    try (java.sql.Connection conn = TestPostgres.connect(url);
+        java.sql.PreparedStatement ps =
+            conn.prepareStatement(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = ?::regclass")) {
+      ps.setString(1, table);
+      while (true) {
+        assertThat(statement).as("the statement ended instead of waiting for the lock").isNotDone();
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) > 0) {
+            return;
+          }
+        }
+        assertThat(System.nanoTime())
+            .as("a session waits for a lock on %s within 10 s", table)
+            .isLessThan(deadline);
+        Thread.sleep(20);
+      }
+    }
   }
 
   @Test
