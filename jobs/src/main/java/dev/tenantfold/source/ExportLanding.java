@@ -108,18 +108,7 @@ final class ExportLanding implements AutoCloseable {
       String command)
       throws SQLException {
     Connection c = connection();
-    LandingTable landing =
-        LandingTable.register(
-            c,
-            new StagingRegistry(reportSchema),
-            runId,
-            tenantId,
-            source,
-            table,
-            stagingSchema,
-            targetSchema);
-    landed.add(landing);
-    landing.create(c);
+    LandingTable landing = newLandingTable(c, source, table);
     SparkJobNames.set(
         spark.sparkContext(), command, runId, "land from export", tenantId, List.of(table.name()));
     TableChecksum exported;
@@ -207,18 +196,7 @@ final class ExportLanding implements AutoCloseable {
       TableSpec source, TargetTable table, TableRule rule, Connection snapshot, String describe)
       throws SQLException {
     Connection c = connection();
-    LandingTable landing =
-        LandingTable.register(
-            c,
-            new StagingRegistry(reportSchema),
-            runId,
-            tenantId,
-            source,
-            table,
-            stagingSchema,
-            targetSchema);
-    landed.add(landing);
-    landing.create(c);
+    LandingTable landing = newLandingTable(c, source, table);
     String columns =
         dev.tenantfold.jdbc.Sql.idents(
             landing.columns().stream().map(dev.tenantfold.extract.ColumnSpec::name).toList());
@@ -372,5 +350,23 @@ final class ExportLanding implements AutoCloseable {
       landed.clear();
       conn = null;
     }
+  }
+
+  /** Registers (so cleanup finds it) and creates the landing table of {@code source}. */
+  private LandingTable newLandingTable(Connection c, TableSpec source, TargetTable table)
+      throws SQLException {
+    LandingTable landing =
+        LandingTable.register(
+            c,
+            new StagingRegistry(reportSchema),
+            runId,
+            tenantId,
+            source,
+            table,
+            stagingSchema,
+            targetSchema);
+    landed.add(landing);
+    landing.create(c);
+    return landing;
   }
 }

@@ -74,6 +74,20 @@ class CatchUpTest {
         .formatted(warehouse, tenant, url, extraTenants);
   }
 
+  /** Tenant acme alone, read over JDBC with the given {@code catch-up} block's body. */
+  static TenantfoldConfig acmeOnly(String warehouse, Path reports, String url, String catchUp) {
+    return TenantfoldConfig.fromConfig(
+        ConfigFactory.parseString(
+            """
+            tenantfold {
+              target { url = "%s", user = postgres, password = postgres }
+              report.dir = "%s"
+              tenants = [ { id = acme, jdbc { url = "%s", user = postgres, password = postgres }, catch-up { %s } } ]
+            }
+            """
+                .formatted(warehouse, reports.toString(), url, catchUp)));
+  }
+
   TenantfoldConfig config(String hocon) {
     return TenantfoldConfig.fromConfig(
         ConfigFactory.parseString(hocon)

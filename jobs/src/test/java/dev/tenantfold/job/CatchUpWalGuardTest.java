@@ -2,7 +2,6 @@ package dev.tenantfold.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.typesafe.config.ConfigFactory;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.testing.Fixtures;
@@ -25,16 +24,7 @@ class CatchUpWalGuardTest {
   @TempDir Path reports;
 
   private TenantfoldConfig config(String warehouse, String url, String catchUp) {
-    return TenantfoldConfig.fromConfig(
-        ConfigFactory.parseString(
-            """
-            tenantfold {
-              target { url = "%s", user = postgres, password = postgres }
-              report.dir = "%s"
-              tenants = [ { id = acme, jdbc { url = "%s", user = postgres, password = postgres }, catch-up { %s } } ]
-            }
-            """
-                .formatted(warehouse, reports.toString(), url, catchUp)));
+    return CatchUpTest.acmeOnly(warehouse, reports, url, catchUp);
   }
 
   @Test
