@@ -138,7 +138,11 @@ class JdbcEndpointTest {
                 });
         query.setDaemon(true);
         query.start();
-        awaitBackend(admin, pid, true, Duration.ofSeconds(20));
+        assertThat(awaitBackend(admin, pid, true, Duration.ofSeconds(20)))
+            .as(
+                "backend %d never started the long query, so cutting the relay would prove nothing",
+                pid)
+            .isTrue();
 
         proxy.cut();
 
