@@ -109,6 +109,7 @@ final class Planning {
             target, config.target().schemas(), sourceSchemas(tenants), config.tables());
     requireExcludedTablesExist(tenants, catalogs, unreadable, existing);
     requireReferencingTablesSelected(target, tenants);
+    requireCastTypesExist(target, catalogs);
     for (TenantConfig tenant : tenants) {
       if (catalogs.containsKey(tenant.id())
           && tenant.isExport()
@@ -224,6 +225,54 @@ final class Planning {
                 + rule.table()
                 + ", so nothing would be excluded (check the name; a table outside schema public is"
                 + " named schema.table, quoted: tenantfold.rules.\"sales.orders\")");
+      }
+    }
+  }
+
+  /**
+   * A cast rule naming a type neither the target knows nor any tenant brings ({@code cast = bigit})
+   * would fail every tenant's run with PostgreSQL's "type does not exist" after its transfer: a
+   * config error (exit 2) naming the key. A tenant's own enum, domain or composite type (created on
+   * the target by the run) counts as known.
+   */
+  private void requireCastTypesExist(Connection target, Map<String, TenantCatalog> catalogs)
+      throws SQLException {
+    java.util.Set<String> brought = new java.util.HashSet<>();
+    for (TenantCatalog c : catalogs.values()) {
+      c.enums().keySet().forEach(name -> brought.add(name.toLowerCase(java.util.Locale.ROOT)));
+      c.tables()
+          .forEach(
+              t ->
+                  t.columns()
+                      .forEach(col -> brought.add(col.type().toLowerCase(java.util.Locale.ROOT))));
+    }
+    for (dev.tenantfold.config.RulesConfig.TableRule rule : config.rules().tables().values()) {
+      for (dev.tenantfold.config.RulesConfig.ColumnRule column : rule.columns().values()) {
+        if (column.cast().isEmpty() || brought.contains(column.cast().get())) {
+          continue;
+        }
+        boolean known;
+        java.sql.Savepoint before = target.getAutoCommit() ? null : target.setSavepoint();
+        try {
+          known =
+              dev.tenantfold.jdbc.Queries.bool(
+                  target, "SELECT to_regtype(?) IS NOT NULL", column.cast().get());
+        } catch (SQLException syntax) {
+          // to_regtype raises on text that is no type name at all ("big int(").
+          if (before != null) {
+            target.rollback(before);
+          }
+          known = false;
+        }
+        if (!known) {
+          throw new ConfigError(
+              "Cannot apply rule "
+                  + column.path()
+                  + ".cast: type "
+                  + column.cast().get()
+                  + " exists neither on the target nor in any tenant (check the spelling: a"
+                  + " PostgreSQL type such as bigint, \"numeric(14,4)\" or a tenant's enum)");
+        }
       }
     }
   }

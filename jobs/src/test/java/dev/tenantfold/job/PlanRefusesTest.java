@@ -63,6 +63,14 @@ class PlanRefusesTest {
         .contains("tenantfold.rules.events.dedup", "column body of table events in tenant a")
         .contains("is json, which PostgreSQL cannot sort or group");
 
+    Map<String, String> typoType = plan(conf, List.of("rules.events.columns.id.cast=bigit"));
+    assertThat(typoType).containsEntry("exit", "2");
+    assertThat(typoType.get("stderr"))
+        .contains(
+            "tenantfold.rules.events.columns.id.cast: type bigit exists neither on the target");
+    assertThat(plan(conf, List.of("rules.events.columns.id.cast=\"numeric(14,4)\"")))
+        .containsEntry("exit", "0");
+
     Path twice = dir.resolve("twice.conf");
     String sameAsA = a.replace("localhost", "127.0.0.1") + "?ApplicationName=x";
     Files.writeString(
