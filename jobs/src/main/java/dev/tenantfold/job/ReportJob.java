@@ -82,7 +82,7 @@ public final class ReportJob {
                               "Cannot render a report: no run recorded in "
                                   + schema
                                   + ".runs (tenantfold.target.report-schema)"));
-      ReportReader.StoredRun stored =
+      ReportReader.StoredRun loaded =
           reader
               .load(conn, id)
               .orElseThrow(
@@ -94,6 +94,8 @@ public final class ReportJob {
                               + schema
                               + ".runs; the latest is "
                               + latest(reader, conn)));
+      // A run whose outcome was unknown is settled from the target's record and written down.
+      ReportReader.StoredRun stored = new ReportStore(schema).settle(conn, loaded);
       RunResult run = stored.run();
       text =
           switch (format) {

@@ -282,15 +282,19 @@ public final class ReportReader {
         }
       }
     }
+    String notPublished =
+        "not published: the publish of run "
+            + runId
+            + " did not commit (settled from the target's record, "
+            + t("table_results")
+            + "); run again";
     return new TenantResult(
             unknown.tenantId(),
             false,
-            "not published: the publish of run "
-                + runId
-                + " did not commit (settled from the target's record, "
-                + t("table_results")
-                + "); run again",
-            tables,
+            notPublished,
+            tables.stream()
+                .map(r -> r.status() == TableStatus.UNKNOWN ? r.refused(notPublished) : r)
+                .toList(),
             unknown.millis(),
             unknown.stageMillis())
         .withSourceOf(unknown);

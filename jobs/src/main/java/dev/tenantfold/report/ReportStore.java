@@ -5,6 +5,7 @@ import static dev.tenantfold.jdbc.Sql.qualified;
 import dev.tenantfold.conform.RowAccounting;
 import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.validate.ChecksumCheck;
+import dev.tenantfold.validate.TableStatus;
 import dev.tenantfold.validate.checksum.RowDifference;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -308,6 +309,69 @@ public final class ReportStore {
       ps.setString(3, command);
       ps.executeUpdate();
     }
+  }
+
+  /**
+   * Writes down what {@link ReportReader} settled of a run recorded as {@code outcome_unknown}:
+   * each tenant and table still recorded {@code UNKNOWN} gets its settled status, and the run its
+   * settled status, so the report tables say what the target's record proves. Rows a committed
+   * publish wrote are never touched (only rows still {@code UNKNOWN} are). Returns the run as now
+   * stored.
+   */
+  public ReportReader.StoredRun settle(Connection conn, ReportReader.StoredRun stored)
+      throws SQLException {
+    RunResult run = stored.run();
+    if (!"outcome_unknown".equals(stored.status()) || run.status() == TableStatus.UNKNOWN) {
+      return stored;
+    }
+    boolean autoCommit = conn.getAutoCommit();
+    conn.setAutoCommit(false);
+    try (PreparedStatement tenant =
+            conn.prepareStatement(
+                "UPDATE "
+                    + qualified(schema, "tenant_results")
+                    + " SET status = ?, published = ?, message = ? WHERE run_id = ? AND tenant_id"
+                    + " = ? AND status = 'UNKNOWN'");
+        PreparedStatement table =
+            conn.prepareStatement(
+                "UPDATE "
+                    + qualified(schema, "table_results")
+                    + " SET status = ?, message = ? WHERE run_id = ? AND tenant_id = ? AND"
+                    + " table_name = ? AND status = 'UNKNOWN'");
+        PreparedStatement runs =
+            conn.prepareStatement(
+                "UPDATE "
+                    + qualified(schema, "runs")
+                    + " SET status = ? WHERE run_id = ? AND status = 'outcome_unknown'")) {
+      for (TenantResult t : run.tenants()) {
+        tenant.setString(1, t.status().name());
+        tenant.setBoolean(2, t.published());
+        tenant.setString(3, t.message());
+        tenant.setString(4, run.runId());
+        tenant.setString(5, t.tenantId());
+        tenant.addBatch();
+        for (TableResult r : t.tables()) {
+          table.setString(1, r.status().name());
+          table.setString(2, r.message());
+          table.setString(3, run.runId());
+          table.setString(4, t.tenantId());
+          table.setString(5, r.tableName());
+          table.addBatch();
+        }
+      }
+      tenant.executeBatch();
+      table.executeBatch();
+      runs.setString(1, run.statusLabel());
+      runs.setString(2, run.runId());
+      runs.executeUpdate();
+      conn.commit();
+    } catch (SQLException | RuntimeException e) {
+      conn.rollback();
+      throw e;
+    } finally {
+      conn.setAutoCommit(autoCommit);
+    }
+    return new ReportReader.StoredRun(run, run.statusLabel());
   }
 
   public void finishRun(Connection conn, String runId, Instant finishedAt, String status)

@@ -100,6 +100,33 @@ class UnknownOutcomeTest {
           .isTrue();
       assertThat(settled.exitCode()).isZero();
     }
+    assertThat(RowSets.rows(warehouse, statusesOf(run.runId())))
+        .as("until something settles it, the record says unknown")
+        .containsExactlyInAnyOrder("outcome_unknown", "a UNKNOWN false");
+
+    new ReportJob(
+            Fixtures.config(warehouse).tenant("a", a).build(reports),
+            java.util.Optional.of(run.runId()),
+            ReportJob.Format.JSON,
+            java.util.Optional.of(reports.resolve("settled.json").toString()))
+        .execute(System.out);
+
+    assertThat(RowSets.rows(warehouse, statusesOf(run.runId())))
+        .as("tenantfold report wrote down what the target's record proves")
+        .containsExactlyInAnyOrder("succeeded", "a OK true");
+    assertThat(java.nio.file.Files.readString(reports.resolve("settled.json")))
+        .contains("\"status\" : \"succeeded\"");
+    assertThat(publishedRows(warehouse, run.runId())).isEqualTo(4);
+  }
+
+  /** The run's status, then each tenant's status and published flag, as the report tables hold. */
+  private static String statusesOf(String runId) {
+    return "SELECT status FROM tenantfold.runs WHERE run_id = '"
+        + runId
+        + "' UNION ALL SELECT tenant_id || ' ' || status || ' ' || published FROM"
+        + " tenantfold.tenant_results WHERE run_id = '"
+        + runId
+        + "'";
   }
 
   private static void awaitRefused(CuttingProxy proxy, CompletableFuture<RunResult> running)
