@@ -4,7 +4,6 @@ import static dev.tenantfold.jdbc.Sql.ident;
 import static dev.tenantfold.jdbc.Sql.literal;
 
 import dev.tenantfold.config.ConfigError;
-import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.BorrowedKeys;
@@ -34,8 +33,11 @@ import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.SharedTableCheck;
+import dev.tenantfold.validate.TableFacts;
 import dev.tenantfold.validate.TableStatus;
 import dev.tenantfold.validate.TableValidator;
+import dev.tenantfold.validate.TableVerdict;
+import dev.tenantfold.validate.TableVerifier;
 import dev.tenantfold.validate.checksum.ChecksumComparison;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
@@ -340,55 +342,25 @@ public final class AuditJob {
         } finally {
           SparkJobNames.clearIfActive();
         }
-        String message = check.message();
-        TableStatus status = check.status();
-        Optional<TableSpec> own = catalog.table(table.name());
-        // Columns a rule excludes are not loaded by design.
-        List<String> notInTarget =
-            own.map(
-                    s ->
-                        s.columns().stream()
-                            .map(c -> c.name())
-                            .filter(c -> table.column(c).isEmpty())
-                            .filter(
-                                c ->
-                                    !config
-                                        .rules()
-                                        .forTable(table.name())
-                                        .column(c)
-                                        .map(RulesConfig.ColumnRule::exclude)
-                                        .orElse(false))
-                            .toList())
-                .orElse(List.of());
-        if (!notInTarget.isEmpty()) {
-          // Data the target cannot hold at all: a column added in the source after the migration.
-          status = TableStatus.MISMATCH;
-          message =
-              "source columns missing in the target: "
-                  + notInTarget
-                  + (message.isEmpty() ? "" : "; " + message);
-        }
-        if (sourceSums.totalRows() != targetSums.totalRows()) {
-          message =
-              "row counts differ: source "
-                  + sourceSums.totalRows()
-                  + ", published "
-                  + targetSums.totalRows()
-                  + "; "
-                  + message;
-        }
-        if (sourceSide.isEmpty()) {
-          message =
-              (message.isEmpty() ? "" : message + "; ") + "table absent in this tenant's source";
-        }
+        TableVerdict verdict =
+            TableVerifier.verdict(
+                new TableFacts(
+                    Optional.empty(),
+                    sourceSums.totalRows(),
+                    targetSums.totalRows(),
+                    check,
+                    TableFacts.columnsMissing(
+                        catalog.table(table.name()), table, config.rules().forTable(table.name())),
+                    sourceSide.isEmpty(),
+                    Optional.empty()));
         results.add(
             TableResult.audited(
                 tenant.id(),
                 table.name(),
                 sourceSums.totalRows(),
                 targetSums.totalRows(),
-                status,
-                message,
+                verdict.status(),
+                verdict.message(),
                 check));
         progress.tableValidated(tenant.id(), sourceSums.totalRows());
       }

@@ -32,8 +32,11 @@ import dev.tenantfold.validate.ChecksumQueries;
 import dev.tenantfold.validate.ChecksumSide;
 import dev.tenantfold.validate.RowCountCheck;
 import dev.tenantfold.validate.ShrinkGuard;
+import dev.tenantfold.validate.TableFacts;
 import dev.tenantfold.validate.TableStatus;
 import dev.tenantfold.validate.TableValidator;
+import dev.tenantfold.validate.TableVerdict;
+import dev.tenantfold.validate.TableVerifier;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -568,17 +571,38 @@ final class TenantMigration {
               stagedTable.extractedRows(),
               stagedTable.loadedRows(),
               targetSums.totalRows());
-      TableStatus status = counts.status().worst(checksum.status());
-      String message = joinMessages(counts.message(), checksum.message());
-      if (plan.source().isEmpty()) {
-        message = joinMessages(message, "table absent in this tenant's source");
-      }
+      Optional<RowAccounting> accounting = stagedTable.accounting();
+      TableVerdict verdict =
+          TableVerifier.verdict(
+              new TableFacts(
+                  Optional.of(counts),
+                  counts.sourceRows(),
+                  targetSums.totalRows(),
+                  checksum,
+                  TableFacts.columnsMissing(plan.source(), plan.table(), plan.rule()),
+                  plan.source().isEmpty(),
+                  accounting.map(
+                      rows ->
+                          new TableFacts.Accounting(
+                              rows,
+                              counts.sourceRows(),
+                              plan.rule().path(),
+                              plan.rule().maxRejectedRows(),
+                              config.target().reportSchema() + ".rejects"))));
       TableResult result =
           TableResult.checked(
-              tenant.id(), table, counts, stagedTable.partitions(), status, message, checksum);
-      if (stagedTable.accounting().isPresent()) {
-        result =
-            accounted(session, plan, result, stagedTable.accounting().get(), counts.sourceRows());
+              tenant.id(),
+              table,
+              counts,
+              stagedTable.partitions(),
+              verdict.status(),
+              verdict.message(),
+              checksum);
+      if (accounting.isPresent()) {
+        result = result.withAccounting(accounting.get());
+        if (accounting.get().rejectedRows() > 0) {
+          result = recordRejects(session, plan, result, accounting.get());
+        }
       }
       results.add(result);
     }
@@ -588,69 +612,23 @@ final class TenantMigration {
   }
 
   /**
-   * The verdict of a table whose rules drop or reject rows: source rows = loaded + duplicates
-   * removed + rejected must hold, and the rejects must stay within the table's threshold. The
-   * rejected rows are recorded whatever the verdict, so the report shows them.
+   * Records the rejected rows whatever the verdict, so the report shows them; a table whose rejects
+   * cannot be recorded fails.
    */
-  private TableResult accounted(
-      TargetSession session,
-      TablePlan plan,
-      TableResult result,
-      RowAccounting rows,
-      long expectedRows) {
-    TableResult counted = result.withAccounting(rows);
-    if (rows.rejectedRows() > 0) {
-      try {
-        reports.recordRejects(
-            session.connection(), runId, tenant.id(), plan.name(), rows.rejects());
-      } catch (SQLException e) {
-        return counted.refused(
-            "Cannot record the rejected rows of tenant "
-                + tenant.id()
-                + " table "
-                + plan.name()
-                + ": "
-                + redact(e));
-      }
+  private TableResult recordRejects(
+      TargetSession session, TablePlan plan, TableResult result, RowAccounting rows) {
+    try {
+      reports.recordRejects(session.connection(), runId, tenant.id(), plan.name(), rows.rejects());
+      return result;
+    } catch (SQLException e) {
+      return result.refused(
+          "Cannot record the rejected rows of tenant "
+              + tenant.id()
+              + " table "
+              + plan.name()
+              + ": "
+              + redact(e));
     }
-    Optional<String> unaccounted = rows.unaccountedFor(expectedRows);
-    if (unaccounted.isPresent()) {
-      return counted.refused(unaccounted.get());
-    }
-    String notes = "";
-    if (rows.duplicatesRemoved() > 0) {
-      notes = rows.duplicatesRemoved() + " duplicate rows removed";
-    }
-    if (rows.rejectedRows() > plan.rule().maxRejectedRows()) {
-      RowAccounting.Reject first = rows.rejects().get(0);
-      return counted.refused(
-          joinMessages(
-              counted.message(),
-              rows.rejectedRows()
-                  + " rows rejected, more than "
-                  + plan.rule().path()
-                  + ".max-rejected-rows = "
-                  + plan.rule().maxRejectedRows()
-                  + " (first: key "
-                  + first.keyJson()
-                  + ", column "
-                  + first.column()
-                  + ": "
-                  + first.reason()
-                  + "; all listed in "
-                  + config.target().reportSchema()
-                  + ".rejects)"));
-    }
-    if (rows.rejectedRows() > 0) {
-      notes =
-          joinMessages(
-              notes,
-              rows.rejectedRows()
-                  + " rows rejected (listed in "
-                  + config.target().reportSchema()
-                  + ".rejects)");
-    }
-    return counted.withMessage(joinMessages(counted.message(), notes));
   }
 
   private static String joinMessages(String a, String b) {
