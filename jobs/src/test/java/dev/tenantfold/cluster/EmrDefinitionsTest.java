@@ -47,6 +47,8 @@ class EmrDefinitionsTest {
             "steps.json",
             "state-machine.asl.json",
             "schedule.json",
+            "catch-up-steps.json",
+            "catch-up-schedule.json",
             "iam/instance-profile-policy.json",
             "iam/step-functions-policy.json",
             "iam/scheduler-policy.json");
@@ -321,6 +323,80 @@ class EmrDefinitionsTest {
             .filter(n -> states.path(n).path("Resource").asText().endsWith("terminateCluster.sync"))
             .count();
     assertThat(terminations).as("terminate on success and on failure").isEqualTo(2);
+  }
+
+  /**
+   * Catch-up on EMR: a long-running {@code catch-up --follow} step and one {@code cutover} step per
+   * tenant beside it (the cluster's StepConcurrencyLevel must allow two steps at once, README), or,
+   * instead of the follower, a schedule that adds a one-pass {@code catch-up} step every few
+   * minutes. Same spark-submit shape as steps.json, client mode (no SparkContext), no secret.
+   */
+  @Test
+  void catchUpStepsFollowBesideACutoverAndTheScheduleAddsOnePassSteps() throws Exception {
+    List<List<String>> tenantfoldArgs = new ArrayList<>();
+    for (JsonNode s : EmrDefinitions.read("catch-up-steps.json")) {
+      Step step =
+          stepOf(s.path("Name").asText(), s.path("ActionOnFailure").asText(), s.path("Args"));
+      assertThat(s.path("Jar").asText()).isEqualTo("command-runner.jar");
+      assertThat(step.actionOnFailure())
+          .as("a stopped tenant must not cancel the other steps: %s", step.name())
+          .isEqualTo("CONTINUE");
+      assertCatchUpShape(step);
+      tenantfoldArgs.add(step.tenantfoldArgs());
+    }
+    assertThat(tenantfoldArgs)
+        .containsExactly(
+            List.of("catch-up", "--config", "s3://<CONFIG_BUCKET>/tenantfold/job.conf", "--follow"),
+            List.of(
+                "cutover",
+                "--config",
+                "s3://<CONFIG_BUCKET>/tenantfold/job.conf",
+                "--tenant",
+                "<TENANT_ID>"));
+
+    JsonNode schedule = EmrDefinitions.read("catch-up-schedule.json");
+    assertThat(schedule.path("ScheduleExpression").asText()).matches("rate\\(\\d+ minutes?\\)");
+    assertThat(schedule.path("Target").path("Arn").asText())
+        .as("EventBridge Scheduler's universal target for EMR AddJobFlowSteps")
+        .isEqualTo("arn:aws:scheduler:::aws-sdk:emr:addJobFlowSteps");
+    JsonNode input = EmrDefinitions.JSON.readTree(schedule.path("Target").path("Input").asText());
+    assertThat(input.path("JobFlowId").asText()).isEqualTo("<CLUSTER_ID>");
+    assertThat(input.path("Steps")).hasSize(1);
+    JsonNode added = input.path("Steps").get(0);
+    Step once =
+        stepOf(
+            added.path("Name").asText(),
+            added.path("ActionOnFailure").asText(),
+            added.path("HadoopJarStep").path("Args"));
+    assertCatchUpShape(once);
+    assertThat(once.tenantfoldArgs())
+        .as("one pass up to the source's position, then the step ends")
+        .containsExactly("catch-up", "--config", "s3://<CONFIG_BUCKET>/tenantfold/job.conf");
+    assertThat(EmrDefinitions.read("iam/scheduler-policy.json").toString())
+        .contains("elasticmapreduce:AddJobFlowSteps", "cluster/<CLUSTER_ID>");
+    assertThat(Files.readString(EmrDefinitions.dir().resolve("README.md")))
+        .as("the README says how to let the cutover run beside the follower")
+        .contains("--step-concurrency-level");
+  }
+
+  private static Step stepOf(String name, String actionOnFailure, JsonNode args) {
+    List<String> list = new ArrayList<>();
+    args.forEach(a -> list.add(a.asText()));
+    return new Step(name, actionOnFailure, List.copyOf(list));
+  }
+
+  private static void assertCatchUpShape(Step step) {
+    assertThat(step.args().get(0)).isEqualTo("spark-submit");
+    assertThat(step.option("--class")).isEqualTo(EmrDefinitions.MAIN_CLASS);
+    assertThat(step.option("--deploy-mode"))
+        .as("deploy mode of %s", step.name())
+        .isEqualTo("client");
+    assertThat(step.sparkSubmitArgs()).contains("spark.yarn.maxAppAttempts=1");
+    Pattern secretWord =
+        Pattern.compile("(?i)password|passwd|secret|token|credential|access.?key|secretsmanager");
+    for (String arg : step.args()) {
+      assertThat(secretWord.matcher(arg).find()).as("argument <%s> names no secret", arg).isFalse();
+    }
   }
 
   @Test
