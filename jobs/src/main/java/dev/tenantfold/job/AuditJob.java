@@ -291,7 +291,7 @@ public final class AuditJob {
         Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-audit-" + tenant.id()));
     // Shared tables copy the tenant's rows to the target (a Spark job for a JDBC tenant too).
     try (TenantSource source =
-        TenantSources.of(
+        TenantSources.forAudit(
             config,
             tenant,
             runId,
@@ -570,7 +570,7 @@ public final class AuditJob {
           continue;
         }
         try (TenantSource source =
-            TenantSources.of(
+            TenantSources.forAudit(
                 config, other, runId, ledgerTable, other.isExport() ? spark() : null)) {
           lenders.put(other.id(), source.readCatalog(config.tables()));
         } catch (SQLException | RuntimeException e) {

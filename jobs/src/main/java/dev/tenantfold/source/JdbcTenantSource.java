@@ -74,6 +74,9 @@ public final class JdbcTenantSource implements TenantSource {
 
   private ExportLanding landing;
 
+  /** Whether {@link #open} starts catch-up (a base copy) or only reads (validate). */
+  private boolean startsCatchUp = true;
+
   public JdbcTenantSource(
       TenantConfig tenant,
       String runId,
@@ -97,6 +100,16 @@ public final class JdbcTenantSource implements TenantSource {
    */
   public JdbcTenantSource landingIn(dev.tenantfold.config.TargetConfig target) {
     this.landingTarget = target;
+    return this;
+  }
+
+  /**
+   * This source only reads the tenant ({@code validate}): {@link #open} takes a plain exported
+   * snapshot even for a tenant with catch-up, and never creates, replaces or records a slot (that
+   * would drop the slot the base copy's catch-up streams from).
+   */
+  public JdbcTenantSource readOnly() {
+    this.startsCatchUp = false;
     return this;
   }
 
@@ -155,7 +168,7 @@ public final class JdbcTenantSource implements TenantSource {
 
   @Override
   public TenantCatalog open(TablesConfig tables) throws SQLException {
-    if (!tenant.catchUp().logical()) {
+    if (!tenant.catchUp().logical() || !startsCatchUp) {
       snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id());
       openedAt = Instant.now();
       catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), tables);

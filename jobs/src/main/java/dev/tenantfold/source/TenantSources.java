@@ -18,6 +18,20 @@ public final class TenantSources {
    * @param spark the session export tenants read through and JDBC tenants stream on; may be null
    *     for a JDBC tenant that is only audited (never staged)
    */
+  /**
+   * The tenant's source for {@code validate}: read only, so a tenant with catch-up keeps the slot
+   * its base copy created ({@link JdbcTenantSource#readOnly}).
+   */
+  public static TenantSource forAudit(
+      TenantfoldConfig config,
+      TenantConfig tenant,
+      String runId,
+      String ledgerTable,
+      SparkSession spark) {
+    TenantSource source = of(config, tenant, runId, ledgerTable, spark);
+    return source instanceof JdbcTenantSource jdbc ? jdbc.readOnly() : source;
+  }
+
   public static TenantSource of(
       TenantfoldConfig config,
       TenantConfig tenant,
