@@ -49,7 +49,13 @@ public final class EmbeddedDemo {
   public static int run(PrintStream out, WhileUp whileUp) throws Exception {
     out.println("Starting an embedded PostgreSQL server...");
     try (EmbeddedPostgres pg =
-        EmbeddedPostgres.builder().setServerConfig("max_connections", "100").start()) {
+        EmbeddedPostgres.builder()
+            .setServerConfig("max_connections", "100")
+            // Catch-up reads the sources' changes through logical decoding.
+            .setServerConfig("wal_level", "logical")
+            .setServerConfig("max_replication_slots", "10")
+            .setServerConfig("max_wal_senders", "10")
+            .start()) {
       String admin = pg.getJdbcUrl("postgres", "postgres");
       List<Object> tenants = new ArrayList<>();
       try (Connection conn = DriverManager.getConnection(admin);
@@ -82,6 +88,30 @@ public final class EmbeddedDemo {
             TENANTS.get(tenant) * 6,
             TENANTS.get(tenant));
       }
+      // A fifth tenant whose application keeps writing: caught up and cut over after the run.
+      // Catch-up
+      // replays changes by key, so it takes the tables that have one (events has none).
+      try (Connection conn = DriverManager.getConnection(admin);
+          Statement st = conn.createStatement()) {
+        st.execute("CREATE DATABASE hooli");
+      }
+      String hooli = pg.getJdbcUrl("postgres", "hooli");
+      try (Connection conn = DriverManager.getConnection(hooli);
+          Statement st = conn.createStatement()) {
+        DemoData.createTenant(conn, "hooli", 3_000);
+        st.execute("DROP TABLE events");
+      }
+      tenants.add(
+          Map.of(
+              "id",
+              "hooli",
+              "jdbc",
+              Map.of("url", hooli, "user", "postgres", "password", "demo-secret"),
+              "catch-up",
+              Map.of("mode", "logical")));
+      out.println(
+          "Created tenant database hooli (3,000 customers; its application keeps writing, so it is"
+              + " caught up and cut over after the run)");
       // A fourth tenant, read from an RDS-shaped snapshot export (Parquet in a local folder; s3a://
       // works the same).
       try (Connection conn = DriverManager.getConnection(admin);
@@ -158,6 +188,7 @@ public final class EmbeddedDemo {
           out.printf("  %-10s %,d%n", rs.getString(1), rs.getLong(2));
         }
       }
+      code = code != 0 ? code : DemoCutover.run(config, hooli, out);
       whileUp.accept(config, pg.getJdbcUrl("postgres", "warehouse"));
       return code;
     }
