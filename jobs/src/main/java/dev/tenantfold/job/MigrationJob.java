@@ -18,6 +18,7 @@ import dev.tenantfold.report.PlanWriter;
 import dev.tenantfold.report.ReportReader;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.ReportWriter;
+import dev.tenantfold.report.RunNotes;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SourceInfo;
 import dev.tenantfold.report.TenantResult;
@@ -280,7 +281,7 @@ public final class MigrationJob {
       RestoreStage restores)
       throws SQLException {
     // Tenants add to it from their threads (TenantMigration.RunContext).
-    List<String> notes = java.util.Collections.synchronizedList(new ArrayList<>());
+    RunNotes notes = new RunNotes();
     Set<String> skipped = new LinkedHashSet<>();
     resumed.ifPresent(
         past -> {
@@ -350,31 +351,22 @@ public final class MigrationJob {
         "followed plan "
             + PlanWriter.digest(planned)
             + " (plan.json beside report.json; compare with tenantfold plan)");
-    List<String> notRecreated =
-        planned.code().notRecreated(planned).stream().map(e -> e.kind() + " " + e.name()).toList();
-    if (!notRecreated.isEmpty()) {
-      notes.add(
-          notRecreated.size()
-              + " functions, triggers or views not recreated (plan.json and tenantfold plan say"
-              + " why): "
-              + String.join(", ", notRecreated.subList(0, Math.min(10, notRecreated.size())))
-              + (notRecreated.size() > 10 ? ", ..." : ""));
-    }
+    notes.addAbout(
+        "",
+        "functions, triggers or views not recreated (plan.json and tenantfold plan say why)",
+        planned.code().notRecreated(planned).stream().map(e -> e.kind() + " " + e.name()).toList());
     TargetDdl ddl =
         TargetDdl.of(config.target(), config.tenantColumn())
             .forTenants(config.tenants().stream().map(t -> t.id()).toList());
     Map<String, String> failedTables =
         ddl.apply(target, planned, config.options().publishLockTimeout());
-    if (!ddl.skipped().isEmpty()) {
-      // Never dropped silently: what the target could not build is in the summary and report.json,
-      // not only in the log.
-      notes.add(
-          ddl.skipped().size()
-              + " constraints, indexes, triggers or defaults the target could not build were"
-              + " skipped (the tables are consolidated without them): "
-              + String.join("; ", ddl.skipped().subList(0, Math.min(10, ddl.skipped().size())))
-              + (ddl.skipped().size() > 10 ? "; ..." : ""));
-    }
+    // Never dropped silently: what the target could not build is in the summary and report.json,
+    // not only in the log.
+    notes.addAbout(
+        "",
+        "constraints, indexes, triggers or defaults the target could not build were skipped (the"
+            + " tables are consolidated without them)",
+        ddl.skipped());
     // A table the target cannot hold fails the tenants that have it; the others go on without it.
     for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
       List<String> reasons =
@@ -534,12 +526,14 @@ public final class MigrationJob {
     }
     dropOwnStaging(conn, registry, runId);
     Instant finished = Instant.now();
-    RunResult provisional = new RunResult(runId, "run", started, finished, results, null, notes);
+    RunResult provisional =
+        new RunResult(runId, "run", started, finished, results, null, notes.texts(), notes.items());
     reports.recordOutcome(conn, provisional);
     reports.finishRun(conn, runId, finished, provisional.statusLabel());
     String reportPath = writeReport(provisional, planned, previousRun(conn, provisional));
-    notes.addAll(reportFailures);
-    return new RunResult(runId, "run", started, finished, results, reportPath, notes);
+    reportFailures.forEach(notes::add);
+    return new RunResult(
+        runId, "run", started, finished, results, reportPath, notes.texts(), notes.items());
   }
 
   /**

@@ -21,6 +21,7 @@ import dev.tenantfold.load.TenantPublisher.Publication;
 import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.report.RunNotes;
 import dev.tenantfold.report.TableResult;
 import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.source.StagedTable;
@@ -78,7 +79,7 @@ final class TenantMigration {
   private final SharedTableGate gate;
   private final Runnable stagingDone;
   private final ProgressTracker progress;
-  private final List<String> runNotes;
+  private final RunNotes runNotes;
   private final Map<String, Long> stageMillis = new LinkedHashMap<>();
   private long stageStart = System.nanoTime();
 
@@ -103,7 +104,7 @@ final class TenantMigration {
       StagingRegistry registry,
       SharedTableGate gate,
       ProgressTracker progress,
-      List<String> notes) {}
+      RunNotes notes) {}
 
   TenantMigration(
       RunContext run,
@@ -379,32 +380,22 @@ final class TenantMigration {
               + tenant.id()
               + ": "
               + compatRebuilt.get().problems().size()
-              + " objects not recreated in its compatibility schemas (the log lists each): "
-              + String.join("; ", CompatSchemas.summarize(compatRebuilt.get().problems())));
+              + " objects not recreated in its compatibility schemas (all listed in report.json"
+              + " and report.html): "
+              + String.join("; ", CompatSchemas.summarize(compatRebuilt.get().problems())),
+          compatRebuilt.get().problems());
     }
-    if (!tenantCode.skipped().isEmpty()) {
-      runNotes.add(
-          "tenant "
-              + tenant.id()
-              + ": "
-              + tenantCode.skipped().size()
-              + " of its triggers, their functions or its partitions' foreign keys not recreated: "
-              + String.join("; ", tenantCode.skipped()));
-    }
+    runNotes.addAbout(
+        "tenant " + tenant.id() + ": ",
+        "of its triggers, their functions or its partitions' foreign keys not recreated",
+        tenantCode.skipped());
     if (compatRebuilt.get() != null) {
       try {
         List<String> unfilled =
             CompatSchemas.of(config.target(), config.tenantColumn())
                 .refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);
-        if (!unfilled.isEmpty()) {
-          runNotes.add(
-              "tenant "
-                  + tenant.id()
-                  + ": "
-                  + unfilled.size()
-                  + " materialized views left unfilled: "
-                  + String.join("; ", unfilled));
-        }
+        runNotes.addAbout(
+            "tenant " + tenant.id() + ": ", "materialized views left unfilled", unfilled);
       } catch (SQLException e) {
         LOG.warn(
             "Tenant {}: cannot fill the materialized views of its compatibility schema: {}",
@@ -435,7 +426,7 @@ final class TenantMigration {
       step = "read the catalog of";
       TenantCatalog catalog = opened.open(config.tables());
       // Warnings of the source (an export far from the source's statistics) are the run's notes.
-      runNotes.addAll(opened.warnings());
+      opened.warnings().forEach(runNotes::add);
       requireUnchanged(catalog);
       step = "stage";
       List<TablePlan> plans = new ArrayList<>();

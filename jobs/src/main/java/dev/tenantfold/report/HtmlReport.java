@@ -203,7 +203,17 @@ public final class HtmlReport {
     }
     if (!run.notes().isEmpty()) {
       h.append("<ul class=\"notes\">");
-      run.notes().forEach(n -> h.append("<li>").append(esc(n)).append("</li>"));
+      for (String n : run.notes()) {
+        List<String> items = run.noteItems(n);
+        if (items.isEmpty()) {
+          h.append("<li>").append(esc(n)).append("</li>");
+          continue;
+        }
+        // The line, and the full list under it, collapsed.
+        h.append("<li><details><summary>").append(esc(n)).append("</summary><ul>");
+        items.forEach(i -> h.append("<li>").append(esc(i)).append("</li>"));
+        h.append("</ul></details></li>");
+      }
       h.append("</ul>");
     }
     h.append("</section></header>\n");

@@ -66,6 +66,7 @@ public final class ReportReader {
     Instant started;
     Instant finished;
     List<String> notes = List.of();
+    Map<String, List<String>> noteItems = new LinkedHashMap<>();
     try (PreparedStatement ps =
         conn.prepareStatement(
             "SELECT command, status, started_at, finished_at, notes::text FROM "
@@ -82,7 +83,22 @@ public final class ReportReader {
         Timestamp end = rs.getTimestamp(4);
         finished = end == null ? started : end.toInstant();
         if (rs.getString(5) != null) {
-          notes = readJson(rs.getString(5), new TypeReference<List<String>>() {});
+          List<String> texts = new ArrayList<>();
+          for (com.fasterxml.jackson.databind.JsonNode n :
+              readJson(
+                  rs.getString(5),
+                  new TypeReference<List<com.fasterxml.jackson.databind.JsonNode>>() {})) {
+            if (n.isObject()) {
+              String text = n.path("note").asText();
+              texts.add(text);
+              List<String> items = new ArrayList<>();
+              n.path("items").forEach(i -> items.add(i.asText()));
+              noteItems.put(text, items);
+            } else {
+              texts.add(n.asText());
+            }
+          }
+          notes = texts;
         }
       }
     }
@@ -150,7 +166,14 @@ public final class ReportReader {
     Map<String, TenantResult> tenants = tenants(conn, runId, tables, tenantMessages);
     RunResult run =
         new RunResult(
-            runId, command, started, finished, List.copyOf(tenants.values()), null, notes);
+            runId,
+            command,
+            started,
+            finished,
+            List.copyOf(tenants.values()),
+            null,
+            notes,
+            noteItems);
     return Optional.of(new StoredRun(run, status));
   }
 

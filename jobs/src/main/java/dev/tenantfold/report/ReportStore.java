@@ -666,7 +666,14 @@ public final class ReportStore {
     try (PreparedStatement ps =
         conn.prepareStatement(
             "UPDATE " + qualified(schema, "runs") + " SET notes = ?::jsonb WHERE run_id = ?")) {
-      ps.setString(1, json(run.notes()));
+      // A note with a full list under it is stored as {"note": ..., "items": [...]}, others as
+      // their text (as before version 4 of the schema's notes).
+      List<Object> notes = new ArrayList<>();
+      for (String note : run.notes()) {
+        List<String> items = run.noteItems(note);
+        notes.add(items.isEmpty() ? note : Map.of("note", note, "items", items));
+      }
+      ps.setString(1, json(notes));
       ps.setString(2, run.runId());
       ps.executeUpdate();
     }

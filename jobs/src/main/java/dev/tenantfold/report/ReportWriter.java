@@ -129,6 +129,9 @@ public final class ReportWriter {
     root.put("exit_code", run.exitCode());
     root.put("published_rows", run.publishedRows());
     root.putPOJO("notes", run.notes());
+    // The full list under each note about many objects, by the note's text (the summary prints
+    // the line only).
+    root.putPOJO("note_items", run.noteItems());
     ArrayNode tenants = root.putArray("tenants");
     ArrayNode tables = root.putArray("table_results");
     for (TenantResult t : run.tenants()) {

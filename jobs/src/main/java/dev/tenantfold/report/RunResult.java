@@ -3,6 +3,7 @@ package dev.tenantfold.report;
 import dev.tenantfold.validate.TableStatus;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A whole run. Totals and the exit code are derived from the tenant entries, never kept on the
@@ -15,10 +16,29 @@ public record RunResult(
     Instant finishedAt,
     List<TenantResult> tenants,
     String reportPath,
-    List<String> notes) {
+    List<String> notes,
+    Map<String, List<String>> noteItems) {
   public RunResult {
     tenants = List.copyOf(tenants);
     notes = List.copyOf(notes);
+    noteItems = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(noteItems));
+  }
+
+  /** A run whose notes are single lines. */
+  public RunResult(
+      String runId,
+      String command,
+      Instant startedAt,
+      Instant finishedAt,
+      List<TenantResult> tenants,
+      String reportPath,
+      List<String> notes) {
+    this(runId, command, startedAt, finishedAt, tenants, reportPath, notes, Map.of());
+  }
+
+  /** The full list under {@code note}, if it has one ({@link RunNotes}). */
+  public List<String> noteItems(String note) {
+    return noteItems.getOrDefault(note, List.of());
   }
 
   public RunResult(

@@ -134,7 +134,7 @@ class CodeObjectsTest {
     assertThat(result.notes())
         .anySatisfy(
             n ->
-                assertThat(n)
+                assertThat(n + " " + String.join(" ", result.noteItems(n)))
                     .contains("not recreated", "view film_stock", "aggregate concat_all(text)"));
   }
 
@@ -463,7 +463,7 @@ class CodeObjectsTest {
         .as("the view left out is in the run's notes, not only in the log")
         .anySatisfy(
             n ->
-                assertThat(n)
+                assertThat(n + " " + String.join(" ", rerun.noteItems(n)))
                     .contains(
                         "tenant acme:",
                         "not recreated in its compatibility schemas",

@@ -122,7 +122,7 @@ class ConstraintsAndIndexesTest {
     assertThat(run.notes())
         .anySatisfy(
             n ->
-                assertThat(n)
+                assertThat(n + " " + String.join(" ", run.noteItems(n)))
                     .contains(
                         "could not build were skipped",
                         "constraint items_qty_positive of",

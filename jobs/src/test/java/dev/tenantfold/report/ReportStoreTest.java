@@ -290,7 +290,10 @@ class ReportStoreTest {
             started.plusSeconds(30),
             List.of(acme, globex, initech),
             null,
-            List.of("a note"));
+            List.of("a note", "5 views not recreated (e.g. v1; v2; v3; ...)"),
+            Map.of(
+                "5 views not recreated (e.g. v1; v2; v3; ...)",
+                List.of("v1", "v2", "v3", "v4", "v5")));
     try (Connection conn = TestPostgres.connect(url)) {
       STORE.startRun(conn, "r1", started, "run");
       for (TenantResult t : run.tenants()) {
@@ -305,7 +308,18 @@ class ReportStoreTest {
       assertThat(stored.run().exitCode())
           .as("exit code derived as for the live run")
           .isEqualTo(run.exitCode());
-      assertThat(stored.run().notes()).containsExactly("a note");
+      assertThat(stored.run().notes()).containsExactlyElementsOf(run.notes());
+      assertThat(stored.run().noteItems(run.notes().get(1)))
+          .as("the full list under a note, kept for tenantfold report")
+          .containsExactly("v1", "v2", "v3", "v4", "v5");
+      assertThat(stored.run().noteItems("a note")).isEmpty();
+      String html = HtmlReport.render(stored.run(), stored.status(), Optional.empty());
+      assertThat(html)
+          .as("report.html: the line, the full list under it collapsed")
+          .contains(
+              "<li><details><summary>5 views not recreated (e.g. v1; v2; v3; ...)</summary><ul>"
+                  + "<li>v1</li><li>v2</li><li>v3</li><li>v4</li><li>v5</li></ul></details></li>");
+      assertThat(ReportWriter.json(stored.run())).contains("\"note_items\"", "\"v5\"");
       assertThat(stored.run().tenants())
           .as("tenants as recorded")
           .usingRecursiveFieldByFieldElementComparatorIgnoringFields("stageMillis")
