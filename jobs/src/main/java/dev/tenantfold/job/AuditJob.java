@@ -298,71 +298,12 @@ public final class AuditJob {
             ledgerTable,
             tenant.isExport() || !shared.isEmpty() ? spark() : null)) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
-      if (source instanceof ExportTenantSource export
-          && tenant.export().get().catalog().isEmpty()) {
-        // As a run plans it: keys, exact types and partition parents the export metadata cannot
-        // tell come from the target and the other tenants.
-        export.planWith(
-            BorrowedKeys.fill(
-                export.readCatalog(config.tables()),
-                otherCatalogs(tenant, runId, ledgerTable),
-                existing,
-                config.tenantColumn()));
-      }
+      planLikeARun(tenant, source, runId, ledgerTable, existing);
       TenantCatalog catalog = source.open(config.tables());
       where = source.describe();
       for (TargetTable table : tables) {
-        Optional<ChecksumSide> sourceSide =
-            source.checksumSide(table, config.rules().forTable(table.name()));
-        ChecksumSide targetSide =
-            ChecksumSide.sql(
-                target,
-                ChecksumQueries.target(
-                    table,
-                    config.target().schemas().relation(table.name()),
-                    ident(config.tenantColumn()) + " = " + literal(tenant.id()),
-                    buckets));
-        // Both sides scan at once: the source's where its rows live, the target's here.
-        CompletableFuture<TableChecksum> sourceFuture =
-            sourceSide.isEmpty()
-                ? CompletableFuture.completedFuture(new TableChecksum(buckets, Map.of()))
-                : CompletableFuture.supplyAsync(
-                    () -> checksum(sourceSide.get(), runId, tenant.id(), table.name()),
-                    sourceThread);
-        TableChecksum targetSums = targetSide.checksum();
-        TableChecksum sourceSums = Futures.join(sourceFuture);
-        // A table the tenant lacks has no source side: the published rows face themselves, as in a
-        // run.
-        SparkJobNames.setIfActive(
-            "validate", runId, "drill-down", tenant.id(), List.of(table.name()));
-        ChecksumCheck check;
-        try {
-          check =
-              validator.compare(sourceSums, targetSums, sourceSide.orElse(targetSide), targetSide);
-        } finally {
-          SparkJobNames.clearIfActive();
-        }
-        TableVerdict verdict =
-            TableVerifier.verdict(
-                new TableFacts(
-                    Optional.empty(),
-                    sourceSums.totalRows(),
-                    targetSums.totalRows(),
-                    check,
-                    TableFacts.columnsMissing(
-                        catalog.table(table.name()), table, config.rules().forTable(table.name())),
-                    sourceSide.isEmpty(),
-                    Optional.empty()));
         results.add(
-            TableResult.audited(
-                tenant.id(),
-                table.name(),
-                sourceSums.totalRows(),
-                targetSums.totalRows(),
-                verdict.status(),
-                verdict.message(),
-                check));
-        progress.tableValidated(tenant.id(), sourceSums.totalRows());
+            auditTable(tenant, runId, source, catalog, table, target, validator, sourceThread));
       }
       for (TargetTable table : shared) {
         TableResult result = auditShared(tenant, source, catalog, table, runId, target, validator);
@@ -397,6 +338,92 @@ public final class AuditJob {
   }
 
   /**
+   * An export tenant without {@code export.catalog} is planned as a run plans it: keys, exact types
+   * and partition parents the export metadata cannot tell come from the target and the other
+   * tenants.
+   */
+  private void planLikeARun(
+      TenantConfig tenant,
+      TenantSource source,
+      String runId,
+      String ledgerTable,
+      TenantCatalog existing)
+      throws SQLException {
+    if (source instanceof ExportTenantSource export && tenant.export().get().catalog().isEmpty()) {
+      export.planWith(
+          BorrowedKeys.fill(
+              export.readCatalog(config.tables()),
+              otherCatalogs(tenant, runId, ledgerTable),
+              existing,
+              config.tenantColumn()));
+    }
+  }
+
+  /**
+   * One published table of the tenant against its source: both checksums at once (the source's on
+   * the tenant's own thread), drilled into where they differ, and the verdict of its facts.
+   */
+  private TableResult auditTable(
+      TenantConfig tenant,
+      String runId,
+      TenantSource source,
+      TenantCatalog catalog,
+      TargetTable table,
+      Connection target,
+      TableValidator validator,
+      ExecutorService sourceThread)
+      throws SQLException {
+    int buckets = config.validate().buckets();
+    Optional<ChecksumSide> sourceSide =
+        source.checksumSide(table, config.rules().forTable(table.name()));
+    ChecksumSide targetSide =
+        ChecksumSide.sql(
+            target,
+            ChecksumQueries.target(
+                table,
+                config.target().schemas().relation(table.name()),
+                ident(config.tenantColumn()) + " = " + literal(tenant.id()),
+                buckets));
+    // Both sides scan at once: the source's where its rows live, the target's here.
+    CompletableFuture<TableChecksum> sourceFuture =
+        sourceSide.isEmpty()
+            ? CompletableFuture.completedFuture(new TableChecksum(buckets, Map.of()))
+            : CompletableFuture.supplyAsync(
+                () -> checksum(sourceSide.get(), runId, tenant.id(), table.name()), sourceThread);
+    TableChecksum targetSums = targetSide.checksum();
+    TableChecksum sourceSums = Futures.join(sourceFuture);
+    // A table the tenant lacks has no source side: the published rows face themselves, as in a
+    // run.
+    SparkJobNames.setIfActive("validate", runId, "drill-down", tenant.id(), List.of(table.name()));
+    ChecksumCheck check;
+    try {
+      check = validator.compare(sourceSums, targetSums, sourceSide.orElse(targetSide), targetSide);
+    } finally {
+      SparkJobNames.clearIfActive();
+    }
+    TableVerdict verdict =
+        TableVerifier.verdict(
+            new TableFacts(
+                Optional.empty(),
+                sourceSums.totalRows(),
+                targetSums.totalRows(),
+                check,
+                TableFacts.columnsMissing(
+                    catalog.table(table.name()), table, config.rules().forTable(table.name())),
+                sourceSide.isEmpty(),
+                Optional.empty()));
+    progress.tableValidated(tenant.id(), sourceSums.totalRows());
+    return TableResult.audited(
+        tenant.id(),
+        table.name(),
+        sourceSums.totalRows(),
+        targetSums.totalRows(),
+        verdict.status(),
+        verdict.message(),
+        check);
+  }
+
+  /**
    * One tenant's rows of a shared reference table against the published shared table: the rows, as
    * the tenant's source conforms them, are copied into a registered staging table on the target
    * (the run's transfer, checked against the source's checksum), then compared there with the
@@ -416,68 +443,23 @@ public final class AuditJob {
     int buckets = config.validate().buckets();
     Optional<TableSpec> own = catalog.table(table.name());
     if (own.isEmpty()) {
-      TableChecksum none = new TableChecksum(buckets, Map.of());
-      return TableResult.audited(
-          tenant.id(),
-          table.name(),
-          0,
-          0,
-          TableStatus.OK,
-          "table absent in this tenant's source",
-          new ChecksumCheck(
-              ChecksumCheck.digest(none),
-              ChecksumCheck.digest(none),
-              buckets,
-              0,
-              0,
-              Map.of(),
-              List.of()));
+      return absentShared(tenant, table, buckets);
     }
     String reportSchema = config.target().reportSchema();
     StagingRegistry registry = new StagingRegistry(reportSchema);
     StagingTable copy = null;
     String what = "tenant " + tenant.id() + " shared table " + table.name();
     try {
-      registry.ensureTable(target);
-      copy =
-          StagingTable.ofShared(
-              registry.register(
-                  target, runId, tenant.id(), table.name(), config.target().stagingSchema()),
-              config.target().schemas().targetSchemaOf(table.name()),
-              table,
-              config.tenantColumn(),
-              tenant.id());
-      copy.create(target);
+      copy = newCopy(registry, target, runId, tenant, table);
       StagedTable staged =
           source
               .stage(
                   List.of(new TablePlan(table, own, copy, config.rules().forTable(table.name()))))
               .table(table.name())
               .orElseThrow();
-      if (staged.failure().isPresent()) {
-        return TableResult.failed(
-            tenant.id(),
-            table.name(),
-            "Cannot copy the rows of "
-                + what
-                + " to the target to compare them: "
-                + staged.failure().get());
-      }
-      TableChecksum copied =
-          ChecksumSide.sql(
-                  target, ChecksumQueries.target(table, copy.qualifiedName(), null, buckets))
-              .checksum();
-      if (!ChecksumComparison.compare(staged.sourceChecksum(), copied).matches()) {
-        return TableResult.failed(
-            tenant.id(),
-            table.name(),
-            "Cannot compare "
-                + what
-                + ": its rows copied to the target differ from its source ("
-                + staged.sourceChecksum().totalRows()
-                + " rows in the source, "
-                + copied.totalRows()
-                + " copied); run validate again");
+      Optional<String> copyProblem = copyProblem(staged, copy, table, target, what);
+      if (copyProblem.isPresent()) {
+        return TableResult.failed(tenant.id(), table.name(), copyProblem.get());
       }
       Optional<String> published =
           SharedTableGate.publishingRun(target, reportSchema, tenant.id(), table.name());
@@ -495,46 +477,15 @@ public final class AuditJob {
       TableChecksum publishedSums = publishedSide.checksum();
       ChecksumCheck compared =
           validator.compare(tenantSums, publishedSums, tenantSide, publishedSide);
-      long resolved;
-      try (java.sql.Statement st = target.createStatement();
-          java.sql.ResultSet rs = st.executeQuery(check.resolvedRowsSql())) {
-        rs.next();
-        resolved = rs.getLong(1);
-      }
-      String message = "";
-      if (compared.status() != TableStatus.OK) {
-        List<String> keys = compared.listed().stream().map(d -> d.key()).limit(10).toList();
-        message =
-            "shared table "
-                + table.name()
-                + ": rows of tenant "
-                + tenant.id()
-                + " differ from the published shared table"
-                + (keys.isEmpty() ? "" : " at keys " + String.join(", ", keys))
-                + ", and are not conflicts resolved "
-                + published
-                    .map(r -> "by run " + r)
-                    .orElse("(no run published this tenant's rows of it)")
-                + " in "
-                + reportSchema
-                + ".shared_conflicts; "
-                + compared.message();
-      } else if (resolved > 0) {
-        message =
-            resolved
-                + " rows differ from the shared table as conflicts resolved by run "
-                + published.orElseThrow()
-                + " (listed in "
-                + reportSchema
-                + ".shared_conflicts)";
-      }
+      long resolved =
+          Long.parseLong(dev.tenantfold.jdbc.Queries.string(target, check.resolvedRowsSql()));
       return TableResult.audited(
           tenant.id(),
           table.name(),
           staged.sourceChecksum().totalRows(),
           publishedSums.totalRows() + resolved,
           compared.status(),
-          message,
+          sharedMessage(tenant, table, compared, published, resolved),
           compared);
     } catch (SQLException | RuntimeException e) {
       return TableResult.failed(
@@ -542,17 +493,141 @@ public final class AuditJob {
           table.name(),
           "Cannot validate " + what + ": " + Redaction.sqlMessage(e, config.secrets()));
     } finally {
-      if (copy != null) {
-        try {
-          copy.drop(target);
-          registry.mark(target, List.of(copy), "dropped");
-        } catch (SQLException e) {
-          LOG.warn(
-              "Cannot drop {} (copy of {}; the next run or tenantfold cleanup drops it): {}",
-              copy.qualifiedName(),
-              what,
-              Redaction.sqlMessage(e, config.secrets()));
-        }
+      dropCopy(target, registry, copy, what);
+    }
+  }
+
+  /**
+   * A staging table for the audit's copy of the tenant's rows of a shared table, registered before
+   * it is created so cleanup finds it whatever happens next.
+   */
+  private StagingTable newCopy(
+      StagingRegistry registry,
+      Connection target,
+      String runId,
+      TenantConfig tenant,
+      TargetTable table)
+      throws SQLException {
+    registry.ensureTable(target);
+    StagingTable copy =
+        StagingTable.ofShared(
+            registry.register(
+                target, runId, tenant.id(), table.name(), config.target().stagingSchema()),
+            config.target().schemas().targetSchemaOf(table.name()),
+            table,
+            config.tenantColumn(),
+            tenant.id());
+    copy.create(target);
+    return copy;
+  }
+
+  /**
+   * Why the copy of a tenant's shared rows cannot stand for its source, if it cannot: the copy
+   * failed, or its checksum differs from the source's.
+   */
+  private Optional<String> copyProblem(
+      StagedTable staged, StagingTable copy, TargetTable table, Connection target, String what)
+      throws SQLException {
+    if (staged.failure().isPresent()) {
+      return Optional.of(
+          "Cannot copy the rows of "
+              + what
+              + " to the target to compare them: "
+              + staged.failure().get());
+    }
+    TableChecksum copied =
+        ChecksumSide.sql(
+                target,
+                ChecksumQueries.target(
+                    table, copy.qualifiedName(), null, config.validate().buckets()))
+            .checksum();
+    if (ChecksumComparison.compare(staged.sourceChecksum(), copied).matches()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "Cannot compare "
+            + what
+            + ": its rows copied to the target differ from its source ("
+            + staged.sourceChecksum().totalRows()
+            + " rows in the source, "
+            + copied.totalRows()
+            + " copied); run validate again");
+  }
+
+  /** A shared table the tenant's source lacks: nothing of it to compare. */
+  private static TableResult absentShared(TenantConfig tenant, TargetTable table, int buckets) {
+    TableChecksum none = new TableChecksum(buckets, Map.of());
+    return TableResult.audited(
+        tenant.id(),
+        table.name(),
+        0,
+        0,
+        TableStatus.OK,
+        "table absent in this tenant's source",
+        new ChecksumCheck(
+            ChecksumCheck.digest(none),
+            ChecksumCheck.digest(none),
+            buckets,
+            0,
+            0,
+            Map.of(),
+            List.of()));
+  }
+
+  /**
+   * What a shared table's comparison says: the keys whose rows differ from the published shared
+   * table and are no resolved conflict, or how many rows differ as resolved conflicts.
+   */
+  private String sharedMessage(
+      TenantConfig tenant,
+      TargetTable table,
+      ChecksumCheck compared,
+      Optional<String> published,
+      long resolved) {
+    String reportSchema = config.target().reportSchema();
+    String message = "";
+    if (compared.status() != TableStatus.OK) {
+      List<String> keys = compared.listed().stream().map(d -> d.key()).limit(10).toList();
+      message =
+          "shared table "
+              + table.name()
+              + ": rows of tenant "
+              + tenant.id()
+              + " differ from the published shared table"
+              + (keys.isEmpty() ? "" : " at keys " + String.join(", ", keys))
+              + ", and are not conflicts resolved "
+              + published
+                  .map(r -> "by run " + r)
+                  .orElse("(no run published this tenant's rows of it)")
+              + " in "
+              + reportSchema
+              + ".shared_conflicts; "
+              + compared.message();
+    } else if (resolved > 0) {
+      message =
+          resolved
+              + " rows differ from the shared table as conflicts resolved by run "
+              + published.orElseThrow()
+              + " (listed in "
+              + reportSchema
+              + ".shared_conflicts)";
+    }
+    return message;
+  }
+
+  /** Drops the audit's copy of a tenant's shared rows; a failure leaves it to cleanup. */
+  private void dropCopy(
+      Connection target, StagingRegistry registry, StagingTable copy, String what) {
+    if (copy != null) {
+      try {
+        copy.drop(target);
+        registry.mark(target, List.of(copy), "dropped");
+      } catch (SQLException e) {
+        LOG.warn(
+            "Cannot drop {} (copy of {}; the next run or tenantfold cleanup drops it): {}",
+            copy.qualifiedName(),
+            what,
+            Redaction.sqlMessage(e, config.secrets()));
       }
     }
   }
