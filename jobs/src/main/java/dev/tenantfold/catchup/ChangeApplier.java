@@ -4,6 +4,7 @@ import dev.tenantfold.catchup.CatchUpState.PlannedTable;
 import dev.tenantfold.catchup.PgOutput.Column;
 import dev.tenantfold.catchup.PgOutput.Relation;
 import dev.tenantfold.catchup.PgOutput.Tuple;
+import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -52,6 +53,23 @@ final class ChangeApplier {
   private boolean pendingExpectsRows;
   private int pendingCount;
   private final Map<String, Long> counts = new HashMap<>();
+
+  /**
+   * The base copy is at a later point than the slot's start (a restored copy, a snapshot export):
+   * the stream replays changes the target may hold already ({@link #replayingOverlap}).
+   */
+  private boolean overlap;
+
+  /** With {@link #overlap}: per batched row update, the row it is meant for. */
+  private final List<RowUpdate> pendingRowUpdates = new ArrayList<>();
+
+  /** The pending batch is of deletes by key: rows it finds absent are counted, not an error. */
+  private boolean pendingDeletes;
+
+  private final Map<String, Long> skipped = new HashMap<>();
+
+  /** A row update by key sent as part of a batch: the table, and the row's key after it. */
+  private record RowUpdate(Bound bound, List<String> newKey) {}
 
   /** A relation of the stream bound to its partition: {@code slot[i]} is the planned index. */
   private record Bound(TenantPartition partition, int[] slot) {}
@@ -175,10 +193,10 @@ final class ChangeApplier {
         }
       }
       values.addAll(oldKey);
-      add(b.partition().updateSql(set), values, true);
+      addRowUpdate(b, b.partition().updateSql(set), values, newKey);
     } else {
       if (!oldKey.equals(newKey)) {
-        add(b.partition().deleteSql(), oldKey, false);
+        addDelete(b.partition().deleteSql(), oldKey);
       }
       upsert(b, row);
     }
@@ -190,7 +208,7 @@ final class ChangeApplier {
   void delete(PgOutput.Delete m) throws SQLException {
     Bound b = bound(m.relation());
     List<String> key = key(b, planned(b, m.oldKey() != null ? m.oldKey() : m.oldRow()));
-    add(b.partition().deleteSql(), key, false);
+    addDelete(b.partition().deleteSql(), key);
     changed(b, key);
     count("deletes");
   }
@@ -235,6 +253,8 @@ final class ChangeApplier {
     pending = null;
     pendingSql = null;
     pendingCount = 0;
+    pendingDeletes = false;
+    pendingRowUpdates.clear();
     changedKeys.clear();
   }
 
@@ -265,6 +285,8 @@ final class ChangeApplier {
       pending = ps;
       pendingSql = sql;
       pendingExpectsRows = expectsRows;
+      pendingDeletes = false;
+      pendingRowUpdates.clear();
     }
     for (int i = 0; i < values.size(); i++) {
       if (values.get(i) == null) {
@@ -283,6 +305,24 @@ final class ChangeApplier {
       return;
     }
     int[] updated = pending.executeBatch();
+    if (overlap && pendingExpectsRows) {
+      List<RowUpdate> rows = List.copyOf(pendingRowUpdates);
+      pendingRowUpdates.clear();
+      pendingCount = 0;
+      for (int i = 0; i < updated.length; i++) {
+        if (updated[i] == 0) {
+          fetchFromSource(rows.get(i));
+        }
+      }
+      return;
+    }
+    if (pendingDeletes) {
+      for (int n : updated) {
+        if (n == 0) {
+          skip("deletes of rows the target does not hold");
+        }
+      }
+    }
     if (pendingExpectsRows) {
       for (int n : updated) {
         if (n == 0) {
@@ -297,6 +337,87 @@ final class ChangeApplier {
       }
     }
     pendingCount = 0;
+    pendingRowUpdates.clear();
+  }
+
+  /**
+   * Replays changes the target may hold already: the base copy is at a later point than the slot's
+   * start (a restored copy, a snapshot export). A delete or key update of a row the target does not
+   * hold is skipped and counted (a later change explains it: the copy holds the row's later state);
+   * an update leaving a TOASTed value unchanged of a row the target does not hold takes the row
+   * from the source by key, and is skipped when the source no longer holds it either (a later
+   * delete or key update follows in the stream). Without this, such an update stops the tenant.
+   */
+  void replayingOverlap() {
+    overlap = true;
+  }
+
+  /** Changes that found nothing to change, by kind (see {@link #replayingOverlap}). */
+  Map<String, Long> skipped() {
+    return Map.copyOf(skipped);
+  }
+
+  private void addDelete(String sql, List<String> key) throws SQLException {
+    add(sql, key, false);
+    pendingDeletes = true;
+  }
+
+  private void addRowUpdate(Bound b, String sql, List<String> values, List<String> newKey)
+      throws SQLException {
+    add(sql, values, true);
+    pendingRowUpdates.add(new RowUpdate(b, newKey));
+  }
+
+  /**
+   * An update leaving a TOASTed value unchanged found no row in the target (replaying an overlap):
+   * the row as the source holds it now, upserted; later changes in the stream bring it to each
+   * later state. Skipped when the source no longer holds the key.
+   */
+  private void fetchFromSource(RowUpdate row) throws SQLException {
+    PlannedTable table = row.bound().partition().table();
+    List<String> columns = table.columns();
+    String sql =
+        "SELECT "
+            + columns.stream().map(c -> Sql.ident(c) + "::text").collect(Collectors.joining(", "))
+            + " FROM "
+            + Sql.qualified(table.sourceSchema(), table.sourceName())
+            + " WHERE "
+            + table.primaryKey().stream()
+                .map(c -> Sql.ident(c) + " = ?")
+                .collect(Collectors.joining(" AND "));
+    String[] values = null;
+    try (PreparedStatement ps = source.prepareStatement(sql)) {
+      for (int i = 0; i < row.newKey().size(); i++) {
+        ps.setObject(i + 1, row.newKey().get(i), Types.OTHER);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          values = new String[columns.size()];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = rs.getString(i + 1);
+          }
+        }
+      }
+    }
+    if (values == null) {
+      skip("updates of rows neither the target nor the source holds");
+      return;
+    }
+    try (PreparedStatement ps = target.prepareStatement(row.bound().partition().upsertSql())) {
+      for (int i = 0; i < values.length; i++) {
+        if (values[i] == null) {
+          ps.setNull(i + 1, Types.OTHER);
+        } else {
+          ps.setObject(i + 1, values[i], Types.OTHER);
+        }
+      }
+      ps.executeUpdate();
+    }
+    skip("updates of rows the target does not hold, taken from the source");
+  }
+
+  private void skip(String kind) {
+    skipped.merge(kind, 1L, Long::sum);
   }
 
   private Bound bound(int relation) throws SQLException {

@@ -98,6 +98,9 @@ public final class TenantCatchUp {
       LogSequenceNumber goal = currentLsn(source);
       targetConn.setAutoCommit(false);
       ChangeApplier applier = new ChangeApplier(tenant.id(), targetConn, source, partitions, state);
+      if (state.baseAheadOfSlot(targetConn, tenant.id())) {
+        applier.replayingOverlap();
+      }
       try (Connection replication =
               tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
           PGReplicationStream stream =
@@ -122,6 +125,12 @@ public final class TenantCatchUp {
             loop.applied.asString(),
             loop.transactions,
             applier.counts().values().stream().mapToLong(Long::longValue).sum());
+        if (!applier.skipped().isEmpty()) {
+          LOG.info(
+              "Tenant {}: changes the base copy held already, skipped: {}",
+              tenant.id(),
+              ChangeApplier.describe(applier.skipped()));
+        }
         return new CatchUpResult(
             tenant.id(),
             recorded.appliedLsn().asString(),
