@@ -271,10 +271,11 @@ public final class CatchUpState {
   }
 
   /**
-   * Whether the tenant's base copy is at a later point than its slot's start ({@link
-   * #recordBaseAhead}): the slot then streams changes the target may hold already.
+   * The base copy's point when it is later than the tenant's slot's start ({@link
+   * #recordBaseAhead}): the slot then streams changes the target may hold already, up to it.
    */
-  public boolean baseAheadOfSlot(Connection conn, String tenantId) throws SQLException {
+  public Optional<java.time.Instant> baseAheadOfSlot(Connection conn, String tenantId)
+      throws SQLException {
     try (PreparedStatement ps =
         conn.prepareStatement(
             "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname ="
@@ -282,18 +283,20 @@ public final class CatchUpState {
       ps.setString(1, table("catchup_state"));
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
-          return false;
+          return Optional.empty();
         }
       }
     }
     try (PreparedStatement ps =
         conn.prepareStatement(
-            "SELECT base_point IS NOT NULL FROM "
-                + table("catchup_state")
-                + " WHERE tenant_id = ?")) {
+            "SELECT base_point FROM " + table("catchup_state") + " WHERE tenant_id = ?")) {
       ps.setString(1, tenantId);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getBoolean(1);
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.ofNullable(rs.getObject(1, java.time.OffsetDateTime.class))
+            .map(java.time.OffsetDateTime::toInstant);
       }
     }
   }

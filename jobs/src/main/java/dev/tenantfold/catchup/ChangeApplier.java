@@ -60,6 +60,18 @@ final class ChangeApplier {
    */
   private boolean overlap;
 
+  /** With {@link #overlap}: the base copy's point; transactions committed up to it are in it. */
+  private java.time.Instant overlapUntil;
+
+  /**
+   * The source transaction being applied committed at or before {@link #overlapUntil}: a change of
+   * it that conflicts with a key or reference of the copy's later state is skipped.
+   */
+  private boolean inOverlapTransaction;
+
+  /** With {@link #inOverlapTransaction}: each batched row's values, to retry one by one. */
+  private final List<List<String>> pendingValues = new ArrayList<>();
+
   /** With {@link #overlap}: per batched row update, the row it is meant for. */
   private final List<RowUpdate> pendingRowUpdates = new ArrayList<>();
 
@@ -255,6 +267,7 @@ final class ChangeApplier {
     pendingCount = 0;
     pendingDeletes = false;
     pendingRowUpdates.clear();
+    pendingValues.clear();
     changedKeys.clear();
   }
 
@@ -298,13 +311,17 @@ final class ChangeApplier {
     }
     pending.addBatch();
     pendingCount++;
+    if (inOverlapTransaction) {
+      pendingValues.add(new ArrayList<>(values));
+    }
   }
 
   private void flushPending() throws SQLException {
     if (pending == null || pendingCount == 0) {
       return;
     }
-    int[] updated = pending.executeBatch();
+    int[] updated = inOverlapTransaction ? executeOverlap() : pending.executeBatch();
+    pendingValues.clear();
     if (overlap && pendingExpectsRows) {
       List<RowUpdate> rows = List.copyOf(pendingRowUpdates);
       pendingRowUpdates.clear();
@@ -348,8 +365,24 @@ final class ChangeApplier {
    * from the source by key, and is skipped when the source no longer holds it either (a later
    * delete or key update follows in the stream). Without this, such an update stops the tenant.
    */
-  void replayingOverlap() {
+  void replayingOverlap(java.time.Instant basePoint) {
     overlap = true;
+    overlapUntil = basePoint;
+  }
+
+  /**
+   * A source transaction committed at {@code commitTime} starts. With {@link #replayingOverlap}, a
+   * transaction committed at or before the base copy's point is one the copy holds: the copy holds
+   * the later state of the rows it touched, so a change of it that breaks a unique key or a foreign
+   * key against that later state (a row holding the value now, a parent deleted since) is skipped
+   * and counted; the row's later change in the stream sets it (docs/catch-up.md).
+   */
+  void begin(java.time.Instant commitTime) throws SQLException {
+    boolean in = overlap && !commitTime.isAfter(overlapUntil);
+    if (in != inOverlapTransaction) {
+      flushPending();
+      inOverlapTransaction = in;
+    }
   }
 
   /** Changes that found nothing to change, by kind (see {@link #replayingOverlap}). */
@@ -411,9 +444,81 @@ final class ChangeApplier {
           ps.setObject(i + 1, values[i], Types.OTHER);
         }
       }
-      ps.executeUpdate();
+      if (executeOrSkip(ps) == SKIPPED) {
+        return;
+      }
     }
     skip("updates of rows the target does not hold, taken from the source");
+  }
+
+  /** A row a change skipped in the overlap (it conflicted with the copy's later state). */
+  private static final int SKIPPED = -3;
+
+  /**
+   * The pending batch of an overlap transaction: as one batch under a savepoint; when a row breaks
+   * a unique or foreign key, back to the savepoint and row by row, each under its own savepoint,
+   * skipping the rows that break one ({@link #SKIPPED}).
+   */
+  private int[] executeOverlap() throws SQLException {
+    java.sql.Savepoint batch = target.setSavepoint();
+    try {
+      int[] updated = pending.executeBatch();
+      target.releaseSavepoint(batch);
+      return updated;
+    } catch (SQLException e) {
+      if (!conflict(e)) {
+        throw e;
+      }
+      target.rollback(batch);
+      pending.clearBatch();
+    }
+    int[] updated = new int[pendingValues.size()];
+    for (int r = 0; r < updated.length; r++) {
+      List<String> values = pendingValues.get(r);
+      for (int i = 0; i < values.size(); i++) {
+        if (values.get(i) == null) {
+          pending.setNull(i + 1, Types.OTHER);
+        } else {
+          pending.setObject(i + 1, values.get(i), Types.OTHER);
+        }
+      }
+      updated[r] = executeOrSkip(pending);
+    }
+    return updated;
+  }
+
+  /**
+   * Runs {@code ps} once; in an overlap transaction under a savepoint, and a unique or foreign key
+   * it breaks skips it ({@link #SKIPPED}, counted) instead of failing.
+   */
+  private int executeOrSkip(PreparedStatement ps) throws SQLException {
+    if (!inOverlapTransaction) {
+      return ps.executeUpdate();
+    }
+    java.sql.Savepoint row = target.setSavepoint();
+    try {
+      int n = ps.executeUpdate();
+      target.releaseSavepoint(row);
+      return n;
+    } catch (SQLException e) {
+      if (!conflict(e)) {
+        throw e;
+      }
+      target.rollback(row);
+      skip("changes the copy's later state conflicts with (a unique or foreign key), skipped");
+      return SKIPPED;
+    }
+  }
+
+  /** A unique, exclusion or foreign key violation, as the server reports it. */
+  private static boolean conflict(SQLException e) {
+    for (SQLException x = e; x != null; x = x.getNextException()) {
+      String state = x.getSQLState();
+      if ("23505".equals(state) || "23503".equals(state) || "23P01".equals(state)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void skip(String kind) {

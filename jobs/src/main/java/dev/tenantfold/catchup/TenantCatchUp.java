@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -98,8 +99,9 @@ public final class TenantCatchUp {
       LogSequenceNumber goal = currentLsn(source);
       targetConn.setAutoCommit(false);
       ChangeApplier applier = new ChangeApplier(tenant.id(), targetConn, source, partitions, state);
-      if (state.baseAheadOfSlot(targetConn, tenant.id())) {
-        applier.replayingOverlap();
+      java.util.Optional<Instant> basePoint = state.baseAheadOfSlot(targetConn, tenant.id());
+      if (basePoint.isPresent()) {
+        applier.replayingOverlap(basePoint.get());
       }
       try (Connection replication =
               tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
@@ -407,6 +409,7 @@ public final class TenantCatchUp {
         PgOutput.Message message = PgOutput.decode(buffer);
         if (message instanceof PgOutput.Begin begin) {
           inTransaction = true;
+          applier.begin(POSTGRES_EPOCH.plus(begin.commitMicros(), ChronoUnit.MICROS));
           // Its commit lies before the applied position: a target transaction holds it already.
           skipping = begin.finalLsn().compareTo(applied) < 0;
         } else if (message instanceof PgOutput.Relation relation) {

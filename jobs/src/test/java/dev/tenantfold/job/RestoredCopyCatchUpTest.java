@@ -52,6 +52,8 @@ import org.postgresql.copy.CopyManager;
 class RestoredCopyCatchUpTest {
   private static final SparkSession spark = LocalSpark.session();
   private static final String EARLIER = "2020-01-01T00:00:00Z";
+  private static final List<String> TABLES =
+      List.of("customers", "orders", "tags", "scratch", "parents", "children", "accounts");
   private static EmbeddedPostgres copyServer;
   private AwsApi api;
   @TempDir Path reports;
@@ -143,9 +145,20 @@ class RestoredCopyCatchUpTest {
                 .formatted(AwsApi.REGION, api.endpoint(), warehouse, reports, production, from)));
   }
 
+  /** Tables under a foreign key and a unique key the writer leaves alone. */
+  private static final String KEYED =
+      """
+      CREATE TABLE parents (id int PRIMARY KEY, name text);
+      CREATE TABLE children (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parents (id), v text);
+      CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL UNIQUE);
+      """;
+
   /** Rows the writer never picks: the cases below act on them alone. */
   private static final String OWN_ROWS =
       """
+      INSERT INTO parents VALUES (1, 'p1'), (2, 'p2');
+      INSERT INTO children VALUES (1, 2, 'c1');
+      INSERT INTO accounts VALUES (1, 'x'), (2, 'q');
       INSERT INTO customers (id, name, notes)
         SELECT g, 'own ' || g, (SELECT string_agg(md5(g::text || s::text), '') FROM generate_series(1, 120) s)
           FROM generate_series(5001, 5008) g;
@@ -169,6 +182,14 @@ class RestoredCopyCatchUpTest {
       UPDATE customers SET name = 'new+' WHERE id = 5009;
       TRUNCATE scratch;
       INSERT INTO scratch VALUES (7, 'after truncate');
+      INSERT INTO children VALUES (10, 1, 'short-lived');
+      DELETE FROM children WHERE id = 10;
+      DELETE FROM parents WHERE id = 1;
+      UPDATE accounts SET email = 'y' WHERE id = 1;
+      INSERT INTO accounts VALUES (3, 'x');
+      UPDATE accounts SET email = 'z' WHERE id = 3;
+      UPDATE accounts SET email = 'w' WHERE id = 1;
+      INSERT INTO accounts VALUES (4, 'y');
       """;
 
   /** Changed after the copy's point: only the slot has them. */
@@ -179,6 +200,8 @@ class RestoredCopyCatchUpTest {
       UPDATE customers SET id = 7007 WHERE id = 5007;
       DELETE FROM orders WHERE id = 60002;
       INSERT INTO scratch VALUES (8, 'after the point');
+      INSERT INTO children VALUES (11, 2, 'after');
+      UPDATE accounts SET email = 'x' WHERE id = 2;
       """;
 
   /**
@@ -194,7 +217,7 @@ class RestoredCopyCatchUpTest {
     String copyUrl = copyServer.getJdbcUrl("postgres", database);
     try (Connection copy = DriverManager.getConnection(copyUrl);
         Statement st = copy.createStatement()) {
-      st.execute(CatchUpTest.SCHEMA);
+      st.execute(CatchUpTest.SCHEMA + KEYED);
       st.execute("TRUNCATE customers, orders, tags, scratch");
     }
     try (Connection prod = TestPostgres.connect(production);
@@ -209,7 +232,7 @@ class RestoredCopyCatchUpTest {
       }
       CopyManager out = prod.unwrap(PGConnection.class).getCopyAPI();
       CopyManager in = copy.unwrap(PGConnection.class).getCopyAPI();
-      for (String table : CatchUpTest.TABLES) {
+      for (String table : TABLES) {
         ByteArrayOutputStream rows = new ByteArrayOutputStream();
         out.copyOut("COPY " + table + " TO STDOUT", rows);
         in.copyIn(
@@ -243,7 +266,7 @@ class RestoredCopyCatchUpTest {
   @Test
   void changesBeforeAndAfterTheCopysPointArriveExactlyAfterCatchUpAndCutover() throws Exception {
     String production = TestPostgres.createDatabase("rcc_acme");
-    TestPostgres.execute(production, CatchUpTest.SCHEMA + OWN_ROWS);
+    TestPostgres.execute(production, CatchUpTest.SCHEMA + KEYED + OWN_ROWS);
     String database = production.substring(production.lastIndexOf('/') + 1);
     String warehouse = Fixtures.emptyWarehouse();
     TenantfoldConfig config = config(warehouse, production, "latest-restorable-time");
@@ -305,13 +328,18 @@ class RestoredCopyCatchUpTest {
             .as("the overlap's changes the copy held already, counted")
             .contains("deletes of rows the target does not hold")
             .contains("updates of rows the target does not hold, taken from the source")
-            .contains("updates of rows neither the target nor the source holds");
+            .contains("updates of rows neither the target nor the source holds")
+            .contains("changes the copy's later state conflicts with");
       }
       writer.awaitMore(100);
     }
     String verdict = CatchUpTest.cutover(new CatchUpJob(config), "acme");
     assertThat(verdict).as("cutover").startsWith("0|").contains("CUT OVER");
     CatchUpTest.assertSameTables(production, warehouse, "acme");
+    CatchUpTest.assertSameRows(production, warehouse, "acme", "parents", List.of("id", "name"));
+    CatchUpTest.assertSameRows(
+        production, warehouse, "acme", "children", List.of("id", "parent_id", "v"));
+    CatchUpTest.assertSameRows(production, warehouse, "acme", "accounts", List.of("id", "email"));
     CatchUpTest.assertSequencesPastSource(production, warehouse, "acme");
     assertThat(
             RowSets.rows(
