@@ -10,6 +10,7 @@ import dev.tenantfold.testing.AwsApi;
 import dev.tenantfold.testing.Fixtures;
 import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.LogCapture;
+import dev.tenantfold.testing.Postgres13;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -265,7 +266,20 @@ class RestoredCopyCatchUpTest {
 
   @Test
   void changesBeforeAndAfterTheCopysPointArriveExactlyAfterCatchUpAndCutover() throws Exception {
-    String production = TestPostgres.createDatabase("rcc_acme");
+    caughtUpExactly(TestPostgres.createDatabase("rcc_acme"));
+  }
+
+  /** The same on a PostgreSQL 13 production, the oldest Tenantfold reads. */
+  @Test
+  void aPostgres13ProductionIsCaughtUpExactlyToo() throws Exception {
+    String production = Postgres13.createDatabase("rcc13_acme");
+    assertThat(RowSets.count(production, "SHOW server_version_num"))
+        .as("production runs PostgreSQL 13")
+        .isBetween(130000L, 139999L);
+    caughtUpExactly(production);
+  }
+
+  private void caughtUpExactly(String production) throws Exception {
     TestPostgres.execute(production, CatchUpTest.SCHEMA + KEYED + OWN_ROWS);
     String database = production.substring(production.lastIndexOf('/') + 1);
     String warehouse = Fixtures.emptyWarehouse();
@@ -317,9 +331,12 @@ class RestoredCopyCatchUpTest {
       assertThat(point).as("the copy's point is past the slot's creation").isAfter(slotCreated);
       assertThat(
               RowSets.rows(
-                  warehouse, "SELECT v FROM public.scratch WHERE tenant_id = 'acme' ORDER BY id"))
-          .as("the base copy is the copy's (its point), not production's")
-          .containsExactly("after truncate");
+                  warehouse,
+                  "SELECT id::text FROM public.scratch WHERE tenant_id = 'acme' ORDER BY id"))
+          .as(
+              "the base copy is the copy's (7 inserted before its point, 8 after), not"
+                  + " production's")
+          .containsExactly("7");
 
       writer.awaitMore(200);
       try (LogCapture logs = LogCapture.start()) {
