@@ -124,6 +124,25 @@ public final class SlotStart implements AutoCloseable {
     return new SlotAhead(point, createdAt, created);
   }
 
+  /**
+   * Drops a slot {@link #createAhead} made, and the publication if it made it, when no base copy
+   * will follow (the copy's restore failed, the tenant was abandoned): the slot would only keep WAL
+   * on production. A failure is logged, never thrown (the tenant has failed already).
+   */
+  public static void dropAhead(TenantConfig tenant) {
+    try (Connection conn = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
+      SourceSlot.drop(conn, tenant.id(), tenant.catchUp().slot(), tenant.catchUp().publication());
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn(
+          "Cannot drop replication slot {} of tenant {} on the source (drop it yourself: SELECT"
+              + " pg_drop_replication_slot('{}')): {}",
+          tenant.catchUp().slot(),
+          tenant.id(),
+          tenant.catchUp().slot(),
+          e.getMessage());
+    }
+  }
+
   private static ReplicationSlotInfo createSlot(
       Connection replication, String tenantId, CatchUpConfig config) throws SQLException {
     PGConnection pg = replication.unwrap(PGConnection.class);

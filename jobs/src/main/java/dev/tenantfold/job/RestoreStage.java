@@ -209,6 +209,17 @@ final class RestoreStage implements AutoCloseable {
     Future<Restored> future = restoring.get(tenantId);
     if (future != null) {
       future.cancel(true);
+      if (future.isDone() && !future.isCancelled()) {
+        // Restored before the tenant was abandoned: its slot on production has no reader.
+        try {
+          Restored done = future.get();
+          done.slot().ifPresent(s -> SlotStart.dropAhead(done.tenant()));
+        } catch (ExecutionException e) {
+          // Its restore failed: it dropped its own slot.
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       deleteCopy(tenantId);
     }
   }
@@ -235,18 +246,25 @@ final class RestoreStage implements AutoCloseable {
         JdbcAuth.IAM_PLUGIN.equals(tenant.jdbc().properties().get(JdbcAuth.PLUGIN_PROPERTY));
     Optional<SlotStart.SlotAhead> slot = Optional.empty();
     RestoredCopy copy;
-    if (tenant.catchUp().logical()) {
-      // Catch-up: the slot is made on production first, and the copy restored to a later point, so
-      // the copy holds every transaction the slot does not stream (docs/catch-up.md).
-      slot = Optional.of(slotOnProduction(tenant));
-      copy =
-          rds()
-              .restoreAfter(
-                  copyId, restore, tags, iam, slot.get().createdAt(), restore.waitTimeout());
-    } else {
-      copy = rds().restore(copyId, restore, tags, iam);
+    DbInstance available;
+    try {
+      if (tenant.catchUp().logical()) {
+        // Catch-up: the slot is made on production first, and the copy restored to a later point,
+        // so the copy holds every transaction the slot does not stream (docs/catch-up.md).
+        slot = Optional.of(slotOnProduction(tenant));
+        copy =
+            rds()
+                .restoreAfter(
+                    copyId, restore, tags, iam, slot.get().createdAt(), restore.waitTimeout());
+      } else {
+        copy = rds().restore(copyId, restore, tags, iam);
+      }
+      available = rds().awaitAvailable(copyId, restore.waitTimeout());
+    } catch (RuntimeException e) {
+      // No copy to read: the slot would only keep WAL on production.
+      slot.ifPresent(s -> SlotStart.dropAhead(tenant));
+      throw e;
     }
-    DbInstance available = rds().awaitAvailable(copyId, restore.waitTimeout());
     String url =
         copyUrl(tenant.jdbc().url(), available.host().orElseThrow(), available.port().orElse(5432));
     LOG.info("Tenant {} reads {} ({})", tenant.id(), copy.describe(), Redaction.redactUrl(url));

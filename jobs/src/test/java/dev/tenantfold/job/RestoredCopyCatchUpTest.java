@@ -131,6 +131,11 @@ class RestoredCopyCatchUpTest {
   }
 
   private TenantfoldConfig config(String warehouse, String production, String from) {
+    return config(warehouse, production, from, "3m");
+  }
+
+  private TenantfoldConfig config(
+      String warehouse, String production, String from, String waitTimeout) {
     return TenantfoldConfig.fromConfig(
         ConfigFactory.parseString(
             """
@@ -139,11 +144,18 @@ class RestoredCopyCatchUpTest {
               target { url = "%s", user = postgres, password = postgres }
               report.dir = "%s"
               tenants = [ { id = acme, jdbc { url = "%s", user = postgres, password = postgres }
-                restore { source-instance = acme-prod, from = %s, wait-timeout = 3m }
+                restore { source-instance = acme-prod, from = %s, wait-timeout = %s }
                 catch-up { mode = logical } } ]
             }
             """
-                .formatted(AwsApi.REGION, api.endpoint(), warehouse, reports, production, from)));
+                .formatted(
+                    AwsApi.REGION,
+                    api.endpoint(),
+                    warehouse,
+                    reports,
+                    production,
+                    from,
+                    waitTimeout)));
   }
 
   /** Tables under a foreign key and a unique key the writer leaves alone. */
@@ -373,6 +385,34 @@ class RestoredCopyCatchUpTest {
             "5009 new+",
             "6008 own 5008",
             "7007 own 5007");
+  }
+
+  @Test
+  void aRestoreThatNeverPassesTheSlotFailsTheTenantAndDropsItsSlot() throws Exception {
+    String production = TestPostgres.createDatabase("rcc_late");
+    TestPostgres.execute(production, CatchUpTest.SCHEMA);
+    String warehouse = Fixtures.emptyWarehouse();
+    restorableEarlier();
+
+    RunResult result =
+        new MigrationJob(config(warehouse, production, "latest-restorable-time", "2s"), spark)
+            .execute();
+
+    assertThat(result.tenants().get(0).published()).isFalse();
+    assertThat(result.tenants().get(0).message())
+        .contains("its latest restorable time is still " + EARLIER)
+        .contains("restore.wait-timeout");
+    assertThat(api.requests("RestoreDBInstanceToPointInTime")).as("nothing restored").isEmpty();
+    assertThat(productionDescribes()).as("the run waited for the restorable time").isGreaterThan(1);
+    assertThat(
+            RowSets.count(
+                production,
+                "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"))
+        .as("the slot no copy will follow is dropped: it would only keep WAL on production")
+        .isZero();
+    assertThat(RowSets.count(production, "SELECT count(*) FROM pg_publication"))
+        .as("and the publication the run created")
+        .isZero();
   }
 
   @Test
