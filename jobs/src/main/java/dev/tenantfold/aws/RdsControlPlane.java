@@ -2,6 +2,7 @@ package dev.tenantfold.aws;
 
 import dev.tenantfold.config.RestoreConfig;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,6 +30,20 @@ public interface RdsControlPlane extends AutoCloseable {
    */
   RestoredCopy restore(
       String copyId, RestoreConfig restore, Map<String, String> tags, boolean iamAuth);
+
+  /**
+   * As {@link #restore} from the latest restorable time, to a point in time after {@code after}:
+   * waits, saying so in the log, until the source instance's latest restorable time is past it (it
+   * lags the instance by minutes), then restores to that time; fails past {@code timeout}, or when
+   * {@code restore.from} names a snapshot (taken before).
+   */
+  RestoredCopy restoreAfter(
+      String copyId,
+      RestoreConfig restore,
+      Map<String, String> tags,
+      boolean iamAuth,
+      Instant after,
+      Duration timeout);
 
   /**
    * Waits, logging progress, until the instance is available; fails when it is not within {@code

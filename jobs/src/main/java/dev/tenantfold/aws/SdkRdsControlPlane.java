@@ -55,38 +55,7 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
             .toList();
     switch (restore.from().kind()) {
       case LATEST_RESTORABLE_TIME -> {
-        DBInstance source =
-            describe(restore.sourceInstance())
-                .orElseThrow(
-                    () ->
-                        new IllegalStateException(
-                            "Cannot restore from instance "
-                                + restore.sourceInstance()
-                                + ": no such DB instance (restore.source-instance)"));
-        Instant time =
-            Optional.ofNullable(source.latestRestorableTime())
-                .orElseThrow(
-                    () ->
-                        new IllegalStateException(
-                            "Cannot restore instance "
-                                + restore.sourceInstance()
-                                + " to a point in time: it has no automated backups (set a backup"
-                                + " retention period, or use restore.from = latest-snapshot)"));
-        rds.restoreDBInstanceToPointInTime(
-            b ->
-                b.sourceDBInstanceIdentifier(restore.sourceInstance())
-                    .targetDBInstanceIdentifier(copyId)
-                    .restoreTime(time)
-                    .dbInstanceClass(restore.instanceClass().orElse(null))
-                    .dbSubnetGroupName(restore.subnetGroup().orElse(null))
-                    .vpcSecurityGroupIds(
-                        restore.securityGroups().isEmpty() ? null : restore.securityGroups())
-                    .multiAZ(false)
-                    .publiclyAccessible(false)
-                    .deletionProtection(false)
-                    .enableIAMDatabaseAuthentication(iamAuth ? Boolean.TRUE : null)
-                    .tags(tagList));
-        return new RestoredCopy(copyId, restore.sourceInstance(), "latest-restorable-time", time);
+        return restoreToTime(copyId, restore, tagList, iamAuth, latestRestorableTime(restore));
       }
       default -> {
         DBSnapshot snapshot =
@@ -117,6 +86,117 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
                 .orElse(snapshot.snapshotCreateTime());
         return new RestoredCopy(
             copyId, restore.sourceInstance(), "snapshot " + snapshot.dbSnapshotIdentifier(), time);
+      }
+    }
+  }
+
+  /**
+   * The source instance's latest restorable time (DescribeDBInstances): point-in-time restores
+   * reach up to it.
+   */
+  private Instant latestRestorableTime(RestoreConfig restore) {
+    DBInstance source =
+        describe(restore.sourceInstance())
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "Cannot restore from instance "
+                            + restore.sourceInstance()
+                            + ": no such DB instance (restore.source-instance)"));
+    return Optional.ofNullable(source.latestRestorableTime())
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "Cannot restore instance "
+                        + restore.sourceInstance()
+                        + " to a point in time: it has no automated backups (set a backup"
+                        + " retention period, or use restore.from = latest-snapshot)"));
+  }
+
+  private RestoredCopy restoreToTime(
+      String copyId, RestoreConfig restore, List<Tag> tagList, boolean iamAuth, Instant time) {
+    rds.restoreDBInstanceToPointInTime(
+        b ->
+            b.sourceDBInstanceIdentifier(restore.sourceInstance())
+                .targetDBInstanceIdentifier(copyId)
+                .restoreTime(time)
+                .dbInstanceClass(restore.instanceClass().orElse(null))
+                .dbSubnetGroupName(restore.subnetGroup().orElse(null))
+                .vpcSecurityGroupIds(
+                    restore.securityGroups().isEmpty() ? null : restore.securityGroups())
+                .multiAZ(false)
+                .publiclyAccessible(false)
+                .deletionProtection(false)
+                .enableIAMDatabaseAuthentication(iamAuth ? Boolean.TRUE : null)
+                .tags(tagList));
+    return new RestoredCopy(copyId, restore.sourceInstance(), "latest-restorable-time", time);
+  }
+
+  @Override
+  public RestoredCopy restoreAfter(
+      String copyId,
+      RestoreConfig restore,
+      Map<String, String> tags,
+      boolean iamAuth,
+      Instant after,
+      Duration timeout) {
+    if (restore.from().kind() != RestoreConfig.From.Kind.LATEST_RESTORABLE_TIME) {
+      throw new IllegalStateException(
+          "Cannot restore instance "
+              + restore.sourceInstance()
+              + " to a point after "
+              + after
+              + ": restore.from = "
+              + restore.from()
+              + " is a snapshot taken before; use restore.from = latest-restorable-time");
+    }
+    List<Tag> tagList =
+        tags.entrySet().stream()
+            .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+            .toList();
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    boolean said = false;
+    while (true) {
+      Instant latest = latestRestorableTime(restore);
+      if (latest.isAfter(after)) {
+        LOG.info(
+            "Restoring instance {} to {}: past {}{}",
+            restore.sourceInstance(),
+            latest,
+            after,
+            said ? " after waiting " + (System.nanoTime() - start) / 1_000_000_000L + " s" : "");
+        return restoreToTime(copyId, restore, tagList, iamAuth, latest);
+      }
+      if (!said) {
+        LOG.info(
+            "Waiting until instance {}'s latest restorable time ({}) is past {} (the replication"
+                + " slot's creation): it lags production by about 5 minutes",
+            restore.sourceInstance(),
+            latest,
+            after);
+        said = true;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "Cannot restore instance "
+                + restore.sourceInstance()
+                + " to a point after "
+                + after
+                + ": its latest restorable time is still "
+                + latest
+                + " after "
+                + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+                + " (restore.wait-timeout); check the instance's automated backups");
+      }
+      try {
+        Thread.sleep(poll.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(
+            "Stopped waiting to restore instance "
+                + restore.sourceInstance()
+                + ": the run no longer needs it");
       }
     }
   }

@@ -233,6 +233,74 @@ public final class CatchUpState {
     }
   }
 
+  /**
+   * Records that the tenant's base copy was read at a point later than its slot's start (a copy
+   * restored to {@code basePoint}, after the slot was created at {@code slotCreatedAt}, server
+   * time): catch-up then replays changes the copy may hold already ({@link #baseAheadOfSlot}). Call
+   * after {@link #recordStart}; the two columns are added to {@code catchup_state} when missing.
+   */
+  public void recordBaseAhead(
+      Connection conn,
+      String tenantId,
+      java.time.Instant slotCreatedAt,
+      java.time.Instant basePoint,
+      String baseDescription)
+      throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.execute(
+          "ALTER TABLE "
+              + table("catchup_state")
+              + " ADD COLUMN IF NOT EXISTS slot_created_at timestamptz, ADD COLUMN IF NOT EXISTS"
+              + " base_point timestamptz, ADD COLUMN IF NOT EXISTS base_read_from text");
+    }
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE "
+                + table("catchup_state")
+                + " SET slot_created_at = ?, base_point = ?, base_read_from = ? WHERE tenant_id ="
+                + " ?")) {
+      ps.setObject(1, java.time.OffsetDateTime.ofInstant(slotCreatedAt, java.time.ZoneOffset.UTC));
+      ps.setObject(2, java.time.OffsetDateTime.ofInstant(basePoint, java.time.ZoneOffset.UTC));
+      ps.setString(3, baseDescription);
+      ps.setString(4, tenantId);
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException(
+            "Cannot record where tenant " + tenantId + "'s base copy was read: no catch-up state");
+      }
+    }
+  }
+
+  /**
+   * The base copy's point when it is later than the tenant's slot's start ({@link
+   * #recordBaseAhead}): the slot then streams changes the target may hold already, up to it.
+   */
+  public Optional<java.time.Instant> baseAheadOfSlot(Connection conn, String tenantId)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname ="
+                + " 'base_point' AND NOT attisdropped")) {
+      ps.setString(1, table("catchup_state"));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+      }
+    }
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT base_point FROM " + table("catchup_state") + " WHERE tenant_id = ?")) {
+      ps.setString(1, tenantId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.ofNullable(rs.getObject(1, java.time.OffsetDateTime.class))
+            .map(java.time.OffsetDateTime::toInstant);
+      }
+    }
+  }
+
   /** The tenant's recorded catch-up, if a base copy with catch-up recorded one. */
   public Optional<Tenant> read(Connection conn, String tenantId) throws SQLException {
     if (!exists(conn)) {

@@ -4,6 +4,7 @@ import dev.tenantfold.catchup.CatchUpState.PlannedTable;
 import dev.tenantfold.catchup.PgOutput.Column;
 import dev.tenantfold.catchup.PgOutput.Relation;
 import dev.tenantfold.catchup.PgOutput.Tuple;
+import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -52,6 +53,35 @@ final class ChangeApplier {
   private boolean pendingExpectsRows;
   private int pendingCount;
   private final Map<String, Long> counts = new HashMap<>();
+
+  /**
+   * The base copy is at a later point than the slot's start (a restored copy, a snapshot export):
+   * the stream replays changes the target may hold already ({@link #replayingOverlap}).
+   */
+  private boolean overlap;
+
+  /** With {@link #overlap}: the base copy's point; transactions committed up to it are in it. */
+  private java.time.Instant overlapUntil;
+
+  /**
+   * The source transaction being applied committed at or before {@link #overlapUntil}: a change of
+   * it that conflicts with a key or reference of the copy's later state is skipped.
+   */
+  private boolean inOverlapTransaction;
+
+  /** With {@link #inOverlapTransaction}: each batched row's values, to retry one by one. */
+  private final List<List<String>> pendingValues = new ArrayList<>();
+
+  /** With {@link #overlap}: per batched row update, the row it is meant for. */
+  private final List<RowUpdate> pendingRowUpdates = new ArrayList<>();
+
+  /** The pending batch is of deletes by key: rows it finds absent are counted, not an error. */
+  private boolean pendingDeletes;
+
+  private final Map<String, Long> skipped = new HashMap<>();
+
+  /** A row update by key sent as part of a batch: the table, and the row's key after it. */
+  private record RowUpdate(Bound bound, List<String> newKey) {}
 
   /** A relation of the stream bound to its partition: {@code slot[i]} is the planned index. */
   private record Bound(TenantPartition partition, int[] slot) {}
@@ -175,10 +205,10 @@ final class ChangeApplier {
         }
       }
       values.addAll(oldKey);
-      add(b.partition().updateSql(set), values, true);
+      addRowUpdate(b, b.partition().updateSql(set), values, newKey);
     } else {
       if (!oldKey.equals(newKey)) {
-        add(b.partition().deleteSql(), oldKey, false);
+        addDelete(b.partition().deleteSql(), oldKey);
       }
       upsert(b, row);
     }
@@ -190,7 +220,7 @@ final class ChangeApplier {
   void delete(PgOutput.Delete m) throws SQLException {
     Bound b = bound(m.relation());
     List<String> key = key(b, planned(b, m.oldKey() != null ? m.oldKey() : m.oldRow()));
-    add(b.partition().deleteSql(), key, false);
+    addDelete(b.partition().deleteSql(), key);
     changed(b, key);
     count("deletes");
   }
@@ -235,6 +265,9 @@ final class ChangeApplier {
     pending = null;
     pendingSql = null;
     pendingCount = 0;
+    pendingDeletes = false;
+    pendingRowUpdates.clear();
+    pendingValues.clear();
     changedKeys.clear();
   }
 
@@ -265,6 +298,8 @@ final class ChangeApplier {
       pending = ps;
       pendingSql = sql;
       pendingExpectsRows = expectsRows;
+      pendingDeletes = false;
+      pendingRowUpdates.clear();
     }
     for (int i = 0; i < values.size(); i++) {
       if (values.get(i) == null) {
@@ -276,13 +311,35 @@ final class ChangeApplier {
     }
     pending.addBatch();
     pendingCount++;
+    if (inOverlapTransaction) {
+      pendingValues.add(new ArrayList<>(values));
+    }
   }
 
   private void flushPending() throws SQLException {
     if (pending == null || pendingCount == 0) {
       return;
     }
-    int[] updated = pending.executeBatch();
+    int[] updated = inOverlapTransaction ? executeOverlap() : pending.executeBatch();
+    pendingValues.clear();
+    if (overlap && pendingExpectsRows) {
+      List<RowUpdate> rows = List.copyOf(pendingRowUpdates);
+      pendingRowUpdates.clear();
+      pendingCount = 0;
+      for (int i = 0; i < updated.length; i++) {
+        if (updated[i] == 0) {
+          fetchFromSource(rows.get(i));
+        }
+      }
+      return;
+    }
+    if (pendingDeletes) {
+      for (int n : updated) {
+        if (n == 0) {
+          skip("deletes of rows the target does not hold");
+        }
+      }
+    }
     if (pendingExpectsRows) {
       for (int n : updated) {
         if (n == 0) {
@@ -297,6 +354,175 @@ final class ChangeApplier {
       }
     }
     pendingCount = 0;
+    pendingRowUpdates.clear();
+  }
+
+  /**
+   * Replays changes the target may hold already: the base copy is at a later point than the slot's
+   * start (a restored copy, a snapshot export). A delete or key update of a row the target does not
+   * hold is skipped and counted (a later change explains it: the copy holds the row's later state);
+   * an update leaving a TOASTed value unchanged of a row the target does not hold takes the row
+   * from the source by key, and is skipped when the source no longer holds it either (a later
+   * delete or key update follows in the stream). Without this, such an update stops the tenant.
+   */
+  void replayingOverlap(java.time.Instant basePoint) {
+    overlap = true;
+    overlapUntil = basePoint;
+  }
+
+  /**
+   * A source transaction committed at {@code commitTime} starts. With {@link #replayingOverlap}, a
+   * transaction committed at or before the base copy's point is one the copy holds: the copy holds
+   * the later state of the rows it touched, so a change of it that breaks a unique key or a foreign
+   * key against that later state (a row holding the value now, a parent deleted since) is skipped
+   * and counted; the row's later change in the stream sets it (docs/catch-up.md).
+   */
+  void begin(java.time.Instant commitTime) throws SQLException {
+    boolean in = overlap && !commitTime.isAfter(overlapUntil);
+    if (in != inOverlapTransaction) {
+      flushPending();
+      inOverlapTransaction = in;
+    }
+  }
+
+  /** Changes that found nothing to change, by kind (see {@link #replayingOverlap}). */
+  Map<String, Long> skipped() {
+    return Map.copyOf(skipped);
+  }
+
+  private void addDelete(String sql, List<String> key) throws SQLException {
+    add(sql, key, false);
+    pendingDeletes = true;
+  }
+
+  private void addRowUpdate(Bound b, String sql, List<String> values, List<String> newKey)
+      throws SQLException {
+    add(sql, values, true);
+    pendingRowUpdates.add(new RowUpdate(b, newKey));
+  }
+
+  /**
+   * An update leaving a TOASTed value unchanged found no row in the target (replaying an overlap):
+   * the row as the source holds it now, upserted; later changes in the stream bring it to each
+   * later state. Skipped when the source no longer holds the key.
+   */
+  private void fetchFromSource(RowUpdate row) throws SQLException {
+    PlannedTable table = row.bound().partition().table();
+    List<String> columns = table.columns();
+    String sql =
+        "SELECT "
+            + columns.stream().map(c -> Sql.ident(c) + "::text").collect(Collectors.joining(", "))
+            + " FROM "
+            + Sql.qualified(table.sourceSchema(), table.sourceName())
+            + " WHERE "
+            + table.primaryKey().stream()
+                .map(c -> Sql.ident(c) + " = ?")
+                .collect(Collectors.joining(" AND "));
+    String[] values = null;
+    try (PreparedStatement ps = source.prepareStatement(sql)) {
+      for (int i = 0; i < row.newKey().size(); i++) {
+        ps.setObject(i + 1, row.newKey().get(i), Types.OTHER);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          values = new String[columns.size()];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = rs.getString(i + 1);
+          }
+        }
+      }
+    }
+    if (values == null) {
+      skip("updates of rows neither the target nor the source holds");
+      return;
+    }
+    try (PreparedStatement ps = target.prepareStatement(row.bound().partition().upsertSql())) {
+      for (int i = 0; i < values.length; i++) {
+        if (values[i] == null) {
+          ps.setNull(i + 1, Types.OTHER);
+        } else {
+          ps.setObject(i + 1, values[i], Types.OTHER);
+        }
+      }
+      if (executeOrSkip(ps) == SKIPPED) {
+        return;
+      }
+    }
+    skip("updates of rows the target does not hold, taken from the source");
+  }
+
+  /** A row a change skipped in the overlap (it conflicted with the copy's later state). */
+  private static final int SKIPPED = -3;
+
+  /**
+   * The pending batch of an overlap transaction: as one batch under a savepoint; when a row breaks
+   * a unique or foreign key, back to the savepoint and row by row, each under its own savepoint,
+   * skipping the rows that break one ({@link #SKIPPED}).
+   */
+  private int[] executeOverlap() throws SQLException {
+    java.sql.Savepoint batch = target.setSavepoint();
+    try {
+      int[] updated = pending.executeBatch();
+      target.releaseSavepoint(batch);
+      return updated;
+    } catch (SQLException e) {
+      if (!conflict(e)) {
+        throw e;
+      }
+      target.rollback(batch);
+      pending.clearBatch();
+    }
+    int[] updated = new int[pendingValues.size()];
+    for (int r = 0; r < updated.length; r++) {
+      List<String> values = pendingValues.get(r);
+      for (int i = 0; i < values.size(); i++) {
+        if (values.get(i) == null) {
+          pending.setNull(i + 1, Types.OTHER);
+        } else {
+          pending.setObject(i + 1, values.get(i), Types.OTHER);
+        }
+      }
+      updated[r] = executeOrSkip(pending);
+    }
+    return updated;
+  }
+
+  /**
+   * Runs {@code ps} once; in an overlap transaction under a savepoint, and a unique or foreign key
+   * it breaks skips it ({@link #SKIPPED}, counted) instead of failing.
+   */
+  private int executeOrSkip(PreparedStatement ps) throws SQLException {
+    if (!inOverlapTransaction) {
+      return ps.executeUpdate();
+    }
+    java.sql.Savepoint row = target.setSavepoint();
+    try {
+      int n = ps.executeUpdate();
+      target.releaseSavepoint(row);
+      return n;
+    } catch (SQLException e) {
+      if (!conflict(e)) {
+        throw e;
+      }
+      target.rollback(row);
+      skip("changes the copy's later state conflicts with (a unique or foreign key), skipped");
+      return SKIPPED;
+    }
+  }
+
+  /** A unique, exclusion or foreign key violation, as the server reports it. */
+  private static boolean conflict(SQLException e) {
+    for (SQLException x = e; x != null; x = x.getNextException()) {
+      String state = x.getSQLState();
+      if ("23505".equals(state) || "23503".equals(state) || "23P01".equals(state)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void skip(String kind) {
+    skipped.merge(kind, 1L, Long::sum);
   }
 
   private Bound bound(int relation) throws SQLException {

@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -77,6 +78,68 @@ public final class SlotStart implements AutoCloseable {
     } catch (SQLException | RuntimeException e) {
       replication.close();
       throw e;
+    }
+  }
+
+  /**
+   * A slot created on a tenant's production instance before its base copy's point in time was
+   * chosen (a restored copy, a snapshot export): where it starts and the server's time just after
+   * it was created. A copy of production at any later time holds every transaction the slot does
+   * not stream.
+   *
+   * @param consistentPoint the slot's consistent point: it streams the transactions committed after
+   * @param createdAt production's {@code clock_timestamp()} read after the slot was made
+   * @param publicationCreated whether this created the publication
+   */
+  public record SlotAhead(
+      LogSequenceNumber consistentPoint, Instant createdAt, boolean publicationCreated) {}
+
+  /**
+   * As {@link #create}, for a tenant whose base copy is read elsewhere, later (a copy restored from
+   * production's backups, a snapshot export): the slot's exported snapshot is not used and ends
+   * with the replication session, here and now.
+   */
+  public static SlotAhead createAhead(TenantConfig tenant, List<TableSpec> tables)
+      throws SQLException {
+    Instant createdAt;
+    LogSequenceNumber point;
+    boolean created;
+    try (SlotStart slot = create(tenant, tables)) {
+      point = slot.consistentPoint();
+      created = slot.publicationCreated();
+    }
+    try (Connection conn = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id());
+        Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT clock_timestamp()")) {
+      rs.next();
+      createdAt = rs.getObject(1, java.time.OffsetDateTime.class).toInstant();
+    }
+    LOG.info(
+        "Tenant {}: replication slot {} created on the source at {} (server time {}); its base"
+            + " copy must be of a later point in time",
+        tenant.id(),
+        tenant.catchUp().slot(),
+        point,
+        createdAt);
+    return new SlotAhead(point, createdAt, created);
+  }
+
+  /**
+   * Drops a slot {@link #createAhead} made, and the publication if it made it, when no base copy
+   * will follow (the copy's restore failed, the tenant was abandoned): the slot would only keep WAL
+   * on production. A failure is logged, never thrown (the tenant has failed already).
+   */
+  public static void dropAhead(TenantConfig tenant) {
+    try (Connection conn = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
+      SourceSlot.drop(conn, tenant.id(), tenant.catchUp().slot(), tenant.catchUp().publication());
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn(
+          "Cannot drop replication slot {} of tenant {} on the source (drop it yourself: SELECT"
+              + " pg_drop_replication_slot('{}')): {}",
+          tenant.catchUp().slot(),
+          tenant.id(),
+          tenant.catchUp().slot(),
+          e.getMessage());
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.tenantfold.catchup;
 
 import dev.tenantfold.config.CatchUpConfig;
+import dev.tenantfold.config.RestoreConfig;
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TenantConfig;
@@ -36,13 +37,35 @@ public final class SourcePrerequisites {
     if (!tenant.catchUp().logical()) {
       return;
     }
-    List<String> problems;
+    List<String> problems = new ArrayList<>(copyProblems(tenant));
     try (Connection conn = tenant.jdbc().connect("tenantfold-catchup-plan-" + tenant.id())) {
-      problems = check(conn, tenant.id(), tenant.catchUp(), tables, rules);
+      problems.addAll(check(conn, tenant.id(), tenant.catchUp(), tables, rules));
     }
     if (!problems.isEmpty()) {
       throw new SQLException(String.join("; ", problems));
     }
+  }
+
+  /**
+   * What a tenant read from a restored copy needs for catch-up: a copy restored to a point after
+   * the slot's creation. A snapshot ({@code restore.from = latest-snapshot | snapshot:<id>}) was
+   * taken before any slot the run creates, so the changes between them would be lost.
+   */
+  static List<String> copyProblems(TenantConfig tenant) {
+    if (tenant.restore().isEmpty()
+        || tenant.restore().get().from().kind() == RestoreConfig.From.Kind.LATEST_RESTORABLE_TIME) {
+      return List.of();
+    }
+    return List.of(
+        "Cannot catch up tenant "
+            + tenant.id()
+            + " (catch-up.mode = logical) from a copy restored from an existing snapshot"
+            + " (restore.from = "
+            + tenant.restore().get().from()
+            + "): the snapshot was taken before the replication slot a run creates, so the"
+            + " changes between them would be lost; use restore.from = latest-restorable-time"
+            + " (the run creates the slot on production, then restores to a later point), or set"
+            + " catch-up.mode = none");
   }
 
   /** The problems found; empty when catch-up can start. */

@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +99,10 @@ public final class TenantCatchUp {
       LogSequenceNumber goal = currentLsn(source);
       targetConn.setAutoCommit(false);
       ChangeApplier applier = new ChangeApplier(tenant.id(), targetConn, source, partitions, state);
+      java.util.Optional<Instant> basePoint = state.baseAheadOfSlot(targetConn, tenant.id());
+      if (basePoint.isPresent()) {
+        applier.replayingOverlap(basePoint.get());
+      }
       try (Connection replication =
               tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
           PGReplicationStream stream =
@@ -122,6 +127,12 @@ public final class TenantCatchUp {
             loop.applied.asString(),
             loop.transactions,
             applier.counts().values().stream().mapToLong(Long::longValue).sum());
+        if (!applier.skipped().isEmpty()) {
+          LOG.info(
+              "Tenant {}: changes the base copy held already, skipped: {}",
+              tenant.id(),
+              ChangeApplier.describe(applier.skipped()));
+        }
         return new CatchUpResult(
             tenant.id(),
             recorded.appliedLsn().asString(),
@@ -398,6 +409,7 @@ public final class TenantCatchUp {
         PgOutput.Message message = PgOutput.decode(buffer);
         if (message instanceof PgOutput.Begin begin) {
           inTransaction = true;
+          applier.begin(POSTGRES_EPOCH.plus(begin.commitMicros(), ChronoUnit.MICROS));
           // Its commit lies before the applied position: a target transaction holds it already.
           skipping = begin.finalLsn().compareTo(applied) < 0;
         } else if (message instanceof PgOutput.Relation relation) {

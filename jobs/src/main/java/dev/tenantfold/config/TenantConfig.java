@@ -112,15 +112,16 @@ public record TenantConfig(
               + "): it is read from an export; restore applies to jdbc tenants");
     }
     CatchUpConfig catchUp = CatchUpConfig.from(c.block("catch-up"), id);
-    if (catchUp.logical() && (c.has("export") || c.has("restore"))) {
+    if (catchUp.logical() && c.has("export")) {
+      // Its changes would stream from production, which an export tenant has no connection to.
       throw new ConfigError(
           "Cannot catch up tenant "
               + id
               + " ("
               + c.key("catch-up.mode")
-              + " = logical): catch-up is built for jdbc tenants read live, not yet for "
-              + (c.has("export") ? "export tenants" : "restored copies")
-              + "; set mode = none or remove the block");
+              + " = logical): catch-up is built for jdbc tenants (read live or from a restored"
+              + " copy), not yet for export tenants; read the tenant from a restored copy"
+              + " (restore { ... }) or set mode = none");
     }
     if (c.has("export")) {
       ExportConfig export = ExportConfig.from(c.block("export"), id, aws);

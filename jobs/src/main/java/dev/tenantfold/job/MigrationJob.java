@@ -1,5 +1,6 @@
 package dev.tenantfold.job;
 
+import dev.tenantfold.aws.RestoredCopy;
 import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.TenantConfig;
@@ -23,6 +24,7 @@ import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SourceInfo;
 import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.source.ExportTenantSource;
+import dev.tenantfold.source.JdbcTenantSource;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.validate.ShrinkGuard;
@@ -586,6 +588,14 @@ public final class MigrationJob {
       }
       TenantConfig reading = copy.reading().orElseThrow();
       TenantSource source = sourceOf(reading, context.runId());
+      if (copy.slot().isPresent() && source instanceof JdbcTenantSource jdbc) {
+        RestoredCopy restored = copy.copy().orElseThrow();
+        jdbc.catchingUpFrom(
+            copy.slot().get(),
+            tenant.jdbc().describe(),
+            restored.pointInTime(),
+            restored.describe());
+      }
       Optional<String> differs;
       try {
         differs =

@@ -4,10 +4,13 @@ import dev.tenantfold.aws.DbInstance;
 import dev.tenantfold.aws.RdsControlPlane;
 import dev.tenantfold.aws.RestoredCopy;
 import dev.tenantfold.aws.SdkRdsControlPlane;
+import dev.tenantfold.catchup.SlotStart;
+import dev.tenantfold.catchup.SourcePrerequisites;
 import dev.tenantfold.config.JdbcAuth;
 import dev.tenantfold.config.RestoreConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
@@ -92,13 +95,17 @@ final class RestoreStage implements AutoCloseable {
       Optional<TenantConfig> reading,
       Optional<RestoredCopy> copy,
       Optional<String> failure,
-      long millis) {
-    static CopyOutcome available(TenantConfig reading, RestoredCopy copy, long millis) {
-      return new CopyOutcome(Optional.of(reading), Optional.of(copy), Optional.empty(), millis);
+      long millis,
+      Optional<SlotStart.SlotAhead> slot) {
+    static CopyOutcome available(
+        TenantConfig reading, RestoredCopy copy, long millis, Optional<SlotStart.SlotAhead> slot) {
+      return new CopyOutcome(
+          Optional.of(reading), Optional.of(copy), Optional.empty(), millis, slot);
     }
 
     static CopyOutcome failed(String message, long millis) {
-      return new CopyOutcome(Optional.empty(), Optional.empty(), Optional.of(message), millis);
+      return new CopyOutcome(
+          Optional.empty(), Optional.empty(), Optional.of(message), millis, Optional.empty());
     }
 
     /** Where the tenant was read from, when it was a copy. */
@@ -164,7 +171,7 @@ final class RestoreStage implements AutoCloseable {
     CopyOutcome outcome;
     try {
       Restored r = restoring.get(tenantId).get();
-      outcome = CopyOutcome.available(r.tenant(), r.copy(), r.millis());
+      outcome = CopyOutcome.available(r.tenant(), r.copy(), r.millis(), r.slot());
     } catch (ExecutionException e) {
       String message =
           "Cannot restore a copy of tenant "
@@ -202,13 +209,25 @@ final class RestoreStage implements AutoCloseable {
     Future<Restored> future = restoring.get(tenantId);
     if (future != null) {
       future.cancel(true);
+      if (future.isDone() && !future.isCancelled()) {
+        // Restored before the tenant was abandoned: its slot on production has no reader.
+        try {
+          Restored done = future.get();
+          done.slot().ifPresent(s -> SlotStart.dropAhead(done.tenant()));
+        } catch (ExecutionException e) {
+          // Its restore failed: it dropped its own slot.
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       deleteCopy(tenantId);
     }
   }
 
-  private record Restored(TenantConfig tenant, RestoredCopy copy, long millis) {}
+  private record Restored(
+      TenantConfig tenant, RestoredCopy copy, long millis, Optional<SlotStart.SlotAhead> slot) {}
 
-  private Restored restoreOne(TenantConfig tenant) {
+  private Restored restoreOne(TenantConfig tenant) throws SQLException {
     long start = System.nanoTime();
     RestoreConfig restore = tenant.restore().orElseThrow();
     String copyId = copyId(tenant.id(), runId);
@@ -225,12 +244,46 @@ final class RestoreStage implements AutoCloseable {
         restore.from());
     boolean iam =
         JdbcAuth.IAM_PLUGIN.equals(tenant.jdbc().properties().get(JdbcAuth.PLUGIN_PROPERTY));
-    RestoredCopy copy = rds().restore(copyId, restore, tags, iam);
-    DbInstance available = rds().awaitAvailable(copyId, restore.waitTimeout());
+    Optional<SlotStart.SlotAhead> slot = Optional.empty();
+    RestoredCopy copy;
+    DbInstance available;
+    try {
+      if (tenant.catchUp().logical()) {
+        // Catch-up: the slot is made on production first, and the copy restored to a later point,
+        // so the copy holds every transaction the slot does not stream (docs/catch-up.md).
+        slot = Optional.of(slotOnProduction(tenant));
+        copy =
+            rds()
+                .restoreAfter(
+                    copyId, restore, tags, iam, slot.get().createdAt(), restore.waitTimeout());
+      } else {
+        copy = rds().restore(copyId, restore, tags, iam);
+      }
+      available = rds().awaitAvailable(copyId, restore.waitTimeout());
+    } catch (RuntimeException e) {
+      // No copy to read: the slot would only keep WAL on production.
+      slot.ifPresent(s -> SlotStart.dropAhead(tenant));
+      throw e;
+    }
     String url =
         copyUrl(tenant.jdbc().url(), available.host().orElseThrow(), available.port().orElse(5432));
     LOG.info("Tenant {} reads {} ({})", tenant.id(), copy.describe(), Redaction.redactUrl(url));
-    return new Restored(tenant.readingFrom(tenant.jdbc().withUrl(url)), copy, millisSince(start));
+    return new Restored(
+        tenant.readingFrom(tenant.jdbc().withUrl(url)), copy, millisSince(start), slot);
+  }
+
+  /**
+   * The tenant's publication and replication slot, made on its production database (its {@code
+   * jdbc} settings) after checking what catch-up needs there: a table without a usable replica
+   * identity is never added to a publication.
+   */
+  private SlotStart.SlotAhead slotOnProduction(TenantConfig tenant) throws SQLException {
+    TenantCatalog catalog;
+    try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
+      catalog = CatalogReader.read(conn, tenant.id(), tenant.schemas(), config.tables());
+    }
+    SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
+    return SlotStart.createAhead(tenant, catalog.tables());
   }
 
   /**

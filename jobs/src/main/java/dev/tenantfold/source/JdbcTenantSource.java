@@ -77,6 +77,13 @@ public final class JdbcTenantSource implements TenantSource {
   /** Whether {@link #open} starts catch-up (a base copy) or only reads (validate). */
   private boolean startsCatchUp = true;
 
+  /** Catch-up of a tenant read from a restored copy: the slot made on production before it. */
+  private SlotStart.SlotAhead slotAhead;
+
+  private String slotSource;
+  private Instant basePoint;
+  private String baseDescription;
+
   public JdbcTenantSource(
       TenantConfig tenant,
       String runId,
@@ -166,8 +173,25 @@ public final class JdbcTenantSource implements TenantSource {
     }
   }
 
+  /**
+   * This source reads a copy restored to {@code basePoint} ({@code baseDescription}) of the
+   * tenant's production database {@code production}, on which {@code slot} was created before that
+   * point: {@link #open} records catch-up from the slot's start instead of creating a slot.
+   */
+  public JdbcTenantSource catchingUpFrom(
+      SlotStart.SlotAhead slot, String production, Instant basePoint, String baseDescription) {
+    this.slotAhead = slot;
+    this.slotSource = production;
+    this.basePoint = basePoint;
+    this.baseDescription = baseDescription;
+    return this;
+  }
+
   @Override
   public TenantCatalog open(TablesConfig tables) throws SQLException {
+    if (tenant.catchUp().logical() && startsCatchUp && tenant.restore().isPresent()) {
+      return openCopyAfterSlot(tables);
+    }
     if (!tenant.catchUp().logical() || !startsCatchUp) {
       snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id());
       openedAt = Instant.now();
@@ -196,6 +220,40 @@ public final class JdbcTenantSource implements TenantSource {
               slot.consistentPoint(),
               snapshot.connection(),
               catalog.tables());
+    }
+    return catalog;
+  }
+
+  /**
+   * A restored copy of a tenant with catch-up: read in an exported snapshot as without catch-up;
+   * the slot on production (created before the copy's point in time) is recorded as where catch-up
+   * starts, with the copy's point: catch-up replays the changes between them idempotently.
+   */
+  private TenantCatalog openCopyAfterSlot(TablesConfig tables) throws SQLException {
+    if (slotAhead == null) {
+      throw new IllegalStateException(
+          "Cannot read tenant "
+              + tenant.id()
+              + "'s restored copy with catch-up: no replication slot was created on production"
+              + " before it");
+    }
+    snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id());
+    openedAt = Instant.now();
+    catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), tables);
+    snapshot.lockTables(tenant.id(), catalog.tables());
+    try (Connection conn = target.connect(SessionName.of(runId, "catchup-" + tenant.id()))) {
+      CatchUpState state = CatchUpState.besideLedger(ledgerTable);
+      state.recordStart(
+          conn,
+          tenant.id(),
+          runId,
+          tenant.catchUp(),
+          slotAhead.publicationCreated(),
+          slotSource,
+          slotAhead.consistentPoint(),
+          snapshot.connection(),
+          catalog.tables());
+      state.recordBaseAhead(conn, tenant.id(), slotAhead.createdAt(), basePoint, baseDescription);
     }
     return catalog;
   }

@@ -72,13 +72,26 @@ class CatchUpConfigTest {
   }
 
   @Test
-  void logicalCatchUpOfARestoredCopyIsRefusedUntilBuilt() {
+  void logicalCatchUpOfARestoredCopyIsAcceptedAndOfAnExportRefused() {
+    assertThat(
+            tenant("acme", ", restore { source-instance = prod-db }, catch-up { mode = logical }")
+                .catchUp()
+                .logical())
+        .isTrue();
     assertThatThrownBy(
             () ->
-                tenant(
-                    "acme", ", restore { source-instance = prod-db }, catch-up { mode = logical }"))
+                TenantfoldConfig.fromConfig(
+                    ConfigFactory.parseString(
+                        """
+                        tenantfold {
+                          target { url = "jdbc:postgresql://t/w", user = u, password = p }
+                          tenants = [ { id = acme, export { path = "s3a://b/p", database = acme },
+                            catch-up { mode = logical } } ]
+                        }
+                        """)))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("Cannot catch up tenant acme")
-        .hasMessageContaining("not yet for restored copies");
+        .hasMessageContaining("not yet for export tenants")
+        .hasMessageContaining("restore { ... }");
   }
 }
