@@ -502,22 +502,7 @@ final class TenantMigration {
       TableChecksum targetSums;
       try {
         Connection targetConn = session.connection();
-        plan.staging().buildKeys(targetConn, config.options().analyzeStaging());
-        // Read under the tenants' schemas as the search path: replayed under the mapped path,
-        // qualifiers mapped.
-        SchemaMap schemas = config.target().schemas();
-        List<TableObjects.CheckSpec> exclusions =
-            target.objects(plan.name()).exclusions().stream()
-                .map(x -> new TableObjects.CheckSpec(x.name(), schemas.requalify(x.definition())))
-                .toList();
-        SearchPath.with(
-            targetConn,
-            schemas.searchPath(target.code().searchPath()),
-            () -> {
-              plan.staging().buildExclusions(targetConn, exclusions);
-              return null;
-            });
-        plan.staging().buildParentIndexes(targetConn);
+        buildKeys(targetConn, plan);
         t1 = System.nanoTime();
         keysNanos += t1 - t0;
         tableStep = "validate";
@@ -554,52 +539,89 @@ final class TenantMigration {
         SparkJobNames.clearIfActive();
         progress.tableValidated(tenant.id(), stagedTable.loadedRows());
       }
-      // With rules that drop rows, the source checksum counts the rows that should arrive; the
-      // accounting says where the others went.
-      RowCountCheck counts =
-          new RowCountCheck(
-              stagedTable.sourceChecksum().totalRows(),
-              stagedTable.extractedRows(),
-              stagedTable.loadedRows(),
-              targetSums.totalRows());
-      Optional<RowAccounting> accounting = stagedTable.accounting();
-      TableVerdict verdict =
-          TableVerifier.verdict(
-              new TableFacts(
-                  Optional.of(counts),
-                  counts.sourceRows(),
-                  targetSums.totalRows(),
-                  checksum,
-                  TableFacts.columnsMissing(plan.source(), plan.table(), plan.rule()),
-                  plan.source().isEmpty(),
-                  accounting.map(
-                      rows ->
-                          new TableFacts.Accounting(
-                              rows,
-                              counts.sourceRows(),
-                              plan.rule().path(),
-                              plan.rule().maxRejectedRows(),
-                              config.target().reportSchema() + ".rejects"))));
-      TableResult result =
-          TableResult.checked(
-              tenant.id(),
-              table,
-              counts,
-              stagedTable.partitions(),
-              verdict.status(),
-              verdict.message(),
-              checksum);
-      if (accounting.isPresent()) {
-        result = result.withAccounting(accounting.get());
-        if (accounting.get().rejectedRows() > 0) {
-          result = recordRejects(session, plan, result, accounting.get());
-        }
-      }
-      results.add(result);
+      results.add(verdictOf(session, plan, stagedTable, checksum, targetSums));
     }
     stageMillis.put("keys", keysNanos / 1_000_000);
     stageMillis.put("validate", validateNanos / 1_000_000);
     return results;
+  }
+
+  /**
+   * The staging table's keys, exclusion constraints and the parent's indexes, built before the
+   * checksum (a key violation is a verdict too). Exclusions are read under the tenants' schemas as
+   * the search path: replayed under the mapped path, qualifiers mapped.
+   */
+  private void buildKeys(Connection targetConn, TablePlan plan) throws SQLException {
+    plan.staging().buildKeys(targetConn, config.options().analyzeStaging());
+    SchemaMap schemas = config.target().schemas();
+    List<TableObjects.CheckSpec> exclusions =
+        target.objects(plan.name()).exclusions().stream()
+            .map(x -> new TableObjects.CheckSpec(x.name(), schemas.requalify(x.definition())))
+            .toList();
+    SearchPath.with(
+        targetConn,
+        schemas.searchPath(target.code().searchPath()),
+        () -> {
+          plan.staging().buildExclusions(targetConn, exclusions);
+          return null;
+        });
+    plan.staging().buildParentIndexes(targetConn);
+  }
+
+  /**
+   * A staged table's result: its facts (counts at every hop, the checksum comparison, columns the
+   * target lacks, where rows went under rules) judged by {@link TableVerifier}, its rejects
+   * recorded.
+   */
+  private TableResult verdictOf(
+      TargetSession session,
+      TablePlan plan,
+      StagedTable stagedTable,
+      ChecksumCheck checksum,
+      TableChecksum targetSums) {
+    String table = plan.name();
+    // With rules that drop rows, the source checksum counts the rows that should arrive; the
+    // accounting says where the others went.
+    RowCountCheck counts =
+        new RowCountCheck(
+            stagedTable.sourceChecksum().totalRows(),
+            stagedTable.extractedRows(),
+            stagedTable.loadedRows(),
+            targetSums.totalRows());
+    Optional<RowAccounting> accounting = stagedTable.accounting();
+    TableVerdict verdict =
+        TableVerifier.verdict(
+            new TableFacts(
+                Optional.of(counts),
+                counts.sourceRows(),
+                targetSums.totalRows(),
+                checksum,
+                TableFacts.columnsMissing(plan.source(), plan.table(), plan.rule()),
+                plan.source().isEmpty(),
+                accounting.map(
+                    rows ->
+                        new TableFacts.Accounting(
+                            rows,
+                            counts.sourceRows(),
+                            plan.rule().path(),
+                            plan.rule().maxRejectedRows(),
+                            config.target().reportSchema() + ".rejects"))));
+    TableResult result =
+        TableResult.checked(
+            tenant.id(),
+            table,
+            counts,
+            stagedTable.partitions(),
+            verdict.status(),
+            verdict.message(),
+            checksum);
+    if (accounting.isPresent()) {
+      result = result.withAccounting(accounting.get());
+      if (accounting.get().rejectedRows() > 0) {
+        result = recordRejects(session, plan, result, accounting.get());
+      }
+    }
+    return result;
   }
 
   /**
