@@ -52,6 +52,7 @@ final class ChangeApplier {
   private boolean pendingExpectsRows;
   private int pendingCount;
   private final Map<String, Long> counts = new HashMap<>();
+  private final RowCounts rowCounts = new RowCounts();
 
   /** A relation of the stream bound to its partition: {@code slot[i]} is the planned index. */
   private record Bound(TenantPartition partition, int[] slot) {}
@@ -138,6 +139,7 @@ final class ChangeApplier {
     Bound b = bound(m.relation());
     upsert(b, planned(b, m.row()));
     count("inserts");
+    rowCounts.inserted(b.partition().table().key());
   }
 
   void update(PgOutput.Update m) throws SQLException {
@@ -193,6 +195,7 @@ final class ChangeApplier {
     add(b.partition().deleteSql(), key, false);
     changed(b, key);
     count("deletes");
+    rowCounts.deleted(b.partition().table().key());
   }
 
   /** Empties the tenant's partition of each truncated table (never another tenant's rows). */
@@ -201,6 +204,7 @@ final class ChangeApplier {
       Bound b = bound(id);
       add(b.partition().emptySql(), List.of(), false);
       count("truncates");
+      rowCounts.truncated(b.partition().table().key());
     }
   }
 
@@ -208,6 +212,7 @@ final class ChangeApplier {
   void flush() throws SQLException {
     flushPending();
     flushKeys();
+    rowCounts.flush(target, state, tenantId);
   }
 
   private void flushKeys() throws SQLException {
@@ -236,6 +241,7 @@ final class ChangeApplier {
     pendingSql = null;
     pendingCount = 0;
     changedKeys.clear();
+    rowCounts.discard();
   }
 
   void close() {

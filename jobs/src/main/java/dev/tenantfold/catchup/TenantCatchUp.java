@@ -50,6 +50,12 @@ public final class TenantCatchUp {
   private final SchemaMap schemas;
   private final String tenantColumn;
 
+  /** A follower's pass: leaves a tenant held by another command instead of taking it over. */
+  private boolean yielding;
+
+  /** The caller holds the tenant's claim already (a cutover): do not take it again. */
+  private boolean claimed;
+
   public TenantCatchUp(
       TenantConfig tenant,
       JdbcEndpoint target,
@@ -61,6 +67,29 @@ public final class TenantCatchUp {
     this.reportSchema = reportSchema;
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
+  }
+
+  /**
+   * As a {@code catch-up --follow} pass: when another catch-up or cutover holds the tenant, the
+   * pass yields ({@link CatchUpResult#yielded}) instead of taking over, and a tenant found cut over
+   * ends as {@link CatchUpResult#cutOver}.
+   */
+  public TenantCatchUp yielding() {
+    this.yielding = true;
+    return this;
+  }
+
+  /** Inside a cutover, which holds the tenant's claim ({@link SlotClaim}) itself. */
+  TenantCatchUp claimed() {
+    this.claimed = true;
+    return this;
+  }
+
+  /** The tenant was cut over: nothing more to catch up. */
+  static final class CutOverAlready extends SQLException {
+    CutOverAlready(String message) {
+      super(message);
+    }
   }
 
   /** Applies every change committed on the source before now; the result says how it ended. */
@@ -76,17 +105,59 @@ public final class TenantCatchUp {
     long start = System.nanoTime();
     try {
       return run(start, stop);
-    } catch (SQLException | RuntimeException e) {
+    } catch (SlotClaim.Busy e) {
+      return CatchUpResult.yielded(tenant.id(), e.getMessage(), millisSince(start));
+    } catch (CutOverAlready e) {
+      if (yielding) {
+        return CatchUpResult.cutOverMeanwhile(
+            tenant.id(), "cut over; this follower stops following it", millisSince(start));
+      }
+      LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), e.getMessage());
+      return CatchUpResult.failed(tenant.id(), e.getMessage(), millisSince(start));
+    } catch (SQLException e) {
+      if (yielding && takenOver(e)) {
+        LOG.info("Catch-up of tenant {} taken over by another command", tenant.id());
+        return CatchUpResult.yielded(
+            tenant.id(),
+            "taken over by another catch-up or cutover (it ended this follower's sessions; what"
+                + " this pass applied past its last committed batch is rolled back and is applied"
+                + " by that command); this follower yields",
+            millisSince(start));
+      }
+      String message = e.getMessage() == null ? e.toString() : e.getMessage();
+      LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
+      return CatchUpResult.failed(tenant.id(), message, millisSince(start));
+    } catch (RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
       return CatchUpResult.failed(tenant.id(), message, millisSince(start));
     }
   }
 
+  /**
+   * An error from a session another command ended ({@code pg_terminate_backend}: SQLSTATE 57P01) or
+   * from a connection closed under it.
+   */
+  private static boolean takenOver(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException s
+          && s.getSQLState() != null
+          && (s.getSQLState().equals("57P01") || s.getSQLState().startsWith("08"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private CatchUpResult run(long start, BooleanSupplier stop) throws SQLException {
     CatchUpState state = CatchUpState.of(reportSchema);
     try (Connection targetConn = target.connect("tenantfold-catchup-" + tenant.id());
         Connection source = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
+      if (!claimed) {
+        // One reader per slot: the claim lives as long as this target session (SlotClaim).
+        SlotClaim.lock(targetConn, tenant.id(), !yielding);
+      }
+      state.ensure(targetConn);
       CatchUpState.Tenant recorded = recorded(state, targetConn);
       Map<String, TenantPartition> partitions = new LinkedHashMap<>();
       for (PlannedTable table : state.tables(targetConn, tenant.id())) {
@@ -165,7 +236,7 @@ public final class TenantCatchUp {
               + " run, a full reload with catch-up.mode = logical), then caught up");
     }
     if (recorded.cutOver()) {
-      throw new SQLException(
+      throw new CutOverAlready(
           "Cannot catch up tenant "
               + tenant.id()
               + ": it was cut over; its slot and publication are gone");
@@ -245,14 +316,9 @@ public final class TenantCatchUp {
               + " bytes)";
     }
     if (active) {
-      throw new SQLException(
-          "Cannot catch up tenant "
-              + tenant.id()
-              + ": replication slot "
-              + slot
-              + " is in use by another session (a catch-up or cutover of the tenant still"
-              + " running?); wait for it to end"
-              + (reason == null ? "" : " (and note: " + reason + ")"));
+      // Another reader (one whose target session is gone, or not Tenantfold's): take over from it,
+      // or, as a follower's pass, yield.
+      SlotClaim.freeSlot(source, tenant.id(), slot, !yielding);
     }
     if (reason != null) {
       SourceSlot.drop(source, tenant.id(), slot, recorded.publication());

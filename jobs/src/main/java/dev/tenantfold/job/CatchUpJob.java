@@ -55,6 +55,7 @@ public final class CatchUpJob {
       List<String> tenantIds, Optional<Duration> untilLag, BooleanSupplier stop, PrintStream out)
       throws InterruptedException {
     List<TenantConfig> active = new ArrayList<>(selected(tenantIds));
+    java.util.Set<String> yielding = new java.util.HashSet<>();
     boolean failed = false;
     while (true) {
       boolean allBelow = true;
@@ -62,8 +63,23 @@ public final class CatchUpJob {
         if (stop.getAsBoolean()) {
           break;
         }
-        TenantCatchUp catchUp = catchUpOf(tenant);
+        TenantCatchUp catchUp = catchUpOf(tenant).yielding();
         CatchUpResult result = scrubbed(catchUp.execute(stop));
+        if (result.cutOver()) {
+          // Cut over by another command: done, not failed.
+          out.println(result.describe());
+          active.remove(tenant);
+          continue;
+        }
+        if (result.yielded()) {
+          // Another catch-up or a cutover holds the tenant: try again next pass, say so once.
+          if (yielding.add(tenant.id())) {
+            out.println(result.describe());
+          }
+          allBelow = false;
+          continue;
+        }
+        yielding.remove(tenant.id());
         if (!result.caughtUp()) {
           out.println(result.describe());
           failed = true;
@@ -108,6 +124,16 @@ public final class CatchUpJob {
 
   /** Cuts {@code tenantId} over: exit 0 cut over, 3 mismatch (slot kept), 1 error. */
   public int cutover(String tenantId, PrintStream out) {
+    return cutover(tenantId, false, Optional.empty(), out);
+  }
+
+  /**
+   * As {@link #cutover(String, PrintStream)}, with {@code --freeze} (lock the tenant's {@code
+   * catch-up.freeze-roles} out of the source until the verdict) and {@code --max-freeze}.
+   */
+  public int cutover(
+      String tenantId, boolean freeze, Optional<Duration> maxFreeze, PrintStream out) {
+    Cutover.Options options = new Cutover.Options(freeze, maxFreeze);
     TenantConfig tenant = selected(List.of(tenantId)).get(0);
     CutoverResult result =
         new Cutover(
@@ -116,7 +142,7 @@ public final class CatchUpJob {
                 config.target().reportSchema(),
                 config.target().schemas(),
                 config.tenantColumn())
-            .execute();
+            .execute(options);
     out.println(Redaction.redactText(result.describe(), config.secrets()));
     return switch (result.verdict()) {
       case CUT_OVER -> ExitCode.OK;
