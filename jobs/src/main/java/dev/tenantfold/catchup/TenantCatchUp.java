@@ -341,34 +341,69 @@ public final class TenantCatchUp {
    * streaming), decoding at most that one transaction; consumes nothing.
    */
   public Duration lag() throws SQLException {
+    return lagNow().time();
+  }
+
+  /**
+   * A tenant's lag in bytes (the source's WAL position minus the slot's confirmed position: WAL the
+   * slot still holds to decode) and in time (see {@link #lag}).
+   */
+  public record Lag(long bytes, Duration time) {
+    /** {@code lag 1234 bytes, 0.4 s}. */
+    public String describe() {
+      return String.format("lag %d bytes, %.1f s", bytes, time.toMillis() / 1000.0);
+    }
+  }
+
+  /** The tenant's lag now, in bytes and in time ({@link Lag}). */
+  public Lag lagNow() throws SQLException {
     try (Connection targetConn = target.connect("tenantfold-catchup-lag-" + tenant.id());
         Connection source = tenant.jdbc().connect("tenantfold-catchup-lag-" + tenant.id())) {
       CatchUpState.Tenant recorded =
           CatchUpState.of(reportSchema).read(targetConn, tenant.id()).orElseThrow();
-      source.setAutoCommit(false);
+      long bytes;
       try (PreparedStatement ps =
           source.prepareStatement(
-              "SELECT data FROM pg_logical_slot_peek_binary_changes(?, NULL, 1, 'proto_version',"
-                  + " '1', 'publication_names', ?)")) {
-        ps.setFetchSize(1);
+              "SELECT greatest(pg_current_wal_lsn() - confirmed_flush_lsn, 0)::bigint FROM"
+                  + " pg_replication_slots WHERE slot_name = ?")) {
         ps.setString(1, recorded.slot());
-        ps.setString(2, recorded.publication());
         try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            PgOutput.Message message = PgOutput.decode(ByteBuffer.wrap(rs.getBytes(1)));
-            if (message instanceof PgOutput.Begin begin) {
-              Instant committed =
-                  POSTGRES_EPOCH.plus(begin.commitMicros(), java.time.temporal.ChronoUnit.MICROS);
-              Duration lag = Duration.between(committed, Instant.now());
-              return lag.isNegative() ? Duration.ZERO : lag;
-            }
+          if (!rs.next()) {
+            throw new SQLException("replication slot " + recorded.slot() + " is gone");
+          }
+          bytes = rs.getLong(1);
+        }
+      }
+      return new Lag(bytes, timeLag(source, recorded));
+    }
+  }
+
+  private static Duration timeLag(Connection source, CatchUpState.Tenant recorded)
+      throws SQLException {
+    source.setAutoCommit(false);
+    try (PreparedStatement ps =
+        source.prepareStatement(
+            "SELECT data FROM pg_logical_slot_peek_binary_changes(?, NULL, 1, 'proto_version',"
+                + " '1', 'publication_names', ?)")) {
+      ps.setFetchSize(1);
+      ps.setString(1, recorded.slot());
+      ps.setString(2, recorded.publication());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          PgOutput.Message message = PgOutput.decode(ByteBuffer.wrap(rs.getBytes(1)));
+          if (message instanceof PgOutput.Begin begin) {
+            Instant committed =
+                POSTGRES_EPOCH.plus(begin.commitMicros(), java.time.temporal.ChronoUnit.MICROS);
+            Duration lag = Duration.between(committed, Instant.now());
+            return lag.isNegative() ? Duration.ZERO : lag;
           }
         }
-      } finally {
-        source.rollback();
       }
-      return Duration.ZERO;
+    } finally {
+      source.rollback();
+      source.setAutoCommit(true);
     }
+    return Duration.ZERO;
   }
 
   /** PostgreSQL's timestamps count from 2000-01-01 UTC. */

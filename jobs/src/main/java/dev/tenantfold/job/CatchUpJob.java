@@ -35,9 +35,10 @@ public final class CatchUpJob {
   public int catchUp(List<String> tenantIds, PrintStream out) {
     List<CatchUpResult> results = new ArrayList<>();
     for (TenantConfig tenant : selected(tenantIds)) {
-      CatchUpResult result = catchUpOf(tenant).execute();
+      TenantCatchUp catchUp = catchUpOf(tenant);
+      CatchUpResult result = catchUp.execute();
       results.add(scrubbed(result));
-      out.println(scrubbed(result).describe());
+      out.println(scrubbed(result).describe() + lagText(catchUp, result));
     }
     return results.stream().allMatch(CatchUpResult::caughtUp) ? ExitCode.OK : ExitCode.ERROR;
   }
@@ -86,13 +87,17 @@ public final class CatchUpJob {
           active.remove(tenant);
           continue;
         }
-        if (result.transactions() > 0) {
-          out.println(result.describe());
+        if (result.transactions() > 0 && untilLag.isEmpty()) {
+          out.println(result.describe() + lagText(catchUp, result));
         }
         if (untilLag.isPresent() && !stop.getAsBoolean()) {
           Duration lag;
           try {
-            lag = catchUp.lag();
+            TenantCatchUp.Lag now = catchUp.lagNow();
+            lag = now.time();
+            if (result.transactions() > 0) {
+              out.println(result.describe() + "; " + now.describe());
+            }
           } catch (java.sql.SQLException e) {
             out.println(
                 "tenant "
@@ -149,6 +154,23 @@ public final class CatchUpJob {
       case MISMATCH -> ExitCode.VALIDATION_FAILED;
       case FAILED -> ExitCode.ERROR;
     };
+  }
+
+  /**
+   * {@code ; lag 1234 bytes, 0.4 s} after a pass that caught up: what its slot still holds now;
+   * {@code ; lag unknown (...)} when it cannot be read (another reader streams the slot).
+   */
+  private String lagText(TenantCatchUp catchUp, CatchUpResult result) {
+    if (!result.caughtUp()) {
+      return "";
+    }
+    try {
+      return "; " + catchUp.lagNow().describe();
+    } catch (java.sql.SQLException | RuntimeException e) {
+      return "; lag unknown ("
+          + Redaction.redactText(String.valueOf(e.getMessage()), config.secrets())
+          + ")";
+    }
   }
 
   private TenantCatchUp catchUpOf(TenantConfig tenant) {
