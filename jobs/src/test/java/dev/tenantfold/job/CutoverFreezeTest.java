@@ -123,6 +123,13 @@ class CutoverFreezeTest {
         .startsWith("1|")
         .contains("PUBLIC may connect to the source database " + db)
         .contains("REVOKE CONNECT ON DATABASE \"" + db + "\" FROM PUBLIC");
+    ByteArrayOutputStream plan = new ByteArrayOutputStream();
+    PlanJob.Outcome outcome =
+        new PlanJob(config, null)
+            .execute(new PrintStream(plan, true, StandardCharsets.UTF_8), Optional.empty());
+    assertThat(outcome.clean()).as("plan refuses what cutover --freeze would fail on").isFalse();
+    assertThat(plan.toString(StandardCharsets.UTF_8) + outcome.unreadable().values())
+        .contains("Cannot freeze tenant acme (catch-up.freeze-roles): PUBLIC may connect");
     TestPostgres.execute(url, "REVOKE CONNECT ON DATABASE " + db + " FROM PUBLIC");
     assertThat(mayConnect(url, role)).as("nothing was revoked").isTrue();
 
