@@ -22,10 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One reader per slot (docs/catch-up.md): a {@code cutover} that finds a {@code catch-up --follow}
- * streaming the tenant's slot takes over (ends the follower's sessions, waits until the slot is
- * free) instead of failing on "slot is active"; the follower yields, sees the tenant cut over, and
- * exits 0 without a stack trace.
+ * One reader per slot (docs/catch-up.md): a second {@code catch-up}, then a {@code cutover}, that
+ * finds a {@code catch-up --follow} streaming the tenant's slot takes over (ends the follower's
+ * sessions, waits until the slot is free) instead of failing on "slot is active"; the follower
+ * yields, resumes after the catch-up, sees the tenant cut over, and exits 0 without a stack trace.
  */
 class CatchUpHandOverTest {
   private static final SparkSession spark = LocalSpark.session();
@@ -33,7 +33,7 @@ class CatchUpHandOverTest {
   @TempDir Path dir;
 
   @Test
-  void aCutoverTakesOverFromARunningFollowerWhichYieldsThenEnds() throws Exception {
+  void aCatchUpThenACutoverTakeOverFromARunningFollowerWhichYieldsThenEnds() throws Exception {
     String acme = TestPostgres.createDatabase("catchup_handover");
     TestPostgres.execute(acme, CatchUpTest.SCHEMA);
     String warehouse = Fixtures.emptyWarehouse();
@@ -50,36 +50,28 @@ class CatchUpHandOverTest {
     Process follower =
         ChildJvm.tenantfold(log, "catch-up", "--config", file.toString(), "--follow");
     try {
-      String verdict;
-      try (Connection lock = TestPostgres.connect(warehouse);
-          Statement st = lock.createStatement()) {
-        // Holds the follower mid-pass: its slot streams, its apply waits for this lock.
-        lock.setAutoCommit(false);
-        st.execute("LOCK TABLE public.scratch IN EXCLUSIVE MODE");
-        TestPostgres.execute(acme, "INSERT INTO scratch VALUES (3001, 'while following')");
-        String waiting =
-            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT"
-                + " l.granted AND a.application_name = 'tenantfold-catchup-acme'";
-        await(
-            "the follower streams the slot and waits to apply",
-            follower,
-            () ->
-                RowSets.count(
-                            acme,
-                            "SELECT count(*) FROM pg_replication_slots WHERE slot_name ="
-                                + " 'tenantfold_acme' AND active")
-                        == 1
-                    && RowSets.count(warehouse, waiting) == 1);
-        CompletableFuture<String> cutover =
-            CompletableFuture.supplyAsync(
-                () -> CatchUpTest.cutover(new CatchUpJob(config), "acme"));
-        await(
-            "the cutover ended the follower's target session",
-            follower,
-            () -> RowSets.count(warehouse, waiting) == 0 || cutover.isDone());
-        lock.rollback();
-        verdict = cutover.get(2, TimeUnit.MINUTES);
-      }
+      // A second catch-up takes over; the follower yields, then resumes after it.
+      String second =
+          takeOverMidPass(
+              acme, warehouse, follower, 3001, () -> CatchUpTest.run(new CatchUpJob(config)));
+      assertThat(second).as("the second catch-up").startsWith("0|");
+      TestPostgres.execute(acme, "INSERT INTO scratch VALUES (3002, 'after the hand-over')");
+      await(
+          "the follower resumed after the second catch-up",
+          follower,
+          () ->
+              RowSets.count(
+                      warehouse,
+                      "SELECT count(*) FROM public.scratch WHERE tenant_id = 'acme' AND id = 3002")
+                  == 1);
+      // A cutover takes over; the follower yields, sees the tenant cut over, and ends.
+      String verdict =
+          takeOverMidPass(
+              acme,
+              warehouse,
+              follower,
+              3003,
+              () -> CatchUpTest.cutover(new CatchUpJob(config), "acme"));
       assertThat(verdict).as("cutover").startsWith("0|").contains("CUT OVER");
       assertThat(follower.waitFor(2, TimeUnit.MINUTES))
           .as("the follower ends once its tenant is cut over")
@@ -101,6 +93,46 @@ class CatchUpHandOverTest {
                 "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"))
         .as("the cutover dropped the slot it took over")
         .isZero();
+  }
+
+  /**
+   * Holds the follower mid-pass (its slot streams, its apply waits for a lock on the target's
+   * table), runs {@code command} beside it, releases the lock once the command ended the follower's
+   * target session, and returns the command's output.
+   */
+  private static String takeOverMidPass(
+      String acme,
+      String warehouse,
+      Process follower,
+      int id,
+      java.util.function.Supplier<String> command)
+      throws Exception {
+    try (Connection lock = TestPostgres.connect(warehouse);
+        Statement st = lock.createStatement()) {
+      lock.setAutoCommit(false);
+      st.execute("LOCK TABLE public.scratch IN EXCLUSIVE MODE");
+      TestPostgres.execute(acme, "INSERT INTO scratch VALUES (" + id + ", 'while following')");
+      String waiting =
+          "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT"
+              + " l.granted AND a.application_name = 'tenantfold-catchup-acme'";
+      await(
+          "the follower streams the slot and waits to apply",
+          follower,
+          () ->
+              RowSets.count(
+                          acme,
+                          "SELECT count(*) FROM pg_replication_slots WHERE slot_name ="
+                              + " 'tenantfold_acme' AND active")
+                      == 1
+                  && RowSets.count(warehouse, waiting) == 1);
+      CompletableFuture<String> result = CompletableFuture.supplyAsync(command);
+      await(
+          "the command ended the follower's target session",
+          follower,
+          () -> RowSets.count(warehouse, waiting) == 0 || result.isDone());
+      lock.rollback();
+      return result.get(2, TimeUnit.MINUTES);
+    }
   }
 
   private static void await(String what, Process child, BooleanSupplier done)
