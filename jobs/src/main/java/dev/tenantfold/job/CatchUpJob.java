@@ -140,6 +140,14 @@ public final class CatchUpJob {
       String tenantId, boolean freeze, Optional<Duration> maxFreeze, PrintStream out) {
     Cutover.Options options = new Cutover.Options(freeze, maxFreeze);
     TenantConfig tenant = selected(List.of(tenantId)).get(0);
+    if (freeze && tenant.catchUp().freezeRoles().isEmpty()) {
+      throw new ConfigError(
+          "cutover --freeze of tenant "
+              + tenantId
+              + " needs tenants[].catch-up.freeze-roles: the roles its application connects as"
+              + " (e.g. [acme_app]); or stop the application yourself and cut over without"
+              + " --freeze");
+    }
     CutoverResult result =
         new Cutover(
                 tenant,

@@ -187,6 +187,23 @@ class CutoverFreezeTest {
   }
 
   @Test
+  void freezeWithoutRolesIsAConfigurationError() {
+    TenantfoldConfig config =
+        CatchUpTest.acmeOnly(
+            "jdbc:postgresql://t/w", dir, "jdbc:postgresql://h/acme", "mode = logical");
+    assertThatThrownBy(
+            () ->
+                new CatchUpJob(config)
+                    .cutover(
+                        "acme",
+                        true,
+                        Optional.empty(),
+                        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)))
+        .isInstanceOf(dev.tenantfold.config.ConfigError.class)
+        .hasMessageContaining("needs tenants[].catch-up.freeze-roles");
+  }
+
+  @Test
   void aFrozenCutoverKilledIsUndoneByCleanupOrByTheNextCutover() throws Exception {
     String role = "freeze_kill_app";
     String url = source("cutover_freeze_kill", role);
