@@ -23,8 +23,35 @@ public record CatchUpResult(
     return new CatchUpResult(tenantId, "", "", 0, Map.of(), millis, Optional.of(message));
   }
 
+  /** Marks a pass that left the tenant to another command (a follower yields, not fails). */
+  static final String YIELDED = "(yielded) ";
+
+  /** Marks a pass that found the tenant cut over meanwhile (a follower stops following it). */
+  static final String CUT_OVER = "(cut over) ";
+
+  static CatchUpResult yielded(String tenantId, String message, long millis) {
+    return failed(tenantId, YIELDED + message, millis);
+  }
+
+  static CatchUpResult cutOverMeanwhile(String tenantId, String message, long millis) {
+    return failed(tenantId, CUT_OVER + message, millis);
+  }
+
   public boolean caughtUp() {
     return error.isEmpty();
+  }
+
+  /**
+   * Another {@code catch-up} or {@code cutover} holds the tenant, or took it over from this pass: a
+   * follower tries again on its next pass.
+   */
+  public boolean yielded() {
+    return error.isPresent() && error.get().startsWith(YIELDED);
+  }
+
+  /** The tenant was cut over (by another command): there is nothing more to follow. */
+  public boolean cutOver() {
+    return error.isPresent() && error.get().startsWith(CUT_OVER);
   }
 
   /** Rows inserted, updated or deleted and tables truncated. */
@@ -39,6 +66,12 @@ public record CatchUpResult(
 
   /** One line for the terminal. */
   public String describe() {
+    if (yielded()) {
+      return "tenant " + tenantId + ": " + error.get().substring(YIELDED.length());
+    }
+    if (cutOver()) {
+      return "tenant " + tenantId + ": " + error.get().substring(CUT_OVER.length());
+    }
     if (error.isPresent()) {
       return "tenant " + tenantId + ": FAILED: " + error.get();
     }

@@ -148,6 +148,32 @@ public final class CatchUpState {
               + table("catchup_changed_keys")
               + " (tenant_id text NOT NULL, table_name text NOT NULL, key text[] NOT NULL, PRIMARY"
               + " KEY (tenant_id, table_name, key))");
+      // Row counts carried from the base copy (docs/catch-up.md): the inserts minus deletes applied
+      // since, or since the last TRUNCATE (rows_reset), written with the applied rows.
+      // Only when missing: ALTER TABLE locks the table, and ensure runs at every catch-up pass.
+      boolean carried;
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass("
+                  + Sql.literal(table("catchup_tables"))
+                  + ") AND attname = 'rows_reset' AND NOT attisdropped")) {
+        rs.next();
+        carried = rs.getInt(1) > 0;
+      }
+      if (!carried) {
+        st.execute(
+            "ALTER TABLE "
+                + table("catchup_tables")
+                + " ADD COLUMN IF NOT EXISTS rows_delta bigint NOT NULL DEFAULT 0, ADD COLUMN IF"
+                + " NOT EXISTS rows_reset boolean NOT NULL DEFAULT false");
+      }
+      // What cutover --freeze revoked on the source, recorded before it revokes (Freeze).
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + table("catchup_freeze")
+              + " (tenant_id text NOT NULL, role_name text NOT NULL, database_name text NOT NULL,"
+              + " grantable boolean NOT NULL, frozen_at timestamptz NOT NULL DEFAULT now(),"
+              + " PRIMARY KEY (tenant_id, role_name))");
       conn.commit();
     } catch (SQLException | RuntimeException e) {
       conn.rollback();
@@ -417,9 +443,144 @@ public final class CatchUpState {
     }
   }
 
+  /**
+   * Adds {@code delta} rows to the carried count of {@code table} (after emptying it first when
+   * {@code reset}: a TRUNCATE): call inside the transaction that applied the changes.
+   */
+  void carryRows(Connection conn, String tenantId, String table, boolean reset, long delta)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE "
+                + table("catchup_tables")
+                + " SET rows_delta = CASE WHEN ? THEN 0 ELSE rows_delta END + ?, rows_reset ="
+                + " rows_reset OR ? WHERE tenant_id = ? AND table_name = ?")) {
+      ps.setBoolean(1, reset);
+      ps.setLong(2, delta);
+      ps.setBoolean(3, reset);
+      ps.setString(4, tenantId);
+      ps.setString(5, table);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Each table's row count carried from the base copy: the rows {@code published} (the base copy's
+   * published counts, by table) plus the inserts minus the deletes applied since, or only those
+   * since the last TRUNCATE.
+   */
+  public java.util.Map<String, Long> carriedRows(
+      Connection conn, String tenantId, java.util.Map<String, Long> published) throws SQLException {
+    java.util.Map<String, Long> out = new java.util.TreeMap<>();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT table_name, rows_delta, rows_reset FROM "
+                + table("catchup_tables")
+                + " WHERE tenant_id = ?")) {
+      ps.setString(1, tenantId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long base = rs.getBoolean(3) ? 0 : published.getOrDefault(rs.getString(1), 0L);
+          out.put(rs.getString(1), base + rs.getLong(2));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Records what a freeze is about to revoke (committed before it revokes). */
+  void recordFreeze(Connection conn, String tenantId, List<Freeze.Grant> grants)
+      throws SQLException {
+    ensure(conn);
+    boolean auto = conn.getAutoCommit();
+    conn.setAutoCommit(false);
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + table("catchup_freeze")
+                + " (tenant_id, role_name, database_name, grantable) VALUES (?, ?, ?, ?) ON"
+                + " CONFLICT (tenant_id, role_name) DO UPDATE SET grantable = EXCLUDED.grantable"
+                + " OR "
+                + table("catchup_freeze")
+                + ".grantable")) {
+      for (Freeze.Grant g : grants) {
+        ps.setString(1, tenantId);
+        ps.setString(2, g.role());
+        ps.setString(3, g.database());
+        ps.setBoolean(4, g.grantable());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+      conn.commit();
+    } catch (SQLException | RuntimeException e) {
+      conn.rollback();
+      throw e;
+    } finally {
+      conn.setAutoCommit(auto);
+    }
+  }
+
+  /** Forgets the tenant's freeze record (its grants are back). */
+  void forgetFreeze(Connection conn, String tenantId) throws SQLException {
+    boolean auto = conn.getAutoCommit();
+    conn.setAutoCommit(true);
+    try (PreparedStatement ps =
+        conn.prepareStatement("DELETE FROM " + table("catchup_freeze") + " WHERE tenant_id = ?")) {
+      ps.setString(1, tenantId);
+      ps.executeUpdate();
+    } finally {
+      conn.setAutoCommit(auto);
+    }
+  }
+
+  /** The grants a freeze of the tenant revoked and did not grant back yet. */
+  List<Freeze.Grant> frozen(Connection conn, String tenantId) throws SQLException {
+    List<Freeze.Grant> out = new ArrayList<>();
+    if (!exists(conn, "catchup_freeze")) {
+      return out;
+    }
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT role_name, database_name, grantable FROM "
+                + table("catchup_freeze")
+                + " WHERE tenant_id = ? ORDER BY role_name")) {
+      ps.setString(1, tenantId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Freeze.Grant(rs.getString(1), rs.getString(2), rs.getBoolean(3)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Every tenant with recorded catch-up state (cleanup walks them). */
+  public List<Tenant> all(Connection conn) throws SQLException {
+    List<Tenant> out = new ArrayList<>();
+    if (!exists(conn)) {
+      return out;
+    }
+    List<String> ids = new ArrayList<>();
+    try (Statement st = conn.createStatement();
+        ResultSet rs =
+            st.executeQuery("SELECT tenant_id FROM " + table("catchup_state") + " ORDER BY 1")) {
+      while (rs.next()) {
+        ids.add(rs.getString(1));
+      }
+    }
+    for (String id : ids) {
+      read(conn, id).ifPresent(out::add);
+    }
+    return out;
+  }
+
   private boolean exists(Connection conn) throws SQLException {
+    return exists(conn, "catchup_state");
+  }
+
+  private boolean exists(Connection conn, String name) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-      ps.setString(1, table("catchup_state"));
+      ps.setString(1, table(name));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getBoolean(1);

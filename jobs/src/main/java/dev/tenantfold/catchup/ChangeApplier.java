@@ -53,6 +53,7 @@ final class ChangeApplier {
   private boolean pendingExpectsRows;
   private int pendingCount;
   private final Map<String, Long> counts = new HashMap<>();
+  private final RowCounts rowCounts = new RowCounts();
 
   /**
    * The base copy is at a later point than the slot's start (a restored copy, a snapshot export):
@@ -168,6 +169,7 @@ final class ChangeApplier {
     Bound b = bound(m.relation());
     upsert(b, planned(b, m.row()));
     count("inserts");
+    rowCounts.inserted(b.partition().table().key());
   }
 
   void update(PgOutput.Update m) throws SQLException {
@@ -223,6 +225,7 @@ final class ChangeApplier {
     addDelete(b.partition().deleteSql(), key);
     changed(b, key);
     count("deletes");
+    rowCounts.deleted(b.partition().table().key());
   }
 
   /** Empties the tenant's partition of each truncated table (never another tenant's rows). */
@@ -231,6 +234,7 @@ final class ChangeApplier {
       Bound b = bound(id);
       add(b.partition().emptySql(), List.of(), false);
       count("truncates");
+      rowCounts.truncated(b.partition().table().key());
     }
   }
 
@@ -238,6 +242,7 @@ final class ChangeApplier {
   void flush() throws SQLException {
     flushPending();
     flushKeys();
+    rowCounts.flush(target, state, tenantId);
   }
 
   private void flushKeys() throws SQLException {
@@ -269,6 +274,7 @@ final class ChangeApplier {
     pendingRowUpdates.clear();
     pendingValues.clear();
     changedKeys.clear();
+    rowCounts.discard();
   }
 
   void close() {

@@ -8,17 +8,20 @@ import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.load.TargetDdl;
+import dev.tenantfold.report.ReportStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,25 +60,113 @@ public final class Cutover {
     this.tenantColumn = tenantColumn;
   }
 
+  /**
+   * How the cutover runs: {@code freeze} locks the application roles out of the source for its
+   * duration ({@link Freeze}); past {@code maxFreeze} from the start without a verdict it undoes
+   * the freeze and fails, cutting nothing over.
+   */
+  public record Options(boolean freeze, Optional<Duration> maxFreeze) {
+    public static Options none() {
+      return new Options(false, Optional.empty());
+    }
+  }
+
   public CutoverResult execute() {
+    return execute(Options.none());
+  }
+
+  public CutoverResult execute(Options options) {
     long start = System.nanoTime();
+    long deadline = options.maxFreeze().map(d -> start + d.toNanos()).orElse(Long.MAX_VALUE);
+    BooleanSupplier expired = () -> System.nanoTime() - deadline > 0;
+    List<String> notes = new ArrayList<>();
+    CatchUpState state = CatchUpState.of(reportSchema);
+    try (Connection claim = target.connect("tenantfold-cutover-claim-" + tenant.id())) {
+      state.ensure(claim);
+      // One reader per slot: a follower or catch-up of the tenant is taken over (SlotClaim).
+      SlotClaim.lock(claim, tenant.id(), true);
+      // A cutover killed while frozen left its grants recorded: give them back first.
+      notes.addAll(Freeze.restoreRecorded(tenant, claim, state));
+      Freeze freeze = null;
+      CutoverResult result;
+      try {
+        if (options.freeze()) {
+          freeze = Freeze.apply(tenant, claim, state, expired);
+        }
+        result = drainAndVerify(start, expired, options, state);
+      } catch (SQLException | RuntimeException e) {
+        result = failure(e, Optional.empty(), start);
+      }
+      if (freeze != null) {
+        try {
+          freeze.close();
+        } catch (SQLException | RuntimeException e) {
+          notes.add("WARNING: " + e.getMessage());
+        }
+        notes.add(freeze.describe());
+      }
+      return result.withNotes(notes);
+    } catch (SQLException | RuntimeException e) {
+      return failure(e, Optional.empty(), start).withNotes(notes);
+    }
+  }
+
+  private CutoverResult failure(Throwable e, Optional<CatchUpResult> drain, long start) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    LOG.error("Cutover of tenant {} failed: {}", tenant.id(), message);
+    return CutoverResult.failed(tenant.id(), drain, message, millisSince(start));
+  }
+
+  /** The freeze lasted past --max-freeze: nothing is cut over. */
+  private static final class FreezeExpired extends SQLException {
+    FreezeExpired(String tenantId, Duration max) {
+      super(
+          "the cutover of tenant "
+              + tenantId
+              + " did not reach its verdict within --max-freeze "
+              + max.toMillis() / 1000.0
+              + " s: the freeze is undone and nothing was cut over (slot kept); catch up closer"
+              + " first (tenantfold catch-up --until-lag 5s), then cut over again");
+    }
+  }
+
+  private CutoverResult drainAndVerify(
+      long start, BooleanSupplier expired, Options options, CatchUpState state)
+      throws SQLException {
+    Runnable check =
+        () -> {
+          if (expired.getAsBoolean()) {
+            throw new FreezeExpiredUnchecked(
+                new FreezeExpired(tenant.id(), options.maxFreeze().orElseThrow()));
+          }
+        };
     CatchUpResult drain =
-        new TenantCatchUp(tenant, target, reportSchema, schemas, tenantColumn).execute();
+        new TenantCatchUp(tenant, target, reportSchema, schemas, tenantColumn)
+            .claimed()
+            .execute(expired);
     if (!drain.caughtUp()) {
       return CutoverResult.failed(
           tenant.id(), Optional.of(drain), drain.error().orElseThrow(), millisSince(start));
     }
     try {
-      return verify(drain, start);
+      check.run();
+      return verify(drain, start, state, check);
+    } catch (FreezeExpiredUnchecked e) {
+      return CutoverResult.failed(
+          tenant.id(), Optional.of(drain), e.getCause().getMessage(), millisSince(start));
     } catch (SQLException | RuntimeException e) {
-      String message = e.getMessage() == null ? e.toString() : e.getMessage();
-      LOG.error("Cutover of tenant {} failed: {}", tenant.id(), message);
-      return CutoverResult.failed(tenant.id(), Optional.of(drain), message, millisSince(start));
+      return failure(e, Optional.of(drain), start);
     }
   }
 
-  private CutoverResult verify(CatchUpResult drain, long start) throws SQLException {
-    CatchUpState state = CatchUpState.of(reportSchema);
+  private static final class FreezeExpiredUnchecked extends RuntimeException {
+    FreezeExpiredUnchecked(FreezeExpired cause) {
+      super(cause);
+    }
+  }
+
+  private CutoverResult verify(CatchUpResult drain, long start, CatchUpState state, Runnable check)
+      throws SQLException {
     try (Connection targetConn = target.connect("tenantfold-cutover-" + tenant.id());
         Connection source = tenant.jdbc().connect("tenantfold-cutover-" + tenant.id())) {
       CatchUpState.Tenant recorded = state.read(targetConn, tenant.id()).orElseThrow();
@@ -84,23 +175,36 @@ public final class Cutover {
       for (PlannedTable table : state.tables(targetConn, tenant.id())) {
         TenantPartition partition =
             TenantPartition.find(targetConn, schemas, table, tenantColumn, tenant.id());
-        keys += compareChangedKeys(state, source, targetConn, partition, differences);
-        long sourceRows = count(source, sourceRelation(source, table));
-        long targetRows = count(targetConn, partition.relation());
-        if (sourceRows != targetRows) {
-          differences.add(
-              "table "
-                  + table.key()
-                  + ": "
-                  + sourceRows
-                  + " rows in the source, "
-                  + targetRows
-                  + " in the target");
-        }
+        keys += compareChangedKeys(state, source, targetConn, partition, differences, check);
       }
+      // Row counts carried from the validated base copy by the applied inserts and deletes: no
+      // count(*) on either side, so the freeze does not grow with the tenant's size.
+      Map<String, Long> published = new HashMap<>();
+      new ReportStore(reportSchema)
+          .publishedByTable(targetConn, tenant.id())
+          .forEach((t, p) -> published.put(t, p.rows()));
+      Map<String, Long> carried = state.carriedRows(targetConn, tenant.id(), published);
+      carried.forEach(
+          (t, n) -> {
+            if (n < 0) {
+              differences.add(
+                  "table "
+                      + t
+                      + ": the base copy's rows plus the inserts minus the deletes applied since"
+                      + " is "
+                      + n
+                      + ", below zero: the target's state does not follow the source's");
+            }
+          });
       if (unlisted > 0) {
         differences.add("... and " + unlisted + " more keys differ");
       }
+      List<String> counts =
+          List.of(
+              "rows carried from the base copy: "
+                  + carried.entrySet().stream()
+                      .map(e -> e.getKey() + " " + e.getValue())
+                      .collect(Collectors.joining(", ")));
       if (!differences.isEmpty()) {
         return new CutoverResult(
             tenant.id(),
@@ -110,8 +214,11 @@ public final class Cutover {
             differences,
             List.of(),
             millisSince(start),
-            Optional.empty());
+            Optional.empty(),
+            counts);
       }
+      // The last moment --max-freeze can still undo everything: past it, the slot is dropped.
+      check.run();
       List<String> sequences =
           moveSequences(source, targetConn, state.tables(targetConn, tenant.id()));
       dropSlotAndPublication(source, recorded);
@@ -126,7 +233,8 @@ public final class Cutover {
           List.of(),
           sequences,
           millisSince(start),
-          Optional.empty());
+          Optional.empty(),
+          counts);
     }
   }
 
@@ -139,7 +247,8 @@ public final class Cutover {
       Connection source,
       Connection targetConn,
       TenantPartition partition,
-      List<String> differences)
+      List<String> differences,
+      Runnable check)
       throws SQLException {
     PlannedTable table = partition.table();
     long compared = 0;
@@ -160,6 +269,7 @@ public final class Cutover {
         while (rs.next()) {
           batch.add(rs.getString(1));
           if (batch.size() == KEYS_PER_QUERY) {
+            check.run();
             compared += compareBatch(source, reader, partition, batch, differences);
             batch.clear();
           }
@@ -262,14 +372,6 @@ public final class Cutover {
         rs.next();
         return "p".equals(rs.getString(1)) ? relation : "ONLY " + relation;
       }
-    }
-  }
-
-  private static long count(Connection conn, String relation) throws SQLException {
-    try (Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + relation)) {
-      rs.next();
-      return rs.getLong(1);
     }
   }
 

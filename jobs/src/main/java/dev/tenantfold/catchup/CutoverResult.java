@@ -15,10 +15,20 @@ public record CutoverResult(
     List<String> differences,
     List<String> sequences,
     long freezeMillis,
-    Optional<String> error) {
+    Optional<String> error,
+    List<String> notes) {
   public CutoverResult {
     differences = List.copyOf(differences);
     sequences = List.copyOf(sequences);
+    notes = List.copyOf(notes);
+  }
+
+  /** This result with {@code more} lines to print after the verdict (the freeze, counts). */
+  public CutoverResult withNotes(List<String> more) {
+    List<String> all = new java.util.ArrayList<>(notes);
+    all.addAll(more);
+    return new CutoverResult(
+        tenantId, verdict, drain, keysChecked, differences, sequences, freezeMillis, error, all);
   }
 
   /** How a cutover ended. */
@@ -31,7 +41,15 @@ public record CutoverResult(
   static CutoverResult failed(
       String tenantId, Optional<CatchUpResult> drain, String message, long millis) {
     return new CutoverResult(
-        tenantId, Verdict.FAILED, drain, 0, List.of(), List.of(), millis, Optional.of(message));
+        tenantId,
+        Verdict.FAILED,
+        drain,
+        0,
+        List.of(),
+        List.of(),
+        millis,
+        Optional.of(message),
+        List.of());
   }
 
   /** Lines for the terminal. */
@@ -42,7 +60,7 @@ public record CutoverResult(
       case CUT_OVER ->
           text.append(
               String.format(
-                  "tenant %s: CUT OVER: %d changed keys and every table's row count match the"
+                  "tenant %s: CUT OVER: the %d keys changed since the base copy match the"
                       + " source; %d sequences moved past the source's; slot and publication"
                       + " dropped",
                   tenantId, keysChecked, sequences.size()));
@@ -56,6 +74,7 @@ public record CutoverResult(
       }
       case FAILED -> text.append("tenant " + tenantId + ": FAILED: " + error.orElse(""));
     }
+    notes.forEach(n -> text.append('\n').append(n));
     text.append(String.format("%nFreeze window: %.1f s", freezeMillis / 1000.0));
     return text.toString();
   }

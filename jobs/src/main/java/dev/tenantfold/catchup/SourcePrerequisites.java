@@ -167,6 +167,7 @@ public final class SourcePrerequisites {
       publishable.add(table);
     }
     problems.addAll(publicationProblems(conn, prefix, config.publication(), publishable));
+    problems.addAll(Freeze.problems(conn, tenantId, config.freezeRoles()));
     return problems;
   }
 

@@ -51,6 +51,12 @@ public final class TenantCatchUp {
   private final SchemaMap schemas;
   private final String tenantColumn;
 
+  /** A follower's pass: leaves a tenant held by another command instead of taking it over. */
+  private boolean yielding;
+
+  /** The caller holds the tenant's claim already (a cutover): do not take it again. */
+  private boolean claimed;
+
   public TenantCatchUp(
       TenantConfig tenant,
       JdbcEndpoint target,
@@ -62,6 +68,29 @@ public final class TenantCatchUp {
     this.reportSchema = reportSchema;
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
+  }
+
+  /**
+   * As a {@code catch-up --follow} pass: when another catch-up or cutover holds the tenant, the
+   * pass yields ({@link CatchUpResult#yielded}) instead of taking over, and a tenant found cut over
+   * ends as {@link CatchUpResult#cutOver}.
+   */
+  public TenantCatchUp yielding() {
+    this.yielding = true;
+    return this;
+  }
+
+  /** Inside a cutover, which holds the tenant's claim ({@link SlotClaim}) itself. */
+  TenantCatchUp claimed() {
+    this.claimed = true;
+    return this;
+  }
+
+  /** The tenant was cut over: nothing more to catch up. */
+  static final class CutOverAlready extends SQLException {
+    CutOverAlready(String message) {
+      super(message);
+    }
   }
 
   /** Applies every change committed on the source before now; the result says how it ended. */
@@ -77,17 +106,59 @@ public final class TenantCatchUp {
     long start = System.nanoTime();
     try {
       return run(start, stop);
-    } catch (SQLException | RuntimeException e) {
+    } catch (SlotClaim.Busy e) {
+      return CatchUpResult.yielded(tenant.id(), e.getMessage(), millisSince(start));
+    } catch (CutOverAlready e) {
+      if (yielding) {
+        return CatchUpResult.cutOverMeanwhile(
+            tenant.id(), "cut over; this follower stops following it", millisSince(start));
+      }
+      LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), e.getMessage());
+      return CatchUpResult.failed(tenant.id(), e.getMessage(), millisSince(start));
+    } catch (SQLException e) {
+      if (yielding && takenOver(e)) {
+        LOG.info("Catch-up of tenant {} taken over by another command", tenant.id());
+        return CatchUpResult.yielded(
+            tenant.id(),
+            "taken over by another catch-up or cutover (it ended this follower's sessions; what"
+                + " this pass applied past its last committed batch is rolled back and is applied"
+                + " by that command); this follower yields",
+            millisSince(start));
+      }
+      String message = e.getMessage() == null ? e.toString() : e.getMessage();
+      LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
+      return CatchUpResult.failed(tenant.id(), message, millisSince(start));
+    } catch (RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
       return CatchUpResult.failed(tenant.id(), message, millisSince(start));
     }
   }
 
+  /**
+   * An error from a session another command ended ({@code pg_terminate_backend}: SQLSTATE 57P01) or
+   * from a connection closed under it.
+   */
+  private static boolean takenOver(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException s
+          && s.getSQLState() != null
+          && (s.getSQLState().equals("57P01") || s.getSQLState().startsWith("08"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private CatchUpResult run(long start, BooleanSupplier stop) throws SQLException {
     CatchUpState state = CatchUpState.of(reportSchema);
     try (Connection targetConn = target.connect("tenantfold-catchup-" + tenant.id());
         Connection source = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
+      if (!claimed) {
+        // One reader per slot: the claim lives as long as this target session (SlotClaim).
+        SlotClaim.lock(targetConn, tenant.id(), !yielding);
+      }
+      state.ensure(targetConn);
       CatchUpState.Tenant recorded = recorded(state, targetConn);
       Map<String, TenantPartition> partitions = new LinkedHashMap<>();
       for (PlannedTable table : state.tables(targetConn, tenant.id())) {
@@ -176,7 +247,7 @@ public final class TenantCatchUp {
               + " run, a full reload with catch-up.mode = logical), then caught up");
     }
     if (recorded.cutOver()) {
-      throw new SQLException(
+      throw new CutOverAlready(
           "Cannot catch up tenant "
               + tenant.id()
               + ": it was cut over; its slot and publication are gone");
@@ -256,14 +327,9 @@ public final class TenantCatchUp {
               + " bytes)";
     }
     if (active) {
-      throw new SQLException(
-          "Cannot catch up tenant "
-              + tenant.id()
-              + ": replication slot "
-              + slot
-              + " is in use by another session (a catch-up or cutover of the tenant still"
-              + " running?); wait for it to end"
-              + (reason == null ? "" : " (and note: " + reason + ")"));
+      // Another reader (one whose target session is gone, or not Tenantfold's): take over from it,
+      // or, as a follower's pass, yield.
+      SlotClaim.freeSlot(source, tenant.id(), slot, !yielding);
     }
     if (reason != null) {
       SourceSlot.drop(source, tenant.id(), slot, recorded.publication());
@@ -286,34 +352,69 @@ public final class TenantCatchUp {
    * streaming), decoding at most that one transaction; consumes nothing.
    */
   public Duration lag() throws SQLException {
+    return lagNow().time();
+  }
+
+  /**
+   * A tenant's lag in bytes (the source's WAL position minus the slot's confirmed position: WAL the
+   * slot still holds to decode) and in time (see {@link #lag}).
+   */
+  public record Lag(long bytes, Duration time) {
+    /** {@code lag 1234 bytes, 0.4 s}. */
+    public String describe() {
+      return String.format("lag %d bytes, %.1f s", bytes, time.toMillis() / 1000.0);
+    }
+  }
+
+  /** The tenant's lag now, in bytes and in time ({@link Lag}). */
+  public Lag lagNow() throws SQLException {
     try (Connection targetConn = target.connect("tenantfold-catchup-lag-" + tenant.id());
         Connection source = tenant.jdbc().connect("tenantfold-catchup-lag-" + tenant.id())) {
       CatchUpState.Tenant recorded =
           CatchUpState.of(reportSchema).read(targetConn, tenant.id()).orElseThrow();
-      source.setAutoCommit(false);
+      long bytes;
       try (PreparedStatement ps =
           source.prepareStatement(
-              "SELECT data FROM pg_logical_slot_peek_binary_changes(?, NULL, 1, 'proto_version',"
-                  + " '1', 'publication_names', ?)")) {
-        ps.setFetchSize(1);
+              "SELECT greatest(pg_current_wal_lsn() - confirmed_flush_lsn, 0)::bigint FROM"
+                  + " pg_replication_slots WHERE slot_name = ?")) {
         ps.setString(1, recorded.slot());
-        ps.setString(2, recorded.publication());
         try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            PgOutput.Message message = PgOutput.decode(ByteBuffer.wrap(rs.getBytes(1)));
-            if (message instanceof PgOutput.Begin begin) {
-              Instant committed =
-                  POSTGRES_EPOCH.plus(begin.commitMicros(), java.time.temporal.ChronoUnit.MICROS);
-              Duration lag = Duration.between(committed, Instant.now());
-              return lag.isNegative() ? Duration.ZERO : lag;
-            }
+          if (!rs.next()) {
+            throw new SQLException("replication slot " + recorded.slot() + " is gone");
+          }
+          bytes = rs.getLong(1);
+        }
+      }
+      return new Lag(bytes, timeLag(source, recorded));
+    }
+  }
+
+  private static Duration timeLag(Connection source, CatchUpState.Tenant recorded)
+      throws SQLException {
+    source.setAutoCommit(false);
+    try (PreparedStatement ps =
+        source.prepareStatement(
+            "SELECT data FROM pg_logical_slot_peek_binary_changes(?, NULL, 1, 'proto_version',"
+                + " '1', 'publication_names', ?)")) {
+      ps.setFetchSize(1);
+      ps.setString(1, recorded.slot());
+      ps.setString(2, recorded.publication());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          PgOutput.Message message = PgOutput.decode(ByteBuffer.wrap(rs.getBytes(1)));
+          if (message instanceof PgOutput.Begin begin) {
+            Instant committed =
+                POSTGRES_EPOCH.plus(begin.commitMicros(), java.time.temporal.ChronoUnit.MICROS);
+            Duration lag = Duration.between(committed, Instant.now());
+            return lag.isNegative() ? Duration.ZERO : lag;
           }
         }
-      } finally {
-        source.rollback();
       }
-      return Duration.ZERO;
+    } finally {
+      source.rollback();
+      source.setAutoCommit(true);
     }
+    return Duration.ZERO;
   }
 
   /** PostgreSQL's timestamps count from 2000-01-01 UTC. */

@@ -56,7 +56,7 @@ public final class TenantfoldMain {
                                                              consolidate the configured tenants
         tenantfold validate --config FILE [--tenant ID] [--table T] [--set key=value ...]
                                                              re-validate published data against the sources (live or exports)
-        tenantfold cleanup --config FILE [--dry-run]         list and drop staging tables that dead or failed runs left
+        tenantfold cleanup --config FILE [--dry-run]         list and drop what dead or failed runs left (staging, slots); restore frozen grants
         tenantfold export --config FILE --tenant ID [--snapshot SNAPSHOT_ID]
                                                              start an RDS snapshot export of a tenant and wait for it
         tenantfold discover --config FILE                    list RDS instances tagged as tenants, as a tenants block
@@ -64,7 +64,8 @@ public final class TenantfoldMain {
                                                              render a past run (default the latest) from the report tables
         tenantfold catch-up --config FILE [--tenant ID ...] [--follow | --until-lag DURATION]
                                                              apply the source changes made since each logical tenant's base copy
-        tenantfold cutover --config FILE --tenant ID         drain, check and switch one tenant (writers stopped); 3: mismatch
+        tenantfold cutover --config FILE --tenant ID [--freeze] [--max-freeze DURATION]
+                                                             drain, check and switch one tenant (writers stopped, or --freeze); 3: mismatch
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
         tenantfold help COMMAND | COMMAND --help             a command's options;  tenantfold --version  the version
       Exit codes: 0 all tenants published and validated; 1 an error stopped a tenant or the run;
@@ -205,7 +206,15 @@ public final class TenantfoldMain {
           Map.entry(
               "--until-lag",
               "--until-lag DURATION catch-up: keep applying until every tenant's lag is below"
-                  + " DURATION (e.g. 30s)"));
+                  + " DURATION (e.g. 30s)"),
+          Map.entry(
+              "--freeze",
+              "--freeze             cutover: lock the tenant's catch-up.freeze-roles out of the"
+                  + " source (CONNECT revoked, sessions ended) until the verdict"),
+          Map.entry(
+              "--max-freeze",
+              "--max-freeze DURATION cutover: no verdict within DURATION: undo the freeze, cut"
+                  + " nothing over, exit 1"));
 
   /** The commands {@link #USAGE} lists, in its order ({@code help} aside). */
   static List<String> commands() {
@@ -334,7 +343,9 @@ public final class TenantfoldMain {
       Optional<String> format,
       List<String> tenants,
       boolean follow,
-      Optional<Duration> untilLag) {}
+      Optional<Duration> untilLag,
+      boolean freeze,
+      Optional<Duration> maxFreeze) {}
 
   /** The options each command takes, besides --config and --set. */
   private static final Map<String, Set<String>> OPTIONS =
@@ -346,7 +357,7 @@ public final class TenantfoldMain {
           "export", Set.of("--tenant", "--snapshot"),
           "discover", Set.of(),
           "catch-up", Set.of("--tenant", "--follow", "--until-lag"),
-          "cutover", Set.of("--tenant"),
+          "cutover", Set.of("--tenant", "--freeze", "--max-freeze"),
           "report", Set.of("--run-id", "--format", "--out"));
 
   static Arguments parse(String[] args) {
@@ -365,6 +376,8 @@ public final class TenantfoldMain {
     List<String> tenants = new ArrayList<>();
     boolean follow = false;
     Optional<Duration> untilLag = Optional.empty();
+    boolean freeze = false;
+    Optional<Duration> maxFreeze = Optional.empty();
     Set<String> allowed = OPTIONS.getOrDefault(args[0], Set.of());
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
@@ -395,7 +408,11 @@ public final class TenantfoldMain {
         case "--run-id" -> runId = Optional.of(value(args, ++i, option));
         case "--format" -> format = Optional.of(value(args, ++i, option));
         case "--follow" -> follow = true;
-        case "--until-lag" -> untilLag = Optional.of(lagOption(value(args, ++i, option)));
+        case "--until-lag" ->
+            untilLag = Optional.of(durationOption(option, value(args, ++i, option)));
+        case "--freeze" -> freeze = true;
+        case "--max-freeze" ->
+            maxFreeze = Optional.of(durationOption(option, value(args, ++i, option)));
         default -> throw new IllegalStateException(option);
       }
     }
@@ -435,20 +452,22 @@ public final class TenantfoldMain {
         format,
         List.copyOf(tenants),
         follow,
-        untilLag);
+        untilLag,
+        freeze,
+        maxFreeze);
   }
 
-  /** A positive HOCON duration ({@code 30s}, {@code 2m}) for --until-lag. */
-  private static Duration lagOption(String text) {
+  /** A positive HOCON duration ({@code 30s}, {@code 2m}) for --until-lag or --max-freeze. */
+  private static Duration durationOption(String option, String text) {
     Duration lag;
     try {
       lag = com.typesafe.config.ConfigFactory.parseMap(Map.of("lag", text)).getDuration("lag");
     } catch (com.typesafe.config.ConfigException e) {
       throw new ConfigError(
-          "Option --until-lag '" + text + "' is not a duration: use e.g. 30s, 2m or 500ms");
+          "Option " + option + " '" + text + "' is not a duration: use e.g. 30s, 2m or 500ms");
     }
     if (lag.isZero() || lag.isNegative()) {
-      throw new ConfigError("Option --until-lag must be positive, e.g. 30s");
+      throw new ConfigError("Option " + option + " must be positive, e.g. 30s");
     }
     return lag;
   }
@@ -519,7 +538,8 @@ public final class TenantfoldMain {
   static int cutoverCommand(Arguments args, PrintStream out) throws Exception {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
-    return new CatchUpJob(config).cutover(args.tenants().get(0), out);
+    return new CatchUpJob(config)
+        .cutover(args.tenants().get(0), args.freeze(), args.maxFreeze(), out);
   }
 
   static int discoverCommand(Arguments args, PrintStream out) throws Exception {

@@ -22,14 +22,26 @@ import java.util.regex.Pattern;
  * @param maxRetainedWal {@code catch-up.max-retained-wal}: the most WAL, in bytes, the slot may
  *     keep on the source; past it catch-up drops the slot and the publication and asks for a new
  *     base copy
+ * @param freezeRoles {@code catch-up.freeze-roles}: the application's roles on the source that
+ *     {@code cutover --freeze} locks out (their {@code CONNECT} revoked and sessions ended) for the
+ *     cutover
  */
 public record CatchUpConfig(
-    Mode mode, String slot, String publication, Duration slotTimeout, long maxRetainedWal) {
+    Mode mode,
+    String slot,
+    String publication,
+    Duration slotTimeout,
+    long maxRetainedWal,
+    java.util.List<String> freezeRoles) {
+  public CatchUpConfig {
+    freezeRoles = java.util.List.copyOf(freezeRoles);
+  }
+
   /** Names PostgreSQL takes for slots without quoting (and the only ones it takes for slots). */
   private static final Pattern NAME = Pattern.compile("[a-z0-9_]{1,63}");
 
   static final Set<String> KEYS =
-      Set.of("mode", "slot", "publication", "slot-timeout", "max-retained-wal");
+      Set.of("mode", "slot", "publication", "slot-timeout", "max-retained-wal", "freeze-roles");
   static final Duration DEFAULT_SLOT_TIMEOUT = Duration.ofMinutes(5);
 
   /** 10 GB, as HOCON reads {@code 10GB} (powers of ten; {@code 10GiB} or {@code 10G} is 2^30). */
@@ -48,7 +60,8 @@ public record CatchUpConfig(
         defaultName(tenantId),
         defaultName(tenantId),
         DEFAULT_SLOT_TIMEOUT,
-        DEFAULT_MAX_RETAINED_WAL);
+        DEFAULT_MAX_RETAINED_WAL,
+        java.util.List.of());
   }
 
   public boolean logical() {
@@ -113,7 +126,39 @@ public record CatchUpConfig(
               + tenantId
               + ")");
     }
-    return new CatchUpConfig(mode, slot, publication, timeout, maxRetainedWal);
+    java.util.List<String> freezeRoles =
+        c.has("freeze-roles") ? c.stringList("freeze-roles") : java.util.List.of();
+    for (String role : freezeRoles) {
+      if (role.isBlank() || role.length() > 63) {
+        throw new ConfigError(
+            "Config key "
+                + c.key("freeze-roles")
+                + " names role '"
+                + role
+                + "': a role name is 1 to 63 characters (tenant "
+                + tenantId
+                + ")");
+      }
+      if (freezeRoles.indexOf(role) != freezeRoles.lastIndexOf(role)) {
+        throw new ConfigError(
+            "Config key "
+                + c.key("freeze-roles")
+                + " names role '"
+                + role
+                + "' twice (tenant "
+                + tenantId
+                + ")");
+      }
+    }
+    if (!freezeRoles.isEmpty() && mode != Mode.LOGICAL) {
+      throw new ConfigError(
+          "Config key "
+              + c.key("freeze-roles")
+              + " is for cutover --freeze, which needs catch-up.mode = logical (tenant "
+              + tenantId
+              + ")");
+    }
+    return new CatchUpConfig(mode, slot, publication, timeout, maxRetainedWal, freezeRoles);
   }
 
   private static String name(ConfigReader c, String key, String tenantId) {

@@ -35,9 +35,10 @@ public final class CatchUpJob {
   public int catchUp(List<String> tenantIds, PrintStream out) {
     List<CatchUpResult> results = new ArrayList<>();
     for (TenantConfig tenant : selected(tenantIds)) {
-      CatchUpResult result = catchUpOf(tenant).execute();
+      TenantCatchUp catchUp = catchUpOf(tenant);
+      CatchUpResult result = catchUp.execute();
       results.add(scrubbed(result));
-      out.println(scrubbed(result).describe());
+      out.println(scrubbed(result).describe() + lagText(catchUp, result));
     }
     return results.stream().allMatch(CatchUpResult::caughtUp) ? ExitCode.OK : ExitCode.ERROR;
   }
@@ -55,6 +56,7 @@ public final class CatchUpJob {
       List<String> tenantIds, Optional<Duration> untilLag, BooleanSupplier stop, PrintStream out)
       throws InterruptedException {
     List<TenantConfig> active = new ArrayList<>(selected(tenantIds));
+    java.util.Set<String> yielding = new java.util.HashSet<>();
     boolean failed = false;
     while (true) {
       boolean allBelow = true;
@@ -62,21 +64,40 @@ public final class CatchUpJob {
         if (stop.getAsBoolean()) {
           break;
         }
-        TenantCatchUp catchUp = catchUpOf(tenant);
+        TenantCatchUp catchUp = catchUpOf(tenant).yielding();
         CatchUpResult result = scrubbed(catchUp.execute(stop));
+        if (result.cutOver()) {
+          // Cut over by another command: done, not failed.
+          out.println(result.describe());
+          active.remove(tenant);
+          continue;
+        }
+        if (result.yielded()) {
+          // Another catch-up or a cutover holds the tenant: try again next pass, say so once.
+          if (yielding.add(tenant.id())) {
+            out.println(result.describe());
+          }
+          allBelow = false;
+          continue;
+        }
+        yielding.remove(tenant.id());
         if (!result.caughtUp()) {
           out.println(result.describe());
           failed = true;
           active.remove(tenant);
           continue;
         }
-        if (result.transactions() > 0) {
-          out.println(result.describe());
+        if (result.transactions() > 0 && untilLag.isEmpty()) {
+          out.println(result.describe() + lagText(catchUp, result));
         }
         if (untilLag.isPresent() && !stop.getAsBoolean()) {
           Duration lag;
           try {
-            lag = catchUp.lag();
+            TenantCatchUp.Lag now = catchUp.lagNow();
+            lag = now.time();
+            if (result.transactions() > 0) {
+              out.println(result.describe() + "; " + now.describe());
+            }
           } catch (java.sql.SQLException e) {
             out.println(
                 "tenant "
@@ -108,7 +129,25 @@ public final class CatchUpJob {
 
   /** Cuts {@code tenantId} over: exit 0 cut over, 3 mismatch (slot kept), 1 error. */
   public int cutover(String tenantId, PrintStream out) {
+    return cutover(tenantId, false, Optional.empty(), out);
+  }
+
+  /**
+   * As {@link #cutover(String, PrintStream)}, with {@code --freeze} (lock the tenant's {@code
+   * catch-up.freeze-roles} out of the source until the verdict) and {@code --max-freeze}.
+   */
+  public int cutover(
+      String tenantId, boolean freeze, Optional<Duration> maxFreeze, PrintStream out) {
+    Cutover.Options options = new Cutover.Options(freeze, maxFreeze);
     TenantConfig tenant = selected(List.of(tenantId)).get(0);
+    if (freeze && tenant.catchUp().freezeRoles().isEmpty()) {
+      throw new ConfigError(
+          "cutover --freeze of tenant "
+              + tenantId
+              + " needs tenants[].catch-up.freeze-roles: the roles its application connects as"
+              + " (e.g. [acme_app]); or stop the application yourself and cut over without"
+              + " --freeze");
+    }
     CutoverResult result =
         new Cutover(
                 tenant,
@@ -116,13 +155,30 @@ public final class CatchUpJob {
                 config.target().reportSchema(),
                 config.target().schemas(),
                 config.tenantColumn())
-            .execute();
+            .execute(options);
     out.println(Redaction.redactText(result.describe(), config.secrets()));
     return switch (result.verdict()) {
       case CUT_OVER -> ExitCode.OK;
       case MISMATCH -> ExitCode.VALIDATION_FAILED;
       case FAILED -> ExitCode.ERROR;
     };
+  }
+
+  /**
+   * {@code ; lag 1234 bytes, 0.4 s} after a pass that caught up: what its slot still holds now;
+   * {@code ; lag unknown (...)} when it cannot be read (another reader streams the slot).
+   */
+  private String lagText(TenantCatchUp catchUp, CatchUpResult result) {
+    if (!result.caughtUp()) {
+      return "";
+    }
+    try {
+      return "; " + catchUp.lagNow().describe();
+    } catch (java.sql.SQLException | RuntimeException e) {
+      return "; lag unknown ("
+          + Redaction.redactText(String.valueOf(e.getMessage()), config.secrets())
+          + ")";
+    }
   }
 
   private TenantCatchUp catchUpOf(TenantConfig tenant) {

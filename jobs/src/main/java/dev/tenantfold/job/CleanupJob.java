@@ -17,7 +17,10 @@ import java.util.List;
  * staging tables that dead, failed or finished runs left, including those kept for inspection
  * ({@code load.keep-failed-staging}), and tables in the staging schema that no run recorded (left
  * by versions before the registry); and deletes the restored copies such runs left (tagged with
- * their run). Live runs' staging is never touched. {@code --dry-run} only lists.
+ * their run); and drops the replication slots and publications catch-up no longer needs and grants
+ * back what a killed {@code cutover --freeze} revoked ({@link
+ * dev.tenantfold.catchup.CatchUpCleanup}). Live runs' staging is never touched. {@code --dry-run}
+ * only lists.
  */
 public final class CleanupJob {
   private final TenantfoldConfig config;
@@ -103,6 +106,11 @@ public final class CleanupJob {
       } else {
         out.printf("runs still running: %s (their staging is left alone)%n", live);
       }
+      // Replication slots and publications nobody will read, and grants a killed cutover --freeze
+      // left revoked (docs/catch-up.md).
+      new dev.tenantfold.catchup.CatchUpCleanup(
+              config.tenants(), config.target().reportSchema(), dryRun)
+          .execute(conn, live, out);
       out.printf(
           "%d staging tables %s%n",
           dropped.size(), dryRun ? "would be dropped (dry run: nothing changed)" : "dropped");

@@ -72,6 +72,26 @@ class CatchUpConfigTest {
   }
 
   @Test
+  void freezeRolesAreAListOfRoleNamesForLogicalTenantsOnly() {
+    assertThat(tenant("acme", ", catch-up { mode = logical }").catchUp().freezeRoles()).isEmpty();
+    assertThat(
+            tenant("acme", ", catch-up { mode = logical, freeze-roles = [acme_app, \"Acme Web\"] }")
+                .catchUp()
+                .freezeRoles())
+        .containsExactly("acme_app", "Acme Web");
+    assertThatThrownBy(() -> tenant("acme", ", catch-up { freeze-roles = [acme_app] }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("catch-up.freeze-roles")
+        .hasMessageContaining("needs catch-up.mode = logical");
+    assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = logical, freeze-roles = [a, a] }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("names role 'a' twice");
+    assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = logical, freeze-roles = [\"\"] }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("1 to 63 characters");
+  }
+
+  @Test
   void logicalCatchUpOfARestoredCopyIsAcceptedAndOfAnExportRefused() {
     assertThat(
             tenant("acme", ", restore { source-instance = prod-db }, catch-up { mode = logical }")

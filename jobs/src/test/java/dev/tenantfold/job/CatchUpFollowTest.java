@@ -144,7 +144,12 @@ class CatchUpFollowTest {
     String out = bytes.toString(StandardCharsets.UTF_8);
     assertThat(timedOut[0]).as("--until-lag ended by itself: %s", out).isFalse();
     assertThat(code).as(out).isZero();
-    assertThat(out).contains("tenant acme: caught up").containsPattern("tenant acme: lag \\d");
+    assertThat(out)
+        .contains("tenant acme: caught up")
+        .containsPattern("tenant acme: lag \\d")
+        // Every pass line says what is left: the lag in bytes and in time.
+        .containsPattern(
+            "tenant acme: caught up from .*changes/s\\); lag \\d+ bytes, \\d+\\.\\d s");
     assertThat(CatchUpTest.cutover(job, "acme")).startsWith("0|").contains("CUT OVER");
     CatchUpTest.assertSameTables(acme, warehouse, "acme");
   }

@@ -79,8 +79,11 @@ class CatchUpKillTest {
     CatchUpJob job = new CatchUpJob(config);
     String again = CatchUpTest.run(job);
     assertThat(again).as("catch-up again").startsWith("0|");
-    assertThat(CatchUpTest.cutover(job, "acme")).startsWith("0|").contains("CUT OVER");
+    String verdict = CatchUpTest.cutover(job, "acme");
+    assertThat(verdict).startsWith("0|").contains("CUT OVER");
     CatchUpTest.assertSameTables(acme, warehouse, "acme");
+    // The carried counts commit with the applied rows: exactly once across the kill too.
+    CatchUpTest.assertCarriedCountsMatchSource(verdict, acme);
     assertThat(
             RowSets.count(
                 warehouse,

@@ -37,11 +37,24 @@ class CatchUpPostgres13Test {
         rs.next();
         assertThat(rs.getInt(1)).as("the source runs PostgreSQL 13").isBetween(130000, 139999);
       }
+      // The application's role, for cutover --freeze: the only one besides the owner that
+      // connects.
+      st.execute(
+          "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'freeze13_app') THEN"
+              + " CREATE ROLE freeze13_app LOGIN; END IF; END $$");
+      st.execute(
+          "DO $$ BEGIN EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM PUBLIC; GRANT CONNECT"
+              + " ON DATABASE %I TO freeze13_app', current_database(), current_database()); END"
+              + " $$");
     }
     String warehouse = Fixtures.emptyWarehouse();
     TenantfoldConfig config =
         TenantfoldConfig.fromConfig(
-            ConfigFactory.parseString(CatchUpTest.hocon(warehouse, "acme", acme, ""))
+            ConfigFactory.parseString(
+                    CatchUpTest.hocon(warehouse, "acme", acme, "")
+                        .replace(
+                            "catch-up { mode = logical }",
+                            "catch-up { mode = logical, freeze-roles = [freeze13_app] }"))
                 .withFallback(
                     ConfigFactory.parseString(
                         "tenantfold.report.dir = \"" + reports.toString() + "\"")));
@@ -67,7 +80,26 @@ class CatchUpPostgres13Test {
       assertThat(out).containsPattern("tenant acme: lag \\d").doesNotContain("stopped (SIGTERM)");
       writer.awaitMore(200);
     }
-    assertThat(CatchUpTest.cutover(new CatchUpJob(config), "acme")).startsWith("0|");
+    java.io.ByteArrayOutputStream cut = new java.io.ByteArrayOutputStream();
+    int code;
+    // cutover --freeze on PostgreSQL 13: the role's session is ended, its CONNECT given back.
+    try (Connection app = DriverManager.getConnection(acme, "freeze13_app", "")) {
+      code =
+          new CatchUpJob(config)
+              .cutover(
+                  "acme",
+                  true,
+                  java.util.Optional.of(java.time.Duration.ofMinutes(1)),
+                  new java.io.PrintStream(cut, true, java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(app.isValid(5)).as("the application's session was ended").isFalse();
+    }
+    assertThat(code).as(cut.toString(java.nio.charset.StandardCharsets.UTF_8)).isZero();
+    assertThat(cut.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .contains("1 sessions ended")
+        .contains("CONNECT granted back");
+    try (Connection app = DriverManager.getConnection(acme, "freeze13_app", "")) {
+      assertThat(app.isValid(5)).as("the role connects again after the cutover").isTrue();
+    }
     CatchUpTest.assertSameTables(acme, warehouse, "acme");
     CatchUpTest.assertSequencesPastSource(acme, warehouse, "acme");
     assertThat(

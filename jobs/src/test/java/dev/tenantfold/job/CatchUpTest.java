@@ -238,6 +238,27 @@ class CatchUpTest {
     assertThat(t).as("tenant %s table %s, row for row", tenant, table).isEqualTo(s);
   }
 
+  /**
+   * The cutover's row counts carried from the base copy by the applied inserts and deletes (no
+   * count on either side) equal each source table's count.
+   */
+  static void assertCarriedCountsMatchSource(String cutoverOutput, String source) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("rows carried from the base copy: (.*)")
+            .matcher(cutoverOutput);
+    assertThat(m.find()).as("carried counts printed: %s", cutoverOutput).isTrue();
+    java.util.Map<String, Long> carried = new java.util.TreeMap<>();
+    for (String entry : m.group(1).trim().split(", ")) {
+      String[] parts = entry.split(" ");
+      carried.put(parts[0].replaceFirst("^public\\.", ""), Long.parseLong(parts[1]));
+    }
+    java.util.Map<String, Long> counted = new java.util.TreeMap<>();
+    for (String table : carried.keySet()) {
+      counted.put(table, RowSets.count(source, "SELECT count(*) FROM " + table));
+    }
+    assertThat(carried).as("carried row counts against the source's count(*)").isEqualTo(counted);
+  }
+
   static void assertSequencesPastSource(String source, String warehouse, String tenant) {
     for (String[] seq : List.of(new String[] {"customers", "id"}, new String[] {"orders", "id"})) {
       long sourceLast =
@@ -291,7 +312,10 @@ class CatchUpTest {
       TestPostgres.execute(
           acme, "TRUNCATE scratch; INSERT INTO scratch VALUES (7, 'after truncate')");
       writer.awaitMore(300);
-      assertThat(run(job, "acme")).as("second catch-up").startsWith("0|");
+      assertThat(run(job, "acme"))
+          .as("second catch-up, its line with the lag left")
+          .startsWith("0|")
+          .containsPattern("changes/s\\); lag \\d+ bytes, \\d+\\.\\d s");
       writer.awaitMore(100);
     }
     CatchUpJob job = new CatchUpJob(config);
@@ -302,6 +326,8 @@ class CatchUpTest {
         .contains("CUT OVER")
         .contains("Freeze window");
     assertSameTables(acme, warehouse, "acme");
+    // Carried through inserts, deletes, key updates, a TRUNCATE and rolled-back transactions.
+    assertCarriedCountsMatchSource(verdict, acme);
     assertSequencesPastSource(acme, warehouse, "acme");
     assertThat(globexCounts(warehouse))
         .as("the other tenant's rows, untouched by acme's changes and TRUNCATE")

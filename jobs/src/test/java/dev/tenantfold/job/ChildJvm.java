@@ -14,6 +14,11 @@ final class ChildJvm {
   private ChildJvm() {}
 
   static Process tenantfold(String... args) throws IOException {
+    return tenantfold(File.createTempFile("tenantfold-child", ".log"), args);
+  }
+
+  /** As {@link #tenantfold(String...)}, its output (stdout and stderr) in {@code log}. */
+  static Process tenantfold(File log, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
     for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -29,7 +34,6 @@ final class ChildJvm {
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     command.add("dev.tenantfold.cli.TenantfoldMain");
     command.addAll(List.of(args));
-    File log = File.createTempFile("tenantfold-child", ".log");
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
   }
 }
