@@ -76,6 +76,9 @@ final class ChangeApplier {
   /** With {@link #overlap}: per batched row update, the row it is meant for. */
   private final List<RowUpdate> pendingRowUpdates = new ArrayList<>();
 
+  // Row counts are carried only for transactions after the base copy's point: a restored copy
+  // already holds the effects of those committed before it (replayed inserts find their rows).
+
   /** The pending batch is of deletes by key: rows it finds absent are counted, not an error. */
   private boolean pendingDeletes;
 
@@ -169,7 +172,9 @@ final class ChangeApplier {
     Bound b = bound(m.relation());
     upsert(b, planned(b, m.row()));
     count("inserts");
-    rowCounts.inserted(b.partition().table().key());
+    if (!inOverlapTransaction) {
+      rowCounts.inserted(b.partition().table().key());
+    }
   }
 
   void update(PgOutput.Update m) throws SQLException {
@@ -225,7 +230,9 @@ final class ChangeApplier {
     addDelete(b.partition().deleteSql(), key);
     changed(b, key);
     count("deletes");
-    rowCounts.deleted(b.partition().table().key());
+    if (!inOverlapTransaction) {
+      rowCounts.deleted(b.partition().table().key());
+    }
   }
 
   /** Empties the tenant's partition of each truncated table (never another tenant's rows). */
@@ -234,7 +241,9 @@ final class ChangeApplier {
       Bound b = bound(id);
       add(b.partition().emptySql(), List.of(), false);
       count("truncates");
-      rowCounts.truncated(b.partition().table().key());
+      if (!inOverlapTransaction) {
+        rowCounts.truncated(b.partition().table().key());
+      }
     }
   }
 

@@ -366,6 +366,7 @@ class RestoredCopyCatchUpTest {
     String verdict = CatchUpTest.cutover(new CatchUpJob(config), "acme");
     assertThat(verdict).as("cutover").startsWith("0|").contains("CUT OVER");
     CatchUpTest.assertSameTables(production, warehouse, "acme");
+    CatchUpTest.assertCarriedCountsMatchSource(verdict, production);
     CatchUpTest.assertSameRows(production, warehouse, "acme", "parents", List.of("id", "name"));
     CatchUpTest.assertSameRows(
         production, warehouse, "acme", "children", List.of("id", "parent_id", "v"));
