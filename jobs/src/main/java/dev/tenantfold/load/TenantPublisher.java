@@ -6,6 +6,7 @@ import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.conform.TargetTable;
+import dev.tenantfold.extract.CodeObjects;
 import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,6 +20,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Makes a tenant's staged tables visible together, in one transaction: for each table, detach and
@@ -88,8 +90,10 @@ public final class TenantPublisher {
       Map<String, List<String>> overruledSharedKeys,
       List<String> order,
       Optional<String> tenantSetting,
-      List<String> alsoLocked) {
+      List<String> alsoLocked,
+      List<CodeObjects.SequenceSpec> sourceSequences) {
     public Publication {
+      sourceSequences = List.copyOf(sourceSequences);
       alsoLocked = List.copyOf(alsoLocked);
       staged = List.copyOf(staged);
       retiredTables = List.copyOf(retiredTables);
@@ -112,6 +116,7 @@ public final class TenantPublisher {
           Map.of(),
           List.of(),
           Optional.empty(),
+          List.of(),
           List.of());
     }
 
@@ -182,7 +187,7 @@ public final class TenantPublisher {
       arriving.sort(Comparator.comparing(s -> s.table().name(), attachOrder));
       for (StagingTable s : arriving) {
         String parent = s.targetRelation();
-        advanceSequences(st, s);
+        advanceSequences(conn, s, publication.sourceSequences());
         if (s.shared()) {
           mergeShared(
               conn,
@@ -234,10 +239,14 @@ public final class TenantPublisher {
   }
 
   /**
-   * Moves the sequences of identity and serial columns past the largest value this tenant brings,
-   * so an application's next insert (any tenant) does not collide. Sequences only move forward.
+   * Moves the sequences of identity and serial columns past the largest value this tenant brings
+   * and past its source sequence's position ({@link SequenceMove}), so an application's next insert
+   * (any tenant) neither collides nor reuses an id the tenant handed out before. Sequences only
+   * move forward.
    */
-  private static void advanceSequences(Statement st, StagingTable s) throws SQLException {
+  private static void advanceSequences(
+      Connection conn, StagingTable s, List<CodeObjects.SequenceSpec> sourceSequences)
+      throws SQLException {
     for (var c : s.table().columns()) {
       if (!c.generatedBySequence()) {
         continue;
@@ -246,18 +255,47 @@ public final class TenantPublisher {
           qualified(
               s.targetSchema(),
               TargetDdl.sequenceName(SchemaMap.nameOf(s.table().name()), c.name()));
-      st.execute(
-          "SELECT setval("
-              + literal(sequence)
-              + ", m) FROM (SELECT max("
-              + ident(c.name())
-              + ")::bigint AS m FROM "
-              + s.qualifiedName()
-              + ") x WHERE m IS NOT NULL AND m > (SELECT CASE WHEN is_called THEN last_value ELSE"
-              + " last_value - 1 END FROM "
-              + sequence
-              + ")");
+      OptionalLong largest;
+      try (Statement st = conn.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT max(" + ident(c.name()) + ")::bigint FROM " + s.qualifiedName())) {
+        rs.next();
+        long m = rs.getLong(1);
+        largest = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(m);
+      }
+      Optional<SequenceMove.Position> source =
+          CodeObjects.SequenceSpec.of(sourceSequences, s.table().name(), c.name())
+              .flatMap(q -> SequenceMove.Position.ofLastValue(q.lastValue()));
+      moveSequence(conn, sequence, source, largest);
     }
+  }
+
+  /**
+   * Moves {@code sequence} (a quoted name) where {@link SequenceMove#next} says; returns the value
+   * it hands out next when it moved.
+   */
+  public static OptionalLong moveSequence(
+      Connection conn,
+      String sequence,
+      Optional<SequenceMove.Position> source,
+      OptionalLong largest)
+      throws SQLException {
+    SequenceMove.Position current;
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + sequence)) {
+      rs.next();
+      current = new SequenceMove.Position(rs.getLong(1), rs.getBoolean(2));
+    }
+    OptionalLong next = SequenceMove.next(current, source, largest);
+    if (next.isPresent()) {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT setval(?::regclass, ?, false)")) {
+        ps.setString(1, sequence);
+        ps.setLong(2, next.getAsLong());
+        ps.execute();
+      }
+    }
+    return next;
   }
 
   /**
