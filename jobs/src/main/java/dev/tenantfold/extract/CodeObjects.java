@@ -28,8 +28,10 @@ public record CodeObjects(
     List<DefaultCall> defaultCalls,
     List<String> extensions,
     List<CompositeSpec> composites,
-    List<SequenceSpec> sequences) {
+    List<SequenceSpec> sequences,
+    List<KeyName> primaryKeys) {
   public CodeObjects {
+    primaryKeys = List.copyOf(primaryKeys);
     sequences = List.copyOf(sequences);
     composites = List.copyOf(composites);
     extensions = List.copyOf(extensions);
@@ -42,7 +44,8 @@ public record CodeObjects(
 
   public static CodeObjects none() {
     return new CodeObjects(
-        List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+        List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of(),
+        List.of());
   }
 
   /**
@@ -77,6 +80,14 @@ public record CodeObjects(
           .filter(s -> s.table().equals(table) && s.column().equals(column))
           .findFirst();
     }
+  }
+
+  /** The name of a table's primary key constraint in the source ({@code pk_shippers}). */
+  public record KeyName(String table, String name) {}
+
+  /** The name of {@code table}'s (a key) primary key constraint in the source, if it has one. */
+  public Optional<String> primaryKeyName(String table) {
+    return primaryKeys.stream().filter(k -> k.table().equals(table)).map(KeyName::name).findFirst();
   }
 
   /** The sequence {@code column} of {@code table} (a key) draws from in the source, if known. */
@@ -341,6 +352,16 @@ public record CodeObjects(
        ORDER BY 1, 2
       """;
 
+  private static final String PRIMARY_KEYS_SQL =
+      """
+      SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, k.conname
+        FROM pg_constraint k
+        JOIN pg_class c ON c.oid = k.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE k.contype = 'p' AND n.nspname = ANY (?)
+       ORDER BY 1
+      """;
+
   private static final String DEFAULT_CALLS_SQL =
       """
       SELECT DISTINCT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, a.attname,
@@ -486,6 +507,12 @@ public record CodeObjects(
                     rs.getString(2),
                     rs.getString(3),
                     rs.getObject(4) == null ? null : rs.getLong(4))));
+    List<KeyName> keys = new ArrayList<>();
+    query(
+        conn,
+        PRIMARY_KEYS_SQL,
+        schemaArray,
+        rs -> keys.add(new KeyName(rs.getString(1), rs.getString(2))));
     return new CodeObjects(
         dependencyOrder(views, dependencies),
         functions,
@@ -494,7 +521,8 @@ public record CodeObjects(
         calls,
         extensions,
         composites,
-        sequences);
+        sequences,
+        keys);
   }
 
   /**

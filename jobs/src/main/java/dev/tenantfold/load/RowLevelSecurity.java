@@ -30,8 +30,9 @@ import java.util.Optional;
  * ({@link #actAsTenant}). No BYPASSRLS is needed.
  *
  * <p>Partitions are tables of their own, and a query naming one directly is not filtered by the
- * parent's policies. Each partition therefore has row level security enabled without policies
- * (nobody but its owner sees a row) and no privileges for anyone but its owner; the publisher does
+ * parent's policies. Each partition of a tenant table therefore has row level security enabled and
+ * forced, with the parent's tenant policy ({@link #PARTITION_POLICY}: its owner too reads it only
+ * as the tenant its session names), and no privileges for anyone but its owner; the publisher does
  * this in the publish transaction ({@link #protectPartition}), every run re-checks all partitions.
  */
 public final class RowLevelSecurity {

@@ -329,6 +329,9 @@ public final class TargetDdl {
           st.execute(searchPath);
           boolean shared = target.rule(table.name()).shared().isPresent();
           ensureTable(conn, st, table, shared);
+          if (!shared) {
+            namePrimaryKey(conn, st, target, table);
+          }
           String own = schemas.targetSchemaOf(table.name());
           ensureDefaults(conn, st, target, table, target.code().defaultCode(target, table.name()));
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
@@ -971,6 +974,47 @@ public final class TargetDdl {
               "trigger " + trigger.name() + " of tenant " + tenantId + " on " + partition);
         }
       }
+    }
+  }
+
+  /**
+   * Names the consolidated table's primary key as the first tenant (config order) that has one
+   * names it in its source ({@code pk_shippers} rather than {@code shippers_pkey}): errors name it,
+   * and each tenant's partition's key takes the name at publish ({@link TenantPublisher}). Left
+   * alone when it has that name, or another relation of the schema does.
+   */
+  private void namePrimaryKey(Connection conn, Statement st, TargetSchema target, TargetTable table)
+      throws SQLException {
+    Optional<String> wanted =
+        target.code().tenants().values().stream()
+            .map(c -> c.primaryKeyName(table.name()))
+            .flatMap(Optional::stream)
+            .findFirst();
+    if (wanted.isEmpty()) {
+      return;
+    }
+    String parent = schemas.relation(table.name());
+    String current;
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT conname FROM pg_constraint WHERE conrelid = ?::regclass AND contype = 'p'")) {
+      ps.setString(1, parent);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return;
+        }
+        current = rs.getString(1);
+      }
+    }
+    if (!current.equals(wanted.get())
+        && !relationExists(conn, schemas.targetSchemaOf(table.name()), wanted.get())) {
+      st.execute(
+          "ALTER TABLE "
+              + parent
+              + " RENAME CONSTRAINT "
+              + ident(current)
+              + " TO "
+              + ident(wanted.get()));
     }
   }
 

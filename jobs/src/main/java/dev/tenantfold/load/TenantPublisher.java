@@ -204,21 +204,19 @@ public final class TenantPublisher {
                 + " FOR VALUES IN ("
                 + literal(tenantId)
                 + ")");
+        // Each tenant's partitions in a schema of their own: their indexes can carry the source's
+        // names (index names are unique per schema), which errors name.
+        String partitionSchema = partitionSchemaOf(publication.partitionSchema(), tenantId);
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(partitionSchema));
         String name =
-            freeName(
-                conn,
-                List.of(publication.partitionSchema(), s.schema()),
-                s.preferredPartitionName());
+            freeName(conn, List.of(partitionSchema, s.schema()), s.preferredPartitionName());
         // Renamed while still in staging (its registered name is unique there), then moved: the
         // move cannot collide.
         st.execute("ALTER TABLE " + s.qualifiedName() + " RENAME TO " + ident(name));
         st.execute(
-            "ALTER TABLE "
-                + qualified(s.schema(), name)
-                + " SET SCHEMA "
-                + ident(publication.partitionSchema()));
-        RowLevelSecurity.protectPartition(
-            conn, parent, qualified(publication.partitionSchema(), name));
+            "ALTER TABLE " + qualified(s.schema(), name) + " SET SCHEMA " + ident(partitionSchema));
+        adoptIndexNames(conn, st, partitionSchema, qualified(partitionSchema, name));
+        RowLevelSecurity.protectPartition(conn, parent, qualified(partitionSchema, name));
       }
       inTransaction.run(conn);
       conn.commit();
@@ -296,6 +294,53 @@ public final class TenantPublisher {
       }
     }
     return next;
+  }
+
+  /**
+   * The schema holding {@code tenantId}'s partitions: {@code target.partition-schema}, an
+   * underscore and the tenant ({@code tenantfold_partitions_acme}). One per tenant, so each
+   * tenant's partition indexes carry the names the consolidated table's indexes have (the source's
+   * constraint and index names): a duplicate key names the source's constraint, never a staging
+   * name.
+   */
+  public static String partitionSchemaOf(String partitionSchema, String tenantId) {
+    return Sql.boundedName(partitionSchema + "_" + tenantId);
+  }
+
+  /**
+   * Renames each index of {@code partition} that is attached to an index of the consolidated table
+   * (keys, unique constraints, indexes) to that index's name, the source's, unless a relation of
+   * the tenant's partition schema already has that name (a table of another source schema with an
+   * index of the same name): that one keeps its staging name.
+   */
+  private static void adoptIndexNames(
+      Connection conn, Statement st, String partitionSchema, String partition) throws SQLException {
+    List<String[]> renames = new ArrayList<>();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT format('%I.%I', n.nspname, ci.relname), pi.relname FROM pg_index i JOIN"
+                + " pg_class ci ON ci.oid = i.indexrelid JOIN pg_namespace n ON n.oid ="
+                + " ci.relnamespace JOIN pg_inherits h ON h.inhrelid = i.indexrelid JOIN pg_class"
+                + " pi ON pi.oid = h.inhparent WHERE i.indrelid = ?::regclass AND ci.relname <>"
+                + " pi.relname ORDER BY 2")) {
+      ps.setString(1, partition);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          renames.add(new String[] {rs.getString(1), rs.getString(2)});
+        }
+      }
+    }
+    for (String[] rename : renames) {
+      if (!dev.tenantfold.jdbc.Queries.exists(
+          conn,
+          "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname"
+              + " = ? AND c.relname = ?",
+          partitionSchema,
+          rename[1])) {
+        // A key's or unique constraint's index: the constraint is renamed with it.
+        st.execute("ALTER INDEX " + rename[0] + " RENAME TO " + ident(rename[1]));
+      }
+    }
   }
 
   /**

@@ -76,7 +76,7 @@ class HostileTenantTest {
         SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'public.customers'::regclass AND attname = 'tenant_id') $$;
       CREATE FUNCTION steal() RETURNS TABLE(id int, name text) LANGUAGE plpgsql SECURITY DEFINER AS $$
       BEGIN
-        RETURN QUERY EXECUTE 'SELECT id, name FROM tenantfold_partitions.customers__honest';
+        RETURN QUERY EXECUTE 'SELECT id, name FROM tenantfold_partitions_honest.customers__honest';
       EXCEPTION WHEN others THEN RETURN;
       END $$;
       CREATE FUNCTION steal_by_setting() RETURNS TABLE(id int, name text) LANGUAGE plpgsql SECURITY DEFINER AS $$
@@ -95,7 +95,7 @@ class HostileTenantTest {
       BEGIN
         IF consolidated() THEN
           BEGIN
-            EXECUTE 'DELETE FROM tenantfold_partitions.orders__honest';
+            EXECUTE 'DELETE FROM tenantfold_partitions_honest.orders__honest';
           EXCEPTION WHEN others THEN NULL;
           END;
           PERFORM set_config('app.tenant_id', 'honest', true);
