@@ -308,10 +308,11 @@ public final class TenantPublisher {
   }
 
   /**
-   * Renames each index of {@code partition} that is attached to an index of the consolidated table
-   * (keys, unique constraints, indexes) to that index's name, the source's, unless a relation of
-   * the tenant's partition schema already has that name (a table of another source schema with an
-   * index of the same name): that one keeps its staging name.
+   * Renames each unique index of {@code partition} (a key, a unique constraint or index: what a
+   * duplicate-key error names) that is attached to an index of the consolidated table to that
+   * index's name, the source's, unless a relation of the tenant's partition schema already has that
+   * name (a table of another source schema with an index of the same name): that one keeps its
+   * staging name.
    */
   private static void adoptIndexNames(
       Connection conn, Statement st, String partitionSchema, String partition) throws SQLException {
@@ -321,8 +322,8 @@ public final class TenantPublisher {
             "SELECT format('%I.%I', n.nspname, ci.relname), pi.relname FROM pg_index i JOIN"
                 + " pg_class ci ON ci.oid = i.indexrelid JOIN pg_namespace n ON n.oid ="
                 + " ci.relnamespace JOIN pg_inherits h ON h.inhrelid = i.indexrelid JOIN pg_class"
-                + " pi ON pi.oid = h.inhparent WHERE i.indrelid = ?::regclass AND ci.relname <>"
-                + " pi.relname ORDER BY 2")) {
+                + " pi ON pi.oid = h.inhparent WHERE i.indrelid = ?::regclass AND i.indisunique"
+                + " AND ci.relname <> pi.relname ORDER BY 2")) {
       ps.setString(1, partition);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
