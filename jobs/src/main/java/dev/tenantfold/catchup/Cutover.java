@@ -6,8 +6,12 @@ import dev.tenantfold.catchup.CatchUpState.PlannedTable;
 import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.jdbc.Queries;
 import dev.tenantfold.jdbc.Sql;
+import dev.tenantfold.load.CompatSchemas;
+import dev.tenantfold.load.SequenceMove;
 import dev.tenantfold.load.TargetDdl;
+import dev.tenantfold.load.TenantPublisher;
 import dev.tenantfold.report.ReportStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -376,8 +381,10 @@ public final class Cutover {
   }
 
   /**
-   * Sets each target sequence of a serial or identity column past its source sequence's position
-   * (not only past the largest id: ids the source handed out and rolled back are not reused).
+   * Sets each target sequence of a serial or identity column (the consolidated table's, and the
+   * tenant's own in its compatibility schema) past its source sequence's position (not only past
+   * the largest id: ids the source handed out and rolled back are not reused), never back ({@link
+   * SequenceMove}).
    */
   private List<String> moveSequences(
       Connection source, Connection targetConn, List<PlannedTable> tables) throws SQLException {
@@ -397,11 +404,11 @@ public final class Cutover {
         if (sourceSequence == null) {
           continue;
         }
-        long position;
+        SequenceMove.Position position;
         try (Statement st = source.createStatement();
             ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + sourceSequence)) {
           rs.next();
-          position = rs.getBoolean(2) ? rs.getLong(1) : rs.getLong(1) - 1;
+          position = new SequenceMove.Position(rs.getLong(1), rs.getBoolean(2));
         } catch (SQLException e) {
           throw new SQLException(
               "Cannot read source sequence "
@@ -419,21 +426,28 @@ public final class Cutover {
               e.getSQLState(),
               e);
         }
+        // The shared sequence of the consolidated table, and the tenant's own sequence in its
+        // compatibility schema: both past the source's position, never back (SequenceMove).
         String targetSequence = TargetDdl.sequence(schemas, table.key(), column);
-        try (PreparedStatement ps =
-            targetConn.prepareStatement(
-                "SELECT setval(s.oid, greatest(?, (SELECT CASE WHEN is_called THEN last_value ELSE"
-                    + " last_value - 1 END FROM "
-                    + targetSequence
-                    + ")), true) FROM (SELECT to_regclass(?) AS oid) s WHERE s.oid IS NOT NULL")) {
-          ps.setLong(1, Math.max(position, 1));
-          ps.setString(2, targetSequence);
-          try (ResultSet rs = ps.executeQuery()) {
-            if (rs.next()) {
-              moved.add(targetSequence + " = " + rs.getLong(1));
-            }
-          }
+        if (Queries.bool(targetConn, "SELECT to_regclass(?) IS NOT NULL", targetSequence)) {
+          TenantPublisher.moveSequence(
+              targetConn, targetSequence, Optional.of(position), OptionalLong.empty());
+          moved.add(
+              targetSequence
+                  + " = "
+                  + Queries.string(
+                      targetConn,
+                      "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM "
+                          + targetSequence));
         }
+        CompatSchemas.moveTenantSequence(
+                targetConn,
+                tenant.id(),
+                table.sourceSchema(),
+                table.sourceName(),
+                column,
+                Optional.of(position))
+            .ifPresent(moved::add);
       }
     }
     return moved;

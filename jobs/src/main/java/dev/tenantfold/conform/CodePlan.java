@@ -71,7 +71,9 @@ public record CodePlan(
   /** Where an object is recreated. */
   public enum Outcome {
     /**
-     * On the consolidated table (triggers) or in the target schema (the functions they execute).
+     * One definition for every tenant's rows of the consolidated tables: domains and composite
+     * types in the target schema, and the functions column defaults call (the first tenant's
+     * definition, in its own schema, run as its role).
      */
     CONSOLIDATED,
     /** In each tenant's compatibility schema. */
@@ -169,15 +171,28 @@ public record CodePlan(
 
   /**
    * The functions the planned column defaults of {@code table} call, from the first tenant (config
-   * order) whose default calls them: created in the target schema before the defaults.
+   * order) whose default calls them: created in that tenant's own schema, run as its role.
    */
   public List<FunctionSpec> defaultFunctions(TargetSchema plan, String table) {
-    List<FunctionSpec> functions = new ArrayList<>();
+    return defaultCode(plan, table).stream().map(DefaultCode::function).toList();
+  }
+
+  /**
+   * A function a column default calls, and the tenant whose definition is recreated (in its own
+   * schema {@code tenantfold_tenant_<id>}, {@code SECURITY DEFINER} as its role): the first tenant
+   * (config order) whose default calls it.
+   */
+  public record DefaultCode(String tenantId, FunctionSpec function) {}
+
+  /** {@link #defaultFunctions} with the tenant whose definition each is. */
+  public List<DefaultCode> defaultCode(TargetSchema plan, String table) {
+    List<DefaultCode> functions = new ArrayList<>();
     Optional<TargetTable> planned = plan.table(table);
     if (planned.isEmpty()) {
       return functions;
     }
-    for (CodeObjects code : tenants.values()) {
+    for (var tenant : tenants.entrySet()) {
+      CodeObjects code = tenant.getValue();
       for (CodeObjects.DefaultCall call : code.defaultCalls()) {
         boolean used =
             call.table().equals(table)
@@ -189,13 +204,20 @@ public record CodePlan(
         Optional<FunctionSpec> function = code.function(call.function());
         if (used
             && function.isPresent()
-            && !function.get().securityDefiner()
-            && functions.stream().noneMatch(f -> f.signature().equals(call.function()))) {
-          functions.add(function.get());
+            && functions.stream()
+                .noneMatch(f -> f.function().signature().equals(call.function()))) {
+          functions.add(new DefaultCode(tenant.getKey(), function.get()));
         }
       }
     }
     return functions;
+  }
+
+  /** The tenants whose definitions of default functions are recreated: they need their roles. */
+  public Set<String> defaultCodeTenants(TargetSchema plan) {
+    Set<String> out = new LinkedHashSet<>();
+    plan.tables().keySet().forEach(t -> defaultCode(plan, t).forEach(d -> out.add(d.tenantId())));
+    return out;
   }
 
   /**
@@ -276,19 +298,6 @@ public record CodePlan(
                       + function.kind()
                       + " (or a moving or ordered-set aggregate) is not recreated; recreate it by"
                       + " hand");
-        } else if (function.securityDefiner()
-            && tenant.getValue().defaultCalls().stream()
-                .anyMatch(c -> c.function().equals(function.signature()))) {
-          entry =
-              new Entry(
-                  function.kind(),
-                  function.signature(),
-                  List.of(tenant.getKey()),
-                  Outcome.NOT_RECREATED,
-                  "it is SECURITY DEFINER and column defaults call it: one definition in the"
-                      + " target schema would run with the loader's rights for every tenant's"
-                      + " inserts; the defaults calling it are not recreated (recreate them by"
-                      + " hand)");
         } else if (defaultFunctions.contains(function.signature())) {
           entry =
               new Entry(
@@ -296,8 +305,15 @@ public record CodePlan(
                   function.signature(),
                   List.of(tenant.getKey()),
                   Outcome.CONSOLIDATED,
-                  "in the target schema, for the column defaults that call it"
-                      + (compatSchemas ? ", and in each tenant's compatibility schema" : ""));
+                  "for the column defaults that call it: the first tenant's definition (config"
+                      + " order) in its own schema "
+                      + TENANT_ROLE_PREFIX
+                      + "<tenant>, SECURITY DEFINER as that tenant's role, so it reaches that"
+                      + " tenant's rows only"
+                      + (compatSchemas
+                          ? "; in each tenant's compatibility schema its own definition, which its"
+                              + " views' defaults call"
+                          : ""));
         } else if (triggerFunctions.contains(function.signature())) {
           entry =
               new Entry(

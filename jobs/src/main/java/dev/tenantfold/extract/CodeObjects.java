@@ -27,8 +27,12 @@ public record CodeObjects(
     List<DomainSpec> domains,
     List<DefaultCall> defaultCalls,
     List<String> extensions,
-    List<CompositeSpec> composites) {
+    List<CompositeSpec> composites,
+    List<SequenceSpec> sequences,
+    List<KeyName> primaryKeys) {
   public CodeObjects {
+    primaryKeys = List.copyOf(primaryKeys);
+    sequences = List.copyOf(sequences);
     composites = List.copyOf(composites);
     extensions = List.copyOf(extensions);
     views = List.copyOf(views);
@@ -40,7 +44,8 @@ public record CodeObjects(
 
   public static CodeObjects none() {
     return new CodeObjects(
-        List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+        List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of(),
+        List.of());
   }
 
   /**
@@ -61,6 +66,34 @@ public record CodeObjects(
    * A column default that calls {@code function} (a signature), a function of the tenant's schemas.
    */
   public record DefaultCall(String table, String column, String function) {}
+
+  /**
+   * The sequence a serial or identity column draws from in the source: its name (without schema,
+   * {@code id_employee_seq}) and its position when read ({@code pg_sequence_last_value}: null when
+   * it never handed out a value, or the reader may not read it).
+   */
+  public record SequenceSpec(String table, String column, String name, Long lastValue) {
+    /** The sequence of {@code table}'s {@code column} in {@code sequences}, if any. */
+    public static Optional<SequenceSpec> of(
+        List<SequenceSpec> sequences, String table, String column) {
+      return sequences.stream()
+          .filter(s -> s.table().equals(table) && s.column().equals(column))
+          .findFirst();
+    }
+  }
+
+  /** The name of a table's primary key constraint in the source ({@code pk_shippers}). */
+  public record KeyName(String table, String name) {}
+
+  /** The name of {@code table}'s (a key) primary key constraint in the source, if it has one. */
+  public Optional<String> primaryKeyName(String table) {
+    return primaryKeys.stream().filter(k -> k.table().equals(table)).map(KeyName::name).findFirst();
+  }
+
+  /** The sequence {@code column} of {@code table} (a key) draws from in the source, if known. */
+  public Optional<SequenceSpec> sequence(String table, String column) {
+    return SequenceSpec.of(sequences, table, column);
+  }
 
   /**
    * A domain: {@code name} is its key ({@code SchemaMap.key}: qualified unless in {@code public}),
@@ -301,6 +334,34 @@ public record CodeObjects(
        ORDER BY c.relname, t.tgname
       """;
 
+  /**
+   * Every sequence owned by a column (serial: {@code OWNED BY}, dependency 'a'; identity: 'i') of a
+   * table in the tenant's schemas, with its position where the reader may read it.
+   */
+  private static final String SEQUENCES_SQL =
+      """
+      SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, a.attname, s.relname,
+             CASE WHEN has_sequence_privilege(s.oid, 'SELECT,USAGE') THEN pg_sequence_last_value(s.oid) END
+        FROM pg_depend d
+        JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+        JOIN pg_class c ON c.oid = d.refobjid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid
+       WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+         AND d.deptype IN ('a', 'i') AND n.nspname = ANY (?)
+       ORDER BY 1, 2
+      """;
+
+  private static final String PRIMARY_KEYS_SQL =
+      """
+      SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, k.conname
+        FROM pg_constraint k
+        JOIN pg_class c ON c.oid = k.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE k.contype = 'p' AND n.nspname = ANY (?)
+       ORDER BY 1
+      """;
+
   private static final String DEFAULT_CALLS_SQL =
       """
       SELECT DISTINCT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END, a.attname,
@@ -434,6 +495,24 @@ public record CodeObjects(
         rs ->
             composites.add(
                 new CompositeSpec(rs.getString(1), List.of((String[]) rs.getArray(2).getArray()))));
+    List<SequenceSpec> sequences = new ArrayList<>();
+    query(
+        conn,
+        SEQUENCES_SQL,
+        schemaArray,
+        rs ->
+            sequences.add(
+                new SequenceSpec(
+                    rs.getString(1),
+                    rs.getString(2),
+                    rs.getString(3),
+                    rs.getObject(4) == null ? null : rs.getLong(4))));
+    List<KeyName> keys = new ArrayList<>();
+    query(
+        conn,
+        PRIMARY_KEYS_SQL,
+        schemaArray,
+        rs -> keys.add(new KeyName(rs.getString(1), rs.getString(2))));
     return new CodeObjects(
         dependencyOrder(views, dependencies),
         functions,
@@ -441,7 +520,9 @@ public record CodeObjects(
         domains,
         calls,
         extensions,
-        composites);
+        composites,
+        sequences,
+        keys);
   }
 
   /**

@@ -300,7 +300,8 @@ final class TenantMigration {
                 : Optional.empty(),
             config.target().compatSchemaPrefix().isPresent()
                 ? List.copyOf(target.tables().keySet())
-                : List.of());
+                : List.of(),
+            target.code().tenant(tenant.id()).sequences());
     int publishPid = -1;
     AtomicReference<CompatSchemas.Rebuilt> compatRebuilt = new AtomicReference<>();
     TargetDdl tenantCode = TargetDdl.of(config.target(), config.tenantColumn());

@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -220,6 +221,8 @@ public final class CompatSchemas {
     String role = ident(TenantRoles.role(tenantId));
     String loader = ident(Queries.string(conn, "SELECT current_user"));
     try (Statement st = conn.createStatement()) {
+      // The tenant's sequences as its application left them: recreated no further back.
+      List<OldSequence> oldSequences = sequencesOf(conn, st, tenantId, names.values());
       dropAll(conn, st, tenantId, names);
       for (String source : sources) {
         st.execute("CREATE SCHEMA " + ident(names.get(source)) + " AUTHORIZATION " + role);
@@ -396,6 +399,9 @@ public final class CompatSchemas {
         }
       }
       List<String> created = createAll(conn, st, pending, List.copyOf(names.values()), problems);
+      List<String> sequences = new ArrayList<>();
+      problems.addAll(
+          tenantDefaults(conn, st, tenantId, plan, code, names, oldSequences, sequences));
       st.execute("RESET check_function_bodies");
       st.execute("RESET search_path");
       if (applicationRole.isPresent()) {
@@ -408,6 +414,11 @@ public final class CompatSchemas {
                   + " TO "
                   + app);
           st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + ident(schema) + " TO " + app);
+        }
+        // nextval, currval and setval of the tenant's own sequences (an ORM's reset moves only
+        // this tenant's ids).
+        for (String sequence : sequences) {
+          st.execute("GRANT USAGE, SELECT, UPDATE ON SEQUENCE " + sequence + " TO " + app);
         }
         for (String view : stored) {
           if (Queries.bool(conn, "SELECT to_regclass(?) IS NOT NULL", view)) {
@@ -431,6 +442,262 @@ public final class CompatSchemas {
               .map(Map.Entry::getValue)
               .toList();
       return new Rebuilt(List.copyOf(names.values()), tables, created.size(), problems, toFill);
+    }
+  }
+
+  /**
+   * Moves {@code tenantId}'s own sequence of {@code view}'s {@code column} in its compatibility
+   * schema of {@code sourceSchema} (if it has one) where {@link SequenceMove#next} says, as the
+   * tenant's role (its owner): a cutover moves it past the source sequence's final position.
+   * Returns the sequence and the value it hands out next, when there is such a sequence.
+   */
+  public static Optional<String> moveTenantSequence(
+      Connection conn,
+      String tenantId,
+      String sourceSchema,
+      String view,
+      String column,
+      Optional<SequenceMove.Position> source)
+      throws SQLException {
+    String role = TenantRoles.role(tenantId);
+    String sequence;
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT format('%I.%I', n.nspname, s.relname) FROM pg_class s JOIN pg_namespace n ON"
+                + " n.oid = s.relnamespace JOIN pg_depend d ON d.classid = 'pg_class'::regclass"
+                + " AND d.objid = s.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype ="
+                + " 'a' JOIN pg_class v ON v.oid = d.refobjid AND v.relkind = 'v' JOIN"
+                + " pg_attribute a ON a.attrelid = v.oid AND a.attnum = d.refobjsubid WHERE"
+                + " s.relkind = 'S' AND obj_description(n.oid, 'pg_namespace') = ? AND v.relname"
+                + " = ? AND a.attname = ?")) {
+      ps.setString(1, mark(tenantId, sourceSchema));
+      ps.setString(2, view);
+      ps.setString(3, column);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        sequence = rs.getString(1);
+      }
+    }
+    try (Statement st = conn.createStatement()) {
+      st.execute("SET ROLE " + ident(role));
+      try {
+        TenantPublisher.moveSequence(conn, sequence, source, OptionalLong.empty());
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM "
+                    + sequence)) {
+          rs.next();
+          return Optional.of(sequence + " next " + rs.getLong(1));
+        }
+      } finally {
+        st.execute("RESET ROLE");
+      }
+    }
+  }
+
+  /** A sequence of a compatibility schema before its rebuild: where it was and what owns it. */
+  private record OldSequence(
+      String schema, String name, String view, String column, Long lastValue) {}
+
+  /**
+   * The sequences in the tenant's compatibility schemas {@code schemas} (read as the tenant's role,
+   * their owner), with the view column owning each and its position.
+   */
+  private static List<OldSequence> sequencesOf(
+      Connection conn, Statement st, String tenantId, java.util.Collection<String> schemas)
+      throws SQLException {
+    List<OldSequence> out = new ArrayList<>();
+    String role = TenantRoles.role(tenantId);
+    if (!Queries.exists(conn, "SELECT 1 FROM pg_roles WHERE rolname = ?", role)) {
+      return out;
+    }
+    st.execute("SET LOCAL ROLE " + ident(role));
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT n.nspname, s.relname, c.relname, a.attname, CASE WHEN"
+                + " has_sequence_privilege(s.oid, 'SELECT') THEN pg_sequence_last_value(s.oid)"
+                + " END FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace JOIN"
+                + " pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND"
+                + " d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' JOIN pg_class c ON"
+                + " c.oid = d.refobjid JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum ="
+                + " d.refobjsubid WHERE s.relkind = 'S' AND n.nspname = ANY (?)")) {
+      ps.setArray(1, conn.createArrayOf("text", schemas.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new OldSequence(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getObject(5) == null ? null : rs.getLong(5)));
+        }
+      }
+    } finally {
+      st.execute("SET LOCAL ROLE NONE");
+      TenantRoles.actAsLoader(conn);
+    }
+    return out;
+  }
+
+  /**
+   * The tenant's own defaults on its views, run as its role (docs/schema-fidelity.md, "Sequences"):
+   * each serial or identity column draws from a sequence of the tenant's own in the compatibility
+   * schema, named as in the source ({@code id_employee_seq}), {@code OWNED BY} the view's column
+   * (so {@code pg_get_serial_sequence} answers), positioned past the source sequence, past the
+   * tenant's largest id and never behind where the tenant's application left it ({@link
+   * SequenceMove}); a column whose default calls a function of the tenant's gets its default with
+   * the tenant's own definition (its copy in the compatibility schema). Sequences of views this run
+   * keeps without planning them (tables.include) come back where they were. Returns the problems;
+   * adds each sequence created to {@code sequences}.
+   */
+  private List<String> tenantDefaults(
+      Connection conn,
+      Statement st,
+      String tenantId,
+      TargetSchema plan,
+      CodeObjects code,
+      Map<String, String> names,
+      List<OldSequence> old,
+      List<String> sequences)
+      throws SQLException {
+    List<String> problems = new ArrayList<>();
+    Set<String> done = new java.util.HashSet<>();
+    for (TargetTable table : plan.tables().values()) {
+      if (plan.rule(table.name()).shared().isPresent()) {
+        continue;
+      }
+      String schema = names.get(SchemaMap.sourceSchemaOf(table.name()));
+      String viewName = SchemaMap.nameOf(table.name());
+      String view = ident(schema) + "." + ident(viewName);
+      for (var c : table.columns()) {
+        if (c.generatedBySequence()) {
+          String name =
+              code.sequence(table.name(), c.name())
+                  .map(CodeObjects.SequenceSpec::name)
+                  .orElse(TargetDdl.sequenceName(viewName, c.name()));
+          Optional<SequenceMove.Position> source =
+              code.sequence(table.name(), c.name())
+                  .flatMap(q -> SequenceMove.Position.ofLastValue(q.lastValue()));
+          Optional<SequenceMove.Position> before =
+              old.stream()
+                  .filter(
+                      o ->
+                          o.schema().equals(schema)
+                              && o.view().equals(viewName)
+                              && o.column().equals(c.name()))
+                  .findFirst()
+                  .flatMap(o -> SequenceMove.Position.ofLastValue(o.lastValue()));
+          done.add(schema + "." + viewName + "." + c.name());
+          tenantSequence(
+              st, schema, name, view, c.name(), furthest(source, before), problems, sequences);
+        } else if (c.defaultExpression() != null
+            && code.defaultCalls().stream()
+                .anyMatch(d -> d.table().equals(table.name()) && d.column().equals(c.name()))) {
+          // Names resolve on the tenant's path: its own copy of the function.
+          trySavepoint(
+              st,
+              "ALTER VIEW "
+                  + view
+                  + " ALTER COLUMN "
+                  + ident(c.name())
+                  + " SET DEFAULT "
+                  + c.defaultExpression(),
+              "the default of " + table.name() + "." + c.name(),
+              problems);
+        }
+      }
+    }
+    for (OldSequence o : old) {
+      if (!done.contains(o.schema() + "." + o.view() + "." + o.column())
+          && Queries.bool(
+              conn,
+              "SELECT to_regclass(?) IS NOT NULL",
+              ident(o.schema()) + "." + ident(o.view()))) {
+        tenantSequence(
+            st,
+            o.schema(),
+            o.name(),
+            ident(o.schema()) + "." + ident(o.view()),
+            o.column(),
+            SequenceMove.Position.ofLastValue(o.lastValue()),
+            problems,
+            sequences);
+      }
+    }
+    return problems;
+  }
+
+  /** The one of two positions whose next value is larger. */
+  private static Optional<SequenceMove.Position> furthest(
+      Optional<SequenceMove.Position> a, Optional<SequenceMove.Position> b) {
+    if (a.isEmpty()) {
+      return b;
+    }
+    if (b.isEmpty()) {
+      return a;
+    }
+    return a.get().next() >= b.get().next() ? a : b;
+  }
+
+  private static void tenantSequence(
+      Statement st,
+      String schema,
+      String name,
+      String view,
+      String column,
+      Optional<SequenceMove.Position> past,
+      List<String> problems,
+      List<String> sequences)
+      throws SQLException {
+    String sequence = ident(schema) + "." + ident(name);
+    st.execute("SAVEPOINT tenantfold_sequence");
+    try {
+      st.execute(
+          "CREATE SEQUENCE " + sequence + " AS bigint OWNED BY " + view + "." + ident(column));
+      OptionalLong largest;
+      try (ResultSet rs =
+          st.executeQuery("SELECT max(" + ident(column) + ")::bigint FROM " + view)) {
+        rs.next();
+        long m = rs.getLong(1);
+        largest = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(m);
+      }
+      TenantPublisher.moveSequence(st.getConnection(), sequence, past, largest);
+      st.execute(
+          "ALTER VIEW "
+              + view
+              + " ALTER COLUMN "
+              + ident(column)
+              + " SET DEFAULT nextval("
+              + literal(sequence)
+              + "::regclass)");
+      st.execute("RELEASE SAVEPOINT tenantfold_sequence");
+      sequences.add(sequence);
+    } catch (SQLException e) {
+      st.execute("ROLLBACK TO SAVEPOINT tenantfold_sequence");
+      problems.add(
+          "sequence "
+              + sequence
+              + " of "
+              + view
+              + "."
+              + column
+              + " not created: "
+              + e.getMessage().lines().findFirst().orElse(""));
+    }
+  }
+
+  private static void trySavepoint(Statement st, String sql, String what, List<String> problems)
+      throws SQLException {
+    st.execute("SAVEPOINT tenantfold_default");
+    try {
+      st.execute(sql);
+      st.execute("RELEASE SAVEPOINT tenantfold_default");
+    } catch (SQLException e) {
+      st.execute("ROLLBACK TO SAVEPOINT tenantfold_default");
+      problems.add(what + " not set: " + e.getMessage().lines().findFirst().orElse(""));
     }
   }
 

@@ -30,13 +30,20 @@ import java.util.Optional;
  * ({@link #actAsTenant}). No BYPASSRLS is needed.
  *
  * <p>Partitions are tables of their own, and a query naming one directly is not filtered by the
- * parent's policies. Each partition therefore has row level security enabled without policies
- * (nobody but its owner sees a row) and no privileges for anyone but its owner; the publisher does
+ * parent's policies. Each partition of a tenant table therefore has row level security enabled and
+ * forced, with the parent's tenant policy ({@link #PARTITION_POLICY}: its owner too reads it only
+ * as the tenant its session names), and no privileges for anyone but its owner; the publisher does
  * this in the publish transaction ({@link #protectPartition}), every run re-checks all partitions.
  */
 public final class RowLevelSecurity {
   /** The policy on every tenant table. */
   public static final String TENANT_POLICY = "tenantfold_tenant_isolation";
+
+  /**
+   * The policy on every partition of a tenant table: the parent's, so a session naming a partition
+   * directly (its owner too: row-level security is forced there) sees only the tenant it names.
+   */
+  public static final String PARTITION_POLICY = "tenantfold_partition_isolation";
 
   /** The read policy of a shared reference table ({@link Access#SHARED}). */
   public static final String SHARED_POLICY = "tenantfold_shared_read";
@@ -191,8 +198,18 @@ public final class RowLevelSecurity {
       if (applicationRole.isPresent()) {
         grant(conn, st, tableSchema, parent, access);
       }
-      for (String partition : unprotectedPartitions(conn, parent)) {
-        protectPartition(conn, partition);
+      // The parent's policy as PostgreSQL renders it: each partition gets the same one.
+      String rendered =
+          access == Access.TENANT
+              ? Queries.string(
+                  conn,
+                  "SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid ="
+                      + " ?::regclass AND polname = ?",
+                  parent,
+                  TENANT_POLICY)
+              : null;
+      for (String partition : unprotectedPartitions(conn, parent, access == Access.TENANT)) {
+        protectOnePartition(conn, partition, rendered);
       }
     }
   }
@@ -246,48 +263,87 @@ public final class RowLevelSecurity {
 
   /**
    * Protects a partition of a parent table that has row-level security (a no-op otherwise): row
-   * level security enabled without policies, so only its owner reads it directly, and every
-   * privilege of other roles revoked (TRUNCATE ignores row-level security). Called by the publisher
-   * for each partition it attaches, inside the publish transaction, before anyone can see it.
+   * level security enabled and, under a parent whose policies are forced, forced too, with the
+   * parent's tenant policy ({@link #PARTITION_POLICY}), so whoever names the partition, its owner
+   * included, reads and writes it only as the tenant the session names (under the job's {@code
+   * row_security = off} a direct read is an error, never a silent read of the whole tenant); and
+   * every privilege of other roles revoked (TRUNCATE ignores row-level security). Called by the
+   * publisher for each partition it attaches, inside the publish transaction, before anyone can see
+   * it.
    */
   public static void protectPartition(Connection conn, String parent, String partition)
       throws SQLException {
+    String condition;
     try (PreparedStatement ps =
-        conn.prepareStatement("SELECT relrowsecurity FROM pg_class WHERE oid = ?::regclass")) {
-      ps.setString(1, parent);
+        conn.prepareStatement(
+            "SELECT c.relrowsecurity, c.relforcerowsecurity, pg_get_expr(p.polqual, p.polrelid)"
+                + " FROM pg_class c LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname = ?"
+                + " WHERE c.oid = ?::regclass")) {
+      ps.setString(1, TENANT_POLICY);
+      ps.setString(2, parent);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next() || !rs.getBoolean(1)) {
           return;
         }
+        condition = rs.getBoolean(2) ? rs.getString(3) : null;
       }
     }
-    protectPartition(conn, partition);
+    protectOnePartition(conn, partition, condition);
   }
 
-  private static void protectPartition(Connection conn, String partition) throws SQLException {
+  /**
+   * {@code tenantCondition}: the parent's tenant policy expression when the parent's row-level
+   * security is forced (the partition's is forced too, with that policy), or null.
+   */
+  private static void protectOnePartition(Connection conn, String partition, String tenantCondition)
+      throws SQLException {
     boolean enabled;
+    boolean forced;
+    String policy;
     List<String> grantees = new ArrayList<>();
     try (PreparedStatement ps =
         conn.prepareStatement(
             """
-            SELECT c.relrowsecurity,
+            SELECT c.relrowsecurity, c.relforcerowsecurity,
                    ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END
                            FROM aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-                          WHERE a.grantee <> c.relowner)
+                          WHERE a.grantee <> c.relowner),
+                   (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p
+                     WHERE p.polrelid = c.oid AND p.polname = ?)
               FROM pg_class c WHERE c.oid = ?::regclass
             """)) {
-      ps.setString(1, partition);
+      ps.setString(1, PARTITION_POLICY);
+      ps.setString(2, partition);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         enabled = rs.getBoolean(1);
-        for (Object g : (Object[]) rs.getArray(2).getArray()) {
+        forced = rs.getBoolean(2);
+        for (Object g : (Object[]) rs.getArray(3).getArray()) {
           grantees.add((String) g);
         }
+        policy = rs.getString(4);
       }
     }
     try (Statement st = conn.createStatement()) {
       if (!enabled) {
         st.execute("ALTER TABLE " + partition + " ENABLE ROW LEVEL SECURITY");
+      }
+      if (tenantCondition != null && !forced) {
+        // Its owner (the loader) is filtered too: code that ever ran with the loader's rights would
+        // read a partition by name only as the tenant its session names.
+        st.execute("ALTER TABLE " + partition + " FORCE ROW LEVEL SECURITY");
+      }
+      if (tenantCondition != null && !tenantCondition.equals(policy)) {
+        st.execute("DROP POLICY IF EXISTS " + ident(PARTITION_POLICY) + " ON " + partition);
+        st.execute(
+            "CREATE POLICY "
+                + ident(PARTITION_POLICY)
+                + " ON "
+                + partition
+                + " AS PERMISSIVE FOR ALL TO PUBLIC USING "
+                + tenantCondition
+                + " WITH CHECK "
+                + tenantCondition);
       }
       if (!grantees.isEmpty()) {
         st.execute("REVOKE ALL ON " + partition + " FROM " + String.join(", ", grantees));
@@ -372,19 +428,27 @@ public final class RowLevelSecurity {
   }
 
   /**
-   * Partitions without row-level security or with privileges of other roles: one catalog query per
-   * table, however many tenants.
+   * Partitions without row-level security (or, when {@code forced}, without it forced or without
+   * the partition policy) or with privileges of other roles: one catalog query per table, however
+   * many tenants.
    */
-  private static List<String> unprotectedPartitions(Connection conn, String parent)
+  private static List<String> unprotectedPartitions(Connection conn, String parent, boolean forced)
       throws SQLException {
     List<String> out = new ArrayList<>();
     try (PreparedStatement ps =
         conn.prepareStatement(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_inherits i JOIN pg_class c ON"
                 + " c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE"
-                + " i.inhparent = ?::regclass AND (NOT c.relrowsecurity OR EXISTS (SELECT 1 FROM"
+                + " i.inhparent = ?::regclass AND (NOT c.relrowsecurity OR (? AND (NOT"
+                + " c.relforcerowsecurity OR NOT EXISTS (SELECT 1 FROM pg_policy p WHERE"
+                + " p.polrelid = c.oid AND p.polname = ? AND pg_get_expr(p.polqual, p.polrelid) ="
+                + " (SELECT pg_get_expr(q.polqual, q.polrelid) FROM pg_policy q WHERE q.polrelid"
+                + " = i.inhparent AND q.polname = ?)))) OR EXISTS (SELECT 1 FROM"
                 + " aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)) ORDER BY 1")) {
       ps.setString(1, parent);
+      ps.setBoolean(2, forced);
+      ps.setString(3, PARTITION_POLICY);
+      ps.setString(4, TENANT_POLICY);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(rs.getString(1));

@@ -122,17 +122,20 @@ public final class TargetDdl {
 
   /**
    * The tenants of this run whose code runs as their own role: all of them with compatibility
-   * schemas (the role owns them), otherwise those with triggers executing a function of theirs.
+   * schemas (the role owns them), otherwise those with triggers executing a function of theirs and
+   * those whose functions column defaults call.
    */
   public List<String> codeTenants(TargetSchema target) {
     if (target.code().compatSchemas()) {
       return tenantIds;
     }
+    Set<String> defaultCode = target.code().defaultCodeTenants(target);
     return tenantIds.stream()
         .filter(
             t ->
-                target.tables().keySet().stream()
-                    .anyMatch(k -> !target.code().triggers(target, k, t).functions().isEmpty()))
+                defaultCode.contains(t)
+                    || target.tables().keySet().stream()
+                        .anyMatch(k -> !target.code().triggers(target, k, t).functions().isEmpty()))
         .toList();
   }
 
@@ -326,8 +329,11 @@ public final class TargetDdl {
           st.execute(searchPath);
           boolean shared = target.rule(table.name()).shared().isPresent();
           ensureTable(conn, st, table, shared);
+          if (!shared) {
+            namePrimaryKey(conn, st, target, table);
+          }
           String own = schemas.targetSchemaOf(table.name());
-          ensureDefaults(conn, st, table, target.code().defaultFunctions(target, table.name()));
+          ensureDefaults(conn, st, target, table, target.code().defaultCode(target, table.name()));
           ensureObjects(conn, st, table, target.objects(table.name()), shared);
           dropConsolidatedTriggers(conn, st, table, target.code().triggerNames(table.name()));
           if (rowLevelSecurity.isPresent()) {
@@ -687,18 +693,34 @@ public final class TargetDdl {
   /**
    * Recreates the source's column defaults on the consolidated table: identity and serial columns
    * get a sequence of the target's ({@link #sequenceName}, advanced past every tenant's largest
-   * value at each publish); other defaults are set as the source prints them. A default the target
-   * cannot evaluate (a function it lacks) is skipped with a warning, not a failed table. Existing
-   * defaults are left alone.
+   * value at each publish); other defaults are set as the source prints them. A function a default
+   * calls is a tenant's code: it is created in its tenant's own schema ({@link
+   * #createTenantFunction}, run as the tenant's role, whoever inserts) and the default calls it
+   * there. A default the target cannot evaluate (a function it lacks) is skipped with a warning,
+   * not a failed table. Existing defaults are left alone, except one calling a function outside
+   * every tenant's own schema that a tenant's default calls (an earlier version's, run with the
+   * inserting session's rights): it is set again.
    */
   private void ensureDefaults(
-      Connection conn, Statement st, TargetTable table, List<CodeObjects.FunctionSpec> functions)
+      Connection conn,
+      Statement st,
+      TargetSchema target,
+      TargetTable table,
+      List<CodePlan.DefaultCode> functions)
       throws SQLException {
-    for (CodeObjects.FunctionSpec function : functions) {
-      tryDdl(
+    for (CodePlan.DefaultCode code : functions) {
+      String role = TenantRoles.role(code.tenantId());
+      createTenantFunction(
           st,
-          schemas.requalify(function.definition()),
-          "function " + function.signature() + " for the column defaults of " + table.name());
+          role,
+          code.function(),
+          tenantPath(target, code.tenantId()),
+          "function "
+              + code.function().signature()
+              + " of tenant "
+              + code.tenantId()
+              + " for the column defaults of "
+              + table.name());
     }
     Map<String, String> current = new HashMap<>();
     try (PreparedStatement ps =
@@ -723,7 +745,14 @@ public final class TargetDdl {
         // configured after the first run).
         rowLevelSecurity.get().grantSequence(conn, st, sequence);
       }
-      if (current.containsKey(c.name())) {
+      String expression =
+          c.defaultExpression() == null || c.generatedBySequence()
+              ? null
+              : tenantCode(schemas.requalify(c.defaultExpression()), functions);
+      boolean callsTenant =
+          expression != null && !expression.equals(schemas.requalify(c.defaultExpression()));
+      if (current.containsKey(c.name())
+          && !(callsTenant && !callsTenantCode(conn, schemas.relation(table.name()), c.name()))) {
         continue;
       }
       String column = schemas.relation(table.name()) + " ALTER COLUMN " + ident(c.name());
@@ -736,8 +765,7 @@ public final class TargetDdl {
         }
       } else if (c.defaultExpression() != null) {
         // Qualified names (a shadowed function, a cast to another schema's enum) name the target
-        // schemas their schemas map to.
-        String expression = schemas.requalify(c.defaultExpression());
+        // schemas their schemas map to; a tenant's function, its copy in the tenant's own schema.
         st.execute("SAVEPOINT tenantfold_default");
         try {
           st.execute("ALTER TABLE " + column + " SET DEFAULT " + expression);
@@ -870,20 +898,7 @@ public final class TargetDdl {
       Connection conn, TargetSchema target, String tenantId, List<String> tables)
       throws SQLException {
     String role = TenantRoles.role(tenantId);
-    // The tenant's compatibility schemas first (its own functions and its rows' views, names as in
-    // the source), then the consolidated tables.
-    List<String> triggerPath = new ArrayList<>();
-    compatPrefix.ifPresent(
-        p ->
-            target
-                .code()
-                .searchPath()
-                .forEach(
-                    s ->
-                        triggerPath.add(
-                            dev.tenantfold.config.CompatSchemaNames.of(p, tenantId, s))));
-    replayPath(target).stream().filter(s -> !triggerPath.contains(s)).forEach(triggerPath::add);
-    String path = SearchPath.of(triggerPath) + ", pg_temp";
+    String path = tenantPath(target, tenantId);
     try (Statement st = conn.createStatement()) {
       for (String table : tables) {
         CodePlan.TableTriggers code = target.code().triggers(target, table, tenantId);
@@ -916,36 +931,12 @@ public final class TargetDdl {
           }
         }
         for (CodeObjects.FunctionSpec function : code.functions()) {
-          st.execute("SAVEPOINT tenantfold_object");
-          try {
-            st.execute("SET LOCAL ROLE " + ident(role));
-            st.execute("SET LOCAL search_path TO " + path);
-            st.execute("SET LOCAL check_function_bodies = off");
-            st.execute(schemas.requalify(function.definitionAs(tenantFunction(role, function))));
-            st.execute(
-                "ALTER FUNCTION "
-                    + tenantFunction(role, function)
-                    + function.signature().substring(function.signature().indexOf('('))
-                    + " SECURITY DEFINER SET search_path = "
-                    + path);
-            st.execute("SET LOCAL ROLE NONE");
-            st.execute("RELEASE SAVEPOINT tenantfold_object");
-          } catch (SQLException e) {
-            st.execute("ROLLBACK TO SAVEPOINT tenantfold_object");
-            LOG.warn(
-                "Cannot recreate function {} of tenant {} for its triggers: {}",
-                function.signature(),
-                tenantId,
-                reason(e));
-            skipped.add(
-                "function "
-                    + function.signature()
-                    + " of tenant "
-                    + tenantId
-                    + " for its triggers ("
-                    + reason(e)
-                    + ")");
-          }
+          createTenantFunction(
+              st,
+              role,
+              function,
+              path,
+              "function " + function.signature() + " of tenant " + tenantId + " for its triggers");
         }
         for (CodeObjects.TriggerSpec trigger : code.triggers()) {
           if (Queries.exists(
@@ -984,6 +975,135 @@ public final class TargetDdl {
         }
       }
     }
+  }
+
+  /**
+   * Names the consolidated table's primary key as the first tenant (config order) that has one
+   * names it in its source ({@code pk_shippers} rather than {@code shippers_pkey}): errors name it,
+   * and each tenant's partition's key takes the name at publish ({@link TenantPublisher}). Left
+   * alone when it has that name, or another relation of the schema does.
+   */
+  private void namePrimaryKey(Connection conn, Statement st, TargetSchema target, TargetTable table)
+      throws SQLException {
+    Optional<String> wanted =
+        target.code().tenants().values().stream()
+            .map(c -> c.primaryKeyName(table.name()))
+            .flatMap(Optional::stream)
+            .findFirst();
+    if (wanted.isEmpty()) {
+      return;
+    }
+    String parent = schemas.relation(table.name());
+    String current;
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT conname FROM pg_constraint WHERE conrelid = ?::regclass AND contype = 'p'")) {
+      ps.setString(1, parent);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return;
+        }
+        current = rs.getString(1);
+      }
+    }
+    if (!current.equals(wanted.get())
+        && !relationExists(conn, schemas.targetSchemaOf(table.name()), wanted.get())) {
+      st.execute(
+          "ALTER TABLE "
+              + parent
+              + " RENAME CONSTRAINT "
+              + ident(current)
+              + " TO "
+              + ident(wanted.get()));
+    }
+  }
+
+  /**
+   * The search path a tenant's own functions (of its triggers and defaults) run with, pinned: its
+   * compatibility schemas first when they are on (its own functions and its rows' views, names as
+   * in the source), then the target schemas, then {@code pg_temp} (a caller's temporary objects
+   * never shadow its names).
+   */
+  private String tenantPath(TargetSchema target, String tenantId) {
+    List<String> path = new ArrayList<>();
+    compatPrefix.ifPresent(
+        p ->
+            target
+                .code()
+                .searchPath()
+                .forEach(
+                    s -> path.add(dev.tenantfold.config.CompatSchemaNames.of(p, tenantId, s))));
+    replayPath(target).stream().filter(s -> !path.contains(s)).forEach(path::add);
+    return SearchPath.of(path) + ", pg_temp";
+  }
+
+  /**
+   * Creates (or replaces) {@code function} in the tenant's own schema (its role's name, {@link
+   * #tenantFunction}) as its role, {@code SECURITY DEFINER} with {@code path} pinned: it runs with
+   * the tenant's rights and its role's policies, whoever calls it. One the target cannot create is
+   * skipped, named in {@link #skipped()}.
+   */
+  private void createTenantFunction(
+      Statement st, String role, CodeObjects.FunctionSpec function, String path, String what)
+      throws SQLException {
+    st.execute("SAVEPOINT tenantfold_object");
+    try {
+      st.execute("SET LOCAL ROLE " + ident(role));
+      st.execute("SET LOCAL search_path TO " + path);
+      st.execute("SET LOCAL check_function_bodies = off");
+      st.execute(schemas.requalify(function.definitionAs(tenantFunction(role, function))));
+      st.execute(
+          "ALTER FUNCTION "
+              + tenantFunction(role, function)
+              + function.signature().substring(function.signature().indexOf('('))
+              + " SECURITY DEFINER SET search_path = "
+              + path);
+      st.execute("SET LOCAL ROLE NONE");
+      st.execute("RELEASE SAVEPOINT tenantfold_object");
+    } catch (SQLException e) {
+      st.execute("ROLLBACK TO SAVEPOINT tenantfold_object");
+      LOG.warn("Cannot recreate {}: {}", what, reason(e));
+      skipped.add(what + " (" + reason(e) + ")");
+    }
+  }
+
+  /**
+   * {@code expression} (a default, requalified) with every call of one of {@code functions} naming
+   * the copy in its tenant's own schema instead ({@code local_code()}, {@code sales.quote_ref()} ->
+   * {@code "tenantfold_tenant_acme".local_code()}); the expression unchanged when it calls none.
+   */
+  static String tenantCode(String expression, List<CodePlan.DefaultCode> functions) {
+    String out = expression;
+    for (CodePlan.DefaultCode code : functions) {
+      CodeObjects.FunctionSpec f = code.function();
+      String bare = java.util.regex.Pattern.quote(f.bareName());
+      String quotedBare = java.util.regex.Pattern.quote(ident(f.bareName()));
+      String qualifier = "(?:(?:\\\"[^\\\"]+\\\"|[A-Za-z_][A-Za-z_0-9$]*)\\.)?";
+      out =
+          out.replaceAll(
+              "(?<![A-Za-z_0-9$.\\\"])" + qualifier + "(?:" + quotedBare + "|" + bare + ")\\(",
+              java.util.regex.Matcher.quoteReplacement(
+                  tenantFunction(TenantRoles.role(code.tenantId()), f) + "("));
+    }
+    return out;
+  }
+
+  /**
+   * Whether the default of {@code column} calls a function in a tenant's own schema (a tenant's
+   * code, run as its role).
+   */
+  private static boolean callsTenantCode(Connection conn, String relation, String column)
+      throws SQLException {
+    return Queries.exists(
+        conn,
+        "SELECT 1 FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum ="
+            + " d.adnum JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid ="
+            + " d.oid AND dep.refclassid = 'pg_proc'::regclass JOIN pg_proc p ON p.oid ="
+            + " dep.refobjid JOIN pg_namespace n ON n.oid = p.pronamespace WHERE d.adrelid ="
+            + " ?::regclass AND a.attname = ? AND starts_with(n.nspname, ?)",
+        relation,
+        column,
+        TenantRoles.PREFIX);
   }
 
   /**

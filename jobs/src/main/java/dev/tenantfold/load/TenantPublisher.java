@@ -6,6 +6,7 @@ import static dev.tenantfold.jdbc.Sql.qualified;
 
 import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.conform.TargetTable;
+import dev.tenantfold.extract.CodeObjects;
 import dev.tenantfold.jdbc.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,6 +20,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Makes a tenant's staged tables visible together, in one transaction: for each table, detach and
@@ -88,8 +90,10 @@ public final class TenantPublisher {
       Map<String, List<String>> overruledSharedKeys,
       List<String> order,
       Optional<String> tenantSetting,
-      List<String> alsoLocked) {
+      List<String> alsoLocked,
+      List<CodeObjects.SequenceSpec> sourceSequences) {
     public Publication {
+      sourceSequences = List.copyOf(sourceSequences);
       alsoLocked = List.copyOf(alsoLocked);
       staged = List.copyOf(staged);
       retiredTables = List.copyOf(retiredTables);
@@ -112,6 +116,7 @@ public final class TenantPublisher {
           Map.of(),
           List.of(),
           Optional.empty(),
+          List.of(),
           List.of());
     }
 
@@ -182,7 +187,7 @@ public final class TenantPublisher {
       arriving.sort(Comparator.comparing(s -> s.table().name(), attachOrder));
       for (StagingTable s : arriving) {
         String parent = s.targetRelation();
-        advanceSequences(st, s);
+        advanceSequences(conn, s, publication.sourceSequences());
         if (s.shared()) {
           mergeShared(
               conn,
@@ -199,21 +204,19 @@ public final class TenantPublisher {
                 + " FOR VALUES IN ("
                 + literal(tenantId)
                 + ")");
+        // Each tenant's partitions in a schema of their own: their indexes can carry the source's
+        // names (index names are unique per schema), which errors name.
+        String partitionSchema = partitionSchemaOf(publication.partitionSchema(), tenantId);
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + ident(partitionSchema));
         String name =
-            freeName(
-                conn,
-                List.of(publication.partitionSchema(), s.schema()),
-                s.preferredPartitionName());
+            freeName(conn, List.of(partitionSchema, s.schema()), s.preferredPartitionName());
         // Renamed while still in staging (its registered name is unique there), then moved: the
         // move cannot collide.
         st.execute("ALTER TABLE " + s.qualifiedName() + " RENAME TO " + ident(name));
         st.execute(
-            "ALTER TABLE "
-                + qualified(s.schema(), name)
-                + " SET SCHEMA "
-                + ident(publication.partitionSchema()));
-        RowLevelSecurity.protectPartition(
-            conn, parent, qualified(publication.partitionSchema(), name));
+            "ALTER TABLE " + qualified(s.schema(), name) + " SET SCHEMA " + ident(partitionSchema));
+        adoptIndexNames(conn, st, partitionSchema, qualified(partitionSchema, name));
+        RowLevelSecurity.protectPartition(conn, parent, qualified(partitionSchema, name));
       }
       inTransaction.run(conn);
       conn.commit();
@@ -234,10 +237,14 @@ public final class TenantPublisher {
   }
 
   /**
-   * Moves the sequences of identity and serial columns past the largest value this tenant brings,
-   * so an application's next insert (any tenant) does not collide. Sequences only move forward.
+   * Moves the sequences of identity and serial columns past the largest value this tenant brings
+   * and past its source sequence's position ({@link SequenceMove}), so an application's next insert
+   * (any tenant) neither collides nor reuses an id the tenant handed out before. Sequences only
+   * move forward.
    */
-  private static void advanceSequences(Statement st, StagingTable s) throws SQLException {
+  private static void advanceSequences(
+      Connection conn, StagingTable s, List<CodeObjects.SequenceSpec> sourceSequences)
+      throws SQLException {
     for (var c : s.table().columns()) {
       if (!c.generatedBySequence()) {
         continue;
@@ -246,17 +253,94 @@ public final class TenantPublisher {
           qualified(
               s.targetSchema(),
               TargetDdl.sequenceName(SchemaMap.nameOf(s.table().name()), c.name()));
-      st.execute(
-          "SELECT setval("
-              + literal(sequence)
-              + ", m) FROM (SELECT max("
-              + ident(c.name())
-              + ")::bigint AS m FROM "
-              + s.qualifiedName()
-              + ") x WHERE m IS NOT NULL AND m > (SELECT CASE WHEN is_called THEN last_value ELSE"
-              + " last_value - 1 END FROM "
-              + sequence
-              + ")");
+      OptionalLong largest;
+      try (Statement st = conn.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT max(" + ident(c.name()) + ")::bigint FROM " + s.qualifiedName())) {
+        rs.next();
+        long m = rs.getLong(1);
+        largest = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(m);
+      }
+      Optional<SequenceMove.Position> source =
+          CodeObjects.SequenceSpec.of(sourceSequences, s.table().name(), c.name())
+              .flatMap(q -> SequenceMove.Position.ofLastValue(q.lastValue()));
+      moveSequence(conn, sequence, source, largest);
+    }
+  }
+
+  /**
+   * Moves {@code sequence} (a quoted name) where {@link SequenceMove#next} says; returns the value
+   * it hands out next when it moved.
+   */
+  public static OptionalLong moveSequence(
+      Connection conn,
+      String sequence,
+      Optional<SequenceMove.Position> source,
+      OptionalLong largest)
+      throws SQLException {
+    SequenceMove.Position current;
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + sequence)) {
+      rs.next();
+      current = new SequenceMove.Position(rs.getLong(1), rs.getBoolean(2));
+    }
+    OptionalLong next = SequenceMove.next(current, source, largest);
+    if (next.isPresent()) {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT setval(?::regclass, ?, false)")) {
+        ps.setString(1, sequence);
+        ps.setLong(2, next.getAsLong());
+        ps.execute();
+      }
+    }
+    return next;
+  }
+
+  /**
+   * The schema holding {@code tenantId}'s partitions: {@code target.partition-schema}, an
+   * underscore and the tenant ({@code tenantfold_partitions_acme}). One per tenant, so each
+   * tenant's partition indexes carry the names the consolidated table's indexes have (the source's
+   * constraint and index names): a duplicate key names the source's constraint, never a staging
+   * name.
+   */
+  public static String partitionSchemaOf(String partitionSchema, String tenantId) {
+    return Sql.boundedName(partitionSchema + "_" + tenantId);
+  }
+
+  /**
+   * Renames each unique index of {@code partition} (a key, a unique constraint or index: what a
+   * duplicate-key error names) that is attached to an index of the consolidated table to that
+   * index's name, the source's, unless a relation of the tenant's partition schema already has that
+   * name (a table of another source schema with an index of the same name): that one keeps its
+   * staging name.
+   */
+  private static void adoptIndexNames(
+      Connection conn, Statement st, String partitionSchema, String partition) throws SQLException {
+    List<String[]> renames = new ArrayList<>();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT format('%I.%I', n.nspname, ci.relname), pi.relname FROM pg_index i JOIN"
+                + " pg_class ci ON ci.oid = i.indexrelid JOIN pg_namespace n ON n.oid ="
+                + " ci.relnamespace JOIN pg_inherits h ON h.inhrelid = i.indexrelid JOIN pg_class"
+                + " pi ON pi.oid = h.inhparent WHERE i.indrelid = ?::regclass AND i.indisunique"
+                + " AND ci.relname <> pi.relname ORDER BY 2")) {
+      ps.setString(1, partition);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          renames.add(new String[] {rs.getString(1), rs.getString(2)});
+        }
+      }
+    }
+    for (String[] rename : renames) {
+      if (!dev.tenantfold.jdbc.Queries.exists(
+          conn,
+          "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname"
+              + " = ? AND c.relname = ?",
+          partitionSchema,
+          rename[1])) {
+        // A key's or unique constraint's index: the constraint is renamed with it.
+        st.execute("ALTER INDEX " + rename[0] + " RENAME TO " + ident(rename[1]));
+      }
     }
   }
 

@@ -149,4 +149,117 @@ class DefaultsAndSequencesTest {
       }
     }
   }
+
+  /**
+   * Sequences as the application knows them (issue 20 item 5): through its compatibility schema a
+   * tenant finds its sequence by the source's name ({@code id_employee_seq}, not the target's
+   * {@code employees_id_seq}), {@code pg_get_serial_sequence} answers, {@code nextval}, {@code
+   * currval} and {@code setval} work, ids continue past the source sequence's position (200), not
+   * past the largest id (125); an ORM's {@code setval(max(id))} through one tenant's schema moves
+   * only that tenant's ids, never another's; the application cannot move the consolidated table's
+   * shared sequence; a re-publish leaves every sequence no further back than it found it.
+   */
+  @Test
+  void eachTenantKeepsItsSequencesByTheirSourceNamesAndNoTenantRewindsAnother() throws Exception {
+    String acme = TestPostgres.createDatabase("acme");
+    TestPostgres.execute(
+        acme,
+        """
+        CREATE SEQUENCE id_employee_seq;
+        CREATE TABLE employees (id int PRIMARY KEY DEFAULT nextval('id_employee_seq'), name text);
+        ALTER SEQUENCE id_employee_seq OWNED BY employees.id;
+        INSERT INTO employees (name) SELECT 'acme ' || g FROM generate_series(1, 200) g;
+        DELETE FROM employees WHERE id > 125;
+        """);
+    String globex = TestPostgres.createDatabase("globex");
+    TestPostgres.execute(
+        globex,
+        """
+        CREATE TABLE employees (id serial PRIMARY KEY, name text);
+        INSERT INTO employees (name) SELECT 'globex ' || g FROM generate_series(1, 300) g;
+        """);
+    String warehouse = Fixtures.emptyWarehouse();
+    Roles.ensure(APP, "LOGIN NOSUPERUSER NOBYPASSRLS");
+    java.util.function.Function<Boolean, dev.tenantfold.config.TenantfoldConfig> config =
+        both -> {
+          var builder = Fixtures.config(warehouse).tenant("acme", acme);
+          if (both) {
+            builder.tenant("globex", globex);
+          }
+          return builder
+              .set("target.row-level-security", true)
+              .set("target.application-role", APP)
+              .set("target.compat-schemas", true)
+              .build(reports);
+        };
+    RunResult result = new MigrationJob(config.apply(true), spark).execute();
+    assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
+
+    assertThat(app(warehouse, "acme", "SELECT pg_get_serial_sequence('employees', 'id')"))
+        .isEqualTo("tenant_acme.id_employee_seq");
+    assertThat(app(warehouse, "globex", "SELECT pg_get_serial_sequence('employees', 'id')"))
+        .isEqualTo("tenant_globex.employees_id_seq");
+    assertThat(
+            app(
+                warehouse,
+                "acme",
+                "INSERT INTO employees (name) VALUES ('new') RETURNING id || ' '"
+                    + " || currval('id_employee_seq')"))
+        .as("past the source sequence (200), not the largest id (125)")
+        .isEqualTo("201 201");
+    assertThat(app(warehouse, "globex", "INSERT INTO employees (name) VALUES ('new') RETURNING id"))
+        .isEqualTo("301");
+    assertThat(app(warehouse, "globex", "SELECT nextval('employees_id_seq')")).isEqualTo("302");
+
+    // An ORM's sequence reset through acme's schema moves acme's sequence only.
+    assertThat(
+            app(
+                warehouse,
+                "acme",
+                "SELECT setval(pg_get_serial_sequence('employees', 'id'), (SELECT max(id) FROM"
+                    + " employees))"))
+        .isEqualTo("201");
+    assertThat(
+            app(warehouse, "globex", "INSERT INTO employees (name) VALUES ('after') RETURNING id"))
+        .as("globex's ids after acme's reset")
+        .isEqualTo("303");
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowable(
+                () -> app(warehouse, "acme", "SELECT setval('public.employees_id_seq', 1)")))
+        .as("the application moving the consolidated table's shared sequence")
+        .hasMessageContaining("permission denied");
+
+    // acme's application moves its own sequence forward; a re-publish of acme keeps it there, and
+    // leaves the shared sequence past globex's ids.
+    app(warehouse, "acme", "SELECT setval('id_employee_seq', 5000)");
+    RunResult again = new MigrationJob(config.apply(false), spark).execute();
+    assertThat(again.exitCode()).as("tenants: %s", again.tenants()).isZero();
+    assertThat(app(warehouse, "acme", "INSERT INTO employees (name) VALUES ('later') RETURNING id"))
+        .as("acme's next id after its re-publish")
+        .isEqualTo("5001");
+    assertThat(
+            RowSets.rows(
+                warehouse,
+                "INSERT INTO public.employees (tenant_id, name) VALUES ('acme', 'direct')"
+                    + " RETURNING id::text"))
+        .as(
+            "an id from the consolidated table's shared sequence after acme's re-publish (its"
+                + " source at 200): still past globex's 300")
+        .containsExactly("301");
+  }
+
+  /**
+   * The first column of the first row {@code sql} returns to the application set to {@code tenant}.
+   */
+  private static String app(String warehouse, String tenant, String sql) throws Exception {
+    try (Connection app = Roles.connect(warehouse, APP);
+        Statement st = app.createStatement()) {
+      st.execute("SET app.tenant_id = '" + tenant + "'");
+      st.execute("SET search_path = tenant_" + tenant);
+      try (ResultSet rs = st.executeQuery(sql)) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
 }

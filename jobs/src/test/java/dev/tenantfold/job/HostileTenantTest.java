@@ -76,7 +76,7 @@ class HostileTenantTest {
         SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'public.customers'::regclass AND attname = 'tenant_id') $$;
       CREATE FUNCTION steal() RETURNS TABLE(id int, name text) LANGUAGE plpgsql SECURITY DEFINER AS $$
       BEGIN
-        RETURN QUERY EXECUTE 'SELECT id, name FROM tenantfold_partitions.customers__honest';
+        RETURN QUERY EXECUTE 'SELECT id, name FROM tenantfold_partitions_honest.customers__honest';
       EXCEPTION WHEN others THEN RETURN;
       END $$;
       CREATE FUNCTION steal_by_setting() RETURNS TABLE(id int, name text) LANGUAGE plpgsql SECURITY DEFINER AS $$
@@ -95,7 +95,7 @@ class HostileTenantTest {
       BEGIN
         IF consolidated() THEN
           BEGIN
-            EXECUTE 'DELETE FROM tenantfold_partitions.orders__honest';
+            EXECUTE 'DELETE FROM tenantfold_partitions_honest.orders__honest';
           EXCEPTION WHEN others THEN NULL;
           END;
           PERFORM set_config('app.tenant_id', 'honest', true);
@@ -126,6 +126,30 @@ class HostileTenantTest {
         RETURN NEW;
       END $$;
       CREATE TRIGGER spy AFTER INSERT ON customers FOR EACH ROW EXECUTE FUNCTION spy();
+      CREATE FUNCTION grab() RETURNS text LANGUAGE plpgsql AS $$
+      DECLARE mine text := current_setting('app.tenant_id', true); got text;
+      BEGIN
+        IF consolidated() THEN
+          BEGIN
+            PERFORM set_config('app.tenant_id', 'honest', true);
+            SELECT string_agg(name, ',') INTO got FROM public.customers;
+            DELETE FROM public.orders;
+          EXCEPTION WHEN others THEN NULL;
+          END;
+          PERFORM set_config('app.tenant_id', mine, true);
+        END IF;
+        RETURN coalesce(got, 'nothing');
+      END $$;
+      ALTER TABLE loot ADD COLUMN note text DEFAULT grab();
+      CREATE FUNCTION audit_deletes() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF consolidated() THEN
+          PERFORM set_config('app.tenant_id', 'honest', true);
+          DELETE FROM public.customers;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER audit_deletes AFTER DELETE ON orders FOR EACH STATEMENT EXECUTE FUNCTION audit_deletes();
       CREATE MATERIALIZED VIEW mv_names AS SELECT name FROM customers;
       CREATE MATERIALIZED VIEW mv_later AS SELECT count(*) AS n FROM customers WITH NO DATA;
       """;
@@ -230,6 +254,99 @@ class HostileTenantTest {
         .contains("hostile copied hostile-new")
         .noneMatch(r -> r.contains("stolen honest-"))
         .contains("honest honest-loot");
+  }
+
+  /**
+   * Column defaults are tenant code too (issue 20, the gap security.md named): the hostile tenant's
+   * {@code loot.note} defaults to a function that switches the tenant setting to the honest tenant,
+   * reads its customers and deletes its orders. Its definition is the only one (the honest tenant
+   * has no such default), so the consolidated table's default calls it whoever inserts; it must run
+   * as the hostile tenant's role, reaching no honest row, for inserts by sessions of either tenant,
+   * through the consolidated table and the compatibility schemas. The hostile statement-level
+   * trigger is not recreated (it would fire for every tenant's statements) and the plan and the
+   * run's notes say so. Every partition has row-level security forced, with the parent's policy.
+   */
+  @Test
+  void defaultsAndStatementTriggersOfAHostileTenantReachNoOtherTenant() throws Exception {
+    String honest = tenant("honest");
+    String hostile = tenant("hostile");
+    TestPostgres.execute(hostile, HOSTILE_CODE);
+    String warehouse = Fixtures.emptyWarehouse();
+    for (boolean compat : List.of(false, true)) {
+      TenantfoldConfig config =
+          Fixtures.config(warehouse)
+              .tenant("honest", honest)
+              .tenant("hostile", hostile)
+              .set("target.row-level-security", true)
+              .set("target.application-role", APP)
+              .set("target.compat-schemas", compat)
+              .build(reports);
+      RunResult result = new MigrationJob(config, spark).execute();
+      assertThat(result.exitCode()).as("exit code; tenants: %s", result.tenants()).isZero();
+      List<String> honestOrders = ordersOf(warehouse, "honest");
+      assertThat(honestOrders).hasSize(50);
+      List<String> into =
+          compat
+              ? List.of("public.loot", "tenant_honest.loot", "tenant_hostile.loot")
+              : List.of("public.loot");
+      for (String session : List.of("honest", "hostile")) {
+        for (String table : into) {
+          List<String> notes =
+              appRowsOrNone(
+                  warehouse,
+                  session,
+                  "INSERT INTO " + table + " (body) VALUES ('by " + session + "') RETURNING note");
+          assertThat(notes)
+              .as("note of a row %s inserted into %s (compat schemas %s)", session, table, compat)
+              .noneMatch(n -> n != null && n.contains("honest-"));
+        }
+      }
+      assertThat(ordersOf(warehouse, "honest"))
+          .as("honest's orders after inserts that ran the hostile default (compat %s)", compat)
+          .isEqualTo(honestOrders);
+      assertThat(
+              RowSets.rows(
+                  warehouse,
+                  "SELECT count(*)::text FROM public.loot WHERE note LIKE '%honest-%'"
+                      + " OR body LIKE 'by %' AND note IS NULL AND tenant_id = 'hostile'"))
+          .as("rows holding honest's customers, or hostile rows whose default did not run")
+          .containsExactly("0");
+
+      // The statement-level trigger: listed, not recreated, never silent.
+      assertThat(
+              RowSets.rows(
+                  warehouse,
+                  "SELECT DISTINCT e->>'outcome' FROM tenantfold.plans p,"
+                      + " jsonb_array_elements(p.plan->'code_objects') e WHERE e->>'kind' ="
+                      + " 'trigger' AND e->>'name' = 'orders.audit_deletes'"))
+          .containsExactly("NOT_RECREATED");
+      assertThat(result.notes())
+          .as("the run's notes")
+          .anyMatch(n -> n.contains("trigger orders.audit_deletes"));
+      assertThat(
+              RowSets.rows(
+                  warehouse, "SELECT tgname FROM pg_trigger WHERE tgname = 'audit_deletes'"))
+          .isEmpty();
+      appRowsOrNone(warehouse, "hostile", "DELETE FROM public.orders WHERE id = 1");
+      assertThat(
+              RowSets.rows(
+                  warehouse,
+                  "SELECT count(*)::text FROM public.customers WHERE tenant_id = 'honest'"))
+          .containsExactly("20");
+      TestPostgres.execute(warehouse, "DELETE FROM public.loot WHERE body LIKE 'by %'");
+    }
+    // Partitions: row-level security forced, with the parent's tenant policy, so the loader (their
+    // owner) too reads one by name only as the tenant its session names.
+    assertThat(
+            RowSets.rows(
+                warehouse,
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid AND"
+                    + " c.relkind = 'r' JOIN pg_class p ON p.oid = i.inhparent AND p.relnamespace ="
+                    + " 'public'::regnamespace WHERE NOT (c.relrowsecurity AND"
+                    + " c.relforcerowsecurity AND EXISTS (SELECT 1 FROM pg_policy q WHERE"
+                    + " q.polrelid = c.oid AND q.polname = 'tenantfold_partition_isolation'))"))
+        .as("partitions without forced row-level security and the partition policy")
+        .isEmpty();
   }
 
   private static List<String> ordersOf(String warehouse, String tenant) {

@@ -196,6 +196,22 @@ class LeastPrivilegeTest {
       }
     }
 
+    // The loader owns the partitions, and their row-level security is forced too: naming a
+    // partition, it reads only the tenant its session names (none of globex's as acme).
+    try (var loader = Roles.connect(warehouse, LOADER);
+        var st = loader.createStatement()) {
+      st.execute("SET row_security = on");
+      st.execute("SET app.tenant_id = 'acme'");
+      try (var rs =
+          st.executeQuery(
+              "SELECT (SELECT count(*) FROM tenantfold_partitions_globex.customers__globex),"
+                  + " (SELECT count(*) FROM tenantfold_partitions_acme.customers__acme)")) {
+        rs.next();
+        assertThat(rs.getLong(1)).as("globex's partition read by its owner as acme").isZero();
+        assertThat(rs.getLong(2)).as("acme's partition read by its owner as acme").isPositive();
+      }
+    }
+
     // ... and audits the published rows against the sources.
     RunResult audit =
         new AuditJob(config(warehouse, tenants, true), Optional.empty(), Optional.empty())

@@ -410,10 +410,16 @@ class MigrationJobTest {
             RowSets.count(
                 warehouse,
                 "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE"
-                    + " i.inhparent IN ('\"odd USING name\"'::regclass,"
-                    + " 'one_sku_per_line'::regclass) AND c.relname LIKE '%\\_ix_'"))
-        .as("expression/partial index and unique constraint copied too")
-        .isEqualTo(2);
+                    + " i.inhparent = '\"odd USING name\"'::regclass AND c.relname LIKE '%\\_ix_'"))
+        .as("expression/partial index copied too")
+        .isEqualTo(1);
+    assertThat(
+            RowSets.rows(
+                warehouse,
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                    + " WHERE i.inhparent = 'one_sku_per_line'::regclass"))
+        .as("the unique constraint copied too, named as on the consolidated table (errors name it)")
+        .containsExactly("one_sku_per_line");
     RowSets.assertSameRows(acme, warehouse, "acme", "order_items", DEMO_COLUMNS.get("order_items"));
   }
 

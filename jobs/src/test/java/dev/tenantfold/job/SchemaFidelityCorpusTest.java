@@ -172,11 +172,11 @@ class SchemaFidelityCorpusTest {
 
   private static final List<String> TARGET_TRIGGERS =
       List.of(
-          "CREATE TRIGGER orders_touch BEFORE UPDATE ON tenantfold_partitions.orders__acme FOR EACH"
-              + " ROW EXECUTE FUNCTION tenantfold_tenant_acme.touch()",
+          "CREATE TRIGGER orders_touch BEFORE UPDATE ON tenantfold_partitions_acme.orders__acme FOR"
+              + " EACH ROW EXECUTE FUNCTION tenantfold_tenant_acme.touch()",
           "CREATE TRIGGER quotes_shout BEFORE INSERT OR UPDATE ON"
-              + " tenantfold_partitions.sales__quotes__acme_edd75794 FOR EACH ROW EXECUTE FUNCTION"
-              + " tenantfold_tenant_acme.sales__shout()");
+              + " tenantfold_partitions_acme.sales__quotes__acme_edd75794 FOR EACH ROW EXECUTE"
+              + " FUNCTION tenantfold_tenant_acme.sales__shout()");
 
   /**
    * The target's columns: the tenant column first, then the source's with their NOT NULL, defaults
@@ -191,7 +191,7 @@ class SchemaFidelityCorpusTest {
           "customers.email text not null",
           "customers.id integer not null default nextval('customers_id_seq'::regclass)",
           "customers.name text not null",
-          "customers.region text not null default region_code()",
+          "customers.region text not null default tenantfold_tenant_acme.region_code()",
           "customers.tenant_id text not null",
           "orders.customer_id integer not null",
           "orders.id integer not null default nextval('orders_id_seq'::regclass)",
@@ -223,7 +223,7 @@ class SchemaFidelityCorpusTest {
           "sales.quotes.net numeric(12,2) generated ((amount * ((100)::numeric -"
               + " (discount)::numeric)) / (100)::numeric)",
           "sales.quotes.note text",
-          "sales.quotes.ref text not null default sales.quote_ref()",
+          "sales.quotes.ref text not null default tenantfold_tenant_acme.sales__quote_ref()",
           "sales.quotes.state sales.status not null default 'draft'::sales.status",
           "sales.quotes.tenant_id text not null");
 
@@ -707,7 +707,11 @@ class SchemaFidelityCorpusTest {
             "orders.id integer not null default nextval('orders_id_seq'::regclass)")
         .replace(
             "sales.quotes.id bigint not null identity by default",
-            "sales.quotes.id bigint not null default nextval('sales.quotes_id_seq'::regclass)");
+            "sales.quotes.id bigint not null default nextval('sales.quotes_id_seq'::regclass)")
+        // A default's function is tenant code: the first tenant's copy in its own schema, run as
+        // its role (docs/security.md).
+        .replace("default region_code()", "default tenantfold_tenant_acme.region_code()")
+        .replace("default sales.quote_ref()", "default tenantfold_tenant_acme.sales__quote_ref()");
   }
 
   private static String one(String url, String sql) {

@@ -193,10 +193,12 @@ class SchemaMapTest {
                 "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid ="
                     + " p.pronamespace WHERE n.nspname IN ('public', 'sales_mt', 'sales',"
                     + " 'tenantfold_tenant_acme') ORDER BY 1"))
-        .as("trigger functions of one name in two schemas: two, in the tenant's own schema")
+        .as(
+            "default and trigger functions of one name in two schemas: two, in the tenant's own"
+                + " schema (tenant code runs as its role)")
         .containsExactly(
-            "label()",
-            "sales_mt.label()",
+            "tenantfold_tenant_acme.label()",
+            "tenantfold_tenant_acme.sales__label()",
             "tenantfold_tenant_acme.sales__shout()",
             "tenantfold_tenant_acme.shout()");
     assertThat(

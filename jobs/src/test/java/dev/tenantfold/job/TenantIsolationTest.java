@@ -64,17 +64,17 @@ class TenantIsolationTest {
     // still show nothing ...
     TestPostgres.execute(
         warehouse,
-        "GRANT USAGE ON SCHEMA tenantfold_partitions TO "
+        "GRANT USAGE ON SCHEMA tenantfold_partitions_acme, tenantfold_partitions_globex TO "
             + APP
             + "; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public,"
-            + " tenantfold_partitions TO "
+            + " tenantfold_partitions_acme, tenantfold_partitions_globex TO "
             + APP);
     try (Connection app = session(warehouse, "acme");
         Statement st = app.createStatement()) {
-      assertThat(count(st, "SELECT count(*) FROM tenantfold_partitions.customers__globex"))
+      assertThat(count(st, "SELECT count(*) FROM tenantfold_partitions_globex.customers__globex"))
           .as("globex's partition read directly by acme")
           .isZero();
-      assertThat(st.executeUpdate("DELETE FROM tenantfold_partitions.customers__globex"))
+      assertThat(st.executeUpdate("DELETE FROM tenantfold_partitions_globex.customers__globex"))
           .as("rows deleted through globex's partition")
           .isZero();
     }
@@ -192,7 +192,9 @@ class TenantIsolationTest {
           .as("acme moving its row to globex")
           .hasMessageContaining("row-level security");
       assertThatThrownBy(
-              () -> st.executeQuery("SELECT count(*) FROM tenantfold_partitions.customers__globex"))
+              () ->
+                  st.executeQuery(
+                      "SELECT count(*) FROM tenantfold_partitions_globex.customers__globex"))
           .as("globex's partition read directly by acme")
           .satisfiesAnyOf(
               e -> assertThat(e).hasMessageContaining("permission denied"),
