@@ -65,6 +65,17 @@ public record JdbcEndpoint(
    * The same user, credentials and TLS settings at another URL (a restored copy of the same
    * database).
    */
+  /**
+   * This endpoint with {@code name = value} set at the start of every session it opens (after the
+   * job's own settings, so it may override one of them: {@code row_security}).
+   */
+  public JdbcEndpoint withSessionSetting(String name, String value) {
+    Map<String, String> more = new java.util.LinkedHashMap<>(properties);
+    String option = "-c " + name + "=" + value.replace("\\", "\\\\").replace(" ", "\\ ");
+    more.merge("options", option, (a, b) -> a + " " + b);
+    return new JdbcEndpoint(url, user, password, side, more);
+  }
+
   public JdbcEndpoint withUrl(String newUrl) {
     return new JdbcEndpoint(newUrl, user, password, side, properties);
   }
@@ -108,16 +119,20 @@ public record JdbcEndpoint(
     props.setProperty(
         "options",
         String.join(
-            " ",
-            // Value rendering independent of the server's and client's defaults.
-            "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3",
-            // Fail instead of silently reading a row-level-security-filtered subset of a table.
-            "-c row_security=off",
-            // Parameter groups often set these; a long COPY or an idle snapshot exporter must
-            // survive them.
-            "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0",
-            // Notice a vanished client (a lost executor) within minutes, releasing its locks.
-            "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6"));
+                " ",
+                // Value rendering independent of the server's and client's defaults.
+                "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c"
+                    + " extra_float_digits=3",
+                // Fail instead of silently reading a row-level-security-filtered subset of a table.
+                "-c row_security=off",
+                // Parameter groups often set these; a long COPY or an idle snapshot exporter must
+                // survive them.
+                "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0",
+                // Notice a vanished client (a lost executor) within minutes, releasing its locks.
+                "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6",
+                // Settings of this endpoint's own (withSessionSetting), last so they win.
+                properties.getOrDefault("options", ""))
+            .trim());
     if (replication) {
       props.setProperty("replication", "database");
       props.setProperty("preferQueryMode", "simple");

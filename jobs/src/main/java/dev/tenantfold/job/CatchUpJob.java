@@ -151,7 +151,7 @@ public final class CatchUpJob {
     CutoverResult result =
         new Cutover(
                 tenant,
-                config.target().endpoint(),
+                targetFor(tenant),
                 config.target().reportSchema(),
                 config.target().schemas(),
                 config.tenantColumn())
@@ -184,10 +184,25 @@ public final class CatchUpJob {
   private TenantCatchUp catchUpOf(TenantConfig tenant) {
     return new TenantCatchUp(
         tenant,
-        config.target().endpoint(),
+        targetFor(tenant),
         config.target().reportSchema(),
         config.target().schemas(),
         config.tenantColumn());
+  }
+
+  /**
+   * The target as catch-up and cutover of {@code tenant} reach it: with row-level security on,
+   * every session acts as the tenant (its partitions force the tenant's policy, which the job's
+   * {@code row_security = off} would turn into an error for a loader without {@code BYPASSRLS}).
+   */
+  private dev.tenantfold.jdbc.JdbcEndpoint targetFor(TenantConfig tenant) {
+    dev.tenantfold.jdbc.JdbcEndpoint endpoint = config.target().endpoint();
+    if (!config.target().rowLevelSecurity()) {
+      return endpoint;
+    }
+    return endpoint
+        .withSessionSetting("row_security", "on")
+        .withSessionSetting(config.target().tenantSetting(), tenant.id());
   }
 
   private CatchUpResult scrubbed(CatchUpResult r) {
