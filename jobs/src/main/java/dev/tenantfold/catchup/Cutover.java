@@ -40,6 +40,7 @@ public final class Cutover {
   private final String reportSchema;
   private final SchemaMap schemas;
   private final String tenantColumn;
+  private final CatchUpRules rules;
 
   /** Differing keys past the first {@link #LISTED}: counted, not held. */
   private long unlisted;
@@ -50,6 +51,18 @@ public final class Cutover {
       String reportSchema,
       SchemaMap schemas,
       String tenantColumn) {
+    this(tenant, target, reportSchema, schemas, tenantColumn, CatchUpRules.none());
+  }
+
+  /** {@code rules}: what the drain applies the last changes with ({@link TenantCatchUp}). */
+  public Cutover(
+      TenantConfig tenant,
+      JdbcEndpoint target,
+      String reportSchema,
+      SchemaMap schemas,
+      String tenantColumn,
+      CatchUpRules rules) {
+    this.rules = rules;
     this.tenant = tenant;
     this.target = target;
     this.reportSchema = reportSchema;
@@ -60,7 +73,7 @@ public final class Cutover {
   public CutoverResult execute() {
     long start = System.nanoTime();
     CatchUpResult drain =
-        new TenantCatchUp(tenant, target, reportSchema, schemas, tenantColumn).execute();
+        new TenantCatchUp(tenant, target, reportSchema, schemas, tenantColumn, rules).execute();
     if (!drain.caughtUp()) {
       return CutoverResult.failed(
           tenant.id(), Optional.of(drain), drain.error().orElseThrow(), millisSince(start));

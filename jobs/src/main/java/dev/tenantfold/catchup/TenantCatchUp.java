@@ -49,18 +49,32 @@ public final class TenantCatchUp {
   private final String reportSchema;
   private final SchemaMap schemas;
   private final String tenantColumn;
+  private final CatchUpRules rules;
 
+  /** A tenant without rules ({@link CatchUpRules#none}). */
   public TenantCatchUp(
       TenantConfig tenant,
       JdbcEndpoint target,
       String reportSchema,
       SchemaMap schemas,
       String tenantColumn) {
+    this(tenant, target, reportSchema, schemas, tenantColumn, CatchUpRules.none());
+  }
+
+  /** {@code rules}: what the changes are applied with, as a run would publish them. */
+  public TenantCatchUp(
+      TenantConfig tenant,
+      JdbcEndpoint target,
+      String reportSchema,
+      SchemaMap schemas,
+      String tenantColumn,
+      CatchUpRules rules) {
     this.tenant = tenant;
     this.target = target;
     this.reportSchema = reportSchema;
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
+    this.rules = rules;
   }
 
   /** Applies every change committed on the source before now; the result says how it ended. */
@@ -92,12 +106,33 @@ public final class TenantCatchUp {
       for (PlannedTable table : state.tables(targetConn, tenant.id())) {
         partitions.put(
             table.sourceSchema() + "." + table.sourceName(),
-            TenantPartition.find(targetConn, schemas, table, tenantColumn, tenant.id()));
+            RuledTables.partition(targetConn, schemas, table, tenantColumn, tenant.id(), rules));
       }
       requireSlot(source, targetConn, state, recorded);
+      Map<String, RuledTable> ruled =
+          RuledTables.prepare(
+              tenant,
+              recorded.runId(),
+              partitions,
+              rules,
+              schemas,
+              reportSchema,
+              tenantColumn,
+              targetConn,
+              source);
       LogSequenceNumber goal = currentLsn(source);
       targetConn.setAutoCommit(false);
-      ChangeApplier applier = new ChangeApplier(tenant.id(), targetConn, source, partitions, state);
+      ChangeApplier applier =
+          new ChangeApplier(
+              tenant.id(),
+              targetConn,
+              source,
+              partitions,
+              state,
+              ruled,
+              RuledTables.excluded(rules),
+              rules,
+              recorded.runId());
       try (Connection replication =
               tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
           PGReplicationStream stream =

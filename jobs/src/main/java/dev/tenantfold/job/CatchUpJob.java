@@ -1,6 +1,7 @@
 package dev.tenantfold.job;
 
 import dev.tenantfold.catchup.CatchUpResult;
+import dev.tenantfold.catchup.CatchUpRules;
 import dev.tenantfold.catchup.Cutover;
 import dev.tenantfold.catchup.CutoverResult;
 import dev.tenantfold.catchup.TenantCatchUp;
@@ -115,7 +116,8 @@ public final class CatchUpJob {
                 config.target().endpoint(),
                 config.target().reportSchema(),
                 config.target().schemas(),
-                config.tenantColumn())
+                config.tenantColumn(),
+                CatchUpRules.of(config, tenant.id(), List.of()))
             .execute();
     out.println(Redaction.redactText(result.describe(), config.secrets()));
     return switch (result.verdict()) {
@@ -131,7 +133,8 @@ public final class CatchUpJob {
         config.target().endpoint(),
         config.target().reportSchema(),
         config.target().schemas(),
-        config.tenantColumn());
+        config.tenantColumn(),
+        CatchUpRules.of(config, tenant.id(), List.of()));
   }
 
   private CatchUpResult scrubbed(CatchUpResult r) {
