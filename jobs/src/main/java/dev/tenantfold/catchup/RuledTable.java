@@ -138,9 +138,13 @@ final class RuledTable {
     this.dedupKeys = "tenantfold_cu_dedup_" + index;
     this.conformed = new ConformedSource(table, this.source, rule);
     this.sourceRelation = source.readRelation();
+    this.onSource = new ConformedSource(table, source, rule);
   }
 
   private final String sourceRelation;
+
+  /** The run's SQL over the tenant's own table: what it publishes, evaluated on the source. */
+  private final ConformedSource onSource;
 
   boolean shared() {
     return rule.shared().isPresent();
@@ -435,14 +439,6 @@ final class RuledTable {
       }
       st.execute("DELETE FROM " + rows.qualifiedName());
     }
-    // The source rows of those dedup keys, as text, into the landing table (streamed).
-    List<String> columns = planned.columns();
-    StringBuilder match = new StringBuilder();
-    for (int i = 0; i < dk.size(); i++) {
-      String v = "(k.key->>" + i + ")::" + planned.type(dk.get(i));
-      String c = "s." + ident(dk.get(i));
-      match.append(i == 0 ? "" : " AND ").append(c).append(" IS NOT DISTINCT FROM ").append(v);
-    }
     String keysJson;
     try (Statement st = target.createStatement();
         ResultSet rs =
@@ -454,11 +450,40 @@ final class RuledTable {
       rs.next();
       keysJson = rs.getString(1);
     }
+    landFromSource(dk, " IS NOT DISTINCT FROM ", keysJson);
+    try (Statement st = target.createStatement()) {
+      // Every row of those dedup keys is replaced in the partition (the kept one may change).
+      st.execute(
+          "INSERT INTO "
+              + ident(keys)
+              + " SELECT "
+              + Sql.idents(source.primaryKey())
+              + " FROM "
+              + rows.qualifiedName());
+    }
+  }
+
+  /**
+   * Lands the source rows (as they are now) whose {@code columns} match one of {@code keysJson} (a
+   * JSON array of arrays of the values as text) by {@code operator}, streamed.
+   */
+  private void landFromSource(List<String> columns, String operator, String keysJson)
+      throws SQLException {
+    StringBuilder match = new StringBuilder();
+    for (int i = 0; i < columns.size(); i++) {
+      String v = "(k.key->>" + i + ")::" + planned.type(columns.get(i));
+      match
+          .append(i == 0 ? "" : " AND ")
+          .append("s.")
+          .append(ident(columns.get(i)))
+          .append(operator)
+          .append(v);
+    }
+    List<String> all = planned.columns();
     try (PreparedStatement read =
             sourceConn.prepareStatement(
                 "SELECT "
-                    + String.join(
-                        ", ", columns.stream().map(c -> "s." + ident(c) + "::text").toList())
+                    + String.join(", ", all.stream().map(c -> "s." + ident(c) + "::text").toList())
                     + " FROM "
                     + sourceRelation
                     + " s WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(?::jsonb) k(key) WHERE "
@@ -469,16 +494,16 @@ final class RuledTable {
                 "INSERT INTO "
                     + rows.qualifiedName()
                     + " ("
-                    + Sql.idents(columns)
+                    + Sql.idents(all)
                     + ") VALUES ("
-                    + String.join(", ", columns.stream().map(c -> "?").toList())
+                    + String.join(", ", all.stream().map(c -> "?").toList())
                     + ")")) {
       read.setString(1, keysJson);
       int n = 0;
       try (ResultSet rs = read.executeQuery()) {
         while (rs.next()) {
-          List<String> values = new ArrayList<>(columns.size());
-          for (int i = 0; i < columns.size(); i++) {
+          List<String> values = new ArrayList<>(all.size());
+          for (int i = 0; i < all.size(); i++) {
             values.add(rs.getString(i + 1));
           }
           bind(land, values);
@@ -489,16 +514,6 @@ final class RuledTable {
         }
       }
       land.executeBatch();
-    }
-    try (Statement st = target.createStatement()) {
-      // Every row of those dedup keys is replaced in the partition (the kept one may change).
-      st.execute(
-          "INSERT INTO "
-              + ident(keys)
-              + " SELECT "
-              + Sql.idents(source.primaryKey())
-              + " FROM "
-              + rows.qualifiedName());
     }
   }
 
@@ -729,6 +744,174 @@ final class RuledTable {
         }
         return out;
       }
+    }
+  }
+
+  /**
+   * What a fresh run from the source as it is now publishes for the source keys {@code wanted}
+   * (each key's values as text): the row's text ({@code ROW(loaded columns)::text}) by the key's
+   * text ({@link #keyText}); a key it publishes no row for (gone, rejected, not kept by dedup) is
+   * absent. Conformed in the target by the run's SQL, as catch-up applies the rows.
+   */
+  Map<String, String> expected(List<List<String>> wanted) throws SQLException {
+    discard();
+    touched.addAll(wanted);
+    try {
+      fillTemporary();
+      landFromSource(source.primaryKey(), " = ", keysJson());
+      if (rule.dedup().isPresent()) {
+        regatherDedupKeys();
+      }
+      List<String> loaded =
+          table.columns().stream().filter(ColumnSpec::loaded).map(ColumnSpec::name).toList();
+      List<String> selected = new ArrayList<>();
+      selected.add("tenantfold_tenant_id");
+      selected.addAll(loaded);
+      return rowsByKey(
+          "SELECT "
+              + keyText("c")
+              + ", ROW("
+              + String.join(", ", loaded.stream().map(c -> "c." + ident(c)).toList())
+              + ")::text FROM ("
+              + conformed.select(tenantId, "")
+              + ") c ("
+              + Sql.idents(selected)
+              + ") WHERE EXISTS (SELECT 1 FROM "
+              + ident(keys)
+              + " k WHERE "
+              + keyMatch("c", "k")
+              + ")");
+    } finally {
+      discard();
+    }
+  }
+
+  /** The target's rows of the source keys {@code wanted}, as {@link #expected} gives them. */
+  Map<String, String> actual(List<List<String>> wanted) throws SQLException {
+    discard();
+    touched.addAll(wanted);
+    try {
+      fillTemporary();
+      List<String> loaded =
+          table.columns().stream().filter(ColumnSpec::loaded).map(ColumnSpec::name).toList();
+      return rowsByKey(
+          "SELECT "
+              + keyText("p")
+              + ", ROW("
+              + String.join(", ", loaded.stream().map(c -> "p." + ident(c)).toList())
+              + ")::text FROM "
+              + relation
+              + " p JOIN "
+              + ident(keys)
+              + " k ON "
+              + (shared() ? "" : "p." + ident(tenantColumn) + " = " + literal(tenantId) + " AND ")
+              + keyMatch("p", "k"));
+    } finally {
+      discard();
+    }
+  }
+
+  /**
+   * The keys (as {@link #keyText}) of a shared table the target keeps on purpose for this tenant:
+   * overruled by another tenant's row in the publishing run. Empty for other tables.
+   */
+  java.util.Set<String> overruled() throws SQLException {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    if (!shared()) {
+      return out;
+    }
+    List<String> pk = table.primaryKey();
+    try (Statement st = target.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT jsonb_build_array("
+                    + String.join(", ", pk.stream().map(c -> "key->>" + literal(c)).toList())
+                    + ")::text FROM "
+                    + Sql.qualified(reportSchema, "shared_conflicts")
+                    + " WHERE run_id = "
+                    + literal(runId)
+                    + " AND tenant_id = "
+                    + literal(tenantId)
+                    + " AND table_name = "
+                    + literal(table.name())
+                    + " AND starts_with(outcome, 'overruled by tenant ')")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * How many rows a fresh run publishes for the tenant in this table, counted on the source by the
+   * run's SQL; empty when it cannot be known there (a cast needs {@code pg_input_is_valid},
+   * PostgreSQL 16, on the source) or means nothing (a shared table holds every tenant's rows).
+   */
+  java.util.Optional<Long> expectedRows() throws SQLException {
+    if (shared()) {
+      return java.util.Optional.empty();
+    }
+    if (onSource.needsInputValidation()
+        && sourceConn.unwrap(org.postgresql.PGConnection.class) != null
+        && dev.tenantfold.extract.CatalogReader.serverVersion(sourceConn)
+            < ConformedSource.INPUT_VALIDATION_VERSION) {
+      return java.util.Optional.empty();
+    }
+    try (Statement st = sourceConn.createStatement();
+        ResultSet rs =
+            st.executeQuery("SELECT count(*) FROM (" + onSource.select(tenantId, "") + ") x")) {
+      rs.next();
+      return java.util.Optional.of(rs.getLong(1));
+    }
+  }
+
+  /** The tenant's rows of the table in the target now. */
+  long actualRows() throws SQLException {
+    try (Statement st = target.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM "
+                    + relation
+                    + " WHERE "
+                    + ident(tenantColumn)
+                    + " = "
+                    + literal(tenantId))) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private Map<String, String> rowsByKey(String sql) throws SQLException {
+    Map<String, String> out = new java.util.TreeMap<>();
+    try (Statement st = target.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        out.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    return out;
+  }
+
+  /** The key's values as text, a JSON array: {@code ["7"]}; the same text on both sides. */
+  private String keyText(String alias) {
+    return "jsonb_build_array("
+        + String.join(
+            ", ", source.primaryKey().stream().map(c -> alias + "." + ident(c) + "::text").toList())
+        + ")::text";
+  }
+
+  /** The gathered keys as a JSON array of arrays of their values as text. */
+  private String keysJson() throws SQLException {
+    try (Statement st = target.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT coalesce(jsonb_agg(jsonb_build_array("
+                    + String.join(
+                        ", ", source.primaryKey().stream().map(c -> ident(c) + "::text").toList())
+                    + ")), '[]')::text FROM "
+                    + ident(keys))) {
+      rs.next();
+      return rs.getString(1);
     }
   }
 

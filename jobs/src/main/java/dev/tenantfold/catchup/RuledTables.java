@@ -81,6 +81,22 @@ final class RuledTables {
       }
     }
     TriggerGuard.disable(target, tenant.id(), own);
+    return build(
+        tenant, runId, underRules, rules, schemas, reportSchema, tenantColumn, target, source);
+  }
+
+  /** The tables under rules among {@code underRules}, their temporary tables created. */
+  static Map<String, RuledTable> build(
+      TenantConfig tenant,
+      String runId,
+      List<TenantPartition> underRules,
+      CatchUpRules rules,
+      SchemaMap schemas,
+      String reportSchema,
+      String tenantColumn,
+      Connection target,
+      Connection source)
+      throws SQLException {
     Map<String, RuledTable> out = new LinkedHashMap<>();
     if (underRules.isEmpty()) {
       return out;

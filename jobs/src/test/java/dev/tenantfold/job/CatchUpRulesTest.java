@@ -3,6 +3,8 @@ package dev.tenantfold.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
+import dev.tenantfold.catchup.CatchUpRules;
+import dev.tenantfold.catchup.RuledComparison;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.testing.Fixtures;
@@ -10,6 +12,7 @@ import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -153,6 +156,19 @@ class CatchUpRulesTest {
                     + " id")));
   }
 
+  /** The keys of {@code table} catch-up changed, each as its values' text. */
+  private static List<List<String>> changedKeys(String warehouse, String table) {
+    return rows(
+            warehouse,
+            "SELECT array_to_json(key)::text FROM tenantfold.catchup_changed_keys WHERE tenant_id"
+                + " = 'acme' AND table_name = '"
+                + table
+                + "'")
+        .stream()
+        .map(k -> List.of(k.substring(2, k.length() - 2).split("\",\"")))
+        .toList();
+  }
+
   @Test
   void tablesUnderRulesEndAsAFreshRunWouldPublishThem() throws Exception {
     String acme = TestPostgres.createDatabase("curules_acme");
@@ -258,6 +274,45 @@ class CatchUpRulesTest {
                     java.util.stream.Stream.of("IT Italy"))
                 .sorted()
                 .toList());
+
+    // The cutover's comparison under rules: the changed keys equal what a fresh run publishes.
+    try (Connection target = TestPostgres.connect(warehouse);
+        Connection source = TestPostgres.connect(acme)) {
+      RuledComparison comparison =
+          RuledComparison.open(
+              config.tenants().get(0),
+              base.runId(),
+              CatchUpRules.of(config, "acme", List.of()),
+              config.target().schemas(),
+              config.target().reportSchema(),
+              config.tenantColumn(),
+              target,
+              source);
+      assertThat(comparison.covers("events")).as("a table without rules").isFalse();
+      for (String table : List.of("accounts", "statuses", "countries")) {
+        assertThat(comparison.covers(table)).isTrue();
+        assertThat(comparison.differences(table, changedKeys(warehouse, table)))
+            .as("table %s: changed keys against a fresh run", table)
+            .isEmpty();
+      }
+      for (String table : List.of("accounts", "statuses")) {
+        assertThat(comparison.expectedRows(table))
+            .as("table %s: the rows a fresh run publishes", table)
+            .contains(comparison.actualRows(table));
+      }
+      TestPostgres.execute(
+          warehouse,
+          "UPDATE public.accounts SET name = 'tampered' WHERE tenant_id = 'acme' AND id = 2");
+      assertThat(comparison.differences("accounts", changedKeys(warehouse, "accounts")))
+          .as("a target row that differs")
+          .singleElement()
+          .asString()
+          .contains("key [\"2\"]")
+          .contains("tampered");
+      TestPostgres.execute(
+          warehouse,
+          "UPDATE public.accounts SET name = 'Bobby' WHERE tenant_id = 'acme' AND id = 2");
+    }
 
     // The shrink guard: a table losing most of its rows through catch-up stops the tenant.
     TestPostgres.execute(acme, "DELETE FROM scratch WHERE id > 2");
