@@ -146,6 +146,10 @@ final class RuledTable {
   /** The run's SQL over the tenant's own table: what it publishes, evaluated on the source. */
   private final ConformedSource onSource;
 
+  Connection targetConnection() {
+    return target;
+  }
+
   boolean shared() {
     return rule.shared().isPresent();
   }

@@ -336,5 +336,14 @@ class CatchUpRulesTest {
             RowSets.count(
                 warehouse, "SELECT count(*) FROM public.scratch WHERE tenant_id = 'acme'"))
         .isEqualTo(2);
+
+    // Cutover compares the tables under rules with what a fresh run publishes, and enables the
+    // triggers again: the application's writes fire them.
+    assertThat(CatchUpTest.cutover(allowed, "acme")).as("cutover").startsWith("0|");
+    TestPostgres.execute(
+        warehouse, "INSERT INTO public.events (tenant_id, id, v) VALUES ('acme', 900, 'app')");
+    assertThat(rows(warehouse, "SELECT op || ' ' || id FROM public.audit"))
+        .as("after cutover the trigger fires")
+        .containsExactly("INSERT 900");
   }
 }
