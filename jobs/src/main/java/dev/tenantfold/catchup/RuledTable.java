@@ -454,7 +454,26 @@ final class RuledTable {
       rs.next();
       keysJson = rs.getString(1);
     }
-    landFromSource(dk, " IS NOT DISTINCT FROM ", keysJson);
+    // Keys with a NULL match by IS NOT DISTINCT FROM (no index serves it): apart, and rare.
+    String withNull;
+    String withoutNull;
+    try (PreparedStatement ps =
+        target.prepareStatement(
+            "SELECT coalesce(jsonb_agg(e) FILTER (WHERE n), '[]')::text, coalesce(jsonb_agg(e)"
+                + " FILTER (WHERE NOT n), '[]')::text FROM (SELECT e, EXISTS (SELECT 1 FROM"
+                + " jsonb_array_elements(e) x WHERE x = 'null'::jsonb) n FROM"
+                + " jsonb_array_elements(?::jsonb) e) k")) {
+      ps.setString(1, keysJson);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        withNull = rs.getString(1);
+        withoutNull = rs.getString(2);
+      }
+    }
+    landFromSource(dk, false, withoutNull);
+    if (!"[]".equals(withNull)) {
+      landFromSource(dk, true, withNull);
+    }
     try (Statement st = target.createStatement()) {
       // Every row of those dedup keys is replaced in the partition (the kept one may change).
       st.execute(
@@ -471,8 +490,11 @@ final class RuledTable {
    * Lands the source rows (as they are now) whose {@code columns} match one of {@code keysJson} (a
    * JSON array of arrays of the values as text) by {@code operator}, streamed.
    */
-  private void landFromSource(List<String> columns, String operator, String keysJson)
+  private void landFromSource(List<String> columns, boolean nullSafe, String keysJson)
       throws SQLException {
+    if ("[]".equals(keysJson)) {
+      return;
+    }
     StringBuilder match = new StringBuilder();
     for (int i = 0; i < columns.size(); i++) {
       String v = "(k.key->>" + i + ")::" + planned.type(columns.get(i));
@@ -480,7 +502,7 @@ final class RuledTable {
           .append(i == 0 ? "" : " AND ")
           .append("s.")
           .append(ident(columns.get(i)))
-          .append(operator)
+          .append(nullSafe ? " IS NOT DISTINCT FROM " : " = ")
           .append(v);
     }
     List<String> all = planned.columns();
@@ -488,11 +510,10 @@ final class RuledTable {
             sourceConn.prepareStatement(
                 "SELECT "
                     + String.join(", ", all.stream().map(c -> "s." + ident(c) + "::text").toList())
-                    + " FROM "
+                    + " FROM jsonb_array_elements(?::jsonb) k(key) JOIN "
                     + sourceRelation
-                    + " s WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(?::jsonb) k(key) WHERE "
-                    + match
-                    + ")");
+                    + " s ON "
+                    + match);
         PreparedStatement land =
             target.prepareStatement(
                 "INSERT INTO "
@@ -762,7 +783,7 @@ final class RuledTable {
     touched.addAll(wanted);
     try {
       fillTemporary();
-      landFromSource(source.primaryKey(), " = ", keysJson());
+      landFromSource(source.primaryKey(), false, keysJson());
       if (rule.dedup().isPresent()) {
         regatherDedupKeys();
       }
@@ -909,7 +930,7 @@ final class RuledTable {
     try (Statement st = target.createStatement();
         ResultSet rs =
             st.executeQuery(
-                "SELECT coalesce(jsonb_agg(jsonb_build_array("
+                "SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array("
                     + String.join(
                         ", ", source.primaryKey().stream().map(c -> ident(c) + "::text").toList())
                     + ")), '[]')::text FROM "
