@@ -87,8 +87,27 @@ final class ChangeApplier {
   /** A row update by key sent as part of a batch: the table, and the row's key after it. */
   private record RowUpdate(Bound bound, List<String> newKey) {}
 
-  /** A relation of the stream bound to its partition: {@code slot[i]} is the planned index. */
-  private record Bound(TenantPartition partition, int[] slot) {}
+  /**
+   * A relation of the stream bound to its partition: {@code slot[i]} is the planned index; {@code
+   * ruled} applies the table's rules (null: none); {@code partition} null: a table the rules
+   * exclude, whose changes are not applied.
+   */
+  private record Bound(TenantPartition partition, int[] slot, RuledTable ruled) {}
+
+  /** Tables under rules, by key ({@link PlannedTable#key}). */
+  private final Map<String, RuledTable> ruled;
+
+  /** Whether the rules exclude the source table {@code schema.name} (never published). */
+  private final java.util.function.BiPredicate<String, String> excluded;
+
+  private final CatchUpRules rules;
+  private final String runId;
+
+  /** The ruled table holding gathered changes: applied before a change of another table. */
+  private RuledTable active;
+
+  /** Per table losing rows in this catch-up: its rows before the first loss, and a bound on it. */
+  private final Map<String, long[]> shrinking = new java.util.LinkedHashMap<>();
 
   /**
    * @param partitions the tenant's partitions by source {@code schema.name}
@@ -100,11 +119,44 @@ final class ChangeApplier {
       Connection source,
       Map<String, TenantPartition> partitions,
       CatchUpState state) {
+    this(
+        tenantId,
+        target,
+        source,
+        partitions,
+        state,
+        Map.of(),
+        (schema, name) -> false,
+        CatchUpRules.none(),
+        "");
+  }
+
+  /**
+   * @param ruled the tables under rules, by key: their changes are applied as a run would publish
+   *     them ({@link RuledTable})
+   * @param excluded whether the rules exclude a source table (schema, name): its changes are
+   *     skipped
+   * @param runId the run whose published data catch-up carries on (its rejects and duplicates)
+   */
+  ChangeApplier(
+      String tenantId,
+      Connection target,
+      Connection source,
+      Map<String, TenantPartition> partitions,
+      CatchUpState state,
+      Map<String, RuledTable> ruled,
+      java.util.function.BiPredicate<String, String> excluded,
+      CatchUpRules rules,
+      String runId) {
     this.tenantId = tenantId;
     this.target = target;
     this.source = source;
     this.partitions = partitions;
     this.state = state;
+    this.ruled = Map.copyOf(ruled);
+    this.excluded = excluded;
+    this.rules = rules;
+    this.runId = runId;
   }
 
   /** Inserts, updates, deletes and truncates applied so far (committed or not). */
@@ -114,6 +166,11 @@ final class ChangeApplier {
 
   void relation(Relation r) throws SQLException {
     TenantPartition partition = partitions.get(r.namespace() + "." + r.name());
+    if (partition == null && excluded.test(r.namespace(), r.name())) {
+      // A table the rules exclude (a DBA's publication may cover it): never published, not applied.
+      relations.put(r.id(), new Bound(null, new int[0], null));
+      return;
+    }
     if (partition == null) {
       throw new SourceChanged(
           "Cannot catch up tenant "
@@ -165,11 +222,22 @@ final class ChangeApplier {
     for (int i = 0; i < slot.length; i++) {
       slot[i] = planned.columns().indexOf(names.get(i));
     }
-    relations.put(r.id(), new Bound(partition, slot));
+    relations.put(r.id(), new Bound(partition, slot, ruled.get(planned.key())));
   }
 
   void insert(PgOutput.Insert m) throws SQLException {
     Bound b = bound(m.relation());
+    if (skipped(b)) {
+      return;
+    }
+    if (b.ruled() != null) {
+      String[] row = planned(b, m.row());
+      List<String> key = key(b, row);
+      use(b.ruled()).upsert(row, unchanged(b, m.row()), key, key);
+      changed(b, key);
+      count("inserts");
+      return;
+    }
     upsert(b, planned(b, m.row()));
     count("inserts");
     if (!inOverlapTransaction) {
@@ -179,6 +247,9 @@ final class ChangeApplier {
 
   void update(PgOutput.Update m) throws SQLException {
     Bound b = bound(m.relation());
+    if (skipped(b)) {
+      return;
+    }
     String[] row = planned(b, m.row());
     boolean[] unchanged = unchanged(b, m.row());
     if (m.oldRow() != null) {
@@ -196,6 +267,13 @@ final class ChangeApplier {
         m.oldKey() != null
             ? key(b, planned(b, m.oldKey()))
             : m.oldRow() != null ? key(b, planned(b, m.oldRow())) : newKey;
+    if (b.ruled() != null) {
+      use(b.ruled()).upsert(row, unchanged, oldKey, newKey);
+      changed(b, oldKey);
+      changed(b, newKey);
+      count("updates");
+      return;
+    }
     boolean anyUnchanged = false;
     for (boolean u : unchanged) {
       anyUnchanged |= u;
@@ -226,32 +304,179 @@ final class ChangeApplier {
 
   void delete(PgOutput.Delete m) throws SQLException {
     Bound b = bound(m.relation());
+    if (skipped(b)) {
+      return;
+    }
     List<String> key = key(b, planned(b, m.oldKey() != null ? m.oldKey() : m.oldRow()));
-    addDelete(b.partition().deleteSql(), key);
+    if (b.ruled() != null) {
+      if (!b.ruled().shared()) {
+        losing(b);
+      }
+      use(b.ruled()).delete(key);
+    } else {
+      losing(b);
+      addDelete(b.partition().deleteSql(), key);
+      shrinking.get(b.partition().table().key())[1]++;
+    }
     changed(b, key);
     count("deletes");
-    if (!inOverlapTransaction) {
+    if (!inOverlapTransaction && b.ruled() == null) {
+      // Row counts are carried for tables without rules; under rules the cutover counts what a
+      // fresh run would publish (RuledComparison).
       rowCounts.deleted(b.partition().table().key());
     }
   }
 
-  /** Empties the tenant's partition of each truncated table (never another tenant's rows). */
+  /**
+   * Empties the tenant's partition of each truncated table (never another tenant's rows; never a
+   * shared table: listed instead).
+   */
   void truncate(PgOutput.Truncate m) throws SQLException {
     for (int id : m.relations()) {
       Bound b = bound(id);
-      add(b.partition().emptySql(), List.of(), false);
+      if (skipped(b)) {
+        continue;
+      }
+      if (b.ruled() == null || !b.ruled().shared()) {
+        losing(b);
+        // At most every row the table held goes.
+        shrinking.get(b.partition().table().key())[1] = Long.MAX_VALUE / 2;
+      }
+      if (b.ruled() != null) {
+        use(b.ruled()).truncate();
+      } else {
+        add(b.partition().emptySql(), List.of(), false);
+      }
       count("truncates");
-      if (!inOverlapTransaction) {
+      if (!inOverlapTransaction && b.ruled() == null) {
         rowCounts.truncated(b.partition().table().key());
       }
     }
   }
 
-  /** Sends what is batched and records the changed keys: call before the transaction commits. */
+  /**
+   * Sends what is batched and records the changed keys, then refuses a table that lost more rows
+   * through catch-up than the shrink guard allows: call before the transaction commits.
+   */
   void flush() throws SQLException {
+    flushRuled();
     flushPending();
     flushKeys();
     rowCounts.flush(target, state, tenantId);
+    checkShrink();
+  }
+
+  private boolean skipped(Bound b) {
+    if (b.partition() == null) {
+      count("skipped (table excluded by rules)");
+      return true;
+    }
+    return false;
+  }
+
+  /** {@code r}, after what another table gathered or batched was applied (commit order kept). */
+  private RuledTable use(RuledTable r) throws SQLException {
+    if (active != r) {
+      flushRuled();
+      flushPending();
+      active = r;
+    } else if (r.full()) {
+      flushRuled();
+      active = r;
+    }
+    return r;
+  }
+
+  private void flushRuled() throws SQLException {
+    if (active != null) {
+      RuledTable r = active;
+      active = null;
+      long lost = r.flush();
+      long[] tracked = shrinking.get(r.key());
+      if (tracked != null && lost > 0) {
+        tracked[1] += lost;
+      }
+    }
+  }
+
+  /**
+   * A delete or truncate on {@code b}'s table: the first in this catch-up counts the table's rows
+   * before it (what was gathered applied first), for the shrink guard.
+   */
+  private void losing(Bound b) throws SQLException {
+    String key = b.partition().table().key();
+    if (shrinking.containsKey(key)) {
+      return;
+    }
+    flushRuled();
+    flushPending();
+    shrinking.put(key, new long[] {count(b.partition()), 0});
+  }
+
+  private long count(TenantPartition p) throws SQLException {
+    try (java.sql.Statement st = target.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + p.relation())) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /**
+   * The shrink guard of a run ({@link dev.tenantfold.validate.ShrinkGuard}, {@code
+   * publish.max-shrink}, {@code publish.allow-shrink}, {@code --allow-shrink}) over the rows a
+   * table held before its first delete or truncate of this catch-up and the rows it holds now. The
+   * rows are counted again only when the deletes could have lost more than the guard allows.
+   */
+  private void checkShrink() throws SQLException {
+    if (rules.allowShrink()) {
+      return;
+    }
+    for (Map.Entry<String, long[]> e : shrinking.entrySet()) {
+      long before = e.getValue()[0];
+      long bound = e.getValue()[1];
+      if (before == 0 || bound <= before * rules.maxShrink()) {
+        continue;
+      }
+      TenantPartition p = partitionOf(e.getKey());
+      long after = count(p);
+      var guard =
+          new dev.tenantfold.validate.ShrinkGuard(
+              tenantId,
+              Map.of(
+                  e.getKey(),
+                  new dev.tenantfold.validate.ShrinkGuard.Published(e.getKey(), runId, before)),
+              false,
+              rules.maxShrink());
+      var refused = guard.refuseEmptied(e.getKey(), after);
+      if (refused.isPresent()) {
+        throw new SQLException(
+            "Cannot catch up tenant "
+                + tenantId
+                + ": its changes would take table "
+                + e.getKey()
+                + " from "
+                + before
+                + " rows to "
+                + after
+                + " ("
+                + String.format(java.util.Locale.ROOT, "%.1f", (before - after) * 100.0 / before)
+                + "% fewer, more than publish.max-shrink = "
+                + String.format(java.util.Locale.ROOT, "%.0f", rules.maxShrink() * 100)
+                + "%); nothing of this batch was applied. If the source really lost those rows,"
+                + " allow it: publish.allow-shrink = ["
+                + tenantId
+                + "] (or --allow-shrink "
+                + tenantId
+                + "), then catch up again");
+      }
+    }
+  }
+
+  private TenantPartition partitionOf(String key) {
+    return partitions.values().stream()
+        .filter(p -> p.table().key().equals(key))
+        .findFirst()
+        .orElseThrow();
   }
 
   private void flushKeys() throws SQLException {
@@ -284,6 +509,8 @@ final class ChangeApplier {
     pendingValues.clear();
     changedKeys.clear();
     rowCounts.discard();
+    active = null;
+    ruled.values().forEach(RuledTable::discard);
   }
 
   void close() {
@@ -303,6 +530,8 @@ final class ChangeApplier {
   }
 
   private void add(String sql, List<String> values, boolean expectsRows) throws SQLException {
+    // What a ruled table gathered is applied first: commit order across tables is kept.
+    flushRuled();
     if (!sql.equals(pendingSql) || pendingCount >= MAX_BATCH) {
       flushPending();
       PreparedStatement ps = statements.get(sql);

@@ -48,6 +48,7 @@ public final class Cutover {
   private final String reportSchema;
   private final SchemaMap schemas;
   private final String tenantColumn;
+  private final CatchUpRules rules;
 
   /** Differing keys past the first {@link #LISTED}: counted, not held. */
   private long unlisted;
@@ -58,6 +59,18 @@ public final class Cutover {
       String reportSchema,
       SchemaMap schemas,
       String tenantColumn) {
+    this(tenant, target, reportSchema, schemas, tenantColumn, CatchUpRules.none());
+  }
+
+  /** {@code rules}: what the drain applies the last changes with ({@link TenantCatchUp}). */
+  public Cutover(
+      TenantConfig tenant,
+      JdbcEndpoint target,
+      String reportSchema,
+      SchemaMap schemas,
+      String tenantColumn,
+      CatchUpRules rules) {
+    this.rules = rules;
     this.tenant = tenant;
     this.target = target;
     this.reportSchema = reportSchema;
@@ -146,7 +159,7 @@ public final class Cutover {
           }
         };
     CatchUpResult drain =
-        new TenantCatchUp(tenant, target, reportSchema, schemas, tenantColumn)
+        new TenantCatchUp(tenant, target, reportSchema, schemas, tenantColumn, rules)
             .claimed()
             .execute(expired);
     if (!drain.caughtUp()) {
@@ -177,7 +190,22 @@ public final class Cutover {
       CatchUpState.Tenant recorded = state.read(targetConn, tenant.id()).orElseThrow();
       List<String> differences = new ArrayList<>();
       long keys = 0;
+      RuledComparison ruled =
+          RuledComparison.open(
+              tenant,
+              recorded.runId(),
+              rules,
+              schemas,
+              reportSchema,
+              tenantColumn,
+              targetConn,
+              source);
       for (PlannedTable table : state.tables(targetConn, tenant.id())) {
+        if (ruled.covers(table.key())) {
+          // Under rules: against what a fresh run publishes (docs/catch-up.md).
+          keys += ruled.compareTable(table.key(), reportSchema, tenant.id(), differences, LISTED);
+          continue;
+        }
         TenantPartition partition =
             TenantPartition.find(targetConn, schemas, table, tenantColumn, tenant.id());
         keys += compareChangedKeys(state, source, targetConn, partition, differences, check);
@@ -189,6 +217,8 @@ public final class Cutover {
           .publishedByTable(targetConn, tenant.id())
           .forEach((t, p) -> published.put(t, p.rows()));
       Map<String, Long> carried = state.carriedRows(targetConn, tenant.id(), published);
+      // Tables under rules were counted against what a fresh run publishes, above.
+      carried.keySet().removeIf(ruled::covers);
       carried.forEach(
           (t, n) -> {
             if (n < 0) {
@@ -226,6 +256,8 @@ public final class Cutover {
       check.run();
       List<String> sequences =
           moveSequences(source, targetConn, state.tables(targetConn, tenant.id()));
+      // The application's writes from now on fire the consolidated tables' triggers again.
+      TriggerGuard.enableForTenant(targetConn, reportSchema, schemas, tenant.id());
       dropSlotAndPublication(source, recorded);
       targetConn.setAutoCommit(false);
       state.markCutOver(targetConn, tenant.id());

@@ -50,6 +50,7 @@ public final class TenantCatchUp {
   private final String reportSchema;
   private final SchemaMap schemas;
   private final String tenantColumn;
+  private final CatchUpRules rules;
 
   /** A follower's pass: leaves a tenant held by another command instead of taking it over. */
   private boolean yielding;
@@ -57,17 +58,30 @@ public final class TenantCatchUp {
   /** The caller holds the tenant's claim already (a cutover): do not take it again. */
   private boolean claimed;
 
+  /** A tenant without rules ({@link CatchUpRules#none}). */
   public TenantCatchUp(
       TenantConfig tenant,
       JdbcEndpoint target,
       String reportSchema,
       SchemaMap schemas,
       String tenantColumn) {
+    this(tenant, target, reportSchema, schemas, tenantColumn, CatchUpRules.none());
+  }
+
+  /** {@code rules}: what the changes are applied with, as a run would publish them. */
+  public TenantCatchUp(
+      TenantConfig tenant,
+      JdbcEndpoint target,
+      String reportSchema,
+      SchemaMap schemas,
+      String tenantColumn,
+      CatchUpRules rules) {
     this.tenant = tenant;
     this.target = target;
     this.reportSchema = reportSchema;
     this.schemas = schemas;
     this.tenantColumn = tenantColumn;
+    this.rules = rules;
   }
 
   /**
@@ -164,12 +178,33 @@ public final class TenantCatchUp {
       for (PlannedTable table : state.tables(targetConn, tenant.id())) {
         partitions.put(
             table.sourceSchema() + "." + table.sourceName(),
-            TenantPartition.find(targetConn, schemas, table, tenantColumn, tenant.id()));
+            RuledTables.partition(targetConn, schemas, table, tenantColumn, tenant.id(), rules));
       }
       requireSlot(source, targetConn, state, recorded);
+      Map<String, RuledTable> ruled =
+          RuledTables.prepare(
+              tenant,
+              recorded.runId(),
+              partitions,
+              rules,
+              schemas,
+              reportSchema,
+              tenantColumn,
+              targetConn,
+              source);
       LogSequenceNumber goal = currentLsn(source);
       targetConn.setAutoCommit(false);
-      ChangeApplier applier = new ChangeApplier(tenant.id(), targetConn, source, partitions, state);
+      ChangeApplier applier =
+          new ChangeApplier(
+              tenant.id(),
+              targetConn,
+              source,
+              partitions,
+              state,
+              ruled,
+              RuledTables.excluded(rules),
+              rules,
+              recorded.runId());
       java.util.Optional<Instant> basePoint = state.baseAheadOfSlot(targetConn, tenant.id());
       if (basePoint.isPresent()) {
         applier.replayingOverlap(basePoint.get());

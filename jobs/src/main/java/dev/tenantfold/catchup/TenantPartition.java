@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -17,9 +18,19 @@ import java.util.stream.Collectors;
  * source's changes into it by key: upsert (an insert, or an update whose values are all there),
  * delete, update of the columns sent (an update leaving a TOASTed value unchanged), empty (a
  * TRUNCATE). Every statement names the partition, never the consolidated table, so no other
- * tenant's row can be touched.
+ * tenant's row can be touched. {@code absent}: the consolidated table's columns the tenant lacks
+ * (not generated): an upsert writes NULL there, as a run loads them.
  */
-record TenantPartition(PlannedTable table, String relation, String tenantColumn, String tenantId) {
+record TenantPartition(
+    PlannedTable table,
+    String relation,
+    String tenantColumn,
+    String tenantId,
+    List<String> absent) {
+
+  TenantPartition {
+    absent = List.copyOf(absent);
+  }
 
   /** Finds the tenant's partition of {@code table}'s consolidated table in the target. */
   static TenantPartition find(
@@ -48,9 +59,33 @@ record TenantPartition(PlannedTable table, String relation, String tenantColumn,
                   + parent
                   + " for the tenant; publish its base copy first (tenantfold run)");
         }
-        return new TenantPartition(table, rs.getString(1), tenantColumn, tenantId);
+        String relation = rs.getString(1);
+        return new TenantPartition(
+            table, relation, tenantColumn, tenantId, absent(target, relation, table, tenantColumn));
       }
     }
+  }
+
+  /** The partition's plain (not generated) columns that are neither the tenant's nor planned. */
+  private static List<String> absent(
+      Connection target, String relation, PlannedTable table, String tenantColumn)
+      throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        target.prepareStatement(
+            "SELECT attname FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0 AND NOT"
+                + " attisdropped AND attgenerated = '' ORDER BY attnum")) {
+      ps.setString(1, relation);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String column = rs.getString(1);
+          if (!column.equals(tenantColumn) && !table.columns().contains(column)) {
+            out.add(column);
+          }
+        }
+      }
+    }
+    return out;
   }
 
   List<String> key() {
@@ -58,7 +93,8 @@ record TenantPartition(PlannedTable table, String relation, String tenantColumn,
   }
 
   String upsertSql() {
-    List<String> columns = table.columns();
+    List<String> columns = new ArrayList<>(table.columns());
+    columns.addAll(absent);
     String nonKey =
         columns.stream()
             .filter(c -> !key().contains(c))
@@ -73,7 +109,9 @@ record TenantPartition(PlannedTable table, String relation, String tenantColumn,
         + ") VALUES ("
         + literal(tenantId)
         + ", "
-        + columns.stream().map(c -> "?").collect(Collectors.joining(", "))
+        + columns.stream()
+            .map(c -> absent.contains(c) ? "NULL" : "?")
+            .collect(Collectors.joining(", "))
         + ") ON CONFLICT ("
         + ident(tenantColumn)
         + ", "

@@ -1,6 +1,7 @@
 package dev.tenantfold.job;
 
 import dev.tenantfold.catchup.CatchUpResult;
+import dev.tenantfold.catchup.CatchUpRules;
 import dev.tenantfold.catchup.Cutover;
 import dev.tenantfold.catchup.CutoverResult;
 import dev.tenantfold.catchup.TenantCatchUp;
@@ -154,7 +155,8 @@ public final class CatchUpJob {
                 targetFor(tenant),
                 config.target().reportSchema(),
                 config.target().schemas(),
-                config.tenantColumn())
+                config.tenantColumn(),
+                CatchUpRules.of(config, tenant.id(), List.of()))
             .execute(options);
     out.println(Redaction.redactText(result.describe(), config.secrets()));
     return switch (result.verdict()) {
@@ -187,7 +189,8 @@ public final class CatchUpJob {
         targetFor(tenant),
         config.target().reportSchema(),
         config.target().schemas(),
-        config.tenantColumn());
+        config.tenantColumn(),
+        CatchUpRules.of(config, tenant.id(), List.of()));
   }
 
   /**

@@ -98,16 +98,31 @@ public record LandingTable(
   }
 
   public void create(Connection conn) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that
+      // name is not ours to drop.
+      st.execute("CREATE UNLOGGED TABLE " + qualifiedName() + " (" + columnDefinitions() + ")");
+    }
+  }
+
+  /**
+   * A landing table of the session's own ({@code CREATE TEMP TABLE} named {@link #name}, its schema
+   * ignored): catch-up lands a tenant's changed rows there, typed as this table types them, and
+   * conforms them with the same SQL ({@link #conformInto}).
+   */
+  public void createTemporary(Connection conn) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.execute(
+          "CREATE TEMP TABLE IF NOT EXISTS " + ident(name) + " (" + columnDefinitions() + ")");
+    }
+  }
+
+  private String columnDefinitions() {
     List<String> columns = new ArrayList<>();
     for (ColumnSpec c : columns()) {
       columns.add(ident(c.name()) + " " + landedType(c));
     }
-    try (Statement st = conn.createStatement()) {
-      // No DROP IF EXISTS first: the registered name is unique, and an unexpected relation of that
-      // name is not ours to drop.
-      st.execute(
-          "CREATE UNLOGGED TABLE " + qualifiedName() + " (" + String.join(", ", columns) + ")");
-    }
+    return String.join(", ", columns);
   }
 
   private String landedType(ColumnSpec c) {
@@ -144,9 +159,38 @@ public record LandingTable(
    */
   public long conformInto(Connection conn, StagingTable staging, ConformedSource conformed)
       throws SQLException {
-    List<String> columns = staging.copyColumns();
+    return conformInto(
+        conn, staging.qualifiedName(), staging.copyColumns(), staging.tenantId(), conformed, "");
+  }
+
+  /**
+   * Inserts {@code conformed}'s rows of tenant {@code tenantId} into {@code relation}'s {@code
+   * columns} (the tenant column, then the loaded target columns: {@link ConformedSource#select}'s
+   * order), followed by {@code suffix} (an {@code ON CONFLICT} clause, or ""); returns how many
+   * rows it inserted. {@code columns} may leave the tenant column out (a shared table has none).
+   */
+  public long conformInto(
+      Connection conn,
+      String relation,
+      List<String> columns,
+      String tenantId,
+      ConformedSource conformed,
+      String suffix)
+      throws SQLException {
+    // The select's columns: the tenant id, then the loaded target columns.
+    String tenantItem = "tenantfold_tenant_id";
+    List<String> selected = new ArrayList<>();
+    selected.add(tenantItem);
+    table.columns().stream()
+        .filter(ColumnSpec::loaded)
+        .map(ColumnSpec::name)
+        .forEach(selected::add);
     List<String> items = new ArrayList<>();
     for (String c : columns) {
+      if (table.column(c).isEmpty()) {
+        items.add(ident(tenantItem)); // the tenant column
+        continue;
+      }
       // The select types an enum column's NULL or default as text (COPY reads it as a label); an
       // INSERT needs the enum type itself.
       items.add(
@@ -159,16 +203,17 @@ public record LandingTable(
     try (Statement st = conn.createStatement()) {
       return st.executeLargeUpdate(
           "INSERT INTO "
-              + staging.qualifiedName()
+              + relation
               + " ("
               + Sql.idents(columns)
               + ") SELECT "
               + String.join(", ", items)
               + " FROM ("
-              + conformed.select(staging.tenantId(), "")
+              + conformed.select(tenantId, "")
               + ") conformed ("
-              + Sql.idents(columns)
-              + ")");
+              + Sql.idents(selected)
+              + ")"
+              + suffix);
     }
   }
 
