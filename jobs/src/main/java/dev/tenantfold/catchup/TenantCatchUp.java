@@ -143,6 +143,15 @@ public final class TenantCatchUp {
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
       return CatchUpResult.failed(tenant.id(), message, millisSince(start));
     } catch (RuntimeException e) {
+      if (yielding && takenOver(e)) {
+        // The replication stream's reader fails with an unchecked error when its session ends.
+        LOG.info("Catch-up of tenant {} taken over by another command", tenant.id());
+        return CatchUpResult.yielded(
+            tenant.id(),
+            "taken over by another catch-up or cutover (it ended this follower's sessions);"
+                + " this follower yields",
+            millisSince(start));
+      }
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
       return CatchUpResult.failed(tenant.id(), message, millisSince(start));
@@ -153,12 +162,16 @@ public final class TenantCatchUp {
    * An error from a session another command ended ({@code pg_terminate_backend}: SQLSTATE 57P01) or
    * from a connection closed under it.
    */
-  private static boolean takenOver(SQLException e) {
+  private static boolean takenOver(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SQLException s
-          && s.getSQLState() != null
-          && (s.getSQLState().equals("57P01") || s.getSQLState().startsWith("08"))) {
-        return true;
+      // A batch reports its statement's error as its next exception, not as its cause.
+      for (SQLException s = t instanceof SQLException q ? q : null;
+          s != null;
+          s = s.getNextException()) {
+        if (s.getSQLState() != null
+            && (s.getSQLState().equals("57P01") || s.getSQLState().startsWith("08"))) {
+          return true;
+        }
       }
     }
     return false;

@@ -32,6 +32,9 @@ class CatchUpHandOverTest {
 
   @TempDir Path dir;
 
+  /** The follower's output, shown when a wait fails. */
+  private static File followerLog;
+
   @Test
   void aCatchUpThenACutoverTakeOverFromARunningFollowerWhichYieldsThenEnds() throws Exception {
     String acme = TestPostgres.createDatabase("catchup_handover");
@@ -47,6 +50,7 @@ class CatchUpHandOverTest {
     assertThat(result.exitCode()).as("run: %s", result.tenants()).isZero();
 
     File log = dir.resolve("follower.log").toFile();
+    followerLog = log;
     Process follower =
         ChildJvm.tenantfold(log, "catch-up", "--config", file.toString(), "--follow");
     try {
@@ -135,12 +139,24 @@ class CatchUpHandOverTest {
     }
   }
 
+  private static String followerOutput() {
+    try {
+      return followerLog == null ? "" : Files.readString(followerLog.toPath());
+    } catch (java.io.IOException e) {
+      return "unreadable: " + e.getMessage();
+    }
+  }
+
   private static void await(String what, Process child, BooleanSupplier done)
       throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
     while (!done.getAsBoolean() && child.isAlive() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    assertThat(done.getAsBoolean()).as(what).isTrue();
+    assertThat(done.getAsBoolean())
+        .as(
+            "%s (follower %s; its output:%n%s)",
+            what, child.isAlive() ? "running" : "ended: " + child.exitValue(), followerOutput())
+        .isTrue();
   }
 }
