@@ -151,6 +151,9 @@ public record StagingTable(
    * means exactly what it meant in the tenant's database. Built after the load like the key; rows
    * inserted later through the consolidated table are routed to the partition and checked there.
    */
+  /** How an exclusion constraint's comment carries its source name to the publish. */
+  public static final String SOURCE_NAME = "tenantfold source name: ";
+
   public void buildExclusions(
       Connection conn, List<dev.tenantfold.extract.TableObjects.CheckSpec> exclusions)
       throws SQLException {
@@ -166,13 +169,22 @@ public record StagingTable(
         try {
           // Named by the staging name (unique): the constraint's index moves with the partition
           // into the partition schema.
+          String staged = ident(Sql.boundedName(name + "_x" + i));
           st.execute(
               "ALTER TABLE "
                   + qualifiedName()
                   + " ADD CONSTRAINT "
-                  + ident(Sql.boundedName(name + "_x" + i))
+                  + staged
                   + " "
                   + exclusions.get(i).definition());
+          // The publish renames it to the source's name in the tenant's partition schema.
+          st.execute(
+              "COMMENT ON CONSTRAINT "
+                  + staged
+                  + " ON "
+                  + qualifiedName()
+                  + " IS "
+                  + Sql.literal(SOURCE_NAME + exclusions.get(i).name()));
         } catch (SQLException e) {
           if (transaction) {
             st.execute("ROLLBACK TO SAVEPOINT tenantfold_exclusion");

@@ -216,6 +216,7 @@ public final class TenantPublisher {
         st.execute(
             "ALTER TABLE " + qualified(s.schema(), name) + " SET SCHEMA " + ident(partitionSchema));
         adoptIndexNames(conn, st, partitionSchema, qualified(partitionSchema, name));
+        adoptExclusionNames(conn, st, partitionSchema, qualified(partitionSchema, name));
         RowLevelSecurity.protectPartition(conn, parent, qualified(partitionSchema, name));
       }
       inTransaction.run(conn);
@@ -341,6 +342,51 @@ public final class TenantPublisher {
         // A key's or unique constraint's index: the constraint is renamed with it.
         st.execute("ALTER INDEX " + rename[0] + " RENAME TO " + ident(rename[1]));
       }
+    }
+  }
+
+  /**
+   * Renames each exclusion constraint of {@code partition} (built on staging under a staging name,
+   * its source name in its comment: {@link StagingTable#buildExclusions}) to the source's name,
+   * which an exclusion violation names, unless a relation of the tenant's partition schema already
+   * has that name (its index would collide): that one keeps its staging name.
+   */
+  private static void adoptExclusionNames(
+      Connection conn, Statement st, String partitionSchema, String partition) throws SQLException {
+    List<String[]> renames = new ArrayList<>();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT c.conname, substr(d.description, length(?) + 1) FROM pg_constraint c JOIN"
+                + " pg_description d ON d.objoid = c.oid AND d.classoid ="
+                + " 'pg_constraint'::regclass WHERE c.conrelid = ?::regclass AND c.contype = 'x'"
+                + " AND starts_with(d.description, ?) ORDER BY 2")) {
+      ps.setString(1, StagingTable.SOURCE_NAME);
+      ps.setString(2, partition);
+      ps.setString(3, StagingTable.SOURCE_NAME);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          renames.add(new String[] {rs.getString(1), rs.getString(2)});
+        }
+      }
+    }
+    for (String[] rename : renames) {
+      if (rename[0].equals(rename[1])
+          || dev.tenantfold.jdbc.Queries.exists(
+              conn,
+              "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE"
+                  + " n.nspname = ? AND c.relname = ?",
+              partitionSchema,
+              rename[1])) {
+        continue;
+      }
+      // The constraint's index is renamed with it.
+      st.execute(
+          "ALTER TABLE "
+              + partition
+              + " RENAME CONSTRAINT "
+              + ident(rename[0])
+              + " TO "
+              + ident(rename[1]));
     }
   }
 

@@ -163,7 +163,8 @@ class ConstraintsAndIndexesTest {
                 TestPostgres.execute(
                     warehouse,
                     "INSERT INTO public.bookings VALUES ('acme', 3, '[2026-01-03,2026-01-04)')"))
-        .hasMessageContaining("conflicting key value violates exclusion constraint");
+        .hasMessageContaining(
+            "conflicting key value violates exclusion constraint \"bookings_no_overlap\"");
     TestPostgres.execute(
         warehouse, "INSERT INTO public.bookings VALUES ('globex', 3, '[2026-01-07,2026-01-08)')");
     assertThat(
