@@ -111,7 +111,7 @@ public final class CatchUpJob {
     TenantConfig tenant = selected(List.of(tenantId)).get(0);
     CutoverResult result =
         new Cutover(
-                tenant,
+                tenant.forCatchUp(),
                 config.target().endpoint(),
                 config.target().reportSchema(),
                 config.target().schemas(),
@@ -127,7 +127,7 @@ public final class CatchUpJob {
 
   private TenantCatchUp catchUpOf(TenantConfig tenant) {
     return new TenantCatchUp(
-        tenant,
+        tenant.forCatchUp(),
         config.target().endpoint(),
         config.target().reportSchema(),
         config.target().schemas(),
