@@ -107,6 +107,11 @@ class ExportCatchUpTest {
   }
 
   private TenantfoldConfig config(String warehouse, String production, String tenantExtra) {
+    return config(warehouse, production, tenantExtra, tmp.resolve("export"));
+  }
+
+  private TenantfoldConfig config(
+      String warehouse, String production, String tenantExtra, Path exportRoot) {
     String database = production.substring(production.lastIndexOf('/') + 1);
     return TenantfoldConfig.fromConfig(
         ConfigFactory.parseString(
@@ -129,7 +134,7 @@ class ExportCatchUpTest {
                     api.endpoint(),
                     warehouse,
                     tmp.resolve("reports"),
-                    tmp.resolve("export"),
+                    exportRoot,
                     database,
                     production,
                     tenantExtra)));
@@ -271,6 +276,21 @@ class ExportCatchUpTest {
         .as("the export and its snapshot's creation, after the slot's, recorded as the base point")
         .containsExactly(TASK + " true true");
 
+    RdsExportFixture.write(
+        spark,
+        production,
+        tmp.resolve("other"),
+        database,
+        TABLES,
+        RdsExportFixture.Options.defaults().taskId("tf-acme-other").snapshotTime(point));
+    RunResult other =
+        new MigrationJob(config(warehouse, production, LOGICAL, tmp.resolve("other")), spark)
+            .execute();
+    assertThat(other.tenants().get(0).published()).as("another export is refused").isFalse();
+    assertThat(other.tenants().get(0).message())
+        .contains("Cannot catch up tenant acme from export tf-acme-other")
+        .contains("the export taken after its replication slot is " + TASK);
+
     RunResult run = new MigrationJob(config, spark).execute();
     assertThat(run.exitCode()).as("run: %s", run.tenants()).isZero();
     assertThat(
@@ -286,6 +306,11 @@ class ExportCatchUpTest {
           .as("the overlap's changes the export held already, counted")
           .contains("deletes of rows the target does not hold");
     }
+    RunResult again = new MigrationJob(config, spark).execute();
+    assertThat(again.tenants().get(0).published())
+        .as("a reload once catch-up confirmed changes is refused: the slot no longer holds them")
+        .isFalse();
+    assertThat(again.tenants().get(0).message()).contains("catch-up already applied changes");
     String verdict = CatchUpTest.cutover(new CatchUpJob(config), "acme");
     assertThat(verdict).as("cutover").startsWith("0|").contains("CUT OVER");
     CatchUpTest.assertSameTables(production, warehouse, "acme");
