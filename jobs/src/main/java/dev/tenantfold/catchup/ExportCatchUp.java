@@ -98,6 +98,38 @@ public final class ExportCatchUp {
       List<TableSpec> tables)
       throws SQLException {
     CatchUpState state = CatchUpState.besideLedger(ledgerTable);
+    Checked c = checked(target, state, tenant, taskId);
+    CatchUpState.Tenant t = c.state();
+    Recorded base = c.base();
+    state.recordStart(
+        target,
+        tenant.id(),
+        runId,
+        tenant.catchUp(),
+        t.publicationCreated(),
+        t.source(),
+        t.startLsn(),
+        production,
+        tables);
+    state.recordBaseAhead(target, tenant.id(), base.slotCreatedAt(), base.basePoint(), taskId);
+  }
+
+  /**
+   * What {@link #recordRun} checks, for {@code plan}: fails, with what to do, when export {@code
+   * taskId} is not the one {@code tenantfold export} took after creating the tenant's slot, or the
+   * slot no longer holds every change since its start.
+   */
+  public static void requireRecorded(
+      Connection target, String reportSchema, TenantConfig tenant, String taskId)
+      throws SQLException {
+    checked(target, CatchUpState.of(reportSchema), tenant, taskId);
+  }
+
+  private record Checked(CatchUpState.Tenant state, Recorded base) {}
+
+  private static Checked checked(
+      Connection target, CatchUpState state, TenantConfig tenant, String taskId)
+      throws SQLException {
     String prefix = "Cannot catch up tenant " + tenant.id() + " from export " + taskId + ": ";
     String again =
         "run tenantfold export --tenant "
@@ -147,18 +179,7 @@ public final class ExportCatchUp {
               + "), which a reload needs; "
               + again);
     }
-    state.recordStart(
-        target,
-        tenant.id(),
-        runId,
-        tenant.catchUp(),
-        t.publicationCreated(),
-        t.source(),
-        t.startLsn(),
-        production,
-        tables);
-    state.recordBaseAhead(
-        target, tenant.id(), base.get().slotCreatedAt(), base.get().basePoint(), taskId);
+    return new Checked(t, base.get());
   }
 
   private record Recorded(Instant slotCreatedAt, Instant basePoint, String readFrom) {}

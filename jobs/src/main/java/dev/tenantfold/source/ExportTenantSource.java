@@ -329,6 +329,11 @@ public final class ExportTenantSource implements TenantSource {
     this.planned = planned;
   }
 
+  /** The export's task id (its metadata's). */
+  public String taskId() throws SQLException {
+    return openExport().taskId();
+  }
+
   /** Whether {@link #open} records the base copy's catch-up (a run) or only reads (validate). */
   private boolean startsCatchUp = true;
 

@@ -382,14 +382,28 @@ class ExportCatchUpTest {
         TABLES,
         RdsExportFixture.Options.defaults().taskId(TASK));
 
-    RunResult run = new MigrationJob(config(warehouse, production, LOGICAL), spark).execute();
+    TenantfoldConfig config = config(warehouse, production, LOGICAL);
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    PlanJob.Outcome plan =
+        new PlanJob(config, spark)
+            .execute(new PrintStream(printed, true, StandardCharsets.UTF_8), Optional.empty());
+    assertThat(plan.clean()).as("the plan refuses the tenant").isFalse();
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("Cannot catch up tenant acme from export " + TASK)
+        .contains("run tenantfold export --tenant acme");
+
+    RunResult run = new MigrationJob(config, spark).execute();
 
     assertThat(run.tenants().get(0).published()).isFalse();
     assertThat(run.tenants().get(0).message())
         .contains("Cannot catch up tenant acme from export " + TASK)
         .contains("no replication slot was created for it")
         .contains("run tenantfold export --tenant acme");
-    assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.customers"))
+    assertThat(
+            RowSets.count(
+                warehouse,
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename ="
+                    + " 'customers'"))
         .as("nothing published")
         .isZero();
   }
