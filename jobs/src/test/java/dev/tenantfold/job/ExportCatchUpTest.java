@@ -12,6 +12,7 @@ import dev.tenantfold.testing.AwsApi;
 import dev.tenantfold.testing.Fixtures;
 import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.LogCapture;
+import dev.tenantfold.testing.Postgres13;
 import dev.tenantfold.testing.RdsExportFixture;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
@@ -212,7 +213,20 @@ class ExportCatchUpTest {
 
   @Test
   void changesBeforeAndAfterTheExportsPointArriveExactlyAfterCatchUpAndCutover() throws Exception {
-    String production = TestPostgres.createDatabase("ecu_acme");
+    caughtUpExactly(TestPostgres.createDatabase("ecu_acme"));
+  }
+
+  /** The same on a PostgreSQL 13 production, the oldest Tenantfold reads. */
+  @Test
+  void aPostgres13ProductionIsCaughtUpExactlyToo() throws Exception {
+    String production = Postgres13.createDatabase("ecu13_acme");
+    assertThat(RowSets.count(production, "SHOW server_version_num"))
+        .as("production runs PostgreSQL 13")
+        .isBetween(130000L, 139999L);
+    caughtUpExactly(production);
+  }
+
+  private void caughtUpExactly(String production) throws Exception {
     TestPostgres.execute(production, CatchUpTest.SCHEMA + OWN_ROWS);
     String database = production.substring(production.lastIndexOf('/') + 1);
     String warehouse = Fixtures.emptyWarehouse();
