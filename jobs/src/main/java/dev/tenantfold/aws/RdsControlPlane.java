@@ -66,6 +66,13 @@ public interface RdsControlPlane extends AutoCloseable {
   /** The ARN of a snapshot by id. */
   String snapshotArn(String snapshotId);
 
+  /**
+   * Starts a manual snapshot {@code snapshotId} of {@code instanceId} (CreateDBSnapshot) and waits,
+   * polling DescribeDBSnapshots, until it is available; fails when it fails or is not available
+   * within {@code timeout}.
+   */
+  Snapshot createSnapshot(String instanceId, String snapshotId, Duration timeout);
+
   /** Starts an export task; returns the task as first described. */
   ExportTask startExport(
       String taskId,

@@ -327,6 +327,47 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
   }
 
   @Override
+  public Snapshot createSnapshot(String instanceId, String snapshotId, Duration timeout) {
+    rds.createDBSnapshot(b -> b.dbInstanceIdentifier(instanceId).dbSnapshotIdentifier(snapshotId));
+    LOG.info("Creating snapshot {} of instance {}", snapshotId, instanceId);
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    while (true) {
+      DBSnapshot s = snapshot(snapshotId);
+      if ("available".equals(s.status()) && s.snapshotCreateTime() != null) {
+        LOG.info(
+            "Snapshot {} is available after {} s (created {})",
+            snapshotId,
+            (System.nanoTime() - start) / 1_000_000_000L,
+            s.snapshotCreateTime());
+        return new Snapshot(snapshotId, s.dbSnapshotArn(), s.snapshotCreateTime());
+      }
+      if ("failed".equals(s.status()) || "deleted".equals(s.status())) {
+        throw new IllegalStateException(
+            "Snapshot " + snapshotId + " of instance " + instanceId + " " + s.status());
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "Snapshot "
+                + snapshotId
+                + " of instance "
+                + instanceId
+                + " is not available after "
+                + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+                + " (status "
+                + s.status()
+                + ")");
+      }
+      try {
+        Thread.sleep(poll.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Stopped waiting for snapshot " + snapshotId);
+      }
+    }
+  }
+
+  @Override
   public ExportTask startExport(
       String taskId,
       String snapshotArn,

@@ -38,7 +38,8 @@ public final class SourcePrerequisites {
       return;
     }
     List<String> problems = new ArrayList<>(copyProblems(tenant));
-    try (Connection conn = tenant.jdbc().connect("tenantfold-catchup-plan-" + tenant.id())) {
+    try (Connection conn =
+        tenant.catchUpSource().connect("tenantfold-catchup-plan-" + tenant.id())) {
       problems.addAll(check(conn, tenant.id(), tenant.catchUp(), tables, rules));
     }
     if (!problems.isEmpty()) {

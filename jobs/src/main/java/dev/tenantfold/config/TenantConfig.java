@@ -64,6 +64,22 @@ public record TenantConfig(
     return instance.or(() -> restore.map(RestoreConfig::sourceInstance));
   }
 
+  /**
+   * The production database catch-up streams from: {@code jdbc}, or an export tenant's {@code
+   * export.catalog} (null when neither).
+   */
+  public JdbcEndpoint catchUpSource() {
+    return jdbc != null ? jdbc : export.flatMap(ExportConfig::catalog).orElse(null);
+  }
+
+  /**
+   * This tenant as catch-up sees it: an export tenant connects to production through {@code
+   * export.catalog} (its {@code jdbc} becomes that); any other tenant as it is.
+   */
+  public TenantConfig forCatchUp() {
+    return jdbc != null || catchUpSource() == null ? this : readingFrom(catchUpSource());
+  }
+
   public boolean isExport() {
     return export.isPresent();
   }
@@ -112,16 +128,18 @@ public record TenantConfig(
               + "): it is read from an export; restore applies to jdbc tenants");
     }
     CatchUpConfig catchUp = CatchUpConfig.from(c.block("catch-up"), id);
-    if (catchUp.logical() && c.has("export")) {
-      // Its changes would stream from production, which an export tenant has no connection to.
+    if (catchUp.logical() && c.has("export") && !c.block("export").has("catalog")) {
+      // Its changes stream from production: export.catalog is that connection.
       throw new ConfigError(
           "Cannot catch up tenant "
               + id
               + " ("
               + c.key("catch-up.mode")
-              + " = logical): catch-up is built for jdbc tenants (read live or from a restored"
-              + " copy), not yet for export tenants; read the tenant from a restored copy"
-              + " (restore { ... }) or set mode = none");
+              + " = logical): an export tenant's changes stream from its production database,"
+              + " and "
+              + c.key("export.catalog")
+              + " is that connection; set export.catalog { url = ..., user = ..., password = ..."
+              + " } (a role with the replication right), or set mode = none");
     }
     if (c.has("export")) {
       ExportConfig export = ExportConfig.from(c.block("export"), id, aws);
@@ -131,7 +149,8 @@ public record TenantConfig(
           export.schemas(),
           Optional.of(export),
           Optional.empty(),
-          Optional.ofNullable(c.optionalString("instance", null)));
+          Optional.ofNullable(c.optionalString("instance", null)),
+          catchUp);
     }
     if (!c.has("jdbc")) {
       throw new ConfigError(

@@ -151,7 +151,7 @@ public final class CatchUpJob {
     }
     CutoverResult result =
         new Cutover(
-                tenant,
+                tenant.forCatchUp(),
                 targetFor(tenant),
                 config.target().reportSchema(),
                 config.target().schemas(),
@@ -185,7 +185,7 @@ public final class CatchUpJob {
 
   private TenantCatchUp catchUpOf(TenantConfig tenant) {
     return new TenantCatchUp(
-        tenant,
+        tenant.forCatchUp(),
         targetFor(tenant),
         config.target().reportSchema(),
         config.target().schemas(),

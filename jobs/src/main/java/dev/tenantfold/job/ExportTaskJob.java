@@ -66,7 +66,8 @@ public final class ExportTaskJob {
                             + "': it is not in tenantfold.tenants (known: "
                             + config.tenants().stream().map(TenantConfig::id).toList()
                             + ")"));
-    if (tenant.jdbc() == null) {
+    boolean catchUp = tenant.catchUp().logical();
+    if (tenant.jdbc() == null && !catchUp) {
       throw new ConfigError(
           "Cannot export tenant "
               + tenantId
@@ -74,16 +75,41 @@ public final class ExportTaskJob {
     }
     AwsConfig.ExportDestination destination = config.aws().export();
     destination.require();
+    if (catchUp && snapshotId.isPresent()) {
+      throw new ConfigError(
+          "Cannot export snapshot "
+              + snapshotId.get()
+              + " of tenant "
+              + tenantId
+              + " with catch-up (catch-up.mode = logical): an existing snapshot was taken before"
+              + " the replication slot an export creates, so the changes between them would be"
+              + " lost; leave out --snapshot (the export creates the slot on production, then takes"
+              + " a fresh snapshot), or set catch-up.mode = none");
+    }
+    if (catchUp && tenant.rdsInstance().isEmpty()) {
+      throw new ConfigError(
+          "Cannot export tenant "
+              + tenantId
+              + " with catch-up: set its instance (instance = <DB instance id>), the instance a"
+              + " fresh snapshot is taken of after the replication slot is created");
+    }
     if (snapshotId.isEmpty() && tenant.rdsInstance().isEmpty()) {
       throw new ConfigError(
           "Cannot find the latest snapshot of tenant "
               + tenantId
               + ": set its instance (instance = <DB instance id>) or pass --snapshot SNAPSHOT_ID");
     }
-    String database = database(tenant.jdbc().url());
+    String database =
+        tenant.jdbc() != null
+            ? database(tenant.jdbc().url())
+            : tenant.export().orElseThrow().database();
     List<String> exportOnly =
         exportOnly(database, tenant.schemas(), config.tables().explicitNames());
     try (RdsControlPlane rds = planes.get()) {
+      if (catchUp) {
+        return new SlotFirstExport(config, tenant.forCatchUp(), rds, this, out)
+            .execute(database, exportOnly);
+      }
       String snapshotArn =
           snapshotId.isPresent()
               ? rds.snapshotArn(snapshotId.get())
@@ -96,47 +122,73 @@ public final class ExportTaskJob {
                                   + ": instance "
                                   + tenant.rdsInstance().get()
                                   + " has no available snapshot"));
-      String taskId = taskId(tenantId, Instant.now());
-      LOG.info(
-          "Starting export task {} of {} to s3://{}/{} (ExportOnly {})",
-          taskId,
-          snapshotArn,
-          destination.bucket().get(),
-          destination.prefix(),
-          exportOnly);
-      ExportTask task =
-          rds.startExport(
-              taskId,
-              snapshotArn,
-              destination.bucket().get(),
-              destination.prefix(),
-              destination.iamRole().get(),
-              destination.kmsKey().get(),
-              exportOnly);
-      out.printf("Started export task %s of %s%n", taskId, snapshotArn);
-      Duration poll = config.aws().pollInterval();
-      while (!task.complete() && !task.ended()) {
-        Thread.sleep(poll.toMillis());
-        poll = Duration.ofMillis(Math.min(MAX_POLL.toMillis(), (long) (poll.toMillis() * BACKOFF)));
-        task = rds.exportTask(taskId);
-        LOG.info("Export task {}: {} ({}%)", taskId, task.status(), task.percentProgress());
-      }
+      ExportTask task = export(rds, tenantId, snapshotArn, exportOnly, out);
       if (!task.complete()) {
-        out.printf(
-            "Export task %s %s: %s%n",
-            task.id(), task.status(), task.failureCause().orElse("(AWS gave no failure cause)"));
         return ExitCode.ERROR;
       }
-      out.printf("Export task %s COMPLETE: %s%n", task.id(), task.path());
-      out.printf("Read tenant %s from it with this tenant block (tenantfold.tenants):%n", tenantId);
-      out.printf(
-          "  { id = %s, export { path = \"%s\", database = %s, schemas = [%s] } }%n",
-          tenantId,
-          task.path(),
-          quoted(database),
-          String.join(", ", tenant.schemas().stream().map(ExportTaskJob::quoted).toList()));
+      printBlock(out, tenant, task, database, "");
       return ExitCode.OK;
     }
+  }
+
+  /**
+   * Starts an export task of {@code snapshotArn} and polls it with backoff until it completes or
+   * ends; prints what happened (AWS's failure cause when it did not complete).
+   */
+  ExportTask export(
+      RdsControlPlane rds,
+      String tenantId,
+      String snapshotArn,
+      List<String> exportOnly,
+      PrintStream out)
+      throws InterruptedException {
+    AwsConfig.ExportDestination destination = config.aws().export();
+    String taskId = taskId(tenantId, Instant.now());
+    LOG.info(
+        "Starting export task {} of {} to s3://{}/{} (ExportOnly {})",
+        taskId,
+        snapshotArn,
+        destination.bucket().get(),
+        destination.prefix(),
+        exportOnly);
+    ExportTask task =
+        rds.startExport(
+            taskId,
+            snapshotArn,
+            destination.bucket().get(),
+            destination.prefix(),
+            destination.iamRole().get(),
+            destination.kmsKey().get(),
+            exportOnly);
+    out.printf("Started export task %s of %s%n", taskId, snapshotArn);
+    Duration poll = config.aws().pollInterval();
+    while (!task.complete() && !task.ended()) {
+      Thread.sleep(poll.toMillis());
+      poll = Duration.ofMillis(Math.min(MAX_POLL.toMillis(), (long) (poll.toMillis() * BACKOFF)));
+      task = rds.exportTask(taskId);
+      LOG.info("Export task {}: {} ({}%)", taskId, task.status(), task.percentProgress());
+    }
+    if (!task.complete()) {
+      out.printf(
+          "Export task %s %s: %s%n",
+          task.id(), task.status(), task.failureCause().orElse("(AWS gave no failure cause)"));
+    }
+    return task;
+  }
+
+  /** Prints where the export is and a tenant block that reads it ({@code extra}: more keys). */
+  static void printBlock(
+      PrintStream out, TenantConfig tenant, ExportTask task, String database, String extra) {
+    out.printf("Export task %s COMPLETE: %s%n", task.id(), task.path());
+    out.printf(
+        "Read tenant %s from it with this tenant block (tenantfold.tenants):%n", tenant.id());
+    out.printf(
+        "  { id = %s, export { path = \"%s\", database = %s, schemas = [%s]%s } }%n",
+        tenant.id(),
+        task.path(),
+        quoted(database),
+        String.join(", ", tenant.schemas().stream().map(ExportTaskJob::quoted).toList()),
+        extra);
   }
 
   /**
@@ -179,7 +231,7 @@ public final class ExportTaskJob {
         : "tf-" + tenant.substring(0, 60 - 19) + "-" + TASK_TIME.format(now);
   }
 
-  private static String quoted(String s) {
+  static String quoted(String s) {
     return s.matches("[A-Za-z_][A-Za-z0-9_]*")
         ? s
         : "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";

@@ -1,6 +1,7 @@
 package dev.tenantfold.job;
 
 import dev.tenantfold.catchup.CatchUpState;
+import dev.tenantfold.catchup.ExportCatchUp;
 import dev.tenantfold.catchup.SourcePrerequisites;
 import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TablesConfig;
@@ -20,6 +21,7 @@ import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.jdbc.SearchPath;
 import dev.tenantfold.jdbc.Sql;
+import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.TenantSource;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -84,6 +86,12 @@ final class Planning {
           }
         }
         SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
+        if (tenant.catchUp().logical()
+            && sources.apply(tenant) instanceof ExportTenantSource export) {
+          // The export must be the one taken after the tenant's slot (docs/catch-up.md).
+          ExportCatchUp.requireRecorded(
+              target, config.target().reportSchema(), tenant, export.taskId());
+        }
         catalogs.put(tenant.id(), catalog);
       } catch (SQLException | RuntimeException e) {
         String message =

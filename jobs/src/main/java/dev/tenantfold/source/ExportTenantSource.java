@@ -329,11 +329,46 @@ public final class ExportTenantSource implements TenantSource {
     this.planned = planned;
   }
 
+  /** The export's task id (its metadata's). */
+  public String taskId() throws SQLException {
+    return openExport().taskId();
+  }
+
+  /** Whether {@link #open} records the base copy's catch-up (a run) or only reads (validate). */
+  private boolean startsCatchUp = true;
+
+  /**
+   * This source only reads the tenant ({@code validate}): {@link #open} never records catch-up
+   * (that would restart the tenant's recorded catch-up from its slot's start).
+   */
+  public ExportTenantSource readOnly() {
+    this.startsCatchUp = false;
+    return this;
+  }
+
+  /**
+   * Catch-up of an export tenant: the export must be the one {@code tenantfold export} took after
+   * creating the tenant's slot on production; the base copy is recorded from the slot's start, with
+   * the export's point, so catch-up replays the changes between them idempotently.
+   */
+  private void recordCatchUp() throws SQLException {
+    try (Connection conn =
+            target.connect(dev.tenantfold.jdbc.SessionName.of(runId, "catchup-" + tenant.id()));
+        Connection production =
+            export.catalog().get().connect("tenantfold-catchup-" + tenant.id())) {
+      dev.tenantfold.catchup.ExportCatchUp.recordRun(
+          conn, ledgerTable, tenant, runId, opened.taskId(), production, catalog.tables());
+    }
+  }
+
   @Override
   public TenantCatalog open(TablesConfig tables) throws SQLException {
     ExportCatalog own = exportCatalog(tables);
     if (export.catalog().isPresent()) {
       catalog = own.catalog();
+      if (tenant.catchUp().logical() && startsCatchUp) {
+        recordCatchUp();
+      }
       return catalog;
     }
     Optional<TenantCatalog> fromPlan =

@@ -29,6 +29,9 @@ public final class TenantSources {
       String ledgerTable,
       SparkSession spark) {
     TenantSource source = of(config, tenant, runId, ledgerTable, spark);
+    if (source instanceof ExportTenantSource export) {
+      return export.readOnly();
+    }
     return source instanceof JdbcTenantSource jdbc ? jdbc.readOnly() : source;
   }
 

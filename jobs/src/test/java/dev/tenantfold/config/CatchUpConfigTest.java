@@ -92,7 +92,7 @@ class CatchUpConfigTest {
   }
 
   @Test
-  void logicalCatchUpOfARestoredCopyIsAcceptedAndOfAnExportRefused() {
+  void logicalCatchUpOfARestoredCopyIsAcceptedAndOfAnExportWithoutCatalogRefused() {
     assertThat(
             tenant("acme", ", restore { source-instance = prod-db }, catch-up { mode = logical }")
                 .catchUp()
@@ -111,7 +111,24 @@ class CatchUpConfigTest {
                         """)))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("Cannot catch up tenant acme")
-        .hasMessageContaining("not yet for export tenants")
-        .hasMessageContaining("restore { ... }");
+        .hasMessageContaining("tenantfold.tenants[0].export.catalog")
+        .hasMessageContaining("or set mode = none");
+    assertThat(
+            TenantfoldConfig.fromConfig(
+                    ConfigFactory.parseString(
+                        """
+                        tenantfold {
+                          target { url = "jdbc:postgresql://t/w", user = u, password = p }
+                          tenants = [ { id = acme, export { path = "s3a://b/p", database = acme,
+                            catalog { url = "jdbc:postgresql://prod/acme", user = u } },
+                            catch-up { mode = logical } } ]
+                        }
+                        """))
+                .tenants()
+                .get(0)
+                .catchUp()
+                .logical())
+        .as("with export.catalog, the connection its changes stream from")
+        .isTrue();
   }
 }

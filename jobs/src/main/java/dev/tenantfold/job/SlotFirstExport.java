@@ -1,0 +1,153 @@
+package dev.tenantfold.job;
+
+import dev.tenantfold.aws.ExportTask;
+import dev.tenantfold.aws.RdsControlPlane;
+import dev.tenantfold.aws.Snapshot;
+import dev.tenantfold.catchup.ExportCatchUp;
+import dev.tenantfold.catchup.SlotStart;
+import dev.tenantfold.catchup.SourcePrerequisites;
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.extract.CatalogReader;
+import dev.tenantfold.extract.TenantCatalog;
+import dev.tenantfold.report.ExitCode;
+import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code tenantfold export} of a tenant with {@code catch-up.mode = logical} (docs/catch-up.md
+ * "Snapshot exports"): the publication and replication slot are created on production first and
+ * recorded in the target's {@code catchup_state}; then a fresh snapshot is taken
+ * (CreateDBSnapshot), checked to be created after the slot, and exported; the export task and the
+ * snapshot's creation time are recorded as the base copy's point. When no export follows, the slot
+ * and the publication it made are dropped: they would only keep WAL on production.
+ */
+final class SlotFirstExport {
+  private static final Logger LOG = LoggerFactory.getLogger(SlotFirstExport.class);
+
+  /** How long a fresh snapshot may take to become available. */
+  static final Duration SNAPSHOT_TIMEOUT = Duration.ofHours(6);
+
+  private final TenantfoldConfig config;
+  private final TenantConfig tenant;
+  private final RdsControlPlane rds;
+  private final ExportTaskJob job;
+  private final PrintStream out;
+
+  /**
+   * @param tenant the tenant as catch-up sees it ({@link TenantConfig#forCatchUp}): its {@code
+   *     jdbc} is production
+   */
+  SlotFirstExport(
+      TenantfoldConfig config,
+      TenantConfig tenant,
+      RdsControlPlane rds,
+      ExportTaskJob job,
+      PrintStream out) {
+    this.config = config;
+    this.tenant = tenant;
+    this.rds = rds;
+    this.job = job;
+    this.out = out;
+  }
+
+  int execute(String database, List<String> exportOnly) throws InterruptedException {
+    String reportSchema = config.target().reportSchema();
+    SlotStart.SlotAhead slot;
+    try {
+      TenantCatalog catalog;
+      try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
+        catalog = CatalogReader.read(conn, tenant.id(), tenant.schemas(), config.tables());
+      }
+      SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
+      slot = SlotStart.createAhead(tenant, catalog.tables());
+      try (Connection target = config.target().endpoint().connect("tenantfold-export-catchup");
+          Connection production = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
+        ExportCatchUp.recordSlot(target, reportSchema, tenant, slot, production, catalog.tables());
+      } catch (SQLException | RuntimeException e) {
+        SlotStart.dropAhead(tenant);
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "Cannot start tenant " + tenant.id() + "'s catch-up on production: " + e.getMessage(), e);
+    }
+    out.printf(
+        "Created replication slot %s on %s at %s (server time %s); taking a fresh snapshot after"
+            + " it%n",
+        tenant.catchUp().slot(),
+        tenant.jdbc().describe(),
+        slot.consistentPoint(),
+        slot.createdAt());
+    boolean exported = false;
+    try {
+      String instance = tenant.rdsInstance().orElseThrow();
+      Snapshot snapshot =
+          rds.createSnapshot(
+              instance, ExportTaskJob.taskId(tenant.id(), Instant.now()), SNAPSHOT_TIMEOUT);
+      if (!snapshot.createdAt().isAfter(slot.createdAt())) {
+        throw new IllegalStateException(
+            "Cannot export tenant "
+                + tenant.id()
+                + " with catch-up: snapshot "
+                + snapshot.id()
+                + " was created at "
+                + snapshot.createdAt()
+                + ", not after the replication slot ("
+                + slot.createdAt()
+                + "), so changes between them could be lost; check the instance's clock and export"
+                + " again");
+      }
+      out.printf("Snapshot %s created at %s%n", snapshot.id(), snapshot.createdAt());
+      ExportTask task = job.export(rds, tenant.id(), snapshot.arn(), exportOnly, out);
+      if (!task.complete()) {
+        return ExitCode.ERROR;
+      }
+      try (Connection target = config.target().endpoint().connect("tenantfold-export-catchup")) {
+        ExportCatchUp.recordExport(
+            target, reportSchema, tenant.id(), slot.createdAt(), snapshot.createdAt(), task.id());
+      }
+      exported = true;
+      ExportTaskJob.printBlock(
+          out,
+          tenant,
+          task,
+          database,
+          ", catalog { url = \""
+              + tenant.jdbc().describe()
+              + "\", user = ..., password = ... } }, catch-up { mode = logical");
+      out.printf(
+          "Catch-up of tenant %s starts at the slot (%s): load this export with tenantfold run,"
+              + " then tenantfold catch-up%n",
+          tenant.id(), slot.consistentPoint());
+      return ExitCode.OK;
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "Cannot record tenant " + tenant.id() + "'s export: " + e.getMessage(), e);
+    } finally {
+      if (!exported) {
+        dropSlot();
+      }
+    }
+  }
+
+  /** No export follows: the slot would only keep WAL on production. */
+  private void dropSlot() {
+    LOG.warn(
+        "Tenant {}: no export follows; dropping replication slot {} on production",
+        tenant.id(),
+        tenant.catchUp().slot());
+    SlotStart.dropAhead(tenant);
+    try (Connection target = config.target().endpoint().connect("tenantfold-export-catchup")) {
+      ExportCatchUp.recordDropped(target, config.target().reportSchema(), tenant.id());
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("Cannot record tenant {}'s slot as dropped: {}", tenant.id(), e.getMessage());
+    }
+  }
+}
