@@ -341,6 +341,7 @@ public final class ExportTenantSource implements TenantSource {
    * This source only reads the tenant ({@code validate}): {@link #open} never records catch-up
    * (that would restart the tenant's recorded catch-up from its slot's start).
    */
+  @Override
   public ExportTenantSource readOnly() {
     this.startsCatchUp = false;
     return this;

@@ -115,6 +115,7 @@ public final class JdbcTenantSource implements TenantSource {
    * snapshot even for a tenant with catch-up, and never creates, replaces or records a slot (that
    * would drop the slot the base copy's catch-up streams from).
    */
+  @Override
   public JdbcTenantSource readOnly() {
     this.startsCatchUp = false;
     return this;

@@ -26,6 +26,12 @@ public interface TenantSource extends AutoCloseable {
   /** Where the rows are read from, safe for logs and reports (no credentials). */
   String describe();
 
+  /**
+   * This source for reading only ({@code validate}): it never starts or records catch-up (a
+   * tenant's replication slot and its recorded start belong to its base copy).
+   */
+  TenantSource readOnly();
+
   /** The instant the rows represent, when the source knows it (an export's snapshot time). */
   Optional<Instant> pointInTime();
 

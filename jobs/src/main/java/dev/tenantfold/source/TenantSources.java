@@ -13,14 +13,8 @@ public final class TenantSources {
   private TenantSources() {}
 
   /**
-   * @param ledgerTable the load ledger (qualified) Dataset and COPY transfers record their
-   *     partitions in
-   * @param spark the session export tenants read through and JDBC tenants stream on; may be null
-   *     for a JDBC tenant that is only audited (never staged)
-   */
-  /**
    * The tenant's source for {@code validate}: read only, so a tenant with catch-up keeps the slot
-   * its base copy created ({@link JdbcTenantSource#readOnly}).
+   * and the start its base copy recorded ({@link TenantSource#readOnly}).
    */
   public static TenantSource forAudit(
       TenantfoldConfig config,
@@ -28,13 +22,15 @@ public final class TenantSources {
       String runId,
       String ledgerTable,
       SparkSession spark) {
-    TenantSource source = of(config, tenant, runId, ledgerTable, spark);
-    if (source instanceof ExportTenantSource export) {
-      return export.readOnly();
-    }
-    return source instanceof JdbcTenantSource jdbc ? jdbc.readOnly() : source;
+    return of(config, tenant, runId, ledgerTable, spark).readOnly();
   }
 
+  /**
+   * @param ledgerTable the load ledger (qualified) Dataset and COPY transfers record their
+   *     partitions in
+   * @param spark the session export tenants read through and JDBC tenants stream on; may be null
+   *     for a JDBC tenant that is only audited (never staged)
+   */
   public static TenantSource of(
       TenantfoldConfig config,
       TenantConfig tenant,
