@@ -32,7 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
  * equals the source row for row and the next id of every sequence is past the source's.
  */
 class CatchUpTest {
-  private static final SparkSession spark = LocalSpark.session();
+  /**
+   * Taken when a test runs, not when the class is first used: other test classes use this class's
+   * helpers early, and a session captured then may be stopped (a CLI run stops its session) by the
+   * time these tests run.
+   */
+  private final SparkSession spark = LocalSpark.session();
 
   @TempDir Path reports;
 

@@ -369,7 +369,10 @@ class RestoredCopyCatchUpTest {
     String verdict = CatchUpTest.cutover(new CatchUpJob(config), "acme");
     assertThat(verdict).as("cutover").startsWith("0|").contains("CUT OVER");
     CatchUpTest.assertSameTables(production, warehouse, "acme");
-    CatchUpTest.assertCarriedCountsMatchSource(verdict, production);
+    assertThat(verdict)
+        .as("counts of a copy read after the slot's start are not carried (inexact)")
+        .contains("rows not carried: the base copy was read at a later point")
+        .doesNotContain("rows carried from the base copy");
     CatchUpTest.assertSameRows(production, warehouse, "acme", "parents", List.of("id", "name"));
     CatchUpTest.assertSameRows(
         production, warehouse, "acme", "children", List.of("id", "parent_id", "v"));
@@ -378,8 +381,9 @@ class RestoredCopyCatchUpTest {
     assertThat(
             RowSets.rows(
                 warehouse,
+                // The writer's own inserts ('new <n>') reach these ids too on a slow machine.
                 "SELECT id || ' ' || name FROM public.customers WHERE tenant_id = 'acme' AND id >"
-                    + " 5000 ORDER BY id"))
+                    + " 5000 AND name NOT LIKE 'new %' ORDER BY id"))
         .as("the rows the cases acted on")
         .containsExactly(
             "5001 own 5001",
