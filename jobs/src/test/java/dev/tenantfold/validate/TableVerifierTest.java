@@ -96,6 +96,13 @@ class TableVerifierTest {
   }
 
   @Test
+  void rulesThatRemovedNothingLeaveNothingToSay() {
+    TableVerdict v = TableVerifier.verdict(underRules(new RowAccounting(7, 0, 0, List.of()), 7, 0));
+    assertThat(v.status()).isEqualTo(TableStatus.OK);
+    assertThat(v.message()).isEmpty();
+  }
+
+  @Test
   void rowsThatWentNowhereFailTheTable() {
     RowAccounting rows = new RowAccounting(10, 2, 1, List.of());
     assertThat(TableVerifier.verdict(underRules(rows, 7, 5)).status()).isEqualTo(TableStatus.OK);
