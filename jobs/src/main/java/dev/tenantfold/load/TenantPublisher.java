@@ -333,16 +333,22 @@ public final class TenantPublisher {
       }
     }
     for (String[] rename : renames) {
-      if (!dev.tenantfold.jdbc.Queries.exists(
-          conn,
-          "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname"
-              + " = ? AND c.relname = ?",
-          partitionSchema,
-          rename[1])) {
+      if (!nameTaken(conn, partitionSchema, rename[1])) {
         // A key's or unique constraint's index: the constraint is renamed with it.
         st.execute("ALTER INDEX " + rename[0] + " RENAME TO " + ident(rename[1]));
       }
     }
+  }
+
+  /** Whether a relation (a table, an index) of {@code schema} is named {@code name}. */
+  private static boolean nameTaken(Connection conn, String schema, String name)
+      throws SQLException {
+    return dev.tenantfold.jdbc.Queries.exists(
+        conn,
+        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname"
+            + " = ? AND c.relname = ?",
+        schema,
+        name);
   }
 
   /**
@@ -370,13 +376,7 @@ public final class TenantPublisher {
       }
     }
     for (String[] rename : renames) {
-      if (rename[0].equals(rename[1])
-          || dev.tenantfold.jdbc.Queries.exists(
-              conn,
-              "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE"
-                  + " n.nspname = ? AND c.relname = ?",
-              partitionSchema,
-              rename[1])) {
+      if (rename[0].equals(rename[1]) || nameTaken(conn, partitionSchema, rename[1])) {
         continue;
       }
       // The constraint's index is renamed with it.
