@@ -62,9 +62,9 @@ public final class TenantfoldMain {
         tenantfold discover --config FILE                    list RDS instances tagged as tenants, as a tenants block
         tenantfold report --config FILE [--run-id ID] [--format html|json|csv] [--out PATH|-]
                                                              render a past run (default the latest) from the report tables
-        tenantfold catch-up --config FILE [--tenant ID ...] [--follow | --until-lag DURATION]
+        tenantfold catch-up --config FILE [--tenant ID ...] [--follow | --until-lag DURATION] [--allow-shrink ID]
                                                              apply the source changes made since each logical tenant's base copy
-        tenantfold cutover --config FILE --tenant ID [--freeze] [--max-freeze DURATION]
+        tenantfold cutover --config FILE --tenant ID [--freeze] [--max-freeze DURATION] [--allow-shrink ID]
                                                              drain, check and switch one tenant (writers stopped, or --freeze); 3: mismatch
         tenantfold demo                                      run the pipeline on an embedded PostgreSQL with synthetic tenants
         tenantfold help COMMAND | COMMAND --help             a command's options;  tenantfold --version  the version
@@ -356,8 +356,8 @@ public final class TenantfoldMain {
           "plan", Set.of("--out"),
           "export", Set.of("--tenant", "--snapshot"),
           "discover", Set.of(),
-          "catch-up", Set.of("--tenant", "--follow", "--until-lag"),
-          "cutover", Set.of("--tenant", "--freeze", "--max-freeze"),
+          "catch-up", Set.of("--tenant", "--follow", "--until-lag", "--allow-shrink"),
+          "cutover", Set.of("--tenant", "--freeze", "--max-freeze", "--allow-shrink"),
           "report", Set.of("--run-id", "--format", "--out"));
 
   static Arguments parse(String[] args) {
@@ -522,7 +522,7 @@ public final class TenantfoldMain {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
     if (!args.follow() && args.untilLag().isEmpty()) {
-      return new CatchUpJob(config).catchUp(args.tenants(), out);
+      return new CatchUpJob(config).allowingShrink(args.allowShrink()).catchUp(args.tenants(), out);
     }
     // SIGTERM (and Ctrl-C) ask the follower to stop at a committed batch and exit 0, instead of the
     // JVM's default of exiting at once with 143.
@@ -531,7 +531,9 @@ public final class TenantfoldMain {
     for (String name : List.of("TERM", "INT")) {
       sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stop.set(true));
     }
-    return new CatchUpJob(config).follow(args.tenants(), args.untilLag(), stop::get, out);
+    return new CatchUpJob(config)
+        .allowingShrink(args.allowShrink())
+        .follow(args.tenants(), args.untilLag(), stop::get, out);
   }
 
   /** Drains, checks and switches one tenant: exit 0 cut over, 3 mismatch, 1 error. */
@@ -539,6 +541,7 @@ public final class TenantfoldMain {
     TenantfoldConfig config = TenantfoldConfig.load(args.config(), args.overrides());
     secrets = config.secrets();
     return new CatchUpJob(config)
+        .allowingShrink(args.allowShrink())
         .cutover(args.tenants().get(0), args.freeze(), args.maxFreeze(), out);
   }
 

@@ -25,8 +25,20 @@ import java.util.function.BooleanSupplier;
 public final class CatchUpJob {
   private final TenantfoldConfig config;
 
+  /** Tenants {@code --allow-shrink} names: their applied deletes pass the shrink guard. */
+  private java.util.Set<String> allowShrink = java.util.Set.of();
+
   public CatchUpJob(TenantfoldConfig config) {
     this.config = config;
+  }
+
+  /**
+   * This job letting {@code tenants} (or {@code *}) lose more rows through applied deletes and
+   * truncates than {@code publish.max-shrink} allows, as {@code run --allow-shrink} does.
+   */
+  public CatchUpJob allowingShrink(java.util.Collection<String> tenants) {
+    this.allowShrink = java.util.Set.copyOf(tenants);
+    return this;
   }
 
   /**
@@ -156,7 +168,7 @@ public final class CatchUpJob {
                 config.target().reportSchema(),
                 config.target().schemas(),
                 config.tenantColumn(),
-                CatchUpRules.of(config, tenant.id(), List.of()))
+                CatchUpRules.of(config, tenant.id(), allowShrink))
             .execute(options);
     out.println(Redaction.redactText(result.describe(), config.secrets()));
     return switch (result.verdict()) {
@@ -190,7 +202,7 @@ public final class CatchUpJob {
         config.target().reportSchema(),
         config.target().schemas(),
         config.tenantColumn(),
-        CatchUpRules.of(config, tenant.id(), List.of()));
+        CatchUpRules.of(config, tenant.id(), allowShrink));
   }
 
   /**

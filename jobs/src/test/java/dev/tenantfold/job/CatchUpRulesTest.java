@@ -328,10 +328,12 @@ class CatchUpRulesTest {
                 warehouse, "SELECT count(*) FROM public.scratch WHERE tenant_id = 'acme'"))
         .as("nothing of the refused batch applied")
         .isEqualTo(10);
-    CatchUpJob allowed =
-        new CatchUpJob(
-            config(warehouse, acme, globex, true, "tenantfold.publish.allow-shrink = [acme]"));
-    assertThat(CatchUpTest.run(allowed, "acme")).as("allowed").startsWith("0|");
+    assertThat(CatchUpTest.run(job.allowingShrink(List.of("globex")), "acme"))
+        .as("--allow-shrink naming another tenant")
+        .startsWith("1|");
+    assertThat(CatchUpTest.run(job.allowingShrink(List.of("acme")), "acme"))
+        .as("allowed by --allow-shrink acme")
+        .startsWith("0|");
     assertThat(
             RowSets.count(
                 warehouse, "SELECT count(*) FROM public.scratch WHERE tenant_id = 'acme'"))
@@ -339,7 +341,7 @@ class CatchUpRulesTest {
 
     // Cutover compares the tables under rules with what a fresh run publishes, and enables the
     // triggers again: the application's writes fire them.
-    assertThat(CatchUpTest.cutover(allowed, "acme")).as("cutover").startsWith("0|");
+    assertThat(CatchUpTest.cutover(job, "acme")).as("cutover").startsWith("0|");
     TestPostgres.execute(
         warehouse, "INSERT INTO public.events (tenant_id, id, v) VALUES ('acme', 900, 'app')");
     assertThat(rows(warehouse, "SELECT op || ' ' || id FROM public.audit"))
