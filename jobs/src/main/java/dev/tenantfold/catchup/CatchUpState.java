@@ -3,6 +3,7 @@ package dev.tenantfold.catchup;
 import dev.tenantfold.config.CatchUpConfig;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.jdbc.Sql;
+import dev.tenantfold.jdbc.Transaction;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -123,64 +124,63 @@ public final class CatchUpState {
 
   /** Creates the three tables if missing (serialised: tenants start at once). */
   public void ensure(Connection conn) throws SQLException {
-    boolean auto = conn.getAutoCommit();
-    conn.setAutoCommit(false);
-    try (Statement st = conn.createStatement()) {
-      st.execute("SELECT pg_advisory_xact_lock(hashtext('tenantfold catch-up state'))");
-      st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-      st.execute(
-          "CREATE TABLE IF NOT EXISTS "
-              + table("catchup_state")
-              + " (tenant_id text PRIMARY KEY, run_id text NOT NULL, slot_name text NOT NULL,"
-              + " publication_name text NOT NULL, publication_created boolean NOT NULL, source text"
-              + " NOT NULL, start_lsn pg_lsn NOT NULL, applied_lsn pg_lsn NOT NULL, status text NOT"
-              + " NULL, applied_changes bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL"
-              + " DEFAULT now(), cut_over_at timestamptz)");
-      st.execute(
-          "CREATE TABLE IF NOT EXISTS "
-              + table("catchup_tables")
-              + " (tenant_id text NOT NULL, table_name text NOT NULL, source_schema text NOT NULL,"
-              + " source_name text NOT NULL, columns text[] NOT NULL, types text[] NOT NULL,"
-              + " type_ids text[] NOT NULL, primary_key text[] NOT NULL, PRIMARY KEY (tenant_id,"
-              + " table_name))");
-      st.execute(
-          "CREATE TABLE IF NOT EXISTS "
-              + table("catchup_changed_keys")
-              + " (tenant_id text NOT NULL, table_name text NOT NULL, key text[] NOT NULL, PRIMARY"
-              + " KEY (tenant_id, table_name, key))");
-      // Row counts carried from the base copy (docs/catch-up.md): the inserts minus deletes applied
-      // since, or since the last TRUNCATE (rows_reset), written with the applied rows.
-      // Only when missing: ALTER TABLE locks the table, and ensure runs at every catch-up pass.
-      boolean carried;
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass("
-                  + Sql.literal(table("catchup_tables"))
-                  + ") AND attname = 'rows_reset' AND NOT attisdropped")) {
-        rs.next();
-        carried = rs.getInt(1) > 0;
-      }
-      if (!carried) {
-        st.execute(
-            "ALTER TABLE "
-                + table("catchup_tables")
-                + " ADD COLUMN IF NOT EXISTS rows_delta bigint NOT NULL DEFAULT 0, ADD COLUMN IF"
-                + " NOT EXISTS rows_reset boolean NOT NULL DEFAULT false");
-      }
-      // What cutover --freeze revoked on the source, recorded before it revokes (Freeze).
-      st.execute(
-          "CREATE TABLE IF NOT EXISTS "
-              + table("catchup_freeze")
-              + " (tenant_id text NOT NULL, role_name text NOT NULL, database_name text NOT NULL,"
-              + " grantable boolean NOT NULL, frozen_at timestamptz NOT NULL DEFAULT now(),"
-              + " PRIMARY KEY (tenant_id, role_name))");
-      conn.commit();
-    } catch (SQLException | RuntimeException e) {
-      conn.rollback();
-      throw e;
-    } finally {
-      conn.setAutoCommit(auto);
-    }
+    Transaction.in(
+        conn,
+        () -> {
+          try (Statement st = conn.createStatement()) {
+            st.execute("SELECT pg_advisory_xact_lock(hashtext('tenantfold catch-up state'))");
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+            st.execute(
+                "CREATE TABLE IF NOT EXISTS "
+                    + table("catchup_state")
+                    + " (tenant_id text PRIMARY KEY, run_id text NOT NULL, slot_name text NOT NULL,"
+                    + " publication_name text NOT NULL, publication_created boolean NOT NULL,"
+                    + " source text NOT NULL, start_lsn pg_lsn NOT NULL, applied_lsn pg_lsn NOT"
+                    + " NULL, status text NOT NULL, applied_changes bigint NOT NULL DEFAULT 0,"
+                    + " updated_at timestamptz NOT NULL DEFAULT now(), cut_over_at timestamptz)");
+            st.execute(
+                "CREATE TABLE IF NOT EXISTS "
+                    + table("catchup_tables")
+                    + " (tenant_id text NOT NULL, table_name text NOT NULL, source_schema text NOT"
+                    + " NULL, source_name text NOT NULL, columns text[] NOT NULL, types text[] NOT"
+                    + " NULL, type_ids text[] NOT NULL, primary_key text[] NOT NULL, PRIMARY KEY"
+                    + " (tenant_id, table_name))");
+            st.execute(
+                "CREATE TABLE IF NOT EXISTS "
+                    + table("catchup_changed_keys")
+                    + " (tenant_id text NOT NULL, table_name text NOT NULL, key text[] NOT NULL,"
+                    + " PRIMARY KEY (tenant_id, table_name, key))");
+            // Row counts carried from the base copy (docs/catch-up.md): the inserts minus deletes
+            // applied
+            // since, or since the last TRUNCATE (rows_reset), written with the applied rows.
+            // Only when missing: ALTER TABLE locks the table, and ensure runs at every catch-up
+            // pass.
+            boolean carried;
+            try (ResultSet rs =
+                st.executeQuery(
+                    "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass("
+                        + Sql.literal(table("catchup_tables"))
+                        + ") AND attname = 'rows_reset' AND NOT attisdropped")) {
+              rs.next();
+              carried = rs.getInt(1) > 0;
+            }
+            if (!carried) {
+              st.execute(
+                  "ALTER TABLE "
+                      + table("catchup_tables")
+                      + " ADD COLUMN IF NOT EXISTS rows_delta bigint NOT NULL DEFAULT 0, ADD COLUMN"
+                      + " IF NOT EXISTS rows_reset boolean NOT NULL DEFAULT false");
+            }
+            // What cutover --freeze revoked on the source, recorded before it revokes (Freeze).
+            st.execute(
+                "CREATE TABLE IF NOT EXISTS "
+                    + table("catchup_freeze")
+                    + " (tenant_id text NOT NULL, role_name text NOT NULL, database_name text NOT"
+                    + " NULL, grantable boolean NOT NULL, frozen_at timestamptz NOT NULL DEFAULT"
+                    + " now(), PRIMARY KEY (tenant_id, role_name))");
+          }
+          return null;
+        });
   }
 
   /**
@@ -203,60 +203,55 @@ public final class CatchUpState {
       planned.add(PlannedTable.of(sourceSession, spec));
     }
     ensure(conn);
-    boolean auto = conn.getAutoCommit();
-    conn.setAutoCommit(false);
-    try {
-      for (String t : List.of("catchup_state", "catchup_tables", "catchup_changed_keys")) {
-        try (PreparedStatement ps =
-            conn.prepareStatement("DELETE FROM " + table(t) + " WHERE tenant_id = ?")) {
-          ps.setString(1, tenantId);
-          ps.executeUpdate();
-        }
-      }
-      try (PreparedStatement ps =
-          conn.prepareStatement(
-              "INSERT INTO "
-                  + table("catchup_state")
-                  + " (tenant_id, run_id, slot_name, publication_name, publication_created,"
-                  + " source, start_lsn, applied_lsn, status) VALUES (?, ?, ?, ?, ?, ?,"
-                  + " ?::pg_lsn, ?::pg_lsn, ?)")) {
-        ps.setString(1, tenantId);
-        ps.setString(2, runId);
-        ps.setString(3, config.slot());
-        ps.setString(4, config.publication());
-        ps.setBoolean(5, publicationCreated);
-        ps.setString(6, source);
-        ps.setString(7, startLsn.asString());
-        ps.setString(8, startLsn.asString());
-        ps.setString(9, STATUS_BASE_COPY);
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps =
-          conn.prepareStatement(
-              "INSERT INTO "
-                  + table("catchup_tables")
-                  + " (tenant_id, table_name, source_schema, source_name, columns, types,"
-                  + " type_ids, primary_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-        for (PlannedTable t : planned) {
-          ps.setString(1, tenantId);
-          ps.setString(2, t.key());
-          ps.setString(3, t.sourceSchema());
-          ps.setString(4, t.sourceName());
-          ps.setArray(5, conn.createArrayOf("text", t.columns().toArray()));
-          ps.setArray(6, conn.createArrayOf("text", t.types().toArray()));
-          ps.setArray(7, conn.createArrayOf("text", t.typeIds().toArray()));
-          ps.setArray(8, conn.createArrayOf("text", t.primaryKey().toArray()));
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-      conn.commit();
-    } catch (SQLException | RuntimeException e) {
-      conn.rollback();
-      throw e;
-    } finally {
-      conn.setAutoCommit(auto);
-    }
+    Transaction.in(
+        conn,
+        () -> {
+          for (String t : List.of("catchup_state", "catchup_tables", "catchup_changed_keys")) {
+            try (PreparedStatement ps =
+                conn.prepareStatement("DELETE FROM " + table(t) + " WHERE tenant_id = ?")) {
+              ps.setString(1, tenantId);
+              ps.executeUpdate();
+            }
+          }
+          try (PreparedStatement ps =
+              conn.prepareStatement(
+                  "INSERT INTO "
+                      + table("catchup_state")
+                      + " (tenant_id, run_id, slot_name, publication_name, publication_created,"
+                      + " source, start_lsn, applied_lsn, status) VALUES (?, ?, ?, ?, ?, ?,"
+                      + " ?::pg_lsn, ?::pg_lsn, ?)")) {
+            ps.setString(1, tenantId);
+            ps.setString(2, runId);
+            ps.setString(3, config.slot());
+            ps.setString(4, config.publication());
+            ps.setBoolean(5, publicationCreated);
+            ps.setString(6, source);
+            ps.setString(7, startLsn.asString());
+            ps.setString(8, startLsn.asString());
+            ps.setString(9, STATUS_BASE_COPY);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              conn.prepareStatement(
+                  "INSERT INTO "
+                      + table("catchup_tables")
+                      + " (tenant_id, table_name, source_schema, source_name, columns, types,"
+                      + " type_ids, primary_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (PlannedTable t : planned) {
+              ps.setString(1, tenantId);
+              ps.setString(2, t.key());
+              ps.setString(3, t.sourceSchema());
+              ps.setString(4, t.sourceName());
+              ps.setArray(5, conn.createArrayOf("text", t.columns().toArray()));
+              ps.setArray(6, conn.createArrayOf("text", t.types().toArray()));
+              ps.setArray(7, conn.createArrayOf("text", t.typeIds().toArray()));
+              ps.setArray(8, conn.createArrayOf("text", t.primaryKey().toArray()));
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          return null;
+        });
   }
 
   /**
@@ -492,32 +487,29 @@ public final class CatchUpState {
   void recordFreeze(Connection conn, String tenantId, List<Freeze.Grant> grants)
       throws SQLException {
     ensure(conn);
-    boolean auto = conn.getAutoCommit();
-    conn.setAutoCommit(false);
-    try (PreparedStatement ps =
-        conn.prepareStatement(
-            "INSERT INTO "
-                + table("catchup_freeze")
-                + " (tenant_id, role_name, database_name, grantable) VALUES (?, ?, ?, ?) ON"
-                + " CONFLICT (tenant_id, role_name) DO UPDATE SET grantable = EXCLUDED.grantable"
-                + " OR "
-                + table("catchup_freeze")
-                + ".grantable")) {
-      for (Freeze.Grant g : grants) {
-        ps.setString(1, tenantId);
-        ps.setString(2, g.role());
-        ps.setString(3, g.database());
-        ps.setBoolean(4, g.grantable());
-        ps.addBatch();
-      }
-      ps.executeBatch();
-      conn.commit();
-    } catch (SQLException | RuntimeException e) {
-      conn.rollback();
-      throw e;
-    } finally {
-      conn.setAutoCommit(auto);
-    }
+    Transaction.in(
+        conn,
+        () -> {
+          try (PreparedStatement ps =
+              conn.prepareStatement(
+                  "INSERT INTO "
+                      + table("catchup_freeze")
+                      + " (tenant_id, role_name, database_name, grantable) VALUES (?, ?, ?, ?) ON"
+                      + " CONFLICT (tenant_id, role_name) DO UPDATE SET grantable ="
+                      + " EXCLUDED.grantable OR "
+                      + table("catchup_freeze")
+                      + ".grantable")) {
+            for (Freeze.Grant g : grants) {
+              ps.setString(1, tenantId);
+              ps.setString(2, g.role());
+              ps.setString(3, g.database());
+              ps.setBoolean(4, g.grantable());
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          return null;
+        });
   }
 
   /** Forgets the tenant's freeze record (its grants are back). */

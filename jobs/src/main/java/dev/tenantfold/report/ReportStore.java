@@ -324,53 +324,50 @@ public final class ReportStore {
     if (!"outcome_unknown".equals(stored.status()) || run.status() == TableStatus.UNKNOWN) {
       return stored;
     }
-    boolean autoCommit = conn.getAutoCommit();
-    conn.setAutoCommit(false);
-    try (PreparedStatement tenant =
-            conn.prepareStatement(
-                "UPDATE "
-                    + qualified(schema, "tenant_results")
-                    + " SET status = ?, published = ?, message = ? WHERE run_id = ? AND tenant_id"
-                    + " = ? AND status = 'UNKNOWN'");
-        PreparedStatement table =
-            conn.prepareStatement(
-                "UPDATE "
-                    + qualified(schema, "table_results")
-                    + " SET status = ?, message = ? WHERE run_id = ? AND tenant_id = ? AND"
-                    + " table_name = ? AND status = 'UNKNOWN'");
-        PreparedStatement runs =
-            conn.prepareStatement(
-                "UPDATE "
-                    + qualified(schema, "runs")
-                    + " SET status = ? WHERE run_id = ? AND status = 'outcome_unknown'")) {
-      for (TenantResult t : run.tenants()) {
-        tenant.setString(1, t.status().name());
-        tenant.setBoolean(2, t.published());
-        tenant.setString(3, t.message());
-        tenant.setString(4, run.runId());
-        tenant.setString(5, t.tenantId());
-        tenant.addBatch();
-        for (TableResult r : t.tables()) {
-          table.setString(1, r.status().name());
-          table.setString(2, r.message());
-          table.setString(3, run.runId());
-          table.setString(4, t.tenantId());
-          table.setString(5, r.tableName());
-          table.addBatch();
-        }
-      }
-      tenant.executeBatch();
-      table.executeBatch();
-      runs.setString(1, run.statusLabel());
-      runs.setString(2, run.runId());
-      runs.executeUpdate();
-      conn.commit();
-    } catch (SQLException | RuntimeException e) {
-      conn.rollback();
-      throw e;
-    } finally {
-      conn.setAutoCommit(autoCommit);
-    }
+    dev.tenantfold.jdbc.Transaction.in(
+        conn,
+        () -> {
+          try (PreparedStatement tenant =
+                  conn.prepareStatement(
+                      "UPDATE "
+                          + qualified(schema, "tenant_results")
+                          + " SET status = ?, published = ?, message = ? WHERE run_id = ? AND"
+                          + " tenant_id = ? AND status = 'UNKNOWN'");
+              PreparedStatement table =
+                  conn.prepareStatement(
+                      "UPDATE "
+                          + qualified(schema, "table_results")
+                          + " SET status = ?, message = ? WHERE run_id = ? AND tenant_id = ? AND"
+                          + " table_name = ? AND status = 'UNKNOWN'");
+              PreparedStatement runs =
+                  conn.prepareStatement(
+                      "UPDATE "
+                          + qualified(schema, "runs")
+                          + " SET status = ? WHERE run_id = ? AND status = 'outcome_unknown'")) {
+            for (TenantResult t : run.tenants()) {
+              tenant.setString(1, t.status().name());
+              tenant.setBoolean(2, t.published());
+              tenant.setString(3, t.message());
+              tenant.setString(4, run.runId());
+              tenant.setString(5, t.tenantId());
+              tenant.addBatch();
+              for (TableResult r : t.tables()) {
+                table.setString(1, r.status().name());
+                table.setString(2, r.message());
+                table.setString(3, run.runId());
+                table.setString(4, t.tenantId());
+                table.setString(5, r.tableName());
+                table.addBatch();
+              }
+            }
+            tenant.executeBatch();
+            table.executeBatch();
+            runs.setString(1, run.statusLabel());
+            runs.setString(2, run.runId());
+            runs.executeUpdate();
+          }
+          return null;
+        });
     return new ReportReader.StoredRun(run, run.statusLabel());
   }
 
