@@ -67,6 +67,34 @@ class PgTextTest {
         .hasMessageContaining("explicit bounds");
   }
 
+  /** Blanks around elements and braces, escapes, and malformed literals at their edges. */
+  @Test
+  void arrayLiteralsAtTheirEdges() {
+    assertThat(PgText.arrayElements("{ }")).isEmpty();
+    assertThat(PgText.arrayElements("{ a , b }")).containsExactly("a", "b");
+    assertThat(PgText.arrayElements("{ \"a\" , \"b\" }")).containsExactly("a", "b");
+    assertThat(PgText.arrayElements("{\"a\" ,b}")).containsExactly("a", "b");
+    assertThat(PgText.arrayElements("{a\\,b,c\\ }")).containsExactly("a,b", "c ");
+    assertThat(PgText.arrayElements("{\"\",\" \"}")).containsExactly("", " ");
+    assertThat(PgText.arrayElements("{x}")).containsExactly("x");
+    assertThat(PgText.arrayElements("{\"x\"}")).containsExactly("x");
+    assertThatThrownBy(() -> PgText.arrayElements("{\"a}"))
+        .hasMessageContaining("unterminated quoted element");
+    assertThatThrownBy(() -> PgText.arrayElements("{\"a\"b}"))
+        .hasMessageContaining("has 'b' where ',' or '}' belongs");
+    assertThatThrownBy(() -> PgText.arrayElements("{ {1}}"))
+        .hasMessageContaining("multi-dimensional");
+    String longLiteral = "{" + "1,".repeat(40) + "{2}}";
+    assertThatThrownBy(() -> PgText.arrayElements(longLiteral))
+        .as("a long literal is cut in the message at 57 characters")
+        .hasMessageContaining("array '" + longLiteral.substring(0, 57) + "...'");
+    String sixty = "{" + "1".repeat(54) + ",{2}}";
+    assertThat(sixty).hasSize(60);
+    assertThatThrownBy(() -> PgText.arrayElements(sixty))
+        .as("a literal of 60 characters is shown whole")
+        .hasMessageContaining("array '" + sixty + "'");
+  }
+
   @Test
   void byteaHexAndEscapeOutput() {
     assertThat(PgText.bytea("\\x00ff5c")).containsExactly(0, 255, 0x5c);
