@@ -73,6 +73,12 @@ public interface RdsControlPlane extends AutoCloseable {
    */
   Snapshot createSnapshot(String instanceId, String snapshotId, Duration timeout);
 
+  /**
+   * Deletes the manual snapshot {@code snapshotId} (one this tool took); a snapshot already gone is
+   * not an error.
+   */
+  void deleteSnapshot(String snapshotId);
+
   /** Starts an export task; returns the task as first described. */
   ExportTask startExport(
       String taskId,

@@ -18,6 +18,7 @@ import software.amazon.awssdk.services.rds.RdsClient;
 import software.amazon.awssdk.services.rds.model.DBInstance;
 import software.amazon.awssdk.services.rds.model.DBSnapshot;
 import software.amazon.awssdk.services.rds.model.DbInstanceNotFoundException;
+import software.amazon.awssdk.services.rds.model.DbSnapshotNotFoundException;
 import software.amazon.awssdk.services.rds.model.DescribeDbInstancesResponse;
 import software.amazon.awssdk.services.rds.model.InvalidDbInstanceStateException;
 import software.amazon.awssdk.services.rds.model.Tag;
@@ -324,6 +325,16 @@ public final class SdkRdsControlPlane implements RdsControlPlane {
   @Override
   public String snapshotArn(String snapshotId) {
     return snapshot(snapshotId).dbSnapshotArn();
+  }
+
+  @Override
+  public void deleteSnapshot(String snapshotId) {
+    try {
+      rds.deleteDBSnapshot(b -> b.dbSnapshotIdentifier(snapshotId));
+      LOG.info("Deleting snapshot {}", snapshotId);
+    } catch (DbSnapshotNotFoundException e) {
+      LOG.info("Snapshot {} is already gone", snapshotId);
+    }
   }
 
   @Override

@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * "Snapshot exports"): the publication and replication slot are created on production first and
  * recorded in the target's {@code catchup_state}; then a fresh snapshot is taken
  * (CreateDBSnapshot), checked to be created after the slot, and exported; the export task and the
- * snapshot's creation time are recorded as the base copy's point. When no export follows, the slot
- * and the publication it made are dropped: they would only keep WAL on production.
+ * snapshot's creation time are recorded as the base copy's point, and the snapshot, needed only by
+ * the export task, is deleted. When no export follows, the slot and the publication it made are
+ * dropped: they would only keep WAL on production.
  */
 final class SlotFirstExport {
   private static final Logger LOG = LoggerFactory.getLogger(SlotFirstExport.class);
@@ -105,7 +106,12 @@ final class SlotFirstExport {
                 + " again");
       }
       out.printf("Snapshot %s created at %s%n", snapshot.id(), snapshot.createdAt());
-      ExportTask task = job.export(rds, tenant.id(), snapshot.arn(), exportOnly, out);
+      ExportTask task;
+      try {
+        task = job.export(rds, tenant.id(), snapshot.arn(), exportOnly, out);
+      } finally {
+        deleteSnapshot(snapshot.id());
+      }
       if (!task.complete()) {
         return ExitCode.ERROR;
       }
@@ -134,6 +140,26 @@ final class SlotFirstExport {
       if (!exported) {
         dropSlot();
       }
+    }
+  }
+
+  /**
+   * The snapshot this command took is needed only while its export task runs (the export in S3 is
+   * what {@code run} reads): deleted once the task ended, complete or not, so it costs nothing
+   * afterwards. One that cannot be deleted is named with the command that deletes it.
+   */
+  private void deleteSnapshot(String snapshotId) {
+    try {
+      rds.deleteSnapshot(snapshotId);
+      out.printf(
+          "Deleted snapshot %s: taken for this export only, the export task has ended%n",
+          snapshotId);
+    } catch (RuntimeException e) {
+      LOG.warn("Cannot delete snapshot {}: {}", snapshotId, e.getMessage());
+      out.printf(
+          "Cannot delete snapshot %s (%s); it was taken for this export only: delete it with aws"
+              + " rds delete-db-snapshot --db-snapshot-identifier %s%n",
+          snapshotId, e.getMessage(), snapshotId);
     }
   }
 

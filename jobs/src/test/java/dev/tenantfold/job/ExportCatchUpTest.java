@@ -61,6 +61,7 @@ class ExportCatchUpTest {
         Scenario.STARTED,
         "<DBSnapshots>" + snapshot("creating", "2020-01-01T00:00:00Z") + "</DBSnapshots>");
     api.rds("StartExportTask", task("STARTING", 0, null));
+    api.rds("DeleteDBSnapshot", snapshot("deleted", "2020-01-01T00:00:00Z"));
   }
 
   @AfterEach
@@ -280,6 +281,16 @@ class ExportCatchUpTest {
         .doesNotContain("password = postgres");
     assertThat(api.requests("StartExportTask").get(0))
         .containsEntry("SourceArn", "arn:aws:rds:eu-west-1:123456789012:snapshot:tf-acme-snap");
+    assertThat(api.requests("DeleteDBSnapshot"))
+        .as("the snapshot taken for the export is deleted once the task ended")
+        .singleElement()
+        .satisfies(
+            r ->
+                assertThat(r)
+                    .containsEntry(
+                        "DBSnapshotIdentifier",
+                        api.requests("CreateDBSnapshot").get(0).get("DBSnapshotIdentifier")));
+    assertThat(printed.toString(StandardCharsets.UTF_8)).contains("Deleted snapshot tf-acme-");
     assertThat(
             RowSets.rows(
                 warehouse,
@@ -361,6 +372,9 @@ class ExportCatchUpTest {
                 config, Optional.empty(), new PrintStream(printed, true, StandardCharsets.UTF_8)))
         .isEqualTo(1);
     assertThat(printed.toString(StandardCharsets.UTF_8)).contains("S3 access denied");
+    assertThat(api.requests("DeleteDBSnapshot"))
+        .as("a failed export's snapshot is deleted too")
+        .hasSize(1);
     assertThat(slots(production)).as("no export follows: the slot is dropped").isZero();
     assertThat(RowSets.count(production, "SELECT count(*) FROM pg_publication"))
         .as("and the publication it made")
