@@ -3,7 +3,6 @@ package dev.tenantfold.config;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * What every AWS control-plane call of the job shares ({@code tenantfold.aws}): the region and
@@ -27,14 +26,36 @@ public record AwsConfig(
     ExportDestination export,
     String discoverTag,
     Optional<String> discoverUser) {
-  static final Set<String> KEYS =
-      Set.of(
-          "region",
-          "rds-endpoint",
-          "secretsmanager-endpoint",
+  private static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<Optional<String>> REGION = KEYS.optionalString("region");
+  private static final ConfigKey<Optional<String>> RDS_ENDPOINT =
+      KEYS.key("rds-endpoint", AwsConfig::endpoint);
+  private static final ConfigKey<Optional<String>> SECRETS_ENDPOINT =
+      KEYS.key("secretsmanager-endpoint", AwsConfig::endpoint);
+  private static final ConfigKey<Duration> POLL_INTERVAL =
+      KEYS.key(
           "poll-interval",
-          "export",
-          "discover");
+          (block, name) -> {
+            Duration poll = block.has(name) ? block.duration(name) : Duration.ofSeconds(30);
+            if (poll.isNegative() || poll.isZero()) {
+              throw new ConfigError(
+                  "Config key " + block.key(name) + " must be positive, e.g. 30s");
+            }
+            return poll;
+          });
+  private static final ConfigKey<ConfigReader> EXPORT = KEYS.block("export");
+  private static final ConfigKey<ConfigReader> DISCOVER = KEYS.block("discover");
+
+  private static final KeyBlock EXPORT_KEYS = new KeyBlock();
+  private static final ConfigKey<Optional<String>> BUCKET = EXPORT_KEYS.optionalString("bucket");
+  private static final ConfigKey<Optional<String>> PREFIX = EXPORT_KEYS.optionalString("prefix");
+  private static final ConfigKey<Optional<String>> IAM_ROLE =
+      EXPORT_KEYS.optionalString("iam-role");
+  private static final ConfigKey<Optional<String>> KMS_KEY = EXPORT_KEYS.optionalString("kms-key");
+
+  private static final KeyBlock DISCOVER_KEYS = new KeyBlock();
+  private static final ConfigKey<Optional<String>> TAG = DISCOVER_KEYS.optionalString("tag");
+  private static final ConfigKey<Optional<String>> USER = DISCOVER_KEYS.optionalString("user");
 
   public AwsConfig(
       Optional<String> region,
@@ -85,34 +106,29 @@ public record AwsConfig(
     }
   }
 
-  static AwsConfig from(ConfigReader c) {
-    c.rejectUnknown(KEYS);
-    Duration poll = c.has("poll-interval") ? c.duration("poll-interval") : Duration.ofSeconds(30);
-    if (poll.isNegative() || poll.isZero()) {
-      throw new ConfigError("Config key " + c.key("poll-interval") + " must be positive, e.g. 30s");
-    }
-    ConfigReader export = c.block("export");
-    export.rejectUnknown(Set.of("bucket", "prefix", "iam-role", "kms-key"));
-    ExportDestination destination =
-        new ExportDestination(
-            optional(export, "bucket"),
-            optional(export, "prefix").orElse(""),
-            optional(export, "iam-role"),
-            optional(export, "kms-key"));
-    ConfigReader discover = c.block("discover");
-    discover.rejectUnknown(Set.of("tag", "user"));
+  static AwsConfig from(ConfigReader block) {
+    ConfigReader c = KEYS.checked(block);
+    ConfigReader export = EXPORT_KEYS.checked(c.get(EXPORT));
+    ConfigReader discover = DISCOVER_KEYS.checked(c.get(DISCOVER));
     return new AwsConfig(
-        optional(c, "region"),
-        endpoint(c, "rds-endpoint"),
-        endpoint(c, "secretsmanager-endpoint"),
-        poll,
-        destination,
-        optional(discover, "tag").orElse("tenant"),
-        optional(discover, "user"));
+        c.get(REGION),
+        c.get(RDS_ENDPOINT),
+        c.get(SECRETS_ENDPOINT),
+        c.get(POLL_INTERVAL),
+        new ExportDestination(
+            export.get(BUCKET),
+            export.get(PREFIX).orElse(""),
+            export.get(IAM_ROLE),
+            export.get(KMS_KEY)),
+        discover.get(TAG).orElse("tenant"),
+        discover.get(USER));
   }
 
   private static Optional<String> endpoint(ConfigReader c, String name) {
-    Optional<String> value = optional(c, name);
+    Optional<String> value =
+        Optional.ofNullable(c.optionalString(name, null))
+            .map(String::trim)
+            .filter(v -> !v.isEmpty());
     value.ifPresent(
         v -> {
           URI uri;
@@ -134,11 +150,5 @@ public record AwsConfig(
           }
         });
     return value;
-  }
-
-  private static Optional<String> optional(ConfigReader c, String name) {
-    return Optional.ofNullable(c.optionalString(name, null))
-        .map(String::trim)
-        .filter(v -> !v.isEmpty());
   }
 }

@@ -40,6 +40,21 @@ public final class ConfigReader {
     }
   }
 
+  /** The value of {@code key}, read as its declaration says ({@link KeyBlock}). */
+  public <T> T get(ConfigKey<T> key) {
+    return key.reading().read(this, key.name());
+  }
+
+  /** Whether {@code key} is set in this block. */
+  public boolean has(ConfigKey<?> key) {
+    return has(key.name());
+  }
+
+  /** The full path of {@code key} in this block ({@code tenantfold.publish.allow-shrink}). */
+  public String key(ConfigKey<?> key) {
+    return key(key.name());
+  }
+
   public boolean has(String name) {
     return config.hasPath(name);
   }

@@ -3,7 +3,6 @@ package dev.tenantfold.config;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * A tenant read from an RDS snapshot export: {@code path} is the export root (the folder holding
@@ -26,11 +25,32 @@ public record ExportConfig(
    * @param aws the job's AWS settings, for the catalog connection's {@code auth = iam} and {@code
    *     password-secret}
    */
-  static ExportConfig from(ConfigReader c, String tenantId, AwsConfig aws) {
-    c.rejectUnknown(Set.of("path", "database", "schemas", "catalog"));
+  private static final KeyBlock KEYS = new KeyBlock();
+
+  private static final ConfigKey<String> PATH = KEYS.string("path");
+  private static final ConfigKey<String> DATABASE = KEYS.string("database");
+  private static final ConfigKey<List<String>> SCHEMAS =
+      KEYS.key(
+          "schemas",
+          (block, name) -> {
+            List<String> schemas = block.has(name) ? block.stringList(name) : List.of("public");
+            if (schemas.isEmpty()) {
+              throw new ConfigError(
+                  "Config key " + block.key(name) + " is empty: list at least one source schema");
+            }
+            return schemas;
+          });
+  private static final ConfigKey<ConfigReader> CATALOG = KEYS.block("catalog");
+
+  private static final KeyBlock CATALOG_KEYS = new KeyBlock();
+  private static final ConfigKey<String> CATALOG_URL = CATALOG_KEYS.string("url");
+  private static final JdbcAuth.Keys CATALOG_AUTH = JdbcAuth.declare(CATALOG_KEYS);
+
+  static ExportConfig from(ConfigReader block, String tenantId, AwsConfig aws) {
+    ConfigReader c = KEYS.checked(block);
     String path =
         c.requiredString(
-            "path",
+            PATH.name(),
             "set the export root of tenant "
                 + tenantId
                 + ", e.g. s3a://bucket/prefix/<export-task-id>");
@@ -38,45 +58,41 @@ public record ExportConfig(
       path = "s3a://" + path.substring("s3://".length());
     }
     String database =
-        c.requiredString("database", "set the exported database of tenant " + tenantId);
-    List<String> schemas = c.has("schemas") ? c.stringList("schemas") : List.of("public");
-    if (schemas.isEmpty()) {
-      throw new ConfigError(
-          "Config key "
-              + c.key("schemas")
-              + " is empty: list at least one source schema (tenant "
-              + tenantId
-              + ")");
-    }
+        c.requiredString(DATABASE.name(), "set the exported database of tenant " + tenantId);
+    List<String> schemas = c.get(SCHEMAS);
     Optional<JdbcEndpoint> catalog = Optional.empty();
-    if (c.has("catalog")) {
-      ConfigReader cat = c.block("catalog");
-      // The same auth and TLS keys as every jdbc block (config/JdbcAuth).
-      cat.rejectUnknown(JdbcAuth.withKeys("url", "user", "password"));
-      String url =
-          cat.requiredString(
-              "url",
-              "set the catalog connection of tenant "
-                  + tenantId
-                  + ", e.g. jdbc:postgresql://host:5432/"
-                  + tenantId);
-      if (!url.startsWith("jdbc:postgresql:")) {
-        throw new ConfigError(
-            "Cannot read config key "
-                + cat.key("url")
-                + ": tenant "
-                + tenantId
-                + "'s catalog URL must start with jdbc:postgresql:");
-      }
-      catalog =
-          Optional.of(
-              new JdbcEndpoint(
-                  url,
-                  cat.optionalString("user", null),
-                  cat.optionalString("password", null),
-                  "the catalog of tenant " + tenantId,
-                  JdbcAuth.properties(cat, aws, "the catalog of tenant " + tenantId)));
+    if (c.has(CATALOG)) {
+      catalog = Optional.of(catalog(CATALOG_KEYS.checked(c.get(CATALOG)), tenantId, aws));
     }
     return new ExportConfig(path, database, schemas, catalog);
+  }
+
+  /**
+   * The export's {@code catalog} connection: the same auth and TLS keys as every connection block
+   * (config/JdbcAuth).
+   */
+  private static JdbcEndpoint catalog(ConfigReader cat, String tenantId, AwsConfig aws) {
+    String url =
+        cat.requiredString(
+            CATALOG_URL.name(),
+            "set the catalog connection of tenant "
+                + tenantId
+                + ", e.g. jdbc:postgresql://host:5432/"
+                + tenantId);
+    if (!url.startsWith("jdbc:postgresql:")) {
+      throw new ConfigError(
+          "Cannot read config key "
+              + cat.key(CATALOG_URL)
+              + ": tenant "
+              + tenantId
+              + "'s catalog URL must start with jdbc:postgresql:");
+    }
+    String whose = "the catalog of tenant " + tenantId;
+    return new JdbcEndpoint(
+        url,
+        cat.get(CATALOG_AUTH.user()).orElse(null),
+        cat.get(CATALOG_AUTH.password()).orElse(null),
+        whose,
+        JdbcAuth.properties(cat, CATALOG_AUTH, aws, whose));
   }
 }

@@ -19,8 +19,29 @@ import java.util.Set;
  * plans or event logs.
  */
 public final class JdbcAuth {
-  /** The keys a jdbc block may hold besides url, user, password and schemas. */
-  static final Set<String> KEYS = Set.of("auth", "password-secret", "ssl-mode", "ssl-root-cert");
+  /**
+   * The credential, auth and TLS keys every connection block (the target, a tenant's {@code jdbc},
+   * an export's {@code catalog}) holds besides its {@code url}, declared in that block by {@link
+   * #declare}.
+   */
+  record Keys(
+      ConfigKey<Optional<String>> user,
+      ConfigKey<Optional<String>> password,
+      ConfigKey<String> auth,
+      ConfigKey<Optional<String>> passwordSecret,
+      ConfigKey<Optional<String>> sslMode,
+      ConfigKey<Optional<String>> sslRootCert) {}
+
+  /** Declares the connection keys in {@code block}. */
+  static Keys declare(KeyBlock block) {
+    return new Keys(
+        block.key("user", (c, n) -> Optional.ofNullable(c.optionalString(n, null))),
+        block.key("password", (c, n) -> Optional.ofNullable(c.optionalString(n, null))),
+        block.key("auth", (c, n) -> c.optionalString(n, "password").trim()),
+        block.optionalString("password-secret"),
+        block.optionalString("ssl-mode"),
+        block.optionalString("ssl-root-cert"));
+  }
 
   /** pgjdbc's property naming the plugin that supplies the password. */
   public static final String PLUGIN_PROPERTY = "authenticationPluginClassName";
@@ -53,8 +74,10 @@ public final class JdbcAuth {
    * every connection block takes.
    */
   static Set<String> withKeys(String... own) {
+    KeyBlock block = new KeyBlock();
+    declare(block);
     Set<String> keys = new java.util.HashSet<>(Set.of(own));
-    keys.addAll(KEYS);
+    keys.addAll(block.names());
     return Set.copyOf(keys);
   }
 
@@ -63,24 +86,28 @@ public final class JdbcAuth {
    * work (a password with IAM auth, a password and a secret, a missing root certificate file).
    */
   static Map<String, String> properties(ConfigReader jdbc, AwsConfig aws, String whose) {
+    return properties(jdbc, declare(new KeyBlock()), aws, whose);
+  }
+
+  /**
+   * The driver properties of {@code jdbc}'s auth and TLS keys ({@code keys}, declared in its
+   * block); fails on combinations that cannot work (a password with IAM auth, a password and a
+   * secret, a missing root certificate file).
+   */
+  static Map<String, String> properties(ConfigReader jdbc, Keys keys, AwsConfig aws, String whose) {
     Map<String, String> props = new LinkedHashMap<>();
-    String auth = jdbc.optionalString("auth", "password").trim();
-    Optional<String> secret =
-        Optional.ofNullable(jdbc.optionalString("password-secret", null))
-            .map(String::trim)
-            .filter(s -> !s.isEmpty());
-    boolean password =
-        jdbc.optionalString("password", null) != null
-            && !jdbc.optionalString("password", "").isEmpty();
+    String auth = jdbc.get(keys.auth());
+    Optional<String> secret = jdbc.get(keys.passwordSecret());
+    boolean password = jdbc.get(keys.password()).filter(p -> !p.isEmpty()).isPresent();
     switch (auth) {
       case "password" -> {
         if (secret.isPresent()) {
           if (password) {
             throw new ConfigError(
                 "Cannot use both "
-                    + jdbc.key("password")
+                    + jdbc.key(keys.password())
                     + " and "
-                    + jdbc.key("password-secret")
+                    + jdbc.key(keys.passwordSecret())
                     + " ("
                     + whose
                     + "): keep one, the secret for a password Secrets Manager holds");
@@ -97,9 +124,9 @@ public final class JdbcAuth {
         if (password || secret.isPresent()) {
           throw new ConfigError(
               "Cannot use "
-                  + jdbc.key(password ? "password" : "password-secret")
+                  + jdbc.key(password ? keys.password() : keys.passwordSecret())
                   + " with "
-                  + jdbc.key("auth")
+                  + jdbc.key(keys.auth())
                   + " = iam ("
                   + whose
                   + "): IAM database authentication mints a token per connection; remove the"
@@ -110,7 +137,7 @@ public final class JdbcAuth {
               "Missing config key "
                   + jdbc.key("user")
                   + ": "
-                  + jdbc.key("auth")
+                  + jdbc.key(keys.auth())
                   + " = iam needs the database user granted rds_iam ("
                   + whose
                   + ")");
@@ -123,23 +150,17 @@ public final class JdbcAuth {
       default ->
           throw new ConfigError(
               "Cannot use "
-                  + jdbc.key("auth")
+                  + jdbc.key(keys.auth())
                   + " = '"
                   + auth
                   + "': expected password (the default) or iam");
     }
-    Optional<String> rootCert =
-        Optional.ofNullable(jdbc.optionalString("ssl-root-cert", null))
-            .map(String::trim)
-            .filter(s -> !s.isEmpty());
-    Optional<String> mode =
-        Optional.ofNullable(jdbc.optionalString("ssl-mode", null))
-            .map(String::trim)
-            .filter(s -> !s.isEmpty());
+    Optional<String> rootCert = jdbc.get(keys.sslRootCert());
+    Optional<String> mode = jdbc.get(keys.sslMode());
     if (mode.isPresent() && !SSL_MODES.contains(mode.get())) {
       throw new ConfigError(
           "Cannot use "
-              + jdbc.key("ssl-mode")
+              + jdbc.key(keys.sslMode())
               + " = '"
               + mode.get()
               + "': expected one of disable, allow, prefer, require, verify-ca, verify-full");
@@ -148,7 +169,7 @@ public final class JdbcAuth {
       if (!new File(rootCert.get()).isFile()) {
         throw new ConfigError(
             "Cannot read "
-                + jdbc.key("ssl-root-cert")
+                + jdbc.key(keys.sslRootCert())
                 + " = '"
                 + rootCert.get()
                 + "' ("
@@ -163,9 +184,9 @@ public final class JdbcAuth {
       if ((sslMode.equals("verify-full") || sslMode.equals("verify-ca")) && rootCert.isEmpty()) {
         throw new ConfigError(
             "Missing config key "
-                + jdbc.key("ssl-root-cert")
+                + jdbc.key(keys.sslRootCert())
                 + ": "
-                + jdbc.key("ssl-mode")
+                + jdbc.key(keys.sslMode())
                 + " = "
                 + sslMode
                 + " checks the server's certificate against a CA ("

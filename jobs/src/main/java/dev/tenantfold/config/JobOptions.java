@@ -2,7 +2,6 @@ package dev.tenantfold.config;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Tuning of extract, load, publish and the local Spark session. Grouped here because each is a few
@@ -63,49 +62,66 @@ public record JobOptions(
     return value;
   }
 
+  private static final KeyBlock EXTRACT = new KeyBlock();
+  private static final ConfigKey<Long> ROWS_PER_PARTITION =
+      EXTRACT.positiveLong("rows-per-partition");
+  private static final ConfigKey<Integer> MAX_PARTITIONS =
+      EXTRACT.positiveInt("max-partitions-per-table");
+  private static final ConfigKey<Integer> TENANT_PARALLELISM =
+      EXTRACT.positiveInt("tenant-parallelism");
+  private static final ConfigKey<Integer> TRANSFER_ATTEMPTS =
+      EXTRACT.positiveInt("transfer-attempts");
+
+  private static final KeyBlock LOAD = new KeyBlock();
+  private static final ConfigKey<Boolean> ANALYZE = LOAD.bool("analyze");
+  private static final ConfigKey<Boolean> KEEP_FAILED_STAGING = LOAD.bool("keep-failed-staging");
+
+  private static final KeyBlock PUBLISH = new KeyBlock();
+  private static final ConfigKey<Duration> LOCK_TIMEOUT =
+      PUBLISH.key(
+          "lock-timeout",
+          (block, name) -> {
+            Duration timeout = block.duration(name);
+            if (timeout.toMillis() < 1) {
+              throw new ConfigError(
+                  "Config key "
+                      + block.key(name)
+                      + " must be positive (0 would wait forever), got "
+                      + timeout);
+            }
+            return timeout;
+          });
+  private static final ConfigKey<List<String>> ALLOW_SHRINK = PUBLISH.stringList("allow-shrink");
+  private static final ConfigKey<Double> MAX_SHRINK =
+      PUBLISH.key("max-shrink", JobOptions::fraction);
+  private static final ConfigKey<Duration> OUTCOME_WAIT = PUBLISH.duration("outcome-wait");
+  private static final ConfigKey<Boolean> ALLOW_SAME_DATABASE = PUBLISH.bool("allow-same-database");
+  private static final ConfigKey<List<String>> REPLACE_CUT_OVER =
+      PUBLISH.stringList("replace-cut-over");
+
+  private static final KeyBlock SPARK = new KeyBlock();
+  private static final ConfigKey<String> MASTER = SPARK.string("master");
+  private static final ConfigKey<String> APP_NAME = SPARK.string("app-name");
+
   static JobOptions from(ConfigReader root) {
-    ConfigReader extract = root.block("extract");
-    extract.rejectUnknown(
-        Set.of(
-            "rows-per-partition",
-            "max-partitions-per-table",
-            "tenant-parallelism",
-            "transfer-attempts"));
-    ConfigReader load = root.block("load");
-    load.rejectUnknown(Set.of("analyze", "keep-failed-staging"));
-    ConfigReader publish = root.block("publish");
-    publish.rejectUnknown(
-        Set.of(
-            "lock-timeout",
-            "allow-shrink",
-            "max-shrink",
-            "outcome-wait",
-            "allow-same-database",
-            "replace-cut-over"));
-    ConfigReader spark = root.block("spark");
-    spark.rejectUnknown(Set.of("master", "app-name"));
-    Duration lockTimeout = publish.duration("lock-timeout");
-    if (lockTimeout.toMillis() < 1) {
-      throw new ConfigError(
-          "Config key "
-              + publish.key("lock-timeout")
-              + " must be positive (0 would wait forever), got "
-              + lockTimeout);
-    }
+    ConfigReader extract = EXTRACT.checked(root.block("extract"));
+    ConfigReader load = LOAD.checked(root.block("load"));
+    ConfigReader publish = PUBLISH.checked(root.block("publish"));
+    ConfigReader spark = SPARK.checked(root.block("spark"));
     return new JobOptions(
-        extract.positiveLong("rows-per-partition"),
-        extract.positiveInt("max-partitions-per-table"),
-        extract.positiveInt("tenant-parallelism"),
-        extract.positiveInt("transfer-attempts"),
-        load.bool("analyze"),
-        load.bool("keep-failed-staging"),
-        lockTimeout,
-        publish.stringList("allow-shrink"),
-        fraction(publish, "max-shrink"),
-        publish.duration("outcome-wait"),
-        publish.bool("allow-same-database"),
-        publish.stringList("replace-cut-over"),
-        spark.string("master"),
-        spark.string("app-name"));
+        extract.get(ROWS_PER_PARTITION),
+        extract.get(MAX_PARTITIONS),
+        extract.get(TENANT_PARALLELISM),
+        extract.get(TRANSFER_ATTEMPTS),
+        load.get(ANALYZE),
+        load.get(KEEP_FAILED_STAGING),
+        publish.get(LOCK_TIMEOUT),
+        publish.get(ALLOW_SHRINK),
+        publish.get(MAX_SHRINK),
+        publish.get(OUTCOME_WAIT),
+        publish.get(ALLOW_SAME_DATABASE),
+        publish.get(REPLACE_CUT_OVER),
+        spark.get(MASTER),
+        spark.get(APP_NAME));
   }
 }

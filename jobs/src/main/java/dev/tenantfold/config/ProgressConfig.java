@@ -2,7 +2,6 @@ package dev.tenantfold.config;
 
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * How {@code run}, {@code validate} and {@code demo} show progress ({@code tenantfold.progress}):
@@ -29,26 +28,38 @@ public record ProgressConfig(Mode mode, Duration interval) {
     return new ProgressConfig(Mode.AUTO, Duration.ofSeconds(30));
   }
 
-  public static ProgressConfig from(ConfigReader c) {
-    c.rejectUnknown(Set.of("mode", "interval"));
-    String mode = c.string("mode");
-    Mode parsed;
-    try {
-      parsed = Mode.valueOf(mode.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigError(
-          "Config key "
-              + c.key("mode")
-              + " must be one of auto, terminal, log, off; got '"
-              + mode
-              + "'");
-    }
-    Duration interval = c.duration("interval");
-    if (interval.toMillis() < 1) {
-      throw new ConfigError(
-          "Config key " + c.key("interval") + " must be positive, got " + interval);
-    }
-    return new ProgressConfig(parsed, interval);
+  private static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<Mode> MODE =
+      KEYS.key(
+          "mode",
+          (block, name) -> {
+            String mode = block.string(name);
+            try {
+              return Mode.valueOf(mode.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+              throw new ConfigError(
+                  "Config key "
+                      + block.key(name)
+                      + " must be one of auto, terminal, log, off; got '"
+                      + mode
+                      + "'");
+            }
+          });
+  private static final ConfigKey<Duration> INTERVAL =
+      KEYS.key(
+          "interval",
+          (block, name) -> {
+            Duration interval = block.duration(name);
+            if (interval.toMillis() < 1) {
+              throw new ConfigError(
+                  "Config key " + block.key(name) + " must be positive, got " + interval);
+            }
+            return interval;
+          });
+
+  public static ProgressConfig from(ConfigReader block) {
+    ConfigReader c = KEYS.checked(block);
+    return new ProgressConfig(c.get(MODE), c.get(INTERVAL));
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.tenantfold.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -30,15 +29,43 @@ public record RestoreConfig(
     Duration waitTimeout,
     boolean keep) {
   private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z][A-Za-z0-9-]{0,62}");
-  static final Set<String> KEYS =
-      Set.of(
+  private static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<String> SOURCE_INSTANCE =
+      KEYS.key(
           "source-instance",
-          "from",
-          "instance-class",
-          "subnet-group",
-          "security-groups",
+          (block, name) -> {
+            String source = block.string(name);
+            if (!INSTANCE_ID.matcher(source).matches()) {
+              throw new ConfigError(
+                  "Cannot use "
+                      + block.key(name)
+                      + " = '"
+                      + source
+                      + "': expected a DB instance identifier (letters, digits, '-')");
+            }
+            return source;
+          });
+  private static final ConfigKey<From> FROM = KEYS.key("from", RestoreConfig::readFrom);
+  private static final ConfigKey<Optional<String>> INSTANCE_CLASS =
+      KEYS.optionalString("instance-class");
+  private static final ConfigKey<Optional<String>> SUBNET_GROUP =
+      KEYS.optionalString("subnet-group");
+  private static final ConfigKey<List<String>> SECURITY_GROUPS =
+      KEYS.key(
+          "security-groups", (block, name) -> block.has(name) ? block.stringList(name) : List.of());
+  private static final ConfigKey<Duration> WAIT_TIMEOUT =
+      KEYS.key(
           "wait-timeout",
-          "keep");
+          (block, name) -> {
+            Duration timeout = block.has(name) ? block.duration(name) : Duration.ofMinutes(90);
+            if (timeout.isNegative() || timeout.isZero()) {
+              throw new ConfigError(
+                  "Config key " + block.key(name) + " must be positive, e.g. 90m");
+            }
+            return timeout;
+          });
+  private static final ConfigKey<Boolean> KEEP =
+      KEYS.key("keep", (block, name) -> block.has(name) && block.bool(name));
 
   public RestoreConfig {
     securityGroups = List.copyOf(securityGroups);
@@ -77,58 +104,41 @@ public record RestoreConfig(
     }
   }
 
-  static RestoreConfig from(ConfigReader c, String tenantId) {
-    c.rejectUnknown(KEYS);
-    String source =
-        c.requiredString(
-            "source-instance",
-            "name the DB instance whose backups tenant "
-                + tenantId
-                + " is restored from, e.g. source-instance = "
-                + tenantId
-                + "-prod");
-    if (!INSTANCE_ID.matcher(source).matches()) {
-      throw new ConfigError(
-          "Cannot use "
-              + c.key("source-instance")
-              + " = '"
-              + source
-              + "': expected a DB instance identifier (letters, digits, '-')");
-    }
-    String fromText = c.optionalString("from", "latest-restorable-time").trim();
-    From from;
-    if (fromText.equals("latest-restorable-time")) {
-      from = From.latestRestorableTime();
-    } else if (fromText.equals("latest-snapshot")) {
-      from = From.latestSnapshot();
-    } else if (fromText.startsWith("snapshot:") && fromText.length() > "snapshot:".length()) {
-      from = From.snapshot(fromText.substring("snapshot:".length()).trim());
-    } else {
-      throw new ConfigError(
-          "Cannot use "
-              + c.key("from")
-              + " = '"
-              + fromText
-              + "': expected latest-restorable-time, latest-snapshot or snapshot:<snapshot id>");
-    }
-    Duration timeout = c.has("wait-timeout") ? c.duration("wait-timeout") : Duration.ofMinutes(90);
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new ConfigError("Config key " + c.key("wait-timeout") + " must be positive, e.g. 90m");
-    }
-    List<String> groups = c.has("security-groups") ? c.stringList("security-groups") : List.of();
+  static RestoreConfig from(ConfigReader block, String tenantId) {
+    ConfigReader c = KEYS.checked(block);
+    // Named with what to set when missing; its form is checked by the declaration.
+    c.requiredString(
+        SOURCE_INSTANCE.name(),
+        "name the DB instance whose backups tenant "
+            + tenantId
+            + " is restored from, e.g. source-instance = "
+            + tenantId
+            + "-prod");
     return new RestoreConfig(
-        source,
-        from,
-        optional(c, "instance-class"),
-        optional(c, "subnet-group"),
-        groups,
-        timeout,
-        c.has("keep") && c.bool("keep"));
+        c.get(SOURCE_INSTANCE),
+        c.get(FROM),
+        c.get(INSTANCE_CLASS),
+        c.get(SUBNET_GROUP),
+        c.get(SECURITY_GROUPS),
+        c.get(WAIT_TIMEOUT),
+        c.get(KEEP));
   }
 
-  private static Optional<String> optional(ConfigReader c, String name) {
-    return Optional.ofNullable(c.optionalString(name, null))
-        .map(String::trim)
-        .filter(v -> !v.isEmpty());
+  /** {@code restore.from}: latest-restorable-time (the default), latest-snapshot or snapshot:ID. */
+  private static From readFrom(ConfigReader c, String name) {
+    String fromText = c.optionalString(name, "latest-restorable-time").trim();
+    if (fromText.equals("latest-restorable-time")) {
+      return From.latestRestorableTime();
+    } else if (fromText.equals("latest-snapshot")) {
+      return From.latestSnapshot();
+    } else if (fromText.startsWith("snapshot:") && fromText.length() > "snapshot:".length()) {
+      return From.snapshot(fromText.substring("snapshot:".length()).trim());
+    }
+    throw new ConfigError(
+        "Cannot use "
+            + c.key(name)
+            + " = '"
+            + fromText
+            + "': expected latest-restorable-time, latest-snapshot or snapshot:<snapshot id>");
   }
 }

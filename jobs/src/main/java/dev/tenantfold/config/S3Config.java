@@ -2,7 +2,6 @@ package dev.tenantfold.config;
 
 import java.net.URI;
 import java.util.Optional;
-import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -25,8 +24,13 @@ public record S3Config(
     boolean pathStyleAccess,
     Optional<String> accessKey,
     Optional<String> secretKey) {
-  static final Set<String> KEYS =
-      Set.of("endpoint", "region", "path-style-access", "access-key", "secret-key");
+  static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<Optional<String>> ENDPOINT = KEYS.optionalString("endpoint");
+  private static final ConfigKey<String> REGION =
+      KEYS.requiredString("region", "set the S3 region, e.g. us-east-1");
+  private static final ConfigKey<Boolean> PATH_STYLE_ACCESS = KEYS.bool("path-style-access");
+  private static final ConfigKey<Optional<String>> ACCESS_KEY = KEYS.optionalString("access-key");
+  private static final ConfigKey<Optional<String>> SECRET_KEY = KEYS.optionalString("secret-key");
 
   /** S3A's provider for fs.s3a.access.key / fs.s3a.secret.key. */
   static final String CENTRAL_ENDPOINT = "s3.amazonaws.com";
@@ -46,53 +50,43 @@ public record S3Config(
     return new S3Config(Optional.empty(), "us-east-1", false, Optional.empty(), Optional.empty());
   }
 
-  static S3Config from(ConfigReader c) {
-    c.rejectUnknown(KEYS);
-    Optional<String> endpoint = optional(c, "endpoint");
+  static S3Config from(ConfigReader block) {
+    ConfigReader c = KEYS.checked(block);
+    Optional<String> endpoint = c.get(ENDPOINT);
     if (endpoint.isPresent()) {
       String scheme = schemeOf(endpoint.get());
       if (scheme != null && !scheme.equals("http") && !scheme.equals("https")) {
         throw new ConfigError(
             "Cannot use "
-                + c.key("endpoint")
+                + c.key(ENDPOINT)
                 + " = '"
                 + endpoint.get()
                 + "': expected an http:// or https:// URL or a host name, e.g."
                 + " http://127.0.0.1:9000");
       }
     }
-    String region = c.requiredString("region", "set the S3 region, e.g. us-east-1");
-    Optional<String> accessKey = optional(c, "access-key");
-    Optional<String> secretKey = optional(c, "secret-key");
+    String region = c.get(REGION);
+    Optional<String> accessKey = c.get(ACCESS_KEY);
+    Optional<String> secretKey = c.get(SECRET_KEY);
     if (accessKey.isPresent() && secretKey.isEmpty()) {
       throw new ConfigError(
           "Missing config key "
-              + c.key("secret-key")
+              + c.key(SECRET_KEY)
               + ": "
-              + c.key("access-key")
+              + c.key(ACCESS_KEY)
               + " is set, and S3 credentials come as a pair (set both, or neither for the default"
               + " AWS credentials chain)");
     }
     if (secretKey.isPresent() && accessKey.isEmpty()) {
       throw new ConfigError(
           "Missing config key "
-              + c.key("access-key")
+              + c.key(ACCESS_KEY)
               + ": "
-              + c.key("secret-key")
+              + c.key(SECRET_KEY)
               + " is set, and S3 credentials come as a pair (set both, or neither for the default"
               + " AWS credentials chain)");
     }
-    return new S3Config(endpoint, region, c.bool("path-style-access"), accessKey, secretKey);
-  }
-
-  /**
-   * An unset, null or blank value is absent: {@code access-key = ${?S3_ACCESS_KEY}} without the
-   * variable.
-   */
-  private static Optional<String> optional(ConfigReader c, String name) {
-    return Optional.ofNullable(c.optionalString(name, null))
-        .map(String::trim)
-        .filter(v -> !v.isEmpty());
+    return new S3Config(endpoint, region, c.get(PATH_STYLE_ACCESS), accessKey, secretKey);
   }
 
   private static String schemeOf(String endpoint) {

@@ -1,7 +1,6 @@
 package dev.tenantfold.config;
 
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -16,9 +15,13 @@ public record TablesConfig(List<String> include, List<String> exclude) {
     exclude = List.copyOf(exclude);
   }
 
-  static TablesConfig from(ConfigReader c) {
-    c.rejectUnknown(Set.of("include", "exclude"));
-    return new TablesConfig(c.stringList("include"), c.stringList("exclude"));
+  private static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<List<String>> INCLUDE = KEYS.stringList("include");
+  private static final ConfigKey<List<String>> EXCLUDE = KEYS.stringList("exclude");
+
+  static TablesConfig from(ConfigReader block) {
+    ConfigReader c = KEYS.checked(block);
+    return new TablesConfig(c.get(INCLUDE), c.get(EXCLUDE));
   }
 
   /** This selection without {@code tableNames} (tables a rule excludes). */

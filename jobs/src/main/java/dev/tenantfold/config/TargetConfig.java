@@ -61,109 +61,131 @@ public record TargetConfig(
     return from(c, AwsConfig.defaults());
   }
 
-  static TargetConfig from(ConfigReader c, AwsConfig aws) {
-    c.rejectUnknown(
-        JdbcAuth.withKeys(
-            "url",
-            "user",
-            "password",
-            "schema",
-            "report-schema",
-            "staging-schema",
-            "partition-schema",
-            "row-level-security",
-            "tenant-setting",
-            "application-role",
-            "compat-schemas",
-            "compat-schema-prefix",
-            "schema-map"));
-    String url =
-        c.requiredString(
-            "url", "set the target database JDBC URL, e.g. jdbc:postgresql://host:5432/warehouse");
-    if (!url.startsWith("jdbc:postgresql:")) {
-      // Another driver would only fail once Spark is up, as an error of the run (exit 1) instead of
-      // a usage error.
-      throw new ConfigError(
-          "Cannot use "
-              + c.key("url")
-              + ": the target must be PostgreSQL, a jdbc:postgresql: URL (got "
-              + scheme(url)
-              + "), e.g. jdbc:postgresql://host:5432/warehouse");
-    }
+  private static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<String> URL =
+      KEYS.key(
+          "url",
+          (block, name) -> {
+            String url =
+                block.requiredString(
+                    name,
+                    "set the target database JDBC URL, e.g."
+                        + " jdbc:postgresql://host:5432/warehouse");
+            if (!url.startsWith("jdbc:postgresql:")) {
+              // Another driver would only fail once Spark is up, as an error of the run (exit 1)
+              // instead of a usage error.
+              throw new ConfigError(
+                  "Cannot use "
+                      + block.key(name)
+                      + ": the target must be PostgreSQL, a jdbc:postgresql: URL (got "
+                      + scheme(url)
+                      + "), e.g. jdbc:postgresql://host:5432/warehouse");
+            }
+            return url;
+          });
+  private static final JdbcAuth.Keys AUTH = JdbcAuth.declare(KEYS);
+  private static final ConfigKey<String> SCHEMA = KEYS.string("schema");
+  private static final ConfigKey<String> REPORT_SCHEMA = KEYS.string("report-schema");
+  private static final ConfigKey<String> STAGING_SCHEMA = KEYS.string("staging-schema");
+  private static final ConfigKey<String> PARTITION_SCHEMA = KEYS.string("partition-schema");
+  private static final ConfigKey<Boolean> ROW_LEVEL_SECURITY = KEYS.bool("row-level-security");
+  private static final ConfigKey<String> TENANT_SETTING =
+      KEYS.key(
+          "tenant-setting",
+          (block, name) -> {
+            String setting = block.string(name);
+            if (!SETTING.matcher(setting).matches()) {
+              throw new ConfigError(
+                  "Cannot use "
+                      + block.key(name)
+                      + " = '"
+                      + setting
+                      + "': row-level security policies need a custom setting name with a prefix,"
+                      + " e.g. app.tenant_id");
+            }
+            return setting;
+          });
+  private static final ConfigKey<Optional<String>> APPLICATION_ROLE =
+      KEYS.key(
+          "application-role",
+          (block, name) -> {
+            Optional<String> role =
+                Optional.ofNullable(block.optionalString(name, null)).filter(r -> !r.isBlank());
+            if (role.isPresent() && !ROLE.matcher(role.get()).matches()) {
+              throw new ConfigError(
+                  "Cannot use "
+                      + block.key(name)
+                      + " = '"
+                      + role.get()
+                      + "': expected a role name (letters, digits, _)");
+            }
+            return role;
+          });
+  private static final ConfigKey<Boolean> COMPAT_SCHEMAS = KEYS.bool("compat-schemas");
+  private static final ConfigKey<String> COMPAT_SCHEMA_PREFIX =
+      KEYS.key(
+          "compat-schema-prefix",
+          (block, name) -> {
+            String prefix = block.string(name);
+            if (!PREFIX.matcher(prefix).matches()) {
+              throw new ConfigError(
+                  "Cannot use "
+                      + block.key(name)
+                      + " = '"
+                      + prefix
+                      + "': expected the start of a schema name (lower-case letters, digits, _),"
+                      + " e.g. tenant_");
+            }
+            return prefix;
+          });
+  private static final ConfigKey<ConfigReader> SCHEMA_MAP = KEYS.block("schema-map");
+
+  static TargetConfig from(ConfigReader block, AwsConfig aws) {
+    ConfigReader c = KEYS.checked(block);
     JdbcEndpoint endpoint =
         new JdbcEndpoint(
-            url,
-            c.optionalString("user", null),
-            c.optionalString("password", null),
+            c.get(URL),
+            c.get(AUTH.user()).orElse(null),
+            c.get(AUTH.password()).orElse(null),
             "the target",
-            JdbcAuth.properties(c, aws, "the target"));
-    String partitionSchema = c.string("partition-schema");
-    if (partitionSchema.equals(c.string("schema"))) {
+            JdbcAuth.properties(c, AUTH, aws, "the target"));
+    String schema = c.get(SCHEMA);
+    String partitionSchema = c.get(PARTITION_SCHEMA);
+    if (partitionSchema.equals(schema)) {
       throw new ConfigError(
           "Config key "
-              + c.key("partition-schema")
+              + c.key(PARTITION_SCHEMA)
               + " must differ from "
-              + c.key("schema")
+              + c.key(SCHEMA)
               + ": tenant partitions live apart from the consolidated tables so their names can"
               + " never collide");
     }
-    String setting = c.string("tenant-setting");
-    if (!SETTING.matcher(setting).matches()) {
-      throw new ConfigError(
-          "Cannot use "
-              + c.key("tenant-setting")
-              + " = '"
-              + setting
-              + "': row-level security policies need a custom setting name with a prefix, e.g."
-              + " app.tenant_id");
-    }
-    Optional<String> role =
-        Optional.ofNullable(c.optionalString("application-role", null)).filter(r -> !r.isBlank());
-    if (role.isPresent() && !ROLE.matcher(role.get()).matches()) {
-      throw new ConfigError(
-          "Cannot use "
-              + c.key("application-role")
-              + " = '"
-              + role.get()
-              + "': expected a role name (letters, digits, _)");
-    }
-    boolean rls = c.bool("row-level-security");
+    String setting = c.get(TENANT_SETTING);
+    Optional<String> role = c.get(APPLICATION_ROLE);
+    boolean rls = c.get(ROW_LEVEL_SECURITY);
     if (role.isPresent() && !rls) {
       // Granting the consolidated tables to an application without policies would show it every
       // tenant.
       throw new ConfigError(
           "Cannot grant the consolidated tables to "
-              + c.key("application-role")
+              + c.key(APPLICATION_ROLE)
               + " = "
               + role.get()
               + " without row-level security: set "
-              + c.key("row-level-security")
+              + c.key(ROW_LEVEL_SECURITY)
               + " = true, or remove the role");
     }
-    Optional<String> compatPrefix = Optional.empty();
-    if (c.bool("compat-schemas")) {
-      String prefix = c.string("compat-schema-prefix");
-      if (!PREFIX.matcher(prefix).matches()) {
-        throw new ConfigError(
-            "Cannot use "
-                + c.key("compat-schema-prefix")
-                + " = '"
-                + prefix
-                + "': expected the start of a schema name (lower-case letters, digits, _), e.g."
-                + " tenant_");
-      }
-      compatPrefix = Optional.of(prefix);
-    }
+    Optional<String> compatPrefix =
+        c.get(COMPAT_SCHEMAS) ? Optional.of(c.get(COMPAT_SCHEMA_PREFIX)) : Optional.empty();
     SchemaMap schemas =
-        c.has("schema-map")
-            ? SchemaMap.from(c.block("schema-map"), c.string("schema"))
-            : SchemaMap.of(c.string("schema"));
-    for (String own :
-        List.of(c.string("report-schema"), c.string("staging-schema"), partitionSchema)) {
+        c.has(SCHEMA_MAP) ? SchemaMap.from(c.get(SCHEMA_MAP), schema) : SchemaMap.of(schema);
+    String reportSchema = c.get(REPORT_SCHEMA);
+    String stagingSchema = c.get(STAGING_SCHEMA);
+    for (String own : List.of(reportSchema, stagingSchema, partitionSchema)) {
       if (schemas.mapped().containsValue(own)) {
         throw new ConfigError(
             "Cannot use "
-                + c.key("schema-map")
+                + c.key(SCHEMA_MAP)
                 + ": it maps a source schema to "
                 + own
                 + ", which tenantfold keeps for its"
@@ -172,9 +194,9 @@ public record TargetConfig(
     }
     return new TargetConfig(
         endpoint,
-        c.string("schema"),
-        c.string("report-schema"),
-        c.string("staging-schema"),
+        schema,
+        reportSchema,
+        stagingSchema,
         partitionSchema,
         rls,
         setting,

@@ -79,6 +79,45 @@ public record TenantfoldConfig(
     return fromConfig(layered);
   }
 
+  private static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<String> TENANT_COLUMN =
+      KEYS.key(
+          "tenant-column",
+          (block, name) -> {
+            String column = block.string(name);
+            if (!COLUMN_NAME.matcher(column).matches()) {
+              throw new ConfigError(
+                  "Config key "
+                      + block.key(name)
+                      + " = '"
+                      + column
+                      + "' must be a lower-case SQL column name");
+            }
+            return column;
+          });
+  private static final ConfigKey<ConfigReader> TARGET = KEYS.block("target");
+  private static final ConfigKey<List<ConfigReader>> TENANTS =
+      KEYS.key("tenants", ConfigReader::objectList);
+  private static final ConfigKey<ConfigReader> TABLES = KEYS.block("tables");
+  private static final ConfigKey<ConfigReader> VALIDATE = KEYS.block("validate");
+  private static final ConfigKey<ConfigReader> REPORT = KEYS.block("report");
+  private static final ConfigKey<ConfigReader> S3 = KEYS.block("s3");
+  private static final ConfigKey<ConfigReader> RULES = KEYS.block("rules");
+  private static final ConfigKey<List<String>> ENUM_UNION = KEYS.stringList("enum-union");
+  private static final ConfigKey<ConfigReader> PROGRESS = KEYS.block("progress");
+  private static final ConfigKey<ConfigReader> AWS = KEYS.block("aws");
+
+  static {
+    // Read by JobOptions, one block each.
+    KEYS.accepted("extract");
+    KEYS.accepted("load");
+    KEYS.accepted("publish");
+    KEYS.accepted("spark");
+  }
+
+  private static final KeyBlock REPORT_KEYS = new KeyBlock();
+  private static final ConfigKey<String> REPORT_DIR = REPORT_KEYS.string("dir");
+
   /** Validates an already-layered config (file and overrides), adding reference defaults. */
   public static TenantfoldConfig fromConfig(Config userConfig) {
     Set<String> topLevel = new HashSet<>(userConfig.root().keySet());
@@ -107,37 +146,13 @@ public record TenantfoldConfig(
       throw new ConfigError("Invalid configuration: " + e.getMessage(), e);
     }
     ConfigReader root = new ConfigReader(resolved.getConfig(ROOT), ROOT);
-    root.rejectUnknown(
-        Set.of(
-            "tenant-column",
-            "target",
-            "tenants",
-            "tables",
-            "extract",
-            "load",
-            "validate",
-            "publish",
-            "report",
-            "spark",
-            "s3",
-            "rules",
-            "enum-union",
-            "progress",
-            "aws"));
-    String tenantColumn = root.string("tenant-column");
-    if (!COLUMN_NAME.matcher(tenantColumn).matches()) {
-      throw new ConfigError(
-          "Config key "
-              + root.key("tenant-column")
-              + " = '"
-              + tenantColumn
-              + "' must be a lower-case SQL column name");
-    }
-    AwsConfig aws = AwsConfig.from(root.block("aws"));
-    TargetConfig target = TargetConfig.from(root.block("target"), aws);
+    KEYS.checked(root);
+    String tenantColumn = root.get(TENANT_COLUMN);
+    AwsConfig aws = AwsConfig.from(root.get(AWS));
+    TargetConfig target = TargetConfig.from(root.get(TARGET), aws);
     List<TenantConfig> tenants = new ArrayList<>();
     Set<String> ids = new HashSet<>();
-    for (ConfigReader t : root.objectList("tenants")) {
+    for (ConfigReader t : root.get(TENANTS)) {
       TenantConfig tenant = TenantConfig.from(t, aws);
       if (!ids.add(tenant.id())) {
         throw new ConfigError(
@@ -152,12 +167,11 @@ public record TenantfoldConfig(
     if (tenants.isEmpty()) {
       throw new ConfigError(
           "Config key "
-              + root.key("tenants")
+              + root.key(TENANTS)
               + " is empty: list at least one tenant { id, jdbc { url, user, password } }");
     }
     CompatSchemaNames.check(target, tenants);
-    RulesConfig rules =
-        RulesConfig.from(root.block("rules")).withEnumUnion(root.stringList("enum-union"));
+    RulesConfig rules = RulesConfig.from(root.get(RULES)).withEnumUnion(root.get(ENUM_UNION));
     for (RulesConfig.TableRule rule : rules.tables().values()) {
       Optional<String> winner = rule.shared().flatMap(RulesConfig.Shared::winner);
       if (winner.isPresent() && !ids.contains(winner.get())) {
@@ -171,19 +185,18 @@ public record TenantfoldConfig(
                 + ")");
       }
     }
-    ConfigReader report = root.block("report");
-    report.rejectUnknown(Set.of("dir"));
-    ProgressConfig.from(root.block("progress"));
+    ConfigReader report = REPORT_KEYS.checked(root.get(REPORT));
+    ProgressConfig.from(root.get(PROGRESS));
     return new TenantfoldConfig(
         tenantColumn,
         target,
         tenants,
-        TablesConfig.from(root.block("tables")).excluding(rules.excludedTables()),
+        TablesConfig.from(root.get(TABLES)).excluding(rules.excludedTables()),
         rules,
-        report.string("dir"),
+        report.get(REPORT_DIR),
         JobOptions.from(root),
-        ValidateConfig.from(root.block("validate")),
-        S3Config.from(root.block("s3")),
+        ValidateConfig.from(root.get(VALIDATE)),
+        S3Config.from(root.get(S3)),
         aws,
         resolved);
   }

@@ -1,30 +1,40 @@
 package dev.tenantfold.config;
 
-import java.util.Set;
-
 /** Settings of the validate stage: checksum buckets and how far a mismatch is drilled into. */
 public record ValidateConfig(
     int buckets, int maxListedKeys, long drilldownRowsPerScan, int maxDrilldownScans) {
   /** The most checksum buckets a table may be spread over (validate.checksum.ChecksumSpec). */
   public static final int MAX_BUCKETS = 1 << 20;
 
-  public static ValidateConfig from(ConfigReader c) {
-    c.rejectUnknown(
-        Set.of("buckets", "max-listed-keys", "drilldown-rows-per-scan", "max-drilldown-scans"));
-    int buckets = c.positiveInt("buckets");
-    if (buckets > MAX_BUCKETS) {
-      throw new ConfigError(
-          "Config key "
-              + c.key("buckets")
-              + " must be at most "
-              + MAX_BUCKETS
-              + ", got "
-              + buckets);
-    }
+  private static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<Integer> BUCKETS =
+      KEYS.key(
+          "buckets",
+          (block, name) -> {
+            int buckets = block.positiveInt(name);
+            if (buckets > MAX_BUCKETS) {
+              throw new ConfigError(
+                  "Config key "
+                      + block.key(name)
+                      + " must be at most "
+                      + MAX_BUCKETS
+                      + ", got "
+                      + buckets);
+            }
+            return buckets;
+          });
+  private static final ConfigKey<Integer> MAX_LISTED_KEYS = KEYS.positiveInt("max-listed-keys");
+  private static final ConfigKey<Long> DRILLDOWN_ROWS_PER_SCAN =
+      KEYS.positiveLong("drilldown-rows-per-scan");
+  private static final ConfigKey<Integer> MAX_DRILLDOWN_SCANS =
+      KEYS.positiveInt("max-drilldown-scans");
+
+  public static ValidateConfig from(ConfigReader block) {
+    ConfigReader c = KEYS.checked(block);
     return new ValidateConfig(
-        buckets,
-        c.positiveInt("max-listed-keys"),
-        c.positiveLong("drilldown-rows-per-scan"),
-        c.positiveInt("max-drilldown-scans"));
+        c.get(BUCKETS),
+        c.get(MAX_LISTED_KEYS),
+        c.get(DRILLDOWN_ROWS_PER_SCAN),
+        c.get(MAX_DRILLDOWN_SCANS));
   }
 }

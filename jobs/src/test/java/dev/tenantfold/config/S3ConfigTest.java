@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import java.util.List;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
@@ -136,6 +135,6 @@ class S3ConfigTest {
     assertThatThrownBy(() -> TenantfoldConfig.parseOverride("s3.secret-key={" + SECRET))
         .isInstanceOf(ConfigError.class)
         .hasMessageNotContaining(SECRET);
-    assertThat(List.of(S3Config.KEYS.toArray())).hasSize(5);
+    assertThat(S3Config.KEYS.names()).hasSize(5);
   }
 }
