@@ -23,7 +23,6 @@ import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.TableResult;
 import dev.tenantfold.report.TenantResult;
-import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.Futures;
 import dev.tenantfold.source.StagedTable;
 import dev.tenantfold.source.TablePlan;
@@ -153,7 +152,7 @@ public final class AuditJob {
         // Re-validating would read the configured URL: production, which a tenant with a restore
         // block is never read from.
         TenantResult result =
-            tenant.restore().isPresent()
+            tenant.source().restoredFrom().isPresent()
                 ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
                 : audit(tenant, runId, reports.ledgerTable(), tables, shared, existing, target);
         progress.finished(tenant.id(), result.status() == TableStatus.OK);
@@ -281,10 +280,7 @@ public final class AuditJob {
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     List<TableResult> results = new ArrayList<>();
-    String where =
-        tenant.isExport()
-            ? "snapshot export at " + tenant.export().get().path()
-            : tenant.jdbc().describe();
+    String where = tenant.source().describe();
     // A thread of this tenant's own for the source side, as in a run: the common pool would queue
     // behind unrelated work.
     ExecutorService sourceThread =
@@ -296,7 +292,7 @@ public final class AuditJob {
             tenant,
             runId,
             ledgerTable,
-            tenant.isExport() || !shared.isEmpty() ? spark() : null)) {
+            tenant.source().readsThroughSpark() || !shared.isEmpty() ? spark() : null)) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
       planLikeARun(tenant, source, runId, ledgerTable, existing);
       TenantCatalog catalog = source.open(config.tables());
@@ -349,10 +345,10 @@ public final class AuditJob {
       String ledgerTable,
       TenantCatalog existing)
       throws SQLException {
-    if (source instanceof ExportTenantSource export && tenant.export().get().catalog().isEmpty()) {
-      export.planWith(
+    if (tenant.source().catalogIncomplete()) {
+      source.planWith(
           BorrowedKeys.fill(
-              export.readCatalog(config.tables()),
+              source.readCatalog(config.tables()),
               otherCatalogs(tenant, runId, ledgerTable),
               existing,
               config.tenantColumn()));
@@ -641,12 +637,16 @@ public final class AuditJob {
     if (lenders == null) {
       lenders = new LinkedHashMap<>();
       for (TenantConfig other : config.tenants()) {
-        if (other.isExport() && other.export().get().catalog().isEmpty()) {
+        if (other.source().catalogIncomplete()) {
           continue;
         }
         try (TenantSource source =
             TenantSources.forAudit(
-                config, other, runId, ledgerTable, other.isExport() ? spark() : null)) {
+                config,
+                other,
+                runId,
+                ledgerTable,
+                other.source().readsThroughSpark() ? spark() : null)) {
           lenders.put(other.id(), source.readCatalog(config.tables()));
         } catch (SQLException | RuntimeException e) {
           LOG.warn(

@@ -23,8 +23,6 @@ import dev.tenantfold.report.RunNotes;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SourceInfo;
 import dev.tenantfold.report.TenantResult;
-import dev.tenantfold.source.ExportTenantSource;
-import dev.tenantfold.source.JdbcTenantSource;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.validate.ShrinkGuard;
@@ -452,12 +450,9 @@ public final class MigrationJob {
             continue;
           }
           TenantSource source = sourceOf(tenant, runId);
-          if (source instanceof ExportTenantSource export
-              && tenant.export().get().catalog().isEmpty()) {
-            // What planning filled in (borrowed keys and types, folded leaves) is what the run
-            // reads with.
-            export.planWith(catalog);
-          }
+          // What planning filled in (borrowed keys and types, folded leaves) is what the run reads
+          // with.
+          source.planWith(catalog);
           sources.put(tenant.id(), source);
           running.put(
               tenant.id(),
@@ -588,9 +583,9 @@ public final class MigrationJob {
       }
       TenantConfig reading = copy.reading().orElseThrow();
       TenantSource source = sourceOf(reading, context.runId());
-      if (copy.slot().isPresent() && source instanceof JdbcTenantSource jdbc) {
+      if (copy.slot().isPresent()) {
         RestoredCopy restored = copy.copy().orElseThrow();
-        jdbc.catchingUpFrom(
+        source.catchingUpFrom(
             copy.slot().get(),
             tenant.jdbc().describe(),
             restored.pointInTime(),

@@ -81,7 +81,7 @@ public final class PlanJob {
                   + " selects; check tenantfold.tenants["
                   + config.tenants().indexOf(tenant)
                   + "]."
-                  + (tenant.isExport() ? "export" : "jdbc")
+                  + tenant.source().block()
                   + ".schemas and that it names the right database");
         }
       }

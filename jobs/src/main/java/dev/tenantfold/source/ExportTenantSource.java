@@ -325,13 +325,18 @@ public final class ExportTenantSource implements TenantSource {
    * partition parents borrowed by {@link BorrowedKeys#fill}). Without it, {@link #open} takes what
    * {@code fill} last made of this export's catalog.
    */
+  @Override
   public void planWith(TenantCatalog planned) {
     this.planned = planned;
   }
 
-  /** The export's task id (its metadata's). */
-  public String taskId() throws SQLException {
-    return openExport().taskId();
+  /** An export tenant with catch-up: the export must be the one taken after the tenant's slot. */
+  @Override
+  public void requireCatchUpStart(Connection target, String reportSchema) throws SQLException {
+    if (tenant.catchUp().logical()) {
+      dev.tenantfold.catchup.ExportCatchUp.requireRecorded(
+          target, reportSchema, tenant, openExport().taskId());
+    }
   }
 
   /** Whether {@link #open} records the base copy's catch-up (a run) or only reads (validate). */

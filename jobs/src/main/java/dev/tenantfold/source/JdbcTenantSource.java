@@ -179,6 +179,7 @@ public final class JdbcTenantSource implements TenantSource {
    * tenant's production database {@code production}, on which {@code slot} was created before that
    * point: {@link #open} records catch-up from the slot's start instead of creating a slot.
    */
+  @Override
   public JdbcTenantSource catchingUpFrom(
       SlotStart.SlotAhead slot, String production, Instant basePoint, String baseDescription) {
     this.slotAhead = slot;
