@@ -123,6 +123,8 @@ public final class AuditJob {
     Instant started = Instant.now();
     String runId = MigrationJob.newRunId(started);
     ReportStore reports = new ReportStore(config.target().reportSchema());
+    // This validation's sources (and the exports they open).
+    TenantSources sources = new TenantSources(config, reports.ledgerTable());
     lenders = null;
     try (Connection target = config.target().endpoint().connect("tenantfold-validate")) {
       // The table filter is checked before anything is written.
@@ -154,7 +156,7 @@ public final class AuditJob {
         TenantResult result =
             tenant.source().restoredFrom().isPresent()
                 ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
-                : audit(tenant, runId, reports.ledgerTable(), tables, shared, existing, target);
+                : audit(tenant, runId, sources, tables, shared, existing, target);
         progress.finished(tenant.id(), result.status() == TableStatus.OK);
         reports.recordTables(target, runId, result.tables());
         reports.recordTenantFailure(target, runId, result);
@@ -271,7 +273,7 @@ public final class AuditJob {
   private TenantResult audit(
       TenantConfig tenant,
       String runId,
-      String ledgerTable,
+      TenantSources sources,
       List<TargetTable> tables,
       List<TargetTable> shared,
       TenantCatalog existing,
@@ -287,14 +289,12 @@ public final class AuditJob {
         Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-audit-" + tenant.id()));
     // Shared tables copy the tenant's rows to the target (a Spark job for a JDBC tenant too).
     try (TenantSource source =
-        TenantSources.forAudit(
-            config,
+        sources.forAudit(
             tenant,
             runId,
-            ledgerTable,
             tenant.source().readsThroughSpark() || !shared.isEmpty() ? spark() : null)) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
-      planLikeARun(tenant, source, runId, ledgerTable, existing);
+      planLikeARun(tenant, source, runId, sources, existing);
       TenantCatalog catalog = source.open(config.tables());
       where = source.describe();
       for (TargetTable table : tables) {
@@ -342,14 +342,14 @@ public final class AuditJob {
       TenantConfig tenant,
       TenantSource source,
       String runId,
-      String ledgerTable,
+      TenantSources sources,
       TenantCatalog existing)
       throws SQLException {
     if (tenant.source().catalogIncomplete()) {
       source.planWith(
           BorrowedKeys.fill(
               source.readCatalog(config.tables()),
-              otherCatalogs(tenant, runId, ledgerTable),
+              otherCatalogs(tenant, runId, sources),
               existing,
               config.tenantColumn()));
     }
@@ -633,7 +633,8 @@ public final class AuditJob {
    * export.catalog), read once per audit; those that cannot be read are left out: they only lend
    * knowledge.
    */
-  private List<TenantCatalog> otherCatalogs(TenantConfig tenant, String runId, String ledgerTable) {
+  private List<TenantCatalog> otherCatalogs(
+      TenantConfig tenant, String runId, TenantSources sources) {
     if (lenders == null) {
       lenders = new LinkedHashMap<>();
       for (TenantConfig other : config.tenants()) {
@@ -641,12 +642,7 @@ public final class AuditJob {
           continue;
         }
         try (TenantSource source =
-            TenantSources.forAudit(
-                config,
-                other,
-                runId,
-                ledgerTable,
-                other.source().readsThroughSpark() ? spark() : null)) {
+            sources.forAudit(other, runId, other.source().readsThroughSpark() ? spark() : null)) {
           lenders.put(other.id(), source.readCatalog(config.tables()));
         } catch (SQLException | RuntimeException e) {
           LOG.warn(

@@ -260,10 +260,12 @@ public final class MigrationJob {
       throws SQLException {
     List<String> publishedBefore =
         resumed.map(ReportStore.PastRun::publishedTenants).orElse(List.of());
+    // This run's sources: planning's open of an export is the one the tenant migrates with.
+    TenantSources sources = new TenantSources(config, reports.ledgerTable());
     try (RestoreStage restores = new RestoreStage(config, runId)) {
       restores.start(
           config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());
-      return migrateTenants(session, reports, registry, runId, started, resumed, restores);
+      return migrateTenants(session, reports, registry, runId, started, resumed, restores, sources);
     }
   }
 
@@ -278,7 +280,8 @@ public final class MigrationJob {
       String runId,
       Instant started,
       Optional<ReportStore.PastRun> resumed,
-      RestoreStage restores)
+      RestoreStage restores,
+      TenantSources sourcesOfRun)
       throws SQLException {
     // Tenants add to it from their threads (TenantMigration.RunContext).
     RunNotes notes = new RunNotes();
@@ -300,7 +303,7 @@ public final class MigrationJob {
     progress.tenants(tenants.stream().map(TenantConfig::id).toList());
     tenants.forEach(t -> progress.stage(t.id(), ProgressTracker.Stage.PLAN));
     Connection target = session.connection();
-    Planning planning = new Planning(config, tenant -> sourceOf(tenant, "plan"));
+    Planning planning = new Planning(config, tenant -> sourcesOfRun.of(tenant, "plan", spark));
     Planning.Catalogs read = planning.read(target, tenants);
     Map<String, TenantCatalog> catalogs = new LinkedHashMap<>(read.tenants());
     Map<String, TenantResult> failed = new LinkedHashMap<>();
@@ -446,10 +449,13 @@ public final class MigrationJob {
             // available.
             running.put(
                 tenant.id(),
-                pool.submit(() -> runFromCopy(context, tenant, catalog, guard, slots, restores)));
+                pool.submit(
+                    () ->
+                        runFromCopy(
+                            context, tenant, catalog, guard, slots, restores, sourcesOfRun)));
             continue;
           }
-          TenantSource source = sourceOf(tenant, runId);
+          TenantSource source = sourcesOfRun.of(tenant, runId, spark);
           // What planning filled in (borrowed keys and types, folded leaves) is what the run reads
           // with.
           source.planWith(catalog);
@@ -572,7 +578,8 @@ public final class MigrationJob {
       TenantCatalog planned,
       ShrinkGuard guard,
       Semaphore slots,
-      RestoreStage restores)
+      RestoreStage restores,
+      TenantSources sources)
       throws InterruptedException {
     try {
       progress.stage(tenant.id(), ProgressTracker.Stage.WAITING);
@@ -582,7 +589,7 @@ public final class MigrationJob {
         return TenantResult.failed(tenant.id(), copy.failure().get(), List.of(), 0);
       }
       TenantConfig reading = copy.reading().orElseThrow();
-      TenantSource source = sourceOf(reading, context.runId());
+      TenantSource source = sources.of(reading, context.runId(), spark);
       if (copy.slot().isPresent()) {
         RestoredCopy restored = copy.copy().orElseThrow();
         source.catchingUpFrom(
@@ -636,15 +643,6 @@ public final class MigrationJob {
     }
     return new TenantResult(
         r.tenantId(), r.published(), r.message(), r.tables(), r.millis(), stages, r.source());
-  }
-
-  private TenantSource sourceOf(TenantConfig tenant, String runId) {
-    return TenantSources.of(
-        config,
-        tenant,
-        runId,
-        new ReportStore(config.target().reportSchema()).ledgerTable(),
-        spark);
   }
 
   /**
