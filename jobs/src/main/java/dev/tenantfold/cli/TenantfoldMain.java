@@ -482,7 +482,9 @@ public final class TenantfoldMain {
     // Spark only when an export tenant's metadata must be read through it: planning JDBC tenants is
     // a few catalog queries.
     SparkSession spark =
-        config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
+        config.tenants().stream().anyMatch(t -> t.source().readsThroughSpark())
+            ? sparkSession(config)
+            : null;
     try {
       PlanJob.Outcome outcome = new PlanJob(config, spark).execute(out, args.out());
       return outcome.clean() ? ExitCode.OK : ExitCode.USAGE;
@@ -559,7 +561,9 @@ public final class TenantfoldMain {
     long start = System.nanoTime();
     // Spark only when an export tenant's rows must be read through it.
     SparkSession spark =
-        config.tenants().stream().anyMatch(t -> t.isExport()) ? sparkSession(config) : null;
+        config.tenants().stream().anyMatch(t -> t.source().readsThroughSpark())
+            ? sparkSession(config)
+            : null;
     try {
       RunResult result = Jobs.audit(config, args.tenant(), args.table(), spark, out);
       SummaryPrinter.print(result, out);

@@ -80,6 +80,22 @@ public record TenantConfig(
     return jdbc != null || catchUpSource() == null ? this : readingFrom(catchUpSource());
   }
 
+  /**
+   * Where the tenant's rows come from ({@link SourceSpec}): an export, a copy restored from
+   * backups, or the live database. Outside {@code config} and {@code source}, code asks it what it
+   * needs and never which kind it is (PackageRulesTest).
+   */
+  public SourceSpec source() {
+    if (export.isPresent()) {
+      return new SourceSpec.Export(export.get());
+    }
+    if (restore.isPresent()) {
+      return new SourceSpec.RestoredCopy(jdbc, restore.get());
+    }
+    return new SourceSpec.Jdbc(jdbc);
+  }
+
+  /** Whether the tenant is read from an export; for {@code config} and {@code source} only. */
   public boolean isExport() {
     return export.isPresent();
   }

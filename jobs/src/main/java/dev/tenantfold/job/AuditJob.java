@@ -23,7 +23,6 @@ import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.TableResult;
 import dev.tenantfold.report.TenantResult;
-import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.Futures;
 import dev.tenantfold.source.StagedTable;
 import dev.tenantfold.source.TablePlan;
@@ -124,6 +123,8 @@ public final class AuditJob {
     Instant started = Instant.now();
     String runId = MigrationJob.newRunId(started);
     ReportStore reports = new ReportStore(config.target().reportSchema());
+    // This validation's sources (and the exports they open).
+    TenantSources sources = new TenantSources(config, reports.ledgerTable());
     lenders = null;
     try (Connection target = config.target().endpoint().connect("tenantfold-validate")) {
       // The table filter is checked before anything is written.
@@ -153,9 +154,9 @@ public final class AuditJob {
         // Re-validating would read the configured URL: production, which a tenant with a restore
         // block is never read from.
         TenantResult result =
-            tenant.restore().isPresent()
+            tenant.source().restoredFrom().isPresent()
                 ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
-                : audit(tenant, runId, reports.ledgerTable(), tables, shared, existing, target);
+                : audit(tenant, runId, sources, tables, shared, existing, target);
         progress.finished(tenant.id(), result.status() == TableStatus.OK);
         reports.recordTables(target, runId, result.tables());
         reports.recordTenantFailure(target, runId, result);
@@ -272,7 +273,7 @@ public final class AuditJob {
   private TenantResult audit(
       TenantConfig tenant,
       String runId,
-      String ledgerTable,
+      TenantSources sources,
       List<TargetTable> tables,
       List<TargetTable> shared,
       TenantCatalog existing,
@@ -281,24 +282,19 @@ public final class AuditJob {
     int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     List<TableResult> results = new ArrayList<>();
-    String where =
-        tenant.isExport()
-            ? "snapshot export at " + tenant.export().get().path()
-            : tenant.jdbc().describe();
+    String where = tenant.source().describe();
     // A thread of this tenant's own for the source side, as in a run: the common pool would queue
     // behind unrelated work.
     ExecutorService sourceThread =
         Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-audit-" + tenant.id()));
     // Shared tables copy the tenant's rows to the target (a Spark job for a JDBC tenant too).
     try (TenantSource source =
-        TenantSources.forAudit(
-            config,
+        sources.forAudit(
             tenant,
             runId,
-            ledgerTable,
-            tenant.isExport() || !shared.isEmpty() ? spark() : null)) {
+            tenant.source().readsThroughSpark() || !shared.isEmpty() ? spark() : null)) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
-      planLikeARun(tenant, source, runId, ledgerTable, existing);
+      planLikeARun(tenant, source, runId, sources, existing);
       TenantCatalog catalog = source.open(config.tables());
       where = source.describe();
       for (TargetTable table : tables) {
@@ -346,14 +342,14 @@ public final class AuditJob {
       TenantConfig tenant,
       TenantSource source,
       String runId,
-      String ledgerTable,
+      TenantSources sources,
       TenantCatalog existing)
       throws SQLException {
-    if (source instanceof ExportTenantSource export && tenant.export().get().catalog().isEmpty()) {
-      export.planWith(
+    if (tenant.source().catalogIncomplete()) {
+      source.planWith(
           BorrowedKeys.fill(
-              export.readCatalog(config.tables()),
-              otherCatalogs(tenant, runId, ledgerTable),
+              source.readCatalog(config.tables()),
+              otherCatalogs(tenant, runId, sources),
               existing,
               config.tenantColumn()));
     }
@@ -637,16 +633,16 @@ public final class AuditJob {
    * export.catalog), read once per audit; those that cannot be read are left out: they only lend
    * knowledge.
    */
-  private List<TenantCatalog> otherCatalogs(TenantConfig tenant, String runId, String ledgerTable) {
+  private List<TenantCatalog> otherCatalogs(
+      TenantConfig tenant, String runId, TenantSources sources) {
     if (lenders == null) {
       lenders = new LinkedHashMap<>();
       for (TenantConfig other : config.tenants()) {
-        if (other.isExport() && other.export().get().catalog().isEmpty()) {
+        if (other.source().catalogIncomplete()) {
           continue;
         }
         try (TenantSource source =
-            TenantSources.forAudit(
-                config, other, runId, ledgerTable, other.isExport() ? spark() : null)) {
+            sources.forAudit(other, runId, other.source().readsThroughSpark() ? spark() : null)) {
           lenders.put(other.id(), source.readCatalog(config.tables()));
         } catch (SQLException | RuntimeException e) {
           LOG.warn(

@@ -67,7 +67,7 @@ public final class ExportTaskJob {
                             + config.tenants().stream().map(TenantConfig::id).toList()
                             + ")"));
     boolean catchUp = tenant.catchUp().logical();
-    if (tenant.jdbc() == null && !catchUp) {
+    if (!tenant.source().exportable() && !catchUp) {
       throw new ConfigError(
           "Cannot export tenant "
               + tenantId
@@ -99,10 +99,7 @@ public final class ExportTaskJob {
               + tenantId
               + ": set its instance (instance = <DB instance id>) or pass --snapshot SNAPSHOT_ID");
     }
-    String database =
-        tenant.jdbc() != null
-            ? database(tenant.jdbc().url())
-            : tenant.export().orElseThrow().database();
+    String database = tenant.source().databaseName();
     List<String> exportOnly =
         exportOnly(database, tenant.schemas(), config.tables().explicitNames());
     try (RdsControlPlane rds = planes.get()) {
@@ -208,18 +205,6 @@ public final class ExportTaskJob {
       }
     }
     return out;
-  }
-
-  /** The database a JDBC URL names (its path, without parameters). */
-  static String database(String url) {
-    String rest = url.substring("jdbc:postgresql:".length());
-    int q = rest.indexOf('?');
-    rest = q < 0 ? rest : rest.substring(0, q);
-    if (rest.startsWith("//")) {
-      int slash = rest.indexOf('/', 2);
-      return slash < 0 ? "postgres" : rest.substring(slash + 1);
-    }
-    return rest;
   }
 
   /** An export task identifier: letters, digits and hyphens, starting with a letter, at most 60. */

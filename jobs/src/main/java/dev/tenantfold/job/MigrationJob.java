@@ -23,8 +23,6 @@ import dev.tenantfold.report.RunNotes;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SourceInfo;
 import dev.tenantfold.report.TenantResult;
-import dev.tenantfold.source.ExportTenantSource;
-import dev.tenantfold.source.JdbcTenantSource;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.validate.ShrinkGuard;
@@ -262,10 +260,12 @@ public final class MigrationJob {
       throws SQLException {
     List<String> publishedBefore =
         resumed.map(ReportStore.PastRun::publishedTenants).orElse(List.of());
+    // This run's sources: planning's open of an export is the one the tenant migrates with.
+    TenantSources sources = new TenantSources(config, reports.ledgerTable());
     try (RestoreStage restores = new RestoreStage(config, runId)) {
       restores.start(
           config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());
-      return migrateTenants(session, reports, registry, runId, started, resumed, restores);
+      return migrateTenants(session, reports, registry, runId, started, resumed, restores, sources);
     }
   }
 
@@ -280,10 +280,73 @@ public final class MigrationJob {
       String runId,
       Instant started,
       Optional<ReportStore.PastRun> resumed,
-      RestoreStage restores)
+      RestoreStage restores,
+      TenantSources sourcesOfRun)
       throws SQLException {
     // Tenants add to it from their threads (TenantMigration.RunContext).
     RunNotes notes = new RunNotes();
+    List<TenantConfig> tenants = tenantsToRun(resumed, notes);
+    progress.tenants(tenants.stream().map(TenantConfig::id).toList());
+    tenants.forEach(t -> progress.stage(t.id(), ProgressTracker.Stage.PLAN));
+    Connection target = session.connection();
+    Planning planning = new Planning(config, tenant -> sourcesOfRun.of(tenant, "plan", spark));
+    Admitted admitted = readTenants(planning, target, reports, tenants);
+    TargetSchema planned =
+        planning.withObjects(
+            planning.schema(admitted.existing, admitted.catalogs), admitted.catalogs);
+    planned.rejectedTenants().forEach(admitted::fail);
+    recordPlan(target, reports, runId, planned, notes);
+    TargetSchema schema = buildTarget(target, planned, admitted, notes);
+    List<String> runningIds =
+        tenants.stream().map(TenantConfig::id).filter(admitted.catalogs::containsKey).toList();
+    SharedTableGate gate = sharedTableGate(schema, runningIds, runId);
+    admitted.failed.keySet().forEach(id -> progress.finished(id, false));
+    // A copy whose tenant will not run is not waited for.
+    admitted.failed.keySet().forEach(restores::abandon);
+    progress.countCopiesWith(
+        new CopyProgressProbe(
+            config.target().endpoint(), reports.ledgerTable(), runId, runningIds));
+    TenantMigration.RunContext context =
+        new TenantMigration.RunContext(
+            config, runId, schema, reports, registry, gate, progress, notes);
+    List<TenantResult> results =
+        runTenants(context, tenants, admitted, runningIds.size(), restores, sourcesOfRun);
+    // Each copy went when its tenant was done (these are the ones left); restore and delete are
+    // stages of their tenants.
+    Map<String, Long> deleted = restores.deleteCopies();
+    results.replaceAll(
+        r ->
+            withCopyStages(
+                r,
+                restores.outcome(r.tenantId()).map(RestoreStage.CopyOutcome::millis).orElse(null),
+                deleted.get(r.tenantId())));
+    return finish(session, reports, registry, runId, started, results, gate, planned, notes);
+  }
+
+  /**
+   * What planning leaves for the run: the target's catalog, the catalogs of the tenants that go on,
+   * each tenant's shrink guard, and why the others do not go on.
+   */
+  private static final class Admitted {
+    final TenantCatalog existing;
+    final Map<String, TenantCatalog> catalogs;
+    final Map<String, ShrinkGuard> guards = new LinkedHashMap<>();
+    final Map<String, TenantResult> failed = new LinkedHashMap<>();
+
+    Admitted(TenantCatalog existing, Map<String, TenantCatalog> catalogs) {
+      this.existing = existing;
+      this.catalogs = new LinkedHashMap<>(catalogs);
+    }
+
+    /** The tenant does not run, for {@code message}. */
+    void fail(String tenantId, String message) {
+      catalogs.remove(tenantId);
+      failed.put(tenantId, TenantResult.failed(tenantId, message, List.of(), 0));
+    }
+  }
+
+  /** The configured tenants less those the resumed run published (noted). */
+  private List<TenantConfig> tenantsToRun(Optional<ReportStore.PastRun> resumed, RunNotes notes) {
     Set<String> skipped = new LinkedHashSet<>();
     resumed.ifPresent(
         past -> {
@@ -297,57 +360,62 @@ public final class MigrationJob {
                       ? "no tenant published there, all run again"
                       : "skipped tenants " + skipped + ", published there"));
         });
-    List<TenantConfig> tenants =
-        config.tenants().stream().filter(t -> !skipped.contains(t.id())).toList();
-    progress.tenants(tenants.stream().map(TenantConfig::id).toList());
-    tenants.forEach(t -> progress.stage(t.id(), ProgressTracker.Stage.PLAN));
-    Connection target = session.connection();
-    Planning planning = new Planning(config, tenant -> sourceOf(tenant, "plan"));
+    return config.tenants().stream().filter(t -> !skipped.contains(t.id())).toList();
+  }
+
+  /**
+   * Reads every tenant's catalog and the target's; a tenant that cannot be read, or whose catalog
+   * its shrink guard or an empty selection refuses, does not go on.
+   */
+  private Admitted readTenants(
+      Planning planning, Connection target, ReportStore reports, List<TenantConfig> tenants)
+      throws SQLException {
     Planning.Catalogs read = planning.read(target, tenants);
-    Map<String, TenantCatalog> catalogs = new LinkedHashMap<>(read.tenants());
-    Map<String, TenantResult> failed = new LinkedHashMap<>();
-    read.unreadable()
-        .forEach((id, message) -> failed.put(id, TenantResult.failed(id, message, List.of(), 0)));
-    TenantCatalog existing = read.target();
-    Map<String, ShrinkGuard> guards = new LinkedHashMap<>();
+    Admitted admitted = new Admitted(read.target(), read.tenants());
+    read.unreadable().forEach(admitted::fail);
     for (TenantConfig tenant : tenants) {
-      guards.put(tenant.id(), shrinkGuard(target, reports, existing, tenant.id()));
-      TenantCatalog catalog = catalogs.get(tenant.id());
-      if (catalog == null) {
-        continue;
-      }
-      Optional<String> refused =
-          guards
-              .get(tenant.id())
-              .refuseVanished(
-                  catalog.tables().stream().map(TableSpec::key).toList(), tenant.schemas());
-      if (refused.isEmpty() && catalog.tables().isEmpty() && !allowsShrink(tenant.id())) {
-        int i = config.tenants().indexOf(tenant);
-        refused =
-            Optional.of(
-                "Cannot read tenant "
-                    + tenant.id()
-                    + ": schemas "
-                    + tenant.schemas()
-                    + " hold no table that tenantfold.tables"
-                    + " selects; check tenantfold.tenants["
-                    + i
-                    + "].jdbc.schemas and that the URL names the right database");
-      }
-      if (refused.isPresent()) {
-        LOG.error(refused.get());
-        catalogs.remove(tenant.id());
-        failed.put(tenant.id(), TenantResult.failed(tenant.id(), refused.get(), List.of(), 0));
+      ShrinkGuard guard = shrinkGuard(target, reports, admitted.existing, tenant.id());
+      admitted.guards.put(tenant.id(), guard);
+      TenantCatalog catalog = admitted.catalogs.get(tenant.id());
+      if (catalog != null) {
+        Optional<String> refused = refusal(tenant, catalog, guard);
+        if (refused.isPresent()) {
+          LOG.error(refused.get());
+          admitted.fail(tenant.id(), refused.get());
+        }
       }
     }
-    TargetSchema planned = planning.withObjects(planning.schema(existing, catalogs), catalogs);
-    planned
-        .rejectedTenants()
-        .forEach(
-            (tenantId, why) -> {
-              catalogs.remove(tenantId);
-              failed.put(tenantId, TenantResult.failed(tenantId, why, List.of(), 0));
-            });
+    return admitted;
+  }
+
+  /**
+   * Why the tenant's catalog must not publish: tables it published vanished (the shrink guard), or
+   * its schemas hold no selected table.
+   */
+  private Optional<String> refusal(TenantConfig tenant, TenantCatalog catalog, ShrinkGuard guard) {
+    Optional<String> refused =
+        guard.refuseVanished(
+            catalog.tables().stream().map(TableSpec::key).toList(), tenant.schemas());
+    if (refused.isEmpty() && catalog.tables().isEmpty() && !allowsShrink(tenant.id())) {
+      int i = config.tenants().indexOf(tenant);
+      refused =
+          Optional.of(
+              "Cannot read tenant "
+                  + tenant.id()
+                  + ": schemas "
+                  + tenant.schemas()
+                  + " hold no table that tenantfold.tables"
+                  + " selects; check tenantfold.tenants["
+                  + i
+                  + "].jdbc.schemas and that the URL names the right database");
+    }
+    return refused;
+  }
+
+  /** Records the plan the run follows, and notes it and the code it does not recreate. */
+  private void recordPlan(
+      Connection target, ReportStore reports, String runId, TargetSchema planned, RunNotes notes)
+      throws SQLException {
     reports.recordPlan(target, runId, PlanWriter.json(planned));
     notes.add(
         "followed plan "
@@ -357,6 +425,15 @@ public final class MigrationJob {
         "",
         "functions, triggers or views not recreated (plan.json and tenantfold plan say why)",
         planned.code().notRecreated(planned).stream().map(e -> e.kind() + " " + e.name()).toList());
+  }
+
+  /**
+   * Builds the consolidated tables in the target; a table the target cannot hold fails the tenants
+   * that have it, and the others go on without it. Returns the schema the tenants run with.
+   */
+  private TargetSchema buildTarget(
+      Connection target, TargetSchema planned, Admitted admitted, RunNotes notes)
+      throws SQLException {
     TargetDdl ddl =
         TargetDdl.of(config.target(), config.tenantColumn())
             .forTenants(config.tenants().stream().map(t -> t.id()).toList());
@@ -369,8 +446,7 @@ public final class MigrationJob {
         "constraints, indexes, triggers or defaults the target could not build were skipped (the"
             + " tables are consolidated without them)",
         ddl.skipped());
-    // A table the target cannot hold fails the tenants that have it; the others go on without it.
-    for (TenantCatalog catalog : List.copyOf(catalogs.values())) {
+    for (TenantCatalog catalog : List.copyOf(admitted.catalogs.values())) {
       List<String> reasons =
           catalog.tables().stream()
               .filter(t -> failedTables.containsKey(t.key()))
@@ -378,17 +454,11 @@ public final class MigrationJob {
               .distinct()
               .toList();
       if (!reasons.isEmpty()) {
-        catalogs.remove(catalog.tenantId());
-        failed.put(
+        admitted.fail(
             catalog.tenantId(),
-            TenantResult.failed(
-                catalog.tenantId(),
-                "Cannot migrate tenant " + catalog.tenantId() + ": " + String.join("; ", reasons),
-                List.of(),
-                0));
+            "Cannot migrate tenant " + catalog.tenantId() + ": " + String.join("; ", reasons));
       }
     }
-    TargetSchema schema = planned.without(failedTables.keySet());
     // Once, before tenants run in parallel: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
     TargetDdl.serialized(
         target,
@@ -399,39 +469,42 @@ public final class MigrationJob {
                 "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(config.target().partitionSchema()));
           }
         });
+    return planned.without(failedTables.keySet());
+  }
 
-    List<TenantResult> results = new ArrayList<>();
-    Map<String, Future<TenantResult>> running = new LinkedHashMap<>();
-    // One thread per tenant; the slots bound how many extract, load and validate at once. A tenant
-    // frees its slot when its
-    // heavy work is done, so tenants waiting for the others at the shared-table gate never starve
-    // the rest.
-    Semaphore slots = new Semaphore(config.options().tenantParallelism(), true);
-    List<String> runningIds =
-        tenants.stream().map(TenantConfig::id).filter(catalogs::containsKey).toList();
+  /** The gate the running tenants meet at to publish the shared tables of {@code schema}. */
+  private SharedTableGate sharedTableGate(
+      TargetSchema schema, List<String> runningIds, String runId) {
     Map<String, RulesConfig.Shared> sharedRules = new LinkedHashMap<>();
     schema
         .tables()
         .keySet()
         .forEach(t -> schema.rule(t).shared().ifPresent(sh -> sharedRules.put(t, sh)));
-    SharedTableGate gate =
-        new SharedTableGate(
-            runningIds,
-            sharedRules,
-            config.tenantColumn(),
-            () -> config.target().endpoint().connect(SessionName.of(runId, "shared-tables")));
-    failed.keySet().forEach(id -> progress.finished(id, false));
-    // A copy whose tenant will not run is not waited for.
-    failed.keySet().forEach(restores::abandon);
-    progress.countCopiesWith(
-        new CopyProgressProbe(
-            config.target().endpoint(), reports.ledgerTable(), runId, runningIds));
-    TenantMigration.RunContext context =
-        new TenantMigration.RunContext(
-            config, runId, schema, reports, registry, gate, progress, notes);
+    return new SharedTableGate(
+        runningIds,
+        sharedRules,
+        config.tenantColumn(),
+        () -> config.target().endpoint().connect(SessionName.of(runId, "shared-tables")));
+  }
+
+  /**
+   * Runs every admitted tenant on a thread of its own and returns every tenant's result, in config
+   * order (those that did not run with why).
+   */
+  private List<TenantResult> runTenants(
+      TenantMigration.RunContext context,
+      List<TenantConfig> tenants,
+      Admitted admitted,
+      int running,
+      RestoreStage restores,
+      TenantSources sourcesOfRun) {
+    // One thread per tenant; the slots bound how many extract, load and validate at once. A tenant
+    // frees its slot when its heavy work is done, so tenants waiting for the others at the
+    // shared-table gate never starve the rest.
+    Semaphore slots = new Semaphore(config.options().tenantParallelism(), true);
     ExecutorService pool =
         Executors.newFixedThreadPool(
-            Math.max(1, runningIds.size()),
+            Math.max(1, running),
             r -> {
               Thread t = new Thread(r, "tenantfold-tenant");
               t.setDaemon(true);
@@ -439,71 +512,95 @@ public final class MigrationJob {
             });
     try {
       Map<String, TenantSource> sources = new LinkedHashMap<>();
+      Map<String, Future<TenantResult>> futures = new LinkedHashMap<>();
       for (TenantConfig tenant : tenants) {
-        TenantCatalog catalog = catalogs.get(tenant.id());
-        if (catalog != null) {
-          ShrinkGuard guard = guards.get(tenant.id());
-          if (restores.restores(tenant.id())) {
-            // Its copy is read, not the configured database: the source is made once the copy is
-            // available.
-            running.put(
-                tenant.id(),
-                pool.submit(() -> runFromCopy(context, tenant, catalog, guard, slots, restores)));
-            continue;
-          }
-          TenantSource source = sourceOf(tenant, runId);
-          if (source instanceof ExportTenantSource export
-              && tenant.export().get().catalog().isEmpty()) {
-            // What planning filled in (borrowed keys and types, folded leaves) is what the run
-            // reads with.
-            export.planWith(catalog);
-          }
-          sources.put(tenant.id(), source);
-          running.put(
+        TenantCatalog catalog = admitted.catalogs.get(tenant.id());
+        if (catalog == null) {
+          continue;
+        }
+        ShrinkGuard guard = admitted.guards.get(tenant.id());
+        if (restores.restores(tenant.id())) {
+          // Its copy is read, not the configured database: the source is made once the copy is
+          // available.
+          futures.put(
               tenant.id(),
-              pool.submit(() -> runWithSlot(context, tenant, catalog, source, guard, slots)));
+              pool.submit(
+                  () ->
+                      runFromCopy(context, tenant, catalog, guard, slots, restores, sourcesOfRun)));
+          continue;
         }
+        TenantSource source = sourcesOfRun.of(tenant, context.runId(), spark);
+        // What planning filled in (borrowed keys and types, folded leaves) is what the run reads
+        // with.
+        source.planWith(catalog);
+        sources.put(tenant.id(), source);
+        futures.put(
+            tenant.id(),
+            pool.submit(() -> runWithSlot(context, tenant, catalog, source, guard, slots)));
       }
+      List<TenantResult> results = new ArrayList<>();
       for (TenantConfig tenant : tenants) {
-        TenantResult r =
-            failed.containsKey(tenant.id())
-                ? failed.get(tenant.id())
-                : await(tenant.id(), running.get(tenant.id()));
-        TenantSource source = sources.get(tenant.id());
-        if (source != null) {
-          r = r.withSource(new SourceInfo(source.kind(), source.describe(), source.pointInTime()));
-        }
-        Optional<SourceInfo> copy =
-            restores.outcome(tenant.id()).flatMap(RestoreStage.CopyOutcome::source);
-        if (copy.isPresent()) {
-          r = r.withSource(copy.get());
-        }
-        if (!r.published()) {
-          LOG.warn(
-              "Tenant {} not published ({}): {}",
-              r.tenantId(),
-              r.status(),
-              r.message().isEmpty()
-                  ? r.tables().stream()
-                      .filter(t -> t.status() != TableStatus.OK)
-                      .map(t -> t.tableName() + ": " + t.message())
-                      .toList()
-                  : r.message());
-        }
-        results.add(r);
+        results.add(resultOf(tenant.id(), admitted, futures, sources.get(tenant.id()), restores));
       }
+      return results;
     } finally {
       pool.shutdownNow();
     }
-    // Each copy went when its tenant was done (these are the ones left); restore and delete are
-    // stages of their tenants.
-    Map<String, Long> deleted = restores.deleteCopies();
-    results.replaceAll(
-        r ->
-            withCopyStages(
-                r,
-                restores.outcome(r.tenantId()).map(RestoreStage.CopyOutcome::millis).orElse(null),
-                deleted.get(r.tenantId())));
+  }
+
+  /**
+   * The tenant's result: why it did not run, or what it did, with where its rows came from (its
+   * source, or the copy it read).
+   */
+  private TenantResult resultOf(
+      String tenantId,
+      Admitted admitted,
+      Map<String, Future<TenantResult>> futures,
+      TenantSource source,
+      RestoreStage restores) {
+    TenantResult r =
+        admitted.failed.containsKey(tenantId)
+            ? admitted.failed.get(tenantId)
+            : await(tenantId, futures.get(tenantId));
+    if (source != null) {
+      r = r.withSource(new SourceInfo(source.kind(), source.describe(), source.pointInTime()));
+    }
+    Optional<SourceInfo> copy =
+        restores.outcome(tenantId).flatMap(RestoreStage.CopyOutcome::source);
+    if (copy.isPresent()) {
+      r = r.withSource(copy.get());
+    }
+    if (!r.published()) {
+      LOG.warn(
+          "Tenant {} not published ({}): {}",
+          r.tenantId(),
+          r.status(),
+          r.message().isEmpty()
+              ? r.tables().stream()
+                  .filter(t -> t.status() != TableStatus.OK)
+                  .map(t -> t.tableName() + ": " + t.message())
+                  .toList()
+              : r.message());
+    }
+    return r;
+  }
+
+  /**
+   * Records what the target's own record must hold (shared-table conflicts, the verdicts of tenants
+   * that did not publish, the run's outcome), drops the run's leftover staging and writes the
+   * report.
+   */
+  private RunResult finish(
+      TargetSession session,
+      ReportStore reports,
+      StagingRegistry registry,
+      String runId,
+      Instant started,
+      List<TenantResult> results,
+      SharedTableGate gate,
+      TargetSchema planned,
+      RunNotes notes)
+      throws SQLException {
     // From here on the target's own record decides: a connection lost on the way is replaced.
     Connection conn = session.connection();
     reports.recordSharedConflicts(
@@ -520,8 +617,7 @@ public final class MigrationJob {
       // its rows with the swap, and they must stay.
       if (!r.published() && !r.outcomeUnknown()) {
         // The one place unpublished verdicts are written (published ones commit with their swap):
-        // tenants that
-        // failed before any table had a verdict get one row, table '*'.
+        // tenants that failed before any table had a verdict get one row, table '*'.
         reports.recordTenantFailure(conn, runId, r);
         reports.recordTables(conn, runId, r.tables());
       }
@@ -577,7 +673,8 @@ public final class MigrationJob {
       TenantCatalog planned,
       ShrinkGuard guard,
       Semaphore slots,
-      RestoreStage restores)
+      RestoreStage restores,
+      TenantSources sources)
       throws InterruptedException {
     try {
       progress.stage(tenant.id(), ProgressTracker.Stage.WAITING);
@@ -587,10 +684,10 @@ public final class MigrationJob {
         return TenantResult.failed(tenant.id(), copy.failure().get(), List.of(), 0);
       }
       TenantConfig reading = copy.reading().orElseThrow();
-      TenantSource source = sourceOf(reading, context.runId());
-      if (copy.slot().isPresent() && source instanceof JdbcTenantSource jdbc) {
+      TenantSource source = sources.of(reading, context.runId(), spark);
+      if (copy.slot().isPresent()) {
         RestoredCopy restored = copy.copy().orElseThrow();
-        jdbc.catchingUpFrom(
+        source.catchingUpFrom(
             copy.slot().get(),
             tenant.jdbc().describe(),
             restored.pointInTime(),
@@ -641,15 +738,6 @@ public final class MigrationJob {
     }
     return new TenantResult(
         r.tenantId(), r.published(), r.message(), r.tables(), r.millis(), stages, r.source());
-  }
-
-  private TenantSource sourceOf(TenantConfig tenant, String runId) {
-    return TenantSources.of(
-        config,
-        tenant,
-        runId,
-        new ReportStore(config.target().reportSchema()).ledgerTable(),
-        spark);
   }
 
   /**

@@ -51,16 +51,9 @@ public final class PlanJob {
    */
   public Outcome execute(PrintStream out, Optional<String> outPath)
       throws SQLException, IOException {
-    Planning planning =
-        new Planning(
-            config,
-            tenant ->
-                TenantSources.of(
-                    config,
-                    tenant,
-                    "plan",
-                    new ReportStore(config.target().reportSchema()).ledgerTable(),
-                    spark));
+    TenantSources sources =
+        new TenantSources(config, new ReportStore(config.target().reportSchema()).ledgerTable());
+    Planning planning = new Planning(config, tenant -> sources.of(tenant, "plan", spark));
     TargetSchema plan;
     Map<String, String> unreadable;
     try (Connection target =
@@ -81,7 +74,7 @@ public final class PlanJob {
                   + " selects; check tenantfold.tenants["
                   + config.tenants().indexOf(tenant)
                   + "]."
-                  + (tenant.isExport() ? "export" : "jdbc")
+                  + tenant.source().block()
                   + ".schemas and that it names the right database");
         }
       }

@@ -1,7 +1,6 @@
 package dev.tenantfold.job;
 
 import dev.tenantfold.catchup.CatchUpState;
-import dev.tenantfold.catchup.ExportCatchUp;
 import dev.tenantfold.catchup.SourcePrerequisites;
 import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TablesConfig;
@@ -21,7 +20,6 @@ import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.jdbc.SearchPath;
 import dev.tenantfold.jdbc.Sql;
-import dev.tenantfold.source.ExportTenantSource;
 import dev.tenantfold.source.TenantSource;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -66,8 +64,10 @@ final class Planning {
     for (TenantConfig tenant : tenants) {
       int i = config.tenants().indexOf(tenant);
       try {
-        TenantCatalog catalog = sources.apply(tenant).readCatalog(config.tables());
-        if (!tenant.isExport() && catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
+        TenantSource source = sources.apply(tenant);
+        TenantCatalog catalog = source.readCatalog(config.tables());
+        if (tenant.source().checksumsOnServer()
+            && catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
           throw new SQLException(
               "the server runs PostgreSQL "
                   + catalog.serverVersionNum() / 10000
@@ -86,12 +86,7 @@ final class Planning {
           }
         }
         SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
-        if (tenant.catchUp().logical()
-            && sources.apply(tenant) instanceof ExportTenantSource export) {
-          // The export must be the one taken after the tenant's slot (docs/catch-up.md).
-          ExportCatchUp.requireRecorded(
-              target, config.target().reportSchema(), tenant, export.taskId());
-        }
+        source.requireCatchUpStart(target, config.target().reportSchema());
         catalogs.put(tenant.id(), catalog);
       } catch (SQLException | RuntimeException e) {
         String message =
@@ -104,7 +99,7 @@ final class Planning {
                 + " (check tenantfold.tenants["
                 + i
                 + "]."
-                + (tenant.isExport() ? "export" : "jdbc")
+                + tenant.source().block()
                 + ")";
         LOG.error(message);
         unreadable.put(tenant.id(), message);
@@ -119,9 +114,7 @@ final class Planning {
     requireReferencingTablesSelected(target, tenants);
     requireCastTypesExist(target, catalogs);
     for (TenantConfig tenant : tenants) {
-      if (catalogs.containsKey(tenant.id())
-          && tenant.isExport()
-          && tenant.export().get().catalog().isEmpty()) {
+      if (catalogs.containsKey(tenant.id()) && tenant.source().catalogIncomplete()) {
         // Export metadata holds no primary keys: take the ones the target or the other tenants
         // have.
         List<TenantCatalog> others =
@@ -174,14 +167,7 @@ final class Planning {
     }
     Map<String, String> sources = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
-      sources.put(
-          tenant.id(),
-          tenant.isExport()
-              ? "export "
-                  + tenant.export().get().path()
-                  + " database "
-                  + tenant.export().get().database()
-              : SameDatabase.databaseOf(tenant.jdbc().url()));
+      sources.put(tenant.id(), tenant.source().identity());
     }
     List<String> conflicts = SameDatabase.conflicts(sources);
     if (!conflicts.isEmpty()) {
@@ -410,8 +396,7 @@ final class Planning {
       TenantCatalog catalog = catalogs.get(tenant.id());
       // An export tenant's objects come from its export.catalog connection, when it has one (the
       // export holds rows only).
-      Optional<JdbcEndpoint> source =
-          tenant.isExport() ? tenant.export().get().catalog() : Optional.of(tenant.jdbc());
+      Optional<JdbcEndpoint> source = tenant.source().catalogConnection();
       if (catalog == null || source.isEmpty() || plan.rejectedTenants().containsKey(tenant.id())) {
         continue;
       }
@@ -502,7 +487,7 @@ final class Planning {
       }
       List<String> exports =
           config.tenants().stream()
-              .filter(TenantConfig::isExport)
+              .filter(t -> t.source().readsThroughSpark())
               .filter(
                   t ->
                       catalogs.containsKey(t.id())

@@ -115,7 +115,7 @@ final class RestoreStage implements AutoCloseable {
   }
 
   static boolean needed(TenantfoldConfig config) {
-    return config.tenants().stream().anyMatch(t -> t.restore().isPresent());
+    return config.tenants().stream().anyMatch(t -> t.source().restoredFrom().isPresent());
   }
 
   private synchronized RdsControlPlane rds() {
@@ -130,7 +130,8 @@ final class RestoreStage implements AutoCloseable {
    * without waiting.
    */
   synchronized void start(List<TenantConfig> tenants) {
-    List<TenantConfig> restores = tenants.stream().filter(t -> t.restore().isPresent()).toList();
+    List<TenantConfig> restores =
+        tenants.stream().filter(t -> t.source().restoredFrom().isPresent()).toList();
     if (restores.isEmpty()) {
       return;
     }
@@ -177,7 +178,7 @@ final class RestoreStage implements AutoCloseable {
           "Cannot restore a copy of tenant "
               + tenantId
               + " from instance "
-              + tenant.restore().get().sourceInstance()
+              + tenant.source().restoredFrom().orElseThrow().sourceInstance()
               + ": "
               + Redaction.sqlMessage(e.getCause(), config.secrets());
       LOG.error(message);
@@ -229,7 +230,7 @@ final class RestoreStage implements AutoCloseable {
 
   private Restored restoreOne(TenantConfig tenant) throws SQLException {
     long start = System.nanoTime();
-    RestoreConfig restore = tenant.restore().orElseThrow();
+    RestoreConfig restore = tenant.source().restoredFrom().orElseThrow();
     String copyId = copyId(tenant.id(), runId);
     Map<String, String> tags = new LinkedHashMap<>();
     tags.put(RdsControlPlane.RUN_TAG, runId);
@@ -352,7 +353,7 @@ final class RestoreStage implements AutoCloseable {
     }
     TenantConfig tenant =
         config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow();
-    if (tenant.restore().get().keep()) {
+    if (tenant.source().restoredFrom().orElseThrow().keep()) {
       LOG.warn(
           "Keeping copy {} of tenant {} (restore.keep = true): delete it yourself when done",
           copyId,

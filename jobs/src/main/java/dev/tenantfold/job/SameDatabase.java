@@ -15,44 +15,9 @@ final class SameDatabase {
   private SameDatabase() {}
 
   /**
-   * {@code host:port/database} of a PostgreSQL JDBC URL: hosts lower-cased, the default port 5432
-   * added, the loopback names ({@code localhost}, {@code 127.0.0.1}, {@code ::1}) taken as one,
-   * several hosts sorted; parameters and user info dropped.
-   */
-  static String databaseOf(String jdbcUrl) {
-    String rest = jdbcUrl.replaceFirst("^jdbc:postgresql:", "");
-    if (!rest.startsWith("//")) {
-      return "localhost:5432/" + rest.replaceFirst("[?].*$", "");
-    }
-    rest = rest.substring(2);
-    int slash = rest.indexOf('/');
-    String hostList = slash < 0 ? rest : rest.substring(0, slash);
-    String database = slash < 0 ? "" : rest.substring(slash + 1).replaceFirst("[?].*$", "");
-    if (hostList.contains("@")) {
-      hostList = hostList.substring(hostList.lastIndexOf('@') + 1);
-    }
-    List<String> hosts = new ArrayList<>();
-    for (String host : hostList.split(",")) {
-      String h = host.toLowerCase(Locale.ROOT);
-      String port = "5432";
-      int colon = h.lastIndexOf(':');
-      if (colon >= 0 && h.substring(colon + 1).matches("\\d+") && !h.endsWith("]")) {
-        port = h.substring(colon + 1);
-        h = h.substring(0, colon);
-      }
-      if (h.isEmpty() || h.equals("127.0.0.1") || h.equals("[::1]") || h.equals("::1")) {
-        h = "localhost";
-      }
-      hosts.add(h + ":" + port);
-    }
-    hosts.sort(null);
-    return String.join(",", hosts) + "/" + database;
-  }
-
-  /**
    * One message per source that more than one tenant reads, naming the tenants and the source;
-   * {@code sources} maps each tenant id to its source ({@link #databaseOf} of its URL, or its
-   * export's path and database).
+   * {@code sources} maps each tenant id to its source ({@link
+   * dev.tenantfold.config.SourceSpec#identity}).
    */
   static List<String> conflicts(Map<String, String> sources) {
     Map<String, List<String>> bySource = new LinkedHashMap<>();

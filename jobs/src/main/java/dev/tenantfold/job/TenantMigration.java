@@ -270,6 +270,11 @@ final class TenantMigration {
     return new TenantResult(tenant.id(), false, "", unpublished, millisSince(start), stageMillis);
   }
 
+  /**
+   * Publishes the tenant's staged tables in one transaction with its verdicts ({@link
+   * TenantPublisher}: swap, retire, compatibility schemas, its code on the new partitions); then
+   * notes what could not be recreated. A publish that raised is decided by {@link #publishFailed}.
+   */
   private TenantResult publish(
       TargetSession session,
       List<StagingTable> staged,
@@ -286,22 +291,7 @@ final class TenantMigration {
         guard.vanishedTables(stagedTables).stream()
             .filter(t -> config.tables().selects(t))
             .toList();
-    Publication publication =
-        new Publication(
-            tenant.id(),
-            staged,
-            retired,
-            config.target().schemas(),
-            config.target().partitionSchema(),
-            overruledShared,
-            target.publishOrder(),
-            config.target().rowLevelSecurity()
-                ? Optional.of(config.target().tenantSetting())
-                : Optional.empty(),
-            config.target().compatSchemaPrefix().isPresent()
-                ? List.copyOf(target.tables().keySet())
-                : List.of(),
-            target.code().tenant(tenant.id()).sequences());
+    Publication publication = publication(staged, retired, overruledShared);
     int publishPid = -1;
     AtomicReference<CompatSchemas.Rebuilt> compatRebuilt = new AtomicReference<>();
     TargetDdl tenantCode = TargetDdl.of(config.target(), config.tenantColumn());
@@ -331,70 +321,123 @@ final class TenantMigration {
             tenantCode.installOnPartitions(c, target, tenant.id(), List.copyOf(stagedTables));
           });
     } catch (SQLException e) {
-      // Only a lost connection leaves the outcome open; any other failure was rolled back.
-      PublishOutcome.Verdict verdict =
-          session.lost() && publishPid > 0
-              ? publishOutcome(publishPid)
-              : PublishOutcome.Verdict.NOT_COMMITTED;
-      if (verdict == PublishOutcome.Verdict.COMMITTED) {
-        // The connection broke after the server committed (the report rows commit with the swap).
-        endStage("publish");
-        LOG.warn(
-            "Publish of tenant {} reported an error ({}) but had committed",
-            tenant.id(),
-            redact(e));
-        return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
-      }
-      if (verdict == PublishOutcome.Verdict.UNKNOWN) {
-        // Never guessed: nothing is dropped or recorded over what a committed publish wrote.
-        endStage("publish");
-        String message = unknownOutcome(redact(e));
-        LOG.error(message);
-        return new TenantResult(
-            tenant.id(),
-            false,
-            message,
-            results.stream().map(r -> r.outcomeUnknown(message)).toList(),
-            millisSince(start),
-            stageMillis);
-      }
-      dropStaging(session, staged);
-      String message =
-          "Cannot publish tenant "
-              + tenant.id()
-              + ": "
-              + redact(e)
-              + " (the previously published data is unchanged"
-              + ("55P03".equals(e.getSQLState())
-                  ? "; raise tenantfold.publish.lock-timeout if readers held locks)"
-                  : ")");
-      List<TableResult> failed =
-          results.stream().map(r -> r.withPublished(false, message)).toList();
-      return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
+      return publishFailed(session, staged, results, published, start, publishPid, e);
     }
     endStage("publish");
-    if (compatRebuilt.get() != null && !compatRebuilt.get().problems().isEmpty()) {
+    afterPublish(session, compatRebuilt.get(), tenantCode, retired);
+    LOG.info(
+        "Published tenant {}: {} tables in {} ms {}",
+        tenant.id(),
+        published.size(),
+        millisSince(start),
+        stageMillis);
+    return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
+  }
+
+  /** What the tenant's publish swaps in, retires and recreates. */
+  private Publication publication(
+      List<StagingTable> staged, List<String> retired, Map<String, List<String>> overruledShared) {
+    return new Publication(
+        tenant.id(),
+        staged,
+        retired,
+        config.target().schemas(),
+        config.target().partitionSchema(),
+        overruledShared,
+        target.publishOrder(),
+        config.target().rowLevelSecurity()
+            ? Optional.of(config.target().tenantSetting())
+            : Optional.empty(),
+        config.target().compatSchemaPrefix().isPresent()
+            ? List.copyOf(target.tables().keySet())
+            : List.of(),
+        target.code().tenant(tenant.id()).sequences());
+  }
+
+  /**
+   * The tenant's result when its publish raised {@code e}: published after all (the server
+   * committed before the connection broke), unknown (never guessed), or not published (rolled back:
+   * its staging dropped, the previously published data unchanged).
+   */
+  private TenantResult publishFailed(
+      TargetSession session,
+      List<StagingTable> staged,
+      List<TableResult> results,
+      List<TableResult> published,
+      long start,
+      int publishPid,
+      SQLException e) {
+    // Only a lost connection leaves the outcome open; any other failure was rolled back.
+    PublishOutcome.Verdict verdict =
+        session.lost() && publishPid > 0
+            ? publishOutcome(publishPid)
+            : PublishOutcome.Verdict.NOT_COMMITTED;
+    if (verdict == PublishOutcome.Verdict.COMMITTED) {
+      // The connection broke after the server committed (the report rows commit with the swap).
+      endStage("publish");
+      LOG.warn(
+          "Publish of tenant {} reported an error ({}) but had committed", tenant.id(), redact(e));
+      return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
+    }
+    if (verdict == PublishOutcome.Verdict.UNKNOWN) {
+      // Never guessed: nothing is dropped or recorded over what a committed publish wrote.
+      endStage("publish");
+      String message = unknownOutcome(redact(e));
+      LOG.error(message);
+      return new TenantResult(
+          tenant.id(),
+          false,
+          message,
+          results.stream().map(r -> r.outcomeUnknown(message)).toList(),
+          millisSince(start),
+          stageMillis);
+    }
+    dropStaging(session, staged);
+    String message =
+        "Cannot publish tenant "
+            + tenant.id()
+            + ": "
+            + redact(e)
+            + " (the previously published data is unchanged"
+            + ("55P03".equals(e.getSQLState())
+                ? "; raise tenantfold.publish.lock-timeout if readers held locks)"
+                : ")");
+    List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
+    return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
+  }
+
+  /**
+   * After a publish: notes what its compatibility schemas and its code could not recreate, fills
+   * the compatibility schemas' materialized views ({@code compatRebuilt} null when it has none),
+   * and warns of the tables it {@code retired}.
+   */
+  private void afterPublish(
+      TargetSession session,
+      CompatSchemas.Rebuilt compatRebuilt,
+      TargetDdl tenantCode,
+      List<String> retired) {
+    if (compatRebuilt != null && !compatRebuilt.problems().isEmpty()) {
       // Never dropped silently: a view the rebuild could not create is in the run's notes, not only
       // in the log.
       runNotes.add(
           "tenant "
               + tenant.id()
               + ": "
-              + compatRebuilt.get().problems().size()
+              + compatRebuilt.problems().size()
               + " objects not recreated in its compatibility schemas (all listed in report.json"
               + " and report.html): "
-              + String.join("; ", CompatSchemas.summarize(compatRebuilt.get().problems())),
-          compatRebuilt.get().problems());
+              + String.join("; ", CompatSchemas.summarize(compatRebuilt.problems())),
+          compatRebuilt.problems());
     }
     runNotes.addAbout(
         "tenant " + tenant.id() + ": ",
         "of its triggers, their functions or its partitions' foreign keys not recreated",
         tenantCode.skipped());
-    if (compatRebuilt.get() != null) {
+    if (compatRebuilt != null) {
       try {
         List<String> unfilled =
             CompatSchemas.of(config.target(), config.tenantColumn())
-                .refresh(session.connection(), tenant.id(), compatRebuilt.get(), target);
+                .refresh(session.connection(), tenant.id(), compatRebuilt, target);
         runNotes.addAbout(
             "tenant " + tenant.id() + ": ", "materialized views left unfilled", unfilled);
       } catch (SQLException e) {
@@ -411,13 +454,6 @@ final class TenantMigration {
           tenant.id(),
           retired);
     }
-    LOG.info(
-        "Published tenant {}: {} tables in {} ms {}",
-        tenant.id(),
-        published.size(),
-        millisSince(start),
-        stageMillis);
-    return new TenantResult(tenant.id(), true, "", published, millisSince(start), stageMillis);
   }
 
   private List<TableResult> stageAndValidate(TargetSession session, List<StagingTable> staged)

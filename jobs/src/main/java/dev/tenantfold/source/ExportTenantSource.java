@@ -9,7 +9,6 @@ import dev.tenantfold.config.JobOptions;
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TablesConfig;
-import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.conform.BorrowedKeys;
 import dev.tenantfold.conform.ConformedSource;
@@ -44,7 +43,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -61,15 +59,6 @@ import org.apache.spark.sql.functions;
  * snapshot: the point in time is the export's snapshot time.
  */
 public final class ExportTenantSource implements TenantSource {
-  /**
-   * Exports opened in this JVM, by path, database and {@link RdsExport#metadataFingerprint}: a run
-   * plans with one instance and migrates with another, and opening lists every table folder and
-   * reads both ends of every Parquet part (thousands of S3 requests for a large export); the second
-   * open then costs one listing of the root.
-   */
-  private static final Map<String, RdsExport> OPENED = new ConcurrentHashMap<>();
-
-  private static final int OPENED_LIMIT = 32;
   private final TenantConfig tenant;
   private final ExportConfig export;
   private final String runId;
@@ -83,13 +72,11 @@ public final class ExportTenantSource implements TenantSource {
   private TenantCatalog planned;
   private TenantCatalog catalog;
 
-  /**
-   * Where tables whose rules only SQL applies land ({@link ExportLanding}); null until {@link
-   * #landingIn}.
-   */
-  private TargetConfig landingTarget;
+  /** Where tables whose rules only SQL applies land ({@link ExportLanding}). */
+  private final LazyLanding landing;
 
-  private ExportLanding landing;
+  /** The exports this run opened (planning's open is the run's). */
+  private final OpenedExports exports;
 
   /**
    * How far (a fraction) an exported table's rows may be from the source's estimate before {@link
@@ -109,7 +96,9 @@ public final class ExportTenantSource implements TenantSource {
       JdbcEndpoint target,
       String ledgerTable,
       String tenantColumn,
-      SparkSession spark) {
+      SparkSession spark,
+      OpenedExports exports,
+      LazyLanding landing) {
     this.tenant = tenant;
     this.export = tenant.export().orElseThrow();
     this.runId = runId;
@@ -119,37 +108,8 @@ public final class ExportTenantSource implements TenantSource {
     this.ledgerTable = ledgerTable;
     this.tenantColumn = tenantColumn;
     this.spark = spark;
-  }
-
-  /**
-   * The target whose staging schema holds this tenant's landing tables (tables whose rules only SQL
-   * applies).
-   */
-  public ExportTenantSource landingIn(TargetConfig target) {
-    this.landingTarget = target;
-    return this;
-  }
-
-  private ExportLanding landing() {
-    if (landingTarget == null) {
-      throw new IllegalStateException(
-          "Cannot land tenant " + tenant.id() + ": no target to land in (landingIn)");
-    }
-    if (landing == null) {
-      landing =
-          new ExportLanding(
-              tenant.id(),
-              runId,
-              buckets,
-              options.transferAttempts(),
-              target,
-              ledgerTable,
-              landingTarget.reportSchema(),
-              landingTarget.stagingSchema(),
-              landingTarget.schemas(),
-              spark);
-    }
-    return landing;
+    this.exports = exports;
+    this.landing = landing;
   }
 
   @Override
@@ -325,13 +285,18 @@ public final class ExportTenantSource implements TenantSource {
    * partition parents borrowed by {@link BorrowedKeys#fill}). Without it, {@link #open} takes what
    * {@code fill} last made of this export's catalog.
    */
+  @Override
   public void planWith(TenantCatalog planned) {
     this.planned = planned;
   }
 
-  /** The export's task id (its metadata's). */
-  public String taskId() throws SQLException {
-    return openExport().taskId();
+  /** An export tenant with catch-up: the export must be the one taken after the tenant's slot. */
+  @Override
+  public void requireCatchUpStart(Connection target, String reportSchema) throws SQLException {
+    if (tenant.catchUp().logical()) {
+      dev.tenantfold.catchup.ExportCatchUp.requireRecorded(
+          target, reportSchema, tenant, openExport().taskId());
+    }
   }
 
   /** Whether {@link #open} records the base copy's catch-up (a run) or only reads (validate). */
@@ -407,24 +372,7 @@ public final class ExportTenantSource implements TenantSource {
 
   private RdsExport openExport() throws SQLException {
     if (opened == null) {
-      org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
-      String fingerprint = RdsExport.metadataFingerprint(conf, export.path());
-      String key = export.path() + "\n" + export.database() + "\n" + fingerprint;
-      opened = fingerprint.isEmpty() ? null : OPENED.get(key);
-      if (opened == null) {
-        try {
-          opened = RdsExport.open(conf, export.path(), export.database());
-        } catch (ExportException e) {
-          throw new SQLException(
-              "Cannot read the export of tenant " + tenant.id() + ": " + e.getMessage(), e);
-        }
-        if (!fingerprint.isEmpty()) {
-          if (OPENED.size() >= OPENED_LIMIT) {
-            OPENED.clear();
-          }
-          OPENED.put(key, opened);
-        }
-      }
+      opened = exports.open(spark.sparkContext().hadoopConfiguration(), export, tenant.id());
     }
     return opened;
   }
@@ -607,10 +555,12 @@ public final class ExportTenantSource implements TenantSource {
       throws ExportException {
     try {
       Dataset<Row> rows = opened.rows(spark, parts, LandingTable.columnsOf(source));
-      return landing()
+      return landing
+          .get()
           .stage(
               plan,
-              landing()
+              landing
+                  .get()
                   .land(
                       source,
                       plan.table(),
@@ -654,9 +604,11 @@ public final class ExportTenantSource implements TenantSource {
         Dataset<Row> rows =
             opened.rows(spark, opened.tablesOf(own.get()), LandingTable.columnsOf(own.get()));
         return Optional.of(
-            landing()
+            landing
+                .get()
                 .sourceSide(
-                    landing()
+                    landing
+                        .get()
                         .land(
                             own.get(),
                             table,
@@ -688,8 +640,6 @@ public final class ExportTenantSource implements TenantSource {
   @Override
   public void close() {
     // The export is files: only landing tables to drop.
-    if (landing != null) {
-      landing.close();
-    }
+    landing.close();
   }
 }

@@ -69,10 +69,11 @@ public final class JdbcTenantSource implements TenantSource {
   private TenantCatalog catalog;
   private Instant openedAt;
 
-  /** Where tables whose rule the source's PostgreSQL cannot apply land; null until landingIn. */
-  private dev.tenantfold.config.TargetConfig landingTarget;
-
-  private ExportLanding landing;
+  /**
+   * Where tables land whose rule needs what the source's PostgreSQL lacks ({@code
+   * pg_input_is_valid} before 16): they are conformed there.
+   */
+  private final LazyLanding landing;
 
   /** Whether {@link #open} starts catch-up (a base copy) or only reads (validate). */
   private boolean startsCatchUp = true;
@@ -91,7 +92,8 @@ public final class JdbcTenantSource implements TenantSource {
       int buckets,
       JdbcEndpoint target,
       String ledgerTable,
-      JavaSparkContext spark) {
+      JavaSparkContext spark,
+      LazyLanding landing) {
     this.tenant = tenant;
     this.runId = runId;
     this.options = options;
@@ -99,15 +101,7 @@ public final class JdbcTenantSource implements TenantSource {
     this.target = target;
     this.ledgerTable = ledgerTable;
     this.spark = spark;
-  }
-
-  /**
-   * The target whose staging schema holds this tenant's landing tables: tables whose rule needs
-   * what the source's PostgreSQL lacks ({@code pg_input_is_valid} before 16) are conformed there.
-   */
-  public JdbcTenantSource landingIn(dev.tenantfold.config.TargetConfig target) {
-    this.landingTarget = target;
-    return this;
+    this.landing = landing;
   }
 
   /**
@@ -128,28 +122,6 @@ public final class JdbcTenantSource implements TenantSource {
   private boolean conformsOnTarget(ConformedSource conformed) {
     return conformed.needsInputValidation()
         && catalog.serverVersionNum() < ConformedSource.INPUT_VALIDATION_VERSION;
-  }
-
-  private ExportLanding landing() {
-    if (landingTarget == null) {
-      throw new IllegalStateException(
-          "Cannot land tenant " + tenant.id() + ": no target to land in (landingIn)");
-    }
-    if (landing == null) {
-      landing =
-          new ExportLanding(
-              tenant.id(),
-              runId,
-              buckets,
-              options.transferAttempts(),
-              target,
-              ledgerTable,
-              landingTarget.reportSchema(),
-              landingTarget.stagingSchema(),
-              landingTarget.schemas(),
-              null);
-    }
-    return landing;
   }
 
   @Override
@@ -179,6 +151,7 @@ public final class JdbcTenantSource implements TenantSource {
    * tenant's production database {@code production}, on which {@code slot} was created before that
    * point: {@link #open} records catch-up from the slot's start instead of creating a slot.
    */
+  @Override
   public JdbcTenantSource catchingUpFrom(
       SlotStart.SlotAhead slot, String production, Instant basePoint, String baseDescription) {
     this.slotAhead = slot;
@@ -384,10 +357,12 @@ public final class JdbcTenantSource implements TenantSource {
    */
   private StagedTable stageOnTarget(TablePlan plan) {
     try {
-      return landing()
+      return landing
+          .get()
           .stage(
               plan,
-              landing()
+              landing
+                  .get()
                   .landFromSnapshot(
                       plan.source().orElseThrow(),
                       plan.table(),
@@ -535,9 +510,11 @@ public final class JdbcTenantSource implements TenantSource {
     if (own.isPresent() && conformsOnTarget(new ConformedSource(table, own.get(), rule))) {
       // As the run loaded it: landed in the target and conformed there.
       return Optional.of(
-          landing()
+          landing
+              .get()
               .sourceSide(
-                  landing()
+                  landing
+                      .get()
                       .landFromSnapshot(own.get(), table, rule, snapshot.connection(), describe())
                       .conformed()));
     }
@@ -571,10 +548,7 @@ public final class JdbcTenantSource implements TenantSource {
 
   @Override
   public void close() throws SQLException {
-    if (landing != null) {
-      landing.close();
-      landing = null;
-    }
+    landing.close();
     if (snapshot != null) {
       snapshot.close();
       snapshot = null;

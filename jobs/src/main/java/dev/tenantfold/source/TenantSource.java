@@ -1,10 +1,12 @@
 package dev.tenantfold.source;
 
+import dev.tenantfold.catchup.SlotStart;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TablesConfig;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.validate.ChecksumSide;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
@@ -53,6 +55,34 @@ public interface TenantSource extends AutoCloseable {
    * opened catalog has no such table.
    */
   Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule) throws SQLException;
+
+  /**
+   * What planning made of this tenant's catalog ({@code conform.BorrowedKeys}: keys, types and
+   * partition parents the source's own catalog lacks, {@link
+   * dev.tenantfold.config.SourceSpec#catalogIncomplete}): {@link #open} opens with it. A source
+   * whose catalog is complete ignores it.
+   */
+  default void planWith(TenantCatalog planned) {}
+
+  /**
+   * Refuses, before planning, a source that is not the one the tenant's catch-up start was recorded
+   * for (an export tenant with catch-up: the export must be the one {@code tenantfold export} took
+   * after creating its slot, docs/catch-up.md). A source whose base copy records its own start
+   * checks nothing.
+   */
+  default void requireCatchUpStart(Connection target, String reportSchema) throws SQLException {}
+
+  /**
+   * This source reads a copy restored to {@code basePoint} ({@code baseDescription}) of the
+   * tenant's production database {@code production}, on which {@code slot} was created before that
+   * point: {@link #open} records catch-up from the slot's start instead of creating a slot. Only a
+   * source that reads a restored copy can.
+   */
+  default TenantSource catchingUpFrom(
+      SlotStart.SlotAhead slot, String production, Instant basePoint, String baseDescription) {
+    throw new IllegalStateException(
+        "Cannot catch up from a restored copy's slot: " + describe() + " reads no restored copy");
+  }
 
   @Override
   void close() throws SQLException;

@@ -7,13 +7,19 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
+import dev.tenantfold.config.ExportConfig;
+import dev.tenantfold.config.SourceSpec;
+import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.source.ExportTenantSource;
+import dev.tenantfold.source.JdbcTenantSource;
 
 /**
  * The package rules, checked on the main classes: data flows down (cli -> job -> stages -> jdbc),
  * never back up, and no two packages depend on each other (no cycles). The settings every stage
  * reads are parsed once in {@code config} (its records, such as {@code ValidateConfig} and {@code
  * ProgressConfig}, name no stage class), so stages depend on {@code config} and never the other
- * way. docs/tests.md lists the rules.
+ * way. Only {@code source} and {@code config} name a source kind (the {@code SourceSpec} records,
+ * {@code ExportTenantSource}, {@code JdbcTenantSource}). docs/tests.md lists the rules.
  */
 @AnalyzeClasses(packages = "dev.tenantfold", importOptions = ImportOption.DoNotIncludeTests.class)
 class PackageRulesTest {
@@ -136,6 +142,29 @@ class PackageRulesTest {
           .should()
           .beFreeOfCycles()
           .because("a package that depends on one that depends on it cannot be understood alone");
+
+  @ArchTest
+  static final ArchRule onlySourceAndConfigNameSourceKinds =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages("dev.tenantfold.source..", "dev.tenantfold.config..")
+          .should()
+          .dependOnClassesThat()
+          .belongToAnyOf(
+              ExportTenantSource.class,
+              JdbcTenantSource.class,
+              SourceSpec.Jdbc.class,
+              SourceSpec.Export.class,
+              SourceSpec.RestoredCopy.class,
+              ExportConfig.class)
+          .orShould()
+          .callMethod(TenantConfig.class, "isExport")
+          .orShould()
+          .callMethod(TenantConfig.class, "export")
+          .because(
+              "a source kind is a SourceSpec record in config and a TenantSource in source;"
+                  + " everything else asks them what it needs (SourceSpec's questions,"
+                  + " TenantSource's methods), so a new kind adds no branch elsewhere");
 
   @ArchTest
   static final ArchRule configNamesNoStage =

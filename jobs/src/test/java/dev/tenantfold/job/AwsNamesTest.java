@@ -2,6 +2,7 @@ package dev.tenantfold.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tenantfold.config.SourceSpec;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class AwsNamesTest {
         .containsExactly("acme.public", "acme.billing");
     assertThat(ExportTaskJob.exportOnly("acme", List.of("public"), List.of("orders", "customers")))
         .containsExactly("acme.public.orders", "acme.public.customers");
-    assertThat(ExportTaskJob.database("jdbc:postgresql://h:5432/acme?ssl=true")).isEqualTo("acme");
+    assertThat(SourceSpec.databaseName("jdbc:postgresql://h:5432/acme?ssl=true")).isEqualTo("acme");
     assertThat(ExportTaskJob.taskId("Acme_Corp", Instant.parse("2026-11-29T15:00:00Z")))
         .isEqualTo("tf-acme-corp-20261129-150000");
     assertThat(ExportTaskJob.taskId("t".repeat(63), Instant.parse("2026-11-29T15:00:00Z")))

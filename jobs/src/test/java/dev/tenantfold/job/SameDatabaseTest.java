@@ -2,6 +2,7 @@ package dev.tenantfold.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tenantfold.config.SourceSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -10,17 +11,17 @@ import org.junit.jupiter.api.Test;
 class SameDatabaseTest {
   @Test
   void oneDatabaseWrittenDifferentlyIsOneDatabase() {
-    String one = SameDatabase.databaseOf("jdbc:postgresql://db.example.com/app");
+    String one = SourceSpec.databaseOf("jdbc:postgresql://db.example.com/app");
     assertThat(one).isEqualTo("db.example.com:5432/app");
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql://DB.example.com:5432/app?ssl=true"))
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql://DB.example.com:5432/app?ssl=true"))
         .isEqualTo(one);
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql://localhost:5433/app"))
-        .isEqualTo(SameDatabase.databaseOf("jdbc:postgresql://127.0.0.1:5433/app"));
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql://db.example.com:5433/app"))
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql://localhost:5433/app"))
+        .isEqualTo(SourceSpec.databaseOf("jdbc:postgresql://127.0.0.1:5433/app"));
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql://db.example.com:5433/app"))
         .isNotEqualTo(one);
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql://db.example.com/app2")).isNotEqualTo(one);
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql://b:1,a:2/x"))
-        .isEqualTo(SameDatabase.databaseOf("jdbc:postgresql://a:2,b:1/x"));
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql://db.example.com/app2")).isNotEqualTo(one);
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql://b:1,a:2/x"))
+        .isEqualTo(SourceSpec.databaseOf("jdbc:postgresql://a:2,b:1/x"));
   }
 
   @Test
@@ -46,14 +47,14 @@ class SameDatabaseTest {
 
   @Test
   void shortAndUnusualUrls() {
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql:app")).isEqualTo("localhost:5432/app");
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql:app?ssl=true"))
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql:app")).isEqualTo("localhost:5432/app");
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql:app?ssl=true"))
         .isEqualTo("localhost:5432/app");
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql://h")).isEqualTo("h:5432/");
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql://u:p@h:1/x")).isEqualTo("h:1/x");
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql://[::1]:5433/x"))
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql://h")).isEqualTo("h:5432/");
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql://u:p@h:1/x")).isEqualTo("h:1/x");
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql://[::1]:5433/x"))
         .isEqualTo("localhost:5433/x");
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql://:5433/x")).isEqualTo("localhost:5433/x");
-    assertThat(SameDatabase.databaseOf("jdbc:postgresql:///x")).isEqualTo("localhost:5432/x");
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql://:5433/x")).isEqualTo("localhost:5433/x");
+    assertThat(SourceSpec.databaseOf("jdbc:postgresql:///x")).isEqualTo("localhost:5432/x");
   }
 }

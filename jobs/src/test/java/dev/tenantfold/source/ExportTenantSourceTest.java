@@ -50,17 +50,17 @@ class ExportTenantSourceTest {
             .build(tmp.resolve("reports"));
     TenantConfig tenant = config.tenants().get(0);
 
+    // One run's sources: planning's and the run's.
+    TenantSources sources = new TenantSources(config, "tenantfold.load_ledger");
     long before = localBytesRead();
     long t0 = System.nanoTime();
-    try (TenantSource plan =
-        TenantSources.of(config, tenant, "plan", "tenantfold.load_ledger", spark)) {
+    try (TenantSource plan = sources.of(tenant, "plan", spark)) {
       assertThat(plan.readCatalog(config.tables()).tables()).hasSize(4);
     }
     long coldBytes = localBytesRead() - before;
     long coldMicros = (System.nanoTime() - t0) / 1000;
     long t1 = System.nanoTime();
-    try (TenantSource run =
-        TenantSources.of(config, tenant, "run", "tenantfold.load_ledger", spark)) {
+    try (TenantSource run = sources.of(tenant, "run", spark)) {
       assertThat(run.readCatalog(config.tables()).tables()).hasSize(4);
     }
     long warmBytes = localBytesRead() - before - coldBytes;
@@ -85,9 +85,17 @@ class ExportTenantSourceTest {
         .isPositive();
     assertThat(warmBytes).as("the run's open reads no file again").isZero();
 
+    long b3 = localBytesRead();
+    try (TenantSource nextRun =
+        new TenantSources(config, "tenantfold.load_ledger").of(tenant, "next", spark)) {
+      assertThat(nextRun.readCatalog(config.tables()).tables()).hasSize(4);
+    }
+    assertThat(localBytesRead() - b3)
+        .as("another run opens the export itself: what a run opened is the run's")
+        .isPositive();
+
     RdsExportFixture.setStatus(root, "FAILED");
-    try (TenantSource changed =
-        TenantSources.of(config, tenant, "run", "tenantfold.load_ledger", spark)) {
+    try (TenantSource changed = sources.of(tenant, "run", spark)) {
       assertThatThrownBy(() -> changed.readCatalog(config.tables()))
           .isInstanceOf(SQLException.class)
           .hasMessageContaining("has status FAILED");
