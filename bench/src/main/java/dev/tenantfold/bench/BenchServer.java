@@ -77,6 +77,11 @@ final class BenchServer implements AutoCloseable {
     return new JdbcEndpoint(urlPrefix + database + urlParameters, user, password);
   }
 
+  /** The server runs on this machine (embedded): its processes' CPU can be read from /proc. */
+  boolean isLocal() {
+    return embedded != null;
+  }
+
   /** The database named by the server URL (postgres for the embedded server). */
   String maintenanceDatabase() {
     return maintenanceDatabase;

@@ -161,7 +161,14 @@ final class CatchUpBench {
   // One size
 
   /** A catch-up pass over one tenant: what it applied, and the load average after it. */
-  record Pass(int number, CatchUpResult result, long cpuNanos, double load) {}
+  record Pass(int number, CatchUpResult result, long cpuNanos, ServerCpu serverCpu, double load) {}
+
+  /**
+   * CPU seconds of a pass's server processes, read from {@code /proc/<pid>/stat} (utime + stime) of
+   * the walsender streaming the slot (decoding) and of the target backend applying the changes;
+   * null when the server's processes are not on this machine (an existing remote server).
+   */
+  record ServerCpu(double walsenderSeconds, double applierSeconds) {}
 
   /** A cutover: its result, the load average after it. */
   record CutoverRun(CutoverResult result, double load) {}
@@ -244,7 +251,8 @@ final class CatchUpBench {
     WriterStats writerStats;
     List<LagSample> lag;
     JdbcEndpoint anySource = tenants.values().iterator().next();
-    try (LagSampler sampler = LagSampler.start(anySource, slots(config));
+    try (LagSampler sampler =
+            LagSampler.start(anySource, slots(config), TARGET_DATABASE, server.isLocal());
         Writer writer = Writer.start(tenants, rows, settings.writerRate())) {
       sampler.phase("base copy");
       long baseStart = System.nanoTime();
@@ -263,12 +271,16 @@ final class CatchUpBench {
         for (TenantConfig tenant : config.tenants()) {
           ThreadMXBean threads = ManagementFactory.getThreadMXBean();
           long cpu = threads.getCurrentThreadCpuTime();
+          String label = pass + "/" + tenant.id();
+          sampler.passing(label, tenant.id());
           CatchUpResult result = catchUpOf(config, tenant).execute();
+          sampler.passing(null, null);
           passes.add(
               new Pass(
                   pass,
                   result,
                   threads.getCurrentThreadCpuTime() - cpu,
+                  sampler.serverCpu(label),
                   MachineInfo.loadAverage()));
           LOG.info("Pass {}: {}", pass, result.describe());
           if (!result.caughtUp()) {
@@ -651,22 +663,114 @@ final class CatchUpBench {
     private final AtomicBoolean stop = new AtomicBoolean();
     private volatile String phase = "";
     private final Thread thread;
+    private final String targetDatabase;
+    private final boolean local;
 
-    private LagSampler(JdbcEndpoint source, Map<String, String> slots) {
+    /** The pass under way (label, tenant), null between passes. */
+    private volatile String[] passing;
+
+    /** Per server process seen during a pass: its pass label, role, last CPU ticks. */
+    private final Map<Integer, Object[]> processes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private LagSampler(
+        JdbcEndpoint source, Map<String, String> slots, String targetDatabase, boolean local) {
       this.source = source;
       this.slots = slots;
+      this.targetDatabase = targetDatabase;
+      this.local = local;
       this.thread = new Thread(this::sample, "bench-lag-sampler");
       thread.setDaemon(true);
     }
 
-    static LagSampler start(JdbcEndpoint source, Map<String, String> slots) {
-      LagSampler sampler = new LagSampler(source, slots);
+    static LagSampler start(
+        JdbcEndpoint source, Map<String, String> slots, String targetDatabase, boolean local) {
+      LagSampler sampler = new LagSampler(source, slots, targetDatabase, local);
       sampler.thread.start();
       return sampler;
     }
 
     void phase(String phase) {
       this.phase = phase;
+    }
+
+    /** A catch-up pass of {@code tenant} starts ({@code label}), or ends (nulls). */
+    void passing(String label, String tenant) {
+      if (label == null) {
+        String[] was = passing;
+        passing = null;
+        if (was != null) {
+          // The processes end with the pass: read them once more (those gone keep their last).
+          readCpu(was[0]);
+        }
+      } else {
+        passing = new String[] {label, tenant};
+      }
+    }
+
+    /**
+     * The CPU the server spent on pass {@code label}, as last read (at most one tick, 250 ms, of
+     * each process's CPU is missed); null when the server is not local.
+     */
+    ServerCpu serverCpu(String label) {
+      if (!local) {
+        return null;
+      }
+      double ticks = clockTicks();
+      double walsender = 0;
+      double applier = 0;
+      for (Object[] p : processes.values()) {
+        if (label.equals(p[0])) {
+          if ("walsender".equals(p[1])) {
+            walsender += (Long) p[2] / ticks;
+          } else {
+            applier += (Long) p[2] / ticks;
+          }
+        }
+      }
+      return new ServerCpu(walsender, applier);
+    }
+
+    private static double clockTicks() {
+      return 100.0; // USER_HZ on Linux
+    }
+
+    /** Finds the pass's walsender and target backend and reads their CPU ticks. */
+    private void trackPass(Connection conn) throws SQLException {
+      String[] now = passing;
+      if (now == null || !local) {
+        return;
+      }
+      try (PreparedStatement ps =
+          conn.prepareStatement(
+              "SELECT active_pid, 'walsender' FROM pg_replication_slots WHERE slot_name = ? AND"
+                  + " active_pid IS NOT NULL UNION ALL SELECT pid, 'applier' FROM"
+                  + " pg_stat_activity WHERE datname = ? AND application_name = ?")) {
+        ps.setString(1, slots.get(now[1]));
+        ps.setString(2, targetDatabase);
+        ps.setString(3, "tenantfold-catchup-" + now[1]);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            processes.putIfAbsent(rs.getInt(1), new Object[] {now[0], rs.getString(2), 0L});
+          }
+        }
+      }
+      readCpu(now[0]);
+    }
+
+    private void readCpu(String label) {
+      for (Map.Entry<Integer, Object[]> p : processes.entrySet()) {
+        if (!label.equals(p.getValue()[0])) {
+          continue;
+        }
+        try {
+          String stat = Files.readString(Path.of("/proc/" + p.getKey() + "/stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the command's ")".
+          p.getValue()[2] = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (java.io.IOException | RuntimeException gone) {
+          // The process ended: its last reading stands.
+        }
+      }
     }
 
     private void sample() {
@@ -677,6 +781,7 @@ final class CatchUpBench {
           long now = System.nanoTime();
           long position = lsn(conn, "SELECT pg_current_wal_lsn()::text");
           clock.add(new long[] {now, position});
+          trackPass(conn);
           if (tick++ % (1000 / TICK_MILLIS) == 0) {
             Map<String, TenantLag> lag = new LinkedHashMap<>();
             for (Map.Entry<String, String> slot : slots.entrySet()) {
@@ -794,17 +899,18 @@ final class CatchUpBench {
     md.append('\n');
 
     md.append(
-        "| rows per tenant | base copy (s) | writer achieved (transactions/s; changes/s) |"
-            + " backlog drain, pass 1 (changes/s per tenant: median, min) | drain vs the writer's"
-            + " rate into the tenant (min) | freeze window (s: max, per tenant) | keys compared"
-            + " per tenant (max) | target = source |\n"
-            + "|---:|---:|---|---|---:|---|---:|---|\n");
+        "| rows per tenant | base copy (s) | writer achieved (transactions/s; changes/s) | backlog"
+            + " drain, pass 1 (changes/s per tenant: median, min) | drain vs the writer's rate into"
+            + " the tenant (min) | pass 1, all tenants in turn (changes/s; vs the writer's total) |"
+            + " CPU per change, pass 1 (us: walsender + target backend + JVM) | freeze window (s:"
+            + " max, per tenant) | keys compared per tenant (max) | target = source |\n"
+            + "|---:|---:|---|---|---:|---|---|---|---:|---|\n");
     for (SizeResult r : results) {
       List<Double> drain =
           r.firstPasses().stream().map(p -> p.result().changesPerSecond()).sorted().toList();
       line(
           md,
-          "| %,d | %.1f (load %.1f) | %s | %s | %s | %s | %s | %s |",
+          "| %,d | %.1f (load %.1f) | %s | %s | %s | %s | %s | %s | %s | %s |",
           r.rows(),
           r.baseSeconds(),
           r.baseLoad(),
@@ -820,6 +926,8 @@ final class CatchUpBench {
               : String.format(
                   Locale.ROOT, "%,.0f, %,.0f", drain.get((drain.size() - 1) / 2), drain.get(0)),
           ratio(r).isNaN() ? "-" : String.format(Locale.ROOT, "%.1fx", ratio(r)),
+          inTurn(r),
+          cpuPerChange(r.firstPasses()),
           r.cutovers().isEmpty()
               ? "-"
               : String.format(
@@ -876,6 +984,48 @@ final class CatchUpBench {
         .orElse(Double.NaN);
   }
 
+  /**
+   * Pass 1 over all tenants, one after the other as one {@code catch-up} runs them: their changes
+   * over their summed time, and that against the writer's changes/s over all tenants.
+   */
+  private static String inTurn(SizeResult r) {
+    List<Pass> first = r.firstPasses();
+    long changes = first.stream().mapToLong(p -> p.result().totalChanges()).sum();
+    long millis = first.stream().mapToLong(p -> p.result().millis()).sum();
+    if (millis == 0 || r.writer() == null) {
+      return "-";
+    }
+    double rate = changes * 1000.0 / millis;
+    return String.format(
+        Locale.ROOT,
+        "%,.0f; %.1fx",
+        rate,
+        rate / (r.writer().totalChanges() / r.writer().seconds()));
+  }
+
+  /** CPU microseconds per applied change over {@code passes}: walsender + backend + JVM. */
+  private static String cpuPerChange(List<Pass> passes) {
+    long changes = passes.stream().mapToLong(p -> p.result().totalChanges()).sum();
+    if (changes == 0) {
+      return "-";
+    }
+    double jvm = passes.stream().mapToLong(Pass::cpuNanos).sum() / 1e3 / changes;
+    if (passes.stream().anyMatch(p -> p.serverCpu() == null)) {
+      return String.format(Locale.ROOT, "- + - + %.0f (server not local)", jvm);
+    }
+    double walsender =
+        passes.stream().mapToDouble(p -> p.serverCpu().walsenderSeconds()).sum() * 1e6 / changes;
+    double applier =
+        passes.stream().mapToDouble(p -> p.serverCpu().applierSeconds()).sum() * 1e6 / changes;
+    return String.format(
+        Locale.ROOT,
+        "%.0f + %.0f + %.0f = %.0f",
+        walsender,
+        applier,
+        jvm,
+        walsender + applier + jvm);
+  }
+
   private void sizeDetail(StringBuilder md, SizeResult r) {
     line(md, "#### %d tenants x %,d rows", r.tenants(), r.rows());
     md.append('\n');
@@ -900,8 +1050,9 @@ final class CatchUpBench {
     md.append('\n');
     md.append(
         "| pass | tenant | transactions | changes | seconds | changes/s | writer's changes/s into"
-            + " the tenant | ratio | JVM CPU of the pass (s) | load average |\n"
-            + "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            + " the tenant | ratio | CPU s: walsender (decoding) | CPU s: target backend"
+            + " (applying) | CPU s: JVM (catch-up thread) | load average |\n"
+            + "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     int passes = r.passes().stream().mapToInt(Pass::number).max().orElse(0);
     for (Pass p : r.passes()) {
       boolean shown = p.number() <= 2 || p.number() == passes;
@@ -912,7 +1063,7 @@ final class CatchUpBench {
           r.writer() == null ? 0 : r.writer().changesPerSecond(p.result().tenantId());
       line(
           md,
-          "| %d | %s | %,d | %,d | %.1f | %,.0f | %,.0f | %s | %.1f | %.1f |",
+          "| %d | %s | %,d | %,d | %.1f | %,.0f | %,.0f | %s | %s | %s | %.1f | %.1f |",
           p.number(),
           p.result().tenantId(),
           p.result().transactions(),
@@ -923,6 +1074,12 @@ final class CatchUpBench {
           writerRate <= 0
               ? "-"
               : String.format(Locale.ROOT, "%.1fx", p.result().changesPerSecond() / writerRate),
+          p.serverCpu() == null
+              ? "-"
+              : String.format(Locale.ROOT, "%.1f", p.serverCpu().walsenderSeconds()),
+          p.serverCpu() == null
+              ? "-"
+              : String.format(Locale.ROOT, "%.1f", p.serverCpu().applierSeconds()),
           p.cpuNanos() / 1e9,
           p.load());
     }
