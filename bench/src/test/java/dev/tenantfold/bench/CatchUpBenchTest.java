@@ -55,15 +55,51 @@ class CatchUpBenchTest {
         .contains("Goals: freeze window <= 10 s per tenant:");
     assertThat(markdown)
         .as("a cutover per tenant and size, and the checks")
-        .containsPattern("\\| tenant_01 \\| CUT_OVER \\| [0-9.]+ \\| [0-9,]+ \\|")
-        .containsPattern("\\| tenant_02 \\| CUT_OVER \\| [0-9.]+ \\| [0-9,]+ \\|")
+        .containsPattern("\\| tenant_01 \\| CUT_OVER \\| [0-9.]+ \\| [1-9][0-9,]* \\|")
+        .containsPattern("\\| tenant_02 \\| CUT_OVER \\| [0-9.]+ \\| [1-9][0-9,]* \\|")
         .containsPattern("\\| tenant_02 \\| [0-9,]+ \\| [0-9,]+ \\| yes \\|");
     assertThat(markdown)
-        .as("the backlog pass and the lag series")
-        .containsPattern("\\| 1 \\| tenant_01 \\| [0-9,]+ \\| [0-9,]+ \\|")
+        .as("the writer wrote during the base copy: the backlog pass applied it; the lag series")
+        .containsPattern("Writer: [1-9][0-9,]* transactions committed")
+        .containsPattern("\\| 1 \\| tenant_01 \\| [1-9][0-9,]* \\| [1-9][0-9,]* \\|")
         .contains("Lag over time")
         .containsPattern(
             "\\| [0-9]+ \\| catch-up \\(backlog\\) \\| [0-9.]+ \\| [0-9.]+ [KM]iB, [0-9.]+ s \\|");
+  }
+
+  @Test
+  void aTenantWhoseRowsDifferFailsTheRun() {
+    CatchUpBench.Check same = new CatchUpBench.Check("t1", 10, 10, 42, 42);
+    assertThat(same.equal()).isTrue();
+    assertThat(new CatchUpBench.Check("t1", 10, 10, 42, 43).equal())
+        .as("same count, another checksum")
+        .isFalse();
+    assertThat(new CatchUpBench.Check("t1", 10, 9, 42, 42).equal()).as("a row missing").isFalse();
+    assertThat(sizeResult(List.of(same)).correct()).isTrue();
+    assertThat(sizeResult(List.of(new CatchUpBench.Check("t1", 10, 10, 42, 43))).correct())
+        .isFalse();
+  }
+
+  private static CatchUpBench.SizeResult sizeResult(List<CatchUpBench.Check> checks) {
+    return new CatchUpBench.SizeResult(
+        10, 1, 1.0, 0.0, "succeeded", null, List.of(), List.of(), cutOver("t1"), checks, null);
+  }
+
+  private static java.util.Map<String, CatchUpBench.CutoverRun> cutOver(String tenant) {
+    return java.util.Map.of(
+        tenant,
+        new CatchUpBench.CutoverRun(
+            new dev.tenantfold.catchup.CutoverResult(
+                tenant,
+                dev.tenantfold.catchup.CutoverResult.Verdict.CUT_OVER,
+                java.util.Optional.empty(),
+                1,
+                List.of(),
+                List.of(),
+                100,
+                java.util.Optional.empty(),
+                List.of()),
+            0.0));
   }
 
   @Test
