@@ -649,9 +649,9 @@ final class CatchUpBench {
    * Samples every second, for each tenant's slot, the lag in bytes (the server's WAL position minus
    * the slot's confirmed position, as {@code catch-up} prints it) and in seconds: how long ago the
    * server's WAL position passed the slot's confirmed position, from a clock of the WAL position
-   * read every 250 ms (so the oldest change not applied is at most that old, and the figure is
-   * accurate to 250 ms). The sources share one server here, so the WAL counts the target's writes
-   * too, as docs/catch-up.md says of the bytes.
+   * read every 250 ms (the oldest change not applied is at least that old and at most 250 ms
+   * older). The sources share one server here, so the WAL counts the target's writes too, as
+   * docs/catch-up.md says of the bytes.
    */
   static final class LagSampler implements AutoCloseable {
     private static final long TICK_MILLIS = 250;
