@@ -21,6 +21,7 @@ import java.util.List;
  * tenantfold's time into restore, load and Spark checksum. {@code constraints} times tenantfold on
  * {@link ApplicationDataset}'s tables twice, with primary keys only and with the application's
  * foreign keys, unique and CHECK constraints and index, instead of the raw paths on one table.
+ * {@code catchUp} (null unless {@code --catch-up}) runs {@link CatchUpBench} instead of the paths.
  */
 record BenchOptions(
     Source source,
@@ -34,7 +35,8 @@ record BenchOptions(
     String user,
     String password,
     List<String> tenantfoldOverrides,
-    String outFile) {
+    String outFile,
+    CatchUpBench.Settings catchUp) {
   /** Where the benchmark tenants are read from. */
   enum Source {
     JDBC,
@@ -62,7 +64,12 @@ record BenchOptions(
                            The benchmark drops and recreates databases named tenantfold_bench_* there.
         --user NAME        user for --server (default postgres; also BENCH_PG_USER)
         --set key=value    a tenantfold.* setting for the tenantfold run, e.g. --set extract.rows-per-partition=250000
-        --out FILE         also write the markdown results to FILE\
+        --out FILE         also write the markdown results to FILE
+        --catch-up         catch-up and cutover (logical) under a steady writer instead of the paths: lag over time, backlog
+                           drain rate, freeze window per tenant, at each size of --catch-up-sizes (see docs/benchmarks.md)
+        --catch-up-sizes A,B   rows per tenant for --catch-up (default: a tenth of --rows, and --rows)
+        --writer-rate N    --catch-up's writer: transactions/s of 1 to 5 rows over all tenants (default 500)
+        --writer-seconds S --catch-up's writer runs at least S s from before the base copy (default 180)\
       """;
 
   BenchOptions {
@@ -111,6 +118,10 @@ record BenchOptions(
     String user = System.getenv().getOrDefault("BENCH_PG_USER", "postgres");
     List<String> overrides = new ArrayList<>();
     String out = null;
+    boolean catchUp = false;
+    List<Long> catchUpSizes = null;
+    int writerRate = CatchUpBench.Settings.DEFAULT_RATE;
+    int writerSeconds = CatchUpBench.Settings.DEFAULT_SECONDS;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--source" -> source = source(value(args, ++i, "--source"));
@@ -124,6 +135,13 @@ record BenchOptions(
         case "--user" -> user = value(args, ++i, "--user");
         case "--set" -> overrides.add(value(args, ++i, "--set"));
         case "--out" -> out = value(args, ++i, "--out");
+        case "--catch-up" -> catchUp = true;
+        case "--catch-up-sizes" ->
+            catchUpSizes = CatchUpBench.Settings.parseSizes(value(args, ++i, "--catch-up-sizes"));
+        case "--writer-rate" ->
+            writerRate = (int) number(value(args, ++i, "--writer-rate"), "--writer-rate");
+        case "--writer-seconds" ->
+            writerSeconds = (int) number(value(args, ++i, "--writer-seconds"), "--writer-seconds");
         default -> throw new ConfigError("Unknown option '" + args[i] + "'");
       }
     }
@@ -139,7 +157,13 @@ record BenchOptions(
         user,
         emptyToNull(System.getenv("BENCH_PG_PASSWORD")),
         overrides,
-        out);
+        out,
+        catchUp
+            ? new CatchUpBench.Settings(
+                catchUpSizes != null ? catchUpSizes : CatchUpBench.Settings.defaultSizes(rows),
+                writerRate,
+                writerSeconds)
+            : null);
   }
 
   @Override
@@ -162,7 +186,9 @@ record BenchOptions(
         + (serverUrl == null ? "embedded" : dev.tenantfold.jdbc.Redaction.redactUrl(serverUrl))
         + ", user="
         + user
-        + ", password=****]";
+        + ", password=****"
+        + (catchUp == null ? "" : ", catchUp=" + catchUp)
+        + "]";
   }
 
   private static Source source(String text) {

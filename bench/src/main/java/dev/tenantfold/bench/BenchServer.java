@@ -61,14 +61,30 @@ final class BenchServer implements AutoCloseable {
     if (!options.embedded()) {
       return new BenchServer(null, options.serverUrl(), options.user(), options.password());
     }
-    EmbeddedPostgres pg =
-        EmbeddedPostgres.builder().setServerConfig("max_connections", "100").start();
+    EmbeddedPostgres.Builder builder =
+        EmbeddedPostgres.builder().setServerConfig("max_connections", "100");
+    if (options.catchUp() != null) {
+      // --catch-up decodes the sources' changes (docs/catch-up.md); its writer holds a connection
+      // per thread and tenant beside the run's.
+      builder.setServerConfig("wal_level", "logical").setServerConfig("max_connections", "200");
+    }
+    EmbeddedPostgres pg = builder.start();
     return new BenchServer(
         pg, "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres", "postgres", null);
   }
 
   JdbcEndpoint endpoint(String database) {
     return new JdbcEndpoint(urlPrefix + database + urlParameters, user, password);
+  }
+
+  /** The server runs on this machine (embedded): its processes' CPU can be read from /proc. */
+  boolean isLocal() {
+    return embedded != null;
+  }
+
+  /** The database named by the server URL (postgres for the embedded server). */
+  String maintenanceDatabase() {
+    return maintenanceDatabase;
   }
 
   String description() {

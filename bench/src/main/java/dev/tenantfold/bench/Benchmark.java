@@ -95,6 +95,9 @@ public final class Benchmark {
     }
     LOG.info("Benchmark options: {}", options);
     try (BenchServer server = BenchServer.start(options)) {
+      if (options.catchUp() != null) {
+        return CatchUpBench.run(options, server, "bench/run " + String.join(" ", args));
+      }
       BenchReport report =
           new Benchmark(options, server, jvmStartMillis)
               .execute("bench/run" + (args.length == 0 ? "" : " " + String.join(" ", args)));
