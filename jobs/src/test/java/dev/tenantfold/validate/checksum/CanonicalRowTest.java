@@ -139,8 +139,13 @@ class CanonicalRowTest {
       assertThat(List.of(hasher.hex(), hasher.a(), hasher.b(), hasher.bucket()))
           .as("hash of %s", text.length() > 40 ? text.length() + " chars" : text)
           .isEqualTo(List.of(once.hex(), once.a(), once.b(), once.bucket()));
-      assertThat(hasher.hex())
-          .isEqualTo(java.util.HexFormat.of().formatHex(CanonicalRow.sha256(text)));
+      assertThat(List.of(hasher.a(), hasher.b()))
+          .as("a and b of %s", text.length() > 40 ? text.length() + " chars" : text)
+          .isEqualTo(
+              List.of(
+                  CanonicalRow.hash64(text, CanonicalRow.SEED_A),
+                  CanonicalRow.hash64(text, CanonicalRow.SEED_B)));
+      assertThat(hasher.hex()).isEqualTo(String.format("%016x%016x", hasher.a(), hasher.b()));
     }
   }
 
