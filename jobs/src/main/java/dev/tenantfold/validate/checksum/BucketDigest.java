@@ -4,8 +4,8 @@ import java.io.Serializable;
 
 /**
  * The order-independent aggregate of one bucket: its row count and the sums, modulo 2^64, of the
- * first and of the second 64 bits of every row's sha256 (as signed longs, the way both engines
- * return them). Equal buckets hold the same multiset of rows with overwhelming probability.
+ * two 64-bit hashes of every row (as signed longs, the way both engines return them). Equal buckets
+ * hold the same multiset of rows with overwhelming probability.
  */
 public record BucketDigest(long rowCount, long digestA, long digestB) implements Serializable {
 

@@ -4,8 +4,6 @@ import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -51,8 +49,18 @@ public final class CanonicalRow {
   static final long MIX = 0x5bd1e995L;
 
   /**
-   * A row's hash: the sha256 as hex, its first two 64-bit words (big-endian, signed), and its
-   * bucket.
+   * The seed of a row's first 64-bit hash {@code a} (and of a key's hash, which picks the bucket):
+   * {@code hashtextextended(row text, SEED_A)}. Any fixed non-zero value; changing it changes every
+   * digest (docs/checksums.md, digest version).
+   */
+  public static final long SEED_A = 0x54656e616e74466fL;
+
+  /** The seed of the second 64-bit hash {@code b}. */
+  public static final long SEED_B = 0x6c64436865636b32L;
+
+  /**
+   * A row's hash: {@code a} and {@code b} as 32 hex digits, {@code a}, {@code b} (the row text's
+   * lookup3 hashes with {@link #SEED_A} and {@link #SEED_B}, signed) and its bucket.
    */
   public record Hash(String hex, long a, long b, int bucket) implements Serializable {}
 
@@ -103,16 +111,13 @@ public final class CanonicalRow {
     return out.toString();
   }
 
-  public static byte[] sha256(String text) {
-    return newSha256().digest(text.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static MessageDigest newSha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("Cannot compute checksums: this JVM has no SHA-256", e);
-    }
+  /**
+   * The digest's 64-bit hash of {@code text} with {@code seed}: lookup3 over its UTF-8 bytes,
+   * PostgreSQL's {@code hashtextextended(text COLLATE "C", seed)}.
+   */
+  public static long hash64(String text, long seed) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    return Lookup3.hash(bytes, bytes.length, seed);
   }
 
   /**
@@ -136,42 +141,53 @@ public final class CanonicalRow {
   }
 
   /**
-   * Hashes row after row with one SHA-256 instance, the hex text only on demand: what {@link #hash}
-   * and {@link #hashWithIntegerKey} compute, for a task hashing every row of a partition. Holds the
-   * last row's hash. Not thread-safe.
+   * Hashes row after row into one reused UTF-8 buffer, the hex text only on demand: what {@link
+   * #hash} and {@link #hashWithIntegerKey} compute, for a task hashing every row of a partition.
+   * Holds the last row's hash. Not thread-safe.
    */
   public static final class Hasher {
     /** A text buffer grown past this by one huge row is given back after the row is hashed. */
     private static final int RETAINED_BUFFER = 1 << 20;
 
-    private final MessageDigest sha = newSha256();
-    private final byte[] row = new byte[32];
-    private final byte[] key = new byte[32];
     private byte[] utf8 = new byte[1024];
+    private long a;
+    private long b;
     private int bucket;
 
     /** As {@link CanonicalRow#hash}. */
     public void hash(CharSequence rowText, CharSequence keyText, int buckets) {
-      digest(rowText, row);
+      byte[] bytes = encode(rowText);
+      int len = length;
+      a = Lookup3.hash(bytes, len, SEED_A);
+      b = Lookup3.hash(bytes, len, SEED_B);
+      long bucketHash = a;
       if (keyText != null) {
-        digest(keyText, key);
+        bytes = encode(keyText);
+        bucketHash = Lookup3.hash(bytes, length, SEED_A);
       }
-      bucket = (int) (first32(keyText == null ? row : key) % buckets);
+      bucket = (int) ((bucketHash & 0xffffffffL) % buckets);
+      release();
     }
 
     /** As {@link CanonicalRow#hashWithIntegerKey}. */
     public void hashWithIntegerKey(CharSequence rowText, String key, int buckets) {
-      digest(rowText, row);
+      byte[] bytes = encode(rowText);
+      a = Lookup3.hash(bytes, length, SEED_A);
+      b = Lookup3.hash(bytes, length, SEED_B);
       bucket = integerBucket(key, buckets);
+      release();
     }
 
+    /** Bytes of the last {@link #encode}. */
+    private int length;
+
     /**
-     * The sha256 of {@code text}'s UTF-8 bytes into {@code into}: encoded into a reused buffer
-     * rather than through a String and a new byte array per row; text with surrogates (rare: a
-     * character beyond the BMP, or a lone one) goes through {@link String#getBytes} so it hashes
-     * exactly as {@link CanonicalRow#sha256} does.
+     * {@code text}'s UTF-8 bytes, in a reused buffer rather than through a String and a new byte
+     * array per row (their count in {@link #length}); text with surrogates (rare: a character
+     * beyond the BMP, or a lone one) goes through {@link String#getBytes}, the bytes {@link
+     * CanonicalRow#hash64} hashes.
      */
-    private void digest(CharSequence text, byte[] into) {
+    private byte[] encode(CharSequence text) {
       int n = text.length();
       if (utf8.length < 3 * n) {
         utf8 = new byte[Math.max(3 * n, 2 * utf8.length)];
@@ -187,43 +203,41 @@ public final class CanonicalRow {
           buf[len++] = (byte) (0x80 | (c & 0x3f));
         } else if (Character.isSurrogate(c)) {
           byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
-          buf = bytes;
-          len = bytes.length;
-          break;
+          length = bytes.length;
+          return bytes;
         } else {
           buf[len++] = (byte) (0xe0 | (c >> 12));
           buf[len++] = (byte) (0x80 | ((c >> 6) & 0x3f));
           buf[len++] = (byte) (0x80 | (c & 0x3f));
         }
       }
-      sha.update(buf, 0, len);
-      try {
-        sha.digest(into, 0, into.length);
-      } catch (java.security.DigestException e) {
-        throw new IllegalStateException(
-            "Cannot compute checksums: SHA-256 did not fill 32 bytes", e);
-      }
+      length = len;
+      return buf;
+    }
+
+    private void release() {
       if (utf8.length > RETAINED_BUFFER) {
         utf8 = new byte[1024];
       }
     }
 
-    /** The first 64 bits of the row's sha256, big-endian, signed. */
+    /** The row text's hash with {@link #SEED_A}, signed. */
     public long a() {
-      return toLong(row, 0);
+      return a;
     }
 
-    /** The second 64 bits. */
+    /** The row text's hash with {@link #SEED_B}. */
     public long b() {
-      return toLong(row, 8);
+      return b;
     }
 
     public int bucket() {
       return bucket;
     }
 
+    /** {@code a} and {@code b} as 32 lower-case hex digits: the drill-down's row digest. */
     public String hex() {
-      return HEX.formatHex(row);
+      return HEX.toHexDigits(a) + HEX.toHexDigits(b);
     }
 
     Hash toHash() {
@@ -241,21 +255,6 @@ public final class CanonicalRow {
     }
     long k = Long.parseLong(key);
     return (int) ((((k ^ (k >> 32)) & 0xffffffffL) * MIX >> 15) % buckets);
-  }
-
-  private static long first32(byte[] bytes) {
-    return ((bytes[0] & 0xffL) << 24)
-        | ((bytes[1] & 0xffL) << 16)
-        | ((bytes[2] & 0xffL) << 8)
-        | (bytes[3] & 0xffL);
-  }
-
-  private static long toLong(byte[] bytes, int offset) {
-    long v = 0;
-    for (int i = offset; i < offset + 8; i++) {
-      v = (v << 8) | (bytes[i] & 0xffL);
-    }
-    return v;
   }
 
   /** The canonical text of {@code value} (null for NULL); arrays are rendered element-wise. */

@@ -10,9 +10,10 @@ import java.util.stream.Collectors;
 
 /**
  * Generates the checksum queries run inside PostgreSQL (a source snapshot or the target). Both scan
- * the table once and stream: canonical values are joined into one row text, hashed with {@code
- * sha256} in a subquery fenced with {@code OFFSET 0} (so the hash is computed once per row), and
- * folded into one hash-aggregate group per bucket, so memory does not grow with the table.
+ * the table once and stream: canonical values are joined into one row text in a subquery fenced
+ * with {@code OFFSET 0} (so it is built once per row), hashed twice with {@code hashtextextended}
+ * (lookup3, two seeds) and summed into one hash-aggregate group per bucket, so memory does not grow
+ * with the table.
  *
  * <p>The canonical form, the field encoding and the hash are defined in docs/checksums.md; {@link
  * CanonicalRow} is the same definition in Java and the two must agree bit for bit.
@@ -21,13 +22,17 @@ import java.util.stream.Collectors;
  * @param from the relation to read, already quoted, e.g. {@code Sql.qualified("public", "orders")}
  * @param predicate an extra WHERE condition, e.g. {@code "tenant_id" = 'acme'}, or null for all
  *     rows
- * @param convertToUtf8 the database's encoding is not UTF8 (LATIN1, WIN1252, ...): each field is
- *     then hashed as its UTF-8 bytes ({@code convert_to}) joined with the markers' UTF-8 bytes,
- *     exactly the bytes a UTF8 database hashes for the same values (such encodings cannot hold
- *     U+FFFF, so no value needs escaping), and key lengths and order are taken over the UTF-8 bytes
+ * @param singleByteEncoding null for a UTF8 database; else its single-byte encoding (LATIN1,
+ *     WIN1252, ...): each field is then converted to its UTF-8 bytes ({@code convert_to}) and
+ *     joined with the markers' UTF-8 bytes, exactly the bytes a UTF8 database hashes for the same
+ *     values (such encodings cannot hold U+FFFF, so no value needs escaping); those bytes are read
+ *     back as a text of the database's own encoding ({@code convert_from}, which accepts every byte
+ *     but zero in a single-byte encoding, and UTF-8 has no zero byte) so that {@code
+ *     hashtextextended} hashes exactly them; key lengths and order are taken over the UTF-8 bytes
  *     too
  */
-public record ChecksumSql(ChecksumSpec spec, String from, String predicate, boolean convertToUtf8) {
+public record ChecksumSql(
+    ChecksumSpec spec, String from, String predicate, String singleByteEncoding) {
   static final String TWO_POW_64 = "18446744073709551616";
   static final String TWO_POW_63 = "9223372036854775808";
 
@@ -38,18 +43,28 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate, bool
   }
 
   public ChecksumSql(ChecksumSpec spec, String from, String predicate) {
-    this(spec, from, predicate, false);
+    this(spec, from, predicate, null);
   }
 
-  /** The same checksum for a database whose encoding is not UTF8. */
-  public ChecksumSql convertingToUtf8() {
-    return new ChecksumSql(spec, from, predicate, true);
+  /**
+   * The same checksum for a database whose encoding is {@code encoding}, a single-byte encoding
+   * (its name as {@code SHOW server_encoding} prints it, e.g. {@code LATIN1}).
+   */
+  public ChecksumSql inSingleByteEncoding(String encoding) {
+    if (!encoding.matches("[A-Za-z0-9_]+")) {
+      throw new IllegalArgumentException("Cannot checksum in encoding " + encoding);
+    }
+    return new ChecksumSql(spec, from, predicate, encoding);
+  }
+
+  private boolean convertToUtf8() {
+    return singleByteEncoding != null;
   }
 
   /**
    * Per-bucket aggregates, ordered by bucket: {@code bucket int, row_count bigint, digest_a bigint,
-   * digest_b bigint}, where the digests are the sums modulo 2^64 (as signed bigint) of the first
-   * and second 64 bits of each row's sha256. Buckets without rows are absent.
+   * digest_b bigint}, where the digests are the sums modulo 2^64 (as signed bigint) of each row's
+   * two 64-bit hashes {@code a} and {@code b}. Buckets without rows are absent.
    */
   public String bucketDigests() {
     return "SELECT bucket, row_count, "
@@ -57,11 +72,7 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate, bool
         + " AS digest_a, "
         + signed64("sum_b")
         + " AS digest_b\n"
-        + "  FROM (SELECT bucket, count(*) AS row_count, sum("
-        + int64("h", 0)
-        + ") AS sum_a, sum("
-        + int64("h", 8)
-        + ") AS sum_b\n"
+        + "  FROM (SELECT bucket, count(*) AS row_count, sum(a) AS sum_a, sum(b) AS sum_b\n"
         + "          FROM ("
         + hashed(false)
         + ") h\n"
@@ -74,8 +85,9 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate, bool
    * (byte order, the same on every database, so two sides can be merged as sorted streams): {@code
    * bucket int, key_text text, row_digest text, column_values text[]}. {@code key_text} is the
    * length-prefixed canonical key ({@link CanonicalRow#encode}; the row digest for a table without
-   * a key), {@code row_digest} the row's sha256 in hex, and {@code column_values} the canonical
-   * value of each column in {@link ChecksumSpec#columnNames()} order, NULL for NULL.
+   * a key), {@code row_digest} the row's hashes {@code a} and {@code b} as 32 hex digits, and
+   * {@code column_values} the canonical value of each column in {@link ChecksumSpec#columnNames()}
+   * order, NULL for NULL.
    */
   public String drillDown(Collection<Integer> buckets) {
     String list =
@@ -84,11 +96,14 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate, bool
     for (int i = 0; i < spec.columns().size(); i++) {
       values.add("c" + i);
     }
-    String key = spec.keyed() ? prefixedFields(spec.keyPositions()) : "encode(h, 'hex')";
+    String digest = "lpad(to_hex(a), 16, '0') || lpad(to_hex(b), 16, '0')";
+    String key = spec.keyed() ? prefixedFields(spec.keyPositions()) : digest;
     return "SELECT bucket, key_text, row_digest, column_values\n"
         + "  FROM (SELECT bucket, "
         + key
-        + " AS key_text, encode(h, 'hex') AS row_digest, ARRAY["
+        + " AS key_text, "
+        + digest
+        + " AS row_digest, ARRAY["
         + String.join(", ", values)
         + "]::text[] AS column_values\n"
         + "          FROM ("
@@ -97,7 +112,7 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate, bool
         + "         WHERE bucket = ANY ('{"
         + list
         + "}'::int[])) d\n"
-        + (convertToUtf8
+        + (convertToUtf8()
             ? " ORDER BY convert_to(key_text, 'UTF8'), row_digest COLLATE \"C\""
             : " ORDER BY key_text COLLATE \"C\", row_digest COLLATE \"C\"");
   }
@@ -111,37 +126,61 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate, bool
   }
 
   /**
-   * The row hash {@code h} (sha256 of the row text) and the bucket, fenced with {@code OFFSET 0} so
-   * the hash is computed once although the fold reads it sixteen times.
+   * The row's hashes {@code a} and {@code b} and its bucket (and its canonical values {@code c0 ..}
+   * with {@code withValues}). The row text {@code t} is built in a subquery fenced with {@code
+   * OFFSET 0}: without the fence PostgreSQL would inline it into both hashes and build it twice.
    */
   private String hashed(boolean withValues) {
     List<String> items = new ArrayList<>();
-    items.add("sha256(" + rowBytes(allPositions()) + ") AS h");
+    items.add(hashable(rowBytes(allPositions())) + " AS t");
     if (spec.keyed()) {
       items.add(keyBucket() + " AS bucket");
     }
     if (withValues) {
-      for (int i = 0; i < spec.columns().size(); i++) {
-        items.add("c" + i);
-      }
+      items.addAll(columnAliases());
     }
-    String inner =
+    String text =
         "SELECT "
             + String.join(",\n                       ", items)
             + "\n                  FROM ("
             + canonical()
             + ") c OFFSET 0";
+    String values = withValues ? ", " + String.join(", ", columnAliases()) : "";
+    String hashes = hash64("t", CanonicalRow.SEED_A) + " AS a, " + hash64("t", CanonicalRow.SEED_B);
     if (spec.keyed()) {
-      return inner;
+      return "SELECT " + hashes + " AS b, bucket" + values + " FROM (" + text + ") r";
     }
-    // Without a key a row is bucketed by its own hash.
-    return "SELECT h, "
-        + bucketOf("h")
+    // Without a key a row is bucketed by its own hash a, fenced again so it is computed once.
+    return "SELECT a, b, "
+        + bucketOf("a")
         + " AS bucket"
-        + (withValues ? ", " + String.join(", ", columnAliases()) : "")
+        + values
+        + " FROM (SELECT "
+        + hashes
+        + " AS b"
+        + values
         + " FROM ("
-        + inner
-        + ") k";
+        + text
+        + ") r OFFSET 0) k";
+  }
+
+  /**
+   * {@code hashtextextended(text, seed)}: lookup3 over the text's bytes in the database's encoding
+   * ({@link Lookup3}); {@code text} must have the C collation (a deterministic one: a
+   * nondeterministic collation would hash a sort key instead of the bytes).
+   */
+  private static String hash64(String text, long seed) {
+    return "hashtextextended(" + text + ", " + seed + ")";
+  }
+
+  /**
+   * A row text as a text in the C collation, whose bytes are the row text's UTF-8 bytes: as is in a
+   * UTF8 database; {@code bytes} read back in a single-byte encoding otherwise.
+   */
+  private String hashable(String bytes) {
+    return convertToUtf8()
+        ? "convert_from(" + bytes + ", '" + singleByteEncoding + "') COLLATE \"C\""
+        : "(" + bytes + ") COLLATE \"C\"";
   }
 
   private List<String> columnAliases() {
@@ -192,33 +231,12 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate, bool
           + spec.buckets()
           + ")::int, 0)";
     }
-    return bucketOf("sha256(" + rowBytes(spec.keyPositions()) + ")");
+    return bucketOf(hash64(hashable(rowBytes(spec.keyPositions())), CanonicalRow.SEED_A));
   }
 
-  /** First 32 bits of a sha256, unsigned, modulo the bucket count. */
+  /** The low 32 bits of a 64-bit hash, unsigned, modulo the bucket count. */
   private String bucketOf(String hash) {
-    return "(((get_byte("
-        + hash
-        + ", 0)::bigint << 24) | (get_byte("
-        + hash
-        + ", 1) << 16) | (get_byte("
-        + hash
-        + ", 2) << 8) | get_byte("
-        + hash
-        + ", 3)) % "
-        + spec.buckets()
-        + ")::int";
-  }
-
-  /** Bytes {@code offset .. offset+7} of {@code hash}, big-endian, as a signed bigint. */
-  private static String int64(String hash, int offset) {
-    List<String> parts = new ArrayList<>();
-    for (int i = 0; i < 8; i++) {
-      String b = "get_byte(" + hash + ", " + (offset + i) + ")" + (i <= 4 ? "::bigint" : "");
-      int shift = 8 * (7 - i);
-      parts.add(shift == 0 ? b : "(" + b + " << " + shift + ")");
-    }
-    return "(" + String.join(" | ", parts) + ")";
+    return "((" + hash + " & 4294967295) % " + spec.buckets() + ")::int";
   }
 
   private int[] allPositions() {
@@ -252,12 +270,12 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate, bool
   }
 
   /**
-   * The row text's UTF-8 bytes: one conversion of the whole text, or field by field when the
-   * database is not UTF8.
+   * The row text (a UTF8 database), or its UTF-8 bytes built field by field (a single-byte
+   * encoding).
    */
   private String rowBytes(int[] positions) {
-    if (!convertToUtf8) {
-      return "textsend(" + rowText(positions) + ")";
+    if (!convertToUtf8()) {
+      return rowText(positions);
     }
     List<String> fields = new ArrayList<>();
     for (int p : positions) {
@@ -286,7 +304,7 @@ public record ChecksumSql(ChecksumSpec spec, String from, String predicate, bool
   private String prefixedFields(int[] positions) {
     List<String> fields = new ArrayList<>();
     for (int p : positions) {
-      fields.add(convertToUtf8 ? utf8Field("c" + p) : field("c" + p));
+      fields.add(convertToUtf8() ? utf8Field("c" + p) : field("c" + p));
     }
     return String.join(" || ", fields);
   }

@@ -58,13 +58,19 @@ public final class PostgresChecksum {
   }
 
   /**
-   * The checksum for the database's encoding: UTF8 hashes its text as is; another encoding hashes
-   * each field converted to UTF-8 (the same bytes); SQL_ASCII has no encoding to convert from.
+   * The checksum for the database's encoding: UTF8 hashes its text as is; a single-byte encoding
+   * hashes each field converted to UTF-8 (the same bytes); SQL_ASCII has no encoding to convert
+   * from, and a multi-byte encoding other than UTF8 (EUC_JP, ...) cannot hold the UTF-8 bytes as
+   * its text, which {@code hashtextextended} needs.
    */
   private static ChecksumSql forServerEncoding(Connection conn, ChecksumSql sql)
       throws SQLException {
     try (Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery("SHOW server_encoding")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT current_setting('server_encoding'),"
+                    + " pg_encoding_max_length(pg_char_to_encoding("
+                    + "current_setting('server_encoding')))")) {
       rs.next();
       String encoding = rs.getString(1);
       if ("UTF8".equalsIgnoreCase(encoding)) {
@@ -75,7 +81,15 @@ public final class PostgresChecksum {
             "Cannot checksum a SQL_ASCII database: its bytes have no declared encoding to convert"
                 + " to UTF-8; convert it to a UTF8 database first");
       }
-      return sql.convertingToUtf8();
+      if (rs.getInt(2) != 1) {
+        throw new SQLException(
+            "Cannot checksum a database in encoding "
+                + encoding
+                + ": the checksum hashes UTF-8 bytes as a text of the database's encoding, which"
+                + " only UTF8 and single-byte encodings (LATIN1, WIN1252, ...) allow; convert it"
+                + " to a UTF8 database first");
+      }
+      return sql.inSingleByteEncoding(encoding);
     }
   }
 }

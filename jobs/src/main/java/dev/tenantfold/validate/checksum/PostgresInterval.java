@@ -1,6 +1,8 @@
 package dev.tenantfold.validate.checksum;
 
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -16,13 +18,8 @@ record PostgresInterval(int months, int days, long micros) {
    * months.
    */
   String canonical() {
-    String days8 = Integer.toHexString(days);
-    String months8 = Integer.toHexString(months);
-    return CanonicalRow.hex64(micros)
-        + "0".repeat(8 - days8.length())
-        + days8
-        + "0".repeat(8 - months8.length())
-        + months8;
+    java.util.HexFormat hex = java.util.HexFormat.of();
+    return hex.toHexDigits(micros) + hex.toHexDigits(days) + hex.toHexDigits(months);
   }
 
   static PostgresInterval parse(String text) {
@@ -36,7 +33,7 @@ record PostgresInterval(int months, int days, long micros) {
     long months = 0;
     long days = 0;
     long micros = 0;
-    String[] tokens = s.isEmpty() ? new String[0] : s.split("\\s+");
+    String[] tokens = tokens(s);
     for (int i = 0; i < tokens.length; i++) {
       String token = tokens[i];
       if (token.indexOf(':') >= 0) {
@@ -63,6 +60,33 @@ record PostgresInterval(int months, int days, long micros) {
     return new PostgresInterval(Math.toIntExact(months), Math.toIntExact(days), micros);
   }
 
+  /**
+   * {@code s} split at runs of whitespace ({@code \\s+}), without a regular expression: the export
+   * path parses every interval of every row.
+   */
+  private static String[] tokens(String s) {
+    List<String> out = new ArrayList<>(6);
+    int i = 0;
+    int n = s.length();
+    while (i < n) {
+      while (i < n && blank(s.charAt(i))) {
+        i++;
+      }
+      int start = i;
+      while (i < n && !blank(s.charAt(i))) {
+        i++;
+      }
+      if (i > start) {
+        out.add(s.substring(start, i));
+      }
+    }
+    return out.toArray(new String[0]);
+  }
+
+  private static boolean blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\u000b' || c == '\f' || c == '\r';
+  }
+
   /** {@code [+-]H:MM:SS[.ffffff]}, hours unbounded. */
   private static long time(String token, String text) {
     boolean negative = token.startsWith("-");
@@ -74,12 +98,45 @@ record PostgresInterval(int months, int days, long micros) {
     try {
       long hours = Long.parseLong(parts[0]);
       long minutes = Long.parseLong(parts[1]);
-      long seconds = new BigDecimal(parts[2]).movePointRight(6).longValueExact();
+      long seconds = microsOf(parts[2]);
       long micros = (hours * 3600 + minutes * 60) * MICROS_PER_SECOND + seconds;
       return negative ? -micros : micros;
     } catch (NumberFormatException | ArithmeticException e) {
       throw malformed(text);
     }
+  }
+
+  /**
+   * Seconds with up to six fractional digits ({@code 06.789}) as microseconds, by hand; any other
+   * form through {@link BigDecimal} (exact, or an ArithmeticException for a finer fraction).
+   */
+  private static long microsOf(String seconds) {
+    int point = seconds.indexOf('.');
+    int whole = point < 0 ? seconds.length() : point;
+    int fraction = point < 0 ? 0 : seconds.length() - point - 1;
+    if (whole == 0
+        || whole > 12
+        || fraction > 6
+        || !digits(seconds, 0, whole)
+        || (point >= 0 && !digits(seconds, point + 1, seconds.length()))) {
+      return new BigDecimal(seconds).movePointRight(6).longValueExact();
+    }
+    long micros = Long.parseLong(seconds, 0, whole, 10) * MICROS_PER_SECOND;
+    long scale = MICROS_PER_SECOND;
+    for (int i = 1; i <= fraction; i++) {
+      scale /= 10;
+      micros += (seconds.charAt(point + i) - '0') * scale;
+    }
+    return micros;
+  }
+
+  private static boolean digits(String s, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static IllegalArgumentException malformed(String text) {

@@ -277,9 +277,9 @@ public final class SparkChecksum {
   }
 
   /**
-   * Renders, encodes and hashes rows, reusing one SHA-256 instance and one text buffer per task;
-   * with {@code drillDown}, keeps only rows of the wanted buckets. {@link #digest} leaves the row's
-   * hash in {@code a}, {@code b} and {@code bucket}.
+   * Renders, encodes and hashes rows, reusing one text and one byte buffer per task; with {@code
+   * drillDown}, keeps only rows of the wanted buckets. {@link #digest} leaves the row's hash in
+   * {@code a}, {@code b} and {@code bucket}.
    */
   private static final class RowHasher implements FlatMapFunction<Row, Row> {
     private final ChecksumSpec spec;
@@ -289,7 +289,7 @@ public final class SparkChecksum {
     private final boolean integerKey;
     private final boolean drillDown;
     private final Set<Integer> buckets;
-    private transient CanonicalRow.Hasher sha;
+    private transient CanonicalRow.Hasher hasher;
     private transient StringBuilder text;
     private transient StringBuilder keyText;
     private transient String[] values;
@@ -315,8 +315,8 @@ public final class SparkChecksum {
      * its rendered values in {@code values}.
      */
     void digest(Row row) {
-      if (sha == null) {
-        sha = new CanonicalRow.Hasher();
+      if (hasher == null) {
+        hasher = new CanonicalRow.Hasher();
         text = new StringBuilder(256);
         keyText = new StringBuilder(32);
         values = new String[types.length];
@@ -327,19 +327,19 @@ public final class SparkChecksum {
         CanonicalRow.appendRowField(text, values[i]);
       }
       if (integerKey) {
-        sha.hashWithIntegerKey(text, values[keyPositions[0]], spec.buckets());
+        hasher.hashWithIntegerKey(text, values[keyPositions[0]], spec.buckets());
       } else if (spec.keyed()) {
         keyText.setLength(0);
         for (int p : keyPositions) {
           CanonicalRow.appendRowField(keyText, values[p]);
         }
-        sha.hash(text, keyText, spec.buckets());
+        hasher.hash(text, keyText, spec.buckets());
       } else {
-        sha.hash(text, null, spec.buckets());
+        hasher.hash(text, null, spec.buckets());
       }
-      a = sha.a();
-      b = sha.b();
-      bucket = sha.bucket();
+      a = hasher.a();
+      b = hasher.b();
+      bucket = hasher.bucket();
     }
 
     @Override
@@ -359,7 +359,7 @@ public final class SparkChecksum {
         }
         key = k.toString();
       }
-      String hex = sha.hex();
+      String hex = hasher.hex();
       return Collections.singletonList(
               RowFactory.create(
                   bucket,

@@ -139,8 +139,13 @@ class CanonicalRowTest {
       assertThat(List.of(hasher.hex(), hasher.a(), hasher.b(), hasher.bucket()))
           .as("hash of %s", text.length() > 40 ? text.length() + " chars" : text)
           .isEqualTo(List.of(once.hex(), once.a(), once.b(), once.bucket()));
-      assertThat(hasher.hex())
-          .isEqualTo(java.util.HexFormat.of().formatHex(CanonicalRow.sha256(text)));
+      assertThat(List.of(hasher.a(), hasher.b()))
+          .as("a and b of %s", text.length() > 40 ? text.length() + " chars" : text)
+          .isEqualTo(
+              List.of(
+                  CanonicalRow.hash64(text, CanonicalRow.SEED_A),
+                  CanonicalRow.hash64(text, CanonicalRow.SEED_B)));
+      assertThat(hasher.hex()).isEqualTo(String.format("%016x%016x", hasher.a(), hasher.b()));
     }
   }
 
@@ -231,6 +236,20 @@ class CanonicalRowTest {
         .isEqualTo(new PostgresInterval(0, 0, -500000));
     assertThat(PostgresInterval.parse("100:00:00"))
         .isEqualTo(new PostgresInterval(0, 0, 360000000000L));
+    // Seconds are parsed by hand: every fraction length, whitespace runs, and the forms left to
+    // BigDecimal (seven fractional digits, exact or not).
+    assertThat(PostgresInterval.parse("  -1 days \t 00:00:00.000001 "))
+        .isEqualTo(new PostgresInterval(0, -1, 1));
+    assertThat(PostgresInterval.parse("12:34:56.12345"))
+        .isEqualTo(new PostgresInterval(0, 0, 45296123450L));
+    assertThat(PostgresInterval.parse("00:00:07.1234560"))
+        .isEqualTo(new PostgresInterval(0, 0, 7123456));
+    assertThat(PostgresInterval.parse("2562047788:00:54.775807"))
+        .isEqualTo(new PostgresInterval(0, 0, Long.MAX_VALUE));
+    assertThatThrownBy(() -> PostgresInterval.parse("00:00:00.1234567"))
+        .hasMessageContaining("IntervalStyle = postgres");
+    assertThatThrownBy(() -> PostgresInterval.parse("00:00:0x"))
+        .hasMessageContaining("IntervalStyle = postgres");
     assertThatThrownBy(() -> PostgresInterval.parse("P1Y2M"))
         .as("ISO 8601 style")
         .hasMessageContaining("IntervalStyle = postgres");
