@@ -1,6 +1,7 @@
 package dev.tenantfold.job;
 
 import dev.tenantfold.catchup.CatchUpState;
+import dev.tenantfold.catchup.CursorTables;
 import dev.tenantfold.catchup.ExportCatchUp;
 import dev.tenantfold.catchup.SourcePrerequisites;
 import dev.tenantfold.config.ConfigError;
@@ -86,6 +87,7 @@ final class Planning {
           }
         }
         SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
+        CursorTables.require(tenant, catalog.tables(), config.rules());
         if (tenant.catchUp().logical()
             && sources.apply(tenant) instanceof ExportTenantSource export) {
           // The export must be the one taken after the tenant's slot (docs/catch-up.md).

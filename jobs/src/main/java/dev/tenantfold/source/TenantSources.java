@@ -57,6 +57,7 @@ public final class TenantSources {
             config.target().endpoint(),
             ledgerTable,
             spark == null ? null : JavaSparkContext.fromSparkContext(spark.sparkContext()))
-        .landingIn(config.target());
+        .landingIn(config.target())
+        .cursorRules(config.rules());
   }
 }
