@@ -226,7 +226,7 @@ final class CursorCatchUp {
             tenant.id(),
             CatchUpResult.CURSOR_FROM,
             "watermarks " + watermarks(ordered) + "; keys compared: " + compared,
-            1,
+            changes > 0 ? 1 : 0,
             counts,
             System.nanoTime() / 1_000_000 - start / 1_000_000,
             Optional.empty());
