@@ -330,4 +330,43 @@ class CursorCatchUpTest {
         .contains("each catch-up and the cutover read every key of the table on both sides")
         .contains("tenant acme table nocursor: cursor updated_at (timestamp without time zone)");
   }
+
+  @Test
+  void aTableUnderACastRuleIsCaughtUpAsAFreshRunWouldPublishIt() throws Exception {
+    String url = TestPostgres.createDatabase("cursor_rules");
+    TestPostgres.execute(
+        url,
+        """
+        CREATE TABLE prices (id int PRIMARY KEY, amount text, updated_at timestamptz NOT NULL);
+        INSERT INTO prices SELECT g, (g * 1.5)::text, timestamptz '2020-01-01' + g * interval '1 s'
+          FROM generate_series(1, 10) g;
+        """);
+    String warehouse = Fixtures.emptyWarehouse();
+    TenantfoldConfig config =
+        config(
+            warehouse,
+            url,
+            "mode = cursor, cursor-column = updated_at",
+            "prices { max-rejected-rows = 5, columns { amount { cast = numeric } } }");
+    RunResult result = new MigrationJob(config, spark).execute();
+    assertThat(result.exitCode()).as("run: %s", result.tenants()).isZero();
+    TestPostgres.execute(
+        url,
+        """
+        UPDATE prices SET amount = 'not a number', updated_at = clock_timestamp() WHERE id = 2;
+        UPDATE prices SET amount = '99.5', updated_at = clock_timestamp() WHERE id = 3;
+        INSERT INTO prices VALUES (11, '7.25', clock_timestamp());
+        DELETE FROM prices WHERE id = 4;
+        """);
+    assertThat(catchUp(new CatchUpJob(config))).startsWith("0|");
+    assertThat(
+            RowSets.rows(
+                warehouse,
+                "SELECT id || '=' || amount FROM public.prices WHERE tenant_id = 'acme' ORDER BY"
+                    + " id"))
+        .as("the cast rule applied: a value that no longer casts leaves the partition")
+        .containsExactlyInAnyOrder(
+            "1=1.5", "3=99.5", "5=7.5", "6=9.0", "7=10.5", "8=12.0", "9=13.5", "10=15.0",
+            "11=7.25");
+  }
 }
