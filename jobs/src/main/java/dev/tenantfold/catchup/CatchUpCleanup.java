@@ -48,7 +48,8 @@ public final class CatchUpCleanup {
       Optional<JdbcEndpoint> source =
           configured.map(TenantConfig::jdbc).or(() -> sameServer(recorded));
       lines.addAll(grantsBack(state, targetConn, recorded, configured, source));
-      if (recorded.slotDropped()) {
+      if (recorded.slotDropped() || CatchUpState.isCursor(recorded)) {
+        // A cursor tenant (catch-up.mode = cursor) made nothing on its source to clean up.
         continue;
       }
       String reason;

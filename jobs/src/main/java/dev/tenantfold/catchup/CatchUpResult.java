@@ -23,6 +23,14 @@ public record CatchUpResult(
     return new CatchUpResult(tenantId, "", "", 0, Map.of(), millis, Optional.of(message));
   }
 
+  /** {@code fromLsn} of a cursor tenant's catch-up (it has watermarks, not positions). */
+  static final String CURSOR_FROM = "cursor";
+
+  /** Whether this is a cursor tenant's catch-up ({@code catch-up.mode = cursor}). */
+  public boolean cursor() {
+    return CURSOR_FROM.equals(fromLsn);
+  }
+
   /** Marks a pass that left the tenant to another command (a follower yields, not fails). */
   static final String YIELDED = "(yielded) ";
 
@@ -74,6 +82,15 @@ public record CatchUpResult(
     }
     if (error.isPresent()) {
       return "tenant " + tenantId + ": FAILED: " + error.get();
+    }
+    if (cursor()) {
+      return String.format(
+          "tenant %s: caught up by cursor: %s in %.1f s (%.0f changes/s); %s",
+          tenantId,
+          totalChanges() == 0 ? "no changes" : ChangeApplier.describe(changes),
+          millis / 1000.0,
+          changesPerSecond(),
+          toLsn);
     }
     return String.format(
         "tenant %s: caught up from %s to %s: %d transactions, %s in %.1f s (%.0f changes/s)",

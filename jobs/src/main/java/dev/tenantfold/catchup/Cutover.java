@@ -223,7 +223,9 @@ public final class Cutover {
       // export) holds some of the replayed changes already, at a point commit times only
       // approximate: its counts cannot be carried exactly.
       boolean carriedExactly = state.baseAheadOfSlot(targetConn, tenant.id()).isEmpty();
-      if (!carriedExactly) {
+      boolean cursor = CatchUpState.isCursor(recorded);
+      if (!carriedExactly || cursor) {
+        // Cursor mode tells no insert from an update; its key comparison matched every key instead.
         carried.clear();
       }
       carried.forEach(
@@ -243,14 +245,16 @@ public final class Cutover {
       }
       List<String> counts =
           List.of(
-              carriedExactly
-                  ? "rows carried from the base copy: "
-                      + carried.entrySet().stream()
-                          .map(e -> e.getKey() + " " + e.getValue())
-                          .collect(Collectors.joining(", "))
-                  : "rows not carried: the base copy was read at a later point than the slot's"
-                      + " start (a restored copy or a snapshot export); tenantfold validate"
-                      + " compares every table's rows and counts");
+              cursor
+                  ? state.cursorCosts(targetConn, tenant.id())
+                  : carriedExactly
+                      ? "rows carried from the base copy: "
+                          + carried.entrySet().stream()
+                              .map(e -> e.getKey() + " " + e.getValue())
+                              .collect(Collectors.joining(", "))
+                      : "rows not carried: the base copy was read at a later point than the slot's"
+                          + " start (a restored copy or a snapshot export); tenantfold validate"
+                          + " compares every table's rows and counts");
       if (!differences.isEmpty()) {
         return new CutoverResult(
             tenant.id(),
@@ -269,7 +273,9 @@ public final class Cutover {
           moveSequences(source, targetConn, state.tables(targetConn, tenant.id()));
       // The application's writes from now on fire the consolidated tables' triggers again.
       TriggerGuard.enableForTenant(targetConn, reportSchema, schemas, tenant.id());
-      dropSlotAndPublication(source, recorded);
+      if (!cursor) {
+        dropSlotAndPublication(source, recorded);
+      }
       targetConn.setAutoCommit(false);
       state.markCutOver(targetConn, tenant.id());
       targetConn.commit();
@@ -411,7 +417,7 @@ public final class Cutover {
     return out;
   }
 
-  private static String sourceRelation(Connection source, PlannedTable table) throws SQLException {
+  static String sourceRelation(Connection source, PlannedTable table) throws SQLException {
     String relation = Sql.qualified(table.sourceSchema(), table.sourceName());
     try (PreparedStatement ps =
         source.prepareStatement("SELECT relkind::text FROM pg_class WHERE oid = ?::regclass")) {

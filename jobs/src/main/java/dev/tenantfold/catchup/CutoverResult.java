@@ -61,15 +61,20 @@ public record CutoverResult(
           text.append(
               String.format(
                   "tenant %s: CUT OVER: the %d keys changed since the base copy match the"
-                      + " source; %d sequences moved past the source's; slot and publication"
-                      + " dropped",
-                  tenantId, keysChecked, sequences.size()));
+                      + " source; %d sequences moved past the source's; %s",
+                  tenantId,
+                  keysChecked,
+                  sequences.size(),
+                  drain.isPresent() && drain.get().cursor()
+                      ? "no slot to drop (cursor mode)"
+                      : "slot and publication dropped"));
       case MISMATCH -> {
         text.append(
             String.format(
-                "tenant %s: MISMATCH: the target differs from the source (slot kept; stop the"
+                "tenant %s: MISMATCH: the target differs from the source (%s; stop the"
                     + " application's writes, then run cutover again):",
-                tenantId));
+                tenantId,
+                drain.isPresent() && drain.get().cursor() ? "nothing recorded" : "slot kept"));
         differences.forEach(d -> text.append("\n  ").append(d));
       }
       case FAILED -> text.append("tenant " + tenantId + ": FAILED: " + error.orElse(""));

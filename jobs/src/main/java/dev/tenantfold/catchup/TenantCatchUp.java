@@ -193,6 +193,23 @@ public final class TenantCatchUp {
             table.sourceSchema() + "." + table.sourceName(),
             RuledTables.partition(targetConn, schemas, table, tenantColumn, tenant.id(), rules));
       }
+      if (tenant.catchUp().cursor()) {
+        // No slot: changes are found by the cursor column and key comparison (CursorCatchUp),
+        // applied through the same ChangeApplier.
+        Map<String, RuledTable> ruled =
+            RuledTables.prepare(
+                tenant,
+                recorded.runId(),
+                partitions,
+                rules,
+                schemas,
+                reportSchema,
+                tenantColumn,
+                targetConn,
+                source);
+        return new CursorCatchUp(tenant, schemas, tenantColumn, rules)
+            .apply(targetConn, state, recorded, partitions, ruled, stop, start);
+      }
       requireSlot(source, targetConn, state, recorded);
       Map<String, RuledTable> ruled =
           RuledTables.prepare(
@@ -282,10 +299,37 @@ public final class TenantCatchUp {
             .orElseThrow(
                 () ->
                     new SQLException(
-                        "Cannot catch up tenant "
-                            + tenant.id()
-                            + ": no base copy was tied to a replication slot; set its catch-up.mode"
-                            + " = logical and run it (tenantfold run) first"));
+                        tenant.catchUp().cursor()
+                            ? "Cannot catch up tenant "
+                                + tenant.id()
+                                + ": no base copy recorded its cursor watermarks; run it"
+                                + " (tenantfold run) with catch-up.mode = cursor first"
+                            : "Cannot catch up tenant "
+                                + tenant.id()
+                                + ": no base copy was tied to a replication slot; set its"
+                                + " catch-up.mode = logical and run it (tenantfold run) first"));
+    if (recorded.cutOver()) {
+      throw new CutOverAlready(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": it was cut over"
+              + (CatchUpState.isCursor(recorded) ? "" : "; its slot and publication are gone"));
+    }
+    if (tenant.catchUp().cursor() != CatchUpState.isCursor(recorded)) {
+      String was = CatchUpState.isCursor(recorded) ? "cursor" : "logical";
+      throw new SQLException(
+          "Cannot catch up tenant "
+              + tenant.id()
+              + ": its base copy (run "
+              + recorded.runId()
+              + ") was taken with catch-up.mode = "
+              + was
+              + ", but the tenant is configured with mode = "
+              + (tenant.catchUp().cursor() ? "cursor" : "logical")
+              + "; run the tenant again (tenantfold run) so its base copy records what this mode"
+              + " needs, or set mode = "
+              + was);
+    }
     if (recorded.slotDropped()) {
       throw new SQLException(
           "Cannot catch up tenant "
@@ -294,12 +338,6 @@ public final class TenantCatchUp {
               + " WAL than catch-up.max-retained-wal); the tenant must be run again (tenantfold"
               + " run, a full reload with catch-up.mode = logical), then caught up");
     }
-    if (recorded.cutOver()) {
-      throw new CutOverAlready(
-          "Cannot catch up tenant "
-              + tenant.id()
-              + ": it was cut over; its slot and publication are gone");
-    }
     Map<String, ReportStore.PublishedTable> published =
         new ReportStore(reportSchema).publishedByTable(targetConn, tenant.id());
     if (published.isEmpty()
@@ -307,7 +345,9 @@ public final class TenantCatchUp {
       throw new SQLException(
           "Cannot catch up tenant "
               + tenant.id()
-              + ": its replication slot was created by run "
+              + (CatchUpState.isCursor(recorded)
+                  ? ": its cursor watermarks were recorded by run "
+                  : ": its replication slot was created by run ")
               + recorded.runId()
               + ", which did not publish the tenant's data in the target now"
               + (published.isEmpty()
@@ -318,7 +358,8 @@ public final class TenantCatchUp {
                           .distinct()
                           .toList()
                       + ")")
-              + "; run the tenant again with catch-up.mode = logical");
+              + "; run the tenant again with catch-up.mode = "
+              + (CatchUpState.isCursor(recorded) ? "cursor" : "logical"));
     }
     return recorded;
   }
@@ -416,6 +457,13 @@ public final class TenantCatchUp {
 
   /** The tenant's lag now, in bytes and in time ({@link Lag}). */
   public Lag lagNow() throws SQLException {
+    if (tenant.catchUp().cursor()) {
+      throw new SQLException(
+          "tenant "
+              + tenant.id()
+              + " has catch-up.mode = cursor, whose lag is not measured (it has no replication"
+              + " slot); use catch-up without --until-lag");
+    }
     try (Connection targetConn = target.connect("tenantfold-catchup-lag-" + tenant.id());
         Connection source = tenant.jdbc().connect("tenantfold-catchup-lag-" + tenant.id())) {
       CatchUpState.Tenant recorded =

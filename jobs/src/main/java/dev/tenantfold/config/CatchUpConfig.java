@@ -25,6 +25,11 @@ import java.util.regex.Pattern;
  * @param freezeRoles {@code catch-up.freeze-roles}: the application's roles on the source that
  *     {@code cutover --freeze} locks out (their {@code CONNECT} revoked and sessions ended) for the
  *     cutover
+ * @param cursorColumn {@code catch-up.cursor-column}: with {@code mode = cursor}, the tenant's
+ *     default column whose value grows with every insert and update ({@code rules.<table>
+ *     .cursor-column} overrides it per table)
+ * @param cursorOverlap {@code catch-up.cursor-overlap}: with {@code mode = cursor}, how far below
+ *     the watermark each catch-up reads again ({@link CursorOverlap})
  */
 public record CatchUpConfig(
     Mode mode,
@@ -32,16 +37,55 @@ public record CatchUpConfig(
     String publication,
     Duration slotTimeout,
     long maxRetainedWal,
-    java.util.List<String> freezeRoles) {
+    java.util.List<String> freezeRoles,
+    java.util.Optional<String> cursorColumn,
+    CursorOverlap cursorOverlap) {
   public CatchUpConfig {
     freezeRoles = java.util.List.copyOf(freezeRoles);
+  }
+
+  /**
+   * How far below its watermark a cursor catch-up reads again, so rows committed out of cursor
+   * order (a transaction that took its cursor value before another committed) or stamped by a
+   * lagging clock are still read: a duration for time cursors ({@code 5m}, the default), a number
+   * of cursor values for numeric ones ({@code 0} unless set). {@code text}: as configured, empty
+   * for the default.
+   */
+  public record CursorOverlap(
+      java.util.Optional<Duration> time,
+      java.util.Optional<java.math.BigDecimal> amount,
+      String text) {
+    /** What a time cursor re-reads when nothing is set. */
+    public static final Duration DEFAULT_TIME = Duration.ofMinutes(5);
+
+    static CursorOverlap unset() {
+      return new CursorOverlap(java.util.Optional.empty(), java.util.Optional.empty(), "");
+    }
+
+    /** For a time cursor: the configured duration, else {@link #DEFAULT_TIME}. */
+    public Duration forTime() {
+      return time.orElse(DEFAULT_TIME);
+    }
+
+    /** For a numeric cursor: the configured number, else 0. */
+    public java.math.BigDecimal forNumber() {
+      return amount.orElse(java.math.BigDecimal.ZERO);
+    }
   }
 
   /** Names PostgreSQL takes for slots without quoting (and the only ones it takes for slots). */
   private static final Pattern NAME = Pattern.compile("[a-z0-9_]{1,63}");
 
   static final Set<String> KEYS =
-      Set.of("mode", "slot", "publication", "slot-timeout", "max-retained-wal", "freeze-roles");
+      Set.of(
+          "mode",
+          "slot",
+          "publication",
+          "slot-timeout",
+          "max-retained-wal",
+          "freeze-roles",
+          "cursor-column",
+          "cursor-overlap");
   static final Duration DEFAULT_SLOT_TIMEOUT = Duration.ofMinutes(5);
 
   /** 10 GB, as HOCON reads {@code 10GB} (powers of ten; {@code 10GiB} or {@code 10G} is 2^30). */
@@ -50,7 +94,8 @@ public record CatchUpConfig(
   /** How changes after the base copy are captured. */
   public enum Mode {
     NONE,
-    LOGICAL
+    LOGICAL,
+    CURSOR
   }
 
   /** No catch-up: the base copy is the tenant's last state in the target. */
@@ -61,11 +106,23 @@ public record CatchUpConfig(
         defaultName(tenantId),
         DEFAULT_SLOT_TIMEOUT,
         DEFAULT_MAX_RETAINED_WAL,
-        java.util.List.of());
+        java.util.List.of(),
+        java.util.Optional.empty(),
+        CursorOverlap.unset());
   }
 
   public boolean logical() {
     return mode == Mode.LOGICAL;
+  }
+
+  /** {@code mode = cursor}: changes found by a cursor column and key comparison. */
+  public boolean cursor() {
+    return mode == Mode.CURSOR;
+  }
+
+  /** Whether the tenant is caught up at all (any mode but {@code none}). */
+  public boolean on() {
+    return mode != Mode.NONE;
   }
 
   /**
@@ -94,14 +151,15 @@ public record CatchUpConfig(
         switch (modeText) {
           case "none" -> Mode.NONE;
           case "logical" -> Mode.LOGICAL;
+          case "cursor" -> Mode.CURSOR;
           default ->
               throw new ConfigError(
                   "Config key "
                       + c.key("mode")
                       + " = '"
                       + modeText
-                      + "' is not a catch-up mode: use logical (PostgreSQL logical decoding) or"
-                      + " none (tenant "
+                      + "' is not a catch-up mode: use logical (PostgreSQL logical decoding),"
+                      + " cursor (a cursor column and key comparison) or none (tenant "
                       + tenantId
                       + ")");
         };
@@ -158,7 +216,48 @@ public record CatchUpConfig(
               + tenantId
               + ")");
     }
-    return new CatchUpConfig(mode, slot, publication, timeout, maxRetainedWal, freezeRoles);
+    java.util.Optional<String> cursorColumn =
+        java.util.Optional.ofNullable(c.optionalString("cursor-column", null));
+    if (cursorColumn.isPresent() && cursorColumn.get().isBlank()) {
+      throw new ConfigError(
+          "Config key "
+              + c.key("cursor-column")
+              + " is empty: name a column (tenant "
+              + tenantId
+              + ")");
+    }
+    CursorOverlap overlap = CursorOverlap.unset();
+    if (c.has("cursor-overlap")) {
+      String text = c.string("cursor-overlap").trim();
+      if (text.matches("\\d+(\\.\\d+)?")) {
+        overlap =
+            new CursorOverlap(
+                java.util.Optional.empty(),
+                java.util.Optional.of(new java.math.BigDecimal(text)),
+                text);
+      } else {
+        Duration d = c.duration("cursor-overlap");
+        if (d.isNegative()) {
+          throw new ConfigError(
+              "Config key "
+                  + c.key("cursor-overlap")
+                  + " must not be negative, e.g. 5m (tenant "
+                  + tenantId
+                  + ")");
+        }
+        overlap = new CursorOverlap(java.util.Optional.of(d), java.util.Optional.empty(), text);
+      }
+    }
+    if (mode != Mode.CURSOR && (cursorColumn.isPresent() || c.has("cursor-overlap"))) {
+      throw new ConfigError(
+          "Config key "
+              + c.key(cursorColumn.isPresent() ? "cursor-column" : "cursor-overlap")
+              + " is for catch-up.mode = cursor (tenant "
+              + tenantId
+              + "); set mode = cursor or remove it");
+    }
+    return new CatchUpConfig(
+        mode, slot, publication, timeout, maxRetainedWal, freezeRoles, cursorColumn, overlap);
   }
 
   private static String name(ConfigReader c, String key, String tenantId) {

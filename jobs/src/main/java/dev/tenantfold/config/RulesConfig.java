@@ -114,7 +114,8 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
       Optional<Dedup> dedup,
       boolean exclude,
       Optional<Shared> shared,
-      boolean quarantineDuplicates) {
+      boolean quarantineDuplicates,
+      Optional<String> cursorColumn) {
     public TableRule {
       columns = Map.copyOf(columns);
     }
@@ -128,7 +129,8 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
           Optional.empty(),
           false,
           Optional.empty(),
-          false);
+          false,
+          Optional.empty());
     }
 
     public Optional<ColumnRule> column(String name) {
@@ -151,7 +153,8 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
               "dedup",
               "exclude",
               "shared",
-              "quarantine-duplicates"));
+              "quarantine-duplicates",
+              "cursor-column"));
       Map<String, ColumnRule> columns = new LinkedHashMap<>();
       ConfigReader cols = c.block("columns");
       for (String column : cols.keys()) {
@@ -198,7 +201,9 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
           dedup,
           exclude,
           shared,
-          quarantine);
+          quarantine,
+          // Read by tenants with catch-up.mode = cursor only (docs/catch-up.md, "cursor").
+          Optional.ofNullable(c.optionalString("cursor-column", null)));
     }
   }
 

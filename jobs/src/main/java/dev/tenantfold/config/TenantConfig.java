@@ -157,6 +157,20 @@ public record TenantConfig(
               + " is that connection; set export.catalog { url = ..., user = ..., password = ..."
               + " } (a role with the replication right), or set mode = none");
     }
+    if (catchUp.cursor() && c.has("export")) {
+      // The watermark must be read from the very rows the base copy loads; an export's rows are
+      // Parquet files read by Spark, and production has moved on since the snapshot.
+      throw new ConfigError(
+          "Cannot catch up tenant "
+              + id
+              + " ("
+              + c.key("catch-up.mode")
+              + " = cursor): its base copy is read from an export's files, and the starting"
+              + " watermark must be read in the same data as the base copy (production's rows"
+              + " have changed since the snapshot, so a watermark read there could skip changes);"
+              + " read the tenant through jdbc (live, or a restore block), or use mode = logical"
+              + " with export.catalog, or mode = none");
+    }
     if (c.has("export")) {
       ExportConfig export = ExportConfig.from(c.block("export"), id, aws);
       return new TenantConfig(

@@ -19,8 +19,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The {@code catch-up} and {@code cutover} commands (docs/catch-up.md): each tenant with {@code
- * catch-up.mode = logical} is caught up on its own ({@link TenantCatchUp}); a cutover drains,
- * checks and switches one tenant ({@link Cutover}).
+ * catch-up.mode = logical} or {@code cursor} is caught up on its own ({@link TenantCatchUp}); a
+ * cutover drains, checks and switches one tenant ({@link Cutover}).
  */
 public final class CatchUpJob {
   private final TenantfoldConfig config;
@@ -183,7 +183,8 @@ public final class CatchUpJob {
    * {@code ; lag unknown (...)} when it cannot be read (another reader streams the slot).
    */
   private String lagText(TenantCatchUp catchUp, CatchUpResult result) {
-    if (!result.caughtUp()) {
+    if (!result.caughtUp() || result.cursor()) {
+      // A cursor tenant has no slot to measure a lag from.
       return "";
     }
     try {
@@ -235,11 +236,11 @@ public final class CatchUpJob {
   private List<TenantConfig> selected(List<String> tenantIds) {
     List<TenantConfig> out = new ArrayList<>();
     if (tenantIds.isEmpty()) {
-      config.tenants().stream().filter(t -> t.catchUp().logical()).forEach(out::add);
+      config.tenants().stream().filter(t -> t.catchUp().on()).forEach(out::add);
       if (out.isEmpty()) {
         throw new ConfigError(
-            "No tenant has catch-up.mode = logical: set it in a tenant's catch-up block, run the"
-                + " tenant, then catch up");
+            "No tenant has catch-up.mode = logical or cursor: set it in a tenant's catch-up block,"
+                + " run the tenant, then catch up");
       }
       return out;
     }
@@ -255,12 +256,12 @@ public final class CatchUpJob {
                               + id
                               + "' (--tenant): known tenants are "
                               + config.tenants().stream().map(TenantConfig::id).toList()));
-      if (!tenant.catchUp().logical()) {
+      if (!tenant.catchUp().on()) {
         throw new ConfigError(
             "Tenant "
                 + id
-                + " has catch-up.mode = none: set tenants[].catch-up.mode = logical and run it"
-                + " before catching up or cutting over");
+                + " has catch-up.mode = none: set tenants[].catch-up.mode = logical (or cursor)"
+                + " and run it before catching up or cutting over");
       }
       out.add(tenant);
     }

@@ -1,5 +1,6 @@
 package dev.tenantfold.job;
 
+import dev.tenantfold.catchup.CursorTables;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema;
@@ -95,6 +96,7 @@ public final class PlanJob {
     }
     List<String> ids = config.tenants().stream().map(TenantConfig::id).toList();
     PlanWriter.print(plan, ids, unreadable, out);
+    printCursorLimits(sources, unreadable, out);
     Optional<String> written = Optional.empty();
     if (outPath.isPresent()) {
       written =
@@ -102,6 +104,27 @@ public final class PlanJob {
       out.println("Plan written to " + written.get().replaceFirst("^file:", ""));
     }
     return new Outcome(plan, unreadable, written);
+  }
+
+  /**
+   * For each readable tenant with {@code catch-up.mode = cursor}, per table what the mode misses
+   * and what its key comparison costs (docs/catch-up.md, "cursor").
+   */
+  private void printCursorLimits(
+      TenantSources sources, Map<String, String> unreadable, PrintStream out) {
+    for (TenantConfig tenant : config.tenants()) {
+      if (!tenant.catchUp().cursor() || unreadable.containsKey(tenant.id())) {
+        continue;
+      }
+      try {
+        var tables = sources.of(tenant, "plan", spark).readCatalog(config.tables()).tables();
+        CursorTables.planLines(
+                tenant.id(), tenant.catchUp(), CursorTables.resolve(tenant, tables, config.rules()))
+            .forEach(out::println);
+      } catch (SQLException e) {
+        out.println("tenant " + tenant.id() + ": cannot describe its cursor catch-up: " + e);
+      }
+    }
   }
 
   private Configuration hadoopConf() {

@@ -1,6 +1,7 @@
 package dev.tenantfold.job;
 
 import dev.tenantfold.catchup.CatchUpState;
+import dev.tenantfold.catchup.CursorTables;
 import dev.tenantfold.catchup.SourcePrerequisites;
 import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TablesConfig;
@@ -86,6 +87,7 @@ final class Planning {
           }
         }
         SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
+        CursorTables.require(tenant, catalog.tables(), config.rules());
         source.requireCatchUpStart(target, config.target().reportSchema());
         catalogs.put(tenant.id(), catalog);
       } catch (SQLException | RuntimeException e) {

@@ -104,6 +104,15 @@ public final class JdbcTenantSource implements TenantSource {
     this.landing = landing;
   }
 
+  /** The rules naming per-table cursor columns ({@code catch-up.mode = cursor}). */
+  private dev.tenantfold.config.RulesConfig cursorRules = dev.tenantfold.config.RulesConfig.none();
+
+  /** {@code rules}: where {@code rules.<table>.cursor-column} is read for cursor catch-up. */
+  public JdbcTenantSource cursorRules(dev.tenantfold.config.RulesConfig rules) {
+    this.cursorRules = rules;
+    return this;
+  }
+
   /**
    * This source only reads the tenant ({@code validate}): {@link #open} takes a plain exported
    * snapshot even for a tenant with catch-up, and never creates, replaces or records a slot (that
@@ -171,6 +180,12 @@ public final class JdbcTenantSource implements TenantSource {
       openedAt = Instant.now();
       catalog = CatalogReader.read(snapshot.connection(), tenant.id(), tenant.schemas(), tables);
       snapshot.lockTables(tenant.id(), catalog.tables());
+      if (tenant.catchUp().cursor() && startsCatchUp) {
+        // Cursor catch-up starts at each table's largest cursor value in this very snapshot (a
+        // restored copy's too: it is production as of its restore point).
+        dev.tenantfold.catchup.CursorTables.recordStart(
+            tenant, runId, target, ledgerTable, snapshot.connection(), catalog, cursorRules);
+      }
       return catalog;
     }
     // Catch-up: the rows are the replication slot's snapshot, so the slot streams exactly the

@@ -54,14 +54,15 @@ public final class TenantSources {
           landing(tenant, runId, spark));
     }
     return new JdbcTenantSource(
-        tenant,
-        runId,
-        config.options(),
-        config.validate().buckets(),
-        config.target().endpoint(),
-        ledgerTable,
-        spark == null ? null : JavaSparkContext.fromSparkContext(spark.sparkContext()),
-        landing(tenant, runId, null));
+            tenant,
+            runId,
+            config.options(),
+            config.validate().buckets(),
+            config.target().endpoint(),
+            ledgerTable,
+            spark == null ? null : JavaSparkContext.fromSparkContext(spark.sparkContext()),
+            landing(tenant, runId, null))
+        .cursorRules(config.rules());
   }
 
   /**

@@ -62,9 +62,10 @@ class CatchUpConfigTest {
     assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = logical, slots = x }"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("catch-up.slots");
-    assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = cursor }"))
+    assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = rows }"))
         .isInstanceOf(ConfigError.class)
-        .hasMessageContaining("catch-up.mode = 'cursor' is not a catch-up mode");
+        .hasMessageContaining("catch-up.mode = 'rows' is not a catch-up mode")
+        .hasMessageContaining("cursor (a cursor column and key comparison)");
     assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = logical, slot = \"Bad-Name\" }"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("catch-up.slot = 'Bad-Name' is not a valid name")
@@ -130,5 +131,49 @@ class CatchUpConfigTest {
                 .logical())
         .as("with export.catalog, the connection its changes stream from")
         .isTrue();
+  }
+
+  @Test
+  void cursorModeWithItsColumnAndOverlapAsADurationOrANumber() {
+    CatchUpConfig c =
+        tenant("acme", ", catch-up { mode = cursor, cursor-column = updated_at }").catchUp();
+    assertThat(c.cursor()).isTrue();
+    assertThat(c.logical()).isFalse();
+    assertThat(c.cursorColumn()).contains("updated_at");
+    assertThat(c.cursorOverlap().forTime()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(c.cursorOverlap().forNumber()).isEqualByComparingTo("0");
+    CatchUpConfig timed =
+        tenant("acme", ", catch-up { mode = cursor, cursor-overlap = 90s }").catchUp();
+    assertThat(timed.cursorOverlap().forTime()).isEqualTo(Duration.ofSeconds(90));
+    CatchUpConfig counted =
+        tenant("acme", ", catch-up { mode = cursor, cursor-overlap = 1000 }").catchUp();
+    assertThat(counted.cursorOverlap().forNumber()).isEqualByComparingTo("1000");
+    assertThat(counted.cursorOverlap().time()).isEmpty();
+    assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = logical, cursor-column = x }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("catch-up.cursor-column is for catch-up.mode = cursor");
+    assertThatThrownBy(() -> tenant("acme", ", catch-up { mode = cursor, cursor-overlap = soon }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("catch-up.cursor-overlap as a duration");
+  }
+
+  @Test
+  void cursorCatchUpOfAnExportIsRefusedWithWhatToDo() {
+    assertThatThrownBy(
+            () ->
+                TenantfoldConfig.fromConfig(
+                    ConfigFactory.parseString(
+                        """
+                        tenantfold {
+                          target { url = "jdbc:postgresql://t/w", user = u, password = p }
+                          tenants = [ { id = acme, export { path = "s3a://b/p", database = acme,
+                            catalog { url = "jdbc:postgresql://prod/acme", user = u } },
+                            catch-up { mode = cursor, cursor-column = updated_at } } ]
+                        }
+                        """)))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("Cannot catch up tenant acme (tenantfold.tenants[0].catch-up.mode")
+        .hasMessageContaining("the starting watermark must be read in the same data as the base")
+        .hasMessageContaining("read the tenant through jdbc");
   }
 }
