@@ -34,11 +34,25 @@ record BenchOptions(
     String user,
     String password,
     List<String> tenantfoldOverrides,
-    String outFile) {
+    String outFile,
+    ServerKind serverKind,
+    int tables,
+    String sparkMaster) {
   /** Where the benchmark tenants are read from. */
   enum Source {
     JDBC,
     EXPORT
+  }
+
+  /**
+   * The server {@code bench/run} starts when no {@code --server} is given: io.zonky's embedded one
+   * as tests run it ({@code fsync=off}), the same with PostgreSQL's default durability, or a new
+   * on-disk cluster of the machine's own PostgreSQL with default settings.
+   */
+  enum ServerKind {
+    EMBEDDED,
+    EMBEDDED_FSYNC,
+    SYSTEM
   }
 
   static final long DEFAULT_ROWS = 500_000;
@@ -62,7 +76,14 @@ record BenchOptions(
                            The benchmark drops and recreates databases named tenantfold_bench_* there.
         --user NAME        user for --server (default postgres; also BENCH_PG_USER)
         --set key=value    a tenantfold.* setting for the tenantfold run, e.g. --set extract.rows-per-partition=250000
-        --out FILE         also write the markdown results to FILE\
+        --out FILE         also write the markdown results to FILE
+        --server-kind K    without --server: embedded (io.zonky, fsync off; the default), embedded-fsync (the same with
+                           fsync, synchronous_commit and full_page_writes on) or system (initdb + pg_ctl of the machine's
+                           PostgreSQL: a new on-disk cluster with default settings in a temporary folder; BENCH_PG_BIN)
+        --tables T         many-tables mode: T small tables per tenant (keys, unique index, CHECK, a foreign-key chain,
+                           a view), --rows rows in each; reports tenantfold's cost per tenant table
+        --spark-master URL run Spark (the tenantfold run) on this master instead of local[2], e.g. spark://host:7077;
+                           executors get the job's -spark.jar\
       """;
 
   BenchOptions {
@@ -83,6 +104,18 @@ record BenchOptions(
       throw new ConfigError(
           "--profile and --constraints do not combine: --profile times the plain orders table's"
               + " paths");
+    }
+    if (tables < 0 || tables > 2000) {
+      throw new ConfigError("--tables must be between 1 and 2000 (got " + tables + ")");
+    }
+    if (tables > 0 && (constraints || source != Source.JDBC)) {
+      throw new ConfigError(
+          "--tables does not combine with --constraints or --source export: it times the"
+              + " per-table cost of JDBC tenants");
+    }
+    if (serverUrl != null && serverKind != ServerKind.EMBEDDED) {
+      throw new ConfigError(
+          "--server-kind starts a server; it does not combine with --server or BENCH_PG_URL");
     }
     if (serverUrl != null && !serverUrl.startsWith("jdbc:postgresql://")) {
       throw new ConfigError(
@@ -111,6 +144,9 @@ record BenchOptions(
     String user = System.getenv().getOrDefault("BENCH_PG_USER", "postgres");
     List<String> overrides = new ArrayList<>();
     String out = null;
+    ServerKind serverKind = ServerKind.EMBEDDED;
+    int tables = 0;
+    String sparkMaster = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--source" -> source = source(value(args, ++i, "--source"));
@@ -124,6 +160,9 @@ record BenchOptions(
         case "--user" -> user = value(args, ++i, "--user");
         case "--set" -> overrides.add(value(args, ++i, "--set"));
         case "--out" -> out = value(args, ++i, "--out");
+        case "--server-kind" -> serverKind = serverKind(value(args, ++i, "--server-kind"));
+        case "--tables" -> tables = (int) number(value(args, ++i, "--tables"), "--tables");
+        case "--spark-master" -> sparkMaster = value(args, ++i, "--spark-master");
         default -> throw new ConfigError("Unknown option '" + args[i] + "'");
       }
     }
@@ -139,7 +178,15 @@ record BenchOptions(
         user,
         emptyToNull(System.getenv("BENCH_PG_PASSWORD")),
         overrides,
-        out);
+        out,
+        serverKind,
+        tables,
+        sparkMaster);
+  }
+
+  /** The Spark master of the tenantfold run: {@code --spark-master}, else local[2]. */
+  String master() {
+    return sparkMaster == null ? "local[2]" : sparkMaster;
   }
 
   @Override
@@ -162,7 +209,14 @@ record BenchOptions(
         + (serverUrl == null ? "embedded" : dev.tenantfold.jdbc.Redaction.redactUrl(serverUrl))
         + ", user="
         + user
-        + ", password=****]";
+        + ", password=****"
+        + ", serverKind="
+        + serverKind.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+        + ", tables="
+        + tables
+        + ", sparkMaster="
+        + master()
+        + "]";
   }
 
   private static Source source(String text) {
@@ -170,6 +224,17 @@ record BenchOptions(
       case "jdbc" -> Source.JDBC;
       case "export" -> Source.EXPORT;
       default -> throw new ConfigError("Option --source needs jdbc or export (got '" + text + "')");
+    };
+  }
+
+  private static ServerKind serverKind(String text) {
+    return switch (text) {
+      case "embedded" -> ServerKind.EMBEDDED;
+      case "embedded-fsync" -> ServerKind.EMBEDDED_FSYNC;
+      case "system" -> ServerKind.SYSTEM;
+      default ->
+          throw new ConfigError(
+              "Option --server-kind needs embedded, embedded-fsync or system (got '" + text + "')");
     };
   }
 
