@@ -243,8 +243,14 @@ record BenchReport(
     md.append('\n');
     line(
         md,
-        "**Per tenant table: %.3f s of wall time** (%.1f s for %,d tenant tables).",
+        "**Per tenant table: %.3f s of wall time, %s** (%.1f s for %,d tenant tables).",
         run.seconds() / tenantTables,
+        tenantfoldCpu == null
+            ? "CPU not measured"
+            : String.format(
+                Locale.ROOT,
+                "%.3f CPU-seconds (JVM, executors and PostgreSQL)",
+                tenantfoldCpu.sum(k -> true) / tenantTables),
         run.seconds(),
         tenantTables);
     Set<String> stages = new LinkedHashSet<>();

@@ -225,28 +225,49 @@ final class CpuMeter implements AutoCloseable {
 
   /**
    * {@code [who, command]} of a backend from its title {@code postgres: user database host
-   * COMMAND}; a parallel worker ({@code postgres: parallel worker for PID n}) is its leader's.
+   * COMMAND}; a parallel worker ({@code postgres: parallel worker for PID n}) is its leader's; an
+   * idle backend's command is the one it showed last.
    */
   private String[] classify(int pid, Map<Integer, String> titles) {
     String title = titles.getOrDefault(pid, "");
+    int leaderPid = leaderOf(title);
+    if (leaderPid > 0) {
+      return titles.containsKey(leaderPid)
+          ? classify(leaderPid, titles)
+          : new String[] {Who.OTHER_PG.name(), "parallel worker"};
+    }
+    String[] who = classifyTitle(title, targetDatabase);
+    if (who[1].startsWith("idle")) {
+      who[1] = lastCommand.getOrDefault(pid, who[1]);
+    } else if (!who[0].equals(Who.OTHER_PG.name())) {
+      lastCommand.put(pid, who[1]);
+    }
+    return who;
+  }
+
+  /** The leader's pid of a parallel worker's title, else 0. */
+  static int leaderOf(String title) {
     String leader = "parallel worker for PID ";
     int at = title.indexOf(leader);
-    if (at >= 0) {
-      try {
-        int leaderPid = Integer.parseInt(title.substring(at + leader.length()).trim());
-        String leaderTitle = titles.get(leaderPid);
-        if (leaderTitle != null) {
-          String[] who = classify(leaderPid, titles);
-          return who;
-        }
-      } catch (NumberFormatException e) {
-        // fall through
-      }
-      return new String[] {Who.OTHER_PG.name(), "parallel worker"};
+    if (at < 0) {
+      return 0;
     }
+    try {
+      return Integer.parseInt(title.substring(at + leader.length()).trim());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * {@code [who, command]} from one backend title: the database says target ({@code
+   * targetDatabase}), source (a {@code tenantfold_bench_} database) or other; the words after the
+   * client address are the command ({@code COPY}, {@code SELECT}, {@code idle in transaction},
+   * ...), without a trailing {@code waiting}. Background processes are {@code OTHER_PG}.
+   */
+  static String[] classifyTitle(String title, String targetDatabase) {
     String[] words = title.replace("postgres:", "").trim().split("\\s+");
     if (words.length < 4) {
-      // background processes: checkpointer, walwriter, autovacuum, ...
       return new String[] {Who.OTHER_PG.name(), String.join(" ", words)};
     }
     String database = words[1];
@@ -255,13 +276,8 @@ final class CpuMeter implements AutoCloseable {
             ? Who.TARGET_PG
             : database.startsWith("tenantfold_bench_") ? Who.SOURCE_PG : Who.OTHER_PG;
     String command = String.join(" ", List.of(words).subList(3, words.length));
-    // "COPY waiting", "SELECT" ...: the statement's tag; idle now means the work was the last
-    // one's.
-    command = command.replace(" waiting", "");
-    if (command.startsWith("idle")) {
-      command = lastCommand.getOrDefault(pid, command);
-    } else {
-      lastCommand.put(pid, command);
+    if (command.endsWith(" waiting")) {
+      command = command.substring(0, command.length() - " waiting".length());
     }
     return new String[] {who.name(), command};
   }
