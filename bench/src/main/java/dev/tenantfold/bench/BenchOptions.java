@@ -37,7 +37,8 @@ record BenchOptions(
     String outFile,
     ServerKind serverKind,
     int tables,
-    String sparkMaster) {
+    String sparkMaster,
+    boolean tenantfoldOnly) {
   /** Where the benchmark tenants are read from. */
   enum Source {
     JDBC,
@@ -83,7 +84,8 @@ record BenchOptions(
         --tables T         many-tables mode: T small tables per tenant (keys, unique index, CHECK, a foreign-key chain,
                            a view), --rows rows in each; reports tenantfold's cost per tenant table
         --spark-master URL run Spark (the tenantfold run) on this master instead of local[2], e.g. spark://host:7077;
-                           executors get the job's -spark.jar\
+                           executors get the job's -spark.jar
+        --tenantfold-only  time only the tenantfold run (no raw or Spark JDBC paths): the 10x memory check\
       """;
 
   BenchOptions {
@@ -147,6 +149,7 @@ record BenchOptions(
     ServerKind serverKind = ServerKind.EMBEDDED;
     int tables = 0;
     String sparkMaster = null;
+    boolean tenantfoldOnly = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--source" -> source = source(value(args, ++i, "--source"));
@@ -163,6 +166,7 @@ record BenchOptions(
         case "--server-kind" -> serverKind = serverKind(value(args, ++i, "--server-kind"));
         case "--tables" -> tables = (int) number(value(args, ++i, "--tables"), "--tables");
         case "--spark-master" -> sparkMaster = value(args, ++i, "--spark-master");
+        case "--tenantfold-only" -> tenantfoldOnly = true;
         default -> throw new ConfigError("Unknown option '" + args[i] + "'");
       }
     }
@@ -181,7 +185,8 @@ record BenchOptions(
         out,
         serverKind,
         tables,
-        sparkMaster);
+        sparkMaster,
+        tenantfoldOnly);
   }
 
   /** The Spark master of the tenantfold run: {@code --spark-master}, else local[2]. */

@@ -133,7 +133,8 @@ public final class Benchmark {
     boolean fromExports = options.source() == BenchOptions.Source.EXPORT;
     List<Measurement> measurements = new ArrayList<>();
     boolean manyTables = options.tables() > 0;
-    if (!fromExports && !constraints && !manyTables) {
+    boolean baselines = !manyTables && !options.tenantfoldOnly();
+    if (!fromExports && !constraints && baselines) {
       measurements.add(
           measure(
               "raw COPY pipe, key before load",
@@ -196,11 +197,11 @@ public final class Benchmark {
                 constraints ? ApplicationDataset.TABLES : List.of(OrdersDataset.TABLE));
         setupMillis.put("Write the export (DemoExport)", millisSince(writing));
         exportBytes = exports.bytesOnDisk();
-        if (!constraints) {
+        if (!constraints && baselines) {
           paths.addAll(exportPaths(exports, spark, tenants));
         }
       }
-      if (!fromExports && !options.skipSparkJdbc() && !constraints && !manyTables) {
+      if (!fromExports && !options.skipSparkJdbc() && !constraints && baselines) {
         measurements.add(
             measure(
                 "Spark JDBC read + write (stock)",

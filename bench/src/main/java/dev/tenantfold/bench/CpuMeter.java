@@ -51,7 +51,8 @@ final class CpuMeter implements AutoCloseable {
   }
 
   /** CPU seconds by (who, tracker stage, command), summed over the run. */
-  record Reading(Map<String, Double> seconds, long samples, double wallSeconds) {
+  record Reading(
+      Map<String, Double> seconds, long samples, double wallSeconds, double meterSeconds) {
     double get(Who who, String stage, String command) {
       return seconds.getOrDefault(key(who, stage, command), 0.0);
     }
@@ -78,6 +79,8 @@ final class CpuMeter implements AutoCloseable {
   private final Thread sampler;
   private final long startNanos = System.nanoTime();
   private long lastJvmNanos;
+  private long lastMeterNanos;
+  private double meterSeconds;
   private long samples;
   private volatile boolean running = true;
 
@@ -110,7 +113,8 @@ final class CpuMeter implements AutoCloseable {
       sample();
     }
     synchronized (seconds) {
-      return new Reading(Map.copyOf(seconds), samples, (System.nanoTime() - startNanos) / 1e9);
+      return new Reading(
+          Map.copyOf(seconds), samples, (System.nanoTime() - startNanos) / 1e9, meterSeconds);
     }
   }
 
@@ -135,8 +139,16 @@ final class CpuMeter implements AutoCloseable {
       samples++;
       String stage = currentStage();
       long jvm = jvmCpuNanos();
-      add(key(Who.JVM, stage, "-"), (jvm - lastJvmNanos) / 1e9);
+      // This sampler's own CPU (reading /proc) is the measurement's, not the run's: left out.
+      long meter =
+          Thread.currentThread() == sampler
+              ? ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime()
+              : lastMeterNanos;
+      double own = (meter - lastMeterNanos) / 1e9;
+      meterSeconds += own;
+      add(key(Who.JVM, stage, "-"), (jvm - lastJvmNanos) / 1e9 - own);
       lastJvmNanos = jvm;
+      lastMeterNanos = meter;
       sampleProcesses(true, stage);
     }
   }

@@ -113,12 +113,14 @@ final class StageCpu {
         String.format(
             Locale.ROOT,
             "%nBy process: JVM %.1f s, executors %.1f s, source backends %.1f s, target backends"
-                + " %.1f s, server background %.1f s.%n",
+                + " %.1f s, server background %.1f s (the meter's own %.1f CPU-seconds left"
+                + " out).%n",
             cpu.sum(k -> k[0].equals("JVM")),
             cpu.sum(k -> k[0].equals("EXECUTORS")),
             cpu.sum(k -> k[0].equals("SOURCE_PG")),
             cpu.sum(k -> k[0].equals("TARGET_PG")),
-            cpu.sum(k -> k[0].equals("OTHER_PG"))));
+            cpu.sum(k -> k[0].equals("OTHER_PG")),
+            cpu.meterSeconds()));
   }
 
   private static void row(

@@ -71,7 +71,8 @@ class ManyTablesBenchTest {
                 "OTHER_PG/transfer/walwriter", 8.0,
                 "JVM/plan/-", 9.0),
             10,
-            1.0);
+            1.0,
+            0.0);
     StringBuilder md = new StringBuilder();
 
     StageCpu.appendTo(md, reading, 1_000_000, 100_000_000);
