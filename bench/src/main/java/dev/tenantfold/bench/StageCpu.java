@@ -100,6 +100,18 @@ final class StageCpu {
       double s = cpu.sum(line.filter());
       counted += s;
       row(md, line.stage(), s, rows, bytes, line.note());
+      if (line.stage().equals("checksums")) {
+        // Two sides of one line: on a cluster each runs on its own server.
+        for (String side : List.of("SOURCE_PG", "TARGET_PG")) {
+          row(
+              md,
+              "- checksums, " + (side.equals("SOURCE_PG") ? "source" : "target") + " side",
+              cpu.sum(k -> line.filter().test(k) && k[0].equals(side)),
+              rows,
+              bytes,
+              "part of the line above");
+        }
+      }
     }
     row(
         md,

@@ -83,6 +83,8 @@ class ManyTablesBenchTest {
         .contains("| load | 3.00 |")
         .contains("| keys | 4.00 |")
         .contains("| checksums | 11.00 |")
+        .contains("| - checksums, source side | 6.00 |")
+        .contains("| - checksums, target side | 5.00 |")
         .contains("| publish | 7.00 |")
         .contains("| server background | 8.00 |")
         .contains("| rest | 9.00 |")
