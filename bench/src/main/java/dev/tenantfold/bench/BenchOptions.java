@@ -36,11 +36,26 @@ record BenchOptions(
     String password,
     List<String> tenantfoldOverrides,
     String outFile,
+    ServerKind serverKind,
+    int tables,
+    String sparkMaster,
+    boolean tenantfoldOnly,
     CatchUpBench.Settings catchUp) {
   /** Where the benchmark tenants are read from. */
   enum Source {
     JDBC,
     EXPORT
+  }
+
+  /**
+   * The server {@code bench/run} starts when no {@code --server} is given: io.zonky's embedded one
+   * as tests run it ({@code fsync=off}), the same with PostgreSQL's default durability, or a new
+   * on-disk cluster of the machine's own PostgreSQL with default settings.
+   */
+  enum ServerKind {
+    EMBEDDED,
+    EMBEDDED_FSYNC,
+    SYSTEM
   }
 
   static final long DEFAULT_ROWS = 500_000;
@@ -69,7 +84,15 @@ record BenchOptions(
                            drain rate, freeze window per tenant, at each size of --catch-up-sizes (see docs/benchmarks.md)
         --catch-up-sizes A,B   rows per tenant for --catch-up (default: a tenth of --rows, and --rows)
         --writer-rate N    --catch-up's writer: transactions/s of 1 to 5 rows over all tenants (default 500)
-        --writer-seconds S --catch-up's writer runs at least S s from before the base copy (default 180)\
+        --writer-seconds S --catch-up's writer runs at least S s from before the base copy (default 180)
+        --server-kind K    without --server: embedded (io.zonky, fsync off; the default), embedded-fsync (the same with
+                           fsync, synchronous_commit and full_page_writes on) or system (initdb + pg_ctl of the machine's
+                           PostgreSQL: a new on-disk cluster with default settings in a temporary folder; BENCH_PG_BIN)
+        --tables T         many-tables mode: T small tables per tenant (keys, unique index, CHECK, a foreign-key chain,
+                           a view), --rows rows in each; reports tenantfold's cost per tenant table
+        --spark-master URL run Spark (the tenantfold run) on this master instead of local[2], e.g. spark://host:7077;
+                           executors get the job's -spark.jar
+        --tenantfold-only  time only the tenantfold run (no raw or Spark JDBC paths): the 10x memory check\
       """;
 
   BenchOptions {
@@ -90,6 +113,24 @@ record BenchOptions(
       throw new ConfigError(
           "--profile and --constraints do not combine: --profile times the plain orders table's"
               + " paths");
+    }
+    if (tables < 0 || tables > 2000) {
+      throw new ConfigError("--tables must be between 1 and 2000 (got " + tables + ")");
+    }
+    if (tables > 0 && (constraints || source != Source.JDBC)) {
+      throw new ConfigError(
+          "--tables does not combine with --constraints or --source export: it times the"
+              + " per-table cost of JDBC tenants");
+    }
+    if (catchUp != null && serverKind == ServerKind.SYSTEM) {
+      throw new ConfigError(
+          "--catch-up needs wal_level = logical, which --server-kind system does not set: use the"
+              + " embedded server (embedded or embedded-fsync) or --server with a server that has"
+              + " it");
+    }
+    if (serverUrl != null && serverKind != ServerKind.EMBEDDED) {
+      throw new ConfigError(
+          "--server-kind starts a server; it does not combine with --server or BENCH_PG_URL");
     }
     if (serverUrl != null && !serverUrl.startsWith("jdbc:postgresql://")) {
       throw new ConfigError(
@@ -122,6 +163,10 @@ record BenchOptions(
     List<Long> catchUpSizes = null;
     int writerRate = CatchUpBench.Settings.DEFAULT_RATE;
     int writerSeconds = CatchUpBench.Settings.DEFAULT_SECONDS;
+    ServerKind serverKind = ServerKind.EMBEDDED;
+    int tables = 0;
+    String sparkMaster = null;
+    boolean tenantfoldOnly = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--source" -> source = source(value(args, ++i, "--source"));
@@ -142,6 +187,10 @@ record BenchOptions(
             writerRate = (int) number(value(args, ++i, "--writer-rate"), "--writer-rate");
         case "--writer-seconds" ->
             writerSeconds = (int) number(value(args, ++i, "--writer-seconds"), "--writer-seconds");
+        case "--server-kind" -> serverKind = serverKind(value(args, ++i, "--server-kind"));
+        case "--tables" -> tables = (int) number(value(args, ++i, "--tables"), "--tables");
+        case "--spark-master" -> sparkMaster = value(args, ++i, "--spark-master");
+        case "--tenantfold-only" -> tenantfoldOnly = true;
         default -> throw new ConfigError("Unknown option '" + args[i] + "'");
       }
     }
@@ -158,12 +207,21 @@ record BenchOptions(
         emptyToNull(System.getenv("BENCH_PG_PASSWORD")),
         overrides,
         out,
+        serverKind,
+        tables,
+        sparkMaster,
+        tenantfoldOnly,
         catchUp
             ? new CatchUpBench.Settings(
                 catchUpSizes != null ? catchUpSizes : CatchUpBench.Settings.defaultSizes(rows),
                 writerRate,
                 writerSeconds)
             : null);
+  }
+
+  /** The Spark master of the tenantfold run: {@code --spark-master}, else local[2]. */
+  String master() {
+    return sparkMaster == null ? "local[2]" : sparkMaster;
   }
 
   @Override
@@ -187,6 +245,12 @@ record BenchOptions(
         + ", user="
         + user
         + ", password=****"
+        + ", serverKind="
+        + serverKind.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+        + ", tables="
+        + tables
+        + ", sparkMaster="
+        + master()
         + (catchUp == null ? "" : ", catchUp=" + catchUp)
         + "]";
   }
@@ -196,6 +260,17 @@ record BenchOptions(
       case "jdbc" -> Source.JDBC;
       case "export" -> Source.EXPORT;
       default -> throw new ConfigError("Option --source needs jdbc or export (got '" + text + "')");
+    };
+  }
+
+  private static ServerKind serverKind(String text) {
+    return switch (text) {
+      case "embedded" -> ServerKind.EMBEDDED;
+      case "embedded-fsync" -> ServerKind.EMBEDDED_FSYNC;
+      case "system" -> ServerKind.SYSTEM;
+      default ->
+          throw new ConfigError(
+              "Option --server-kind needs embedded, embedded-fsync or system (got '" + text + "')");
     };
   }
 

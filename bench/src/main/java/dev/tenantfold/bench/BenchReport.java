@@ -32,7 +32,9 @@ record BenchReport(
     RunResult keysOnlyRun,
     ConstraintCost constraintCost,
     double loadAtStart,
-    double loadAtEnd) {
+    double loadAtEnd,
+    CpuMeter.Reading tenantfoldCpu,
+    long sourceBytes) {
 
   private static final double MIB = 1024.0 * 1024.0;
 
@@ -57,6 +59,15 @@ record BenchReport(
           2 * ApplicationDataset.orders(rows),
           options.tenants() * ApplicationDataset.rowsPerTenant(rows),
           fromExports ? ", read from snapshot exports" : "");
+    } else if (options.tables() > 0) {
+      line(
+          md,
+          "### %d tenants x %d tables x %,d rows = %,d rows, keys, unique indexes, CHECKs, a"
+              + " foreign-key chain, views, compatibility schemas",
+          options.tenants(),
+          options.tables(),
+          Math.max(1, options.rowsPerTenant() / options.tables()),
+          measurements.isEmpty() ? 0 : measurements.get(0).expectedRows());
     } else {
       line(
           md,
@@ -76,16 +87,27 @@ record BenchReport(
         machine.memoryBytes() / (MIB * 1024));
     line(
         md,
-        "- Java: %s, driver max heap %.0f MiB; Spark %s, master local[2]",
+        "- Java: %s, driver max heap %.0f MiB; Spark %s, master %s",
         machine.javaVersion(),
         machine.maxHeapBytes() / MIB,
-        sparkVersion);
+        sparkVersion,
+        options.master());
     line(md, "- PostgreSQL: %s (%s)", postgresVersion, server);
     StringBuilder settings = new StringBuilder();
     serverSettings.forEach(
         (k, v) ->
             settings.append(settings.length() == 0 ? "" : ", ").append(k).append('=').append(v));
     line(md, "- Server settings: %s", settings);
+    line(
+        md,
+        "- Durability: fsync=%s, synchronous_commit=%s, full_page_writes=%s (%s)",
+        serverSettings.getOrDefault("fsync", "?"),
+        serverSettings.getOrDefault("synchronous_commit", "?"),
+        serverSettings.getOrDefault("full_page_writes", "?"),
+        "on".equals(serverSettings.get("fsync"))
+                && "on".equals(serverSettings.get("synchronous_commit"))
+            ? "PostgreSQL's default durability"
+            : "NOT durable: flatters every write-heavy path");
     if (fromExports) {
       line(
           md,
@@ -94,7 +116,12 @@ record BenchReport(
               + " database",
           exportBytes / MIB);
     }
-    line(md, "- Load average (1 min): %.2f at start, %.2f at end", loadAtStart, loadAtEnd);
+    line(
+        md,
+        "- Load average (1 min): %.2f at start, %.2f at end (1/5/15 min at end: %s)",
+        loadAtStart,
+        loadAtEnd,
+        MachineInfo.loadAverages());
     md.append('\n');
     md.append("| Set-up step | Seconds |\n|---|---:|\n");
     for (String step :
@@ -110,7 +137,10 @@ record BenchReport(
     }
     md.append('\n');
     md.append("| Path | Rows | Seconds | Rows/s | Time vs ")
-        .append(options.constraints() ? "keys only" : "raw pipe")
+        .append(
+            options.constraints()
+                ? "keys only"
+                : options.tables() > 0 || options.tenantfoldOnly() ? "first path" : "raw pipe")
         .append(" | Peak heap used (MiB) | Peak heap after GC (MiB) | GCs | Notes |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
     // Time ratios, as the goal is phrased ("within 2x the raw pipe's time"): 1.25x means 25%
@@ -137,6 +167,13 @@ record BenchReport(
     if (constraintCost != null) {
       md.append('\n');
       constraintCost.appendTo(md);
+    }
+    if (options.tables() > 0 && tenantfoldRun != null && !measurements.isEmpty()) {
+      appendPerTable(md, measurements.get(measurements.size() - 1));
+    }
+    if (tenantfoldCpu != null) {
+      md.append('\n');
+      StageCpu.appendTo(md, tenantfoldCpu, expectedRows(), sourceBytes);
     }
     if (keysOnlyRun != null) {
       md.append("\nKeys only, the kept trial: ");
@@ -194,6 +231,44 @@ record BenchReport(
       md.append(" | ").append(rate(stageRows, millis));
     }
     md.append(" |\n");
+  }
+
+  private long expectedRows() {
+    return measurements.isEmpty() ? 0 : measurements.get(measurements.size() - 1).expectedRows();
+  }
+
+  /**
+   * {@code --tables}: the run's wall time and each stage's per-tenant seconds over the tenant
+   * tables (tenants x tables).
+   */
+  private void appendPerTable(StringBuilder md, Measurement run) {
+    long tenantTables = (long) options.tenants() * options.tables();
+    md.append('\n');
+    line(
+        md,
+        "**Per tenant table: %.3f s of wall time, %s** (%.1f s for %,d tenant tables).",
+        run.seconds() / tenantTables,
+        tenantfoldCpu == null
+            ? "CPU not measured"
+            : String.format(
+                Locale.ROOT,
+                "%.3f CPU-seconds (JVM, executors and PostgreSQL)",
+                tenantfoldCpu.sum(k -> true) / tenantTables),
+        run.seconds(),
+        tenantTables);
+    Set<String> stages = new LinkedHashSet<>();
+    tenantfoldRun.tenants().forEach(t -> stages.addAll(t.stageMillis().keySet()));
+    md.append(
+        "\n| Stage | Seconds summed over tenants | Per tenant table (ms) |\n|---|---:|---:|\n");
+    for (String stage : stages) {
+      long millis =
+          tenantfoldRun.tenants().stream()
+              .mapToLong(t -> t.stageMillis().getOrDefault(stage, 0L))
+              .sum();
+      line(md, "| %s | %.1f | %.1f |", stage, millis / 1000.0, (double) millis / tenantTables);
+    }
+    long total = tenantfoldRun.tenants().stream().mapToLong(TenantResult::millis).sum();
+    line(md, "| tenant total | %.1f | %.1f |", total / 1000.0, (double) total / tenantTables);
   }
 
   private static String rate(long rows, long millis) {

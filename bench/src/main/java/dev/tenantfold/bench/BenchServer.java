@@ -29,18 +29,23 @@ final class BenchServer implements AutoCloseable {
           "synchronous_commit",
           "fsync",
           "full_page_writes",
+          "wal_sync_method",
+          "checkpoint_timeout",
           "maintenance_work_mem",
           "work_mem");
 
   private final EmbeddedPostgres embedded;
+  private final SystemPostgres system;
   private final String urlPrefix;
   private final String urlParameters;
   private final String user;
   private final String password;
   private final String maintenanceDatabase;
 
-  private BenchServer(EmbeddedPostgres embedded, String url, String user, String password) {
+  private BenchServer(
+      EmbeddedPostgres embedded, SystemPostgres system, String url, String user, String password) {
     this.embedded = embedded;
+    this.system = system;
     int query = url.indexOf('?');
     String path = query < 0 ? url : url.substring(0, query);
     int slash = path.lastIndexOf('/');
@@ -59,18 +64,48 @@ final class BenchServer implements AutoCloseable {
 
   static BenchServer start(BenchOptions options) throws IOException {
     if (!options.embedded()) {
-      return new BenchServer(null, options.serverUrl(), options.user(), options.password());
+      return new BenchServer(null, null, options.serverUrl(), options.user(), options.password());
+    }
+    if (options.serverKind() == BenchOptions.ServerKind.SYSTEM) {
+      SystemPostgres pg = SystemPostgres.start();
+      return new BenchServer(null, pg, pg.url(), "postgres", null);
     }
     EmbeddedPostgres.Builder builder =
         EmbeddedPostgres.builder().setServerConfig("max_connections", "100");
+    if (options.serverKind() == BenchOptions.ServerKind.EMBEDDED_FSYNC) {
+      // io.zonky starts PostgreSQL with -F (fsync off) and synchronous_commit off; a later -c wins.
+      builder
+          .setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on");
+    }
     if (options.catchUp() != null) {
       // --catch-up decodes the sources' changes (docs/catch-up.md); its writer holds a connection
       // per thread and tenant beside the run's.
       builder.setServerConfig("wal_level", "logical").setServerConfig("max_connections", "200");
     }
     EmbeddedPostgres pg = builder.start();
-    return new BenchServer(
-        pg, "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres", "postgres", null);
+    BenchServer server =
+        new BenchServer(
+            pg,
+            null,
+            "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres",
+            "postgres",
+            null);
+    if (options.serverKind() == BenchOptions.ServerKind.EMBEDDED_FSYNC) {
+      try {
+        String fsync = server.settings().get("fsync");
+        if (!"on".equals(fsync)) {
+          server.close();
+          throw new IOException(
+              "The embedded server did not take fsync=on (it shows fsync=" + fsync + ")");
+        }
+      } catch (SQLException e) {
+        server.close();
+        throw new IOException("Cannot read the embedded server's settings", e);
+      }
+    }
+    return server;
   }
 
   JdbcEndpoint endpoint(String database) {
@@ -79,7 +114,7 @@ final class BenchServer implements AutoCloseable {
 
   /** The server runs on this machine (embedded): its processes' CPU can be read from /proc. */
   boolean isLocal() {
-    return embedded != null;
+    return embedded != null || system != null;
   }
 
   /** The database named by the server URL (postgres for the embedded server). */
@@ -88,6 +123,12 @@ final class BenchServer implements AutoCloseable {
   }
 
   String description() {
+    if (system != null) {
+      return "system PostgreSQL, a new on-disk cluster in "
+          + system.dataDirectory()
+          + " with default settings, on 127.0.0.1:"
+          + system.port();
+    }
     return embedded == null
         ? "existing server " + endpoint(maintenanceDatabase).describe()
         : "embedded (io.zonky) on localhost:" + embedded.getPort();
@@ -152,6 +193,27 @@ final class BenchServer implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The local postmaster's process id (a backend's parent), for {@link CpuMeter}; 0 when the server
+   * is not a PostgreSQL process of this machine.
+   */
+  int postmasterPid() {
+    try (Connection conn = admin();
+        Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      int backend = rs.getInt(1);
+      java.nio.file.Path comm = java.nio.file.Path.of("/proc", String.valueOf(backend), "comm");
+      if (!java.nio.file.Files.isReadable(comm)
+          || !java.nio.file.Files.readString(comm).startsWith("postgres")) {
+        return 0;
+      }
+      return CpuMeter.postmasterOf(backend);
+    } catch (SQLException | IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   private Connection admin() throws SQLException {
     Connection conn = endpoint(maintenanceDatabase).connect("tenantfold-bench-admin");
     conn.setAutoCommit(true);
@@ -170,6 +232,9 @@ final class BenchServer implements AutoCloseable {
   public void close() throws IOException {
     if (embedded != null) {
       embedded.close();
+    }
+    if (system != null) {
+      system.close();
     }
   }
 }

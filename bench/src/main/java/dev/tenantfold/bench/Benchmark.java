@@ -7,6 +7,7 @@ import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.job.MigrationJob;
+import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.report.RunResult;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -63,6 +64,9 @@ public final class Benchmark {
   private final BenchServer server;
   private final Map<String, Long> setupMillis = new HashMap<>();
   private long exportBytes;
+
+  /** CPU of each tenantfold trial (--tables, --spark-master and the plain JDBC/export runs). */
+  private final List<CpuMeter.Reading> cpuReadings = new ArrayList<>();
 
   /**
    * A path under test: loads every tenant into the (prepared, empty) target and returns a note for
@@ -124,12 +128,16 @@ public final class Benchmark {
       List<Map<String, JdbcEndpoint>> both = generateApplicationTenants();
       tenants = both.get(0);
       constrainedTenants = both.get(1);
+    } else if (options.tables() > 0) {
+      tenants = generateManyTables();
     } else {
       tenants = generateTenants();
     }
     boolean fromExports = options.source() == BenchOptions.Source.EXPORT;
     List<Measurement> measurements = new ArrayList<>();
-    if (!fromExports && !constraints) {
+    boolean manyTables = options.tables() > 0;
+    boolean baselines = !manyTables && !options.tenantfoldOnly();
+    if (!fromExports && !constraints && baselines) {
       measurements.add(
           measure(
               "raw COPY pipe, key before load",
@@ -157,16 +165,18 @@ public final class Benchmark {
 
     RunResult tenantfoldRun = null;
     RunResult keysOnlyRun = null;
+    CpuMeter.Reading tenantfoldCpu = null;
     ConstraintCost constraintCost = null;
     long sparkStart = System.nanoTime();
     SparkSession spark =
         SparkSession.builder()
             .appName("tenantfold-bench")
-            .master("local[" + PARALLELISM + "]")
+            .master(options.master())
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.driver.host", "127.0.0.1")
+            .config("spark.jars", options.sparkMaster() == null ? "" : sparkJar())
             .getOrCreate();
     setupMillis.put("Spark session start-up", millisSince(sparkStart));
     List<RunResult> tenantfoldRuns = new ArrayList<>();
@@ -190,11 +200,11 @@ public final class Benchmark {
                 constraints ? ApplicationDataset.TABLES : List.of(OrdersDataset.TABLE));
         setupMillis.put("Write the export (DemoExport)", millisSince(writing));
         exportBytes = exports.bytesOnDisk();
-        if (!constraints) {
+        if (!constraints && baselines) {
           paths.addAll(exportPaths(exports, spark, tenants));
         }
       }
-      if (!fromExports && !options.skipSparkJdbc() && !constraints) {
+      if (!fromExports && !options.skipSparkJdbc() && !constraints && baselines) {
         measurements.add(
             measure(
                 "Spark JDBC read + write (stock)",
@@ -230,7 +240,10 @@ public final class Benchmark {
       } else {
         paths.add(
             tenantfoldPath(
-                "tenantfold run" + suffix,
+                (manyTables
+                        ? "tenantfold run, " + options.tables() + " tables per tenant"
+                        : "tenantfold run")
+                    + suffix,
                 "tenantfold",
                 spark,
                 tenants,
@@ -247,6 +260,8 @@ public final class Benchmark {
       measurements.addAll(timed);
       Measurement tenantfold = timed.get(timed.size() - 1);
       tenantfoldRun = tenantfoldRuns.get(tenantfold.trial());
+      tenantfoldCpu =
+          cpuReadings.size() > tenantfold.trial() ? cpuReadings.get(tenantfold.trial()) : null;
       if (constraints) {
         Measurement keysOnly = timed.get(timed.size() - 2);
         keysOnlyRun = keysOnlyRuns.get(keysOnly.trial());
@@ -273,7 +288,9 @@ public final class Benchmark {
         keysOnlyRun,
         constraintCost,
         loadAtStart,
-        MachineInfo.loadAverage());
+        MachineInfo.loadAverage(),
+        tenantfoldCpu,
+        constraints ? 0 : sourceBytes(tenants));
   }
 
   /**
@@ -297,10 +314,26 @@ public final class Benchmark {
         slug,
         target -> {
           RunResult run = null;
+          // Only the plain paths meter CPU (--constraints' two schemas would interleave readings).
+          ProgressTracker tracker = new ProgressTracker("bench");
+          CpuMeter cpu =
+              schema == null
+                  ? new CpuMeter(
+                      tracker,
+                      server.postmasterPid(),
+                      target.url().substring(target.url().lastIndexOf('/') + 1),
+                      options.sparkMaster() == null ? null : spark.conf().get("spark.driver.port"))
+                  : null;
           try {
-            run = new MigrationJob(tenantfoldConfig(tenants, exports, target), spark).execute();
+            run =
+                new MigrationJob(tenantfoldConfig(tenants, exports, target), spark)
+                    .withProgress(tracker)
+                    .execute();
           } finally {
             runs.add(run);
+            if (cpu != null) {
+              cpuReadings.add(cpu.stop());
+            }
           }
           StringBuilder note =
               new StringBuilder(
@@ -509,6 +542,54 @@ public final class Benchmark {
   }
 
   /**
+   * For {@code --tables}: the first tenant gets {@link ManyTablesDataset}'s T tables, the others
+   * are file copies of it; {@code --rows} rows per tenant, spread evenly over the tables.
+   */
+  private Map<String, JdbcEndpoint> generateManyTables() throws SQLException {
+    long start = System.nanoTime();
+    Map<String, JdbcEndpoint> tenants = new LinkedHashMap<>();
+    String first = null;
+    for (int i = 1; i <= options.tenants(); i++) {
+      String tenantId = String.format("tenant_%02d", i);
+      String database = DATABASE_PREFIX + tenantId;
+      server.recreateDatabase(database, first);
+      if (first == null) {
+        LOG.info(
+            "Generating {} tables of {} rows in {}", options.tables(), rowsPerTable(), database);
+        ManyTablesDataset.createSource(server.endpoint(database), options.tables(), rowsPerTable());
+        first = database;
+      }
+      tenants.put(tenantId, server.endpoint(database));
+    }
+    setupMillis.put("Generate data", millisSince(start));
+    return tenants;
+  }
+
+  private long rowsPerTable() {
+    return Math.max(1, options.rowsPerTenant() / options.tables());
+  }
+
+  /**
+   * Bytes of the tenants' tables on disk (the first tenant's tables times the tenants; 0 if
+   * unknown).
+   */
+  private long sourceBytes(Map<String, JdbcEndpoint> tenants) {
+    try (java.sql.Connection conn =
+            tenants.values().iterator().next().connect("tenantfold-bench-size");
+        java.sql.Statement st = conn.createStatement();
+        java.sql.ResultSet rs =
+            st.executeQuery(
+                "SELECT coalesce(sum(pg_table_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n"
+                    + " ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname ="
+                    + " 'public'")) {
+      rs.next();
+      return rs.getLong(1) * tenants.size();
+    } catch (SQLException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /**
    * Generates the first tenant and copies it as a template for the others; returns tenant id to
    * source.
    */
@@ -596,6 +677,9 @@ public final class Benchmark {
    * table's.
    */
   private long expectedRows() {
+    if (options.tables() > 0) {
+      return rowsPerTable() * options.tables() * options.tenants();
+    }
     return options.constraints()
         ? ApplicationDataset.rowsPerTenant(options.rowsPerTenant()) * options.tenants()
         : options.totalRows();
@@ -603,6 +687,9 @@ public final class Benchmark {
 
   private long countOrZero(JdbcEndpoint target) {
     try {
+      if (options.tables() > 0) {
+        return ManyTablesDataset.countTarget(target, options.tables());
+      }
       return options.constraints()
           ? ApplicationDataset.count(target)
           : OrdersDataset.countTarget(target);
@@ -627,9 +714,7 @@ public final class Benchmark {
             .withValue(
                 "tenantfold.tenant-column",
                 ConfigValueFactory.fromAnyRef(OrdersDataset.TENANT_COLUMN))
-            .withValue(
-                "tenantfold.spark.master",
-                ConfigValueFactory.fromAnyRef("local[" + PARALLELISM + "]"))
+            .withValue("tenantfold.spark.master", ConfigValueFactory.fromAnyRef(options.master()))
             .withValue(
                 "tenantfold.report.dir",
                 ConfigValueFactory.fromAnyRef(
@@ -639,6 +724,11 @@ public final class Benchmark {
             .withValue(
                 "tenantfold.publish.allow-same-database",
                 ConfigValueFactory.fromAnyRef(exports != null));
+    if (options.tables() > 0) {
+      // The application's shape the per-table cost is quoted for: compatibility schemas on.
+      config =
+          config.withValue("tenantfold.target.compat-schemas", ConfigValueFactory.fromAnyRef(true));
+    }
     for (Map.Entry<String, Object> e : credentials(target).entrySet()) {
       config =
           config.withValue(
@@ -672,6 +762,17 @@ public final class Benchmark {
       jdbc.put("password", endpoint.password());
     }
     return jdbc;
+  }
+
+  /** The job's -spark.jar for executors on a cluster (bench/run passes its copy). */
+  private static String sparkJar() {
+    String jar = System.getenv().getOrDefault("BENCH_SPARK_JAR", "");
+    if (jar.isEmpty() || !Files.isRegularFile(Path.of(jar))) {
+      throw new ConfigError(
+          "--spark-master needs the job's -spark.jar for the executors: run bench/run (it sets"
+              + " BENCH_SPARK_JAR) after mvn package");
+    }
+    return jar;
   }
 
   private static long millisSince(long startNanos) {

@@ -29,6 +29,16 @@ record MachineInfo(
     return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
+  /** {@code /proc/loadavg}'s 1, 5 and 15 minute figures, or the JVM's 1-minute one elsewhere. */
+  static String loadAverages() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " / " + f[1] + " / " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return String.format(java.util.Locale.ROOT, "%.2f", loadAverage());
+    }
+  }
+
   private static Optional<String> readCpuModel() {
     try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
       return lines
