@@ -58,6 +58,9 @@ public final class TenantCatchUp {
   /** The caller holds the tenant's claim already (a cutover): do not take it again. */
   private boolean claimed;
 
+  /** The pass the last {@link #execute} recorded ({@code catchup_passes.pass_id}), if any. */
+  private java.util.OptionalLong passId = java.util.OptionalLong.empty();
+
   /** A tenant without rules ({@link CatchUpRules#none}). */
   public TenantCatchUp(
       TenantConfig tenant,
@@ -187,90 +190,162 @@ public final class TenantCatchUp {
       }
       state.ensure(targetConn);
       CatchUpState.Tenant recorded = recorded(state, targetConn);
-      Map<String, TenantPartition> partitions = new LinkedHashMap<>();
-      for (PlannedTable table : state.tables(targetConn, tenant.id())) {
-        partitions.put(
-            table.sourceSchema() + "." + table.sourceName(),
-            RuledTables.partition(targetConn, schemas, table, tenantColumn, tenant.id(), rules));
-      }
-      requireSlot(source, targetConn, state, recorded);
-      Map<String, RuledTable> ruled =
-          RuledTables.prepare(
-              tenant,
-              recorded.runId(),
-              partitions,
-              rules,
-              schemas,
-              reportSchema,
-              tenantColumn,
-              targetConn,
-              source);
-      LogSequenceNumber goal = currentLsn(source);
-      targetConn.setAutoCommit(false);
-      ChangeApplier applier =
-          new ChangeApplier(
-              tenant.id(),
-              targetConn,
-              source,
-              partitions,
-              state,
-              ruled,
-              RuledTables.excluded(rules),
-              rules,
-              recorded.runId());
-      java.util.Optional<Instant> basePoint = state.baseAheadOfSlot(targetConn, tenant.id());
-      if (basePoint.isPresent()) {
-        applier.replayingOverlap(basePoint.get());
-      }
-      try (Connection replication =
-              tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
-          PGReplicationStream stream =
-              replication
-                  .unwrap(PGConnection.class)
-                  .getReplicationAPI()
-                  .replicationStream()
-                  .logical()
-                  .withSlotName(recorded.slot())
-                  .withStartPosition(recorded.appliedLsn())
-                  .withSlotOption("proto_version", "1")
-                  .withSlotOption("publication_names", recorded.publication())
-                  .withStatusInterval(10, TimeUnit.SECONDS)
-                  .withAutomaticFlush(false)
-                  .start()) {
-        Stream loop =
-            new Stream(stream, applier, state, targetConn, recorded.appliedLsn(), goal, stop);
-        loop.run();
-        LOG.info(
-            "Tenant {}: caught up to {} ({} transactions, {} changes)",
-            tenant.id(),
-            loop.applied.asString(),
-            loop.transactions,
-            applier.counts().values().stream().mapToLong(Long::longValue).sum());
-        if (!applier.skipped().isEmpty()) {
-          LOG.info(
-              "Tenant {}: changes the base copy held already, skipped: {}",
-              tenant.id(),
-              ChangeApplier.describe(applier.skipped()));
-        }
-        return new CatchUpResult(
-            tenant.id(),
-            recorded.appliedLsn().asString(),
-            loop.applied.asString(),
-            loop.transactions,
-            applier.counts(),
-            millisSince(start),
-            java.util.Optional.empty());
+      PassLog pass =
+          PassLog.start(
+              targetConn, state, tenant.id(), recorded.runId(), command(), recorded.appliedLsn());
+      passId = java.util.OptionalLong.of(pass.id());
+      CatchUpResult result;
+      try {
+        result = pass(start, stop, state, targetConn, source, recorded, pass);
       } catch (SQLException | RuntimeException e) {
-        applier.discard();
-        try {
-          targetConn.rollback();
-        } catch (SQLException ignored) {
-          // The connection may be gone; nothing of the batch committed.
-        }
+        finishFailed(targetConn, pass, e);
         throw e;
-      } finally {
-        applier.close();
       }
+      if (yielding && result.transactions() == 0) {
+        // An idle follower pass: not part of the lag series.
+        pass.forget(targetConn);
+      } else {
+        pass.finish(
+            targetConn,
+            stop.getAsBoolean() ? PassLog.STOPPED : PassLog.CAUGHT_UP,
+            "",
+            lagAfterPass());
+      }
+      return result;
+    }
+  }
+
+  /** The pass the last {@link #execute} recorded in {@code catchup_passes}, if it got that far. */
+  java.util.OptionalLong passId() {
+    return passId;
+  }
+
+  /** The command a pass belongs to, as {@code catchup_passes.command} names it. */
+  private String command() {
+    return claimed ? "cutover" : yielding ? "catch-up --follow" : "catch-up";
+  }
+
+  /** The lag a pass left, for the report; empty when it cannot be read (the pass still counts). */
+  private java.util.Optional<Lag> lagAfterPass() {
+    try {
+      return java.util.Optional.of(lagNow());
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("Tenant {}: cannot read the lag after the pass: {}", tenant.id(), e.getMessage());
+      return java.util.Optional.empty();
+    }
+  }
+
+  /**
+   * Records how a pass ended that stopped with {@code e}; a target session already gone (another
+   * command took the tenant over) leaves the pass {@code running}, marked {@code interrupted} by
+   * the tenant's next pass.
+   */
+  private void finishFailed(Connection targetConn, PassLog pass, Exception e) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    try {
+      pass.finish(
+          targetConn,
+          yielding && takenOver(e) ? PassLog.YIELDED : PassLog.FAILED,
+          message,
+          java.util.Optional.empty());
+    } catch (SQLException | RuntimeException ignored) {
+      LOG.debug("Tenant {}: pass {} not recorded as ended", tenant.id(), pass.id());
+    }
+  }
+
+  private CatchUpResult pass(
+      long start,
+      BooleanSupplier stop,
+      CatchUpState state,
+      Connection targetConn,
+      Connection source,
+      CatchUpState.Tenant recorded,
+      PassLog pass)
+      throws SQLException {
+    Map<String, TenantPartition> partitions = new LinkedHashMap<>();
+    for (PlannedTable table : state.tables(targetConn, tenant.id())) {
+      partitions.put(
+          table.sourceSchema() + "." + table.sourceName(),
+          RuledTables.partition(targetConn, schemas, table, tenantColumn, tenant.id(), rules));
+    }
+    requireSlot(source, targetConn, state, recorded);
+    Map<String, RuledTable> ruled =
+        RuledTables.prepare(
+            tenant,
+            recorded.runId(),
+            partitions,
+            rules,
+            schemas,
+            reportSchema,
+            tenantColumn,
+            targetConn,
+            source);
+    LogSequenceNumber goal = currentLsn(source);
+    targetConn.setAutoCommit(false);
+    ChangeApplier applier =
+        new ChangeApplier(
+            tenant.id(),
+            targetConn,
+            source,
+            partitions,
+            state,
+            ruled,
+            RuledTables.excluded(rules),
+            rules,
+            recorded.runId());
+    applier.recordingTo(pass);
+    java.util.Optional<Instant> basePoint = state.baseAheadOfSlot(targetConn, tenant.id());
+    if (basePoint.isPresent()) {
+      applier.replayingOverlap(basePoint.get());
+    }
+    try (Connection replication =
+            tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
+        PGReplicationStream stream =
+            replication
+                .unwrap(PGConnection.class)
+                .getReplicationAPI()
+                .replicationStream()
+                .logical()
+                .withSlotName(recorded.slot())
+                .withStartPosition(recorded.appliedLsn())
+                .withSlotOption("proto_version", "1")
+                .withSlotOption("publication_names", recorded.publication())
+                .withStatusInterval(10, TimeUnit.SECONDS)
+                .withAutomaticFlush(false)
+                .start()) {
+      Stream loop =
+          new Stream(stream, applier, state, pass, targetConn, recorded.appliedLsn(), goal, stop);
+      loop.run();
+      LOG.info(
+          "Tenant {}: caught up to {} ({} transactions, {} changes)",
+          tenant.id(),
+          loop.applied.asString(),
+          loop.transactions,
+          applier.counts().values().stream().mapToLong(Long::longValue).sum());
+      if (!applier.skipped().isEmpty()) {
+        LOG.info(
+            "Tenant {}: changes the base copy held already, skipped: {}",
+            tenant.id(),
+            ChangeApplier.describe(applier.skipped()));
+      }
+      return new CatchUpResult(
+          tenant.id(),
+          recorded.appliedLsn().asString(),
+          loop.applied.asString(),
+          loop.transactions,
+          applier.counts(),
+          millisSince(start),
+          java.util.Optional.empty());
+    } catch (SQLException | RuntimeException e) {
+      applier.discard();
+      try {
+        targetConn.rollback();
+      } catch (SQLException ignored) {
+        // The connection may be gone; nothing of the batch committed.
+      }
+      throw e;
+    } finally {
+      applier.close();
     }
   }
 
@@ -490,6 +565,7 @@ public final class TenantCatchUp {
     private final PGReplicationStream stream;
     private final ChangeApplier applier;
     private final CatchUpState state;
+    private final PassLog pass;
     private final Connection targetConn;
     private final LogSequenceNumber goal;
     private final BooleanSupplier stop;
@@ -509,6 +585,7 @@ public final class TenantCatchUp {
         PGReplicationStream stream,
         ChangeApplier applier,
         CatchUpState state,
+        PassLog pass,
         Connection targetConn,
         LogSequenceNumber applied,
         LogSequenceNumber goal,
@@ -516,6 +593,7 @@ public final class TenantCatchUp {
       this.stream = stream;
       this.applier = applier;
       this.state = state;
+      this.pass = pass;
       this.targetConn = targetConn;
       this.applied = applied;
       this.batchEnd = applied;
@@ -606,6 +684,7 @@ public final class TenantCatchUp {
       }
       applier.flush();
       state.advance(targetConn, tenant.id(), batchEnd, batchChanges);
+      pass.batch(targetConn, batchEnd, batchTransactions, batchChanges);
       targetConn.commit();
       applied = batchEnd;
       batchTransactions = 0;
@@ -616,6 +695,7 @@ public final class TenantCatchUp {
     /** Records a position past which nothing of the tenant's was committed. */
     private void advanceTo(LogSequenceNumber lsn) throws SQLException {
       state.advance(targetConn, tenant.id(), lsn, 0);
+      pass.batch(targetConn, lsn, 0, 0);
       targetConn.commit();
       applied = lsn;
       batchEnd = lsn;
