@@ -61,6 +61,9 @@ public final class TenantCatchUp {
   /** The pass the last {@link #execute} recorded ({@code catchup_passes.pass_id}), if any. */
   private java.util.OptionalLong passId = java.util.OptionalLong.empty();
 
+  /** The lag the last {@link #execute} left, as recorded with its pass; empty when not read. */
+  private java.util.Optional<Lag> lastLag = java.util.Optional.empty();
+
   /** A tenant without rules ({@link CatchUpRules#none}). */
   public TenantCatchUp(
       TenantConfig tenant,
@@ -205,11 +208,9 @@ public final class TenantCatchUp {
         // An idle follower pass: not part of the lag series.
         pass.forget(targetConn);
       } else {
+        lastLag = lagAfterPass();
         pass.finish(
-            targetConn,
-            stop.getAsBoolean() ? PassLog.STOPPED : PassLog.CAUGHT_UP,
-            "",
-            lagAfterPass());
+            targetConn, stop.getAsBoolean() ? PassLog.STOPPED : PassLog.CAUGHT_UP, "", lastLag);
       }
       return result;
     }
@@ -218,6 +219,14 @@ public final class TenantCatchUp {
   /** The pass the last {@link #execute} recorded in {@code catchup_passes}, if it got that far. */
   java.util.OptionalLong passId() {
     return passId;
+  }
+
+  /**
+   * The lag the last {@link #execute} left, read once at its end and recorded with its pass; empty
+   * when it was not read (a follower's idle pass, an error) or could not be.
+   */
+  public java.util.Optional<Lag> lastLag() {
+    return lastLag;
   }
 
   /** The command a pass belongs to, as {@code catchup_passes.command} names it. */

@@ -233,6 +233,10 @@ public final class CatchUpJob {
     if (!result.caughtUp()) {
       return "";
     }
+    if (catchUp.lastLag().isPresent()) {
+      // Read once at the pass's end and recorded with it (catchup_passes).
+      return "; " + catchUp.lastLag().get().describe();
+    }
     try {
       return "; " + catchUp.lagNow().describe();
     } catch (java.sql.SQLException | RuntimeException e) {
