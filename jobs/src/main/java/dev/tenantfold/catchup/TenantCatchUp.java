@@ -58,8 +58,8 @@ public final class TenantCatchUp {
   /** The caller holds the tenant's claim already (a cutover): do not take it again. */
   private boolean claimed;
 
-  /** The pass the last {@link #execute} recorded ({@code catchup_passes.pass_id}), if any. */
-  private java.util.OptionalLong passId = java.util.OptionalLong.empty();
+  /** The pass the last {@link #execute} recorded ({@code catchup_passes}), once it started one. */
+  private PassLog pass;
 
   /** The lag the last {@link #execute} left, as recorded with its pass; empty when not read. */
   private java.util.Optional<Lag> lastLag = java.util.Optional.empty();
@@ -124,6 +124,8 @@ public final class TenantCatchUp {
    */
   public CatchUpResult execute(BooleanSupplier stop) {
     long start = System.nanoTime();
+    pass = null;
+    lastLag = java.util.Optional.empty();
     try {
       return run(start, stop);
     } catch (SlotClaim.Busy e) {
@@ -136,6 +138,7 @@ public final class TenantCatchUp {
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), e.getMessage());
       return CatchUpResult.failed(tenant.id(), e.getMessage(), millisSince(start));
     } catch (SQLException e) {
+      finishFailed(e);
       if (yielding && takenOver(e)) {
         LOG.info("Catch-up of tenant {} taken over by another command", tenant.id());
         return CatchUpResult.yielded(
@@ -149,6 +152,7 @@ public final class TenantCatchUp {
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
       return CatchUpResult.failed(tenant.id(), message, millisSince(start));
     } catch (RuntimeException e) {
+      finishFailed(e);
       if (yielding && takenOver(e)) {
         // The replication stream's reader fails with an unchecked error when its session ends.
         LOG.info("Catch-up of tenant {} taken over by another command", tenant.id());
@@ -161,6 +165,55 @@ public final class TenantCatchUp {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
       return CatchUpResult.failed(tenant.id(), message, millisSince(start));
+    }
+  }
+
+  /**
+   * Records how the pass ended that stopped with {@code e}, on a fresh target session (the pass's
+   * own may be gone: another command took the tenant over). When that fails too, the pass stays
+   * {@code running} until the tenant's next pass marks it {@code interrupted}.
+   */
+  private void finishFailed(Exception e) {
+    if (pass == null) {
+      return;
+    }
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    try (Connection conn = target.connect("tenantfold-catchup-" + tenant.id())) {
+      pass.finish(
+          conn,
+          yielding && takenOver(e) ? PassLog.YIELDED : PassLog.FAILED,
+          message,
+          java.util.Optional.empty());
+    } catch (SQLException | RuntimeException ignored) {
+      LOG.debug("Tenant {}: pass {} not recorded as ended", tenant.id(), pass.id());
+    }
+  }
+
+  /** The pass the last {@link #execute} recorded in {@code catchup_passes}, if it got that far. */
+  java.util.OptionalLong passId() {
+    return pass == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(pass.id());
+  }
+
+  /**
+   * The lag the last {@link #execute} left, read once at its end and recorded with its pass; empty
+   * when it was not read (a follower's idle pass, an error) or could not be.
+   */
+  public java.util.Optional<Lag> lastLag() {
+    return lastLag;
+  }
+
+  /** The command a pass belongs to, as {@code catchup_passes.command} names it. */
+  private String command() {
+    return claimed ? "cutover" : yielding ? "catch-up --follow" : "catch-up";
+  }
+
+  /** The lag a pass left, for the report; empty when it cannot be read (the pass still counts). */
+  private java.util.Optional<Lag> lagAfterPass() {
+    try {
+      return java.util.Optional.of(lagNow());
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("Tenant {}: cannot read the lag after the pass: {}", tenant.id(), e.getMessage());
+      return java.util.Optional.empty();
     }
   }
 
@@ -193,17 +246,97 @@ public final class TenantCatchUp {
       }
       state.ensure(targetConn);
       CatchUpState.Tenant recorded = recorded(state, targetConn);
-      PassLog pass =
+      pass =
           PassLog.start(
               targetConn, state, tenant.id(), recorded.runId(), command(), recorded.appliedLsn());
-      passId = java.util.OptionalLong.of(pass.id());
-      CatchUpResult result;
-      try {
-        result = pass(start, stop, state, targetConn, source, recorded, pass);
-      } catch (SQLException | RuntimeException e) {
-        finishFailed(targetConn, pass, e);
-        throw e;
+      Map<String, TenantPartition> partitions = new LinkedHashMap<>();
+      for (PlannedTable table : state.tables(targetConn, tenant.id())) {
+        partitions.put(
+            table.sourceSchema() + "." + table.sourceName(),
+            RuledTables.partition(targetConn, schemas, table, tenantColumn, tenant.id(), rules));
       }
+      requireSlot(source, targetConn, state, recorded);
+      Map<String, RuledTable> ruled =
+          RuledTables.prepare(
+              tenant,
+              recorded.runId(),
+              partitions,
+              rules,
+              schemas,
+              reportSchema,
+              tenantColumn,
+              targetConn,
+              source);
+      LogSequenceNumber goal = currentLsn(source);
+      targetConn.setAutoCommit(false);
+      ChangeApplier applier =
+          new ChangeApplier(
+              tenant.id(),
+              targetConn,
+              source,
+              partitions,
+              state,
+              ruled,
+              RuledTables.excluded(rules),
+              rules,
+              recorded.runId());
+      applier.recordingTo(pass);
+      java.util.Optional<Instant> basePoint = state.baseAheadOfSlot(targetConn, tenant.id());
+      if (basePoint.isPresent()) {
+        applier.replayingOverlap(basePoint.get());
+      }
+      CatchUpResult result;
+      try (Connection replication =
+              tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
+          PGReplicationStream stream =
+              replication
+                  .unwrap(PGConnection.class)
+                  .getReplicationAPI()
+                  .replicationStream()
+                  .logical()
+                  .withSlotName(recorded.slot())
+                  .withStartPosition(recorded.appliedLsn())
+                  .withSlotOption("proto_version", "1")
+                  .withSlotOption("publication_names", recorded.publication())
+                  .withStatusInterval(10, TimeUnit.SECONDS)
+                  .withAutomaticFlush(false)
+                  .start()) {
+        Stream loop =
+            new Stream(stream, applier, state, pass, targetConn, recorded.appliedLsn(), goal, stop);
+        loop.run();
+        LOG.info(
+            "Tenant {}: caught up to {} ({} transactions, {} changes)",
+            tenant.id(),
+            loop.applied.asString(),
+            loop.transactions,
+            applier.counts().values().stream().mapToLong(Long::longValue).sum());
+        if (!applier.skipped().isEmpty()) {
+          LOG.info(
+              "Tenant {}: changes the base copy held already, skipped: {}",
+              tenant.id(),
+              ChangeApplier.describe(applier.skipped()));
+        }
+        result =
+            new CatchUpResult(
+                tenant.id(),
+                recorded.appliedLsn().asString(),
+                loop.applied.asString(),
+                loop.transactions,
+                applier.counts(),
+                millisSince(start),
+                java.util.Optional.empty());
+      } catch (SQLException | RuntimeException e) {
+        applier.discard();
+        try {
+          targetConn.rollback();
+        } catch (SQLException ignored) {
+          // The connection may be gone; nothing of the batch committed.
+        }
+        throw e;
+      } finally {
+        applier.close();
+      }
+      // The stream is closed: the slot can be peeked at for the lag the pass left.
       if (yielding && result.transactions() == 0) {
         // An idle follower pass: not part of the lag series.
         pass.forget(targetConn);
@@ -213,148 +346,6 @@ public final class TenantCatchUp {
             targetConn, stop.getAsBoolean() ? PassLog.STOPPED : PassLog.CAUGHT_UP, "", lastLag);
       }
       return result;
-    }
-  }
-
-  /** The pass the last {@link #execute} recorded in {@code catchup_passes}, if it got that far. */
-  java.util.OptionalLong passId() {
-    return passId;
-  }
-
-  /**
-   * The lag the last {@link #execute} left, read once at its end and recorded with its pass; empty
-   * when it was not read (a follower's idle pass, an error) or could not be.
-   */
-  public java.util.Optional<Lag> lastLag() {
-    return lastLag;
-  }
-
-  /** The command a pass belongs to, as {@code catchup_passes.command} names it. */
-  private String command() {
-    return claimed ? "cutover" : yielding ? "catch-up --follow" : "catch-up";
-  }
-
-  /** The lag a pass left, for the report; empty when it cannot be read (the pass still counts). */
-  private java.util.Optional<Lag> lagAfterPass() {
-    try {
-      return java.util.Optional.of(lagNow());
-    } catch (SQLException | RuntimeException e) {
-      LOG.warn("Tenant {}: cannot read the lag after the pass: {}", tenant.id(), e.getMessage());
-      return java.util.Optional.empty();
-    }
-  }
-
-  /**
-   * Records how a pass ended that stopped with {@code e}; a target session already gone (another
-   * command took the tenant over) leaves the pass {@code running}, marked {@code interrupted} by
-   * the tenant's next pass.
-   */
-  private void finishFailed(Connection targetConn, PassLog pass, Exception e) {
-    String message = e.getMessage() == null ? e.toString() : e.getMessage();
-    try {
-      pass.finish(
-          targetConn,
-          yielding && takenOver(e) ? PassLog.YIELDED : PassLog.FAILED,
-          message,
-          java.util.Optional.empty());
-    } catch (SQLException | RuntimeException ignored) {
-      LOG.debug("Tenant {}: pass {} not recorded as ended", tenant.id(), pass.id());
-    }
-  }
-
-  private CatchUpResult pass(
-      long start,
-      BooleanSupplier stop,
-      CatchUpState state,
-      Connection targetConn,
-      Connection source,
-      CatchUpState.Tenant recorded,
-      PassLog pass)
-      throws SQLException {
-    Map<String, TenantPartition> partitions = new LinkedHashMap<>();
-    for (PlannedTable table : state.tables(targetConn, tenant.id())) {
-      partitions.put(
-          table.sourceSchema() + "." + table.sourceName(),
-          RuledTables.partition(targetConn, schemas, table, tenantColumn, tenant.id(), rules));
-    }
-    requireSlot(source, targetConn, state, recorded);
-    Map<String, RuledTable> ruled =
-        RuledTables.prepare(
-            tenant,
-            recorded.runId(),
-            partitions,
-            rules,
-            schemas,
-            reportSchema,
-            tenantColumn,
-            targetConn,
-            source);
-    LogSequenceNumber goal = currentLsn(source);
-    targetConn.setAutoCommit(false);
-    ChangeApplier applier =
-        new ChangeApplier(
-            tenant.id(),
-            targetConn,
-            source,
-            partitions,
-            state,
-            ruled,
-            RuledTables.excluded(rules),
-            rules,
-            recorded.runId());
-    applier.recordingTo(pass);
-    java.util.Optional<Instant> basePoint = state.baseAheadOfSlot(targetConn, tenant.id());
-    if (basePoint.isPresent()) {
-      applier.replayingOverlap(basePoint.get());
-    }
-    try (Connection replication =
-            tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
-        PGReplicationStream stream =
-            replication
-                .unwrap(PGConnection.class)
-                .getReplicationAPI()
-                .replicationStream()
-                .logical()
-                .withSlotName(recorded.slot())
-                .withStartPosition(recorded.appliedLsn())
-                .withSlotOption("proto_version", "1")
-                .withSlotOption("publication_names", recorded.publication())
-                .withStatusInterval(10, TimeUnit.SECONDS)
-                .withAutomaticFlush(false)
-                .start()) {
-      Stream loop =
-          new Stream(stream, applier, state, pass, targetConn, recorded.appliedLsn(), goal, stop);
-      loop.run();
-      LOG.info(
-          "Tenant {}: caught up to {} ({} transactions, {} changes)",
-          tenant.id(),
-          loop.applied.asString(),
-          loop.transactions,
-          applier.counts().values().stream().mapToLong(Long::longValue).sum());
-      if (!applier.skipped().isEmpty()) {
-        LOG.info(
-            "Tenant {}: changes the base copy held already, skipped: {}",
-            tenant.id(),
-            ChangeApplier.describe(applier.skipped()));
-      }
-      return new CatchUpResult(
-          tenant.id(),
-          recorded.appliedLsn().asString(),
-          loop.applied.asString(),
-          loop.transactions,
-          applier.counts(),
-          millisSince(start),
-          java.util.Optional.empty());
-    } catch (SQLException | RuntimeException e) {
-      applier.discard();
-      try {
-        targetConn.rollback();
-      } catch (SQLException ignored) {
-        // The connection may be gone; nothing of the batch committed.
-      }
-      throw e;
-    } finally {
-      applier.close();
     }
   }
 
