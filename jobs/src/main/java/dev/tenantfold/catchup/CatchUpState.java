@@ -4,6 +4,7 @@ import dev.tenantfold.config.CatchUpConfig;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.jdbc.Transaction;
+import dev.tenantfold.report.ReportStore;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,15 +22,20 @@ import org.postgresql.replication.LogSequenceNumber;
  * the base copy was tied to, the position the slot started at and the position applied so far and
  * the number of changes applied (both written in the same transaction as the applied rows), the
  * tables and columns the base copy had, and the keys changed since (what {@code cutover} checks).
- * Three tables of their own, created on first use: {@code catchup_state}, {@code catchup_tables},
- * {@code catchup_changed_keys} (docs/catch-up.md).
+ * Tables of the report schema since its version 3 ({@link ReportStore#ensureCurrent}): {@code
+ * catchup_state}, {@code catchup_tables}, {@code catchup_changed_keys}, {@code catchup_freeze};
+ * each pass and cutover is recorded for the report ({@link PassLog}, {@link CutoverLog}).
  */
 public final class CatchUpState {
   /** The report schema, quoted. */
   private final String schema;
 
+  /** The report schema as named. */
+  private final String rawSchema;
+
   private CatchUpState(String quotedSchema) {
     this.schema = quotedSchema;
+    this.rawSchema = quotedSchema.substring(1, quotedSchema.length() - 1).replace("\"\"", "\"");
   }
 
   /** The state in report schema {@code reportSchema} ({@code target.report-schema}). */
@@ -122,67 +128,12 @@ public final class CatchUpState {
   static final String STATUS_CUT_OVER = "cut-over";
   static final String STATUS_SLOT_DROPPED = "slot-dropped";
 
-  /** Creates the three tables if missing (serialised: tenants start at once). */
+  /**
+   * Brings the report schema, which holds catch-up's tables, to the current version: the schema
+   * owns their shape ({@link ReportStore}, docs/report-schema.md version 3).
+   */
   public void ensure(Connection conn) throws SQLException {
-    Transaction.in(
-        conn,
-        () -> {
-          try (Statement st = conn.createStatement()) {
-            st.execute("SELECT pg_advisory_xact_lock(hashtext('tenantfold catch-up state'))");
-            st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-            st.execute(
-                "CREATE TABLE IF NOT EXISTS "
-                    + table("catchup_state")
-                    + " (tenant_id text PRIMARY KEY, run_id text NOT NULL, slot_name text NOT NULL,"
-                    + " publication_name text NOT NULL, publication_created boolean NOT NULL,"
-                    + " source text NOT NULL, start_lsn pg_lsn NOT NULL, applied_lsn pg_lsn NOT"
-                    + " NULL, status text NOT NULL, applied_changes bigint NOT NULL DEFAULT 0,"
-                    + " updated_at timestamptz NOT NULL DEFAULT now(), cut_over_at timestamptz)");
-            st.execute(
-                "CREATE TABLE IF NOT EXISTS "
-                    + table("catchup_tables")
-                    + " (tenant_id text NOT NULL, table_name text NOT NULL, source_schema text NOT"
-                    + " NULL, source_name text NOT NULL, columns text[] NOT NULL, types text[] NOT"
-                    + " NULL, type_ids text[] NOT NULL, primary_key text[] NOT NULL, PRIMARY KEY"
-                    + " (tenant_id, table_name))");
-            st.execute(
-                "CREATE TABLE IF NOT EXISTS "
-                    + table("catchup_changed_keys")
-                    + " (tenant_id text NOT NULL, table_name text NOT NULL, key text[] NOT NULL,"
-                    + " PRIMARY KEY (tenant_id, table_name, key))");
-            // Row counts carried from the base copy (docs/catch-up.md): the inserts minus deletes
-            // applied
-            // since, or since the last TRUNCATE (rows_reset), written with the applied rows.
-            // Only when missing: ALTER TABLE locks the table, and ensure runs at every catch-up
-            // pass.
-            boolean carried;
-            try (ResultSet rs =
-                st.executeQuery(
-                    "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass("
-                        + Sql.literal(table("catchup_tables"))
-                        + ") AND attname = 'rows_reset' AND NOT attisdropped")) {
-              rs.next();
-              carried = rs.getInt(1) > 0;
-            }
-            if (!carried) {
-              st.execute(
-                  "ALTER TABLE "
-                      + table("catchup_tables")
-                      + " ADD COLUMN IF NOT EXISTS rows_delta bigint NOT NULL DEFAULT 0, ADD COLUMN"
-                      + " IF NOT EXISTS rows_reset boolean NOT NULL DEFAULT false");
-            }
-            // What cutover --freeze revoked on the source, recorded before it revokes (Freeze).
-            st.execute(
-                "CREATE TABLE IF NOT EXISTS "
-                    + table("catchup_freeze")
-                    + " (tenant_id text NOT NULL, role_name text NOT NULL, database_name text NOT"
-                    + " NULL, grantable boolean NOT NULL, frozen_at timestamptz NOT NULL DEFAULT"
-                    + " now(), PRIMARY KEY (tenant_id, role_name))");
-            // Cursor mode's watermarks, one row per table (the block at the end of this file).
-            st.execute(CURSOR_TABLE_DDL.formatted(table("catchup_cursor")));
-          }
-          return null;
-        });
+    new ReportStore(rawSchema).ensureCurrent(conn);
   }
 
   /**
@@ -260,7 +211,7 @@ public final class CatchUpState {
    * Records that the tenant's base copy was read at a point later than its slot's start (a copy
    * restored to {@code basePoint}, after the slot was created at {@code slotCreatedAt}, server
    * time): catch-up then replays changes the copy may hold already ({@link #baseAheadOfSlot}). Call
-   * after {@link #recordStart}; the two columns are added to {@code catchup_state} when missing.
+   * after {@link #recordStart}.
    */
   public void recordBaseAhead(
       Connection conn,
@@ -269,13 +220,7 @@ public final class CatchUpState {
       java.time.Instant basePoint,
       String baseDescription)
       throws SQLException {
-    try (Statement st = conn.createStatement()) {
-      st.execute(
-          "ALTER TABLE "
-              + table("catchup_state")
-              + " ADD COLUMN IF NOT EXISTS slot_created_at timestamptz, ADD COLUMN IF NOT EXISTS"
-              + " base_point timestamptz, ADD COLUMN IF NOT EXISTS base_read_from text");
-    }
+    ensure(conn);
     try (PreparedStatement ps =
         conn.prepareStatement(
             "UPDATE "
@@ -588,13 +533,6 @@ public final class CatchUpState {
   // its watermarks live in catchup_cursor, written in the same target transaction as the rows
   // applied up to them.
   // ---------------------------------------------------------------------------------------------
-
-  /** {@code catchup_cursor}: per table its cursor, watermark and last key comparison's cost. */
-  private static final String CURSOR_TABLE_DDL =
-      "CREATE TABLE IF NOT EXISTS %s (tenant_id text NOT NULL, table_name text NOT NULL,"
-          + " cursor_column text NOT NULL, cursor_type text NOT NULL, watermark text, keys_compared"
-          + " bigint NOT NULL DEFAULT 0, compare_millis bigint NOT NULL DEFAULT 0, updated_at"
-          + " timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, table_name))";
 
   /** Whether {@code recorded} is a cursor tenant's state (no slot). */
   static boolean isCursor(Tenant recorded) {

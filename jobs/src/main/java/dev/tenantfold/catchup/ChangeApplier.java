@@ -55,6 +55,15 @@ final class ChangeApplier {
   private final Map<String, Long> counts = new HashMap<>();
   private final RowCounts rowCounts = new RowCounts();
 
+  /** The batch's changes per table, for the report ({@link PassLog}). */
+  private final PassLog.Counts applied = new PassLog.Counts();
+
+  /** The pass the changes are recorded under; null: not recorded. */
+  private PassLog pass;
+
+  /** The table of the pending batch ({@link #add}). */
+  private String pendingTable;
+
   /**
    * The base copy is at a later point than the slot's start (a restored copy, a snapshot export):
    * the stream replays changes the target may hold already ({@link #replayingOverlap}).
@@ -159,6 +168,11 @@ final class ChangeApplier {
     this.runId = runId;
   }
 
+  /** Records the changes applied per table under {@code pass}, with each batch. */
+  void recordingTo(PassLog pass) {
+    this.pass = pass;
+  }
+
   /** Inserts, updates, deletes and truncates applied so far (committed or not). */
   Map<String, Long> counts() {
     return Map.copyOf(counts);
@@ -235,11 +249,11 @@ final class ChangeApplier {
       List<String> key = key(b, row);
       use(b.ruled()).upsert(row, unchanged(b, m.row()), key, key);
       changed(b, key);
-      count("inserts");
+      count(b, "inserts", PassLog.Counts.INSERTS);
       return;
     }
     upsert(b, planned(b, m.row()));
-    count("inserts");
+    count(b, "inserts", PassLog.Counts.INSERTS);
     if (!inOverlapTransaction) {
       rowCounts.inserted(b.partition().table().key());
     }
@@ -271,7 +285,7 @@ final class ChangeApplier {
       use(b.ruled()).upsert(row, unchanged, oldKey, newKey);
       changed(b, oldKey);
       changed(b, newKey);
-      count("updates");
+      count(b, "updates", PassLog.Counts.UPDATES);
       return;
     }
     boolean anyUnchanged = false;
@@ -293,13 +307,13 @@ final class ChangeApplier {
       addRowUpdate(b, b.partition().updateSql(set), values, newKey);
     } else {
       if (!oldKey.equals(newKey)) {
-        addDelete(b.partition().deleteSql(), oldKey);
+        addDelete(b, b.partition().deleteSql(), oldKey);
       }
       upsert(b, row);
     }
     changed(b, oldKey);
     changed(b, newKey);
-    count("updates");
+    count(b, "updates", PassLog.Counts.UPDATES);
   }
 
   void delete(PgOutput.Delete m) throws SQLException {
@@ -315,11 +329,11 @@ final class ChangeApplier {
       use(b.ruled()).delete(key);
     } else {
       losing(b);
-      addDelete(b.partition().deleteSql(), key);
+      addDelete(b, b.partition().deleteSql(), key);
       shrinking.get(b.partition().table().key())[1]++;
     }
     changed(b, key);
-    count("deletes");
+    count(b, "deletes", PassLog.Counts.DELETES);
     if (!inOverlapTransaction && b.ruled() == null) {
       // Row counts are carried for tables without rules; under rules the cutover counts what a
       // fresh run would publish (RuledComparison).
@@ -345,9 +359,9 @@ final class ChangeApplier {
       if (b.ruled() != null) {
         use(b.ruled()).truncate();
       } else {
-        add(b.partition().emptySql(), List.of(), false);
+        add(b.partition().table().key(), b.partition().emptySql(), List.of(), false);
       }
-      count("truncates");
+      count(b, "truncates", PassLog.Counts.TRUNCATES);
       if (!inOverlapTransaction && b.ruled() == null) {
         rowCounts.truncated(b.partition().table().key());
       }
@@ -363,6 +377,7 @@ final class ChangeApplier {
     flushPending();
     flushKeys();
     rowCounts.flush(target, state, tenantId);
+    applied.flush(target, pass);
     checkShrink();
   }
 
@@ -509,6 +524,7 @@ final class ChangeApplier {
     pendingValues.clear();
     changedKeys.clear();
     rowCounts.discard();
+    applied.discard();
     active = null;
     ruled.values().forEach(RuledTable::discard);
   }
@@ -525,11 +541,12 @@ final class ChangeApplier {
   }
 
   private void upsert(Bound b, String[] row) throws SQLException {
-    add(b.partition().upsertSql(), Arrays.asList(row), false);
+    add(b.partition().table().key(), b.partition().upsertSql(), Arrays.asList(row), false);
     changed(b, key(b, row));
   }
 
-  private void add(String sql, List<String> values, boolean expectsRows) throws SQLException {
+  private void add(String table, String sql, List<String> values, boolean expectsRows)
+      throws SQLException {
     // What a ruled table gathered is applied first: commit order across tables is kept.
     flushRuled();
     if (!sql.equals(pendingSql) || pendingCount >= MAX_BATCH) {
@@ -541,6 +558,7 @@ final class ChangeApplier {
       }
       pending = ps;
       pendingSql = sql;
+      pendingTable = table;
       pendingExpectsRows = expectsRows;
       pendingDeletes = false;
       pendingRowUpdates.clear();
@@ -580,7 +598,7 @@ final class ChangeApplier {
     if (pendingDeletes) {
       for (int n : updated) {
         if (n == 0) {
-          skip("deletes of rows the target does not hold");
+          skip(pendingTable, "deletes of rows the target does not hold");
         }
       }
     }
@@ -634,14 +652,14 @@ final class ChangeApplier {
     return Map.copyOf(skipped);
   }
 
-  private void addDelete(String sql, List<String> key) throws SQLException {
-    add(sql, key, false);
+  private void addDelete(Bound b, String sql, List<String> key) throws SQLException {
+    add(b.partition().table().key(), sql, key, false);
     pendingDeletes = true;
   }
 
   private void addRowUpdate(Bound b, String sql, List<String> values, List<String> newKey)
       throws SQLException {
-    add(sql, values, true);
+    add(b.partition().table().key(), sql, values, true);
     pendingRowUpdates.add(new RowUpdate(b, newKey));
   }
 
@@ -677,7 +695,7 @@ final class ChangeApplier {
       }
     }
     if (values == null) {
-      skip("updates of rows neither the target nor the source holds");
+      skip(table.key(), "updates of rows neither the target nor the source holds");
       return;
     }
     try (PreparedStatement ps = target.prepareStatement(row.bound().partition().upsertSql())) {
@@ -688,11 +706,11 @@ final class ChangeApplier {
           ps.setObject(i + 1, values[i], Types.OTHER);
         }
       }
-      if (executeOrSkip(ps) == SKIPPED) {
+      if (executeOrSkip(ps, table.key()) == SKIPPED) {
         return;
       }
     }
-    skip("updates of rows the target does not hold, taken from the source");
+    skip(table.key(), "updates of rows the target does not hold, taken from the source");
   }
 
   /** A row a change skipped in the overlap (it conflicted with the copy's later state). */
@@ -726,7 +744,7 @@ final class ChangeApplier {
           pending.setObject(i + 1, values.get(i), Types.OTHER);
         }
       }
-      updated[r] = executeOrSkip(pending);
+      updated[r] = executeOrSkip(pending, pendingTable);
     }
     return updated;
   }
@@ -735,7 +753,7 @@ final class ChangeApplier {
    * Runs {@code ps} once; in an overlap transaction under a savepoint, and a unique or foreign key
    * it breaks skips it ({@link #SKIPPED}, counted) instead of failing.
    */
-  private int executeOrSkip(PreparedStatement ps) throws SQLException {
+  private int executeOrSkip(PreparedStatement ps, String table) throws SQLException {
     if (!inOverlapTransaction) {
       return ps.executeUpdate();
     }
@@ -749,7 +767,9 @@ final class ChangeApplier {
         throw e;
       }
       target.rollback(row);
-      skip("changes the copy's later state conflicts with (a unique or foreign key), skipped");
+      skip(
+          table,
+          "changes the copy's later state conflicts with (a unique or foreign key), skipped");
       return SKIPPED;
     }
   }
@@ -765,8 +785,9 @@ final class ChangeApplier {
     return false;
   }
 
-  private void skip(String kind) {
+  private void skip(String table, String kind) {
     skipped.merge(kind, 1L, Long::sum);
+    applied.add(table, PassLog.Counts.SKIPPED);
   }
 
   private Bound bound(int relation) throws SQLException {
@@ -833,6 +854,12 @@ final class ChangeApplier {
 
   private void count(String kind) {
     counts.merge(kind, 1L, Long::sum);
+  }
+
+  /** A change of {@code b}'s table of {@code kind} ({@code index}: {@link PassLog.Counts}). */
+  private void count(Bound b, String kind, int index) {
+    count(kind);
+    applied.add(b.partition().table().key(), index);
   }
 
   private String typeName(int oid, int modifier) throws SQLException {

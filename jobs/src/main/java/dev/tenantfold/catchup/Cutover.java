@@ -53,6 +53,15 @@ public final class Cutover {
   /** Differing keys past the first {@link #LISTED}: counted, not held. */
   private long unlisted;
 
+  /** When this cutover started (the freeze window's start), for the report. */
+  private java.time.Instant startedAt;
+
+  /** Whether it froze the application's writers ({@code --freeze}). */
+  private boolean frozen;
+
+  /** The drain's pass in {@code catchup_passes}. */
+  private OptionalLong drainPass = OptionalLong.empty();
+
   public Cutover(
       TenantConfig tenant,
       JdbcEndpoint target,
@@ -95,6 +104,8 @@ public final class Cutover {
 
   public CutoverResult execute(Options options) {
     long start = System.nanoTime();
+    startedAt = java.time.Instant.now();
+    frozen = options.freeze();
     long deadline = options.maxFreeze().map(d -> start + d.toNanos()).orElse(Long.MAX_VALUE);
     BooleanSupplier expired = () -> System.nanoTime() - deadline > 0;
     List<String> notes = new ArrayList<>();
@@ -123,9 +134,33 @@ public final class Cutover {
         }
         notes.add(freeze.describe());
       }
+      if (result.verdict() != CutoverResult.Verdict.CUT_OVER) {
+        // A cut-over verdict was recorded with the tenant's cut-over mark (verify).
+        recordVerdict(claim, state, result);
+      }
       return result.withNotes(notes);
     } catch (SQLException | RuntimeException e) {
       return failure(e, Optional.empty(), start).withNotes(notes);
+    }
+  }
+
+  /**
+   * Records a mismatch or failure for the report (best effort: a target that cannot take it is
+   * logged; the verdict stands). Nothing is recorded for a tenant without catch-up state.
+   */
+  private void recordVerdict(Connection conn, CatchUpState state, CutoverResult result) {
+    try {
+      Optional<CatchUpState.Tenant> recorded = state.read(conn, tenant.id());
+      if (recorded.isPresent()) {
+        conn.setAutoCommit(true);
+        CutoverLog.record(
+            conn, state, recorded.get().runId(), startedAt, frozen, drainPass, result);
+      }
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn(
+          "Cannot record the cutover verdict of tenant {} in the report tables: {}",
+          tenant.id(),
+          e.getMessage());
     }
   }
 
@@ -158,10 +193,10 @@ public final class Cutover {
                 new FreezeExpired(tenant.id(), options.maxFreeze().orElseThrow()));
           }
         };
-    CatchUpResult drain =
-        new TenantCatchUp(tenant, target, reportSchema, schemas, tenantColumn, rules)
-            .claimed()
-            .execute(expired);
+    TenantCatchUp draining =
+        new TenantCatchUp(tenant, target, reportSchema, schemas, tenantColumn, rules).claimed();
+    CatchUpResult drain = draining.execute(expired);
+    drainPass = draining.passId();
     if (!drain.caughtUp()) {
       return CutoverResult.failed(
           tenant.id(), Optional.of(drain), drain.error().orElseThrow(), millisSince(start));
@@ -278,17 +313,21 @@ public final class Cutover {
       }
       targetConn.setAutoCommit(false);
       state.markCutOver(targetConn, tenant.id());
+      CutoverResult cutOver =
+          new CutoverResult(
+              tenant.id(),
+              CutoverResult.Verdict.CUT_OVER,
+              Optional.of(drain),
+              keys,
+              List.of(),
+              sequences,
+              millisSince(start),
+              Optional.empty(),
+              counts);
+      // Recorded with the cut-over mark: the report never says less than the target holds.
+      CutoverLog.record(targetConn, state, recorded.runId(), startedAt, frozen, drainPass, cutOver);
       targetConn.commit();
-      return new CutoverResult(
-          tenant.id(),
-          CutoverResult.Verdict.CUT_OVER,
-          Optional.of(drain),
-          keys,
-          List.of(),
-          sequences,
-          millisSince(start),
-          Optional.empty(),
-          counts);
+      return cutOver;
     }
   }
 

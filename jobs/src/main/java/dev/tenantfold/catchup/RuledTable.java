@@ -51,6 +51,10 @@ final class RuledTable {
 
   private static final String SHARED_DELETES = "catchup_shared_deletes";
 
+  /** A key listed by an earlier base copy's catch-up is listed again under this one's run. */
+  private static final String SHARED_DELETE_CONFLICT =
+      "ON CONFLICT (tenant_id, table_name, kind, key) DO UPDATE SET run_id = EXCLUDED.run_id";
+
   private final String tenantId;
   private final String runId;
   private final PlannedTable planned;
@@ -180,14 +184,6 @@ final class RuledTable {
                 + columnsOf(rule.dedup().get().key())
                 + ")");
       }
-      if (shared()) {
-        st.execute(
-            "CREATE TABLE IF NOT EXISTS "
-                + Sql.qualified(reportSchema, SHARED_DELETES)
-                + " (tenant_id text NOT NULL, table_name text NOT NULL, kind text NOT NULL, key"
-                + " jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY"
-                + " (tenant_id, table_name, kind, key))");
-      }
     }
   }
 
@@ -228,10 +224,12 @@ final class RuledTable {
           target.prepareStatement(
               "INSERT INTO "
                   + Sql.qualified(reportSchema, SHARED_DELETES)
-                  + " (tenant_id, table_name, kind, key) VALUES (?, ?, 'truncate', '{}')"
-                  + " ON CONFLICT DO NOTHING")) {
+                  + " (tenant_id, table_name, kind, key, run_id) VALUES (?, ?, 'truncate', '{}',"
+                  + " ?) "
+                  + SHARED_DELETE_CONFLICT)) {
         ps.setString(1, tenantId);
         ps.setString(2, table.name());
+        ps.setString(3, runId);
         ps.executeUpdate();
       }
       return;
@@ -699,15 +697,18 @@ final class RuledTable {
       st.execute(
           "INSERT INTO "
               + Sql.qualified(reportSchema, SHARED_DELETES)
-              + " (tenant_id, table_name, kind, key) SELECT "
+              + " (tenant_id, table_name, kind, key, run_id) SELECT "
               + literal(tenantId)
               + ", "
               + literal(table.name())
               + ", 'delete', "
               + Sql.keyJson(source.primaryKey(), "k")
+              + ", "
+              + literal(runId)
               + " FROM "
               + ident(keys)
-              + " k ON CONFLICT DO NOTHING");
+              + " k "
+              + SHARED_DELETE_CONFLICT);
     }
   }
 

@@ -58,6 +58,12 @@ public final class TenantCatchUp {
   /** The caller holds the tenant's claim already (a cutover): do not take it again. */
   private boolean claimed;
 
+  /** The pass the last {@link #execute} recorded ({@code catchup_passes}), once it started one. */
+  private PassLog pass;
+
+  /** The lag the last {@link #execute} left, as recorded with its pass; empty when not read. */
+  private java.util.Optional<Lag> lastLag = java.util.Optional.empty();
+
   /** A tenant without rules ({@link CatchUpRules#none}). */
   public TenantCatchUp(
       TenantConfig tenant,
@@ -118,6 +124,8 @@ public final class TenantCatchUp {
    */
   public CatchUpResult execute(BooleanSupplier stop) {
     long start = System.nanoTime();
+    pass = null;
+    lastLag = java.util.Optional.empty();
     try {
       return run(start, stop);
     } catch (SlotClaim.Busy e) {
@@ -130,6 +138,7 @@ public final class TenantCatchUp {
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), e.getMessage());
       return CatchUpResult.failed(tenant.id(), e.getMessage(), millisSince(start));
     } catch (SQLException e) {
+      finishFailed(e);
       if (yielding && takenOver(e)) {
         LOG.info("Catch-up of tenant {} taken over by another command", tenant.id());
         return CatchUpResult.yielded(
@@ -143,6 +152,7 @@ public final class TenantCatchUp {
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
       return CatchUpResult.failed(tenant.id(), message, millisSince(start));
     } catch (RuntimeException e) {
+      finishFailed(e);
       if (yielding && takenOver(e)) {
         // The replication stream's reader fails with an unchecked error when its session ends.
         LOG.info("Catch-up of tenant {} taken over by another command", tenant.id());
@@ -155,6 +165,55 @@ public final class TenantCatchUp {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       LOG.error("Catch-up of tenant {} stopped: {}", tenant.id(), message);
       return CatchUpResult.failed(tenant.id(), message, millisSince(start));
+    }
+  }
+
+  /**
+   * Records how the pass ended that stopped with {@code e}, on a fresh target session (the pass's
+   * own may be gone: another command took the tenant over). When that fails too, the pass stays
+   * {@code running} until the tenant's next pass marks it {@code interrupted}.
+   */
+  private void finishFailed(Exception e) {
+    if (pass == null) {
+      return;
+    }
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    try (Connection conn = target.connect("tenantfold-catchup-" + tenant.id())) {
+      pass.finish(
+          conn,
+          yielding && takenOver(e) ? PassLog.YIELDED : PassLog.FAILED,
+          message,
+          java.util.Optional.empty());
+    } catch (SQLException | RuntimeException ignored) {
+      LOG.debug("Tenant {}: pass {} not recorded as ended", tenant.id(), pass.id());
+    }
+  }
+
+  /** The pass the last {@link #execute} recorded in {@code catchup_passes}, if it got that far. */
+  java.util.OptionalLong passId() {
+    return pass == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(pass.id());
+  }
+
+  /**
+   * The lag the last {@link #execute} left, read once at its end and recorded with its pass; empty
+   * when it was not read (a follower's idle pass, an error) or could not be.
+   */
+  public java.util.Optional<Lag> lastLag() {
+    return lastLag;
+  }
+
+  /** The command a pass belongs to, as {@code catchup_passes.command} names it. */
+  private String command() {
+    return claimed ? "cutover" : yielding ? "catch-up --follow" : "catch-up";
+  }
+
+  /** The lag a pass left, for the report; empty when it cannot be read (the pass still counts). */
+  private java.util.Optional<Lag> lagAfterPass() {
+    try {
+      return java.util.Optional.of(lagNow());
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("Tenant {}: cannot read the lag after the pass: {}", tenant.id(), e.getMessage());
+      return java.util.Optional.empty();
     }
   }
 
@@ -187,6 +246,9 @@ public final class TenantCatchUp {
       }
       state.ensure(targetConn);
       CatchUpState.Tenant recorded = recorded(state, targetConn);
+      pass =
+          PassLog.start(
+              targetConn, state, tenant.id(), recorded.runId(), command(), recorded.appliedLsn());
       Map<String, TenantPartition> partitions = new LinkedHashMap<>();
       for (PlannedTable table : state.tables(targetConn, tenant.id())) {
         partitions.put(
@@ -235,10 +297,12 @@ public final class TenantCatchUp {
               RuledTables.excluded(rules),
               rules,
               recorded.runId());
+      applier.recordingTo(pass);
       java.util.Optional<Instant> basePoint = state.baseAheadOfSlot(targetConn, tenant.id());
       if (basePoint.isPresent()) {
         applier.replayingOverlap(basePoint.get());
       }
+      CatchUpResult result;
       try (Connection replication =
               tenant.jdbc().connectForReplication("tenantfold-catchup-stream-" + tenant.id());
           PGReplicationStream stream =
@@ -255,7 +319,7 @@ public final class TenantCatchUp {
                   .withAutomaticFlush(false)
                   .start()) {
         Stream loop =
-            new Stream(stream, applier, state, targetConn, recorded.appliedLsn(), goal, stop);
+            new Stream(stream, applier, state, pass, targetConn, recorded.appliedLsn(), goal, stop);
         loop.run();
         LOG.info(
             "Tenant {}: caught up to {} ({} transactions, {} changes)",
@@ -269,14 +333,15 @@ public final class TenantCatchUp {
               tenant.id(),
               ChangeApplier.describe(applier.skipped()));
         }
-        return new CatchUpResult(
-            tenant.id(),
-            recorded.appliedLsn().asString(),
-            loop.applied.asString(),
-            loop.transactions,
-            applier.counts(),
-            millisSince(start),
-            java.util.Optional.empty());
+        result =
+            new CatchUpResult(
+                tenant.id(),
+                recorded.appliedLsn().asString(),
+                loop.applied.asString(),
+                loop.transactions,
+                applier.counts(),
+                millisSince(start),
+                java.util.Optional.empty());
       } catch (SQLException | RuntimeException e) {
         applier.discard();
         try {
@@ -288,6 +353,16 @@ public final class TenantCatchUp {
       } finally {
         applier.close();
       }
+      // The stream is closed: the slot can be peeked at for the lag the pass left.
+      if (yielding && result.transactions() == 0) {
+        // An idle follower pass: not part of the lag series.
+        pass.forget(targetConn);
+      } else {
+        lastLag = lagAfterPass();
+        pass.finish(
+            targetConn, stop.getAsBoolean() ? PassLog.STOPPED : PassLog.CAUGHT_UP, "", lastLag);
+      }
+      return result;
     }
   }
 
@@ -538,6 +613,7 @@ public final class TenantCatchUp {
     private final PGReplicationStream stream;
     private final ChangeApplier applier;
     private final CatchUpState state;
+    private final PassLog pass;
     private final Connection targetConn;
     private final LogSequenceNumber goal;
     private final BooleanSupplier stop;
@@ -557,6 +633,7 @@ public final class TenantCatchUp {
         PGReplicationStream stream,
         ChangeApplier applier,
         CatchUpState state,
+        PassLog pass,
         Connection targetConn,
         LogSequenceNumber applied,
         LogSequenceNumber goal,
@@ -564,6 +641,7 @@ public final class TenantCatchUp {
       this.stream = stream;
       this.applier = applier;
       this.state = state;
+      this.pass = pass;
       this.targetConn = targetConn;
       this.applied = applied;
       this.batchEnd = applied;
@@ -654,6 +732,7 @@ public final class TenantCatchUp {
       }
       applier.flush();
       state.advance(targetConn, tenant.id(), batchEnd, batchChanges);
+      pass.batch(targetConn, batchEnd, batchTransactions, batchChanges);
       targetConn.commit();
       applied = batchEnd;
       batchTransactions = 0;
@@ -664,6 +743,7 @@ public final class TenantCatchUp {
     /** Records a position past which nothing of the tenant's was committed. */
     private void advanceTo(LogSequenceNumber lsn) throws SQLException {
       state.advance(targetConn, tenant.id(), lsn, 0);
+      pass.batch(targetConn, lsn, 0, 0);
       targetConn.commit();
       applied = lsn;
       batchEnd = lsn;

@@ -53,6 +53,7 @@ public final class CatchUpJob {
       results.add(scrubbed(result));
       out.println(scrubbed(result).describe() + lagText(catchUp, result));
     }
+    writeReports(results.stream().map(CatchUpResult::tenantId).toList(), out);
     return results.stream().allMatch(CatchUpResult::caughtUp) ? ExitCode.OK : ExitCode.ERROR;
   }
 
@@ -131,6 +132,7 @@ public final class CatchUpJob {
         if (stop.getAsBoolean()) {
           out.println("catch-up: stopped (SIGTERM); what was applied is committed");
         }
+        writeReports(selected(tenantIds).stream().map(TenantConfig::id).toList(), out);
         return failed ? ExitCode.ERROR : ExitCode.OK;
       }
       long until = System.nanoTime() + POLL.toNanos();
@@ -171,11 +173,56 @@ public final class CatchUpJob {
                 CatchUpRules.of(config, tenant.id(), allowShrink))
             .execute(options);
     out.println(Redaction.redactText(result.describe(), config.secrets()));
+    writeReports(List.of(tenantId), out);
     return switch (result.verdict()) {
       case CUT_OVER -> ExitCode.OK;
       case MISMATCH -> ExitCode.VALIDATION_FAILED;
       case FAILED -> ExitCode.ERROR;
     };
+  }
+
+  /**
+   * Writes report.json and report.html again for the run whose base copy each of {@code tenantIds}
+   * continues ({@code <report.dir>/<run_id>/}), now with their catch-up and cutover sections, and
+   * prints where. A report that cannot be written is a warning: what was applied and recorded
+   * stands, and {@code tenantfold report --run-id} renders it from the report tables.
+   */
+  private void writeReports(List<String> tenantIds, PrintStream out) {
+    String schema = config.target().reportSchema();
+    java.util.Set<String> runs = new java.util.TreeSet<>();
+    try (java.sql.Connection conn =
+        config.target().endpoint().connect("tenantfold-catchup-report")) {
+      dev.tenantfold.catchup.CatchUpState state = dev.tenantfold.catchup.CatchUpState.of(schema);
+      for (String id : tenantIds) {
+        state.read(conn, id).ifPresent(t -> runs.add(t.runId()));
+      }
+      dev.tenantfold.report.ReportReader reader = new dev.tenantfold.report.ReportReader(schema);
+      org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+      config.s3().applyTo(hadoop);
+      for (String runId : runs) {
+        Optional<dev.tenantfold.report.ReportReader.StoredRun> stored = reader.load(conn, runId);
+        if (stored.isEmpty()) {
+          continue;
+        }
+        dev.tenantfold.report.RunResult run = stored.get().run();
+        String path =
+            dev.tenantfold.report.ReportWriter.write(
+                config.reportDir(),
+                run,
+                stored.get().status(),
+                reader.previous(conn, run).map(dev.tenantfold.report.ReportReader.StoredRun::run),
+                dev.tenantfold.report.CatchUpReport.load(conn, schema, runId),
+                hadoop);
+        out.println("report: " + path + " (run " + runId + ", with catch-up and cutover)");
+      }
+    } catch (java.sql.SQLException | java.io.IOException | RuntimeException e) {
+      out.println(
+          "WARNING: cannot write the report of run(s) "
+              + runs
+              + ": "
+              + Redaction.redactText(String.valueOf(e.getMessage()), config.secrets())
+              + "; tenantfold report --run-id <run> renders it from the report tables");
+    }
   }
 
   /**
@@ -186,6 +233,10 @@ public final class CatchUpJob {
     if (!result.caughtUp() || result.cursor()) {
       // A cursor tenant has no slot to measure a lag from.
       return "";
+    }
+    if (catchUp.lastLag().isPresent()) {
+      // Read once at the pass's end and recorded with it (catchup_passes).
+      return "; " + catchUp.lastLag().get().describe();
     }
     try {
       return "; " + catchUp.lagNow().describe();

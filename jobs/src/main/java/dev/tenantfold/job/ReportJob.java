@@ -3,6 +3,7 @@ package dev.tenantfold.job;
 import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.jdbc.SessionName;
+import dev.tenantfold.report.CatchUpReport;
 import dev.tenantfold.report.CsvReport;
 import dev.tenantfold.report.HtmlReport;
 import dev.tenantfold.report.ReportReader;
@@ -97,15 +98,18 @@ public final class ReportJob {
       // A run whose outcome was unknown is settled from the target's record and written down.
       ReportReader.StoredRun stored = new ReportStore(schema).settle(conn, loaded);
       RunResult run = stored.run();
+      // What catch-up and cutover did after the run's base copy (docs/report-schema.md).
+      CatchUpReport catchUp = CatchUpReport.load(conn, schema, id);
       text =
           switch (format) {
             case HTML ->
                 HtmlReport.render(
                     run,
                     stored.status(),
-                    reader.previous(conn, run).map(ReportReader.StoredRun::run));
-            case JSON -> ReportWriter.json(run);
-            case CSV -> CsvReport.render(run);
+                    reader.previous(conn, run).map(ReportReader.StoredRun::run),
+                    catchUp);
+            case JSON -> ReportWriter.json(run, catchUp);
+            case CSV -> CsvReport.render(run, catchUp);
           };
     }
     if (out.isPresent() && out.get().equals("-")) {

@@ -33,12 +33,24 @@ public final class CsvReport {
           "changed_columns",
           "message",
           "source_kind",
-          "source_point_in_time");
+          "source_point_in_time",
+          // Catch-up after the base copy (docs/report-schema.md version 3): empty without it.
+          "catch_up_inserts",
+          "catch_up_updates",
+          "catch_up_deletes",
+          "catch_up_truncates",
+          "catch_up_skipped",
+          "cutover_verdict");
   private static final int KEYS_IN_CELL = 20;
 
   private CsvReport() {}
 
   public static String render(RunResult run) {
+    return render(run, CatchUpReport.none());
+  }
+
+  /** The run, each tenant table with the changes catch-up applied to it and the cutover verdict. */
+  public static String render(RunResult run, CatchUpReport catchUp) {
     StringBuilder out = new StringBuilder();
     line(out, HEADER);
     for (TenantResult t : run.tenants()) {
@@ -68,7 +80,13 @@ public final class CsvReport {
                 "",
                 text(t.message()),
                 kind,
-                at));
+                at,
+                "",
+                "",
+                "",
+                "",
+                "",
+                verdict(catchUp, t.tenantId())));
       }
       for (TableResult r : t.tables()) {
         List<String> cells =
@@ -113,10 +131,33 @@ public final class CsvReport {
                       .collect(Collectors.joining(" "))));
         }
         cells.addAll(List.of(text(r.message()), kind, at));
+        java.util.Optional<CatchUpReport.Tenant> c = catchUp.tenant(t.tenantId());
+        java.util.Optional<CatchUpReport.Applied> applied =
+            c.flatMap(x -> x.applied(r.tableName()));
+        if (c.isPresent()) {
+          CatchUpReport.Applied a =
+              applied.orElse(new CatchUpReport.Applied(r.tableName(), 0, 0, 0, 0, 0));
+          for (long n :
+              new long[] {a.inserts(), a.updates(), a.deletes(), a.truncates(), a.skipped()}) {
+            cells.add(Long.toString(n));
+          }
+        } else {
+          cells.addAll(List.of("", "", "", "", ""));
+        }
+        cells.add(verdict(catchUp, t.tenantId()));
         line(out, cells);
       }
     }
     return out.toString();
+  }
+
+  /** The tenant's latest cutover verdict ({@code CUT_OVER}, ...), empty when none. */
+  private static String verdict(CatchUpReport catchUp, String tenantId) {
+    return catchUp
+        .tenant(tenantId)
+        .flatMap(CatchUpReport.Tenant::lastCutover)
+        .map(CatchUpReport.Cutover::verdict)
+        .orElse("");
   }
 
   /** A text cell that a spreadsheet must show, not evaluate. */

@@ -59,6 +59,15 @@ public final class HtmlReport {
    *     comparison
    */
   public static String render(RunResult run, String status, Optional<RunResult> previous) {
+    return render(run, status, previous, CatchUpReport.none());
+  }
+
+  /**
+   * As {@link #render(RunResult, String, Optional)}, with a section on the catch-up and cutovers
+   * that followed the run's base copy, when there were any.
+   */
+  public static String render(
+      RunResult run, String status, Optional<RunResult> previous, CatchUpReport catchUp) {
     StringBuilder h = new StringBuilder(64 * 1024);
     h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
@@ -78,6 +87,7 @@ public final class HtmlReport {
     rowsChart(h, run);
     timeline(h, run);
     differences(h, run);
+    catchUp(h, catchUp);
     comparison(h, run, previous);
     tableList(h);
     h.append(
@@ -697,6 +707,256 @@ public final class HtmlReport {
     h.append("</section>\n");
   }
 
+  // ---- catch-up and cutover ----
+
+  /** Passes shown in each tenant's table (the sparkline draws every pass listed). */
+  static final int PASSES_SHOWN = 20;
+
+  private static void catchUp(StringBuilder h, CatchUpReport catchUp) {
+    if (catchUp.isEmpty()) {
+      return;
+    }
+    h.append("<section id=\"catch-up\"><h2>Catch-up and cutover</h2>");
+    for (CatchUpReport.Tenant c : catchUp.tenants().values()) {
+      h.append("<details class=\"diff\" open><summary><b>")
+          .append(esc(c.tenantId()))
+          .append("</b>: ");
+      Optional<CatchUpReport.Cutover> last = c.lastCutover();
+      if (last.isPresent()) {
+        CatchUpReport.Cutover v = last.get();
+        h.append(cutoverBadge(v.verdict()))
+            .append(esc(verdictText(v.verdict())))
+            .append(", freeze window ")
+            .append(esc(duration(Duration.ofMillis(v.freezeMillis()))));
+      } else {
+        h.append(c.state().map(st -> esc(st.status())).orElse("catching up"));
+      }
+      CatchUpReport.Applied total = c.total();
+      h.append(" · ")
+          .append(
+              esc(
+                  String.format(
+                      Locale.ROOT,
+                      "%,d inserts, %,d updates, %,d deletes, %,d truncates applied",
+                      total.inserts(),
+                      total.updates(),
+                      total.deletes(),
+                      total.truncates())))
+          .append("</summary>");
+      c.state()
+          .ifPresent(
+              st ->
+                  h.append("<p class=\"meta\">Slot <code>")
+                      .append(esc(st.slot()))
+                      .append("</code>, publication <code>")
+                      .append(esc(st.publication()))
+                      .append("</code>: ")
+                      .append(esc(st.status()))
+                      .append("; applied from <code>")
+                      .append(esc(st.startLsn()))
+                      .append("</code> to <code>")
+                      .append(esc(st.appliedLsn()))
+                      .append("</code>, ")
+                      .append(String.format(Locale.ROOT, "%,d", st.appliedChanges()))
+                      .append(" changes")
+                      .append(
+                          st.cutOverAt().map(at -> "; cut over " + esc(WHEN.format(at))).orElse(""))
+                      .append(".</p>"));
+      lagOverTime(h, c);
+      appliedTable(h, c);
+      sharedDeletes(h, c);
+      for (CatchUpReport.Cutover v : c.cutovers()) {
+        cutover(h, v);
+      }
+      h.append("</details>");
+    }
+    h.append("</section>\n");
+  }
+
+  private static String cutoverBadge(String verdict) {
+    String status =
+        switch (verdict) {
+          case "CUT_OVER" -> "OK";
+          case "MISMATCH" -> "MISMATCH";
+          default -> "FAILED";
+        };
+    return "<span class=\"badge " + status + "\" title=\"" + esc(verdict) + "\"></span>";
+  }
+
+  private static String verdictText(String verdict) {
+    return switch (verdict) {
+      case "CUT_OVER" -> "cut over";
+      case "MISMATCH" -> "mismatch";
+      default -> "cutover failed";
+    };
+  }
+
+  /** The lag each pass left, as an inline SVG line (no script) and a table of the latest passes. */
+  private static void lagOverTime(StringBuilder h, CatchUpReport.Tenant c) {
+    List<CatchUpReport.Pass> passes = c.passes();
+    if (passes.isEmpty()) {
+      h.append("<p class=\"none\">No catch-up pass recorded yet.</p>");
+      return;
+    }
+    List<CatchUpReport.Pass> lagged = passes.stream().filter(p -> p.lag().isPresent()).toList();
+    h.append("<h3>Lag over time</h3>");
+    if (lagged.size() > 1) {
+      int width = 360;
+      int height = 48;
+      long max =
+          Math.max(1, lagged.stream().mapToLong(p -> p.lag().get().toMillis()).max().orElse(1));
+      StringBuilder points = new StringBuilder();
+      for (int i = 0; i < lagged.size(); i++) {
+        double x = 2 + (width - 4) * i / (double) (lagged.size() - 1);
+        double y = height - 2 - (height - 4) * lagged.get(i).lag().get().toMillis() / (double) max;
+        points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
+      }
+      h.append("<svg class=\"spark\" width=\"")
+          .append(width)
+          .append("\" height=\"")
+          .append(height)
+          .append("\" role=\"img\" aria-label=\"lag after each pass, up to ")
+          .append(esc(duration(Duration.ofMillis(max))))
+          .append("\"><polyline fill=\"none\" stroke=\"#1565c0\" stroke-width=\"1.5\" points=\"")
+          .append(points.toString().trim())
+          .append("\"/></svg> <span class=\"hint\">lag after each of ")
+          .append(lagged.size())
+          .append(" passes, 0 to ")
+          .append(esc(duration(Duration.ofMillis(max))))
+          .append("</span>");
+    }
+    if (c.passCount() > passes.size()) {
+      h.append("<p class=\"more\">The latest ")
+          .append(passes.size())
+          .append(" of ")
+          .append(c.passCount())
+          .append(" passes.</p>");
+    }
+    h.append(
+        "<table class=\"list lag\"><tr><th>pass</th><th>command</th><th>finished</th><th>to"
+            + " LSN</th><th>transactions</th><th>changes</th><th>lag bytes</th><th>lag</th>"
+            + "<th>status</th></tr>");
+    for (CatchUpReport.Pass p :
+        passes.subList(Math.max(0, passes.size() - PASSES_SHOWN), passes.size())) {
+      h.append("<tr><td class=\"num\">")
+          .append(p.passId())
+          .append("</td><td>")
+          .append(esc(p.command()))
+          .append("</td><td>")
+          .append(p.finishedAt().map(at -> esc(WHEN.format(at))).orElse(""))
+          .append("</td><td><code>")
+          .append(esc(p.toLsn()))
+          .append("</code></td><td class=\"num\">")
+          .append(String.format(Locale.ROOT, "%,d", p.transactions()))
+          .append("</td><td class=\"num\">")
+          .append(String.format(Locale.ROOT, "%,d", p.changes()))
+          .append("</td><td class=\"num\">")
+          .append(
+              p.lagBytes().isPresent()
+                  ? String.format(Locale.ROOT, "%,d", p.lagBytes().getAsLong())
+                  : "unknown")
+          .append("</td><td class=\"num\">")
+          .append(p.lag().map(d -> esc(duration(d))).orElse("unknown"))
+          .append("</td><td>")
+          .append(esc(p.status()))
+          .append(p.message().isEmpty() ? "" : ": " + esc(shorten(p.message(), 300)))
+          .append("</td></tr>");
+    }
+    h.append("</table>");
+  }
+
+  private static void appliedTable(StringBuilder h, CatchUpReport.Tenant c) {
+    if (c.applied().isEmpty()) {
+      return;
+    }
+    h.append(
+        "<h3>Changes applied per table</h3><table class=\"list applied\"><tr><th>table</th>"
+            + "<th>inserts</th><th>updates</th><th>deletes</th><th>truncates</th><th>skipped</th>"
+            + "</tr>");
+    List<CatchUpReport.Applied> rows = new ArrayList<>(c.applied());
+    rows.add(c.total());
+    for (CatchUpReport.Applied a : rows) {
+      h.append("<tr><td>")
+          .append(a.table().equals("*") ? "<b>all tables</b>" : esc(a.table()))
+          .append("</td>");
+      for (long n :
+          new long[] {a.inserts(), a.updates(), a.deletes(), a.truncates(), a.skipped()}) {
+        h.append("<td class=\"num\">").append(String.format(Locale.ROOT, "%,d", n)).append("</td>");
+      }
+      h.append("</tr>");
+    }
+    h.append(
+        "</table><p class=\"hint\">skipped: changes that found nothing to change or conflicted"
+            + " with a restored copy's later state (docs/catch-up.md).</p>");
+  }
+
+  private static void sharedDeletes(StringBuilder h, CatchUpReport.Tenant c) {
+    if (c.sharedDeleteCount() == 0) {
+      return;
+    }
+    h.append("<details><summary>")
+        .append(String.format(Locale.ROOT, "%,d", c.sharedDeleteCount()))
+        .append(
+            " deletes of shared tables not applied (another tenant may hold the row)</summary>"
+                + "<table class=\"list shared\"><tr><th>table</th><th>kind</th><th>key</th>"
+                + "<th>recorded</th></tr>");
+    for (CatchUpReport.SharedDelete d : c.sharedDeletes()) {
+      h.append("<tr><td>")
+          .append(esc(d.table()))
+          .append("</td><td>")
+          .append(esc(d.kind()))
+          .append("</td><td><code class=\"key\">")
+          .append(esc(d.keyJson()))
+          .append("</code></td><td>")
+          .append(esc(WHEN.format(d.recordedAt())))
+          .append("</td></tr>");
+    }
+    h.append("</table>");
+    if (c.sharedDeleteCount() > c.sharedDeletes().size()) {
+      h.append("<p class=\"more\">... and ")
+          .append(c.sharedDeleteCount() - c.sharedDeletes().size())
+          .append(" more.</p>");
+    }
+    h.append("</details>");
+  }
+
+  private static void cutover(StringBuilder h, CatchUpReport.Cutover v) {
+    h.append("<h3>")
+        .append(cutoverBadge(v.verdict()))
+        .append("Cutover ")
+        .append(esc(WHEN.format(v.startedAt())))
+        .append(": ")
+        .append(esc(verdictText(v.verdict())))
+        .append("</h3><p>Freeze window ")
+        .append(esc(duration(Duration.ofMillis(v.freezeMillis()))))
+        .append(" (")
+        .append(esc(WHEN.format(v.startedAt())))
+        .append(" to the verdict at ")
+        .append(esc(WHEN.format(v.verdictAt())))
+        .append(v.frozen() ? ", writers frozen by --freeze" : "")
+        .append("); ")
+        .append(String.format(Locale.ROOT, "%,d", v.keysChecked()))
+        .append(" changed keys checked")
+        .append(v.drainPassId().isPresent() ? "; drain: pass " + v.drainPassId().getAsLong() : "")
+        .append(".</p>");
+    if (!v.message().isEmpty()) {
+      h.append("<p class=\"problems\">").append(esc(v.message())).append("</p>");
+    }
+    if (!v.differences().isEmpty()) {
+      h.append("<p>What differs:</p><ul class=\"differences\">");
+      v.differences()
+          .forEach(d -> h.append("<li><code class=\"key\">").append(esc(d)).append("</code></li>"));
+      h.append("</ul>");
+    }
+    if (!v.sequences().isEmpty()) {
+      h.append("<details><summary>")
+          .append(v.sequences().size())
+          .append(" sequences moved past the source's</summary><ul>");
+      v.sequences().forEach(q -> h.append("<li><code>").append(esc(q)).append("</code></li>"));
+      h.append("</ul></details>");
+    }
+  }
+
   private static void tableList(StringBuilder h) {
     h.append(
             "<section id=\"all\"><details id=\"all-details\"><summary><h2>Every"
@@ -840,7 +1100,7 @@ public final class HtmlReport {
       td.num{text-align:right;font-variant-numeric:tabular-nums}td.neg{color:var(--failed)}code.key{white-space:pre-wrap;word-break:break-all}
       details.diff{margin:8px 0;padding:6px 10px;border:1px solid #e5e5e5;border-radius:4px}details.diff summary{cursor:pointer}
       .chart text{font-size:11px;fill:var(--fg)}.chart rect.OK{fill:var(--ok)}.chart rect.MISMATCH{fill:var(--mismatch)}.chart rect.FAILED{fill:var(--failed)}
-      .chart .tick{stroke:#ddd}footer{margin-top:32px;color:var(--muted);font-size:12px}
+      .chart .tick{stroke:#ddd}h3{font-size:15px;margin:14px 0 6px}svg.spark{background:#fafafa;border:1px solid #eee;vertical-align:middle}footer{margin-top:32px;color:var(--muted);font-size:12px}
       @media print{.controls,.scroll{max-height:none;overflow:visible}}
       """;
 

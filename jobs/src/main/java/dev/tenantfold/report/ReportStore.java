@@ -49,6 +49,14 @@ public final class ReportStore {
    * release, so a role with SELECT alone can read a current schema.
    */
   public void ensureReadable(Connection conn) throws SQLException {
+    ensureCurrent(conn);
+  }
+
+  /**
+   * Brings the schema to {@link ReportSchema#CURRENT} only when it is older (read first, without a
+   * lock): what a catch-up pass does at its start, cheaply.
+   */
+  public void ensureCurrent(Connection conn) throws SQLException {
     if (!new ReportSchema(schema).current(conn)) {
       ensureTables(conn);
     }

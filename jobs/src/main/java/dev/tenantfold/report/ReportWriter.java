@@ -40,13 +40,29 @@ public final class ReportWriter {
       java.util.Optional<RunResult> previous,
       Configuration hadoopConf)
       throws IOException {
-    String path = write(reportDir, run, hadoopConf);
+    return write(reportDir, run, run.statusLabel(), previous, CatchUpReport.none(), hadoopConf);
+  }
+
+  /**
+   * As {@link #write(String, RunResult, java.util.Optional, Configuration)}, with the catch-up and
+   * cutovers that followed the run's base copy ({@code catchUp}) and the run's {@code status} as
+   * recorded: what {@code catch-up} and {@code cutover} write again after they ran.
+   */
+  public static String write(
+      String reportDir,
+      RunResult run,
+      String status,
+      java.util.Optional<RunResult> previous,
+      CatchUpReport catchUp,
+      Configuration hadoopConf)
+      throws IOException {
+    String path = writeFile(reportDir, run.runId(), "report.json", json(run, catchUp), hadoopConf);
     try {
       writeFile(
           reportDir,
           run.runId(),
           "report.html",
-          HtmlReport.render(run, run.statusLabel(), previous),
+          HtmlReport.render(run, status, previous, catchUp),
           hadoopConf);
     } catch (IOException | RuntimeException e) {
       // report.json is the record; without the HTML view `tenantfold report` renders it later from
@@ -63,8 +79,13 @@ public final class ReportWriter {
 
   /** report.json's text. */
   public static String json(RunResult run) {
+    return json(run, CatchUpReport.none());
+  }
+
+  /** report.json's text, with each tenant's catch-up and cutover. */
+  public static String json(RunResult run, CatchUpReport catchUp) {
     try {
-      return JSON.writeValueAsString(toJson(run));
+      return JSON.writeValueAsString(toJson(run, catchUp));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("Cannot render report.json of run " + run.runId(), e);
     }
@@ -120,6 +141,14 @@ public final class ReportWriter {
   }
 
   public static ObjectNode toJson(RunResult run) {
+    return toJson(run, CatchUpReport.none());
+  }
+
+  /**
+   * report.json: the run, and under each tenant whose base copy catch-up continued its {@code
+   * catch_up} and {@code cutover} sections ({@link #catchUpJson}, {@link #cutoverJson}).
+   */
+  public static ObjectNode toJson(RunResult run, CatchUpReport catchUp) {
     ObjectNode root = JSON.createObjectNode();
     root.put("run_id", run.runId());
     root.put("command", run.command());
@@ -151,6 +180,13 @@ public final class ReportWriter {
               });
       ObjectNode stages = tn.putObject("stage_millis");
       t.stageMillis().forEach(stages::put);
+      catchUp
+          .tenant(t.tenantId())
+          .ifPresent(
+              c -> {
+                catchUpJson(tn.putObject("catch_up"), c);
+                c.lastCutover().ifPresent(last -> cutoverJson(tn.putObject("cutover"), c, last));
+              });
       for (TableResult r : t.tables()) {
         ObjectNode rn = tables.addObject();
         rn.put("run_id", run.runId());
@@ -194,5 +230,103 @@ public final class ReportWriter {
       }
     }
     return root;
+  }
+
+  /**
+   * A tenant's {@code catch_up} section: its state, the changes applied per table (summed over its
+   * passes), its passes (position, changes and the lag each left: lag over time) and the
+   * shared-table deletes catch-up did not apply.
+   */
+  private static void catchUpJson(ObjectNode n, CatchUpReport.Tenant c) {
+    c.state()
+        .ifPresent(
+            s -> {
+              n.put("status", s.status());
+              n.put("slot", s.slot());
+              n.put("publication", s.publication());
+              n.put("start_lsn", s.startLsn());
+              n.put("applied_lsn", s.appliedLsn());
+              n.put("applied_changes", s.appliedChanges());
+              n.put("updated_at", s.updatedAt().toString());
+              n.put("cut_over_at", s.cutOverAt().map(Object::toString).orElse(null));
+            });
+    ObjectNode applied = n.putObject("applied");
+    for (CatchUpReport.Applied a : c.applied()) {
+      appliedJson(applied.putObject(a.table()), a);
+    }
+    appliedJson(n.putObject("applied_total"), c.total());
+    n.put("passes_recorded", c.passCount());
+    ArrayNode passes = n.putArray("passes");
+    for (CatchUpReport.Pass p : c.passes()) {
+      ObjectNode pn = passes.addObject();
+      pn.put("pass_id", p.passId());
+      pn.put("command", p.command());
+      pn.put("started_at", p.startedAt().toString());
+      pn.put("finished_at", p.finishedAt().map(Object::toString).orElse(null));
+      pn.put("from_lsn", p.fromLsn());
+      pn.put("to_lsn", p.toLsn());
+      pn.put("transactions", p.transactions());
+      pn.put("changes", p.changes());
+      if (p.lagBytes().isPresent()) {
+        pn.put("lag_bytes", p.lagBytes().getAsLong());
+      } else {
+        pn.putNull("lag_bytes");
+      }
+      if (p.lag().isPresent()) {
+        pn.put("lag_seconds", p.lag().get().toMillis() / 1000.0);
+      } else {
+        pn.putNull("lag_seconds");
+      }
+      pn.put("status", p.status());
+      pn.put("message", p.message());
+    }
+    ObjectNode shared = n.putObject("shared_deletes_not_applied");
+    shared.put("count", c.sharedDeleteCount());
+    ArrayNode listed = shared.putArray("listed");
+    for (CatchUpReport.SharedDelete d : c.sharedDeletes()) {
+      ObjectNode dn = listed.addObject();
+      dn.put("table", d.table());
+      dn.put("kind", d.kind());
+      dn.putRawValue("key", new com.fasterxml.jackson.databind.util.RawValue(d.keyJson()));
+      dn.put("recorded_at", d.recordedAt().toString());
+    }
+  }
+
+  private static void appliedJson(ObjectNode n, CatchUpReport.Applied a) {
+    n.put("inserts", a.inserts());
+    n.put("updates", a.updates());
+    n.put("deletes", a.deletes());
+    n.put("truncates", a.truncates());
+    n.put("skipped", a.skipped());
+  }
+
+  /**
+   * A tenant's {@code cutover} section: the latest cutover's verdict, freeze window, what differed
+   * and the sequences moved, with every attempt under {@code attempts}.
+   */
+  private static void cutoverJson(
+      ObjectNode n, CatchUpReport.Tenant c, CatchUpReport.Cutover last) {
+    attemptJson(n, last);
+    ArrayNode attempts = n.putArray("attempts");
+    for (CatchUpReport.Cutover a : c.cutovers()) {
+      attemptJson(attempts.addObject(), a);
+    }
+  }
+
+  private static void attemptJson(ObjectNode n, CatchUpReport.Cutover a) {
+    n.put("verdict", a.verdict());
+    n.put("started_at", a.startedAt().toString());
+    n.put("verdict_at", a.verdictAt().toString());
+    n.put("freeze_seconds", a.freezeMillis() / 1000.0);
+    n.put("frozen", a.frozen());
+    n.put("keys_checked", a.keysChecked());
+    n.putPOJO("differences", a.differences());
+    n.putPOJO("sequences", a.sequences());
+    n.put("message", a.message());
+    if (a.drainPassId().isPresent()) {
+      n.put("drain_pass_id", a.drainPassId().getAsLong());
+    } else {
+      n.putNull("drain_pass_id");
+    }
   }
 }

@@ -48,7 +48,8 @@ class NotebooksTest {
     for (Path nb :
         List.of(
             NOTEBOOKS.resolve("reconciliation-overview.ipynb"),
-            NOTEBOOKS.resolve("tenant-drilldown.ipynb"))) {
+            NOTEBOOKS.resolve("tenant-drilldown.ipynb"),
+            NOTEBOOKS.resolve("catch-up.ipynb"))) {
       assertThat(Files.readString(nb))
           .as("%s is committed without outputs", nb)
           .doesNotContain("\"output_type\"")
@@ -76,7 +77,9 @@ class NotebooksTest {
               Matcher port = Pattern.compile("//localhost:(\\d+)/").matcher(warehouseUrl);
               assertThat(port.find()).as("port in %s", warehouseUrl).isTrue();
               outputs.putAll(
-                  execute(List.of("reconciliation-overview", "tenant-drilldown"), port.group(1)));
+                  execute(
+                      List.of("reconciliation-overview", "tenant-drilldown", "catch-up"),
+                      port.group(1)));
             });
     assertThat(demo).as("demo output:%n%s", demoOut.toString(StandardCharsets.UTF_8)).isZero();
     assertThat(outputs.get("reconciliation-overview"))
@@ -86,6 +89,10 @@ class NotebooksTest {
     assertThat(outputs.get("tenant-drilldown"))
         .as("the latest run's tenant needing attention, its key expanded")
         .contains("Tenant globex of run", "key.order_id", "key.line_no", "qty", "<img");
+    assertThat(outputs.get("catch-up"))
+        .as("the demo's catch-up of hooli while its application writes, and its cutover")
+        // "caught-up" is a pass's status in the passes table's output, not in the code.
+        .contains("hooli", "Lag over time", "cut-over", "CUT_OVER", "caught-up", "<img");
   }
 
   /**

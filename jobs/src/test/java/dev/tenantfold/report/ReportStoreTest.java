@@ -394,7 +394,7 @@ class ReportStoreTest {
                 "SELECT version || ' ' || description FROM tf_report.schema_version ORDER BY"
                     + " version"))
         .as("versions applied")
-        .hasSize(2)
+        .hasSize(ReportSchema.CURRENT)
         .first()
         .asString()
         .startsWith("1 ");
