@@ -5,7 +5,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -76,16 +75,15 @@ public record CatchUpConfig(
   /** Names PostgreSQL takes for slots without quoting (and the only ones it takes for slots). */
   private static final Pattern NAME = Pattern.compile("[a-z0-9_]{1,63}");
 
-  static final Set<String> KEYS =
-      Set.of(
-          "mode",
-          "slot",
-          "publication",
-          "slot-timeout",
-          "max-retained-wal",
-          "freeze-roles",
-          "cursor-column",
-          "cursor-overlap");
+  private static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<String> MODE_KEY = KEYS.accepted("mode");
+  private static final ConfigKey<String> SLOT_KEY = KEYS.accepted("slot");
+  private static final ConfigKey<String> PUBLICATION_KEY = KEYS.accepted("publication");
+  private static final ConfigKey<String> SLOT_TIMEOUT_KEY = KEYS.accepted("slot-timeout");
+  private static final ConfigKey<String> MAX_RETAINED_WAL_KEY = KEYS.accepted("max-retained-wal");
+  private static final ConfigKey<String> FREEZE_ROLES_KEY = KEYS.accepted("freeze-roles");
+  private static final ConfigKey<String> CURSOR_COLUMN_KEY = KEYS.accepted("cursor-column");
+  private static final ConfigKey<String> CURSOR_OVERLAP_KEY = KEYS.accepted("cursor-overlap");
   static final Duration DEFAULT_SLOT_TIMEOUT = Duration.ofMinutes(5);
 
   /** 10 GB, as HOCON reads {@code 10GB} (powers of ten; {@code 10GiB} or {@code 10G} is 2^30). */
@@ -145,8 +143,8 @@ public record CatchUpConfig(
 
   /** Reads {@code tenants[i].catch-up}; an absent block is {@link #none}. */
   public static CatchUpConfig from(ConfigReader c, String tenantId) {
-    c.rejectUnknown(KEYS);
-    String modeText = c.optionalString("mode", "none");
+    KEYS.checked(c);
+    String modeText = c.optionalString(MODE_KEY.name(), "none");
     Mode mode =
         switch (modeText) {
           case "none" -> Mode.NONE;
@@ -155,7 +153,7 @@ public record CatchUpConfig(
           default ->
               throw new ConfigError(
                   "Config key "
-                      + c.key("mode")
+                      + c.key(MODE_KEY)
                       + " = '"
                       + modeText
                       + "' is not a catch-up mode: use logical (PostgreSQL logical decoding),"
@@ -163,34 +161,37 @@ public record CatchUpConfig(
                       + tenantId
                       + ")");
         };
-    String slot = name(c, "slot", tenantId);
-    String publication = name(c, "publication", tenantId);
-    Duration timeout = c.has("slot-timeout") ? c.duration("slot-timeout") : DEFAULT_SLOT_TIMEOUT;
+    String slot = name(c, SLOT_KEY, tenantId);
+    String publication = name(c, PUBLICATION_KEY, tenantId);
+    Duration timeout =
+        c.has(SLOT_TIMEOUT_KEY) ? c.duration(SLOT_TIMEOUT_KEY.name()) : DEFAULT_SLOT_TIMEOUT;
     if (timeout.isZero() || timeout.isNegative()) {
       throw new ConfigError(
           "Config key "
-              + c.key("slot-timeout")
+              + c.key(SLOT_TIMEOUT_KEY)
               + " must be positive, e.g. 5m (tenant "
               + tenantId
               + ")");
     }
     long maxRetainedWal =
-        c.has("max-retained-wal") ? c.bytes("max-retained-wal") : DEFAULT_MAX_RETAINED_WAL;
+        c.has(MAX_RETAINED_WAL_KEY)
+            ? c.bytes(MAX_RETAINED_WAL_KEY.name())
+            : DEFAULT_MAX_RETAINED_WAL;
     if (maxRetainedWal <= 0) {
       throw new ConfigError(
           "Config key "
-              + c.key("max-retained-wal")
+              + c.key(MAX_RETAINED_WAL_KEY)
               + " must be positive, e.g. 10GB (tenant "
               + tenantId
               + ")");
     }
     java.util.List<String> freezeRoles =
-        c.has("freeze-roles") ? c.stringList("freeze-roles") : java.util.List.of();
+        c.has(FREEZE_ROLES_KEY) ? c.stringList(FREEZE_ROLES_KEY.name()) : java.util.List.of();
     for (String role : freezeRoles) {
       if (role.isBlank() || role.length() > 63) {
         throw new ConfigError(
             "Config key "
-                + c.key("freeze-roles")
+                + c.key(FREEZE_ROLES_KEY)
                 + " names role '"
                 + role
                 + "': a role name is 1 to 63 characters (tenant "
@@ -200,7 +201,7 @@ public record CatchUpConfig(
       if (freezeRoles.indexOf(role) != freezeRoles.lastIndexOf(role)) {
         throw new ConfigError(
             "Config key "
-                + c.key("freeze-roles")
+                + c.key(FREEZE_ROLES_KEY)
                 + " names role '"
                 + role
                 + "' twice (tenant "
@@ -211,24 +212,24 @@ public record CatchUpConfig(
     if (!freezeRoles.isEmpty() && mode != Mode.LOGICAL) {
       throw new ConfigError(
           "Config key "
-              + c.key("freeze-roles")
+              + c.key(FREEZE_ROLES_KEY)
               + " is for cutover --freeze, which needs catch-up.mode = logical (tenant "
               + tenantId
               + ")");
     }
     java.util.Optional<String> cursorColumn =
-        java.util.Optional.ofNullable(c.optionalString("cursor-column", null));
+        java.util.Optional.ofNullable(c.optionalString(CURSOR_COLUMN_KEY.name(), null));
     if (cursorColumn.isPresent() && cursorColumn.get().isBlank()) {
       throw new ConfigError(
           "Config key "
-              + c.key("cursor-column")
+              + c.key(CURSOR_COLUMN_KEY)
               + " is empty: name a column (tenant "
               + tenantId
               + ")");
     }
     CursorOverlap overlap = CursorOverlap.unset();
-    if (c.has("cursor-overlap")) {
-      String text = c.string("cursor-overlap").trim();
+    if (c.has(CURSOR_OVERLAP_KEY)) {
+      String text = c.string(CURSOR_OVERLAP_KEY.name()).trim();
       if (text.matches("\\d+(\\.\\d+)?")) {
         overlap =
             new CursorOverlap(
@@ -236,11 +237,11 @@ public record CatchUpConfig(
                 java.util.Optional.of(new java.math.BigDecimal(text)),
                 text);
       } else {
-        Duration d = c.duration("cursor-overlap");
+        Duration d = c.duration(CURSOR_OVERLAP_KEY.name());
         if (d.isNegative()) {
           throw new ConfigError(
               "Config key "
-                  + c.key("cursor-overlap")
+                  + c.key(CURSOR_OVERLAP_KEY)
                   + " must not be negative, e.g. 5m (tenant "
                   + tenantId
                   + ")");
@@ -248,10 +249,10 @@ public record CatchUpConfig(
         overlap = new CursorOverlap(java.util.Optional.of(d), java.util.Optional.empty(), text);
       }
     }
-    if (mode != Mode.CURSOR && (cursorColumn.isPresent() || c.has("cursor-overlap"))) {
+    if (mode != Mode.CURSOR && (cursorColumn.isPresent() || c.has(CURSOR_OVERLAP_KEY))) {
       throw new ConfigError(
           "Config key "
-              + c.key(cursorColumn.isPresent() ? "cursor-column" : "cursor-overlap")
+              + c.key(cursorColumn.isPresent() ? CURSOR_COLUMN_KEY : CURSOR_OVERLAP_KEY)
               + " is for catch-up.mode = cursor (tenant "
               + tenantId
               + "); set mode = cursor or remove it");
@@ -260,8 +261,8 @@ public record CatchUpConfig(
         mode, slot, publication, timeout, maxRetainedWal, freezeRoles, cursorColumn, overlap);
   }
 
-  private static String name(ConfigReader c, String key, String tenantId) {
-    String value = c.optionalString(key, defaultName(tenantId));
+  private static String name(ConfigReader c, ConfigKey<String> key, String tenantId) {
+    String value = c.optionalString(key.name(), defaultName(tenantId));
     if (!NAME.matcher(value).matches()) {
       throw new ConfigError(
           "Config key "

@@ -46,6 +46,11 @@ public record ExportConfig(
   private static final ConfigKey<String> CATALOG_URL = CATALOG_KEYS.string("url");
   private static final JdbcAuth.Keys CATALOG_AUTH = JdbcAuth.declare(CATALOG_KEYS);
 
+  /** Whether the export block {@code export} sets its {@code catalog} connection. */
+  static boolean namesCatalog(ConfigReader export) {
+    return export.has(CATALOG);
+  }
+
   static ExportConfig from(ConfigReader block, String tenantId, AwsConfig aws) {
     ConfigReader c = KEYS.checked(block);
     String path =

@@ -5,7 +5,6 @@ import dev.tenantfold.jdbc.Redaction;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -114,94 +113,126 @@ public record TenantConfig(
     return from(c, AwsConfig.defaults());
   }
 
+  private static final KeyBlock KEYS = new KeyBlock();
+  private static final ConfigKey<String> ID =
+      KEYS.key(
+          "id",
+          (block, name) -> {
+            String id = block.requiredString(name, "give every tenant an id, e.g. id = acme");
+            if (!TENANT_ID.matcher(id).matches()) {
+              throw new ConfigError(
+                  "Config key "
+                      + block.key(name)
+                      + " = '"
+                      + id
+                      + "' is not a valid tenant id: use letters, digits, '_', '-' or '.',"
+                      + " starting with a letter or digit, at most 63 characters");
+            }
+            return id;
+          });
+  private static final ConfigKey<ConfigReader> JDBC = KEYS.block("jdbc");
+  private static final ConfigKey<ConfigReader> EXPORT = KEYS.block("export");
+  private static final ConfigKey<ConfigReader> RESTORE = KEYS.block("restore");
+  private static final ConfigKey<Optional<String>> INSTANCE =
+      KEYS.key("instance", (block, name) -> Optional.ofNullable(block.optionalString(name, null)));
+  private static final ConfigKey<ConfigReader> CATCH_UP = KEYS.block("catch-up");
+
+  private static final KeyBlock JDBC_KEYS = new KeyBlock();
+  private static final ConfigKey<String> URL = JDBC_KEYS.string("url");
+  private static final JdbcAuth.Keys AUTH = JdbcAuth.declare(JDBC_KEYS);
+  private static final ConfigKey<List<String>> SCHEMAS =
+      JDBC_KEYS.key(
+          "schemas",
+          (block, name) -> {
+            List<String> schemas = block.has(name) ? block.stringList(name) : List.of("public");
+            if (schemas.isEmpty()) {
+              throw new ConfigError(
+                  "Config key " + block.key(name) + " is empty: list at least one source schema");
+            }
+            return schemas;
+          });
+
   static TenantConfig from(ConfigReader c, AwsConfig aws) {
-    c.rejectUnknown(Set.of("id", "jdbc", "export", "restore", "instance", "catch-up"));
-    String id = c.requiredString("id", "give every tenant an id, e.g. id = acme");
-    if (!TENANT_ID.matcher(id).matches()) {
-      throw new ConfigError(
-          "Config key "
-              + c.key("id")
-              + " = '"
-              + id
-              + "' is not a valid tenant id: use letters, digits, '_', '-' or '.', starting with a"
-              + " letter or digit, at most 63 characters");
-    }
-    if (c.has("jdbc") && c.has("export")) {
+    KEYS.checked(c);
+    String id = c.get(ID);
+    if (c.has(JDBC) && c.has(EXPORT)) {
       throw new ConfigError(
           "Cannot read tenant "
               + id
               + " at "
-              + c.key("id").replaceAll("\\.id$", "")
+              + c.path()
               + ": it has both jdbc and export;"
               + " a tenant is read from exactly one source: remove one of the two blocks");
     }
-    if (c.has("export") && c.has("restore")) {
+    if (c.has(EXPORT) && c.has(RESTORE)) {
       throw new ConfigError(
           "Cannot restore tenant "
               + id
               + " ("
-              + c.key("restore")
+              + c.key(RESTORE)
               + "): it is read from an export; restore applies to jdbc tenants");
     }
-    CatchUpConfig catchUp = CatchUpConfig.from(c.block("catch-up"), id);
-    if (catchUp.logical() && c.has("export") && !c.block("export").has("catalog")) {
+    CatchUpConfig catchUp = CatchUpConfig.from(c.get(CATCH_UP), id);
+    if (catchUp.logical() && c.has(EXPORT) && !ExportConfig.namesCatalog(c.get(EXPORT))) {
       // Its changes stream from production: export.catalog is that connection.
       throw new ConfigError(
           "Cannot catch up tenant "
               + id
               + " ("
-              + c.key("catch-up.mode")
+              + c.key(CATCH_UP)
+              + ".mode"
               + " = logical): an export tenant's changes stream from its production database,"
               + " and "
-              + c.key("export.catalog")
+              + c.key(EXPORT)
+              + ".catalog"
               + " is that connection; set export.catalog { url = ..., user = ..., password = ..."
               + " } (a role with the replication right), or set mode = none");
     }
-    if (catchUp.cursor() && c.has("export")) {
+    if (catchUp.cursor() && c.has(EXPORT)) {
       // The watermark must be read from the very rows the base copy loads; an export's rows are
       // Parquet files read by Spark, and production has moved on since the snapshot.
       throw new ConfigError(
           "Cannot catch up tenant "
               + id
               + " ("
-              + c.key("catch-up.mode")
+              + c.key(CATCH_UP)
+              + ".mode"
               + " = cursor): its base copy is read from an export's files, and the starting"
               + " watermark must be read in the same data as the base copy (production's rows"
               + " have changed since the snapshot, so a watermark read there could skip changes);"
               + " read the tenant through jdbc (live, or a restore block), or use mode = logical"
               + " with export.catalog, or mode = none");
     }
-    if (c.has("export")) {
-      ExportConfig export = ExportConfig.from(c.block("export"), id, aws);
+    if (c.has(EXPORT)) {
+      ExportConfig export = ExportConfig.from(c.get(EXPORT), id, aws);
       return new TenantConfig(
           id,
           null,
           export.schemas(),
           Optional.of(export),
           Optional.empty(),
-          Optional.ofNullable(c.optionalString("instance", null)),
+          c.get(INSTANCE),
           catchUp);
     }
-    if (!c.has("jdbc")) {
+    if (!c.has(JDBC)) {
       throw new ConfigError(
           "Missing required config key "
-              + c.key("jdbc")
+              + c.key(JDBC)
               + ": tenant "
               + id
               + " needs a source, e.g. jdbc { url = ..., user = ..., password = ... }"
               + " or export { path = ..., database = ... }");
     }
-    ConfigReader jdbc = c.block("jdbc");
-    jdbc.rejectUnknown(JdbcAuth.withKeys("url", "user", "password", "schemas"));
+    ConfigReader jdbc = JDBC_KEYS.checked(c.get(JDBC));
     String url =
         jdbc.requiredString(
-            "url", "set tenant " + id + "'s JDBC URL, e.g. jdbc:postgresql://host:5432/" + id);
-    String password = jdbc.optionalString("password", null);
+            URL.name(), "set tenant " + id + "'s JDBC URL, e.g. jdbc:postgresql://host:5432/" + id);
+    String password = jdbc.get(AUTH.password()).orElse(null);
     if (!url.startsWith(JDBC_PREFIX)) {
       // Redacted: a URL can carry a password in its user info or parameters.
       throw new ConfigError(
           "Cannot read config key "
-              + jdbc.key("url")
+              + jdbc.key(URL)
               + ": tenant "
               + id
               + "'s URL must start with "
@@ -212,31 +243,21 @@ public record TenantConfig(
               + " jdbc:postgresql://db.example:5432/"
               + id);
     }
-    List<String> schemas = jdbc.has("schemas") ? jdbc.stringList("schemas") : List.of("public");
-    if (schemas.isEmpty()) {
-      throw new ConfigError(
-          "Config key "
-              + jdbc.key("schemas")
-              + " is empty: list at least one source schema (tenant "
-              + id
-              + ")");
-    }
+    List<String> schemas = jdbc.get(SCHEMAS);
     Optional<RestoreConfig> restore =
-        c.has("restore")
-            ? Optional.of(RestoreConfig.from(c.block("restore"), id))
-            : Optional.empty();
+        c.has(RESTORE) ? Optional.of(RestoreConfig.from(c.get(RESTORE), id)) : Optional.empty();
     return new TenantConfig(
         id,
         new JdbcEndpoint(
             url,
-            jdbc.optionalString("user", null),
+            jdbc.get(AUTH.user()).orElse(null),
             password,
             "the source of tenant " + id,
-            JdbcAuth.properties(jdbc, aws, "tenant " + id)),
+            JdbcAuth.properties(jdbc, AUTH, aws, "tenant " + id)),
         schemas,
         Optional.empty(),
         restore,
-        Optional.ofNullable(c.optionalString("instance", null)),
+        c.get(INSTANCE),
         catchUp);
   }
 }
