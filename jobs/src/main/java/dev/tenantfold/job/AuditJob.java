@@ -128,36 +128,16 @@ public final class AuditJob {
     lenders = null;
     try (Connection target = config.target().endpoint().connect("tenantfold-validate")) {
       // The table filter is checked before anything is written.
-      TenantCatalog existing =
-          CatalogReader.readTarget(
-              target,
-              config.target().schemas(),
-              config.tenants().stream().flatMap(t -> t.schemas().stream()).distinct().toList(),
-              config.tables());
+      TenantCatalog existing = readTarget(target);
       List<TargetTable> tables = publishedTables(existing);
       List<TargetTable> shared = sharedTables(existing);
       reports.ensureTables(target);
       reports.startRun(target, runId, started, "validate");
       progress.runStarted(runId);
-      progress.tenants(
-          config.tenants().stream()
-              .map(TenantConfig::id)
-              .filter(id -> tenantFilter.isEmpty() || tenantFilter.get().equals(id))
-              .toList());
+      progress.tenants(selectedTenants().stream().map(TenantConfig::id).toList());
       List<TenantResult> results = new ArrayList<>();
-      for (TenantConfig tenant : config.tenants()) {
-        if (tenantFilter.isPresent() && !tenantFilter.get().equals(tenant.id())) {
-          continue;
-        }
-        progress.tablesPlanned(tenant.id(), tables.size() + shared.size(), 0);
-        progress.stage(tenant.id(), ProgressTracker.Stage.VALIDATE);
-        // Re-validating would read the configured URL: production, which a tenant with a restore
-        // block is never read from.
-        TenantResult result =
-            tenant.source().restoredFrom().isPresent()
-                ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
-                : audit(tenant, runId, sources, tables, shared, existing, target);
-        progress.finished(tenant.id(), result.status() == TableStatus.OK);
+      for (TenantConfig tenant : selectedTenants()) {
+        TenantResult result = auditTenant(tenant, runId, sources, tables, shared, existing, target);
         reports.recordTables(target, runId, result.tables());
         reports.recordTenantFailure(target, runId, result);
         results.add(result);
@@ -167,27 +147,78 @@ public final class AuditJob {
           new RunResult(runId, "validate", started, finished, results, null, List.of());
       reports.recordOutcome(target, provisional);
       reports.finishRun(target, runId, finished, provisional.statusLabel());
-      String path = null;
-      try {
-        path =
-            ReportWriter.write(
-                config.reportDir(),
-                provisional,
-                previousRun(target, provisional),
-                spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
-      } catch (java.io.IOException | RuntimeException e) {
-        LOG.error(
-            "Cannot write report.json under {} (tenantfold.report.dir): {}",
-            config.reportDir(),
-            e.getMessage());
-      }
+      String path = writeReport(target, provisional);
       return new RunResult(runId, "validate", started, finished, results, path, List.of());
     } finally {
-      if (ownsSpark) {
-        spark.stop();
-        spark = null;
-        ownsSpark = false;
-      }
+      stopOwnedSpark();
+    }
+  }
+
+  /** The target's tables under the target schemas and the tenants' schemas, as they are now. */
+  private TenantCatalog readTarget(Connection target) throws SQLException {
+    return CatalogReader.readTarget(
+        target,
+        config.target().schemas(),
+        config.tenants().stream().flatMap(t -> t.schemas().stream()).distinct().toList(),
+        config.tables());
+  }
+
+  /** The tenants this audit validates: all, or the one {@code --tenant} names. */
+  private List<TenantConfig> selectedTenants() {
+    return config.tenants().stream()
+        .filter(t -> tenantFilter.isEmpty() || tenantFilter.get().equals(t.id()))
+        .toList();
+  }
+
+  /**
+   * One tenant's audit, reported to the progress tracker. A tenant with a restore block is refused:
+   * re-validating would read the configured URL, production, which such a tenant is never read
+   * from.
+   */
+  private TenantResult auditTenant(
+      TenantConfig tenant,
+      String runId,
+      TenantSources sources,
+      List<TargetTable> tables,
+      List<TargetTable> shared,
+      TenantCatalog existing,
+      Connection target) {
+    progress.tablesPlanned(tenant.id(), tables.size() + shared.size(), 0);
+    progress.stage(tenant.id(), ProgressTracker.Stage.VALIDATE);
+    TenantResult result =
+        tenant.source().restoredFrom().isPresent()
+            ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
+            : audit(tenant, runId, sources, tables, shared, existing, target);
+    progress.finished(tenant.id(), result.status() == TableStatus.OK);
+    return result;
+  }
+
+  /**
+   * Writes report.json and report.html under {@code tenantfold.report.dir}; null when they cannot
+   * be written (the error is logged: the audit's rows in the report schema stand).
+   */
+  private String writeReport(Connection target, RunResult provisional) {
+    try {
+      return ReportWriter.write(
+          config.reportDir(),
+          provisional,
+          previousRun(target, provisional),
+          spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.error(
+          "Cannot write report.json under {} (tenantfold.report.dir): {}",
+          config.reportDir(),
+          e.getMessage());
+      return null;
+    }
+  }
+
+  /** Stops the Spark session this audit started, if it started one. */
+  private void stopOwnedSpark() {
+    if (ownsSpark) {
+      spark.stop();
+      spark = null;
+      ownsSpark = false;
     }
   }
 
@@ -287,12 +318,7 @@ public final class AuditJob {
     // behind unrelated work.
     ExecutorService sourceThread =
         Executors.newSingleThreadExecutor(r -> new Thread(r, "tenantfold-audit-" + tenant.id()));
-    // Shared tables copy the tenant's rows to the target (a Spark job for a JDBC tenant too).
-    try (TenantSource source =
-        sources.forAudit(
-            tenant,
-            runId,
-            tenant.source().readsThroughSpark() || !shared.isEmpty() ? spark() : null)) {
+    try (TenantSource source = openSource(tenant, runId, sources, shared)) {
       RowLevelSecurity.actAsTenant(target, config.target(), tenant.id());
       planLikeARun(tenant, source, runId, sources, existing);
       TenantCatalog catalog = source.open(config.tables());
@@ -306,14 +332,8 @@ public final class AuditJob {
         results.add(result);
         progress.tableValidated(tenant.id(), result.sourceRows());
       }
-      if (tableFilter.isEmpty()) {
-        for (TableSpec extra : catalog.tables()) {
-          // Shared tables are checked above, against the shared table.
-          if (tables.stream().noneMatch(t -> t.name().equals(extra.key()))
-              && config.rules().forTable(extra.key()).shared().isEmpty()) {
-            results.add(missingInTarget(tenant, extra, source, buckets));
-          }
-        }
+      for (TableSpec extra : unpublished(catalog, tables)) {
+        results.add(missingInTarget(tenant, extra, source, buckets));
       }
       return new TenantResult(
           tenant.id(), false, "", results, (System.nanoTime() - start) / 1_000_000);
@@ -331,6 +351,30 @@ public final class AuditJob {
     } finally {
       sourceThread.shutdownNow();
     }
+  }
+
+  /**
+   * The tenant's source, opened for the audit. Shared tables copy the tenant's rows to the target
+   * (a Spark job for a JDBC tenant too), so a Spark session is handed over when there are any.
+   */
+  private TenantSource openSource(
+      TenantConfig tenant, String runId, TenantSources sources, List<TargetTable> shared) {
+    return sources.forAudit(
+        tenant, runId, tenant.source().readsThroughSpark() || !shared.isEmpty() ? spark() : null);
+  }
+
+  /**
+   * The source's tables that are neither published nor shared (shared tables are checked against
+   * the shared table): each is missing in the target. None when {@code --table} names one table.
+   */
+  private List<TableSpec> unpublished(TenantCatalog catalog, List<TargetTable> tables) {
+    if (tableFilter.isPresent()) {
+      return List.of();
+    }
+    return catalog.tables().stream()
+        .filter(extra -> tables.stream().noneMatch(t -> t.name().equals(extra.key())))
+        .filter(extra -> config.rules().forTable(extra.key()).shared().isEmpty())
+        .toList();
   }
 
   /**
@@ -457,32 +501,7 @@ public final class AuditJob {
       if (copyProblem.isPresent()) {
         return TableResult.failed(tenant.id(), table.name(), copyProblem.get());
       }
-      Optional<String> published =
-          SharedTableGate.publishingRun(target, reportSchema, tenant.id(), table.name());
-      SharedTableCheck check =
-          new SharedTableCheck(
-              table,
-              copy.qualifiedName(),
-              config.target().schemas().relation(table.name()),
-              published.map(
-                  r -> SharedTableGate.resolvedKeysSql(reportSchema, r, tenant.id(), table.name())),
-              buckets);
-      ChecksumSide tenantSide = ChecksumSide.sql(target, check.tenantSide());
-      ChecksumSide publishedSide = ChecksumSide.sql(target, check.publishedSide());
-      TableChecksum tenantSums = tenantSide.checksum();
-      TableChecksum publishedSums = publishedSide.checksum();
-      ChecksumCheck compared =
-          validator.compare(tenantSums, publishedSums, tenantSide, publishedSide);
-      long resolved =
-          Long.parseLong(dev.tenantfold.jdbc.Queries.string(target, check.resolvedRowsSql()));
-      return TableResult.audited(
-          tenant.id(),
-          table.name(),
-          staged.sourceChecksum().totalRows(),
-          publishedSums.totalRows() + resolved,
-          compared.status(),
-          sharedMessage(tenant, table, compared, published, resolved),
-          compared);
+      return compareShared(tenant, table, staged, copy, target, validator);
     } catch (SQLException | RuntimeException e) {
       return TableResult.failed(
           tenant.id(),
@@ -491,6 +510,48 @@ public final class AuditJob {
     } finally {
       dropCopy(target, registry, copy, what);
     }
+  }
+
+  /**
+   * The audit's copy of the tenant's shared rows against the published shared table, on the target:
+   * the rows of the same keys compared by checksum, keys another tenant's row overruled in the run
+   * that last published the tenant's rows counted as resolved conflicts.
+   */
+  private TableResult compareShared(
+      TenantConfig tenant,
+      TargetTable table,
+      StagedTable staged,
+      StagingTable copy,
+      Connection target,
+      TableValidator validator)
+      throws SQLException {
+    String reportSchema = config.target().reportSchema();
+    Optional<String> published =
+        SharedTableGate.publishingRun(target, reportSchema, tenant.id(), table.name());
+    SharedTableCheck check =
+        new SharedTableCheck(
+            table,
+            copy.qualifiedName(),
+            config.target().schemas().relation(table.name()),
+            published.map(
+                r -> SharedTableGate.resolvedKeysSql(reportSchema, r, tenant.id(), table.name())),
+            config.validate().buckets());
+    ChecksumSide tenantSide = ChecksumSide.sql(target, check.tenantSide());
+    ChecksumSide publishedSide = ChecksumSide.sql(target, check.publishedSide());
+    TableChecksum tenantSums = tenantSide.checksum();
+    TableChecksum publishedSums = publishedSide.checksum();
+    ChecksumCheck compared =
+        validator.compare(tenantSums, publishedSums, tenantSide, publishedSide);
+    long resolved =
+        Long.parseLong(dev.tenantfold.jdbc.Queries.string(target, check.resolvedRowsSql()));
+    return TableResult.audited(
+        tenant.id(),
+        table.name(),
+        staged.sourceChecksum().totalRows(),
+        publishedSums.totalRows() + resolved,
+        compared.status(),
+        sharedMessage(tenant, table, compared, published, resolved),
+        compared);
   }
 
   /**

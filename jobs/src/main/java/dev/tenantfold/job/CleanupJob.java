@@ -47,62 +47,17 @@ public final class CleanupJob {
       Connection conn = session.connection();
       reports.ensureTables(conn);
       registry.ensureTable(conn);
-      // Dead runs (lock free, no session connected) are swept: their staging goes, by name. The dry
-      // run lists the same tables and changes nothing.
-      List<String> dropped = new ArrayList<>();
       List<String> dead = reports.deadRuns(conn);
-      for (String run : dead) {
-        for (String table : reports.stagingTablesOf(conn, config.target().stagingSchema(), run)) {
-          out.printf(
-              "%s %s (run %s: its driver stopped)%n",
-              dryRun ? "would drop" : "dropped", table, run);
-          dropped.add(table);
-        }
-      }
+      List<String> dropped = new ArrayList<>(stagingOfDeadRuns(conn, reports, dead, out));
       if (!dryRun) {
-        for (String abandoned : reports.sweepAbandoned(conn, config.target().stagingSchema())) {
-          out.printf("run %s: its driver stopped; marked abandoned%n", abandoned);
-        }
+        markAbandoned(conn, reports, out);
       }
-      List<String> live = new ArrayList<>(reports.runningRuns(conn));
-      if (dryRun) {
-        live.removeAll(dead);
-      }
+      List<String> live = liveRuns(conn, reports, dead);
       // Restored copies tagged with runs no longer running (tenants with a restore block only).
       RestoreStage.sweep(config, conn, live, dryRun, out);
-      for (StagingRegistry.Leftover leftover : registry.leftovers(conn, live, true)) {
-        if (dropped.contains(leftover.qualifiedName())) {
-          if (!dryRun) {
-            registry.drop(conn, leftover);
-          }
-          continue;
-        }
-        out.printf(
-            "%s %s (run %s, tenant %s, table %s, %s)%n",
-            dryRun ? "would drop" : "dropped",
-            leftover.qualifiedName(),
-            leftover.runId(),
-            leftover.tenantId(),
-            leftover.tableName(),
-            leftover.state());
-        if (!dryRun) {
-          registry.drop(conn, leftover);
-        }
-        dropped.add(leftover.qualifiedName());
-      }
+      dropped.addAll(dropLeftovers(conn, registry, live, dropped, out));
       if (live.isEmpty()) {
-        for (String table : unregistered(conn, registry)) {
-          if (dropped.contains(table)) {
-            continue;
-          }
-          out.printf("%s %s (not recorded by any run)%n", dryRun ? "would drop" : "dropped", table);
-          if (!dryRun) {
-            try (Statement st = conn.createStatement()) {
-              st.execute("DROP TABLE IF EXISTS " + table);
-            }
-          }
-          dropped.add(table);
-        }
+        dropped.addAll(dropUnregistered(conn, registry, dropped, out));
       } else {
         out.printf("runs still running: %s (their staging is left alone)%n", live);
       }
@@ -116,6 +71,108 @@ public final class CleanupJob {
           dropped.size(), dryRun ? "would be dropped (dry run: nothing changed)" : "dropped");
       return new Result(dropped, live);
     }
+  }
+
+  /**
+   * The staging tables of dead runs (lock free, no session connected), listed by name: their
+   * staging goes. Lists only; the tables are dropped when the runs are marked abandoned ({@link
+   * #markAbandoned}), and the dry run changes nothing.
+   */
+  private List<String> stagingOfDeadRuns(
+      Connection conn, ReportStore reports, List<String> dead, PrintStream out)
+      throws SQLException {
+    List<String> tables = new ArrayList<>();
+    for (String run : dead) {
+      for (String table : reports.stagingTablesOf(conn, config.target().stagingSchema(), run)) {
+        out.printf(
+            "%s %s (run %s: its driver stopped)%n", dryRun ? "would drop" : "dropped", table, run);
+        tables.add(table);
+      }
+    }
+    return tables;
+  }
+
+  /** Marks the runs whose driver stopped as abandoned, dropping their staging. */
+  private void markAbandoned(Connection conn, ReportStore reports, PrintStream out)
+      throws SQLException {
+    for (String abandoned : reports.sweepAbandoned(conn, config.target().stagingSchema())) {
+      out.printf("run %s: its driver stopped; marked abandoned%n", abandoned);
+    }
+  }
+
+  /**
+   * The runs still running, whose staging and restored copies are left alone. A dry run marked
+   * nothing abandoned, so the dead runs it found are taken out here.
+   */
+  private List<String> liveRuns(Connection conn, ReportStore reports, List<String> dead)
+      throws SQLException {
+    List<String> live = new ArrayList<>(reports.runningRuns(conn));
+    if (dryRun) {
+      live.removeAll(dead);
+    }
+    return live;
+  }
+
+  /**
+   * Drops the staging tables the registry records for runs that are not live (failed, finished or
+   * kept for inspection), and returns those not already in {@code alreadyDropped}; a table already
+   * listed is only removed from the registry.
+   */
+  private List<String> dropLeftovers(
+      Connection conn,
+      StagingRegistry registry,
+      List<String> live,
+      List<String> alreadyDropped,
+      PrintStream out)
+      throws SQLException {
+    List<String> seen = new ArrayList<>(alreadyDropped);
+    List<String> tables = new ArrayList<>();
+    for (StagingRegistry.Leftover leftover : registry.leftovers(conn, live, true)) {
+      if (seen.contains(leftover.qualifiedName())) {
+        if (!dryRun) {
+          registry.drop(conn, leftover);
+        }
+        continue;
+      }
+      out.printf(
+          "%s %s (run %s, tenant %s, table %s, %s)%n",
+          dryRun ? "would drop" : "dropped",
+          leftover.qualifiedName(),
+          leftover.runId(),
+          leftover.tenantId(),
+          leftover.tableName(),
+          leftover.state());
+      if (!dryRun) {
+        registry.drop(conn, leftover);
+      }
+      seen.add(leftover.qualifiedName());
+      tables.add(leftover.qualifiedName());
+    }
+    return tables;
+  }
+
+  /**
+   * Drops the tables in the staging schema that no run recorded (left by versions before the
+   * registry), and returns those not already in {@code alreadyDropped}. Called only when no run is
+   * live: a live run's table could be one the registry does not know yet.
+   */
+  private List<String> dropUnregistered(
+      Connection conn, StagingRegistry registry, List<String> alreadyDropped, PrintStream out)
+      throws SQLException {
+    List<String> tables = new ArrayList<>();
+    for (String table : unregistered(conn, registry)) {
+      if (alreadyDropped.contains(table) || tables.contains(table)) {
+        continue;
+      }
+      out.printf("%s %s (not recorded by any run)%n", dryRun ? "would drop" : "dropped", table);
+      if (!dryRun) {
+        try (Statement st = conn.createStatement()) {
+          st.execute("DROP TABLE IF EXISTS " + table);
+        }
+      }
+      tables.add(table);
+    }
+    return tables;
   }
 
   /** Tables in the staging schema that the registry does not know. */

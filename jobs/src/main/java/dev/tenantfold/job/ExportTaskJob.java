@@ -54,27 +54,57 @@ public final class ExportTaskJob {
 
   public int execute(String tenantId, Optional<String> snapshotId, PrintStream out)
       throws InterruptedException {
-    TenantConfig tenant =
-        config.tenants().stream()
-            .filter(t -> t.id().equals(tenantId))
-            .findFirst()
-            .orElseThrow(
-                () ->
-                    new ConfigError(
-                        "Cannot export tenant '"
-                            + tenantId
-                            + "': it is not in tenantfold.tenants (known: "
-                            + config.tenants().stream().map(TenantConfig::id).toList()
-                            + ")"));
+    TenantConfig tenant = tenant(tenantId);
     boolean catchUp = tenant.catchUp().logical();
+    requireExportable(tenant, catchUp, snapshotId);
+    String database = tenant.source().databaseName();
+    List<String> exportOnly =
+        exportOnly(database, tenant.schemas(), config.tables().explicitNames());
+    try (RdsControlPlane rds = planes.get()) {
+      if (catchUp) {
+        return new SlotFirstExport(config, tenant.forCatchUp(), rds, this, out)
+            .execute(database, exportOnly);
+      }
+      String snapshotArn = snapshotArn(rds, tenant, snapshotId);
+      ExportTask task = export(rds, tenantId, snapshotArn, exportOnly, out);
+      if (!task.complete()) {
+        return ExitCode.ERROR;
+      }
+      printBlock(out, tenant, task, database, "");
+      return ExitCode.OK;
+    }
+  }
+
+  /** The configured tenant {@code tenantId}; a config error naming the known ones otherwise. */
+  private TenantConfig tenant(String tenantId) {
+    return config.tenants().stream()
+        .filter(t -> t.id().equals(tenantId))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new ConfigError(
+                    "Cannot export tenant '"
+                        + tenantId
+                        + "': it is not in tenantfold.tenants (known: "
+                        + config.tenants().stream().map(TenantConfig::id).toList()
+                        + ")"));
+  }
+
+  /**
+   * Refuses, before any AWS call, an export that cannot work: a tenant already read from an export,
+   * no {@code aws.export} destination, a named snapshot with catch-up (taken before the slot, so
+   * changes would be lost), or no instance where one is needed.
+   */
+  private void requireExportable(
+      TenantConfig tenant, boolean catchUp, Optional<String> snapshotId) {
+    String tenantId = tenant.id();
     if (!tenant.source().exportable() && !catchUp) {
       throw new ConfigError(
           "Cannot export tenant "
               + tenantId
               + ": it is already read from an export; give it a jdbc block and an instance");
     }
-    AwsConfig.ExportDestination destination = config.aws().export();
-    destination.require();
+    config.aws().export().require();
     if (catchUp && snapshotId.isPresent()) {
       throw new ConfigError(
           "Cannot export snapshot "
@@ -99,33 +129,24 @@ public final class ExportTaskJob {
               + tenantId
               + ": set its instance (instance = <DB instance id>) or pass --snapshot SNAPSHOT_ID");
     }
-    String database = tenant.source().databaseName();
-    List<String> exportOnly =
-        exportOnly(database, tenant.schemas(), config.tables().explicitNames());
-    try (RdsControlPlane rds = planes.get()) {
-      if (catchUp) {
-        return new SlotFirstExport(config, tenant.forCatchUp(), rds, this, out)
-            .execute(database, exportOnly);
-      }
-      String snapshotArn =
-          snapshotId.isPresent()
-              ? rds.snapshotArn(snapshotId.get())
-              : rds.latestSnapshotArn(tenant.rdsInstance().get())
-                  .orElseThrow(
-                      () ->
-                          new IllegalStateException(
-                              "Cannot export tenant "
-                                  + tenantId
-                                  + ": instance "
-                                  + tenant.rdsInstance().get()
-                                  + " has no available snapshot"));
-      ExportTask task = export(rds, tenantId, snapshotArn, exportOnly, out);
-      if (!task.complete()) {
-        return ExitCode.ERROR;
-      }
-      printBlock(out, tenant, task, database, "");
-      return ExitCode.OK;
+  }
+
+  /** The named snapshot's ARN, or the ARN of the tenant's instance's latest available snapshot. */
+  private static String snapshotArn(
+      RdsControlPlane rds, TenantConfig tenant, Optional<String> snapshotId) {
+    if (snapshotId.isPresent()) {
+      return rds.snapshotArn(snapshotId.get());
     }
+    String instance = tenant.rdsInstance().get();
+    return rds.latestSnapshotArn(instance)
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "Cannot export tenant "
+                        + tenant.id()
+                        + ": instance "
+                        + instance
+                        + " has no available snapshot"));
   }
 
   /**

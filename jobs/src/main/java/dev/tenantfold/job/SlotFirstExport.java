@@ -59,79 +59,18 @@ final class SlotFirstExport {
   }
 
   int execute(String database, List<String> exportOnly) throws InterruptedException {
-    String reportSchema = config.target().reportSchema();
-    SlotStart.SlotAhead slot;
-    try {
-      TenantCatalog catalog;
-      try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
-        catalog = CatalogReader.read(conn, tenant.id(), tenant.schemas(), config.tables());
-      }
-      SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
-      slot = SlotStart.createAhead(tenant, catalog.tables());
-      try (Connection target = config.target().endpoint().connect("tenantfold-export-catchup");
-          Connection production = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
-        ExportCatchUp.recordSlot(target, reportSchema, tenant, slot, production, catalog.tables());
-      } catch (SQLException | RuntimeException e) {
-        SlotStart.dropAhead(tenant);
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(
-          "Cannot start tenant " + tenant.id() + "'s catch-up on production: " + e.getMessage(), e);
-    }
-    out.printf(
-        "Created replication slot %s on %s at %s (server time %s); taking a fresh snapshot after"
-            + " it%n",
-        tenant.catchUp().slot(),
-        tenant.jdbc().describe(),
-        slot.consistentPoint(),
-        slot.createdAt());
+    SlotStart.SlotAhead slot = startSlotAhead();
+    printSlotCreated(slot);
     boolean exported = false;
     try {
-      String instance = tenant.rdsInstance().orElseThrow();
-      Snapshot snapshot =
-          rds.createSnapshot(
-              instance, ExportTaskJob.taskId(tenant.id(), Instant.now()), SNAPSHOT_TIMEOUT);
-      if (!snapshot.createdAt().isAfter(slot.createdAt())) {
-        throw new IllegalStateException(
-            "Cannot export tenant "
-                + tenant.id()
-                + " with catch-up: snapshot "
-                + snapshot.id()
-                + " was created at "
-                + snapshot.createdAt()
-                + ", not after the replication slot ("
-                + slot.createdAt()
-                + "), so changes between them could be lost; check the instance's clock and export"
-                + " again");
-      }
-      out.printf("Snapshot %s created at %s%n", snapshot.id(), snapshot.createdAt());
-      ExportTask task;
-      try {
-        task = job.export(rds, tenant.id(), snapshot.arn(), exportOnly, out);
-      } finally {
-        deleteSnapshot(snapshot.id());
-      }
+      Snapshot snapshot = snapshotAfter(slot);
+      ExportTask task = exportThenDeleteSnapshot(snapshot, exportOnly);
       if (!task.complete()) {
         return ExitCode.ERROR;
       }
-      try (Connection target = config.target().endpoint().connect("tenantfold-export-catchup")) {
-        ExportCatchUp.recordExport(
-            target, reportSchema, tenant.id(), slot.createdAt(), snapshot.createdAt(), task.id());
-      }
+      recordExport(slot, snapshot, task);
       exported = true;
-      ExportTaskJob.printBlock(
-          out,
-          tenant,
-          task,
-          database,
-          ", catalog { url = \""
-              + tenant.jdbc().describe()
-              + "\", user = ..., password = ... } }, catch-up { mode = logical");
-      out.printf(
-          "Catch-up of tenant %s starts at the slot (%s): load this export with tenantfold run,"
-              + " then tenantfold catch-up%n",
-          tenant.id(), slot.consistentPoint());
+      printNextSteps(slot, task, database);
       return ExitCode.OK;
     } catch (SQLException e) {
       throw new IllegalStateException(
@@ -141,6 +80,115 @@ final class SlotFirstExport {
         dropSlot();
       }
     }
+  }
+
+  /**
+   * Reads the tenant's catalog on production, checks the source's prerequisites for catch-up,
+   * creates the publication and replication slot and records the slot in the target's {@code
+   * catchup_state}. A slot that cannot be recorded is dropped again, so production keeps no slot
+   * nobody follows.
+   */
+  private SlotStart.SlotAhead startSlotAhead() {
+    try {
+      TenantCatalog catalog;
+      try (Connection conn = tenant.jdbc().connect("tenantfold-catalog-" + tenant.id())) {
+        catalog = CatalogReader.read(conn, tenant.id(), tenant.schemas(), config.tables());
+      }
+      SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
+      SlotStart.SlotAhead slot = SlotStart.createAhead(tenant, catalog.tables());
+      try (Connection target = config.target().endpoint().connect("tenantfold-export-catchup");
+          Connection production = tenant.jdbc().connect("tenantfold-catchup-" + tenant.id())) {
+        ExportCatchUp.recordSlot(
+            target, config.target().reportSchema(), tenant, slot, production, catalog.tables());
+      } catch (SQLException | RuntimeException e) {
+        SlotStart.dropAhead(tenant);
+        throw e;
+      }
+      return slot;
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "Cannot start tenant " + tenant.id() + "'s catch-up on production: " + e.getMessage(), e);
+    }
+  }
+
+  /** Tells the operator which slot was created and at which point, before the snapshot is taken. */
+  private void printSlotCreated(SlotStart.SlotAhead slot) {
+    out.printf(
+        "Created replication slot %s on %s at %s (server time %s); taking a fresh snapshot after"
+            + " it%n",
+        tenant.catchUp().slot(),
+        tenant.jdbc().describe(),
+        slot.consistentPoint(),
+        slot.createdAt());
+  }
+
+  /**
+   * Takes a fresh snapshot of the tenant's instance and refuses it unless it was created after the
+   * slot: otherwise changes between the snapshot and the slot could be lost.
+   */
+  private Snapshot snapshotAfter(SlotStart.SlotAhead slot) {
+    String instance = tenant.rdsInstance().orElseThrow();
+    Snapshot snapshot =
+        rds.createSnapshot(
+            instance, ExportTaskJob.taskId(tenant.id(), Instant.now()), SNAPSHOT_TIMEOUT);
+    if (!snapshot.createdAt().isAfter(slot.createdAt())) {
+      throw new IllegalStateException(
+          "Cannot export tenant "
+              + tenant.id()
+              + " with catch-up: snapshot "
+              + snapshot.id()
+              + " was created at "
+              + snapshot.createdAt()
+              + ", not after the replication slot ("
+              + slot.createdAt()
+              + "), so changes between them could be lost; check the instance's clock and export"
+              + " again");
+    }
+    out.printf("Snapshot %s created at %s%n", snapshot.id(), snapshot.createdAt());
+    return snapshot;
+  }
+
+  /** Exports the snapshot and deletes it once the export task ended, complete or not. */
+  private ExportTask exportThenDeleteSnapshot(Snapshot snapshot, List<String> exportOnly)
+      throws InterruptedException {
+    try {
+      return job.export(rds, tenant.id(), snapshot.arn(), exportOnly, out);
+    } finally {
+      deleteSnapshot(snapshot.id());
+    }
+  }
+
+  /**
+   * Records the export task and the snapshot's creation time in the target's {@code catchup_state}
+   * as the base copy's point, the one catch-up starts after.
+   */
+  private void recordExport(SlotStart.SlotAhead slot, Snapshot snapshot, ExportTask task)
+      throws SQLException {
+    try (Connection target = config.target().endpoint().connect("tenantfold-export-catchup")) {
+      ExportCatchUp.recordExport(
+          target,
+          config.target().reportSchema(),
+          tenant.id(),
+          slot.createdAt(),
+          snapshot.createdAt(),
+          task.id());
+    }
+  }
+
+  /** Prints the tenant block that reads this export and the commands that follow. */
+  private void printNextSteps(SlotStart.SlotAhead slot, ExportTask task, String database) {
+    ExportTaskJob.printBlock(
+        out,
+        tenant,
+        task,
+        database,
+        ", catalog { url = \""
+            + tenant.jdbc().describe()
+            + "\", user = ..., password = ... } }, catch-up { mode = logical");
+    out.printf(
+        "Catch-up of tenant %s starts at the slot (%s): load this export with tenantfold run,"
+            + " then tenantfold catch-up%n",
+        tenant.id(), slot.consistentPoint());
   }
 
   /**

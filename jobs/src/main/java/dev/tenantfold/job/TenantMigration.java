@@ -516,71 +516,89 @@ final class TenantMigration {
 
   private List<TableResult> validateStaged(
       TargetSession session, List<TablePlan> plans, StagedTenant moved) {
-    int buckets = config.validate().buckets();
     TableValidator validator = new TableValidator(config.validate());
     long keysNanos = 0;
     long validateNanos = 0;
     List<TableResult> results = new ArrayList<>();
     for (TablePlan plan : plans) {
-      String table = plan.name();
-      StagedTable stagedTable = moved.table(table).orElseThrow();
+      StagedTable stagedTable = moved.table(plan.name()).orElseThrow();
       if (stagedTable.failure().isPresent()) {
-        results.add(TableResult.failed(tenant.id(), table, stagedTable.failure().get()));
+        results.add(TableResult.failed(tenant.id(), plan.name(), stagedTable.failure().get()));
         progress.tableValidated(tenant.id(), 0);
         continue;
       }
-      // Drilling into an export tenant's mismatch runs Spark jobs on this thread: they say which
-      // table.
-      SparkJobNames.setIfActive("run", runId, "validate", tenant.id(), List.of(table));
-      long t0 = System.nanoTime();
-      long t1 = t0;
-      String tableStep = "build the keys of";
-      ChecksumCheck checksum;
-      TableChecksum targetSums;
-      try {
-        Connection targetConn = session.connection();
-        buildKeys(targetConn, plan);
-        t1 = System.nanoTime();
-        keysNanos += t1 - t0;
-        tableStep = "validate";
-        ChecksumSide targetSide =
-            ChecksumSide.sql(
-                targetConn,
-                ChecksumQueries.target(
-                    plan.table(), plan.staging().qualifiedName(), null, buckets));
-        targetSums = targetSide.checksum();
-        // A table the tenant lacks has no source side: whatever was staged is extra.
-        checksum =
-            validator.compare(
-                stagedTable.sourceChecksum(),
-                targetSums,
-                stagedTable.present() ? stagedTable.sourceSide() : targetSide,
-                targetSide);
-      } catch (SQLException e) {
-        // Every table still gets its verdict; this one failed.
-        results.add(
-            TableResult.failed(
-                tenant.id(),
-                table,
-                "Cannot "
-                    + tableStep
-                    + " tenant "
-                    + tenant.id()
-                    + " table "
-                    + table
-                    + ": "
-                    + redact(e)));
-        continue;
-      } finally {
-        validateNanos += System.nanoTime() - t1;
-        SparkJobNames.clearIfActive();
-        progress.tableValidated(tenant.id(), stagedTable.loadedRows());
-      }
-      results.add(verdictOf(session, plan, stagedTable, checksum, targetSums));
+      ValidatedTable validated = validateTable(session, plan, stagedTable, validator);
+      keysNanos += validated.keysNanos();
+      validateNanos += validated.validateNanos();
+      results.add(validated.result());
     }
     stageMillis.put("keys", keysNanos / 1_000_000);
     stageMillis.put("validate", validateNanos / 1_000_000);
     return results;
+  }
+
+  /**
+   * One staged table's verdict and the time spent on it: building its keys, then validating it (the
+   * target's checksum, compared with the source's, drilled into where they differ).
+   */
+  private record ValidatedTable(TableResult result, long keysNanos, long validateNanos) {}
+
+  /**
+   * Builds the keys of one staged table and compares its checksum with the source's: the table's
+   * verdict, or a failed result naming the step that failed (every table still gets its verdict).
+   */
+  private ValidatedTable validateTable(
+      TargetSession session, TablePlan plan, StagedTable stagedTable, TableValidator validator) {
+    String table = plan.name();
+    // Drilling into an export tenant's mismatch runs Spark jobs on this thread: they say which
+    // table.
+    SparkJobNames.setIfActive("run", runId, "validate", tenant.id(), List.of(table));
+    long t0 = System.nanoTime();
+    long t1 = t0;
+    long validateNanos;
+    String tableStep = "build the keys of";
+    ChecksumCheck checksum = null;
+    TableChecksum targetSums = null;
+    TableResult failed = null;
+    try {
+      Connection targetConn = session.connection();
+      buildKeys(targetConn, plan);
+      t1 = System.nanoTime();
+      tableStep = "validate";
+      ChecksumSide targetSide =
+          ChecksumSide.sql(
+              targetConn,
+              ChecksumQueries.target(
+                  plan.table(), plan.staging().qualifiedName(), null, config.validate().buckets()));
+      targetSums = targetSide.checksum();
+      // A table the tenant lacks has no source side: whatever was staged is extra.
+      checksum =
+          validator.compare(
+              stagedTable.sourceChecksum(),
+              targetSums,
+              stagedTable.present() ? stagedTable.sourceSide() : targetSide,
+              targetSide);
+    } catch (SQLException e) {
+      failed =
+          TableResult.failed(
+              tenant.id(),
+              table,
+              "Cannot "
+                  + tableStep
+                  + " tenant "
+                  + tenant.id()
+                  + " table "
+                  + table
+                  + ": "
+                  + redact(e));
+    } finally {
+      validateNanos = System.nanoTime() - t1;
+      SparkJobNames.clearIfActive();
+      progress.tableValidated(tenant.id(), stagedTable.loadedRows());
+    }
+    TableResult result =
+        failed != null ? failed : verdictOf(session, plan, stagedTable, checksum, targetSums);
+    return new ValidatedTable(result, t1 - t0, validateNanos);
   }
 
   /**

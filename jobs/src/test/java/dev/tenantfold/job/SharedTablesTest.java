@@ -147,6 +147,9 @@ class SharedTablesTest {
                 table(audit, "acme", "countries").sourceRows(),
                 table(audit, "globex", "countries").sourceRows()))
         .containsExactly(2L, 3L);
+    assertThat(table(audit, "globex", "countries").loadedRows())
+        .as("the target side counts the shared rows of globex's keys and its resolved conflicts")
+        .isEqualTo(3L);
 
     // Someone changes a shared row in the target: every tenant with that key mismatches, named by
     // key.
