@@ -46,7 +46,7 @@ public final class CatchUpCleanup {
               .filter(t -> t.id().equals(recorded.tenantId()) && t.catchUp().logical())
               .findFirst();
       Optional<JdbcEndpoint> source =
-          configured.map(TenantConfig::jdbc).or(() -> sameServer(recorded));
+          configured.map(t -> t.forCatchUp().jdbc()).or(() -> sameServer(recorded));
       lines.addAll(grantsBack(state, targetConn, recorded, configured, source));
       if (recorded.slotDropped() || CatchUpState.isCursor(recorded)) {
         // A cursor tenant (catch-up.mode = cursor) made nothing on its source to clean up.
@@ -57,6 +57,24 @@ public final class CatchUpCleanup {
         reason = "tenant " + recorded.tenantId() + " is no longer configured for catch-up";
       } else if (recorded.cutOver()) {
         reason = "tenant " + recorded.tenantId() + " was cut over";
+      } else if (recorded.runId().startsWith(ExportCatchUp.EXPORT_RUN_PREFIX)
+          && recorded.appliedLsn().equals(recorded.startLsn())) {
+        // tenantfold export made it before its snapshot; the export task may still be running
+        // (hours) or its export waiting for its run: nothing here tells an abandoned one apart.
+        lines.add(
+            "left replication slot "
+                + recorded.slot()
+                + " on "
+                + recorded.source()
+                + ": tenantfold export of tenant "
+                + recorded.tenantId()
+                + " made it ("
+                + recorded.runId()
+                + ") and no run has caught up from it yet; if that export was abandoned, drop it"
+                + " with SELECT pg_drop_replication_slot('"
+                + recorded.slot()
+                + "')");
+        continue;
       } else if (!liveRuns.contains(recorded.runId())
           && recorded.appliedLsn().equals(recorded.startLsn())
           && new ReportStore(reportSchema)
@@ -73,7 +91,67 @@ public final class CatchUpCleanup {
       }
       lines.addAll(dropSlot(state, targetConn, recorded, source, reason));
     }
+    lines.addAll(unrecorded(state.all(targetConn), liveRuns));
     lines.forEach(out::println);
+    return lines;
+  }
+
+  /**
+   * Slots a run created on a configured tenant's source but died before recording in the target's
+   * catch-up state (between creating the slot and its first write to the target): the tenant has no
+   * recorded slot, or its recorded one was dropped, yet its source holds a slot of the tenant's
+   * name. Dropped only when no run is in progress (one may be about to record it) and no session
+   * streams it; the publication too when Tenantfold made it.
+   */
+  private List<String> unrecorded(List<CatchUpState.Tenant> recorded, List<String> liveRuns) {
+    List<String> lines = new ArrayList<>();
+    for (TenantConfig tenant : tenants) {
+      if (!tenant.catchUp().logical()
+          || recorded.stream()
+              .anyMatch(r -> r.tenantId().equals(tenant.id()) && !r.slotDropped())) {
+        continue;
+      }
+      TenantConfig production = tenant.forCatchUp();
+      if (production.jdbc() == null) {
+        continue;
+      }
+      String slot = tenant.catchUp().slot();
+      String publication = tenant.catchUp().publication();
+      String reason =
+          "left by a run of tenant "
+              + tenant.id()
+              + " that ended before recording it in the target's catch-up state";
+      try (Connection conn = production.jdbc().connect("tenantfold-cleanup-" + tenant.id())) {
+        Boolean active = slotActive(conn, slot);
+        if (active == null) {
+          continue;
+        }
+        String what = "replication slot " + slot + " on " + production.jdbc().describe();
+        if (active) {
+          lines.add("left " + what + ": it is in use (pg_replication_slots.active_pid)");
+          continue;
+        }
+        if (!liveRuns.isEmpty()) {
+          lines.add(
+              "left "
+                  + what
+                  + ": not recorded in the target's catch-up state, and runs "
+                  + liveRuns
+                  + " are in progress (one may be about to record it); run cleanup again after"
+                  + " them");
+          continue;
+        }
+        boolean ours = PublicationSql.ours(conn, publication);
+        String objects = what + (ours ? " and publication " + publication : "");
+        if (!dryRun) {
+          SourceSlot.drop(conn, tenant.id(), slot, publication);
+        }
+        lines.add((dryRun ? "would drop " : "dropped ") + objects + " (" + reason + ")");
+      } catch (SQLException | RuntimeException e) {
+        lines.add(
+            "cannot look for tenant " + tenant.id() + "'s unrecorded slot: " + e.getMessage());
+      }
+    }
     return lines;
   }
 

@@ -120,4 +120,23 @@ class CatchUpCleanupTest {
     assertThat(publications(acme)).isZero();
     assertThat(cleanup(withoutAcme, true)).doesNotContain("tenantfold_acme");
   }
+
+  @Test
+  void aSlotARunMadeButNeverRecordedIsFoundOnTheConfiguredSourceAndDropped() throws Exception {
+    String umbrella = TestPostgres.createDatabase("cleanup_umbrella");
+    TestPostgres.execute(umbrella, CatchUpTest.SCHEMA);
+    String warehouse = Fixtures.emptyWarehouse();
+    TenantfoldConfig config = config(warehouse, tenant("umbrella", umbrella, true));
+    // What a run killed between creating the slot and recording it leaves: a slot of the tenant's
+    // name on its source, nothing in the target's catch-up state.
+    TestPostgres.execute(
+        umbrella, "SELECT pg_create_logical_replication_slot('tenantfold_umbrella', 'pgoutput')");
+    assertThat(cleanup(config, true))
+        .contains("would drop replication slot tenantfold_umbrella on ")
+        .contains("ended before recording it in the target's catch-up state");
+    assertThat(slots(umbrella)).as("the dry run drops nothing").isEqualTo(1);
+    assertThat(cleanup(config, false)).contains("dropped replication slot tenantfold_umbrella on ");
+    assertThat(slots(umbrella)).isZero();
+    assertThat(cleanup(config, true)).doesNotContain("tenantfold_umbrella");
+  }
 }

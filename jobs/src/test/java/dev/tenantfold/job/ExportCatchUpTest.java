@@ -259,6 +259,14 @@ class ExportCatchUpTest {
                     + " WHERE tenant_id = 'acme'"))
         .as("the slot is recorded in the target's catch-up state, no export yet")
         .containsExactly("catching-up true");
+    ByteArrayOutputStream midExport = new ByteArrayOutputStream();
+    new CleanupJob(config, false).execute(new PrintStream(midExport, true, StandardCharsets.UTF_8));
+    assertThat(midExport.toString(StandardCharsets.UTF_8))
+        .as("cleanup while the export task runs")
+        .contains("no run has caught up from it yet");
+    assertThat(slots(production))
+        .as("cleanup leaves the slot of an export in progress")
+        .isEqualTo(1);
     TestPostgres.execute(production, BEFORE_POINT);
     Instant point = now(production);
     RdsExportFixture.write(
@@ -324,6 +332,13 @@ class ExportCatchUpTest {
                 "SELECT id::text FROM public.scratch WHERE tenant_id = 'acme' ORDER BY id"))
         .as("the base copy is the export's (7 before its point, 8 after)")
         .containsExactly("7");
+    ByteArrayOutputStream cleaned = new ByteArrayOutputStream();
+    new CleanupJob(config, false).execute(new PrintStream(cleaned, true, StandardCharsets.UTF_8));
+    assertThat(slots(production))
+        .as(
+            "cleanup leaves the slot of a loaded export before catch-up applied anything: %s",
+            cleaned.toString(StandardCharsets.UTF_8))
+        .isEqualTo(1);
 
     try (LogCapture logs = LogCapture.start()) {
       assertThat(CatchUpTest.run(new CatchUpJob(config))).as("catch-up").startsWith("0|");
