@@ -29,17 +29,7 @@ public record ExportConfig(
 
   private static final ConfigKey<String> PATH = KEYS.string("path");
   private static final ConfigKey<String> DATABASE = KEYS.string("database");
-  private static final ConfigKey<List<String>> SCHEMAS =
-      KEYS.key(
-          "schemas",
-          (block, name) -> {
-            List<String> schemas = block.has(name) ? block.stringList(name) : List.of("public");
-            if (schemas.isEmpty()) {
-              throw new ConfigError(
-                  "Config key " + block.key(name) + " is empty: list at least one source schema");
-            }
-            return schemas;
-          });
+  private static final ConfigKey<List<String>> SCHEMAS = KEYS.sourceSchemas("schemas");
   private static final ConfigKey<ConfigReader> CATALOG = KEYS.block("catalog");
 
   private static final KeyBlock CATALOG_KEYS = new KeyBlock();

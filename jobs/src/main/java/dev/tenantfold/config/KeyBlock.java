@@ -69,6 +69,20 @@ final class KeyBlock {
     return key(name, ConfigReader::stringList);
   }
 
+  /** The source schemas a tenant is read from: a list, {@code public} when unset, never empty. */
+  ConfigKey<List<String>> sourceSchemas(String name) {
+    return key(
+        name,
+        (block, n) -> {
+          List<String> schemas = block.has(n) ? block.stringList(n) : List.of("public");
+          if (schemas.isEmpty()) {
+            throw new ConfigError(
+                "Config key " + block.key(n) + " is empty: list at least one source schema");
+          }
+          return schemas;
+        });
+  }
+
   /** A nested block, read by its own {@link KeyBlock}. */
   ConfigKey<ConfigReader> block(String name) {
     return key(name, ConfigReader::block);

@@ -140,17 +140,7 @@ public record TenantConfig(
   private static final KeyBlock JDBC_KEYS = new KeyBlock();
   private static final ConfigKey<String> URL = JDBC_KEYS.string("url");
   private static final JdbcAuth.Keys AUTH = JdbcAuth.declare(JDBC_KEYS);
-  private static final ConfigKey<List<String>> SCHEMAS =
-      JDBC_KEYS.key(
-          "schemas",
-          (block, name) -> {
-            List<String> schemas = block.has(name) ? block.stringList(name) : List.of("public");
-            if (schemas.isEmpty()) {
-              throw new ConfigError(
-                  "Config key " + block.key(name) + " is empty: list at least one source schema");
-            }
-            return schemas;
-          });
+  private static final ConfigKey<List<String>> SCHEMAS = JDBC_KEYS.sourceSchemas("schemas");
 
   static TenantConfig from(ConfigReader c, AwsConfig aws) {
     KEYS.checked(c);
