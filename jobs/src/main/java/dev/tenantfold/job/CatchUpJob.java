@@ -70,6 +70,18 @@ public final class CatchUpJob {
       List<String> tenantIds, Optional<Duration> untilLag, BooleanSupplier stop, PrintStream out)
       throws InterruptedException {
     List<TenantConfig> active = new ArrayList<>(selected(tenantIds));
+    List<String> cursorTenants =
+        active.stream().filter(t -> t.catchUp().cursor()).map(TenantConfig::id).toList();
+    if (untilLag.isPresent() && !cursorTenants.isEmpty()) {
+      // Refused before any pass: a cursor tenant has no slot whose lag could fall below DURATION.
+      out.println(
+          "catch-up --until-lag: tenants "
+              + cursorTenants
+              + " have catch-up.mode = cursor, whose lag is not measured (no replication slot);"
+              + " catch them up without --until-lag (each pass reads every change up to its"
+              + " snapshot), or name only logical tenants with --tenant");
+      return ExitCode.USAGE;
+    }
     java.util.Set<String> yielding = new java.util.HashSet<>();
     boolean failed = false;
     while (true) {

@@ -158,6 +158,17 @@ class CursorCatchUpTest {
           '2001-01-01');
         """);
     CatchUpJob job = new CatchUpJob(config[0]);
+    ByteArrayOutputStream refused = new ByteArrayOutputStream();
+    assertThat(
+            job.follow(
+                List.of(),
+                java.util.Optional.of(java.time.Duration.ofSeconds(30)),
+                () -> false,
+                new PrintStream(refused, true, StandardCharsets.UTF_8)))
+        .as("--until-lag with a cursor tenant is a usage error, before any pass")
+        .isEqualTo(2);
+    assertThat(refused.toString(StandardCharsets.UTF_8))
+        .contains("[acme] have catch-up.mode = cursor, whose lag is not measured");
     String out = catchUp(job);
     assertThat(out)
         .as("catch-up output")
