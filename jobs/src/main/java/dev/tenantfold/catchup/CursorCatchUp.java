@@ -105,7 +105,8 @@ final class CursorCatchUp {
       Map<String, TenantPartition> partitions,
       Map<String, RuledTable> ruled,
       BooleanSupplier stop,
-      long start)
+      long start,
+      PassLog pass)
       throws SQLException {
     Map<String, CursorState> cursors = state.cursors(targetConn, tenant.id());
     try (SourceSnapshot snapshot = SourceSnapshot.export(tenant.jdbc(), tenant.id());
@@ -124,6 +125,8 @@ final class CursorCatchUp {
               RuledTables.excluded(rules),
               rules,
               recorded.runId());
+      // The pass's changes per table reach the report with this one transaction.
+      applier.recordingTo(pass);
       try {
         List<TableWork> work = new ArrayList<>();
         int relation = 0;
@@ -189,6 +192,7 @@ final class CursorCatchUp {
           changes += w.upserts + w.deletes + w.missed;
         }
         state.advance(targetConn, tenant.id(), recorded.appliedLsn(), changes);
+        pass.batch(targetConn, recorded.appliedLsn(), changes > 0 ? 1 : 0, changes);
         beforeCommit.run();
         targetConn.commit();
         snapshot.connection().commit();

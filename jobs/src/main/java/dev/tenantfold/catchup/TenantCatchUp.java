@@ -269,8 +269,23 @@ public final class TenantCatchUp {
                 tenantColumn,
                 targetConn,
                 source);
-        return new CursorCatchUp(tenant, schemas, tenantColumn, rules)
-            .apply(targetConn, state, recorded, partitions, ruled, stop, start);
+        CatchUpResult result =
+            new CursorCatchUp(tenant, schemas, tenantColumn, rules)
+                .apply(targetConn, state, recorded, partitions, ruled, stop, start, pass);
+        if (!result.caughtUp()) {
+          pass.finish(targetConn, PassLog.FAILED, result.describe(), java.util.Optional.empty());
+        } else if (yielding && result.transactions() == 0) {
+          // An idle follower pass: not part of the report's series.
+          pass.forget(targetConn);
+        } else {
+          // A cursor pass reads every change up to its snapshot: no lag is measured.
+          pass.finish(
+              targetConn,
+              stop.getAsBoolean() ? PassLog.STOPPED : PassLog.CAUGHT_UP,
+              "",
+              java.util.Optional.empty());
+        }
+        return result;
       }
       requireSlot(source, targetConn, state, recorded);
       Map<String, RuledTable> ruled =

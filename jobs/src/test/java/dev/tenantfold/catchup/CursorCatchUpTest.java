@@ -178,6 +178,14 @@ class CursorCatchUpTest {
         .contains("inserts the cursor missed (key comparison)")
         .contains("keys compared: customers 100 keys");
     assertAllSame(url, warehouse);
+    assertThat(
+            RowSets.rows(
+                warehouse,
+                "SELECT p.status || ' ' || (p.changes > 0) || ' ' || (SELECT sum(inserts + updates"
+                    + " + deletes) > 0 FROM tenantfold.catchup_applied a WHERE a.pass_id ="
+                    + " p.pass_id) FROM tenantfold.catchup_passes p WHERE p.tenant_id = 'acme'"))
+        .as("the cursor pass is in the report's passes, with its changes per table")
+        .containsExactly("caught-up true true");
 
     // The documented limit: a row changed without touching its cursor column is missed.
     TestPostgres.execute(url, "UPDATE customers SET name = 'silently changed' WHERE id = 20");
