@@ -38,6 +38,7 @@ import dev.tenantfold.validate.TableStatus;
 import dev.tenantfold.validate.TableValidator;
 import dev.tenantfold.validate.TableVerdict;
 import dev.tenantfold.validate.TableVerifier;
+import dev.tenantfold.validate.checksum.ChecksumSql;
 import dev.tenantfold.validate.checksum.TableChecksum;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -560,17 +561,23 @@ final class TenantMigration {
     ChecksumCheck checksum = null;
     TableChecksum targetSums = null;
     TableResult failed = null;
+    ChecksumSql targetQueries =
+        ChecksumQueries.target(
+            plan.table(), plan.staging().qualifiedName(), null, config.validate().buckets());
+    // The target checksum reads the staging table on a connection of its own while the keys are
+    // built (a unique index takes a SHARE lock, which reads pass): neither waits for the other.
+    ConcurrentChecksum concurrent =
+        ConcurrentChecksum.start(config.target().endpoint(), runId, tenant.id(), targetQueries);
     try {
       Connection targetConn = session.connection();
-      buildKeys(targetConn, plan);
-      t1 = System.nanoTime();
+      try {
+        buildKeys(targetConn, plan);
+      } finally {
+        t1 = System.nanoTime();
+      }
       tableStep = "validate";
-      ChecksumSide targetSide =
-          ChecksumSide.sql(
-              targetConn,
-              ChecksumQueries.target(
-                  plan.table(), plan.staging().qualifiedName(), null, config.validate().buckets()));
-      targetSums = targetSide.checksum();
+      ChecksumSide targetSide = ChecksumSide.sql(targetConn, targetQueries);
+      targetSums = concurrent.await(targetSide);
       // A table the tenant lacks has no source side: whatever was staged is extra.
       checksum =
           validator.compare(
@@ -592,6 +599,7 @@ final class TenantMigration {
                   + ": "
                   + redact(e));
     } finally {
+      concurrent.close();
       validateNanos = System.nanoTime() - t1;
       SparkJobNames.clearIfActive();
       progress.tableValidated(tenant.id(), stagedTable.loadedRows());

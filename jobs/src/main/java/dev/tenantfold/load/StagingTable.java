@@ -130,14 +130,24 @@ public record StagingTable(
         pk.add(tenantColumn);
         pk.addAll(table.primaryKey());
         // Named explicitly: PostgreSQL's default name truncates the table name and could collide.
+        // Built as a unique index first (SHARE lock: the target checksum may read the table
+        // meanwhile, docs/how-it-works.md), then attached as the key, which only takes the brief
+        // exclusive lock of a catalog change.
+        st.execute(
+            "CREATE UNIQUE INDEX "
+                + ident(name + "_pk")
+                + " ON "
+                + qualifiedName()
+                + " ("
+                + Sql.idents(pk)
+                + ")");
         st.execute(
             "ALTER TABLE "
                 + qualifiedName()
                 + " ADD CONSTRAINT "
                 + ident(name + "_pk")
-                + " PRIMARY KEY ("
-                + Sql.idents(pk)
-                + ")");
+                + " PRIMARY KEY USING INDEX "
+                + ident(name + "_pk"));
       }
       if (analyze) {
         st.execute("ANALYZE " + qualifiedName());
