@@ -471,29 +471,48 @@ final class CursorCatchUp {
     return keys;
   }
 
-  /** Deletes, through the applier (shrink guard, rules, changed keys), the keys the source lost. */
-  private void deleteGone(Connection targetConn, ChangeApplier applier, TableWork w)
-      throws SQLException {
-    TenantPartition p = w.partition;
+  /**
+   * The keys (as text) of the table alias {@code from} that alias {@code notIn} lacks, where {@code
+   * p} is the tenant's partition (its rows only) and {@code k} the source's keys ({@link
+   * #keyTable}): an anti-join in the target.
+   */
+  private String keysMissing(TableWork w, String from, String notIn) {
     List<String> pk = w.table.primaryKey();
     String join =
         pk.stream()
-            .map(c -> "k." + ident(c) + " = p." + ident(c))
+            .map(c -> from + "." + ident(c) + " = " + notIn + "." + ident(c))
             .collect(Collectors.joining(" AND "));
-    String select =
-        "SELECT "
-            + pk.stream().map(c -> "p." + ident(c) + "::text").collect(Collectors.joining(", "))
-            + " FROM "
-            + p.relation()
-            + " p WHERE p."
-            + ident(tenantColumn)
-            + " = "
-            + Sql.literal(tenant.id())
-            + " AND NOT EXISTS (SELECT 1 FROM "
-            + keyTable(w)
-            + " k WHERE "
-            + join
-            + ")";
+    return "SELECT "
+        + pk.stream().map(c -> from + "." + ident(c) + "::text").collect(Collectors.joining(", "))
+        + " FROM "
+        + relation(w, from)
+        + " "
+        + from
+        + " WHERE "
+        + (from.equals("p") ? tenantRows() + " AND " : "")
+        + "NOT EXISTS (SELECT 1 FROM "
+        + relation(w, notIn)
+        + " "
+        + notIn
+        + " WHERE "
+        + (notIn.equals("p") ? tenantRows() + " AND " : "")
+        + join
+        + ")";
+  }
+
+  private String relation(TableWork w, String alias) {
+    return alias.equals("p") ? w.partition.relation() : keyTable(w);
+  }
+
+  private String tenantRows() {
+    return "p." + ident(tenantColumn) + " = " + Sql.literal(tenant.id());
+  }
+
+  /** Deletes, through the applier (shrink guard, rules, changed keys), the keys the source lost. */
+  private void deleteGone(Connection targetConn, ChangeApplier applier, TableWork w)
+      throws SQLException {
+    List<String> pk = w.table.primaryKey();
+    String select = keysMissing(w, "p", "k");
     forEachFetched(
         targetConn,
         select,
@@ -515,26 +534,8 @@ final class CursorCatchUp {
   private void upsertMissed(
       Connection source, Connection targetConn, ChangeApplier applier, TableWork w)
       throws SQLException {
-    TenantPartition p = w.partition;
     List<String> pk = w.table.primaryKey();
-    String join =
-        pk.stream()
-            .map(c -> "p." + ident(c) + " = k." + ident(c))
-            .collect(Collectors.joining(" AND "));
-    String select =
-        "SELECT "
-            + pk.stream().map(c -> "k." + ident(c) + "::text").collect(Collectors.joining(", "))
-            + " FROM "
-            + keyTable(w)
-            + " k WHERE NOT EXISTS (SELECT 1 FROM "
-            + p.relation()
-            + " p WHERE p."
-            + ident(tenantColumn)
-            + " = "
-            + Sql.literal(tenant.id())
-            + " AND "
-            + join
-            + ")";
+    String select = keysMissing(w, "k", "p");
     List<String[]> batch = new ArrayList<>();
     forEachFetched(
         targetConn,

@@ -258,47 +258,20 @@ public final class TenantCatchUp {
       if (tenant.catchUp().cursor()) {
         // No slot: changes are found by the cursor column and key comparison (CursorCatchUp),
         // applied through the same ChangeApplier.
-        Map<String, RuledTable> ruled =
-            RuledTables.prepare(
-                tenant,
-                recorded.runId(),
-                partitions,
-                rules,
-                schemas,
-                reportSchema,
-                tenantColumn,
-                targetConn,
-                source);
+        Map<String, RuledTable> ruled = ruled(recorded, partitions, targetConn, source);
         CatchUpResult result =
             new CursorCatchUp(tenant, schemas, tenantColumn, rules)
                 .apply(targetConn, state, recorded, partitions, ruled, stop, start, pass);
         if (!result.caughtUp()) {
           pass.finish(targetConn, PassLog.FAILED, result.describe(), java.util.Optional.empty());
-        } else if (yielding && result.transactions() == 0) {
-          // An idle follower pass: not part of the report's series.
-          pass.forget(targetConn);
         } else {
           // A cursor pass reads every change up to its snapshot: no lag is measured.
-          pass.finish(
-              targetConn,
-              stop.getAsBoolean() ? PassLog.STOPPED : PassLog.CAUGHT_UP,
-              "",
-              java.util.Optional.empty());
+          endPass(targetConn, result, stop, java.util.Optional::empty);
         }
         return result;
       }
       requireSlot(source, targetConn, state, recorded);
-      Map<String, RuledTable> ruled =
-          RuledTables.prepare(
-              tenant,
-              recorded.runId(),
-              partitions,
-              rules,
-              schemas,
-              reportSchema,
-              tenantColumn,
-              targetConn,
-              source);
+      Map<String, RuledTable> ruled = ruled(recorded, partitions, targetConn, source);
       LogSequenceNumber goal = currentLsn(source);
       targetConn.setAutoCommit(false);
       ChangeApplier applier =
@@ -369,14 +342,14 @@ public final class TenantCatchUp {
         applier.close();
       }
       // The stream is closed: the slot can be peeked at for the lag the pass left.
-      if (yielding && result.transactions() == 0) {
-        // An idle follower pass: not part of the lag series.
-        pass.forget(targetConn);
-      } else {
-        lastLag = lagAfterPass();
-        pass.finish(
-            targetConn, stop.getAsBoolean() ? PassLog.STOPPED : PassLog.CAUGHT_UP, "", lastLag);
-      }
+      endPass(
+          targetConn,
+          result,
+          stop,
+          () -> {
+            lastLag = lagAfterPass();
+            return lastLag;
+          });
       return result;
     }
   }
@@ -532,6 +505,43 @@ public final class TenantCatchUp {
    */
   public Duration lag() throws SQLException {
     return lagNow().time();
+  }
+
+  /** The rule tables of the tenant's partitions, prepared for this pass ({@link RuledTables}). */
+  private Map<String, RuledTable> ruled(
+      CatchUpState.Tenant recorded,
+      Map<String, TenantPartition> partitions,
+      Connection targetConn,
+      Connection source)
+      throws SQLException {
+    return RuledTables.prepare(
+        tenant,
+        recorded.runId(),
+        partitions,
+        rules,
+        schemas,
+        reportSchema,
+        tenantColumn,
+        targetConn,
+        source);
+  }
+
+  /**
+   * Ends a pass that caught up in the report: an idle follower pass is forgotten (not part of the
+   * lag series), any other is finished with the lag {@code lag} reads.
+   */
+  private void endPass(
+      Connection targetConn,
+      CatchUpResult result,
+      BooleanSupplier stop,
+      java.util.function.Supplier<java.util.Optional<Lag>> lag)
+      throws SQLException {
+    if (yielding && result.transactions() == 0) {
+      pass.forget(targetConn);
+    } else {
+      pass.finish(
+          targetConn, stop.getAsBoolean() ? PassLog.STOPPED : PassLog.CAUGHT_UP, "", lag.get());
+    }
   }
 
   /**
