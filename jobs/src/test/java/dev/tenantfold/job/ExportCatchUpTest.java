@@ -33,6 +33,7 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -452,6 +453,8 @@ class ExportCatchUpTest {
   }
 
   @Test
+  // Were the refusal to break, the export would wait out the six-hour snapshot timeout.
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
   void anExistingSnapshotWithCatchUpIsRefusedWithWhatToDo() throws Exception {
     String production = TestPostgres.createDatabase("ecu_snap");
     TestPostgres.execute(production, CatchUpTest.SCHEMA);
