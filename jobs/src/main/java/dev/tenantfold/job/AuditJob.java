@@ -52,7 +52,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -790,18 +789,8 @@ public final class AuditJob {
       if (active.isDefined()) {
         spark = active.get();
       } else {
-        SparkSession.Builder builder =
-            SparkSession.builder().appName(config.options().sparkAppName());
-        if (!new SparkConf().contains("spark.master")) {
-          builder
-              .master(config.options().sparkMaster())
-              .config("spark.ui.enabled", "false")
-              .config("spark.driver.bindAddress", "127.0.0.1")
-              .config("spark.driver.host", "127.0.0.1");
-        }
-        spark = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate();
+        spark = Jobs.sparkSession(config);
         ownsSpark = true;
-        config.s3().applyTo(spark.sparkContext().hadoopConfiguration());
       }
     }
     return spark;
