@@ -170,9 +170,9 @@ public final class AuditJob {
   }
 
   /**
-   * One tenant's audit, reported to the progress tracker. A tenant with a restore block is refused:
-   * re-validating would read the configured URL, production, which such a tenant is never read
-   * from.
+   * One tenant's audit, reported to the progress tracker. A tenant whose source validate cannot
+   * read is refused ({@link TenantSources#refusesAudit}: a restored tenant, whose configured URL is
+   * production).
    */
   private TenantResult auditTenant(
       TenantConfig tenant,
@@ -184,9 +184,10 @@ public final class AuditJob {
       Connection target) {
     progress.tablesPlanned(tenant.id(), tables.size() + shared.size(), 0);
     progress.stage(tenant.id(), ProgressTracker.Stage.VALIDATE);
+    Optional<String> refused = sources.refusesAudit(tenant);
     TenantResult result =
-        tenant.source().restoredFrom().isPresent()
-            ? TenantResult.failed(tenant.id(), restoredTenantRefusal(tenant), List.of(), 0)
+        refused.isPresent()
+            ? TenantResult.failed(tenant.id(), refused.get(), List.of(), 0)
             : audit(tenant, runId, sources, tables, shared, existing, target);
     progress.finished(tenant.id(), result.status() == TableStatus.OK);
     return result;
@@ -219,32 +220,6 @@ public final class AuditJob {
       spark = null;
       ownsSpark = false;
     }
-  }
-
-  /**
-   * Why validate does not read a restored tenant, and how to validate it: validate restores no
-   * copy, and reading the configured database would read production, which restored tenants are
-   * never read from (and which has moved on from the copy's point in time the published rows come
-   * from).
-   */
-  private String restoredTenantRefusal(TenantConfig tenant) {
-    int i = config.tenants().indexOf(tenant);
-    String copy = "tf-" + tenant.id().toLowerCase(java.util.Locale.ROOT) + "-<run id>";
-    return "Cannot validate tenant "
-        + tenant.id()
-        + ": it is read from a restored copy (tenantfold.tenants["
-        + i
-        + "].restore) and validate restores none; reading its configured database would read"
-        + " production. The run that published it validated it against its copy (report.json). To"
-        + " validate it again, run with restore.keep = true, then validate with a config whose"
-        + " tenant "
-        + tenant.id()
-        + " has no restore block and jdbc.url at the kept copy's endpoint ("
-        + copy
-        + ", named in the report's source), and delete the copy"
-        + " after: aws rds delete-db-instance --db-instance-identifier "
-        + copy
-        + " --skip-final-snapshot --delete-automated-backups";
   }
 
   /**

@@ -70,16 +70,7 @@ public final class CatchUpJob {
       List<String> tenantIds, Optional<Duration> untilLag, BooleanSupplier stop, PrintStream out)
       throws InterruptedException {
     List<TenantConfig> active = new ArrayList<>(selected(tenantIds));
-    List<String> cursorTenants =
-        active.stream().filter(t -> t.catchUp().cursor()).map(TenantConfig::id).toList();
-    if (untilLag.isPresent() && !cursorTenants.isEmpty()) {
-      // Refused before any pass: a cursor tenant has no slot whose lag could fall below DURATION.
-      out.println(
-          "catch-up --until-lag: tenants "
-              + cursorTenants
-              + " have catch-up.mode = cursor, whose lag is not measured (no replication slot);"
-              + " catch them up without --until-lag (each pass reads every change up to its"
-              + " snapshot), or name only logical tenants with --tenant");
+    if (untilLag.isPresent() && refusesUntilLag(active, out)) {
       return ExitCode.USAGE;
     }
     java.util.Set<String> yielding = new java.util.HashSet<>();
@@ -90,55 +81,12 @@ public final class CatchUpJob {
         if (stop.getAsBoolean()) {
           break;
         }
-        TenantCatchUp catchUp = catchUpOf(tenant).yielding();
-        CatchUpResult result = scrubbed(catchUp.execute(stop));
-        if (result.cutOver()) {
-          // Cut over by another command: done, not failed.
-          out.println(result.describe());
+        Pass pass = pass(tenant, untilLag, stop, yielding, out);
+        if (pass.leaves) {
           active.remove(tenant);
-          continue;
         }
-        if (result.yielded()) {
-          // Another catch-up or a cutover holds the tenant: try again next pass, say so once.
-          if (yielding.add(tenant.id())) {
-            out.println(result.describe());
-          }
-          allBelow = false;
-          continue;
-        }
-        yielding.remove(tenant.id());
-        if (!result.caughtUp()) {
-          out.println(result.describe());
-          failed = true;
-          active.remove(tenant);
-          continue;
-        }
-        if (result.transactions() > 0 && untilLag.isEmpty()) {
-          out.println(result.describe() + lagText(catchUp, result));
-        }
-        if (untilLag.isPresent() && !stop.getAsBoolean()) {
-          Duration lag;
-          try {
-            TenantCatchUp.Lag now = catchUp.lagNow();
-            lag = now.time();
-            if (result.transactions() > 0) {
-              out.println(result.describe() + "; " + now.describe());
-            }
-          } catch (java.sql.SQLException e) {
-            out.println(
-                "tenant "
-                    + tenant.id()
-                    + ": FAILED: cannot read its lag: "
-                    + Redaction.redactText(String.valueOf(e.getMessage()), config.secrets()));
-            failed = true;
-            active.remove(tenant);
-            continue;
-          }
-          out.printf("tenant %s: lag %.1f s%n", tenant.id(), lag.toMillis() / 1000.0);
-          if (lag.compareTo(untilLag.get()) >= 0) {
-            allBelow = false;
-          }
-        }
+        failed |= pass == Pass.FAILED;
+        allBelow &= pass.below;
       }
       if (active.isEmpty() || stop.getAsBoolean() || (untilLag.isPresent() && allBelow)) {
         if (stop.getAsBoolean()) {
@@ -152,6 +100,109 @@ public final class CatchUpJob {
         Thread.sleep(20);
       }
     }
+  }
+
+  /**
+   * Whether {@code --until-lag} is refused (said on {@code out}): a cursor tenant has no slot whose
+   * lag could fall below it. Refused before any pass.
+   */
+  private static boolean refusesUntilLag(List<TenantConfig> tenants, PrintStream out) {
+    List<String> cursorTenants =
+        tenants.stream().filter(t -> t.catchUp().cursor()).map(TenantConfig::id).toList();
+    if (cursorTenants.isEmpty()) {
+      return false;
+    }
+    out.println(
+        "catch-up --until-lag: tenants "
+            + cursorTenants
+            + " have catch-up.mode = cursor, whose lag is not measured (no replication slot);"
+            + " catch them up without --until-lag (each pass reads every change up to its"
+            + " snapshot), or name only logical tenants with --tenant");
+    return true;
+  }
+
+  /**
+   * What one tenant's pass of {@link #follow} leaves: whether the tenant leaves the rotation,
+   * failed, and whether its lag is below {@code --until-lag} (or not measured).
+   */
+  private enum Pass {
+    CUT_OVER(true, true),
+    YIELDED(false, false),
+    FAILED(true, true),
+    BELOW(false, true),
+    ABOVE(false, false);
+
+    final boolean leaves;
+    final boolean below;
+
+    Pass(boolean leaves, boolean below) {
+      this.leaves = leaves;
+      this.below = below;
+    }
+  }
+
+  /**
+   * One pass of {@link #follow} over {@code tenant}: catches up, says what happened on {@code out},
+   * and with {@code untilLag} measures the lag left.
+   */
+  private Pass pass(
+      TenantConfig tenant,
+      Optional<Duration> untilLag,
+      BooleanSupplier stop,
+      java.util.Set<String> yielding,
+      PrintStream out) {
+    TenantCatchUp catchUp = catchUpOf(tenant).yielding();
+    CatchUpResult result = scrubbed(catchUp.execute(stop));
+    if (result.cutOver()) {
+      // Cut over by another command: done, not failed.
+      out.println(result.describe());
+      return Pass.CUT_OVER;
+    }
+    if (result.yielded()) {
+      // Another catch-up or a cutover holds the tenant: try again next pass, say so once.
+      if (yielding.add(tenant.id())) {
+        out.println(result.describe());
+      }
+      return Pass.YIELDED;
+    }
+    yielding.remove(tenant.id());
+    if (!result.caughtUp()) {
+      out.println(result.describe());
+      return Pass.FAILED;
+    }
+    if (result.transactions() > 0 && untilLag.isEmpty()) {
+      out.println(result.describe() + lagText(catchUp, result));
+    }
+    if (untilLag.isEmpty() || stop.getAsBoolean()) {
+      return Pass.BELOW;
+    }
+    return lagAfter(tenant, catchUp, result, untilLag.get(), out);
+  }
+
+  /** The tenant's lag after a pass, said on {@code out}, against {@code untilLag}. */
+  private Pass lagAfter(
+      TenantConfig tenant,
+      TenantCatchUp catchUp,
+      CatchUpResult result,
+      Duration untilLag,
+      PrintStream out) {
+    Duration lag;
+    try {
+      TenantCatchUp.Lag now = catchUp.lagNow();
+      lag = now.time();
+      if (result.transactions() > 0) {
+        out.println(result.describe() + "; " + now.describe());
+      }
+    } catch (java.sql.SQLException e) {
+      out.println(
+          "tenant "
+              + tenant.id()
+              + ": FAILED: cannot read its lag: "
+              + Redaction.redactText(String.valueOf(e.getMessage()), config.secrets()));
+      return Pass.FAILED;
+    }
+    out.printf("tenant %s: lag %.1f s%n", tenant.id(), lag.toMillis() / 1000.0);
+    return lag.compareTo(untilLag) >= 0 ? Pass.ABOVE : Pass.BELOW;
   }
 
   /** Cuts {@code tenantId} over: exit 0 cut over, 3 mismatch (slot kept), 1 error. */

@@ -3,6 +3,7 @@ package dev.tenantfold.job;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.source.SourcePreparations;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The {@code cleanup} command: marks runs whose driver died as abandoned, then lists and drops the
@@ -53,8 +55,13 @@ public final class CleanupJob {
         markAbandoned(conn, reports, out);
       }
       List<String> live = liveRuns(conn, reports, dead);
-      // Restored copies tagged with runs no longer running (tenants with a restore block only).
-      RestoreStage.sweep(config, conn, live, dryRun, out);
+      // What prepared sources of runs no longer running left (restored copies), if any tenant's is.
+      SourcePreparations.sweep(
+          config,
+          run -> reports.pastRun(conn, Optional.of(run)).map(ReportStore.PastRun::status),
+          live,
+          dryRun,
+          out);
       dropped.addAll(dropLeftovers(conn, registry, live, dropped, out));
       if (live.isEmpty()) {
         dropped.addAll(dropUnregistered(conn, registry, dropped, out));

@@ -1,6 +1,5 @@
 package dev.tenantfold.job;
 
-import dev.tenantfold.aws.RestoredCopy;
 import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.TenantConfig;
@@ -23,6 +22,7 @@ import dev.tenantfold.report.RunNotes;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.SourceInfo;
 import dev.tenantfold.report.TenantResult;
+import dev.tenantfold.source.SourcePreparations;
 import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.source.TenantSources;
 import dev.tenantfold.validate.ShrinkGuard;
@@ -229,7 +229,9 @@ public final class MigrationJob {
           leftovers.size(),
           leftovers.stream().map(StagingRegistry.Leftover::runId).distinct().toList());
     }
-    for (String copy : RestoreStage.sweep(config, target, live, false, null)) {
+    SourcePreparations.RunStates runs =
+        run -> reports.pastRun(target, Optional.of(run)).map(ReportStore.PastRun::status);
+    for (String copy : SourcePreparations.sweep(config, runs, live, false, null)) {
       LOG.warn("Deleted restored copy {} left by a run that is no longer running", copy);
     }
   }
@@ -246,9 +248,9 @@ public final class MigrationJob {
   }
 
   /**
-   * Starts restoring the temporary copies tenants with a {@code restore} block read from, runs the
-   * tenants while the copies are restored (each restored tenant waits for its own copy), and
-   * deletes the copies whatever happens.
+   * Starts preparing the sources that need it (the temporary copies tenants with a {@code restore}
+   * block read from), runs the tenants meanwhile (each such tenant waits for its own source), and
+   * cleans them up whatever happens.
    */
   private RunResult migrate(
       TargetSession session,
@@ -262,10 +264,11 @@ public final class MigrationJob {
         resumed.map(ReportStore.PastRun::publishedTenants).orElse(List.of());
     // This run's sources: planning's open of an export is the one the tenant migrates with.
     TenantSources sources = new TenantSources(config, reports.ledgerTable());
-    try (RestoreStage restores = new RestoreStage(config, runId)) {
-      restores.start(
+    try (SourcePreparations preparations = new SourcePreparations(config, runId)) {
+      preparations.start(
           config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());
-      return migrateTenants(session, reports, registry, runId, started, resumed, restores, sources);
+      return migrateTenants(
+          session, reports, registry, runId, started, resumed, preparations, sources);
     }
   }
 
@@ -280,7 +283,7 @@ public final class MigrationJob {
       String runId,
       Instant started,
       Optional<ReportStore.PastRun> resumed,
-      RestoreStage restores,
+      SourcePreparations preparations,
       TenantSources sourcesOfRun)
       throws SQLException {
     // Tenants add to it from their threads (TenantMigration.RunContext).
@@ -301,8 +304,8 @@ public final class MigrationJob {
         tenants.stream().map(TenantConfig::id).filter(admitted.catalogs::containsKey).toList();
     SharedTableGate gate = sharedTableGate(schema, runningIds, runId);
     admitted.failed.keySet().forEach(id -> progress.finished(id, false));
-    // A copy whose tenant will not run is not waited for.
-    admitted.failed.keySet().forEach(restores::abandon);
+    // A source whose tenant will not run is not waited for.
+    admitted.failed.keySet().forEach(preparations::abandon);
     progress.countCopiesWith(
         new CopyProgressProbe(
             config.target().endpoint(), reports.ledgerTable(), runId, runningIds));
@@ -310,16 +313,11 @@ public final class MigrationJob {
         new TenantMigration.RunContext(
             config, runId, schema, reports, registry, gate, progress, notes);
     List<TenantResult> results =
-        runTenants(context, tenants, admitted, runningIds.size(), restores, sourcesOfRun);
-    // Each copy went when its tenant was done (these are the ones left); restore and delete are
-    // stages of their tenants.
-    Map<String, Long> deleted = restores.deleteCopies();
-    results.replaceAll(
-        r ->
-            withCopyStages(
-                r,
-                restores.outcome(r.tenantId()).map(RestoreStage.CopyOutcome::millis).orElse(null),
-                deleted.get(r.tenantId())));
+        runTenants(context, tenants, admitted, runningIds.size(), preparations, sourcesOfRun);
+    // Each prepared source was cleaned up when its tenant was done (these are the ones left);
+    // preparing and cleaning up are stages of their tenants.
+    preparations.cleanUpAll();
+    results.replaceAll(r -> withPreparationStages(r, preparations));
     return finish(session, reports, registry, runId, started, results, gate, planned, notes);
   }
 
@@ -496,7 +494,7 @@ public final class MigrationJob {
       List<TenantConfig> tenants,
       Admitted admitted,
       int running,
-      RestoreStage restores,
+      SourcePreparations preparations,
       TenantSources sourcesOfRun) {
     // One thread per tenant; the slots bound how many extract, load and validate at once. A tenant
     // frees its slot when its heavy work is done, so tenants waiting for the others at the
@@ -519,14 +517,15 @@ public final class MigrationJob {
           continue;
         }
         ShrinkGuard guard = admitted.guards.get(tenant.id());
-        if (restores.restores(tenant.id())) {
-          // Its copy is read, not the configured database: the source is made once the copy is
-          // available.
+        if (preparations.prepares(tenant.id())) {
+          // Its prepared source is read (a restored copy, not the configured database): the
+          // source is made once it is ready.
           futures.put(
               tenant.id(),
               pool.submit(
                   () ->
-                      runFromCopy(context, tenant, catalog, guard, slots, restores, sourcesOfRun)));
+                      runPrepared(
+                          context, tenant, catalog, guard, slots, preparations, sourcesOfRun)));
           continue;
         }
         TenantSource source = sourcesOfRun.of(tenant, context.runId(), spark);
@@ -540,7 +539,8 @@ public final class MigrationJob {
       }
       List<TenantResult> results = new ArrayList<>();
       for (TenantConfig tenant : tenants) {
-        results.add(resultOf(tenant.id(), admitted, futures, sources.get(tenant.id()), restores));
+        results.add(
+            resultOf(tenant.id(), admitted, futures, sources.get(tenant.id()), preparations));
       }
       return results;
     } finally {
@@ -557,7 +557,7 @@ public final class MigrationJob {
       Admitted admitted,
       Map<String, Future<TenantResult>> futures,
       TenantSource source,
-      RestoreStage restores) {
+      SourcePreparations preparations) {
     TenantResult r =
         admitted.failed.containsKey(tenantId)
             ? admitted.failed.get(tenantId)
@@ -565,10 +565,14 @@ public final class MigrationJob {
     if (source != null) {
       r = r.withSource(new SourceInfo(source.kind(), source.describe(), source.pointInTime()));
     }
-    Optional<SourceInfo> copy =
-        restores.outcome(tenantId).flatMap(RestoreStage.CopyOutcome::source);
-    if (copy.isPresent()) {
-      r = r.withSource(copy.get());
+    Optional<SourcePreparations.ReadFrom> prepared = preparations.readFrom(tenantId);
+    if (prepared.isPresent()) {
+      r =
+          r.withSource(
+              new SourceInfo(
+                  prepared.get().kind(),
+                  prepared.get().description(),
+                  prepared.get().pointInTime()));
     }
     if (!r.published()) {
       LOG.warn(
@@ -662,79 +666,49 @@ public final class MigrationJob {
   }
 
   /**
-   * Runs a restored tenant: waits for its copy without holding a slot (other tenants extract,
-   * validate and publish meanwhile), checks that the copy holds the catalog the run planned with,
-   * reads the copy, and deletes it as soon as the tenant is done. A tenant that cannot read its
-   * copy withdraws from the shared-table gate, so nobody waits for it.
+   * Runs a tenant whose source is prepared (a restored copy): waits for its source without holding
+   * a slot (other tenants extract, validate and publish meanwhile), which checks that it holds the
+   * catalog the run planned with, reads it, and cleans it up as soon as the tenant is done. A
+   * tenant that cannot read its source withdraws from the shared-table gate, so nobody waits for
+   * it.
    */
-  private TenantResult runFromCopy(
+  private TenantResult runPrepared(
       TenantMigration.RunContext context,
       TenantConfig tenant,
       TenantCatalog planned,
       ShrinkGuard guard,
       Semaphore slots,
-      RestoreStage restores,
+      SourcePreparations preparations,
       TenantSources sources)
       throws InterruptedException {
     try {
       progress.stage(tenant.id(), ProgressTracker.Stage.WAITING);
-      RestoreStage.CopyOutcome copy = restores.await(tenant.id());
-      if (copy.failure().isPresent()) {
+      SourcePreparations.Ready ready = preparations.open(tenant, planned, sources, spark);
+      if (ready.failure().isPresent()) {
         progress.finished(tenant.id(), false);
-        return TenantResult.failed(tenant.id(), copy.failure().get(), List.of(), 0);
+        return TenantResult.failed(tenant.id(), ready.failure().get(), List.of(), 0);
       }
-      TenantConfig reading = copy.reading().orElseThrow();
-      TenantSource source = sources.of(reading, context.runId(), spark);
-      if (copy.slot().isPresent()) {
-        RestoredCopy restored = copy.copy().orElseThrow();
-        source.catchingUpFrom(
-            copy.slot().get(),
-            tenant.jdbc().describe(),
-            restored.pointInTime(),
-            restored.describe());
-      }
-      Optional<String> differs;
-      try {
-        differs =
-            RestoreStage.differences(
-                tenant.id(),
-                copy.copy().orElseThrow(),
-                planned,
-                source.readCatalog(config.tables()));
-      } catch (SQLException | RuntimeException e) {
-        differs =
-            Optional.of(
-                "Cannot read tenant "
-                    + tenant.id()
-                    + " from "
-                    + copy.copy().get().describe()
-                    + ": "
-                    + Redaction.sqlMessage(e, config.secrets()));
-      }
-      if (differs.isPresent()) {
-        LOG.error(differs.get());
-        progress.finished(tenant.id(), false);
-        return TenantResult.failed(tenant.id(), differs.get(), List.of(), 0);
-      }
-      return runWithSlot(context, reading, planned, source, guard, slots);
+      return runWithSlot(
+          context,
+          ready.tenant().orElseThrow(),
+          planned,
+          ready.source().orElseThrow(),
+          guard,
+          slots);
     } finally {
       context.gate().withdraw(tenant.id());
-      restores.deleteCopy(tenant.id());
+      preparations.cleanUp(tenant.id());
     }
   }
 
-  private static TenantResult withCopyStages(
-      TenantResult r, Long restoreMillis, Long deleteMillis) {
-    if (restoreMillis == null && deleteMillis == null) {
+  /**
+   * The tenant's result with the times of preparing its source and cleaning it up, if it had any.
+   */
+  private static TenantResult withPreparationStages(
+      TenantResult r, SourcePreparations preparations) {
+    Map<String, Long> stages = preparations.stagesAround(r.tenantId(), r.stageMillis());
+    if (stages == r.stageMillis()) {
       return r;
-    }
-    Map<String, Long> stages = new LinkedHashMap<>();
-    if (restoreMillis != null) {
-      stages.put("restore", restoreMillis);
-    }
-    stages.putAll(r.stageMillis());
-    if (deleteMillis != null) {
-      stages.put("delete_copy", deleteMillis);
     }
     return new TenantResult(
         r.tenantId(), r.published(), r.message(), r.tables(), r.millis(), stages, r.source());

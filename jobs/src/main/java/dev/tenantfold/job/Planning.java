@@ -63,46 +63,10 @@ final class Planning {
     Map<String, TenantCatalog> catalogs = new LinkedHashMap<>();
     Map<String, String> unreadable = new LinkedHashMap<>();
     for (TenantConfig tenant : tenants) {
-      int i = config.tenants().indexOf(tenant);
       try {
-        TenantSource source = sources.apply(tenant);
-        TenantCatalog catalog = source.readCatalog(config.tables());
-        if (tenant.source().checksumsOnServer()
-            && catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
-          throw new SQLException(
-              "the server runs PostgreSQL "
-                  + catalog.serverVersionNum() / 10000
-                  + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a"
-                  + " restored copy on a newer version");
-        }
-        for (String name : config.tables().explicitNames()) {
-          if (catalog.tables().stream()
-              .noneMatch(t -> TablesConfig.matches(name, t.schema(), t.name()))) {
-            throw new SQLException(
-                "table "
-                    + name
-                    + " (named in tenantfold.tables.include) does not exist in schemas "
-                    + tenant.schemas()
-                    + "; create it or remove it from the include list");
-          }
-        }
-        SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
-        CursorTables.require(tenant, catalog.tables(), config.rules());
-        source.requireCatchUpStart(target, config.target().reportSchema());
-        catalogs.put(tenant.id(), catalog);
+        catalogs.put(tenant.id(), readTenant(target, tenant));
       } catch (SQLException | RuntimeException e) {
-        String message =
-            "Cannot read tenant "
-                + tenant.id()
-                + " ("
-                + sources.apply(tenant).describe()
-                + "): "
-                + Redaction.sqlMessage(e, config.secrets())
-                + " (check tenantfold.tenants["
-                + i
-                + "]."
-                + tenant.source().block()
-                + ")";
+        String message = unreadable(tenant, e);
         LOG.error(message);
         unreadable.put(tenant.id(), message);
       }
@@ -115,6 +79,64 @@ final class Planning {
     requireExcludedTablesExist(tenants, catalogs, unreadable, existing);
     requireReferencingTablesSelected(target, tenants);
     requireCastTypesExist(target, catalogs);
+    fillIncompleteCatalogs(tenants, catalogs, existing);
+    return new Catalogs(existing, catalogs, unreadable);
+  }
+
+  /**
+   * The tenant's catalog, once its source has what planning and the run need: a PostgreSQL version
+   * that computes the checksum, every table {@code tables.include} names, what catch-up needs, and
+   * the catch-up start its source must match.
+   */
+  private TenantCatalog readTenant(Connection target, TenantConfig tenant) throws SQLException {
+    TenantSource source = sources.apply(tenant);
+    TenantCatalog catalog = source.readCatalog(config.tables());
+    if (tenant.source().checksumsOnServer() && catalog.serverVersionNum() < MIN_SOURCE_VERSION) {
+      throw new SQLException(
+          "the server runs PostgreSQL "
+              + catalog.serverVersionNum() / 10000
+              + "; sources need PostgreSQL 13 or later (the checksum uses trim_scale); read a"
+              + " restored copy on a newer version");
+    }
+    for (String name : config.tables().explicitNames()) {
+      if (catalog.tables().stream()
+          .noneMatch(t -> TablesConfig.matches(name, t.schema(), t.name()))) {
+        throw new SQLException(
+            "table "
+                + name
+                + " (named in tenantfold.tables.include) does not exist in schemas "
+                + tenant.schemas()
+                + "; create it or remove it from the include list");
+      }
+    }
+    SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
+    CursorTables.require(tenant, catalog.tables(), config.rules());
+    source.requireCatchUpStart(target, config.target().reportSchema());
+    return catalog;
+  }
+
+  /** Why the tenant cannot be planned, naming its source and its config block. */
+  private String unreadable(TenantConfig tenant, Exception e) {
+    int i = config.tenants().indexOf(tenant);
+    return "Cannot read tenant "
+        + tenant.id()
+        + " ("
+        + sources.apply(tenant).describe()
+        + "): "
+        + Redaction.sqlMessage(e, config.secrets())
+        + " (check tenantfold.tenants["
+        + i
+        + "]."
+        + tenant.source().block()
+        + ")";
+  }
+
+  /**
+   * Fills in what the catalogs of tenants whose source lacks keys and exact types (an export
+   * without its catalog) miss, from the target and the other tenants.
+   */
+  private void fillIncompleteCatalogs(
+      List<TenantConfig> tenants, Map<String, TenantCatalog> catalogs, TenantCatalog existing) {
     for (TenantConfig tenant : tenants) {
       if (catalogs.containsKey(tenant.id()) && tenant.source().catalogIncomplete()) {
         // Export metadata holds no primary keys: take the ones the target or the other tenants
@@ -126,7 +148,6 @@ final class Planning {
             BorrowedKeys.fill(catalogs.get(tenant.id()), others, existing, config.tenantColumn()));
       }
     }
-    return new Catalogs(existing, catalogs, unreadable);
   }
 
   /**

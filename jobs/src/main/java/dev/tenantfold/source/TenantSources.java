@@ -4,6 +4,7 @@ import dev.tenantfold.config.SourceSpec;
 import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
@@ -33,6 +34,17 @@ public final class TenantSources {
    */
   public TenantSource forAudit(TenantConfig tenant, String runId, SparkSession spark) {
     return of(tenant, runId, spark).readOnly();
+  }
+
+  /**
+   * Why {@code validate} cannot read the tenant's source, with how to validate it, when it cannot:
+   * a restored copy's tenant ({@code validate} restores no copy, and its configured database is
+   * production).
+   */
+  public Optional<String> refusesAudit(TenantConfig tenant) {
+    return RestoredCopies.restores(tenant)
+        ? Optional.of(RestoredCopies.auditRefusal(config, tenant))
+        : Optional.empty();
   }
 
   /**

@@ -19,7 +19,9 @@ import dev.tenantfold.source.JdbcTenantSource;
  * reads are parsed once in {@code config} (its records, such as {@code ValidateConfig} and {@code
  * ProgressConfig}, name no stage class), so stages depend on {@code config} and never the other
  * way. Only {@code source} and {@code config} name a source kind (the {@code SourceSpec} records,
- * {@code ExportTenantSource}, {@code JdbcTenantSource}). docs/tests.md lists the rules.
+ * {@code ExportTenantSource}, {@code JdbcTenantSource}) or asks which kind a source is ({@code
+ * SourceSpec.restoredFrom()}, {@code TenantConfig.isExport()}, {@code export()}, {@code
+ * restore()}). docs/tests.md lists the rules.
  */
 @AnalyzeClasses(packages = "dev.tenantfold", importOptions = ImportOption.DoNotIncludeTests.class)
 class PackageRulesTest {
@@ -161,10 +163,25 @@ class PackageRulesTest {
           .callMethod(TenantConfig.class, "isExport")
           .orShould()
           .callMethod(TenantConfig.class, "export")
+          .orShould()
+          .callMethod(SourceSpec.class, "restoredFrom")
           .because(
               "a source kind is a SourceSpec record in config and a TenantSource in source;"
                   + " everything else asks them what it needs (SourceSpec's questions,"
                   + " TenantSource's methods), so a new kind adds no branch elsewhere");
+
+  @ArchTest
+  static final ArchRule onlySourceConfigAndCatchUpReadTheRestoreBlock =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages(
+              "dev.tenantfold.source..", "dev.tenantfold.config..", "dev.tenantfold.catchup..")
+          .should()
+          .callMethod(TenantConfig.class, "restore")
+          .because(
+              "a copy restored from backups is prepared, read and deleted behind"
+                  + " source.SourcePreparations; catch-up checks only that its copy is restored"
+                  + " after the slot (SourcePrerequisites)");
 
   @ArchTest
   static final ArchRule configNamesNoStage =

@@ -1,4 +1,4 @@
-package dev.tenantfold.job;
+package dev.tenantfold.source;
 
 import dev.tenantfold.aws.DbInstance;
 import dev.tenantfold.aws.RdsControlPlane;
@@ -14,8 +14,6 @@ import dev.tenantfold.extract.CatalogReader;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
-import dev.tenantfold.report.ReportStore;
-import dev.tenantfold.report.SourceInfo;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -25,29 +23,27 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The restore stage of a run: for every tenant with a {@code restore} block, restore a temporary
- * copy tagged with the run and the tenant, and wait until it is available. All restores start at
- * once when the run starts ({@link #start}) and proceed while the run plans and other tenants
- * extract, validate and publish: each restored tenant waits for its own copy ({@link #await}) and
- * then reads the copy's endpoint with its own jdbc settings. Copies are deleted as soon as their
- * tenant is done ({@link #deleteCopy}), and {@link #close()} deletes whatever is left, whatever
- * happened (success, validation failure, error); copies of runs whose driver died are deleted by
- * {@link #sweep}.
+ * The restored-copy kind of source ({@code SourceSpec.RestoredCopy}, a tenant with a {@code
+ * restore} block): restores a temporary copy tagged with the run and the tenant, waits until it is
+ * available, reads the copy's endpoint with the tenant's own jdbc settings, and deletes the copy
+ * once read (unless {@code restore.keep}). {@link SourcePreparations} schedules it for the run;
+ * {@link #sweep} deletes the copies of runs whose driver died.
  */
-final class RestoreStage implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(RestoreStage.class);
+final class RestoredCopies implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RestoredCopies.class);
+
+  /** The report's stage names of restoring a tenant's copy and deleting it. */
+  static final String PREPARE_STAGE = "restore";
+
+  static final String CLEAN_UP_STAGE = "delete_copy";
+
   private final TenantfoldConfig config;
   private final String runId;
   private final Supplier<RdsControlPlane> planes;
@@ -59,63 +55,26 @@ final class RestoreStage implements AutoCloseable {
    */
   private final Map<String, String> requested = new ConcurrentHashMap<>();
 
-  private final Map<String, Long> deleteMillis = new ConcurrentHashMap<>();
-
-  /** The restores under way or done, by tenant, and when each started. */
-  private final Map<String, Future<Restored>> restoring = new ConcurrentHashMap<>();
-
-  private final Map<String, Long> startedNanos = new ConcurrentHashMap<>();
-  private final Map<String, CopyOutcome> outcomes = new ConcurrentHashMap<>();
-  private ExecutorService pool;
-
-  /**
-   * Deletes the copies when the driver is stopped (SIGTERM, YARN kill) before {@link #close()}; a
-   * SIGKILL leaves them to the sweep.
-   */
-  private final Thread onShutdown = new Thread(this::deleteCopies, "tenantfold-delete-copies");
-
-  private boolean hooked;
-
-  RestoreStage(TenantfoldConfig config, String runId) {
-    this(config, runId, () -> SdkRdsControlPlane.of(config.aws()));
-  }
-
-  RestoreStage(TenantfoldConfig config, String runId, Supplier<RdsControlPlane> planes) {
+  RestoredCopies(TenantfoldConfig config, String runId) {
     this.config = config;
     this.runId = runId;
-    this.planes = planes;
+    this.planes = () -> SdkRdsControlPlane.of(config.aws());
   }
 
   /**
-   * What waiting for a tenant's copy gave: the tenant reading the copy and the copy, or why there
-   * is no copy to read; and the restore stage's time (from the restore call until available or
-   * failed).
+   * A tenant's available copy: the tenant reading it, the copy, the time restoring took, and the
+   * slot made on production before the copy's point in time (catch-up).
    */
-  record CopyOutcome(
-      Optional<TenantConfig> reading,
-      Optional<RestoredCopy> copy,
-      Optional<String> failure,
-      long millis,
-      Optional<SlotStart.SlotAhead> slot) {
-    static CopyOutcome available(
-        TenantConfig reading, RestoredCopy copy, long millis, Optional<SlotStart.SlotAhead> slot) {
-      return new CopyOutcome(
-          Optional.of(reading), Optional.of(copy), Optional.empty(), millis, slot);
-    }
+  record Restored(
+      TenantConfig tenant, RestoredCopy copy, long millis, Optional<SlotStart.SlotAhead> slot) {}
 
-    static CopyOutcome failed(String message, long millis) {
-      return new CopyOutcome(
-          Optional.empty(), Optional.empty(), Optional.of(message), millis, Optional.empty());
-    }
-
-    /** Where the tenant was read from, when it was a copy. */
-    Optional<SourceInfo> source() {
-      return copy.map(c -> new SourceInfo("copy", c.describe(), Optional.of(c.pointInTime())));
-    }
+  /** Whether {@code tenant} is read from a copy restored from backups. */
+  static boolean restores(TenantConfig tenant) {
+    return tenant.source().restoredFrom().isPresent();
   }
 
   static boolean needed(TenantfoldConfig config) {
-    return config.tenants().stream().anyMatch(t -> t.source().restoredFrom().isPresent());
+    return config.tenants().stream().anyMatch(RestoredCopies::restores);
   }
 
   private synchronized RdsControlPlane rds() {
@@ -125,110 +84,37 @@ final class RestoreStage implements AutoCloseable {
     return rds;
   }
 
-  /**
-   * Starts restoring the copies of {@code tenants} that have a restore block, all at once; returns
-   * without waiting.
-   */
-  synchronized void start(List<TenantConfig> tenants) {
-    List<TenantConfig> restores =
-        tenants.stream().filter(t -> t.source().restoredFrom().isPresent()).toList();
-    if (restores.isEmpty()) {
-      return;
-    }
-    if (!hooked) {
-      Runtime.getRuntime().addShutdownHook(onShutdown);
-      hooked = true;
-    }
-    pool =
-        Executors.newFixedThreadPool(
-            restores.size(),
-            r -> {
-              Thread t = new Thread(r, "tenantfold-restore");
-              t.setDaemon(true);
-              return t;
-            });
-    for (TenantConfig tenant : restores) {
-      startedNanos.put(tenant.id(), System.nanoTime());
-      restoring.put(tenant.id(), pool.submit(() -> restoreOne(tenant)));
-    }
+  /** Where a tenant read from its copy was read from, for the report. */
+  static SourcePreparations.ReadFrom readFrom(Restored restored) {
+    RestoredCopy c = restored.copy();
+    return new SourcePreparations.ReadFrom("copy", c.describe(), Optional.of(c.pointInTime()));
   }
 
-  /** Whether {@code tenantId} reads a copy this stage restores. */
-  boolean restores(String tenantId) {
-    return restoring.containsKey(tenantId);
+  /** Why the tenant's copy could not be restored. */
+  String failed(TenantConfig tenant, Throwable cause) {
+    return "Cannot restore a copy of tenant "
+        + tenant.id()
+        + " from instance "
+        + tenant.source().restoredFrom().orElseThrow().sourceInstance()
+        + ": "
+        + Redaction.sqlMessage(cause, config.secrets());
   }
 
-  /**
-   * Waits until the tenant's copy is available (or its restore failed or timed out); the outcome is
-   * kept for the report.
-   */
-  CopyOutcome await(String tenantId) {
-    CopyOutcome known = outcomes.get(tenantId);
-    if (known != null) {
-      return known;
-    }
-    TenantConfig tenant =
-        config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow();
-    CopyOutcome outcome;
-    try {
-      Restored r = restoring.get(tenantId).get();
-      outcome = CopyOutcome.available(r.tenant(), r.copy(), r.millis(), r.slot());
-    } catch (ExecutionException e) {
-      String message =
-          "Cannot restore a copy of tenant "
-              + tenantId
-              + " from instance "
-              + tenant.source().restoredFrom().orElseThrow().sourceInstance()
-              + ": "
-              + Redaction.sqlMessage(e.getCause(), config.secrets());
-      LOG.error(message);
-      outcome = CopyOutcome.failed(message, millisSince(startedNanos.get(tenantId)));
-    } catch (CancellationException e) {
-      outcome =
-          CopyOutcome.failed(
-              "Cannot restore a copy of tenant " + tenantId + ": the run stopped waiting for it",
-              millisSince(startedNanos.get(tenantId)));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return CopyOutcome.failed(
-          "Interrupted while restoring a copy of tenant " + tenantId,
-          millisSince(startedNanos.get(tenantId)));
-    }
-    outcomes.put(tenantId, outcome);
-    return outcome;
+  String stopped(String tenantId) {
+    return "Cannot restore a copy of tenant " + tenantId + ": the run stopped waiting for it";
   }
 
-  /** The restore stage's outcome of a tenant that waited for its copy. */
-  Optional<CopyOutcome> outcome(String tenantId) {
-    return Optional.ofNullable(outcomes.get(tenantId));
+  String interrupted(String tenantId) {
+    return "Interrupted while restoring a copy of tenant " + tenantId;
   }
 
-  /**
-   * Stops restoring a copy no tenant will read (its tenant failed before reading) and deletes it.
-   */
-  void abandon(String tenantId) {
-    Future<Restored> future = restoring.get(tenantId);
-    if (future != null) {
-      future.cancel(true);
-      if (future.isDone() && !future.isCancelled()) {
-        // Restored before the tenant was abandoned: its slot on production has no reader.
-        try {
-          Restored done = future.get();
-          done.slot().ifPresent(s -> SlotStart.dropAhead(done.tenant()));
-        } catch (ExecutionException e) {
-          // Its restore failed: it dropped its own slot.
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      deleteCopy(tenantId);
-    }
+  /** Drops the slot of a copy restored for a tenant that will not read it. */
+  void abandon(Restored done) {
+    done.slot().ifPresent(s -> SlotStart.dropAhead(done.tenant()));
   }
 
-  private record Restored(
-      TenantConfig tenant, RestoredCopy copy, long millis, Optional<SlotStart.SlotAhead> slot) {}
-
-  private Restored restoreOne(TenantConfig tenant) throws SQLException {
+  /** Restores the tenant's copy and waits until it is available. */
+  Restored restore(TenantConfig tenant) throws SQLException {
     long start = System.nanoTime();
     RestoreConfig restore = tenant.source().restoredFrom().orElseThrow();
     String copyId = copyId(tenant.id(), runId);
@@ -270,7 +156,10 @@ final class RestoreStage implements AutoCloseable {
         copyUrl(tenant.jdbc().url(), available.host().orElseThrow(), available.port().orElse(5432));
     LOG.info("Tenant {} reads {} ({})", tenant.id(), copy.describe(), Redaction.redactUrl(url));
     return new Restored(
-        tenant.readingFrom(tenant.jdbc().withUrl(url)), copy, millisSince(start), slot);
+        tenant.readingFrom(tenant.jdbc().withUrl(url)),
+        copy,
+        (System.nanoTime() - start) / 1_000_000,
+        slot);
   }
 
   /**
@@ -285,6 +174,46 @@ final class RestoreStage implements AutoCloseable {
     }
     SourcePrerequisites.require(tenant, catalog.tables(), config.rules());
     return SlotStart.createAhead(tenant, catalog.tables());
+  }
+
+  /**
+   * The source reading the tenant's copy, catching up from the slot made before the copy's point
+   * when there is one; or why the copy cannot be read with the plan.
+   */
+  SourcePreparations.Ready open(
+      TenantConfig tenant,
+      Restored restored,
+      TenantCatalog planned,
+      TenantSources sources,
+      SparkSession spark) {
+    TenantConfig reading = restored.tenant();
+    TenantSource source = sources.of(reading, runId, spark);
+    if (restored.slot().isPresent()) {
+      source.catchingUpFrom(
+          restored.slot().get(),
+          tenant.jdbc().describe(),
+          restored.copy().pointInTime(),
+          restored.copy().describe());
+    }
+    Optional<String> differs;
+    try {
+      differs =
+          differences(tenant.id(), restored.copy(), planned, source.readCatalog(config.tables()));
+    } catch (SQLException | RuntimeException e) {
+      differs =
+          Optional.of(
+              "Cannot read tenant "
+                  + tenant.id()
+                  + " from "
+                  + restored.copy().describe()
+                  + ": "
+                  + Redaction.sqlMessage(e, config.secrets()));
+    }
+    if (differs.isPresent()) {
+      LOG.error(differs.get());
+      return SourcePreparations.Ready.failed(differs.get());
+    }
+    return SourcePreparations.Ready.of(reading, source);
   }
 
   /**
@@ -345,11 +274,40 @@ final class RestoreStage implements AutoCloseable {
     return Optional.empty();
   }
 
-  /** Deletes the tenant's copy now (unless kept): its tenant is done reading it. */
-  void deleteCopy(String tenantId) {
+  /**
+   * Why validate does not read a restored tenant, and how to validate it: validate restores no
+   * copy, and reading the configured database would read production, which restored tenants are
+   * never read from (and which has moved on from the copy's point in time the published rows come
+   * from).
+   */
+  static String auditRefusal(TenantfoldConfig config, TenantConfig tenant) {
+    int i = config.tenants().indexOf(tenant);
+    String copy = "tf-" + tenant.id().toLowerCase(java.util.Locale.ROOT) + "-<run id>";
+    return "Cannot validate tenant "
+        + tenant.id()
+        + ": it is read from a restored copy (tenantfold.tenants["
+        + i
+        + "].restore) and validate restores none; reading its configured database would read"
+        + " production. The run that published it validated it against its copy (report.json). To"
+        + " validate it again, run with restore.keep = true, then validate with a config whose"
+        + " tenant "
+        + tenant.id()
+        + " has no restore block and jdbc.url at the kept copy's endpoint ("
+        + copy
+        + ", named in the report's source), and delete the copy"
+        + " after: aws rds delete-db-instance --db-instance-identifier "
+        + copy
+        + " --skip-final-snapshot --delete-automated-backups";
+  }
+
+  /**
+   * Deletes the tenant's copy now (unless kept): its tenant is done reading it. Whether a deletion
+   * was asked for (the time it took is the tenant's {@link #CLEAN_UP_STAGE}).
+   */
+  boolean delete(String tenantId) {
     String copyId = requested.remove(tenantId);
     if (copyId == null) {
-      return;
+      return false;
     }
     TenantConfig tenant =
         config.tenants().stream().filter(t -> t.id().equals(tenantId)).findFirst().orElseThrow();
@@ -358,9 +316,8 @@ final class RestoreStage implements AutoCloseable {
           "Keeping copy {} of tenant {} (restore.keep = true): delete it yourself when done",
           copyId,
           tenantId);
-      return;
+      return false;
     }
-    long start = System.nanoTime();
     try {
       rds().delete(copyId);
     } catch (RuntimeException e) {
@@ -371,54 +328,13 @@ final class RestoreStage implements AutoCloseable {
           tenantId,
           e.getMessage());
     }
-    deleteMillis.put(tenantId, millisSince(start));
-  }
-
-  /** The time deleting the tenant's copy took, once deleted. */
-  Optional<Long> deleteMillis(String tenantId) {
-    return Optional.ofNullable(deleteMillis.get(tenantId));
-  }
-
-  private static long millisSince(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1_000_000;
-  }
-
-  /**
-   * Deletes every copy still asked for that is not kept ({@code restore.keep}); returns the time
-   * per tenant. A copy that cannot be deleted now stays tagged with the run for the sweep.
-   */
-  Map<String, Long> deleteCopies() {
-    for (TenantConfig tenant : config.tenants()) {
-      deleteCopy(tenant.id());
-    }
-    return Map.copyOf(deleteMillis);
+    return true;
   }
 
   @Override
   public void close() {
-    try {
-      if (pool != null) {
-        // Restores still under way stop waiting; a restore call in flight finishes first, so its
-        // copy exists to be deleted.
-        pool.shutdownNow();
-        try {
-          pool.awaitTermination(60, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      deleteCopies();
-      if (hooked) {
-        try {
-          Runtime.getRuntime().removeShutdownHook(onShutdown);
-        } catch (IllegalStateException e) {
-          // The JVM is shutting down: the hook runs (and finds nothing left to delete).
-        }
-      }
-    } finally {
-      if (rds != null) {
-        rds.close();
-      }
+    if (rds != null) {
+      rds.close();
     }
   }
 
@@ -430,14 +346,13 @@ final class RestoreStage implements AutoCloseable {
    */
   static List<String> sweep(
       TenantfoldConfig config,
-      Connection target,
+      SourcePreparations.RunStates runs,
       List<String> liveRuns,
       boolean dryRun,
       PrintStream out) {
     if (!needed(config)) {
       return List.of();
     }
-    ReportStore reports = new ReportStore(config.target().reportSchema());
     List<String> swept = new ArrayList<>();
     try (RdsControlPlane rds = SdkRdsControlPlane.of(config.aws())) {
       for (DbInstance instance : rds.instances()) {
@@ -448,8 +363,8 @@ final class RestoreStage implements AutoCloseable {
             || "deleting".equals(instance.status())) {
           continue;
         }
-        Optional<ReportStore.PastRun> past = reports.pastRun(target, Optional.of(run));
-        if (past.isEmpty() || past.get().status().equals("running")) {
+        Optional<String> past = runs.of(run);
+        if (past.isEmpty() || past.get().equals("running")) {
           LOG.info(
               "Leaving copy {}: run {} is {}",
               instance.id(),
