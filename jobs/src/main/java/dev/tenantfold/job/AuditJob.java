@@ -123,7 +123,7 @@ public final class AuditJob {
     String runId = MigrationJob.newRunId(started);
     ReportStore reports = new ReportStore(config.target().reportSchema());
     // This validation's sources (and the exports they open).
-    TenantSources sources = new TenantSources(config, reports.ledgerTable());
+    TenantSources sources = new TenantSources(config);
     lenders = null;
     try (Connection target = config.target().endpoint().connect("tenantfold-validate")) {
       // The table filter is checked before anything is written.

@@ -263,7 +263,7 @@ public final class MigrationJob {
     List<String> publishedBefore =
         resumed.map(ReportStore.PastRun::publishedTenants).orElse(List.of());
     // This run's sources: planning's open of an export is the one the tenant migrates with.
-    TenantSources sources = new TenantSources(config, reports.ledgerTable());
+    TenantSources sources = new TenantSources(config);
     try (SourcePreparations preparations = new SourcePreparations(config, runId)) {
       preparations.start(
           config.tenants().stream().filter(t -> !publishedBefore.contains(t.id())).toList());

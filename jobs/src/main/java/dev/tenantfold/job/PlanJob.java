@@ -8,7 +8,6 @@ import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.load.TargetDdl;
 import dev.tenantfold.load.TenantRoles;
 import dev.tenantfold.report.PlanWriter;
-import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.ReportWriter;
 import dev.tenantfold.source.TenantSources;
 import java.io.IOException;
@@ -52,8 +51,7 @@ public final class PlanJob {
    */
   public Outcome execute(PrintStream out, Optional<String> outPath)
       throws SQLException, IOException {
-    TenantSources sources =
-        new TenantSources(config, new ReportStore(config.target().reportSchema()).ledgerTable());
+    TenantSources sources = new TenantSources(config);
     Planning planning = new Planning(config, tenant -> sources.of(tenant, "plan", spark));
     TargetSchema plan;
     Map<String, String> unreadable;

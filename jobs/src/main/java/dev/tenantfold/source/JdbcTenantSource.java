@@ -21,6 +21,7 @@ import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.SessionName;
+import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.load.CopyTransfer;
 import dev.tenantfold.load.TransferOutcome;
 import dev.tenantfold.load.TransferUnit;
@@ -64,6 +65,7 @@ public final class JdbcTenantSource implements TenantSource {
   private final int buckets;
   private final JdbcEndpoint target;
   private final String ledgerTable;
+  private final String reportSchema;
   private final JavaSparkContext spark;
   private SourceSnapshot snapshot;
   private TenantCatalog catalog;
@@ -92,6 +94,7 @@ public final class JdbcTenantSource implements TenantSource {
       int buckets,
       JdbcEndpoint target,
       String ledgerTable,
+      String reportSchema,
       JavaSparkContext spark,
       LazyLanding landing) {
     this.tenant = tenant;
@@ -100,6 +103,7 @@ public final class JdbcTenantSource implements TenantSource {
     this.buckets = buckets;
     this.target = target;
     this.ledgerTable = ledgerTable;
+    this.reportSchema = reportSchema;
     this.spark = spark;
     this.landing = landing;
   }
@@ -457,8 +461,7 @@ public final class JdbcTenantSource implements TenantSource {
    * or not the tenant publishes.
    */
   private void quarantine(Connection snapshotConn, ConformedSource conformed) throws SQLException {
-    // The report schema's duplicates table sits beside its load ledger.
-    String table = ledgerTable.substring(0, ledgerTable.lastIndexOf('.') + 1) + "\"duplicates\"";
+    String table = Sql.qualified(reportSchema, "duplicates");
     try (Connection targetConn =
         target.connect(SessionName.of(runId, "duplicates-" + tenant.id()))) {
       CopyOut out =

@@ -4,6 +4,7 @@ import dev.tenantfold.config.SourceSpec;
 import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.load.LoadLedger;
 import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -19,13 +20,10 @@ public final class TenantSources {
   private final String ledgerTable;
   private final OpenedExports exports = new OpenedExports();
 
-  /**
-   * @param ledgerTable the load ledger (qualified) Dataset and COPY transfers record their
-   *     partitions in
-   */
-  public TenantSources(TenantfoldConfig config, String ledgerTable) {
+  public TenantSources(TenantfoldConfig config) {
     this.config = config;
-    this.ledgerTable = ledgerTable;
+    // The load ledger Dataset and COPY transfers record their partitions in.
+    this.ledgerTable = LoadLedger.tableIn(config.target().reportSchema());
   }
 
   /**
@@ -72,6 +70,7 @@ public final class TenantSources {
             config.validate().buckets(),
             config.target().endpoint(),
             ledgerTable,
+            config.target().reportSchema(),
             spark == null ? null : JavaSparkContext.fromSparkContext(spark.sparkContext()),
             landing(tenant, runId, null))
         .cursorRules(config.rules());

@@ -51,7 +51,7 @@ class ExportTenantSourceTest {
     TenantConfig tenant = config.tenants().get(0);
 
     // One run's sources: planning's and the run's.
-    TenantSources sources = new TenantSources(config, "tenantfold.load_ledger");
+    TenantSources sources = new TenantSources(config);
     long before = localBytesRead();
     long t0 = System.nanoTime();
     try (TenantSource plan = sources.of(tenant, "plan", spark)) {
@@ -86,8 +86,7 @@ class ExportTenantSourceTest {
     assertThat(warmBytes).as("the run's open reads no file again").isZero();
 
     long b3 = localBytesRead();
-    try (TenantSource nextRun =
-        new TenantSources(config, "tenantfold.load_ledger").of(tenant, "next", spark)) {
+    try (TenantSource nextRun = new TenantSources(config).of(tenant, "next", spark)) {
       assertThat(nextRun.readCatalog(config.tables()).tables()).hasSize(4);
     }
     assertThat(localBytesRead() - b3)
