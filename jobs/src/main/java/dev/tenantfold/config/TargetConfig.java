@@ -84,6 +84,8 @@ public record TargetConfig(
             return url;
           });
   private static final JdbcAuth.Keys AUTH = JdbcAuth.declare(KEYS);
+  public static final ConfigKey<Optional<String>> USER = AUTH.user();
+  public static final ConfigKey<Optional<String>> PASSWORD = AUTH.password();
   public static final ConfigKey<String> SCHEMA = KEYS.string("schema");
   public static final ConfigKey<String> REPORT_SCHEMA = KEYS.string("report-schema");
   private static final ConfigKey<String> STAGING_SCHEMA = KEYS.string("staging-schema");

@@ -106,7 +106,9 @@ public final class AuditJob {
             throw new ConfigError(
                 "Cannot validate tenant '"
                     + id
-                    + "': it is not in tenantfold.tenants (known: "
+                    + "': it is not in "
+                    + TenantfoldConfig.TENANTS.path()
+                    + " (known: "
                     + config.tenants().stream().map(TenantConfig::id).toList()
                     + ")");
           }
@@ -206,8 +208,9 @@ public final class AuditJob {
           spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
     } catch (java.io.IOException | RuntimeException e) {
       LOG.error(
-          "Cannot write report.json under {} (tenantfold.report.dir): {}",
+          "Cannot write report.json under {} ({}): {}",
           config.reportDir(),
+          TenantfoldConfig.REPORT_DIR.path(),
           e.getMessage());
       return null;
     }
@@ -233,9 +236,9 @@ public final class AuditJob {
     String copy = "tf-" + tenant.id().toLowerCase(java.util.Locale.ROOT) + "-<run id>";
     return "Cannot validate tenant "
         + tenant.id()
-        + ": it is read from a restored copy (tenantfold.tenants["
-        + i
-        + "].restore) and validate restores none; reading its configured database would read"
+        + ": it is read from a restored copy ("
+        + TenantConfig.RESTORE.path(i)
+        + ") and validate restores none; reading its configured database would read"
         + " production. The run that published it validated it against its copy (report.json). To"
         + " validate it again, run with restore.keep = true, then validate with a config whose"
         + " tenant "
@@ -752,7 +755,8 @@ public final class AuditJob {
             + ", so its "
             + sourceSums.totalRows()
             + " source rows are not published; run tenantfold run to consolidate it, or exclude it"
-            + " with tenantfold.tables.exclude";
+            + " with "
+            + dev.tenantfold.config.TablesConfig.EXCLUDE.path();
     return TableResult.audited(
         tenant.id(), source.key(), sourceSums.totalRows(), 0, TableStatus.MISMATCH, message, check);
   }

@@ -132,9 +132,9 @@ class ConfigurationDocTest {
     }
   }
 
-  /** Every key declared in a {@link KeyBlock} of the config package, as documented. */
-  private static Set<String> declared() throws IllegalAccessException {
-    Set<String> keys = new TreeSet<>();
+  /** Every {@link KeyBlock} of the config package: the static fields of its classes. */
+  static List<KeyBlock> keyBlocks() {
+    List<KeyBlock> blocks = new java.util.ArrayList<>();
     for (JavaClass type :
         new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
@@ -142,10 +142,23 @@ class ConfigurationDocTest {
       for (Field field : type.reflect().getDeclaredFields()) {
         if (Modifier.isStatic(field.getModifiers()) && field.getType() == KeyBlock.class) {
           field.setAccessible(true);
-          for (ConfigKey<?> key : ((KeyBlock) field.get(null)).keys()) {
-            assertThat(keys.add(key.documented())).as("%s is declared once", key).isTrue();
+          try {
+            blocks.add((KeyBlock) field.get(null));
+          } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
           }
         }
+      }
+    }
+    return blocks;
+  }
+
+  /** Every key declared in a {@link KeyBlock} of the config package, as documented. */
+  private static Set<String> declared() {
+    Set<String> keys = new TreeSet<>();
+    for (KeyBlock block : keyBlocks()) {
+      for (ConfigKey<?> key : block.keys()) {
+        assertThat(keys.add(key.documented())).as("%s is declared once", key).isTrue();
       }
     }
     assertThat(keys).as("declared keys").hasSizeGreaterThan(50);
