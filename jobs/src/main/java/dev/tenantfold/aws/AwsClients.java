@@ -37,7 +37,10 @@ public final class AwsClients {
                 return new DefaultAwsRegionProviderChain().getRegion();
               } catch (RuntimeException e) {
                 throw new IllegalStateException(
-                    "Cannot find the AWS region: set tenantfold.aws.region (or AWS_REGION)", e);
+                    "Cannot find the AWS region: set "
+                        + AwsConfig.REGION.path()
+                        + " (or AWS_REGION)",
+                    e);
               }
             });
   }

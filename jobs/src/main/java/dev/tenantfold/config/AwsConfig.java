@@ -26,8 +26,8 @@ public record AwsConfig(
     ExportDestination export,
     String discoverTag,
     Optional<String> discoverUser) {
-  private static final KeyBlock KEYS = new KeyBlock();
-  private static final ConfigKey<Optional<String>> REGION = KEYS.optionalString("region");
+  private static final KeyBlock KEYS = new KeyBlock("tenantfold.aws");
+  public static final ConfigKey<Optional<String>> REGION = KEYS.optionalString("region");
   private static final ConfigKey<Optional<String>> RDS_ENDPOINT =
       KEYS.key("rds-endpoint", AwsConfig::endpoint);
   private static final ConfigKey<Optional<String>> SECRETS_ENDPOINT =
@@ -46,14 +46,14 @@ public record AwsConfig(
   private static final ConfigKey<ConfigReader> EXPORT = KEYS.block("export");
   private static final ConfigKey<ConfigReader> DISCOVER = KEYS.block("discover");
 
-  private static final KeyBlock EXPORT_KEYS = new KeyBlock();
+  private static final KeyBlock EXPORT_KEYS = new KeyBlock("tenantfold.aws.export");
   private static final ConfigKey<Optional<String>> BUCKET = EXPORT_KEYS.optionalString("bucket");
   private static final ConfigKey<Optional<String>> PREFIX = EXPORT_KEYS.optionalString("prefix");
   private static final ConfigKey<Optional<String>> IAM_ROLE =
       EXPORT_KEYS.optionalString("iam-role");
   private static final ConfigKey<Optional<String>> KMS_KEY = EXPORT_KEYS.optionalString("kms-key");
 
-  private static final KeyBlock DISCOVER_KEYS = new KeyBlock();
+  private static final KeyBlock DISCOVER_KEYS = new KeyBlock("tenantfold.aws.discover");
   private static final ConfigKey<Optional<String>> TAG = DISCOVER_KEYS.optionalString("tag");
   private static final ConfigKey<Optional<String>> USER = DISCOVER_KEYS.optionalString("user");
 

@@ -75,7 +75,7 @@ public record CatchUpConfig(
   /** Names PostgreSQL takes for slots without quoting (and the only ones it takes for slots). */
   private static final Pattern NAME = Pattern.compile("[a-z0-9_]{1,63}");
 
-  private static final KeyBlock KEYS = new KeyBlock();
+  private static final KeyBlock KEYS = new KeyBlock("tenantfold.tenants[].catch-up");
   private static final ConfigKey<String> MODE_KEY = KEYS.accepted("mode");
   private static final ConfigKey<String> SLOT_KEY = KEYS.accepted("slot");
   private static final ConfigKey<String> PUBLICATION_KEY = KEYS.accepted("publication");

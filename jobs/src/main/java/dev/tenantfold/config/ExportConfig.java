@@ -25,14 +25,14 @@ public record ExportConfig(
    * @param aws the job's AWS settings, for the catalog connection's {@code auth = iam} and {@code
    *     password-secret}
    */
-  private static final KeyBlock KEYS = new KeyBlock();
+  private static final KeyBlock KEYS = new KeyBlock("tenantfold.tenants[].export");
 
   private static final ConfigKey<String> PATH = KEYS.string("path");
   private static final ConfigKey<String> DATABASE = KEYS.string("database");
-  private static final ConfigKey<List<String>> SCHEMAS = KEYS.sourceSchemas("schemas");
+  static final ConfigKey<List<String>> SCHEMAS = KEYS.sourceSchemas("schemas");
   private static final ConfigKey<ConfigReader> CATALOG = KEYS.block("catalog");
 
-  private static final KeyBlock CATALOG_KEYS = new KeyBlock();
+  private static final KeyBlock CATALOG_KEYS = new KeyBlock("tenantfold.tenants[].export.catalog");
   private static final ConfigKey<String> CATALOG_URL = CATALOG_KEYS.string("url");
   private static final JdbcAuth.Keys CATALOG_AUTH = JdbcAuth.declare(CATALOG_KEYS);
 

@@ -70,26 +70,6 @@ public final class JdbcAuth {
   private JdbcAuth() {}
 
   /**
-   * The keys a connection block holding {@code own} accepts: its own and the auth and TLS keys
-   * every connection block takes.
-   */
-  static Set<String> withKeys(String... own) {
-    KeyBlock block = new KeyBlock();
-    declare(block);
-    Set<String> keys = new java.util.HashSet<>(Set.of(own));
-    keys.addAll(block.names());
-    return Set.copyOf(keys);
-  }
-
-  /**
-   * The driver properties of {@code jdbc}'s auth and TLS keys; fails on combinations that cannot
-   * work (a password with IAM auth, a password and a secret, a missing root certificate file).
-   */
-  static Map<String, String> properties(ConfigReader jdbc, AwsConfig aws, String whose) {
-    return properties(jdbc, declare(new KeyBlock()), aws, whose);
-  }
-
-  /**
    * The driver properties of {@code jdbc}'s auth and TLS keys ({@code keys}, declared in its
    * block); fails on combinations that cannot work (a password with IAM auth, a password and a
    * secret, a missing root certificate file).

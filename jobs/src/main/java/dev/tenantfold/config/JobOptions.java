@@ -62,8 +62,8 @@ public record JobOptions(
     return value;
   }
 
-  private static final KeyBlock EXTRACT = new KeyBlock();
-  private static final ConfigKey<Long> ROWS_PER_PARTITION =
+  private static final KeyBlock EXTRACT = new KeyBlock("tenantfold.extract");
+  public static final ConfigKey<Long> ROWS_PER_PARTITION =
       EXTRACT.positiveLong("rows-per-partition");
   private static final ConfigKey<Integer> MAX_PARTITIONS =
       EXTRACT.positiveInt("max-partitions-per-table");
@@ -72,12 +72,12 @@ public record JobOptions(
   private static final ConfigKey<Integer> TRANSFER_ATTEMPTS =
       EXTRACT.positiveInt("transfer-attempts");
 
-  private static final KeyBlock LOAD = new KeyBlock();
+  private static final KeyBlock LOAD = new KeyBlock("tenantfold.load");
   private static final ConfigKey<Boolean> ANALYZE = LOAD.bool("analyze");
   private static final ConfigKey<Boolean> KEEP_FAILED_STAGING = LOAD.bool("keep-failed-staging");
 
-  private static final KeyBlock PUBLISH = new KeyBlock();
-  private static final ConfigKey<Duration> LOCK_TIMEOUT =
+  private static final KeyBlock PUBLISH = new KeyBlock("tenantfold.publish");
+  public static final ConfigKey<Duration> LOCK_TIMEOUT =
       PUBLISH.key(
           "lock-timeout",
           (block, name) -> {
@@ -94,12 +94,12 @@ public record JobOptions(
   private static final ConfigKey<List<String>> ALLOW_SHRINK = PUBLISH.stringList("allow-shrink");
   private static final ConfigKey<Double> MAX_SHRINK =
       PUBLISH.key("max-shrink", JobOptions::fraction);
-  private static final ConfigKey<Duration> OUTCOME_WAIT = PUBLISH.duration("outcome-wait");
-  private static final ConfigKey<Boolean> ALLOW_SAME_DATABASE = PUBLISH.bool("allow-same-database");
-  private static final ConfigKey<List<String>> REPLACE_CUT_OVER =
+  public static final ConfigKey<Duration> OUTCOME_WAIT = PUBLISH.duration("outcome-wait");
+  public static final ConfigKey<Boolean> ALLOW_SAME_DATABASE = PUBLISH.bool("allow-same-database");
+  public static final ConfigKey<List<String>> REPLACE_CUT_OVER =
       PUBLISH.stringList("replace-cut-over");
 
-  private static final KeyBlock SPARK = new KeyBlock();
+  private static final KeyBlock SPARK = new KeyBlock("tenantfold.spark");
   private static final ConfigKey<String> MASTER = SPARK.string("master");
   private static final ConfigKey<String> APP_NAME = SPARK.string("app-name");
 

@@ -1,10 +1,10 @@
 package dev.tenantfold.config;
 
 import java.time.Duration;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The keys of one config block ({@code tenantfold.extract}, a tenant's {@code catch-up}, ...), each
@@ -13,14 +13,27 @@ import java.util.Set;
  * ({@link ConfigReader#get}), so a key's name and type are written in one place.
  */
 final class KeyBlock {
-  private final Set<String> names = new LinkedHashSet<>();
+  private final String path;
+  private final Map<String, ConfigKey<?>> keys = new LinkedHashMap<>();
+
+  /**
+   * The keys of the block at {@code path}, as docs/configuration.md writes it ({@code
+   * tenantfold.tenants[].jdbc}, {@code tenantfold.rules.<table>}: {@link ConfigKey#block}).
+   */
+  KeyBlock(String path) {
+    if (!path.equals(ConfigKey.ROOT) && !path.startsWith(ConfigKey.ROOT + ".")) {
+      throw new IllegalArgumentException("Config block " + path + " is not under tenantfold");
+    }
+    this.path = path;
+  }
 
   /** Declares {@code name}, read by {@code reading}. */
   <T> ConfigKey<T> key(String name, ConfigKey.Reading<T> reading) {
-    if (!names.add(name)) {
-      throw new IllegalStateException("Config key " + name + " is declared twice");
+    ConfigKey<T> key = new ConfigKey<>(path, name, reading);
+    if (keys.putIfAbsent(name, key) != null) {
+      throw new IllegalStateException("Config key " + path + "." + name + " is declared twice");
     }
-    return new ConfigKey<>(name, reading);
+    return key;
   }
 
   ConfigKey<String> string(String name) {
@@ -47,6 +60,14 @@ final class KeyBlock {
 
   ConfigKey<Boolean> bool(String name) {
     return key(name, ConfigReader::bool);
+  }
+
+  /**
+   * A boolean that is false when unset, for blocks whose defaults reference.conf cannot hold (one
+   * per table or column of the rules).
+   */
+  ConfigKey<Boolean> flag(String name) {
+    return key(name, (block, n) -> block.has(n) && block.bool(n));
   }
 
   ConfigKey<Duration> duration(String name) {
@@ -98,12 +119,25 @@ final class KeyBlock {
 
   /** {@code block}, once it holds no key this block does not declare. */
   ConfigReader checked(ConfigReader block) {
-    block.rejectUnknown(names);
+    block.rejectUnknown(keys.keySet());
     return block;
   }
 
-  /** The declared names, in declaration order. */
-  Set<String> names() {
-    return Set.copyOf(names);
+  /** The declared keys, in declaration order. */
+  List<ConfigKey<?>> keys() {
+    return List.copyOf(keys.values());
+  }
+
+  /** The block's path as docs/configuration.md writes it ({@link ConfigKey#block}). */
+  String path() {
+    return path;
+  }
+
+  /**
+   * The block's own path, its list indexes and names filled by {@code segments} ({@link
+   * ConfigKey#path}): {@code tenantfold.tenants[2]}, {@code tenantfold.rules."sales.orders"}.
+   */
+  String path(Object... segments) {
+    return ConfigKey.render(path, segments);
   }
 }

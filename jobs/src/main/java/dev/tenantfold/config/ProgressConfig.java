@@ -28,7 +28,7 @@ public record ProgressConfig(Mode mode, Duration interval) {
     return new ProgressConfig(Mode.AUTO, Duration.ofSeconds(30));
   }
 
-  private static final KeyBlock KEYS = new KeyBlock();
+  private static final KeyBlock KEYS = new KeyBlock("tenantfold.progress");
   private static final ConfigKey<Mode> MODE =
       KEYS.key(
           "mode",

@@ -29,7 +29,7 @@ public record RestoreConfig(
     Duration waitTimeout,
     boolean keep) {
   private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z][A-Za-z0-9-]{0,62}");
-  private static final KeyBlock KEYS = new KeyBlock();
+  private static final KeyBlock KEYS = new KeyBlock("tenantfold.tenants[].restore");
   private static final ConfigKey<String> SOURCE_INSTANCE =
       KEYS.key(
           "source-instance",

@@ -59,8 +59,8 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
    * The config path of a table's rule block: {@code tenantfold.rules.orders}, {@code
    * tenantfold.rules."sales.orders"}.
    */
-  public static String path(String key) {
-    return ConfigUtil.joinPath(key);
+  public static String path(String table) {
+    return TABLE_KEYS.path(table);
   }
 
   public Optional<TableRule> table(String name) {
@@ -86,6 +86,102 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
         : TableRule.none(key);
   }
 
+  /** The keys of one table's rule block, {@code tenantfold.rules.<table>}. */
+  private static final KeyBlock TABLE_KEYS = new KeyBlock("tenantfold.rules.<table>");
+
+  public static final ConfigKey<ConfigReader> COLUMNS = TABLE_KEYS.block("columns");
+  public static final ConfigKey<Long> MAX_REJECTED_ROWS =
+      TABLE_KEYS.key("max-rejected-rows", (block, name) -> block.nonNegativeLong(name, 0));
+  public static final ConfigKey<Optional<Dedup>> DEDUP =
+      TABLE_KEYS.key(
+          "dedup",
+          (block, name) ->
+              !block.has(name)
+                  ? Optional.empty()
+                  : Optional.of(
+                      block.isObject(name)
+                          ? Dedup.keyed(block.block(name))
+                          : Dedup.named(block, name)));
+  public static final ConfigKey<Boolean> EXCLUDE = TABLE_KEYS.flag("exclude");
+  public static final ConfigKey<Optional<Shared>> SHARED =
+      TABLE_KEYS.key(
+          "shared",
+          (block, name) ->
+              block.has(name) ? Optional.of(Shared.from(block.block(name))) : Optional.empty());
+  public static final ConfigKey<Boolean> QUARANTINE_DUPLICATES =
+      TABLE_KEYS.flag("quarantine-duplicates");
+
+  /** Read by tenants with catch-up.mode = cursor only (docs/catch-up.md, "cursor"). */
+  public static final ConfigKey<Optional<String>> CURSOR_COLUMN =
+      TABLE_KEYS.key(
+          "cursor-column", (block, name) -> Optional.ofNullable(block.optionalString(name, null)));
+
+  /** The keys of one column's rule block, {@code tenantfold.rules.<table>.columns.<column>}. */
+  private static final KeyBlock COLUMN_KEYS =
+      new KeyBlock("tenantfold.rules.<table>.columns.<column>");
+
+  public static final ConfigKey<Optional<String>> CAST =
+      COLUMN_KEYS.key(
+          "cast",
+          (block, name) -> {
+            if (!block.has(name)) {
+              return Optional.empty();
+            }
+            String type =
+                block
+                    .requiredString(name, "a PostgreSQL type such as bigint or \"numeric(14,4)\"")
+                    .trim();
+            if (!TYPE_TEXT.matcher(type).matches()) {
+              throw new ConfigError(
+                  "Config key "
+                      + block.key(name)
+                      + " = '"
+                      + type
+                      + "' is not a PostgreSQL type name (e.g. bigint, text, \"numeric(14,4)\")");
+            }
+            return Optional.of(type.toLowerCase(Locale.ROOT));
+          });
+  public static final ConfigKey<Boolean> COLUMN_EXCLUDE = COLUMN_KEYS.flag("exclude");
+  public static final ConfigKey<Optional<String>> DEFAULT =
+      COLUMN_KEYS.key(
+          "default",
+          (block, name) -> block.has(name) ? Optional.of(block.string(name)) : Optional.empty());
+
+  /** The keys of a keyed dedup block, {@code tenantfold.rules.<table>.dedup { ... }}. */
+  private static final KeyBlock DEDUP_KEYS = new KeyBlock("tenantfold.rules.<table>.dedup");
+
+  public static final ConfigKey<List<String>> DEDUP_KEY =
+      DEDUP_KEYS.key(
+          "key",
+          (block, name) -> {
+            List<String> key = block.has(name) ? block.stringList(name) : List.of();
+            if (key.isEmpty()) {
+              throw new ConfigError(
+                  "Missing required config key "
+                      + block.key(name)
+                      + ": the columns that identify a row, e.g. key = [customer_id]");
+            }
+            return key;
+          });
+  public static final ConfigKey<List<SortKey>> DEDUP_KEEP =
+      DEDUP_KEYS.key(
+          "keep",
+          (block, name) -> {
+            List<SortKey> keep = new ArrayList<>();
+            if (block.has(name)) {
+              for (String part : block.string(name).split(",")) {
+                keep.add(SortKey.parse(part, block.key(name)));
+              }
+            }
+            return keep;
+          });
+
+  /** The keys of a shared table's block, {@code tenantfold.rules.<table>.shared}. */
+  private static final KeyBlock SHARED_KEYS = new KeyBlock("tenantfold.rules.<table>.shared");
+
+  public static final ConfigKey<String> ON_CONFLICT =
+      SHARED_KEYS.key("on-conflict", (block, name) -> block.optionalString(name, "fail").trim());
+
   public static RulesConfig from(ConfigReader rules) {
     SortedMap<String, TableRule> tables = new TreeMap<>();
     for (String table : rules.keys()) {
@@ -97,7 +193,7 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
                 + ": expected a rule block { ... } for table "
                 + table);
       }
-      tables.put(table, TableRule.from(table, rules.block(quoted)));
+      tables.put(table, TableRule.from(table, TABLE_KEYS.checked(rules.block(quoted))));
     }
     return new RulesConfig(tables);
   }
@@ -123,7 +219,7 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
     static TableRule none(String table) {
       return new TableRule(
           table,
-          "tenantfold.rules." + RulesConfig.path(table),
+          RulesConfig.path(table),
           Map.of(),
           0,
           Optional.empty(),
@@ -146,17 +242,8 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
     }
 
     static TableRule from(String table, ConfigReader c) {
-      c.rejectUnknown(
-          Set.of(
-              "columns",
-              "max-rejected-rows",
-              "dedup",
-              "exclude",
-              "shared",
-              "quarantine-duplicates",
-              "cursor-column"));
       Map<String, ColumnRule> columns = new LinkedHashMap<>();
-      ConfigReader cols = c.block("columns");
+      ConfigReader cols = c.get(COLUMNS);
       for (String column : cols.keys()) {
         String quoted = ConfigUtil.joinPath(column);
         if (!cols.isObject(quoted)) {
@@ -165,30 +252,24 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
                   + cols.key(column)
                   + ": expected { cast = TYPE } or { exclude = true } or { default = VALUE }");
         }
-        columns.put(column, ColumnRule.from(column, cols.block(quoted)));
+        columns.put(column, ColumnRule.from(column, COLUMN_KEYS.checked(cols.block(quoted))));
       }
-      Optional<Dedup> dedup = Optional.empty();
-      if (c.has("dedup")) {
-        dedup =
-            Optional.of(
-                c.isObject("dedup") ? Dedup.keyed(c.block("dedup")) : Dedup.named(c, "dedup"));
-      }
-      boolean exclude = c.has("exclude") && c.bool("exclude");
-      Optional<Shared> shared =
-          c.has("shared") ? Optional.of(Shared.from(c.block("shared"))) : Optional.empty();
+      Optional<Dedup> dedup = c.get(DEDUP);
+      boolean exclude = c.get(EXCLUDE);
+      Optional<Shared> shared = c.get(SHARED);
       if (exclude && (!columns.isEmpty() || dedup.isPresent() || shared.isPresent())) {
         throw new ConfigError(
             "Config key "
-                + c.key("exclude")
+                + c.key(EXCLUDE)
                 + " = true leaves nothing for the other rules of table "
                 + table
                 + " to act on: remove them or the exclude");
       }
-      boolean quarantine = c.has("quarantine-duplicates") && c.bool("quarantine-duplicates");
+      boolean quarantine = c.get(QUARANTINE_DUPLICATES);
       if (quarantine && dedup.isEmpty()) {
         throw new ConfigError(
             "Config key "
-                + c.key("quarantine-duplicates")
+                + c.key(QUARANTINE_DUPLICATES)
                 + " = true needs a dedup rule on table "
                 + table
                 + " (dedup = exact, or dedup { key = [...] })");
@@ -197,13 +278,12 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
           table,
           c.path(),
           columns,
-          c.nonNegativeLong("max-rejected-rows", 0),
+          c.get(MAX_REJECTED_ROWS),
           dedup,
           exclude,
           shared,
           quarantine,
-          // Read by tenants with catch-up.mode = cursor only (docs/catch-up.md, "cursor").
-          Optional.ofNullable(c.optionalString("cursor-column", null)));
+          c.get(CURSOR_COLUMN));
     }
   }
 
@@ -218,36 +298,17 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
       boolean exclude,
       Optional<String> defaultValue) {
     static ColumnRule from(String column, ConfigReader c) {
-      c.rejectUnknown(Set.of("cast", "exclude", "default"));
-      Optional<String> cast =
-          c.has("cast")
-              ? Optional.of(
-                  c.requiredString("cast", "a PostgreSQL type such as bigint or \"numeric(14,4)\"")
-                      .trim())
-              : Optional.empty();
-      cast.ifPresent(
-          t -> {
-            if (!TYPE_TEXT.matcher(t).matches()) {
-              throw new ConfigError(
-                  "Config key "
-                      + c.key("cast")
-                      + " = '"
-                      + t
-                      + "' is not a PostgreSQL type name (e.g. bigint, text, \"numeric(14,4)\")");
-            }
-          });
-      boolean exclude = c.has("exclude") && c.bool("exclude");
-      Optional<String> defaultValue =
-          c.has("default") ? Optional.of(c.string("default")) : Optional.empty();
+      Optional<String> cast = c.get(CAST);
+      boolean exclude = c.get(COLUMN_EXCLUDE);
+      Optional<String> defaultValue = c.get(DEFAULT);
       if (exclude && (cast.isPresent() || defaultValue.isPresent())) {
         throw new ConfigError(
             "Config key "
-                + c.key("exclude")
+                + c.key(COLUMN_EXCLUDE)
                 + " = true cannot be combined with cast or default: an excluded column is not"
                 + " loaded");
       }
-      return new ColumnRule(
-          column, c.path(), cast.map(t -> t.toLowerCase(Locale.ROOT)), exclude, defaultValue);
+      return new ColumnRule(column, c.path(), cast, exclude, defaultValue);
     }
   }
 
@@ -279,22 +340,9 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
       return new Dedup(c.key(name), List.of(), List.of());
     }
 
-    static Dedup keyed(ConfigReader c) {
-      c.rejectUnknown(Set.of("key", "keep"));
-      List<String> key = c.has("key") ? c.stringList("key") : List.of();
-      if (key.isEmpty()) {
-        throw new ConfigError(
-            "Missing required config key "
-                + c.key("key")
-                + ": the columns that identify a row, e.g. key = [customer_id]");
-      }
-      List<SortKey> keep = new ArrayList<>();
-      if (c.has("keep")) {
-        for (String part : c.string("keep").split(",")) {
-          keep.add(SortKey.parse(part, c.key("keep")));
-        }
-      }
-      return new Dedup(c.path(), key, keep);
+    static Dedup keyed(ConfigReader block) {
+      ConfigReader c = DEDUP_KEYS.checked(block);
+      return new Dedup(c.path(), c.get(DEDUP_KEY), c.get(DEDUP_KEEP));
     }
   }
 
@@ -312,9 +360,9 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
       TENANT
     }
 
-    static Shared from(ConfigReader c) {
-      c.rejectUnknown(Set.of("on-conflict"));
-      String value = c.optionalString("on-conflict", "fail").trim();
+    static Shared from(ConfigReader block) {
+      ConfigReader c = SHARED_KEYS.checked(block);
+      String value = c.get(ON_CONFLICT);
       if (value.equals("fail")) {
         return new Shared(c.path(), OnConflict.FAIL, Optional.empty());
       }
@@ -327,7 +375,7 @@ public record RulesConfig(SortedMap<String, TableRule> tables, Set<String> enumU
       }
       throw new ConfigError(
           "Config key "
-              + c.key("on-conflict")
+              + c.key(ON_CONFLICT)
               + " = '"
               + value
               + "': use fail, first-tenant or \"tenant:<id>\"");

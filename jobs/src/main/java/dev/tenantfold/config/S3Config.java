@@ -24,7 +24,7 @@ public record S3Config(
     boolean pathStyleAccess,
     Optional<String> accessKey,
     Optional<String> secretKey) {
-  static final KeyBlock KEYS = new KeyBlock();
+  static final KeyBlock KEYS = new KeyBlock("tenantfold.s3");
   private static final ConfigKey<Optional<String>> ENDPOINT = KEYS.optionalString("endpoint");
   private static final ConfigKey<String> REGION =
       KEYS.requiredString("region", "set the S3 region, e.g. us-east-1");

@@ -16,7 +16,21 @@ import java.util.Optional;
  */
 public sealed interface SourceSpec {
   /** The tenant's config block that names the source ({@code jdbc} or {@code export}). */
-  String block();
+  default String block() {
+    return blockKey().name();
+  }
+
+  /**
+   * The key of that block, for messages: {@code blockKey().path(i)} is {@code
+   * tenantfold.tenants[i].jdbc} or {@code tenantfold.tenants[i].export}.
+   */
+  ConfigKey<ConfigReader> blockKey();
+
+  /**
+   * The key listing the source schemas the rows are read from, for messages: {@code
+   * tenantfold.tenants[i].jdbc.schemas} or {@code tenantfold.tenants[i].export.schemas}.
+   */
+  ConfigKey<List<String>> schemasKey();
 
   /** Where the rows are read from before the source is opened; no credentials. */
   String describe();
@@ -78,8 +92,13 @@ public sealed interface SourceSpec {
   /** A live PostgreSQL database, read in one exported snapshot. */
   record Jdbc(JdbcEndpoint endpoint) implements SourceSpec {
     @Override
-    public String block() {
-      return "jdbc";
+    public ConfigKey<ConfigReader> blockKey() {
+      return TenantConfig.JDBC;
+    }
+
+    @Override
+    public ConfigKey<List<String>> schemasKey() {
+      return TenantConfig.SCHEMAS;
     }
 
     @Override
@@ -106,8 +125,13 @@ public sealed interface SourceSpec {
   /** An RDS snapshot export ({@code export} block), read through Spark. */
   record Export(ExportConfig export) implements SourceSpec {
     @Override
-    public String block() {
-      return "export";
+    public ConfigKey<ConfigReader> blockKey() {
+      return TenantConfig.EXPORT;
+    }
+
+    @Override
+    public ConfigKey<List<String>> schemasKey() {
+      return ExportConfig.SCHEMAS;
     }
 
     @Override
@@ -163,8 +187,13 @@ public sealed interface SourceSpec {
     }
 
     @Override
-    public String block() {
-      return database().block();
+    public ConfigKey<ConfigReader> blockKey() {
+      return database().blockKey();
+    }
+
+    @Override
+    public ConfigKey<List<String>> schemasKey() {
+      return database().schemasKey();
     }
 
     @Override

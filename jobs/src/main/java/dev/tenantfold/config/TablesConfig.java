@@ -15,9 +15,9 @@ public record TablesConfig(List<String> include, List<String> exclude) {
     exclude = List.copyOf(exclude);
   }
 
-  private static final KeyBlock KEYS = new KeyBlock();
-  private static final ConfigKey<List<String>> INCLUDE = KEYS.stringList("include");
-  private static final ConfigKey<List<String>> EXCLUDE = KEYS.stringList("exclude");
+  private static final KeyBlock KEYS = new KeyBlock("tenantfold.tables");
+  public static final ConfigKey<List<String>> INCLUDE = KEYS.stringList("include");
+  public static final ConfigKey<List<String>> EXCLUDE = KEYS.stringList("exclude");
 
   static TablesConfig from(ConfigReader block) {
     ConfigReader c = KEYS.checked(block);

@@ -61,8 +61,8 @@ public record TargetConfig(
     return from(c, AwsConfig.defaults());
   }
 
-  private static final KeyBlock KEYS = new KeyBlock();
-  private static final ConfigKey<String> URL =
+  private static final KeyBlock KEYS = new KeyBlock("tenantfold.target");
+  public static final ConfigKey<String> URL =
       KEYS.key(
           "url",
           (block, name) -> {
@@ -84,8 +84,10 @@ public record TargetConfig(
             return url;
           });
   private static final JdbcAuth.Keys AUTH = JdbcAuth.declare(KEYS);
-  private static final ConfigKey<String> SCHEMA = KEYS.string("schema");
-  private static final ConfigKey<String> REPORT_SCHEMA = KEYS.string("report-schema");
+  public static final ConfigKey<Optional<String>> USER = AUTH.user();
+  public static final ConfigKey<Optional<String>> PASSWORD = AUTH.password();
+  public static final ConfigKey<String> SCHEMA = KEYS.string("schema");
+  public static final ConfigKey<String> REPORT_SCHEMA = KEYS.string("report-schema");
   private static final ConfigKey<String> STAGING_SCHEMA = KEYS.string("staging-schema");
   private static final ConfigKey<String> PARTITION_SCHEMA = KEYS.string("partition-schema");
   private static final ConfigKey<Boolean> ROW_LEVEL_SECURITY = KEYS.bool("row-level-security");
@@ -105,7 +107,7 @@ public record TargetConfig(
             }
             return setting;
           });
-  private static final ConfigKey<Optional<String>> APPLICATION_ROLE =
+  public static final ConfigKey<Optional<String>> APPLICATION_ROLE =
       KEYS.key(
           "application-role",
           (block, name) -> {
@@ -121,8 +123,8 @@ public record TargetConfig(
             }
             return role;
           });
-  private static final ConfigKey<Boolean> COMPAT_SCHEMAS = KEYS.bool("compat-schemas");
-  private static final ConfigKey<String> COMPAT_SCHEMA_PREFIX =
+  public static final ConfigKey<Boolean> COMPAT_SCHEMAS = KEYS.bool("compat-schemas");
+  public static final ConfigKey<String> COMPAT_SCHEMA_PREFIX =
       KEYS.key(
           "compat-schema-prefix",
           (block, name) -> {
@@ -138,7 +140,7 @@ public record TargetConfig(
             }
             return prefix;
           });
-  private static final ConfigKey<ConfigReader> SCHEMA_MAP = KEYS.block("schema-map");
+  public static final ConfigKey<ConfigReader> SCHEMA_MAP = KEYS.block("schema-map");
 
   static TargetConfig from(ConfigReader block, AwsConfig aws) {
     ConfigReader c = KEYS.checked(block);

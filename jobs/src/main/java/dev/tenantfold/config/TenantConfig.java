@@ -113,7 +113,7 @@ public record TenantConfig(
     return from(c, AwsConfig.defaults());
   }
 
-  private static final KeyBlock KEYS = new KeyBlock();
+  private static final KeyBlock KEYS = new KeyBlock("tenantfold.tenants[]");
   private static final ConfigKey<String> ID =
       KEYS.key(
           "id",
@@ -130,17 +130,17 @@ public record TenantConfig(
             }
             return id;
           });
-  private static final ConfigKey<ConfigReader> JDBC = KEYS.block("jdbc");
-  private static final ConfigKey<ConfigReader> EXPORT = KEYS.block("export");
-  private static final ConfigKey<ConfigReader> RESTORE = KEYS.block("restore");
+  static final ConfigKey<ConfigReader> JDBC = KEYS.block("jdbc");
+  static final ConfigKey<ConfigReader> EXPORT = KEYS.block("export");
+  public static final ConfigKey<ConfigReader> RESTORE = KEYS.block("restore");
   private static final ConfigKey<Optional<String>> INSTANCE =
       KEYS.key("instance", (block, name) -> Optional.ofNullable(block.optionalString(name, null)));
   private static final ConfigKey<ConfigReader> CATCH_UP = KEYS.block("catch-up");
 
-  private static final KeyBlock JDBC_KEYS = new KeyBlock();
+  private static final KeyBlock JDBC_KEYS = new KeyBlock("tenantfold.tenants[].jdbc");
   private static final ConfigKey<String> URL = JDBC_KEYS.string("url");
   private static final JdbcAuth.Keys AUTH = JdbcAuth.declare(JDBC_KEYS);
-  private static final ConfigKey<List<String>> SCHEMAS = JDBC_KEYS.sourceSchemas("schemas");
+  static final ConfigKey<List<String>> SCHEMAS = JDBC_KEYS.sourceSchemas("schemas");
 
   static TenantConfig from(ConfigReader c, AwsConfig aws) {
     KEYS.checked(c);

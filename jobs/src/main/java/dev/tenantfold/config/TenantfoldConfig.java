@@ -79,8 +79,8 @@ public record TenantfoldConfig(
     return fromConfig(layered);
   }
 
-  private static final KeyBlock KEYS = new KeyBlock();
-  private static final ConfigKey<String> TENANT_COLUMN =
+  private static final KeyBlock KEYS = new KeyBlock(ROOT);
+  public static final ConfigKey<String> TENANT_COLUMN =
       KEYS.key(
           "tenant-column",
           (block, name) -> {
@@ -96,14 +96,14 @@ public record TenantfoldConfig(
             return column;
           });
   private static final ConfigKey<ConfigReader> TARGET = KEYS.block("target");
-  private static final ConfigKey<List<ConfigReader>> TENANTS =
+  public static final ConfigKey<List<ConfigReader>> TENANTS =
       KEYS.key("tenants", ConfigReader::objectList);
-  private static final ConfigKey<ConfigReader> TABLES = KEYS.block("tables");
+  public static final ConfigKey<ConfigReader> TABLES = KEYS.block("tables");
   private static final ConfigKey<ConfigReader> VALIDATE = KEYS.block("validate");
   private static final ConfigKey<ConfigReader> REPORT = KEYS.block("report");
   private static final ConfigKey<ConfigReader> S3 = KEYS.block("s3");
   private static final ConfigKey<ConfigReader> RULES = KEYS.block("rules");
-  private static final ConfigKey<List<String>> ENUM_UNION = KEYS.stringList("enum-union");
+  public static final ConfigKey<List<String>> ENUM_UNION = KEYS.stringList("enum-union");
   private static final ConfigKey<ConfigReader> PROGRESS = KEYS.block("progress");
   private static final ConfigKey<ConfigReader> AWS = KEYS.block("aws");
 
@@ -115,8 +115,8 @@ public record TenantfoldConfig(
     KEYS.accepted("spark");
   }
 
-  private static final KeyBlock REPORT_KEYS = new KeyBlock();
-  private static final ConfigKey<String> REPORT_DIR = REPORT_KEYS.string("dir");
+  private static final KeyBlock REPORT_KEYS = new KeyBlock("tenantfold.report");
+  public static final ConfigKey<String> REPORT_DIR = REPORT_KEYS.string("dir");
 
   /** Validates an already-layered config (file and overrides), adding reference defaults. */
   public static TenantfoldConfig fromConfig(Config userConfig) {

@@ -6,7 +6,7 @@ public record ValidateConfig(
   /** The most checksum buckets a table may be spread over (validate.checksum.ChecksumSpec). */
   public static final int MAX_BUCKETS = 1 << 20;
 
-  private static final KeyBlock KEYS = new KeyBlock();
+  private static final KeyBlock KEYS = new KeyBlock("tenantfold.validate");
   private static final ConfigKey<Integer> BUCKETS =
       KEYS.key(
           "buckets",
@@ -23,10 +23,10 @@ public record ValidateConfig(
             }
             return buckets;
           });
-  private static final ConfigKey<Integer> MAX_LISTED_KEYS = KEYS.positiveInt("max-listed-keys");
-  private static final ConfigKey<Long> DRILLDOWN_ROWS_PER_SCAN =
+  public static final ConfigKey<Integer> MAX_LISTED_KEYS = KEYS.positiveInt("max-listed-keys");
+  public static final ConfigKey<Long> DRILLDOWN_ROWS_PER_SCAN =
       KEYS.positiveLong("drilldown-rows-per-scan");
-  private static final ConfigKey<Integer> MAX_DRILLDOWN_SCANS =
+  public static final ConfigKey<Integer> MAX_DRILLDOWN_SCANS =
       KEYS.positiveInt("max-drilldown-scans");
 
   public static ValidateConfig from(ConfigReader block) {

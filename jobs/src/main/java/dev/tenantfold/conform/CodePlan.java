@@ -1,5 +1,6 @@
 package dev.tenantfold.conform;
 
+import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.extract.CodeObjects;
 import dev.tenantfold.extract.CodeObjects.DomainSpec;
 import dev.tenantfold.extract.CodeObjects.FunctionSpec;
@@ -501,7 +502,9 @@ public record CodePlan(
             List.of(tenant),
             Outcome.NOT_RECREATED,
             "it reads tables by name, and a tenant-aware rewrite of its SQL is not exact in"
-                + " general; set tenantfold.target.compat-schemas = true to recreate it in each"
+                + " general; set "
+                + TargetConfig.COMPAT_SCHEMAS.path()
+                + " = true to recreate it in each"
                 + " tenant's compatibility schema");
   }
 

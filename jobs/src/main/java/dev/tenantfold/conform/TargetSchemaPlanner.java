@@ -4,6 +4,7 @@ import dev.tenantfold.config.ConfigError;
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.RulesConfig.ColumnRule;
 import dev.tenantfold.config.RulesConfig.TableRule;
+import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.conform.TargetSchema.Drift;
 import dev.tenantfold.conform.TargetSchema.PlanError;
 import dev.tenantfold.extract.ColumnSpec;
@@ -140,7 +141,9 @@ public final class TargetSchemaPlanner {
                     + table.qualifiedName()
                     + " already has a column named "
                     + tenantColumn
-                    + ", the tenant column; set tenantfold.tenant-column to another name"));
+                    + ", the tenant column; set "
+                    + TenantfoldConfig.TENANT_COLUMN.path()
+                    + " to another name"));
         continue;
       }
       Draft draft = drafts.get(table.key());
@@ -190,11 +193,9 @@ public final class TargetSchemaPlanner {
                       + planned.holders()
                       + " "
                       + describe(planned.spec)
-                      + ", which do not widen to one type; give a cast: tenantfold.rules."
-                      + RulesConfig.path(table.key())
-                      + ".columns."
-                      + column.name()
-                      + ".cast = TYPE (rows that do not cast are rejected), exclude the column or"
+                      + ", which do not widen to one type; give a cast: "
+                      + RulesConfig.CAST.path(table.key(), column.name())
+                      + " = TYPE (rows that do not cast are rejected), exclude the column or"
                       + " the table, or align the sources"));
         }
       }
@@ -230,8 +231,9 @@ public final class TargetSchemaPlanner {
                 + rule.path()
                 + ": no tenant has a table named "
                 + rule.table()
-                + " (check the name; a table outside schema public is named schema.table, quoted:"
-                + " tenantfold.rules.\"sales.orders\")");
+                + " (check the name; a table outside schema public is named schema.table, quoted: "
+                + RulesConfig.path("sales.orders")
+                + ")");
       }
       List<String> keys = specs.stream().map(TableSpec::key).distinct().toList();
       if (keys.size() > 1) {
@@ -243,9 +245,8 @@ public final class TargetSchemaPlanner {
                 + " are all named "
                 + rule.table()
                 + "; name one with its"
-                + " schema, quoted: tenantfold.rules.\""
-                + keys.get(keys.size() - 1)
-                + "\"");
+                + " schema, quoted: "
+                + RulesConfig.path(keys.get(keys.size() - 1)));
       }
       Set<String> columns =
           specs.stream()
@@ -442,7 +443,9 @@ public final class TargetSchemaPlanner {
                       + e.name()
                       + " differs between tenants ("
                       + both
-                      + "); list it in tenantfold.enum-union = ["
+                      + "); list it in "
+                      + TenantfoldConfig.ENUM_UNION.path()
+                      + " = ["
                       + e.name()
                       + "] to unite the labels in source"
                       + " order, or align the sources"));

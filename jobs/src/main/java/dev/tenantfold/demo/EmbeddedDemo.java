@@ -2,6 +2,8 @@ package dev.tenantfold.demo;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dev.tenantfold.config.JobOptions;
+import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.job.Jobs;
 import dev.tenantfold.job.RunOptions;
@@ -157,17 +159,17 @@ public final class EmbeddedDemo {
       var user =
           ConfigFactory.empty()
               .withValue(
-                  "tenantfold.target.url",
+                  TargetConfig.URL.path(),
                   ConfigValueFactory.fromAnyRef(pg.getJdbcUrl("postgres", "warehouse")))
-              .withValue("tenantfold.target.user", ConfigValueFactory.fromAnyRef("postgres"))
-              .withValue("tenantfold.target.password", ConfigValueFactory.fromAnyRef("demo-secret"))
-              .withValue("tenantfold.tenants", ConfigValueFactory.fromIterable(tenants))
+              .withValue(TargetConfig.USER.path(), ConfigValueFactory.fromAnyRef("postgres"))
+              .withValue(TargetConfig.PASSWORD.path(), ConfigValueFactory.fromAnyRef("demo-secret"))
+              .withValue(TenantfoldConfig.TENANTS.path(), ConfigValueFactory.fromIterable(tenants))
               .withValue(
-                  "tenantfold.report.dir",
+                  TenantfoldConfig.REPORT_DIR.path(),
                   ConfigValueFactory.fromAnyRef(
                       System.getProperty("tenantfold.demo.report-dir", "target/demo-reports")))
               .withValue(
-                  "tenantfold.extract.rows-per-partition", ConfigValueFactory.fromAnyRef(25_000));
+                  JobOptions.ROWS_PER_PARTITION.path(), ConfigValueFactory.fromAnyRef(25_000));
       TenantfoldConfig config = TenantfoldConfig.fromConfig(user);
       int code = Jobs.run(config, RunOptions.defaults(), out);
       out.println();

@@ -2,6 +2,7 @@ package dev.tenantfold.extract;
 
 import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.jdbc.SearchPath;
 import java.sql.Array;
 import java.sql.Connection;
@@ -186,7 +187,8 @@ public final class CatalogReader {
                     + "."
                     + name
                     + " has a '.' in its schema or table name, which tenantfold uses between schema"
-                    + " and table; rename it, or leave it out with tenantfold.tables.exclude");
+                    + " and table; rename it, or leave it out with "
+                    + TablesConfig.EXCLUDE.path());
           }
           long oid = rs.getLong(1);
           long reltuples = rs.getLong(5);
@@ -232,7 +234,7 @@ public final class CatalogReader {
       }
       boolean target = "target".equals(tenantId);
       String who = target ? "the target" : "tenant " + tenantId;
-      String urlKey = target ? "tenantfold.target.url" : "tenant " + tenantId + "'s jdbc.url";
+      String urlKey = target ? TargetConfig.URL.path() : "tenant " + tenantId + "'s jdbc.url";
       throw new SQLException(
           "Cannot read "
               + who

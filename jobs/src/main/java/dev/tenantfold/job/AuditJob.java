@@ -105,7 +105,9 @@ public final class AuditJob {
             throw new ConfigError(
                 "Cannot validate tenant '"
                     + id
-                    + "': it is not in tenantfold.tenants (known: "
+                    + "': it is not in "
+                    + TenantfoldConfig.TENANTS.path()
+                    + " (known: "
                     + config.tenants().stream().map(TenantConfig::id).toList()
                     + ")");
           }
@@ -206,8 +208,9 @@ public final class AuditJob {
           spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration());
     } catch (java.io.IOException | RuntimeException e) {
       LOG.error(
-          "Cannot write report.json under {} (tenantfold.report.dir): {}",
+          "Cannot write report.json under {} ({}): {}",
           config.reportDir(),
+          TenantfoldConfig.REPORT_DIR.path(),
           e.getMessage());
       return null;
     }
@@ -726,7 +729,8 @@ public final class AuditJob {
             + ", so its "
             + sourceSums.totalRows()
             + " source rows are not published; run tenantfold run to consolidate it, or exclude it"
-            + " with tenantfold.tables.exclude";
+            + " with "
+            + dev.tenantfold.config.TablesConfig.EXCLUDE.path();
     return TableResult.audited(
         tenant.id(), source.key(), sourceSums.totalRows(), 0, TableStatus.MISMATCH, message, check);
   }

@@ -85,7 +85,9 @@ public final class ExportTaskJob {
                 new ConfigError(
                     "Cannot export tenant '"
                         + tenantId
-                        + "': it is not in tenantfold.tenants (known: "
+                        + "': it is not in "
+                        + TenantfoldConfig.TENANTS.path()
+                        + " (known: "
                         + config.tenants().stream().map(TenantConfig::id).toList()
                         + ")"));
   }
@@ -199,7 +201,8 @@ public final class ExportTaskJob {
       PrintStream out, TenantConfig tenant, ExportTask task, String database, String extra) {
     out.printf("Export task %s COMPLETE: %s%n", task.id(), task.path());
     out.printf(
-        "Read tenant %s from it with this tenant block (tenantfold.tenants):%n", tenant.id());
+        "Read tenant %s from it with this tenant block (%s):%n",
+        tenant.id(), TenantfoldConfig.TENANTS.path());
     out.printf(
         "  { id = %s, export { path = \"%s\", database = %s, schemas = [%s]%s } }%n",
         tenant.id(),

@@ -81,7 +81,9 @@ public final class MigrationJob {
         throw new ConfigError(
             "Cannot allow tenant '"
                 + id
-                + "' to shrink (--allow-shrink): it is not in tenantfold.tenants (known: "
+                + "' to shrink (--allow-shrink): it is not in "
+                + TenantfoldConfig.TENANTS.path()
+                + " (known: "
                 + config.tenants().stream().map(TenantConfig::id).toList()
                 + ")");
       }
@@ -402,10 +404,11 @@ public final class MigrationJob {
                   + tenant.id()
                   + ": schemas "
                   + tenant.schemas()
-                  + " hold no table that tenantfold.tables"
-                  + " selects; check tenantfold.tenants["
-                  + i
-                  + "].jdbc.schemas and that the URL names the right database");
+                  + " hold no table that "
+                  + TenantfoldConfig.TABLES.path()
+                  + " selects; check "
+                  + tenant.source().schemasKey().path(i)
+                  + " and that it names the right database");
     }
     return refused;
   }
@@ -787,14 +790,17 @@ public final class MigrationJob {
           config.reportDir(), run, previous, spark.sparkContext().hadoopConfiguration());
     } catch (java.io.IOException | RuntimeException e) {
       LOG.error(
-          "Cannot write report.json under {} (tenantfold.report.dir): {}",
+          "Cannot write report.json under {} ({}): {}",
           config.reportDir(),
+          TenantfoldConfig.REPORT_DIR.path(),
           e.getMessage());
       // Never silent: the summary says so (the target's report schema still holds the run).
       reportFailures.add(
           "report.json and report.html were not written under "
               + config.reportDir()
-              + " (tenantfold.report.dir): "
+              + " ("
+              + TenantfoldConfig.REPORT_DIR.path()
+              + "): "
               + e.getMessage()
               + "; tenantfold report "
               + run.runId()

@@ -69,12 +69,11 @@ public final class PlanJob {
                   + tenant.id()
                   + ": schemas "
                   + tenant.schemas()
-                  + " hold no table that tenantfold.tables"
-                  + " selects; check tenantfold.tenants["
-                  + config.tenants().indexOf(tenant)
-                  + "]."
-                  + tenant.source().block()
-                  + ".schemas and that it names the right database");
+                  + " hold no table that "
+                  + TenantfoldConfig.TABLES.path()
+                  + " selects; check "
+                  + tenant.source().schemasKey().path(config.tenants().indexOf(tenant))
+                  + " and that it names the right database");
         }
       }
       plan =

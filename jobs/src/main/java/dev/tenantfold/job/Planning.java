@@ -104,7 +104,9 @@ final class Planning {
         throw new SQLException(
             "table "
                 + name
-                + " (named in tenantfold.tables.include) does not exist in schemas "
+                + " (named in "
+                + TablesConfig.INCLUDE.path()
+                + ") does not exist in schemas "
                 + tenant.schemas()
                 + "; create it or remove it from the include list");
       }
@@ -124,10 +126,8 @@ final class Planning {
         + sources.apply(tenant).describe()
         + "): "
         + Redaction.sqlMessage(e, config.secrets())
-        + " (check tenantfold.tenants["
-        + i
-        + "]."
-        + tenant.source().block()
+        + " (check "
+        + tenant.source().blockKey().path(i)
         + ")";
   }
 
@@ -169,8 +169,11 @@ final class Planning {
                 + tenantId
                 + ": it was cut over (tenantfold cutover) and its application writes to the target"
                 + " since; a run would replace those writes with the source's rows. If that is"
-                + " meant, name it in tenantfold.publish.replace-cut-over (--set"
-                + " 'publish.replace-cut-over=["
+                + " meant, name it in "
+                + dev.tenantfold.config.JobOptions.REPLACE_CUT_OVER.path()
+                + " (--set '"
+                + dev.tenantfold.config.JobOptions.REPLACE_CUT_OVER.documented()
+                + "=["
                 + tenantId
                 + "]')";
         LOG.error(message);
@@ -195,10 +198,14 @@ final class Planning {
     List<String> conflicts = SameDatabase.conflicts(sources);
     if (!conflicts.isEmpty()) {
       throw new ConfigError(
-          "Config key tenantfold.tenants: "
+          "Config key "
+              + TenantfoldConfig.TENANTS.path()
+              + ": "
               + String.join("; ", conflicts)
               + " (give each tenant its own database, or set"
-              + " tenantfold.publish.allow-same-database = true if this is meant)");
+              + " "
+              + dev.tenantfold.config.JobOptions.ALLOW_SAME_DATABASE.path()
+              + " = true if this is meant)");
     }
   }
 
@@ -241,7 +248,9 @@ final class Planning {
                 + ".exclude: no tenant has a table named "
                 + rule.table()
                 + ", so nothing would be excluded (check the name; a table outside schema public is"
-                + " named schema.table, quoted: tenantfold.rules.\"sales.orders\")");
+                + " named schema.table, quoted: "
+                + dev.tenantfold.config.RulesConfig.path("sales.orders")
+                + ")");
       }
     }
   }
@@ -342,7 +351,8 @@ final class Planning {
       }
     }
     if (!problems.isEmpty()) {
-      throw new ConfigError("Config key tenantfold.tables: " + String.join("; ", problems));
+      throw new ConfigError(
+          "Config key " + TenantfoldConfig.TABLES.path() + ": " + String.join("; ", problems));
     }
   }
 
@@ -358,14 +368,17 @@ final class Planning {
       String earlier = byRelation.put(relation, key);
       if (earlier != null) {
         throw new ConfigError(
-            "Config key tenantfold.target.schema-map sends tables "
+            "Config key "
+                + dev.tenantfold.config.TargetConfig.SCHEMA_MAP.path()
+                + " sends tables "
                 + earlier
                 + " and "
                 + key
                 + " to one target table "
                 + relation
                 + "; schemas are mapped, not merged: map the schemas apart, or leave one table out"
-                + " with tenantfold.tables.exclude");
+                + " with "
+                + TablesConfig.EXCLUDE.path());
       }
     }
   }
@@ -397,7 +410,9 @@ final class Planning {
               .anyMatch(t -> TablesConfig.matches(pattern, t.schema(), t.name()));
       if (!matched && (pattern.contains("*") || pattern.contains("?"))) {
         throw new ConfigError(
-            "Config key tenantfold.tables.include: pattern '"
+            "Config key "
+                + TablesConfig.INCLUDE.path()
+                + ": pattern '"
                 + pattern
                 + "' matches no table in any tenant (tenants "
                 + catalogs.keySet()
@@ -533,7 +548,9 @@ final class Planning {
           "Cannot plan: "
               + String.join("; ", problems)
               + " (rename one of the columns in the sources, or leave one out with"
-              + " tenantfold.rules.TABLE.columns.COLUMN.exclude = true)");
+              + " "
+              + dev.tenantfold.config.RulesConfig.COLUMN_EXCLUDE.path("TABLE", "COLUMN")
+              + " = true)");
     }
   }
 }

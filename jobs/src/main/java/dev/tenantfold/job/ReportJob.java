@@ -1,6 +1,7 @@
 package dev.tenantfold.job;
 
 import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.report.CatchUpReport;
@@ -82,7 +83,9 @@ public final class ReportJob {
                           new ConfigError(
                               "Cannot render a report: no run recorded in "
                                   + schema
-                                  + ".runs (tenantfold.target.report-schema)"));
+                                  + ".runs ("
+                                  + TargetConfig.REPORT_SCHEMA.path()
+                                  + ")"));
       ReportReader.StoredRun loaded =
           reader
               .load(conn, id)

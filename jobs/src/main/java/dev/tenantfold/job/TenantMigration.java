@@ -401,7 +401,9 @@ final class TenantMigration {
             + redact(e)
             + " (the previously published data is unchanged"
             + ("55P03".equals(e.getSQLState())
-                ? "; raise tenantfold.publish.lock-timeout if readers held locks)"
+                ? "; raise "
+                    + dev.tenantfold.config.JobOptions.LOCK_TIMEOUT.path()
+                    + " if readers held locks)"
                 : ")");
     List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
     return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
@@ -756,7 +758,9 @@ final class TenantMigration {
         + error
         + ") and the target did not answer for "
         + config.options().outcomeWait().toSeconds()
-        + " s (tenantfold.publish.outcome-wait). Nothing was dropped or overwritten: the target's"
+        + " s ("
+        + dev.tenantfold.config.JobOptions.OUTCOME_WAIT.path()
+        + "). Nothing was dropped or overwritten: the target's"
         + " own record ("
         + config.target().reportSchema()
         + ".table_results of run "

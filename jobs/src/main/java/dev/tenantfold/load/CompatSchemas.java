@@ -5,6 +5,7 @@ import static dev.tenantfold.jdbc.Sql.literal;
 
 import dev.tenantfold.config.CompatSchemaNames;
 import dev.tenantfold.config.SchemaMap;
+import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.conform.CompatViewSql;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetTable;
@@ -822,7 +823,8 @@ public final class CompatSchemas {
                     + source
                     + ": a schema of that name exists that Tenantfold did not create (no"
                     + " compatibility-schema comment on it); rename or drop it, or change"
-                    + " tenantfold.target.compat-schema-prefix");
+                    + " "
+                    + TargetConfig.COMPAT_SCHEMA_PREFIX.path());
           }
         }
       }

@@ -6,6 +6,7 @@ import static dev.tenantfold.load.DdlContext.relationExists;
 
 import dev.tenantfold.config.RulesConfig;
 import dev.tenantfold.config.SchemaMap;
+import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.conform.TypeLattice;
@@ -84,7 +85,9 @@ final class ConsolidatedTables {
               + tenantColumn
               + ") (found: "
               + (partitionKey.isEmpty() ? "not partitioned" : partitionKey)
-              + "); rename or drop it, or set tenantfold.target.schema to another schema");
+              + "); rename or drop it, or set "
+              + TargetConfig.SCHEMA.path()
+              + " to another schema");
     }
     evolveColumns(conn, st, table, relation);
   }
@@ -172,11 +175,8 @@ final class ConsolidatedTables {
               + ": that would narrow or convert published values (the target is only ever"
               + " widened); cast the tenants' column to "
               + existing
-              + " or wider with tenantfold.rules."
-              + RulesConfig.path(table.name())
-              + ".columns."
-              + c.name()
-              + ".cast");
+              + " or wider with "
+              + RulesConfig.CAST.path(table.name(), c.name()));
     }
     try {
       st.execute(

@@ -3,6 +3,7 @@ package dev.tenantfold.load;
 import static dev.tenantfold.jdbc.Sql.ident;
 
 import dev.tenantfold.config.SchemaMap;
+import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.conform.TargetSchema;
 import dev.tenantfold.jdbc.Queries;
 import dev.tenantfold.jdbc.Redaction;
@@ -61,7 +62,9 @@ final class DdlContext {
         + ", and must own the consolidated tables:"
         + " GRANT CREATE ON SCHEMA "
         + ident(schema)
-        + " TO <loader>, or set tenantfold.target.schema to a schema the loader creates;"
+        + " TO <loader>, or set "
+        + TargetConfig.SCHEMA.path()
+        + " to a schema the loader creates;"
         + " see docs/security.md)";
   }
 

@@ -106,7 +106,8 @@ public final class RowLevelSecurity {
               "Cannot grant the consolidated tables to role "
                   + applicationRole.get()
                   + ": it does not exist;"
-                  + " create it or change tenantfold.target.application-role");
+                  + " create it or change "
+                  + TargetConfig.APPLICATION_ROLE.path());
         }
       }
     }

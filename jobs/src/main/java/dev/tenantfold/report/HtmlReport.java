@@ -596,7 +596,9 @@ public final class HtmlReport {
               .append(r.checksum().listed().size())
               .append(" of ")
               .append(differing)
-              .append(" differing keys listed (tenantfold.validate.max-listed-keys).</p>");
+              .append(" differing keys listed (")
+              .append(dev.tenantfold.config.ValidateConfig.MAX_LISTED_KEYS.path())
+              .append(").</p>");
         }
       }
       h.append("</details>");

@@ -240,8 +240,9 @@ public final class ReportSchema {
                   + found
                   + ", newer than this Tenantfold knows ("
                   + CURRENT
-                  + "); upgrade Tenantfold, or set tenantfold.target.report-schema to another"
-                  + " schema");
+                  + "); upgrade Tenantfold, or set "
+                  + dev.tenantfold.config.TargetConfig.REPORT_SCHEMA.path()
+                  + " to another schema");
         }
         for (Migration m : migrations()) {
           if (m.version() <= found) {

@@ -182,7 +182,9 @@ public final class ExportTenantSource implements TenantSource {
               + " from its export: "
               + String.join("; ", skipped)
               + " (export it again with the permissions it needs, or leave the table out with"
-              + " tenantfold.tables.exclude)");
+              + " "
+              + TablesConfig.EXCLUDE.path()
+              + ")");
     }
     List<TableSpec> selected =
         catalog.catalog().tables().stream()
@@ -438,7 +440,8 @@ public final class ExportTenantSource implements TenantSource {
               + ": the export holds no such table in schemas "
               + export.schemas()
               + ", though the consolidated table has it (RDS skips tables it cannot export); export"
-              + " it again, or leave the table out with tenantfold.tables.exclude"
+              + " it again, or leave the table out with "
+              + TablesConfig.EXCLUDE.path()
               + (leafLike.isEmpty()
                   ? ""
                   : "; if its tables "

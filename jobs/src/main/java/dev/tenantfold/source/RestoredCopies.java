@@ -285,9 +285,9 @@ final class RestoredCopies implements AutoCloseable {
     String copy = "tf-" + tenant.id().toLowerCase(java.util.Locale.ROOT) + "-<run id>";
     return "Cannot validate tenant "
         + tenant.id()
-        + ": it is read from a restored copy (tenantfold.tenants["
-        + i
-        + "].restore) and validate restores none; reading its configured database would read"
+        + ": it is read from a restored copy ("
+        + TenantConfig.RESTORE.path(i)
+        + ") and validate restores none; reading its configured database would read"
         + " production. The run that published it validated it against its copy (report.json). To"
         + " validate it again, run with restore.keep = true, then validate with a config whose"
         + " tenant "

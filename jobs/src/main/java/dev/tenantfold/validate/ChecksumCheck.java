@@ -1,5 +1,6 @@
 package dev.tenantfold.validate;
 
+import dev.tenantfold.config.ValidateConfig;
 import dev.tenantfold.validate.checksum.BucketDigest;
 import dev.tenantfold.validate.checksum.RowDifference;
 import dev.tenantfold.validate.checksum.TableChecksum;
@@ -56,8 +57,11 @@ public record ChecksumCheck(
         + (drilledBuckets < mismatchedBuckets
             ? "; drilled into "
                 + drilledBuckets
-                + " of them (raise tenantfold.validate.max-drilldown-scans for more scans, or"
-                + " tenantfold.validate.drilldown-rows-per-scan when a bucket holds more rows than"
+                + " of them (raise "
+                + ValidateConfig.MAX_DRILLDOWN_SCANS.path()
+                + " for more scans, or "
+                + ValidateConfig.DRILLDOWN_ROWS_PER_SCAN.path()
+                + " when a bucket holds more rows than"
                 + " one scan)"
             : "");
   }

@@ -3,6 +3,9 @@ package dev.tenantfold.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigList;
@@ -11,6 +14,8 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -26,9 +31,10 @@ import org.junit.jupiter.api.Test;
 /**
  * docs/configuration.md, reference.conf and the keys the job accepts say the same: every key of
  * reference.conf is documented with the default reference.conf gives it, every documented key with
- * a default outside lists and per-table blocks is in reference.conf, and the keys the reader
- * accepts in each block (probed through its unknown-key error, which lists them) are exactly the
- * documented ones.
+ * a default outside lists and per-table blocks is in reference.conf, the keys declared in {@code
+ * config} ({@link KeyBlock}, found in every class of the package) are exactly the documented ones,
+ * and the keys the reader accepts in each block (probed through its unknown-key error, which lists
+ * them) are too.
  */
 class ConfigurationDocTest {
   private static final Pattern ROW =
@@ -126,6 +132,61 @@ class ConfigurationDocTest {
     }
   }
 
+  /** Every {@link KeyBlock} of the config package: the static fields of its classes. */
+  static List<KeyBlock> keyBlocks() {
+    List<KeyBlock> blocks = new java.util.ArrayList<>();
+    for (JavaClass type :
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.tenantfold.config")) {
+      for (Field field : type.reflect().getDeclaredFields()) {
+        if (Modifier.isStatic(field.getModifiers()) && field.getType() == KeyBlock.class) {
+          field.setAccessible(true);
+          try {
+            blocks.add((KeyBlock) field.get(null));
+          } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }
+    }
+    return blocks;
+  }
+
+  /** Every key declared in a {@link KeyBlock} of the config package, as documented. */
+  private static Set<String> declared() {
+    Set<String> keys = new TreeSet<>();
+    for (KeyBlock block : keyBlocks()) {
+      for (ConfigKey<?> key : block.keys()) {
+        assertThat(keys.add(key.documented())).as("%s is declared once", key).isTrue();
+      }
+    }
+    assertThat(keys).as("declared keys").hasSizeGreaterThan(50);
+    return keys;
+  }
+
+  @Test
+  void theDeclaredKeysAreTheDocumentedKeys() throws Exception {
+    Set<String> declared = declared();
+    Set<String> documented = documented().keySet();
+    for (String key : declared) {
+      assertThat(covered(key, documented))
+          .as("docs/configuration.md documents %s, which config declares", key)
+          .isTrue();
+    }
+    for (String key : documented) {
+      assertThat(declared)
+          .as("config declares %s, which docs/configuration.md documents", key)
+          .contains(key);
+    }
+  }
+
+  /** Documented itself, or as a block whose keys are documented ({@code tenants[].jdbc}). */
+  private static boolean covered(String key, Set<String> documented) {
+    return documented.contains(key)
+        || documented.stream().anyMatch(d -> d.startsWith(key + ".") || d.startsWith(key + "["));
+  }
+
   @Test
   void theKeysTheJobAcceptsAreTheDocumentedKeys() throws IOException {
     Map<String, String> probes = new LinkedHashMap<>();
@@ -204,11 +265,7 @@ class ConfigurationDocTest {
 
     Set<String> documented = documented().keySet();
     for (String key : accepted) {
-      boolean covered =
-          documented.contains(key)
-              || documented.stream()
-                  .anyMatch(d -> d.startsWith(key + ".") || d.startsWith(key + "["));
-      assertThat(covered)
+      assertThat(covered(key, documented))
           .as("docs/configuration.md documents %s, which the job accepts", key)
           .isTrue();
     }

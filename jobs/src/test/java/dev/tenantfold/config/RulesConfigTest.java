@@ -76,4 +76,43 @@ class RulesConfigTest {
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("tenantfold.rules.countries.shared.on-conflict = 'last-tenant'");
   }
+
+  @Test
+  void everyBlockAcceptsItsDeclaredKeysAtThePathsTheDeclarationsRender() {
+    RulesConfig rules =
+        parse(
+            """
+            "sales.orders" {
+              columns { total { cast = bigint } }
+              dedup { key = [id] }
+              quarantine-duplicates = true
+              cursor-column = updated_at
+            }
+            """);
+    TableRule orders = rules.forTable("sales.orders");
+    assertThat(orders.path()).isEqualTo(RulesConfig.path("sales.orders"));
+    assertThat(orders.column("total").orElseThrow().path() + ".cast")
+        .isEqualTo(RulesConfig.CAST.path("sales.orders", "total"))
+        .isEqualTo("tenantfold.rules.\"sales.orders\".columns.total.cast");
+    assertThat(orders.quarantineDuplicates()).isTrue();
+    assertThat(orders.cursorColumn()).contains("updated_at");
+    assertThat(rules.forTable("orders").path()).isEqualTo("tenantfold.rules.orders");
+    for (String[] typo :
+        new String[][] {
+          {"t { columns { c { cats = bigint } } }", "tenantfold.rules.t.columns.c.cats"},
+          {"t { dedup { key = [id], kep = id } }", "tenantfold.rules.t.dedup.kep"},
+          {"t { shared { on-conflic = fail } }", "tenantfold.rules.t.shared.on-conflic"}
+        }) {
+      assertThatThrownBy(() -> parse(typo[0]))
+          .isInstanceOf(ConfigError.class)
+          .hasMessageContaining("Unknown config key " + typo[1]);
+    }
+    assertThatThrownBy(() -> parse("t { quarantine-duplicates = true }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining(
+            RulesConfig.QUARANTINE_DUPLICATES.path("t") + " = true needs a dedup");
+    assertThatThrownBy(() -> parse("t { exclude = true, dedup = exact }"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining(RulesConfig.EXCLUDE.path("t") + " = true leaves nothing");
+  }
 }

@@ -135,6 +135,6 @@ class S3ConfigTest {
     assertThatThrownBy(() -> TenantfoldConfig.parseOverride("s3.secret-key={" + SECRET))
         .isInstanceOf(ConfigError.class)
         .hasMessageNotContaining(SECRET);
-    assertThat(S3Config.KEYS.names()).hasSize(5);
+    assertThat(S3Config.KEYS.keys()).hasSize(5);
   }
 }

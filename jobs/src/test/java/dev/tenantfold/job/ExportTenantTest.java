@@ -2,6 +2,8 @@ package dev.tenantfold.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.typesafe.config.ConfigFactory;
+import dev.tenantfold.config.TenantfoldConfig;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.testing.Fixtures;
 import dev.tenantfold.testing.LocalSpark;
@@ -422,5 +424,56 @@ class ExportTenantTest {
                 warehouse,
                 "SELECT count(*) FROM public.things WHERE tenant_id IN ('globex', 'initech')"))
         .isZero();
+  }
+
+  @Test
+  void aTenantWhoseSchemasHoldNoTableIsRefusedNamingItsOwnSchemasKey() throws Exception {
+    String acme = Fixtures.demoTenant("acme", 20);
+    String globex = Fixtures.demoTenant("globex", 20);
+    RdsExportFixture.Written export =
+        RdsExportFixture.write(
+            spark,
+            globex,
+            tmp.resolve("globex"),
+            database(globex),
+            TABLES,
+            RdsExportFixture.Options.defaults());
+    String warehouse = Fixtures.emptyWarehouse();
+    TenantfoldConfig config =
+        TenantfoldConfig.fromConfig(
+            ConfigFactory.parseString(
+                """
+                tenantfold {
+                  target { url = "%1$s", user = postgres, password = postgres }
+                  report.dir = "%2$s"
+                  tenants = [
+                    { id = acme, jdbc { url = "%3$s", user = postgres, password = postgres } }
+                    { id = globex, export { path = "%4$s", database = %5$s, schemas = [nosuch],
+                      catalog { url = "%6$s", user = postgres, password = postgres } } }
+                    { id = initech, jdbc { url = "%6$s", user = postgres, password = postgres,
+                      schemas = [nosuch] } }
+                  ]
+                }
+                """
+                    .formatted(
+                        warehouse,
+                        tmp.resolve("reports"),
+                        acme,
+                        export.root(),
+                        database(globex),
+                        globex)));
+
+    RunResult result = new MigrationJob(config, spark).execute();
+
+    assertThat(result.tenant("acme").orElseThrow().published()).isTrue();
+    assertThat(result.tenant("globex").orElseThrow().message())
+        .as("an export tenant is read through its export block")
+        .contains(
+            "schemas [nosuch] hold no table that tenantfold.tables selects;"
+                + " check tenantfold.tenants[1].export.schemas and that it names the right"
+                + " database")
+        .doesNotContain("jdbc.schemas");
+    assertThat(result.tenant("initech").orElseThrow().message())
+        .contains("check tenantfold.tenants[2].jdbc.schemas");
   }
 }
