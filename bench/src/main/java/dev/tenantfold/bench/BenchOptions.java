@@ -1,6 +1,7 @@
 package dev.tenantfold.bench;
 
 import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.demo.DemoExport;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,6 +23,8 @@ import java.util.List;
  * {@link ApplicationDataset}'s tables twice, with primary keys only and with the application's
  * foreign keys, unique and CHECK constraints and index, instead of the raw paths on one table.
  * {@code catchUp} (null unless {@code --catch-up}) runs {@link CatchUpBench} instead of the paths.
+ * {@code exportLayout} cuts the export's Parquet parts ({@code --export-part-rows}, {@code
+ * --export-row-group-mib}; Spark's default layout unless given).
  */
 record BenchOptions(
     Source source,
@@ -40,6 +43,7 @@ record BenchOptions(
     int tables,
     String sparkMaster,
     boolean tenantfoldOnly,
+    DemoExport.Layout exportLayout,
     CatchUpBench.Settings catchUp) {
   /** Where the benchmark tenants are read from. */
   enum Source {
@@ -92,7 +96,10 @@ record BenchOptions(
                            a view), --rows rows in each; reports tenantfold's cost per tenant table
         --spark-master URL run Spark (the tenantfold run) on this master instead of local[2], e.g. spark://host:7077;
                            executors get the job's -spark.jar
-        --tenantfold-only  time only the tenantfold run (no raw or Spark JDBC paths): the 10x memory check\
+        --tenantfold-only  time only the tenantfold run (no raw or Spark JDBC paths): the 10x memory check
+        --export-part-rows N       with --source export: at most N rows per Parquet part (default: one part per table;
+                                   RDS writes parts of 1-10 MB, about 50,000-500,000 rows of the benchmark's table)
+        --export-row-group-mib M   with --source export: Parquet row groups of about M MiB (default 128)\
       """;
 
   BenchOptions {
@@ -127,6 +134,11 @@ record BenchOptions(
           "--catch-up needs wal_level = logical, which --server-kind system does not set: use the"
               + " embedded server (embedded or embedded-fsync) or --server with a server that has"
               + " it");
+    }
+    if (!exportLayout.equals(DemoExport.Layout.SPARK_DEFAULT) && source != Source.EXPORT) {
+      throw new ConfigError(
+          "--export-part-rows and --export-row-group-mib need --source export (they cut the"
+              + " export's Parquet parts)");
     }
     if (serverUrl != null && serverKind != ServerKind.EMBEDDED) {
       throw new ConfigError(
@@ -167,6 +179,8 @@ record BenchOptions(
     int tables = 0;
     String sparkMaster = null;
     boolean tenantfoldOnly = false;
+    long exportPartRows = 0;
+    long exportRowGroupMib = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--source" -> source = source(value(args, ++i, "--source"));
@@ -191,6 +205,11 @@ record BenchOptions(
         case "--tables" -> tables = (int) number(value(args, ++i, "--tables"), "--tables");
         case "--spark-master" -> sparkMaster = value(args, ++i, "--spark-master");
         case "--tenantfold-only" -> tenantfoldOnly = true;
+        case "--export-part-rows" ->
+            exportPartRows = positive(value(args, ++i, "--export-part-rows"), "--export-part-rows");
+        case "--export-row-group-mib" ->
+            exportRowGroupMib =
+                positive(value(args, ++i, "--export-row-group-mib"), "--export-row-group-mib");
         default -> throw new ConfigError("Unknown option '" + args[i] + "'");
       }
     }
@@ -211,6 +230,7 @@ record BenchOptions(
         tables,
         sparkMaster,
         tenantfoldOnly,
+        new DemoExport.Layout(exportPartRows, exportRowGroupMib << 20),
         catchUp
             ? new CatchUpBench.Settings(
                 catchUpSizes != null ? catchUpSizes : CatchUpBench.Settings.defaultSizes(rows),
@@ -251,6 +271,9 @@ record BenchOptions(
         + tables
         + ", sparkMaster="
         + master()
+        + (exportLayout.equals(DemoExport.Layout.SPARK_DEFAULT)
+            ? ""
+            : ", exportLayout=" + exportLayout)
         + (catchUp == null ? "" : ", catchUp=" + catchUp)
         + "]";
   }
@@ -287,6 +310,14 @@ record BenchOptions(
     } catch (NumberFormatException e) {
       throw new ConfigError("Option " + option + " needs a whole number (got '" + text + "')");
     }
+  }
+
+  private static long positive(String text, String option) {
+    long n = number(text, option);
+    if (n < 1) {
+      throw new ConfigError("Option " + option + " needs a number of at least 1 (got " + n + ")");
+    }
+    return n;
   }
 
   private static String emptyToNull(String s) {

@@ -1,5 +1,6 @@
 package dev.tenantfold.bench;
 
+import dev.tenantfold.demo.DemoExport;
 import dev.tenantfold.report.RunResult;
 import dev.tenantfold.report.TenantResult;
 import java.util.LinkedHashSet;
@@ -13,9 +14,10 @@ import java.util.Set;
  * for {@code docs/benchmarks.md}. Ratios are computed here from the measurements, never kept on the
  * side. {@code tenantfoldRun} (the kept trial's) is null when the tenantfold path did not run;
  * {@code exportBytes} is the size of the snapshot export on disk, 0 when the tenants were read over
- * JDBC. With {@code --constraints}, {@code tenantfoldRun} is the kept trial with the application's
- * constraints, {@code keysOnlyRun} the kept trial of the same rows with primary keys only, and
- * {@code constraintCost} compares the two; both are null otherwise.
+ * JDBC, and {@code exportLayout} how its orders table's Parquet is cut. With {@code --constraints},
+ * {@code tenantfoldRun} is the kept trial with the application's constraints, {@code keysOnlyRun}
+ * the kept trial of the same rows with primary keys only, and {@code constraintCost} compares the
+ * two; both are null otherwise.
  */
 record BenchReport(
     String command,
@@ -27,6 +29,7 @@ record BenchReport(
     String sparkVersion,
     Map<String, Long> setupMillis,
     long exportBytes,
+    ExportBench.FileLayout exportLayout,
     List<Measurement> measurements,
     RunResult tenantfoldRun,
     RunResult keysOnlyRun,
@@ -115,6 +118,21 @@ record BenchReport(
               + " %.1f MiB on local disk, read by every tenant; each tenant's catalog from its own"
               + " database",
           exportBytes / MIB);
+      line(
+          md,
+          "- Export layout (orders): %,d Parquet part(s), largest %.1f MiB; %,d row group(s), the"
+              + " largest %.1f MiB compressed (%,d rows)%s",
+          exportLayout.parts(),
+          exportLayout.largestPartBytes() / MIB,
+          exportLayout.rowGroups(),
+          exportLayout.largestRowGroupBytes() / MIB,
+          exportLayout.rowGroupRows(),
+          options.exportLayout().equals(DemoExport.Layout.SPARK_DEFAULT)
+              ? "; Spark's default cut (one part per table)"
+              : String.format(
+                  "; cut by --export-part-rows %,d --export-row-group-mib %d (0: default)",
+                  options.exportLayout().rowsPerFile(),
+                  options.exportLayout().rowGroupBytes() >> 20));
     }
     line(
         md,

@@ -64,6 +64,7 @@ public final class Benchmark {
   private final BenchServer server;
   private final Map<String, Long> setupMillis = new HashMap<>();
   private long exportBytes;
+  private ExportBench.FileLayout exportLayout = ExportBench.FileLayout.NONE;
 
   /** CPU of each tenantfold trial (--tables, --spark-master and the plain JDBC/export runs). */
   private final List<CpuMeter.Reading> cpuReadings = new ArrayList<>();
@@ -197,9 +198,11 @@ public final class Benchmark {
                 DATABASE_PREFIX + tenants.keySet().iterator().next(),
                 tenants,
                 PARALLELISM,
-                constraints ? ApplicationDataset.TABLES : List.of(OrdersDataset.TABLE));
+                constraints ? ApplicationDataset.TABLES : List.of(OrdersDataset.TABLE),
+                options.exportLayout());
         setupMillis.put("Write the export (DemoExport)", millisSince(writing));
         exportBytes = exports.bytesOnDisk();
+        exportLayout = exports.ordersLayout();
         if (!constraints && baselines) {
           paths.addAll(exportPaths(exports, spark, tenants));
         }
@@ -283,6 +286,7 @@ public final class Benchmark {
         spark.version(),
         setupMillis,
         exportBytes,
+        exportLayout,
         measurements,
         tenantfoldRun,
         keysOnlyRun,

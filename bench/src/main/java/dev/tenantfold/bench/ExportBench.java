@@ -37,6 +37,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -62,6 +66,21 @@ final class ExportBench implements AutoCloseable {
   private final Map<String, JdbcEndpoint> tenants;
   private final int parallelism;
 
+  /**
+   * How the export's Parquet is cut, read from the parts' footers: parts, row groups, the largest
+   * part on disk and the largest row group (compressed bytes as stored, and its rows). A Parquet
+   * reader holds one row group's column chunks at a time per task, so the largest row group bounds
+   * what reading the export costs in heap.
+   */
+  record FileLayout(
+      int parts,
+      int rowGroups,
+      long largestPartBytes,
+      long largestRowGroupBytes,
+      long rowGroupRows) {
+    static final FileLayout NONE = new FileLayout(0, 0, 0, 0, 0);
+  }
+
   private ExportBench(
       SparkSession spark,
       Path root,
@@ -84,11 +103,12 @@ final class ExportBench implements AutoCloseable {
       String database,
       Map<String, JdbcEndpoint> tenants,
       int parallelism,
-      List<String> tables)
+      List<String> tables,
+      DemoExport.Layout layout)
       throws SQLException, IOException {
     Path root = Files.createTempDirectory("tenantfold-bench-export");
     JdbcEndpoint first = tenants.values().iterator().next();
-    DemoExport.write(spark, withCredentials(first), database, tables, root);
+    DemoExport.write(spark, withCredentials(first), database, tables, root, layout);
     return new ExportBench(spark, root, database, new LinkedHashMap<>(tenants), parallelism);
   }
 
@@ -97,6 +117,34 @@ final class ExportBench implements AutoCloseable {
     try (Stream<Path> files = Files.walk(root)) {
       return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
     }
+  }
+
+  /** The orders table's parts and row groups, from their footers. */
+  FileLayout ordersLayout() throws IOException {
+    List<Path> parts;
+    try (Stream<Path> files = Files.walk(Path.of(tableFolder()))) {
+      parts = files.filter(p -> p.getFileName().toString().endsWith(".parquet")).toList();
+    }
+    int rowGroups = 0;
+    long largestPart = 0;
+    long largestGroup = 0;
+    long groupRows = 0;
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    for (Path part : parts) {
+      largestPart = Math.max(largestPart, Files.size(part));
+      try (ParquetFileReader reader =
+          ParquetFileReader.open(
+              HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(part.toUri()), conf))) {
+        for (BlockMetaData group : reader.getFooter().getBlocks()) {
+          rowGroups++;
+          if (group.getCompressedSize() > largestGroup) {
+            largestGroup = group.getCompressedSize();
+            groupRows = group.getRowCount();
+          }
+        }
+      }
+    }
+    return new FileLayout(parts.size(), rowGroups, largestPart, largestGroup, groupRows);
   }
 
   /** The folder holding the orders table's Parquet parts. */

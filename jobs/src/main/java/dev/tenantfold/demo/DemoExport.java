@@ -15,6 +15,8 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.DataFrameWriter;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -27,14 +29,50 @@ import org.apache.spark.sql.SparkSession;
 public final class DemoExport {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * How the Parquet parts are cut: at most {@code rowsPerFile} rows per part and row groups of
+   * about {@code rowGroupBytes}; 0 keeps Spark's default (one part per table, as the table is read
+   * in one JDBC partition, and Parquet's 128 MiB row groups). RDS writes many small parts instead
+   * ("usually 1-10 MB", AWS's Aurora export guide), which bounds what a reader holds.
+   */
+  public record Layout(long rowsPerFile, long rowGroupBytes) {
+    public static final Layout SPARK_DEFAULT = new Layout(0, 0);
+
+    public Layout {
+      if (rowsPerFile < 0 || rowGroupBytes < 0) {
+        throw new IllegalArgumentException(
+            "Cannot cut a demo export into parts of "
+                + rowsPerFile
+                + " rows and row groups of "
+                + rowGroupBytes
+                + " bytes: both must be 0 (Spark's default) or more");
+      }
+    }
+  }
+
   private DemoExport() {}
 
   /**
-   * Exports {@code tables} of the database at {@code url} under {@code root}; returns the export's
-   * task id.
+   * Exports {@code tables} of the database at {@code url} under {@code root} in Spark's default
+   * layout; returns the export's task id.
    */
   public static String write(
       SparkSession spark, String url, String database, List<String> tables, Path root)
+      throws SQLException, IOException {
+    return write(spark, url, database, tables, root, Layout.SPARK_DEFAULT);
+  }
+
+  /**
+   * Exports {@code tables} of the database at {@code url} under {@code root}, its parts cut as
+   * {@code layout} says; returns the export's task id.
+   */
+  public static String write(
+      SparkSession spark,
+      String url,
+      String database,
+      List<String> tables,
+      Path root,
+      Layout layout)
       throws SQLException, IOException {
     String task = "demo-export-" + database;
     ArrayNode perTable = JSON.createArrayNode();
@@ -47,17 +85,25 @@ public final class DemoExport {
         }
         // A fetch size makes pgjdbc stream through a cursor instead of holding the whole table in
         // the heap.
-        spark
-            .read()
-            .format("jdbc")
-            .option("url", url)
-            .option("fetchsize", "10000")
-            .option(
-                "query", "SELECT " + String.join(", ", select) + " FROM public." + Sql.ident(table))
-            .load()
-            .write()
-            .option("compression", "gzip")
-            .parquet(root.resolve(database).resolve("public." + table).resolve("1").toString());
+        DataFrameWriter<Row> writer =
+            spark
+                .read()
+                .format("jdbc")
+                .option("url", url)
+                .option("fetchsize", "10000")
+                .option(
+                    "query",
+                    "SELECT " + String.join(", ", select) + " FROM public." + Sql.ident(table))
+                .load()
+                .write()
+                .option("compression", "gzip");
+        if (layout.rowsPerFile() > 0) {
+          writer = writer.option("maxRecordsPerFile", layout.rowsPerFile());
+        }
+        if (layout.rowGroupBytes() > 0) {
+          writer = writer.option("parquet.block.size", layout.rowGroupBytes());
+        }
+        writer.parquet(root.resolve(database).resolve("public." + table).resolve("1").toString());
         ObjectNode entry = perTable.addObject();
         entry.put("target", database + ".public." + table);
         entry.put("status", "COMPLETE");

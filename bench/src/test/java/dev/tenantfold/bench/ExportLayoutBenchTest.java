@@ -1,0 +1,69 @@
+package dev.tenantfold.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tenantfold.config.ConfigError;
+import dev.tenantfold.testing.TestPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bench/run --source export --export-part-rows N}: the export is cut into parts of at most N
+ * rows, as RDS cuts its exports into small parts, every tenant still reads every row, and the
+ * report prints the layout the heap figures depend on.
+ */
+class ExportLayoutBenchTest {
+  @TempDir Path dir;
+
+  @Test
+  void partRowsCutTheExportAndTheReportPrintsTheLayout() throws Exception {
+    Path out = dir.resolve("results.md");
+
+    int exit =
+        Benchmark.run(
+            new String[] {
+              "--source",
+              "export",
+              "--export-part-rows",
+              "25",
+              "--rows",
+              "100",
+              "--tenants",
+              "2",
+              "--tenantfold-only",
+              "--server",
+              TestPostgres.url("postgres"),
+              "--user",
+              "postgres",
+              "--out",
+              out.toString()
+            });
+
+    String markdown = Files.readString(out);
+    assertThat(exit).as("exit code; results:%n%s", markdown).isZero();
+    assertThat(markdown)
+        .as("100 rows in parts of at most 25 rows: 4 parts of one row group each")
+        .contains("- Export layout (orders): 4 Parquet part(s), largest ")
+        .contains("; 4 row group(s), the largest ")
+        .contains("(25 rows); cut by --export-part-rows 25");
+    assertThat(markdown)
+        .as("every row of every tenant counted in the target")
+        .containsPattern("\\| tenantfold run \\(export tenants\\) \\| 200 \\| ");
+  }
+
+  @Test
+  void layoutOptionsNeedAnExport() {
+    assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--export-part-rows", "1000"}))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("need --source export");
+    assertThatThrownBy(
+            () ->
+                BenchOptions.parse(
+                    new String[] {"--source", "export", "--export-row-group-mib", "0"}))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("--export-row-group-mib needs a number of at least 1");
+  }
+}
