@@ -304,7 +304,7 @@ public final class AuditJob {
       for (TargetTable table : shared) {
         TableResult result = auditShared(tenant, source, catalog, table, runId, target, validator);
         results.add(result);
-        progress.tableValidated(tenant.id(), result.sourceRows());
+        progress.tableValidated(tenant.id(), result.counts().sourceRows());
       }
       for (TableSpec extra : unpublished(catalog, tables)) {
         results.add(missingInTarget(tenant, extra, source, buckets));
@@ -428,13 +428,7 @@ public final class AuditJob {
                 Optional.empty()));
     progress.tableValidated(tenant.id(), sourceSums.totalRows());
     return TableResult.audited(
-        tenant.id(),
-        table.name(),
-        sourceSums.totalRows(),
-        targetSums.totalRows(),
-        verdict.status(),
-        verdict.message(),
-        check);
+        tenant.id(), table.name(), sourceSums.totalRows(), targetSums.totalRows(), verdict, check);
   }
 
   /**
@@ -523,8 +517,8 @@ public final class AuditJob {
         table.name(),
         staged.sourceChecksum().totalRows(),
         publishedSums.totalRows() + resolved,
-        compared.status(),
-        sharedMessage(tenant, table, compared, published, resolved),
+        TableVerdict.of(
+            compared.status(), sharedMessage(tenant, table, compared, published, resolved)),
         compared);
   }
 
@@ -593,8 +587,7 @@ public final class AuditJob {
         table.name(),
         0,
         0,
-        TableStatus.OK,
-        "table absent in this tenant's source",
+        TableVerdict.of(TableStatus.OK, "table absent in this tenant's source"),
         new ChecksumCheck(
             ChecksumCheck.digest(none),
             ChecksumCheck.digest(none),
@@ -728,7 +721,12 @@ public final class AuditJob {
             + " source rows are not published; run tenantfold run to consolidate it, or exclude it"
             + " with tenantfold.tables.exclude";
     return TableResult.audited(
-        tenant.id(), source.key(), sourceSums.totalRows(), 0, TableStatus.MISMATCH, message, check);
+        tenant.id(),
+        source.key(),
+        sourceSums.totalRows(),
+        0,
+        TableVerdict.of(TableStatus.MISMATCH, message),
+        check);
   }
 
   /**
