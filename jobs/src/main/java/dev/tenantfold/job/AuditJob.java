@@ -307,7 +307,7 @@ public final class AuditJob {
       for (TargetTable table : shared) {
         TableResult result = auditShared(tenant, source, catalog, table, runId, target, validator);
         results.add(result);
-        progress.tableValidated(tenant.id(), result.sourceRows());
+        progress.tableValidated(tenant.id(), result.counts().sourceRows());
       }
       for (TableSpec extra : unpublished(catalog, tables)) {
         results.add(missingInTarget(tenant, extra, source, buckets));
@@ -431,13 +431,7 @@ public final class AuditJob {
                 Optional.empty()));
     progress.tableValidated(tenant.id(), sourceSums.totalRows());
     return TableResult.audited(
-        tenant.id(),
-        table.name(),
-        sourceSums.totalRows(),
-        targetSums.totalRows(),
-        verdict.status(),
-        verdict.message(),
-        check);
+        tenant.id(), table.name(), sourceSums.totalRows(), targetSums.totalRows(), verdict, check);
   }
 
   /**
@@ -526,8 +520,8 @@ public final class AuditJob {
         table.name(),
         staged.sourceChecksum().totalRows(),
         publishedSums.totalRows() + resolved,
-        compared.status(),
-        sharedMessage(tenant, table, compared, published, resolved),
+        TableVerdict.of(
+            compared.status(), sharedMessage(tenant, table, compared, published, resolved)),
         compared);
   }
 
@@ -596,8 +590,7 @@ public final class AuditJob {
         table.name(),
         0,
         0,
-        TableStatus.OK,
-        "table absent in this tenant's source",
+        TableVerdict.of(TableStatus.OK, "table absent in this tenant's source"),
         new ChecksumCheck(
             ChecksumCheck.digest(none),
             ChecksumCheck.digest(none),
@@ -732,7 +725,12 @@ public final class AuditJob {
             + " with "
             + dev.tenantfold.config.TablesConfig.EXCLUDE.path();
     return TableResult.audited(
-        tenant.id(), source.key(), sourceSums.totalRows(), 0, TableStatus.MISMATCH, message, check);
+        tenant.id(),
+        source.key(),
+        sourceSums.totalRows(),
+        0,
+        TableVerdict.of(TableStatus.MISMATCH, message),
+        check);
   }
 
   /**

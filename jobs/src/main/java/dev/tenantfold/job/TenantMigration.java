@@ -22,6 +22,7 @@ import dev.tenantfold.progress.ProgressTracker;
 import dev.tenantfold.progress.SparkJobNames;
 import dev.tenantfold.report.ReportStore;
 import dev.tenantfold.report.RunNotes;
+import dev.tenantfold.report.TableCounts;
 import dev.tenantfold.report.TableResult;
 import dev.tenantfold.report.TenantResult;
 import dev.tenantfold.source.StagedTable;
@@ -210,17 +211,15 @@ final class TenantMigration {
         .map(
             r ->
                 overruled.containsKey(r.tableName())
-                    ? r.withMessage(
-                        joinMessages(
-                            r.message(),
-                            overruled.get(r.tableName()).size()
-                                + " rows overruled by other tenants' rows for the same key ("
-                                + target.rule(r.tableName()).shared().get().path()
-                                + ".on-conflict = "
-                                + target.rule(r.tableName()).shared().get().describe()
-                                + "; listed in "
-                                + config.target().reportSchema()
-                                + ".shared_conflicts)"))
+                    ? r.withNote(
+                        overruled.get(r.tableName()).size()
+                            + " rows overruled by other tenants' rows for the same key ("
+                            + target.rule(r.tableName()).shared().get().path()
+                            + ".on-conflict = "
+                            + target.rule(r.tableName()).shared().get().describe()
+                            + "; listed in "
+                            + config.target().reportSchema()
+                            + ".shared_conflicts)")
                     : r)
         .toList();
   }
@@ -239,7 +238,7 @@ final class TenantMigration {
       return withPrevious;
     }
     return guard
-        .refuseEmptied(r.tableName(), r.loadedRows())
+        .refuseEmptied(r.tableName(), r.counts().loadedRows())
         .map(withPrevious::refused)
         .orElse(withPrevious);
   }
@@ -253,11 +252,10 @@ final class TenantMigration {
         results.stream()
             .map(
                 r ->
-                    r.withPublished(
-                        false,
-                        r.status() == TableStatus.OK
-                            ? "not published: another table of this tenant failed validation"
-                            : r.message()))
+                    r.status() == TableStatus.OK
+                        ? r.heldBack(
+                            "not published: another table of this tenant failed validation")
+                        : r)
             .toList();
     if (config.options().keepFailedStaging()) {
       try {
@@ -282,8 +280,7 @@ final class TenantMigration {
       List<TableResult> results,
       long start,
       Map<String, List<String>> overruledShared) {
-    List<TableResult> published =
-        results.stream().map(r -> r.withPublished(true, r.message())).toList();
+    List<TableResult> published = results.stream().map(TableResult::asPublished).toList();
     Set<String> stagedTables =
         staged.stream().map(s -> s.table().name()).collect(Collectors.toSet());
     // Reached only when the guard allowed it: tables the tenant no longer has leave with this
@@ -405,7 +402,7 @@ final class TenantMigration {
                     + dev.tenantfold.config.JobOptions.LOCK_TIMEOUT.path()
                     + " if readers held locks)"
                 : ")");
-    List<TableResult> failed = results.stream().map(r -> r.withPublished(false, message)).toList();
+    List<TableResult> failed = results.stream().map(r -> r.heldBack(message)).toList();
     return TenantResult.failed(tenant.id(), message, failed, millisSince(start));
   }
 
@@ -671,20 +668,16 @@ final class TenantMigration {
                             plan.rule().path(),
                             plan.rule().maxRejectedRows(),
                             config.target().reportSchema() + ".rejects"))));
+    TableCounts.Loaded loaded = TableCounts.Loaded.of(counts, stagedTable.partitions());
     TableResult result =
         TableResult.checked(
             tenant.id(),
             table,
-            counts,
-            stagedTable.partitions(),
-            verdict.status(),
-            verdict.message(),
+            accounting.map(loaded::withAccounting).orElse(loaded),
+            verdict,
             checksum);
-    if (accounting.isPresent()) {
-      result = result.withAccounting(accounting.get());
-      if (accounting.get().rejectedRows() > 0) {
-        result = recordRejects(session, plan, result, accounting.get());
-      }
+    if (accounting.isPresent() && accounting.get().rejectedRows() > 0) {
+      result = recordRejects(session, plan, result, accounting.get());
     }
     return result;
   }
@@ -707,13 +700,6 @@ final class TenantMigration {
               + ": "
               + redact(e));
     }
-  }
-
-  private static String joinMessages(String a, String b) {
-    if (a.isEmpty()) {
-      return b;
-    }
-    return b.isEmpty() ? a : a + "; " + b;
   }
 
   private void endStage(String name) {

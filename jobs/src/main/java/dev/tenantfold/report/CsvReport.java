@@ -98,13 +98,13 @@ public final class CsvReport {
                     text(r.tableName()),
                     r.status().name(),
                     Boolean.toString(r.published()),
-                    Long.toString(r.sourceRows()),
-                    Long.toString(r.extractedRows()),
-                    Long.toString(r.duplicatesRemoved()),
-                    Long.toString(r.rejectedRows()),
-                    Long.toString(r.loadedRows()),
-                    r.previousRows().isPresent()
-                        ? Long.toString(r.previousRows().getAsLong())
+                    Long.toString(r.counts().sourceRows()),
+                    Long.toString(r.counts().extractedRows()),
+                    Long.toString(r.counts().duplicatesRemoved()),
+                    Long.toString(r.counts().rejectedRows()),
+                    Long.toString(r.counts().targetRows()),
+                    r.publication().previousRows().isPresent()
+                        ? Long.toString(r.publication().previousRows().getAsLong())
                         : ""));
         if (r.checksum() == null) {
           cells.addAll(List.of("", "", "", "", "", ""));

@@ -158,7 +158,7 @@ public final class HtmlReport {
                 audit(run)
                     ? run.tenants().stream()
                         .flatMap(t -> t.tables().stream())
-                        .mapToLong(TableResult::loadedRows)
+                        .mapToLong(r -> r.counts().targetRows())
                         .sum()
                     : run.publishedRows()))
         .append("</ul>\n");
@@ -189,7 +189,10 @@ public final class HtmlReport {
       h.append("<p class=\"none\">No tenant succeeded.</p>");
     } else {
       long rows =
-          fine.stream().flatMap(t -> t.tables().stream()).mapToLong(TableResult::loadedRows).sum();
+          fine.stream()
+              .flatMap(t -> t.tables().stream())
+              .mapToLong(r -> r.counts().targetRows())
+              .sum();
       h.append("<p>")
           .append(fine.size())
           .append(fine.size() == 1 ? " tenant " : " tenants ")
@@ -371,7 +374,7 @@ public final class HtmlReport {
   }
 
   private static long rows(TenantResult t) {
-    return t.tables().stream().mapToLong(TableResult::loadedRows).sum();
+    return t.tables().stream().mapToLong(r -> r.counts().targetRows()).sum();
   }
 
   private static void timeline(StringBuilder h, RunResult run) {
@@ -542,10 +545,10 @@ public final class HtmlReport {
           .append(esc(r.message()))
           .append("</summary>");
       h.append("<p class=\"counts-line\">source ")
-          .append(String.format(Locale.ROOT, "%,d", r.sourceRows()))
+          .append(String.format(Locale.ROOT, "%,d", r.counts().sourceRows()))
           .append(" rows, ")
           .append(audit(run) ? "published " : "loaded ")
-          .append(String.format(Locale.ROOT, "%,d", r.loadedRows()))
+          .append(String.format(Locale.ROOT, "%,d", r.counts().targetRows()))
           .append(" rows");
       if (r.checksum() != null) {
         var c = r.checksum();
@@ -623,17 +626,20 @@ public final class HtmlReport {
             t ->
                 t.tables()
                     .forEach(
-                        r -> before.put(t.tenantId() + "\u0000" + r.tableName(), r.loadedRows())));
+                        r ->
+                            before.put(
+                                t.tenantId() + "\u0000" + r.tableName(), r.counts().targetRows())));
     Map<String, long[]> perTable = new TreeMap<>();
     List<String[]> changed = new ArrayList<>();
     for (TenantResult t : run.tenants()) {
       for (TableResult r : t.tables()) {
         Long was = before.get(t.tenantId() + "\u0000" + r.tableName());
         long old = was == null ? 0 : was;
-        long delta = r.loadedRows() - old;
+        long rows = r.counts().targetRows();
+        long delta = rows - old;
         long[] sums = perTable.computeIfAbsent(r.tableName(), k -> new long[3]);
         sums[0] += old;
-        sums[1] += r.loadedRows();
+        sums[1] += rows;
         sums[2] += delta;
         if (delta != 0 || was == null) {
           changed.add(
@@ -641,7 +647,7 @@ public final class HtmlReport {
                 t.tenantId(),
                 r.tableName(),
                 was == null ? "new" : String.format(Locale.ROOT, "%,d", old),
-                String.format(Locale.ROOT, "%,d", r.loadedRows()),
+                String.format(Locale.ROOT, "%,d", rows),
                 String.format(Locale.ROOT, "%+,d", delta)
               });
         }
@@ -997,8 +1003,8 @@ public final class HtmlReport {
         ArrayNode row = rows.addArray();
         row.add(r.tableName())
             .add(r.status().name())
-            .add(r.sourceRows())
-            .add(r.loadedRows())
+            .add(r.counts().sourceRows())
+            .add(r.counts().targetRows())
             .add(r.published())
             .add(
                 r.checksum() == null

@@ -146,19 +146,14 @@ public final class ReportReader {
           tables
               .get(tenant)
               .add(
-                  new TableResult(
+                  TableResult.recorded(
                       tenant,
                       table,
-                      rs.getLong(3),
-                      rs.getLong(4),
-                      rs.getLong(5),
-                      rs.getLong(6),
-                      rs.getLong(7),
-                      rs.getInt(8),
+                      counts(command, rs),
                       TableStatus.valueOf(rs.getString(9)),
-                      rs.getBoolean(10),
                       nullToEmpty(rs.getString(11)),
                       checksum,
+                      rs.getBoolean(10),
                       previous == null ? OptionalLong.empty() : OptionalLong.of(previous)));
         }
       }
@@ -175,6 +170,18 @@ public final class ReportReader {
             notes,
             noteItems);
     return Optional.of(new StoredRun(run, status));
+  }
+
+  /**
+   * A recorded table's counts, as the command that recorded them took them: {@code loaded_rows} is
+   * what a run staged, and what {@code validate} found published.
+   */
+  private static TableCounts counts(String command, ResultSet rs) throws SQLException {
+    if ("validate".equals(command)) {
+      return new TableCounts.Audited(rs.getLong(3), rs.getLong(7));
+    }
+    return new TableCounts.Loaded(
+        rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getInt(8));
   }
 
   /**

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The reconciliation tables in the target's report schema (docs/report-schema.md, versioned by
@@ -525,11 +526,12 @@ public final class ReportStore {
         ps.setString(1, runId);
         ps.setString(2, t.tenantId());
         ps.setString(3, t.tableName());
-        ps.setLong(4, t.sourceRows());
-        ps.setLong(5, t.extractedRows());
-        ps.setLong(6, t.duplicatesRemoved());
-        ps.setLong(7, t.rejectedRows());
-        ps.setLong(8, t.loadedRows());
+        TableCounts counts = t.counts();
+        ps.setLong(4, counts.sourceRows());
+        ps.setLong(5, counts.extractedRows());
+        ps.setLong(6, counts.duplicatesRemoved());
+        ps.setLong(7, counts.rejectedRows());
+        ps.setLong(8, counts.targetRows());
         ps.setString(9, t.status().name());
         ps.setBoolean(10, t.published());
         ps.setString(11, t.message());
@@ -538,11 +540,9 @@ public final class ReportStore {
         ps.setString(13, c == null ? null : c.targetDigest());
         ps.setObject(14, c == null ? null : c.buckets(), java.sql.Types.INTEGER);
         ps.setObject(15, c == null ? null : c.mismatchedBuckets(), java.sql.Types.INTEGER);
-        ps.setObject(
-            16,
-            t.previousRows().isPresent() ? t.previousRows().getAsLong() : null,
-            java.sql.Types.BIGINT);
-        ps.setInt(17, t.partitions());
+        OptionalLong previous = t.publication().previousRows();
+        ps.setObject(16, previous.isPresent() ? previous.getAsLong() : null, java.sql.Types.BIGINT);
+        ps.setInt(17, counts.partitions());
         ps.setObject(18, c == null ? null : c.drilledBuckets(), java.sql.Types.INTEGER);
         ps.setString(19, c == null ? null : differencesJson(c));
         ps.addBatch();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
+import java.util.OptionalLong;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -192,17 +193,19 @@ public final class ReportWriter {
         rn.put("run_id", run.runId());
         rn.put("tenant_id", r.tenantId());
         rn.put("table_name", r.tableName());
-        rn.put("source_rows", r.sourceRows());
-        rn.put("extracted_rows", r.extractedRows());
-        rn.put("duplicates_removed", r.duplicatesRemoved());
-        rn.put("rejected_rows", r.rejectedRows());
-        rn.put("loaded_rows", r.loadedRows());
-        if (r.previousRows().isPresent()) {
-          rn.put("previous_rows", r.previousRows().getAsLong());
+        TableCounts counts = r.counts();
+        rn.put("source_rows", counts.sourceRows());
+        rn.put("extracted_rows", counts.extractedRows());
+        rn.put("duplicates_removed", counts.duplicatesRemoved());
+        rn.put("rejected_rows", counts.rejectedRows());
+        rn.put("loaded_rows", counts.targetRows());
+        OptionalLong previous = r.publication().previousRows();
+        if (previous.isPresent()) {
+          rn.put("previous_rows", previous.getAsLong());
         } else {
           rn.putNull("previous_rows");
         }
-        rn.put("partitions", r.partitions());
+        rn.put("partitions", counts.partitions());
         rn.put("status", r.status().name());
         rn.put("published", r.published());
         rn.put("message", r.message());

@@ -78,7 +78,7 @@ public record RunResult(
     return tenants.stream()
         .filter(TenantResult::published)
         .flatMap(t -> t.tables().stream())
-        .mapToLong(TableResult::loadedRows)
+        .mapToLong(r -> r.counts().loadedRows())
         .sum();
   }
 

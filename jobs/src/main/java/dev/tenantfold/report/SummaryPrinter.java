@@ -182,10 +182,12 @@ public final class SummaryPrinter {
     out.println(audit ? "Match their sources:" : "Published:");
     int width = fine.stream().mapToInt(t -> t.tenantId().length()).max().orElse(8);
     for (TenantResult t : fine) {
-      long rows = t.tables().stream().mapToLong(TableResult::loadedRows).sum();
+      long rows = t.tables().stream().mapToLong(r -> r.counts().targetRows()).sum();
       long checked = t.tables().stream().filter(r -> r.checksum() != null).count();
       long removed =
-          t.tables().stream().mapToLong(r -> r.duplicatesRemoved() + r.rejectedRows()).sum();
+          t.tables().stream()
+              .mapToLong(r -> r.counts().duplicatesRemoved() + r.counts().rejectedRows())
+              .sum();
       out.printf(
           "  %-" + width + "s %5d tables %,15d rows  checksums match%s%s%s%n",
           t.tenantId(),
@@ -211,7 +213,8 @@ public final class SummaryPrinter {
     boolean accounted =
         run.tenants().stream()
             .flatMap(t -> t.tables().stream())
-            .anyMatch(r -> r.duplicatesRemoved() > 0 || r.rejectedRows() > 0);
+            .map(TableResult::counts)
+            .anyMatch(c -> c.duplicatesRemoved() > 0 || c.rejectedRows() > 0);
     String format =
         "%-16s %-24s %12s %12s %12s " + (accounted ? "%10s %9s " : "%s%s") + "%-14s %10s %-9s %s%n";
     out.printf(
@@ -248,11 +251,11 @@ public final class SummaryPrinter {
             format,
             r.tenantId(),
             r.tableName(),
-            r.sourceRows(),
-            audit ? "-" : r.extractedRows(),
-            r.loadedRows(),
-            accounted ? r.duplicatesRemoved() : "",
-            accounted ? r.rejectedRows() : "",
+            r.counts().sourceRows(),
+            audit ? "-" : r.counts().extractedRows(),
+            r.counts().targetRows(),
+            accounted ? r.counts().duplicatesRemoved() : "",
+            accounted ? r.counts().rejectedRows() : "",
             checksum(r),
             r.status(),
             audit ? "-" : r.published() ? "yes" : "no",

@@ -1,5 +1,6 @@
 package dev.tenantfold.validate;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -17,6 +18,18 @@ public record TableVerdict(List<Finding> findings) {
     public static Finding note(String message) {
       return new Finding(TableStatus.OK, message);
     }
+  }
+
+  /** A verdict of one finding: {@code message}, with {@code status}. */
+  public static TableVerdict of(TableStatus status, String message) {
+    return new TableVerdict(List.of(new Finding(status, message)));
+  }
+
+  /** This verdict with a note after its findings. */
+  public TableVerdict withNote(String message) {
+    List<Finding> more = new ArrayList<>(findings);
+    more.add(Finding.note(message));
+    return new TableVerdict(more);
   }
 
   public TableStatus status() {

@@ -290,7 +290,7 @@ class RestoredCopyRunTest {
                 warehouse, "SELECT label FROM public.items WHERE tenant_id = 'acme' ORDER BY id"))
         .containsExactly("copy", "copy, restored");
     assertThat(productionTableScans(production)).as("scans of production's tables").isZero();
-    assertThat(result.tenants().get(0).table("items").orElseThrow().partitions())
+    assertThat(result.tenants().get(0).table("items").orElseThrow().counts().partitions())
         .as("read in Spark tasks, each connecting with the secret")
         .isGreaterThan(1);
     assertThat(

@@ -51,9 +51,13 @@ class CastOnOldSourceTest {
     assertThat(on16.exitCode()).as("%s", on16.tenants()).isZero();
     var customers13 = on13.tenant("a").orElseThrow().table("customers").orElseThrow();
     var customers16 = on16.tenant("a").orElseThrow().table("customers").orElseThrow();
-    assertThat(customers13.rejectedRows()).isEqualTo(1);
-    assertThat(customers13.sourceRows()).isEqualTo(customers16.sourceRows()).isEqualTo(4);
-    assertThat(customers13.loadedRows()).isEqualTo(customers16.loadedRows()).isEqualTo(3);
+    assertThat(customers13.counts().rejectedRows()).isEqualTo(1);
+    assertThat(customers13.counts().sourceRows())
+        .isEqualTo(customers16.counts().sourceRows())
+        .isEqualTo(4);
+    assertThat(customers13.counts().loadedRows())
+        .isEqualTo(customers16.counts().loadedRows())
+        .isEqualTo(3);
     assertThat(customers13.message()).isEqualTo(customers16.message());
     assertThat(customers13.checksum().mismatchedBuckets()).isZero();
     assertThat(rows(on13))

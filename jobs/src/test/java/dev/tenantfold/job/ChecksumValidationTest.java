@@ -54,9 +54,9 @@ class ChecksumValidationTest {
     assertThat(result.exitCode()).isEqualTo(3);
     TableResult orders = table(result, "orders");
     assertThat(orders.status()).isEqualTo(TableStatus.MISMATCH);
-    assertThat(orders.sourceRows())
+    assertThat(orders.counts().sourceRows())
         .as("counts agree, so only the checksum can tell")
-        .isEqualTo(orders.loadedRows());
+        .isEqualTo(orders.counts().loadedRows());
     assertThat(orders.checksum().mismatchedBuckets()).isEqualTo(1);
     assertThat(orders.checksum().listed())
         .singleElement()

@@ -87,11 +87,19 @@ class ExportDedupTest {
     // 1.50 and 1.5 are the same numeric(10,2) value: one row of the three.
     assertThat(RowSets.count(fromExport, "SELECT count(*) FROM public.events")).isEqualTo(3);
     TableResult events = exported.tenant("acme").orElseThrow().table("events").orElseThrow();
-    assertThat(List.of(events.sourceRows(), events.loadedRows(), events.duplicatesRemoved()))
+    assertThat(
+            List.of(
+                events.counts().sourceRows(),
+                events.counts().loadedRows(),
+                events.counts().duplicatesRemoved()))
         .containsExactly(6L, 3L, 3L);
     TableResult status =
         exported.tenant("acme").orElseThrow().table("customer_status").orElseThrow();
-    assertThat(List.of(status.sourceRows(), status.loadedRows(), status.duplicatesRemoved()))
+    assertThat(
+            List.of(
+                status.counts().sourceRows(),
+                status.counts().loadedRows(),
+                status.counts().duplicatesRemoved()))
         .containsExactly(5L, 3L, 2L);
 
     // validate reads the export through the same rule.

@@ -127,7 +127,7 @@ class ExportTenantTest {
                     .isEqualTo(dev.tenantfold.validate.TableStatus.OK))
         .allSatisfy(
             t ->
-                assertThat(t.sourceRows())
+                assertThat(t.counts().sourceRows())
                     .as(t.tableName() + " rows read from the export")
                     .isPositive());
     RunResult one =
@@ -174,7 +174,14 @@ class ExportTenantTest {
                 assertThat(t.status())
                     .as(t.tableName())
                     .isEqualTo(dev.tenantfold.validate.TableStatus.OK));
-    assertThat(clean.tenant("globex").orElseThrow().table("orders").orElseThrow().sourceRows())
+    assertThat(
+            clean
+                .tenant("globex")
+                .orElseThrow()
+                .table("orders")
+                .orElseThrow()
+                .counts()
+                .sourceRows())
         .isEqualTo(RowSets.count(globex, "SELECT count(*) FROM orders"));
 
     TestPostgres.execute(

@@ -223,7 +223,7 @@ class LeastPrivilegeTest {
         assertThat(table.status())
             .as("audit of %s.%s: %s", t.tenantId(), table.tableName(), table.message())
             .isEqualTo(TableStatus.OK);
-        assertThat(table.loadedRows())
+        assertThat(table.counts().targetRows())
             .as("published rows of %s.%s", t.tenantId(), table.tableName())
             .isPositive();
       }

@@ -158,7 +158,7 @@ class LoseNothingTest {
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.c_only WHERE tenant_id = 'c'"))
         .as("the vanished table's partition leaves with the allowed publish")
         .isZero();
-    assertThat(table(allowed, "c", "events").previousRows()).hasValue(events);
+    assertThat(table(allowed, "c", "events").publication().previousRows()).hasValue(events);
     assertThat(
             RowSets.count(
                 warehouse,

@@ -69,10 +69,10 @@ class MigrationFaultsTest {
 
     assertThat(result.exitCode()).as("exit code; tenants: %s", result.tenants()).isZero();
     TableResult lines = table(result, "acme", "lines");
-    assertThat(lines.partitions()).as("partitions of lines").isGreaterThan(1);
+    assertThat(lines.counts().partitions()).as("partitions of lines").isGreaterThan(1);
     assertThat(lines.status()).isEqualTo(TableStatus.OK);
-    assertThat(lines.extractedRows()).as("rows extracted").isEqualTo(30000);
-    assertThat(lines.loadedRows()).as("rows loaded").isEqualTo(30000);
+    assertThat(lines.counts().extractedRows()).as("rows extracted").isEqualTo(30000);
+    assertThat(lines.counts().loadedRows()).as("rows loaded").isEqualTo(30000);
     RowSets.assertSameRows(acme, warehouse, "acme", "lines", LINE_COLUMNS);
     assertThat(
             RowSets.count(warehouse, "SELECT count(*) FROM public.lines WHERE tenant_id = 'acme'"))
@@ -86,7 +86,7 @@ class MigrationFaultsTest {
                     + result.runId()
                     + "' AND table_name = 'lines'"))
         .as("ledger: one committed row per partition, every row counted once")
-        .containsExactly(lines.partitions() + " 30000 30000");
+        .containsExactly(lines.counts().partitions() + " 30000 30000");
   }
 
   @Test
@@ -115,7 +115,7 @@ class MigrationFaultsTest {
                     + result.runId()
                     + "' AND table_name = 'lines'"))
         .as("ledger: one committed row per partition")
-        .containsExactly(table(result, "acme", "lines").partitions() + " 30000");
+        .containsExactly(table(result, "acme", "lines").counts().partitions() + " 30000");
   }
 
   @Test

@@ -86,10 +86,14 @@ class MigrationJobTest {
     }
     assertThat(RowSets.count(warehouse, "SELECT count(*) FROM public.empty_things")).isZero();
     TableResult orders = table(result, "acme", "orders");
-    assertThat(orders.partitions()).as("orders of acme read in parallel ranges").isGreaterThan(1);
-    assertThat(orders.sourceRows()).isEqualTo(1204).isEqualTo(orders.loadedRows());
+    assertThat(orders.counts().partitions())
+        .as("orders of acme read in parallel ranges")
+        .isGreaterThan(1);
+    assertThat(orders.counts().sourceRows())
+        .isEqualTo(1204)
+        .isEqualTo(orders.counts().loadedRows());
     TableResult events = table(result, "acme", "events");
-    assertThat(events.partitions())
+    assertThat(events.counts().partitions())
         .as("events (no primary key) read in parallel ctid ranges")
         .isGreaterThan(1);
 
@@ -247,8 +251,8 @@ class MigrationJobTest {
     TableResult items = table(result, "acme", "order_items");
     assertThat(items.status()).isEqualTo(TableStatus.MISMATCH);
     assertThat(items.message())
-        .contains("row counts differ", "source snapshot " + items.sourceRows());
-    assertThat(items.loadedRows()).isLessThan(items.sourceRows());
+        .contains("row counts differ", "source snapshot " + items.counts().sourceRows());
+    assertThat(items.counts().loadedRows()).isLessThan(items.counts().sourceRows());
     assertThat(tenant(result, "acme").published()).isFalse();
     assertThat(table(result, "acme", "customers").message()).contains("not published");
     assertThat(RowSets.rows(warehouse, "SELECT ROW(c.*)::text FROM public.customers c"))
@@ -325,7 +329,7 @@ class MigrationJobTest {
     }
 
     assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
-    assertThat(table(result, "bank", "accounts").partitions()).isGreaterThan(4);
+    assertThat(table(result, "bank", "accounts").counts().partitions()).isGreaterThan(4);
     assertThat(
             RowSets.count(
                 warehouse, "SELECT sum(balance) FROM public.accounts WHERE tenant_id = 'bank'"))

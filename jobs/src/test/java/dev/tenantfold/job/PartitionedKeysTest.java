@@ -48,7 +48,14 @@ class PartitionedKeysTest {
             .execute();
 
     assertThat(result.exitCode()).as("tenants: %s", result.tenants()).isZero();
-    assertThat(result.tenant("acme").orElseThrow().table("payment").orElseThrow().partitions())
+    assertThat(
+            result
+                .tenant("acme")
+                .orElseThrow()
+                .table("payment")
+                .orElseThrow()
+                .counts()
+                .partitions())
         .as("read in parallel ranges of the key")
         .isGreaterThan(1);
     RowSets.assertSameRows(

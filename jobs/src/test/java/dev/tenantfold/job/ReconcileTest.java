@@ -398,7 +398,12 @@ class ReconcileTest {
 
   private static void assertCounts(
       TableResult r, long source, long loaded, long duplicates, long rejected) {
-    assertThat(List.of(r.sourceRows(), r.loadedRows(), r.duplicatesRemoved(), r.rejectedRows()))
+    assertThat(
+            List.of(
+                r.counts().sourceRows(),
+                r.counts().loadedRows(),
+                r.counts().duplicatesRemoved(),
+                r.counts().rejectedRows()))
         .as(
             "%s/%s source, loaded, duplicates removed, rejected (%s)",
             r.tenantId(), r.tableName(), r.message())

@@ -144,10 +144,10 @@ class SharedTablesTest {
             "1 rows differ from the shared table as conflicts resolved by run " + result.runId());
     assertThat(
             List.of(
-                table(audit, "acme", "countries").sourceRows(),
-                table(audit, "globex", "countries").sourceRows()))
+                table(audit, "acme", "countries").counts().sourceRows(),
+                table(audit, "globex", "countries").counts().sourceRows()))
         .containsExactly(2L, 3L);
-    assertThat(table(audit, "globex", "countries").loadedRows())
+    assertThat(table(audit, "globex", "countries").counts().targetRows())
         .as("the target side counts the shared rows of globex's keys and its resolved conflicts")
         .isEqualTo(3L);
 

@@ -7,6 +7,7 @@ import dev.tenantfold.testing.LocalSpark;
 import dev.tenantfold.testing.ReportFixture;
 import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.TableStatus;
+import dev.tenantfold.validate.TableVerdict;
 import dev.tenantfold.validate.checksum.RowDifference;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,22 +167,18 @@ class HtmlReportBrowserTest {
                             1,
                             List.of("qty"))))
                 : new ChecksumCheck("a", "a", 1024, 0, 0, Map.of(), List.of());
-        rows.add(
-            new TableResult(
+        TableResult r =
+            TableResult.checked(
                 tenant,
                 table,
-                n,
-                n,
-                0,
-                0,
-                n,
-                1,
-                bad ? TableStatus.MISMATCH : TableStatus.OK,
-                !broken,
-                bad
-                    ? "checksums differ in 1 of 1024 buckets: 1 CHANGED (changed columns: qty)"
-                    : "",
-                check));
+                new TableCounts.Loaded(n, n, 0, 0, n, 1),
+                TableVerdict.of(
+                    bad ? TableStatus.MISMATCH : TableStatus.OK,
+                    bad
+                        ? "checksums differ in 1 of 1024 buckets: 1 CHANGED (changed columns: qty)"
+                        : ""),
+                check);
+        rows.add(broken ? r : r.asPublished());
       }
       Map<String, Long> stages = new LinkedHashMap<>();
       stages.put("plan", 500L + t);

@@ -6,6 +6,7 @@ import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
 import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.TableStatus;
+import dev.tenantfold.validate.TableVerdict;
 import dev.tenantfold.validate.checksum.RowDifference;
 import java.sql.Connection;
 import java.time.Instant;
@@ -35,8 +36,14 @@ class ReportStoreTest {
   }
 
   private static TableResult ok(String tenant, String table, long rows, boolean published) {
-    return new TableResult(
-        tenant, table, rows, rows, 0, 0, rows, 1, TableStatus.OK, published, "", null);
+    TableResult r =
+        TableResult.checked(
+            tenant,
+            table,
+            new TableCounts.Loaded(rows, rows, 0, 0, rows, 1),
+            TableVerdict.of(TableStatus.OK, ""),
+            null);
+    return published ? r.asPublished() : r;
   }
 
   /** A finished run started at {@code startedAt} whose tables are {@code tables}. */
@@ -78,18 +85,11 @@ class ReportStoreTest {
           "r1",
           List.of(
               ok("acme", "orders", 1000, true).withPreviousRows(OptionalLong.of(900)),
-              new TableResult(
+              TableResult.checked(
                   "globex",
                   "orders",
-                  500,
-                  500,
-                  0,
-                  0,
-                  500,
-                  1,
-                  TableStatus.MISMATCH,
-                  false,
-                  "1 row changed",
+                  new TableCounts.Loaded(500, 500, 0, 0, 500, 1),
+                  TableVerdict.of(TableStatus.MISMATCH, "1 row changed"),
                   mismatch),
               TableResult.failed(
                   "initech", "*", "Cannot connect to the source of tenant initech")));
@@ -129,8 +129,13 @@ class ReportStoreTest {
           conn,
           "r1",
           List.of(
-              new TableResult(
-                  "globex", "orders", 500, 500, 0, 0, 500, 1, TableStatus.OK, true, "", null)));
+              TableResult.checked(
+                      "globex",
+                      "orders",
+                      new TableCounts.Loaded(500, 500, 0, 0, 500, 1),
+                      TableVerdict.of(TableStatus.OK, ""),
+                      null)
+                  .asPublished()));
       assertThat(STORE.publishedTables(conn, "r1", "globex")).isEqualTo(1);
       assertThat(STORE.publishedTables(conn, "r1", "initech")).isZero();
     }
@@ -190,6 +195,63 @@ class ReportStoreTest {
       assertThat(STORE.pastRun(conn, Optional.of("v1")).orElseThrow().command())
           .isEqualTo("validate");
       assertThat(STORE.pastRun(conn, Optional.of("no-such-run"))).as("an unknown run id").isEmpty();
+    }
+  }
+
+  @Test
+  void aValidateReadsBackItsPublishedRowsAsPublishedNotLoaded() throws Exception {
+    String url = reportDatabase("report_validate_counts");
+    Instant t0 = Instant.parse("2026-11-29T10:00:00Z");
+    try (Connection conn = TestPostgres.connect(url)) {
+      run(conn, "r1", t0, "run", List.of(ok("acme", "orders", 10, true)));
+      run(
+          conn,
+          "v1",
+          t0.plusSeconds(600),
+          "validate",
+          List.of(
+              TableResult.audited(
+                  "acme",
+                  "orders",
+                  10,
+                  9,
+                  TableVerdict.of(TableStatus.MISMATCH, "rows differ"),
+                  null)));
+
+      assertThat(
+              RowSets.rows(
+                  url,
+                  "SELECT run_id || ' ' || loaded_rows FROM tf_report.table_results ORDER BY"
+                      + " run_id"))
+          .as("the report's loaded_rows: staged by the run, published for validate")
+          .containsExactly("r1 10", "v1 9");
+      ReportReader reader = new ReportReader("tf_report");
+      TableCounts audited =
+          reader
+              .load(conn, "v1")
+              .orElseThrow()
+              .run()
+              .tenant("acme")
+              .orElseThrow()
+              .tables()
+              .get(0)
+              .counts();
+      assertThat(audited)
+          .as("validate's 9 rows are published rows, not loaded ones")
+          .isEqualTo(new TableCounts.Audited(10, 9));
+      assertThat(audited.loadedRows()).as("validate loads nothing").isZero();
+      assertThat(
+              reader
+                  .load(conn, "r1")
+                  .orElseThrow()
+                  .run()
+                  .tenant("acme")
+                  .orElseThrow()
+                  .tables()
+                  .get(0)
+                  .counts())
+          .as("a run's are loaded rows")
+          .isEqualTo(new TableCounts.Loaded(10, 10, 0, 0, 10, 1));
     }
   }
 
@@ -264,18 +326,11 @@ class ReportStoreTest {
             false,
             "",
             List.of(
-                new TableResult(
+                TableResult.checked(
                     "globex",
                     "order_items",
-                    6,
-                    6,
-                    0,
-                    0,
-                    6,
-                    2,
-                    TableStatus.MISMATCH,
-                    false,
-                    "checksums differ",
+                    new TableCounts.Loaded(6, 6, 0, 0, 6, 2),
+                    TableVerdict.of(TableStatus.MISMATCH, "checksums differ"),
                     mismatch)),
             900,
             Map.of());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tenantfold.validate.ChecksumCheck;
 import dev.tenantfold.validate.TableStatus;
+import dev.tenantfold.validate.TableVerdict;
 import dev.tenantfold.validate.checksum.RowDifference;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -43,8 +44,14 @@ class SummaryPrinterTest {
   }
 
   private static TableResult ok(String tenant, String table, boolean published) {
-    return new TableResult(
-        tenant, table, 1000, 1000, 0, 0, 1000, 1, TableStatus.OK, published, "", match());
+    TableResult r =
+        TableResult.checked(
+            tenant,
+            table,
+            new TableCounts.Loaded(1000, 1000, 0, 0, 1000, 1),
+            TableVerdict.of(TableStatus.OK, ""),
+            match());
+    return published ? r.asPublished() : r;
   }
 
   /**
@@ -79,23 +86,14 @@ class SummaryPrinterTest {
                       + " sequence");
         } else if (id.equals("t07") && (i == 42 || i == 199)) {
           r =
-              new TableResult(
+              TableResult.checked(
                   id,
                   table,
-                  1000,
-                  1000,
-                  0,
-                  0,
-                  1000,
-                  1,
-                  TableStatus.MISMATCH,
-                  false,
-                  "checksums differ in 12 of 1024 buckets",
+                  new TableCounts.Loaded(1000, 1000, 0, 0, 1000, 1),
+                  TableVerdict.of(TableStatus.MISMATCH, "checksums differ in 12 of 1024 buckets"),
                   differs(12));
         } else if (id.equals("t07")) {
-          r =
-              r.withPublished(
-                  false, "not published: another table of this tenant failed validation");
+          r = r.heldBack("not published: another table of this tenant failed validation");
         }
         tables.add(r);
       }
@@ -201,7 +199,9 @@ class SummaryPrinterTest {
                 "acme",
                 false,
                 "",
-                List.of(TableResult.audited("acme", "orders", 10, 10, TableStatus.OK, "", match())),
+                List.of(
+                    TableResult.audited(
+                        "acme", "orders", 10, 10, TableVerdict.of(TableStatus.OK, ""), match())),
                 5,
                 Map.of()),
             new TenantResult(
@@ -214,8 +214,8 @@ class SummaryPrinterTest {
                         "orders",
                         10,
                         9,
-                        TableStatus.MISMATCH,
-                        "checksums differ in 1 of 1024 buckets",
+                        TableVerdict.of(
+                            TableStatus.MISMATCH, "checksums differ in 1 of 1024 buckets"),
                         differs(1))),
                 5,
                 Map.of()));

@@ -79,9 +79,9 @@ class ChecksumEndToEndTest {
 
     TableResult docs = docs(run);
     assertThat(docs.status()).as("docs status").isEqualTo(TableStatus.MISMATCH);
-    assertThat(docs.sourceRows())
+    assertThat(docs.counts().sourceRows())
         .as("counts agree, so only the checksum can tell")
-        .isEqualTo(docs.loadedRows());
+        .isEqualTo(docs.counts().loadedRows());
     assertThat(docs.checksum().listed())
         .as("differences")
         .containsExactly(
