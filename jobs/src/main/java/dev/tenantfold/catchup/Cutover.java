@@ -13,6 +13,14 @@ import dev.tenantfold.load.SequenceMove;
 import dev.tenantfold.load.TargetDdl;
 import dev.tenantfold.load.TenantPublisher;
 import dev.tenantfold.report.ReportStore;
+import dev.tenantfold.validate.CutoverFacts;
+import dev.tenantfold.validate.CutoverFacts.Carried;
+import dev.tenantfold.validate.CutoverFacts.NotCounted;
+import dev.tenantfold.validate.CutoverFacts.RowCount;
+import dev.tenantfold.validate.CutoverFacts.Why;
+import dev.tenantfold.validate.TableStatus;
+import dev.tenantfold.validate.TableVerdict;
+import dev.tenantfold.validate.TableVerifier;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,7 +31,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
@@ -34,13 +41,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Switches one tenant over once its application stopped writing: drains the slot to the source's
  * current position ({@link TenantCatchUp}), checks every key changed since the base copy (source
- * row against target row) and every table's row count, moves the target's sequences past the source
- * sequences' positions, drops the slot (and the publication, when Tenantfold created it), and
- * records the tenant as cut over. A difference keeps the slot and records nothing.
+ * row against target row) and every table's row count ({@link TableVerifier} judges each table's
+ * {@link CutoverFacts}), moves the target's sequences past the source sequences' positions, drops
+ * the slot (and the publication, when Tenantfold created it), and records the tenant as cut over. A
+ * difference keeps the slot and records nothing.
  */
 public final class Cutover {
   private static final Logger LOG = LoggerFactory.getLogger(Cutover.class);
-  private static final int KEYS_PER_QUERY = 1000;
+
+  /** Differing keys listed per tenant; the rest are counted. */
   private static final int LISTED = 20;
 
   private final TenantConfig tenant;
@@ -49,9 +58,6 @@ public final class Cutover {
   private final SchemaMap schemas;
   private final String tenantColumn;
   private final CatchUpRules rules;
-
-  /** Differing keys past the first {@link #LISTED}: counted, not held. */
-  private long unlisted;
 
   /** When this cutover started (the freeze window's start), for the report. */
   private java.time.Instant startedAt;
@@ -218,85 +224,29 @@ public final class Cutover {
     }
   }
 
+  /**
+   * The verdict on the drained tenant: each table's facts ({@link #tableFacts}) judged by {@link
+   * TableVerifier}; any difference is a mismatch that cuts nothing over.
+   */
   private CutoverResult verify(CatchUpResult drain, long start, CatchUpState state, Runnable check)
       throws SQLException {
     try (Connection targetConn = target.connect("tenantfold-cutover-" + tenant.id());
         Connection source = tenant.jdbc().connect("tenantfold-cutover-" + tenant.id())) {
       CatchUpState.Tenant recorded = state.read(targetConn, tenant.id()).orElseThrow();
-      List<String> differences = new ArrayList<>();
-      long keys = 0;
-      RuledComparison ruled =
-          RuledComparison.open(
-              tenant,
-              recorded.runId(),
-              rules,
-              schemas,
-              reportSchema,
-              tenantColumn,
-              targetConn,
-              source);
-      for (PlannedTable table : state.tables(targetConn, tenant.id())) {
-        if (ruled.covers(table.key())) {
-          // Under rules: against what a fresh run publishes (docs/catch-up.md).
-          keys += ruled.compareTable(table.key(), reportSchema, tenant.id(), differences, LISTED);
-          continue;
-        }
-        TenantPartition partition =
-            TenantPartition.find(targetConn, schemas, table, tenantColumn, tenant.id());
-        keys += compareChangedKeys(state, source, targetConn, partition, differences, check);
-      }
-      // Row counts carried from the validated base copy by the applied inserts and deletes: no
-      // count(*) on either side, so the freeze does not grow with the tenant's size.
-      Map<String, Long> published = new HashMap<>();
-      new ReportStore(reportSchema)
-          .publishedByTable(targetConn, tenant.id())
-          .forEach((t, p) -> published.put(t, p.rows()));
-      Map<String, Long> carried = state.carriedRows(targetConn, tenant.id(), published);
-      // Tables under rules were counted against what a fresh run publishes, above.
-      carried.keySet().removeIf(ruled::covers);
-      // A base copy read at a later point than the slot's start (a restored copy, a snapshot
-      // export) holds some of the replayed changes already, at a point commit times only
-      // approximate: its counts cannot be carried exactly.
-      boolean carriedExactly = state.baseAheadOfSlot(targetConn, tenant.id()).isEmpty();
-      boolean cursor = CatchUpState.isCursor(recorded);
-      if (!carriedExactly || cursor) {
-        // Cursor mode tells no insert from an update; its key comparison matched every key instead.
-        carried.clear();
-      }
-      carried.forEach(
-          (t, n) -> {
-            if (n < 0) {
-              differences.add(
-                  "table "
-                      + t
-                      + ": the base copy's rows plus the inserts minus the deletes applied since"
-                      + " is "
-                      + n
-                      + ", below zero: the target's state does not follow the source's");
-            }
-          });
-      if (unlisted > 0) {
-        differences.add("... and " + unlisted + " more keys differ");
-      }
-      List<String> counts =
-          List.of(
-              cursor
-                  ? state.cursorCosts(targetConn, tenant.id())
-                  : carriedExactly
-                      ? "rows carried from the base copy: "
-                          + carried.entrySet().stream()
-                              .map(e -> e.getKey() + " " + e.getValue())
-                              .collect(Collectors.joining(", "))
-                      : "rows not carried: the base copy was read at a later point than the slot's"
-                          + " start (a restored copy or a snapshot export); tenantfold validate"
-                          + " compares every table's rows and counts");
-      if (!differences.isEmpty()) {
+      Optional<Why> notCarried = notCarried(state, recorded, targetConn);
+      List<CutoverFacts> facts = tableFacts(state, recorded, notCarried, source, targetConn, check);
+      List<TableVerdict> verdicts = facts.stream().map(TableVerifier::verdict).toList();
+      long keys = facts.stream().mapToLong(CutoverFacts::keysCompared).sum();
+      List<String> counts = List.of(countsNote(state, targetConn, notCarried, facts));
+      TableStatus status =
+          verdicts.stream().map(TableVerdict::status).reduce(TableStatus.OK, TableStatus::worst);
+      if (status != TableStatus.OK) {
         return new CutoverResult(
             tenant.id(),
             CutoverResult.Verdict.MISMATCH,
             Optional.of(drain),
             keys,
-            differences,
+            differences(verdicts),
             List.of(),
             millisSince(start),
             Optional.empty(),
@@ -304,156 +254,153 @@ public final class Cutover {
       }
       // The last moment --max-freeze can still undo everything: past it, the slot is dropped.
       check.run();
-      List<String> sequences =
-          moveSequences(source, targetConn, state.tables(targetConn, tenant.id()));
-      // The application's writes from now on fire the consolidated tables' triggers again.
-      TriggerGuard.enableForTenant(targetConn, reportSchema, schemas, tenant.id());
-      if (!cursor) {
-        dropSlotAndPublication(source, recorded);
-      }
-      targetConn.setAutoCommit(false);
-      state.markCutOver(targetConn, tenant.id());
-      CutoverResult cutOver =
-          new CutoverResult(
-              tenant.id(),
-              CutoverResult.Verdict.CUT_OVER,
-              Optional.of(drain),
-              keys,
-              List.of(),
-              sequences,
-              millisSince(start),
-              Optional.empty(),
-              counts);
-      // Recorded with the cut-over mark: the report never says less than the target holds.
-      CutoverLog.record(targetConn, state, recorded.runId(), startedAt, frozen, drainPass, cutOver);
-      targetConn.commit();
-      return cutOver;
+      return cutOver(drain, start, state, recorded, source, targetConn, keys, counts);
     }
   }
 
   /**
-   * Compares source and target rows of every key of {@code partition}'s table changed since the
-   * base copy, a thousand keys per query; returns how many keys it compared.
+   * Why the row counts are not carried from the base copy, if they are not: cursor mode tells no
+   * insert from an update (its key comparison matched every key instead), and a base copy read at a
+   * later point than the slot's start (a restored copy, a snapshot export) holds some of the
+   * replayed changes already, at a point commit times only approximate.
    */
-  private long compareChangedKeys(
+  private Optional<Why> notCarried(
+      CatchUpState state, CatchUpState.Tenant recorded, Connection targetConn) throws SQLException {
+    if (CatchUpState.isCursor(recorded)) {
+      return Optional.of(Why.CURSOR_MODE);
+    }
+    return state.baseAheadOfSlot(targetConn, tenant.id()).isPresent()
+        ? Optional.of(Why.BASE_AFTER_SLOT_START)
+        : Optional.empty();
+  }
+
+  /**
+   * Each planned table's facts for the verdict: its changed keys compared with the source rows, or
+   * under rules with what a fresh run publishes (docs/catch-up.md); at most {@link #LISTED}
+   * differing keys listed in all; the row count carried from the base copy, or why not.
+   */
+  private List<CutoverFacts> tableFacts(
       CatchUpState state,
+      CatchUpState.Tenant recorded,
+      Optional<Why> notCarried,
       Connection source,
       Connection targetConn,
-      TenantPartition partition,
-      List<String> differences,
       Runnable check)
       throws SQLException {
-    PlannedTable table = partition.table();
-    long compared = 0;
-    List<String> batch = new ArrayList<>();
-    try (PreparedStatement ps =
-        targetConn.prepareStatement(
-            "SELECT to_jsonb(key)::text FROM "
-                + state.table("catchup_changed_keys")
-                + " WHERE tenant_id = ? AND table_name = ? ORDER BY key")) {
-      ps.setString(1, tenant.id());
-      ps.setString(2, table.key());
-      ps.setFetchSize(KEYS_PER_QUERY);
-      // A cursor: the keys stream in, never all held.
-      boolean auto = targetConn.getAutoCommit();
-      targetConn.setAutoCommit(false);
-      try (Connection reader = target.connect("tenantfold-cutover-rows-" + tenant.id());
-          ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          batch.add(rs.getString(1));
-          if (batch.size() == KEYS_PER_QUERY) {
-            check.run();
-            compared += compareBatch(source, reader, partition, batch, differences);
-            batch.clear();
-          }
-        }
-        compared += compareBatch(source, reader, partition, batch, differences);
-      } finally {
-        targetConn.commit();
-        targetConn.setAutoCommit(auto);
-      }
-    }
-    return compared;
-  }
-
-  private int compareBatch(
-      Connection source,
-      Connection targetConn,
-      TenantPartition partition,
-      List<String> keys,
-      List<String> differences)
-      throws SQLException {
-    if (keys.isEmpty()) {
-      return 0;
-    }
-    PlannedTable table = partition.table();
-    String json = "[" + String.join(",", keys) + "]";
-    Map<String, String> sourceRows =
-        rowsByKey(source, sourceRelation(source, table), table, json, "");
-    Map<String, String> targetRows =
-        rowsByKey(
+    RuledComparison ruled =
+        RuledComparison.open(
+            tenant,
+            recorded.runId(),
+            rules,
+            schemas,
+            reportSchema,
+            tenantColumn,
             targetConn,
-            partition.relation(),
-            table,
-            json,
-            "r." + ident(tenantColumn) + " = " + Sql.literal(tenant.id()));
-    for (String key : keys) {
-      String s = sourceRows.get(key);
-      String t = targetRows.get(key);
-      if (!Objects.equals(s, t) && differences.size() < LISTED) {
-        differences.add(
-            "table "
-                + table.key()
-                + " key "
-                + key
-                + ": source "
-                + (s == null ? "has no row" : s)
-                + ", target "
-                + (t == null ? "has no row" : t));
-      } else if (!Objects.equals(s, t)) {
-        unlisted++;
+            source);
+    SourceRowComparison rows =
+        new SourceRowComparison(
+            tenant.id(), target, tenantColumn, state, source, targetConn, check);
+    Map<String, Long> carried = notCarried.isPresent() ? Map.of() : carriedRows(state, targetConn);
+    List<CutoverFacts> facts = new ArrayList<>();
+    int listed = 0;
+    for (PlannedTable table : state.tables(targetConn, tenant.id())) {
+      CutoverFacts f;
+      if (ruled.covers(table.key())) {
+        // Its row count too is a fresh run's, not carried.
+        f = ruled.compareTable(table.key(), reportSchema, tenant.id(), LISTED - listed);
+      } else {
+        RowCount count =
+            notCarried
+                .<RowCount>map(NotCounted::new)
+                .orElseGet(() -> new Carried(carried.get(table.key())));
+        TenantPartition partition =
+            TenantPartition.find(targetConn, schemas, table, tenantColumn, tenant.id());
+        f = rows.compare(partition, LISTED - listed, count);
       }
+      listed += f.listed().size();
+      facts.add(f);
     }
-    return keys.size();
+    return facts;
   }
 
   /**
-   * Each key's row as text ({@code ROW(planned columns)::text}), keyed by the key's JSON text;
-   * {@code tenantPredicate} ({@code r.tenant_id = 'acme'}) leads the join on the target, whose key
-   * index starts with the tenant column.
+   * Row counts carried from the validated base copy by the applied inserts and deletes: no count(*)
+   * on either side, so the freeze does not grow with the tenant's size.
    */
-  private static Map<String, String> rowsByKey(
-      Connection conn, String relation, PlannedTable table, String keysJson, String tenantPredicate)
+  private Map<String, Long> carriedRows(CatchUpState state, Connection targetConn)
       throws SQLException {
-    List<String> pk = table.primaryKey();
-    List<String> predicates = new ArrayList<>();
-    if (!tenantPredicate.isEmpty()) {
-      predicates.add(tenantPredicate);
+    Map<String, Long> published = new HashMap<>();
+    new ReportStore(reportSchema)
+        .publishedByTable(targetConn, tenant.id())
+        .forEach((t, p) -> published.put(t, p.rows()));
+    return state.carriedRows(targetConn, tenant.id(), published);
+  }
+
+  /** What the cutover says of the row counts: carried, not carried and why, or cursor mode's. */
+  private String countsNote(
+      CatchUpState state, Connection targetConn, Optional<Why> notCarried, List<CutoverFacts> facts)
+      throws SQLException {
+    if (notCarried.isEmpty()) {
+      return "rows carried from the base copy: "
+          + facts.stream()
+              .filter(f -> f.rowCount() instanceof Carried)
+              .map(f -> f.table() + " " + ((Carried) f.rowCount()).rows())
+              .collect(Collectors.joining(", "));
     }
-    for (int i = 0; i < pk.size(); i++) {
-      predicates.add("r." + ident(pk.get(i)) + " = (k.key->>" + i + ")::" + table.type(pk.get(i)));
+    return notCarried.get() == Why.CURSOR_MODE
+        ? state.cursorCosts(targetConn, tenant.id())
+        : "rows not carried: the base copy was read at a later point than the slot's start (a"
+            + " restored copy or a snapshot export); tenantfold validate compares every table's"
+            + " rows and counts";
+  }
+
+  /** What differs: every table's findings that are not notes, in table order. */
+  private static List<String> differences(List<TableVerdict> verdicts) {
+    return verdicts.stream()
+        .flatMap(v -> v.findings().stream())
+        .filter(f -> f.status() != TableStatus.OK)
+        .map(TableVerdict.Finding::message)
+        .toList();
+  }
+
+  /**
+   * Cuts the tenant over: moves the sequences, enables the partitions' triggers, drops the slot and
+   * publication (logical mode), and marks the tenant cut over with its verdict in one transaction.
+   */
+  private CutoverResult cutOver(
+      CatchUpResult drain,
+      long start,
+      CatchUpState state,
+      CatchUpState.Tenant recorded,
+      Connection source,
+      Connection targetConn,
+      long keys,
+      List<String> counts)
+      throws SQLException {
+    List<String> sequences =
+        moveSequences(source, targetConn, state.tables(targetConn, tenant.id()));
+    // The application's writes from now on fire the consolidated tables' triggers again.
+    TriggerGuard.enableForTenant(targetConn, reportSchema, schemas, tenant.id());
+    if (!CatchUpState.isCursor(recorded)) {
+      dropSlotAndPublication(source, recorded);
     }
-    String join = String.join(" AND ", predicates);
-    String columns =
-        table.columns().stream().map(c -> "r." + ident(c)).collect(Collectors.joining(", "));
-    Map<String, String> out = new HashMap<>();
-    try (PreparedStatement ps =
-        conn.prepareStatement(
-            "SELECT k.key::text, ROW("
-                + columns
-                + ")::text FROM jsonb_array_elements(?::jsonb) k(key) JOIN "
-                + relation
-                + " r ON "
-                + join)) {
-      ps.setString(1, keysJson);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          // jsonb prints the key as the target's to_jsonb did: the same text on both sides.
-          out.put(rs.getString(1), rs.getString(2));
-        }
-      }
-    }
-    return out;
+    targetConn.setAutoCommit(false);
+    state.markCutOver(targetConn, tenant.id());
+    CutoverResult cutOver =
+        new CutoverResult(
+            tenant.id(),
+            CutoverResult.Verdict.CUT_OVER,
+            Optional.of(drain),
+            keys,
+            List.of(),
+            sequences,
+            millisSince(start),
+            Optional.empty(),
+            counts);
+    // Recorded with the cut-over mark: the report never says less than the target holds.
+    CutoverLog.record(targetConn, state, recorded.runId(), startedAt, frozen, drainPass, cutOver);
+    targetConn.commit();
+    return cutOver;
   }
 
   static String sourceRelation(Connection source, PlannedTable table) throws SQLException {
@@ -492,28 +439,7 @@ public final class Cutover {
         if (sourceSequence == null) {
           continue;
         }
-        SequenceMove.Position position;
-        try (Statement st = source.createStatement();
-            ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + sourceSequence)) {
-          rs.next();
-          position = new SequenceMove.Position(rs.getLong(1), rs.getBoolean(2));
-        } catch (SQLException e) {
-          throw new SQLException(
-              "Cannot read source sequence "
-                  + sourceSequence
-                  + " of tenant "
-                  + tenant.id()
-                  + " (table "
-                  + table.key()
-                  + "): "
-                  + e.getMessage()
-                  + "; the source role needs SELECT on the tenant's sequences: GRANT SELECT ON ALL"
-                  + " SEQUENCES IN SCHEMA "
-                  + ident(table.sourceSchema())
-                  + " TO <role>",
-              e.getSQLState(),
-              e);
-        }
+        SequenceMove.Position position = sourcePosition(source, sourceSequence, table);
         // The shared sequence of the consolidated table, and the tenant's own sequence in its
         // compatibility schema: both past the source's position, never back (SequenceMove).
         String targetSequence = TargetDdl.sequence(schemas, table.key(), column);
@@ -539,6 +465,32 @@ public final class Cutover {
       }
     }
     return moved;
+  }
+
+  /** The source sequence's position; a role that cannot read it is told the grant it needs. */
+  private SequenceMove.Position sourcePosition(
+      Connection source, String sourceSequence, PlannedTable table) throws SQLException {
+    try (Statement st = source.createStatement();
+        ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + sourceSequence)) {
+      rs.next();
+      return new SequenceMove.Position(rs.getLong(1), rs.getBoolean(2));
+    } catch (SQLException e) {
+      throw new SQLException(
+          "Cannot read source sequence "
+              + sourceSequence
+              + " of tenant "
+              + tenant.id()
+              + " (table "
+              + table.key()
+              + "): "
+              + e.getMessage()
+              + "; the source role needs SELECT on the tenant's sequences: GRANT SELECT ON ALL"
+              + " SEQUENCES IN SCHEMA "
+              + ident(table.sourceSchema())
+              + " TO <role>",
+          e.getSQLState(),
+          e);
+    }
   }
 
   private void dropSlotAndPublication(Connection source, CatchUpState.Tenant recorded)

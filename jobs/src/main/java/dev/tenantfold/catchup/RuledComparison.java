@@ -3,7 +3,17 @@ package dev.tenantfold.catchup;
 import dev.tenantfold.catchup.CatchUpState.PlannedTable;
 import dev.tenantfold.config.SchemaMap;
 import dev.tenantfold.config.TenantConfig;
+import dev.tenantfold.jdbc.Sql;
+import dev.tenantfold.validate.CutoverFacts;
+import dev.tenantfold.validate.CutoverFacts.ComparedWith;
+import dev.tenantfold.validate.CutoverFacts.DifferingKey;
+import dev.tenantfold.validate.CutoverFacts.FreshRun;
+import dev.tenantfold.validate.CutoverFacts.NotCounted;
+import dev.tenantfold.validate.CutoverFacts.RowCount;
+import dev.tenantfold.validate.CutoverFacts.Why;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,9 +33,12 @@ import java.util.TreeSet;
  * another tenant's row overruled in the publishing run.
  *
  * <p>For the cutover: {@link #open} once per tenant after the drain; for each planned table {@link
- * #covers} says whether it is under rules; if so, {@link #differences} replaces the comparison of
- * source and target rows for its changed keys, and {@link #expectedRows} / {@link #actualRows} the
- * row counts ({@code expectedRows} empty: unknown on this source, or a shared table).
+ * #covers} says whether it is under rules; if so, {@link #compareTable} gathers the table's facts
+ * for the verdict ({@link dev.tenantfold.validate.CutoverFacts}, judged by {@link
+ * dev.tenantfold.validate.TableVerifier}) in place of the comparison of source and target rows and
+ * the carried row count: its changed keys against what a fresh run publishes ({@link #differences}
+ * says each difference as the cutover lists it), and {@link #expectedRows} / {@link #actualRows}
+ * the row counts ({@code expectedRows} empty: unknown on this source, or a shared table).
  */
 public final class RuledComparison {
   private final Map<String, RuledTable> tables;
@@ -68,16 +81,27 @@ public final class RuledComparison {
 
   /**
    * One sentence per key of {@code keys} (each the source key's values as text, as {@code
-   * catchup_changed_keys} holds them) whose target row differs from what a fresh run publishes.
+   * catchup_changed_keys} holds them) whose target row differs from what a fresh run publishes, as
+   * the cutover lists it.
    */
   public List<String> differences(String key, List<List<String>> keys) throws SQLException {
+    return differingKeys(key, keys).stream()
+        .map(d -> d.describe(key, ComparedWith.FRESH_RUN))
+        .toList();
+  }
+
+  /**
+   * The keys of {@code keys} whose target row differs from what a fresh run publishes, in key
+   * order.
+   */
+  List<DifferingKey> differingKeys(String key, List<List<String>> keys) throws SQLException {
     RuledTable table = tables.get(key);
     Map<String, String> expected = table.expected(keys);
     Map<String, String> actual = table.actual(keys);
     Set<String> overruled = table.overruled();
     Set<String> all = new TreeSet<>(expected.keySet());
     all.addAll(actual.keySet());
-    List<String> out = new ArrayList<>();
+    List<DifferingKey> out = new ArrayList<>();
     for (String k : all) {
       String e = expected.get(k);
       String a = actual.get(k);
@@ -85,15 +109,7 @@ public final class RuledComparison {
         continue;
       }
       if (!Objects.equals(e, a)) {
-        out.add(
-            "table "
-                + key
-                + " key "
-                + k
-                + ": a fresh run publishes "
-                + (e == null ? "no row" : e)
-                + ", target "
-                + (a == null ? "has no row" : a));
+        out.add(new DifferingKey(k, Optional.ofNullable(e), Optional.ofNullable(a)));
       }
     }
     return out;
@@ -103,34 +119,32 @@ public final class RuledComparison {
   static final int KEYS_PER_QUERY = 1000;
 
   /**
-   * Compares every key of table {@code key} changed since the base copy ({@code
-   * catchup_changed_keys}, read a thousand at a time) and the tenant's row count; adds to {@code
-   * differences} up to {@code listed} sentences and counts the rest in the last one. Returns how
-   * many keys it compared.
+   * The cutover's facts of table {@code key}: every key changed since the base copy ({@code
+   * catchup_changed_keys}, read a thousand at a time) compared, the first {@code listed} that
+   * differ, and the tenant's row count against what a fresh run publishes.
    */
-  public long compareTable(
-      String key, String reportSchema, String tenantId, List<String> differences, int listed)
+  public CutoverFacts compareTable(String key, String reportSchema, String tenantId, int listed)
       throws SQLException {
     RuledTable table = tables.get(key);
-    Connection target = table.targetConnection();
-    long compared = 0;
-    long unlisted = 0;
+    DifferingKeys differing = new DifferingKeys(listed);
     String after = null;
     while (true) {
       List<List<String>> batch = new ArrayList<>();
       String last = null;
-      try (java.sql.PreparedStatement ps =
-          target.prepareStatement(
-              "SELECT key, key::text FROM "
-                  + dev.tenantfold.jdbc.Sql.qualified(reportSchema, "catchup_changed_keys")
-                  + " WHERE tenant_id = ? AND table_name = ? AND (?::text[] IS NULL OR key >"
-                  + " ?::text[]) ORDER BY 1 LIMIT "
-                  + KEYS_PER_QUERY)) {
+      try (PreparedStatement ps =
+          table
+              .targetConnection()
+              .prepareStatement(
+                  "SELECT key, key::text FROM "
+                      + Sql.qualified(reportSchema, "catchup_changed_keys")
+                      + " WHERE tenant_id = ? AND table_name = ? AND (?::text[] IS NULL OR key >"
+                      + " ?::text[]) ORDER BY 1 LIMIT "
+                      + KEYS_PER_QUERY)) {
         ps.setString(1, tenantId);
         ps.setString(2, key);
         ps.setString(3, after);
         ps.setString(4, after);
-        try (java.sql.ResultSet rs = ps.executeQuery()) {
+        try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             batch.add(List.of((String[]) rs.getArray(1).getArray()));
             last = rs.getString(2);
@@ -140,36 +154,22 @@ public final class RuledComparison {
       if (batch.isEmpty()) {
         break;
       }
-      compared += batch.size();
-      for (String d : differences(key, batch)) {
-        if (differences.size() < listed) {
-          differences.add(d);
-        } else {
-          unlisted++;
-        }
-      }
+      differing.compared(batch.size());
+      differingKeys(key, batch).forEach(differing::add);
       after = last;
     }
-    Optional<Long> expected = expectedRows(key);
-    if (expected.isPresent() && expected.get() != actualRows(key)) {
-      differences.add(
-          "table "
-              + key
-              + ": a fresh run publishes "
-              + expected.get()
-              + " rows, the target holds "
-              + actualRows(key));
-    } else if (expected.isEmpty() && !table.shared()) {
-      differences.add(
-          "table "
-              + key
-              + ": the rows a fresh run publishes cannot be counted on this source (a cast needs"
-              + " PostgreSQL 16 there); the row count is unknown: run validate after cutover");
+    return differing.facts(key, ComparedWith.FRESH_RUN, rowCount(table));
+  }
+
+  /** The tenant's rows against a fresh run's: not for a shared table, unknown on an old source. */
+  private static RowCount rowCount(RuledTable table) throws SQLException {
+    if (table.shared()) {
+      return new NotCounted(Why.SHARED_TABLE);
     }
-    if (unlisted > 0) {
-      differences.add("... and " + unlisted + " more keys of table " + key + " differ");
-    }
-    return compared;
+    Optional<Long> expected = table.expectedRows();
+    return expected.isPresent()
+        ? new FreshRun(expected.get(), table.actualRows())
+        : new NotCounted(Why.FRESH_RUN_UNCOUNTABLE);
   }
 
   /** The rows a fresh run publishes for the tenant in table {@code key}; empty when unknown. */

@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What is known of one tenant table when its verdict is due, whichever command checked it: the
- * counts, the checksum comparison, the columns the source has and the target lacks, and where the
- * rows went under rules. {@link TableVerifier} turns it into the table's {@link TableVerdict}.
+ * What is known of one copied tenant table when its verdict is due, whether {@code run} or {@code
+ * validate} checked it: the counts, the checksum comparison, the columns the source has and the
+ * target lacks, and where the rows went under rules. {@link TableVerifier} turns it into the
+ * table's {@link TableVerdict}.
  *
  * @param hops the row counts at every hop of a run (source snapshot, extracted, copied, staged);
  *     empty for {@code validate}, which compares the source with the published rows only
@@ -30,7 +31,8 @@ public record TableFacts(
     ChecksumCheck checksum,
     List<String> columnsMissingInTarget,
     boolean absentInSource,
-    Optional<Accounting> accounting) {
+    Optional<Accounting> accounting)
+    implements VerdictFacts {
 
   public TableFacts {
     columnsMissingInTarget = List.copyOf(columnsMissingInTarget);

@@ -128,4 +128,103 @@ class TableVerifierTest {
         .contains("2 rows rejected, more than tenantfold.rules.customers.max-rejected-rows = 1")
         .contains("(first: key {\"id\": 2}, column code: invalid input; all listed in");
   }
+
+  private static CutoverFacts cutover(
+      CutoverFacts.ComparedWith with,
+      List<CutoverFacts.DifferingKey> listed,
+      long unlisted,
+      CutoverFacts.RowCount count) {
+    return new CutoverFacts("orders", with, 40, listed, unlisted, count);
+  }
+
+  private static final CutoverFacts.ComparedWith SOURCE = CutoverFacts.ComparedWith.SOURCE_ROW;
+
+  @Test
+  void aCutoverWhoseChangedKeysMatchAndWhoseCarriedCountHoldsIsOkWithNothingToSay() {
+    TableVerdict v =
+        TableVerifier.verdict(cutover(SOURCE, List.of(), 0, new CutoverFacts.Carried(0)));
+    assertThat(v.status()).isEqualTo(TableStatus.OK);
+    assertThat(v.findings()).as("the checks of a copied table say nothing of a cutover").isEmpty();
+  }
+
+  @Test
+  void eachDifferingChangedKeyIsAMismatchLineAndTheUnlistedOnesAreCounted() {
+    List<CutoverFacts.DifferingKey> listed =
+        List.of(
+            new CutoverFacts.DifferingKey("[\"7\"]", Optional.of("(7,a)"), Optional.of("(7,b)")),
+            new CutoverFacts.DifferingKey("[\"9\"]", Optional.of("(9,c)"), Optional.empty()));
+    TableVerdict v = TableVerifier.verdict(cutover(SOURCE, listed, 3, new CutoverFacts.Carried(5)));
+    assertThat(v.status()).isEqualTo(TableStatus.MISMATCH);
+    assertThat(v.findings())
+        .extracting(TableVerdict.Finding::message)
+        .containsExactly(
+            "table orders key [\"7\"]: source (7,a), target (7,b)",
+            "table orders key [\"9\"]: source (9,c), target has no row",
+            "... and 3 more keys of table orders differ");
+
+    TableVerdict unlistedOnly =
+        TableVerifier.verdict(cutover(SOURCE, List.of(), 1, new CutoverFacts.Carried(5)));
+    assertThat(unlistedOnly.status())
+        .as("keys past the listing differ too")
+        .isEqualTo(TableStatus.MISMATCH);
+  }
+
+  @Test
+  void underRulesAKeyIsComparedWithWhatAFreshRunPublishes() {
+    CutoverFacts.DifferingKey gone =
+        new CutoverFacts.DifferingKey("[\"2\"]", Optional.empty(), Optional.of("(2,x)"));
+    TableVerdict v =
+        TableVerifier.verdict(
+            cutover(
+                CutoverFacts.ComparedWith.FRESH_RUN,
+                List.of(gone),
+                0,
+                new CutoverFacts.FreshRun(4, 4)));
+    assertThat(v.status()).isEqualTo(TableStatus.MISMATCH);
+    assertThat(v.message())
+        .isEqualTo("table orders key [\"2\"]: a fresh run publishes no row, target (2,x)");
+  }
+
+  @Test
+  void aCarriedCountBelowZeroIsAMismatch() {
+    TableVerdict v =
+        TableVerifier.verdict(cutover(SOURCE, List.of(), 0, new CutoverFacts.Carried(-1)));
+    assertThat(v.status()).isEqualTo(TableStatus.MISMATCH);
+    assertThat(v.message())
+        .isEqualTo(
+            "table orders: the base copy's rows plus the inserts minus the deletes applied since is"
+                + " -1, below zero: the target's state does not follow the source's");
+  }
+
+  @Test
+  void underRulesTheRowCountIsAFreshRunsAndOneTheSourceCannotGiveIsAMismatch() {
+    TableVerdict differ =
+        TableVerifier.verdict(cutover(SOURCE, List.of(), 0, new CutoverFacts.FreshRun(5, 4)));
+    assertThat(differ.status()).isEqualTo(TableStatus.MISMATCH);
+    assertThat(differ.message())
+        .isEqualTo("table orders: a fresh run publishes 5 rows, the target holds 4");
+
+    TableVerdict unknown =
+        TableVerifier.verdict(
+            cutover(
+                SOURCE,
+                List.of(),
+                0,
+                new CutoverFacts.NotCounted(CutoverFacts.Why.FRESH_RUN_UNCOUNTABLE)));
+    assertThat(unknown.status()).isEqualTo(TableStatus.MISMATCH);
+    assertThat(unknown.message()).contains("cannot be counted on this source");
+  }
+
+  @Test
+  void aRowCountNotCountedByDesignSaysNothing() {
+    for (CutoverFacts.Why why :
+        List.of(
+            CutoverFacts.Why.CURSOR_MODE,
+            CutoverFacts.Why.BASE_AFTER_SLOT_START,
+            CutoverFacts.Why.SHARED_TABLE)) {
+      TableVerdict v =
+          TableVerifier.verdict(cutover(SOURCE, List.of(), 0, new CutoverFacts.NotCounted(why)));
+      assertThat(v.findings()).as("%s", why).isEmpty();
+    }
+  }
 }
