@@ -225,224 +225,323 @@ public final class CompatSchemas {
       // The tenant's sequences as its application left them: recreated no further back.
       List<OldSequence> oldSequences = sequencesOf(conn, st, tenantId, names.values());
       dropAll(conn, st, tenantId, names);
-      for (String source : sources) {
-        st.execute("CREATE SCHEMA " + ident(names.get(source)) + " AUTHORIZATION " + role);
-      }
+      createSchemas(st, sources, names, role);
       // The tenant's consolidated tables this run leaves out keep their views; their binding to
       // the tenant's role (made by the run that published them) is checked as the loader.
-      Map<String, List<String[]>> unplanned = new LinkedHashMap<>();
-      TenantRoles roles = new TenantRoles(tenantColumn, rowLevelSecurity);
-      for (String source : sources) {
-        String target = schemas.targetSchema(source);
-        List<String[]> tables = unplannedTables(conn, plan, target, tenantId);
-        unplanned.put(source, tables);
-        for (String[] table : tables) {
-          roles.bind(conn, target, Sql.qualified(target, table[0]), List.of(tenantId), false);
-        }
-      }
+      Map<String, List<String[]>> unplanned = bindUnplanned(conn, tenantId, plan, sources);
       // Everything in the schemas is created by, owned by and run as the tenant's role, bound to
       // the tenant's rows by its policies (TenantRoles): never the loader's rights.
       TenantRoles.actAs(conn, tenantSetting, tenantId);
-      for (String source : sources) {
-        st.execute(
-            "COMMENT ON SCHEMA "
-                + ident(names.get(source))
-                + " IS "
-                + literal(mark(tenantId, source)));
-      }
-      int tables = 0;
-      for (TargetTable table : plan.tables().values()) {
-        String view =
-            ident(names.get(SchemaMap.sourceSchemaOf(table.name())))
-                + "."
-                + ident(SchemaMap.nameOf(table.name()));
-        String base = schemas.relation(table.name());
-        if (plan.rule(table.name()).shared().isPresent()) {
-          st.execute("CREATE VIEW " + view + " AS SELECT * FROM " + base);
-        } else {
-          List<String> columns = new ArrayList<>(table.columnNames());
-          columns.add(tenantColumn);
-          st.execute(
-              "CREATE VIEW "
-                  + view
-                  + " AS SELECT "
-                  + Sql.idents(columns)
-                  + " FROM "
-                  + base
-                  + " WHERE "
-                  + ident(tenantColumn)
-                  + " = "
-                  + literal(tenantId)
-                  + " WITH CASCADED CHECK OPTION");
-          st.execute(
-              "ALTER VIEW "
-                  + view
-                  + " ALTER COLUMN "
-                  + ident(tenantColumn)
-                  + " SET DEFAULT "
-                  + literal(tenantId));
-        }
-        tables++;
-      }
-      // The tenant's consolidated tables this run does not select (tables.include): their views
-      // stay, from the target's catalog.
-      for (String source : sources) {
-        for (String[] other : unplanned.getOrDefault(source, List.of())) {
-          List<String> columns = new ArrayList<>(List.of(other[1].split(",", -1)));
-          columns.add(tenantColumn);
-          String view = ident(names.get(source)) + "." + ident(other[0]);
-          st.execute(
-              "CREATE VIEW "
-                  + view
-                  + " AS SELECT "
-                  + Sql.idents(columns)
-                  + " FROM "
-                  + Sql.qualified(schemas.targetSchema(source), other[0])
-                  + " WHERE "
-                  + ident(tenantColumn)
-                  + " = "
-                  + literal(tenantId)
-                  + " WITH CASCADED CHECK OPTION");
-          st.execute(
-              "ALTER VIEW "
-                  + view
-                  + " ALTER COLUMN "
-                  + ident(tenantColumn)
-                  + " SET DEFAULT "
-                  + literal(tenantId));
-          tables++;
-        }
-      }
-      // The tenant's code, its names resolving as in the source: the tenant's compatibility schemas
-      // in its search-path order, then
-      // the target schemas (types, domains). Functions first (bodies checked when called), then
-      // views in dependency order.
-      Set<String> path = new LinkedHashSet<>();
-      tenantSchemas.stream().filter(names::containsKey).forEach(s -> path.add(ident(names.get(s))));
-      tenantSchemas.forEach(s -> path.add(ident(schemas.targetSchema(s))));
-      path.add(ident(targetSchema));
-      path.add("pg_catalog");
-      // Last, so a caller's temporary objects never shadow the tenant's in its SECURITY DEFINER
-      // code.
-      path.add("pg_temp");
+      markSchemas(st, tenantId, sources, names);
+      int tables =
+          createTableViews(st, tenantId, plan, names)
+              + createUnplannedViews(st, tenantId, names, unplanned);
+      Set<String> path = searchPath(tenantSchemas, names);
       st.execute("SET LOCAL search_path TO " + String.join(", ", path));
       st.execute("SET LOCAL check_function_bodies = off");
-      List<Pending> pending = new ArrayList<>();
-      for (CodeObjects.FunctionSpec function : code.functions()) {
-        if (function.definition() != null) {
-          String source = CompatViewSql.sourceSchemaOf(function);
-          String schema = ident(names.get(source));
-          // Run as the tenant's role whoever calls it: an invoker's function would run with the
-          // caller's rights, which set_config could point at any tenant.
-          boolean routine =
-              function.kind().equals("function") || function.kind().equals("procedure");
-          pending.add(
-              new Pending(
-                  function.kind() + " " + function.signature(),
-                  function.definitionIn(schema)
-                      + (routine
-                          ? ";\nALTER "
-                              + function.kind().toUpperCase(java.util.Locale.ROOT)
-                              + " "
-                              + function.signatureIn(schema)
-                              + " SECURITY DEFINER SET search_path = "
-                              + String.join(", ", path)
-                          : ""),
-                  null));
-        }
-      }
+      // Functions first (bodies checked when called), then views in dependency order.
+      List<Pending> pending = functions(code, names, path);
       List<String> problems = new ArrayList<>();
-      Map<String, Set<String>> mirrored = CompatViewSql.mirroredNames(plan, code, sources);
       Map<String, String> materialized = new LinkedHashMap<>();
       List<String> stored = new ArrayList<>();
-      for (CodeObjects.ViewSpec view : code.views()) {
-        String label = view.kind() + " " + SchemaMap.key(view.schema(), view.name());
-        CompatViewSql.Rewrite rewrite =
-            CompatViewSql.rewrite(view.definition(), mirrored, names::get, schemas::targetSchema);
-        if (!rewrite.exact()) {
-          problems.add(label + " not recreated: " + rewrite.problem());
-          continue;
-        }
-        String name = ident(names.get(view.schema())) + "." + ident(view.name());
-        String sql;
-        String filled = name;
-        if (!view.materialized()) {
-          sql = "CREATE VIEW " + name + " AS " + rewrite.definition();
-        } else if (!rowLevelSecurity) {
-          sql =
-              "CREATE MATERIALIZED VIEW " + name + " AS " + rewrite.definition() + " WITH NO DATA";
-        } else {
-          // A materialized view has no row-level security: its rows are stored apart, and the name
-          // the application reads is a view showing them to a session of this tenant only.
-          filled = ident(names.get(view.schema())) + "." + ident(storedName(view.name()));
-          stored.add(filled);
-          sql =
-              "CREATE MATERIALIZED VIEW "
-                  + filled
-                  + " AS "
-                  + rewrite.definition()
-                  + " WITH NO DATA;\nCOMMENT ON MATERIALIZED VIEW "
-                  + filled
-                  + " IS "
-                  + literal(STORED_MARK)
-                  + ";\nCREATE VIEW "
-                  + name
-                  + " AS SELECT * FROM "
-                  + filled
-                  + " WHERE current_setting("
-                  + literal(tenantSetting)
-                  + ", true) = "
-                  + literal(tenantId);
-        }
-        pending.add(new Pending(label, sql, filled));
-        if (view.materialized() && view.populated()) {
-          materialized.put(label, filled);
-        }
-      }
+      pending.addAll(views(tenantId, plan, code, sources, names, problems, materialized, stored));
       List<String> created = createAll(conn, st, pending, List.copyOf(names.values()), problems);
       List<String> sequences = new ArrayList<>();
       problems.addAll(
           tenantDefaults(conn, st, tenantId, plan, code, names, oldSequences, sequences));
       st.execute("RESET check_function_bodies");
       st.execute("RESET search_path");
-      if (applicationRole.isPresent()) {
-        String app = ident(applicationRole.get());
-        for (String schema : names.values()) {
-          st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + app);
-          st.execute(
-              "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
-                  + ident(schema)
-                  + " TO "
-                  + app);
-          st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + ident(schema) + " TO " + app);
-        }
-        // nextval, currval and setval of the tenant's own sequences (an ORM's reset moves only
-        // this tenant's ids).
-        for (String sequence : sequences) {
-          st.execute("GRANT USAGE, SELECT, UPDATE ON SEQUENCE " + sequence + " TO " + app);
-        }
-        for (String view : stored) {
-          if (Queries.bool(conn, "SELECT to_regclass(?) IS NOT NULL", view)) {
-            st.execute("REVOKE ALL ON " + view + " FROM " + app);
-          }
-        }
-      }
+      grantToApplication(conn, st, names, sequences, stored);
       // The views united in the target schema belong to the loader and read the tenant's views.
-      for (String schema : names.values()) {
-        st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + loader);
-        st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA " + ident(schema) + " TO " + loader);
-      }
+      grantToLoader(st, names, loader);
       TenantRoles.actAsLoader(conn);
       problems.addAll(unionViews(conn, st, plan));
       problems.forEach(
           p -> LOG.warn("Tenant {}: compatibility schemas {}: {}", tenantId, names.values(), p));
-      // Created empty: refresh() fills them after the publish commits.
-      List<String> toFill =
-          materialized.entrySet().stream()
-              .filter(e -> created.contains(e.getKey()))
-              .map(Map.Entry::getValue)
-              .toList();
-      return new Rebuilt(List.copyOf(names.values()), tables, created.size(), problems, toFill);
+      return new Rebuilt(
+          List.copyOf(names.values()),
+          tables,
+          created.size(),
+          problems,
+          toFill(materialized, created));
+    }
+  }
+
+  /** The materialized views created empty: refresh() fills them after the publish commits. */
+  private static List<String> toFill(Map<String, String> materialized, List<String> created) {
+    return materialized.entrySet().stream()
+        .filter(e -> created.contains(e.getKey()))
+        .map(Map.Entry::getValue)
+        .toList();
+  }
+
+  private static void createSchemas(
+      Statement st, List<String> sources, Map<String, String> names, String role)
+      throws SQLException {
+    for (String source : sources) {
+      st.execute("CREATE SCHEMA " + ident(names.get(source)) + " AUTHORIZATION " + role);
+    }
+  }
+
+  private static void markSchemas(
+      Statement st, String tenantId, List<String> sources, Map<String, String> names)
+      throws SQLException {
+    for (String source : sources) {
+      st.execute(
+          "COMMENT ON SCHEMA "
+              + ident(names.get(source))
+              + " IS "
+              + literal(mark(tenantId, source)));
+    }
+  }
+
+  /**
+   * The tenant's consolidated tables of each of {@code sources} that {@code plan} leaves out, each
+   * checked (as the loader) to be bound to the tenant's role.
+   */
+  private Map<String, List<String[]>> bindUnplanned(
+      Connection conn, String tenantId, TargetSchema plan, List<String> sources)
+      throws SQLException {
+    Map<String, List<String[]>> unplanned = new LinkedHashMap<>();
+    TenantRoles roles = new TenantRoles(tenantColumn, rowLevelSecurity);
+    for (String source : sources) {
+      String target = schemas.targetSchema(source);
+      List<String[]> tables = unplannedTables(conn, plan, target, tenantId);
+      unplanned.put(source, tables);
+      for (String[] table : tables) {
+        roles.bind(conn, target, Sql.qualified(target, table[0]), List.of(tenantId), false);
+      }
+    }
+    return unplanned;
+  }
+
+  /** Creates the view of each table {@code plan} publishes; returns how many. */
+  private int createTableViews(
+      Statement st, String tenantId, TargetSchema plan, Map<String, String> names)
+      throws SQLException {
+    int tables = 0;
+    for (TargetTable table : plan.tables().values()) {
+      String view =
+          ident(names.get(SchemaMap.sourceSchemaOf(table.name())))
+              + "."
+              + ident(SchemaMap.nameOf(table.name()));
+      String base = schemas.relation(table.name());
+      if (plan.rule(table.name()).shared().isPresent()) {
+        st.execute("CREATE VIEW " + view + " AS SELECT * FROM " + base);
+      } else {
+        List<String> columns = new ArrayList<>(table.columnNames());
+        columns.add(tenantColumn);
+        st.execute(
+            "CREATE VIEW "
+                + view
+                + " AS SELECT "
+                + Sql.idents(columns)
+                + " FROM "
+                + base
+                + " WHERE "
+                + ident(tenantColumn)
+                + " = "
+                + literal(tenantId)
+                + " WITH CASCADED CHECK OPTION");
+        st.execute(
+            "ALTER VIEW "
+                + view
+                + " ALTER COLUMN "
+                + ident(tenantColumn)
+                + " SET DEFAULT "
+                + literal(tenantId));
+      }
+      tables++;
+    }
+    return tables;
+  }
+
+  /**
+   * The tenant's consolidated tables this run does not select (tables.include): their views stay,
+   * from the target's catalog. Returns how many.
+   */
+  private int createUnplannedViews(
+      Statement st,
+      String tenantId,
+      Map<String, String> names,
+      Map<String, List<String[]>> unplanned)
+      throws SQLException {
+    int tables = 0;
+    for (String source : unplanned.keySet()) {
+      for (String[] other : unplanned.getOrDefault(source, List.of())) {
+        List<String> columns = new ArrayList<>(List.of(other[1].split(",", -1)));
+        columns.add(tenantColumn);
+        String view = ident(names.get(source)) + "." + ident(other[0]);
+        st.execute(
+            "CREATE VIEW "
+                + view
+                + " AS SELECT "
+                + Sql.idents(columns)
+                + " FROM "
+                + Sql.qualified(schemas.targetSchema(source), other[0])
+                + " WHERE "
+                + ident(tenantColumn)
+                + " = "
+                + literal(tenantId)
+                + " WITH CASCADED CHECK OPTION");
+        st.execute(
+            "ALTER VIEW "
+                + view
+                + " ALTER COLUMN "
+                + ident(tenantColumn)
+                + " SET DEFAULT "
+                + literal(tenantId));
+        tables++;
+      }
+    }
+    return tables;
+  }
+
+  /**
+   * The search path of the tenant's code, its names resolving as in the source: the tenant's
+   * compatibility schemas in its search-path order, then the target schemas (types, domains).
+   */
+  private Set<String> searchPath(List<String> tenantSchemas, Map<String, String> names) {
+    Set<String> path = new LinkedHashSet<>();
+    tenantSchemas.stream().filter(names::containsKey).forEach(s -> path.add(ident(names.get(s))));
+    tenantSchemas.forEach(s -> path.add(ident(schemas.targetSchema(s))));
+    path.add(ident(targetSchema));
+    path.add("pg_catalog");
+    // Last, so a caller's temporary objects never shadow the tenant's in its SECURITY DEFINER
+    // code.
+    path.add("pg_temp");
+    return path;
+  }
+
+  /** The tenant's functions to create, each run as the tenant's role. */
+  private static List<Pending> functions(
+      CodeObjects code, Map<String, String> names, Set<String> path) {
+    List<Pending> pending = new ArrayList<>();
+    for (CodeObjects.FunctionSpec function : code.functions()) {
+      if (function.definition() != null) {
+        String source = CompatViewSql.sourceSchemaOf(function);
+        String schema = ident(names.get(source));
+        // Run as the tenant's role whoever calls it: an invoker's function would run with the
+        // caller's rights, which set_config could point at any tenant.
+        boolean routine = function.kind().equals("function") || function.kind().equals("procedure");
+        pending.add(
+            new Pending(
+                function.kind() + " " + function.signature(),
+                function.definitionIn(schema)
+                    + (routine
+                        ? ";\nALTER "
+                            + function.kind().toUpperCase(java.util.Locale.ROOT)
+                            + " "
+                            + function.signatureIn(schema)
+                            + " SECURITY DEFINER SET search_path = "
+                            + String.join(", ", path)
+                        : ""),
+                null));
+      }
+    }
+    return pending;
+  }
+
+  /**
+   * The tenant's views to create; adds to {@code problems} those that cannot be rewritten, to
+   * {@code materialized} the populated materialized views to fill, and to {@code stored} the
+   * materialized views whose rows a view shows the tenant only.
+   */
+  private List<Pending> views(
+      String tenantId,
+      TargetSchema plan,
+      CodeObjects code,
+      List<String> sources,
+      Map<String, String> names,
+      List<String> problems,
+      Map<String, String> materialized,
+      List<String> stored) {
+    Map<String, Set<String>> mirrored = CompatViewSql.mirroredNames(plan, code, sources);
+    List<Pending> pending = new ArrayList<>();
+    for (CodeObjects.ViewSpec view : code.views()) {
+      String label = view.kind() + " " + SchemaMap.key(view.schema(), view.name());
+      CompatViewSql.Rewrite rewrite =
+          CompatViewSql.rewrite(view.definition(), mirrored, names::get, schemas::targetSchema);
+      if (!rewrite.exact()) {
+        problems.add(label + " not recreated: " + rewrite.problem());
+        continue;
+      }
+      String name = ident(names.get(view.schema())) + "." + ident(view.name());
+      String sql;
+      String filled = name;
+      if (!view.materialized()) {
+        sql = "CREATE VIEW " + name + " AS " + rewrite.definition();
+      } else if (!rowLevelSecurity) {
+        sql = "CREATE MATERIALIZED VIEW " + name + " AS " + rewrite.definition() + " WITH NO DATA";
+      } else {
+        // A materialized view has no row-level security: its rows are stored apart, and the name
+        // the application reads is a view showing them to a session of this tenant only.
+        filled = ident(names.get(view.schema())) + "." + ident(storedName(view.name()));
+        stored.add(filled);
+        sql =
+            "CREATE MATERIALIZED VIEW "
+                + filled
+                + " AS "
+                + rewrite.definition()
+                + " WITH NO DATA;\nCOMMENT ON MATERIALIZED VIEW "
+                + filled
+                + " IS "
+                + literal(STORED_MARK)
+                + ";\nCREATE VIEW "
+                + name
+                + " AS SELECT * FROM "
+                + filled
+                + " WHERE current_setting("
+                + literal(tenantSetting)
+                + ", true) = "
+                + literal(tenantId);
+      }
+      pending.add(new Pending(label, sql, filled));
+      if (view.materialized() && view.populated()) {
+        materialized.put(label, filled);
+      }
+    }
+    return pending;
+  }
+
+  /** Grants the application role the tenant's schemas and sequences, and not the stored rows. */
+  private void grantToApplication(
+      Connection conn,
+      Statement st,
+      Map<String, String> names,
+      List<String> sequences,
+      List<String> stored)
+      throws SQLException {
+    if (applicationRole.isEmpty()) {
+      return;
+    }
+    String app = ident(applicationRole.get());
+    for (String schema : names.values()) {
+      st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + app);
+      st.execute(
+          "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
+              + ident(schema)
+              + " TO "
+              + app);
+      st.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA " + ident(schema) + " TO " + app);
+    }
+    // nextval, currval and setval of the tenant's own sequences (an ORM's reset moves only
+    // this tenant's ids).
+    for (String sequence : sequences) {
+      st.execute("GRANT USAGE, SELECT, UPDATE ON SEQUENCE " + sequence + " TO " + app);
+    }
+    for (String view : stored) {
+      if (Queries.bool(conn, "SELECT to_regclass(?) IS NOT NULL", view)) {
+        st.execute("REVOKE ALL ON " + view + " FROM " + app);
+      }
+    }
+  }
+
+  private static void grantToLoader(Statement st, Map<String, String> names, String loader)
+      throws SQLException {
+    for (String schema : names.values()) {
+      st.execute("GRANT USAGE ON SCHEMA " + ident(schema) + " TO " + loader);
+      st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA " + ident(schema) + " TO " + loader);
     }
   }
 
