@@ -294,38 +294,32 @@ final class ExportRows {
   }
 
   /**
-   * Spark's {@code try_cast} where, for every text PostgreSQL outputs for the kind, it yields
+   * A code-generated expression that, for every text PostgreSQL outputs for the kind, yields
    * exactly the value {@link #parse} does, and NULL otherwise (then the parser decides):
    *
    * <ul>
-   *   <li>integers, floats and booleans: Spark's string casts parse with {@code Long.parseLong} /
-   *       {@code Double.parseDouble} semantics after trimming and read {@code NaN}, {@code
-   *       Infinity}, {@code -Infinity}, {@code t} and {@code f};
+   *   <li>integers and floats: Spark's {@code try_cast}, which parses with {@code Long.parseLong} /
+   *       {@code Double.parseDouble} semantics after trimming and reads {@code NaN}, {@code
+   *       Infinity} and {@code -Infinity};
+   *   <li>booleans: {@code t} and {@code f}, the only text PostgreSQL outputs, compared as bytes
+   *       (Spark's cast lower-cases a copy of every value first);
    *   <li>dates: only the 10 characters {@code YYYY-MM-DD} (a year of four digits, AD), read in the
    *       proleptic Gregorian calendar as java.time does; {@code infinity} and BC dates go to the
-   *       parser;
-   *   <li>timestamptz: text with an explicit offset ({@code ±HH}, {@code ±HH:MM}, {@code
-   *       ±HH:MM:SS}), never the session time zone; what Spark cannot read ({@code infinity}, BC)
-   *       goes to the parser.
+   *       parser.
    * </ul>
    *
-   * timestamp without time zone keeps the parser: Spark's cast would read the wall clock in the
-   * session time zone.
+   * Timestamps keep the parser ({@link PgText#timestampMicros} reads PostgreSQL's shape digit by
+   * digit): Spark's cast would read timestamp without time zone in the session time zone, and for
+   * timestamptz it resolves the offset's zone with regular expressions on every value, which costs
+   * more than the UDF round trip.
    */
   static Optional<Column> builtInCast(Column c, Kind kind) {
     return switch (kind) {
-      case INT2, INT4, INT8, FLOAT4, FLOAT8, BOOLEAN -> Optional.of(c.try_cast(kind.sparkType));
+      case INT2, INT4, INT8, FLOAT4, FLOAT8 -> Optional.of(c.try_cast(kind.sparkType));
+      case BOOLEAN -> Optional.of(functions.when(c.equalTo("t"), true).when(c.equalTo("f"), false));
       case DATE ->
           Optional.of(
               functions.when(functions.length(c).equalTo(10), c.try_cast(DataTypes.DateType)));
-      case TIMESTAMPTZ -> {
-        // An offset after the time (a sign past the 19 characters of YYYY-MM-DD HH:MM:SS): without
-        // one Spark would read the
-        // wall clock in the session time zone. A search, not substrings: each substring copies the
-        // value's bytes.
-        Column offset = functions.locate("+", c, 20).gt(0).or(functions.locate("-", c, 20).gt(0));
-        yield Optional.of(functions.when(offset, c.try_cast(DataTypes.TimestampType)));
-      }
       default -> Optional.empty();
     };
   }

@@ -154,4 +154,84 @@ class PgTextTest {
     assertThat(ExportCatalog.map(new OriginalType("c", "jsonb", "binary (UTF8)")).unknown())
         .isNull();
   }
+
+  /**
+   * The digit-by-digit reading of PostgreSQL's usual shape and the pattern agree on every text:
+   * random instants 0001 to 9999 AD, fractions of 0 to 6 digits, offsets of hours, minutes and
+   * seconds either side of UTC, with and without time zone, and texts only the pattern reads or
+   * refuses.
+   */
+  @Test
+  void theCommonShapeReadsAsThePatternDoes() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(23);
+    java.util.List<String> wrong = new java.util.ArrayList<>();
+    String[] offsets = {"", "+00", "-00", "+05:30", "-03:30", "+13:45", "-00:09:21", "+14", "-12"};
+    for (int k = 0; k < 20_000; k++) {
+      java.time.LocalDateTime wall =
+          java.time.LocalDateTime.ofEpochSecond(
+              random.nextLong(-62_135_596_800L, 253_402_300_799L), 0, java.time.ZoneOffset.UTC);
+      int digits = random.nextInt(7);
+      String fraction =
+          digits == 0
+              ? ""
+              : "." + String.format("%06d", random.nextInt(1_000_000)).substring(0, digits);
+      String text =
+          String.format(
+                  "%04d-%02d-%02d %02d:%02d:%02d",
+                  wall.getYear(),
+                  wall.getMonthValue(),
+                  wall.getDayOfMonth(),
+                  wall.getHour(),
+                  wall.getMinute(),
+                  wall.getSecond())
+              + fraction
+              + offsets[random.nextInt(offsets.length)];
+      for (boolean withZone : new boolean[] {true, false}) {
+        Object fast = outcome(() -> PgText.timestampMicros(text, withZone));
+        Object pattern = outcome(() -> PgText.patternTimestampMicros(text, text, withZone));
+        if (!fast.equals(pattern)) {
+          wrong.add(text + (withZone ? " (tz)" : "") + ": " + fast + " instead of " + pattern);
+        }
+      }
+    }
+    for (String text :
+        new String[] {
+          "2024-02-30 00:00:00+00",
+          "2023-02-29 00:00:00",
+          "2024-13-01 00:00:00",
+          "2024-01-01 24:00:00",
+          "2024-01-01 23:60:00",
+          "2024-01-01 23:59:60",
+          "0000-01-01 00:00:00",
+          "2024-01-01T00:00:00Z",
+          "2024-01-01 00:00:00 +02",
+          "2024-01-01 00:00:00+0530",
+          "2024-01-01 00:00:00.1234567+00",
+          "2024-01-01 00:00:00.+00",
+          "2024-01-01 00:00:00+5",
+          "2024-01-01 00:00:00+05:3",
+          "2024-01-01 00:00:00+05:30:",
+          "12024-01-01 00:00:00+00",
+          "0044-03-15 12:00:00+00 BC",
+          "2024-1-01 00:00:00"
+        }) {
+      for (boolean withZone : new boolean[] {true, false}) {
+        Object fast = outcome(() -> PgText.timestampMicros(text, withZone));
+        Object pattern = outcome(() -> PgText.patternTimestampMicros(text, text, withZone));
+        if (!fast.equals(pattern)) {
+          wrong.add(text + (withZone ? " (tz)" : "") + ": " + fast + " instead of " + pattern);
+        }
+      }
+    }
+    assertThat(wrong).as("texts read unlike the pattern").isEmpty();
+  }
+
+  /** The value, or the exception's class and message. */
+  private static Object outcome(java.util.function.LongSupplier parse) {
+    try {
+      return parse.getAsLong();
+    } catch (RuntimeException e) {
+      return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+  }
 }
