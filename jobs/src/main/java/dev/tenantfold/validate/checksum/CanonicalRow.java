@@ -49,20 +49,17 @@ public final class CanonicalRow {
   static final long MIX = 0x5bd1e995L;
 
   /**
-   * The seed of a row's first 64-bit hash {@code a} (and of a key's hash, which picks the bucket):
-   * {@code hashtextextended(row text, SEED_A)}. Any fixed non-zero value; changing it changes every
-   * digest (docs/checksums.md, digest version).
+   * The seed of a row's 64-bit hash {@code a} (and of a key's hash, which picks the bucket): {@code
+   * hashtextextended(row text, SEED)}. Any fixed non-zero value; changing it changes every digest
+   * (docs/checksums.md, digest version).
    */
-  public static final long SEED_A = 0x54656e616e74466fL;
-
-  /** The seed of the second 64-bit hash {@code b}. */
-  public static final long SEED_B = 0x6c64436865636b32L;
+  public static final long SEED = 0x54656e616e74466fL;
 
   /**
-   * A row's hash: {@code a} and {@code b} as 32 hex digits, {@code a}, {@code b} (the row text's
-   * lookup3 hashes with {@link #SEED_A} and {@link #SEED_B}, signed) and its bucket.
+   * A row's hash: {@code a} as 16 hex digits, {@code a} (the row text's lookup3 hash with {@link
+   * #SEED}, signed) and its bucket.
    */
-  public record Hash(String hex, long a, long b, int bucket) implements Serializable {}
+  public record Hash(String hex, long a, int bucket) implements Serializable {}
 
   /**
    * Length-prefixed field: {@code <UTF-8 byte length>:<value>}, or {@code N} for NULL (the
@@ -102,11 +99,33 @@ public final class CanonicalRow {
     out.append(value, from, value.length()).append(ESCAPE).append(VALUE_END);
   }
 
-  /** The row text of {@code values}: what is hashed. */
+  /**
+   * Row-text field of a value of {@code type}: a {@link CanonicalType#selfDelimiting()} value as is
+   * (its words are prefix-free ASCII, so it needs no end marker), any other as {@link
+   * #appendRowField(StringBuilder, String)}; NULL is U+FFFF N either way.
+   */
+  public static void appendRowField(StringBuilder out, CanonicalType type, String value) {
+    if (value != null && type.selfDelimiting()) {
+      out.append(value);
+    } else {
+      appendRowField(out, value);
+    }
+  }
+
+  /** The row text of {@code values}, every field escaped: what is hashed for text columns. */
   public static String rowText(List<String> values) {
     StringBuilder out = new StringBuilder();
     for (String value : values) {
       appendRowField(out, value);
+    }
+    return out.toString();
+  }
+
+  /** The row text of {@code values} of {@code types}: what is hashed. */
+  public static String rowText(List<CanonicalType> types, List<String> values) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < values.size(); i++) {
+      appendRowField(out, types.get(i), values.get(i));
     }
     return out.toString();
   }
@@ -151,19 +170,16 @@ public final class CanonicalRow {
 
     private byte[] utf8 = new byte[1024];
     private long a;
-    private long b;
     private int bucket;
 
     /** As {@link CanonicalRow#hash}. */
     public void hash(CharSequence rowText, CharSequence keyText, int buckets) {
       byte[] bytes = encode(rowText);
-      int len = length;
-      a = Lookup3.hash(bytes, len, SEED_A);
-      b = Lookup3.hash(bytes, len, SEED_B);
+      a = Lookup3.hash(bytes, length, SEED);
       long bucketHash = a;
       if (keyText != null) {
         bytes = encode(keyText);
-        bucketHash = Lookup3.hash(bytes, length, SEED_A);
+        bucketHash = Lookup3.hash(bytes, length, SEED);
       }
       bucket = (int) ((bucketHash & 0xffffffffL) % buckets);
       release();
@@ -172,8 +188,7 @@ public final class CanonicalRow {
     /** As {@link CanonicalRow#hashWithIntegerKey}. */
     public void hashWithIntegerKey(CharSequence rowText, String key, int buckets) {
       byte[] bytes = encode(rowText);
-      a = Lookup3.hash(bytes, length, SEED_A);
-      b = Lookup3.hash(bytes, length, SEED_B);
+      a = Lookup3.hash(bytes, length, SEED);
       bucket = integerBucket(key, buckets);
       release();
     }
@@ -221,27 +236,22 @@ public final class CanonicalRow {
       }
     }
 
-    /** The row text's hash with {@link #SEED_A}, signed. */
+    /** The row text's hash with {@link #SEED}, signed. */
     public long a() {
       return a;
-    }
-
-    /** The row text's hash with {@link #SEED_B}. */
-    public long b() {
-      return b;
     }
 
     public int bucket() {
       return bucket;
     }
 
-    /** {@code a} and {@code b} as 32 lower-case hex digits: the drill-down's row digest. */
+    /** {@code a} as 16 lower-case hex digits: the drill-down's row digest. */
     public String hex() {
-      return HEX.toHexDigits(a) + HEX.toHexDigits(b);
+      return HEX.toHexDigits(a);
     }
 
     Hash toHash() {
-      return new Hash(hex(), a(), b(), bucket);
+      return new Hash(hex(), a(), bucket);
     }
   }
 

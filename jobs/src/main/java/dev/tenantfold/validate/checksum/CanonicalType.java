@@ -137,6 +137,21 @@ public record CanonicalType(Kind kind, boolean array, int numericScale) implemen
   }
 
   /**
+   * Whether every canonical text of the kind belongs to a prefix-free set of ASCII words that
+   * neither starts with U+FFFF nor is a prefix of another (floats: 16 hex digits or {@code NaN};
+   * timestamps: 16 hex digits; intervals: 32 hex digits; booleans: {@code true} or {@code false}):
+   * such a value ends where its word ends, so its row-text field needs neither escaping nor the end
+   * marker, which saves PostgreSQL a concatenation per value. Arrays never are.
+   */
+  public boolean selfDelimiting() {
+    return !array
+        && switch (kind) {
+          case FLOAT, TIMESTAMP, INTERVAL, BOOLEAN -> true;
+          default -> false;
+        };
+  }
+
+  /**
    * Whether the column is {@code timestamp with time zone} (as opposed to a wall-clock timestamp).
    */
   static boolean withTimeZone(ColumnSpec column) {

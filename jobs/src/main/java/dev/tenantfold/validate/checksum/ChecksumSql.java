@@ -10,10 +10,9 @@ import java.util.stream.Collectors;
 
 /**
  * Generates the checksum queries run inside PostgreSQL (a source snapshot or the target). Both scan
- * the table once and stream: canonical values are joined into one row text in a subquery fenced
- * with {@code OFFSET 0} (so it is built once per row), hashed twice with {@code hashtextextended}
- * (lookup3, two seeds) and summed into one hash-aggregate group per bucket, so memory does not grow
- * with the table.
+ * the table once and stream: canonical values are joined into one row text, hashed once with {@code
+ * hashtextextended} (lookup3, a 64-bit hash) and summed into one hash-aggregate group per bucket,
+ * so memory does not grow with the table.
  *
  * <p>The canonical form, the field encoding and the hash are defined in docs/checksums.md; {@link
  * CanonicalRow} is the same definition in Java and the two must agree bit for bit.
@@ -62,17 +61,15 @@ public record ChecksumSql(
   }
 
   /**
-   * Per-bucket aggregates, ordered by bucket: {@code bucket int, row_count bigint, digest_a bigint,
-   * digest_b bigint}, where the digests are the sums modulo 2^64 (as signed bigint) of each row's
-   * two 64-bit hashes {@code a} and {@code b}. Buckets without rows are absent.
+   * Per-bucket aggregates, ordered by bucket: {@code bucket int, row_count bigint, digest bigint},
+   * where the digest is the sum modulo 2^64 (as signed bigint) of each row's 64-bit hash {@code a}.
+   * Buckets without rows are absent.
    */
   public String bucketDigests() {
     return "SELECT bucket, row_count, "
         + signed64("sum_a")
-        + " AS digest_a, "
-        + signed64("sum_b")
-        + " AS digest_b\n"
-        + "  FROM (SELECT bucket, count(*) AS row_count, sum(a) AS sum_a, sum(b) AS sum_b\n"
+        + " AS digest\n"
+        + "  FROM (SELECT bucket, count(*) AS row_count, sum(a) AS sum_a\n"
         + "          FROM ("
         + hashed(false)
         + ") h\n"
@@ -85,9 +82,8 @@ public record ChecksumSql(
    * (byte order, the same on every database, so two sides can be merged as sorted streams): {@code
    * bucket int, key_text text, row_digest text, column_values text[]}. {@code key_text} is the
    * length-prefixed canonical key ({@link CanonicalRow#encode}; the row digest for a table without
-   * a key), {@code row_digest} the row's hashes {@code a} and {@code b} as 32 hex digits, and
-   * {@code column_values} the canonical value of each column in {@link ChecksumSpec#columnNames()}
-   * order, NULL for NULL.
+   * a key), {@code row_digest} the row's hash {@code a} as 16 hex digits, and {@code column_values}
+   * the canonical value of each column in {@link ChecksumSpec#columnNames()} order, NULL for NULL.
    */
   public String drillDown(Collection<Integer> buckets) {
     String list =
@@ -96,7 +92,7 @@ public record ChecksumSql(
     for (int i = 0; i < spec.columns().size(); i++) {
       values.add("c" + i);
     }
-    String digest = "lpad(to_hex(a), 16, '0') || lpad(to_hex(b), 16, '0')";
+    String digest = "lpad(to_hex(a), 16, '0')";
     String key = spec.keyed() ? prefixedFields(spec.keyPositions()) : digest;
     return "SELECT bucket, key_text, row_digest, column_values\n"
         + "  FROM (SELECT bucket, "
@@ -126,9 +122,9 @@ public record ChecksumSql(
   }
 
   /**
-   * The row's hashes {@code a} and {@code b} and its bucket (and its canonical values {@code c0 ..}
-   * with {@code withValues}). The row text {@code t} is built in a subquery fenced with {@code
-   * OFFSET 0}: without the fence PostgreSQL would inline it into both hashes and build it twice.
+   * The row's hash {@code a} and its bucket (and its canonical values {@code c0 ..} with {@code
+   * withValues}). The row text {@code t} is built in a subquery fenced with {@code OFFSET 0}, so
+   * that it is built once even where {@code a} is read twice (a table without a key buckets by it).
    */
   private String hashed(boolean withValues) {
     List<String> items = new ArrayList<>();
@@ -146,18 +142,17 @@ public record ChecksumSql(
             + canonical()
             + ") c OFFSET 0";
     String values = withValues ? ", " + String.join(", ", columnAliases()) : "";
-    String hashes = hash64("t", CanonicalRow.SEED_A) + " AS a, " + hash64("t", CanonicalRow.SEED_B);
+    String hashes = hash64("t", CanonicalRow.SEED) + " AS a";
     if (spec.keyed()) {
-      return "SELECT " + hashes + " AS b, bucket" + values + " FROM (" + text + ") r";
+      return "SELECT " + hashes + ", bucket" + values + " FROM (" + text + ") r";
     }
     // Without a key a row is bucketed by its own hash a, fenced again so it is computed once.
-    return "SELECT a, b, "
+    return "SELECT a, "
         + bucketOf("a")
         + " AS bucket"
         + values
         + " FROM (SELECT "
         + hashes
-        + " AS b"
         + values
         + " FROM ("
         + text
@@ -231,7 +226,7 @@ public record ChecksumSql(
           + spec.buckets()
           + ")::int, 0)";
     }
-    return bucketOf(hash64(hashable(rowBytes(spec.keyPositions())), CanonicalRow.SEED_A));
+    return bucketOf(hash64(hashable(rowBytes(spec.keyPositions())), CanonicalRow.SEED));
   }
 
   /** The low 32 bits of a 64-bit hash, unsigned, modulo the bucket count. */
@@ -249,21 +244,22 @@ public record ChecksumSql(
 
   /**
    * The row text ({@link CanonicalRow#appendRowField}): every value with U+FFFF doubled, then
-   * U+FFFF U+FFFE; NULL is U+FFFF N. Only kinds whose canonical text can hold U+FFFF pay for the
-   * {@code replace} (in the C collation: a nondeterministic column collation would refuse it); a
-   * NOT NULL column needs no NULL marker (a nullable column holding the same value renders the same
-   * text).
+   * U+FFFF U+FFFE, or a self-delimiting value as is; NULL is U+FFFF N. Only kinds whose canonical
+   * text can hold U+FFFF pay for the {@code replace} (in the C collation: a nondeterministic column
+   * collation would refuse it); a NOT NULL column needs no NULL marker (a nullable column holding
+   * the same value renders the same text).
    */
   private String rowText(int[] positions) {
     List<String> fields = new ArrayList<>();
     for (int p : positions) {
       ColumnSpec column = spec.columns().get(p);
+      CanonicalType type = CanonicalType.of(column);
       String c = "c" + p;
       String value =
-          CanonicalType.of(column).anyCharacter()
+          type.anyCharacter()
               ? "replace(" + c + " COLLATE \"C\", " + ESCAPE + ", " + ESCAPE_TWICE + ")"
               : c;
-      String field = value + " || " + VALUE_END;
+      String field = type.selfDelimiting() ? value : value + " || " + VALUE_END;
       fields.add(column.notNull() ? field : "coalesce(" + field + ", " + NULL_FIELD + ")");
     }
     return String.join(" || ", fields);
@@ -279,7 +275,10 @@ public record ChecksumSql(
     }
     List<String> fields = new ArrayList<>();
     for (int p : positions) {
-      String field = "convert_to(c" + p + ", 'UTF8') || " + VALUE_END_UTF8;
+      String field =
+          CanonicalType.of(spec.columns().get(p)).selfDelimiting()
+              ? "convert_to(c" + p + ", 'UTF8')"
+              : "convert_to(c" + p + ", 'UTF8') || " + VALUE_END_UTF8;
       fields.add(
           spec.columns().get(p).notNull()
               ? field
@@ -372,7 +371,9 @@ public record ChecksumSql(
 
   private static String scalarExpression(CanonicalType type, boolean withTimeZone, String x) {
     return switch (type.kind()) {
-      case TEXT, CHAR, UUID, BOOLEAN, INTEGER -> x + "::text";
+      case TEXT, CHAR, UUID, INTEGER -> x + "::text";
+      // The same text as x::text without calling boolout and textin; NULL matches neither branch.
+      case BOOLEAN -> "CASE " + x + " WHEN true THEN 'true' WHEN false THEN 'false' END";
       case NUMERIC -> numeric(type.numericScale(), x);
       case FLOAT ->
           "CASE WHEN "

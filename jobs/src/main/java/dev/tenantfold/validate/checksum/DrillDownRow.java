@@ -10,7 +10,7 @@ import java.util.List;
  *
  * @param bucket the row's bucket
  * @param key the encoded canonical key; the row digest for a table without a key
- * @param rowDigest the row's two 64-bit hashes as 32 hex digits
+ * @param rowDigest the row's 64-bit hash as 16 hex digits
  * @param values canonical value per column in {@link ChecksumSpec#columnNames()} order, null for
  *     NULL
  */

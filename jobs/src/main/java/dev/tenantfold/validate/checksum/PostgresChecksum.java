@@ -27,7 +27,7 @@ public final class PostgresChecksum {
     try (Statement st = conn.createStatement();
         ResultSet rs = st.executeQuery(effective.bucketDigests())) {
       while (rs.next()) {
-        buckets.put(rs.getInt(1), new BucketDigest(rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+        buckets.put(rs.getInt(1), new BucketDigest(rs.getLong(2), rs.getLong(3)));
       }
     }
     return new TableChecksum(sql.spec().buckets(), buckets);

@@ -43,17 +43,11 @@ import org.apache.spark.sql.types.StructType;
 public final class SparkChecksum {
   private static final BigDecimal TWO_POW_64 = new BigDecimal(ChecksumSql.TWO_POW_64);
   private static final BigDecimal TWO_POW_63 = new BigDecimal(ChecksumSql.TWO_POW_63);
-  private static final StructType HASHES =
-      new StructType()
-          .add("bucket", DataTypes.IntegerType, false)
-          .add("a", DataTypes.LongType, false)
-          .add("b", DataTypes.LongType, false);
   private static final StructType PARTIALS =
       new StructType()
           .add("bucket", DataTypes.IntegerType, false)
           .add("n", DataTypes.LongType, false)
-          .add("a", DataTypes.LongType, false)
-          .add("b", DataTypes.LongType, false);
+          .add("a", DataTypes.LongType, false);
   private static final StructType DRILL_DOWN =
       new StructType()
           .add("bucket", DataTypes.IntegerType, false)
@@ -63,10 +57,7 @@ public final class SparkChecksum {
 
   private SparkChecksum() {}
 
-  /**
-   * {@code bucket int, row_count bigint, digest_a bigint, digest_b bigint}, one row per non-empty
-   * bucket.
-   */
+  /** {@code bucket int, row_count bigint, digest bigint}, one row per non-empty bucket. */
   public static Dataset<Row> bucketDigests(Dataset<Row> rows, ChecksumSpec spec) {
     // Each partition folds its rows into at most one row per bucket (sums modulo 2^64 in plain
     // longs), so the shuffle and the
@@ -77,13 +68,8 @@ public final class SparkChecksum {
         .groupBy("bucket")
         .agg(
             sum(col("n")).as("row_count"),
-            sum(col("a").cast(DataTypes.createDecimalType(20, 0))).as("sum_a"),
-            sum(col("b").cast(DataTypes.createDecimalType(20, 0))).as("sum_b"))
-        .select(
-            col("bucket"),
-            col("row_count"),
-            signed64(col("sum_a")).as("digest_a"),
-            signed64(col("sum_b")).as("digest_b"))
+            sum(col("a").cast(DataTypes.createDecimalType(20, 0))).as("sum_a"))
+        .select(col("bucket"), col("row_count"), signed64(col("sum_a")).as("digest"))
         .orderBy("bucket");
   }
 
@@ -107,7 +93,7 @@ public final class SparkChecksum {
   public static TableChecksum checksum(Dataset<Row> rows, ChecksumSpec spec) {
     Map<Integer, BucketDigest> buckets = new HashMap<>();
     for (Row row : bucketDigests(rows, spec).collectAsList()) {
-      buckets.put(row.getInt(0), new BucketDigest(row.getLong(1), row.getLong(2), row.getLong(3)));
+      buckets.put(row.getInt(0), new BucketDigest(row.getLong(1), row.getLong(2)));
     }
     return new TableChecksum(spec.buckets(), buckets);
   }
@@ -195,8 +181,8 @@ public final class SparkChecksum {
     private final int buckets;
 
     /**
-     * Row count, digest a, digest b per bucket (at 3 x bucket), summed modulo 2^64 in Java's
-     * wrapping arithmetic.
+     * Row count and digest per bucket (at 2 x bucket), summed modulo 2^64 in Java's wrapping
+     * arithmetic.
      */
     private final long[] dense;
 
@@ -205,34 +191,30 @@ public final class SparkChecksum {
     private BucketFold(ChecksumSpec spec, int[] positions) {
       this.hasher = new RowHasher(spec, positions, false, null);
       this.buckets = spec.buckets();
-      this.dense = buckets <= DENSE_BUCKETS ? new long[3 * buckets] : null;
+      this.dense = buckets <= DENSE_BUCKETS ? new long[2 * buckets] : null;
       this.sparse = dense == null ? new HashMap<>() : null;
     }
 
     public void add(Row row) {
       hasher.digest(row);
       long[] sums = dense;
-      int at = 3 * hasher.bucket;
+      int at = 2 * hasher.bucket;
       if (sums == null) {
-        sums = sparse.computeIfAbsent(hasher.bucket, k -> new long[3]);
+        sums = sparse.computeIfAbsent(hasher.bucket, k -> new long[2]);
         at = 0;
       }
       sums[at]++;
       sums[at + 1] += hasher.a;
-      sums[at + 2] += hasher.b;
     }
 
     public TableChecksum result() {
       Map<Integer, BucketDigest> out = new HashMap<>();
       if (dense == null) {
-        sparse.forEach(
-            (bucket, sums) -> out.put(bucket, new BucketDigest(sums[0], sums[1], sums[2])));
+        sparse.forEach((bucket, sums) -> out.put(bucket, new BucketDigest(sums[0], sums[1])));
       } else {
         for (int bucket = 0; bucket < buckets; bucket++) {
-          if (dense[3 * bucket] != 0) {
-            out.put(
-                bucket,
-                new BucketDigest(dense[3 * bucket], dense[3 * bucket + 1], dense[3 * bucket + 2]));
+          if (dense[2 * bucket] != 0) {
+            out.put(bucket, new BucketDigest(dense[2 * bucket], dense[2 * bucket + 1]));
           }
         }
       }
@@ -241,8 +223,8 @@ public final class SparkChecksum {
   }
 
   /**
-   * Hashes a partition's rows ({@link RowHasher}) and folds them per bucket: row count and the two
-   * 64-bit halves summed with Java's wrapping arithmetic, which is the sum modulo 2^64 the digest
+   * Hashes a partition's rows ({@link RowHasher}) and folds them per bucket: row count and the
+   * 64-bit hashes summed with Java's wrapping arithmetic, which is the sum modulo 2^64 the digest
    * is defined by.
    */
   private static final class BucketFolder implements MapPartitionsFunction<Row, Row> {
@@ -261,9 +243,7 @@ public final class SparkChecksum {
       List<Row> out = new ArrayList<>();
       fold.result()
           .byBucket()
-          .forEach(
-              (bucket, d) ->
-                  out.add(RowFactory.create(bucket, d.rowCount(), d.digestA(), d.digestB())));
+          .forEach((bucket, d) -> out.add(RowFactory.create(bucket, d.rowCount(), d.digest())));
       return out.iterator();
     }
   }
@@ -279,7 +259,7 @@ public final class SparkChecksum {
   /**
    * Renders, encodes and hashes rows, reusing one text and one byte buffer per task; with {@code
    * drillDown}, keeps only rows of the wanted buckets. {@link #digest} leaves the row's hash in
-   * {@code a}, {@code b} and {@code bucket}.
+   * {@code a} and {@code bucket}.
    */
   private static final class RowHasher implements FlatMapFunction<Row, Row> {
     private final ChecksumSpec spec;
@@ -294,7 +274,6 @@ public final class SparkChecksum {
     private transient StringBuilder keyText;
     private transient String[] values;
     long a;
-    long b;
     int bucket;
 
     RowHasher(ChecksumSpec spec, int[] positions, boolean drillDown, Set<Integer> buckets) {
@@ -311,8 +290,8 @@ public final class SparkChecksum {
     }
 
     /**
-     * Renders and hashes {@code row}: its hash is left in {@link #a}, {@link #b}, {@link #bucket},
-     * its rendered values in {@code values}.
+     * Renders and hashes {@code row}: its hash is left in {@link #a} and {@link #bucket}, its
+     * rendered values in {@code values}.
      */
     void digest(Row row) {
       if (hasher == null) {
@@ -324,21 +303,20 @@ public final class SparkChecksum {
       text.setLength(0);
       for (int i = 0; i < types.length; i++) {
         values[i] = CanonicalRow.render(types[i], row.get(positions[i]));
-        CanonicalRow.appendRowField(text, values[i]);
+        CanonicalRow.appendRowField(text, types[i], values[i]);
       }
       if (integerKey) {
         hasher.hashWithIntegerKey(text, values[keyPositions[0]], spec.buckets());
       } else if (spec.keyed()) {
         keyText.setLength(0);
         for (int p : keyPositions) {
-          CanonicalRow.appendRowField(keyText, values[p]);
+          CanonicalRow.appendRowField(keyText, types[p], values[p]);
         }
         hasher.hash(text, keyText, spec.buckets());
       } else {
         hasher.hash(text, null, spec.buckets());
       }
       a = hasher.a();
-      b = hasher.b();
       bucket = hasher.bucket();
     }
 
@@ -346,7 +324,7 @@ public final class SparkChecksum {
     public Iterator<Row> call(Row row) {
       digest(row);
       if (!drillDown) {
-        return Collections.singletonList(RowFactory.create(bucket, a, b)).iterator();
+        return Collections.singletonList(RowFactory.create(bucket, a)).iterator();
       }
       if (!buckets.contains(bucket)) {
         return Collections.emptyIterator();

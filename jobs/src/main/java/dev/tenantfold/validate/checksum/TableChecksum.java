@@ -52,6 +52,6 @@ public record TableChecksum(int buckets, Map<Integer, BucketDigest> byBucket)
 
   /** The aggregate of {@code bucket}, all zeros when it holds no rows. */
   public BucketDigest bucket(int bucket) {
-    return byBucket.getOrDefault(bucket, new BucketDigest(0, 0, 0));
+    return byBucket.getOrDefault(bucket, new BucketDigest(0, 0));
   }
 }
