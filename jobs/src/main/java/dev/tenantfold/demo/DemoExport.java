@@ -117,6 +117,14 @@ public final class DemoExport {
         }
       }
     }
+    writeInfo(root, database, task, perTable, tables.size());
+    return task;
+  }
+
+  /** The export's info and per-table status files, as RDS writes them beside the parts. */
+  private static void writeInfo(
+      Path root, String database, String task, ArrayNode perTable, int tableCount)
+      throws IOException {
     ObjectNode info = JSON.createObjectNode();
     info.put("exportTaskIdentifier", task);
     info.put("status", "COMPLETE");
@@ -126,9 +134,8 @@ public final class DemoExport {
     ObjectNode tablesInfo = JSON.createObjectNode();
     tablesInfo.set("perTableStatus", perTable);
     Files.writeString(
-        root.resolve("export_tables_info_" + task + "_from_1_to_" + tables.size() + ".json"),
+        root.resolve("export_tables_info_" + task + "_from_1_to_" + tableCount + ".json"),
         JSON.writeValueAsString(tablesInfo));
-    return task;
   }
 
   /** Name and information_schema data type of each column, in order. */

@@ -73,19 +73,7 @@ public final class ReportJob {
     String id;
     try (Connection conn = config.target().endpoint().connect(SessionName.of("report", "reader"))) {
       new ReportStore(schema).ensureReadable(conn);
-      id =
-          runId.isPresent()
-              ? runId.get()
-              : reader
-                  .latestRunId(conn)
-                  .orElseThrow(
-                      () ->
-                          new ConfigError(
-                              "Cannot render a report: no run recorded in "
-                                  + schema
-                                  + ".runs ("
-                                  + TargetConfig.REPORT_SCHEMA.path()
-                                  + ")"));
+      id = runId.isPresent() ? runId.get() : latestRecorded(reader, conn, schema);
       ReportReader.StoredRun loaded =
           reader
               .load(conn, id)
@@ -126,6 +114,21 @@ public final class ReportJob {
             : ReportWriter.writeFile(config.reportDir(), id, format.fileName, text, hadoopConf());
     stdout.println(path);
     return path;
+  }
+
+  /** The latest run recorded in the report schema; none is a config error naming the schema. */
+  private static String latestRecorded(ReportReader reader, Connection conn, String schema)
+      throws SQLException {
+    return reader
+        .latestRunId(conn)
+        .orElseThrow(
+            () ->
+                new ConfigError(
+                    "Cannot render a report: no run recorded in "
+                        + schema
+                        + ".runs ("
+                        + TargetConfig.REPORT_SCHEMA.path()
+                        + ")"));
   }
 
   private static String latest(ReportReader reader, Connection conn) {

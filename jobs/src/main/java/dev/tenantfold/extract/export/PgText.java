@@ -104,17 +104,7 @@ public final class PgText {
     int hour = digits(s, 11, 2);
     int minute = digits(s, 14, 2);
     int second = digits(s, 17, 2);
-    if (year < 1
-        || month < 1
-        || month > 12
-        || day < 1
-        || day > monthLength(year, month)
-        || hour < 0
-        || hour > 23
-        || minute < 0
-        || minute > 59
-        || second < 0
-        || second > 59) {
+    if (!validDateTime(year, month, day, hour, minute, second)) {
       return Long.MIN_VALUE;
     }
     int i = 19;
@@ -155,6 +145,22 @@ public final class PgText {
     long seconds =
         epochDay(year, month, day) * 86_400L + hour * 3600L + minute * 60L + second - offset;
     return seconds * 1_000_000L + micros;
+  }
+
+  /** Whether the fields name a date of the proleptic calendar and a time of day (-1: no digits). */
+  private static boolean validDateTime(
+      int year, int month, int day, int hour, int minute, int second) {
+    return year >= 1
+        && month >= 1
+        && month <= 12
+        && day >= 1
+        && day <= monthLength(year, month)
+        && hour >= 0
+        && hour <= 23
+        && minute >= 0
+        && minute <= 59
+        && second >= 0
+        && second <= 59;
   }
 
   /** The non-negative number {@code count} decimal digits at {@code from} spell, or -1. */
