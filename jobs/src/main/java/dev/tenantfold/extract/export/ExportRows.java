@@ -301,8 +301,9 @@ final class ExportRows {
    *   <li>integers and floats: Spark's {@code try_cast}, which parses with {@code Long.parseLong} /
    *       {@code Double.parseDouble} semantics after trimming and reads {@code NaN}, {@code
    *       Infinity} and {@code -Infinity};
-   *   <li>booleans: {@code t} and {@code f}, the only text PostgreSQL outputs, compared as bytes
-   *       (Spark's cast lower-cases a copy of every value first);
+   *   <li>booleans: {@code t} and {@code f} (PostgreSQL's output) and {@code true} and {@code
+   *       false} (its cast to text), compared as bytes (Spark's cast lower-cases a copy of every
+   *       value first);
    *   <li>dates: only the 10 characters {@code YYYY-MM-DD} (a year of four digits, AD), read in the
    *       proleptic Gregorian calendar as java.time does; {@code infinity} and BC dates go to the
    *       parser.
@@ -316,7 +317,11 @@ final class ExportRows {
   static Optional<Column> builtInCast(Column c, Kind kind) {
     return switch (kind) {
       case INT2, INT4, INT8, FLOAT4, FLOAT8 -> Optional.of(c.try_cast(kind.sparkType));
-      case BOOLEAN -> Optional.of(functions.when(c.equalTo("t"), true).when(c.equalTo("f"), false));
+      case BOOLEAN ->
+          Optional.of(
+              functions
+                  .when(c.equalTo("t").or(c.equalTo("true")), true)
+                  .when(c.equalTo("f").or(c.equalTo("false")), false));
       case DATE ->
           Optional.of(
               functions.when(functions.length(c).equalTo(10), c.try_cast(DataTypes.DateType)));

@@ -56,6 +56,7 @@ class ExportRowsRestoreTest {
             + " ('1.4e-45'), ('3.4028235e38')) v(x) UNION ALL SELECT ((random() - 0.5) * power(10,"
             + " floor(random() * 70 - 35)))::real FROM generate_series(1, 4000) | UTC",
         "boolean | SELECT x FROM (VALUES (true), (false)) v(x) | UTC",
+        "boolean | SELECT x FROM (VALUES ('t'), ('f'), ('true'), ('false')) v(x) | UTC",
         "date | SELECT x FROM (VALUES ('infinity'::date), ('-infinity'), ('0001-01-01'),"
             + " ('0001-12-31 BC'), ('4713-01-01 BC'), ('9999-12-31'), ('10000-01-01'),"
             + " ('5874897-12-31'), ('2024-02-29'), ('1582-10-04'), ('1582-10-15')) v(x) UNION ALL"
