@@ -1,6 +1,7 @@
 package dev.tenantfold.load;
 
 import dev.tenantfold.extract.ColumnSpec;
+import dev.tenantfold.jdbc.PgArrayText;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
@@ -514,7 +515,7 @@ public final class CopyTextEncoder {
       } else {
         item.setLength(0);
         element.render(value, item);
-        appendArrayElement(item, out);
+        PgArrayText.appendElement(out, item);
       }
       return false;
     }
@@ -523,45 +524,6 @@ public final class CopyTextEncoder {
     public boolean plainAscii() {
       return false;
     }
-  }
-
-  /**
-   * An element as array_in reads it: double-quoted (with {@code "} and {@code \} backslashed) when
-   * empty, equal to NULL in any case, or containing a quote, backslash, comma, brace or whitespace.
-   */
-  static void appendArrayElement(CharSequence item, StringBuilder out) {
-    if (!needsQuotes(item)) {
-      out.append(item);
-      return;
-    }
-    out.append('"');
-    for (int i = 0; i < item.length(); i++) {
-      char c = item.charAt(i);
-      if (c == '"' || c == '\\') {
-        out.append('\\');
-      }
-      out.append(c);
-    }
-    out.append('"');
-  }
-
-  private static boolean needsQuotes(CharSequence item) {
-    int n = item.length();
-    if (n == 0
-        || (n == 4 && "NULL".contentEquals(item.toString().toUpperCase(java.util.Locale.ROOT)))) {
-      return true;
-    }
-    for (int i = 0; i < n; i++) {
-      switch (item.charAt(i)) {
-        case '"', '\\', ',', '{', '}', ' ', '\t', '\n', '\r', 0x0B, '\f' -> {
-          return true;
-        }
-        default -> {
-          // keep looking
-        }
-      }
-    }
-    return false;
   }
 
   private static Renderer renderer(DataType spark, String targetType, String column) {

@@ -1,5 +1,6 @@
 package dev.tenantfold.validate.checksum;
 
+import dev.tenantfold.jdbc.PgArrayText;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -293,7 +294,8 @@ public final class CanonicalRow {
       if (i > 0) {
         out.append(',');
       }
-      appendArrayElement(out, elements.get(i) == null ? null : scalar(type, elements.get(i)));
+      PgArrayText.appendElement(
+          out, elements.get(i) == null ? null : scalar(type, elements.get(i)));
     }
     return out.append('}').toString();
   }
@@ -310,47 +312,10 @@ public final class CanonicalRow {
       if (element != null && isArray(element)) {
         out.append(nested(type, element));
       } else {
-        appendArrayElement(out, element == null ? null : scalar(type, element));
+        PgArrayText.appendElement(out, element == null ? null : scalar(type, element));
       }
     }
     return out.append('}').toString();
-  }
-
-  /** One element as PostgreSQL's array output prints it (array_out: locale-independent quoting). */
-  static void appendArrayElement(StringBuilder out, String value) {
-    if (value == null) {
-      out.append("NULL");
-      return;
-    }
-    boolean quote = value.isEmpty() || value.equalsIgnoreCase("NULL");
-    for (int i = 0; i < value.length() && !quote; i++) {
-      char ch = value.charAt(i);
-      quote =
-          ch == '"'
-              || ch == '\\'
-              || ch == '{'
-              || ch == '}'
-              || ch == ','
-              || ch == ' '
-              || ch == '\t'
-              || ch == '\n'
-              || ch == '\r'
-              || ch == 0x0b
-              || ch == '\f';
-    }
-    if (!quote) {
-      out.append(value);
-      return;
-    }
-    out.append('"');
-    for (int i = 0; i < value.length(); i++) {
-      char ch = value.charAt(i);
-      if (ch == '"' || ch == '\\') {
-        out.append('\\');
-      }
-      out.append(ch);
-    }
-    out.append('"');
   }
 
   private static void flatten(Object value, int depth, List<Object> out, List<Integer> shape) {
