@@ -315,6 +315,36 @@ public final class CompatSchemas {
     return unplanned;
   }
 
+  /**
+   * A view of the tenant's rows of {@code base} with its {@code columns} and the tenant column:
+   * writes through it are checked to stay the tenant's, and inserts get the tenant's id.
+   */
+  private void createTenantView(
+      Statement st, String view, List<String> columns, String base, String tenantId)
+      throws SQLException {
+    List<String> withTenant = new ArrayList<>(columns);
+    withTenant.add(tenantColumn);
+    st.execute(
+        "CREATE VIEW "
+            + view
+            + " AS SELECT "
+            + Sql.idents(withTenant)
+            + " FROM "
+            + base
+            + " WHERE "
+            + ident(tenantColumn)
+            + " = "
+            + literal(tenantId)
+            + " WITH CASCADED CHECK OPTION");
+    st.execute(
+        "ALTER VIEW "
+            + view
+            + " ALTER COLUMN "
+            + ident(tenantColumn)
+            + " SET DEFAULT "
+            + literal(tenantId));
+  }
+
   /** Creates the view of each table {@code plan} publishes; returns how many. */
   private int createTableViews(
       Statement st, String tenantId, TargetSchema plan, Map<String, String> names)
@@ -329,27 +359,7 @@ public final class CompatSchemas {
       if (plan.rule(table.name()).shared().isPresent()) {
         st.execute("CREATE VIEW " + view + " AS SELECT * FROM " + base);
       } else {
-        List<String> columns = new ArrayList<>(table.columnNames());
-        columns.add(tenantColumn);
-        st.execute(
-            "CREATE VIEW "
-                + view
-                + " AS SELECT "
-                + Sql.idents(columns)
-                + " FROM "
-                + base
-                + " WHERE "
-                + ident(tenantColumn)
-                + " = "
-                + literal(tenantId)
-                + " WITH CASCADED CHECK OPTION");
-        st.execute(
-            "ALTER VIEW "
-                + view
-                + " ALTER COLUMN "
-                + ident(tenantColumn)
-                + " SET DEFAULT "
-                + literal(tenantId));
+        createTenantView(st, view, table.columnNames(), base, tenantId);
       }
       tables++;
     }
@@ -369,28 +379,12 @@ public final class CompatSchemas {
     int tables = 0;
     for (String source : unplanned.keySet()) {
       for (String[] other : unplanned.getOrDefault(source, List.of())) {
-        List<String> columns = new ArrayList<>(List.of(other[1].split(",", -1)));
-        columns.add(tenantColumn);
-        String view = ident(names.get(source)) + "." + ident(other[0]);
-        st.execute(
-            "CREATE VIEW "
-                + view
-                + " AS SELECT "
-                + Sql.idents(columns)
-                + " FROM "
-                + Sql.qualified(schemas.targetSchema(source), other[0])
-                + " WHERE "
-                + ident(tenantColumn)
-                + " = "
-                + literal(tenantId)
-                + " WITH CASCADED CHECK OPTION");
-        st.execute(
-            "ALTER VIEW "
-                + view
-                + " ALTER COLUMN "
-                + ident(tenantColumn)
-                + " SET DEFAULT "
-                + literal(tenantId));
+        createTenantView(
+            st,
+            ident(names.get(source)) + "." + ident(other[0]),
+            List.of(other[1].split(",", -1)),
+            Sql.qualified(schemas.targetSchema(source), other[0]),
+            tenantId);
         tables++;
       }
     }
