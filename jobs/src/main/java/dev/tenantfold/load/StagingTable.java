@@ -92,7 +92,16 @@ public record StagingTable(
   }
 
   public String copyInSql() {
-    return "COPY " + qualifiedName() + " (" + Sql.idents(copyColumns()) + ") FROM STDIN";
+    return copyInSql(CopyFormat.TEXT);
+  }
+
+  public String copyInSql(CopyFormat format) {
+    return "COPY "
+        + qualifiedName()
+        + " ("
+        + Sql.idents(copyColumns())
+        + ") FROM STDIN"
+        + format.option();
   }
 
   public void create(Connection conn) throws SQLException {
