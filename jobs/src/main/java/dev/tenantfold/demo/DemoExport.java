@@ -3,6 +3,8 @@ package dev.tenantfold.demo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tenantfold.extract.PartitionPlanner;
+import dev.tenantfold.extract.ReadPartition;
 import dev.tenantfold.jdbc.Sql;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,10 +14,13 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.sql.DataFrameWriter;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -33,7 +38,9 @@ public final class DemoExport {
    * How the Parquet parts are cut: at most {@code rowsPerFile} rows per part and row groups of
    * about {@code rowGroupBytes}; 0 keeps Spark's default (one part per table, as the table is read
    * in one JDBC partition, and Parquet's 128 MiB row groups). RDS writes many small parts instead
-   * ("usually 1-10 MB", AWS's Aurora export guide), which bounds what a reader holds.
+   * ("usually 1-10 MB", AWS's Aurora export guide), which bounds what a reader holds. With {@code
+   * rowsPerFile}, a table is read as ceil(rows / rowsPerFile) ranges, each written by its own Spark
+   * task, so a large table's many parts are written in parallel.
    */
   public record Layout(long rowsPerFile, long rowGroupBytes) {
     public static final Layout SPARK_DEFAULT = new Layout(0, 0);
@@ -79,22 +86,8 @@ public final class DemoExport {
     try (Connection conn = DriverManager.getConnection(url)) {
       for (String table : tables) {
         List<String[]> columns = columns(conn, table);
-        List<String> select = new ArrayList<>();
-        for (String[] c : columns) {
-          select.add(Sql.ident(c[0]) + "::text AS " + Sql.ident(c[0]));
-        }
-        // A fetch size makes pgjdbc stream through a cursor instead of holding the whole table in
-        // the heap.
         DataFrameWriter<Row> writer =
-            spark
-                .read()
-                .format("jdbc")
-                .option("url", url)
-                .option("fetchsize", "10000")
-                .option(
-                    "query",
-                    "SELECT " + String.join(", ", select) + " FROM public." + Sql.ident(table))
-                .load()
+            rows(spark, url, table, columns, reads(conn, table, layout))
                 .write()
                 .option("compression", "gzip");
         if (layout.rowsPerFile() > 0) {
@@ -119,6 +112,95 @@ public final class DemoExport {
     }
     writeInfo(root, database, task, perTable, tables.size());
     return task;
+  }
+
+  /**
+   * The table's rows, every column as PostgreSQL's text output: one Spark partition per read, so
+   * the parts are written by as many tasks in parallel.
+   */
+  private static Dataset<Row> rows(
+      SparkSession spark,
+      String url,
+      String table,
+      List<String[]> columns,
+      List<ReadPartition> reads) {
+    List<String> select = new ArrayList<>();
+    for (String[] c : columns) {
+      select.add(Sql.ident(c[0]) + "::text AS " + Sql.ident(c[0]));
+    }
+    String query = "SELECT " + String.join(", ", select) + " FROM public." + Sql.ident(table);
+    Dataset<Row> rows = null;
+    for (ReadPartition read : reads) {
+      // A fetch size makes pgjdbc stream through a cursor instead of holding the whole read in
+      // the heap.
+      Dataset<Row> part =
+          spark
+              .read()
+              .format("jdbc")
+              .option("url", url)
+              .option("fetchsize", "10000")
+              .option("query", read.wholeTable() ? query : query + " WHERE " + read.predicate())
+              .load();
+      rows = rows == null ? part : rows.union(part);
+    }
+    return rows;
+  }
+
+  /**
+   * How the table is read: whole in Spark's default layout; with parts of at most {@code
+   * rowsPerFile} rows, in one read per part (ranges of a single integer primary key, else of heap
+   * pages), so that writing a large table in many parts is not one task's work.
+   */
+  private static List<ReadPartition> reads(Connection conn, String table, Layout layout)
+      throws SQLException {
+    if (layout.rowsPerFile() == 0) {
+      return List.of(new ReadPartition(0, 1, ""));
+    }
+    String relation = "public." + Sql.ident(table);
+    try (Statement st = conn.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*), pg_relation_size('"
+                    + relation.replace("'", "''")
+                    + "') / current_setting('block_size')::bigint FROM "
+                    + relation)) {
+      rs.next();
+      long rows = rs.getLong(1);
+      long pages = rs.getLong(2);
+      int parts = (int) Math.max(1, (rows + layout.rowsPerFile() - 1) / layout.rowsPerFile());
+      if (parts == 1) {
+        return List.of(new ReadPartition(0, 1, ""));
+      }
+      Optional<String> key = integerKey(conn, table);
+      if (key.isPresent()) {
+        try (ResultSet b =
+            st.executeQuery(
+                "SELECT min(" + key.get() + "), max(" + key.get() + ") FROM " + relation)) {
+          b.next();
+          return PartitionPlanner.integerRanges(
+              key.get(), new PartitionPlanner.KeyBounds(b.getLong(1), b.getLong(2)), parts);
+        }
+      }
+      return PartitionPlanner.pageRanges(Math.max(1, pages), parts);
+    }
+  }
+
+  /** The table's primary key, quoted, when it is one column of an integer type. */
+  private static Optional<String> integerKey(Connection conn, String table) throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT a.attname, a.atttypid::regtype::text FROM pg_index i"
+                + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+                + " WHERE i.indisprimary AND i.indrelid = to_regclass(?)"
+                + " AND i.indnkeyatts = 1")) {
+      ps.setString(1, "public." + Sql.ident(table));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && List.of("smallint", "integer", "bigint").contains(rs.getString(2))) {
+          return Optional.of(Sql.ident(rs.getString(1)));
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** The export's info and per-table status files, as RDS writes them beside the parts. */

@@ -53,7 +53,11 @@ public final class PartitionPlanner {
     return List.of(new ReadPartition(0, 1, ""));
   }
 
-  static List<ReadPartition> integerRanges(String column, KeyBounds b, int n) {
+  /**
+   * At most {@code n} ranges of the integer {@code column} (an identifier, quoted) between {@code
+   * b}'s min and max, the first and last open-ended.
+   */
+  public static List<ReadPartition> integerRanges(String column, KeyBounds b, int n) {
     BigInteger span =
         BigInteger.valueOf(b.max()).subtract(BigInteger.valueOf(b.min())).add(BigInteger.ONE);
     int parts = (int) Math.min(n, span.min(BigInteger.valueOf(n)).longValue());
@@ -69,7 +73,10 @@ public final class PartitionPlanner {
     return ranges(column, cuts, Long::toString);
   }
 
-  static List<ReadPartition> pageRanges(long pages, int n) {
+  /**
+   * At most {@code n} ranges of a table's {@code pages} heap pages, the first and last open-ended.
+   */
+  public static List<ReadPartition> pageRanges(long pages, int n) {
     int parts = (int) Math.min(n, pages);
     long stride = (pages + parts - 1) / parts;
     List<Long> cuts = new ArrayList<>();
