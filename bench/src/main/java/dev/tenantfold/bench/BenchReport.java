@@ -182,6 +182,9 @@ record BenchReport(
           m.heap().collections(),
           m.note());
     }
+    if (fromExports) {
+      appendExportRatios(md);
+    }
     if (constraintCost != null) {
       md.append('\n');
       constraintCost.appendTo(md);
@@ -205,6 +208,34 @@ record BenchReport(
       appendStages(md, tenantfoldRun);
     }
     return md.toString();
+  }
+
+  /**
+   * Export mode: the tenantfold run's time against both raw pipes timed in the same run (the JDBC
+   * mode's raw COPY pipe and the raw Parquet pipe, each with the key before the load).
+   */
+  private void appendExportRatios(StringBuilder md) {
+    Measurement run = measurements.get(measurements.size() - 1);
+    Measurement rawCopy = measurement(Benchmark.RAW_COPY_KEY_FIRST);
+    Measurement rawParquet = measurement("raw Parquet pipe, key before load");
+    if (rawCopy == null || rawParquet == null || run == rawCopy) {
+      return;
+    }
+    md.append('\n');
+    line(
+        md,
+        "**Same run: %s %.1f s = %.2fx the raw COPY pipe (%.1f s), %.2fx the raw Parquet pipe"
+            + " (%.1f s)**, both with the key before the load.",
+        run.path(),
+        run.seconds(),
+        run.seconds() / rawCopy.seconds(),
+        rawCopy.seconds(),
+        run.seconds() / rawParquet.seconds(),
+        rawParquet.seconds());
+  }
+
+  private Measurement measurement(String path) {
+    return measurements.stream().filter(m -> m.path().equals(path)).findFirst().orElse(null);
   }
 
   private void appendStages(StringBuilder md, RunResult tenantfoldRun) {

@@ -42,17 +42,22 @@ import org.slf4j.LoggerFactory;
  *
  * With {@code --source export} the tenants are read from an RDS-shaped snapshot export of their
  * database instead ({@link ExportBench}), and the baseline is the raw Parquet pipe ({@link
- * RawParquetPipe}): the same files read by Spark and COPYed as stored, with nothing else. With
- * {@code --constraints} only tenantfold runs, on {@link ApplicationDataset}'s three tables: the
- * same rows with primary keys only and with the application's foreign keys, unique and CHECK
- * constraints and index, trial by trial, compared stage by stage ({@link ConstraintCost}). Rows are
- * counted in each target afterwards. Each path starts after a CHECKPOINT and a full GC, with a
- * {@link HeapMonitor} recording the driver heap it needed. Markdown goes to stdout; logs go to
- * stderr. This is a measurement tool, not a test: it asserts nothing beyond the row counts.
+ * RawParquetPipe}): the same files read by Spark and COPYed as stored, with nothing else; the raw
+ * COPY pipe from the source databases the export was written from is timed in the same run, so the
+ * export run is compared with both. With {@code --constraints} only tenantfold runs, on {@link
+ * ApplicationDataset}'s three tables: the same rows with primary keys only and with the
+ * application's foreign keys, unique and CHECK constraints and index, trial by trial, compared
+ * stage by stage ({@link ConstraintCost}). Rows are counted in each target afterwards. Each path
+ * starts after a CHECKPOINT and a full GC, with a {@link HeapMonitor} recording the driver heap it
+ * needed. Markdown goes to stdout; logs go to stderr. This is a measurement tool, not a test: it
+ * asserts nothing beyond the row counts.
  */
 public final class Benchmark {
   private static final Logger LOG = LoggerFactory.getLogger(Benchmark.class);
   private static final String DATABASE_PREFIX = "tenantfold_bench_";
+
+  /** The raw COPY pipe's path name: the JDBC mode's baseline, timed in export mode too. */
+  static final String RAW_COPY_KEY_FIRST = "raw COPY pipe, key before load";
 
   /**
    * Tenants moved at once by the raw pipe; the same as local[2] and tenantfold's default
@@ -141,7 +146,7 @@ public final class Benchmark {
     if (!fromExports && !constraints && baselines) {
       measurements.add(
           measure(
-              "raw COPY pipe, key before load",
+              RAW_COPY_KEY_FIRST,
               "raw_key_first",
               target -> {
                 OrdersDataset.createTarget(target, true);
@@ -422,6 +427,19 @@ public final class Benchmark {
               return String.format(
                   "COPY %.1f s + PK build %.1f s",
                   (copied - start) / 1e9, (System.nanoTime() - copied) / 1e9);
+            },
+            null));
+    // The JDBC mode's baseline in the same run: the source databases the export was written from,
+    // piped COPY TO | COPY FROM.
+    paths.add(
+        new TimedPath(
+            RAW_COPY_KEY_FIRST,
+            "raw_key_first",
+            target -> {
+              OrdersDataset.createTarget(target, true);
+              RawCopyPipe.run(tenants, target, PARALLELISM);
+              return "the source databases (the export's origin) COPY TO | COPY FROM, as the JDBC"
+                  + " mode's baseline; PK (tenant_id, id) created before the load";
             },
             null));
     if (options.profile()) {

@@ -55,6 +55,41 @@ class ExportLayoutBenchTest {
   }
 
   @Test
+  void exportModeTimesTheRawCopyPipeInTheSameRunAndPrintsBothRatios() throws Exception {
+    Path out = dir.resolve("ratios.md");
+
+    int exit =
+        Benchmark.run(
+            new String[] {
+              "--source",
+              "export",
+              "--rows",
+              "100",
+              "--tenants",
+              "2",
+              "--server",
+              TestPostgres.url("postgres"),
+              "--user",
+              "postgres",
+              "--out",
+              out.toString()
+            });
+
+    String markdown = Files.readString(out);
+    assertThat(exit).as("exit code; results:%n%s", markdown).isZero();
+    assertThat(markdown)
+        .as("the raw COPY pipe from the source databases, every row counted in its target")
+        .containsPattern("\\| raw COPY pipe, key before load \\| 200 \\| ")
+        .containsPattern("\\| raw Parquet pipe, key before load \\| 200 \\| ")
+        .containsPattern("\\| tenantfold run \\(export tenants\\) \\| 200 \\| ");
+    assertThat(markdown)
+        .as("the export run against both raw pipes of the same run")
+        .containsPattern(
+            "\\*\\*Same run: tenantfold run \\(export tenants\\) [0-9.]+ s = [0-9.]+x the raw COPY"
+                + " pipe \\([0-9.]+ s\\), [0-9.]+x the raw Parquet pipe \\([0-9.]+ s\\)\\*\\*");
+  }
+
+  @Test
   void layoutOptionsNeedAnExport() {
     assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--export-part-rows", "1000"}))
         .isInstanceOf(ConfigError.class)

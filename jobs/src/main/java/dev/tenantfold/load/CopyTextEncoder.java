@@ -28,7 +28,6 @@ import org.apache.spark.sql.types.LongType;
 import org.apache.spark.sql.types.NullType;
 import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.sql.types.StringType;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.types.TimestampNTZType;
 import org.apache.spark.sql.types.TimestampType;
@@ -94,39 +93,15 @@ public final class CopyTextEncoder {
    *     type has no COPY text form
    */
   public CopyTextEncoder(List<ColumnSpec> columns, StructType schema) {
-    StructField[] fields = schema.fields();
-    if (fields.length != columns.size()) {
-      throw new IllegalArgumentException(
-          "Cannot encode rows for COPY: the Dataset has "
-              + fields.length
-              + " columns "
-              + Arrays.stream(fields).map(StructField::name).toList()
-              + " but the target expects "
-              + columns.size()
-              + " "
-              + columns.stream().map(ColumnSpec::name).toList()
-              + " (tenant column first, then the target columns in target order)");
-    }
-    names = new String[fields.length];
-    targetTypes = new String[fields.length];
-    renderers = new Renderer[fields.length];
-    for (int i = 0; i < fields.length; i++) {
-      ColumnSpec column = columns.get(i);
-      if (!fields[i].name().equalsIgnoreCase(column.name())) {
-        throw new IllegalArgumentException(
-            "Cannot encode rows for COPY: Dataset column "
-                + (i + 1)
-                + " is '"
-                + fields[i].name()
-                + "' but target column "
-                + (i + 1)
-                + " is '"
-                + column.name()
-                + "'; select the columns in target order");
-      }
+    List<CopyColumn> copyColumns = CopyColumn.of(columns, schema);
+    names = new String[copyColumns.size()];
+    targetTypes = new String[copyColumns.size()];
+    renderers = new Renderer[copyColumns.size()];
+    for (int i = 0; i < renderers.length; i++) {
+      CopyColumn column = copyColumns.get(i);
       names[i] = column.name();
-      targetTypes[i] = column.type();
-      renderers[i] = renderer(fields[i].dataType(), column.type(), column.name());
+      targetTypes[i] = column.targetType();
+      renderers[i] = renderer(column.sparkType(), column);
     }
   }
 
@@ -526,15 +501,12 @@ public final class CopyTextEncoder {
     }
   }
 
-  private static Renderer renderer(DataType spark, String targetType, String column) {
-    String scalarTarget =
-        targetType.endsWith("[]") ? targetType.substring(0, targetType.indexOf('[')) : targetType;
+  private static Renderer renderer(DataType spark, CopyColumn column) {
     if (spark instanceof ArrayType array) {
-      return new ArrayRenderer(renderer(array.elementType(), scalarTarget, column));
+      return new ArrayRenderer(renderer(array.elementType(), column));
     }
-    boolean real = scalarTarget.equals("real");
-    boolean withOffset =
-        !(scalarTarget.startsWith("timestamp") && scalarTarget.endsWith("without time zone"));
+    boolean real = column.intoReal();
+    boolean withOffset = column.withOffset();
     if (spark instanceof StringType) {
       return TEXT;
     } else if (spark instanceof BinaryType) {
@@ -567,9 +539,9 @@ public final class CopyTextEncoder {
     }
     throw new IllegalArgumentException(
         "Cannot encode column "
-            + column
+            + column.name()
             + " ("
-            + targetType
+            + column.targetType()
             + "): Spark type "
             + spark.simpleString()
             + " has no PostgreSQL COPY text form here; convert it first (e.g. to_json for a struct"

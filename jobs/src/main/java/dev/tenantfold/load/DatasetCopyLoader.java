@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -21,9 +22,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Loads a {@code Dataset<Row>} whose rows exist only in Spark (a Parquet snapshot export, the
  * output of deduplication) into a staging table with PostgreSQL COPY, one stream per Spark
- * partition: each task encodes its rows with {@link CopyTextEncoder} into {@code COPY staging
- * (cols) FROM STDIN} through pgjdbc's {@code PGCopyOutputStream}. Memory per task is one 64 KB COPY
- * buffer plus one encoded row; only per-partition counts come back to the driver.
+ * partition: each task encodes its rows into {@code COPY staging (cols) FROM STDIN} through
+ * pgjdbc's {@code PGCopyOutputStream}, with {@link CopyBinaryEncoder} in PostgreSQL's binary format
+ * when the load asks for it ({@link DatasetLoad#format()}) and that encoder carries every column,
+ * else with {@link CopyTextEncoder} in the text format; the whole table in one format. Memory per
+ * task is one 64 KB COPY buffer plus one encoded row; only per-partition counts come back to the
+ * driver.
  *
  * <p>Exactly once, by the same protocol as {@link CopyTransfer} ({@link PartitionCopy}): a
  * partition's COPY commits in one transaction with its row in the ledger, keyed by (run, tenant,
@@ -70,8 +74,10 @@ public final class DatasetCopyLoader {
   private static <T extends Serializable> DatasetLoadFold.Folded<T> run(
       Dataset<Row> rows, DatasetLoad load, DatasetLoadFold<T> fold) {
     StructType schema = rows.schema();
+    CopyFormat format;
     try {
       new CopyTextEncoder(load.columns(), schema);
+      format = format(load, schema);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "Cannot load tenant "
@@ -87,7 +93,9 @@ public final class DatasetCopyLoader {
     List<PartitionLoad> partitions =
         rdd.mapPartitionsWithIndex(
                 (partition, it) ->
-                    List.of(loadPartition(load, schema, partition, partitionCount, it, fold))
+                    List.of(
+                            loadPartition(
+                                load, format, schema, partition, partitionCount, it, fold))
                         .iterator(),
                 false)
             .collect();
@@ -96,15 +104,36 @@ public final class DatasetCopyLoader {
         partitions.stream().filter(p -> p.fold() != null).map(p -> (T) p.fold()).toList();
     DatasetLoadResult result = new DatasetLoadResult(load.tenantId(), load.table(), outcomes);
     LOG.info(
-        "Loaded tenant {} table {} from a Dataset: {} rows in {} partitions ({} already committed,"
-            + " {} failed)",
+        "Loaded tenant {} table {} from a Dataset in {} COPY: {} rows in {} partitions ({} already"
+            + " committed, {} failed)",
         load.tenantId(),
         load.table(),
+        format.name().toLowerCase(java.util.Locale.ROOT),
         result.loadedRows(),
         outcomes.size(),
         result.partitionsFromLedger(),
         result.errors().size());
     return new DatasetLoadFold.Folded<>(result, folds);
+  }
+
+  /**
+   * The format the load's COPY streams use: binary when asked for and {@link CopyBinaryEncoder}
+   * carries every column, else text (the whole table: one stream has one format).
+   */
+  static CopyFormat format(DatasetLoad load, StructType schema) {
+    if (load.format() == CopyFormat.TEXT) {
+      return CopyFormat.TEXT;
+    }
+    Optional<String> unsupported = CopyBinaryEncoder.unsupported(load.columns(), schema);
+    unsupported.ifPresent(
+        column ->
+            LOG.info(
+                "Loading tenant {} table {} in COPY text format: binary COPY cannot carry column"
+                    + " {}",
+                load.tenantId(),
+                load.table(),
+                column));
+    return unsupported.isPresent() ? CopyFormat.TEXT : CopyFormat.BINARY;
   }
 
   /** One partition's outcome and, when the load folds and the partition committed, its fold. */
@@ -135,6 +164,7 @@ public final class DatasetCopyLoader {
    */
   static <T extends Serializable> PartitionLoad loadPartition(
       DatasetLoad load,
+      CopyFormat format,
       StructType schema,
       int partition,
       int partitionCount,
@@ -145,7 +175,7 @@ public final class DatasetCopyLoader {
           new TransferOutcome(load.tenantId(), load.table(), partition, 0, 0, 0, 0, false, null),
           fold == null ? null : fold.start().result());
     }
-    SparkRows sparkRows = new SparkRows(load, schema, rows, fold);
+    SparkRows sparkRows = new SparkRows(load, format, schema, rows, fold);
     TransferOutcome outcome =
         PartitionCopy.copy(
             new PartitionCopy.Partition(
@@ -156,7 +186,7 @@ public final class DatasetCopyLoader {
                 partition,
                 partitionCount,
                 load.target(),
-                load.copyInSql(),
+                load.copyInSql(format),
                 load.ledgerTable(),
                 load.attempts()),
             sparkRows);
@@ -200,19 +230,26 @@ public final class DatasetCopyLoader {
   }
 
   /**
-   * A Spark partition's rows, encoded by {@link CopyTextEncoder} and folded when the load folds: an
-   * iterator, read once, so an attempt that started streaming is final, and the fold of the last
-   * attempt opened is the committed one's.
+   * A Spark partition's rows, encoded by {@link CopyBinaryEncoder} or {@link CopyTextEncoder} and
+   * folded when the load folds: an iterator, read once, so an attempt that started streaming is
+   * final, and the fold of the last attempt opened is the committed one's.
    */
   private static final class SparkRows implements PartitionCopy.Rows {
     private final DatasetLoad load;
+    private final CopyFormat format;
     private final StructType schema;
     private final Iterator<Row> rows;
     private final DatasetLoadFold<?> fold;
     private DatasetLoadFold.Partial<?> partial;
 
-    SparkRows(DatasetLoad load, StructType schema, Iterator<Row> rows, DatasetLoadFold<?> fold) {
+    SparkRows(
+        DatasetLoad load,
+        CopyFormat format,
+        StructType schema,
+        Iterator<Row> rows,
+        DatasetLoadFold<?> fold) {
       this.load = load;
+      this.format = format;
       this.schema = schema;
       this.rows = rows;
       this.fold = fold;
@@ -224,20 +261,32 @@ public final class DatasetCopyLoader {
 
     @Override
     public PartitionCopy.RowStream open() {
-      CopyTextEncoder encoder = new CopyTextEncoder(load.columns(), schema);
+      CopyBinaryEncoder binary =
+          format == CopyFormat.BINARY ? new CopyBinaryEncoder(load.columns(), schema) : null;
+      CopyTextEncoder text = binary == null ? new CopyTextEncoder(load.columns(), schema) : null;
       DatasetLoadFold.Partial<?> folding = fold == null ? null : fold.start();
       partial = folding;
       return new PartitionCopy.RowStream() {
         @Override
         public long copyTo(OutputStream into, PartitionCopy.Progress progress) throws IOException {
           progress.rows = 0;
+          if (binary != null) {
+            binary.writeHeader(into);
+          }
           while (rows.hasNext()) {
             progress.rows++;
             Row row = rows.next();
-            encoder.write(row, into);
+            if (binary != null) {
+              binary.write(row, into);
+            } else {
+              text.write(row, into);
+            }
             if (folding != null) {
               folding.add(row);
             }
+          }
+          if (binary != null) {
+            binary.writeTrailer(into);
           }
           return progress.rows;
         }
