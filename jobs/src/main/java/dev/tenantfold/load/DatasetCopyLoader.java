@@ -196,7 +196,20 @@ public final class DatasetCopyLoader {
     if (!outcome.fromLedger()) {
       return new PartitionLoad(outcome, sparkRows.folded());
     }
-    // Committed by an earlier attempt: nothing was read, so read the rows now, for the fold only.
+    return refold(load, partition, partitionCount, rows, fold, outcome);
+  }
+
+  /**
+   * A partition an earlier attempt committed: nothing was read, so its rows are read now, for the
+   * fold only, and must be as many as were committed.
+   */
+  private static <T extends Serializable> PartitionLoad refold(
+      DatasetLoad load,
+      int partition,
+      int partitionCount,
+      Iterator<Row> rows,
+      DatasetLoadFold<T> fold,
+      TransferOutcome outcome) {
     DatasetLoadFold.Partial<T> again = fold.start();
     long read = 0;
     while (rows.hasNext()) {
