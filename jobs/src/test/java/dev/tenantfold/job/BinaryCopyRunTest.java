@@ -10,8 +10,12 @@ import dev.tenantfold.testing.Postgres13;
 import dev.tenantfold.testing.RowSets;
 import dev.tenantfold.testing.TestPostgres;
 import dev.tenantfold.validate.TableStatus;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,7 +139,16 @@ class BinaryCopyRunTest {
     String binary = probedWarehouse("everything", "fallbacks");
     String text = probedWarehouse("everything", "fallbacks");
 
-    run(Fixtures.config(binary).tenant("a", a).tenant("b", b).build(reports));
+    TenantfoldConfig auto = Fixtures.config(binary).tenant("a", a).tenant("b", b).build(reports);
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    new PlanJob(auto, spark)
+        .execute(new PrintStream(printed, true, StandardCharsets.UTF_8), Optional.empty());
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .as("plan shows each table's COPY format")
+        .contains("COPY format into staging (load.copy-format = auto):")
+        .containsPattern("\\n  everything +binary\\n")
+        .containsPattern("\\n  fallbacks +text \\(column moods: an array of an enum");
+    run(auto);
     run(
         Fixtures.config(text)
             .tenant("a", a)
