@@ -130,8 +130,8 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
     if (target.enumType() != null) {
       if (target.array()) {
         return Optional.of(
-            "an array of an enum (binary arrays name their element type by its OID, which differs"
-                + " between databases)");
+            "an array of an enum (its binary form names the element type by the source"
+                + " database's OID, which some PostgreSQL releases refuse to receive)");
       }
       // A label travels as text both ways; a missing column is NULL::text or the default's label.
       boolean labels =
