@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>the raw COPY pipe ({@link RawCopyPipe}), two tenants at a time, into a table whose primary
  *       key (tenant_id, id) exists before the load: the baseline every ratio refers to;
+ *   <li>the same pipe in PostgreSQL's binary COPY format, as tenantfold streams a table whose
+ *       columns all allow it (informative: the text pipe stays the baseline);
  *   <li>the same pipe with the key built after the load, which is how tenantfold builds it;
  *   <li>Spark's stock JDBC read and write ({@link SparkJdbcCopy}) into the keyed table;
  *   <li>{@code tenantfold run} with default settings: {@link MigrationJob#execute()} on a session
@@ -152,6 +154,15 @@ public final class Benchmark {
                 OrdersDataset.createTarget(target, true);
                 RawCopyPipe.run(tenants, target, PARALLELISM);
                 return "PK (tenant_id, id) created before the load";
+              }));
+      measurements.add(
+          measure(
+              "raw COPY pipe, binary",
+              "raw_binary",
+              target -> {
+                OrdersDataset.createTarget(target, true);
+                RawCopyPipe.run(tenants, target, PARALLELISM, true);
+                return "FORMAT binary on both ends, PK created before the load (informative)";
               }));
       measurements.add(
           measure(

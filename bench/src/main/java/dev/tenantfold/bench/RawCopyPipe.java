@@ -21,7 +21,9 @@ import org.postgresql.core.BaseConnection;
  * The floor every path is compared with: for each tenant, {@code COPY (SELECT 'tenant', * FROM
  * orders) TO STDOUT} on the source piped by pgjdbc's CopyManager straight into {@code COPY orders
  * FROM STDIN} on the target, {@code parallelism} tenants at a time, each in one transaction. No
- * snapshot export, staging, ledger, validation or publish: only the bytes.
+ * snapshot export, staging, ledger, validation or publish: only the bytes. {@code binary}: both
+ * COPYs in PostgreSQL's binary format, as tenantfold streams a table whose columns all allow it
+ * (informative; the text pipe stays the baseline).
  */
 final class RawCopyPipe {
   private static final int COPY_BUFFER_BYTES = 1 << 16;
@@ -34,12 +36,18 @@ final class RawCopyPipe {
    */
   static long run(Map<String, JdbcEndpoint> tenants, JdbcEndpoint target, int parallelism)
       throws SQLException, InterruptedException {
+    return run(tenants, target, parallelism, false);
+  }
+
+  static long run(
+      Map<String, JdbcEndpoint> tenants, JdbcEndpoint target, int parallelism, boolean binary)
+      throws SQLException, InterruptedException {
     ExecutorService pool = Executors.newFixedThreadPool(parallelism);
     try {
       List<Future<Long>> copies = new ArrayList<>();
       tenants.forEach(
           (tenantId, source) ->
-              copies.add(pool.submit(() -> copyTenant(tenantId, source, target))));
+              copies.add(pool.submit(() -> copyTenant(tenantId, source, target, binary))));
       long rows = 0;
       for (Future<Long> copy : copies) {
         rows += copy.get();
@@ -53,10 +61,17 @@ final class RawCopyPipe {
     }
   }
 
-  private static long copyTenant(String tenantId, JdbcEndpoint source, JdbcEndpoint target)
+  private static long copyTenant(
+      String tenantId, JdbcEndpoint source, JdbcEndpoint target, boolean binary)
       throws SQLException, IOException {
+    String format = binary ? " (FORMAT binary)" : "";
     String copyOut =
-        "COPY (SELECT " + Sql.literal(tenantId) + ", * FROM " + OrdersDataset.TABLE + ") TO STDOUT";
+        "COPY (SELECT "
+            + Sql.literal(tenantId)
+            + "::text, * FROM "
+            + OrdersDataset.TABLE
+            + ") TO STDOUT"
+            + format;
     String copyIn =
         "COPY "
             + OrdersDataset.TABLE
@@ -64,7 +79,8 @@ final class RawCopyPipe {
             + OrdersDataset.TENANT_COLUMN
             + ", "
             + String.join(", ", OrdersDataset.COLUMNS)
-            + ") FROM STDIN";
+            + ") FROM STDIN"
+            + format;
     try (Connection in = target.connect("tenantfold-bench-raw-in");
         Connection out = source.connect("tenantfold-bench-raw-out")) {
       in.setAutoCommit(false);

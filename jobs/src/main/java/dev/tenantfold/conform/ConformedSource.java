@@ -97,6 +97,64 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
   }
 
   /**
+   * Why this table's rows cannot travel from the source to staging in PostgreSQL's binary COPY
+   * format; empty when they can. The target reads each binary value with the receive function of
+   * its staging column's type, which expects exactly that type's bytes, so every value {@link #select}
+   * yields must already have that type, and the type must be one whose binary form every server
+   * reads back exactly ({@link BinaryCopyTypes}). The one owner of this rule.
+   */
+  public Optional<String> binaryCopyObstacle() {
+    for (ColumnSpec column : table.columns()) {
+      if (!column.loaded()) {
+        continue;
+      }
+      Optional<String> obstacle = binaryObstacle(column);
+      if (obstacle.isPresent()) {
+        return Optional.of("column " + column.name() + ": " + obstacle.get());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * What keeps {@link #expression}'s value for {@code target} from binary COPY (the tenant column,
+   * {@code 'id'::text} into text, never does).
+   */
+  private Optional<String> binaryObstacle(ColumnSpec target) {
+    Optional<ColumnSpec> present = source.column(target.name());
+    if (target.domain() != null || present.map(ColumnSpec::domain).isPresent()) {
+      return Optional.of("a domain or composite type (text only)");
+    }
+    Optional<String> cast =
+        present.flatMap(p -> rule.column(target.name()).flatMap(ColumnRule::cast));
+    if (target.enumType() != null) {
+      if (target.array()) {
+        return Optional.of(
+            "an array of an enum (its binary form names the element type by the source"
+                + " database's OID, which some PostgreSQL releases refuse to receive)");
+      }
+      // A label travels as text both ways; a missing column is NULL::text or the default's label.
+      boolean labels =
+          present.isEmpty()
+              || (cast.isEmpty() && present.get().enumType() != null && !present.get().array());
+      return labels ? Optional.empty() : Optional.of("an enum read from another type");
+    }
+    if (!BinaryCopyTypes.exchangeable(target.type())) {
+      return Optional.of("type " + target.type() + " (text only)");
+    }
+    if (present.isPresent() && present.get().enumType() != null) {
+      return Optional.of("an enum loaded as " + target.type());
+    }
+    if (cast.isPresent()
+        && !TypeLattice.normal(cast.get()).equals(TypeLattice.normal(target.type()))) {
+      return Optional.of(
+          "the cast rule's type " + cast.get() + " is not the column's " + target.type());
+    }
+    // The column as it is (the same type), cast to the target type, or NULL or a default of it.
+    return Optional.empty();
+  }
+
+  /**
    * The relation the source checksum reads: the target's columns under their names, conformed as
    * {@link #select} loads them; the bare table when nothing needs conforming.
    */

@@ -3,17 +3,22 @@ package dev.tenantfold.job;
 import dev.tenantfold.catchup.CursorTables;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.conform.ConformedSource;
 import dev.tenantfold.conform.TargetSchema;
+import dev.tenantfold.conform.TargetTable;
+import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.load.TargetDdl;
 import dev.tenantfold.load.TenantRoles;
 import dev.tenantfold.report.PlanWriter;
 import dev.tenantfold.report.ReportWriter;
+import dev.tenantfold.source.TenantSource;
 import dev.tenantfold.source.TenantSources;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +60,7 @@ public final class PlanJob {
     Planning planning = new Planning(config, tenant -> sources.of(tenant, "plan", spark));
     TargetSchema plan;
     Map<String, String> unreadable;
+    List<String> copyFormats;
     try (Connection target =
         config.target().endpoint().connect(SessionName.of("plan", "catalog"))) {
       Planning.Catalogs catalogs = planning.read(target, config.tenants());
@@ -79,6 +85,7 @@ public final class PlanJob {
       plan =
           planning.withObjects(
               planning.schema(catalogs.target(), catalogs.tenants()), catalogs.tenants());
+      copyFormats = copyFormatLines(sources, plan, catalogs.tenants());
       // As run refuses it: tenant code needs its tenants' roles (docs/security.md).
       List<String> codeTenants =
           TargetDdl.of(config.target(), config.tenantColumn())
@@ -93,6 +100,7 @@ public final class PlanJob {
     }
     List<String> ids = config.tenants().stream().map(TenantConfig::id).toList();
     PlanWriter.print(plan, ids, unreadable, out);
+    copyFormats.forEach(out::println);
     printCursorLimits(sources, unreadable, out);
     Optional<String> written = Optional.empty();
     if (outPath.isPresent()) {
@@ -101,6 +109,60 @@ public final class PlanJob {
       out.println("Plan written to " + written.get().replaceFirst("^file:", ""));
     }
     return new Outcome(plan, unreadable, written);
+  }
+
+  /**
+   * Per table, the COPY format its tenants' rows stream into staging in ({@code load.copy-format},
+   * docs/how-it-works.md) and why a table stays text; nothing when no tenant streams by COPY.
+   */
+  private List<String> copyFormatLines(
+      TenantSources sources, TargetSchema plan, Map<String, TenantCatalog> catalogs) {
+    Map<String, TenantSource> tenantSources = new LinkedHashMap<>();
+    for (TenantConfig tenant : config.tenants()) {
+      if (catalogs.containsKey(tenant.id())) {
+        tenantSources.put(tenant.id(), sources.of(tenant, "plan", spark));
+      }
+    }
+    List<String[]> rows = new ArrayList<>();
+    for (TargetTable table : plan.tables().values()) {
+      // Each format, described, with the tenants that stream in it.
+      Map<String, List<String>> formats = new LinkedHashMap<>();
+      tenantSources.forEach(
+          (tenantId, source) -> {
+            TenantCatalog catalog = catalogs.get(tenantId);
+            catalog
+                .table(table.name())
+                .flatMap(
+                    spec ->
+                        source.copyFormat(
+                            catalog, new ConformedSource(table, spec, plan.rule(table.name()))))
+                .ifPresent(
+                    choice ->
+                        formats
+                            .computeIfAbsent(choice.describe(), d -> new ArrayList<>())
+                            .add(tenantId));
+          });
+      if (!formats.isEmpty()) {
+        List<String> described = new ArrayList<>();
+        formats.forEach(
+            (format, tenants) ->
+                described.add(
+                    formats.size() == 1 ? format : format + " for " + String.join(", ", tenants)));
+        rows.add(new String[] {table.name(), String.join("; ", described)});
+      }
+    }
+    if (rows.isEmpty()) {
+      return List.of();
+    }
+    List<String> lines = new ArrayList<>();
+    lines.add("");
+    lines.add(
+        "COPY format into staging (load.copy-format = "
+            + config.options().copyFormat().name().toLowerCase(java.util.Locale.ROOT)
+            + "):");
+    int width = rows.stream().mapToInt(r -> r[0].length()).max().orElse(0);
+    rows.forEach(r -> lines.add(String.format("  %-" + width + "s  %s", r[0], r[1])));
+    return lines;
   }
 
   /**

@@ -13,7 +13,9 @@ import org.postgresql.core.BaseConnection;
 /**
  * Streams one partition as COPY from source to target inside a Spark task: {@code COPY (SELECT ...)
  * TO STDOUT} on the source, in the tenant's exported snapshot, piped straight into {@code COPY ...
- * FROM STDIN} on the staging table. No row is materialised; memory is one COPY buffer.
+ * FROM STDIN} on the staging table, both in the unit's {@link CopyFormat} (binary where every
+ * column allows it: neither server then prints or parses text). No row is materialised; memory is
+ * one COPY buffer.
  *
  * <p>Exactly once by {@link PartitionCopy}'s protocol: the load commits together with a ledger row
  * keyed by (run, tenant, table, partition); a retried or speculative attempt finds the row and

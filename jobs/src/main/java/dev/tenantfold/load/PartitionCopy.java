@@ -89,7 +89,8 @@ final class PartitionCopy {
   /** One attempt's rows. */
   interface RowStream extends AutoCloseable {
     /**
-     * Writes every row to {@code into} as COPY text, counting in {@code progress.rows} when it can;
+     * Writes every row to {@code into} in the format of the partition's {@code copyInSql} (COPY
+     * text, or binary for a source COPY in binary), counting in {@code progress.rows} when it can;
      * returns the rows read.
      */
     long copyTo(OutputStream into, Progress progress) throws SQLException, IOException;

@@ -5,8 +5,8 @@ import java.io.Serializable;
 
 /**
  * One Spark task's work: stream one partition of one tenant table from the source snapshot into its
- * staging table. Carries endpoints (with credentials) to the executor; its {@code toString}, like
- * {@link JdbcEndpoint}'s, shows none.
+ * staging table, both COPYs in {@code format} ({@link CopyFormat#of}). Carries endpoints (with
+ * credentials) to the executor; its {@code toString}, like {@link JdbcEndpoint}'s, shows none.
  */
 public record TransferUnit(
     String runId,
@@ -19,6 +19,7 @@ public record TransferUnit(
     String copyOutSql,
     JdbcEndpoint target,
     String copyInSql,
+    CopyFormat format,
     String ledgerTable,
     int attempts)
     implements Serializable {

@@ -22,6 +22,7 @@ import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.jdbc.Sql;
+import dev.tenantfold.load.CopyFormat;
 import dev.tenantfold.load.CopyTransfer;
 import dev.tenantfold.load.TransferOutcome;
 import dev.tenantfold.load.TransferUnit;
@@ -135,6 +136,17 @@ public final class JdbcTenantSource implements TenantSource {
   private boolean conformsOnTarget(ConformedSource conformed) {
     return conformed.needsInputValidation()
         && catalog.serverVersionNum() < ConformedSource.INPUT_VALIDATION_VERSION;
+  }
+
+  @Override
+  public Optional<CopyFormat.Choice> copyFormat(TenantCatalog planned, ConformedSource conformed) {
+    if (conformed.needsInputValidation()
+        && planned.serverVersionNum() < ConformedSource.INPUT_VALIDATION_VERSION) {
+      return Optional.of(
+          CopyFormat.Choice.text(
+              "landed in the target and cast there: a cast rule on PostgreSQL < 16"));
+    }
+    return Optional.of(CopyFormat.of(options.copyFormat(), conformed));
   }
 
   @Override
@@ -286,6 +298,7 @@ public final class JdbcTenantSource implements TenantSource {
       if (conformed.changesRows()) {
         accounted.put(plan.name(), conformed);
       }
+      CopyFormat format = copyFormat(catalog, conformed).orElseThrow().format();
       for (ReadPartition p : parts) {
         units.add(
             new TransferUnit(
@@ -296,9 +309,10 @@ public final class JdbcTenantSource implements TenantSource {
                 p.count(),
                 tenant.jdbc(),
                 snapshot.id(),
-                conformed.copyOut(tenant.id(), p),
+                conformed.copyOut(tenant.id(), p) + format.option(),
                 target,
-                plan.staging().copyInSql(),
+                plan.staging().copyInSql(format),
+                format,
                 ledgerTable,
                 options.transferAttempts()));
       }

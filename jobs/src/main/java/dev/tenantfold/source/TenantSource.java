@@ -3,8 +3,10 @@ package dev.tenantfold.source;
 import dev.tenantfold.catchup.SlotStart;
 import dev.tenantfold.config.RulesConfig.TableRule;
 import dev.tenantfold.config.TablesConfig;
+import dev.tenantfold.conform.ConformedSource;
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.TenantCatalog;
+import dev.tenantfold.load.CopyFormat;
 import dev.tenantfold.validate.ChecksumSide;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -55,6 +57,15 @@ public interface TenantSource extends AutoCloseable {
    * opened catalog has no such table.
    */
   Optional<ChecksumSide> checksumSide(TargetTable table, TableRule rule) throws SQLException;
+
+  /**
+   * The COPY format in which this source streams {@code conformed}'s rows into staging, and why
+   * when text ({@code plan} prints it per table); empty when its rows reach staging another way
+   * (through Spark). {@code catalog}: the tenant's catalog, as planned or opened.
+   */
+  default Optional<CopyFormat.Choice> copyFormat(TenantCatalog catalog, ConformedSource conformed) {
+    return Optional.empty();
+  }
 
   /**
    * What planning made of this tenant's catalog ({@code conform.BorrowedKeys}: keys, types and

@@ -51,6 +51,7 @@ class CopyTransferTest {
               "COPY (SELECT 'acme', id, v FROM t WHERE id <= 3000) TO STDOUT",
               tgt,
               "COPY staged (tenant_id, id, v) FROM STDIN",
+              CopyFormat.TEXT,
               LEDGER,
               2);
 
@@ -76,6 +77,7 @@ class CopyTransferTest {
               "COPY (SELECT 'acme', id, v, 'one column too many' FROM t WHERE id > 3000) TO STDOUT",
               tgt,
               "COPY staged (tenant_id, id, v) FROM STDIN",
+              CopyFormat.TEXT,
               LEDGER,
               2);
       TransferOutcome failed = CopyTransfer.run(broken);
@@ -112,6 +114,7 @@ class CopyTransferTest {
               "COPY (SELECT 'acme', id FROM t) TO STDOUT",
               new JdbcEndpoint(target, "postgres", "postgres"),
               "COPY staged (tenant_id, id) FROM STDIN",
+              CopyFormat.TEXT,
               LEDGER,
               1);
       // A speculative copy of a task: the second claim waits on the first's uncommitted ledger row.
@@ -154,6 +157,7 @@ class CopyTransferTest {
                   "COPY (SELECT 'acme', id FROM t) TO STDOUT",
                   new JdbcEndpoint(target, "postgres", "postgres"),
                   "COPY staged (tenant_id, id) FROM STDIN",
+                  CopyFormat.TEXT,
                   LEDGER,
                   1));
       assertThat(outcome.loadedRows()).isEqualTo(100);
