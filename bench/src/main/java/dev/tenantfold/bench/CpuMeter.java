@@ -157,6 +157,10 @@ final class CpuMeter implements AutoCloseable {
   private String currentStage() {
     List<String> working = new ArrayList<>();
     for (ProgressTracker.TenantView t : tracker.snapshot().tenants()) {
+      if (t.stage() == null) {
+        // A tenant the tracker lists before its first stage: no work of its own yet.
+        continue;
+      }
       switch (t.stage()) {
         case PLAN, TRANSFER, VALIDATE, PUBLISH -> working.add(t.stage().label());
         default -> {

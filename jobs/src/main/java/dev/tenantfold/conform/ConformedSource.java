@@ -99,9 +99,9 @@ public record ConformedSource(TargetTable table, TableSpec source, TableRule rul
   /**
    * Why this table's rows cannot travel from the source to staging in PostgreSQL's binary COPY
    * format; empty when they can. The target reads each binary value with the receive function of
-   * its staging column's type, which expects exactly that type's bytes, so every value {@link #select}
-   * yields must already have that type, and the type must be one whose binary form every server
-   * reads back exactly ({@link BinaryCopyTypes}). The one owner of this rule.
+   * its staging column's type, which expects exactly that type's bytes, so every value {@link
+   * #select} yields must already have that type, and the type must be one whose binary form every
+   * server reads back exactly ({@link BinaryCopyTypes}). The one owner of this rule.
    */
   public Optional<String> binaryCopyObstacle() {
     for (ColumnSpec column : table.columns()) {

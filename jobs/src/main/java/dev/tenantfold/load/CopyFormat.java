@@ -48,4 +48,13 @@ public enum CopyFormat {
     }
     return conformed.binaryCopyObstacle().map(Choice::text).orElse(new Choice(BINARY, ""));
   }
+
+  /**
+   * The most {@code load.copy-format} allows a Dataset load (export tenants, landing tables):
+   * binary for {@code auto}, which the load still keeps to tables whose every column it can write
+   * in binary ({@link CopyBinaryEncoder}), text for {@code text}.
+   */
+  public static CopyFormat allowedBy(JobOptions.CopyFormatSetting setting) {
+    return setting == JobOptions.CopyFormatSetting.TEXT ? TEXT : BINARY;
+  }
 }

@@ -142,14 +142,20 @@ public record LandingTable(
    * ledger must not answer for with an earlier table's partitions.
    */
   public DatasetLoad load(
-      String runId, String tenantId, JdbcEndpoint target, String ledgerTable, int attempts) {
+      String runId,
+      String tenantId,
+      JdbcEndpoint target,
+      String ledgerTable,
+      int attempts,
+      CopyFormat format) {
     String copyIn =
         "COPY "
             + qualifiedName()
             + " ("
             + Sql.idents(columns().stream().map(ColumnSpec::name).toList())
             + ") FROM STDIN";
-    return new DatasetLoad(runId, tenantId, name, target, copyIn, columns(), ledgerTable, attempts);
+    return new DatasetLoad(
+        runId, tenantId, name, target, copyIn, columns(), ledgerTable, attempts, format);
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.TableSpec;
 import dev.tenantfold.jdbc.JdbcEndpoint;
 import dev.tenantfold.jdbc.SessionName;
+import dev.tenantfold.load.CopyFormat;
 import dev.tenantfold.load.DatasetCopyLoader;
 import dev.tenantfold.load.DatasetLoadFold;
 import dev.tenantfold.load.DatasetLoadResult;
@@ -61,6 +62,7 @@ final class ExportLanding implements AutoCloseable {
   private final String stagingSchema;
   private final dev.tenantfold.config.SchemaMap targetSchema;
   private final SparkSession spark;
+  private final CopyFormat format;
   private final List<LandingTable> landed = new ArrayList<>();
   private Connection conn;
 
@@ -69,6 +71,7 @@ final class ExportLanding implements AutoCloseable {
       String runId,
       int buckets,
       int attempts,
+      CopyFormat format,
       JdbcEndpoint target,
       String ledgerTable,
       String reportSchema,
@@ -79,6 +82,7 @@ final class ExportLanding implements AutoCloseable {
     this.runId = runId;
     this.buckets = buckets;
     this.attempts = attempts;
+    this.format = format;
     this.target = target;
     this.ledgerTable = ledgerTable;
     this.reportSchema = reportSchema;
@@ -129,7 +133,7 @@ final class ExportLanding implements AutoCloseable {
                               + ": the landing load lacks a checksummed column"));
       DatasetLoadFold.Folded<TableChecksum> folded =
           DatasetCopyLoader.load(
-              rows, landing.load(runId, tenantId, target, ledgerTable, attempts), fold);
+              rows, landing.load(runId, tenantId, target, ledgerTable, attempts, format), fold);
       loaded = folded.load();
       if (loaded.failed()) {
         throw new SQLException(String.join("; ", loaded.errors()));

@@ -23,6 +23,7 @@ import dev.tenantfold.extract.export.ExportException;
 import dev.tenantfold.extract.export.ExportedTable;
 import dev.tenantfold.extract.export.RdsExport;
 import dev.tenantfold.jdbc.JdbcEndpoint;
+import dev.tenantfold.load.CopyFormat;
 import dev.tenantfold.load.DatasetCopyLoader;
 import dev.tenantfold.load.DatasetLoad;
 import dev.tenantfold.load.DatasetLoadFold;
@@ -481,7 +482,12 @@ public final class ExportTenantSource implements TenantSource {
         Dataset<Row> loadRows = rows.select(withTenant.toArray(Column[]::new));
         DatasetLoad into =
             DatasetLoad.into(
-                plan.staging(), runId, target, ledgerTable, options.transferAttempts());
+                plan.staging(),
+                runId,
+                target,
+                ledgerTable,
+                options.transferAttempts(),
+                CopyFormat.allowedBy(options.copyFormat()));
         // The source checksum folded in the load's own pass, unless the load lacks a digested
         // (generated) column.
         Optional<ChecksumFold> inLoad = ChecksumFold.over(spec, List.of(loadRows.columns()));

@@ -4,6 +4,7 @@ import dev.tenantfold.config.SourceSpec;
 import dev.tenantfold.config.TargetConfig;
 import dev.tenantfold.config.TenantConfig;
 import dev.tenantfold.config.TenantfoldConfig;
+import dev.tenantfold.load.CopyFormat;
 import dev.tenantfold.load.LoadLedger;
 import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -89,6 +90,7 @@ public final class TenantSources {
                 runId,
                 config.validate().buckets(),
                 config.options().transferAttempts(),
+                CopyFormat.allowedBy(config.options().copyFormat()),
                 target.endpoint(),
                 ledgerTable,
                 target.reportSchema(),
