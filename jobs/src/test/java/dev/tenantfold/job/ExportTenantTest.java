@@ -144,6 +144,47 @@ class ExportTenantTest {
   }
 
   @Test
+  void anExportTenantLoadsStagingInBinaryUnlessTheCopyFormatSaysText() throws Exception {
+    String acme = Fixtures.demoTenant("acme", 40);
+    RdsExportFixture.Written export =
+        RdsExportFixture.write(
+            spark,
+            acme,
+            tmp.resolve("export"),
+            database(acme),
+            TABLES,
+            RdsExportFixture.Options.defaults());
+    Map<String, String> formats = new java.util.LinkedHashMap<>();
+    for (String setting : List.of("auto", "text")) {
+      String warehouse = Fixtures.emptyWarehouse();
+      TestPostgres.execute(
+          warehouse, "CREATE SCHEMA probe; CREATE TABLE probe.copies (query text UNIQUE)");
+      Fixtures.stagingTrigger(
+          warehouse,
+          "customers",
+          "INSERT INTO probe.copies VALUES (current_query()) ON CONFLICT DO NOTHING; RETURN NEW;");
+      RunResult result =
+          new MigrationJob(
+                  Fixtures.config(warehouse)
+                      .exportTenant("acme", export.root(), database(acme), acme)
+                      .set("load.copy-format", setting)
+                      .build(tmp.resolve("r-" + setting)),
+                  spark)
+              .execute();
+      assertThat(result.exitCode()).as("%s: %s", setting, result.tenants()).isZero();
+      formats.put(
+          setting,
+          String.join(
+              ",",
+              RowSets.rows(
+                  warehouse,
+                  "SELECT DISTINCT CASE WHEN query LIKE '%(FORMAT binary)' THEN 'binary' ELSE"
+                      + " 'text' END FROM probe.copies")));
+    }
+    assertThat(formats).containsEntry("auto", "binary").containsEntry("text", "text");
+  }
+
+  @Test
   void validateAuditsAnExportTenantsPublishedRowsAgainstItsExportAndNamesTheChangedKeys()
       throws Exception {
     String acme = Fixtures.demoTenant("acme", 40);
