@@ -770,31 +770,14 @@ public final class CopyBinaryEncoder {
       char c = s.charAt(i);
       if (c < 0x80) {
         if (c == 0) {
-          throw new IllegalArgumentException(
-              "text contains U+0000 (NUL), which PostgreSQL text cannot store");
+          throw Utf8.nul();
         }
         buf[len++] = (byte) c;
-      } else if (c < 0x800) {
-        buf[len++] = (byte) (0xC0 | (c >> 6));
-        buf[len++] = (byte) (0x80 | (c & 0x3F));
-      } else if (Character.isSurrogate(c)) {
-        char low = i + 1 < n ? s.charAt(i + 1) : 0;
-        if (!Character.isHighSurrogate(c) || !Character.isLowSurrogate(low)) {
-          throw new IllegalArgumentException(
-              "text contains an unpaired UTF-16 surrogate at index "
-                  + i
-                  + ", which is not valid UTF-8");
-        }
-        int cp = Character.toCodePoint(c, low);
-        i++;
-        buf[len++] = (byte) (0xF0 | (cp >> 18));
-        buf[len++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-        buf[len++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-        buf[len++] = (byte) (0x80 | (cp & 0x3F));
       } else {
-        buf[len++] = (byte) (0xE0 | (c >> 12));
-        buf[len++] = (byte) (0x80 | ((c >> 6) & 0x3F));
-        buf[len++] = (byte) (0x80 | (c & 0x3F));
+        len = Utf8.putNonAscii(s, i, buf, len);
+        if (Character.isSurrogate(c)) {
+          i++;
+        }
       }
     }
   }

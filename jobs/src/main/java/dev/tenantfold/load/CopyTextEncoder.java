@@ -217,9 +217,7 @@ public final class CopyTextEncoder {
               case '\b' -> 'b';
               case '\f' -> 'f';
               case 0x0B -> 'v';
-              case 0 ->
-                  throw new IllegalArgumentException(
-                      "text contains U+0000 (NUL), which PostgreSQL text cannot store");
+              case 0 -> throw Utf8.nul();
               default -> 0;
             };
         if (escape == 0) {
@@ -228,27 +226,11 @@ public final class CopyTextEncoder {
           buf[len++] = '\\';
           buf[len++] = escape;
         }
-      } else if (c < 0x800) {
-        buf[len++] = (byte) (0xC0 | (c >> 6));
-        buf[len++] = (byte) (0x80 | (c & 0x3F));
-      } else if (Character.isSurrogate(c)) {
-        char low = i + 1 < n ? s.charAt(i + 1) : 0;
-        if (!Character.isHighSurrogate(c) || !Character.isLowSurrogate(low)) {
-          throw new IllegalArgumentException(
-              "text contains an unpaired UTF-16 surrogate at index "
-                  + i
-                  + ", which is not valid UTF-8");
-        }
-        int cp = Character.toCodePoint(c, low);
-        i++;
-        buf[len++] = (byte) (0xF0 | (cp >> 18));
-        buf[len++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-        buf[len++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-        buf[len++] = (byte) (0x80 | (cp & 0x3F));
       } else {
-        buf[len++] = (byte) (0xE0 | (c >> 12));
-        buf[len++] = (byte) (0x80 | ((c >> 6) & 0x3F));
-        buf[len++] = (byte) (0x80 | (c & 0x3F));
+        len = Utf8.putNonAscii(s, i, buf, len);
+        if (Character.isSurrogate(c)) {
+          i++;
+        }
       }
     }
   }

@@ -392,6 +392,17 @@ public final class ExportTenantSource implements TenantSource {
     return new StagedTenant(staged, millis);
   }
 
+  /** The Dataset load into {@code plan}'s staging table, in the format load.copy-format allows. */
+  private DatasetLoad stagingLoad(TablePlan plan) {
+    return DatasetLoad.into(
+        plan.staging(),
+        runId,
+        target,
+        ledgerTable,
+        options.transferAttempts(),
+        CopyFormat.allowedBy(options.copyFormat()));
+  }
+
   /**
    * One row per dedup key (the first by {@code keep}, NULLs last, ties by every column in order),
    * or one row of each set of identical rows: the Spark side of the rule {@link
@@ -480,14 +491,7 @@ public final class ExportTenantSource implements TenantSource {
           List.of(plan.name()));
       try {
         Dataset<Row> loadRows = rows.select(withTenant.toArray(Column[]::new));
-        DatasetLoad into =
-            DatasetLoad.into(
-                plan.staging(),
-                runId,
-                target,
-                ledgerTable,
-                options.transferAttempts(),
-                CopyFormat.allowedBy(options.copyFormat()));
+        DatasetLoad into = stagingLoad(plan);
         // The source checksum folded in the load's own pass, unless the load lacks a digested
         // (generated) column.
         Optional<ChecksumFold> inLoad = ChecksumFold.over(spec, List.of(loadRows.columns()));

@@ -263,6 +263,33 @@ public final class JdbcTenantSource implements TenantSource {
     return catalog;
   }
 
+  /**
+   * One Spark task per read partition of {@code plan}'s table, both COPYs in the table's format.
+   */
+  private List<TransferUnit> transferUnits(
+      TablePlan plan, ConformedSource conformed, List<ReadPartition> parts) {
+    List<TransferUnit> units = new ArrayList<>();
+    CopyFormat format = copyFormat(catalog, conformed).orElseThrow().format();
+    for (ReadPartition p : parts) {
+      units.add(
+          new TransferUnit(
+              runId,
+              tenant.id(),
+              plan.name(),
+              p.index(),
+              p.count(),
+              tenant.jdbc(),
+              snapshot.id(),
+              conformed.copyOut(tenant.id(), p) + format.option(),
+              target,
+              plan.staging().copyInSql(format),
+              format,
+              ledgerTable,
+              options.transferAttempts()));
+    }
+    return units;
+  }
+
   @Override
   public StagedTenant stage(List<TablePlan> plans) throws SQLException {
     Map<String, Long> millis = new LinkedHashMap<>();
@@ -298,24 +325,7 @@ public final class JdbcTenantSource implements TenantSource {
       if (conformed.changesRows()) {
         accounted.put(plan.name(), conformed);
       }
-      CopyFormat format = copyFormat(catalog, conformed).orElseThrow().format();
-      for (ReadPartition p : parts) {
-        units.add(
-            new TransferUnit(
-                runId,
-                tenant.id(),
-                plan.name(),
-                p.index(),
-                p.count(),
-                tenant.jdbc(),
-                snapshot.id(),
-                conformed.copyOut(tenant.id(), p) + format.option(),
-                target,
-                plan.staging().copyInSql(format),
-                format,
-                ledgerTable,
-                options.transferAttempts()));
-      }
+      units.addAll(transferUnits(plan, conformed, parts));
     }
     millis.put("partitions", (System.nanoTime() - t0) / 1_000_000);
     // Source checksums (row counts included) run in the exporting transaction while Spark streams

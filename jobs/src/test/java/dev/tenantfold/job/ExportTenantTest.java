@@ -43,17 +43,21 @@ class ExportTenantTest {
     return url.substring(url.lastIndexOf('/') + 1);
   }
 
+  /** {@code tenant}'s demo tables written as an RDS snapshot export under {@code folder}. */
+  private RdsExportFixture.Written export(String tenant, String folder) throws Exception {
+    return RdsExportFixture.write(
+        spark,
+        tenant,
+        tmp.resolve(folder),
+        database(tenant),
+        TABLES,
+        RdsExportFixture.Options.defaults());
+  }
+
   @Test
   void aTenantConsolidatedFromItsExportEqualsTheSameTenantOverJdbc() throws Exception {
     String acme = Fixtures.demoTenant("acme", 120);
-    RdsExportFixture.Written export =
-        RdsExportFixture.write(
-            spark,
-            acme,
-            tmp.resolve("export"),
-            database(acme),
-            TABLES,
-            RdsExportFixture.Options.defaults());
+    RdsExportFixture.Written export = export(acme, "export");
     String overJdbc = Fixtures.emptyWarehouse();
     String fromExport = Fixtures.emptyWarehouse();
 
@@ -146,14 +150,7 @@ class ExportTenantTest {
   @Test
   void anExportTenantLoadsStagingInBinaryUnlessTheCopyFormatSaysText() throws Exception {
     String acme = Fixtures.demoTenant("acme", 40);
-    RdsExportFixture.Written export =
-        RdsExportFixture.write(
-            spark,
-            acme,
-            tmp.resolve("export"),
-            database(acme),
-            TABLES,
-            RdsExportFixture.Options.defaults());
+    RdsExportFixture.Written export = export(acme, "export");
     Map<String, String> formats = new java.util.LinkedHashMap<>();
     for (String setting : List.of("auto", "text")) {
       String warehouse = Fixtures.emptyWarehouse();
@@ -189,14 +186,7 @@ class ExportTenantTest {
       throws Exception {
     String acme = Fixtures.demoTenant("acme", 40);
     String globex = Fixtures.demoTenant("globex", 30);
-    RdsExportFixture.Written globexExport =
-        RdsExportFixture.write(
-            spark,
-            globex,
-            tmp.resolve("globex"),
-            database(globex),
-            TABLES,
-            RdsExportFixture.Options.defaults());
+    RdsExportFixture.Written globexExport = export(globex, "globex");
     String warehouse = Fixtures.emptyWarehouse();
     dev.tenantfold.config.TenantfoldConfig config =
         Fixtures.config(warehouse)
@@ -273,14 +263,7 @@ class ExportTenantTest {
   @Test
   void anExportOnS3ConsolidatesLikeTheSameTenantOverJdbc() throws Exception {
     String acme = Fixtures.demoTenant("acme", 30);
-    RdsExportFixture.Written export =
-        RdsExportFixture.write(
-            spark,
-            acme,
-            tmp.resolve("export"),
-            database(acme),
-            TABLES,
-            RdsExportFixture.Options.defaults());
+    RdsExportFixture.Written export = export(acme, "export");
     S3Server s3 = S3Server.get();
     s3.createBucket("exports");
     s3.putDirectory(tmp.resolve("export"), "exports", "acme/" + export.taskId());
@@ -323,14 +306,7 @@ class ExportTenantTest {
     String acme = Fixtures.demoTenant("acme", 40);
     String globex = Fixtures.demoTenant("globex", 30);
     String initech = Fixtures.demoTenant("initech", 20);
-    RdsExportFixture.Written globexExport =
-        RdsExportFixture.write(
-            spark,
-            globex,
-            tmp.resolve("globex"),
-            database(globex),
-            TABLES,
-            RdsExportFixture.Options.defaults());
+    RdsExportFixture.Written globexExport = export(globex, "globex");
     RdsExportFixture.Written initechExport =
         RdsExportFixture.write(
             spark,
@@ -478,14 +454,7 @@ class ExportTenantTest {
   void aTenantWhoseSchemasHoldNoTableIsRefusedNamingItsOwnSchemasKey() throws Exception {
     String acme = Fixtures.demoTenant("acme", 20);
     String globex = Fixtures.demoTenant("globex", 20);
-    RdsExportFixture.Written export =
-        RdsExportFixture.write(
-            spark,
-            globex,
-            tmp.resolve("globex"),
-            database(globex),
-            TABLES,
-            RdsExportFixture.Options.defaults());
+    RdsExportFixture.Written export = export(globex, "globex");
     String warehouse = Fixtures.emptyWarehouse();
     TenantfoldConfig config =
         TenantfoldConfig.fromConfig(
