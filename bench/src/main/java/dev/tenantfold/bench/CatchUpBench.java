@@ -662,6 +662,10 @@ final class CatchUpBench {
     private final List<LagSample> samples = new CopyOnWriteArrayList<>();
     private final AtomicBoolean stop = new AtomicBoolean();
     private volatile String phase = "";
+
+    /** The phase of the latest sample. */
+    private String sampledPhase;
+
     private final Thread thread;
     private final String targetDatabase;
     private final boolean local;
@@ -689,8 +693,22 @@ final class CatchUpBench {
       return sampler;
     }
 
+    /**
+     * The run enters {@code phase}; returns once the sampler has recorded a sample of it, so every
+     * phase has one, however short (a catch-up pass may end within the second between samples).
+     */
     void phase(String phase) {
       this.phase = phase;
+      synchronized (this) {
+        while (!phase.equals(sampledPhase) && thread.isAlive() && !stop.get()) {
+          try {
+            wait(TICK_MILLIS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      }
     }
 
     /** A catch-up pass of {@code tenant} starts ({@code label}), or ends (nulls). */
@@ -782,7 +800,12 @@ final class CatchUpBench {
           long position = lsn(conn, "SELECT pg_current_wal_lsn()::text");
           clock.add(new long[] {now, position});
           trackPass(conn);
-          if (tick++ % (1000 / TICK_MILLIS) == 0) {
+          String current = phase;
+          boolean entered;
+          synchronized (this) {
+            entered = !current.equals(sampledPhase);
+          }
+          if (tick++ % (1000 / TICK_MILLIS) == 0 || entered) {
             Map<String, TenantLag> lag = new LinkedHashMap<>();
             for (Map.Entry<String, String> slot : slots.entrySet()) {
               long confirmed = confirmed(conn, slot.getValue());
@@ -792,7 +815,12 @@ final class CatchUpBench {
                       ? null
                       : new TenantLag(Math.max(0, position - confirmed), secondsBehind(confirmed)));
             }
-            samples.add(new LagSample((now - start) / 1e9, phase, MachineInfo.loadAverage(), lag));
+            samples.add(
+                new LagSample((now - start) / 1e9, current, MachineInfo.loadAverage(), lag));
+            synchronized (this) {
+              sampledPhase = current;
+              notifyAll();
+            }
           }
           Thread.sleep(TICK_MILLIS);
         }
@@ -1130,7 +1158,9 @@ final class CatchUpBench {
     }
     List<String> ids = List.copyOf(lag.get(lag.size() - 1).tenants().keySet());
     md.append("Lag over time (bytes of WAL past the slot's confirmed position; seconds since the");
-    md.append(" server's WAL passed it), sampled every second:\n\n| t (s) | phase | load |");
+    md.append(
+        " server's WAL passed it), sampled every second and as each phase starts:\n\n"
+            + "| t (s) | phase | load |");
     ids.forEach(id -> md.append(' ').append(id).append(" |"));
     md.append("\n|---:|---|---:|");
     ids.forEach(id -> md.append("---:|"));
