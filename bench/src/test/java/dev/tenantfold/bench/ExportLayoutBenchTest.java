@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tenantfold.config.ConfigError;
-import dev.tenantfold.testing.TestPostgres;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,28 +20,18 @@ class ExportLayoutBenchTest {
   void partRowsCutTheExportAndTheReportPrintsTheLayout() throws Exception {
     Path out = dir.resolve("results.md");
 
-    int exit =
-        Benchmark.run(
-            new String[] {
-              "--source",
-              "export",
-              "--export-part-rows",
-              "25",
-              "--rows",
-              "100",
-              "--tenants",
-              "2",
-              "--tenantfold-only",
-              "--server",
-              TestPostgres.url("postgres"),
-              "--user",
-              "postgres",
-              "--out",
-              out.toString()
-            });
-
-    String markdown = Files.readString(out);
-    assertThat(exit).as("exit code; results:%n%s", markdown).isZero();
+    String markdown =
+        BenchRuns.run(
+            out,
+            "--source",
+            "export",
+            "--export-part-rows",
+            "25",
+            "--rows",
+            "100",
+            "--tenants",
+            "2",
+            "--tenantfold-only");
     assertThat(markdown)
         .as("100 rows in parts of at most 25 rows: 4 parts of one row group each")
         .contains("- Export layout (orders): 4 Parquet part(s), largest ")
@@ -58,25 +46,7 @@ class ExportLayoutBenchTest {
   void exportModeTimesTheRawCopyPipeInTheSameRunAndPrintsBothRatios() throws Exception {
     Path out = dir.resolve("ratios.md");
 
-    int exit =
-        Benchmark.run(
-            new String[] {
-              "--source",
-              "export",
-              "--rows",
-              "100",
-              "--tenants",
-              "2",
-              "--server",
-              TestPostgres.url("postgres"),
-              "--user",
-              "postgres",
-              "--out",
-              out.toString()
-            });
-
-    String markdown = Files.readString(out);
-    assertThat(exit).as("exit code; results:%n%s", markdown).isZero();
+    String markdown = BenchRuns.run(out, "--source", "export", "--rows", "100", "--tenants", "2");
     assertThat(markdown)
         .as("the raw COPY pipe from the source databases, every row counted in its target")
         .containsPattern("\\| raw COPY pipe, key before load \\| 200 \\| ")

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tenantfold.config.ConfigError;
-import dev.tenantfold.testing.TestPostgres;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -23,25 +21,7 @@ class ManyTablesBenchTest {
   void aTinyManyTablesRunReportsTheCostPerTenantTable() throws Exception {
     Path out = dir.resolve("results.md");
 
-    int exit =
-        Benchmark.run(
-            new String[] {
-              "--tables",
-              "3",
-              "--rows",
-              "60",
-              "--tenants",
-              "2",
-              "--server",
-              TestPostgres.url("postgres"),
-              "--user",
-              "postgres",
-              "--out",
-              out.toString()
-            });
-
-    String markdown = Files.readString(out);
-    assertThat(exit).as("exit code; results:%n%s", markdown).isZero();
+    String markdown = BenchRuns.run(out, "--tables", "3", "--rows", "60", "--tenants", "2");
     assertThat(markdown)
         .as("header")
         .contains("### 2 tenants x 3 tables x 20 rows = 120 rows")
