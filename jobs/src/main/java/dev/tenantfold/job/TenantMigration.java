@@ -520,17 +520,20 @@ final class TenantMigration {
     long keysNanos = 0;
     long validateNanos = 0;
     List<TableResult> results = new ArrayList<>();
-    for (TablePlan plan : plans) {
-      StagedTable stagedTable = moved.table(plan.name()).orElseThrow();
-      if (stagedTable.failure().isPresent()) {
-        results.add(TableResult.failed(tenant.id(), plan.name(), stagedTable.failure().get()));
-        progress.tableValidated(tenant.id(), 0);
-        continue;
+    try (ConcurrentChecksum checksums =
+        ConcurrentChecksum.open(config.target().endpoint(), runId, tenant.id())) {
+      for (TablePlan plan : plans) {
+        StagedTable stagedTable = moved.table(plan.name()).orElseThrow();
+        if (stagedTable.failure().isPresent()) {
+          results.add(TableResult.failed(tenant.id(), plan.name(), stagedTable.failure().get()));
+          progress.tableValidated(tenant.id(), 0);
+          continue;
+        }
+        ValidatedTable validated = validateTable(session, plan, stagedTable, validator, checksums);
+        keysNanos += validated.keysNanos();
+        validateNanos += validated.validateNanos();
+        results.add(validated.result());
       }
-      ValidatedTable validated = validateTable(session, plan, stagedTable, validator);
-      keysNanos += validated.keysNanos();
-      validateNanos += validated.validateNanos();
-      results.add(validated.result());
     }
     stageMillis.put("keys", keysNanos / 1_000_000);
     stageMillis.put("validate", validateNanos / 1_000_000);
@@ -548,7 +551,11 @@ final class TenantMigration {
    * verdict, or a failed result naming the step that failed (every table still gets its verdict).
    */
   private ValidatedTable validateTable(
-      TargetSession session, TablePlan plan, StagedTable stagedTable, TableValidator validator) {
+      TargetSession session,
+      TablePlan plan,
+      StagedTable stagedTable,
+      TableValidator validator,
+      ConcurrentChecksum checksums) {
     String table = plan.name();
     // Drilling into an export tenant's mismatch runs Spark jobs on this thread: they say which
     // table.
@@ -565,8 +572,7 @@ final class TenantMigration {
             plan.table(), plan.staging().qualifiedName(), null, config.validate().buckets());
     // The target checksum reads the staging table on a connection of its own while the keys are
     // built (a unique index takes a SHARE lock, which reads pass): neither waits for the other.
-    ConcurrentChecksum concurrent =
-        ConcurrentChecksum.start(config.target().endpoint(), runId, tenant.id(), targetQueries);
+    ConcurrentChecksum.Pending concurrent = checksums.start(targetQueries);
     try {
       Connection targetConn = session.connection();
       try {

@@ -5,14 +5,15 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.core.BaseConnection;
 
 /**
- * Streams one partition as COPY from source to target inside a Spark task: {@code COPY (SELECT ...)
- * TO STDOUT} on the source, in the tenant's exported snapshot, piped straight into {@code COPY ...
+ * Streams partitions as COPY from source to target inside a Spark task: {@code COPY (SELECT ...) TO
+ * STDOUT} on the source, in the tenant's exported snapshot, piped straight into {@code COPY ...
  * FROM STDIN} on the staging table, both in the unit's {@link CopyFormat} (binary where every
  * column allows it: neither server then prints or parses text). No row is materialised; memory is
  * one COPY buffer.
@@ -20,50 +21,125 @@ import org.postgresql.core.BaseConnection;
  * <p>Exactly once by {@link PartitionCopy}'s protocol: the load commits together with a ledger row
  * keyed by (run, tenant, table, partition); a retried or speculative attempt finds the row and
  * reports the committed counts instead of loading again. A stream that breaks midway can be tried
- * again from the start: each attempt opens a new source connection in the same snapshot.
+ * again from the start: each attempt after a failure opens a new source connection in the same
+ * snapshot.
+ *
+ * <p>A task given several units ({@link TransferBatches}: a tenant's small tables) copies them one
+ * after the other on one source and one target connection: the source's snapshot transaction reads
+ * them all, the target commits each with its ledger row. A failed unit is its own outcome; the next
+ * one starts on new connections.
  */
 public final class CopyTransfer {
   private CopyTransfer() {}
 
   public static TransferOutcome run(TransferUnit unit) {
-    PartitionCopy.Partition partition =
-        new PartitionCopy.Partition(
-            "transfer",
-            unit.runId(),
-            unit.tenantId(),
-            unit.table(),
-            unit.partition(),
-            unit.partitionCount(),
-            unit.target(),
-            unit.copyInSql(),
-            unit.ledgerTable(),
-            unit.attempts());
-    return PartitionCopy.copy(partition, new SourceRows(unit));
+    return runAll(List.of(unit)).get(0);
   }
 
-  /** The partition's rows: a source COPY in the tenant's snapshot, opened anew by each attempt. */
-  private record SourceRows(TransferUnit unit) implements PartitionCopy.Rows {
+  /** Copies {@code units}, all of one tenant's transfer, in order: one outcome each. */
+  public static List<TransferOutcome> runAll(List<TransferUnit> units) {
+    List<TransferOutcome> outcomes = new ArrayList<>(units.size());
+    if (units.isEmpty()) {
+      return outcomes;
+    }
+    TransferUnit first = units.get(0);
+    try (SourceConnection source = new SourceConnection(first);
+        PartitionCopy.TargetConnection target =
+            new PartitionCopy.TargetConnection(first.target())) {
+      for (TransferUnit unit : units) {
+        if (!unit.tenantId().equals(first.tenantId())
+            || !unit.snapshotId().equals(first.snapshotId())) {
+          throw new IllegalArgumentException(
+              "One task copies one tenant's snapshot: "
+                  + unit.describe()
+                  + " is not of "
+                  + first.describe()
+                  + "'s");
+        }
+        outcomes.add(PartitionCopy.copy(partition(unit), new SourceRows(unit, source), target));
+      }
+    }
+    return outcomes;
+  }
+
+  private static PartitionCopy.Partition partition(TransferUnit unit) {
+    return new PartitionCopy.Partition(
+        "transfer",
+        unit.runId(),
+        unit.tenantId(),
+        unit.table(),
+        unit.partition(),
+        unit.partitionCount(),
+        unit.target(),
+        unit.copyInSql(),
+        unit.ledgerTable(),
+        unit.attempts());
+  }
+
+  /**
+   * The task's source connection in the tenant's snapshot: opened when a unit's rows are first
+   * read, kept while COPYs end cleanly, dropped after one that did not (its transaction may be
+   * aborted), so the next read opens and imports anew.
+   */
+  private static final class SourceConnection implements AutoCloseable {
+    private final TransferUnit first;
+    private Connection conn;
+
+    SourceConnection(TransferUnit first) {
+      this.first = first;
+    }
+
+    Connection get() throws SQLException {
+      if (conn == null) {
+        Connection opened = first.source().connect("tenantfold-extract-" + first.tenantId());
+        try {
+          SourceSnapshot.importInto(opened, first.snapshotId());
+        } catch (SQLException | RuntimeException e) {
+          opened.close();
+          throw e;
+        }
+        conn = opened;
+      }
+      return conn;
+    }
+
+    @Override
+    public void close() {
+      if (conn != null) {
+        try {
+          // Ends the read-only snapshot transaction.
+          conn.close();
+        } catch (SQLException ignored) {
+          // Already gone.
+        }
+        conn = null;
+      }
+    }
+  }
+
+  /** The partition's rows: a source COPY in the tenant's snapshot. */
+  private record SourceRows(TransferUnit unit, SourceConnection source)
+      implements PartitionCopy.Rows {
     @Override
     public PartitionCopy.RowStream open() throws SQLException {
-      Connection source = unit.source().connect("tenantfold-extract-" + unit.tenantId());
-      try {
-        SourceSnapshot.importInto(source, unit.snapshotId());
-      } catch (SQLException | RuntimeException e) {
-        source.close();
-        throw e;
-      }
+      Connection conn = source.get();
       return new PartitionCopy.RowStream() {
+        private boolean ended;
+
         @Override
         public long copyTo(OutputStream into, PartitionCopy.Progress progress)
             throws SQLException, IOException {
-          return new CopyManager(source.unwrap(BaseConnection.class))
-              .copyOut(unit.copyOutSql(), into);
+          long rows =
+              new CopyManager(conn.unwrap(BaseConnection.class)).copyOut(unit.copyOutSql(), into);
+          ended = true;
+          return rows;
         }
 
         @Override
-        public void close() throws SQLException {
-          // Ends the read-only snapshot transaction.
-          source.close();
+        public void close() {
+          if (!ended) {
+            source.close();
+          }
         }
       };
     }

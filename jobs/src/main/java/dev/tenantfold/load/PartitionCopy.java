@@ -113,12 +113,72 @@ final class PartitionCopy {
    * outcome with its error, never an exception.
    */
   static TransferOutcome copy(Partition partition, Rows rows) {
+    try (TargetConnection target = new TargetConnection(partition.target())) {
+      return copy(partition, rows, target);
+    }
+  }
+
+  /**
+   * The target connection the partitions of one Spark task share: opened when the first attempt
+   * needs it, kept for the next partition after a commit, replaced after a failed attempt (whose
+   * transaction it rolled back), closed with the task. A new backend per small table cost more than
+   * the table's rows.
+   */
+  static final class TargetConnection implements AutoCloseable {
+    private final JdbcEndpoint endpoint;
+    private Connection conn;
+
+    TargetConnection(JdbcEndpoint endpoint) {
+      this.endpoint = endpoint;
+    }
+
+    private Connection get(Partition partition) throws SQLException {
+      if (conn == null) {
+        Connection opened =
+            endpoint.connect(SessionName.of(partition.runId(), "load-" + partition.tenantId()));
+        try {
+          opened.setAutoCommit(false);
+        } catch (SQLException | RuntimeException e) {
+          opened.close();
+          throw e;
+        }
+        conn = opened;
+      }
+      return conn;
+    }
+
+    /** Rolls back what the failed attempt left and drops the connection: the next one is new. */
+    private void discard() {
+      if (conn != null) {
+        rollbackQuietly(conn);
+        close();
+      }
+    }
+
+    @Override
+    public void close() {
+      if (conn != null) {
+        try {
+          conn.close();
+        } catch (SQLException ignored) {
+          // Already gone; the server rolls back what was open.
+        }
+        conn = null;
+      }
+    }
+  }
+
+  /**
+   * {@link #copy(Partition, Rows)} on {@code target}, a connection the task's other partitions
+   * share.
+   */
+  static TransferOutcome copy(Partition partition, Rows rows, TargetConnection target) {
     long start = System.nanoTime();
     String lastError = null;
     for (int attempt = 1; attempt <= partition.attempts(); attempt++) {
       Progress progress = new Progress();
       try {
-        TransferOutcome outcome = attempt(partition, rows, attempt, start, progress);
+        TransferOutcome outcome = attempt(partition, rows, target, attempt, start, progress);
         LOG.info(
             "Committed {}: {} rows in {} ms{}",
             partition.describe(),
@@ -127,6 +187,7 @@ final class PartitionCopy {
             outcome.fromLedger() ? " (already committed by an earlier attempt)" : "");
         return outcome;
       } catch (SQLException | IOException | RuntimeException e) {
+        target.discard();
         lastError = Redaction.redactText(message(e, progress, rows.secrets()), rows.secrets());
         LOG.warn(
             "Attempt {}/{} to {} {} failed: {}",
@@ -156,62 +217,57 @@ final class PartitionCopy {
   }
 
   private static TransferOutcome attempt(
-      Partition partition, Rows rows, int attempt, long start, Progress progress)
+      Partition partition,
+      Rows rows,
+      TargetConnection connection,
+      int attempt,
+      long start,
+      Progress progress)
       throws SQLException, IOException {
-    try (Connection target =
-        partition
-            .target()
-            .connect(SessionName.of(partition.runId(), "load-" + partition.tenantId()))) {
-      target.setAutoCommit(false);
+    Connection target = connection.get(partition);
+    LoadLedger ledger = partition.ledger();
+    if (!ledger.claim(target)) {
+      LoadLedger.Counts counts = ledger.committed(target);
+      target.rollback();
+      return new TransferOutcome(
+          partition.tenantId(),
+          partition.table(),
+          partition.part(),
+          counts.extracted(),
+          counts.loaded(),
+          Attempts.elapsedMillis(start),
+          attempt,
+          true,
+          null);
+    }
+    long read;
+    long loaded;
+    try (RowStream stream = rows.open()) {
+      PGCopyOutputStream into =
+          new PGCopyOutputStream(
+              target.unwrap(PGConnection.class), partition.copyInSql(), COPY_BUFFER_BYTES);
       try {
-        LoadLedger ledger = partition.ledger();
-        if (!ledger.claim(target)) {
-          LoadLedger.Counts counts = ledger.committed(target);
-          target.rollback();
-          return new TransferOutcome(
-              partition.tenantId(),
-              partition.table(),
-              partition.part(),
-              counts.extracted(),
-              counts.loaded(),
-              Attempts.elapsedMillis(start),
-              attempt,
-              true,
-              null);
+        progress.streaming = true;
+        read = stream.copyTo(into, progress);
+        loaded = into.endCopy();
+      } finally {
+        if (into.isActive()) {
+          into.cancelCopy();
         }
-        long read;
-        long loaded;
-        try (RowStream stream = rows.open()) {
-          PGCopyOutputStream into =
-              new PGCopyOutputStream(
-                  target.unwrap(PGConnection.class), partition.copyInSql(), COPY_BUFFER_BYTES);
-          try {
-            progress.streaming = true;
-            read = stream.copyTo(into, progress);
-            loaded = into.endCopy();
-          } finally {
-            if (into.isActive()) {
-              into.cancelCopy();
-            }
-          }
-        }
-        ledger.record(target, read, loaded);
-        target.commit();
-        return new TransferOutcome(
-            partition.tenantId(),
-            partition.table(),
-            partition.part(),
-            read,
-            loaded,
-            Attempts.elapsedMillis(start),
-            attempt,
-            false,
-            null);
-      } catch (SQLException | IOException | RuntimeException e) {
-        rollbackQuietly(target);
-        throw e;
       }
     }
+    ledger.record(target, read, loaded);
+    target.commit();
+    return new TransferOutcome(
+        partition.tenantId(),
+        partition.table(),
+        partition.part(),
+        read,
+        loaded,
+        Attempts.elapsedMillis(start),
+        attempt,
+        false,
+        null);
   }
 
   private static void rollbackQuietly(Connection target) {

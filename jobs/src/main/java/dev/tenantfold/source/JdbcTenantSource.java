@@ -24,6 +24,7 @@ import dev.tenantfold.jdbc.SessionName;
 import dev.tenantfold.jdbc.Sql;
 import dev.tenantfold.load.CopyFormat;
 import dev.tenantfold.load.CopyTransfer;
+import dev.tenantfold.load.TransferBatches;
 import dev.tenantfold.load.TransferOutcome;
 import dev.tenantfold.load.TransferUnit;
 import dev.tenantfold.progress.SparkJobNames;
@@ -264,7 +265,7 @@ public final class JdbcTenantSource implements TenantSource {
   }
 
   /**
-   * One Spark task per read partition of {@code plan}'s table, both COPYs in the table's format.
+   * One transfer unit per read partition of {@code plan}'s table, both COPYs in the table's format.
    */
   private List<TransferUnit> transferUnits(
       TablePlan plan, ConformedSource conformed, List<ReadPartition> parts) {
@@ -297,6 +298,7 @@ public final class JdbcTenantSource implements TenantSource {
     Map<String, List<ReadPartition>> partitions = new LinkedHashMap<>();
     Map<String, ChecksumSql> sourceSql = new LinkedHashMap<>();
     List<TransferUnit> units = new ArrayList<>();
+    Map<String, Long> unitRows = new LinkedHashMap<>();
     Map<String, ConformedSource> accounted = new LinkedHashMap<>();
     List<TablePlan> onTarget = new ArrayList<>();
     for (TablePlan plan : plans) {
@@ -326,6 +328,7 @@ public final class JdbcTenantSource implements TenantSource {
         accounted.put(plan.name(), conformed);
       }
       units.addAll(transferUnits(plan, conformed, parts));
+      unitRows.put(plan.name(), Math.max(0L, source.estimatedRows()) / parts.size());
     }
     millis.put("partitions", (System.nanoTime() - t0) / 1_000_000);
     // Source checksums (row counts included) run in the exporting transaction while Spark streams
@@ -346,7 +349,7 @@ public final class JdbcTenantSource implements TenantSource {
                 return checksums(snapshot.connection(), sourceSql);
               },
               checksumThread);
-      List<TransferOutcome> outcomes = transfer(units);
+      List<TransferOutcome> outcomes = transfer(units, unitRows);
       long t2 = System.nanoTime();
       millis.put("transfer", (t2 - t1) / 1_000_000);
       Map<String, TableChecksum> sourceChecksums = Futures.join(sums);
@@ -512,12 +515,22 @@ public final class JdbcTenantSource implements TenantSource {
     }
   }
 
-  private List<TransferOutcome> transfer(List<TransferUnit> units) {
+  /**
+   * Every unit in one Spark job, small tables packed into shared tasks ({@link TransferBatches}, a
+   * unit weighing its table's estimated rows over its partitions).
+   */
+  private List<TransferOutcome> transfer(List<TransferUnit> units, Map<String, Long> unitRows) {
     if (units.isEmpty()) {
       return List.of();
     }
     List<TransferUnit> ordered =
         units.stream().sorted(Comparator.comparing(TransferUnit::table)).toList();
+    List<List<TransferUnit>> tasks =
+        TransferBatches.pack(
+            ordered,
+            u -> unitRows.getOrDefault(u.table(), 0L),
+            spark.defaultParallelism(),
+            options.rowsPerPartition());
     // One job streams every partition of every table of the tenant: its description names them all.
     SparkJobNames.set(
         spark.sc(),
@@ -527,7 +540,10 @@ public final class JdbcTenantSource implements TenantSource {
         tenant.id(),
         ordered.stream().map(TransferUnit::table).distinct().toList());
     try {
-      return spark.parallelize(ordered, ordered.size()).map(CopyTransfer::run).collect();
+      return spark
+          .parallelize(tasks, tasks.size())
+          .flatMap(task -> CopyTransfer.runAll(task).iterator())
+          .collect();
     } finally {
       SparkJobNames.clear(spark.sc());
     }

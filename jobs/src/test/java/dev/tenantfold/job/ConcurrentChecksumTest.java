@@ -1,6 +1,7 @@
 package dev.tenantfold.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tenantfold.conform.TargetTable;
 import dev.tenantfold.extract.ColumnSpec;
@@ -123,8 +124,8 @@ class ConcurrentChecksumTest {
       awaitTrue(
           "the key build waits for the writer's lock", () -> waitingForALock(url, "-keys") == 1);
 
-      ConcurrentChecksum concurrent =
-          ConcurrentChecksum.start(endpoint(url), "r1", "acme", queries(staging));
+      ConcurrentChecksum lane = ConcurrentChecksum.open(endpoint(url), "r1", "acme");
+      ConcurrentChecksum.Pending concurrent = lane.start(queries(staging));
       try {
         CompletableFuture<TableChecksum> sums =
             CompletableFuture.supplyAsync(
@@ -150,6 +151,7 @@ class ConcurrentChecksumTest {
         // Released first: a checksum queued behind the key would otherwise never end.
         blocker.rollback();
         concurrent.close();
+        lane.close();
       }
       building.join();
     }
@@ -177,12 +179,56 @@ class ConcurrentChecksumTest {
         endpoint(url).withUrl("jdbc:postgresql://127.0.0.1:" + closedPort + "/none");
 
     try (Connection session = TestPostgres.connect(url);
-        ConcurrentChecksum concurrent =
-            ConcurrentChecksum.start(unreachable, "r1", "acme", queries(staging))) {
+        ConcurrentChecksum lane = ConcurrentChecksum.open(unreachable, "r1", "acme");
+        ConcurrentChecksum.Pending concurrent = lane.start(queries(staging))) {
       TableChecksum expected = ChecksumSide.sql(session, queries(staging)).checksum();
       assertThat(concurrent.await(ChecksumSide.sql(session, queries(staging))))
           .as("the session's checksum, computed when asked for")
           .isEqualTo(expected);
+    }
+  }
+
+  /** The backend pid and start of the tenant's one checksum session. */
+  private static String checksumSession(String url) {
+    return RowSets.rows(
+            url,
+            "SELECT pid || '@' || backend_start FROM pg_stat_activity WHERE application_name LIKE"
+                + " '%-validate-acme'")
+        .toString();
+  }
+
+  @Test
+  void oneConnectionServesTheTenantsTablesAndAFailedChecksumGivesWayToANewOne() throws Exception {
+    String url = TestPostgres.createDatabase("cc_lane");
+    StagingTable staging = staged(url, 100);
+    try (Connection session = TestPostgres.connect(url);
+        ConcurrentChecksum lane = ConcurrentChecksum.open(endpoint(url), "r1", "acme")) {
+      TableChecksum expected = ChecksumSide.sql(session, queries(staging)).checksum();
+      try (ConcurrentChecksum.Pending first = lane.start(queries(staging))) {
+        assertThat(first.await(null)).isEqualTo(expected);
+      }
+      String before = checksumSession(url);
+      assertThat(before).as("one checksum session, kept for the next table").matches("\\[[^,]+\\]");
+      try (ConcurrentChecksum.Pending second = lane.start(queries(staging))) {
+        assertThat(second.await(null)).isEqualTo(expected);
+      }
+      assertThat(checksumSession(url)).as("the next table's checksum ran on it").isEqualTo(before);
+
+      TestPostgres.execute(url, "ALTER TABLE " + staging.qualifiedName() + " RENAME TO gone");
+      try (ConcurrentChecksum.Pending failing = lane.start(queries(staging))) {
+        assertThatThrownBy(() -> failing.await(null)).isInstanceOf(SQLException.class);
+      }
+      TestPostgres.execute(
+          url,
+          "ALTER TABLE tf_staging.gone RENAME TO "
+              + staging.qualifiedName().replaceFirst("^.*\\.", ""));
+      try (ConcurrentChecksum.Pending after = lane.start(queries(staging))) {
+        assertThat(after.await(null)).as("the table after a failure").isEqualTo(expected);
+      }
+      assertThat(checksumSession(url))
+          .as("a session that failed a checksum is replaced")
+          .isNotEqualTo(before)
+          .matches("\\[[^,]+\\]");
     }
   }
 }

@@ -165,4 +165,106 @@ class CopyTransferTest {
     assertThat(RowSets.count(target, "SELECT min(id) FROM staged")).isEqualTo(1);
     assertThat(RowSets.count(target, "SELECT max(id) FROM staged")).isEqualTo(100);
   }
+
+  /** A unit of tenant acme's table t, part {@code part} of 5, copying {@code select}'s rows. */
+  private static TransferUnit unitOf(
+      JdbcEndpoint src, String snapshotId, JdbcEndpoint tgt, int part, String select) {
+    return new TransferUnit(
+        "run1",
+        "acme",
+        "t",
+        part,
+        5,
+        src,
+        snapshotId,
+        "COPY (" + select + ") TO STDOUT",
+        tgt,
+        "COPY staged (tenant_id, id, src_pid) FROM STDIN",
+        CopyFormat.TEXT,
+        LEDGER,
+        1);
+  }
+
+  @Test
+  void aTasksUnitsShareOneSourceAndOneTargetSessionUntilOneFails() throws Exception {
+    String source =
+        database(
+            "batch_source",
+            "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 500)");
+    // Each row records the source backend that read it and the target backend that wrote it.
+    String target =
+        database(
+            "batch_target",
+            "CREATE TABLE staged (tenant_id text, id int, src_pid int, tgt_pid int DEFAULT"
+                + " pg_backend_pid())");
+    JdbcEndpoint src = new JdbcEndpoint(source, "postgres", "postgres");
+    JdbcEndpoint tgt = new JdbcEndpoint(target, "postgres", "postgres");
+    List<TransferOutcome> outcomes;
+    try (SourceSnapshot snapshot = SourceSnapshot.export(src, "acme")) {
+      TestPostgres.execute(source, "INSERT INTO t SELECT generate_series(501, 600)");
+      String id = snapshot.id();
+      outcomes =
+          CopyTransfer.runAll(
+              List.of(
+                  unitOf(
+                      src,
+                      id,
+                      tgt,
+                      0,
+                      "SELECT 'acme', id, pg_backend_pid() FROM t WHERE id <= 100"),
+                  unitOf(
+                      src,
+                      id,
+                      tgt,
+                      1,
+                      "SELECT 'acme', id, pg_backend_pid() FROM t WHERE id > 100 AND id <= 200"),
+                  // Breaks at the source midway (division by zero at id 250).
+                  unitOf(
+                      src,
+                      id,
+                      tgt,
+                      2,
+                      "SELECT 'acme', id, CASE WHEN id < 250 THEN pg_backend_pid() ELSE 1 / (id -"
+                          + " 250) END FROM t WHERE id > 200 AND id <= 300"),
+                  // Breaks at the target (a column too many).
+                  unitOf(
+                      src,
+                      id,
+                      tgt,
+                      3,
+                      "SELECT 'acme', id, pg_backend_pid(), 'extra' FROM t WHERE id > 300 AND id <="
+                          + " 400"),
+                  unitOf(
+                      src,
+                      id,
+                      tgt,
+                      4,
+                      "SELECT 'acme', id, pg_backend_pid() FROM t WHERE id > 400")));
+    }
+    assertThat(outcomes)
+        .extracting(TransferOutcome::failed)
+        .containsExactly(false, false, true, true, false);
+    assertThat(outcomes.get(2).error()).contains("partition 3/5", "division by zero");
+    assertThat(outcomes.get(4).loadedRows())
+        .as("the snapshot's rows, after two failures")
+        .isEqualTo(100);
+    assertThat(RowSets.count(target, "SELECT count(*) FROM staged")).isEqualTo(300);
+    assertThat(
+            RowSets.count(
+                target,
+                "SELECT count(DISTINCT src_pid) + count(DISTINCT tgt_pid) FROM staged WHERE id <="
+                    + " 200"))
+        .as("the first two units read on one source session and wrote on one target session")
+        .isEqualTo(2);
+    assertThat(
+            RowSets.count(
+                target,
+                "SELECT count(*) FROM staged a JOIN staged b ON a.id = 1 AND b.id = 401"
+                    + " WHERE a.src_pid <> b.src_pid AND a.tgt_pid <> b.tgt_pid"))
+        .as("after failures, the last unit ran on new sessions")
+        .isOne();
+    assertThat(RowSets.count(target, "SELECT count(*) FROM tenantfold.load_ledger"))
+        .as("a ledger row for each unit committed, none for the failed")
+        .isEqualTo(3);
+  }
 }
