@@ -591,18 +591,7 @@ final class TenantMigration {
               stagedTable.present() ? stagedTable.sourceSide() : targetSide,
               targetSide);
     } catch (SQLException e) {
-      failed =
-          TableResult.failed(
-              tenant.id(),
-              table,
-              "Cannot "
-                  + tableStep
-                  + " tenant "
-                  + tenant.id()
-                  + " table "
-                  + table
-                  + ": "
-                  + redact(e));
+      failed = tableFailed(tableStep, table, e);
     } finally {
       concurrent.close();
       validateNanos = System.nanoTime() - t1;
@@ -612,6 +601,14 @@ final class TenantMigration {
     TableResult result =
         failed != null ? failed : verdictOf(session, plan, stagedTable, checksum, targetSums);
     return new ValidatedTable(result, t1 - t0, validateNanos);
+  }
+
+  /** {@code table}'s result when {@code step} failed with {@code e}. */
+  private TableResult tableFailed(String step, String table, SQLException e) {
+    return TableResult.failed(
+        tenant.id(),
+        table,
+        "Cannot " + step + " tenant " + tenant.id() + " table " + table + ": " + redact(e));
   }
 
   /**
