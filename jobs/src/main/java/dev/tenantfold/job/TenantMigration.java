@@ -12,6 +12,7 @@ import dev.tenantfold.extract.TenantCatalog;
 import dev.tenantfold.jdbc.Redaction;
 import dev.tenantfold.jdbc.SearchPath;
 import dev.tenantfold.jdbc.SessionName;
+import dev.tenantfold.jdbc.Transaction;
 import dev.tenantfold.load.CompatSchemas;
 import dev.tenantfold.load.StagingRegistry;
 import dev.tenantfold.load.StagingTable;
@@ -468,30 +469,8 @@ final class TenantMigration {
       step = "stage";
       List<TablePlan> plans = new ArrayList<>();
       for (TargetTable table : target.tables().values()) {
-        // Recorded before it is created: whatever happens next, cleanup finds it.
-        StagingTable.Name name =
-            registry.register(
-                session.connection(),
-                runId,
-                tenant.id(),
-                table.name(),
-                config.target().stagingSchema());
-        StagingTable staging =
-            target.rule(table.name()).shared().isPresent()
-                ? StagingTable.ofShared(
-                    name,
-                    config.target().schemas().targetSchemaOf(table.name()),
-                    table,
-                    config.tenantColumn(),
-                    tenant.id())
-                : StagingTable.of(
-                    name,
-                    config.target().schemas().targetSchemaOf(table.name()),
-                    table,
-                    config.tenantColumn(),
-                    tenant.id());
+        StagingTable staging = createStaging(session.connection(), table);
         staged.add(staging);
-        staging.create(session.connection());
         plans.add(
             new TablePlan(table, catalog.table(table.name()), staging, target.rule(table.name())));
       }
@@ -512,6 +491,27 @@ final class TenantMigration {
       // The source stays open: drilling into a mismatch must see it as it was extracted.
       return validateStaged(session, plans, moved);
     }
+  }
+
+  /**
+   * {@code table}'s staging table, recorded and created in one transaction: whatever happens next,
+   * cleanup finds every staging table that exists (one commit per table, not three).
+   */
+  private StagingTable createStaging(Connection conn, TargetTable table) throws SQLException {
+    return Transaction.in(
+        conn,
+        () -> {
+          StagingTable.Name name =
+              registry.register(
+                  conn, runId, tenant.id(), table.name(), config.target().stagingSchema());
+          String schema = config.target().schemas().targetSchemaOf(table.name());
+          StagingTable staging =
+              target.rule(table.name()).shared().isPresent()
+                  ? StagingTable.ofShared(name, schema, table, config.tenantColumn(), tenant.id())
+                  : StagingTable.of(name, schema, table, config.tenantColumn(), tenant.id());
+          staging.create(conn);
+          return staging;
+        });
   }
 
   private List<TableResult> validateStaged(
@@ -576,7 +576,13 @@ final class TenantMigration {
     try {
       Connection targetConn = session.connection();
       try {
-        buildKeys(targetConn, plan);
+        // One transaction, one commit: the key, exclusions, the parent's indexes and ANALYZE.
+        Transaction.in(
+            targetConn,
+            () -> {
+              buildKeys(targetConn, plan);
+              return null;
+            });
       } finally {
         t1 = System.nanoTime();
       }

@@ -115,17 +115,13 @@ public record StagingTable(
               + (shared ? ident(tenantColumn) + " text NOT NULL, " : "")
               + "LIKE "
               + targetRelation()
-              + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)");
-      st.execute(
-          "ALTER TABLE "
-              + qualifiedName()
-              + " ADD CONSTRAINT "
+              + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED, CONSTRAINT "
               + ident(name + "_tenant")
               + " CHECK ("
               + ident(tenantColumn)
               + " = "
               + literal(tenantId)
-              + ")");
+              + "))");
     }
   }
 

@@ -130,6 +130,38 @@ class ConstraintsAndIndexesTest {
   }
 
   @Test
+  void anExclusionTheTargetCannotBuildIsSkippedAndTheTableStillHasItsKey() throws Exception {
+    String acme = TestPostgres.createDatabase("excl_skip_acme");
+    TestPostgres.execute(
+        acme,
+        """
+        CREATE SCHEMA util;
+        CREATE FUNCTION util.span(int, int) RETURNS int4range LANGUAGE sql IMMUTABLE
+          AS $$ SELECT int4range($1, $2) $$;
+        CREATE TABLE slots (id int PRIMARY KEY, a int NOT NULL, b int NOT NULL,
+          CONSTRAINT slots_no_overlap EXCLUDE USING gist (util.span(a, b) WITH &&));
+        INSERT INTO slots VALUES (1, 1, 5), (2, 5, 9);
+        """);
+    String warehouse = Fixtures.emptyWarehouse();
+
+    RunResult run =
+        new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).build(reports), spark)
+            .execute();
+
+    // The keys are built in one transaction: the exclusion's failure is rolled back to its
+    // savepoint, not the key with it.
+    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    assertThat(
+            RowSets.rows(warehouse, "SELECT tenant_id || ' ' || id FROM public.slots ORDER BY id"))
+        .containsExactly("acme 1", "acme 2");
+    assertThatThrownBy(
+            () ->
+                TestPostgres.execute(
+                    warehouse, "INSERT INTO public.slots VALUES ('acme', 1, 20, 30)"))
+        .hasMessageContaining("duplicate key");
+  }
+
+  @Test
   void exclusionConstraintsHoldOnEachTenantsPartition() throws Exception {
     String schema =
         """
