@@ -43,9 +43,11 @@ public final class CopyTransfer {
       return outcomes;
     }
     TransferUnit first = units.get(0);
-    try (SourceConnection source = new SourceConnection(first);
-        PartitionCopy.TargetConnection target =
-            new PartitionCopy.TargetConnection(first.target())) {
+    try (LazyConnection source =
+            new LazyConnection(
+                () -> first.source().connect("tenantfold-extract-" + first.tenantId()),
+                conn -> SourceSnapshot.importInto(conn, first.snapshotId()));
+        LazyConnection target = PartitionCopy.targetConnection(partition(first))) {
       for (TransferUnit unit : units) {
         if (!unit.tenantId().equals(first.tenantId())
             || !unit.snapshotId().equals(first.snapshotId())) {
@@ -76,49 +78,8 @@ public final class CopyTransfer {
         unit.attempts());
   }
 
-  /**
-   * The task's source connection in the tenant's snapshot: opened when a unit's rows are first
-   * read, kept while COPYs end cleanly, dropped after one that did not (its transaction may be
-   * aborted), so the next read opens and imports anew.
-   */
-  private static final class SourceConnection implements AutoCloseable {
-    private final TransferUnit first;
-    private Connection conn;
-
-    SourceConnection(TransferUnit first) {
-      this.first = first;
-    }
-
-    Connection get() throws SQLException {
-      if (conn == null) {
-        Connection opened = first.source().connect("tenantfold-extract-" + first.tenantId());
-        try {
-          SourceSnapshot.importInto(opened, first.snapshotId());
-        } catch (SQLException | RuntimeException e) {
-          opened.close();
-          throw e;
-        }
-        conn = opened;
-      }
-      return conn;
-    }
-
-    @Override
-    public void close() {
-      if (conn != null) {
-        try {
-          // Ends the read-only snapshot transaction.
-          conn.close();
-        } catch (SQLException ignored) {
-          // Already gone.
-        }
-        conn = null;
-      }
-    }
-  }
-
-  /** The partition's rows: a source COPY in the tenant's snapshot. */
-  private record SourceRows(TransferUnit unit, SourceConnection source)
+  /** The partition's rows: a source COPY in the tenant's snapshot, on the task's source session. */
+  private record SourceRows(TransferUnit unit, LazyConnection source)
       implements PartitionCopy.Rows {
     @Override
     public PartitionCopy.RowStream open() throws SQLException {
@@ -137,8 +98,10 @@ public final class CopyTransfer {
 
         @Override
         public void close() {
+          // A COPY that did not end may leave the snapshot's transaction aborted: the next unit
+          // reads on a new connection (the same snapshot imported again).
           if (!ended) {
-            source.close();
+            source.discard();
           }
         }
       };

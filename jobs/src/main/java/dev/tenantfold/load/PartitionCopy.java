@@ -113,66 +113,26 @@ final class PartitionCopy {
    * outcome with its error, never an exception.
    */
   static TransferOutcome copy(Partition partition, Rows rows) {
-    try (TargetConnection target = new TargetConnection(partition.target())) {
+    try (LazyConnection target = targetConnection(partition)) {
       return copy(partition, rows, target);
     }
   }
 
-  /**
-   * The target connection the partitions of one Spark task share: opened when the first attempt
-   * needs it, kept for the next partition after a commit, replaced after a failed attempt (whose
-   * transaction it rolled back), closed with the task. A new backend per small table cost more than
-   * the table's rows.
-   */
-  static final class TargetConnection implements AutoCloseable {
-    private final JdbcEndpoint endpoint;
-    private Connection conn;
-
-    TargetConnection(JdbcEndpoint endpoint) {
-      this.endpoint = endpoint;
-    }
-
-    private Connection get(Partition partition) throws SQLException {
-      if (conn == null) {
-        Connection opened =
-            endpoint.connect(SessionName.of(partition.runId(), "load-" + partition.tenantId()));
-        try {
-          opened.setAutoCommit(false);
-        } catch (SQLException | RuntimeException e) {
-          opened.close();
-          throw e;
-        }
-        conn = opened;
-      }
-      return conn;
-    }
-
-    /** Rolls back what the failed attempt left and drops the connection: the next one is new. */
-    private void discard() {
-      if (conn != null) {
-        rollbackQuietly(conn);
-        close();
-      }
-    }
-
-    @Override
-    public void close() {
-      if (conn != null) {
-        try {
-          conn.close();
-        } catch (SQLException ignored) {
-          // Already gone; the server rolls back what was open.
-        }
-        conn = null;
-      }
-    }
+  /** A target connection for {@code partition}'s tenant that its task's partitions can share. */
+  static LazyConnection targetConnection(Partition partition) {
+    return new LazyConnection(
+        () ->
+            partition
+                .target()
+                .connect(SessionName.of(partition.runId(), "load-" + partition.tenantId())),
+        conn -> conn.setAutoCommit(false));
   }
 
   /**
    * {@link #copy(Partition, Rows)} on {@code target}, a connection the task's other partitions
    * share.
    */
-  static TransferOutcome copy(Partition partition, Rows rows, TargetConnection target) {
+  static TransferOutcome copy(Partition partition, Rows rows, LazyConnection target) {
     long start = System.nanoTime();
     String lastError = null;
     for (int attempt = 1; attempt <= partition.attempts(); attempt++) {
@@ -219,12 +179,12 @@ final class PartitionCopy {
   private static TransferOutcome attempt(
       Partition partition,
       Rows rows,
-      TargetConnection connection,
+      LazyConnection connection,
       int attempt,
       long start,
       Progress progress)
       throws SQLException, IOException {
-    Connection target = connection.get(partition);
+    Connection target = connection.get();
     LoadLedger ledger = partition.ledger();
     if (!ledger.claim(target)) {
       LoadLedger.Counts counts = ledger.committed(target);
@@ -268,14 +228,6 @@ final class PartitionCopy {
         attempt,
         false,
         null);
-  }
-
-  private static void rollbackQuietly(Connection target) {
-    try {
-      target.rollback();
-    } catch (SQLException ignored) {
-      // The connection is closed next; the server rolls back an open transaction then anyway.
-    }
   }
 
   /**

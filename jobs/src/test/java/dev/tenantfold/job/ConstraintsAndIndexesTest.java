@@ -97,6 +97,15 @@ class ConstraintsAndIndexesTest {
    * table is consolidated without it, and the run's notes (summary, report.json) say so, not only
    * the log.
    */
+  /** A run of tenant {@code acme} into {@code warehouse}, asserted to publish it. */
+  private RunResult runPublishing(String acme, String warehouse) throws Exception {
+    RunResult run =
+        new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).build(reports), spark)
+            .execute();
+    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    return run;
+  }
+
   @Test
   void aConstraintTheTargetCannotBuildIsNamedInTheRunsNotes() throws Exception {
     String acme = TestPostgres.createDatabase("skip_acme");
@@ -110,11 +119,7 @@ class ConstraintsAndIndexesTest {
         """);
     String warehouse = Fixtures.emptyWarehouse();
 
-    RunResult run =
-        new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).build(reports), spark)
-            .execute();
-
-    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    RunResult run = runPublishing(acme, warehouse);
     assertThat(
             RowSets.rows(
                 warehouse, "SELECT tenant_id || ' ' || id || ' ' || qty FROM public.items"))
@@ -144,13 +149,9 @@ class ConstraintsAndIndexesTest {
         """);
     String warehouse = Fixtures.emptyWarehouse();
 
-    RunResult run =
-        new MigrationJob(Fixtures.config(warehouse).tenant("acme", acme).build(reports), spark)
-            .execute();
-
     // The keys are built in one transaction: the exclusion's failure is rolled back to its
     // savepoint, not the key with it.
-    assertThat(run.exitCode()).as("tenants: %s", run.tenants()).isZero();
+    runPublishing(acme, warehouse);
     assertThat(
             RowSets.rows(warehouse, "SELECT tenant_id || ' ' || id FROM public.slots ORDER BY id"))
         .containsExactly("acme 1", "acme 2");
