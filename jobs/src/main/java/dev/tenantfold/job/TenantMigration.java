@@ -84,6 +84,8 @@ final class TenantMigration {
   private final ProgressTracker progress;
   private final RunNotes runNotes;
   private final Map<String, Long> stageMillis = new LinkedHashMap<>();
+  // Exclusion constraints the target could not build on this tenant's partitions.
+  private final List<String> skippedExclusions = new ArrayList<>();
   private long stageStart = System.nanoTime();
 
   /** The step under way, for the message when it fails ("Cannot transfer tenant acme: ..."). */
@@ -535,6 +537,11 @@ final class TenantMigration {
         results.add(validated.result());
       }
     }
+    // Never dropped silently: in the run's notes, not only the log.
+    runNotes.addAbout(
+        "tenant " + tenant.id() + ": ",
+        "exclusion constraints not recreated on its partitions (its rows are loaded without them)",
+        skippedExclusions);
     stageMillis.put("keys", keysNanos / 1_000_000);
     stageMillis.put("validate", validateNanos / 1_000_000);
     return results;
@@ -633,7 +640,7 @@ final class TenantMigration {
         targetConn,
         schemas.searchPath(target.code().searchPath()),
         () -> {
-          plan.staging().buildExclusions(targetConn, exclusions);
+          skippedExclusions.addAll(plan.staging().buildExclusions(targetConn, exclusions));
           return null;
         });
     plan.staging().buildParentIndexes(targetConn);

@@ -169,11 +169,16 @@ public record StagingTable(
   /** How an exclusion constraint's comment carries its source name to the publish. */
   public static final String SOURCE_NAME = "tenantfold source name: ";
 
-  public void buildExclusions(
+  /**
+   * Builds {@code exclusions} on this staging table; returns the ones the target could not build
+   * (skipped, each named with the server's reason), for the run's notes.
+   */
+  public List<String> buildExclusions(
       Connection conn, List<dev.tenantfold.extract.TableObjects.CheckSpec> exclusions)
       throws SQLException {
+    List<String> skipped = new ArrayList<>();
     if (shared) {
-      return;
+      return skipped;
     }
     boolean transaction = !conn.getAutoCommit();
     try (Statement st = conn.createStatement()) {
@@ -205,7 +210,14 @@ public record StagingTable(
             st.execute("ROLLBACK TO SAVEPOINT tenantfold_exclusion");
           }
           // As for other objects the target cannot build (an operator class of an extension it
-          // lacks, say btree_gist): skipped, said.
+          // lacks, say btree_gist): skipped, said in the log and the run's notes.
+          skipped.add(
+              "exclusion constraint "
+                  + exclusions.get(i).name()
+                  + " of "
+                  + table.name()
+                  + ": "
+                  + e.getMessage().lines().findFirst().orElse(""));
           LOG.warn(
               "Cannot recreate exclusion constraint {} of {} on tenant {}'s partition: {} (skipped;"
                   + " the rows are loaded without it)",
@@ -216,6 +228,7 @@ public record StagingTable(
         }
       }
     }
+    return skipped;
   }
 
   /**

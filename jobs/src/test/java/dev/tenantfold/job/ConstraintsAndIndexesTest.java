@@ -151,7 +151,16 @@ class ConstraintsAndIndexesTest {
 
     // The keys are built in one transaction: the exclusion's failure is rolled back to its
     // savepoint, not the key with it.
-    runPublishing(acme, warehouse);
+    RunResult run = runPublishing(acme, warehouse);
+    assertThat(run.notes())
+        .as("the skipped exclusion is in the run's notes, not only the log")
+        .anySatisfy(
+            n ->
+                assertThat(n + " " + String.join(" ", run.noteItems(n)))
+                    .contains(
+                        "tenant acme: 1 exclusion constraints not recreated on its partitions",
+                        "exclusion constraint slots_no_overlap of slots",
+                        "schema \"util\" does not exist"));
     assertThat(
             RowSets.rows(warehouse, "SELECT tenant_id || ' ' || id FROM public.slots ORDER BY id"))
         .containsExactly("acme 1", "acme 2");
