@@ -99,13 +99,19 @@ public final class CuttingProxy implements AutoCloseable {
     return refused.get();
   }
 
-  /** {@code jdbcUrl} with host and port replaced by the proxy's. */
+  /**
+   * {@code jdbcUrl} with host and port replaced by the proxy's (for a commit cutter, with every
+   * COMMIT sent as text).
+   */
   public String url(String jdbcUrl) {
     Matcher m = HOST_PORT.matcher(jdbcUrl);
     if (!m.matches()) {
       throw new IllegalArgumentException("Cannot proxy " + jdbcUrl);
     }
-    return m.group(1) + "127.0.0.1:" + listener.getLocalPort() + m.group(4);
+    String url = m.group(1) + "127.0.0.1:" + listener.getLocalPort() + m.group(4);
+    // pgjdbc sends a connection's COMMIT as text the first time only, then as a named server-side
+    // statement: a proxy that cuts at a COMMIT needs every COMMIT as text (one-shot statements).
+    return marker == null ? url : url + (url.contains("?") ? "&" : "?") + "prepareThreshold=0";
   }
 
   /** How many connections were cut (0 or 1). */
